@@ -1,0 +1,365 @@
+/*
+ * salvo.h - many HTTP requests at once, with well-defined results.
+ *
+ * libsalvo runs HTTP requests in parallel on a background I/O thread per
+ * client and hands the results back through plain blocking (or polling)
+ * calls. The central object is the *parallel block* (salvo_batch):
+ *
+ *   salvo_batch *b = salvo_parallel(NULL);
+ *   salvo_pending p1 = salvo_get(b, "http://127.0.0.1:8080/a");
+ *   salvo_pending p2 = salvo_get(b, "http://127.0.0.1:8080/b");
+ *   salvo_response *r1 = salvo_pending_response(b, p1);   (blocks)
+ *   salvo_response *r2 = salvo_pending_response(b, p2);
+ *   ...
+ *   salvo_response_free(r1); salvo_response_free(r2);
+ *   salvo_batch_close(b);            (cancels whatever is still pending)
+ *
+ * Errors never come out of submission: every failure (bad URL, refused
+ * connection, timeout, TLS, malformed response, cancellation...) is reported
+ * on the response when it is collected, so one bad request never disturbs
+ * its siblings.
+ *
+ * Conventions
+ *   - Error codes are negative ints from enum salvo_errcode; SALVO_OK is 0.
+ *   - Objects are opaque, made by *_new (or salvo_parallel) and released by
+ *     the matching *_free / *_close; every destructor accepts NULL.
+ *   - Configuration structs mean "documented defaults" when zeroed; every
+ *     string or array passed in is copied, so the caller may free it as soon
+ *     as the call returns.
+ *   - Strings returned by accessors belong to the object they came from and
+ *     live as long as it does.
+ *
+ * Thread-safety: a client may be shared by any number of threads; each
+ * batch's functions may be called from several threads at once, except
+ * salvo_batch_close, which must not race with other calls on the same batch.
+ * Responses are plain values: one thread at a time.
+ */
+#ifndef SALVO_H
+#define SALVO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__) || defined(__clang__)
+#define SALVO_EXTERN __attribute__((visibility("default")))
+#else
+#define SALVO_EXTERN
+#endif
+
+#define SALVO_VERSION_MAJOR 0
+#define SALVO_VERSION_MINOR 1
+#define SALVO_VERSION_PATCH 0
+#define SALVO_VERSION "0.1.0"
+
+/* ------------------------------------------------------------------------ */
+/* Errors                                                                   */
+/* ------------------------------------------------------------------------ */
+
+enum salvo_errcode {
+  SALVO_OK = 0,
+  /* Bad input: malformed URL, unsupported scheme, bad method token, CR/LF
+   * or NUL in a header, invalid configuration value. Never retried. */
+  SALVO_EINVAL = -1,
+  SALVO_ECONNECT = -2,   /* connection refused or host unreachable */
+  SALVO_EDNS = -3,       /* host name (or proxy name) could not be resolved */
+  SALVO_ETIMEDOUT = -4,  /* connect timeout, request timeout or deadline */
+  SALVO_ETLS = -5,       /* TLS handshake or certificate verification */
+  SALVO_EPROTO = -6,     /* malformed response: status line, headers... */
+  SALVO_EIO = -7,        /* connection reset or closed mid-response */
+  SALVO_ETOOBIG = -8,    /* body larger than max_body */
+  SALVO_EREDIRECT = -9,  /* too many redirects, or a redirect to a bad URL */
+  SALVO_ECANCELED = -10, /* cancelled before it completed */
+  SALVO_ENOMEM = -11,    /* out of memory */
+  SALVO_EPROXY = -12,    /* the proxy refused or failed the tunnel */
+  SALVO_EPARSE = -13,    /* body is not what the return type needs (JSON) */
+  SALVO_ECALLBACK = -14, /* a user callback reported failure */
+  SALVO_EINTERNAL = -15  /* a bug or an unexpected library failure */
+};
+
+/* A short English description of an error code, e.g. "operation timed
+ * out". Never NULL: unknown codes give "unknown error". Thread-safe. */
+SALVO_EXTERN const char *salvo_strerror(int code);
+
+/* The symbolic name of an error code without its prefix, e.g. "ETIMEDOUT",
+ * "OK". Never NULL: unknown codes give "EUNKNOWN". Thread-safe. */
+SALVO_EXTERN const char *salvo_errname(int code);
+
+/* ------------------------------------------------------------------------ */
+/* Configuration                                                            */
+/* ------------------------------------------------------------------------ */
+
+/* HTTP version preference (salvo_config.http_version). */
+enum salvo_http_version {
+  /* HTTP/2 over TLS when the server offers it (ALPN), HTTP/1.1 otherwise.
+   * Requests to one origin are multiplexed on as few HTTP/2 connections as
+   * the server's stream limit allows. */
+  SALVO_HTTP_AUTO = 0,
+  SALVO_HTTP_1_1 = 1, /* HTTP/1.1 only */
+  SALVO_HTTP_2 = 2,   /* as AUTO over TLS; asks for an h2c upgrade on http:// */
+  SALVO_HTTP_2_PRIOR_KNOWLEDGE = 3 /* HTTP/2 without negotiation (h2c) */
+};
+
+/*
+ * Client configuration. A zeroed struct (or a NULL pointer) means the
+ * documented defaults; every field below says what zero means.
+ * salvo_client_new copies everything it needs, strings and arrays included.
+ */
+typedef struct salvo_config {
+  /* Requests in flight at once over the whole client; with HTTP/2 each
+   * stream counts. Further requests wait in submission order.
+   * 0 = 100. Negative = SALVO_EINVAL. */
+  int concurrency;
+  /* Requests in flight at once per origin (scheme, host, port).
+   * 0 = no per-origin limit besides `concurrency`. */
+  int per_host;
+  /* Seconds one attempt may take, from its start (not from submission).
+   * 0 = 30 s. Negative = no limit. */
+  double timeout;
+  /* Seconds to establish a connection (DNS, TCP, TLS). 0 = 10 s.
+   * Negative = no limit of its own (still bounded by `timeout`). */
+  double connect_timeout;
+  /* Headers sent with every request, "Name: value" strings, terminated by
+   * NULL. A request's own header of the same name replaces it. A header
+   * given as "Name:" (nothing after the colon) removes a header the
+   * library would otherwise send, such as Accept. NULL = none. */
+  const char *const *headers;
+  /* User-Agent header. NULL = "salvo/<version>"; "" = send none. */
+  const char *user_agent;
+  /* HTTP basic authentication, used when username is not NULL. */
+  const char *username;
+  const char *password;
+  /* A bearer token: "Authorization: Bearer <token>". NULL = none.
+   * Credentials are never sent to another host (or port, or scheme) after
+   * a redirect. */
+  const char *bearer_token;
+  /* TLS: certificates and host names are verified unless `insecure` is
+   * non-zero. `ca_file` is a PEM bundle used instead of the system store
+   * (NULL = system store). */
+  int insecure;
+  const char *ca_file;
+  /* Redirects are followed unless `no_redirects` is non-zero, at most
+   * `max_redirects` times (0 = 10); one more gives SALVO_EREDIRECT. */
+  int no_redirects;
+  int max_redirects;
+  /* One of enum salvo_http_version. 0 = SALVO_HTTP_AUTO. */
+  int http_version;
+  /* Proxy URL, e.g. "http://proxy:3128" or "socks5h://127.0.0.1:1080".
+   * NULL = no proxy (proxy environment variables are ignored). */
+  const char *proxy;
+  /* Largest body kept in memory per response, in bytes; a larger one fails
+   * with SALVO_ETOOBIG. 0 = 64 MiB; SIZE_MAX = no limit. */
+  size_t max_body;
+  /* Cookies: every client has its own in-memory jar, shared by all its
+   * batches, unless `no_cookies` is non-zero. */
+  int no_cookies;
+} salvo_config;
+
+/* ------------------------------------------------------------------------ */
+/* Requests                                                                 */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * One request. Zero every field you do not set. All strings, arrays and the
+ * body are copied at submission.
+ */
+typedef struct salvo_request {
+  /* Any HTTP method token ("GET", "POST", "PATCH", "PURGE"...).
+   * NULL = GET, or POST when a body or json is given. */
+  const char *method;
+  /* Absolute http:// or https:// URL. */
+  const char *url;
+  /* Query parameters: name, value, name, value, ..., NULL. Each name and
+   * value is percent-encoded and appended to the URL's query (before any
+   * fragment). A NULL value sends the name alone. NULL = none. */
+  const char *const *params;
+  /* Extra headers, "Name: value", NULL-terminated; they replace the
+   * client's headers of the same name. NULL = none. */
+  const char *const *headers;
+  /* Request body; sent with Content-Length. body_len bytes, may hold NULs. */
+  const void *body;
+  size_t body_len;
+  /* JSON text sent as the body with "Content-Type: application/json"
+   * (unless a Content-Type header is given). Not validated. Overrides
+   * body/body_len. */
+  const char *json;
+  /* A name for the result, returned by salvo_response_key. NULL = none. */
+  const char *key;
+  /* Opaque pointer returned by salvo_response_user_data; never touched. */
+  void *user_data;
+  /* Per-attempt timeout in seconds, as salvo_config.timeout.
+   * 0 = the client's; negative = no limit. */
+  double timeout;
+} salvo_request;
+
+/* ------------------------------------------------------------------------ */
+/* Clients                                                                  */
+/* ------------------------------------------------------------------------ */
+
+typedef struct salvo_client salvo_client;
+typedef struct salvo_batch salvo_batch;
+typedef struct salvo_response salvo_response;
+
+/* A handle on a submitted request: a value, not a pointer. id 0 means the
+ * request was not submitted (NULL batch or request, or out of memory). A
+ * handle whose response was already delivered is stale; using it is safe
+ * and yields NULL. */
+typedef struct salvo_pending {
+  uint64_t id;
+} salvo_pending;
+
+/*
+ * Creates a client: configuration, connection pool, cookie jar and one
+ * background I/O thread. cfg may be NULL (defaults); it is copied.
+ * Returns SALVO_OK and sets *out, or SALVO_EINVAL (bad configuration: a
+ * negative concurrency, an unknown http_version...), SALVO_ENOMEM or
+ * SALVO_EINTERNAL (thread or descriptor creation failed); *out is then NULL.
+ * Thread-safe.
+ */
+SALVO_EXTERN int salvo_client_new(salvo_client **out, const salvo_config *cfg);
+
+/*
+ * Closes every batch still open on the client (as salvo_batch_close, so
+ * those batch pointers become invalid), stops the I/O thread and frees the
+ * client. NULL is accepted. Must not run concurrently with other calls on
+ * the client or its batches, nor on the process default client.
+ */
+SALVO_EXTERN void salvo_client_free(salvo_client *client);
+
+/* ------------------------------------------------------------------------ */
+/* Parallel blocks                                                          */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * Opens a parallel block on `client`. NULL means the process default client
+ * (default configuration, created on first use, alive until exit).
+ * Returns NULL only when out of memory or when the default client cannot
+ * be created. Release with salvo_batch_close. Thread-safe.
+ */
+SALVO_EXTERN salvo_batch *salvo_parallel(salvo_client *client);
+
+/* Submits a GET of `url`; see salvo_submit. */
+SALVO_EXTERN salvo_pending salvo_get(salvo_batch *batch, const char *url);
+
+/*
+ * Submits a request and returns at once; the request runs in the
+ * background. Everything `req` points to is copied. Problems with the
+ * request itself (a malformed URL, a bad header...) are not reported here:
+ * they come back as the response's error. Returns a handle with id 0 only
+ * when batch or req is NULL or memory runs out. Thread-safe.
+ */
+SALVO_EXTERN salvo_pending salvo_submit(salvo_batch *batch,
+                                        const salvo_request *req);
+
+/*
+ * Waits for the response of `p` and returns it; the caller owns it and
+ * frees it with salvo_response_free. Returns NULL at once when `p` is not
+ * a live handle of this batch: id 0, already delivered (through this call,
+ * salvo_batch_next or salvo_batch_poll), or from another batch. If another
+ * thread collects the same response first, this call returns NULL.
+ * Thread-safe.
+ */
+SALVO_EXTERN salvo_response *salvo_pending_response(salvo_batch *batch,
+                                                    salvo_pending p);
+
+/*
+ * Waits for the next response to complete (in completion order, not
+ * submission order) and returns it; the caller owns it. Returns NULL at
+ * once when nothing is pending. Thread-safe.
+ */
+SALVO_EXTERN salvo_response *salvo_batch_next(salvo_batch *batch);
+
+/* As salvo_batch_next, but never waits: NULL when no response is ready. */
+SALVO_EXTERN salvo_response *salvo_batch_poll(salvo_batch *batch);
+
+/*
+ * A descriptor that is readable while at least one response is ready to be
+ * collected, for use with poll/epoll/libuv/any event loop: wait for it,
+ * then call salvo_batch_poll until it returns NULL. Do not read, write or
+ * close it; it belongs to the batch. Returns -1 with errno set on failure.
+ * Thread-safe.
+ */
+SALVO_EXTERN int salvo_batch_fd(salvo_batch *batch);
+
+/* Number of submitted requests whose responses have not yet been delivered
+ * (still running, or ready and not collected). 0 for NULL. Thread-safe. */
+SALVO_EXTERN int salvo_batch_has_pending(salvo_batch *batch);
+
+/*
+ * Cancels every request of the batch still queued or in flight (their
+ * connections are closed or their HTTP/2 streams reset), frees every
+ * response not yet delivered and then the batch. Responses already
+ * delivered stay valid. Returns within milliseconds whatever the servers
+ * do. NULL is accepted.
+ */
+SALVO_EXTERN void salvo_batch_close(salvo_batch *batch);
+
+/* ------------------------------------------------------------------------ */
+/* Responses                                                                */
+/* ------------------------------------------------------------------------ */
+
+/* SALVO_OK, or the error code of a request that failed. An HTTP status of
+ * 4xx or 5xx is not an error: check salvo_response_status. */
+SALVO_EXTERN int salvo_response_error(const salvo_response *r);
+
+/* A human-readable message for the error ("" when there is none), e.g.
+ * "Failed to connect to 127.0.0.1 port 9: Connection refused". */
+SALVO_EXTERN const char *salvo_response_errmsg(const salvo_response *r);
+
+/* The final HTTP status code (after redirects), 0 when none was received. */
+SALVO_EXTERN int salvo_response_status(const salvo_response *r);
+
+/* The first value of the response header `name` (case-insensitive), or
+ * NULL. Headers are those of the final response after redirects. */
+SALVO_EXTERN const char *salvo_response_header(const salvo_response *r,
+                                               const char *name);
+
+/* Number of response headers, repeats included. */
+SALVO_EXTERN size_t salvo_response_header_count(const salvo_response *r);
+
+/* The i-th response header in arrival order: returns 0 and sets *name and
+ * *value, or SALVO_EINVAL when i is out of range. */
+SALVO_EXTERN int salvo_response_header_at(const salvo_response *r, size_t i,
+                                          const char **name,
+                                          const char **value);
+
+/* The body bytes (NUL-terminated for convenience; may contain NULs) and,
+ * when len is not NULL, their count. Never NULL: an empty body is "". */
+SALVO_EXTERN const char *salvo_response_body(const salvo_response *r,
+                                             size_t *len);
+
+/* The request's key, or NULL when it had none. */
+SALVO_EXTERN const char *salvo_response_key(const salvo_response *r);
+
+/* The request's user_data. */
+SALVO_EXTERN void *salvo_response_user_data(const salvo_response *r);
+
+/* The handle this response was submitted under. */
+SALVO_EXTERN salvo_pending salvo_response_pending(const salvo_response *r);
+
+/* Attempts made: 1 when the first one settled it, 0 when the request was
+ * never sent (invalid, or cancelled while queued). */
+SALVO_EXTERN int salvo_response_attempts(const salvo_response *r);
+
+/* The URL that was fetched last (after redirects), or the requested URL. */
+SALVO_EXTERN const char *salvo_response_url(const salvo_response *r);
+
+/* "1.0", "1.1", "2" or "3" for the final response, "" when none. */
+SALVO_EXTERN const char *salvo_response_http_version(const salvo_response *r);
+
+/* Seconds from the start of the last attempt to its end, and to its first
+ * response byte. 0 when not measured. */
+SALVO_EXTERN double salvo_response_total_time(const salvo_response *r);
+SALVO_EXTERN double salvo_response_ttfb(const salvo_response *r);
+
+/* Frees a response. NULL is accepted. */
+SALVO_EXTERN void salvo_response_free(salvo_response *r);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SALVO_H */

@@ -1,0 +1,24 @@
+#!/bin/sh
+# Installs the Debian packages salvo needs to build and test, only those
+# missing. Needs root (or sudo). Packages only from Debian's archive.
+set -eu
+PKGS="gcc clang make cmake pkg-config clang-format binutils
+libcurl4-openssl-dev libjansson-dev libssl-dev libcmocka-dev
+libclang-rt-14-dev nginx openssl ca-certificates"
+[ $# -gt 0 ] && PKGS="$PKGS $*"
+missing=""
+for p in $PKGS; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
+    missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null || { echo "deps: need root to install:$missing" >&2; exit 1; }
+  SUDO=sudo
+fi
+echo "deps: installing$missing"
+export DEBIAN_FRONTEND=noninteractive
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -q --no-install-recommends $missing ||
+  { $SUDO apt-get update -q && $SUDO apt-get install -y -q --no-install-recommends $missing; }

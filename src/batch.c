@@ -1,0 +1,301 @@
+/*
+ * Parallel blocks: pending handles, the ready list and collection.
+ *
+ * A pending handle is (generation << 32 | slot index + 1). Slots are
+ * recycled as soon as their response is delivered, and the generation is
+ * bumped, so a stale handle can never reach another request's response.
+ * Everything here is under the batch mutex; the I/O thread only enters
+ * through salvo__batch_deliver, once per loop iteration with every response
+ * it finished in that iteration.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#define SLOT_OF(id) ((uint32_t)((id)&0xffffffffu))
+#define GEN_OF(id) ((uint32_t)((id) >> 32))
+
+static salvo__slot *slot_lookup(salvo_batch *b, uint64_t id) {
+  uint32_t s = SLOT_OF(id);
+  if (s == 0 || s > b->nslots)
+    return NULL;
+  salvo__slot *sl = &b->slots[s - 1];
+  return sl->used && sl->gen == GEN_OF(id) ? sl : NULL;
+}
+
+/* Returns a new handle id, or 0 when out of memory. */
+static uint64_t slot_alloc(salvo_batch *b) {
+  uint32_t idx;
+  if (b->free_head) {
+    idx = b->free_head - 1;
+    b->free_head = b->slots[idx].next_free;
+  } else {
+    if (b->nslots == UINT32_MAX - 1)
+      return 0;
+    if (b->nslots == b->cap) {
+      uint32_t cap = b->cap ? b->cap * 2 : 64;
+      salvo__slot *s = realloc(b->slots, (size_t)cap * sizeof(*s));
+      if (!s)
+        return 0;
+      b->slots = s;
+      b->cap = cap;
+    }
+    idx = b->nslots++;
+    b->slots[idx].gen = 1;
+  }
+  salvo__slot *sl = &b->slots[idx];
+  sl->used = 1;
+  sl->resp = NULL;
+  return (uint64_t)sl->gen << 32 | (idx + 1);
+}
+
+static void slot_release(salvo_batch *b, uint64_t id) {
+  salvo__slot *sl = &b->slots[SLOT_OF(id) - 1];
+  sl->used = 0;
+  sl->resp = NULL;
+  if (++sl->gen == 0)
+    sl->gen = 1;
+  sl->next_free = b->free_head;
+  b->free_head = SLOT_OF(id);
+}
+
+static void fd_signal(int fd) {
+  uint64_t one = 1;
+  while (write(fd, &one, sizeof(one)) < 0 && errno == EINTR)
+    ;
+}
+
+static void fd_clear(int fd) {
+  uint64_t v;
+  while (read(fd, &v, sizeof(v)) < 0 && errno == EINTR)
+    ;
+}
+
+/* Links a list of ready responses at the tail and wakes collectors. */
+static void ready_append(salvo_batch *b, salvo_response *head,
+                         salvo_response *tail) {
+  int was_empty = b->ready_head == NULL;
+  head->prev = b->ready_tail;
+  if (b->ready_tail)
+    b->ready_tail->next = head;
+  else
+    b->ready_head = head;
+  b->ready_tail = tail;
+  tail->next = NULL;
+  if (was_empty && b->efd >= 0)
+    fd_signal(b->efd);
+  if (b->nwaiters)
+    pthread_cond_broadcast(&b->cond);
+}
+
+/* Hands one ready response to the caller. */
+static salvo_response *take(salvo_batch *b, salvo_response *r) {
+  if (r->prev)
+    r->prev->next = r->next;
+  else
+    b->ready_head = r->next;
+  if (r->next)
+    r->next->prev = r->prev;
+  else
+    b->ready_tail = r->prev;
+  r->next = r->prev = NULL;
+  if (!b->ready_head && b->efd >= 0)
+    fd_clear(b->efd);
+  slot_release(b, r->id);
+  b->pending--;
+  return r;
+}
+
+void salvo__batch_deliver(salvo_batch *b, salvo_response *head,
+                          salvo_response *tail) {
+  pthread_mutex_lock(&b->mtx);
+  /* The outbox is singly linked; the ready list needs both links so that a
+   * handle can take its response out of the middle. */
+  for (salvo_response *r = head, *prev = NULL; r; prev = r, r = r->next) {
+    r->prev = prev;
+    slot_lookup(b, r->id)->resp = r;
+  }
+  ready_append(b, head, tail);
+  pthread_mutex_unlock(&b->mtx);
+}
+
+void salvo__batch_cancel_done(salvo_batch *b) {
+  pthread_mutex_lock(&b->mtx);
+  b->cancel_done = 1;
+  pthread_cond_broadcast(&b->cond);
+  pthread_mutex_unlock(&b->mtx);
+}
+
+salvo_batch *salvo_parallel(salvo_client *client) {
+  if (!client && !(client = salvo__default_client()))
+    return NULL;
+  salvo_batch *b = calloc(1, sizeof(*b));
+  if (!b)
+    return NULL;
+  b->client = client;
+  b->efd = -1;
+  pthread_mutex_init(&b->mtx, NULL);
+  pthread_cond_init(&b->cond, NULL);
+  pthread_mutex_lock(&client->mtx);
+  b->cnext = client->batches;
+  if (client->batches)
+    client->batches->cprev = b;
+  client->batches = b;
+  pthread_mutex_unlock(&client->mtx);
+  return b;
+}
+
+salvo_pending salvo_get(salvo_batch *batch, const char *url) {
+  salvo_request req;
+  memset(&req, 0, sizeof(req));
+  req.url = url;
+  return salvo_submit(batch, &req);
+}
+
+/* A request that failed validation completes at once, without the I/O
+ * thread: its response is ready when salvo_submit returns. */
+static void complete_invalid(salvo_batch *b, salvo_response *resp,
+                             const salvo_request *req, int err, char *msg) {
+  salvo__resp_set_error(resp, err, msg);
+  if (req->url)
+    resp->url = salvo__strdup(req->url);
+  slot_lookup(b, resp->id)->resp = resp;
+  ready_append(b, resp, resp);
+}
+
+salvo_pending salvo_submit(salvo_batch *b, const salvo_request *req) {
+  salvo_pending p = {0};
+  if (!b || !req)
+    return p;
+  salvo_client *c = b->client;
+  int err;
+  char *msg;
+  salvo__req *r = salvo__req_new(req, &c->cfg, &err, &msg);
+  if (!r && err == SALVO_ENOMEM)
+    return p;
+  salvo_response *resp = salvo__resp_new(0, req->key, req->user_data);
+  if (!resp) {
+    salvo__req_free(r);
+    free(msg);
+    return p;
+  }
+  pthread_mutex_lock(&b->mtx);
+  p.id = slot_alloc(b);
+  if (p.id) {
+    b->pending++;
+    resp->id = p.id;
+    if (!r)
+      complete_invalid(b, resp, req, err, msg);
+  }
+  pthread_mutex_unlock(&b->mtx);
+  if (!p.id) {
+    salvo_response_free(resp);
+    salvo__req_free(r);
+    free(msg);
+  } else if (r) {
+    r->id = p.id;
+    r->batch = b;
+    r->cl = c;
+    r->resp = resp;
+    salvo__engine_submit(c, r);
+  }
+  return p;
+}
+
+salvo_response *salvo_pending_response(salvo_batch *b, salvo_pending p) {
+  if (!b || !p.id)
+    return NULL;
+  salvo_response *r = NULL;
+  pthread_mutex_lock(&b->mtx);
+  for (;;) {
+    salvo__slot *sl = slot_lookup(b, p.id);
+    if (!sl)
+      break;
+    if (sl->resp) {
+      r = take(b, sl->resp);
+      break;
+    }
+    b->nwaiters++;
+    pthread_cond_wait(&b->cond, &b->mtx);
+    b->nwaiters--;
+  }
+  pthread_mutex_unlock(&b->mtx);
+  return r;
+}
+
+salvo_response *salvo_batch_next(salvo_batch *b) {
+  if (!b)
+    return NULL;
+  salvo_response *r = NULL;
+  pthread_mutex_lock(&b->mtx);
+  for (;;) {
+    if (b->ready_head) {
+      r = take(b, b->ready_head);
+      break;
+    }
+    if (!b->pending)
+      break;
+    b->nwaiters++;
+    pthread_cond_wait(&b->cond, &b->mtx);
+    b->nwaiters--;
+  }
+  pthread_mutex_unlock(&b->mtx);
+  return r;
+}
+
+salvo_response *salvo_batch_poll(salvo_batch *b) {
+  if (!b)
+    return NULL;
+  salvo_response *r = NULL;
+  pthread_mutex_lock(&b->mtx);
+  if (b->ready_head)
+    r = take(b, b->ready_head);
+  pthread_mutex_unlock(&b->mtx);
+  return r;
+}
+
+int salvo_batch_fd(salvo_batch *b) {
+  if (!b) {
+    errno = EINVAL;
+    return -1;
+  }
+  pthread_mutex_lock(&b->mtx);
+  if (b->efd < 0) {
+    b->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (b->efd >= 0 && b->ready_head)
+      fd_signal(b->efd);
+  }
+  int fd = b->efd;
+  pthread_mutex_unlock(&b->mtx);
+  return fd;
+}
+
+int salvo_batch_has_pending(salvo_batch *b) {
+  if (!b)
+    return 0;
+  pthread_mutex_lock(&b->mtx);
+  int n = b->pending;
+  pthread_mutex_unlock(&b->mtx);
+  return n;
+}
+
+void salvo_batch_close(salvo_batch *b) {
+  if (!b)
+    return;
+  salvo__engine_cancel_batch(b->client, b);
+  while (b->ready_head) {
+    salvo_response *r = b->ready_head;
+    b->ready_head = r->next;
+    salvo_response_free(r);
+  }
+  if (b->efd >= 0)
+    close(b->efd);
+  free(b->slots);
+  pthread_cond_destroy(&b->cond);
+  pthread_mutex_destroy(&b->mtx);
+  free(b);
+}

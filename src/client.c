@@ -1,0 +1,154 @@
+/* Clients: configuration, the default client, life cycle. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+#include "transport.h"
+
+static int64_t seconds_ms(double s, int64_t dflt) {
+  if (s == 0)
+    return dflt;
+  if (s < 0)
+    return 0;
+  if (s > 1e9)
+    s = 1e9;
+  int64_t ms = (int64_t)(s * 1000 + 0.5);
+  return ms ? ms : 1;
+}
+
+static int dup_field(char **dst, const char *src) {
+  if (!src)
+    return 0;
+  *dst = salvo__strdup(src);
+  return *dst ? 0 : SALVO_ENOMEM;
+}
+
+static int dup_headers(char ***dst, const char *const *src) {
+  size_t n = 0;
+  while (src && src[n])
+    n++;
+  char **h = calloc(n + 1, sizeof(*h));
+  if (!h)
+    return SALVO_ENOMEM;
+  *dst = h;
+  for (size_t i = 0; i < n; i++) {
+    size_t nl = salvo__header_name_len(src[i]);
+    if (!nl || strpbrk(src[i], "\r\n"))
+      return SALVO_EINVAL;
+    if (!(h[i] = salvo__strdup(src[i])))
+      return SALVO_ENOMEM;
+  }
+  return 0;
+}
+
+int salvo__cfg_resolve(salvo__cfg *out, const salvo_config *in) {
+  static const salvo_config zero;
+  if (!in)
+    in = &zero;
+  memset(out, 0, sizeof(*out));
+  if (in->concurrency < 0 || in->per_host < 0 || in->max_redirects < 0 ||
+      in->http_version < SALVO_HTTP_AUTO ||
+      in->http_version > SALVO_HTTP_2_PRIOR_KNOWLEDGE ||
+      in->timeout != in->timeout || in->connect_timeout != in->connect_timeout)
+    return SALVO_EINVAL;
+  out->concurrency =
+      in->concurrency ? in->concurrency : SALVO__DEFAULT_CONCURRENCY;
+  out->per_host = in->per_host;
+  out->timeout_ms = seconds_ms(in->timeout, SALVO__DEFAULT_TIMEOUT_MS);
+  out->connect_timeout_ms =
+      seconds_ms(in->connect_timeout, SALVO__DEFAULT_CONNECT_TIMEOUT_MS);
+  out->insecure = in->insecure != 0;
+  out->follow_redirects = !in->no_redirects;
+  out->max_redirects =
+      in->max_redirects ? in->max_redirects : SALVO__DEFAULT_MAX_REDIRECTS;
+  out->http_version = in->http_version;
+  out->max_body = in->max_body ? in->max_body : SALVO__DEFAULT_MAX_BODY;
+  out->cookies = !in->no_cookies;
+  int err = dup_headers(&out->headers, in->headers);
+  if (!err && !in->user_agent)
+    err = dup_field(&out->user_agent, "salvo/" SALVO_VERSION);
+  else if (!err && *in->user_agent)
+    err = dup_field(&out->user_agent, in->user_agent);
+  if (!err)
+    err = dup_field(&out->username, in->username);
+  if (!err)
+    err = dup_field(&out->password, in->password);
+  if (!err)
+    err = dup_field(&out->bearer_token, in->bearer_token);
+  if (!err)
+    err = dup_field(&out->ca_file, in->ca_file);
+  if (!err)
+    err = dup_field(&out->proxy, in->proxy);
+  if (err)
+    salvo__cfg_free(out);
+  return err;
+}
+
+void salvo__cfg_free(salvo__cfg *c) {
+  for (size_t i = 0; c->headers && c->headers[i]; i++)
+    free(c->headers[i]);
+  free(c->headers);
+  free(c->user_agent);
+  free(c->username);
+  free(c->password);
+  free(c->bearer_token);
+  free(c->ca_file);
+  free(c->proxy);
+  memset(c, 0, sizeof(*c));
+}
+
+int salvo_client_new(salvo_client **out, const salvo_config *cfg) {
+  if (!out)
+    return SALVO_EINVAL;
+  *out = NULL;
+  int err = salvo__transport_global_init();
+  if (err)
+    return err;
+  salvo_client *c = calloc(1, sizeof(*c));
+  if (!c)
+    return SALVO_ENOMEM;
+  err = salvo__cfg_resolve(&c->cfg, cfg);
+  if (err) {
+    free(c);
+    return err;
+  }
+  pthread_mutex_init(&c->mtx, NULL);
+  err = salvo__engine_start(c);
+  if (err) {
+    pthread_mutex_destroy(&c->mtx);
+    salvo__cfg_free(&c->cfg);
+    free(c);
+    return err;
+  }
+  *out = c;
+  return SALVO_OK;
+}
+
+void salvo_client_free(salvo_client *c) {
+  if (!c)
+    return;
+  for (;;) {
+    pthread_mutex_lock(&c->mtx);
+    salvo_batch *b = c->batches;
+    pthread_mutex_unlock(&c->mtx);
+    if (!b)
+      break;
+    salvo_batch_close(b);
+  }
+  salvo__engine_stop(c);
+  pthread_mutex_destroy(&c->mtx);
+  salvo__cfg_free(&c->cfg);
+  free(c);
+}
+
+/* The process default client: the only global state, created on first use
+ * and kept until exit (its I/O thread sleeps when idle). */
+static pthread_once_t default_once = PTHREAD_ONCE_INIT;
+static salvo_client *default_client;
+
+static void default_init(void) { salvo_client_new(&default_client, NULL); }
+
+salvo_client *salvo__default_client(void) {
+  pthread_once(&default_once, default_init);
+  return default_client;
+}

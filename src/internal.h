@@ -1,0 +1,292 @@
+/*
+ * Internal declarations shared by libsalvo's modules. Nothing here is
+ * exported: the library is built with hidden visibility and only the
+ * functions marked SALVO_EXTERN in salvo.h are visible.
+ *
+ * Threads: fields are grouped by who may touch them. "io" means the
+ * client's I/O thread only; "mtx" means under the named mutex.
+ */
+#ifndef SALVO_INTERNAL_H
+#define SALVO_INTERNAL_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "salvo.h"
+
+#define SALVO__DEFAULT_CONCURRENCY 100
+#define SALVO__DEFAULT_TIMEOUT_MS 30000
+#define SALVO__DEFAULT_CONNECT_TIMEOUT_MS 10000
+#define SALVO__DEFAULT_MAX_REDIRECTS 10
+#define SALVO__DEFAULT_MAX_BODY ((size_t)64 << 20)
+
+typedef struct salvo__req salvo__req;
+typedef struct salvo__host salvo__host;
+typedef struct salvo__transport salvo__transport;
+
+/* ---- util.c ------------------------------------------------------------ */
+
+typedef struct salvo__buf {
+  char *p;
+  size_t len;
+  size_t cap;
+} salvo__buf;
+
+int64_t salvo__now_ns(void);
+char *salvo__strdup(const char *s);
+char *salvo__strndup(const char *s, size_t n);
+/* Keeps one spare byte so that p[len] can always hold a NUL. */
+int salvo__buf_reserve(salvo__buf *b, size_t extra);
+int salvo__buf_append(salvo__buf *b, const void *p, size_t n);
+void salvo__buf_free(salvo__buf *b);
+int salvo__casecmp_n(const char *a, const char *b, size_t n);
+int salvo__is_tchar(unsigned char c);
+/* Length of the header name in "Name: value", or 0 when malformed. */
+size_t salvo__header_name_len(const char *h);
+/* Allocates a copy of the message formatted like printf. */
+char *salvo__fmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* ---- config (client.c) ------------------------------------------------- */
+
+/* The client configuration with defaults applied and strings owned. */
+typedef struct salvo__cfg {
+  int concurrency;
+  int per_host;
+  int64_t timeout_ms;         /* 0 = none */
+  int64_t connect_timeout_ms; /* 0 = none */
+  char **headers;             /* NULL-terminated, owned */
+  char *user_agent;           /* NULL = send none */
+  char *username;
+  char *password;
+  char *bearer_token;
+  int insecure;
+  char *ca_file;
+  int follow_redirects;
+  int max_redirects;
+  int http_version;
+  char *proxy;
+  size_t max_body;
+  int cookies;
+} salvo__cfg;
+
+/* ---- request.c --------------------------------------------------------- */
+
+enum salvo__req_state {
+  SALVO__REQ_QUEUED = 0, /* waiting in the scheduler for a slot */
+  SALVO__REQ_RUNNING,    /* owned by the transport */
+  SALVO__REQ_DONE        /* settled; response handed over */
+};
+
+/*
+ * A request from submission to its end. One allocation holds the struct and
+ * every string it needs; it is freed as soon as the request settles, so
+ * memory per request lives only while the request does.
+ */
+struct salvo__req {
+  salvo__req *next; /* submission queue, then the host's wait queue */
+  salvo__req *prev;
+  salvo__req *bnext; /* io: the batch's list of live requests */
+  salvo__req *bprev;
+  salvo_batch *batch;
+  salvo__host *host; /* io */
+  uint64_t id;       /* the pending handle */
+  uint64_t seq;      /* io: start order */
+  int state;         /* io: enum salvo__req_state */
+  int attempts;      /* io */
+  int fail;          /* io: error found by a data callback, or 0 */
+  int is_head;
+  const char *method; /* NULL = GET */
+  char *url;          /* with params applied */
+  char *origin;       /* "scheme://host:port", lower case */
+  char **headers;     /* the request's own headers, NULL-terminated */
+  size_t nheaders;
+  char *body; /* NULL = no body */
+  size_t body_len;
+  char *key;
+  void *user_data;
+  int64_t timeout_ms;      /* resolved: 0 = none */
+  void *xfer;              /* io: transport state while running */
+  salvo_response *resp;    /* io: filled while running */
+  struct salvo_client *cl; /* the client it runs on */
+};
+
+/*
+ * Validates and copies `in` into a new request. On bad input returns NULL
+ * with *err and *msg set (msg allocated, may be NULL when out of memory).
+ */
+salvo__req *salvo__req_new(const salvo_request *in, const salvo__cfg *cfg,
+                           int *err, char **msg);
+void salvo__req_free(salvo__req *r);
+/* Transport data callbacks: they return 0, or an error code that aborts the
+ * transfer (the code is kept in req->fail). */
+int salvo__req_on_header(salvo__req *r, const char *line, size_t len);
+int salvo__req_on_body(salvo__req *r, const char *data, size_t len);
+/* Prepares req->resp for a new attempt. */
+int salvo__req_begin_attempt(salvo__req *r);
+
+/* ---- response.c -------------------------------------------------------- */
+
+struct salvo_response {
+  salvo_response *next; /* the batch's ready list or the io outbox */
+  salvo_response *prev;
+  uint64_t id;
+  int error;
+  int status;
+  int attempts;
+  char *errmsg; /* NULL = "" */
+  char *key;
+  void *user_data;
+  char *url;
+  char http_version[4];
+  double total_time;
+  double ttfb;
+  salvo__buf body;
+  salvo__buf hdrs;   /* "name\0value\0" repeated */
+  uint32_t *hdr_off; /* offset of each name in hdrs */
+  size_t nhdrs;
+  size_t hdr_cap;
+};
+
+salvo_response *salvo__resp_new(uint64_t id, const char *key, void *user_data);
+/* Records an error; takes ownership of msg (may be NULL: strerror used). */
+void salvo__resp_set_error(salvo_response *r, int err, char *msg);
+int salvo__resp_add_header(salvo_response *r, const char *name, size_t nlen,
+                           const char *value, size_t vlen);
+int salvo__resp_extend_header(salvo_response *r, const char *more, size_t len);
+void salvo__resp_reset(salvo_response *r);
+
+/* ---- batch.c ----------------------------------------------------------- */
+
+typedef struct salvo__slot {
+  uint32_t gen;
+  uint32_t next_free; /* index + 1 of the next free slot, 0 = none */
+  uint8_t used;
+  salvo_response *resp; /* set once the response is ready */
+} salvo__slot;
+
+struct salvo_batch {
+  struct salvo_client *client;
+  pthread_mutex_t mtx;
+  pthread_cond_t cond;
+  /* mtx */
+  salvo__slot *slots;
+  uint32_t nslots;
+  uint32_t cap;
+  uint32_t free_head;
+  salvo_response *ready_head;
+  salvo_response *ready_tail;
+  int pending; /* submitted, not delivered */
+  int nwaiters;
+  int efd; /* -1 until salvo_batch_fd */
+  int cancel_done;
+  /* io */
+  salvo__req *live;
+  salvo_response *out_head;
+  salvo_response *out_tail;
+  salvo_batch *dirty_next;
+  int dirty;
+  /* client->mtx */
+  salvo_batch *cnext;
+  salvo_batch *cprev;
+  salvo_batch *cancel_next;
+};
+
+/* Called by the I/O thread: moves a list of responses into the ready list
+ * and wakes whoever waits. */
+void salvo__batch_deliver(salvo_batch *b, salvo_response *head,
+                          salvo_response *tail);
+/* Called by the I/O thread once it holds nothing of the batch any more. */
+void salvo__batch_cancel_done(salvo_batch *b);
+
+/* ---- scheduler.c ------------------------------------------------------- */
+
+/* What an origin's connections can do, as far as salvo knows. */
+enum salvo__proto {
+  /* Not known yet: one request at a time goes out until the first
+   * connection's TLS handshake says (ALPN). */
+  SALVO__PROTO_UNKNOWN = 0,
+  /* The first attempt failed before saying: assume multiplexing, which is
+   * safe for both kinds, until a handshake says otherwise. */
+  SALVO__PROTO_GUESS_MUX,
+  SALVO__PROTO_H1, /* one request per connection */
+  SALVO__PROTO_MUX /* HTTP/2 streams over few connections */
+};
+
+struct salvo__host {
+  salvo__host *hnext; /* hash chain */
+  uint32_t hash;
+  int proto; /* enum salvo__proto */
+  int in_flight;
+  salvo__req *qhead; /* waiting, in submission order */
+  salvo__req *qtail;
+  size_t heap_idx; /* index + 1 in the eligible heap, 0 = not in it */
+  char key[];
+};
+
+typedef struct salvo__sched {
+  const salvo__cfg *cfg;
+  int in_flight;
+  size_t queued;
+  salvo__host **buckets;
+  size_t nbuckets;
+  size_t nhosts;
+  salvo__host **heap; /* hosts that could start a request, by head seq */
+  size_t heap_len;
+  size_t heap_cap;
+} salvo__sched;
+
+int salvo__sched_init(salvo__sched *s, const salvo__cfg *cfg);
+void salvo__sched_destroy(salvo__sched *s);
+/* Queues a request; returns SALVO_ENOMEM when its host cannot be made. */
+int salvo__sched_add(salvo__sched *s, salvo__req *r);
+/* Takes a queued request out of its queue (cancellation). */
+void salvo__sched_unqueue(salvo__sched *s, salvo__req *r);
+/* The next request allowed to start, counted as in flight; NULL if none. */
+salvo__req *salvo__sched_next(salvo__sched *s);
+/* A running request ended: its slot is free again. */
+void salvo__sched_release(salvo__sched *s, salvo__req *r);
+/* The transport learnt what an origin speaks. */
+void salvo__sched_set_proto(salvo__sched *s, salvo__host *h, int proto);
+
+/* ---- engine.c ---------------------------------------------------------- */
+
+struct salvo_client {
+  salvo__cfg cfg;
+  pthread_t thread;
+  int epfd;
+  int wakefd;
+  pthread_mutex_t mtx;
+  /* mtx */
+  salvo__req *sub_head;
+  salvo__req *sub_tail;
+  salvo_batch *cancel_head;
+  salvo_batch *batches;
+  int wake_pending;
+  int stop;
+  /* io */
+  salvo__transport *tp;
+  salvo__sched sched;
+  salvo_batch *dirty;
+  uint64_t next_seq;
+};
+
+int salvo__engine_start(salvo_client *c);
+void salvo__engine_stop(salvo_client *c);
+/* From any thread: hand a request to the I/O thread. */
+void salvo__engine_submit(salvo_client *c, salvo__req *r);
+/* From any thread: cancel all of a batch; returns once the I/O thread let
+ * go of it. */
+void salvo__engine_cancel_batch(salvo_client *c, salvo_batch *b);
+/* From the transport (io): a transfer ended with err (0 = fine) and an
+ * optional message, which the engine takes over. */
+void salvo__engine_done(salvo_client *c, salvo__req *r, int err, char *msg);
+
+/* ---- client.c ---------------------------------------------------------- */
+
+int salvo__cfg_resolve(salvo__cfg *out, const salvo_config *in);
+/* The process default client, created on first use; NULL on failure. */
+salvo_client *salvo__default_client(void);
+void salvo__cfg_free(salvo__cfg *c);
+
+#endif /* SALVO_INTERNAL_H */

@@ -1,0 +1,373 @@
+/*
+ * Requests: validation and copying at submission, and the data callbacks
+ * the transport feeds while a request runs.
+ *
+ * Everything a request needs is copied into a single allocation so that
+ * submission costs one malloc and settling one free.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+typedef struct url_parts {
+  size_t scheme_len;
+  const char *host;
+  size_t host_len;
+  unsigned port;
+} url_parts;
+
+static int fail(int *err, char **msg, char *m) {
+  *err = SALVO_EINVAL;
+  *msg = m;
+  return SALVO_EINVAL;
+}
+
+static int is_digit(int c) { return c >= '0' && c <= '9'; }
+
+/* Checks an absolute http(s) URL and finds its origin. Only what curl would
+ * misread or what salvo needs (scheme, host, port) is checked here; curl's
+ * own parser rejects the rest, which is reported as SALVO_EINVAL too. */
+static int parse_url(const char *url, url_parts *u, int *err, char **msg) {
+  for (const unsigned char *p = (const unsigned char *)url; *p; p++)
+    if (*p <= 0x20 || *p == 0x7f)
+      return fail(err, msg,
+                  salvo__fmt("malformed URL: whitespace or control "
+                             "character at offset %zu",
+                             (size_t)(p - (const unsigned char *)url)));
+  const char *colon = strstr(url, "://");
+  if (!colon || colon == url)
+    return fail(err, msg,
+                salvo__fmt("malformed URL: no scheme in \"%.200s\"", url));
+  u->scheme_len = (size_t)(colon - url);
+  if (!(u->scheme_len == 4 && !salvo__casecmp_n(url, "http", 4)) &&
+      !(u->scheme_len == 5 && !salvo__casecmp_n(url, "https", 5)))
+    return fail(err, msg,
+                salvo__fmt("unsupported scheme \"%.*s\": only http and "
+                           "https are",
+                           (int)(u->scheme_len > 32 ? 32 : u->scheme_len),
+                           url));
+  const char *auth = colon + 3;
+  size_t alen = strcspn(auth, "/?#");
+  const char *at = NULL;
+  for (size_t i = 0; i < alen; i++)
+    if (auth[i] == '@')
+      at = auth + i;
+  const char *h = at ? at + 1 : auth;
+  const char *end = auth + alen;
+  const char *hend;
+  if (*h == '[') {
+    hend = memchr(h, ']', (size_t)(end - h));
+    if (!hend)
+      return fail(err, msg,
+                  salvo__fmt("malformed URL: unclosed IPv6 "
+                             "address"));
+    hend++;
+  } else {
+    hend = h;
+    while (hend < end && *hend != ':')
+      hend++;
+  }
+  u->host = h;
+  u->host_len = (size_t)(hend - h);
+  if (u->host_len == 0)
+    return fail(err, msg, salvo__fmt("malformed URL: no host"));
+  u->port = u->scheme_len == 5 ? 443 : 80;
+  if (hend < end) {
+    if (*hend != ':')
+      return fail(err, msg, salvo__fmt("malformed URL: bad host"));
+    const char *p = hend + 1;
+    if (p < end) {
+      unsigned port = 0;
+      for (; p < end; p++) {
+        if (!is_digit(*p) || port > 65535)
+          return fail(err, msg, salvo__fmt("malformed URL: bad port"));
+        port = port * 10 + (unsigned)(*p - '0');
+      }
+      if (port == 0 || port > 65535)
+        return fail(err, msg, salvo__fmt("malformed URL: bad port"));
+      u->port = port;
+    }
+  }
+  return 0;
+}
+
+static int unreserved(unsigned char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c) ||
+         c == '-' || c == '.' || c == '_' || c == '~';
+}
+
+static size_t enc_len(const char *s) {
+  size_t n = 0;
+  for (; *s; s++)
+    n += unreserved((unsigned char)*s) ? 1 : 3;
+  return n;
+}
+
+static char *enc_put(char *d, const char *s) {
+  static const char hex[] = "0123456789ABCDEF";
+  for (; *s; s++) {
+    unsigned char c = (unsigned char)*s;
+    if (unreserved(c)) {
+      *d++ = (char)c;
+    } else {
+      *d++ = '%';
+      *d++ = hex[c >> 4];
+      *d++ = hex[c & 15];
+    }
+  }
+  return d;
+}
+
+static size_t params_len(const char *const *params) {
+  size_t n = 0;
+  for (size_t i = 0; params && params[i]; i += 2) {
+    n += 1 + enc_len(params[i]);
+    if (params[i + 1])
+      n += 1 + enc_len(params[i + 1]);
+    else
+      break;
+  }
+  return n;
+}
+
+/* Writes the URL with the params merged into its query, before any
+ * fragment. */
+static char *put_url(char *d, const char *url, const char *const *params) {
+  if (!params || !params[0])
+    return strcpy(d, url) + strlen(url);
+  const char *hash = strchr(url, '#');
+  size_t base = hash ? (size_t)(hash - url) : strlen(url);
+  memcpy(d, url, base);
+  char *p = d + base;
+  const char *q = memchr(url, '?', base);
+  char sep = !q                                                         ? '?'
+             : (base && (url[base - 1] == '?' || url[base - 1] == '&')) ? 0
+                                                                        : '&';
+  for (size_t i = 0; params[i]; i += 2) {
+    if (sep)
+      *p++ = sep;
+    sep = '&';
+    p = enc_put(p, params[i]);
+    if (!params[i + 1])
+      break;
+    *p++ = '=';
+    p = enc_put(p, params[i + 1]);
+  }
+  if (hash)
+    p = strcpy(p, hash) + strlen(hash);
+  *p = '\0';
+  return p;
+}
+
+static int check_header(const char *h, int *err, char **msg) {
+  size_t n = salvo__header_name_len(h);
+  if (!n)
+    return fail(err, msg,
+                salvo__fmt("malformed header \"%.100s\": expected "
+                           "\"Name: value\" with a token name",
+                           h));
+  for (const char *p = h + n; *p; p++)
+    if (*p == '\r' || *p == '\n')
+      return fail(err, msg,
+                  salvo__fmt("header \"%.*s\" contains CR or LF", (int)n, h));
+  return 0;
+}
+
+static int has_header(const char *const *hs, const char *name) {
+  size_t n = strlen(name);
+  for (size_t i = 0; hs && hs[i]; i++)
+    if (salvo__header_name_len(hs[i]) == n && !salvo__casecmp_n(hs[i], name, n))
+      return 1;
+  return 0;
+}
+
+/* Headers salvo adds on the request's behalf: a JSON content type, the
+ * removal of curl's form content type for raw bodies, and no
+ * "Expect: 100-continue" round trip. */
+static size_t extra_headers(const salvo_request *in, const salvo__cfg *cfg,
+                            int has_body, const char *extra[3]) {
+  size_t n = 0;
+  const char *const *cfgh = (const char *const *)cfg->headers;
+  if (!has_body)
+    return 0;
+  if (!has_header(in->headers, "Content-Type") &&
+      (in->json || !has_header(cfgh, "Content-Type")))
+    extra[n++] = in->json ? "Content-Type: application/json" : "Content-Type:";
+  if (!has_header(in->headers, "Expect") && !has_header(cfgh, "Expect"))
+    extra[n++] = "Expect:";
+  return n;
+}
+
+salvo__req *salvo__req_new(const salvo_request *in, const salvo__cfg *cfg,
+                           int *err, char **msg) {
+  url_parts u;
+  *err = 0;
+  *msg = NULL;
+  if (!in->url) {
+    fail(err, msg, salvo__fmt("request has no URL"));
+    return NULL;
+  }
+  if (parse_url(in->url, &u, err, msg))
+    return NULL;
+  const char *method = in->method;
+  const void *body = in->json ? (const void *)in->json : in->body;
+  size_t body_len = in->json ? strlen(in->json) : in->body_len;
+  int has_body = in->json || in->body;
+  if (method) {
+    if (!*method) {
+      fail(err, msg, salvo__fmt("empty method"));
+      return NULL;
+    }
+    for (const char *p = method; *p; p++)
+      if (!salvo__is_tchar((unsigned char)*p)) {
+        fail(err, msg, salvo__fmt("bad method token \"%.40s\"", method));
+        return NULL;
+      }
+  } else {
+    method = has_body ? "POST" : "GET";
+  }
+  size_t nh = 0, hbytes = 0;
+  for (; in->headers && in->headers[nh]; nh++) {
+    if (check_header(in->headers[nh], err, msg))
+      return NULL;
+    hbytes += strlen(in->headers[nh]) + 1;
+  }
+  const char *extra[3];
+  size_t nextra = extra_headers(in, cfg, has_body, extra);
+  for (size_t i = 0; i < nextra; i++)
+    hbytes += strlen(extra[i]) + 1;
+
+  size_t url_len = strlen(in->url) + params_len(in->params);
+  size_t origin_len = u.scheme_len + 3 + u.host_len + 6;
+  size_t method_len = strlen(method);
+  size_t key_len = in->key ? strlen(in->key) + 1 : 0;
+  size_t total = sizeof(salvo__req) + (nh + nextra + 1) * sizeof(char *) +
+                 url_len + 1 + origin_len + 1 + method_len + 1 + hbytes +
+                 key_len + (has_body ? body_len + 1 : 0);
+  salvo__req *r = calloc(1, total);
+  if (!r) {
+    *err = SALVO_ENOMEM;
+    return NULL;
+  }
+  r->headers = (char **)(r + 1);
+  char *p = (char *)(r->headers + nh + nextra + 1);
+  r->url = p;
+  p = put_url(p, in->url, in->params) + 1;
+  r->origin = p;
+  for (size_t i = 0; i < u.scheme_len; i++)
+    *p++ = (char)(in->url[i] | 0x20);
+  memcpy(p, "://", 3);
+  p += 3;
+  for (size_t i = 0; i < u.host_len; i++) {
+    char c = u.host[i];
+    *p++ = c >= 'A' && c <= 'Z' ? (char)(c + 32) : c;
+  }
+  p += sprintf(p, ":%u", u.port) + 1;
+  r->method = p;
+  memcpy(p, method, method_len + 1);
+  p += method_len + 1;
+  for (size_t i = 0; i < nh + nextra; i++) {
+    const char *h = i < nh ? in->headers[i] : extra[i - nh];
+    size_t n = strlen(h) + 1;
+    r->headers[i] = memcpy(p, h, n);
+    p += n;
+  }
+  r->nheaders = nh + nextra;
+  if (in->key) {
+    r->key = memcpy(p, in->key, key_len);
+    p += key_len;
+  }
+  if (has_body) {
+    r->body = p;
+    if (body_len)
+      memcpy(p, body, body_len);
+    p[body_len] = '\0';
+    r->body_len = body_len;
+  }
+  r->is_head = !strcmp(method, "HEAD");
+  r->user_data = in->user_data;
+  if (in->timeout > 0)
+    r->timeout_ms = (int64_t)(in->timeout * 1000 + 0.5);
+  else
+    r->timeout_ms = in->timeout < 0 ? 0 : cfg->timeout_ms;
+  return r;
+}
+
+void salvo__req_free(salvo__req *r) {
+  if (!r)
+    return;
+  salvo_response_free(r->resp);
+  free(r);
+}
+
+int salvo__req_begin_attempt(salvo__req *r) {
+  if (!r->resp) {
+    r->resp = salvo__resp_new(r->id, r->key, r->user_data);
+    if (!r->resp)
+      return SALVO_ENOMEM;
+  } else {
+    salvo__resp_reset(r->resp);
+  }
+  r->attempts++;
+  r->fail = 0;
+  return 0;
+}
+
+static int is_space(char c) { return c == ' ' || c == '\t'; }
+
+int salvo__req_on_header(salvo__req *r, const char *line, size_t len) {
+  salvo_response *resp = r->resp;
+  while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+    len--;
+  if (len == 0)
+    return 0;
+  if (len >= 5 && !memcmp(line, "HTTP/", 5)) {
+    /* A new response begins (after a redirect or a 1xx): only the final
+     * one's headers are kept. */
+    resp->nhdrs = 0;
+    resp->hdrs.len = 0;
+    resp->body.len = 0;
+    return 0;
+  }
+  if (is_space(line[0])) {
+    while (len && is_space(*line))
+      line++, len--;
+    return resp->nhdrs ? salvo__resp_extend_header(resp, line, len) : 0;
+  }
+  const char *colon = memchr(line, ':', len);
+  if (!colon)
+    return 0;
+  size_t nlen = (size_t)(colon - line);
+  while (nlen && is_space(line[nlen - 1]))
+    nlen--;
+  const char *v = colon + 1;
+  size_t vlen = len - (size_t)(v - line);
+  while (vlen && is_space(*v))
+    v++, vlen--;
+  while (vlen && is_space(v[vlen - 1]))
+    vlen--;
+  if (nlen == 14 && !salvo__casecmp_n(line, "Content-Length", 14)) {
+    /* Size the buffer once, but never trust a server with more than a
+     * modest allocation up front. */
+    size_t n = 0;
+    for (size_t i = 0; i < vlen && v[i] >= '0' && v[i] <= '9' && n < (1u << 20);
+         i++)
+      n = n * 10 + (size_t)(v[i] - '0');
+    if (n > (1u << 20))
+      n = 1u << 20;
+    if (n > r->cl->cfg.max_body)
+      n = r->cl->cfg.max_body;
+    if (n && salvo__buf_reserve(&resp->body, n))
+      return SALVO_ENOMEM;
+  }
+  return salvo__resp_add_header(resp, line, nlen, v, vlen);
+}
+
+int salvo__req_on_body(salvo__req *r, const char *data, size_t len) {
+  salvo_response *resp = r->resp;
+  if (len > r->cl->cfg.max_body - resp->body.len)
+    return SALVO_ETOOBIG;
+  return salvo__buf_append(&resp->body, data, len);
+}

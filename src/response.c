@@ -1,0 +1,160 @@
+/* Responses: storage filled by the I/O thread, read by the caller. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+salvo_response *salvo__resp_new(uint64_t id, const char *key, void *user_data) {
+  salvo_response *r = calloc(1, sizeof(*r));
+  if (!r)
+    return NULL;
+  r->id = id;
+  r->user_data = user_data;
+  if (key && !(r->key = salvo__strdup(key))) {
+    free(r);
+    return NULL;
+  }
+  return r;
+}
+
+void salvo__resp_set_error(salvo_response *r, int err, char *msg) {
+  free(r->errmsg);
+  r->error = err;
+  r->errmsg = msg;
+}
+
+int salvo__resp_add_header(salvo_response *r, const char *name, size_t nlen,
+                           const char *value, size_t vlen) {
+  if (r->nhdrs == r->hdr_cap) {
+    size_t cap = r->hdr_cap ? r->hdr_cap * 2 : 16;
+    uint32_t *off = realloc(r->hdr_off, cap * sizeof(*off));
+    if (!off)
+      return SALVO_ENOMEM;
+    r->hdr_off = off;
+    r->hdr_cap = cap;
+  }
+  if (r->hdrs.len + nlen + vlen + 2 > UINT32_MAX ||
+      salvo__buf_reserve(&r->hdrs, nlen + vlen + 2))
+    return SALVO_ENOMEM;
+  r->hdr_off[r->nhdrs++] = (uint32_t)r->hdrs.len;
+  char *p = r->hdrs.p + r->hdrs.len;
+  memcpy(p, name, nlen);
+  p[nlen] = '\0';
+  memcpy(p + nlen + 1, value, vlen);
+  p[nlen + 1 + vlen] = '\0';
+  r->hdrs.len += nlen + vlen + 2;
+  return 0;
+}
+
+/* An obsolete folded continuation line: joined to the last value. */
+int salvo__resp_extend_header(salvo_response *r, const char *more, size_t len) {
+  if (salvo__buf_reserve(&r->hdrs, len + 1))
+    return SALVO_ENOMEM;
+  char *p = r->hdrs.p + r->hdrs.len - 1; /* the last value's NUL */
+  *p++ = ' ';
+  memcpy(p, more, len);
+  p[len] = '\0';
+  r->hdrs.len += len + 1;
+  return 0;
+}
+
+void salvo__resp_reset(salvo_response *r) {
+  salvo__resp_set_error(r, 0, NULL);
+  r->status = 0;
+  r->body.len = 0;
+  r->hdrs.len = 0;
+  r->nhdrs = 0;
+  r->http_version[0] = '\0';
+  r->total_time = r->ttfb = 0;
+}
+
+int salvo_response_error(const salvo_response *r) {
+  return r ? r->error : SALVO_EINVAL;
+}
+
+const char *salvo_response_errmsg(const salvo_response *r) {
+  if (!r)
+    return "";
+  if (r->errmsg)
+    return r->errmsg;
+  return r->error ? salvo_strerror(r->error) : "";
+}
+
+int salvo_response_status(const salvo_response *r) { return r ? r->status : 0; }
+
+const char *salvo_response_header(const salvo_response *r, const char *name) {
+  if (!r || !name)
+    return NULL;
+  size_t n = strlen(name);
+  for (size_t i = 0; i < r->nhdrs; i++) {
+    const char *h = r->hdrs.p + r->hdr_off[i];
+    if (!salvo__casecmp_n(h, name, n + 1))
+      return h + strlen(h) + 1;
+  }
+  return NULL;
+}
+
+size_t salvo_response_header_count(const salvo_response *r) {
+  return r ? r->nhdrs : 0;
+}
+
+int salvo_response_header_at(const salvo_response *r, size_t i,
+                             const char **name, const char **value) {
+  if (!r || i >= r->nhdrs)
+    return SALVO_EINVAL;
+  const char *h = r->hdrs.p + r->hdr_off[i];
+  if (name)
+    *name = h;
+  if (value)
+    *value = h + strlen(h) + 1;
+  return 0;
+}
+
+const char *salvo_response_body(const salvo_response *r, size_t *len) {
+  if (len)
+    *len = r ? r->body.len : 0;
+  return r && r->body.p ? r->body.p : "";
+}
+
+const char *salvo_response_key(const salvo_response *r) {
+  return r ? r->key : NULL;
+}
+
+void *salvo_response_user_data(const salvo_response *r) {
+  return r ? r->user_data : NULL;
+}
+
+salvo_pending salvo_response_pending(const salvo_response *r) {
+  salvo_pending p = {r ? r->id : 0};
+  return p;
+}
+
+int salvo_response_attempts(const salvo_response *r) {
+  return r ? r->attempts : 0;
+}
+
+const char *salvo_response_url(const salvo_response *r) {
+  return r && r->url ? r->url : "";
+}
+
+const char *salvo_response_http_version(const salvo_response *r) {
+  return r ? r->http_version : "";
+}
+
+double salvo_response_total_time(const salvo_response *r) {
+  return r ? r->total_time : 0;
+}
+
+double salvo_response_ttfb(const salvo_response *r) { return r ? r->ttfb : 0; }
+
+void salvo_response_free(salvo_response *r) {
+  if (!r)
+    return;
+  free(r->errmsg);
+  free(r->key);
+  free(r->url);
+  free(r->hdr_off);
+  salvo__buf_free(&r->body);
+  salvo__buf_free(&r->hdrs);
+  free(r);
+}

@@ -1,0 +1,567 @@
+/*
+ * The libcurl transport: one multi handle per client, driven with
+ * curl_multi_socket_action on the client's epoll descriptor.
+ *
+ * Easy handles are pooled and reused: options that are the same for every
+ * request of the client are set once when a handle is made, and only the
+ * per-request ones (URL, method, headers, body, timeout) on each start.
+ * Cookies and TLS sessions live in a share object, so that every pooled
+ * handle sees one cookie jar.
+ *
+ * There are two multi handles. libcurl 7.88 opens a new connection for
+ * nearly every transfer that finds the HTTP/2 connections of its origin at
+ * the server's stream limit (a connection still being set up does not
+ * count as one to wait for), so a burst of 256 requests to a server that
+ * allows 128 streams could open dozens of TLS connections. Origins that
+ * multiplex therefore go through a multi handle that caps connections per
+ * host (CURLMOPT_MAX_HOST_CONNECTIONS), where extra streams wait inside
+ * libcurl; HTTP/1.1 origins, which need one connection per request in
+ * flight, go through one without that cap. Which is which is learnt from
+ * ALPN when an origin's first TLS handshake completes.
+ */
+#include <curl/curl.h>
+#include <openssl/ssl.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+
+#include "internal.h"
+#include "transport.h"
+
+enum { MULTI_H1, MULTI_MUX, NMULTI };
+
+typedef struct multi {
+  CURLM *m;
+  struct salvo__transport *t;
+  uint32_t idx;
+  int64_t deadline; /* ns, -1 = none */
+} multi;
+
+typedef struct xfer {
+  CURL *easy;
+  struct xfer *next_free;
+  salvo__req *req;
+  multi *mh;               /* the multi handle running it */
+  struct curl_slist *hdrs; /* this request's merged headers, or NULL */
+  char errbuf[CURL_ERROR_SIZE];
+} xfer;
+
+struct salvo__transport {
+  salvo_client *c;
+  const salvo__cfg *cfg;
+  multi mh[NMULTI];
+  CURLSH *share;
+  int epfd;
+  xfer *free_list;
+  struct curl_slist *base_hdrs; /* the client's headers */
+};
+
+/* ---- process-wide init --------------------------------------------------- */
+
+static pthread_once_t global_once = PTHREAD_ONCE_INIT;
+static CURLcode global_rc;
+
+static void global_init(void) { global_rc = curl_global_init(CURL_GLOBAL_ALL); }
+
+int salvo__transport_global_init(void) {
+  pthread_once(&global_once, global_init);
+  return global_rc == CURLE_OK ? 0 : SALVO_EINTERNAL;
+}
+
+/* ---- errors ------------------------------------------------------------- */
+
+static int map_error(CURLcode rc) {
+  switch (rc) {
+  case CURLE_OK:
+    return SALVO_OK;
+  case CURLE_URL_MALFORMAT:
+    return SALVO_EINVAL;
+  case CURLE_UNSUPPORTED_PROTOCOL:
+    /* The scheme was checked at submission, so curl only says this of a
+     * response it cannot read (an unknown HTTP version) or of a redirect to
+     * another scheme; the caller tells the two apart. */
+    return SALVO_EPROTO;
+  case CURLE_COULDNT_RESOLVE_HOST:
+  case CURLE_COULDNT_RESOLVE_PROXY:
+    return SALVO_EDNS;
+  case CURLE_COULDNT_CONNECT:
+    return SALVO_ECONNECT;
+  case CURLE_OPERATION_TIMEDOUT:
+    return SALVO_ETIMEDOUT;
+  case CURLE_SSL_CONNECT_ERROR:
+  case CURLE_PEER_FAILED_VERIFICATION:
+  case CURLE_SSL_CERTPROBLEM:
+  case CURLE_SSL_CIPHER:
+  case CURLE_SSL_CACERT_BADFILE:
+  case CURLE_SSL_ENGINE_NOTFOUND:
+  case CURLE_SSL_ENGINE_SETFAILED:
+  case CURLE_SSL_ENGINE_INITFAILED:
+  case CURLE_SSL_SHUTDOWN_FAILED:
+  case CURLE_SSL_CRL_BADFILE:
+  case CURLE_SSL_ISSUER_ERROR:
+  case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+  case CURLE_SSL_INVALIDCERTSTATUS:
+  case CURLE_SSL_CLIENTCERT:
+  case CURLE_USE_SSL_FAILED:
+    return SALVO_ETLS;
+  case CURLE_WEIRD_SERVER_REPLY:
+  case CURLE_HTTP2:
+  case CURLE_BAD_CONTENT_ENCODING:
+  case CURLE_RANGE_ERROR:
+  case CURLE_BAD_DOWNLOAD_RESUME:
+    return SALVO_EPROTO;
+  case CURLE_RECV_ERROR:
+  case CURLE_SEND_ERROR:
+  case CURLE_PARTIAL_FILE:
+  case CURLE_GOT_NOTHING:
+  case CURLE_HTTP2_STREAM:
+    return SALVO_EIO;
+  case CURLE_TOO_MANY_REDIRECTS:
+    return SALVO_EREDIRECT;
+  case CURLE_FILESIZE_EXCEEDED:
+    return SALVO_ETOOBIG;
+  case CURLE_OUT_OF_MEMORY:
+    return SALVO_ENOMEM;
+  case CURLE_PROXY:
+    return SALVO_EPROXY;
+  default:
+    return SALVO_EIO;
+  }
+}
+
+/* ---- curl callbacks -------------------------------------------------------
+ */
+
+/* Sockets are tagged with their multi handle in the epoll data. */
+static int on_curl_socket(CURL *e, curl_socket_t s, int what, void *userp,
+                          void *sockp) {
+  multi *mh = userp;
+  int epfd = mh->t->epfd;
+  (void)e;
+  struct epoll_event ev = {.data.u64 = (uint64_t)mh->idx << 32 | (uint32_t)s};
+  if (what == CURL_POLL_REMOVE) {
+    epoll_ctl(epfd, EPOLL_CTL_DEL, s, &ev);
+    curl_multi_assign(mh->m, s, NULL);
+    return 0;
+  }
+  ev.events = ((what & CURL_POLL_IN) ? EPOLLIN : 0u) |
+              ((what & CURL_POLL_OUT) ? EPOLLOUT : 0u);
+  int op = sockp ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+  if (epoll_ctl(epfd, op, s, &ev) != 0)
+    epoll_ctl(epfd, op == EPOLL_CTL_ADD ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, s,
+              &ev);
+  if (!sockp)
+    curl_multi_assign(mh->m, s, mh);
+  return 0;
+}
+
+static int on_curl_timer(CURLM *m, long ms, void *userp) {
+  multi *mh = userp;
+  (void)m;
+  mh->deadline = ms < 0 ? -1 : salvo__now_ns() + (int64_t)ms * 1000000;
+  return 0;
+}
+
+/* What the origin's TLS handshake chose; MUX when it cannot be told (a TLS
+ * library other than OpenSSL), which is safe for both kinds of server. */
+static int alpn_proto(CURL *e) {
+  struct curl_tlssessioninfo *ti = NULL;
+  if (curl_easy_getinfo(e, CURLINFO_TLS_SSL_PTR, &ti) != CURLE_OK || !ti ||
+      ti->backend != CURLSSLBACKEND_OPENSSL || !ti->internals)
+    return SALVO__PROTO_MUX;
+  const unsigned char *p = NULL;
+  unsigned int len = 0;
+  SSL_get0_alpn_selected((SSL *)ti->internals, &p, &len);
+  return len == 2 && !memcmp(p, "h2", 2) ? SALVO__PROTO_MUX : SALVO__PROTO_H1;
+}
+
+/* Called once a connection is ready, before the request goes out. */
+static int on_curl_prereq(void *userp, char *primary_ip, char *local_ip,
+                          int primary_port, int local_port) {
+  xfer *x = userp;
+  salvo__host *h = x->req->host;
+  (void)primary_ip, (void)local_ip, (void)primary_port, (void)local_port;
+  if (h->proto == SALVO__PROTO_UNKNOWN || h->proto == SALVO__PROTO_GUESS_MUX)
+    salvo__sched_set_proto(&x->mh->t->c->sched, h, alpn_proto(x->easy));
+  return CURL_PREREQFUNC_OK;
+}
+
+static size_t on_curl_header(char *p, size_t size, size_t n, void *userp) {
+  xfer *x = userp;
+  int err = salvo__req_on_header(x->req, p, size * n);
+  if (err) {
+    x->req->fail = err;
+    return 0;
+  }
+  return size * n;
+}
+
+static size_t on_curl_write(char *p, size_t size, size_t n, void *userp) {
+  xfer *x = userp;
+  int err = salvo__req_on_body(x->req, p, size * n);
+  if (err) {
+    x->req->fail = err;
+    return 0;
+  }
+  return size * n;
+}
+
+/* ---- easy handles ----------------------------------------------------------
+ */
+
+static long curl_http_version(int v) {
+  switch (v) {
+  case SALVO_HTTP_1_1:
+    return CURL_HTTP_VERSION_1_1;
+  case SALVO_HTTP_2:
+    return CURL_HTTP_VERSION_2_0;
+  case SALVO_HTTP_2_PRIOR_KNOWLEDGE:
+    return CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE;
+  default:
+    return CURL_HTTP_VERSION_2TLS;
+  }
+}
+
+/* Options shared by every request of the client, set once per handle. */
+static int setup_easy(salvo__transport *t, xfer *x) {
+  const salvo__cfg *cfg = t->cfg;
+  CURL *e = x->easy;
+  CURLcode rc = CURLE_OK;
+#define SET(opt, val)                                                          \
+  if (rc == CURLE_OK)                                                          \
+  rc = curl_easy_setopt(e, opt, val)
+  SET(CURLOPT_PRIVATE, x);
+  SET(CURLOPT_ERRORBUFFER, x->errbuf);
+  SET(CURLOPT_NOSIGNAL, 1L);
+  SET(CURLOPT_WRITEFUNCTION, on_curl_write);
+  SET(CURLOPT_WRITEDATA, x);
+  SET(CURLOPT_HEADERFUNCTION, on_curl_header);
+  SET(CURLOPT_HEADERDATA, x);
+  SET(CURLOPT_PREREQFUNCTION, on_curl_prereq);
+  SET(CURLOPT_PREREQDATA, x);
+  SET(CURLOPT_PROTOCOLS_STR, "http,https");
+  SET(CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+  SET(CURLOPT_FOLLOWLOCATION, (long)cfg->follow_redirects);
+  SET(CURLOPT_MAXREDIRS, (long)cfg->max_redirects);
+  SET(CURLOPT_HTTP_VERSION, curl_http_version(cfg->http_version));
+  SET(CURLOPT_CONNECTTIMEOUT_MS, (long)cfg->connect_timeout_ms);
+  SET(CURLOPT_ACCEPT_ENCODING, "");
+  SET(CURLOPT_SSL_VERIFYPEER, cfg->insecure ? 0L : 1L);
+  SET(CURLOPT_SSL_VERIFYHOST, cfg->insecure ? 0L : 2L);
+  if (cfg->ca_file)
+    SET(CURLOPT_CAINFO, cfg->ca_file);
+  /* An explicit proxy, or "" so that *_proxy environment variables are not
+   * picked up behind the caller's back. */
+  SET(CURLOPT_PROXY, cfg->proxy ? cfg->proxy : "");
+  if (cfg->user_agent)
+    SET(CURLOPT_USERAGENT, cfg->user_agent);
+  if (cfg->username) {
+    SET(CURLOPT_USERNAME, cfg->username);
+    SET(CURLOPT_PASSWORD, cfg->password ? cfg->password : "");
+    SET(CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+  } else if (cfg->bearer_token) {
+    SET(CURLOPT_XOAUTH2_BEARER, cfg->bearer_token);
+    SET(CURLOPT_HTTPAUTH, (long)CURLAUTH_BEARER);
+  }
+  if (cfg->max_body != SIZE_MAX)
+    SET(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)cfg->max_body);
+  SET(CURLOPT_SHARE, t->share);
+  if (cfg->cookies)
+    SET(CURLOPT_COOKIEFILE, "");
+#undef SET
+  return rc == CURLE_OK              ? 0
+         : rc == CURLE_OUT_OF_MEMORY ? SALVO_ENOMEM
+                                     : SALVO_EINTERNAL;
+}
+
+static xfer *xfer_get(salvo__transport *t) {
+  xfer *x = t->free_list;
+  if (x) {
+    t->free_list = x->next_free;
+    return x;
+  }
+  x = calloc(1, sizeof(*x));
+  if (!x)
+    return NULL;
+  x->easy = curl_easy_init();
+  if (!x->easy || setup_easy(t, x)) {
+    curl_easy_cleanup(x->easy);
+    free(x);
+    return NULL;
+  }
+  return x;
+}
+
+static void xfer_put(salvo__transport *t, xfer *x) {
+  curl_slist_free_all(x->hdrs);
+  x->hdrs = NULL;
+  x->req = NULL;
+  x->next_free = t->free_list;
+  t->free_list = x;
+}
+
+/* ---- headers ------------------------------------------------------------ */
+
+static int overridden(const char *h, char *const *own) {
+  size_t n = salvo__header_name_len(h);
+  for (size_t i = 0; own[i]; i++)
+    if (salvo__header_name_len(own[i]) == n && !salvo__casecmp_n(h, own[i], n))
+      return 1;
+  return 0;
+}
+
+/* The client's headers minus those the request replaces, then the
+ * request's own. Requests without headers share the client's list. */
+static int build_headers(salvo__transport *t, salvo__req *r,
+                         struct curl_slist **out) {
+  *out = NULL;
+  if (!r->nheaders)
+    return 0;
+  struct curl_slist *l = NULL, *n;
+  for (size_t i = 0; t->cfg->headers[i]; i++) {
+    if (overridden(t->cfg->headers[i], r->headers))
+      continue;
+    if (!(n = curl_slist_append(l, t->cfg->headers[i])))
+      goto oom;
+    l = n;
+  }
+  for (size_t i = 0; i < r->nheaders; i++) {
+    if (!(n = curl_slist_append(l, r->headers[i])))
+      goto oom;
+    l = n;
+  }
+  *out = l;
+  return 0;
+oom:
+  curl_slist_free_all(l);
+  return SALVO_ENOMEM;
+}
+
+/* ---- the seam ---------------------------------------------------------- */
+
+int salvo__transport_new(salvo__transport **out, salvo_client *c) {
+  salvo__transport *t = calloc(1, sizeof(*t));
+  if (!t)
+    return SALVO_ENOMEM;
+  t->c = c;
+  t->cfg = &c->cfg;
+  t->epfd = c->epfd;
+  t->share = curl_share_init();
+  if (!t->share)
+    goto oom;
+  /* Keep enough idle connections for every slot, plus some for other
+   * origins, instead of curl's default of 4 per handle currently added. */
+  long conc = c->cfg.concurrency;
+  long maxconn = conc < 8 ? 16L : 2L * conc;
+  for (uint32_t i = 0; i < NMULTI; i++) {
+    multi *mh = &t->mh[i];
+    mh->t = t;
+    mh->idx = i;
+    mh->deadline = -1;
+    if (!(mh->m = curl_multi_init()))
+      goto oom;
+    curl_multi_setopt(mh->m, CURLMOPT_SOCKETFUNCTION, on_curl_socket);
+    curl_multi_setopt(mh->m, CURLMOPT_SOCKETDATA, mh);
+    curl_multi_setopt(mh->m, CURLMOPT_TIMERFUNCTION, on_curl_timer);
+    curl_multi_setopt(mh->m, CURLMOPT_TIMERDATA, mh);
+    curl_multi_setopt(mh->m, CURLMOPT_MAXCONNECTS, maxconn);
+    /* libcurl's default of 100 streams per HTTP/2 connection would make it
+     * open a new connection for nearly every transfer beyond 100. */
+    curl_multi_setopt(mh->m, CURLMOPT_MAX_CONCURRENT_STREAMS, conc);
+  }
+  /* Enough connections per multiplexing origin for every slot at 100
+   * streams each, the smallest limit servers commonly set. */
+  curl_multi_setopt(t->mh[MULTI_MUX].m, CURLMOPT_MAX_HOST_CONNECTIONS,
+                    (conc + 99) / 100);
+  curl_share_setopt(t->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+  if (c->cfg.cookies)
+    curl_share_setopt(t->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_COOKIE);
+  for (size_t i = 0; c->cfg.headers[i]; i++) {
+    struct curl_slist *n = curl_slist_append(t->base_hdrs, c->cfg.headers[i]);
+    if (!n)
+      goto oom;
+    t->base_hdrs = n;
+  }
+  *out = t;
+  return 0;
+oom:
+  salvo__transport_free(t);
+  return SALVO_ENOMEM;
+}
+
+void salvo__transport_free(salvo__transport *t) {
+  if (!t)
+    return;
+  for (xfer *x = t->free_list, *next; x; x = next) {
+    next = x->next_free;
+    curl_easy_cleanup(x->easy);
+    free(x);
+  }
+  /* Running transfers were aborted by the engine before this. */
+  for (int i = 0; i < NMULTI; i++)
+    curl_multi_cleanup(t->mh[i].m);
+  curl_share_cleanup(t->share);
+  curl_slist_free_all(t->base_hdrs);
+  free(t);
+}
+
+int salvo__transport_start(salvo__transport *t, salvo__req *r) {
+  xfer *x = xfer_get(t);
+  if (!x)
+    return SALVO_ENOMEM;
+  int err = build_headers(t, r, &x->hdrs);
+  if (err) {
+    xfer_put(t, x);
+    return err;
+  }
+  CURL *e = x->easy;
+  const char *m = r->method;
+  const char *custom = NULL;
+  x->errbuf[0] = '\0';
+  x->req = r;
+  curl_easy_setopt(e, CURLOPT_URL, r->url);
+  curl_easy_setopt(e, CURLOPT_NOBODY, (long)r->is_head);
+  if (r->body) {
+    curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)r->body_len);
+    curl_easy_setopt(e, CURLOPT_POSTFIELDS, r->body);
+    custom = strcmp(m, "POST") ? m : NULL;
+  } else if (!r->is_head) {
+    curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
+    custom = strcmp(m, "GET") ? m : NULL;
+  }
+  curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, custom);
+  curl_easy_setopt(e, CURLOPT_HTTPHEADER, x->hdrs ? x->hdrs : t->base_hdrs);
+  curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)r->timeout_ms);
+  x->mh = &t->mh[r->host->proto == SALVO__PROTO_H1 ? MULTI_H1 : MULTI_MUX];
+  /* Wait for an HTTP/2 connection being set up to the same origin rather
+   * than opening one more. */
+  curl_easy_setopt(e, CURLOPT_PIPEWAIT, (long)(x->mh->idx == MULTI_MUX));
+  if (curl_multi_add_handle(x->mh->m, e) != CURLM_OK) {
+    xfer_put(t, x);
+    return SALVO_EINTERNAL;
+  }
+  r->xfer = x;
+  return 0;
+}
+
+void salvo__transport_abort(salvo__transport *t, salvo__req *r) {
+  xfer *x = r->xfer;
+  if (!x)
+    return;
+  curl_multi_remove_handle(x->mh->m, x->easy);
+  r->xfer = NULL;
+  xfer_put(t, x);
+}
+
+void salvo__transport_on_socket(salvo__transport *t, uint64_t tag,
+                                uint32_t events) {
+  int flags = 0, running;
+  multi *mh = &t->mh[tag >> 32 < NMULTI ? tag >> 32 : 0];
+  if (events & (EPOLLIN | EPOLLHUP | EPOLLRDHUP))
+    flags |= CURL_CSELECT_IN;
+  if (events & EPOLLOUT)
+    flags |= CURL_CSELECT_OUT;
+  if (events & EPOLLERR)
+    flags |= CURL_CSELECT_ERR;
+  curl_multi_socket_action(mh->m, (curl_socket_t)(uint32_t)tag, flags,
+                           &running);
+}
+
+int64_t salvo__transport_deadline(const salvo__transport *t) {
+  int64_t d = t->mh[0].deadline;
+  for (int i = 1; i < NMULTI; i++)
+    if (t->mh[i].deadline >= 0 && (d < 0 || t->mh[i].deadline < d))
+      d = t->mh[i].deadline;
+  return d;
+}
+
+void salvo__transport_on_timer(salvo__transport *t) {
+  int64_t now = salvo__now_ns();
+  for (int i = 0; i < NMULTI; i++) {
+    multi *mh = &t->mh[i];
+    int64_t before = mh->deadline;
+    int running;
+    if (before < 0 || before > now)
+      continue;
+    curl_multi_socket_action(mh->m, CURL_SOCKET_TIMEOUT, 0, &running);
+    /* curl only reports a timer when it changes; if it fired early by a
+     * rounding error and kept the same expiry, look again in a millisecond
+     * instead of spinning. */
+    if (mh->deadline == before)
+      mh->deadline = now + 1000000;
+  }
+}
+
+static const char *version_str(long v) {
+  switch (v) {
+  case CURL_HTTP_VERSION_1_0:
+    return "1.0";
+  case CURL_HTTP_VERSION_1_1:
+    return "1.1";
+  case CURL_HTTP_VERSION_2_0:
+    return "2";
+  case CURL_HTTP_VERSION_3:
+    return "3";
+  default:
+    return "";
+  }
+}
+
+static char *fail_message(int fail, const salvo__cfg *cfg) {
+  if (fail == SALVO_ETOOBIG)
+    return salvo__fmt("response body exceeds max_body (%zu bytes)",
+                      cfg->max_body);
+  return NULL;
+}
+
+static void finish_xfer(salvo__transport *t, CURL *e, CURLcode rc) {
+  xfer *x;
+  curl_easy_getinfo(e, CURLINFO_PRIVATE, (char **)&x);
+  salvo__req *r = x->req;
+  salvo_response *resp = r->resp;
+  long status = 0, version = 0, redirects = 0;
+  char *url = NULL;
+  curl_off_t total = 0, ttfb = 0;
+  curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
+  curl_easy_getinfo(e, CURLINFO_HTTP_VERSION, &version);
+  curl_easy_getinfo(e, CURLINFO_EFFECTIVE_URL, &url);
+  curl_easy_getinfo(e, CURLINFO_REDIRECT_COUNT, &redirects);
+  curl_easy_getinfo(e, CURLINFO_TOTAL_TIME_T, &total);
+  curl_easy_getinfo(e, CURLINFO_STARTTRANSFER_TIME_T, &ttfb);
+  resp->status = (int)status;
+  strcpy(resp->http_version, version_str(version));
+  resp->total_time = (double)total / 1e6;
+  resp->ttfb = (double)ttfb / 1e6;
+  free(resp->url);
+  resp->url = url ? salvo__strdup(url) : NULL;
+
+  int err = r->fail ? r->fail : map_error(rc);
+  char *msg = NULL;
+  if (r->fail)
+    msg = fail_message(r->fail, t->cfg);
+  else if (err)
+    msg = salvo__strdup(x->errbuf[0] ? x->errbuf : curl_easy_strerror(rc));
+  if (err == SALVO_EPROTO && rc == CURLE_UNSUPPORTED_PROTOCOL && redirects)
+    err = SALVO_EREDIRECT;
+  if (err == SALVO_EINVAL && redirects)
+    err = SALVO_EREDIRECT;
+  curl_multi_remove_handle(x->mh->m, e);
+  r->xfer = NULL;
+  xfer_put(t, x);
+  salvo__engine_done(t->c, r, err, msg);
+}
+
+void salvo__transport_reap(salvo__transport *t) {
+  for (int i = 0; i < NMULTI; i++) {
+    CURLMsg *m;
+    int left;
+    while ((m = curl_multi_info_read(t->mh[i].m, &left))) {
+      if (m->msg != CURLMSG_DONE)
+        continue;
+      CURL *e = m->easy_handle;
+      CURLcode rc = m->data.result;
+      finish_xfer(t, e, rc);
+    }
+  }
+}

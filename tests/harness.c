@@ -1,0 +1,331 @@
+#define _GNU_SOURCE
+#include "harness.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifndef FAULTD_PATH
+#error "FAULTD_PATH must be defined by the build"
+#endif
+
+static void die(const char *what) {
+  fprintf(stderr, "harness: %s: %s\n", what, strerror(errno));
+  exit(99);
+}
+
+double th_now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+void th_sleep_ms(int ms) {
+  struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000};
+  while (nanosleep(&ts, &ts) && errno == EINTR)
+    ;
+}
+
+void th_raise_nofile(void) {
+  struct rlimit rl;
+  if (!getrlimit(RLIMIT_NOFILE, &rl)) {
+    rl.rlim_cur = rl.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &rl);
+  }
+}
+
+/* Every server this process started, killed at exit. */
+static pid_t children[16];
+static int nchildren;
+
+static void kill_children(void) {
+  for (int i = 0; i < nchildren; i++)
+    if (children[i] > 0) {
+      kill(children[i], SIGKILL);
+      waitpid(children[i], NULL, 0);
+    }
+  nchildren = 0;
+}
+
+static pid_t spawn(char *const argv[], int out_fd) {
+  static int registered;
+  if (!registered) {
+    atexit(kill_children);
+    registered = 1;
+  }
+  pid_t parent = getpid();
+  pid_t pid = fork();
+  if (pid < 0)
+    die("fork");
+  if (pid == 0) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent)
+      _exit(1);
+    if (out_fd >= 0)
+      dup2(out_fd, 1);
+    execv(argv[0], argv);
+    _exit(127);
+  }
+  if (nchildren < 16)
+    children[nchildren++] = pid;
+  return pid;
+}
+
+void th_faultd_start(th_server *s, const char *extra) {
+  memset(s, 0, sizeof(*s));
+  int p[2];
+  if (pipe(p))
+    die("pipe");
+  char *argv[] = {FAULTD_PATH, (char *)extra, NULL};
+  s->pid = spawn(argv, p[1]);
+  close(p[1]);
+  char line[64] = {0};
+  size_t n = 0;
+  while (n < sizeof(line) - 1) {
+    ssize_t r = read(p[0], line + n, 1);
+    if (r <= 0 || line[n] == '\n')
+      break;
+    n++;
+  }
+  close(p[0]);
+  if (sscanf(line, "PORT %d", &s->port) != 1) {
+    fprintf(stderr, "harness: faultd did not start\n");
+    exit(99);
+  }
+}
+
+static int free_port(void) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in sa = {.sin_family = AF_INET,
+                           .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+  socklen_t sl = sizeof(sa);
+  if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) ||
+      getsockname(fd, (struct sockaddr *)&sa, &sl))
+    die("free port");
+  close(fd);
+  return ntohs(sa.sin_port);
+}
+
+static int can_connect(int port) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in sa = {.sin_family = AF_INET,
+                           .sin_port = htons((uint16_t)port),
+                           .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+  int ok = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+  close(fd);
+  return ok;
+}
+
+static void run_quiet(const char *cmd) {
+  char *full = NULL;
+  if (asprintf(&full, "( %s ) >/dev/null 2>&1", cmd) < 0)
+    die("asprintf");
+  if (system(full) != 0) {
+    fprintf(stderr, "harness: failed: %s\n", cmd);
+    exit(99);
+  }
+  free(full);
+}
+
+const char *th_ca_file(const th_server *s) {
+  return th_fmt("%s/ca.pem", s->dir);
+}
+
+static const char *find_nginx(void) {
+  static const char *paths[] = {"/usr/sbin/nginx", "/usr/local/sbin/nginx",
+                                "/usr/bin/nginx"};
+  for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
+    if (access(paths[i], X_OK) == 0)
+      return paths[i];
+  return NULL;
+}
+
+int th_nginx_start(th_server *s) {
+  memset(s, 0, sizeof(*s));
+  const char *nginx = find_nginx();
+  if (!nginx)
+    return -1;
+  snprintf(s->dir, sizeof(s->dir), "/tmp/salvo-nginx-XXXXXX");
+  if (!mkdtemp(s->dir))
+    die("mkdtemp");
+  const char *d = s->dir;
+  /* A CA made for this run, and a server certificate it signs. */
+  run_quiet(th_fmt("cd %s && openssl req -x509 -newkey ec -pkeyopt "
+                   "ec_paramgen_curve:prime256v1 -nodes -keyout ca.key -out "
+                   "ca.pem -days 2 -subj '/CN=salvo test CA'",
+                   d));
+  FILE *f = fopen(th_fmt("%s/ext.cnf", d), "w");
+  if (!f)
+    die("ext.cnf");
+  fprintf(f, "subjectAltName=DNS:localhost,IP:127.0.0.1\n"
+             "basicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n");
+  fclose(f);
+  run_quiet(th_fmt("cd %s && openssl req -newkey ec -pkeyopt "
+                   "ec_paramgen_curve:prime256v1 -nodes -keyout server.key "
+                   "-out server.csr -subj '/CN=localhost' && openssl x509 "
+                   "-req -in server.csr -CA ca.pem -CAkey ca.key "
+                   "-CAcreateserial -out server.pem -days 2 -extfile ext.cnf",
+                   d));
+  mkdir(th_fmt("%s/tmp", d), 0700);
+  s->port = free_port();
+  s->tls_port = free_port();
+  f = fopen(th_fmt("%s/nginx.conf", d), "w");
+  if (!f)
+    die("nginx.conf");
+  fprintf(f,
+          "daemon off;\nmaster_process off;\nworker_processes 1;\n"
+          "error_log %s/error.log warn;\npid %s/nginx.pid;\n"
+          "worker_rlimit_nofile 20000;\n"
+          "events { worker_connections 16000; }\n"
+          "http {\n access_log off;\n keepalive_requests 1000000;\n"
+          " client_body_temp_path %s/tmp; proxy_temp_path %s/tmp;\n"
+          " fastcgi_temp_path %s/tmp; uwsgi_temp_path %s/tmp;\n"
+          " scgi_temp_path %s/tmp;\n"
+          " server {\n  listen 127.0.0.1:%d;\n"
+          "  location = /nginx_status { stub_status; }\n"
+          "  location / { return 200 \"ok\\n\"; }\n }\n"
+          " server {\n  listen 127.0.0.1:%d ssl http2;\n"
+          "  ssl_certificate %s/server.pem;\n"
+          "  ssl_certificate_key %s/server.key;\n"
+          "  location / { return 200 \"ok\\n\"; }\n }\n}\n",
+          d, d, d, d, d, d, d, s->port, s->tls_port, d, d);
+  fclose(f);
+  char conf[300];
+  snprintf(conf, sizeof(conf), "%s/nginx.conf", d);
+  char *argv[] = {(char *)nginx, "-p", s->dir, "-c", conf, NULL};
+  int devnull = open("/dev/null", O_WRONLY);
+  s->pid = spawn(argv, devnull);
+  close(devnull);
+  for (int i = 0; i < 500; i++) {
+    if (can_connect(s->port) && can_connect(s->tls_port))
+      return 0;
+    th_sleep_ms(10);
+  }
+  fprintf(stderr, "harness: nginx did not start (see %s/error.log)\n", d);
+  exit(99);
+}
+
+void th_server_stop(th_server *s) {
+  if (s->pid > 0) {
+    kill(s->pid, SIGKILL);
+    waitpid(s->pid, NULL, 0);
+    for (int i = 0; i < nchildren; i++)
+      if (children[i] == s->pid)
+        children[i] = 0;
+  }
+  if (s->dir[0])
+    run_quiet(th_fmt("rm -rf %s", s->dir));
+  memset(s, 0, sizeof(*s));
+}
+
+static char ring[64][1024];
+static int ring_i;
+
+static const char *vfmt(const char *fmt, va_list ap) {
+  char *b = ring[ring_i++ % 64];
+  vsnprintf(b, sizeof(ring[0]), fmt, ap);
+  return b;
+}
+
+const char *th_fmt(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  const char *r = vfmt(fmt, ap);
+  va_end(ap);
+  return r;
+}
+
+const char *th_url(const th_server *s, const char *fmt, ...) {
+  char path[900];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(path, sizeof(path), fmt, ap);
+  va_end(ap);
+  return th_fmt("http://127.0.0.1:%d%s", s->port, path);
+}
+
+char *th_raw_get(int port, const char *path) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in sa = {.sin_family = AF_INET,
+                           .sin_port = htons((uint16_t)port),
+                           .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+  if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+    if (fd >= 0)
+      close(fd);
+    return NULL;
+  }
+  char req[1024];
+  int n = snprintf(req, sizeof(req),
+                   "GET %s HTTP/1.1\r\nHost: control\r\nConnection: "
+                   "close\r\n\r\n",
+                   path);
+  if (write(fd, req, (size_t)n) != n) {
+    close(fd);
+    return NULL;
+  }
+  size_t len = 0, cap = 65536;
+  char *buf = malloc(cap);
+  for (;;) {
+    if (len + 4096 > cap)
+      buf = realloc(buf, cap *= 2);
+    ssize_t r = read(fd, buf + len, cap - len - 1);
+    if (r <= 0)
+      break;
+    len += (size_t)r;
+    buf[len] = '\0';
+    /* faultd keeps the connection open: stop at Content-Length. */
+    char *body = strstr(buf, "\r\n\r\n");
+    char *cl = strcasestr(buf, "Content-Length:");
+    if (body && cl && cl < body &&
+        len >= (size_t)(body + 4 - buf) + strtoul(cl + 15, NULL, 10))
+      break;
+  }
+  close(fd);
+  buf[len] = '\0';
+  char *body = strstr(buf, "\r\n\r\n");
+  char *out = body ? strdup(body + 4) : NULL;
+  free(buf);
+  return out;
+}
+
+static json_t *get_json(int port, const char *path) {
+  char *body = th_raw_get(port, path);
+  if (!body)
+    return NULL;
+  json_t *j = json_loads(body, 0, NULL);
+  free(body);
+  return j;
+}
+
+json_t *th_stats(const th_server *s) { return get_json(s->port, "/_stats"); }
+json_t *th_reset(const th_server *s) { return get_json(s->port, "/_reset"); }
+
+long th_stat(const th_server *s, const char *field) {
+  json_t *j = th_stats(s);
+  long v = j ? (long)json_integer_value(json_object_get(j, field)) : -1;
+  json_decref(j);
+  return v;
+}
+
+long th_nginx_accepts(const th_server *s) {
+  char *body = th_raw_get(s->port, "/nginx_status");
+  long accepts = -1;
+  /* "Active connections: N \nserver accepts handled requests\n A H R \n" */
+  char *p = body ? strstr(body, "requests\n") : NULL;
+  if (p)
+    accepts = strtol(p + 9, NULL, 10);
+  free(body);
+  return accepts;
+}

@@ -1,0 +1,53 @@
+/*
+ * Test harness: real servers on 127.0.0.1, started on free ports and
+ * stopped when the test process ends (even when it crashes: the servers
+ * get SIGKILL when their parent dies).
+ */
+#ifndef SALVO_TEST_HARNESS_H
+#define SALVO_TEST_HARNESS_H
+
+#include <jansson.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+typedef struct th_server {
+  pid_t pid;
+  int port;     /* plain HTTP */
+  int tls_port; /* nginx only: HTTPS with HTTP/2 */
+  char dir[256];
+} th_server;
+
+/* faultd on a free port; extra is one extra argument or NULL. Aborts the
+ * test process when the server cannot start. */
+void th_faultd_start(th_server *s, const char *extra);
+/* nginx with a CA and certificate made for this run in a temporary
+ * directory: s->port plain, s->tls_port TLS + HTTP/2. Returns -1 (and the
+ * caller skips) only when nginx is not installed. */
+int th_nginx_start(th_server *s);
+void th_server_stop(th_server *s);
+/* Path of the CA certificate of an nginx server (in s->dir). */
+const char *th_ca_file(const th_server *s);
+
+/* "http://127.0.0.1:<port><path>" formatted into a static ring of buffers
+ * (valid for the next 64 calls). */
+const char *th_url(const th_server *s, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+const char *th_fmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* A raw GET on the server's plain port, without libsalvo: the body, which
+ * the caller frees, or NULL. */
+char *th_raw_get(int port, const char *path);
+/* faultd's /_stats (or /_reset) parsed; the caller json_decref's it. */
+json_t *th_stats(const th_server *s);
+json_t *th_reset(const th_server *s);
+long th_stat(const th_server *s, const char *field);
+/* nginx stub_status "accepts": connections accepted so far. */
+long th_nginx_accepts(const th_server *s);
+
+double th_now(void);
+void th_sleep_ms(int ms);
+/* Raises the descriptor limit to its hard maximum. */
+void th_raise_nofile(void);
+
+#endif

@@ -1,0 +1,146 @@
+/* Every fault the test server can inject yields its documented error, and
+ * never disturbs the requests around it. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "harness.h"
+#include "salvo.h"
+
+static th_server srv;
+
+static int setup(void **state) {
+  (void)state;
+  th_faultd_start(&srv, NULL);
+  return 0;
+}
+
+static int teardown(void **state) {
+  (void)state;
+  th_server_stop(&srv);
+  return 0;
+}
+
+static void test_fault_endpoints(void **state) {
+  (void)state;
+  struct {
+    const char *path;
+    int err;
+    int status;
+  } cases[] = {
+      {"/reset/1000", SALVO_EIO, 200},
+      {"/reset/200000", SALVO_EIO, 200},
+      {"/short/1000", SALVO_EIO, 200},
+      {"/close", SALVO_EIO, 0},
+      {"/bad/status", SALVO_EPROTO, 0},
+      {"/bad/header", SALVO_EPROTO, -1},
+      {"/bad/length", SALVO_EPROTO, -1},
+      {"/garbage", SALVO_EPROTO, 0},
+      {"/hang", SALVO_ETIMEDOUT, 0},
+      {"/drip/1000?interval=20", SALVO_ETIMEDOUT, 200},
+      {"/redirect-to?url=ftp://127.0.0.1/x", SALVO_EREDIRECT, -1},
+      {"/status/503", SALVO_OK, 503},
+      {"/status/404", SALVO_OK, 404},
+      {"/drip/5?interval=10", SALVO_OK, 200},
+      {"/chunked/100000", SALVO_OK, 200},
+  };
+  size_t n = sizeof(cases) / sizeof(cases[0]);
+  salvo_config cfg = {0};
+  cfg.timeout = 0.5;
+  salvo_client *c;
+  assert_int_equal(salvo_client_new(&c, &cfg), SALVO_OK);
+  salvo_batch *b = salvo_parallel(c);
+  salvo_pending ps[32];
+  /* Each fault next to a healthy sibling. */
+  salvo_pending ok[32];
+  for (size_t i = 0; i < n; i++) {
+    ps[i] = salvo_get(b, th_url(&srv, "%s", cases[i].path));
+    ok[i] = salvo_get(b, th_url(&srv, "/json/%zu", i));
+  }
+  for (size_t i = 0; i < n; i++) {
+    salvo_response *r = salvo_pending_response(b, ps[i]);
+    if (salvo_response_error(r) != cases[i].err)
+      fail_msg("%s: expected %s, got %s (%s)", cases[i].path,
+               salvo_errname(cases[i].err),
+               salvo_errname(salvo_response_error(r)),
+               salvo_response_errmsg(r));
+    if (cases[i].status >= 0)
+      assert_int_equal(salvo_response_status(r), cases[i].status);
+    if (cases[i].err)
+      assert_true(strlen(salvo_response_errmsg(r)) > 0);
+    else
+      assert_string_equal(salvo_response_errmsg(r), "");
+    salvo_response_free(r);
+    r = salvo_pending_response(b, ok[i]);
+    assert_int_equal(salvo_response_error(r), SALVO_OK);
+    assert_int_equal(salvo_response_status(r), 200);
+    salvo_response_free(r);
+  }
+  salvo_batch_close(b);
+  salvo_client_free(c);
+}
+
+static void test_refused_and_dns(void **state) {
+  (void)state;
+  salvo_config cfg = {0};
+  cfg.connect_timeout = 5;
+  salvo_client *c;
+  assert_int_equal(salvo_client_new(&c, &cfg), SALVO_OK);
+  salvo_batch *b = salvo_parallel(c);
+  salvo_pending refused = salvo_get(b, "http://127.0.0.1:1/");
+  salvo_pending dns = salvo_get(b, "http://no-such-host.invalid/");
+  salvo_response *r = salvo_pending_response(b, refused);
+  assert_int_equal(salvo_response_error(r), SALVO_ECONNECT);
+  salvo_response_free(r);
+  r = salvo_pending_response(b, dns);
+  assert_int_equal(salvo_response_error(r), SALVO_EDNS);
+  assert_non_null(strstr(salvo_response_errmsg(r), "no-such-host.invalid"));
+  salvo_response_free(r);
+  salvo_batch_close(b);
+  salvo_client_free(c);
+}
+
+/* A server that accepts and never answers: the timeout fires within 10%
+ * of its value while the other requests keep flowing. */
+static void test_timeout_is_accurate(void **state) {
+  (void)state;
+  salvo_client *c;
+  assert_int_equal(salvo_client_new(&c, NULL), SALVO_OK);
+  salvo_batch *b = salvo_parallel(c);
+  salvo_request hang = {0};
+  hang.url = th_url(&srv, "/hang");
+  hang.timeout = 0.4;
+  double t0 = th_now();
+  salvo_pending ph = salvo_submit(b, &hang);
+  int flowing = 0;
+  for (int i = 0; i < 20; i++) {
+    salvo_response *r =
+        salvo_pending_response(b, salvo_get(b, th_url(&srv, "/delay/10")));
+    flowing += salvo_response_status(r) == 200;
+    salvo_response_free(r);
+  }
+  assert_int_equal(flowing, 20);
+  assert_true(th_now() - t0 < 0.4);
+  salvo_response *r = salvo_pending_response(b, ph);
+  double dt = th_now() - t0;
+  assert_int_equal(salvo_response_error(r), SALVO_ETIMEDOUT);
+  assert_true(dt >= 0.39);
+  assert_true(dt <= 0.44);
+  salvo_response_free(r);
+  salvo_batch_close(b);
+  salvo_client_free(c);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_fault_endpoints),
+      cmocka_unit_test(test_refused_and_dns),
+      cmocka_unit_test(test_timeout_is_accurate),
+  };
+  return cmocka_run_group_tests(tests, setup, teardown);
+}

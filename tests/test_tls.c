@@ -1,0 +1,140 @@
+/* TLS verification and HTTP/2 multiplexing against nginx. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "harness.h"
+#include "salvo.h"
+
+static th_server ngx;
+
+static int setup(void **state) {
+  (void)state;
+  th_raise_nofile();
+  if (th_nginx_start(&ngx) != 0) {
+    print_error("nginx is not installed: run make test, which installs it\n");
+    return -1;
+  }
+  return 0;
+}
+
+static int teardown(void **state) {
+  (void)state;
+  th_server_stop(&ngx);
+  return 0;
+}
+
+static const char *https(const char *path) {
+  return th_fmt("https://127.0.0.1:%d%s", ngx.tls_port, path);
+}
+
+static salvo_response *fetch_one(const salvo_config *cfg, const char *url) {
+  salvo_client *c;
+  assert_int_equal(salvo_client_new(&c, cfg), SALVO_OK);
+  salvo_batch *b = salvo_parallel(c);
+  salvo_response *r = salvo_pending_response(b, salvo_get(b, url));
+  salvo_batch_close(b);
+  salvo_client_free(c);
+  return r;
+}
+
+static void test_self_signed_fails_without_its_ca(void **state) {
+  (void)state;
+  salvo_config cfg = {0};
+  cfg.ca_file = "/nonexistent/ca.pem";
+  salvo_response *r = fetch_one(&cfg, https("/"));
+  assert_int_equal(salvo_response_error(r), SALVO_ETLS);
+  salvo_response_free(r);
+
+  /* The system store does not know our CA either. */
+  r = fetch_one(NULL, https("/"));
+  assert_int_equal(salvo_response_error(r), SALVO_ETLS);
+  assert_true(strlen(salvo_response_errmsg(r)) > 0);
+  salvo_response_free(r);
+}
+
+static void test_ca_file_verifies(void **state) {
+  (void)state;
+  salvo_config cfg = {0};
+  cfg.ca_file = th_ca_file(&ngx);
+  salvo_response *r = fetch_one(&cfg, https("/"));
+  assert_int_equal(salvo_response_error(r), SALVO_OK);
+  assert_int_equal(salvo_response_status(r), 200);
+  assert_string_equal(salvo_response_body(r, NULL), "ok\n");
+  assert_string_equal(salvo_response_http_version(r), "2");
+  salvo_response_free(r);
+  /* The certificate names 127.0.0.1 and localhost, not other names. */
+  r = fetch_one(&cfg, th_fmt("https://localhost:%d/", ngx.tls_port));
+  assert_int_equal(salvo_response_status(r), 200);
+  salvo_response_free(r);
+}
+
+static void test_insecure_skips_verification(void **state) {
+  (void)state;
+  salvo_config cfg = {0};
+  cfg.insecure = 1;
+  salvo_response *r = fetch_one(&cfg, https("/"));
+  assert_int_equal(salvo_response_error(r), SALVO_OK);
+  assert_int_equal(salvo_response_status(r), 200);
+  salvo_response_free(r);
+}
+
+static void test_http1_preference(void **state) {
+  (void)state;
+  salvo_config cfg = {0};
+  cfg.ca_file = th_ca_file(&ngx);
+  cfg.http_version = SALVO_HTTP_1_1;
+  salvo_response *r = fetch_one(&cfg, https("/"));
+  assert_int_equal(salvo_response_status(r), 200);
+  assert_string_equal(salvo_response_http_version(r), "1.1");
+  salvo_response_free(r);
+}
+
+/* 256 requests at concurrency 256 share at most 3 connections (nginx
+ * allows 128 streams per connection). */
+static void test_http2_multiplexes(void **state) {
+  (void)state;
+  salvo_config cfg = {0};
+  cfg.ca_file = th_ca_file(&ngx);
+  cfg.concurrency = 256;
+  salvo_client *c;
+  assert_int_equal(salvo_client_new(&c, &cfg), SALVO_OK);
+  long before = th_nginx_accepts(&ngx);
+  salvo_batch *b = salvo_parallel(c);
+  for (int i = 0; i < 256; i++)
+    salvo_get(b, https(th_fmt("/item/%d", i)));
+  int ok = 0;
+  salvo_response *r;
+  while ((r = salvo_batch_next(b))) {
+    if (salvo_response_status(r) == 200 &&
+        !strcmp(salvo_response_http_version(r), "2"))
+      ok++;
+    else
+      print_error("%s: %s\n", salvo_response_url(r), salvo_response_errmsg(r));
+    salvo_response_free(r);
+  }
+  /* The status request itself is one accepted connection. */
+  long opened = th_nginx_accepts(&ngx) - before - 1;
+  print_message("256 HTTP/2 requests over %ld connections\n", opened);
+  assert_int_equal(ok, 256);
+  assert_true(opened >= 1);
+  assert_true(opened <= 3);
+  salvo_batch_close(b);
+  salvo_client_free(c);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_self_signed_fails_without_its_ca),
+      cmocka_unit_test(test_ca_file_verifies),
+      cmocka_unit_test(test_insecure_skips_verification),
+      cmocka_unit_test(test_http1_preference),
+      cmocka_unit_test(test_http2_multiplexes),
+  };
+  return cmocka_run_group_tests(tests, setup, teardown);
+}
