@@ -156,6 +156,42 @@ typedef struct salvo_config {
   /* Cookies: every client has its own in-memory jar, shared by all its
    * batches, unless `no_cookies` is non-zero. */
   int no_cookies;
+
+  /* ---- flow control: rate, retries, deadlines ---- */
+
+  /* Attempts started per second over the whole client, retries included,
+   * at any concurrency and over HTTP/2 alike. 0 = no limit. */
+  double rate_limit;
+  /* How many attempts may start at once after a quiet spell (the token
+   * bucket's size), for rate_limit and per_host_rate. 0 = 1. */
+  int rate_burst;
+  /* The same limit per origin (scheme, host, port). 0 = none. */
+  double per_host_rate;
+  /* Retries after the first attempt. 0 = 3; negative = none. Retried:
+   * SALVO_ECONNECT, SALVO_EDNS, SALVO_ETIMEDOUT (of an attempt, not of the
+   * deadline) and SALVO_EIO, and the statuses below; only for idempotent
+   * methods (GET, HEAD, PUT, DELETE, OPTIONS, TRACE) unless the request
+   * sets `idempotent`. */
+  int max_retries;
+  /* HTTP statuses retried, terminated by 0. NULL = 408, 429, 500, 502,
+   * 503, 504. Ignored when `no_status_retry` is non-zero. */
+  const int *retry_statuses;
+  int no_status_retry;
+  /* Backoff before retry n (1, 2, ...) is a uniform random delay in
+   * [0, min(retry_max_delay, retry_base * 2^(n-1))] seconds ("full
+   * jitter"), unless the response carries Retry-After (seconds or HTTP
+   * date), which is obeyed instead. A Retry-After longer than
+   * retry_max_delay ends the retries: that response is returned.
+   * 0 = 0.5 s and 30 s. */
+  double retry_base;
+  double retry_max_delay;
+  /* Seconds a request may take over all its attempts and the waits
+   * between them, from the start of its first attempt; hitting it gives
+   * SALVO_ETIMEDOUT. 0 = no deadline. */
+  double deadline;
+  /* Seconds a request may wait for a slot (concurrency, per_host or rate)
+   * before its first attempt; past it, SALVO_ETIMEDOUT. 0 = no limit. */
+  double queue_timeout;
 } salvo_config;
 
 /* ------------------------------------------------------------------------ */
@@ -193,6 +229,14 @@ typedef struct salvo_request {
   /* Per-attempt timeout in seconds, as salvo_config.timeout.
    * 0 = the client's; negative = no limit. */
   double timeout;
+  /* Overrides of the client's deadline and queue_timeout (seconds) and
+   * max_retries: 0 = the client's; negative = none. */
+  double deadline;
+  double queue_timeout;
+  int max_retries;
+  /* Non-zero declares the request safe to repeat (say, a POST carrying an
+   * idempotency key): it is retried whatever its method. */
+  int idempotent;
 } salvo_request;
 
 /* ------------------------------------------------------------------------ */
@@ -341,7 +385,8 @@ SALVO_EXTERN void *salvo_response_user_data(const salvo_response *r);
 SALVO_EXTERN salvo_pending salvo_response_pending(const salvo_response *r);
 
 /* Attempts made: 1 when the first one settled it, 0 when the request was
- * never sent (invalid, or cancelled while queued). */
+ * never sent (invalid, or timed out in the queue). With retries, the
+ * response is that of the last attempt and its error the last error. */
 SALVO_EXTERN int salvo_response_attempts(const salvo_response *r);
 
 /* The URL that was fetched last (after redirects), or the requested URL. */

@@ -5,17 +5,6 @@
 #include "internal.h"
 #include "transport.h"
 
-static int64_t seconds_ms(double s, int64_t dflt) {
-  if (s == 0)
-    return dflt;
-  if (s < 0)
-    return 0;
-  if (s > 1e9)
-    s = 1e9;
-  int64_t ms = (int64_t)(s * 1000 + 0.5);
-  return ms ? ms : 1;
-}
-
 static int dup_field(char **dst, const char *src) {
   if (!src)
     return 0;
@@ -41,22 +30,50 @@ static int dup_headers(char ***dst, const char *const *src) {
   return 0;
 }
 
+static const int default_retry_statuses[] = {408, 429, 500, 502, 503, 504, 0};
+
+static int dup_statuses(int **dst, const int *src) {
+  size_t n = 0;
+  while (src[n])
+    n++;
+  int *p = calloc(n + 1, sizeof(*p));
+  if (!p)
+    return SALVO_ENOMEM;
+  *dst = p;
+  for (size_t i = 0; i < n; i++) {
+    if (src[i] < 100 || src[i] > 999)
+      return SALVO_EINVAL;
+    p[i] = src[i];
+  }
+  return 0;
+}
+
+/* NaN fails every comparison: `!(x >= 0)` rejects it with the negatives. */
+static int bad_config(const salvo_config *in) {
+  return in->concurrency < 0 || in->per_host < 0 || in->max_redirects < 0 ||
+         in->http_version < SALVO_HTTP_AUTO ||
+         in->http_version > SALVO_HTTP_2_PRIOR_KNOWLEDGE ||
+         in->timeout != in->timeout ||
+         in->connect_timeout != in->connect_timeout ||
+         in->deadline != in->deadline ||
+         in->queue_timeout != in->queue_timeout || !(in->rate_limit >= 0) ||
+         !(in->per_host_rate >= 0) || in->rate_burst < 0 ||
+         !(in->retry_base >= 0) || !(in->retry_max_delay >= 0);
+}
+
 int salvo__cfg_resolve(salvo__cfg *out, const salvo_config *in) {
   static const salvo_config zero;
   if (!in)
     in = &zero;
   memset(out, 0, sizeof(*out));
-  if (in->concurrency < 0 || in->per_host < 0 || in->max_redirects < 0 ||
-      in->http_version < SALVO_HTTP_AUTO ||
-      in->http_version > SALVO_HTTP_2_PRIOR_KNOWLEDGE ||
-      in->timeout != in->timeout || in->connect_timeout != in->connect_timeout)
+  if (bad_config(in))
     return SALVO_EINVAL;
   out->concurrency =
       in->concurrency ? in->concurrency : SALVO__DEFAULT_CONCURRENCY;
   out->per_host = in->per_host;
-  out->timeout_ms = seconds_ms(in->timeout, SALVO__DEFAULT_TIMEOUT_MS);
+  out->timeout_ms = salvo__seconds_ms(in->timeout, SALVO__DEFAULT_TIMEOUT_MS);
   out->connect_timeout_ms =
-      seconds_ms(in->connect_timeout, SALVO__DEFAULT_CONNECT_TIMEOUT_MS);
+      salvo__seconds_ms(in->connect_timeout, SALVO__DEFAULT_CONNECT_TIMEOUT_MS);
   out->insecure = in->insecure != 0;
   out->follow_redirects = !in->no_redirects;
   out->max_redirects =
@@ -64,7 +81,22 @@ int salvo__cfg_resolve(salvo__cfg *out, const salvo_config *in) {
   out->http_version = in->http_version;
   out->max_body = in->max_body ? in->max_body : SALVO__DEFAULT_MAX_BODY;
   out->cookies = !in->no_cookies;
+  out->rate_limit = in->rate_limit;
+  out->per_host_rate = in->per_host_rate;
+  out->rate_burst = in->rate_burst ? in->rate_burst : 1;
+  out->max_retries = in->max_retries < 0 ? 0
+                     : in->max_retries   ? in->max_retries
+                                         : 3;
+  out->retry_base_ns = salvo__seconds_ms(in->retry_base, 500) * 1000000;
+  out->retry_max_delay_ns =
+      salvo__seconds_ms(in->retry_max_delay, 30000) * 1000000;
+  out->deadline_ms = salvo__seconds_ms(in->deadline, 0);
+  out->queue_timeout_ms = salvo__seconds_ms(in->queue_timeout, 0);
   int err = dup_headers(&out->headers, in->headers);
+  if (!err && !in->no_status_retry)
+    err = dup_statuses(&out->retry_statuses, in->retry_statuses
+                                                 ? in->retry_statuses
+                                                 : default_retry_statuses);
   if (!err && !in->user_agent)
     err = dup_field(&out->user_agent, "salvo/" SALVO_VERSION);
   else if (!err && *in->user_agent)
@@ -94,6 +126,7 @@ void salvo__cfg_free(salvo__cfg *c) {
   free(c->bearer_token);
   free(c->ca_file);
   free(c->proxy);
+  free(c->retry_statuses);
   memset(c, 0, sizeof(*c));
 }
 

@@ -129,24 +129,76 @@ static void finish(salvo_client *c, salvo__req *r, int err, char *msg) {
   }
 }
 
+static char *deadline_message(const salvo__req *r) {
+  return salvo__fmt("deadline of %.3f s reached after %d attempt%s",
+                    (double)r->deadline_ms / 1000, r->attempts,
+                    r->attempts == 1 ? "" : "s");
+}
+
 void salvo__engine_done(salvo_client *c, salvo__req *r, int err, char *msg) {
+  int64_t now = salvo__now_ns(), delay;
   /* An origin's first attempt ended before its handshake told what it
    * speaks (it failed to connect): stop sending one request at a time. */
   if (r->host->proto == SALVO__PROTO_UNKNOWN)
     salvo__sched_set_proto(&c->sched, r->host, SALVO__PROTO_GUESS_MUX);
   salvo__sched_release(&c->sched, r);
+  int out_of_time = r->deadline_at && now >= r->deadline_at - 1000000;
+  if (err == SALVO_ETIMEDOUT && out_of_time) {
+    free(msg);
+    msg = deadline_message(r);
+  } else if (!out_of_time &&
+             salvo__retry_decide(&c->cfg, r, err, &delay, &c->rng) &&
+             (!r->deadline_at || now + delay < r->deadline_at)) {
+    /* The slot is given back while waiting; the attempt's response stays
+     * until the next one starts, in case the deadline ends it first. */
+    free(msg);
+    salvo__sched_backoff(&c->sched, r, now + delay);
+    return;
+  }
   finish(c, r, err, msg);
 }
 
+/* Starts what the scheduler allows; the first attempt fixes the deadline,
+ * which then bounds every attempt's timeout. */
 static void pump(salvo_client *c) {
   salvo__req *r;
-  while ((r = salvo__sched_next(&c->sched))) {
+  int64_t now = salvo__now_ns();
+  while ((r = salvo__sched_next(&c->sched, now))) {
     r->state = SALVO__REQ_RUNNING;
+    if (!r->attempts && r->deadline_ms)
+      r->deadline_at = now + r->deadline_ms * 1000000;
+    r->attempt_timeout_ms = r->timeout_ms;
+    if (r->deadline_at) {
+      int64_t left = (r->deadline_at - now + 999999) / 1000000;
+      if (left <= 0) {
+        salvo__sched_release(&c->sched, r);
+        finish(c, r, SALVO_ETIMEDOUT, deadline_message(r));
+        continue;
+      }
+      if (!r->attempt_timeout_ms || left < r->attempt_timeout_ms)
+        r->attempt_timeout_ms = left;
+    }
     int err = salvo__req_begin_attempt(r);
     if (!err)
       err = salvo__transport_start(c->tp, r);
-    if (err)
-      salvo__engine_done(c, r, err, NULL);
+    if (err) {
+      salvo__sched_release(&c->sched, r);
+      finish(c, r, err, NULL);
+    }
+  }
+}
+
+/* Queued requests whose wait ran out. */
+static void expire(salvo_client *c) {
+  salvo__req *r = salvo__sched_expire(&c->sched, salvo__now_ns());
+  for (salvo__req *next; r; r = next) {
+    next = r->next;
+    char *msg = r->attempts
+                    ? deadline_message(r)
+                    : salvo__fmt("waited %.3f s in the queue for a slot "
+                                 "(queue_timeout)",
+                                 (double)r->queue_timeout_ms / 1000);
+    finish(c, r, SALVO_ETIMEDOUT, msg);
   }
 }
 
@@ -163,11 +215,11 @@ static void flush(salvo_client *c) {
 static void cancel_batch(salvo_client *c, salvo_batch *b) {
   for (salvo__req *r = b->live, *next; r; r = next) {
     next = r->bnext;
-    if (r->state == SALVO__REQ_QUEUED) {
-      salvo__sched_unqueue(&c->sched, r);
-    } else {
+    if (r->state == SALVO__REQ_RUNNING) {
       salvo__transport_abort(c->tp, r);
       salvo__sched_release(&c->sched, r);
+    } else {
+      salvo__sched_forget(&c->sched, r);
     }
     salvo__req_free(r);
   }
@@ -207,7 +259,7 @@ static int drain_commands(salvo_client *c) {
     r->seq = ++c->next_seq;
     r->state = SALVO__REQ_QUEUED;
     live_link(r->batch, r);
-    if (salvo__sched_add(&c->sched, r))
+    if (salvo__sched_add(&c->sched, r, salvo__now_ns()))
       finish(c, r, SALVO_ENOMEM, NULL);
   }
   for (salvo_batch *b = cancels, *next; b; b = next) {
@@ -221,6 +273,9 @@ static int drain_commands(salvo_client *c) {
 
 static int wait_events(salvo_client *c, struct epoll_event *evs) {
   int64_t dl = salvo__transport_deadline(c->tp);
+  int64_t sd = salvo__sched_deadline(&c->sched);
+  if (sd >= 0 && (dl < 0 || sd < dl))
+    dl = sd;
   if (dl < 0)
     return epoll_pwait2(c->epfd, evs, MAX_EVENTS, NULL, NULL);
   int64_t left = dl - salvo__now_ns();
@@ -248,6 +303,7 @@ static void *io_main(void *arg) {
     if (dl >= 0 && dl <= salvo__now_ns())
       salvo__transport_on_timer(c->tp);
     salvo__transport_reap(c->tp);
+    expire(c);
     pump(c);
     flush(c);
   }
@@ -262,6 +318,8 @@ int salvo__engine_start(salvo_client *c) {
   struct epoll_event ev = {.events = EPOLLIN, .data.u64 = WAKE_TAG};
   if (epoll_ctl(c->epfd, EPOLL_CTL_ADD, c->wakefd, &ev))
     goto fail;
+  c->rng = (uint64_t)salvo__now_ns() ^ (uint64_t)(uintptr_t)c;
+  c->rng = c->rng ? c->rng : 1;
   int err = salvo__sched_init(&c->sched, &c->cfg);
   if (err)
     goto fail_err;

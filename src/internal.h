@@ -44,6 +44,9 @@ int salvo__casecmp_n(const char *a, const char *b, size_t n);
 int salvo__is_tchar(unsigned char c);
 /* Length of the header name in "Name: value", or 0 when malformed. */
 size_t salvo__header_name_len(const char *h);
+/* Seconds from the API to milliseconds: 0 gives dflt, negative gives 0
+ * ("none"), anything else at least 1 ms. */
+int64_t salvo__seconds_ms(double s, int64_t dflt);
 /* Allocates a copy of the message formatted like printf. */
 char *salvo__fmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -68,13 +71,40 @@ typedef struct salvo__cfg {
   char *proxy;
   size_t max_body;
   int cookies;
+  double rate_limit;    /* attempts per second, 0 = none */
+  double per_host_rate; /* the same per origin, 0 = none */
+  double rate_burst;    /* bucket size, >= 1 */
+  int max_retries;      /* >= 0 */
+  int *retry_statuses;  /* 0-terminated, owned; NULL = no status retries */
+  int64_t retry_base_ns;
+  int64_t retry_max_delay_ns;
+  int64_t deadline_ms;      /* 0 = none */
+  int64_t queue_timeout_ms; /* 0 = none */
 } salvo__cfg;
+
+/* ---- scheduler timers and buckets ---------------------------------------- */
+
+/* An entry of the scheduler's timer heap, embedded in what it wakes. */
+typedef struct salvo__timer {
+  int64_t at;   /* monotonic ns */
+  size_t idx;   /* index + 1 in the heap, 0 = not armed */
+  uint8_t kind; /* enum salvo__timer_kind */
+} salvo__timer;
+
+enum salvo__timer_kind { SALVO__TIMER_REQ, SALVO__TIMER_HOST };
+
+/* A token bucket: `tokens` as of `last`. */
+typedef struct salvo__bucket {
+  double tokens;
+  int64_t last;
+} salvo__bucket;
 
 /* ---- request.c --------------------------------------------------------- */
 
 enum salvo__req_state {
   SALVO__REQ_QUEUED = 0, /* waiting in the scheduler for a slot */
   SALVO__REQ_RUNNING,    /* owned by the transport */
+  SALVO__REQ_BACKOFF,    /* waiting to retry, holding no slot */
   SALVO__REQ_DONE        /* settled; response handed over */
 };
 
@@ -105,10 +135,17 @@ struct salvo__req {
   size_t body_len;
   char *key;
   void *user_data;
-  int64_t timeout_ms;      /* resolved: 0 = none */
-  void *xfer;              /* io: transport state while running */
-  salvo_response *resp;    /* io: filled while running */
-  struct salvo_client *cl; /* the client it runs on */
+  int64_t timeout_ms;         /* per attempt, resolved: 0 = none */
+  int64_t deadline_ms;        /* resolved: 0 = none */
+  int64_t queue_timeout_ms;   /* resolved: 0 = none */
+  int max_retries;            /* resolved */
+  int idempotent;             /* method or request says repeating is safe */
+  int64_t attempt_timeout_ms; /* io: this attempt's, deadline included */
+  int64_t deadline_at;        /* io: ns, set at the first start; 0 = none */
+  salvo__timer timer;         /* io: queue wait or backoff */
+  void *xfer;                 /* io: transport state while running */
+  salvo_response *resp;       /* io: filled while running */
+  struct salvo_client *cl;    /* the client it runs on */
 };
 
 /*
@@ -218,9 +255,12 @@ struct salvo__host {
   uint32_t hash;
   int proto; /* enum salvo__proto */
   int in_flight;
+  int backoff;       /* requests of this origin waiting to retry */
   salvo__req *qhead; /* waiting, in submission order */
   salvo__req *qtail;
-  size_t heap_idx; /* index + 1 in the eligible heap, 0 = not in it */
+  size_t heap_idx;      /* index + 1 in the eligible heap, 0 = not in it */
+  salvo__bucket bucket; /* per_host_rate */
+  salvo__timer timer;   /* armed while waiting for a rate token */
   char key[];
 };
 
@@ -234,20 +274,48 @@ typedef struct salvo__sched {
   salvo__host **heap; /* hosts that could start a request, by head seq */
   size_t heap_len;
   size_t heap_cap;
+  salvo__timer **timers; /* min-heap by time */
+  size_t ntimers;
+  size_t timers_cap;
+  salvo__bucket bucket; /* rate_limit */
+  int64_t rate_wake;    /* when the next global token comes, 0 = none due */
 } salvo__sched;
 
 int salvo__sched_init(salvo__sched *s, const salvo__cfg *cfg);
 void salvo__sched_destroy(salvo__sched *s);
-/* Queues a request; returns SALVO_ENOMEM when its host cannot be made. */
-int salvo__sched_add(salvo__sched *s, salvo__req *r);
-/* Takes a queued request out of its queue (cancellation). */
-void salvo__sched_unqueue(salvo__sched *s, salvo__req *r);
-/* The next request allowed to start, counted as in flight; NULL if none. */
-salvo__req *salvo__sched_next(salvo__sched *s);
+/* Queues a request (new, or back from a backoff, ahead of younger ones);
+ * returns SALVO_ENOMEM when its origin cannot be made. */
+int salvo__sched_add(salvo__sched *s, salvo__req *r, int64_t now);
+/* The next request allowed to start, counted as in flight and charged a
+ * rate token; NULL if none may start now. */
+salvo__req *salvo__sched_next(salvo__sched *s, int64_t now);
 /* A running request ended: its slot is free again. */
 void salvo__sched_release(salvo__sched *s, salvo__req *r);
+/* Parks a request until `at`, when it is queued again. */
+void salvo__sched_backoff(salvo__sched *s, salvo__req *r, int64_t at);
+/* Forgets a queued or parked request (cancellation). */
+void salvo__sched_forget(salvo__sched *s, salvo__req *r);
+/* Runs the timers due at `now`; returns the queued requests whose wait
+ * or deadline ran out, out of their queues and linked through `next`. */
+salvo__req *salvo__sched_expire(salvo__sched *s, int64_t now);
+/* When the scheduler next needs salvo__sched_expire or salvo__sched_next
+ * (ns), or -1. */
+int64_t salvo__sched_deadline(const salvo__sched *s);
 /* The transport learnt what an origin speaks. */
 void salvo__sched_set_proto(salvo__sched *s, salvo__host *h, int proto);
+
+/* ---- retry.c ----------------------------------------------------------- */
+
+/* Whether an attempt that ended with err (0 = an HTTP response) deserves
+ * another, and after how long (ns). Returns 0 for no retry. Uses and
+ * advances *rng. */
+int salvo__retry_decide(const salvo__cfg *cfg, const salvo__req *r, int err,
+                        int64_t *delay_ns, uint64_t *rng);
+/* Parses a Retry-After value (delay seconds or HTTP date) into a delay in
+ * ns from `now` (wall clock seconds); -1 when it is not valid. */
+int64_t salvo__retry_after_ns(const char *v, double now);
+/* A random 64-bit number (xorshift64*); the state must not be 0. */
+uint64_t salvo__rand(uint64_t *state);
 
 /* ---- engine.c ---------------------------------------------------------- */
 
@@ -269,6 +337,7 @@ struct salvo_client {
   salvo__sched sched;
   salvo_batch *dirty;
   uint64_t next_seq;
+  uint64_t rng; /* backoff jitter */
 };
 
 int salvo__engine_start(salvo_client *c);

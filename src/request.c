@@ -200,6 +200,16 @@ static size_t extra_headers(const salvo_request *in, const salvo__cfg *cfg,
   return n;
 }
 
+/* RFC 9110's idempotent methods: safe to repeat after a failure. */
+static int idempotent_method(const char *m) {
+  static const char *const methods[] = {"GET",    "HEAD",    "PUT",
+                                        "DELETE", "OPTIONS", "TRACE"};
+  for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
+    if (!strcmp(m, methods[i]))
+      return 1;
+  return 0;
+}
+
 salvo__req *salvo__req_new(const salvo_request *in, const salvo__cfg *cfg,
                            int *err, char **msg) {
   url_parts u;
@@ -288,10 +298,14 @@ salvo__req *salvo__req_new(const salvo_request *in, const salvo__cfg *cfg,
   }
   r->is_head = !strcmp(method, "HEAD");
   r->user_data = in->user_data;
-  if (in->timeout > 0)
-    r->timeout_ms = (int64_t)(in->timeout * 1000 + 0.5);
-  else
-    r->timeout_ms = in->timeout < 0 ? 0 : cfg->timeout_ms;
+  r->timeout_ms = salvo__seconds_ms(in->timeout, cfg->timeout_ms);
+  r->deadline_ms = salvo__seconds_ms(in->deadline, cfg->deadline_ms);
+  r->queue_timeout_ms =
+      salvo__seconds_ms(in->queue_timeout, cfg->queue_timeout_ms);
+  r->max_retries = in->max_retries < 0 ? 0
+                   : in->max_retries   ? in->max_retries
+                                       : cfg->max_retries;
+  r->idempotent = in->idempotent || idempotent_method(method);
   return r;
 }
 

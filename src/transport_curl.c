@@ -432,7 +432,7 @@ int salvo__transport_start(salvo__transport *t, salvo__req *r) {
   }
   curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, custom);
   curl_easy_setopt(e, CURLOPT_HTTPHEADER, x->hdrs ? x->hdrs : t->base_hdrs);
-  curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)r->timeout_ms);
+  curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)r->attempt_timeout_ms);
   x->mh = &t->mh[r->host->proto == SALVO__PROTO_H1 ? MULTI_H1 : MULTI_MUX];
   /* Wait for an HTTP/2 connection being set up to the same origin rather
    * than opening one more. */

@@ -85,6 +85,17 @@ size_t salvo__header_name_len(const char *h) {
   return h[n] == ':' ? n : 0;
 }
 
+int64_t salvo__seconds_ms(double s, int64_t dflt) {
+  if (s == 0)
+    return dflt;
+  if (s < 0)
+    return 0;
+  if (s > 1e9)
+    s = 1e9;
+  int64_t ms = (int64_t)(s * 1000 + 0.5);
+  return ms ? ms : 1;
+}
+
 char *salvo__fmt(const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);

@@ -34,8 +34,9 @@
  *   /_stats               counters as JSON (not counted themselves):
  *                         conns_open/peak/total, requests, inflight,
  *                         inflight_peak, hosts{host:{inflight,peak,requests}},
- *                         keys{K:count}, starts[] (ms since reset, per
- *                         request, when --log-starts)
+ *                         keys{K:count}, key_times{K:[ms since reset]},
+ *                         starts[] (ms since reset of every request, with
+ *                         --log-starts)
  *   /_reset               zeroes peaks, totals, per-key counters
  *
  * A connection counts once it carries a request that is not /_stats or
@@ -71,6 +72,8 @@ typedef struct buf {
 typedef struct gauge {
   struct gauge *next;
   long cur, peak, total;
+  long *times; /* per-key request times, ms since the last reset */
+  size_t ntimes, cap;
   char name[];
 } gauge;
 
@@ -569,6 +572,14 @@ static void stats(conn *c) {
     json_str(&j, g->name, strlen(g->name));
     buf_printf(&j, ":%ld%s", g->total, g->next ? "," : "");
   }
+  buf_add(&j, "},\"key_times\":{", 15);
+  for (gauge *g = keys; g; g = g->next) {
+    json_str(&j, g->name, strlen(g->name));
+    buf_add(&j, ":[", 2);
+    for (size_t i = 0; i < g->ntimes; i++)
+      buf_printf(&j, "%s%ld", i ? "," : "", g->times[i]);
+    buf_printf(&j, "]%s", g->next ? "," : "");
+  }
   buf_add(&j, "},\"starts\":[", 12);
   for (size_t i = 0; i < nstarts; i++)
     buf_printf(&j, "%s%ld", i ? "," : "", starts[i]);
@@ -588,6 +599,7 @@ static void reset_stats(void) {
   }
   while (keys) {
     gauge *n = keys->next;
+    free(keys->times);
     free(keys);
     keys = n;
   }
@@ -729,6 +741,11 @@ static void route(conn *c, const req *r) {
       strcpy(key, "");
     gauge *g = gauge_get(&keys, key);
     g->total++;
+    if (g->ntimes == g->cap) {
+      g->cap = g->cap ? g->cap * 2 : 8;
+      g->times = xrealloc(g->times, g->cap * sizeof(*g->times));
+    }
+    g->times[g->ntimes++] = (long)(now_ms() - reset_ms);
     long nfail = qparam(r, "fail", v, sizeof(v)) ? atol(v) : 0;
     if (g->total <= nfail) {
       int status = qparam(r, "status", st, sizeof(st)) ? atoi(st) : 503;

@@ -94,7 +94,10 @@ static void test_errors_only_at_collection(void **state) {
   (void)state;
   salvo_batch *b = salvo_parallel(cl);
   salvo_pending bad = salvo_get(b, "ftp://127.0.0.1/file");
-  salvo_pending refused = salvo_get(b, "http://127.0.0.1:1/");
+  salvo_request once = {0};
+  once.url = "http://127.0.0.1:1/";
+  once.max_retries = -1;
+  salvo_pending refused = salvo_submit(b, &once);
   salvo_pending good = salvo_get(b, th_url(&srv, "/json/7"));
   assert_true(bad.id && refused.id && good.id);
   salvo_response *rg = salvo_pending_response(b, good);

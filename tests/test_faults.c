@@ -52,6 +52,7 @@ static void test_fault_endpoints(void **state) {
   size_t n = sizeof(cases) / sizeof(cases[0]);
   salvo_config cfg = {0};
   cfg.timeout = 0.5;
+  cfg.max_retries = -1; /* one attempt each: retries are test_flow's */
   salvo_client *c;
   assert_int_equal(salvo_client_new(&c, &cfg), SALVO_OK);
   salvo_batch *b = salvo_parallel(c);
@@ -89,6 +90,7 @@ static void test_refused_and_dns(void **state) {
   (void)state;
   salvo_config cfg = {0};
   cfg.connect_timeout = 5;
+  cfg.max_retries = -1;
   salvo_client *c;
   assert_int_equal(salvo_client_new(&c, &cfg), SALVO_OK);
   salvo_batch *b = salvo_parallel(c);
@@ -115,6 +117,7 @@ static void test_timeout_is_accurate(void **state) {
   salvo_request hang = {0};
   hang.url = th_url(&srv, "/hang");
   hang.timeout = 0.4;
+  hang.max_retries = -1;
   double t0 = th_now();
   salvo_pending ph = salvo_submit(b, &hang);
   int flowing = 0;

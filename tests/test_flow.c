@@ -1,0 +1,659 @@
+/* Flow control: caps, rate limits, retries with backoff and Retry-After,
+ * deadlines and queue timeouts, all measured from the server's side. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include <cmocka.h>
+
+#include "harness.h"
+#include "salvo.h"
+
+static th_server srv;
+
+static int setup(void **state) {
+  (void)state;
+  th_faultd_start(&srv, NULL);
+  return 0;
+}
+
+static int teardown(void **state) {
+  (void)state;
+  th_server_stop(&srv);
+  return 0;
+}
+
+static salvo_client *new_client(const salvo_config *cfg) {
+  salvo_client *c;
+  assert_int_equal(salvo_client_new(&c, cfg), SALVO_OK);
+  return c;
+}
+
+/* Server-side times (ms) of the requests made with /flaky?key=K. */
+static size_t key_times(const char *key, long *out, size_t max) {
+  json_t *j = th_stats(&srv);
+  json_t *a = json_object_get(json_object_get(j, "key_times"), key);
+  size_t n = 0;
+  for (; n < json_array_size(a) && n < max; n++)
+    out[n] = (long)json_integer_value(json_array_get(a, n));
+  json_decref(j);
+  return n;
+}
+
+static salvo_pending submit(salvo_batch *b, const char *method, const char *url,
+                            int idempotent) {
+  salvo_request req = {0};
+  req.method = method;
+  req.url = url;
+  req.idempotent = idempotent;
+  return salvo_submit(b, &req);
+}
+
+static void test_retries_until_success(void **state) {
+  (void)state;
+  salvo_config cfg = {0};
+  cfg.retry_base = 0.01;
+  salvo_client *c = new_client(&cfg);
+  json_decref(th_reset(&srv));
+  salvo_batch *b = salvo_parallel(c);
+  salvo_pending ok = salvo_get(b, th_url(&srv, "/flaky?key=a&fail=2"));
+  salvo_pending exhausted =
+      salvo_get(b, th_url(&srv, "/flaky?key=b&fail=99&status=502"));
+  salvo_response *r = salvo_pending_response(b, ok);
+  assert_int_equal(salvo_response_error(r), SALVO_OK);
+  assert_int_equal(salvo_response_status(r), 200);
+  assert_int_equal(salvo_response_attempts(r), 3);
+  assert_string_equal(salvo_response_body(r, NULL), "ok\n");
+  salvo_response_free(r);
+  /* The default is three retries: four attempts, the last one returned. */
+  r = salvo_pending_response(b, exhausted);
+  assert_int_equal(salvo_response_error(r), SALVO_OK);
+  assert_int_equal(salvo_response_status(r), 502);
+  assert_int_equal(salvo_response_attempts(r), 4);
+  salvo_response_free(r);
+  long t[8];
+  assert_int_equal(key_times("a", t, 8), 3);
+  assert_int_equal(key_times("b", t, 8), 4);
+  salvo_batch_close(b);
+  salvo_client_free(c);
+}
+
+static void test_max_retries_and_overrides(void **state) {
+  (void)state;
+  salvo_config cfg = {0};
+  cfg.retry_base = 0.01;
+  cfg.max_retries = 1;
+  salvo_client *c = new_client(&cfg);
+  json_decref(th_reset(&srv));
+  salvo_batch *b = salvo_parallel(c);
+  salvo_pending one = salvo_get(b, th_url(&srv, "/flaky?key=c&fail=2"));
+  salvo_request more = {0};
+  more.url = th_url(&srv, "/flaky?key=d&fail=2");
+  more.max_retries = 5;
+  salvo_pending pm = salvo_submit(b, &more);
+  salvo_request none = {0};
+  none.url = th_url(&srv, "/flaky?key=e&fail=2");
+  none.max_retries = -1;
+  salvo_pending pn = salvo_submit(b, &none);
+
+  salvo_response *r = salvo_pending_response(b, one);
+  assert_int_equal(salvo_response_status(r), 503);
+  assert_int_equal(salvo_response_attempts(r), 2);
+  salvo_response_free(r);
+  r = salvo_pending_response(b, pm);
+  assert_int_equal(salvo_response_status(r), 200);
+  assert_int_equal(salvo_response_attempts(r), 3);
+  salvo_response_free(r);
+  r = salvo_pending_response(b, pn);
+  assert_int_equal(salvo_response_status(r), 503);
+  assert_int_equal(salvo_response_attempts(r), 1);
+  salvo_response_free(r);
+  salvo_batch_close(b);
+  salvo_client_free(c);
+}
+
+static void test_only_idempotent_methods_retry(void **state) {
+  (void)state;
+  salvo_config cfg = {0};
+  cfg.retry_base = 0.01;
+  salvo_client *c = new_client(&cfg);
+  json_decref(th_reset(&srv));
+  salvo_batch *b = salvo_parallel(c);
+  salvo_pending post =
+      submit(b, "POST", th_url(&srv, "/flaky?key=p&fail=1"), 0);
+  salvo_pending patch =
+      submit(b, "PATCH", th_url(&srv, "/flaky?key=q&fail=1"), 0);
+  salvo_pending opted =
+      submit(b, "POST", th_url(&srv, "/flaky?key=r&fail=1"), 1);
+  salvo_pending put = submit(b, "PUT", th_url(&srv, "/flaky?key=s&fail=1"), 0);
+  salvo_pending del =
+      submit(b, "DELETE", th_url(&srv, "/flaky?key=t&fail=1"), 0);
+  struct {
+    salvo_pending p;
+    int status, attempts;
+  } want[] = {{post, 503, 1},
+              {patch, 503, 1},
+              {opted, 200, 2},
+              {put, 200, 2},
+              {del, 200, 2}};
+  for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+    salvo_response *r = salvo_pending_response(b, want[i].p);
+    assert_int_equal(salvo_response_status(r), want[i].status);
+    assert_int_equal(salvo_response_attempts(r), want[i].attempts);
+    salvo_response_free(r);
+  }
+  salvo_batch_close(b);
+  salvo_client_free(c);
+}
+
+static const char *http_date(time_t t) {
+  static char buf[64];
+  struct tm tm;
+  gmtime_r(&t, &tm);
+  strftime(buf, sizeof(buf), "%a,%%20%d%%20%b%%20%Y%%20%H:%M:%S%%20GMT", &tm);
+  return buf;
+}
+
+static void test_retry_after_is_obeyed(void **state) {
+  (void)state;
+  salvo_config cfg = {0};
+  cfg.retry_base = 0.01;
+  salvo_client *c = new_client(&cfg);
+  json_decref(th_reset(&srv));
+  salvo_batch *b = salvo_parallel(c);
+  salvo_pending secs = salvo_get(
+      b, th_url(&srv, "/flaky?key=ra1&fail=1&status=429&retry_after=1"));
+  salvo_pending date =
+      salvo_get(b, th_url(&srv, "/flaky?key=ra2&fail=1&retry_after=%s",
+                          http_date(time(NULL) + 2)));
+  salvo_pending too_long =
+      salvo_get(b, th_url(&srv, "/flaky?key=ra3&fail=1&retry_after=120"));
+  double t0 = th_now();
+  salvo_response *r = salvo_pending_response(b, too_long);
+  /* More patience than retry_max_delay: the 503 comes back at once. */
+  assert_int_equal(salvo_response_status(r), 503);
+  assert_int_equal(salvo_response_attempts(r), 1);
+  assert_string_equal(salvo_response_header(r, "Retry-After"), "120");
+  assert_true(th_now() - t0 < 0.5);
+  salvo_response_free(r);
+  for (int i = 0; i < 2; i++) {
+    r = salvo_pending_response(b, i ? date : secs);
+    assert_int_equal(salvo_response_status(r), 200);
+    assert_int_equal(salvo_response_attempts(r), 2);
+    salvo_response_free(r);
+  }
+  long t[4];
+  assert_int_equal(key_times("ra1", t, 4), 2);
+  print_message("Retry-After: 1 -> %ld ms\n", t[1] - t[0]);
+  assert_true(t[1] - t[0] >= 995);
+  assert_true(t[1] - t[0] < 1400);
+  /* A date two seconds ahead, at one-second resolution. */
+  assert_int_equal(key_times("ra2", t, 4), 2);
+  print_message("Retry-After: <date +2 s> -> %ld ms\n", t[1] - t[0]);
+  assert_true(t[1] - t[0] >= 900);
+  assert_true(t[1] - t[0] < 2400);
+  salvo_batch_close(b);
+  salvo_client_free(c);
+}
+
+static void test_status_set_is_configurable(void **state) {
+  (void)state;
+  static const int teapot[] = {418, 0};
+  salvo_config cfg = {0};
+  cfg.retry_base = 0.01;
+  cfg.retry_statuses = teapot;
+  salvo_client *c = new_client(&cfg);
+  cfg.no_status_retry = 1;
+  salvo_client *off = new_client(&cfg);
+  json_decref(th_reset(&srv));
+  salvo_batch *b = salvo_parallel(c);
+  salvo_batch *bo = salvo_parallel(off);
+  salvo_pending p418 =
+      salvo_get(b, th_url(&srv, "/flaky?key=s1&fail=1&status=418"));
+  salvo_pending p503 = salvo_get(b, th_url(&srv, "/flaky?key=s2&fail=1"));
+  salvo_pending poff =
+      salvo_get(bo, th_url(&srv, "/flaky?key=s3&fail=1&status=418"));
+  salvo_pending pconn = salvo_get(bo, "http://127.0.0.1:1/");
+  salvo_response *r = salvo_pending_response(b, p418);
+  assert_int_equal(salvo_response_status(r), 200);
+  assert_int_equal(salvo_response_attempts(r), 2);
+  salvo_response_free(r);
+  r = salvo_pending_response(b, p503);
+  assert_int_equal(salvo_response_status(r), 503);
+  assert_int_equal(salvo_response_attempts(r), 1);
+  salvo_response_free(r);
+  r = salvo_pending_response(bo, poff);
+  assert_int_equal(salvo_response_status(r), 418);
+  assert_int_equal(salvo_response_attempts(r), 1);
+  salvo_response_free(r);
+  /* Status retries off: connection failures are still retried. */
+  r = salvo_pending_response(bo, pconn);
+  assert_int_equal(salvo_response_error(r), SALVO_ECONNECT);
+  assert_int_equal(salvo_response_attempts(r), 4);
+  salvo_response_free(r);
+  salvo_batch_close(b);
+  salvo_batch_close(bo);
+  salvo_client_free(c);
+  salvo_client_free(off);
+}
+
+static void test_transport_errors_retry(void **state) {
+  (void)state;
+  salvo_config cfg = {0};
+  cfg.retry_base = 0.01;
+  cfg.max_retries = 2;
+  cfg.timeout = 0.2;
+  salvo_client *c = new_client(&cfg);
+  salvo_batch *b = salvo_parallel(c);
+  struct {
+    const char *url;
+    int err, attempts;
+  } cases[] = {
+      {"http://127.0.0.1:1/", SALVO_ECONNECT, 3},
+      {th_url(&srv, "/reset/1000"), SALVO_EIO, 3},
+      {th_url(&srv, "/close"), SALVO_EIO, 3},
+      {th_url(&srv, "/hang"), SALVO_ETIMEDOUT, 3},
+      /* Not transient: one attempt. */
+      {th_url(&srv, "/bad/status"), SALVO_EPROTO, 1},
+      {"http://127.0.0.1:1/a b", SALVO_EINVAL, 0},
+  };
+  salvo_pending ps[8];
+  size_t n = sizeof(cases) / sizeof(cases[0]);
+  for (size_t i = 0; i < n; i++)
+    ps[i] = salvo_get(b, cases[i].url);
+  for (size_t i = 0; i < n; i++) {
+    salvo_response *r = salvo_pending_response(b, ps[i]);
+    if (salvo_response_error(r) != cases[i].err ||
+        salvo_response_attempts(r) != cases[i].attempts)
+      fail_msg("%s: %s after %d attempts", cases[i].url,
+               salvo_errname(salvo_response_error(r)),
+               salvo_response_attempts(r));
+    salvo_response_free(r);
+  }
+  salvo_batch_close(b);
+  salvo_client_free(c);
+}
+
+/* Full jitter: each delay is random below min(cap, base * 2^(n-1)), so
+ * the delays grow on average and never pass the cap. */
+static void test_backoff_grows_under_its_cap(void **state) {
+  (void)state;
+  enum { N = 30, RETRIES = 4 };
+  salvo_config cfg = {0};
+  cfg.retry_base = 0.02;
+  cfg.retry_max_delay = 0.1;
+  cfg.max_retries = RETRIES;
+  salvo_client *c = new_client(&cfg);
+  json_decref(th_reset(&srv));
+  salvo_batch *b = salvo_parallel(c);
+  for (int i = 0; i < N; i++)
+    salvo_get(b, th_url(&srv, "/flaky?key=bo%d&fail=%d", i, RETRIES));
+  salvo_response *r;
+  while ((r = salvo_batch_next(b))) {
+    assert_int_equal(salvo_response_status(r), 200);
+    assert_int_equal(salvo_response_attempts(r), RETRIES + 1);
+    salvo_response_free(r);
+  }
+  double sum[RETRIES + 1] = {0}, ceiling[] = {0, 20, 40, 80, 100};
+  for (int i = 0; i < N; i++) {
+    long t[8];
+    assert_int_equal(key_times(th_fmt("bo%d", i), t, 8), RETRIES + 1);
+    for (int k = 1; k <= RETRIES; k++) {
+      long d = t[k] - t[k - 1];
+      /* A few ms of slack for the round trip and the clock's ms steps. */
+      if (d > ceiling[k] + 15)
+        fail_msg("retry %d waited %ld ms, above its %g ms ceiling", k, d,
+                 ceiling[k]);
+      sum[k] += (double)d;
+    }
+  }
+  print_message("mean backoff (ms): %.1f %.1f %.1f %.1f\n", sum[1] / N,
+                sum[2] / N, sum[3] / N, sum[4] / N);
+  assert_true(sum[1] < sum[3]);
+  assert_true(sum[2] < sum[4]);
+  salvo_batch_close(b);
+  salvo_client_free(c);
+}
+
+static void test_waiting_retry_gives_its_slot_back(void **state) {
+  (void)state;
+  salvo_config cfg = {0};
+  cfg.concurrency = 1;
+  salvo_client *c = new_client(&cfg);
+  json_decref(th_reset(&srv));
+  salvo_batch *b = salvo_parallel(c);
+  double t0 = th_now();
+  salvo_pending slow =
+      salvo_get(b, th_url(&srv, "/flaky?key=slot&fail=1&retry_after=1"));
+  salvo_pending quick = salvo_get(b, th_url(&srv, "/json/1"));
+  salvo_response *r = salvo_pending_response(b, quick);
+  assert_int_equal(salvo_response_status(r), 200);
+  assert_true(th_now() - t0 < 0.5);
+  salvo_response_free(r);
+  r = salvo_pending_response(b, slow);
+  assert_int_equal(salvo_response_status(r), 200);
+  assert_true(th_now() - t0 >= 0.99);
+  salvo_response_free(r);
+  salvo_batch_close(b);
+  salvo_client_free(c);
+}
+
+static void test_concurrency_cap_200_at_10(void **state) {
+  (void)state;
+  salvo_config cfg = {0};
+  cfg.concurrency = 10;
+  salvo_client *c = new_client(&cfg);
+  json_decref(th_reset(&srv));
+  salvo_batch *b = salvo_parallel(c);
+  for (int i = 0; i < 200; i++)
+    salvo_get(b, th_url(&srv, "/delay/10"));
+  salvo_response *r;
+  while ((r = salvo_batch_next(b))) {
+    assert_int_equal(salvo_response_status(r), 200);
+    salvo_response_free(r);
+  }
+  long peak = th_stat(&srv, "inflight_peak");
+  print_message("200 requests at concurrency 10: server peak %ld\n", peak);
+  assert_true(peak <= 10);
+  assert_true(peak >= 8);
+  salvo_batch_close(b);
+  salvo_client_free(c);
+}
+
+static long host_peak(json_t *stats, const char *host) {
+  json_t *h = json_object_get(json_object_get(stats, "hosts"), host);
+  return (long)json_integer_value(json_object_get(h, "peak"));
+}
+
+static void test_per_host_cap_over_two_hosts(void **state) {
+  (void)state;
+  salvo_config cfg = {0};
+  cfg.per_host = 2;
+  salvo_client *c = new_client(&cfg);
+  json_decref(th_reset(&srv));
+  salvo_batch *b = salvo_parallel(c);
+  for (int i = 0; i < 20; i++) {
+    salvo_get(b, th_url(&srv, "/delay/30"));
+    salvo_get(b, th_fmt("http://localhost:%d/delay/30", srv.port));
+  }
+  salvo_response *r;
+  while ((r = salvo_batch_next(b))) {
+    assert_int_equal(salvo_response_status(r), 200);
+    salvo_response_free(r);
+  }
+  json_t *st = th_stats(&srv);
+  long p1 = host_peak(st, th_fmt("127.0.0.1:%d", srv.port));
+  long p2 = host_peak(st, th_fmt("localhost:%d", srv.port));
+  long total = (long)json_integer_value(json_object_get(st, "inflight_peak"));
+  json_decref(st);
+  print_message("per_host=2: peaks %ld and %ld, together %ld\n", p1, p2, total);
+  assert_int_equal(p1, 2);
+  assert_int_equal(p2, 2);
+  assert_int_equal(total, 4);
+  salvo_batch_close(b);
+  salvo_client_free(c);
+}
+
+static double cpu_seconds(void) {
+  struct rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+         (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+}
+
+static void test_rate_limit_paces_starts(void **state) {
+  (void)state;
+  th_server logged;
+  th_faultd_start(&logged, "--log-starts");
+  salvo_config cfg = {0};
+  cfg.rate_limit = 200;
+  cfg.rate_burst = 1;
+  salvo_client *c = new_client(&cfg);
+  salvo_batch *b = salvo_parallel(c);
+  json_decref(th_reset(&logged));
+  double t0 = th_now(), cpu0 = cpu_seconds();
+  for (int i = 0; i < 400; i++)
+    salvo_get(b, th_url(&logged, "/json/%d", i));
+  salvo_response *r;
+  while ((r = salvo_batch_next(b))) {
+    assert_int_equal(salvo_response_status(r), 200);
+    salvo_response_free(r);
+  }
+  double dt = th_now() - t0, cpu = cpu_seconds() - cpu0;
+  json_t *st = th_stats(&logged);
+  json_t *starts = json_object_get(st, "starts");
+  size_t n = json_array_size(starts), worst = 0;
+  for (size_t i = 0, j = 0; i < n; i++) {
+    long ti = (long)json_integer_value(json_array_get(starts, i));
+    while ((long)json_integer_value(json_array_get(starts, j)) <= ti - 100)
+      j++;
+    if (i - j + 1 > worst)
+      worst = i - j + 1;
+  }
+  json_decref(st);
+  print_message("400 at 200/s: %.3f s, busiest 100 ms: %zu starts, "
+                "%.3f s CPU\n",
+                dt, worst, cpu);
+  assert_int_equal(n, 400);
+  assert_true(dt > 1.8 && dt < 2.2);
+  assert_true(worst <= 20 + 1);
+  /* It sleeps on a timer: nowhere near a spinning core. */
+  assert_true(cpu < 0.5 * dt);
+  salvo_batch_close(b);
+  salvo_client_free(c);
+  th_server_stop(&logged);
+}
+
+static void test_rate_limit_counts_retries(void **state) {
+  (void)state;
+  salvo_config cfg = {0};
+  cfg.rate_limit = 20;
+  cfg.retry_base = 0.001;
+  salvo_client *c = new_client(&cfg);
+  json_decref(th_reset(&srv));
+  salvo_batch *b = salvo_parallel(c);
+  double t0 = th_now();
+  for (int i = 0; i < 10; i++)
+    salvo_get(b, th_url(&srv, "/flaky?key=rl%d&fail=1", i));
+  salvo_response *r;
+  while ((r = salvo_batch_next(b))) {
+    assert_int_equal(salvo_response_attempts(r), 2);
+    salvo_response_free(r);
+  }
+  /* 20 attempts at 20/s: 19 gaps of 50 ms. */
+  double dt = th_now() - t0;
+  print_message("20 attempts at 20/s: %.3f s\n", dt);
+  assert_true(dt >= 0.9);
+  assert_true(dt < 1.5);
+  salvo_batch_close(b);
+  salvo_client_free(c);
+}
+
+static void test_per_host_rate(void **state) {
+  (void)state;
+  salvo_config cfg = {0};
+  cfg.per_host_rate = 40;
+  salvo_client *c = new_client(&cfg);
+  salvo_batch *b = salvo_parallel(c);
+  double t0 = th_now();
+  /* 20 per origin at 40/s each: both origins run side by side. */
+  for (int i = 0; i < 20; i++) {
+    salvo_get(b, th_url(&srv, "/json/%d", i));
+    salvo_get(b, th_fmt("http://localhost:%d/json/%d", srv.port, i));
+  }
+  salvo_response *r;
+  while ((r = salvo_batch_next(b))) {
+    assert_int_equal(salvo_response_status(r), 200);
+    salvo_response_free(r);
+  }
+  double dt = th_now() - t0;
+  print_message("2 x 20 at 40/s per origin: %.3f s\n", dt);
+  assert_true(dt >= 0.45);
+  assert_true(dt < 0.75);
+  salvo_batch_close(b);
+  salvo_client_free(c);
+}
+
+static void test_deadline_spans_attempts(void **state) {
+  (void)state;
+  salvo_config cfg = {0};
+  cfg.timeout = 0.2;
+  cfg.deadline = 0.5;
+  cfg.retry_base = 0.001;
+  salvo_client *c = new_client(&cfg);
+  salvo_batch *b = salvo_parallel(c);
+  double t0 = th_now();
+  salvo_pending p = salvo_get(b, th_url(&srv, "/hang"));
+  salvo_response *r = salvo_pending_response(b, p);
+  double dt = th_now() - t0;
+  print_message("deadline 0.5 s over attempts of 0.2 s: %.3f s, %d attempts\n",
+                dt, salvo_response_attempts(r));
+  assert_int_equal(salvo_response_error(r), SALVO_ETIMEDOUT);
+  assert_int_equal(salvo_response_attempts(r), 3);
+  assert_non_null(strstr(salvo_response_errmsg(r), "deadline"));
+  assert_true(dt >= 0.45 && dt <= 0.6);
+  salvo_response_free(r);
+  salvo_batch_close(b);
+  salvo_client_free(c);
+}
+
+static void test_queue_timeout_and_late_start(void **state) {
+  (void)state;
+  salvo_config cfg = {0};
+  cfg.concurrency = 1;
+  salvo_client *c = new_client(&cfg);
+  salvo_batch *b = salvo_parallel(c);
+  double t0 = th_now();
+  salvo_request first = {0}, second = {0}, impatient = {0};
+  first.url = th_url(&srv, "/delay/300");
+  first.timeout = 0.4;
+  /* Waits 300 ms for the slot, then runs 300 ms: its 400 ms timeout
+   * starts when it starts, so it succeeds. */
+  second.url = th_url(&srv, "/delay/300");
+  second.timeout = 0.4;
+  impatient.url = th_url(&srv, "/json/1");
+  impatient.queue_timeout = 0.1;
+  salvo_pending p1 = salvo_submit(b, &first);
+  salvo_pending p2 = salvo_submit(b, &second);
+  salvo_pending p3 = salvo_submit(b, &impatient);
+  salvo_response *r = salvo_pending_response(b, p3);
+  double dt = th_now() - t0;
+  assert_int_equal(salvo_response_error(r), SALVO_ETIMEDOUT);
+  assert_int_equal(salvo_response_attempts(r), 0);
+  assert_non_null(strstr(salvo_response_errmsg(r), "queue"));
+  assert_true(dt >= 0.095 && dt < 0.2);
+  salvo_response_free(r);
+  r = salvo_pending_response(b, p1);
+  assert_int_equal(salvo_response_status(r), 200);
+  salvo_response_free(r);
+  r = salvo_pending_response(b, p2);
+  assert_int_equal(salvo_response_error(r), SALVO_OK);
+  assert_int_equal(salvo_response_status(r), 200);
+  assert_true(th_now() - t0 >= 0.6);
+  salvo_response_free(r);
+  salvo_batch_close(b);
+  salvo_client_free(c);
+}
+
+static void test_close_cancels_waiting_retries(void **state) {
+  (void)state;
+  salvo_client *c = new_client(NULL);
+  salvo_batch *b = salvo_parallel(c);
+  for (int i = 0; i < 10; i++)
+    salvo_get(b, th_url(&srv, "/flaky?key=w%d&fail=1&retry_after=5", i));
+  th_sleep_ms(200); /* all of them are waiting to retry now */
+  double t0 = th_now();
+  salvo_batch_close(b);
+  assert_true(th_now() - t0 < 0.1);
+  salvo_client_free(c);
+}
+
+/* Over a cap, requests start in submission order: with one slot they also
+ * finish in it. Across origins with per_host=1 and two slots, each origin
+ * keeps its own order. */
+static void test_queue_keeps_submission_order(void **state) {
+  (void)state;
+  salvo_config cfg = {0};
+  cfg.concurrency = 1;
+  salvo_client *c = new_client(&cfg);
+  salvo_batch *b = salvo_parallel(c);
+  for (int i = 0; i < 20; i++) {
+    salvo_request req = {0};
+    req.url = th_url(&srv, "/json/%d", i);
+    req.key = th_fmt("%d", i);
+    salvo_submit(b, &req);
+  }
+  for (int i = 0; i < 20; i++) {
+    salvo_response *r = salvo_batch_next(b);
+    assert_int_equal(atoi(salvo_response_key(r)), i);
+    salvo_response_free(r);
+  }
+  salvo_batch_close(b);
+  salvo_client_free(c);
+
+  cfg.concurrency = 2;
+  cfg.per_host = 1;
+  c = new_client(&cfg);
+  b = salvo_parallel(c);
+  for (int i = 0; i < 20; i++) {
+    salvo_request req = {0};
+    req.url = i % 2 ? th_fmt("http://localhost:%d/delay/%d", srv.port, i % 5)
+                    : th_url(&srv, "/delay/%d", i % 7);
+    req.key = th_fmt("%d", i);
+    salvo_submit(b, &req);
+  }
+  int last[2] = {-1, -1};
+  for (int i = 0; i < 20; i++) {
+    salvo_response *r = salvo_batch_next(b);
+    int k = atoi(salvo_response_key(r));
+    assert_true(k > last[k % 2]);
+    last[k % 2] = k;
+    salvo_response_free(r);
+  }
+  salvo_batch_close(b);
+  salvo_client_free(c);
+}
+
+static void test_bad_flow_config(void **state) {
+  (void)state;
+  salvo_client *c;
+  salvo_config cfg = {0};
+  cfg.rate_limit = -1;
+  assert_int_equal(salvo_client_new(&c, &cfg), SALVO_EINVAL);
+  cfg.rate_limit = 0;
+  cfg.rate_burst = -2;
+  assert_int_equal(salvo_client_new(&c, &cfg), SALVO_EINVAL);
+  cfg.rate_burst = 0;
+  static const int bad[] = {503, 42, 0};
+  cfg.retry_statuses = bad;
+  assert_int_equal(salvo_client_new(&c, &cfg), SALVO_EINVAL);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_retries_until_success),
+      cmocka_unit_test(test_max_retries_and_overrides),
+      cmocka_unit_test(test_only_idempotent_methods_retry),
+      cmocka_unit_test(test_retry_after_is_obeyed),
+      cmocka_unit_test(test_status_set_is_configurable),
+      cmocka_unit_test(test_transport_errors_retry),
+      cmocka_unit_test(test_backoff_grows_under_its_cap),
+      cmocka_unit_test(test_waiting_retry_gives_its_slot_back),
+      cmocka_unit_test(test_concurrency_cap_200_at_10),
+      cmocka_unit_test(test_per_host_cap_over_two_hosts),
+      cmocka_unit_test(test_rate_limit_paces_starts),
+      cmocka_unit_test(test_rate_limit_counts_retries),
+      cmocka_unit_test(test_per_host_rate),
+      cmocka_unit_test(test_deadline_spans_attempts),
+      cmocka_unit_test(test_queue_timeout_and_late_start),
+      cmocka_unit_test(test_close_cancels_waiting_retries),
+      cmocka_unit_test(test_queue_keeps_submission_order),
+      cmocka_unit_test(test_bad_flow_config),
+  };
+  return cmocka_run_group_tests(tests, setup, teardown);
+}
