@@ -77,7 +77,8 @@ enum salvo_errcode {
   SALVO_EPROXY = -12,    /* the proxy refused or failed the tunnel */
   SALVO_EPARSE = -13,    /* body is not what the return type needs (JSON) */
   SALVO_ECALLBACK = -14, /* a user callback reported failure */
-  SALVO_EINTERNAL = -15  /* a bug or an unexpected library failure */
+  SALVO_EINTERNAL = -15, /* a bug or an unexpected library failure */
+  SALVO_EWRITE = -16     /* the output file could not be written */
 };
 
 /* A short English description of an error code, e.g. "operation timed
@@ -102,6 +103,30 @@ enum salvo_http_version {
   SALVO_HTTP_2 = 2,   /* as AUTO over TLS; asks for an h2c upgrade on http:// */
   SALVO_HTTP_2_PRIOR_KNOWLEDGE = 3 /* HTTP/2 without negotiation (h2c) */
 };
+
+typedef struct salvo_response salvo_response;
+
+/* What a successful response is turned into when it is collected
+ * (salvo_config.return_type). Every accessor works whatever the type; the
+ * type decides what is done eagerly and what counts as a failure. */
+enum salvo_return_type {
+  SALVO_RETURN_RESPONSE = 0, /* nothing: the full response as it came */
+  SALVO_RETURN_BYTES = 1,    /* the same; says the body is what matters */
+  SALVO_RETURN_TEXT = 2,     /* decoded to UTF-8 (salvo_response_text) */
+  SALVO_RETURN_JSON = 3      /* parsed (salvo_response_json); a body that
+                                is not JSON makes the result SALVO_EPARSE */
+};
+
+/*
+ * A parse callback (salvo_config.parse): turns a successful response into
+ * a value of the caller's, kept on the response (salvo_response_value) and
+ * released with salvo_config.parse_free. To fail, set *error to a message
+ * (it is copied) and return NULL: the result becomes SALVO_ECALLBACK with
+ * that message. Runs on the thread that collects the response, never on
+ * the I/O thread; `arg` is salvo_config.parse_arg.
+ */
+typedef void *(*salvo_parse_fn)(salvo_response *r, void *arg,
+                                const char **error);
 
 /*
  * Client configuration. A zeroed struct (or a NULL pointer) means the
@@ -192,6 +217,17 @@ typedef struct salvo_config {
   /* Seconds a request may wait for a slot (concurrency, per_host or rate)
    * before its first attempt; past it, SALVO_ETIMEDOUT. 0 = no limit. */
   double queue_timeout;
+
+  /* ---- results ---- */
+
+  /* enum salvo_return_type, applied to each successful response (no error
+   * and a 2xx status) when it is collected. 0 = SALVO_RETURN_RESPONSE. */
+  int return_type;
+  /* Optional: run once on each successful response when it is collected,
+   * after the return type's conversion. NULL = none. */
+  salvo_parse_fn parse;
+  void (*parse_free)(void *value); /* frees parse's values; NULL = none */
+  void *parse_arg;
 } salvo_config;
 
 /* ------------------------------------------------------------------------ */
@@ -237,6 +273,18 @@ typedef struct salvo_request {
   /* Non-zero declares the request safe to repeat (say, a POST carrying an
    * idempotency key): it is retried whatever its method. */
   int idempotent;
+  /* Streaming, instead of keeping the body in memory (max_body does not
+   * apply). Only a 2xx response's body is streamed; others are kept as
+   * usual, so a retried attempt never streams twice.
+   * on_data receives each chunk as it arrives, with the request's
+   * user_data; returning non-zero stops the transfer (SALVO_ECALLBACK). It
+   * runs on the I/O thread: keep it short, and never wait on salvo from
+   * it. A request whose chunks were delivered is not retried.
+   * output_path is a file written as the body arrives (created, or
+   * truncated at each attempt; mode 0644). Failing to write it gives
+   * SALVO_EWRITE. When both are set, on_data wins. */
+  int (*on_data)(void *user_data, const char *data, size_t len);
+  const char *output_path;
 } salvo_request;
 
 /* ------------------------------------------------------------------------ */
@@ -245,7 +293,6 @@ typedef struct salvo_request {
 
 typedef struct salvo_client salvo_client;
 typedef struct salvo_batch salvo_batch;
-typedef struct salvo_response salvo_response;
 
 /* A handle on a submitted request: a value, not a pointer. id 0 means the
  * request was not submitted (NULL batch or request, or out of memory). A
@@ -264,6 +311,12 @@ typedef struct salvo_pending {
  * Thread-safe.
  */
 SALVO_EXTERN int salvo_client_new(salvo_client **out, const salvo_config *cfg);
+
+/*
+ * Forgets every cookie in the client's jar; requests started after the
+ * call send none. Returns SALVO_OK, or SALVO_EINVAL for NULL. Thread-safe.
+ */
+SALVO_EXTERN int salvo_client_clear_cookies(salvo_client *client);
 
 /*
  * Closes every batch still open on the client (as salvo_batch_close, so
@@ -400,8 +453,108 @@ SALVO_EXTERN const char *salvo_response_http_version(const salvo_response *r);
 SALVO_EXTERN double salvo_response_total_time(const salvo_response *r);
 SALVO_EXTERN double salvo_response_ttfb(const salvo_response *r);
 
-/* Frees a response. NULL is accepted. */
+/* The body as UTF-8 text (NUL-terminated) and, when len is not NULL, its
+ * length: decoded from the charset of Content-Type (any iconv knows),
+ * UTF-8 when none is given; invalid sequences become U+FFFD. Decoded on
+ * first use and kept with the response. Never NULL. */
+SALVO_EXTERN const char *salvo_response_text(salvo_response *r, size_t *len);
+
+/* The body parsed as JSON with jansson (any JSON value, not only objects),
+ * on first use, and kept with the response: the json_t belongs to r (use
+ * json_incref to keep it longer); include <jansson.h> to use it. NULL when
+ * the body is not JSON; then, when errmsg is not NULL, *errmsg tells where
+ * ("line 2, column 5: ..."), valid as long as r. */
+struct json_t;
+SALVO_EXTERN struct json_t *salvo_response_json(salvo_response *r,
+                                                const char **errmsg);
+
+/* The value the parse callback returned for this response, or NULL. */
+SALVO_EXTERN void *salvo_response_value(const salvo_response *r);
+
+/* Frees a response (and its parse value, with parse_free). NULL is
+ * accepted. */
 SALVO_EXTERN void salvo_response_free(salvo_response *r);
+
+/* ------------------------------------------------------------------------ */
+/* The one-call form                                                        */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * Runs many requests and waits until every one has ended, keeping the
+ * results in input order. Each request may carry a key to be found by.
+ * A thin layer over a parallel block: the same caps, rate limits, retries
+ * and return types apply.
+ */
+typedef struct salvo_results salvo_results;
+
+/*
+ * Runs reqs[0..n) on a temporary client made from cfg (NULL = defaults)
+ * and frees the client afterwards: no cookie or connection outlives the
+ * call. Returns NULL only when out of memory; otherwise check
+ * salvo_results_error: a request set that cannot run (duplicate keys, a bad
+ * configuration) is refused before anything is sent. Thread-safe.
+ */
+SALVO_EXTERN salvo_results *salvo_parallel_requests(const salvo_request *reqs,
+                                                    size_t n,
+                                                    const salvo_config *cfg);
+
+/* The same on a long-lived client: a session, whose connections and
+ * cookie jar carry over from one call to the next. Thread-safe. */
+SALVO_EXTERN salvo_results *
+salvo_client_parallel_requests(salvo_client *client, const salvo_request *reqs,
+                               size_t n);
+
+/*
+ * Requests built from a list of URLs. Every other list holds either one
+ * item, used for every URL, or exactly one per URL (anything else is
+ * refused with SALVO_EINVAL before a request is sent); NULL or a count of
+ * 0 means none. A NULL entry in a per-URL list means nothing for that URL.
+ */
+typedef struct salvo_urls {
+  const char *const *urls;
+  size_t count;
+  const char *method;      /* for every URL; NULL = GET, or POST with a body */
+  const char *const *keys; /* exactly one per URL, all different */
+  size_t nkeys;
+  const char *const *const *params; /* salvo_request.params lists */
+  size_t nparams;
+  const char *const *const *headers; /* salvo_request.headers lists */
+  size_t nheaders;
+  const char *const *bodies; /* text bodies */
+  size_t nbodies;
+  const char *const *json; /* JSON bodies */
+  size_t njson;
+} salvo_urls;
+
+SALVO_EXTERN salvo_results *salvo_parallel_urls(const salvo_urls *urls,
+                                                const salvo_config *cfg);
+SALVO_EXTERN salvo_results *salvo_client_parallel_urls(salvo_client *client,
+                                                       const salvo_urls *urls);
+
+/* SALVO_OK, or why nothing was run (SALVO_EINVAL, SALVO_ENOMEM), with a
+ * message naming the culprit. Failures of single requests are not this:
+ * they are on their responses. */
+SALVO_EXTERN int salvo_results_error(const salvo_results *res);
+SALVO_EXTERN const char *salvo_results_errmsg(const salvo_results *res);
+
+/* Number of results: the number of requests, or 0 when nothing ran. */
+SALVO_EXTERN size_t salvo_results_count(const salvo_results *res);
+
+/* The i-th result in input order, or NULL when out of range. It belongs to
+ * res and lives until salvo_results_free. */
+SALVO_EXTERN salvo_response *salvo_results_at(const salvo_results *res,
+                                              size_t i);
+
+/* The result whose request had `key`, in O(1), or NULL. */
+SALVO_EXTERN salvo_response *salvo_results_get(const salvo_results *res,
+                                               const char *key);
+
+/* Number of results with an error (salvo_response_error != SALVO_OK);
+ * HTTP statuses are not errors. Successful results are always kept. */
+SALVO_EXTERN size_t salvo_results_failed(const salvo_results *res);
+
+/* Frees the results and every response in them. NULL is accepted. */
+SALVO_EXTERN void salvo_results_free(salvo_results *res);
 
 #ifdef __cplusplus
 }

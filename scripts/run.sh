@@ -3,11 +3,4 @@
 set -eu
 cd "$(dirname "$0")/.."
 B=build/release
-fifo=$(mktemp -u)
-mkfifo "$fifo"
-"$B/tests/faultd" --port 0 >"$fifo" &
-srv=$!
-trap 'kill $srv 2>/dev/null; rm -f "$fifo"' EXIT INT TERM
-read -r _ port <"$fifo"
-echo "test server on 127.0.0.1:$port"
-"$B/fetch_many" "http://127.0.0.1:$port" 10000 64
+exec tests/with_faultd.sh "$B/tests/faultd" "$B/fetch_many" @BASE@ 10000 64

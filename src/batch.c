@@ -110,6 +110,14 @@ static salvo_response *take(salvo_batch *b, salvo_response *r) {
   return r;
 }
 
+/* The caller's code (a parse callback) runs here: on the collecting
+ * thread, outside the batch lock. */
+static salvo_response *delivered(salvo_batch *b, salvo_response *r) {
+  if (r)
+    salvo__resp_finalize(r, &b->client->cfg);
+  return r;
+}
+
 void salvo__batch_deliver(salvo_batch *b, salvo_response *head,
                           salvo_response *tail) {
   pthread_mutex_lock(&b->mtx);
@@ -168,6 +176,11 @@ static void complete_invalid(salvo_batch *b, salvo_response *resp,
 }
 
 salvo_pending salvo_submit(salvo_batch *b, const salvo_request *req) {
+  return salvo__submit(b, req, 0);
+}
+
+salvo_pending salvo__submit(salvo_batch *b, const salvo_request *req,
+                            uint64_t tag) {
   salvo_pending p = {0};
   if (!b || !req)
     return p;
@@ -183,6 +196,7 @@ salvo_pending salvo_submit(salvo_batch *b, const salvo_request *req) {
     free(msg);
     return p;
   }
+  resp->tag = tag;
   pthread_mutex_lock(&b->mtx);
   p.id = slot_alloc(b);
   if (p.id) {
@@ -201,6 +215,7 @@ salvo_pending salvo_submit(salvo_batch *b, const salvo_request *req) {
     r->batch = b;
     r->cl = c;
     r->resp = resp;
+    r->tag = tag;
     salvo__engine_submit(c, r);
   }
   return p;
@@ -224,7 +239,7 @@ salvo_response *salvo_pending_response(salvo_batch *b, salvo_pending p) {
     b->nwaiters--;
   }
   pthread_mutex_unlock(&b->mtx);
-  return r;
+  return delivered(b, r);
 }
 
 salvo_response *salvo_batch_next(salvo_batch *b) {
@@ -244,7 +259,7 @@ salvo_response *salvo_batch_next(salvo_batch *b) {
     b->nwaiters--;
   }
   pthread_mutex_unlock(&b->mtx);
-  return r;
+  return delivered(b, r);
 }
 
 salvo_response *salvo_batch_poll(salvo_batch *b) {
@@ -255,7 +270,7 @@ salvo_response *salvo_batch_poll(salvo_batch *b) {
   if (b->ready_head)
     r = take(b, b->ready_head);
   pthread_mutex_unlock(&b->mtx);
-  return r;
+  return delivered(b, r);
 }
 
 int salvo_batch_fd(salvo_batch *b) {

@@ -58,7 +58,9 @@ static int bad_config(const salvo_config *in) {
          in->deadline != in->deadline ||
          in->queue_timeout != in->queue_timeout || !(in->rate_limit >= 0) ||
          !(in->per_host_rate >= 0) || in->rate_burst < 0 ||
-         !(in->retry_base >= 0) || !(in->retry_max_delay >= 0);
+         !(in->retry_base >= 0) || !(in->retry_max_delay >= 0) ||
+         in->return_type < SALVO_RETURN_RESPONSE ||
+         in->return_type > SALVO_RETURN_JSON;
 }
 
 int salvo__cfg_resolve(salvo__cfg *out, const salvo_config *in) {
@@ -92,6 +94,10 @@ int salvo__cfg_resolve(salvo__cfg *out, const salvo_config *in) {
       salvo__seconds_ms(in->retry_max_delay, 30000) * 1000000;
   out->deadline_ms = salvo__seconds_ms(in->deadline, 0);
   out->queue_timeout_ms = salvo__seconds_ms(in->queue_timeout, 0);
+  out->return_type = in->return_type;
+  out->parse = in->parse;
+  out->parse_free = in->parse_free;
+  out->parse_arg = in->parse_arg;
   int err = dup_headers(&out->headers, in->headers);
   if (!err && !in->no_status_retry)
     err = dup_statuses(&out->retry_statuses, in->retry_statuses
@@ -146,8 +152,10 @@ int salvo_client_new(salvo_client **out, const salvo_config *cfg) {
     return err;
   }
   pthread_mutex_init(&c->mtx, NULL);
+  pthread_cond_init(&c->cmd_cond, NULL);
   err = salvo__engine_start(c);
   if (err) {
+    pthread_cond_destroy(&c->cmd_cond);
     pthread_mutex_destroy(&c->mtx);
     salvo__cfg_free(&c->cfg);
     free(c);
@@ -169,9 +177,17 @@ void salvo_client_free(salvo_client *c) {
     salvo_batch_close(b);
   }
   salvo__engine_stop(c);
+  pthread_cond_destroy(&c->cmd_cond);
   pthread_mutex_destroy(&c->mtx);
   salvo__cfg_free(&c->cfg);
   free(c);
+}
+
+int salvo_client_clear_cookies(salvo_client *c) {
+  if (!c)
+    return SALVO_EINVAL;
+  salvo__engine_clear_cookies(c);
+  return SALVO_OK;
 }
 
 /* The process default client: the only global state, created on first use

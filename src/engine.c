@@ -61,6 +61,19 @@ void salvo__engine_submit(salvo_client *c, salvo__req *r) {
     wake(c);
 }
 
+void salvo__engine_clear_cookies(salvo_client *c) {
+  pthread_mutex_lock(&c->mtx);
+  uint64_t mine = ++c->cookie_clear_asked;
+  int w = need_wake(c);
+  pthread_mutex_unlock(&c->mtx);
+  if (w)
+    wake(c);
+  pthread_mutex_lock(&c->mtx);
+  while (c->cookie_clear_done < mine)
+    pthread_cond_wait(&c->cmd_cond, &c->mtx);
+  pthread_mutex_unlock(&c->mtx);
+}
+
 void salvo__engine_cancel_batch(salvo_client *c, salvo_batch *b) {
   pthread_mutex_lock(&c->mtx);
   if (b->cprev)
@@ -248,10 +261,18 @@ static int drain_commands(salvo_client *c) {
   salvo__req *subs = c->sub_head;
   salvo_batch *cancels = c->cancel_head;
   int stop = c->stop;
+  uint64_t clear = c->cookie_clear_asked;
   c->sub_head = c->sub_tail = NULL;
   c->cancel_head = NULL;
   c->wake_pending = 0;
   pthread_mutex_unlock(&c->mtx);
+  if (clear != c->cookie_clear_done) {
+    salvo__transport_clear_cookies(c->tp);
+    pthread_mutex_lock(&c->mtx);
+    c->cookie_clear_done = clear;
+    pthread_cond_broadcast(&c->cmd_cond);
+    pthread_mutex_unlock(&c->mtx);
+  }
   /* Submissions first: a batch's cancellation was queued after all of its
    * submissions, and must see them. */
   for (salvo__req *r = subs, *next; r; r = next) {

@@ -21,6 +21,7 @@ static const struct {
     {"EPARSE", "body could not be parsed"},
     {"ECALLBACK", "callback reported failure"},
     {"EINTERNAL", "internal error"},
+    {"EWRITE", "could not write the output file"},
 };
 
 #define NERRORS ((int)(sizeof(errors) / sizeof(errors[0])))

@@ -80,6 +80,10 @@ typedef struct salvo__cfg {
   int64_t retry_max_delay_ns;
   int64_t deadline_ms;      /* 0 = none */
   int64_t queue_timeout_ms; /* 0 = none */
+  int return_type;
+  salvo_parse_fn parse;
+  void (*parse_free)(void *value);
+  void *parse_arg;
 } salvo__cfg;
 
 /* ---- scheduler timers and buckets ---------------------------------------- */
@@ -125,7 +129,13 @@ struct salvo__req {
   int state;         /* io: enum salvo__req_state */
   int attempts;      /* io */
   int fail;          /* io: error found by a data callback, or 0 */
+  int fail_errno;    /* io: errno behind SALVO_EWRITE */
   int is_head;
+  int streamed; /* io: on_data got part of a body */
+  int out_fd;   /* io: output_path while open, else -1 */
+  int (*on_data)(void *user_data, const char *data, size_t len);
+  char *output_path;
+  uint64_t tag;       /* the one-call form's index */
   const char *method; /* NULL = GET */
   char *url;          /* with params applied */
   char *origin;       /* "scheme://host:port", lower case */
@@ -159,6 +169,10 @@ void salvo__req_free(salvo__req *r);
  * transfer (the code is kept in req->fail). */
 int salvo__req_on_header(salvo__req *r, const char *line, size_t len);
 int salvo__req_on_body(salvo__req *r, const char *data, size_t len);
+/* Whether the body goes to on_data or output_path rather than memory. */
+int salvo__req_streams(const salvo__req *r);
+/* A message for an error a data callback found (r->fail), or NULL. */
+char *salvo__req_fail_message(const salvo__req *r);
 /* Prepares req->resp for a new attempt. */
 int salvo__req_begin_attempt(salvo__req *r);
 
@@ -183,6 +197,15 @@ struct salvo_response {
   uint32_t *hdr_off; /* offset of each name in hdrs */
   size_t nhdrs;
   size_t hdr_cap;
+  uint64_t tag;
+  int streamed; /* the body went to on_data or output_path */
+  /* Conversions, made on first use by the collecting thread. */
+  salvo__buf text;
+  int text_done;
+  struct json_t *json;
+  char *json_err;
+  void *value;
+  void (*value_free)(void *);
 };
 
 salvo_response *salvo__resp_new(uint64_t id, const char *key, void *user_data);
@@ -192,6 +215,16 @@ int salvo__resp_add_header(salvo_response *r, const char *name, size_t nlen,
                            const char *value, size_t vlen);
 int salvo__resp_extend_header(salvo_response *r, const char *more, size_t len);
 void salvo__resp_reset(salvo_response *r);
+/* Applies the return type and the parse callback, on the collecting
+ * thread, once per response. */
+void salvo__resp_finalize(salvo_response *r, const salvo__cfg *cfg);
+
+/* ---- text.c ------------------------------------------------------------ */
+
+/* Decodes body to UTF-8 into out, from the charset named by a Content-Type
+ * value (NULL = UTF-8); invalid input becomes U+FFFD. */
+int salvo__text_decode(const char *body, size_t len, const char *ctype,
+                       salvo__buf *out);
 
 /* ---- batch.c ----------------------------------------------------------- */
 
@@ -229,6 +262,9 @@ struct salvo_batch {
   salvo_batch *cancel_next;
 };
 
+/* salvo_submit with the one-call form's tag, kept on the response. */
+salvo_pending salvo__submit(salvo_batch *b, const salvo_request *req,
+                            uint64_t tag);
 /* Called by the I/O thread: moves a list of responses into the ready list
  * and wakes whoever waits. */
 void salvo__batch_deliver(salvo_batch *b, salvo_response *head,
@@ -332,6 +368,9 @@ struct salvo_client {
   salvo_batch *batches;
   int wake_pending;
   int stop;
+  uint64_t cookie_clear_asked; /* synchronous commands: asked and done */
+  uint64_t cookie_clear_done;
+  pthread_cond_t cmd_cond;
   /* io */
   salvo__transport *tp;
   salvo__sched sched;
@@ -344,6 +383,8 @@ int salvo__engine_start(salvo_client *c);
 void salvo__engine_stop(salvo_client *c);
 /* From any thread: hand a request to the I/O thread. */
 void salvo__engine_submit(salvo_client *c, salvo__req *r);
+/* From any thread: empties the cookie jar; returns once done. */
+void salvo__engine_clear_cookies(salvo_client *c);
 /* From any thread: cancel all of a batch; returns once the I/O thread let
  * go of it. */
 void salvo__engine_cancel_batch(salvo_client *c, salvo_batch *b);

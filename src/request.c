@@ -5,9 +5,12 @@
  * Everything a request needs is copied into a single allocation so that
  * submission costs one malloc and settling one free.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "internal.h"
 
@@ -253,9 +256,15 @@ salvo__req *salvo__req_new(const salvo_request *in, const salvo__cfg *cfg,
   size_t origin_len = u.scheme_len + 3 + u.host_len + 6;
   size_t method_len = strlen(method);
   size_t key_len = in->key ? strlen(in->key) + 1 : 0;
+  const char *out_path = in->on_data ? NULL : in->output_path;
+  size_t path_len = out_path ? strlen(out_path) + 1 : 0;
+  if (out_path && !*out_path) {
+    fail(err, msg, salvo__fmt("empty output_path"));
+    return NULL;
+  }
   size_t total = sizeof(salvo__req) + (nh + nextra + 1) * sizeof(char *) +
                  url_len + 1 + origin_len + 1 + method_len + 1 + hbytes +
-                 key_len + (has_body ? body_len + 1 : 0);
+                 key_len + path_len + (has_body ? body_len + 1 : 0);
   salvo__req *r = calloc(1, total);
   if (!r) {
     *err = SALVO_ENOMEM;
@@ -289,6 +298,12 @@ salvo__req *salvo__req_new(const salvo_request *in, const salvo__cfg *cfg,
     r->key = memcpy(p, in->key, key_len);
     p += key_len;
   }
+  if (out_path) {
+    r->output_path = memcpy(p, out_path, path_len);
+    p += path_len;
+  }
+  r->on_data = in->on_data;
+  r->out_fd = -1;
   if (has_body) {
     r->body = p;
     if (body_len)
@@ -309,24 +324,48 @@ salvo__req *salvo__req_new(const salvo_request *in, const salvo__cfg *cfg,
   return r;
 }
 
+static void close_output(salvo__req *r) {
+  if (r->out_fd >= 0)
+    close(r->out_fd);
+  r->out_fd = -1;
+}
+
 void salvo__req_free(salvo__req *r) {
   if (!r)
     return;
+  close_output(r);
   salvo_response_free(r->resp);
   free(r);
 }
 
+int salvo__req_streams(const salvo__req *r) {
+  return r->on_data || r->output_path;
+}
+
 int salvo__req_begin_attempt(salvo__req *r) {
-  if (!r->resp) {
-    r->resp = salvo__resp_new(r->id, r->key, r->user_data);
-    if (!r->resp)
-      return SALVO_ENOMEM;
-  } else {
-    salvo__resp_reset(r->resp);
-  }
+  /* A new attempt writes the output file from its start again. */
+  close_output(r);
+  salvo__resp_reset(r->resp);
   r->attempts++;
   r->fail = 0;
   return 0;
+}
+
+char *salvo__req_fail_message(const salvo__req *r) {
+  switch (r->fail) {
+  case SALVO_ETOOBIG:
+    return salvo__fmt("response body exceeds max_body (%zu bytes)",
+                      r->cl->cfg.max_body);
+  case SALVO_ECALLBACK:
+    return salvo__fmt("on_data callback stopped the transfer");
+  case SALVO_EWRITE:
+    return salvo__fmt("writing %s: %s", r->output_path,
+                      strerror(r->fail_errno));
+  case SALVO_EPROTO:
+    return salvo__fmt("malformed response header line");
+  default:
+    return NULL;
+  }
 }
 
 static int is_space(char c) { return c == ' ' || c == '\t'; }
@@ -339,10 +378,12 @@ int salvo__req_on_header(salvo__req *r, const char *line, size_t len) {
     return 0;
   if (len >= 5 && !memcmp(line, "HTTP/", 5)) {
     /* A new response begins (after a redirect or a 1xx): only the final
-     * one's headers are kept. */
+     * one's headers are kept. Its status decides where the body goes. */
     resp->nhdrs = 0;
     resp->hdrs.len = 0;
     resp->body.len = 0;
+    const char *sp = memchr(line, ' ', len);
+    resp->status = sp ? atoi(sp + 1) : 0;
     return 0;
   }
   if (is_space(line[0])) {
@@ -352,7 +393,7 @@ int salvo__req_on_header(salvo__req *r, const char *line, size_t len) {
   }
   const char *colon = memchr(line, ':', len);
   if (!colon)
-    return 0;
+    return SALVO_EPROTO;
   size_t nlen = (size_t)(colon - line);
   while (nlen && is_space(line[nlen - 1]))
     nlen--;
@@ -379,8 +420,39 @@ int salvo__req_on_header(salvo__req *r, const char *line, size_t len) {
   return salvo__resp_add_header(resp, line, nlen, v, vlen);
 }
 
+static int write_output(salvo__req *r, const char *data, size_t len) {
+  if (r->out_fd < 0) {
+    r->out_fd =
+        open(r->output_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (r->out_fd < 0)
+      goto fail;
+  }
+  while (len) {
+    ssize_t n = write(r->out_fd, data, len);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      goto fail;
+    data += n;
+    len -= (size_t)n;
+  }
+  return 0;
+fail:
+  r->fail_errno = errno ? errno : EIO;
+  return SALVO_EWRITE;
+}
+
 int salvo__req_on_body(salvo__req *r, const char *data, size_t len) {
   salvo_response *resp = r->resp;
+  /* Only a successful response is streamed; another (an error page, a
+   * 503 about to be retried) is kept like any body. */
+  if (salvo__req_streams(r) && resp->status >= 200 && resp->status < 300) {
+    resp->streamed = 1;
+    if (!r->on_data)
+      return write_output(r, data, len);
+    r->streamed = 1;
+    return r->on_data(r->user_data, data, len) ? SALVO_ECALLBACK : 0;
+  }
   if (len > r->cl->cfg.max_body - resp->body.len)
     return SALVO_ETOOBIG;
   return salvo__buf_append(&resp->body, data, len);

@@ -1,4 +1,6 @@
-/* Responses: storage filled by the I/O thread, read by the caller. */
+/* Responses: storage filled by the I/O thread, read by the caller, and
+ * the conversions (text, JSON, parse callback) made when collected. */
+#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -61,6 +63,7 @@ int salvo__resp_extend_header(salvo_response *r, const char *more, size_t len) {
 void salvo__resp_reset(salvo_response *r) {
   salvo__resp_set_error(r, 0, NULL);
   r->status = 0;
+  r->streamed = 0;
   r->body.len = 0;
   r->hdrs.len = 0;
   r->nhdrs = 0;
@@ -147,9 +150,73 @@ double salvo_response_total_time(const salvo_response *r) {
 
 double salvo_response_ttfb(const salvo_response *r) { return r ? r->ttfb : 0; }
 
+const char *salvo_response_text(salvo_response *r, size_t *len) {
+  if (r && !r->text_done &&
+      !salvo__text_decode(r->body.p ? r->body.p : "", r->body.len,
+                          salvo_response_header(r, "Content-Type"), &r->text))
+    r->text_done = 1;
+  if (len)
+    *len = r && r->text_done ? r->text.len : 0;
+  return r && r->text_done ? r->text.p : "";
+}
+
+json_t *salvo_response_json(salvo_response *r, const char **errmsg) {
+  if (!r) {
+    if (errmsg)
+      *errmsg = "no response";
+    return NULL;
+  }
+  if (!r->json && !r->json_err) {
+    json_error_t e;
+    r->json = json_loadb(r->body.p ? r->body.p : "", r->body.len,
+                         JSON_DECODE_ANY | JSON_ALLOW_NUL, &e);
+    if (!r->json)
+      r->json_err =
+          salvo__fmt("line %d, column %d: %s", e.line, e.column, e.text);
+  }
+  if (!r->json && errmsg)
+    *errmsg = r->json_err ? r->json_err : "out of memory";
+  return r->json;
+}
+
+void *salvo_response_value(const salvo_response *r) {
+  return r ? r->value : NULL;
+}
+
+void salvo__resp_finalize(salvo_response *r, const salvo__cfg *cfg) {
+  if (r->error || r->status < 200 || r->status > 299 || r->streamed)
+    return;
+  const char *why;
+  if (cfg->return_type == SALVO_RETURN_JSON && !salvo_response_json(r, &why)) {
+    salvo__resp_set_error(r, SALVO_EPARSE,
+                          salvo__fmt("body is not JSON: %s", why));
+    return;
+  }
+  if (cfg->return_type == SALVO_RETURN_TEXT)
+    salvo_response_text(r, NULL);
+  if (!cfg->parse)
+    return;
+  why = NULL;
+  void *v = cfg->parse(r, cfg->parse_arg, &why);
+  if (why) {
+    if (v && cfg->parse_free)
+      cfg->parse_free(v);
+    salvo__resp_set_error(r, SALVO_ECALLBACK,
+                          salvo__fmt("parse callback: %s", why));
+    return;
+  }
+  r->value = v;
+  r->value_free = cfg->parse_free;
+}
+
 void salvo_response_free(salvo_response *r) {
   if (!r)
     return;
+  if (r->value && r->value_free)
+    r->value_free(r->value);
+  json_decref(r->json);
+  free(r->json_err);
+  salvo__buf_free(&r->text);
   free(r->errmsg);
   free(r->key);
   free(r->url);

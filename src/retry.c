@@ -87,6 +87,8 @@ int salvo__retry_decide(const salvo__cfg *cfg, const salvo__req *r, int err,
                         int64_t *delay_ns, uint64_t *rng) {
   if (r->attempts > r->max_retries || !r->idempotent)
     return 0;
+  if (r->streamed)
+    return 0; /* on_data got bytes that cannot be taken back */
   if (err ? !retryable_error(err) : !retryable_status(cfg, r->resp->status))
     return 0;
   const char *ra = err ? NULL : salvo_response_header(r->resp, "Retry-After");

@@ -43,5 +43,7 @@ int64_t salvo__transport_deadline(const salvo__transport *t);
 void salvo__transport_on_timer(salvo__transport *t);
 /* Reports the transfers that ended since the last call. */
 void salvo__transport_reap(salvo__transport *t);
+/* Forgets every cookie of the client's jar. */
+void salvo__transport_clear_cookies(salvo__transport *t);
 
 #endif /* SALVO_TRANSPORT_H */

@@ -52,6 +52,7 @@ struct salvo__transport {
   const salvo__cfg *cfg;
   multi mh[NMULTI];
   CURLSH *share;
+  CURL *jar; /* never runs a transfer: reaches the shared cookie jar */
   int epfd;
   xfer *free_list;
   struct curl_slist *base_hdrs; /* the client's headers */
@@ -264,8 +265,6 @@ static int setup_easy(salvo__transport *t, xfer *x) {
     SET(CURLOPT_XOAUTH2_BEARER, cfg->bearer_token);
     SET(CURLOPT_HTTPAUTH, (long)CURLAUTH_BEARER);
   }
-  if (cfg->max_body != SIZE_MAX)
-    SET(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)cfg->max_body);
   SET(CURLOPT_SHARE, t->share);
   if (cfg->cookies)
     SET(CURLOPT_COOKIEFILE, "");
@@ -375,8 +374,13 @@ int salvo__transport_new(salvo__transport **out, salvo_client *c) {
   curl_multi_setopt(t->mh[MULTI_MUX].m, CURLMOPT_MAX_HOST_CONNECTIONS,
                     (conc + 99) / 100);
   curl_share_setopt(t->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
-  if (c->cfg.cookies)
+  if (c->cfg.cookies) {
     curl_share_setopt(t->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_COOKIE);
+    if (!(t->jar = curl_easy_init()))
+      goto oom;
+    curl_easy_setopt(t->jar, CURLOPT_SHARE, t->share);
+    curl_easy_setopt(t->jar, CURLOPT_COOKIEFILE, "");
+  }
   for (size_t i = 0; c->cfg.headers[i]; i++) {
     struct curl_slist *n = curl_slist_append(t->base_hdrs, c->cfg.headers[i]);
     if (!n)
@@ -401,6 +405,7 @@ void salvo__transport_free(salvo__transport *t) {
   /* Running transfers were aborted by the engine before this. */
   for (int i = 0; i < NMULTI; i++)
     curl_multi_cleanup(t->mh[i].m);
+  curl_easy_cleanup(t->jar);
   curl_share_cleanup(t->share);
   curl_slist_free_all(t->base_hdrs);
   free(t);
@@ -433,6 +438,12 @@ int salvo__transport_start(salvo__transport *t, salvo__req *r) {
   curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, custom);
   curl_easy_setopt(e, CURLOPT_HTTPHEADER, x->hdrs ? x->hdrs : t->base_hdrs);
   curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)r->attempt_timeout_ms);
+  /* A declared length over max_body fails before any byte is read; a
+   * streamed body has no such limit. */
+  curl_off_t maxsize = salvo__req_streams(r) || t->cfg->max_body == SIZE_MAX
+                           ? 0
+                           : (curl_off_t)t->cfg->max_body;
+  curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, maxsize);
   x->mh = &t->mh[r->host->proto == SALVO__PROTO_H1 ? MULTI_H1 : MULTI_MUX];
   /* Wait for an HTTP/2 connection being set up to the same origin rather
    * than opening one more. */
@@ -508,13 +519,6 @@ static const char *version_str(long v) {
   }
 }
 
-static char *fail_message(int fail, const salvo__cfg *cfg) {
-  if (fail == SALVO_ETOOBIG)
-    return salvo__fmt("response body exceeds max_body (%zu bytes)",
-                      cfg->max_body);
-  return NULL;
-}
-
 static void finish_xfer(salvo__transport *t, CURL *e, CURLcode rc) {
   xfer *x;
   curl_easy_getinfo(e, CURLINFO_PRIVATE, (char **)&x);
@@ -539,7 +543,7 @@ static void finish_xfer(salvo__transport *t, CURL *e, CURLcode rc) {
   int err = r->fail ? r->fail : map_error(rc);
   char *msg = NULL;
   if (r->fail)
-    msg = fail_message(r->fail, t->cfg);
+    msg = salvo__req_fail_message(r);
   else if (err)
     msg = salvo__strdup(x->errbuf[0] ? x->errbuf : curl_easy_strerror(rc));
   if (err == SALVO_EPROTO && rc == CURLE_UNSUPPORTED_PROTOCOL && redirects)
@@ -564,4 +568,9 @@ void salvo__transport_reap(salvo__transport *t) {
       finish_xfer(t, e, rc);
     }
   }
+}
+
+void salvo__transport_clear_cookies(salvo__transport *t) {
+  if (t->jar)
+    curl_easy_setopt(t->jar, CURLOPT_COOKIELIST, "ALL");
 }

@@ -27,6 +27,7 @@
  *   /json/N               {"id":N,"name":"item N"}
  *   /notjson              text/plain that is not JSON
  *   /latin1               text in ISO-8859-1 with its charset declared
+ *   /raw?hex=H&ct=T       the bytes spelled by hex H, Content-Type T
  *   /flaky?key=K&fail=N&status=S&retry_after=R
  *                         the first N requests with key K get status S
  *                         (default 503, with Retry-After: R if given), the
@@ -735,6 +736,15 @@ static void route(conn *c, const req *r) {
     static const char t[] = "caf\xe9 cr\xe8me br\xfbl\xe9"
                             "e\n";
     respond(c, 200, "text/plain; charset=ISO-8859-1", NULL, t, sizeof(t) - 1);
+  } else if (!strcmp(p, "/raw")) {
+    char hex[2048], ct[256], bytes[1024];
+    size_t n = 0;
+    if (!qparam(r, "hex", hex, sizeof(hex)))
+      hex[0] = '\0';
+    for (const char *h = hex; h[0] && h[1] && n < sizeof(bytes); h += 2)
+      bytes[n++] = (char)(hexval(h[0]) * 16 + hexval(h[1]));
+    respond(c, 200, qparam(r, "ct", ct, sizeof(ct)) ? ct : "text/plain", NULL,
+            bytes, n);
   } else if (!strcmp(p, "/flaky")) {
     char key[256], st[16];
     if (!qparam(r, "key", key, sizeof(key)))

@@ -1,0 +1,256 @@
+/*
+ * The one-call form: many requests in, results in input order out.
+ *
+ * A thin layer over a parallel block: requests are submitted through a
+ * window (so a million requests do not all sit in memory as queued
+ * requests at once), collected in completion order and put back in input
+ * order by the tag each response carries. Keys get an open-addressing
+ * index, so salvo_results_get is O(1).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+struct salvo_results {
+  int error;
+  char *errmsg;
+  size_t n;
+  size_t failed;
+  salvo_response **items;
+  size_t *index; /* key slots: item index + 1, 0 = empty */
+  size_t index_mask;
+};
+
+static uint32_t hash_key(const char *s) {
+  uint32_t h = 2166136261u;
+  for (; *s; s++)
+    h = (h ^ (unsigned char)*s) * 16777619u;
+  return h;
+}
+
+static salvo_results *refuse(salvo_results *res, int err, char *msg) {
+  res->error = err;
+  res->errmsg = msg;
+  return res;
+}
+
+/* Indexes the keys, refusing duplicates: keys name results, and two
+ * results under one name would make one of them unreachable. */
+static int index_keys(salvo_results *res, const salvo_request *reqs, size_t n) {
+  size_t size = 16;
+  while (size < 2 * n)
+    size *= 2;
+  res->index = calloc(size, sizeof(*res->index));
+  if (!res->index)
+    return SALVO_ENOMEM;
+  res->index_mask = size - 1;
+  for (size_t i = 0; i < n; i++) {
+    const char *k = reqs[i].key;
+    if (!k)
+      continue;
+    size_t s = hash_key(k) & res->index_mask;
+    for (; res->index[s]; s = (s + 1) & res->index_mask) {
+      size_t j = res->index[s] - 1;
+      if (!strcmp(reqs[j].key, k)) {
+        refuse(res, SALVO_EINVAL,
+               salvo__fmt("duplicate key \"%.100s\" (requests %zu and %zu)", k,
+                          j, i));
+        return SALVO_EINVAL;
+      }
+    }
+    res->index[s] = i + 1;
+  }
+  return 0;
+}
+
+/* A result that could not even be submitted (out of memory). */
+static salvo_response *unsent(const salvo_request *req, uint64_t tag) {
+  salvo_response *r = salvo__resp_new(0, req->key, req->user_data);
+  if (r) {
+    r->tag = tag;
+    salvo__resp_set_error(r, SALVO_ENOMEM, NULL);
+  }
+  return r;
+}
+
+static void run(salvo_client *c, salvo_results *res, const salvo_request *reqs,
+                size_t n) {
+  salvo_batch *b = salvo_parallel(c);
+  if (!b) {
+    refuse(res, SALVO_ENOMEM, NULL);
+    return;
+  }
+  size_t window = 4 * (size_t)c->cfg.concurrency;
+  if (window < 1024)
+    window = 1024;
+  size_t next = 0, outstanding = 0;
+  while (next < n || outstanding) {
+    while (next < n && outstanding < window) {
+      if (salvo__submit(b, &reqs[next], next).id)
+        outstanding++;
+      else
+        res->items[next] = unsent(&reqs[next], next);
+      next++;
+    }
+    if (!outstanding)
+      continue;
+    salvo_response *r = salvo_batch_next(b);
+    outstanding--;
+    res->items[r->tag] = r;
+  }
+  salvo_batch_close(b);
+  for (size_t i = 0; i < n; i++)
+    if (!res->items[i] || res->items[i]->error)
+      res->failed++;
+}
+
+salvo_results *salvo_client_parallel_requests(salvo_client *c,
+                                              const salvo_request *reqs,
+                                              size_t n) {
+  salvo_results *res = calloc(1, sizeof(*res));
+  if (!res)
+    return NULL;
+  if (!c || (n && !reqs))
+    return refuse(res, SALVO_EINVAL, salvo__fmt("no client or no requests"));
+  int err = index_keys(res, reqs, n);
+  if (err)
+    return res->error ? res : refuse(res, err, NULL);
+  res->items = calloc(n ? n : 1, sizeof(*res->items));
+  if (!res->items)
+    return refuse(res, SALVO_ENOMEM, NULL);
+  res->n = n;
+  run(c, res, reqs, n);
+  return res;
+}
+
+salvo_results *salvo_parallel_requests(const salvo_request *reqs, size_t n,
+                                       const salvo_config *cfg) {
+  salvo_client *c;
+  int err = salvo_client_new(&c, cfg);
+  if (err) {
+    salvo_results *res = calloc(1, sizeof(*res));
+    return res ? refuse(
+                     res, err,
+                     salvo__fmt("bad configuration: %s", salvo_strerror(err)))
+               : NULL;
+  }
+  salvo_results *res = salvo_client_parallel_requests(c, reqs, n);
+  salvo_client_free(c);
+  return res;
+}
+
+/* One item per URL, one for all, or none. */
+static int fits(size_t have, size_t count, const char *what, char **msg) {
+  if (have == 0 || have == 1 || have == count)
+    return 1;
+  *msg = salvo__fmt("%zu %s for %zu URLs: give one for every URL, or one "
+                    "for all",
+                    have, what, count);
+  return 0;
+}
+
+static const void *pick(const void *const *list, size_t have, size_t i) {
+  return !list || !have ? NULL : list[have == 1 ? 0 : i];
+}
+
+salvo_results *salvo_client_parallel_urls(salvo_client *c,
+                                          const salvo_urls *u) {
+  char *msg = NULL;
+  salvo_results *res = calloc(1, sizeof(*res));
+  if (!res)
+    return NULL;
+  if (!u || (u->count && !u->urls))
+    return refuse(res, SALVO_EINVAL, salvo__fmt("no URLs"));
+  size_t n = u->count;
+  if (u->nkeys && u->nkeys != n)
+    return refuse(
+        res, SALVO_EINVAL,
+        salvo__fmt("%zu keys for %zu URLs: give one key per URL", u->nkeys, n));
+  if (!fits(u->nparams, n, "params lists", &msg) ||
+      !fits(u->nheaders, n, "header lists", &msg) ||
+      !fits(u->nbodies, n, "bodies", &msg) ||
+      !fits(u->njson, n, "JSON bodies", &msg))
+    return refuse(res, SALVO_EINVAL, msg);
+  salvo_results_free(res);
+  salvo_request *reqs = calloc(n ? n : 1, sizeof(*reqs));
+  if (!reqs)
+    return NULL;
+  for (size_t i = 0; i < n; i++) {
+    salvo_request *r = &reqs[i];
+    r->method = u->method;
+    r->url = u->urls[i];
+    r->key = u->nkeys ? u->keys[i] : NULL;
+    r->params = pick((const void *const *)u->params, u->nparams, i);
+    r->headers = pick((const void *const *)u->headers, u->nheaders, i);
+    r->json = pick((const void *const *)u->json, u->njson, i);
+    r->body = pick((const void *const *)u->bodies, u->nbodies, i);
+    r->body_len = r->body ? strlen(r->body) : 0;
+  }
+  res = salvo_client_parallel_requests(c, reqs, n);
+  free(reqs);
+  return res;
+}
+
+salvo_results *salvo_parallel_urls(const salvo_urls *u,
+                                   const salvo_config *cfg) {
+  salvo_client *c;
+  int err = salvo_client_new(&c, cfg);
+  if (err) {
+    salvo_results *res = calloc(1, sizeof(*res));
+    return res ? refuse(
+                     res, err,
+                     salvo__fmt("bad configuration: %s", salvo_strerror(err)))
+               : NULL;
+  }
+  salvo_results *res = salvo_client_parallel_urls(c, u);
+  salvo_client_free(c);
+  return res;
+}
+
+int salvo_results_error(const salvo_results *res) {
+  return res ? res->error : SALVO_EINVAL;
+}
+
+const char *salvo_results_errmsg(const salvo_results *res) {
+  if (!res)
+    return "no results";
+  if (res->errmsg)
+    return res->errmsg;
+  return res->error ? salvo_strerror(res->error) : "";
+}
+
+size_t salvo_results_count(const salvo_results *res) {
+  return res ? res->n : 0;
+}
+
+salvo_response *salvo_results_at(const salvo_results *res, size_t i) {
+  return res && i < res->n ? res->items[i] : NULL;
+}
+
+salvo_response *salvo_results_get(const salvo_results *res, const char *key) {
+  if (!res || !key || !res->index || !res->n)
+    return NULL;
+  for (size_t s = hash_key(key) & res->index_mask; res->index[s];
+       s = (s + 1) & res->index_mask) {
+    salvo_response *r = res->items[res->index[s] - 1];
+    if (r && r->key && !strcmp(r->key, key))
+      return r;
+  }
+  return NULL;
+}
+
+size_t salvo_results_failed(const salvo_results *res) {
+  return res ? res->failed : 0;
+}
+
+void salvo_results_free(salvo_results *res) {
+  if (!res)
+    return;
+  for (size_t i = 0; i < res->n; i++)
+    salvo_response_free(res->items[i]);
+  free(res->items);
+  free(res->index);
+  free(res->errmsg);
+  free(res);
+}
