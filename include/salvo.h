@@ -181,6 +181,11 @@ typedef struct salvo_config {
   /* Cookies: every client has its own in-memory jar, shared by all its
    * batches, unless `no_cookies` is non-zero. */
   int no_cookies;
+  /* A cookie file (Netscape format, as curl writes) loaded into the jar
+   * when the client is made, and written back with every cookie of the
+   * jar when it is freed. A missing file starts an empty jar. NULL = none.
+   * Ignored with no_cookies. */
+  const char *cookie_file;
 
   /* ---- flow control: rate, retries, deadlines ---- */
 
@@ -445,8 +450,15 @@ SALVO_EXTERN int salvo_response_attempts(const salvo_response *r);
 /* The URL that was fetched last (after redirects), or the requested URL. */
 SALVO_EXTERN const char *salvo_response_url(const salvo_response *r);
 
+/* Redirects followed to get to salvo_response_url. */
+SALVO_EXTERN int salvo_response_redirects(const salvo_response *r);
+
 /* "1.0", "1.1", "2" or "3" for the final response, "" when none. */
 SALVO_EXTERN const char *salvo_response_http_version(const salvo_response *r);
+
+/* Seconds from the start of the first attempt to the end of the last,
+ * waits between attempts included; 0 when the request never started. */
+SALVO_EXTERN double salvo_response_elapsed(const salvo_response *r);
 
 /* Seconds from the start of the last attempt to its end, and to its first
  * response byte. 0 when not measured. */

@@ -17,6 +17,7 @@ check() {
   (cd "build/$1" && ctest --output-on-failure --timeout 600)
 }
 scripts/format.sh --check
+scripts/render-man.sh --check
 build gcc gcc -DCMAKE_BUILD_TYPE=RelWithDebInfo
 check gcc
 build clang-asan clang -DCMAKE_BUILD_TYPE=Debug -DSALVO_SANITIZE=address,undefined

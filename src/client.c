@@ -117,6 +117,8 @@ int salvo__cfg_resolve(salvo__cfg *out, const salvo_config *in) {
     err = dup_field(&out->ca_file, in->ca_file);
   if (!err)
     err = dup_field(&out->proxy, in->proxy);
+  if (!err && out->cookies)
+    err = dup_field(&out->cookie_file, in->cookie_file);
   if (err)
     salvo__cfg_free(out);
   return err;
@@ -132,6 +134,7 @@ void salvo__cfg_free(salvo__cfg *c) {
   free(c->bearer_token);
   free(c->ca_file);
   free(c->proxy);
+  free(c->cookie_file);
   free(c->retry_statuses);
   memset(c, 0, sizeof(*c));
 }

@@ -125,6 +125,8 @@ static void finish(salvo_client *c, salvo__req *r, int err, char *msg) {
   else
     free(msg);
   resp->attempts = r->attempts;
+  if (r->first_start)
+    resp->elapsed = (double)(salvo__now_ns() - r->first_start) / 1e9;
   if (!resp->url)
     resp->url = salvo__strdup(r->url);
   live_unlink(b, r);
@@ -160,13 +162,22 @@ void salvo__engine_done(salvo_client *c, salvo__req *r, int err, char *msg) {
     free(msg);
     msg = deadline_message(r);
   } else if (!out_of_time &&
-             salvo__retry_decide(&c->cfg, r, err, &delay, &c->rng) &&
-             (!r->deadline_at || now + delay < r->deadline_at)) {
-    /* The slot is given back while waiting; the attempt's response stays
-     * until the next one starts, in case the deadline ends it first. */
-    free(msg);
-    salvo__sched_backoff(&c->sched, r, now + delay);
-    return;
+             salvo__retry_decide(&c->cfg, r, err, &delay, &c->rng)) {
+    if (!r->deadline_at || now + delay < r->deadline_at) {
+      /* The slot is given back while waiting; the attempt's response
+       * stays until the next one starts, in case the deadline ends it. */
+      free(msg);
+      salvo__sched_backoff(&c->sched, r, now + delay);
+      return;
+    }
+    if (err) {
+      char *why = salvo__fmt("%s; not retried: the deadline of %.3f s "
+                             "comes first",
+                             msg ? msg : salvo_strerror(err),
+                             (double)r->deadline_ms / 1000);
+      free(msg);
+      msg = why;
+    }
   }
   finish(c, r, err, msg);
 }
@@ -178,8 +189,11 @@ static void pump(salvo_client *c) {
   int64_t now = salvo__now_ns();
   while ((r = salvo__sched_next(&c->sched, now))) {
     r->state = SALVO__REQ_RUNNING;
-    if (!r->attempts && r->deadline_ms)
-      r->deadline_at = now + r->deadline_ms * 1000000;
+    if (!r->attempts) {
+      r->first_start = now;
+      if (r->deadline_ms)
+        r->deadline_at = now + r->deadline_ms * 1000000;
+    }
     r->attempt_timeout_ms = r->timeout_ms;
     if (r->deadline_at) {
       int64_t left = (r->deadline_at - now + 999999) / 1000000;

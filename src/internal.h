@@ -71,6 +71,7 @@ typedef struct salvo__cfg {
   char *proxy;
   size_t max_body;
   int cookies;
+  char *cookie_file;
   double rate_limit;    /* attempts per second, 0 = none */
   double per_host_rate; /* the same per origin, 0 = none */
   double rate_burst;    /* bucket size, >= 1 */
@@ -152,6 +153,7 @@ struct salvo__req {
   int idempotent;             /* method or request says repeating is safe */
   int64_t attempt_timeout_ms; /* io: this attempt's, deadline included */
   int64_t deadline_at;        /* io: ns, set at the first start; 0 = none */
+  int64_t first_start;        /* io: ns of the first attempt; 0 = never */
   salvo__timer timer;         /* io: queue wait or backoff */
   void *xfer;                 /* io: transport state while running */
   salvo_response *resp;       /* io: filled while running */
@@ -185,6 +187,7 @@ struct salvo_response {
   int error;
   int status;
   int attempts;
+  int redirects;
   char *errmsg; /* NULL = "" */
   char *key;
   void *user_data;
@@ -192,6 +195,7 @@ struct salvo_response {
   char http_version[4];
   double total_time;
   double ttfb;
+  double elapsed;
   salvo__buf body;
   salvo__buf hdrs;   /* "name\0value\0" repeated */
   uint32_t *hdr_off; /* offset of each name in hdrs */

@@ -63,6 +63,7 @@ int salvo__resp_extend_header(salvo_response *r, const char *more, size_t len) {
 void salvo__resp_reset(salvo_response *r) {
   salvo__resp_set_error(r, 0, NULL);
   r->status = 0;
+  r->redirects = 0;
   r->streamed = 0;
   r->body.len = 0;
   r->hdrs.len = 0;
@@ -140,6 +141,10 @@ const char *salvo_response_url(const salvo_response *r) {
   return r && r->url ? r->url : "";
 }
 
+int salvo_response_redirects(const salvo_response *r) {
+  return r ? r->redirects : 0;
+}
+
 const char *salvo_response_http_version(const salvo_response *r) {
   return r ? r->http_version : "";
 }
@@ -149,6 +154,10 @@ double salvo_response_total_time(const salvo_response *r) {
 }
 
 double salvo_response_ttfb(const salvo_response *r) { return r ? r->ttfb : 0; }
+
+double salvo_response_elapsed(const salvo_response *r) {
+  return r ? r->elapsed : 0;
+}
 
 const char *salvo_response_text(salvo_response *r, size_t *len) {
   if (r && !r->text_done &&

@@ -379,7 +379,13 @@ int salvo__transport_new(salvo__transport **out, salvo_client *c) {
     if (!(t->jar = curl_easy_init()))
       goto oom;
     curl_easy_setopt(t->jar, CURLOPT_SHARE, t->share);
-    curl_easy_setopt(t->jar, CURLOPT_COOKIEFILE, "");
+    if (c->cfg.cookie_file) {
+      curl_easy_setopt(t->jar, CURLOPT_COOKIEFILE, c->cfg.cookie_file);
+      curl_easy_setopt(t->jar, CURLOPT_COOKIEJAR, c->cfg.cookie_file);
+      curl_easy_setopt(t->jar, CURLOPT_COOKIELIST, "RELOAD");
+    } else {
+      curl_easy_setopt(t->jar, CURLOPT_COOKIEFILE, "");
+    }
   }
   for (size_t i = 0; c->cfg.headers[i]; i++) {
     struct curl_slist *n = curl_slist_append(t->base_hdrs, c->cfg.headers[i]);
@@ -405,6 +411,8 @@ void salvo__transport_free(salvo__transport *t) {
   /* Running transfers were aborted by the engine before this. */
   for (int i = 0; i < NMULTI; i++)
     curl_multi_cleanup(t->mh[i].m);
+  if (t->jar && t->cfg->cookie_file)
+    curl_easy_setopt(t->jar, CURLOPT_COOKIELIST, "FLUSH");
   curl_easy_cleanup(t->jar);
   curl_share_cleanup(t->share);
   curl_slist_free_all(t->base_hdrs);
@@ -534,6 +542,7 @@ static void finish_xfer(salvo__transport *t, CURL *e, CURLcode rc) {
   curl_easy_getinfo(e, CURLINFO_TOTAL_TIME_T, &total);
   curl_easy_getinfo(e, CURLINFO_STARTTRANSFER_TIME_T, &ttfb);
   resp->status = (int)status;
+  resp->redirects = (int)redirects;
   strcpy(resp->http_version, version_str(version));
   resp->total_time = (double)total / 1e6;
   resp->ttfb = (double)ttfb / 1e6;

@@ -406,6 +406,7 @@ static void test_redirects(void **state) {
   salvo_response *r = salvo_pending_response(b, three);
   assert_int_equal(salvo_response_status(r), 200);
   assert_non_null(strstr(salvo_response_url(r), "/redirect/0"));
+  assert_int_equal(salvo_response_redirects(r), 3);
   json_t *j = body_json(r);
   assert_string_equal(jstr(j, "headers", "authorization"), "Bearer s3cret");
   json_decref(j);
