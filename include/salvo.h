@@ -178,6 +178,11 @@ typedef struct salvo_config {
   /* Largest body kept in memory per response, in bytes; a larger one fails
    * with SALVO_ETOOBIG. 0 = 64 MiB; SIZE_MAX = no limit. */
   size_t max_body;
+  /* Bodies are asked for compressed (Accept-Encoding: deflate, gzip, br,
+   * zstd) and decompressed transparently, max_body counting decompressed
+   * bytes, unless `no_compression` is non-zero: then nothing is asked and
+   * bodies come as sent (it saves libcurl some work per request). */
+  int no_compression;
   /* Cookies: every client has its own in-memory jar, shared by all its
    * batches, unless `no_cookies` is non-zero. */
   int no_cookies;

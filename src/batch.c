@@ -166,11 +166,9 @@ salvo_pending salvo_get(salvo_batch *batch, const char *url) {
 
 /* A request that failed validation completes at once, without the I/O
  * thread: its response is ready when salvo_submit returns. */
-static void complete_invalid(salvo_batch *b, salvo_response *resp,
-                             const salvo_request *req, int err, char *msg) {
+static void complete_invalid(salvo_batch *b, salvo_response *resp, int err,
+                             char *msg) {
   salvo__resp_set_error(resp, err, msg);
-  if (req->url)
-    resp->url = salvo__strdup(req->url);
   slot_lookup(b, resp->id)->resp = resp;
   ready_append(b, resp, resp);
 }
@@ -190,7 +188,8 @@ salvo_pending salvo__submit(salvo_batch *b, const salvo_request *req,
   salvo__req *r = salvo__req_new(req, &c->cfg, &err, &msg);
   if (!r && err == SALVO_ENOMEM)
     return p;
-  salvo_response *resp = salvo__resp_new(0, req->key, req->user_data);
+  salvo_response *resp =
+      salvo__resp_new(0, req->key, req->user_data, r ? r->url : req->url);
   if (!resp) {
     salvo__req_free(r);
     free(msg);
@@ -203,7 +202,7 @@ salvo_pending salvo__submit(salvo_batch *b, const salvo_request *req,
     b->pending++;
     resp->id = p.id;
     if (!r)
-      complete_invalid(b, resp, req, err, msg);
+      complete_invalid(b, resp, err, msg);
   }
   pthread_mutex_unlock(&b->mtx);
   if (!p.id) {

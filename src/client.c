@@ -83,6 +83,7 @@ int salvo__cfg_resolve(salvo__cfg *out, const salvo_config *in) {
   out->http_version = in->http_version;
   out->max_body = in->max_body ? in->max_body : SALVO__DEFAULT_MAX_BODY;
   out->cookies = !in->no_cookies;
+  out->compression = !in->no_compression;
   out->rate_limit = in->rate_limit;
   out->per_host_rate = in->per_host_rate;
   out->rate_burst = in->rate_burst ? in->rate_burst : 1;

@@ -22,6 +22,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -29,6 +30,7 @@
 
 #define MAX_EVENTS 512
 #define WAKE_TAG UINT64_MAX
+#define TIMER_TAG (UINT64_MAX - 1)
 
 /* ---- commands from other threads ---------------------------------------- */
 
@@ -127,8 +129,6 @@ static void finish(salvo_client *c, salvo__req *r, int err, char *msg) {
   resp->attempts = r->attempts;
   if (r->first_start)
     resp->elapsed = (double)(salvo__now_ns() - r->first_start) / 1e9;
-  if (!resp->url)
-    resp->url = salvo__strdup(r->url);
   live_unlink(b, r);
   salvo__req_free(r);
   resp->next = NULL;
@@ -306,18 +306,51 @@ static int drain_commands(salvo_client *c) {
 
 /* ---- the loop ------------------------------------------------------------ */
 
+/* Without epoll_pwait2 (Linux before 5.11, seccomp filters, valgrind), a
+ * timerfd armed at the deadline keeps timers precise below a millisecond,
+ * which the rate limiter needs at thousands of requests a second. */
+static int wait_with_timerfd(salvo_client *c, struct epoll_event *evs,
+                             int64_t dl) {
+  if (c->timerfd < 0) {
+    c->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+    struct epoll_event ev = {.events = EPOLLIN, .data.u64 = TIMER_TAG};
+    if (c->timerfd < 0 || epoll_ctl(c->epfd, EPOLL_CTL_ADD, c->timerfd, &ev)) {
+      /* Millisecond steps, rounded up, are the last resort. */
+      int64_t left = dl < 0 ? -1 : dl - salvo__now_ns();
+      int ms = left < 0 ? (dl < 0 ? -1 : 0) : (int)((left + 999999) / 1000000);
+      return epoll_wait(c->epfd, evs, MAX_EVENTS, ms);
+    }
+  }
+  if (dl != c->timer_armed) {
+    struct itimerspec its = {{0, 0}, {0, 0}};
+    if (dl >= 0) {
+      int64_t at = dl > 0 ? dl : 1; /* 0 would disarm */
+      its.it_value.tv_sec = (time_t)(at / 1000000000);
+      its.it_value.tv_nsec = (long)(at % 1000000000);
+    }
+    timerfd_settime(c->timerfd, TFD_TIMER_ABSTIME, &its, NULL);
+    c->timer_armed = dl;
+  }
+  return epoll_wait(c->epfd, evs, MAX_EVENTS, -1);
+}
+
 static int wait_events(salvo_client *c, struct epoll_event *evs) {
   int64_t dl = salvo__transport_deadline(c->tp);
   int64_t sd = salvo__sched_deadline(&c->sched);
   if (sd >= 0 && (dl < 0 || sd < dl))
     dl = sd;
-  if (dl < 0)
-    return epoll_pwait2(c->epfd, evs, MAX_EVENTS, NULL, NULL);
-  int64_t left = dl - salvo__now_ns();
-  if (left < 0)
-    left = 0;
-  struct timespec ts = {(time_t)(left / 1000000000), (long)(left % 1000000000)};
-  return epoll_pwait2(c->epfd, evs, MAX_EVENTS, &ts, NULL);
+  if (!c->no_pwait2) {
+    int64_t left = dl < 0 ? 0 : dl - salvo__now_ns();
+    if (left < 0)
+      left = 0;
+    struct timespec ts = {(time_t)(left / 1000000000),
+                          (long)(left % 1000000000)};
+    int n = epoll_pwait2(c->epfd, evs, MAX_EVENTS, dl < 0 ? NULL : &ts, NULL);
+    if (n >= 0 || (errno != ENOSYS && errno != EPERM))
+      return n;
+    c->no_pwait2 = 1;
+  }
+  return wait_with_timerfd(c, evs, dl);
 }
 
 static void *io_main(void *arg) {
@@ -327,10 +360,15 @@ static void *io_main(void *arg) {
     int n = wait_events(c, evs);
     int cmds = 0;
     for (int i = 0; i < n; i++) {
-      if (evs[i].data.u64 == WAKE_TAG)
+      if (evs[i].data.u64 == WAKE_TAG) {
         cmds = 1;
-      else
+      } else if (evs[i].data.u64 == TIMER_TAG) {
+        uint64_t expirations;
+        if (read(c->timerfd, &expirations, sizeof(expirations)) > 0)
+          c->timer_armed = -1;
+      } else {
         salvo__transport_on_socket(c->tp, evs[i].data.u64, evs[i].events);
+      }
     }
     if (cmds && drain_commands(c))
       break;
@@ -346,6 +384,8 @@ static void *io_main(void *arg) {
 }
 
 int salvo__engine_start(salvo_client *c) {
+  c->timerfd = -1;
+  c->timer_armed = -1;
   c->epfd = epoll_create1(EPOLL_CLOEXEC);
   c->wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (c->epfd < 0 || c->wakefd < 0)
@@ -394,4 +434,6 @@ void salvo__engine_stop(salvo_client *c) {
   salvo__sched_destroy(&c->sched);
   close(c->epfd);
   close(c->wakefd);
+  if (c->timerfd >= 0)
+    close(c->timerfd);
 }

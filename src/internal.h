@@ -70,6 +70,7 @@ typedef struct salvo__cfg {
   int http_version;
   char *proxy;
   size_t max_body;
+  int compression;
   int cookies;
   char *cookie_file;
   double rate_limit;    /* attempts per second, 0 = none */
@@ -144,7 +145,6 @@ struct salvo__req {
   size_t nheaders;
   char *body; /* NULL = no body */
   size_t body_len;
-  char *key;
   void *user_data;
   int64_t timeout_ms;         /* per attempt, resolved: 0 = none */
   int64_t deadline_ms;        /* resolved: 0 = none */
@@ -189,9 +189,10 @@ struct salvo_response {
   int attempts;
   int redirects;
   char *errmsg; /* NULL = "" */
-  char *key;
+  char *key;    /* in this allocation */
   void *user_data;
-  char *url;
+  char *url; /* the requested URL, in this allocation, or the final one */
+  int url_owned;
   char http_version[4];
   double total_time;
   double ttfb;
@@ -201,6 +202,7 @@ struct salvo_response {
   uint32_t *hdr_off; /* offset of each name in hdrs */
   size_t nhdrs;
   size_t hdr_cap;
+  uint32_t hdr_inline[16]; /* hdr_off until more are needed */
   uint64_t tag;
   int streamed; /* the body went to on_data or output_path */
   /* Conversions, made on first use by the collecting thread. */
@@ -212,7 +214,11 @@ struct salvo_response {
   void (*value_free)(void *);
 };
 
-salvo_response *salvo__resp_new(uint64_t id, const char *key, void *user_data);
+/* One allocation holds the response, its key and the requested URL. */
+salvo_response *salvo__resp_new(uint64_t id, const char *key, void *user_data,
+                                const char *url);
+/* Records the URL fetched last, after redirects. */
+int salvo__resp_set_url(salvo_response *r, const char *url);
 /* Records an error; takes ownership of msg (may be NULL: strerror used). */
 void salvo__resp_set_error(salvo_response *r, int err, char *msg);
 int salvo__resp_add_header(salvo_response *r, const char *name, size_t nlen,
@@ -380,7 +386,10 @@ struct salvo_client {
   salvo__sched sched;
   salvo_batch *dirty;
   uint64_t next_seq;
-  uint64_t rng; /* backoff jitter */
+  uint64_t rng;        /* backoff jitter */
+  int no_pwait2;       /* epoll_pwait2 is missing: use the timerfd */
+  int timerfd;         /* -1 until needed */
+  int64_t timer_armed; /* deadline the timerfd holds, -1 = none */
 };
 
 int salvo__engine_start(salvo_client *c);

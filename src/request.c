@@ -255,7 +255,6 @@ salvo__req *salvo__req_new(const salvo_request *in, const salvo__cfg *cfg,
   size_t url_len = strlen(in->url) + params_len(in->params);
   size_t origin_len = u.scheme_len + 3 + u.host_len + 6;
   size_t method_len = strlen(method);
-  size_t key_len = in->key ? strlen(in->key) + 1 : 0;
   const char *out_path = in->on_data ? NULL : in->output_path;
   size_t path_len = out_path ? strlen(out_path) + 1 : 0;
   if (out_path && !*out_path) {
@@ -264,7 +263,7 @@ salvo__req *salvo__req_new(const salvo_request *in, const salvo__cfg *cfg,
   }
   size_t total = sizeof(salvo__req) + (nh + nextra + 1) * sizeof(char *) +
                  url_len + 1 + origin_len + 1 + method_len + 1 + hbytes +
-                 key_len + path_len + (has_body ? body_len + 1 : 0);
+                 path_len + (has_body ? body_len + 1 : 0);
   salvo__req *r = calloc(1, total);
   if (!r) {
     *err = SALVO_ENOMEM;
@@ -294,10 +293,6 @@ salvo__req *salvo__req_new(const salvo_request *in, const salvo__cfg *cfg,
     p += n;
   }
   r->nheaders = nh + nextra;
-  if (in->key) {
-    r->key = memcpy(p, in->key, key_len);
-    p += key_len;
-  }
   if (out_path) {
     r->output_path = memcpy(p, out_path, path_len);
     p += path_len;

@@ -6,17 +6,33 @@
 
 #include "internal.h"
 
-salvo_response *salvo__resp_new(uint64_t id, const char *key, void *user_data) {
-  salvo_response *r = calloc(1, sizeof(*r));
+salvo_response *salvo__resp_new(uint64_t id, const char *key, void *user_data,
+                                const char *url) {
+  size_t klen = key ? strlen(key) + 1 : 0, ulen = url ? strlen(url) + 1 : 0;
+  salvo_response *r = calloc(1, sizeof(*r) + klen + ulen);
   if (!r)
     return NULL;
+  char *p = (char *)(r + 1);
   r->id = id;
   r->user_data = user_data;
-  if (key && !(r->key = salvo__strdup(key))) {
-    free(r);
-    return NULL;
-  }
+  if (key)
+    r->key = memcpy(p, key, klen);
+  if (url)
+    r->url = memcpy(p + klen, url, ulen);
+  r->hdr_off = r->hdr_inline;
+  r->hdr_cap = sizeof(r->hdr_inline) / sizeof(r->hdr_inline[0]);
   return r;
+}
+
+int salvo__resp_set_url(salvo_response *r, const char *url) {
+  char *copy = salvo__strdup(url);
+  if (!copy)
+    return SALVO_ENOMEM;
+  if (r->url_owned)
+    free(r->url);
+  r->url = copy;
+  r->url_owned = 1;
+  return 0;
 }
 
 void salvo__resp_set_error(salvo_response *r, int err, char *msg) {
@@ -28,10 +44,13 @@ void salvo__resp_set_error(salvo_response *r, int err, char *msg) {
 int salvo__resp_add_header(salvo_response *r, const char *name, size_t nlen,
                            const char *value, size_t vlen) {
   if (r->nhdrs == r->hdr_cap) {
-    size_t cap = r->hdr_cap ? r->hdr_cap * 2 : 16;
-    uint32_t *off = realloc(r->hdr_off, cap * sizeof(*off));
+    size_t cap = r->hdr_cap * 2;
+    uint32_t *off = r->hdr_off == r->hdr_inline ? NULL : r->hdr_off;
+    off = realloc(off, cap * sizeof(*off));
     if (!off)
       return SALVO_ENOMEM;
+    if (r->hdr_off == r->hdr_inline)
+      memcpy(off, r->hdr_inline, sizeof(r->hdr_inline));
     r->hdr_off = off;
     r->hdr_cap = cap;
   }
@@ -227,9 +246,10 @@ void salvo_response_free(salvo_response *r) {
   free(r->json_err);
   salvo__buf_free(&r->text);
   free(r->errmsg);
-  free(r->key);
-  free(r->url);
-  free(r->hdr_off);
+  if (r->url_owned)
+    free(r->url);
+  if (r->hdr_off != r->hdr_inline)
+    free(r->hdr_off);
   salvo__buf_free(&r->body);
   salvo__buf_free(&r->hdrs);
   free(r);

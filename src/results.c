@@ -66,7 +66,7 @@ static int index_keys(salvo_results *res, const salvo_request *reqs, size_t n) {
 
 /* A result that could not even be submitted (out of memory). */
 static salvo_response *unsent(const salvo_request *req, uint64_t tag) {
-  salvo_response *r = salvo__resp_new(0, req->key, req->user_data);
+  salvo_response *r = salvo__resp_new(0, req->key, req->user_data, req->url);
   if (r) {
     r->tag = tag;
     salvo__resp_set_error(r, SALVO_ENOMEM, NULL);

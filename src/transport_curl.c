@@ -247,7 +247,8 @@ static int setup_easy(salvo__transport *t, xfer *x) {
   SET(CURLOPT_MAXREDIRS, (long)cfg->max_redirects);
   SET(CURLOPT_HTTP_VERSION, curl_http_version(cfg->http_version));
   SET(CURLOPT_CONNECTTIMEOUT_MS, (long)cfg->connect_timeout_ms);
-  SET(CURLOPT_ACCEPT_ENCODING, "");
+  if (cfg->compression)
+    SET(CURLOPT_ACCEPT_ENCODING, "");
   SET(CURLOPT_SSL_VERIFYPEER, cfg->insecure ? 0L : 1L);
   SET(CURLOPT_SSL_VERIFYHOST, cfg->insecure ? 0L : 2L);
   if (cfg->ca_file)
@@ -546,8 +547,8 @@ static void finish_xfer(salvo__transport *t, CURL *e, CURLcode rc) {
   strcpy(resp->http_version, version_str(version));
   resp->total_time = (double)total / 1e6;
   resp->ttfb = (double)ttfb / 1e6;
-  free(resp->url);
-  resp->url = url ? salvo__strdup(url) : NULL;
+  if (redirects && url)
+    salvo__resp_set_url(resp, url);
 
   int err = r->fail ? r->fail : map_error(rc);
   char *msg = NULL;

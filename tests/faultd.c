@@ -28,6 +28,7 @@
  *   /notjson              text/plain that is not JSON
  *   /latin1               text in ISO-8859-1 with its charset declared
  *   /raw?hex=H&ct=T       the bytes spelled by hex H, Content-Type T
+ *   /gzip                 "compressed hello\n", gzip-encoded
  *   /flaky?key=K&fail=N&status=S&retry_after=R
  *                         the first N requests with key K get status S
  *                         (default 503, with Retry-After: R if given), the
@@ -736,6 +737,14 @@ static void route(conn *c, const req *r) {
     static const char t[] = "caf\xe9 cr\xe8me br\xfbl\xe9"
                             "e\n";
     respond(c, 200, "text/plain; charset=ISO-8859-1", NULL, t, sizeof(t) - 1);
+  } else if (!strcmp(p, "/gzip")) {
+    /* gzip of "compressed hello\n", sent whatever was asked for. */
+    static const char gz[] =
+        "\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\x03\x4b\xce\xcf\x2d\x28\x4a\x2d"
+        "\x2e\x4e\x4d\x51\xc8\x48\xcd\xc9\xc9\xe7\x02\x00\x2b\x89\x93\x10\x11"
+        "\x00\x00\x00";
+    respond(c, 200, "text/plain", "Content-Encoding: gzip\r\n", gz,
+            sizeof(gz) - 1);
   } else if (!strcmp(p, "/raw")) {
     char hex[2048], ct[256], bytes[1024];
     size_t n = 0;

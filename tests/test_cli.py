@@ -37,6 +37,7 @@ class Faultd:
     def stop(self):
         self.proc.kill()
         self.proc.wait()
+        self.proc.stdout.close()
 
 
 def salvo(*args, stdin=None, timeout=60):
@@ -239,6 +240,17 @@ class CliTest(unittest.TestCase):
         self.assertTrue(o["final_url"].endswith("/redirect/0"))
         p = salvo(self.url("/redirect/2"), "-L")
         self.assertEqual(lines(p.stdout)[0]["status"], 302)
+
+    def test_compression_only_when_asked(self):
+        p = salvo(self.url("/echo"))
+        self.assertNotIn("accept-encoding",
+                         lines(p.stdout)[0]["body"]["headers"])
+        p = salvo(self.url("/echo"), self.url("/gzip"), "--compressed",
+                  "--ordered", "--body", "text")
+        echo, gz = lines(p.stdout)
+        self.assertIn("gzip", json.loads(echo["body"])["headers"]
+                      ["accept-encoding"])
+        self.assertEqual(gz["body"], "compressed hello\n")
 
     def test_flow_options(self):
         urls = [self.url(f"/json/{i}") for i in range(26)]

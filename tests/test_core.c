@@ -492,6 +492,28 @@ static void test_cookie_jar_per_client(void **state) {
   salvo_client_free(off);
 }
 
+static void test_compression(void **state) {
+  (void)state;
+  salvo_response *r = fetch(cl, th_url(&srv, "/gzip"));
+  assert_string_equal(salvo_response_body(r, NULL), "compressed hello\n");
+  salvo_response_free(r);
+  r = fetch(cl, th_url(&srv, "/echo"));
+  json_t *j = body_json(r);
+  assert_non_null(strstr(jstr(j, "headers", "accept-encoding"), "gzip"));
+  json_decref(j);
+  salvo_response_free(r);
+  salvo_config cfg = {0};
+  cfg.no_compression = 1;
+  salvo_client *c;
+  assert_int_equal(salvo_client_new(&c, &cfg), SALVO_OK);
+  r = fetch(c, th_url(&srv, "/echo"));
+  j = body_json(r);
+  assert_null(jstr(j, "headers", "accept-encoding"));
+  json_decref(j);
+  salvo_response_free(r);
+  salvo_client_free(c);
+}
+
 static void test_default_client_and_user_data(void **state) {
   (void)state;
   salvo_batch *b = salvo_parallel(NULL);
@@ -558,6 +580,7 @@ int main(void) {
       cmocka_unit_test(test_max_body),
       cmocka_unit_test(test_redirects),
       cmocka_unit_test(test_cookie_jar_per_client),
+      cmocka_unit_test(test_compression),
       cmocka_unit_test(test_default_client_and_user_data),
       cmocka_unit_test(test_response_headers_with_repeats),
       cmocka_unit_test(test_client_free_closes_open_batches),

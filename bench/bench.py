@@ -1,0 +1,603 @@
+#!/usr/bin/env python3
+"""salvo against its peers, side by side in one run.
+
+Starts nginx on 127.0.0.1 (one worker pinned to CPU 0, access log off), runs
+every client pinned to CPU 1 over the same URLs, interleaved in rounds, and
+reports medians and min-max of requests/s and of client CPU per request
+(user + sys of the client process / N: the figure that survives a noisy
+machine), peak RSS and connections opened. See bench/README.md.
+"""
+import argparse
+import json
+import os
+import random
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+PY = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else "python3"
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def raise_nofile():
+    import resource
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
+def die_with_parent():
+    """preexec_fn: the server gets SIGKILL when the bench process dies,
+    however it dies."""
+    import ctypes
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, 9)  # PR_SET_PDEATHSIG
+
+
+def pin(cpu):
+    """taskset prefix, or nothing on a one-CPU machine."""
+    if shutil.which("taskset") and os.cpu_count() and os.cpu_count() > 1:
+        return ["taskset", "-c", str(cpu)]
+    return []
+
+
+class Nginx:
+    def __init__(self, workers_conns=20000):
+        self.dir = tempfile.mkdtemp(prefix="salvo-bench-")
+        d = self.dir
+        subprocess.run(
+            f"cd {d} && openssl req -x509 -newkey ec -pkeyopt "
+            "ec_paramgen_curve:prime256v1 -nodes -keyout key.pem -out "
+            "cert.pem -days 2 -subj /CN=127.0.0.1 "
+            "-addext subjectAltName=IP:127.0.0.1",
+            shell=True, check=True, capture_output=True)
+        os.makedirs(f"{d}/www")
+        os.makedirs(f"{d}/tmp")
+        with open(f"{d}/www/16k.bin", "wb") as f:
+            f.write(bytes((i * 7) % 251 for i in range(16384)))
+        self.port, self.tls_port = free_port(), free_port()
+        echo = "/usr/lib/nginx/modules/ngx_http_echo_module.so"
+        self.has_slow = os.path.exists(echo)
+        slow = ("location /slow/ { echo_sleep 1; echo ok; }"
+                if self.has_slow else "")
+        locations = f"""
+  location = /nginx_status {{ stub_status; }}
+  location ~ ^/json/(\\d+)$ {{
+    default_type application/json;
+    return 200 '{{"id":$1,"name":"item $1"}}';
+  }}
+  location ~ ^/16k/ {{ root {d}/www; try_files /16k.bin =404; }}
+  {slow}
+"""
+        conf = f"""
+{"load_module " + echo + ";" if self.has_slow else ""}
+daemon off;
+master_process off;
+worker_processes 1;
+worker_rlimit_nofile 65000;
+error_log {d}/error.log error;
+pid {d}/nginx.pid;
+events {{ worker_connections {workers_conns}; multi_accept on; }}
+http {{
+ access_log off;
+ keepalive_requests 100000000;
+ keepalive_timeout 300s;
+ client_body_temp_path {d}/tmp; proxy_temp_path {d}/tmp;
+ fastcgi_temp_path {d}/tmp; uwsgi_temp_path {d}/tmp; scgi_temp_path {d}/tmp;
+ server {{ listen 127.0.0.1:{self.port} backlog=8192; {locations} }}
+ server {{
+  listen 127.0.0.1:{self.tls_port} ssl http2 backlog=8192;
+  http2_max_concurrent_streams 1024;
+  ssl_certificate {d}/cert.pem;
+  ssl_certificate_key {d}/key.pem;
+  {locations}
+ }}
+}}
+"""
+        with open(f"{d}/nginx.conf", "w") as f:
+            f.write(conf)
+        self.proc = subprocess.Popen(
+            [*pin(0), "/usr/sbin/nginx", "-p", d, "-c", f"{d}/nginx.conf"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            preexec_fn=die_with_parent)
+        for _ in range(300):
+            try:
+                socket.create_connection(("127.0.0.1", self.tls_port), 0.1).close()
+                socket.create_connection(("127.0.0.1", self.port), 0.1).close()
+                return
+            except OSError:
+                time.sleep(0.02)
+        raise RuntimeError(f"nginx did not start, see {d}/error.log")
+
+    def base(self, tls=False):
+        return (f"https://127.0.0.1:{self.tls_port}" if tls else
+                f"http://127.0.0.1:{self.port}")
+
+    def accepts(self):
+        s = socket.create_connection(("127.0.0.1", self.port))
+        s.sendall(b"GET /nginx_status HTTP/1.0\r\nHost: x\r\n\r\n")
+        data = b""
+        while chunk := s.recv(4096):
+            data += chunk
+        s.close()
+        m = re.search(rb"requests\s*\n\s*(\d+)", data)
+        return int(m.group(1)) if m else -1
+
+    def stop(self):
+        self.proc.kill()
+        self.proc.wait()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def run_once(cmd, nginx, timeout=900):
+    """One measured run on CPU 1: the client's CPU (user + sys) and peak
+    RSS as GNU time reports them, and the connections nginx accepted
+    meanwhile. Linux carries a parent's peak RSS over fork and exec, so
+    wait4 from this Python process would report Python's size for small
+    clients; time(1) forks them from a small process instead. Outputs go to
+    files, so a chatty client never blocks on a full pipe."""
+    before = nginx.accepts() if nginx else 0
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, \
+            tempfile.NamedTemporaryFile("r") as tm:
+        t0 = time.monotonic()
+        proc = subprocess.Popen(
+            ["/usr/bin/time", "-f", "%x %M", "-o", tm.name, *pin(1), *cmd],
+            stdout=out, stderr=err)
+        # wait4 on time(1) counts the client it reaped, to the microsecond.
+        _, _, usage = os.wait4(proc.pid, 0)
+        wall = time.monotonic() - t0
+        out.seek(0)
+        err.seek(0)
+        text, etext = out.read().decode(), err.read().decode()
+        fields = tm.read().split()[-2:]
+    rc, rss = (int(fields[0]), int(fields[1])) if len(fields) == 2 else (-1, 0)
+    conns = (nginx.accepts() - before - 1) if nginx else None
+    return {"wall": wall, "cpu": usage.ru_utime + usage.ru_stime,
+            "rss_kib": rss, "conns": conns, "out": text, "err": etext,
+            "rc": rc}
+
+
+# ---- clients -------------------------------------------------------------
+
+
+class Client:
+    """name, how to run it over (urls file, n, c, tls), and its share of N
+    (slow peers run fewer requests; figures are per request)."""
+
+    def __init__(self, name, build, share=1.0, h1_only=False, h2_only=False,
+                 max_c=None, counts=None):
+        self.name, self.build, self.share = name, build, share
+        self.h1_only, self.h2_only, self.max_c = h1_only, h2_only, max_c
+        self.counts = counts  # parses the number of requests done
+
+
+def json_count(r):
+    try:
+        return json.loads(r["out"].strip().splitlines()[-1])["ok"]
+    except (ValueError, IndexError, KeyError):
+        return 0
+
+
+def clients(build):
+    sb = os.path.join(build, "bench", "salvo_bench")
+    cb = os.path.join(build, "bench", "curl_multi_bench")
+    cli = os.path.join(build, "salvo")
+
+    def salvo_lib(f, n, c, tls):
+        return [sb, "-c", str(c), "-i", f] + (["-k"] if tls else [])
+
+    def salvo_cli(f, n, c, tls):
+        return [cli, "-c", str(c), "-i", f, "-o", "/dev/null", "-q",
+                "--body", "none", "--retries", "0"] + (["-k"] if tls else [])
+
+    def curl_par(f, n, c, tls):
+        cfg = f + ".curl"
+        if not os.path.exists(cfg):
+            with open(f) as src, open(cfg, "w") as dst:
+                for line in src:
+                    dst.write(f'url = "{line.strip()}"\noutput = "/dev/null"\n')
+        return ["curl", "--parallel", "--parallel-max", str(min(c, 300)),
+                "--no-progress-meter", "-s", "-K", cfg,
+                "-w", "%{http_code}\\n"] + (["-k"] if tls else [])
+
+    def libcurl_loop(f, n, c, tls):
+        return [cb, "-c", str(c), "-i", f] + (["-k"] if tls else [])
+
+    def httpx_(f, n, c, tls):
+        return [PY, os.path.join(HERE, "httpx_bench.py"), str(c), f] + \
+            (["--h2"] if tls else [])
+
+    def aiohttp_(f, n, c, tls):
+        return [PY, os.path.join(HERE, "aiohttp_bench.py"), str(c), f]
+
+    def curl_count(r):
+        return sum(1 for line in r["out"].splitlines() if line == "200")
+
+    out = [
+        Client("salvo (library)", salvo_lib, counts=json_count),
+        Client("salvo (CLI)", salvo_cli, counts=None),
+        Client("curl --parallel", curl_par, max_c=300, counts=curl_count),
+        Client("libcurl multi loop", libcurl_loop, counts=json_count),
+    ]
+    if has_module("aiohttp"):
+        out.append(Client("aiohttp", aiohttp_, share=0.2, counts=json_count))
+    if has_module("httpx"):
+        out.append(Client("httpx", httpx_, share=0.05, counts=json_count))
+    return out
+
+
+def has_module(name):
+    return subprocess.run([PY, "-c", f"import {name}"],
+                          capture_output=True).returncode == 0
+
+
+# ---- workloads -----------------------------------------------------------
+
+
+def url_file(workdir, base, path, n):
+    f = os.path.join(workdir, f"urls-{path.strip('/')}-{n}-{abs(hash(base))}")
+    if not os.path.exists(f):
+        with open(f, "w") as out:
+            for i in range(n):
+                out.write(f"{base}/{path.strip('/')}/{i}\n")
+    return f
+
+
+def ceiling_runs(nginx, workload, n, c):
+    """wrk and h2load: the fastest this server can be asked."""
+    res = []
+    if workload["tls"]:
+        if shutil.which("h2load"):
+            streams = min(c, 1024)
+            cmd = ["h2load", "-n", str(n), "-c", "1", "-m", str(streams),
+                   f"{nginx.base(True)}/{workload['path']}/1"]
+            res.append(("h2load (ceiling)", cmd, n, h2load_count))
+        return res
+    if shutil.which("wrk"):
+        cmd = ["wrk", "-t1", f"-c{c}", "-d5s",
+               f"{nginx.base()}/{workload['path']}/1"]
+        res.append(("wrk -t1 (ceiling)", cmd, None, wrk_count))
+    if shutil.which("h2load"):
+        cmd = ["h2load", "--h1", "-n", str(n), "-c", str(min(c, n)),
+               f"{nginx.base()}/{workload['path']}/1"]
+        res.append(("h2load --h1 (ceiling)", cmd, n, h2load_count))
+    return res
+
+
+def wrk_count(r):
+    m = re.search(r"(\d+) requests in", r["out"])
+    return int(m.group(1)) if m else 0
+
+
+def h2load_count(r):
+    m = re.search(r"requests: \d+ total, \d+ started, (\d+) done, (\d+) "
+                  r"succeeded", r["out"])
+    return int(m.group(2)) if m else 0
+
+
+def summarize(samples):
+    vals = sorted(samples)
+    return {"median": statistics.median(vals), "min": vals[0],
+            "max": vals[-1]}
+
+
+def run_workload(nginx, workdir, wl, rounds, build, log):
+    results = {}
+    cl = [k for k in clients(build)
+          if not (wl["tls"] and k.h1_only) and not (not wl["tls"] and k.h2_only)]
+    base = nginx.base(wl["tls"])
+    ceilings = ceiling_runs(nginx, wl, wl["n"], wl["c"])
+    order = [("client", k) for k in cl] + [("ceiling", c) for c in ceilings]
+    for rnd in range(rounds):
+        random.Random(rnd).shuffle(order)
+        for kind, item in order:
+            if kind == "client":
+                k = item
+                n = max(1, int(wl["n"] * k.share))
+                f = url_file(workdir, base, wl["path"], n)
+                c = min(wl["c"], k.max_c) if k.max_c else wl["c"]
+                r = run_once(k.build(f, n, c, wl["tls"]), nginx)
+                done = k.counts(r) if k.counts else (n if r["rc"] == 0 else 0)
+                name = k.name + (f" (C={c})" if c != wl["c"] else "")
+            else:
+                name, cmd, n, counter = item
+                r = run_once(cmd, nginx)
+                done = counter(r)
+                n = done if n is None else n
+            if done != n or done == 0:
+                log(f"  {name}: {done}/{n} ok, rc {r['rc']}: "
+                    f"{r['err'][-300:]}")
+            per = max(done, 1)
+            s = results.setdefault(name, {"rps": [], "cpu_us": [], "rss": [],
+                                          "conns": [], "n": n, "ok": []})
+            s["rps"].append(done / r["wall"])
+            s["cpu_us"].append(r["cpu"] / per * 1e6)
+            s["rss"].append(r["rss_kib"])
+            s["conns"].append(r["conns"])
+            s["ok"].append(done)
+            log(f"  round {rnd + 1} {name}: {done / r['wall']:.0f} req/s, "
+                f"{r['cpu'] / per * 1e6:.1f} us/req, rss "
+                f"{r['rss_kib'] / 1024:.1f} MiB, conns {r['conns']}")
+    table = {}
+    for name, s in results.items():
+        table[name] = {"n": s["n"], "rps": summarize(s["rps"]),
+                       "cpu_us": summarize(s["cpu_us"]),
+                       "rss_mib": max(s["rss"]) / 1024,
+                       "conns": statistics.median(s["conns"]),
+                       "ok_min": min(s["ok"])}
+    return table
+
+
+# ---- extra measurements --------------------------------------------------
+
+
+def syscalls_per_request(nginx, workdir, build, n, c, log):
+    """strace -c -f over one run of each client."""
+    if not shutil.which("strace"):
+        return {}
+    out = {}
+    for k in clients(build):
+        nn = max(1, int(n * k.share))
+        f = url_file(workdir, nginx.base(), "json", nn)
+        cmd = k.build(f, nn, min(c, k.max_c or c), False)
+        trace = os.path.join(workdir, "strace.txt")
+        r = run_once(["strace", "-f", "-c", "-o", trace, *cmd], None)
+        total = 0
+        top = []
+        with open(trace) as t:
+            for line in t:
+                parts = line.split()
+                if len(parts) >= 5 and parts[0] == "100.00":
+                    total = int(parts[3])
+                elif len(parts) >= 5 and re.match(r"^\d+\.\d+$", parts[0]):
+                    calls = int(parts[3])
+                    top.append((calls, parts[-1]))
+        top.sort(reverse=True)
+        out[k.name] = {"per_request": total / nn,
+                       "top": [(name, calls / nn) for calls, name in top[:4]]}
+        log(f"  {k.name}: {total / nn:.1f} syscalls/request "
+            f"({', '.join(f'{nm} {v:.1f}' for nm, v in out[k.name]['top'])})")
+    for name, cmd, per in (
+            ("wrk -t1", ["wrk", "-t1", f"-c{c}", "-d2s",
+                         f"{nginx.base()}/json/1"], None),):
+        if not shutil.which(cmd[0]):
+            continue
+        trace = os.path.join(workdir, "strace.txt")
+        r = run_once(["strace", "-f", "-c", "-o", trace, *cmd], None)
+        done = wrk_count(r)
+        with open(trace) as t:
+            total = next((int(line.split()[3]) for line in t
+                          if line.startswith("100.00")), 0)
+        out[name] = {"per_request": total / max(done, 1), "top": []}
+        log(f"  {name}: {total / max(done, 1):.1f} syscalls/request")
+    return out
+
+
+def rate_accuracy(build, rates, secs, log):
+    """salvo_bench with --rate R against faultd, which logs every start
+    (ms). Achieved rate over the run; the largest number of starts in any
+    10 ms window (a token bucket of burst 1 allows 1 + R * 0.01)."""
+    faultd = os.path.join(build, "tests", "faultd")
+    sb = os.path.join(build, "bench", "salvo_bench")
+    out = {}
+    for rate in rates:
+        srv = subprocess.Popen([*pin(0), faultd, "--port", "0",
+                                "--log-starts"], stdout=subprocess.PIPE,
+                               text=True, preexec_fn=die_with_parent)
+        port = int(srv.stdout.readline().split()[1])
+        n = int(rate * secs)
+        with tempfile.NamedTemporaryFile("w", delete=False) as f:
+            for i in range(n):
+                f.write(f"http://127.0.0.1:{port}/json/{i}\n")
+        r = run_once([sb, "-c", "64", "-i", f.name, "--rate", str(rate)], None)
+        os.unlink(f.name)
+        stats = json.loads(subprocess.run(
+            ["curl", "-s", f"http://127.0.0.1:{port}/_stats"],
+            capture_output=True, text=True).stdout)
+        srv.kill()
+        srv.wait()
+        starts = stats["starts"]
+        achieved = (len(starts) - 1) / ((starts[-1] - starts[0]) / 1000) \
+            if len(starts) > 1 and starts[-1] > starts[0] else 0
+        worst, j = 0, 0
+        for i, t in enumerate(starts):
+            while starts[j] <= t - 10:
+                j += 1
+            worst = max(worst, i - j + 1)
+        out[rate] = {"asked": rate, "achieved": achieved,
+                     "error_pct": 100 * (achieved - rate) / rate,
+                     "max_in_10ms": worst, "allowed_in_10ms": 1 + rate * 0.01,
+                     "cpu_s": r["cpu"], "wall_s": r["wall"]}
+        log(f"  rate {rate}/s: achieved {achieved:.1f}/s "
+            f"({out[rate]['error_pct']:+.2f}%), busiest 10 ms: {worst} "
+            f"starts, client CPU {r['cpu']:.2f} s over {r['wall']:.1f} s")
+    return out
+
+
+def ten_thousand_connections(nginx, workdir, build, log, n=10000):
+    if not nginx.has_slow:
+        log("  skipped: nginx echo module missing")
+        return {}
+    f = url_file(workdir, nginx.base(), "slow", n)
+    sb = os.path.join(build, "bench", "salvo_bench")
+    r = run_once([sb, "-c", str(n), "-i", f], nginx, timeout=300)
+    res = json.loads(r["out"].strip().splitlines()[-1]) if r["out"] else {}
+    out = {"concurrency": n, "ok": res.get("ok"), "failed": res.get("failed"),
+           "seconds": r["wall"], "connections": r["conns"],
+           "rss_mib": r["rss_kib"] / 1024, "cpu_s": r["cpu"]}
+    log(f"  {n} requests of 1 s at concurrency {n}: {out['ok']} ok, "
+        f"{out['failed']} failed in {r['wall']:.2f} s over {r['conns']} "
+        f"connections, rss {out['rss_mib']:.1f} MiB")
+    return out
+
+
+def cli_memory(nginx, workdir, build, n, log):
+    f = url_file(workdir, nginx.base(), "json", n)
+    cli = os.path.join(build, "salvo")
+    r = run_once([cli, "-c", "256", "-i", f, "-o", "/dev/null", "-q",
+                  "--body", "none"], nginx, timeout=1800)
+    out = {"lines": n, "rss_mib": r["rss_kib"] / 1024, "seconds": r["wall"],
+           "rc": r["rc"], "cpu_us": r["cpu"] / n * 1e6}
+    log(f"  {n} URLs through the CLI at concurrency 256: peak RSS "
+        f"{out['rss_mib']:.1f} MiB, {r['wall']:.1f} s, rc {r['rc']}")
+    return out
+
+
+def callgrind_profile(nginx, workdir, build, n, c, log):
+    """Instructions per request, salvo vs the libcurl loop, and salvo's top
+    functions: counts, not seconds, so they repeat on a busy machine."""
+    if not shutil.which("valgrind"):
+        return {}
+    f = url_file(workdir, nginx.base(), "json", n)
+    out = {}
+    for name, binary in (("salvo (library)", "salvo_bench"),
+                         ("libcurl multi loop", "curl_multi_bench")):
+        cg = os.path.join(workdir, f"callgrind.{binary}")
+        subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={cg}",
+                        os.path.join(build, "bench", binary), "-c", str(c),
+                        "-i", f], capture_output=True, timeout=1800)
+        ann = subprocess.run(["callgrind_annotate", "--inclusive=no", cg],
+                             capture_output=True, text=True).stdout
+        total = 0
+        m = re.search(r"([\d,]+) \(100\.0%\)\s+PROGRAM TOTALS", ann)
+        if m:
+            total = int(m.group(1).replace(",", ""))
+        top = []
+        for line in ann.splitlines():
+            mm = re.match(r"\s*([\d,]+) \(\s*([\d.]+)%\)\s+(\S+)", line)
+            if mm and "PROGRAM TOTALS" not in line and len(top) < 15:
+                top.append((mm.group(3), float(mm.group(2))))
+        out[name] = {"instructions_per_request": total / n, "top": top}
+        log(f"  {name}: {total / n:,.0f} instructions/request")
+    return out
+
+
+# ---- report --------------------------------------------------------------
+
+
+def fmt_table(title, table, ref="salvo (library)"):
+    lines = [f"### {title}", "",
+             "| client | N | requests/s (median, min–max) | CPU µs/request "
+             "(median, min–max) | ratio to salvo | peak RSS MiB | "
+             "connections |",
+             "|---|---:|---|---|---:|---:|---:|"]
+    ref_cpu = table.get(ref, {}).get("cpu_us", {}).get("median")
+    for name, s in sorted(table.items(), key=lambda kv: kv[1]["cpu_us"]["median"]):
+        ratio = (f"{s['cpu_us']['median'] / ref_cpu:.2f}×"
+                 if ref_cpu else "")
+        lines.append(
+            f"| {name} | {s['n']:,} | {s['rps']['median']:,.0f} "
+            f"({s['rps']['min']:,.0f}–{s['rps']['max']:,.0f}) | "
+            f"{s['cpu_us']['median']:.1f} ({s['cpu_us']['min']:.1f}–"
+            f"{s['cpu_us']['max']:.1f}) | {ratio} | {s['rss_mib']:.1f} | "
+            f"{s['conns']:.0f} |")
+    return "\n".join(lines) + "\n"
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build", default=os.path.join(ROOT, "build", "release"))
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--scale", type=float, default=1.0,
+                    help="multiplies every N (0.01 for a quick look)")
+    ap.add_argument("--smoke", action="store_true",
+                    help="tiny N, one round, no extras: proves it runs")
+    ap.add_argument("--extras", default="syscalls,rate,10k,cli,profile")
+    ap.add_argument("--workloads", default="h1-64,h1-1024,h2,16k")
+    ap.add_argument("--json", default=os.path.join(HERE, "out",
+                                                   "results.json"))
+    args = ap.parse_args()
+    raise_nofile()
+    scale = 0.002 if args.smoke else args.scale
+    rounds = 1 if args.smoke else args.rounds
+    extras = [] if args.smoke else args.extras.split(",")
+
+    def log(msg):
+        print(msg, file=sys.stderr, flush=True)
+
+    workloads = {
+        "h1-64": {"title": "100,000 small JSON GETs, HTTP/1.1, C=64",
+                  "path": "json", "n": 100000, "c": 64, "tls": False},
+        "h1-1024": {"title": "100,000 small JSON GETs, HTTP/1.1, C=1024",
+                    "path": "json", "n": 100000, "c": 1024, "tls": False},
+        "h2": {"title": "20,000 small JSON GETs, HTTPS + HTTP/2, C=256",
+               "path": "json", "n": 20000, "c": 256, "tls": True},
+        "16k": {"title": "50,000 GETs of 16 KiB, HTTP/1.1, C=64",
+                "path": "16k", "n": 50000, "c": 64, "tls": False},
+    }
+    os.makedirs(os.path.dirname(args.json), exist_ok=True)
+    workdir = tempfile.mkdtemp(prefix="salvo-bench-work-")
+    nginx = Nginx()
+    report = {"machine": machine(), "workloads": {}, "extras": {}}
+    try:
+        for key in args.workloads.split(","):
+            wl = dict(workloads[key])
+            wl["n"] = max(10, int(wl["n"] * scale))
+            log(f"== {wl['title']} (N={wl['n']})")
+            report["workloads"][key] = {
+                "title": wl["title"],
+                "table": run_workload(nginx, workdir, wl, rounds, args.build,
+                                      log)}
+        if "syscalls" in extras:
+            log("== system calls per request (strace -c -f), C=64")
+            report["extras"]["syscalls"] = syscalls_per_request(
+                nginx, workdir, args.build, int(20000 * scale), 64, log)
+        if "rate" in extras:
+            log("== rate limit accuracy")
+            report["extras"]["rate"] = rate_accuracy(
+                args.build, [100, 1000, 10000], 3, log)
+        if "10k" in extras:
+            log("== 10,000 concurrent connections")
+            report["extras"]["10k"] = ten_thousand_connections(
+                nginx, workdir, args.build, log)
+        if "cli" in extras:
+            log("== CLI memory over 1,000,000 URLs")
+            report["extras"]["cli"] = cli_memory(
+                nginx, workdir, args.build, int(1000000 * scale), log)
+        if "profile" in extras:
+            log("== callgrind: instructions per request, C=64")
+            report["extras"]["profile"] = callgrind_profile(
+                nginx, workdir, args.build, int(20000 * scale), 64, log)
+    finally:
+        nginx.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+    with open(args.json, "w") as f:
+        json.dump(report, f, indent=1)
+    for key, w in report["workloads"].items():
+        print(fmt_table(w["title"], w["table"]))
+    if args.smoke:
+        bad = [name for w in report["workloads"].values()
+               for name, s in w["table"].items()
+               if s["ok_min"] < s["n"] and "ceiling" not in name]
+        if bad:
+            log(f"smoke run: incomplete runs: {bad}")
+            sys.exit(1)
+        log("bench smoke run: ok")
+
+
+def machine():
+    info = {"cpus": os.cpu_count()}
+    try:
+        with open("/proc/cpuinfo") as f:
+            m = re.search(r"model name\s*:\s*(.*)", f.read())
+            info["cpu"] = m.group(1) if m else "?"
+    except OSError:
+        pass
+    info["kernel"] = os.uname().release
+    return info
+
+
+if __name__ == "__main__":
+    main()

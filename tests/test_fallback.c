@@ -1,0 +1,141 @@
+/* Without epoll_pwait2 (Linux before 5.11, seccomp policies, valgrind):
+ * a seccomp filter makes the system call fail with ENOSYS, as an older
+ * kernel would, and the I/O loop must keep its timers precise through the
+ * timerfd fallback. */
+#include <errno.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "harness.h"
+#include "salvo.h"
+
+#ifndef SYS_epoll_pwait2
+#define SYS_epoll_pwait2 441
+#endif
+
+static th_server srv;
+
+static int refuse_epoll_pwait2(void) {
+  struct sock_filter filter[] = {
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_epoll_pwait2, 0, 1),
+      BPF_STMT(BPF_RET | BPF_K,
+               SECCOMP_RET_ERRNO | (ENOSYS & SECCOMP_RET_DATA)),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+  };
+  struct sock_fprog prog = {.len = sizeof(filter) / sizeof(filter[0]),
+                            .filter = filter};
+  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
+    return -1;
+  return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog);
+}
+
+static int setup(void **state) {
+  (void)state;
+  th_faultd_start(&srv, "--log-starts");
+  if (refuse_epoll_pwait2()) {
+    print_error("cannot install the seccomp filter\n");
+    return -1;
+  }
+  /* The filter works: the call now fails as on an old kernel. */
+  if (syscall(SYS_epoll_pwait2, -1, NULL, 0, NULL, NULL, 0) != -1 ||
+      errno != ENOSYS)
+    return -1;
+  return 0;
+}
+
+static int teardown(void **state) {
+  (void)state;
+  th_server_stop(&srv);
+  return 0;
+}
+
+/* 1,000 attempts a second with a bucket of one: a token every millisecond,
+ * which a millisecond epoll_wait timeout alone could not pace. */
+static void test_rate_stays_precise(void **state) {
+  (void)state;
+  salvo_config cfg = {0};
+  cfg.rate_limit = 1000;
+  salvo_client *c;
+  assert_int_equal(salvo_client_new(&c, &cfg), SALVO_OK);
+  json_decref(th_reset(&srv));
+  salvo_batch *b = salvo_parallel(c);
+  double t0 = th_now();
+  for (int i = 0; i < 500; i++)
+    salvo_get(b, th_url(&srv, "/json/%d", i));
+  salvo_response *r;
+  int ok = 0;
+  while ((r = salvo_batch_next(b))) {
+    ok += salvo_response_status(r) == 200;
+    salvo_response_free(r);
+  }
+  double dt = th_now() - t0;
+  json_t *st = th_stats(&srv);
+  json_t *starts = json_object_get(st, "starts");
+  size_t n = json_array_size(starts), worst = 0;
+  for (size_t i = 0, j = 0; i < n; i++) {
+    long ti = (long)json_integer_value(json_array_get(starts, i));
+    while ((long)json_integer_value(json_array_get(starts, j)) <= ti - 10)
+      j++;
+    if (i - j + 1 > worst)
+      worst = i - j + 1;
+  }
+  json_decref(st);
+  print_message("500 at 1000/s without epoll_pwait2: %.3f s, busiest 10 ms: "
+                "%zu starts\n",
+                dt, worst);
+  assert_int_equal(ok, 500);
+  assert_true(dt > 0.45 && dt < 0.7);
+  assert_true(worst <= 1 + 10 + 2);
+  salvo_batch_close(b);
+  salvo_client_free(c);
+}
+
+static void test_timeouts_and_requests_work(void **state) {
+  (void)state;
+  salvo_client *c;
+  assert_int_equal(salvo_client_new(&c, NULL), SALVO_OK);
+  salvo_batch *b = salvo_parallel(c);
+  salvo_request hang = {0};
+  hang.url = th_url(&srv, "/hang");
+  hang.timeout = 0.3;
+  hang.max_retries = -1;
+  double t0 = th_now();
+  salvo_pending ph = salvo_submit(b, &hang);
+  salvo_pending p1 = salvo_get(b, th_url(&srv, "/delay/100"));
+  salvo_pending p2 = salvo_get(b, th_url(&srv, "/delay/100"));
+  salvo_response *r = salvo_pending_response(b, p1);
+  assert_int_equal(salvo_response_status(r), 200);
+  salvo_response_free(r);
+  r = salvo_pending_response(b, p2);
+  assert_int_equal(salvo_response_status(r), 200);
+  assert_true(th_now() - t0 < 0.25);
+  salvo_response_free(r);
+  r = salvo_pending_response(b, ph);
+  double dt = th_now() - t0;
+  assert_int_equal(salvo_response_error(r), SALVO_ETIMEDOUT);
+  assert_true(dt >= 0.29 && dt <= 0.33);
+  salvo_response_free(r);
+  salvo_batch_close(b);
+  salvo_client_free(c);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_rate_stays_precise),
+      cmocka_unit_test(test_timeouts_and_requests_work),
+  };
+  return cmocka_run_group_tests(tests, setup, teardown);
+}
