@@ -1,6 +1,9 @@
 # The two commands of a fresh Debian machine: `make run` and `make test`.
 # Both install what is missing (apt-get), build, and run.
-.PHONY: all deps build run test format clean
+.PHONY: all deps build run test bench format clean
+
+# What only the full benchmark needs besides the test dependencies.
+BENCH_PKGS = libnginx-mod-http-echo valgrind strace
 
 all: build
 
@@ -16,6 +19,11 @@ run: build
 
 test: deps
 	sh scripts/test.sh
+
+# salvo against curl, libcurl, httpx, aiohttp, wrk and h2load; see bench/.
+bench: build
+	@sh scripts/deps.sh $(BENCH_PKGS)
+	python3 bench/bench.py --build build/release
 
 format:
 	sh scripts/format.sh

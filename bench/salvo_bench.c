@@ -3,7 +3,7 @@
  * one parallel block, requests submitted through a window of 4 x C, every
  * response collected with salvo_batch_next.
  *
- *   salvo_bench -c C -i URLFILE [-k] [--rate R] [--burst B]
+ *   salvo_bench -c C -i URLFILE [-k] [--rate R] [--burst B] [--compressed]
  *
  * Prints one JSON line: ok, failed, bytes, seconds.
  */
@@ -47,6 +47,9 @@ static char **read_lines(const char *path, size_t *n) {
 
 int main(int argc, char **argv) {
   salvo_config cfg = {0};
+  /* The same request on the wire as curl, the libcurl loop, wrk and h2load:
+   * none of them asks for compression. */
+  cfg.no_compression = 1;
   const char *input = NULL;
   for (int i = 1; i < argc; i++) {
     if (!strcmp(argv[i], "-c") && i + 1 < argc)
@@ -59,6 +62,8 @@ int main(int argc, char **argv) {
       cfg.rate_limit = atof(argv[++i]);
     else if (!strcmp(argv[i], "--burst") && i + 1 < argc)
       cfg.rate_burst = atoi(argv[++i]);
+    else if (!strcmp(argv[i], "--compressed"))
+      cfg.no_compression = 0;
     else {
       fprintf(stderr, "usage: %s -c C -i URLFILE [-k] [--rate R]\n", argv[0]);
       return 2;

@@ -197,8 +197,10 @@ typedef struct salvo_config {
   /* Attempts started per second over the whole client, retries included,
    * at any concurrency and over HTTP/2 alike. 0 = no limit. */
   double rate_limit;
-  /* How many attempts may start at once after a quiet spell (the token
-   * bucket's size), for rate_limit and per_host_rate. 0 = 1. */
+  /* How many attempts may start at once after a quiet spell, for
+   * rate_limit and per_host_rate. 0 = 1. Any interval of W seconds sees at
+   * most rate_burst + rate * W + 1/2 starts: the bucket keeps half a token
+   * more than the burst so that a late wake-up is made up for. */
   int rate_burst;
   /* The same limit per origin (scheme, host, port). 0 = none. */
   double per_host_rate;

@@ -157,8 +157,10 @@ int salvo_client_new(salvo_client **out, const salvo_config *cfg) {
   }
   pthread_mutex_init(&c->mtx, NULL);
   pthread_cond_init(&c->cmd_cond, NULL);
-  err = salvo__engine_start(c);
+  c->pool = salvo__pool_new();
+  err = c->pool ? salvo__engine_start(c) : SALVO_ENOMEM;
   if (err) {
+    salvo__pool_release(c->pool);
     pthread_cond_destroy(&c->cmd_cond);
     pthread_mutex_destroy(&c->mtx);
     salvo__cfg_free(&c->cfg);
@@ -181,6 +183,7 @@ void salvo_client_free(salvo_client *c) {
     salvo_batch_close(b);
   }
   salvo__engine_stop(c);
+  salvo__pool_release(c->pool); /* responses may still hold it */
   pthread_cond_destroy(&c->cmd_cond);
   pthread_mutex_destroy(&c->mtx);
   salvo__cfg_free(&c->cfg);

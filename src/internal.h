@@ -22,6 +22,7 @@
 #define SALVO__DEFAULT_MAX_BODY ((size_t)64 << 20)
 
 typedef struct salvo__req salvo__req;
+typedef struct salvo__pool salvo__pool;
 typedef struct salvo__host salvo__host;
 typedef struct salvo__transport salvo__transport;
 
@@ -49,6 +50,22 @@ size_t salvo__header_name_len(const char *h);
 int64_t salvo__seconds_ms(double s, int64_t dflt);
 /* Allocates a copy of the message formatted like printf. */
 char *salvo__fmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* ---- pool.c ------------------------------------------------------------ */
+
+#define SALVO__POOL_BYTES ((size_t)8 << 20) /* cached at most per client */
+#define SALVO__POOL_MIN ((size_t)4096)      /* smaller bodies use malloc */
+#define SALVO__POOL_MAX ((size_t)1 << 20)
+
+/* A new pool with one reference (the client's). */
+salvo__pool *salvo__pool_new(void);
+void salvo__pool_release(salvo__pool *p);
+/* A buffer of at least `want` bytes (its size in *cap), cached or new; it
+ * holds a reference until given back. NULL when out of memory. */
+char *salvo__pool_take(salvo__pool *p, size_t want, size_t *cap);
+/* Takes back a buffer from salvo__pool_take (grown or not): cached when
+ * there is room, freed otherwise; drops its reference. */
+void salvo__pool_give(salvo__pool *p, char *buf, size_t cap);
 
 /* ---- config (client.c) ------------------------------------------------- */
 
@@ -204,7 +221,8 @@ struct salvo_response {
   size_t hdr_cap;
   uint32_t hdr_inline[16]; /* hdr_off until more are needed */
   uint64_t tag;
-  int streamed; /* the body went to on_data or output_path */
+  int streamed;      /* the body went to on_data or output_path */
+  salvo__pool *pool; /* the body buffer came from this pool */
   /* Conversions, made on first use by the collecting thread. */
   salvo__buf text;
   int text_done;
@@ -225,6 +243,10 @@ int salvo__resp_add_header(salvo_response *r, const char *name, size_t nlen,
                            const char *value, size_t vlen);
 int salvo__resp_extend_header(salvo_response *r, const char *more, size_t len);
 void salvo__resp_reset(salvo_response *r);
+/* Makes room for `extra` more body bytes, from the pool when the body is
+ * large enough to be worth keeping warm. */
+int salvo__resp_reserve_body(salvo_response *r, size_t extra,
+                             salvo__pool *pool);
 /* Applies the return type and the parse callback, on the collecting
  * thread, once per response. */
 void salvo__resp_finalize(salvo_response *r, const salvo__cfg *cfg);
@@ -386,6 +408,7 @@ struct salvo_client {
   salvo__sched sched;
   salvo_batch *dirty;
   uint64_t next_seq;
+  salvo__pool *pool;   /* body buffers */
   uint64_t rng;        /* backoff jitter */
   int no_pwait2;       /* epoll_pwait2 is missing: use the timerfd */
   int timerfd;         /* -1 until needed */

@@ -409,7 +409,7 @@ int salvo__req_on_header(salvo__req *r, const char *line, size_t len) {
       n = 1u << 20;
     if (n > r->cl->cfg.max_body)
       n = r->cl->cfg.max_body;
-    if (n && salvo__buf_reserve(&resp->body, n))
+    if (n && salvo__resp_reserve_body(resp, n, r->cl->pool))
       return SALVO_ENOMEM;
   }
   return salvo__resp_add_header(resp, line, nlen, v, vlen);
@@ -450,5 +450,7 @@ int salvo__req_on_body(salvo__req *r, const char *data, size_t len) {
   }
   if (len > r->cl->cfg.max_body - resp->body.len)
     return SALVO_ETOOBIG;
+  if (salvo__resp_reserve_body(resp, len, r->cl->pool))
+    return SALVO_ENOMEM;
   return salvo__buf_append(&resp->body, data, len);
 }

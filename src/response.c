@@ -79,6 +79,22 @@ int salvo__resp_extend_header(salvo_response *r, const char *more, size_t len) {
   return 0;
 }
 
+int salvo__resp_reserve_body(salvo_response *r, size_t extra,
+                             salvo__pool *pool) {
+  size_t need = r->body.len + extra + 1;
+  if (need <= r->body.cap)
+    return 0;
+  if (!r->body.p && pool && need >= SALVO__POOL_MIN &&
+      need <= SALVO__POOL_MAX) {
+    r->body.p = salvo__pool_take(pool, need, &r->body.cap);
+    if (!r->body.p)
+      return SALVO_ENOMEM;
+    r->pool = pool;
+    return 0;
+  }
+  return salvo__buf_reserve(&r->body, extra);
+}
+
 void salvo__resp_reset(salvo_response *r) {
   salvo__resp_set_error(r, 0, NULL);
   r->status = 0;
@@ -250,7 +266,10 @@ void salvo_response_free(salvo_response *r) {
     free(r->url);
   if (r->hdr_off != r->hdr_inline)
     free(r->hdr_off);
-  salvo__buf_free(&r->body);
+  if (r->pool)
+    salvo__pool_give(r->pool, r->body.p, r->body.cap);
+  else
+    salvo__buf_free(&r->body);
   salvo__buf_free(&r->hdrs);
   free(r);
 }

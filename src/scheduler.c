@@ -35,6 +35,13 @@ static uint32_t hash_str(const char *s) {
 
 /* ---- token buckets ------------------------------------------------------ */
 
+/* A bucket holds `burst` tokens plus half of one. After a quiet spell that
+ * half never adds a start (a start takes a whole token), but it lets a
+ * wake-up that comes up to half an interval late be made up for instead of
+ * lost: with a bucket of exactly one token, the ~70 us a sleeping thread
+ * takes to wake cost 8% of the rate at 1,000/s. */
+#define JITTER_TOKENS 0.5
+
 static void bucket_init(salvo__bucket *b, double burst, int64_t now) {
   b->tokens = burst;
   b->last = now;
@@ -44,8 +51,8 @@ static void bucket_refill(salvo__bucket *b, double rate, double burst,
                           int64_t now) {
   if (now > b->last) {
     b->tokens += (double)(now - b->last) * rate / NS;
-    if (b->tokens > burst)
-      b->tokens = burst;
+    if (b->tokens > burst + JITTER_TOKENS)
+      b->tokens = burst + JITTER_TOKENS;
     b->last = now;
   }
 }

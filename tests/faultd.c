@@ -37,8 +37,10 @@
  *                         conns_open/peak/total, requests, inflight,
  *                         inflight_peak, hosts{host:{inflight,peak,requests}},
  *                         keys{K:count}, key_times{K:[ms since reset]},
- *                         starts[] (ms since reset of every request, with
- *                         --log-starts)
+ *                         starts[] (with --log-starts: for every request,
+ *                         microseconds since the reset at which the kernel
+ *                         received its first bytes, so that the server's own
+ *                         delays do not bunch them)
  *   /_reset               zeroes peaks, totals, per-key counters
  *
  * A connection counts once it carries a request that is not /_stats or
@@ -98,6 +100,7 @@ typedef struct conn {
   int hang;
   int64_t timer_at; /* ms; 0 = none */
   size_t heap_idx;  /* index + 1 in the timer heap */
+  int64_t rx_us;    /* --log-starts: kernel time of the request's bytes */
 } conn;
 
 static int epfd, lfd;
@@ -107,6 +110,7 @@ static long conns_open, conns_peak, conns_total, requests, inflight,
 static gauge *hosts, *keys;
 static int log_starts;
 static int64_t reset_ms;
+static int64_t reset_rt_us; /* CLOCK_REALTIME, as kernel timestamps are */
 static long *starts;
 static size_t nstarts, cap_starts;
 static conn **heap;
@@ -116,6 +120,12 @@ static int64_t now_ms(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int64_t realtime_us(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 static void *xrealloc(void *p, size_t n) {
@@ -607,6 +617,7 @@ static void reset_stats(void) {
   }
   nstarts = 0;
   reset_ms = now_ms();
+  reset_rt_us = realtime_us();
 }
 
 /* Bookkeeping for a request that is not a control request. */
@@ -633,8 +644,10 @@ static void count_request(conn *c, const req *r) {
       cap_starts = cap_starts ? cap_starts * 2 : 1024;
       starts = xrealloc(starts, cap_starts * sizeof(*starts));
     }
-    starts[nstarts++] = (long)(now_ms() - reset_ms);
+    starts[nstarts++] =
+        (long)((c->rx_us ? c->rx_us : realtime_us()) - reset_rt_us);
   }
+  c->rx_us = 0; /* a pipelined request after it gets its own stamp */
 }
 
 static uint64_t num_after(const char *path, const char *prefix) {
@@ -828,10 +841,32 @@ static void handle_input(conn *c) {
     conn_flush(c);
 }
 
+/* read(), or with --log-starts recvmsg() keeping the kernel's receive
+ * time of the first bytes of a request. */
+static ssize_t read_stamped(conn *c, char *dst, size_t len) {
+  if (!log_starts)
+    return read(c->fd, dst, len);
+  struct iovec iov = {dst, len};
+  char ctl[CMSG_SPACE(sizeof(struct timespec))];
+  struct msghdr m = {.msg_iov = &iov,
+                     .msg_iovlen = 1,
+                     .msg_control = ctl,
+                     .msg_controllen = sizeof(ctl)};
+  ssize_t n = recvmsg(c->fd, &m, 0);
+  if (n > 0 && !c->in.len && !c->rx_us)
+    for (struct cmsghdr *cm = CMSG_FIRSTHDR(&m); cm; cm = CMSG_NXTHDR(&m, cm))
+      if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_TIMESTAMPNS) {
+        struct timespec ts;
+        memcpy(&ts, CMSG_DATA(cm), sizeof(ts));
+        c->rx_us = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+      }
+  return n;
+}
+
 static void on_readable(conn *c) {
   for (;;) {
     char tmp[65536];
-    ssize_t n = read(c->fd, tmp, sizeof(tmp));
+    ssize_t n = read_stamped(c, tmp, sizeof(tmp));
     if (n < 0 && errno == EINTR)
       continue;
     if (n < 0 && errno == EAGAIN)
@@ -869,6 +904,8 @@ static void on_accept(void) {
     }
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    if (log_starts)
+      setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one));
     conn *c = calloc(1, sizeof(*c));
     if (!c) {
       close(fd);
@@ -901,6 +938,7 @@ int main(int argc, char **argv) {
   for (size_t i = 0; i < sizeof(pattern); i++)
     pattern[i] = (char)('a' + i % 26);
   reset_ms = now_ms();
+  reset_rt_us = realtime_us();
   lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   int one = 1;
   setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));

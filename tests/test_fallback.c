@@ -62,6 +62,11 @@ static int teardown(void **state) {
   return 0;
 }
 
+static int cmp_long(const void *a, const void *b) {
+  long x = *(const long *)a, y = *(const long *)b;
+  return (x > y) - (x < y);
+}
+
 /* 1,000 attempts a second with a bucket of one: a token every millisecond,
  * which a millisecond epoll_wait timeout alone could not pace. */
 static void test_rate_stays_precise(void **state) {
@@ -85,13 +90,17 @@ static void test_rate_stays_precise(void **state) {
   json_t *st = th_stats(&srv);
   json_t *starts = json_object_get(st, "starts");
   size_t n = json_array_size(starts), worst = 0;
+  long *t = calloc(n ? n : 1, sizeof(*t));
+  for (size_t i = 0; i < n; i++)
+    t[i] = (long)json_integer_value(json_array_get(starts, i));
+  qsort(t, n, sizeof(*t), cmp_long);
   for (size_t i = 0, j = 0; i < n; i++) {
-    long ti = (long)json_integer_value(json_array_get(starts, i));
-    while ((long)json_integer_value(json_array_get(starts, j)) <= ti - 10)
+    while (t[j] <= t[i] - 10000)
       j++;
     if (i - j + 1 > worst)
       worst = i - j + 1;
   }
+  free(t);
   json_decref(st);
   print_message("500 at 1000/s without epoll_pwait2: %.3f s, busiest 10 ms: "
                 "%zu starts\n",

@@ -406,6 +406,11 @@ static double cpu_seconds(void) {
          (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
 }
 
+static int cmp_long(const void *a, const void *b) {
+  long x = *(const long *)a, y = *(const long *)b;
+  return (x > y) - (x < y);
+}
+
 static void test_rate_limit_paces_starts(void **state) {
   (void)state;
   th_server logged;
@@ -415,6 +420,10 @@ static void test_rate_limit_paces_starts(void **state) {
   cfg.rate_burst = 1;
   salvo_client *c = new_client(&cfg);
   salvo_batch *b = salvo_parallel(c);
+  /* One request first: its connection set-up would make it reach the
+   * server later than it started, and the window after it look fuller. */
+  salvo_response_free(
+      salvo_pending_response(b, salvo_get(b, th_url(&logged, "/json/0"))));
   json_decref(th_reset(&logged));
   double t0 = th_now(), cpu0 = cpu_seconds();
   for (int i = 0; i < 400; i++)
@@ -425,16 +434,22 @@ static void test_rate_limit_paces_starts(void **state) {
     salvo_response_free(r);
   }
   double dt = th_now() - t0, cpu = cpu_seconds() - cpu0;
+  /* The kernel's receive times of every request, in microseconds, in the
+   * order the server got to them: sorted. */
   json_t *st = th_stats(&logged);
   json_t *starts = json_object_get(st, "starts");
   size_t n = json_array_size(starts), worst = 0;
+  long *t = calloc(n ? n : 1, sizeof(*t));
+  for (size_t i = 0; i < n; i++)
+    t[i] = (long)json_integer_value(json_array_get(starts, i));
+  qsort(t, n, sizeof(*t), cmp_long);
   for (size_t i = 0, j = 0; i < n; i++) {
-    long ti = (long)json_integer_value(json_array_get(starts, i));
-    while ((long)json_integer_value(json_array_get(starts, j)) <= ti - 100)
+    while (t[j] <= t[i] - 100000)
       j++;
     if (i - j + 1 > worst)
       worst = i - j + 1;
   }
+  free(t);
   json_decref(st);
   print_message("400 at 200/s: %.3f s, busiest 100 ms: %zu starts, "
                 "%.3f s CPU\n",
