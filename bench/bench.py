@@ -463,12 +463,16 @@ def callgrind_profile(nginx, workdir, build, n, c, log):
         return {}
     f = url_file(workdir, nginx.base(), "json", n)
     out = {}
-    for name, binary in (("salvo (library)", "salvo_bench"),
-                         ("libcurl multi loop", "curl_multi_bench")):
-        cg = os.path.join(workdir, f"callgrind.{binary}")
-        subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={cg}",
+    for name, binary, extra in (
+            ("salvo (library)", "salvo_bench", []),
+            ("salvo (library, --compressed)", "salvo_bench",
+             ["--compressed"]),
+            ("libcurl multi loop", "curl_multi_bench", [])):
+        cg = os.path.join(workdir, f"callgrind.{binary}{len(extra)}")
+        subprocess.run(["valgrind", "--tool=callgrind",
+                        f"--callgrind-out-file={cg}",
                         os.path.join(build, "bench", binary), "-c", str(c),
-                        "-i", f], capture_output=True, timeout=1800)
+                        "-i", f, *extra], capture_output=True, timeout=1800)
         ann = subprocess.run(["callgrind_annotate", "--inclusive=no", cg],
                              capture_output=True, text=True).stdout
         total = 0
