@@ -10,6 +10,8 @@
  */
 #include <curl/curl.h>
 #include <stdio.h>
+
+#include "bench_util.h"
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -20,12 +22,6 @@ typedef struct loop {
   long timeout_ms;
   CURLM *multi;
 } loop;
-
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static size_t on_write(char *p, size_t size, size_t n, void *user) {
   (void)p;
@@ -57,32 +53,6 @@ static int on_timer(CURLM *m, long ms, void *user) {
   return 0;
 }
 
-static char **read_lines(const char *path, size_t *n) {
-  FILE *f = fopen(path, "r");
-  if (!f) {
-    perror(path);
-    exit(2);
-  }
-  size_t cap = 1024, len = 0;
-  char **lines = malloc(cap * sizeof(*lines));
-  char *line = NULL;
-  size_t lcap = 0;
-  ssize_t r;
-  while ((r = getline(&line, &lcap, f)) > 0) {
-    while (r && (line[r - 1] == '\n' || line[r - 1] == '\r'))
-      line[--r] = '\0';
-    if (!r)
-      continue;
-    if (len == cap)
-      lines = realloc(lines, (cap *= 2) * sizeof(*lines));
-    lines[len++] = strdup(line);
-  }
-  free(line);
-  fclose(f);
-  *n = len;
-  return lines;
-}
-
 int main(int argc, char **argv) {
   int c = 0, insecure = 0;
   const char *input = NULL;
@@ -99,7 +69,7 @@ int main(int argc, char **argv) {
     return 2;
   }
   size_t n;
-  char **urls = read_lines(input, &n);
+  char **urls = bench_read_lines(input, &n);
   curl_global_init(CURL_GLOBAL_ALL);
   loop l = {
       .epfd = epoll_create1(0), .timeout_ms = -1, .multi = curl_multi_init()};
@@ -109,7 +79,7 @@ int main(int argc, char **argv) {
   curl_multi_setopt(l.multi, CURLMOPT_TIMERDATA, &l);
   curl_multi_setopt(l.multi, CURLMOPT_MAX_CONCURRENT_STREAMS, (long)c);
   size_t bytes = 0, next = 0, done = 0, ok = 0;
-  double t0 = now();
+  double t0 = bench_now();
   for (int i = 0; i < c && next < n; i++) {
     CURL *e = curl_easy_init();
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
@@ -154,13 +124,11 @@ int main(int argc, char **argv) {
       }
     }
   }
-  double dt = now() - t0;
+  double dt = bench_now() - t0;
   printf("{\"ok\":%zu,\"failed\":%zu,\"bytes\":%zu,\"seconds\":%.6f}\n", ok,
          n - ok, bytes, dt);
   curl_multi_cleanup(l.multi);
   curl_global_cleanup();
-  for (size_t i = 0; i < n; i++)
-    free(urls[i]);
-  free(urls);
+  bench_free_lines(urls, n);
   return ok == n ? 0 : 1;
 }

@@ -9,41 +9,11 @@
  */
 #include <salvo.h>
 #include <stdio.h>
+
+#include "bench_util.h"
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static char **read_lines(const char *path, size_t *n) {
-  FILE *f = fopen(path, "r");
-  if (!f) {
-    perror(path);
-    exit(2);
-  }
-  size_t cap = 1024, len = 0;
-  char **lines = malloc(cap * sizeof(*lines));
-  char *line = NULL;
-  size_t lcap = 0;
-  ssize_t r;
-  while ((r = getline(&line, &lcap, f)) > 0) {
-    while (r && (line[r - 1] == '\n' || line[r - 1] == '\r'))
-      line[--r] = '\0';
-    if (!r)
-      continue;
-    if (len == cap)
-      lines = realloc(lines, (cap *= 2) * sizeof(*lines));
-    lines[len++] = strdup(line);
-  }
-  free(line);
-  fclose(f);
-  *n = len;
-  return lines;
-}
 
 int main(int argc, char **argv) {
   salvo_config cfg = {0};
@@ -74,14 +44,14 @@ int main(int argc, char **argv) {
     return 2;
   }
   size_t n;
-  char **urls = read_lines(input, &n);
+  char **urls = bench_read_lines(input, &n);
   salvo_client *client;
   if (salvo_client_new(&client, &cfg))
     return 1;
   salvo_batch *b = salvo_parallel(client);
   size_t next = 0, ok = 0, failed = 0, bytes = 0;
   int window = 4 * cfg.concurrency;
-  double t0 = now();
+  double t0 = bench_now();
   while (next < n || salvo_batch_has_pending(b)) {
     while (next < n && salvo_batch_has_pending(b) < window)
       salvo_get(b, urls[next++]);
@@ -98,13 +68,11 @@ int main(int argc, char **argv) {
     }
     salvo_response_free(r);
   }
-  double dt = now() - t0;
+  double dt = bench_now() - t0;
   salvo_batch_close(b);
   salvo_client_free(client);
   printf("{\"ok\":%zu,\"failed\":%zu,\"bytes\":%zu,\"seconds\":%.6f}\n", ok,
          failed, bytes, dt);
-  for (size_t i = 0; i < n; i++)
-    free(urls[i]);
-  free(urls);
+  bench_free_lines(urls, n);
   return failed ? 1 : 0;
 }

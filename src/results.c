@@ -154,29 +154,44 @@ static const void *pick(const void *const *list, size_t have, size_t i) {
   return !list || !have ? NULL : list[have == 1 ? 0 : i];
 }
 
-salvo_results *salvo_client_parallel_urls(salvo_client *c,
-                                          const salvo_urls *u) {
-  char *msg = NULL;
-  salvo_results *res = calloc(1, sizeof(*res));
-  if (!res)
+/* Why a salvo_urls cannot run: SALVO_EINVAL with a message (NULL when out
+ * of memory), or 0. */
+static int check_urls(const salvo_urls *u, char **msg) {
+  *msg = NULL;
+  if (!u || (u->count && !u->urls)) {
+    *msg = salvo__fmt("no URLs");
+    return SALVO_EINVAL;
+  }
+  if (u->nkeys && u->nkeys != u->count) {
+    *msg = salvo__fmt("%zu keys for %zu URLs: give one key per URL", u->nkeys,
+                      u->count);
+    return SALVO_EINVAL;
+  }
+  if (!fits(u->nparams, u->count, "params lists", msg) ||
+      !fits(u->nheaders, u->count, "header lists", msg) ||
+      !fits(u->nbodies, u->count, "bodies", msg) ||
+      !fits(u->njson, u->count, "JSON bodies", msg))
+    return SALVO_EINVAL;
+  return 0;
+}
+
+/* The requests a salvo_urls describes, or NULL with *refused saying why
+ * (NULL too when out of memory). The strings stay the caller's;
+ * submission copies them. */
+static salvo_request *build_requests(const salvo_urls *u,
+                                     salvo_results **refused) {
+  char *msg;
+  *refused = NULL;
+  if (check_urls(u, &msg)) {
+    salvo_results *res = calloc(1, sizeof(*res));
+    if (!res)
+      free(msg);
+    *refused = res ? refuse(res, SALVO_EINVAL, msg) : NULL;
     return NULL;
-  if (!u || (u->count && !u->urls))
-    return refuse(res, SALVO_EINVAL, salvo__fmt("no URLs"));
+  }
   size_t n = u->count;
-  if (u->nkeys && u->nkeys != n)
-    return refuse(
-        res, SALVO_EINVAL,
-        salvo__fmt("%zu keys for %zu URLs: give one key per URL", u->nkeys, n));
-  if (!fits(u->nparams, n, "params lists", &msg) ||
-      !fits(u->nheaders, n, "header lists", &msg) ||
-      !fits(u->nbodies, n, "bodies", &msg) ||
-      !fits(u->njson, n, "JSON bodies", &msg))
-    return refuse(res, SALVO_EINVAL, msg);
-  salvo_results_free(res);
   salvo_request *reqs = calloc(n ? n : 1, sizeof(*reqs));
-  if (!reqs)
-    return NULL;
-  for (size_t i = 0; i < n; i++) {
+  for (size_t i = 0; reqs && i < n; i++) {
     salvo_request *r = &reqs[i];
     r->method = u->method;
     r->url = u->urls[i];
@@ -187,24 +202,28 @@ salvo_results *salvo_client_parallel_urls(salvo_client *c,
     r->body = pick((const void *const *)u->bodies, u->nbodies, i);
     r->body_len = r->body ? strlen(r->body) : 0;
   }
-  res = salvo_client_parallel_requests(c, reqs, n);
+  return reqs;
+}
+
+salvo_results *salvo_client_parallel_urls(salvo_client *c,
+                                          const salvo_urls *u) {
+  salvo_results *refused;
+  salvo_request *reqs = build_requests(u, &refused);
+  if (!reqs)
+    return refused;
+  salvo_results *res = salvo_client_parallel_requests(c, reqs, u->count);
   free(reqs);
   return res;
 }
 
 salvo_results *salvo_parallel_urls(const salvo_urls *u,
                                    const salvo_config *cfg) {
-  salvo_client *c;
-  int err = salvo_client_new(&c, cfg);
-  if (err) {
-    salvo_results *res = calloc(1, sizeof(*res));
-    return res ? refuse(
-                     res, err,
-                     salvo__fmt("bad configuration: %s", salvo_strerror(err)))
-               : NULL;
-  }
-  salvo_results *res = salvo_client_parallel_urls(c, u);
-  salvo_client_free(c);
+  salvo_results *refused;
+  salvo_request *reqs = build_requests(u, &refused);
+  if (!reqs)
+    return refused;
+  salvo_results *res = salvo_parallel_requests(reqs, u->count, cfg);
+  free(reqs);
   return res;
 }
 

@@ -329,3 +329,30 @@ long th_nginx_accepts(const th_server *s) {
   free(body);
   return accepts;
 }
+
+static int cmp_long(const void *a, const void *b) {
+  long x = *(const long *)a, y = *(const long *)b;
+  return (x > y) - (x < y);
+}
+
+size_t th_busiest(const th_server *s, long window_us, size_t *count) {
+  /* Kernel receive times, in the order the server got to them: sorted. */
+  json_t *st = th_stats(s);
+  json_t *starts = json_object_get(st, "starts");
+  size_t n = json_array_size(starts), worst = 0;
+  long *t = calloc(n ? n : 1, sizeof(*t));
+  for (size_t i = 0; i < n; i++)
+    t[i] = (long)json_integer_value(json_array_get(starts, i));
+  qsort(t, n, sizeof(*t), cmp_long);
+  for (size_t i = 0, j = 0; i < n; i++) {
+    while (t[j] <= t[i] - window_us)
+      j++;
+    if (i - j + 1 > worst)
+      worst = i - j + 1;
+  }
+  free(t);
+  json_decref(st);
+  if (count)
+    *count = n;
+  return worst;
+}

@@ -44,6 +44,9 @@ json_t *th_reset(const th_server *s);
 long th_stat(const th_server *s, const char *field);
 /* nginx stub_status "accepts": connections accepted so far. */
 long th_nginx_accepts(const th_server *s);
+/* faultd --log-starts: the most requests received within any window of
+ * window_us microseconds, and in *n (when not NULL) how many there were. */
+size_t th_busiest(const th_server *s, long window_us, size_t *n);
 
 double th_now(void);
 void th_sleep_ms(int ms);

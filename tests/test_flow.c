@@ -406,11 +406,6 @@ static double cpu_seconds(void) {
          (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
 }
 
-static int cmp_long(const void *a, const void *b) {
-  long x = *(const long *)a, y = *(const long *)b;
-  return (x > y) - (x < y);
-}
-
 static void test_rate_limit_paces_starts(void **state) {
   (void)state;
   th_server logged;
@@ -434,23 +429,7 @@ static void test_rate_limit_paces_starts(void **state) {
     salvo_response_free(r);
   }
   double dt = th_now() - t0, cpu = cpu_seconds() - cpu0;
-  /* The kernel's receive times of every request, in microseconds, in the
-   * order the server got to them: sorted. */
-  json_t *st = th_stats(&logged);
-  json_t *starts = json_object_get(st, "starts");
-  size_t n = json_array_size(starts), worst = 0;
-  long *t = calloc(n ? n : 1, sizeof(*t));
-  for (size_t i = 0; i < n; i++)
-    t[i] = (long)json_integer_value(json_array_get(starts, i));
-  qsort(t, n, sizeof(*t), cmp_long);
-  for (size_t i = 0, j = 0; i < n; i++) {
-    while (t[j] <= t[i] - 100000)
-      j++;
-    if (i - j + 1 > worst)
-      worst = i - j + 1;
-  }
-  free(t);
-  json_decref(st);
+  size_t n, worst = th_busiest(&logged, 100000, &n);
   print_message("400 at 200/s: %.3f s, busiest 100 ms: %zu starts, "
                 "%.3f s CPU\n",
                 dt, worst, cpu);

@@ -292,14 +292,20 @@ static void *extract_id(salvo_response *r, void *arg, const char **error) {
   return v;
 }
 
-static void test_parse_callback(void **state) {
-  (void)state;
-  seen s = {0};
+/* JSON results, each turned into its id by extract_id. */
+static salvo_config parse_ids(seen *s) {
   salvo_config cfg = {0};
   cfg.return_type = SALVO_RETURN_JSON;
   cfg.parse = extract_id;
   cfg.parse_free = free;
-  cfg.parse_arg = &s;
+  cfg.parse_arg = s;
+  return cfg;
+}
+
+static void test_parse_callback(void **state) {
+  (void)state;
+  seen s = {0};
+  salvo_config cfg = parse_ids(&s);
   salvo_request reqs[6];
   memset(reqs, 0, sizeof(reqs));
   for (int i = 0; i < 5; i++)
@@ -417,11 +423,7 @@ static void test_ten_thousand_in_one_call(void **state) {
 static void test_batch_collection_converts(void **state) {
   (void)state;
   seen s = {0};
-  salvo_config cfg = {0};
-  cfg.return_type = SALVO_RETURN_JSON;
-  cfg.parse = extract_id;
-  cfg.parse_free = free;
-  cfg.parse_arg = &s;
+  salvo_config cfg = parse_ids(&s);
   salvo_client *c;
   assert_int_equal(salvo_client_new(&c, &cfg), SALVO_OK);
   salvo_batch *b = salvo_parallel(c);
