@@ -122,7 +122,6 @@ static void finish(salvo_client *c, salvo__req *r, int err, char *msg) {
   salvo_batch *b = r->batch;
   salvo_response *resp = r->resp;
   r->resp = NULL;
-  r->state = SALVO__REQ_DONE;
   if (err)
     salvo__resp_set_error(resp, err, msg);
   else
@@ -206,9 +205,8 @@ static void pump(salvo_client *c) {
       if (!r->attempt_timeout_ms || left < r->attempt_timeout_ms)
         r->attempt_timeout_ms = left;
     }
-    int err = salvo__req_begin_attempt(r);
-    if (!err)
-      err = salvo__transport_start(c->tp, r);
+    salvo__req_begin_attempt(r);
+    int err = salvo__transport_start(c->tp, r);
     if (err) {
       salvo__sched_release(&c->sched, r);
       finish(c, r, err, NULL);

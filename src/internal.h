@@ -127,8 +127,7 @@ typedef struct salvo__bucket {
 enum salvo__req_state {
   SALVO__REQ_QUEUED = 0, /* waiting in the scheduler for a slot */
   SALVO__REQ_RUNNING,    /* owned by the transport */
-  SALVO__REQ_BACKOFF,    /* waiting to retry, holding no slot */
-  SALVO__REQ_DONE        /* settled; response handed over */
+  SALVO__REQ_BACKOFF     /* waiting to retry, holding no slot */
 };
 
 /*
@@ -193,7 +192,7 @@ int salvo__req_streams(const salvo__req *r);
 /* A message for an error a data callback found (r->fail), or NULL. */
 char *salvo__req_fail_message(const salvo__req *r);
 /* Prepares req->resp for a new attempt. */
-int salvo__req_begin_attempt(salvo__req *r);
+void salvo__req_begin_attempt(salvo__req *r);
 
 /* ---- response.c -------------------------------------------------------- */
 

@@ -337,13 +337,12 @@ int salvo__req_streams(const salvo__req *r) {
   return r->on_data || r->output_path;
 }
 
-int salvo__req_begin_attempt(salvo__req *r) {
+void salvo__req_begin_attempt(salvo__req *r) {
   /* A new attempt writes the output file from its start again. */
   close_output(r);
   salvo__resp_reset(r->resp);
   r->attempts++;
   r->fail = 0;
-  return 0;
 }
 
 char *salvo__req_fail_message(const salvo__req *r) {
