@@ -6,8 +6,12 @@
  * "PORT <n>" on stdout once it accepts connections.
  *
  * Endpoints (any method unless said otherwise):
- *   /echo                 200, JSON: method, path, query, headers (lower-case
- *                         names, repeats joined with ", "), body, body_len
+ *   /echo                 200, JSON: method, path, query, target (as sent:
+ *                         a whole URL when asked as a proxy), headers
+ *                         (lower-case names, repeats joined with ", "),
+ *                         body, body_len
+ * A request whose target is a whole http:// URL (a proxy's request) is
+ * served by that URL's path, so faultd doubles as a forward proxy.
  *   /status/N             status N, body "status N\n"
  *   /delay/MS             200 "ok\n" after MS milliseconds
  *   /bytes/N              N bytes with Content-Length, streamed
@@ -355,6 +359,7 @@ static int conn_flush(conn *c) {
 
 typedef struct req {
   char method[32];
+  char target[6144]; /* as sent: a path, or a whole URL through a proxy */
   char path[6144];
   char query[4096];
   const char *hdrs; /* the header block, lines separated by CRLF */
@@ -508,6 +513,8 @@ static void echo(conn *c, const req *r) {
   json_str(&j, r->path, strlen(r->path));
   buf_add(&j, ",\"query\":", 9);
   json_str(&j, r->query, strlen(r->query));
+  buf_add(&j, ",\"target\":", 10);
+  json_str(&j, r->target, strlen(r->target));
   buf_add(&j, ",\"headers\":{", 12);
   /* Repeated names are joined, as a proxy would fold them. */
   const char *p = r->hdrs, *end = r->hdrs + r->hdrs_len;
@@ -812,12 +819,21 @@ static void handle_input(conn *c) {
     return;
   }
   *line_end = '\r';
-  char *q = strchr(target, '?');
+  snprintf(r.target, sizeof(r.target), "%s", target);
+  /* A proxy's request names the whole URL: serve its path, as the origin
+   * it names would. */
+  char *path = target;
+  if (!strncmp(path, "http://", 7)) {
+    path = strchr(path + 7, '/');
+    if (!path)
+      path = "/";
+  }
+  char *q = strchr(path, '?');
   if (q) {
     *q = '\0';
     snprintf(r.query, sizeof(r.query), "%s", q + 1);
   }
-  snprintf(r.path, sizeof(r.path), "%s", target);
+  snprintf(r.path, sizeof(r.path), "%s", path);
   r.hdrs = line_end + 2;
   r.hdrs_len = head_len - (size_t)(r.hdrs - c->in.p) - 2;
   char v[64];

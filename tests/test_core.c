@@ -514,6 +514,32 @@ static void test_compression(void **state) {
   salvo_client_free(c);
 }
 
+/* faultd answers a proxy's requests itself: a name that resolves nowhere
+ * works only if the request really goes through the proxy. */
+static void test_proxy(void **state) {
+  (void)state;
+  salvo_config cfg = {0};
+  cfg.proxy = th_fmt("http://127.0.0.1:%d", srv.port);
+  cfg.bearer_token = "tok";
+  salvo_client *c;
+  assert_int_equal(salvo_client_new(&c, &cfg), SALVO_OK);
+  salvo_response *r = fetch(c, "http://no-such-host.invalid/echo?x=1");
+  assert_int_equal(salvo_response_error(r), SALVO_OK);
+  assert_int_equal(salvo_response_status(r), 200);
+  json_t *j = body_json(r);
+  assert_string_equal(jstr(j, "target", NULL),
+                      "http://no-such-host.invalid/echo?x=1");
+  assert_string_equal(jstr(j, "headers", "host"), "no-such-host.invalid");
+  assert_string_equal(jstr(j, "headers", "authorization"), "Bearer tok");
+  json_decref(j);
+  salvo_response_free(r);
+  salvo_client_free(c);
+  /* Without the proxy the name does not resolve. */
+  r = fetch(cl, "http://no-such-host.invalid/echo");
+  assert_int_equal(salvo_response_error(r), SALVO_EDNS);
+  salvo_response_free(r);
+}
+
 static void test_default_client_and_user_data(void **state) {
   (void)state;
   salvo_batch *b = salvo_parallel(NULL);
@@ -581,6 +607,7 @@ int main(void) {
       cmocka_unit_test(test_redirects),
       cmocka_unit_test(test_cookie_jar_per_client),
       cmocka_unit_test(test_compression),
+      cmocka_unit_test(test_proxy),
       cmocka_unit_test(test_default_client_and_user_data),
       cmocka_unit_test(test_response_headers_with_repeats),
       cmocka_unit_test(test_client_free_closes_open_batches),
