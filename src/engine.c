@@ -163,14 +163,16 @@ void salvo__engine_done(salvo_client *c, salvo__req *r, int err, char *msg) {
     msg = deadline_message(r);
   } else if (!out_of_time &&
              salvo__retry_decide(&c->cfg, r, err, &delay, &c->rng)) {
-    if (!r->deadline_at || now + delay < r->deadline_at) {
-      /* The slot is given back while waiting; the attempt's response
-       * stays until the next one starts, in case the deadline ends it. */
+    int in_time = !r->deadline_at || now + delay < r->deadline_at;
+    /* The slot is given back while waiting; the attempt's response stays
+     * until the next one starts, in case the deadline ends it. If it
+     * cannot even be parked (out of memory), it ends with this attempt's
+     * outcome. */
+    if (in_time && !salvo__sched_backoff(&c->sched, r, now + delay)) {
       free(msg);
-      salvo__sched_backoff(&c->sched, r, now + delay);
       return;
     }
-    if (err) {
+    if (err && !in_time) {
       char *why = salvo__fmt("%s; not retried: the deadline of %.3f s "
                              "comes first",
                              msg ? msg : salvo_strerror(err),

@@ -45,6 +45,12 @@ int salvo__casecmp_n(const char *a, const char *b, size_t n);
 int salvo__is_tchar(unsigned char c);
 /* Length of the header name in "Name: value", or 0 when malformed. */
 size_t salvo__header_name_len(const char *h);
+/* Whether h is a header salvo may send: a token name, a colon, and no CR
+ * or LF anywhere. */
+int salvo__header_ok(const char *h);
+/* Whether a NULL-terminated list of "Name: value" headers (NULL = none)
+ * has one named by the first n bytes of name, in any case. */
+int salvo__headers_have(const char *const *list, const char *name, size_t n);
 /* Seconds from the API to milliseconds: 0 gives dflt, negative gives 0
  * ("none"), anything else at least 1 ms. */
 int64_t salvo__seconds_ms(double s, int64_t dflt);
@@ -107,10 +113,23 @@ typedef struct salvo__cfg {
 
 /* ---- scheduler timers and buckets ---------------------------------------- */
 
-/* An entry of the scheduler's timer heap, embedded in what it wakes. */
+/* A min-heap of nodes embedded in what they order; each node knows its
+ * place, so it can be moved or removed in O(log n). */
+typedef struct salvo__heap_node {
+  uint64_t key;
+  size_t idx; /* index + 1 in its heap, 0 = in none */
+} salvo__heap_node;
+
+typedef struct salvo__heap {
+  salvo__heap_node **v;
+  size_t len;
+  size_t cap;
+} salvo__heap;
+
+/* An entry of the scheduler's timer heap (key: monotonic ns), embedded in
+ * what it wakes. */
 typedef struct salvo__timer {
-  int64_t at;   /* monotonic ns */
-  size_t idx;   /* index + 1 in the heap, 0 = not armed */
+  salvo__heap_node node;
   uint8_t kind; /* enum salvo__timer_kind */
 } salvo__timer;
 
@@ -325,9 +344,9 @@ struct salvo__host {
   int backoff;       /* requests of this origin waiting to retry */
   salvo__req *qhead; /* waiting, in submission order */
   salvo__req *qtail;
-  size_t heap_idx;      /* index + 1 in the eligible heap, 0 = not in it */
-  salvo__bucket bucket; /* per_host_rate */
-  salvo__timer timer;   /* armed while waiting for a rate token */
+  salvo__heap_node elig; /* in the eligible heap; key: its head's seq */
+  salvo__bucket bucket;  /* per_host_rate */
+  salvo__timer timer;    /* armed while waiting for a rate token */
   char key[];
 };
 
@@ -338,12 +357,8 @@ typedef struct salvo__sched {
   salvo__host **buckets;
   size_t nbuckets;
   size_t nhosts;
-  salvo__host **heap; /* hosts that could start a request, by head seq */
-  size_t heap_len;
-  size_t heap_cap;
-  salvo__timer **timers; /* min-heap by time */
-  size_t ntimers;
-  size_t timers_cap;
+  salvo__heap eligible; /* origins that could start a request */
+  salvo__heap timers;
   salvo__bucket bucket; /* rate_limit */
   int64_t rate_wake;    /* when the next global token comes, 0 = none due */
 } salvo__sched;
@@ -358,8 +373,9 @@ int salvo__sched_add(salvo__sched *s, salvo__req *r, int64_t now);
 salvo__req *salvo__sched_next(salvo__sched *s, int64_t now);
 /* A running request ended: its slot is free again. */
 void salvo__sched_release(salvo__sched *s, salvo__req *r);
-/* Parks a request until `at`, when it is queued again. */
-void salvo__sched_backoff(salvo__sched *s, salvo__req *r, int64_t at);
+/* Parks a request until `at`, when it is queued again; SALVO_ENOMEM when
+ * it cannot be parked (it is then the caller's to settle). */
+int salvo__sched_backoff(salvo__sched *s, salvo__req *r, int64_t at);
 /* Forgets a queued or parked request (cancellation). */
 void salvo__sched_forget(salvo__sched *s, salvo__req *r);
 /* Runs the timers due at `now`; returns the queued requests whose wait

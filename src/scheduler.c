@@ -63,65 +63,72 @@ static int64_t bucket_ready_at(const salvo__bucket *b, double rate) {
   return missing <= 0 ? b->last : b->last + (int64_t)(missing * NS / rate) + 1;
 }
 
-/* ---- timers ---------------------------------------------------------------
- */
+/* ---- heaps --------------------------------------------------------------- */
 
-static void timer_place(salvo__sched *s, size_t i, salvo__timer *t) {
-  s->timers[i] = t;
-  t->idx = i + 1;
+static void heap_place(salvo__heap *h, size_t i, salvo__heap_node *n) {
+  h->v[i] = n;
+  n->idx = i + 1;
 }
 
-static void timer_sift(salvo__sched *s, size_t i) {
-  salvo__timer *t = s->timers[i];
-  while (i > 0 && s->timers[(i - 1) / 2]->at > t->at) {
-    timer_place(s, i, s->timers[(i - 1) / 2]);
+static void heap_sift(salvo__heap *h, size_t i) {
+  salvo__heap_node *n = h->v[i];
+  while (i > 0 && h->v[(i - 1) / 2]->key > n->key) {
+    heap_place(h, i, h->v[(i - 1) / 2]);
     i = (i - 1) / 2;
   }
   for (;;) {
     size_t l = 2 * i + 1, m = i;
-    int64_t best = t->at;
-    if (l < s->ntimers && s->timers[l]->at < best)
-      m = l, best = s->timers[l]->at;
-    if (l + 1 < s->ntimers && s->timers[l + 1]->at < best)
+    uint64_t best = n->key;
+    if (l < h->len && h->v[l]->key < best)
+      m = l, best = h->v[l]->key;
+    if (l + 1 < h->len && h->v[l + 1]->key < best)
       m = l + 1;
     if (m == i)
       break;
-    timer_place(s, i, s->timers[m]);
+    heap_place(h, i, h->v[m]);
     i = m;
   }
-  timer_place(s, i, t);
+  heap_place(h, i, n);
 }
 
-static void timer_stop(salvo__sched *s, salvo__timer *t) {
-  if (!t->idx)
+/* Puts n in h with `key`, or moves it there if it already is. */
+static int heap_set(salvo__heap *h, salvo__heap_node *n, uint64_t key) {
+  n->key = key;
+  if (n->idx) {
+    heap_sift(h, n->idx - 1);
+    return 0;
+  }
+  if (h->len == h->cap) {
+    size_t cap = h->cap ? h->cap * 2 : 64;
+    salvo__heap_node **v = realloc(h->v, cap * sizeof(*v));
+    if (!v)
+      return SALVO_ENOMEM;
+    h->v = v;
+    h->cap = cap;
+  }
+  h->v[h->len++] = n;
+  heap_sift(h, h->len - 1);
+  return 0;
+}
+
+static void heap_remove(salvo__heap *h, salvo__heap_node *n) {
+  if (!n->idx)
     return;
-  size_t i = t->idx - 1;
-  t->idx = 0;
-  salvo__timer *last = s->timers[--s->ntimers];
-  if (i < s->ntimers) {
-    timer_place(s, i, last);
-    timer_sift(s, i);
+  size_t i = n->idx - 1;
+  n->idx = 0;
+  salvo__heap_node *last = h->v[--h->len];
+  if (i < h->len) {
+    heap_place(h, i, last);
+    heap_sift(h, i);
   }
 }
 
 static int timer_start(salvo__sched *s, salvo__timer *t, int64_t at) {
-  if (t->idx) {
-    t->at = at;
-    timer_sift(s, t->idx - 1);
-    return 0;
-  }
-  if (s->ntimers == s->timers_cap) {
-    size_t cap = s->timers_cap ? s->timers_cap * 2 : 64;
-    salvo__timer **p = realloc(s->timers, cap * sizeof(*p));
-    if (!p)
-      return SALVO_ENOMEM;
-    s->timers = p;
-    s->timers_cap = cap;
-  }
-  t->at = at;
-  s->timers[s->ntimers++] = t;
-  timer_sift(s, s->ntimers - 1);
-  return 0;
+  return heap_set(&s->timers, &t->node, (uint64_t)at);
+}
+
+static void timer_stop(salvo__sched *s, salvo__timer *t) {
+  heap_remove(&s->timers, &t->node);
 }
 
 int salvo__sched_init(salvo__sched *s, const salvo__cfg *cfg) {
@@ -140,63 +147,9 @@ void salvo__sched_destroy(salvo__sched *s) {
       free(h);
     }
   free(s->buckets);
-  free(s->heap);
-  free(s->timers);
+  free(s->eligible.v);
+  free(s->timers.v);
   memset(s, 0, sizeof(*s));
-}
-
-/* ---- the eligible heap ------------------------------------------------- */
-
-static uint64_t head_seq(const salvo__host *h) { return h->qhead->seq; }
-
-static void heap_set(salvo__sched *s, size_t i, salvo__host *h) {
-  s->heap[i] = h;
-  h->heap_idx = i + 1;
-}
-
-static void heap_sift(salvo__sched *s, size_t i) {
-  salvo__host *h = s->heap[i];
-  while (i > 0 && head_seq(s->heap[(i - 1) / 2]) > head_seq(h)) {
-    heap_set(s, i, s->heap[(i - 1) / 2]);
-    i = (i - 1) / 2;
-  }
-  for (;;) {
-    size_t l = 2 * i + 1, m = i;
-    uint64_t best = head_seq(h);
-    if (l < s->heap_len && head_seq(s->heap[l]) < best)
-      m = l, best = head_seq(s->heap[l]);
-    if (l + 1 < s->heap_len && head_seq(s->heap[l + 1]) < best)
-      m = l + 1;
-    if (m == i)
-      break;
-    heap_set(s, i, s->heap[m]);
-    i = m;
-  }
-  heap_set(s, i, h);
-}
-
-static int heap_push(salvo__sched *s, salvo__host *h) {
-  if (s->heap_len == s->heap_cap) {
-    size_t cap = s->heap_cap ? s->heap_cap * 2 : 16;
-    salvo__host **p = realloc(s->heap, cap * sizeof(*p));
-    if (!p)
-      return SALVO_ENOMEM;
-    s->heap = p;
-    s->heap_cap = cap;
-  }
-  s->heap[s->heap_len++] = h;
-  heap_sift(s, s->heap_len - 1);
-  return 0;
-}
-
-static void heap_remove(salvo__sched *s, salvo__host *h) {
-  size_t i = h->heap_idx - 1;
-  h->heap_idx = 0;
-  salvo__host *last = s->heap[--s->heap_len];
-  if (i < s->heap_len) {
-    heap_set(s, i, last);
-    heap_sift(s, i);
-  }
 }
 
 /* Whether h may start a request now, rate aside. */
@@ -219,16 +172,14 @@ static void host_update(salvo__sched *s, salvo__host *h) {
     bucket_refill(&h->bucket, rate, s->cfg->rate_burst, now);
     if (h->bucket.tokens < 1.0) {
       want = 0;
-      if (!h->timer.idx)
+      if (!h->timer.node.idx)
         timer_start(s, &h->timer, bucket_ready_at(&h->bucket, rate));
     }
   }
-  if (want && !h->heap_idx)
-    heap_push(s, h);
-  else if (!want && h->heap_idx)
-    heap_remove(s, h);
-  else if (want)
-    heap_sift(s, h->heap_idx - 1);
+  if (want)
+    heap_set(&s->eligible, &h->elig, h->qhead->seq);
+  else
+    heap_remove(&s->eligible, &h->elig);
 }
 
 /* ---- origins ----------------------------------------------------------- */
@@ -257,7 +208,7 @@ static void drop_idle(salvo__sched *s) {
   for (size_t i = 0; i < s->nbuckets; i++)
     for (salvo__host **pp = &s->buckets[i]; *pp;) {
       salvo__host *h = *pp;
-      if (!h->in_flight && !h->qhead && !h->backoff && !h->timer.idx) {
+      if (!h->in_flight && !h->qhead && !h->backoff && !h->timer.node.idx) {
         *pp = h->hnext;
         free(h);
         s->nhosts--;
@@ -372,7 +323,7 @@ static void unqueue(salvo__sched *s, salvo__req *r) {
 }
 
 salvo__req *salvo__sched_next(salvo__sched *s, int64_t now) {
-  if (s->in_flight >= s->cfg->concurrency || !s->heap_len)
+  if (s->in_flight >= s->cfg->concurrency || !s->eligible.len)
     return NULL;
   double rate = s->cfg->rate_limit;
   if (rate > 0) {
@@ -384,7 +335,8 @@ salvo__req *salvo__sched_next(salvo__sched *s, int64_t now) {
     s->bucket.tokens -= 1.0;
   }
   s->rate_wake = 0;
-  salvo__host *h = s->heap[0];
+  salvo__host *h =
+      (salvo__host *)((char *)s->eligible.v[0] - offsetof(salvo__host, elig));
   salvo__req *r = h->qhead;
   if (s->cfg->per_host_rate > 0)
     h->bucket.tokens -= 1.0;
@@ -402,13 +354,13 @@ void salvo__sched_release(salvo__sched *s, salvo__req *r) {
     host_update(s, h);
 }
 
-void salvo__sched_backoff(salvo__sched *s, salvo__req *r, int64_t at) {
+int salvo__sched_backoff(salvo__sched *s, salvo__req *r, int64_t at) {
+  r->timer.kind = SALVO__TIMER_REQ;
+  if (timer_start(s, &r->timer, at))
+    return SALVO_ENOMEM;
   r->state = SALVO__REQ_BACKOFF;
   r->host->backoff++;
-  r->timer.kind = SALVO__TIMER_REQ;
-  /* Out of memory for the timer: retry at once rather than never. */
-  if (timer_start(s, &r->timer, at))
-    r->timer.at = 0;
+  return 0;
 }
 
 void salvo__sched_forget(salvo__sched *s, salvo__req *r) {
@@ -422,8 +374,8 @@ void salvo__sched_forget(salvo__sched *s, salvo__req *r) {
 
 salvo__req *salvo__sched_expire(salvo__sched *s, int64_t now) {
   salvo__req *expired = NULL, **tail = &expired;
-  while (s->ntimers && s->timers[0]->at <= now) {
-    salvo__timer *t = s->timers[0];
+  while (s->timers.len && s->timers.v[0]->key <= (uint64_t)now) {
+    salvo__timer *t = (salvo__timer *)s->timers.v[0];
     timer_stop(s, t);
     if (t->kind == SALVO__TIMER_HOST) {
       host_update(s, (salvo__host *)((char *)t - offsetof(salvo__host, timer)));
@@ -446,8 +398,8 @@ salvo__req *salvo__sched_expire(salvo__sched *s, int64_t now) {
 }
 
 int64_t salvo__sched_deadline(const salvo__sched *s) {
-  int64_t at = s->ntimers ? s->timers[0]->at : -1;
-  if (s->rate_wake && s->heap_len && s->in_flight < s->cfg->concurrency &&
+  int64_t at = s->timers.len ? (int64_t)s->timers.v[0]->key : -1;
+  if (s->rate_wake && s->eligible.len && s->in_flight < s->cfg->concurrency &&
       (at < 0 || s->rate_wake < at))
     at = s->rate_wake;
   return at;
