@@ -176,10 +176,9 @@ class Client:
     """name, how to run it over (urls file, n, c, tls), and its share of N
     (slow peers run fewer requests; figures are per request)."""
 
-    def __init__(self, name, build, share=1.0, h1_only=False, h2_only=False,
-                 max_c=None, counts=None):
+    def __init__(self, name, build, share=1.0, max_c=None, counts=None):
         self.name, self.build, self.share = name, build, share
-        self.h1_only, self.h2_only, self.max_c = h1_only, h2_only, max_c
+        self.max_c = max_c
         self.counts = counts  # parses the number of requests done
 
 
@@ -295,8 +294,7 @@ def summarize(samples):
 
 def run_workload(nginx, workdir, wl, rounds, build, log, wrk_seconds=5):
     results = {}
-    cl = [k for k in clients(build)
-          if not (wl["tls"] and k.h1_only) and not (not wl["tls"] and k.h2_only)]
+    cl = clients(build)
     base = nginx.base(wl["tls"])
     ceilings = ceiling_runs(nginx, wl, wl["n"], wl["c"], wrk_seconds)
     order = [("client", k) for k in cl] + [("ceiling", c) for c in ceilings]

@@ -21,8 +21,7 @@ static int dup_headers(char ***dst, const char *const *src) {
     return SALVO_ENOMEM;
   *dst = h;
   for (size_t i = 0; i < n; i++) {
-    size_t nl = salvo__header_name_len(src[i]);
-    if (!nl || strpbrk(src[i], "\r\n"))
+    if (!salvo__header_ok(src[i]))
       return SALVO_EINVAL;
     if (!(h[i] = salvo__strdup(src[i])))
       return SALVO_ENOMEM;

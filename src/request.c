@@ -165,25 +165,20 @@ static char *put_url(char *d, const char *url, const char *const *params) {
 }
 
 static int check_header(const char *h, int *err, char **msg) {
+  if (salvo__header_ok(h))
+    return 0;
   size_t n = salvo__header_name_len(h);
   if (!n)
     return fail(err, msg,
                 salvo__fmt("malformed header \"%.100s\": expected "
                            "\"Name: value\" with a token name",
                            h));
-  for (const char *p = h + n; *p; p++)
-    if (*p == '\r' || *p == '\n')
-      return fail(err, msg,
-                  salvo__fmt("header \"%.*s\" contains CR or LF", (int)n, h));
-  return 0;
+  return fail(err, msg,
+              salvo__fmt("header \"%.*s\" contains CR or LF", (int)n, h));
 }
 
 static int has_header(const char *const *hs, const char *name) {
-  size_t n = strlen(name);
-  for (size_t i = 0; hs && hs[i]; i++)
-    if (salvo__header_name_len(hs[i]) == n && !salvo__casecmp_n(hs[i], name, n))
-      return 1;
-  return 0;
+  return salvo__headers_have(hs, name, strlen(name));
 }
 
 /* Headers salvo adds on the request's behalf: a JSON content type, the

@@ -303,14 +303,6 @@ static void xfer_put(salvo__transport *t, xfer *x) {
 
 /* ---- headers ------------------------------------------------------------ */
 
-static int overridden(const char *h, char *const *own) {
-  size_t n = salvo__header_name_len(h);
-  for (size_t i = 0; own[i]; i++)
-    if (salvo__header_name_len(own[i]) == n && !salvo__casecmp_n(h, own[i], n))
-      return 1;
-  return 0;
-}
-
 /* The client's headers minus those the request replaces, then the
  * request's own. Requests without headers share the client's list. */
 static int build_headers(salvo__transport *t, salvo__req *r,
@@ -320,9 +312,11 @@ static int build_headers(salvo__transport *t, salvo__req *r,
     return 0;
   struct curl_slist *l = NULL, *n;
   for (size_t i = 0; t->cfg->headers[i]; i++) {
-    if (overridden(t->cfg->headers[i], r->headers))
+    const char *h = t->cfg->headers[i];
+    if (salvo__headers_have((const char *const *)r->headers, h,
+                            salvo__header_name_len(h)))
       continue;
-    if (!(n = curl_slist_append(l, t->cfg->headers[i])))
+    if (!(n = curl_slist_append(l, h)))
       goto oom;
     l = n;
   }

@@ -96,6 +96,19 @@ int64_t salvo__seconds_ms(double s, int64_t dflt) {
   return ms ? ms : 1;
 }
 
+int salvo__header_ok(const char *h) {
+  size_t n = salvo__header_name_len(h);
+  return n && !strpbrk(h + n, "\r\n");
+}
+
+int salvo__headers_have(const char *const *list, const char *name, size_t n) {
+  for (size_t i = 0; list && list[i]; i++)
+    if (salvo__header_name_len(list[i]) == n &&
+        !salvo__casecmp_n(list[i], name, n))
+      return 1;
+  return 0;
+}
+
 char *salvo__fmt(const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);

@@ -45,6 +45,15 @@ static size_t key_times(const char *key, long *out, size_t max) {
   return n;
 }
 
+/* Collects every response of b; each must be a 200. */
+static void drain_200(salvo_batch *b) {
+  salvo_response *r;
+  while ((r = salvo_batch_next(b))) {
+    assert_int_equal(salvo_response_status(r), 200);
+    salvo_response_free(r);
+  }
+}
+
 static salvo_pending submit(salvo_batch *b, const char *method, const char *url,
                             int idempotent) {
   salvo_request req = {0};
@@ -352,11 +361,7 @@ static void test_concurrency_cap_200_at_10(void **state) {
   salvo_batch *b = salvo_parallel(c);
   for (int i = 0; i < 200; i++)
     salvo_get(b, th_url(&srv, "/delay/10"));
-  salvo_response *r;
-  while ((r = salvo_batch_next(b))) {
-    assert_int_equal(salvo_response_status(r), 200);
-    salvo_response_free(r);
-  }
+  drain_200(b);
   long peak = th_stat(&srv, "inflight_peak");
   print_message("200 requests at concurrency 10: server peak %ld\n", peak);
   assert_true(peak <= 10);
@@ -381,11 +386,7 @@ static void test_per_host_cap_over_two_hosts(void **state) {
     salvo_get(b, th_url(&srv, "/delay/30"));
     salvo_get(b, th_fmt("http://localhost:%d/delay/30", srv.port));
   }
-  salvo_response *r;
-  while ((r = salvo_batch_next(b))) {
-    assert_int_equal(salvo_response_status(r), 200);
-    salvo_response_free(r);
-  }
+  drain_200(b);
   json_t *st = th_stats(&srv);
   long p1 = host_peak(st, th_fmt("127.0.0.1:%d", srv.port));
   long p2 = host_peak(st, th_fmt("localhost:%d", srv.port));
@@ -423,11 +424,7 @@ static void test_rate_limit_paces_starts(void **state) {
   double t0 = th_now(), cpu0 = cpu_seconds();
   for (int i = 0; i < 400; i++)
     salvo_get(b, th_url(&logged, "/json/%d", i));
-  salvo_response *r;
-  while ((r = salvo_batch_next(b))) {
-    assert_int_equal(salvo_response_status(r), 200);
-    salvo_response_free(r);
-  }
+  drain_200(b);
   double dt = th_now() - t0, cpu = cpu_seconds() - cpu0;
   size_t n, worst = th_busiest(&logged, 100000, &n);
   print_message("400 at 200/s: %.3f s, busiest 100 ms: %zu starts, "
@@ -480,11 +477,7 @@ static void test_per_host_rate(void **state) {
     salvo_get(b, th_url(&srv, "/json/%d", i));
     salvo_get(b, th_fmt("http://localhost:%d/json/%d", srv.port, i));
   }
-  salvo_response *r;
-  while ((r = salvo_batch_next(b))) {
-    assert_int_equal(salvo_response_status(r), 200);
-    salvo_response_free(r);
-  }
+  drain_200(b);
   double dt = th_now() - t0;
   print_message("2 x 20 at 40/s per origin: %.3f s\n", dt);
   assert_true(dt >= 0.45);
