@@ -1,8 +1,9 @@
 #!/bin/sh
 # Installs the Debian packages salvo needs to build and test, only those
-# missing. Needs root (or sudo). Packages only from Debian's archive.
+# missing. Needs root (or sudo). Packages only from Debian's archive. When
+# another install holds the package manager's lock, waits for it.
 set -eu
-PKGS="gcc clang make cmake pkg-config clang-format binutils
+PKGS="gcc clang make cmake pkg-config clang-format binutils git
 libcurl4-openssl-dev libjansson-dev libssl-dev libcmocka-dev
 libclang-rt-14-dev nginx openssl ca-certificates python3 groff-base
 curl time util-linux wrk nghttp2-client python3-httpx python3-aiohttp
@@ -21,6 +22,9 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 echo "deps: installing$missing"
 export DEBIAN_FRONTEND=noninteractive
+# Another apt-get (a second `make test`, unattended upgrades) may hold the
+# lock: wait up to 10 minutes for it instead of failing at once.
+APT="$SUDO apt-get -o DPkg::Lock::Timeout=600"
 # shellcheck disable=SC2086
-$SUDO apt-get install -y -q --no-install-recommends $missing ||
-  { $SUDO apt-get update -q && $SUDO apt-get install -y -q --no-install-recommends $missing; }
+$APT install -y -q --no-install-recommends $missing ||
+  { $APT update -q && $APT install -y -q --no-install-recommends $missing; }

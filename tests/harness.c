@@ -59,6 +59,12 @@ static void kill_children(void) {
   nchildren = 0;
 }
 
+static void forget_child(pid_t pid) {
+  for (int i = 0; i < nchildren; i++)
+    if (children[i] == pid)
+      children[i] = 0;
+}
+
 static pid_t spawn(char *const argv[], int out_fd) {
   static int registered;
   if (!registered) {
@@ -152,6 +158,57 @@ static const char *find_nginx(void) {
   return NULL;
 }
 
+/* Starts nginx on two fresh ports: 0 once both accept connections, -1
+ * when nginx exited (a port was taken meanwhile). */
+static int nginx_try(th_server *s, const char *nginx) {
+  const char *d = s->dir;
+  s->port = free_port();
+  s->tls_port = free_port();
+  FILE *f = fopen(th_fmt("%s/nginx.conf", d), "w");
+  if (!f)
+    die("nginx.conf");
+  fprintf(f,
+          "daemon off;\nmaster_process off;\nworker_processes 1;\n"
+          "error_log %s/error.log warn;\npid %s/nginx.pid;\n"
+          "worker_rlimit_nofile 20000;\n"
+          "events { worker_connections 16000; }\n"
+          "http {\n access_log off;\n keepalive_requests 1000000;\n"
+          " client_body_temp_path %s/tmp; proxy_temp_path %s/tmp;\n"
+          " fastcgi_temp_path %s/tmp; uwsgi_temp_path %s/tmp;\n"
+          " scgi_temp_path %s/tmp;\n"
+          " server {\n  listen 127.0.0.1:%d;\n"
+          "  location = /nginx_status { stub_status; }\n"
+          "  location / { return 200 \"ok\\n\"; }\n }\n"
+          " server {\n  listen 127.0.0.1:%d ssl http2;\n"
+          "  ssl_certificate %s/server.pem;\n"
+          "  ssl_certificate_key %s/server.key;\n"
+          "  location / { return 200 \"ok\\n\"; }\n }\n}\n",
+          d, d, d, d, d, d, d, s->port, s->tls_port, d, d);
+  fclose(f);
+  char conf[300];
+  snprintf(conf, sizeof(conf), "%s/nginx.conf", d);
+  char *argv[] = {(char *)nginx, "-p", s->dir, "-c", conf, NULL};
+  int devnull = open("/dev/null", O_WRONLY);
+  s->pid = spawn(argv, devnull);
+  close(devnull);
+  /* Generous: a busy machine may take seconds to start it. */
+  for (int i = 0; i < 3000; i++) {
+    if (waitpid(s->pid, NULL, WNOHANG) == s->pid) {
+      forget_child(s->pid);
+      s->pid = 0;
+      return -1;
+    }
+    /* nginx writes its pid file once it holds its ports: before that,
+     * whatever answers on them is not this nginx. */
+    if (access(th_fmt("%s/nginx.pid", d), F_OK) == 0 &&
+        can_connect(s->port) && can_connect(s->tls_port))
+      return 0;
+    th_sleep_ms(10);
+  }
+  fprintf(stderr, "harness: nginx did not start (see %s/error.log)\n", d);
+  exit(99);
+}
+
 int th_nginx_start(th_server *s) {
   memset(s, 0, sizeof(*s));
   const char *nginx = find_nginx();
@@ -179,39 +236,12 @@ int th_nginx_start(th_server *s) {
                    "-CAcreateserial -out server.pem -days 2 -extfile ext.cnf",
                    d));
   mkdir(th_fmt("%s/tmp", d), 0700);
-  s->port = free_port();
-  s->tls_port = free_port();
-  f = fopen(th_fmt("%s/nginx.conf", d), "w");
-  if (!f)
-    die("nginx.conf");
-  fprintf(f,
-          "daemon off;\nmaster_process off;\nworker_processes 1;\n"
-          "error_log %s/error.log warn;\npid %s/nginx.pid;\n"
-          "worker_rlimit_nofile 20000;\n"
-          "events { worker_connections 16000; }\n"
-          "http {\n access_log off;\n keepalive_requests 1000000;\n"
-          " client_body_temp_path %s/tmp; proxy_temp_path %s/tmp;\n"
-          " fastcgi_temp_path %s/tmp; uwsgi_temp_path %s/tmp;\n"
-          " scgi_temp_path %s/tmp;\n"
-          " server {\n  listen 127.0.0.1:%d;\n"
-          "  location = /nginx_status { stub_status; }\n"
-          "  location / { return 200 \"ok\\n\"; }\n }\n"
-          " server {\n  listen 127.0.0.1:%d ssl http2;\n"
-          "  ssl_certificate %s/server.pem;\n"
-          "  ssl_certificate_key %s/server.key;\n"
-          "  location / { return 200 \"ok\\n\"; }\n }\n}\n",
-          d, d, d, d, d, d, d, s->port, s->tls_port, d, d);
-  fclose(f);
-  char conf[300];
-  snprintf(conf, sizeof(conf), "%s/nginx.conf", d);
-  char *argv[] = {(char *)nginx, "-p", s->dir, "-c", conf, NULL};
-  int devnull = open("/dev/null", O_WRONLY);
-  s->pid = spawn(argv, devnull);
-  close(devnull);
-  for (int i = 0; i < 500; i++) {
-    if (can_connect(s->port) && can_connect(s->tls_port))
+  /* Free ports are found by binding and closing, and another process may
+   * take one before nginx binds it: nginx then exits, and it is started
+   * again on new ports. */
+  for (int attempt = 0; attempt < 8; attempt++) {
+    if (nginx_try(s, nginx) == 0)
       return 0;
-    th_sleep_ms(10);
   }
   fprintf(stderr, "harness: nginx did not start (see %s/error.log)\n", d);
   exit(99);
@@ -221,9 +251,7 @@ void th_server_stop(th_server *s) {
   if (s->pid > 0) {
     kill(s->pid, SIGKILL);
     waitpid(s->pid, NULL, 0);
-    for (int i = 0; i < nchildren; i++)
-      if (children[i] == s->pid)
-        children[i] = 0;
+    forget_child(s->pid);
   }
   if (s->dir[0])
     run_quiet(th_fmt("rm -rf %s", s->dir));
@@ -328,6 +356,15 @@ long th_nginx_accepts(const th_server *s) {
     accepts = strtol(p + 9, NULL, 10);
   free(body);
   return accepts;
+}
+
+long th_wait_stat(const th_server *s, const char *field, long want,
+                  double max_s) {
+  double t0 = th_now();
+  long v;
+  while ((v = th_stat(s, field)) != want && th_now() - t0 < max_s)
+    th_sleep_ms(5);
+  return v;
 }
 
 static int cmp_long(const void *a, const void *b) {

@@ -48,6 +48,22 @@ long th_nginx_accepts(const th_server *s);
  * window_us microseconds, and in *n (when not NULL) how many there were. */
 size_t th_busiest(const th_server *s, long window_us, size_t *n);
 
+/* Polls faultd's /_stats until `field` equals want or max_s pass; returns
+ * the last value seen. */
+long th_wait_stat(const th_server *s, const char *field, long want,
+                  double max_s);
+
+/* A wall-clock bound, the last resort when no server record can show a
+ * behaviour: `bound` must carry at least 3x slack over what an idle machine
+ * measures, and a failure prints the measured value. Use after cmocka.h. */
+#define TH_WITHIN(seconds, bound, what)                                        \
+  do {                                                                         \
+    double th_s_ = (seconds);                                                  \
+    if (!(th_s_ < (bound)))                                                    \
+      fail_msg("%s took %.3f s; the bound is %.3f s", (what), th_s_,           \
+               (double)(bound));                                               \
+  } while (0)
+
 double th_now(void);
 void th_sleep_ms(int ms);
 /* Raises the descriptor limit to its hard maximum. */

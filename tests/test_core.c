@@ -45,22 +45,22 @@ static const char *jstr(json_t *j, const char *path1, const char *path2) {
   return json_string_value(v);
 }
 
+/* The server saw both requests in flight at once. */
 static void test_two_requests_run_in_parallel(void **state) {
   (void)state;
+  json_decref(th_reset(&srv));
   salvo_batch *b = salvo_parallel(cl);
-  double t0 = th_now();
   salvo_pending p1 = salvo_get(b, th_url(&srv, "/delay/300"));
   salvo_pending p2 = salvo_get(b, th_url(&srv, "/delay/300"));
   assert_true(p1.id && p2.id && p1.id != p2.id);
   salvo_response *r1 = salvo_pending_response(b, p1);
   salvo_response *r2 = salvo_pending_response(b, p2);
-  double dt = th_now() - t0;
   assert_int_equal(salvo_response_error(r1), SALVO_OK);
   assert_int_equal(salvo_response_status(r1), 200);
   assert_int_equal(salvo_response_status(r2), 200);
   assert_string_equal(salvo_response_body(r1, NULL), "ok\n");
-  assert_true(dt >= 0.29);
-  assert_true(dt < 0.55);
+  assert_int_equal(th_stat(&srv, "inflight_peak"), 2);
+  assert_int_equal(th_stat(&srv, "requests"), 2);
   salvo_response_free(r1);
   salvo_response_free(r2);
   salvo_batch_close(b);
@@ -589,8 +589,8 @@ static void test_client_free_closes_open_batches(void **state) {
   assert_non_null(r);
   salvo_response_free(r);
   double t0 = th_now();
-  salvo_client_free(c); /* no leak, no hang: ASan and the clock say */
-  assert_true(th_now() - t0 < 1.0);
+  salvo_client_free(c); /* no leak (ASan says), no hang */
+  TH_WITHIN(th_now() - t0, 3.0, "salvo_client_free with 20 hanging");
 }
 
 int main(void) {

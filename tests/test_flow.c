@@ -182,13 +182,13 @@ static void test_retry_after_is_obeyed(void **state) {
                           http_date(time(NULL) + 2)));
   salvo_pending too_long =
       salvo_get(b, th_url(&srv, "/flaky?key=ra3&fail=1&retry_after=120"));
-  double t0 = th_now();
-  salvo_response *r = salvo_pending_response(b, too_long);
-  /* More patience than retry_max_delay: the 503 comes back at once. */
+  /* More patience than retry_max_delay: the 503 comes back first, without
+   * waiting, ahead of the two that wait to retry. */
+  salvo_response *r = salvo_batch_next(b);
+  assert_int_equal(salvo_response_pending(r).id, too_long.id);
   assert_int_equal(salvo_response_status(r), 503);
   assert_int_equal(salvo_response_attempts(r), 1);
   assert_string_equal(salvo_response_header(r, "Retry-After"), "120");
-  assert_true(th_now() - t0 < 0.5);
   salvo_response_free(r);
   for (int i = 0; i < 2; i++) {
     r = salvo_pending_response(b, i ? date : secs);
@@ -200,12 +200,12 @@ static void test_retry_after_is_obeyed(void **state) {
   assert_int_equal(key_times("ra1", t, 4), 2);
   print_message("Retry-After: 1 -> %ld ms\n", t[1] - t[0]);
   assert_true(t[1] - t[0] >= 995);
-  assert_true(t[1] - t[0] < 1400);
+  TH_WITHIN((double)(t[1] - t[0]) / 1000, 3.0, "Retry-After: 1");
   /* A date two seconds ahead, at one-second resolution. */
   assert_int_equal(key_times("ra2", t, 4), 2);
   print_message("Retry-After: <date +2 s> -> %ld ms\n", t[1] - t[0]);
   assert_true(t[1] - t[0] >= 900);
-  assert_true(t[1] - t[0] < 2400);
+  TH_WITHIN((double)(t[1] - t[0]) / 1000, 6.0, "Retry-After: <date +2 s>");
   salvo_batch_close(b);
   salvo_client_free(c);
 }
@@ -289,13 +289,16 @@ static void test_transport_errors_retry(void **state) {
 }
 
 /* Full jitter: each delay is random below min(cap, base * 2^(n-1)), so
- * the delays grow on average and never pass the cap. */
+ * the delays grow on average and stay under the cap. The server's clock
+ * sees the delay plus however late a busy machine wakes the client: the
+ * ceilings are large against that, and each delay may take 3x its
+ * ceiling before it counts as a broken cap. */
 static void test_backoff_grows_under_its_cap(void **state) {
   (void)state;
   enum { N = 30, RETRIES = 4 };
   salvo_config cfg = {0};
-  cfg.retry_base = 0.02;
-  cfg.retry_max_delay = 0.1;
+  cfg.retry_base = 0.1;
+  cfg.retry_max_delay = 0.3;
   cfg.max_retries = RETRIES;
   salvo_client *c = new_client(&cfg);
   json_decref(th_reset(&srv));
@@ -308,23 +311,30 @@ static void test_backoff_grows_under_its_cap(void **state) {
     assert_int_equal(salvo_response_attempts(r), RETRIES + 1);
     salvo_response_free(r);
   }
-  double sum[RETRIES + 1] = {0}, ceiling[] = {0, 20, 40, 80, 100};
+  double sum[RETRIES + 1] = {0}, ceiling[] = {0, 100, 200, 300, 300};
   for (int i = 0; i < N; i++) {
     long t[8];
     assert_int_equal(key_times(th_fmt("bo%d", i), t, 8), RETRIES + 1);
     for (int k = 1; k <= RETRIES; k++) {
       long d = t[k] - t[k - 1];
-      /* A few ms of slack for the round trip and the clock's ms steps. */
-      if (d > ceiling[k] + 15)
-        fail_msg("retry %d waited %ld ms, above its %g ms ceiling", k, d,
+      if (d > 3 * ceiling[k])
+        fail_msg("retry %d waited %ld ms, over 3x its %g ms ceiling", k, d,
                  ceiling[k]);
       sum[k] += (double)d;
     }
   }
   print_message("mean backoff (ms): %.1f %.1f %.1f %.1f\n", sum[1] / N,
                 sum[2] / N, sum[3] / N, sum[4] / N);
-  assert_true(sum[1] < sum[3]);
-  assert_true(sum[2] < sum[4]);
+  /* Expected means: 50, 100, 150, 150. Growth shows in the sums; the cap
+   * in the last two staying alike while an uncapped 400 ms ceiling would
+   * double the fourth's. */
+  assert_true(sum[1] < sum[2] && sum[2] < sum[3]);
+  assert_true(sum[4] < 1.5 * sum[3]);
+  for (int k = 1; k <= RETRIES; k++)
+    if (sum[k] / N > ceiling[k])
+      fail_msg("retry %d: mean %.1f ms, over its ceiling %g ms (the mean "
+               "of full jitter is half of it)",
+               k, sum[k] / N, ceiling[k]);
   salvo_batch_close(b);
   salvo_client_free(c);
 }
@@ -340,30 +350,32 @@ static void test_waiting_retry_gives_its_slot_back(void **state) {
   salvo_pending slow =
       salvo_get(b, th_url(&srv, "/flaky?key=slot&fail=1&retry_after=1"));
   salvo_pending quick = salvo_get(b, th_url(&srv, "/json/1"));
-  salvo_response *r = salvo_pending_response(b, quick);
+  /* With one slot, the quick one completes while the other waits. */
+  salvo_response *r = salvo_batch_next(b);
+  assert_int_equal(salvo_response_pending(r).id, quick.id);
   assert_int_equal(salvo_response_status(r), 200);
-  assert_true(th_now() - t0 < 0.5);
   salvo_response_free(r);
   r = salvo_pending_response(b, slow);
   assert_int_equal(salvo_response_status(r), 200);
+  assert_int_equal(salvo_response_attempts(r), 2);
   assert_true(th_now() - t0 >= 0.99);
   salvo_response_free(r);
   salvo_batch_close(b);
   salvo_client_free(c);
 }
 
-static void test_concurrency_cap_200_at_10(void **state) {
+static void test_concurrency_cap_100_at_10(void **state) {
   (void)state;
   salvo_config cfg = {0};
   cfg.concurrency = 10;
   salvo_client *c = new_client(&cfg);
   json_decref(th_reset(&srv));
   salvo_batch *b = salvo_parallel(c);
-  for (int i = 0; i < 200; i++)
-    salvo_get(b, th_url(&srv, "/delay/10"));
+  for (int i = 0; i < 100; i++)
+    salvo_get(b, th_url(&srv, "/delay/50"));
   drain_200(b);
   long peak = th_stat(&srv, "inflight_peak");
-  print_message("200 requests at concurrency 10: server peak %ld\n", peak);
+  print_message("100 requests at concurrency 10: server peak %ld\n", peak);
   assert_true(peak <= 10);
   assert_true(peak >= 8);
   salvo_batch_close(b);
@@ -431,8 +443,9 @@ static void test_rate_limit_paces_starts(void **state) {
                 "%.3f s CPU\n",
                 dt, worst, cpu);
   assert_int_equal(n, 400);
-  assert_true(dt > 1.8 && dt < 2.2);
+  assert_true(dt > 1.8);
   assert_true(worst <= 20 + 1);
+  TH_WITHIN(dt, 6.0, "400 requests at 200/s");
   /* It sleeps on a timer: nowhere near a spinning core. */
   assert_true(cpu < 0.5 * dt);
   salvo_batch_close(b);
@@ -460,28 +473,35 @@ static void test_rate_limit_counts_retries(void **state) {
   double dt = th_now() - t0;
   print_message("20 attempts at 20/s: %.3f s\n", dt);
   assert_true(dt >= 0.9);
-  assert_true(dt < 1.5);
+  TH_WITHIN(dt, 3.0, "20 attempts at 20/s");
   salvo_batch_close(b);
   salvo_client_free(c);
 }
 
+/* 20 per origin at 40/s each: each origin is paced on its own (its starts
+ * span 19 intervals), and the two run side by side (their starts
+ * interleave), which one limit for both would not allow. */
 static void test_per_host_rate(void **state) {
   (void)state;
+  enum { N = 20 };
   salvo_config cfg = {0};
   cfg.per_host_rate = 40;
   salvo_client *c = new_client(&cfg);
+  json_decref(th_reset(&srv));
   salvo_batch *b = salvo_parallel(c);
-  double t0 = th_now();
-  /* 20 per origin at 40/s each: both origins run side by side. */
-  for (int i = 0; i < 20; i++) {
-    salvo_get(b, th_url(&srv, "/json/%d", i));
-    salvo_get(b, th_fmt("http://localhost:%d/json/%d", srv.port, i));
+  for (int i = 0; i < N; i++) {
+    salvo_get(b, th_url(&srv, "/flaky?key=pha"));
+    salvo_get(b, th_fmt("http://localhost:%d/flaky?key=phb", srv.port));
   }
   drain_200(b);
-  double dt = th_now() - t0;
-  print_message("2 x 20 at 40/s per origin: %.3f s\n", dt);
-  assert_true(dt >= 0.45);
-  assert_true(dt < 0.75);
+  long a[N], z[N];
+  assert_int_equal(key_times("pha", a, N), N);
+  assert_int_equal(key_times("phb", z, N), N);
+  print_message("per origin at 40/s: spans %ld and %ld ms\n", a[N - 1] - a[0],
+                z[N - 1] - z[0]);
+  assert_true(a[N - 1] - a[0] >= 450);
+  assert_true(z[N - 1] - z[0] >= 450);
+  assert_true(z[N / 2] < a[N - 1] && a[N / 2] < z[N - 1]);
   salvo_batch_close(b);
   salvo_client_free(c);
 }
@@ -501,9 +521,12 @@ static void test_deadline_spans_attempts(void **state) {
   print_message("deadline 0.5 s over attempts of 0.2 s: %.3f s, %d attempts\n",
                 dt, salvo_response_attempts(r));
   assert_int_equal(salvo_response_error(r), SALVO_ETIMEDOUT);
-  assert_int_equal(salvo_response_attempts(r), 3);
+  /* Three on an idle machine; a late wake-up may leave no time for the
+   * third. */
+  assert_in_range(salvo_response_attempts(r), 2, 3);
   assert_non_null(strstr(salvo_response_errmsg(r), "deadline"));
-  assert_true(dt >= 0.45 && dt <= 0.6);
+  assert_true(dt >= 0.45);
+  TH_WITHIN(dt, 1.5, "a 0.5 s deadline");
   salvo_response_free(r);
   salvo_batch_close(b);
   salvo_client_free(c);
@@ -528,12 +551,14 @@ static void test_queue_timeout_and_late_start(void **state) {
   salvo_pending p1 = salvo_submit(b, &first);
   salvo_pending p2 = salvo_submit(b, &second);
   salvo_pending p3 = salvo_submit(b, &impatient);
-  salvo_response *r = salvo_pending_response(b, p3);
+  /* It gives up in the queue before the first request ends. */
+  salvo_response *r = salvo_batch_next(b);
   double dt = th_now() - t0;
+  assert_int_equal(salvo_response_pending(r).id, p3.id);
   assert_int_equal(salvo_response_error(r), SALVO_ETIMEDOUT);
   assert_int_equal(salvo_response_attempts(r), 0);
   assert_non_null(strstr(salvo_response_errmsg(r), "queue"));
-  assert_true(dt >= 0.095 && dt < 0.2);
+  assert_true(dt >= 0.095);
   salvo_response_free(r);
   r = salvo_pending_response(b, p1);
   assert_int_equal(salvo_response_status(r), 200);
@@ -547,16 +572,23 @@ static void test_queue_timeout_and_late_start(void **state) {
   salvo_client_free(c);
 }
 
+/* Requests waiting to retry are cancelled by close: the server never sees
+ * their second attempts. */
 static void test_close_cancels_waiting_retries(void **state) {
   (void)state;
   salvo_client *c = new_client(NULL);
+  json_decref(th_reset(&srv));
   salvo_batch *b = salvo_parallel(c);
   for (int i = 0; i < 10; i++)
-    salvo_get(b, th_url(&srv, "/flaky?key=w%d&fail=1&retry_after=5", i));
-  th_sleep_ms(200); /* all of them are waiting to retry now */
+    salvo_get(b, th_url(&srv, "/flaky?key=w%d&fail=1&retry_after=1", i));
+  /* All of them are waiting to retry once the server has seen them. */
+  th_wait_stat(&srv, "requests", 10, 10);
+  th_sleep_ms(50);
   double t0 = th_now();
   salvo_batch_close(b);
-  assert_true(th_now() - t0 < 0.1);
+  TH_WITHIN(th_now() - t0, 1.0, "closing a batch of 10 waiting retries");
+  th_sleep_ms(1500); /* past their Retry-After */
+  assert_int_equal(th_stat(&srv, "requests"), 10);
   salvo_client_free(c);
 }
 
@@ -631,7 +663,7 @@ int main(void) {
       cmocka_unit_test(test_transport_errors_retry),
       cmocka_unit_test(test_backoff_grows_under_its_cap),
       cmocka_unit_test(test_waiting_retry_gives_its_slot_back),
-      cmocka_unit_test(test_concurrency_cap_200_at_10),
+      cmocka_unit_test(test_concurrency_cap_100_at_10),
       cmocka_unit_test(test_per_host_cap_over_two_hosts),
       cmocka_unit_test(test_rate_limit_paces_starts),
       cmocka_unit_test(test_rate_limit_counts_retries),

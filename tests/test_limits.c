@@ -47,10 +47,7 @@ static void drain_ok(salvo_batch *b, int n) {
 }
 
 static void wait_stat(const char *field, long want, double max_s) {
-  double t0 = th_now();
-  long v;
-  while ((v = th_stat(&srv, field)) != want && th_now() - t0 < max_s)
-    th_sleep_ms(5);
+  long v = th_wait_stat(&srv, field, want, max_s);
   if (v != want)
     fail_msg("server %s is %ld, waited for %ld", field, v, want);
 }
@@ -61,7 +58,7 @@ static void test_concurrency_cap_holds(void **state) {
   json_decref(th_reset(&srv));
   salvo_batch *b = salvo_parallel(c);
   for (int i = 0; i < 100; i++)
-    salvo_get(b, th_url(&srv, "/delay/20"));
+    salvo_get(b, th_url(&srv, "/delay/50"));
   drain_ok(b, 100);
   long peak = th_stat(&srv, "inflight_peak");
   assert_true(peak <= 8);
@@ -89,7 +86,7 @@ static void test_keepalive_reuses_connections(void **state) {
 static void test_close_cancels_in_flight(void **state) {
   (void)state;
   salvo_client *c = client_with(100);
-  wait_stat("conns_open", 0, 2);
+  wait_stat("conns_open", 0, 10);
   json_decref(th_reset(&srv));
   salvo_batch *b = salvo_parallel(c);
   for (int i = 0; i < 50; i++)
@@ -97,11 +94,11 @@ static void test_close_cancels_in_flight(void **state) {
   /* And some queued behind a cap of their own making. */
   for (int i = 0; i < 100; i++)
     salvo_get(b, th_url(&srv, "/delay/5000"));
-  wait_stat("inflight", 100, 5);
+  wait_stat("inflight", 100, 20);
   assert_int_equal(salvo_batch_has_pending(b), 150);
   salvo_batch_close(b);
   /* The server sees every connection drop. */
-  wait_stat("conns_open", 0, 2);
+  wait_stat("conns_open", 0, 10);
   assert_int_equal(th_stat(&srv, "inflight"), 0);
   /* The client is still fine. */
   b = salvo_parallel(c);
@@ -114,17 +111,18 @@ static void test_close_cancels_in_flight(void **state) {
 static void test_close_is_fast_with_1000_in_flight(void **state) {
   (void)state;
   salvo_client *c = client_with(1000);
-  wait_stat("conns_open", 0, 2);
+  wait_stat("conns_open", 0, 10);
   salvo_batch *b = salvo_parallel(c);
   for (int i = 0; i < 1000; i++)
     salvo_get(b, th_url(&srv, "/hang"));
-  wait_stat("inflight", 1000, 10);
+  wait_stat("inflight", 1000, 30);
   double t0 = th_now();
   salvo_batch_close(b);
   double dt = th_now() - t0;
   print_message("close with 1000 in flight: %.1f ms\n", dt * 1000);
-  assert_true(dt < 0.1);
-  wait_stat("conns_open", 0, 5);
+  /* About 20 ms idle; bench/ measures it, this only catches a hang. */
+  TH_WITHIN(dt, 1.0, "closing a batch with 1000 in flight");
+  wait_stat("conns_open", 0, 10);
   salvo_client_free(c);
 }
 
