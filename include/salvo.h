@@ -246,6 +246,10 @@ typedef struct salvo_config {
 /* Requests                                                                 */
 /* ------------------------------------------------------------------------ */
 
+/* A params value that sends its name alone, without "=". */
+SALVO_EXTERN extern const char salvo_no_value[1];
+#define SALVO_NO_VALUE salvo_no_value
+
 /*
  * One request. Zero every field you do not set. All strings, arrays and the
  * body are copied at submission.
@@ -254,11 +258,16 @@ typedef struct salvo_request {
   /* Any HTTP method token ("GET", "POST", "PATCH", "PURGE"...).
    * NULL = GET, or POST when a body or json is given. */
   const char *method;
-  /* Absolute http:// or https:// URL. */
+  /* Absolute http:// or https:// URL. With its params and every header,
+   * the request line and headers may take up to 1,000,000 bytes; a larger
+   * request is refused with SALVO_EINVAL. */
   const char *url;
-  /* Query parameters: name, value, name, value, ..., NULL. Each name and
-   * value is percent-encoded and appended to the URL's query (before any
-   * fragment). A NULL value sends the name alone. NULL = none. */
+  /* Query parameters: name, value, name, value, ..., NULL: the list ends
+   * at a NULL where a name would be. Each name and value is
+   * percent-encoded and appended to the URL's query (before any fragment).
+   * SALVO_NO_VALUE as a value sends the name alone ("?flag"); "" sends
+   * "flag=". A NULL where a value would be is refused (SALVO_EINVAL), never
+   * read as the end of the list. NULL = none. */
   const char *const *params;
   /* Extra headers, "Name: value", NULL-terminated; they replace the
    * client's headers of the same name. NULL = none. */
@@ -318,11 +327,24 @@ typedef struct salvo_pending {
  * Creates a client: configuration, connection pool, cookie jar and one
  * background I/O thread. cfg may be NULL (defaults); it is copied.
  * Returns SALVO_OK and sets *out, or SALVO_EINVAL (bad configuration: a
- * negative concurrency, an unknown http_version...), SALVO_ENOMEM or
+ * negative concurrency, an unknown http_version, CR or LF in a string...;
+ * salvo_config_check says which field), SALVO_ENOMEM or
  * SALVO_EINTERNAL (thread or descriptor creation failed); *out is then NULL.
  * Thread-safe.
  */
 SALVO_EXTERN int salvo_client_new(salvo_client **out, const salvo_config *cfg);
+
+/*
+ * Checks a configuration as salvo_client_new would, without making a
+ * client: SALVO_OK, or SALVO_EINVAL with a message naming the field (say,
+ * "user_agent contains CR or LF") written to msg (at most size bytes,
+ * NUL-terminated; "" when the configuration is fine). msg may be NULL.
+ * Every string that reaches the wire or names a file (headers, user agent,
+ * credentials, token, proxy, CA and cookie file names) is refused when it
+ * holds a CR or LF. Thread-safe.
+ */
+SALVO_EXTERN int salvo_config_check(const salvo_config *cfg, char *msg,
+                                    size_t size);
 
 /*
  * Forgets every cookie in the client's jar; requests started after the

@@ -1,4 +1,5 @@
 /* Clients: configuration, the default client, life cycle. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,12 +21,9 @@ static int dup_headers(char ***dst, const char *const *src) {
   if (!h)
     return SALVO_ENOMEM;
   *dst = h;
-  for (size_t i = 0; i < n; i++) {
-    if (!salvo__header_ok(src[i]))
-      return SALVO_EINVAL;
+  for (size_t i = 0; i < n; i++)
     if (!(h[i] = salvo__strdup(src[i])))
       return SALVO_ENOMEM;
-  }
   return 0;
 }
 
@@ -38,36 +36,82 @@ static int dup_statuses(int **dst, const int *src) {
   int *p = calloc(n + 1, sizeof(*p));
   if (!p)
     return SALVO_ENOMEM;
-  *dst = p;
-  for (size_t i = 0; i < n; i++) {
-    if (src[i] < 100 || src[i] > 999)
-      return SALVO_EINVAL;
-    p[i] = src[i];
-  }
+  *dst = memcpy(p, src, n * sizeof(*p));
   return 0;
 }
 
-/* NaN fails every comparison: `!(x >= 0)` rejects it with the negatives. */
-static int bad_config(const salvo_config *in) {
-  return in->concurrency < 0 || in->per_host < 0 || in->max_redirects < 0 ||
-         in->http_version < SALVO_HTTP_AUTO ||
-         in->http_version > SALVO_HTTP_2_PRIOR_KNOWLEDGE ||
-         in->timeout != in->timeout ||
-         in->connect_timeout != in->connect_timeout ||
-         in->deadline != in->deadline ||
-         in->queue_timeout != in->queue_timeout || !(in->rate_limit >= 0) ||
-         !(in->per_host_rate >= 0) || in->rate_burst < 0 ||
-         !(in->retry_base >= 0) || !(in->retry_max_delay >= 0) ||
-         in->return_type < SALVO_RETURN_RESPONSE ||
-         in->return_type > SALVO_RETURN_JSON;
+/* Why a configuration cannot be used, as a message naming the field, or
+ * NULL when it can. NaN fails every comparison: `!(x >= 0)` rejects it
+ * with the negatives. Every string that reaches the wire (or a file name)
+ * is checked for CR and LF, which would let it add a header of its own. */
+static char *config_problem(const salvo_config *in) {
+  struct {
+    const char *name, *value;
+  } strs[] = {{"user_agent", in->user_agent},
+              {"username", in->username},
+              {"password", in->password},
+              {"bearer_token", in->bearer_token},
+              {"proxy", in->proxy},
+              {"ca_file", in->ca_file},
+              {"cookie_file", in->cookie_file}};
+  for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
+    if (salvo__ctl_in(strs[i].value))
+      return salvo__fmt("%s contains CR or LF", strs[i].name);
+  for (size_t i = 0; in->headers && in->headers[i]; i++) {
+    const char *h = in->headers[i];
+    size_t n = salvo__header_name_len(h);
+    if (!n)
+      return salvo__fmt("headers[%zu] \"%.100s\" is not \"Name: value\" "
+                        "with a token name",
+                        i, h);
+    if (salvo__ctl_in(h))
+      return salvo__fmt("header \"%.*s\" contains CR or LF", (int)n, h);
+  }
+  for (const int *s = in->no_status_retry ? NULL : in->retry_statuses; s && *s;
+       s++)
+    if (*s < 100 || *s > 999)
+      return salvo__fmt("retry_statuses: %d is not an HTTP status", *s);
+#define CHECK(cond, what)                                                      \
+  if (cond)                                                                    \
+  return salvo__fmt("%s", what)
+  CHECK(in->concurrency < 0, "concurrency is negative");
+  CHECK(in->per_host < 0, "per_host is negative");
+  CHECK(in->max_redirects < 0, "max_redirects is negative");
+  CHECK(in->http_version < SALVO_HTTP_AUTO ||
+            in->http_version > SALVO_HTTP_2_PRIOR_KNOWLEDGE,
+        "http_version is not one of enum salvo_http_version");
+  CHECK(in->timeout != in->timeout, "timeout is NaN");
+  CHECK(in->connect_timeout != in->connect_timeout, "connect_timeout is NaN");
+  CHECK(in->deadline != in->deadline, "deadline is NaN");
+  CHECK(in->queue_timeout != in->queue_timeout, "queue_timeout is NaN");
+  CHECK(!(in->rate_limit >= 0), "rate_limit is negative or NaN");
+  CHECK(!(in->per_host_rate >= 0), "per_host_rate is negative or NaN");
+  CHECK(in->rate_burst < 0, "rate_burst is negative");
+  CHECK(!(in->retry_base >= 0), "retry_base is negative or NaN");
+  CHECK(!(in->retry_max_delay >= 0), "retry_max_delay is negative or NaN");
+  CHECK(in->return_type < SALVO_RETURN_RESPONSE ||
+            in->return_type > SALVO_RETURN_JSON,
+        "return_type is not one of enum salvo_return_type");
+#undef CHECK
+  return NULL;
 }
 
-int salvo__cfg_resolve(salvo__cfg *out, const salvo_config *in) {
+int salvo_config_check(const salvo_config *cfg, char *msg, size_t size) {
+  static const salvo_config zero;
+  char *why = config_problem(cfg ? cfg : &zero);
+  if (msg && size)
+    snprintf(msg, size, "%s", why ? why : "");
+  free(why);
+  return why ? SALVO_EINVAL : SALVO_OK;
+}
+
+int salvo__cfg_resolve(salvo__cfg *out, const salvo_config *in, char **msg) {
   static const salvo_config zero;
   if (!in)
     in = &zero;
   memset(out, 0, sizeof(*out));
-  if (bad_config(in))
+  *msg = config_problem(in);
+  if (*msg)
     return SALVO_EINVAL;
   out->concurrency =
       in->concurrency ? in->concurrency : SALVO__DEFAULT_CONCURRENCY;
@@ -119,9 +163,17 @@ int salvo__cfg_resolve(salvo__cfg *out, const salvo_config *in) {
     err = dup_field(&out->proxy, in->proxy);
   if (!err && out->cookies)
     err = dup_field(&out->cookie_file, in->cookie_file);
-  if (err)
+  if (err) {
     salvo__cfg_free(out);
-  return err;
+    return err;
+  }
+  const char *sized[] = {out->user_agent, out->username, out->password,
+                         out->bearer_token};
+  for (size_t i = 0; i < sizeof(sized) / sizeof(sized[0]); i++)
+    out->header_bytes += sized[i] ? strlen(sized[i]) * 2 + 32 : 0;
+  for (size_t i = 0; out->headers[i]; i++)
+    out->header_bytes += strlen(out->headers[i]) + 2;
+  return 0;
 }
 
 void salvo__cfg_free(salvo__cfg *c) {
@@ -149,7 +201,9 @@ int salvo_client_new(salvo_client **out, const salvo_config *cfg) {
   salvo_client *c = calloc(1, sizeof(*c));
   if (!c)
     return SALVO_ENOMEM;
-  err = salvo__cfg_resolve(&c->cfg, cfg);
+  char *msg;
+  err = salvo__cfg_resolve(&c->cfg, cfg, &msg);
+  free(msg); /* salvo_config_check gives it to those who ask */
   if (err) {
     free(c);
     return err;

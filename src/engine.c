@@ -208,10 +208,11 @@ static void pump(salvo_client *c) {
         r->attempt_timeout_ms = left;
     }
     salvo__req_begin_attempt(r);
-    int err = salvo__transport_start(c->tp, r);
+    char *msg;
+    int err = salvo__transport_start(c->tp, r, &msg);
     if (err) {
       salvo__sched_release(&c->sched, r);
-      finish(c, r, err, NULL);
+      finish(c, r, err, msg);
     }
   }
 }

@@ -20,6 +20,10 @@
 #define SALVO__DEFAULT_CONNECT_TIMEOUT_MS 10000
 #define SALVO__DEFAULT_MAX_REDIRECTS 10
 #define SALVO__DEFAULT_MAX_BODY ((size_t)64 << 20)
+/* The request line and headers together, in bytes: libcurl refuses (as
+ * "out of memory") a request head over 1 MiB, so salvo refuses it first,
+ * with a message, at submission. */
+#define SALVO__MAX_HEAD 1000000
 
 typedef struct salvo__req salvo__req;
 typedef struct salvo__pool salvo__pool;
@@ -54,6 +58,13 @@ int salvo__headers_have(const char *const *list, const char *name, size_t n);
 /* Seconds from the API to milliseconds: 0 gives dflt, negative gives 0
  * ("none"), anything else at least 1 ms. */
 int64_t salvo__seconds_ms(double s, int64_t dflt);
+/* Removes the userinfo ("user:password@") of every URL in s, in place. */
+void salvo__redact_userinfo(char *s);
+/* Takes msg (may be NULL) and returns it without userinfo in URLs and with
+ * each of the n secrets (NULL or "" skipped) replaced by "***". */
+char *salvo__redact(char *msg, const char *const *secrets, size_t n);
+/* The first CR or LF in s, or NULL (also for s NULL). */
+const char *salvo__ctl_in(const char *s);
 /* Allocates a copy of the message formatted like printf. */
 char *salvo__fmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -82,6 +93,7 @@ typedef struct salvo__cfg {
   int64_t timeout_ms;         /* 0 = none */
   int64_t connect_timeout_ms; /* 0 = none */
   char **headers;             /* NULL-terminated, owned */
+  size_t header_bytes;        /* headers, user agent and credentials */
   char *user_agent;           /* NULL = send none */
   char *username;
   char *password;
@@ -395,7 +407,8 @@ void salvo__sched_set_proto(salvo__sched *s, salvo__host *h, int proto);
 int salvo__retry_decide(const salvo__cfg *cfg, const salvo__req *r, int err,
                         int64_t *delay_ns, uint64_t *rng);
 /* Parses a Retry-After value (delay seconds or HTTP date) into a delay in
- * ns from `now` (wall clock seconds); -1 when it is not valid. */
+ * ns from `now` (wall clock seconds); -1 when it is not valid, INT64_MAX
+ * when it is further away than any client waits (over 10^9 s). */
 int64_t salvo__retry_after_ns(const char *v, double now);
 /* A random 64-bit number (xorshift64*); the state must not be 0. */
 uint64_t salvo__rand(uint64_t *state);
@@ -445,7 +458,10 @@ void salvo__engine_done(salvo_client *c, salvo__req *r, int err, char *msg);
 
 /* ---- client.c ---------------------------------------------------------- */
 
-int salvo__cfg_resolve(salvo__cfg *out, const salvo_config *in);
+/* The configuration with defaults applied and strings copied; on
+ * SALVO_EINVAL, *msg names the field (allocated; NULL when out of
+ * memory). */
+int salvo__cfg_resolve(salvo__cfg *out, const salvo_config *in, char **msg);
 /* The process default client, created on first use; NULL on failure. */
 salvo_client *salvo__default_client(void);
 void salvo__cfg_free(salvo__cfg *c);

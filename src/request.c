@@ -123,14 +123,33 @@ static char *enc_put(char *d, const char *s) {
   return d;
 }
 
+const char salvo_no_value[1] = "";
+
+/* A name's value as sent: NULL for a name alone. */
+static const char *param_value(const char *v) {
+  return v == salvo_no_value ? NULL : v;
+}
+
+/* The list ends at a NULL where a name would be; a NULL where a value
+ * would be is refused rather than read as the end, which would drop every
+ * pair after it without a word. */
+static int check_params(const char *const *params, int *err, char **msg) {
+  for (size_t i = 0; params && params[i]; i += 2)
+    if (!params[i + 1])
+      return fail(err, msg,
+                  salvo__fmt("params: \"%.100s\" (item %zu) has a NULL "
+                             "value; end the list with NULL where a name "
+                             "would be, and give a name without a value as "
+                             "SALVO_NO_VALUE",
+                             params[i], i));
+  return 0;
+}
+
 static size_t params_len(const char *const *params) {
   size_t n = 0;
   for (size_t i = 0; params && params[i]; i += 2) {
-    n += 1 + enc_len(params[i]);
-    if (params[i + 1])
-      n += 1 + enc_len(params[i + 1]);
-    else
-      break;
+    const char *v = param_value(params[i + 1]);
+    n += 1 + enc_len(params[i]) + (v ? 1 + enc_len(v) : 0);
   }
   return n;
 }
@@ -149,14 +168,15 @@ static char *put_url(char *d, const char *url, const char *const *params) {
              : (base && (url[base - 1] == '?' || url[base - 1] == '&')) ? 0
                                                                         : '&';
   for (size_t i = 0; params[i]; i += 2) {
+    const char *v = param_value(params[i + 1]);
     if (sep)
       *p++ = sep;
     sep = '&';
     p = enc_put(p, params[i]);
-    if (!params[i + 1])
-      break;
-    *p++ = '=';
-    p = enc_put(p, params[i + 1]);
+    if (v) {
+      *p++ = '=';
+      p = enc_put(p, v);
+    }
   }
   if (hash)
     p = strcpy(p, hash) + strlen(hash);
@@ -217,7 +237,7 @@ salvo__req *salvo__req_new(const salvo_request *in, const salvo__cfg *cfg,
     fail(err, msg, salvo__fmt("request has no URL"));
     return NULL;
   }
-  if (parse_url(in->url, &u, err, msg))
+  if (parse_url(in->url, &u, err, msg) || check_params(in->params, err, msg))
     return NULL;
   const char *method = in->method;
   const void *body = in->json ? (const void *)in->json : in->body;
@@ -248,6 +268,14 @@ salvo__req *salvo__req_new(const salvo_request *in, const salvo__cfg *cfg,
     hbytes += strlen(extra[i]) + 1;
 
   size_t url_len = strlen(in->url) + params_len(in->params);
+  if (url_len + hbytes + cfg->header_bytes > SALVO__MAX_HEAD) {
+    fail(err, msg,
+         salvo__fmt("request too large: a URL of %zu bytes and headers of "
+                    "%zu bytes; the request line and headers may take %d "
+                    "bytes at most",
+                    url_len, hbytes + cfg->header_bytes, SALVO__MAX_HEAD));
+    return NULL;
+  }
   size_t origin_len = u.scheme_len + 3 + u.host_len + 6;
   size_t method_len = strlen(method);
   const char *out_path = in->on_data ? NULL : in->output_path;
@@ -359,6 +387,23 @@ char *salvo__req_fail_message(const salvo__req *r) {
 
 static int is_space(char c) { return c == ' ' || c == '\t'; }
 
+/* "HTTP/1.1 200 OK": the version and a three-digit status; anything else
+ * leaves both empty (the transport reports the malformed response). */
+static void parse_status_line(salvo_response *resp, const char *line,
+                              size_t len) {
+  const char *v = line + 5, *sp = memchr(v, ' ', len - 5);
+  size_t vlen = sp ? (size_t)(sp - v) : 0;
+  resp->status = 0;
+  resp->http_version[0] = '\0';
+  if (!sp || vlen == 0 || vlen >= sizeof(resp->http_version) ||
+      (size_t)(line + len - sp) < 4 || !is_digit(sp[1]) || !is_digit(sp[2]) ||
+      !is_digit(sp[3]) || (sp + 4 < line + len && sp[4] != ' '))
+    return;
+  memcpy(resp->http_version, v, vlen);
+  resp->http_version[vlen] = '\0';
+  resp->status = (sp[1] - '0') * 100 + (sp[2] - '0') * 10 + (sp[3] - '0');
+}
+
 int salvo__req_on_header(salvo__req *r, const char *line, size_t len) {
   salvo_response *resp = r->resp;
   while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
@@ -371,8 +416,7 @@ int salvo__req_on_header(salvo__req *r, const char *line, size_t len) {
     resp->nhdrs = 0;
     resp->hdrs.len = 0;
     resp->body.len = 0;
-    const char *sp = memchr(line, ' ', len);
-    resp->status = sp ? atoi(sp + 1) : 0;
+    parse_status_line(resp, line, len);
     return 0;
   }
   if (is_space(line[0])) {

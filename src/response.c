@@ -17,8 +17,9 @@ salvo_response *salvo__resp_new(uint64_t id, const char *key, void *user_data,
   r->user_data = user_data;
   if (key)
     r->key = memcpy(p, key, klen);
+  /* A URL's userinfo may hold a password: responses never show it. */
   if (url)
-    r->url = memcpy(p + klen, url, ulen);
+    salvo__redact_userinfo(r->url = memcpy(p + klen, url, ulen));
   r->hdr_off = r->hdr_inline;
   r->hdr_cap = sizeof(r->hdr_inline) / sizeof(r->hdr_inline[0]);
   return r;
@@ -28,6 +29,7 @@ int salvo__resp_set_url(salvo_response *r, const char *url) {
   char *copy = salvo__strdup(url);
   if (!copy)
     return SALVO_ENOMEM;
+  salvo__redact_userinfo(copy);
   if (r->url_owned)
     free(r->url);
   r->url = copy;

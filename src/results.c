@@ -7,6 +7,7 @@
  * order by the tag each response carries. Keys get an open-addressing
  * index, so salvo_results_get is O(1).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -130,9 +131,10 @@ salvo_results *salvo_parallel_requests(const salvo_request *reqs, size_t n,
   int err = salvo_client_new(&c, cfg);
   if (err) {
     salvo_results *res = calloc(1, sizeof(*res));
-    return res ? refuse(
-                     res, err,
-                     salvo__fmt("bad configuration: %s", salvo_strerror(err)))
+    char why[256];
+    if (err != SALVO_EINVAL || salvo_config_check(cfg, why, sizeof(why)) == 0)
+      snprintf(why, sizeof(why), "%s", salvo_strerror(err));
+    return res ? refuse(res, err, salvo__fmt("bad configuration: %s", why))
                : NULL;
   }
   salvo_results *res = salvo_client_parallel_requests(c, reqs, n);

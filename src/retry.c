@@ -38,17 +38,31 @@ static int retryable_status(const salvo__cfg *cfg, int status) {
   return 0;
 }
 
+/* Delays past this many seconds are "too long" whatever the client's
+ * retry_max_delay; it keeps every conversion to ns inside int64_t. */
+#define RETRY_AFTER_MAX_S 1e9
+
 int64_t salvo__retry_after_ns(const char *v, double now) {
   while (*v == ' ' || *v == '\t')
     v++;
   if (*v >= '0' && *v <= '9') {
-    char *end;
-    double secs = strtod(v, &end);
-    while (*end == ' ' || *end == '\t')
-      end++;
-    if (*end || secs > 1e9)
+    /* delay-seconds is digits; a fraction is tolerated, exponents and hex
+     * (which strtod would take) are not. */
+    double secs = 0, scale = 1;
+    int frac = 0;
+    for (; (*v >= '0' && *v <= '9') || (*v == '.' && !frac); v++) {
+      if (*v == '.')
+        frac = 1;
+      else if (frac)
+        secs += (*v - '0') * (scale /= 10);
+      else
+        secs = secs * 10 + (*v - '0');
+    }
+    while (*v == ' ' || *v == '\t')
+      v++;
+    if (*v)
       return -1;
-    return (int64_t)(secs * 1e9);
+    return secs > RETRY_AFTER_MAX_S ? INT64_MAX : (int64_t)(secs * 1e9);
   }
   /* IMF-fixdate, then the two obsolete forms HTTP still allows. */
   static const char *const formats[] = {"%a, %d %b %Y %H:%M:%S GMT",
@@ -60,7 +74,9 @@ int64_t salvo__retry_after_ns(const char *v, double now) {
     const char *end = strptime(v, formats[i], &tm);
     if (end && !*end) {
       double d = (double)timegm(&tm) - now;
-      return d <= 0 ? 0 : (int64_t)(d * 1e9);
+      return d <= 0                   ? 0
+             : d > RETRY_AFTER_MAX_S ? INT64_MAX
+                                     : (int64_t)(d * 1e9);
     }
   }
   return -1;

@@ -26,10 +26,11 @@ int salvo__transport_new(salvo__transport **out, salvo_client *c);
 /* Aborts every transfer without reporting it, then frees. */
 void salvo__transport_free(salvo__transport *t);
 
-/* Starts one attempt of r. On failure returns an error code and r stays
- * the caller's. On success the transport reports the end through
- * salvo__engine_done, unless salvo__transport_abort comes first. */
-int salvo__transport_start(salvo__transport *t, salvo__req *r);
+/* Starts one attempt of r. On failure returns an error code, with a
+ * message in *msg (allocated, may be NULL), and r stays the caller's. On
+ * success the transport reports the end through salvo__engine_done,
+ * unless salvo__transport_abort comes first. */
+int salvo__transport_start(salvo__transport *t, salvo__req *r, char **msg);
 /* Stops a running attempt at once (its connection is closed or its stream
  * reset) without reporting it. */
 void salvo__transport_abort(salvo__transport *t, salvo__req *r);

@@ -44,6 +44,7 @@ typedef struct xfer {
   salvo__req *req;
   multi *mh;               /* the multi handle running it */
   struct curl_slist *hdrs; /* this request's merged headers, or NULL */
+  int body_seen;           /* a body byte of this attempt came */
   char errbuf[CURL_ERROR_SIZE];
 } xfer;
 
@@ -200,6 +201,7 @@ static size_t on_curl_header(char *p, size_t size, size_t n, void *userp) {
 
 static size_t on_curl_write(char *p, size_t size, size_t n, void *userp) {
   xfer *x = userp;
+  x->body_seen = 1;
   int err = salvo__req_on_body(x->req, p, size * n);
   if (err) {
     x->req->fail = err;
@@ -414,8 +416,17 @@ void salvo__transport_free(salvo__transport *t) {
   free(t);
 }
 
-int salvo__transport_start(salvo__transport *t, salvo__req *r) {
+/* Sets one per-request option; the first refusal is kept with the
+ * option's name, so that nothing runs on a half-configured handle. */
+#define SETOPT(opt, val)                                                       \
+  do {                                                                         \
+    if (rc == CURLE_OK && (rc = curl_easy_setopt(e, opt, val)) != CURLE_OK)    \
+      what = #opt;                                                             \
+  } while (0)
+
+int salvo__transport_start(salvo__transport *t, salvo__req *r, char **msg) {
   xfer *x = xfer_get(t);
+  *msg = NULL;
   if (!x)
     return SALVO_ENOMEM;
   int err = build_headers(t, r, &x->hdrs);
@@ -424,33 +435,41 @@ int salvo__transport_start(salvo__transport *t, salvo__req *r) {
     return err;
   }
   CURL *e = x->easy;
+  CURLcode rc = CURLE_OK;
+  const char *what = NULL;
   const char *m = r->method;
   const char *custom = NULL;
   x->errbuf[0] = '\0';
+  x->body_seen = 0;
   x->req = r;
-  curl_easy_setopt(e, CURLOPT_URL, r->url);
-  curl_easy_setopt(e, CURLOPT_NOBODY, (long)r->is_head);
+  SETOPT(CURLOPT_URL, r->url);
+  SETOPT(CURLOPT_NOBODY, (long)r->is_head);
   if (r->body) {
-    curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)r->body_len);
-    curl_easy_setopt(e, CURLOPT_POSTFIELDS, r->body);
+    SETOPT(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)r->body_len);
+    SETOPT(CURLOPT_POSTFIELDS, r->body);
     custom = strcmp(m, "POST") ? m : NULL;
   } else if (!r->is_head) {
-    curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
+    SETOPT(CURLOPT_HTTPGET, 1L);
     custom = strcmp(m, "GET") ? m : NULL;
   }
-  curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, custom);
-  curl_easy_setopt(e, CURLOPT_HTTPHEADER, x->hdrs ? x->hdrs : t->base_hdrs);
-  curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)r->attempt_timeout_ms);
+  SETOPT(CURLOPT_CUSTOMREQUEST, custom);
+  SETOPT(CURLOPT_HTTPHEADER, x->hdrs ? x->hdrs : t->base_hdrs);
+  SETOPT(CURLOPT_TIMEOUT_MS, (long)r->attempt_timeout_ms);
   /* A declared length over max_body fails before any byte is read; a
    * streamed body has no such limit. */
   curl_off_t maxsize = salvo__req_streams(r) || t->cfg->max_body == SIZE_MAX
                            ? 0
                            : (curl_off_t)t->cfg->max_body;
-  curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, maxsize);
+  SETOPT(CURLOPT_MAXFILESIZE_LARGE, maxsize);
   x->mh = &t->mh[r->host->proto == SALVO__PROTO_H1 ? MULTI_H1 : MULTI_MUX];
   /* Wait for an HTTP/2 connection being set up to the same origin rather
    * than opening one more. */
-  curl_easy_setopt(e, CURLOPT_PIPEWAIT, (long)(x->mh->idx == MULTI_MUX));
+  SETOPT(CURLOPT_PIPEWAIT, (long)(x->mh->idx == MULTI_MUX));
+  if (rc != CURLE_OK) {
+    xfer_put(t, x);
+    *msg = salvo__fmt("libcurl refused %s: %s", what, curl_easy_strerror(rc));
+    return rc == CURLE_OUT_OF_MEMORY ? SALVO_ENOMEM : SALVO_EINVAL;
+  }
   if (curl_multi_add_handle(x->mh->m, e) != CURLM_OK) {
     xfer_put(t, x);
     return SALVO_EINTERNAL;
@@ -458,6 +477,7 @@ int salvo__transport_start(salvo__transport *t, salvo__req *r) {
   r->xfer = x;
   return 0;
 }
+#undef SETOPT
 
 void salvo__transport_abort(salvo__transport *t, salvo__req *r) {
   xfer *x = r->xfer;
@@ -507,19 +527,33 @@ void salvo__transport_on_timer(salvo__transport *t) {
   }
 }
 
-static const char *version_str(long v) {
-  switch (v) {
-  case CURL_HTTP_VERSION_1_0:
-    return "1.0";
-  case CURL_HTTP_VERSION_1_1:
-    return "1.1";
-  case CURL_HTTP_VERSION_2_0:
-    return "2";
-  case CURL_HTTP_VERSION_3:
-    return "3";
-  default:
-    return "";
+/* The error of an ended transfer: a data callback's, or libcurl's mapped,
+ * with a message free of credentials. */
+static int xfer_error(salvo__transport *t, xfer *x, CURLcode rc, long redirects,
+                      char **msg) {
+  salvo__req *r = x->req;
+  int err = r->fail ? r->fail : map_error(rc);
+  *msg = NULL;
+  if (r->fail)
+    *msg = salvo__req_fail_message(r);
+  else if (err)
+    *msg = salvo__strdup(x->errbuf[0] ? x->errbuf : curl_easy_strerror(rc));
+  /* libcurl says "out of memory" of a response header line over its
+   * 100 KiB limit: before any body byte, that is the server's fault. (The
+   * request's own head, which libcurl limits too, is checked at
+   * submission.) */
+  if (rc == CURLE_OUT_OF_MEMORY && !x->body_seen) {
+    err = SALVO_EPROTO;
+    free(*msg);
+    *msg = salvo__fmt("response header too large (a line over 100 KiB)");
   }
+  if (err == SALVO_EPROTO && rc == CURLE_UNSUPPORTED_PROTOCOL && redirects)
+    err = SALVO_EREDIRECT;
+  if (err == SALVO_EINVAL && redirects)
+    err = SALVO_EREDIRECT;
+  const char *secrets[] = {t->cfg->password, t->cfg->bearer_token};
+  *msg = salvo__redact(*msg, secrets, 2);
+  return err;
 }
 
 static void finish_xfer(salvo__transport *t, CURL *e, CURLcode rc) {
@@ -527,33 +561,25 @@ static void finish_xfer(salvo__transport *t, CURL *e, CURLcode rc) {
   curl_easy_getinfo(e, CURLINFO_PRIVATE, (char **)&x);
   salvo__req *r = x->req;
   salvo_response *resp = r->resp;
-  long status = 0, version = 0, redirects = 0;
-  char *url = NULL;
-  curl_off_t total = 0, ttfb = 0;
-  curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
-  curl_easy_getinfo(e, CURLINFO_HTTP_VERSION, &version);
-  curl_easy_getinfo(e, CURLINFO_EFFECTIVE_URL, &url);
-  curl_easy_getinfo(e, CURLINFO_REDIRECT_COUNT, &redirects);
-  curl_easy_getinfo(e, CURLINFO_TOTAL_TIME_T, &total);
-  curl_easy_getinfo(e, CURLINFO_STARTTRANSFER_TIME_T, &ttfb);
-  resp->status = (int)status;
-  resp->redirects = (int)redirects;
-  strcpy(resp->http_version, version_str(version));
-  resp->total_time = (double)total / 1e6;
-  resp->ttfb = (double)ttfb / 1e6;
-  if (redirects && url)
-    salvo__resp_set_url(resp, url);
-
-  int err = r->fail ? r->fail : map_error(rc);
-  char *msg = NULL;
-  if (r->fail)
-    msg = salvo__req_fail_message(r);
-  else if (err)
-    msg = salvo__strdup(x->errbuf[0] ? x->errbuf : curl_easy_strerror(rc));
-  if (err == SALVO_EPROTO && rc == CURLE_UNSUPPORTED_PROTOCOL && redirects)
-    err = SALVO_EREDIRECT;
-  if (err == SALVO_EINVAL && redirects)
-    err = SALVO_EREDIRECT;
+  long redirects = 0;
+  /* Status and version come from the status line this attempt received
+   * (request.c): libcurl keeps a handle's last values when a transfer
+   * fails before it starts, and the handle served another request. */
+  if (resp->status) {
+    char *url = NULL;
+    curl_off_t total = 0, ttfb = 0;
+    curl_easy_getinfo(e, CURLINFO_EFFECTIVE_URL, &url);
+    curl_easy_getinfo(e, CURLINFO_REDIRECT_COUNT, &redirects);
+    curl_easy_getinfo(e, CURLINFO_TOTAL_TIME_T, &total);
+    curl_easy_getinfo(e, CURLINFO_STARTTRANSFER_TIME_T, &ttfb);
+    resp->redirects = (int)redirects;
+    resp->total_time = (double)total / 1e6;
+    resp->ttfb = (double)ttfb / 1e6;
+    if (redirects && url)
+      salvo__resp_set_url(resp, url);
+  }
+  char *msg;
+  int err = xfer_error(t, x, rc, redirects, &msg);
   curl_multi_remove_handle(x->mh->m, e);
   r->xfer = NULL;
   xfer_put(t, x);

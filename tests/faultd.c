@@ -24,6 +24,7 @@
  *   /bad/status           malformed status line ("HTTP/1.1 2x0 OK")
  *   /bad/header           a header line without a colon
  *   /bad/length           Content-Length: abc
+ *   /bad/big-header/N     a response header line of N bytes
  *   /garbage              bytes that are not HTTP at all
  *   /redirect/N           302 to /redirect/N-1; /redirect/0 is /echo
  *   /redirect-to?url=U&status=S   S (default 302) to U
@@ -723,6 +724,13 @@ static void route(conn *c, const req *r) {
   } else if (!strcmp(p, "/bad/header")) {
     buf_printf(&c->out, "HTTP/1.1 200 OK\r\nthis is not a header\r\n"
                         "Content-Length: 2\r\n\r\nok");
+    c->after = AFTER_CLOSE;
+  } else if (prefixed(p, "/bad/big-header/")) {
+    uint64_t n = num_after(p, "/bad/big-header/");
+    buf_printf(&c->out, "HTTP/1.1 200 OK\r\nX-Big: ");
+    for (uint64_t i = 0; i < n && i < MAX_INPUT; i += GEN_CHUNK)
+      buf_add(&c->out, pattern, n - i < GEN_CHUNK ? n - i : GEN_CHUNK);
+    buf_printf(&c->out, "\r\nContent-Length: 2\r\n\r\nok");
     c->after = AFTER_CLOSE;
   } else if (!strcmp(p, "/bad/length")) {
     buf_printf(&c->out, "HTTP/1.1 200 OK\r\nContent-Length: abc\r\n\r\nok");

@@ -189,7 +189,7 @@ static void test_request_encoding(void **state) {
   assert_int_equal(salvo_client_new(&c, &cfg), SALVO_OK);
   salvo_batch *b = salvo_parallel(c);
 
-  const char *params[] = {"q", "a b&c=d/é", "flag", NULL, NULL};
+  const char *params[] = {"q", "a b&c=d/é", "flag", SALVO_NO_VALUE, NULL};
   const char *hdrs[] = {"X-Shared: request", "X-Empty:", NULL};
   salvo_request get = {0};
   get.url = th_url(&srv, "/echo?x=1#frag");

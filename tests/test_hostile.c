@@ -1,0 +1,271 @@
+/* Hostile input: what a careless or malicious caller, configuration or
+ * server can throw at the library gets a clear error of the right kind and
+ * never leaks a secret, injects a header or carries stale state. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "harness.h"
+#include "salvo.h"
+
+static th_server srv;
+
+static int setup(void **state) {
+  (void)state;
+  th_faultd_start(&srv, NULL);
+  return 0;
+}
+
+static int teardown(void **state) {
+  (void)state;
+  th_server_stop(&srv);
+  return 0;
+}
+
+static salvo_client *new_client(const salvo_config *cfg) {
+  salvo_client *c;
+  assert_int_equal(salvo_client_new(&c, cfg), SALVO_OK);
+  return c;
+}
+
+static salvo_response *fetch(salvo_client *c, const salvo_request *req) {
+  salvo_batch *b = salvo_parallel(c);
+  salvo_response *r = salvo_pending_response(b, salvo_submit(b, req));
+  salvo_batch_close(b);
+  return r;
+}
+
+static salvo_response *fetch_url(salvo_client *c, const char *url) {
+  salvo_request req = {0};
+  req.url = url;
+  return fetch(c, &req);
+}
+
+static void assert_no_secret(salvo_response *r, const char *secret) {
+  const char *url = salvo_response_url(r), *msg = salvo_response_errmsg(r);
+  if (strstr(url, secret) || strstr(msg, secret))
+    fail_msg("secret shown: url \"%s\", message \"%s\"", url, msg);
+}
+
+/* Neither a configured password nor one in the URL ever shows in a
+ * response's URL (requested or final) or message. */
+static void test_credentials_never_shown(void **state) {
+  (void)state;
+  salvo_config cfg = {0};
+  cfg.username = "user";
+  cfg.password = "PASSSECRET";
+  salvo_client *c = new_client(&cfg);
+  salvo_response *r = fetch_url(c, th_url(&srv, "/redirect/1"));
+  assert_int_equal(salvo_response_status(r), 200);
+  assert_int_equal(salvo_response_redirects(r), 1);
+  assert_no_secret(r, "PASSSECRET");
+  assert_string_equal(salvo_response_url(r), th_url(&srv, "/redirect/0"));
+  salvo_response_free(r);
+  r = fetch_url(c, th_fmt("http://u:URLSECRET@127.0.0.1:%d/redirect/1",
+                          srv.port));
+  assert_int_equal(salvo_response_status(r), 200);
+  assert_no_secret(r, "URLSECRET");
+  salvo_response_free(r);
+  r = fetch_url(c, "http://u:URLSECRET@127.0.0.1:1/");
+  assert_int_equal(salvo_response_error(r), SALVO_ECONNECT);
+  assert_no_secret(r, "URLSECRET");
+  assert_string_equal(salvo_response_url(r), "http://127.0.0.1:1/");
+  salvo_response_free(r);
+  salvo_client_free(c);
+  /* A proxy's credentials, in a proxy that refuses. */
+  memset(&cfg, 0, sizeof(cfg));
+  cfg.proxy = "http://pu:PROXYSECRET@127.0.0.1:1";
+  cfg.max_retries = -1;
+  c = new_client(&cfg);
+  r = fetch_url(c, th_url(&srv, "/echo"));
+  assert_int_not_equal(salvo_response_error(r), SALVO_OK);
+  assert_no_secret(r, "PROXYSECRET");
+  salvo_response_free(r);
+  salvo_client_free(c);
+}
+
+/* Every configured string that reaches the wire is refused with CR or LF,
+ * and the message names the field. */
+static void test_crlf_in_config_is_refused(void **state) {
+  (void)state;
+  static const char evil[] = "x\r\nX-Injected: 1";
+  static const struct {
+    size_t offset;
+    const char *field;
+  } fields[] = {
+      {offsetof(salvo_config, user_agent), "user_agent"},
+      {offsetof(salvo_config, username), "username"},
+      {offsetof(salvo_config, password), "password"},
+      {offsetof(salvo_config, bearer_token), "bearer_token"},
+      {offsetof(salvo_config, proxy), "proxy"},
+      {offsetof(salvo_config, ca_file), "ca_file"},
+      {offsetof(salvo_config, cookie_file), "cookie_file"},
+  };
+  for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+    salvo_config cfg = {0};
+    *(const char **)((char *)&cfg + fields[i].offset) = evil;
+    salvo_client *c = (salvo_client *)1;
+    char msg[256];
+    assert_int_equal(salvo_client_new(&c, &cfg), SALVO_EINVAL);
+    assert_null(c);
+    assert_int_equal(salvo_config_check(&cfg, msg, sizeof(msg)), SALVO_EINVAL);
+    if (!strstr(msg, fields[i].field) || !strstr(msg, "CR or LF"))
+      fail_msg("%s: message \"%s\"", fields[i].field, msg);
+  }
+  const char *hdrs[] = {"X-Ok: 1", "X-Bad: a\r\nX-Injected: 1", NULL};
+  salvo_config cfg = {0};
+  cfg.headers = hdrs;
+  char msg[256];
+  assert_int_equal(salvo_config_check(&cfg, msg, sizeof(msg)), SALVO_EINVAL);
+  assert_non_null(strstr(msg, "X-Bad"));
+  assert_int_equal(salvo_config_check(NULL, msg, sizeof(msg)), SALVO_OK);
+  assert_string_equal(msg, "");
+  /* The one-call form says it too. */
+  salvo_request req = {0};
+  req.url = th_url(&srv, "/echo");
+  cfg.headers = NULL;
+  cfg.bearer_token = evil;
+  salvo_results *res = salvo_parallel_requests(&req, 1, &cfg);
+  assert_int_equal(salvo_results_error(res), SALVO_EINVAL);
+  assert_non_null(strstr(salvo_results_errmsg(res), "bearer_token"));
+  salvo_results_free(res);
+}
+
+/* Retry-After beyond any patience (a date past 2262, a huge number) ends
+ * the retries at once, like any value over retry_max_delay. */
+static void test_retry_after_far_future(void **state) {
+  (void)state;
+  salvo_client *c = new_client(NULL);
+  json_decref(th_reset(&srv));
+  const char *values[] = {"Fri,%2031%20Dec%209999%2023:59:59%20GMT",
+                          "2000000000", "99999999999999999999999"};
+  for (int i = 0; i < 3; i++) {
+    salvo_response *r = fetch_url(
+        c, th_url(&srv, "/flaky?key=far%d&fail=1&retry_after=%s", i,
+                  values[i]));
+    assert_int_equal(salvo_response_error(r), SALVO_OK);
+    assert_int_equal(salvo_response_status(r), 503);
+    assert_int_equal(salvo_response_attempts(r), 1);
+    salvo_response_free(r);
+  }
+  json_t *st = th_stats(&srv);
+  for (int i = 0; i < 3; i++)
+    assert_int_equal(json_integer_value(json_object_get(
+                         json_object_get(st, "keys"), th_fmt("far%d", i))),
+                     1);
+  json_decref(st);
+  salvo_client_free(c);
+}
+
+/* With one connection slot, a request that fails before anything comes
+ * back carries no status, version or URL of the request before it. */
+static void test_failure_carries_nothing_stale(void **state) {
+  (void)state;
+  salvo_config cfg = {0};
+  cfg.concurrency = 1;
+  cfg.max_retries = -1;
+  salvo_client *c = new_client(&cfg);
+  size_t n = 9u << 20;
+  char *huge = malloc(n + 64);
+  int len = snprintf(huge, 64, "http://127.0.0.1:%d/echo?x=", srv.port);
+  memset(huge + len, 'a', n);
+  huge[len + (int)n] = '\0';
+  const char *after[] = {huge, "http://127.0.0.1:1/"};
+  int want[] = {SALVO_EINVAL, SALVO_ECONNECT};
+  for (int i = 0; i < 2; i++) {
+    salvo_response *r = fetch_url(c, th_url(&srv, "/status/404"));
+    assert_int_equal(salvo_response_status(r), 404);
+    salvo_response_free(r);
+    r = fetch_url(c, after[i]);
+    assert_int_equal(salvo_response_error(r), want[i]);
+    assert_int_equal(salvo_response_status(r), 0);
+    assert_string_equal(salvo_response_http_version(r), "");
+    assert_int_equal(salvo_response_header_count(r), 0);
+    assert_int_equal(salvo_response_redirects(r), 0);
+    if (i == 0)
+      assert_non_null(strstr(salvo_response_errmsg(r), "too large"));
+    salvo_response_free(r);
+  }
+  free(huge);
+  salvo_client_free(c);
+}
+
+/* A NULL where a value belongs is refused, never read as the end of the
+ * list; SALVO_NO_VALUE sends a name alone. */
+static void test_params_never_dropped(void **state) {
+  (void)state;
+  salvo_client *c = new_client(NULL);
+  const char *bad[] = {"a", NULL, "b", "2", NULL};
+  salvo_request req = {0};
+  req.url = th_url(&srv, "/echo");
+  req.params = bad;
+  salvo_response *r = fetch(c, &req);
+  assert_int_equal(salvo_response_error(r), SALVO_EINVAL);
+  assert_non_null(strstr(salvo_response_errmsg(r), "params"));
+  assert_non_null(strstr(salvo_response_errmsg(r), "\"a\""));
+  salvo_response_free(r);
+  const char *good[] = {"a", SALVO_NO_VALUE, "b", "2", "c", "", NULL};
+  req.params = good;
+  r = fetch(c, &req);
+  json_t *j = json_loads(salvo_response_body(r, NULL), 0, NULL);
+  assert_string_equal(json_string_value(json_object_get(j, "query")),
+                      "a&b=2&c=");
+  json_decref(j);
+  salvo_response_free(r);
+  salvo_client_free(c);
+}
+
+/* Each fault gets the error kind that says whose it is. */
+static void test_error_kinds(void **state) {
+  (void)state;
+  salvo_config cfg = {0};
+  cfg.max_retries = -1;
+  salvo_client *c = new_client(&cfg);
+  /* A server's 1 MB header line: a malformed response, not our memory. */
+  salvo_response *r = fetch_url(c, th_url(&srv, "/bad/big-header/1000000"));
+  if (salvo_response_error(r) != SALVO_EPROTO)
+    fail_msg("1 MB header: %s: %s", salvo_errname(salvo_response_error(r)),
+             salvo_response_errmsg(r));
+  assert_non_null(strstr(salvo_response_errmsg(r), "header"));
+  salvo_response_free(r);
+  /* A 1 MB URL: the caller's input, refused with its size. */
+  char *big = malloc(1100000);
+  int len = snprintf(big, 64, "http://127.0.0.1:%d/echo?x=", srv.port);
+  memset(big + len, 'a', 1000000);
+  big[len + 1000000] = '\0';
+  r = fetch_url(c, big);
+  assert_int_equal(salvo_response_error(r), SALVO_EINVAL);
+  assert_non_null(strstr(salvo_response_errmsg(r), "too large"));
+  salvo_response_free(r);
+  /* Just under the limit goes through. */
+  big[len + 990000] = '\0';
+  r = fetch_url(c, big);
+  assert_int_equal(salvo_response_error(r), SALVO_OK);
+  assert_int_equal(salvo_response_status(r), 200);
+  salvo_response_free(r);
+  free(big);
+  salvo_client_free(c);
+  /* A proxy URL with CR/LF is the caller's mistake, not a DNS failure. */
+  cfg.proxy = "http://a\r\nb:1";
+  char msg[128];
+  assert_int_equal(salvo_client_new(&c, &cfg), SALVO_EINVAL);
+  salvo_config_check(&cfg, msg, sizeof(msg));
+  assert_non_null(strstr(msg, "proxy"));
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_credentials_never_shown),
+      cmocka_unit_test(test_crlf_in_config_is_refused),
+      cmocka_unit_test(test_retry_after_far_future),
+      cmocka_unit_test(test_failure_carries_nothing_stale),
+      cmocka_unit_test(test_params_never_dropped),
+      cmocka_unit_test(test_error_kinds),
+  };
+  return cmocka_run_group_tests(tests, setup, teardown);
+}
