@@ -23,6 +23,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "request_line.h"
+
 enum body_mode { BODY_JSON, BODY_TEXT, BODY_BASE64, BODY_NONE };
 enum fail_mode { FAIL_4XX_5XX, FAIL_5XX, FAIL_NONE };
 
@@ -229,22 +231,6 @@ static void out_ms(out *o, double seconds) {
   out_add(o, frac, 4);
 }
 
-static size_t utf8_len(const unsigned char *p, size_t n) {
-  unsigned char c = p[0];
-  size_t len = c < 0x80   ? 1
-               : c < 0xC2 ? 0
-               : c < 0xE0 ? 2
-               : c < 0xF0 ? 3
-               : c < 0xF5 ? 4
-                          : 0;
-  if (len == 0 || len > n)
-    return 0;
-  for (size_t i = 1; i < len; i++)
-    if ((p[i] & 0xC0) != 0x80)
-      return 0;
-  return len;
-}
-
 /* A JSON string; bytes that are not UTF-8 become U+FFFD. */
 static void out_jstr(out *o, const char *s, size_t n) {
   static const char hex[] = "0123456789abcdef";
@@ -279,10 +265,16 @@ static void out_jstr(out *o, const char *s, size_t n) {
       }
       i++;
     } else {
-      size_t len = utf8_len(p + i, n - i);
-      if (len) {
-        out_add(o, s + i, len);
-        i += len;
+      /* A run of non-ASCII bytes, checked by the library's strict
+       * validator: no overlong forms, surrogates or code points past
+       * U+10FFFF reach the output. */
+      size_t end = i;
+      while (end < n && p[end] >= 0x80)
+        end++;
+      size_t ok = salvo_utf8_valid(s + i, end - i);
+      if (ok) {
+        out_add(o, s + i, ok);
+        i += ok;
       } else {
         out_add(o, "\\ufffd", 6);
         i++;
@@ -384,7 +376,9 @@ static void count(stats *st, const opts *o, salvo_response *r) {
     st->max_ms = ms;
 }
 
-static void summary(const stats *st, const opts *o) {
+/* Prints the summary; returns 0 when --summary-json could not be
+ * written. */
+static int summary(const stats *st, const opts *o) {
   double dt = now_s() - st->t0;
   double rate = dt > 0 ? (double)st->done / dt : 0;
   if (!o->quiet) {
@@ -415,11 +409,11 @@ static void summary(const stats *st, const opts *o) {
             st->max_ms);
   }
   if (!o->summary_json)
-    return;
+    return 1;
   FILE *f = fopen(o->summary_json, "w");
   if (!f) {
     warnx("cannot write %s: %s", o->summary_json, strerror(errno));
-    return;
+    return 0;
   }
   fprintf(f,
           "{\"requests\":%llu,\"failed\":%llu,\"bad_lines\":%llu,"
@@ -446,7 +440,11 @@ static void summary(const stats *st, const opts *o) {
           "\"max\":%.3f}}\n",
           percentile(st, 0.5), percentile(st, 0.9), percentile(st, 0.99),
           st->max_ms);
-  fclose(f);
+  if (ferror(f) | fclose(f)) {
+    warnx("writing %s: %s", o->summary_json, strerror(errno));
+    return 0;
+  }
+  return 1;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -499,26 +497,28 @@ typedef struct input {
   int nargs, next_arg;
   char *line;
   size_t cap;
-  long long lineno;
+  size_t len;                /* of the last line: it may hold NUL bytes */
+  unsigned long long lineno; /* of the last line, from 1 */
 } input;
 
-/* The next line (newline stripped), or NULL at the end. */
+/* The next line (newline stripped, its length in in->len), or NULL at the
+ * end. */
 static char *input_next(input *in) {
   in->lineno++;
-  if (in->args)
-    return in->next_arg < in->nargs ? in->args[in->next_arg++] : NULL;
+  if (in->args) {
+    if (in->next_arg >= in->nargs)
+      return NULL;
+    char *a = in->args[in->next_arg++];
+    in->len = strlen(a);
+    return a;
+  }
   ssize_t n = getline(&in->line, &in->cap, in->f);
   if (n < 0)
     return NULL;
   while (n && (in->line[n - 1] == '\n' || in->line[n - 1] == '\r'))
     in->line[--n] = '\0';
+  in->len = (size_t)n;
   return in->line;
-}
-
-static int blank_or_comment(const char *s) {
-  while (*s == ' ' || *s == '\t')
-    s++;
-  return !*s || *s == '#';
 }
 
 /* Counts the lines a regular file will give, for the progress line. */
@@ -531,172 +531,11 @@ static long long count_lines(FILE *f) {
   size_t cap = 0;
   long long n = 0;
   while (getline(&line, &cap, f) >= 0)
-    n += !blank_or_comment(line);
+    n += !request_line_skipped(line);
   free(line);
   if (fseeko(f, start, SEEK_SET))
     return -1;
   return n;
-}
-
-/* A request built from one input line; the strings it points to live in
- * the json_t and the lists here until the request is submitted. */
-typedef struct parsed {
-  salvo_request req;
-  json_t *j;
-  char *json_text;
-  const char **params;
-  const char **headers;
-  char **owned;
-  size_t nowned;
-  char keybuf[32];
-} parsed;
-
-static void parsed_free(parsed *p) {
-  json_decref(p->j);
-  free(p->json_text);
-  free(p->params);
-  free(p->headers);
-  for (size_t i = 0; i < p->nowned; i++)
-    free(p->owned[i]);
-  free(p->owned);
-  memset(p, 0, sizeof(*p));
-}
-
-static const char *own(parsed *p, char *s) {
-  p->owned = realloc(p->owned, (p->nowned + 1) * sizeof(*p->owned));
-  if (!p->owned || !s)
-    exit(1);
-  return p->owned[p->nowned++] = s;
-}
-
-static int bad(char *why, size_t n, const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(why, n, fmt, ap);
-  va_end(ap);
-  return -1;
-}
-
-/* A parameter's value: a string as is, null as empty, anything else as
- * its JSON text (numbers, booleans). */
-static const char *param_value(parsed *p, json_t *v) {
-  if (json_is_string(v))
-    return json_string_value(v);
-  if (json_is_null(v))
-    return "";
-  return own(p, json_dumps(v, JSON_ENCODE_ANY));
-}
-
-/* params: {"k": "v", ...} or [["k", "v"], ...]; values may be numbers. */
-static int json_params(parsed *p, json_t *v, char *why, size_t n) {
-  size_t count = json_is_object(v) ? json_object_size(v) : json_array_size(v);
-  if (!json_is_object(v) && !json_is_array(v))
-    return bad(why, n, "\"params\" must be an object or an array of pairs");
-  p->params = xmalloc((2 * count + 1) * sizeof(*p->params));
-  size_t i = 0;
-  const char *k;
-  json_t *val;
-  if (json_is_object(v)) {
-    json_object_foreach(v, k, val) {
-      p->params[i++] = k;
-      p->params[i++] = param_value(p, val);
-    }
-  } else {
-    size_t idx;
-    json_array_foreach(v, idx, val) {
-      if (!json_is_array(val) || json_array_size(val) != 2 ||
-          !json_is_string(json_array_get(val, 0)))
-        return bad(why, n, "\"params\" pairs must be [\"name\", \"value\"]");
-      p->params[i++] = json_string_value(json_array_get(val, 0));
-      p->params[i++] = param_value(p, json_array_get(val, 1));
-    }
-  }
-  p->params[i] = NULL;
-  p->req.params = p->params;
-  return 0;
-}
-
-/* headers: {"Name": "value"} or ["Name: value", ...]. */
-static int json_headers(parsed *p, json_t *v, char *why, size_t n) {
-  size_t count = json_is_object(v) ? json_object_size(v) : json_array_size(v);
-  if (!json_is_object(v) && !json_is_array(v))
-    return bad(why, n, "\"headers\" must be an object or an array");
-  p->headers = xmalloc((count + 1) * sizeof(*p->headers));
-  size_t i = 0;
-  const char *k;
-  json_t *val;
-  if (json_is_object(v)) {
-    json_object_foreach(v, k, val) {
-      if (!json_is_string(val))
-        return bad(why, n, "header \"%s\" must be a string", k);
-      char *h;
-      if (asprintf(&h, "%s: %s", k, json_string_value(val)) < 0)
-        exit(1);
-      p->headers[i++] = own(p, h);
-    }
-  } else {
-    size_t idx;
-    json_array_foreach(v, idx, val) {
-      if (!json_is_string(val))
-        return bad(why, n, "\"headers\" items must be \"Name: value\"");
-      p->headers[i++] = json_string_value(val);
-    }
-  }
-  p->headers[i] = NULL;
-  p->req.headers = p->headers;
-  return 0;
-}
-
-static int parse_json_line(parsed *p, const char *line, char *why, size_t n) {
-  json_error_t e;
-  p->j = json_loads(line, 0, &e);
-  if (!p->j)
-    return bad(why, n, "not JSON (column %d: %s)", e.column, e.text);
-  if (!json_is_object(p->j))
-    return bad(why, n, "a JSON line must be an object");
-  const char *k;
-  json_t *v;
-  json_object_foreach(p->j, k, v) {
-    if (!strcmp(k, "url")) {
-      if (!json_is_string(v))
-        return bad(why, n, "\"url\" must be a string");
-      p->req.url = json_string_value(v);
-    } else if (!strcmp(k, "method")) {
-      if (!json_is_string(v))
-        return bad(why, n, "\"method\" must be a string");
-      p->req.method = json_string_value(v);
-    } else if (!strcmp(k, "key")) {
-      if (json_is_string(v))
-        p->req.key = json_string_value(v);
-      else if (json_is_integer(v)) {
-        snprintf(p->keybuf, sizeof(p->keybuf), "%lld",
-                 (long long)json_integer_value(v));
-        p->req.key = p->keybuf;
-      } else
-        return bad(why, n, "\"key\" must be a string or an integer");
-    } else if (!strcmp(k, "body")) {
-      if (!json_is_string(v))
-        return bad(why, n, "\"body\" must be a string");
-      p->req.body = json_string_value(v);
-      p->req.body_len = json_string_length(v);
-    } else if (!strcmp(k, "json")) {
-      p->json_text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-      p->req.json = p->json_text;
-    } else if (!strcmp(k, "params")) {
-      if (json_params(p, v, why, n))
-        return -1;
-    } else if (!strcmp(k, "headers")) {
-      if (json_headers(p, v, why, n))
-        return -1;
-    } else {
-      return bad(why, n, "unknown field \"%s\"", k);
-    }
-  }
-  if (!p->req.url)
-    return bad(why, n, "no \"url\"");
-  if (p->req.json && p->req.body)
-    return bad(why, n, "both \"json\" and \"body\"");
-  return 0;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -745,12 +584,14 @@ static void safe_name(char *dst, size_t cap, const char *key, const char *url,
  * printed); otherwise slots come from a free list, since requests finish in
  * any order. A response's user_data is its slot. */
 typedef struct slot {
-  unsigned long long index;
-  char *url;         /* as requested */
-  char *key;         /* for failures salvo finds itself */
-  char *path;        /* --output-dir file, or NULL */
-  salvo_response *r; /* the result, held until printed */
-  char *local_error; /* or a failure salvo found before sending */
+  unsigned long long index;  /* submission order, for --ordered */
+  unsigned long long lineno; /* the input line (or argument), from 1 */
+  char *url;                 /* as requested, without userinfo */
+  char *key;                 /* for failures salvo finds itself */
+  char *path;                /* --output-dir file, or NULL */
+  salvo_response *r;         /* the result, held until printed */
+  char *local_error;         /* or a failure salvo found itself */
+  int local_code;            /* and its error code */
   int done;
 } slot;
 
@@ -759,6 +600,8 @@ typedef struct run {
   int from_args;
   salvo_batch *b;
   FILE *out;
+  const char *out_name;
+  int write_errno; /* the first write error, 0 = none */
   out buf;
   stats st;
   progress pg;
@@ -785,16 +628,21 @@ static size_t slot_take(run *rn, unsigned long long index) {
   return pos;
 }
 
+/* index is the input line; key is always a string: the request's key, or
+ * the line number when it has none. */
 static void emit_fields(run *rn, const slot *s) {
   out *o = &rn->buf;
   out_str(o, "{\"index\":");
-  out_u64(o, s->index);
+  out_u64(o, s->lineno);
   out_str(o, ",\"key\":");
   const char *key = s->r ? salvo_response_key(s->r) : s->key;
-  if (key)
+  if (key) {
     out_jstr(o, key, strlen(key));
-  else
-    out_u64(o, s->index);
+  } else {
+    out_add(o, "\"", 1);
+    out_u64(o, s->lineno);
+    out_add(o, "\"", 1);
+  }
   out_str(o, ",\"url\":");
   out_jstr(o, s->url, strlen(s->url));
 }
@@ -804,6 +652,15 @@ static void emit_text(out *o, salvo_response *r) {
   const char *t = salvo_response_text(r, &len);
   out_str(o, ",\"body\":");
   out_jstr(o, t, len);
+}
+
+/* application/json, or any type with a +json suffix (RFC 6839). */
+static int says_json(const char *ctype) {
+  if (!ctype)
+    return 0;
+  size_t n = strcspn(ctype, "; \t");
+  return (n == 16 && !strncasecmp(ctype, "application/json", 16)) ||
+         (n > 5 && !strncasecmp(ctype + n - 5, "+json", 5));
 }
 
 static void emit_body(run *rn, salvo_response *r) {
@@ -825,13 +682,15 @@ static void emit_body(run *rn, salvo_response *r) {
   case BODY_JSON:
     if (!len) {
       out_str(o, ",\"body\":null");
+    } else if (!says_json(salvo_response_header(r, "Content-Type"))) {
+      emit_text(o, r);
     } else if ((j = salvo_response_json(r, &why))) {
       char *dump = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
       out_str(o, ",\"body\":");
       out_str(o, dump ? dump : "null");
       free(dump);
     } else {
-      /* Not JSON: the text, and why. */
+      /* Said to be JSON and is not: the text, and why. */
       out_str(o, ",\"body_parse_error\":");
       out_jstr(o, why, strlen(why));
       emit_text(o, r);
@@ -901,10 +760,11 @@ static void emit_response(run *rn, slot *s) {
   count(&rn->st, rn->o, r);
 }
 
-/* A failure salvo found before the library saw the request. */
+/* A failure salvo found itself: a file it will not write (EWRITE), or a
+ * request cancelled by an interrupt (ECANCELED). */
 static void emit_local_error(run *rn, slot *s) {
   out *o = &rn->buf;
-  const char *code = salvo_errname(SALVO_EWRITE);
+  const char *code = salvo_errname(s->local_code);
   emit_fields(rn, s);
   out_str(o, ",\"status\":null,\"error\":{\"code\":");
   out_jstr(o, code, strlen(code));
@@ -913,15 +773,22 @@ static void emit_local_error(run *rn, slot *s) {
   out_str(o, "},\"attempts\":0,\"elapsed_ms\":0,\"http_version\":null}\n");
   rn->st.done++;
   rn->st.failed++;
-  rn->st.errors[-SALVO_EWRITE]++;
+  rn->st.errors[-s->local_code]++;
 }
 
+/* Writes what is buffered. The first failure (a full disk, a closed
+ * pipe) is reported and stops the run: results that cannot be written
+ * must not be lost without a word. */
 static void flush_out(run *rn) {
-  if (rn->buf.len) {
-    fwrite(rn->buf.p, 1, rn->buf.len, rn->out);
-    rn->buf.len = 0;
+  if (rn->write_errno)
+    return;
+  if ((rn->buf.len &&
+       fwrite(rn->buf.p, 1, rn->buf.len, rn->out) != rn->buf.len) ||
+      fflush(rn->out)) {
+    rn->write_errno = errno ? errno : EIO;
+    warnx("writing results to %s: %s", rn->out_name, strerror(rn->write_errno));
   }
-  fflush(rn->out);
+  rn->buf.len = 0;
 }
 
 static void slot_clear(slot *s) {
@@ -965,35 +832,45 @@ static void on_sigint(int sig) {
   interrupted = 1;
 }
 
+/* A copy of url without its userinfo: a password given in a URL is never
+ * printed. */
+static char *without_userinfo(const char *url) {
+  const char *auth = strstr(url, "://");
+  char *copy = strdup(url);
+  if (!copy)
+    exit(1);
+  if (!auth)
+    return copy;
+  auth += 3;
+  size_t alen = strcspn(auth, "/?#");
+  const char *at = NULL;
+  for (size_t i = 0; i < alen; i++)
+    if (auth[i] == '@')
+      at = auth + i;
+  if (at)
+    memmove(copy + (auth - url), at + 1 - url + copy, strlen(at + 1) + 1);
+  return copy;
+}
+
 /* Submits one input line; bad lines are reported and skipped. */
-static void submit_line(run *rn, const char *line, long long lineno) {
+static void submit_line(run *rn, const char *line, size_t len,
+                        unsigned long long lineno) {
   opts *o = rn->o;
-  parsed p;
+  request_line p;
   memset(&p, 0, sizeof(p));
-  char why[256], *plain = NULL;
-  while (*line == ' ' || *line == '\t')
-    line++;
-  if (*line == '{') {
-    if (parse_json_line(&p, line, why, sizeof(why))) {
-      warnx("%s %lld: %s; skipped", rn->from_args ? "argument" : "input line",
-            lineno, why);
-      rn->st.bad_lines++;
-      parsed_free(&p);
-      return;
-    }
-  } else {
-    /* The slot keeps the only copy of a plain URL. */
-    size_t n = strlen(line);
-    while (n && (line[n - 1] == ' ' || line[n - 1] == '\t'))
-      n--;
-    p.req.url = plain = strndup(line, n);
-    if (!plain)
-      exit(1);
+  char why[256];
+  if (request_line_parse(&p, line, len, why, sizeof(why))) {
+    warnx("%s %llu: %s; skipped", rn->from_args ? "argument" : "input line",
+          lineno, why);
+    rn->st.bad_lines++;
+    request_line_free(&p);
+    return;
   }
   salvo_request *req = &p.req;
   unsigned long long index = rn->next_index++;
   size_t pos = slot_take(rn, index);
   slot *s = &rn->ring[pos];
+  s->lineno = lineno;
   if (!req->method)
     req->method = o->method;
   if (!req->body && !req->json) {
@@ -1005,11 +882,12 @@ static void submit_line(run *rn, const char *line, long long lineno) {
     }
   }
   req->user_data = (void *)(uintptr_t)pos;
-  s->url = plain ? plain : strdup(req->url);
+  s->url = without_userinfo(req->url);
+  s->key = req->key ? strdup(req->key) : NULL;
   if (o->output_dir) {
     char name[256];
     struct stat st;
-    safe_name(name, sizeof(name), req->key, req->url, index);
+    safe_name(name, sizeof(name), req->key, req->url, lineno);
     if (asprintf(&s->path, "%s/%s", o->output_dir, name) < 0)
       exit(1);
     /* Never through a symbolic link or onto something not a file. */
@@ -1017,8 +895,8 @@ static void submit_line(run *rn, const char *line, long long lineno) {
       if (asprintf(&s->local_error, "refusing to write %s: not a regular file",
                    s->path) < 0)
         exit(1);
-      s->key = req->key ? strdup(req->key) : NULL;
-      parsed_free(&p);
+      s->local_code = SALVO_EWRITE;
+      request_line_free(&p);
       complete(rn, pos);
       return;
     }
@@ -1028,7 +906,41 @@ static void submit_line(run *rn, const char *line, long long lineno) {
     warnx("out of memory");
     exit(1);
   }
-  parsed_free(&p);
+  request_line_free(&p);
+}
+
+/* After an interrupt: every request still out gets its line, cancelled,
+ * so that the output accounts for every request read. */
+static void cancel_outstanding(run *rn) {
+  for (size_t pos = 0; pos < rn->window; pos++) {
+    slot *s = &rn->ring[pos];
+    if (!s->url || s->done)
+      continue;
+    s->local_code = SALVO_ECANCELED;
+    s->local_error = strdup("interrupted before it completed");
+    if (!s->local_error)
+      exit(1);
+    s->done = 1;
+  }
+  /* In input order, whatever the mode: they all end at once. */
+  while (rn->outstanding) {
+    size_t best = rn->window;
+    for (size_t pos = 0; pos < rn->window; pos++)
+      if (rn->ring[pos].url &&
+          (best == rn->window || rn->ring[pos].index < rn->ring[best].index))
+        best = pos;
+    print_slot(rn, best);
+  }
+}
+
+/* Takes every response ready now. */
+static void collect_ready(run *rn) {
+  salvo_response *r;
+  while ((r = salvo_batch_poll(rn->b))) {
+    size_t pos = (size_t)(uintptr_t)salvo_response_user_data(r);
+    rn->ring[pos].r = r;
+    complete(rn, pos);
+  }
 }
 
 static void wait_results(run *rn, int fd) {
@@ -1037,14 +949,24 @@ static void wait_results(run *rn, int fd) {
     warnx("poll: %s", strerror(errno));
     exit(1);
   }
-  salvo_response *r;
-  while ((r = salvo_batch_poll(rn->b))) {
-    size_t pos = (size_t)(uintptr_t)salvo_response_user_data(r);
-    rn->ring[pos].r = r;
-    complete(rn, pos);
-  }
+  collect_ready(rn);
   flush_out(rn);
   progress_draw(&rn->pg, &rn->st, 0);
+}
+
+static salvo_client *make_client(const opts *o) {
+  salvo_client *client;
+  int err = salvo_client_new(&client, &o->cfg);
+  if (err == SALVO_EINVAL) {
+    char why[256];
+    salvo_config_check(&o->cfg, why, sizeof(why));
+    usage_error("bad configuration: %s", why);
+  }
+  if (err) {
+    warnx("cannot start: %s", salvo_strerror(err));
+    exit(1);
+  }
+  return client;
 }
 
 static int go(opts *o, input *in) {
@@ -1053,14 +975,12 @@ static int go(opts *o, input *in) {
   rn.o = o;
   rn.from_args = in->args != NULL;
   rn.out = stdout;
+  rn.out_name = o->output ? o->output : "standard output";
   if (o->output && !(rn.out = fopen(o->output, "w"))) {
     warnx("cannot write %s: %s", o->output, strerror(errno));
     return 2;
   }
-  salvo_client *client;
-  int err = salvo_client_new(&client, &o->cfg);
-  if (err)
-    usage_error("bad configuration: %s", salvo_strerror(err));
+  salvo_client *client = make_client(o);
   rn.b = salvo_parallel(client);
   int fd = salvo_batch_fd(rn.b);
   if (!rn.b || fd < 0) {
@@ -1083,37 +1003,48 @@ static int go(opts *o, input *in) {
   sigaction(SIGTERM, &sa, NULL);
 
   int eof = 0;
-  while (!interrupted) {
+  while (!interrupted && !rn.write_errno) {
     /* Read only as far as there are slots: memory stays constant. */
     while (!eof && can_read(&rn) && !interrupted) {
       char *line = input_next(in);
       if (!line)
         eof = 1;
-      else if (!blank_or_comment(line))
-        submit_line(&rn, line, in->lineno);
+      else if (!request_line_skipped(line) || in->len != strlen(line))
+        submit_line(&rn, line, in->len, in->lineno);
     }
     if (eof && !rn.outstanding)
       break;
     wait_results(&rn, fd);
   }
+  size_t cancelled = 0;
+  if (interrupted && !rn.write_errno) {
+    /* What completed is kept; what did not is said to be cancelled. */
+    collect_ready(&rn);
+    cancelled = rn.outstanding;
+    cancel_outstanding(&rn);
+  }
   flush_out(&rn);
   progress_draw(&rn.pg, &rn.st, 1);
   progress_clear(&rn.pg);
   if (interrupted)
-    warnx("interrupted: %zu requests cancelled", rn.outstanding);
+    warnx("interrupted: %zu requests cancelled, input read up to line %llu",
+          cancelled, in->lineno);
   for (size_t i = 0; i < rn.window; i++)
     slot_clear(&rn.ring[i]);
   free(rn.ring);
   free(rn.free_slots);
   salvo_batch_close(rn.b);
   salvo_client_free(client);
-  summary(&rn.st, o);
-  if (rn.out != stdout)
-    fclose(rn.out);
+  int summary_ok = summary(&rn.st, o);
+  if (rn.out != stdout ? fclose(rn.out) : fflush(stdout)) {
+    if (!rn.write_errno)
+      warnx("writing results to %s: %s", rn.out_name, strerror(errno));
+    rn.write_errno = rn.write_errno ? rn.write_errno : EIO;
+  }
   free(rn.buf.p);
   if (interrupted)
     return 130;
-  return rn.st.failed || rn.st.bad_lines ? 1 : 0;
+  return rn.st.failed || rn.st.bad_lines || rn.write_errno || !summary_ok;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1133,12 +1064,14 @@ static const char help[] =
     "\n"
     "Output:\n"
     "  -o, --output FILE        write the JSON lines to FILE\n"
-    "      --body MODE          json (default; falls back to text), text,\n"
-    "                           base64 or none\n"
+    "      --body MODE          json (default: parsed when the response\n"
+    "                           says it is JSON, else text), text, base64\n"
+    "                           or none\n"
     "      --headers            add the response headers\n"
     "      --ordered            print in input order (bounded buffer)\n"
     "      --output-dir DIR     write each 2xx body to DIR/<key> or\n"
-    "                           DIR/<index>-<name>, not to the JSON line\n"
+    "                           DIR/<line>-<name>, not to the JSON line;\n"
+    "                           DIR is created when missing\n"
     "  -q, --quiet              no progress line, no summary\n"
     "      --summary-json FILE  write the summary as JSON to FILE\n"
     "      --fail-status WHICH  which statuses fail the run: 4xx,5xx\n"
@@ -1175,7 +1108,8 @@ static const char help[] =
     "      --cookie-jar FILE    load cookies from FILE, save them back\n"
     "      --max-body SIZE      largest body kept (default 64M)\n"
     "      --compressed         ask for a compressed body, decompress it\n"
-    "  -L, --no-location        do not follow redirects\n"
+    "  -L, --location           follow redirects (the default)\n"
+    "      --no-location        do not follow redirects\n"
     "\n"
     "  -h, --help               this help\n"
     "  -V, --version            the version\n"
@@ -1208,7 +1142,8 @@ enum {
   OPT_CACERT,
   OPT_COOKIE_JAR,
   OPT_MAX_BODY,
-  OPT_COMPRESSED
+  OPT_COMPRESSED,
+  OPT_NO_LOCATION
 };
 
 static const struct option longopts[] = {
@@ -1247,10 +1182,27 @@ static const struct option longopts[] = {
     {"cookie-jar", required_argument, 0, OPT_COOKIE_JAR},
     {"max-body", required_argument, 0, OPT_MAX_BODY},
     {"compressed", no_argument, 0, OPT_COMPRESSED},
-    {"no-location", no_argument, 0, 'L'},
+    {"location", no_argument, 0, 'L'},
+    {"no-location", no_argument, 0, OPT_NO_LOCATION},
     {"help", no_argument, 0, 'h'},
     {"version", no_argument, 0, 'V'},
     {0, 0, 0, 0}};
+
+/* mkdir -p: each missing directory of path, mode 0755. Failures show when
+ * the caller looks at path. */
+static void make_dirs(const char *path) {
+  char *p = strdup(path);
+  if (!p)
+    exit(1);
+  for (char *s = p + 1; *s; s++)
+    if (*s == '/') {
+      *s = '\0';
+      mkdir(p, 0755);
+      *s = '/';
+    }
+  mkdir(p, 0755);
+  free(p);
+}
 
 static void add_header(opts *o, const char *h) {
   if (!strchr(h, ':'))
@@ -1401,6 +1353,9 @@ static int parse_options(opts *o, int argc, char **argv) {
       o->cfg.no_compression = 0;
       break;
     case 'L':
+      o->cfg.no_redirects = 0;
+      break;
+    case OPT_NO_LOCATION:
       o->cfg.no_redirects = 1;
       break;
     case 'h':
@@ -1416,7 +1371,11 @@ static int parse_options(opts *o, int argc, char **argv) {
   }
   if (o->output_dir) {
     struct stat st;
-    if (stat(o->output_dir, &st) || !S_ISDIR(st.st_mode))
+    make_dirs(o->output_dir);
+    if (stat(o->output_dir, &st))
+      usage_error("--output-dir: cannot create %s: %s", o->output_dir,
+                  strerror(errno));
+    if (!S_ISDIR(st.st_mode))
       usage_error("--output-dir: %s is not a directory", o->output_dir);
     if (o->body == BODY_JSON)
       o->body = BODY_NONE; /* bodies go to files; errors keep theirs */

@@ -85,6 +85,12 @@ enum salvo_errcode {
  * out". Never NULL: unknown codes give "unknown error". Thread-safe. */
 SALVO_EXTERN const char *salvo_strerror(int code);
 
+/* The length of the longest prefix of the len bytes at s that is valid
+ * UTF-8 by RFC 3629: no overlong forms, no surrogates, nothing past
+ * U+10FFFF, no sequence cut short. The one validator salvo uses for text
+ * (salvo_response_text) and the command for its output. Thread-safe. */
+SALVO_EXTERN size_t salvo_utf8_valid(const char *s, size_t len);
+
 /* The symbolic name of an error code without its prefix, e.g. "ETIMEDOUT",
  * "OK". Never NULL: unknown codes give "EUNKNOWN". Thread-safe. */
 SALVO_EXTERN const char *salvo_errname(int code);

@@ -74,7 +74,7 @@ int64_t salvo__retry_after_ns(const char *v, double now) {
     const char *end = strptime(v, formats[i], &tm);
     if (end && !*end) {
       double d = (double)timegm(&tm) - now;
-      return d <= 0                   ? 0
+      return d <= 0                  ? 0
              : d > RETRY_AFTER_MAX_S ? INT64_MAX
                                      : (int64_t)(d * 1e9);
     }

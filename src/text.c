@@ -161,3 +161,13 @@ int salvo__text_decode(const char *body, size_t len, const char *ctype,
     out->p[out->len] = '\0'; /* an empty body appends nothing */
   return err;
 }
+
+size_t salvo_utf8_valid(const char *s, size_t len) {
+  const unsigned char *p = (const unsigned char *)s;
+  size_t i = 0, n;
+  if (!s)
+    return 0;
+  while (i < len && (n = utf8_seq(p + i, len - i)))
+    i += n;
+  return i;
+}

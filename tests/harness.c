@@ -200,8 +200,8 @@ static int nginx_try(th_server *s, const char *nginx) {
     }
     /* nginx writes its pid file once it holds its ports: before that,
      * whatever answers on them is not this nginx. */
-    if (access(th_fmt("%s/nginx.pid", d), F_OK) == 0 &&
-        can_connect(s->port) && can_connect(s->tls_port))
+    if (access(th_fmt("%s/nginx.pid", d), F_OK) == 0 && can_connect(s->port) &&
+        can_connect(s->tls_port))
       return 0;
     th_sleep_ms(10);
   }

@@ -66,8 +66,8 @@ static void test_credentials_never_shown(void **state) {
   assert_no_secret(r, "PASSSECRET");
   assert_string_equal(salvo_response_url(r), th_url(&srv, "/redirect/0"));
   salvo_response_free(r);
-  r = fetch_url(c, th_fmt("http://u:URLSECRET@127.0.0.1:%d/redirect/1",
-                          srv.port));
+  r = fetch_url(c,
+                th_fmt("http://u:URLSECRET@127.0.0.1:%d/redirect/1", srv.port));
   assert_int_equal(salvo_response_status(r), 200);
   assert_no_secret(r, "URLSECRET");
   salvo_response_free(r);
@@ -145,9 +145,9 @@ static void test_retry_after_far_future(void **state) {
   const char *values[] = {"Fri,%2031%20Dec%209999%2023:59:59%20GMT",
                           "2000000000", "99999999999999999999999"};
   for (int i = 0; i < 3; i++) {
-    salvo_response *r = fetch_url(
-        c, th_url(&srv, "/flaky?key=far%d&fail=1&retry_after=%s", i,
-                  values[i]));
+    salvo_response *r =
+        fetch_url(c, th_url(&srv, "/flaky?key=far%d&fail=1&retry_after=%s", i,
+                            values[i]));
     assert_int_equal(salvo_response_error(r), SALVO_OK);
     assert_int_equal(salvo_response_status(r), 503);
     assert_int_equal(salvo_response_attempts(r), 1);

@@ -1,0 +1,38 @@
+/*
+ * One input line of the salvo command, a URL or a JSON object, made into a
+ * salvo_request. Kept apart from the run so that a fuzzer can drive it.
+ */
+#ifndef SALVO_CLI_REQUEST_LINE_H
+#define SALVO_CLI_REQUEST_LINE_H
+
+#include <jansson.h>
+#include <salvo.h>
+#include <stddef.h>
+
+/* A parsed line: req's strings point into the json_t and the lists here,
+ * and stay valid until request_line_free. */
+typedef struct request_line {
+  salvo_request req;
+  json_t *j;
+  char *url; /* the URL, with "http://" added when it had no scheme */
+  char *json_text;
+  const char **params;
+  const char **headers;
+  char **owned;
+  size_t nowned;
+  char keybuf[32];
+} request_line;
+
+/* Parses the len bytes of line (no newline) into p, which must be zeroed.
+ * Returns 0, or -1 with the reason in why (n bytes): not JSON, an unknown
+ * field, no url, a NUL byte... Exits on out of memory. */
+int request_line_parse(request_line *p, const char *line, size_t len, char *why,
+                       size_t n);
+
+/* Frees what p holds and zeroes it. */
+void request_line_free(request_line *p);
+
+/* Whether a line is blank or a # comment. */
+int request_line_skipped(const char *s);
+
+#endif
