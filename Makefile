@@ -1,6 +1,9 @@
 # The two commands of a fresh Debian machine: `make run` and `make test`.
 # Both install what is missing (apt-get), build, and run.
-.PHONY: all deps build run test bench format clean
+.PHONY: all deps build run test bench fuzz install format clean
+
+# Where `make install` puts things; DESTDIR stages them elsewhere.
+PREFIX ?= /usr/local
 
 # What only the full benchmark needs besides the test dependencies.
 BENCH_PKGS = libnginx-mod-http-echo valgrind strace
@@ -11,7 +14,8 @@ deps:
 	@sh scripts/deps.sh
 
 build: deps
-	cmake -S . -B build/release -DCMAKE_BUILD_TYPE=Release >/dev/null
+	cmake -S . -B build/release -DCMAKE_BUILD_TYPE=Release \
+	  -DCMAKE_INSTALL_PREFIX=$(PREFIX) >/dev/null
 	cmake --build build/release -j $$(nproc)
 
 run: build
@@ -24,6 +28,16 @@ test: deps
 bench: build
 	@sh scripts/deps.sh $(BENCH_PKGS)
 	python3 bench/bench.py --build build/release
+
+# The library (shared and static), salvo.h, salvo.pc, the command and its
+# man page, under $(DESTDIR)$(PREFIX).
+install: build
+	DESTDIR=$(DESTDIR) cmake --install build/release
+
+# Each libFuzzer harness of tests/fuzz for FUZZ_SECONDS (default 60).
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	sh scripts/fuzz.sh $(FUZZ_SECONDS)
 
 format:
 	sh scripts/format.sh

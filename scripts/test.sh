@@ -1,27 +1,53 @@
 #!/bin/sh
-# Every test in every configuration CI requires: gcc, clang with ASan+UBSan,
-# clang with TSan, all -Wall -Wextra -Werror, plus the format check.
-set -eu
+# Every test in every configuration CI requires: the format and man page
+# checks, gcc, clang with ASan+UBSan, clang with TSan (all -Wall -Wextra
+# -Werror), the installed-tree check and short fuzzer runs. Every stage runs
+# even when an earlier one failed; the exit status is non-zero when any
+# did, and the last lines name each failed stage.
+set -u
 cd "$(dirname "$0")/.."
 jobs=$(nproc)
-build() {
-  name=$1 cc=$2
-  shift 2
-  echo "=== build $name"
-  cmake -S . -B "build/$name" -DCMAKE_C_COMPILER="$cc" "$@" >/dev/null
-  cmake --build "build/$name" -j "$jobs"
+failed=""
+
+stage() {
+  name=$1
+  shift
+  echo "=== $name"
+  if "$@"; then
+    echo "=== $name: ok"
+  else
+    echo "=== $name: FAILED"
+    failed="$failed $name"
+  fi
 }
+
+build() {
+  dir=$1 cc=$2
+  shift 2
+  cmake -S . -B "build/$dir" -DCMAKE_C_COMPILER="$cc" "$@" >/dev/null &&
+    cmake --build "build/$dir" -j "$jobs"
+}
+
 check() {
-  echo "=== test $1"
-  # Timing checks in the suite are generous, but share no CPU with others.
   (cd "build/$1" && ctest --output-on-failure --timeout 600)
 }
-scripts/format.sh --check
-scripts/render-man.sh --check
-build gcc gcc -DCMAKE_BUILD_TYPE=RelWithDebInfo
-check gcc
-build clang-asan clang -DCMAKE_BUILD_TYPE=Debug -DSALVO_SANITIZE=address,undefined
-ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 check clang-asan
-build clang-tsan clang -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSALVO_SANITIZE=thread
-TSAN_OPTIONS=halt_on_error=1 check clang-tsan
+
+stage format scripts/format.sh --check
+stage man-page scripts/render-man.sh --check
+stage build-gcc build gcc gcc -DCMAKE_BUILD_TYPE=RelWithDebInfo
+stage test-gcc check gcc
+stage install sh scripts/check-install.sh build/gcc
+stage build-clang-asan build clang-asan clang -DCMAKE_BUILD_TYPE=Debug \
+  -DSALVO_SANITIZE=address,undefined
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+  UBSAN_OPTIONS=print_stacktrace=1 stage test-clang-asan check clang-asan
+stage build-clang-tsan build clang-tsan clang \
+  -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSALVO_SANITIZE=thread
+TSAN_OPTIONS=halt_on_error=1 stage test-clang-tsan check clang-tsan
+stage fuzz sh scripts/fuzz.sh "${SALVO_FUZZ_SECONDS:-20}"
+
+if [ -n "$failed" ]; then
+  echo "=== FAILED stages:$failed"
+  exit 1
+fi
 echo "=== all tests passed"
