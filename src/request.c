@@ -387,17 +387,24 @@ char *salvo__req_fail_message(const salvo__req *r) {
 
 static int is_space(char c) { return c == ' ' || c == '\t'; }
 
-/* "HTTP/1.1 200 OK": the version and a three-digit status; anything else
- * leaves both empty (the transport reports the malformed response). */
+/* Whether v[0..n) is an HTTP version: "1.1", "1.0", "2", "3". */
+static int version_ok(const char *v, size_t n) {
+  return (n == 1 && is_digit(v[0])) ||
+         (n == 3 && is_digit(v[0]) && v[1] == '.' && is_digit(v[2]));
+}
+
+/* "HTTP/1.1 200 OK": the version and a status of three digits from 100;
+ * anything else leaves both empty (the transport reports the malformed
+ * response). */
 static void parse_status_line(salvo_response *resp, const char *line,
                               size_t len) {
   const char *v = line + 5, *sp = memchr(v, ' ', len - 5);
   size_t vlen = sp ? (size_t)(sp - v) : 0;
   resp->status = 0;
   resp->http_version[0] = '\0';
-  if (!sp || vlen == 0 || vlen >= sizeof(resp->http_version) ||
-      (size_t)(line + len - sp) < 4 || !is_digit(sp[1]) || !is_digit(sp[2]) ||
-      !is_digit(sp[3]) || (sp + 4 < line + len && sp[4] != ' '))
+  if (!sp || !version_ok(v, vlen) || (size_t)(line + len - sp) < 4 ||
+      sp[1] < '1' || sp[1] > '9' || !is_digit(sp[2]) || !is_digit(sp[3]) ||
+      (sp + 4 < line + len && sp[4] != ' '))
     return;
   memcpy(resp->http_version, v, vlen);
   resp->http_version[vlen] = '\0';

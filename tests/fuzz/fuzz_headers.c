@@ -1,0 +1,63 @@
+/* Response heads as the transport delivers them: header lines one by one
+ * (status lines, folded lines, lines without a colon, huge lengths), then
+ * body bytes, then the accessors and conversions a caller would use. */
+#include <jansson.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  static salvo_client cl;
+  static int ready;
+  if (!ready) {
+    char *msg = NULL;
+    salvo_config cfg = {0};
+    cfg.max_body = 1 << 16;
+    if (salvo__cfg_resolve(&cl.cfg, &cfg, &msg))
+      abort();
+    cl.pool = salvo__pool_new();
+    ready = 1;
+  }
+  salvo_request in = {0};
+  in.url = "http://127.0.0.1/";
+  int err;
+  char *msg;
+  salvo__req *r = salvo__req_new(&in, &cl.cfg, &err, &msg);
+  if (!r)
+    abort();
+  r->cl = &cl;
+  r->resp = salvo__resp_new(1, NULL, NULL, r->url);
+  salvo__req_begin_attempt(r);
+  const char *p = (const char *)data, *end = p + size;
+  int failed = 0;
+  /* Lines end at LF, as libcurl hands them over, until an empty one. */
+  while (p < end && !failed) {
+    const char *nl = memchr(p, '\n', (size_t)(end - p));
+    size_t len = nl ? (size_t)(nl - p) + 1 : (size_t)(end - p);
+    int blank = len <= 2 && (len == 1 || p[0] == '\r');
+    failed = salvo__req_on_header(r, p, len) != 0;
+    p += len;
+    if (blank)
+      break;
+  }
+  if (!failed && p < end)
+    salvo__req_on_body(r, p, (size_t)(end - p));
+  salvo_response *resp = r->resp;
+  for (size_t i = 0; i < salvo_response_header_count(resp); i++) {
+    const char *name, *value;
+    if (salvo_response_header_at(resp, i, &name, &value) ||
+        salvo_response_header(resp, name) == NULL)
+      abort();
+  }
+  size_t tlen;
+  const char *text = salvo_response_text(resp, &tlen);
+  if (salvo_utf8_valid(text, tlen) != tlen)
+    abort();
+  salvo_response_json(resp, NULL);
+  if (resp->status && (resp->status < 100 || resp->status > 999))
+    abort();
+  salvo__req_free(r);
+  return 0;
+}
