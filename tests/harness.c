@@ -17,6 +17,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <setjmp.h>
+
+#include <cmocka.h>
+
 #ifndef FAULTD_PATH
 #error "FAULTD_PATH must be defined by the build"
 #endif
@@ -110,6 +114,27 @@ void th_faultd_start(th_server *s, const char *extra) {
     fprintf(stderr, "harness: faultd did not start\n");
     exit(99);
   }
+}
+
+th_server th_srv;
+
+int th_faultd_setup(void **state) {
+  (void)state;
+  th_raise_nofile();
+  th_faultd_start(&th_srv, NULL);
+  return 0;
+}
+
+int th_faultd_teardown(void **state) {
+  (void)state;
+  th_server_stop(&th_srv);
+  return 0;
+}
+
+salvo_client *th_client(const salvo_config *cfg) {
+  salvo_client *c = NULL;
+  assert_int_equal(salvo_client_new(&c, cfg), SALVO_OK);
+  return c;
 }
 
 static int free_port(void) {

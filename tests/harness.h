@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "salvo.h"
+
 typedef struct th_server {
   pid_t pid;
   int port;     /* plain HTTP */
@@ -26,6 +28,15 @@ void th_faultd_start(th_server *s, const char *extra);
  * caller skips) only when nginx is not installed. */
 int th_nginx_start(th_server *s);
 void th_server_stop(th_server *s);
+
+/* The suite's faultd, and cmocka group fixtures that start it (file
+ * descriptors raised to their hard limit first) and stop it. */
+extern th_server th_srv;
+int th_faultd_setup(void **state);
+int th_faultd_teardown(void **state);
+/* A client made with cfg (NULL = defaults); fails the test when it cannot
+ * be made. */
+salvo_client *th_client(const salvo_config *cfg);
 /* Path of the CA certificate of an nginx server (in s->dir). */
 const char *th_ca_file(const th_server *s);
 

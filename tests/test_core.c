@@ -12,19 +12,16 @@
 #include "harness.h"
 #include "salvo.h"
 
-static th_server srv;
 static salvo_client *cl;
 
 static int setup(void **state) {
-  (void)state;
-  th_faultd_start(&srv, NULL);
+  th_faultd_setup(state);
   return salvo_client_new(&cl, NULL);
 }
 
 static int teardown(void **state) {
-  (void)state;
   salvo_client_free(cl);
-  th_server_stop(&srv);
+  th_faultd_teardown(state);
   return 0;
 }
 
@@ -48,10 +45,10 @@ static const char *jstr(json_t *j, const char *path1, const char *path2) {
 /* The server saw both requests in flight at once. */
 static void test_two_requests_run_in_parallel(void **state) {
   (void)state;
-  json_decref(th_reset(&srv));
+  json_decref(th_reset(&th_srv));
   salvo_batch *b = salvo_parallel(cl);
-  salvo_pending p1 = salvo_get(b, th_url(&srv, "/delay/300"));
-  salvo_pending p2 = salvo_get(b, th_url(&srv, "/delay/300"));
+  salvo_pending p1 = salvo_get(b, th_url(&th_srv, "/delay/300"));
+  salvo_pending p2 = salvo_get(b, th_url(&th_srv, "/delay/300"));
   assert_true(p1.id && p2.id && p1.id != p2.id);
   salvo_response *r1 = salvo_pending_response(b, p1);
   salvo_response *r2 = salvo_pending_response(b, p2);
@@ -59,8 +56,8 @@ static void test_two_requests_run_in_parallel(void **state) {
   assert_int_equal(salvo_response_status(r1), 200);
   assert_int_equal(salvo_response_status(r2), 200);
   assert_string_equal(salvo_response_body(r1, NULL), "ok\n");
-  assert_int_equal(th_stat(&srv, "inflight_peak"), 2);
-  assert_int_equal(th_stat(&srv, "requests"), 2);
+  assert_int_equal(th_stat(&th_srv, "inflight_peak"), 2);
+  assert_int_equal(th_stat(&th_srv, "requests"), 2);
   salvo_response_free(r1);
   salvo_response_free(r2);
   salvo_batch_close(b);
@@ -72,7 +69,7 @@ static void test_next_returns_completion_order(void **state) {
   const char *delays[] = {"400", "50", "200", "0"};
   for (int i = 0; i < 4; i++) {
     salvo_request req = {0};
-    req.url = th_url(&srv, "/delay/%s", delays[i]);
+    req.url = th_url(&th_srv, "/delay/%s", delays[i]);
     req.key = delays[i];
     assert_true(salvo_submit(b, &req).id != 0);
   }
@@ -98,7 +95,7 @@ static void test_errors_only_at_collection(void **state) {
   once.url = "http://127.0.0.1:1/";
   once.max_retries = -1;
   salvo_pending refused = salvo_submit(b, &once);
-  salvo_pending good = salvo_get(b, th_url(&srv, "/json/7"));
+  salvo_pending good = salvo_get(b, th_url(&th_srv, "/json/7"));
   assert_true(bad.id && refused.id && good.id);
   salvo_response *rg = salvo_pending_response(b, good);
   salvo_response *rr = salvo_pending_response(b, refused);
@@ -124,15 +121,15 @@ static void test_stale_handles_return_null(void **state) {
   (void)state;
   salvo_batch *b = salvo_parallel(cl);
   salvo_batch *other = salvo_parallel(cl);
-  salvo_pending p = salvo_get(b, th_url(&srv, "/json/1"));
-  salvo_pending q = salvo_get(b, th_url(&srv, "/json/2"));
+  salvo_pending p = salvo_get(b, th_url(&th_srv, "/json/1"));
+  salvo_pending q = salvo_get(b, th_url(&th_srv, "/json/2"));
   salvo_response *r = salvo_pending_response(b, p);
   assert_non_null(r);
   assert_int_equal(salvo_response_pending(r).id, p.id);
   salvo_response_free(r);
   /* Delivered: stale from now on, even once its slot is reused. */
   assert_null(salvo_pending_response(b, p));
-  salvo_pending p2 = salvo_get(b, th_url(&srv, "/json/3"));
+  salvo_pending p2 = salvo_get(b, th_url(&th_srv, "/json/3"));
   assert_true(p2.id != p.id);
   assert_null(salvo_pending_response(b, p));
   salvo_pending zero = {0}, forged = {0xdeadbeef00000007ull};
@@ -161,8 +158,8 @@ static void test_poll_and_fd(void **state) {
   struct pollfd pfd = {.fd = fd, .events = POLLIN};
   assert_int_equal(poll(&pfd, 1, 0), 0);
   assert_null(salvo_batch_poll(b));
-  salvo_get(b, th_url(&srv, "/delay/100"));
-  salvo_get(b, th_url(&srv, "/delay/100"));
+  salvo_get(b, th_url(&th_srv, "/delay/100"));
+  salvo_get(b, th_url(&th_srv, "/delay/100"));
   assert_null(salvo_batch_poll(b));
   int got = 0;
   while (got < 2) {
@@ -185,39 +182,38 @@ static void test_request_encoding(void **state) {
   const char *cfg_headers[] = {"X-Client: one", "X-Shared: client", NULL};
   salvo_config cfg = {0};
   cfg.headers = cfg_headers;
-  salvo_client *c;
-  assert_int_equal(salvo_client_new(&c, &cfg), SALVO_OK);
+  salvo_client *c = th_client(&cfg);
   salvo_batch *b = salvo_parallel(c);
 
   const char *params[] = {"q", "a b&c=d/é", "flag", SALVO_NO_VALUE, NULL};
   const char *hdrs[] = {"X-Shared: request", "X-Empty:", NULL};
   salvo_request get = {0};
-  get.url = th_url(&srv, "/echo?x=1#frag");
+  get.url = th_url(&th_srv, "/echo?x=1#frag");
   get.params = params;
   get.headers = hdrs;
   salvo_pending pg = salvo_submit(b, &get);
 
   salvo_request post = {0};
-  post.url = th_url(&srv, "/echo");
+  post.url = th_url(&th_srv, "/echo");
   post.json = "{\"hello\":\"world\"}";
   salvo_pending pp = salvo_submit(b, &post);
 
   static const char raw[] = "a\0b";
   salvo_request put = {0};
   put.method = "PUT";
-  put.url = th_url(&srv, "/echo");
+  put.url = th_url(&th_srv, "/echo");
   put.body = raw;
   put.body_len = 3;
   salvo_pending pu = salvo_submit(b, &put);
 
   salvo_request patch = {0};
   patch.method = "PATCH";
-  patch.url = th_url(&srv, "/echo");
+  patch.url = th_url(&th_srv, "/echo");
   salvo_pending pa = salvo_submit(b, &patch);
 
   salvo_request head = {0};
   head.method = "HEAD";
-  head.url = th_url(&srv, "/json/1");
+  head.url = th_url(&th_srv, "/json/1");
   salvo_pending ph = salvo_submit(b, &head);
 
   salvo_response *r = salvo_pending_response(b, pg);
@@ -311,7 +307,7 @@ static void test_bad_input_is_einval(void **state) {
     ps[i] = salvo_submit(b, &req);
     assert_true(ps[i].id != 0);
   }
-  salvo_pending good = salvo_get(b, th_url(&srv, "/status/204"));
+  salvo_pending good = salvo_get(b, th_url(&th_srv, "/status/204"));
   for (size_t i = 0; i < n; i++) {
     salvo_response *r = salvo_pending_response(b, ps[i]);
     if (salvo_response_error(r) != SALVO_EINVAL)
@@ -359,13 +355,12 @@ static void test_max_body(void **state) {
   (void)state;
   salvo_config cfg = {0};
   cfg.max_body = 1000;
-  salvo_client *c;
-  assert_int_equal(salvo_client_new(&c, &cfg), SALVO_OK);
+  salvo_client *c = th_client(&cfg);
   salvo_batch *b = salvo_parallel(c);
-  salvo_pending big = salvo_get(b, th_url(&srv, "/bytes/1001"));
-  salvo_pending chunked = salvo_get(b, th_url(&srv, "/chunked/5000"));
-  salvo_pending fits = salvo_get(b, th_url(&srv, "/bytes/1000"));
-  salvo_pending huge = salvo_get(b, th_url(&srv, "/bytes/100000000000"));
+  salvo_pending big = salvo_get(b, th_url(&th_srv, "/bytes/1001"));
+  salvo_pending chunked = salvo_get(b, th_url(&th_srv, "/chunked/5000"));
+  salvo_pending fits = salvo_get(b, th_url(&th_srv, "/bytes/1000"));
+  salvo_pending huge = salvo_get(b, th_url(&th_srv, "/bytes/100000000000"));
   salvo_response *r = salvo_pending_response(b, big);
   assert_int_equal(salvo_response_error(r), SALVO_ETOOBIG);
   salvo_response_free(r);
@@ -390,18 +385,18 @@ static void test_redirects(void **state) {
   (void)state;
   salvo_config cfg = {0};
   cfg.bearer_token = "s3cret";
-  salvo_client *c;
-  assert_int_equal(salvo_client_new(&c, &cfg), SALVO_OK);
+  salvo_client *c = th_client(&cfg);
   salvo_batch *b = salvo_parallel(c);
-  salvo_pending three = salvo_get(b, th_url(&srv, "/redirect/3"));
-  salvo_pending eleven = salvo_get(b, th_url(&srv, "/redirect/11"));
-  salvo_pending ten = salvo_get(b, th_url(&srv, "/redirect/10"));
+  salvo_pending three = salvo_get(b, th_url(&th_srv, "/redirect/3"));
+  salvo_pending eleven = salvo_get(b, th_url(&th_srv, "/redirect/11"));
+  salvo_pending ten = salvo_get(b, th_url(&th_srv, "/redirect/10"));
   salvo_pending same =
-      salvo_get(b, th_url(&srv, "/redirect-to?url=/echo&status=307"));
-  salvo_pending cross = salvo_get(
-      b, th_url(&srv, "/redirect-to?url=http://localhost:%d/echo", srv.port));
+      salvo_get(b, th_url(&th_srv, "/redirect-to?url=/echo&status=307"));
+  salvo_pending cross =
+      salvo_get(b, th_url(&th_srv, "/redirect-to?url=http://localhost:%d/echo",
+                          th_srv.port));
   salvo_pending ftp =
-      salvo_get(b, th_url(&srv, "/redirect-to?url=ftp://127.0.0.1/x"));
+      salvo_get(b, th_url(&th_srv, "/redirect-to?url=ftp://127.0.0.1/x"));
 
   salvo_response *r = salvo_pending_response(b, three);
   assert_int_equal(salvo_response_status(r), 200);
@@ -443,7 +438,7 @@ static void test_redirects(void **state) {
   cfg.no_redirects = 1;
   assert_int_equal(salvo_client_new(&c, &cfg), SALVO_OK);
   b = salvo_parallel(c);
-  r = salvo_pending_response(b, salvo_get(b, th_url(&srv, "/redirect/3")));
+  r = salvo_pending_response(b, salvo_get(b, th_url(&th_srv, "/redirect/3")));
   assert_int_equal(salvo_response_error(r), SALVO_OK);
   assert_int_equal(salvo_response_status(r), 302);
   assert_string_equal(salvo_response_header(r, "Location"), "/redirect/2");
@@ -467,9 +462,9 @@ static void test_cookie_jar_per_client(void **state) {
   assert_int_equal(salvo_client_new(&c1, NULL), SALVO_OK);
   assert_int_equal(salvo_client_new(&c2, NULL), SALVO_OK);
   assert_int_equal(salvo_client_new(&off, &no), SALVO_OK);
-  salvo_response_free(fetch(c1, th_url(&srv, "/cookies/set?a=1&b=two")));
-  salvo_response_free(fetch(off, th_url(&srv, "/cookies/set?a=1")));
-  salvo_response *r = fetch(c1, th_url(&srv, "/echo"));
+  salvo_response_free(fetch(c1, th_url(&th_srv, "/cookies/set?a=1&b=two")));
+  salvo_response_free(fetch(off, th_url(&th_srv, "/cookies/set?a=1")));
+  salvo_response *r = fetch(c1, th_url(&th_srv, "/echo"));
   json_t *j = body_json(r);
   const char *cookie = jstr(j, "headers", "cookie");
   assert_non_null(cookie);
@@ -477,12 +472,12 @@ static void test_cookie_jar_per_client(void **state) {
   assert_non_null(strstr(cookie, "b=two"));
   json_decref(j);
   salvo_response_free(r);
-  salvo_response *r2 = fetch(c2, th_url(&srv, "/echo"));
+  salvo_response *r2 = fetch(c2, th_url(&th_srv, "/echo"));
   j = body_json(r2);
   assert_null(jstr(j, "headers", "cookie"));
   json_decref(j);
   salvo_response_free(r2);
-  salvo_response *r3 = fetch(off, th_url(&srv, "/echo"));
+  salvo_response *r3 = fetch(off, th_url(&th_srv, "/echo"));
   j = body_json(r3);
   assert_null(jstr(j, "headers", "cookie"));
   json_decref(j);
@@ -494,19 +489,18 @@ static void test_cookie_jar_per_client(void **state) {
 
 static void test_compression(void **state) {
   (void)state;
-  salvo_response *r = fetch(cl, th_url(&srv, "/gzip"));
+  salvo_response *r = fetch(cl, th_url(&th_srv, "/gzip"));
   assert_string_equal(salvo_response_body(r, NULL), "compressed hello\n");
   salvo_response_free(r);
-  r = fetch(cl, th_url(&srv, "/echo"));
+  r = fetch(cl, th_url(&th_srv, "/echo"));
   json_t *j = body_json(r);
   assert_non_null(strstr(jstr(j, "headers", "accept-encoding"), "gzip"));
   json_decref(j);
   salvo_response_free(r);
   salvo_config cfg = {0};
   cfg.no_compression = 1;
-  salvo_client *c;
-  assert_int_equal(salvo_client_new(&c, &cfg), SALVO_OK);
-  r = fetch(c, th_url(&srv, "/echo"));
+  salvo_client *c = th_client(&cfg);
+  r = fetch(c, th_url(&th_srv, "/echo"));
   j = body_json(r);
   assert_null(jstr(j, "headers", "accept-encoding"));
   json_decref(j);
@@ -519,10 +513,9 @@ static void test_compression(void **state) {
 static void test_proxy(void **state) {
   (void)state;
   salvo_config cfg = {0};
-  cfg.proxy = th_fmt("http://127.0.0.1:%d", srv.port);
+  cfg.proxy = th_fmt("http://127.0.0.1:%d", th_srv.port);
   cfg.bearer_token = "tok";
-  salvo_client *c;
-  assert_int_equal(salvo_client_new(&c, &cfg), SALVO_OK);
+  salvo_client *c = th_client(&cfg);
   salvo_response *r = fetch(c, "http://no-such-host.invalid/echo?x=1");
   assert_int_equal(salvo_response_error(r), SALVO_OK);
   assert_int_equal(salvo_response_status(r), 200);
@@ -546,7 +539,7 @@ static void test_default_client_and_user_data(void **state) {
   assert_non_null(b);
   int tag;
   salvo_request req = {0};
-  req.url = th_url(&srv, "/status/418");
+  req.url = th_url(&th_srv, "/status/418");
   req.user_data = &tag;
   salvo_response *r = salvo_pending_response(b, salvo_submit(b, &req));
   assert_int_equal(salvo_response_error(r), SALVO_OK);
@@ -559,7 +552,7 @@ static void test_default_client_and_user_data(void **state) {
 
 static void test_response_headers_with_repeats(void **state) {
   (void)state;
-  salvo_response *r = fetch(cl, th_url(&srv, "/cookies/set?x=1&y=2&z=3"));
+  salvo_response *r = fetch(cl, th_url(&th_srv, "/cookies/set?x=1&y=2&z=3"));
   size_t n = salvo_response_header_count(r), cookies = 0;
   assert_true(n >= 5);
   for (size_t i = 0; i < n; i++) {
@@ -577,13 +570,12 @@ static void test_response_headers_with_repeats(void **state) {
 
 static void test_client_free_closes_open_batches(void **state) {
   (void)state;
-  salvo_client *c;
-  assert_int_equal(salvo_client_new(&c, NULL), SALVO_OK);
+  salvo_client *c = th_client(NULL);
   salvo_batch *b1 = salvo_parallel(c);
   salvo_batch *b2 = salvo_parallel(c);
   for (int i = 0; i < 20; i++) {
-    salvo_get(b1, th_url(&srv, "/hang"));
-    salvo_get(b2, th_url(&srv, "/json/%d", i));
+    salvo_get(b1, th_url(&th_srv, "/hang"));
+    salvo_get(b2, th_url(&th_srv, "/json/%d", i));
   }
   salvo_response *r = salvo_batch_next(b2);
   assert_non_null(r);

@@ -68,8 +68,7 @@ static void test_rate_stays_precise(void **state) {
   (void)state;
   salvo_config cfg = {0};
   cfg.rate_limit = 1000;
-  salvo_client *c;
-  assert_int_equal(salvo_client_new(&c, &cfg), SALVO_OK);
+  salvo_client *c = th_client(&cfg);
   json_decref(th_reset(&srv));
   salvo_batch *b = salvo_parallel(c);
   double t0 = th_now();
@@ -100,8 +99,7 @@ static void test_rate_stays_precise(void **state) {
  * two others complete first. */
 static void test_timeouts_and_requests_work(void **state) {
   (void)state;
-  salvo_client *c;
-  assert_int_equal(salvo_client_new(&c, NULL), SALVO_OK);
+  salvo_client *c = th_client(NULL);
   salvo_batch *b = salvo_parallel(c);
   salvo_request hang = {0};
   hang.url = th_url(&srv, "/hang");

@@ -12,20 +12,6 @@
 #include "harness.h"
 #include "salvo.h"
 
-static th_server srv;
-
-static int setup(void **state) {
-  (void)state;
-  th_faultd_start(&srv, NULL);
-  return 0;
-}
-
-static int teardown(void **state) {
-  (void)state;
-  th_server_stop(&srv);
-  return 0;
-}
-
 static void test_fault_endpoints(void **state) {
   (void)state;
   struct {
@@ -53,15 +39,14 @@ static void test_fault_endpoints(void **state) {
   salvo_config cfg = {0};
   cfg.timeout = 0.5;
   cfg.max_retries = -1; /* one attempt each: retries are test_flow's */
-  salvo_client *c;
-  assert_int_equal(salvo_client_new(&c, &cfg), SALVO_OK);
+  salvo_client *c = th_client(&cfg);
   salvo_batch *b = salvo_parallel(c);
   salvo_pending ps[32];
   /* Each fault next to a healthy sibling. */
   salvo_pending ok[32];
   for (size_t i = 0; i < n; i++) {
-    ps[i] = salvo_get(b, th_url(&srv, "%s", cases[i].path));
-    ok[i] = salvo_get(b, th_url(&srv, "/json/%zu", i));
+    ps[i] = salvo_get(b, th_url(&th_srv, "%s", cases[i].path));
+    ok[i] = salvo_get(b, th_url(&th_srv, "/json/%zu", i));
   }
   for (size_t i = 0; i < n; i++) {
     salvo_response *r = salvo_pending_response(b, ps[i]);
@@ -91,8 +76,7 @@ static void test_refused_and_dns(void **state) {
   salvo_config cfg = {0};
   cfg.connect_timeout = 5;
   cfg.max_retries = -1;
-  salvo_client *c;
-  assert_int_equal(salvo_client_new(&c, &cfg), SALVO_OK);
+  salvo_client *c = th_client(&cfg);
   salvo_batch *b = salvo_parallel(c);
   salvo_pending refused = salvo_get(b, "http://127.0.0.1:1/");
   salvo_pending dns = salvo_get(b, "http://no-such-host.invalid/");
@@ -111,17 +95,16 @@ static void test_refused_and_dns(void **state) {
  * its time, while the other requests complete first. */
 static void test_timeout_is_accurate(void **state) {
   (void)state;
-  salvo_client *c;
-  assert_int_equal(salvo_client_new(&c, NULL), SALVO_OK);
+  salvo_client *c = th_client(NULL);
   salvo_batch *b = salvo_parallel(c);
   salvo_request hang = {0};
-  hang.url = th_url(&srv, "/hang");
+  hang.url = th_url(&th_srv, "/hang");
   hang.timeout = 0.4;
   hang.max_retries = -1;
   double t0 = th_now();
   salvo_submit(b, &hang);
   for (int i = 0; i < 20; i++)
-    salvo_get(b, th_url(&srv, "/delay/10"));
+    salvo_get(b, th_url(&th_srv, "/delay/10"));
   for (int i = 0; i < 20; i++) {
     salvo_response *r = salvo_batch_next(b);
     assert_int_equal(salvo_response_status(r), 200);
@@ -143,5 +126,5 @@ int main(void) {
       cmocka_unit_test(test_refused_and_dns),
       cmocka_unit_test(test_timeout_is_accurate),
   };
-  return cmocka_run_group_tests(tests, setup, teardown);
+  return cmocka_run_group_tests(tests, th_faultd_setup, th_faultd_teardown);
 }

@@ -14,29 +14,9 @@
 #include "harness.h"
 #include "salvo.h"
 
-static th_server srv;
-
-static int setup(void **state) {
-  (void)state;
-  th_faultd_start(&srv, NULL);
-  return 0;
-}
-
-static int teardown(void **state) {
-  (void)state;
-  th_server_stop(&srv);
-  return 0;
-}
-
-static salvo_client *new_client(const salvo_config *cfg) {
-  salvo_client *c;
-  assert_int_equal(salvo_client_new(&c, cfg), SALVO_OK);
-  return c;
-}
-
 /* Server-side times (ms) of the requests made with /flaky?key=K. */
 static size_t key_times(const char *key, long *out, size_t max) {
-  json_t *j = th_stats(&srv);
+  json_t *j = th_stats(&th_srv);
   json_t *a = json_object_get(json_object_get(j, "key_times"), key);
   size_t n = 0;
   for (; n < json_array_size(a) && n < max; n++)
@@ -67,12 +47,12 @@ static void test_retries_until_success(void **state) {
   (void)state;
   salvo_config cfg = {0};
   cfg.retry_base = 0.01;
-  salvo_client *c = new_client(&cfg);
-  json_decref(th_reset(&srv));
+  salvo_client *c = th_client(&cfg);
+  json_decref(th_reset(&th_srv));
   salvo_batch *b = salvo_parallel(c);
-  salvo_pending ok = salvo_get(b, th_url(&srv, "/flaky?key=a&fail=2"));
+  salvo_pending ok = salvo_get(b, th_url(&th_srv, "/flaky?key=a&fail=2"));
   salvo_pending exhausted =
-      salvo_get(b, th_url(&srv, "/flaky?key=b&fail=99&status=502"));
+      salvo_get(b, th_url(&th_srv, "/flaky?key=b&fail=99&status=502"));
   salvo_response *r = salvo_pending_response(b, ok);
   assert_int_equal(salvo_response_error(r), SALVO_OK);
   assert_int_equal(salvo_response_status(r), 200);
@@ -97,16 +77,16 @@ static void test_max_retries_and_overrides(void **state) {
   salvo_config cfg = {0};
   cfg.retry_base = 0.01;
   cfg.max_retries = 1;
-  salvo_client *c = new_client(&cfg);
-  json_decref(th_reset(&srv));
+  salvo_client *c = th_client(&cfg);
+  json_decref(th_reset(&th_srv));
   salvo_batch *b = salvo_parallel(c);
-  salvo_pending one = salvo_get(b, th_url(&srv, "/flaky?key=c&fail=2"));
+  salvo_pending one = salvo_get(b, th_url(&th_srv, "/flaky?key=c&fail=2"));
   salvo_request more = {0};
-  more.url = th_url(&srv, "/flaky?key=d&fail=2");
+  more.url = th_url(&th_srv, "/flaky?key=d&fail=2");
   more.max_retries = 5;
   salvo_pending pm = salvo_submit(b, &more);
   salvo_request none = {0};
-  none.url = th_url(&srv, "/flaky?key=e&fail=2");
+  none.url = th_url(&th_srv, "/flaky?key=e&fail=2");
   none.max_retries = -1;
   salvo_pending pn = salvo_submit(b, &none);
 
@@ -130,18 +110,19 @@ static void test_only_idempotent_methods_retry(void **state) {
   (void)state;
   salvo_config cfg = {0};
   cfg.retry_base = 0.01;
-  salvo_client *c = new_client(&cfg);
-  json_decref(th_reset(&srv));
+  salvo_client *c = th_client(&cfg);
+  json_decref(th_reset(&th_srv));
   salvo_batch *b = salvo_parallel(c);
   salvo_pending post =
-      submit(b, "POST", th_url(&srv, "/flaky?key=p&fail=1"), 0);
+      submit(b, "POST", th_url(&th_srv, "/flaky?key=p&fail=1"), 0);
   salvo_pending patch =
-      submit(b, "PATCH", th_url(&srv, "/flaky?key=q&fail=1"), 0);
+      submit(b, "PATCH", th_url(&th_srv, "/flaky?key=q&fail=1"), 0);
   salvo_pending opted =
-      submit(b, "POST", th_url(&srv, "/flaky?key=r&fail=1"), 1);
-  salvo_pending put = submit(b, "PUT", th_url(&srv, "/flaky?key=s&fail=1"), 0);
+      submit(b, "POST", th_url(&th_srv, "/flaky?key=r&fail=1"), 1);
+  salvo_pending put =
+      submit(b, "PUT", th_url(&th_srv, "/flaky?key=s&fail=1"), 0);
   salvo_pending del =
-      submit(b, "DELETE", th_url(&srv, "/flaky?key=t&fail=1"), 0);
+      submit(b, "DELETE", th_url(&th_srv, "/flaky?key=t&fail=1"), 0);
   struct {
     salvo_pending p;
     int status, attempts;
@@ -172,16 +153,16 @@ static void test_retry_after_is_obeyed(void **state) {
   (void)state;
   salvo_config cfg = {0};
   cfg.retry_base = 0.01;
-  salvo_client *c = new_client(&cfg);
-  json_decref(th_reset(&srv));
+  salvo_client *c = th_client(&cfg);
+  json_decref(th_reset(&th_srv));
   salvo_batch *b = salvo_parallel(c);
   salvo_pending secs = salvo_get(
-      b, th_url(&srv, "/flaky?key=ra1&fail=1&status=429&retry_after=1"));
+      b, th_url(&th_srv, "/flaky?key=ra1&fail=1&status=429&retry_after=1"));
   salvo_pending date =
-      salvo_get(b, th_url(&srv, "/flaky?key=ra2&fail=1&retry_after=%s",
+      salvo_get(b, th_url(&th_srv, "/flaky?key=ra2&fail=1&retry_after=%s",
                           http_date(time(NULL) + 2)));
   salvo_pending too_long =
-      salvo_get(b, th_url(&srv, "/flaky?key=ra3&fail=1&retry_after=120"));
+      salvo_get(b, th_url(&th_srv, "/flaky?key=ra3&fail=1&retry_after=120"));
   /* More patience than retry_max_delay: the 503 comes back first, without
    * waiting, ahead of the two that wait to retry. */
   salvo_response *r = salvo_batch_next(b);
@@ -216,17 +197,17 @@ static void test_status_set_is_configurable(void **state) {
   salvo_config cfg = {0};
   cfg.retry_base = 0.01;
   cfg.retry_statuses = teapot;
-  salvo_client *c = new_client(&cfg);
+  salvo_client *c = th_client(&cfg);
   cfg.no_status_retry = 1;
-  salvo_client *off = new_client(&cfg);
-  json_decref(th_reset(&srv));
+  salvo_client *off = th_client(&cfg);
+  json_decref(th_reset(&th_srv));
   salvo_batch *b = salvo_parallel(c);
   salvo_batch *bo = salvo_parallel(off);
   salvo_pending p418 =
-      salvo_get(b, th_url(&srv, "/flaky?key=s1&fail=1&status=418"));
-  salvo_pending p503 = salvo_get(b, th_url(&srv, "/flaky?key=s2&fail=1"));
+      salvo_get(b, th_url(&th_srv, "/flaky?key=s1&fail=1&status=418"));
+  salvo_pending p503 = salvo_get(b, th_url(&th_srv, "/flaky?key=s2&fail=1"));
   salvo_pending poff =
-      salvo_get(bo, th_url(&srv, "/flaky?key=s3&fail=1&status=418"));
+      salvo_get(bo, th_url(&th_srv, "/flaky?key=s3&fail=1&status=418"));
   salvo_pending pconn = salvo_get(bo, "http://127.0.0.1:1/");
   salvo_response *r = salvo_pending_response(b, p418);
   assert_int_equal(salvo_response_status(r), 200);
@@ -257,18 +238,18 @@ static void test_transport_errors_retry(void **state) {
   cfg.retry_base = 0.01;
   cfg.max_retries = 2;
   cfg.timeout = 0.2;
-  salvo_client *c = new_client(&cfg);
+  salvo_client *c = th_client(&cfg);
   salvo_batch *b = salvo_parallel(c);
   struct {
     const char *url;
     int err, attempts;
   } cases[] = {
       {"http://127.0.0.1:1/", SALVO_ECONNECT, 3},
-      {th_url(&srv, "/reset/1000"), SALVO_EIO, 3},
-      {th_url(&srv, "/close"), SALVO_EIO, 3},
-      {th_url(&srv, "/hang"), SALVO_ETIMEDOUT, 3},
+      {th_url(&th_srv, "/reset/1000"), SALVO_EIO, 3},
+      {th_url(&th_srv, "/close"), SALVO_EIO, 3},
+      {th_url(&th_srv, "/hang"), SALVO_ETIMEDOUT, 3},
       /* Not transient: one attempt. */
-      {th_url(&srv, "/bad/status"), SALVO_EPROTO, 1},
+      {th_url(&th_srv, "/bad/status"), SALVO_EPROTO, 1},
       {"http://127.0.0.1:1/a b", SALVO_EINVAL, 0},
   };
   salvo_pending ps[8];
@@ -300,11 +281,11 @@ static void test_backoff_grows_under_its_cap(void **state) {
   cfg.retry_base = 0.1;
   cfg.retry_max_delay = 0.3;
   cfg.max_retries = RETRIES;
-  salvo_client *c = new_client(&cfg);
-  json_decref(th_reset(&srv));
+  salvo_client *c = th_client(&cfg);
+  json_decref(th_reset(&th_srv));
   salvo_batch *b = salvo_parallel(c);
   for (int i = 0; i < N; i++)
-    salvo_get(b, th_url(&srv, "/flaky?key=bo%d&fail=%d", i, RETRIES));
+    salvo_get(b, th_url(&th_srv, "/flaky?key=bo%d&fail=%d", i, RETRIES));
   salvo_response *r;
   while ((r = salvo_batch_next(b))) {
     assert_int_equal(salvo_response_status(r), 200);
@@ -343,13 +324,13 @@ static void test_waiting_retry_gives_its_slot_back(void **state) {
   (void)state;
   salvo_config cfg = {0};
   cfg.concurrency = 1;
-  salvo_client *c = new_client(&cfg);
-  json_decref(th_reset(&srv));
+  salvo_client *c = th_client(&cfg);
+  json_decref(th_reset(&th_srv));
   salvo_batch *b = salvo_parallel(c);
   double t0 = th_now();
   salvo_pending slow =
-      salvo_get(b, th_url(&srv, "/flaky?key=slot&fail=1&retry_after=1"));
-  salvo_pending quick = salvo_get(b, th_url(&srv, "/json/1"));
+      salvo_get(b, th_url(&th_srv, "/flaky?key=slot&fail=1&retry_after=1"));
+  salvo_pending quick = salvo_get(b, th_url(&th_srv, "/json/1"));
   /* With one slot, the quick one completes while the other waits. */
   salvo_response *r = salvo_batch_next(b);
   assert_int_equal(salvo_response_pending(r).id, quick.id);
@@ -368,13 +349,13 @@ static void test_concurrency_cap_100_at_10(void **state) {
   (void)state;
   salvo_config cfg = {0};
   cfg.concurrency = 10;
-  salvo_client *c = new_client(&cfg);
-  json_decref(th_reset(&srv));
+  salvo_client *c = th_client(&cfg);
+  json_decref(th_reset(&th_srv));
   salvo_batch *b = salvo_parallel(c);
   for (int i = 0; i < 100; i++)
-    salvo_get(b, th_url(&srv, "/delay/50"));
+    salvo_get(b, th_url(&th_srv, "/delay/50"));
   drain_200(b);
-  long peak = th_stat(&srv, "inflight_peak");
+  long peak = th_stat(&th_srv, "inflight_peak");
   print_message("100 requests at concurrency 10: server peak %ld\n", peak);
   assert_true(peak <= 10);
   assert_true(peak >= 8);
@@ -391,17 +372,17 @@ static void test_per_host_cap_over_two_hosts(void **state) {
   (void)state;
   salvo_config cfg = {0};
   cfg.per_host = 2;
-  salvo_client *c = new_client(&cfg);
-  json_decref(th_reset(&srv));
+  salvo_client *c = th_client(&cfg);
+  json_decref(th_reset(&th_srv));
   salvo_batch *b = salvo_parallel(c);
   for (int i = 0; i < 20; i++) {
-    salvo_get(b, th_url(&srv, "/delay/30"));
-    salvo_get(b, th_fmt("http://localhost:%d/delay/30", srv.port));
+    salvo_get(b, th_url(&th_srv, "/delay/30"));
+    salvo_get(b, th_fmt("http://localhost:%d/delay/30", th_srv.port));
   }
   drain_200(b);
-  json_t *st = th_stats(&srv);
-  long p1 = host_peak(st, th_fmt("127.0.0.1:%d", srv.port));
-  long p2 = host_peak(st, th_fmt("localhost:%d", srv.port));
+  json_t *st = th_stats(&th_srv);
+  long p1 = host_peak(st, th_fmt("127.0.0.1:%d", th_srv.port));
+  long p2 = host_peak(st, th_fmt("localhost:%d", th_srv.port));
   long total = (long)json_integer_value(json_object_get(st, "inflight_peak"));
   json_decref(st);
   print_message("per_host=2: peaks %ld and %ld, together %ld\n", p1, p2, total);
@@ -426,7 +407,7 @@ static void test_rate_limit_paces_starts(void **state) {
   salvo_config cfg = {0};
   cfg.rate_limit = 200;
   cfg.rate_burst = 1;
-  salvo_client *c = new_client(&cfg);
+  salvo_client *c = th_client(&cfg);
   salvo_batch *b = salvo_parallel(c);
   /* One request first: its connection set-up would make it reach the
    * server later than it started, and the window after it look fuller. */
@@ -458,12 +439,12 @@ static void test_rate_limit_counts_retries(void **state) {
   salvo_config cfg = {0};
   cfg.rate_limit = 20;
   cfg.retry_base = 0.001;
-  salvo_client *c = new_client(&cfg);
-  json_decref(th_reset(&srv));
+  salvo_client *c = th_client(&cfg);
+  json_decref(th_reset(&th_srv));
   salvo_batch *b = salvo_parallel(c);
   double t0 = th_now();
   for (int i = 0; i < 10; i++)
-    salvo_get(b, th_url(&srv, "/flaky?key=rl%d&fail=1", i));
+    salvo_get(b, th_url(&th_srv, "/flaky?key=rl%d&fail=1", i));
   salvo_response *r;
   while ((r = salvo_batch_next(b))) {
     assert_int_equal(salvo_response_attempts(r), 2);
@@ -486,12 +467,12 @@ static void test_per_host_rate(void **state) {
   enum { N = 20 };
   salvo_config cfg = {0};
   cfg.per_host_rate = 40;
-  salvo_client *c = new_client(&cfg);
-  json_decref(th_reset(&srv));
+  salvo_client *c = th_client(&cfg);
+  json_decref(th_reset(&th_srv));
   salvo_batch *b = salvo_parallel(c);
   for (int i = 0; i < N; i++) {
-    salvo_get(b, th_url(&srv, "/flaky?key=pha"));
-    salvo_get(b, th_fmt("http://localhost:%d/flaky?key=phb", srv.port));
+    salvo_get(b, th_url(&th_srv, "/flaky?key=pha"));
+    salvo_get(b, th_fmt("http://localhost:%d/flaky?key=phb", th_srv.port));
   }
   drain_200(b);
   long a[N], z[N];
@@ -512,10 +493,10 @@ static void test_deadline_spans_attempts(void **state) {
   cfg.timeout = 0.2;
   cfg.deadline = 0.5;
   cfg.retry_base = 0.001;
-  salvo_client *c = new_client(&cfg);
+  salvo_client *c = th_client(&cfg);
   salvo_batch *b = salvo_parallel(c);
   double t0 = th_now();
-  salvo_pending p = salvo_get(b, th_url(&srv, "/hang"));
+  salvo_pending p = salvo_get(b, th_url(&th_srv, "/hang"));
   salvo_response *r = salvo_pending_response(b, p);
   double dt = th_now() - t0;
   print_message("deadline 0.5 s over attempts of 0.2 s: %.3f s, %d attempts\n",
@@ -536,17 +517,17 @@ static void test_queue_timeout_and_late_start(void **state) {
   (void)state;
   salvo_config cfg = {0};
   cfg.concurrency = 1;
-  salvo_client *c = new_client(&cfg);
+  salvo_client *c = th_client(&cfg);
   salvo_batch *b = salvo_parallel(c);
   double t0 = th_now();
   salvo_request first = {0}, second = {0}, impatient = {0};
-  first.url = th_url(&srv, "/delay/300");
+  first.url = th_url(&th_srv, "/delay/300");
   first.timeout = 0.4;
   /* Waits 300 ms for the slot, then runs 300 ms: its 400 ms timeout
    * starts when it starts, so it succeeds. */
-  second.url = th_url(&srv, "/delay/300");
+  second.url = th_url(&th_srv, "/delay/300");
   second.timeout = 0.4;
-  impatient.url = th_url(&srv, "/json/1");
+  impatient.url = th_url(&th_srv, "/json/1");
   impatient.queue_timeout = 0.1;
   salvo_pending p1 = salvo_submit(b, &first);
   salvo_pending p2 = salvo_submit(b, &second);
@@ -576,19 +557,19 @@ static void test_queue_timeout_and_late_start(void **state) {
  * their second attempts. */
 static void test_close_cancels_waiting_retries(void **state) {
   (void)state;
-  salvo_client *c = new_client(NULL);
-  json_decref(th_reset(&srv));
+  salvo_client *c = th_client(NULL);
+  json_decref(th_reset(&th_srv));
   salvo_batch *b = salvo_parallel(c);
   for (int i = 0; i < 10; i++)
-    salvo_get(b, th_url(&srv, "/flaky?key=w%d&fail=1&retry_after=1", i));
+    salvo_get(b, th_url(&th_srv, "/flaky?key=w%d&fail=1&retry_after=1", i));
   /* All of them are waiting to retry once the server has seen them. */
-  th_wait_stat(&srv, "requests", 10, 10);
+  th_wait_stat(&th_srv, "requests", 10, 10);
   th_sleep_ms(50);
   double t0 = th_now();
   salvo_batch_close(b);
   TH_WITHIN(th_now() - t0, 1.0, "closing a batch of 10 waiting retries");
   th_sleep_ms(1500); /* past their Retry-After */
-  assert_int_equal(th_stat(&srv, "requests"), 10);
+  assert_int_equal(th_stat(&th_srv, "requests"), 10);
   salvo_client_free(c);
 }
 
@@ -599,11 +580,11 @@ static void test_queue_keeps_submission_order(void **state) {
   (void)state;
   salvo_config cfg = {0};
   cfg.concurrency = 1;
-  salvo_client *c = new_client(&cfg);
+  salvo_client *c = th_client(&cfg);
   salvo_batch *b = salvo_parallel(c);
   for (int i = 0; i < 20; i++) {
     salvo_request req = {0};
-    req.url = th_url(&srv, "/json/%d", i);
+    req.url = th_url(&th_srv, "/json/%d", i);
     req.key = th_fmt("%d", i);
     salvo_submit(b, &req);
   }
@@ -617,12 +598,12 @@ static void test_queue_keeps_submission_order(void **state) {
 
   cfg.concurrency = 2;
   cfg.per_host = 1;
-  c = new_client(&cfg);
+  c = th_client(&cfg);
   b = salvo_parallel(c);
   for (int i = 0; i < 20; i++) {
     salvo_request req = {0};
-    req.url = i % 2 ? th_fmt("http://localhost:%d/delay/%d", srv.port, i % 5)
-                    : th_url(&srv, "/delay/%d", i % 7);
+    req.url = i % 2 ? th_fmt("http://localhost:%d/delay/%d", th_srv.port, i % 5)
+                    : th_url(&th_srv, "/delay/%d", i % 7);
     req.key = th_fmt("%d", i);
     salvo_submit(b, &req);
   }
@@ -674,5 +655,5 @@ int main(void) {
       cmocka_unit_test(test_queue_keeps_submission_order),
       cmocka_unit_test(test_bad_flow_config),
   };
-  return cmocka_run_group_tests(tests, setup, teardown);
+  return cmocka_run_group_tests(tests, th_faultd_setup, th_faultd_teardown);
 }

@@ -13,26 +13,6 @@
 #include "harness.h"
 #include "salvo.h"
 
-static th_server srv;
-
-static int setup(void **state) {
-  (void)state;
-  th_faultd_start(&srv, NULL);
-  return 0;
-}
-
-static int teardown(void **state) {
-  (void)state;
-  th_server_stop(&srv);
-  return 0;
-}
-
-static salvo_client *new_client(const salvo_config *cfg) {
-  salvo_client *c;
-  assert_int_equal(salvo_client_new(&c, cfg), SALVO_OK);
-  return c;
-}
-
 static salvo_response *fetch(salvo_client *c, const salvo_request *req) {
   salvo_batch *b = salvo_parallel(c);
   salvo_response *r = salvo_pending_response(b, salvo_submit(b, req));
@@ -59,15 +39,15 @@ static void test_credentials_never_shown(void **state) {
   salvo_config cfg = {0};
   cfg.username = "user";
   cfg.password = "PASSSECRET";
-  salvo_client *c = new_client(&cfg);
-  salvo_response *r = fetch_url(c, th_url(&srv, "/redirect/1"));
+  salvo_client *c = th_client(&cfg);
+  salvo_response *r = fetch_url(c, th_url(&th_srv, "/redirect/1"));
   assert_int_equal(salvo_response_status(r), 200);
   assert_int_equal(salvo_response_redirects(r), 1);
   assert_no_secret(r, "PASSSECRET");
-  assert_string_equal(salvo_response_url(r), th_url(&srv, "/redirect/0"));
+  assert_string_equal(salvo_response_url(r), th_url(&th_srv, "/redirect/0"));
   salvo_response_free(r);
-  r = fetch_url(c,
-                th_fmt("http://u:URLSECRET@127.0.0.1:%d/redirect/1", srv.port));
+  r = fetch_url(
+      c, th_fmt("http://u:URLSECRET@127.0.0.1:%d/redirect/1", th_srv.port));
   assert_int_equal(salvo_response_status(r), 200);
   assert_no_secret(r, "URLSECRET");
   salvo_response_free(r);
@@ -81,8 +61,8 @@ static void test_credentials_never_shown(void **state) {
   memset(&cfg, 0, sizeof(cfg));
   cfg.proxy = "http://pu:PROXYSECRET@127.0.0.1:1";
   cfg.max_retries = -1;
-  c = new_client(&cfg);
-  r = fetch_url(c, th_url(&srv, "/echo"));
+  c = th_client(&cfg);
+  r = fetch_url(c, th_url(&th_srv, "/echo"));
   assert_int_not_equal(salvo_response_error(r), SALVO_OK);
   assert_no_secret(r, "PROXYSECRET");
   salvo_response_free(r);
@@ -127,7 +107,7 @@ static void test_crlf_in_config_is_refused(void **state) {
   assert_string_equal(msg, "");
   /* The one-call form says it too. */
   salvo_request req = {0};
-  req.url = th_url(&srv, "/echo");
+  req.url = th_url(&th_srv, "/echo");
   cfg.headers = NULL;
   cfg.bearer_token = evil;
   salvo_results *res = salvo_parallel_requests(&req, 1, &cfg);
@@ -140,20 +120,20 @@ static void test_crlf_in_config_is_refused(void **state) {
  * the retries at once, like any value over retry_max_delay. */
 static void test_retry_after_far_future(void **state) {
   (void)state;
-  salvo_client *c = new_client(NULL);
-  json_decref(th_reset(&srv));
+  salvo_client *c = th_client(NULL);
+  json_decref(th_reset(&th_srv));
   const char *values[] = {"Fri,%2031%20Dec%209999%2023:59:59%20GMT",
                           "2000000000", "99999999999999999999999"};
   for (int i = 0; i < 3; i++) {
     salvo_response *r =
-        fetch_url(c, th_url(&srv, "/flaky?key=far%d&fail=1&retry_after=%s", i,
-                            values[i]));
+        fetch_url(c, th_url(&th_srv, "/flaky?key=far%d&fail=1&retry_after=%s",
+                            i, values[i]));
     assert_int_equal(salvo_response_error(r), SALVO_OK);
     assert_int_equal(salvo_response_status(r), 503);
     assert_int_equal(salvo_response_attempts(r), 1);
     salvo_response_free(r);
   }
-  json_t *st = th_stats(&srv);
+  json_t *st = th_stats(&th_srv);
   for (int i = 0; i < 3; i++)
     assert_int_equal(json_integer_value(json_object_get(
                          json_object_get(st, "keys"), th_fmt("far%d", i))),
@@ -169,16 +149,16 @@ static void test_failure_carries_nothing_stale(void **state) {
   salvo_config cfg = {0};
   cfg.concurrency = 1;
   cfg.max_retries = -1;
-  salvo_client *c = new_client(&cfg);
+  salvo_client *c = th_client(&cfg);
   size_t n = 9u << 20;
   char *huge = malloc(n + 64);
-  int len = snprintf(huge, 64, "http://127.0.0.1:%d/echo?x=", srv.port);
+  int len = snprintf(huge, 64, "http://127.0.0.1:%d/echo?x=", th_srv.port);
   memset(huge + len, 'a', n);
   huge[len + (int)n] = '\0';
   const char *after[] = {huge, "http://127.0.0.1:1/"};
   int want[] = {SALVO_EINVAL, SALVO_ECONNECT};
   for (int i = 0; i < 2; i++) {
-    salvo_response *r = fetch_url(c, th_url(&srv, "/status/404"));
+    salvo_response *r = fetch_url(c, th_url(&th_srv, "/status/404"));
     assert_int_equal(salvo_response_status(r), 404);
     salvo_response_free(r);
     r = fetch_url(c, after[i]);
@@ -199,10 +179,10 @@ static void test_failure_carries_nothing_stale(void **state) {
  * list; SALVO_NO_VALUE sends a name alone. */
 static void test_params_never_dropped(void **state) {
   (void)state;
-  salvo_client *c = new_client(NULL);
+  salvo_client *c = th_client(NULL);
   const char *bad[] = {"a", NULL, "b", "2", NULL};
   salvo_request req = {0};
-  req.url = th_url(&srv, "/echo");
+  req.url = th_url(&th_srv, "/echo");
   req.params = bad;
   salvo_response *r = fetch(c, &req);
   assert_int_equal(salvo_response_error(r), SALVO_EINVAL);
@@ -225,9 +205,9 @@ static void test_error_kinds(void **state) {
   (void)state;
   salvo_config cfg = {0};
   cfg.max_retries = -1;
-  salvo_client *c = new_client(&cfg);
+  salvo_client *c = th_client(&cfg);
   /* A server's 1 MB header line: a malformed response, not our memory. */
-  salvo_response *r = fetch_url(c, th_url(&srv, "/bad/big-header/1000000"));
+  salvo_response *r = fetch_url(c, th_url(&th_srv, "/bad/big-header/1000000"));
   if (salvo_response_error(r) != SALVO_EPROTO)
     fail_msg("1 MB header: %s: %s", salvo_errname(salvo_response_error(r)),
              salvo_response_errmsg(r));
@@ -235,7 +215,7 @@ static void test_error_kinds(void **state) {
   salvo_response_free(r);
   /* A 1 MB URL: the caller's input, refused with its size. */
   char *big = malloc(1100000);
-  int len = snprintf(big, 64, "http://127.0.0.1:%d/echo?x=", srv.port);
+  int len = snprintf(big, 64, "http://127.0.0.1:%d/echo?x=", th_srv.port);
   memset(big + len, 'a', 1000000);
   big[len + 1000000] = '\0';
   r = fetch_url(c, big);
@@ -267,5 +247,5 @@ int main(void) {
       cmocka_unit_test(test_params_never_dropped),
       cmocka_unit_test(test_error_kinds),
   };
-  return cmocka_run_group_tests(tests, setup, teardown);
+  return cmocka_run_group_tests(tests, th_faultd_setup, th_faultd_teardown);
 }

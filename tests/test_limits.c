@@ -11,27 +11,10 @@
 #include "harness.h"
 #include "salvo.h"
 
-static th_server srv;
-
-static int setup(void **state) {
-  (void)state;
-  th_raise_nofile();
-  th_faultd_start(&srv, NULL);
-  return 0;
-}
-
-static int teardown(void **state) {
-  (void)state;
-  th_server_stop(&srv);
-  return 0;
-}
-
 static salvo_client *client_with(int concurrency) {
   salvo_config cfg = {0};
   cfg.concurrency = concurrency;
-  salvo_client *c;
-  assert_int_equal(salvo_client_new(&c, &cfg), SALVO_OK);
-  return c;
+  return th_client(&cfg);
 }
 
 static void drain_ok(salvo_batch *b, int n) {
@@ -47,7 +30,7 @@ static void drain_ok(salvo_batch *b, int n) {
 }
 
 static void wait_stat(const char *field, long want, double max_s) {
-  long v = th_wait_stat(&srv, field, want, max_s);
+  long v = th_wait_stat(&th_srv, field, want, max_s);
   if (v != want)
     fail_msg("server %s is %ld, waited for %ld", field, v, want);
 }
@@ -55,12 +38,12 @@ static void wait_stat(const char *field, long want, double max_s) {
 static void test_concurrency_cap_holds(void **state) {
   (void)state;
   salvo_client *c = client_with(8);
-  json_decref(th_reset(&srv));
+  json_decref(th_reset(&th_srv));
   salvo_batch *b = salvo_parallel(c);
   for (int i = 0; i < 100; i++)
-    salvo_get(b, th_url(&srv, "/delay/50"));
+    salvo_get(b, th_url(&th_srv, "/delay/50"));
   drain_ok(b, 100);
-  long peak = th_stat(&srv, "inflight_peak");
+  long peak = th_stat(&th_srv, "inflight_peak");
   assert_true(peak <= 8);
   assert_true(peak >= 4); /* and it did run in parallel */
   salvo_batch_close(b);
@@ -70,13 +53,13 @@ static void test_concurrency_cap_holds(void **state) {
 static void test_keepalive_reuses_connections(void **state) {
   (void)state;
   salvo_client *c = client_with(8);
-  json_decref(th_reset(&srv));
+  json_decref(th_reset(&th_srv));
   salvo_batch *b = salvo_parallel(c);
   for (int i = 0; i < 1000; i++)
-    salvo_get(b, th_url(&srv, "/json/%d", i));
+    salvo_get(b, th_url(&th_srv, "/json/%d", i));
   drain_ok(b, 1000);
-  assert_int_equal(th_stat(&srv, "requests"), 1000);
-  long conns = th_stat(&srv, "conns_total");
+  assert_int_equal(th_stat(&th_srv, "requests"), 1000);
+  long conns = th_stat(&th_srv, "conns_total");
   assert_true(conns >= 1);
   assert_true(conns <= 8);
   salvo_batch_close(b);
@@ -87,22 +70,22 @@ static void test_close_cancels_in_flight(void **state) {
   (void)state;
   salvo_client *c = client_with(100);
   wait_stat("conns_open", 0, 10);
-  json_decref(th_reset(&srv));
+  json_decref(th_reset(&th_srv));
   salvo_batch *b = salvo_parallel(c);
   for (int i = 0; i < 50; i++)
-    salvo_get(b, th_url(&srv, "/hang"));
+    salvo_get(b, th_url(&th_srv, "/hang"));
   /* And some queued behind a cap of their own making. */
   for (int i = 0; i < 100; i++)
-    salvo_get(b, th_url(&srv, "/delay/5000"));
+    salvo_get(b, th_url(&th_srv, "/delay/5000"));
   wait_stat("inflight", 100, 20);
   assert_int_equal(salvo_batch_has_pending(b), 150);
   salvo_batch_close(b);
   /* The server sees every connection drop. */
   wait_stat("conns_open", 0, 10);
-  assert_int_equal(th_stat(&srv, "inflight"), 0);
+  assert_int_equal(th_stat(&th_srv, "inflight"), 0);
   /* The client is still fine. */
   b = salvo_parallel(c);
-  salvo_get(b, th_url(&srv, "/json/1"));
+  salvo_get(b, th_url(&th_srv, "/json/1"));
   drain_ok(b, 1);
   salvo_batch_close(b);
   salvo_client_free(c);
@@ -114,7 +97,7 @@ static void test_close_is_fast_with_1000_in_flight(void **state) {
   wait_stat("conns_open", 0, 10);
   salvo_batch *b = salvo_parallel(c);
   for (int i = 0; i < 1000; i++)
-    salvo_get(b, th_url(&srv, "/hang"));
+    salvo_get(b, th_url(&th_srv, "/hang"));
   wait_stat("inflight", 1000, 30);
   double t0 = th_now();
   salvo_batch_close(b);
@@ -130,9 +113,9 @@ static void test_responses_outlive_their_batch(void **state) {
   (void)state;
   salvo_client *c = client_with(4);
   salvo_batch *b = salvo_parallel(c);
-  salvo_pending p = salvo_get(b, th_url(&srv, "/json/5"));
+  salvo_pending p = salvo_get(b, th_url(&th_srv, "/json/5"));
   salvo_response *r = salvo_pending_response(b, p);
-  salvo_get(b, th_url(&srv, "/json/6")); /* ready or not: freed by close */
+  salvo_get(b, th_url(&th_srv, "/json/6")); /* ready or not: freed by close */
   salvo_batch_close(b);
   salvo_client_free(c);
   assert_string_equal(salvo_response_body(r, NULL),
@@ -150,7 +133,7 @@ static void test_streaming_many_requests(void **state) {
   int submitted = 0, done = 0;
   while (done < 20000) {
     while (submitted < 20000 && salvo_batch_has_pending(b) < 64) {
-      salvo_get(b, th_url(&srv, "/json/%d", submitted));
+      salvo_get(b, th_url(&th_srv, "/json/%d", submitted));
       submitted++;
     }
     salvo_response *r = salvo_batch_next(b);
@@ -172,5 +155,5 @@ int main(void) {
       cmocka_unit_test(test_responses_outlive_their_batch),
       cmocka_unit_test(test_streaming_many_requests),
   };
-  return cmocka_run_group_tests(tests, setup, teardown);
+  return cmocka_run_group_tests(tests, th_faultd_setup, th_faultd_teardown);
 }

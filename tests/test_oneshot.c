@@ -12,20 +12,6 @@
 #include "harness.h"
 #include "salvo.h"
 
-static th_server srv;
-
-static int setup(void **state) {
-  (void)state;
-  th_faultd_start(&srv, NULL);
-  return 0;
-}
-
-static int teardown(void **state) {
-  (void)state;
-  th_server_stop(&srv);
-  return 0;
-}
-
 static const char *jstr(json_t *j, const char *a, const char *b) {
   json_t *v = json_object_get(j, a);
   return json_string_value(b ? json_object_get(v, b) : v);
@@ -37,7 +23,7 @@ static void test_keys_and_order(void **state) {
   salvo_request reqs[4];
   memset(reqs, 0, sizeof(reqs));
   for (int i = 0; i < 4; i++) {
-    reqs[i].url = th_url(&srv, "/delay/%s", delays[i]);
+    reqs[i].url = th_url(&th_srv, "/delay/%s", delays[i]);
     reqs[i].key = th_fmt("d%s", delays[i]);
   }
   salvo_results *res = salvo_parallel_requests(reqs, 4, NULL);
@@ -56,11 +42,11 @@ static void test_keys_and_order(void **state) {
 
 static void test_bad_sets_are_refused_before_sending(void **state) {
   (void)state;
-  json_decref(th_reset(&srv));
+  json_decref(th_reset(&th_srv));
   salvo_request reqs[3];
   memset(reqs, 0, sizeof(reqs));
   for (int i = 0; i < 3; i++)
-    reqs[i].url = th_url(&srv, "/json/%d", i);
+    reqs[i].url = th_url(&th_srv, "/json/%d", i);
   reqs[0].key = "a";
   reqs[1].key = "b";
   reqs[2].key = "a";
@@ -70,7 +56,7 @@ static void test_bad_sets_are_refused_before_sending(void **state) {
   assert_int_equal(salvo_results_count(res), 0);
   salvo_results_free(res);
 
-  const char *urls[] = {th_url(&srv, "/json/1"), th_url(&srv, "/json/2")};
+  const char *urls[] = {th_url(&th_srv, "/json/1"), th_url(&th_srv, "/json/2")};
   const char *keys[] = {"only"};
   salvo_urls u = {0};
   u.urls = urls;
@@ -97,19 +83,19 @@ static void test_bad_sets_are_refused_before_sending(void **state) {
   res = salvo_parallel_requests(reqs, 2, &bad);
   assert_int_equal(salvo_results_error(res), SALVO_EINVAL);
   salvo_results_free(res);
-  assert_int_equal(th_stat(&srv, "requests"), 0);
+  assert_int_equal(th_stat(&th_srv, "requests"), 0);
 }
 
 static void test_failures_keep_successes(void **state) {
   (void)state;
   salvo_request reqs[6];
   memset(reqs, 0, sizeof(reqs));
-  reqs[0].url = th_url(&srv, "/json/0");
+  reqs[0].url = th_url(&th_srv, "/json/0");
   reqs[1].url = "http://127.0.0.1:1/";
-  reqs[2].url = th_url(&srv, "/json/2");
+  reqs[2].url = th_url(&th_srv, "/json/2");
   reqs[3].url = "not a url";
-  reqs[4].url = th_url(&srv, "/status/500");
-  reqs[5].url = th_url(&srv, "/json/5");
+  reqs[4].url = th_url(&th_srv, "/status/500");
+  reqs[5].url = th_url(&th_srv, "/json/5");
   salvo_config cfg = {0};
   cfg.max_retries = -1;
   salvo_results *res = salvo_parallel_requests(reqs, 6, &cfg);
@@ -131,7 +117,7 @@ static void test_failures_keep_successes(void **state) {
 /* The reference's params=[{"ref": "main"}, {}]: one list per URL. */
 static void test_per_url_params_and_broadcast(void **state) {
   (void)state;
-  const char *urls[] = {th_url(&srv, "/echo"), th_url(&srv, "/echo?x=1")};
+  const char *urls[] = {th_url(&th_srv, "/echo"), th_url(&th_srv, "/echo?x=1")};
   const char *const main_ref[] = {"ref", "main", NULL};
   const char *const *per_url[] = {main_ref, NULL};
   const char *const shared_hdrs[] = {"X-App: MyApp/1.0",
@@ -163,7 +149,7 @@ static void test_per_url_params_and_broadcast(void **state) {
   const char *const page[] = {"page", "2", NULL};
   const char *const *broadcast[] = {page};
   const char *bodies[] = {"{\"n\":1}", "{\"n\":2}"};
-  const char *posts[] = {th_url(&srv, "/echo"), th_url(&srv, "/echo")};
+  const char *posts[] = {th_url(&th_srv, "/echo"), th_url(&th_srv, "/echo")};
   memset(&u, 0, sizeof(u));
   u.urls = posts;
   u.count = 2;
@@ -185,12 +171,12 @@ static void test_return_types(void **state) {
   (void)state;
   salvo_request reqs[6];
   memset(reqs, 0, sizeof(reqs));
-  reqs[0].url = th_url(&srv, "/json/42");
-  reqs[1].url = th_url(&srv, "/notjson");
-  reqs[2].url = th_url(&srv, "/latin1");
-  reqs[3].url = th_url(&srv, "/bytes/1024");
-  reqs[4].url = th_url(&srv, "/status/404");
-  reqs[5].url = th_url(&srv, "/raw?hex=5b315d");
+  reqs[0].url = th_url(&th_srv, "/json/42");
+  reqs[1].url = th_url(&th_srv, "/notjson");
+  reqs[2].url = th_url(&th_srv, "/latin1");
+  reqs[3].url = th_url(&th_srv, "/bytes/1024");
+  reqs[4].url = th_url(&th_srv, "/status/404");
+  reqs[5].url = th_url(&th_srv, "/raw?hex=5b315d");
   salvo_config cfg = {0};
   cfg.return_type = SALVO_RETURN_JSON;
   salvo_results *res = salvo_parallel_requests(reqs, 6, &cfg);
@@ -264,7 +250,7 @@ static void test_text_decoding(void **state) {
   salvo_request reqs[8];
   memset(reqs, 0, sizeof(reqs));
   for (size_t i = 0; i < n; i++)
-    reqs[i].url = th_url(&srv, "/raw?%s", cases[i].query);
+    reqs[i].url = th_url(&th_srv, "/raw?%s", cases[i].query);
   salvo_results *res = salvo_parallel_requests(reqs, n, NULL);
   for (size_t i = 0; i < n; i++) {
     const char *t = salvo_response_text(salvo_results_at(res, i), NULL);
@@ -309,8 +295,8 @@ static void test_parse_callback(void **state) {
   salvo_request reqs[6];
   memset(reqs, 0, sizeof(reqs));
   for (int i = 0; i < 5; i++)
-    reqs[i].url = th_url(&srv, "/json/%d", i);
-  reqs[5].url = th_url(&srv, "/status/503");
+    reqs[i].url = th_url(&th_srv, "/json/%d", i);
+  reqs[5].url = th_url(&th_srv, "/status/503");
   reqs[5].max_retries = -1;
   salvo_results *res = salvo_parallel_requests(reqs, 6, &cfg);
   /* Once per successful response, not for the 503. */
@@ -333,7 +319,8 @@ static void test_parse_callback(void **state) {
 static void test_full_response(void **state) {
   (void)state;
   salvo_request req = {0};
-  req.url = th_url(&srv, "/redirect-to?url=/cookies/set%%3Fa%%3D1%%26b%%3D2");
+  req.url =
+      th_url(&th_srv, "/redirect-to?url=/cookies/set%%3Fa%%3D1%%26b%%3D2");
   salvo_results *res = salvo_parallel_requests(&req, 1, NULL);
   salvo_response *r = salvo_results_at(res, 0);
   assert_int_equal(salvo_response_status(r), 200);
@@ -359,10 +346,9 @@ static const char *cookie_seen(salvo_results *res, size_t i) {
 static void test_session_keeps_cookies(void **state) {
   (void)state;
   salvo_request set = {0}, echo = {0};
-  set.url = th_url(&srv, "/cookies/set?session=abc");
-  echo.url = th_url(&srv, "/echo");
-  salvo_client *c;
-  assert_int_equal(salvo_client_new(&c, NULL), SALVO_OK);
+  set.url = th_url(&th_srv, "/cookies/set?session=abc");
+  echo.url = th_url(&th_srv, "/echo");
+  salvo_client *c = th_client(NULL);
   salvo_results *r1 = salvo_client_parallel_requests(c, &set, 1);
   salvo_results *r2 = salvo_client_parallel_requests(c, &echo, 1);
   assert_non_null(cookie_seen(r2, 0));
@@ -392,7 +378,7 @@ static void test_ten_thousand_in_one_call(void **state) {
   char(*urls)[64] = calloc(N, 64);
   char(*keys)[16] = calloc(N, 16);
   for (int i = 0; i < N; i++) {
-    snprintf(urls[i], 64, "http://127.0.0.1:%d/json/%d", srv.port, i);
+    snprintf(urls[i], 64, "http://127.0.0.1:%d/json/%d", th_srv.port, i);
     snprintf(keys[i], 16, "k%d", i);
     reqs[i].url = urls[i];
     reqs[i].key = keys[i];
@@ -424,11 +410,10 @@ static void test_batch_collection_converts(void **state) {
   (void)state;
   seen s = {0};
   salvo_config cfg = parse_ids(&s);
-  salvo_client *c;
-  assert_int_equal(salvo_client_new(&c, &cfg), SALVO_OK);
+  salvo_client *c = th_client(&cfg);
   salvo_batch *b = salvo_parallel(c);
-  salvo_pending p = salvo_get(b, th_url(&srv, "/json/7"));
-  salvo_get(b, th_url(&srv, "/notjson"));
+  salvo_pending p = salvo_get(b, th_url(&th_srv, "/json/7"));
+  salvo_get(b, th_url(&th_srv, "/notjson"));
   salvo_response *r = salvo_pending_response(b, p);
   assert_int_equal(*(int *)salvo_response_value(r), 7);
   salvo_response_free(r);
@@ -454,5 +439,5 @@ int main(void) {
       cmocka_unit_test(test_ten_thousand_in_one_call),
       cmocka_unit_test(test_batch_collection_converts),
   };
-  return cmocka_run_group_tests(tests, setup, teardown);
+  return cmocka_run_group_tests(tests, th_faultd_setup, th_faultd_teardown);
 }

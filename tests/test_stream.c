@@ -24,19 +24,16 @@
 #endif
 #endif
 
-static th_server srv;
 static char dir[64];
 
 static int setup(void **state) {
-  (void)state;
-  th_faultd_start(&srv, NULL);
+  th_faultd_setup(state);
   snprintf(dir, sizeof(dir), "/tmp/salvo-stream-XXXXXX");
   return mkdtemp(dir) ? 0 : -1;
 }
 
 static int teardown(void **state) {
-  (void)state;
-  th_server_stop(&srv);
+  th_faultd_teardown(state);
   char cmd[128];
   snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
   return system(cmd) == 0 ? 0 : -1;
@@ -73,7 +70,7 @@ static void test_gigabyte_with_flat_memory(void **state) {
   const uint64_t size = 1ull << 30;
   counter cnt = {0};
   salvo_request req = {0};
-  req.url = th_url(&srv, "/bytes/%llu", (unsigned long long)size);
+  req.url = th_url(&th_srv, "/bytes/%llu", (unsigned long long)size);
   req.on_data = count_chunk;
   req.user_data = &cnt;
   req.timeout = 120;
@@ -111,14 +108,14 @@ static void test_output_path(void **state) {
   snprintf(bad, sizeof(bad), "%s/no/such/dir/x", dir);
   salvo_request reqs[4];
   memset(reqs, 0, sizeof(reqs));
-  reqs[0].url = th_url(&srv, "/bytes/3000000");
+  reqs[0].url = th_url(&th_srv, "/bytes/3000000");
   reqs[0].output_path = path;
   /* A 503 first: its body is not written, the retry's is. */
-  reqs[1].url = th_url(&srv, "/flaky?key=out&fail=1");
+  reqs[1].url = th_url(&th_srv, "/flaky?key=out&fail=1");
   reqs[1].output_path = retried;
-  reqs[2].url = th_url(&srv, "/status/404");
+  reqs[2].url = th_url(&th_srv, "/status/404");
   reqs[2].output_path = missing;
-  reqs[3].url = th_url(&srv, "/bytes/10");
+  reqs[3].url = th_url(&th_srv, "/bytes/10");
   reqs[3].output_path = bad;
   salvo_config cfg = {0};
   cfg.retry_base = 0.01;
@@ -150,7 +147,7 @@ static void test_on_data_can_stop(void **state) {
   (void)state;
   counter cnt = {0, 0, 100000};
   salvo_request req = {0};
-  req.url = th_url(&srv, "/bytes/10000000");
+  req.url = th_url(&th_srv, "/bytes/10000000");
   req.on_data = count_chunk;
   req.user_data = &cnt;
   salvo_results *res = salvo_parallel_requests(&req, 1, NULL);

@@ -13,12 +13,10 @@
 #include "harness.h"
 #include "salvo.h"
 
-static th_server srv;
 static salvo_client *shared;
 
 static int setup(void **state) {
-  (void)state;
-  th_faultd_start(&srv, NULL);
+  th_faultd_setup(state);
   salvo_config cfg = {0};
   cfg.concurrency = 16;
   return salvo_client_new(&shared, &cfg);
@@ -27,7 +25,7 @@ static int setup(void **state) {
 static int teardown(void **state) {
   (void)state;
   salvo_client_free(shared);
-  th_server_stop(&srv);
+  th_faultd_teardown(state);
   return 0;
 }
 
@@ -39,7 +37,7 @@ static void *own_batch(void *arg) {
   salvo_pending ps[PER_THREAD];
   for (int i = 0; i < PER_THREAD; i++) {
     char url[128];
-    snprintf(url, sizeof(url), "http://127.0.0.1:%d/json/%ld", srv.port,
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d/json/%ld", th_srv.port,
              id * 1000 + i);
     ps[i] = salvo_get(b, url);
   }
@@ -134,7 +132,7 @@ static void test_collectors_race_for_one_batch(void **state) {
     pthread_create(&th[i], NULL, collector, &s);
   /* Submitting while others collect. */
   for (int i = 0; i < s.n; i++) {
-    salvo_pending p = salvo_get(s.b, th_url(&srv, "/delay/%d", i % 7));
+    salvo_pending p = salvo_get(s.b, th_url(&th_srv, "/delay/%d", i % 7));
     pthread_mutex_lock(&s.mtx);
     s.ps[s.published++] = p;
     pthread_mutex_unlock(&s.mtx);

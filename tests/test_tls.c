@@ -34,8 +34,7 @@ static const char *https(const char *path) {
 }
 
 static salvo_response *fetch_one(const salvo_config *cfg, const char *url) {
-  salvo_client *c;
-  assert_int_equal(salvo_client_new(&c, cfg), SALVO_OK);
+  salvo_client *c = th_client(cfg);
   salvo_batch *b = salvo_parallel(c);
   salvo_response *r = salvo_pending_response(b, salvo_get(b, url));
   salvo_batch_close(b);
@@ -102,8 +101,7 @@ static void test_http2_multiplexes(void **state) {
   salvo_config cfg = {0};
   cfg.ca_file = th_ca_file(&ngx);
   cfg.concurrency = 256;
-  salvo_client *c;
-  assert_int_equal(salvo_client_new(&c, &cfg), SALVO_OK);
+  salvo_client *c = th_client(&cfg);
   long before = th_nginx_accepts(&ngx);
   salvo_batch *b = salvo_parallel(c);
   for (int i = 0; i < 256; i++)
