@@ -56,6 +56,7 @@ def pin(cpu):
 class Nginx:
     def __init__(self, workers_conns=20000):
         self.dir = tempfile.mkdtemp(prefix="salvo-bench-")
+        self.workers_conns = workers_conns
         d = self.dir
         subprocess.run(
             f"cd {d} && openssl req -x509 -newkey ec -pkeyopt "
@@ -67,7 +68,17 @@ class Nginx:
         os.makedirs(f"{d}/tmp")
         with open(f"{d}/www/16k.bin", "wb") as f:
             f.write(bytes((i * 7) % 251 for i in range(16384)))
-        self.port, self.tls_port = free_port(), free_port()
+        # A free port can be taken between the probe and nginx's bind:
+        # nginx then exits, and starts again on new ports.
+        for _ in range(8):
+            self.port, self.tls_port = free_port(), free_port()
+            if self._try_start(d):
+                return
+        raise RuntimeError(f"nginx did not start, see {d}/error.log")
+
+    def _try_start(self, d):
+        """True once nginx holds both ports (its pid file says so), False
+        when it exited."""
         echo = "/usr/lib/nginx/modules/ngx_http_echo_module.so"
         self.has_slow = os.path.exists(echo)
         slow = ("location /slow/ { echo_sleep 1; echo ok; }"
@@ -89,7 +100,7 @@ worker_processes 1;
 worker_rlimit_nofile 65000;
 error_log {d}/error.log error;
 pid {d}/nginx.pid;
-events {{ worker_connections {workers_conns}; multi_accept on; }}
+events {{ worker_connections {self.workers_conns}; multi_accept on; }}
 http {{
  access_log off;
  keepalive_requests 100000000;
@@ -112,13 +123,19 @@ http {{
             [*pin(0), "/usr/sbin/nginx", "-p", d, "-c", f"{d}/nginx.conf"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             preexec_fn=die_with_parent)
-        for _ in range(300):
+        for _ in range(1500):  # 30 s: a busy machine is slow to start it
+            if self.proc.poll() is not None:
+                return False
             try:
-                socket.create_connection(("127.0.0.1", self.tls_port), 0.1).close()
-                socket.create_connection(("127.0.0.1", self.port), 0.1).close()
-                return
+                if os.path.exists(f"{d}/nginx.pid"):
+                    socket.create_connection(("127.0.0.1", self.tls_port),
+                                             0.1).close()
+                    socket.create_connection(("127.0.0.1", self.port),
+                                             0.1).close()
+                    return True
             except OSError:
-                time.sleep(0.02)
+                pass
+            time.sleep(0.02)
         raise RuntimeError(f"nginx did not start, see {d}/error.log")
 
     def base(self, tls=False):
