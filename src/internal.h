@@ -238,8 +238,8 @@ struct salvo_response {
   char *errmsg; /* NULL = "" */
   char *key;    /* in this allocation */
   void *user_data;
-  char *url; /* the requested URL, in this allocation, or the final one */
-  int url_owned;
+  char *url;       /* the requested URL, in this allocation */
+  char *final_url; /* after redirects, or NULL */
   char http_version[4];
   double total_time;
   double ttfb;

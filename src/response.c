@@ -30,10 +30,8 @@ int salvo__resp_set_url(salvo_response *r, const char *url) {
   if (!copy)
     return SALVO_ENOMEM;
   salvo__redact_userinfo(copy);
-  if (r->url_owned)
-    free(r->url);
-  r->url = copy;
-  r->url_owned = 1;
+  free(r->final_url);
+  r->final_url = copy;
   return 0;
 }
 
@@ -99,6 +97,8 @@ int salvo__resp_reserve_body(salvo_response *r, size_t extra,
 
 void salvo__resp_reset(salvo_response *r) {
   salvo__resp_set_error(r, 0, NULL);
+  free(r->final_url);
+  r->final_url = NULL;
   r->status = 0;
   r->redirects = 0;
   r->streamed = 0;
@@ -175,7 +175,7 @@ int salvo_response_attempts(const salvo_response *r) {
 }
 
 const char *salvo_response_url(const salvo_response *r) {
-  return r && r->url ? r->url : "";
+  return !r ? "" : r->final_url ? r->final_url : r->url ? r->url : "";
 }
 
 int salvo_response_redirects(const salvo_response *r) {
@@ -264,8 +264,7 @@ void salvo_response_free(salvo_response *r) {
   free(r->json_err);
   salvo__buf_free(&r->text);
   free(r->errmsg);
-  if (r->url_owned)
-    free(r->url);
+  free(r->final_url);
   if (r->hdr_off != r->hdr_inline)
     free(r->hdr_off);
   if (r->pool)

@@ -350,6 +350,10 @@ int salvo__transport_new(salvo__transport **out, salvo_client *c) {
    * origins, instead of curl's default of 4 per handle currently added. */
   long conc = c->cfg.concurrency;
   long maxconn = conc < 8 ? 16L : 2L * conc;
+  CURLMcode mrc = CURLM_OK;
+#define MSET(m, opt, val)                                                      \
+  if (mrc == CURLM_OK)                                                         \
+  mrc = curl_multi_setopt(m, opt, val)
   for (uint32_t i = 0; i < NMULTI; i++) {
     multi *mh = &t->mh[i];
     mh->t = t;
@@ -357,32 +361,39 @@ int salvo__transport_new(salvo__transport **out, salvo_client *c) {
     mh->deadline = -1;
     if (!(mh->m = curl_multi_init()))
       goto oom;
-    curl_multi_setopt(mh->m, CURLMOPT_SOCKETFUNCTION, on_curl_socket);
-    curl_multi_setopt(mh->m, CURLMOPT_SOCKETDATA, mh);
-    curl_multi_setopt(mh->m, CURLMOPT_TIMERFUNCTION, on_curl_timer);
-    curl_multi_setopt(mh->m, CURLMOPT_TIMERDATA, mh);
-    curl_multi_setopt(mh->m, CURLMOPT_MAXCONNECTS, maxconn);
+    MSET(mh->m, CURLMOPT_SOCKETFUNCTION, on_curl_socket);
+    MSET(mh->m, CURLMOPT_SOCKETDATA, mh);
+    MSET(mh->m, CURLMOPT_TIMERFUNCTION, on_curl_timer);
+    MSET(mh->m, CURLMOPT_TIMERDATA, mh);
+    MSET(mh->m, CURLMOPT_MAXCONNECTS, maxconn);
     /* libcurl's default of 100 streams per HTTP/2 connection would make it
      * open a new connection for nearly every transfer beyond 100. */
-    curl_multi_setopt(mh->m, CURLMOPT_MAX_CONCURRENT_STREAMS, conc);
+    MSET(mh->m, CURLMOPT_MAX_CONCURRENT_STREAMS, conc);
   }
   /* Enough connections per multiplexing origin for every slot at 100
    * streams each, the smallest limit servers commonly set. */
-  curl_multi_setopt(t->mh[MULTI_MUX].m, CURLMOPT_MAX_HOST_CONNECTIONS,
-                    (conc + 99) / 100);
-  curl_share_setopt(t->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+  MSET(t->mh[MULTI_MUX].m, CURLMOPT_MAX_HOST_CONNECTIONS, (conc + 99) / 100);
+#undef MSET
+  if (mrc != CURLM_OK)
+    goto fail;
+  if (curl_share_setopt(t->share, CURLSHOPT_SHARE,
+                        CURL_LOCK_DATA_SSL_SESSION) != CURLSHE_OK)
+    goto fail;
   if (c->cfg.cookies) {
-    curl_share_setopt(t->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_COOKIE);
-    if (!(t->jar = curl_easy_init()))
-      goto oom;
-    curl_easy_setopt(t->jar, CURLOPT_SHARE, t->share);
-    if (c->cfg.cookie_file) {
-      curl_easy_setopt(t->jar, CURLOPT_COOKIEFILE, c->cfg.cookie_file);
-      curl_easy_setopt(t->jar, CURLOPT_COOKIEJAR, c->cfg.cookie_file);
-      curl_easy_setopt(t->jar, CURLOPT_COOKIELIST, "RELOAD");
-    } else {
-      curl_easy_setopt(t->jar, CURLOPT_COOKIEFILE, "");
-    }
+    if (curl_share_setopt(t->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_COOKIE) !=
+            CURLSHE_OK ||
+        !(t->jar = curl_easy_init()))
+      goto fail;
+    CURLcode rc = curl_easy_setopt(t->jar, CURLOPT_SHARE, t->share);
+    const char *file = c->cfg.cookie_file;
+    if (rc == CURLE_OK)
+      rc = curl_easy_setopt(t->jar, CURLOPT_COOKIEFILE, file ? file : "");
+    if (rc == CURLE_OK && file)
+      rc = curl_easy_setopt(t->jar, CURLOPT_COOKIEJAR, file);
+    if (rc == CURLE_OK && file)
+      rc = curl_easy_setopt(t->jar, CURLOPT_COOKIELIST, "RELOAD");
+    if (rc != CURLE_OK)
+      goto fail;
   }
   for (size_t i = 0; c->cfg.headers[i]; i++) {
     struct curl_slist *n = curl_slist_append(t->base_hdrs, c->cfg.headers[i]);
@@ -395,6 +406,9 @@ int salvo__transport_new(salvo__transport **out, salvo_client *c) {
 oom:
   salvo__transport_free(t);
   return SALVO_ENOMEM;
+fail:
+  salvo__transport_free(t);
+  return SALVO_EINTERNAL;
 }
 
 void salvo__transport_free(salvo__transport *t) {
