@@ -8,6 +8,8 @@ set -u
 cd "$(dirname "$0")/.."
 jobs=$(nproc)
 failed=""
+passed=0
+nfailed=0
 
 stage() {
   name=$1
@@ -15,9 +17,11 @@ stage() {
   echo "=== $name"
   if "$@"; then
     echo "=== $name: ok"
+    passed=$((passed + 1))
   else
     echo "=== $name: FAILED"
     failed="$failed $name"
+    nfailed=$((nfailed + 1))
   fi
 }
 
@@ -46,6 +50,7 @@ stage build-clang-tsan build clang-tsan clang \
 TSAN_OPTIONS=halt_on_error=1 stage test-clang-tsan check clang-tsan
 stage fuzz sh scripts/fuzz.sh "${SALVO_FUZZ_SECONDS:-20}"
 
+echo "stages: $passed passed, $nfailed failed"
 if [ -n "$failed" ]; then
   echo "=== FAILED stages:$failed"
   exit 1
