@@ -16,7 +16,8 @@
 #include <time.h>
 
 int main(int argc, char **argv) {
-  salvo_config cfg = {0};
+  salvo_config cfg;
+  salvo_config_init(&cfg);
   /* The same request on the wire as curl, the libcurl loop, wrk and h2load:
    * none of them asks for compression. */
   cfg.no_compression = 1;

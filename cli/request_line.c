@@ -192,6 +192,7 @@ static int parse_json_line(request_line *p, const char *line, size_t len,
 
 int request_line_parse(request_line *p, const char *line, size_t len, char *why,
                        size_t n) {
+  salvo_request_init(&p->req);
   const char *nul = memchr(line, '\0', len);
   if (nul)
     return bad(why, n, "a NUL byte at column %zu", (size_t)(nul - line) + 1);

@@ -987,7 +987,7 @@ static int go(opts *o, input *in) {
     warnx("cannot start: %s", strerror(errno));
     return 1;
   }
-  int conc = o->cfg.concurrency ? o->cfg.concurrency : 100;
+  int conc = o->cfg.concurrency;
   rn.window = 2 * (size_t)conc + 16;
   rn.ring = calloc(rn.window, sizeof(*rn.ring));
   rn.free_slots = calloc(rn.window, sizeof(*rn.free_slots));
@@ -1280,7 +1280,7 @@ static int parse_options(opts *o, int argc, char **argv) {
       break;
     case OPT_RETRIES: {
       long n = parse_count("--retries", optarg, 0);
-      o->cfg.max_retries = n ? (int)n : -1;
+      o->cfg.max_retries = (int)n;
       break;
     }
     case OPT_RETRY_STATUS:
@@ -1397,6 +1397,7 @@ static int parse_options(opts *o, int argc, char **argv) {
 int main(int argc, char **argv) {
   opts o;
   memset(&o, 0, sizeof(o));
+  salvo_config_init(&o.cfg);
   /* As curl: no compression unless --compressed, no cookie engine unless
    * --cookie-jar. Both save libcurl work on every request. */
   o.cfg.no_compression = 1;

@@ -24,7 +24,8 @@ int main(int argc, char **argv) {
   }
   const char *base = argv[1];
   long n = argc > 2 ? atol(argv[2]) : 10000;
-  salvo_config cfg = {0};
+  salvo_config cfg;
+  salvo_config_init(&cfg);
   cfg.concurrency = argc > 3 ? atoi(argv[3]) : 64;
   salvo_client *client;
   int err = salvo_client_new(&client, &cfg);

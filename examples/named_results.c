@@ -32,11 +32,13 @@ int main(int argc, char **argv) {
                   .nparams = 2,
                   .headers = headers,
                   .nheaders = 1};
-  salvo_config cfg = {.concurrency = 3,
-                      .max_retries = 2,
-                      .timeout = 10,
-                      .rate_limit = 10,
-                      .return_type = SALVO_RETURN_JSON};
+  salvo_config cfg;
+  salvo_config_init(&cfg); /* the defaults, then what this run wants */
+  cfg.concurrency = 3;
+  cfg.max_retries = 2;
+  cfg.timeout = 10;
+  cfg.rate_limit = 10;
+  cfg.return_type = SALVO_RETURN_JSON;
   salvo_results *res = salvo_parallel_urls(&u, &cfg);
   if (salvo_results_error(res)) {
     fprintf(stderr, "refused: %s\n", salvo_results_errmsg(res));

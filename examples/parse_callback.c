@@ -41,14 +41,17 @@ int main(int argc, char **argv) {
   }
   salvo_request reqs[3];
   char urls[3][256];
-  memset(reqs, 0, sizeof(reqs));
+  for (size_t i = 0; i < sizeof(reqs) / sizeof(reqs[0]); i++)
+    salvo_request_init(&reqs[i]);
   for (int i = 0; i < 3; i++) {
     snprintf(urls[i], sizeof(urls[i]), "%s/json/%d", argv[1], 10 + i);
     reqs[i].url = urls[i];
   }
-  salvo_config cfg = {.return_type = SALVO_RETURN_JSON,
-                      .parse = extract_repo_info,
-                      .parse_free = free};
+  salvo_config cfg;
+  salvo_config_init(&cfg);
+  cfg.return_type = SALVO_RETURN_JSON;
+  cfg.parse = extract_repo_info;
+  cfg.parse_free = free;
   salvo_results *res = salvo_parallel_requests(reqs, 3, &cfg);
   int failed = 0;
   for (size_t i = 0; i < salvo_results_count(res); i++) {

@@ -14,8 +14,12 @@ static salvo_response *first(salvo_results *res) {
 static salvo_results *get(const char *base, const char *path, int type) {
   char url[256];
   snprintf(url, sizeof(url), "%s%s", base, path);
-  salvo_request req = {.url = url};
-  salvo_config cfg = {.return_type = type};
+  salvo_request req;
+  salvo_request_init(&req);
+  req.url = url;
+  salvo_config cfg;
+  salvo_config_init(&cfg);
+  cfg.return_type = type;
   return salvo_parallel_requests(&req, 1, &cfg);
 }
 

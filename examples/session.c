@@ -24,17 +24,24 @@ int main(int argc, char **argv) {
   char login[256], echo[256];
   snprintf(login, sizeof(login), "%s/cookies/set?session=s3cr3t", argv[1]);
   snprintf(echo, sizeof(echo), "%s/echo", argv[1]);
-  salvo_config cfg = {.concurrency = 5, .return_type = SALVO_RETURN_JSON};
+  salvo_config cfg;
+  salvo_config_init(&cfg);
+  cfg.concurrency = 5;
+  cfg.return_type = SALVO_RETURN_JSON;
   salvo_client *client;
   if (salvo_client_new(&client, &cfg))
     return 1;
 
-  salvo_request first = {.url = login};
+  salvo_request first;
+  salvo_request_init(&first);
+  first.url = login;
   salvo_results *r1 = salvo_client_parallel_requests(client, &first, 1);
   printf("batch 1: status %d\n",
          salvo_response_status(salvo_results_at(r1, 0)));
 
-  salvo_request second = {.url = echo};
+  salvo_request second;
+  salvo_request_init(&second);
+  second.url = echo;
   salvo_results *r2 = salvo_client_parallel_requests(client, &second, 1);
   printf("batch 2 sent cookie: %s\n", cookie_header(r2));
 

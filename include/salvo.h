@@ -23,9 +23,13 @@
  *   - Error codes are negative ints from enum salvo_errcode; SALVO_OK is 0.
  *   - Objects are opaque, made by *_new (or salvo_parallel) and released by
  *     the matching *_free / *_close; every destructor accepts NULL.
- *   - Configuration structs mean "documented defaults" when zeroed; every
- *     string or array passed in is copied, so the caller may free it as soon
- *     as the call returns.
+ *   - Configuration and request structs start from their init macros
+ *     (salvo_config_init, salvo_request_init), which fill in the defaults
+ *     and the struct's size; after that every value means what it says
+ *     (0 retries is none). The size lets the structs grow: a program built
+ *     against an older header keeps working with a newer library. Every
+ *     string or array passed in is copied, so the caller may free it as
+ *     soon as the call returns.
  *   - Strings returned by accessors belong to the object they came from and
  *     live as long as it does.
  *
@@ -135,23 +139,28 @@ typedef void *(*salvo_parse_fn)(salvo_response *r, void *arg,
                                 const char **error);
 
 /*
- * Client configuration. A zeroed struct (or a NULL pointer) means the
- * documented defaults; every field below says what zero means.
- * salvo_client_new copies everything it needs, strings and arrays included.
+ * Client configuration. Start from salvo_config_init, which sets every
+ * field to its default (given below as "default"), then change what you
+ * need; a NULL pointer means all defaults. salvo_client_new copies
+ * everything it needs, strings and arrays included. Out-of-range values
+ * give SALVO_EINVAL, and salvo_config_check says which field.
  */
 typedef struct salvo_config {
+  /* sizeof(salvo_config) as the caller was built, set by salvo_config_init.
+   * 0 (a struct that was zeroed, not initialised) is refused. */
+  size_t size;
   /* Requests in flight at once over the whole client; with HTTP/2 each
-   * stream counts. Further requests wait in submission order.
-   * 0 = 100. Negative = SALVO_EINVAL. */
+   * stream counts. Further requests wait in submission order. At least 1;
+   * default 100. */
   int concurrency;
   /* Requests in flight at once per origin (scheme, host, port).
-   * 0 = no per-origin limit besides `concurrency`. */
+   * 0 = no per-origin limit besides `concurrency` (the default). */
   int per_host;
   /* Seconds one attempt may take, from its start (not from submission).
-   * 0 = 30 s. Negative = no limit. */
+   * Default 30; 0 = no limit. */
   double timeout;
-  /* Seconds to establish a connection (DNS, TCP, TLS). 0 = 10 s.
-   * Negative = no limit of its own (still bounded by `timeout`). */
+  /* Seconds to establish a connection (DNS, TCP, TLS). Default 10; 0 = no
+   * limit of its own (still bounded by `timeout`). */
   double connect_timeout;
   /* Headers sent with every request, "Name: value" strings, terminated by
    * NULL. A request's own header of the same name replaces it. A header
@@ -173,7 +182,8 @@ typedef struct salvo_config {
   int insecure;
   const char *ca_file;
   /* Redirects are followed unless `no_redirects` is non-zero, at most
-   * `max_redirects` times (0 = 10); one more gives SALVO_EREDIRECT. */
+   * `max_redirects` times (default 10; 0 = none); one more gives
+   * SALVO_EREDIRECT. With no_redirects a 3xx is returned as it is. */
   int no_redirects;
   int max_redirects;
   /* One of enum salvo_http_version. 0 = SALVO_HTTP_AUTO. */
@@ -182,7 +192,7 @@ typedef struct salvo_config {
    * NULL = no proxy (proxy environment variables are ignored). */
   const char *proxy;
   /* Largest body kept in memory per response, in bytes; a larger one fails
-   * with SALVO_ETOOBIG. 0 = 64 MiB; SIZE_MAX = no limit. */
+   * with SALVO_ETOOBIG. Default 64 MiB; SIZE_MAX = no limit. */
   size_t max_body;
   /* Bodies are asked for compressed (Accept-Encoding: deflate, gzip, br,
    * zstd) and decompressed transparently, max_body counting decompressed
@@ -204,13 +214,14 @@ typedef struct salvo_config {
    * at any concurrency and over HTTP/2 alike. 0 = no limit. */
   double rate_limit;
   /* How many attempts may start at once after a quiet spell, for
-   * rate_limit and per_host_rate. 0 = 1. Any interval of W seconds sees at
-   * most rate_burst + rate * W + 1/2 starts: the bucket keeps half a token
-   * more than the burst so that a late wake-up is made up for. */
+   * rate_limit and per_host_rate. At least 1; default 1. Any interval of W
+   * seconds sees at most rate_burst + rate * W + 1/2 starts: the bucket
+   * keeps half a token more than the burst so that a late wake-up is made
+   * up for. */
   int rate_burst;
   /* The same limit per origin (scheme, host, port). 0 = none. */
   double per_host_rate;
-  /* Retries after the first attempt. 0 = 3; negative = none. Retried:
+  /* Retries after the first attempt. Default 3; 0 = none. Retried:
    * SALVO_ECONNECT, SALVO_EDNS, SALVO_ETIMEDOUT (of an attempt, not of the
    * deadline) and SALVO_EIO, and the statuses below; only for idempotent
    * methods (GET, HEAD, PUT, DELETE, OPTIONS, TRACE) unless the request
@@ -225,7 +236,7 @@ typedef struct salvo_config {
    * jitter"), unless the response carries Retry-After (seconds or HTTP
    * date), which is obeyed instead. A Retry-After longer than
    * retry_max_delay ends the retries: that response is returned.
-   * 0 = 0.5 s and 30 s. */
+   * Defaults 0.5 s and 30 s; 0 retries at once. */
   double retry_base;
   double retry_max_delay;
   /* Seconds a request may take over all its attempts and the waits
@@ -248,6 +259,12 @@ typedef struct salvo_config {
   void *parse_arg;
 } salvo_config;
 
+/* Fills *cfg with the defaults and its size; a macro, so that the size is
+ * that of the caller's header. */
+#define salvo_config_init(cfg)                                                 \
+  salvo_config_init_size((cfg), sizeof(salvo_config))
+SALVO_EXTERN void salvo_config_init_size(salvo_config *cfg, size_t size);
+
 /* ------------------------------------------------------------------------ */
 /* Requests                                                                 */
 /* ------------------------------------------------------------------------ */
@@ -256,11 +273,19 @@ typedef struct salvo_config {
 SALVO_EXTERN extern const char salvo_no_value[1];
 #define SALVO_NO_VALUE salvo_no_value
 
+/* salvo_request.max_retries: use the client's. */
+#define SALVO_CLIENT_DEFAULT (-1)
+
 /*
- * One request. Zero every field you do not set. All strings, arrays and the
+ * One request. Start from salvo_request_init (everything empty, the
+ * client's settings), then set what you need. All strings, arrays and the
  * body are copied at submission.
  */
 typedef struct salvo_request {
+  /* sizeof(salvo_request) as the caller was built, set by
+   * salvo_request_init; a request with size 0 fails with SALVO_EINVAL. In
+   * an array, every element has the same size. */
+  size_t size;
   /* Any HTTP method token ("GET", "POST", "PATCH", "PURGE"...).
    * NULL = GET, or POST when a body or json is given. */
   const char *method;
@@ -292,10 +317,12 @@ typedef struct salvo_request {
   /* Per-attempt timeout in seconds, as salvo_config.timeout.
    * 0 = the client's; negative = no limit. */
   double timeout;
-  /* Overrides of the client's deadline and queue_timeout (seconds) and
-   * max_retries: 0 = the client's; negative = none. */
+  /* Overrides of the client's deadline and queue_timeout (seconds): 0 = the
+   * client's; negative = none. */
   double deadline;
   double queue_timeout;
+  /* Retries for this request: SALVO_CLIENT_DEFAULT (the default) = the
+   * client's max_retries; 0 = none. */
   int max_retries;
   /* Non-zero declares the request safe to repeat (say, a POST carrying an
    * idempotency key): it is retried whatever its method. */
@@ -313,6 +340,12 @@ typedef struct salvo_request {
   int (*on_data)(void *user_data, const char *data, size_t len);
   const char *output_path;
 } salvo_request;
+
+/* Empties *req and sets its size and defaults; a macro, so that the size
+ * is that of the caller's header. */
+#define salvo_request_init(req)                                                \
+  salvo_request_init_size((req), sizeof(salvo_request))
+SALVO_EXTERN void salvo_request_init_size(salvo_request *req, size_t size);
 
 /* ------------------------------------------------------------------------ */
 /* Clients                                                                  */

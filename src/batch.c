@@ -159,7 +159,7 @@ salvo_batch *salvo_parallel(salvo_client *client) {
 
 salvo_pending salvo_get(salvo_batch *batch, const char *url) {
   salvo_request req;
-  memset(&req, 0, sizeof(req));
+  salvo_request_init(&req);
   req.url = url;
   return salvo_submit(batch, &req);
 }

@@ -15,11 +15,6 @@
 
 #include "salvo.h"
 
-#define SALVO__DEFAULT_CONCURRENCY 100
-#define SALVO__DEFAULT_TIMEOUT_MS 30000
-#define SALVO__DEFAULT_CONNECT_TIMEOUT_MS 10000
-#define SALVO__DEFAULT_MAX_REDIRECTS 10
-#define SALVO__DEFAULT_MAX_BODY ((size_t)64 << 20)
 /* The request line and headers together, in bytes: libcurl refuses (as
  * "out of memory") a request head over 1 MiB, so salvo refuses it first,
  * with a message, at submission. */
@@ -213,6 +208,9 @@ struct salvo__req {
  */
 salvo__req *salvo__req_new(const salvo_request *in, const salvo__cfg *cfg,
                            int *err, char **msg);
+/* The i-th of an array of requests whose elements are reqs[0].size bytes
+ * each (the caller's salvo_request, maybe older or newer than ours). */
+const salvo_request *salvo__req_at(const salvo_request *reqs, size_t i);
 void salvo__req_free(salvo__req *r);
 /* Transport data callbacks: they return 0, or an error code that aborts the
  * transfer (the code is kept in req->fail). */

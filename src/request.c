@@ -228,17 +228,52 @@ static int idempotent_method(const char *m) {
   return 0;
 }
 
-salvo__req *salvo__req_new(const salvo_request *in, const salvo__cfg *cfg,
+void salvo_request_init_size(salvo_request *req, size_t size) {
+  static const salvo_request defaults = {.size = sizeof(salvo_request),
+                                         .max_retries = SALVO_CLIENT_DEFAULT};
+  if (!req || size < sizeof(size_t))
+    return;
+  memcpy(req, &defaults, size < sizeof(defaults) ? size : sizeof(defaults));
+  if (size > sizeof(defaults))
+    memset((char *)req + sizeof(defaults), 0, size - sizeof(defaults));
+  req->size = size;
+}
+
+const salvo_request *salvo__req_at(const salvo_request *reqs, size_t i) {
+  size_t stride = reqs->size >= sizeof(size_t) ? reqs->size : sizeof(*reqs);
+  return (const salvo_request *)((const char *)reqs + i * stride);
+}
+
+salvo__req *salvo__req_new(const salvo_request *caller, const salvo__cfg *cfg,
                            int *err, char **msg) {
   url_parts u;
   *err = 0;
   *msg = NULL;
+  /* The fields this library knows, from a struct of the caller's size. */
+  salvo_request full;
+  const salvo_request *in = &full;
+  if (caller->size < sizeof(size_t)) {
+    fail(err, msg,
+         salvo__fmt("salvo_request.size is 0: set the request up with "
+                    "salvo_request_init"));
+    return NULL;
+  }
+  salvo_request_init(&full);
+  memcpy(&full, caller,
+         caller->size < sizeof(full) ? caller->size : sizeof(full));
   if (!in->url) {
     fail(err, msg, salvo__fmt("request has no URL"));
     return NULL;
   }
   if (parse_url(in->url, &u, err, msg) || check_params(in->params, err, msg))
     return NULL;
+  if (in->max_retries < SALVO_CLIENT_DEFAULT) {
+    fail(err, msg,
+         salvo__fmt("max_retries is %d: give a count, 0 for none, or "
+                    "SALVO_CLIENT_DEFAULT",
+                    in->max_retries));
+    return NULL;
+  }
   const char *method = in->method;
   const void *body = in->json ? (const void *)in->json : in->body;
   size_t body_len = in->json ? strlen(in->json) : in->body_len;
@@ -335,9 +370,8 @@ salvo__req *salvo__req_new(const salvo_request *in, const salvo__cfg *cfg,
   r->deadline_ms = salvo__seconds_ms(in->deadline, cfg->deadline_ms);
   r->queue_timeout_ms =
       salvo__seconds_ms(in->queue_timeout, cfg->queue_timeout_ms);
-  r->max_retries = in->max_retries < 0 ? 0
-                   : in->max_retries   ? in->max_retries
-                                       : cfg->max_retries;
+  r->max_retries = in->max_retries == SALVO_CLIENT_DEFAULT ? cfg->max_retries
+                                                           : in->max_retries;
   r->idempotent = in->idempotent || idempotent_method(method);
   return r;
 }

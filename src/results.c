@@ -47,13 +47,13 @@ static int index_keys(salvo_results *res, const salvo_request *reqs, size_t n) {
     return SALVO_ENOMEM;
   res->index_mask = size - 1;
   for (size_t i = 0; i < n; i++) {
-    const char *k = reqs[i].key;
+    const char *k = salvo__req_at(reqs, i)->key;
     if (!k)
       continue;
     size_t s = hash_key(k) & res->index_mask;
     for (; res->index[s]; s = (s + 1) & res->index_mask) {
       size_t j = res->index[s] - 1;
-      if (!strcmp(reqs[j].key, k)) {
+      if (!strcmp(salvo__req_at(reqs, j)->key, k)) {
         refuse(res, SALVO_EINVAL,
                salvo__fmt("duplicate key \"%.100s\" (requests %zu and %zu)", k,
                           j, i));
@@ -88,10 +88,11 @@ static void run(salvo_client *c, salvo_results *res, const salvo_request *reqs,
   size_t next = 0, outstanding = 0;
   while (next < n || outstanding) {
     while (next < n && outstanding < window) {
-      if (salvo__submit(b, &reqs[next], next).id)
+      const salvo_request *req = salvo__req_at(reqs, next);
+      if (salvo__submit(b, req, next).id)
         outstanding++;
       else
-        res->items[next] = unsent(&reqs[next], next);
+        res->items[next] = unsent(req, next);
       next++;
     }
     if (!outstanding)
@@ -195,6 +196,7 @@ static salvo_request *build_requests(const salvo_urls *u,
   salvo_request *reqs = calloc(n ? n : 1, sizeof(*reqs));
   for (size_t i = 0; reqs && i < n; i++) {
     salvo_request *r = &reqs[i];
+    salvo_request_init(r);
     r->method = u->method;
     r->url = u->urls[i];
     r->key = u->nkeys ? u->keys[i] : NULL;

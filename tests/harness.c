@@ -137,6 +137,11 @@ salvo_client *th_client(const salvo_config *cfg) {
   return c;
 }
 
+void th_requests_init(salvo_request *reqs, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    salvo_request_init(&reqs[i]);
+}
+
 static int free_port(void) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   struct sockaddr_in sa = {.sin_family = AF_INET,

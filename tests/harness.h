@@ -37,6 +37,8 @@ int th_faultd_teardown(void **state);
 /* A client made with cfg (NULL = defaults); fails the test when it cannot
  * be made. */
 salvo_client *th_client(const salvo_config *cfg);
+/* salvo_request_init on each of n requests. */
+void th_requests_init(salvo_request *reqs, size_t n);
 /* Path of the CA certificate of an nginx server (in s->dir). */
 const char *th_ca_file(const th_server *s);
 

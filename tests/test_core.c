@@ -68,7 +68,8 @@ static void test_next_returns_completion_order(void **state) {
   salvo_batch *b = salvo_parallel(cl);
   const char *delays[] = {"400", "50", "200", "0"};
   for (int i = 0; i < 4; i++) {
-    salvo_request req = {0};
+    salvo_request req;
+    salvo_request_init(&req);
     req.url = th_url(&th_srv, "/delay/%s", delays[i]);
     req.key = delays[i];
     assert_true(salvo_submit(b, &req).id != 0);
@@ -91,9 +92,10 @@ static void test_errors_only_at_collection(void **state) {
   (void)state;
   salvo_batch *b = salvo_parallel(cl);
   salvo_pending bad = salvo_get(b, "ftp://127.0.0.1/file");
-  salvo_request once = {0};
+  salvo_request once;
+  salvo_request_init(&once);
   once.url = "http://127.0.0.1:1/";
-  once.max_retries = -1;
+  once.max_retries = 0;
   salvo_pending refused = salvo_submit(b, &once);
   salvo_pending good = salvo_get(b, th_url(&th_srv, "/json/7"));
   assert_true(bad.id && refused.id && good.id);
@@ -180,38 +182,47 @@ static void test_poll_and_fd(void **state) {
 static void test_request_encoding(void **state) {
   (void)state;
   const char *cfg_headers[] = {"X-Client: one", "X-Shared: client", NULL};
-  salvo_config cfg = {0};
+  salvo_config cfg;
+  salvo_config_init(&cfg);
   cfg.headers = cfg_headers;
   salvo_client *c = th_client(&cfg);
   salvo_batch *b = salvo_parallel(c);
 
   const char *params[] = {"q", "a b&c=d/é", "flag", SALVO_NO_VALUE, NULL};
   const char *hdrs[] = {"X-Shared: request", "X-Empty:", NULL};
-  salvo_request get = {0};
+  salvo_request get;
+  salvo_request_init(&get);
   get.url = th_url(&th_srv, "/echo?x=1#frag");
   get.params = params;
   get.headers = hdrs;
   salvo_pending pg = salvo_submit(b, &get);
 
-  salvo_request post = {0};
+  salvo_request post;
+
+  salvo_request_init(&post);
   post.url = th_url(&th_srv, "/echo");
   post.json = "{\"hello\":\"world\"}";
   salvo_pending pp = salvo_submit(b, &post);
 
   static const char raw[] = "a\0b";
-  salvo_request put = {0};
+  salvo_request put;
+  salvo_request_init(&put);
   put.method = "PUT";
   put.url = th_url(&th_srv, "/echo");
   put.body = raw;
   put.body_len = 3;
   salvo_pending pu = salvo_submit(b, &put);
 
-  salvo_request patch = {0};
+  salvo_request patch;
+
+  salvo_request_init(&patch);
   patch.method = "PATCH";
   patch.url = th_url(&th_srv, "/echo");
   salvo_pending pa = salvo_submit(b, &patch);
 
-  salvo_request head = {0};
+  salvo_request head;
+
+  salvo_request_init(&head);
   head.method = "HEAD";
   head.url = th_url(&th_srv, "/json/1");
   salvo_pending ph = salvo_submit(b, &head);
@@ -300,7 +311,8 @@ static void test_bad_input_is_einval(void **state) {
   size_t n = sizeof(cases) / sizeof(cases[0]);
   salvo_pending ps[32];
   for (size_t i = 0; i < n; i++) {
-    salvo_request req = {0};
+    salvo_request req;
+    salvo_request_init(&req);
     req.method = cases[i].method;
     req.url = cases[i].url;
     req.headers = cases[i].headers;
@@ -331,11 +343,14 @@ static void test_bad_input_is_einval(void **state) {
 static void test_bad_config_is_einval(void **state) {
   (void)state;
   salvo_client *c = (salvo_client *)1;
-  salvo_config cfg = {0};
+  salvo_config cfg;
+  salvo_config_init(&cfg);
   cfg.concurrency = -1;
   assert_int_equal(salvo_client_new(&c, &cfg), SALVO_EINVAL);
   assert_null(c);
-  cfg.concurrency = 0;
+  cfg.concurrency = 0; /* zero slots would run nothing */
+  assert_int_equal(salvo_client_new(&c, &cfg), SALVO_EINVAL);
+  cfg.concurrency = 1;
   cfg.http_version = 42;
   assert_int_equal(salvo_client_new(&c, &cfg), SALVO_EINVAL);
   const char *bad[] = {"X-Ok: 1", "X-Bad: a\nb", NULL};
@@ -353,7 +368,8 @@ static void test_bad_config_is_einval(void **state) {
 
 static void test_max_body(void **state) {
   (void)state;
-  salvo_config cfg = {0};
+  salvo_config cfg;
+  salvo_config_init(&cfg);
   cfg.max_body = 1000;
   salvo_client *c = th_client(&cfg);
   salvo_batch *b = salvo_parallel(c);
@@ -383,7 +399,8 @@ static void test_max_body(void **state) {
 
 static void test_redirects(void **state) {
   (void)state;
-  salvo_config cfg = {0};
+  salvo_config cfg;
+  salvo_config_init(&cfg);
   cfg.bearer_token = "s3cret";
   salvo_client *c = th_client(&cfg);
   salvo_batch *b = salvo_parallel(c);
@@ -457,7 +474,8 @@ static salvo_response *fetch(salvo_client *c, const char *url) {
 static void test_cookie_jar_per_client(void **state) {
   (void)state;
   salvo_client *c1, *c2, *off;
-  salvo_config no = {0};
+  salvo_config no;
+  salvo_config_init(&no);
   no.no_cookies = 1;
   assert_int_equal(salvo_client_new(&c1, NULL), SALVO_OK);
   assert_int_equal(salvo_client_new(&c2, NULL), SALVO_OK);
@@ -497,7 +515,8 @@ static void test_compression(void **state) {
   assert_non_null(strstr(jstr(j, "headers", "accept-encoding"), "gzip"));
   json_decref(j);
   salvo_response_free(r);
-  salvo_config cfg = {0};
+  salvo_config cfg;
+  salvo_config_init(&cfg);
   cfg.no_compression = 1;
   salvo_client *c = th_client(&cfg);
   r = fetch(c, th_url(&th_srv, "/echo"));
@@ -512,7 +531,8 @@ static void test_compression(void **state) {
  * works only if the request really goes through the proxy. */
 static void test_proxy(void **state) {
   (void)state;
-  salvo_config cfg = {0};
+  salvo_config cfg;
+  salvo_config_init(&cfg);
   cfg.proxy = th_fmt("http://127.0.0.1:%d", th_srv.port);
   cfg.bearer_token = "tok";
   salvo_client *c = th_client(&cfg);
@@ -538,7 +558,8 @@ static void test_default_client_and_user_data(void **state) {
   salvo_batch *b = salvo_parallel(NULL);
   assert_non_null(b);
   int tag;
-  salvo_request req = {0};
+  salvo_request req;
+  salvo_request_init(&req);
   req.url = th_url(&th_srv, "/status/418");
   req.user_data = &tag;
   salvo_response *r = salvo_pending_response(b, salvo_submit(b, &req));

@@ -66,7 +66,8 @@ static int teardown(void **state) {
  * which a millisecond epoll_wait timeout alone could not pace. */
 static void test_rate_stays_precise(void **state) {
   (void)state;
-  salvo_config cfg = {0};
+  salvo_config cfg;
+  salvo_config_init(&cfg);
   cfg.rate_limit = 1000;
   salvo_client *c = th_client(&cfg);
   json_decref(th_reset(&srv));
@@ -101,10 +102,11 @@ static void test_timeouts_and_requests_work(void **state) {
   (void)state;
   salvo_client *c = th_client(NULL);
   salvo_batch *b = salvo_parallel(c);
-  salvo_request hang = {0};
+  salvo_request hang;
+  salvo_request_init(&hang);
   hang.url = th_url(&srv, "/hang");
   hang.timeout = 0.3;
-  hang.max_retries = -1;
+  hang.max_retries = 0;
   double t0 = th_now();
   salvo_submit(b, &hang);
   salvo_get(b, th_url(&srv, "/delay/50"));

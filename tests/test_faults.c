@@ -36,9 +36,10 @@ static void test_fault_endpoints(void **state) {
       {"/chunked/100000", SALVO_OK, 200},
   };
   size_t n = sizeof(cases) / sizeof(cases[0]);
-  salvo_config cfg = {0};
+  salvo_config cfg;
+  salvo_config_init(&cfg);
   cfg.timeout = 0.5;
-  cfg.max_retries = -1; /* one attempt each: retries are test_flow's */
+  cfg.max_retries = 0; /* one attempt each: retries are test_flow's */
   salvo_client *c = th_client(&cfg);
   salvo_batch *b = salvo_parallel(c);
   salvo_pending ps[32];
@@ -73,9 +74,10 @@ static void test_fault_endpoints(void **state) {
 
 static void test_refused_and_dns(void **state) {
   (void)state;
-  salvo_config cfg = {0};
+  salvo_config cfg;
+  salvo_config_init(&cfg);
   cfg.connect_timeout = 5;
-  cfg.max_retries = -1;
+  cfg.max_retries = 0;
   salvo_client *c = th_client(&cfg);
   salvo_batch *b = salvo_parallel(c);
   salvo_pending refused = salvo_get(b, "http://127.0.0.1:1/");
@@ -97,10 +99,11 @@ static void test_timeout_is_accurate(void **state) {
   (void)state;
   salvo_client *c = th_client(NULL);
   salvo_batch *b = salvo_parallel(c);
-  salvo_request hang = {0};
+  salvo_request hang;
+  salvo_request_init(&hang);
   hang.url = th_url(&th_srv, "/hang");
   hang.timeout = 0.4;
-  hang.max_retries = -1;
+  hang.max_retries = 0;
   double t0 = th_now();
   salvo_submit(b, &hang);
   for (int i = 0; i < 20; i++)

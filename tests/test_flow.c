@@ -36,7 +36,8 @@ static void drain_200(salvo_batch *b) {
 
 static salvo_pending submit(salvo_batch *b, const char *method, const char *url,
                             int idempotent) {
-  salvo_request req = {0};
+  salvo_request req;
+  salvo_request_init(&req);
   req.method = method;
   req.url = url;
   req.idempotent = idempotent;
@@ -45,7 +46,8 @@ static salvo_pending submit(salvo_batch *b, const char *method, const char *url,
 
 static void test_retries_until_success(void **state) {
   (void)state;
-  salvo_config cfg = {0};
+  salvo_config cfg;
+  salvo_config_init(&cfg);
   cfg.retry_base = 0.01;
   salvo_client *c = th_client(&cfg);
   json_decref(th_reset(&th_srv));
@@ -74,20 +76,23 @@ static void test_retries_until_success(void **state) {
 
 static void test_max_retries_and_overrides(void **state) {
   (void)state;
-  salvo_config cfg = {0};
+  salvo_config cfg;
+  salvo_config_init(&cfg);
   cfg.retry_base = 0.01;
   cfg.max_retries = 1;
   salvo_client *c = th_client(&cfg);
   json_decref(th_reset(&th_srv));
   salvo_batch *b = salvo_parallel(c);
   salvo_pending one = salvo_get(b, th_url(&th_srv, "/flaky?key=c&fail=2"));
-  salvo_request more = {0};
+  salvo_request more;
+  salvo_request_init(&more);
   more.url = th_url(&th_srv, "/flaky?key=d&fail=2");
   more.max_retries = 5;
   salvo_pending pm = salvo_submit(b, &more);
-  salvo_request none = {0};
+  salvo_request none;
+  salvo_request_init(&none);
   none.url = th_url(&th_srv, "/flaky?key=e&fail=2");
-  none.max_retries = -1;
+  none.max_retries = 0;
   salvo_pending pn = salvo_submit(b, &none);
 
   salvo_response *r = salvo_pending_response(b, one);
@@ -108,7 +113,8 @@ static void test_max_retries_and_overrides(void **state) {
 
 static void test_only_idempotent_methods_retry(void **state) {
   (void)state;
-  salvo_config cfg = {0};
+  salvo_config cfg;
+  salvo_config_init(&cfg);
   cfg.retry_base = 0.01;
   salvo_client *c = th_client(&cfg);
   json_decref(th_reset(&th_srv));
@@ -151,7 +157,8 @@ static const char *http_date(time_t t) {
 
 static void test_retry_after_is_obeyed(void **state) {
   (void)state;
-  salvo_config cfg = {0};
+  salvo_config cfg;
+  salvo_config_init(&cfg);
   cfg.retry_base = 0.01;
   salvo_client *c = th_client(&cfg);
   json_decref(th_reset(&th_srv));
@@ -194,7 +201,8 @@ static void test_retry_after_is_obeyed(void **state) {
 static void test_status_set_is_configurable(void **state) {
   (void)state;
   static const int teapot[] = {418, 0};
-  salvo_config cfg = {0};
+  salvo_config cfg;
+  salvo_config_init(&cfg);
   cfg.retry_base = 0.01;
   cfg.retry_statuses = teapot;
   salvo_client *c = th_client(&cfg);
@@ -234,7 +242,8 @@ static void test_status_set_is_configurable(void **state) {
 
 static void test_transport_errors_retry(void **state) {
   (void)state;
-  salvo_config cfg = {0};
+  salvo_config cfg;
+  salvo_config_init(&cfg);
   cfg.retry_base = 0.01;
   cfg.max_retries = 2;
   cfg.timeout = 0.2;
@@ -277,7 +286,8 @@ static void test_transport_errors_retry(void **state) {
 static void test_backoff_grows_under_its_cap(void **state) {
   (void)state;
   enum { N = 30, RETRIES = 4 };
-  salvo_config cfg = {0};
+  salvo_config cfg;
+  salvo_config_init(&cfg);
   cfg.retry_base = 0.1;
   cfg.retry_max_delay = 0.3;
   cfg.max_retries = RETRIES;
@@ -322,7 +332,8 @@ static void test_backoff_grows_under_its_cap(void **state) {
 
 static void test_waiting_retry_gives_its_slot_back(void **state) {
   (void)state;
-  salvo_config cfg = {0};
+  salvo_config cfg;
+  salvo_config_init(&cfg);
   cfg.concurrency = 1;
   salvo_client *c = th_client(&cfg);
   json_decref(th_reset(&th_srv));
@@ -347,7 +358,8 @@ static void test_waiting_retry_gives_its_slot_back(void **state) {
 
 static void test_concurrency_cap_100_at_10(void **state) {
   (void)state;
-  salvo_config cfg = {0};
+  salvo_config cfg;
+  salvo_config_init(&cfg);
   cfg.concurrency = 10;
   salvo_client *c = th_client(&cfg);
   json_decref(th_reset(&th_srv));
@@ -370,7 +382,8 @@ static long host_peak(json_t *stats, const char *host) {
 
 static void test_per_host_cap_over_two_hosts(void **state) {
   (void)state;
-  salvo_config cfg = {0};
+  salvo_config cfg;
+  salvo_config_init(&cfg);
   cfg.per_host = 2;
   salvo_client *c = th_client(&cfg);
   json_decref(th_reset(&th_srv));
@@ -404,7 +417,8 @@ static void test_rate_limit_paces_starts(void **state) {
   (void)state;
   th_server logged;
   th_faultd_start(&logged, "--log-starts");
-  salvo_config cfg = {0};
+  salvo_config cfg;
+  salvo_config_init(&cfg);
   cfg.rate_limit = 200;
   cfg.rate_burst = 1;
   salvo_client *c = th_client(&cfg);
@@ -436,7 +450,8 @@ static void test_rate_limit_paces_starts(void **state) {
 
 static void test_rate_limit_counts_retries(void **state) {
   (void)state;
-  salvo_config cfg = {0};
+  salvo_config cfg;
+  salvo_config_init(&cfg);
   cfg.rate_limit = 20;
   cfg.retry_base = 0.001;
   salvo_client *c = th_client(&cfg);
@@ -465,7 +480,8 @@ static void test_rate_limit_counts_retries(void **state) {
 static void test_per_host_rate(void **state) {
   (void)state;
   enum { N = 20 };
-  salvo_config cfg = {0};
+  salvo_config cfg;
+  salvo_config_init(&cfg);
   cfg.per_host_rate = 40;
   salvo_client *c = th_client(&cfg);
   json_decref(th_reset(&th_srv));
@@ -489,7 +505,8 @@ static void test_per_host_rate(void **state) {
 
 static void test_deadline_spans_attempts(void **state) {
   (void)state;
-  salvo_config cfg = {0};
+  salvo_config cfg;
+  salvo_config_init(&cfg);
   cfg.timeout = 0.2;
   cfg.deadline = 0.5;
   cfg.retry_base = 0.001;
@@ -515,12 +532,16 @@ static void test_deadline_spans_attempts(void **state) {
 
 static void test_queue_timeout_and_late_start(void **state) {
   (void)state;
-  salvo_config cfg = {0};
+  salvo_config cfg;
+  salvo_config_init(&cfg);
   cfg.concurrency = 1;
   salvo_client *c = th_client(&cfg);
   salvo_batch *b = salvo_parallel(c);
   double t0 = th_now();
-  salvo_request first = {0}, second = {0}, impatient = {0};
+  salvo_request first, second, impatient;
+  salvo_request_init(&first);
+  salvo_request_init(&second);
+  salvo_request_init(&impatient);
   first.url = th_url(&th_srv, "/delay/300");
   first.timeout = 0.4;
   /* Waits 300 ms for the slot, then runs 300 ms: its 400 ms timeout
@@ -578,12 +599,14 @@ static void test_close_cancels_waiting_retries(void **state) {
  * keeps its own order. */
 static void test_queue_keeps_submission_order(void **state) {
   (void)state;
-  salvo_config cfg = {0};
+  salvo_config cfg;
+  salvo_config_init(&cfg);
   cfg.concurrency = 1;
   salvo_client *c = th_client(&cfg);
   salvo_batch *b = salvo_parallel(c);
   for (int i = 0; i < 20; i++) {
-    salvo_request req = {0};
+    salvo_request req;
+    salvo_request_init(&req);
     req.url = th_url(&th_srv, "/json/%d", i);
     req.key = th_fmt("%d", i);
     salvo_submit(b, &req);
@@ -601,7 +624,8 @@ static void test_queue_keeps_submission_order(void **state) {
   c = th_client(&cfg);
   b = salvo_parallel(c);
   for (int i = 0; i < 20; i++) {
-    salvo_request req = {0};
+    salvo_request req;
+    salvo_request_init(&req);
     req.url = i % 2 ? th_fmt("http://localhost:%d/delay/%d", th_srv.port, i % 5)
                     : th_url(&th_srv, "/delay/%d", i % 7);
     req.key = th_fmt("%d", i);
@@ -622,13 +646,16 @@ static void test_queue_keeps_submission_order(void **state) {
 static void test_bad_flow_config(void **state) {
   (void)state;
   salvo_client *c;
-  salvo_config cfg = {0};
+  salvo_config cfg;
+  salvo_config_init(&cfg);
   cfg.rate_limit = -1;
   assert_int_equal(salvo_client_new(&c, &cfg), SALVO_EINVAL);
   cfg.rate_limit = 0;
   cfg.rate_burst = -2;
   assert_int_equal(salvo_client_new(&c, &cfg), SALVO_EINVAL);
-  cfg.rate_burst = 0;
+  cfg.rate_burst = 0; /* no start could ever happen */
+  assert_int_equal(salvo_client_new(&c, &cfg), SALVO_EINVAL);
+  cfg.rate_burst = 1;
   static const int bad[] = {503, 42, 0};
   cfg.retry_statuses = bad;
   assert_int_equal(salvo_client_new(&c, &cfg), SALVO_EINVAL);

@@ -21,7 +21,8 @@ static salvo_response *fetch(salvo_client *c, const salvo_request *req) {
 }
 
 static salvo_response *fetch_url(salvo_client *c, const char *url) {
-  salvo_request req = {0};
+  salvo_request req;
+  salvo_request_init(&req);
   req.url = url;
   return fetch(c, &req);
 }
@@ -36,7 +37,8 @@ static void assert_no_secret(salvo_response *r, const char *secret) {
  * response's URL (requested or final) or message. */
 static void test_credentials_never_shown(void **state) {
   (void)state;
-  salvo_config cfg = {0};
+  salvo_config cfg;
+  salvo_config_init(&cfg);
   cfg.username = "user";
   cfg.password = "PASSSECRET";
   salvo_client *c = th_client(&cfg);
@@ -58,9 +60,9 @@ static void test_credentials_never_shown(void **state) {
   salvo_response_free(r);
   salvo_client_free(c);
   /* A proxy's credentials, in a proxy that refuses. */
-  memset(&cfg, 0, sizeof(cfg));
+  salvo_config_init(&cfg);
   cfg.proxy = "http://pu:PROXYSECRET@127.0.0.1:1";
-  cfg.max_retries = -1;
+  cfg.max_retries = 0;
   c = th_client(&cfg);
   r = fetch_url(c, th_url(&th_srv, "/echo"));
   assert_int_not_equal(salvo_response_error(r), SALVO_OK);
@@ -87,7 +89,8 @@ static void test_crlf_in_config_is_refused(void **state) {
       {offsetof(salvo_config, cookie_file), "cookie_file"},
   };
   for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
-    salvo_config cfg = {0};
+    salvo_config cfg;
+    salvo_config_init(&cfg);
     *(const char **)((char *)&cfg + fields[i].offset) = evil;
     salvo_client *c = (salvo_client *)1;
     char msg[256];
@@ -98,7 +101,8 @@ static void test_crlf_in_config_is_refused(void **state) {
       fail_msg("%s: message \"%s\"", fields[i].field, msg);
   }
   const char *hdrs[] = {"X-Ok: 1", "X-Bad: a\r\nX-Injected: 1", NULL};
-  salvo_config cfg = {0};
+  salvo_config cfg;
+  salvo_config_init(&cfg);
   cfg.headers = hdrs;
   char msg[256];
   assert_int_equal(salvo_config_check(&cfg, msg, sizeof(msg)), SALVO_EINVAL);
@@ -106,7 +110,8 @@ static void test_crlf_in_config_is_refused(void **state) {
   assert_int_equal(salvo_config_check(NULL, msg, sizeof(msg)), SALVO_OK);
   assert_string_equal(msg, "");
   /* The one-call form says it too. */
-  salvo_request req = {0};
+  salvo_request req;
+  salvo_request_init(&req);
   req.url = th_url(&th_srv, "/echo");
   cfg.headers = NULL;
   cfg.bearer_token = evil;
@@ -146,9 +151,10 @@ static void test_retry_after_far_future(void **state) {
  * back carries no status, version or URL of the request before it. */
 static void test_failure_carries_nothing_stale(void **state) {
   (void)state;
-  salvo_config cfg = {0};
+  salvo_config cfg;
+  salvo_config_init(&cfg);
   cfg.concurrency = 1;
-  cfg.max_retries = -1;
+  cfg.max_retries = 0;
   salvo_client *c = th_client(&cfg);
   size_t n = 9u << 20;
   char *huge = malloc(n + 64);
@@ -181,7 +187,8 @@ static void test_params_never_dropped(void **state) {
   (void)state;
   salvo_client *c = th_client(NULL);
   const char *bad[] = {"a", NULL, "b", "2", NULL};
-  salvo_request req = {0};
+  salvo_request req;
+  salvo_request_init(&req);
   req.url = th_url(&th_srv, "/echo");
   req.params = bad;
   salvo_response *r = fetch(c, &req);
@@ -203,8 +210,9 @@ static void test_params_never_dropped(void **state) {
 /* Each fault gets the error kind that says whose it is. */
 static void test_error_kinds(void **state) {
   (void)state;
-  salvo_config cfg = {0};
-  cfg.max_retries = -1;
+  salvo_config cfg;
+  salvo_config_init(&cfg);
+  cfg.max_retries = 0;
   salvo_client *c = th_client(&cfg);
   /* A server's 1 MB header line: a malformed response, not our memory. */
   salvo_response *r = fetch_url(c, th_url(&th_srv, "/bad/big-header/1000000"));

@@ -12,7 +12,8 @@
 #include "salvo.h"
 
 static salvo_client *client_with(int concurrency) {
-  salvo_config cfg = {0};
+  salvo_config cfg;
+  salvo_config_init(&cfg);
   cfg.concurrency = concurrency;
   return th_client(&cfg);
 }

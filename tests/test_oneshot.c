@@ -21,7 +21,7 @@ static void test_keys_and_order(void **state) {
   (void)state;
   const char *delays[] = {"300", "0", "150", "50"};
   salvo_request reqs[4];
-  memset(reqs, 0, sizeof(reqs));
+  th_requests_init(reqs, sizeof(reqs) / sizeof(reqs[0]));
   for (int i = 0; i < 4; i++) {
     reqs[i].url = th_url(&th_srv, "/delay/%s", delays[i]);
     reqs[i].key = th_fmt("d%s", delays[i]);
@@ -44,7 +44,7 @@ static void test_bad_sets_are_refused_before_sending(void **state) {
   (void)state;
   json_decref(th_reset(&th_srv));
   salvo_request reqs[3];
-  memset(reqs, 0, sizeof(reqs));
+  th_requests_init(reqs, sizeof(reqs) / sizeof(reqs[0]));
   for (int i = 0; i < 3; i++)
     reqs[i].url = th_url(&th_srv, "/json/%d", i);
   reqs[0].key = "a";
@@ -78,7 +78,9 @@ static void test_bad_sets_are_refused_before_sending(void **state) {
   assert_non_null(strstr(salvo_results_errmsg(res), "params"));
   salvo_results_free(res);
 
-  salvo_config bad = {0};
+  salvo_config bad;
+
+  salvo_config_init(&bad);
   bad.concurrency = -3;
   res = salvo_parallel_requests(reqs, 2, &bad);
   assert_int_equal(salvo_results_error(res), SALVO_EINVAL);
@@ -89,15 +91,16 @@ static void test_bad_sets_are_refused_before_sending(void **state) {
 static void test_failures_keep_successes(void **state) {
   (void)state;
   salvo_request reqs[6];
-  memset(reqs, 0, sizeof(reqs));
+  th_requests_init(reqs, sizeof(reqs) / sizeof(reqs[0]));
   reqs[0].url = th_url(&th_srv, "/json/0");
   reqs[1].url = "http://127.0.0.1:1/";
   reqs[2].url = th_url(&th_srv, "/json/2");
   reqs[3].url = "not a url";
   reqs[4].url = th_url(&th_srv, "/status/500");
   reqs[5].url = th_url(&th_srv, "/json/5");
-  salvo_config cfg = {0};
-  cfg.max_retries = -1;
+  salvo_config cfg;
+  salvo_config_init(&cfg);
+  cfg.max_retries = 0;
   salvo_results *res = salvo_parallel_requests(reqs, 6, &cfg);
   assert_int_equal(salvo_results_count(res), 6);
   assert_int_equal(salvo_results_failed(res), 2);
@@ -130,7 +133,8 @@ static void test_per_url_params_and_broadcast(void **state) {
   u.nparams = 2;
   u.headers = one_for_all;
   u.nheaders = 1;
-  salvo_config cfg = {0};
+  salvo_config cfg;
+  salvo_config_init(&cfg);
   cfg.return_type = SALVO_RETURN_JSON;
   salvo_results *res = salvo_parallel_urls(&u, &cfg);
   assert_int_equal(salvo_results_error(res), SALVO_OK);
@@ -170,14 +174,15 @@ static void test_per_url_params_and_broadcast(void **state) {
 static void test_return_types(void **state) {
   (void)state;
   salvo_request reqs[6];
-  memset(reqs, 0, sizeof(reqs));
+  th_requests_init(reqs, sizeof(reqs) / sizeof(reqs[0]));
   reqs[0].url = th_url(&th_srv, "/json/42");
   reqs[1].url = th_url(&th_srv, "/notjson");
   reqs[2].url = th_url(&th_srv, "/latin1");
   reqs[3].url = th_url(&th_srv, "/bytes/1024");
   reqs[4].url = th_url(&th_srv, "/status/404");
   reqs[5].url = th_url(&th_srv, "/raw?hex=5b315d");
-  salvo_config cfg = {0};
+  salvo_config cfg;
+  salvo_config_init(&cfg);
   cfg.return_type = SALVO_RETURN_JSON;
   salvo_results *res = salvo_parallel_requests(reqs, 6, &cfg);
   assert_int_equal(salvo_results_failed(res), 3);
@@ -248,7 +253,7 @@ static void test_text_decoding(void **state) {
   };
   size_t n = sizeof(cases) / sizeof(cases[0]);
   salvo_request reqs[8];
-  memset(reqs, 0, sizeof(reqs));
+  th_requests_init(reqs, sizeof(reqs) / sizeof(reqs[0]));
   for (size_t i = 0; i < n; i++)
     reqs[i].url = th_url(&th_srv, "/raw?%s", cases[i].query);
   salvo_results *res = salvo_parallel_requests(reqs, n, NULL);
@@ -280,7 +285,8 @@ static void *extract_id(salvo_response *r, void *arg, const char **error) {
 
 /* JSON results, each turned into its id by extract_id. */
 static salvo_config parse_ids(seen *s) {
-  salvo_config cfg = {0};
+  salvo_config cfg;
+  salvo_config_init(&cfg);
   cfg.return_type = SALVO_RETURN_JSON;
   cfg.parse = extract_id;
   cfg.parse_free = free;
@@ -293,11 +299,11 @@ static void test_parse_callback(void **state) {
   seen s = {0};
   salvo_config cfg = parse_ids(&s);
   salvo_request reqs[6];
-  memset(reqs, 0, sizeof(reqs));
+  th_requests_init(reqs, sizeof(reqs) / sizeof(reqs[0]));
   for (int i = 0; i < 5; i++)
     reqs[i].url = th_url(&th_srv, "/json/%d", i);
   reqs[5].url = th_url(&th_srv, "/status/503");
-  reqs[5].max_retries = -1;
+  reqs[5].max_retries = 0;
   salvo_results *res = salvo_parallel_requests(reqs, 6, &cfg);
   /* Once per successful response, not for the 503. */
   assert_int_equal(s.calls, 5);
@@ -318,7 +324,8 @@ static void test_parse_callback(void **state) {
 
 static void test_full_response(void **state) {
   (void)state;
-  salvo_request req = {0};
+  salvo_request req;
+  salvo_request_init(&req);
   req.url =
       th_url(&th_srv, "/redirect-to?url=/cookies/set%%3Fa%%3D1%%26b%%3D2");
   salvo_results *res = salvo_parallel_requests(&req, 1, NULL);
@@ -345,7 +352,9 @@ static const char *cookie_seen(salvo_results *res, size_t i) {
 
 static void test_session_keeps_cookies(void **state) {
   (void)state;
-  salvo_request set = {0}, echo = {0};
+  salvo_request set, echo;
+  salvo_request_init(&set);
+  salvo_request_init(&echo);
   set.url = th_url(&th_srv, "/cookies/set?session=abc");
   echo.url = th_url(&th_srv, "/echo");
   salvo_client *c = th_client(NULL);
@@ -375,6 +384,7 @@ static void test_ten_thousand_in_one_call(void **state) {
   (void)state;
   enum { N = 10000 };
   salvo_request *reqs = calloc(N, sizeof(*reqs));
+  th_requests_init(reqs, N);
   char(*urls)[64] = calloc(N, 64);
   char(*keys)[16] = calloc(N, 16);
   for (int i = 0; i < N; i++) {
@@ -383,7 +393,8 @@ static void test_ten_thousand_in_one_call(void **state) {
     reqs[i].url = urls[i];
     reqs[i].key = keys[i];
   }
-  salvo_config cfg = {0};
+  salvo_config cfg;
+  salvo_config_init(&cfg);
   cfg.concurrency = 64;
   cfg.return_type = SALVO_RETURN_JSON;
   double t0 = th_now();

@@ -69,7 +69,8 @@ static void test_gigabyte_with_flat_memory(void **state) {
   (void)state;
   const uint64_t size = 1ull << 30;
   counter cnt = {0};
-  salvo_request req = {0};
+  salvo_request req;
+  salvo_request_init(&req);
   req.url = th_url(&th_srv, "/bytes/%llu", (unsigned long long)size);
   req.on_data = count_chunk;
   req.user_data = &cnt;
@@ -107,7 +108,7 @@ static void test_output_path(void **state) {
   snprintf(missing, sizeof(missing), "%s/404.txt", dir);
   snprintf(bad, sizeof(bad), "%s/no/such/dir/x", dir);
   salvo_request reqs[4];
-  memset(reqs, 0, sizeof(reqs));
+  th_requests_init(reqs, sizeof(reqs) / sizeof(reqs[0]));
   reqs[0].url = th_url(&th_srv, "/bytes/3000000");
   reqs[0].output_path = path;
   /* A 503 first: its body is not written, the retry's is. */
@@ -117,7 +118,8 @@ static void test_output_path(void **state) {
   reqs[2].output_path = missing;
   reqs[3].url = th_url(&th_srv, "/bytes/10");
   reqs[3].output_path = bad;
-  salvo_config cfg = {0};
+  salvo_config cfg;
+  salvo_config_init(&cfg);
   cfg.retry_base = 0.01;
   cfg.max_body = 1000; /* streamed bodies are not capped */
   salvo_results *res = salvo_parallel_requests(reqs, 4, &cfg);
@@ -146,7 +148,8 @@ static void test_output_path(void **state) {
 static void test_on_data_can_stop(void **state) {
   (void)state;
   counter cnt = {0, 0, 100000};
-  salvo_request req = {0};
+  salvo_request req;
+  salvo_request_init(&req);
   req.url = th_url(&th_srv, "/bytes/10000000");
   req.on_data = count_chunk;
   req.user_data = &cnt;

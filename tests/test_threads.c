@@ -17,7 +17,8 @@ static salvo_client *shared;
 
 static int setup(void **state) {
   th_faultd_setup(state);
-  salvo_config cfg = {0};
+  salvo_config cfg;
+  salvo_config_init(&cfg);
   cfg.concurrency = 16;
   return salvo_client_new(&shared, &cfg);
 }

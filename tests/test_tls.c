@@ -44,7 +44,8 @@ static salvo_response *fetch_one(const salvo_config *cfg, const char *url) {
 
 static void test_self_signed_fails_without_its_ca(void **state) {
   (void)state;
-  salvo_config cfg = {0};
+  salvo_config cfg;
+  salvo_config_init(&cfg);
   cfg.ca_file = "/nonexistent/ca.pem";
   salvo_response *r = fetch_one(&cfg, https("/"));
   assert_int_equal(salvo_response_error(r), SALVO_ETLS);
@@ -59,7 +60,8 @@ static void test_self_signed_fails_without_its_ca(void **state) {
 
 static void test_ca_file_verifies(void **state) {
   (void)state;
-  salvo_config cfg = {0};
+  salvo_config cfg;
+  salvo_config_init(&cfg);
   cfg.ca_file = th_ca_file(&ngx);
   salvo_response *r = fetch_one(&cfg, https("/"));
   assert_int_equal(salvo_response_error(r), SALVO_OK);
@@ -75,7 +77,8 @@ static void test_ca_file_verifies(void **state) {
 
 static void test_insecure_skips_verification(void **state) {
   (void)state;
-  salvo_config cfg = {0};
+  salvo_config cfg;
+  salvo_config_init(&cfg);
   cfg.insecure = 1;
   salvo_response *r = fetch_one(&cfg, https("/"));
   assert_int_equal(salvo_response_error(r), SALVO_OK);
@@ -85,7 +88,8 @@ static void test_insecure_skips_verification(void **state) {
 
 static void test_http1_preference(void **state) {
   (void)state;
-  salvo_config cfg = {0};
+  salvo_config cfg;
+  salvo_config_init(&cfg);
   cfg.ca_file = th_ca_file(&ngx);
   cfg.http_version = SALVO_HTTP_1_1;
   salvo_response *r = fetch_one(&cfg, https("/"));
@@ -98,7 +102,8 @@ static void test_http1_preference(void **state) {
  * allows 128 streams per connection). */
 static void test_http2_multiplexes(void **state) {
   (void)state;
-  salvo_config cfg = {0};
+  salvo_config cfg;
+  salvo_config_init(&cfg);
   cfg.ca_file = th_ca_file(&ngx);
   cfg.concurrency = 256;
   salvo_client *c = th_client(&cfg);

@@ -13,14 +13,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   static int ready;
   if (!ready) {
     char *msg = NULL;
-    salvo_config cfg = {0};
+    salvo_config cfg;
+    salvo_config_init(&cfg);
     cfg.max_body = 1 << 16;
     if (salvo__cfg_resolve(&cl.cfg, &cfg, &msg))
       abort();
     cl.pool = salvo__pool_new();
     ready = 1;
   }
-  salvo_request in = {0};
+  salvo_request in;
+  salvo_request_init(&in);
   in.url = "http://127.0.0.1/";
   int err;
   char *msg;

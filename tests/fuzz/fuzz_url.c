@@ -29,7 +29,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       parts[i] = SALVO_NO_VALUE;
   const char **params = calloc(n + 2, sizeof(*params));
   memcpy(params, parts + 1, (n - 1) * sizeof(*params));
-  salvo_request in = {0};
+  salvo_request in;
+  salvo_request_init(&in);
   in.url = parts[0];
   in.params = params;
   int err;

@@ -1,0 +1,248 @@
+/*
+ * Configuration: the defaults (their one home), checking, and the resolved
+ * form the other modules read.
+ *
+ * A caller's salvo_config may be older (smaller) or newer (larger) than
+ * this library's: its size field says which. Only the fields both know are
+ * read; the others keep their defaults.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+/* Every default of salvo_config: the header documents these values, and
+ * the command's --help prints them from here. */
+static const salvo_config defaults = {
+    .size = sizeof(salvo_config),
+    .concurrency = 100,
+    .timeout = 30,
+    .connect_timeout = 10,
+    .max_redirects = 10,
+    .max_body = (size_t)64 << 20,
+    .rate_burst = 1,
+    .max_retries = 3,
+    .retry_base = 0.5,
+    .retry_max_delay = 30,
+};
+
+void salvo_config_init_size(salvo_config *cfg, size_t size) {
+  if (!cfg || size < sizeof(size_t))
+    return;
+  memcpy(cfg, &defaults, size < sizeof(defaults) ? size : sizeof(defaults));
+  if (size > sizeof(defaults))
+    memset((char *)cfg + sizeof(defaults), 0, size - sizeof(defaults));
+  cfg->size = size;
+}
+
+/* The caller's configuration as this library's struct: the fields it knows
+ * copied over the defaults. NULL in = all defaults; NULL out = size 0. */
+static const salvo_config *complete(salvo_config *full,
+                                    const salvo_config *in) {
+  *full = defaults;
+  if (!in)
+    return full;
+  if (in->size < sizeof(size_t))
+    return NULL;
+  memcpy(full, in, in->size < sizeof(*full) ? in->size : sizeof(*full));
+  full->size = sizeof(*full);
+  return full;
+}
+
+/* Seconds to milliseconds, literally: 0 stays 0 ("none"), anything above
+ * is at least 1 ms. */
+static int64_t ms_of(double s) {
+  if (s <= 0)
+    return 0;
+  if (s > 1e9)
+    s = 1e9;
+  int64_t ms = (int64_t)(s * 1000 + 0.5);
+  return ms ? ms : 1;
+}
+
+static int dup_field(char **dst, const char *src) {
+  if (!src)
+    return 0;
+  *dst = salvo__strdup(src);
+  return *dst ? 0 : SALVO_ENOMEM;
+}
+
+static int dup_headers(char ***dst, const char *const *src) {
+  size_t n = 0;
+  while (src && src[n])
+    n++;
+  char **h = calloc(n + 1, sizeof(*h));
+  if (!h)
+    return SALVO_ENOMEM;
+  *dst = h;
+  for (size_t i = 0; i < n; i++)
+    if (!(h[i] = salvo__strdup(src[i])))
+      return SALVO_ENOMEM;
+  return 0;
+}
+
+static const int default_retry_statuses[] = {408, 429, 500, 502, 503, 504, 0};
+
+static int dup_statuses(int **dst, const int *src) {
+  size_t n = 0;
+  while (src[n])
+    n++;
+  int *p = calloc(n + 1, sizeof(*p));
+  if (!p)
+    return SALVO_ENOMEM;
+  *dst = memcpy(p, src, n * sizeof(*p));
+  return 0;
+}
+
+/* Why a configuration cannot be used, as a message naming the field, or
+ * NULL when it can. NaN fails every comparison: `!(x >= 0)` rejects it
+ * with the negatives. Every string that reaches the wire (or a file name)
+ * is checked for CR and LF, which would let it add a header of its own. */
+static char *config_problem(const salvo_config *in) {
+  if (!in)
+    return salvo__fmt("salvo_config.size is 0: set the struct up with "
+                      "salvo_config_init before changing it");
+  struct {
+    const char *name, *value;
+  } strs[] = {{"user_agent", in->user_agent},
+              {"username", in->username},
+              {"password", in->password},
+              {"bearer_token", in->bearer_token},
+              {"proxy", in->proxy},
+              {"ca_file", in->ca_file},
+              {"cookie_file", in->cookie_file}};
+  for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
+    if (salvo__ctl_in(strs[i].value))
+      return salvo__fmt("%s contains CR or LF", strs[i].name);
+  for (size_t i = 0; in->headers && in->headers[i]; i++) {
+    const char *h = in->headers[i];
+    size_t n = salvo__header_name_len(h);
+    if (!n)
+      return salvo__fmt("headers[%zu] \"%.100s\" is not \"Name: value\" "
+                        "with a token name",
+                        i, h);
+    if (salvo__ctl_in(h))
+      return salvo__fmt("header \"%.*s\" contains CR or LF", (int)n, h);
+  }
+  for (const int *s = in->no_status_retry ? NULL : in->retry_statuses; s && *s;
+       s++)
+    if (*s < 100 || *s > 999)
+      return salvo__fmt("retry_statuses: %d is not an HTTP status", *s);
+#define CHECK(cond, what)                                                      \
+  if (cond)                                                                    \
+  return salvo__fmt("%s", what)
+  CHECK(in->concurrency < 1, "concurrency must be at least 1");
+  CHECK(in->per_host < 0, "per_host is negative");
+  CHECK(in->max_redirects < 0, "max_redirects is negative");
+  CHECK(in->http_version < SALVO_HTTP_AUTO ||
+            in->http_version > SALVO_HTTP_2_PRIOR_KNOWLEDGE,
+        "http_version is not one of enum salvo_http_version");
+  CHECK(!(in->timeout >= 0), "timeout is negative or NaN (0 = no limit)");
+  CHECK(!(in->connect_timeout >= 0),
+        "connect_timeout is negative or NaN (0 = no limit)");
+  CHECK(!(in->deadline >= 0), "deadline is negative or NaN (0 = none)");
+  CHECK(!(in->queue_timeout >= 0),
+        "queue_timeout is negative or NaN (0 = no limit)");
+  CHECK(!(in->rate_limit >= 0), "rate_limit is negative or NaN");
+  CHECK(!(in->per_host_rate >= 0), "per_host_rate is negative or NaN");
+  CHECK(in->rate_burst < 1, "rate_burst must be at least 1");
+  CHECK(in->max_retries < 0, "max_retries is negative (0 = none)");
+  CHECK(!(in->retry_base >= 0), "retry_base is negative or NaN");
+  CHECK(!(in->retry_max_delay >= 0), "retry_max_delay is negative or NaN");
+  CHECK(in->return_type < SALVO_RETURN_RESPONSE ||
+            in->return_type > SALVO_RETURN_JSON,
+        "return_type is not one of enum salvo_return_type");
+#undef CHECK
+  return NULL;
+}
+
+int salvo_config_check(const salvo_config *cfg, char *msg, size_t size) {
+  salvo_config full;
+  char *why = config_problem(complete(&full, cfg));
+  if (msg && size)
+    snprintf(msg, size, "%s", why ? why : "");
+  free(why);
+  return why ? SALVO_EINVAL : SALVO_OK;
+}
+
+int salvo__cfg_resolve(salvo__cfg *out, const salvo_config *cfg, char **msg) {
+  salvo_config full;
+  const salvo_config *in = complete(&full, cfg);
+  memset(out, 0, sizeof(*out));
+  *msg = config_problem(in);
+  if (*msg)
+    return SALVO_EINVAL;
+  out->concurrency = in->concurrency;
+  out->per_host = in->per_host;
+  out->timeout_ms = ms_of(in->timeout);
+  out->connect_timeout_ms = ms_of(in->connect_timeout);
+  out->insecure = in->insecure != 0;
+  out->follow_redirects = !in->no_redirects;
+  out->max_redirects = in->max_redirects;
+  out->http_version = in->http_version;
+  out->max_body = in->max_body;
+  out->cookies = !in->no_cookies;
+  out->compression = !in->no_compression;
+  out->rate_limit = in->rate_limit;
+  out->per_host_rate = in->per_host_rate;
+  out->rate_burst = in->rate_burst;
+  out->max_retries = in->max_retries;
+  out->retry_base_ns =
+      (int64_t)(in->retry_base > 1e9 ? 1e18 : in->retry_base * 1e9);
+  out->retry_max_delay_ns =
+      (int64_t)(in->retry_max_delay > 1e9 ? 1e18 : in->retry_max_delay * 1e9);
+  out->deadline_ms = ms_of(in->deadline);
+  out->queue_timeout_ms = ms_of(in->queue_timeout);
+  out->return_type = in->return_type;
+  out->parse = in->parse;
+  out->parse_free = in->parse_free;
+  out->parse_arg = in->parse_arg;
+  int err = dup_headers(&out->headers, in->headers);
+  if (!err && !in->no_status_retry)
+    err = dup_statuses(&out->retry_statuses, in->retry_statuses
+                                                 ? in->retry_statuses
+                                                 : default_retry_statuses);
+  if (!err && !in->user_agent)
+    err = dup_field(&out->user_agent, "salvo/" SALVO_VERSION);
+  else if (!err && *in->user_agent)
+    err = dup_field(&out->user_agent, in->user_agent);
+  if (!err)
+    err = dup_field(&out->username, in->username);
+  if (!err)
+    err = dup_field(&out->password, in->password);
+  if (!err)
+    err = dup_field(&out->bearer_token, in->bearer_token);
+  if (!err)
+    err = dup_field(&out->ca_file, in->ca_file);
+  if (!err)
+    err = dup_field(&out->proxy, in->proxy);
+  if (!err && out->cookies)
+    err = dup_field(&out->cookie_file, in->cookie_file);
+  if (err) {
+    salvo__cfg_free(out);
+    return err;
+  }
+  const char *sized[] = {out->user_agent, out->username, out->password,
+                         out->bearer_token};
+  for (size_t i = 0; i < sizeof(sized) / sizeof(sized[0]); i++)
+    out->header_bytes += sized[i] ? strlen(sized[i]) * 2 + 32 : 0;
+  for (size_t i = 0; out->headers[i]; i++)
+    out->header_bytes += strlen(out->headers[i]) + 2;
+  return 0;
+}
+
+void salvo__cfg_free(salvo__cfg *c) {
+  for (size_t i = 0; c->headers && c->headers[i]; i++)
+    free(c->headers[i]);
+  free(c->headers);
+  free(c->user_agent);
+  free(c->username);
+  free(c->password);
+  free(c->bearer_token);
+  free(c->ca_file);
+  free(c->proxy);
+  free(c->cookie_file);
+  free(c->retry_statuses);
+  memset(c, 0, sizeof(*c));
+}
