@@ -227,8 +227,9 @@ typedef struct salvo_config {
    * methods (GET, HEAD, PUT, DELETE, OPTIONS, TRACE) unless the request
    * sets `idempotent`. */
   int max_retries;
-  /* HTTP statuses retried, terminated by 0. NULL = 408, 429, 500, 502,
-   * 503, 504. Ignored when `no_status_retry` is non-zero. */
+  /* HTTP statuses retried, terminated by 0. Default (and NULL): 408, 429,
+   * 500, 502, 503, 504, a list of the library's. Ignored when
+   * `no_status_retry` is non-zero. */
   const int *retry_statuses;
   int no_status_retry;
   /* Backoff before retry n (1, 2, ...) is a uniform random delay in

@@ -12,6 +12,8 @@
 
 #include "internal.h"
 
+static const int default_retry_statuses[] = {408, 429, 500, 502, 503, 504, 0};
+
 /* Every default of salvo_config: the header documents these values, and
  * the command's --help prints them from here. */
 static const salvo_config defaults = {
@@ -23,6 +25,7 @@ static const salvo_config defaults = {
     .max_body = (size_t)64 << 20,
     .rate_burst = 1,
     .max_retries = 3,
+    .retry_statuses = default_retry_statuses,
     .retry_base = 0.5,
     .retry_max_delay = 30,
 };
@@ -81,8 +84,6 @@ static int dup_headers(char ***dst, const char *const *src) {
       return SALVO_ENOMEM;
   return 0;
 }
-
-static const int default_retry_statuses[] = {408, 429, 500, 502, 503, 504, 0};
 
 static int dup_statuses(int **dst, const int *src) {
   size_t n = 0;

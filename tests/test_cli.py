@@ -171,6 +171,35 @@ class CliTest(unittest.TestCase):
             self.assertIn(opt, p.stdout)
         self.assertEqual(salvo("--version").returncode, 0)
 
+    def test_man_page_documents_every_option(self):
+        """The option table (through --help) and the man page name the same
+        options, and the man page gives the defaults --help prints, which
+        come from salvo_config_init."""
+        import re
+        helptext = salvo("--help").stdout
+        in_help = {}
+        for m in re.finditer(r"^\s+(?:-\w, )?--([\w.-]+)(.*(?:\n {27}.*)*)",
+                             helptext, re.M):
+            d = re.search(r"\(default ([^)]*)\)", m.group(2).replace(
+                "\n", " ").replace(" " * 27, ""))
+            in_help[m.group(1)] = d.group(1) if d else None
+        man = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                           "..", "docs", "salvo.1")
+        with open(man) as f:
+            text = f.read()
+        opts_section = text.split(".SH OPTIONS")[1].split(".SH EXIT")[0]
+        entries = {}
+        for block in opts_section.split(".TP\n")[1:]:
+            head, _, body = block.partition("\n")
+            for name in re.findall(r"\\-\\-([\w.\\-]+)", head):
+                entries[name.replace("\\-", "-")] = body.replace("\\-", "-")
+        self.assertEqual(sorted(in_help), sorted(entries))
+        for name, dflt in in_help.items():
+            if dflt:
+                body = " ".join(entries[name].split())
+                self.assertRegex(body, r"default[^.]*" + re.escape(dflt),
+                                 f"--{name}: man page lacks default {dflt}")
+
     def test_ordered(self):
         delays = [300, 200, 100, 0, 250, 50]
         urls = [self.url(f"/delay/{d}") for d in delays]

@@ -1,0 +1,538 @@
+/*
+ * Options: one table says every option once. getopt's tables and --help
+ * are made from it, the defaults in --help come from salvo_config_init
+ * (their one home), and tests/test_cli.py checks that the man page
+ * documents exactly the options of this table, with the same defaults.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli.h"
+
+enum {
+  OPT_BODY = 256,
+  OPT_HEADERS,
+  OPT_ORDERED,
+  OPT_OUTPUT_DIR,
+  OPT_SUMMARY_JSON,
+  OPT_FAIL_STATUS,
+  OPT_PER_HOST,
+  OPT_RATE,
+  OPT_PER_HOST_RATE,
+  OPT_BURST,
+  OPT_RETRIES,
+  OPT_RETRY_STATUS,
+  OPT_TIMEOUT,
+  OPT_CONNECT_TIMEOUT,
+  OPT_DEADLINE,
+  OPT_QUEUE_TIMEOUT,
+  OPT_JSON,
+  OPT_BEARER,
+  OPT_HTTP11,
+  OPT_HTTP2,
+  OPT_CACERT,
+  OPT_COOKIE_JAR,
+  OPT_MAX_BODY,
+  OPT_COMPRESSED,
+  OPT_NO_LOCATION
+};
+
+/* A default as --help shows it, from an initialised salvo_config. */
+typedef void (*default_fn)(const salvo_config *c, char *buf, size_t n);
+
+static void d_concurrency(const salvo_config *c, char *b, size_t n) {
+  snprintf(b, n, "%d", c->concurrency);
+}
+static void d_burst(const salvo_config *c, char *b, size_t n) {
+  snprintf(b, n, "%d", c->rate_burst);
+}
+static void d_retries(const salvo_config *c, char *b, size_t n) {
+  snprintf(b, n, "%d", c->max_retries);
+}
+static void d_timeout(const salvo_config *c, char *b, size_t n) {
+  snprintf(b, n, "%g", c->timeout);
+}
+static void d_connect_timeout(const salvo_config *c, char *b, size_t n) {
+  snprintf(b, n, "%g", c->connect_timeout);
+}
+static void d_max_redirects(const salvo_config *c, char *b, size_t n) {
+  snprintf(b, n, "%d", c->max_redirects);
+}
+static void d_max_body(const salvo_config *c, char *b, size_t n) {
+  if (c->max_body % (1u << 20) == 0)
+    snprintf(b, n, "%zuM", c->max_body >> 20);
+  else
+    snprintf(b, n, "%zu", c->max_body);
+}
+static void d_retry_status(const salvo_config *c, char *b, size_t n) {
+  size_t used = 0;
+  b[0] = '\0';
+  for (const int *s = c->retry_statuses; s && *s && used + 5 < n; s++)
+    used += (size_t)snprintf(b + used, n - used, "%s%d", used ? "," : "", *s);
+}
+
+/* name NULL: a heading. */
+typedef struct optdef {
+  const char *name;
+  int id;           /* the short option's letter, or an OPT_ value */
+  const char *arg;  /* the argument's name, or NULL for a flag */
+  const char *help; /* a %s in it stands for the default */
+  default_fn dflt;  /* the default, "(default X)" unless help has %s */
+} optdef;
+
+static const optdef table[] = {
+    {NULL, 0, NULL,
+     "Input (URLs given as arguments, else -i FILE, else standard input;\n"
+     "one URL or one JSON object per line; blank lines and # comments are\n"
+     "skipped; a JSON line has url and optionally method, headers, params,\n"
+     "json or body, key):",
+     NULL},
+    {"input", 'i', "FILE", "read requests from FILE ('-' = stdin)", NULL},
+    {NULL, 0, NULL, "Output:", NULL},
+    {"output", 'o', "FILE", "write the JSON lines to FILE", NULL},
+    {"body", OPT_BODY, "MODE",
+     "json (default: parsed when the response\nsays it is JSON, else text), "
+     "text, base64\nor none",
+     NULL},
+    {"headers", OPT_HEADERS, NULL, "add the response headers", NULL},
+    {"ordered", OPT_ORDERED, NULL, "print in input order (bounded buffer)",
+     NULL},
+    {"output-dir", OPT_OUTPUT_DIR, "DIR",
+     "write each 2xx body to DIR/<key> or\nDIR/<line>-<name>, not to the JSON "
+     "line;\nDIR is created when missing",
+     NULL},
+    {"quiet", 'q', NULL, "no progress line, no summary", NULL},
+    {"summary-json", OPT_SUMMARY_JSON, "FILE",
+     "write the summary as JSON to FILE", NULL},
+    {"fail-status", OPT_FAIL_STATUS, "WHICH",
+     "which statuses fail the run: 4xx,5xx\n(default), 5xx or none", NULL},
+    {NULL, 0, NULL, "Flow:", NULL},
+    {"concurrency", 'c', "N", "requests in flight at once", d_concurrency},
+    {"per-host", OPT_PER_HOST, "N", "requests in flight per origin", NULL},
+    {"rate", OPT_RATE, "N[/s|/m|/h]",
+     "attempts started per second (or minute,\nhour), retries included", NULL},
+    {"per-host-rate", OPT_PER_HOST_RATE, "N", "the same per origin, per second",
+     NULL},
+    {"burst", OPT_BURST, "N", "attempts allowed at once after a pause",
+     d_burst},
+    {"retries", OPT_RETRIES, "N", "retries after the first attempt, 0 for none",
+     d_retries},
+    {"retry-status", OPT_RETRY_STATUS, "LIST",
+     "statuses retried, e.g. 429,503, or none", d_retry_status},
+    {"timeout", OPT_TIMEOUT, "S", "seconds per attempt, 0 for no limit",
+     d_timeout},
+    {"connect-timeout", OPT_CONNECT_TIMEOUT, "S",
+     "seconds to connect, 0 for no limit", d_connect_timeout},
+    {"deadline", OPT_DEADLINE, "S", "seconds per request, all attempts", NULL},
+    {"queue-timeout", OPT_QUEUE_TIMEOUT, "S",
+     "seconds a request may wait for a slot", NULL},
+    {NULL, 0, NULL, "Requests:", NULL},
+    {"method", 'X', "M", "method for every request", NULL},
+    {"header", 'H', "'N: V'", "header for every request (repeatable)", NULL},
+    {"data", 'd', "DATA", "body (@FILE reads FILE), form content type", NULL},
+    {"json", OPT_JSON, "DATA", "JSON body (@FILE reads FILE)", NULL},
+    {"user", 'u', "USER:PASS", "basic authentication", NULL},
+    {"bearer", OPT_BEARER, "TOKEN", "bearer token", NULL},
+    {"user-agent", 'A', "NAME", "User-Agent header", NULL},
+    {"http1.1", OPT_HTTP11, NULL, "HTTP/1.1 only", NULL},
+    {"http2", OPT_HTTP2, NULL, "HTTP/2 (also over cleartext, by upgrade)",
+     NULL},
+    {"insecure", 'k', NULL, "do not verify TLS certificates", NULL},
+    {"cacert", OPT_CACERT, "FILE", "CA certificates to verify with", NULL},
+    {"proxy", 'x', "URL", "proxy for every request", NULL},
+    {"cookie-jar", OPT_COOKIE_JAR, "FILE",
+     "load cookies from FILE, save them back", NULL},
+    {"max-body", OPT_MAX_BODY, "SIZE", "largest body kept", d_max_body},
+    {"compressed", OPT_COMPRESSED, NULL,
+     "ask for a compressed body, decompress it", NULL},
+    {"location", 'L', NULL, "follow redirects, at most %s (the\ndefault)",
+     d_max_redirects},
+    {"no-location", OPT_NO_LOCATION, NULL, "do not follow redirects", NULL},
+    {NULL, 0, NULL, "", NULL},
+    {"help", 'h', NULL, "this help", NULL},
+    {"version", 'V', NULL, "the version", NULL},
+};
+
+#define NOPTS (sizeof(table) / sizeof(table[0]))
+
+static void print_help(void) {
+  salvo_config cfg;
+  salvo_config_init(&cfg);
+  printf("Usage: %s [options] [URL...]\n"
+         "Many HTTP requests at once: URLs or JSON request lines in, one JSON\n"
+         "line per result out, as they complete.\n",
+         prog);
+  for (size_t i = 0; i < NOPTS; i++) {
+    const optdef *d = &table[i];
+    if (!d->name) {
+      printf("\n%s%s", d->help, *d->help ? "\n" : "");
+      continue;
+    }
+    char left[64], dflt[128] = "";
+    snprintf(left, sizeof(left), "%c%c%c --%s%s%s", d->id < 256 ? '-' : ' ',
+             d->id < 256 ? d->id : ' ', d->id < 256 ? ',' : ' ', d->name,
+             d->arg ? " " : "", d->arg ? d->arg : "");
+    if (d->dflt)
+      d->dflt(&cfg, dflt, sizeof(dflt));
+    char help[512];
+    if (strstr(d->help, "%s")) {
+      snprintf(help, sizeof(help), d->help, dflt);
+    } else if (dflt[0]) {
+      /* On the last line of the help when it fits in 79 columns. */
+      const char *last = strrchr(d->help, '\n');
+      size_t col = 27 + strlen(last ? last + 1 : d->help);
+      snprintf(help, sizeof(help), "%s%s(default %s)", d->help,
+               col + strlen(dflt) + 11 > 79 ? "\n" : " ", dflt);
+    } else {
+      snprintf(help, sizeof(help), "%s", d->help);
+    }
+    printf("  %-24s ", left);
+    for (const char *h = help; *h; h++) {
+      putchar(*h);
+      if (*h == '\n')
+        printf("%27s", "");
+    }
+    putchar('\n');
+  }
+  printf(
+      "\nExit status: 0 when every request succeeded (2xx or 3xx), 1 when any\n"
+      "failed, an input line was bad or results could not be written, 2 for\n"
+      "a usage error, 130 when interrupted. See salvo(1).\n");
+}
+
+/* getopt's tables, made from the one above. */
+static void getopt_tables(struct option *longopts, char *shorts) {
+  size_t n = 0, s = 0;
+  for (size_t i = 0; i < NOPTS; i++) {
+    const optdef *d = &table[i];
+    if (!d->name)
+      continue;
+    longopts[n++] = (struct option){
+        d->name, d->arg ? required_argument : no_argument, NULL, d->id};
+    if (d->id < 256) {
+      shorts[s++] = (char)d->id;
+      if (d->arg)
+        shorts[s++] = ':';
+    }
+  }
+  longopts[n] = (struct option){0, 0, 0, 0};
+  shorts[s] = '\0';
+}
+
+static double parse_seconds(const char *opt, const char *v) {
+  char *end;
+  double d = strtod(v, &end);
+  if (end == v || *end || !(d >= 0))
+    usage_error("%s: '%s' is not a number of seconds", opt, v);
+  return d;
+}
+
+static long parse_count(const char *opt, const char *v, long min) {
+  char *end;
+  errno = 0;
+  long n = strtol(v, &end, 10);
+  if (end == v || *end || errno || n < min || n > 10000000)
+    usage_error("%s: '%s' is not a valid number", opt, v);
+  return n;
+}
+
+/* "100", "100/s", "30/m", "1000/h" -> requests per second. */
+static double parse_rate(const char *v) {
+  char *end;
+  double n = strtod(v, &end);
+  double per = 1;
+  if (*end == '/') {
+    if (!strcmp(end, "/s"))
+      per = 1;
+    else if (!strcmp(end, "/m"))
+      per = 60;
+    else if (!strcmp(end, "/h"))
+      per = 3600;
+    else
+      end = (char *)"?";
+    if (*end != '?')
+      end += 2;
+  }
+  if (end == v || *end || !(n > 0))
+    usage_error("--rate: '%s' is not N, N/s, N/m or N/h", v);
+  return n / per;
+}
+
+/* "1048576", "512k", "10M", "1G". */
+static size_t parse_size(const char *v) {
+  char *end;
+  double n = strtod(v, &end);
+  double mult = 1;
+  if (*end == 'k' || *end == 'K')
+    mult = 1024, end++;
+  else if (*end == 'm' || *end == 'M')
+    mult = 1024 * 1024, end++;
+  else if (*end == 'g' || *end == 'G')
+    mult = 1024.0 * 1024 * 1024, end++;
+  if (end == v || *end || !(n > 0) || n * mult > 1e18)
+    usage_error("--max-body: '%s' is not a size (N, Nk, NM, NG)", v);
+  return (size_t)(n * mult);
+}
+
+static int *parse_statuses(const char *v, int *none) {
+  size_t n = 1;
+  for (const char *p = v; *p; p++)
+    n += *p == ',';
+  int *list = xmalloc((n + 1) * sizeof(*list));
+  *none = !strcmp(v, "none");
+  if (*none) {
+    list[0] = 0;
+    return list;
+  }
+  char *copy = strdup(v), *save = NULL;
+  size_t i = 0;
+  for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save))
+    list[i++] = (int)parse_count("--retry-status", t, 100);
+  list[i] = 0;
+  free(copy);
+  return list;
+}
+
+static char *read_file_or_arg(const char *v) {
+  if (v[0] != '@')
+    return strdup(v);
+  FILE *f = strcmp(v + 1, "-") ? fopen(v + 1, "rb") : stdin;
+  if (!f)
+    usage_error("cannot read %s: %s", v + 1, strerror(errno));
+  size_t len = 0, cap = 4096;
+  char *buf = xmalloc(cap);
+  size_t n;
+  while ((n = fread(buf + len, 1, cap - len - 1, f)) > 0) {
+    len += n;
+    if (cap - len < 2 && !(buf = realloc(buf, cap *= 2)))
+      exit(1);
+  }
+  buf[len] = '\0';
+  if (f != stdin)
+    fclose(f);
+  return buf;
+}
+
+/* mkdir -p: each missing directory of path, mode 0755. Failures show when
+ * the caller looks at path. */
+static void make_dirs(const char *path) {
+  char *p = strdup(path);
+  if (!p)
+    exit(1);
+  for (char *s = p + 1; *s; s++)
+    if (*s == '/') {
+      *s = '\0';
+      mkdir(p, 0755);
+      *s = '/';
+    }
+  mkdir(p, 0755);
+  free(p);
+}
+
+static void add_header(opts *o, const char *h) {
+  if (!strchr(h, ':'))
+    usage_error("-H: '%s' is not 'Name: value'", h);
+  o->header_list =
+      realloc(o->header_list, (o->nheaders + 2) * sizeof(*o->header_list));
+  if (!o->header_list)
+    exit(1);
+  o->header_list[o->nheaders++] = strdup(h);
+  o->header_list[o->nheaders] = NULL;
+}
+
+int options_parse(opts *o, int argc, char **argv) {
+  int c, none;
+  struct option longopts[NOPTS + 1];
+  char shorts[2 * NOPTS + 1];
+  getopt_tables(longopts, shorts);
+  while ((c = getopt_long(argc, argv, shorts, longopts, NULL)) != -1) {
+    switch (c) {
+    case 'i':
+      o->input = optarg;
+      break;
+    case 'o':
+      o->output = optarg;
+      break;
+    case OPT_BODY:
+      if (!strcmp(optarg, "json"))
+        o->body = BODY_JSON;
+      else if (!strcmp(optarg, "text"))
+        o->body = BODY_TEXT;
+      else if (!strcmp(optarg, "base64"))
+        o->body = BODY_BASE64;
+      else if (!strcmp(optarg, "none"))
+        o->body = BODY_NONE;
+      else
+        usage_error("--body: '%s' is not json, text, base64 or none", optarg);
+      break;
+    case OPT_HEADERS:
+      o->headers = 1;
+      break;
+    case OPT_ORDERED:
+      o->ordered = 1;
+      break;
+    case OPT_OUTPUT_DIR:
+      o->output_dir = optarg;
+      break;
+    case 'q':
+      o->quiet = 1;
+      break;
+    case OPT_SUMMARY_JSON:
+      o->summary_json = optarg;
+      break;
+    case OPT_FAIL_STATUS:
+      if (!strcmp(optarg, "4xx,5xx") || !strcmp(optarg, "4xx"))
+        o->fail = FAIL_4XX_5XX;
+      else if (!strcmp(optarg, "5xx"))
+        o->fail = FAIL_5XX;
+      else if (!strcmp(optarg, "none"))
+        o->fail = FAIL_NONE;
+      else
+        usage_error("--fail-status: '%s' is not 4xx,5xx, 5xx or none", optarg);
+      break;
+    case 'c':
+      o->cfg.concurrency = (int)parse_count("--concurrency", optarg, 1);
+      break;
+    case OPT_PER_HOST:
+      o->cfg.per_host = (int)parse_count("--per-host", optarg, 1);
+      break;
+    case OPT_RATE:
+      o->cfg.rate_limit = parse_rate(optarg);
+      break;
+    case OPT_PER_HOST_RATE:
+      o->cfg.per_host_rate = parse_rate(optarg);
+      break;
+    case OPT_BURST:
+      o->cfg.rate_burst = (int)parse_count("--burst", optarg, 1);
+      break;
+    case OPT_RETRIES: {
+      long n = parse_count("--retries", optarg, 0);
+      o->cfg.max_retries = (int)n;
+      break;
+    }
+    case OPT_RETRY_STATUS:
+      free(o->owned_statuses);
+      o->cfg.retry_statuses = o->owned_statuses = parse_statuses(optarg, &none);
+      o->cfg.no_status_retry = none;
+      break;
+    case OPT_TIMEOUT:
+      o->cfg.timeout = parse_seconds("--timeout", optarg);
+      break;
+    case OPT_CONNECT_TIMEOUT:
+      o->cfg.connect_timeout = parse_seconds("--connect-timeout", optarg);
+      break;
+    case OPT_DEADLINE:
+      o->cfg.deadline = parse_seconds("--deadline", optarg);
+      break;
+    case OPT_QUEUE_TIMEOUT:
+      o->cfg.queue_timeout = parse_seconds("--queue-timeout", optarg);
+      break;
+    case 'X':
+      o->method = optarg;
+      break;
+    case 'H':
+      add_header(o, optarg);
+      break;
+    case 'd':
+      o->data = read_file_or_arg(optarg);
+      break;
+    case OPT_JSON:
+      o->json_body = read_file_or_arg(optarg);
+      add_header(o, "Accept: application/json");
+      break;
+    case 'u': {
+      o->user = strdup(optarg);
+      char *colon = strchr(o->user, ':');
+      if (colon)
+        *colon = '\0';
+      o->cfg.username = o->user;
+      o->cfg.password = colon ? colon + 1 : "";
+      break;
+    }
+    case OPT_BEARER:
+      o->cfg.bearer_token = optarg;
+      break;
+    case 'A':
+      o->cfg.user_agent = optarg;
+      break;
+    case OPT_HTTP11:
+      o->cfg.http_version = SALVO_HTTP_1_1;
+      break;
+    case OPT_HTTP2:
+      o->cfg.http_version = SALVO_HTTP_2;
+      break;
+    case 'k':
+      o->cfg.insecure = 1;
+      break;
+    case OPT_CACERT:
+      o->cfg.ca_file = optarg;
+      break;
+    case 'x':
+      o->cfg.proxy = optarg;
+      break;
+    case OPT_COOKIE_JAR:
+      o->cfg.cookie_file = optarg;
+      o->cfg.no_cookies = 0;
+      break;
+    case OPT_MAX_BODY:
+      o->cfg.max_body = parse_size(optarg);
+      break;
+    case OPT_COMPRESSED:
+      o->cfg.no_compression = 0;
+      break;
+    case 'L':
+      o->cfg.no_redirects = 0;
+      break;
+    case OPT_NO_LOCATION:
+      o->cfg.no_redirects = 1;
+      break;
+    case 'h':
+      print_help();
+      exit(0);
+    case 'V':
+      printf("salvo %s\n", SALVO_VERSION);
+      exit(0);
+    default:
+      fprintf(stderr, "Try '%s --help' for more information.\n", prog);
+      exit(2);
+    }
+  }
+  if (o->output_dir) {
+    struct stat st;
+    make_dirs(o->output_dir);
+    if (stat(o->output_dir, &st))
+      usage_error("--output-dir: cannot create %s: %s", o->output_dir,
+                  strerror(errno));
+    if (!S_ISDIR(st.st_mode))
+      usage_error("--output-dir: %s is not a directory", o->output_dir);
+    if (o->body == BODY_JSON)
+      o->body = BODY_NONE; /* bodies go to files; errors keep theirs */
+  }
+  if (o->input && optind < argc)
+    usage_error("give URLs as arguments or with -i, not both");
+  if (o->data && !o->json_body) {
+    /* curl's -d sends a form; a -H Content-Type says otherwise. */
+    int has = 0;
+    for (size_t i = 0; i < o->nheaders; i++)
+      has |= !strncasecmp(o->header_list[i], "Content-Type:", 13);
+    if (!has)
+      add_header(o, "Content-Type: application/x-www-form-urlencoded");
+  }
+  o->cfg.headers = (const char *const *)o->header_list;
+  return optind;
+}
+
+void options_free(opts *o) {
+  for (size_t i = 0; i < o->nheaders; i++)
+    free(o->header_list[i]);
+  free(o->header_list);
+  free(o->owned_statuses);
+  free((void *)o->data);
+  free((void *)o->json_body);
+  free(o->user);
+}

@@ -1,0 +1,307 @@
+/* The JSON lines: one object per result, written into a buffer. */
+#define _GNU_SOURCE
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli.h"
+
+static void out_reserve(out *o, size_t n) {
+  if (o->len + n + 1 > o->cap) {
+    while (o->len + n + 1 > o->cap)
+      o->cap = o->cap ? o->cap * 2 : 4096;
+    o->p = realloc(o->p, o->cap);
+    if (!o->p)
+      exit(1);
+  }
+}
+
+static void out_add(out *o, const char *s, size_t n) {
+  out_reserve(o, n);
+  memcpy(o->p + o->len, s, n);
+  o->len += n;
+}
+
+static void out_str(out *o, const char *s) { out_add(o, s, strlen(s)); }
+
+/* Numbers by hand: printf was most of the command's cost per result. */
+static void out_u64(out *o, unsigned long long v) {
+  char tmp[20];
+  size_t n = 0;
+  do {
+    tmp[n++] = (char)('0' + v % 10);
+    v /= 10;
+  } while (v);
+  out_reserve(o, n);
+  while (n)
+    o->p[o->len++] = tmp[--n];
+}
+
+/* Seconds as milliseconds with three decimals. */
+static void out_ms(out *o, double seconds) {
+  unsigned long long us =
+      seconds > 0 ? (unsigned long long)(seconds * 1e6 + 0.5) : 0;
+  out_u64(o, us / 1000);
+  char frac[4] = {'.', (char)('0' + us / 100 % 10), (char)('0' + us / 10 % 10),
+                  (char)('0' + us % 10)};
+  out_add(o, frac, 4);
+}
+
+/* A JSON string; bytes that are not UTF-8 become U+FFFD. */
+static void out_jstr(out *o, const char *s, size_t n) {
+  static const char hex[] = "0123456789abcdef";
+  const unsigned char *p = (const unsigned char *)s;
+  out_reserve(o, n + 2);
+  o->p[o->len++] = '"';
+  for (size_t i = 0; i < n;) {
+    unsigned char c = p[i];
+    if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
+      size_t j = i;
+      while (j < n && p[j] >= 0x20 && p[j] < 0x7f && p[j] != '"' &&
+             p[j] != '\\')
+        j++;
+      out_add(o, s + i, j - i);
+      i = j;
+      continue;
+    }
+    if (c == '"' || c == '\\') {
+      char e[2] = {'\\', (char)c};
+      out_add(o, e, 2);
+      i++;
+    } else if (c < 0x20 || c == 0x7f) {
+      const char *named = c == '\n'   ? "\\n"
+                          : c == '\r' ? "\\r"
+                          : c == '\t' ? "\\t"
+                                      : NULL;
+      if (named) {
+        out_add(o, named, 2);
+      } else {
+        char e[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+        out_add(o, e, 6);
+      }
+      i++;
+    } else {
+      /* A run of non-ASCII bytes, checked by the library's strict
+       * validator: no overlong forms, surrogates or code points past
+       * U+10FFFF reach the output. */
+      size_t end = i;
+      while (end < n && p[end] >= 0x80)
+        end++;
+      size_t ok = salvo_utf8_valid(s + i, end - i);
+      if (ok) {
+        out_add(o, s + i, ok);
+        i += ok;
+      } else {
+        out_add(o, "\\ufffd", 6);
+        i++;
+      }
+    }
+  }
+  out_add(o, "\"", 1);
+}
+
+static void out_base64(out *o, const unsigned char *p, size_t n) {
+  static const char tbl[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  out_reserve(o, (n + 2) / 3 * 4 + 2);
+  char *d = o->p + o->len;
+  *d++ = '"';
+  size_t i = 0;
+  for (; i + 2 < n; i += 3) {
+    uint32_t v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8 | p[i + 2];
+    *d++ = tbl[v >> 18];
+    *d++ = tbl[(v >> 12) & 63];
+    *d++ = tbl[(v >> 6) & 63];
+    *d++ = tbl[v & 63];
+  }
+  if (i < n) {
+    uint32_t v =
+        (uint32_t)p[i] << 16 | (i + 1 < n ? (uint32_t)p[i + 1] << 8 : 0);
+    *d++ = tbl[v >> 18];
+    *d++ = tbl[(v >> 12) & 63];
+    *d++ = i + 1 < n ? tbl[(v >> 6) & 63] : '=';
+    *d++ = '=';
+  }
+  *d++ = '"';
+  o->len = (size_t)(d - o->p);
+}
+
+/* A file name inside --output-dir: the key, or "<index>-<last path
+ * segment>"; only [A-Za-z0-9._-] survive, and nothing may start with a
+ * dot, so no name can be "..", hidden, absolute or contain a slash. */
+void output_file_name(char *dst, size_t cap, const char *key, const char *url,
+                      unsigned long long lineno) {
+  char raw[512];
+  if (key) {
+    snprintf(raw, sizeof(raw), "%s", key);
+  } else {
+    const char *p = strstr(url, "://");
+    p = p ? p + 3 : url;
+    size_t end = strcspn(p, "?#");
+    const char *seg = p, *slash;
+    while ((slash = memchr(seg, '/', (size_t)(p + end - seg))))
+      seg = slash + 1;
+    int len = (int)(p + end - seg);
+    snprintf(raw, sizeof(raw), "%llu-%.*s", lineno, len > 0 ? len : 5,
+             len > 0 ? seg : "index");
+  }
+  size_t n = 0;
+  if (raw[0] == '.' || !raw[0])
+    dst[n++] = '_';
+  for (size_t i = 0; raw[i] && n < cap - 1 && n < 200; i++) {
+    char c = raw[i];
+    int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+             (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
+    dst[n++] = ok ? c : '_';
+  }
+  dst[n] = '\0';
+}
+
+/* index is the input line; key is always a string: the request's key, or
+ * the line number when it has none. */
+static void emit_fields(out *o, const slot *s) {
+  out_str(o, "{\"index\":");
+  out_u64(o, s->lineno);
+  out_str(o, ",\"key\":");
+  const char *key = s->r ? salvo_response_key(s->r) : s->key;
+  if (key) {
+    out_jstr(o, key, strlen(key));
+  } else {
+    out_add(o, "\"", 1);
+    out_u64(o, s->lineno);
+    out_add(o, "\"", 1);
+  }
+  out_str(o, ",\"url\":");
+  out_jstr(o, s->url, strlen(s->url));
+}
+
+static void emit_text(out *o, salvo_response *r) {
+  size_t len;
+  const char *t = salvo_response_text(r, &len);
+  out_str(o, ",\"body\":");
+  out_jstr(o, t, len);
+}
+
+/* application/json, or any type with a +json suffix (RFC 6839). */
+static int says_json(const char *ctype) {
+  if (!ctype)
+    return 0;
+  size_t n = strcspn(ctype, "; \t");
+  return (n == 16 && !strncasecmp(ctype, "application/json", 16)) ||
+         (n > 5 && !strncasecmp(ctype + n - 5, "+json", 5));
+}
+
+static void emit_body(out *o, const opts *op, salvo_response *r) {
+  size_t len;
+  const char *body = salvo_response_body(r, &len);
+  const char *why = NULL;
+  json_t *j;
+  switch (op->body) {
+  case BODY_NONE:
+    break;
+  case BODY_BASE64:
+    out_str(o, ",\"body\":");
+    out_base64(o, (const unsigned char *)body, len);
+    break;
+  case BODY_TEXT:
+    emit_text(o, r);
+    break;
+  case BODY_JSON:
+    if (!len) {
+      out_str(o, ",\"body\":null");
+    } else if (!says_json(salvo_response_header(r, "Content-Type"))) {
+      emit_text(o, r);
+    } else if ((j = salvo_response_json(r, &why))) {
+      char *dump = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
+      out_str(o, ",\"body\":");
+      out_str(o, dump ? dump : "null");
+      free(dump);
+    } else {
+      /* Said to be JSON and is not: the text, and why. */
+      out_str(o, ",\"body_parse_error\":");
+      out_jstr(o, why, strlen(why));
+      emit_text(o, r);
+    }
+    break;
+  }
+}
+
+static void emit_response(out *o, const opts *op, const slot *s) {
+  salvo_response *r = s->r;
+  emit_fields(o, s);
+  const char *final = salvo_response_url(r);
+  if (salvo_response_redirects(r)) {
+    out_str(o, ",\"final_url\":");
+    out_jstr(o, final, strlen(final));
+  }
+  int status = salvo_response_status(r), err = salvo_response_error(r);
+  out_str(o, ",\"status\":");
+  if (status)
+    out_u64(o, (unsigned long long)status);
+  else
+    out_str(o, "null");
+  if (err) {
+    const char *name = salvo_errname(err), *msg = salvo_response_errmsg(r);
+    out_str(o, ",\"error\":{\"code\":");
+    out_jstr(o, name, strlen(name));
+    out_str(o, ",\"message\":");
+    out_jstr(o, msg, strlen(msg));
+    out_str(o, "}");
+  } else {
+    out_str(o, ",\"error\":null");
+  }
+  const char *ver = salvo_response_http_version(r);
+  out_str(o, ",\"attempts\":");
+  out_u64(o, (unsigned long long)salvo_response_attempts(r));
+  out_str(o, ",\"elapsed_ms\":");
+  out_ms(o, salvo_response_elapsed(r));
+  out_str(o, ",\"http_version\":");
+  if (*ver)
+    out_jstr(o, ver, strlen(ver));
+  else
+    out_str(o, "null");
+  if (op->headers) {
+    out_str(o, ",\"headers\":[");
+    for (size_t i = 0; i < salvo_response_header_count(r); i++) {
+      const char *name, *value;
+      salvo_response_header_at(r, i, &name, &value);
+      out_str(o, i ? ",[" : "[");
+      out_jstr(o, name, strlen(name));
+      out_str(o, ",");
+      out_jstr(o, value, strlen(value));
+      out_str(o, "]");
+    }
+    out_str(o, "]");
+  }
+  struct stat st;
+  if (s->path && !err && status >= 200 && status < 300 && !stat(s->path, &st)) {
+    out_str(o, ",\"file\":");
+    out_jstr(o, s->path, strlen(s->path));
+    out_str(o, ",\"size\":");
+    out_u64(o, (unsigned long long)st.st_size);
+  } else {
+    emit_body(o, op, r);
+  }
+  out_str(o, "}\n");
+}
+
+/* A failure salvo found itself: a file it will not write (EWRITE), or a
+ * request cancelled by an interrupt (ECANCELED). */
+static void emit_local_error(out *o, const slot *s) {
+  const char *code = salvo_errname(s->local_code);
+  emit_fields(o, s);
+  out_str(o, ",\"status\":null,\"error\":{\"code\":");
+  out_jstr(o, code, strlen(code));
+  out_str(o, ",\"message\":");
+  out_jstr(o, s->local_error, strlen(s->local_error));
+  out_str(o, "},\"attempts\":0,\"elapsed_ms\":0,\"http_version\":null}\n");
+}
+
+void output_slot(out *o, const opts *op, const slot *s) {
+  if (s->r)
+    emit_response(o, op, s);
+  else
+    emit_local_error(o, s);
+}

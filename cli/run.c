@@ -1,0 +1,325 @@
+/*
+ * The run: one parallel block, at most `window = 2 x concurrency + 16`
+ * requests outstanding (submitted, or finished and not yet printed), input
+ * read only when a slot is free, so memory is constant in the input's
+ * length.
+ *
+ * With --ordered a request's slot is its index modulo the window (and no
+ * request is read more than a window ahead of the oldest one not printed);
+ * otherwise slots come from a free list, since requests finish in any
+ * order. A response's user_data is its slot.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "request_line.h"
+
+typedef struct run {
+  opts *o;
+  int from_args;
+  salvo_batch *b;
+  FILE *out;
+  const char *out_name;
+  int write_errno; /* the first write error, 0 = none */
+  out buf;
+  stats st;
+  progress pg;
+  unsigned long long next_index; /* of the next request submitted */
+  unsigned long long next_out;   /* --ordered: next index to print */
+  size_t outstanding;            /* submitted or held, not yet printed */
+  size_t window;
+  slot *ring;
+  size_t *free_slots; /* unordered: slots not in use */
+  size_t nfree;
+} run;
+
+static int can_read(const run *rn) {
+  if (rn->o->ordered)
+    return rn->next_index - rn->next_out < rn->window;
+  return rn->outstanding < rn->window;
+}
+
+static size_t slot_take(run *rn, unsigned long long index) {
+  size_t pos =
+      rn->o->ordered ? index % rn->window : rn->free_slots[--rn->nfree];
+  rn->ring[pos].index = index;
+  rn->outstanding++;
+  return pos;
+}
+
+/* Writes what is buffered. The first failure (a full disk, a closed
+ * pipe) is reported and stops the run: results that cannot be written
+ * must not be lost without a word. */
+static void flush_out(run *rn) {
+  if (rn->write_errno)
+    return;
+  if ((rn->buf.len &&
+       fwrite(rn->buf.p, 1, rn->buf.len, rn->out) != rn->buf.len) ||
+      fflush(rn->out)) {
+    rn->write_errno = errno ? errno : EIO;
+    warnx("writing results to %s: %s", rn->out_name, strerror(rn->write_errno));
+  }
+  rn->buf.len = 0;
+}
+
+static void slot_clear(slot *s) {
+  salvo_response_free(s->r);
+  free(s->local_error);
+  free(s->url);
+  free(s->key);
+  free(s->path);
+  memset(s, 0, sizeof(*s));
+}
+
+static void print_slot(run *rn, size_t pos) {
+  slot *s = &rn->ring[pos];
+  output_slot(&rn->buf, rn->o, s);
+  stats_count(&rn->st, rn->o, s->r, s->local_code);
+  slot_clear(s);
+  rn->outstanding--;
+  if (!rn->o->ordered)
+    rn->free_slots[rn->nfree++] = pos;
+}
+
+/* A result is in: printed at once, or with --ordered when every earlier
+ * one has been. */
+static void complete(run *rn, size_t pos) {
+  rn->ring[pos].done = 1;
+  if (!rn->o->ordered) {
+    print_slot(rn, pos);
+    return;
+  }
+  while (rn->next_out < rn->next_index &&
+         rn->ring[rn->next_out % rn->window].done)
+    print_slot(rn, rn->next_out++ % rn->window);
+}
+
+static volatile sig_atomic_t interrupted;
+
+static void on_sigint(int sig) {
+  (void)sig;
+  interrupted = 1;
+}
+
+/* A copy of url without its userinfo: a password given in a URL is never
+ * printed. */
+static char *without_userinfo(const char *url) {
+  const char *auth = strstr(url, "://");
+  char *copy = strdup(url);
+  if (!copy)
+    exit(1);
+  if (!auth)
+    return copy;
+  auth += 3;
+  size_t alen = strcspn(auth, "/?#");
+  const char *at = NULL;
+  for (size_t i = 0; i < alen; i++)
+    if (auth[i] == '@')
+      at = auth + i;
+  if (at)
+    memmove(copy + (auth - url), at + 1 - url + copy, strlen(at + 1) + 1);
+  return copy;
+}
+
+/* Submits one input line; bad lines are reported and skipped. */
+static void submit_line(run *rn, const char *line, size_t len,
+                        unsigned long long lineno) {
+  opts *o = rn->o;
+  request_line p;
+  memset(&p, 0, sizeof(p));
+  char why[256];
+  if (request_line_parse(&p, line, len, why, sizeof(why))) {
+    warnx("%s %llu: %s; skipped", rn->from_args ? "argument" : "input line",
+          lineno, why);
+    rn->st.bad_lines++;
+    request_line_free(&p);
+    return;
+  }
+  salvo_request *req = &p.req;
+  unsigned long long index = rn->next_index++;
+  size_t pos = slot_take(rn, index);
+  slot *s = &rn->ring[pos];
+  s->lineno = lineno;
+  if (!req->method)
+    req->method = o->method;
+  if (!req->body && !req->json) {
+    if (o->json_body) {
+      req->json = o->json_body;
+    } else if (o->data) {
+      req->body = o->data;
+      req->body_len = strlen(o->data);
+    }
+  }
+  req->user_data = (void *)(uintptr_t)pos;
+  s->url = without_userinfo(req->url);
+  s->key = req->key ? strdup(req->key) : NULL;
+  if (o->output_dir) {
+    char name[256];
+    struct stat st;
+    output_file_name(name, sizeof(name), req->key, req->url, lineno);
+    if (asprintf(&s->path, "%s/%s", o->output_dir, name) < 0)
+      exit(1);
+    /* Never through a symbolic link or onto something not a file. */
+    if (!lstat(s->path, &st) && !S_ISREG(st.st_mode)) {
+      if (asprintf(&s->local_error, "refusing to write %s: not a regular file",
+                   s->path) < 0)
+        exit(1);
+      s->local_code = SALVO_EWRITE;
+      request_line_free(&p);
+      complete(rn, pos);
+      return;
+    }
+    req->output_path = s->path;
+  }
+  if (!salvo_submit(rn->b, req).id) {
+    warnx("out of memory");
+    exit(1);
+  }
+  request_line_free(&p);
+}
+
+/* After an interrupt: every request still out gets its line, cancelled,
+ * so that the output accounts for every request read. */
+static void cancel_outstanding(run *rn) {
+  for (size_t pos = 0; pos < rn->window; pos++) {
+    slot *s = &rn->ring[pos];
+    if (!s->url || s->done)
+      continue;
+    s->local_code = SALVO_ECANCELED;
+    s->local_error = strdup("interrupted before it completed");
+    if (!s->local_error)
+      exit(1);
+    s->done = 1;
+  }
+  /* In input order, whatever the mode: they all end at once. */
+  while (rn->outstanding) {
+    size_t best = rn->window;
+    for (size_t pos = 0; pos < rn->window; pos++)
+      if (rn->ring[pos].url &&
+          (best == rn->window || rn->ring[pos].index < rn->ring[best].index))
+        best = pos;
+    print_slot(rn, best);
+  }
+}
+
+/* Takes every response ready now. */
+static void collect_ready(run *rn) {
+  salvo_response *r;
+  while ((r = salvo_batch_poll(rn->b))) {
+    size_t pos = (size_t)(uintptr_t)salvo_response_user_data(r);
+    rn->ring[pos].r = r;
+    complete(rn, pos);
+  }
+}
+
+static void wait_results(run *rn, int fd) {
+  struct pollfd pfd = {.fd = fd, .events = POLLIN};
+  if (poll(&pfd, 1, rn->pg.on ? 100 : -1) < 0 && errno != EINTR) {
+    warnx("poll: %s", strerror(errno));
+    exit(1);
+  }
+  collect_ready(rn);
+  flush_out(rn);
+  progress_draw(&rn->pg, &rn->st, 0);
+}
+
+static salvo_client *make_client(const opts *o) {
+  salvo_client *client;
+  int err = salvo_client_new(&client, &o->cfg);
+  if (err == SALVO_EINVAL) {
+    char why[256];
+    salvo_config_check(&o->cfg, why, sizeof(why));
+    usage_error("bad configuration: %s", why);
+  }
+  if (err) {
+    warnx("cannot start: %s", salvo_strerror(err));
+    exit(1);
+  }
+  return client;
+}
+
+int run_all(opts *o, input *in) {
+  run rn;
+  memset(&rn, 0, sizeof(rn));
+  rn.o = o;
+  rn.from_args = in->args != NULL;
+  rn.out = stdout;
+  rn.out_name = o->output ? o->output : "standard output";
+  if (o->output && !(rn.out = fopen(o->output, "w"))) {
+    warnx("cannot write %s: %s", o->output, strerror(errno));
+    return 2;
+  }
+  salvo_client *client = make_client(o);
+  rn.b = salvo_parallel(client);
+  int fd = salvo_batch_fd(rn.b);
+  if (!rn.b || fd < 0) {
+    warnx("cannot start: %s", strerror(errno));
+    return 1;
+  }
+  int conc = o->cfg.concurrency;
+  rn.window = 2 * (size_t)conc + 16;
+  rn.ring = calloc(rn.window, sizeof(*rn.ring));
+  rn.free_slots = calloc(rn.window, sizeof(*rn.free_slots));
+  if (!rn.ring || !rn.free_slots)
+    exit(1);
+  for (size_t i = 0; i < rn.window; i++)
+    rn.free_slots[rn.nfree++] = rn.window - 1 - i;
+  rn.pg.on = !o->quiet && isatty(2);
+  rn.pg.total = in->args ? in->nargs : input_count(in->f);
+  rn.st.t0 = now_s();
+  struct sigaction sa = {.sa_handler = on_sigint};
+  sigaction(SIGINT, &sa, NULL);
+  sigaction(SIGTERM, &sa, NULL);
+
+  int eof = 0;
+  while (!interrupted && !rn.write_errno) {
+    /* Read only as far as there are slots: memory stays constant. */
+    while (!eof && can_read(&rn) && !interrupted) {
+      char *line = input_next(in);
+      if (!line)
+        eof = 1;
+      else if (!request_line_skipped(line) || in->len != strlen(line))
+        submit_line(&rn, line, in->len, in->lineno);
+    }
+    if (eof && !rn.outstanding)
+      break;
+    wait_results(&rn, fd);
+  }
+  size_t cancelled = 0;
+  if (interrupted && !rn.write_errno) {
+    /* What completed is kept; what did not is said to be cancelled. */
+    collect_ready(&rn);
+    cancelled = rn.outstanding;
+    cancel_outstanding(&rn);
+  }
+  flush_out(&rn);
+  progress_draw(&rn.pg, &rn.st, 1);
+  progress_clear(&rn.pg);
+  if (interrupted)
+    warnx("interrupted: %zu requests cancelled, input read up to line %llu",
+          cancelled, in->lineno);
+  for (size_t i = 0; i < rn.window; i++)
+    slot_clear(&rn.ring[i]);
+  free(rn.ring);
+  free(rn.free_slots);
+  salvo_batch_close(rn.b);
+  salvo_client_free(client);
+  int summary_ok = stats_summary(&rn.st, o);
+  if (rn.out != stdout ? fclose(rn.out) : fflush(stdout)) {
+    if (!rn.write_errno)
+      warnx("writing results to %s: %s", rn.out_name, strerror(errno));
+    rn.write_errno = rn.write_errno ? rn.write_errno : EIO;
+  }
+  free(rn.buf.p);
+  if (interrupted)
+    return 130;
+  return rn.st.failed || rn.st.bad_lines || rn.write_errno || !summary_ok;
+}
