@@ -63,18 +63,6 @@ static void slot_release(salvo_batch *b, uint64_t id) {
   b->free_head = SLOT_OF(id);
 }
 
-static void fd_signal(int fd) {
-  uint64_t one = 1;
-  while (write(fd, &one, sizeof(one)) < 0 && errno == EINTR)
-    ;
-}
-
-static void fd_clear(int fd) {
-  uint64_t v;
-  while (read(fd, &v, sizeof(v)) < 0 && errno == EINTR)
-    ;
-}
-
 /* Links a list of ready responses at the tail and wakes collectors. */
 static void ready_append(salvo_batch *b, salvo_response *head,
                          salvo_response *tail) {
@@ -87,7 +75,7 @@ static void ready_append(salvo_batch *b, salvo_response *head,
   b->ready_tail = tail;
   tail->next = NULL;
   if (was_empty && b->efd >= 0)
-    fd_signal(b->efd);
+    salvo__fd_signal(b->efd);
   if (b->nwaiters)
     pthread_cond_broadcast(&b->cond);
 }
@@ -104,7 +92,7 @@ static salvo_response *take(salvo_batch *b, salvo_response *r) {
     b->ready_tail = r->prev;
   r->next = r->prev = NULL;
   if (!b->ready_head && b->efd >= 0)
-    fd_clear(b->efd);
+    salvo__fd_drain(b->efd);
   slot_release(b, r->id);
   b->pending--;
   return r;
@@ -220,56 +208,49 @@ salvo_pending salvo__submit(salvo_batch *b, const salvo_request *req,
   return p;
 }
 
-salvo_response *salvo_pending_response(salvo_batch *b, salvo_pending p) {
-  if (!b || !p.id)
-    return NULL;
+/* The response of handle `id` (0: the next to complete), waiting for it
+ * when `wait` says so. NULL when it can never come (not a live handle of
+ * this batch; for id 0, nothing pending) or, without waiting, when it is
+ * not ready yet. */
+static salvo_response *collect(salvo_batch *b, uint64_t id, int wait) {
   salvo_response *r = NULL;
   pthread_mutex_lock(&b->mtx);
   for (;;) {
-    salvo__slot *sl = slot_lookup(b, p.id);
-    if (!sl)
-      break;
-    if (sl->resp) {
-      r = take(b, sl->resp);
+    salvo_response *ready;
+    if (id) {
+      salvo__slot *sl = slot_lookup(b, id);
+      if (!sl)
+        break;
+      ready = sl->resp;
+    } else {
+      if (!b->ready_head && !b->pending)
+        break;
+      ready = b->ready_head;
+    }
+    if (ready) {
+      r = take(b, ready);
       break;
     }
+    if (!wait)
+      break;
     b->nwaiters++;
     pthread_cond_wait(&b->cond, &b->mtx);
     b->nwaiters--;
   }
   pthread_mutex_unlock(&b->mtx);
   return delivered(b, r);
+}
+
+salvo_response *salvo_pending_response(salvo_batch *b, salvo_pending p) {
+  return b && p.id ? collect(b, p.id, 1) : NULL;
 }
 
 salvo_response *salvo_batch_next(salvo_batch *b) {
-  if (!b)
-    return NULL;
-  salvo_response *r = NULL;
-  pthread_mutex_lock(&b->mtx);
-  for (;;) {
-    if (b->ready_head) {
-      r = take(b, b->ready_head);
-      break;
-    }
-    if (!b->pending)
-      break;
-    b->nwaiters++;
-    pthread_cond_wait(&b->cond, &b->mtx);
-    b->nwaiters--;
-  }
-  pthread_mutex_unlock(&b->mtx);
-  return delivered(b, r);
+  return b ? collect(b, 0, 1) : NULL;
 }
 
 salvo_response *salvo_batch_poll(salvo_batch *b) {
-  if (!b)
-    return NULL;
-  salvo_response *r = NULL;
-  pthread_mutex_lock(&b->mtx);
-  if (b->ready_head)
-    r = take(b, b->ready_head);
-  pthread_mutex_unlock(&b->mtx);
-  return delivered(b, r);
+  return b ? collect(b, 0, 0) : NULL;
 }
 
 int salvo_batch_fd(salvo_batch *b) {
@@ -281,7 +262,7 @@ int salvo_batch_fd(salvo_batch *b) {
   if (b->efd < 0) {
     b->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (b->efd >= 0 && b->ready_head)
-      fd_signal(b->efd);
+      salvo__fd_signal(b->efd);
   }
   int fd = b->efd;
   pthread_mutex_unlock(&b->mtx);

@@ -31,12 +31,7 @@ static const salvo_config defaults = {
 };
 
 void salvo_config_init_size(salvo_config *cfg, size_t size) {
-  if (!cfg || size < sizeof(size_t))
-    return;
-  memcpy(cfg, &defaults, size < sizeof(defaults) ? size : sizeof(defaults));
-  if (size > sizeof(defaults))
-    memset((char *)cfg + sizeof(defaults), 0, size - sizeof(defaults));
-  cfg->size = size;
+  salvo__sized_init(cfg, size, &defaults, sizeof(defaults));
 }
 
 /* The caller's configuration as this library's struct: the fields it knows
@@ -48,8 +43,7 @@ static const salvo_config *complete(salvo_config *full,
     return full;
   if (in->size < sizeof(size_t))
     return NULL;
-  memcpy(full, in, in->size < sizeof(*full) ? in->size : sizeof(*full));
-  full->size = sizeof(*full);
+  salvo__sized_read(full, sizeof(*full), in, in->size);
   return full;
 }
 

@@ -44,11 +44,7 @@ static int need_wake(salvo_client *c) {
   return 1;
 }
 
-static void wake(salvo_client *c) {
-  uint64_t one = 1;
-  while (write(c->wakefd, &one, sizeof(one)) < 0 && errno == EINTR)
-    ;
-}
+static void wake(salvo_client *c) { salvo__fd_signal(c->wakefd); }
 
 void salvo__engine_submit(salvo_client *c, salvo__req *r) {
   r->next = NULL;
@@ -270,9 +266,7 @@ static void cancel_batch(salvo_client *c, salvo_batch *b) {
 
 /* Takes every pending command; returns non-zero when asked to stop. */
 static int drain_commands(salvo_client *c) {
-  uint64_t v;
-  while (read(c->wakefd, &v, sizeof(v)) < 0 && errno == EINTR)
-    ;
+  salvo__fd_drain(c->wakefd);
   pthread_mutex_lock(&c->mtx);
   salvo__req *subs = c->sub_head;
   salvo_batch *cancels = c->cancel_head;

@@ -60,6 +60,17 @@ void salvo__redact_userinfo(char *s);
 char *salvo__redact(char *msg, const char *const *secrets, size_t n);
 /* The first CR or LF in s, or NULL (also for s NULL). */
 const char *salvo__ctl_in(const char *s);
+/* Structs that start with their size_t size and grow across versions.
+ * _init: dst (the caller's, dsize bytes) gets the defaults it has room for
+ * and zeros past them. _read: the prefix both know is copied from src
+ * over dst, which keeps its own values (the defaults) past src's end. */
+void salvo__sized_init(void *dst, size_t dsize, const void *dflt, size_t n);
+void salvo__sized_read(void *dst, size_t dsize, const void *src, size_t ssize);
+/* FNV-1a of a string, for the hash tables. */
+uint32_t salvo__hash(const char *s);
+/* An eventfd: signal it (readable until drained), drain it. */
+void salvo__fd_signal(int fd);
+void salvo__fd_drain(int fd);
 /* Allocates a copy of the message formatted like printf. */
 char *salvo__fmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

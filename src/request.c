@@ -231,12 +231,7 @@ static int idempotent_method(const char *m) {
 void salvo_request_init_size(salvo_request *req, size_t size) {
   static const salvo_request defaults = {.size = sizeof(salvo_request),
                                          .max_retries = SALVO_CLIENT_DEFAULT};
-  if (!req || size < sizeof(size_t))
-    return;
-  memcpy(req, &defaults, size < sizeof(defaults) ? size : sizeof(defaults));
-  if (size > sizeof(defaults))
-    memset((char *)req + sizeof(defaults), 0, size - sizeof(defaults));
-  req->size = size;
+  salvo__sized_init(req, size, &defaults, sizeof(defaults));
 }
 
 const salvo_request *salvo__req_at(const salvo_request *reqs, size_t i) {
@@ -259,8 +254,7 @@ salvo__req *salvo__req_new(const salvo_request *caller, const salvo__cfg *cfg,
     return NULL;
   }
   salvo_request_init(&full);
-  memcpy(&full, caller,
-         caller->size < sizeof(full) ? caller->size : sizeof(full));
+  salvo__sized_read(&full, sizeof(full), caller, caller->size);
   if (!in->url) {
     fail(err, msg, salvo__fmt("request has no URL"));
     return NULL;

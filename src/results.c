@@ -23,13 +23,6 @@ struct salvo_results {
   size_t index_mask;
 };
 
-static uint32_t hash_key(const char *s) {
-  uint32_t h = 2166136261u;
-  for (; *s; s++)
-    h = (h ^ (unsigned char)*s) * 16777619u;
-  return h;
-}
-
 static salvo_results *refuse(salvo_results *res, int err, char *msg) {
   res->error = err;
   res->errmsg = msg;
@@ -50,7 +43,7 @@ static int index_keys(salvo_results *res, const salvo_request *reqs, size_t n) {
     const char *k = salvo__req_at(reqs, i)->key;
     if (!k)
       continue;
-    size_t s = hash_key(k) & res->index_mask;
+    size_t s = salvo__hash(k) & res->index_mask;
     for (; res->index[s]; s = (s + 1) & res->index_mask) {
       size_t j = res->index[s] - 1;
       if (!strcmp(salvo__req_at(reqs, j)->key, k)) {
@@ -254,7 +247,7 @@ salvo_response *salvo_results_at(const salvo_results *res, size_t i) {
 salvo_response *salvo_results_get(const salvo_results *res, const char *key) {
   if (!res || !key || !res->index || !res->n)
     return NULL;
-  for (size_t s = hash_key(key) & res->index_mask; res->index[s];
+  for (size_t s = salvo__hash(key) & res->index_mask; res->index[s];
        s = (s + 1) & res->index_mask) {
     salvo_response *r = res->items[res->index[s] - 1];
     if (r && r->key && !strcmp(r->key, key))

@@ -26,13 +26,6 @@
 
 #define NS 1000000000.0
 
-static uint32_t hash_str(const char *s) {
-  uint32_t h = 2166136261u;
-  for (; *s; s++)
-    h = (h ^ (unsigned char)*s) * 16777619u;
-  return h;
-}
-
 /* ---- token buckets ------------------------------------------------------ */
 
 /* A bucket holds `burst` tokens plus half of one. After a quiet spell that
@@ -230,7 +223,7 @@ static int initial_proto(const salvo__cfg *cfg, const char *origin) {
 }
 
 static salvo__host *host_get(salvo__sched *s, const char *key, int64_t now) {
-  uint32_t hash = hash_str(key);
+  uint32_t hash = salvo__hash(key);
   for (salvo__host *h = s->buckets[hash & (s->nbuckets - 1)]; h; h = h->hnext)
     if (h->hash == hash && !strcmp(h->key, key))
       return h;

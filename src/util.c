@@ -1,9 +1,11 @@
 /* Small helpers shared by the modules: buffers, strings, time. */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "internal.h"
 
@@ -194,4 +196,35 @@ const char *salvo__ctl_in(const char *s) {
     if (*s == '\r' || *s == '\n')
       return s;
   return NULL;
+}
+
+uint32_t salvo__hash(const char *s) {
+  uint32_t h = 2166136261u; /* FNV-1a */
+  for (; *s; s++)
+    h = (h ^ (unsigned char)*s) * 16777619u;
+  return h;
+}
+
+void salvo__fd_signal(int fd) {
+  uint64_t one = 1;
+  while (write(fd, &one, sizeof(one)) < 0 && errno == EINTR)
+    ;
+}
+
+void salvo__fd_drain(int fd) {
+  uint64_t v;
+  while (read(fd, &v, sizeof(v)) < 0 && errno == EINTR)
+    ;
+}
+
+void salvo__sized_init(void *dst, size_t dsize, const void *dflt, size_t n) {
+  if (!dst || dsize < sizeof(size_t))
+    return;
+  memset(dst, 0, dsize);
+  salvo__sized_read(dst, dsize, dflt, n);
+}
+
+void salvo__sized_read(void *dst, size_t dsize, const void *src, size_t ssize) {
+  memcpy(dst, src, ssize < dsize ? ssize : dsize);
+  *(size_t *)dst = dsize;
 }

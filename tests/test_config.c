@@ -138,6 +138,19 @@ static void test_older_config_size(void **state) {
   assert_null(salvo_response_value(r)); /* no parse callback was read */
   salvo_response_free(r);
   salvo_client_free(c);
+  /* Built before max_retries existed: the client retries by default, and
+   * so does a request that predates its own max_retries. */
+  salvo_config_init_size(&cfg, offsetof(salvo_config, max_retries));
+  cfg.max_retries = 0; /* past its size: never read */
+  c = th_client(&cfg);
+  salvo_request_init_size(&req, offsetof(salvo_request, max_retries));
+  req.max_retries = 0;
+  req.url = th_url(&th_srv, "/flaky?key=older&fail=2");
+  r = fetch(c, &req);
+  assert_int_equal(salvo_response_status(r), 200);
+  assert_int_equal(salvo_response_attempts(r), 3);
+  salvo_response_free(r);
+  salvo_client_free(c);
 }
 
 /* A program built against a newer, larger header: the library reads what
