@@ -14,7 +14,44 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "batch.h"
+
+#include <pthread.h>
+
+#include "client.h"
+#include "engine.h"
+#include "request.h"
+#include "response.h"
+
+typedef struct salvo__slot {
+  uint32_t gen;
+  uint32_t next_free; /* index + 1 of the next free slot, 0 = none */
+  uint8_t used;
+  salvo_response *resp; /* set once the response is ready */
+} salvo__slot;
+
+struct salvo_batch {
+  salvo_client *client;
+  salvo__sink sink;       /* the engine's side */
+  salvo__batch_link link; /* in the client's list */
+  pthread_mutex_t mtx;
+  pthread_cond_t cond;
+  /* mtx */
+  salvo__slot *slots;
+  uint32_t nslots;
+  uint32_t cap;
+  uint32_t free_head;
+  salvo_response *ready_head;
+  salvo_response *ready_tail;
+  int pending; /* submitted, not delivered */
+  int nwaiters;
+  int efd; /* -1 until salvo_batch_fd */
+  int cancel_done;
+};
+
+static salvo_batch *batch_of(salvo__sink *s) {
+  return (salvo_batch *)((char *)s - offsetof(salvo_batch, sink));
+}
 
 #define SLOT_OF(id) ((uint32_t)((id)&0xffffffffu))
 #define GEN_OF(id) ((uint32_t)((id) >> 32))
@@ -106,8 +143,10 @@ static salvo_response *delivered(salvo_batch *b, salvo_response *r) {
   return r;
 }
 
-void salvo__batch_deliver(salvo_batch *b, salvo_response *head,
-                          salvo_response *tail) {
+/* The engine's hand-over, on the I/O thread. */
+static void deliver(salvo__sink *s, salvo_response *head,
+                    salvo_response *tail) {
+  salvo_batch *b = batch_of(s);
   pthread_mutex_lock(&b->mtx);
   /* The outbox is singly linked; the ready list needs both links so that a
    * handle can take its response out of the middle. */
@@ -119,7 +158,8 @@ void salvo__batch_deliver(salvo_batch *b, salvo_response *head,
   pthread_mutex_unlock(&b->mtx);
 }
 
-void salvo__batch_cancel_done(salvo_batch *b) {
+static void cancelled(salvo__sink *s) {
+  salvo_batch *b = batch_of(s);
   pthread_mutex_lock(&b->mtx);
   b->cancel_done = 1;
   pthread_cond_broadcast(&b->cond);
@@ -134,14 +174,12 @@ salvo_batch *salvo_parallel(salvo_client *client) {
     return NULL;
   b->client = client;
   b->efd = -1;
+  b->sink.deliver = deliver;
+  b->sink.cancelled = cancelled;
   pthread_mutex_init(&b->mtx, NULL);
   pthread_cond_init(&b->cond, NULL);
-  pthread_mutex_lock(&client->mtx);
-  b->cnext = client->batches;
-  if (client->batches)
-    client->batches->cprev = b;
-  client->batches = b;
-  pthread_mutex_unlock(&client->mtx);
+  b->link.batch = b;
+  salvo__client_link(client, &b->link);
   return b;
 }
 
@@ -173,11 +211,17 @@ salvo_pending salvo__submit(salvo_batch *b, const salvo_request *req,
   salvo_client *c = b->client;
   int err;
   char *msg;
-  salvo__req *r = salvo__req_new(req, &c->cfg, &err, &msg);
+  salvo__req *r = salvo__req_new(req, &c->cfg, c->pool, &err, &msg);
   if (!r && err == SALVO_ENOMEM)
     return p;
+  /* Key and user data as the caller's struct has them (it may predate
+   * them: then it has none). */
+  salvo_request in;
+  salvo_request_init(&in);
+  salvo__sized_read(&in, sizeof(in), req,
+                    req->size >= sizeof(size_t) ? req->size : sizeof(*req));
   salvo_response *resp =
-      salvo__resp_new(0, req->key, req->user_data, r ? r->url : req->url);
+      salvo__resp_new(0, in.key, in.user_data, r ? r->url : in.url);
   if (!resp) {
     salvo__req_free(r);
     free(msg);
@@ -198,12 +242,9 @@ salvo_pending salvo__submit(salvo_batch *b, const salvo_request *req,
     salvo__req_free(r);
     free(msg);
   } else if (r) {
-    r->id = p.id;
-    r->batch = b;
-    r->cl = c;
+    r->sink = &b->sink;
     r->resp = resp;
-    r->tag = tag;
-    salvo__engine_submit(c, r);
+    salvo__engine_submit(c->eng, r);
   }
   return p;
 }
@@ -281,7 +322,12 @@ int salvo_batch_has_pending(salvo_batch *b) {
 void salvo_batch_close(salvo_batch *b) {
   if (!b)
     return;
-  salvo__engine_cancel_batch(b->client, b);
+  salvo__client_unlink(b->client, &b->link);
+  salvo__engine_cancel(b->client->eng, &b->sink);
+  pthread_mutex_lock(&b->mtx);
+  while (!b->cancel_done)
+    pthread_cond_wait(&b->cond, &b->mtx);
+  pthread_mutex_unlock(&b->mtx);
   while (b->ready_head) {
     salvo_response *r = b->ready_head;
     b->ready_head = r->next;

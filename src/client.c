@@ -1,34 +1,30 @@
-/* Clients: the default client, life cycle. */
+/* Clients: life cycle, the list of open blocks, the default client. */
+#include "client.h"
+
 #include <stdlib.h>
 #include <string.h>
-
-#include "internal.h"
-#include "transport.h"
 
 int salvo_client_new(salvo_client **out, const salvo_config *cfg) {
   if (!out)
     return SALVO_EINVAL;
   *out = NULL;
-  int err = salvo__transport_global_init();
-  if (err)
-    return err;
   salvo_client *c = calloc(1, sizeof(*c));
   if (!c)
     return SALVO_ENOMEM;
   char *msg;
-  err = salvo__cfg_resolve(&c->cfg, cfg, &msg);
+  int err = salvo__cfg_resolve(&c->cfg, cfg, &msg);
   free(msg); /* salvo_config_check gives it to those who ask */
   if (err) {
     free(c);
     return err;
   }
   pthread_mutex_init(&c->mtx, NULL);
-  pthread_cond_init(&c->cmd_cond, NULL);
   c->pool = salvo__pool_new();
-  err = c->pool ? salvo__engine_start(c) : SALVO_ENOMEM;
-  if (err) {
+  err = SALVO_ENOMEM;
+  if (c->pool)
+    c->eng = salvo__engine_new(&c->cfg, c->pool, &err);
+  if (!c->eng) {
     salvo__pool_release(c->pool);
-    pthread_cond_destroy(&c->cmd_cond);
     pthread_mutex_destroy(&c->mtx);
     salvo__cfg_free(&c->cfg);
     free(c);
@@ -38,20 +34,40 @@ int salvo_client_new(salvo_client **out, const salvo_config *cfg) {
   return SALVO_OK;
 }
 
+void salvo__client_link(salvo_client *c, salvo__batch_link *l) {
+  pthread_mutex_lock(&c->mtx);
+  l->prev = NULL;
+  l->next = c->batches;
+  if (c->batches)
+    c->batches->prev = l;
+  c->batches = l;
+  pthread_mutex_unlock(&c->mtx);
+}
+
+void salvo__client_unlink(salvo_client *c, salvo__batch_link *l) {
+  pthread_mutex_lock(&c->mtx);
+  if (l->prev)
+    l->prev->next = l->next;
+  else
+    c->batches = l->next;
+  if (l->next)
+    l->next->prev = l->prev;
+  pthread_mutex_unlock(&c->mtx);
+}
+
 void salvo_client_free(salvo_client *c) {
   if (!c)
     return;
   for (;;) {
     pthread_mutex_lock(&c->mtx);
-    salvo_batch *b = c->batches;
+    salvo_batch *b = c->batches ? c->batches->batch : NULL;
     pthread_mutex_unlock(&c->mtx);
     if (!b)
       break;
     salvo_batch_close(b);
   }
-  salvo__engine_stop(c);
+  salvo__engine_free(c->eng);
   salvo__pool_release(c->pool); /* responses may still hold it */
-  pthread_cond_destroy(&c->cmd_cond);
   pthread_mutex_destroy(&c->mtx);
   salvo__cfg_free(&c->cfg);
   free(c);
@@ -60,7 +76,7 @@ void salvo_client_free(salvo_client *c) {
 int salvo_client_clear_cookies(salvo_client *c) {
   if (!c)
     return SALVO_EINVAL;
-  salvo__engine_clear_cookies(c);
+  salvo__engine_clear_cookies(c->eng);
   return SALVO_OK;
 }
 

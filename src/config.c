@@ -10,7 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "config.h"
+#include "util.h"
 
 static const int default_retry_statuses[] = {408, 429, 500, 502, 503, 504, 0};
 

@@ -16,8 +16,12 @@
  * salvo_batch_next wakes once for many responses, not once per response.
  */
 #define _GNU_SOURCE
+#include "engine.h"
+
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -26,145 +30,178 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "retry.h"
+#include "scheduler.h"
 #include "transport.h"
+#include "util.h"
 
 #define MAX_EVENTS 512
 #define WAKE_TAG UINT64_MAX
 #define TIMER_TAG (UINT64_MAX - 1)
+/* The transport's tags carry this in their top bits (transport.h). */
+#define TRANSPORT_TAG ((uint64_t)1 << SALVO__TAG_SHIFT)
+
+struct salvo__engine {
+  const salvo__cfg *cfg;
+  salvo__pool *pool;
+  pthread_t thread;
+  int epfd;
+  int wakefd;
+  pthread_mutex_t mtx;
+  pthread_cond_t cmd_cond;
+  /* mtx */
+  salvo__req *sub_head; /* submitted, not yet taken by the I/O thread */
+  salvo__req *sub_tail;
+  salvo__sink *cancel_head;
+  int wake_pending;
+  int stop;
+  uint64_t cookie_clear_asked; /* synchronous commands: asked and done */
+  uint64_t cookie_clear_done;
+  /* I/O thread */
+  const salvo__transport_ops *tops;
+  salvo__transport *tp;
+  salvo__sched *sched;
+  salvo__sink *dirty;  /* sinks with responses to deliver */
+  uint64_t rng;        /* backoff jitter */
+  int no_pwait2;       /* epoll_pwait2 is missing: use the timerfd */
+  int timerfd;         /* -1 until needed */
+  int64_t timer_armed; /* deadline the timerfd holds, -1 = none */
+};
 
 /* ---- commands from other threads ---------------------------------------- */
 
-/* Called with c->mtx held: returns whether the caller must write to the
+/* Called with e->mtx held: returns whether the caller must write to the
  * eventfd, so that a burst of submissions costs one write. */
-static int need_wake(salvo_client *c) {
-  if (c->wake_pending)
+static int need_wake(salvo__engine *e) {
+  if (e->wake_pending)
     return 0;
-  c->wake_pending = 1;
+  e->wake_pending = 1;
   return 1;
 }
 
-static void wake(salvo_client *c) { salvo__fd_signal(c->wakefd); }
+static void wake(salvo__engine *e) { salvo__fd_signal(e->wakefd); }
 
-void salvo__engine_submit(salvo_client *c, salvo__req *r) {
-  r->next = NULL;
-  pthread_mutex_lock(&c->mtx);
-  if (c->sub_tail)
-    c->sub_tail->next = r;
+void salvo__engine_submit(salvo__engine *e, salvo__req *r) {
+  r->lnext = NULL;
+  pthread_mutex_lock(&e->mtx);
+  if (e->sub_tail)
+    e->sub_tail->lnext = r;
   else
-    c->sub_head = r;
-  c->sub_tail = r;
-  int w = need_wake(c);
-  pthread_mutex_unlock(&c->mtx);
+    e->sub_head = r;
+  e->sub_tail = r;
+  int w = need_wake(e);
+  pthread_mutex_unlock(&e->mtx);
   if (w)
-    wake(c);
+    wake(e);
 }
 
-void salvo__engine_clear_cookies(salvo_client *c) {
-  pthread_mutex_lock(&c->mtx);
-  uint64_t mine = ++c->cookie_clear_asked;
-  int w = need_wake(c);
-  pthread_mutex_unlock(&c->mtx);
+void salvo__engine_clear_cookies(salvo__engine *e) {
+  pthread_mutex_lock(&e->mtx);
+  uint64_t mine = ++e->cookie_clear_asked;
+  int w = need_wake(e);
+  pthread_mutex_unlock(&e->mtx);
   if (w)
-    wake(c);
-  pthread_mutex_lock(&c->mtx);
-  while (c->cookie_clear_done < mine)
-    pthread_cond_wait(&c->cmd_cond, &c->mtx);
-  pthread_mutex_unlock(&c->mtx);
+    wake(e);
+  pthread_mutex_lock(&e->mtx);
+  while (e->cookie_clear_done < mine)
+    pthread_cond_wait(&e->cmd_cond, &e->mtx);
+  pthread_mutex_unlock(&e->mtx);
 }
 
-void salvo__engine_cancel_batch(salvo_client *c, salvo_batch *b) {
-  pthread_mutex_lock(&c->mtx);
-  if (b->cprev)
-    b->cprev->cnext = b->cnext;
-  else
-    c->batches = b->cnext;
-  if (b->cnext)
-    b->cnext->cprev = b->cprev;
-  b->cancel_next = c->cancel_head;
-  c->cancel_head = b;
-  int w = need_wake(c);
-  pthread_mutex_unlock(&c->mtx);
+void salvo__engine_cancel(salvo__engine *e, salvo__sink *s) {
+  pthread_mutex_lock(&e->mtx);
+  s->cancel_next = e->cancel_head;
+  e->cancel_head = s;
+  int w = need_wake(e);
+  pthread_mutex_unlock(&e->mtx);
   if (w)
-    wake(c);
-  pthread_mutex_lock(&b->mtx);
-  while (!b->cancel_done)
-    pthread_cond_wait(&b->cond, &b->mtx);
-  pthread_mutex_unlock(&b->mtx);
+    wake(e);
+  /* The sink's owner waits for its cancelled callback. */
 }
 
 /* ---- request bookkeeping (I/O thread) --------------------------------- */
 
-static void live_link(salvo_batch *b, salvo__req *r) {
-  r->bprev = NULL;
-  r->bnext = b->live;
-  if (b->live)
-    b->live->bprev = r;
-  b->live = r;
+static salvo__req *req_of(salvo__sched_entry *e) {
+  return e ? (salvo__req *)((char *)e - offsetof(salvo__req, sched)) : NULL;
 }
 
-static void live_unlink(salvo_batch *b, salvo__req *r) {
-  if (r->bprev)
-    r->bprev->bnext = r->bnext;
+static void live_link(salvo__sink *s, salvo__req *r) {
+  r->lprev = NULL;
+  r->lnext = s->live;
+  if (s->live)
+    s->live->lprev = r;
+  s->live = r;
+}
+
+static void live_unlink(salvo__sink *s, salvo__req *r) {
+  if (r->lprev)
+    r->lprev->lnext = r->lnext;
   else
-    b->live = r->bnext;
-  if (r->bnext)
-    r->bnext->bprev = r->bprev;
+    s->live = r->lnext;
+  if (r->lnext)
+    r->lnext->lprev = r->lprev;
 }
 
-/* Settles a request: its response goes to the batch's outbox, the request
+/* Settles a request: its response goes to the sink's outbox, the request
  * itself is freed. */
-static void finish(salvo_client *c, salvo__req *r, int err, char *msg) {
-  salvo_batch *b = r->batch;
+static void finish(salvo__engine *e, salvo__req *r, int err, char *msg) {
+  salvo__sink *s = r->sink;
   salvo_response *resp = r->resp;
   r->resp = NULL;
   if (err)
     salvo__resp_set_error(resp, err, msg);
   else
     free(msg);
-  resp->attempts = r->attempts;
   if (r->first_start)
     resp->elapsed = (double)(salvo__now_ns() - r->first_start) / 1e9;
-  live_unlink(b, r);
+  live_unlink(s, r);
   salvo__req_free(r);
   resp->next = NULL;
-  if (b->out_tail)
-    b->out_tail->next = resp;
+  if (s->out_tail)
+    s->out_tail->next = resp;
   else
-    b->out_head = resp;
-  b->out_tail = resp;
-  if (!b->dirty) {
-    b->dirty = 1;
-    b->dirty_next = c->dirty;
-    c->dirty = b;
+    s->out_head = resp;
+  s->out_tail = resp;
+  if (!s->dirty) {
+    s->dirty = 1;
+    s->dirty_next = e->dirty;
+    e->dirty = s;
   }
 }
 
 static char *deadline_message(const salvo__req *r) {
+  int n = salvo__req_attempts(r);
   return salvo__fmt("deadline of %.3f s reached after %d attempt%s",
-                    (double)r->deadline_ms / 1000, r->attempts,
-                    r->attempts == 1 ? "" : "s");
+                    (double)r->deadline_ms / 1000, n, n == 1 ? "" : "s");
 }
 
-void salvo__engine_done(salvo_client *c, salvo__req *r, int err, char *msg) {
+/* An attempt ended (the transport's report). */
+static void on_attempt_done(void *ctx, salvo__req *r,
+                            salvo__attempt_result *res) {
+  salvo__engine *e = ctx;
   int64_t now = salvo__now_ns(), delay;
-  /* An origin's first attempt ended before its handshake told what it
-   * speaks (it failed to connect): stop sending one request at a time. */
-  if (r->host->proto == SALVO__PROTO_UNKNOWN)
-    salvo__sched_set_proto(&c->sched, r->host, SALVO__PROTO_GUESS_MUX);
-  salvo__sched_release(&c->sched, r);
+  int err = res->error;
+  char *msg = res->errmsg;
+  salvo_response *resp = r->resp;
+  resp->redirects = res->redirects;
+  resp->total_time = res->total_time;
+  resp->ttfb = res->ttfb;
+  if (res->final_url && res->redirects)
+    salvo__resp_set_url(resp, res->final_url);
+  salvo__sched_release(e->sched, &r->sched);
   int out_of_time = r->deadline_at && now >= r->deadline_at - 1000000;
   if (err == SALVO_ETIMEDOUT && out_of_time) {
     free(msg);
     msg = deadline_message(r);
   } else if (!out_of_time &&
-             salvo__retry_decide(&c->cfg, r, err, &delay, &c->rng)) {
+             salvo__retry_decide(e->cfg, r, err, &delay, &e->rng)) {
     int in_time = !r->deadline_at || now + delay < r->deadline_at;
     /* The slot is given back while waiting; the attempt's response stays
      * until the next one starts, in case the deadline ends it. If it
      * cannot even be parked (out of memory), it ends with this attempt's
      * outcome. */
-    if (in_time && !salvo__sched_backoff(&c->sched, r, now + delay)) {
+    if (in_time && !salvo__sched_park(e->sched, &r->sched, now + delay)) {
+      r->state = SALVO__REQ_BACKOFF;
       free(msg);
       return;
     }
@@ -177,17 +214,22 @@ void salvo__engine_done(salvo_client *c, salvo__req *r, int err, char *msg) {
       msg = why;
     }
   }
-  finish(c, r, err, msg);
+  finish(e, r, err, msg);
+}
+
+static void on_hold(void *ctx, salvo__req *r, int hold) {
+  salvo__engine *e = ctx;
+  salvo__sched_hold(e->sched, &r->sched, hold);
 }
 
 /* Starts what the scheduler allows; the first attempt fixes the deadline,
  * which then bounds every attempt's timeout. */
-static void pump(salvo_client *c) {
+static void pump(salvo__engine *e) {
   salvo__req *r;
   int64_t now = salvo__now_ns();
-  while ((r = salvo__sched_next(&c->sched, now))) {
+  while ((r = req_of(salvo__sched_next(e->sched, now)))) {
     r->state = SALVO__REQ_RUNNING;
-    if (!r->attempts) {
+    if (!salvo__req_attempts(r)) {
       r->first_start = now;
       if (r->deadline_ms)
         r->deadline_at = now + r->deadline_ms * 1000000;
@@ -196,8 +238,8 @@ static void pump(salvo_client *c) {
     if (r->deadline_at) {
       int64_t left = (r->deadline_at - now + 999999) / 1000000;
       if (left <= 0) {
-        salvo__sched_release(&c->sched, r);
-        finish(c, r, SALVO_ETIMEDOUT, deadline_message(r));
+        salvo__sched_release(e->sched, &r->sched);
+        finish(e, r, SALVO_ETIMEDOUT, deadline_message(r));
         continue;
       }
       if (!r->attempt_timeout_ms || left < r->attempt_timeout_ms)
@@ -205,235 +247,280 @@ static void pump(salvo_client *c) {
     }
     salvo__req_begin_attempt(r);
     char *msg;
-    int err = salvo__transport_start(c->tp, r, &msg);
+    int err = e->tops->start(e->tp, r, &msg);
     if (err) {
-      salvo__sched_release(&c->sched, r);
-      finish(c, r, err, msg);
+      salvo__sched_release(e->sched, &r->sched);
+      finish(e, r, err, msg);
     }
   }
 }
 
-/* Queued requests whose wait ran out. */
-static void expire(salvo_client *c) {
-  salvo__req *r = salvo__sched_expire(&c->sched, salvo__now_ns());
-  for (salvo__req *next; r; r = next) {
-    next = r->next;
-    char *msg = r->attempts
+/* When a queued request stops waiting: its queue timeout (before its
+ * first attempt only) or its deadline, whichever comes first; 0 = never. */
+static int64_t queue_limit(const salvo__req *r, int64_t now) {
+  int64_t at = 0;
+  if (r->queue_timeout_ms && !salvo__req_attempts(r))
+    at = now + r->queue_timeout_ms * 1000000;
+  if (r->deadline_at && (!at || r->deadline_at < at))
+    at = r->deadline_at;
+  return at;
+}
+
+/* Queues a request, new or back from its backoff. */
+static void enqueue(salvo__engine *e, salvo__req *r, int64_t now) {
+  r->state = SALVO__REQ_QUEUED;
+  if (salvo__sched_add(e->sched, &r->sched, r->origin, queue_limit(r, now),
+                       now))
+    finish(e, r, SALVO_ENOMEM, NULL);
+}
+
+/* Timers: queued requests whose wait ran out end; parked ones whose
+ * backoff ended are queued again. */
+static void expire(salvo__engine *e) {
+  int64_t now = salvo__now_ns();
+  salvo__sched_entry *unparked, *next;
+  salvo__sched_entry *ent = salvo__sched_expire(e->sched, now, &unparked);
+  for (; ent; ent = next) {
+    next = ent->next;
+    salvo__req *r = req_of(ent);
+    char *msg = salvo__req_attempts(r)
                     ? deadline_message(r)
                     : salvo__fmt("waited %.3f s in the queue for a slot "
                                  "(queue_timeout)",
                                  (double)r->queue_timeout_ms / 1000);
-    finish(c, r, SALVO_ETIMEDOUT, msg);
+    finish(e, r, SALVO_ETIMEDOUT, msg);
+  }
+  for (ent = unparked; ent; ent = next) {
+    next = ent->next;
+    enqueue(e, req_of(ent), now);
   }
 }
 
-static void flush(salvo_client *c) {
-  for (salvo_batch *b = c->dirty, *next; b; b = next) {
-    next = b->dirty_next;
-    b->dirty = 0;
-    salvo__batch_deliver(b, b->out_head, b->out_tail);
-    b->out_head = b->out_tail = NULL;
+static void flush(salvo__engine *e) {
+  for (salvo__sink *s = e->dirty, *next; s; s = next) {
+    next = s->dirty_next;
+    s->dirty = 0;
+    salvo_response *head = s->out_head, *tail = s->out_tail;
+    s->out_head = s->out_tail = NULL;
+    s->deliver(s, head, tail);
   }
-  c->dirty = NULL;
+  e->dirty = NULL;
 }
 
-static void cancel_batch(salvo_client *c, salvo_batch *b) {
-  for (salvo__req *r = b->live, *next; r; r = next) {
-    next = r->bnext;
+static void cancel_sink(salvo__engine *e, salvo__sink *s) {
+  for (salvo__req *r = s->live, *next; r; r = next) {
+    next = r->lnext;
     if (r->state == SALVO__REQ_RUNNING) {
-      salvo__transport_abort(c->tp, r);
-      salvo__sched_release(&c->sched, r);
+      e->tops->abort(e->tp, r);
+      salvo__sched_release(e->sched, &r->sched);
     } else {
-      salvo__sched_forget(&c->sched, r);
+      salvo__sched_forget(e->sched, &r->sched, r->state == SALVO__REQ_BACKOFF);
     }
     salvo__req_free(r);
   }
-  b->live = NULL;
-  if (b->dirty) {
-    salvo_batch **pp = &c->dirty;
-    while (*pp != b)
+  s->live = NULL;
+  if (s->dirty) {
+    salvo__sink **pp = &e->dirty;
+    while (*pp != s)
       pp = &(*pp)->dirty_next;
-    *pp = b->dirty_next;
-    b->dirty = 0;
+    *pp = s->dirty_next;
+    s->dirty = 0;
   }
-  for (salvo_response *r = b->out_head, *next; r; r = next) {
+  for (salvo_response *r = s->out_head, *next; r; r = next) {
     next = r->next;
     salvo_response_free(r);
   }
-  b->out_head = b->out_tail = NULL;
-  salvo__batch_cancel_done(b);
+  s->out_head = s->out_tail = NULL;
+  s->cancelled(s);
 }
 
 /* Takes every pending command; returns non-zero when asked to stop. */
-static int drain_commands(salvo_client *c) {
-  salvo__fd_drain(c->wakefd);
-  pthread_mutex_lock(&c->mtx);
-  salvo__req *subs = c->sub_head;
-  salvo_batch *cancels = c->cancel_head;
-  int stop = c->stop;
-  uint64_t clear = c->cookie_clear_asked;
-  c->sub_head = c->sub_tail = NULL;
-  c->cancel_head = NULL;
-  c->wake_pending = 0;
-  pthread_mutex_unlock(&c->mtx);
-  if (clear != c->cookie_clear_done) {
-    salvo__transport_clear_cookies(c->tp);
-    pthread_mutex_lock(&c->mtx);
-    c->cookie_clear_done = clear;
-    pthread_cond_broadcast(&c->cmd_cond);
-    pthread_mutex_unlock(&c->mtx);
+static int drain_commands(salvo__engine *e) {
+  salvo__fd_drain(e->wakefd);
+  pthread_mutex_lock(&e->mtx);
+  salvo__req *subs = e->sub_head;
+  salvo__sink *cancels = e->cancel_head;
+  int stop = e->stop;
+  uint64_t clear = e->cookie_clear_asked;
+  e->sub_head = e->sub_tail = NULL;
+  e->cancel_head = NULL;
+  e->wake_pending = 0;
+  pthread_mutex_unlock(&e->mtx);
+  if (clear != e->cookie_clear_done) {
+    e->tops->clear_cookies(e->tp);
+    pthread_mutex_lock(&e->mtx);
+    e->cookie_clear_done = clear;
+    pthread_cond_broadcast(&e->cmd_cond);
+    pthread_mutex_unlock(&e->mtx);
   }
-  /* Submissions first: a batch's cancellation was queued after all of its
+  /* Submissions first: a sink's cancellation was queued after all of its
    * submissions, and must see them. */
+  int64_t now = salvo__now_ns();
   for (salvo__req *r = subs, *next; r; r = next) {
-    next = r->next;
-    r->seq = ++c->next_seq;
-    r->state = SALVO__REQ_QUEUED;
-    live_link(r->batch, r);
-    if (salvo__sched_add(&c->sched, r, salvo__now_ns()))
-      finish(c, r, SALVO_ENOMEM, NULL);
+    next = r->lnext;
+    live_link(r->sink, r);
+    enqueue(e, r, now);
   }
-  for (salvo_batch *b = cancels, *next; b; b = next) {
-    next = b->cancel_next;
-    cancel_batch(c, b);
+  for (salvo__sink *s = cancels, *next; s; s = next) {
+    next = s->cancel_next;
+    cancel_sink(e, s);
   }
   return stop;
 }
-
 /* ---- the loop ------------------------------------------------------------ */
 
 /* Without epoll_pwait2 (Linux before 5.11, seccomp filters, valgrind), a
  * timerfd armed at the deadline keeps timers precise below a millisecond,
  * which the rate limiter needs at thousands of requests a second. */
-static int wait_with_timerfd(salvo_client *c, struct epoll_event *evs,
+static int wait_with_timerfd(salvo__engine *e, struct epoll_event *evs,
                              int64_t dl) {
-  if (c->timerfd < 0) {
-    c->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+  if (e->timerfd < 0) {
+    e->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
     struct epoll_event ev = {.events = EPOLLIN, .data.u64 = TIMER_TAG};
-    if (c->timerfd < 0 || epoll_ctl(c->epfd, EPOLL_CTL_ADD, c->timerfd, &ev)) {
+    if (e->timerfd < 0 || epoll_ctl(e->epfd, EPOLL_CTL_ADD, e->timerfd, &ev)) {
       /* Millisecond steps, rounded up, are the last resort. */
       int64_t left = dl < 0 ? -1 : dl - salvo__now_ns();
       int ms = left < 0 ? (dl < 0 ? -1 : 0) : (int)((left + 999999) / 1000000);
-      return epoll_wait(c->epfd, evs, MAX_EVENTS, ms);
+      return epoll_wait(e->epfd, evs, MAX_EVENTS, ms);
     }
   }
-  if (dl != c->timer_armed) {
+  if (dl != e->timer_armed) {
     struct itimerspec its = {{0, 0}, {0, 0}};
     if (dl >= 0) {
       int64_t at = dl > 0 ? dl : 1; /* 0 would disarm */
       its.it_value.tv_sec = (time_t)(at / 1000000000);
       its.it_value.tv_nsec = (long)(at % 1000000000);
     }
-    timerfd_settime(c->timerfd, TFD_TIMER_ABSTIME, &its, NULL);
-    c->timer_armed = dl;
+    timerfd_settime(e->timerfd, TFD_TIMER_ABSTIME, &its, NULL);
+    e->timer_armed = dl;
   }
-  return epoll_wait(c->epfd, evs, MAX_EVENTS, -1);
+  return epoll_wait(e->epfd, evs, MAX_EVENTS, -1);
 }
 
-static int wait_events(salvo_client *c, struct epoll_event *evs) {
-  int64_t dl = salvo__transport_deadline(c->tp);
-  int64_t sd = salvo__sched_deadline(&c->sched);
+static int wait_events(salvo__engine *e, struct epoll_event *evs) {
+  int64_t dl = e->tops->deadline(e->tp);
+  int64_t sd = salvo__sched_deadline(e->sched);
   if (sd >= 0 && (dl < 0 || sd < dl))
     dl = sd;
-  if (!c->no_pwait2) {
+  if (!e->no_pwait2) {
     int64_t left = dl < 0 ? 0 : dl - salvo__now_ns();
     if (left < 0)
       left = 0;
     struct timespec ts = {(time_t)(left / 1000000000),
                           (long)(left % 1000000000)};
-    int n = epoll_pwait2(c->epfd, evs, MAX_EVENTS, dl < 0 ? NULL : &ts, NULL);
+    int n = epoll_pwait2(e->epfd, evs, MAX_EVENTS, dl < 0 ? NULL : &ts, NULL);
     if (n >= 0 || (errno != ENOSYS && errno != EPERM))
       return n;
-    c->no_pwait2 = 1;
+    e->no_pwait2 = 1;
   }
-  return wait_with_timerfd(c, evs, dl);
+  return wait_with_timerfd(e, evs, dl);
 }
 
 static void *io_main(void *arg) {
-  salvo_client *c = arg;
+  salvo__engine *e = arg;
   struct epoll_event evs[MAX_EVENTS];
   /* Linux lets a thread's timers fire up to 50 us late by default. With a
    * rate limit of burst 1 every late start is lost for good (the next must
    * still wait a full interval), so this thread asks for exact wake-ups. */
   prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
   for (;;) {
-    int n = wait_events(c, evs);
+    int n = wait_events(e, evs);
     int cmds = 0;
     for (int i = 0; i < n; i++) {
       if (evs[i].data.u64 == WAKE_TAG) {
         cmds = 1;
       } else if (evs[i].data.u64 == TIMER_TAG) {
         uint64_t expirations;
-        if (read(c->timerfd, &expirations, sizeof(expirations)) > 0)
-          c->timer_armed = -1;
+        if (read(e->timerfd, &expirations, sizeof(expirations)) > 0)
+          e->timer_armed = -1;
       } else {
-        salvo__transport_on_socket(c->tp, evs[i].data.u64, evs[i].events);
+        /* One transport today: its tags carry TRANSPORT_TAG's bit. */
+        e->tops->on_socket(e->tp, evs[i].data.u64, evs[i].events);
       }
     }
-    if (cmds && drain_commands(c))
+    if (cmds && drain_commands(e))
       break;
-    int64_t dl = salvo__transport_deadline(c->tp);
+    int64_t dl = e->tops->deadline(e->tp);
     if (dl >= 0 && dl <= salvo__now_ns())
-      salvo__transport_on_timer(c->tp);
-    salvo__transport_reap(c->tp);
-    expire(c);
-    pump(c);
-    flush(c);
+      e->tops->on_timer(e->tp);
+    e->tops->reap(e->tp);
+    expire(e);
+    pump(e);
+    flush(e);
   }
   return NULL;
 }
 
-int salvo__engine_start(salvo_client *c) {
-  c->timerfd = -1;
-  c->timer_armed = -1;
-  c->epfd = epoll_create1(EPOLL_CLOEXEC);
-  c->wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-  if (c->epfd < 0 || c->wakefd < 0)
-    goto fail;
+static void engine_close(salvo__engine *e) {
+  if (e->tp)
+    e->tops->destroy(e->tp);
+  salvo__sched_free(e->sched);
+  if (e->epfd >= 0)
+    close(e->epfd);
+  if (e->wakefd >= 0)
+    close(e->wakefd);
+  if (e->timerfd >= 0)
+    close(e->timerfd);
+  pthread_cond_destroy(&e->cmd_cond);
+  pthread_mutex_destroy(&e->mtx);
+  free(e);
+}
+
+salvo__engine *salvo__engine_new(const salvo__cfg *cfg, salvo__pool *pool,
+                                 int *err) {
+  salvo__engine *e = calloc(1, sizeof(*e));
+  if (!e) {
+    *err = SALVO_ENOMEM;
+    return NULL;
+  }
+  e->cfg = cfg;
+  e->pool = pool;
+  e->timerfd = -1;
+  e->timer_armed = -1;
+  pthread_mutex_init(&e->mtx, NULL);
+  pthread_cond_init(&e->cmd_cond, NULL);
+  e->tops = salvo__transport_pick(cfg);
+  e->epfd = epoll_create1(EPOLL_CLOEXEC);
+  e->wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   struct epoll_event ev = {.events = EPOLLIN, .data.u64 = WAKE_TAG};
-  if (epoll_ctl(c->epfd, EPOLL_CTL_ADD, c->wakefd, &ev))
+  *err = SALVO_EINTERNAL;
+  if (e->epfd < 0 || e->wakefd < 0 ||
+      epoll_ctl(e->epfd, EPOLL_CTL_ADD, e->wakefd, &ev))
     goto fail;
-  c->rng = (uint64_t)salvo__now_ns() ^ (uint64_t)(uintptr_t)c;
-  c->rng = c->rng ? c->rng : 1;
-  int err = salvo__sched_init(&c->sched, &c->cfg);
-  if (err)
-    goto fail_err;
-  err = salvo__transport_new(&c->tp, c);
-  if (err)
-    goto fail_err;
+  e->rng = (uint64_t)salvo__now_ns() ^ (uint64_t)(uintptr_t)e;
+  e->rng = e->rng ? e->rng : 1;
+  e->sched = salvo__sched_new(cfg);
+  if (!e->sched) {
+    *err = SALVO_ENOMEM;
+    goto fail;
+  }
+  salvo__transport_events events = {e, on_attempt_done, on_hold};
+  if ((*err = e->tops->global_init()) ||
+      (*err = e->tops->create(&e->tp, cfg, e->epfd, TRANSPORT_TAG, &events)))
+    goto fail;
   /* The I/O thread takes no signals: they belong to the application. */
   sigset_t all, old;
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &old);
-  int rc = pthread_create(&c->thread, NULL, io_main, c);
+  int rc = pthread_create(&e->thread, NULL, io_main, e);
   pthread_sigmask(SIG_SETMASK, &old, NULL);
   if (rc == 0)
-    return 0;
+    return e;
+  *err = SALVO_EINTERNAL;
 fail:
-  err = SALVO_EINTERNAL;
-fail_err:
-  salvo__transport_free(c->tp);
-  c->tp = NULL;
-  salvo__sched_destroy(&c->sched);
-  if (c->epfd >= 0)
-    close(c->epfd);
-  if (c->wakefd >= 0)
-    close(c->wakefd);
-  return err;
+  engine_close(e);
+  return NULL;
 }
 
-void salvo__engine_stop(salvo_client *c) {
-  pthread_mutex_lock(&c->mtx);
-  c->stop = 1;
-  int w = need_wake(c);
-  pthread_mutex_unlock(&c->mtx);
+void salvo__engine_free(salvo__engine *e) {
+  if (!e)
+    return;
+  pthread_mutex_lock(&e->mtx);
+  e->stop = 1;
+  int w = need_wake(e);
+  pthread_mutex_unlock(&e->mtx);
   if (w)
-    wake(c);
-  pthread_join(c->thread, NULL);
-  salvo__transport_free(c->tp);
-  salvo__sched_destroy(&c->sched);
-  close(c->epfd);
-  close(c->wakefd);
-  if (c->timerfd >= 0)
-    close(c->timerfd);
+    wake(e);
+  pthread_join(e->thread, NULL);
+  engine_close(e);
 }

@@ -1,5 +1,5 @@
 /* Error codes: names and messages. */
-#include "internal.h"
+#include "util.h"
 
 static const struct {
   const char *name;

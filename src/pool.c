@@ -14,9 +14,10 @@
  * reference, and every response holding a buffer meant to come back holds
  * one, since responses may outlive their client.
  */
+#include <pthread.h>
 #include <stdlib.h>
 
-#include "internal.h"
+#include "pool.h"
 
 #define MIN_SHIFT 12 /* 4 KiB */
 #define NCLASSES 9   /* up to 1 MiB */

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "request.h"
 
 typedef struct url_parts {
   size_t scheme_len;
@@ -240,7 +240,7 @@ const salvo_request *salvo__req_at(const salvo_request *reqs, size_t i) {
 }
 
 salvo__req *salvo__req_new(const salvo_request *caller, const salvo__cfg *cfg,
-                           int *err, char **msg) {
+                           salvo__pool *pool, int *err, char **msg) {
   url_parts u;
   *err = 0;
   *msg = NULL;
@@ -359,7 +359,8 @@ salvo__req *salvo__req_new(const salvo_request *caller, const salvo__cfg *cfg,
     r->body_len = body_len;
   }
   r->is_head = !strcmp(method, "HEAD");
-  r->user_data = in->user_data;
+  r->pool = pool;
+  r->max_body = cfg->max_body;
   r->timeout_ms = salvo__seconds_ms(in->timeout, cfg->timeout_ms);
   r->deadline_ms = salvo__seconds_ms(in->deadline, cfg->deadline_ms);
   r->queue_timeout_ms =
@@ -392,15 +393,21 @@ void salvo__req_begin_attempt(salvo__req *r) {
   /* A new attempt writes the output file from its start again. */
   close_output(r);
   salvo__resp_reset(r->resp);
-  r->attempts++;
+  r->resp->attempts++;
   r->fail = 0;
+}
+
+int salvo__req_attempts(const salvo__req *r) { return r->resp->attempts; }
+
+int salvo__req_delivered(const salvo__req *r) {
+  return r->on_data && r->resp->streamed;
 }
 
 char *salvo__req_fail_message(const salvo__req *r) {
   switch (r->fail) {
   case SALVO_ETOOBIG:
     return salvo__fmt("response body exceeds max_body (%zu bytes)",
-                      r->cl->cfg.max_body);
+                      r->max_body);
   case SALVO_ECALLBACK:
     return salvo__fmt("on_data callback stopped the transfer");
   case SALVO_EWRITE:
@@ -439,7 +446,16 @@ static void parse_status_line(salvo_response *resp, const char *line,
   resp->status = (sp[1] - '0') * 100 + (sp[2] - '0') * 10 + (sp[3] - '0');
 }
 
+static int on_header(salvo__req *r, const char *line, size_t len);
+
+/* The data events keep the error that stops a transfer, for its
+ * message. */
 int salvo__req_on_header(salvo__req *r, const char *line, size_t len) {
+  int err = on_header(r, line, len);
+  return err ? (r->fail = err) : 0;
+}
+
+static int on_header(salvo__req *r, const char *line, size_t len) {
   salvo_response *resp = r->resp;
   while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
     len--;
@@ -480,9 +496,9 @@ int salvo__req_on_header(salvo__req *r, const char *line, size_t len) {
       n = n * 10 + (size_t)(v[i] - '0');
     if (n > (1u << 20))
       n = 1u << 20;
-    if (n > r->cl->cfg.max_body)
-      n = r->cl->cfg.max_body;
-    if (n && salvo__resp_reserve_body(resp, n, r->cl->pool))
+    if (n > r->max_body)
+      n = r->max_body;
+    if (n && salvo__resp_reserve_body(resp, n, r->pool))
       return SALVO_ENOMEM;
   }
   return salvo__resp_add_header(resp, line, nlen, v, vlen);
@@ -510,7 +526,14 @@ fail:
   return SALVO_EWRITE;
 }
 
+static int on_body(salvo__req *r, const char *data, size_t len);
+
 int salvo__req_on_body(salvo__req *r, const char *data, size_t len) {
+  int err = on_body(r, data, len);
+  return err ? (r->fail = err) : 0;
+}
+
+static int on_body(salvo__req *r, const char *data, size_t len) {
   salvo_response *resp = r->resp;
   /* Only a successful response is streamed; another (an error page, a
    * 503 about to be retried) is kept like any body. */
@@ -518,12 +541,11 @@ int salvo__req_on_body(salvo__req *r, const char *data, size_t len) {
     resp->streamed = 1;
     if (!r->on_data)
       return write_output(r, data, len);
-    r->streamed = 1;
-    return r->on_data(r->user_data, data, len) ? SALVO_ECALLBACK : 0;
+    return r->on_data(resp->user_data, data, len) ? SALVO_ECALLBACK : 0;
   }
-  if (len > r->cl->cfg.max_body - resp->body.len)
+  if (len > r->max_body - resp->body.len)
     return SALVO_ETOOBIG;
-  if (salvo__resp_reserve_body(resp, len, r->cl->pool))
+  if (salvo__resp_reserve_body(resp, len, r->pool))
     return SALVO_ENOMEM;
   return salvo__buf_append(&resp->body, data, len);
 }

@@ -4,7 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "response.h"
+#include "text.h"
 
 salvo_response *salvo__resp_new(uint64_t id, const char *key, void *user_data,
                                 const char *url) {

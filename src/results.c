@@ -11,7 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "batch.h"
+#include "client.h"
+#include "request.h"
+#include "response.h"
+#include "util.h"
 
 struct salvo_results {
   int error;

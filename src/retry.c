@@ -8,7 +8,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "internal.h"
+#include "retry.h"
 
 uint64_t salvo__rand(uint64_t *state) {
   uint64_t x = *state;
@@ -101,9 +101,10 @@ static int64_t backoff_ns(const salvo__cfg *cfg, int retry, uint64_t *rng) {
 
 int salvo__retry_decide(const salvo__cfg *cfg, const salvo__req *r, int err,
                         int64_t *delay_ns, uint64_t *rng) {
-  if (r->attempts > r->max_retries || !r->idempotent)
+  int attempts = salvo__req_attempts(r);
+  if (attempts > r->max_retries || !r->idempotent)
     return 0;
-  if (r->streamed)
+  if (salvo__req_delivered(r))
     return 0; /* on_data got bytes that cannot be taken back */
   if (err ? !retryable_error(err) : !retryable_status(cfg, r->resp->status))
     return 0;
@@ -111,6 +112,6 @@ int salvo__retry_decide(const salvo__cfg *cfg, const salvo__req *r, int err,
   int64_t d = ra ? salvo__retry_after_ns(ra, wall_now()) : -1;
   if (d > cfg->retry_max_delay_ns)
     return 0; /* the server asks for more patience than we have */
-  *delay_ns = d >= 0 ? d : backoff_ns(cfg, r->attempts, rng);
+  *delay_ns = d >= 0 ? d : backoff_ns(cfg, attempts, rng);
   return 1;
 }

@@ -18,13 +18,56 @@
  *
  * Runs on the I/O thread only.
  */
+#include "scheduler.h"
+
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "util.h"
 
 #define NS 1000000000.0
+
+typedef struct salvo__heap {
+  salvo__heap_node **v;
+  size_t len;
+  size_t cap;
+} salvo__heap;
+
+/* A token bucket: `tokens` as of `last`. */
+typedef struct salvo__bucket {
+  double tokens;
+  int64_t last;
+} salvo__bucket;
+
+struct salvo__host {
+  salvo__host *hnext; /* hash chain */
+  uint32_t hash;
+  int held; /* one request at a time, until released */
+  int in_flight;
+  int parked;                /* requests of this origin waiting to retry */
+  salvo__sched_entry *qhead; /* waiting, in submission order */
+  salvo__sched_entry *qtail;
+  salvo__heap_node elig;  /* in the eligible heap; key: its head's seq */
+  salvo__bucket bucket;   /* per_host_rate */
+  salvo__heap_node timer; /* armed while waiting for a rate token */
+  char key[];
+};
+
+struct salvo__sched {
+  const salvo__cfg *cfg;
+  int in_flight;
+  size_t queued;
+  uint64_t next_seq;
+  salvo__host **buckets;
+  size_t nbuckets;
+  size_t nhosts;
+  salvo__heap eligible;    /* origins that could start a request */
+  salvo__heap timers;      /* requests: queue limits and backoffs */
+  salvo__heap host_timers; /* origins waiting for a rate token */
+  salvo__bucket bucket;    /* rate_limit */
+  int64_t rate_wake;       /* when the next global token comes, 0 = none due */
+};
 
 /* ---- token buckets ------------------------------------------------------ */
 
@@ -116,24 +159,39 @@ static void heap_remove(salvo__heap *h, salvo__heap_node *n) {
   }
 }
 
-static int timer_start(salvo__sched *s, salvo__timer *t, int64_t at) {
-  return heap_set(&s->timers, &t->node, (uint64_t)at);
+/* ---- origins ----------------------------------------------------------- */
+
+static salvo__host *host_of_elig(salvo__heap_node *n) {
+  return (salvo__host *)((char *)n - offsetof(salvo__host, elig));
 }
 
-static void timer_stop(salvo__sched *s, salvo__timer *t) {
-  heap_remove(&s->timers, &t->node);
+static salvo__host *host_of_timer(salvo__heap_node *n) {
+  return (salvo__host *)((char *)n - offsetof(salvo__host, timer));
 }
 
-int salvo__sched_init(salvo__sched *s, const salvo__cfg *cfg) {
-  memset(s, 0, sizeof(*s));
+static salvo__sched_entry *entry_of_timer(salvo__heap_node *n) {
+  return (salvo__sched_entry *)((char *)n -
+                                offsetof(salvo__sched_entry, timer));
+}
+
+salvo__sched *salvo__sched_new(const salvo__cfg *cfg) {
+  salvo__sched *s = calloc(1, sizeof(*s));
+  if (!s)
+    return NULL;
   s->cfg = cfg;
   s->nbuckets = 64;
   s->buckets = calloc(s->nbuckets, sizeof(*s->buckets));
   bucket_init(&s->bucket, cfg->rate_burst, salvo__now_ns());
-  return s->buckets ? 0 : SALVO_ENOMEM;
+  if (!s->buckets) {
+    free(s);
+    return NULL;
+  }
+  return s;
 }
 
-void salvo__sched_destroy(salvo__sched *s) {
+void salvo__sched_free(salvo__sched *s) {
+  if (!s)
+    return;
   for (size_t i = 0; i < s->nbuckets; i++)
     for (salvo__host *h = s->buckets[i], *n; h; h = n) {
       n = h->hnext;
@@ -142,15 +200,16 @@ void salvo__sched_destroy(salvo__sched *s) {
   free(s->buckets);
   free(s->eligible.v);
   free(s->timers.v);
-  memset(s, 0, sizeof(*s));
+  free(s->host_timers.v);
+  free(s);
 }
 
 /* Whether h may start a request now, rate aside. */
 static int has_room(const salvo__sched *s, const salvo__host *h) {
   if (!h->qhead)
     return 0;
-  if (h->proto == SALVO__PROTO_UNKNOWN && h->in_flight)
-    return 0; /* the first connection has not told what it speaks */
+  if (h->held && h->in_flight)
+    return 0;
   return !s->cfg->per_host || h->in_flight < s->cfg->per_host;
 }
 
@@ -165,8 +224,9 @@ static void host_update(salvo__sched *s, salvo__host *h) {
     bucket_refill(&h->bucket, rate, s->cfg->rate_burst, now);
     if (h->bucket.tokens < 1.0) {
       want = 0;
-      if (!h->timer.node.idx)
-        timer_start(s, &h->timer, bucket_ready_at(&h->bucket, rate));
+      if (!h->timer.idx)
+        heap_set(&s->host_timers, &h->timer,
+                 (uint64_t)bucket_ready_at(&h->bucket, rate));
     }
   }
   if (want)
@@ -174,8 +234,6 @@ static void host_update(salvo__sched *s, salvo__host *h) {
   else
     heap_remove(&s->eligible, &h->elig);
 }
-
-/* ---- origins ----------------------------------------------------------- */
 
 static int grow_buckets(salvo__sched *s) {
   size_t n = s->nbuckets * 2;
@@ -201,7 +259,7 @@ static void drop_idle(salvo__sched *s) {
   for (size_t i = 0; i < s->nbuckets; i++)
     for (salvo__host **pp = &s->buckets[i]; *pp;) {
       salvo__host *h = *pp;
-      if (!h->in_flight && !h->qhead && !h->backoff && !h->timer.node.idx) {
+      if (!h->in_flight && !h->qhead && !h->parked && !h->timer.idx) {
         *pp = h->hnext;
         free(h);
         s->nhosts--;
@@ -209,17 +267,6 @@ static void drop_idle(salvo__sched *s) {
         pp = &h->hnext;
       }
     }
-}
-
-/* Where multiplexing is possible, the first TLS handshake tells whether
- * it happens; until then a burst would make libcurl open a connection per
- * request. */
-static int initial_proto(const salvo__cfg *cfg, const char *origin) {
-  if (cfg->http_version == SALVO_HTTP_1_1)
-    return SALVO__PROTO_H1;
-  if (cfg->http_version == SALVO_HTTP_2_PRIOR_KNOWLEDGE)
-    return SALVO__PROTO_MUX;
-  return strncmp(origin, "https:", 6) ? SALVO__PROTO_H1 : SALVO__PROTO_UNKNOWN;
 }
 
 static salvo__host *host_get(salvo__sched *s, const char *key, int64_t now) {
@@ -237,8 +284,6 @@ static salvo__host *host_get(salvo__sched *s, const char *key, int64_t now) {
     return NULL;
   memcpy(h->key, key, len + 1);
   h->hash = hash;
-  h->proto = initial_proto(s->cfg, key);
-  h->timer.kind = SALVO__TIMER_HOST;
   bucket_init(&h->bucket, s->cfg->rate_burst, now);
   h->hnext = s->buckets[hash & (s->nbuckets - 1)];
   s->buckets[hash & (s->nbuckets - 1)] = h;
@@ -246,76 +291,66 @@ static salvo__host *host_get(salvo__sched *s, const char *key, int64_t now) {
   return h;
 }
 
-void salvo__sched_set_proto(salvo__sched *s, salvo__host *h, int proto) {
-  if (h->proto == proto)
+void salvo__sched_hold(salvo__sched *s, salvo__sched_entry *e, int hold) {
+  salvo__host *h = e->host;
+  if (!h || h->held == !!hold)
     return;
-  h->proto = proto;
+  h->held = !!hold;
   host_update(s, h);
 }
 
 /* ---- queueing ---------------------------------------------------------- */
 
-/* When a queued request stops waiting: its queue timeout (first attempt
- * only) or its deadline, whichever comes first; 0 = never. */
-static int64_t queue_limit(const salvo__req *r, int64_t now) {
-  int64_t at = 0;
-  if (r->queue_timeout_ms && !r->attempts)
-    at = now + r->queue_timeout_ms * 1000000;
-  if (r->deadline_at && (!at || r->deadline_at < at))
-    at = r->deadline_at;
-  return at;
-}
-
-int salvo__sched_add(salvo__sched *s, salvo__req *r, int64_t now) {
-  salvo__host *h = r->host ? r->host : host_get(s, r->origin, now);
+int salvo__sched_add(salvo__sched *s, salvo__sched_entry *e, const char *origin,
+                     int64_t limit, int64_t now) {
+  salvo__host *h = e->host ? e->host : host_get(s, origin, now);
   if (!h)
     return SALVO_ENOMEM;
-  int64_t limit = queue_limit(r, now);
-  r->timer.kind = SALVO__TIMER_REQ;
-  if (limit && timer_start(s, &r->timer, limit))
+  if (limit && heap_set(&s->timers, &e->timer, (uint64_t)limit))
     return SALVO_ENOMEM;
-  r->host = h;
-  r->state = SALVO__REQ_QUEUED;
-  /* Back from a backoff, a request goes ahead of those submitted after
-   * it; new ones have the largest sequence and land at the tail. */
-  salvo__req *after = h->qtail;
-  while (after && after->seq > r->seq)
+  e->host = h;
+  if (!e->seq)
+    e->seq = ++s->next_seq;
+  /* Back from a backoff, an entry goes ahead of those submitted after it;
+   * new ones have the largest sequence and land at the tail. */
+  salvo__sched_entry *after = h->qtail;
+  while (after && after->seq > e->seq)
     after = after->prev;
-  r->prev = after;
-  r->next = after ? after->next : h->qhead;
-  if (r->next)
-    r->next->prev = r;
+  e->prev = after;
+  e->next = after ? after->next : h->qhead;
+  if (e->next)
+    e->next->prev = e;
   else
-    h->qtail = r;
+    h->qtail = e;
   if (after)
-    after->next = r;
+    after->next = e;
   else
-    h->qhead = r;
+    h->qhead = e;
   s->queued++;
-  if (h->qhead == r)
+  if (h->qhead == e)
     host_update(s, h);
   return 0;
 }
 
-static void unqueue(salvo__sched *s, salvo__req *r) {
-  salvo__host *h = r->host;
-  int was_head = h->qhead == r;
-  if (r->prev)
-    r->prev->next = r->next;
+static void unqueue(salvo__sched *s, salvo__sched_entry *e) {
+  salvo__host *h = e->host;
+  int was_head = h->qhead == e;
+  if (e->prev)
+    e->prev->next = e->next;
   else
-    h->qhead = r->next;
-  if (r->next)
-    r->next->prev = r->prev;
+    h->qhead = e->next;
+  if (e->next)
+    e->next->prev = e->prev;
   else
-    h->qtail = r->prev;
-  r->next = r->prev = NULL;
+    h->qtail = e->prev;
+  e->next = e->prev = NULL;
   s->queued--;
-  timer_stop(s, &r->timer);
+  heap_remove(&s->timers, &e->timer);
   if (was_head)
     host_update(s, h);
 }
 
-salvo__req *salvo__sched_next(salvo__sched *s, int64_t now) {
+salvo__sched_entry *salvo__sched_next(salvo__sched *s, int64_t now) {
   if (s->in_flight >= s->cfg->concurrency || !s->eligible.len)
     return NULL;
   double rate = s->cfg->rate_limit;
@@ -328,70 +363,71 @@ salvo__req *salvo__sched_next(salvo__sched *s, int64_t now) {
     s->bucket.tokens -= 1.0;
   }
   s->rate_wake = 0;
-  salvo__host *h =
-      (salvo__host *)((char *)s->eligible.v[0] - offsetof(salvo__host, elig));
-  salvo__req *r = h->qhead;
+  salvo__host *h = host_of_elig(s->eligible.v[0]);
+  salvo__sched_entry *e = h->qhead;
   if (s->cfg->per_host_rate > 0)
     h->bucket.tokens -= 1.0;
   h->in_flight++;
   s->in_flight++;
-  unqueue(s, r);
-  return r;
+  unqueue(s, e);
+  return e;
 }
 
-void salvo__sched_release(salvo__sched *s, salvo__req *r) {
-  salvo__host *h = r->host;
+void salvo__sched_release(salvo__sched *s, salvo__sched_entry *e) {
+  salvo__host *h = e->host;
   h->in_flight--;
   s->in_flight--;
   if (h->qhead)
     host_update(s, h);
 }
 
-int salvo__sched_backoff(salvo__sched *s, salvo__req *r, int64_t at) {
-  r->timer.kind = SALVO__TIMER_REQ;
-  if (timer_start(s, &r->timer, at))
+int salvo__sched_park(salvo__sched *s, salvo__sched_entry *e, int64_t at) {
+  if (heap_set(&s->timers, &e->timer, (uint64_t)at))
     return SALVO_ENOMEM;
-  r->state = SALVO__REQ_BACKOFF;
-  r->host->backoff++;
+  e->host->parked++;
   return 0;
 }
 
-void salvo__sched_forget(salvo__sched *s, salvo__req *r) {
-  if (r->state == SALVO__REQ_QUEUED) {
-    unqueue(s, r);
-  } else if (r->state == SALVO__REQ_BACKOFF) {
-    timer_stop(s, &r->timer);
-    r->host->backoff--;
+void salvo__sched_forget(salvo__sched *s, salvo__sched_entry *e, int parked) {
+  if (!parked) {
+    unqueue(s, e);
+  } else {
+    heap_remove(&s->timers, &e->timer);
+    e->host->parked--;
   }
 }
 
-salvo__req *salvo__sched_expire(salvo__sched *s, int64_t now) {
-  salvo__req *expired = NULL, **tail = &expired;
+salvo__sched_entry *salvo__sched_expire(salvo__sched *s, int64_t now,
+                                        salvo__sched_entry **unparked) {
+  salvo__sched_entry *expired = NULL, **tail = &expired, **utail = unparked;
+  *unparked = NULL;
+  while (s->host_timers.len && s->host_timers.v[0]->key <= (uint64_t)now) {
+    salvo__heap_node *n = s->host_timers.v[0];
+    heap_remove(&s->host_timers, n);
+    host_update(s, host_of_timer(n));
+  }
   while (s->timers.len && s->timers.v[0]->key <= (uint64_t)now) {
-    salvo__timer *t = (salvo__timer *)s->timers.v[0];
-    timer_stop(s, t);
-    if (t->kind == SALVO__TIMER_HOST) {
-      host_update(s, (salvo__host *)((char *)t - offsetof(salvo__host, timer)));
-      continue;
-    }
-    salvo__req *r = (salvo__req *)((char *)t - offsetof(salvo__req, timer));
-    if (r->state == SALVO__REQ_BACKOFF) {
-      r->host->backoff--;
-      if (salvo__sched_add(s, r, now) == 0)
-        continue;
-      /* No memory to queue it: it ends as an expired request would. */
+    salvo__sched_entry *e = entry_of_timer(s->timers.v[0]);
+    /* Queued entries sit in their origin's queue; parked ones in none. */
+    if (e->prev || e->host->qhead == e) {
+      unqueue(s, e);
+      *tail = e;
+      tail = &e->next;
     } else {
-      unqueue(s, r);
+      heap_remove(&s->timers, &e->timer);
+      e->host->parked--;
+      *utail = e;
+      utail = &e->next;
     }
-    r->next = NULL;
-    *tail = r;
-    tail = &r->next;
+    e->next = NULL;
   }
   return expired;
 }
 
 int64_t salvo__sched_deadline(const salvo__sched *s) {
   int64_t at = s->timers.len ? (int64_t)s->timers.v[0]->key : -1;
+  if (s->host_timers.len && (at < 0 || (int64_t)s->host_timers.v[0]->key < at))
+    at = (int64_t)s->host_timers.v[0]->key;
   if (s->rate_wake && s->eligible.len && s->in_flight < s->cfg->concurrency &&
       (at < 0 || s->rate_wake < at))
     at = s->rate_wake;

@@ -7,7 +7,7 @@
 #include <iconv.h>
 #include <string.h>
 
-#include "internal.h"
+#include "text.h"
 
 static const char replacement[] = "\xEF\xBF\xBD";
 

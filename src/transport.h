@@ -1,50 +1,98 @@
 /*
- * The transport seam: the only way the engine reaches the network. The
- * libcurl implementation lives in transport_curl.c, the one file that
- * includes curl.h; a native transport can replace it by implementing these
- * functions.
+ * The transport contract: how the engine reaches the network. A transport
+ * is one file (transport_curl.c today) that fills a salvo__transport_ops;
+ * adding another means adding its file and the line in
+ * salvo__transport_pick (transport.c) that chooses it.
  *
- * Every function runs on the client's I/O thread, except
- * salvo__transport_global_init, which may run on any thread once.
+ * What a transport owns: connections and their pool, TLS (verification,
+ * CA file, sessions), redirects (following, the limit, credentials dropped
+ * on a change of origin), cookies (one jar per client; cookie_file loaded
+ * and saved), decompression, proxies, authentication (basic, bearer), and
+ * whatever it must learn about an origin (which protocol it speaks).
  *
- * The transport watches its sockets on the client's epoll descriptor with
- * a tag of its choosing in epoll_event.data.u64 (never UINT64_MAX, which
- * the engine keeps for its own wake-up descriptor); the engine passes
- * every other event back with its tag.
+ * What it reports, all on the client's I/O thread:
+ *   - data events, straight to the request: salvo__req_on_header for every
+ *     header line of every response (status lines included, so interim
+ *     and redirect responses too) and salvo__req_on_body for every chunk
+ *     of the final body, decoded; a non-zero return must stop the
+ *     transfer, and that attempt then ends with the returned error;
+ *   - events to the engine through salvo__transport_events: the end of
+ *     each attempt with one salvo__attempt_result, and a hold on an
+ *     origin while the transport cannot yet run several requests to it
+ *     well (libcurl before ALPN has said whether it multiplexes).
+ * It never writes a response's fields, the scheduler's or a request's
+ * life-cycle state.
+ *
+ * Sockets are watched on the client's epoll descriptor with
+ * epoll_event.data.u64 = tag_base | a tag of the transport's choosing
+ * below 2^56; the engine routes each event back by its top bits.
  */
 #ifndef SALVO_TRANSPORT_H
 #define SALVO_TRANSPORT_H
 
 #include <stdint.h>
 
-#include "internal.h"
+#include "config.h"
+#include "request.h"
 
-/* Process-wide initialisation; idempotent and thread-safe. */
-int salvo__transport_global_init(void);
+typedef struct salvo__transport salvo__transport;
 
-int salvo__transport_new(salvo__transport **out, salvo_client *c);
-/* Aborts every transfer without reporting it, then frees. */
-void salvo__transport_free(salvo__transport *t);
+/* How an attempt ended. Status, version and headers are not here: they
+ * came as header events. */
+typedef struct salvo__attempt_result {
+  int error;             /* SALVO_OK, or why the attempt failed */
+  char *errmsg;          /* allocated (the engine takes it), or NULL */
+  int redirects;         /* followed to get the final response */
+  const char *final_url; /* after redirects, or NULL; valid in the call */
+  double total_time;     /* seconds, start to end of the attempt */
+  double ttfb;           /* seconds to the first response byte */
+} salvo__attempt_result;
 
-/* Starts one attempt of r. On failure returns an error code, with a
- * message in *msg (allocated, may be NULL), and r stays the caller's. On
- * success the transport reports the end through salvo__engine_done,
- * unless salvo__transport_abort comes first. */
-int salvo__transport_start(salvo__transport *t, salvo__req *r, char **msg);
-/* Stops a running attempt at once (its connection is closed or its stream
- * reset) without reporting it. */
-void salvo__transport_abort(salvo__transport *t, salvo__req *r);
+/* The engine's side of the contract. */
+typedef struct salvo__transport_events {
+  void *ctx;
+  /* An attempt of r ended (after salvo__transport_start succeeded and
+   * unless salvo__transport_abort came first). */
+  void (*done)(void *ctx, salvo__req *r, salvo__attempt_result *res);
+  /* Hold r's origin to one request in flight (hold 1), or release it. */
+  void (*hold)(void *ctx, salvo__req *r, int hold);
+} salvo__transport_events;
 
-/* An epoll event on one of the transport's descriptors. */
-void salvo__transport_on_socket(salvo__transport *t, uint64_t tag,
-                                uint32_t events);
-/* The monotonic time (ns) at which the transport wants
- * salvo__transport_on_timer, or -1. */
-int64_t salvo__transport_deadline(const salvo__transport *t);
-void salvo__transport_on_timer(salvo__transport *t);
-/* Reports the transfers that ended since the last call. */
-void salvo__transport_reap(salvo__transport *t);
-/* Forgets every cookie of the client's jar. */
-void salvo__transport_clear_cookies(salvo__transport *t);
+/* A transport: its functions, all on the I/O thread but global_init. */
+typedef struct salvo__transport_ops {
+  const char *name;
+  /* Process-wide initialisation; idempotent, thread-safe, any thread. */
+  int (*global_init)(void);
+  /* Tags of its epoll events are tag_base | (its own tag below 2^56). */
+  int (*create)(salvo__transport **out, const salvo__cfg *cfg, int epfd,
+                uint64_t tag_base, const salvo__transport_events *ev);
+  /* Aborts every transfer without reporting it, then frees. */
+  void (*destroy)(salvo__transport *t);
+  /* Starts one attempt of r. On failure returns an error code, with a
+   * message in *msg (allocated, may be NULL), and r stays the caller's. */
+  int (*start)(salvo__transport *t, salvo__req *r, char **msg);
+  /* Stops a running attempt at once (its connection closed or its stream
+   * reset) without reporting it. */
+  void (*abort)(salvo__transport *t, salvo__req *r);
+  /* An epoll event on one of its descriptors, with the tag it chose. */
+  void (*on_socket)(salvo__transport *t, uint64_t tag, uint32_t events);
+  /* The monotonic time (ns) at which it wants on_timer, or -1. */
+  int64_t (*deadline)(const salvo__transport *t);
+  void (*on_timer)(salvo__transport *t);
+  /* Reports (through events.done) the attempts that ended since the last
+   * call. */
+  void (*reap)(salvo__transport *t);
+  /* Forgets every cookie of the client's jar. */
+  void (*clear_cookies)(salvo__transport *t);
+} salvo__transport_ops;
+
+/* The bits of an epoll tag that name the transport (engine.c routes). */
+#define SALVO__TAG_SHIFT 56
+
+extern const salvo__transport_ops salvo__curl_transport;
+
+/* The transport that serves a client of this configuration: the one line
+ * that changes when a transport is added. */
+const salvo__transport_ops *salvo__transport_pick(const salvo__cfg *cfg);
 
 #endif /* SALVO_TRANSPORT_H */

@@ -26,8 +26,34 @@
 #include <string.h>
 #include <sys/epoll.h>
 
-#include "internal.h"
 #include "transport.h"
+#include "util.h"
+
+/* What an origin's connections can do, as far as this transport knows.
+ * libcurl 7.88 opens a connection per transfer to an HTTP/2 origin that
+ * is at its stream limit, so multiplexing origins go through their own
+ * multi handle; which origins those are, ALPN says at the first
+ * handshake. */
+enum proto {
+  /* Not known yet: the origin is held to one request in flight until the
+   * first connection's TLS handshake says. */
+  PROTO_UNKNOWN = 1,
+  /* The first attempt failed before saying: assume multiplexing, which is
+   * safe for both kinds, until a handshake says otherwise. */
+  PROTO_GUESS_MUX,
+  PROTO_H1, /* one request per connection */
+  PROTO_MUX /* HTTP/2 streams over few connections */
+};
+
+/* Origins whose protocol is learnt (https, HTTP/2 allowed): a small
+ * open-addressing table, emptied when full rather than grown without
+ * bound (an origin then learns again, at the cost of one handshake). */
+#define ORIGINS_MAX 65536
+
+typedef struct origin {
+  char *key; /* NULL = empty */
+  int proto;
+} origin;
 
 enum { MULTI_H1, MULTI_MUX, NMULTI };
 
@@ -40,6 +66,7 @@ typedef struct multi {
 
 typedef struct xfer {
   CURL *easy;
+  int learning; /* its origin's protocol was not known when it started */
   struct xfer *next_free;
   salvo__req *req;
   multi *mh;               /* the multi handle running it */
@@ -49,8 +76,11 @@ typedef struct xfer {
 } xfer;
 
 struct salvo__transport {
-  salvo_client *c;
   const salvo__cfg *cfg;
+  salvo__transport_events ev;
+  uint64_t tag_base;
+  origin *origins; /* ORIGINS_MAX slots, made on first use */
+  size_t norigins;
   multi mh[NMULTI];
   CURLSH *share;
   CURL *jar; /* never runs a transfer: reaches the shared cookie jar */
@@ -66,7 +96,7 @@ static CURLcode global_rc;
 
 static void global_init(void) { global_rc = curl_global_init(CURL_GLOBAL_ALL); }
 
-int salvo__transport_global_init(void) {
+static int global_init_once(void) {
   pthread_once(&global_once, global_init);
   return global_rc == CURLE_OK ? 0 : SALVO_EINTERNAL;
 }
@@ -141,7 +171,8 @@ static int on_curl_socket(CURL *e, curl_socket_t s, int what, void *userp,
   multi *mh = userp;
   int epfd = mh->t->epfd;
   (void)e;
-  struct epoll_event ev = {.data.u64 = (uint64_t)mh->idx << 32 | (uint32_t)s};
+  struct epoll_event ev = {.data.u64 = mh->t->tag_base |
+                                       (uint64_t)mh->idx << 32 | (uint32_t)s};
   if (what == CURL_POLL_REMOVE) {
     epoll_ctl(epfd, EPOLL_CTL_DEL, s, &ev);
     curl_multi_assign(mh->m, s, NULL);
@@ -165,49 +196,99 @@ static int on_curl_timer(CURLM *m, long ms, void *userp) {
   return 0;
 }
 
+/* ---- what origins speak -------------------------------------------------- */
+
+/* The entry of an origin; with `add`, made (as PROTO_UNKNOWN) when
+ * missing. NULL when absent, or out of memory. */
+static origin *origin_find(salvo__transport *t, const char *key, int add) {
+  if (!t->origins) {
+    if (!add || !(t->origins = calloc(ORIGINS_MAX, sizeof(*t->origins))))
+      return NULL;
+  }
+  size_t mask = ORIGINS_MAX - 1, i = salvo__hash(key) & mask;
+  for (; t->origins[i].key; i = (i + 1) & mask)
+    if (!strcmp(t->origins[i].key, key))
+      return &t->origins[i];
+  if (!add)
+    return NULL;
+  if (t->norigins >= ORIGINS_MAX / 2) {
+    for (size_t j = 0; j <= mask; j++)
+      free(t->origins[j].key);
+    memset(t->origins, 0, ORIGINS_MAX * sizeof(*t->origins));
+    t->norigins = 0;
+    i = salvo__hash(key) & mask;
+  }
+  if (!(t->origins[i].key = salvo__strdup(key)))
+    return NULL;
+  t->origins[i].proto = PROTO_UNKNOWN;
+  t->norigins++;
+  return &t->origins[i];
+}
+
+/* What r's origin speaks, as far as is known, holding the origin to one
+ * request in flight when nothing is known yet. */
+static int origin_proto(salvo__transport *t, salvo__req *r, xfer *x) {
+  int v = t->cfg->http_version;
+  x->learning = 0;
+  if (v == SALVO_HTTP_1_1 || strncmp(r->origin, "https:", 6))
+    return v == SALVO_HTTP_2_PRIOR_KNOWLEDGE ? PROTO_MUX : PROTO_H1;
+  if (v == SALVO_HTTP_2_PRIOR_KNOWLEDGE)
+    return PROTO_MUX;
+  origin *o = origin_find(t, r->origin, 1);
+  if (!o)
+    return PROTO_GUESS_MUX;
+  x->learning = o->proto == PROTO_UNKNOWN || o->proto == PROTO_GUESS_MUX;
+  if (o->proto == PROTO_UNKNOWN)
+    t->ev.hold(t->ev.ctx, r, 1);
+  return o->proto;
+}
+
+/* An attempt that started without knowing its origin's protocol learnt it
+ * (proto), or ended without learning it (0): the origin is released. */
+static void origin_learnt(salvo__transport *t, salvo__req *r, int proto) {
+  origin *o = origin_find(t, r->origin, 0);
+  if (o && (o->proto == PROTO_UNKNOWN || o->proto == PROTO_GUESS_MUX)) {
+    int was = o->proto;
+    o->proto = proto ? proto : PROTO_GUESS_MUX;
+    if (was == PROTO_UNKNOWN)
+      t->ev.hold(t->ev.ctx, r, 0);
+  }
+}
+
 /* What the origin's TLS handshake chose; MUX when it cannot be told (a TLS
  * library other than OpenSSL), which is safe for both kinds of server. */
 static int alpn_proto(CURL *e) {
   struct curl_tlssessioninfo *ti = NULL;
   if (curl_easy_getinfo(e, CURLINFO_TLS_SSL_PTR, &ti) != CURLE_OK || !ti ||
       ti->backend != CURLSSLBACKEND_OPENSSL || !ti->internals)
-    return SALVO__PROTO_MUX;
+    return PROTO_MUX;
   const unsigned char *p = NULL;
   unsigned int len = 0;
   SSL_get0_alpn_selected((SSL *)ti->internals, &p, &len);
-  return len == 2 && !memcmp(p, "h2", 2) ? SALVO__PROTO_MUX : SALVO__PROTO_H1;
+  return len == 2 && !memcmp(p, "h2", 2) ? PROTO_MUX : PROTO_H1;
 }
 
 /* Called once a connection is ready, before the request goes out. */
 static int on_curl_prereq(void *userp, char *primary_ip, char *local_ip,
                           int primary_port, int local_port) {
   xfer *x = userp;
-  salvo__host *h = x->req->host;
   (void)primary_ip, (void)local_ip, (void)primary_port, (void)local_port;
-  if (h->proto == SALVO__PROTO_UNKNOWN || h->proto == SALVO__PROTO_GUESS_MUX)
-    salvo__sched_set_proto(&x->mh->t->c->sched, h, alpn_proto(x->easy));
+  if (x->learning) {
+    origin_learnt(x->mh->t, x->req, alpn_proto(x->easy));
+    x->learning = 0;
+  }
   return CURL_PREREQFUNC_OK;
 }
 
 static size_t on_curl_header(char *p, size_t size, size_t n, void *userp) {
   xfer *x = userp;
-  int err = salvo__req_on_header(x->req, p, size * n);
-  if (err) {
-    x->req->fail = err;
-    return 0;
-  }
-  return size * n;
+  return salvo__req_on_header(x->req, p, size * n) ? 0 : size * n;
 }
 
 static size_t on_curl_write(char *p, size_t size, size_t n, void *userp) {
   xfer *x = userp;
   x->body_seen = 1;
-  int err = salvo__req_on_body(x->req, p, size * n);
-  if (err) {
-    x->req->fail = err;
-    return 0;
-  }
-  return size * n;
+  return salvo__req_on_body(x->req, p, size * n) ? 0 : size * n;
 }
 
 /* ---- easy handles ----------------------------------------------------------
@@ -336,19 +417,23 @@ oom:
 
 /* ---- the seam ---------------------------------------------------------- */
 
-int salvo__transport_new(salvo__transport **out, salvo_client *c) {
+static void curl_destroy(salvo__transport *t);
+
+static int curl_create(salvo__transport **out, const salvo__cfg *cfg, int epfd,
+                       uint64_t tag_base, const salvo__transport_events *ev) {
   salvo__transport *t = calloc(1, sizeof(*t));
   if (!t)
     return SALVO_ENOMEM;
-  t->c = c;
-  t->cfg = &c->cfg;
-  t->epfd = c->epfd;
+  t->cfg = cfg;
+  t->ev = *ev;
+  t->tag_base = tag_base;
+  t->epfd = epfd;
   t->share = curl_share_init();
   if (!t->share)
     goto oom;
   /* Keep enough idle connections for every slot, plus some for other
    * origins, instead of curl's default of 4 per handle currently added. */
-  long conc = c->cfg.concurrency;
+  long conc = cfg->concurrency;
   long maxconn = conc < 8 ? 16L : 2L * conc;
   CURLMcode mrc = CURLM_OK;
 #define MSET(m, opt, val)                                                      \
@@ -379,13 +464,13 @@ int salvo__transport_new(salvo__transport **out, salvo_client *c) {
   if (curl_share_setopt(t->share, CURLSHOPT_SHARE,
                         CURL_LOCK_DATA_SSL_SESSION) != CURLSHE_OK)
     goto fail;
-  if (c->cfg.cookies) {
+  if (cfg->cookies) {
     if (curl_share_setopt(t->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_COOKIE) !=
             CURLSHE_OK ||
         !(t->jar = curl_easy_init()))
       goto fail;
     CURLcode rc = curl_easy_setopt(t->jar, CURLOPT_SHARE, t->share);
-    const char *file = c->cfg.cookie_file;
+    const char *file = cfg->cookie_file;
     if (rc == CURLE_OK)
       rc = curl_easy_setopt(t->jar, CURLOPT_COOKIEFILE, file ? file : "");
     if (rc == CURLE_OK && file)
@@ -395,8 +480,8 @@ int salvo__transport_new(salvo__transport **out, salvo_client *c) {
     if (rc != CURLE_OK)
       goto fail;
   }
-  for (size_t i = 0; c->cfg.headers[i]; i++) {
-    struct curl_slist *n = curl_slist_append(t->base_hdrs, c->cfg.headers[i]);
+  for (size_t i = 0; cfg->headers[i]; i++) {
+    struct curl_slist *n = curl_slist_append(t->base_hdrs, cfg->headers[i]);
     if (!n)
       goto oom;
     t->base_hdrs = n;
@@ -404,16 +489,19 @@ int salvo__transport_new(salvo__transport **out, salvo_client *c) {
   *out = t;
   return 0;
 oom:
-  salvo__transport_free(t);
+  curl_destroy(t);
   return SALVO_ENOMEM;
 fail:
-  salvo__transport_free(t);
+  curl_destroy(t);
   return SALVO_EINTERNAL;
 }
 
-void salvo__transport_free(salvo__transport *t) {
+static void curl_destroy(salvo__transport *t) {
   if (!t)
     return;
+  for (size_t i = 0; t->origins && i < ORIGINS_MAX; i++)
+    free(t->origins[i].key);
+  free(t->origins);
   for (xfer *x = t->free_list, *next; x; x = next) {
     next = x->next_free;
     curl_easy_cleanup(x->easy);
@@ -438,7 +526,7 @@ void salvo__transport_free(salvo__transport *t) {
       what = #opt;                                                             \
   } while (0)
 
-int salvo__transport_start(salvo__transport *t, salvo__req *r, char **msg) {
+static int curl_start(salvo__transport *t, salvo__req *r, char **msg) {
   xfer *x = xfer_get(t);
   *msg = NULL;
   if (!x)
@@ -475,7 +563,7 @@ int salvo__transport_start(salvo__transport *t, salvo__req *r, char **msg) {
                            ? 0
                            : (curl_off_t)t->cfg->max_body;
   SETOPT(CURLOPT_MAXFILESIZE_LARGE, maxsize);
-  x->mh = &t->mh[r->host->proto == SALVO__PROTO_H1 ? MULTI_H1 : MULTI_MUX];
+  x->mh = &t->mh[origin_proto(t, r, x) == PROTO_H1 ? MULTI_H1 : MULTI_MUX];
   /* Wait for an HTTP/2 connection being set up to the same origin rather
    * than opening one more. */
   SETOPT(CURLOPT_PIPEWAIT, (long)(x->mh->idx == MULTI_MUX));
@@ -493,7 +581,7 @@ int salvo__transport_start(salvo__transport *t, salvo__req *r, char **msg) {
 }
 #undef SETOPT
 
-void salvo__transport_abort(salvo__transport *t, salvo__req *r) {
+static void curl_abort(salvo__transport *t, salvo__req *r) {
   xfer *x = r->xfer;
   if (!x)
     return;
@@ -502,9 +590,9 @@ void salvo__transport_abort(salvo__transport *t, salvo__req *r) {
   xfer_put(t, x);
 }
 
-void salvo__transport_on_socket(salvo__transport *t, uint64_t tag,
-                                uint32_t events) {
+static void curl_on_socket(salvo__transport *t, uint64_t tag, uint32_t events) {
   int flags = 0, running;
+  tag &= ~t->tag_base;
   multi *mh = &t->mh[tag >> 32 < NMULTI ? tag >> 32 : 0];
   if (events & (EPOLLIN | EPOLLHUP | EPOLLRDHUP))
     flags |= CURL_CSELECT_IN;
@@ -516,7 +604,7 @@ void salvo__transport_on_socket(salvo__transport *t, uint64_t tag,
                            &running);
 }
 
-int64_t salvo__transport_deadline(const salvo__transport *t) {
+static int64_t curl_deadline(const salvo__transport *t) {
   int64_t d = t->mh[0].deadline;
   for (int i = 1; i < NMULTI; i++)
     if (t->mh[i].deadline >= 0 && (d < 0 || t->mh[i].deadline < d))
@@ -524,7 +612,7 @@ int64_t salvo__transport_deadline(const salvo__transport *t) {
   return d;
 }
 
-void salvo__transport_on_timer(salvo__transport *t) {
+static void curl_on_timer(salvo__transport *t) {
   int64_t now = salvo__now_ns();
   for (int i = 0; i < NMULTI; i++) {
     multi *mh = &t->mh[i];
@@ -574,33 +662,35 @@ static void finish_xfer(salvo__transport *t, CURL *e, CURLcode rc) {
   xfer *x;
   curl_easy_getinfo(e, CURLINFO_PRIVATE, (char **)&x);
   salvo__req *r = x->req;
-  salvo_response *resp = r->resp;
+  salvo__attempt_result res = {0};
   long redirects = 0;
-  /* Status and version come from the status line this attempt received
-   * (request.c): libcurl keeps a handle's last values when a transfer
-   * fails before it starts, and the handle served another request. */
-  if (resp->status) {
-    char *url = NULL;
+  char *url = NULL;
+  /* Only an attempt that got a status line (request.c parsed it) has
+   * values of its own: libcurl keeps a handle's last values when a
+   * transfer fails before it starts, and the handle served another. */
+  if (r->resp->status) {
     curl_off_t total = 0, ttfb = 0;
     curl_easy_getinfo(e, CURLINFO_EFFECTIVE_URL, &url);
     curl_easy_getinfo(e, CURLINFO_REDIRECT_COUNT, &redirects);
     curl_easy_getinfo(e, CURLINFO_TOTAL_TIME_T, &total);
     curl_easy_getinfo(e, CURLINFO_STARTTRANSFER_TIME_T, &ttfb);
-    resp->redirects = (int)redirects;
-    resp->total_time = (double)total / 1e6;
-    resp->ttfb = (double)ttfb / 1e6;
-    if (redirects && url)
-      salvo__resp_set_url(resp, url);
+    res.redirects = (int)redirects;
+    res.final_url = redirects ? url : NULL;
+    res.total_time = (double)total / 1e6;
+    res.ttfb = (double)ttfb / 1e6;
   }
-  char *msg;
-  int err = xfer_error(t, x, rc, redirects, &msg);
-  curl_multi_remove_handle(x->mh->m, e);
+  res.error = xfer_error(t, x, rc, redirects, &res.errmsg);
+  if (x->learning)
+    origin_learnt(t, r, 0);
   r->xfer = NULL;
+  /* The handle stays in its multi until after the report: final_url is
+   * libcurl's memory. */
+  t->ev.done(t->ev.ctx, r, &res);
+  curl_multi_remove_handle(x->mh->m, e);
   xfer_put(t, x);
-  salvo__engine_done(t->c, r, err, msg);
 }
 
-void salvo__transport_reap(salvo__transport *t) {
+static void curl_reap(salvo__transport *t) {
   for (int i = 0; i < NMULTI; i++) {
     CURLMsg *m;
     int left;
@@ -614,7 +704,21 @@ void salvo__transport_reap(salvo__transport *t) {
   }
 }
 
-void salvo__transport_clear_cookies(salvo__transport *t) {
+static void curl_clear_cookies(salvo__transport *t) {
   if (t->jar)
     curl_easy_setopt(t->jar, CURLOPT_COOKIELIST, "ALL");
 }
+
+const salvo__transport_ops salvo__curl_transport = {
+    .name = "libcurl",
+    .global_init = global_init_once,
+    .create = curl_create,
+    .destroy = curl_destroy,
+    .start = curl_start,
+    .abort = curl_abort,
+    .on_socket = curl_on_socket,
+    .deadline = curl_deadline,
+    .on_timer = curl_on_timer,
+    .reap = curl_reap,
+    .clear_cookies = curl_clear_cookies,
+};

@@ -7,7 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "util.h"
 
 int64_t salvo__now_ns(void) {
   struct timespec ts;

@@ -71,6 +71,7 @@
 #include <unistd.h>
 
 #define MAX_INPUT (256u << 20)
+#define MAX_HEAD (4u << 20) /* a request line and headers */
 #define GEN_CHUNK 65536
 
 typedef struct buf {
@@ -812,7 +813,9 @@ static void route(conn *c, const req *r) {
 static void handle_input(conn *c) {
   char *end = memmem(c->in.p, c->in.len, "\r\n\r\n", 4);
   if (!end) {
-    if (c->in.len > 65536)
+    /* Heads arrive in pieces on a busy machine: wait for all of one up to
+     * MAX_HEAD, above the largest salvo sends (SALVO__MAX_HEAD). */
+    if (c->in.len > MAX_HEAD)
       conn_close(c, 0);
     return;
   }

@@ -6,30 +6,31 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "config.h"
+#include "pool.h"
+#include "request.h"
+#include "response.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  static salvo_client cl;
-  static int ready;
-  if (!ready) {
+  static salvo__cfg cfg;
+  static salvo__pool *pool;
+  if (!pool) {
     char *msg = NULL;
-    salvo_config cfg;
-    salvo_config_init(&cfg);
-    cfg.max_body = 1 << 16;
-    if (salvo__cfg_resolve(&cl.cfg, &cfg, &msg))
+    salvo_config c;
+    salvo_config_init(&c);
+    c.max_body = 1 << 16;
+    if (salvo__cfg_resolve(&cfg, &c, &msg))
       abort();
-    cl.pool = salvo__pool_new();
-    ready = 1;
+    pool = salvo__pool_new();
   }
   salvo_request in;
   salvo_request_init(&in);
   in.url = "http://127.0.0.1/";
   int err;
   char *msg;
-  salvo__req *r = salvo__req_new(&in, &cl.cfg, &err, &msg);
+  salvo__req *r = salvo__req_new(&in, &cfg, pool, &err, &msg);
   if (!r)
     abort();
-  r->cl = &cl;
   r->resp = salvo__resp_new(1, NULL, NULL, r->url);
   salvo__req_begin_attempt(r);
   const char *p = (const char *)data, *end = p + size;

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "retry.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   char *v = malloc(size + 1);

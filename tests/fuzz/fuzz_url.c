@@ -5,7 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "config.h"
+#include "request.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   static salvo__cfg cfg;
@@ -35,7 +36,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   in.params = params;
   int err;
   char *msg;
-  salvo__req *r = salvo__req_new(&in, &cfg, &err, &msg);
+  salvo__req *r = salvo__req_new(&in, &cfg, NULL, &err, &msg);
   if (r) {
     /* What goes to the wire has no control character or space. */
     for (const char *p = r->url; *p; p++)

@@ -1,0 +1,62 @@
+/*
+ * The configuration as the other modules read it: salvo_config checked,
+ * with its strings copied and its values in the units the code uses.
+ * config.c owns it, and the defaults.
+ */
+#ifndef SALVO_CONFIG_H
+#define SALVO_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "salvo.h"
+
+/* The request line and headers together, in bytes: libcurl refuses (as
+ * "out of memory") a request head over 1 MiB, so salvo refuses it first,
+ * with a message, at submission. */
+#define SALVO__MAX_HEAD 1000000
+
+/* The client configuration with defaults applied and strings owned. */
+typedef struct salvo__cfg {
+  int concurrency;
+  int per_host;
+  int64_t timeout_ms;         /* 0 = none */
+  int64_t connect_timeout_ms; /* 0 = none */
+  char **headers;             /* NULL-terminated, owned */
+  size_t header_bytes;        /* headers, user agent and credentials */
+  char *user_agent;           /* NULL = send none */
+  char *username;
+  char *password;
+  char *bearer_token;
+  int insecure;
+  char *ca_file;
+  int follow_redirects;
+  int max_redirects;
+  int http_version;
+  char *proxy;
+  size_t max_body;
+  int compression;
+  int cookies;
+  char *cookie_file;
+  double rate_limit;    /* attempts per second, 0 = none */
+  double per_host_rate; /* the same per origin, 0 = none */
+  double rate_burst;    /* bucket size, >= 1 */
+  int max_retries;      /* >= 0 */
+  int *retry_statuses;  /* 0-terminated, owned; NULL = no status retries */
+  int64_t retry_base_ns;
+  int64_t retry_max_delay_ns;
+  int64_t deadline_ms;      /* 0 = none */
+  int64_t queue_timeout_ms; /* 0 = none */
+  int return_type;
+  salvo_parse_fn parse;
+  void (*parse_free)(void *value);
+  void *parse_arg;
+} salvo__cfg;
+
+/* The configuration with defaults applied and strings copied; on
+ * SALVO_EINVAL, *msg names the field (allocated; NULL when out of
+ * memory). */
+int salvo__cfg_resolve(salvo__cfg *out, const salvo_config *in, char **msg);
+void salvo__cfg_free(salvo__cfg *c);
+
+#endif /* SALVO_CONFIG_H */

@@ -1,0 +1,54 @@
+/*
+ * The engine: one I/O thread per client. It takes requests from any
+ * thread, runs them through the scheduler and the transport, decides
+ * retries, and hands finished responses to their sinks. Its state is
+ * private to engine.c, which is also the only writer of a request's
+ * life-cycle state.
+ */
+#ifndef SALVO_ENGINE_H
+#define SALVO_ENGINE_H
+
+#include "config.h"
+#include "pool.h"
+#include "request.h"
+#include "response.h"
+
+typedef struct salvo__engine salvo__engine;
+
+/*
+ * Where the engine hands finished responses: a parallel block embeds one.
+ * The owner sets the two callbacks; the other fields are the engine's.
+ */
+struct salvo__sink {
+  /* A list of finished responses (linked through next), once per loop
+   * iteration at most. Runs on the I/O thread. */
+  void (*deliver)(salvo__sink *s, salvo_response *head, salvo_response *tail);
+  /* The engine holds nothing of the sink any more (after
+   * salvo__engine_cancel). Runs on the I/O thread. */
+  void (*cancelled)(salvo__sink *s);
+  /* engine.c */
+  salvo__req *live; /* requests not yet settled */
+  salvo_response *out_head;
+  salvo_response *out_tail;
+  salvo__sink *dirty_next;
+  salvo__sink *cancel_next;
+  int dirty;
+};
+
+/* Starts the I/O thread; NULL with *err set (SALVO_ENOMEM or
+ * SALVO_EINTERNAL) on failure. cfg and pool must outlive the engine. */
+salvo__engine *salvo__engine_new(const salvo__cfg *cfg, salvo__pool *pool,
+                                 int *err);
+/* Stops the thread (after every sink was cancelled) and frees. */
+void salvo__engine_free(salvo__engine *e);
+/* From any thread: run a request; its response goes to its sink. */
+void salvo__engine_submit(salvo__engine *e, salvo__req *r);
+/* From any thread: empties the cookie jar; returns once done. */
+void salvo__engine_clear_cookies(salvo__engine *e);
+/* From any thread: drops every request of the sink (its responses are
+ * freed, not delivered). Returns at once; the I/O thread calls the sink's
+ * `cancelled` when it holds nothing of it any more, and the owner waits
+ * for that. */
+void salvo__engine_cancel(salvo__engine *e, salvo__sink *s);
+
+#endif /* SALVO_ENGINE_H */

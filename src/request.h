@@ -1,0 +1,103 @@
+/*
+ * Requests: validated and copied at submission into one allocation, then
+ * fed by the transport's data events while an attempt runs.
+ *
+ * Each group of fields below has one writer, named in its heading.
+ */
+#ifndef SALVO_REQUEST_H
+#define SALVO_REQUEST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "pool.h"
+#include "response.h"
+#include "scheduler.h"
+
+typedef struct salvo__req salvo__req;
+typedef struct salvo__sink salvo__sink; /* engine.h */
+
+/* A request's life cycle, written by the engine only. */
+enum salvo__req_state {
+  SALVO__REQ_QUEUED = 0, /* waiting in the scheduler for a slot */
+  SALVO__REQ_RUNNING,    /* an attempt is with the transport */
+  SALVO__REQ_BACKOFF     /* parked until its next attempt, holding no slot */
+};
+
+struct salvo__req {
+  /* request.c, at submission; read by all. */
+  const char *method;
+  char *url;      /* with params applied */
+  char *origin;   /* "scheme://host:port", lower case */
+  char **headers; /* the request's own, NULL-terminated */
+  size_t nheaders;
+  char *body; /* NULL = no body */
+  size_t body_len;
+  int is_head;
+  int idempotent;           /* method or request says repeating is safe */
+  int64_t timeout_ms;       /* per attempt: 0 = none */
+  int64_t deadline_ms;      /* 0 = none */
+  int64_t queue_timeout_ms; /* 0 = none */
+  int max_retries;
+  size_t max_body;
+  int (*on_data)(void *user_data, const char *data, size_t len);
+  char *output_path;
+  salvo__pool *pool;    /* the client's, for body buffers */
+  salvo_response *resp; /* filled while it runs, handed over at the end */
+
+  /* engine.c */
+  salvo__sink *sink; /* where its response goes */
+  salvo__req *lnext; /* the submission queue, then the sink's live list */
+  salvo__req *lprev;
+  int state;                  /* enum salvo__req_state */
+  int64_t attempt_timeout_ms; /* this attempt's, deadline included */
+  int64_t deadline_at;        /* ns, set at the first start; 0 = none */
+  int64_t first_start;        /* ns of the first attempt; 0 = never */
+
+  /* scheduler.c */
+  salvo__sched_entry sched;
+
+  /* the transport, while an attempt runs */
+  void *xfer;
+
+  /* request.c, during an attempt: what the data events found */
+  int fail;       /* an error that stopped the transfer, or 0 */
+  int fail_errno; /* errno behind SALVO_EWRITE */
+  int out_fd;     /* output_path while open, else -1 */
+};
+
+/*
+ * Validates and copies `in` (a caller's struct, of its own size) into a
+ * new request, without its response (resp, which the caller sets). On bad
+ * input returns NULL with *err and *msg set (msg allocated, may be NULL
+ * when out of memory).
+ */
+salvo__req *salvo__req_new(const salvo_request *in, const salvo__cfg *cfg,
+                           salvo__pool *pool, int *err, char **msg);
+/* The i-th of an array of requests whose elements are reqs[0].size bytes
+ * each (the caller's salvo_request, maybe older or newer than ours). */
+const salvo_request *salvo__req_at(const salvo_request *reqs, size_t i);
+/* Frees a request and the response it still holds. NULL is accepted. */
+void salvo__req_free(salvo__req *r);
+
+/* Prepares the response for a new attempt and counts it. */
+void salvo__req_begin_attempt(salvo__req *r);
+/* Attempts made so far. */
+int salvo__req_attempts(const salvo__req *r);
+/* Whether bytes went to on_data, which cannot be taken back (no retry). */
+int salvo__req_delivered(const salvo__req *r);
+
+/* The transport's data events. Each returns 0, or an error code that must
+ * stop the transfer (it is kept in r->fail). A header line comes as
+ * received, CRLF or not; a status line ("HTTP/1.1 200 OK") starts a new
+ * response (after a redirect or a 1xx), whose headers replace the last
+ * one's. */
+int salvo__req_on_header(salvo__req *r, const char *line, size_t len);
+int salvo__req_on_body(salvo__req *r, const char *data, size_t len);
+/* Whether the body goes to on_data or output_path rather than memory. */
+int salvo__req_streams(const salvo__req *r);
+/* A message for the error a data event found (r->fail), or NULL. */
+char *salvo__req_fail_message(const salvo__req *r);
+
+#endif /* SALVO_REQUEST_H */

@@ -1,0 +1,78 @@
+/*
+ * Responses: filled while their request runs, read by the caller.
+ *
+ * Writers: request.c fills status, version, headers and body from what
+ * the transport delivers during an attempt; the engine sets the outcome
+ * (error, attempts, elapsed, redirects, final URL, timings) when the
+ * request settles; batch.c links it into the ready list; the collecting
+ * thread makes the conversions. One writer per field, one at a time: a
+ * response moves from the I/O thread to the collector under the batch
+ * lock.
+ */
+#ifndef SALVO_RESPONSE_H
+#define SALVO_RESPONSE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "pool.h"
+#include "util.h"
+
+struct json_t;
+
+struct salvo_response {
+  salvo_response *next; /* the batch's ready list or the io outbox */
+  salvo_response *prev;
+  uint64_t id;
+  int error;
+  int status;
+  int attempts;
+  int redirects;
+  char *errmsg; /* NULL = "" */
+  char *key;    /* in this allocation */
+  void *user_data;
+  char *url;       /* the requested URL, in this allocation */
+  char *final_url; /* after redirects, or NULL */
+  char http_version[4];
+  double total_time;
+  double ttfb;
+  double elapsed;
+  salvo__buf body;
+  salvo__buf hdrs;   /* "name\0value\0" repeated */
+  uint32_t *hdr_off; /* offset of each name in hdrs */
+  size_t nhdrs;
+  size_t hdr_cap;
+  uint32_t hdr_inline[16]; /* hdr_off until more are needed */
+  uint64_t tag;
+  int streamed;      /* the body went to on_data or output_path */
+  salvo__pool *pool; /* the body buffer came from this pool */
+  /* Conversions, made on first use by the collecting thread. */
+  salvo__buf text;
+  int text_done;
+  struct json_t *json;
+  char *json_err;
+  void *value;
+  void (*value_free)(void *);
+};
+
+/* One allocation holds the response, its key and the requested URL. */
+salvo_response *salvo__resp_new(uint64_t id, const char *key, void *user_data,
+                                const char *url);
+/* Records the URL fetched last, after redirects. */
+int salvo__resp_set_url(salvo_response *r, const char *url);
+/* Records an error; takes ownership of msg (may be NULL: strerror used). */
+void salvo__resp_set_error(salvo_response *r, int err, char *msg);
+int salvo__resp_add_header(salvo_response *r, const char *name, size_t nlen,
+                           const char *value, size_t vlen);
+int salvo__resp_extend_header(salvo_response *r, const char *more, size_t len);
+void salvo__resp_reset(salvo_response *r);
+/* Makes room for `extra` more body bytes, from the pool when the body is
+ * large enough to be worth keeping warm. */
+int salvo__resp_reserve_body(salvo_response *r, size_t extra,
+                             salvo__pool *pool);
+/* Applies the return type and the parse callback, on the collecting
+ * thread, once per response. */
+void salvo__resp_finalize(salvo_response *r, const salvo__cfg *cfg);
+
+#endif /* SALVO_RESPONSE_H */
