@@ -206,7 +206,21 @@ def json_count(r):
         return 0
 
 
-def clients(build):
+def clients(build, baseline=None, only=None):
+    """Every client; with `baseline` (another build) its salvo library and
+    command too, run in the same rounds; `only` keeps the clients whose
+    names contain one of its words."""
+    out = all_clients(build)
+    if baseline:
+        for k in all_clients(baseline)[:2]:
+            k.name += " [baseline]"
+            out.append(k)
+    if only:
+        out = [k for k in out if any(w in k.name for w in only)]
+    return out
+
+
+def all_clients(build):
     sb = os.path.join(build, "bench", "salvo_bench")
     cb = os.path.join(build, "bench", "curl_multi_bench")
     cli = os.path.join(build, "salvo")
@@ -309,11 +323,13 @@ def summarize(samples):
             "max": vals[-1]}
 
 
-def run_workload(nginx, workdir, wl, rounds, build, log, wrk_seconds=5):
+def run_workload(nginx, workdir, wl, rounds, build, log, wrk_seconds=5,
+                 baseline=None, only=None):
     results = {}
-    cl = clients(build)
+    cl = clients(build, baseline, only)
     base = nginx.base(wl["tls"])
-    ceilings = ceiling_runs(nginx, wl, wl["n"], wl["c"], wrk_seconds)
+    ceilings = ([] if only else
+                ceiling_runs(nginx, wl, wl["n"], wl["c"], wrk_seconds))
     order = [("client", k) for k in cl] + [("ceiling", c) for c in ceilings]
     for rnd in range(rounds):
         random.Random(rnd).shuffle(order)
@@ -538,6 +554,12 @@ def main():
     ap.add_argument("--workloads", default="h1-64,h1-1024,h2,16k")
     ap.add_argument("--json", default=os.path.join(HERE, "out",
                                                    "results.json"))
+    ap.add_argument("--baseline", help="another build directory whose salvo "
+                    "library and command run in the same rounds (old "
+                    "against new)")
+    ap.add_argument("--clients", help="comma-separated words: only the "
+                    "clients whose names contain one (no wrk/h2load "
+                    "ceilings then)")
     args = ap.parse_args()
     raise_nofile()
     scale = 0.002 if args.smoke else args.scale
@@ -568,8 +590,10 @@ def main():
             log(f"== {wl['title']} (N={wl['n']})")
             report["workloads"][key] = {
                 "title": wl["title"],
-                "table": run_workload(nginx, workdir, wl, rounds, args.build,
-                                      log, 1 if args.smoke else 5)}
+                "table": run_workload(
+                    nginx, workdir, wl, rounds, args.build, log,
+                    1 if args.smoke else 5, args.baseline,
+                    args.clients.split(",") if args.clients else None)}
         if "syscalls" in extras:
             log("== system calls per request (strace -c -f), C=64")
             report["extras"]["syscalls"] = syscalls_per_request(

@@ -48,7 +48,7 @@ enum proto {
 /* Origins whose protocol is learnt (https, HTTP/2 allowed): a small
  * open-addressing table, emptied when full rather than grown without
  * bound (an origin then learns again, at the cost of one handshake). */
-#define ORIGINS_MAX 65536
+#define ORIGINS_MAX 8192
 
 typedef struct origin {
   char *key; /* NULL = empty */
