@@ -216,12 +216,15 @@ salvo_pending salvo__submit(salvo_batch *b, const salvo_request *req,
     return p;
   /* Key and user data as the caller's struct has them (it may predate
    * them: then it has none). */
-  salvo_request in;
-  salvo_request_init(&in);
-  salvo__sized_read(&in, sizeof(in), req,
-                    req->size >= sizeof(size_t) ? req->size : sizeof(*req));
+  salvo_request copy;
+  const salvo_request *in = req;
+  if (req->size >= sizeof(size_t) && req->size != sizeof(copy)) {
+    salvo_request_init(&copy);
+    salvo__sized_read(&copy, sizeof(copy), req, req->size);
+    in = &copy;
+  }
   salvo_response *resp =
-      salvo__resp_new(0, in.key, in.user_data, r ? r->url : in.url);
+      salvo__resp_new(0, in->key, in->user_data, r ? r->url : in->url);
   if (!resp) {
     salvo__req_free(r);
     free(msg);

@@ -246,15 +246,18 @@ salvo__req *salvo__req_new(const salvo_request *caller, const salvo__cfg *cfg,
   *msg = NULL;
   /* The fields this library knows, from a struct of the caller's size. */
   salvo_request full;
-  const salvo_request *in = &full;
+  const salvo_request *in = caller;
   if (caller->size < sizeof(size_t)) {
     fail(err, msg,
          salvo__fmt("salvo_request.size is 0: set the request up with "
                     "salvo_request_init"));
     return NULL;
   }
-  salvo_request_init(&full);
-  salvo__sized_read(&full, sizeof(full), caller, caller->size);
+  if (caller->size != sizeof(full)) { /* built against another header */
+    salvo_request_init(&full);
+    salvo__sized_read(&full, sizeof(full), caller, caller->size);
+    in = &full;
+  }
   if (!in->url) {
     fail(err, msg, salvo__fmt("request has no URL"));
     return NULL;
