@@ -447,11 +447,39 @@ SALVO_EXTERN salvo_response *salvo_batch_next(salvo_batch *batch);
 SALVO_EXTERN salvo_response *salvo_batch_poll(salvo_batch *batch);
 
 /*
+ * As salvo_batch_next and salvo_pending_response, waiting at most
+ * `timeout` seconds (0: not at all; negative: for ever). NULL when nothing
+ * can come (nothing pending; not a live handle) or when the time ran out:
+ * salvo_batch_has_pending tells which. With these a caller can check a
+ * flag its signal handler sets, or keep its own time limit, without a
+ * second thread. The wait counts on the monotonic clock. Thread-safe.
+ */
+SALVO_EXTERN salvo_response *salvo_batch_next_timeout(salvo_batch *batch,
+                                                      double timeout);
+SALVO_EXTERN salvo_response *salvo_pending_response_timeout(salvo_batch *batch,
+                                                            salvo_pending p,
+                                                            double timeout);
+
+/*
+ * Cancels one request. If it is still queued, running or waiting to retry,
+ * it is stopped (its connection closed, or its HTTP/2 stream reset) and
+ * its response, collected as any other, has SALVO_ECANCELED; one that
+ * completed first keeps its result (the cancellation arrives too late).
+ * Other requests are not affected. Returns at once: SALVO_OK for a handle
+ * whose response is not yet collected, SALVO_EINVAL otherwise (id 0,
+ * already collected, another batch's). Thread-safe.
+ */
+SALVO_EXTERN int salvo_pending_cancel(salvo_batch *batch, salvo_pending p);
+
+/*
  * A descriptor that is readable while at least one response is ready to be
- * collected, for use with poll/epoll/libuv/any event loop: wait for it,
- * then call salvo_batch_poll until it returns NULL. Do not read, write or
- * close it; it belongs to the batch. Returns -1 with errno set on failure.
- * Thread-safe.
+ * collected, for poll/epoll/libuv/libevent/any event loop. It is
+ * level-triggered: it stays readable until the ready list is empty, and
+ * the library drains it itself when the last ready response is collected
+ * (by any collecting call). On readiness, call salvo_batch_poll until it
+ * returns NULL. Do not read, write or close it; it belongs to the batch
+ * and is closed by salvo_batch_close (remove it from your loop first).
+ * Returns -1 with errno set on failure. Thread-safe.
  */
 SALVO_EXTERN int salvo_batch_fd(salvo_batch *batch);
 

@@ -17,6 +17,7 @@
 #include "batch.h"
 
 #include <pthread.h>
+#include <time.h>
 
 #include "client.h"
 #include "engine.h"
@@ -177,7 +178,13 @@ salvo_batch *salvo_parallel(salvo_client *client) {
   b->sink.deliver = deliver;
   b->sink.cancelled = cancelled;
   pthread_mutex_init(&b->mtx, NULL);
-  pthread_cond_init(&b->cond, NULL);
+  /* Timed waits count on the monotonic clock: a wall-clock step must not
+   * stretch or cut them. */
+  pthread_condattr_t ca;
+  pthread_condattr_init(&ca);
+  pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+  pthread_cond_init(&b->cond, &ca);
+  pthread_condattr_destroy(&ca);
   b->link.batch = b;
   salvo__client_link(client, &b->link);
   return b;
@@ -253,11 +260,13 @@ salvo_pending salvo__submit(salvo_batch *b, const salvo_request *req,
 }
 
 /* The response of handle `id` (0: the next to complete), waiting for it
- * when `wait` says so. NULL when it can never come (not a live handle of
- * this batch; for id 0, nothing pending) or, without waiting, when it is
- * not ready yet. */
-static salvo_response *collect(salvo_batch *b, uint64_t id, int wait) {
+ * until `deadline` (monotonic ns; -1 = for ever, 0 = no wait). NULL when
+ * it can never come (not a live handle of this batch; for id 0, nothing
+ * pending) or when the time ran out first. */
+static salvo_response *collect(salvo_batch *b, uint64_t id, int64_t deadline) {
   salvo_response *r = NULL;
+  struct timespec ts = {(time_t)(deadline / 1000000000),
+                        (long)(deadline % 1000000000)};
   pthread_mutex_lock(&b->mtx);
   for (;;) {
     salvo_response *ready;
@@ -275,26 +284,62 @@ static salvo_response *collect(salvo_batch *b, uint64_t id, int wait) {
       r = take(b, ready);
       break;
     }
-    if (!wait)
+    if (!deadline)
       break;
     b->nwaiters++;
-    pthread_cond_wait(&b->cond, &b->mtx);
+    int rc = deadline < 0 ? pthread_cond_wait(&b->cond, &b->mtx)
+                          : pthread_cond_timedwait(&b->cond, &b->mtx, &ts);
     b->nwaiters--;
+    if (rc == ETIMEDOUT)
+      deadline = 0; /* one last look */
   }
   pthread_mutex_unlock(&b->mtx);
   return delivered(b, r);
 }
 
+/* A timeout in seconds as a deadline for collect. */
+static int64_t deadline_of(double timeout) {
+  if (!(timeout >= 0))
+    return -1; /* negative or NaN: for ever */
+  if (timeout == 0)
+    return 0;
+  if (timeout > 1e9)
+    timeout = 1e9;
+  return salvo__now_ns() + (int64_t)(timeout * 1e9) + 1;
+}
+
 salvo_response *salvo_pending_response(salvo_batch *b, salvo_pending p) {
-  return b && p.id ? collect(b, p.id, 1) : NULL;
+  return b && p.id ? collect(b, p.id, -1) : NULL;
+}
+
+salvo_response *salvo_pending_response_timeout(salvo_batch *b, salvo_pending p,
+                                               double timeout) {
+  return b && p.id ? collect(b, p.id, deadline_of(timeout)) : NULL;
 }
 
 salvo_response *salvo_batch_next(salvo_batch *b) {
-  return b ? collect(b, 0, 1) : NULL;
+  return b ? collect(b, 0, -1) : NULL;
+}
+
+salvo_response *salvo_batch_next_timeout(salvo_batch *b, double timeout) {
+  return b ? collect(b, 0, deadline_of(timeout)) : NULL;
 }
 
 salvo_response *salvo_batch_poll(salvo_batch *b) {
   return b ? collect(b, 0, 0) : NULL;
+}
+
+int salvo_pending_cancel(salvo_batch *b, salvo_pending p) {
+  if (!b || !p.id)
+    return SALVO_EINVAL;
+  pthread_mutex_lock(&b->mtx);
+  salvo__slot *sl = slot_lookup(b, p.id);
+  int live = sl && !sl->resp;
+  int known = sl != NULL;
+  pthread_mutex_unlock(&b->mtx);
+  if (live)
+    salvo__engine_cancel_one(b->client->eng, &b->sink, p.id);
+  return known ? SALVO_OK : SALVO_EINVAL;
 }
 
 int salvo_batch_fd(salvo_batch *b) {

@@ -53,6 +53,7 @@ struct salvo__engine {
   salvo__req *sub_head; /* submitted, not yet taken by the I/O thread */
   salvo__req *sub_tail;
   salvo__sink *cancel_head;
+  struct cancel_one *cancel_ones;
   int wake_pending;
   int stop;
   uint64_t cookie_clear_asked; /* synchronous commands: asked and done */
@@ -61,11 +62,22 @@ struct salvo__engine {
   const salvo__transport_ops *tops;
   salvo__transport *tp;
   salvo__sched *sched;
-  salvo__sink *dirty;  /* sinks with responses to deliver */
+  salvo__sink *dirty; /* sinks with responses to deliver */
+  salvo__req **index; /* live requests by (sink, id), chained by inext */
+  size_t index_mask;
+  size_t nlive;
   uint64_t rng;        /* backoff jitter */
   int no_pwait2;       /* epoll_pwait2 is missing: use the timerfd */
   int timerfd;         /* -1 until needed */
   int64_t timer_armed; /* deadline the timerfd holds, -1 = none */
+};
+
+/* A request to cancel, named by its sink and id: the caller's thread cannot
+ * hold a pointer to a request the I/O thread may free at any time. */
+struct cancel_one {
+  struct cancel_one *next;
+  salvo__sink *sink;
+  uint64_t id;
 };
 
 /* ---- commands from other threads ---------------------------------------- */
@@ -108,6 +120,21 @@ void salvo__engine_clear_cookies(salvo__engine *e) {
   pthread_mutex_unlock(&e->mtx);
 }
 
+void salvo__engine_cancel_one(salvo__engine *e, salvo__sink *s, uint64_t id) {
+  struct cancel_one *c = malloc(sizeof(*c));
+  if (!c)
+    return; /* out of memory: the request runs to its end */
+  c->sink = s;
+  c->id = id;
+  pthread_mutex_lock(&e->mtx);
+  c->next = e->cancel_ones;
+  e->cancel_ones = c;
+  int w = need_wake(e);
+  pthread_mutex_unlock(&e->mtx);
+  if (w)
+    wake(e);
+}
+
 void salvo__engine_cancel(salvo__engine *e, salvo__sink *s) {
   pthread_mutex_lock(&e->mtx);
   s->cancel_next = e->cancel_head;
@@ -123,6 +150,64 @@ void salvo__engine_cancel(salvo__engine *e, salvo__sink *s) {
 
 static salvo__req *req_of(salvo__sched_entry *e) {
   return e ? (salvo__req *)((char *)e - offsetof(salvo__req, sched)) : NULL;
+}
+
+static size_t index_slot(const salvo__engine *e, const salvo__sink *s,
+                         uint64_t id) {
+  uint64_t h = (id ^ (uint64_t)(uintptr_t)s) * 0x9E3779B97F4A7C15ull;
+  return (size_t)(h >> 32) & e->index_mask;
+}
+
+/* Doubles the index when it holds more requests than slots; without
+ * memory it stays as it is (chains grow longer, lookups stay correct). */
+static void index_grow(salvo__engine *e) {
+  size_t n = e->index ? 2 * (e->index_mask + 1) : 256;
+  salvo__req **v = calloc(n, sizeof(*v));
+  if (!v)
+    return;
+  size_t old = e->index ? e->index_mask + 1 : 0;
+  salvo__req **prev = e->index;
+  e->index = v;
+  e->index_mask = n - 1;
+  for (size_t i = 0; i < old; i++)
+    for (salvo__req *r = prev[i], *next; r; r = next) {
+      next = r->inext;
+      size_t k = index_slot(e, r->sink, r->resp->id);
+      r->inext = v[k];
+      v[k] = r;
+    }
+  free(prev);
+}
+
+static void index_add(salvo__engine *e, salvo__req *r) {
+  if (++e->nlive > e->index_mask)
+    index_grow(e);
+  r->inext = NULL;
+  if (!e->index)
+    return; /* no memory for an index: cancel_one finds nothing */
+  size_t k = index_slot(e, r->sink, r->resp->id);
+  r->inext = e->index[k];
+  e->index[k] = r;
+}
+
+static void index_remove(salvo__engine *e, salvo__req *r) {
+  e->nlive--;
+  if (!e->index)
+    return;
+  salvo__req **pp = &e->index[index_slot(e, r->sink, r->resp->id)];
+  while (*pp && *pp != r)
+    pp = &(*pp)->inext;
+  if (*pp)
+    *pp = r->inext;
+}
+
+static salvo__req *index_find(salvo__engine *e, salvo__sink *s, uint64_t id) {
+  if (!e->index)
+    return NULL;
+  salvo__req *r = e->index[index_slot(e, s, id)];
+  while (r && (r->sink != s || r->resp->id != id))
+    r = r->inext;
+  return r;
 }
 
 static void live_link(salvo__sink *s, salvo__req *r) {
@@ -147,6 +232,7 @@ static void live_unlink(salvo__sink *s, salvo__req *r) {
 static void finish(salvo__engine *e, salvo__req *r, int err, char *msg) {
   salvo__sink *s = r->sink;
   salvo_response *resp = r->resp;
+  index_remove(e, r);
   r->resp = NULL;
   if (err)
     salvo__resp_set_error(resp, err, msg);
@@ -307,15 +393,22 @@ static void flush(salvo__engine *e) {
   e->dirty = NULL;
 }
 
+/* Takes a request out of the transport or the scheduler, whichever holds
+ * it. */
+static void withdraw(salvo__engine *e, salvo__req *r) {
+  if (r->state == SALVO__REQ_RUNNING) {
+    e->tops->abort(e->tp, r);
+    salvo__sched_release(e->sched, &r->sched);
+  } else {
+    salvo__sched_forget(e->sched, &r->sched, r->state == SALVO__REQ_BACKOFF);
+  }
+}
+
 static void cancel_sink(salvo__engine *e, salvo__sink *s) {
   for (salvo__req *r = s->live, *next; r; r = next) {
     next = r->lnext;
-    if (r->state == SALVO__REQ_RUNNING) {
-      e->tops->abort(e->tp, r);
-      salvo__sched_release(e->sched, &r->sched);
-    } else {
-      salvo__sched_forget(e->sched, &r->sched, r->state == SALVO__REQ_BACKOFF);
-    }
+    withdraw(e, r);
+    index_remove(e, r);
     salvo__req_free(r);
   }
   s->live = NULL;
@@ -340,10 +433,12 @@ static int drain_commands(salvo__engine *e) {
   pthread_mutex_lock(&e->mtx);
   salvo__req *subs = e->sub_head;
   salvo__sink *cancels = e->cancel_head;
+  struct cancel_one *ones = e->cancel_ones;
   int stop = e->stop;
   uint64_t clear = e->cookie_clear_asked;
   e->sub_head = e->sub_tail = NULL;
   e->cancel_head = NULL;
+  e->cancel_ones = NULL;
   e->wake_pending = 0;
   pthread_mutex_unlock(&e->mtx);
   if (clear != e->cookie_clear_done) {
@@ -359,7 +454,19 @@ static int drain_commands(salvo__engine *e) {
   for (salvo__req *r = subs, *next; r; r = next) {
     next = r->lnext;
     live_link(r->sink, r);
+    index_add(e, r);
     enqueue(e, r, now);
+  }
+  /* Single cancellations before whole sinks: a sink cancelled after one of
+   * its requests was must still see that request gone. */
+  for (struct cancel_one *c = ones, *next; c; c = next) {
+    next = c->next;
+    salvo__req *r = index_find(e, c->sink, c->id);
+    if (r) {
+      withdraw(e, r);
+      finish(e, r, SALVO_ECANCELED, salvo__fmt("cancelled"));
+    }
+    free(c);
   }
   for (salvo__sink *s = cancels, *next; s; s = next) {
     next = s->cancel_next;
@@ -452,6 +559,11 @@ static void *io_main(void *arg) {
 }
 
 static void engine_close(salvo__engine *e) {
+  for (struct cancel_one *c = e->cancel_ones, *next; c; c = next) {
+    next = c->next;
+    free(c);
+  }
+  free(e->index);
   if (e->tp)
     e->tops->destroy(e->tp);
   salvo__sched_free(e->sched);

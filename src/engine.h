@@ -45,6 +45,10 @@ void salvo__engine_free(salvo__engine *e);
 void salvo__engine_submit(salvo__engine *e, salvo__req *r);
 /* From any thread: empties the cookie jar; returns once done. */
 void salvo__engine_clear_cookies(salvo__engine *e);
+/* From any thread: cancels the request of `id` in the sink if it is still
+ * running, queued or waiting to retry: its response is delivered with
+ * SALVO_ECANCELED. Returns at once. */
+void salvo__engine_cancel_one(salvo__engine *e, salvo__sink *s, uint64_t id);
 /* From any thread: drops every request of the sink (its responses are
  * freed, not delivered). Returns at once; the I/O thread calls the sink's
  * `cancelled` when it holds nothing of it any more, and the owner waits

@@ -50,6 +50,7 @@ struct salvo__req {
   salvo__sink *sink; /* where its response goes */
   salvo__req *lnext; /* the submission queue, then the sink's live list */
   salvo__req *lprev;
+  salvo__req *inext;          /* the engine's index by (sink, id) */
   int state;                  /* enum salvo__req_state */
   int64_t attempt_timeout_ms; /* this attempt's, deadline included */
   int64_t deadline_at;        /* ns, set at the first start; 0 = none */

@@ -1,0 +1,136 @@
+/* The async side in C: timed waits, cancelling one request, streamed
+ * bodies pulled by the caller, fork. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "harness.h"
+#include "salvo.h"
+
+/* A wait with a timeout returns without the response while it is not
+ * there, and with it once it is. */
+static void test_timed_waits(void **state) {
+  (void)state;
+  salvo_client *c = th_client(NULL);
+  salvo_batch *b = salvo_parallel(c);
+  salvo_pending p = salvo_get(b, th_url(&th_srv, "/delay/400"));
+  double t0 = th_now();
+  assert_null(salvo_batch_next_timeout(b, 0.05));
+  double waited = th_now() - t0;
+  assert_true(waited >= 0.049);
+  TH_WITHIN(waited, 0.3, "a 0.05 s wait");
+  assert_int_equal(salvo_batch_has_pending(b), 1);
+  assert_null(salvo_pending_response_timeout(b, p, 0));
+  salvo_response *r = salvo_pending_response_timeout(b, p, 30);
+  assert_non_null(r);
+  assert_int_equal(salvo_response_status(r), 200);
+  salvo_response_free(r);
+  /* Nothing pending: NULL at once, whatever the timeout. */
+  assert_null(salvo_batch_next_timeout(b, 30));
+  assert_null(salvo_pending_response_timeout(b, p, 30)); /* stale */
+  salvo_batch_close(b);
+  salvo_client_free(c);
+}
+
+/* One request cancelled: its connection closes (the server's in-flight
+ * count drops), it is collected as ECANCELED, its siblings go on. */
+static void test_cancel_one(void **state) {
+  (void)state;
+  salvo_config cfg;
+  salvo_config_init(&cfg);
+  cfg.max_retries = 0;
+  salvo_client *c = th_client(&cfg);
+  th_wait_stat(&th_srv, "inflight", 0, 10);
+  json_decref(th_reset(&th_srv));
+  salvo_batch *b = salvo_parallel(c);
+  salvo_pending h1 = salvo_get(b, th_url(&th_srv, "/hang"));
+  salvo_pending h2 = salvo_get(b, th_url(&th_srv, "/hang"));
+  assert_int_equal(th_wait_stat(&th_srv, "inflight", 2, 10), 2);
+  assert_int_equal(salvo_pending_cancel(b, h1), SALVO_OK);
+  salvo_response *r = salvo_pending_response(b, h1);
+  assert_int_equal(salvo_response_error(r), SALVO_ECANCELED);
+  assert_int_equal(salvo_response_attempts(r), 1);
+  salvo_response_free(r);
+  /* The server sees the one connection go, the other stay. */
+  assert_int_equal(th_wait_stat(&th_srv, "inflight", 1, 10), 1);
+  /* Siblings are unaffected. */
+  for (int i = 0; i < 5; i++) {
+    r = salvo_pending_response(b, salvo_get(b, th_url(&th_srv, "/json/%d", i)));
+    assert_int_equal(salvo_response_status(r), 200);
+    salvo_response_free(r);
+  }
+  assert_int_equal(th_stat(&th_srv, "inflight"), 1);
+  /* Collected handles and id 0 are not pending. */
+  assert_int_equal(salvo_pending_cancel(b, h1), SALVO_EINVAL);
+  salvo_pending none = {0};
+  assert_int_equal(salvo_pending_cancel(b, none), SALVO_EINVAL);
+  assert_int_equal(salvo_pending_cancel(b, h2), SALVO_OK);
+  r = salvo_batch_next(b);
+  assert_int_equal(salvo_response_error(r), SALVO_ECANCELED);
+  salvo_response_free(r);
+  salvo_batch_close(b);
+  salvo_client_free(c);
+}
+
+/* Queued and retry-waiting requests are cancelled too, and a request
+ * that completed first keeps its result. */
+static void test_cancel_queued_and_waiting(void **state) {
+  (void)state;
+  salvo_config cfg;
+  salvo_config_init(&cfg);
+  cfg.concurrency = 1;
+  salvo_client *c = th_client(&cfg);
+  json_decref(th_reset(&th_srv));
+  salvo_batch *b = salvo_parallel(c);
+  salvo_pending slow = salvo_get(b, th_url(&th_srv, "/delay/300"));
+  salvo_pending queued = salvo_get(b, th_url(&th_srv, "/flaky?key=q"));
+  assert_int_equal(salvo_pending_cancel(b, queued), SALVO_OK);
+  salvo_response *r = salvo_batch_next(b);
+  assert_int_equal(salvo_response_pending(r).id, queued.id);
+  assert_int_equal(salvo_response_error(r), SALVO_ECANCELED);
+  assert_int_equal(salvo_response_attempts(r), 0);
+  salvo_response_free(r);
+  r = salvo_pending_response(b, slow);
+  assert_int_equal(salvo_response_status(r), 200);
+  salvo_response_free(r);
+  /* Waiting to retry (Retry-After: 2): cancelled, never retried. */
+  salvo_pending waiting =
+      salvo_get(b, th_url(&th_srv, "/flaky?key=w&fail=1&retry_after=2"));
+  th_wait_stat(&th_srv, "requests", 2, 10);
+  th_sleep_ms(50);
+  assert_int_equal(salvo_pending_cancel(b, waiting), SALVO_OK);
+  r = salvo_pending_response(b, waiting);
+  assert_int_equal(salvo_response_error(r), SALVO_ECANCELED);
+  salvo_response_free(r);
+  /* Done before the cancellation: the result stands. */
+  salvo_pending done = salvo_get(b, th_url(&th_srv, "/json/7"));
+  th_wait_stat(&th_srv, "requests", 3, 10);
+  th_sleep_ms(100);
+  assert_int_equal(salvo_pending_cancel(b, done), SALVO_OK);
+  r = salvo_pending_response(b, done);
+  assert_int_equal(salvo_response_status(r), 200);
+  salvo_response_free(r);
+  json_t *st = th_stats(&th_srv);
+  json_t *keys = json_object_get(st, "keys");
+  assert_null(json_object_get(keys, "q")); /* never sent */
+  assert_int_equal(json_integer_value(json_object_get(keys, "w")), 1);
+  json_decref(st);
+  salvo_batch_close(b);
+  salvo_client_free(c);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_timed_waits),
+      cmocka_unit_test(test_cancel_one),
+      cmocka_unit_test(test_cancel_queued_and_waiting),
+  };
+  return cmocka_run_group_tests(tests, th_faultd_setup, th_faultd_teardown);
+}
