@@ -37,6 +37,16 @@
  * batch's functions may be called from several threads at once, except
  * salvo_batch_close, which must not race with other calls on the same batch.
  * Responses are plain values: one thread at a time.
+ *
+ * fork(): a child has no I/O thread of its parent's clients, and their
+ * locks may have been held by threads that did not follow it. In the
+ * child, the default client (salvo_parallel(NULL), the one-call form
+ * without a client) is made afresh on first use; a client made before the
+ * fork refuses at once (salvo_parallel gives NULL with errno ECHILD, its
+ * blocks deliver nothing, submit nothing and report nothing pending) and
+ * salvo_client_free and salvo_batch_close on it release only its own
+ * memory, never a connection the parent still uses. Make new clients in
+ * the child. The parent's clients carry on unaffected.
  */
 #ifndef SALVO_H
 #define SALVO_H

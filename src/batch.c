@@ -170,6 +170,10 @@ static void cancelled(salvo__sink *s) {
 salvo_batch *salvo_parallel(salvo_client *client) {
   if (!client && !(client = salvo__default_client()))
     return NULL;
+  if (salvo__client_forked(client)) {
+    errno = ECHILD;
+    return NULL;
+  }
   salvo_batch *b = calloc(1, sizeof(*b));
   if (!b)
     return NULL;
@@ -213,7 +217,7 @@ salvo_pending salvo_submit(salvo_batch *b, const salvo_request *req) {
 salvo_pending salvo__submit(salvo_batch *b, const salvo_request *req,
                             uint64_t tag) {
   salvo_pending p = {0};
-  if (!b || !req)
+  if (!b || !req || salvo__client_forked(b->client))
     return p;
   salvo_client *c = b->client;
   int err;
@@ -265,6 +269,8 @@ salvo_pending salvo__submit(salvo_batch *b, const salvo_request *req,
  * pending) or when the time ran out first. */
 static salvo_response *collect(salvo_batch *b, uint64_t id, int64_t deadline) {
   salvo_response *r = NULL;
+  if (salvo__client_forked(b->client))
+    return NULL; /* nothing will ever come in this process */
   struct timespec ts = {(time_t)(deadline / 1000000000),
                         (long)(deadline % 1000000000)};
   pthread_mutex_lock(&b->mtx);
@@ -330,7 +336,7 @@ salvo_response *salvo_batch_poll(salvo_batch *b) {
 }
 
 int salvo_pending_cancel(salvo_batch *b, salvo_pending p) {
-  if (!b || !p.id)
+  if (!b || !p.id || salvo__client_forked(b->client))
     return SALVO_EINVAL;
   pthread_mutex_lock(&b->mtx);
   salvo__slot *sl = slot_lookup(b, p.id);
@@ -343,8 +349,8 @@ int salvo_pending_cancel(salvo_batch *b, salvo_pending p) {
 }
 
 int salvo_batch_fd(salvo_batch *b) {
-  if (!b) {
-    errno = EINVAL;
+  if (!b || salvo__client_forked(b->client)) {
+    errno = b ? ECHILD : EINVAL;
     return -1;
   }
   pthread_mutex_lock(&b->mtx);
@@ -359,7 +365,7 @@ int salvo_batch_fd(salvo_batch *b) {
 }
 
 int salvo_batch_has_pending(salvo_batch *b) {
-  if (!b)
+  if (!b || salvo__client_forked(b->client))
     return 0;
   pthread_mutex_lock(&b->mtx);
   int n = b->pending;
@@ -370,6 +376,16 @@ int salvo_batch_has_pending(salvo_batch *b) {
 void salvo_batch_close(salvo_batch *b) {
   if (!b)
     return;
+  if (salvo__client_forked(b->client)) {
+    /* In a child: no I/O thread to wait for, and locks that may have been
+     * held at fork time. The block's memory goes; its responses, which
+     * may hold pooled buffers, stay with the parent's copy. */
+    if (b->efd >= 0)
+      close(b->efd);
+    free(b->slots);
+    free(b);
+    return;
+  }
   salvo__client_unlink(b->client, &b->link);
   salvo__engine_cancel(b->client->eng, &b->sink);
   pthread_mutex_lock(&b->mtx);

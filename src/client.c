@@ -1,16 +1,44 @@
 /* Clients: life cycle, the list of open blocks, the default client. */
 #include "client.h"
 
+#include "util.h"
+
 #include <stdlib.h>
 #include <string.h>
+
+/* Process-wide: the default client and a fork generation, which a child
+ * bumps so that objects of its parent's are known as such. Only the fork
+ * handlers below and salvo__default_client touch them. */
+static pthread_mutex_t default_mtx = PTHREAD_MUTEX_INITIALIZER;
+static salvo_client *default_client;
+static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+
+static void before_fork(void) { pthread_mutex_lock(&default_mtx); }
+static void after_fork_parent(void) { pthread_mutex_unlock(&default_mtx); }
+
+static void after_fork_child(void) {
+  pthread_mutex_init(&default_mtx, NULL);
+  default_client = NULL; /* the parent's lives on there, not here */
+  salvo__fork_gen_bump();
+}
+
+static void install_fork_handlers(void) {
+  pthread_atfork(before_fork, after_fork_parent, after_fork_child);
+}
+
+int salvo__client_forked(const salvo_client *c) {
+  return c->fork_gen != salvo__fork_gen();
+}
 
 int salvo_client_new(salvo_client **out, const salvo_config *cfg) {
   if (!out)
     return SALVO_EINVAL;
   *out = NULL;
+  pthread_once(&atfork_once, install_fork_handlers);
   salvo_client *c = calloc(1, sizeof(*c));
   if (!c)
     return SALVO_ENOMEM;
+  c->fork_gen = salvo__fork_gen();
   char *msg;
   int err = salvo__cfg_resolve(&c->cfg, cfg, &msg);
   free(msg); /* salvo_config_check gives it to those who ask */
@@ -58,6 +86,13 @@ void salvo__client_unlink(salvo_client *c, salvo__batch_link *l) {
 void salvo_client_free(salvo_client *c) {
   if (!c)
     return;
+  if (salvo__client_forked(c)) {
+    /* A parent's client in a child: its thread, connections and TLS state
+     * are the parent's; releasing them here would close or shut down what
+     * the parent still uses. Only this struct goes. */
+    free(c);
+    return;
+  }
   for (;;) {
     pthread_mutex_lock(&c->mtx);
     salvo_batch *b = c->batches ? c->batches->batch : NULL;
@@ -80,14 +115,12 @@ int salvo_client_clear_cookies(salvo_client *c) {
   return SALVO_OK;
 }
 
-/* The process default client: the only global state, created on first use
- * and kept until exit (its I/O thread sleeps when idle). */
-static pthread_once_t default_once = PTHREAD_ONCE_INIT;
-static salvo_client *default_client;
-
-static void default_init(void) { salvo_client_new(&default_client, NULL); }
-
 salvo_client *salvo__default_client(void) {
-  pthread_once(&default_once, default_init);
-  return default_client;
+  pthread_once(&atfork_once, install_fork_handlers);
+  pthread_mutex_lock(&default_mtx);
+  if (!default_client)
+    salvo_client_new(&default_client, NULL);
+  salvo_client *c = default_client;
+  pthread_mutex_unlock(&default_mtx);
+  return c;
 }

@@ -20,6 +20,7 @@ typedef struct salvo__batch_link {
 } salvo__batch_link;
 
 struct salvo_client {
+  unsigned fork_gen; /* the process generation it was made in */
   salvo__cfg cfg;
   salvo__pool *pool;
   salvo__engine *eng;
@@ -27,8 +28,13 @@ struct salvo_client {
   salvo__batch_link *batches; /* mtx */
 };
 
-/* The process default client, created on first use; NULL on failure. */
+/* The process default client, created on first use (and again in a child
+ * after fork); NULL on failure. */
 salvo_client *salvo__default_client(void);
+/* Whether c was made in a parent before a fork(): then it has no I/O
+ * thread here, and its locks may have been held by threads that are gone,
+ * so it must be neither locked nor waited for. */
+int salvo__client_forked(const salvo_client *c);
 /* Adds a block to, or takes it off, the client's list; thread-safe. */
 void salvo__client_link(salvo_client *c, salvo__batch_link *l);
 void salvo__client_unlink(salvo_client *c, salvo__batch_link *l);

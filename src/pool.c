@@ -18,12 +18,14 @@
 #include <stdlib.h>
 
 #include "pool.h"
+#include "util.h"
 
 #define MIN_SHIFT 12 /* 4 KiB */
 #define NCLASSES 9   /* up to 1 MiB */
 #define PER_CLASS 64
 
 struct salvo__pool {
+  unsigned fork_gen; /* a parent's pool is never locked in a child */
   pthread_mutex_t mtx;
   int refs;
   size_t bytes; /* cached */
@@ -37,6 +39,7 @@ salvo__pool *salvo__pool_new(void) {
     return NULL;
   pthread_mutex_init(&p->mtx, NULL);
   p->refs = 1;
+  p->fork_gen = salvo__fork_gen();
   return p;
 }
 
@@ -49,7 +52,7 @@ static void destroy(salvo__pool *p) {
 }
 
 void salvo__pool_release(salvo__pool *p) {
-  if (!p)
+  if (!p || p->fork_gen != salvo__fork_gen())
     return;
   pthread_mutex_lock(&p->mtx);
   int last = --p->refs == 0;
@@ -90,6 +93,10 @@ char *salvo__pool_take(salvo__pool *p, size_t want, size_t *cap) {
 }
 
 void salvo__pool_give(salvo__pool *p, char *buf, size_t cap) {
+  if (p->fork_gen != salvo__fork_gen()) {
+    free(buf); /* its mutex may have been held by a thread gone with fork */
+    return;
+  }
   /* Only exact class sizes come back, so a class holds one size. */
   int c = class_for(cap);
   int keep = c < NCLASSES && class_cap(c) == cap;

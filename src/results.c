@@ -7,6 +7,7 @@
  * order by the tag each response carries. Keys get an open-addressing
  * index, so salvo_results_get is O(1).
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,6 +76,12 @@ static salvo_response *unsent(const salvo_request *req, uint64_t tag) {
 static void run(salvo_client *c, salvo_results *res, const salvo_request *reqs,
                 size_t n) {
   salvo_batch *b = salvo_parallel(c);
+  if (!b && errno == ECHILD) {
+    refuse(res, SALVO_EINVAL,
+           salvo__fmt("the client was made before fork(): make one in this "
+                      "process"));
+    return;
+  }
   if (!b) {
     refuse(res, SALVO_ENOMEM, NULL);
     return;

@@ -228,3 +228,9 @@ void salvo__sized_read(void *dst, size_t dsize, const void *src, size_t ssize) {
   memcpy(dst, src, ssize < dsize ? ssize : dsize);
   *(size_t *)dst = dsize;
 }
+
+static unsigned fork_generation;
+
+unsigned salvo__fork_gen(void) { return fork_generation; }
+
+void salvo__fork_gen_bump(void) { fork_generation++; }

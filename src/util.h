@@ -53,6 +53,11 @@ const char *salvo__ctl_in(const char *s);
  * over dst, which keeps its own values (the defaults) past src's end. */
 void salvo__sized_init(void *dst, size_t dsize, const void *dflt, size_t n);
 void salvo__sized_read(void *dst, size_t dsize, const void *src, size_t ssize);
+/* The process generation: 0 in the first process, bumped in each child
+ * after fork() (by client.c's fork handler). Objects remember theirs, to
+ * know when they belong to a parent. */
+unsigned salvo__fork_gen(void);
+void salvo__fork_gen_bump(void);
 /* FNV-1a of a string, for the hash tables. */
 uint32_t salvo__hash(const char *s);
 /* An eventfd: signal it (readable until drained), drain it. */

@@ -1,6 +1,7 @@
 /* The async side in C: timed waits, cancelling one request, streamed
  * bodies pulled by the caller, fork. */
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -126,11 +127,89 @@ static void test_cancel_queued_and_waiting(void **state) {
   salvo_client_free(c);
 }
 
+#if defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define TSAN 1
+#endif
+#endif
+
+/* What a child checks; its exit status says which check failed. */
+static int child_checks(salvo_client *parent, salvo_batch *parent_batch) {
+  /* The default client is made afresh here and works. */
+  salvo_batch *b = salvo_parallel(NULL);
+  if (!b)
+    return 10;
+  salvo_response *r =
+      salvo_pending_response(b, salvo_get(b, th_url(&th_srv, "/json/1")));
+  if (salvo_response_status(r) != 200)
+    return 11;
+  salvo_response_free(r);
+  salvo_batch_close(b);
+  /* The parent's client and block fail at once, never hang. */
+  if (salvo_parallel(parent))
+    return 12;
+  if (salvo_batch_next(parent_batch) || salvo_batch_has_pending(parent_batch))
+    return 13;
+  if (salvo_get(parent_batch, th_url(&th_srv, "/json/2")).id)
+    return 14;
+  salvo_batch_close(parent_batch);
+  salvo_client_free(parent);
+  /* A client of its own works. */
+  salvo_request req;
+  salvo_request_init(&req);
+  req.url = th_url(&th_srv, "/json/3");
+  salvo_results *res = salvo_parallel_requests(&req, 1, NULL);
+  int ok = salvo_response_status(salvo_results_at(res, 0)) == 200;
+  salvo_results_free(res);
+  return ok ? 0 : 15;
+}
+
+/* fork() after a client and the default client started: the child gets a
+ * fresh default client and clear failures from its parent's objects; the
+ * parent's connections and requests carry on. */
+static void test_fork(void **state) {
+  (void)state;
+#ifdef TSAN
+  skip(); /* TSan does not support threads started after a threaded fork */
+#endif
+  salvo_client *c = th_client(NULL);
+  salvo_batch *dflt = salvo_parallel(NULL);
+  salvo_response_free(salvo_pending_response(
+      dflt, salvo_get(dflt, th_url(&th_srv, "/json/0"))));
+  salvo_batch *b = salvo_parallel(c);
+  salvo_pending hang = salvo_get(b, th_url(&th_srv, "/delay/2000"));
+  th_wait_stat(&th_srv, "inflight", 1, 10);
+  pid_t pid = fork();
+  assert_true(pid >= 0);
+  if (pid == 0)
+    _exit(child_checks(c, b));
+  int status = -1;
+  double t0 = th_now();
+  while (waitpid(pid, &status, WNOHANG) == 0) {
+    if (th_now() - t0 > 30) {
+      kill(pid, SIGKILL);
+      waitpid(pid, &status, 0);
+      fail_msg("the child hung");
+    }
+    th_sleep_ms(10);
+  }
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    fail_msg("the child failed check %d", WEXITSTATUS(status));
+  /* The parent's request was not disturbed by the child. */
+  salvo_response *r = salvo_pending_response(b, hang);
+  assert_int_equal(salvo_response_status(r), 200);
+  salvo_response_free(r);
+  salvo_batch_close(b);
+  salvo_batch_close(dflt);
+  salvo_client_free(c);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_timed_waits),
       cmocka_unit_test(test_cancel_one),
       cmocka_unit_test(test_cancel_queued_and_waiting),
+      cmocka_unit_test(test_fork),
   };
   return cmocka_run_group_tests(tests, th_faultd_setup, th_faultd_teardown);
 }
