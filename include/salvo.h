@@ -92,7 +92,8 @@ enum salvo_errcode {
   SALVO_EPARSE = -13,    /* body is not what the return type needs (JSON) */
   SALVO_ECALLBACK = -14, /* a user callback reported failure */
   SALVO_EINTERNAL = -15, /* a bug or an unexpected library failure */
-  SALVO_EWRITE = -16     /* the output file could not be written */
+  SALVO_EWRITE = -16,    /* the output file could not be written */
+  SALVO_EAGAIN = -17     /* nothing to read yet (salvo_response_read_nowait) */
 };
 
 /* A short English description of an error code, e.g. "operation timed
@@ -350,6 +351,17 @@ typedef struct salvo_request {
    * SALVO_EWRITE. When both are set, on_data wins. */
   int (*on_data)(void *user_data, const char *data, size_t len);
   const char *output_path;
+  /* Non-zero: the caller reads the body, on its own thread, with
+   * salvo_response_read. A 2xx response is then collected as soon as its
+   * headers are in, and its body comes through a buffer of
+   * SALVO_STREAM_BUFFER bytes: when the caller does not read, the transfer
+   * pauses once the buffer is full (the client's other requests go on),
+   * and resumes when the caller has read half of it. Such a body is never
+   * retried, and the attempt's `timeout` stops at the headers: the reader
+   * paces the rest, and salvo_response_close abandons it. Any other
+   * response (an error page, a 503 to retry) is kept in memory as usual
+   * and read from there. Ignored with on_data or output_path. */
+  int stream;
 } salvo_request;
 
 /* Empties *req and sets its size and defaults; a macro, so that the size
@@ -590,8 +602,44 @@ SALVO_EXTERN struct json_t *salvo_response_json(salvo_response *r,
 /* The value the parse callback returned for this response, or NULL. */
 SALVO_EXTERN void *salvo_response_value(const salvo_response *r);
 
+/* The buffer between a streamed body's transfer and its reader, in bytes
+ * (salvo_request.stream). */
+#define SALVO_STREAM_BUFFER (1024 * 1024)
+
+/*
+ * Reads up to len bytes of the body into buf, waiting until there are
+ * some. Returns the count (> 0), 0 at the end of the body, or a negative
+ * error code: the transfer's when it failed after the response was
+ * collected (a streamed body), SALVO_ECANCELED after salvo_response_close.
+ * Works for every response: a body kept in memory is read from its start.
+ * One reader thread at a time.
+ */
+SALVO_EXTERN long salvo_response_read(salvo_response *r, void *buf, size_t len);
+
+/* As salvo_response_read, but never waits: SALVO_EAGAIN when nothing has
+ * arrived yet. */
+SALVO_EXTERN long salvo_response_read_nowait(salvo_response *r, void *buf,
+                                             size_t len);
+
+/*
+ * For event loops: a descriptor that is readable while
+ * salvo_response_read_nowait would not return SALVO_EAGAIN (data, the end
+ * or an error). Level-triggered; it belongs to the response. Returns -1
+ * (errno EINVAL) for a response whose body is not streamed: read it at
+ * once.
+ */
+SALVO_EXTERN int salvo_response_read_fd(salvo_response *r);
+
+/*
+ * Abandons the rest of a streamed body: the transfer stops (its
+ * connection is closed, or its HTTP/2 stream reset) and later reads give
+ * SALVO_ECANCELED. Status and headers stay readable. salvo_response_free
+ * does this itself. Thread-safe with respect to a blocked reader.
+ */
+SALVO_EXTERN void salvo_response_close(salvo_response *r);
+
 /* Frees a response (and its parse value, with parse_free). NULL is
- * accepted. */
+ * accepted. A streamed body still arriving is abandoned first. */
 SALVO_EXTERN void salvo_response_free(salvo_response *r);
 
 /* ------------------------------------------------------------------------ */

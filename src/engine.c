@@ -32,6 +32,7 @@
 
 #include "retry.h"
 #include "scheduler.h"
+#include "stream.h"
 #include "transport.h"
 #include "util.h"
 
@@ -72,10 +73,21 @@ struct salvo__engine {
   int64_t timer_armed; /* deadline the timerfd holds, -1 = none */
 };
 
-/* A request to cancel, named by its sink and id: the caller's thread cannot
- * hold a pointer to a request the I/O thread may free at any time. */
+/* A command for one request, named by its sink and id: another thread
+ * cannot hold a pointer to a request the I/O thread may free at any time.
+ * op: ONE_CANCEL, or a stream's SALVO__STREAM_RESUME or _CLOSE. */
+enum { ONE_CANCEL = 0 };
+
 struct cancel_one {
   struct cancel_one *next;
+  salvo__sink *sink;
+  uint64_t id;
+  int op;
+};
+
+/* What a stream's notify needs to reach its request. */
+struct stream_note {
+  salvo__engine *e;
   salvo__sink *sink;
   uint64_t id;
 };
@@ -120,12 +132,13 @@ void salvo__engine_clear_cookies(salvo__engine *e) {
   pthread_mutex_unlock(&e->mtx);
 }
 
-void salvo__engine_cancel_one(salvo__engine *e, salvo__sink *s, uint64_t id) {
+static void one_command(salvo__engine *e, salvo__sink *s, uint64_t id, int op) {
   struct cancel_one *c = malloc(sizeof(*c));
   if (!c)
-    return; /* out of memory: the request runs to its end */
+    return; /* out of memory: the request runs on */
   c->sink = s;
   c->id = id;
+  c->op = op;
   pthread_mutex_lock(&e->mtx);
   c->next = e->cancel_ones;
   e->cancel_ones = c;
@@ -133,6 +146,16 @@ void salvo__engine_cancel_one(salvo__engine *e, salvo__sink *s, uint64_t id) {
   pthread_mutex_unlock(&e->mtx);
   if (w)
     wake(e);
+}
+
+void salvo__engine_cancel_one(salvo__engine *e, salvo__sink *s, uint64_t id) {
+  one_command(e, s, id, ONE_CANCEL);
+}
+
+/* A reader's request (resume, close), on the reader's thread. */
+static void stream_notify(void *ctx, int what) {
+  struct stream_note *n = ctx;
+  one_command(n->e, n->sink, n->id, what);
 }
 
 void salvo__engine_cancel(salvo__engine *e, salvo__sink *s) {
@@ -229,19 +252,9 @@ static void live_unlink(salvo__sink *s, salvo__req *r) {
 
 /* Settles a request: its response goes to the sink's outbox, the request
  * itself is freed. */
-static void finish(salvo__engine *e, salvo__req *r, int err, char *msg) {
-  salvo__sink *s = r->sink;
-  salvo_response *resp = r->resp;
-  index_remove(e, r);
-  r->resp = NULL;
-  if (err)
-    salvo__resp_set_error(resp, err, msg);
-  else
-    free(msg);
-  if (r->first_start)
-    resp->elapsed = (double)(salvo__now_ns() - r->first_start) / 1e9;
-  live_unlink(s, r);
-  salvo__req_free(r);
+/* Puts a response in its sink's outbox, to be handed over at the end of
+ * this loop iteration. */
+static void outbox(salvo__engine *e, salvo__sink *s, salvo_response *resp) {
   resp->next = NULL;
   if (s->out_tail)
     s->out_tail->next = resp;
@@ -253,6 +266,41 @@ static void finish(salvo__engine *e, salvo__req *r, int err, char *msg) {
     s->dirty_next = e->dirty;
     e->dirty = s;
   }
+}
+
+/* A request whose streamed response was handed over ends: the stream
+ * learns how, and whichever of writer and reader goes last frees the
+ * response. */
+static void let_go(salvo__req *r, int err, char *msg) {
+  salvo_response *resp = r->resp;
+  r->resp = NULL;
+  salvo__stream_end(resp->stream, err, msg);
+  if (salvo__stream_detach(resp->stream)) {
+    resp->stream = NULL;
+    salvo_response_free(resp);
+  }
+}
+
+static void finish(salvo__engine *e, salvo__req *r, int err, char *msg) {
+  salvo__sink *s = r->sink;
+  salvo_response *resp = r->resp;
+  index_remove(e, r);
+  if (r->handed_over) {
+    live_unlink(s, r);
+    let_go(r, err, msg);
+    salvo__req_free(r);
+    return;
+  }
+  r->resp = NULL;
+  if (err)
+    salvo__resp_set_error(resp, err, msg);
+  else
+    free(msg);
+  if (r->first_start)
+    resp->elapsed = (double)(salvo__now_ns() - r->first_start) / 1e9;
+  live_unlink(s, r);
+  salvo__req_free(r);
+  outbox(e, s, resp);
 }
 
 static char *deadline_message(const salvo__req *r) {
@@ -269,11 +317,13 @@ static void on_attempt_done(void *ctx, salvo__req *r,
   int err = res->error;
   char *msg = res->errmsg;
   salvo_response *resp = r->resp;
-  resp->redirects = res->redirects;
-  resp->total_time = res->total_time;
-  resp->ttfb = res->ttfb;
-  if (res->final_url && res->redirects)
-    salvo__resp_set_url(resp, res->final_url);
+  if (!r->handed_over) { /* else the caller's already: hands off */
+    resp->redirects = res->redirects;
+    resp->total_time = res->total_time;
+    resp->ttfb = res->ttfb;
+    if (res->final_url && res->redirects)
+      salvo__resp_set_url(resp, res->final_url);
+  }
   salvo__sched_release(e->sched, &r->sched);
   int out_of_time = r->deadline_at && now >= r->deadline_at - 1000000;
   if (err == SALVO_ETIMEDOUT && out_of_time) {
@@ -301,6 +351,22 @@ static void on_attempt_done(void *ctx, salvo__req *r,
     }
   }
   finish(e, r, err, msg);
+}
+
+/* The headers of a streamed 2xx are in: the response is handed over now,
+ * and its body will come through a stream. Without memory for one, the
+ * body is kept like any other and the response comes at the end. */
+static void on_headers(void *ctx, salvo__req *r) {
+  salvo__engine *e = ctx;
+  salvo_response *resp = r->resp;
+  struct stream_note note = {e, r->sink, resp->id};
+  if (r->handed_over ||
+      !(resp->stream = salvo__stream_new(SALVO_STREAM_BUFFER, stream_notify,
+                                         &note, sizeof(note))))
+    return;
+  r->handed_over = 1;
+  resp->elapsed = (double)(salvo__now_ns() - r->first_start) / 1e9;
+  outbox(e, r->sink, resp);
 }
 
 static void on_hold(void *ctx, salvo__req *r, int hold) {
@@ -409,6 +475,8 @@ static void cancel_sink(salvo__engine *e, salvo__sink *s) {
     next = r->lnext;
     withdraw(e, r);
     index_remove(e, r);
+    if (r->handed_over)
+      let_go(r, SALVO_ECANCELED, salvo__fmt("the parallel block was closed"));
     salvo__req_free(r);
   }
   s->live = NULL;
@@ -462,9 +530,14 @@ static int drain_commands(salvo__engine *e) {
   for (struct cancel_one *c = ones, *next; c; c = next) {
     next = c->next;
     salvo__req *r = index_find(e, c->sink, c->id);
-    if (r) {
+    if (r && c->op == SALVO__STREAM_RESUME) {
+      if (r->state == SALVO__REQ_RUNNING)
+        e->tops->resume(e->tp, r);
+    } else if (r) {
       withdraw(e, r);
-      finish(e, r, SALVO_ECANCELED, salvo__fmt("cancelled"));
+      finish(e, r, SALVO_ECANCELED,
+             salvo__fmt(c->op == ONE_CANCEL ? "cancelled"
+                                            : "closed by its reader"));
     }
     free(c);
   }
@@ -606,7 +679,7 @@ salvo__engine *salvo__engine_new(const salvo__cfg *cfg, salvo__pool *pool,
     *err = SALVO_ENOMEM;
     goto fail;
   }
-  salvo__transport_events events = {e, on_attempt_done, on_hold};
+  salvo__transport_events events = {e, on_attempt_done, on_hold, on_headers};
   if ((*err = e->tops->global_init()) ||
       (*err = e->tops->create(&e->tp, cfg, e->epfd, TRANSPORT_TAG, &events)))
     goto fail;

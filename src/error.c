@@ -22,6 +22,7 @@ static const struct {
     {"ECALLBACK", "callback reported failure"},
     {"EINTERNAL", "internal error"},
     {"EWRITE", "could not write the output file"},
+    {"EAGAIN", "nothing to read yet"},
 };
 
 #define NERRORS ((int)(sizeof(errors) / sizeof(errors[0])))

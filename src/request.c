@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "request.h"
+#include "stream.h"
 
 typedef struct url_parts {
   size_t scheme_len;
@@ -353,6 +354,7 @@ salvo__req *salvo__req_new(const salvo_request *caller, const salvo__cfg *cfg,
     p += path_len;
   }
   r->on_data = in->on_data;
+  r->stream = in->stream && !in->on_data && !out_path;
   r->out_fd = -1;
   if (has_body) {
     r->body = p;
@@ -403,7 +405,7 @@ void salvo__req_begin_attempt(salvo__req *r) {
 int salvo__req_attempts(const salvo__req *r) { return r->resp->attempts; }
 
 int salvo__req_delivered(const salvo__req *r) {
-  return r->on_data && r->resp->streamed;
+  return (r->on_data && r->resp->streamed) || r->resp->stream;
 }
 
 char *salvo__req_fail_message(const salvo__req *r) {
@@ -454,16 +456,22 @@ static int on_header(salvo__req *r, const char *line, size_t len);
 /* The data events keep the error that stops a transfer, for its
  * message. */
 int salvo__req_on_header(salvo__req *r, const char *line, size_t len) {
-  int err = on_header(r, line, len);
-  return err ? (r->fail = err) : 0;
+  int rc = on_header(r, line, len);
+  if (rc < 0)
+    r->fail = rc;
+  return rc;
 }
 
 static int on_header(salvo__req *r, const char *line, size_t len) {
   salvo_response *resp = r->resp;
+  if (resp->stream)
+    return 0; /* trailers after a hand-over: the response is the caller's */
   while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
     len--;
-  if (len == 0)
-    return 0;
+  if (len == 0) /* the end of a response's headers */
+    return r->stream && resp->status >= 200 && resp->status < 300
+               ? SALVO__EV_HEADERS
+               : 0;
   if (len >= 5 && !memcmp(line, "HTTP/", 5)) {
     /* A new response begins (after a redirect or a 1xx): only the final
      * one's headers are kept. Its status decides where the body goes. */
@@ -532,8 +540,10 @@ fail:
 static int on_body(salvo__req *r, const char *data, size_t len);
 
 int salvo__req_on_body(salvo__req *r, const char *data, size_t len) {
-  int err = on_body(r, data, len);
-  return err ? (r->fail = err) : 0;
+  int rc = on_body(r, data, len);
+  if (rc < 0)
+    r->fail = rc;
+  return rc;
 }
 
 static int on_body(salvo__req *r, const char *data, size_t len) {
@@ -545,6 +555,10 @@ static int on_body(salvo__req *r, const char *data, size_t len) {
     if (!r->on_data)
       return write_output(r, data, len);
     return r->on_data(resp->user_data, data, len) ? SALVO_ECALLBACK : 0;
+  }
+  if (resp->stream) {
+    int rc = salvo__stream_write(resp->stream, data, len);
+    return rc == SALVO__STREAM_FULL ? SALVO__EV_PAUSE : rc;
   }
   if (len > r->max_body - resp->body.len)
     return SALVO_ETOOBIG;

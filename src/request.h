@@ -43,6 +43,7 @@ struct salvo__req {
   size_t max_body;
   int (*on_data)(void *user_data, const char *data, size_t len);
   char *output_path;
+  int stream;           /* the caller reads the body (salvo__stream) */
   salvo__pool *pool;    /* the client's, for body buffers */
   salvo_response *resp; /* filled while it runs, handed over at the end */
 
@@ -55,6 +56,7 @@ struct salvo__req {
   int64_t attempt_timeout_ms; /* this attempt's, deadline included */
   int64_t deadline_at;        /* ns, set at the first start; 0 = none */
   int64_t first_start;        /* ns of the first attempt; 0 = never */
+  int handed_over; /* its streamed response is the caller's already */
 
   /* scheduler.c */
   salvo__sched_entry sched;
@@ -89,11 +91,17 @@ int salvo__req_attempts(const salvo__req *r);
 /* Whether bytes went to on_data, which cannot be taken back (no retry). */
 int salvo__req_delivered(const salvo__req *r);
 
-/* The transport's data events. Each returns 0, or an error code that must
- * stop the transfer (it is kept in r->fail). A header line comes as
- * received, CRLF or not; a status line ("HTTP/1.1 200 OK") starts a new
- * response (after a redirect or a 1xx), whose headers replace the last
- * one's. */
+/* The transport's data events. Each returns 0, an error code (< 0) that
+ * must stop the transfer (it is kept in r->fail), or one of the codes
+ * below. A header line comes as received, CRLF or not; a status line
+ * ("HTTP/1.1 200 OK") starts a new response (after a redirect or a 1xx),
+ * whose headers replace the last one's. */
+/* on_header: the final headers of a streamed 2xx are in; the engine
+ * delivers the response now (the transport reports it as `headers`). */
+#define SALVO__EV_HEADERS 1
+/* on_body: the stream is full; nothing was taken: pause the transfer and
+ * offer the chunk again when the engine resumes it. */
+#define SALVO__EV_PAUSE 2
 int salvo__req_on_header(salvo__req *r, const char *line, size_t len);
 int salvo__req_on_body(salvo__req *r, const char *data, size_t len);
 /* Whether the body goes to on_data or output_path rather than memory. */

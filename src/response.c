@@ -1,10 +1,12 @@
 /* Responses: storage filled by the I/O thread, read by the caller, and
  * the conversions (text, JSON, parse callback) made when collected. */
+#include <errno.h>
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "response.h"
+#include "stream.h"
 #include "text.h"
 
 salvo_response *salvo__resp_new(uint64_t id, const char *key, void *user_data,
@@ -256,8 +258,52 @@ void salvo__resp_finalize(salvo_response *r, const salvo__cfg *cfg) {
   r->value_free = cfg->parse_free;
 }
 
+long salvo_response_read(salvo_response *r, void *buf, size_t len) {
+  return salvo__resp_read(r, buf, len, 1);
+}
+
+long salvo_response_read_nowait(salvo_response *r, void *buf, size_t len) {
+  return salvo__resp_read(r, buf, len, 0);
+}
+
+/* A body kept in memory reads from a cursor; a streamed one from its
+ * stream. */
+long salvo__resp_read(salvo_response *r, void *buf, size_t len, int wait) {
+  if (!r || (!buf && len))
+    return SALVO_EINVAL;
+  if (r->stream)
+    return salvo__stream_read(r->stream, buf, len, wait);
+  if (r->error)
+    return r->error;
+  size_t n = r->body.len - r->read_pos;
+  n = n < len ? n : len;
+  if (n)
+    memcpy(buf, r->body.p + r->read_pos, n);
+  r->read_pos += n;
+  return (long)n;
+}
+
+int salvo_response_read_fd(salvo_response *r) {
+  if (!r || !r->stream) {
+    errno = EINVAL;
+    return -1;
+  }
+  return salvo__stream_fd(r->stream);
+}
+
+void salvo_response_close(salvo_response *r) {
+  if (r && r->stream)
+    salvo__stream_close(r->stream);
+  else if (r)
+    r->read_pos = r->body.len;
+}
+
 void salvo_response_free(salvo_response *r) {
   if (!r)
+    return;
+  /* A stream still being written: the I/O thread frees it all when its
+   * transfer lets go. */
+  if (r->stream && !salvo__stream_release(r->stream))
     return;
   if (r->value && r->value_free)
     r->value_free(r->value);

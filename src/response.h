@@ -45,8 +45,10 @@ struct salvo_response {
   size_t hdr_cap;
   uint32_t hdr_inline[16]; /* hdr_off until more are needed */
   uint64_t tag;
-  int streamed;      /* the body went to on_data or output_path */
-  salvo__pool *pool; /* the body buffer came from this pool */
+  int streamed;                 /* the body went to on_data or output_path */
+  salvo__pool *pool;            /* the body buffer came from this pool */
+  struct salvo__stream *stream; /* a body the caller reads, or NULL */
+  size_t read_pos;              /* salvo_response_read of a kept body */
   /* Conversions, made on first use by the collecting thread. */
   salvo__buf text;
   int text_done;
@@ -71,6 +73,8 @@ void salvo__resp_reset(salvo_response *r);
  * large enough to be worth keeping warm. */
 int salvo__resp_reserve_body(salvo_response *r, size_t extra,
                              salvo__pool *pool);
+/* salvo_response_read, waiting or not. */
+long salvo__resp_read(salvo_response *r, void *buf, size_t len, int wait);
 /* Applies the return type and the parse callback, on the collecting
  * thread, once per response. */
 void salvo__resp_finalize(salvo_response *r, const salvo__cfg *cfg);

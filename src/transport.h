@@ -19,7 +19,10 @@
  *   - events to the engine through salvo__transport_events: the end of
  *     each attempt with one salvo__attempt_result, and a hold on an
  *     origin while the transport cannot yet run several requests to it
- *     well (libcurl before ALPN has said whether it multiplexes).
+ *     well (libcurl before ALPN has said whether it multiplexes), and the
+ *     `headers` of a streamed response, after which it is the reader's;
+ *   - pauses: when salvo__req_on_body says SALVO__EV_PAUSE the transfer
+ *     stops reading (nothing of the chunk was taken) until `resume`.
  * It never writes a response's fields, the scheduler's or a request's
  * life-cycle state.
  *
@@ -56,6 +59,10 @@ typedef struct salvo__transport_events {
   void (*done)(void *ctx, salvo__req *r, salvo__attempt_result *res);
   /* Hold r's origin to one request in flight (hold 1), or release it. */
   void (*hold)(void *ctx, salvo__req *r, int hold);
+  /* The final headers of a streamed response are in (salvo__req_on_header
+   * said SALVO__EV_HEADERS): the engine hands the response over now. From
+   * here the attempt has no time limit of its own: its reader paces it. */
+  void (*headers)(void *ctx, salvo__req *r);
 } salvo__transport_events;
 
 /* A transport: its functions, all on the I/O thread but global_init. */
@@ -74,6 +81,9 @@ typedef struct salvo__transport_ops {
   /* Stops a running attempt at once (its connection closed or its stream
    * reset) without reporting it. */
   void (*abort)(salvo__transport *t, salvo__req *r);
+  /* A transfer paused because salvo__req_on_body said SALVO__EV_PAUSE
+   * goes on; the chunk not taken is offered again. */
+  void (*resume)(salvo__transport *t, salvo__req *r);
   /* An epoll event on one of its descriptors, with the tag it chose. */
   void (*on_socket)(salvo__transport *t, uint64_t tag, uint32_t events);
   /* The monotonic time (ns) at which it wants on_timer, or -1. */

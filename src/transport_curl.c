@@ -72,6 +72,8 @@ typedef struct xfer {
   multi *mh;               /* the multi handle running it */
   struct curl_slist *hdrs; /* this request's merged headers, or NULL */
   int body_seen;           /* a body byte of this attempt came */
+  int paused;              /* its reader's buffer was full */
+  long bufsize;            /* CURLOPT_BUFFERSIZE as last set, 0 = default */
   char errbuf[CURL_ERROR_SIZE];
 } xfer;
 
@@ -282,13 +284,25 @@ static int on_curl_prereq(void *userp, char *primary_ip, char *local_ip,
 
 static size_t on_curl_header(char *p, size_t size, size_t n, void *userp) {
   xfer *x = userp;
-  return salvo__req_on_header(x->req, p, size * n) ? 0 : size * n;
+  int rc = salvo__req_on_header(x->req, p, size * n);
+  if (rc == SALVO__EV_HEADERS) {
+    /* The reader paces the body from here: no time limit of ours. */
+    curl_easy_setopt(x->easy, CURLOPT_TIMEOUT_MS, 0L);
+    x->mh->t->ev.headers(x->mh->t->ev.ctx, x->req);
+    rc = 0;
+  }
+  return rc ? 0 : size * n;
 }
 
 static size_t on_curl_write(char *p, size_t size, size_t n, void *userp) {
   xfer *x = userp;
   x->body_seen = 1;
-  return salvo__req_on_body(x->req, p, size * n) ? 0 : size * n;
+  int rc = salvo__req_on_body(x->req, p, size * n);
+  if (rc == SALVO__EV_PAUSE) {
+    x->paused = 1;
+    return CURL_WRITEFUNC_PAUSE;
+  }
+  return rc ? 0 : size * n;
 }
 
 /* ---- easy handles ----------------------------------------------------------
@@ -543,6 +557,7 @@ static int curl_start(salvo__transport *t, salvo__req *r, char **msg) {
   const char *custom = NULL;
   x->errbuf[0] = '\0';
   x->body_seen = 0;
+  x->paused = 0;
   x->req = r;
   SETOPT(CURLOPT_URL, r->url);
   SETOPT(CURLOPT_NOBODY, (long)r->is_head);
@@ -559,10 +574,18 @@ static int curl_start(salvo__transport *t, salvo__req *r, char **msg) {
   SETOPT(CURLOPT_TIMEOUT_MS, (long)r->attempt_timeout_ms);
   /* A declared length over max_body fails before any byte is read; a
    * streamed body has no such limit. */
-  curl_off_t maxsize = salvo__req_streams(r) || t->cfg->max_body == SIZE_MAX
-                           ? 0
-                           : (curl_off_t)t->cfg->max_body;
+  curl_off_t maxsize =
+      salvo__req_streams(r) || r->stream || t->cfg->max_body == SIZE_MAX
+          ? 0
+          : (curl_off_t)t->cfg->max_body;
   SETOPT(CURLOPT_MAXFILESIZE_LARGE, maxsize);
+  /* A streamed body is read in large pieces: fewer callbacks and hand-overs
+   * per byte. Others keep libcurl's 16 KiB; the handle remembers which. */
+  long bufsize = r->stream ? 512L * 1024 : 0;
+  if (bufsize != x->bufsize) {
+    SETOPT(CURLOPT_BUFFERSIZE, bufsize ? bufsize : (long)CURL_MAX_WRITE_SIZE);
+    x->bufsize = bufsize;
+  }
   x->mh = &t->mh[origin_proto(t, r, x) == PROTO_H1 ? MULTI_H1 : MULTI_MUX];
   /* Wait for an HTTP/2 connection being set up to the same origin rather
    * than opening one more. */
@@ -588,6 +611,16 @@ static void curl_abort(salvo__transport *t, salvo__req *r) {
   curl_multi_remove_handle(x->mh->m, x->easy);
   r->xfer = NULL;
   xfer_put(t, x);
+}
+
+static void curl_resume(salvo__transport *t, salvo__req *r) {
+  xfer *x = r->xfer;
+  (void)t;
+  if (x && x->paused) {
+    x->paused = 0;
+    /* May deliver the held chunk at once, and pause again. */
+    curl_easy_pause(x->easy, CURLPAUSE_CONT);
+  }
 }
 
 static void curl_on_socket(salvo__transport *t, uint64_t tag, uint32_t events) {
@@ -716,6 +749,7 @@ const salvo__transport_ops salvo__curl_transport = {
     .destroy = curl_destroy,
     .start = curl_start,
     .abort = curl_abort,
+    .resume = curl_resume,
     .on_socket = curl_on_socket,
     .deadline = curl_deadline,
     .on_timer = curl_on_timer,

@@ -16,6 +16,7 @@
  *   /delay/MS             200 "ok\n" after MS milliseconds
  *   /bytes/N              N bytes with Content-Length, streamed
  *   /chunked/N            N bytes, chunked transfer encoding
+ *   /endless              a chunked body that never ends
  *   /drip/N?interval=MS   Content-Length N, one byte every MS ms (default 10)
  *   /reset/N              claims 2N bytes, sends N, then resets (RST)
  *   /short/N              claims 2N bytes, sends N, then closes (FIN)
@@ -687,6 +688,13 @@ static void route(conn *c, const req *r) {
   } else if (prefixed(p, "/delay/")) {
     respond_text(c, 200, "ok\n");
     timer_set(c, now_ms() + (int64_t)num_after(p, "/delay/"));
+  } else if (!strcmp(p, "/endless")) {
+    buf_printf(&c->out, "HTTP/1.1 200 OK\r\nContent-Type: "
+                        "application/octet-stream\r\nTransfer-Encoding: "
+                        "chunked\r\n\r\n");
+    c->gen_left = UINT64_MAX;
+    c->gen_chunked = 1;
+    c->after = AFTER_CLOSE;
   } else if (prefixed(p, "/bytes/") || prefixed(p, "/chunked/")) {
     int chunked = p[1] == 'c';
     uint64_t n = num_after(p, chunked ? "/chunked/" : "/bytes/");

@@ -1,5 +1,7 @@
 /* The async side in C: timed waits, cancelling one request, streamed
  * bodies pulled by the caller, fork. */
+#include <poll.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -7,6 +9,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -204,12 +207,212 @@ static void test_fork(void **state) {
   salvo_client_free(c);
 }
 
+/* ---- streamed bodies -------------------------------------------------- */
+
+static salvo_pending get_stream(salvo_batch *b, const char *url) {
+  salvo_request req;
+  salvo_request_init(&req);
+  req.url = url;
+  req.stream = 1;
+  return salvo_submit(b, &req);
+}
+
+static long peak_rss_kib(void) {
+  struct rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  return ru.ru_maxrss;
+}
+
+typedef struct reader {
+  salvo_response *r;
+  uint64_t bytes;
+  long last; /* the last read's result */
+  int sleep_us;
+  volatile uint64_t *small_done_at; /* bytes read when the others were done */
+} reader;
+
+static void *read_all(void *arg) {
+  reader *rd = arg;
+  static char buf[65536];
+  for (;;) {
+    long n = salvo_response_read(rd->r, buf, sizeof(buf));
+    rd->last = n;
+    if (n <= 0)
+      break;
+    rd->bytes += (uint64_t)n;
+    if (rd->sleep_us)
+      usleep((useconds_t)rd->sleep_us);
+  }
+  return NULL;
+}
+
+/* A slow reader: the transfer pauses instead of buffering (flat memory),
+ * and 1,000 small requests of the same client complete meanwhile. */
+static void test_stream_slow_reader(void **state) {
+  (void)state;
+  const uint64_t size = 64ull << 20;
+  salvo_client *c = th_client(NULL);
+  salvo_batch *b = salvo_parallel(c);
+  long rss0 = peak_rss_kib();
+  salvo_pending big =
+      get_stream(b, th_url(&th_srv, "/bytes/%llu", (unsigned long long)size));
+  salvo_response *r = salvo_pending_response(b, big);
+  assert_int_equal(salvo_response_error(r), SALVO_OK);
+  assert_int_equal(salvo_response_status(r), 200);
+  assert_string_equal(salvo_response_header(r, "Content-Length"),
+                      th_fmt("%llu", (unsigned long long)size));
+  reader rd = {.r = r, .sleep_us = 1000};
+  pthread_t t;
+  pthread_create(&t, NULL, read_all, &rd);
+  for (int i = 0; i < 1000; i++)
+    salvo_get(b, th_url(&th_srv, "/json/%d", i));
+  for (int i = 0; i < 1000; i++) {
+    salvo_response *s = salvo_batch_next(b);
+    assert_int_equal(salvo_response_status(s), 200);
+    salvo_response_free(s);
+  }
+  uint64_t read_then = rd.bytes;
+  pthread_join(t, NULL);
+  long rss = peak_rss_kib();
+  print_message("64 MiB read slowly: 1,000 others done after %.1f MiB read; "
+                "peak RSS %ld KiB (from %ld)\n",
+                (double)read_then / 1048576, rss, rss0);
+  assert_int_equal(rd.last, 0);
+  assert_true(rd.bytes == size);
+  assert_true(read_then < size); /* the others did not wait for it */
+#if !defined(__has_feature)
+  assert_true(rss - rss0 < 16 * 1024);
+#elif !__has_feature(address_sanitizer) && !__has_feature(thread_sanitizer)
+  assert_true(rss - rss0 < 16 * 1024);
+#endif
+  salvo_response_free(r);
+  salvo_batch_close(b);
+  salvo_client_free(c);
+}
+
+/* As fast as it can: every byte. */
+static void test_stream_fast_reader(void **state) {
+  (void)state;
+  const uint64_t size = 256ull << 20;
+  salvo_client *c = th_client(NULL);
+  salvo_batch *b = salvo_parallel(c);
+  salvo_response *r = salvo_pending_response(
+      b,
+      get_stream(b, th_url(&th_srv, "/bytes/%llu", (unsigned long long)size)));
+  static char buf[1 << 20];
+  uint64_t got = 0;
+  int letters = 1;
+  double t0 = th_now();
+  long n;
+  while ((n = salvo_response_read(r, buf, sizeof(buf))) > 0) {
+    for (long i = 0; i < n; i += 4093)
+      letters &= buf[i] >= 'a' && buf[i] <= 'z';
+    got += (uint64_t)n;
+  }
+  double dt = th_now() - t0;
+  print_message("256 MiB streamed at %.0f MB/s\n", (double)got / dt / 1e6);
+  assert_int_equal(n, 0);
+  assert_true(got == size);
+  assert_true(letters); /* faultd's pattern, not some other memory */
+  salvo_response_free(r);
+  salvo_batch_close(b);
+  salvo_client_free(c);
+}
+
+/* Without waiting: EAGAIN until a byte comes, and the descriptor says
+ * when. */
+static void test_stream_nowait_and_fd(void **state) {
+  (void)state;
+  salvo_client *c = th_client(NULL);
+  salvo_batch *b = salvo_parallel(c);
+  salvo_response *r = salvo_pending_response(
+      b, get_stream(b, th_url(&th_srv, "/drip/3?interval=200")));
+  char buf[16];
+  assert_int_equal(salvo_response_read_nowait(r, buf, sizeof(buf)),
+                   SALVO_EAGAIN);
+  int fd = salvo_response_read_fd(r);
+  assert_true(fd >= 0);
+  size_t got = 0;
+  for (;;) {
+    struct pollfd pfd = {.fd = fd, .events = POLLIN};
+    assert_int_equal(poll(&pfd, 1, 10000), 1);
+    long n = salvo_response_read_nowait(r, buf, sizeof(buf));
+    if (n == SALVO_EAGAIN)
+      continue;
+    if (n <= 0) {
+      assert_int_equal(n, 0);
+      break;
+    }
+    got += (size_t)n;
+  }
+  assert_int_equal(got, 3);
+  salvo_response_free(r);
+  /* A body kept in memory reads too, and has no descriptor. */
+  r = salvo_pending_response(b, get_stream(b, th_url(&th_srv, "/status/404")));
+  assert_int_equal(salvo_response_status(r), 404);
+  assert_int_equal(salvo_response_read_fd(r), -1);
+  long n = salvo_response_read(r, buf, sizeof(buf));
+  assert_int_equal(n, 11);
+  assert_memory_equal(buf, "status 404\n", 11);
+  assert_int_equal(salvo_response_read(r, buf, sizeof(buf)), 0);
+  salvo_response_free(r);
+  salvo_batch_close(b);
+  salvo_client_free(c);
+}
+
+/* Closing (or freeing) an endless body stops its transfer: the server
+ * sees the connection go; a reset mid-body is the reader's error. */
+static void test_stream_close_and_errors(void **state) {
+  (void)state;
+  salvo_client *c = th_client(NULL);
+  /* Other clients of this process (the default one) may keep
+   * connections: count from what is open now. */
+  long base = th_stat(&th_srv, "conns_open");
+  salvo_batch *b = salvo_parallel(c);
+  salvo_response *r =
+      salvo_pending_response(b, get_stream(b, th_url(&th_srv, "/endless")));
+  char buf[65536];
+  for (int i = 0; i < 50; i++)
+    assert_true(salvo_response_read(r, buf, sizeof(buf)) > 0);
+  assert_int_equal(th_stat(&th_srv, "conns_open"), base + 1);
+  salvo_response_close(r);
+  assert_int_equal(salvo_response_read(r, buf, sizeof(buf)), SALVO_ECANCELED);
+  assert_int_equal(salvo_response_status(r), 200); /* still readable */
+  assert_int_equal(th_wait_stat(&th_srv, "conns_open", base, 10), base);
+  salvo_response_free(r);
+  /* Freed unread: the same. */
+  r = salvo_pending_response(b, get_stream(b, th_url(&th_srv, "/endless")));
+  salvo_response_free(r);
+  assert_int_equal(th_wait_stat(&th_srv, "conns_open", base, 10), base);
+  /* A reset after 100,000 of 200,000 bytes. */
+  r = salvo_pending_response(b,
+                             get_stream(b, th_url(&th_srv, "/reset/100000")));
+  long n, got = 0;
+  while ((n = salvo_response_read(r, buf, sizeof(buf))) > 0)
+    got += n;
+  assert_int_equal(got, 100000);
+  assert_int_equal(n, SALVO_EIO);
+  salvo_response_free(r);
+  /* The block closed with a body still arriving: the reader learns. */
+  r = salvo_pending_response(b, get_stream(b, th_url(&th_srv, "/endless")));
+  salvo_batch_close(b);
+  while ((n = salvo_response_read(r, buf, sizeof(buf))) > 0)
+    ;
+  assert_int_equal(n, SALVO_ECANCELED);
+  salvo_response_free(r);
+  salvo_client_free(c);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_timed_waits),
       cmocka_unit_test(test_cancel_one),
       cmocka_unit_test(test_cancel_queued_and_waiting),
       cmocka_unit_test(test_fork),
+      cmocka_unit_test(test_stream_slow_reader),
+      cmocka_unit_test(test_stream_fast_reader),
+      cmocka_unit_test(test_stream_nowait_and_fd),
+      cmocka_unit_test(test_stream_close_and_errors),
   };
   return cmocka_run_group_tests(tests, th_faultd_setup, th_faultd_teardown);
 }
