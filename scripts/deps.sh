@@ -6,6 +6,7 @@ set -eu
 PKGS="gcc clang make cmake pkg-config clang-format binutils git
 libcurl4-openssl-dev libjansson-dev libssl-dev libcmocka-dev
 libclang-rt-14-dev nginx openssl ca-certificates python3 groff-base
+libuv1-dev libevent-dev
 curl time util-linux wrk nghttp2-client python3-httpx python3-aiohttp
 python3-h2"
 [ $# -gt 0 ] && PKGS="$PKGS $*"
