@@ -493,6 +493,11 @@ SALVO_EXTERN salvo_response *salvo_pending_response_timeout(salvo_batch *batch,
  */
 SALVO_EXTERN int salvo_pending_cancel(salvo_batch *batch, salvo_pending p);
 
+/* Whether p's response is ready to collect: 1 ready, 0 still on its way,
+ * SALVO_EINVAL when p is not a live handle of the batch (id 0, already
+ * collected, another batch's). Never waits. Thread-safe. */
+SALVO_EXTERN int salvo_pending_ready(salvo_batch *batch, salvo_pending p);
+
 /*
  * A descriptor that is readable while at least one response is ready to be
  * collected, for poll/epoll/libuv/libevent/any event loop. It is

@@ -335,6 +335,16 @@ salvo_response *salvo_batch_poll(salvo_batch *b) {
   return b ? collect(b, 0, 0) : NULL;
 }
 
+int salvo_pending_ready(salvo_batch *b, salvo_pending p) {
+  if (!b || !p.id || salvo__client_forked(b->client))
+    return SALVO_EINVAL;
+  pthread_mutex_lock(&b->mtx);
+  salvo__slot *sl = slot_lookup(b, p.id);
+  int rc = !sl ? SALVO_EINVAL : sl->resp != NULL;
+  pthread_mutex_unlock(&b->mtx);
+  return rc;
+}
+
 int salvo_pending_cancel(salvo_batch *b, salvo_pending p) {
   if (!b || !p.id || salvo__client_forked(b->client))
     return SALVO_EINVAL;

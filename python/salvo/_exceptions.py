@@ -1,0 +1,132 @@
+"""Exceptions, named as httpx names them so that their users know them.
+
+HTTPError
+├── RequestError                  a request could not be completed
+│   ├── TransportError
+│   │   ├── ConnectError          refused, unreachable, DNS, TLS
+│   │   ├── ReadError             reset or closed mid-response, too large
+│   │   ├── RemoteProtocolError   a malformed response
+│   │   ├── ProxyError
+│   │   └── TimeoutException      a timeout or the deadline
+│   ├── TooManyRedirects
+│   ├── InvalidURL                the request itself was bad
+│   ├── DecodingError             the body is not what was asked for (JSON)
+│   └── CancelledError            cancelled before it completed
+└── HTTPStatusError               from Response.raise_for_status()
+
+Each carries salvo's error name (`.code`, e.g. "ETIMEDOUT") and the URL.
+"""
+from __future__ import annotations
+
+from typing import Optional
+
+__all__ = [
+    "HTTPError", "RequestError", "TransportError", "ConnectError",
+    "ReadError", "RemoteProtocolError", "ProxyError", "TimeoutException",
+    "TooManyRedirects", "InvalidURL", "DecodingError", "CancelledError",
+    "HTTPStatusError", "ParallelRequestsError",
+]
+
+
+class HTTPError(Exception):
+    """Base of every salvo error."""
+
+    def __init__(self, message: str, *, code: str = "", url: str = "",
+                 response=None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.url = url
+        self.response = response
+
+
+class RequestError(HTTPError):
+    """The request could not be completed."""
+
+
+class TransportError(RequestError):
+    """The network failed it."""
+
+
+class ConnectError(TransportError):
+    """Connection refused, host unreachable or unknown, TLS failure."""
+
+
+class ReadError(TransportError):
+    """The connection was reset or closed mid-response, or the body was
+    larger than max_body."""
+
+
+class RemoteProtocolError(TransportError):
+    """The server sent something that is not HTTP."""
+
+
+class ProxyError(TransportError):
+    """The proxy refused or failed the tunnel."""
+
+
+class TimeoutException(TransportError):
+    """A timeout (connect, attempt, queue) or the deadline ran out."""
+
+
+class TooManyRedirects(RequestError):
+    """More redirects than allowed, or one to a bad URL."""
+
+
+class InvalidURL(RequestError):
+    """The request itself was bad: its URL, a header, an option."""
+
+
+class DecodingError(RequestError):
+    """The body is not what the return type needs (JSON)."""
+
+
+class CancelledError(RequestError):
+    """Cancelled (its block closed, or salvo cancelled it) before it
+    completed."""
+
+
+class HTTPStatusError(HTTPError):
+    """raise_for_status() on a 4xx or 5xx response."""
+
+
+class ParallelRequestsError(HTTPError):
+    """Some requests of parallel_requests() failed. `results` has every
+    result, in the shape a successful call returns (failed entries being
+    their exceptions); `errors` the failures alone, as (index or key,
+    exception) pairs."""
+
+    def __init__(self, message: str, results, errors) -> None:
+        super().__init__(message)
+        self.results = results
+        self.errors = errors
+
+
+_BY_CODE = {
+    "ECONNECT": ConnectError,
+    "EDNS": ConnectError,
+    "ETLS": ConnectError,
+    "ETIMEDOUT": TimeoutException,
+    "EPROTO": RemoteProtocolError,
+    "EIO": ReadError,
+    "ETOOBIG": ReadError,
+    "EPROXY": ProxyError,
+    "EREDIRECT": TooManyRedirects,
+    "EINVAL": InvalidURL,
+    "EPARSE": DecodingError,
+    "ECANCELED": CancelledError,
+}
+
+
+def error_for(code: str, message: str, url: str,
+              response=None) -> RequestError:
+    """The exception for one of salvo's error names."""
+    cls = _BY_CODE.get(code, RequestError)
+    return cls(f"{message} ({code}, {url})", code=code, url=url,
+               response=response)
+
+
+def raise_for(code: str, message: str, url: str) -> None:
+    raise error_for(code, message, url)
+
+
+_ = Optional

@@ -1,0 +1,253 @@
+"""The one-call form (parallel-requests-howto.md): many requests, results
+in input order (or by key), with concurrency, rate limit, retries,
+timeouts, headers, per-URL params, return types and a parse callback; and
+a session that keeps cookies and connections across batches."""
+from __future__ import annotations
+
+import enum
+import json as jsonlib
+from typing import (Any, Callable, Dict, List, Mapping, Optional, Sequence,
+                    Union)
+
+from . import _salvo
+from ._async import AsyncParallel
+from ._client import Client, build
+from ._exceptions import (DecodingError, HTTPStatusError,
+                          ParallelRequestsError, error_for)
+from ._models import Response
+
+__all__ = ["ReturnType", "parallel_requests", "parallel_requests_async",
+           "ParallelRequests"]
+
+
+class ReturnType(str, enum.Enum):
+    """What each result is: parsed JSON (the default), text, bytes, or the
+    whole Response."""
+    JSON = "json"
+    TEXT = "text"
+    CONTENT = "content"
+    RESPONSE = "response"
+
+
+_CLIENT_KEYS = ("concurrency", "max_retries", "timeout", "rate_limit",
+                "verify", "follow_redirects", "http2", "auth", "proxy",
+                "per_host", "per_host_rate", "deadline", "retry_statuses",
+                "user_agent", "cookies", "max_body")
+
+
+def _per_url(value: Any, n: int, name: str, kind: type) -> List[Any]:
+    """One value for every URL, or a list with exactly one per URL."""
+    if isinstance(value, list) and (not value or not isinstance(value[0], kind)
+                                    or kind is not list):
+        if len(value) != n:
+            raise ValueError(f"{len(value)} {name} for {n} URLs: give one "
+                             f"for every URL, or one for all")
+        return value
+    return [value] * n
+
+
+class _Plan:
+    """Everything checked before a request is sent."""
+
+    def __init__(self, urls: Union[str, Sequence[str]], *, keys=None,
+                 params=None, headers=None, method="GET", json=None,
+                 data=None, return_type: Union[str, ReturnType] = "json",
+                 parse_func: Optional[Callable[[Any], Any]] = None,
+                 return_exceptions: bool = False, timeout=None) -> None:
+        self.urls = [urls] if isinstance(urls, str) else list(urls)
+        n = len(self.urls)
+        if keys is not None:
+            keys = list(keys)
+            if len(keys) != n:
+                raise ValueError(f"{len(keys)} keys for {n} URLs: give one "
+                                 f"key per URL")
+            seen = set()
+            for k in keys:
+                if k in seen:
+                    raise ValueError(f"duplicate key {k!r}")
+                seen.add(k)
+        self.keys = keys
+        if isinstance(params, Mapping) or params is None:
+            self.params = [params] * n
+        else:
+            self.params = list(params)
+            if len(self.params) != n:
+                raise ValueError(f"{len(self.params)} params for {n} URLs: "
+                                 f"give one dict per URL, or one for all")
+        self.json = (list(json) if isinstance(json, list) and
+                     len(json) == n and n > 1 else [json] * n)
+        self.data = (list(data) if isinstance(data, list) and len(data) == n
+                     and n > 1 else [data] * n)
+        self.headers = headers
+        self.method = method
+        self.timeout = timeout
+        try:
+            self.return_type = ReturnType(return_type)
+        except ValueError:
+            raise ValueError(f"return_type {return_type!r}: one of json, "
+                             f"text, content, response") from None
+        self.parse_func = parse_func
+        self.return_exceptions = return_exceptions
+
+    def submit(self, batch: "_salvo.Batch", i: int) -> int:
+        return batch.submit(**build(
+            self.method, self.urls[i], params=self.params[i],
+            headers=self.headers, json=self.json[i], data=self.data[i],
+            timeout=self.timeout))
+
+    def convert(self, raw: Any) -> Any:
+        """A result: the value asked for, or the exception it failed
+        with."""
+        if raw.error:
+            return error_for(raw.error_name, raw.error_message, raw.url)
+        rt = self.return_type
+        try:
+            if rt is ReturnType.RESPONSE:
+                value: Any = Response(raw)
+            elif raw.status >= 400:
+                resp = Response(raw)
+                return HTTPStatusError(
+                    f"status {raw.status} for url '{raw.url}'",
+                    code=f"HTTP{raw.status}", url=raw.url, response=resp)
+            elif rt is ReturnType.JSON:
+                try:
+                    value = jsonlib.loads(raw.body)
+                except ValueError as e:
+                    return DecodingError(f"body is not JSON: {e}",
+                                         code="EPARSE", url=raw.url)
+            elif rt is ReturnType.TEXT:
+                value = raw.text
+            else:
+                value = raw.body
+            return self.parse_func(value) if self.parse_func else value
+        except Exception as e:  # the parse callback's: this result only
+            return e
+
+    def finish(self, results: List[Any]) -> Union[List[Any], Dict[Any, Any]]:
+        shaped = dict(zip(self.keys, results)) if self.keys else results
+        errors = [((self.keys[i] if self.keys else i), r)
+                  for i, r in enumerate(results)
+                  if isinstance(r, BaseException)]
+        if errors and not self.return_exceptions:
+            raise ParallelRequestsError(
+                f"{len(errors)} of {len(results)} requests failed; "
+                f"the error has every result (.results) and the failures "
+                f"(.errors)", shaped, errors)
+        return shaped
+
+    def window(self, client: Optional[Client]) -> int:
+        return 1024
+
+
+def _run(client: Client, plan: _Plan, concurrency: int) -> Any:
+    b = _salvo.Batch(client._native())
+    try:
+        n = len(plan.urls)
+        results: List[Any] = [None] * n
+        index: Dict[int, int] = {}
+        window = max(1024, 4 * concurrency)
+        nxt = 0
+        while nxt < n or index:
+            while nxt < n and len(index) < window:
+                index[plan.submit(b, nxt)] = nxt
+                nxt += 1
+            raw = b.next()
+            results[index.pop(raw.id)] = plan.convert(raw)
+        return plan.finish(results)
+    finally:
+        b.close()
+
+
+async def _run_async(client: Client, plan: _Plan, concurrency: int) -> Any:
+    par = AsyncParallel(client)
+    par._open()
+    try:
+        n = len(plan.urls)
+        results: List[Any] = [None] * n
+        index: Dict[int, int] = {}
+        window = max(1024, 4 * concurrency)
+        nxt = 0
+        while nxt < n or index:
+            while nxt < n and len(index) < window:
+                index[plan.submit(par._b, nxt)] = nxt
+                nxt += 1
+            raw = await par._wait(None)
+            results[index.pop(raw.id)] = plan.convert(raw)
+        return plan.finish(results)
+    finally:
+        par.close()
+
+
+def _split(kw: Dict[str, Any]):
+    plan_kw = {k: kw.pop(k) for k in list(kw)
+               if k in ("keys", "params", "headers", "method", "json", "data",
+                        "return_type", "parse_func", "return_exceptions")}
+    if "timeout" in kw:
+        plan_kw["timeout"] = kw["timeout"]
+    return plan_kw, kw
+
+
+def parallel_requests(urls: Union[str, Sequence[str]], **kw: Any) -> Any:
+    """Runs every request and returns the results in input order (a list),
+    or by key (a dict in key order) when `keys` is given. Nothing is sent
+    when the arguments do not fit (ValueError). A failure never drops the
+    other results: the call raises ParallelRequestsError carrying all of
+    them, or with return_exceptions=True returns them, failures as their
+    exceptions. Concurrency is capped whether or not a rate limit is set;
+    Retry-After is honoured; only idempotent methods are retried."""
+    plan_kw, client_kw = _split(dict(kw))
+    plan = _Plan(urls, **plan_kw)
+    with Client(**client_kw) as client:
+        return _run(client, plan, client_kw.get("concurrency") or 100)
+
+
+async def parallel_requests_async(urls: Union[str, Sequence[str]],
+                                  **kw: Any) -> Any:
+    """parallel_requests for event loops: the same arguments and results;
+    the loop is never blocked."""
+    plan_kw, client_kw = _split(dict(kw))
+    plan = _Plan(urls, **plan_kw)
+    client = Client(**client_kw)
+    try:
+        return await _run_async(client, plan,
+                                client_kw.get("concurrency") or 100)
+    finally:
+        client.close()
+
+
+class ParallelRequests:
+    """A session for the one-call form: its client's cookies and
+    connections carry over from one request() batch to the next. Use it
+    with `with` (request() returns the results) or `async with` (request()
+    is awaited)."""
+
+    def __init__(self, **options: Any) -> None:
+        self._options = options
+        self._client = Client(**options)
+        self._async = False
+
+    def request(self, urls: Union[str, Sequence[str]], **kw: Any) -> Any:
+        plan = _Plan(urls, **kw)
+        conc = self._options.get("concurrency") or 100
+        if self._async:
+            return _run_async(self._client, plan, conc)
+        return _run(self._client, plan, conc)
+
+    def close(self) -> None:
+        self._client.close()
+
+    def __enter__(self) -> "ParallelRequests":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    async def __aenter__(self) -> "ParallelRequests":
+        self._async = True
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        self.close()
+
+
+_ = (Mapping, Sequence)
