@@ -1,6 +1,6 @@
 # The two commands of a fresh Debian machine: `make run` and `make test`.
 # Both install what is missing (apt-get), build, and run.
-.PHONY: all deps build run test bench fuzz install format clean
+.PHONY: all deps build python run test bench fuzz install format clean
 
 # Where `make install` puts things; DESTDIR stages them elsewhere.
 PREFIX ?= /usr/local
@@ -17,6 +17,10 @@ build: deps
 	cmake -S . -B build/release -DCMAKE_BUILD_TYPE=Release \
 	  -DCMAKE_INSTALL_PREFIX=$(PREFIX) >/dev/null
 	cmake --build build/release -j $$(nproc)
+
+# The Python package, importable as PYTHONPATH=build/python.
+python: build
+	@echo "built: build/python/salvo (PYTHONPATH=build/python /usr/bin/python3)"
 
 run: build
 	sh scripts/run.sh

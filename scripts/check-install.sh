@@ -39,4 +39,11 @@ for src in "$dest"/readme*.c; do
     { echo "install: README example $n does not build as shown" >&2; exit 1; }
 done
 [ "$n" -ge 2 ] || { echo "install: found $n C examples in README.md" >&2; exit 1; }
-echo "install: ok ($n README examples built against $prefix)"
+# The Python package into a virtual environment, as the README says.
+/usr/bin/python3 -m venv --system-site-packages "$dest/venv"
+"$dest/venv/bin/pip" install -q --no-build-isolation --no-index ./python ||
+  { echo "install: pip could not install ./python" >&2; exit 1; }
+rm -rf python/build python/*.egg-info
+(cd "$dest" && venv/bin/python -c 'import salvo; print(salvo.__version__)') ||
+  { echo "install: the installed package does not import" >&2; exit 1; }
+echo "install: ok ($n README examples built against $prefix; the Python package in a venv)"
