@@ -252,6 +252,17 @@ def all_clients(build):
     def aiohttp_(f, n, c, tls):
         return [PY, os.path.join(HERE, "aiohttp_bench.py"), str(c), f]
 
+    # The Python package as its users import it: from the build tree.
+    pypath = os.path.join(ROOT, "build", "python")
+
+    def salvo_py(f, n, c, tls, *extra):
+        return ["env", f"PYTHONPATH={pypath}", PY,
+                os.path.join(HERE, "salvo_py_bench.py"), str(c), f,
+                *(["--h2"] if tls else []), *extra]
+
+    def requests_(f, n, c, tls):
+        return [PY, os.path.join(HERE, "requests_bench.py"), str(c), f]
+
     def curl_count(r):
         return sum(1 for line in r["out"].splitlines() if line == "200")
 
@@ -261,6 +272,16 @@ def all_clients(build):
         Client("curl --parallel", curl_par, max_c=300, counts=curl_count),
         Client("libcurl multi loop", libcurl_loop, counts=json_count),
     ]
+    if os.path.exists(os.path.join(pypath, "salvo")):
+        out.append(Client("salvo (Python, one call)", salvo_py,
+                          counts=json_count))
+        out.append(Client("salvo (Python, parallel block)",
+                          lambda f, n, c, tls: salvo_py(f, n, c, tls,
+                                                        "--block"),
+                          counts=json_count))
+    if has_module("requests"):
+        out.append(Client("requests (threads)", requests_, share=0.05,
+                          max_c=64, counts=json_count))
     if has_module("aiohttp"):
         out.append(Client("aiohttp", aiohttp_, share=0.2, counts=json_count))
     if has_module("httpx"):

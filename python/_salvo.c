@@ -13,6 +13,7 @@
 #include <poll.h>
 #include <salvo.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <string.h>
 
 #define SLICE 0.1 /* seconds between signal checks while waiting */
@@ -563,6 +564,132 @@ static PyObject *wait_for(BatchObject *self, uint64_t id, double timeout) {
   }
 }
 
+/* Fills pairs (2n + 1 slots) from a list of (name, value) tuples: the
+ * params of salvo_request. */
+static int params_of(PyObject *seq, const char **pairs, Py_ssize_t n) {
+  for (Py_ssize_t i = 0; i < n; i++) {
+    PyObject *pair = PySequence_Fast_GET_ITEM(seq, i);
+    if (!PyTuple_Check(pair) || PyTuple_GET_SIZE(pair) != 2) {
+      PyErr_SetString(PyExc_TypeError, "params must be (name, value) pairs");
+      return -1;
+    }
+    PyObject *v = PyTuple_GET_ITEM(pair, 1);
+    if (!(pairs[2 * i] = PyUnicode_AsUTF8(PyTuple_GET_ITEM(pair, 0))) ||
+        !(pairs[2 * i + 1] =
+              v == Py_None ? SALVO_NO_VALUE : PyUnicode_AsUTF8(v)))
+      return -1;
+  }
+  pairs[2 * n] = NULL;
+  return 0;
+}
+
+/* run(urls, method=None, headers=None, body=None, timeout=0, params=None,
+ *     window=1024): every URL as one request (params: None, or one list of
+ * pairs per URL), at most `window` outstanding, collected in bulk with the
+ * GIL released; returns the responses in input order. The one-call form's
+ * engine: no Python code runs per request. */
+static PyObject *Batch_run(BatchObject *self, PyObject *args, PyObject *kw) {
+  static char *kwlist[] = {"urls",    "method", "headers", "body",
+                           "timeout", "params", "window",  NULL};
+  PyObject *urls, *headers = Py_None, *params = Py_None;
+  const char *method = NULL;
+  Py_buffer body = {0};
+  double timeout = 0;
+  Py_ssize_t window = 1024;
+  if (!open_batch(self) || !PyArg_ParseTupleAndKeywords(
+                               args, kw, "O|zOz*dOn", kwlist, &urls, &method,
+                               &headers, &body, &timeout, &params, &window))
+    return NULL;
+  PyObject *useq = PySequence_Fast(urls, "urls must be a sequence");
+  PyObject *pseq = NULL, *out = NULL;
+  const char **hlist = NULL;
+  enum { BULK = 512 };
+  salvo_response *got[BULK];
+  if (!useq)
+    goto done;
+  Py_ssize_t n = PySequence_Fast_GET_SIZE(useq);
+  if (params != Py_None &&
+      (!(pseq = PySequence_Fast(params, "params must be a list")) ||
+       PySequence_Fast_GET_SIZE(pseq) != n)) {
+    if (!PyErr_Occurred())
+      PyErr_SetString(PyExc_ValueError, "one params list per URL");
+    goto done;
+  }
+  if (headers != Py_None && !(hlist = str_list(headers, "headers")))
+    goto done;
+  if (!(out = PyList_New(n)))
+    goto done;
+  salvo_request req;
+  salvo_request_init(&req);
+  req.method = method;
+  req.headers = hlist;
+  req.timeout = timeout;
+  if (body.buf) {
+    req.body = body.buf;
+    req.body_len = (size_t)body.len;
+  }
+  Py_ssize_t next = 0, outstanding = 0;
+  while (next < n || outstanding) {
+    for (; next < n && outstanding < window; next++) {
+      PyObject *u = PySequence_Fast_GET_ITEM(useq, next);
+      const char **pairs = NULL;
+      if (!(req.url = PyUnicode_AsUTF8(u)))
+        goto fail;
+      PyObject *ps = pseq ? PySequence_Fast_GET_ITEM(pseq, next) : Py_None;
+      PyObject *pf = NULL;
+      if (ps != Py_None) {
+        pf = PySequence_Fast(ps, "params must be lists of pairs");
+        Py_ssize_t np = pf ? PySequence_Fast_GET_SIZE(pf) : 0;
+        pairs = pf ? PyMem_Calloc(2 * (size_t)np + 1, sizeof(*pairs)) : NULL;
+        if (!pairs || params_of(pf, pairs, np)) {
+          Py_XDECREF(pf);
+          PyMem_Free(pairs);
+          if (!PyErr_Occurred())
+            PyErr_NoMemory();
+          goto fail;
+        }
+      }
+      req.params = pairs;
+      req.user_data = (void *)(intptr_t)next; /* its place in the list */
+      salvo_pending p = salvo_submit(self->b, &req);
+      Py_XDECREF(pf);
+      PyMem_Free(pairs);
+      if (!p.id) {
+        PyErr_NoMemory();
+        goto fail;
+      }
+      outstanding++;
+    }
+    int k = 0;
+    Py_BEGIN_ALLOW_THREADS got[k] = salvo_batch_next_timeout(self->b, SLICE);
+    if (got[k])
+      for (k = 1; k < BULK && (got[k] = salvo_batch_poll(self->b)); k++)
+        ;
+    Py_END_ALLOW_THREADS for (int i = 0; i < k; i++) {
+      Py_ssize_t at = (Py_ssize_t)(intptr_t)salvo_response_user_data(got[i]);
+      PyObject *r = response_new(got[i]);
+      if (!r) {
+        for (int j = i + 1; j < k; j++)
+          salvo_response_free(got[j]);
+        goto fail;
+      }
+      PyList_SET_ITEM(out, at, r);
+      outstanding--;
+    }
+    if (!k && PyErr_CheckSignals())
+      goto fail;
+  }
+  goto done;
+fail:
+  Py_CLEAR(out);
+done:
+  Py_XDECREF(useq);
+  Py_XDECREF(pseq);
+  PyMem_Free(hlist);
+  PyBuffer_Release(&body);
+  return out;
+}
+
 static PyObject *Batch_next(BatchObject *self, PyObject *args) {
   double timeout = -1;
   if (!open_batch(self) || !PyArg_ParseTuple(args, "|d", &timeout))
@@ -639,6 +766,10 @@ static void Batch_dealloc(BatchObject *self) {
 static PyMethodDef Batch_methods[] = {
     {"submit", (PyCFunction)(void (*)(void))Batch_submit,
      METH_VARARGS | METH_KEYWORDS, "Submits a request; returns its id."},
+    {"run", (PyCFunction)(void (*)(void))Batch_run,
+     METH_VARARGS | METH_KEYWORDS,
+     "run(urls, method, headers, body, timeout, params): every URL, the "
+     "responses in input order."},
     {"next", (PyCFunction)Batch_next, METH_VARARGS,
      "next(timeout=-1): the next response, or None."},
     {"get", (PyCFunction)Batch_get, METH_VARARGS,

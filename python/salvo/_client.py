@@ -148,7 +148,10 @@ class Parallel:
 
     def request(self, method: str, url: str, **kwargs: Any) -> Pending:
         stream = kwargs.get("stream", False)
-        pid = self._batch().submit(**build(method, url, **kwargs))
+        if kwargs:
+            pid = self._batch().submit(**build(method, url, **kwargs))
+        else:  # the common case, without building a dict
+            pid = self._batch().submit(method, url)
         p = Pending(self, pid, stream)
         self._waiting[pid] = p
         return p

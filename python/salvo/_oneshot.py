@@ -11,7 +11,7 @@ from typing import (Any, Callable, Dict, List, Mapping, Optional, Sequence,
 
 from . import _salvo
 from ._async import AsyncParallel
-from ._client import Client, build
+from ._client import Client, _param_list, build
 from ._exceptions import (DecodingError, HTTPStatusError,
                           ParallelRequestsError, error_for)
 from ._models import Response
@@ -89,6 +89,25 @@ class _Plan:
         self.parse_func = parse_func
         self.return_exceptions = return_exceptions
 
+    def run(self, batch: "_salvo.Batch", concurrency: int) -> List[Any]:
+        """Every request, the raw responses in input order: in one C loop
+        when the bodies are the same for every URL, else one by one."""
+        n = len(self.urls)
+        if all(j is self.json[0] for j in self.json) and \
+                all(d is self.data[0] for d in self.data):
+            common = build(self.method, "", headers=self.headers,
+                           json=self.json[0] if n else None,
+                           data=self.data[0] if n else None,
+                           timeout=self.timeout)
+            params = None
+            if any(self.params):
+                params = [_param_list(p) for p in self.params]
+            return batch.run(self.urls, method=common["method"],
+                             headers=common["headers"], body=common["body"],
+                             timeout=common["timeout"], params=params,
+                             window=max(64, 4 * concurrency))
+        return _one_by_one(batch, self)
+
     def submit(self, batch: "_salvo.Batch", i: int) -> int:
         return batch.submit(**build(
             self.method, self.urls[i], params=self.params[i],
@@ -139,21 +158,25 @@ class _Plan:
         return 1024
 
 
+def _one_by_one(b: "_salvo.Batch", plan: _Plan) -> List[Any]:
+    n = len(plan.urls)
+    raws: List[Any] = [None] * n
+    index: Dict[int, int] = {}
+    nxt = 0
+    while nxt < n or index:
+        while nxt < n and len(index) < 4096:
+            index[plan.submit(b, nxt)] = nxt
+            nxt += 1
+        raw = b.next()
+        raws[index.pop(raw.id)] = raw
+    return raws
+
+
 def _run(client: Client, plan: _Plan, concurrency: int) -> Any:
     b = _salvo.Batch(client._native())
     try:
-        n = len(plan.urls)
-        results: List[Any] = [None] * n
-        index: Dict[int, int] = {}
-        window = max(1024, 4 * concurrency)
-        nxt = 0
-        while nxt < n or index:
-            while nxt < n and len(index) < window:
-                index[plan.submit(b, nxt)] = nxt
-                nxt += 1
-            raw = b.next()
-            results[index.pop(raw.id)] = plan.convert(raw)
-        return plan.finish(results)
+        convert = plan.convert
+        return plan.finish([convert(raw) for raw in plan.run(b, concurrency)])
     finally:
         b.close()
 
