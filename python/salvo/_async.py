@@ -8,7 +8,7 @@ from collections import deque
 from typing import Any, Deque, Dict, Optional
 
 from . import _salvo
-from ._client import Client, build
+from ._client import Client, _Verbs, build
 from ._models import AsyncResponse, wrap
 
 __all__ = ["AsyncClient", "AsyncParallel", "AsyncPending"]
@@ -48,7 +48,7 @@ class AsyncPending:
             self._parallel._b.cancel(self._id)
 
 
-class AsyncParallel:
+class AsyncParallel(_Verbs):
     """`async with client.parallel() as parallel:` submit with get/post/...
     (no await needed), collect with `await pending.get_response()` or
     `await parallel.next_response()`. Leaving the block cancels what is
@@ -149,26 +149,6 @@ class AsyncParallel:
         self._pending[pid] = p
         return p
 
-    def get(self, url: str, **kw: Any) -> AsyncPending:
-        return self.request("GET", url, **kw)
-
-    def post(self, url: str, **kw: Any) -> AsyncPending:
-        return self.request("POST", url, **kw)
-
-    def put(self, url: str, **kw: Any) -> AsyncPending:
-        return self.request("PUT", url, **kw)
-
-    def patch(self, url: str, **kw: Any) -> AsyncPending:
-        return self.request("PATCH", url, **kw)
-
-    def delete(self, url: str, **kw: Any) -> AsyncPending:
-        return self.request("DELETE", url, **kw)
-
-    def head(self, url: str, **kw: Any) -> AsyncPending:
-        return self.request("HEAD", url, **kw)
-
-    def options(self, url: str, **kw: Any) -> AsyncPending:
-        return self.request("OPTIONS", url, **kw)
 
     async def next_response(self) -> AsyncResponse:
         """The next response to complete; raises its error if it failed."""
@@ -209,26 +189,6 @@ class AsyncClient(Client):
         return await self._async_shared().request(method, url,
                                                   **kw).get_response()
 
-    async def get(self, url: str, **kw: Any) -> AsyncResponse:  # type: ignore[override]
-        return await self.request("GET", url, **kw)
-
-    async def post(self, url: str, **kw: Any) -> AsyncResponse:  # type: ignore[override]
-        return await self.request("POST", url, **kw)
-
-    async def put(self, url: str, **kw: Any) -> AsyncResponse:  # type: ignore[override]
-        return await self.request("PUT", url, **kw)
-
-    async def patch(self, url: str, **kw: Any) -> AsyncResponse:  # type: ignore[override]
-        return await self.request("PATCH", url, **kw)
-
-    async def delete(self, url: str, **kw: Any) -> AsyncResponse:  # type: ignore[override]
-        return await self.request("DELETE", url, **kw)
-
-    async def head(self, url: str, **kw: Any) -> AsyncResponse:  # type: ignore[override]
-        return await self.request("HEAD", url, **kw)
-
-    async def options(self, url: str, **kw: Any) -> AsyncResponse:  # type: ignore[override]
-        return await self.request("OPTIONS", url, **kw)
 
     async def aclose(self) -> None:
         if self._async_single is not None:

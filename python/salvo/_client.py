@@ -103,6 +103,36 @@ def client_options(*, headers: HeaderTypes = None,
     return opts
 
 
+class _Verbs:
+    """get/post/put/patch/delete/head/options, each request(METHOD, ...):
+    for a block they return the pending, for a client the response (an
+    awaitable one for an async client)."""
+
+    def request(self, method: str, url: str, **kw: Any) -> Any:
+        raise NotImplementedError
+
+    def get(self, url: str, **kw: Any) -> Any:
+        return self.request("GET", url, **kw)
+
+    def post(self, url: str, **kw: Any) -> Any:
+        return self.request("POST", url, **kw)
+
+    def put(self, url: str, **kw: Any) -> Any:
+        return self.request("PUT", url, **kw)
+
+    def patch(self, url: str, **kw: Any) -> Any:
+        return self.request("PATCH", url, **kw)
+
+    def delete(self, url: str, **kw: Any) -> Any:
+        return self.request("DELETE", url, **kw)
+
+    def head(self, url: str, **kw: Any) -> Any:
+        return self.request("HEAD", url, **kw)
+
+    def options(self, url: str, **kw: Any) -> Any:
+        return self.request("OPTIONS", url, **kw)
+
+
 class Pending:
     """A submitted request: get_response() waits for it and returns its
     Response, or raises its error."""
@@ -130,7 +160,7 @@ class Pending:
             self._parallel._batch().cancel(self._id)
 
 
-class Parallel:
+class Parallel(_Verbs):
     """A parallel block: requests go out at once, responses are collected
     by handle or as they complete, errors surface only on collection, and
     leaving the block cancels what is still pending."""
@@ -156,26 +186,6 @@ class Parallel:
         self._waiting[pid] = p
         return p
 
-    def get(self, url: str, **kw: Any) -> Pending:
-        return self.request("GET", url, **kw)
-
-    def post(self, url: str, **kw: Any) -> Pending:
-        return self.request("POST", url, **kw)
-
-    def put(self, url: str, **kw: Any) -> Pending:
-        return self.request("PUT", url, **kw)
-
-    def patch(self, url: str, **kw: Any) -> Pending:
-        return self.request("PATCH", url, **kw)
-
-    def delete(self, url: str, **kw: Any) -> Pending:
-        return self.request("DELETE", url, **kw)
-
-    def head(self, url: str, **kw: Any) -> Pending:
-        return self.request("HEAD", url, **kw)
-
-    def options(self, url: str, **kw: Any) -> Pending:
-        return self.request("OPTIONS", url, **kw)
 
     def _settle(self, p: Pending, raw: Any) -> None:
         self._waiting.pop(p._id, None)
@@ -219,7 +229,7 @@ class Parallel:
         self.close()
 
 
-class Client:
+class Client(_Verbs):
     """A configured client: a connection pool, a cookie jar and its own I/O
     thread. Options follow httpx (headers, auth, timeout, verify, http2,
     follow_redirects) plus salvo's flow control (concurrency, max_retries,
@@ -250,26 +260,6 @@ class Client:
     def request(self, method: str, url: str, **kw: Any) -> Response:
         return self._shared().request(method, url, **kw).get_response()
 
-    def get(self, url: str, **kw: Any) -> Response:
-        return self.request("GET", url, **kw)
-
-    def post(self, url: str, **kw: Any) -> Response:
-        return self.request("POST", url, **kw)
-
-    def put(self, url: str, **kw: Any) -> Response:
-        return self.request("PUT", url, **kw)
-
-    def patch(self, url: str, **kw: Any) -> Response:
-        return self.request("PATCH", url, **kw)
-
-    def delete(self, url: str, **kw: Any) -> Response:
-        return self.request("DELETE", url, **kw)
-
-    def head(self, url: str, **kw: Any) -> Response:
-        return self.request("HEAD", url, **kw)
-
-    def options(self, url: str, **kw: Any) -> Response:
-        return self.request("OPTIONS", url, **kw)
 
     def clear_cookies(self) -> None:
         self._native().clear_cookies()
