@@ -18,8 +18,6 @@ Each carries salvo's error name (`.code`, e.g. "ETIMEDOUT") and the URL.
 """
 from __future__ import annotations
 
-from typing import Optional
-
 __all__ = [
     "HTTPError", "RequestError", "TransportError", "ConnectError",
     "ReadError", "RemoteProtocolError", "ProxyError", "TimeoutException",
@@ -125,8 +123,3 @@ def error_for(code: str, message: str, url: str,
                response=response)
 
 
-def raise_for(code: str, message: str, url: str) -> None:
-    raise error_for(code, message, url)
-
-
-_ = Optional

@@ -4,7 +4,7 @@ from __future__ import annotations
 import asyncio
 import datetime
 import json as jsonlib
-from typing import (AsyncIterator, Iterator, List, Optional, Tuple, Union)
+from typing import AsyncIterator, Iterator, List, Optional, Tuple
 
 from . import _salvo
 from ._exceptions import HTTPStatusError, error_for
@@ -73,7 +73,7 @@ class Response:
                  ) -> None:
         self._raw = raw
         self._streamed = streamed
-        self._content: Optional[bytes] = None if streamed else None
+        self._content: Optional[bytes] = None
         self._headers: Optional[Headers] = None
 
     @property
@@ -253,5 +253,3 @@ def wrap(raw, streamed: bool = False, cls=Response) -> Response:
         raise error_for(raw.error_name, raw.error_message, raw.url)
     return cls(raw, streamed=streamed)
 
-
-_ = Union

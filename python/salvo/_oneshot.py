@@ -29,23 +29,6 @@ class ReturnType(str, enum.Enum):
     RESPONSE = "response"
 
 
-_CLIENT_KEYS = ("concurrency", "max_retries", "timeout", "rate_limit",
-                "verify", "follow_redirects", "http2", "auth", "proxy",
-                "per_host", "per_host_rate", "deadline", "retry_statuses",
-                "user_agent", "cookies", "max_body")
-
-
-def _per_url(value: Any, n: int, name: str, kind: type) -> List[Any]:
-    """One value for every URL, or a list with exactly one per URL."""
-    if isinstance(value, list) and (not value or not isinstance(value[0], kind)
-                                    or kind is not list):
-        if len(value) != n:
-            raise ValueError(f"{len(value)} {name} for {n} URLs: give one "
-                             f"for every URL, or one for all")
-        return value
-    return [value] * n
-
-
 class _Plan:
     """Everything checked before a request is sent."""
 
@@ -153,9 +136,6 @@ class _Plan:
                 f"the error has every result (.results) and the failures "
                 f"(.errors)", shaped, errors)
         return shaped
-
-    def window(self, client: Optional[Client]) -> int:
-        return 1024
 
 
 def _one_by_one(b: "_salvo.Batch", plan: _Plan) -> List[Any]:
@@ -272,5 +252,3 @@ class ParallelRequests:
     async def __aexit__(self, *exc: Any) -> None:
         self.close()
 
-
-_ = (Mapping, Sequence)
