@@ -52,7 +52,7 @@ class AsyncParallel(_Verbs):
     """`async with client.parallel() as parallel:` submit with get/post/...
     (no await needed), collect with `await pending.get_response()` or
     `await parallel.next_response()`. Leaving the block cancels what is
-    still pending."""
+    still pending. A block belongs to the event loop that opened it."""
 
     def __init__(self, client: Optional[Client]) -> None:
         self._client = client

@@ -163,7 +163,9 @@ class Pending:
 class Parallel(_Verbs):
     """A parallel block: requests go out at once, responses are collected
     by handle or as they complete, errors surface only on collection, and
-    leaving the block cancels what is still pending."""
+    leaving the block cancels what is still pending. A block belongs to
+    one thread at a time (make one per thread); its waits release the GIL,
+    so other threads run meanwhile."""
 
     def __init__(self, client: Optional["Client"] = None) -> None:
         self._client = client
@@ -233,7 +235,9 @@ class Client(_Verbs):
     """A configured client: a connection pool, a cookie jar and its own I/O
     thread. Options follow httpx (headers, auth, timeout, verify, http2,
     follow_redirects) plus salvo's flow control (concurrency, max_retries,
-    rate_limit, and any libsalvo option by name). A context manager."""
+    rate_limit, and any libsalvo option by name). A context manager. A
+    client may be shared by any number of threads, each with its own
+    blocks; closing it must not race with their use."""
 
     def __init__(self, **options: Any) -> None:
         self._c: Optional[_salvo.Client] = _salvo.Client(
