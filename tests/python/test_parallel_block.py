@@ -154,8 +154,11 @@ def test_stream_close_stops_the_transfer(srv):
 
 def test_ctrl_c_while_waiting(srv):
     """SIGINT interrupts a wait: KeyboardInterrupt, promptly."""
+    # A process started in the background inherits SIGINT ignored, and
+    # Python then leaves it so: the child asks for the usual handler.
     code = textwrap.dedent(f"""
-        import sys, time, salvo
+        import signal, sys, time, salvo
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         with salvo.parallel() as par:
             p = par.get({srv.url('/hang')!r})
             print("waiting", flush=True)
