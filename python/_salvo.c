@@ -584,21 +584,25 @@ static int params_of(PyObject *seq, const char **pairs, Py_ssize_t n) {
 }
 
 /* run(urls, method=None, headers=None, body=None, timeout=0, params=None,
- *     window=1024): every URL as one request (params: None, or one list of
- * pairs per URL), at most `window` outstanding, collected in bulk with the
+ *     window=1024, bodies=False): every URL as one request (params: None,
+ * or one list of pairs per URL), at most `window` outstanding; with
+ * `bodies`, a 2xx without error comes back as its body (bytes), anything
+ * else as its Response. Collected in bulk with the
  * GIL released; returns the responses in input order. The one-call form's
  * engine: no Python code runs per request. */
 static PyObject *Batch_run(BatchObject *self, PyObject *args, PyObject *kw) {
-  static char *kwlist[] = {"urls",    "method", "headers", "body",
-                           "timeout", "params", "window",  NULL};
+  static char *kwlist[] = {"urls",   "method", "headers", "body", "timeout",
+                           "params", "window", "bodies",  NULL};
   PyObject *urls, *headers = Py_None, *params = Py_None;
   const char *method = NULL;
   Py_buffer body = {0};
   double timeout = 0;
   Py_ssize_t window = 1024;
-  if (!open_batch(self) || !PyArg_ParseTupleAndKeywords(
-                               args, kw, "O|zOz*dOn", kwlist, &urls, &method,
-                               &headers, &body, &timeout, &params, &window))
+  int bodies = 0;
+  if (!open_batch(self) ||
+      !PyArg_ParseTupleAndKeywords(args, kw, "O|zOz*dOnp", kwlist, &urls,
+                                   &method, &headers, &body, &timeout, &params,
+                                   &window, &bodies))
     return NULL;
   PyObject *useq = PySequence_Fast(urls, "urls must be a sequence");
   PyObject *pseq = NULL, *out = NULL;
@@ -667,7 +671,18 @@ static PyObject *Batch_run(BatchObject *self, PyObject *args, PyObject *kw) {
         ;
     Py_END_ALLOW_THREADS for (int i = 0; i < k; i++) {
       Py_ssize_t at = (Py_ssize_t)(intptr_t)salvo_response_user_data(got[i]);
-      PyObject *r = response_new(got[i]);
+      PyObject *r;
+      int status = salvo_response_status(got[i]);
+      if (bodies && !salvo_response_error(got[i]) && status >= 200 &&
+          status < 300) {
+        /* What the caller wants of a success is its body alone. */
+        size_t len;
+        const char *data = salvo_response_body(got[i], &len);
+        r = PyBytes_FromStringAndSize(data, (Py_ssize_t)len);
+        salvo_response_free(got[i]);
+      } else {
+        r = response_new(got[i]);
+      }
       if (!r) {
         for (int j = i + 1; j < k; j++)
           salvo_response_free(got[j]);

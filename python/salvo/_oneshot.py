@@ -88,7 +88,9 @@ class _Plan:
             return batch.run(self.urls, method=common["method"],
                              headers=common["headers"], body=common["body"],
                              timeout=common["timeout"], params=params,
-                             window=max(64, 4 * concurrency))
+                             window=max(64, 4 * concurrency),
+                             bodies=self.return_type in (ReturnType.JSON,
+                                                         ReturnType.CONTENT))
         return _one_by_one(batch, self)
 
     def submit(self, batch: "_salvo.Batch", i: int) -> int:
@@ -97,9 +99,12 @@ class _Plan:
             headers=self.headers, json=self.json[i], data=self.data[i],
             timeout=self.timeout))
 
-    def convert(self, raw: Any) -> Any:
+    def convert(self, raw: Any, url: Optional[str] = None) -> Any:
         """A result: the value asked for, or the exception it failed
-        with."""
+        with. `raw` is a Response of _salvo's, or the body of a success
+        (bytes) when Batch.run was asked for bodies."""
+        if isinstance(raw, bytes):
+            return self._value(raw, url)
         if raw.error:
             return error_for(raw.error_name, raw.error_message, raw.url)
         rt = self.return_type
@@ -111,16 +116,24 @@ class _Plan:
                 return HTTPStatusError(
                     f"status {raw.status} for url '{raw.url}'",
                     code=f"HTTP{raw.status}", url=raw.url, response=resp)
-            elif rt is ReturnType.JSON:
-                try:
-                    value = jsonlib.loads(raw.body)
-                except ValueError as e:
-                    return DecodingError(f"body is not JSON: {e}",
-                                         code="EPARSE", url=raw.url)
             elif rt is ReturnType.TEXT:
                 value = raw.text
             else:
-                value = raw.body
+                return self._value(raw.body, raw.url)
+            return self.parse_func(value) if self.parse_func else value
+        except Exception as e:  # the parse callback's: this result only
+            return e
+
+    def _value(self, body: bytes, url: Optional[str]) -> Any:
+        """JSON or bytes from a successful body, through parse_func."""
+        try:
+            value: Any = body
+            if self.return_type is ReturnType.JSON:
+                try:
+                    value = jsonlib.loads(body)
+                except ValueError as e:
+                    return DecodingError(f"body is not JSON: {e}",
+                                         code="EPARSE", url=url or "")
             return self.parse_func(value) if self.parse_func else value
         except Exception as e:  # the parse callback's: this result only
             return e
@@ -156,7 +169,8 @@ def _run(client: Client, plan: _Plan, concurrency: int) -> Any:
     b = _salvo.Batch(client._native())
     try:
         convert = plan.convert
-        return plan.finish([convert(raw) for raw in plan.run(b, concurrency)])
+        raws = plan.run(b, concurrency)
+        return plan.finish([convert(r, u) for r, u in zip(raws, plan.urls)])
     finally:
         b.close()
 

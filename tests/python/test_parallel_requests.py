@@ -51,6 +51,7 @@ def test_return_types(srv):
                             return_exceptions=True)
     assert isinstance(out[0], salvo.DecodingError)
     assert "line 2" in str(out[0])
+    assert out[0].url == srv.url("/notjson") and out[0].code == "EPARSE"
 
 
 def test_params_per_url_reach_the_server(srv):
