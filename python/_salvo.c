@@ -463,6 +463,25 @@ static salvo_batch *open_batch(BatchObject *self) {
   return self->b;
 }
 
+/* Fills pairs (2n + 1 slots) from a list of (name, value) tuples: the
+ * params of salvo_request. */
+static int params_of(PyObject *seq, const char **pairs, Py_ssize_t n) {
+  for (Py_ssize_t i = 0; i < n; i++) {
+    PyObject *pair = PySequence_Fast_GET_ITEM(seq, i);
+    if (!PyTuple_Check(pair) || PyTuple_GET_SIZE(pair) != 2) {
+      PyErr_SetString(PyExc_TypeError, "params must be (name, value) pairs");
+      return -1;
+    }
+    PyObject *v = PyTuple_GET_ITEM(pair, 1);
+    if (!(pairs[2 * i] = PyUnicode_AsUTF8(PyTuple_GET_ITEM(pair, 0))) ||
+        !(pairs[2 * i + 1] =
+              v == Py_None ? SALVO_NO_VALUE : PyUnicode_AsUTF8(v)))
+      return -1;
+  }
+  pairs[2 * n] = NULL;
+  return 0;
+}
+
 /* submit(method, url, params=None, headers=None, body=None, timeout=0,
  *        key=None, stream=False, max_retries=-1): the pending id. params
  * is a list of (name, value) pairs, value None for a name alone; headers
@@ -500,21 +519,12 @@ static PyObject *Batch_submit(BatchObject *self, PyObject *args, PyObject *kw) {
       goto fail;
     Py_ssize_t n = PySequence_Fast_GET_SIZE(pseq);
     plist = PyMem_Calloc(2 * (size_t)n + 1, sizeof(*plist));
-    for (Py_ssize_t i = 0; plist && i < n; i++) {
-      PyObject *pair = PySequence_Fast_GET_ITEM(pseq, i);
-      PyObject *k, *v;
-      if (!PyTuple_Check(pair) || PyTuple_GET_SIZE(pair) != 2) {
-        PyErr_SetString(PyExc_TypeError, "params must be (name, value) pairs");
-        goto fail;
-      }
-      k = PyTuple_GET_ITEM(pair, 0);
-      v = PyTuple_GET_ITEM(pair, 1);
-      if (!(plist[2 * i] = PyUnicode_AsUTF8(k)))
-        goto fail;
-      plist[2 * i + 1] = v == Py_None ? SALVO_NO_VALUE : PyUnicode_AsUTF8(v);
-      if (!plist[2 * i + 1])
-        goto fail;
+    if (!plist) {
+      PyErr_NoMemory();
+      goto fail;
     }
+    if (params_of(pseq, plist, n))
+      goto fail;
     req.params = plist;
   }
   if (headers != Py_None) {
@@ -562,25 +572,6 @@ static PyObject *wait_for(BatchObject *self, uint64_t id, double timeout) {
     if (PyErr_CheckSignals())
       return NULL;
   }
-}
-
-/* Fills pairs (2n + 1 slots) from a list of (name, value) tuples: the
- * params of salvo_request. */
-static int params_of(PyObject *seq, const char **pairs, Py_ssize_t n) {
-  for (Py_ssize_t i = 0; i < n; i++) {
-    PyObject *pair = PySequence_Fast_GET_ITEM(seq, i);
-    if (!PyTuple_Check(pair) || PyTuple_GET_SIZE(pair) != 2) {
-      PyErr_SetString(PyExc_TypeError, "params must be (name, value) pairs");
-      return -1;
-    }
-    PyObject *v = PyTuple_GET_ITEM(pair, 1);
-    if (!(pairs[2 * i] = PyUnicode_AsUTF8(PyTuple_GET_ITEM(pair, 0))) ||
-        !(pairs[2 * i + 1] =
-              v == Py_None ? SALVO_NO_VALUE : PyUnicode_AsUTF8(v)))
-      return -1;
-  }
-  pairs[2 * n] = NULL;
-  return 0;
 }
 
 /* run(urls, method=None, headers=None, body=None, timeout=0, params=None,
