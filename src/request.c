@@ -451,12 +451,9 @@ static void parse_status_line(salvo_response *resp, const char *line,
   resp->status = (sp[1] - '0') * 100 + (sp[2] - '0') * 10 + (sp[3] - '0');
 }
 
-static int on_header(salvo__req *r, const char *line, size_t len);
-
 /* The data events keep the error that stops a transfer, for its
  * message. */
-int salvo__req_on_header(salvo__req *r, const char *line, size_t len) {
-  int rc = on_header(r, line, len);
+static int kept(salvo__req *r, int rc) {
   if (rc < 0)
     r->fail = rc;
   return rc;
@@ -537,15 +534,6 @@ fail:
   return SALVO_EWRITE;
 }
 
-static int on_body(salvo__req *r, const char *data, size_t len);
-
-int salvo__req_on_body(salvo__req *r, const char *data, size_t len) {
-  int rc = on_body(r, data, len);
-  if (rc < 0)
-    r->fail = rc;
-  return rc;
-}
-
 static int on_body(salvo__req *r, const char *data, size_t len) {
   salvo_response *resp = r->resp;
   /* Only a successful response is streamed; another (an error page, a
@@ -565,4 +553,12 @@ static int on_body(salvo__req *r, const char *data, size_t len) {
   if (salvo__resp_reserve_body(resp, len, r->pool))
     return SALVO_ENOMEM;
   return salvo__buf_append(&resp->body, data, len);
+}
+
+int salvo__req_on_header(salvo__req *r, const char *line, size_t len) {
+  return kept(r, on_header(r, line, len));
+}
+
+int salvo__req_on_body(salvo__req *r, const char *data, size_t len) {
+  return kept(r, on_body(r, data, len));
 }
