@@ -50,7 +50,7 @@ int salvo_client_new(salvo_client **out, const salvo_config *cfg) {
   c->pool = salvo__pool_new();
   err = SALVO_ENOMEM;
   if (c->pool)
-    c->eng = salvo__engine_new(&c->cfg, c->pool, &err);
+    c->eng = salvo__engine_new(&c->cfg, &err);
   if (!c->eng) {
     salvo__pool_release(c->pool);
     pthread_mutex_destroy(&c->mtx);

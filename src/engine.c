@@ -44,7 +44,6 @@
 
 struct salvo__engine {
   const salvo__cfg *cfg;
-  salvo__pool *pool;
   pthread_t thread;
   int epfd;
   int wakefd;
@@ -651,15 +650,13 @@ static void engine_close(salvo__engine *e) {
   free(e);
 }
 
-salvo__engine *salvo__engine_new(const salvo__cfg *cfg, salvo__pool *pool,
-                                 int *err) {
+salvo__engine *salvo__engine_new(const salvo__cfg *cfg, int *err) {
   salvo__engine *e = calloc(1, sizeof(*e));
   if (!e) {
     *err = SALVO_ENOMEM;
     return NULL;
   }
   e->cfg = cfg;
-  e->pool = pool;
   e->timerfd = -1;
   e->timer_armed = -1;
   pthread_mutex_init(&e->mtx, NULL);

@@ -9,7 +9,6 @@
 #define SALVO_ENGINE_H
 
 #include "config.h"
-#include "pool.h"
 #include "request.h"
 #include "response.h"
 
@@ -36,9 +35,8 @@ struct salvo__sink {
 };
 
 /* Starts the I/O thread; NULL with *err set (SALVO_ENOMEM or
- * SALVO_EINTERNAL) on failure. cfg and pool must outlive the engine. */
-salvo__engine *salvo__engine_new(const salvo__cfg *cfg, salvo__pool *pool,
-                                 int *err);
+ * SALVO_EINTERNAL) on failure. cfg must outlive the engine. */
+salvo__engine *salvo__engine_new(const salvo__cfg *cfg, int *err);
 /* Stops the thread (after every sink was cancelled) and frees. */
 void salvo__engine_free(salvo__engine *e);
 /* From any thread: run a request; its response goes to its sink. */

@@ -258,17 +258,9 @@ void salvo__resp_finalize(salvo_response *r, const salvo__cfg *cfg) {
   r->value_free = cfg->parse_free;
 }
 
-long salvo_response_read(salvo_response *r, void *buf, size_t len) {
-  return salvo__resp_read(r, buf, len, 1);
-}
-
-long salvo_response_read_nowait(salvo_response *r, void *buf, size_t len) {
-  return salvo__resp_read(r, buf, len, 0);
-}
-
 /* A body kept in memory reads from a cursor; a streamed one from its
  * stream. */
-long salvo__resp_read(salvo_response *r, void *buf, size_t len, int wait) {
+static long read_body(salvo_response *r, void *buf, size_t len, int wait) {
   if (!r || (!buf && len))
     return SALVO_EINVAL;
   if (r->stream)
@@ -281,6 +273,14 @@ long salvo__resp_read(salvo_response *r, void *buf, size_t len, int wait) {
     memcpy(buf, r->body.p + r->read_pos, n);
   r->read_pos += n;
   return (long)n;
+}
+
+long salvo_response_read(salvo_response *r, void *buf, size_t len) {
+  return read_body(r, buf, len, 1);
+}
+
+long salvo_response_read_nowait(salvo_response *r, void *buf, size_t len) {
+  return read_body(r, buf, len, 0);
 }
 
 int salvo_response_read_fd(salvo_response *r) {

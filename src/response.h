@@ -73,8 +73,6 @@ void salvo__resp_reset(salvo_response *r);
  * large enough to be worth keeping warm. */
 int salvo__resp_reserve_body(salvo_response *r, size_t extra,
                              salvo__pool *pool);
-/* salvo_response_read, waiting or not. */
-long salvo__resp_read(salvo_response *r, void *buf, size_t len, int wait);
 /* Applies the return type and the parse callback, on the collecting
  * thread, once per response. */
 void salvo__resp_finalize(salvo_response *r, const salvo__cfg *cfg);
