@@ -186,6 +186,17 @@ static void submit_line(run *rn, const char *line, size_t len,
   request_line_free(&p);
 }
 
+typedef struct slot_order {
+  unsigned long long index;
+  size_t pos;
+} slot_order;
+
+static int by_index(const void *a, const void *b) {
+  unsigned long long x = ((const slot_order *)a)->index,
+                     y = ((const slot_order *)b)->index;
+  return (x > y) - (x < y);
+}
+
 /* After an interrupt: every request still out gets its line, cancelled,
  * so that the output accounts for every request read. */
 static void cancel_outstanding(run *rn) {
@@ -199,15 +210,17 @@ static void cancel_outstanding(run *rn) {
       exit(1);
     s->done = 1;
   }
-  /* In input order, whatever the mode: they all end at once. */
-  while (rn->outstanding) {
-    size_t best = rn->window;
-    for (size_t pos = 0; pos < rn->window; pos++)
-      if (rn->ring[pos].url &&
-          (best == rn->window || rn->ring[pos].index < rn->ring[best].index))
-        best = pos;
-    print_slot(rn, best);
-  }
+  /* In input order, whatever the mode: they all end at once. Sorted, not
+   * searched for one by one: the window can hold 20,000 slots. */
+  slot_order *order = xmalloc(rn->outstanding * sizeof(*order));
+  size_t n = 0;
+  for (size_t pos = 0; pos < rn->window; pos++)
+    if (rn->ring[pos].url)
+      order[n++] = (slot_order){rn->ring[pos].index, pos};
+  qsort(order, n, sizeof(*order), by_index);
+  for (size_t i = 0; i < n; i++)
+    print_slot(rn, order[i].pos);
+  free(order);
 }
 
 /* Takes every response ready now. */
