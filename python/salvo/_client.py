@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json as jsonlib
+import os
 import threading
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 from urllib.parse import urlencode
@@ -291,48 +292,28 @@ def parallel() -> Parallel:
     return Parallel(None)
 
 
-_default_single: Optional[Parallel] = None
-_default_lock = threading.Lock()
-_default_pid = 0
+class _DefaultClient(_Verbs):
+    """The verbs on the default client, through one block per process (a
+    child after fork gets its own: its parent's block is of no use
+    there)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._par: Optional[Parallel] = None
+        self._pid = 0
+
+    def request(self, method: str, url: str, **kw: Any) -> Response:
+        """One request on the default client."""
+        with self._lock:
+            if self._par is None or self._pid != os.getpid():
+                self._par = parallel()
+                self._pid = os.getpid()
+            par = self._par
+        return par.request(method, url, **kw).get_response()
 
 
-def request(method: str, url: str, **kw: Any) -> Response:
-    """One request on the default client."""
-    global _default_single, _default_pid
-    import os
-    with _default_lock:
-        if _default_single is None or _default_pid != os.getpid():
-            _default_single = parallel()  # a child after fork gets its own
-            _default_pid = os.getpid()
-        par = _default_single
-    return par.request(method, url, **kw).get_response()
-
-
-def get(url: str, **kw: Any) -> Response:
-    return request("GET", url, **kw)
-
-
-def post(url: str, **kw: Any) -> Response:
-    return request("POST", url, **kw)
-
-
-def put(url: str, **kw: Any) -> Response:
-    return request("PUT", url, **kw)
-
-
-def patch(url: str, **kw: Any) -> Response:
-    return request("PATCH", url, **kw)
-
-
-def delete(url: str, **kw: Any) -> Response:
-    return request("DELETE", url, **kw)
-
-
-def head(url: str, **kw: Any) -> Response:
-    return request("HEAD", url, **kw)
-
-
-def options(url: str, **kw: Any) -> Response:
-    return request("OPTIONS", url, **kw)
-
-
+_default = _DefaultClient()
+request = _default.request
+get, post, put = _default.get, _default.post, _default.put
+patch, delete = _default.patch, _default.delete
+head, options = _default.head, _default.options
