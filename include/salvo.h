@@ -125,6 +125,24 @@ enum salvo_http_version {
   SALVO_HTTP_2_PRIOR_KNOWLEDGE = 3 /* HTTP/2 without negotiation (h2c) */
 };
 
+/* Which transport serves requests (salvo_config.transport). */
+enum salvo_transport {
+  /* Per request, by what it needs: salvo's own HTTP/1.1 transport for
+   * http:// and for https:// with SALVO_HTTP_1_1; libcurl for proxies,
+   * HTTP/2 (https:// with SALVO_HTTP_AUTO, where ALPN may choose it, and
+   * SALVO_HTTP_2 or _PRIOR_KNOWLEDGE) and URLs with userinfo. Both give
+   * the same results, errors and features. The SALVO_TRANSPORT
+   * environment variable ("native" or "libcurl") overrides AUTO, for
+   * tests. */
+  SALVO_TRANSPORT_AUTO = 0,
+  /* libcurl for every request. */
+  SALVO_TRANSPORT_LIBCURL = 1,
+  /* The native transport wherever it can serve: https:// with
+   * SALVO_HTTP_AUTO speaks HTTP/1.1 (ALPN offers only http/1.1). libcurl
+   * still serves proxies, SALVO_HTTP_2 and URLs with userinfo. */
+  SALVO_TRANSPORT_NATIVE = 2
+};
+
 typedef struct salvo_response salvo_response;
 
 /* What a successful response is turned into when it is collected
@@ -269,6 +287,11 @@ typedef struct salvo_config {
   salvo_parse_fn parse;
   void (*parse_free)(void *value); /* frees parse's values; NULL = none */
   void *parse_arg;
+
+  /* ---- transport ---- */
+
+  /* One of enum salvo_transport. 0 = SALVO_TRANSPORT_AUTO. */
+  int transport;
 } salvo_config;
 
 /* Fills *cfg with the defaults and its size; a macro, so that the size is

@@ -134,6 +134,9 @@ static char *config_problem(const salvo_config *in) {
   CHECK(in->http_version < SALVO_HTTP_AUTO ||
             in->http_version > SALVO_HTTP_2_PRIOR_KNOWLEDGE,
         "http_version is not one of enum salvo_http_version");
+  CHECK(in->transport < SALVO_TRANSPORT_AUTO ||
+            in->transport > SALVO_TRANSPORT_NATIVE,
+        "transport is not one of enum salvo_transport");
   CHECK(!(in->timeout >= 0), "timeout is negative or NaN (0 = no limit)");
   CHECK(!(in->connect_timeout >= 0),
         "connect_timeout is negative or NaN (0 = no limit)");
@@ -162,6 +165,18 @@ int salvo_config_check(const salvo_config *cfg, char *msg, size_t size) {
   return why ? SALVO_EINVAL : SALVO_OK;
 }
 
+/* SALVO_TRANSPORT in the environment forces a transport on clients that
+ * leave the choice to salvo: the test suite runs once with each. */
+static int transport_of(int asked) {
+  const char *env =
+      asked == SALVO_TRANSPORT_AUTO ? getenv("SALVO_TRANSPORT") : NULL;
+  if (env && (!strcmp(env, "libcurl") || !strcmp(env, "curl")))
+    return SALVO_TRANSPORT_LIBCURL;
+  if (env && !strcmp(env, "native"))
+    return SALVO_TRANSPORT_NATIVE;
+  return asked;
+}
+
 int salvo__cfg_resolve(salvo__cfg *out, const salvo_config *cfg, char **msg) {
   salvo_config full;
   const salvo_config *in = complete(&full, cfg);
@@ -177,6 +192,7 @@ int salvo__cfg_resolve(salvo__cfg *out, const salvo_config *cfg, char **msg) {
   out->follow_redirects = !in->no_redirects;
   out->max_redirects = in->max_redirects;
   out->http_version = in->http_version;
+  out->transport = transport_of(in->transport);
   out->max_body = in->max_body;
   out->cookies = !in->no_cookies;
   out->compression = !in->no_compression;

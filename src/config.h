@@ -33,6 +33,7 @@ typedef struct salvo__cfg {
   int follow_redirects;
   int max_redirects;
   int http_version;
+  int transport; /* enum salvo_transport, the environment's applied */
   char *proxy;
   size_t max_body;
   int compression;

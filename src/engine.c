@@ -39,8 +39,8 @@
 #define MAX_EVENTS 512
 #define WAKE_TAG UINT64_MAX
 #define TIMER_TAG (UINT64_MAX - 1)
-/* The transport's tags carry this in their top bits (transport.h). */
-#define TRANSPORT_TAG ((uint64_t)1 << SALVO__TAG_SHIFT)
+/* Transport i's tags carry i + 1 in their top bits (transport.h). */
+#define TRANSPORT_TAG(i) ((uint64_t)((i) + 1) << SALVO__TAG_SHIFT)
 
 struct salvo__engine {
   const salvo__cfg *cfg;
@@ -59,8 +59,8 @@ struct salvo__engine {
   uint64_t cookie_clear_asked; /* synchronous commands: asked and done */
   uint64_t cookie_clear_done;
   /* I/O thread */
-  const salvo__transport_ops *tops;
-  salvo__transport *tp;
+  salvo__transport *tp[SALVO__NTRANSPORTS]; /* salvo__transports' */
+  salvo__jar *jar;                          /* NULL without cookies */
   salvo__sched *sched;
   salvo__sink *dirty; /* sinks with responses to deliver */
   salvo__req **index; /* live requests by (sink, id), chained by inext */
@@ -398,7 +398,9 @@ static void pump(salvo__engine *e) {
     }
     salvo__req_begin_attempt(r);
     char *msg;
-    int err = e->tops->start(e->tp, r, &msg);
+    int i = salvo__transport_choose(e->cfg, r);
+    r->transport = i;
+    int err = salvo__transports[i]->start(e->tp[i], r, &msg);
     if (err) {
       salvo__sched_release(e->sched, &r->sched);
       finish(e, r, err, msg);
@@ -462,7 +464,7 @@ static void flush(salvo__engine *e) {
  * it. */
 static void withdraw(salvo__engine *e, salvo__req *r) {
   if (r->state == SALVO__REQ_RUNNING) {
-    e->tops->abort(e->tp, r);
+    salvo__transports[r->transport]->abort(e->tp[r->transport], r);
     salvo__sched_release(e->sched, &r->sched);
   } else {
     salvo__sched_forget(e->sched, &r->sched, r->state == SALVO__REQ_BACKOFF);
@@ -509,7 +511,9 @@ static int drain_commands(salvo__engine *e) {
   e->wake_pending = 0;
   pthread_mutex_unlock(&e->mtx);
   if (clear != e->cookie_clear_done) {
-    e->tops->clear_cookies(e->tp);
+    salvo__jar_clear(e->jar);
+    for (int i = 0; i < SALVO__NTRANSPORTS; i++)
+      salvo__transports[i]->clear_cookies(e->tp[i]);
     pthread_mutex_lock(&e->mtx);
     e->cookie_clear_done = clear;
     pthread_cond_broadcast(&e->cmd_cond);
@@ -531,7 +535,7 @@ static int drain_commands(salvo__engine *e) {
     salvo__req *r = index_find(e, c->sink, c->id);
     if (r && c->op == SALVO__STREAM_RESUME) {
       if (r->state == SALVO__REQ_RUNNING)
-        e->tops->resume(e->tp, r);
+        salvo__transports[r->transport]->resume(e->tp[r->transport], r);
     } else if (r) {
       withdraw(e, r);
       finish(e, r, SALVO_ECANCELED,
@@ -576,8 +580,19 @@ static int wait_with_timerfd(salvo__engine *e, struct epoll_event *evs,
   return epoll_wait(e->epfd, evs, MAX_EVENTS, -1);
 }
 
+/* The earliest time a transport wants its timer, or -1. */
+static int64_t transports_deadline(salvo__engine *e) {
+  int64_t dl = -1;
+  for (int i = 0; i < SALVO__NTRANSPORTS; i++) {
+    int64_t d = salvo__transports[i]->deadline(e->tp[i]);
+    if (d >= 0 && (dl < 0 || d < dl))
+      dl = d;
+  }
+  return dl;
+}
+
 static int wait_events(salvo__engine *e, struct epoll_event *evs) {
-  int64_t dl = e->tops->deadline(e->tp);
+  int64_t dl = transports_deadline(e);
   int64_t sd = salvo__sched_deadline(e->sched);
   if (sd >= 0 && (dl < 0 || sd < dl))
     dl = sd;
@@ -613,16 +628,22 @@ static void *io_main(void *arg) {
         if (read(e->timerfd, &expirations, sizeof(expirations)) > 0)
           e->timer_armed = -1;
       } else {
-        /* One transport today: its tags carry TRANSPORT_TAG's bit. */
-        e->tops->on_socket(e->tp, evs[i].data.u64, evs[i].events);
+        uint64_t tp = (evs[i].data.u64 >> SALVO__TAG_SHIFT) - 1;
+        if (tp < SALVO__NTRANSPORTS)
+          salvo__transports[tp]->on_socket(e->tp[tp], evs[i].data.u64,
+                                           evs[i].events);
       }
     }
     if (cmds && drain_commands(e))
       break;
-    int64_t dl = e->tops->deadline(e->tp);
-    if (dl >= 0 && dl <= salvo__now_ns())
-      e->tops->on_timer(e->tp);
-    e->tops->reap(e->tp);
+    int64_t now = salvo__now_ns();
+    for (int i = 0; i < SALVO__NTRANSPORTS; i++) {
+      const salvo__transport_ops *ops = salvo__transports[i];
+      int64_t dl = ops->deadline(e->tp[i]);
+      if (dl >= 0 && dl <= now)
+        ops->on_timer(e->tp[i]);
+      ops->reap(e->tp[i]);
+    }
     expire(e);
     pump(e);
     flush(e);
@@ -636,8 +657,10 @@ static void engine_close(salvo__engine *e) {
     free(c);
   }
   free(e->index);
-  if (e->tp)
-    e->tops->destroy(e->tp);
+  for (int i = 0; i < SALVO__NTRANSPORTS; i++)
+    if (e->tp[i])
+      salvo__transports[i]->destroy(e->tp[i]);
+  salvo__jar_free(e->jar);
   salvo__sched_free(e->sched);
   if (e->epfd >= 0)
     close(e->epfd);
@@ -661,7 +684,6 @@ salvo__engine *salvo__engine_new(const salvo__cfg *cfg, int *err) {
   e->timer_armed = -1;
   pthread_mutex_init(&e->mtx, NULL);
   pthread_cond_init(&e->cmd_cond, NULL);
-  e->tops = salvo__transport_pick(cfg);
   e->epfd = epoll_create1(EPOLL_CLOEXEC);
   e->wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   struct epoll_event ev = {.events = EPOLLIN, .data.u64 = WAKE_TAG};
@@ -676,10 +698,20 @@ salvo__engine *salvo__engine_new(const salvo__cfg *cfg, int *err) {
     *err = SALVO_ENOMEM;
     goto fail;
   }
-  salvo__transport_events events = {e, on_attempt_done, on_hold, on_headers};
-  if ((*err = e->tops->global_init()) ||
-      (*err = e->tops->create(&e->tp, cfg, e->epfd, TRANSPORT_TAG, &events)))
+  if (cfg->cookies && !(e->jar = salvo__jar_new())) {
+    *err = SALVO_ENOMEM;
     goto fail;
+  }
+  salvo__transport_events events = {e, e->jar, on_attempt_done, on_hold,
+                                    on_headers};
+  /* libcurl first: it loads the cookie file into the jar. */
+  for (int i = SALVO__NTRANSPORTS - 1; i >= 0; i--) {
+    const salvo__transport_ops *ops = salvo__transports[i];
+    if ((*err = ops->global_init()) ||
+        (*err =
+             ops->create(&e->tp[i], cfg, e->epfd, TRANSPORT_TAG(i), &events)))
+      goto fail;
+  }
   /* The I/O thread takes no signals: they belong to the application. */
   sigset_t all, old;
   sigfillset(&all);

@@ -57,6 +57,7 @@ struct salvo__req {
   int64_t deadline_at;        /* ns, set at the first start; 0 = none */
   int64_t first_start;        /* ns of the first attempt; 0 = never */
   int handed_over; /* its streamed response is the caller's already */
+  int transport;   /* salvo__transports index of its running attempt */
 
   /* scheduler.c */
   salvo__sched_entry sched;

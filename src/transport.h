@@ -1,14 +1,16 @@
 /*
  * The transport contract: how the engine reaches the network. A transport
- * is one file (transport_curl.c today) that fills a salvo__transport_ops;
- * adding another means adding its file and the line in
- * salvo__transport_pick (transport.c) that chooses it.
+ * is one file that fills a salvo__transport_ops: transport_native.c
+ * (HTTP/1.1 over TCP and TLS) and transport_curl.c (libcurl: HTTP/2,
+ * proxies, and whatever the native one does not do). Every client has
+ * both; salvo__transport_choose (transport.c) picks one per request.
  *
  * What a transport owns: connections and their pool, TLS (verification,
  * CA file, sessions), redirects (following, the limit, credentials dropped
- * on a change of origin), cookies (one jar per client; cookie_file loaded
- * and saved), decompression, proxies, authentication (basic, bearer), and
- * whatever it must learn about an origin (which protocol it speaks).
+ * on a change of origin), decompression, proxies, authentication (basic,
+ * bearer), and whatever it must learn about an origin (which protocol it
+ * speaks). Cookies live in the client's one jar (cookie.h, given in the
+ * events), which both transports read and fill.
  *
  * What it reports, all on the client's I/O thread:
  *   - data events, straight to the request: salvo__req_on_header for every
@@ -36,6 +38,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "cookie.h"
 #include "request.h"
 
 typedef struct salvo__transport salvo__transport;
@@ -54,6 +57,9 @@ typedef struct salvo__attempt_result {
 /* The engine's side of the contract. */
 typedef struct salvo__transport_events {
   void *ctx;
+  /* The client's cookie jar, or NULL when it keeps no cookies; the
+   * engine's, used on the I/O thread only. */
+  salvo__jar *jar;
   /* An attempt of r ended (after salvo__transport_start succeeded and
    * unless salvo__transport_abort came first). */
   void (*done)(void *ctx, salvo__req *r, salvo__attempt_result *res);
@@ -99,10 +105,16 @@ typedef struct salvo__transport_ops {
 /* The bits of an epoll tag that name the transport (engine.c routes). */
 #define SALVO__TAG_SHIFT 56
 
+extern const salvo__transport_ops salvo__native_transport;
 extern const salvo__transport_ops salvo__curl_transport;
 
-/* The transport that serves a client of this configuration: the one line
- * that changes when a transport is added. */
-const salvo__transport_ops *salvo__transport_pick(const salvo__cfg *cfg);
+/* The transports of a client, by index. */
+enum { SALVO__TP_NATIVE = 0, SALVO__TP_CURL, SALVO__NTRANSPORTS };
+extern const salvo__transport_ops *const salvo__transports[SALVO__NTRANSPORTS];
+
+/* Which transport serves r (SALVO__TP_*), from what it needs: the native
+ * one for HTTP/1.1 without a proxy, libcurl for the rest (docs/design.md
+ * has the rules, salvo.h the configuration field). */
+int salvo__transport_choose(const salvo__cfg *cfg, const salvo__req *r);
 
 #endif /* SALVO_TRANSPORT_H */

@@ -282,9 +282,26 @@ static int on_curl_prereq(void *userp, char *primary_ip, char *local_ip,
   return CURL_PREREQFUNC_OK;
 }
 
+/* libcurl stores a cookie it receives in its own jar; the client's jar
+ * (the native transport's) gets it here, from the URL it came from. */
+static int copy_cookie(xfer *x, const char *p, size_t n) {
+  salvo__jar *jar = x->mh->t->ev.jar;
+  char *url = NULL;
+  if (!jar || n < 11 || salvo__casecmp_n(p, "Set-Cookie:", 11) ||
+      curl_easy_getinfo(x->easy, CURLINFO_EFFECTIVE_URL, &url) != CURLE_OK ||
+      !url)
+    return 0;
+  p += 11, n -= 11;
+  while (n && (p[n - 1] == '\n' || p[n - 1] == '\r'))
+    n--;
+  return salvo__jar_set(jar, url, p, n, 0);
+}
+
 static size_t on_curl_header(char *p, size_t size, size_t n, void *userp) {
   xfer *x = userp;
   int rc = salvo__req_on_header(x->req, p, size * n);
+  if (!rc && copy_cookie(x, p, size * n))
+    rc = SALVO_ENOMEM;
   if (rc == SALVO__EV_HEADERS) {
     /* The reader paces the body from here: no time limit of ours. */
     curl_easy_setopt(x->easy, CURLOPT_TIMEOUT_MS, 0L);
@@ -433,6 +450,28 @@ oom:
 
 static void curl_destroy(salvo__transport *t);
 
+/* A cookie the native transport received, into libcurl's jar. */
+static void mirror_cookie(void *arg, const char *line) {
+  salvo__transport *t = arg;
+  curl_easy_setopt(t->jar, CURLOPT_COOKIELIST, line);
+}
+
+/* The client's jar starts with what libcurl loaded (the cookie file), and
+ * hears of every cookie the native transport receives. */
+static int share_jar(salvo__transport *t) {
+  struct curl_slist *l = NULL;
+  if (!t->ev.jar)
+    return 0;
+  if (curl_easy_getinfo(t->jar, CURLINFO_COOKIELIST, &l) != CURLE_OK)
+    return -1;
+  int rc = 0;
+  for (struct curl_slist *c = l; c && !rc; c = c->next)
+    rc = salvo__jar_add_line(t->ev.jar, c->data);
+  curl_slist_free_all(l);
+  salvo__jar_mirror(t->ev.jar, mirror_cookie, t);
+  return rc;
+}
+
 static int curl_create(salvo__transport **out, const salvo__cfg *cfg, int epfd,
                        uint64_t tag_base, const salvo__transport_events *ev) {
   salvo__transport *t = calloc(1, sizeof(*t));
@@ -491,7 +530,7 @@ static int curl_create(salvo__transport **out, const salvo__cfg *cfg, int epfd,
       rc = curl_easy_setopt(t->jar, CURLOPT_COOKIEJAR, file);
     if (rc == CURLE_OK && file)
       rc = curl_easy_setopt(t->jar, CURLOPT_COOKIELIST, "RELOAD");
-    if (rc != CURLE_OK)
+    if (rc != CURLE_OK || share_jar(t))
       goto fail;
   }
   for (size_t i = 0; cfg->headers[i]; i++) {

@@ -212,6 +212,9 @@ static int nginx_try(th_server *s, const char *nginx) {
           " server {\n  listen 127.0.0.1:%d ssl http2;\n"
           "  ssl_certificate %s/server.pem;\n"
           "  ssl_certificate_key %s/server.key;\n"
+          "  ssl_session_cache shared:SSL:1m;\n"
+          "  location = /session { keepalive_timeout 0;\n"
+          "   return 200 \"$ssl_session_reused\"; }\n"
           "  location / { return 200 \"ok\\n\"; }\n }\n}\n",
           d, d, d, d, d, d, d, s->port, s->tls_port, d, d);
   fclose(f);
@@ -422,4 +425,9 @@ size_t th_busiest(const th_server *s, long window_us, size_t *count) {
   if (count)
     *count = n;
   return worst;
+}
+
+int th_transport_is(const char *name) {
+  const char *t = getenv("SALVO_TRANSPORT");
+  return t && !strcmp(t, name);
 }

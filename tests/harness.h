@@ -77,6 +77,9 @@ long th_wait_stat(const th_server *s, const char *field, long want,
                (double)(bound));                                               \
   } while (0)
 
+/* Whether SALVO_TRANSPORT forces this transport ("native", "libcurl"). */
+int th_transport_is(const char *name);
+
 double th_now(void);
 void th_sleep_ms(int ms);
 /* Raises the descriptor limit to its hard maximum. */

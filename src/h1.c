@@ -1,0 +1,296 @@
+/* HTTP/1.1 response framing: see h1.h. */
+#include "h1.h"
+
+#include <string.h>
+
+#include "util.h"
+
+void salvo__h1_init(salvo__h1 *p, int no_body) {
+  memset(p, 0, sizeof(*p));
+  p->no_body = no_body;
+}
+
+static int proto(salvo__h1 *p, const char *why) {
+  p->why = why;
+  return SALVO_EPROTO;
+}
+
+static int is_digit(char c) { return c >= '0' && c <= '9'; }
+static int is_ows(char c) { return c == ' ' || c == '\t'; }
+
+/* "HTTP/1.x NNN[ reason]". Only 1.0 and 1.1 are spoken here; a server
+ * that answers otherwise did not understand the request. */
+static int status_line(salvo__h1 *p, const char *l, size_t n) {
+  if (n < 12 || memcmp(l, "HTTP/1.", 7) || !is_digit(l[7]) || l[8] != ' ' ||
+      l[9] < '1' || l[9] > '9' || !is_digit(l[10]) || !is_digit(l[11]) ||
+      (n > 12 && l[12] != ' '))
+    return proto(p, "malformed status line");
+  p->status = (l[9] - '0') * 100 + (l[10] - '0') * 10 + (l[11] - '0');
+  p->keep_alive = l[7] != '0'; /* HTTP/1.0 closes unless it says */
+  p->chunked = p->has_len = 0;
+  return 0;
+}
+
+/* Whether the comma-separated list v[0..n) has the token tok. */
+static int has_token(const char *v, size_t n, const char *tok) {
+  size_t tl = strlen(tok);
+  for (size_t i = 0; i < n;) {
+    while (i < n && (is_ows(v[i]) || v[i] == ','))
+      i++;
+    size_t s = i;
+    while (i < n && v[i] != ',')
+      i++;
+    size_t e = i;
+    while (e > s && is_ows(v[e - 1]))
+      e--;
+    if (e - s == tl && !salvo__casecmp_n(v + s, tok, tl))
+      return 1;
+  }
+  return 0;
+}
+
+/* Whether the last coding of a Transfer-Encoding list is chunked. */
+static int ends_chunked(const char *v, size_t n) {
+  while (n && (is_ows(v[n - 1]) || v[n - 1] == ','))
+    n--;
+  return n >= 7 && !salvo__casecmp_n(v + n - 7, "chunked", 7) &&
+         (n == 7 || is_ows(v[n - 8]) || v[n - 8] == ',');
+}
+
+/* Content-Length: digits, possibly repeated as "5, 5" (RFC 9110 8.6). */
+static int content_length(salvo__h1 *p, const char *v, size_t n) {
+  uint64_t len = 0;
+  int seen = 0;
+  for (size_t i = 0; i < n;) {
+    while (i < n && (is_ows(v[i]) || v[i] == ','))
+      i++;
+    if (i == n)
+      break;
+    uint64_t x = 0;
+    size_t s = i;
+    for (; i < n && is_digit(v[i]); i++) {
+      if (x > (UINT64_MAX - 9) / 10)
+        return proto(p, "Content-Length too large");
+      x = x * 10 + (uint64_t)(v[i] - '0');
+    }
+    while (i < n && is_ows(v[i]))
+      i++;
+    if (i == s || (i < n && v[i] != ',') || (seen && x != len))
+      return proto(p, "malformed Content-Length");
+    len = x;
+    seen = 1;
+  }
+  if (!seen || (p->has_len && p->left != len))
+    return proto(p, "malformed Content-Length");
+  p->has_len = 1;
+  p->left = len;
+  return 0;
+}
+
+/* The headers that frame the body or say what becomes of the
+ * connection; the rest is the request module's to read. */
+static int header_line(salvo__h1 *p, const char *l, size_t n) {
+  if (is_ows(l[0]))
+    return 0; /* a continuation: request.c joins it */
+  const char *colon = memchr(l, ':', n);
+  if (!colon || colon == l)
+    return proto(p, "malformed header line");
+  size_t nl = (size_t)(colon - l);
+  const char *v = colon + 1;
+  size_t vn = n - nl - 1;
+  while (vn && is_ows(*v))
+    v++, vn--;
+  if (nl == 14 && !salvo__casecmp_n(l, "Content-Length", 14))
+    return content_length(p, v, vn);
+  if (nl == 17 && !salvo__casecmp_n(l, "Transfer-Encoding", 17)) {
+    /* Anything but a final chunked is delimited by the close. */
+    p->chunked = ends_chunked(v, vn) ? 1 : -1;
+    return 0;
+  }
+  if (nl == 10 && !salvo__casecmp_n(l, "Connection", 10)) {
+    if (has_token(v, vn, "close"))
+      p->keep_alive = 0;
+    else if (has_token(v, vn, "keep-alive"))
+      p->keep_alive = 1;
+  }
+  return 0;
+}
+
+/* A head ended: an interim response starts another head; a final one
+ * says how its body is framed. */
+static int end_of_head(salvo__h1 *p) {
+  if (p->status < 200) {
+    if (p->status == 101)
+      return proto(p, "unexpected 101 Switching Protocols");
+    p->lines = 0;
+    return 0;
+  }
+  if (p->no_body || p->status == 204 || p->status == 304 ||
+      (p->has_len && p->left == 0 && p->chunked == 0)) {
+    p->state = SALVO__H1_DONE;
+  } else if (p->chunked == 1) {
+    p->state = SALVO__H1_CHUNK_SIZE;
+    p->has_len = 0;
+  } else if (p->chunked == -1 || !p->has_len) {
+    p->state = SALVO__H1_CLOSE;
+    p->keep_alive = 0;
+  } else {
+    p->state = SALVO__H1_LEN;
+  }
+  /* A message with both is suspect (RFC 9112 6.3): never reuse. */
+  if (p->chunked && p->has_len)
+    p->keep_alive = 0;
+  return 0;
+}
+
+static int head_line(salvo__h1 *p, const char *l, size_t n,
+                     const salvo__h1_cb *cb) {
+  int rc;
+  if (p->lines++ == 0)
+    rc = status_line(p, l, n);
+  else if (n == 0)
+    rc = 0;
+  else
+    rc = header_line(p, l, n);
+  if (!rc)
+    rc = cb->line(cb->ctx, l, n);
+  if (!rc && n == 0)
+    rc = end_of_head(p);
+  return rc;
+}
+
+/* "1a3f[;ext]": the size of the next chunk. */
+static int chunk_size(salvo__h1 *p, const char *l, size_t n) {
+  uint64_t x = 0;
+  size_t i = 0;
+  for (; i < n; i++) {
+    char c = l[i];
+    int d = is_digit(c)                              ? c - '0'
+            : (c | 0x20) >= 'a' && (c | 0x20) <= 'f' ? (c | 0x20) - 'a' + 10
+                                                     : -1;
+    if (d < 0)
+      break;
+    if (x >> 59)
+      return proto(p, "chunk size too large");
+    x = x << 4 | (uint64_t)d;
+  }
+  size_t j = i;
+  while (j < n && is_ows(l[j]))
+    j++;
+  if (i == 0 || (j < n && l[j] != ';'))
+    return proto(p, "malformed chunk size");
+  p->left = x;
+  p->state = x ? SALVO__H1_CHUNK_DATA : SALVO__H1_TRAILER;
+  return 0;
+}
+
+/* The bytes left of the body's current piece, delivered. */
+static int body_piece(salvo__h1 *p, const char *b, size_t avail, size_t *used,
+                      const salvo__h1_cb *cb, int *paused) {
+  size_t n = avail;
+  if (p->state != SALVO__H1_CLOSE && n > p->left)
+    n = (size_t)p->left;
+  *used = 0;
+  if (!n)
+    return 0;
+  int rc = cb->body(cb->ctx, b, n);
+  if (rc == SALVO__H1_PAUSE) {
+    *paused = 1;
+    return 0;
+  }
+  if (rc)
+    return rc;
+  *used = n;
+  if (p->state == SALVO__H1_CLOSE)
+    return 0;
+  p->left -= n;
+  if (p->left == 0)
+    p->state = p->state == SALVO__H1_LEN ? SALVO__H1_DONE : SALVO__H1_CHUNK_END;
+  return 0;
+}
+
+/* A complete line at b (before its LF at nl), without its CR. */
+static size_t line_len(const char *b, const char *nl) {
+  size_t n = (size_t)(nl - b);
+  return n && b[n - 1] == '\r' ? n - 1 : n;
+}
+
+long salvo__h1_feed(salvo__h1 *p, const char *buf, size_t len,
+                    const salvo__h1_cb *cb, int *paused) {
+  size_t pos = 0;
+  *paused = 0;
+  while (pos < len && p->state != SALVO__H1_DONE && !*paused) {
+    const char *b = buf + pos;
+    size_t avail = len - pos;
+    int rc = 0;
+    if (p->state == SALVO__H1_LEN || p->state == SALVO__H1_CHUNK_DATA ||
+        p->state == SALVO__H1_CLOSE) {
+      size_t used;
+      rc = body_piece(p, b, avail, &used, cb, paused);
+      if (rc)
+        return rc;
+      pos += used;
+      continue;
+    }
+    /* Everything else is read a line at a time. */
+    const char *nl = memchr(b, '\n', avail);
+    size_t limit = p->state == SALVO__H1_HEAD ? SALVO__H1_LINE_MAX : 4096;
+    if (!nl) {
+      if (avail > limit)
+        return proto(p, p->state == SALVO__H1_HEAD
+                            ? "response header too large (a line over "
+                              "100 KiB)"
+                            : "malformed chunked body: line too long");
+      break;
+    }
+    size_t n = line_len(b, nl), used = (size_t)(nl - b) + 1;
+    if (n > limit)
+      return proto(p, p->state == SALVO__H1_HEAD
+                          ? "response header too large (a line over 100 KiB)"
+                          : "malformed chunked body: line too long");
+    switch (p->state) {
+    case SALVO__H1_HEAD:
+      p->head += used;
+      if (p->head > SALVO__H1_HEAD_MAX)
+        return proto(p, "response headers too large (over 1 MiB)");
+      rc = head_line(p, b, n, cb);
+      break;
+    case SALVO__H1_CHUNK_SIZE:
+      rc = chunk_size(p, b, n);
+      break;
+    case SALVO__H1_CHUNK_END:
+      if (n)
+        return proto(p, "malformed chunked body: no CRLF after a chunk");
+      p->state = SALVO__H1_CHUNK_SIZE;
+      break;
+    default: /* SALVO__H1_TRAILER: read past, not kept */
+      p->head += used;
+      if (p->head > SALVO__H1_HEAD_MAX)
+        return proto(p, "trailers too large (over 1 MiB)");
+      if (n == 0)
+        p->state = SALVO__H1_DONE;
+      break;
+    }
+    if (rc)
+      return rc;
+    pos += used;
+  }
+  return (long)pos;
+}
+
+int salvo__h1_eof(salvo__h1 *p) {
+  switch (p->state) {
+  case SALVO__H1_CLOSE:
+    p->state = SALVO__H1_DONE;
+    /* fall through */
+  case SALVO__H1_DONE:
+    return 0;
+  case SALVO__H1_HEAD:
+    p->why = p->head ? "connection closed in the middle of the headers"
+                     : "connection closed before any response";
+    return SALVO_EIO;
+  default:
+    p->why = "connection closed before the end of the body";
+    return SALVO_EIO;
+  }
+}

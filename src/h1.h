@@ -1,0 +1,76 @@
+/*
+ * HTTP/1.1 response framing (RFC 9112): status lines, header lines and
+ * where a body ends (Content-Length, chunked, or the connection's close),
+ * with no I/O and no allocation, so that a fuzzer can drive it alone.
+ *
+ * Written here rather than taken from Debian's libhttp-parser: that
+ * parser is unmaintained upstream (its authors moved to llhttp, which
+ * Debian ships only for Node.js), it calls back per header name and value
+ * piece where salvo wants whole lines (request.c parses the lines for
+ * both transports, so statuses and headers are read the same way), and
+ * the framing is the small part of HTTP/1.1. tests/fuzz/fuzz_h1.c feeds
+ * it.
+ */
+#ifndef SALVO_H1_H
+#define SALVO_H1_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* The longest header line (as libcurl's limit) and head accepted. */
+#define SALVO__H1_LINE_MAX (100 * 1024)
+#define SALVO__H1_HEAD_MAX (1024 * 1024)
+
+/* A body callback's answer: nothing was taken; stop until fed again. */
+#define SALVO__H1_PAUSE 1
+
+enum salvo__h1_state {
+  SALVO__H1_HEAD = 0,   /* status line and headers */
+  SALVO__H1_LEN,        /* a body of Content-Length bytes */
+  SALVO__H1_CHUNK_SIZE, /* a chunk's size line */
+  SALVO__H1_CHUNK_DATA,
+  SALVO__H1_CHUNK_END, /* the CRLF after a chunk's data */
+  SALVO__H1_TRAILER,   /* trailer lines after the last chunk */
+  SALVO__H1_CLOSE,     /* a body that ends when the connection does */
+  SALVO__H1_DONE
+};
+
+typedef struct salvo__h1_cb {
+  void *ctx;
+  /* Every line of every head (status lines, headers, the blank line that
+   * ends a head), without its line ending: 0 or an error (< 0). */
+  int (*line)(void *ctx, const char *line, size_t len);
+  /* A piece of the body, de-chunked: 0, an error (< 0) or
+   * SALVO__H1_PAUSE. */
+  int (*body)(void *ctx, const char *data, size_t len);
+} salvo__h1_cb;
+
+typedef struct salvo__h1 {
+  int state;      /* enum salvo__h1_state */
+  int status;     /* of the head being read, or of the final response */
+  int keep_alive; /* the connection may serve another request after */
+  int no_body;    /* the request was HEAD */
+  int chunked;
+  int has_len;
+  int lines;       /* lines of this head so far */
+  uint64_t left;   /* bytes left of the body or of the chunk */
+  size_t head;     /* bytes of the heads so far */
+  const char *why; /* what was malformed, for SALVO_EPROTO */
+} salvo__h1;
+
+/* Ready for one response to a request (no_body: it was HEAD). */
+void salvo__h1_init(salvo__h1 *p, int no_body);
+
+/* Takes bytes; returns how many it consumed, or an error (< 0:
+ * SALVO_EPROTO with p->why, or a callback's). It stops at the end of the
+ * response (p->state is SALVO__H1_DONE), at a pause (*paused set), or
+ * before a line that is not complete yet: the caller feeds that again
+ * with more. */
+long salvo__h1_feed(salvo__h1 *p, const char *buf, size_t len,
+                    const salvo__h1_cb *cb, int *paused);
+
+/* The connection ended: 0 when that completes the response (a body
+ * delimited by the close), else SALVO_EPROTO or SALVO_EIO with p->why. */
+int salvo__h1_eof(salvo__h1 *p);
+
+#endif /* SALVO_H1_H */
