@@ -43,8 +43,12 @@ stage test-gcc check gcc
 stage install sh scripts/check-install.sh build/gcc
 # The Python package as the gcc build assembled it in build/python, run
 # from the repository root so that python/ cannot shadow it.
-stage python env PYTHONPATH=build/python SALVO_FAULTD=build/gcc/tests/faultd \
-  /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/python
+# Once per transport, as ctest runs the C suites and the command's.
+for tp in native libcurl; do
+  stage python-$tp env PYTHONPATH=build/python SALVO_TRANSPORT=$tp \
+    SALVO_FAULTD=build/gcc/tests/faultd \
+    /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/python
+done
 stage build-clang-asan build clang-asan clang -DCMAKE_BUILD_TYPE=Debug \
   -DSALVO_SANITIZE=address,undefined
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \

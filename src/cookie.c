@@ -62,7 +62,7 @@ void salvo__jar_mirror(salvo__jar *j, void (*fn)(void *arg, const char *line),
  */
 
 typedef struct url_bits {
-  int https;
+  int secure;     /* https, or a loopback host (as libcurl and browsers do) */
   char host[256]; /* lower case, without port or brackets' content change */
   const char *path;
   size_t path_len; /* "/" when empty; the query is not part of it */
@@ -72,7 +72,7 @@ static int url_split(const char *url, url_bits *u) {
   const char *a = strstr(url, "://");
   if (!a)
     return -1;
-  u->https = a - url == 5;
+  int https = a - url == 5;
   a += 3;
   size_t alen = strcspn(a, "/?#");
   const char *at = memchr(a, '@', alen);
@@ -96,6 +96,8 @@ static int url_split(const char *url, url_bits *u) {
     u->host[i] = c >= 'A' && c <= 'Z' ? (char)(c + 32) : c;
   }
   u->host[hlen] = '\0';
+  u->secure = https || !strcmp(u->host, "localhost") ||
+              !strncmp(u->host, "127.", 4) || !strcmp(u->host, "[::1]");
   u->path = a + alen;
   u->path_len = strcspn(u->path, "?#");
   if (!u->path_len || *u->path != '/') {
@@ -274,6 +276,8 @@ int salvo__jar_set(salvo__jar *j, const char *url, const char *v, size_t n,
     }
     a = ae;
   }
+  if (c.secure && !u.secure)
+    return 0;               /* only a secure origin may set a Secure cookie */
   if (max_age != INT64_MIN) /* Max-Age wins over Expires */
     c.expires = max_age <= 0 ? 1 : (int64_t)time(NULL) + max_age;
   if (domain && dlen) {
@@ -370,7 +374,7 @@ int salvo__jar_header(salvo__jar *j, const char *url, salvo__buf *out) {
     }
     if ((c->host_only ? !strcmp(u.host, c->domain)
                       : domain_match(u.host, c->domain)) &&
-        path_match(u.path, u.path_len, c->path) && (!c->secure || u.https))
+        path_match(u.path, u.path_len, c->path) && (!c->secure || u.secure))
       m[k++] = c;
     i++;
   }

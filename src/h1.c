@@ -57,8 +57,7 @@ static int ends_chunked(const char *v, size_t n) {
          (n == 7 || is_ows(v[n - 8]) || v[n - 8] == ',');
 }
 
-/* Content-Length: digits, possibly repeated as "5, 5" (RFC 9110 8.6). */
-static int content_length(salvo__h1 *p, const char *v, size_t n) {
+int salvo__h1_content_length(const char *v, size_t n, uint64_t *out) {
   uint64_t len = 0;
   int seen = 0;
   for (size_t i = 0; i < n;) {
@@ -70,17 +69,23 @@ static int content_length(salvo__h1 *p, const char *v, size_t n) {
     size_t s = i;
     for (; i < n && is_digit(v[i]); i++) {
       if (x > (UINT64_MAX - 9) / 10)
-        return proto(p, "Content-Length too large");
+        return -1;
       x = x * 10 + (uint64_t)(v[i] - '0');
     }
     while (i < n && is_ows(v[i]))
       i++;
     if (i == s || (i < n && v[i] != ',') || (seen && x != len))
-      return proto(p, "malformed Content-Length");
+      return -1;
     len = x;
     seen = 1;
   }
-  if (!seen || (p->has_len && p->left != len))
+  *out = len;
+  return seen ? 0 : -1;
+}
+
+static int content_length(salvo__h1 *p, const char *v, size_t n) {
+  uint64_t len;
+  if (salvo__h1_content_length(v, n, &len) || (p->has_len && p->left != len))
     return proto(p, "malformed Content-Length");
   p->has_len = 1;
   p->left = len;

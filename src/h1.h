@@ -69,6 +69,11 @@ void salvo__h1_init(salvo__h1 *p, int no_body);
 long salvo__h1_feed(salvo__h1 *p, const char *buf, size_t len,
                     const salvo__h1_cb *cb, int *paused);
 
+/* A Content-Length value: digits, or the same digits repeated as "5, 5"
+ * (RFC 9110 8.6). 0 with *len, or -1 when malformed. The request module
+ * checks it too, so that both transports refuse the same values. */
+int salvo__h1_content_length(const char *v, size_t n, uint64_t *len);
+
 /* The connection ended: 0 when that completes the response (a body
  * delimited by the close), else SALVO_EPROTO or SALVO_EIO with p->why. */
 int salvo__h1_eof(salvo__h1 *p);

@@ -13,6 +13,8 @@
 #include <unistd.h>
 
 #include "request.h"
+
+#include "h1.h"
 #include "stream.h"
 
 typedef struct url_parts {
@@ -400,6 +402,7 @@ void salvo__req_begin_attempt(salvo__req *r) {
   salvo__resp_reset(r->resp);
   r->resp->attempts++;
   r->fail = 0;
+  r->head_done = 0;
 }
 
 int salvo__req_attempts(const salvo__req *r) { return r->resp->attempts; }
@@ -465,11 +468,14 @@ static int on_header(salvo__req *r, const char *line, size_t len) {
     return 0; /* trailers after a hand-over: the response is the caller's */
   while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
     len--;
-  if (len == 0) /* the end of a response's headers */
+  if (len == 0) { /* the end of a response's headers */
+    r->head_done = 1;
     return r->stream && resp->status >= 200 && resp->status < 300
                ? SALVO__EV_HEADERS
                : 0;
+  }
   if (len >= 5 && !memcmp(line, "HTTP/", 5)) {
+    r->head_done = 0;
     /* A new response begins (after a redirect or a 1xx): only the final
      * one's headers are kept. Its status decides where the body goes. */
     resp->nhdrs = 0;
@@ -496,14 +502,12 @@ static int on_header(salvo__req *r, const char *line, size_t len) {
   while (vlen && is_space(v[vlen - 1]))
     vlen--;
   if (nlen == 14 && !salvo__casecmp_n(line, "Content-Length", 14)) {
+    uint64_t declared;
+    if (salvo__h1_content_length(v, vlen, &declared))
+      return SALVO_EPROTO;
     /* Size the buffer once, but never trust a server with more than a
      * modest allocation up front. */
-    size_t n = 0;
-    for (size_t i = 0; i < vlen && v[i] >= '0' && v[i] <= '9' && n < (1u << 20);
-         i++)
-      n = n * 10 + (size_t)(v[i] - '0');
-    if (n > (1u << 20))
-      n = 1u << 20;
+    size_t n = declared > (1u << 20) ? (size_t)1 << 20 : (size_t)declared;
     if (n > r->max_body)
       n = r->max_body;
     if (n && salvo__resp_reserve_body(resp, n, r->pool))

@@ -69,6 +69,7 @@ struct salvo__req {
   int fail;       /* an error that stopped the transfer, or 0 */
   int fail_errno; /* errno behind SALVO_EWRITE */
   int out_fd;     /* output_path while open, else -1 */
+  int head_done;  /* the blank line after the last status line came */
 };
 
 /*

@@ -721,6 +721,16 @@ static int xfer_error(salvo__transport *t, xfer *x, CURLcode rc, long redirects,
     free(*msg);
     *msg = salvo__fmt("response header too large (a line over 100 KiB)");
   }
+  /* libcurl takes a head cut short by the close for a whole response; the
+   * native transport, like a browser, does not. */
+  if (!err && r->resp->status && !r->head_done) {
+    err = SALVO_EIO;
+    *msg = salvo__fmt("connection closed in the middle of the headers");
+  }
+  /* A malformed chunked body is the server's protocol error, as it is
+   * for the native transport; libcurl calls it a receive error. */
+  if (rc == CURLE_RECV_ERROR && strstr(x->errbuf, "chunked-encoding"))
+    err = SALVO_EPROTO;
   if (err == SALVO_EPROTO && rc == CURLE_UNSUPPORTED_PROTOCOL && redirects)
     err = SALVO_EREDIRECT;
   if (err == SALVO_EINVAL && redirects)

@@ -35,6 +35,8 @@
  *   /latin1               text in ISO-8859-1 with its charset declared
  *   /raw?hex=H&ct=T       the bytes spelled by hex H, Content-Type T
  *   /gzip                 "compressed hello\n", gzip-encoded
+ *   /wire?hex=H           the bytes spelled by hex H as the whole response
+ *                         (status line, headers, body), then a close
  *   /flaky?key=K&fail=N&status=S&retry_after=R
  *                         the first N requests with key K get status S
  *                         (default 503, with Retry-After: R if given), the
@@ -707,9 +709,10 @@ static void route(conn *c, const req *r) {
                  "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream"
                  "\r\nContent-Length: %llu\r\n\r\n",
                  (unsigned long long)n);
-    c->gen_left = n;
+    /* A HEAD gets the head alone (RFC 9110 9.3.2). */
+    c->gen_left = strcmp(r->method, "HEAD") ? n : 0;
     c->gen_chunked = chunked;
-    if (chunked && !n)
+    if (chunked && (!n || !c->gen_left))
       buf_add(&c->out, "0\r\n\r\n", 5);
   } else if (prefixed(p, "/drip/")) {
     uint64_t n = num_after(p, "/drip/");
@@ -782,6 +785,15 @@ static void route(conn *c, const req *r) {
         "\x00\x00\x00";
     respond(c, 200, "text/plain", "Content-Encoding: gzip\r\n", gz,
             sizeof(gz) - 1);
+  } else if (!strcmp(p, "/wire")) {
+    static char hex[32768];
+    if (!qparam(r, "hex", hex, sizeof(hex)))
+      hex[0] = '\0';
+    for (const char *h = hex; h[0] && h[1]; h += 2) {
+      char b = (char)(hexval(h[0]) * 16 + hexval(h[1]));
+      buf_add(&c->out, &b, 1);
+    }
+    c->after = AFTER_CLOSE;
   } else if (!strcmp(p, "/raw")) {
     char hex[2048], ct[256], bytes[1024];
     size_t n = 0;
