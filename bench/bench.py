@@ -195,6 +195,7 @@ class Client:
 
     def __init__(self, name, build, share=1.0, max_c=None, counts=None):
         self.name, self.build, self.share = name, build, share
+        self.h1_ok = False
         self.max_c = max_c
         self.counts = counts  # parses the number of requests done
 
@@ -225,12 +226,18 @@ def all_clients(build):
     cb = os.path.join(build, "bench", "curl_multi_bench")
     cli = os.path.join(build, "salvo")
 
-    def salvo_lib(f, n, c, tls):
-        return [sb, "-c", str(c), "-i", f] + (["-k"] if tls else [])
+    # tls: False, True (HTTP/2 by ALPN) or "h1" (HTTPS with HTTP/1.1).
+    def h1(tls, flag):
+        return [flag] if tls == "h1" else []
+
+    def salvo_lib(f, n, c, tls, *extra):
+        return [sb, "-c", str(c), "-i", f, *extra] + \
+            (["-k"] if tls else []) + h1(tls, "--h1")
 
     def salvo_cli(f, n, c, tls):
         return [cli, "-c", str(c), "-i", f, "-o", "/dev/null", "-q",
-                "--body", "none", "--retries", "0"] + (["-k"] if tls else [])
+                "--body", "none", "--retries", "0"] + \
+            (["-k"] if tls else []) + h1(tls, "--http1.1")
 
     def curl_par(f, n, c, tls):
         cfg = f + ".curl"
@@ -240,10 +247,12 @@ def all_clients(build):
                     dst.write(f'url = "{line.strip()}"\noutput = "/dev/null"\n')
         return ["curl", "--parallel", "--parallel-max", str(min(c, 300)),
                 "--no-progress-meter", "-s", "-K", cfg,
-                "-w", "%{http_code}\\n"] + (["-k"] if tls else [])
+                "-w", "%{http_code}\\n"] + (["-k"] if tls else []) + \
+            h1(tls, "--http1.1")
 
     def libcurl_loop(f, n, c, tls):
-        return [cb, "-c", str(c), "-i", f] + (["-k"] if tls else [])
+        return [cb, "-c", str(c), "-i", f] + (["-k"] if tls else []) + \
+            h1(tls, "--h1")
 
     def httpx_(f, n, c, tls):
         return [PY, os.path.join(HERE, "httpx_bench.py"), str(c), f] + \
@@ -268,10 +277,21 @@ def all_clients(build):
 
     out = [
         Client("salvo (library)", salvo_lib, counts=json_count),
+        # The reference's own pattern: every request submitted, then each
+        # response collected; and the same through the libcurl transport.
+        Client("salvo (library, submit all)",
+               lambda f, n, c, tls: salvo_lib(f, n, c, tls, "--all"),
+               counts=json_count),
+        Client("salvo (library, submit all, libcurl transport)",
+               lambda f, n, c, tls: salvo_lib(f, n, c, tls, "--all",
+                                              "--transport", "libcurl"),
+               counts=json_count),
         Client("salvo (CLI)", salvo_cli, counts=None),
         Client("curl --parallel", curl_par, max_c=300, counts=curl_count),
         Client("libcurl multi loop", libcurl_loop, counts=json_count),
     ]
+    for k in out:
+        k.h1_ok = True  # speaks HTTP/1.1 over TLS when asked
     if os.path.exists(os.path.join(pypath, "salvo")):
         out.append(Client("salvo (Python, one call)", salvo_py,
                           counts=json_count))
@@ -309,6 +329,12 @@ def url_file(workdir, base, path, n):
 def ceiling_runs(nginx, workload, n, c, seconds):
     """wrk and h2load: the fastest this server can be asked."""
     res = []
+    if workload["tls"] == "h1":
+        if shutil.which("h2load"):
+            cmd = ["h2load", "--h1", "-n", str(n), "-c", str(min(c, n)),
+                   f"{nginx.base(True)}/{workload['path']}/1"]
+            res.append(("h2load --h1 (ceiling)", cmd, n, h2load_count))
+        return res
     if workload["tls"]:
         if shutil.which("h2load"):
             streams = min(c, 1024)
@@ -348,6 +374,8 @@ def run_workload(nginx, workdir, wl, rounds, build, log, wrk_seconds=5,
                  baseline=None, only=None):
     results = {}
     cl = clients(build, baseline, only)
+    if wl["tls"] == "h1":
+        cl = [k for k in cl if k.h1_ok]
     base = nginx.base(wl["tls"])
     ceilings = ([] if only else
                 ceiling_runs(nginx, wl, wl["n"], wl["c"], wrk_seconds))
@@ -480,19 +508,36 @@ def rate_accuracy(build, rates, secs, log):
 
 
 def ten_thousand_connections(nginx, workdir, build, log, n=10000):
+    """n one-second requests at concurrency n: n connections opened at
+    once. Each request sleeps 1 s in nginx, so the time beyond that second
+    is what opening n connections (and closing them) cost; the rate is n
+    over that time."""
     if not nginx.has_slow:
         log("  skipped: nginx echo module missing")
         return {}
     f = url_file(workdir, nginx.base(), "slow", n)
     sb = os.path.join(build, "bench", "salvo_bench")
-    r = run_once([sb, "-c", str(n), "-i", f], nginx, timeout=300)
-    res = json.loads(r["out"].strip().splitlines()[-1]) if r["out"] else {}
-    out = {"concurrency": n, "ok": res.get("ok"), "failed": res.get("failed"),
-           "seconds": r["wall"], "connections": r["conns"],
-           "rss_mib": r["rss_kib"] / 1024, "cpu_s": r["cpu"]}
-    log(f"  {n} requests of 1 s at concurrency {n}: {out['ok']} ok, "
-        f"{out['failed']} failed in {r['wall']:.2f} s over {r['conns']} "
-        f"connections, rss {out['rss_mib']:.1f} MiB")
+    cb = os.path.join(build, "bench", "curl_multi_bench")
+    out = {}
+    for name, cmd in (
+            ("salvo (native)", [sb, "-c", str(n), "-i", f, "--all"]),
+            ("salvo (libcurl transport)", [sb, "-c", str(n), "-i", f,
+                                           "--all", "--transport",
+                                           "libcurl"]),
+            ("libcurl multi loop", [cb, "-c", str(n), "-i", f])):
+        r = run_once(cmd, nginx, timeout=300)
+        res = json.loads(r["out"].strip().splitlines()[-1]) if r["out"] \
+            else {}
+        opening = max(r["wall"] - 1.0, 1e-3)
+        out[name] = {"concurrency": n, "ok": res.get("ok"),
+                     "failed": res.get("failed"), "seconds": r["wall"],
+                     "opened_per_s": n / opening,
+                     "connections": r["conns"],
+                     "rss_mib": r["rss_kib"] / 1024, "cpu_s": r["cpu"]}
+        log(f"  {name}: {res.get('ok')} ok, {res.get('failed')} failed in "
+            f"{r['wall']:.2f} s over {r['conns']} connections: "
+            f"{n / opening:.0f} opened/s, rss {r['rss_kib'] / 1024:.1f} MiB, "
+            f"cpu {r['cpu']:.2f} s")
     return out
 
 
@@ -572,7 +617,7 @@ def main():
     ap.add_argument("--smoke", action="store_true",
                     help="tiny N, one round, no extras: proves it runs")
     ap.add_argument("--extras", default="syscalls,rate,10k,cli,profile")
-    ap.add_argument("--workloads", default="h1-64,h1-1024,h2,16k")
+    ap.add_argument("--workloads", default="h1-64,h1-1024,h1s,h2,16k")
     ap.add_argument("--json", default=os.path.join(HERE, "out",
                                                    "results.json"))
     ap.add_argument("--baseline", help="another build directory whose salvo "
@@ -591,10 +636,13 @@ def main():
         print(msg, file=sys.stderr, flush=True)
 
     workloads = {
-        "h1-64": {"title": "100,000 small JSON GETs, HTTP/1.1, C=64",
-                  "path": "json", "n": 100000, "c": 64, "tls": False},
-        "h1-1024": {"title": "100,000 small JSON GETs, HTTP/1.1, C=1024",
-                    "path": "json", "n": 100000, "c": 1024, "tls": False},
+        "h1-64": {"title": "20,000 small JSON GETs, HTTP/1.1, C=64",
+                  "path": "json", "n": 20000, "c": 64, "tls": False},
+        "h1-1024": {"title": "20,000 small JSON GETs, HTTP/1.1, C=1024",
+                    "path": "json", "n": 20000, "c": 1024, "tls": False},
+        "h1s": {"title": "20,000 small JSON GETs, HTTPS + HTTP/1.1 "
+                "(keep-alive), C=64",
+                "path": "json", "n": 20000, "c": 64, "tls": "h1"},
         "h2": {"title": "20,000 small JSON GETs, HTTPS + HTTP/2, C=256",
                "path": "json", "n": 20000, "c": 256, "tls": True},
         "16k": {"title": "50,000 GETs of 16 KiB, HTTP/1.1, C=64",

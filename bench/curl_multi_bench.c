@@ -54,7 +54,7 @@ static int on_timer(CURLM *m, long ms, void *user) {
 }
 
 int main(int argc, char **argv) {
-  int c = 0, insecure = 0;
+  int c = 0, insecure = 0, h1 = 0;
   const char *input = NULL;
   for (int i = 1; i < argc; i++) {
     if (!strcmp(argv[i], "-c") && i + 1 < argc)
@@ -63,9 +63,11 @@ int main(int argc, char **argv) {
       input = argv[++i];
     else if (!strcmp(argv[i], "-k"))
       insecure = 1;
+    else if (!strcmp(argv[i], "--h1"))
+      h1 = 1;
   }
   if (!input || c <= 0) {
-    fprintf(stderr, "usage: %s -c C -i URLFILE [-k]\n", argv[0]);
+    fprintf(stderr, "usage: %s -c C -i URLFILE [-k] [--h1]\n", argv[0]);
     return 2;
   }
   size_t n;
@@ -86,6 +88,8 @@ int main(int argc, char **argv) {
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_write);
     curl_easy_setopt(e, CURLOPT_WRITEDATA, &bytes);
     curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
+    if (h1)
+      curl_easy_setopt(e, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1);
     if (insecure) {
       curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
       curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);

@@ -1,10 +1,13 @@
 /*
  * salvo_bench: salvo through the library, the way a program would use it:
- * one parallel block, requests submitted through a window of 4 x C, every
- * response collected with salvo_batch_next.
+ * one parallel block, requests submitted through a window of 4 x C (or,
+ * with --all, every one of them first, the reference's own pattern),
+ * every response collected with salvo_batch_next.
  *
  *   salvo_bench -c C -i URLFILE [-k] [--rate R] [--burst B] [--compressed]
+ *               [--all] [--h1] [--transport native|libcurl]
  *
+ * --h1 asks for HTTP/1.1 (over TLS: the native transport serves it).
  * Prints one JSON line: ok, failed, bytes, seconds.
  */
 #include <salvo.h>
@@ -22,6 +25,7 @@ int main(int argc, char **argv) {
    * none of them asks for compression. */
   cfg.no_compression = 1;
   const char *input = NULL;
+  int all = 0;
   for (int i = 1; i < argc; i++) {
     if (!strcmp(argv[i], "-c") && i + 1 < argc)
       cfg.concurrency = atoi(argv[++i]);
@@ -35,6 +39,13 @@ int main(int argc, char **argv) {
       cfg.rate_burst = atoi(argv[++i]);
     else if (!strcmp(argv[i], "--compressed"))
       cfg.no_compression = 0;
+    else if (!strcmp(argv[i], "--all"))
+      all = 1;
+    else if (!strcmp(argv[i], "--h1"))
+      cfg.http_version = SALVO_HTTP_1_1;
+    else if (!strcmp(argv[i], "--transport") && i + 1 < argc)
+      cfg.transport = !strcmp(argv[++i], "libcurl") ? SALVO_TRANSPORT_LIBCURL
+                                                    : SALVO_TRANSPORT_NATIVE;
     else {
       fprintf(stderr, "usage: %s -c C -i URLFILE [-k] [--rate R]\n", argv[0]);
       return 2;
@@ -51,10 +62,10 @@ int main(int argc, char **argv) {
     return 1;
   salvo_batch *b = salvo_parallel(client);
   size_t next = 0, ok = 0, failed = 0, bytes = 0;
-  int window = 4 * cfg.concurrency;
+  size_t window = all ? n : 4 * (size_t)cfg.concurrency;
   double t0 = bench_now();
   while (next < n || salvo_batch_has_pending(b)) {
-    while (next < n && salvo_batch_has_pending(b) < window)
+    while (next < n && (size_t)salvo_batch_has_pending(b) < window)
       salvo_get(b, urls[next++]);
     salvo_response *r = salvo_batch_next(b);
     size_t len;

@@ -1154,11 +1154,16 @@ static void tls_handshake(salvo__transport *t, conn *c) {
 }
 
 /* The connection is up (or failed): on to TLS or the request. */
-static void connected(salvo__transport *t, conn *c) {
+static void connected(salvo__transport *t, conn *c, uint32_t events) {
   nxfer *x = c->x;
   int so = 0;
   socklen_t sl = sizeof(so);
-  if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &so, &sl) || so) {
+  /* Writable without an error or a hang-up is connected: only a failure
+   * costs the getsockopt that says why. */
+  if ((events & (EPOLLERR | EPOLLHUP)) &&
+      (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &so, &sl) || !so))
+    so = so ? so : ECONNREFUSED;
+  if (so) {
     /* Try the origin's next address, if it has one, under a new tag:
      * events of the old socket may still be on their way. */
     close(c->fd);
@@ -1202,7 +1207,7 @@ static void conn_io(salvo__transport *t, conn *c, uint32_t events) {
   switch (c->state) {
   case C_CONNECTING:
     if (events & (EPOLLOUT | EPOLLERR | EPOLLHUP))
-      connected(t, c);
+      connected(t, c, events);
     return;
   case C_TLS:
     tls_handshake(t, c);
