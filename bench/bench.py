@@ -541,6 +541,46 @@ def ten_thousand_connections(nginx, workdir, build, log, n=10000):
     return out
 
 
+def perf_profile(nginx, workdir, build, n, c, log):
+    """Where the CPU of the native path goes, by library (perf, sampled on
+    CPU 1), plain HTTP/1.1 and HTTPS with HTTP/1.1, submit-all pattern."""
+    if not shutil.which("perf"):
+        return {}
+    sb = os.path.join(build, "bench", "salvo_bench")
+    out = {}
+    for name, tls in (("http", False), ("https", "h1")):
+        f = url_file(workdir, nginx.base(tls), "json", n)
+        data = os.path.join(workdir, "perf.data")
+        cmd = [sb, "-c", str(c), "-i", f, "--all"] + \
+            (["-k", "--h1"] if tls else [])
+        r = subprocess.run(["perf", "record", "-F", "9999", "-o", data, "--",
+                            *pin(1), *cmd], capture_output=True)
+        if r.returncode:
+            log(f"  perf failed: {r.stderr.decode()[-200:]}")
+            return out
+        rep = subprocess.run(["perf", "report", "-i", data, "--sort", "dso",
+                              "--stdio", "--no-children"],
+                             capture_output=True, text=True).stdout
+        shares = {}
+        for line in rep.splitlines():
+            m = re.match(r"\s*([\d.]+)%\s+(\S+)", line)
+            if m:
+                shares[m.group(2)] = float(m.group(1))
+        syms = subprocess.run(["perf", "report", "-i", data, "--sort",
+                               "dso,sym", "--stdio", "--no-children"],
+                              capture_output=True, text=True).stdout
+        top = []
+        for line in syms.splitlines():
+            m = re.match(r"\s*([\d.]+)%\s+(\S+)\s+\[[.k]\]\s+(\S+)", line)
+            if m and len(top) < 15:
+                top.append((m.group(2), m.group(3), float(m.group(1))))
+        out[name] = {"by_library": shares, "top": top}
+        log(f"  {name}: " + ", ".join(f"{k} {v:.1f}%" for k, v in
+                                      sorted(shares.items(),
+                                             key=lambda kv: -kv[1])[:6]))
+    return out
+
+
 def cli_memory(nginx, workdir, build, n, log):
     f = url_file(workdir, nginx.base(), "json", n)
     cli = os.path.join(build, "salvo")
@@ -616,7 +656,8 @@ def main():
                     help="multiplies every N (0.01 for a quick look)")
     ap.add_argument("--smoke", action="store_true",
                     help="tiny N, one round, no extras: proves it runs")
-    ap.add_argument("--extras", default="syscalls,rate,10k,cli,profile")
+    ap.add_argument("--extras",
+                    default="syscalls,rate,10k,cli,profile,perf")
     ap.add_argument("--workloads", default="h1-64,h1-1024,h1s,h2,16k")
     ap.add_argument("--json", default=os.path.join(HERE, "out",
                                                    "results.json"))
@@ -682,6 +723,10 @@ def main():
         if "profile" in extras:
             log("== callgrind: instructions per request, C=64")
             report["extras"]["profile"] = callgrind_profile(
+                nginx, workdir, args.build, int(20000 * scale), 64, log)
+        if "perf" in extras:
+            log("== perf: the native path by library, C=64")
+            report["extras"]["perf"] = perf_profile(
                 nginx, workdir, args.build, int(20000 * scale), 64, log)
     finally:
         nginx.stop()
