@@ -725,6 +725,13 @@ def main():
             report["extras"]["profile"] = callgrind_profile(
                 nginx, workdir, args.build, int(20000 * scale), 64, log)
         if "perf" in extras:
+            sc = os.path.join(args.build, "bench", "syscall_cost")
+            if os.path.exists(sc):
+                r = run_once([sc], None)
+                report["extras"]["syscall_ns"] = json.loads(
+                    r["out"])["ns_per_call"]
+                log(f"== one system call's entry and exit: "
+                    f"{report['extras']['syscall_ns']:.1f} ns")
             log("== perf: the native path by library, C=64")
             report["extras"]["perf"] = perf_profile(
                 nginx, workdir, args.build, int(20000 * scale), 64, log)

@@ -34,6 +34,7 @@ enum {
   OPT_JSON,
   OPT_BEARER,
   OPT_HTTP11,
+  OPT_TRANSPORT,
   OPT_HTTP2,
   OPT_CACERT,
   OPT_COOKIE_JAR,
@@ -141,6 +142,10 @@ static const optdef table[] = {
     {"user-agent", 'A', "NAME", "User-Agent header", NULL},
     {"http1.1", OPT_HTTP11, NULL, "HTTP/1.1 only", NULL},
     {"http2", OPT_HTTP2, NULL, "HTTP/2 (also over cleartext, by upgrade)",
+     NULL},
+    {"transport", OPT_TRANSPORT, "WHICH",
+     "auto (per request: native HTTP/1.1,\nlibcurl for HTTP/2 and proxies), "
+     "native\nor libcurl",
      NULL},
     {"insecure", 'k', NULL, "do not verify TLS certificates", NULL},
     {"cacert", OPT_CACERT, "FILE", "CA certificates to verify with", NULL},
@@ -465,6 +470,16 @@ int options_parse(opts *o, int argc, char **argv) {
       break;
     case OPT_HTTP2:
       o->cfg.http_version = SALVO_HTTP_2;
+      break;
+    case OPT_TRANSPORT:
+      if (!strcmp(optarg, "auto"))
+        o->cfg.transport = SALVO_TRANSPORT_AUTO;
+      else if (!strcmp(optarg, "native"))
+        o->cfg.transport = SALVO_TRANSPORT_NATIVE;
+      else if (!strcmp(optarg, "libcurl"))
+        o->cfg.transport = SALVO_TRANSPORT_LIBCURL;
+      else
+        usage_error("--transport: '%s' is not auto, native or libcurl", optarg);
       break;
     case 'k':
       o->cfg.insecure = 1;

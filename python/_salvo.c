@@ -71,6 +71,7 @@ static const struct option {
     O("retry_max_delay", K_DOUBLE, retry_max_delay),
     O("deadline", K_DOUBLE, deadline),
     O("queue_timeout", K_DOUBLE, queue_timeout),
+    O("transport", K_INT, transport),
 #undef O
 };
 

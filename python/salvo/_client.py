@@ -74,13 +74,21 @@ def client_options(*, headers: HeaderTypes = None,
                    concurrency: Optional[int] = None,
                    max_retries: Optional[int] = None,
                    rate_limit: Optional[float] = None, cookies: bool = True,
+                   transport: str = "auto",
                    **more: Any) -> Dict[str, Any]:
     """Keyword options of _salvo.Client from httpx-style ones. `verify` is
     a bool or the path of a CA bundle; `http2=False` (httpx's default)
-    speaks HTTP/1.1 only, True lets TLS negotiate HTTP/2."""
+    speaks HTTP/1.1 only, True lets TLS negotiate HTTP/2. `transport`:
+    "auto" (salvo's own HTTP/1.1 transport, libcurl for HTTP/2 and
+    proxies), "native" or "libcurl"."""
+    kinds = {"auto": 0, "libcurl": 1, "native": 2}
+    if transport not in kinds:
+        raise ValueError(f"transport must be one of {sorted(kinds)}, "
+                         f"not {transport!r}")
     opts: Dict[str, Any] = {"follow_redirects": follow_redirects,
                             "cookies": cookies,
-                            "http_version": 0 if http2 else 1}
+                            "http_version": 0 if http2 else 1,
+                            "transport": kinds[transport]}
     if headers:
         opts["headers"] = _header_list(headers)
         ua = [h for h in opts["headers"] if h.lower().startswith("user-agent:")]

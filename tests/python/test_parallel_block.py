@@ -197,3 +197,20 @@ def test_fork_after_use(srv):
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0
     assert salvo.get(srv.url("/json/3")).json()["id"] == 3
+
+
+@pytest.mark.parametrize("transport", ["auto", "native", "libcurl"])
+def test_transport_choice(srv, transport):
+    """Each transport gives the same response, gzip decoded, headers and
+    redirect count alike; an unknown name is a ValueError before anything
+    is sent."""
+    with salvo.Client(transport=transport) as client:
+        with client.parallel() as parallel:
+            plain = parallel.get(srv.url("/redirect/1"))
+            gz = parallel.get(srv.url("/gzip"))
+            echo = plain.get_response()
+            assert echo.status_code == 200
+            assert echo.json()["path"] == "/redirect/0"
+            assert gz.get_response().text == "compressed hello\n"
+    with pytest.raises(ValueError):
+        salvo.Client(transport="carrier pigeon")
