@@ -45,8 +45,10 @@ typedef struct opts {
   int fail;
   char **header_list; /* -H, NULL-terminated */
   size_t nheaders;
-  char *user;          /* -u user:password, split in place */
-  int *owned_statuses; /* --retry-status */
+  char *user;                /* -u user:password, split in place */
+  int *owned_statuses;       /* --retry-status */
+  unsigned shard_i, shard_n; /* --shard I/N; shard_n 0 = all */
+  const char *resume;        /* --resume FILE */
 } opts;
 
 /* Fills o from the command line (exits on a usage error, --help or
@@ -103,6 +105,17 @@ void output_slot(out *o, const opts *op, const slot *s);
 void output_file_name(char *dst, size_t cap, const char *key, const char *url,
                       unsigned long long lineno);
 
+/* ---- resume.c ----------------------------------------------------------- */
+
+/* The keys of the requests that FILE's result lines finished (a line of a
+ * request cut short by an interrupt, ECANCELED, or a line cut short
+ * itself does not count), as a set; an empty set when FILE does not
+ * exist. With `rewrite`, FILE is replaced (atomically) by those lines
+ * alone, so that the new results can be appended to it. Exits on a read
+ * error. */
+struct json_t *resume_load(const char *path, int rewrite);
+int resume_done(struct json_t *set, const char *key);
+
 /* ---- summary.c ---------------------------------------------------------- */
 
 /* Latencies in log buckets of 1% width: percentiles in constant memory. */
@@ -110,6 +123,7 @@ void output_file_name(char *dst, size_t cap, const char *key, const char *url,
 
 typedef struct stats {
   uint64_t done, failed, bad_lines, status_class[6];
+  uint64_t resumed;    /* inputs --resume found done already */
   uint64_t errors[32]; /* by -code */
   uint64_t buckets[NBUCKETS];
   double max_ms;

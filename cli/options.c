@@ -38,6 +38,8 @@ enum {
   OPT_HTTP2,
   OPT_CACERT,
   OPT_COOKIE_JAR,
+  OPT_SHARD,
+  OPT_RESUME,
   OPT_MAX_BODY,
   OPT_COMPRESSED,
   OPT_NO_LOCATION
@@ -110,6 +112,14 @@ static const optdef table[] = {
     {"quiet", 'q', NULL, "no progress line, no summary", NULL},
     {"summary-json", OPT_SUMMARY_JSON, "FILE",
      "write the summary as JSON to FILE", NULL},
+    {"shard", OPT_SHARD, "I/N",
+     "only the inputs of shard I of N (0 <= I < N),\nsplit by origin: N "
+     "runs together do\nevery input once",
+     NULL},
+    {"resume", OPT_RESUME, "FILE",
+     "skip inputs whose key has a result in\nFILE (a past run's output; "
+     "with -o FILE,\nnew results are added to it)",
+     NULL},
     {"fail-status", OPT_FAIL_STATUS, "WHICH",
      "which statuses fail the run: 4xx,5xx\n(default), 5xx or none", NULL},
     {NULL, 0, NULL, "Flow:", NULL},
@@ -489,6 +499,18 @@ int options_parse(opts *o, int argc, char **argv) {
       break;
     case 'x':
       o->cfg.proxy = optarg;
+      break;
+    case OPT_SHARD: {
+      unsigned i, n;
+      char end;
+      if (sscanf(optarg, "%u/%u%c", &i, &n, &end) != 2 || n == 0 || i >= n)
+        usage_error("--shard: '%s' is not I/N with 0 <= I < N", optarg);
+      o->shard_i = i;
+      o->shard_n = n;
+      break;
+    }
+    case OPT_RESUME:
+      o->resume = optarg;
       break;
     case OPT_COOKIE_JAR:
       o->cfg.cookie_file = optarg;

@@ -19,6 +19,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "cli.h"
 #include "request_line.h"
 
@@ -39,6 +41,7 @@ typedef struct run {
   slot *ring;
   size_t *free_slots; /* unordered: slots not in use */
   size_t nfree;
+  struct json_t *done_keys; /* --resume: keys with a result already */
 } run;
 
 static int can_read(const run *rn) {
@@ -129,6 +132,39 @@ static char *without_userinfo(const char *url) {
   return copy;
 }
 
+/* Whether this run does the request: it is in our --shard (a URL salvo
+ * refuses is shard 0's, so that exactly one run reports it), and --resume
+ * has no result for its key (its own, or its line number). */
+static int wanted(run *rn, const salvo_request *req,
+                  unsigned long long lineno) {
+  const opts *o = rn->o;
+  if (o->shard_n) {
+    int sh = salvo_url_shard(req->url, o->shard_n);
+    if ((unsigned)(sh < 0 ? 0 : sh) != o->shard_i)
+      return 0;
+  }
+  if (rn->done_keys) {
+    char num[24];
+    const char *key = req->key;
+    if (!key) {
+      snprintf(num, sizeof(num), "%llu", lineno);
+      key = num;
+    }
+    if (resume_done(rn->done_keys, key)) {
+      rn->st.resumed++;
+      return 0;
+    }
+  }
+  return 1;
+}
+
+/* Whether two paths name one file (the second may not exist yet). */
+static int same_file(const char *a, const char *b) {
+  struct stat x, y;
+  return !stat(a, &x) && !stat(b, &y) && x.st_dev == y.st_dev &&
+         x.st_ino == y.st_ino;
+}
+
 /* Submits one input line; bad lines are reported and skipped. */
 static void submit_line(run *rn, const char *line, size_t len,
                         unsigned long long lineno) {
@@ -144,6 +180,10 @@ static void submit_line(run *rn, const char *line, size_t len,
     return;
   }
   salvo_request *req = &p.req;
+  if (!wanted(rn, req, lineno)) {
+    request_line_free(&p);
+    return;
+  }
   unsigned long long index = rn->next_index++;
   size_t pos = slot_take(rn, index);
   slot *s = &rn->ring[pos];
@@ -266,7 +306,12 @@ int run_all(opts *o, input *in) {
   rn.from_args = in->args != NULL;
   rn.out = stdout;
   rn.out_name = o->output ? o->output : "standard output";
-  if (o->output && !(rn.out = fopen(o->output, "w"))) {
+  /* Resuming into the same file: it keeps its finished lines and gets the
+   * rest appended, so that it ends with one line per input. */
+  int append = o->resume && o->output && same_file(o->output, o->resume);
+  if (o->resume)
+    rn.done_keys = resume_load(o->resume, append);
+  if (o->output && !(rn.out = fopen(o->output, append ? "a" : "w"))) {
     warnx("cannot write %s: %s", o->output, strerror(errno));
     return 2;
   }
@@ -321,6 +366,7 @@ int run_all(opts *o, input *in) {
           cancelled, in->lineno);
   for (size_t i = 0; i < rn.window; i++)
     slot_clear(&rn.ring[i]);
+  json_decref(rn.done_keys);
   free(rn.ring);
   free(rn.free_slots);
   salvo_batch_close(rn.b);

@@ -74,6 +74,9 @@ int stats_summary(const stats *st, const opts *o) {
     if (st->bad_lines)
       fprintf(stderr, ", %llu bad input lines",
               (unsigned long long)st->bad_lines);
+    if (st->resumed)
+      fprintf(stderr, ", %llu done before (--resume)",
+              (unsigned long long)st->resumed);
     fprintf(stderr, "\n  status:");
     int any = 0;
     for (int c = 1; c < 6; c++)
@@ -103,9 +106,11 @@ int stats_summary(const stats *st, const opts *o) {
   }
   fprintf(f,
           "{\"requests\":%llu,\"failed\":%llu,\"bad_lines\":%llu,"
-          "\"elapsed_s\":%.6f,\"throughput\":%.3f,\"status\":{",
+          "\"resumed\":%llu,\"elapsed_s\":%.6f,\"throughput\":%.3f,"
+          "\"status\":{",
           (unsigned long long)st->done, (unsigned long long)st->failed,
-          (unsigned long long)st->bad_lines, dt, rate);
+          (unsigned long long)st->bad_lines, (unsigned long long)st->resumed,
+          dt, rate);
   int first = 1;
   for (int c = 1; c < 6; c++)
     if (st->status_class[c]) {

@@ -106,6 +106,15 @@ SALVO_EXTERN const char *salvo_strerror(int code);
  * (salvo_response_text) and the command for its output. Thread-safe. */
 SALVO_EXTERN size_t salvo_utf8_valid(const char *s, size_t len);
 
+/* The shard, 0 to n - 1, of an absolute http(s) URL's origin (scheme,
+ * host, port; lower case, the default port made explicit): FNV-1a of
+ * "scheme://host:port" modulo n. Every request to one origin has the same
+ * shard, so sharding a run by it keeps per-host limits whole. The command's
+ * --shard and the Python package's salvo.dask use it, so both split a list
+ * alike. Returns SALVO_EINVAL for n 0 or a URL salvo would refuse.
+ * Thread-safe. */
+SALVO_EXTERN int salvo_url_shard(const char *url, unsigned n);
+
 /* The symbolic name of an error code without its prefix, e.g. "ETIMEDOUT",
  * "OK". Never NULL: unknown codes give "EUNKNOWN". Thread-safe. */
 SALVO_EXTERN const char *salvo_errname(int code);

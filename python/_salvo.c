@@ -815,8 +815,28 @@ static PyObject *mod_errname(PyObject *m, PyObject *arg) {
   return PyUnicode_FromString(salvo_errname((int)PyLong_AsLong(arg)));
 }
 
+static PyObject *mod_url_shard(PyObject *m, PyObject *args) {
+  const char *url;
+  unsigned int n;
+  (void)m;
+  if (!PyArg_ParseTuple(args, "sI", &url, &n))
+    return NULL;
+  int shard = salvo_url_shard(url, n);
+  if (shard < 0) {
+    PyErr_Format(PyExc_ValueError,
+                 n ? "not an absolute http(s) URL salvo accepts: %.200s"
+                   : "the number of shards must be at least 1",
+                 url);
+    return NULL;
+  }
+  return PyLong_FromLong(shard);
+}
+
 static PyMethodDef module_methods[] = {
     {"errname", mod_errname, METH_O, "The name of an error code."},
+    {"url_shard", mod_url_shard, METH_VARARGS,
+     "url_shard(url, n): the shard (0..n-1) of url's origin, as the "
+     "command's --shard computes it."},
     {NULL, NULL, 0, NULL}};
 
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT,

@@ -99,6 +99,37 @@ static int parse_url(const char *url, url_parts *u, int *err, char **msg) {
   return 0;
 }
 
+/* "scheme://host:port", lower case, at d (room for scheme_len + host_len
+ * + 10 bytes); returns the end (its NUL). */
+static char *put_origin(char *d, const char *url, const url_parts *u) {
+  for (size_t i = 0; i < u->scheme_len; i++)
+    *d++ = (char)(url[i] | 0x20);
+  memcpy(d, "://", 3);
+  d += 3;
+  for (size_t i = 0; i < u->host_len; i++) {
+    char c = u->host[i];
+    *d++ = c >= 'A' && c <= 'Z' ? (char)(c + 32) : c;
+  }
+  return d + sprintf(d, ":%u", u->port);
+}
+
+int salvo_url_shard(const char *url, unsigned n) {
+  url_parts u;
+  int err;
+  char *msg = NULL;
+  if (!url || !n || parse_url(url, &u, &err, &msg)) {
+    free(msg);
+    return SALVO_EINVAL;
+  }
+  char *origin = malloc(u.scheme_len + u.host_len + 10);
+  if (!origin)
+    return SALVO_ENOMEM;
+  put_origin(origin, url, &u);
+  unsigned shard = salvo__hash(origin) % n;
+  free(origin);
+  return (int)shard;
+}
+
 static int unreserved(unsigned char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c) ||
          c == '-' || c == '.' || c == '_' || c == '~';
@@ -332,15 +363,7 @@ salvo__req *salvo__req_new(const salvo_request *caller, const salvo__cfg *cfg,
   r->url = p;
   p = put_url(p, in->url, in->params) + 1;
   r->origin = p;
-  for (size_t i = 0; i < u.scheme_len; i++)
-    *p++ = (char)(in->url[i] | 0x20);
-  memcpy(p, "://", 3);
-  p += 3;
-  for (size_t i = 0; i < u.host_len; i++) {
-    char c = u.host[i];
-    *p++ = c >= 'A' && c <= 'Z' ? (char)(c + 32) : c;
-  }
-  p += sprintf(p, ":%u", u.port) + 1;
+  p = put_origin(p, in->url, &u) + 1;
   r->method = p;
   memcpy(p, method, method_len + 1);
   p += method_len + 1;

@@ -56,6 +56,14 @@ def lines(out):
     return result
 
 
+def urlopen_reset(sv):
+    import http.client
+    c = http.client.HTTPConnection("127.0.0.1", sv.port, timeout=5)
+    c.request("GET", "/_reset")
+    c.getresponse().read()
+    c.close()
+
+
 class CliTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -472,6 +480,89 @@ class CliTest(unittest.TestCase):
         for o in res[1:]:
             self.assertEqual(o["error"]["code"], "ECANCELED")
             self.assertIsNone(o["status"])
+
+    def test_shards_split_by_origin(self):
+        """4 shards run as 4 processes at once do what one run does: the
+        same results, each request sent once, each origin in one shard."""
+        servers = [self.srv] + [Faultd(ARGS.faultd) for _ in range(7)]
+        try:
+            for sv in servers:
+                urlopen_reset(sv)
+            path = os.path.join(self.tmp.name, "shard-urls.txt")
+            with open(path, "w") as f:
+                for i in range(400):
+                    f.write(servers[i % 8].url(f"/flaky?key=s{i}&fail=0")
+                            + "\n")
+            procs = [subprocess.Popen(
+                [ARGS.salvo, "-i", path, "-q", "--shard", f"{k}/4", "-o",
+                 os.path.join(self.tmp.name, f"shard{k}.jsonl")])
+                for k in range(4)]
+            for p in procs:
+                self.assertEqual(p.wait(timeout=120), 0)
+            shard_of = {}
+            got = []
+            for k in range(4):
+                with open(os.path.join(self.tmp.name,
+                                       f"shard{k}.jsonl")) as f:
+                    for o in lines(f.read()):
+                        port = o["url"].split(":")[2].split("/")[0]
+                        self.assertEqual(shard_of.setdefault(port, k), k)
+                        got.append((o["key"], o["url"], o["status"]))
+            counts = {}
+            for sv in servers:
+                for key, n in sv.stats()["keys"].items():
+                    counts[key] = counts.get(key, 0) + n
+            self.assertEqual(sorted(counts.values()), [1] * 400)
+            one = salvo("-i", path, "-q")
+            self.assertEqual(one.returncode, 0, one.stderr)
+            want = [(o["key"], o["url"], o["status"])
+                    for o in lines(one.stdout)]
+            self.assertEqual(sorted(got), sorted(want))
+            self.assertGreater(len(shard_of), 1)
+            bad = salvo("--shard", "4/4", self.url("/json/1"))
+            self.assertEqual(bad.returncode, 2)
+            self.assertIn("--shard", bad.stderr)
+        finally:
+            for sv in servers[1:]:
+                sv.stop()
+
+    def test_resume_after_interrupt(self):
+        """An interrupted run resumed into its own output file: the file
+        ends with one line per input, and no request that had finished is
+        sent again (the server counts what the resumed run sends)."""
+        urls = [self.url(f"/delay/150?i={i}") for i in range(60)]
+        path = os.path.join(self.tmp.name, "resume-urls.txt")
+        out = os.path.join(self.tmp.name, "resume-out.jsonl")
+        with open(path, "w") as f:
+            f.write("\n".join(urls) + "\n")
+        urlopen_reset(self.srv)
+        proc = subprocess.Popen([ARGS.salvo, "-i", path, "-c", "10", "-q",
+                                 "-o", out], stderr=subprocess.PIPE,
+                                text=True)
+        t0 = time.time()
+        while self.srv.stats()["requests"] < 25:
+            self.assertLess(time.time() - t0, 60, "requests never came")
+            time.sleep(0.01)
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=30)
+        with open(out) as f:
+            first = lines(f.read())
+        finished = [o for o in first if not o["error"]]
+        self.assertTrue(0 < len(finished) < 60, len(finished))
+        urlopen_reset(self.srv)
+        p = salvo("-i", path, "-c", "10", "--resume", out, "-o", out)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn(f"{len(finished)} done before (--resume)", p.stderr)
+        self.assertEqual(self.srv.stats()["requests"], 60 - len(finished))
+        with open(out) as f:
+            final = lines(f.read())
+        self.assertEqual(sorted(int(o["key"]) for o in final),
+                         list(range(1, 61)))
+        self.assertTrue(all(o["status"] == 200 for o in final))
+        # A missing file is an empty past: everything runs.
+        p = salvo("--resume", os.path.join(self.tmp.name, "none.jsonl"),
+                  self.url("/json/1"))
+        self.assertEqual(len(lines(p.stdout)), 1)
 
     def test_secrets_never_printed(self):
         p = salvo("-u", "user:PASSSECRET", self.url("/redirect/1"),
