@@ -72,6 +72,9 @@ class Nginx:
         # nginx then exits, and starts again on new ports.
         for _ in range(8):
             self.port, self.tls_port = free_port(), free_port()
+            # More origins (ports) of the same server, for the scale-out
+            # runs: requests spread over I/O threads and shards by origin.
+            self.extra_ports = [free_port() for _ in range(8)]
             if self._try_start(d):
                 return
         raise RuntimeError(f"nginx did not start, see {d}/error.log")
@@ -107,7 +110,9 @@ http {{
  keepalive_timeout 300s;
  client_body_temp_path {d}/tmp; proxy_temp_path {d}/tmp;
  fastcgi_temp_path {d}/tmp; uwsgi_temp_path {d}/tmp; scgi_temp_path {d}/tmp;
- server {{ listen 127.0.0.1:{self.port} backlog=8192; {locations} }}
+ server {{ listen 127.0.0.1:{self.port} backlog=8192;
+  {" ".join(f"listen 127.0.0.1:{p} backlog=8192;" for p in self.extra_ports)}
+  {locations} }}
  server {{
   listen 127.0.0.1:{self.tls_port} ssl http2 backlog=8192;
   http2_max_concurrent_streams 1024;
@@ -158,7 +163,7 @@ http {{
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-def run_once(cmd, nginx, timeout=900):
+def run_once(cmd, nginx, timeout=900, cpu=1):
     """One measured run on CPU 1: the client's CPU (user + sys) and peak
     RSS as GNU time reports them, and the connections nginx accepted
     meanwhile. Linux carries a parent's peak RSS over fork and exec, so
@@ -170,7 +175,8 @@ def run_once(cmd, nginx, timeout=900):
             tempfile.NamedTemporaryFile("r") as tm:
         t0 = time.monotonic()
         proc = subprocess.Popen(
-            ["/usr/bin/time", "-f", "%x %M", "-o", tm.name, *pin(1), *cmd],
+            ["/usr/bin/time", "-f", "%x %M", "-o", tm.name,
+             *(pin(cpu) if cpu is not None else []), *cmd],
             stdout=out, stderr=err)
         # wait4 on time(1) counts the client it reaped, to the microsecond.
         _, _, usage = os.wait4(proc.pid, 0)
@@ -541,6 +547,45 @@ def ten_thousand_connections(nginx, workdir, build, log, n=10000):
     return out
 
 
+def scale_out(nginx, workdir, build, n, log, rounds=3):
+    """One process against two I/O threads against a 2-worker Dask
+    LocalCluster, over 8 origins (ports) of the one nginx; not pinned:
+    the clients may use both CPUs, which nginx shares."""
+    f = os.path.join(workdir, f"scale-urls-{n}")
+    with open(f, "w") as out:
+        for i in range(n):
+            out.write(f"http://127.0.0.1:{nginx.extra_ports[i % 8]}"
+                      f"/json/{i}\n")
+    sb = os.path.join(build, "bench", "salvo_bench")
+    pypath = os.path.join(ROOT, "build", "python")
+    runs = [("one process, 1 I/O thread", [sb, "-c", "256", "-i", f]),
+            ("one process, 2 I/O threads", [sb, "-c", "256", "-i", f,
+                                            "--io-threads", "2"])]
+    if has_module("distributed"):
+        runs.append(("Dask LocalCluster, 2 worker processes",
+                     ["env", f"PYTHONPATH={pypath}", PY,
+                      os.path.join(HERE, "dask_bench.py"), f, "2", "16"]))
+    res = {}
+    for _ in range(rounds):
+        for name, cmd in runs:
+            r = run_once(cmd, nginx, cpu=None)
+            done = json_count(r)
+            if done != n:
+                log(f"  {name}: {done}/{n} ok: {r['err'][-300:]}")
+            s = res.setdefault(name, {"rps": [], "cpu_us": [], "rss": []})
+            s["rps"].append(done / r["wall"])
+            s["cpu_us"].append(r["cpu"] / max(done, 1) * 1e6)
+            s["rss"].append(r["rss_kib"] / 1024)
+    out = {}
+    for name, s in res.items():
+        out[name] = {"rps": summarize(s["rps"]),
+                     "cpu_us": summarize(s["cpu_us"]),
+                     "rss_mib": max(s["rss"])}
+        log(f"  {name}: {out[name]['rps']['median']:.0f} req/s, "
+            f"{out[name]['cpu_us']['median']:.1f} CPU us/req")
+    return out
+
+
 def perf_profile(nginx, workdir, build, n, c, log):
     """Where the CPU of the native path goes, by library (perf, sampled on
     CPU 1), plain HTTP/1.1 and HTTPS with HTTP/1.1, submit-all pattern."""
@@ -657,7 +702,7 @@ def main():
     ap.add_argument("--smoke", action="store_true",
                     help="tiny N, one round, no extras: proves it runs")
     ap.add_argument("--extras",
-                    default="syscalls,rate,10k,cli,profile,perf")
+                    default="syscalls,rate,10k,cli,profile,perf,scale")
     ap.add_argument("--workloads", default="h1-64,h1-1024,h1s,h2,16k")
     ap.add_argument("--json", default=os.path.join(HERE, "out",
                                                    "results.json"))
@@ -724,6 +769,11 @@ def main():
             log("== callgrind: instructions per request, C=64")
             report["extras"]["profile"] = callgrind_profile(
                 nginx, workdir, args.build, int(20000 * scale), 64, log)
+        if "scale" in extras:
+            log("== scale-out: threads and Dask workers, 8 origins")
+            report["extras"]["scale"] = scale_out(
+                nginx, workdir, args.build, int(200000 * scale), log,
+                1 if args.smoke else 3)
         if "perf" in extras:
             sc = os.path.join(args.build, "bench", "syscall_cost")
             if os.path.exists(sc):

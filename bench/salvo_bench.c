@@ -6,6 +6,7 @@
  *
  *   salvo_bench -c C -i URLFILE [-k] [--rate R] [--burst B] [--compressed]
  *               [--all] [--h1] [--transport native|libcurl]
+ *               [--io-threads N]
  *
  * --h1 asks for HTTP/1.1 (over TLS: the native transport serves it).
  * Prints one JSON line: ok, failed, bytes, seconds.
@@ -41,6 +42,8 @@ int main(int argc, char **argv) {
       cfg.no_compression = 0;
     else if (!strcmp(argv[i], "--all"))
       all = 1;
+    else if (!strcmp(argv[i], "--io-threads") && i + 1 < argc)
+      cfg.io_threads = atoi(argv[++i]);
     else if (!strcmp(argv[i], "--h1"))
       cfg.http_version = SALVO_HTTP_1_1;
     else if (!strcmp(argv[i], "--transport") && i + 1 < argc)

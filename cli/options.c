@@ -39,6 +39,7 @@ enum {
   OPT_CACERT,
   OPT_COOKIE_JAR,
   OPT_SHARD,
+  OPT_IO_THREADS,
   OPT_RESUME,
   OPT_MAX_BODY,
   OPT_COMPRESSED,
@@ -51,6 +52,10 @@ typedef void (*default_fn)(const salvo_config *c, char *buf, size_t n);
 static void d_concurrency(const salvo_config *c, char *b, size_t n) {
   snprintf(b, n, "%d", c->concurrency);
 }
+static void d_io_threads(const salvo_config *c, char *b, size_t n) {
+  snprintf(b, n, "%d", c->io_threads);
+}
+
 static void d_burst(const salvo_config *c, char *b, size_t n) {
   snprintf(b, n, "%d", c->rate_burst);
 }
@@ -131,6 +136,8 @@ static const optdef table[] = {
      NULL},
     {"burst", OPT_BURST, "N", "attempts allowed at once after a pause",
      d_burst},
+    {"io-threads", OPT_IO_THREADS, "N", "I/O threads, origins spread over them",
+     d_io_threads},
     {"retries", OPT_RETRIES, "N", "retries after the first attempt, 0 for none",
      d_retries},
     {"retry-status", OPT_RETRY_STATUS, "LIST",
@@ -499,6 +506,9 @@ int options_parse(opts *o, int argc, char **argv) {
       break;
     case 'x':
       o->cfg.proxy = optarg;
+      break;
+    case OPT_IO_THREADS:
+      o->cfg.io_threads = (int)parse_count("--io-threads", optarg, 1);
       break;
     case OPT_SHARD: {
       unsigned i, n;

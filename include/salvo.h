@@ -301,6 +301,12 @@ typedef struct salvo_config {
 
   /* One of enum salvo_transport. 0 = SALVO_TRANSPORT_AUTO. */
   int transport;
+  /* I/O threads, 1 to 64 (default 1). Origins are spread over them by the
+   * hash of salvo_url_shard, so every request to one origin runs on one
+   * thread: per_host and per_host_rate stay exact, while concurrency and
+   * rate_limit are divided evenly between the threads. Each thread keeps
+   * the cookies of its own origins; a cookie_file needs io_threads 1. */
+  int io_threads;
 } salvo_config;
 
 /* Fills *cfg with the defaults and its size; a macro, so that the size is

@@ -72,6 +72,7 @@ static const struct option {
     O("deadline", K_DOUBLE, deadline),
     O("queue_timeout", K_DOUBLE, queue_timeout),
     O("transport", K_INT, transport),
+    O("io_threads", K_INT, io_threads),
 #undef O
 };
 

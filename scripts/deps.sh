@@ -8,7 +8,7 @@ libcurl4-openssl-dev libjansson-dev libssl-dev libcmocka-dev
 zlib1g-dev libbrotli-dev libzstd-dev
 libclang-rt-14-dev nginx openssl ca-certificates python3 groff-base
 libuv1-dev libevent-dev python3-dev python3-pytest python3-pytest-asyncio
-libnginx-mod-http-echo
+libnginx-mod-http-echo python3-distributed python3-dask
 python3-uvloop python3-venv python3-pip python3-wheel python3-setuptools
 python3-requests
 curl time util-linux wrk nghttp2-client python3-httpx python3-aiohttp

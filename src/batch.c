@@ -33,7 +33,7 @@ typedef struct salvo__slot {
 
 struct salvo_batch {
   salvo_client *client;
-  salvo__sink sink;       /* the engine's side */
+  salvo__sink *sinks;     /* the engines' side, one per engine */
   salvo__batch_link link; /* in the client's list */
   pthread_mutex_t mtx;
   pthread_cond_t cond;
@@ -46,13 +46,11 @@ struct salvo_batch {
   salvo_response *ready_tail;
   int pending; /* submitted, not delivered */
   int nwaiters;
-  int efd; /* -1 until salvo_batch_fd */
-  int cancel_done;
+  int efd;          /* -1 until salvo_batch_fd */
+  int cancels_left; /* engines that still hold some of its requests */
 };
 
-static salvo_batch *batch_of(salvo__sink *s) {
-  return (salvo_batch *)((char *)s - offsetof(salvo_batch, sink));
-}
+static salvo_batch *batch_of(salvo__sink *s) { return s->owner; }
 
 #define SLOT_OF(id) ((uint32_t)((id)&0xffffffffu))
 #define GEN_OF(id) ((uint32_t)((id) >> 32))
@@ -162,8 +160,8 @@ static void deliver(salvo__sink *s, salvo_response *head,
 static void cancelled(salvo__sink *s) {
   salvo_batch *b = batch_of(s);
   pthread_mutex_lock(&b->mtx);
-  b->cancel_done = 1;
-  pthread_cond_broadcast(&b->cond);
+  if (--b->cancels_left == 0)
+    pthread_cond_broadcast(&b->cond);
   pthread_mutex_unlock(&b->mtx);
 }
 
@@ -177,10 +175,17 @@ salvo_batch *salvo_parallel(salvo_client *client) {
   salvo_batch *b = calloc(1, sizeof(*b));
   if (!b)
     return NULL;
+  if (!(b->sinks = calloc((size_t)client->neng, sizeof(*b->sinks)))) {
+    free(b);
+    return NULL;
+  }
+  for (int i = 0; i < client->neng; i++) {
+    b->sinks[i].deliver = deliver;
+    b->sinks[i].cancelled = cancelled;
+    b->sinks[i].owner = b;
+  }
   b->client = client;
   b->efd = -1;
-  b->sink.deliver = deliver;
-  b->sink.cancelled = cancelled;
   pthread_mutex_init(&b->mtx, NULL);
   /* Timed waits count on the monotonic clock: a wall-clock step must not
    * stretch or cut them. */
@@ -256,9 +261,10 @@ salvo_pending salvo__submit(salvo_batch *b, const salvo_request *req,
     salvo__req_free(r);
     free(msg);
   } else if (r) {
-    r->sink = &b->sink;
+    int e = salvo__client_engine_of(c, r->origin);
+    r->sink = &b->sinks[e];
     r->resp = resp;
-    salvo__engine_submit(c->eng, r);
+    salvo__engine_submit(c->eng[e], r);
   }
   return p;
 }
@@ -353,8 +359,10 @@ int salvo_pending_cancel(salvo_batch *b, salvo_pending p) {
   int live = sl && !sl->resp;
   int known = sl != NULL;
   pthread_mutex_unlock(&b->mtx);
-  if (live)
-    salvo__engine_cancel_one(b->client->eng, &b->sink, p.id);
+  /* The handle does not say which thread runs it: each engine looks the
+   * id up in its own sink and only one finds it. */
+  for (int i = 0; live && i < b->client->neng; i++)
+    salvo__engine_cancel_one(b->client->eng[i], &b->sinks[i], p.id);
   return known ? SALVO_OK : SALVO_EINVAL;
 }
 
@@ -393,13 +401,18 @@ void salvo_batch_close(salvo_batch *b) {
     if (b->efd >= 0)
       close(b->efd);
     free(b->slots);
+    free(b->sinks);
     free(b);
     return;
   }
   salvo__client_unlink(b->client, &b->link);
-  salvo__engine_cancel(b->client->eng, &b->sink);
   pthread_mutex_lock(&b->mtx);
-  while (!b->cancel_done)
+  b->cancels_left = b->client->neng;
+  pthread_mutex_unlock(&b->mtx);
+  for (int i = 0; i < b->client->neng; i++)
+    salvo__engine_cancel(b->client->eng[i], &b->sinks[i]);
+  pthread_mutex_lock(&b->mtx);
+  while (b->cancels_left)
     pthread_cond_wait(&b->cond, &b->mtx);
   pthread_mutex_unlock(&b->mtx);
   while (b->ready_head) {
@@ -410,6 +423,7 @@ void salvo_batch_close(salvo_batch *b) {
   if (b->efd >= 0)
     close(b->efd);
   free(b->slots);
+  free(b->sinks);
   pthread_cond_destroy(&b->cond);
   pthread_mutex_destroy(&b->mtx);
   free(b);

@@ -30,6 +30,39 @@ int salvo__client_forked(const salvo_client *c) {
   return c->fork_gen != salvo__fork_gen();
 }
 
+static void stop_engines(salvo_client *c) {
+  for (int i = 0; i < c->neng; i++)
+    salvo__engine_free(c->eng[i]);
+  free(c->eng);
+  free(c->eng_cfg);
+  c->eng = NULL;
+  c->eng_cfg = NULL;
+  c->neng = 0;
+}
+
+/* One engine per I/O thread, each with an even share of the client-wide
+ * concurrency and rate (the strings stay the client's). */
+static int start_engines(salvo_client *c) {
+  int n = c->cfg.io_threads;
+  c->eng = calloc((size_t)n, sizeof(*c->eng));
+  c->eng_cfg = calloc((size_t)n, sizeof(*c->eng_cfg));
+  if (!c->eng || !c->eng_cfg)
+    return SALVO_ENOMEM;
+  for (int i = 0; i < n; i++) {
+    salvo__cfg *ec = &c->eng_cfg[i];
+    *ec = c->cfg;
+    ec->concurrency = c->cfg.concurrency / n + (i < c->cfg.concurrency % n);
+    if (ec->concurrency < 1)
+      ec->concurrency = 1;
+    ec->rate_limit = c->cfg.rate_limit / n;
+    int err;
+    if (!(c->eng[i] = salvo__engine_new(ec, &err)))
+      return err;
+    c->neng = i + 1;
+  }
+  return 0;
+}
+
 int salvo_client_new(salvo_client **out, const salvo_config *cfg) {
   if (!out)
     return SALVO_EINVAL;
@@ -48,18 +81,20 @@ int salvo_client_new(salvo_client **out, const salvo_config *cfg) {
   }
   pthread_mutex_init(&c->mtx, NULL);
   c->pool = salvo__pool_new();
-  err = SALVO_ENOMEM;
-  if (c->pool)
-    c->eng = salvo__engine_new(&c->cfg, &err);
-  if (!c->eng) {
+  if (!c->pool || (err = start_engines(c))) {
+    stop_engines(c);
     salvo__pool_release(c->pool);
     pthread_mutex_destroy(&c->mtx);
     salvo__cfg_free(&c->cfg);
     free(c);
-    return err;
+    return err ? err : SALVO_ENOMEM;
   }
   *out = c;
   return SALVO_OK;
+}
+
+int salvo__client_engine_of(const salvo_client *c, const char *origin) {
+  return c->neng == 1 ? 0 : (int)(salvo__hash(origin) % (uint32_t)c->neng);
 }
 
 void salvo__client_link(salvo_client *c, salvo__batch_link *l) {
@@ -101,7 +136,7 @@ void salvo_client_free(salvo_client *c) {
       break;
     salvo_batch_close(b);
   }
-  salvo__engine_free(c->eng);
+  stop_engines(c);
   salvo__pool_release(c->pool); /* responses may still hold it */
   pthread_mutex_destroy(&c->mtx);
   salvo__cfg_free(&c->cfg);
@@ -111,7 +146,8 @@ void salvo_client_free(salvo_client *c) {
 int salvo_client_clear_cookies(salvo_client *c) {
   if (!c)
     return SALVO_EINVAL;
-  salvo__engine_clear_cookies(c->eng);
+  for (int i = 0; i < c->neng; i++)
+    salvo__engine_clear_cookies(c->eng[i]);
   return SALVO_OK;
 }
 

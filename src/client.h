@@ -1,7 +1,7 @@
 /*
- * Clients: a configuration, a body-buffer pool, an engine (the I/O
- * thread) and the parallel blocks open on it. client.c owns the struct
- * and the process default client.
+ * Clients: a configuration, a body-buffer pool, engines (one per I/O
+ * thread, origins spread over them) and the parallel blocks open on it.
+ * client.c owns the struct and the process default client.
  */
 #ifndef SALVO_CLIENT_H
 #define SALVO_CLIENT_H
@@ -23,7 +23,9 @@ struct salvo_client {
   unsigned fork_gen; /* the process generation it was made in */
   salvo__cfg cfg;
   salvo__pool *pool;
-  salvo__engine *eng;
+  salvo__engine **eng; /* cfg.io_threads of them */
+  salvo__cfg *eng_cfg; /* each one's share of the client-wide limits */
+  int neng;
   pthread_mutex_t mtx;
   salvo__batch_link *batches; /* mtx */
 };
@@ -35,6 +37,9 @@ salvo_client *salvo__default_client(void);
  * thread here, and its locks may have been held by threads that are gone,
  * so it must be neither locked nor waited for. */
 int salvo__client_forked(const salvo_client *c);
+/* The engine (index) that runs the requests of an origin: the hash of
+ * salvo_url_shard, so that one origin is always on one thread. */
+int salvo__client_engine_of(const salvo_client *c, const char *origin);
 /* Adds a block to, or takes it off, the client's list; thread-safe. */
 void salvo__client_link(salvo_client *c, salvo__batch_link *l);
 void salvo__client_unlink(salvo_client *c, salvo__batch_link *l);

@@ -29,6 +29,7 @@ static const salvo_config defaults = {
     .retry_statuses = default_retry_statuses,
     .retry_base = 0.5,
     .retry_max_delay = 30,
+    .io_threads = 1,
 };
 
 void salvo_config_init_size(salvo_config *cfg, size_t size) {
@@ -134,6 +135,11 @@ static char *config_problem(const salvo_config *in) {
   CHECK(in->http_version < SALVO_HTTP_AUTO ||
             in->http_version > SALVO_HTTP_2_PRIOR_KNOWLEDGE,
         "http_version is not one of enum salvo_http_version");
+  CHECK(in->io_threads < 1 || in->io_threads > 64,
+        "io_threads must be from 1 to 64");
+  CHECK(in->io_threads > 1 && in->cookie_file && !in->no_cookies,
+        "a cookie_file needs io_threads 1 (each I/O thread keeps the "
+        "cookies of its own origins)");
   CHECK(in->transport < SALVO_TRANSPORT_AUTO ||
             in->transport > SALVO_TRANSPORT_NATIVE,
         "transport is not one of enum salvo_transport");
@@ -193,6 +199,7 @@ int salvo__cfg_resolve(salvo__cfg *out, const salvo_config *cfg, char **msg) {
   out->max_redirects = in->max_redirects;
   out->http_version = in->http_version;
   out->transport = transport_of(in->transport);
+  out->io_threads = in->io_threads;
   out->max_body = in->max_body;
   out->cookies = !in->no_cookies;
   out->compression = !in->no_compression;

@@ -33,7 +33,8 @@ typedef struct salvo__cfg {
   int follow_redirects;
   int max_redirects;
   int http_version;
-  int transport; /* enum salvo_transport, the environment's applied */
+  int transport;  /* enum salvo_transport, the environment's applied */
+  int io_threads; /* engines of the client, >= 1 */
   char *proxy;
   size_t max_body;
   int compression;

@@ -25,6 +25,7 @@ struct salvo__sink {
   /* The engine holds nothing of the sink any more (after
    * salvo__engine_cancel). Runs on the I/O thread. */
   void (*cancelled)(salvo__sink *s);
+  void *owner; /* the owner's, for its callbacks */
   /* engine.c */
   salvo__req *live; /* requests not yet settled */
   salvo_response *out_head;

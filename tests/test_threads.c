@@ -150,10 +150,85 @@ static void test_collectors_race_for_one_batch(void **state) {
   free(s.ps);
 }
 
+static int count_threads(void) {
+  FILE *f = fopen("/proc/self/status", "r");
+  char line[256];
+  int n = -1;
+  while (f && fgets(line, sizeof(line), f))
+    if (!strncmp(line, "Threads:", 8))
+      n = atoi(line + 8);
+  if (f)
+    fclose(f);
+  return n;
+}
+
+/* io_threads = 4: four I/O threads (the kernel counts them), origins
+ * spread over them and each origin on one (its per_host cap of 2 holds,
+ * faultd's peaks say), every response delivered, a single cancel and a
+ * close with requests in flight on every thread. */
+static void test_io_threads(void **state) {
+  (void)state;
+  enum { NSRV = 8, PER = 150 };
+  th_server srv[NSRV];
+  for (int i = 0; i < NSRV; i++)
+    th_faultd_start(&srv[i], NULL);
+  salvo_config cfg;
+  salvo_config_init(&cfg);
+  cfg.io_threads = 4;
+  cfg.concurrency = 64;
+  cfg.per_host = 2;
+  int before = count_threads();
+  salvo_client *c = th_client(&cfg);
+  int after = count_threads();
+  if (after - before != 4)
+    fail_msg("threads: %d before the client, %d after", before, after);
+  salvo_batch *b = salvo_parallel(c);
+  for (int i = 0; i < NSRV * PER; i++)
+    salvo_get(b, th_url(&srv[i % NSRV], "/json/%d", i));
+  salvo_pending hang = salvo_get(b, th_url(&srv[0], "/hang"));
+  int ok = 0;
+  for (int i = 0; i < NSRV * PER; i++) {
+    salvo_response *r = salvo_batch_next(b);
+    ok += salvo_response_status(r) == 200;
+    salvo_response_free(r);
+  }
+  assert_int_equal(ok, NSRV * PER);
+  /* Cancelled once the server holds it (it comes after srv[0]'s others). */
+  assert_int_equal(th_wait_stat(&srv[0], "inflight", 1, 30), 1);
+  assert_int_equal(salvo_pending_cancel(b, hang), SALVO_OK);
+  salvo_response *r = salvo_pending_response(b, hang);
+  assert_int_equal(salvo_response_error(r), SALVO_ECANCELED);
+  salvo_response_free(r);
+  for (int i = 0; i < NSRV; i++) {
+    long n = th_stat(&srv[i], "requests"),
+         peak = th_stat(&srv[i], "inflight_peak");
+    if (n != PER + (i == 0) || peak > 2)
+      fail_msg("origin %d: %ld requests (want %d), peak %ld (at most 2)", i, n,
+               PER + (i == 0), peak);
+  }
+  /* Closing with requests in flight on every thread. */
+  for (int i = 0; i < NSRV * 4; i++)
+    salvo_get(b, th_url(&srv[i % NSRV], "/hang"));
+  salvo_batch_close(b);
+  salvo_client_free(c);
+  for (int i = 0; i < NSRV; i++)
+    th_server_stop(&srv[i]);
+
+  salvo_config_init(&cfg);
+  cfg.io_threads = 0;
+  assert_int_equal(salvo_config_check(&cfg, NULL, 0), SALVO_EINVAL);
+  cfg.io_threads = 65;
+  assert_int_equal(salvo_config_check(&cfg, NULL, 0), SALVO_EINVAL);
+  cfg.io_threads = 2;
+  cfg.cookie_file = "/tmp/never-written";
+  assert_int_equal(salvo_config_check(&cfg, NULL, 0), SALVO_EINVAL);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_batches_on_many_threads),
       cmocka_unit_test(test_collectors_race_for_one_batch),
+      cmocka_unit_test(test_io_threads),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
