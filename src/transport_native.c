@@ -1427,20 +1427,20 @@ static int nat_start(salvo__transport *t, salvo__req *r, char **msg) {
   x->t0 = salvo__now_ns();
   x->h = host_get(t, r->origin);
   int err = x->h ? build_head(t, x) : SALVO_ENOMEM;
-  if (!err) {
-    if (r->attempt_timeout_ms)
-      x->deadline = x->t0 + r->attempt_timeout_ms * 1000000;
-    r->xfer = x;
-    /* A failure once on a connection is reported through reap, like any
-     * other; only one before (DNS, no socket) returns here. */
-    err = xfer_go(t, x, msg);
-  }
   if (err) {
-    r->xfer = NULL;
-    timer_remove(t, x);
     xfer_put(t, x);
     return err;
   }
+  if (r->attempt_timeout_ms)
+    x->deadline = x->t0 + r->attempt_timeout_ms * 1000000;
+  r->xfer = x;
+  /* Every failure from here (a name that does not resolve, a refusal the
+   * kernel reports at once) ends the attempt through reap, like libcurl's
+   * do: the retry policy sees it. */
+  char *why = NULL;
+  err = xfer_go(t, x, &why);
+  if (err)
+    xfer_done(t, x, err, why);
   timer_update(t, x);
   return 0;
 }

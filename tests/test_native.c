@@ -467,12 +467,38 @@ static void test_large_body(void **state) {
   salvo_client_free(c);
 }
 
+/* A name that does not resolve and a refused connection are retried like
+ * any attempt's failure, on both transports (the native one finds them
+ * when it starts an attempt, and still reports them as the attempt's). */
+static void test_start_failures_retry(void **state) {
+  (void)state;
+  salvo_config cfg;
+  salvo_config_init(&cfg);
+  cfg.retry_base = 0.01;
+  cfg.max_retries = 2;
+  salvo_client *c = th_client(&cfg);
+  salvo_response *r = get(c, "http://no-such-host.invalid/");
+  assert_int_equal(salvo_response_error(r), SALVO_EDNS);
+  assert_int_equal(salvo_response_attempts(r), 3);
+  assert_non_null(strstr(salvo_response_errmsg(r), "no-such-host.invalid"));
+  salvo_response_free(r);
+  r = get(c, "http://127.0.0.1:1/");
+  assert_int_equal(salvo_response_error(r), SALVO_ECONNECT);
+  assert_int_equal(salvo_response_attempts(r), 3);
+  salvo_response_free(r);
+  salvo_client_free(c);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_framing),     cmocka_unit_test(test_bad_framing),
-      cmocka_unit_test(test_decoding),    cmocka_unit_test(test_redirects),
-      cmocka_unit_test(test_credentials), cmocka_unit_test(test_cookies_shared),
+      cmocka_unit_test(test_framing),
+      cmocka_unit_test(test_bad_framing),
+      cmocka_unit_test(test_decoding),
+      cmocka_unit_test(test_redirects),
+      cmocka_unit_test(test_credentials),
+      cmocka_unit_test(test_cookies_shared),
       cmocka_unit_test(test_large_body),
+      cmocka_unit_test(test_start_failures_retry),
   };
   return cmocka_run_group_tests(tests, th_faultd_setup, th_faultd_teardown);
 }
