@@ -22,6 +22,7 @@ typedef struct url_parts {
   const char *host;
   size_t host_len;
   unsigned port;
+  int userinfo; /* "user[:password]@" before the host */
 } url_parts;
 
 static int fail(int *err, char **msg, char *m) {
@@ -60,6 +61,7 @@ static int parse_url(const char *url, url_parts *u, int *err, char **msg) {
   for (size_t i = 0; i < alen; i++)
     if (auth[i] == '@')
       at = auth + i;
+  u->userinfo = at != NULL;
   const char *h = at ? at + 1 : auth;
   const char *end = auth + alen;
   const char *hend;
@@ -389,6 +391,7 @@ salvo__req *salvo__req_new(const salvo_request *caller, const salvo__cfg *cfg,
     r->body_len = body_len;
   }
   r->is_head = !strcmp(method, "HEAD");
+  r->userinfo = u.userinfo;
   r->pool = pool;
   r->max_body = cfg->max_body;
   r->timeout_ms = salvo__seconds_ms(in->timeout, cfg->timeout_ms);

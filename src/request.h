@@ -35,6 +35,7 @@ struct salvo__req {
   char *body; /* NULL = no body */
   size_t body_len;
   int is_head;
+  int userinfo;             /* the URL carries user[:password]@ */
   int idempotent;           /* method or request says repeating is safe */
   int64_t timeout_ms;       /* per attempt: 0 = none */
   int64_t deadline_ms;      /* 0 = none */
