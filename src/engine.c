@@ -1,13 +1,14 @@
 /*
- * The engine: one I/O thread per client.
+ * The engine: one I/O thread (a client has io_threads of them).
  *
- * The thread waits on an epoll descriptor that holds the transport's
- * sockets and an eventfd through which other threads hand it work. Each
- * loop iteration:
- *   1. waits for socket events, a wake-up or the transport's timer;
+ * The thread waits on an epoll descriptor that holds both transports'
+ * sockets (native and libcurl; each attempt goes to the one
+ * salvo__transport_choose picks) and an eventfd through which other
+ * threads hand it work. Each loop iteration:
+ *   1. waits for socket events, a wake-up or the earliest timer;
  *   2. takes every queued command at once (submissions, batch
  *      cancellations, stop) under one lock;
- *   3. lets the transport act on its sockets and timer, and collects the
+ *   3. lets each transport act on its sockets and timer, and collects the
  *      transfers that ended;
  *   4. starts whatever the scheduler allows;
  *   5. delivers the responses finished in this iteration to their batches,
