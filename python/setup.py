@@ -5,7 +5,8 @@ in, and the Python layer) into an environment:
     v/bin/pip install --no-build-isolation --no-index ./python
 
 Debian's packages give what it needs: python3-dev, libcurl4-openssl-dev,
-libjansson-dev, libssl-dev (scripts/deps.sh installs them)."""
+libjansson-dev, libssl-dev, zlib1g-dev, libbrotli-dev, libzstd-dev
+(scripts/deps.sh installs them)."""
 import glob
 import os
 import subprocess
@@ -18,7 +19,8 @@ ROOT = os.path.dirname(HERE)
 
 def pkg(*args):
     out = subprocess.run(["pkg-config", *args, "libcurl", "jansson",
-                          "openssl"], capture_output=True, text=True,
+                          "openssl", "zlib", "libbrotlidec", "libzstd"],
+                         capture_output=True, text=True,
                          check=True).stdout.split()
     return out
 
