@@ -137,6 +137,20 @@ salvo_client *th_client(const salvo_config *cfg) {
   return c;
 }
 
+salvo_response *th_fetch(salvo_client *c, const salvo_request *req) {
+  salvo_batch *b = salvo_parallel(c);
+  salvo_response *r = salvo_pending_response(b, salvo_submit(b, req));
+  salvo_batch_close(b);
+  return r;
+}
+
+salvo_response *th_fetch_url(salvo_client *c, const char *url) {
+  salvo_request req;
+  salvo_request_init(&req);
+  req.url = url;
+  return th_fetch(c, &req);
+}
+
 void th_requests_init(salvo_request *reqs, size_t n) {
   for (size_t i = 0; i < n; i++)
     salvo_request_init(&reqs[i]);

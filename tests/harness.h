@@ -37,6 +37,9 @@ int th_faultd_teardown(void **state);
 /* A client made with cfg (NULL = defaults); fails the test when it cannot
  * be made. */
 salvo_client *th_client(const salvo_config *cfg);
+/* One request (or one GET of url) in a block of its own: its response. */
+salvo_response *th_fetch(salvo_client *c, const salvo_request *req);
+salvo_response *th_fetch_url(salvo_client *c, const char *url);
 /* salvo_request_init on each of n requests. */
 void th_requests_init(salvo_request *reqs, size_t n);
 /* Path of the CA certificate of an nginx server (in s->dir). */

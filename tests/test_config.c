@@ -14,13 +14,6 @@
 #include "harness.h"
 #include "salvo.h"
 
-static salvo_response *fetch(salvo_client *c, const salvo_request *req) {
-  salvo_batch *b = salvo_parallel(c);
-  salvo_response *r = salvo_pending_response(b, salvo_submit(b, req));
-  salvo_batch_close(b);
-  return r;
-}
-
 static void test_defaults_are_documented_values(void **state) {
   (void)state;
   salvo_config cfg;
@@ -60,7 +53,7 @@ static void test_uninitialised_structs_are_refused(void **state) {
   salvo_request req;
   memset(&req, 0, sizeof(req));
   req.url = th_url(&th_srv, "/json/1");
-  salvo_response *r = fetch(c, &req);
+  salvo_response *r = th_fetch(c, &req);
   assert_int_equal(salvo_response_error(r), SALVO_EINVAL);
   assert_non_null(strstr(salvo_response_errmsg(r), "salvo_request_init"));
   salvo_response_free(r);
@@ -80,7 +73,7 @@ static void test_zero_means_zero(void **state) {
   salvo_request req;
   salvo_request_init(&req);
   req.url = th_url(&th_srv, "/flaky?key=zero&fail=5");
-  salvo_response *r = fetch(c, &req);
+  salvo_response *r = th_fetch(c, &req);
   assert_int_equal(salvo_response_status(r), 503);
   assert_int_equal(salvo_response_attempts(r), 1);
   salvo_response_free(r);
@@ -93,17 +86,17 @@ static void test_zero_means_zero(void **state) {
    * retries. */
   req.url = th_url(&th_srv, "/flaky?key=own&fail=1");
   req.max_retries = 2;
-  r = fetch(c, &req);
+  r = th_fetch(c, &req);
   assert_int_equal(salvo_response_status(r), 200);
   assert_int_equal(salvo_response_attempts(r), 2);
   salvo_response_free(r);
   req.url = th_url(&th_srv, "/redirect/1");
   req.max_retries = SALVO_CLIENT_DEFAULT;
-  r = fetch(c, &req);
+  r = th_fetch(c, &req);
   assert_int_equal(salvo_response_error(r), SALVO_EREDIRECT);
   salvo_response_free(r);
   req.max_retries = -2;
-  r = fetch(c, &req);
+  r = th_fetch(c, &req);
   assert_int_equal(salvo_response_error(r), SALVO_EINVAL);
   assert_non_null(strstr(salvo_response_errmsg(r), "max_retries"));
   salvo_response_free(r);
@@ -113,7 +106,7 @@ static void test_zero_means_zero(void **state) {
   c = th_client(&cfg);
   req.max_retries = 0;
   req.url = th_url(&th_srv, "/json/1");
-  r = fetch(c, &req);
+  r = th_fetch(c, &req);
   assert_int_equal(salvo_response_error(r), SALVO_ETOOBIG);
   salvo_response_free(r);
   salvo_client_free(c);
@@ -133,7 +126,7 @@ static void test_older_config_size(void **state) {
   salvo_request req;
   salvo_request_init(&req);
   req.url = th_url(&th_srv, "/json/1");
-  salvo_response *r = fetch(c, &req);
+  salvo_response *r = th_fetch(c, &req);
   assert_int_equal(salvo_response_error(r), SALVO_OK);
   assert_null(salvo_response_value(r)); /* no parse callback was read */
   salvo_response_free(r);
@@ -146,7 +139,7 @@ static void test_older_config_size(void **state) {
   salvo_request_init_size(&req, offsetof(salvo_request, max_retries));
   req.max_retries = 0;
   req.url = th_url(&th_srv, "/flaky?key=older&fail=2");
-  r = fetch(c, &req);
+  r = th_fetch(c, &req);
   assert_int_equal(salvo_response_status(r), 200);
   assert_int_equal(salvo_response_attempts(r), 3);
   salvo_response_free(r);

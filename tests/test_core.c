@@ -464,13 +464,6 @@ static void test_redirects(void **state) {
   salvo_client_free(c);
 }
 
-static salvo_response *fetch(salvo_client *c, const char *url) {
-  salvo_batch *b = salvo_parallel(c);
-  salvo_response *r = salvo_pending_response(b, salvo_get(b, url));
-  salvo_batch_close(b);
-  return r;
-}
-
 static void test_cookie_jar_per_client(void **state) {
   (void)state;
   salvo_client *c1, *c2, *off;
@@ -480,9 +473,10 @@ static void test_cookie_jar_per_client(void **state) {
   assert_int_equal(salvo_client_new(&c1, NULL), SALVO_OK);
   assert_int_equal(salvo_client_new(&c2, NULL), SALVO_OK);
   assert_int_equal(salvo_client_new(&off, &no), SALVO_OK);
-  salvo_response_free(fetch(c1, th_url(&th_srv, "/cookies/set?a=1&b=two")));
-  salvo_response_free(fetch(off, th_url(&th_srv, "/cookies/set?a=1")));
-  salvo_response *r = fetch(c1, th_url(&th_srv, "/echo"));
+  salvo_response_free(
+      th_fetch_url(c1, th_url(&th_srv, "/cookies/set?a=1&b=two")));
+  salvo_response_free(th_fetch_url(off, th_url(&th_srv, "/cookies/set?a=1")));
+  salvo_response *r = th_fetch_url(c1, th_url(&th_srv, "/echo"));
   json_t *j = body_json(r);
   const char *cookie = jstr(j, "headers", "cookie");
   assert_non_null(cookie);
@@ -490,12 +484,12 @@ static void test_cookie_jar_per_client(void **state) {
   assert_non_null(strstr(cookie, "b=two"));
   json_decref(j);
   salvo_response_free(r);
-  salvo_response *r2 = fetch(c2, th_url(&th_srv, "/echo"));
+  salvo_response *r2 = th_fetch_url(c2, th_url(&th_srv, "/echo"));
   j = body_json(r2);
   assert_null(jstr(j, "headers", "cookie"));
   json_decref(j);
   salvo_response_free(r2);
-  salvo_response *r3 = fetch(off, th_url(&th_srv, "/echo"));
+  salvo_response *r3 = th_fetch_url(off, th_url(&th_srv, "/echo"));
   j = body_json(r3);
   assert_null(jstr(j, "headers", "cookie"));
   json_decref(j);
@@ -507,10 +501,10 @@ static void test_cookie_jar_per_client(void **state) {
 
 static void test_compression(void **state) {
   (void)state;
-  salvo_response *r = fetch(cl, th_url(&th_srv, "/gzip"));
+  salvo_response *r = th_fetch_url(cl, th_url(&th_srv, "/gzip"));
   assert_string_equal(salvo_response_body(r, NULL), "compressed hello\n");
   salvo_response_free(r);
-  r = fetch(cl, th_url(&th_srv, "/echo"));
+  r = th_fetch_url(cl, th_url(&th_srv, "/echo"));
   json_t *j = body_json(r);
   assert_non_null(strstr(jstr(j, "headers", "accept-encoding"), "gzip"));
   json_decref(j);
@@ -519,7 +513,7 @@ static void test_compression(void **state) {
   salvo_config_init(&cfg);
   cfg.no_compression = 1;
   salvo_client *c = th_client(&cfg);
-  r = fetch(c, th_url(&th_srv, "/echo"));
+  r = th_fetch_url(c, th_url(&th_srv, "/echo"));
   j = body_json(r);
   assert_null(jstr(j, "headers", "accept-encoding"));
   json_decref(j);
@@ -536,7 +530,7 @@ static void test_proxy(void **state) {
   cfg.proxy = th_fmt("http://127.0.0.1:%d", th_srv.port);
   cfg.bearer_token = "tok";
   salvo_client *c = th_client(&cfg);
-  salvo_response *r = fetch(c, "http://no-such-host.invalid/echo?x=1");
+  salvo_response *r = th_fetch_url(c, "http://no-such-host.invalid/echo?x=1");
   assert_int_equal(salvo_response_error(r), SALVO_OK);
   assert_int_equal(salvo_response_status(r), 200);
   json_t *j = body_json(r);
@@ -548,7 +542,7 @@ static void test_proxy(void **state) {
   salvo_response_free(r);
   salvo_client_free(c);
   /* Without the proxy the name does not resolve. */
-  r = fetch(cl, "http://no-such-host.invalid/echo");
+  r = th_fetch_url(cl, "http://no-such-host.invalid/echo");
   assert_int_equal(salvo_response_error(r), SALVO_EDNS);
   salvo_response_free(r);
 }
@@ -573,7 +567,8 @@ static void test_default_client_and_user_data(void **state) {
 
 static void test_response_headers_with_repeats(void **state) {
   (void)state;
-  salvo_response *r = fetch(cl, th_url(&th_srv, "/cookies/set?x=1&y=2&z=3"));
+  salvo_response *r =
+      th_fetch_url(cl, th_url(&th_srv, "/cookies/set?x=1&y=2&z=3"));
   size_t n = salvo_response_header_count(r), cookies = 0;
   assert_true(n >= 5);
   for (size_t i = 0; i < n; i++) {

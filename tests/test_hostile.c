@@ -13,20 +13,6 @@
 #include "harness.h"
 #include "salvo.h"
 
-static salvo_response *fetch(salvo_client *c, const salvo_request *req) {
-  salvo_batch *b = salvo_parallel(c);
-  salvo_response *r = salvo_pending_response(b, salvo_submit(b, req));
-  salvo_batch_close(b);
-  return r;
-}
-
-static salvo_response *fetch_url(salvo_client *c, const char *url) {
-  salvo_request req;
-  salvo_request_init(&req);
-  req.url = url;
-  return fetch(c, &req);
-}
-
 static void assert_no_secret(salvo_response *r, const char *secret) {
   const char *url = salvo_response_url(r), *msg = salvo_response_errmsg(r);
   if (strstr(url, secret) || strstr(msg, secret))
@@ -42,18 +28,18 @@ static void test_credentials_never_shown(void **state) {
   cfg.username = "user";
   cfg.password = "PASSSECRET";
   salvo_client *c = th_client(&cfg);
-  salvo_response *r = fetch_url(c, th_url(&th_srv, "/redirect/1"));
+  salvo_response *r = th_fetch_url(c, th_url(&th_srv, "/redirect/1"));
   assert_int_equal(salvo_response_status(r), 200);
   assert_int_equal(salvo_response_redirects(r), 1);
   assert_no_secret(r, "PASSSECRET");
   assert_string_equal(salvo_response_url(r), th_url(&th_srv, "/redirect/0"));
   salvo_response_free(r);
-  r = fetch_url(
+  r = th_fetch_url(
       c, th_fmt("http://u:URLSECRET@127.0.0.1:%d/redirect/1", th_srv.port));
   assert_int_equal(salvo_response_status(r), 200);
   assert_no_secret(r, "URLSECRET");
   salvo_response_free(r);
-  r = fetch_url(c, "http://u:URLSECRET@127.0.0.1:1/");
+  r = th_fetch_url(c, "http://u:URLSECRET@127.0.0.1:1/");
   assert_int_equal(salvo_response_error(r), SALVO_ECONNECT);
   assert_no_secret(r, "URLSECRET");
   assert_string_equal(salvo_response_url(r), "http://127.0.0.1:1/");
@@ -64,7 +50,7 @@ static void test_credentials_never_shown(void **state) {
   cfg.proxy = "http://pu:PROXYSECRET@127.0.0.1:1";
   cfg.max_retries = 0;
   c = th_client(&cfg);
-  r = fetch_url(c, th_url(&th_srv, "/echo"));
+  r = th_fetch_url(c, th_url(&th_srv, "/echo"));
   assert_int_not_equal(salvo_response_error(r), SALVO_OK);
   assert_no_secret(r, "PROXYSECRET");
   salvo_response_free(r);
@@ -130,9 +116,9 @@ static void test_retry_after_far_future(void **state) {
   const char *values[] = {"Fri,%2031%20Dec%209999%2023:59:59%20GMT",
                           "2000000000", "99999999999999999999999"};
   for (int i = 0; i < 3; i++) {
-    salvo_response *r =
-        fetch_url(c, th_url(&th_srv, "/flaky?key=far%d&fail=1&retry_after=%s",
-                            i, values[i]));
+    salvo_response *r = th_fetch_url(
+        c, th_url(&th_srv, "/flaky?key=far%d&fail=1&retry_after=%s", i,
+                  values[i]));
     assert_int_equal(salvo_response_error(r), SALVO_OK);
     assert_int_equal(salvo_response_status(r), 503);
     assert_int_equal(salvo_response_attempts(r), 1);
@@ -164,10 +150,10 @@ static void test_failure_carries_nothing_stale(void **state) {
   const char *after[] = {huge, "http://127.0.0.1:1/"};
   int want[] = {SALVO_EINVAL, SALVO_ECONNECT};
   for (int i = 0; i < 2; i++) {
-    salvo_response *r = fetch_url(c, th_url(&th_srv, "/status/404"));
+    salvo_response *r = th_fetch_url(c, th_url(&th_srv, "/status/404"));
     assert_int_equal(salvo_response_status(r), 404);
     salvo_response_free(r);
-    r = fetch_url(c, after[i]);
+    r = th_fetch_url(c, after[i]);
     assert_int_equal(salvo_response_error(r), want[i]);
     assert_int_equal(salvo_response_status(r), 0);
     assert_string_equal(salvo_response_http_version(r), "");
@@ -191,14 +177,14 @@ static void test_params_never_dropped(void **state) {
   salvo_request_init(&req);
   req.url = th_url(&th_srv, "/echo");
   req.params = bad;
-  salvo_response *r = fetch(c, &req);
+  salvo_response *r = th_fetch(c, &req);
   assert_int_equal(salvo_response_error(r), SALVO_EINVAL);
   assert_non_null(strstr(salvo_response_errmsg(r), "params"));
   assert_non_null(strstr(salvo_response_errmsg(r), "\"a\""));
   salvo_response_free(r);
   const char *good[] = {"a", SALVO_NO_VALUE, "b", "2", "c", "", NULL};
   req.params = good;
-  r = fetch(c, &req);
+  r = th_fetch(c, &req);
   json_t *j = json_loads(salvo_response_body(r, NULL), 0, NULL);
   assert_string_equal(json_string_value(json_object_get(j, "query")),
                       "a&b=2&c=");
@@ -215,7 +201,8 @@ static void test_error_kinds(void **state) {
   cfg.max_retries = 0;
   salvo_client *c = th_client(&cfg);
   /* A server's 1 MB header line: a malformed response, not our memory. */
-  salvo_response *r = fetch_url(c, th_url(&th_srv, "/bad/big-header/1000000"));
+  salvo_response *r =
+      th_fetch_url(c, th_url(&th_srv, "/bad/big-header/1000000"));
   if (salvo_response_error(r) != SALVO_EPROTO)
     fail_msg("1 MB header: %s: %s", salvo_errname(salvo_response_error(r)),
              salvo_response_errmsg(r));
@@ -226,13 +213,13 @@ static void test_error_kinds(void **state) {
   int len = snprintf(big, 64, "http://127.0.0.1:%d/echo?x=", th_srv.port);
   memset(big + len, 'a', 1000000);
   big[len + 1000000] = '\0';
-  r = fetch_url(c, big);
+  r = th_fetch_url(c, big);
   assert_int_equal(salvo_response_error(r), SALVO_EINVAL);
   assert_non_null(strstr(salvo_response_errmsg(r), "too large"));
   salvo_response_free(r);
   /* Just under the limit goes through. */
   big[len + 990000] = '\0';
-  r = fetch_url(c, big);
+  r = th_fetch_url(c, big);
   assert_int_equal(salvo_response_error(r), SALVO_OK);
   assert_int_equal(salvo_response_status(r), 200);
   salvo_response_free(r);

@@ -18,20 +18,6 @@
 #include "harness.h"
 #include "salvo.h"
 
-static salvo_response *fetch(salvo_client *c, const salvo_request *req) {
-  salvo_batch *b = salvo_parallel(c);
-  salvo_response *r = salvo_pending_response(b, salvo_submit(b, req));
-  salvo_batch_close(b);
-  return r;
-}
-
-static salvo_response *get(salvo_client *c, const char *url) {
-  salvo_request req;
-  salvo_request_init(&req);
-  req.url = url;
-  return fetch(c, &req);
-}
-
 static char *hex_of(const void *p, size_t n) {
   static const char d[] = "0123456789abcdef";
   char *h = malloc(2 * n + 1);
@@ -51,7 +37,7 @@ static salvo_response *wire(salvo_client *c, const char *method,
   salvo_request_init(&req);
   req.url = th_url(&th_srv, "/wire?hex=%s", h);
   req.method = method;
-  salvo_response *r = fetch(c, &req);
+  salvo_response *r = th_fetch(c, &req);
   free(h);
   return r;
 }
@@ -109,7 +95,7 @@ static void test_framing(void **state) {
   salvo_request_init(&req);
   req.url = th_url(&th_srv, "/bytes/100000");
   req.method = "HEAD";
-  r = fetch(c, &req);
+  r = th_fetch(c, &req);
   assert_int_equal(salvo_response_status(r), 200);
   assert_body(r, "");
   assert_string_equal(salvo_response_header(r, "Content-Length"), "100000");
@@ -245,7 +231,7 @@ static void test_decoding(void **state) {
   salvo_config_init(&cfg);
   cfg.no_compression = 1;
   c = th_client(&cfg);
-  r = get(c, th_url(&th_srv, "/echo"));
+  r = th_fetch_url(c, th_url(&th_srv, "/echo"));
   json_t *j = json_loads(salvo_response_body(r, NULL), 0, NULL);
   assert_null(
       json_object_get(json_object_get(j, "headers"), "accept-encoding"));
@@ -299,7 +285,7 @@ static void test_redirects(void **state) {
                      want[i].status);
     req.body = "payload";
     req.body_len = 7;
-    salvo_response *r = fetch(c, &req);
+    salvo_response *r = th_fetch(c, &req);
     json_t *j = echo_of(r);
     assert_string_equal(echo_str(j, "method"), want[i].method);
     assert_string_equal(echo_str(j, "body"), want[i].body ? "payload" : "");
@@ -315,14 +301,14 @@ static void test_redirects(void **state) {
   cfg.max_redirects = 3;
   cfg.max_retries = 0;
   salvo_client *c3 = th_client(&cfg);
-  salvo_response *r = get(c3, th_url(&th_srv, "/redirect/3"));
+  salvo_response *r = th_fetch_url(c3, th_url(&th_srv, "/redirect/3"));
   assert_int_equal(salvo_response_status(r), 200);
   salvo_response_free(r);
-  r = get(c3, th_url(&th_srv, "/redirect/4"));
+  r = th_fetch_url(c3, th_url(&th_srv, "/redirect/4"));
   assert_int_equal(salvo_response_error(r), SALVO_EREDIRECT);
   salvo_response_free(r);
   /* A redirect to a scheme salvo does not speak. */
-  r = get(c3, th_url(&th_srv, "/redirect-to?url=ftp://127.0.0.1/x"));
+  r = th_fetch_url(c3, th_url(&th_srv, "/redirect-to?url=ftp://127.0.0.1/x"));
   assert_int_equal(salvo_response_error(r), SALVO_EREDIRECT);
   salvo_response_free(r);
   salvo_client_free(c3);
@@ -330,7 +316,7 @@ static void test_redirects(void **state) {
   salvo_config_init(&cfg);
   cfg.no_redirects = 1;
   c3 = th_client(&cfg);
-  r = get(c3, th_url(&th_srv, "/redirect/2"));
+  r = th_fetch_url(c3, th_url(&th_srv, "/redirect/2"));
   assert_int_equal(salvo_response_status(r), 302);
   assert_string_equal(salvo_response_header(r, "Location"), "/redirect/1");
   salvo_response_free(r);
@@ -349,13 +335,14 @@ static void test_credentials(void **state) {
   cfg.username = "aladdin";
   cfg.password = "opensesame";
   salvo_client *c = th_client(&cfg);
-  salvo_response *r = get(c, th_url(&th_srv, "/redirect/1"));
+  salvo_response *r = th_fetch_url(c, th_url(&th_srv, "/redirect/1"));
   json_t *j = echo_of(r);
   assert_string_equal(echo_header(j, "authorization"),
                       "Basic YWxhZGRpbjpvcGVuc2VzYW1l");
   json_decref(j);
   salvo_response_free(r);
-  r = get(c, th_url(&th_srv, "/redirect-to?url=%s", th_url(&other, "/echo")));
+  r = th_fetch_url(
+      c, th_url(&th_srv, "/redirect-to?url=%s", th_url(&other, "/echo")));
   j = echo_of(r);
   assert_null(echo_header(j, "authorization"));
   json_decref(j);
@@ -367,7 +354,7 @@ static void test_credentials(void **state) {
   const char *hdrs[] = {"X-Mine: 1", NULL};
   cfg.headers = hdrs;
   c = th_client(&cfg);
-  r = get(c, th_url(&th_srv, "/echo"));
+  r = th_fetch_url(c, th_url(&th_srv, "/echo"));
   j = echo_of(r);
   assert_string_equal(echo_header(j, "authorization"), "Bearer tok123");
   assert_string_equal(echo_header(j, "x-mine"), "1");
@@ -390,7 +377,7 @@ static const char *cookie_seen(salvo_client *c, const char *url) {
   static char seen[256];
   char buf[256], *parts[16];
   size_t n = 0;
-  salvo_response *r = get(c, url);
+  salvo_response *r = th_fetch_url(c, url);
   json_t *j = echo_of(r);
   const char *v = echo_header(j, "cookie");
   snprintf(buf, sizeof(buf), "%s", v ? v : "");
@@ -413,18 +400,18 @@ static void test_cookies_shared(void **state) {
   (void)state;
   salvo_client *c = th_client(NULL);
   char *curl_base = strdup(th_fmt("http://u:p@127.0.0.1:%d", th_srv.port));
-  salvo_response_free(get(c, th_url(&th_srv, "/cookies/set?a=1")));
+  salvo_response_free(th_fetch_url(c, th_url(&th_srv, "/cookies/set?a=1")));
   assert_string_equal(cookie_seen(c, th_fmt("%s/echo", curl_base)), "a=1");
-  salvo_response_free(get(c, th_fmt("%s/cookies/set?b=2", curl_base)));
+  salvo_response_free(th_fetch_url(c, th_fmt("%s/cookies/set?b=2", curl_base)));
   assert_string_equal(cookie_seen(c, th_url(&th_srv, "/echo")), "a=1; b=2");
   /* Replaced, then removed by an expiry in the past. */
-  salvo_response_free(get(c, th_url(&th_srv, "/cookies/set?a=3")));
+  salvo_response_free(th_fetch_url(c, th_url(&th_srv, "/cookies/set?a=3")));
   assert_string_equal(cookie_seen(c, th_fmt("%s/echo", curl_base)), "a=3; b=2");
   /* /wire through libcurl removes b, with a Max-Age of 0. */
   char *h = hex_of("HTTP/1.1 200 OK\r\nSet-Cookie: b=x; Max-Age=0; Path=/\r\n"
                    "Content-Length: 0\r\n\r\n",
                    74);
-  salvo_response_free(get(c, th_fmt("%s/wire?hex=%s", curl_base, h)));
+  salvo_response_free(th_fetch_url(c, th_fmt("%s/wire?hex=%s", curl_base, h)));
   free(h);
   assert_string_equal(cookie_seen(c, th_url(&th_srv, "/echo")), "a=3");
   /* And through the native transport (or libcurl, when forced): a cookie
@@ -433,7 +420,7 @@ static void test_cookies_shared(void **state) {
   h = hex_of("HTTP/1.1 200 OK\r\nSet-Cookie: p=1; Path=/elsewhere\r\n"
              "Set-Cookie: s=1; Secure\r\nContent-Length: 0\r\n\r\n",
              97);
-  salvo_response_free(get(c, th_url(&th_srv, "/wire?hex=%s", h)));
+  salvo_response_free(th_fetch_url(c, th_url(&th_srv, "/wire?hex=%s", h)));
   free(h);
   assert_string_equal(cookie_seen(c, th_fmt("%s/echo", curl_base)), "a=3; s=1");
   assert_string_equal(cookie_seen(c, th_url(&th_srv, "/echo")), "a=3; s=1");
@@ -458,7 +445,7 @@ static void test_large_body(void **state) {
   req.method = "PUT";
   req.body = body;
   req.body_len = n;
-  salvo_response *r = fetch(c, &req);
+  salvo_response *r = th_fetch(c, &req);
   json_t *j = echo_of(r);
   assert_int_equal(json_integer_value(json_object_get(j, "body_len")), n);
   json_decref(j);
@@ -477,12 +464,12 @@ static void test_start_failures_retry(void **state) {
   cfg.retry_base = 0.01;
   cfg.max_retries = 2;
   salvo_client *c = th_client(&cfg);
-  salvo_response *r = get(c, "http://no-such-host.invalid/");
+  salvo_response *r = th_fetch_url(c, "http://no-such-host.invalid/");
   assert_int_equal(salvo_response_error(r), SALVO_EDNS);
   assert_int_equal(salvo_response_attempts(r), 3);
   assert_non_null(strstr(salvo_response_errmsg(r), "no-such-host.invalid"));
   salvo_response_free(r);
-  r = get(c, "http://127.0.0.1:1/");
+  r = th_fetch_url(c, "http://127.0.0.1:1/");
   assert_int_equal(salvo_response_error(r), SALVO_ECONNECT);
   assert_int_equal(salvo_response_attempts(r), 3);
   salvo_response_free(r);

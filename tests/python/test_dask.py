@@ -124,8 +124,8 @@ def test_killed_worker_loses_nothing(origins, cluster, tmp_path):
 
 def test_shard_of_matches_the_command():
     """One origin, one shard, whatever the path; bad URLs are ValueError."""
-    a = salvo.dask.shard_of("http://Example.com/a", 7)
-    assert a == salvo.dask.shard_of("http://example.com:80/b?c", 7)
+    a = salvo.dask.shard_of("http://Shard.Test/a", 7)
+    assert a == salvo.dask.shard_of("http://shard.test:80/b?c", 7)
     assert 0 <= a < 7
     with pytest.raises(ValueError):
         salvo.dask.shard_of("ftp://x/", 7)
