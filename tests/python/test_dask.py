@@ -108,7 +108,8 @@ def test_killed_worker_loses_nothing(origins, cluster, tmp_path):
         if done:
             break
         time.sleep(0.01)
-    assert 0 < len(done) < 16, done
+    # A guard against a hang (the wait above), not a speed bound.
+    assert 0 < len(done) < 16, (done, time.monotonic() - t0)
     pids = client.run(os.getpid)
     victim = sorted(pids.values())[0]
     os.kill(victim, signal.SIGKILL)
