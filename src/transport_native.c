@@ -844,10 +844,8 @@ static int deliver_held(nxfer *x) {
 
 /* Decodes in[0..n) and delivers it; what a paused reader cannot take is
  * kept (one step's output, and the input not decoded yet). */
-static int decode_body(salvo__transport *t, nxfer *x, const char *in,
-                       size_t n) {
+static int decode_body(nxfer *x, const char *in, size_t n) {
   char out[DECODE_OUT];
-  (void)t;
   for (;;) {
     size_t used = 0;
     const char *why = NULL;
@@ -883,7 +881,7 @@ static int on_body(void *ctx, const char *p, size_t n) {
   if (x->paused)
     return SALVO__H1_PAUSE;
   if (x->dec)
-    return decode_body(x->t, x, p, n);
+    return decode_body(x, p, n);
   return deliver(x, p, n);
 }
 
@@ -958,7 +956,7 @@ static int on_line(void *ctx, const char *l, size_t n) {
   return rc;
 }
 
-static int follow(salvo__transport *t, nxfer *x);
+static void follow(salvo__transport *t, nxfer *x);
 
 /* The response ended: its connection is given back, and the attempt ends
  * or follows its redirect. */
@@ -967,9 +965,8 @@ static void xfer_complete(salvo__transport *t, nxfer *x) {
   x->c = NULL;
   conn_release(t, c, x->p.keep_alive);
   if (x->redirecting) {
-    int err = follow(t, x);
-    if (err <= 0)
-      return; /* went on, or failed and reported */
+    follow(t, x); /* the next request went, or the attempt failed */
+    return;
   }
   if (x->dec && x->held_in.len == 0 && x->held.len == 0) {
     salvo__decoder_free(x->dec);
@@ -1265,10 +1262,9 @@ static char *origin_of(const char *url) {
   return o;
 }
 
-/* Follows a redirect: 0 when the next request went, -1 when the attempt
- * failed (reported), 1 when it cannot be followed (the 3xx is the
- * answer). */
-static int follow(salvo__transport *t, nxfer *x) {
+/* Follows a redirect: sends the next request, or ends the attempt (a
+ * Location salvo cannot follow is SALVO_EREDIRECT). */
+static void follow(salvo__transport *t, nxfer *x) {
   salvo__req *r = x->req;
   char *msg = NULL;
   const char *from = x->url ? x->url : r->url;
@@ -1276,7 +1272,7 @@ static int follow(salvo__transport *t, nxfer *x) {
   x->redirecting = 0;
   if (!to) {
     xfer_done(t, x, msg ? SALVO_EREDIRECT : SALVO_ENOMEM, msg);
-    return -1;
+    return;
   }
   char *origin = origin_of(to);
   host *h = origin ? host_get(t, origin) : NULL;
@@ -1284,7 +1280,7 @@ static int follow(salvo__transport *t, nxfer *x) {
     free(origin);
     free(to);
     xfer_done(t, x, SALVO_ENOMEM, NULL);
-    return -1;
+    return;
   }
   if (strcmp(origin, r->origin))
     x->creds = 0;
@@ -1305,11 +1301,8 @@ static int follow(salvo__transport *t, nxfer *x) {
   int err = build_head(t, x);
   if (!err)
     err = xfer_go(t, x, &msg);
-  if (err) {
+  if (err)
     xfer_fail(t, x, err, msg);
-    return -1;
-  }
-  return 0;
 }
 
 /* ---- the seam -------------------------------------------------------------
@@ -1479,7 +1472,7 @@ static void nat_resume(salvo__transport *t, salvo__req *r) {
   if (!rc && x->held_in.len) {
     salvo__buf in = x->held_in;
     x->held_in = (salvo__buf){0};
-    rc = decode_body(t, x, in.p, in.len);
+    rc = decode_body(x, in.p, in.len);
     salvo__buf_free(&in);
   }
   if (rc == SALVO__H1_PAUSE) {
