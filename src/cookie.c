@@ -362,7 +362,9 @@ int salvo__jar_header(salvo__jar *j, const char *url, salvo__buf *out) {
   if (!j->n || url_split(url, &u))
     return 0;
   int64_t now = (int64_t)time(NULL);
-  cookie **m = malloc(j->n * sizeof(*m));
+  /* A request carries a few cookies: no allocation for up to 32. */
+  cookie *few[32];
+  cookie **m = j->n <= 32 ? few : malloc(j->n * sizeof(*m));
   if (!m)
     return SALVO_ENOMEM;
   size_t k = 0;
@@ -391,6 +393,7 @@ int salvo__jar_header(salvo__jar *j, const char *url, salvo__buf *out) {
     }
     rc |= salvo__buf_append(out, "\r\n", 2);
   }
-  free(m);
+  if (m != few)
+    free(m);
   return rc ? SALVO_ENOMEM : 0;
 }
