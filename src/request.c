@@ -115,18 +115,25 @@ static char *put_origin(char *d, const char *url, const url_parts *u) {
   return d + sprintf(d, ":%u", u->port);
 }
 
-int salvo_url_shard(const char *url, unsigned n) {
+char *salvo__url_origin(const char *url, int *err) {
   url_parts u;
-  int err;
   char *msg = NULL;
-  if (!url || !n || parse_url(url, &u, &err, &msg)) {
+  if (parse_url(url, &u, err, &msg)) {
     free(msg);
-    return SALVO_EINVAL;
+    return NULL;
   }
   char *origin = malloc(u.scheme_len + u.host_len + 10);
+  *err = origin ? 0 : SALVO_ENOMEM;
+  if (origin)
+    put_origin(origin, url, &u);
+  return origin;
+}
+
+int salvo_url_shard(const char *url, unsigned n) {
+  int err;
+  char *origin = url && n ? salvo__url_origin(url, &err) : NULL;
   if (!origin)
-    return SALVO_ENOMEM;
-  put_origin(origin, url, &u);
+    return url && n ? err : SALVO_EINVAL;
   unsigned shard = salvo__hash(origin) % n;
   free(origin);
   return (int)shard;

@@ -1250,18 +1250,6 @@ static char *resolve_location(const char *base, const char *loc, char **msg) {
   return out;
 }
 
-/* "scheme://host:port" of an absolute URL as resolve_location writes it
- * (lower-case scheme and host, explicit port). */
-static char *origin_of(const char *url) {
-  const char *a = strstr(url, "://") + 3;
-  size_t n = strcspn(a, "/?#");
-  char *o = salvo__strndup(url, (size_t)(a - url) + n);
-  for (char *p = o; p && *p; p++)
-    if (*p >= 'A' && *p <= 'Z')
-      *p = (char)(*p + 32);
-  return o;
-}
-
 /* Follows a redirect: sends the next request, or ends the attempt (a
  * Location salvo cannot follow is SALVO_EREDIRECT). */
 static void follow(salvo__transport *t, nxfer *x) {
@@ -1274,12 +1262,15 @@ static void follow(salvo__transport *t, nxfer *x) {
     xfer_done(t, x, msg ? SALVO_EREDIRECT : SALVO_ENOMEM, msg);
     return;
   }
-  char *origin = origin_of(to);
+  int err;
+  char *origin = salvo__url_origin(to, &err);
   host *h = origin ? host_get(t, origin) : NULL;
   if (!h) {
+    int bad = !origin && err != SALVO_ENOMEM; /* salvo refuses the URL */
     free(origin);
     free(to);
-    xfer_done(t, x, SALVO_ENOMEM, NULL);
+    xfer_done(t, x, bad ? SALVO_EREDIRECT : SALVO_ENOMEM,
+              bad ? salvo__fmt("malformed redirect Location") : NULL);
     return;
   }
   if (strcmp(origin, r->origin))
@@ -1298,7 +1289,7 @@ static void follow(salvo__transport *t, nxfer *x) {
   x->h = h;
   x->redirects++;
   x->retried_fresh = 0;
-  int err = build_head(t, x);
+  err = build_head(t, x);
   if (!err)
     err = xfer_go(t, x, &msg);
   if (err)
