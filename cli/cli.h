@@ -37,6 +37,7 @@ typedef struct opts {
   const char *summary_json;
   const char *method;
   const char *data;      /* -d */
+  size_t data_len;       /* its bytes, NULs included */
   const char *json_body; /* --json */
   int body;
   int headers;

@@ -320,7 +320,10 @@ static int *parse_statuses(const char *v, int *none) {
   return list;
 }
 
-static char *read_file_or_arg(const char *v) {
+/* DATA, or the bytes of FILE for @FILE (NULs included), with their length
+ * in *len. */
+static char *read_file_or_arg(const char *v, size_t *out_len) {
+  *out_len = strlen(v);
   if (v[0] != '@')
     return strdup(v);
   FILE *f = strcmp(v + 1, "-") ? fopen(v + 1, "rb") : stdin;
@@ -337,6 +340,7 @@ static char *read_file_or_arg(const char *v) {
   buf[len] = '\0';
   if (f != stdin)
     fclose(f);
+  *out_len = len;
   return buf;
 }
 
@@ -461,12 +465,16 @@ int options_parse(opts *o, int argc, char **argv) {
       add_header(o, optarg);
       break;
     case 'd':
-      o->data = read_file_or_arg(optarg);
+      o->data = read_file_or_arg(optarg, &o->data_len);
       break;
-    case OPT_JSON:
-      o->json_body = read_file_or_arg(optarg);
+    case OPT_JSON: {
+      size_t len;
+      o->json_body = read_file_or_arg(optarg, &len);
+      if (strlen(o->json_body) != len)
+        usage_error("--json %s: a NUL byte is not JSON", optarg);
       add_header(o, "Accept: application/json");
       break;
+    }
     case 'u': {
       o->user = strdup(optarg);
       char *colon = strchr(o->user, ':');

@@ -195,7 +195,7 @@ static void submit_line(run *rn, const char *line, size_t len,
       req->json = o->json_body;
     } else if (o->data) {
       req->body = o->data;
-      req->body_len = strlen(o->data);
+      req->body_len = o->data_len;
     }
   }
   req->user_data = (void *)(uintptr_t)pos;

@@ -261,9 +261,20 @@ typedef struct salvo_config {
   double per_host_rate;
   /* Retries after the first attempt. Default 3; 0 = none. Retried:
    * SALVO_ECONNECT, SALVO_EDNS, SALVO_ETIMEDOUT (of an attempt, not of the
-   * deadline) and SALVO_EIO, and the statuses below; only for idempotent
-   * methods (GET, HEAD, PUT, DELETE, OPTIONS, TRACE) unless the request
-   * sets `idempotent`. */
+   * deadline) and SALVO_EIO, and the statuses below.
+   *
+   * At most once: a request that is not idempotent (any method but GET,
+   * HEAD, PUT, DELETE, OPTIONS and TRACE, RFC 9110 9.2.2, unless the
+   * request sets `idempotent`) is never sent twice by the library, on
+   * either transport, retries or not. It is retried only after a failure
+   * that happened before any byte of it reached the server (a refused
+   * connection, a name that does not resolve, a connect or TLS failure, a
+   * pooled connection found closed before it was written). After any
+   * other failure (a reset, a close without a response, a timeout) it
+   * ends with that error, and the message says the server may have
+   * processed it. An idempotent request whose pooled connection turns out
+   * closed before any response byte is sent again on a new connection
+   * within the same attempt. */
   int max_retries;
   /* HTTP statuses retried, terminated by 0. Default (and NULL): 408, 429,
    * 500, 502, 503, 504, a list of the library's. Ignored when
@@ -375,7 +386,10 @@ typedef struct salvo_request {
    * client's max_retries; 0 = none. */
   int max_retries;
   /* Non-zero declares the request safe to repeat (say, a POST carrying an
-   * idempotency key): it is retried whatever its method. */
+   * idempotency key): it is retried, and sent again on a new connection
+   * when a pooled one fails it, whatever its method. Without it a method
+   * outside RFC 9110's idempotent set goes at most once (see
+   * salvo_config.max_retries). */
   int idempotent;
   /* Streaming, instead of keeping the body in memory (max_body does not
    * apply). Only a 2xx response's body is streamed; others are kept as

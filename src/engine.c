@@ -329,8 +329,8 @@ static void on_attempt_done(void *ctx, salvo__req *r,
   if (err == SALVO_ETIMEDOUT && out_of_time) {
     free(msg);
     msg = deadline_message(r);
-  } else if (!out_of_time &&
-             salvo__retry_decide(e->cfg, r, err, &delay, &e->rng)) {
+  } else if (!out_of_time && salvo__retry_decide(e->cfg, r, err, res->unsent,
+                                                 &delay, &e->rng)) {
     int in_time = !r->deadline_at || now + delay < r->deadline_at;
     /* The slot is given back while waiting; the attempt's response stays
      * until the next one starts, in case the deadline ends it. If it
@@ -349,6 +349,14 @@ static void on_attempt_done(void *ctx, salvo__req *r,
       free(msg);
       msg = why;
     }
+  } else if (salvo__retry_maybe_processed(r, err, res->unsent)) {
+    char *why = salvo__fmt("%s; the server may have processed this %s: it "
+                           "is not sent again (a request that is not "
+                           "idempotent goes at most once unless marked "
+                           "idempotent)",
+                           msg ? msg : salvo_strerror(err), r->method);
+    free(msg);
+    msg = why;
   }
   finish(e, r, err, msg);
 }

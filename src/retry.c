@@ -99,10 +99,15 @@ static int64_t backoff_ns(const salvo__cfg *cfg, int retry, uint64_t *rng) {
   return (int64_t)(u * ceiling);
 }
 
+int salvo__retry_maybe_processed(const salvo__req *r, int err, int unsent) {
+  return !r->idempotent && !unsent &&
+         (err == SALVO_EIO || err == SALVO_ETIMEDOUT);
+}
+
 int salvo__retry_decide(const salvo__cfg *cfg, const salvo__req *r, int err,
-                        int64_t *delay_ns, uint64_t *rng) {
+                        int unsent, int64_t *delay_ns, uint64_t *rng) {
   int attempts = salvo__req_attempts(r);
-  if (attempts > r->max_retries || !r->idempotent)
+  if (attempts > r->max_retries || (!r->idempotent && !(err && unsent)))
     return 0;
   if (salvo__req_delivered(r))
     return 0; /* on_data got bytes that cannot be taken back */

@@ -9,10 +9,21 @@
 #include "request.h"
 
 /* Whether an attempt of r that ended with err (0 = an HTTP response, in
- * r->resp) deserves another, and after how long (ns). Returns 0 for no
- * retry. Uses and advances *rng. */
+ * r->resp) deserves another, and after how long (ns). `unsent`: the
+ * transport knows no byte of the request reached the server. Returns 0
+ * for no retry. Uses and advances *rng.
+ *
+ * The rule for requests that are not idempotent (RFC 9110 9.2.2: POST,
+ * PATCH, any method but GET, HEAD, PUT, DELETE, OPTIONS and TRACE, unless
+ * the request sets `idempotent`): sent at most once. They are retried only
+ * after a failure the transport proves happened before the server could
+ * have received them (unsent). */
 int salvo__retry_decide(const salvo__cfg *cfg, const salvo__req *r, int err,
-                        int64_t *delay_ns, uint64_t *rng);
+                        int unsent, int64_t *delay_ns, uint64_t *rng);
+/* Whether a failure err of r, after its bytes may have reached the server,
+ * leaves the caller unable to know whether the server acted on it: a
+ * request that is not idempotent, a reset or a timeout. */
+int salvo__retry_maybe_processed(const salvo__req *r, int err, int unsent);
 /* Parses a Retry-After value (delay seconds or HTTP date) into a delay in
  * ns from `now` (wall clock seconds); -1 when it is not valid, INT64_MAX
  * when it is further away than any client waits (over 10^9 s). */

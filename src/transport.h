@@ -52,6 +52,10 @@ typedef struct salvo__attempt_result {
   const char *final_url; /* after redirects, or NULL; valid in the call */
   double total_time;     /* seconds, start to end of the attempt */
   double ttfb;           /* seconds to the first response byte */
+  /* No byte of the request reached the server: the connection never came
+   * up, or it was known dead before the first byte was written. Only
+   * then may a request that is not idempotent be sent again. */
+  int unsent;
 } salvo__attempt_result;
 
 /* The engine's side of the contract. */

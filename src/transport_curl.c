@@ -20,11 +20,15 @@
  * ALPN when an origin's first TLS handshake completes.
  */
 #include <curl/curl.h>
+#include <netinet/in.h>
+#include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "transport.h"
 #include "util.h"
@@ -53,6 +57,10 @@ enum proto {
 typedef struct origin {
   char *key; /* NULL = empty */
   int proto;
+  /* A reused connection of this origin closed before any response: it
+   * closes connections without saying so, and a request that must not be
+   * sent twice takes a new connection here. */
+  int closes_quietly;
 } origin;
 
 enum { MULTI_H1, MULTI_MUX, NMULTI };
@@ -72,6 +80,11 @@ typedef struct xfer {
   multi *mh;               /* the multi handle running it */
   struct curl_slist *hdrs; /* this request's merged headers, or NULL */
   int body_seen;           /* a body byte of this attempt came */
+  int sends;               /* requests libcurl was about to send */
+  int resend_refused;      /* libcurl wanted to send it again: refused */
+  int header_seen;         /* a response byte of this attempt came */
+  int fresh;               /* sent again on a new connection already */
+  int spoke_unasked;       /* its pooled connection had bytes waiting */
   int paused;              /* its reader's buffer was full */
   long bufsize;            /* CURLOPT_BUFFERSIZE as last set, 0 = default */
   char errbuf[CURL_ERROR_SIZE];
@@ -87,6 +100,9 @@ struct salvo__transport {
   CURLSH *share;
   CURL *jar; /* never runs a transfer: reaches the shared cookie jar */
   int epfd;
+  /* The socket of each local port of its connections (-1: none): libcurl
+   * says which connection a transfer is about to use only by its ports. */
+  int *port_fd;
   xfer *free_list;
   struct curl_slist *base_hdrs; /* the client's headers */
 };
@@ -167,12 +183,38 @@ static int map_error(CURLcode rc) {
 /* ---- curl callbacks -------------------------------------------------------
  */
 
+/* The local port of a socket, or -1. */
+static int local_port_of(int fd) {
+  struct sockaddr_storage ss;
+  socklen_t sl = sizeof(ss);
+  if (getsockname(fd, (struct sockaddr *)&ss, &sl))
+    return -1;
+  if (ss.ss_family == AF_INET)
+    return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+  if (ss.ss_family == AF_INET6)
+    return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+  return -1;
+}
+
+static int on_curl_close_socket(void *clientp, curl_socket_t s) {
+  salvo__transport *t = clientp;
+  int port = t->port_fd ? local_port_of(s) : -1;
+  if (port > 0 && t->port_fd[port] == s)
+    t->port_fd[port] = -1;
+  return close(s);
+}
+
 /* Sockets are tagged with their multi handle in the epoll data. */
 static int on_curl_socket(CURL *e, curl_socket_t s, int what, void *userp,
                           void *sockp) {
   multi *mh = userp;
   int epfd = mh->t->epfd;
   (void)e;
+  if (!sockp && what != CURL_POLL_REMOVE && mh->t->port_fd) {
+    int port = local_port_of(s);
+    if (port > 0)
+      mh->t->port_fd[port] = s;
+  }
   struct epoll_event ev = {.data.u64 = mh->t->tag_base |
                                        (uint64_t)mh->idx << 32 | (uint32_t)s};
   if (what == CURL_POLL_REMOVE) {
@@ -270,11 +312,52 @@ static int alpn_proto(CURL *e) {
   return len == 2 && !memcmp(p, "h2", 2) ? PROTO_MUX : PROTO_H1;
 }
 
-/* Called once a connection is ready, before the request goes out. */
+/* Whether the pooled HTTP/1.1 connection a transfer is about to use holds
+ * bytes nobody asked for (a 408 sent on an idle connection, a response too
+ * many): libcurl 7.88 checks a pooled connection for a close only, and
+ * would read those bytes as the next request's response. */
+static int spoke_unasked(xfer *x, int local_port) {
+  salvo__transport *t = x->mh->t;
+  long fresh = 1;
+  if (x->mh->idx != MULTI_H1 || !t->port_fd || local_port <= 0 ||
+      local_port > 65535 ||
+      curl_easy_getinfo(x->easy, CURLINFO_NUM_CONNECTS, &fresh) || fresh)
+    return 0;
+  int fd = t->port_fd[local_port];
+  if (fd < 0 || local_port_of(fd) != local_port)
+    return 0;
+  struct curl_tlssessioninfo *ti = NULL;
+  if (!curl_easy_getinfo(x->easy, CURLINFO_TLS_SSL_PTR, &ti) && ti &&
+      ti->backend == CURLSSLBACKEND_OPENSSL && ti->internals) {
+    /* Records without data (TLS 1.3 session tickets) are read past. */
+    char b;
+    ERR_clear_error();
+    int rc = SSL_peek((SSL *)ti->internals, &b, 1);
+    return rc > 0;
+  }
+  char b;
+  return recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) > 0;
+}
+
+/* Called once a connection is ready, before each request goes out: the
+ * first, one per redirect followed, and one more each time libcurl sends
+ * the request again by itself (a reused connection closed before any
+ * response). That last one is refused for a request that is not
+ * idempotent: the server may have processed the first. */
 static int on_curl_prereq(void *userp, char *primary_ip, char *local_ip,
                           int primary_port, int local_port) {
   xfer *x = userp;
   (void)primary_ip, (void)local_ip, (void)primary_port, (void)local_port;
+  long redirects = 0;
+  curl_easy_getinfo(x->easy, CURLINFO_REDIRECT_COUNT, &redirects);
+  if (x->sends++ > redirects && !x->req->idempotent) {
+    x->resend_refused = 1;
+    return CURL_PREREQFUNC_ABORT;
+  }
+  if (spoke_unasked(x, local_port)) {
+    x->spoke_unasked = 1; /* nothing was sent: it goes again, anew */
+    return CURL_PREREQFUNC_ABORT;
+  }
   if (x->learning) {
     origin_learnt(x->mh->t, x->req, alpn_proto(x->easy));
     x->learning = 0;
@@ -299,6 +382,7 @@ static int copy_cookie(xfer *x, const char *p, size_t n) {
 
 static size_t on_curl_header(char *p, size_t size, size_t n, void *userp) {
   xfer *x = userp;
+  x->header_seen = 1;
   int rc = salvo__req_on_header(x->req, p, size * n);
   if (!rc && copy_cookie(x, p, size * n))
     rc = SALVO_ENOMEM;
@@ -355,6 +439,8 @@ static int setup_easy(salvo__transport *t, xfer *x) {
   SET(CURLOPT_HEADERDATA, x);
   SET(CURLOPT_PREREQFUNCTION, on_curl_prereq);
   SET(CURLOPT_PREREQDATA, x);
+  SET(CURLOPT_CLOSESOCKETFUNCTION, on_curl_close_socket);
+  SET(CURLOPT_CLOSESOCKETDATA, t);
   SET(CURLOPT_PROTOCOLS_STR, "http,https");
   SET(CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
   SET(CURLOPT_FOLLOWLOCATION, (long)cfg->follow_redirects);
@@ -482,8 +568,10 @@ static int curl_create(salvo__transport **out, const salvo__cfg *cfg, int epfd,
   t->tag_base = tag_base;
   t->epfd = epfd;
   t->share = curl_share_init();
-  if (!t->share)
+  t->port_fd = malloc(65536 * sizeof(*t->port_fd));
+  if (!t->share || !t->port_fd)
     goto oom;
+  memset(t->port_fd, 0xff, 65536 * sizeof(*t->port_fd));
   /* Keep enough idle connections for every slot, plus some for other
    * origins, instead of curl's default of 4 per handle currently added. */
   long conc = cfg->concurrency;
@@ -568,6 +656,7 @@ static void curl_destroy(salvo__transport *t) {
   curl_easy_cleanup(t->jar);
   curl_share_cleanup(t->share);
   curl_slist_free_all(t->base_hdrs);
+  free(t->port_fd);
   free(t);
 }
 
@@ -596,6 +685,8 @@ static int curl_start(salvo__transport *t, salvo__req *r, char **msg) {
   const char *custom = NULL;
   x->errbuf[0] = '\0';
   x->body_seen = 0;
+  x->sends = x->resend_refused = x->header_seen = x->fresh = 0;
+  x->spoke_unasked = 0;
   x->paused = 0;
   x->req = r;
   SETOPT(CURLOPT_URL, r->url);
@@ -626,6 +717,8 @@ static int curl_start(salvo__transport *t, salvo__req *r, char **msg) {
     x->bufsize = bufsize;
   }
   x->mh = &t->mh[origin_proto(t, r, x) == PROTO_H1 ? MULTI_H1 : MULTI_MUX];
+  origin *o = r->idempotent ? NULL : origin_find(t, r->origin, 0);
+  SETOPT(CURLOPT_FRESH_CONNECT, (long)(o && o->closes_quietly));
   /* Wait for an HTTP/2 connection being set up to the same origin rather
    * than opening one more. */
   SETOPT(CURLOPT_PIPEWAIT, (long)(x->mh->idx == MULTI_MUX));
@@ -735,15 +828,57 @@ static int xfer_error(salvo__transport *t, xfer *x, CURLcode rc, long redirects,
     err = SALVO_EREDIRECT;
   if (err == SALVO_EINVAL && redirects)
     err = SALVO_EREDIRECT;
+  if (x->resend_refused) {
+    err = SALVO_EIO;
+    free(*msg);
+    *msg = salvo__fmt("the server closed a reused connection without a "
+                      "response");
+  }
   const char *secrets[] = {t->cfg->password, t->cfg->bearer_token};
   *msg = salvo__redact(*msg, secrets, 2);
   return err;
+}
+
+/* Marks r's origin as one that closes connections without saying so. */
+static void closes_quietly(salvo__transport *t, salvo__req *r) {
+  origin *o = origin_find(t, r->origin, 1);
+  if (o)
+    o->closes_quietly = 1;
+}
+
+/* A reused connection that was closed or reset before any response byte:
+ * an idempotent request goes once more, on a new connection, as the
+ * native transport does (libcurl does so itself only in some of these
+ * cases). Returns whether it went. */
+static int resend_fresh(salvo__transport *t, xfer *x, CURLcode rc) {
+  salvo__req *r = x->req;
+  long fresh_conns = 1;
+  if (x->spoke_unasked && !x->fresh) {
+    x->spoke_unasked = 0;
+  } else if (x->fresh || !r->idempotent || r->fail || x->header_seen ||
+             (rc != CURLE_RECV_ERROR && rc != CURLE_SEND_ERROR &&
+              rc != CURLE_GOT_NOTHING) ||
+             curl_easy_getinfo(x->easy, CURLINFO_NUM_CONNECTS, &fresh_conns) ||
+             fresh_conns) {
+    return 0;
+  } else {
+    closes_quietly(t, r);
+  }
+  x->fresh = 1;
+  x->sends = 0;
+  curl_multi_remove_handle(x->mh->m, x->easy);
+  curl_easy_setopt(x->easy, CURLOPT_FRESH_CONNECT, 1L);
+  return curl_multi_add_handle(x->mh->m, x->easy) == CURLM_OK;
 }
 
 static void finish_xfer(salvo__transport *t, CURL *e, CURLcode rc) {
   xfer *x;
   curl_easy_getinfo(e, CURLINFO_PRIVATE, (char **)&x);
   salvo__req *r = x->req;
+  if (resend_fresh(t, x, rc))
+    return;
+  if (x->resend_refused)
+    closes_quietly(t, r);
   salvo__attempt_result res = {0};
   long redirects = 0;
   char *url = NULL;
@@ -762,6 +897,7 @@ static void finish_xfer(salvo__transport *t, CURL *e, CURLcode rc) {
     res.ttfb = (double)ttfb / 1e6;
   }
   res.error = xfer_error(t, x, rc, redirects, &res.errmsg);
+  res.unsent = x->sends == 0;
   if (x->learning)
     origin_learnt(t, r, 0);
   r->xfer = NULL;

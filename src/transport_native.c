@@ -73,7 +73,15 @@ typedef struct host {
   SSL_SESSION *sess; /* to resume with */
   conn *idle;        /* LIFO */
   int nconns;        /* open, idle or busy */
+  /* A connection of this origin was closed by the server within
+   * QUICK_CLOSE_NS of its last response: it closes after responses
+   * without saying so, and a request that must not be sent twice could
+   * cross that close. Such requests take a new connection here. */
+  int closes_quietly;
 } host;
+
+#define QUICK_CLOSE_NS ((int64_t)1000000000)
+#define IDLE_CHECK_NS ((int64_t)1000000)
 
 enum conn_state { C_FREE = 0, C_CONNECTING, C_TLS, C_READY };
 
@@ -90,6 +98,8 @@ struct conn {
   const struct addrinfo *ai; /* the address being tried */
   salvo__buf pend;           /* response bytes not yet taken */
   int served;                /* requests it carried before this one */
+  int64_t idle_since;        /* ns, when it last went idle */
+  int idle;                  /* in its host's idle list and the LRU */
 };
 
 struct nxfer {
@@ -99,10 +109,14 @@ struct nxfer {
   host *h;
   salvo__h1 p;
   salvo__buf out;   /* request head, and a small body */
+  size_t head_len;  /* of out, the head alone */
   const char *body; /* a large body, written after out */
   size_t body_len;
   size_t wpos;        /* bytes of out + body written */
   int writing;        /* wpos has not reached the end */
+  int wrote;          /* a byte of the request went out in this attempt */
+  int conn_wrote;     /* ... on the connection it has now */
+  int send_errno;     /* a write failed after the head went: why */
   int64_t t0, tfirst; /* attempt start, first response byte (ns) */
   int64_t deadline;   /* attempt, ns; 0 = none */
   int64_t cdeadline;  /* connect, ns; 0 = none */
@@ -122,6 +136,7 @@ struct nxfer {
   int creds;         /* same origin as the request: credentials go */
   int redirecting;   /* this response is a redirect being read past */
   int retried_fresh; /* already re-sent after a dead idle connection */
+  int early;         /* answered before its body was all sent */
   int got_bytes;     /* of a response, on this connection */
   int finished;      /* ended, waiting in the done list */
   int error;
@@ -312,13 +327,14 @@ static void idle_unlink(salvo__transport *t, conn *c) {
   else
     t->lru_tail = c->lprev;
   c->inext = c->iprev = c->lnext = c->lprev = NULL;
+  c->idle = 0;
   t->nidle--;
 }
 
 static void conn_close(salvo__transport *t, conn *c) {
   if (c->state == C_FREE)
     return;
-  if (!c->x && c->state == C_READY)
+  if (c->idle)
     idle_unlink(t, c);
   if (c->ssl) {
     /* Closed without close_notify (no round trip for it): OpenSSL would
@@ -622,6 +638,7 @@ static int build_head(salvo__transport *t, nxfer *x) {
     if (!skip_hdr(rh[i], x->creds))
       rc |= put_line(b, rh[i]);
   rc |= salvo__buf_append(b, "\r\n", 2);
+  x->head_len = b->len;
   x->body = NULL;
   x->body_len = 0;
   if (x->send_body && r->body_len) {
@@ -632,8 +649,6 @@ static int build_head(salvo__transport *t, nxfer *x) {
       x->body_len = r->body_len;
     }
   }
-  x->wpos = 0;
-  x->writing = 1;
   return rc ? SALVO_ENOMEM : 0;
 }
 
@@ -663,12 +678,14 @@ static void conn_release(salvo__transport *t, conn *c, int keep) {
     return;
   }
   c->served++;
+  c->idle_since = salvo__now_ns();
   host *h = c->h;
   c->iprev = NULL;
   c->inext = h->idle;
   if (h->idle)
     h->idle->iprev = c;
   h->idle = c;
+  c->idle = 1;
   c->lnext = NULL;
   c->lprev = t->lru_tail;
   if (t->lru_tail)
@@ -678,6 +695,13 @@ static void conn_release(salvo__transport *t, conn *c, int keep) {
   t->lru_tail = c;
   if (++t->nidle > t->max_idle)
     conn_close(t, t->lru_head);
+}
+
+/* An idle connection turned out closed (or spoke unasked): if that came
+ * right after its last response, its origin closes quietly. */
+static void idle_died(conn *c) {
+  if (c->served && salvo__now_ns() - c->idle_since < QUICK_CLOSE_NS)
+    c->h->closes_quietly = 1;
 }
 
 /* The attempt fails: its connection goes (it is in an unknown state). */
@@ -694,16 +718,42 @@ static void xfer_fail(salvo__transport *t, nxfer *x, int err, char *msg) {
 static int xfer_send(salvo__transport *t, nxfer *x);
 static void conn_io(salvo__transport *t, conn *c, uint32_t events);
 
+/* Whether an idle connection is still open and silent: the server has
+ * neither closed it nor sent anything nobody asked for (TLS records that
+ * carry no data, as TLS 1.3 session tickets, are read past). One system
+ * call, paid by the requests that must not be sent twice, and by those
+ * taking a connection idle long enough for a server to have given up on
+ * it (a 408 on an idle connection must not answer the next request): a
+ * connection handed on within IDLE_CHECK_NS had its epoll events seen. */
+static int idle_alive(conn *c) {
+  char b;
+  ssize_t n = recv(c->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+  if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+    return 1;
+  if (n > 0 && c->ssl) {
+    ERR_clear_error();
+    int rc = SSL_read(c->ssl, &b, 1);
+    return rc <= 0 && SSL_get_error(c->ssl, rc) == SSL_ERROR_WANT_READ;
+  }
+  return 0;
+}
+
 /* Finds a connection for x: an idle one of its origin, or a new one. */
 static int xfer_connect(salvo__transport *t, nxfer *x, char **msg) {
   host *h = x->h;
   *msg = NULL;
-  if (h->idle && !x->retried_fresh) {
+  int once = !x->req->idempotent;
+  while (h->idle && !x->retried_fresh && !(once && h->closes_quietly)) {
     conn *c = h->idle;
     idle_unlink(t, c);
+    if ((once || x->t0 - c->idle_since > IDLE_CHECK_NS) && !idle_alive(c)) {
+      idle_died(c);
+      c->x = NULL;
+      conn_close(t, c);
+      continue;
+    }
     c->x = x;
     x->c = c;
-    x->got_bytes = 0;
     return 0;
   }
   int err = host_resolve(h, x->t0, msg);
@@ -723,11 +773,30 @@ static int xfer_connect(salvo__transport *t, nxfer *x, char **msg) {
   }
   c->x = x;
   x->c = c;
-  x->got_bytes = 0;
   if (t->cfg->connect_timeout_ms)
     x->cdeadline = x->t0 + t->cfg->connect_timeout_ms * 1000000;
   timer_update(t, x);
   return 0;
+}
+
+/* What one exchange on one connection keeps: a request sent again on
+ * another connection (or to a redirect's target) starts all of it anew. */
+static void exchange_reset(nxfer *x) {
+  salvo__h1_init(&x->p, x->req->is_head);
+  x->wpos = 0;
+  x->writing = 1;
+  x->conn_wrote = 0;
+  x->send_errno = 0;
+  x->got_bytes = 0;
+  x->paused = 0;
+  x->early = 0;
+  x->redirecting = 0;
+  x->held.len = x->held_off = 0;
+  x->held_in.len = 0;
+  salvo__decoder_free(x->dec);
+  x->dec = NULL;
+  free(x->location);
+  x->location = NULL;
 }
 
 /* Sends x on its connection now, if that is ready. */
@@ -735,19 +804,22 @@ static int xfer_go(salvo__transport *t, nxfer *x, char **msg) {
   int err = xfer_connect(t, x, msg);
   if (err)
     return err;
-  salvo__h1_init(&x->p, x->req->is_head);
+  exchange_reset(x);
   if (x->c->state == C_READY)
     xfer_send(t, x); /* a failure is reported through reap */
   return 0;
 }
 
 /* A reused connection that died while idle: the request goes again, once,
- * on a new one (nothing of a response came, so nothing was done twice
- * that the server did not refuse). */
+ * on a new one. Nothing of a response came; an idempotent request may be
+ * repeated anyway, another only when not a byte of it went out (the
+ * connection was dead before it was written). */
 static int retry_fresh(salvo__transport *t, nxfer *x) {
   conn *c = x->c;
-  if (!c || !c->served || x->got_bytes || x->retried_fresh)
+  if (!c || !c->served || x->got_bytes || x->retried_fresh ||
+      (!x->req->idempotent && x->conn_wrote))
     return 0;
+  idle_died(c);
   x->retried_fresh = 1;
   x->c = NULL;
   c->x = NULL;
@@ -769,8 +841,23 @@ static void fail_io(salvo__transport *t, nxfer *x, int e, const char *what) {
 /* ---- writing --------------------------------------------------------------
  */
 
+static void conn_read(salvo__transport *t, conn *c, uint32_t events);
+
+/* A write failed. Once the head is out, the server may have answered and
+ * closed without reading the rest (an early 413): what it said is read
+ * before the failure is reported. */
+static void send_failed(salvo__transport *t, nxfer *x, int e) {
+  if (x->wpos < x->head_len || !x->c) {
+    fail_io(t, x, e, "Send failure");
+    return;
+  }
+  x->writing = 0;
+  x->send_errno = e ? e : EPIPE;
+  conn_read(t, x->c, 0);
+}
+
 /* Writes what is left of the request; 0 when done or waiting for the
- * socket, else the attempt already failed. */
+ * socket, else the attempt already ended or its response is being read. */
 static int xfer_send(salvo__transport *t, nxfer *x) {
   conn *c = x->c;
   size_t total = x->out.len + x->body_len;
@@ -787,7 +874,7 @@ static int xfer_send(salvo__transport *t, nxfer *x) {
         int se = SSL_get_error(c->ssl, rc);
         if (se == SSL_ERROR_WANT_WRITE || se == SSL_ERROR_WANT_READ)
           return 0;
-        fail_io(t, x, se == SSL_ERROR_SYSCALL ? errno : 0, "Send failure");
+        send_failed(t, x, se == SSL_ERROR_SYSCALL ? errno : 0);
         return -1;
       }
       n = rc;
@@ -807,11 +894,12 @@ static int xfer_send(salvo__transport *t, nxfer *x) {
       if (n < 0) {
         if (errno == EAGAIN)
           return 0;
-        fail_io(t, x, errno, "Send failure");
+        send_failed(t, x, errno);
         return -1;
       }
     }
     x->wpos += (size_t)n;
+    x->wrote = x->conn_wrote = 1;
   }
   x->writing = 0;
   return 0;
@@ -931,6 +1019,13 @@ static int on_line(void *ctx, const char *l, size_t n) {
     if (rc)
       return rc;
   }
+  if (n == 0 && x->p.status >= 200 && (x->writing || x->send_errno)) {
+    /* Answered before the body was all sent (a 413, a 401): the server
+     * does not want the rest (RFC 9112 9.5), and the connection, with a
+     * request cut short on it, cannot be used again. */
+    x->writing = 0;
+    x->early = 1;
+  }
   if (n == 0 && x->p.status >= 200 && is_redirect(x->p.status) &&
       t->cfg->follow_redirects && x->location) {
     if (x->redirects >= t->cfg->max_redirects) {
@@ -963,7 +1058,7 @@ static void follow(salvo__transport *t, nxfer *x);
 static void xfer_complete(salvo__transport *t, nxfer *x) {
   conn *c = x->c;
   x->c = NULL;
-  conn_release(t, c, x->p.keep_alive);
+  conn_release(t, c, x->p.keep_alive && !x->early);
   if (x->redirecting) {
     follow(t, x); /* the next request went, or the attempt failed */
     return;
@@ -1042,7 +1137,7 @@ static void conn_read(salvo__transport *t, conn *c, uint32_t events) {
   int short_ok = events && !(events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR));
   for (;;) {
     nxfer *x = c->x;
-    if (!x || x->paused || x->writing)
+    if (!x || x->paused)
       return;
     ssize_t n;
     int e = 0;
@@ -1072,6 +1167,14 @@ static void conn_read(salvo__transport *t, conn *c, uint32_t events) {
         }
       }
     }
+    if (n > 0 && x->wpos < x->head_len) {
+      /* Nothing was asked yet: whatever this answers, it is not this
+       * request. */
+      xfer_fail(t, x, SALVO_EPROTO,
+                salvo__fmt("the server sent a response before the request "
+                           "was sent"));
+      return;
+    }
     if (n > 0) {
       conn_data(t, c, t->rbuf, (size_t)n);
       /* A plain socket that gave less than asked is empty: its next
@@ -1093,6 +1196,9 @@ static void conn_read(salvo__transport *t, conn *c, uint32_t events) {
         xfer_complete(t, x);
       } else if (!x->got_bytes && retry_fresh(t, x)) {
         /* sent again on a new connection */
+      } else if (!x->got_bytes && x->send_errno) {
+        xfer_fail(t, x, SALVO_EIO,
+                  salvo__fmt("Send failure: %s", strerror(x->send_errno)));
       } else {
         xfer_fail(t, x, err,
                   salvo__fmt("%s", x->got_bytes ? x->p.why
@@ -1100,7 +1206,9 @@ static void conn_read(salvo__transport *t, conn *c, uint32_t events) {
       }
       return;
     }
-    fail_io(t, x, e, "Recv failure");
+    if (!x->got_bytes && x->send_errno)
+      e = x->send_errno;
+    fail_io(t, x, e, x->send_errno ? "Send failure" : "Recv failure");
     return;
   }
 }
@@ -1117,6 +1225,7 @@ static void idle_event(salvo__transport *t, conn *c, uint32_t events) {
     if (rc <= 0 && SSL_get_error(c->ssl, rc) == SSL_ERROR_WANT_READ)
       return;
   }
+  idle_died(c);
   conn_close(t, c);
 }
 
@@ -1541,6 +1650,7 @@ static void nat_reap(salvo__transport *t) {
     x->errmsg = NULL;
     const char *secrets[] = {t->cfg->password, t->cfg->bearer_token};
     res.errmsg = salvo__redact(res.errmsg, secrets, 2);
+    res.unsent = !x->wrote;
     if (r->resp->status) {
       res.redirects = x->redirects;
       res.final_url = x->redirects ? x->url : NULL;

@@ -36,14 +36,33 @@
  *   /raw?hex=H&ct=T       the bytes spelled by hex H, Content-Type T
  *   /gzip                 "compressed hello\n", gzip-encoded
  *   /wire?hex=H           the bytes spelled by hex H as the whole response
- *                         (status line, headers, body), then a close
- *   /flaky?key=K&fail=N&status=S&retry_after=R
+ *                         (status line, headers, body), then a close; the
+ *                         hex may come in an X-Wire header instead (for
+ *                         responses larger than a request line takes)
+ *   /early?key=K&status=S answers S (default 413) as soon as the request
+ *                         head is in, before reading the body, counts the
+ *                         request under K, then closes as nginx does:
+ *                         shutdown for writing, the rest read and dropped
+ *                         (counted in "drained") until the client closes;
+ *                         with drain=0 it closes at once instead, with the
+ *                         body unread, so that the client is reset
+ *   /unsolicited?delay=MS 200 "ok\n", then MS ms later (0: in the same
+ *                         write) a second, unasked-for response on the
+ *                         idle connection (counted in "unsolicited"),
+ *                         unless another request came first
+ *   /flaky?key=K&fail=N&status=S&retry_after=R&mode=M
  *                         the first N requests with key K get status S
- *                         (default 503, with Retry-After: R if given), the
- *                         rest 200 "ok\n"; every request is counted per key
+ *                         (default 503, with Retry-After: R if given), or
+ *                         with mode=close are read and closed without an
+ *                         answer (mode=reset: reset); the rest 200 "ok\n";
+ *                         every request is counted per key
+ * Any endpoint with close=1 in its query closes the connection after its
+ * response without saying so (no Connection: close), as servers with a
+ * keep-alive limit of one do.
  *   /_stats               counters as JSON (not counted themselves):
  *                         conns_open/peak/total, requests, inflight,
- *                         inflight_peak, hosts{host:{inflight,peak,requests}},
+ *                         inflight_peak, unsolicited, drained,
+ *                         hosts{host:{inflight,peak,requests}},
  *                         keys{K:count}, key_times{K:[ms since reset]},
  *                         starts[] (with --log-starts: for every request,
  *                         microseconds since the reset at which the kernel
@@ -76,6 +95,7 @@
 #define MAX_INPUT (256u << 20)
 #define MAX_HEAD (4u << 20) /* a request line and headers */
 #define GEN_CHUNK 65536
+#define MAX_WIRE (1u << 20) /* the largest /wire response */
 
 typedef struct buf {
   char *p;
@@ -90,8 +110,8 @@ typedef struct gauge {
   char name[];
 } gauge;
 
-enum { ST_READ, ST_BUSY, ST_CLOSED };
-enum { AFTER_KEEP, AFTER_CLOSE, AFTER_RESET };
+enum { ST_READ, ST_BUSY, ST_DRAIN, ST_CLOSED };
+enum { AFTER_KEEP, AFTER_CLOSE, AFTER_RESET, AFTER_DRAIN };
 
 typedef struct conn {
   int fd;
@@ -110,12 +130,14 @@ typedef struct conn {
   int64_t timer_at; /* ms; 0 = none */
   size_t heap_idx;  /* index + 1 in the timer heap */
   int64_t rx_us;    /* --log-starts: kernel time of the request's bytes */
+  int spoof;        /* /unsolicited: its timer sends the unasked response */
+  int64_t spoof_ms; /* how long after the response */
 } conn;
 
 static int epfd, lfd;
 static char pattern[GEN_CHUNK];
 static long conns_open, conns_peak, conns_total, requests, inflight,
-    inflight_peak;
+    inflight_peak, unsolicited, drained;
 static gauge *hosts, *keys;
 static int log_starts;
 static int64_t reset_ms;
@@ -291,6 +313,17 @@ static void handle_input(conn *c);
 /* The response is fully written: what the endpoint wanted next. */
 static void response_done(conn *c) {
   end_inflight(c);
+  if (c->after == AFTER_DRAIN) {
+    /* What nginx does after answering early: no more writes, and what
+     * the client still sends is read and dropped, so that the answer is
+     * not lost to a reset. */
+    shutdown(c->fd, SHUT_WR);
+    c->state = ST_DRAIN;
+    drained += (long)c->in.len;
+    c->in.len = 0;
+    watch(c, 0);
+    return;
+  }
   if (c->after != AFTER_KEEP) {
     conn_close(c, c->after == AFTER_RESET);
     return;
@@ -298,6 +331,10 @@ static void response_done(conn *c) {
   c->state = ST_READ;
   c->out.len = c->out.off = 0;
   watch(c, 0);
+  if (c->spoof == 1) {
+    c->spoof = 2;
+    timer_set(c, now_ms() + c->spoof_ms);
+  }
   if (c->in.len)
     handle_input(c);
 }
@@ -583,9 +620,9 @@ static void stats(conn *c) {
   buf_printf(&j,
              "{\"conns_open\":%ld,\"conns_peak\":%ld,\"conns_total\":%ld,"
              "\"requests\":%ld,\"inflight\":%ld,\"inflight_peak\":%ld,"
-             "\"hosts\":{",
+             "\"unsolicited\":%ld,\"drained\":%ld,\"hosts\":{",
              conns_open, conns_peak, conns_total, requests, inflight,
-             inflight_peak);
+             inflight_peak, unsolicited, drained);
   for (gauge *g = hosts; g; g = g->next) {
     json_str(&j, g->name, strlen(g->name));
     buf_printf(&j, ":{\"inflight\":%ld,\"peak\":%ld,\"requests\":%ld}%s",
@@ -616,6 +653,7 @@ static void reset_stats(void) {
   conns_peak = conns_open;
   conns_total = conns_open;
   requests = 0;
+  unsolicited = drained = 0;
   inflight_peak = inflight;
   for (gauge *g = hosts; g; g = g->next) {
     g->peak = g->cur;
@@ -669,6 +707,25 @@ static uint64_t num_after(const char *path, const char *prefix) {
 static int prefixed(const char *path, const char *prefix) {
   return !strncmp(path, prefix, strlen(prefix));
 }
+
+/* Counts a request under its key= (and the time it came); returns how
+ * many the key has seen. */
+static long count_key(const req *r) {
+  char key[256];
+  if (!qparam(r, "key", key, sizeof(key)))
+    strcpy(key, "");
+  gauge *g = gauge_get(&keys, key);
+  g->total++;
+  if (g->ntimes == g->cap) {
+    g->cap = g->cap ? g->cap * 2 : 8;
+    g->times = xrealloc(g->times, g->cap * sizeof(*g->times));
+  }
+  g->times[g->ntimes++] = (long)(now_ms() - reset_ms);
+  return g->total;
+}
+
+/* The response /unsolicited sends when nobody asked. */
+#define SPOOF "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nSPOOF"
 
 static void route(conn *c, const req *r) {
   const char *p = r->path;
@@ -786,8 +843,9 @@ static void route(conn *c, const req *r) {
     respond(c, 200, "text/plain", "Content-Encoding: gzip\r\n", gz,
             sizeof(gz) - 1);
   } else if (!strcmp(p, "/wire")) {
-    static char hex[32768];
-    if (!qparam(r, "hex", hex, sizeof(hex)))
+    static char hex[2 * MAX_WIRE + 1];
+    if (!qparam(r, "hex", hex, sizeof(hex)) &&
+        !rheader(r, "X-Wire", hex, sizeof(hex)))
       hex[0] = '\0';
     for (const char *h = hex; h[0] && h[1]; h += 2) {
       char b = (char)(hexval(h[0]) * 16 + hexval(h[1]));
@@ -804,18 +862,13 @@ static void route(conn *c, const req *r) {
     respond(c, 200, qparam(r, "ct", ct, sizeof(ct)) ? ct : "text/plain", NULL,
             bytes, n);
   } else if (!strcmp(p, "/flaky")) {
-    char key[256], st[16];
-    if (!qparam(r, "key", key, sizeof(key)))
-      strcpy(key, "");
-    gauge *g = gauge_get(&keys, key);
-    g->total++;
-    if (g->ntimes == g->cap) {
-      g->cap = g->cap ? g->cap * 2 : 8;
-      g->times = xrealloc(g->times, g->cap * sizeof(*g->times));
-    }
-    g->times[g->ntimes++] = (long)(now_ms() - reset_ms);
+    char st[16];
+    long n = count_key(r);
     long nfail = qparam(r, "fail", v, sizeof(v)) ? atol(v) : 0;
-    if (g->total <= nfail) {
+    const char *mode = qparam(r, "mode", st, sizeof(st)) ? st : "";
+    if (n <= nfail && (!strcmp(mode, "close") || !strcmp(mode, "reset"))) {
+      c->after = mode[0] == 'c' ? AFTER_CLOSE : AFTER_RESET;
+    } else if (n <= nfail) {
       int status = qparam(r, "status", st, sizeof(st)) ? atoi(st) : 503;
       extra[0] = '\0';
       if (qparam(r, "retry_after", v, sizeof(v)))
@@ -824,9 +877,30 @@ static void route(conn *c, const req *r) {
     } else {
       respond_text(c, 200, "ok\n");
     }
+  } else if (!strcmp(p, "/early")) {
+    count_key(r);
+    int st = qparam(r, "status", v, sizeof(v)) ? atoi(v) : 413;
+    respond(c, st < 100 || st > 999 ? 413 : st, "text/plain",
+            "Connection: close\r\n", "refused early\n", 14);
+    /* drain=0: closed at once, the body unread, which resets. */
+    c->after = qparam(r, "drain", v, sizeof(v)) && !strcmp(v, "0")
+                   ? AFTER_CLOSE
+                   : AFTER_DRAIN;
+  } else if (!strcmp(p, "/unsolicited")) {
+    respond_text(c, 200, "ok\n");
+    c->spoof_ms = qparam(r, "delay", v, sizeof(v)) ? atoi(v) : 0;
+    if (c->spoof_ms <= 0) {
+      buf_printf(&c->out, "%s", SPOOF);
+      unsolicited++;
+    } else {
+      c->spoof = 1;
+    }
   } else {
     respond_text(c, 404, "not found\n");
   }
+  if (c->after == AFTER_KEEP && qparam(r, "close", v, sizeof(v)) &&
+      !strcmp(v, "1"))
+    c->after = AFTER_CLOSE;
 }
 
 /* Parses one request from c->in if complete; answers it. */
@@ -875,8 +949,16 @@ static void handle_input(conn *c) {
     conn_close(c, 0);
     return;
   }
-  if (c->in.len < head_len + clen)
+  /* /early answers before the body; the rest is drained after. */
+  int early = !strcmp(r.path, "/early");
+  if (c->in.len < head_len + clen && !early)
     return; /* wait for the body */
+  if (early)
+    clen = 0;
+  if (c->spoof) { /* a request came first: nothing unasked is sent */
+    timer_cancel(c);
+    c->spoof = 0;
+  }
   r.body = c->in.p + head_len;
   r.body_len = clen;
   c->state = ST_BUSY;
@@ -910,7 +992,28 @@ static ssize_t read_stamped(conn *c, char *dst, size_t len) {
   return n;
 }
 
+/* After an early answer: what the client still sends is dropped. */
+static void on_drain(conn *c) {
+  for (;;) {
+    char tmp[65536];
+    ssize_t n = read(c->fd, tmp, sizeof(tmp));
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0 && errno == EAGAIN)
+      return;
+    if (n <= 0) {
+      conn_close(c, 0);
+      return;
+    }
+    drained += n;
+  }
+}
+
 static void on_readable(conn *c) {
+  if (c->state == ST_DRAIN) {
+    on_drain(c);
+    return;
+  }
   for (;;) {
     char tmp[65536];
     ssize_t n = read_stamped(c, tmp, sizeof(tmp));
@@ -934,6 +1037,13 @@ static void on_readable(conn *c) {
 
 static void on_timer(conn *c) {
   c->heap_idx = 0;
+  if (c->spoof == 2) { /* the connection is idle: nobody asked for this */
+    c->spoof = 0;
+    buf_printf(&c->out, "%s", SPOOF);
+    unsolicited++;
+    conn_flush(c);
+    return;
+  }
   if (c->drip_left) {
     buf_add(&c->out, pattern, 1);
     c->drip_left--;

@@ -394,6 +394,14 @@ long th_stat(const th_server *s, const char *field) {
   return v;
 }
 
+long th_key_count(const th_server *s, const char *key) {
+  json_t *j = th_stats(s);
+  long v = (long)json_integer_value(
+      json_object_get(json_object_get(j, "keys"), key));
+  json_decref(j);
+  return v;
+}
+
 long th_nginx_accepts(const th_server *s) {
   char *body = th_raw_get(s->port, "/nginx_status");
   long accepts = -1;

@@ -58,6 +58,8 @@ char *th_raw_get(int port, const char *path);
 json_t *th_stats(const th_server *s);
 json_t *th_reset(const th_server *s);
 long th_stat(const th_server *s, const char *field);
+/* How many requests faultd counted under key= (/flaky, /early). */
+long th_key_count(const th_server *s, const char *key);
 /* nginx stub_status "accepts": connections accepted so far. */
 long th_nginx_accepts(const th_server *s);
 /* faultd --log-starts: the most requests received within any window of

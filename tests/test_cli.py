@@ -282,6 +282,17 @@ class CliTest(unittest.TestCase):
         self.assertEqual(json.loads(e["body"]), {"from": "file"})
         self.assertEqual(e["headers"]["content-type"], "application/json")
         self.assertEqual(e["headers"]["accept"], "application/json")
+        # -d @FILE sends the file's bytes, NULs included, never cut short.
+        blob = os.path.join(self.tmp.name, "blob.bin")
+        with open(blob, "wb") as f:
+            f.write(b"\0ab\0" * 1000)
+        p = salvo(self.url("/echo"), "-d", "@" + blob, "-X", "PUT")
+        self.assertEqual(lines(p.stdout)[0]["body"]["body_len"], 4000)
+        with open(blob, "wb") as f:
+            f.write(b'{"a": "\0"}')
+        p = salvo(self.url("/echo"), "--json", "@" + blob)
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("NUL", p.stderr)
         p = salvo(self.url("/redirect/2"))
         o = lines(p.stdout)[0]
         self.assertTrue(o["final_url"].endswith("/redirect/0"))

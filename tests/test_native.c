@@ -29,7 +29,10 @@ static char *hex_of(const void *p, size_t n) {
   return h;
 }
 
-/* A request for a response that is exactly `wire`, then a close. */
+/* A request for a response that is exactly `wire`, then a close (without
+ * Connection: close, so that the connection may have gone to the pool:
+ * the next request must find it closed, not wait out a time limit). Each
+ * takes one attempt. */
 static salvo_response *wire(salvo_client *c, const char *method,
                             const void *bytes, size_t n) {
   char *h = hex_of(bytes, n);
@@ -39,7 +42,32 @@ static salvo_response *wire(salvo_client *c, const char *method,
   req.method = method;
   salvo_response *r = th_fetch(c, &req);
   free(h);
+  assert_int_equal(salvo_response_attempts(r), 1);
   return r;
+}
+
+/* A client that neither retries nor waits long: a request that stalls on
+ * a dead pooled connection fails the test instead of passing late. */
+static salvo_client *strict_client(salvo_config *cfg) {
+  salvo_config own;
+  if (!cfg) {
+    salvo_config_init(&own);
+    cfg = &own;
+  }
+  cfg->max_retries = 0;
+  cfg->timeout = 5;
+  return th_client(cfg);
+}
+
+/* Every request made since the last reset reached the server once, on a
+ * connection of its own (faultd's /wire closes after each). */
+static void assert_one_connection_each(long requests) {
+  json_t *st = th_stats(&th_srv);
+  assert_int_equal(json_integer_value(json_object_get(st, "requests")),
+                   requests);
+  assert_int_equal(json_integer_value(json_object_get(st, "conns_total")),
+                   requests);
+  json_decref(st);
 }
 
 static salvo_response *wire_str(salvo_client *c, const char *s) {
@@ -58,7 +86,8 @@ static void assert_body(salvo_response *r, const char *want) {
 
 static void test_framing(void **state) {
   (void)state;
-  salvo_client *c = th_client(NULL);
+  json_decref(th_reset(&th_srv));
+  salvo_client *c = strict_client(NULL);
   struct {
     const char *wire, *body;
     int status;
@@ -113,6 +142,12 @@ static void test_framing(void **state) {
   assert_int_equal(n, 2);
   salvo_response_free(r);
   salvo_client_free(c);
+  /* The cases, the trailers case again, the HEAD and the repeated
+   * headers, each received once; each on a new connection but the last,
+   * which took the one the HEAD's response kept open. */
+  long n_req = (long)(sizeof(cases) / sizeof(cases[0])) + 3;
+  assert_int_equal(th_stat(&th_srv, "requests"), n_req);
+  assert_int_equal(th_stat(&th_srv, "conns_total"), n_req - 1);
 }
 
 /* Malformed framing is SALVO_EPROTO, a body cut short SALVO_EIO. */
@@ -181,7 +216,8 @@ static size_t zlib_encode(const char *in, size_t n, unsigned char *out,
 
 static void test_decoding(void **state) {
   (void)state;
-  salvo_client *c = th_client(NULL);
+  json_decref(th_reset(&th_srv));
+  salvo_client *c = strict_client(NULL);
   size_t n = 100000;
   char *plain = malloc(n + 1);
   for (size_t i = 0; i < n; i++)
@@ -211,12 +247,13 @@ static void test_decoding(void **state) {
   assert_body(r, plain);
   salvo_response_free(r);
   salvo_client_free(c);
+  assert_one_connection_each(5);
 
   /* max_body counts decoded bytes: 100,000 of them from 200 sent. */
   salvo_config cfg;
   salvo_config_init(&cfg);
   cfg.max_body = 50000;
-  c = th_client(&cfg);
+  c = strict_client(&cfg);
   zn = zlib_encode(plain, n, z, sizeof(z), 16 + 15);
   r = encoded(c, "gzip", z, zn);
   assert_int_equal(salvo_response_error(r), SALVO_ETOOBIG);
@@ -230,7 +267,7 @@ static void test_decoding(void **state) {
   /* Without compression nothing is asked or decoded. */
   salvo_config_init(&cfg);
   cfg.no_compression = 1;
-  c = th_client(&cfg);
+  c = strict_client(&cfg);
   r = th_fetch_url(c, th_url(&th_srv, "/echo"));
   json_t *j = json_loads(salvo_response_body(r, NULL), 0, NULL);
   assert_null(
@@ -378,6 +415,7 @@ static const char *cookie_seen(salvo_client *c, const char *url) {
   char buf[256], *parts[16];
   size_t n = 0;
   salvo_response *r = th_fetch_url(c, url);
+  assert_int_equal(salvo_response_attempts(r), 1);
   json_t *j = echo_of(r);
   const char *v = echo_header(j, "cookie");
   snprintf(buf, sizeof(buf), "%s", v ? v : "");
@@ -393,25 +431,34 @@ static const char *cookie_seen(salvo_client *c, const char *url) {
   return seen;
 }
 
+/* A request that must succeed in one attempt. */
+static void fetch_ok(salvo_client *c, const char *url) {
+  salvo_response *r = th_fetch_url(c, url);
+  if (salvo_response_error(r))
+    fail_msg("%s: %s", url, salvo_response_errmsg(r));
+  assert_int_equal(salvo_response_attempts(r), 1);
+  salvo_response_free(r);
+}
+
 /* One jar per client, whichever transport serves a request: URLs with
  * userinfo always go through libcurl, the others through the native
  * transport unless libcurl is forced. */
 static void test_cookies_shared(void **state) {
   (void)state;
-  salvo_client *c = th_client(NULL);
+  salvo_client *c = strict_client(NULL);
   char *curl_base = strdup(th_fmt("http://u:p@127.0.0.1:%d", th_srv.port));
-  salvo_response_free(th_fetch_url(c, th_url(&th_srv, "/cookies/set?a=1")));
+  fetch_ok(c, th_url(&th_srv, "/cookies/set?a=1"));
   assert_string_equal(cookie_seen(c, th_fmt("%s/echo", curl_base)), "a=1");
-  salvo_response_free(th_fetch_url(c, th_fmt("%s/cookies/set?b=2", curl_base)));
+  fetch_ok(c, th_fmt("%s/cookies/set?b=2", curl_base));
   assert_string_equal(cookie_seen(c, th_url(&th_srv, "/echo")), "a=1; b=2");
   /* Replaced, then removed by an expiry in the past. */
-  salvo_response_free(th_fetch_url(c, th_url(&th_srv, "/cookies/set?a=3")));
+  fetch_ok(c, th_url(&th_srv, "/cookies/set?a=3"));
   assert_string_equal(cookie_seen(c, th_fmt("%s/echo", curl_base)), "a=3; b=2");
   /* /wire through libcurl removes b, with a Max-Age of 0. */
   char *h = hex_of("HTTP/1.1 200 OK\r\nSet-Cookie: b=x; Max-Age=0; Path=/\r\n"
                    "Content-Length: 0\r\n\r\n",
                    74);
-  salvo_response_free(th_fetch_url(c, th_fmt("%s/wire?hex=%s", curl_base, h)));
+  fetch_ok(c, th_fmt("%s/wire?hex=%s", curl_base, h));
   free(h);
   assert_string_equal(cookie_seen(c, th_url(&th_srv, "/echo")), "a=3");
   /* And through the native transport (or libcurl, when forced): a cookie
@@ -420,7 +467,7 @@ static void test_cookies_shared(void **state) {
   h = hex_of("HTTP/1.1 200 OK\r\nSet-Cookie: p=1; Path=/elsewhere\r\n"
              "Set-Cookie: s=1; Secure\r\nContent-Length: 0\r\n\r\n",
              97);
-  salvo_response_free(th_fetch_url(c, th_url(&th_srv, "/wire?hex=%s", h)));
+  fetch_ok(c, th_url(&th_srv, "/wire?hex=%s", h));
   free(h);
   assert_string_equal(cookie_seen(c, th_fmt("%s/echo", curl_base)), "a=3; s=1");
   assert_string_equal(cookie_seen(c, th_url(&th_srv, "/echo")), "a=3; s=1");
