@@ -5,8 +5,8 @@ in, and the Python layer) into an environment:
     v/bin/pip install --no-build-isolation --no-index ./python
 
 Debian's packages give what it needs: python3-dev, libcurl4-openssl-dev,
-libjansson-dev, libssl-dev, zlib1g-dev, libbrotli-dev, libzstd-dev
-(scripts/deps.sh installs them)."""
+libjansson-dev, libssl-dev, zlib1g-dev, libbrotli-dev, libzstd-dev,
+libpsl-dev (scripts/deps.sh installs them)."""
 import glob
 import os
 import subprocess
@@ -19,14 +19,16 @@ ROOT = os.path.dirname(HERE)
 
 def pkg(*args):
     out = subprocess.run(["pkg-config", *args, "libcurl", "jansson",
-                          "openssl", "zlib", "libbrotlidec", "libzstd"],
+                          "openssl", "zlib", "libbrotlidec", "libzstd",
+                          "libpsl"],
                          capture_output=True, text=True,
                          check=True).stdout.split()
     return out
 
 
 sources = [os.path.relpath(p, HERE) for p in
-           sorted(glob.glob(os.path.join(ROOT, "src", "*.c")))]
+           sorted(glob.glob(os.path.join(ROOT, "src", "*.c")) +
+                  glob.glob(os.path.join(ROOT, "src", "*", "*.c")))]
 ext = Extension(
     "salvo._salvo",
     sources=["_salvo.c"] + sources,

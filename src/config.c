@@ -6,6 +6,8 @@
  * this library's: its size field says which. Only the fields both know are
  * read; the others keep their defaults.
  */
+#define _GNU_SOURCE
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -183,6 +185,53 @@ static int transport_of(int asked) {
   return asked;
 }
 
+/* RFC 4648 base64 of s[0..n), allocated. */
+static char *base64(const char *s, size_t n) {
+  static const char a[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  char *out = malloc(4 * ((n + 2) / 3) + 1), *d = out;
+  if (!out)
+    return NULL;
+  for (size_t i = 0; i < n; i += 3) {
+    uint32_t v = (uint32_t)(unsigned char)s[i] << 16;
+    if (i + 1 < n)
+      v |= (uint32_t)(unsigned char)s[i + 1] << 8;
+    if (i + 2 < n)
+      v |= (unsigned char)s[i + 2];
+    *d++ = a[v >> 18];
+    *d++ = a[(v >> 12) & 63];
+    *d++ = i + 1 < n ? a[(v >> 6) & 63] : '=';
+    *d++ = i + 2 < n ? a[v & 63] : '=';
+  }
+  *d = '\0';
+  return out;
+}
+
+/* Overwrites a secret before it is freed. */
+static void wipe(char *s) {
+  if (s)
+    explicit_bzero(s, strlen(s));
+  free(s);
+}
+
+/* The Authorization field the credentials make, or NULL without any. */
+static int make_auth(salvo__cfg *out) {
+  if (out->username) {
+    char *plain =
+        salvo__fmt("%s:%s", out->username, out->password ? out->password : "");
+    char *enc = plain ? base64(plain, strlen(plain)) : NULL;
+    out->auth_header = enc ? salvo__fmt("Authorization: Basic %s", enc) : NULL;
+    wipe(plain);
+    wipe(enc);
+  } else if (out->bearer_token) {
+    out->auth_header =
+        salvo__fmt("Authorization: Bearer %s", out->bearer_token);
+  } else {
+    return 0;
+  }
+  return out->auth_header ? 0 : SALVO_ENOMEM;
+}
+
 int salvo__cfg_resolve(salvo__cfg *out, const salvo_config *cfg, char **msg) {
   salvo_config full;
   const salvo_config *in = complete(&full, cfg);
@@ -238,6 +287,8 @@ int salvo__cfg_resolve(salvo__cfg *out, const salvo_config *cfg, char **msg) {
     err = dup_field(&out->proxy, in->proxy);
   if (!err && out->cookies)
     err = dup_field(&out->cookie_file, in->cookie_file);
+  if (!err)
+    err = make_auth(out);
   if (err) {
     salvo__cfg_free(out);
     return err;
@@ -257,8 +308,9 @@ void salvo__cfg_free(salvo__cfg *c) {
   free(c->headers);
   free(c->user_agent);
   free(c->username);
-  free(c->password);
-  free(c->bearer_token);
+  wipe(c->password);
+  wipe(c->bearer_token);
+  wipe(c->auth_header);
   free(c->ca_file);
   free(c->proxy);
   free(c->cookie_file);

@@ -28,6 +28,10 @@ typedef struct salvo__cfg {
   char *username;
   char *password;
   char *bearer_token;
+  /* "Authorization: Basic ..." or "... Bearer ..." (no CRLF) from the
+   * credentials above, made once; NULL without credentials. Both
+   * transports send it to the request's own origin only (redirect.h). */
+  char *auth_header;
   int insecure;
   char *ca_file;
   int follow_redirects;

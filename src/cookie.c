@@ -1,11 +1,14 @@
 /* The client's cookie jar: see cookie.h. Used on the I/O thread only. */
+#define _GNU_SOURCE
 #include "cookie.h"
 
-#include <curl/curl.h>
+#include <errno.h>
+#include <libpsl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 /* Beyond these, cookies are dropped rather than kept without bound: the
  * oldest goes first. (RFC 6265 asks for at least 3000 in all.) */
@@ -23,8 +26,6 @@ struct salvo__jar {
   cookie *v;
   size_t n, cap;
   uint64_t seq;
-  void (*mirror)(void *arg, const char *line);
-  void *mirror_arg;
 };
 
 salvo__jar *salvo__jar_new(void) { return calloc(1, sizeof(salvo__jar)); }
@@ -51,12 +52,6 @@ void salvo__jar_free(salvo__jar *j) {
 }
 
 size_t salvo__jar_count(const salvo__jar *j) { return j ? j->n : 0; }
-
-void salvo__jar_mirror(salvo__jar *j, void (*fn)(void *arg, const char *line),
-                       void *arg) {
-  j->mirror = fn;
-  j->mirror_arg = arg;
-}
 
 /* ---- URLs -----------------------------------------------------------------
  */
@@ -133,6 +128,102 @@ static int path_match(const char *req, size_t rlen, const char *path) {
   return pl == rlen || path[pl - 1] == '/' || req[pl] == '/';
 }
 
+/* Whether a domain is a public suffix (com, co.uk, github.io...), by
+ * the list libpsl carries (its private section included: a cookie for
+ * every github.io site is as wrong as one for every .com). */
+static int public_suffix(const char *domain) {
+  const psl_ctx_t *psl = psl_builtin();
+  return psl && psl_is_public_suffix(psl, domain);
+}
+
+/* ---- dates (RFC 6265 5.1.1) ------------------------------------------------
+ */
+
+static int is_delim(unsigned char c) {
+  return c == 0x09 || (c >= 0x20 && c <= 0x2f) || (c >= 0x3b && c <= 0x40) ||
+         (c >= 0x5b && c <= 0x60) || (c >= 0x7b && c <= 0x7e);
+}
+
+static int digit(char c) { return c >= '0' && c <= '9'; }
+
+/* 1 to max digits at t[0..n), then a non-digit or the end: the number, or
+ * -1. *used: the digits. */
+static int digits(const char *t, size_t n, int min, int max, size_t *used) {
+  int v = 0, k = 0;
+  while ((size_t)k < n && digit(t[k]) && k < max)
+    v = v * 10 + (t[k++] - '0');
+  if (k < min || ((size_t)k < n && digit(t[k])))
+    return -1;
+  *used = (size_t)k;
+  return v;
+}
+
+/* hms-time: three 1*2DIGIT fields separated by ':'. */
+static int hms(const char *t, size_t n, int f[3]) {
+  size_t at = 0, used;
+  for (int i = 0; i < 3; i++) {
+    if ((f[i] = digits(t + at, n - at, 1, 2, &used)) < 0)
+      return 0;
+    at += used;
+    if (i < 2 && (at >= n || t[at++] != ':'))
+      return 0;
+  }
+  return 1;
+}
+
+static int month_of(const char *t, size_t n) {
+  static const char m[] = "janfebmaraprmayjunjulaugsepoctnovdec";
+  if (n < 3)
+    return -1;
+  for (int i = 0; i < 12; i++)
+    if (!salvo__casecmp_n(t, m + 3 * i, 3))
+      return i;
+  return -1;
+}
+
+int64_t salvo__cookie_date(const char *s, size_t n) {
+  int time_f[3] = {0}, day = -1, month = -1, year = -1, have_time = 0;
+  for (size_t i = 0; i < n;) {
+    while (i < n && is_delim((unsigned char)s[i]))
+      i++;
+    size_t start = i;
+    while (i < n && !is_delim((unsigned char)s[i]))
+      i++;
+    const char *t = s + start;
+    size_t tn = i - start, used;
+    int v;
+    if (!tn)
+      continue;
+    if (!have_time && hms(t, tn, time_f))
+      have_time = 1;
+    else if (day < 0 && (v = digits(t, tn, 1, 2, &used)) >= 0)
+      day = v;
+    else if (month < 0 && (v = month_of(t, tn)) >= 0)
+      month = v;
+    else if (year < 0 && (v = digits(t, tn, 2, 4, &used)) >= 0)
+      year = v;
+  }
+  if (year >= 70 && year <= 99)
+    year += 1900;
+  else if (year >= 0 && year <= 69)
+    year += 2000;
+  if (!have_time || day < 1 || day > 31 || month < 0 || year < 1601 ||
+      time_f[0] > 23 || time_f[1] > 59 || time_f[2] > 59)
+    return -1;
+  struct tm tm = {.tm_sec = time_f[2],
+                  .tm_min = time_f[1],
+                  .tm_hour = time_f[0],
+                  .tm_mday = day,
+                  .tm_mon = month,
+                  .tm_year = year - 1900};
+  time_t tt = timegm(&tm);
+  /* A day past the month's end (Feb 31) is no date, as 5.1.1 says. */
+  struct tm back;
+  if (tt == (time_t)-1 || !gmtime_r(&tt, &back) || back.tm_mday != day)
+    return -1;
+  return (int64_t)tt;
+}
+
 /* ---- storing --------------------------------------------------------------
  */
 
@@ -151,24 +242,12 @@ static cookie *find(salvo__jar *j, const cookie *c) {
   return NULL;
 }
 
-static void mirror_line(salvo__jar *j, const cookie *c) {
-  char *line = salvo__fmt(
-      "%s%s\t%s\t%s\t%s\t%lld\t%s\t%s", c->host_only ? "" : ".", c->domain,
-      c->host_only ? "FALSE" : "TRUE", c->path, c->secure ? "TRUE" : "FALSE",
-      (long long)c->expires, c->name, c->value);
-  if (line)
-    j->mirror(j->mirror_arg, line);
-  free(line);
-}
-
 /* Takes c (its strings) into the jar: replaces a cookie of the same name,
  * domain and path, or removes it when c has expired. */
-static int store(salvo__jar *j, cookie *c, int mirror) {
+static int store(salvo__jar *j, cookie *c) {
   int64_t now = (int64_t)time(NULL);
   cookie *old = find(j, c);
   int expired = c->expires && c->expires <= now;
-  if (mirror && j->mirror)
-    mirror_line(j, c);
   if (old) {
     c->seq = old->seq;
     drop(j, (size_t)(old - j->v));
@@ -215,8 +294,7 @@ static int attr_is(const char *s, const char *e, const char *name) {
   return (size_t)(e - s) == n && !salvo__casecmp_n(s, name, n);
 }
 
-int salvo__jar_set(salvo__jar *j, const char *url, const char *v, size_t n,
-                   int mirror) {
+int salvo__jar_set(salvo__jar *j, const char *url, const char *v, size_t n) {
   url_bits u;
   if (url_split(url, &u))
     return 0;
@@ -265,14 +343,9 @@ int salvo__jar_set(salvo__jar *j, const char *url, const char *v, size_t n,
       if (*stop == '\0')
         max_age = s;
     } else if (attr_is(kn, ke, "Expires") && av < avend && !c.expires) {
-      char buf[64];
-      size_t l = (size_t)(avend - av) < sizeof(buf) - 1 ? (size_t)(avend - av)
-                                                        : sizeof(buf) - 1;
-      memcpy(buf, av, l);
-      buf[l] = '\0';
-      time_t tt = curl_getdate(buf, NULL);
-      if (tt != (time_t)-1)
-        c.expires = tt > 0 ? (int64_t)tt : 1;
+      int64_t tt = salvo__cookie_date(av, (size_t)(avend - av));
+      if (tt != -1)
+        c.expires = tt > 0 ? tt : 1;
     }
     a = ae;
   }
@@ -285,10 +358,19 @@ int salvo__jar_set(salvo__jar *j, const char *url, const char *v, size_t n,
     for (char *p = c.domain; p && *p; p++)
       if (*p >= 'A' && *p <= 'Z')
         *p = (char)(*p + 32);
-    /* A cookie for a domain the host is not in is refused. */
+    /* A cookie for a domain the host is not in is refused, and so is
+     * one for a public suffix, unless it is the host itself (RFC 6265
+     * 5.3 step 5): then it is the host's alone. */
     if (c.domain && !domain_match(u.host, c.domain)) {
       free(c.domain);
       return 0;
+    }
+    if (c.domain && public_suffix(c.domain)) {
+      if (strcmp(c.domain, u.host)) {
+        free(c.domain);
+        return 0;
+      }
+      c.host_only = 1;
     }
   } else {
     c.host_only = 1;
@@ -309,10 +391,12 @@ int salvo__jar_set(salvo__jar *j, const char *url, const char *v, size_t n,
     cookie_free(&c);
     return SALVO_ENOMEM;
   }
-  return store(j, &c, mirror);
+  return store(j, &c);
 }
 
-int salvo__jar_add_line(salvo__jar *j, const char *line) {
+/* One line of a cookie file: domain, subdomains TRUE/FALSE, path, secure
+ * TRUE/FALSE, expiry (Unix seconds, 0 = session), name, value. */
+static int add_line(salvo__jar *j, const char *line) {
   if (!strncmp(line, "#HttpOnly_", 10))
     line += 10;
   char *f[7];
@@ -341,11 +425,58 @@ int salvo__jar_add_line(salvo__jar *j, const char *line) {
       cookie_free(&c);
       rc = SALVO_ENOMEM;
     } else {
-      rc = store(j, &c, 0);
+      rc = store(j, &c);
     }
   }
   free(copy);
   return rc;
+}
+
+int salvo__jar_load(salvo__jar *j, const char *path) {
+  FILE *f = fopen(path, "r");
+  if (!f)
+    return errno == ENOENT ? 0 : SALVO_EINVAL;
+  char *line = NULL;
+  size_t cap = 0;
+  ssize_t n;
+  int rc = 0;
+  while (!rc && (n = getline(&line, &cap, f)) >= 0) {
+    while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+      line[--n] = '\0';
+    rc = add_line(j, line);
+  }
+  free(line);
+  fclose(f);
+  return rc;
+}
+
+int salvo__jar_save(const salvo__jar *j, const char *path) {
+  char *tmp = salvo__fmt("%s.salvo-%ld", path, (long)getpid());
+  FILE *f = tmp ? fopen(tmp, "w") : NULL;
+  if (!f) {
+    free(tmp);
+    return SALVO_EWRITE;
+  }
+  int64_t now = (int64_t)time(NULL);
+  int bad = fputs("# Netscape HTTP Cookie File\n"
+                  "# Written by salvo; as curl reads and writes it.\n\n",
+                  f) < 0;
+  for (size_t i = 0; i < j->n && !bad; i++) {
+    const cookie *c = &j->v[i];
+    if (c->expires && c->expires <= now)
+      continue;
+    bad =
+        fprintf(f, "%s%s\t%s\t%s\t%s\t%lld\t%s\t%s\n", c->host_only ? "" : ".",
+                c->domain, c->host_only ? "FALSE" : "TRUE", c->path,
+                c->secure ? "TRUE" : "FALSE", (long long)c->expires, c->name,
+                c->value) < 0;
+  }
+  bad |= fclose(f) != 0;
+  bad = bad || rename(tmp, path) != 0;
+  if (bad)
+    unlink(tmp);
+  free(tmp);
+  return bad ? SALVO_EWRITE : 0;
 }
 
 /* Longer paths first, then older cookies (RFC 6265 5.4). */
@@ -357,10 +488,18 @@ static int by_order(const void *a, const void *b) {
   return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
-int salvo__jar_header(salvo__jar *j, const char *url, salvo__buf *out) {
+int salvo__jar_header(salvo__jar *j, const char *url, const char *mine,
+                      salvo__buf *out) {
   url_bits u;
-  if (!j->n || url_split(url, &u))
-    return 0;
+  if (!j || !j->n || url_split(url, &u)) {
+    if (!mine || !*mine)
+      return 0;
+    return salvo__buf_append(out, "Cookie: ", 8) ||
+                   salvo__buf_append(out, mine, strlen(mine)) ||
+                   salvo__buf_append(out, "\r\n", 2)
+               ? SALVO_ENOMEM
+               : 0;
+  }
   int64_t now = (int64_t)time(NULL);
   /* A request carries a few cookies: no allocation for up to 32. */
   cookie *few[32];
@@ -381,11 +520,14 @@ int salvo__jar_header(salvo__jar *j, const char *url, salvo__buf *out) {
     i++;
   }
   int rc = 0;
-  if (k) {
+  int own = mine && *mine;
+  if (k || own) {
     qsort(m, k, sizeof(*m), by_order);
     rc |= salvo__buf_append(out, "Cookie: ", 8);
+    if (own)
+      rc |= salvo__buf_append(out, mine, strlen(mine));
     for (size_t i = 0; i < k; i++) {
-      if (i)
+      if (i || own)
         rc |= salvo__buf_append(out, "; ", 2);
       rc |= salvo__buf_append(out, m[i]->name, strlen(m[i]->name));
       rc |= salvo__buf_append(out, "=", 1);

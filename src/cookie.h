@@ -1,17 +1,16 @@
 /*
- * The client's cookie jar, shared by both transports (RFC 6265: domain
- * and path matching, Secure, host-only cookies, Max-Age and Expires).
- *
- * The native transport reads and fills it directly. libcurl keeps a jar
- * of its own for the transfers it runs; transport_curl.c mirrors every
- * cookie either side receives into the other (as the Netscape lines both
- * understand), so that one client has one set of cookies whichever
- * transport serves a request.
+ * The client's cookie jar, the one both transports read and fill (RFC
+ * 6265: domain and path matching, Secure, host-only cookies, Max-Age and
+ * Expires with the RFC's own date algorithm, and no cookie for a public
+ * suffix such as com or github.io, by libpsl's built-in list). A cookie
+ * file in Netscape format (as curl writes it) is loaded and saved here.
+ * Used on the I/O thread only.
  */
 #ifndef SALVO_COOKIE_H
 #define SALVO_COOKIE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "util.h"
 
@@ -21,21 +20,27 @@ salvo__jar *salvo__jar_new(void);
 void salvo__jar_free(salvo__jar *j);
 void salvo__jar_clear(salvo__jar *j);
 
-/* Stores the cookie of a Set-Cookie value received from url (absolute
- * http(s)). With `mirror`, the stored cookie also goes to the jar's
- * mirror (as a Netscape cookie-file line). Returns 0, or SALVO_ENOMEM. A
- * malformed or foreign cookie is ignored, as user agents do. */
-int salvo__jar_set(salvo__jar *j, const char *url, const char *v, size_t n,
-                   int mirror);
-/* Who hears of every cookie stored with `mirror` (libcurl's jar). */
-void salvo__jar_mirror(salvo__jar *j, void (*fn)(void *arg, const char *line),
-                       void *arg);
-/* Adds a Netscape cookie-file line (as libcurl lists them). */
-int salvo__jar_add_line(salvo__jar *j, const char *line);
-/* Appends "Cookie: a=b; c=d\r\n" for a request to url, or nothing when no
- * cookie matches. */
-int salvo__jar_header(salvo__jar *j, const char *url, salvo__buf *out);
-/* Cookies held (tests, and a quick way to skip the jar when empty). */
+/* Stores the cookie of a Set-Cookie value v[0..n) received from url
+ * (absolute http(s)). Returns 0, or SALVO_ENOMEM. A malformed or foreign
+ * cookie (another domain, a public suffix) is ignored, as user agents
+ * do. */
+int salvo__jar_set(salvo__jar *j, const char *url, const char *v, size_t n);
+/* Appends "Cookie: ...\r\n" for a request to url: the caller's own value
+ * (`mine`, NULL = none) first, then the jar's matching cookies, in one
+ * field (RFC 6265 5.4: never two); nothing when both are empty. */
+int salvo__jar_header(salvo__jar *j, const char *url, const char *mine,
+                      salvo__buf *out);
+/* Cookies held. */
 size_t salvo__jar_count(const salvo__jar *j);
+
+/* A cookie file: loaded (a missing file is an empty jar: 0; unreadable:
+ * SALVO_EINVAL), or written whole through a temporary file renamed over
+ * it (0, or SALVO_EWRITE). */
+int salvo__jar_load(salvo__jar *j, const char *path);
+int salvo__jar_save(const salvo__jar *j, const char *path);
+
+/* RFC 6265 5.1.1: a cookie date in Unix seconds, or -1 when it is not
+ * one. Exposed for the fuzzer and the unit tests. */
+int64_t salvo__cookie_date(const char *s, size_t n);
 
 #endif /* SALVO_COOKIE_H */

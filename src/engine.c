@@ -520,9 +520,8 @@ static int drain_commands(salvo__engine *e) {
   e->wake_pending = 0;
   pthread_mutex_unlock(&e->mtx);
   if (clear != e->cookie_clear_done) {
-    salvo__jar_clear(e->jar);
-    for (int i = 0; i < SALVO__NTRANSPORTS; i++)
-      salvo__transports[i]->clear_cookies(e->tp[i]);
+    if (e->jar)
+      salvo__jar_clear(e->jar);
     pthread_mutex_lock(&e->mtx);
     e->cookie_clear_done = clear;
     pthread_cond_broadcast(&e->cmd_cond);
@@ -711,10 +710,12 @@ salvo__engine *salvo__engine_new(const salvo__cfg *cfg, int *err) {
     *err = SALVO_ENOMEM;
     goto fail;
   }
+  if (e->jar && cfg->cookie_file &&
+      (*err = salvo__jar_load(e->jar, cfg->cookie_file)))
+    goto fail;
   salvo__transport_events events = {e, e->jar, on_attempt_done, on_hold,
                                     on_headers};
-  /* libcurl first: it loads the cookie file into the jar. */
-  for (int i = SALVO__NTRANSPORTS - 1; i >= 0; i--) {
+  for (int i = 0; i < SALVO__NTRANSPORTS; i++) {
     const salvo__transport_ops *ops = salvo__transports[i];
     if ((*err = ops->global_init()) ||
         (*err =
@@ -745,5 +746,7 @@ void salvo__engine_free(salvo__engine *e) {
   if (w)
     wake(e);
   pthread_join(e->thread, NULL);
+  if (e->jar && e->cfg->cookie_file)
+    salvo__jar_save(e->jar, e->cfg->cookie_file);
   engine_close(e);
 }

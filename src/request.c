@@ -16,14 +16,7 @@
 
 #include "h1.h"
 #include "stream.h"
-
-typedef struct url_parts {
-  size_t scheme_len;
-  const char *host;
-  size_t host_len;
-  unsigned port;
-  int userinfo; /* "user[:password]@" before the host */
-} url_parts;
+#include "url.h"
 
 static int fail(int *err, char **msg, char *m) {
   *err = SALVO_EINVAL;
@@ -32,146 +25,6 @@ static int fail(int *err, char **msg, char *m) {
 }
 
 static int is_digit(int c) { return c >= '0' && c <= '9'; }
-
-/* Checks an absolute http(s) URL and finds its origin. Only what curl would
- * misread or what salvo needs (scheme, host, port) is checked here; curl's
- * own parser rejects the rest, which is reported as SALVO_EINVAL too. */
-static int parse_url(const char *url, url_parts *u, int *err, char **msg) {
-  for (const unsigned char *p = (const unsigned char *)url; *p; p++)
-    if (*p <= 0x20 || *p == 0x7f)
-      return fail(err, msg,
-                  salvo__fmt("malformed URL: whitespace or control "
-                             "character at offset %zu",
-                             (size_t)(p - (const unsigned char *)url)));
-  const char *colon = strstr(url, "://");
-  if (!colon || colon == url)
-    return fail(err, msg,
-                salvo__fmt("malformed URL: no scheme in \"%.200s\"", url));
-  u->scheme_len = (size_t)(colon - url);
-  if (!(u->scheme_len == 4 && !salvo__casecmp_n(url, "http", 4)) &&
-      !(u->scheme_len == 5 && !salvo__casecmp_n(url, "https", 5)))
-    return fail(err, msg,
-                salvo__fmt("unsupported scheme \"%.*s\": only http and "
-                           "https are",
-                           (int)(u->scheme_len > 32 ? 32 : u->scheme_len),
-                           url));
-  const char *auth = colon + 3;
-  size_t alen = strcspn(auth, "/?#");
-  const char *at = NULL;
-  for (size_t i = 0; i < alen; i++)
-    if (auth[i] == '@')
-      at = auth + i;
-  u->userinfo = at != NULL;
-  const char *h = at ? at + 1 : auth;
-  const char *end = auth + alen;
-  const char *hend;
-  if (*h == '[') {
-    hend = memchr(h, ']', (size_t)(end - h));
-    if (!hend)
-      return fail(err, msg,
-                  salvo__fmt("malformed URL: unclosed IPv6 "
-                             "address"));
-    hend++;
-  } else {
-    hend = h;
-    while (hend < end && *hend != ':')
-      hend++;
-  }
-  u->host = h;
-  u->host_len = (size_t)(hend - h);
-  if (u->host_len == 0)
-    return fail(err, msg, salvo__fmt("malformed URL: no host"));
-  u->port = u->scheme_len == 5 ? 443 : 80;
-  if (hend < end) {
-    if (*hend != ':')
-      return fail(err, msg, salvo__fmt("malformed URL: bad host"));
-    const char *p = hend + 1;
-    if (p < end) {
-      unsigned port = 0;
-      for (; p < end; p++) {
-        if (!is_digit(*p) || port > 65535)
-          return fail(err, msg, salvo__fmt("malformed URL: bad port"));
-        port = port * 10 + (unsigned)(*p - '0');
-      }
-      if (port == 0 || port > 65535)
-        return fail(err, msg, salvo__fmt("malformed URL: bad port"));
-      u->port = port;
-    }
-  }
-  return 0;
-}
-
-/* "scheme://host:port", lower case, at d (room for scheme_len + host_len
- * + 10 bytes); returns the end (its NUL). */
-static char *put_origin(char *d, const char *url, const url_parts *u) {
-  for (size_t i = 0; i < u->scheme_len; i++)
-    *d++ = (char)(url[i] | 0x20);
-  memcpy(d, "://", 3);
-  d += 3;
-  for (size_t i = 0; i < u->host_len; i++) {
-    char c = u->host[i];
-    *d++ = c >= 'A' && c <= 'Z' ? (char)(c + 32) : c;
-  }
-  return d + sprintf(d, ":%u", u->port);
-}
-
-char *salvo__url_origin(const char *url, int *err) {
-  url_parts u;
-  char *msg = NULL;
-  if (parse_url(url, &u, err, &msg)) {
-    free(msg);
-    return NULL;
-  }
-  char *origin = malloc(u.scheme_len + u.host_len + 10);
-  *err = origin ? 0 : SALVO_ENOMEM;
-  if (origin)
-    put_origin(origin, url, &u);
-  return origin;
-}
-
-int salvo_url_shard(const char *url, unsigned n) {
-  int err;
-  char *origin = url && n ? salvo__url_origin(url, &err) : NULL;
-  if (!origin)
-    return url && n ? err : SALVO_EINVAL;
-  unsigned shard = salvo__hash(origin) % n;
-  free(origin);
-  return (int)shard;
-}
-
-static int unreserved(unsigned char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c) ||
-         c == '-' || c == '.' || c == '_' || c == '~';
-}
-
-static size_t enc_len(const char *s) {
-  size_t n = 0;
-  for (; *s; s++)
-    n += unreserved((unsigned char)*s) ? 1 : 3;
-  return n;
-}
-
-static char *enc_put(char *d, const char *s) {
-  static const char hex[] = "0123456789ABCDEF";
-  for (; *s; s++) {
-    unsigned char c = (unsigned char)*s;
-    if (unreserved(c)) {
-      *d++ = (char)c;
-    } else {
-      *d++ = '%';
-      *d++ = hex[c >> 4];
-      *d++ = hex[c & 15];
-    }
-  }
-  return d;
-}
-
-const char salvo_no_value[1] = "";
-
-/* A name's value as sent: NULL for a name alone. */
-static const char *param_value(const char *v) {
-  return v == salvo_no_value ? NULL : v;
-}
 
 /* The list ends at a NULL where a name would be; a NULL where a value
  * would be is refused rather than read as the end, which would drop every
@@ -186,45 +39,6 @@ static int check_params(const char *const *params, int *err, char **msg) {
                              "SALVO_NO_VALUE",
                              params[i], i));
   return 0;
-}
-
-static size_t params_len(const char *const *params) {
-  size_t n = 0;
-  for (size_t i = 0; params && params[i]; i += 2) {
-    const char *v = param_value(params[i + 1]);
-    n += 1 + enc_len(params[i]) + (v ? 1 + enc_len(v) : 0);
-  }
-  return n;
-}
-
-/* Writes the URL with the params merged into its query, before any
- * fragment. */
-static char *put_url(char *d, const char *url, const char *const *params) {
-  if (!params || !params[0])
-    return strcpy(d, url) + strlen(url);
-  const char *hash = strchr(url, '#');
-  size_t base = hash ? (size_t)(hash - url) : strlen(url);
-  memcpy(d, url, base);
-  char *p = d + base;
-  const char *q = memchr(url, '?', base);
-  char sep = !q                                                         ? '?'
-             : (base && (url[base - 1] == '?' || url[base - 1] == '&')) ? 0
-                                                                        : '&';
-  for (size_t i = 0; params[i]; i += 2) {
-    const char *v = param_value(params[i + 1]);
-    if (sep)
-      *p++ = sep;
-    sep = '&';
-    p = enc_put(p, params[i]);
-    if (v) {
-      *p++ = '=';
-      p = enc_put(p, v);
-    }
-  }
-  if (hash)
-    p = strcpy(p, hash) + strlen(hash);
-  *p = '\0';
-  return p;
 }
 
 static int check_header(const char *h, int *err, char **msg) {
@@ -284,7 +98,7 @@ const salvo_request *salvo__req_at(const salvo_request *reqs, size_t i) {
 
 salvo__req *salvo__req_new(const salvo_request *caller, const salvo__cfg *cfg,
                            salvo__pool *pool, int *err, char **msg) {
-  url_parts u;
+  salvo__url u;
   *err = 0;
   *msg = NULL;
   /* The fields this library knows, from a struct of the caller's size. */
@@ -305,7 +119,11 @@ salvo__req *salvo__req_new(const salvo_request *caller, const salvo__cfg *cfg,
     fail(err, msg, salvo__fmt("request has no URL"));
     return NULL;
   }
-  if (parse_url(in->url, &u, err, msg) || check_params(in->params, err, msg))
+  if (salvo__url_parse(in->url, &u, msg)) {
+    *err = SALVO_EINVAL;
+    return NULL;
+  }
+  if (check_params(in->params, err, msg))
     return NULL;
   if (in->max_retries < SALVO_CLIENT_DEFAULT) {
     fail(err, msg,
@@ -342,7 +160,7 @@ salvo__req *salvo__req_new(const salvo_request *caller, const salvo__cfg *cfg,
   for (size_t i = 0; i < nextra; i++)
     hbytes += strlen(extra[i]) + 1;
 
-  size_t url_len = strlen(in->url) + params_len(in->params);
+  size_t url_len = strlen(in->url) + salvo__url_params_len(in->params);
   if (url_len + hbytes + cfg->header_bytes > SALVO__MAX_HEAD) {
     fail(err, msg,
          salvo__fmt("request too large: a URL of %zu bytes and headers of "
@@ -351,7 +169,7 @@ salvo__req *salvo__req_new(const salvo_request *caller, const salvo__cfg *cfg,
                     url_len, hbytes + cfg->header_bytes, SALVO__MAX_HEAD));
     return NULL;
   }
-  size_t origin_len = u.scheme_len + 3 + u.host_len + 6;
+  size_t origin_len = salvo__url_origin_len(&u);
   size_t method_len = strlen(method);
   const char *out_path = in->on_data ? NULL : in->output_path;
   size_t path_len = out_path ? strlen(out_path) + 1 : 0;
@@ -370,9 +188,9 @@ salvo__req *salvo__req_new(const salvo_request *caller, const salvo__cfg *cfg,
   r->headers = (char **)(r + 1);
   char *p = (char *)(r->headers + nh + nextra + 1);
   r->url = p;
-  p = put_url(p, in->url, in->params) + 1;
+  p = salvo__url_put_with_params(p, in->url, in->params) + 1;
   r->origin = p;
-  p = put_origin(p, in->url, &u) + 1;
+  p = salvo__url_put_origin(p, in->url, &u) + 1;
   r->method = p;
   memcpy(p, method, method_len + 1);
   p += method_len + 1;

@@ -84,10 +84,6 @@ salvo__req *salvo__req_new(const salvo_request *in, const salvo__cfg *cfg,
 /* The i-th of an array of requests whose elements are reqs[0].size bytes
  * each (the caller's salvo_request, maybe older or newer than ours). */
 const salvo_request *salvo__req_at(const salvo_request *reqs, size_t i);
-/* The origin key of an absolute URL, "scheme://host:port" in lower case
- * with the port explicit, as requests carry it (allocated); NULL with
- * *err SALVO_EINVAL for a URL salvo refuses, or SALVO_ENOMEM. */
-char *salvo__url_origin(const char *url, int *err);
 /* Frees a request and the response it still holds. NULL is accepted. */
 void salvo__req_free(salvo__req *r);
 

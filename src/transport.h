@@ -1,16 +1,16 @@
 /*
  * The transport contract: how the engine reaches the network. A transport
- * is one file that fills a salvo__transport_ops: transport_native.c
- * (HTTP/1.1 over TCP and TLS) and transport_curl.c (libcurl: HTTP/2,
- * proxies, and whatever the native one does not do). Every client has
+ * fills a salvo__transport_ops: transport_native.c (HTTP/1.1 over TCP and
+ * TLS) and curl/ (libcurl: HTTP/2, proxies, and whatever the native one
+ * does not do). Every client has
  * both; salvo__transport_choose (transport.c) picks one per request.
  *
  * What a transport owns: connections and their pool, TLS (verification,
- * CA file, sessions), redirects (following, the limit, credentials dropped
- * on a change of origin), decompression, proxies, authentication (basic,
- * bearer), and whatever it must learn about an origin (which protocol it
- * speaks). Cookies live in the client's one jar (cookie.h, given in the
- * events), which both transports read and fill.
+ * CA file, sessions), proxies, and whatever it must learn about an origin
+ * (which protocol it speaks). What both must do alike is done once and
+ * called by each: following redirects (redirect.h: where, with which
+ * method, body and credentials), cookies (the client's one jar, cookie.h,
+ * given in the events), credentials (salvo__cfg.auth_header).
  *
  * What it reports, all on the client's I/O thread:
  *   - data events, straight to the request: salvo__req_on_header for every
@@ -102,8 +102,6 @@ typedef struct salvo__transport_ops {
   /* Reports (through events.done) the attempts that ended since the last
    * call. */
   void (*reap)(salvo__transport *t);
-  /* Forgets every cookie of the client's jar. */
-  void (*clear_cookies)(salvo__transport *t);
 } salvo__transport_ops;
 
 /* The bits of an epoll tag that name the transport (engine.c routes). */

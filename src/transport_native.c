@@ -26,13 +26,11 @@
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
-#include <curl/curl.h>
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <openssl/err.h>
-#include <openssl/evp.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 #include <stdio.h>
@@ -46,7 +44,9 @@
 #include "cookie.h"
 #include "decode.h"
 #include "h1.h"
+#include "redirect.h"
 #include "transport.h"
+#include "url.h"
 #include "util.h"
 
 #define RBUF_SIZE (64 * 1024)
@@ -128,17 +128,13 @@ struct nxfer {
   salvo__buf held; /* decoded bytes the reader has not taken */
   size_t held_off;
   salvo__buf held_in; /* encoded bytes not decoded yet (paused) */
-  char *url;          /* after redirects; NULL = the request's */
+  salvo__hop hop;     /* where this request of the attempt goes */
   char *location;     /* of a redirect response */
-  const char *method;
-  int send_body;
-  int redirects;
-  int creds;         /* same origin as the request: credentials go */
-  int redirecting;   /* this response is a redirect being read past */
-  int retried_fresh; /* already re-sent after a dead idle connection */
-  int early;         /* answered before its body was all sent */
-  int got_bytes;     /* of a response, on this connection */
-  int finished;      /* ended, waiting in the done list */
+  int redirecting;    /* this response is a redirect being read past */
+  int retried_fresh;  /* already re-sent after a dead idle connection */
+  int early;          /* answered before its body was all sent */
+  int got_bytes;      /* of a response, on this connection */
+  int finished;       /* ended, waiting in the done list */
   int error;
   char *errmsg;
   nxfer *dnext; /* the done list */
@@ -173,9 +169,7 @@ struct salvo__transport {
 #define HOST_BUCKETS 1024
 
 static int nat_global_init(void) {
-  /* OpenSSL 1.1+ initialises itself; libcurl (for URL parsing) through
-   * the other transport's global init. */
-  return curl_global_init(CURL_GLOBAL_ALL) == CURLE_OK ? 0 : SALVO_EINTERNAL;
+  return 0; /* OpenSSL 1.1+ initialises itself */
 }
 
 /* ---- timers ---------------------------------------------------------------
@@ -510,34 +504,46 @@ static int has_hdr(const char *const *list, const char *name) {
   return salvo__headers_have(list, name, strlen(name));
 }
 
-/* Whether header h is one salvo writes itself or one that asks to send
- * nothing ("Name:"). */
-static int skip_hdr(const char *h, int creds) {
-  size_t n = salvo__header_name_len(h);
-  const char *v = h + n + 1;
+/* The value of a header (after its colon and spaces). */
+static const char *hdr_value(const char *h) {
+  const char *v = h + salvo__header_name_len(h) + 1;
   while (*v == ' ' || *v == '\t')
     v++;
-  if (!*v)
+  return v;
+}
+
+/* Whether header h is one salvo writes itself (the framing, the Cookie
+ * field the jar's cookies join) or one that asks to send nothing
+ * ("Name:"). */
+static int skip_hdr(const char *h, int creds) {
+  size_t n = salvo__header_name_len(h);
+  if (!*hdr_value(h))
     return 1;
   if ((n == 14 && !salvo__casecmp_n(h, "Content-Length", 14)) ||
-      (n == 17 && !salvo__casecmp_n(h, "Transfer-Encoding", 17)))
+      (n == 17 && !salvo__casecmp_n(h, "Transfer-Encoding", 17)) ||
+      (n == 6 && !salvo__casecmp_n(h, "Cookie", 6)))
     return 1;
   /* Credentials the caller wrote stay with the first origin too. */
-  return !creds && ((n == 13 && !salvo__casecmp_n(h, "Authorization", 13)) ||
-                    (n == 6 && !salvo__casecmp_n(h, "Cookie", 6)));
+  return !creds && n == 13 && !salvo__casecmp_n(h, "Authorization", 13);
+}
+
+/* The caller's own Cookie value for this hop (the request's, else the
+ * client's), or NULL: it goes to the first origin only. */
+static const char *own_cookie(const char *const *rh, const char *const *ch,
+                              int creds) {
+  if (!creds)
+    return NULL;
+  for (int k = 0; k < 2; k++)
+    for (size_t i = 0; (k ? ch : rh) && (k ? ch : rh)[i]; i++) {
+      const char *h = (k ? ch : rh)[i];
+      if (salvo__header_name_len(h) == 6 && !salvo__casecmp_n(h, "Cookie", 6))
+        return hdr_value(h);
+    }
+  return NULL;
 }
 
 static int put_line(salvo__buf *b, const char *h) {
   return salvo__buf_append(b, h, strlen(h)) || salvo__buf_append(b, "\r\n", 2);
-}
-
-/* The target of an absolute URL: its path and query, "/" when empty. */
-static void url_target(const char *url, const char **p, size_t *n) {
-  const char *a = strstr(url, "://") + 3;
-  const char *s = a + strcspn(a, "/?#");
-  size_t len = strcspn(s, "#");
-  *p = s;
-  *n = len;
 }
 
 /* The client-wide part of every head, made once. */
@@ -564,26 +570,9 @@ static int make_fixed(salvo__transport *t) {
   }
   t->fixed = b.p;
   t->fixed_len = b.len;
-  if (cfg->username) {
-    char *plain =
-        salvo__fmt("%s:%s", cfg->username, cfg->password ? cfg->password : "");
-    if (!plain)
-      return SALVO_ENOMEM;
-    size_t pl = strlen(plain);
-    char *enc = malloc(4 * ((pl + 2) / 3) + 1);
-    if (enc)
-      EVP_EncodeBlock((unsigned char *)enc, (unsigned char *)plain, (int)pl);
-    OPENSSL_cleanse(plain, pl);
-    free(plain);
-    t->auth = enc ? salvo__fmt("Authorization: Basic %s\r\n", enc) : NULL;
-    if (enc)
-      OPENSSL_cleanse(enc, strlen(enc));
-    free(enc);
-  } else if (cfg->bearer_token) {
-    t->auth = salvo__fmt("Authorization: Bearer %s\r\n", cfg->bearer_token);
-  } else {
+  if (!cfg->auth_header)
     return 0;
-  }
+  t->auth = salvo__fmt("%s\r\n", cfg->auth_header);
   if (!t->auth)
     return SALVO_ENOMEM;
   t->auth_len = strlen(t->auth);
@@ -595,21 +584,23 @@ static int build_head(salvo__transport *t, nxfer *x) {
   salvo__req *r = x->req;
   const char *const *rh = (const char *const *)r->headers;
   const char *const *ch = (const char *const *)t->cfg->headers;
-  const char *url = x->url ? x->url : r->url;
+  const char *url = salvo__hop_url(&x->hop, r);
+  const char *method = x->hop.method;
+  int creds = x->hop.creds, send_body = x->hop.send_body;
   const char *target;
   size_t tlen;
   salvo__buf *b = &x->out;
   int rc = 0;
-  url_target(url, &target, &tlen);
+  salvo__url_target(url, &target, &tlen);
   b->len = 0;
-  rc |= salvo__buf_append(b, x->method, strlen(x->method));
-  rc |=
-      salvo__buf_append(b, *target == '/' ? " " : " /", *target == '/' ? 1 : 2);
+  rc |= salvo__buf_append(b, method, strlen(method));
+  rc |= salvo__buf_append(b, tlen && *target == '/' ? " " : " /",
+                          tlen && *target == '/' ? 1 : 2);
   rc |= salvo__buf_append(b, target, tlen);
   rc |= salvo__buf_append(b, " HTTP/1.1\r\n", 11);
   if (!t->host_hdr && !has_hdr(rh, "Host"))
     rc |= salvo__buf_append(b, x->h->host_line, x->h->host_line_len);
-  if (t->auth && x->creds && !t->auth_hdr && !has_hdr(rh, "Authorization"))
+  if (t->auth && creds && !t->auth_hdr && !has_hdr(rh, "Authorization"))
     rc |= salvo__buf_append(b, t->auth, t->auth_len);
   if (r->nheaders == 0) {
     rc |= salvo__buf_append(b, t->fixed, t->fixed_len);
@@ -622,26 +613,27 @@ static int build_head(salvo__transport *t, nxfer *x) {
     if (t->cfg->compression && !t->ae_hdr && !has_hdr(rh, "Accept-Encoding"))
       rc |= put_line(b, "Accept-Encoding: " SALVO__ACCEPT_ENCODING);
   }
-  if (x->send_body || !strcmp(x->method, "POST") || !strcmp(x->method, "PUT")) {
+  if (send_body || !strcmp(method, "POST") || !strcmp(method, "PUT")) {
     char cl[40];
     int n = snprintf(cl, sizeof(cl), "Content-Length: %zu\r\n",
-                     x->send_body ? r->body_len : 0);
+                     send_body ? r->body_len : 0);
     rc |= salvo__buf_append(b, cl, (size_t)n);
   }
-  if (t->ev.jar && salvo__jar_count(t->ev.jar))
-    rc |= salvo__jar_header(t->ev.jar, url, b);
+  const char *mine = own_cookie(rh, ch, creds);
+  if (mine || salvo__jar_count(t->ev.jar))
+    rc |= salvo__jar_header(t->ev.jar, url, mine, b);
   for (size_t i = 0; ch[i]; i++)
-    if (!skip_hdr(ch[i], x->creds) &&
+    if (!skip_hdr(ch[i], creds) &&
         !salvo__headers_have(rh, ch[i], salvo__header_name_len(ch[i])))
       rc |= put_line(b, ch[i]);
   for (size_t i = 0; i < r->nheaders; i++)
-    if (!skip_hdr(rh[i], x->creds))
+    if (!skip_hdr(rh[i], creds))
       rc |= put_line(b, rh[i]);
   rc |= salvo__buf_append(b, "\r\n", 2);
   x->head_len = b->len;
   x->body = NULL;
   x->body_len = 0;
-  if (x->send_body && r->body_len) {
+  if (send_body && r->body_len) {
     if (r->body_len <= INLINE_BODY) {
       rc |= salvo__buf_append(b, r->body, r->body_len);
     } else {
@@ -908,11 +900,6 @@ static int xfer_send(salvo__transport *t, nxfer *x) {
 /* ---- reading --------------------------------------------------------------
  */
 
-static int is_redirect(int status) {
-  return status == 301 || status == 302 || status == 303 || status == 307 ||
-         status == 308;
-}
-
 static int deliver(nxfer *x, const char *p, size_t n) {
   int rc = salvo__req_on_body(x->req, p, n);
   return rc == SALVO__EV_PAUSE ? SALVO__H1_PAUSE : rc;
@@ -1001,7 +988,7 @@ static int header_seen(nxfer *x, const char *l, size_t n) {
     return err;
   }
   if (nl == 10 && !salvo__casecmp_n(l, "Set-Cookie", 10) && t->ev.jar) {
-    return salvo__jar_set(t->ev.jar, x->url ? x->url : x->req->url, v, vn, 1);
+    return salvo__jar_set(t->ev.jar, salvo__hop_url(&x->hop, x->req), v, vn);
   }
   return 0;
 }
@@ -1026,11 +1013,14 @@ static int on_line(void *ctx, const char *l, size_t n) {
     x->writing = 0;
     x->early = 1;
   }
-  if (n == 0 && x->p.status >= 200 && is_redirect(x->p.status) &&
-      t->cfg->follow_redirects && x->location) {
-    if (x->redirects >= t->cfg->max_redirects) {
+  if (n == 0 && x->p.status >= 200 &&
+      salvo__redirect_wanted(t->cfg, x->p.status, x->location != NULL)) {
+    char *msg = NULL;
+    int err = salvo__redirect_allowed(&x->hop, t->cfg, &msg);
+    free(msg); /* parse_message says it again */
+    if (err) {
       x->p.why = NULL;
-      return SALVO_EREDIRECT;
+      return err;
     }
     x->redirecting = 1;
   }
@@ -1331,72 +1321,24 @@ static void conn_io(salvo__transport *t, conn *c, uint32_t events) {
 /* ---- redirects ------------------------------------------------------------
  */
 
-/* Where a redirect goes, resolved against the URL it came from, as an
- * absolute URL without userinfo; NULL with *msg when it cannot be. */
-static char *resolve_location(const char *base, const char *loc, char **msg) {
-  CURLU *u = curl_url();
-  char *out = NULL, *scheme = NULL;
-  if (!u)
-    return NULL;
-  if (curl_url_set(u, CURLUPART_URL, base, 0) ||
-      curl_url_set(u, CURLUPART_URL, loc, CURLU_ALLOW_SPACE) ||
-      curl_url_get(u, CURLUPART_SCHEME, &scheme, 0)) {
-    *msg = salvo__fmt("malformed redirect Location");
-  } else if (strcmp(scheme, "http") && strcmp(scheme, "https")) {
-    *msg = salvo__fmt("redirect to an unsupported scheme \"%.20s\"", scheme);
-  } else {
-    curl_url_set(u, CURLUPART_USER, NULL, 0);
-    curl_url_set(u, CURLUPART_PASSWORD, NULL, 0);
-    curl_url_set(u, CURLUPART_FRAGMENT, NULL, 0);
-    char *s = NULL;
-    if (!curl_url_get(u, CURLUPART_URL, &s, CURLU_DEFAULT_PORT)) {
-      out = salvo__strdup(s);
-      curl_free(s);
-    }
-  }
-  curl_free(scheme);
-  curl_url_cleanup(u);
-  return out;
-}
-
 /* Follows a redirect: sends the next request, or ends the attempt (a
  * Location salvo cannot follow is SALVO_EREDIRECT). */
 static void follow(salvo__transport *t, nxfer *x) {
   salvo__req *r = x->req;
   char *msg = NULL;
-  const char *from = x->url ? x->url : r->url;
-  char *to = resolve_location(from, x->location, &msg);
   x->redirecting = 0;
-  if (!to) {
-    xfer_done(t, x, msg ? SALVO_EREDIRECT : SALVO_ENOMEM, msg);
-    return;
-  }
-  int err;
-  char *origin = salvo__url_origin(to, &err);
+  int err = salvo__redirect_follow(&x->hop, r, t->cfg, x->p.status, x->location,
+                                   strlen(x->location), &msg);
+  char *origin = err ? NULL : salvo__url_origin(x->hop.url, &err);
   host *h = origin ? host_get(t, origin) : NULL;
-  if (!h) {
-    int bad = !origin && err != SALVO_ENOMEM; /* salvo refuses the URL */
-    free(origin);
-    free(to);
-    xfer_done(t, x, bad ? SALVO_EREDIRECT : SALVO_ENOMEM,
-              bad ? salvo__fmt("malformed redirect Location") : NULL);
+  free(origin);
+  if (!err && !h)
+    err = SALVO_ENOMEM;
+  if (err) {
+    xfer_done(t, x, err, msg);
     return;
   }
-  if (strcmp(origin, r->origin))
-    x->creds = 0;
-  free(origin);
-  int st = x->p.status;
-  /* 303 turns anything but HEAD into GET; 301 and 302 turn POST into GET
-   * (as browsers and libcurl do); 307 and 308 keep method and body. */
-  if ((st == 303 && !r->is_head) ||
-      ((st == 301 || st == 302) && !strcmp(x->method, "POST"))) {
-    x->method = r->is_head ? "HEAD" : "GET";
-    x->send_body = 0;
-  }
-  free(x->url);
-  x->url = to;
   x->h = h;
-  x->redirects++;
   x->retried_fresh = 0;
   err = build_head(t, x);
   if (!err)
@@ -1435,7 +1377,7 @@ static void xfer_free(nxfer *x) {
   salvo__buf_free(&x->held);
   salvo__buf_free(&x->held_in);
   salvo__decoder_free(x->dec);
-  free(x->url);
+  salvo__hop_free(&x->hop);
   free(x->location);
   free(x->errmsg);
   free(x);
@@ -1494,10 +1436,10 @@ static nxfer *xfer_get(salvo__transport *t) {
 static void xfer_put(salvo__transport *t, nxfer *x) {
   salvo__decoder_free(x->dec);
   x->dec = NULL;
-  free(x->url);
+  salvo__hop_free(&x->hop);
   free(x->location);
   free(x->errmsg);
-  x->url = x->location = x->errmsg = NULL;
+  x->location = x->errmsg = NULL;
   if (x->out.cap > 64 * 1024)
     salvo__buf_free(&x->out);
   if (x->held.cap > DECODE_OUT)
@@ -1514,9 +1456,7 @@ static int nat_start(salvo__transport *t, salvo__req *r, char **msg) {
     return SALVO_ENOMEM;
   x->req = r;
   x->t = t;
-  x->method = r->method;
-  x->send_body = r->body != NULL;
-  x->creds = 1;
+  salvo__hop_start(&x->hop, r);
   x->t0 = salvo__now_ns();
   x->h = host_get(t, r->origin);
   int err = x->h ? build_head(t, x) : SALVO_ENOMEM;
@@ -1652,8 +1592,8 @@ static void nat_reap(salvo__transport *t) {
     res.errmsg = salvo__redact(res.errmsg, secrets, 2);
     res.unsent = !x->wrote;
     if (r->resp->status) {
-      res.redirects = x->redirects;
-      res.final_url = x->redirects ? x->url : NULL;
+      res.redirects = x->hop.count;
+      res.final_url = x->hop.url;
       res.total_time = (double)(now - x->t0) / 1e9;
       res.ttfb = x->tfirst ? (double)(x->tfirst - x->t0) / 1e9 : 0;
     }
@@ -1661,11 +1601,6 @@ static void nat_reap(salvo__transport *t) {
     t->ev.done(t->ev.ctx, r, &res);
     xfer_put(t, x);
   }
-}
-
-static void nat_clear_cookies(salvo__transport *t) {
-  /* The jar is the engine's; it clears it once for both transports. */
-  (void)t;
 }
 
 const salvo__transport_ops salvo__native_transport = {
@@ -1680,5 +1615,4 @@ const salvo__transport_ops salvo__native_transport = {
     .deadline = nat_deadline,
     .on_timer = nat_on_timer,
     .reap = nat_reap,
-    .clear_cookies = nat_clear_cookies,
 };

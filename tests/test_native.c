@@ -303,42 +303,54 @@ static const char *echo_header(json_t *j, const char *name) {
       json_object_get(json_object_get(j, "headers"), name));
 }
 
+/* RFC 9110 15.4: 301 and 302 let a user agent change POST to GET (as
+ * browsers and curl do) and nothing else; 303 makes anything but HEAD a
+ * GET without a body; 307 and 308 keep method and body. */
 static void test_redirects(void **state) {
   (void)state;
   salvo_client *c = th_client(NULL);
-  static const struct {
-    int status;
-    const char *method; /* that reaches /echo */
-    int body;
-  } want[] = {{301, "GET", 0},
-              {302, "GET", 0},
-              {303, "GET", 0},
-              {307, "POST", 1},
-              {308, "POST", 1}};
-  for (size_t i = 0; i < 5; i++) {
-    salvo_request req;
-    salvo_request_init(&req);
-    req.url = th_url(&th_srv, "/redirect-to?status=%d&url=/echo%%3Fx%%3D1",
-                     want[i].status);
-    req.body = "payload";
-    req.body_len = 7;
-    salvo_response *r = th_fetch(c, &req);
-    json_t *j = echo_of(r);
-    assert_string_equal(echo_str(j, "method"), want[i].method);
-    assert_string_equal(echo_str(j, "body"), want[i].body ? "payload" : "");
-    assert_string_equal(echo_str(j, "query"), "x=1");
-    assert_int_equal(salvo_response_redirects(r), 1);
-    assert_string_equal(salvo_response_url(r), th_url(&th_srv, "/echo?x=1"));
-    json_decref(j);
-    salvo_response_free(r);
-  }
+  static const int statuses[] = {301, 302, 303, 307, 308};
+  static const char *const methods[] = {"POST", "PUT", "PATCH", "DELETE",
+                                        "OPTIONS"};
+  for (size_t i = 0; i < 5; i++)
+    for (size_t m = 0; m < 5; m++) {
+      int st = statuses[i];
+      int to_get = st == 303 || ((st == 301 || st == 302) && m == 0);
+      salvo_request req;
+      salvo_request_init(&req);
+      req.url =
+          th_url(&th_srv, "/redirect-to?status=%d&url=/echo%%3Fx%%3D1", st);
+      req.method = methods[m];
+      req.body = "payload";
+      req.body_len = 7;
+      salvo_response *r = th_fetch(c, &req);
+      json_t *j = echo_of(r);
+      if (strcmp(echo_str(j, "method"), to_get ? "GET" : methods[m]) ||
+          strcmp(echo_str(j, "body"), to_get ? "" : "payload"))
+        fail_msg("%d after %s: %s with \"%s\"", st, methods[m],
+                 echo_str(j, "method"), echo_str(j, "body"));
+      assert_string_equal(echo_str(j, "query"), "x=1");
+      assert_int_equal(salvo_response_redirects(r), 1);
+      assert_string_equal(salvo_response_url(r), th_url(&th_srv, "/echo?x=1"));
+      json_decref(j);
+      salvo_response_free(r);
+    }
+  /* HEAD stays HEAD, even after a 303. */
+  salvo_request head;
+  salvo_request_init(&head);
+  head.url = th_url(&th_srv, "/redirect-to?status=303&url=/bytes/10");
+  head.method = "HEAD";
+  salvo_response *r = th_fetch(c, &head);
+  assert_int_equal(salvo_response_status(r), 200);
+  assert_string_equal(salvo_response_header(r, "Content-Length"), "10");
+  salvo_response_free(r);
   /* The limit. */
   salvo_config cfg;
   salvo_config_init(&cfg);
   cfg.max_redirects = 3;
   cfg.max_retries = 0;
   salvo_client *c3 = th_client(&cfg);
-  salvo_response *r = th_fetch_url(c3, th_url(&th_srv, "/redirect/3"));
+  r = th_fetch_url(c3, th_url(&th_srv, "/redirect/3"));
   assert_int_equal(salvo_response_status(r), 200);
   salvo_response_free(r);
   r = th_fetch_url(c3, th_url(&th_srv, "/redirect/4"));

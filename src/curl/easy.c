@@ -1,0 +1,520 @@
+/*
+ * A libcurl transfer: its easy handle, pooled per client with the options
+ * every request shares set once, and per hop (a request, or a redirect's
+ * next) only what changes: URL, method, body, headers, time left.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "../cookie.h"
+#include "../url.h"
+#include "../util.h"
+#include "internal.h"
+
+/* ---- sockets: which connection a transfer reuses ------------------------ */
+
+/* The local port of a socket, or -1. */
+static int local_port_of(int fd) {
+  struct sockaddr_storage ss;
+  socklen_t sl = sizeof(ss);
+  if (getsockname(fd, (struct sockaddr *)&ss, &sl))
+    return -1;
+  if (ss.ss_family == AF_INET)
+    return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+  if (ss.ss_family == AF_INET6)
+    return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+  return -1;
+}
+
+void salvo__curl_socket_seen(salvo__transport *t, curl_socket_t s) {
+  int port = local_port_of(s);
+  if (port > 0)
+    t->port_fd[port] = s;
+}
+
+int salvo__curl_close_socket(void *clientp, curl_socket_t s) {
+  salvo__transport *t = clientp;
+  int port = local_port_of(s);
+  if (port > 0 && t->port_fd[port] == s)
+    t->port_fd[port] = -1;
+  return close(s);
+}
+
+/* Whether the pooled HTTP/1.1 connection a transfer is about to use holds
+ * bytes nobody asked for (a 408 sent on an idle connection, a response too
+ * many): libcurl 7.88 checks a pooled connection for a close only, and
+ * would read those bytes as the next request's response. */
+static int spoke_unasked(salvo__curl_xfer *x, int local_port) {
+  salvo__transport *t = x->mh->t;
+  long fresh = 1;
+  if (x->mh->idx != SALVO__MULTI_H1 || local_port <= 0 || local_port > 65535 ||
+      curl_easy_getinfo(x->easy, CURLINFO_NUM_CONNECTS, &fresh) || fresh)
+    return 0;
+  int fd = t->port_fd[local_port];
+  if (fd < 0 || local_port_of(fd) != local_port)
+    return 0;
+  struct curl_tlssessioninfo *ti = NULL;
+  char b;
+  if (!curl_easy_getinfo(x->easy, CURLINFO_TLS_SSL_PTR, &ti) && ti &&
+      ti->backend == CURLSSLBACKEND_OPENSSL && ti->internals) {
+    /* Records without data (TLS 1.3 session tickets) are read past. */
+    ERR_clear_error();
+    return SSL_peek((SSL *)ti->internals, &b, 1) > 0;
+  }
+  return recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) > 0;
+}
+
+/* ---- callbacks ---------------------------------------------------------- */
+
+/* Called once a connection is ready, before each request goes out: once
+ * per hop, and once more each time libcurl sends the request again by
+ * itself (a reused connection closed before any response). That one is
+ * refused for a request that is not idempotent: the server may have
+ * processed the first. */
+static int on_prereq(void *userp, char *primary_ip, char *local_ip,
+                     int primary_port, int local_port) {
+  salvo__curl_xfer *x = userp;
+  (void)primary_ip, (void)local_ip, (void)primary_port;
+  if (x->sends++ && !x->req->idempotent) {
+    x->resend_refused = 1;
+    return CURL_PREREQFUNC_ABORT;
+  }
+  if (spoke_unasked(x, local_port)) {
+    x->spoke_unasked = 1; /* nothing was sent: it goes again, anew */
+    return CURL_PREREQFUNC_ABORT;
+  }
+  x->sent = 1;
+  if (x->learning) {
+    salvo__curl_origin_learnt(x->mh->t, x->req,
+                              salvo__curl_alpn_proto(x->easy));
+    x->learning = 0;
+  }
+  return CURL_PREREQFUNC_OK;
+}
+
+/* The end of a final head: a redirect to follow has its body dropped, or
+ * ends the attempt when no more may be followed. */
+static int head_ended(salvo__curl_xfer *x) {
+  salvo__transport *t = x->mh->t;
+  const salvo_response *resp = x->req->resp;
+  if (resp->status < 200 ||
+      !salvo__redirect_wanted(t->cfg, resp->status,
+                              salvo_response_header(resp, "Location") != NULL))
+    return 0;
+  char *msg = NULL;
+  int err = salvo__redirect_allowed(&x->hop, t->cfg, &msg);
+  free(msg); /* said again when the attempt ends */
+  x->redirecting = !err;
+  return err;
+}
+
+static size_t on_header(char *p, size_t size, size_t n, void *userp) {
+  salvo__curl_xfer *x = userp;
+  salvo__transport *t = x->mh->t;
+  size_t len = size * n;
+  x->header_seen = 1;
+  if (!x->tfirst)
+    x->tfirst = salvo__now_ns();
+  int rc = salvo__req_on_header(x->req, p, len);
+  if (!rc && t->ev.jar && len > 11 && !salvo__casecmp_n(p, "Set-Cookie:", 11)) {
+    size_t vn = len - 11;
+    while (vn && (p[11 + vn - 1] == '\n' || p[11 + vn - 1] == '\r'))
+      vn--;
+    rc = salvo__jar_set(t->ev.jar, salvo__hop_url(&x->hop, x->req), p + 11, vn);
+  }
+  if (!rc && (len == 2 || len == 1) && (*p == '\r' || *p == '\n'))
+    rc = head_ended(x);
+  if (rc == SALVO__EV_HEADERS) {
+    /* The reader paces the body from here: no time limit of ours. */
+    curl_easy_setopt(x->easy, CURLOPT_TIMEOUT_MS, 0L);
+    t->ev.headers(t->ev.ctx, x->req);
+    rc = 0;
+  }
+  if (rc == SALVO_EREDIRECT)
+    x->too_many = 1;
+  return rc ? 0 : len;
+}
+
+static size_t on_write(char *p, size_t size, size_t n, void *userp) {
+  salvo__curl_xfer *x = userp;
+  if (x->redirecting)
+    return size * n; /* a redirect's body is read past */
+  x->body_seen = 1;
+  int rc = salvo__req_on_body(x->req, p, size * n);
+  if (rc == SALVO__EV_PAUSE) {
+    x->paused = 1;
+    return CURL_WRITEFUNC_PAUSE;
+  }
+  return rc ? 0 : size * n;
+}
+
+/* ---- handles ------------------------------------------------------------- */
+
+static long http_version(int v) {
+  switch (v) {
+  case SALVO_HTTP_1_1:
+    return CURL_HTTP_VERSION_1_1;
+  case SALVO_HTTP_2:
+    return CURL_HTTP_VERSION_2_0;
+  case SALVO_HTTP_2_PRIOR_KNOWLEDGE:
+    return CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE;
+  default:
+    return CURL_HTTP_VERSION_2TLS;
+  }
+}
+
+/* Options shared by every request of the client, set once per handle. */
+static int setup_easy(salvo__transport *t, salvo__curl_xfer *x) {
+  const salvo__cfg *cfg = t->cfg;
+  CURL *e = x->easy;
+  CURLcode rc = CURLE_OK;
+#define SET(opt, val)                                                          \
+  if (rc == CURLE_OK)                                                          \
+  rc = curl_easy_setopt(e, opt, val)
+  SET(CURLOPT_PRIVATE, x);
+  SET(CURLOPT_ERRORBUFFER, x->errbuf);
+  SET(CURLOPT_NOSIGNAL, 1L);
+  SET(CURLOPT_WRITEFUNCTION, on_write);
+  SET(CURLOPT_WRITEDATA, x);
+  SET(CURLOPT_HEADERFUNCTION, on_header);
+  SET(CURLOPT_HEADERDATA, x);
+  SET(CURLOPT_PREREQFUNCTION, on_prereq);
+  SET(CURLOPT_PREREQDATA, x);
+  SET(CURLOPT_CLOSESOCKETFUNCTION, salvo__curl_close_socket);
+  SET(CURLOPT_CLOSESOCKETDATA, t);
+  SET(CURLOPT_PROTOCOLS_STR, "http,https");
+  /* Redirects, cookies and credentials are salvo's, per hop. */
+  SET(CURLOPT_FOLLOWLOCATION, 0L);
+  SET(CURLOPT_HTTP_VERSION, http_version(cfg->http_version));
+  SET(CURLOPT_CONNECTTIMEOUT_MS, (long)cfg->connect_timeout_ms);
+  if (cfg->compression)
+    SET(CURLOPT_ACCEPT_ENCODING, "");
+  SET(CURLOPT_SSL_VERIFYPEER, cfg->insecure ? 0L : 1L);
+  SET(CURLOPT_SSL_VERIFYHOST, cfg->insecure ? 0L : 2L);
+  if (cfg->ca_file)
+    SET(CURLOPT_CAINFO, cfg->ca_file);
+  /* An explicit proxy, or "" so that *_proxy environment variables are not
+   * picked up behind the caller's back. */
+  SET(CURLOPT_PROXY, cfg->proxy ? cfg->proxy : "");
+  if (cfg->user_agent)
+    SET(CURLOPT_USERAGENT, cfg->user_agent);
+  SET(CURLOPT_SHARE, t->share);
+#undef SET
+  return rc == CURLE_OK              ? 0
+         : rc == CURLE_OUT_OF_MEMORY ? SALVO_ENOMEM
+                                     : SALVO_EINTERNAL;
+}
+
+salvo__curl_xfer *salvo__curl_xfer_get(salvo__transport *t) {
+  salvo__curl_xfer *x = t->free_list;
+  if (x) {
+    t->free_list = x->next_free;
+    return x;
+  }
+  x = calloc(1, sizeof(*x));
+  if (!x)
+    return NULL;
+  x->easy = curl_easy_init();
+  if (!x->easy || setup_easy(t, x)) {
+    curl_easy_cleanup(x->easy);
+    free(x);
+    return NULL;
+  }
+  return x;
+}
+
+void salvo__curl_xfer_put(salvo__transport *t, salvo__curl_xfer *x) {
+  curl_slist_free_all(x->hdrs);
+  x->hdrs = NULL;
+  salvo__hop_free(&x->hop);
+  x->req = NULL;
+  x->next_free = t->free_list;
+  t->free_list = x;
+}
+
+/* ---- headers ------------------------------------------------------------- */
+
+static int named(const char *h, const char *name, size_t n) {
+  return salvo__header_name_len(h) == n && !salvo__casecmp_n(h, name, n);
+}
+
+static const char *value_of(const char *h) {
+  const char *v = h + salvo__header_name_len(h) + 1;
+  while (*v == ' ' || *v == '\t')
+    v++;
+  return v;
+}
+
+static int append(struct curl_slist **l, const char *h) {
+  struct curl_slist *n = curl_slist_append(*l, h);
+  if (!n)
+    return -1;
+  *l = n;
+  return 0;
+}
+
+/* Whether header h of the caller's goes on this hop: the Cookie field is
+ * merged with the jar's, credentials stay with the first origin. */
+static int passes(const char *h, int creds) {
+  return !named(h, "Cookie", 6) && (creds || !named(h, "Authorization", 13));
+}
+
+int salvo__curl_base_headers(salvo__transport *t) {
+  const salvo__cfg *cfg = t->cfg;
+  int auth = 0;
+  for (size_t i = 0; cfg->headers[i]; i++) {
+    auth |= named(cfg->headers[i], "Authorization", 13);
+    if (append(&t->base_hdrs, cfg->headers[i]))
+      return SALVO_ENOMEM;
+  }
+  if (cfg->auth_header && !auth && append(&t->base_hdrs, cfg->auth_header))
+    return SALVO_ENOMEM;
+  return 0;
+}
+
+/* The header list of x's hop in *out: the client's (less those the
+ * request replaces), the request's, the credentials and the cookies; the
+ * client's base list when the hop adds nothing to it. */
+static int hop_headers(salvo__transport *t, salvo__curl_xfer *x,
+                       struct curl_slist **out) {
+  salvo__req *r = x->req;
+  const char *const *ch = (const char *const *)t->cfg->headers;
+  const char *const *rh = (const char *const *)r->headers;
+  int creds = x->hop.creds;
+  curl_slist_free_all(x->hdrs);
+  x->hdrs = NULL;
+  *out = t->base_hdrs;
+  if (!r->nheaders && creds && !salvo__jar_count(t->ev.jar))
+    return 0;
+  *out = NULL;
+  const char *mine = NULL;
+  int auth = 0, rc = 0;
+  for (size_t i = 0; ch[i] && !rc; i++) {
+    const char *h = ch[i];
+    if (named(h, "Cookie", 6) && !mine && !salvo__headers_have(rh, h, 6))
+      mine = value_of(h);
+    if (passes(h, creds) &&
+        !salvo__headers_have(rh, h, salvo__header_name_len(h))) {
+      auth |= named(h, "Authorization", 13);
+      rc = append(&x->hdrs, h);
+    }
+  }
+  for (size_t i = 0; i < r->nheaders && !rc; i++) {
+    const char *h = rh[i];
+    if (named(h, "Cookie", 6))
+      mine = value_of(h);
+    auth |= named(h, "Authorization", 13);
+    if (passes(h, creds))
+      rc = append(&x->hdrs, h);
+  }
+  if (!rc && creds && !auth && t->cfg->auth_header)
+    rc = append(&x->hdrs, t->cfg->auth_header);
+  salvo__buf b = {0};
+  if (!rc && salvo__jar_header(t->ev.jar, salvo__hop_url(&x->hop, r),
+                               creds ? mine : NULL, &b))
+    rc = -1;
+  if (!rc && b.len) {
+    b.p[b.len - 2] = '\0'; /* without its CRLF */
+    rc = append(&x->hdrs, b.p);
+  }
+  salvo__buf_free(&b);
+  *out = x->hdrs;
+  return rc ? SALVO_ENOMEM : 0;
+}
+
+/* ---- a hop ----------------------------------------------------------------
+ */
+
+/* The multi handle for a hop after the first: by what its origin is known
+ * to speak, multiplexing when unknown (safe for both kinds). */
+static salvo__curl_multi *hop_multi(salvo__transport *t, salvo__curl_xfer *x) {
+  if (!x->hop.count) {
+    int proto = salvo__curl_origin_proto(t, x);
+    return &t->mh[proto == SALVO__CURL_H1 ? SALVO__MULTI_H1 : SALVO__MULTI_MUX];
+  }
+  const char *url = x->hop.url;
+  int v = t->cfg->http_version;
+  if (v == SALVO_HTTP_2_PRIOR_KNOWLEDGE)
+    return &t->mh[SALVO__MULTI_MUX];
+  if (v == SALVO_HTTP_1_1 || strncmp(url, "https:", 6))
+    return &t->mh[SALVO__MULTI_H1];
+  int err;
+  char *origin = salvo__url_origin(url, &err);
+  salvo__curl_origin *o = origin ? salvo__curl_origin_find(t, origin, 0) : NULL;
+  free(origin);
+  return &t->mh[o && o->proto == SALVO__CURL_H1 ? SALVO__MULTI_H1
+                                                : SALVO__MULTI_MUX];
+}
+
+/* Sets one per-hop option; the first refusal is kept with the option's
+ * name, so that nothing runs on a half-configured handle. */
+#define SETOPT(opt, val)                                                       \
+  do {                                                                         \
+    if (rc == CURLE_OK && (rc = curl_easy_setopt(e, opt, val)) != CURLE_OK)    \
+      what = #opt;                                                             \
+  } while (0)
+
+int salvo__curl_hop_go(salvo__transport *t, salvo__curl_xfer *x, char **msg) {
+  salvo__req *r = x->req;
+  CURL *e = x->easy;
+  CURLcode rc = CURLE_OK;
+  const char *what = NULL, *m = x->hop.method;
+  int head = !strcmp(m, "HEAD");
+  *msg = NULL;
+  struct curl_slist *hdrs;
+  int err = hop_headers(t, x, &hdrs);
+  if (err)
+    return err;
+  int64_t left = r->attempt_timeout_ms;
+  if (left) {
+    left -= (salvo__now_ns() - x->t0) / 1000000;
+    if (left <= 0) {
+      *msg = salvo__fmt("Operation timed out after %lld milliseconds",
+                        (long long)r->attempt_timeout_ms);
+      return SALVO_ETIMEDOUT;
+    }
+  }
+  x->errbuf[0] = '\0';
+  x->body_seen = x->header_seen = x->redirecting = x->paused = 0;
+  x->sends = 0;
+  SETOPT(CURLOPT_URL, salvo__hop_url(&x->hop, r));
+  SETOPT(CURLOPT_NOBODY, (long)head);
+  if (x->hop.send_body || !strcmp(m, "POST") || !strcmp(m, "PUT")) {
+    /* A POST or PUT without a body still says Content-Length: 0. */
+    int body = x->hop.send_body && r->body;
+    SETOPT(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(body ? r->body_len : 0));
+    SETOPT(CURLOPT_POSTFIELDS, body ? r->body : "");
+    SETOPT(CURLOPT_CUSTOMREQUEST, strcmp(m, "POST") ? m : NULL);
+  } else if (!head) {
+    SETOPT(CURLOPT_HTTPGET, 1L);
+    SETOPT(CURLOPT_CUSTOMREQUEST, strcmp(m, "GET") ? m : NULL);
+  } else {
+    SETOPT(CURLOPT_CUSTOMREQUEST, NULL);
+  }
+  SETOPT(CURLOPT_HTTPHEADER, hdrs);
+  SETOPT(CURLOPT_TIMEOUT_MS, (long)left);
+  /* A declared length over max_body fails before any byte is read; a
+   * streamed body has no such limit. */
+  curl_off_t maxsize =
+      salvo__req_streams(r) || r->stream || t->cfg->max_body == SIZE_MAX
+          ? 0
+          : (curl_off_t)t->cfg->max_body;
+  SETOPT(CURLOPT_MAXFILESIZE_LARGE, maxsize);
+  /* A streamed body is read in large pieces: fewer callbacks and hand-overs
+   * per byte. Others keep libcurl's 16 KiB; the handle remembers which. */
+  long bufsize = r->stream ? 512L * 1024 : 0;
+  if (bufsize != x->bufsize) {
+    SETOPT(CURLOPT_BUFFERSIZE, bufsize ? bufsize : (long)CURL_MAX_WRITE_SIZE);
+    x->bufsize = bufsize;
+  }
+  x->mh = hop_multi(t, x);
+  salvo__curl_origin *o =
+      r->idempotent ? NULL : salvo__curl_origin_find(t, r->origin, 0);
+  SETOPT(CURLOPT_FRESH_CONNECT, (long)(x->fresh || (o && o->closes_quietly)));
+  /* Wait for an HTTP/2 connection being set up to the same origin rather
+   * than opening one more. */
+  SETOPT(CURLOPT_PIPEWAIT, (long)(x->mh->idx == SALVO__MULTI_MUX));
+  if (rc != CURLE_OK) {
+    *msg = salvo__fmt("libcurl refused %s: %s", what, curl_easy_strerror(rc));
+    return rc == CURLE_OUT_OF_MEMORY ? SALVO_ENOMEM : SALVO_EINVAL;
+  }
+  return curl_multi_add_handle(x->mh->m, e) == CURLM_OK ? 0 : SALVO_EINTERNAL;
+}
+#undef SETOPT
+
+/* ---- errors ----------------------------------------------------------------
+ */
+
+static int map_error(CURLcode rc) {
+  switch (rc) {
+  case CURLE_OK:
+    return SALVO_OK;
+  case CURLE_URL_MALFORMAT:
+    return SALVO_EINVAL;
+  case CURLE_UNSUPPORTED_PROTOCOL: /* an HTTP version it cannot read */
+  case CURLE_WEIRD_SERVER_REPLY:
+  case CURLE_HTTP2:
+  case CURLE_BAD_CONTENT_ENCODING:
+  case CURLE_RANGE_ERROR:
+  case CURLE_BAD_DOWNLOAD_RESUME:
+    return SALVO_EPROTO;
+  case CURLE_COULDNT_RESOLVE_HOST:
+  case CURLE_COULDNT_RESOLVE_PROXY:
+    return SALVO_EDNS;
+  case CURLE_COULDNT_CONNECT:
+    return SALVO_ECONNECT;
+  case CURLE_OPERATION_TIMEDOUT:
+    return SALVO_ETIMEDOUT;
+  case CURLE_SSL_CONNECT_ERROR:
+  case CURLE_PEER_FAILED_VERIFICATION:
+  case CURLE_SSL_CERTPROBLEM:
+  case CURLE_SSL_CIPHER:
+  case CURLE_SSL_CACERT_BADFILE:
+  case CURLE_SSL_ENGINE_NOTFOUND:
+  case CURLE_SSL_ENGINE_SETFAILED:
+  case CURLE_SSL_ENGINE_INITFAILED:
+  case CURLE_SSL_SHUTDOWN_FAILED:
+  case CURLE_SSL_CRL_BADFILE:
+  case CURLE_SSL_ISSUER_ERROR:
+  case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+  case CURLE_SSL_INVALIDCERTSTATUS:
+  case CURLE_SSL_CLIENTCERT:
+  case CURLE_USE_SSL_FAILED:
+    return SALVO_ETLS;
+  case CURLE_FILESIZE_EXCEEDED:
+    return SALVO_ETOOBIG;
+  case CURLE_OUT_OF_MEMORY:
+    return SALVO_ENOMEM;
+  case CURLE_PROXY:
+    return SALVO_EPROXY;
+  default: /* receive and send errors, nothing or part of a response */
+    return SALVO_EIO;
+  }
+}
+
+int salvo__curl_error(salvo__transport *t, salvo__curl_xfer *x, CURLcode rc,
+                      char **msg) {
+  salvo__req *r = x->req;
+  int err = x->too_many ? SALVO_EREDIRECT : r->fail ? r->fail : map_error(rc);
+  *msg = NULL;
+  if (x->too_many)
+    salvo__redirect_allowed(&x->hop, t->cfg, msg);
+  else if (r->fail)
+    *msg = salvo__req_fail_message(r);
+  else if (err)
+    *msg = salvo__strdup(x->errbuf[0] ? x->errbuf : curl_easy_strerror(rc));
+  /* libcurl says "out of memory" of a response header line over its
+   * 100 KiB limit: before any body byte, that is the server's fault. (The
+   * request's own head, which libcurl limits too, is checked at
+   * submission.) */
+  if (rc == CURLE_OUT_OF_MEMORY && !x->body_seen) {
+    err = SALVO_EPROTO;
+    free(*msg);
+    *msg = salvo__fmt("response header too large (a line over 100 KiB)");
+  }
+  /* libcurl takes a head cut short by the close for a whole response; the
+   * native transport, like a browser, does not. */
+  if (!err && r->resp->status && !r->head_done) {
+    err = SALVO_EIO;
+    *msg = salvo__fmt("connection closed in the middle of the headers");
+  }
+  /* A malformed chunked body is the server's protocol error, as it is
+   * for the native transport; libcurl calls it a receive error. */
+  if (rc == CURLE_RECV_ERROR && strstr(x->errbuf, "chunked-encoding"))
+    err = SALVO_EPROTO;
+  if (x->resend_refused) {
+    err = SALVO_EIO;
+    free(*msg);
+    *msg = salvo__fmt("the server closed a reused connection without a "
+                      "response");
+  }
+  const char *secrets[] = {t->cfg->password, t->cfg->bearer_token};
+  *msg = salvo__redact(*msg, secrets, 2);
+  return err;
+}

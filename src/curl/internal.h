@@ -1,0 +1,129 @@
+/*
+ * The libcurl transport's private parts, shared by its files: transport.c
+ * (the seam: multi handles, sockets, timers, the end of a transfer), easy.c
+ * (a transfer: one easy handle per request of a chain of redirects, its
+ * callbacks and errors) and origin.c (what an origin speaks, learnt from
+ * ALPN). libcurl is included here and nowhere else in salvo.
+ *
+ * libcurl runs single exchanges: redirects, cookies, credentials and
+ * decoding are salvo's own (redirect.h, cookie.h, decode.h), so that both
+ * transports answer alike.
+ */
+#ifndef SALVO_CURL_INTERNAL_H
+#define SALVO_CURL_INTERNAL_H
+
+#include <curl/curl.h>
+#include <stdint.h>
+
+#include "../redirect.h"
+#include "../transport.h"
+
+/* What an origin's connections can do, as far as this transport knows.
+ * libcurl 7.88 opens a connection per transfer to an HTTP/2 origin that
+ * is at its stream limit, so multiplexing origins go through their own
+ * multi handle; which origins those are, ALPN says at the first
+ * handshake. */
+enum salvo__curl_proto {
+  /* Not known yet: the origin is held to one request in flight until the
+   * first connection's TLS handshake says. */
+  SALVO__CURL_UNKNOWN = 1,
+  /* The first attempt failed before saying: assume multiplexing, which is
+   * safe for both kinds, until a handshake says otherwise. */
+  SALVO__CURL_GUESS_MUX,
+  SALVO__CURL_H1, /* one request per connection */
+  SALVO__CURL_MUX /* HTTP/2 streams over few connections */
+};
+
+typedef struct salvo__curl_origin {
+  char *key; /* NULL = empty */
+  int proto;
+  /* A reused connection of this origin closed before any response: it
+   * closes connections without saying so, and a request that must not be
+   * sent twice takes a new connection here. */
+  int closes_quietly;
+} salvo__curl_origin;
+
+enum { SALVO__MULTI_H1, SALVO__MULTI_MUX, SALVO__NMULTI };
+
+typedef struct salvo__curl_multi {
+  CURLM *m;
+  struct salvo__transport *t;
+  uint32_t idx;
+  int64_t deadline; /* ns, -1 = none */
+} salvo__curl_multi;
+
+/* One request's attempt: the easy handle and the hop it runs. */
+typedef struct salvo__curl_xfer {
+  CURL *easy;
+  struct salvo__curl_xfer *next_free;
+  salvo__req *req;
+  salvo__curl_multi *mh;   /* the multi handle running it */
+  struct curl_slist *hdrs; /* this hop's own header list, or NULL */
+  salvo__hop hop;
+  int64_t t0, tfirst; /* the attempt's start, its first response byte */
+  int learning;       /* its origin's protocol was not known when it started */
+  int body_seen;      /* a body byte of this hop came */
+  int header_seen;    /* a response byte of this hop came */
+  int redirecting;    /* its response is a redirect to follow */
+  int paused;         /* its reader's buffer was full */
+  int sends;          /* requests libcurl was about to send, this hop */
+  int sent;           /* ... in the whole attempt */
+  int resend_refused; /* libcurl wanted to send it again: refused */
+  int fresh;          /* sent again on a new connection already */
+  int spoke_unasked;  /* its pooled connection had bytes waiting */
+  int too_many;       /* a redirect past max_redirects came */
+  long bufsize;       /* CURLOPT_BUFFERSIZE as last set, 0 = default */
+  char errbuf[CURL_ERROR_SIZE];
+} salvo__curl_xfer;
+
+struct salvo__transport {
+  const salvo__cfg *cfg;
+  salvo__transport_events ev;
+  uint64_t tag_base;
+  salvo__curl_origin *origins; /* SALVO__CURL_ORIGINS slots, or NULL */
+  size_t norigins;
+  salvo__curl_multi mh[SALVO__NMULTI];
+  CURLSH *share; /* TLS sessions */
+  int epfd;
+  /* The socket of each local port of its connections (-1: none): libcurl
+   * names the connection a transfer is about to use only by its ports. */
+  int *port_fd;
+  salvo__curl_xfer *free_list;
+  /* The client's headers and credentials, for hops that add nothing. */
+  struct curl_slist *base_hdrs;
+};
+
+/* ---- origin.c ---- */
+
+/* The origin's entry; with `add`, made (SALVO__CURL_UNKNOWN) if missing.
+ * NULL when absent, or out of memory. */
+salvo__curl_origin *salvo__curl_origin_find(salvo__transport *t,
+                                            const char *key, int add);
+/* What the first hop's origin speaks as far as is known, holding the
+ * origin to one request in flight when nothing is known yet. */
+int salvo__curl_origin_proto(salvo__transport *t, salvo__curl_xfer *x);
+/* An attempt that started without knowing learnt it (proto), or ended
+ * without learning it (0): the origin is released. */
+void salvo__curl_origin_learnt(salvo__transport *t, salvo__req *r, int proto);
+/* What a transfer's TLS handshake chose (SALVO__CURL_H1 or _MUX). */
+int salvo__curl_alpn_proto(CURL *e);
+void salvo__curl_origins_free(salvo__transport *t);
+
+/* ---- easy.c ---- */
+
+salvo__curl_xfer *salvo__curl_xfer_get(salvo__transport *t);
+void salvo__curl_xfer_put(salvo__transport *t, salvo__curl_xfer *x);
+/* Sets x's handle up for its hop and adds it to the multi handle its
+ * origin needs. 0, or an error with *msg (allocated, may be NULL). */
+int salvo__curl_hop_go(salvo__transport *t, salvo__curl_xfer *x, char **msg);
+/* The error of an ended hop, with a message free of credentials. */
+int salvo__curl_error(salvo__transport *t, salvo__curl_xfer *x, CURLcode rc,
+                      char **msg);
+/* The client's base header list (headers and credentials). */
+int salvo__curl_base_headers(salvo__transport *t);
+/* libcurl closes its sockets through this (the port map forgets them). */
+int salvo__curl_close_socket(void *clientp, curl_socket_t s);
+/* A socket libcurl watches for the first time: its port is mapped. */
+void salvo__curl_socket_seen(salvo__transport *t, curl_socket_t s);
+
+#endif /* SALVO_CURL_INTERNAL_H */

@@ -1,0 +1,345 @@
+/*
+ * The libcurl transport: the multi handles, driven with
+ * curl_multi_socket_action on the client's epoll descriptor, and the end
+ * of each transfer (a redirect to follow, a re-send on a new connection,
+ * or the attempt's report).
+ *
+ * There are two multi handles. libcurl 7.88 opens a new connection for
+ * nearly every transfer that finds the HTTP/2 connections of its origin at
+ * the server's stream limit (a connection still being set up does not
+ * count as one to wait for), so a burst of 256 requests to a server that
+ * allows 128 streams could open dozens of TLS connections. Origins that
+ * multiplex therefore go through a multi handle that caps connections per
+ * host (CURLMOPT_MAX_HOST_CONNECTIONS), where extra streams wait inside
+ * libcurl; HTTP/1.1 origins, which need one connection per request in
+ * flight, go through one without that cap. Which is which is learnt from
+ * ALPN when an origin's first TLS handshake completes (origin.c).
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+
+#include "../util.h"
+#include "internal.h"
+
+static pthread_once_t global_once = PTHREAD_ONCE_INIT;
+static CURLcode global_rc;
+
+static void global_init(void) { global_rc = curl_global_init(CURL_GLOBAL_ALL); }
+
+static int global_init_once(void) {
+  pthread_once(&global_once, global_init);
+  return global_rc == CURLE_OK ? 0 : SALVO_EINTERNAL;
+}
+
+/* ---- libcurl's sockets and timers --------------------------------------- */
+
+/* Sockets are tagged with their multi handle in the epoll data. */
+static int on_socket(CURL *e, curl_socket_t s, int what, void *userp,
+                     void *sockp) {
+  salvo__curl_multi *mh = userp;
+  int epfd = mh->t->epfd;
+  (void)e;
+  if (!sockp && what != CURL_POLL_REMOVE)
+    salvo__curl_socket_seen(mh->t, s);
+  struct epoll_event ev = {.data.u64 = mh->t->tag_base |
+                                       (uint64_t)mh->idx << 32 | (uint32_t)s};
+  if (what == CURL_POLL_REMOVE) {
+    epoll_ctl(epfd, EPOLL_CTL_DEL, s, &ev);
+    curl_multi_assign(mh->m, s, NULL);
+    return 0;
+  }
+  ev.events = ((what & CURL_POLL_IN) ? EPOLLIN : 0u) |
+              ((what & CURL_POLL_OUT) ? EPOLLOUT : 0u);
+  int op = sockp ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+  if (epoll_ctl(epfd, op, s, &ev) != 0)
+    epoll_ctl(epfd, op == EPOLL_CTL_ADD ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, s,
+              &ev);
+  if (!sockp)
+    curl_multi_assign(mh->m, s, mh);
+  return 0;
+}
+
+static int on_timer(CURLM *m, long ms, void *userp) {
+  salvo__curl_multi *mh = userp;
+  (void)m;
+  mh->deadline = ms < 0 ? -1 : salvo__now_ns() + (int64_t)ms * 1000000;
+  return 0;
+}
+
+/* ---- the seam -------------------------------------------------------------
+ */
+
+static void curl_destroy(salvo__transport *t);
+
+static int curl_create(salvo__transport **out, const salvo__cfg *cfg, int epfd,
+                       uint64_t tag_base, const salvo__transport_events *ev) {
+  salvo__transport *t = calloc(1, sizeof(*t));
+  if (!t)
+    return SALVO_ENOMEM;
+  t->cfg = cfg;
+  t->ev = *ev;
+  t->tag_base = tag_base;
+  t->epfd = epfd;
+  t->share = curl_share_init();
+  t->port_fd = malloc(65536 * sizeof(*t->port_fd));
+  if (!t->share || !t->port_fd || salvo__curl_base_headers(t))
+    goto oom;
+  memset(t->port_fd, 0xff, 65536 * sizeof(*t->port_fd));
+  /* Keep enough idle connections for every slot, plus some for other
+   * origins, instead of curl's default of 4 per handle currently added. */
+  long conc = cfg->concurrency;
+  long maxconn = conc < 8 ? 16L : 2L * conc;
+  CURLMcode mrc = CURLM_OK;
+#define MSET(m, opt, val)                                                      \
+  if (mrc == CURLM_OK)                                                         \
+  mrc = curl_multi_setopt(m, opt, val)
+  for (uint32_t i = 0; i < SALVO__NMULTI; i++) {
+    salvo__curl_multi *mh = &t->mh[i];
+    mh->t = t;
+    mh->idx = i;
+    mh->deadline = -1;
+    if (!(mh->m = curl_multi_init()))
+      goto oom;
+    MSET(mh->m, CURLMOPT_SOCKETFUNCTION, on_socket);
+    MSET(mh->m, CURLMOPT_SOCKETDATA, mh);
+    MSET(mh->m, CURLMOPT_TIMERFUNCTION, on_timer);
+    MSET(mh->m, CURLMOPT_TIMERDATA, mh);
+    MSET(mh->m, CURLMOPT_MAXCONNECTS, maxconn);
+    /* libcurl's default of 100 streams per HTTP/2 connection would make it
+     * open a new connection for nearly every transfer beyond 100. */
+    MSET(mh->m, CURLMOPT_MAX_CONCURRENT_STREAMS, conc);
+  }
+  /* Enough connections per multiplexing origin for every slot at 100
+   * streams each, the smallest limit servers commonly set. */
+  MSET(t->mh[SALVO__MULTI_MUX].m, CURLMOPT_MAX_HOST_CONNECTIONS,
+       (conc + 99) / 100);
+#undef MSET
+  if (mrc != CURLM_OK ||
+      curl_share_setopt(t->share, CURLSHOPT_SHARE,
+                        CURL_LOCK_DATA_SSL_SESSION) != CURLSHE_OK) {
+    curl_destroy(t);
+    return SALVO_EINTERNAL;
+  }
+  *out = t;
+  return 0;
+oom:
+  curl_destroy(t);
+  return SALVO_ENOMEM;
+}
+
+static void curl_destroy(salvo__transport *t) {
+  if (!t)
+    return;
+  salvo__curl_origins_free(t);
+  for (salvo__curl_xfer *x = t->free_list, *next; x; x = next) {
+    next = x->next_free;
+    curl_easy_cleanup(x->easy);
+    free(x);
+  }
+  /* Running transfers were aborted by the engine before this. */
+  for (int i = 0; i < SALVO__NMULTI; i++)
+    curl_multi_cleanup(t->mh[i].m);
+  curl_share_cleanup(t->share);
+  curl_slist_free_all(t->base_hdrs);
+  free(t->port_fd);
+  free(t);
+}
+
+static int curl_start(salvo__transport *t, salvo__req *r, char **msg) {
+  salvo__curl_xfer *x = salvo__curl_xfer_get(t);
+  *msg = NULL;
+  if (!x)
+    return SALVO_ENOMEM;
+  x->req = r;
+  x->t0 = salvo__now_ns();
+  x->tfirst = 0;
+  x->sent = x->resend_refused = x->fresh = x->spoke_unasked = 0;
+  x->too_many = 0;
+  salvo__hop_start(&x->hop, r);
+  int err = salvo__curl_hop_go(t, x, msg);
+  if (err) {
+    if (x->learning)
+      salvo__curl_origin_learnt(t, r, 0);
+    salvo__curl_xfer_put(t, x);
+    return err;
+  }
+  r->xfer = x;
+  return 0;
+}
+
+static void curl_abort(salvo__transport *t, salvo__req *r) {
+  salvo__curl_xfer *x = r->xfer;
+  if (!x)
+    return;
+  curl_multi_remove_handle(x->mh->m, x->easy);
+  r->xfer = NULL;
+  salvo__curl_xfer_put(t, x);
+}
+
+static void curl_resume(salvo__transport *t, salvo__req *r) {
+  salvo__curl_xfer *x = r->xfer;
+  (void)t;
+  if (x && x->paused) {
+    x->paused = 0;
+    /* May deliver the held chunk at once, and pause again. */
+    curl_easy_pause(x->easy, CURLPAUSE_CONT);
+  }
+}
+
+static void curl_on_socket(salvo__transport *t, uint64_t tag, uint32_t events) {
+  int flags = 0, running;
+  tag &= ~t->tag_base;
+  salvo__curl_multi *mh = &t->mh[tag >> 32 < SALVO__NMULTI ? tag >> 32 : 0];
+  if (events & (EPOLLIN | EPOLLHUP | EPOLLRDHUP))
+    flags |= CURL_CSELECT_IN;
+  if (events & EPOLLOUT)
+    flags |= CURL_CSELECT_OUT;
+  if (events & EPOLLERR)
+    flags |= CURL_CSELECT_ERR;
+  curl_multi_socket_action(mh->m, (curl_socket_t)(uint32_t)tag, flags,
+                           &running);
+}
+
+static int64_t curl_deadline(const salvo__transport *t) {
+  int64_t d = t->mh[0].deadline;
+  for (int i = 1; i < SALVO__NMULTI; i++)
+    if (t->mh[i].deadline >= 0 && (d < 0 || t->mh[i].deadline < d))
+      d = t->mh[i].deadline;
+  return d;
+}
+
+static void curl_on_timer(salvo__transport *t) {
+  int64_t now = salvo__now_ns();
+  for (int i = 0; i < SALVO__NMULTI; i++) {
+    salvo__curl_multi *mh = &t->mh[i];
+    int64_t before = mh->deadline;
+    int running;
+    if (before < 0 || before > now)
+      continue;
+    curl_multi_socket_action(mh->m, CURL_SOCKET_TIMEOUT, 0, &running);
+    /* curl only reports a timer when it changes; if it fired early by a
+     * rounding error and kept the same expiry, look again in a millisecond
+     * instead of spinning. */
+    if (mh->deadline == before)
+      mh->deadline = now + 1000000;
+  }
+}
+
+/* ---- the end of a transfer ------------------------------------------------
+ */
+
+/* Marks r's origin as one that closes connections without saying so. */
+static void closes_quietly(salvo__transport *t, salvo__req *r) {
+  salvo__curl_origin *o = salvo__curl_origin_find(t, r->origin, 1);
+  if (o)
+    o->closes_quietly = 1;
+}
+
+/* Whether the hop goes again on a new connection, within the attempt:
+ * its pooled connection held bytes nobody asked for (nothing was sent),
+ * or an idempotent request's reused connection was closed or reset before
+ * any response byte, as the native transport does (libcurl itself does so
+ * only in some of these cases). */
+static int again_fresh(salvo__transport *t, salvo__curl_xfer *x, CURLcode rc) {
+  salvo__req *r = x->req;
+  long conns = 1;
+  if (x->fresh)
+    return 0;
+  if (!x->spoke_unasked) {
+    if (!r->idempotent || r->fail || x->header_seen ||
+        (rc != CURLE_RECV_ERROR && rc != CURLE_SEND_ERROR &&
+         rc != CURLE_GOT_NOTHING) ||
+        curl_easy_getinfo(x->easy, CURLINFO_NUM_CONNECTS, &conns) || conns)
+      return 0;
+    closes_quietly(t, r);
+  }
+  x->spoke_unasked = 0;
+  x->fresh = 1;
+  return 1;
+}
+
+/* Starts x's next hop after the one that ended (a redirect, or the same
+ * request on a new connection): 0, or the attempt ends with the error. */
+static int next_hop(salvo__transport *t, salvo__curl_xfer *x, int redirect,
+                    char **msg) {
+  salvo__req *r = x->req;
+  curl_multi_remove_handle(x->mh->m, x->easy);
+  if (redirect) {
+    const char *loc = salvo_response_header(r->resp, "Location");
+    int err = salvo__redirect_follow(&x->hop, r, t->cfg, r->resp->status, loc,
+                                     strlen(loc), msg);
+    if (err)
+      return err;
+    x->fresh = 0;
+  }
+  return salvo__curl_hop_go(t, x, msg);
+}
+
+static void report(salvo__transport *t, salvo__curl_xfer *x, int err,
+                   char *msg) {
+  salvo__req *r = x->req;
+  salvo__attempt_result res = {0};
+  res.error = err;
+  res.errmsg = msg;
+  res.unsent = !x->sent;
+  /* Only an attempt that got a status line (request.c parsed it) has
+   * values of its own. */
+  if (r->resp->status) {
+    int64_t now = salvo__now_ns();
+    res.redirects = x->hop.count;
+    res.final_url = x->hop.url;
+    res.total_time = (double)(now - x->t0) / 1e9;
+    res.ttfb = x->tfirst ? (double)(x->tfirst - x->t0) / 1e9 : 0;
+  }
+  if (x->learning)
+    salvo__curl_origin_learnt(t, r, 0);
+  r->xfer = NULL;
+  t->ev.done(t->ev.ctx, r, &res);
+  curl_multi_remove_handle(x->mh->m, x->easy);
+  salvo__curl_xfer_put(t, x);
+}
+
+static void finish_xfer(salvo__transport *t, CURL *e, CURLcode rc) {
+  salvo__curl_xfer *x;
+  curl_easy_getinfo(e, CURLINFO_PRIVATE, (char **)&x);
+  char *msg = NULL;
+  int err;
+  int fresh = again_fresh(t, x, rc);
+  if (fresh || (rc == CURLE_OK && x->redirecting)) {
+    err = next_hop(t, x, !fresh, &msg);
+    if (!err)
+      return;
+  } else {
+    if (x->resend_refused)
+      closes_quietly(t, x->req);
+    err = salvo__curl_error(t, x, rc, &msg);
+  }
+  report(t, x, err, msg);
+}
+
+static void curl_reap(salvo__transport *t) {
+  for (int i = 0; i < SALVO__NMULTI; i++) {
+    CURLMsg *m;
+    int left;
+    while ((m = curl_multi_info_read(t->mh[i].m, &left))) {
+      if (m->msg == CURLMSG_DONE)
+        finish_xfer(t, m->easy_handle, m->data.result);
+    }
+  }
+}
+
+const salvo__transport_ops salvo__curl_transport = {
+    .name = "libcurl",
+    .global_init = global_init_once,
+    .create = curl_create,
+    .destroy = curl_destroy,
+    .start = curl_start,
+    .abort = curl_abort,
+    .resume = curl_resume,
+    .on_socket = curl_on_socket,
+    .deadline = curl_deadline,
+    .on_timer = curl_on_timer,
+    .reap = curl_reap,
+};

@@ -1,0 +1,46 @@
+/*
+ * Redirects, one policy for both transports (RFC 9110 15.4): which
+ * responses are followed, where to, with which method and body, and
+ * whether credentials go along. A transport keeps one salvo__hop per
+ * attempt and asks here at each redirect.
+ */
+#ifndef SALVO_REDIRECT_H
+#define SALVO_REDIRECT_H
+
+#include "config.h"
+#include "request.h"
+
+/* One request of a chain of redirects: where it goes, what it carries. */
+typedef struct salvo__hop {
+  char *url;          /* absolute, allocated; NULL = the request's own */
+  const char *method; /* the request's, or "GET" */
+  int send_body;      /* the request's body goes with it */
+  /* It goes to the request's own origin: the client's credentials and
+   * the caller's Authorization and Cookie headers go with it. */
+  int creds;
+  int count; /* redirects followed to get here */
+} salvo__hop;
+
+/* The first request of an attempt: the request as it was given. */
+void salvo__hop_start(salvo__hop *h, const salvo__req *r);
+void salvo__hop_free(salvo__hop *h);
+/* Where the hop goes. */
+const char *salvo__hop_url(const salvo__hop *h, const salvo__req *r);
+
+/* Whether a final response of `status` with a Location (has_location)
+ * is followed: 301, 302, 303, 307, 308, with follow_redirects on. */
+int salvo__redirect_wanted(const salvo__cfg *cfg, int status, int has_location);
+/* Whether another may be followed: SALVO_EREDIRECT (with *msg, the limit
+ * named) when max_redirects are behind, else 0. */
+int salvo__redirect_allowed(const salvo__hop *h, const salvo__cfg *cfg,
+                            char **msg);
+/* Moves h on to where a response of `status` with Location loc[0..n)
+ * sends it: 303 turns anything but HEAD into GET without a body, 301 and
+ * 302 turn POST into GET (as browsers and curl do), the rest keep method
+ * and body; only http and https are followed. 0, SALVO_EREDIRECT with
+ * *msg (the limit, a Location not followed) or SALVO_ENOMEM. */
+int salvo__redirect_follow(salvo__hop *h, const salvo__req *r,
+                           const salvo__cfg *cfg, int status, const char *loc,
+                           size_t n, char **msg);
+
+#endif /* SALVO_REDIRECT_H */

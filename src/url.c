@@ -1,0 +1,394 @@
+/* URLs: see url.h. */
+#include "url.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+static int fail(char **msg, char *m) {
+  *msg = m;
+  return SALVO_EINVAL;
+}
+
+static int is_digit(int c) { return c >= '0' && c <= '9'; }
+
+/* Only what a transport would misread or what salvo needs (scheme, host,
+ * port) is checked here; the rest is the server's to judge. */
+int salvo__url_parse(const char *url, salvo__url *u, char **msg) {
+  *msg = NULL;
+  for (const unsigned char *p = (const unsigned char *)url; *p; p++)
+    if (*p <= 0x20 || *p == 0x7f)
+      return fail(msg, salvo__fmt("malformed URL: whitespace or control "
+                                  "character at offset %zu",
+                                  (size_t)(p - (const unsigned char *)url)));
+  const char *colon = strstr(url, "://");
+  if (!colon || colon == url)
+    return fail(msg, salvo__fmt("malformed URL: no scheme in \"%.200s\"", url));
+  u->scheme_len = (size_t)(colon - url);
+  if (!(u->scheme_len == 4 && !salvo__casecmp_n(url, "http", 4)) &&
+      !(u->scheme_len == 5 && !salvo__casecmp_n(url, "https", 5)))
+    return fail(msg, salvo__fmt("unsupported scheme \"%.*s\": only http and "
+                                "https are",
+                                (int)(u->scheme_len > 32 ? 32 : u->scheme_len),
+                                url));
+  const char *auth = colon + 3;
+  size_t alen = strcspn(auth, "/?#");
+  const char *at = NULL;
+  for (size_t i = 0; i < alen; i++)
+    if (auth[i] == '@')
+      at = auth + i;
+  u->userinfo = at != NULL;
+  const char *h = at ? at + 1 : auth;
+  const char *end = auth + alen;
+  const char *hend;
+  if (*h == '[') {
+    hend = memchr(h, ']', (size_t)(end - h));
+    if (!hend)
+      return fail(msg, salvo__fmt("malformed URL: unclosed IPv6 address"));
+    hend++;
+  } else {
+    hend = h;
+    while (hend < end && *hend != ':')
+      hend++;
+  }
+  u->host = h;
+  u->host_len = (size_t)(hend - h);
+  if (u->host_len == 0)
+    return fail(msg, salvo__fmt("malformed URL: no host"));
+  u->port = u->scheme_len == 5 ? 443 : 80;
+  if (hend < end) {
+    if (*hend != ':')
+      return fail(msg, salvo__fmt("malformed URL: bad host"));
+    const char *p = hend + 1;
+    if (p < end) {
+      unsigned port = 0;
+      for (; p < end; p++) {
+        if (!is_digit(*p) || port > 65535)
+          return fail(msg, salvo__fmt("malformed URL: bad port"));
+        port = port * 10 + (unsigned)(*p - '0');
+      }
+      if (port == 0 || port > 65535)
+        return fail(msg, salvo__fmt("malformed URL: bad port"));
+      u->port = port;
+    }
+  }
+  return 0;
+}
+
+size_t salvo__url_origin_len(const salvo__url *u) {
+  return u->scheme_len + 3 + u->host_len + 6;
+}
+
+char *salvo__url_put_origin(char *d, const char *url, const salvo__url *u) {
+  for (size_t i = 0; i < u->scheme_len; i++)
+    *d++ = (char)(url[i] | 0x20);
+  memcpy(d, "://", 3);
+  d += 3;
+  for (size_t i = 0; i < u->host_len; i++) {
+    char c = u->host[i];
+    *d++ = c >= 'A' && c <= 'Z' ? (char)(c + 32) : c;
+  }
+  return d + sprintf(d, ":%u", u->port);
+}
+
+char *salvo__url_origin(const char *url, int *err) {
+  salvo__url u;
+  char *msg = NULL;
+  if (salvo__url_parse(url, &u, &msg)) {
+    free(msg);
+    *err = SALVO_EINVAL;
+    return NULL;
+  }
+  char *origin = malloc(salvo__url_origin_len(&u) + 1);
+  *err = origin ? 0 : SALVO_ENOMEM;
+  if (origin)
+    salvo__url_put_origin(origin, url, &u);
+  return origin;
+}
+
+int salvo_url_shard(const char *url, unsigned n) {
+  int err;
+  char *origin = url && n ? salvo__url_origin(url, &err) : NULL;
+  if (!origin)
+    return url && n ? err : SALVO_EINVAL;
+  unsigned shard = salvo__hash(origin) % n;
+  free(origin);
+  return (int)shard;
+}
+
+/* ---- query parameters ------------------------------------------------ */
+
+static int unreserved(unsigned char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c) ||
+         c == '-' || c == '.' || c == '_' || c == '~';
+}
+
+static size_t enc_len(const char *s) {
+  size_t n = 0;
+  for (; *s; s++)
+    n += unreserved((unsigned char)*s) ? 1 : 3;
+  return n;
+}
+
+static const char hex[] = "0123456789ABCDEF";
+
+static char *enc_put(char *d, const char *s) {
+  for (; *s; s++) {
+    unsigned char c = (unsigned char)*s;
+    if (unreserved(c)) {
+      *d++ = (char)c;
+    } else {
+      *d++ = '%';
+      *d++ = hex[c >> 4];
+      *d++ = hex[c & 15];
+    }
+  }
+  return d;
+}
+
+const char salvo_no_value[1] = "";
+
+/* A name's value as sent: NULL for a name alone. */
+static const char *param_value(const char *v) {
+  return v == salvo_no_value ? NULL : v;
+}
+
+size_t salvo__url_params_len(const char *const *params) {
+  size_t n = 0;
+  for (size_t i = 0; params && params[i]; i += 2) {
+    const char *v = param_value(params[i + 1]);
+    n += 1 + enc_len(params[i]) + (v ? 1 + enc_len(v) : 0);
+  }
+  return n;
+}
+
+char *salvo__url_put_with_params(char *d, const char *url,
+                                 const char *const *params) {
+  if (!params || !params[0])
+    return strcpy(d, url) + strlen(url);
+  const char *hash = strchr(url, '#');
+  size_t base = hash ? (size_t)(hash - url) : strlen(url);
+  memcpy(d, url, base);
+  char *p = d + base;
+  const char *q = memchr(url, '?', base);
+  char sep = !q                                                         ? '?'
+             : (base && (url[base - 1] == '?' || url[base - 1] == '&')) ? 0
+                                                                        : '&';
+  for (size_t i = 0; params[i]; i += 2) {
+    const char *v = param_value(params[i + 1]);
+    if (sep)
+      *p++ = sep;
+    sep = '&';
+    p = enc_put(p, params[i]);
+    if (v) {
+      *p++ = '=';
+      p = enc_put(p, v);
+    }
+  }
+  if (hash)
+    p = strcpy(p, hash) + strlen(hash);
+  *p = '\0';
+  return p;
+}
+
+void salvo__url_target(const char *url, const char **p, size_t *n) {
+  const char *a = strstr(url, "://") + 3;
+  const char *s = a + strcspn(a, "/?#");
+  *p = s;
+  *n = strcspn(s, "#");
+}
+
+/* ---- references (RFC 3986 5.2) ------------------------------------------ */
+
+/* A piece of a URL; `has` tells an empty piece from a missing one. */
+typedef struct piece {
+  const char *s;
+  size_t n;
+  int has;
+} piece;
+
+typedef struct parts {
+  piece scheme, authority, path, query, fragment;
+} parts;
+
+/* RFC 3986 appendix B, without the regular expression. */
+static void split(const char *s, size_t n, parts *o) {
+  memset(o, 0, sizeof(*o));
+  const char *end = s + n, *p = s;
+  const char *c = p;
+  while (c < end && *c != ':' && *c != '/' && *c != '?' && *c != '#')
+    c++;
+  if (c < end && *c == ':' && c > p) {
+    o->scheme = (piece){p, (size_t)(c - p), 1};
+    p = c + 1;
+  }
+  if (end - p >= 2 && p[0] == '/' && p[1] == '/') {
+    const char *a = p + 2, *e = a;
+    while (e < end && *e != '/' && *e != '?' && *e != '#')
+      e++;
+    o->authority = (piece){a, (size_t)(e - a), 1};
+    p = e;
+  }
+  const char *e = p;
+  while (e < end && *e != '?' && *e != '#')
+    e++;
+  o->path = (piece){p, (size_t)(e - p), 1};
+  p = e;
+  if (p < end && *p == '?') {
+    e = ++p;
+    while (e < end && *e != '#')
+      e++;
+    o->query = (piece){p, (size_t)(e - p), 1};
+    p = e;
+  }
+  if (p < end && *p == '#')
+    o->fragment = (piece){p + 1, (size_t)(end - p - 1), 1};
+}
+
+static int put(salvo__buf *b, const char *s, size_t n) {
+  return salvo__buf_append(b, s, n);
+}
+
+/* Appends s[0..n), percent-encoding what a URL cannot carry as it is. */
+static int put_encoded(salvo__buf *b, const char *s, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if (c > 0x20 && c < 0x7f) {
+      if (put(b, (const char *)&c, 1))
+        return -1;
+    } else {
+      char e[3] = {'%', hex[c >> 4], hex[c & 15]};
+      if (put(b, e, 3))
+        return -1;
+    }
+  }
+  return 0;
+}
+
+/* Drops the last segment of out (past `floor`) and the '/' before it. */
+static void pop_segment(salvo__buf *out, size_t floor) {
+  while (out->len > floor && out->p[out->len - 1] != '/')
+    out->len--;
+  if (out->len > floor)
+    out->len--;
+}
+
+/* RFC 3986 5.2.4, from in[0..n) onto out: each step as the RFC numbers
+ * it. */
+static int remove_dots(salvo__buf *out, const char *in, size_t n) {
+  size_t floor = out->len;
+  const char *p = in, *end = in + n;
+  while (p < end) {
+    size_t left = (size_t)(end - p);
+    if (left >= 3 && !memcmp(p, "../", 3)) { /* A */
+      p += 3;
+    } else if (left >= 2 && !memcmp(p, "./", 2)) {
+      p += 2;
+    } else if (left >= 3 && !memcmp(p, "/./", 3)) { /* B */
+      p += 2;
+    } else if (left == 2 && !memcmp(p, "/.", 2)) {
+      if (put(out, "/", 1))
+        return -1;
+      p = end;
+    } else if (left >= 4 && !memcmp(p, "/../", 4)) { /* C */
+      pop_segment(out, floor);
+      p += 3;
+    } else if (left == 3 && !memcmp(p, "/..", 3)) {
+      pop_segment(out, floor);
+      if (put(out, "/", 1))
+        return -1;
+      p = end;
+    } else if ((left == 1 && *p == '.') || (left == 2 && !memcmp(p, "..", 2))) {
+      p = end; /* D */
+    } else {   /* E */
+      const char *seg = p + (*p == '/');
+      while (seg < end && *seg != '/')
+        seg++;
+      if (put_encoded(out, p, (size_t)(seg - p)))
+        return -1;
+      p = seg;
+    }
+  }
+  return 0;
+}
+
+/* The target's path: RFC 3986 5.2.2 and 5.2.3. */
+static int target_path(salvo__buf *out, const parts *base, const parts *ref) {
+  if (ref->authority.has || (ref->path.n && ref->path.s[0] == '/'))
+    return remove_dots(out, ref->path.s, ref->path.n);
+  if (!ref->path.n)
+    return put(out, base->path.s, base->path.n);
+  /* Merge: the base path up to its last '/', then the reference's. */
+  salvo__buf merged = {0};
+  int rc = 0;
+  if (base->authority.has && !base->path.n) {
+    rc = put(&merged, "/", 1);
+  } else {
+    size_t k = base->path.n;
+    while (k && base->path.s[k - 1] != '/')
+      k--;
+    rc = put(&merged, base->path.s, k);
+  }
+  rc = rc || put(&merged, ref->path.s, ref->path.n) ||
+       remove_dots(out, merged.p, merged.len);
+  salvo__buf_free(&merged);
+  return rc;
+}
+
+/* The authority without its userinfo, which a redirect never carries. */
+static piece host_port(piece a) {
+  for (size_t i = a.n; i > 0; i--)
+    if (a.s[i - 1] == '@')
+      return (piece){a.s + i, a.n - i, 1};
+  return a;
+}
+
+char *salvo__url_resolve(const char *base, const char *ref, size_t ref_len,
+                         char **msg) {
+  parts b, r;
+  *msg = NULL;
+  while (ref_len && (*ref == ' ' || *ref == '\t'))
+    ref++, ref_len--;
+  split(base, strlen(base), &b);
+  split(ref, ref_len, &r);
+  const parts *auth = r.scheme.has || r.authority.has ? &r : &b;
+  piece scheme = r.scheme.has ? r.scheme : b.scheme;
+  piece query = r.scheme.has || r.authority.has || r.path.n || r.query.has
+                    ? r.query
+                    : b.query;
+  piece fragment = r.fragment.has ? r.fragment : b.fragment;
+  salvo__buf out = {0};
+  int rc = 0;
+  for (size_t i = 0; i < scheme.n && !rc; i++) {
+    char c = (char)(scheme.s[i] | 0x20);
+    rc = put(&out, &c, 1);
+  }
+  piece hp = host_port(auth->authority);
+  rc = rc || put(&out, "://", 3) || put_encoded(&out, hp.s, hp.n);
+  if (!rc && r.scheme.has)
+    rc = remove_dots(&out, r.path.s, r.path.n);
+  else if (!rc)
+    rc = target_path(&out, &b, &r);
+  if (!rc && query.has)
+    rc = put(&out, "?", 1) || put_encoded(&out, query.s, query.n);
+  if (!rc && fragment.has)
+    rc = put(&out, "#", 1) || put_encoded(&out, fragment.s, fragment.n);
+  if (rc || salvo__buf_reserve(&out, 1)) {
+    salvo__buf_free(&out);
+    return NULL;
+  }
+  out.p[out.len] = '\0';
+  salvo__url u;
+  char *why = NULL;
+  if (!auth->authority.has || salvo__url_parse(out.p, &u, &why)) {
+    *msg = salvo__fmt("redirect to a URL salvo does not follow (%s): "
+                      "\"%.200s\"",
+                      why ? why : "no host", out.p);
+    free(why);
+    salvo__buf_free(&out);
+    return NULL;
+  }
+  return out.p;
+}

@@ -1,0 +1,56 @@
+/*
+ * URLs as salvo takes them: absolute http(s) URLs checked at submission,
+ * their origin key, their query with params merged in, the target a
+ * request line carries, and references resolved against them (RFC 3986
+ * section 5, for redirects). No I/O, no allocation but the results, so a
+ * fuzzer drives it alone (tests/fuzz/fuzz_url.c).
+ */
+#ifndef SALVO_URL_H
+#define SALVO_URL_H
+
+#include <stddef.h>
+
+/* What salvo needs of an absolute URL. */
+typedef struct salvo__url {
+  size_t scheme_len; /* "http" 4, "https" 5 */
+  const char *host;  /* into the URL; an IPv6 literal keeps its [] */
+  size_t host_len;
+  unsigned port; /* explicit, or the scheme's */
+  int userinfo;  /* "user[:password]@" before the host */
+} salvo__url;
+
+/* Checks an absolute http:// or https:// URL: no whitespace or control
+ * character, a host, a port from 1 to 65535. 0, or SALVO_EINVAL with *msg
+ * (allocated; NULL when out of memory) saying what is wrong. */
+int salvo__url_parse(const char *url, salvo__url *u, char **msg);
+
+/* The length of "scheme://host:port" for u, and that key written at d
+ * (lower case, the port explicit; d has room for the length + 1). */
+size_t salvo__url_origin_len(const salvo__url *u);
+char *salvo__url_put_origin(char *d, const char *url, const salvo__url *u);
+/* The origin key of an absolute URL, allocated; NULL with *err
+ * SALVO_EINVAL for a URL salvo refuses, or SALVO_ENOMEM. */
+char *salvo__url_origin(const char *url, int *err);
+
+/* Query parameters (name, value, ..., NULL; SALVO_NO_VALUE for a name
+ * alone): the bytes they add to a URL, and the URL with them merged into
+ * its query, before any fragment, written at d (returns the end, its
+ * NUL). */
+size_t salvo__url_params_len(const char *const *params);
+char *salvo__url_put_with_params(char *d, const char *url,
+                                 const char *const *params);
+
+/* The request target of an absolute URL: its path and query, without the
+ * fragment; *n is 0 when the path is empty (the target is then "/"). */
+void salvo__url_target(const char *url, const char **p, size_t *n);
+
+/* A reference (a Location) resolved against the absolute URL base, as RFC
+ * 3986 5.2 says, as an absolute http(s) URL without userinfo; a reference
+ * without a fragment keeps base's (RFC 9110 10.2.2). Bytes a URL cannot
+ * carry (space, controls, non-ASCII) are percent-encoded. Allocated; NULL
+ * with *msg when the result is not a URL salvo follows (another scheme, no
+ * host), or with *msg NULL when out of memory. */
+char *salvo__url_resolve(const char *base, const char *ref, size_t ref_len,
+                         char **msg);
+
+#endif /* SALVO_URL_H */
