@@ -46,6 +46,8 @@ typedef struct opts {
   int fail;
   char **header_list; /* -H, NULL-terminated */
   size_t nheaders;
+  char **resolve_list; /* --resolve, NULL-terminated */
+  size_t nresolve;
   char *user;                /* -u user:password, split in place */
   int *owned_statuses;       /* --retry-status */
   unsigned shard_i, shard_n; /* --shard I/N; shard_n 0 = all */

@@ -43,7 +43,8 @@ enum {
   OPT_RESUME,
   OPT_MAX_BODY,
   OPT_COMPRESSED,
-  OPT_NO_LOCATION
+  OPT_NO_LOCATION,
+  OPT_RESOLVE
 };
 
 /* A default as --help shows it, from an initialised salvo_config. */
@@ -167,6 +168,8 @@ static const optdef table[] = {
     {"insecure", 'k', NULL, "do not verify TLS certificates", NULL},
     {"cacert", OPT_CACERT, "FILE", "CA certificates to verify with", NULL},
     {"proxy", 'x', "URL", "proxy for every request", NULL},
+    {"resolve", OPT_RESOLVE, "HOST:PORT:ADDR",
+     "connect to ADDR for HOST:PORT\n(repeatable)", NULL},
     {"cookie-jar", OPT_COOKIE_JAR, "FILE",
      "load cookies from FILE, save them back", NULL},
     {"max-body", OPT_MAX_BODY, "SIZE", "largest body kept", d_max_body},
@@ -360,15 +363,18 @@ static void make_dirs(const char *path) {
   free(p);
 }
 
+/* Appends a copy of s to a NULL-terminated list of n strings. */
+static void list_add(char ***list, size_t *n, const char *s) {
+  *list = realloc(*list, (*n + 2) * sizeof(**list));
+  if (!*list || !((*list)[*n] = strdup(s)))
+    exit(1);
+  (*list)[++*n] = NULL;
+}
+
 static void add_header(opts *o, const char *h) {
   if (!strchr(h, ':'))
     usage_error("-H: '%s' is not 'Name: value'", h);
-  o->header_list =
-      realloc(o->header_list, (o->nheaders + 2) * sizeof(*o->header_list));
-  if (!o->header_list)
-    exit(1);
-  o->header_list[o->nheaders++] = strdup(h);
-  o->header_list[o->nheaders] = NULL;
+  list_add(&o->header_list, &o->nheaders, h);
 }
 
 int options_parse(opts *o, int argc, char **argv) {
@@ -515,6 +521,10 @@ int options_parse(opts *o, int argc, char **argv) {
     case 'x':
       o->cfg.proxy = optarg;
       break;
+    case OPT_RESOLVE:
+      list_add(&o->resolve_list, &o->nresolve, optarg);
+      o->cfg.resolve = (const char *const *)o->resolve_list;
+      break;
     case OPT_IO_THREADS:
       o->cfg.io_threads = (int)parse_count("--io-threads", optarg, 1);
       break;
@@ -586,6 +596,9 @@ void options_free(opts *o) {
   for (size_t i = 0; i < o->nheaders; i++)
     free(o->header_list[i]);
   free(o->header_list);
+  for (size_t i = 0; i < o->nresolve; i++)
+    free(o->resolve_list[i]);
+  free(o->resolve_list);
   free(o->owned_statuses);
   free((void *)o->data);
   free((void *)o->json_body);

@@ -318,6 +318,13 @@ typedef struct salvo_config {
    * rate_limit are divided evenly between the threads. Each thread keeps
    * the cookies of its own origins; a cookie_file needs io_threads 1. */
   int io_threads;
+  /* Names pinned to addresses, as curl's --resolve: "HOST:PORT:ADDR"
+   * strings, terminated by NULL. A request to HOST (any case) on PORT
+   * connects to ADDR, an IPv4 or IPv6 address (in brackets or not), without
+   * asking the resolver, on either transport; HOST is still what the Host
+   * header says and what TLS verifies. A malformed entry is SALVO_EINVAL,
+   * named by salvo_config_check. NULL = none. */
+  const char *const *resolve;
 } salvo_config;
 
 /* Fills *cfg with the defaults and its size; a macro, so that the size is

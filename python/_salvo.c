@@ -73,6 +73,7 @@ static const struct option {
     O("queue_timeout", K_DOUBLE, queue_timeout),
     O("transport", K_INT, transport),
     O("io_threads", K_INT, io_threads),
+    O("resolve", K_STRLIST, resolve),
 #undef O
 };
 
@@ -151,13 +152,15 @@ static int set_option(salvo_config *cfg, const struct option *o, PyObject *v,
       return -1;
     }
     return (*(const char **)field = PyUnicode_AsUTF8(v)) ? 0 : -1;
-  case K_STRLIST:
+  case K_STRLIST: {
     if (v == Py_None)
       return 0;
-    if (!(s->lists[0] = str_list(v, o->name)))
+    int k = s->lists[0] ? 1 : 0; /* one slot per list option */
+    if (!(s->lists[k] = str_list(v, o->name)))
       return -1;
-    *(const char *const **)field = s->lists[0];
+    *(const char *const **)field = s->lists[k];
     return 0;
+  }
   case K_INTLIST: {
     if (v == Py_None)
       return 0;

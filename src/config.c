@@ -7,6 +7,7 @@
  * read; the others keep their defaults.
  */
 #define _GNU_SOURCE
+#include <arpa/inet.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -94,6 +95,74 @@ static int dup_statuses(int **dst, const int *src) {
   return 0;
 }
 
+/* "HOST:PORT:ADDR" taken apart (into *pin when not NULL, allocated);
+ * 0, or -1 when it is not one. */
+static int parse_pin(const char *e, salvo__pin *pin) {
+  const char *hend = *e == '[' ? strchr(e, ']') : strchr(e, ':');
+  if (!hend || hend == e)
+    return -1;
+  if (*e == '[')
+    hend++;
+  if (*hend != ':')
+    return -1;
+  unsigned port = 0;
+  const char *p = hend + 1;
+  for (; *p >= '0' && *p <= '9' && port <= 65535; p++)
+    port = port * 10 + (unsigned)(*p - '0');
+  if (*p != ':' || p == hend + 1 || port == 0 || port > 65535)
+    return -1;
+  const char *a = p + 1;
+  size_t an = strlen(a);
+  if (an > 2 && a[0] == '[' && a[an - 1] == ']')
+    a++, an -= 2;
+  char addr[INET6_ADDRSTRLEN + 1];
+  unsigned char bin[16];
+  if (an >= sizeof(addr))
+    return -1;
+  memcpy(addr, a, an);
+  addr[an] = '\0';
+  if (inet_pton(AF_INET, addr, bin) != 1 && inet_pton(AF_INET6, addr, bin) != 1)
+    return -1;
+  for (const char *q = e; q < hend; q++)
+    if ((unsigned char)*q <= 0x20 || *q == 0x7f)
+      return -1;
+  if (!pin)
+    return 0;
+  pin->port = port;
+  pin->host = salvo__strndup(e, (size_t)(hend - e));
+  pin->addr = salvo__strdup(addr);
+  for (char *q = pin->host; q && *q; q++)
+    if (*q >= 'A' && *q <= 'Z')
+      *q = (char)(*q + 32);
+  return 0;
+}
+
+static int dup_pins(salvo__cfg *out, const char *const *src) {
+  size_t n = 0;
+  while (src && src[n])
+    n++;
+  if (!n)
+    return 0;
+  if (!(out->pins = calloc(n, sizeof(*out->pins))))
+    return SALVO_ENOMEM;
+  for (; out->npins < n; out->npins++) {
+    salvo__pin *p = &out->pins[out->npins];
+    parse_pin(src[out->npins], p);
+    if (!p->host || !p->addr)
+      return SALVO_ENOMEM;
+  }
+  return 0;
+}
+
+const char *salvo__cfg_pinned(const salvo__cfg *c, const char *host,
+                              size_t host_len, unsigned port) {
+  for (size_t i = 0; i < c->npins; i++)
+    if (c->pins[i].port == port && strlen(c->pins[i].host) == host_len &&
+        !salvo__casecmp_n(c->pins[i].host, host, host_len))
+      return c->pins[i].addr;
+  return NULL;
+}
+
 /* Why a configuration cannot be used, as a message naming the field, or
  * NULL when it can. NaN fails every comparison: `!(x >= 0)` rejects it
  * with the negatives. Every string that reaches the wire (or a file name)
@@ -124,6 +193,12 @@ static char *config_problem(const salvo_config *in) {
     if (salvo__ctl_in(h))
       return salvo__fmt("header \"%.*s\" contains CR or LF", (int)n, h);
   }
+  for (size_t i = 0; in->resolve && in->resolve[i]; i++)
+    if (parse_pin(in->resolve[i], NULL))
+      return salvo__fmt("resolve[%zu] \"%.100s\" is not HOST:PORT:ADDR (a "
+                        "host name, a port from 1 to 65535, an IPv4 or IPv6 "
+                        "address)",
+                        i, in->resolve[i]);
   for (const int *s = in->no_status_retry ? NULL : in->retry_statuses; s && *s;
        s++)
     if (*s < 100 || *s > 999)
@@ -289,6 +364,8 @@ int salvo__cfg_resolve(salvo__cfg *out, const salvo_config *cfg, char **msg) {
     err = dup_field(&out->cookie_file, in->cookie_file);
   if (!err)
     err = make_auth(out);
+  if (!err)
+    err = dup_pins(out, in->resolve);
   if (err) {
     salvo__cfg_free(out);
     return err;
@@ -315,5 +392,10 @@ void salvo__cfg_free(salvo__cfg *c) {
   free(c->proxy);
   free(c->cookie_file);
   free(c->retry_statuses);
+  for (size_t i = 0; i < c->npins; i++) {
+    free(c->pins[i].host);
+    free(c->pins[i].addr);
+  }
+  free(c->pins);
   memset(c, 0, sizeof(*c));
 }

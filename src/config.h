@@ -16,6 +16,13 @@
  * with a message, at submission. */
 #define SALVO__MAX_HEAD 1000000
 
+/* A name pinned to an address (salvo_config.resolve). */
+typedef struct salvo__pin {
+  char *host; /* lower case, an IPv6 literal in brackets */
+  unsigned port;
+  char *addr; /* numeric, without brackets */
+} salvo__pin;
+
 /* The client configuration with defaults applied and strings owned. */
 typedef struct salvo__cfg {
   int concurrency;
@@ -37,7 +44,9 @@ typedef struct salvo__cfg {
   int follow_redirects;
   int max_redirects;
   int http_version;
-  int transport;  /* enum salvo_transport, the environment's applied */
+  int transport;    /* enum salvo_transport, the environment's applied */
+  salvo__pin *pins; /* salvo_config.resolve, parsed */
+  size_t npins;
   int io_threads; /* engines of the client, >= 1 */
   char *proxy;
   size_t max_body;
@@ -64,5 +73,9 @@ typedef struct salvo__cfg {
  * memory). */
 int salvo__cfg_resolve(salvo__cfg *out, const salvo_config *in, char **msg);
 void salvo__cfg_free(salvo__cfg *c);
+/* The address pinned for host (host_len bytes, any case) and port, or
+ * NULL. */
+const char *salvo__cfg_pinned(const salvo__cfg *c, const char *host,
+                              size_t host_len, unsigned port);
 
 #endif /* SALVO_CONFIG_H */

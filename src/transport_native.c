@@ -278,13 +278,20 @@ static host *host_get(salvo__transport *t, const char *origin) {
   return h;
 }
 
-static int host_resolve(host *h, int64_t now, char **msg) {
+/* The origin's addresses: its pinned one (salvo_config.resolve), or the
+ * resolver's, kept DNS_TTL_NS. */
+static int host_resolve(const salvo__cfg *cfg, host *h, int64_t now,
+                        char **msg) {
   if (h->ai && now < h->ai_expiry)
     return 0;
+  const char *auth = strstr(h->key, "://") + 3;
+  const char *pin = salvo__cfg_pinned(
+      cfg, auth, (size_t)(strrchr(auth, ':') - auth), (unsigned)atoi(h->port));
   struct addrinfo hints = {.ai_socktype = SOCK_STREAM,
-                           .ai_flags = AI_NUMERICSERV | AI_ADDRCONFIG};
+                           .ai_flags = AI_NUMERICSERV |
+                                       (pin ? AI_NUMERICHOST : AI_ADDRCONFIG)};
   struct addrinfo *ai = NULL;
-  int rc = getaddrinfo(h->name, h->port, &hints, &ai);
+  int rc = getaddrinfo(pin ? pin : h->name, h->port, &hints, &ai);
   if (rc) {
     *msg = salvo__fmt("Could not resolve host: %s (%s)", h->name,
                       gai_strerror(rc));
@@ -748,7 +755,7 @@ static int xfer_connect(salvo__transport *t, nxfer *x, char **msg) {
     x->c = c;
     return 0;
   }
-  int err = host_resolve(h, x->t0, msg);
+  int err = host_resolve(t->cfg, h, x->t0, msg);
   if (err)
     return err;
   conn *c = conn_slot(t);

@@ -6,7 +6,7 @@
  * "PORT <n>" on stdout once it accepts connections.
  *
  * Endpoints (any method unless said otherwise):
- *   /echo                 200, JSON: method, path, query, target (as sent:
+ *   /echo, /echo/...      200, JSON: method, path, query, target (as sent:
  *                         a whole URL when asked as a proxy), headers
  *                         (lower-case names, repeats joined with ", "),
  *                         body, body_len
@@ -35,7 +35,8 @@
  *   /latin1               text in ISO-8859-1 with its charset declared
  *   /raw?hex=H&ct=T       the bytes spelled by hex H, Content-Type T
  *   /gzip                 "compressed hello\n", gzip-encoded
- *   /wire?hex=H           the bytes spelled by hex H as the whole response
+ *   /wire?hex=H           (or .../wire) the bytes spelled by hex H as the
+ *                         whole response
  *                         (status line, headers, body), then a close; the
  *                         hex may come in an X-Wire header instead (for
  *                         responses larger than a request line takes)
@@ -738,7 +739,11 @@ static void route(conn *c, const req *r) {
     return;
   }
   count_request(c, r);
-  if (!strcmp(p, "/echo") || !strcmp(p, "/redirect/0")) {
+  size_t plen = strlen(p);
+  int wire =
+      !strcmp(p, "/wire") || (plen > 5 && !strcmp(p + plen - 5, "/wire"));
+  if (!wire && (!strcmp(p, "/echo") || prefixed(p, "/echo/") ||
+                !strcmp(p, "/redirect/0"))) {
     echo(c, r);
   } else if (prefixed(p, "/status/")) {
     int st = (int)num_after(p, "/status/");
@@ -842,7 +847,7 @@ static void route(conn *c, const req *r) {
         "\x00\x00\x00";
     respond(c, 200, "text/plain", "Content-Encoding: gzip\r\n", gz,
             sizeof(gz) - 1);
-  } else if (!strcmp(p, "/wire")) {
+  } else if (wire) {
     static char hex[2 * MAX_WIRE + 1];
     if (!qparam(r, "hex", hex, sizeof(hex)) &&
         !rheader(r, "X-Wire", hex, sizeof(hex)))

@@ -205,6 +205,8 @@ static int setup_easy(salvo__transport *t, salvo__curl_xfer *x) {
   if (cfg->user_agent)
     SET(CURLOPT_USERAGENT, cfg->user_agent);
   SET(CURLOPT_SHARE, t->share);
+  if (t->pins)
+    SET(CURLOPT_RESOLVE, t->pins);
 #undef SET
   return rc == CURLE_OK              ? 0
          : rc == CURLE_OUT_OF_MEMORY ? SALVO_ENOMEM
@@ -263,6 +265,21 @@ static int append(struct curl_slist **l, const char *h) {
  * merged with the jar's, credentials stay with the first origin. */
 static int passes(const char *h, int creds) {
   return !named(h, "Cookie", 6) && (creds || !named(h, "Authorization", 13));
+}
+
+int salvo__curl_pins(salvo__transport *t) {
+  const salvo__cfg *cfg = t->cfg;
+  for (size_t i = 0; i < cfg->npins; i++) {
+    const salvo__pin *p = &cfg->pins[i];
+    int v6 = strchr(p->addr, ':') != NULL;
+    char *e = salvo__fmt("%s:%u:%s%s%s", p->host, p->port, v6 ? "[" : "",
+                         p->addr, v6 ? "]" : "");
+    int rc = e ? append(&t->pins, e) : -1;
+    free(e);
+    if (rc)
+      return SALVO_ENOMEM;
+  }
+  return 0;
 }
 
 int salvo__curl_base_headers(salvo__transport *t) {

@@ -91,6 +91,7 @@ struct salvo__transport {
   salvo__curl_xfer *free_list;
   /* The client's headers and credentials, for hops that add nothing. */
   struct curl_slist *base_hdrs;
+  struct curl_slist *pins; /* salvo_config.resolve, for CURLOPT_RESOLVE */
 };
 
 /* ---- origin.c ---- */
@@ -119,8 +120,10 @@ int salvo__curl_hop_go(salvo__transport *t, salvo__curl_xfer *x, char **msg);
 /* The error of an ended hop, with a message free of credentials. */
 int salvo__curl_error(salvo__transport *t, salvo__curl_xfer *x, CURLcode rc,
                       char **msg);
-/* The client's base header list (headers and credentials). */
+/* The client's base header list (headers and credentials), and its
+ * pinned names as CURLOPT_RESOLVE takes them. */
 int salvo__curl_base_headers(salvo__transport *t);
+int salvo__curl_pins(salvo__transport *t);
 /* libcurl closes its sockets through this (the port map forgets them). */
 int salvo__curl_close_socket(void *clientp, curl_socket_t s);
 /* A socket libcurl watches for the first time: its port is mapped. */

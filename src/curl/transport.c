@@ -84,7 +84,8 @@ static int curl_create(salvo__transport **out, const salvo__cfg *cfg, int epfd,
   t->epfd = epfd;
   t->share = curl_share_init();
   t->port_fd = malloc(65536 * sizeof(*t->port_fd));
-  if (!t->share || !t->port_fd || salvo__curl_base_headers(t))
+  if (!t->share || !t->port_fd || salvo__curl_base_headers(t) ||
+      salvo__curl_pins(t))
     goto oom;
   memset(t->port_fd, 0xff, 65536 * sizeof(*t->port_fd));
   /* Keep enough idle connections for every slot, plus some for other
@@ -143,6 +144,7 @@ static void curl_destroy(salvo__transport *t) {
     curl_multi_cleanup(t->mh[i].m);
   curl_share_cleanup(t->share);
   curl_slist_free_all(t->base_hdrs);
+  curl_slist_free_all(t->pins);
   free(t->port_fd);
   free(t);
 }

@@ -219,3 +219,14 @@ def test_transport_choice(srv, transport):
             assert gz.get_response().text == "compressed hello\n"
     with pytest.raises(ValueError):
         salvo.Client(transport="carrier pigeon")
+
+
+def test_resolve_pins_names(srv):
+    """Client(resolve=[...]) reaches names that no resolver knows, as
+    curl's --resolve; the name is what the Host header says."""
+    pin = f"api.example.test:{srv.port}:127.0.0.1"
+    with salvo.Client(resolve=[pin]) as client:
+        r = client.get(f"http://api.example.test:{srv.port}/echo")
+        assert r.json()["headers"]["host"] == f"api.example.test:{srv.port}"
+    with pytest.raises(ValueError, match="resolve"):
+        salvo.Client(resolve=["no port here"])
