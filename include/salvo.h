@@ -73,27 +73,60 @@ extern "C" {
 /* Errors                                                                   */
 /* ------------------------------------------------------------------------ */
 
+/*
+ * Every error, once: XX(name, code, message). The enum, salvo_errname and
+ * salvo_strerror are made from this list, and so are the Python package's
+ * constants; the command prints the names.
+ *   EINVAL     bad input: a malformed URL, an unsupported scheme, a bad
+ *              method token, CR, LF or NUL in a header, an invalid
+ *              configuration value. Never retried.
+ *   ECONNECT   connection refused or host unreachable
+ *   EDNS       the host name (or the proxy's) could not be resolved
+ *   ETIMEDOUT  a connect timeout, an attempt's timeout or the deadline
+ *   ETLS       the TLS handshake or certificate verification failed
+ *   EPROTO     a malformed response: status line, header field, framing
+ *              (Content-Length, Transfer-Encoding, chunks), an unasked-for
+ *              response; the connection is not used again
+ *   EIO        the connection was reset or closed before the response
+ *              ended
+ *   ETOOBIG    the body is larger than max_body
+ *   EREDIRECT  too many redirects, or one to a URL salvo does not follow
+ *   ECANCELED  cancelled before it completed
+ *   ENOMEM     out of memory
+ *   EPROXY     the proxy refused or failed the tunnel
+ *   EPARSE     the body is not what the return type needs (JSON)
+ *   ECALLBACK  a callback of the caller's reported failure
+ *   EINTERNAL  a bug or an unexpected library failure
+ *   EWRITE     the output file could not be written
+ *   EAGAIN     nothing to read yet (salvo_response_read_nowait)
+ *   EDECODE    the body's Content-Encoding could not be undone: corrupt,
+ *              cut short, or a coding salvo does not decode
+ */
+#define SALVO_ERRNO_MAP(XX)                                                    \
+  XX(EINVAL, -1, "invalid argument")                                           \
+  XX(ECONNECT, -2, "could not connect")                                        \
+  XX(EDNS, -3, "could not resolve host name")                                  \
+  XX(ETIMEDOUT, -4, "operation timed out")                                     \
+  XX(ETLS, -5, "TLS failure")                                                  \
+  XX(EPROTO, -6, "malformed response")                                         \
+  XX(EIO, -7, "connection reset or closed")                                    \
+  XX(ETOOBIG, -8, "response body too large")                                   \
+  XX(EREDIRECT, -9, "redirect failure")                                        \
+  XX(ECANCELED, -10, "request cancelled")                                      \
+  XX(ENOMEM, -11, "out of memory")                                             \
+  XX(EPROXY, -12, "proxy failure")                                             \
+  XX(EPARSE, -13, "body could not be parsed")                                  \
+  XX(ECALLBACK, -14, "callback reported failure")                              \
+  XX(EINTERNAL, -15, "internal error")                                         \
+  XX(EWRITE, -16, "could not write the output file")                           \
+  XX(EAGAIN, -17, "nothing to read yet")                                       \
+  XX(EDECODE, -18, "body could not be decoded")
+
 enum salvo_errcode {
   SALVO_OK = 0,
-  /* Bad input: malformed URL, unsupported scheme, bad method token, CR/LF
-   * or NUL in a header, invalid configuration value. Never retried. */
-  SALVO_EINVAL = -1,
-  SALVO_ECONNECT = -2,   /* connection refused or host unreachable */
-  SALVO_EDNS = -3,       /* host name (or proxy name) could not be resolved */
-  SALVO_ETIMEDOUT = -4,  /* connect timeout, request timeout or deadline */
-  SALVO_ETLS = -5,       /* TLS handshake or certificate verification */
-  SALVO_EPROTO = -6,     /* malformed response: status line, headers... */
-  SALVO_EIO = -7,        /* connection reset or closed mid-response */
-  SALVO_ETOOBIG = -8,    /* body larger than max_body */
-  SALVO_EREDIRECT = -9,  /* too many redirects, or a redirect to a bad URL */
-  SALVO_ECANCELED = -10, /* cancelled before it completed */
-  SALVO_ENOMEM = -11,    /* out of memory */
-  SALVO_EPROXY = -12,    /* the proxy refused or failed the tunnel */
-  SALVO_EPARSE = -13,    /* body is not what the return type needs (JSON) */
-  SALVO_ECALLBACK = -14, /* a user callback reported failure */
-  SALVO_EINTERNAL = -15, /* a bug or an unexpected library failure */
-  SALVO_EWRITE = -16,    /* the output file could not be written */
-  SALVO_EAGAIN = -17     /* nothing to read yet (salvo_response_read_nowait) */
+#define SALVO_XX_(name, code, msg) SALVO_##name = code,
+  SALVO_ERRNO_MAP(SALVO_XX_)
+#undef SALVO_XX_
 };
 
 /* A short English description of an error code, e.g. "operation timed

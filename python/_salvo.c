@@ -868,25 +868,9 @@ PyMODINIT_FUNC PyInit__salvo(void) {
   PyModule_AddObject(m, "Response", (PyObject *)&ResponseType);
   PyModule_AddStringConstant(m, "VERSION", SALVO_VERSION);
   PyModule_AddIntConstant(m, "STREAM_BUFFER", SALVO_STREAM_BUFFER);
-#define E(name) PyModule_AddIntConstant(m, #name, SALVO_##name)
-  E(OK);
-  E(EINVAL);
-  E(ECONNECT);
-  E(EDNS);
-  E(ETIMEDOUT);
-  E(ETLS);
-  E(EPROTO);
-  E(EIO);
-  E(ETOOBIG);
-  E(EREDIRECT);
-  E(ECANCELED);
-  E(ENOMEM);
-  E(EPROXY);
-  E(EPARSE);
-  E(ECALLBACK);
-  E(EINTERNAL);
-  E(EWRITE);
-  E(EAGAIN);
-#undef E
+  PyModule_AddIntConstant(m, "OK", SALVO_OK);
+#define XX(name, code, msg) PyModule_AddIntConstant(m, #name, code);
+  SALVO_ERRNO_MAP(XX)
+#undef XX
   return m;
 }

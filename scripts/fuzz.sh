@@ -17,14 +17,18 @@ targets=""
 for f in $fuzzers; do targets="$targets fuzz_$f"; done
 # shellcheck disable=SC2086
 cmake --build $b -j "$(nproc)" --target $targets >/dev/null || exit 1
+# The response framing starts from every response of the conformance
+# corpus too (scripts/conformance-seeds.py).
+python3 scripts/conformance-seeds.py tests/conformance/responses.jsonl \
+  "$b/seeds" || exit 1
 failed=""
 for f in $fuzzers; do
-  mkdir -p "$b/corpus/$f"
+  mkdir -p "$b/corpus/$f" "$b/seeds/$f"
   log="$b/fuzz_$f.log"
   (cd $b && ASAN_OPTIONS=detect_leaks=1 ./tests/fuzz/fuzz_$f \
     -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
-    -print_final_stats=1 "corpus/$f" "$top/tests/fuzz/corpus/$f") \
-    >"$log" 2>&1
+    -print_final_stats=1 "corpus/$f" "$top/tests/fuzz/corpus/$f" \
+    "seeds/$f") >"$log" 2>&1
   rc=$?
   runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
   if [ $rc -eq 0 ]; then

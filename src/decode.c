@@ -14,7 +14,7 @@ enum coding { GZIP = 1, DEFLATE, BR, ZSTD };
 struct salvo__decoder {
   int kind;
   int raw_tried; /* deflate: switched to a raw stream (no zlib header) */
-  int ended;     /* the stream said it was complete: the rest is ignored */
+  int ended;     /* the stream (or its last member, frame) is complete */
   z_stream z;
   BrotliDecoderState *br;
   ZSTD_DStream *zs;
@@ -86,6 +86,15 @@ void salvo__decoder_free(salvo__decoder *d) {
 
 static long zlib_step(salvo__decoder *d, const char *in, size_t n, size_t *used,
                       char *out, size_t cap, const char **why) {
+  if (d->ended && n) {
+    /* A gzip file is a series of members; a deflate body is one stream. */
+    if (d->kind != GZIP) {
+      *why = "data after the end of the deflate body";
+      return SALVO_EPROTO;
+    }
+    inflateReset(&d->z);
+    d->ended = 0;
+  }
   d->z.next_in = (Bytef *)(uintptr_t)in;
   d->z.avail_in = n > UINT32_MAX ? UINT32_MAX : (uInt)n;
   d->z.next_out = (Bytef *)out;
@@ -116,13 +125,13 @@ long salvo__decoder_step(salvo__decoder *d, const char *in, size_t n,
                          size_t *used, char *out, size_t cap,
                          const char **why) {
   *used = 0;
-  if (d->ended) { /* bytes after the end of the stream: dropped */
-    *used = n;
-    return 0;
-  }
   if (d->kind == GZIP || d->kind == DEFLATE)
     return zlib_step(d, in, n, used, out, cap, why);
   if (d->kind == BR) {
+    if (d->ended && n) {
+      *why = "data after the end of the br body";
+      return SALVO_EPROTO;
+    }
     const uint8_t *ni = (const uint8_t *)in;
     uint8_t *no = (uint8_t *)out;
     size_t ai = n, ao = cap;
@@ -136,6 +145,7 @@ long salvo__decoder_step(salvo__decoder *d, const char *in, size_t n,
     *used = n - ai;
     return (long)(cap - ao);
   }
+  /* zstd: a body may hold several frames, one after another. */
   ZSTD_inBuffer zi = {in, n, 0};
   ZSTD_outBuffer zo = {out, cap, 0};
   size_t rc = ZSTD_decompressStream(d->zs, &zo, &zi);
@@ -143,6 +153,9 @@ long salvo__decoder_step(salvo__decoder *d, const char *in, size_t n,
     *why = "corrupt zstd body";
     return SALVO_EPROTO;
   }
+  d->ended = rc == 0;
   *used = zi.pos;
   return (long)zo.pos;
 }
+
+int salvo__decoder_done(const salvo__decoder *d) { return d->ended; }

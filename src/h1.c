@@ -18,15 +18,88 @@ static int proto(salvo__h1 *p, const char *why) {
 static int is_digit(char c) { return c >= '0' && c <= '9'; }
 static int is_ows(char c) { return c == ' ' || c == '\t'; }
 
-/* "HTTP/1.x NNN[ reason]". Only 1.0 and 1.1 are spoken here; a server
- * that answers otherwise did not understand the request. */
+/* VCHAR or obs-text: what a field value or reason may hold besides SP and
+ * HTAB (RFC 9110 5.5). */
+static int is_text(unsigned char c) { return c > 0x20 && c != 0x7f; }
+
+/* Why byte c may not stand in the place named. */
+static const char *bad_byte(unsigned char c, const char *nul, const char *cr,
+                            const char *other) {
+  return c == 0 ? nul : c == '\r' ? cr : other;
+}
+
+/* Whether s[i..n) is reason-phrase or field-value text; the first byte
+ * that is not, else n. */
+static size_t text_end(const char *s, size_t i, size_t n) {
+  while (i < n && (is_ows(s[i]) || is_text((unsigned char)s[i])))
+    i++;
+  return i;
+}
+
+const char *salvo__h1_check_status(const char *l, size_t n, int *status,
+                                   int *version) {
+  size_t i;
+  if (n < 5 || memcmp(l, "HTTP/", 5))
+    return "malformed status line: it does not start with HTTP/";
+  if (n >= 8 && l[5] == '1' && l[6] == '.' && is_digit(l[7])) {
+    *version = l[7] == '0' ? 10 : 11; /* 1.x past 1.1 is read as 1.1 */
+    i = 8;
+  } else if (n >= 6 && l[5] == '2' && (n == 6 || l[6] == ' ')) {
+    *version = 20;
+    i = 6;
+  } else {
+    return "malformed status line: not an HTTP/1.x version";
+  }
+  if (i == n || l[i] != ' ')
+    return "malformed status line: no space after the version";
+  if (++i < n && l[i] == ' ')
+    return "malformed status line: two spaces after the version";
+  if (n - i < 3 || l[i] < '1' || l[i] > '9' || !is_digit(l[i + 1]) ||
+      !is_digit(l[i + 2]) || (n > i + 3 && l[i + 3] != ' '))
+    return "malformed status line: the status is not three digits from 100";
+  *status = (l[i] - '0') * 100 + (l[i + 1] - '0') * 10 + (l[i + 2] - '0');
+  size_t e = text_end(l, i + 3, n);
+  if (e < n)
+    return bad_byte((unsigned char)l[e], "NUL in the status line",
+                    "bare CR in the status line",
+                    "control character in the status line");
+  return NULL;
+}
+
+const char *salvo__h1_check_field(const char *l, size_t n, size_t *name_len) {
+  if (n && is_ows(l[0]))
+    return "a header line starts with whitespace (an obs-fold continuation, "
+           "which salvo does not unfold)";
+  size_t i = 0;
+  while (i < n && salvo__is_tchar((unsigned char)l[i]))
+    i++;
+  if (i == n)
+    return "malformed header line: no colon";
+  if (l[i] != ':') {
+    if (is_ows(l[i]))
+      return "whitespace between a header name and its colon";
+    return bad_byte((unsigned char)l[i], "NUL in a header name",
+                    "bare CR in a header name",
+                    "malformed header name: not a token");
+  }
+  if (i == 0)
+    return "empty header name";
+  size_t e = text_end(l, i + 1, n);
+  if (e < n)
+    return bad_byte((unsigned char)l[e], "NUL in a header value",
+                    "bare CR in a header value",
+                    "control character in a header value");
+  *name_len = i;
+  return NULL;
+}
+
+/* "HTTP/1.x NNN[ reason]", already checked by the line callback: here the
+ * framing takes what it needs, refusing only what it cannot read. */
 static int status_line(salvo__h1 *p, const char *l, size_t n) {
-  if (n < 12 || memcmp(l, "HTTP/1.", 7) || !is_digit(l[7]) || l[8] != ' ' ||
-      l[9] < '1' || l[9] > '9' || !is_digit(l[10]) || !is_digit(l[11]) ||
-      (n > 12 && l[12] != ' '))
+  int version;
+  if (salvo__h1_check_status(l, n, &p->status, &version) || version == 20)
     return proto(p, "malformed status line");
-  p->status = (l[9] - '0') * 100 + (l[10] - '0') * 10 + (l[11] - '0');
-  p->keep_alive = l[7] != '0'; /* HTTP/1.0 closes unless it says */
+  p->keep_alive = version != 10; /* HTTP/1.0 closes unless it says */
   p->chunked = p->has_len = 0;
   return 0;
 }
@@ -95,8 +168,8 @@ static int content_length(salvo__h1 *p, const char *v, size_t n) {
 /* The headers that frame the body or say what becomes of the
  * connection; the rest is the request module's to read. */
 static int header_line(salvo__h1 *p, const char *l, size_t n) {
-  if (is_ows(l[0]))
-    return 0; /* a continuation: request.c joins it */
+  if (is_ows(l[0])) /* an obs-fold would hide a field from the framing */
+    return proto(p, "a header line starts with whitespace");
   const char *colon = memchr(l, ':', n);
   if (!colon || colon == l)
     return proto(p, "malformed header line");
@@ -148,23 +221,73 @@ static int end_of_head(salvo__h1 *p) {
   return 0;
 }
 
+/* The line callback sees each line first, so that its checks (the same
+ * for every transport) say what is wrong; the framing reads it after. */
 static int head_line(salvo__h1 *p, const char *l, size_t n,
                      const salvo__h1_cb *cb) {
-  int rc;
-  if (p->lines++ == 0)
+  int first = p->lines++ == 0;
+  int rc = cb->line(cb->ctx, l, n);
+  if (!rc && first)
     rc = status_line(p, l, n);
-  else if (n == 0)
-    rc = 0;
-  else
+  else if (!rc && n)
     rc = header_line(p, l, n);
-  if (!rc)
-    rc = cb->line(cb->ctx, l, n);
   if (!rc && n == 0)
     rc = end_of_head(p);
   return rc;
 }
 
-/* "1a3f[;ext]": the size of the next chunk. */
+/* A quoted-string from l[i] (its opening quote): the index past its
+ * closing quote, or 0 when it does not close or holds a control. */
+static size_t quoted(const char *l, size_t i, size_t n) {
+  for (i++; i < n; i++) {
+    unsigned char c = (unsigned char)l[i];
+    if (c == '"')
+      return i + 1;
+    if (c == '\\' && i + 1 < n &&
+        (is_ows(l[i + 1]) || is_text((unsigned char)l[i + 1])))
+      i++;
+    else if (!is_ows(c) && !is_text(c))
+      return 0;
+  }
+  return 0;
+}
+
+static size_t skip_ows(const char *l, size_t i, size_t n) {
+  while (i < n && is_ows(l[i]))
+    i++;
+  return i;
+}
+
+/* chunk-ext (RFC 9112 7.1.1): *( BWS ";" BWS name [ BWS "=" BWS value ] ),
+ * value a token or a quoted-string. Whether l[i..n) is one. */
+static int chunk_ext(const char *l, size_t i, size_t n) {
+  while ((i = skip_ows(l, i, n)) < n) {
+    if (l[i] != ';')
+      return 0;
+    size_t s = i = skip_ows(l, i + 1, n);
+    while (i < n && salvo__is_tchar((unsigned char)l[i]))
+      i++;
+    if (i == s)
+      return 0;
+    i = skip_ows(l, i, n);
+    if (i < n && l[i] == '=') {
+      s = i = skip_ows(l, i + 1, n);
+      if (i < n && l[i] == '"') {
+        if (!(i = quoted(l, i, n)))
+          return 0;
+      } else {
+        while (i < n && salvo__is_tchar((unsigned char)l[i]))
+          i++;
+        if (i == s)
+          return 0;
+      }
+    }
+  }
+  return 1;
+}
+
+/* "1a3f[;ext]": the size of the next chunk; nothing else on the line, not
+ * even whitespace without an extension after it. */
 static int chunk_size(salvo__h1 *p, const char *l, size_t n) {
   uint64_t x = 0;
   size_t i = 0;
@@ -179,11 +302,11 @@ static int chunk_size(salvo__h1 *p, const char *l, size_t n) {
       return proto(p, "chunk size too large");
     x = x << 4 | (uint64_t)d;
   }
-  size_t j = i;
-  while (j < n && is_ows(l[j]))
-    j++;
-  if (i == 0 || (j < n && l[j] != ';'))
+  if (i == 0)
     return proto(p, "malformed chunk size");
+  if (i < n && (skip_ows(l, i, n) == n || !chunk_ext(l, i, n)))
+    return proto(p, "malformed chunk size line (after the size: only an "
+                    "extension may follow)");
   p->left = x;
   p->state = x ? SALVO__H1_CHUNK_DATA : SALVO__H1_TRAILER;
   return 0;
@@ -203,7 +326,9 @@ static int body_piece(salvo__h1 *p, const char *b, size_t avail, size_t *used,
     *paused = 1;
     return 0;
   }
-  if (rc)
+  if (rc == SALVO__H1_HOLD)
+    *paused = 1;
+  else if (rc)
     return rc;
   *used = n;
   if (p->state == SALVO__H1_CLOSE)
@@ -257,7 +382,7 @@ long salvo__h1_feed(salvo__h1 *p, const char *buf, size_t len,
     case SALVO__H1_HEAD:
       p->head += used;
       if (p->head > SALVO__H1_HEAD_MAX)
-        return proto(p, "response headers too large (over 1 MiB)");
+        return proto(p, "response headers too large (over 256 KiB)");
       rc = head_line(p, b, n, cb);
       break;
     case SALVO__H1_CHUNK_SIZE:
@@ -268,13 +393,17 @@ long salvo__h1_feed(salvo__h1 *p, const char *buf, size_t len,
         return proto(p, "malformed chunked body: no CRLF after a chunk");
       p->state = SALVO__H1_CHUNK_SIZE;
       break;
-    default: /* SALVO__H1_TRAILER: read past, not kept */
+    default: { /* SALVO__H1_TRAILER: checked and read past, not kept */
+      size_t name_len;
       p->head += used;
       if (p->head > SALVO__H1_HEAD_MAX)
-        return proto(p, "trailers too large (over 1 MiB)");
+        return proto(p, "trailers too large (over 256 KiB)");
       if (n == 0)
         p->state = SALVO__H1_DONE;
+      else if ((p->why = salvo__h1_check_field(b, n, &name_len)))
+        return SALVO_EPROTO;
       break;
+    }
     }
     if (rc)
       return rc;

@@ -17,12 +17,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* The longest header line (as libcurl's limit) and head accepted. */
+/* The longest header line and head accepted: libcurl's limits (100 KiB a
+ * line, 300 KiB in all) with room to spare, so that both transports
+ * refuse the same heads with the same error. */
 #define SALVO__H1_LINE_MAX (100 * 1024)
-#define SALVO__H1_HEAD_MAX (1024 * 1024)
+#define SALVO__H1_HEAD_MAX (256 * 1024)
 
-/* A body callback's answer: nothing was taken; stop until fed again. */
+/* A body callback's answers: nothing was taken, stop until fed again
+ * (PAUSE); or all was taken but stop until resumed (HOLD). */
 #define SALVO__H1_PAUSE 1
+#define SALVO__H1_HOLD 2
 
 enum salvo__h1_state {
   SALVO__H1_HEAD = 0,   /* status line and headers */
@@ -73,6 +77,25 @@ long salvo__h1_feed(salvo__h1 *p, const char *buf, size_t len,
  * (RFC 9110 8.6). 0 with *len, or -1 when malformed. The request module
  * checks it too, so that both transports refuse the same values. */
 int salvo__h1_content_length(const char *v, size_t n, uint64_t *len);
+
+/* The syntax of a response's lines, checked alike whichever transport read
+ * them (request.c checks every line of both; h1.c its trailers). Each
+ * returns NULL when the line is valid, or what is wrong with it. A line
+ * comes without its LF and without one CR before it: any CR left in it is
+ * a bare CR (RFC 9112 2.2).
+ *
+ * A status line (RFC 9112 4): "HTTP/1.x", one SP, three digits from 100
+ * (600 to 999 are kept as sent: RFC 9110 15 says to treat them as 5xx),
+ * then SP and a reason of HTAB, SP, VCHAR and obs-text, or nothing.
+ * "HTTP/2" is what libcurl writes for an HTTP/2 response. *status and
+ * *version (10, 11, 20) are set on success. */
+const char *salvo__h1_check_status(const char *l, size_t n, int *status,
+                                   int *version);
+/* A field line (RFC 9110 5.1, 5.5; RFC 9112 5): a token, the colon with
+ * no whitespace before it, a value of HTAB, SP, VCHAR and obs-text. A
+ * line starting with whitespace is an obs-fold (RFC 9112 5.2): salvo
+ * refuses it rather than unfold it. *name_len is set on success. */
+const char *salvo__h1_check_field(const char *l, size_t n, size_t *name_len);
 
 /* The connection ended: 0 when that completes the response (a body
  * delimited by the close), else SALVO_EPROTO or SALVO_EIO with p->why. */

@@ -24,8 +24,6 @@ static int fail(int *err, char **msg, char *m) {
   return SALVO_EINVAL;
 }
 
-static int is_digit(int c) { return c >= '0' && c <= '9'; }
-
 /* The list ends at a NULL where a name would be; a NULL where a value
  * would be is refused rather than read as the end, which would drop every
  * pair after it without a word. */
@@ -226,19 +224,14 @@ salvo__req *salvo__req_new(const salvo_request *caller, const salvo__cfg *cfg,
   r->max_retries = in->max_retries == SALVO_CLIENT_DEFAULT ? cfg->max_retries
                                                            : in->max_retries;
   r->idempotent = in->idempotent || idempotent_method(method);
+  r->decode = cfg->compression;
   return r;
-}
-
-static void close_output(salvo__req *r) {
-  if (r->out_fd >= 0)
-    close(r->out_fd);
-  r->out_fd = -1;
 }
 
 void salvo__req_free(salvo__req *r) {
   if (!r)
     return;
-  close_output(r);
+  salvo__receive_free(r);
   salvo_response_free(r->resp);
   free(r);
 }
@@ -248,172 +241,13 @@ int salvo__req_streams(const salvo__req *r) {
 }
 
 void salvo__req_begin_attempt(salvo__req *r) {
-  /* A new attempt writes the output file from its start again. */
-  close_output(r);
+  salvo__receive_begin(r);
   salvo__resp_reset(r->resp);
   r->resp->attempts++;
-  r->fail = 0;
-  r->head_done = 0;
 }
 
 int salvo__req_attempts(const salvo__req *r) { return r->resp->attempts; }
 
 int salvo__req_delivered(const salvo__req *r) {
   return (r->on_data && r->resp->streamed) || r->resp->stream;
-}
-
-char *salvo__req_fail_message(const salvo__req *r) {
-  switch (r->fail) {
-  case SALVO_ETOOBIG:
-    return salvo__fmt("response body exceeds max_body (%zu bytes)",
-                      r->max_body);
-  case SALVO_ECALLBACK:
-    return salvo__fmt("on_data callback stopped the transfer");
-  case SALVO_EWRITE:
-    return salvo__fmt("writing %s: %s", r->output_path,
-                      strerror(r->fail_errno));
-  case SALVO_EPROTO:
-    return salvo__fmt("malformed response header line");
-  default:
-    return NULL;
-  }
-}
-
-static int is_space(char c) { return c == ' ' || c == '\t'; }
-
-/* Whether v[0..n) is an HTTP version: "1.1", "1.0", "2", "3". */
-static int version_ok(const char *v, size_t n) {
-  return (n == 1 && is_digit(v[0])) ||
-         (n == 3 && is_digit(v[0]) && v[1] == '.' && is_digit(v[2]));
-}
-
-/* "HTTP/1.1 200 OK": the version and a status of three digits from 100;
- * anything else leaves both empty (the transport reports the malformed
- * response). */
-static void parse_status_line(salvo_response *resp, const char *line,
-                              size_t len) {
-  const char *v = line + 5, *sp = memchr(v, ' ', len - 5);
-  size_t vlen = sp ? (size_t)(sp - v) : 0;
-  resp->status = 0;
-  resp->http_version[0] = '\0';
-  if (!sp || !version_ok(v, vlen) || (size_t)(line + len - sp) < 4 ||
-      sp[1] < '1' || sp[1] > '9' || !is_digit(sp[2]) || !is_digit(sp[3]) ||
-      (sp + 4 < line + len && sp[4] != ' '))
-    return;
-  memcpy(resp->http_version, v, vlen);
-  resp->http_version[vlen] = '\0';
-  resp->status = (sp[1] - '0') * 100 + (sp[2] - '0') * 10 + (sp[3] - '0');
-}
-
-/* The data events keep the error that stops a transfer, for its
- * message. */
-static int kept(salvo__req *r, int rc) {
-  if (rc < 0)
-    r->fail = rc;
-  return rc;
-}
-
-static int on_header(salvo__req *r, const char *line, size_t len) {
-  salvo_response *resp = r->resp;
-  if (resp->stream)
-    return 0; /* trailers after a hand-over: the response is the caller's */
-  while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
-    len--;
-  if (len == 0) { /* the end of a response's headers */
-    r->head_done = 1;
-    return r->stream && resp->status >= 200 && resp->status < 300
-               ? SALVO__EV_HEADERS
-               : 0;
-  }
-  if (len >= 5 && !memcmp(line, "HTTP/", 5)) {
-    r->head_done = 0;
-    /* A new response begins (after a redirect or a 1xx): only the final
-     * one's headers are kept. Its status decides where the body goes. */
-    resp->nhdrs = 0;
-    resp->hdrs.len = 0;
-    resp->body.len = 0;
-    parse_status_line(resp, line, len);
-    return 0;
-  }
-  if (is_space(line[0])) {
-    while (len && is_space(*line))
-      line++, len--;
-    return resp->nhdrs ? salvo__resp_extend_header(resp, line, len) : 0;
-  }
-  const char *colon = memchr(line, ':', len);
-  if (!colon)
-    return SALVO_EPROTO;
-  size_t nlen = (size_t)(colon - line);
-  while (nlen && is_space(line[nlen - 1]))
-    nlen--;
-  const char *v = colon + 1;
-  size_t vlen = len - (size_t)(v - line);
-  while (vlen && is_space(*v))
-    v++, vlen--;
-  while (vlen && is_space(v[vlen - 1]))
-    vlen--;
-  if (nlen == 14 && !salvo__casecmp_n(line, "Content-Length", 14)) {
-    uint64_t declared;
-    if (salvo__h1_content_length(v, vlen, &declared))
-      return SALVO_EPROTO;
-    /* Size the buffer once, but never trust a server with more than a
-     * modest allocation up front. */
-    size_t n = declared > (1u << 20) ? (size_t)1 << 20 : (size_t)declared;
-    if (n > r->max_body)
-      n = r->max_body;
-    if (n && salvo__resp_reserve_body(resp, n, r->pool))
-      return SALVO_ENOMEM;
-  }
-  return salvo__resp_add_header(resp, line, nlen, v, vlen);
-}
-
-static int write_output(salvo__req *r, const char *data, size_t len) {
-  if (r->out_fd < 0) {
-    r->out_fd =
-        open(r->output_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (r->out_fd < 0)
-      goto fail;
-  }
-  while (len) {
-    ssize_t n = write(r->out_fd, data, len);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n <= 0)
-      goto fail;
-    data += n;
-    len -= (size_t)n;
-  }
-  return 0;
-fail:
-  r->fail_errno = errno ? errno : EIO;
-  return SALVO_EWRITE;
-}
-
-static int on_body(salvo__req *r, const char *data, size_t len) {
-  salvo_response *resp = r->resp;
-  /* Only a successful response is streamed; another (an error page, a
-   * 503 about to be retried) is kept like any body. */
-  if (salvo__req_streams(r) && resp->status >= 200 && resp->status < 300) {
-    resp->streamed = 1;
-    if (!r->on_data)
-      return write_output(r, data, len);
-    return r->on_data(resp->user_data, data, len) ? SALVO_ECALLBACK : 0;
-  }
-  if (resp->stream) {
-    int rc = salvo__stream_write(resp->stream, data, len);
-    return rc == SALVO__STREAM_FULL ? SALVO__EV_PAUSE : rc;
-  }
-  if (len > r->max_body - resp->body.len)
-    return SALVO_ETOOBIG;
-  if (salvo__resp_reserve_body(resp, len, r->pool))
-    return SALVO_ENOMEM;
-  return salvo__buf_append(&resp->body, data, len);
-}
-
-int salvo__req_on_header(salvo__req *r, const char *line, size_t len) {
-  return kept(r, on_header(r, line, len));
-}
-
-int salvo__req_on_body(salvo__req *r, const char *data, size_t len) {
-  return kept(r, on_body(r, data, len));
 }

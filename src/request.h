@@ -18,6 +18,18 @@
 typedef struct salvo__req salvo__req;
 typedef struct salvo__sink salvo__sink; /* engine.h */
 
+/* What the head of the response being read says (receive.c). */
+typedef struct salvo__head {
+  int status;
+  int version; /* 10, 11, 20 */
+  int lines;   /* of this head, the status line first */
+  int has_len;
+  uint64_t len; /* Content-Length */
+  int chunked;  /* Transfer-Encoding: chunked */
+  int codings;  /* Content-Encoding fields */
+  size_t bytes; /* of every head of this attempt */
+} salvo__head;
+
 /* A request's life cycle, written by the engine only. */
 enum salvo__req_state {
   SALVO__REQ_QUEUED = 0, /* waiting in the scheduler for a slot */
@@ -66,11 +78,19 @@ struct salvo__req {
   /* the transport, while an attempt runs */
   void *xfer;
 
-  /* request.c, during an attempt: what the data events found */
-  int fail;       /* an error that stopped the transfer, or 0 */
-  int fail_errno; /* errno behind SALVO_EWRITE */
-  int out_fd;     /* output_path while open, else -1 */
-  int head_done;  /* the blank line after the last status line came */
+  /* receive.c, during an attempt: what the data events found */
+  int fail;         /* an error that stopped the transfer, or 0 */
+  const char *why;  /* what was malformed (a constant string), or NULL */
+  int fail_errno;   /* errno behind SALVO_EWRITE */
+  int out_fd;       /* output_path while open, else -1 */
+  int head_done;    /* the blank line after the last status line came */
+  salvo__head head; /* the response being read */
+  struct salvo__decoder *dec; /* its content coding, or NULL */
+  int fed;                    /* encoded bytes went to dec */
+  salvo__buf held;            /* decoded bytes the reader has not taken */
+  size_t held_off;
+  salvo__buf held_in; /* encoded bytes not decoded yet (reader full) */
+  int decode;         /* request.c: the client decodes bodies */
 };
 
 /*
@@ -93,23 +113,12 @@ void salvo__req_begin_attempt(salvo__req *r);
 int salvo__req_attempts(const salvo__req *r);
 /* Whether bytes went to on_data, which cannot be taken back (no retry). */
 int salvo__req_delivered(const salvo__req *r);
-
-/* The transport's data events. Each returns 0, an error code (< 0) that
- * must stop the transfer (it is kept in r->fail), or one of the codes
- * below. A header line comes as received, CRLF or not; a status line
- * ("HTTP/1.1 200 OK") starts a new response (after a redirect or a 1xx),
- * whose headers replace the last one's. */
-/* on_header: the final headers of a streamed 2xx are in; the engine
- * delivers the response now (the transport reports it as `headers`). */
-#define SALVO__EV_HEADERS 1
-/* on_body: the stream is full; nothing was taken: pause the transfer and
- * offer the chunk again when the engine resumes it. */
-#define SALVO__EV_PAUSE 2
-int salvo__req_on_header(salvo__req *r, const char *line, size_t len);
-int salvo__req_on_body(salvo__req *r, const char *data, size_t len);
 /* Whether the body goes to on_data or output_path rather than memory. */
 int salvo__req_streams(const salvo__req *r);
-/* A message for the error a data event found (r->fail), or NULL. */
-char *salvo__req_fail_message(const salvo__req *r);
+
+/* receive.c's part of a request's life: ready for a new attempt, and
+ * freed with it. */
+void salvo__receive_begin(salvo__req *r);
+void salvo__receive_free(salvo__req *r);
 
 #endif /* SALVO_REQUEST_H */

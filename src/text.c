@@ -123,6 +123,9 @@ static const char *charset_of(const char *ctype, char *buf, size_t size) {
     size_t n = 0;
     while (p[n] && p[n] != ';' && p[n] != ' ' && p[n] != '"' && n < size - 1)
       n++;
+    for (size_t i = 0; i < n; i++) /* a token, or no charset */
+      if (!salvo__is_tchar((unsigned char)p[i]))
+        return NULL;
     memcpy(buf, p, n);
     buf[n] = '\0';
     return n ? buf : NULL;
@@ -153,8 +156,15 @@ int salvo__text_decode(const char *body, size_t len, const char *ctype,
     err = decode_latin1(body, len, out);
   else if ((cd = iconv_open("UTF-8", cs)) == (iconv_t)-1)
     err = decode_utf8(body, len, out); /* unknown charset: best effort */
-  else
-    err = decode_iconv(cd, body, len, out);
+  else {
+    /* glibc's UTF-8 goes past U+10FFFF (F5 to FD lead bytes): what it
+     * writes is checked as any UTF-8 is. */
+    salvo__buf mid = {0};
+    err = decode_iconv(cd, body, len, &mid);
+    if (!err)
+      err = decode_utf8(mid.p, mid.len, out);
+    salvo__buf_free(&mid);
+  }
   if (cd != (iconv_t)-1)
     iconv_close(cd);
   if (!err)

@@ -39,6 +39,7 @@
 
 #include "config.h"
 #include "cookie.h"
+#include "receive.h"
 #include "request.h"
 
 typedef struct salvo__transport salvo__transport;

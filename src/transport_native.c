@@ -44,6 +44,7 @@
 #include "cookie.h"
 #include "decode.h"
 #include "h1.h"
+#include "receive.h"
 #include "redirect.h"
 #include "transport.h"
 #include "url.h"
@@ -53,7 +54,6 @@
 #define DNS_TTL_NS (60 * (int64_t)1000000000)
 /* Bodies up to this size go out with the head in one write. */
 #define INLINE_BODY (16 * 1024)
-#define DECODE_OUT (16 * 1024)
 #define HOSTS_MAX 8192
 
 typedef struct conn conn;
@@ -122,19 +122,16 @@ struct nxfer {
   int64_t cdeadline;  /* connect, ns; 0 = none */
   int64_t tkey;       /* its place in the timer list, 0 = not in it */
   nxfer *tnext, *tprev;
-  int paused;
-  int handed_over; /* a streamed response: no time limit from here */
-  salvo__decoder *dec;
-  salvo__buf held; /* decoded bytes the reader has not taken */
-  size_t held_off;
-  salvo__buf held_in; /* encoded bytes not decoded yet (paused) */
-  salvo__hop hop;     /* where this request of the attempt goes */
-  char *location;     /* of a redirect response */
-  int redirecting;    /* this response is a redirect being read past */
-  int retried_fresh;  /* already re-sent after a dead idle connection */
-  int early;          /* answered before its body was all sent */
-  int got_bytes;      /* of a response, on this connection */
-  int finished;       /* ended, waiting in the done list */
+  int paused;        /* its reader is full: nothing read until resumed */
+  int ending;        /* its response ended, but bytes wait for the reader */
+  int handed_over;   /* a streamed response: no time limit from here */
+  salvo__hop hop;    /* where this request of the attempt goes */
+  char *location;    /* of a redirect response */
+  int redirecting;   /* this response is a redirect being read past */
+  int retried_fresh; /* already re-sent after a dead idle connection */
+  int early;         /* answered before its body was all sent */
+  int got_bytes;     /* of a response, on this connection */
+  int finished;      /* ended, waiting in the done list */
   int error;
   char *errmsg;
   nxfer *dnext; /* the done list */
@@ -790,10 +787,6 @@ static void exchange_reset(nxfer *x) {
   x->paused = 0;
   x->early = 0;
   x->redirecting = 0;
-  x->held.len = x->held_off = 0;
-  x->held_in.len = 0;
-  salvo__decoder_free(x->dec);
-  x->dec = NULL;
   free(x->location);
   x->location = NULL;
 }
@@ -907,68 +900,20 @@ static int xfer_send(salvo__transport *t, nxfer *x) {
 /* ---- reading --------------------------------------------------------------
  */
 
-static int deliver(nxfer *x, const char *p, size_t n) {
-  int rc = salvo__req_on_body(x->req, p, n);
-  return rc == SALVO__EV_PAUSE ? SALVO__H1_PAUSE : rc;
-}
-
-/* Hands the decoded bytes held for a paused reader over; 0 when all went. */
-static int deliver_held(nxfer *x) {
-  while (x->held_off < x->held.len) {
-    int rc = deliver(x, x->held.p + x->held_off, x->held.len - x->held_off);
-    if (rc)
-      return rc;
-    x->held_off = x->held.len;
-  }
-  x->held.len = x->held_off = 0;
-  return 0;
-}
-
-/* Decodes in[0..n) and delivers it; what a paused reader cannot take is
- * kept (one step's output, and the input not decoded yet). */
-static int decode_body(nxfer *x, const char *in, size_t n) {
-  char out[DECODE_OUT];
-  for (;;) {
-    size_t used = 0;
-    const char *why = NULL;
-    long got =
-        salvo__decoder_step(x->dec, in, n, &used, out, sizeof(out), &why);
-    if (got < 0) {
-      x->req->fail = (int)got;
-      return (int)got;
-    }
-    in += used;
-    n -= used;
-    if (got) {
-      int rc = deliver(x, out, (size_t)got);
-      if (rc == SALVO__H1_PAUSE) {
-        if (salvo__buf_append(&x->held, out, (size_t)got) ||
-            salvo__buf_append(&x->held_in, in, n))
-          return SALVO_ENOMEM;
-        x->paused = 1;
-        return 0;
-      }
-      if (rc)
-        return rc;
-    }
-    if (!n && (size_t)got < sizeof(out))
-      return 0;
-  }
-}
-
 static int on_body(void *ctx, const char *p, size_t n) {
   nxfer *x = ctx;
   if (x->redirecting)
     return 0; /* a redirect's body is read past */
   if (x->paused)
     return SALVO__H1_PAUSE;
-  if (x->dec)
-    return decode_body(x, p, n);
-  return deliver(x, p, n);
+  int rc = salvo__req_on_body(x->req, p, n);
+  return rc == SALVO__EV_PAUSE  ? SALVO__H1_PAUSE
+         : rc == SALVO__EV_HELD ? SALVO__H1_HOLD
+                                : rc;
 }
 
-/* The transport reads a few headers itself: where a redirect goes, how
- * the body is coded, and the cookies. */
+/* The transport reads a few headers itself: where a redirect goes, and
+ * the cookies. */
 static int header_seen(nxfer *x, const char *l, size_t n) {
   salvo__transport *t = x->t;
   size_t nl = salvo__header_name_len(l);
@@ -985,15 +930,6 @@ static int header_seen(nxfer *x, const char *l, size_t n) {
     x->location = salvo__strndup(v, vn);
     return x->location ? 0 : SALVO_ENOMEM;
   }
-  if (nl == 16 && !salvo__casecmp_n(l, "Content-Encoding", 16) &&
-      t->cfg->compression) {
-    int err;
-    salvo__decoder_free(x->dec);
-    x->dec = salvo__decoder_new(v, vn, &err);
-    if (err == SALVO_EPROTO)
-      x->p.why = "unsupported Content-Encoding";
-    return err;
-  }
   if (nl == 10 && !salvo__casecmp_n(l, "Set-Cookie", 10) && t->ev.jar) {
     return salvo__jar_set(t->ev.jar, salvo__hop_url(&x->hop, x->req), v, vn);
   }
@@ -1006,8 +942,6 @@ static int on_line(void *ctx, const char *l, size_t n) {
   if (n && x->p.lines == 1) { /* a status line: a new response */
     free(x->location);
     x->location = NULL;
-    salvo__decoder_free(x->dec);
-    x->dec = NULL;
   } else if (n) {
     int rc = header_seen(x, l, n);
     if (rc)
@@ -1039,12 +973,6 @@ static int on_line(void *ctx, const char *l, size_t n) {
     t->ev.headers(t->ev.ctx, x->req);
     rc = 0;
   }
-  if (!rc && n == 0 && x->p.status >= 200 && !x->redirecting && !x->dec &&
-      x->p.has_len && !x->p.chunked && x->p.left > t->cfg->max_body &&
-      !salvo__req_streams(x->req) && !x->req->stream) {
-    x->p.why = NULL;
-    return SALVO_ETOOBIG;
-  }
   return rc;
 }
 
@@ -1060,11 +988,12 @@ static void xfer_complete(salvo__transport *t, nxfer *x) {
     follow(t, x); /* the next request went, or the attempt failed */
     return;
   }
-  if (x->dec && x->held_in.len == 0 && x->held.len == 0) {
-    salvo__decoder_free(x->dec);
-    x->dec = NULL;
+  if (salvo__req_holding(x->req)) {
+    x->ending = 1; /* ends once its reader took the rest */
+    return;
   }
-  xfer_done(t, x, 0, NULL);
+  int err = salvo__req_on_end(x->req);
+  xfer_done(t, x, err, err ? salvo__req_fail_message(x->req) : NULL);
 }
 
 /* The message a parse error gets. */
@@ -1074,10 +1003,6 @@ static char *parse_message(nxfer *x, int err) {
   if (err == SALVO_EREDIRECT)
     return salvo__fmt("Maximum (%d) redirects followed",
                       x->t->cfg->max_redirects);
-  if (err == SALVO_ETOOBIG)
-    return salvo__fmt("Maximum file size exceeded: the body is over "
-                      "max_body (%zu bytes)",
-                      x->t->cfg->max_body);
   return salvo__req_fail_message(x->req);
 }
 
@@ -1381,9 +1306,6 @@ static int nat_create(salvo__transport **out, const salvo__cfg *cfg, int epfd,
 
 static void xfer_free(nxfer *x) {
   salvo__buf_free(&x->out);
-  salvo__buf_free(&x->held);
-  salvo__buf_free(&x->held_in);
-  salvo__decoder_free(x->dec);
   salvo__hop_free(&x->hop);
   free(x->location);
   free(x->errmsg);
@@ -1429,29 +1351,21 @@ static nxfer *xfer_get(salvo__transport *t) {
   nxfer *x = t->free_xfers;
   if (x) {
     t->free_xfers = x->next_free;
-    salvo__buf out = x->out, held = x->held, held_in = x->held_in;
+    salvo__buf out = x->out;
     memset(x, 0, sizeof(*x));
     x->out = out;
-    x->held = held;
-    x->held_in = held_in;
-    x->held.len = x->held_in.len = 0;
     return x;
   }
   return calloc(1, sizeof(*x));
 }
 
 static void xfer_put(salvo__transport *t, nxfer *x) {
-  salvo__decoder_free(x->dec);
-  x->dec = NULL;
   salvo__hop_free(&x->hop);
   free(x->location);
   free(x->errmsg);
   x->location = x->errmsg = NULL;
   if (x->out.cap > 64 * 1024)
     salvo__buf_free(&x->out);
-  if (x->held.cap > DECODE_OUT)
-    salvo__buf_free(&x->held);
-  salvo__buf_free(&x->held_in);
   x->next_free = t->free_xfers;
   t->free_xfers = x;
 }
@@ -1512,17 +1426,11 @@ static void nat_abort(salvo__transport *t, salvo__req *r) {
 
 static void nat_resume(salvo__transport *t, salvo__req *r) {
   nxfer *x = r->xfer;
-  if (!x || !x->paused || !x->c)
+  if (!x || !x->paused)
     return;
   x->paused = 0;
-  int rc = deliver_held(x);
-  if (!rc && x->held_in.len) {
-    salvo__buf in = x->held_in;
-    x->held_in = (salvo__buf){0};
-    rc = decode_body(x, in.p, in.len);
-    salvo__buf_free(&in);
-  }
-  if (rc == SALVO__H1_PAUSE) {
+  int rc = salvo__req_resume_body(r);
+  if (rc == SALVO__EV_HELD) {
     x->paused = 1;
     return;
   }
@@ -1530,8 +1438,12 @@ static void nat_resume(salvo__transport *t, salvo__req *r) {
     xfer_fail(t, x, rc, salvo__req_fail_message(r));
     return;
   }
-  if (x->paused)
+  if (x->ending) { /* the response had ended: its reader has it all now */
+    x->ending = 0;
+    int err = salvo__req_on_end(r);
+    xfer_done(t, x, err, err ? salvo__req_fail_message(r) : NULL);
     return;
+  }
   conn *c = x->c;
   if (c->pend.len) {
     salvo__buf keep = c->pend;

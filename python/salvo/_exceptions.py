@@ -10,7 +10,8 @@ HTTPError
 │   │   └── TimeoutException      a timeout or the deadline
 │   ├── TooManyRedirects
 │   ├── InvalidURL                the request itself was bad
-│   ├── DecodingError             the body is not what was asked for (JSON)
+│   ├── DecodingError             the body's coding could not be undone, or
+│   │                             it is not what was asked for (JSON)
 │   └── CancelledError            cancelled before it completed
 └── HTTPStatusError               from Response.raise_for_status()
 
@@ -75,7 +76,9 @@ class InvalidURL(RequestError):
 
 
 class DecodingError(RequestError):
-    """The body is not what the return type needs (JSON)."""
+    """The body's Content-Encoding could not be undone (corrupt, cut
+    short, unsupported), as httpx.DecodingError; or the body is not what
+    the return type needs (JSON)."""
 
 
 class CancelledError(RequestError):
@@ -111,6 +114,7 @@ _BY_CODE = {
     "EREDIRECT": TooManyRedirects,
     "EINVAL": InvalidURL,
     "EPARSE": DecodingError,
+    "EDECODE": DecodingError,
     "ECANCELED": CancelledError,
 }
 

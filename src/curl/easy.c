@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "../cookie.h"
+#include "../decode.h"
 #include "../url.h"
 #include "../util.h"
 #include "internal.h"
@@ -98,13 +99,20 @@ static int on_prereq(void *userp, char *primary_ip, char *local_ip,
   return CURL_PREREQFUNC_OK;
 }
 
-/* The end of a final head: a redirect to follow has its body dropped, or
- * ends the attempt when no more may be followed. */
+/* The end of a final head: a chunked body will be de-chunked here; a
+ * redirect to follow has its body dropped, or ends the attempt when no
+ * more may be followed. */
 static int head_ended(salvo__curl_xfer *x) {
   salvo__transport *t = x->mh->t;
   const salvo_response *resp = x->req->resp;
-  if (resp->status < 200 ||
-      !salvo__redirect_wanted(t->cfg, resp->status,
+  if (resp->status < 200)
+    return 0;
+  if (salvo__req_chunked(x->req)) {
+    x->chunks = 1;
+    salvo__h1_init(&x->dechunk, 0);
+    x->dechunk.state = SALVO__H1_CHUNK_SIZE;
+  }
+  if (!salvo__redirect_wanted(t->cfg, resp->status,
                               salvo_response_header(resp, "Location") != NULL))
     return 0;
   char *msg = NULL;
@@ -117,19 +125,23 @@ static int head_ended(salvo__curl_xfer *x) {
 static size_t on_header(char *p, size_t size, size_t n, void *userp) {
   salvo__curl_xfer *x = userp;
   salvo__transport *t = x->mh->t;
-  size_t len = size * n;
+  size_t got = size * n, len = got;
   x->header_seen = 1;
   if (!x->tfirst)
     x->tfirst = salvo__now_ns();
+  /* libcurl gives lines with their ending: one LF, and one CR before. */
+  if (len && p[len - 1] == '\n')
+    len--;
+  if (len && p[len - 1] == '\r')
+    len--;
   int rc = salvo__req_on_header(x->req, p, len);
-  if (!rc && t->ev.jar && len > 11 && !salvo__casecmp_n(p, "Set-Cookie:", 11)) {
-    size_t vn = len - 11;
-    while (vn && (p[11 + vn - 1] == '\n' || p[11 + vn - 1] == '\r'))
-      vn--;
-    rc = salvo__jar_set(t->ev.jar, salvo__hop_url(&x->hop, x->req), p + 11, vn);
+  if (!rc && t->ev.jar && len > 11 && !salvo__casecmp_n(p, "Set-Cookie:", 11))
+    rc = salvo__jar_set(t->ev.jar, salvo__hop_url(&x->hop, x->req), p + 11,
+                        len - 11);
+  if ((!rc || rc == SALVO__EV_HEADERS) && len == 0) {
+    int hr = head_ended(x);
+    rc = hr ? hr : rc;
   }
-  if (!rc && (len == 2 || len == 1) && (*p == '\r' || *p == '\n'))
-    rc = head_ended(x);
   if (rc == SALVO__EV_HEADERS) {
     /* The reader paces the body from here: no time limit of ours. */
     curl_easy_setopt(x->easy, CURLOPT_TIMEOUT_MS, 0L);
@@ -138,20 +150,86 @@ static size_t on_header(char *p, size_t size, size_t n, void *userp) {
   }
   if (rc == SALVO_EREDIRECT)
     x->too_many = 1;
-  return rc ? 0 : len;
+  return rc ? 0 : got;
+}
+
+/* The de-chunker's body pieces, to the request. */
+static int chunk_body(void *ctx, const char *p, size_t n) {
+  salvo__curl_xfer *x = ctx;
+  int rc = salvo__req_on_body(x->req, p, n);
+  return rc == SALVO__EV_PAUSE  ? SALVO__H1_PAUSE
+         : rc == SALVO__EV_HELD ? SALVO__H1_HOLD
+                                : rc;
+}
+
+static int no_line(void *ctx, const char *l, size_t n) {
+  (void)ctx, (void)l, (void)n;
+  return SALVO_EPROTO; /* the head was libcurl's to read */
+}
+
+/* Raw chunked bytes (p may be NULL: what is pending): de-chunked to the
+ * request. 0, SALVO__EV_HELD (the reader is full: the rest waits in
+ * x->pend), or an error. */
+static int dechunk(salvo__curl_xfer *x, const char *p, size_t n) {
+  if (n && salvo__buf_append(&x->pend, p, n))
+    return SALVO_ENOMEM;
+  size_t off = 0;
+  int paused = 0, rc = 0;
+  salvo__h1_cb cb = {x, no_line, chunk_body};
+  while (off < x->pend.len && x->dechunk.state != SALVO__H1_DONE && !paused) {
+    long used = salvo__h1_feed(&x->dechunk, x->pend.p + off, x->pend.len - off,
+                               &cb, &paused);
+    if (used < 0) {
+      rc = (int)used;
+      break;
+    }
+    if (!used && !paused)
+      break; /* a line not complete yet */
+    off += (size_t)used;
+  }
+  memmove(x->pend.p, x->pend.p + off, x->pend.len - off);
+  x->pend.len -= off;
+  if (rc)
+    return rc;
+  return paused ? SALVO__EV_HELD : 0;
 }
 
 static size_t on_write(char *p, size_t size, size_t n, void *userp) {
   salvo__curl_xfer *x = userp;
+  size_t len = size * n;
   if (x->redirecting)
-    return size * n; /* a redirect's body is read past */
+    return len; /* a redirect's body is read past */
+  if (x->req->fail || x->chunk_err)
+    return 0;       /* failed while paused: the transfer stops */
+  if (x->swallow) { /* offered again after a pause: it was taken then */
+    x->swallow = 0;
+    return len;
+  }
   x->body_seen = 1;
-  int rc = salvo__req_on_body(x->req, p, size * n);
-  if (rc == SALVO__EV_PAUSE) {
+  int rc = x->chunks ? dechunk(x, p, len) : salvo__req_on_body(x->req, p, len);
+  if (rc < 0 && x->chunks && !x->req->fail)
+    x->chunk_err = rc;
+  if (rc == SALVO__EV_PAUSE || rc == SALVO__EV_HELD) {
+    /* libcurl offers a paused chunk again: one that was taken is then
+     * swallowed. */
     x->paused = 1;
+    x->swallow = rc == SALVO__EV_HELD;
     return CURL_WRITEFUNC_PAUSE;
   }
-  return rc ? 0 : size * n;
+  return rc ? 0 : len;
+}
+
+int salvo__curl_resume(salvo__curl_xfer *x) {
+  int rc = salvo__req_resume_body(x->req);
+  if (!rc && x->chunks && x->pend.len)
+    rc = dechunk(x, NULL, 0);
+  if (rc < 0 && x->chunks && !x->req->fail)
+    x->chunk_err = rc;
+  return rc;
+}
+
+int salvo__curl_holding(const salvo__curl_xfer *x) {
+  return salvo__req_holding(x->req) || (x->chunks && x->pend.len);
 }
 
 /* ---- handles ------------------------------------------------------------- */
@@ -193,8 +271,10 @@ static int setup_easy(salvo__transport *t, salvo__curl_xfer *x) {
   SET(CURLOPT_FOLLOWLOCATION, 0L);
   SET(CURLOPT_HTTP_VERSION, http_version(cfg->http_version));
   SET(CURLOPT_CONNECTTIMEOUT_MS, (long)cfg->connect_timeout_ms);
-  if (cfg->compression)
-    SET(CURLOPT_ACCEPT_ENCODING, "");
+  /* Bodies come as sent: receive.c de-chunks and decodes them, as it does
+   * for the native transport. */
+  SET(CURLOPT_HTTP_TRANSFER_DECODING, 0L);
+  SET(CURLOPT_HTTP_CONTENT_DECODING, 0L);
   SET(CURLOPT_SSL_VERIFYPEER, cfg->insecure ? 0L : 1L);
   SET(CURLOPT_SSL_VERIFYHOST, cfg->insecure ? 0L : 2L);
   if (cfg->ca_file)
@@ -234,6 +314,9 @@ salvo__curl_xfer *salvo__curl_xfer_get(salvo__transport *t) {
 void salvo__curl_xfer_put(salvo__transport *t, salvo__curl_xfer *x) {
   curl_slist_free_all(x->hdrs);
   x->hdrs = NULL;
+  if (x->pend.cap > 64 * 1024)
+    salvo__buf_free(&x->pend);
+  x->pend.len = 0;
   salvo__hop_free(&x->hop);
   x->req = NULL;
   x->next_free = t->free_list;
@@ -282,15 +365,19 @@ int salvo__curl_pins(salvo__transport *t) {
   return 0;
 }
 
+#define ACCEPT_ENCODING "Accept-Encoding: " SALVO__ACCEPT_ENCODING
+
 int salvo__curl_base_headers(salvo__transport *t) {
   const salvo__cfg *cfg = t->cfg;
-  int auth = 0;
+  int auth = 0, ae = 0;
   for (size_t i = 0; cfg->headers[i]; i++) {
     auth |= named(cfg->headers[i], "Authorization", 13);
+    ae |= named(cfg->headers[i], "Accept-Encoding", 15);
     if (append(&t->base_hdrs, cfg->headers[i]))
       return SALVO_ENOMEM;
   }
-  if (cfg->auth_header && !auth && append(&t->base_hdrs, cfg->auth_header))
+  if ((cfg->auth_header && !auth && append(&t->base_hdrs, cfg->auth_header)) ||
+      (cfg->compression && !ae && append(&t->base_hdrs, ACCEPT_ENCODING)))
     return SALVO_ENOMEM;
   return 0;
 }
@@ -311,7 +398,7 @@ static int hop_headers(salvo__transport *t, salvo__curl_xfer *x,
     return 0;
   *out = NULL;
   const char *mine = NULL;
-  int auth = 0, rc = 0;
+  int auth = 0, ae = 0, rc = 0;
   for (size_t i = 0; ch[i] && !rc; i++) {
     const char *h = ch[i];
     if (named(h, "Cookie", 6) && !mine && !salvo__headers_have(rh, h, 6))
@@ -319,6 +406,7 @@ static int hop_headers(salvo__transport *t, salvo__curl_xfer *x,
     if (passes(h, creds) &&
         !salvo__headers_have(rh, h, salvo__header_name_len(h))) {
       auth |= named(h, "Authorization", 13);
+      ae |= named(h, "Accept-Encoding", 15);
       rc = append(&x->hdrs, h);
     }
   }
@@ -327,11 +415,14 @@ static int hop_headers(salvo__transport *t, salvo__curl_xfer *x,
     if (named(h, "Cookie", 6))
       mine = value_of(h);
     auth |= named(h, "Authorization", 13);
+    ae |= named(h, "Accept-Encoding", 15);
     if (passes(h, creds))
       rc = append(&x->hdrs, h);
   }
   if (!rc && creds && !auth && t->cfg->auth_header)
     rc = append(&x->hdrs, t->cfg->auth_header);
+  if (!rc && t->cfg->compression && !ae)
+    rc = append(&x->hdrs, ACCEPT_ENCODING);
   salvo__buf b = {0};
   if (!rc && salvo__jar_header(t->ev.jar, salvo__hop_url(&x->hop, r),
                                creds ? mine : NULL, &b))
@@ -399,7 +490,8 @@ int salvo__curl_hop_go(salvo__transport *t, salvo__curl_xfer *x, char **msg) {
   }
   x->errbuf[0] = '\0';
   x->body_seen = x->header_seen = x->redirecting = x->paused = 0;
-  x->sends = 0;
+  x->sends = x->swallow = x->chunks = x->chunk_err = 0;
+  x->pend.len = 0;
   SETOPT(CURLOPT_URL, salvo__hop_url(&x->hop, r));
   SETOPT(CURLOPT_NOBODY, (long)head);
   if (x->hop.send_body || !strcmp(m, "POST") || !strcmp(m, "PUT")) {
@@ -416,13 +508,6 @@ int salvo__curl_hop_go(salvo__transport *t, salvo__curl_xfer *x, char **msg) {
   }
   SETOPT(CURLOPT_HTTPHEADER, hdrs);
   SETOPT(CURLOPT_TIMEOUT_MS, (long)left);
-  /* A declared length over max_body fails before any byte is read; a
-   * streamed body has no such limit. */
-  curl_off_t maxsize =
-      salvo__req_streams(r) || r->stream || t->cfg->max_body == SIZE_MAX
-          ? 0
-          : (curl_off_t)t->cfg->max_body;
-  SETOPT(CURLOPT_MAXFILESIZE_LARGE, maxsize);
   /* A streamed body is read in large pieces: fewer callbacks and hand-overs
    * per byte. Others keep libcurl's 16 KiB; the handle remembers which. */
   long bufsize = r->stream ? 512L * 1024 : 0;
@@ -498,10 +583,16 @@ static int map_error(CURLcode rc) {
 int salvo__curl_error(salvo__transport *t, salvo__curl_xfer *x, CURLcode rc,
                       char **msg) {
   salvo__req *r = x->req;
-  int err = x->too_many ? SALVO_EREDIRECT : r->fail ? r->fail : map_error(rc);
+  int err = x->too_many    ? SALVO_EREDIRECT
+            : x->chunk_err ? x->chunk_err
+            : r->fail      ? r->fail
+                           : map_error(rc);
   *msg = NULL;
   if (x->too_many)
     salvo__redirect_allowed(&x->hop, t->cfg, msg);
+  else if (x->chunk_err)
+    *msg = salvo__fmt("%s", x->dechunk.why ? x->dechunk.why
+                                           : "malformed chunked body");
   else if (r->fail)
     *msg = salvo__req_fail_message(r);
   else if (err)
@@ -515,6 +606,14 @@ int salvo__curl_error(salvo__transport *t, salvo__curl_xfer *x, CURLcode rc,
     free(*msg);
     *msg = salvo__fmt("response header too large (a line over 100 KiB)");
   }
+  /* libcurl refuses some heads itself (a line starting with whitespace
+   * right after the status line) with a code that names no protocol
+   * error: in the middle of a head, it is the server's malformed head. */
+  if (rc == CURLE_BAD_FUNCTION_ARGUMENT && x->header_seen && !r->head_done) {
+    err = SALVO_EPROTO;
+    free(*msg);
+    *msg = salvo__fmt("malformed response head (libcurl refused a line)");
+  }
   /* libcurl takes a head cut short by the close for a whole response; the
    * native transport, like a browser, does not. */
   if (!err && r->resp->status && !r->head_done) {
@@ -523,8 +622,14 @@ int salvo__curl_error(salvo__transport *t, salvo__curl_xfer *x, CURLcode rc,
   }
   /* A malformed chunked body is the server's protocol error, as it is
    * for the native transport; libcurl calls it a receive error. */
-  if (rc == CURLE_RECV_ERROR && strstr(x->errbuf, "chunked-encoding"))
+  if (rc == CURLE_RECV_ERROR && strstr(x->errbuf, "chunked-encod"))
     err = SALVO_EPROTO;
+  /* A chunked body libcurl took for whole and h1.c did not. */
+  if (!err && x->chunks && x->dechunk.state != SALVO__H1_DONE) {
+    err = SALVO_EPROTO;
+    *msg = salvo__fmt("malformed chunked body");
+  }
+
   if (x->resend_refused) {
     err = SALVO_EIO;
     free(*msg);

@@ -15,6 +15,7 @@
 #include <curl/curl.h>
 #include <stdint.h>
 
+#include "../h1.h"
 #include "../redirect.h"
 #include "../transport.h"
 
@@ -72,7 +73,14 @@ typedef struct salvo__curl_xfer {
   int fresh;          /* sent again on a new connection already */
   int spoke_unasked;  /* its pooled connection had bytes waiting */
   int too_many;       /* a redirect past max_redirects came */
-  long bufsize;       /* CURLOPT_BUFFERSIZE as last set, 0 = default */
+  int swallow;        /* the chunk libcurl offers again was taken */
+  int chunk_err;      /* what the de-chunker refused, or 0 */
+  /* A chunked body comes as sent (CURLOPT_HTTP_TRANSFER_DECODING off) and
+   * is de-chunked by h1.c, so that both transports judge chunks alike. */
+  int chunks;
+  salvo__h1 dechunk;
+  salvo__buf pend; /* raw bytes not de-chunked yet */
+  long bufsize;    /* CURLOPT_BUFFERSIZE as last set, 0 = default */
   char errbuf[CURL_ERROR_SIZE];
 } salvo__curl_xfer;
 
@@ -120,6 +128,11 @@ int salvo__curl_hop_go(salvo__transport *t, salvo__curl_xfer *x, char **msg);
 /* The error of an ended hop, with a message free of credentials. */
 int salvo__curl_error(salvo__transport *t, salvo__curl_xfer *x, CURLcode rc,
                       char **msg);
+/* The reader took what it could: 0 (read on), SALVO__EV_HELD (still full)
+ * or an error. */
+int salvo__curl_resume(salvo__curl_xfer *x);
+/* Whether bytes wait for the reader (the hop may not end yet). */
+int salvo__curl_holding(const salvo__curl_xfer *x);
 /* The client's base header list (headers and credentials), and its
  * pinned names as CURLOPT_RESOLVE takes them. */
 int salvo__curl_base_headers(salvo__transport *t);

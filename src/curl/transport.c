@@ -137,6 +137,7 @@ static void curl_destroy(salvo__transport *t) {
   for (salvo__curl_xfer *x = t->free_list, *next; x; x = next) {
     next = x->next_free;
     curl_easy_cleanup(x->easy);
+    salvo__buf_free(&x->pend);
     free(x);
   }
   /* Running transfers were aborted by the engine before this. */
@@ -183,11 +184,16 @@ static void curl_abort(salvo__transport *t, salvo__req *r) {
 static void curl_resume(salvo__transport *t, salvo__req *r) {
   salvo__curl_xfer *x = r->xfer;
   (void)t;
-  if (x && x->paused) {
-    x->paused = 0;
-    /* May deliver the held chunk at once, and pause again. */
-    curl_easy_pause(x->easy, CURLPAUSE_CONT);
+  if (!x || !x->paused)
+    return;
+  x->paused = 0;
+  if (salvo__curl_resume(x) == SALVO__EV_HELD) {
+    x->paused = 1;
+    return;
   }
+  /* Offers the paused chunk again (taken already, or not), or stops the
+   * transfer when the reader's side failed; may pause again at once. */
+  curl_easy_pause(x->easy, CURLPAUSE_CONT);
 }
 
 static void curl_on_socket(salvo__transport *t, uint64_t tag, uint32_t events) {
@@ -317,6 +323,10 @@ static void finish_xfer(salvo__transport *t, CURL *e, CURLcode rc) {
     if (x->resend_refused)
       closes_quietly(t, x->req);
     err = salvo__curl_error(t, x, rc, &msg);
+    /* libcurl cannot end a transfer while it is paused, so nothing is
+     * held here: a coding cut short is all that is left to tell. */
+    if (!err && (err = salvo__req_on_end(x->req)))
+      msg = salvo__req_fail_message(x->req);
   }
   report(t, x, err, msg);
 }

@@ -1,11 +1,13 @@
-/* libFuzzer: the HTTP/1.1 response framing (h1.c) and the content
+/* libFuzzer: the HTTP/1.1 response framing (h1.c), the line checks both
+ * transports share (salvo__h1_check_status and _field) and the content
  * decoders (decode.c), fed as the native transport feeds them: in pieces
  * of varying size, with what a call did not consume offered again with
  * the next piece, and a reader that pauses now and then.
  *
  * Input: byte 0 picks the piece size, byte 1 the request (HEAD or not)
  * and the content coding the body is decoded with; the rest is what the
- * server sent. */
+ * server sent. scripts/fuzz.sh seeds it with every response of the
+ * conformance corpus (tests/conformance/responses.jsonl). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,13 +20,28 @@ typedef struct run {
   salvo__decoder *dec;
   size_t body, out;
   unsigned calls;
+  int lines; /* of the head being read */
 } run;
 
 static int on_line(void *ctx, const char *l, size_t n) {
-  (void)ctx;
+  run *r = ctx;
   if (memchr(l, '\n', n) || n > SALVO__H1_LINE_MAX)
     abort();
-  return 0;
+  /* The checks receive.c makes of every line, the first of a head being
+   * its status line. */
+  int status = 0, version = 0;
+  size_t name_len = 0;
+  const char *why = r->lines++ == 0
+                        ? salvo__h1_check_status(l, n, &status, &version)
+                    : n ? salvo__h1_check_field(l, n, &name_len)
+                        : NULL;
+  if (!n)
+    r->lines = 0;
+  if (!why && status && (status < 100 || status > 999))
+    abort();
+  if (!why && name_len && (name_len >= n || l[name_len] != ':'))
+    abort();
+  return why ? SALVO_EPROTO : 0;
 }
 
 static int on_body(void *ctx, const char *p, size_t n) {
@@ -88,6 +105,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   }
   if (!rc)
     salvo__h1_eof(&p);
+  if (!rc && r.dec)
+    (void)salvo__decoder_done(r.dec);
   if (r.body > size)
     abort();
   salvo__buf_free(&pend);

@@ -1,6 +1,9 @@
-/* Response heads as the transport delivers them: header lines one by one
- * (status lines, folded lines, lines without a colon, huge lengths), then
- * body bytes, then the accessors and conversions a caller would use. */
+/* Response heads as the transports deliver them to receive.c: lines one
+ * by one without their line ending (status lines, folded lines, lines
+ * without a colon, bare CRs, conflicting lengths, codings), then body
+ * bytes (decoded when the head says so), the end of the body, then the
+ * accessors and conversions a caller would use. scripts/fuzz.sh seeds it
+ * with every response of the conformance corpus. */
 #include <jansson.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -8,6 +11,7 @@
 
 #include "config.h"
 #include "pool.h"
+#include "receive.h"
 #include "request.h"
 #include "response.h"
 
@@ -35,18 +39,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   salvo__req_begin_attempt(r);
   const char *p = (const char *)data, *end = p + size;
   int failed = 0;
-  /* Lines end at LF, as libcurl hands them over, until an empty one. */
+  /* Lines end at LF (one CR before it is the line ending's), until an
+   * empty one after a final status. */
   while (p < end && !failed) {
     const char *nl = memchr(p, '\n', (size_t)(end - p));
-    size_t len = nl ? (size_t)(nl - p) + 1 : (size_t)(end - p);
-    int blank = len <= 2 && (len == 1 || p[0] == '\r');
-    failed = salvo__req_on_header(r, p, len) != 0;
-    p += len;
-    if (blank)
+    size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p);
+    size_t n = len && p[len - 1] == '\r' ? len - 1 : len;
+    int rc = salvo__req_on_header(r, p, n);
+    failed = rc < 0;
+    p += len + (nl != NULL);
+    if (!n && r->resp->status >= 200)
       break;
   }
   if (!failed && p < end)
-    salvo__req_on_body(r, p, (size_t)(end - p));
+    failed = salvo__req_on_body(r, p, (size_t)(end - p)) < 0;
+  if (!failed)
+    salvo__req_on_end(r);
   salvo_response *resp = r->resp;
   for (size_t i = 0; i < salvo_response_header_count(resp); i++) {
     const char *name, *value;

@@ -1,0 +1,366 @@
+/* What a response's bytes become: see receive.h. */
+#include "receive.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "decode.h"
+#include "h1.h"
+#include "stream.h"
+
+/* Decoded bytes are handed on in steps of this size, so that a paused
+ * reader holds one step and the input not decoded yet, never a whole
+ * decompression bomb. */
+#define STEP (16 * 1024)
+
+static void close_output(salvo__req *r) {
+  if (r->out_fd >= 0)
+    close(r->out_fd);
+  r->out_fd = -1;
+}
+
+static void drop_decoder(salvo__req *r) {
+  salvo__decoder_free(r->dec);
+  r->dec = NULL;
+  r->fed = 0;
+  r->held.len = r->held_off = r->held_in.len = 0;
+}
+
+void salvo__receive_begin(salvo__req *r) {
+  /* A new attempt writes the output file from its start again. */
+  close_output(r);
+  drop_decoder(r);
+  r->fail = 0;
+  r->why = NULL;
+  r->head_done = 0;
+  memset(&r->head, 0, sizeof(r->head));
+}
+
+void salvo__receive_free(salvo__req *r) {
+  close_output(r);
+  drop_decoder(r);
+  salvo__buf_free(&r->held);
+  salvo__buf_free(&r->held_in);
+}
+
+char *salvo__req_fail_message(const salvo__req *r) {
+  switch (r->fail) {
+  case SALVO_ETOOBIG:
+    return salvo__fmt("response body exceeds max_body (%zu bytes)",
+                      r->max_body);
+  case SALVO_ECALLBACK:
+    return salvo__fmt("on_data callback stopped the transfer");
+  case SALVO_EWRITE:
+    return salvo__fmt("writing %s: %s", r->output_path,
+                      strerror(r->fail_errno));
+  case SALVO_EPROTO:
+    return salvo__fmt("%s", r->why ? r->why : "malformed response");
+  case SALVO_EDECODE:
+    return salvo__fmt("%s", r->why ? r->why : "corrupt body");
+  default:
+    return NULL;
+  }
+}
+
+/* The data events keep the error that stops a transfer, and what was
+ * wrong, for its message. */
+static int kept(salvo__req *r, int rc) {
+  if (rc < 0)
+    r->fail = rc;
+  return rc;
+}
+
+static int malformed(salvo__req *r, const char *why) {
+  r->why = why;
+  return SALVO_EPROTO;
+}
+
+int salvo__req_chunked(const salvo__req *r) { return r->head.chunked; }
+int salvo__req_decoding(const salvo__req *r) { return r->dec != NULL; }
+
+/* ---- heads ----------------------------------------------------------------
+ */
+
+static int named(const char *l, size_t nl, const char *name, size_t n) {
+  return nl == n && !salvo__casecmp_n(l, name, n);
+}
+
+/* Transfer-Encoding: salvo undoes chunked, once and last, and nothing
+ * else (RFC 9112 6.1): another coding would leave the body as sent. */
+static int transfer_coding(salvo__req *r, const char *v, size_t n) {
+  int any = 0;
+  for (size_t i = 0; i < n;) {
+    while (i < n && (v[i] == ' ' || v[i] == '\t' || v[i] == ','))
+      i++;
+    size_t s = i;
+    while (i < n && v[i] != ',' && v[i] != ' ' && v[i] != '\t')
+      i++;
+    if (i == s)
+      continue;
+    any = 1;
+    if (!named(v + s, i - s, "chunked", 7))
+      return malformed(r, "a Transfer-Encoding other than chunked: salvo "
+                          "would hand over the body as sent");
+    if (r->head.chunked)
+      return malformed(r, "Transfer-Encoding chunked applied twice");
+    r->head.chunked = 1;
+  }
+  return any ? 0 : malformed(r, "an empty Transfer-Encoding");
+}
+
+static int content_length(salvo__req *r, const char *v, size_t n) {
+  uint64_t len;
+  if (salvo__h1_content_length(v, n, &len))
+    return malformed(r, "malformed Content-Length (digits, or one value "
+                        "repeated)");
+  if (r->head.has_len && r->head.len != len)
+    return malformed(r, "conflicting Content-Length values");
+  r->head.has_len = 1;
+  r->head.len = len;
+  /* Size the buffer once, but never trust a server with more than a
+   * modest allocation up front. */
+  size_t want = len > (1u << 20) ? (size_t)1 << 20 : (size_t)len;
+  if (want > r->max_body)
+    want = r->max_body;
+  if (want && !r->head.codings &&
+      salvo__resp_reserve_body(r->resp, want, r->pool))
+    return SALVO_ENOMEM;
+  return 0;
+}
+
+static int field(salvo__req *r, const char *l, size_t n) {
+  size_t nl;
+  const char *why = salvo__h1_check_field(l, n, &nl);
+  if (why)
+    return malformed(r, why);
+  const char *v = l + nl + 1;
+  size_t vn = n - nl - 1;
+  while (vn && (*v == ' ' || *v == '\t'))
+    v++, vn--;
+  while (vn && (v[vn - 1] == ' ' || v[vn - 1] == '\t'))
+    vn--;
+  int rc = 0;
+  if (named(l, nl, "Content-Length", 14))
+    rc = content_length(r, v, vn);
+  else if (named(l, nl, "Transfer-Encoding", 17))
+    rc = transfer_coding(r, v, vn);
+  else if (named(l, nl, "Content-Encoding", 16))
+    r->head.codings++;
+  return rc ? rc : salvo__resp_add_header(r->resp, l, nl, v, vn);
+}
+
+/* A status line: a new response begins (after a redirect or a 1xx), and
+ * only the final one's headers and body are kept. */
+static int status_line(salvo__req *r, const char *l, size_t n) {
+  salvo_response *resp = r->resp;
+  size_t bytes = r->head.bytes;
+  memset(&r->head, 0, sizeof(r->head));
+  r->head.bytes = bytes;
+  r->head.lines = 1;
+  r->head_done = 0;
+  drop_decoder(r);
+  resp->nhdrs = 0;
+  resp->hdrs.len = 0;
+  resp->body.len = 0;
+  resp->status = 0;
+  resp->http_version[0] = '\0';
+  const char *why =
+      salvo__h1_check_status(l, n, &r->head.status, &r->head.version);
+  if (why)
+    return malformed(r, why);
+  if (r->head.status == 101)
+    return malformed(r, "an unexpected 101 Switching Protocols (no "
+                        "upgrade was asked for)");
+  resp->status = r->head.status;
+  strcpy(resp->http_version, r->head.version == 10   ? "1.0"
+                             : r->head.version == 11 ? "1.1"
+                                                     : "2");
+  return 0;
+}
+
+/* The decoder of the final response's Content-Encoding, when it has one
+ * and the client decodes. */
+static int pick_decoder(salvo__req *r) {
+  const char *v = salvo_response_header(r->resp, "Content-Encoding");
+  if (!r->decode || !r->head.codings)
+    return 0;
+  int err = 0;
+  if (r->head.codings == 1)
+    r->dec = salvo__decoder_new(v, strlen(v), &err);
+  else
+    err = SALVO_EPROTO;
+  if (err == SALVO_EPROTO) {
+    r->why = "a Content-Encoding salvo does not decode (it decodes one of "
+             "gzip, deflate, br, zstd)";
+    return SALVO_EDECODE;
+  }
+  return err;
+}
+
+/* The end of a head: a 1xx waits for the next; a final response is
+ * judged by its framing (RFC 9112 6.3) and handed over when streamed. */
+static int head_end(salvo__req *r) {
+  salvo__head *h = &r->head;
+  h->lines = 0;
+  r->head_done = 1;
+  if (h->status < 200)
+    return 0;
+  int no_body = r->is_head || h->status == 204 || h->status == 304;
+  if (!no_body && h->chunked && h->has_len)
+    return malformed(r, "both Transfer-Encoding and Content-Length (RFC 9112 "
+                        "6.3: a sign of request smuggling)");
+  if (!no_body && h->chunked && h->version == 10)
+    return malformed(r, "Transfer-Encoding in an HTTP/1.0 response (RFC "
+                        "9112 6.1: faulty framing)");
+  if (no_body)
+    h->chunked = 0;
+  int err = no_body ? 0 : pick_decoder(r);
+  if (err)
+    return err;
+  /* A redirect's body is read past, never kept. */
+  if (!r->dec && h->has_len && h->len > r->max_body && h->status / 100 != 3 &&
+      !salvo__req_streams(r) && !r->stream)
+    return SALVO_ETOOBIG;
+  return r->stream && h->status < 300 ? SALVO__EV_HEADERS : 0;
+}
+
+static int on_header(salvo__req *r, const char *line, size_t len) {
+  if (r->resp->stream)
+    return 0; /* trailers after a hand-over: the response is the caller's */
+  r->head.bytes += len + 2;
+  if (r->head.bytes > SALVO__H1_HEAD_MAX)
+    return malformed(r, "response headers too large (over 256 KiB)");
+  if (len > SALVO__H1_LINE_MAX)
+    return malformed(r, "response header too large (a line over 100 KiB)");
+  if (r->head.lines++ == 0)
+    return status_line(r, line, len);
+  if (len == 0)
+    return head_end(r);
+  return field(r, line, len);
+}
+
+int salvo__req_on_header(salvo__req *r, const char *line, size_t len) {
+  return kept(r, on_header(r, line, len));
+}
+
+/* ---- bodies -----------------------------------------------------------------
+ */
+
+static int write_output(salvo__req *r, const char *data, size_t len) {
+  if (r->out_fd < 0) {
+    r->out_fd =
+        open(r->output_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (r->out_fd < 0)
+      goto fail;
+  }
+  while (len) {
+    ssize_t n = write(r->out_fd, data, len);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      goto fail;
+    data += n;
+    len -= (size_t)n;
+  }
+  return 0;
+fail:
+  r->fail_errno = errno ? errno : EIO;
+  return SALVO_EWRITE;
+}
+
+/* Bytes of the body as the caller gets them: streamed when the response
+ * succeeded and the request streams, to the reader's buffer when it reads,
+ * kept otherwise (an error page, a 503 about to be retried). */
+static int deliver(salvo__req *r, const char *data, size_t len) {
+  salvo_response *resp = r->resp;
+  if (salvo__req_streams(r) && resp->status >= 200 && resp->status < 300) {
+    resp->streamed = 1;
+    if (!r->on_data)
+      return write_output(r, data, len);
+    return r->on_data(resp->user_data, data, len) ? SALVO_ECALLBACK : 0;
+  }
+  if (resp->stream) {
+    int rc = salvo__stream_write(resp->stream, data, len);
+    return rc == SALVO__STREAM_FULL ? SALVO__EV_PAUSE : rc;
+  }
+  if (len > r->max_body - resp->body.len)
+    return SALVO_ETOOBIG;
+  if (salvo__resp_reserve_body(resp, len, r->pool))
+    return SALVO_ENOMEM;
+  return salvo__buf_append(&resp->body, data, len);
+}
+
+/* Decodes in[0..n) and delivers it; what a full reader cannot take is held
+ * (one step's output, and the input not decoded yet). */
+static int decode(salvo__req *r, const char *in, size_t n) {
+  char out[STEP];
+  r->fed = 1;
+  for (;;) {
+    size_t used = 0;
+    const char *why = NULL;
+    long got =
+        salvo__decoder_step(r->dec, in, n, &used, out, sizeof(out), &why);
+    if (got < 0) {
+      r->why = why;
+      return got == SALVO_EPROTO ? SALVO_EDECODE : (int)got;
+    }
+    if (!used && !got && n) {
+      r->why = "the decoder takes no more of the body";
+      return SALVO_EDECODE;
+    }
+    in += used;
+    n -= used;
+    if (got) {
+      int rc = deliver(r, out, (size_t)got);
+      if (rc == SALVO__EV_PAUSE) {
+        if (salvo__buf_append(&r->held, out, (size_t)got) ||
+            salvo__buf_append(&r->held_in, in, n))
+          return SALVO_ENOMEM;
+        return SALVO__EV_HELD;
+      }
+      if (rc)
+        return rc;
+    }
+    if (!n && (size_t)got < sizeof(out))
+      return 0;
+  }
+}
+
+int salvo__req_on_body(salvo__req *r, const char *data, size_t len) {
+  return kept(r, r->dec ? decode(r, data, len) : deliver(r, data, len));
+}
+
+static int resume(salvo__req *r) {
+  while (r->held_off < r->held.len) {
+    int rc = deliver(r, r->held.p + r->held_off, r->held.len - r->held_off);
+    if (rc == SALVO__EV_PAUSE)
+      return SALVO__EV_HELD;
+    if (rc)
+      return rc;
+    r->held_off = r->held.len;
+  }
+  r->held.len = r->held_off = 0;
+  if (!r->held_in.len)
+    return 0;
+  salvo__buf in = r->held_in;
+  r->held_in = (salvo__buf){0};
+  int rc = decode(r, in.p, in.len);
+  salvo__buf_free(&in);
+  return rc;
+}
+
+int salvo__req_resume_body(salvo__req *r) { return kept(r, resume(r)); }
+
+int salvo__req_holding(const salvo__req *r) {
+  return r->held_off < r->held.len || r->held_in.len;
+}
+
+int salvo__req_on_end(salvo__req *r) {
+  if (!r->dec || !r->fed || salvo__decoder_done(r->dec))
+    return 0;
+  r->why = "the body ends before its Content-Encoding does (cut short)";
+  return kept(r, SALVO_EDECODE);
+}

@@ -1,0 +1,54 @@
+/*
+ * What a response's bytes become, the same for both transports: each line
+ * of each head is checked (RFC 9110 5, RFC 9112 4-6: h1.c's checks) and
+ * kept in the response, its framing judged (Content-Length against
+ * Transfer-Encoding), its body decoded (Content-Encoding, decode.c) and
+ * routed to memory, a file, the caller's callback or its stream. A
+ * transport calls these on the I/O thread as bytes arrive; their fields of
+ * salvo__req are written here only.
+ */
+#ifndef SALVO_RECEIVE_H
+#define SALVO_RECEIVE_H
+
+#include <stddef.h>
+
+#include "request.h"
+
+/* The returns of the data events besides 0 and errors (< 0, which must
+ * stop the transfer; r->fail keeps them for the message). */
+/* on_header: the final headers of a streamed 2xx are in; the engine
+ * delivers the response now (the transport reports it as `headers`). */
+#define SALVO__EV_HEADERS 1
+/* on_body: the reader is full and nothing was taken: pause the transfer
+ * and offer the same bytes again when the engine resumes it. */
+#define SALVO__EV_PAUSE 2
+/* on_body, resume_body: all was taken, some of it held here for the
+ * reader; pause the transfer until the engine resumes it. */
+#define SALVO__EV_HELD 3
+
+/* A line of a head without its line ending (its LF, and one CR before
+ * it: any other CR in it is a bare CR, refused): a status line starts each
+ * response (after a redirect or a 1xx), whose headers replace the last
+ * one's; an empty line ends a head. */
+int salvo__req_on_header(salvo__req *r, const char *line, size_t len);
+/* A piece of the final response's body, without its transfer coding (the
+ * transport de-chunks), still in its content coding. */
+int salvo__req_on_body(salvo__req *r, const char *data, size_t len);
+/* The transport resumed after EV_HELD or EV_PAUSE: what is held goes to
+ * the reader first. 0 (all went: read on), EV_HELD, or an error. */
+int salvo__req_resume_body(salvo__req *r);
+/* Whether bytes are held for the reader: the attempt may not end yet. */
+int salvo__req_holding(const salvo__req *r);
+/* The final body ended (and nothing is held): 0, or SALVO_EDECODE when
+ * its content coding was cut short. */
+int salvo__req_on_end(salvo__req *r);
+/* Whether the final response's body comes chunked (HTTP/1.1), for a
+ * transport that must de-chunk it itself. */
+int salvo__req_chunked(const salvo__req *r);
+/* Whether the body is decoded (its declared length says nothing of what
+ * max_body counts). */
+int salvo__req_decoding(const salvo__req *r);
+/* A message for the error a data event found (r->fail), or NULL. */
+char *salvo__req_fail_message(const salvo__req *r);
+
+#endif /* SALVO_RECEIVE_H */

@@ -1,0 +1,156 @@
+/* The response conformance corpus (tests/conformance/responses.jsonl),
+ * through a real connection, on each transport (ctest runs this with
+ * SALVO_TRANSPORT=native and =libcurl): both must give every case the same
+ * answer, the one the corpus states. Each line is one case: its id, its
+ * source (an RFC section, or the llhttp or http-parser test it was taken
+ * from), the method (GET unless said), the bytes of the response ("wire",
+ * a string whose characters U+0000 to U+00FF stand for bytes) and the
+ * outcome: a status and body, or an error name. faultd's /wire sends the
+ * bytes as they are, then closes. Redirects are not followed (a 3xx is an
+ * answer like any), nothing is retried, bodies are decoded. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "harness.h"
+#include "salvo.h"
+
+#ifndef CONFORMANCE_FILE
+#error "CONFORMANCE_FILE must be defined by the build"
+#endif
+
+/* A JSON string of code points up to U+00FF as bytes; *n its length. */
+static char *bytes_of(json_t *s, size_t *n) {
+  const unsigned char *u = (const unsigned char *)json_string_value(s);
+  size_t len = json_string_length(s);
+  char *out = malloc(len + 1), *d = out;
+  for (size_t i = 0; i < len; i++) {
+    if (u[i] < 0x80) {
+      *d++ = (char)u[i];
+    } else { /* U+0080..U+00FF: two UTF-8 bytes */
+      assert_true(u[i] == 0xc2 || u[i] == 0xc3);
+      *d++ = (char)(((u[i] & 3) << 6) | (u[i + 1] & 0x3f));
+      i++;
+    }
+  }
+  *d = '\0';
+  *n = (size_t)(d - out);
+  return out;
+}
+
+static char *hex_of(const char *p, size_t n) {
+  static const char d[] = "0123456789abcdef";
+  char *h = malloc(2 * n + 1);
+  for (size_t i = 0; i < n; i++) {
+    h[2 * i] = d[(unsigned char)p[i] >> 4];
+    h[2 * i + 1] = d[(unsigned char)p[i] & 15];
+  }
+  h[2 * n] = '\0';
+  return h;
+}
+
+/* What a response was, for a message: "200 (5 bytes)" or "EPROTO: ...". */
+static const char *outcome(salvo_response *r) {
+  if (salvo_response_error(r))
+    return th_fmt("%s: %s", salvo_errname(salvo_response_error(r)),
+                  salvo_response_errmsg(r));
+  size_t n;
+  salvo_response_body(r, &n);
+  return th_fmt("%d (%zu bytes)", salvo_response_status(r), n);
+}
+
+/* Whether r is what the case expects. */
+static int matches(salvo_response *r, json_t *expect) {
+  const char *err = json_string_value(json_object_get(expect, "error"));
+  if (err)
+    return salvo_response_error(r) &&
+           !strcmp(salvo_errname(salvo_response_error(r)), err);
+  if (salvo_response_error(r) ||
+      salvo_response_status(r) !=
+          json_integer_value(json_object_get(expect, "status")))
+    return 0;
+  size_t want_n, got_n;
+  char *want = bytes_of(json_object_get(expect, "body"), &want_n);
+  const char *got = salvo_response_body(r, &got_n);
+  int same = want_n == got_n && !memcmp(want, got, got_n);
+  free(want);
+  return same;
+}
+
+static void test_corpus(void **state) {
+  (void)state;
+  json_error_t jerr;
+  FILE *f = fopen(CONFORMANCE_FILE, "r");
+  assert_non_null(f);
+  salvo_config cfg;
+  salvo_config_init(&cfg);
+  cfg.max_retries = 0;
+  cfg.no_redirects = 1;
+  cfg.timeout = 10;
+  salvo_client *c = th_client(&cfg);
+  salvo_batch *b = salvo_parallel(c);
+  json_t *cases[512];
+  salvo_pending ids[512];
+  size_t n = 0;
+  char line[1 << 16];
+  while (n < 512 && fgets(line, sizeof(line), f)) {
+    json_t *k = json_loads(line, JSON_ALLOW_NUL, &jerr);
+    if (!k)
+      fail_msg("corpus line %zu: %s", n + 1, jerr.text);
+    size_t wn;
+    char *wire = bytes_of(json_object_get(k, "wire"), &wn);
+    char *hex = hex_of(wire, wn);
+    const char *hdrs[] = {NULL, NULL};
+    char *xwire = malloc(strlen(hex) + 16);
+    sprintf(xwire, "X-Wire: %s", hex);
+    hdrs[0] = xwire;
+    salvo_request req;
+    salvo_request_init(&req);
+    req.url = th_url(&th_srv, "/wire");
+    req.method = json_string_value(json_object_get(k, "method"));
+    req.headers = hdrs;
+    ids[n] = salvo_submit(b, &req);
+    cases[n++] = k;
+    free(xwire);
+    free(hex);
+    free(wire);
+  }
+  fclose(f);
+  size_t failed = 0;
+  for (size_t i = 0; i < n; i++) {
+    salvo_response *r = salvo_pending_response(b, ids[i]);
+    json_t *expect = json_object_get(cases[i], "expect");
+    if (!matches(r, expect)) {
+      char *want = json_dumps(expect, JSON_COMPACT);
+      print_message("MISMATCH %s: want %.120s, got %s\n",
+                    json_string_value(json_object_get(cases[i], "id")), want,
+                    outcome(r));
+      free(want);
+      failed++;
+    }
+    salvo_response_free(r);
+    json_decref(cases[i]);
+  }
+  salvo_batch_close(b);
+  salvo_client_free(c);
+  const char *tp = getenv("SALVO_TRANSPORT");
+  print_message("conformance: %zu cases, %zu as the corpus says on the %s "
+                "transport\n",
+                n, n - failed, tp ? tp : "auto");
+  assert_true(n >= 150);
+  if (failed)
+    fail_msg("%zu of %zu cases answered otherwise", failed, n);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_corpus),
+  };
+  return cmocka_run_group_tests(tests, th_faultd_setup, th_faultd_teardown);
+}
