@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <time.h>
 
 /* ---- salvo.c: small helpers ---------------------------------------------- */
 
@@ -34,6 +35,7 @@ typedef struct opts {
   const char *input; /* NULL = arguments or stdin */
   const char *output;
   const char *output_dir;
+  struct timespec run_start; /* the output dir's clock at the start */
   const char *summary_json;
   const char *method;
   const char *data;      /* -d */
@@ -94,6 +96,7 @@ typedef struct slot {
   char *url;                 /* as requested, without userinfo */
   char *key;                 /* for failures salvo finds itself */
   char *path;                /* --output-dir file, or NULL */
+  int created;               /* the run made it: removed if unused */
   salvo_response *r;         /* the result, held until printed */
   char *local_error;         /* or a failure salvo found itself */
   int local_code;            /* and its error code */
@@ -103,10 +106,16 @@ typedef struct slot {
 /* Appends the JSON line of a finished slot: its response, or the failure
  * the command found itself. */
 void output_slot(out *o, const opts *op, const slot *s);
-/* A file name inside --output-dir for a request; only [A-Za-z0-9._-],
- * never starting with a dot. */
+/* A file name inside --output-dir for a request; only [A-Za-z0-9._-] and
+ * "~", never starting with a dot; two keys never share one. */
 void output_file_name(char *dst, size_t cap, const char *key, const char *url,
                       unsigned long long lineno);
+/* Makes path this run's file (created empty, *created set; or an earlier
+ * run's, touched): 0, or -1 with *why (allocated) when it is not a regular
+ * file, cannot be made, or another result of this run has it already (its
+ * ctime is not before `since`, the run's start). */
+int output_claim(const char *path, const struct timespec *since, int *created,
+                 char **why);
 
 /* ---- resume.c ----------------------------------------------------------- */
 

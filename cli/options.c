@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -575,6 +576,18 @@ int options_parse(opts *o, int argc, char **argv) {
                   strerror(errno));
     if (!S_ISDIR(st.st_mode))
       usage_error("--output-dir: %s is not a directory", o->output_dir);
+    /* The directory's own clock says which files this run made. */
+    char *mark = NULL;
+    if (asprintf(&mark, "%s/.salvo-run-XXXXXX", o->output_dir) < 0)
+      exit(1);
+    int fd = mkstemp(mark);
+    if (fd < 0 || fstat(fd, &st))
+      usage_error("--output-dir: cannot write in %s: %s", o->output_dir,
+                  strerror(errno));
+    o->run_start = st.st_ctim;
+    close(fd);
+    unlink(mark);
+    free(mark);
     if (o->body == BODY_JSON)
       o->body = BODY_NONE; /* bodies go to files; errors keep theirs */
   }

@@ -1,10 +1,13 @@
 /* The JSON lines: one object per result, written into a buffer. */
 #define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -128,35 +131,104 @@ static void out_base64(out *o, const unsigned char *p, size_t n) {
   o->len = (size_t)(d - o->p);
 }
 
-/* A file name inside --output-dir: the key, or "<index>-<last path
- * segment>"; only [A-Za-z0-9._-] survive, and nothing may start with a
- * dot, so no name can be "..", hidden, absolute or contain a slash. */
-void output_file_name(char *dst, size_t cap, const char *key, const char *url,
-                      unsigned long long lineno) {
-  char raw[512];
-  if (key) {
-    snprintf(raw, sizeof(raw), "%s", key);
-  } else {
-    const char *p = strstr(url, "://");
-    p = p ? p + 3 : url;
-    size_t end = strcspn(p, "?#");
-    const char *seg = p, *slash;
-    while ((slash = memchr(seg, '/', (size_t)(p + end - seg))))
-      seg = slash + 1;
-    int len = (int)(p + end - seg);
-    snprintf(raw, sizeof(raw), "%llu-%.*s", lineno, len > 0 ? len : 5,
-             len > 0 ? seg : "index");
-  }
+static int safe_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+         (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
+}
+
+/* Up to max bytes of raw with every byte outside [A-Za-z0-9._-] made '_'
+ * and a leading dot too (so no name is "..", hidden, absolute or holds a
+ * slash); returns the length written. */
+static size_t sanitize(char *dst, const char *raw, size_t max) {
   size_t n = 0;
   if (raw[0] == '.' || !raw[0])
     dst[n++] = '_';
-  for (size_t i = 0; raw[i] && n < cap - 1 && n < 200; i++) {
-    char c = raw[i];
-    int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-             (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
-    dst[n++] = ok ? c : '_';
-  }
+  for (size_t i = 0; raw[i] && n < max; i++)
+    dst[n++] = safe_char(raw[i]) ? raw[i] : '_';
   dst[n] = '\0';
+  return n;
+}
+
+/* A key kept as it is: non-empty, safe, no leading dot, not too long. */
+static int kept_as_is(const char *key) {
+  size_t n = strlen(key);
+  if (!n || n > 200 || key[0] == '.')
+    return 0;
+  for (size_t i = 0; i < n; i++)
+    if (!safe_char(key[i]))
+      return 0;
+  return 1;
+}
+
+/* A file name inside --output-dir: a key as it is when it is a safe name;
+ * any other key sanitized, shortened, and followed by "~" and a hash of
+ * the whole key, so that two keys never share a name ("a/b" and "a_b"
+ * differ; "~" is in no name kept as is). Without a key, "<line>-<last
+ * path segment>", unique by its line. */
+void output_file_name(char *dst, size_t cap, const char *key, const char *url,
+                      unsigned long long lineno) {
+  char raw[512];
+  if (key && kept_as_is(key)) {
+    snprintf(dst, cap, "%s", key);
+    return;
+  }
+  if (key) {
+    uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a, 64 bits */
+    for (const unsigned char *p = (const unsigned char *)key; *p; p++)
+      h = (h ^ *p) * 0x100000001b3ull;
+    char part[160];
+    snprintf(raw, sizeof(raw), "%.150s", key);
+    sanitize(part, raw, 150);
+    snprintf(dst, cap, "%s~%016llx", part, (unsigned long long)h);
+    return;
+  }
+  const char *p = strstr(url, "://");
+  p = p ? p + 3 : url;
+  size_t end = strcspn(p, "?#");
+  const char *seg = p, *slash;
+  while ((slash = memchr(seg, '/', (size_t)(p + end - seg))))
+    seg = slash + 1;
+  int len = (int)(p + end - seg);
+  snprintf(raw, sizeof(raw), "%llu-%.*s", lineno, len > 0 ? len : 5,
+           len > 0 ? seg : "index");
+  sanitize(dst, raw, cap - 1 < 200 ? cap - 1 : 200);
+}
+
+int output_claim(const char *path, const struct timespec *since, int *created,
+                 char **why) {
+  struct stat st;
+  int fd =
+      open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+  *why = NULL;
+  *created = fd >= 0;
+  if (fd >= 0) {
+    close(fd);
+    return 0;
+  }
+  if (errno == EEXIST && !lstat(path, &st) && S_ISREG(st.st_mode)) {
+    if (st.st_ctim.tv_sec > since->tv_sec ||
+        (st.st_ctim.tv_sec == since->tv_sec &&
+         st.st_ctim.tv_nsec >= since->tv_nsec)) {
+      if (asprintf(why,
+                   "refusing to write %s: another result of this run has "
+                   "that file (a key given twice?)",
+                   path) < 0)
+        exit(1);
+      return -1;
+    }
+    /* An earlier run's file: touched (its content kept until a body
+     * replaces it), so that its ctime says it is this run's now. */
+    const struct timespec t[2] = {{0, UTIME_NOW}, {0, UTIME_OMIT}};
+    if (!utimensat(AT_FDCWD, path, t, AT_SYMLINK_NOFOLLOW))
+      return 0;
+  }
+  if (errno == EEXIST || errno == ELOOP || !errno) {
+    if (asprintf(why, "refusing to write %s: not a regular file", path) < 0)
+      exit(1);
+  } else if (asprintf(why, "cannot write %s: %s", path, strerror(errno)) < 0) {
+    exit(1);
+  }
+  return -1;
 }
 
 /* index is the input line; key is always a string: the request's key, or

@@ -84,6 +84,11 @@ static void slot_clear(slot *s) {
 
 static void print_slot(run *rn, size_t pos) {
   slot *s = &rn->ring[pos];
+  int status = s->r ? salvo_response_status(s->r) : 0;
+  /* A file made for a body that never came (an error, a 404) goes. */
+  if (s->created && (s->local_code || !s->r || salvo_response_error(s->r) ||
+                     status < 200 || status > 299))
+    unlink(s->path);
   output_slot(&rn->buf, rn->o, s);
   stats_count(&rn->st, rn->o, s->r, s->local_code);
   slot_clear(s);
@@ -203,15 +208,12 @@ static void submit_line(run *rn, const char *line, size_t len,
   s->key = req->key ? strdup(req->key) : NULL;
   if (o->output_dir) {
     char name[256];
-    struct stat st;
     output_file_name(name, sizeof(name), req->key, req->url, lineno);
     if (asprintf(&s->path, "%s/%s", o->output_dir, name) < 0)
       exit(1);
-    /* Never through a symbolic link or onto something not a file. */
-    if (!lstat(s->path, &st) && !S_ISREG(st.st_mode)) {
-      if (asprintf(&s->local_error, "refusing to write %s: not a regular file",
-                   s->path) < 0)
-        exit(1);
+    /* Never through a symbolic link, onto something not a file, or onto
+     * another result's file. */
+    if (output_claim(s->path, &o->run_start, &s->created, &s->local_error)) {
       s->local_code = SALVO_EWRITE;
       request_line_free(&p);
       complete(rn, pos);

@@ -268,7 +268,9 @@ typedef struct salvo_config {
   /* Bodies are asked for compressed (Accept-Encoding: deflate, gzip, br,
    * zstd) and decompressed transparently, max_body counting decompressed
    * bytes, unless `no_compression` is non-zero: then nothing is asked and
-   * bodies come as sent (it saves libcurl some work per request). */
+   * bodies come as sent. A body whose coding is corrupt, cut short, or one
+   * salvo does not decode (compress, several stacked) fails with
+   * SALVO_EDECODE, never a partial body. */
   int no_compression;
   /* Cookies: every client has its own in-memory jar, shared by all its
    * batches, unless `no_cookies` is non-zero. */

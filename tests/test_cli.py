@@ -400,6 +400,34 @@ class CliTest(unittest.TestCase):
         files = set(os.listdir(out))
         self.assertEqual(len(files), 8)  # 7 bodies and the symlink
 
+    def test_output_dir_names_never_collide(self):
+        """Keys that would make one file name get two (a/b and a_b, two
+        long keys alike at first); a key given twice in one run is
+        refused, not written over; a file of an earlier run is written
+        over."""
+        out = os.path.join(self.tmp.name, "collide")
+        long_a, long_b = "k" * 300 + "a", "k" * 300 + "b"
+        reqs = [("a/b", 10), ("a_b", 11), ("a b", 12), (long_a, 13),
+                (long_b, 14), ("dup", 15), ("dup", 16)]
+        text = "".join(json.dumps({"url": self.url(f"/bytes/{n}"),
+                                   "key": k}) + "\n" for k, n in reqs)
+        p = salvo("--output-dir", out, "--retries", "0", "-c", "1",
+                  stdin=text)
+        res = {o["index"] - 1: o for o in lines(p.stdout)}
+        files = [res[i].get("file") for i in range(6)]
+        self.assertEqual(len(set(files)), 6, files)
+        for i in range(6):
+            self.assertEqual(os.path.getsize(files[i]), reqs[i][1])
+        self.assertEqual(os.path.basename(files[1]), "a_b")
+        self.assertEqual(res[6]["error"]["code"], "EWRITE")
+        self.assertIn("another result of this run", res[6]["error"]["message"])
+        self.assertEqual(os.path.getsize(files[5]), 15)  # not written over
+        # The next run writes over this run's files.
+        text = json.dumps({"url": self.url("/bytes/20"), "key": "a_b"}) + "\n"
+        p = salvo("--output-dir", out, stdin=text)
+        self.assertIsNone(lines(p.stdout)[0]["error"])
+        self.assertEqual(os.path.getsize(files[1]), 20)
+
     def test_cookie_jar(self):
         jar = os.path.join(self.tmp.name, "jar.txt")
         p = salvo(self.url("/cookies/set?sid=42"), "--cookie-jar", jar)
