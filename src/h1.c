@@ -31,7 +31,7 @@ static const char *bad_byte(unsigned char c, const char *nul, const char *cr,
 /* Whether s[i..n) is reason-phrase or field-value text; the first byte
  * that is not, else n. */
 static size_t text_end(const char *s, size_t i, size_t n) {
-  while (i < n && (is_ows(s[i]) || is_text((unsigned char)s[i])))
+  while (i < n && (salvo__ctype[(unsigned char)s[i]] & SALVO__VTEXT))
     i++;
   return i;
 }

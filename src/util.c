@@ -73,12 +73,30 @@ int salvo__casecmp_n(const char *a, const char *b, size_t n) {
 }
 
 /* RFC 9110 token characters. */
-int salvo__is_tchar(unsigned char c) {
-  if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
-      (c >= 'A' && c <= 'Z'))
-    return 1;
-  return c && strchr("!#$%&'*+-.^_`|~", c) != NULL;
-}
+#define T (SALVO__TCHAR | SALVO__VTEXT)
+#define V SALVO__VTEXT
+/* tchar: ALPHA, DIGIT, !#$%&'*+-.^_`|~; the rest of VCHAR, SP, HTAB and
+ * 0x80-0xFF are field text only; controls and DEL are neither. */
+const unsigned char salvo__ctype[256] = {
+    ['\t'] = V,         [' '] = V,  ['!'] = T,  ['"'] = V, ['#'] = T, ['$'] = T,
+    ['%'] = T,          ['&'] = T,  ['\''] = T, ['('] = V, [')'] = V, ['*'] = T,
+    ['+'] = T,          [','] = V,  ['-'] = T,  ['.'] = T, ['/'] = V, ['0'] = T,
+    ['1'] = T,          ['2'] = T,  ['3'] = T,  ['4'] = T, ['5'] = T, ['6'] = T,
+    ['7'] = T,          ['8'] = T,  ['9'] = T,  [':'] = V, [';'] = V, ['<'] = V,
+    ['='] = V,          ['>'] = V,  ['?'] = V,  ['@'] = V, ['A'] = T, ['B'] = T,
+    ['C'] = T,          ['D'] = T,  ['E'] = T,  ['F'] = T, ['G'] = T, ['H'] = T,
+    ['I'] = T,          ['J'] = T,  ['K'] = T,  ['L'] = T, ['M'] = T, ['N'] = T,
+    ['O'] = T,          ['P'] = T,  ['Q'] = T,  ['R'] = T, ['S'] = T, ['T'] = T,
+    ['U'] = T,          ['V'] = T,  ['W'] = T,  ['X'] = T, ['Y'] = T, ['Z'] = T,
+    ['['] = V,          ['\\'] = V, [']'] = V,  ['^'] = T, ['_'] = T, ['`'] = T,
+    ['a'] = T,          ['b'] = T,  ['c'] = T,  ['d'] = T, ['e'] = T, ['f'] = T,
+    ['g'] = T,          ['h'] = T,  ['i'] = T,  ['j'] = T, ['k'] = T, ['l'] = T,
+    ['m'] = T,          ['n'] = T,  ['o'] = T,  ['p'] = T, ['q'] = T, ['r'] = T,
+    ['s'] = T,          ['t'] = T,  ['u'] = T,  ['v'] = T, ['w'] = T, ['x'] = T,
+    ['y'] = T,          ['z'] = T,  ['{'] = V,  ['|'] = T, ['}'] = V, ['~'] = T,
+    [0x80 ... 0xff] = V};
+#undef T
+#undef V
 
 size_t salvo__header_name_len(const char *h) {
   size_t n = 0;

@@ -28,7 +28,16 @@ int salvo__buf_reserve(salvo__buf *b, size_t extra);
 int salvo__buf_append(salvo__buf *b, const void *p, size_t n);
 void salvo__buf_free(salvo__buf *b);
 int salvo__casecmp_n(const char *a, const char *b, size_t n);
-int salvo__is_tchar(unsigned char c);
+/* What each byte may be in HTTP (RFC 9110 5.1, 5.5): a token character;
+ * a character of a field value or reason phrase (SP, HTAB, VCHAR,
+ * obs-text). One table, so that the checks of every header line cost a
+ * load per byte. */
+#define SALVO__TCHAR 1
+#define SALVO__VTEXT 2
+extern const unsigned char salvo__ctype[256];
+static inline int salvo__is_tchar(unsigned char c) {
+  return salvo__ctype[c] & SALVO__TCHAR;
+}
 /* Length of the header name in "Name: value", or 0 when malformed. */
 size_t salvo__header_name_len(const char *h);
 /* Whether h is a header salvo may send: a token name, a colon, and no CR
