@@ -18,9 +18,9 @@ build: deps
 	  -DCMAKE_INSTALL_PREFIX=$(PREFIX) >/dev/null
 	cmake --build build/release -j $$(nproc)
 
-# The Python package, importable as PYTHONPATH=build/python.
+# The Python package, importable as PYTHONPATH=build/release/python.
 python: build
-	@echo "built: build/python/salvo (PYTHONPATH=build/python /usr/bin/python3)"
+	@echo "built: build/release/python/salvo (PYTHONPATH=build/release/python /usr/bin/python3)"
 
 run: build
 	sh scripts/run.sh

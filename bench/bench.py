@@ -214,14 +214,16 @@ def json_count(r):
 
 
 def clients(build, baseline=None, only=None):
-    """Every client; with `baseline` (another build) its salvo library and
-    command too, run in the same rounds; `only` keeps the clients whose
-    names contain one of its words."""
+    """Every client; with `baseline` (another build) its salvo library
+    (both patterns) and Python package too, run in the same rounds; `only`
+    keeps the clients whose names contain one of its words."""
     out = all_clients(build)
     if baseline:
-        for k in all_clients(baseline)[:2]:
-            k.name += " [baseline]"
-            out.append(k)
+        for k in all_clients(baseline):
+            if k.name.startswith(("salvo (library)", "salvo (library, "
+                                  "submit all)", "salvo (Python")):
+                k.name += " [baseline]"
+                out.append(k)
     if only:
         out = [k for k in out if any(w in k.name for w in only)]
     return out
@@ -268,7 +270,7 @@ def all_clients(build):
         return [PY, os.path.join(HERE, "aiohttp_bench.py"), str(c), f]
 
     # The Python package as its users import it: from the build tree.
-    pypath = os.path.join(ROOT, "build", "python")
+    pypath = os.path.join(build, "python")
 
     def salvo_py(f, n, c, tls, *extra):
         return ["env", f"PYTHONPATH={pypath}", PY,
@@ -557,7 +559,7 @@ def scale_out(nginx, workdir, build, n, log, rounds=3):
             out.write(f"http://127.0.0.1:{nginx.extra_ports[i % 8]}"
                       f"/json/{i}\n")
     sb = os.path.join(build, "bench", "salvo_bench")
-    pypath = os.path.join(ROOT, "build", "python")
+    pypath = os.path.join(build, "python")
     runs = [("one process, 1 I/O thread", [sb, "-c", "256", "-i", f]),
             ("one process, 2 I/O threads", [sb, "-c", "256", "-i", f,
                                             "--io-threads", "2"])]

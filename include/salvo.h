@@ -660,6 +660,11 @@ SALVO_EXTERN void *salvo_response_user_data(const salvo_response *r);
 /* The handle this response was submitted under. */
 SALVO_EXTERN salvo_pending salvo_response_pending(const salvo_response *r);
 
+/* Non-zero when the body is pulled by the caller (salvo_request.stream,
+ * and the response came with a body to pull): read it with
+ * salvo_response_read; salvo_response_body then has nothing. */
+SALVO_EXTERN int salvo_response_streamed(const salvo_response *r);
+
 /* Attempts made: 1 when the first one settled it, 0 when the request was
  * never sent (invalid, or timed out in the queue). With retries, the
  * response is that of the last attempt and its error the last error. */

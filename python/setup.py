@@ -31,7 +31,8 @@ sources = [os.path.relpath(p, HERE) for p in
                   glob.glob(os.path.join(ROOT, "src", "*", "*.c")))]
 ext = Extension(
     "salvo._salvo",
-    sources=["_salvo.c"] + sources,
+    sources=sorted(os.path.relpath(p, HERE) for p in
+                   glob.glob(os.path.join(HERE, "_salvo", "*.c"))) + sources,
     include_dirs=[os.path.join(ROOT, "include"), os.path.join(ROOT, "src")],
     extra_compile_args=["-std=gnu11", "-fvisibility=hidden"] +
     [f for f in pkg("--cflags") if f.startswith("-I")],

@@ -41,11 +41,11 @@ stage man-page scripts/render-man.sh --check
 stage build-gcc build gcc gcc -DCMAKE_BUILD_TYPE=RelWithDebInfo
 stage test-gcc check gcc
 stage install sh scripts/check-install.sh build/gcc
-# The Python package as the gcc build assembled it in build/python, run
+# The Python package as the gcc build assembled it in build/gcc/python, run
 # from the repository root so that python/ cannot shadow it.
 # Once per transport, as ctest runs the C suites and the command's.
 for tp in native libcurl; do
-  stage python-$tp env PYTHONPATH=build/python SALVO_TRANSPORT=$tp \
+  stage python-$tp env PYTHONPATH=build/gcc/python SALVO_TRANSPORT=$tp \
     SALVO_FAULTD=build/gcc/tests/faultd \
     /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/python
 done

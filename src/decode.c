@@ -159,3 +159,16 @@ long salvo__decoder_step(salvo__decoder *d, const char *in, size_t n,
 }
 
 int salvo__decoder_done(const salvo__decoder *d) { return d->ended; }
+
+const char *salvo__decoder_cut_short(const salvo__decoder *d) {
+  switch (d->kind) {
+  case GZIP:
+    return "the gzip body ends before its stream does (cut short)";
+  case DEFLATE:
+    return "the deflate body ends before its stream does (cut short)";
+  case BR:
+    return "the br body ends before its stream does (cut short)";
+  default:
+    return "the zstd body ends before its frame does (cut short)";
+  }
+}

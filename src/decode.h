@@ -30,5 +30,7 @@ long salvo__decoder_step(salvo__decoder *d, const char *in, size_t n,
 /* Whether the stream is complete (its end seen, its checksum right): a
  * body that ends before is cut short. */
 int salvo__decoder_done(const salvo__decoder *d);
+/* What a body that ends before its stream does is, by its coding. */
+const char *salvo__decoder_cut_short(const salvo__decoder *d);
 
 #endif /* SALVO_DECODE_H */

@@ -361,6 +361,6 @@ int salvo__req_holding(const salvo__req *r) {
 int salvo__req_on_end(salvo__req *r) {
   if (!r->dec || !r->fed || salvo__decoder_done(r->dec))
     return 0;
-  r->why = "the body ends before its Content-Encoding does (cut short)";
+  r->why = salvo__decoder_cut_short(r->dec);
   return kept(r, SALVO_EDECODE);
 }

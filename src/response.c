@@ -173,6 +173,8 @@ salvo_pending salvo_response_pending(const salvo_response *r) {
   return p;
 }
 
+int salvo_response_streamed(const salvo_response *r) { return r && r->stream; }
+
 int salvo_response_attempts(const salvo_response *r) {
   return r ? r->attempts : 0;
 }

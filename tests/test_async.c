@@ -328,6 +328,7 @@ static void test_stream_nowait_and_fd(void **state) {
   salvo_response *r = salvo_pending_response(
       b, get_stream(b, th_url(&th_srv, "/drip/3?interval=200")));
   char buf[16];
+  assert_true(salvo_response_streamed(r));
   assert_int_equal(salvo_response_read_nowait(r, buf, sizeof(buf)),
                    SALVO_EAGAIN);
   int fd = salvo_response_read_fd(r);
@@ -350,6 +351,7 @@ static void test_stream_nowait_and_fd(void **state) {
   /* A body kept in memory reads too, and has no descriptor. */
   r = salvo_pending_response(b, get_stream(b, th_url(&th_srv, "/status/404")));
   assert_int_equal(salvo_response_status(r), 404);
+  assert_false(salvo_response_streamed(r));
   assert_int_equal(salvo_response_read_fd(r), -1);
   long n = salvo_response_read(r, buf, sizeof(buf));
   assert_int_equal(n, 11);

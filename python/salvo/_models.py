@@ -1,13 +1,15 @@
 """Responses and headers."""
 from __future__ import annotations
 
-import asyncio
-import datetime
-import json as jsonlib
-from typing import AsyncIterator, Iterator, List, Optional, Tuple
+import codecs
 
 from . import _salvo
 from ._exceptions import HTTPStatusError, error_for
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # for the checkers only (typing costs 18 ms to import)
+    import datetime
+    from typing import AsyncIterator, Iterator, List, Optional, Tuple
 
 __all__ = ["Headers", "Response"]
 
@@ -62,77 +64,61 @@ class Headers:
         return f"Headers({self._items!r})"
 
 
-class Response:
+class Response(_salvo.Response):
     """An HTTP response: status, headers, body.
 
-    A response from a request made with stream=True has its body pulled by
-    the caller: read(), stream() (an iterator of chunks), raw(), close().
+    status_code, content, url, key and attempts are read in C (the
+    extension's Response, which this extends); a Response is made by a
+    block, never by its caller. A response from a request made with
+    stream=True has its body pulled by the caller: read(), stream() (an
+    iterator of chunks), close().
     """
 
-    def __init__(self, raw: "_salvo.Response", *, streamed: bool = False
-                 ) -> None:
-        self._raw = raw
-        self._streamed = streamed
-        self._content: Optional[bytes] = None
-        self._headers: Optional[Headers] = None
-
-    @property
-    def status_code(self) -> int:
-        return self._raw.status
+    __slots__ = ()
 
     @property
     def headers(self) -> Headers:
-        if self._headers is None:
-            self._headers = Headers(self._raw.headers)
-        return self._headers
-
-    @property
-    def url(self) -> str:
-        return self._raw.url
+        h = self._headers
+        if h is None:
+            h = self._headers = Headers(self._header_list)
+        return h
 
     @property
     def http_version(self) -> str:
-        v = self._raw.http_version
+        v = self._http_version
         return f"HTTP/{v}" if v else ""
 
     @property
     def elapsed(self) -> datetime.timedelta:
-        return datetime.timedelta(seconds=self._raw.elapsed)
-
-    @property
-    def key(self) -> Optional[str]:
-        return self._raw.key
-
-    @property
-    def attempts(self) -> int:
-        return self._raw.attempts
+        import datetime
+        return datetime.timedelta(seconds=self._elapsed)
 
     @property
     def is_success(self) -> bool:
         return 200 <= self.status_code < 300
 
     @property
-    def content(self) -> bytes:
-        if self._content is None:
-            self._content = self.read()
-        return self._content
-
-    @property
     def text(self) -> str:
         if not self._streamed:
-            return self._raw.text
+            return self._text  # decoded by libsalvo, from its charset
         return self.content.decode(self._charset(), errors="replace")
 
     def _charset(self) -> str:
+        """The charset of Content-Type when Python knows it, else UTF-8
+        (as httpx falls back), so that text never raises LookupError."""
         ctype = self.headers.get("content-type", "") or ""
         for part in ctype.split(";")[1:]:
             k, _, v = part.strip().partition("=")
             if k.lower() == "charset" and v:
-                return v.strip('"')
+                try:
+                    return codecs.lookup(v.strip('"')).name
+                except LookupError:
+                    break
         return "utf-8"
 
     def json(self, **kwargs):
-        return jsonlib.loads(self.content, **kwargs)
+        import json  # imported when first used: 16 ms
+        return json.loads(self.content, **kwargs)
 
     def raise_for_status(self) -> "Response":
         if 400 <= self.status_code < 600:
@@ -150,23 +136,21 @@ class Response:
                             self.url)
         return n
 
+    def _read_stream(self) -> bytes:
+        """What `content` reads for a streamed body: all of it."""
+        return b"".join(self.stream())
+
     def read(self) -> bytes:
         """The whole body (what is left of it, for a streamed one)."""
-        if self._content is not None:
-            return self._content
-        if not self._streamed:
-            self._content = self._raw.body
-            return self._content
-        self._content = b"".join(self.stream())
-        return self._content
+        return self.content
 
     def stream(self, chunk_size: int = _CHUNK) -> Iterator[bytes]:
         """The body in chunks as they arrive (its memory stays flat)."""
-        if not self._streamed:
-            yield self.read()
+        if not self._streamed or self._content is not None:
+            yield self.content
             return
         while True:
-            chunk = self._check(self._raw.read(chunk_size, True))
+            chunk = self._check(self._read(chunk_size, True))
             if not chunk:
                 return
             yield chunk
@@ -176,7 +160,7 @@ class Response:
 
     def close(self) -> None:
         """Abandons the rest of a streamed body (its connection closes)."""
-        self._raw.close()
+        self._close()
 
     def __enter__(self) -> "Response":
         return self
@@ -192,25 +176,29 @@ class AsyncResponse(Response):
     """A Response whose body methods are coroutines (async-client.md):
     await read(), async for chunk in stream(), await close()."""
 
+    __slots__ = ()
+
+    def _read_stream(self) -> bytes:
+        raise RuntimeError("await response.read() first: the body is "
+                           "streamed")
+
     async def read(self) -> bytes:  # type: ignore[override]
-        if self._content is not None:
-            return self._content
-        if not self._streamed:
-            self._content = self._raw.body
-            return self._content
+        if not self._streamed or self._content is not None:
+            return self.content
         parts = [c async for c in self.stream()]
         self._content = b"".join(parts)
         return self._content
 
     async def stream(  # type: ignore[override]
             self, chunk_size: int = _CHUNK) -> AsyncIterator[bytes]:
-        if not self._streamed:
-            yield await self.read()
+        if not self._streamed or self._content is not None:
+            yield self.content
             return
+        import asyncio  # loaded already: this runs on its loop
         loop = asyncio.get_running_loop()
-        fd = self._raw.read_fd()
+        fd = self._read_fd()
         while True:
-            chunk = self._raw.read(chunk_size, False)
+            chunk = self._read(chunk_size, False)
             if chunk is None:  # nothing yet: wait on the loop
                 fut = loop.create_future()
                 loop.add_reader(fd, lambda: fut.done() or fut.set_result(None))
@@ -227,17 +215,8 @@ class AsyncResponse(Response):
     aiter_bytes = stream
     raw = stream  # type: ignore[assignment]
 
-    @property
-    def content(self) -> bytes:
-        if self._content is None:
-            if self._streamed:
-                raise RuntimeError("await response.read() first: the body "
-                                   "is streamed")
-            self._content = self._raw.body
-        return self._content
-
     async def close(self) -> None:  # type: ignore[override]
-        self._raw.close()
+        self._close()
 
     async def __aenter__(self) -> "AsyncResponse":
         return self
@@ -246,10 +225,11 @@ class AsyncResponse(Response):
         await self.close()
 
 
-def wrap(raw, streamed: bool = False, cls=Response) -> Response:
-    """A response, or the exception its error means (raised by the
-    caller)."""
-    if raw.error:
-        raise error_for(raw.error_name, raw.error_message, raw.url)
-    return cls(raw, streamed=streamed)
+def outcome(raw: Response) -> Response:
+    """A collected response, or the exception its error means raised."""
+    if raw._error:
+        raise error_for(raw._error_name, raw._error_message, raw.url)
+    return raw
 
+
+_salvo.set_error_factory(error_for)

@@ -5,16 +5,17 @@ a session that keeps cookies and connections across batches."""
 from __future__ import annotations
 
 import enum
-import json as jsonlib
-from typing import (Any, Callable, Dict, List, Mapping, Optional, Sequence,
-                    Union)
+from collections.abc import Mapping
 
 from . import _salvo
-from ._async import AsyncParallel
 from ._client import Client, _param_list, build
 from ._exceptions import (DecodingError, HTTPStatusError,
                           ParallelRequestsError, error_for)
 from ._models import Response
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # for the checkers only (typing costs 18 ms to import)
+    from typing import Any, Callable, Dict, List, Optional, Sequence, Union
 
 __all__ = ["ReturnType", "parallel_requests", "parallel_requests_async",
            "ParallelRequests"]
@@ -40,6 +41,9 @@ class _Plan:
         self.urls = [urls] if isinstance(urls, str) else list(urls)
         n = len(self.urls)
         if keys is not None:
+            if isinstance(keys, (str, bytes)):
+                raise TypeError("keys must be a sequence of keys, one per "
+                                "URL, not a string")
             keys = list(keys)
             if len(keys) != n:
                 raise ValueError(f"{len(keys)} keys for {n} URLs: give one "
@@ -50,17 +54,21 @@ class _Plan:
                     raise ValueError(f"duplicate key {k!r}")
                 seen.add(k)
         self.keys = keys
+        # Per URL, or one value for all (the common case: no list made).
         if isinstance(params, Mapping) or params is None:
-            self.params = [params] * n
+            self.params_all, self.params_each = params, None
         else:
-            self.params = list(params)
-            if len(self.params) != n:
-                raise ValueError(f"{len(self.params)} params for {n} URLs: "
-                                 f"give one dict per URL, or one for all")
-        self.json = (list(json) if isinstance(json, list) and
-                     len(json) == n and n > 1 else [json] * n)
-        self.data = (list(data) if isinstance(data, list) and len(data) == n
-                     and n > 1 else [data] * n)
+            self.params_all, self.params_each = None, list(params)
+            if len(self.params_each) != n:
+                raise ValueError(f"{len(self.params_each)} params for {n} "
+                                 f"URLs: give one dict per URL, or one for "
+                                 f"all")
+        self.json_each = (list(json) if isinstance(json, list) and
+                          len(json) == n and n > 1 else None)
+        self.json_all = None if self.json_each is not None else json
+        self.data_each = (list(data) if isinstance(data, list) and
+                          len(data) == n and n > 1 else None)
+        self.data_all = None if self.data_each is not None else data
         self.headers = headers
         self.method = method
         self.timeout = timeout
@@ -71,55 +79,67 @@ class _Plan:
                              f"text, content, response") from None
         self.parse_func = parse_func
         self.return_exceptions = return_exceptions
+        if self.return_type is ReturnType.JSON:
+            import json as jsonlib  # imported when first needed: 16 ms
+            self._loads = jsonlib.loads
+
+    def _params(self, i: int):
+        return self.params_all if self.params_each is None else \
+            self.params_each[i]
 
     def run(self, batch: "_salvo.Batch", concurrency: int) -> List[Any]:
-        """Every request, the raw responses in input order: in one C loop
-        when the bodies are the same for every URL, else one by one."""
-        n = len(self.urls)
-        if all(j is self.json[0] for j in self.json) and \
-                all(d is self.data[0] for d in self.data):
-            common = build(self.method, "", headers=self.headers,
-                           json=self.json[0] if n else None,
-                           data=self.data[0] if n else None,
-                           timeout=self.timeout)
-            params = None
-            if any(self.params):
-                params = [_param_list(p) for p in self.params]
-            return batch.run(self.urls, method=common["method"],
-                             headers=common["headers"], body=common["body"],
-                             timeout=common["timeout"], params=params,
-                             window=max(64, 4 * concurrency),
-                             bodies=self.return_type in (ReturnType.JSON,
-                                                         ReturnType.CONTENT))
-        return _one_by_one(batch, self)
+        """Every request, the raw results in input order (bytes for a
+        success, when bodies are what is asked for; else the Response):
+        in one C loop when the bodies are the same for every URL, else one
+        by one."""
+        if self.json_each is not None or self.data_each is not None:
+            return _one_by_one(batch, self)
+        common = build(self.method, "", headers=self.headers,
+                       json=self.json_all, data=self.data_all,
+                       timeout=self.timeout)
+        params = None
+        if self.params_each is not None:
+            params = [_param_list(p) for p in self.params_each]
+        elif self.params_all:
+            params = [_param_list(self.params_all)] * len(self.urls)
+        return batch.run(self.urls, method=common["method"],
+                         headers=common["headers"], body=common["body"],
+                         timeout=common["timeout"], params=params,
+                         window=max(64, 4 * concurrency),
+                         bodies=self.return_type in (ReturnType.JSON,
+                                                     ReturnType.CONTENT))
 
     def submit(self, batch: "_salvo.Batch", i: int) -> int:
         return batch.submit(**build(
-            self.method, self.urls[i], params=self.params[i],
-            headers=self.headers, json=self.json[i], data=self.data[i],
+            self.method, self.urls[i], params=self._params(i),
+            headers=self.headers,
+            json=self.json_all if self.json_each is None else
+            self.json_each[i],
+            data=self.data_all if self.data_each is None else
+            self.data_each[i],
             timeout=self.timeout))
 
     def convert(self, raw: Any, url: Optional[str] = None) -> Any:
         """A result: the value asked for, or the exception it failed
-        with. `raw` is a Response of _salvo's, or the body of a success
-        (bytes) when Batch.run was asked for bodies."""
-        if isinstance(raw, bytes):
+        with. `raw` is a Response, or the body of a success (bytes) when
+        Batch.run was asked for bodies."""
+        if raw.__class__ is bytes:
             return self._value(raw, url)
-        if raw.error:
-            return error_for(raw.error_name, raw.error_message, raw.url)
+        if raw._error:
+            return error_for(raw._error_name, raw._error_message, raw.url)
         rt = self.return_type
         try:
+            status = raw.status_code
             if rt is ReturnType.RESPONSE:
-                value: Any = Response(raw)
-            elif raw.status >= 400:
-                resp = Response(raw)
+                value: Any = raw
+            elif status >= 400:
                 return HTTPStatusError(
-                    f"status {raw.status} for url '{raw.url}'",
-                    code=f"HTTP{raw.status}", url=raw.url, response=resp)
+                    f"status {status} for url '{raw.url}'",
+                    code=f"HTTP{status}", url=raw.url, response=raw)
             elif rt is ReturnType.TEXT:
                 value = raw.text
             else:
-                return self._value(raw.body, raw.url)
+                return self._value(raw.content, raw.url)
             return self.parse_func(value) if self.parse_func else value
         except Exception as e:  # the parse callback's: this result only
             return e
@@ -130,7 +150,7 @@ class _Plan:
             value: Any = body
             if self.return_type is ReturnType.JSON:
                 try:
-                    value = jsonlib.loads(body)
+                    value = self._loads(body)
                 except ValueError as e:
                     return DecodingError(f"body is not JSON: {e}",
                                          code="EPARSE", url=url or "")
@@ -138,12 +158,38 @@ class _Plan:
         except Exception as e:  # the parse callback's: this result only
             return e
 
+    def convert_all(self, raws: List[Any]) -> List[Any]:
+        """Every result, in place. The common cases (bytes asked for, or
+        JSON, without a parse callback) touch each success once."""
+        conv, urls = self.convert, self.urls
+        rt = self.return_type
+        if self.parse_func is None and rt is ReturnType.CONTENT:
+            for i, r in enumerate(raws):
+                if r.__class__ is not bytes:
+                    raws[i] = conv(r, urls[i])
+        elif self.parse_func is None and rt is ReturnType.JSON:
+            loads = self._loads
+            for i, r in enumerate(raws):
+                if r.__class__ is bytes:
+                    try:
+                        raws[i] = loads(r)
+                        continue
+                    except ValueError:
+                        pass
+                raws[i] = conv(r, urls[i])
+        else:
+            for i, r in enumerate(raws):
+                raws[i] = conv(r, urls[i])
+        return raws
+
     def finish(self, results: List[Any]) -> Union[List[Any], Dict[Any, Any]]:
         shaped = dict(zip(self.keys, results)) if self.keys else results
+        if self.return_exceptions:
+            return shaped
         errors = [((self.keys[i] if self.keys else i), r)
                   for i, r in enumerate(results)
                   if isinstance(r, BaseException)]
-        if errors and not self.return_exceptions:
+        if errors:
             raise ParallelRequestsError(
                 f"{len(errors)} of {len(results)} requests failed; "
                 f"the error has every result (.results) and the failures "
@@ -161,22 +207,21 @@ def _one_by_one(b: "_salvo.Batch", plan: _Plan) -> List[Any]:
             index[plan.submit(b, nxt)] = nxt
             nxt += 1
         raw = b.next()
-        raws[index.pop(raw.id)] = raw
+        raws[index.pop(raw._id)] = raw
     return raws
 
 
 def _run(client: Client, plan: _Plan, concurrency: int) -> Any:
-    b = _salvo.Batch(client._native())
+    b = _salvo.Batch(client._native(), Response)
     try:
-        convert = plan.convert
-        raws = plan.run(b, concurrency)
-        return plan.finish([convert(r, u) for r, u in zip(raws, plan.urls)])
+        return plan.finish(plan.convert_all(plan.run(b, concurrency)))
     finally:
         b.close()
 
 
 async def _run_async(client: Client, plan: _Plan, concurrency: int) -> Any:
-    par = AsyncParallel(client)
+    from ._async import AsyncParallel  # asyncio: only for its users
+    par = AsyncParallel(client, Response)
     par._open()
     try:
         n = len(plan.urls)
@@ -189,7 +234,7 @@ async def _run_async(client: Client, plan: _Plan, concurrency: int) -> Any:
                 index[plan.submit(par._b, nxt)] = nxt
                 nxt += 1
             raw = await par._wait(None)
-            results[index.pop(raw.id)] = plan.convert(raw)
+            results[index.pop(raw._id)] = plan.convert(raw)
         return plan.finish(results)
     finally:
         par.close()

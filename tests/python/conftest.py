@@ -1,6 +1,6 @@
 """Servers for the Python suite: faultd on a free port of 127.0.0.1,
 started once, stopped at the end. The package under test is the one built
-into build/python (PYTHONPATH), never the source folder."""
+into a build directory's python/ (PYTHONPATH), never the source folder."""
 import http.client
 import json
 import os

@@ -79,16 +79,33 @@ async def test_async_streaming(srv):
 
 
 @pytest.mark.asyncio
-async def test_cancelling_a_waiting_task(srv):
-    """A task cancelled while it awaits a response raises CancelledError;
-    the request goes on and its response can still be collected."""
+async def test_a_shielded_await_keeps_the_request(srv):
+    """A cancelled await cancels its request (test_cancellation.py);
+    asyncio.shield is how a caller waits a while without giving it up:
+    the request goes on and its response can still be collected, by
+    every await of it."""
     async with salvo.AsyncClient() as client:
         async with client.parallel() as parallel:
             p = parallel.get(srv.url("/delay/300"))
+            inner = asyncio.ensure_future(p.get_response())
             with pytest.raises(asyncio.TimeoutError):
-                await asyncio.wait_for(p.get_response(), 0.05)
+                await asyncio.wait_for(asyncio.shield(inner), 0.05)
             r = await p.get_response()
             assert r.status_code == 200
+            assert (await inner) is r
+
+
+@pytest.mark.asyncio
+async def test_cancelling_one_await_wakes_the_others(srv):
+    async with salvo.AsyncClient() as client:
+        async with client.parallel() as parallel:
+            p = parallel.get(srv.url("/hang"))
+            other = asyncio.ensure_future(p.get_response())
+            await asyncio.sleep(0.01)
+            with pytest.raises(asyncio.TimeoutError):
+                await asyncio.wait_for(p.get_response(), 0.05)
+            with pytest.raises(salvo.CancelledError):
+                await asyncio.wait_for(other, 5)
 
 
 @pytest.mark.asyncio

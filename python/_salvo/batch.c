@@ -1,0 +1,417 @@
+/* _salvo.Batch: a parallel block (salvo_batch) on a Client or the default
+ * client: opening, pinning and closing it, and the raw calls the Python
+ * layer builds on (submit by id, wait, poll, cancel). Its public calls
+ * (the verbs, next_response) are in block.c, the one-call loop in run.c. */
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "_salvo.h"
+
+/* ---- open, pin, close --------------------------------------------------- */
+
+static int set_response_type(BatchObject *self, PyObject *type) {
+  if (type == Py_None)
+    type = (PyObject *)&salvo_py_ResponseType;
+  if (!PyType_Check(type) ||
+      !PyType_IsSubtype((PyTypeObject *)type, &salvo_py_ResponseType)) {
+    PyErr_SetString(PyExc_TypeError,
+                    "response_type must be a subclass of _salvo.Response");
+    return -1;
+  }
+  Py_XSETREF(self->response_type, (PyTypeObject *)Py_NewRef(type));
+  return 0;
+}
+
+/* Batch(client=None, response_type=None): opens a block. */
+static int Batch_init(BatchObject *self, PyObject *args, PyObject *kw) {
+  PyObject *client = Py_None, *rtype = Py_None;
+  static char *kwlist[] = {"client", "response_type", NULL};
+  if (!PyArg_ParseTupleAndKeywords(args, kw, "|OO", kwlist, &client, &rtype))
+    return -1;
+  if (self->b || self->client) {
+    PyErr_SetString(PyExc_RuntimeError, "Batch is already open");
+    return -1;
+  }
+  if (set_response_type(self, rtype))
+    return -1;
+  salvo_client *c = NULL;
+  if (client != Py_None) {
+    if (!PyObject_TypeCheck(client, &salvo_py_ClientType)) {
+      PyErr_Format(PyExc_TypeError,
+                   "client must be a Client or None, not "
+                   "%.100s",
+                   Py_TYPE(client)->tp_name);
+      return -1;
+    }
+    if (!(c = salvo_py_client_get((ClientObject *)client)))
+      return -1;
+  }
+  ClientObject *co = c ? (ClientObject *)client : NULL;
+  salvo_batch *b;
+  /* The client cannot be freed meanwhile: its close waits for busy calls;
+   * if it began to close, the new block is closed at once. */
+  if (co)
+    co->busy++;
+  Py_BEGIN_ALLOW_THREADS b = salvo_parallel(c);
+  Py_END_ALLOW_THREADS if (co) co->busy--;
+  if (!b) {
+    PyErr_SetString(PyExc_MemoryError, "salvo: cannot open a block");
+    return -1;
+  }
+  if (co && co->closing) {
+    Py_BEGIN_ALLOW_THREADS salvo_batch_close(b);
+    Py_END_ALLOW_THREADS PyErr_SetString(salvo_py_ClosedError,
+                                         "the client is closed");
+    return -1;
+  }
+  self->b = b;
+  if (c) {
+    Py_INCREF(client);
+    self->client = (ClientObject *)client;
+    salvo_py_client_link(self->client, self);
+  }
+  return 0;
+}
+
+PyObject *salvo_py_batch_closed_error(BatchObject *self) {
+  return PyErr_Format(salvo_py_ClosedError, "the parallel block is closed%s%s",
+                      self->closed_why ? ": " : "",
+                      self->closed_why ? self->closed_why : "");
+}
+
+salvo_batch *salvo_py_batch_open(BatchObject *self) {
+  if (!self->b || self->closing) {
+    salvo_py_batch_closed_error(self);
+    return NULL;
+  }
+  return self->b;
+}
+
+salvo_batch *salvo_py_batch_pin(BatchObject *self) {
+  salvo_batch *b = salvo_py_batch_open(self);
+  if (b)
+    self->busy++;
+  return b;
+}
+
+void salvo_py_batch_close(BatchObject *self, const char *why) {
+  if (!self->b)
+    return;
+  if (self->closing) { /* another thread closes it: wait for that */
+    while (self->b) {
+      Py_BEGIN_ALLOW_THREADS struct timespec ts = {0, 1000000};
+      nanosleep(&ts, NULL);
+      Py_END_ALLOW_THREADS
+    }
+    return;
+  }
+  self->closing = 1;
+  self->closed_why = why;
+  salvo_py_wait_idle(&self->busy);
+  salvo_batch *b = self->b;
+  Py_BEGIN_ALLOW_THREADS salvo_batch_close(b);
+  Py_END_ALLOW_THREADS self->b = NULL;
+  salvo_py_client_unlink(self);
+  /* What was waited for will not come: the pendings (which raise
+   * ClosedError from now on) are let go of. */
+  salvo_py_pending_release_all(self);
+}
+
+static PyObject *Batch_close(BatchObject *self, PyObject *unused) {
+  (void)unused;
+  salvo_py_batch_close(self, NULL);
+  Py_RETURN_NONE;
+}
+
+static int Batch_traverse(BatchObject *self, visitproc visit, void *arg) {
+  Py_VISIT(self->client);
+  Py_VISIT(self->response_type);
+  for (PendingObject *p = self->outstanding; p; p = p->next)
+    Py_VISIT(p);
+  return 0;
+}
+
+/* Breaks a cycle (block, its pendings, and a subclass's attributes): the
+ * client stays, the block being open on it until dealloc closes it. */
+static int Batch_clear(BatchObject *self) {
+  salvo_py_pending_release_all(self);
+  return 0;
+}
+
+static void Batch_dealloc(BatchObject *self) {
+  PyObject_GC_UnTrack(self);
+  /* Out of its client's list before the GIL is released: no other thread
+   * may reach an object being freed. */
+  salvo_py_client_unlink(self);
+  salvo_py_batch_close(self, NULL);
+  salvo_py_pending_release_all(self);
+  Py_CLEAR(self->client);
+  Py_CLEAR(self->response_type);
+  Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+/* ---- submitting by id ---------------------------------------------------- */
+
+/* submit(method, url, params=None, headers=None, body=None, timeout=0,
+ *        key=None, stream=False, max_retries=-1, idempotent=False,
+ *        pending=False): the request's id, or with `pending` its Pending
+ * (which the block's calls settle). params is a list of (name, value) pairs,
+ * value None for a name alone; headers a list of "Name: value"; body
+ * bytes-like. */
+static PyObject *Batch_submit(BatchObject *self, PyObject *args, PyObject *kw) {
+  static char *kwlist[] = {"method",      "url",        "params",  "headers",
+                           "body",        "timeout",    "key",     "stream",
+                           "max_retries", "idempotent", "pending", NULL};
+  PyObject *method = Py_None, *url, *params = Py_None, *headers = Py_None;
+  PyObject *body = Py_None, *timeout = Py_None, *key = Py_None;
+  PyObject *max_retries = Py_None;
+  int stream = 0, idempotent = 0, want_pending = 0;
+  salvo_batch *b = salvo_py_batch_open(self);
+  if (!b || !PyArg_ParseTupleAndKeywords(
+                args, kw, "OO|OOOOOpOpp", kwlist, &method, &url, &params,
+                &headers, &body, &timeout, &key, &stream, &max_retries,
+                &idempotent, &want_pending))
+    return NULL;
+  salvo_request req;
+  salvo_request_init(&req);
+  salvo_py_strs plist = {0}, hlist = {0};
+  Py_buffer buf = {0};
+  long long retries = SALVO_CLIENT_DEFAULT;
+  PyObject *out = NULL;
+  if (salvo_py_str_or_none(method, "method", &req.method) ||
+      salvo_py_str(url, "url", &req.url) ||
+      salvo_py_str_or_none(key, "key", &req.key) ||
+      (timeout != Py_None &&
+       salvo_py_double(timeout, "timeout", &req.timeout)) ||
+      (max_retries != Py_None &&
+       salvo_py_int(max_retries, "max_retries", 0, INT_MAX, &retries)))
+    goto done;
+  if (params != Py_None) {
+    if (salvo_py_params_of(params, "params", &plist))
+      goto done;
+    req.params = plist.v;
+  }
+  if (headers != Py_None) {
+    if (salvo_py_strs_of(headers, "headers", &hlist))
+      goto done;
+    req.headers = hlist.v;
+  }
+  if (body != Py_None) {
+    if (PyUnicode_Check(body)) {
+      PyErr_SetString(PyExc_TypeError, "body must be bytes-like, not str");
+      goto done;
+    }
+    if (PyObject_GetBuffer(body, &buf, PyBUF_SIMPLE))
+      goto done;
+    req.body = buf.buf;
+    req.body_len = (size_t)buf.len;
+  }
+  req.stream = stream;
+  req.idempotent = idempotent;
+  req.max_retries = (int)retries;
+  PendingObject *pend = NULL;
+  if (want_pending && !(pend = salvo_py_pending_new(self, stream)))
+    goto done;
+  req.user_data = pend;
+  salvo_pending p = salvo_submit(b, &req);
+  if (!p.id) {
+    if (pend) {
+      salvo_py_pending_unlink(pend);
+      Py_DECREF(pend);
+    }
+    out = PyErr_NoMemory();
+  } else if (pend) {
+    pend->id = p.id;
+    out = (PyObject *)pend;
+  } else {
+    out = PyLong_FromUnsignedLongLong(p.id);
+  }
+done:
+  salvo_py_strs_free(&plist);
+  salvo_py_strs_free(&hlist);
+  if (buf.obj)
+    PyBuffer_Release(&buf);
+  return out;
+}
+
+static int id_of(PyObject *v, uint64_t *id) {
+  unsigned long long x = PyLong_AsUnsignedLongLong(v);
+  if (x == (unsigned long long)-1 && PyErr_Occurred())
+    return -1;
+  *id = x;
+  return 0;
+}
+
+/* ---- collecting by id ---------------------------------------------------- */
+
+/* Frees what came for a cancelled request, so that nothing of it is held:
+ * its cancellation is answered within an iteration of the I/O thread. */
+static void drop_cancelled(salvo_batch *b, uint64_t id) {
+  salvo_pending p = {id};
+  salvo_pending_cancel(b, p);
+  salvo_response *r;
+  Py_BEGIN_ALLOW_THREADS r = salvo_pending_response_timeout(b, p, 1.0);
+  Py_END_ALLOW_THREADS salvo_response_free(r);
+}
+
+/* In slices that let signals and a close in. Interrupted (Ctrl-C), the
+ * request waited for is cancelled on the wire. */
+PyObject *salvo_py_batch_wait(BatchObject *self, uint64_t id, double timeout) {
+  salvo_batch *b = salvo_py_batch_pin(self);
+  if (!b)
+    return NULL;
+  salvo_pending p = {id};
+  double left = timeout;
+  PyObject *out = NULL;
+  for (;;) {
+    double slice = left < 0 || left > SLICE ? SLICE : left;
+    salvo_response *r;
+    int more;
+    Py_BEGIN_ALLOW_THREADS r = id ? salvo_pending_response_timeout(b, p, slice)
+                                  : salvo_batch_next_timeout(b, slice);
+    more = r    ? 1
+           : id ? salvo_pending_ready(b, p) >= 0
+                : salvo_batch_has_pending(b) > 0;
+    Py_END_ALLOW_THREADS if (r) {
+      out = salvo_py_response_new(self->response_type, r);
+      break;
+    }
+    if (self->closing) {
+      salvo_py_batch_closed_error(self);
+      break;
+    }
+    if (!more || (left >= 0 && (left -= slice) <= 0)) {
+      out = Py_NewRef(Py_None);
+      break;
+    }
+    if (PyErr_CheckSignals()) {
+      if (id)
+        drop_cancelled(b, id);
+      break;
+    }
+  }
+  self->busy--;
+  return out;
+}
+
+int salvo_py_timeout(PyObject *v, double *out) {
+  if (v == Py_None) {
+    *out = -1;
+    return 0;
+  }
+  if (salvo_py_double(v, "timeout", out))
+    return -1;
+  if (*out < 0) {
+    PyErr_SetString(PyExc_ValueError, "timeout must be >= 0 or None");
+    return -1;
+  }
+  return 0;
+}
+
+static PyObject *Batch_next(BatchObject *self, PyObject *args) {
+  double timeout = -1;
+  if (!PyArg_ParseTuple(args, "|d", &timeout))
+    return NULL;
+  return salvo_py_batch_wait(self, 0, timeout);
+}
+
+static PyObject *Batch_wait(BatchObject *self, PyObject *args) {
+  PyObject *idv;
+  double timeout = -1;
+  uint64_t id;
+  if (!PyArg_ParseTuple(args, "O|d", &idv, &timeout) || id_of(idv, &id))
+    return NULL;
+  return salvo_py_batch_wait(self, id, timeout);
+}
+
+static PyObject *Batch_poll(BatchObject *self, PyObject *unused) {
+  (void)unused;
+  salvo_batch *b = salvo_py_batch_open(self);
+  if (!b)
+    return NULL;
+  salvo_response *r = salvo_batch_poll(b);
+  if (!r)
+    Py_RETURN_NONE;
+  return salvo_py_response_new(self->response_type, r);
+}
+
+static PyObject *Batch_cancel(BatchObject *self, PyObject *idv) {
+  uint64_t id;
+  salvo_batch *b = salvo_py_batch_open(self);
+  if (!b || id_of(idv, &id))
+    return NULL;
+  return PyLong_FromLong(salvo_pending_cancel(b, (salvo_pending){id}));
+}
+
+static PyObject *Batch_fd(BatchObject *self, PyObject *unused) {
+  (void)unused;
+  salvo_batch *b = salvo_py_batch_open(self);
+  if (!b)
+    return NULL;
+  int fd = salvo_batch_fd(b);
+  if (fd < 0)
+    return PyErr_SetFromErrno(PyExc_OSError);
+  return PyLong_FromLong(fd);
+}
+
+static PyObject *Batch_pending(BatchObject *self, void *unused) {
+  (void)unused;
+  return PyLong_FromLong(
+      self->b && !self->closing ? salvo_batch_has_pending(self->b) : 0);
+}
+
+static PyObject *Batch_closed(BatchObject *self, void *unused) {
+  (void)unused;
+  return PyBool_FromLong(!self->b || self->closing);
+}
+
+#define ENTRY(name, fn, doc)                                                   \
+  {name, (PyCFunction)(void (*)(void))fn, METH_FASTCALL | METH_KEYWORDS, doc},
+static PyMethodDef Batch_methods[] = {
+    SALVO_PY_BLOCK_CALLS(ENTRY){"__enter__", (PyCFunction)salvo_py_block_enter,
+                                METH_NOARGS, NULL},
+    {"__exit__", (PyCFunction)salvo_py_block_exit, METH_VARARGS,
+     "Closes the block, cancelling what is pending."},
+    {"submit", (PyCFunction)(void (*)(void))Batch_submit,
+     METH_VARARGS | METH_KEYWORDS, "Submits a request; returns its id."},
+    {"run", (PyCFunction)(void (*)(void))salvo_py_batch_run,
+     METH_VARARGS | METH_KEYWORDS,
+     "run(urls, method, headers, body, timeout, params, window, bodies): "
+     "every URL, the responses in input order."},
+    {"next", (PyCFunction)Batch_next, METH_VARARGS,
+     "next(timeout=-1): the next response, or None."},
+    {"wait", (PyCFunction)Batch_wait, METH_VARARGS,
+     "wait(id, timeout=-1): that request's response, or None."},
+    {"poll", (PyCFunction)Batch_poll, METH_NOARGS,
+     "A ready response, or None; never waits."},
+    {"cancel", (PyCFunction)Batch_cancel, METH_O,
+     "cancel(id): cancels one request."},
+    {"fd", (PyCFunction)Batch_fd, METH_NOARGS,
+     "A descriptor readable while a response is ready."},
+    {"close", (PyCFunction)Batch_close, METH_NOARGS,
+     "Cancels what is pending and frees the block."},
+    {NULL, NULL, 0, NULL}};
+#undef ENTRY
+
+static PyGetSetDef Batch_getset[] = {
+    {"has_pending_responses", (getter)salvo_py_block_has_pending, NULL,
+     "Whether a response is still to be collected.", NULL},
+    {"pending", (getter)Batch_pending, NULL, "requests not yet collected",
+     NULL},
+    {"closed", (getter)Batch_closed, NULL, "whether it is closed", NULL},
+    {NULL, NULL, NULL, NULL, NULL}};
+
+PyTypeObject salvo_py_BatchType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "salvo._salvo.Batch",
+    .tp_basicsize = sizeof(BatchObject),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
+    .tp_new = PyType_GenericNew,
+    .tp_init = (initproc)Batch_init,
+    .tp_dealloc = (destructor)Batch_dealloc,
+    .tp_traverse = (traverseproc)Batch_traverse,
+    .tp_clear = (inquiry)Batch_clear,
+    .tp_methods = Batch_methods,
+    .tp_getset = Batch_getset,
+    .tp_doc = "A parallel block on a Client (None: the default client)."};

@@ -1,0 +1,113 @@
+"""Arguments are taken as given or refused with the error httpx would
+raise, naming the argument: never cut short at a NUL, wrapped around,
+turned into NUL bytes, split into characters or silently ignored."""
+import pytest
+
+import salvo
+
+
+@pytest.mark.parametrize("where", ["url", "param name", "param value",
+                                   "header name", "header value",
+                                   "password", "user agent", "url list"])
+def test_nul_is_refused_not_cut(srv, where):
+    url = srv.url("/echo")
+    with salvo.Client() as c:
+        with pytest.raises(ValueError, match="NUL") as e:
+            if where == "url":
+                c.get(url + "\0/evil")
+            elif where == "param name":
+                c.get(url, params={"a\0b": "1"})
+            elif where == "param value":
+                c.get(url, params={"a": "1\0tail"})
+            elif where == "header name":
+                c.get(url, headers={"X-A\0": "1"})
+            elif where == "header value":
+                c.get(url, headers={"X-A": "1\0tail"})
+            elif where == "password":
+                salvo.Client(auth=("user", "pass\0word"))
+            elif where == "user agent":
+                salvo.Client(headers={"User-Agent": "a\0b"})
+            else:
+                salvo.parallel_requests([url, url + "\0x"])
+    # Nothing reached the server with a truncated value.
+    assert srv.stats()["requests"] == 0, e.value
+
+
+def test_numbers_out_of_range():
+    with pytest.raises(OverflowError, match="max_retries"):
+        salvo.Client(max_retries=2 ** 32)
+    with pytest.raises(OverflowError, match="concurrency"):
+        salvo.Client(concurrency=-2 ** 40)
+    with pytest.raises(ValueError, match="NaN"):
+        salvo.Client(rate_limit=float("nan"))
+
+
+def test_wrong_types_name_the_argument(srv):
+    url = srv.url("/echo")
+    cases = [
+        (lambda c: c.post(url, data=123), "data"),
+        (lambda c: c.post(url, content=12.5), "content"),
+        (lambda c: c.get(url, headers={"X-A": 1}), "header value"),
+        (lambda c: c.get(url, params={"a": object()}), "query parameter"),
+        (lambda c: c.get(url, params="a=1"), "params"),
+        (lambda c: c.get(url, timeout="5"), "timeout"),
+        (lambda c: c.get(url, cookies={"a": "1"}), "cookies"),
+        (lambda c: c.request(5, url), "method"),
+    ]
+    with salvo.Client() as c:
+        for call, name in cases:
+            with pytest.raises(TypeError, match=name):
+                call(c)
+    with pytest.raises(TypeError, match="cookies"):
+        salvo.Client(cookies={"a": "1"})
+    with pytest.raises(TypeError, match="concurrency"):
+        salvo.Client(concurrency="8")
+    with pytest.raises(TypeError, match="verify"):
+        salvo.Client(verify=object())
+    with pytest.raises(TypeError, match="keys"):
+        salvo.parallel_requests([url, url], keys="ab")
+    assert srv.stats()["requests"] == 0
+
+
+def test_what_is_sent_is_what_was_given(srv):
+    with salvo.Client() as c:
+        e = c.post(srv.url("/echo"), content=b"a\0b", params={"p": 0},
+                   headers=[("X-Bytes", b"caf\xe9")]).json()
+    assert e["body_len"] == 3
+    assert e["query"] == "p=0"
+    assert e["headers"]["x-bytes"] == "caf\u00e9"
+
+
+def test_body_coding_errors_say_what_they_are(srv):
+    """A corrupt gzip body is httpx's DecodingError, with a message about
+    the body (it once said "malformed response header line")."""
+    wire = (b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\n"
+            b"Content-Length: 12\r\n\r\n\x1f\x8b\x08\x00garbage!")
+    with salvo.Client(max_retries=0) as c:
+        with pytest.raises(salvo.DecodingError, match="gzip") as e:
+            c.get(srv.url("/wire"), headers={"X-Wire": wire.hex()})
+    assert e.value.code == "EDECODE"
+
+
+def test_unknown_charset_of_a_streamed_body(srv):
+    """A streamed body's text with a charset Python does not know falls
+    back to UTF-8 (as httpx does), never LookupError."""
+    url = srv.url("/raw?hex=6869e282ac&ct=text/plain;charset=x-unheard-of")
+    with salvo.Client() as c:
+        with c.parallel() as par:
+            r = par.get(url, stream=True).get_response()
+            assert r.text == "hi\u20ac"
+
+
+def test_waits_check_their_timeout(srv):
+    with salvo.Client() as c, c.parallel() as par:
+        p = par.get(srv.url("/json/1"))
+        with pytest.raises(ValueError, match="timeout"):
+            p.get_response(-1)
+        with pytest.raises(TypeError, match="timeout"):
+            p.get_response(timeout="soon")
+        with pytest.raises(TypeError):
+            p.get_response(1, 2)
+        with pytest.raises(TypeError):
+            par.next_response(wait=1)
+        assert p.get_response(timeout=10).status_code == 200
