@@ -317,6 +317,16 @@ static void on_attempt_done(void *ctx, salvo__req *r,
   int err = res->error;
   char *msg = res->errmsg;
   salvo_response *resp = r->resp;
+  r->xfer = NULL;
+  /* What the data events found wrong (a body over max_body, a malformed
+   * line) is why the transfer stopped, whatever the transport saw. */
+  if (r->fail) {
+    err = r->fail;
+    free(msg);
+    msg = salvo__req_fail_message(r);
+  }
+  const char *secrets[] = {e->cfg->password, e->cfg->bearer_token};
+  msg = salvo__redact(msg, secrets, 2);
   if (!r->handed_over) { /* else the caller's already: hands off */
     resp->redirects = res->redirects;
     resp->total_time = res->total_time;
@@ -409,7 +419,7 @@ static void pump(salvo__engine *e) {
     char *msg;
     int i = salvo__transport_choose(e->cfg, r);
     r->transport = i;
-    int err = salvo__transports[i]->start(e->tp[i], r, &msg);
+    int err = salvo__transports[i]->start(e->tp[i], r, &r->xfer, &msg);
     if (err) {
       salvo__sched_release(e->sched, &r->sched);
       finish(e, r, err, msg);
@@ -473,7 +483,8 @@ static void flush(salvo__engine *e) {
  * it. */
 static void withdraw(salvo__engine *e, salvo__req *r) {
   if (r->state == SALVO__REQ_RUNNING) {
-    salvo__transports[r->transport]->abort(e->tp[r->transport], r);
+    salvo__transports[r->transport]->abort(e->tp[r->transport], r->xfer);
+    r->xfer = NULL;
     salvo__sched_release(e->sched, &r->sched);
   } else {
     salvo__sched_forget(e->sched, &r->sched, r->state == SALVO__REQ_BACKOFF);
@@ -543,7 +554,7 @@ static int drain_commands(salvo__engine *e) {
     salvo__req *r = index_find(e, c->sink, c->id);
     if (r && c->op == SALVO__STREAM_RESUME) {
       if (r->state == SALVO__REQ_RUNNING)
-        salvo__transports[r->transport]->resume(e->tp[r->transport], r);
+        salvo__transports[r->transport]->resume(e->tp[r->transport], r->xfer);
     } else if (r) {
       withdraw(e, r);
       finish(e, r, SALVO_ECANCELED,
@@ -713,8 +724,14 @@ salvo__engine *salvo__engine_new(const salvo__cfg *cfg, int *err) {
   if (e->jar && cfg->cookie_file &&
       (*err = salvo__jar_load(e->jar, cfg->cookie_file)))
     goto fail;
-  salvo__transport_events events = {e, e->jar, on_attempt_done, on_hold,
-                                    on_headers};
+  salvo__transport_events events = {
+      .ctx = e,
+      .clock = &salvo__system_clock,
+      .jar = e->jar,
+      .done = on_attempt_done,
+      .hold = on_hold,
+      .headers = on_headers,
+  };
   for (int i = 0; i < SALVO__NTRANSPORTS; i++) {
     const salvo__transport_ops *ops = salvo__transports[i];
     if ((*err = ops->global_init()) ||

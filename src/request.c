@@ -248,6 +248,10 @@ void salvo__req_begin_attempt(salvo__req *r) {
 
 int salvo__req_attempts(const salvo__req *r) { return r->resp->attempts; }
 
+int salvo__req_status(const salvo__req *r) { return r->resp->status; }
+
+size_t salvo__req_body_len(const salvo__req *r) { return r->resp->body.len; }
+
 int salvo__req_delivered(const salvo__req *r) {
   return (r->on_data && r->resp->streamed) || r->resp->stream;
 }

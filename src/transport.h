@@ -1,6 +1,6 @@
 /*
  * The transport contract: how the engine reaches the network. A transport
- * fills a salvo__transport_ops: transport_native.c (HTTP/1.1 over TCP and
+ * fills a salvo__transport_ops: native/ (HTTP/1.1 over TCP and
  * TLS) and curl/ (libcurl: HTTP/2, proxies, and whatever the native one
  * does not do). Every client has
  * both; salvo__transport_choose (transport.c) picks one per request.
@@ -25,8 +25,8 @@
  *     `headers` of a streamed response, after which it is the reader's;
  *   - pauses: when salvo__req_on_body says SALVO__EV_PAUSE the transfer
  *     stops reading (nothing of the chunk was taken) until `resume`.
- * It never writes a response's fields, the scheduler's or a request's
- * life-cycle state.
+ * It never writes a request or its response (the data events and the
+ * engine do), nor the scheduler's state.
  *
  * Sockets are watched on the client's epoll descriptor with
  * epoll_event.data.u64 = tag_base | a tag of the transport's choosing
@@ -45,7 +45,9 @@
 typedef struct salvo__transport salvo__transport;
 
 /* How an attempt ended. Status, version and headers are not here: they
- * came as header events. */
+ * came as header events. A failure the data events reported
+ * (salvo__req_on_header, _on_body: r->fail) is the engine's to apply,
+ * and so is the redaction of secrets from the message. */
 typedef struct salvo__attempt_result {
   int error;             /* SALVO_OK, or why the attempt failed */
   char *errmsg;          /* allocated (the engine takes it), or NULL */
@@ -62,6 +64,8 @@ typedef struct salvo__attempt_result {
 /* The engine's side of the contract. */
 typedef struct salvo__transport_events {
   void *ctx;
+  /* The engine's clock: every time a transport reads or sets. */
+  const salvo__clock *clock;
   /* The client's cookie jar, or NULL when it keeps no cookies; the
    * engine's, used on the I/O thread only. */
   salvo__jar *jar;
@@ -86,15 +90,17 @@ typedef struct salvo__transport_ops {
                 uint64_t tag_base, const salvo__transport_events *ev);
   /* Aborts every transfer without reporting it, then frees. */
   void (*destroy)(salvo__transport *t);
-  /* Starts one attempt of r. On failure returns an error code, with a
-   * message in *msg (allocated, may be NULL), and r stays the caller's. */
-  int (*start)(salvo__transport *t, salvo__req *r, char **msg);
+  /* Starts one attempt of r: 0 with *xfer set to the attempt's handle
+   * (the engine keeps it in r->xfer until the attempt's done event or its
+   * abort), or an error code with a message in *msg (allocated, may be
+   * NULL), and r stays the caller's. */
+  int (*start)(salvo__transport *t, salvo__req *r, void **xfer, char **msg);
   /* Stops a running attempt at once (its connection closed or its stream
    * reset) without reporting it. */
-  void (*abort)(salvo__transport *t, salvo__req *r);
+  void (*abort)(salvo__transport *t, void *xfer);
   /* A transfer paused because salvo__req_on_body said SALVO__EV_PAUSE
    * goes on; the chunk not taken is offered again. */
-  void (*resume)(salvo__transport *t, salvo__req *r);
+  void (*resume)(salvo__transport *t, void *xfer);
   /* An epoll event on one of its descriptors, with the tag it chose. */
   void (*on_socket)(salvo__transport *t, uint64_t tag, uint32_t events);
   /* The monotonic time (ns) at which it wants on_timer, or -1. */
@@ -108,7 +114,7 @@ typedef struct salvo__transport_ops {
 /* The bits of an epoll tag that name the transport (engine.c routes). */
 #define SALVO__TAG_SHIFT 56
 
-extern const salvo__transport_ops salvo__native_transport;
+extern const salvo__transport_ops salvo__native_transport; /* native/ */
 extern const salvo__transport_ops salvo__curl_transport;
 
 /* The transports of a client, by index. */

@@ -9,12 +9,6 @@
 
 #include "util.h"
 
-int64_t salvo__now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 char *salvo__strndup(const char *s, size_t n) {
   char *p = malloc(n + 1);
   if (p) {
@@ -252,3 +246,5 @@ static unsigned fork_generation;
 unsigned salvo__fork_gen(void) { return fork_generation; }
 
 void salvo__fork_gen_bump(void) { fork_generation++; }
+
+void salvo__cleanse(void *p, size_t n) { explicit_bzero(p, n); }

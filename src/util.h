@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "clock.h"
 #include "salvo.h"
 
 typedef struct salvo__buf {
@@ -20,7 +21,6 @@ typedef struct salvo__buf {
   size_t cap;
 } salvo__buf;
 
-int64_t salvo__now_ns(void);
 char *salvo__strdup(const char *s);
 char *salvo__strndup(const char *s, size_t n);
 /* Keeps one spare byte so that p[len] can always hold a NUL. */
@@ -72,6 +72,8 @@ uint32_t salvo__hash(const char *s);
 /* An eventfd: signal it (readable until drained), drain it. */
 void salvo__fd_signal(int fd);
 void salvo__fd_drain(int fd);
+/* Zeroes memory that held a secret, in a way the compiler keeps. */
+void salvo__cleanse(void *p, size_t n);
 /* Allocates a copy of the message formatted like printf. */
 char *salvo__fmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

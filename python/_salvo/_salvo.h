@@ -109,6 +109,9 @@ int salvo_py_strs_of(PyObject *v, const char *name, salvo_py_strs *out);
 /* (name, value) pairs (value None: a name alone) as salvo_request.params. */
 int salvo_py_params_of(PyObject *v, const char *name, salvo_py_strs *out);
 void salvo_py_strs_free(salvo_py_strs *s);
+/* A body (None: none; bytes-like, not str) into req, its buffer held in
+ * *buf until PyBuffer_Release (when buf->obj is set). */
+int salvo_py_body(PyObject *body, Py_buffer *buf, salvo_request *req);
 
 /* Waits for `busy` to drop to 0, the GIL released between looks. */
 void salvo_py_wait_idle(int *busy);

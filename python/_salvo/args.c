@@ -146,6 +146,20 @@ int salvo_py_params_of(PyObject *v, const char *name, salvo_py_strs *out) {
   return 0;
 }
 
+int salvo_py_body(PyObject *body, Py_buffer *buf, salvo_request *req) {
+  if (body == Py_None)
+    return 0;
+  if (PyUnicode_Check(body)) {
+    PyErr_SetString(PyExc_TypeError, "body must be bytes-like, not str");
+    return -1;
+  }
+  if (PyObject_GetBuffer(body, buf, PyBUF_SIMPLE))
+    return -1;
+  req->body = buf->buf;
+  req->body_len = (size_t)buf->len;
+  return 0;
+}
+
 void salvo_py_wait_idle(int *busy) {
   while (*busy) {
     Py_BEGIN_ALLOW_THREADS struct timespec ts = {0, 1000000};

@@ -198,16 +198,8 @@ static PyObject *Batch_submit(BatchObject *self, PyObject *args, PyObject *kw) {
       goto done;
     req.headers = hlist.v;
   }
-  if (body != Py_None) {
-    if (PyUnicode_Check(body)) {
-      PyErr_SetString(PyExc_TypeError, "body must be bytes-like, not str");
-      goto done;
-    }
-    if (PyObject_GetBuffer(body, &buf, PyBUF_SIMPLE))
-      goto done;
-    req.body = buf.buf;
-    req.body_len = (size_t)buf.len;
-  }
+  if (salvo_py_body(body, &buf, &req))
+    goto done;
   req.stream = stream;
   req.idempotent = idempotent;
   req.max_retries = (int)retries;

@@ -88,16 +88,8 @@ PyObject *salvo_py_batch_run(BatchObject *self, PyObject *args, PyObject *kw) {
       salvo_py_strs_of(urls, "urls", &useq))
     goto done;
   req.headers = headers != Py_None ? hlist.v : NULL;
-  if (body != Py_None) {
-    if (PyUnicode_Check(body)) {
-      PyErr_SetString(PyExc_TypeError, "body must be bytes-like, not str");
-      goto done;
-    }
-    if (PyObject_GetBuffer(body, &buf, PyBUF_SIMPLE))
-      goto done;
-    req.body = buf.buf;
-    req.body_len = (size_t)buf.len;
-  }
+  if (salvo_py_body(body, &buf, &req))
+    goto done;
   st.urls = useq.v;
   st.n = useq.n;
   if (params != Py_None &&

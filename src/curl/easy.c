@@ -128,7 +128,7 @@ static size_t on_header(char *p, size_t size, size_t n, void *userp) {
   size_t got = size * n, len = got;
   x->header_seen = 1;
   if (!x->tfirst)
-    x->tfirst = salvo__now_ns();
+    x->tfirst = salvo__clock_ns(t->ev.clock);
   /* libcurl gives lines with their ending: one LF, and one CR before. */
   if (len && p[len - 1] == '\n')
     len--;
@@ -481,7 +481,7 @@ int salvo__curl_hop_go(salvo__transport *t, salvo__curl_xfer *x, char **msg) {
     return err;
   int64_t left = r->attempt_timeout_ms;
   if (left) {
-    left -= (salvo__now_ns() - x->t0) / 1000000;
+    left -= (salvo__clock_ns(t->ev.clock) - x->t0) / 1000000;
     if (left <= 0) {
       *msg = salvo__fmt("Operation timed out after %lld milliseconds",
                         (long long)r->attempt_timeout_ms);
@@ -616,7 +616,7 @@ int salvo__curl_error(salvo__transport *t, salvo__curl_xfer *x, CURLcode rc,
   }
   /* libcurl takes a head cut short by the close for a whole response; the
    * native transport, like a browser, does not. */
-  if (!err && r->resp->status && !r->head_done) {
+  if (!err && salvo__req_status(r) && !r->head_done) {
     err = SALVO_EIO;
     *msg = salvo__fmt("connection closed in the middle of the headers");
   }
@@ -636,7 +636,5 @@ int salvo__curl_error(salvo__transport *t, salvo__curl_xfer *x, CURLcode rc,
     *msg = salvo__fmt("the server closed a reused connection without a "
                       "response");
   }
-  const char *secrets[] = {t->cfg->password, t->cfg->bearer_token};
-  *msg = salvo__redact(*msg, secrets, 2);
   return err;
 }

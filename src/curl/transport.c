@@ -64,7 +64,8 @@ static int on_socket(CURL *e, curl_socket_t s, int what, void *userp,
 static int on_timer(CURLM *m, long ms, void *userp) {
   salvo__curl_multi *mh = userp;
   (void)m;
-  mh->deadline = ms < 0 ? -1 : salvo__now_ns() + (int64_t)ms * 1000000;
+  mh->deadline =
+      ms < 0 ? -1 : salvo__clock_ns(mh->t->ev.clock) + (int64_t)ms * 1000000;
   return 0;
 }
 
@@ -150,13 +151,14 @@ static void curl_destroy(salvo__transport *t) {
   free(t);
 }
 
-static int curl_start(salvo__transport *t, salvo__req *r, char **msg) {
+static int curl_start(salvo__transport *t, salvo__req *r, void **xfer,
+                      char **msg) {
   salvo__curl_xfer *x = salvo__curl_xfer_get(t);
   *msg = NULL;
   if (!x)
     return SALVO_ENOMEM;
   x->req = r;
-  x->t0 = salvo__now_ns();
+  x->t0 = salvo__clock_ns(t->ev.clock);
   x->tfirst = 0;
   x->sent = x->resend_refused = x->fresh = x->spoke_unasked = 0;
   x->too_many = 0;
@@ -168,23 +170,20 @@ static int curl_start(salvo__transport *t, salvo__req *r, char **msg) {
     salvo__curl_xfer_put(t, x);
     return err;
   }
-  r->xfer = x;
+  *xfer = x;
   return 0;
 }
 
-static void curl_abort(salvo__transport *t, salvo__req *r) {
-  salvo__curl_xfer *x = r->xfer;
-  if (!x)
-    return;
+static void curl_abort(salvo__transport *t, void *xfer) {
+  salvo__curl_xfer *x = xfer;
   curl_multi_remove_handle(x->mh->m, x->easy);
-  r->xfer = NULL;
   salvo__curl_xfer_put(t, x);
 }
 
-static void curl_resume(salvo__transport *t, salvo__req *r) {
-  salvo__curl_xfer *x = r->xfer;
+static void curl_resume(salvo__transport *t, void *xfer) {
+  salvo__curl_xfer *x = xfer;
   (void)t;
-  if (!x || !x->paused)
+  if (!x->paused)
     return;
   x->paused = 0;
   if (salvo__curl_resume(x) == SALVO__EV_HELD) {
@@ -219,7 +218,7 @@ static int64_t curl_deadline(const salvo__transport *t) {
 }
 
 static void curl_on_timer(salvo__transport *t) {
-  int64_t now = salvo__now_ns();
+  int64_t now = salvo__clock_ns(t->ev.clock);
   for (int i = 0; i < SALVO__NMULTI; i++) {
     salvo__curl_multi *mh = &t->mh[i];
     int64_t before = mh->deadline;
@@ -294,8 +293,8 @@ static void report(salvo__transport *t, salvo__curl_xfer *x, int err,
   res.unsent = !x->sent;
   /* Only an attempt that got a status line (request.c parsed it) has
    * values of its own. */
-  if (r->resp->status) {
-    int64_t now = salvo__now_ns();
+  if (salvo__req_status(r)) {
+    int64_t now = salvo__clock_ns(t->ev.clock);
     res.redirects = x->hop.count;
     res.final_url = x->hop.url;
     res.total_time = (double)(now - x->t0) / 1e9;
@@ -303,7 +302,6 @@ static void report(salvo__transport *t, salvo__curl_xfer *x, int err,
   }
   if (x->learning)
     salvo__curl_origin_learnt(t, r, 0);
-  r->xfer = NULL;
   t->ev.done(t->ev.ctx, r, &res);
   curl_multi_remove_handle(x->mh->m, x->easy);
   salvo__curl_xfer_put(t, x);

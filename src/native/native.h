@@ -1,0 +1,250 @@
+/*
+ * The native transport's rooms and what they share: HTTP/1.1 over TCP and
+ * over TLS (OpenSSL), written for the cost of a request, not for every
+ * protocol.
+ *
+ *   transport.c  the seam (salvo__native_transport): an attempt's life,
+ *                redirects, what the engine is told
+ *   exchange.c   one request and its response on one connection: the
+ *                write, the read, the early answer, the dead idle peer
+ *   head.c       the request head (no sockets: tests feed it values)
+ *   pool.c       idle connections per origin and one LRU over all
+ *   conn.c       connection slots, dialing, the epoll tag, closing
+ *   tcp.c, tls.c the two byte streams behind salvo__conn_ops
+ *   origin.c     origins: their Host line, addresses, TLS session
+ *   timers.c     attempt and connect limits, ordered by expiry
+ *
+ * - Each connection is registered once with the client's epoll descriptor,
+ *   edge-triggered for reading and writing, and stays registered while it
+ *   lives: no epoll_ctl per request, and no poll before a write or a read.
+ * - One read buffer serves every connection: only the bytes a response
+ *   cannot take yet (a partial line, a paused body) are copied aside, so
+ *   10,000 connections cost their sockets and not 10,000 buffers.
+ * - The response is framed by h1.c; its lines and body go to the request
+ *   (receive.c) as libcurl's do, so both transports read a response alike.
+ * - Time is the engine's clock (ev.clock), so that tests can move it.
+ */
+#ifndef SALVO_NATIVE_H
+#define SALVO_NATIVE_H
+
+#include <netdb.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+
+#include "../h1.h"
+#include "../list.h"
+#include "../redirect.h"
+#include "../transport.h"
+#include "head.h"
+
+#define SALVO__NAT_RBUF (64 * 1024)
+/* Bodies up to this size go out with the head in one write. */
+#define SALVO__NAT_INLINE_BODY (16 * 1024)
+/* A connection of an origin closed by the server within this time after a
+ * response means the origin closes quietly (host.closes_quietly). */
+#define SALVO__NAT_QUICK_CLOSE_NS ((int64_t)1000000000)
+/* A connection idle longer than this is checked before it is used. */
+#define SALVO__NAT_IDLE_CHECK_NS ((int64_t)1000000)
+
+typedef struct salvo__nconn salvo__nconn;
+typedef struct salvo__nxfer salvo__nxfer;
+
+/* An origin: its address, its idle connections and its TLS session. */
+typedef struct salvo__origin {
+  struct salvo__origin *hnext; /* hash chain */
+  char *key;                   /* the request's origin, "scheme://host:port" */
+  char *name;                  /* for the resolver, SNI and verification */
+  char *host_line;             /* "Host: name[:port]\r\n" */
+  size_t host_line_len;
+  char port[8];
+  int tls;
+  struct addrinfo *ai;
+  int64_t ai_expiry;
+  void *session;    /* a TLS session to resume (tls.c's) */
+  salvo__list idle; /* its idle connections, most recent first */
+  int nconns;       /* open, idle or busy */
+  /* A connection of this origin was closed by the server within
+   * SALVO__NAT_QUICK_CLOSE_NS of its last response: it closes after
+   * responses without saying so, and a request that must not be sent
+   * twice could cross that close. Such requests take a new connection. */
+  int closes_quietly;
+} salvo__origin;
+
+/* A connection's byte stream: plain TCP (tcp.c) or TLS over it (tls.c).
+ * HTTP/1.1 here, and HTTP/2 next, are protocols on top of it. */
+/* Outside salvo's error codes, which handshake also returns. */
+enum { SALVO__IO_AGAIN = -1000, SALVO__IO_ERROR = -1001 };
+typedef struct salvo__conn_ops {
+  /* The connection is up: 0 ready, SALVO__IO_AGAIN (wait for its next
+   * events), or an error code with *msg. */
+  int (*handshake)(salvo__transport *t, salvo__nconn *c, char **msg);
+  /* Bytes read (> 0), 0 when the peer closed, SALVO__IO_AGAIN, or
+   * SALVO__IO_ERROR with *err an errno. */
+  ssize_t (*read)(salvo__nconn *c, char *buf, size_t n, int *err);
+  /* Bytes written from iov, SALVO__IO_AGAIN, or SALVO__IO_ERROR. */
+  ssize_t (*writev)(salvo__nconn *c, const struct iovec *iov, int n, int *err);
+  /* An idle connection: whether it is open and has said nothing (what a
+   * layer sends on its own, as TLS 1.3 session tickets, is read past). */
+  int (*alive)(salvo__nconn *c);
+  /* Frees the layer's state (not the descriptor). */
+  void (*close)(salvo__nconn *c);
+  /* A read that got less than asked left the socket empty (TCP), or says
+   * nothing of it (TLS gives a record at a time). */
+  int short_read_empties;
+} salvo__conn_ops;
+
+extern const salvo__conn_ops salvo__tcp_ops, salvo__tls_ops;
+
+enum salvo__nconn_state {
+  SALVO__NC_FREE = 0,  /* a slot without a connection */
+  SALVO__NC_DIAL,      /* connecting (TCP) */
+  SALVO__NC_HANDSHAKE, /* connected; its layer's handshake under way */
+  SALVO__NC_UP         /* ready for requests */
+};
+
+struct salvo__nconn {
+  uint32_t idx, gen; /* its epoll tag: a stale event finds another gen */
+  int state;
+  int fd;
+  const salvo__conn_ops *ops; /* while open */
+  void *layer;                /* the ops' own state (an SSL), or NULL */
+  salvo__origin *o;
+  salvo__nxfer *x;           /* the request it serves, NULL when idle */
+  salvo__list in_origin;     /* its origin's idle list */
+  salvo__list in_lru;        /* the transport's idle LRU */
+  salvo__nconn *next_free;   /* free slots */
+  const struct addrinfo *ai; /* the address being tried */
+  salvo__buf pend;           /* response bytes not yet taken */
+  int served;                /* requests it carried before this one */
+  int64_t idle_since;        /* ns, when it last went idle */
+};
+
+/* An attempt of a request (one exchange at a time, redirects included). */
+struct salvo__nxfer {
+  salvo__req *req;
+  salvo__transport *t;
+  salvo__nconn *c;
+  salvo__origin *o;
+  salvo__h1 p;
+  salvo__buf out;   /* request head, and a small body */
+  size_t head_len;  /* of out, the head alone */
+  const char *body; /* a large body, written after out */
+  size_t body_len;
+  size_t wpos;        /* bytes of out + body written */
+  int writing;        /* wpos has not reached the end */
+  int wrote;          /* a byte of the request went out in this attempt */
+  int conn_wrote;     /* ... on the connection it has now */
+  int send_errno;     /* a write failed after the head went: why */
+  int64_t t0, tfirst; /* attempt start, first response byte (ns) */
+  int64_t deadline;   /* attempt, ns; 0 = none */
+  int64_t cdeadline;  /* connect, ns; 0 = none */
+  int64_t tkey;       /* its place in the timer list, 0 = not in it */
+  salvo__list in_timers;
+  int paused;        /* its reader is full: nothing read until resumed */
+  int ending;        /* its response ended, but bytes wait for the reader */
+  int handed_over;   /* a streamed response: no time limit from here */
+  salvo__hop hop;    /* where this request of the attempt goes */
+  char *location;    /* of a redirect response */
+  int redirecting;   /* this response is a redirect being read past */
+  int retried_fresh; /* already re-sent after a dead idle connection */
+  int early;         /* answered before its body was all sent */
+  int got_bytes;     /* of a response, on this connection */
+  int finished;      /* ended, waiting in the done list */
+  int error;
+  char *errmsg;
+  salvo__list in_done; /* the done list */
+  salvo__nxfer *next_free;
+};
+
+struct salvo__transport {
+  const salvo__cfg *cfg;
+  salvo__transport_events ev;
+  uint64_t tag_base;
+  int epfd;
+  void *tls_ctx; /* tls.c's SSL_CTX, made on first use */
+  char *tls_err; /* why it could not be made */
+  salvo__origin **origins;
+  size_t norigins;
+  salvo__nconn **slots;
+  uint32_t nslots;
+  salvo__nconn *free_conns;
+  salvo__list lru; /* idle connections, oldest first */
+  size_t nidle, max_idle;
+  salvo__list timers; /* by expiry, soonest first */
+  salvo__list done;   /* attempts ended, not reported yet */
+  salvo__nxfer *free_xfers;
+  salvo__head_writer head;
+  char *rbuf;
+};
+
+static inline int64_t salvo__nat_now(const salvo__transport *t) {
+  return salvo__clock_ns(t->ev.clock);
+}
+
+/* timers.c: x's place by the earlier of its attempt and connect limits. */
+void salvo__nat_timer_update(salvo__transport *t, salvo__nxfer *x);
+void salvo__nat_timer_remove(salvo__nxfer *x);
+/* The soonest, or NULL. */
+salvo__nxfer *salvo__nat_timer_first(const salvo__transport *t);
+
+/* origin.c */
+#define SALVO__NAT_ORIGIN_BUCKETS 1024
+/* The origin of "scheme://host:port" (as request.c writes origins). */
+salvo__origin *salvo__nat_origin(salvo__transport *t, const char *key);
+/* Its addresses: pinned (salvo_config.resolve), or the resolver's, kept a
+ * minute. 0, or SALVO_EDNS with *msg. */
+int salvo__nat_resolve(salvo__transport *t, salvo__origin *o, char **msg);
+void salvo__nat_origins_free(salvo__transport *t);
+
+/* conn.c */
+salvo__nconn *salvo__nat_conn_new(salvo__transport *t, salvo__origin *o);
+/* Starts connecting to the next address of its origin (c->ai). */
+int salvo__nat_conn_dial(salvo__transport *t, salvo__nconn *c, char **msg);
+/* A dial's outcome from its epoll events: 0 connected, SALVO__IO_AGAIN
+ * (the next address is being tried), or SALVO_ECONNECT with *msg. */
+int salvo__nat_conn_connected(salvo__transport *t, salvo__nconn *c,
+                              uint32_t events, char **msg);
+void salvo__nat_conn_close(salvo__transport *t, salvo__nconn *c);
+/* The connection of an epoll tag, or NULL when it closed since. */
+salvo__nconn *salvo__nat_conn_of(salvo__transport *t, uint64_t tag);
+void salvo__nat_conns_free(salvo__transport *t);
+
+/* pool.c */
+/* An idle connection of o that x may use, or NULL (take a new one). */
+salvo__nconn *salvo__nat_pool_take(salvo__transport *t, salvo__nxfer *x);
+/* Back after a response: kept when `keep` and it is clean, else closed. */
+void salvo__nat_pool_release(salvo__transport *t, salvo__nconn *c, int keep);
+/* An idle connection stirred (closed, or spoke unasked): it goes. */
+void salvo__nat_pool_stirred(salvo__transport *t, salvo__nconn *c,
+                             uint32_t events);
+/* A connection found dead after idling: if that came soon after its last
+ * response, its origin closes quietly. */
+void salvo__nat_pool_died(salvo__transport *t, salvo__nconn *c);
+void salvo__nat_pool_unlink(salvo__transport *t, salvo__nconn *c);
+
+/* exchange.c */
+/* A new exchange of x on its connection (a new connection or hop). */
+void salvo__nat_exchange_reset(salvo__nxfer *x);
+/* Writes what is left of the request: 0 when done or waiting for the
+ * socket, -1 when the attempt ended or its response is being read. */
+int salvo__nat_send(salvo__transport *t, salvo__nxfer *x);
+/* Reads c until the socket is empty, the response ends or pauses
+ * (events: those that woke it; 0 reads to EAGAIN). */
+void salvo__nat_read(salvo__transport *t, salvo__nconn *c, uint32_t events);
+/* Bytes for c's response (kept ones on resume included). */
+void salvo__nat_data(salvo__transport *t, salvo__nconn *c, const char *p,
+                     size_t n);
+
+/* transport.c: what the exchange reports back. */
+void salvo__nat_done(salvo__transport *t, salvo__nxfer *x, int err, char *msg);
+/* The attempt fails: its connection goes (it is in an unknown state). */
+void salvo__nat_fail(salvo__transport *t, salvo__nxfer *x, int err, char *msg);
+/* The response ended: the connection goes back, and the attempt ends or
+ * follows its redirect. */
+void salvo__nat_complete(salvo__transport *t, salvo__nxfer *x);
+/* A reused connection died before any answer: x goes again, once, on a
+ * new one (1), or it may not (0). */
+int salvo__nat_retry_fresh(salvo__transport *t, salvo__nxfer *x);
+
+#endif /* SALVO_NATIVE_H */

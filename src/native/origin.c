@@ -1,0 +1,107 @@
+/* Origins: the table by "scheme://host:port", each one's Host line and
+ * its addresses, resolved with getaddrinfo on the I/O thread and kept for
+ * a minute (docs/design.md says what that costs). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "native.h"
+
+#define DNS_TTL_NS (60 * (int64_t)1000000000)
+#define ORIGINS_MAX 8192
+
+void salvo__nat_session_free(void *session); /* tls.c */
+
+static void origin_free(salvo__origin *o) {
+  if (o->ai)
+    freeaddrinfo(o->ai);
+  salvo__nat_session_free(o->session);
+  free(o->key);
+  free(o->name);
+  free(o->host_line);
+  free(o);
+}
+
+/* Forgets the origins with no connection, when there are too many. */
+static void origins_trim(salvo__transport *t) {
+  for (size_t i = 0; i < SALVO__NAT_ORIGIN_BUCKETS; i++) {
+    for (salvo__origin **pp = &t->origins[i]; *pp;) {
+      salvo__origin *o = *pp;
+      if (o->nconns) {
+        pp = &o->hnext;
+        continue;
+      }
+      *pp = o->hnext;
+      origin_free(o);
+      t->norigins--;
+    }
+  }
+}
+
+salvo__origin *salvo__nat_origin(salvo__transport *t, const char *key) {
+  uint32_t b = salvo__hash(key) & (SALVO__NAT_ORIGIN_BUCKETS - 1);
+  for (salvo__origin *o = t->origins[b]; o; o = o->hnext)
+    if (!strcmp(o->key, key))
+      return o;
+  if (t->norigins >= ORIGINS_MAX)
+    origins_trim(t);
+  salvo__origin *o = calloc(1, sizeof(*o));
+  if (!o)
+    return NULL;
+  salvo__list_init(&o->idle);
+  const char *auth = strstr(key, "://") + 3;
+  const char *colon = strrchr(auth, ':');
+  o->tls = key[4] == 's';
+  o->key = salvo__strdup(key);
+  int v6 = auth[0] == '[';
+  o->name = salvo__strndup(auth + v6, (size_t)(colon - auth) - 2 * (size_t)v6);
+  snprintf(o->port, sizeof(o->port), "%s", colon + 1);
+  int dflt = !strcmp(o->port, o->tls ? "443" : "80");
+  o->host_line =
+      salvo__fmt("Host: %.*s\r\n",
+                 (int)(dflt ? (size_t)(colon - auth) : strlen(auth)), auth);
+  if (!o->key || !o->name || !o->host_line) {
+    origin_free(o);
+    return NULL;
+  }
+  o->host_line_len = strlen(o->host_line);
+  o->hnext = t->origins[b];
+  t->origins[b] = o;
+  t->norigins++;
+  return o;
+}
+
+int salvo__nat_resolve(salvo__transport *t, salvo__origin *o, char **msg) {
+  int64_t now = salvo__nat_now(t);
+  if (o->ai && now < o->ai_expiry)
+    return 0;
+  const char *auth = strstr(o->key, "://") + 3;
+  const char *pin =
+      salvo__cfg_pinned(t->cfg, auth, (size_t)(strrchr(auth, ':') - auth),
+                        (unsigned)atoi(o->port));
+  struct addrinfo hints = {.ai_socktype = SOCK_STREAM,
+                           .ai_flags = AI_NUMERICSERV |
+                                       (pin ? AI_NUMERICHOST : AI_ADDRCONFIG)};
+  struct addrinfo *ai = NULL;
+  int rc = getaddrinfo(pin ? pin : o->name, o->port, &hints, &ai);
+  if (rc) {
+    *msg = salvo__fmt("Could not resolve host: %s (%s)", o->name,
+                      gai_strerror(rc));
+    return SALVO_EDNS;
+  }
+  if (o->ai)
+    freeaddrinfo(o->ai);
+  o->ai = ai;
+  o->ai_expiry = now + DNS_TTL_NS;
+  return 0;
+}
+
+void salvo__nat_origins_free(salvo__transport *t) {
+  for (size_t i = 0; t->origins && i < SALVO__NAT_ORIGIN_BUCKETS; i++)
+    for (salvo__origin *o = t->origins[i], *next; o; o = next) {
+      next = o->hnext;
+      origin_free(o);
+    }
+  free(t->origins);
+  t->origins = NULL;
+}

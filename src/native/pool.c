@@ -1,0 +1,68 @@
+/* Idle connections: a LIFO per origin (the most recent is the likeliest
+ * alive) and one LRU over all origins that bounds how many stay open. An
+ * idle connection the server closes is noticed by its EPOLLRDHUP and
+ * closed; one that dies unseen is found by a peek before a request that
+ * must not be sent twice, or after an idle spell long enough for a
+ * server to have given up on it. */
+#include <sys/epoll.h>
+
+#include "native.h"
+
+void salvo__nat_pool_unlink(salvo__transport *t, salvo__nconn *c) {
+  salvo__list_remove(&c->in_origin);
+  salvo__list_remove(&c->in_lru);
+  t->nidle--;
+}
+
+void salvo__nat_pool_died(salvo__transport *t, salvo__nconn *c) {
+  if (c->served &&
+      salvo__nat_now(t) - c->idle_since < SALVO__NAT_QUICK_CLOSE_NS)
+    c->o->closes_quietly = 1;
+}
+
+salvo__nconn *salvo__nat_pool_take(salvo__transport *t, salvo__nxfer *x) {
+  salvo__origin *o = x->o;
+  int once = !x->req->idempotent;
+  if (x->retried_fresh || (once && o->closes_quietly))
+    return NULL;
+  salvo__list *n;
+  while ((n = salvo__list_first(&o->idle))) {
+    salvo__nconn *c = salvo__container_of(n, salvo__nconn, in_origin);
+    salvo__nat_pool_unlink(t, c);
+    /* One system call, paid by the requests that must not be sent twice,
+     * and by those taking a connection idle long enough for a server to
+     * have given up on it (a 408 on an idle connection must not answer
+     * the next request): one handed on sooner had its events seen. */
+    if ((once || x->t0 - c->idle_since > SALVO__NAT_IDLE_CHECK_NS) &&
+        !c->ops->alive(c)) {
+      salvo__nat_pool_died(t, c);
+      salvo__nat_conn_close(t, c);
+      continue;
+    }
+    return c;
+  }
+  return NULL;
+}
+
+void salvo__nat_pool_release(salvo__transport *t, salvo__nconn *c, int keep) {
+  c->x = NULL;
+  if (!keep || c->pend.len || c->state != SALVO__NC_UP) {
+    salvo__nat_conn_close(t, c);
+    return;
+  }
+  c->served++;
+  c->idle_since = salvo__nat_now(t);
+  salvo__list_push_front(&c->o->idle, &c->in_origin);
+  salvo__list_push_back(&t->lru, &c->in_lru);
+  if (++t->nidle > t->max_idle)
+    salvo__nat_conn_close(t, salvo__container_of(salvo__list_first(&t->lru),
+                                                 salvo__nconn, in_lru));
+}
+
+void salvo__nat_pool_stirred(salvo__transport *t, salvo__nconn *c,
+                             uint32_t events) {
+  if (!(events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) && c->ops->alive(c))
+    return; /* a layer's own record (a TLS session ticket): still good */
+  salvo__nat_pool_died(t, c);
+  salvo__nat_conn_close(t, c);
+}

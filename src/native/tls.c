@@ -1,0 +1,192 @@
+/* TLS (OpenSSL) behind salvo__conn_ops: one client context per transport
+ * (verification, the CA file, ALPN http/1.1), sessions kept per origin
+ * and resumed, the handshake driven by the connection's epoll events. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "native.h"
+
+void salvo__nat_session_free(void *session) { SSL_SESSION_free(session); }
+
+/* Records a new session of a connection's origin, for the next one. */
+static int on_new_session(SSL *ssl, SSL_SESSION *sess) {
+  salvo__nconn *c = SSL_get_app_data(ssl);
+  if (!c || !c->o)
+    return 0;
+  SSL_SESSION_free(c->o->session);
+  c->o->session = sess;
+  return 1; /* the reference is ours */
+}
+
+static int tls_context(salvo__transport *t) {
+  if (t->tls_ctx)
+    return 0;
+  const salvo__cfg *cfg = t->cfg;
+  SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+  if (!ctx)
+    return SALVO_ENOMEM;
+  SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+  SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
+                            SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
+                            SSL_MODE_RELEASE_BUFFERS);
+  SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT |
+                                          SSL_SESS_CACHE_NO_INTERNAL_STORE);
+  SSL_CTX_sess_set_new_cb(ctx, on_new_session);
+  static const unsigned char alpn[] = "\x08http/1.1";
+  SSL_CTX_set_alpn_protos(ctx, alpn, sizeof(alpn) - 1);
+  SSL_CTX_set_verify(ctx, cfg->insecure ? SSL_VERIFY_NONE : SSL_VERIFY_PEER,
+                     NULL);
+  int ok = cfg->ca_file ? SSL_CTX_load_verify_locations(ctx, cfg->ca_file, NULL)
+                        : SSL_CTX_set_default_verify_paths(ctx);
+  if (!ok && !cfg->insecure) {
+    free(t->tls_err);
+    t->tls_err = salvo__fmt("error setting certificate file: %s",
+                            cfg->ca_file ? cfg->ca_file : "(system store)");
+    ERR_clear_error();
+    SSL_CTX_free(ctx);
+    return SALVO_ETLS;
+  }
+  t->tls_ctx = ctx;
+  return 0;
+}
+
+void salvo__nat_tls_free(salvo__transport *t) {
+  SSL_CTX_free(t->tls_ctx);
+  t->tls_ctx = NULL;
+  free(t->tls_err);
+  t->tls_err = NULL;
+}
+
+/* A new SSL for c, set to verify its origin's name or address. */
+static int tls_setup(salvo__transport *t, salvo__nconn *c, char **msg) {
+  int err = tls_context(t);
+  if (err) {
+    *msg = t->tls_err ? salvo__strdup(t->tls_err) : NULL;
+    return err;
+  }
+  SSL *s = SSL_new(t->tls_ctx);
+  if (!s || !SSL_set_fd(s, c->fd)) {
+    SSL_free(s);
+    return SALVO_ENOMEM;
+  }
+  c->layer = s;
+  SSL_set_app_data(s, c);
+  SSL_set_connect_state(s);
+  const char *name = c->o->name;
+  unsigned char ip[16];
+  int literal =
+      inet_pton(AF_INET, name, ip) == 1 || inet_pton(AF_INET6, name, ip) == 1;
+  if (!literal)
+    SSL_set_tlsext_host_name(s, name);
+  if (!t->cfg->insecure) {
+    X509_VERIFY_PARAM *vp = SSL_get0_param(s);
+    if (literal ? !X509_VERIFY_PARAM_set1_ip_asc(vp, name)
+                : !SSL_set1_host(s, name))
+      return SALVO_ENOMEM;
+  }
+  if (c->o->session)
+    SSL_set_session(s, c->o->session);
+  return 0;
+}
+
+static int tls_handshake(salvo__transport *t, salvo__nconn *c, char **msg) {
+  if (!c->layer) {
+    int err = tls_setup(t, c, msg);
+    if (err)
+      return err;
+  }
+  SSL *s = c->layer;
+  ERR_clear_error();
+  int rc = SSL_do_handshake(s);
+  if (rc == 1)
+    return 0;
+  int se = SSL_get_error(s, rc);
+  if (se == SSL_ERROR_WANT_READ || se == SSL_ERROR_WANT_WRITE)
+    return SALVO__IO_AGAIN;
+  long vr = SSL_get_verify_result(s);
+  unsigned long e = ERR_get_error();
+  char buf[256] = "";
+  if (e)
+    ERR_error_string_n(e, buf, sizeof(buf));
+  ERR_clear_error();
+  *msg = vr != X509_V_OK
+             ? salvo__fmt("SSL certificate problem: %s",
+                          X509_verify_cert_error_string(vr))
+             : salvo__fmt("TLS handshake with %s port %s failed: %s",
+                          c->o->name, c->o->port,
+                          *buf ? buf : strerror(errno ? errno : EPROTO));
+  return SALVO_ETLS;
+}
+
+static ssize_t tls_read(salvo__nconn *c, char *buf, size_t n, int *err) {
+  SSL *s = c->layer;
+  ERR_clear_error();
+  int rc = SSL_read(s, buf, n > INT32_MAX ? INT32_MAX : (int)n);
+  if (rc > 0)
+    return rc;
+  int se = SSL_get_error(s, rc);
+  if (se == SSL_ERROR_WANT_READ || se == SSL_ERROR_WANT_WRITE)
+    return SALVO__IO_AGAIN;
+  int e = se == SSL_ERROR_SYSCALL ? errno : 0;
+  if (se == SSL_ERROR_ZERO_RETURN || (se == SSL_ERROR_SYSCALL && !e))
+    return 0; /* closed, with or without close_notify */
+  *err = e ? e : EPROTO;
+  return SALVO__IO_ERROR;
+}
+
+/* SSL_write takes one buffer: the first of iov goes, the caller comes
+ * back for the rest. */
+static ssize_t tls_writev(salvo__nconn *c, const struct iovec *iov, int n,
+                          int *err) {
+  SSL *s = c->layer;
+  (void)n;
+  size_t len = iov[0].iov_len;
+  ERR_clear_error();
+  int rc =
+      SSL_write(s, iov[0].iov_base, len > INT32_MAX ? INT32_MAX : (int)len);
+  if (rc > 0)
+    return rc;
+  int se = SSL_get_error(s, rc);
+  if (se == SSL_ERROR_WANT_WRITE || se == SSL_ERROR_WANT_READ)
+    return SALVO__IO_AGAIN;
+  *err = se == SSL_ERROR_SYSCALL ? errno : 0;
+  return SALVO__IO_ERROR;
+}
+
+/* Open and silent, records without data (TLS 1.3 session tickets) read
+ * past. */
+static int tls_alive(salvo__nconn *c) {
+  char b;
+  ssize_t n = recv(c->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+  if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+    return 1;
+  if (n <= 0)
+    return 0;
+  ERR_clear_error();
+  int rc = SSL_read(c->layer, &b, 1);
+  return rc <= 0 && SSL_get_error(c->layer, rc) == SSL_ERROR_WANT_READ;
+}
+
+static void tls_close(salvo__nconn *c) {
+  /* Closed without close_notify (no round trip for it): OpenSSL would
+   * take that for a broken connection and let no one resume its
+   * session. */
+  SSL_set_shutdown(c->layer, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
+  SSL_free(c->layer);
+  c->layer = NULL;
+}
+
+const salvo__conn_ops salvo__tls_ops = {
+    .handshake = tls_handshake,
+    .read = tls_read,
+    .writev = tls_writev,
+    .alive = tls_alive,
+    .close = tls_close,
+    .short_read_empties = 0,
+};

@@ -1,0 +1,443 @@
+/* The native transport's seam (salvo__native_transport): an attempt's
+ * life from start to its report, connecting it, redirects, time limits. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+
+#include "../receive.h"
+#include "../url.h"
+#include "native.h"
+
+void salvo__nat_tls_free(salvo__transport *t); /* tls.c */
+
+static int nat_global_init(void) {
+  return 0; /* OpenSSL 1.1+ initialises itself */
+}
+
+/* ---- ending an attempt ----------------------------------------------- */
+
+void salvo__nat_done(salvo__transport *t, salvo__nxfer *x, int err, char *msg) {
+  salvo__nat_timer_remove(x);
+  x->finished = 1;
+  x->error = err;
+  free(x->errmsg);
+  x->errmsg = msg;
+  salvo__list_push_back(&t->done, &x->in_done);
+}
+
+static void drop_conn(salvo__transport *t, salvo__nxfer *x) {
+  salvo__nconn *c = x->c;
+  if (!c)
+    return;
+  x->c = NULL;
+  c->x = NULL;
+  salvo__nat_conn_close(t, c);
+}
+
+void salvo__nat_fail(salvo__transport *t, salvo__nxfer *x, int err, char *msg) {
+  drop_conn(t, x);
+  salvo__nat_done(t, x, err, msg);
+}
+
+/* ---- connecting ------------------------------------------------------ */
+
+/* Finds a connection for x: an idle one of its origin, or a new one. */
+static int xfer_connect(salvo__transport *t, salvo__nxfer *x, char **msg) {
+  *msg = NULL;
+  salvo__nconn *c = salvo__nat_pool_take(t, x);
+  if (c) {
+    c->x = x;
+    x->c = c;
+    return 0;
+  }
+  int err = salvo__nat_resolve(t, x->o, msg);
+  if (err)
+    return err;
+  if (!(c = salvo__nat_conn_new(t, x->o)))
+    return SALVO_ENOMEM;
+  if ((err = salvo__nat_conn_dial(t, c, msg))) {
+    salvo__nat_conn_close(t, c);
+    return err;
+  }
+  c->x = x;
+  x->c = c;
+  if (t->cfg->connect_timeout_ms)
+    x->cdeadline = x->t0 + t->cfg->connect_timeout_ms * 1000000;
+  salvo__nat_timer_update(t, x);
+  return 0;
+}
+
+/* Sends x on its connection now, if that is ready. */
+static int xfer_go(salvo__transport *t, salvo__nxfer *x, char **msg) {
+  int err = xfer_connect(t, x, msg);
+  if (err)
+    return err;
+  salvo__nat_exchange_reset(x);
+  if (x->c->state == SALVO__NC_UP)
+    salvo__nat_send(t, x); /* a failure is reported through reap */
+  return 0;
+}
+
+/* A reused connection that died while idle: the request goes again, once,
+ * on a new one. Nothing of a response came; an idempotent request may be
+ * repeated anyway, another only when not a byte of it went out (the
+ * connection was dead before it was written). */
+int salvo__nat_retry_fresh(salvo__transport *t, salvo__nxfer *x) {
+  salvo__nconn *c = x->c;
+  if (!c || !c->served || x->got_bytes || x->retried_fresh ||
+      (!x->req->idempotent && x->conn_wrote))
+    return 0;
+  salvo__nat_pool_died(t, c);
+  x->retried_fresh = 1;
+  drop_conn(t, x);
+  char *msg = NULL;
+  int err = xfer_go(t, x, &msg);
+  if (err)
+    salvo__nat_fail(t, x, err, msg);
+  return 1;
+}
+
+/* The connection is up (its layer's handshake done): the request goes. */
+static void conn_up(salvo__transport *t, salvo__nconn *c) {
+  salvo__nxfer *x = c->x;
+  c->state = SALVO__NC_UP;
+  x->cdeadline = 0;
+  salvo__nat_timer_update(t, x);
+  /* A plain connection is not read: the answer cannot be there yet, and
+   * its edge will come. A layer whose handshake read the socket may hold
+   * bytes its next events will not announce. */
+  if (salvo__nat_send(t, x) == 0 && c->layer)
+    salvo__nat_read(t, c, EPOLLIN);
+}
+
+static void handshake(salvo__transport *t, salvo__nconn *c) {
+  char *msg = NULL;
+  c->state = SALVO__NC_HANDSHAKE;
+  int err = c->ops->handshake(t, c, &msg);
+  if (err == SALVO__IO_AGAIN)
+    return;
+  if (err)
+    salvo__nat_fail(t, c->x, err, msg);
+  else
+    conn_up(t, c);
+}
+
+static void dialed(salvo__transport *t, salvo__nconn *c, uint32_t events) {
+  char *msg = NULL;
+  int err = salvo__nat_conn_connected(t, c, events, &msg);
+  if (err == SALVO__IO_AGAIN)
+    return; /* the next address */
+  if (err) {
+    salvo__nat_fail(t, c->x, err, msg);
+    return;
+  }
+  handshake(t, c);
+}
+
+static void conn_io(salvo__transport *t, salvo__nconn *c, uint32_t events) {
+  if (!c->x) {
+    if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+      salvo__nat_pool_stirred(t, c, events);
+    return;
+  }
+  switch (c->state) {
+  case SALVO__NC_DIAL:
+    if (events & (EPOLLOUT | EPOLLERR | EPOLLHUP))
+      dialed(t, c, events);
+    return;
+  case SALVO__NC_HANDSHAKE:
+    handshake(t, c);
+    return;
+  default:
+    break;
+  }
+  salvo__nxfer *x = c->x;
+  if (x->writing && salvo__nat_send(t, x))
+    return;
+  if (c->x == x)
+    salvo__nat_read(t, c, events);
+}
+
+/* ---- the request of a hop -------------------------------------------- */
+
+static int write_head(salvo__transport *t, salvo__nxfer *x) {
+  salvo__req *r = x->req;
+  salvo__head_args a = {
+      .method = x->hop.method,
+      .url = salvo__hop_url(&x->hop, r),
+      .host_line = x->o->host_line,
+      .host_line_len = x->o->host_line_len,
+      .headers = (const char *const *)r->headers,
+      .nheaders = r->nheaders,
+      .creds = x->hop.creds,
+      .send_body = x->hop.send_body,
+      .body_len = r->body_len,
+      .jar = t->ev.jar,
+  };
+  if (salvo__head_write(&t->head, &a, &x->out))
+    return SALVO_ENOMEM;
+  x->head_len = x->out.len;
+  x->body = NULL;
+  x->body_len = 0;
+  if (!a.send_body || !r->body_len)
+    return 0;
+  if (r->body_len > SALVO__NAT_INLINE_BODY) {
+    x->body = r->body;
+    x->body_len = r->body_len;
+    return 0;
+  }
+  return salvo__buf_append(&x->out, r->body, r->body_len) ? SALVO_ENOMEM : 0;
+}
+
+/* Follows a redirect: sends the next request, or ends the attempt (a
+ * Location salvo cannot follow is SALVO_EREDIRECT). */
+static void follow(salvo__transport *t, salvo__nxfer *x) {
+  salvo__req *r = x->req;
+  char *msg = NULL;
+  x->redirecting = 0;
+  int err = salvo__redirect_follow(&x->hop, r, t->cfg, x->p.status, x->location,
+                                   strlen(x->location), &msg);
+  char *key = err ? NULL : salvo__url_origin(x->hop.url, &err);
+  salvo__origin *o = key ? salvo__nat_origin(t, key) : NULL;
+  free(key);
+  if (!err && !o)
+    err = SALVO_ENOMEM;
+  if (err) {
+    salvo__nat_done(t, x, err, msg);
+    return;
+  }
+  x->o = o;
+  x->retried_fresh = 0;
+  err = write_head(t, x);
+  if (!err)
+    err = xfer_go(t, x, &msg);
+  if (err)
+    salvo__nat_fail(t, x, err, msg);
+}
+
+void salvo__nat_complete(salvo__transport *t, salvo__nxfer *x) {
+  salvo__nconn *c = x->c;
+  x->c = NULL;
+  salvo__nat_pool_release(t, c, x->p.keep_alive && !x->early);
+  if (x->redirecting) {
+    follow(t, x); /* the next request went, or the attempt failed */
+    return;
+  }
+  if (salvo__req_holding(x->req)) {
+    x->ending = 1; /* ends once its reader took the rest */
+    return;
+  }
+  int err = salvo__req_on_end(x->req);
+  salvo__nat_done(t, x, err, err ? salvo__req_fail_message(x->req) : NULL);
+}
+
+/* ---- the seam -------------------------------------------------------- */
+
+static void nat_destroy(salvo__transport *t);
+
+static int nat_create(salvo__transport **out, const salvo__cfg *cfg, int epfd,
+                      uint64_t tag_base, const salvo__transport_events *ev) {
+  salvo__transport *t = calloc(1, sizeof(*t));
+  if (!t)
+    return SALVO_ENOMEM;
+  t->cfg = cfg;
+  t->ev = *ev;
+  t->epfd = epfd;
+  t->tag_base = tag_base;
+  t->max_idle = cfg->concurrency < 8 ? 16 : 2 * (size_t)cfg->concurrency;
+  salvo__list_init(&t->lru);
+  salvo__list_init(&t->timers);
+  salvo__list_init(&t->done);
+  t->origins = calloc(SALVO__NAT_ORIGIN_BUCKETS, sizeof(*t->origins));
+  t->rbuf = malloc(SALVO__NAT_RBUF);
+  if (!t->origins || !t->rbuf || salvo__head_writer_init(&t->head, cfg)) {
+    nat_destroy(t);
+    return SALVO_ENOMEM;
+  }
+  *out = t;
+  return 0;
+}
+
+static void xfer_free(salvo__nxfer *x) {
+  salvo__buf_free(&x->out);
+  salvo__hop_free(&x->hop);
+  free(x->location);
+  free(x->errmsg);
+  free(x);
+}
+
+static void nat_destroy(salvo__transport *t) {
+  if (!t)
+    return;
+  salvo__nat_conns_free(t);
+  salvo__nat_origins_free(t);
+  for (salvo__nxfer *x = t->free_xfers, *next; x; x = next) {
+    next = x->next_free;
+    xfer_free(x);
+  }
+  salvo__nat_tls_free(t);
+  salvo__head_writer_free(&t->head);
+  free(t->rbuf);
+  free(t);
+}
+
+static salvo__nxfer *xfer_get(salvo__transport *t) {
+  salvo__nxfer *x = t->free_xfers;
+  if (x) {
+    t->free_xfers = x->next_free;
+    salvo__buf out = x->out;
+    memset(x, 0, sizeof(*x));
+    x->out = out;
+    return x;
+  }
+  return calloc(1, sizeof(*x));
+}
+
+static void xfer_put(salvo__transport *t, salvo__nxfer *x) {
+  salvo__hop_free(&x->hop);
+  free(x->location);
+  free(x->errmsg);
+  x->location = x->errmsg = NULL;
+  if (x->out.cap > 64 * 1024)
+    salvo__buf_free(&x->out);
+  x->next_free = t->free_xfers;
+  t->free_xfers = x;
+}
+
+static int nat_start(salvo__transport *t, salvo__req *r, void **xfer,
+                     char **msg) {
+  *msg = NULL;
+  salvo__nxfer *x = xfer_get(t);
+  if (!x)
+    return SALVO_ENOMEM;
+  x->req = r;
+  x->t = t;
+  salvo__hop_start(&x->hop, r);
+  x->t0 = salvo__nat_now(t);
+  x->o = salvo__nat_origin(t, r->origin);
+  int err = x->o ? write_head(t, x) : SALVO_ENOMEM;
+  if (err) {
+    xfer_put(t, x);
+    return err;
+  }
+  if (r->attempt_timeout_ms)
+    x->deadline = x->t0 + r->attempt_timeout_ms * 1000000;
+  *xfer = x;
+  /* Every failure from here (a name that does not resolve, a refusal the
+   * kernel reports at once) ends the attempt through reap, like libcurl's
+   * do: the retry policy sees it. */
+  char *why = NULL;
+  err = xfer_go(t, x, &why);
+  if (err)
+    salvo__nat_done(t, x, err, why);
+  salvo__nat_timer_update(t, x);
+  return 0;
+}
+
+static void nat_abort(salvo__transport *t, void *xfer) {
+  salvo__nxfer *x = xfer;
+  salvo__nat_timer_remove(x);
+  drop_conn(t, x);
+  /* An ended attempt still waiting to be reported is dropped too. */
+  if (salvo__list_linked(&x->in_done))
+    salvo__list_remove(&x->in_done);
+  xfer_put(t, x);
+}
+
+static void nat_resume(salvo__transport *t, void *xfer) {
+  salvo__nxfer *x = xfer;
+  if (!x->paused)
+    return;
+  salvo__req *r = x->req;
+  x->paused = 0;
+  int rc = salvo__req_resume_body(r);
+  if (rc == SALVO__EV_HELD) {
+    x->paused = 1;
+    return;
+  }
+  if (rc) {
+    salvo__nat_fail(t, x, rc, salvo__req_fail_message(r));
+    return;
+  }
+  if (x->ending) { /* the response had ended: its reader has it all now */
+    x->ending = 0;
+    int err = salvo__req_on_end(r);
+    salvo__nat_done(t, x, err, err ? salvo__req_fail_message(r) : NULL);
+    return;
+  }
+  salvo__nconn *c = x->c;
+  if (c->pend.len) {
+    salvo__buf keep = c->pend;
+    c->pend = (salvo__buf){0};
+    salvo__nat_data(t, c, keep.p, keep.len);
+    salvo__buf_free(&keep);
+    if (c->x != x || x->paused)
+      return;
+  }
+  salvo__nat_read(t, c, 0);
+}
+
+static void nat_on_socket(salvo__transport *t, uint64_t tag, uint32_t events) {
+  salvo__nconn *c = salvo__nat_conn_of(t, tag);
+  if (c) /* else an event of a connection closed since */
+    conn_io(t, c, events);
+}
+
+static int64_t nat_deadline(const salvo__transport *t) {
+  if (!salvo__list_empty(&t->done))
+    return 0;
+  salvo__nxfer *x = salvo__nat_timer_first(t);
+  return x ? x->tkey : -1;
+}
+
+static void nat_on_timer(salvo__transport *t) {
+  int64_t now = salvo__nat_now(t);
+  salvo__nxfer *x;
+  while ((x = salvo__nat_timer_first(t)) && x->tkey <= now) {
+    int connecting = x->cdeadline && x->cdeadline <= now;
+    int64_t ms = (now - x->t0) / 1000000;
+    char *msg =
+        connecting
+            ? salvo__fmt("Connection timed out after %lld milliseconds",
+                         (long long)ms)
+            : salvo__fmt("Operation timed out after %lld milliseconds with "
+                         "%zu bytes received",
+                         (long long)ms, salvo__req_body_len(x->req));
+    salvo__nat_fail(t, x, SALVO_ETIMEDOUT, msg);
+  }
+}
+
+static void nat_reap(salvo__transport *t) {
+  salvo__list *n;
+  while ((n = salvo__list_pop_front(&t->done))) {
+    salvo__nxfer *x = salvo__container_of(n, salvo__nxfer, in_done);
+    salvo__req *r = x->req;
+    salvo__attempt_result res = {.error = x->error, .errmsg = x->errmsg};
+    int64_t now = salvo__nat_now(t);
+    x->errmsg = NULL;
+    res.unsent = !x->wrote;
+    if (salvo__req_status(r)) {
+      res.redirects = x->hop.count;
+      res.final_url = x->hop.url;
+      res.total_time = (double)(now - x->t0) / 1e9;
+      res.ttfb = x->tfirst ? (double)(x->tfirst - x->t0) / 1e9 : 0;
+    }
+    t->ev.done(t->ev.ctx, r, &res);
+    xfer_put(t, x);
+  }
+}
+
+const salvo__transport_ops salvo__native_transport = {
+    .name = "native",
+    .global_init = nat_global_init,
+    .create = nat_create,
+    .destroy = nat_destroy,
+    .start = nat_start,
+    .abort = nat_abort,
+    .resume = nat_resume,
+    .on_socket = nat_on_socket,
+    .deadline = nat_deadline,
+    .on_timer = nat_on_timer,
+    .reap = nat_reap,
+};
