@@ -1,9 +1,10 @@
 /*
  * The salvo command's modules: options (the option table, --help), input
  * (lines from arguments, a file or stdin), request_line (a line made into a
- * request), output (JSON lines), summary (counts, latency, progress) and
- * run (the loop that ties them together). The command uses only libsalvo's
- * public API.
+ * request), output (JSON lines), summary (counts, latency, progress),
+ * resume (what an earlier run did), run (the loop that ties them
+ * together), common (small helpers) and salvo.c (main). The command uses only
+ * libsalvo's public API.
  */
 #ifndef SALVO_CLI_H
 #define SALVO_CLI_H
@@ -14,7 +15,7 @@
 #include <stdio.h>
 #include <time.h>
 
-/* ---- salvo.c: small helpers ---------------------------------------------- */
+/* ---- common.c: small helpers --------------------------------------------- */
 
 extern const char *prog;
 void warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

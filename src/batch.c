@@ -20,9 +20,12 @@
 #include <time.h>
 
 #include "client.h"
+#include "clock.h"
 #include "engine.h"
 #include "request.h"
 #include "response.h"
+#include "sized.h"
+#include "wake.h"
 
 typedef struct salvo__slot {
   uint32_t gen;
@@ -34,7 +37,7 @@ typedef struct salvo__slot {
 struct salvo_batch {
   salvo_client *client;
   salvo__sink *sinks;     /* the engines' side, one per engine */
-  salvo__batch_link link; /* in the client's list */
+  salvo__block_link link; /* in the client's list */
   pthread_mutex_t mtx;
   pthread_cond_t cond;
   /* mtx */
@@ -111,7 +114,7 @@ static void ready_append(salvo_batch *b, salvo_response *head,
   b->ready_tail = tail;
   tail->next = NULL;
   if (was_empty && b->efd >= 0)
-    salvo__fd_signal(b->efd);
+    salvo__wake_signal(b->efd);
   if (b->nwaiters)
     pthread_cond_broadcast(&b->cond);
 }
@@ -128,7 +131,7 @@ static salvo_response *take(salvo_batch *b, salvo_response *r) {
     b->ready_tail = r->prev;
   r->next = r->prev = NULL;
   if (!b->ready_head && b->efd >= 0)
-    salvo__fd_drain(b->efd);
+    salvo__wake_drain(b->efd);
   slot_release(b, r->id);
   b->pending--;
   return r;
@@ -165,6 +168,11 @@ static void cancelled(salvo__sink *s) {
   pthread_mutex_unlock(&b->mtx);
 }
 
+/* The client closes a block still open when it is freed. */
+static void close_link(salvo__block_link *l) {
+  salvo_batch_close(salvo__container_of(l, salvo_batch, link));
+}
+
 salvo_batch *salvo_parallel(salvo_client *client) {
   if (!client && !(client = salvo__default_client()))
     return NULL;
@@ -194,7 +202,7 @@ salvo_batch *salvo_parallel(salvo_client *client) {
   pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
   pthread_cond_init(&b->cond, &ca);
   pthread_condattr_destroy(&ca);
-  b->link.batch = b;
+  b->link.close = close_link;
   salvo__client_link(client, &b->link);
   return b;
 }
@@ -262,9 +270,8 @@ salvo_pending salvo__submit(salvo_batch *b, const salvo_request *req,
     free(msg);
   } else if (r) {
     int e = salvo__client_engine_of(c, r->origin);
-    r->sink = &b->sinks[e];
-    r->resp = resp;
-    salvo__engine_submit(c->eng[e], r);
+    salvo__req_set_response(r, resp);
+    salvo__engine_submit(c->eng[e], &b->sinks[e], r);
   }
   return p;
 }
@@ -375,7 +382,7 @@ int salvo_batch_fd(salvo_batch *b) {
   if (b->efd < 0) {
     b->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (b->efd >= 0 && b->ready_head)
-      salvo__fd_signal(b->efd);
+      salvo__wake_signal(b->efd);
   }
   int fd = b->efd;
   pthread_mutex_unlock(&b->mtx);

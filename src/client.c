@@ -1,7 +1,8 @@
 /* Clients: life cycle, the list of open blocks, the default client. */
 #include "client.h"
 
-#include "util.h"
+#include "buf.h"
+#include "forkgen.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -80,6 +81,7 @@ int salvo_client_new(salvo_client **out, const salvo_config *cfg) {
     return err;
   }
   pthread_mutex_init(&c->mtx, NULL);
+  salvo__list_init(&c->blocks);
   c->pool = salvo__pool_new();
   if (!c->pool || (err = start_engines(c))) {
     stop_engines(c);
@@ -97,24 +99,15 @@ int salvo__client_engine_of(const salvo_client *c, const char *origin) {
   return c->neng == 1 ? 0 : (int)(salvo__hash(origin) % (uint32_t)c->neng);
 }
 
-void salvo__client_link(salvo_client *c, salvo__batch_link *l) {
+void salvo__client_link(salvo_client *c, salvo__block_link *l) {
   pthread_mutex_lock(&c->mtx);
-  l->prev = NULL;
-  l->next = c->batches;
-  if (c->batches)
-    c->batches->prev = l;
-  c->batches = l;
+  salvo__list_push_front(&c->blocks, &l->node);
   pthread_mutex_unlock(&c->mtx);
 }
 
-void salvo__client_unlink(salvo_client *c, salvo__batch_link *l) {
+void salvo__client_unlink(salvo_client *c, salvo__block_link *l) {
   pthread_mutex_lock(&c->mtx);
-  if (l->prev)
-    l->prev->next = l->next;
-  else
-    c->batches = l->next;
-  if (l->next)
-    l->next->prev = l->prev;
+  salvo__list_remove(&l->node);
   pthread_mutex_unlock(&c->mtx);
 }
 
@@ -128,13 +121,14 @@ void salvo_client_free(salvo_client *c) {
     free(c);
     return;
   }
-  for (;;) {
+  for (;;) { /* each close unlinks its block */
     pthread_mutex_lock(&c->mtx);
-    salvo_batch *b = c->batches ? c->batches->batch : NULL;
+    salvo__list *n = salvo__list_first(&c->blocks);
     pthread_mutex_unlock(&c->mtx);
-    if (!b)
+    if (!n)
       break;
-    salvo_batch_close(b);
+    salvo__block_link *l = salvo__container_of(n, salvo__block_link, node);
+    l->close(l);
   }
   stop_engines(c);
   salvo__pool_release(c->pool); /* responses may still hold it */

@@ -10,14 +10,16 @@
 
 #include "config.h"
 #include "engine.h"
+#include "list.h"
 #include "pool.h"
 
-/* A parallel block's place in its client's list (batch.c embeds one). */
-typedef struct salvo__batch_link {
-  struct salvo__batch_link *next;
-  struct salvo__batch_link *prev;
-  salvo_batch *batch;
-} salvo__batch_link;
+/* An open parallel block's place in its client's list (batch.c embeds
+ * one): the client closes what is still open when it is freed, through
+ * `close`, knowing nothing else of blocks. */
+typedef struct salvo__block_link {
+  salvo__list node;
+  void (*close)(struct salvo__block_link *l);
+} salvo__block_link;
 
 struct salvo_client {
   unsigned fork_gen; /* the process generation it was made in */
@@ -27,7 +29,7 @@ struct salvo_client {
   salvo__cfg *eng_cfg; /* each one's share of the client-wide limits */
   int neng;
   pthread_mutex_t mtx;
-  salvo__batch_link *batches; /* mtx */
+  salvo__list blocks; /* salvo__block_link.node, mtx */
 };
 
 /* The process default client, created on first use (and again in a child
@@ -41,7 +43,7 @@ int salvo__client_forked(const salvo_client *c);
  * salvo_url_shard, so that one origin is always on one thread. */
 int salvo__client_engine_of(const salvo_client *c, const char *origin);
 /* Adds a block to, or takes it off, the client's list; thread-safe. */
-void salvo__client_link(salvo_client *c, salvo__batch_link *l);
-void salvo__client_unlink(salvo_client *c, salvo__batch_link *l);
+void salvo__client_link(salvo_client *c, salvo__block_link *l);
+void salvo__client_unlink(salvo_client *c, salvo__block_link *l);
 
 #endif /* SALVO_CLIENT_H */

@@ -13,8 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "config.h"
-#include "util.h"
+#include "field.h"
+#include "sized.h"
 
 static const int default_retry_statuses[] = {408, 429, 500, 502, 503, 504, 0};
 

@@ -7,7 +7,7 @@
 #include <zlib.h>
 #include <zstd.h>
 
-#include "util.h"
+#include "buf.h"
 
 enum coding { GZIP = 1, DEFLATE, BR, ZSTD };
 

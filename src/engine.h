@@ -2,8 +2,8 @@
  * The engine: one I/O thread per client. It takes requests from any
  * thread, runs them through the scheduler and the transport, decides
  * retries, and hands finished responses to their sinks. Its state is
- * private to engine.c, which is also the only writer of a request's
- * life-cycle state.
+ * private to src/engine/ (loop.c the thread, life.c a request's life and
+ * the one function that moves a request's state).
  */
 #ifndef SALVO_ENGINE_H
 #define SALVO_ENGINE_H
@@ -26,7 +26,7 @@ struct salvo__sink {
    * salvo__engine_cancel). Runs on the I/O thread. */
   void (*cancelled)(salvo__sink *s);
   void *owner; /* the owner's, for its callbacks */
-  /* engine.c */
+  /* the engine's */
   salvo__req *live; /* requests not yet settled */
   salvo_response *out_head;
   salvo_response *out_tail;
@@ -40,8 +40,8 @@ struct salvo__sink {
 salvo__engine *salvo__engine_new(const salvo__cfg *cfg, int *err);
 /* Stops the thread (after every sink was cancelled) and frees. */
 void salvo__engine_free(salvo__engine *e);
-/* From any thread: run a request; its response goes to its sink. */
-void salvo__engine_submit(salvo__engine *e, salvo__req *r);
+/* From any thread: run a request; its response goes to sink s. */
+void salvo__engine_submit(salvo__engine *e, salvo__sink *s, salvo__req *r);
 /* From any thread: empties the cookie jar; returns once done. */
 void salvo__engine_clear_cookies(salvo__engine *e);
 /* From any thread: cancels the request of `id` in the sink if it is still

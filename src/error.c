@@ -1,5 +1,5 @@
 /* Error codes: names and messages, from salvo.h's SALVO_ERRNO_MAP. */
-#include "util.h"
+#include "salvo.h"
 
 static const struct {
   const char *name;

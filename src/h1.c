@@ -3,7 +3,8 @@
 
 #include <string.h>
 
-#include "util.h"
+#include "buf.h"
+#include "field.h"
 
 void salvo__h1_init(salvo__h1 *p, int no_body) {
   memset(p, 0, sizeof(*p));

@@ -17,8 +17,8 @@
 #include <pthread.h>
 #include <stdlib.h>
 
+#include "forkgen.h"
 #include "pool.h"
-#include "util.h"
 
 #define MIN_SHIFT 12 /* 4 KiB */
 #define NCLASSES 9   /* up to 1 MiB */

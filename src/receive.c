@@ -16,38 +16,89 @@
  * decompression bomb. */
 #define STEP (16 * 1024)
 
+/* An attempt's receiving state: allocated at its request's first data
+ * event, reset at the first of each new attempt, so that a request
+ * waiting in the queue carries none of it. */
+struct salvo__recv {
+  int attempt;      /* the attempt it belongs to */
+  int fail;         /* an error that stopped the transfer, or 0 */
+  const char *why;  /* what was malformed (a constant string), or NULL */
+  int fail_errno;   /* errno behind SALVO_EWRITE */
+  int out_fd;       /* output_path while open, else -1 */
+  int head_done;    /* the blank line after the last status line came */
+  salvo__head head; /* the response being read */
+  struct salvo__decoder *dec; /* its content coding, or NULL */
+  int fed;                    /* encoded bytes went to dec */
+  salvo__buf held;            /* decoded bytes the reader has not taken */
+  size_t held_off;
+  salvo__buf held_in; /* encoded bytes not decoded yet (reader full) */
+};
+
 static void close_output(salvo__req *r) {
-  if (r->out_fd >= 0)
-    close(r->out_fd);
-  r->out_fd = -1;
+  if (r->recv->out_fd >= 0)
+    close(r->recv->out_fd);
+  r->recv->out_fd = -1;
 }
 
 static void drop_decoder(salvo__req *r) {
-  salvo__decoder_free(r->dec);
-  r->dec = NULL;
-  r->fed = 0;
-  r->held.len = r->held_off = r->held_in.len = 0;
+  salvo__decoder_free(r->recv->dec);
+  r->recv->dec = NULL;
+  r->recv->fed = 0;
+  r->recv->held.len = r->recv->held_off = r->recv->held_in.len = 0;
 }
 
-void salvo__receive_begin(salvo__req *r) {
-  /* A new attempt writes the output file from its start again. */
-  close_output(r);
-  drop_decoder(r);
-  r->fail = 0;
-  r->why = NULL;
-  r->head_done = 0;
-  memset(&r->head, 0, sizeof(r->head));
+static void recv_free(salvo__recv *v) {
+  if (v->out_fd >= 0)
+    close(v->out_fd);
+  salvo__decoder_free(v->dec);
+  salvo__buf_free(&v->held);
+  salvo__buf_free(&v->held_in);
+  free(v);
 }
 
-void salvo__receive_free(salvo__req *r) {
-  close_output(r);
-  drop_decoder(r);
-  salvo__buf_free(&r->held);
-  salvo__buf_free(&r->held_in);
+/* The current attempt's state of r, made or reset as needed: 0, or
+ * SALVO_ENOMEM. A new attempt writes the output file from its start
+ * again. */
+static int current(salvo__req *r) {
+  int attempt = salvo__req_attempts(r);
+  if (r->recv && r->recv->attempt == attempt)
+    return 0;
+  if (!r->recv) {
+    if (!(r->recv = calloc(1, sizeof(*r->recv))))
+      return SALVO_ENOMEM;
+    r->recv_free = recv_free;
+    r->recv->out_fd = -1;
+  } else {
+    close_output(r);
+    drop_decoder(r);
+    r->recv->fail = 0;
+    r->recv->why = NULL;
+    r->recv->head_done = 0;
+    memset(&r->recv->head, 0, sizeof(r->recv->head));
+  }
+  r->recv->attempt = attempt;
+  return 0;
+}
+
+/* The state of the attempt running now, or NULL when it has none yet. */
+static const salvo__recv *now_of(const salvo__req *r) {
+  return r->recv && r->recv->attempt == salvo__req_attempts(r) ? r->recv : NULL;
+}
+
+int salvo__req_failure(const salvo__req *r) {
+  const salvo__recv *v = now_of(r);
+  return v ? v->fail : 0;
+}
+
+int salvo__req_head_done(const salvo__req *r) {
+  const salvo__recv *v = now_of(r);
+  return v && v->head_done;
 }
 
 char *salvo__req_fail_message(const salvo__req *r) {
-  switch (r->fail) {
+  if (!salvo__req_failure(r))
+    return NULL;
+  switch (r->recv->fail) {
   case SALVO_ETOOBIG:
     return salvo__fmt("response body exceeds max_body (%zu bytes)",
                       r->max_body);
@@ -55,11 +106,11 @@ char *salvo__req_fail_message(const salvo__req *r) {
     return salvo__fmt("on_data callback stopped the transfer");
   case SALVO_EWRITE:
     return salvo__fmt("writing %s: %s", r->output_path,
-                      strerror(r->fail_errno));
+                      strerror(r->recv->fail_errno));
   case SALVO_EPROTO:
-    return salvo__fmt("%s", r->why ? r->why : "malformed response");
+    return salvo__fmt("%s", r->recv->why ? r->recv->why : "malformed response");
   case SALVO_EDECODE:
-    return salvo__fmt("%s", r->why ? r->why : "corrupt body");
+    return salvo__fmt("%s", r->recv->why ? r->recv->why : "corrupt body");
   default:
     return NULL;
   }
@@ -69,17 +120,24 @@ char *salvo__req_fail_message(const salvo__req *r) {
  * wrong, for its message. */
 static int kept(salvo__req *r, int rc) {
   if (rc < 0)
-    r->fail = rc;
+    r->recv->fail = rc;
   return rc;
 }
 
 static int malformed(salvo__req *r, const char *why) {
-  r->why = why;
+  r->recv->why = why;
   return SALVO_EPROTO;
 }
 
-int salvo__req_chunked(const salvo__req *r) { return r->head.chunked; }
-int salvo__req_decoding(const salvo__req *r) { return r->dec != NULL; }
+int salvo__req_chunked(const salvo__req *r) {
+  const salvo__recv *v = now_of(r);
+  return v && v->head.chunked;
+}
+
+int salvo__req_decoding(const salvo__req *r) {
+  const salvo__recv *v = now_of(r);
+  return v && v->dec != NULL;
+}
 
 /* ---- heads ----------------------------------------------------------------
  */
@@ -104,9 +162,9 @@ static int transfer_coding(salvo__req *r, const char *v, size_t n) {
     if (!named(v + s, i - s, "chunked", 7))
       return malformed(r, "a Transfer-Encoding other than chunked: salvo "
                           "would hand over the body as sent");
-    if (r->head.chunked)
+    if (r->recv->head.chunked)
       return malformed(r, "Transfer-Encoding chunked applied twice");
-    r->head.chunked = 1;
+    r->recv->head.chunked = 1;
   }
   return any ? 0 : malformed(r, "an empty Transfer-Encoding");
 }
@@ -116,16 +174,16 @@ static int content_length(salvo__req *r, const char *v, size_t n) {
   if (salvo__h1_content_length(v, n, &len))
     return malformed(r, "malformed Content-Length (digits, or one value "
                         "repeated)");
-  if (r->head.has_len && r->head.len != len)
+  if (r->recv->head.has_len && r->recv->head.len != len)
     return malformed(r, "conflicting Content-Length values");
-  r->head.has_len = 1;
-  r->head.len = len;
+  r->recv->head.has_len = 1;
+  r->recv->head.len = len;
   /* Size the buffer once, but never trust a server with more than a
    * modest allocation up front. */
   size_t want = len > (1u << 20) ? (size_t)1 << 20 : (size_t)len;
   if (want > r->max_body)
     want = r->max_body;
-  if (want && !r->head.codings &&
+  if (want && !r->recv->head.codings &&
       salvo__resp_reserve_body(r->resp, want, r->pool))
     return SALVO_ENOMEM;
   return 0;
@@ -148,7 +206,7 @@ static int field(salvo__req *r, const char *l, size_t n) {
   else if (named(l, nl, "Transfer-Encoding", 17))
     rc = transfer_coding(r, v, vn);
   else if (named(l, nl, "Content-Encoding", 16))
-    r->head.codings++;
+    r->recv->head.codings++;
   return rc ? rc : salvo__resp_add_header(r->resp, l, nl, v, vn);
 }
 
@@ -156,28 +214,28 @@ static int field(salvo__req *r, const char *l, size_t n) {
  * only the final one's headers and body are kept. */
 static int status_line(salvo__req *r, const char *l, size_t n) {
   salvo_response *resp = r->resp;
-  size_t bytes = r->head.bytes;
-  memset(&r->head, 0, sizeof(r->head));
-  r->head.bytes = bytes;
-  r->head.lines = 1;
-  r->head_done = 0;
+  size_t bytes = r->recv->head.bytes;
+  memset(&r->recv->head, 0, sizeof(r->recv->head));
+  r->recv->head.bytes = bytes;
+  r->recv->head.lines = 1;
+  r->recv->head_done = 0;
   drop_decoder(r);
   resp->nhdrs = 0;
   resp->hdrs.len = 0;
   resp->body.len = 0;
   resp->status = 0;
   resp->http_version[0] = '\0';
-  const char *why =
-      salvo__h1_check_status(l, n, &r->head.status, &r->head.version);
+  const char *why = salvo__h1_check_status(l, n, &r->recv->head.status,
+                                           &r->recv->head.version);
   if (why)
     return malformed(r, why);
-  if (r->head.status == 101)
+  if (r->recv->head.status == 101)
     return malformed(r, "an unexpected 101 Switching Protocols (no "
                         "upgrade was asked for)");
-  resp->status = r->head.status;
-  strcpy(resp->http_version, r->head.version == 10   ? "1.0"
-                             : r->head.version == 11 ? "1.1"
-                                                     : "2");
+  resp->status = r->recv->head.status;
+  strcpy(resp->http_version, r->recv->head.version == 10   ? "1.0"
+                             : r->recv->head.version == 11 ? "1.1"
+                                                           : "2");
   return 0;
 }
 
@@ -185,16 +243,17 @@ static int status_line(salvo__req *r, const char *l, size_t n) {
  * and the client decodes. */
 static int pick_decoder(salvo__req *r) {
   const char *v = salvo_response_header(r->resp, "Content-Encoding");
-  if (!r->decode || !r->head.codings)
+  if (!r->decode || !r->recv->head.codings)
     return 0;
   int err = 0;
-  if (r->head.codings == 1)
-    r->dec = salvo__decoder_new(v, strlen(v), &err);
+  if (r->recv->head.codings == 1)
+    r->recv->dec = salvo__decoder_new(v, strlen(v), &err);
   else
     err = SALVO_EPROTO;
   if (err == SALVO_EPROTO) {
-    r->why = "a Content-Encoding salvo does not decode (it decodes one of "
-             "gzip, deflate, br, zstd)";
+    r->recv->why =
+        "a Content-Encoding salvo does not decode (it decodes one of "
+        "gzip, deflate, br, zstd)";
     return SALVO_EDECODE;
   }
   return err;
@@ -203,9 +262,9 @@ static int pick_decoder(salvo__req *r) {
 /* The end of a head: a 1xx waits for the next; a final response is
  * judged by its framing (RFC 9112 6.3) and handed over when streamed. */
 static int head_end(salvo__req *r) {
-  salvo__head *h = &r->head;
+  salvo__head *h = &r->recv->head;
   h->lines = 0;
-  r->head_done = 1;
+  r->recv->head_done = 1;
   if (h->status < 200)
     return 0;
   int no_body = r->is_head || h->status == 204 || h->status == 304;
@@ -221,8 +280,8 @@ static int head_end(salvo__req *r) {
   if (err)
     return err;
   /* A redirect's body is read past, never kept. */
-  if (!r->dec && h->has_len && h->len > r->max_body && h->status / 100 != 3 &&
-      !salvo__req_streams(r) && !r->stream)
+  if (!r->recv->dec && h->has_len && h->len > r->max_body &&
+      h->status / 100 != 3 && !salvo__req_streams(r) && !r->stream)
     return SALVO_ETOOBIG;
   return r->stream && h->status < 300 ? SALVO__EV_HEADERS : 0;
 }
@@ -230,12 +289,12 @@ static int head_end(salvo__req *r) {
 static int on_header(salvo__req *r, const char *line, size_t len) {
   if (r->resp->stream)
     return 0; /* trailers after a hand-over: the response is the caller's */
-  r->head.bytes += len + 2;
-  if (r->head.bytes > SALVO__H1_HEAD_MAX)
+  r->recv->head.bytes += len + 2;
+  if (r->recv->head.bytes > SALVO__H1_HEAD_MAX)
     return malformed(r, "response headers too large (over 256 KiB)");
   if (len > SALVO__H1_LINE_MAX)
     return malformed(r, "response header too large (a line over 100 KiB)");
-  if (r->head.lines++ == 0)
+  if (r->recv->head.lines++ == 0)
     return status_line(r, line, len);
   if (len == 0)
     return head_end(r);
@@ -243,21 +302,22 @@ static int on_header(salvo__req *r, const char *line, size_t len) {
 }
 
 int salvo__req_on_header(salvo__req *r, const char *line, size_t len) {
-  return kept(r, on_header(r, line, len));
+  int rc = current(r);
+  return rc ? rc : kept(r, on_header(r, line, len));
 }
 
 /* ---- bodies -----------------------------------------------------------------
  */
 
 static int write_output(salvo__req *r, const char *data, size_t len) {
-  if (r->out_fd < 0) {
-    r->out_fd =
+  if (r->recv->out_fd < 0) {
+    r->recv->out_fd =
         open(r->output_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (r->out_fd < 0)
+    if (r->recv->out_fd < 0)
       goto fail;
   }
   while (len) {
-    ssize_t n = write(r->out_fd, data, len);
+    ssize_t n = write(r->recv->out_fd, data, len);
     if (n < 0 && errno == EINTR)
       continue;
     if (n <= 0)
@@ -267,7 +327,7 @@ static int write_output(salvo__req *r, const char *data, size_t len) {
   }
   return 0;
 fail:
-  r->fail_errno = errno ? errno : EIO;
+  r->recv->fail_errno = errno ? errno : EIO;
   return SALVO_EWRITE;
 }
 
@@ -297,18 +357,18 @@ static int deliver(salvo__req *r, const char *data, size_t len) {
  * (one step's output, and the input not decoded yet). */
 static int decode(salvo__req *r, const char *in, size_t n) {
   char out[STEP];
-  r->fed = 1;
+  r->recv->fed = 1;
   for (;;) {
     size_t used = 0;
     const char *why = NULL;
     long got =
-        salvo__decoder_step(r->dec, in, n, &used, out, sizeof(out), &why);
+        salvo__decoder_step(r->recv->dec, in, n, &used, out, sizeof(out), &why);
     if (got < 0) {
-      r->why = why;
+      r->recv->why = why;
       return got == SALVO_EPROTO ? SALVO_EDECODE : (int)got;
     }
     if (!used && !got && n) {
-      r->why = "the decoder takes no more of the body";
+      r->recv->why = "the decoder takes no more of the body";
       return SALVO_EDECODE;
     }
     in += used;
@@ -316,8 +376,8 @@ static int decode(salvo__req *r, const char *in, size_t n) {
     if (got) {
       int rc = deliver(r, out, (size_t)got);
       if (rc == SALVO__EV_PAUSE) {
-        if (salvo__buf_append(&r->held, out, (size_t)got) ||
-            salvo__buf_append(&r->held_in, in, n))
+        if (salvo__buf_append(&r->recv->held, out, (size_t)got) ||
+            salvo__buf_append(&r->recv->held_in, in, n))
           return SALVO_ENOMEM;
         return SALVO__EV_HELD;
       }
@@ -330,37 +390,45 @@ static int decode(salvo__req *r, const char *in, size_t n) {
 }
 
 int salvo__req_on_body(salvo__req *r, const char *data, size_t len) {
-  return kept(r, r->dec ? decode(r, data, len) : deliver(r, data, len));
+  int rc = current(r);
+  if (rc)
+    return rc;
+  return kept(r, r->recv->dec ? decode(r, data, len) : deliver(r, data, len));
 }
 
 static int resume(salvo__req *r) {
-  while (r->held_off < r->held.len) {
-    int rc = deliver(r, r->held.p + r->held_off, r->held.len - r->held_off);
+  while (r->recv->held_off < r->recv->held.len) {
+    int rc = deliver(r, r->recv->held.p + r->recv->held_off,
+                     r->recv->held.len - r->recv->held_off);
     if (rc == SALVO__EV_PAUSE)
       return SALVO__EV_HELD;
     if (rc)
       return rc;
-    r->held_off = r->held.len;
+    r->recv->held_off = r->recv->held.len;
   }
-  r->held.len = r->held_off = 0;
-  if (!r->held_in.len)
+  r->recv->held.len = r->recv->held_off = 0;
+  if (!r->recv->held_in.len)
     return 0;
-  salvo__buf in = r->held_in;
-  r->held_in = (salvo__buf){0};
+  salvo__buf in = r->recv->held_in;
+  r->recv->held_in = (salvo__buf){0};
   int rc = decode(r, in.p, in.len);
   salvo__buf_free(&in);
   return rc;
 }
 
-int salvo__req_resume_body(salvo__req *r) { return kept(r, resume(r)); }
+int salvo__req_resume_body(salvo__req *r) {
+  return now_of(r) ? kept(r, resume(r)) : 0;
+}
 
 int salvo__req_holding(const salvo__req *r) {
-  return r->held_off < r->held.len || r->held_in.len;
+  const salvo__recv *v = now_of(r);
+  return v && (v->held_off < v->held.len || v->held_in.len);
 }
 
 int salvo__req_on_end(salvo__req *r) {
-  if (!r->dec || !r->fed || salvo__decoder_done(r->dec))
+  if (!now_of(r) || !r->recv->dec || !r->recv->fed ||
+      salvo__decoder_done(r->recv->dec))
     return 0;
-  r->why = salvo__decoder_cut_short(r->dec);
+  r->recv->why = salvo__decoder_cut_short(r->recv->dec);
   return kept(r, SALVO_EDECODE);
 }

@@ -4,8 +4,8 @@
  * kept in the response, its framing judged (Content-Length against
  * Transfer-Encoding), its body decoded (Content-Encoding, decode.c) and
  * routed to memory, a file, the caller's callback or its stream. A
- * transport calls these on the I/O thread as bytes arrive; their fields of
- * salvo__req are written here only.
+ * transport calls these on the I/O thread as bytes arrive; the state they
+ * keep (salvo__req.recv) is private to receive.c.
  */
 #ifndef SALVO_RECEIVE_H
 #define SALVO_RECEIVE_H
@@ -15,7 +15,7 @@
 #include "request.h"
 
 /* The returns of the data events besides 0 and errors (< 0, which must
- * stop the transfer; r->fail keeps them for the message). */
+ * stop the transfer; salvo__req_failure keeps them for the message). */
 /* on_header: the final headers of a streamed 2xx are in; the engine
  * delivers the response now (the transport reports it as `headers`). */
 #define SALVO__EV_HEADERS 1
@@ -48,7 +48,11 @@ int salvo__req_chunked(const salvo__req *r);
 /* Whether the body is decoded (its declared length says nothing of what
  * max_body counts). */
 int salvo__req_decoding(const salvo__req *r);
-/* A message for the error a data event found (r->fail), or NULL. */
+/* The error a data event of the current attempt found (which stopped
+ * its transfer), or 0; and a message for it, or NULL. */
+int salvo__req_failure(const salvo__req *r);
 char *salvo__req_fail_message(const salvo__req *r);
+/* Whether the current attempt's final head ended (its blank line came). */
+int salvo__req_head_done(const salvo__req *r);
 
 #endif /* SALVO_RECEIVE_H */

@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "url.h"
-#include "util.h"
 
 void salvo__hop_start(salvo__hop *h, const salvo__req *r) {
   h->url = NULL;

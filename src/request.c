@@ -14,7 +14,9 @@
 
 #include "request.h"
 
+#include "field.h"
 #include "h1.h"
+#include "sized.h"
 #include "stream.h"
 #include "url.h"
 
@@ -92,6 +94,19 @@ void salvo_request_init_size(salvo_request *req, size_t size) {
 const salvo_request *salvo__req_at(const salvo_request *reqs, size_t i) {
   size_t stride = reqs->size >= sizeof(size_t) ? reqs->size : sizeof(*reqs);
   return (const salvo_request *)((const char *)reqs + i * stride);
+}
+
+/* Seconds from the API to milliseconds: 0 gives dflt, negative gives 0
+ * ("none"), anything else at least 1 ms. */
+static int64_t salvo__seconds_ms(double s, int64_t dflt) {
+  if (s == 0)
+    return dflt;
+  if (s < 0)
+    return 0;
+  if (s > 1e9)
+    s = 1e9;
+  int64_t ms = (int64_t)(s * 1000 + 0.5);
+  return ms ? ms : 1;
 }
 
 salvo__req *salvo__req_new(const salvo_request *caller, const salvo__cfg *cfg,
@@ -205,7 +220,6 @@ salvo__req *salvo__req_new(const salvo_request *caller, const salvo__cfg *cfg,
   }
   r->on_data = in->on_data;
   r->stream = in->stream && !in->on_data && !out_path;
-  r->out_fd = -1;
   if (has_body) {
     r->body = p;
     if (body_len)
@@ -231,7 +245,8 @@ salvo__req *salvo__req_new(const salvo_request *caller, const salvo__cfg *cfg,
 void salvo__req_free(salvo__req *r) {
   if (!r)
     return;
-  salvo__receive_free(r);
+  if (r->recv)
+    r->recv_free(r->recv);
   salvo_response_free(r->resp);
   free(r);
 }
@@ -241,7 +256,6 @@ int salvo__req_streams(const salvo__req *r) {
 }
 
 void salvo__req_begin_attempt(salvo__req *r) {
-  salvo__receive_begin(r);
   salvo__resp_reset(r->resp);
   r->resp->attempts++;
 }
@@ -249,6 +263,18 @@ void salvo__req_begin_attempt(salvo__req *r) {
 int salvo__req_attempts(const salvo__req *r) { return r->resp->attempts; }
 
 int salvo__req_status(const salvo__req *r) { return r->resp->status; }
+
+void salvo__req_set_response(salvo__req *r, salvo_response *resp) {
+  r->resp = resp;
+}
+
+salvo_response *salvo__req_take_response(salvo__req *r) {
+  salvo_response *resp = r->resp;
+  r->resp = NULL;
+  return resp;
+}
+
+uint64_t salvo__req_id(const salvo__req *r) { return r->resp->id; }
 
 size_t salvo__req_body_len(const salvo__req *r) { return r->resp->body.len; }
 

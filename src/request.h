@@ -16,6 +16,7 @@
 #include "scheduler.h"
 
 typedef struct salvo__req salvo__req;
+typedef struct salvo__recv salvo__recv; /* receive.c */
 typedef struct salvo__sink salvo__sink; /* engine.h */
 
 /* What the head of the response being read says (receive.c). */
@@ -30,11 +31,17 @@ typedef struct salvo__head {
   size_t bytes; /* of every head of this attempt */
 } salvo__head;
 
-/* A request's life cycle, written by the engine only. */
+/* A request's life cycle, moved by the engine only, through one function
+ * (salvo__life_enter, src/engine/life.c, which has the diagram). */
 enum salvo__req_state {
-  SALVO__REQ_QUEUED = 0, /* waiting in the scheduler for a slot */
-  SALVO__REQ_RUNNING,    /* an attempt is with the transport */
-  SALVO__REQ_BACKOFF     /* parked until its next attempt, holding no slot */
+  SALVO__REQ_NEW = 0, /* submitted, not yet taken by the I/O thread */
+  SALVO__REQ_QUEUED,  /* waiting in the scheduler for a slot */
+  SALVO__REQ_RUNNING, /* an attempt is with the transport */
+  SALVO__REQ_BACKOFF, /* parked until its next attempt, holding no slot */
+  /* Its streamed response is the caller's already; the attempt goes on
+   * feeding the body, paced by the reader, and is never retried. */
+  SALVO__REQ_STREAMING,
+  SALVO__REQ_DONE /* settled: about to be freed */
 };
 
 struct salvo__req {
@@ -60,37 +67,27 @@ struct salvo__req {
   salvo__pool *pool;    /* the client's, for body buffers */
   salvo_response *resp; /* filled while it runs, handed over at the end */
 
-  /* engine.c */
+  /* the engine (src/engine/) */
   salvo__sink *sink; /* where its response goes */
   salvo__req *lnext; /* the submission queue, then the sink's live list */
   salvo__req *lprev;
   salvo__req *inext;          /* the engine's index by (sink, id) */
-  int state;                  /* enum salvo__req_state */
+  int state;                  /* enum salvo__req_state: salvo__life_enter */
   int64_t attempt_timeout_ms; /* this attempt's, deadline included */
   int64_t deadline_at;        /* ns, set at the first start; 0 = none */
   int64_t first_start;        /* ns of the first attempt; 0 = never */
-  int handed_over; /* its streamed response is the caller's already */
-  int transport;   /* salvo__transports index of its running attempt */
+  int transport; /* salvo__transports index of its running attempt */
+  void *xfer;    /* the running attempt's handle (its transport's) */
 
   /* scheduler.c */
   salvo__sched_entry sched;
 
-  /* the transport, while an attempt runs */
-  void *xfer;
-
-  /* receive.c, during an attempt: what the data events found */
-  int fail;         /* an error that stopped the transfer, or 0 */
-  const char *why;  /* what was malformed (a constant string), or NULL */
-  int fail_errno;   /* errno behind SALVO_EWRITE */
-  int out_fd;       /* output_path while open, else -1 */
-  int head_done;    /* the blank line after the last status line came */
-  salvo__head head; /* the response being read */
-  struct salvo__decoder *dec; /* its content coding, or NULL */
-  int fed;                    /* encoded bytes went to dec */
-  salvo__buf held;            /* decoded bytes the reader has not taken */
-  size_t held_off;
-  salvo__buf held_in; /* encoded bytes not decoded yet (reader full) */
-  int decode;         /* request.c: the client decodes bodies */
+  /* receive.c's: what the data events found, for the current attempt
+   * only (NULL until the first; freed with the request by recv_free, so
+   * that this module needs nothing of receive.c). */
+  salvo__recv *recv;
+  void (*recv_free)(salvo__recv *v);
+  int decode; /* request.c: the client decodes bodies */
 };
 
 /*
@@ -106,6 +103,12 @@ salvo__req *salvo__req_new(const salvo_request *in, const salvo__cfg *cfg,
 const salvo_request *salvo__req_at(const salvo_request *reqs, size_t i);
 /* Frees a request and the response it still holds. NULL is accepted. */
 void salvo__req_free(salvo__req *r);
+/* The response a request fills, given once at submission; taken back by
+ * the engine when it settles (the request no longer holds it). */
+void salvo__req_set_response(salvo__req *r, salvo_response *resp);
+salvo_response *salvo__req_take_response(salvo__req *r);
+/* The handle id the request was submitted under. */
+uint64_t salvo__req_id(const salvo__req *r);
 
 /* Prepares the response for a new attempt and counts it. */
 void salvo__req_begin_attempt(salvo__req *r);
@@ -119,10 +122,5 @@ size_t salvo__req_body_len(const salvo__req *r);
 int salvo__req_delivered(const salvo__req *r);
 /* Whether the body goes to on_data or output_path rather than memory. */
 int salvo__req_streams(const salvo__req *r);
-
-/* receive.c's part of a request's life: ready for a new attempt, and
- * freed with it. */
-void salvo__receive_begin(salvo__req *r);
-void salvo__receive_free(salvo__req *r);
 
 #endif /* SALVO_REQUEST_H */

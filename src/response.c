@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "redact.h"
 #include "response.h"
 #include "stream.h"
 #include "text.h"

@@ -13,10 +13,10 @@
 #include <string.h>
 
 #include "batch.h"
+#include "buf.h"
 #include "client.h"
 #include "request.h"
 #include "response.h"
-#include "util.h"
 
 struct salvo_results {
   int error;

@@ -24,7 +24,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "util.h"
+#include "buf.h"
+#include "clock.h"
 
 #define NS 1000000000.0
 

@@ -9,7 +9,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#include "util.h"
+#include "wake.h"
 
 struct salvo__stream {
   pthread_mutex_t mtx;
@@ -65,7 +65,7 @@ static void wake_reader(salvo__stream *s, int was_readable) {
   if (s->waiting)
     pthread_cond_broadcast(&s->cond);
   if (s->efd >= 0 && !was_readable && readable(s))
-    salvo__fd_signal(s->efd);
+    salvo__wake_signal(s->efd);
 }
 
 int salvo__stream_write(salvo__stream *s, const char *data, size_t len) {
@@ -142,7 +142,7 @@ long salvo__stream_read(salvo__stream *s, void *buf, size_t len, int wait) {
     rc = SALVO_EAGAIN;
   }
   if (s->efd >= 0 && !readable(s))
-    salvo__fd_drain(s->efd);
+    salvo__wake_drain(s->efd);
   pthread_mutex_unlock(&s->mtx);
   return rc;
 }
@@ -152,7 +152,7 @@ int salvo__stream_fd(salvo__stream *s) {
   if (s->efd < 0) {
     s->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (s->efd >= 0 && readable(s))
-      salvo__fd_signal(s->efd);
+      salvo__wake_signal(s->efd);
   }
   int fd = s->efd;
   pthread_mutex_unlock(&s->mtx);

@@ -7,6 +7,7 @@
 #include <iconv.h>
 #include <string.h>
 
+#include "field.h"
 #include "text.h"
 
 static const char replacement[] = "\xEF\xBF\xBD";

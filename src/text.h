@@ -4,7 +4,7 @@
 
 #include <stddef.h>
 
-#include "util.h"
+#include "buf.h"
 
 /* Decodes body to UTF-8 into out, from the charset named by a Content-Type
  * value (NULL = UTF-8); invalid input becomes U+FFFD. */

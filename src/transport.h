@@ -37,6 +37,7 @@
 
 #include <stdint.h>
 
+#include "clock.h"
 #include "config.h"
 #include "cookie.h"
 #include "receive.h"

@@ -12,10 +12,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "../buf.h"
+#include "../clock.h"
 #include "../cookie.h"
 #include "../decode.h"
+#include "../field.h"
 #include "../url.h"
-#include "../util.h"
 #include "internal.h"
 
 /* ---- sockets: which connection a transfer reuses ------------------------ */
@@ -199,7 +201,7 @@ static size_t on_write(char *p, size_t size, size_t n, void *userp) {
   size_t len = size * n;
   if (x->redirecting)
     return len; /* a redirect's body is read past */
-  if (x->req->fail || x->chunk_err)
+  if (salvo__req_failure(x->req) || x->chunk_err)
     return 0;       /* failed while paused: the transfer stops */
   if (x->swallow) { /* offered again after a pause: it was taken then */
     x->swallow = 0;
@@ -207,7 +209,7 @@ static size_t on_write(char *p, size_t size, size_t n, void *userp) {
   }
   x->body_seen = 1;
   int rc = x->chunks ? dechunk(x, p, len) : salvo__req_on_body(x->req, p, len);
-  if (rc < 0 && x->chunks && !x->req->fail)
+  if (rc < 0 && x->chunks && !salvo__req_failure(x->req))
     x->chunk_err = rc;
   if (rc == SALVO__EV_PAUSE || rc == SALVO__EV_HELD) {
     /* libcurl offers a paused chunk again: one that was taken is then
@@ -223,7 +225,7 @@ int salvo__curl_resume(salvo__curl_xfer *x) {
   int rc = salvo__req_resume_body(x->req);
   if (!rc && x->chunks && x->pend.len)
     rc = dechunk(x, NULL, 0);
-  if (rc < 0 && x->chunks && !x->req->fail)
+  if (rc < 0 && x->chunks && !salvo__req_failure(x->req))
     x->chunk_err = rc;
   return rc;
 }
@@ -583,17 +585,17 @@ static int map_error(CURLcode rc) {
 int salvo__curl_error(salvo__transport *t, salvo__curl_xfer *x, CURLcode rc,
                       char **msg) {
   salvo__req *r = x->req;
-  int err = x->too_many    ? SALVO_EREDIRECT
-            : x->chunk_err ? x->chunk_err
-            : r->fail      ? r->fail
-                           : map_error(rc);
+  int err = x->too_many             ? SALVO_EREDIRECT
+            : x->chunk_err          ? x->chunk_err
+            : salvo__req_failure(r) ? salvo__req_failure(r)
+                                    : map_error(rc);
   *msg = NULL;
   if (x->too_many)
     salvo__redirect_allowed(&x->hop, t->cfg, msg);
   else if (x->chunk_err)
     *msg = salvo__fmt("%s", x->dechunk.why ? x->dechunk.why
                                            : "malformed chunked body");
-  else if (r->fail)
+  else if (salvo__req_failure(r))
     *msg = salvo__req_fail_message(r);
   else if (err)
     *msg = salvo__strdup(x->errbuf[0] ? x->errbuf : curl_easy_strerror(rc));
@@ -609,14 +611,15 @@ int salvo__curl_error(salvo__transport *t, salvo__curl_xfer *x, CURLcode rc,
   /* libcurl refuses some heads itself (a line starting with whitespace
    * right after the status line) with a code that names no protocol
    * error: in the middle of a head, it is the server's malformed head. */
-  if (rc == CURLE_BAD_FUNCTION_ARGUMENT && x->header_seen && !r->head_done) {
+  if (rc == CURLE_BAD_FUNCTION_ARGUMENT && x->header_seen &&
+      !salvo__req_head_done(r)) {
     err = SALVO_EPROTO;
     free(*msg);
     *msg = salvo__fmt("malformed response head (libcurl refused a line)");
   }
   /* libcurl takes a head cut short by the close for a whole response; the
    * native transport, like a browser, does not. */
-  if (!err && salvo__req_status(r) && !r->head_done) {
+  if (!err && salvo__req_status(r) && !salvo__req_head_done(r)) {
     err = SALVO_EIO;
     *msg = salvo__fmt("connection closed in the middle of the headers");
   }

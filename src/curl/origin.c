@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../util.h"
+#include "../buf.h"
 #include "internal.h"
 
 #define ORIGINS_MAX 8192

@@ -20,7 +20,8 @@
 #include <string.h>
 #include <sys/epoll.h>
 
-#include "../util.h"
+#include "../buf.h"
+#include "../clock.h"
 #include "internal.h"
 
 static pthread_once_t global_once = PTHREAD_ONCE_INIT;
@@ -255,7 +256,7 @@ static int again_fresh(salvo__transport *t, salvo__curl_xfer *x, CURLcode rc) {
   if (x->fresh)
     return 0;
   if (!x->spoke_unasked) {
-    if (!r->idempotent || r->fail || x->header_seen ||
+    if (!r->idempotent || salvo__req_failure(r) || x->header_seen ||
         (rc != CURLE_RECV_ERROR && rc != CURLE_SEND_ERROR &&
          rc != CURLE_GOT_NOTHING) ||
         curl_easy_getinfo(x->easy, CURLINFO_NUM_CONNECTS, &conns) || conns)

@@ -113,8 +113,6 @@ int salvo__nat_conn_connected(salvo__transport *t, salvo__nconn *c,
 void salvo__nat_conn_close(salvo__transport *t, salvo__nconn *c) {
   if (c->state == SALVO__NC_FREE)
     return;
-  if (salvo__list_linked(&c->in_lru))
-    salvo__nat_pool_unlink(t, c);
   if (c->layer)
     c->ops->close(c);
   if (c->fd >= 0)

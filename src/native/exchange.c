@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 
+#include "../field.h"
 #include "../receive.h"
 #include "native.h"
 
@@ -27,9 +28,9 @@ void salvo__nat_exchange_reset(salvo__nxfer *x) {
 
 static void fail_io(salvo__transport *t, salvo__nxfer *x, int e,
                     const char *what) {
-  if (salvo__nat_retry_fresh(t, x))
+  if (t->report->retry_fresh(t, x))
     return;
-  salvo__nat_fail(t, x, SALVO_EIO,
+  t->report->fail(t, x, SALVO_EIO,
                   salvo__fmt("%s: %s", what, strerror(e ? e : ECONNRESET)));
 }
 
@@ -169,7 +170,7 @@ static long feed(salvo__transport *t, salvo__nxfer *x, const char *p,
                              &paused);
   if (used < 0) {
     int err = (int)used;
-    salvo__nat_fail(t, x, err, parse_message(x, err));
+    t->report->fail(t, x, err, parse_message(x, err));
     return -1;
   }
   if (paused)
@@ -182,7 +183,7 @@ void salvo__nat_data(salvo__transport *t, salvo__nconn *c, const char *p,
   salvo__nxfer *x = c->x;
   if (c->pend.len) {
     if (salvo__buf_append(&c->pend, p, n)) {
-      salvo__nat_fail(t, x, SALVO_ENOMEM, NULL);
+      t->report->fail(t, x, SALVO_ENOMEM, NULL);
       return;
     }
     p = c->pend.p;
@@ -196,11 +197,11 @@ void salvo__nat_data(salvo__transport *t, salvo__nconn *c, const char *p,
     memmove(c->pend.p, c->pend.p + used, rest);
     c->pend.len = rest;
   } else if (rest && salvo__buf_append(&c->pend, p + used, rest)) {
-    salvo__nat_fail(t, x, SALVO_ENOMEM, NULL);
+    t->report->fail(t, x, SALVO_ENOMEM, NULL);
     return;
   }
   if (x->p.state == SALVO__H1_DONE)
-    salvo__nat_complete(t, x);
+    t->report->complete(t, x);
 }
 
 /* The server closed: the response ends there if its framing allows. */
@@ -214,14 +215,14 @@ static void peer_closed(salvo__transport *t, salvo__nconn *c, salvo__nxfer *x) {
   int err = salvo__h1_eof(&x->p);
   if (err == 0) {
     x->p.keep_alive = 0;
-    salvo__nat_complete(t, x);
-  } else if (!x->got_bytes && salvo__nat_retry_fresh(t, x)) {
+    t->report->complete(t, x);
+  } else if (!x->got_bytes && t->report->retry_fresh(t, x)) {
     /* sent again on a new connection */
   } else if (!x->got_bytes && x->send_errno) {
-    salvo__nat_fail(t, x, SALVO_EIO,
+    t->report->fail(t, x, SALVO_EIO,
                     salvo__fmt("Send failure: %s", strerror(x->send_errno)));
   } else {
-    salvo__nat_fail(
+    t->report->fail(
         t, x, err,
         salvo__fmt("%s", x->got_bytes ? x->p.why : "Empty reply from server"));
   }
@@ -243,7 +244,7 @@ void salvo__nat_read(salvo__transport *t, salvo__nconn *c, uint32_t events) {
     if (n > 0 && x->wpos < x->head_len) {
       /* Nothing was asked yet: whatever this answers, it is not this
        * request. */
-      salvo__nat_fail(t, x, SALVO_EPROTO,
+      t->report->fail(t, x, SALVO_EPROTO,
                       salvo__fmt("the server sent a response before the "
                                  "request was sent"));
       return;

@@ -4,6 +4,8 @@
 #include <string.h>
 
 #include "../decode.h"
+#include "../field.h"
+#include "../redact.h"
 #include "../url.h"
 #include "head.h"
 

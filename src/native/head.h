@@ -9,9 +9,9 @@
 
 #include <stddef.h>
 
+#include "../buf.h"
 #include "../config.h"
 #include "../cookie.h"
-#include "../util.h"
 
 /* The client-wide part of every head, made once per client. */
 typedef struct salvo__head_writer {

@@ -32,6 +32,7 @@
 #include <sys/types.h>
 #include <sys/uio.h>
 
+#include "../clock.h"
 #include "../h1.h"
 #include "../list.h"
 #include "../redirect.h"
@@ -157,7 +158,22 @@ struct salvo__nxfer {
   salvo__nxfer *next_free;
 };
 
+/* What an exchange reports to the attempt it serves: the protocol on a
+ * connection (HTTP/1.1 now) calls up through these and knows nothing of
+ * attempts, redirects or retries (transport.c sets them). */
+typedef struct salvo__nat_report {
+  /* The response ended: the connection goes back, and the attempt ends
+   * or follows its redirect. */
+  void (*complete)(salvo__transport *t, salvo__nxfer *x);
+  /* The attempt fails: its connection goes (in an unknown state). */
+  void (*fail)(salvo__transport *t, salvo__nxfer *x, int err, char *msg);
+  /* A reused connection died before any answer: x goes again, once, on
+   * a new one (1), or it may not (0). */
+  int (*retry_fresh)(salvo__transport *t, salvo__nxfer *x);
+} salvo__nat_report;
+
 struct salvo__transport {
+  const salvo__nat_report *report;
   const salvo__cfg *cfg;
   salvo__transport_events ev;
   uint64_t tag_base;
@@ -205,6 +221,7 @@ int salvo__nat_conn_dial(salvo__transport *t, salvo__nconn *c, char **msg);
  * (the next address is being tried), or SALVO_ECONNECT with *msg. */
 int salvo__nat_conn_connected(salvo__transport *t, salvo__nconn *c,
                               uint32_t events, char **msg);
+/* Closes c, which is not idle (the pool closes its own). */
 void salvo__nat_conn_close(salvo__transport *t, salvo__nconn *c);
 /* The connection of an epoll tag, or NULL when it closed since. */
 salvo__nconn *salvo__nat_conn_of(salvo__transport *t, uint64_t tag);
@@ -221,7 +238,6 @@ void salvo__nat_pool_stirred(salvo__transport *t, salvo__nconn *c,
 /* A connection found dead after idling: if that came soon after its last
  * response, its origin closes quietly. */
 void salvo__nat_pool_died(salvo__transport *t, salvo__nconn *c);
-void salvo__nat_pool_unlink(salvo__transport *t, salvo__nconn *c);
 
 /* exchange.c */
 /* A new exchange of x on its connection (a new connection or hop). */
@@ -236,15 +252,7 @@ void salvo__nat_read(salvo__transport *t, salvo__nconn *c, uint32_t events);
 void salvo__nat_data(salvo__transport *t, salvo__nconn *c, const char *p,
                      size_t n);
 
-/* transport.c: what the exchange reports back. */
+/* transport.c: an attempt ends, reported (by reap) later. */
 void salvo__nat_done(salvo__transport *t, salvo__nxfer *x, int err, char *msg);
-/* The attempt fails: its connection goes (it is in an unknown state). */
-void salvo__nat_fail(salvo__transport *t, salvo__nxfer *x, int err, char *msg);
-/* The response ended: the connection goes back, and the attempt ends or
- * follows its redirect. */
-void salvo__nat_complete(salvo__transport *t, salvo__nxfer *x);
-/* A reused connection died before any answer: x goes again, once, on a
- * new one (1), or it may not (0). */
-int salvo__nat_retry_fresh(salvo__transport *t, salvo__nxfer *x);
 
 #endif /* SALVO_NATIVE_H */

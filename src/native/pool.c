@@ -8,10 +8,17 @@
 
 #include "native.h"
 
-void salvo__nat_pool_unlink(salvo__transport *t, salvo__nconn *c) {
+static void unlink_idle(salvo__transport *t, salvo__nconn *c) {
   salvo__list_remove(&c->in_origin);
   salvo__list_remove(&c->in_lru);
   t->nidle--;
+}
+
+/* Closes an idle connection (out of the lists first: conn.c knows nothing
+ * of them). */
+static void close_idle(salvo__transport *t, salvo__nconn *c) {
+  unlink_idle(t, c);
+  salvo__nat_conn_close(t, c);
 }
 
 void salvo__nat_pool_died(salvo__transport *t, salvo__nconn *c) {
@@ -28,7 +35,7 @@ salvo__nconn *salvo__nat_pool_take(salvo__transport *t, salvo__nxfer *x) {
   salvo__list *n;
   while ((n = salvo__list_first(&o->idle))) {
     salvo__nconn *c = salvo__container_of(n, salvo__nconn, in_origin);
-    salvo__nat_pool_unlink(t, c);
+    unlink_idle(t, c);
     /* One system call, paid by the requests that must not be sent twice,
      * and by those taking a connection idle long enough for a server to
      * have given up on it (a 408 on an idle connection must not answer
@@ -55,8 +62,8 @@ void salvo__nat_pool_release(salvo__transport *t, salvo__nconn *c, int keep) {
   salvo__list_push_front(&c->o->idle, &c->in_origin);
   salvo__list_push_back(&t->lru, &c->in_lru);
   if (++t->nidle > t->max_idle)
-    salvo__nat_conn_close(t, salvo__container_of(salvo__list_first(&t->lru),
-                                                 salvo__nconn, in_lru));
+    close_idle(t, salvo__container_of(salvo__list_first(&t->lru), salvo__nconn,
+                                      in_lru));
 }
 
 void salvo__nat_pool_stirred(salvo__transport *t, salvo__nconn *c,
@@ -64,5 +71,5 @@ void salvo__nat_pool_stirred(salvo__transport *t, salvo__nconn *c,
   if (!(events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) && c->ops->alive(c))
     return; /* a layer's own record (a TLS session ticket): still good */
   salvo__nat_pool_died(t, c);
-  salvo__nat_conn_close(t, c);
+  close_idle(t, c);
 }

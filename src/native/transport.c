@@ -35,7 +35,8 @@ static void drop_conn(salvo__transport *t, salvo__nxfer *x) {
   salvo__nat_conn_close(t, c);
 }
 
-void salvo__nat_fail(salvo__transport *t, salvo__nxfer *x, int err, char *msg) {
+static void xfer_fail(salvo__transport *t, salvo__nxfer *x, int err,
+                      char *msg) {
   drop_conn(t, x);
   salvo__nat_done(t, x, err, msg);
 }
@@ -83,7 +84,7 @@ static int xfer_go(salvo__transport *t, salvo__nxfer *x, char **msg) {
  * on a new one. Nothing of a response came; an idempotent request may be
  * repeated anyway, another only when not a byte of it went out (the
  * connection was dead before it was written). */
-int salvo__nat_retry_fresh(salvo__transport *t, salvo__nxfer *x) {
+static int retry_fresh(salvo__transport *t, salvo__nxfer *x) {
   salvo__nconn *c = x->c;
   if (!c || !c->served || x->got_bytes || x->retried_fresh ||
       (!x->req->idempotent && x->conn_wrote))
@@ -94,7 +95,7 @@ int salvo__nat_retry_fresh(salvo__transport *t, salvo__nxfer *x) {
   char *msg = NULL;
   int err = xfer_go(t, x, &msg);
   if (err)
-    salvo__nat_fail(t, x, err, msg);
+    xfer_fail(t, x, err, msg);
   return 1;
 }
 
@@ -118,7 +119,7 @@ static void handshake(salvo__transport *t, salvo__nconn *c) {
   if (err == SALVO__IO_AGAIN)
     return;
   if (err)
-    salvo__nat_fail(t, c->x, err, msg);
+    xfer_fail(t, c->x, err, msg);
   else
     conn_up(t, c);
 }
@@ -129,7 +130,7 @@ static void dialed(salvo__transport *t, salvo__nconn *c, uint32_t events) {
   if (err == SALVO__IO_AGAIN)
     return; /* the next address */
   if (err) {
-    salvo__nat_fail(t, c->x, err, msg);
+    xfer_fail(t, c->x, err, msg);
     return;
   }
   handshake(t, c);
@@ -213,10 +214,10 @@ static void follow(salvo__transport *t, salvo__nxfer *x) {
   if (!err)
     err = xfer_go(t, x, &msg);
   if (err)
-    salvo__nat_fail(t, x, err, msg);
+    xfer_fail(t, x, err, msg);
 }
 
-void salvo__nat_complete(salvo__transport *t, salvo__nxfer *x) {
+static void xfer_complete(salvo__transport *t, salvo__nxfer *x) {
   salvo__nconn *c = x->c;
   x->c = NULL;
   salvo__nat_pool_release(t, c, x->p.keep_alive && !x->early);
@@ -232,6 +233,12 @@ void salvo__nat_complete(salvo__transport *t, salvo__nxfer *x) {
   salvo__nat_done(t, x, err, err ? salvo__req_fail_message(x->req) : NULL);
 }
 
+static const salvo__nat_report report = {
+    .complete = xfer_complete,
+    .fail = xfer_fail,
+    .retry_fresh = retry_fresh,
+};
+
 /* ---- the seam -------------------------------------------------------- */
 
 static void nat_destroy(salvo__transport *t);
@@ -241,6 +248,7 @@ static int nat_create(salvo__transport **out, const salvo__cfg *cfg, int epfd,
   salvo__transport *t = calloc(1, sizeof(*t));
   if (!t)
     return SALVO_ENOMEM;
+  t->report = &report;
   t->cfg = cfg;
   t->ev = *ev;
   t->epfd = epfd;
@@ -357,7 +365,7 @@ static void nat_resume(salvo__transport *t, void *xfer) {
     return;
   }
   if (rc) {
-    salvo__nat_fail(t, x, rc, salvo__req_fail_message(r));
+    xfer_fail(t, x, rc, salvo__req_fail_message(r));
     return;
   }
   if (x->ending) { /* the response had ended: its reader has it all now */
@@ -404,7 +412,7 @@ static void nat_on_timer(salvo__transport *t) {
             : salvo__fmt("Operation timed out after %lld milliseconds with "
                          "%zu bytes received",
                          (long long)ms, salvo__req_body_len(x->req));
-    salvo__nat_fail(t, x, SALVO_ETIMEDOUT, msg);
+    xfer_fail(t, x, SALVO_ETIMEDOUT, msg);
   }
 }
 

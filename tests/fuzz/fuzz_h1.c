@@ -12,9 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "decode.h"
 #include "h1.h"
-#include "util.h"
 
 typedef struct run {
   salvo__decoder *dec;

@@ -1,0 +1,87 @@
+/* Buffers and strings. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+
+char *salvo__strndup(const char *s, size_t n) {
+  char *p = malloc(n + 1);
+  if (p) {
+    memcpy(p, s, n);
+    p[n] = '\0';
+  }
+  return p;
+}
+
+char *salvo__strdup(const char *s) {
+  return s ? salvo__strndup(s, strlen(s)) : NULL;
+}
+
+int salvo__buf_reserve(salvo__buf *b, size_t extra) {
+  if (extra >= SIZE_MAX - b->len - 1)
+    return SALVO_ENOMEM;
+  size_t need = b->len + extra + 1;
+  if (need <= b->cap)
+    return 0;
+  size_t cap = b->cap ? b->cap : 256;
+  while (cap < need)
+    cap = cap > SIZE_MAX / 2 ? need : cap * 2;
+  char *p = realloc(b->p, cap);
+  if (!p)
+    return SALVO_ENOMEM;
+  b->p = p;
+  b->cap = cap;
+  return 0;
+}
+
+int salvo__buf_append(salvo__buf *b, const void *p, size_t n) {
+  if (salvo__buf_reserve(b, n))
+    return SALVO_ENOMEM;
+  if (n)
+    memcpy(b->p + b->len, p, n);
+  b->len += n;
+  b->p[b->len] = '\0';
+  return 0;
+}
+
+void salvo__buf_free(salvo__buf *b) {
+  free(b->p);
+  b->p = NULL;
+  b->len = b->cap = 0;
+}
+
+static int lower(int c) { return c >= 'A' && c <= 'Z' ? c + 32 : c; }
+
+int salvo__casecmp_n(const char *a, const char *b, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    int d = lower((unsigned char)a[i]) - lower((unsigned char)b[i]);
+    if (d || !a[i])
+      return d;
+  }
+  return 0;
+}
+
+char *salvo__fmt(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(NULL, 0, fmt, ap);
+  va_end(ap);
+  if (n < 0)
+    return NULL;
+  char *p = malloc((size_t)n + 1);
+  if (!p)
+    return NULL;
+  va_start(ap, fmt);
+  vsnprintf(p, (size_t)n + 1, fmt, ap);
+  va_end(ap);
+  return p;
+}
+
+uint32_t salvo__hash(const char *s) {
+  uint32_t h = 2166136261u; /* FNV-1a */
+  for (; *s; s++)
+    h = (h ^ (unsigned char)*s) * 16777619u;
+  return h;
+}

@@ -1,0 +1,36 @@
+/*
+ * Buffers and strings: the growable buffer every module writes into,
+ * copies, formatting, a case-blind compare and the tables' hash. Depends
+ * on nothing but libc and salvo.h's error codes.
+ *
+ * libsalvo is built with hidden visibility: nothing declared in src/ is
+ * exported, only what salvo.h marks SALVO_EXTERN.
+ */
+#ifndef SALVO_BUF_H
+#define SALVO_BUF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "salvo.h"
+
+typedef struct salvo__buf {
+  char *p;
+  size_t len;
+  size_t cap;
+} salvo__buf;
+
+/* Keeps one spare byte so that p[len] can always hold a NUL. */
+int salvo__buf_reserve(salvo__buf *b, size_t extra);
+int salvo__buf_append(salvo__buf *b, const void *p, size_t n);
+void salvo__buf_free(salvo__buf *b);
+char *salvo__strdup(const char *s);
+char *salvo__strndup(const char *s, size_t n);
+/* Allocates a copy of the message formatted like printf. */
+char *salvo__fmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Compares n bytes in ASCII case-blind, stopping at a NUL. */
+int salvo__casecmp_n(const char *a, const char *b, size_t n);
+/* FNV-1a of a string, for the hash tables. */
+uint32_t salvo__hash(const char *s);
+
+#endif /* SALVO_BUF_H */

@@ -1,0 +1,34 @@
+/*
+ * HTTP field syntax (RFC 9110 5): what a byte may be in a token or a field
+ * value, a header's name, and the checks that keep CR and LF out of what
+ * salvo sends.
+ */
+#ifndef SALVO_FIELD_H
+#define SALVO_FIELD_H
+
+#include <stddef.h>
+
+#include "buf.h"
+
+/* What each byte may be in HTTP (RFC 9110 5.1, 5.5): a token character;
+ * a character of a field value or reason phrase (SP, HTAB, VCHAR,
+ * obs-text). One table, so that the checks of every header line cost a
+ * load per byte. */
+#define SALVO__TCHAR 1
+#define SALVO__VTEXT 2
+extern const unsigned char salvo__ctype[256];
+static inline int salvo__is_tchar(unsigned char c) {
+  return salvo__ctype[c] & SALVO__TCHAR;
+}
+/* Length of the header name in "Name: value", or 0 when malformed. */
+size_t salvo__header_name_len(const char *h);
+/* Whether h is a header salvo may send: a token name, a colon, and no CR
+ * or LF anywhere. */
+int salvo__header_ok(const char *h);
+/* Whether a NULL-terminated list of "Name: value" headers (NULL = none)
+ * has one named by the first n bytes of name, in any case. */
+int salvo__headers_have(const char *const *list, const char *name, size_t n);
+/* The first CR or LF in s, or NULL (also for s NULL). */
+const char *salvo__ctl_in(const char *s);
+
+#endif /* SALVO_FIELD_H */
