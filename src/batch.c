@@ -45,8 +45,7 @@ struct salvo_batch {
   uint32_t nslots;
   uint32_t cap;
   uint32_t free_head;
-  salvo_response *ready_head;
-  salvo_response *ready_tail;
+  salvo__list ready; /* responses come, not yet collected (in_ready) */
   int pending; /* submitted, not delivered */
   int nwaiters;
   int efd;          /* -1 until salvo_batch_fd */
@@ -102,17 +101,19 @@ static void slot_release(salvo_batch *b, uint64_t id) {
   b->free_head = SLOT_OF(id);
 }
 
-/* Links a list of ready responses at the tail and wakes collectors. */
-static void ready_append(salvo_batch *b, salvo_response *head,
-                         salvo_response *tail) {
-  int was_empty = b->ready_head == NULL;
-  head->prev = b->ready_tail;
-  if (b->ready_tail)
-    b->ready_tail->next = head;
-  else
-    b->ready_head = head;
-  b->ready_tail = tail;
-  tail->next = NULL;
+static salvo_response *ready_first(const salvo_batch *b) {
+  salvo__list *n = salvo__list_first(&b->ready);
+  return n ? salvo__container_of(n, salvo_response, in_ready) : NULL;
+}
+
+/* Links a chain of responses (through next) at the tail of the ready
+ * list, each in its slot, and wakes collectors. */
+static void ready_append(salvo_batch *b, salvo_response *head) {
+  int was_empty = salvo__list_empty(&b->ready);
+  for (salvo_response *r = head; r; r = r->next) {
+    salvo__list_push_back(&b->ready, &r->in_ready);
+    slot_lookup(b, r->id)->resp = r;
+  }
   if (was_empty && b->efd >= 0)
     salvo__wake_signal(b->efd);
   if (b->nwaiters)
@@ -121,16 +122,9 @@ static void ready_append(salvo_batch *b, salvo_response *head,
 
 /* Hands one ready response to the caller. */
 static salvo_response *take(salvo_batch *b, salvo_response *r) {
-  if (r->prev)
-    r->prev->next = r->next;
-  else
-    b->ready_head = r->next;
-  if (r->next)
-    r->next->prev = r->prev;
-  else
-    b->ready_tail = r->prev;
-  r->next = r->prev = NULL;
-  if (!b->ready_head && b->efd >= 0)
+  salvo__list_remove(&r->in_ready);
+  r->next = NULL;
+  if (salvo__list_empty(&b->ready) && b->efd >= 0)
     salvo__wake_drain(b->efd);
   slot_release(b, r->id);
   b->pending--;
@@ -149,14 +143,9 @@ static salvo_response *delivered(salvo_batch *b, salvo_response *r) {
 static void deliver(salvo__sink *s, salvo_response *head,
                     salvo_response *tail) {
   salvo_batch *b = batch_of(s);
+  (void)tail;
   pthread_mutex_lock(&b->mtx);
-  /* The outbox is singly linked; the ready list needs both links so that a
-   * handle can take its response out of the middle. */
-  for (salvo_response *r = head, *prev = NULL; r; prev = r, r = r->next) {
-    r->prev = prev;
-    slot_lookup(b, r->id)->resp = r;
-  }
-  ready_append(b, head, tail);
+  ready_append(b, head);
   pthread_mutex_unlock(&b->mtx);
 }
 
@@ -188,12 +177,11 @@ salvo_batch *salvo_parallel(salvo_client *client) {
     return NULL;
   }
   for (int i = 0; i < client->neng; i++) {
-    b->sinks[i].deliver = deliver;
-    b->sinks[i].cancelled = cancelled;
-    b->sinks[i].owner = b;
+    salvo__sink_init(&b->sinks[i], deliver, cancelled, b);
   }
   b->client = client;
   b->efd = -1;
+  salvo__list_init(&b->ready);
   pthread_mutex_init(&b->mtx, NULL);
   /* Timed waits count on the monotonic clock: a wall-clock step must not
    * stretch or cut them. */
@@ -219,8 +207,8 @@ salvo_pending salvo_get(salvo_batch *batch, const char *url) {
 static void complete_invalid(salvo_batch *b, salvo_response *resp, int err,
                              char *msg) {
   salvo__resp_set_error(resp, err, msg);
-  slot_lookup(b, resp->id)->resp = resp;
-  ready_append(b, resp, resp);
+  resp->next = NULL;
+  ready_append(b, resp);
 }
 
 salvo_pending salvo_submit(salvo_batch *b, const salvo_request *req) {
@@ -295,9 +283,9 @@ static salvo_response *collect(salvo_batch *b, uint64_t id, int64_t deadline) {
         break;
       ready = sl->resp;
     } else {
-      if (!b->ready_head && !b->pending)
+      if (salvo__list_empty(&b->ready) && !b->pending)
         break;
-      ready = b->ready_head;
+      ready = ready_first(b);
     }
     if (ready) {
       r = take(b, ready);
@@ -381,7 +369,7 @@ int salvo_batch_fd(salvo_batch *b) {
   pthread_mutex_lock(&b->mtx);
   if (b->efd < 0) {
     b->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    if (b->efd >= 0 && b->ready_head)
+    if (b->efd >= 0 && !salvo__list_empty(&b->ready))
       salvo__wake_signal(b->efd);
   }
   int fd = b->efd;
@@ -422,9 +410,9 @@ void salvo_batch_close(salvo_batch *b) {
   while (b->cancels_left)
     pthread_cond_wait(&b->cond, &b->mtx);
   pthread_mutex_unlock(&b->mtx);
-  while (b->ready_head) {
-    salvo_response *r = b->ready_head;
-    b->ready_head = r->next;
+  salvo_response *r;
+  while ((r = ready_first(b))) {
+    salvo__list_remove(&r->in_ready);
     salvo_response_free(r);
   }
   if (b->efd >= 0)

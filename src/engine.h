@@ -9,6 +9,7 @@
 #define SALVO_ENGINE_H
 
 #include "config.h"
+#include "list.h"
 #include "request.h"
 #include "response.h"
 
@@ -26,14 +27,20 @@ struct salvo__sink {
    * salvo__engine_cancel). Runs on the I/O thread. */
   void (*cancelled)(salvo__sink *s);
   void *owner; /* the owner's, for its callbacks */
-  /* the engine's */
-  salvo__req *live; /* requests not yet settled */
+  /* the engine's (salvo__sink_init starts them) */
+  salvo__list live; /* requests not yet settled (salvo__req.in_sink) */
   salvo_response *out_head;
   salvo_response *out_tail;
   salvo__sink *dirty_next;
   salvo__sink *cancel_next;
   int dirty;
 };
+
+/* Sets a sink up for its owner, before its first submission. */
+void salvo__sink_init(salvo__sink *s,
+                      void (*deliver)(salvo__sink *, salvo_response *,
+                                      salvo_response *),
+                      void (*cancelled)(salvo__sink *), void *owner);
 
 /* Starts the I/O thread; NULL with *err set (SALVO_ENOMEM or
  * SALVO_EINTERNAL) on failure. cfg must outlive the engine. */

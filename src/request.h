@@ -69,8 +69,8 @@ struct salvo__req {
 
   /* the engine (src/engine/) */
   salvo__sink *sink; /* where its response goes */
-  salvo__req *lnext; /* the submission queue, then the sink's live list */
-  salvo__req *lprev;
+  salvo__req *lnext;  /* the submission queue */
+  salvo__list in_sink; /* its sink's live list */
   salvo__req *inext;          /* the engine's index by (sink, id) */
   int state;                  /* enum salvo__req_state: salvo__life_enter */
   int64_t attempt_timeout_ms; /* this attempt's, deadline included */

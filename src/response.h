@@ -16,14 +16,15 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include "list.h"
 #include "config.h"
 #include "pool.h"
 
 struct json_t;
 
 struct salvo_response {
-  salvo_response *next; /* the batch's ready list or the io outbox */
-  salvo_response *prev;
+  salvo_response *next; /* the engine's outbox, then the hand-over */
+  salvo__list in_ready; /* its batch's ready list */
   uint64_t id;
   int error;
   int status;

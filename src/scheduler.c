@@ -47,8 +47,7 @@ struct salvo__host {
   int held; /* one request at a time, until released */
   int in_flight;
   int parked;                /* requests of this origin waiting to retry */
-  salvo__sched_entry *qhead; /* waiting, in submission order */
-  salvo__sched_entry *qtail;
+  salvo__list queue; /* entries waiting, in submission order */
   salvo__heap_node elig;  /* in the eligible heap; key: its head's seq */
   salvo__bucket bucket;   /* per_host_rate */
   salvo__heap_node timer; /* armed while waiting for a rate token */
@@ -69,6 +68,16 @@ struct salvo__sched {
   salvo__bucket bucket;    /* rate_limit */
   int64_t rate_wake;       /* when the next global token comes, 0 = none due */
 };
+
+static salvo__sched_entry *entry_of(salvo__list *n) {
+  return salvo__container_of(n, salvo__sched_entry, in_queue);
+}
+
+/* The first entry waiting at an origin, or NULL. */
+static salvo__sched_entry *head_of(const salvo__host *h) {
+  salvo__list *n = salvo__list_first(&h->queue);
+  return n ? entry_of(n) : NULL;
+}
 
 /* ---- token buckets ------------------------------------------------------ */
 
@@ -207,7 +216,7 @@ void salvo__sched_free(salvo__sched *s) {
 
 /* Whether h may start a request now, rate aside. */
 static int has_room(const salvo__sched *s, const salvo__host *h) {
-  if (!h->qhead)
+  if (salvo__list_empty(&h->queue))
     return 0;
   if (h->held && h->in_flight)
     return 0;
@@ -231,7 +240,7 @@ static void host_update(salvo__sched *s, salvo__host *h) {
     }
   }
   if (want)
-    heap_set(&s->eligible, &h->elig, h->qhead->seq);
+    heap_set(&s->eligible, &h->elig, head_of(h)->seq);
   else
     heap_remove(&s->eligible, &h->elig);
 }
@@ -260,7 +269,8 @@ static void drop_idle(salvo__sched *s) {
   for (size_t i = 0; i < s->nbuckets; i++)
     for (salvo__host **pp = &s->buckets[i]; *pp;) {
       salvo__host *h = *pp;
-      if (!h->in_flight && !h->qhead && !h->parked && !h->timer.idx) {
+      if (!h->in_flight && salvo__list_empty(&h->queue) && !h->parked &&
+          !h->timer.idx) {
         *pp = h->hnext;
         free(h);
         s->nhosts--;
@@ -284,6 +294,7 @@ static salvo__host *host_get(salvo__sched *s, const char *key, int64_t now) {
   if (!h)
     return NULL;
   memcpy(h->key, key, len + 1);
+  salvo__list_init(&h->queue);
   h->hash = hash;
   bucket_init(&h->bucket, s->cfg->rate_burst, now);
   h->hnext = s->buckets[hash & (s->nbuckets - 1)];
@@ -314,37 +325,20 @@ int salvo__sched_add(salvo__sched *s, salvo__sched_entry *e, const char *origin,
     e->seq = ++s->next_seq;
   /* Back from a backoff, an entry goes ahead of those submitted after it;
    * new ones have the largest sequence and land at the tail. */
-  salvo__sched_entry *after = h->qtail;
-  while (after && after->seq > e->seq)
-    after = after->prev;
-  e->prev = after;
-  e->next = after ? after->next : h->qhead;
-  if (e->next)
-    e->next->prev = e;
-  else
-    h->qtail = e;
-  if (after)
-    after->next = e;
-  else
-    h->qhead = e;
+  salvo__list *at = h->queue.prev;
+  while (at != &h->queue && entry_of(at)->seq > e->seq)
+    at = at->prev;
+  salvo__list_insert_after(at, &e->in_queue);
   s->queued++;
-  if (h->qhead == e)
+  if (head_of(h) == e)
     host_update(s, h);
   return 0;
 }
 
 static void unqueue(salvo__sched *s, salvo__sched_entry *e) {
   salvo__host *h = e->host;
-  int was_head = h->qhead == e;
-  if (e->prev)
-    e->prev->next = e->next;
-  else
-    h->qhead = e->next;
-  if (e->next)
-    e->next->prev = e->prev;
-  else
-    h->qtail = e->prev;
-  e->next = e->prev = NULL;
+  int was_head = head_of(h) == e;
+  salvo__list_remove(&e->in_queue);
   s->queued--;
   heap_remove(&s->timers, &e->timer);
   if (was_head)
@@ -365,7 +359,7 @@ salvo__sched_entry *salvo__sched_next(salvo__sched *s, int64_t now) {
   }
   s->rate_wake = 0;
   salvo__host *h = host_of_elig(s->eligible.v[0]);
-  salvo__sched_entry *e = h->qhead;
+  salvo__sched_entry *e = head_of(h);
   if (s->cfg->per_host_rate > 0)
     h->bucket.tokens -= 1.0;
   h->in_flight++;
@@ -378,7 +372,7 @@ void salvo__sched_release(salvo__sched *s, salvo__sched_entry *e) {
   salvo__host *h = e->host;
   h->in_flight--;
   s->in_flight--;
-  if (h->qhead)
+  if (!salvo__list_empty(&h->queue))
     host_update(s, h);
 }
 
@@ -410,7 +404,7 @@ salvo__sched_entry *salvo__sched_expire(salvo__sched *s, int64_t now,
   while (s->timers.len && s->timers.v[0]->key <= (uint64_t)now) {
     salvo__sched_entry *e = entry_of_timer(s->timers.v[0]);
     /* Queued entries sit in their origin's queue; parked ones in none. */
-    if (e->prev || e->host->qhead == e) {
+    if (salvo__list_linked(&e->in_queue)) {
       unqueue(s, e);
       *tail = e;
       tail = &e->next;

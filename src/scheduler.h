@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "list.h"
 
 typedef struct salvo__sched salvo__sched;
 typedef struct salvo__host salvo__host;
@@ -26,8 +27,8 @@ typedef struct salvo__heap_node {
 /* What the scheduler orders: embedded in each request (the engine maps an
  * entry back to its request); its fields are scheduler.c's. */
 typedef struct salvo__sched_entry {
-  struct salvo__sched_entry *next; /* the origin's queue, or a list */
-  struct salvo__sched_entry *prev;
+  salvo__list in_queue;            /* its origin's queue, while queued */
+  struct salvo__sched_entry *next; /* a list handed back (expire) */
   salvo__host *host;
   uint64_t seq;           /* submission order, set when first queued */
   salvo__heap_node timer; /* queue limit or end of backoff */

@@ -103,21 +103,10 @@ static salvo__req *index_find(salvo__engine *e, salvo__sink *s, uint64_t id) {
 }
 
 static void live_link(salvo__sink *s, salvo__req *r) {
-  r->lprev = NULL;
-  r->lnext = s->live;
-  if (s->live)
-    s->live->lprev = r;
-  s->live = r;
+  salvo__list_push_front(&s->live, &r->in_sink);
 }
 
-static void live_unlink(salvo__sink *s, salvo__req *r) {
-  if (r->lprev)
-    r->lprev->lnext = r->lnext;
-  else
-    s->live = r->lnext;
-  if (r->lnext)
-    r->lnext->lprev = r->lprev;
-}
+static void live_unlink(salvo__req *r) { salvo__list_remove(&r->in_sink); }
 
 /* ---- settling -------------------------------------------------------- */
 
@@ -156,7 +145,7 @@ static void finish(salvo__engine *e, salvo__req *r, int err, char *msg) {
   int streaming = r->state == SALVO__REQ_STREAMING;
   enter(r, SALVO__REQ_DONE);
   index_remove(e, r);
-  live_unlink(s, r);
+  live_unlink(r);
   if (streaming) {
     let_go(r, err, msg);
     salvo__req_free(r);
@@ -402,8 +391,10 @@ void salvo__life_command(salvo__engine *e, const struct salvo__one_cmd *c) {
 }
 
 void salvo__life_cancel_sink(salvo__engine *e, salvo__sink *s) {
-  for (salvo__req *r = s->live, *next; r; r = next) {
-    next = r->lnext;
+  salvo__list *n, *tmp;
+  salvo__list_each_safe(n, tmp, &s->live) {
+    salvo__req *r = salvo__container_of(n, salvo__req, in_sink);
+    live_unlink(r);
     withdraw(e, r);
     index_remove(e, r);
     int streaming = r->state == SALVO__REQ_STREAMING;
@@ -412,7 +403,6 @@ void salvo__life_cancel_sink(salvo__engine *e, salvo__sink *s) {
       let_go(r, SALVO_ECANCELED, salvo__fmt("the parallel block was closed"));
     salvo__req_free(r);
   }
-  s->live = NULL;
   if (s->dirty) {
     salvo__sink **pp = &e->dirty;
     while (*pp != s)

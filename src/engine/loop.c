@@ -38,6 +38,15 @@
 /* Transport i's tags carry i + 1 in their top bits (transport.h). */
 #define TRANSPORT_TAG(i) ((uint64_t)((i) + 1) << SALVO__TAG_SHIFT)
 
+void salvo__sink_init(salvo__sink *s,
+                      void (*deliver)(salvo__sink *, salvo_response *,
+                                      salvo_response *),
+                      void (*cancelled)(salvo__sink *), void *owner) {
+  *s = (salvo__sink){.deliver = deliver, .cancelled = cancelled,
+                     .owner = owner};
+  salvo__list_init(&s->live);
+}
+
 /* ---- commands from other threads ---------------------------------------- */
 
 /* Called with e->mtx held: returns whether the caller must write to the
