@@ -1,8 +1,8 @@
 /*
- * Options: one table says every option once. getopt's tables and --help
- * are made from it, the defaults in --help come from salvo_config_init
- * (their one home), and tests/test_cli.py checks that the man page
- * documents exactly the options of this table, with the same defaults.
+ * Options: options.def says every option once. getopt's tables and --help
+ * are made from it here, the man page's OPTIONS section by man_options.c;
+ * the defaults come from salvo_config_init (their one home) through
+ * option_defaults.c.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -14,77 +14,17 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "option_defaults.h"
 
+/* Each option's id: its short letter, else one of these. */
 enum {
-  OPT_BODY = 256,
-  OPT_HEADERS,
-  OPT_ORDERED,
-  OPT_OUTPUT_DIR,
-  OPT_SUMMARY_JSON,
-  OPT_FAIL_STATUS,
-  OPT_PER_HOST,
-  OPT_RATE,
-  OPT_PER_HOST_RATE,
-  OPT_BURST,
-  OPT_RETRIES,
-  OPT_RETRY_STATUS,
-  OPT_TIMEOUT,
-  OPT_CONNECT_TIMEOUT,
-  OPT_DEADLINE,
-  OPT_QUEUE_TIMEOUT,
-  OPT_JSON,
-  OPT_BEARER,
-  OPT_HTTP11,
-  OPT_TRANSPORT,
-  OPT_HTTP2,
-  OPT_CACERT,
-  OPT_COOKIE_JAR,
-  OPT_SHARD,
-  OPT_IO_THREADS,
-  OPT_RESUME,
-  OPT_MAX_BODY,
-  OPT_COMPRESSED,
-  OPT_NO_LOCATION,
-  OPT_RESOLVE
+  OPT_FIRST_ = 255,
+#define SECTION(help, man)
+#define OPT(tag, name, letter, arg, dflt, help, man) tag,
+#include "options.def"
+#undef OPT
+#undef SECTION
 };
-
-/* A default as --help shows it, from an initialised salvo_config. */
-typedef void (*default_fn)(const salvo_config *c, char *buf, size_t n);
-
-static void d_concurrency(const salvo_config *c, char *b, size_t n) {
-  snprintf(b, n, "%d", c->concurrency);
-}
-static void d_io_threads(const salvo_config *c, char *b, size_t n) {
-  snprintf(b, n, "%d", c->io_threads);
-}
-
-static void d_burst(const salvo_config *c, char *b, size_t n) {
-  snprintf(b, n, "%d", c->rate_burst);
-}
-static void d_retries(const salvo_config *c, char *b, size_t n) {
-  snprintf(b, n, "%d", c->max_retries);
-}
-static void d_timeout(const salvo_config *c, char *b, size_t n) {
-  snprintf(b, n, "%g", c->timeout);
-}
-static void d_connect_timeout(const salvo_config *c, char *b, size_t n) {
-  snprintf(b, n, "%g", c->connect_timeout);
-}
-static void d_max_redirects(const salvo_config *c, char *b, size_t n) {
-  snprintf(b, n, "%d", c->max_redirects);
-}
-static void d_max_body(const salvo_config *c, char *b, size_t n) {
-  if (c->max_body % (1u << 20) == 0)
-    snprintf(b, n, "%zuM", c->max_body >> 20);
-  else
-    snprintf(b, n, "%zu", c->max_body);
-}
-static void d_retry_status(const salvo_config *c, char *b, size_t n) {
-  size_t used = 0;
-  b[0] = '\0';
-  for (const int *s = c->retry_statuses; s && *s && used + 5 < n; s++)
-    used += (size_t)snprintf(b + used, n - used, "%s%d", used ? "," : "", *s);
-}
 
 /* name NULL: a heading. */
 typedef struct optdef {
@@ -96,92 +36,12 @@ typedef struct optdef {
 } optdef;
 
 static const optdef table[] = {
-    {NULL, 0, NULL,
-     "Input (URLs given as arguments, else -i FILE, else standard input;\n"
-     "one URL or one JSON object per line; blank lines and # comments are\n"
-     "skipped; a JSON line has url and optionally method, headers, params,\n"
-     "json or body, key):",
-     NULL},
-    {"input", 'i', "FILE", "read requests from FILE ('-' = stdin)", NULL},
-    {NULL, 0, NULL, "Output:", NULL},
-    {"output", 'o', "FILE", "write the JSON lines to FILE", NULL},
-    {"body", OPT_BODY, "MODE",
-     "json (default: parsed when the response\nsays it is JSON, else text), "
-     "text, base64\nor none",
-     NULL},
-    {"headers", OPT_HEADERS, NULL, "add the response headers", NULL},
-    {"ordered", OPT_ORDERED, NULL, "print in input order (bounded buffer)",
-     NULL},
-    {"output-dir", OPT_OUTPUT_DIR, "DIR",
-     "write each 2xx body to DIR/<key> or\nDIR/<line>-<name>, not to the JSON "
-     "line;\nDIR is created when missing",
-     NULL},
-    {"quiet", 'q', NULL, "no progress line, no summary", NULL},
-    {"summary-json", OPT_SUMMARY_JSON, "FILE",
-     "write the summary as JSON to FILE", NULL},
-    {"shard", OPT_SHARD, "I/N",
-     "only the inputs of shard I of N (0 <= I < N),\nsplit by origin: N "
-     "runs together do\nevery input once",
-     NULL},
-    {"resume", OPT_RESUME, "FILE",
-     "skip inputs whose key has a result in\nFILE (a past run's output; "
-     "with -o FILE,\nnew results are added to it)",
-     NULL},
-    {"fail-status", OPT_FAIL_STATUS, "WHICH",
-     "which statuses fail the run: 4xx,5xx\n(default), 5xx or none", NULL},
-    {NULL, 0, NULL, "Flow:", NULL},
-    {"concurrency", 'c', "N", "requests in flight at once", d_concurrency},
-    {"per-host", OPT_PER_HOST, "N", "requests in flight per origin", NULL},
-    {"rate", OPT_RATE, "N[/s|/m|/h]",
-     "attempts started per second (or minute,\nhour), retries included", NULL},
-    {"per-host-rate", OPT_PER_HOST_RATE, "N", "the same per origin, per second",
-     NULL},
-    {"burst", OPT_BURST, "N", "attempts allowed at once after a pause",
-     d_burst},
-    {"io-threads", OPT_IO_THREADS, "N", "I/O threads, origins spread over them",
-     d_io_threads},
-    {"retries", OPT_RETRIES, "N", "retries after the first attempt, 0 for none",
-     d_retries},
-    {"retry-status", OPT_RETRY_STATUS, "LIST",
-     "statuses retried, e.g. 429,503, or none", d_retry_status},
-    {"timeout", OPT_TIMEOUT, "S", "seconds per attempt, 0 for no limit",
-     d_timeout},
-    {"connect-timeout", OPT_CONNECT_TIMEOUT, "S",
-     "seconds to connect, 0 for no limit", d_connect_timeout},
-    {"deadline", OPT_DEADLINE, "S", "seconds per request, all attempts", NULL},
-    {"queue-timeout", OPT_QUEUE_TIMEOUT, "S",
-     "seconds a request may wait for a slot", NULL},
-    {NULL, 0, NULL, "Requests:", NULL},
-    {"method", 'X', "M", "method for every request", NULL},
-    {"header", 'H', "'N: V'", "header for every request (repeatable)", NULL},
-    {"data", 'd', "DATA", "body (@FILE reads FILE), form content type", NULL},
-    {"json", OPT_JSON, "DATA", "JSON body (@FILE reads FILE)", NULL},
-    {"user", 'u', "USER:PASS", "basic authentication", NULL},
-    {"bearer", OPT_BEARER, "TOKEN", "bearer token", NULL},
-    {"user-agent", 'A', "NAME", "User-Agent header", NULL},
-    {"http1.1", OPT_HTTP11, NULL, "HTTP/1.1 only", NULL},
-    {"http2", OPT_HTTP2, NULL, "HTTP/2 (also over cleartext, by upgrade)",
-     NULL},
-    {"transport", OPT_TRANSPORT, "WHICH",
-     "auto (per request: native HTTP/1.1,\nlibcurl for HTTP/2 and proxies), "
-     "native\nor libcurl",
-     NULL},
-    {"insecure", 'k', NULL, "do not verify TLS certificates", NULL},
-    {"cacert", OPT_CACERT, "FILE", "CA certificates to verify with", NULL},
-    {"proxy", 'x', "URL", "proxy for every request", NULL},
-    {"resolve", OPT_RESOLVE, "HOST:PORT:ADDR",
-     "connect to ADDR for HOST:PORT\n(repeatable)", NULL},
-    {"cookie-jar", OPT_COOKIE_JAR, "FILE",
-     "load cookies from FILE, save them back", NULL},
-    {"max-body", OPT_MAX_BODY, "SIZE", "largest body kept", d_max_body},
-    {"compressed", OPT_COMPRESSED, NULL,
-     "ask for a compressed body, decompress it", NULL},
-    {"location", 'L', NULL, "follow redirects, at most %s (the\ndefault)",
-     d_max_redirects},
-    {"no-location", OPT_NO_LOCATION, NULL, "do not follow redirects", NULL},
-    {NULL, 0, NULL, "", NULL},
-    {"help", 'h', NULL, "this help", NULL},
-    {"version", 'V', NULL, "the version", NULL},
+#define SECTION(help, man) {NULL, 0, NULL, help, NULL},
+#define OPT(tag, name, letter, arg, dflt, help, man)                           \
+  {name, (letter) ? (letter) : tag, arg, help, dflt},
+#include "options.def"
+#undef OPT
+#undef SECTION
 };
 
 #define NOPTS (sizeof(table) / sizeof(table[0]))
@@ -497,20 +357,14 @@ int options_parse(opts *o, int argc, char **argv) {
     case 'A':
       o->cfg.user_agent = optarg;
       break;
-    case OPT_HTTP11:
+    case OPT_HTTP1_1:
       o->cfg.http_version = SALVO_HTTP_1_1;
       break;
     case OPT_HTTP2:
       o->cfg.http_version = SALVO_HTTP_2;
       break;
     case OPT_TRANSPORT:
-      if (!strcmp(optarg, "auto"))
-        o->cfg.transport = SALVO_TRANSPORT_AUTO;
-      else if (!strcmp(optarg, "native"))
-        o->cfg.transport = SALVO_TRANSPORT_NATIVE;
-      else if (!strcmp(optarg, "libcurl"))
-        o->cfg.transport = SALVO_TRANSPORT_LIBCURL;
-      else
+      if (salvo_transport_parse(optarg, &o->cfg.transport))
         usage_error("--transport: '%s' is not auto, native or libcurl", optarg);
       break;
     case 'k':

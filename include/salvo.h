@@ -74,9 +74,13 @@ extern "C" {
 /* ------------------------------------------------------------------------ */
 
 /*
- * Every error, once: XX(name, code, message). The enum, salvo_errname and
- * salvo_strerror are made from this list, and so are the Python package's
- * constants; the command prints the names.
+ * Every error, once: XX(name, code, message, kind). The enum,
+ * salvo_errname and salvo_strerror are made from this list, and so are the
+ * Python package's constants and its exception for each error (by kind);
+ * the command prints the names. The kind is the family an error belongs
+ * to, as bindings name their exceptions: INVALID (the request itself),
+ * CONNECT, TIMEOUT, PROTOCOL (the server's), READ (the connection broke or
+ * the body was too large), PROXY, REDIRECT, DECODE, CANCEL, OTHER.
  *   EINVAL     bad input: a malformed URL, an unsupported scheme, a bad
  *              method token, CR, LF or NUL in a header, an invalid
  *              configuration value. Never retried.
@@ -103,28 +107,28 @@ extern "C" {
  *              cut short, or a coding salvo does not decode
  */
 #define SALVO_ERRNO_MAP(XX)                                                    \
-  XX(EINVAL, -1, "invalid argument")                                           \
-  XX(ECONNECT, -2, "could not connect")                                        \
-  XX(EDNS, -3, "could not resolve host name")                                  \
-  XX(ETIMEDOUT, -4, "operation timed out")                                     \
-  XX(ETLS, -5, "TLS failure")                                                  \
-  XX(EPROTO, -6, "malformed response")                                         \
-  XX(EIO, -7, "connection reset or closed")                                    \
-  XX(ETOOBIG, -8, "response body too large")                                   \
-  XX(EREDIRECT, -9, "redirect failure")                                        \
-  XX(ECANCELED, -10, "request cancelled")                                      \
-  XX(ENOMEM, -11, "out of memory")                                             \
-  XX(EPROXY, -12, "proxy failure")                                             \
-  XX(EPARSE, -13, "body could not be parsed")                                  \
-  XX(ECALLBACK, -14, "callback reported failure")                              \
-  XX(EINTERNAL, -15, "internal error")                                         \
-  XX(EWRITE, -16, "could not write the output file")                           \
-  XX(EAGAIN, -17, "nothing to read yet")                                       \
-  XX(EDECODE, -18, "body could not be decoded")
+  XX(EINVAL, -1, "invalid argument", INVALID)                                  \
+  XX(ECONNECT, -2, "could not connect", CONNECT)                               \
+  XX(EDNS, -3, "could not resolve host name", CONNECT)                         \
+  XX(ETIMEDOUT, -4, "operation timed out", TIMEOUT)                            \
+  XX(ETLS, -5, "TLS failure", CONNECT)                                         \
+  XX(EPROTO, -6, "malformed response", PROTOCOL)                               \
+  XX(EIO, -7, "connection reset or closed", READ)                              \
+  XX(ETOOBIG, -8, "response body too large", READ)                             \
+  XX(EREDIRECT, -9, "redirect failure", REDIRECT)                              \
+  XX(ECANCELED, -10, "request cancelled", CANCEL)                              \
+  XX(ENOMEM, -11, "out of memory", OTHER)                                      \
+  XX(EPROXY, -12, "proxy failure", PROXY)                                      \
+  XX(EPARSE, -13, "body could not be parsed", DECODE)                          \
+  XX(ECALLBACK, -14, "callback reported failure", OTHER)                       \
+  XX(EINTERNAL, -15, "internal error", OTHER)                                  \
+  XX(EWRITE, -16, "could not write the output file", OTHER)                    \
+  XX(EAGAIN, -17, "nothing to read yet", OTHER)                                \
+  XX(EDECODE, -18, "body could not be decoded", DECODE)
 
 enum salvo_errcode {
   SALVO_OK = 0,
-#define SALVO_XX_(name, code, msg) SALVO_##name = code,
+#define SALVO_XX_(name, code, msg, kind) SALVO_##name = code,
   SALVO_ERRNO_MAP(SALVO_XX_)
 #undef SALVO_XX_
 };
@@ -184,6 +188,12 @@ enum salvo_transport {
    * still serves proxies, SALVO_HTTP_2 and URLs with userinfo. */
   SALVO_TRANSPORT_NATIVE = 2
 };
+
+/* The transport named "auto", "native" or "libcurl" (the one spelling the
+ * configuration's environment variable, the command's --transport and the
+ * Python package's transport= all use). Returns SALVO_OK and sets *out, or
+ * SALVO_EINVAL for any other name (NULL included). Thread-safe. */
+SALVO_EXTERN int salvo_transport_parse(const char *name, int *out);
 
 typedef struct salvo_response salvo_response;
 

@@ -37,8 +37,8 @@ check() {
 }
 
 stage format scripts/format.sh --check
-stage man-page scripts/render-man.sh --check
 stage build-gcc build gcc gcc -DCMAKE_BUILD_TYPE=RelWithDebInfo
+stage man-page scripts/render-man.sh --check build/gcc/salvo.1
 stage test-gcc check gcc
 stage install sh scripts/check-install.sh build/gcc
 # The Python package as the gcc build assembled it in build/gcc/python, run

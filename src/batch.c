@@ -46,7 +46,7 @@ struct salvo_batch {
   uint32_t cap;
   uint32_t free_head;
   salvo__list ready; /* responses come, not yet collected (in_ready) */
-  int pending; /* submitted, not delivered */
+  int pending;       /* submitted, not delivered */
   int nwaiters;
   int efd;          /* -1 until salvo_batch_fd */
   int cancels_left; /* engines that still hold some of its requests */

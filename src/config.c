@@ -253,13 +253,25 @@ int salvo_config_check(const salvo_config *cfg, char *msg, size_t size) {
 /* SALVO_TRANSPORT in the environment forces a transport on clients that
  * leave the choice to salvo: the test suite runs once with each. */
 static int transport_of(int asked) {
+  int t;
   const char *env =
       asked == SALVO_TRANSPORT_AUTO ? getenv("SALVO_TRANSPORT") : NULL;
-  if (env && (!strcmp(env, "libcurl") || !strcmp(env, "curl")))
-    return SALVO_TRANSPORT_LIBCURL;
-  if (env && !strcmp(env, "native"))
-    return SALVO_TRANSPORT_NATIVE;
-  return asked;
+  return env && !salvo_transport_parse(env, &t) ? t : asked;
+}
+
+int salvo_transport_parse(const char *name, int *out) {
+  static const struct {
+    const char *name;
+    int value;
+  } names[] = {{"auto", SALVO_TRANSPORT_AUTO},
+               {"native", SALVO_TRANSPORT_NATIVE},
+               {"libcurl", SALVO_TRANSPORT_LIBCURL}};
+  for (size_t i = 0; name && i < sizeof(names) / sizeof(names[0]); i++)
+    if (!strcmp(name, names[i].name)) {
+      *out = names[i].value;
+      return SALVO_OK;
+    }
+  return SALVO_EINVAL;
 }
 
 /* RFC 4648 base64 of s[0..n), allocated. */

@@ -5,7 +5,7 @@ static const struct {
   const char *name;
   const char *msg;
 } errors[] = {{"OK", "success"},
-#define XX(name, code, msg) [-(code)] = {#name, msg},
+#define XX(name, code, msg, kind) [-(code)] = {#name, msg},
               SALVO_ERRNO_MAP(XX)
 #undef XX
 };

@@ -68,9 +68,9 @@ struct salvo__req {
   salvo_response *resp; /* filled while it runs, handed over at the end */
 
   /* the engine (src/engine/) */
-  salvo__sink *sink; /* where its response goes */
-  salvo__req *lnext;  /* the submission queue */
-  salvo__list in_sink; /* its sink's live list */
+  salvo__sink *sink;          /* where its response goes */
+  salvo__req *lnext;          /* the submission queue */
+  salvo__list in_sink;        /* its sink's live list */
   salvo__req *inext;          /* the engine's index by (sink, id) */
   int state;                  /* enum salvo__req_state: salvo__life_enter */
   int64_t attempt_timeout_ms; /* this attempt's, deadline included */

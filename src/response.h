@@ -16,8 +16,8 @@
 #include <stdint.h>
 
 #include "buf.h"
-#include "list.h"
 #include "config.h"
+#include "list.h"
 #include "pool.h"
 
 struct json_t;

@@ -46,8 +46,8 @@ struct salvo__host {
   uint32_t hash;
   int held; /* one request at a time, until released */
   int in_flight;
-  int parked;                /* requests of this origin waiting to retry */
-  salvo__list queue; /* entries waiting, in submission order */
+  int parked;             /* requests of this origin waiting to retry */
+  salvo__list queue;      /* entries waiting, in submission order */
   salvo__heap_node elig;  /* in the eligible heap; key: its head's seq */
   salvo__bucket bucket;   /* per_host_rate */
   salvo__heap_node timer; /* armed while waiting for a rate token */

@@ -6,7 +6,16 @@
 #include "_salvo.h"
 
 /* How a keyword sets a salvo_config field. */
-enum kind { K_INT, K_DOUBLE, K_STR, K_NOTBOOL, K_SIZE, K_STRLIST, K_INTLIST };
+enum kind {
+  K_INT,
+  K_DOUBLE,
+  K_STR,
+  K_NOTBOOL,
+  K_SIZE,
+  K_STRLIST,
+  K_INTLIST,
+  K_TRANSPORT
+};
 
 static const struct option {
   const char *name;
@@ -46,7 +55,7 @@ static const struct option {
     O("retry_max_delay", K_DOUBLE, retry_max_delay),
     O("deadline", K_DOUBLE, deadline),
     O("queue_timeout", K_DOUBLE, queue_timeout),
-    O("transport", K_INT, transport),
+    O("transport", K_TRANSPORT, transport),
     O("io_threads", K_INT, io_threads),
     L("resolve", resolve, 1),
 #undef O
@@ -125,6 +134,18 @@ static int set_option(salvo_config *cfg, const struct option *o, PyObject *v,
     return 0;
   case K_STR:
     return salvo_py_str_or_none(v, o->name, (const char **)field);
+  case K_TRANSPORT: {
+    const char *name;
+    if (salvo_py_str(v, o->name, &name))
+      return -1;
+    if (salvo_transport_parse(name, (int *)field)) {
+      PyErr_Format(PyExc_ValueError,
+                   "transport must be 'auto', 'native' or 'libcurl', not %R",
+                   v);
+      return -1;
+    }
+    return 0;
+  }
   case K_STRLIST:
     if (v == Py_None)
       return 0;

@@ -71,6 +71,36 @@ static int add_type(PyObject *m, const char *name, PyTypeObject *t) {
   return 0;
 }
 
+static int add_error(PyObject *m, PyObject *all, const char *name, int code,
+                     const char *msg, const char *kind) {
+  if (PyModule_AddIntConstant(m, name, code))
+    return -1;
+  PyObject *t = Py_BuildValue("(siss)", name, code, msg, kind);
+  int rc = t ? PyList_Append(all, t) : -1;
+  Py_XDECREF(t);
+  return rc;
+}
+
+/* Each error's constant (_salvo.ETIMEDOUT...), and ERRORS: (name, code,
+ * message, kind) for every one, from salvo.h's one list, from which the
+ * Python layer makes its exception mapping. */
+static int add_errors(PyObject *m) {
+  PyObject *all = PyList_New(0);
+  int rc = all ? 0 : -1;
+#define XX(name, code, msg, kind)                                              \
+  if (!rc)                                                                     \
+    rc = add_error(m, all, #name, code, msg, #kind);
+  SALVO_ERRNO_MAP(XX)
+#undef XX
+  PyObject *tup = rc ? NULL : PyList_AsTuple(all);
+  if (!rc && (!tup || PyModule_AddObject(m, "ERRORS", tup))) {
+    Py_XDECREF(tup);
+    rc = -1;
+  }
+  Py_XDECREF(all);
+  return rc;
+}
+
 PyMODINIT_FUNC PyInit__salvo(void) {
   if (PyType_Ready(&salvo_py_ClientType) || PyType_Ready(&salvo_py_BatchType) ||
       PyType_Ready(&salvo_py_PendingType) ||
@@ -95,12 +125,9 @@ PyMODINIT_FUNC PyInit__salvo(void) {
     Py_DECREF(m);
     return NULL;
   }
-#define XX(name, code, msg)                                                    \
-  if (PyModule_AddIntConstant(m, #name, code)) {                               \
-    Py_DECREF(m);                                                              \
-    return NULL;                                                               \
+  if (add_errors(m)) {
+    Py_DECREF(m);
+    return NULL;
   }
-  SALVO_ERRNO_MAP(XX)
-#undef XX
   return m;
 }

@@ -148,14 +148,10 @@ def client_options(*, headers: HeaderTypes = None,
     speaks HTTP/1.1 only, True lets TLS negotiate HTTP/2. `transport`:
     "auto" (salvo's own HTTP/1.1 transport, libcurl for HTTP/2 and
     proxies), "native" or "libcurl"."""
-    kinds = {"auto": 0, "libcurl": 1, "native": 2}
-    if transport not in kinds:
-        raise ValueError(f"transport must be one of {sorted(kinds)}, "
-                         f"not {transport!r}")
     opts: Dict[str, Any] = {"follow_redirects": follow_redirects,
                             "cookies": cookies,
                             "http_version": 0 if http2 else 1,
-                            "transport": kinds[transport]}
+                            "transport": transport}  # salvo_transport_parse
     hdrs = _header_list(headers)
     if hdrs:
         opts["headers"] = hdrs

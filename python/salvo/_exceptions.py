@@ -22,6 +22,8 @@ Each carries salvo's error name (`.code`, e.g. "ETIMEDOUT") and the URL.
 """
 from __future__ import annotations
 
+from . import _salvo
+
 __all__ = [
     "HTTPError", "RequestError", "TransportError", "ConnectError",
     "ReadError", "RemoteProtocolError", "ProxyError", "TimeoutException",
@@ -105,21 +107,21 @@ class ParallelRequestsError(HTTPError):
         self.errors = errors
 
 
-_BY_CODE = {
-    "ECONNECT": ConnectError,
-    "EDNS": ConnectError,
-    "ETLS": ConnectError,
-    "ETIMEDOUT": TimeoutException,
-    "EPROTO": RemoteProtocolError,
-    "EIO": ReadError,
-    "ETOOBIG": ReadError,
-    "EPROXY": ProxyError,
-    "EREDIRECT": TooManyRedirects,
-    "EINVAL": InvalidURL,
-    "EPARSE": DecodingError,
-    "EDECODE": DecodingError,
-    "ECANCELED": CancelledError,
+# Each error's class by its kind (salvo.h's SALVO_ERRNO_MAP), so that the
+# mapping comes from the one list the C library has.
+_BY_KIND = {
+    "INVALID": InvalidURL,
+    "CONNECT": ConnectError,
+    "TIMEOUT": TimeoutException,
+    "PROTOCOL": RemoteProtocolError,
+    "READ": ReadError,
+    "PROXY": ProxyError,
+    "REDIRECT": TooManyRedirects,
+    "DECODE": DecodingError,
+    "CANCEL": CancelledError,
+    "OTHER": RequestError,
 }
+_BY_CODE = {name: _BY_KIND[kind] for name, _, _, kind in _salvo.ERRORS}
 
 
 def error_for(code: str, message: str, url: str,

@@ -42,8 +42,8 @@ void salvo__sink_init(salvo__sink *s,
                       void (*deliver)(salvo__sink *, salvo_response *,
                                       salvo_response *),
                       void (*cancelled)(salvo__sink *), void *owner) {
-  *s = (salvo__sink){.deliver = deliver, .cancelled = cancelled,
-                     .owner = owner};
+  *s =
+      (salvo__sink){.deliver = deliver, .cancelled = cancelled, .owner = owner};
   salvo__list_init(&s->live);
 }
 
