@@ -2,7 +2,7 @@
  * salvo_bench: salvo through the library, the way a program would use it:
  * one parallel block, requests submitted through a window of 4 x C (or,
  * with --all, every one of them first, the reference's own pattern),
- * every response collected with salvo_batch_next.
+ * every response collected with salvo_parallel_next.
  *
  *   salvo_bench -c C -i URLFILE [-k] [--rate R] [--burst B] [--compressed]
  *               [--all] [--h1] [--transport native|libcurl]
@@ -63,14 +63,14 @@ int main(int argc, char **argv) {
   salvo_client *client;
   if (salvo_client_new(&client, &cfg))
     return 1;
-  salvo_batch *b = salvo_parallel(client);
+  salvo_parallel *b = salvo_parallel(client);
   size_t next = 0, ok = 0, failed = 0, bytes = 0;
   size_t window = all ? n : 4 * (size_t)cfg.concurrency;
   double t0 = bench_now();
-  while (next < n || salvo_batch_has_pending(b)) {
-    while (next < n && (size_t)salvo_batch_has_pending(b) < window)
+  while (next < n || salvo_parallel_has_pending(b)) {
+    while (next < n && (size_t)salvo_parallel_has_pending(b) < window)
       salvo_get(b, urls[next++]);
-    salvo_response *r = salvo_batch_next(b);
+    salvo_response *r = salvo_parallel_next(b);
     size_t len;
     salvo_response_body(r, &len);
     if (salvo_response_error(r) || salvo_response_status(r) != 200) {
@@ -84,7 +84,7 @@ int main(int argc, char **argv) {
     salvo_response_free(r);
   }
   double dt = bench_now() - t0;
-  salvo_batch_close(b);
+  salvo_parallel_close(b);
   salvo_client_free(client);
   printf("{\"ok\":%zu,\"failed\":%zu,\"bytes\":%zu,\"seconds\":%.6f}\n", ok,
          failed, bytes, dt);

@@ -60,7 +60,7 @@ int main(int argc, char **argv) {
   salvo_client *c;
   if (salvo_client_new(&c, NULL))
     return 1;
-  salvo_batch *b = salvo_parallel(c);
+  salvo_parallel *b = salvo_parallel(c);
   char url[512];
   snprintf(url, sizeof(url), "%s/bytes/%llu", base, size);
   salvo_request req;
@@ -82,7 +82,7 @@ int main(int argc, char **argv) {
     salvo_get(b, url);
   }
   for (int i = 0; i < others; i++) {
-    salvo_response *s = salvo_batch_next(b);
+    salvo_response *s = salvo_parallel_next(b);
     failed += salvo_response_status(s) != 200;
     salvo_response_free(s);
   }
@@ -98,7 +98,7 @@ int main(int argc, char **argv) {
          rd.bytes, rd.seconds, (double)rd.bytes / rd.seconds / 1e6, others,
          failed, others_at, read_at, ru.ru_maxrss, rd.last);
   salvo_response_free(r);
-  salvo_batch_close(b);
+  salvo_parallel_close(b);
   salvo_client_free(c);
   return rd.bytes == size && rd.last == 0 && !failed ? 0 : 1;
 }

@@ -27,7 +27,7 @@
 typedef struct run {
   opts *o;
   int from_args;
-  salvo_batch *b;
+  salvo_parallel *b;
   FILE *out;
   const char *out_name;
   int write_errno; /* the first write error, 0 = none */
@@ -268,7 +268,7 @@ static void cancel_outstanding(run *rn) {
 /* Takes every response ready now. */
 static void collect_ready(run *rn) {
   salvo_response *r;
-  while ((r = salvo_batch_poll(rn->b))) {
+  while ((r = salvo_parallel_poll(rn->b))) {
     size_t pos = (size_t)(uintptr_t)salvo_response_user_data(r);
     rn->ring[pos].r = r;
     complete(rn, pos);
@@ -318,10 +318,9 @@ int run_all(opts *o, input *in) {
     return 2;
   }
   salvo_client *client = make_client(o);
-  rn.b = salvo_parallel(client);
-  int fd = salvo_batch_fd(rn.b);
-  if (!rn.b || fd < 0) {
-    warnx("cannot start: %s", strerror(errno));
+  int fd, err = salvo_parallel_open(client, &rn.b);
+  if (err || (err = salvo_parallel_fd(rn.b, &fd))) {
+    warnx("cannot start: %s", salvo_strerror(err));
     return 1;
   }
   int conc = o->cfg.concurrency;
@@ -371,7 +370,7 @@ int run_all(opts *o, input *in) {
   json_decref(rn.done_keys);
   free(rn.ring);
   free(rn.free_slots);
-  salvo_batch_close(rn.b);
+  salvo_parallel_close(rn.b);
   salvo_client_free(client);
   int summary_ok = stats_summary(&rn.st, o);
   if (rn.out != stdout ? fclose(rn.out) : fflush(stdout)) {

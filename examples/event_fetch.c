@@ -30,7 +30,9 @@ int main(int argc, char **argv) {
     return 2;
   }
   tally t = {.want = argc > 2 ? atoi(argv[2]) : 100};
-  salvo_batch *b = salvo_parallel(NULL);
+  salvo_parallel *b;
+  if (salvo_parallel_open(NULL, &b))
+    return 1;
   char url[512];
   for (int i = 0; i < t.want; i++) {
     snprintf(url, sizeof(url), "%s/json/%d", argv[1], i);
@@ -43,6 +45,6 @@ int main(int argc, char **argv) {
   event_base_dispatch(base);
   printf("%d responses, %d ok\n", t.got, t.ok);
   event_base_free(base);
-  salvo_batch_close(b);
+  salvo_parallel_close(b);
   return t.ok == t.want ? 0 : 1;
 }

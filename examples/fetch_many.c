@@ -33,17 +33,19 @@ int main(int argc, char **argv) {
     fprintf(stderr, "salvo_client_new: %s\n", salvo_strerror(err));
     return 1;
   }
-  salvo_batch *batch = salvo_parallel(client);
+  salvo_parallel *batch;
+  if (salvo_parallel_open(client, &batch))
+    return 1;
   long submitted = 0, ok = 0, failed = 0, bytes = 0;
   long window = 4L * cfg.concurrency; /* requests kept queued ahead */
   double t0 = now();
-  while (submitted < n || salvo_batch_has_pending(batch)) {
-    while (submitted < n && salvo_batch_has_pending(batch) < window) {
+  while (submitted < n || salvo_parallel_has_pending(batch)) {
+    while (submitted < n && salvo_parallel_has_pending(batch) < window) {
       char url[512];
       snprintf(url, sizeof(url), "%s/json/%ld", base, submitted++);
       salvo_get(batch, url);
     }
-    salvo_response *r = salvo_batch_next(batch);
+    salvo_response *r = salvo_parallel_next(batch);
     if (salvo_response_error(r) || salvo_response_status(r) >= 400) {
       if (failed++ < 5)
         fprintf(stderr, "%s: %s (status %d)\n", salvo_response_url(r),
@@ -57,7 +59,7 @@ int main(int argc, char **argv) {
     salvo_response_free(r);
   }
   double dt = now() - t0;
-  salvo_batch_close(batch);
+  salvo_parallel_close(batch);
   salvo_client_free(client);
   printf("%ld requests, %ld ok, %ld failed, %ld body bytes in %.3f s "
          "(%.0f requests/s, concurrency %d)\n",

@@ -24,14 +24,12 @@ int main(int argc, char **argv) {
   const char *const hdrs[] = {"User-Agent: MyApp/1.0",
                               "Accept: application/json", NULL};
   const char *const *headers[] = {hdrs};
-  salvo_urls u = {.urls = urls,
-                  .count = 2,
-                  .keys = keys,
-                  .nkeys = 2,
-                  .params = params,
-                  .nparams = 2,
-                  .headers = headers,
-                  .nheaders = 1};
+  salvo_urls u;
+  salvo_urls_init(&u); /* its size, then the lists */
+  u.urls = urls, u.count = 2;
+  u.keys = keys, u.nkeys = 2;
+  u.params = params, u.nparams = 2;
+  u.headers = headers, u.nheaders = 1;
   salvo_config cfg;
   salvo_config_init(&cfg); /* the defaults, then what this run wants */
   cfg.concurrency = 3;

@@ -3,16 +3,18 @@
  *
  * libsalvo runs HTTP requests in parallel on a background I/O thread per
  * client and hands the results back through plain blocking (or polling)
- * calls. The central object is the *parallel block* (salvo_batch):
+ * calls. The central object is the *parallel block* (salvo_parallel, a
+ * "parallel" for short; Parallel in the Python package):
  *
- *   salvo_batch *b = salvo_parallel(NULL);
+ *   salvo_parallel *b;
+ *   salvo_parallel_open(NULL, &b);
  *   salvo_pending p1 = salvo_get(b, "http://127.0.0.1:8080/a");
  *   salvo_pending p2 = salvo_get(b, "http://127.0.0.1:8080/b");
  *   salvo_response *r1 = salvo_pending_response(b, p1);   (blocks)
  *   salvo_response *r2 = salvo_pending_response(b, p2);
  *   ...
  *   salvo_response_free(r1); salvo_response_free(r2);
- *   salvo_batch_close(b);            (cancels whatever is still pending)
+ *   salvo_parallel_close(b);            (cancels whatever is still pending)
  *
  * Errors never come out of submission: every failure (bad URL, refused
  * connection, timeout, TLS, malformed response, cancellation...) is reported
@@ -20,9 +22,22 @@
  * its siblings.
  *
  * Conventions
- *   - Error codes are negative ints from enum salvo_errcode; SALVO_OK is 0.
- *   - Objects are opaque, made by *_new (or salvo_parallel) and released by
- *     the matching *_free / *_close; every destructor accepts NULL.
+ *   - Names are salvo_<noun>_<verb>; the nouns are client, parallel (a
+ *     parallel block), pending (a handle), response, results (the one-call
+ *     form's), config, request.
+ *   - A function that can fail returns an error code: a negative int of
+ *     enum salvo_errcode, SALVO_OK (0) on success; an object it makes
+ *     comes out through its last argument (salvo_client_new,
+ *     salvo_parallel_open, salvo_parallel_fd). The exceptions, each for
+ *     a reason its comment gives: submitting returns a handle (id 0 only
+ *     for NULL arguments or no memory; a request's own errors come with
+ *     its response); collecting returns a response or NULL (none to
+ *     collect: its own error is inside it); reading a body returns a
+ *     count or a negative error code, as read(2) does; the one-call form
+ *     returns its results, whose salvo_results_error says whether they
+ *     could be made; accessors return their value; destructors nothing.
+ *   - Objects are opaque, made by *_new or *_open and released by the
+ *     matching *_free or *_close; every destructor accepts NULL.
  *   - Configuration and request structs start from their init macros
  *     (salvo_config_init, salvo_request_init), which fill in the defaults
  *     and the struct's size; after that every value means what it says
@@ -34,17 +49,18 @@
  *     live as long as it does.
  *
  * Thread-safety: a client may be shared by any number of threads; each
- * batch's functions may be called from several threads at once, except
- * salvo_batch_close, which must not race with other calls on the same batch.
+ * parallel block's functions may be called from several threads at once,
+ * except salvo_parallel_close, which must not race with other calls on the
+ * same block.
  * Responses are plain values: one thread at a time.
  *
  * fork(): a child has no I/O thread of its parent's clients, and their
  * locks may have been held by threads that did not follow it. In the
- * child, the default client (salvo_parallel(NULL), the one-call form
- * without a client) is made afresh on first use; a client made before the
- * fork refuses at once (salvo_parallel gives NULL with errno ECHILD, its
+ * child, the default client (salvo_parallel_open(NULL, ...), the one-call
+ * form without a client) is made afresh on first use; a client made before
+ * the fork refuses at once (salvo_parallel_open gives SALVO_EINVAL, its
  * blocks deliver nothing, submit nothing and report nothing pending) and
- * salvo_client_free and salvo_batch_close on it release only its own
+ * salvo_client_free and salvo_parallel_close on it release only its own
  * memory, never a connection the parent still uses. Make new clients in
  * the child. The parent's clients carry on unaffected.
  */
@@ -479,7 +495,7 @@ SALVO_EXTERN void salvo_request_init_size(salvo_request *req, size_t size);
 /* ------------------------------------------------------------------------ */
 
 typedef struct salvo_client salvo_client;
-typedef struct salvo_batch salvo_batch;
+typedef struct salvo_parallel salvo_parallel;
 
 /* A handle on a submitted request: a value, not a pointer. id 0 means the
  * request was not submitted (NULL batch or request, or out of memory). A
@@ -519,7 +535,7 @@ SALVO_EXTERN int salvo_config_check(const salvo_config *cfg, char *msg,
 SALVO_EXTERN int salvo_client_clear_cookies(salvo_client *client);
 
 /*
- * Closes every batch still open on the client (as salvo_batch_close, so
+ * Closes every batch still open on the client (as salvo_parallel_close, so
  * those batch pointers become invalid), stops the I/O thread and frees the
  * client. NULL is accepted. Must not run concurrently with other calls on
  * the client or its batches, nor on the process default client.
@@ -531,15 +547,18 @@ SALVO_EXTERN void salvo_client_free(salvo_client *client);
 /* ------------------------------------------------------------------------ */
 
 /*
- * Opens a parallel block on `client`. NULL means the process default client
- * (default configuration, created on first use, alive until exit).
- * Returns NULL only when out of memory or when the default client cannot
- * be created. Release with salvo_batch_close. Thread-safe.
+ * Opens a parallel block on `client` into *out. NULL means the process
+ * default client (default configuration, created on first use, alive until
+ * exit). Returns SALVO_OK; SALVO_ENOMEM when out of memory or the default
+ * client cannot be created; SALVO_EINVAL for out NULL or a client made in
+ * a parent before fork(). *out is NULL on failure. Release with
+ * salvo_parallel_close. Thread-safe.
  */
-SALVO_EXTERN salvo_batch *salvo_parallel(salvo_client *client);
+SALVO_EXTERN int salvo_parallel_open(salvo_client *client,
+                                     salvo_parallel **out);
 
 /* Submits a GET of `url`; see salvo_submit. */
-SALVO_EXTERN salvo_pending salvo_get(salvo_batch *batch, const char *url);
+SALVO_EXTERN salvo_pending salvo_get(salvo_parallel *batch, const char *url);
 
 /*
  * Submits a request and returns at once; the request runs in the
@@ -548,18 +567,18 @@ SALVO_EXTERN salvo_pending salvo_get(salvo_batch *batch, const char *url);
  * they come back as the response's error. Returns a handle with id 0 only
  * when batch or req is NULL or memory runs out. Thread-safe.
  */
-SALVO_EXTERN salvo_pending salvo_submit(salvo_batch *batch,
+SALVO_EXTERN salvo_pending salvo_submit(salvo_parallel *batch,
                                         const salvo_request *req);
 
 /*
  * Waits for the response of `p` and returns it; the caller owns it and
  * frees it with salvo_response_free. Returns NULL at once when `p` is not
  * a live handle of this batch: id 0, already delivered (through this call,
- * salvo_batch_next or salvo_batch_poll), or from another batch. If another
- * thread collects the same response first, this call returns NULL.
+ * salvo_parallel_next or salvo_parallel_poll), or from another batch. If
+ * another thread collects the same response first, this call returns NULL.
  * Thread-safe.
  */
-SALVO_EXTERN salvo_response *salvo_pending_response(salvo_batch *batch,
+SALVO_EXTERN salvo_response *salvo_pending_response(salvo_parallel *batch,
                                                     salvo_pending p);
 
 /*
@@ -567,24 +586,24 @@ SALVO_EXTERN salvo_response *salvo_pending_response(salvo_batch *batch,
  * submission order) and returns it; the caller owns it. Returns NULL at
  * once when nothing is pending. Thread-safe.
  */
-SALVO_EXTERN salvo_response *salvo_batch_next(salvo_batch *batch);
+SALVO_EXTERN salvo_response *salvo_parallel_next(salvo_parallel *batch);
 
-/* As salvo_batch_next, but never waits: NULL when no response is ready. */
-SALVO_EXTERN salvo_response *salvo_batch_poll(salvo_batch *batch);
+/* As salvo_parallel_next, but never waits: NULL when no response is ready. */
+SALVO_EXTERN salvo_response *salvo_parallel_poll(salvo_parallel *batch);
 
 /*
- * As salvo_batch_next and salvo_pending_response, waiting at most
+ * As salvo_parallel_next and salvo_pending_response, waiting at most
  * `timeout` seconds (0: not at all; negative: for ever). NULL when nothing
  * can come (nothing pending; not a live handle) or when the time ran out:
- * salvo_batch_has_pending tells which. With these a caller can check a
+ * salvo_parallel_has_pending tells which. With these a caller can check a
  * flag its signal handler sets, or keep its own time limit, without a
  * second thread. The wait counts on the monotonic clock. Thread-safe.
  */
-SALVO_EXTERN salvo_response *salvo_batch_next_timeout(salvo_batch *batch,
-                                                      double timeout);
-SALVO_EXTERN salvo_response *salvo_pending_response_timeout(salvo_batch *batch,
-                                                            salvo_pending p,
-                                                            double timeout);
+SALVO_EXTERN salvo_response *salvo_parallel_next_timeout(salvo_parallel *batch,
+                                                         double timeout);
+SALVO_EXTERN salvo_response *
+salvo_pending_response_timeout(salvo_parallel *batch, salvo_pending p,
+                               double timeout);
 
 /*
  * Cancels one request. If it is still queued, running or waiting to retry,
@@ -595,28 +614,30 @@ SALVO_EXTERN salvo_response *salvo_pending_response_timeout(salvo_batch *batch,
  * whose response is not yet collected, SALVO_EINVAL otherwise (id 0,
  * already collected, another batch's). Thread-safe.
  */
-SALVO_EXTERN int salvo_pending_cancel(salvo_batch *batch, salvo_pending p);
+SALVO_EXTERN int salvo_pending_cancel(salvo_parallel *batch, salvo_pending p);
 
 /* Whether p's response is ready to collect: 1 ready, 0 still on its way,
  * SALVO_EINVAL when p is not a live handle of the batch (id 0, already
  * collected, another batch's). Never waits. Thread-safe. */
-SALVO_EXTERN int salvo_pending_ready(salvo_batch *batch, salvo_pending p);
+SALVO_EXTERN int salvo_pending_ready(salvo_parallel *batch, salvo_pending p);
 
 /*
- * A descriptor that is readable while at least one response is ready to be
- * collected, for poll/epoll/libuv/libevent/any event loop. It is
- * level-triggered: it stays readable until the ready list is empty, and
- * the library drains it itself when the last ready response is collected
- * (by any collecting call). On readiness, call salvo_batch_poll until it
- * returns NULL. Do not read, write or close it; it belongs to the batch
- * and is closed by salvo_batch_close (remove it from your loop first).
- * Returns -1 with errno set on failure. Thread-safe.
+ * Into *fd, a descriptor that is readable while at least one response is
+ * ready to be collected, for poll/epoll/libuv/libevent/any event loop. It
+ * is level-triggered: it stays readable until the ready list is empty,
+ * and the library drains it itself when the last ready response is
+ * collected (by any collecting call). On readiness, call
+ * salvo_parallel_poll until it returns NULL. Do not read, write or close
+ * it; it belongs to the block and is closed by salvo_parallel_close
+ * (remove it from your loop first). Returns SALVO_OK, SALVO_EINVAL (NULL
+ * arguments, a block of a parent's client after fork) or SALVO_EINTERNAL
+ * (the system refused an eventfd). Thread-safe.
  */
-SALVO_EXTERN int salvo_batch_fd(salvo_batch *batch);
+SALVO_EXTERN int salvo_parallel_fd(salvo_parallel *batch, int *fd);
 
 /* Number of submitted requests whose responses have not yet been delivered
  * (still running, or ready and not collected). 0 for NULL. Thread-safe. */
-SALVO_EXTERN int salvo_batch_has_pending(salvo_batch *batch);
+SALVO_EXTERN int salvo_parallel_has_pending(salvo_parallel *batch);
 
 /*
  * Cancels every request of the batch still queued or in flight (their
@@ -625,7 +646,30 @@ SALVO_EXTERN int salvo_batch_has_pending(salvo_batch *batch);
  * delivered stay valid. Returns within milliseconds whatever the servers
  * do. NULL is accepted.
  */
-SALVO_EXTERN void salvo_batch_close(salvo_batch *batch);
+SALVO_EXTERN void salvo_parallel_close(salvo_parallel *batch);
+
+/*
+ * Former names, kept for one release: salvo_batch for salvo_parallel, the
+ * salvo_batch_* functions for salvo_parallel_*, salvo_parallel(client) for
+ * salvo_parallel_open (NULL on failure, errno ECHILD after fork), and
+ * salvo_batch_fd (the descriptor, or -1 with errno set). The library
+ * still exports the old symbols.
+ */
+#ifndef SALVO_NO_FORMER_NAMES
+typedef salvo_parallel salvo_batch;
+SALVO_EXTERN salvo_parallel *salvo__parallel_former(salvo_client *client)
+#if defined(__GNUC__) || defined(__clang__)
+    __asm__("salvo_parallel")
+#endif
+        ;
+#define salvo_parallel(client) salvo__parallel_former(client)
+SALVO_EXTERN int salvo_batch_fd(salvo_parallel *batch);
+#define salvo_batch_next salvo_parallel_next
+#define salvo_batch_next_timeout salvo_parallel_next_timeout
+#define salvo_batch_poll salvo_parallel_poll
+#define salvo_batch_has_pending salvo_parallel_has_pending
+#define salvo_batch_close salvo_parallel_close
+#endif
 
 /* ------------------------------------------------------------------------ */
 /* Responses                                                                */
@@ -792,6 +836,9 @@ salvo_client_parallel_requests(salvo_client *client, const salvo_request *reqs,
  * 0 means none. A NULL entry in a per-URL list means nothing for that URL.
  */
 typedef struct salvo_urls {
+  /* sizeof(salvo_urls) as the caller was built, set by salvo_urls_init:
+   * start from it (0, a struct that was zeroed, is refused). */
+  size_t size;
   const char *const *urls;
   size_t count;
   const char *method;      /* for every URL; NULL = GET, or POST with a body */
@@ -806,6 +853,11 @@ typedef struct salvo_urls {
   const char *const *json; /* JSON bodies */
   size_t njson;
 } salvo_urls;
+
+/* Empties *urls and sets its size; a macro, so that the size is that of
+ * the caller's header. */
+#define salvo_urls_init(urls) salvo_urls_init_size((urls), sizeof(salvo_urls))
+SALVO_EXTERN void salvo_urls_init_size(salvo_urls *urls, size_t size);
 
 SALVO_EXTERN salvo_results *salvo_parallel_urls(const salvo_urls *urls,
                                                 const salvo_config *cfg);

@@ -12,11 +12,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "batch.h"
 #include "buf.h"
 #include "client.h"
+#include "parallel.h"
 #include "request.h"
 #include "response.h"
+#include "sized.h"
 
 struct salvo_results {
   int error;
@@ -75,7 +76,8 @@ static salvo_response *unsent(const salvo_request *req, uint64_t tag) {
 
 static void run(salvo_client *c, salvo_results *res, const salvo_request *reqs,
                 size_t n) {
-  salvo_batch *b = salvo_parallel(c);
+  salvo_parallel *b = NULL;
+  salvo_parallel_open(c, &b);
   if (!b && errno == ECHILD) {
     refuse(res, SALVO_EINVAL,
            salvo__fmt("the client was made before fork(): make one in this "
@@ -101,11 +103,11 @@ static void run(salvo_client *c, salvo_results *res, const salvo_request *reqs,
     }
     if (!outstanding)
       continue;
-    salvo_response *r = salvo_batch_next(b);
+    salvo_response *r = salvo_parallel_next(b);
     outstanding--;
     res->items[r->tag] = r;
   }
-  salvo_batch_close(b);
+  salvo_parallel_close(b);
   for (size_t i = 0; i < n; i++)
     if (!res->items[i] || res->items[i]->error)
       res->failed++;
@@ -161,10 +163,19 @@ static const void *pick(const void *const *list, size_t have, size_t i) {
   return !list || !have ? NULL : list[have == 1 ? 0 : i];
 }
 
+void salvo_urls_init_size(salvo_urls *urls, size_t size) {
+  static const salvo_urls defaults = {.size = sizeof(salvo_urls)};
+  salvo__sized_init(urls, size, &defaults, sizeof(defaults));
+}
+
 /* Why a salvo_urls cannot run: SALVO_EINVAL with a message (NULL when out
  * of memory), or 0. */
 static int check_urls(const salvo_urls *u, char **msg) {
   *msg = NULL;
+  if (u && u->size < sizeof(size_t)) {
+    *msg = salvo__fmt("salvo_urls.size is 0: set it up with salvo_urls_init");
+    return SALVO_EINVAL;
+  }
   if (!u || (u->count && !u->urls)) {
     *msg = salvo__fmt("no URLs");
     return SALVO_EINVAL;
@@ -185,10 +196,19 @@ static int check_urls(const salvo_urls *u, char **msg) {
 /* The requests a salvo_urls describes, or NULL with *refused saying why
  * (NULL too when out of memory). The strings stay the caller's;
  * submission copies them. */
-static salvo_request *build_requests(const salvo_urls *u,
+static salvo_request *build_requests(const salvo_urls *caller,
                                      salvo_results **refused) {
   char *msg;
   *refused = NULL;
+  /* The fields this library knows, from a struct of the caller's size. */
+  salvo_urls full;
+  const salvo_urls *u = caller;
+  if (caller && caller->size >= sizeof(size_t) &&
+      caller->size != sizeof(full)) {
+    salvo_urls_init(&full);
+    salvo__sized_read(&full, sizeof(full), caller, caller->size);
+    u = &full;
+  }
   if (check_urls(u, &msg)) {
     salvo_results *res = calloc(1, sizeof(*res));
     if (!res)

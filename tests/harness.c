@@ -137,10 +137,16 @@ salvo_client *th_client(const salvo_config *cfg) {
   return c;
 }
 
+salvo_parallel *th_open(salvo_client *c) {
+  salvo_parallel *b = NULL;
+  assert_int_equal(salvo_parallel_open(c, &b), SALVO_OK);
+  return b;
+}
+
 salvo_response *th_fetch(salvo_client *c, const salvo_request *req) {
-  salvo_batch *b = salvo_parallel(c);
+  salvo_parallel *b = th_open(c);
   salvo_response *r = salvo_pending_response(b, salvo_submit(b, req));
-  salvo_batch_close(b);
+  salvo_parallel_close(b);
   return r;
 }
 

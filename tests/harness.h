@@ -37,6 +37,9 @@ int th_faultd_teardown(void **state);
 /* A client made with cfg (NULL = defaults); fails the test when it cannot
  * be made. */
 salvo_client *th_client(const salvo_config *cfg);
+/* A parallel block on c (NULL: the default client); fails the test when
+ * it cannot be opened. */
+salvo_parallel *th_open(salvo_client *c);
 /* One request (or one GET of url) in a block of its own: its response. */
 salvo_response *th_fetch(salvo_client *c, const salvo_request *req);
 salvo_response *th_fetch_url(salvo_client *c, const char *url);

@@ -17,7 +17,7 @@
 enum { N = 1000, STREAM_BYTES = 3 << 20 };
 
 typedef struct run {
-  salvo_batch *b;
+  salvo_parallel *b;
   salvo_pending hang, stream;
   int got, ok, cancelled, stream_done, stream_status;
   size_t stream_bytes;
@@ -110,7 +110,7 @@ static void test_libuv(void **state) {
   salvo_client *c = th_client(NULL);
   run rn = {0};
   uv_side side = {.rn = &rn};
-  rn.b = salvo_parallel(c);
+  rn.b = th_open(c);
   rn.detach = uv_detach;
   rn.read_stream = uv_read_stream;
   rn.loop_side = &side;
@@ -120,7 +120,7 @@ static void test_libuv(void **state) {
       0);
   uv_run(uv_default_loop(), UV_RUN_DEFAULT); /* until nothing is watched */
   check(&rn);
-  salvo_batch_close(rn.b);
+  salvo_parallel_close(rn.b);
   salvo_client_free(c);
 }
 
@@ -167,7 +167,7 @@ static void test_libevent(void **state) {
   salvo_client *c = th_client(NULL);
   run rn = {0};
   ev_side side = {.base = event_base_new()};
-  rn.b = salvo_parallel(c);
+  rn.b = th_open(c);
   rn.detach = ev_detach;
   rn.read_stream = ev_read_stream;
   rn.loop_side = &side;
@@ -177,7 +177,7 @@ static void test_libevent(void **state) {
   event_base_dispatch(side.base); /* until no event is left */
   check(&rn);
   event_base_free(side.base);
-  salvo_batch_close(rn.b);
+  salvo_parallel_close(rn.b);
   salvo_client_free(c);
 }
 

@@ -23,23 +23,23 @@
 static void test_timed_waits(void **state) {
   (void)state;
   salvo_client *c = th_client(NULL);
-  salvo_batch *b = salvo_parallel(c);
+  salvo_parallel *b = th_open(c);
   salvo_pending p = salvo_get(b, th_url(&th_srv, "/delay/400"));
   double t0 = th_now();
-  assert_null(salvo_batch_next_timeout(b, 0.05));
+  assert_null(salvo_parallel_next_timeout(b, 0.05));
   double waited = th_now() - t0;
   assert_true(waited >= 0.049);
   TH_WITHIN(waited, 0.3, "a 0.05 s wait");
-  assert_int_equal(salvo_batch_has_pending(b), 1);
+  assert_int_equal(salvo_parallel_has_pending(b), 1);
   assert_null(salvo_pending_response_timeout(b, p, 0));
   salvo_response *r = salvo_pending_response_timeout(b, p, 30);
   assert_non_null(r);
   assert_int_equal(salvo_response_status(r), 200);
   salvo_response_free(r);
   /* Nothing pending: NULL at once, whatever the timeout. */
-  assert_null(salvo_batch_next_timeout(b, 30));
+  assert_null(salvo_parallel_next_timeout(b, 30));
   assert_null(salvo_pending_response_timeout(b, p, 30)); /* stale */
-  salvo_batch_close(b);
+  salvo_parallel_close(b);
   salvo_client_free(c);
 }
 
@@ -53,7 +53,7 @@ static void test_cancel_one(void **state) {
   salvo_client *c = th_client(&cfg);
   th_wait_stat(&th_srv, "inflight", 0, 10);
   json_decref(th_reset(&th_srv));
-  salvo_batch *b = salvo_parallel(c);
+  salvo_parallel *b = th_open(c);
   salvo_pending h1 = salvo_get(b, th_url(&th_srv, "/hang"));
   salvo_pending h2 = salvo_get(b, th_url(&th_srv, "/hang"));
   assert_int_equal(th_wait_stat(&th_srv, "inflight", 2, 10), 2);
@@ -76,10 +76,10 @@ static void test_cancel_one(void **state) {
   salvo_pending none = {0};
   assert_int_equal(salvo_pending_cancel(b, none), SALVO_EINVAL);
   assert_int_equal(salvo_pending_cancel(b, h2), SALVO_OK);
-  r = salvo_batch_next(b);
+  r = salvo_parallel_next(b);
   assert_int_equal(salvo_response_error(r), SALVO_ECANCELED);
   salvo_response_free(r);
-  salvo_batch_close(b);
+  salvo_parallel_close(b);
   salvo_client_free(c);
 }
 
@@ -92,11 +92,11 @@ static void test_cancel_queued_and_waiting(void **state) {
   cfg.concurrency = 1;
   salvo_client *c = th_client(&cfg);
   json_decref(th_reset(&th_srv));
-  salvo_batch *b = salvo_parallel(c);
+  salvo_parallel *b = th_open(c);
   salvo_pending slow = salvo_get(b, th_url(&th_srv, "/delay/300"));
   salvo_pending queued = salvo_get(b, th_url(&th_srv, "/flaky?key=q"));
   assert_int_equal(salvo_pending_cancel(b, queued), SALVO_OK);
-  salvo_response *r = salvo_batch_next(b);
+  salvo_response *r = salvo_parallel_next(b);
   assert_int_equal(salvo_response_pending(r).id, queued.id);
   assert_int_equal(salvo_response_error(r), SALVO_ECANCELED);
   assert_int_equal(salvo_response_attempts(r), 0);
@@ -126,7 +126,7 @@ static void test_cancel_queued_and_waiting(void **state) {
   assert_null(json_object_get(keys, "q")); /* never sent */
   assert_int_equal(json_integer_value(json_object_get(keys, "w")), 1);
   json_decref(st);
-  salvo_batch_close(b);
+  salvo_parallel_close(b);
   salvo_client_free(c);
 }
 
@@ -137,25 +137,27 @@ static void test_cancel_queued_and_waiting(void **state) {
 #endif
 
 /* What a child checks; its exit status says which check failed. */
-static int child_checks(salvo_client *parent, salvo_batch *parent_batch) {
+static int child_checks(salvo_client *parent, salvo_parallel *parent_batch) {
   /* The default client is made afresh here and works. */
-  salvo_batch *b = salvo_parallel(NULL);
-  if (!b)
+  salvo_parallel *b;
+  if (salvo_parallel_open(NULL, &b))
     return 10;
   salvo_response *r =
       salvo_pending_response(b, salvo_get(b, th_url(&th_srv, "/json/1")));
   if (salvo_response_status(r) != 200)
     return 11;
   salvo_response_free(r);
-  salvo_batch_close(b);
+  salvo_parallel_close(b);
   /* The parent's client and block fail at once, never hang. */
-  if (salvo_parallel(parent))
+  salvo_parallel *refused;
+  if (salvo_parallel_open(parent, &refused) != SALVO_EINVAL || refused)
     return 12;
-  if (salvo_batch_next(parent_batch) || salvo_batch_has_pending(parent_batch))
+  if (salvo_parallel_next(parent_batch) ||
+      salvo_parallel_has_pending(parent_batch))
     return 13;
   if (salvo_get(parent_batch, th_url(&th_srv, "/json/2")).id)
     return 14;
-  salvo_batch_close(parent_batch);
+  salvo_parallel_close(parent_batch);
   salvo_client_free(parent);
   /* A client of its own works. */
   salvo_request req;
@@ -176,10 +178,10 @@ static void test_fork(void **state) {
   skip(); /* TSan does not support threads started after a threaded fork */
 #endif
   salvo_client *c = th_client(NULL);
-  salvo_batch *dflt = salvo_parallel(NULL);
+  salvo_parallel *dflt = th_open(NULL);
   salvo_response_free(salvo_pending_response(
       dflt, salvo_get(dflt, th_url(&th_srv, "/json/0"))));
-  salvo_batch *b = salvo_parallel(c);
+  salvo_parallel *b = th_open(c);
   salvo_pending hang = salvo_get(b, th_url(&th_srv, "/delay/2000"));
   th_wait_stat(&th_srv, "inflight", 1, 10);
   pid_t pid = fork();
@@ -202,14 +204,14 @@ static void test_fork(void **state) {
   salvo_response *r = salvo_pending_response(b, hang);
   assert_int_equal(salvo_response_status(r), 200);
   salvo_response_free(r);
-  salvo_batch_close(b);
-  salvo_batch_close(dflt);
+  salvo_parallel_close(b);
+  salvo_parallel_close(dflt);
   salvo_client_free(c);
 }
 
 /* ---- streamed bodies -------------------------------------------------- */
 
-static salvo_pending get_stream(salvo_batch *b, const char *url) {
+static salvo_pending get_stream(salvo_parallel *b, const char *url) {
   salvo_request req;
   salvo_request_init(&req);
   req.url = url;
@@ -252,7 +254,7 @@ static void test_stream_slow_reader(void **state) {
   (void)state;
   const uint64_t size = 64ull << 20;
   salvo_client *c = th_client(NULL);
-  salvo_batch *b = salvo_parallel(c);
+  salvo_parallel *b = th_open(c);
   long rss0 = peak_rss_kib();
   salvo_pending big =
       get_stream(b, th_url(&th_srv, "/bytes/%llu", (unsigned long long)size));
@@ -267,7 +269,7 @@ static void test_stream_slow_reader(void **state) {
   for (int i = 0; i < 1000; i++)
     salvo_get(b, th_url(&th_srv, "/json/%d", i));
   for (int i = 0; i < 1000; i++) {
-    salvo_response *s = salvo_batch_next(b);
+    salvo_response *s = salvo_parallel_next(b);
     assert_int_equal(salvo_response_status(s), 200);
     salvo_response_free(s);
   }
@@ -286,7 +288,7 @@ static void test_stream_slow_reader(void **state) {
   assert_true(rss - rss0 < 16 * 1024);
 #endif
   salvo_response_free(r);
-  salvo_batch_close(b);
+  salvo_parallel_close(b);
   salvo_client_free(c);
 }
 
@@ -295,7 +297,7 @@ static void test_stream_fast_reader(void **state) {
   (void)state;
   const uint64_t size = 256ull << 20;
   salvo_client *c = th_client(NULL);
-  salvo_batch *b = salvo_parallel(c);
+  salvo_parallel *b = th_open(c);
   salvo_response *r = salvo_pending_response(
       b,
       get_stream(b, th_url(&th_srv, "/bytes/%llu", (unsigned long long)size)));
@@ -315,7 +317,7 @@ static void test_stream_fast_reader(void **state) {
   assert_true(got == size);
   assert_true(letters); /* faultd's pattern, not some other memory */
   salvo_response_free(r);
-  salvo_batch_close(b);
+  salvo_parallel_close(b);
   salvo_client_free(c);
 }
 
@@ -324,7 +326,7 @@ static void test_stream_fast_reader(void **state) {
 static void test_stream_nowait_and_fd(void **state) {
   (void)state;
   salvo_client *c = th_client(NULL);
-  salvo_batch *b = salvo_parallel(c);
+  salvo_parallel *b = th_open(c);
   salvo_response *r = salvo_pending_response(
       b, get_stream(b, th_url(&th_srv, "/drip/3?interval=200")));
   char buf[16];
@@ -358,7 +360,7 @@ static void test_stream_nowait_and_fd(void **state) {
   assert_memory_equal(buf, "status 404\n", 11);
   assert_int_equal(salvo_response_read(r, buf, sizeof(buf)), 0);
   salvo_response_free(r);
-  salvo_batch_close(b);
+  salvo_parallel_close(b);
   salvo_client_free(c);
 }
 
@@ -370,7 +372,7 @@ static void test_stream_close_and_errors(void **state) {
   /* Other clients of this process (the default one) may keep
    * connections: count from what is open now. */
   long base = th_stat(&th_srv, "conns_open");
-  salvo_batch *b = salvo_parallel(c);
+  salvo_parallel *b = th_open(c);
   salvo_response *r =
       salvo_pending_response(b, get_stream(b, th_url(&th_srv, "/endless")));
   char buf[65536];
@@ -397,7 +399,7 @@ static void test_stream_close_and_errors(void **state) {
   salvo_response_free(r);
   /* The block closed with a body still arriving: the reader learns. */
   r = salvo_pending_response(b, get_stream(b, th_url(&th_srv, "/endless")));
-  salvo_batch_close(b);
+  salvo_parallel_close(b);
   while ((n = salvo_response_read(r, buf, sizeof(buf))) > 0)
     ;
   assert_int_equal(n, SALVO_ECANCELED);

@@ -94,7 +94,7 @@ static void test_corpus(void **state) {
   cfg.no_redirects = 1;
   cfg.timeout = 10;
   salvo_client *c = th_client(&cfg);
-  salvo_batch *b = salvo_parallel(c);
+  salvo_parallel *b = th_open(c);
   json_t *cases[512];
   salvo_pending ids[512];
   size_t n = 0;
@@ -137,7 +137,7 @@ static void test_corpus(void **state) {
     salvo_response_free(r);
     json_decref(cases[i]);
   }
-  salvo_batch_close(b);
+  salvo_parallel_close(b);
   salvo_client_free(c);
   const char *tp = getenv("SALVO_TRANSPORT");
   print_message("conformance: %zu cases, %zu as the corpus says on the %s "

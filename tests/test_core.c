@@ -46,7 +46,7 @@ static const char *jstr(json_t *j, const char *path1, const char *path2) {
 static void test_two_requests_run_in_parallel(void **state) {
   (void)state;
   json_decref(th_reset(&th_srv));
-  salvo_batch *b = salvo_parallel(cl);
+  salvo_parallel *b = th_open(cl);
   salvo_pending p1 = salvo_get(b, th_url(&th_srv, "/delay/300"));
   salvo_pending p2 = salvo_get(b, th_url(&th_srv, "/delay/300"));
   assert_true(p1.id && p2.id && p1.id != p2.id);
@@ -60,12 +60,12 @@ static void test_two_requests_run_in_parallel(void **state) {
   assert_int_equal(th_stat(&th_srv, "requests"), 2);
   salvo_response_free(r1);
   salvo_response_free(r2);
-  salvo_batch_close(b);
+  salvo_parallel_close(b);
 }
 
 static void test_next_returns_completion_order(void **state) {
   (void)state;
-  salvo_batch *b = salvo_parallel(cl);
+  salvo_parallel *b = th_open(cl);
   const char *delays[] = {"400", "50", "200", "0"};
   for (int i = 0; i < 4; i++) {
     salvo_request req;
@@ -76,21 +76,21 @@ static void test_next_returns_completion_order(void **state) {
   }
   const char *want[] = {"0", "50", "200", "400"};
   for (int i = 0; i < 4; i++) {
-    assert_int_equal(salvo_batch_has_pending(b), 4 - i);
-    salvo_response *r = salvo_batch_next(b);
+    assert_int_equal(salvo_parallel_has_pending(b), 4 - i);
+    salvo_response *r = salvo_parallel_next(b);
     assert_non_null(r);
     assert_string_equal(salvo_response_key(r), want[i]);
     salvo_response_free(r);
   }
-  assert_int_equal(salvo_batch_has_pending(b), 0);
-  assert_null(salvo_batch_next(b));
-  assert_null(salvo_batch_poll(b));
-  salvo_batch_close(b);
+  assert_int_equal(salvo_parallel_has_pending(b), 0);
+  assert_null(salvo_parallel_next(b));
+  assert_null(salvo_parallel_poll(b));
+  salvo_parallel_close(b);
 }
 
 static void test_errors_only_at_collection(void **state) {
   (void)state;
-  salvo_batch *b = salvo_parallel(cl);
+  salvo_parallel *b = th_open(cl);
   salvo_pending bad = salvo_get(b, "ftp://127.0.0.1/file");
   salvo_request once;
   salvo_request_init(&once);
@@ -116,13 +116,13 @@ static void test_errors_only_at_collection(void **state) {
   salvo_response_free(rg);
   salvo_response_free(rr);
   salvo_response_free(rb);
-  salvo_batch_close(b);
+  salvo_parallel_close(b);
 }
 
 static void test_stale_handles_return_null(void **state) {
   (void)state;
-  salvo_batch *b = salvo_parallel(cl);
-  salvo_batch *other = salvo_parallel(cl);
+  salvo_parallel *b = th_open(cl);
+  salvo_parallel *other = th_open(cl);
   salvo_pending p = salvo_get(b, th_url(&th_srv, "/json/1"));
   salvo_pending q = salvo_get(b, th_url(&th_srv, "/json/2"));
   salvo_response *r = salvo_pending_response(b, p);
@@ -139,8 +139,8 @@ static void test_stale_handles_return_null(void **state) {
   assert_null(salvo_pending_response(b, forged));
   assert_null(salvo_pending_response(other, q));
   /* Collected through next: the handle goes stale too. */
-  salvo_response *a = salvo_batch_next(b);
-  salvo_response *c = salvo_batch_next(b);
+  salvo_response *a = salvo_parallel_next(b);
+  salvo_response *c = salvo_parallel_next(b);
   assert_non_null(a);
   assert_non_null(c);
   assert_null(salvo_pending_response(b, q));
@@ -148,26 +148,46 @@ static void test_stale_handles_return_null(void **state) {
   assert_null(salvo_pending_response(NULL, q));
   salvo_response_free(a);
   salvo_response_free(c);
-  salvo_batch_close(other);
+  salvo_parallel_close(other);
+  salvo_parallel_close(b);
+}
+
+/* The former names (salvo.h keeps them for one release) reach the same
+ * functions, and the library still exports their symbols. */
+static void test_former_names(void **state) {
+  (void)state;
+  salvo_batch *b = salvo_parallel(cl);
+  assert_non_null(b);
+  assert_true(salvo_batch_fd(b) >= 0);
+  salvo_get(b, th_url(&th_srv, "/json/1"));
+  assert_int_equal(salvo_batch_has_pending(b), 1);
+  salvo_response *r = salvo_batch_next_timeout(b, 10);
+  assert_int_equal(salvo_response_status(r), 200);
+  salvo_response_free(r);
+  assert_null(salvo_batch_poll(b));
+  assert_null(salvo_batch_next(b));
   salvo_batch_close(b);
+  assert_int_equal(salvo_batch_fd(NULL), -1);
 }
 
 static void test_poll_and_fd(void **state) {
   (void)state;
-  salvo_batch *b = salvo_parallel(cl);
-  int fd = salvo_batch_fd(b);
+  salvo_parallel *b = th_open(cl);
+  int fd = -1;
+  assert_int_equal(salvo_parallel_fd(b, &fd), SALVO_OK);
   assert_true(fd >= 0);
+  assert_int_equal(salvo_parallel_fd(b, NULL), SALVO_EINVAL);
   struct pollfd pfd = {.fd = fd, .events = POLLIN};
   assert_int_equal(poll(&pfd, 1, 0), 0);
-  assert_null(salvo_batch_poll(b));
+  assert_null(salvo_parallel_poll(b));
   salvo_get(b, th_url(&th_srv, "/delay/100"));
   salvo_get(b, th_url(&th_srv, "/delay/100"));
-  assert_null(salvo_batch_poll(b));
+  assert_null(salvo_parallel_poll(b));
   int got = 0;
   while (got < 2) {
     assert_int_equal(poll(&pfd, 1, 2000), 1);
     salvo_response *r;
-    while ((r = salvo_batch_poll(b))) {
+    while ((r = salvo_parallel_poll(b))) {
       assert_int_equal(salvo_response_status(r), 200);
       salvo_response_free(r);
       got++;
@@ -175,8 +195,8 @@ static void test_poll_and_fd(void **state) {
     /* Nothing ready: the descriptor is no longer readable. */
     assert_int_equal(poll(&pfd, 1, 0), 0);
   }
-  assert_int_equal(salvo_batch_has_pending(b), 0);
-  salvo_batch_close(b);
+  assert_int_equal(salvo_parallel_has_pending(b), 0);
+  salvo_parallel_close(b);
 }
 
 static void test_request_encoding(void **state) {
@@ -186,7 +206,7 @@ static void test_request_encoding(void **state) {
   salvo_config_init(&cfg);
   cfg.headers = cfg_headers;
   salvo_client *c = th_client(&cfg);
-  salvo_batch *b = salvo_parallel(c);
+  salvo_parallel *b = th_open(c);
 
   const char *params[] = {"q", "a b&c=d/é", "flag", SALVO_NO_VALUE, NULL};
   const char *hdrs[] = {"X-Shared: request", "X-Empty:", NULL};
@@ -277,13 +297,13 @@ static void test_request_encoding(void **state) {
   salvo_response_body(r, &len);
   assert_int_equal(len, 0);
   salvo_response_free(r);
-  salvo_batch_close(b);
+  salvo_parallel_close(b);
   salvo_client_free(c);
 }
 
 static void test_bad_input_is_einval(void **state) {
   (void)state;
-  salvo_batch *b = salvo_parallel(cl);
+  salvo_parallel *b = th_open(cl);
   const char *crlf[] = {"X-Evil: a\r\nInjected: yes", NULL};
   const char *nocolon[] = {"NoColonHere", NULL};
   const char *badname[] = {"Bad Name: x", NULL};
@@ -337,7 +357,7 @@ static void test_bad_input_is_einval(void **state) {
   assert_int_equal(salvo_submit(b, NULL).id, 0);
   assert_int_equal(salvo_submit(NULL, NULL).id, 0);
   assert_int_equal(salvo_get(NULL, "http://127.0.0.1/").id, 0);
-  salvo_batch_close(b);
+  salvo_parallel_close(b);
 }
 
 static void test_bad_config_is_einval(void **state) {
@@ -359,7 +379,7 @@ static void test_bad_config_is_einval(void **state) {
   assert_int_equal(salvo_client_new(&c, &cfg), SALVO_EINVAL);
   assert_int_equal(salvo_client_new(NULL, NULL), SALVO_EINVAL);
   salvo_client_free(NULL);
-  salvo_batch_close(NULL);
+  salvo_parallel_close(NULL);
   salvo_response_free(NULL);
   assert_string_equal(salvo_strerror(SALVO_ETIMEDOUT), "operation timed out");
   assert_string_equal(salvo_errname(SALVO_ECONNECT), "ECONNECT");
@@ -372,7 +392,7 @@ static void test_max_body(void **state) {
   salvo_config_init(&cfg);
   cfg.max_body = 1000;
   salvo_client *c = th_client(&cfg);
-  salvo_batch *b = salvo_parallel(c);
+  salvo_parallel *b = th_open(c);
   salvo_pending big = salvo_get(b, th_url(&th_srv, "/bytes/1001"));
   salvo_pending chunked = salvo_get(b, th_url(&th_srv, "/chunked/5000"));
   salvo_pending fits = salvo_get(b, th_url(&th_srv, "/bytes/1000"));
@@ -393,7 +413,7 @@ static void test_max_body(void **state) {
   salvo_response_body(r, &len);
   assert_int_equal(len, 1000);
   salvo_response_free(r);
-  salvo_batch_close(b);
+  salvo_parallel_close(b);
   salvo_client_free(c);
 }
 
@@ -403,7 +423,7 @@ static void test_redirects(void **state) {
   salvo_config_init(&cfg);
   cfg.bearer_token = "s3cret";
   salvo_client *c = th_client(&cfg);
-  salvo_batch *b = salvo_parallel(c);
+  salvo_parallel *b = th_open(c);
   salvo_pending three = salvo_get(b, th_url(&th_srv, "/redirect/3"));
   salvo_pending eleven = salvo_get(b, th_url(&th_srv, "/redirect/11"));
   salvo_pending ten = salvo_get(b, th_url(&th_srv, "/redirect/10"));
@@ -449,18 +469,18 @@ static void test_redirects(void **state) {
   r = salvo_pending_response(b, ftp);
   assert_int_equal(salvo_response_error(r), SALVO_EREDIRECT);
   salvo_response_free(r);
-  salvo_batch_close(b);
+  salvo_parallel_close(b);
   salvo_client_free(c);
 
   cfg.no_redirects = 1;
   assert_int_equal(salvo_client_new(&c, &cfg), SALVO_OK);
-  b = salvo_parallel(c);
+  b = th_open(c);
   r = salvo_pending_response(b, salvo_get(b, th_url(&th_srv, "/redirect/3")));
   assert_int_equal(salvo_response_error(r), SALVO_OK);
   assert_int_equal(salvo_response_status(r), 302);
   assert_string_equal(salvo_response_header(r, "Location"), "/redirect/2");
   salvo_response_free(r);
-  salvo_batch_close(b);
+  salvo_parallel_close(b);
   salvo_client_free(c);
 }
 
@@ -549,7 +569,7 @@ static void test_proxy(void **state) {
 
 static void test_default_client_and_user_data(void **state) {
   (void)state;
-  salvo_batch *b = salvo_parallel(NULL);
+  salvo_parallel *b = th_open(NULL);
   assert_non_null(b);
   int tag;
   salvo_request req;
@@ -562,7 +582,7 @@ static void test_default_client_and_user_data(void **state) {
   assert_ptr_equal(salvo_response_user_data(r), &tag);
   assert_null(salvo_response_key(r));
   salvo_response_free(r);
-  salvo_batch_close(b);
+  salvo_parallel_close(b);
 }
 
 static void test_response_headers_with_repeats(void **state) {
@@ -587,13 +607,13 @@ static void test_response_headers_with_repeats(void **state) {
 static void test_client_free_closes_open_batches(void **state) {
   (void)state;
   salvo_client *c = th_client(NULL);
-  salvo_batch *b1 = salvo_parallel(c);
-  salvo_batch *b2 = salvo_parallel(c);
+  salvo_parallel *b1 = th_open(c);
+  salvo_parallel *b2 = th_open(c);
   for (int i = 0; i < 20; i++) {
     salvo_get(b1, th_url(&th_srv, "/hang"));
     salvo_get(b2, th_url(&th_srv, "/json/%d", i));
   }
-  salvo_response *r = salvo_batch_next(b2);
+  salvo_response *r = salvo_parallel_next(b2);
   assert_non_null(r);
   salvo_response_free(r);
   double t0 = th_now();
@@ -608,6 +628,7 @@ int main(void) {
       cmocka_unit_test(test_errors_only_at_collection),
       cmocka_unit_test(test_stale_handles_return_null),
       cmocka_unit_test(test_poll_and_fd),
+      cmocka_unit_test(test_former_names),
       cmocka_unit_test(test_request_encoding),
       cmocka_unit_test(test_bad_input_is_einval),
       cmocka_unit_test(test_bad_config_is_einval),

@@ -71,13 +71,13 @@ static void test_rate_stays_precise(void **state) {
   cfg.rate_limit = 1000;
   salvo_client *c = th_client(&cfg);
   json_decref(th_reset(&srv));
-  salvo_batch *b = salvo_parallel(c);
+  salvo_parallel *b = th_open(c);
   double t0 = th_now();
   for (int i = 0; i < 500; i++)
     salvo_get(b, th_url(&srv, "/json/%d", i));
   salvo_response *r;
   int ok = 0;
-  while ((r = salvo_batch_next(b))) {
+  while ((r = salvo_parallel_next(b))) {
     ok += salvo_response_status(r) == 200;
     salvo_response_free(r);
   }
@@ -96,7 +96,7 @@ static void test_rate_stays_precise(void **state) {
   if (worst > 1 + 10 + 4)
     fail_msg("%zu arrivals in the busiest 10 ms at 1000/s", worst);
   TH_WITHIN(dt, 1.5, "500 requests at 1000/s");
-  salvo_batch_close(b);
+  salvo_parallel_close(b);
   salvo_client_free(c);
 }
 
@@ -105,7 +105,7 @@ static void test_rate_stays_precise(void **state) {
 static void test_timeouts_and_requests_work(void **state) {
   (void)state;
   salvo_client *c = th_client(NULL);
-  salvo_batch *b = salvo_parallel(c);
+  salvo_parallel *b = th_open(c);
   salvo_request hang;
   salvo_request_init(&hang);
   hang.url = th_url(&srv, "/hang");
@@ -116,17 +116,17 @@ static void test_timeouts_and_requests_work(void **state) {
   salvo_get(b, th_url(&srv, "/delay/50"));
   salvo_get(b, th_url(&srv, "/delay/50"));
   for (int i = 0; i < 2; i++) {
-    salvo_response *r = salvo_batch_next(b);
+    salvo_response *r = salvo_parallel_next(b);
     assert_int_equal(salvo_response_status(r), 200);
     salvo_response_free(r);
   }
-  salvo_response *r = salvo_batch_next(b);
+  salvo_response *r = salvo_parallel_next(b);
   double dt = th_now() - t0;
   assert_int_equal(salvo_response_error(r), SALVO_ETIMEDOUT);
   assert_true(dt >= 0.29);
   TH_WITHIN(dt, 0.9, "a 0.3 s timeout");
   salvo_response_free(r);
-  salvo_batch_close(b);
+  salvo_parallel_close(b);
   salvo_client_free(c);
 }
 

@@ -41,7 +41,7 @@ static void test_fault_endpoints(void **state) {
   cfg.timeout = 0.5;
   cfg.max_retries = 0; /* one attempt each: retries are test_flow's */
   salvo_client *c = th_client(&cfg);
-  salvo_batch *b = salvo_parallel(c);
+  salvo_parallel *b = th_open(c);
   salvo_pending ps[32];
   /* Each fault next to a healthy sibling. */
   salvo_pending ok[32];
@@ -68,7 +68,7 @@ static void test_fault_endpoints(void **state) {
     assert_int_equal(salvo_response_status(r), 200);
     salvo_response_free(r);
   }
-  salvo_batch_close(b);
+  salvo_parallel_close(b);
   salvo_client_free(c);
 }
 
@@ -79,7 +79,7 @@ static void test_refused_and_dns(void **state) {
   cfg.connect_timeout = 5;
   cfg.max_retries = 0;
   salvo_client *c = th_client(&cfg);
-  salvo_batch *b = salvo_parallel(c);
+  salvo_parallel *b = th_open(c);
   salvo_pending refused = salvo_get(b, "http://127.0.0.1:1/");
   salvo_pending dns = salvo_get(b, "http://no-such-host.invalid/");
   salvo_response *r = salvo_pending_response(b, refused);
@@ -89,7 +89,7 @@ static void test_refused_and_dns(void **state) {
   assert_int_equal(salvo_response_error(r), SALVO_EDNS);
   assert_non_null(strstr(salvo_response_errmsg(r), "no-such-host.invalid"));
   salvo_response_free(r);
-  salvo_batch_close(b);
+  salvo_parallel_close(b);
   salvo_client_free(c);
 }
 
@@ -98,7 +98,7 @@ static void test_refused_and_dns(void **state) {
 static void test_timeout_is_accurate(void **state) {
   (void)state;
   salvo_client *c = th_client(NULL);
-  salvo_batch *b = salvo_parallel(c);
+  salvo_parallel *b = th_open(c);
   salvo_request hang;
   salvo_request_init(&hang);
   hang.url = th_url(&th_srv, "/hang");
@@ -109,17 +109,17 @@ static void test_timeout_is_accurate(void **state) {
   for (int i = 0; i < 20; i++)
     salvo_get(b, th_url(&th_srv, "/delay/10"));
   for (int i = 0; i < 20; i++) {
-    salvo_response *r = salvo_batch_next(b);
+    salvo_response *r = salvo_parallel_next(b);
     assert_int_equal(salvo_response_status(r), 200);
     salvo_response_free(r);
   }
-  salvo_response *r = salvo_batch_next(b);
+  salvo_response *r = salvo_parallel_next(b);
   double dt = th_now() - t0;
   assert_int_equal(salvo_response_error(r), SALVO_ETIMEDOUT);
   assert_true(dt >= 0.39);
   TH_WITHIN(dt, 1.2, "a 0.4 s timeout");
   salvo_response_free(r);
-  salvo_batch_close(b);
+  salvo_parallel_close(b);
   salvo_client_free(c);
 }
 

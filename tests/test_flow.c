@@ -26,16 +26,16 @@ static size_t key_times(const char *key, long *out, size_t max) {
 }
 
 /* Collects every response of b; each must be a 200. */
-static void drain_200(salvo_batch *b) {
+static void drain_200(salvo_parallel *b) {
   salvo_response *r;
-  while ((r = salvo_batch_next(b))) {
+  while ((r = salvo_parallel_next(b))) {
     assert_int_equal(salvo_response_status(r), 200);
     salvo_response_free(r);
   }
 }
 
-static salvo_pending submit(salvo_batch *b, const char *method, const char *url,
-                            int idempotent) {
+static salvo_pending submit(salvo_parallel *b, const char *method,
+                            const char *url, int idempotent) {
   salvo_request req;
   salvo_request_init(&req);
   req.method = method;
@@ -51,7 +51,7 @@ static void test_retries_until_success(void **state) {
   cfg.retry_base = 0.01;
   salvo_client *c = th_client(&cfg);
   json_decref(th_reset(&th_srv));
-  salvo_batch *b = salvo_parallel(c);
+  salvo_parallel *b = th_open(c);
   salvo_pending ok = salvo_get(b, th_url(&th_srv, "/flaky?key=a&fail=2"));
   salvo_pending exhausted =
       salvo_get(b, th_url(&th_srv, "/flaky?key=b&fail=99&status=502"));
@@ -70,7 +70,7 @@ static void test_retries_until_success(void **state) {
   long t[8];
   assert_int_equal(key_times("a", t, 8), 3);
   assert_int_equal(key_times("b", t, 8), 4);
-  salvo_batch_close(b);
+  salvo_parallel_close(b);
   salvo_client_free(c);
 }
 
@@ -82,7 +82,7 @@ static void test_max_retries_and_overrides(void **state) {
   cfg.max_retries = 1;
   salvo_client *c = th_client(&cfg);
   json_decref(th_reset(&th_srv));
-  salvo_batch *b = salvo_parallel(c);
+  salvo_parallel *b = th_open(c);
   salvo_pending one = salvo_get(b, th_url(&th_srv, "/flaky?key=c&fail=2"));
   salvo_request more;
   salvo_request_init(&more);
@@ -107,7 +107,7 @@ static void test_max_retries_and_overrides(void **state) {
   assert_int_equal(salvo_response_status(r), 503);
   assert_int_equal(salvo_response_attempts(r), 1);
   salvo_response_free(r);
-  salvo_batch_close(b);
+  salvo_parallel_close(b);
   salvo_client_free(c);
 }
 
@@ -118,7 +118,7 @@ static void test_only_idempotent_methods_retry(void **state) {
   cfg.retry_base = 0.01;
   salvo_client *c = th_client(&cfg);
   json_decref(th_reset(&th_srv));
-  salvo_batch *b = salvo_parallel(c);
+  salvo_parallel *b = th_open(c);
   salvo_pending post =
       submit(b, "POST", th_url(&th_srv, "/flaky?key=p&fail=1"), 0);
   salvo_pending patch =
@@ -143,7 +143,7 @@ static void test_only_idempotent_methods_retry(void **state) {
     assert_int_equal(salvo_response_attempts(r), want[i].attempts);
     salvo_response_free(r);
   }
-  salvo_batch_close(b);
+  salvo_parallel_close(b);
   salvo_client_free(c);
 }
 
@@ -162,7 +162,7 @@ static void test_retry_after_is_obeyed(void **state) {
   cfg.retry_base = 0.01;
   salvo_client *c = th_client(&cfg);
   json_decref(th_reset(&th_srv));
-  salvo_batch *b = salvo_parallel(c);
+  salvo_parallel *b = th_open(c);
   salvo_pending secs = salvo_get(
       b, th_url(&th_srv, "/flaky?key=ra1&fail=1&status=429&retry_after=1"));
   salvo_pending date =
@@ -172,7 +172,7 @@ static void test_retry_after_is_obeyed(void **state) {
       salvo_get(b, th_url(&th_srv, "/flaky?key=ra3&fail=1&retry_after=120"));
   /* More patience than retry_max_delay: the 503 comes back first, without
    * waiting, ahead of the two that wait to retry. */
-  salvo_response *r = salvo_batch_next(b);
+  salvo_response *r = salvo_parallel_next(b);
   assert_int_equal(salvo_response_pending(r).id, too_long.id);
   assert_int_equal(salvo_response_status(r), 503);
   assert_int_equal(salvo_response_attempts(r), 1);
@@ -194,7 +194,7 @@ static void test_retry_after_is_obeyed(void **state) {
   print_message("Retry-After: <date +2 s> -> %ld ms\n", t[1] - t[0]);
   assert_true(t[1] - t[0] >= 900);
   TH_WITHIN((double)(t[1] - t[0]) / 1000, 6.0, "Retry-After: <date +2 s>");
-  salvo_batch_close(b);
+  salvo_parallel_close(b);
   salvo_client_free(c);
 }
 
@@ -209,8 +209,8 @@ static void test_status_set_is_configurable(void **state) {
   cfg.no_status_retry = 1;
   salvo_client *off = th_client(&cfg);
   json_decref(th_reset(&th_srv));
-  salvo_batch *b = salvo_parallel(c);
-  salvo_batch *bo = salvo_parallel(off);
+  salvo_parallel *b = th_open(c);
+  salvo_parallel *bo = th_open(off);
   salvo_pending p418 =
       salvo_get(b, th_url(&th_srv, "/flaky?key=s1&fail=1&status=418"));
   salvo_pending p503 = salvo_get(b, th_url(&th_srv, "/flaky?key=s2&fail=1"));
@@ -234,8 +234,8 @@ static void test_status_set_is_configurable(void **state) {
   assert_int_equal(salvo_response_error(r), SALVO_ECONNECT);
   assert_int_equal(salvo_response_attempts(r), 4);
   salvo_response_free(r);
-  salvo_batch_close(b);
-  salvo_batch_close(bo);
+  salvo_parallel_close(b);
+  salvo_parallel_close(bo);
   salvo_client_free(c);
   salvo_client_free(off);
 }
@@ -248,7 +248,7 @@ static void test_transport_errors_retry(void **state) {
   cfg.max_retries = 2;
   cfg.timeout = 0.2;
   salvo_client *c = th_client(&cfg);
-  salvo_batch *b = salvo_parallel(c);
+  salvo_parallel *b = th_open(c);
   struct {
     const char *url;
     int err, attempts;
@@ -274,7 +274,7 @@ static void test_transport_errors_retry(void **state) {
                salvo_response_attempts(r));
     salvo_response_free(r);
   }
-  salvo_batch_close(b);
+  salvo_parallel_close(b);
   salvo_client_free(c);
 }
 
@@ -293,11 +293,11 @@ static void test_backoff_grows_under_its_cap(void **state) {
   cfg.max_retries = RETRIES;
   salvo_client *c = th_client(&cfg);
   json_decref(th_reset(&th_srv));
-  salvo_batch *b = salvo_parallel(c);
+  salvo_parallel *b = th_open(c);
   for (int i = 0; i < N; i++)
     salvo_get(b, th_url(&th_srv, "/flaky?key=bo%d&fail=%d", i, RETRIES));
   salvo_response *r;
-  while ((r = salvo_batch_next(b))) {
+  while ((r = salvo_parallel_next(b))) {
     assert_int_equal(salvo_response_status(r), 200);
     assert_int_equal(salvo_response_attempts(r), RETRIES + 1);
     salvo_response_free(r);
@@ -329,7 +329,7 @@ static void test_backoff_grows_under_its_cap(void **state) {
       fail_msg("retry %d: mean %.1f ms, over its ceiling %g ms (the mean "
                "of full jitter is half of it)",
                k, sum[k] / N, ceiling[k]);
-  salvo_batch_close(b);
+  salvo_parallel_close(b);
   salvo_client_free(c);
 }
 
@@ -340,13 +340,13 @@ static void test_waiting_retry_gives_its_slot_back(void **state) {
   cfg.concurrency = 1;
   salvo_client *c = th_client(&cfg);
   json_decref(th_reset(&th_srv));
-  salvo_batch *b = salvo_parallel(c);
+  salvo_parallel *b = th_open(c);
   double t0 = th_now();
   salvo_pending slow =
       salvo_get(b, th_url(&th_srv, "/flaky?key=slot&fail=1&retry_after=1"));
   salvo_pending quick = salvo_get(b, th_url(&th_srv, "/json/1"));
   /* With one slot, the quick one completes while the other waits. */
-  salvo_response *r = salvo_batch_next(b);
+  salvo_response *r = salvo_parallel_next(b);
   assert_int_equal(salvo_response_pending(r).id, quick.id);
   assert_int_equal(salvo_response_status(r), 200);
   salvo_response_free(r);
@@ -355,7 +355,7 @@ static void test_waiting_retry_gives_its_slot_back(void **state) {
   assert_int_equal(salvo_response_attempts(r), 2);
   assert_true(th_now() - t0 >= 0.99);
   salvo_response_free(r);
-  salvo_batch_close(b);
+  salvo_parallel_close(b);
   salvo_client_free(c);
 }
 
@@ -366,7 +366,7 @@ static void test_concurrency_cap_100_at_10(void **state) {
   cfg.concurrency = 10;
   salvo_client *c = th_client(&cfg);
   json_decref(th_reset(&th_srv));
-  salvo_batch *b = salvo_parallel(c);
+  salvo_parallel *b = th_open(c);
   for (int i = 0; i < 100; i++)
     salvo_get(b, th_url(&th_srv, "/delay/50"));
   drain_200(b);
@@ -374,7 +374,7 @@ static void test_concurrency_cap_100_at_10(void **state) {
   print_message("100 requests at concurrency 10: server peak %ld\n", peak);
   assert_true(peak <= 10);
   assert_true(peak >= 8);
-  salvo_batch_close(b);
+  salvo_parallel_close(b);
   salvo_client_free(c);
 }
 
@@ -390,7 +390,7 @@ static void test_per_host_cap_over_two_hosts(void **state) {
   cfg.per_host = 2;
   salvo_client *c = th_client(&cfg);
   json_decref(th_reset(&th_srv));
-  salvo_batch *b = salvo_parallel(c);
+  salvo_parallel *b = th_open(c);
   for (int i = 0; i < 20; i++) {
     salvo_get(b, th_url(&th_srv, "/delay/30"));
     salvo_get(b, th_fmt("http://localhost:%d/delay/30", th_srv.port));
@@ -405,7 +405,7 @@ static void test_per_host_cap_over_two_hosts(void **state) {
   assert_int_equal(p1, 2);
   assert_int_equal(p2, 2);
   assert_int_equal(total, 4);
-  salvo_batch_close(b);
+  salvo_parallel_close(b);
   salvo_client_free(c);
 }
 
@@ -425,7 +425,7 @@ static void test_rate_limit_paces_starts(void **state) {
   cfg.rate_limit = 200;
   cfg.rate_burst = 1;
   salvo_client *c = th_client(&cfg);
-  salvo_batch *b = salvo_parallel(c);
+  salvo_parallel *b = th_open(c);
   /* One request first: its connection set-up would make it reach the
    * server later than it started, and the window after it look fuller. */
   salvo_response_free(
@@ -446,7 +446,7 @@ static void test_rate_limit_paces_starts(void **state) {
   TH_WITHIN(dt, 6.0, "400 requests at 200/s");
   /* It sleeps on a timer: nowhere near a spinning core. */
   assert_true(cpu < 0.5 * dt);
-  salvo_batch_close(b);
+  salvo_parallel_close(b);
   salvo_client_free(c);
   th_server_stop(&logged);
 }
@@ -459,12 +459,12 @@ static void test_rate_limit_counts_retries(void **state) {
   cfg.retry_base = 0.001;
   salvo_client *c = th_client(&cfg);
   json_decref(th_reset(&th_srv));
-  salvo_batch *b = salvo_parallel(c);
+  salvo_parallel *b = th_open(c);
   double t0 = th_now();
   for (int i = 0; i < 10; i++)
     salvo_get(b, th_url(&th_srv, "/flaky?key=rl%d&fail=1", i));
   salvo_response *r;
-  while ((r = salvo_batch_next(b))) {
+  while ((r = salvo_parallel_next(b))) {
     assert_int_equal(salvo_response_attempts(r), 2);
     salvo_response_free(r);
   }
@@ -473,7 +473,7 @@ static void test_rate_limit_counts_retries(void **state) {
   print_message("20 attempts at 20/s: %.3f s\n", dt);
   assert_true(dt >= 0.9);
   TH_WITHIN(dt, 3.0, "20 attempts at 20/s");
-  salvo_batch_close(b);
+  salvo_parallel_close(b);
   salvo_client_free(c);
 }
 
@@ -488,7 +488,7 @@ static void test_per_host_rate(void **state) {
   cfg.per_host_rate = 40;
   salvo_client *c = th_client(&cfg);
   json_decref(th_reset(&th_srv));
-  salvo_batch *b = salvo_parallel(c);
+  salvo_parallel *b = th_open(c);
   for (int i = 0; i < N; i++) {
     salvo_get(b, th_url(&th_srv, "/flaky?key=pha"));
     salvo_get(b, th_fmt("http://localhost:%d/flaky?key=phb", th_srv.port));
@@ -502,7 +502,7 @@ static void test_per_host_rate(void **state) {
   assert_true(a[N - 1] - a[0] >= 450);
   assert_true(z[N - 1] - z[0] >= 450);
   assert_true(z[N / 2] < a[N - 1] && a[N / 2] < z[N - 1]);
-  salvo_batch_close(b);
+  salvo_parallel_close(b);
   salvo_client_free(c);
 }
 
@@ -514,7 +514,7 @@ static void test_deadline_spans_attempts(void **state) {
   cfg.deadline = 0.5;
   cfg.retry_base = 0.001;
   salvo_client *c = th_client(&cfg);
-  salvo_batch *b = salvo_parallel(c);
+  salvo_parallel *b = th_open(c);
   double t0 = th_now();
   salvo_pending p = salvo_get(b, th_url(&th_srv, "/hang"));
   salvo_response *r = salvo_pending_response(b, p);
@@ -529,7 +529,7 @@ static void test_deadline_spans_attempts(void **state) {
   assert_true(dt >= 0.45);
   TH_WITHIN(dt, 1.5, "a 0.5 s deadline");
   salvo_response_free(r);
-  salvo_batch_close(b);
+  salvo_parallel_close(b);
   salvo_client_free(c);
 }
 
@@ -539,7 +539,7 @@ static void test_queue_timeout_and_late_start(void **state) {
   salvo_config_init(&cfg);
   cfg.concurrency = 1;
   salvo_client *c = th_client(&cfg);
-  salvo_batch *b = salvo_parallel(c);
+  salvo_parallel *b = th_open(c);
   double t0 = th_now();
   salvo_request first, second, impatient;
   salvo_request_init(&first);
@@ -557,7 +557,7 @@ static void test_queue_timeout_and_late_start(void **state) {
   salvo_pending p2 = salvo_submit(b, &second);
   salvo_pending p3 = salvo_submit(b, &impatient);
   /* It gives up in the queue before the first request ends. */
-  salvo_response *r = salvo_batch_next(b);
+  salvo_response *r = salvo_parallel_next(b);
   double dt = th_now() - t0;
   assert_int_equal(salvo_response_pending(r).id, p3.id);
   assert_int_equal(salvo_response_error(r), SALVO_ETIMEDOUT);
@@ -573,7 +573,7 @@ static void test_queue_timeout_and_late_start(void **state) {
   assert_int_equal(salvo_response_status(r), 200);
   assert_true(th_now() - t0 >= 0.6);
   salvo_response_free(r);
-  salvo_batch_close(b);
+  salvo_parallel_close(b);
   salvo_client_free(c);
 }
 
@@ -583,14 +583,14 @@ static void test_close_cancels_waiting_retries(void **state) {
   (void)state;
   salvo_client *c = th_client(NULL);
   json_decref(th_reset(&th_srv));
-  salvo_batch *b = salvo_parallel(c);
+  salvo_parallel *b = th_open(c);
   for (int i = 0; i < 10; i++)
     salvo_get(b, th_url(&th_srv, "/flaky?key=w%d&fail=1&retry_after=1", i));
   /* All of them are waiting to retry once the server has seen them. */
   th_wait_stat(&th_srv, "requests", 10, 10);
   th_sleep_ms(50);
   double t0 = th_now();
-  salvo_batch_close(b);
+  salvo_parallel_close(b);
   TH_WITHIN(th_now() - t0, 1.0, "closing a batch of 10 waiting retries");
   th_sleep_ms(1500); /* past their Retry-After */
   assert_int_equal(th_stat(&th_srv, "requests"), 10);
@@ -606,7 +606,7 @@ static void test_queue_keeps_submission_order(void **state) {
   salvo_config_init(&cfg);
   cfg.concurrency = 1;
   salvo_client *c = th_client(&cfg);
-  salvo_batch *b = salvo_parallel(c);
+  salvo_parallel *b = th_open(c);
   for (int i = 0; i < 20; i++) {
     salvo_request req;
     salvo_request_init(&req);
@@ -615,17 +615,17 @@ static void test_queue_keeps_submission_order(void **state) {
     salvo_submit(b, &req);
   }
   for (int i = 0; i < 20; i++) {
-    salvo_response *r = salvo_batch_next(b);
+    salvo_response *r = salvo_parallel_next(b);
     assert_int_equal(atoi(salvo_response_key(r)), i);
     salvo_response_free(r);
   }
-  salvo_batch_close(b);
+  salvo_parallel_close(b);
   salvo_client_free(c);
 
   cfg.concurrency = 2;
   cfg.per_host = 1;
   c = th_client(&cfg);
-  b = salvo_parallel(c);
+  b = th_open(c);
   for (int i = 0; i < 20; i++) {
     salvo_request req;
     salvo_request_init(&req);
@@ -636,13 +636,13 @@ static void test_queue_keeps_submission_order(void **state) {
   }
   int last[2] = {-1, -1};
   for (int i = 0; i < 20; i++) {
-    salvo_response *r = salvo_batch_next(b);
+    salvo_response *r = salvo_parallel_next(b);
     int k = atoi(salvo_response_key(r));
     assert_true(k > last[k % 2]);
     last[k % 2] = k;
     salvo_response_free(r);
   }
-  salvo_batch_close(b);
+  salvo_parallel_close(b);
   salvo_client_free(c);
 }
 

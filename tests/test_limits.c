@@ -18,16 +18,16 @@ static salvo_client *client_with(int concurrency) {
   return th_client(&cfg);
 }
 
-static void drain_ok(salvo_batch *b, int n) {
+static void drain_ok(salvo_parallel *b, int n) {
   for (int i = 0; i < n; i++) {
-    salvo_response *r = salvo_batch_next(b);
+    salvo_response *r = salvo_parallel_next(b);
     assert_non_null(r);
     if (salvo_response_error(r))
       fail_msg("%s: %s", salvo_response_url(r), salvo_response_errmsg(r));
     assert_int_equal(salvo_response_status(r), 200);
     salvo_response_free(r);
   }
-  assert_null(salvo_batch_next(b));
+  assert_null(salvo_parallel_next(b));
 }
 
 static void wait_stat(const char *field, long want, double max_s) {
@@ -40,14 +40,14 @@ static void test_concurrency_cap_holds(void **state) {
   (void)state;
   salvo_client *c = client_with(8);
   json_decref(th_reset(&th_srv));
-  salvo_batch *b = salvo_parallel(c);
+  salvo_parallel *b = th_open(c);
   for (int i = 0; i < 100; i++)
     salvo_get(b, th_url(&th_srv, "/delay/50"));
   drain_ok(b, 100);
   long peak = th_stat(&th_srv, "inflight_peak");
   assert_true(peak <= 8);
   assert_true(peak >= 4); /* and it did run in parallel */
-  salvo_batch_close(b);
+  salvo_parallel_close(b);
   salvo_client_free(c);
 }
 
@@ -55,7 +55,7 @@ static void test_keepalive_reuses_connections(void **state) {
   (void)state;
   salvo_client *c = client_with(8);
   json_decref(th_reset(&th_srv));
-  salvo_batch *b = salvo_parallel(c);
+  salvo_parallel *b = th_open(c);
   for (int i = 0; i < 1000; i++)
     salvo_get(b, th_url(&th_srv, "/json/%d", i));
   drain_ok(b, 1000);
@@ -63,7 +63,7 @@ static void test_keepalive_reuses_connections(void **state) {
   long conns = th_stat(&th_srv, "conns_total");
   assert_true(conns >= 1);
   assert_true(conns <= 8);
-  salvo_batch_close(b);
+  salvo_parallel_close(b);
   salvo_client_free(c);
 }
 
@@ -72,23 +72,23 @@ static void test_close_cancels_in_flight(void **state) {
   salvo_client *c = client_with(100);
   wait_stat("conns_open", 0, 10);
   json_decref(th_reset(&th_srv));
-  salvo_batch *b = salvo_parallel(c);
+  salvo_parallel *b = th_open(c);
   for (int i = 0; i < 50; i++)
     salvo_get(b, th_url(&th_srv, "/hang"));
   /* And some queued behind a cap of their own making. */
   for (int i = 0; i < 100; i++)
     salvo_get(b, th_url(&th_srv, "/delay/5000"));
   wait_stat("inflight", 100, 20);
-  assert_int_equal(salvo_batch_has_pending(b), 150);
-  salvo_batch_close(b);
+  assert_int_equal(salvo_parallel_has_pending(b), 150);
+  salvo_parallel_close(b);
   /* The server sees every connection drop. */
   wait_stat("conns_open", 0, 10);
   assert_int_equal(th_stat(&th_srv, "inflight"), 0);
   /* The client is still fine. */
-  b = salvo_parallel(c);
+  b = th_open(c);
   salvo_get(b, th_url(&th_srv, "/json/1"));
   drain_ok(b, 1);
-  salvo_batch_close(b);
+  salvo_parallel_close(b);
   salvo_client_free(c);
 }
 
@@ -96,12 +96,12 @@ static void test_close_is_fast_with_1000_in_flight(void **state) {
   (void)state;
   salvo_client *c = client_with(1000);
   wait_stat("conns_open", 0, 10);
-  salvo_batch *b = salvo_parallel(c);
+  salvo_parallel *b = th_open(c);
   for (int i = 0; i < 1000; i++)
     salvo_get(b, th_url(&th_srv, "/hang"));
   wait_stat("inflight", 1000, 30);
   double t0 = th_now();
-  salvo_batch_close(b);
+  salvo_parallel_close(b);
   double dt = th_now() - t0;
   print_message("close with 1000 in flight: %.1f ms\n", dt * 1000);
   /* About 20 ms idle; bench/ measures it, this only catches a hang. */
@@ -113,11 +113,11 @@ static void test_close_is_fast_with_1000_in_flight(void **state) {
 static void test_responses_outlive_their_batch(void **state) {
   (void)state;
   salvo_client *c = client_with(4);
-  salvo_batch *b = salvo_parallel(c);
+  salvo_parallel *b = th_open(c);
   salvo_pending p = salvo_get(b, th_url(&th_srv, "/json/5"));
   salvo_response *r = salvo_pending_response(b, p);
   salvo_get(b, th_url(&th_srv, "/json/6")); /* ready or not: freed by close */
-  salvo_batch_close(b);
+  salvo_parallel_close(b);
   salvo_client_free(c);
   assert_string_equal(salvo_response_body(r, NULL),
                       "{\"id\":5,\"name\":\"item 5\"}");
@@ -130,20 +130,20 @@ static void test_responses_outlive_their_batch(void **state) {
 static void test_streaming_many_requests(void **state) {
   (void)state;
   salvo_client *c = client_with(32);
-  salvo_batch *b = salvo_parallel(c);
+  salvo_parallel *b = th_open(c);
   int submitted = 0, done = 0;
   while (done < 20000) {
-    while (submitted < 20000 && salvo_batch_has_pending(b) < 64) {
+    while (submitted < 20000 && salvo_parallel_has_pending(b) < 64) {
       salvo_get(b, th_url(&th_srv, "/json/%d", submitted));
       submitted++;
     }
-    salvo_response *r = salvo_batch_next(b);
+    salvo_response *r = salvo_parallel_next(b);
     assert_int_equal(salvo_response_status(r), 200);
     salvo_response_free(r);
     done++;
   }
-  assert_int_equal(salvo_batch_has_pending(b), 0);
-  salvo_batch_close(b);
+  assert_int_equal(salvo_parallel_has_pending(b), 0);
+  salvo_parallel_close(b);
   salvo_client_free(c);
 }
 

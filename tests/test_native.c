@@ -338,7 +338,7 @@ static void test_streamed_decoding(void **state) {
     req.stream = 1;
     /* The block stays open while the body is read: closing it would
      * cancel the body still arriving. */
-    salvo_batch *b = salvo_parallel(c);
+    salvo_parallel *b = th_open(c);
     salvo_response *r = salvo_pending_response(b, salvo_submit(b, &req));
     assert_int_equal(salvo_response_status(r), 200);
     /* The server wrote it all and closed before a byte is read. */
@@ -355,7 +355,7 @@ static void test_streamed_decoding(void **state) {
     assert_memory_equal(got, plain, n);
     free(got);
     salvo_response_free(r);
-    salvo_batch_close(b);
+    salvo_parallel_close(b);
     free(xw);
     free(hex);
     free(wire.p);

@@ -134,7 +134,7 @@ static void test_quiet_close(void **state) {
   for (int m = 0; m < 2; m++) {
     const char *method = m ? "POST" : "GET";
     json_decref(th_reset(&th_srv));
-    salvo_batch *b = salvo_parallel(c);
+    salvo_parallel *b = th_open(c);
     salvo_request reqs[N];
     th_requests_init(reqs, N);
     for (int i = 0; i < N; i++) {
@@ -145,7 +145,7 @@ static void test_quiet_close(void **state) {
     }
     int ok = 0;
     salvo_response *r;
-    while ((r = salvo_batch_next(b))) {
+    while ((r = salvo_parallel_next(b))) {
       const char *key =
           th_fmt("%s%d", method, (int)(intptr_t)salvo_response_user_data(r));
       long seen = th_key_count(&th_srv, key);
@@ -163,7 +163,7 @@ static void test_quiet_close(void **state) {
       }
       salvo_response_free(r);
     }
-    salvo_batch_close(b);
+    salvo_parallel_close(b);
     if (m == 0)
       assert_int_equal(ok, N);
     else if (ok < N / 2)

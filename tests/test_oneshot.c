@@ -61,6 +61,14 @@ static void test_bad_sets_are_refused_before_sending(void **state) {
   salvo_urls u = {0};
   u.urls = urls;
   u.count = 2;
+  /* A zeroed struct, not set up by salvo_urls_init, is refused. */
+  res = salvo_parallel_urls(&u, NULL);
+  assert_int_equal(salvo_results_error(res), SALVO_EINVAL);
+  assert_non_null(strstr(salvo_results_errmsg(res), "salvo_urls_init"));
+  salvo_results_free(res);
+  salvo_urls_init(&u);
+  u.urls = urls;
+  u.count = 2;
   u.keys = keys;
   u.nkeys = 1;
   res = salvo_parallel_urls(&u, NULL);
@@ -126,7 +134,8 @@ static void test_per_url_params_and_broadcast(void **state) {
   const char *const shared_hdrs[] = {"X-App: MyApp/1.0",
                                      "Accept: application/json", NULL};
   const char *const *one_for_all[] = {shared_hdrs};
-  salvo_urls u = {0};
+  salvo_urls u;
+  salvo_urls_init(&u);
   u.urls = urls;
   u.count = 2;
   u.params = per_url;
@@ -154,7 +163,7 @@ static void test_per_url_params_and_broadcast(void **state) {
   const char *const *broadcast[] = {page};
   const char *bodies[] = {"{\"n\":1}", "{\"n\":2}"};
   const char *posts[] = {th_url(&th_srv, "/echo"), th_url(&th_srv, "/echo")};
-  memset(&u, 0, sizeof(u));
+  salvo_urls_init(&u);
   u.urls = posts;
   u.count = 2;
   u.params = broadcast;
@@ -422,17 +431,17 @@ static void test_batch_collection_converts(void **state) {
   seen s = {0};
   salvo_config cfg = parse_ids(&s);
   salvo_client *c = th_client(&cfg);
-  salvo_batch *b = salvo_parallel(c);
+  salvo_parallel *b = th_open(c);
   salvo_pending p = salvo_get(b, th_url(&th_srv, "/json/7"));
   salvo_get(b, th_url(&th_srv, "/notjson"));
   salvo_response *r = salvo_pending_response(b, p);
   assert_int_equal(*(int *)salvo_response_value(r), 7);
   salvo_response_free(r);
-  r = salvo_batch_next(b);
+  r = salvo_parallel_next(b);
   assert_int_equal(salvo_response_error(r), SALVO_EPARSE);
   salvo_response_free(r);
   assert_int_equal(s.calls, 1);
-  salvo_batch_close(b);
+  salvo_parallel_close(b);
   salvo_client_free(c);
 }
 

@@ -34,7 +34,7 @@ static int teardown(void **state) {
 
 static void *own_batch(void *arg) {
   long id = (long)(intptr_t)arg, ok = 0;
-  salvo_batch *b = salvo_parallel(shared);
+  salvo_parallel *b = th_open(shared);
   salvo_pending ps[PER_THREAD];
   for (int i = 0; i < PER_THREAD; i++) {
     char url[128];
@@ -51,7 +51,7 @@ static void *own_batch(void *arg) {
       ok++;
     salvo_response_free(r);
   }
-  salvo_batch_close(b);
+  salvo_parallel_close(b);
   return (void *)(intptr_t)ok;
 }
 
@@ -70,7 +70,7 @@ static void test_batches_on_many_threads(void **state) {
 }
 
 typedef struct shared_batch {
-  salvo_batch *b;
+  salvo_parallel *b;
   salvo_pending *ps;
   int n;
   int collected;
@@ -104,13 +104,13 @@ static void *collector(void *arg) {
   for (;;) {
     salvo_response *r;
     if (rand_r(&seed) % 2)
-      r = salvo_batch_next(s->b);
+      r = salvo_parallel_next(s->b);
     else
       r = salvo_pending_response(s->b, any_handle(s, &seed));
     if (r) {
       mine++;
       salvo_response_free(r);
-    } else if (!salvo_batch_has_pending(s->b) && !still_submitting(s)) {
+    } else if (!salvo_parallel_has_pending(s->b) && !still_submitting(s)) {
       break;
     }
   }
@@ -124,7 +124,7 @@ static void test_collectors_race_for_one_batch(void **state) {
   (void)state;
   shared_batch s = {0};
   s.n = 400;
-  s.b = salvo_parallel(shared);
+  s.b = th_open(shared);
   s.ps = calloc((size_t)s.n, sizeof(*s.ps));
   pthread_mutex_init(&s.mtx, NULL);
   s.submitting = 1;
@@ -144,8 +144,8 @@ static void test_collectors_race_for_one_batch(void **state) {
   for (int i = 0; i < 4; i++)
     pthread_join(th[i], NULL);
   assert_int_equal(s.collected, s.n);
-  assert_int_equal(salvo_batch_has_pending(s.b), 0);
-  salvo_batch_close(s.b);
+  assert_int_equal(salvo_parallel_has_pending(s.b), 0);
+  salvo_parallel_close(s.b);
   pthread_mutex_destroy(&s.mtx);
   free(s.ps);
 }
@@ -182,13 +182,13 @@ static void test_io_threads(void **state) {
   int after = count_threads();
   if (after - before != 4)
     fail_msg("threads: %d before the client, %d after", before, after);
-  salvo_batch *b = salvo_parallel(c);
+  salvo_parallel *b = th_open(c);
   for (int i = 0; i < NSRV * PER; i++)
     salvo_get(b, th_url(&srv[i % NSRV], "/json/%d", i));
   salvo_pending hang = salvo_get(b, th_url(&srv[0], "/hang"));
   int ok = 0;
   for (int i = 0; i < NSRV * PER; i++) {
-    salvo_response *r = salvo_batch_next(b);
+    salvo_response *r = salvo_parallel_next(b);
     ok += salvo_response_status(r) == 200;
     salvo_response_free(r);
   }
@@ -209,7 +209,7 @@ static void test_io_threads(void **state) {
   /* Closing with requests in flight on every thread. */
   for (int i = 0; i < NSRV * 4; i++)
     salvo_get(b, th_url(&srv[i % NSRV], "/hang"));
-  salvo_batch_close(b);
+  salvo_parallel_close(b);
   salvo_client_free(c);
   for (int i = 0; i < NSRV; i++)
     th_server_stop(&srv[i]);

@@ -35,9 +35,9 @@ static const char *https(const char *path) {
 
 static salvo_response *fetch_one(const salvo_config *cfg, const char *url) {
   salvo_client *c = th_client(cfg);
-  salvo_batch *b = salvo_parallel(c);
+  salvo_parallel *b = th_open(c);
   salvo_response *r = salvo_pending_response(b, salvo_get(b, url));
-  salvo_batch_close(b);
+  salvo_parallel_close(b);
   salvo_client_free(c);
   return r;
 }
@@ -112,12 +112,12 @@ static void test_http2_multiplexes(void **state) {
   cfg.concurrency = 256;
   salvo_client *c = th_client(&cfg);
   long before = th_nginx_accepts(&ngx);
-  salvo_batch *b = salvo_parallel(c);
+  salvo_parallel *b = th_open(c);
   for (int i = 0; i < 256; i++)
     salvo_get(b, https(th_fmt("/item/%d", i)));
   int ok = 0;
   salvo_response *r;
-  while ((r = salvo_batch_next(b))) {
+  while ((r = salvo_parallel_next(b))) {
     if (salvo_response_status(r) == 200 &&
         !strcmp(salvo_response_http_version(r), "2"))
       ok++;
@@ -131,7 +131,7 @@ static void test_http2_multiplexes(void **state) {
   assert_int_equal(ok, 256);
   assert_true(opened >= 1);
   assert_true(opened <= 3);
-  salvo_batch_close(b);
+  salvo_parallel_close(b);
   salvo_client_free(c);
 }
 
@@ -146,12 +146,12 @@ static void test_http1_keeps_connections(void **state) {
   cfg.concurrency = 8;
   salvo_client *c = th_client(&cfg);
   long before = th_nginx_accepts(&ngx);
-  salvo_batch *b = salvo_parallel(c);
+  salvo_parallel *b = th_open(c);
   for (int i = 0; i < 300; i++)
     salvo_get(b, https(th_fmt("/item/%d", i)));
   int ok = 0;
   salvo_response *r;
-  while ((r = salvo_batch_next(b))) {
+  while ((r = salvo_parallel_next(b))) {
     ok += salvo_response_status(r) == 200 &&
           !strcmp(salvo_response_http_version(r), "1.1");
     salvo_response_free(r);
@@ -160,7 +160,7 @@ static void test_http1_keeps_connections(void **state) {
   print_message("300 HTTP/1.1 requests over %ld TLS connections\n", opened);
   assert_int_equal(ok, 300);
   assert_true(opened >= 1 && opened <= 8);
-  salvo_batch_close(b);
+  salvo_parallel_close(b);
   salvo_client_free(c);
 }
 
@@ -176,14 +176,14 @@ static void test_tls_session_resumed(void **state) {
   salvo_client *c = th_client(&cfg);
   char seen[4] = "";
   for (int i = 0; i < 3; i++) {
-    salvo_batch *b = salvo_parallel(c);
+    salvo_parallel *b = th_open(c);
     salvo_response *r =
         salvo_pending_response(b, salvo_get(b, https("/session")));
     assert_int_equal(salvo_response_status(r), 200);
     const char *body = salvo_response_body(r, NULL);
     seen[i] = body[0];
     salvo_response_free(r);
-    salvo_batch_close(b);
+    salvo_parallel_close(b);
   }
   print_message("session reused: \"%s\"\n", seen);
   assert_string_equal(seen, ".rr");

@@ -1,7 +1,7 @@
 /*
  * _salvo: the CPython binding of libsalvo (the C API, no cffi or ctypes:
  * they cost 24% and 55% more instructions per request, measured). One file
- * per type: client.c, batch.c (a block: open, pin, close, the raw calls),
+ * per type: client.c, parallel.c (a block: open, pin, close, the raw calls),
  * block.c (the parallel block's public calls on it), pending.c,
  * response.c; run.c (the one-call form's loop), args.c (argument
  * conversions), module.c.
@@ -13,8 +13,8 @@
  *
  * Safety by construction:
  * - Every C object a Python object points to is kept alive by a reference:
- *   a Batch holds its Client (a Python reference), a Pending its Batch, a
- *   Client knows its open Batches (each unlinks itself when it closes), so
+ *   a Parallel holds its Client (a Python reference), a Pending its Parallel, a
+ *   Client knows its open Parallels (each unlinks itself when it closes), so
  *   Client.close() closes them first; they then raise ClosedError on use.
  * - A C pointer used with the GIL released is pinned: `busy` counts the
  *   threads in such a call, and close waits (the GIL released, the
@@ -33,20 +33,20 @@
 
 #define SLICE 0.1 /* seconds between signal and close checks while waiting */
 
-typedef struct BatchObject BatchObject;
+typedef struct ParallelObject ParallelObject;
 typedef struct PendingObject PendingObject;
 
 typedef struct {
   PyObject_HEAD salvo_client *c;
-  int busy;            /* threads in a call on c, the GIL released */
-  int closing;         /* close() began: no new call */
-  BatchObject *blocks; /* its open blocks (each unlinks itself) */
+  int busy;               /* threads in a call on c, the GIL released */
+  int closing;            /* close() began: no new call */
+  ParallelObject *blocks; /* its open blocks (each unlinks itself) */
 } ClientObject;
 
-struct BatchObject {
-  PyObject_HEAD salvo_batch *b;
-  ClientObject *client;     /* a reference, or NULL: the default client */
-  BatchObject *next, *prev; /* in client->blocks while open */
+struct ParallelObject {
+  PyObject_HEAD salvo_parallel *b;
+  ClientObject *client;        /* a reference, or NULL: the default client */
+  ParallelObject *next, *prev; /* in client->blocks while open */
   int busy;
   int closing;
   const char *closed_why; /* why it is closed, for the error */
@@ -59,10 +59,10 @@ struct BatchObject {
 };
 
 struct PendingObject {
-  PyObject_HEAD BatchObject *batch; /* a reference */
+  PyObject_HEAD ParallelObject *parallel; /* a reference */
   uint64_t id;
   PyObject *outcome; /* NULL until settled: a Response or an exception */
-  PendingObject *next, *prev; /* in batch->outstanding until settled */
+  PendingObject *next, *prev; /* in parallel->outstanding until settled */
   int linked;
   int stream;
 };
@@ -75,7 +75,7 @@ typedef struct {
   int streamed;      /* its body is pulled (salvo_response_streamed) */
 } ResponseObject;
 
-extern PyTypeObject salvo_py_ClientType, salvo_py_BatchType,
+extern PyTypeObject salvo_py_ClientType, salvo_py_ParallelType,
     salvo_py_PendingType, salvo_py_ResponseType;
 /* salvo.ClosedError (a RuntimeError), made here. */
 extern PyObject *salvo_py_ClosedError;
@@ -116,7 +116,7 @@ int salvo_py_body(PyObject *body, Py_buffer *buf, salvo_request *req);
 /* Waits for `busy` to drop to 0, the GIL released between looks. */
 void salvo_py_wait_idle(int *busy);
 
-/* ---- client.c, batch.c, block.c, pending.c, response.c, run.c ---- */
+/* ---- client.c, parallel.c, block.c, pending.c, response.c, run.c ---- */
 
 /* A response object of `type` (salvo_py_ResponseType or a subclass)
  * owning r; r is freed on failure. */
@@ -129,41 +129,43 @@ PyObject *salvo_py_error_new(int code, const char *message, const char *url);
 
 /* Closes a block (waiting for the threads in its calls); `why` says so to
  * later calls. */
-void salvo_py_batch_close(BatchObject *self, const char *why);
+void salvo_py_parallel_close(ParallelObject *self, const char *why);
 /* The block, or NULL with ClosedError: for calls that keep the GIL. */
-salvo_batch *salvo_py_batch_open(BatchObject *self);
+salvo_parallel *salvo_py_parallel_open(ParallelObject *self);
 /* Waits for a response (id 0: the next) for `timeout` seconds (negative:
  * for ever); Py_None when nothing can come or the time ran out. */
-PyObject *salvo_py_batch_wait(BatchObject *self, uint64_t id, double timeout);
+PyObject *salvo_py_parallel_wait(ParallelObject *self, uint64_t id,
+                                 double timeout);
 /* Settles p with the collected response resp (stolen): its outcome is the
  * response, or the exception it failed with; p leaves the outstanding
  * list. 0, or -1 with an exception. */
 int salvo_py_pending_settle(PendingObject *p, PyObject *resp);
 /* A new Pending of the block, in its outstanding list, for the request
  * about to be submitted with it as user_data (set its id then). */
-PendingObject *salvo_py_pending_new(BatchObject *b, int stream);
+PendingObject *salvo_py_pending_new(ParallelObject *b, int stream);
 /* The Pending a response was submitted with, or NULL (borrowed: the
  * outstanding list's reference). */
 PendingObject *salvo_py_pending_of(salvo_response *r);
 /* Out of the outstanding list, which lets go of its reference. */
 void salvo_py_pending_unlink(PendingObject *p);
 /* Every outstanding Pending let go of (the block closes or is cleared). */
-void salvo_py_pending_release_all(BatchObject *b);
+void salvo_py_pending_release_all(ParallelObject *b);
 /* A pending's outcome, as a result: the response, or NULL with its
  * exception raised. */
 PyObject *salvo_py_pending_result(PendingObject *p);
 /* A timeout argument: None is -1 (for ever), else a number >= 0. */
 int salvo_py_timeout(PyObject *v, double *out);
 
-salvo_batch *salvo_py_batch_pin(BatchObject *self); /* open, busy++ */
-PyObject *salvo_py_batch_closed_error(BatchObject *self);
+salvo_parallel *salvo_py_parallel_pin(ParallelObject *self); /* open, busy++ */
+PyObject *salvo_py_parallel_closed_error(ParallelObject *self);
 
-/* run.c: Batch.run. */
-PyObject *salvo_py_batch_run(BatchObject *self, PyObject *args, PyObject *kw);
+/* run.c: Parallel.run. */
+PyObject *salvo_py_parallel_run(ParallelObject *self, PyObject *args,
+                                PyObject *kw);
 
-/* block.c: the parallel block's public calls, in the Batch type's tables. */
+/* block.c: the parallel block's public calls, in the Parallel type's tables. */
 #define SALVO_PY_FASTCALL(name, fn)                                            \
-  PyObject *fn(BatchObject *self, PyObject *const *args, Py_ssize_t nargsf,    \
+  PyObject *fn(ParallelObject *self, PyObject *const *args, Py_ssize_t nargsf, \
                PyObject *kwnames);
 #define SALVO_PY_BLOCK_CALLS(X)                                                \
   X("request", salvo_py_block_request,                                         \
@@ -187,12 +189,12 @@ PyObject *salvo_py_batch_run(BatchObject *self, PyObject *args, PyObject *kw);
 #define SALVO_PY_DECLARE(name, fn, doc) SALVO_PY_FASTCALL(name, fn)
 SALVO_PY_BLOCK_CALLS(SALVO_PY_DECLARE)
 #undef SALVO_PY_DECLARE
-PyObject *salvo_py_block_has_pending(BatchObject *self, void *unused);
-PyObject *salvo_py_block_enter(BatchObject *self, PyObject *unused);
-PyObject *salvo_py_block_exit(BatchObject *self, PyObject *args);
+PyObject *salvo_py_block_has_pending(ParallelObject *self, void *unused);
+PyObject *salvo_py_block_enter(ParallelObject *self, PyObject *unused);
+PyObject *salvo_py_block_exit(ParallelObject *self, PyObject *args);
 /* The C client of a Client, or NULL with ClosedError. */
 salvo_client *salvo_py_client_get(ClientObject *c);
-void salvo_py_client_link(ClientObject *c, BatchObject *b);
-void salvo_py_client_unlink(BatchObject *b);
+void salvo_py_client_link(ClientObject *c, ParallelObject *b);
+void salvo_py_client_unlink(ParallelObject *b);
 
 #endif /* SALVO_PY_H */

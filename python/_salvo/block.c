@@ -1,4 +1,4 @@
-/* The parallel block's public calls, on _salvo.Batch (salvo.Parallel is a
+/* The parallel block's public calls, on _salvo.Parallel (salvo.Parallel is a
  * subclass): the verbs return a Pending, next_response collects the next
  * response to complete and settles its Pending. A plain call (a URL, no
  * keywords) runs no Python code; one with keywords goes through the
@@ -9,7 +9,7 @@
 
 /* The verb's way for keywords, a URL that is not a str, or a method in
  * lower case: self._request_slow(method, *args, **kwargs). */
-static PyObject *slow(BatchObject *self, PyObject *method,
+static PyObject *slow(ParallelObject *self, PyObject *method,
                       PyObject *const *args, Py_ssize_t nargs,
                       PyObject *kwnames) {
   Py_ssize_t nkw = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
@@ -46,9 +46,9 @@ static int plain_method(PyObject *m) {
 }
 
 /* The plain case: METHOD url, nothing else. */
-static PyObject *submit_plain(BatchObject *self, const char *method,
+static PyObject *submit_plain(ParallelObject *self, const char *method,
                               PyObject *url) {
-  salvo_batch *b = salvo_py_batch_open(self);
+  salvo_parallel *b = salvo_py_parallel_open(self);
   salvo_request req;
   if (!b)
     return NULL;
@@ -68,7 +68,7 @@ static PyObject *submit_plain(BatchObject *self, const char *method,
   return (PyObject *)p;
 }
 
-static PyObject *verb(BatchObject *self, const char *method,
+static PyObject *verb(ParallelObject *self, const char *method,
                       PyObject *const *args, Py_ssize_t nargsf,
                       PyObject *kwnames) {
   Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
@@ -80,7 +80,7 @@ static PyObject *verb(BatchObject *self, const char *method,
   return out;
 }
 
-PyObject *salvo_py_block_request(BatchObject *self, PyObject *const *args,
+PyObject *salvo_py_block_request(ParallelObject *self, PyObject *const *args,
                                  Py_ssize_t nargsf, PyObject *kwnames) {
   Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
   if (nargs == 2 && !kwnames && plain_method(args[0]) &&
@@ -90,7 +90,7 @@ PyObject *salvo_py_block_request(BatchObject *self, PyObject *const *args,
 }
 
 #define VERB(fn, name)                                                         \
-  PyObject *fn(BatchObject *self, PyObject *const *args, Py_ssize_t nargsf,    \
+  PyObject *fn(ParallelObject *self, PyObject *const *args, Py_ssize_t nargsf, \
                PyObject *kwnames) {                                            \
     return verb(self, name, args, nargsf, kwnames);                            \
   }
@@ -105,8 +105,9 @@ VERB(salvo_py_block_options, "OPTIONS")
 
 /* next_response(timeout=None): the next response to complete; its error
  * raised when it failed. Its Pending is settled with the same. */
-PyObject *salvo_py_block_next_response(BatchObject *self, PyObject *const *args,
-                                       Py_ssize_t nargsf, PyObject *kwnames) {
+PyObject *salvo_py_block_next_response(ParallelObject *self,
+                                       PyObject *const *args, Py_ssize_t nargsf,
+                                       PyObject *kwnames) {
   Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
   Py_ssize_t nkw = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
   double timeout;
@@ -119,12 +120,12 @@ PyObject *salvo_py_block_next_response(BatchObject *self, PyObject *const *args,
   }
   if (salvo_py_timeout(nargs + nkw ? args[0] : Py_None, &timeout))
     return NULL;
-  PyObject *r = salvo_py_batch_wait(self, 0, timeout);
+  PyObject *r = salvo_py_parallel_wait(self, 0, timeout);
   if (!r)
     return NULL;
   if (r == Py_None) {
     Py_DECREF(r);
-    if (self->b && !self->closing && salvo_batch_has_pending(self->b) <= 0)
+    if (self->b && !self->closing && salvo_parallel_has_pending(self->b) <= 0)
       PyErr_SetString(PyExc_RuntimeError, "no pending responses");
     else
       PyErr_SetString(PyExc_TimeoutError, "no response within the timeout");
@@ -150,21 +151,21 @@ PyObject *salvo_py_block_next_response(BatchObject *self, PyObject *const *args,
   return out;
 }
 
-PyObject *salvo_py_block_has_pending(BatchObject *self, void *unused) {
+PyObject *salvo_py_block_has_pending(ParallelObject *self, void *unused) {
   (void)unused;
   return PyBool_FromLong(self->b && !self->closing &&
-                         salvo_batch_has_pending(self->b) > 0);
+                         salvo_parallel_has_pending(self->b) > 0);
 }
 
-PyObject *salvo_py_block_enter(BatchObject *self, PyObject *unused) {
+PyObject *salvo_py_block_enter(ParallelObject *self, PyObject *unused) {
   (void)unused;
-  if (!salvo_py_batch_open(self))
+  if (!salvo_py_parallel_open(self))
     return NULL;
   return Py_NewRef(self);
 }
 
-PyObject *salvo_py_block_exit(BatchObject *self, PyObject *args) {
+PyObject *salvo_py_block_exit(ParallelObject *self, PyObject *args) {
   (void)args;
-  salvo_py_batch_close(self, NULL);
+  salvo_py_parallel_close(self, NULL);
   Py_RETURN_NONE;
 }

@@ -220,7 +220,7 @@ salvo_client *salvo_py_client_get(ClientObject *self) {
   return self->c;
 }
 
-void salvo_py_client_link(ClientObject *c, BatchObject *b) {
+void salvo_py_client_link(ClientObject *c, ParallelObject *b) {
   b->prev = NULL;
   b->next = c->blocks;
   if (c->blocks)
@@ -228,7 +228,7 @@ void salvo_py_client_link(ClientObject *c, BatchObject *b) {
   c->blocks = b;
 }
 
-void salvo_py_client_unlink(BatchObject *b) {
+void salvo_py_client_unlink(ParallelObject *b) {
   ClientObject *c = b->client;
   if (!c || (!b->prev && c->blocks != b))
     return; /* not linked */
@@ -253,9 +253,9 @@ static void client_close(ClientObject *self) {
     while (self->blocks) { /* each unlinks itself */
       /* The list holds no reference: one is taken while the GIL is
        * released, so that the block cannot be freed under us. */
-      BatchObject *b = self->blocks;
+      ParallelObject *b = self->blocks;
       Py_INCREF(b);
-      salvo_py_batch_close(b, "its client was closed");
+      salvo_py_parallel_close(b, "its client was closed");
       Py_DECREF(b);
     }
     salvo_py_wait_idle(&self->busy);

@@ -102,7 +102,8 @@ static int add_errors(PyObject *m) {
 }
 
 PyMODINIT_FUNC PyInit__salvo(void) {
-  if (PyType_Ready(&salvo_py_ClientType) || PyType_Ready(&salvo_py_BatchType) ||
+  if (PyType_Ready(&salvo_py_ClientType) ||
+      PyType_Ready(&salvo_py_ParallelType) ||
       PyType_Ready(&salvo_py_PendingType) ||
       PyType_Ready(&salvo_py_ResponseType))
     return NULL;
@@ -115,7 +116,7 @@ PyMODINIT_FUNC PyInit__salvo(void) {
       "by its client's close).",
       PyExc_RuntimeError, NULL);
   if (!salvo_py_ClosedError || add_type(m, "Client", &salvo_py_ClientType) ||
-      add_type(m, "Batch", &salvo_py_BatchType) ||
+      add_type(m, "Parallel", &salvo_py_ParallelType) ||
       add_type(m, "Pending", &salvo_py_PendingType) ||
       add_type(m, "Response", &salvo_py_ResponseType) ||
       PyModule_AddObject(m, "ClosedError", Py_NewRef(salvo_py_ClosedError)) ||

@@ -7,11 +7,11 @@
 #include "_salvo.h"
 #include <structmember.h>
 
-PendingObject *salvo_py_pending_new(BatchObject *b, int stream) {
+PendingObject *salvo_py_pending_new(ParallelObject *b, int stream) {
   PendingObject *p = PyObject_GC_New(PendingObject, &salvo_py_PendingType);
   if (!p)
     return NULL;
-  p->batch = (BatchObject *)Py_NewRef(b);
+  p->parallel = (ParallelObject *)Py_NewRef(b);
   p->id = 0;
   p->outcome = NULL;
   p->stream = stream;
@@ -37,7 +37,7 @@ void salvo_py_pending_unlink(PendingObject *p) {
   if (p->prev)
     p->prev->next = p->next;
   else
-    p->batch->outstanding = p->next;
+    p->parallel->outstanding = p->next;
   if (p->next)
     p->next->prev = p->prev;
   p->next = p->prev = NULL;
@@ -45,7 +45,7 @@ void salvo_py_pending_unlink(PendingObject *p) {
   Py_DECREF(p);
 }
 
-void salvo_py_pending_release_all(BatchObject *b) {
+void salvo_py_pending_release_all(ParallelObject *b) {
   while (b->outstanding)
     salvo_py_pending_unlink(b->outstanding);
 }
@@ -108,9 +108,9 @@ static PyObject *Pending_get_response(PendingObject *self,
     return NULL;
   if (self->outcome)
     return salvo_py_pending_result(self);
-  if (!self->batch)
+  if (!self->parallel)
     return PyErr_Format(salvo_py_ClosedError, "the parallel block is closed");
-  PyObject *r = salvo_py_batch_wait(self->batch, self->id, timeout);
+  PyObject *r = salvo_py_parallel_wait(self->parallel, self->id, timeout);
   if (!r) {
     if (PyErr_ExceptionMatches(PyExc_KeyboardInterrupt))
       interrupted(self);
@@ -118,7 +118,7 @@ static PyObject *Pending_get_response(PendingObject *self,
   }
   if (r == Py_None) {
     Py_DECREF(r);
-    salvo_batch *b = salvo_py_batch_open(self->batch);
+    salvo_parallel *b = salvo_py_parallel_open(self->parallel);
     if (b && salvo_pending_ready(b, (salvo_pending){self->id}) < 0)
       PyErr_SetString(PyExc_RuntimeError,
                       "no response will come for this pending: another "
@@ -136,7 +136,8 @@ static PyObject *Pending_cancel(PendingObject *self, PyObject *unused) {
   (void)unused;
   if (self->outcome)
     Py_RETURN_NONE;
-  salvo_batch *b = self->batch ? salvo_py_batch_open(self->batch) : NULL;
+  salvo_parallel *b =
+      self->parallel ? salvo_py_parallel_open(self->parallel) : NULL;
   if (!b) {
     if (!PyErr_Occurred())
       PyErr_SetString(salvo_py_ClosedError, "the parallel block is closed");
@@ -152,7 +153,7 @@ static PyObject *Pending_repr(PendingObject *self) {
 }
 
 static int Pending_traverse(PendingObject *self, visitproc visit, void *arg) {
-  Py_VISIT(self->batch);
+  Py_VISIT(self->parallel);
   Py_VISIT(self->outcome);
   return 0;
 }
@@ -161,7 +162,7 @@ static int Pending_traverse(PendingObject *self, visitproc visit, void *arg) {
  * (which holds it) until the block lets go of it. */
 static int Pending_clear(PendingObject *self) {
   if (!self->linked)
-    Py_CLEAR(self->batch);
+    Py_CLEAR(self->parallel);
   Py_CLEAR(self->outcome);
   return 0;
 }
@@ -169,7 +170,7 @@ static int Pending_clear(PendingObject *self) {
 static void Pending_dealloc(PendingObject *self) {
   /* Never linked here: the list holds a reference. */
   PyObject_GC_UnTrack(self);
-  Py_CLEAR(self->batch);
+  Py_CLEAR(self->parallel);
   Py_CLEAR(self->outcome);
   PyObject_GC_Del(self);
 }

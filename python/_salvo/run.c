@@ -1,4 +1,4 @@
-/* Batch.run: the one-call form's loop, in C, with the GIL released while
+/* Parallel.run: the one-call form's loop, in C, with the GIL released while
  * it waits: no Python code runs per request. */
 #include <stdint.h>
 
@@ -14,7 +14,7 @@ typedef struct run_state {
 } run_state;
 
 /* Submits URL i. */
-static int run_submit(salvo_batch *b, salvo_request *req, run_state *st,
+static int run_submit(salvo_parallel *b, salvo_request *req, run_state *st,
                       Py_ssize_t i) {
   salvo_py_strs pairs = {0};
   PyObject *ps = st->params ? PySequence_Fast_GET_ITEM(st->params, i) : Py_None;
@@ -64,7 +64,8 @@ static int run_place(run_state *st, salvo_response *r, int bodies,
  * The one-call form's engine: no Python code runs per request. Stopped
  * (Ctrl-C, a close from another thread, an error), every request still
  * out is cancelled. */
-PyObject *salvo_py_batch_run(BatchObject *self, PyObject *args, PyObject *kw) {
+PyObject *salvo_py_parallel_run(ParallelObject *self, PyObject *args,
+                                PyObject *kw) {
   static char *kwlist[] = {"urls",   "method", "headers", "body", "timeout",
                            "params", "window", "bodies",  NULL};
   PyObject *urls, *method = Py_None, *headers = Py_None, *body = Py_None;
@@ -80,7 +81,7 @@ PyObject *salvo_py_batch_run(BatchObject *self, PyObject *args, PyObject *kw) {
   Py_buffer buf = {0};
   salvo_request req;
   salvo_request_init(&req);
-  salvo_batch *b = NULL;
+  salvo_parallel *b = NULL;
   if (salvo_py_str_or_none(method, "method", &req.method) ||
       (timeout != Py_None &&
        salvo_py_double(timeout, "timeout", &req.timeout)) ||
@@ -105,7 +106,7 @@ PyObject *salvo_py_batch_run(BatchObject *self, PyObject *args, PyObject *kw) {
     PyErr_NoMemory();
     goto done;
   }
-  if (!(st.out = PyList_New(st.n)) || !(b = salvo_py_batch_pin(self)))
+  if (!(st.out = PyList_New(st.n)) || !(b = salvo_py_parallel_pin(self)))
     goto done;
   enum { BULK = 512 };
   salvo_response *got[BULK];
@@ -115,9 +116,9 @@ PyObject *salvo_py_batch_run(BatchObject *self, PyObject *args, PyObject *kw) {
       if (run_submit(b, &req, &st, next))
         goto done;
     int k = 0;
-    Py_BEGIN_ALLOW_THREADS got[k] = salvo_batch_next_timeout(b, SLICE);
+    Py_BEGIN_ALLOW_THREADS got[k] = salvo_parallel_next_timeout(b, SLICE);
     if (got[k])
-      for (k = 1; k < BULK && (got[k] = salvo_batch_poll(b)); k++)
+      for (k = 1; k < BULK && (got[k] = salvo_parallel_poll(b)); k++)
         ;
     Py_END_ALLOW_THREADS for (int i = 0; i < k; i++) {
       if (run_place(&st, got[i], bodies, self->response_type)) {
@@ -128,7 +129,7 @@ PyObject *salvo_py_batch_run(BatchObject *self, PyObject *args, PyObject *kw) {
       outstanding--;
     }
     if (self->closing) {
-      salvo_py_batch_closed_error(self);
+      salvo_py_parallel_closed_error(self);
       goto done;
     }
     if (!k && PyErr_CheckSignals())

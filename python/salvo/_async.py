@@ -63,7 +63,7 @@ class AsyncParallel(_Verbs):
                  response_type: type = AsyncResponse) -> None:
         self._client = client
         self._response_type = response_type
-        self._b: Optional[_salvo.Batch] = None
+        self._b: Optional[_salvo.Parallel] = None
         self._loop: Optional[asyncio.AbstractEventLoop] = None
         self._fd = -1
         self._ready: Dict[int, Any] = {}  # collected, not yet claimed
@@ -79,7 +79,7 @@ class AsyncParallel(_Verbs):
         return self
 
     def _open(self) -> None:
-        self._b = _salvo.Batch(self._client._native() if self._client
+        self._b = _salvo.Parallel(self._client._native() if self._client
                                else None, self._response_type)
         self._loop = asyncio.get_running_loop()
         self._fd = self._b.fd()

@@ -106,7 +106,7 @@ def build(method: str, url: str, *, params: ParamTypes = None,
           content: Union[bytes, str, None] = None,
           timeout: Optional[float] = None, stream: bool = False,
           key: Optional[str] = None) -> Dict[str, Any]:
-    """The arguments of _salvo.Batch.submit for one request."""
+    """The arguments of _salvo.Parallel.submit for one request."""
     if not isinstance(method, str):
         raise TypeError(f"method must be str, not {type(method).__name__}")
     hdrs = _header_list(headers) or []
@@ -216,7 +216,7 @@ class _Verbs:
 Pending = _salvo.Pending  # get_response(timeout=None), cancel(): in C
 
 
-class Parallel(_salvo.Batch):
+class Parallel(_salvo.Parallel):
     """A parallel block: requests go out at once, responses are collected
     by handle or as they complete, errors surface only on collection, and
     leaving the block cancels what is still pending. A block belongs to

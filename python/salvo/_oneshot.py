@@ -87,7 +87,7 @@ class _Plan:
         return self.params_all if self.params_each is None else \
             self.params_each[i]
 
-    def run(self, batch: "_salvo.Batch", concurrency: int) -> List[Any]:
+    def run(self, batch: "_salvo.Parallel", concurrency: int) -> List[Any]:
         """Every request, the raw results in input order (bytes for a
         success, when bodies are what is asked for; else the Response):
         in one C loop when the bodies are the same for every URL, else one
@@ -109,7 +109,7 @@ class _Plan:
                          bodies=self.return_type in (ReturnType.JSON,
                                                      ReturnType.CONTENT))
 
-    def submit(self, batch: "_salvo.Batch", i: int) -> int:
+    def submit(self, batch: "_salvo.Parallel", i: int) -> int:
         return batch.submit(**build(
             self.method, self.urls[i], params=self._params(i),
             headers=self.headers,
@@ -122,7 +122,7 @@ class _Plan:
     def convert(self, raw: Any, url: Optional[str] = None) -> Any:
         """A result: the value asked for, or the exception it failed
         with. `raw` is a Response, or the body of a success (bytes) when
-        Batch.run was asked for bodies."""
+        Parallel.run was asked for bodies."""
         if raw.__class__ is bytes:
             return self._value(raw, url)
         if raw._error:
@@ -197,7 +197,7 @@ class _Plan:
         return shaped
 
 
-def _one_by_one(b: "_salvo.Batch", plan: _Plan) -> List[Any]:
+def _one_by_one(b: "_salvo.Parallel", plan: _Plan) -> List[Any]:
     n = len(plan.urls)
     raws: List[Any] = [None] * n
     index: Dict[int, int] = {}
@@ -212,7 +212,7 @@ def _one_by_one(b: "_salvo.Batch", plan: _Plan) -> List[Any]:
 
 
 def _run(client: Client, plan: _Plan, concurrency: int) -> Any:
-    b = _salvo.Batch(client._native(), Response)
+    b = _salvo.Parallel(client._native(), Response)
     try:
         return plan.finish(plan.convert_all(plan.run(b, concurrency)))
     finally:

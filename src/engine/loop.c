@@ -15,7 +15,7 @@
  *   5. delivers the responses finished in this iteration to their batches,
  *      one lock and at most one wake-up per batch.
  * Step 5 is what keeps the hand-over cheap: a collector blocked in
- * salvo_batch_next wakes once for many responses, not once per response.
+ * salvo_parallel_next wakes once for many responses, not once per response.
  */
 #define _GNU_SOURCE
 #include <errno.h>

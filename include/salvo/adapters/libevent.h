@@ -7,11 +7,11 @@
  *   salvo_event_attach(&w, base, batch, on_response, arg);
  *   ... on_response(w, r, arg) runs on the base's thread for each
  *       response as it completes; it owns r ...
- *   salvo_event_detach(&w);         (before salvo_batch_close)
+ *   salvo_event_detach(&w);         (before salvo_parallel_close)
  *
  * A streamed body (salvo_request.stream) is read on the base with
  * salvo_event_read_start, which calls back with each chunk and once at
- * the end. Both watch a descriptor of the library's (salvo_batch_fd,
+ * the end. Both watch a descriptor of the library's (salvo_parallel_fd,
  * salvo_response_read_fd) with a persistent read event; nothing blocks.
  */
 #ifndef SALVO_ADAPTERS_LIBEVENT_H
@@ -26,7 +26,7 @@ typedef void (*salvo_event_response_cb)(salvo_event *w, salvo_response *r,
 
 struct salvo_event {
   struct event *ev;
-  salvo_batch *batch;
+  salvo_parallel *batch;
   salvo_event_response_cb cb;
   void *arg;
 };
@@ -36,17 +36,17 @@ static void salvo__event_ready(evutil_socket_t fd, short what, void *p) {
   salvo_response *r;
   (void)fd, (void)what;
   /* Level-triggered: drain what is ready now; a callback may detach. */
-  while (w->ev && (r = salvo_batch_poll(w->batch)))
+  while (w->ev && (r = salvo_parallel_poll(w->batch)))
     w->cb(w, r, w->arg);
 }
 
 /* Starts calling cb for each response of batch. Returns 0, or -1 when
  * the batch has no descriptor or libevent fails. */
 static inline int salvo_event_attach(salvo_event *w, struct event_base *base,
-                                     salvo_batch *batch,
+                                     salvo_parallel *batch,
                                      salvo_event_response_cb cb, void *arg) {
-  int fd = salvo_batch_fd(batch);
-  if (fd < 0)
+  int fd;
+  if (salvo_parallel_fd(batch, &fd))
     return -1;
   w->batch = batch;
   w->cb = cb;
@@ -62,7 +62,7 @@ static inline int salvo_event_attach(salvo_event *w, struct event_base *base,
 }
 
 /* Stops watching (responses stay in the batch). Call it before
- * salvo_batch_close; it may be called from a callback. */
+ * salvo_parallel_close; it may be called from a callback. */
 static inline void salvo_event_detach(salvo_event *w) {
   if (w->ev) {
     event_free(w->ev); /* deletes it first */

@@ -7,11 +7,11 @@
  *   salvo_uv_attach(&w, loop, batch, on_response, arg);
  *   ... on_response(w, r, arg) runs on the loop's thread for each
  *       response as it completes; it owns r ...
- *   salvo_uv_detach(&w);            (before salvo_batch_close)
+ *   salvo_uv_detach(&w);            (before salvo_parallel_close)
  *
  * A streamed body (salvo_request.stream) is read on the loop with
  * salvo_uv_read_start, which calls back with each chunk and once at the
- * end. Both watch a descriptor of the library's (salvo_batch_fd,
+ * end. Both watch a descriptor of the library's (salvo_parallel_fd,
  * salvo_response_read_fd) with a uv_poll_t; nothing blocks the loop.
  *
  * The structs belong to the caller and must stay put until their handle
@@ -29,7 +29,7 @@ typedef void (*salvo_uv_response_cb)(salvo_uv *w, salvo_response *r, void *arg);
 
 struct salvo_uv {
   uv_poll_t poll; /* first: libuv gives callbacks the handle's address */
-  salvo_batch *batch;
+  salvo_parallel *batch;
   salvo_uv_response_cb cb;
   void *arg;
   void (*closed)(salvo_uv *w);
@@ -41,17 +41,17 @@ static void salvo__uv_ready(uv_poll_t *p, int status, int events) {
   (void)status, (void)events;
   /* The descriptor is level-triggered: drain what is ready now. A
    * callback may detach; then stop. */
-  while (uv_is_active((uv_handle_t *)p) && (r = salvo_batch_poll(w->batch)))
+  while (uv_is_active((uv_handle_t *)p) && (r = salvo_parallel_poll(w->batch)))
     w->cb(w, r, w->arg);
 }
 
 /* Starts calling cb for each response of batch. Returns 0 or a negative
  * libuv error (UV_EINVAL when the batch has no descriptor). */
 static inline int salvo_uv_attach(salvo_uv *w, uv_loop_t *loop,
-                                  salvo_batch *batch, salvo_uv_response_cb cb,
-                                  void *arg) {
-  int fd = salvo_batch_fd(batch);
-  if (fd < 0)
+                                  salvo_parallel *batch,
+                                  salvo_uv_response_cb cb, void *arg) {
+  int fd;
+  if (salvo_parallel_fd(batch, &fd))
     return UV_EINVAL;
   w->batch = batch;
   w->cb = cb;
@@ -68,7 +68,7 @@ static void salvo__uv_closed(uv_handle_t *h) {
 }
 
 /* Stops watching (responses stay in the batch); `closed` runs when the
- * handle is gone. Call it before salvo_batch_close. */
+ * handle is gone. Call it before salvo_parallel_close. */
 static inline void salvo_uv_detach(salvo_uv *w, void (*closed)(salvo_uv *)) {
   w->closed = closed;
   uv_poll_stop(&w->poll);

@@ -1,4 +1,4 @@
-/* _salvo.Batch: a parallel block (salvo_batch) on a Client or the default
+/* _salvo.Parallel: a parallel block (salvo_parallel) on a Client or the default
  * client: opening, pinning and closing it, and the raw calls the Python
  * layer builds on (submit by id, wait, poll, cancel). Its public calls
  * (the verbs, next_response) are in block.c, the one-call loop in run.c. */
@@ -11,7 +11,7 @@
 
 /* ---- open, pin, close --------------------------------------------------- */
 
-static int set_response_type(BatchObject *self, PyObject *type) {
+static int set_response_type(ParallelObject *self, PyObject *type) {
   if (type == Py_None)
     type = (PyObject *)&salvo_py_ResponseType;
   if (!PyType_Check(type) ||
@@ -24,14 +24,14 @@ static int set_response_type(BatchObject *self, PyObject *type) {
   return 0;
 }
 
-/* Batch(client=None, response_type=None): opens a block. */
-static int Batch_init(BatchObject *self, PyObject *args, PyObject *kw) {
+/* Parallel(client=None, response_type=None): opens a block. */
+static int Parallel_init(ParallelObject *self, PyObject *args, PyObject *kw) {
   PyObject *client = Py_None, *rtype = Py_None;
   static char *kwlist[] = {"client", "response_type", NULL};
   if (!PyArg_ParseTupleAndKeywords(args, kw, "|OO", kwlist, &client, &rtype))
     return -1;
   if (self->b || self->client) {
-    PyErr_SetString(PyExc_RuntimeError, "Batch is already open");
+    PyErr_SetString(PyExc_RuntimeError, "Parallel is already open");
     return -1;
   }
   if (set_response_type(self, rtype))
@@ -49,19 +49,19 @@ static int Batch_init(BatchObject *self, PyObject *args, PyObject *kw) {
       return -1;
   }
   ClientObject *co = c ? (ClientObject *)client : NULL;
-  salvo_batch *b;
+  salvo_parallel *b;
   /* The client cannot be freed meanwhile: its close waits for busy calls;
    * if it began to close, the new block is closed at once. */
   if (co)
     co->busy++;
-  Py_BEGIN_ALLOW_THREADS b = salvo_parallel(c);
+  Py_BEGIN_ALLOW_THREADS salvo_parallel_open(c, &b);
   Py_END_ALLOW_THREADS if (co) co->busy--;
   if (!b) {
     PyErr_SetString(PyExc_MemoryError, "salvo: cannot open a block");
     return -1;
   }
   if (co && co->closing) {
-    Py_BEGIN_ALLOW_THREADS salvo_batch_close(b);
+    Py_BEGIN_ALLOW_THREADS salvo_parallel_close(b);
     Py_END_ALLOW_THREADS PyErr_SetString(salvo_py_ClosedError,
                                          "the client is closed");
     return -1;
@@ -75,28 +75,28 @@ static int Batch_init(BatchObject *self, PyObject *args, PyObject *kw) {
   return 0;
 }
 
-PyObject *salvo_py_batch_closed_error(BatchObject *self) {
+PyObject *salvo_py_parallel_closed_error(ParallelObject *self) {
   return PyErr_Format(salvo_py_ClosedError, "the parallel block is closed%s%s",
                       self->closed_why ? ": " : "",
                       self->closed_why ? self->closed_why : "");
 }
 
-salvo_batch *salvo_py_batch_open(BatchObject *self) {
+salvo_parallel *salvo_py_parallel_open(ParallelObject *self) {
   if (!self->b || self->closing) {
-    salvo_py_batch_closed_error(self);
+    salvo_py_parallel_closed_error(self);
     return NULL;
   }
   return self->b;
 }
 
-salvo_batch *salvo_py_batch_pin(BatchObject *self) {
-  salvo_batch *b = salvo_py_batch_open(self);
+salvo_parallel *salvo_py_parallel_pin(ParallelObject *self) {
+  salvo_parallel *b = salvo_py_parallel_open(self);
   if (b)
     self->busy++;
   return b;
 }
 
-void salvo_py_batch_close(BatchObject *self, const char *why) {
+void salvo_py_parallel_close(ParallelObject *self, const char *why) {
   if (!self->b)
     return;
   if (self->closing) { /* another thread closes it: wait for that */
@@ -110,8 +110,8 @@ void salvo_py_batch_close(BatchObject *self, const char *why) {
   self->closing = 1;
   self->closed_why = why;
   salvo_py_wait_idle(&self->busy);
-  salvo_batch *b = self->b;
-  Py_BEGIN_ALLOW_THREADS salvo_batch_close(b);
+  salvo_parallel *b = self->b;
+  Py_BEGIN_ALLOW_THREADS salvo_parallel_close(b);
   Py_END_ALLOW_THREADS self->b = NULL;
   salvo_py_client_unlink(self);
   /* What was waited for will not come: the pendings (which raise
@@ -119,13 +119,13 @@ void salvo_py_batch_close(BatchObject *self, const char *why) {
   salvo_py_pending_release_all(self);
 }
 
-static PyObject *Batch_close(BatchObject *self, PyObject *unused) {
+static PyObject *Parallel_close(ParallelObject *self, PyObject *unused) {
   (void)unused;
-  salvo_py_batch_close(self, NULL);
+  salvo_py_parallel_close(self, NULL);
   Py_RETURN_NONE;
 }
 
-static int Batch_traverse(BatchObject *self, visitproc visit, void *arg) {
+static int Parallel_traverse(ParallelObject *self, visitproc visit, void *arg) {
   Py_VISIT(self->client);
   Py_VISIT(self->response_type);
   for (PendingObject *p = self->outstanding; p; p = p->next)
@@ -135,17 +135,17 @@ static int Batch_traverse(BatchObject *self, visitproc visit, void *arg) {
 
 /* Breaks a cycle (block, its pendings, and a subclass's attributes): the
  * client stays, the block being open on it until dealloc closes it. */
-static int Batch_clear(BatchObject *self) {
+static int Parallel_clear(ParallelObject *self) {
   salvo_py_pending_release_all(self);
   return 0;
 }
 
-static void Batch_dealloc(BatchObject *self) {
+static void Parallel_dealloc(ParallelObject *self) {
   PyObject_GC_UnTrack(self);
   /* Out of its client's list before the GIL is released: no other thread
    * may reach an object being freed. */
   salvo_py_client_unlink(self);
-  salvo_py_batch_close(self, NULL);
+  salvo_py_parallel_close(self, NULL);
   salvo_py_pending_release_all(self);
   Py_CLEAR(self->client);
   Py_CLEAR(self->response_type);
@@ -160,7 +160,8 @@ static void Batch_dealloc(BatchObject *self) {
  * (which the block's calls settle). params is a list of (name, value) pairs,
  * value None for a name alone; headers a list of "Name: value"; body
  * bytes-like. */
-static PyObject *Batch_submit(BatchObject *self, PyObject *args, PyObject *kw) {
+static PyObject *Parallel_submit(ParallelObject *self, PyObject *args,
+                                 PyObject *kw) {
   static char *kwlist[] = {"method",      "url",        "params",  "headers",
                            "body",        "timeout",    "key",     "stream",
                            "max_retries", "idempotent", "pending", NULL};
@@ -168,7 +169,7 @@ static PyObject *Batch_submit(BatchObject *self, PyObject *args, PyObject *kw) {
   PyObject *body = Py_None, *timeout = Py_None, *key = Py_None;
   PyObject *max_retries = Py_None;
   int stream = 0, idempotent = 0, want_pending = 0;
-  salvo_batch *b = salvo_py_batch_open(self);
+  salvo_parallel *b = salvo_py_parallel_open(self);
   if (!b || !PyArg_ParseTupleAndKeywords(
                 args, kw, "OO|OOOOOpOpp", kwlist, &method, &url, &params,
                 &headers, &body, &timeout, &key, &stream, &max_retries,
@@ -240,7 +241,7 @@ static int id_of(PyObject *v, uint64_t *id) {
 
 /* Frees what came for a cancelled request, so that nothing of it is held:
  * its cancellation is answered within an iteration of the I/O thread. */
-static void drop_cancelled(salvo_batch *b, uint64_t id) {
+static void drop_cancelled(salvo_parallel *b, uint64_t id) {
   salvo_pending p = {id};
   salvo_pending_cancel(b, p);
   salvo_response *r;
@@ -250,8 +251,9 @@ static void drop_cancelled(salvo_batch *b, uint64_t id) {
 
 /* In slices that let signals and a close in. Interrupted (Ctrl-C), the
  * request waited for is cancelled on the wire. */
-PyObject *salvo_py_batch_wait(BatchObject *self, uint64_t id, double timeout) {
-  salvo_batch *b = salvo_py_batch_pin(self);
+PyObject *salvo_py_parallel_wait(ParallelObject *self, uint64_t id,
+                                 double timeout) {
+  salvo_parallel *b = salvo_py_parallel_pin(self);
   if (!b)
     return NULL;
   salvo_pending p = {id};
@@ -262,16 +264,16 @@ PyObject *salvo_py_batch_wait(BatchObject *self, uint64_t id, double timeout) {
     salvo_response *r;
     int more;
     Py_BEGIN_ALLOW_THREADS r = id ? salvo_pending_response_timeout(b, p, slice)
-                                  : salvo_batch_next_timeout(b, slice);
+                                  : salvo_parallel_next_timeout(b, slice);
     more = r    ? 1
            : id ? salvo_pending_ready(b, p) >= 0
-                : salvo_batch_has_pending(b) > 0;
+                : salvo_parallel_has_pending(b) > 0;
     Py_END_ALLOW_THREADS if (r) {
       out = salvo_py_response_new(self->response_type, r);
       break;
     }
     if (self->closing) {
-      salvo_py_batch_closed_error(self);
+      salvo_py_parallel_closed_error(self);
       break;
     }
     if (!more || (left >= 0 && (left -= slice) <= 0)) {
@@ -302,108 +304,108 @@ int salvo_py_timeout(PyObject *v, double *out) {
   return 0;
 }
 
-static PyObject *Batch_next(BatchObject *self, PyObject *args) {
+static PyObject *Parallel_next(ParallelObject *self, PyObject *args) {
   double timeout = -1;
   if (!PyArg_ParseTuple(args, "|d", &timeout))
     return NULL;
-  return salvo_py_batch_wait(self, 0, timeout);
+  return salvo_py_parallel_wait(self, 0, timeout);
 }
 
-static PyObject *Batch_wait(BatchObject *self, PyObject *args) {
+static PyObject *Parallel_wait(ParallelObject *self, PyObject *args) {
   PyObject *idv;
   double timeout = -1;
   uint64_t id;
   if (!PyArg_ParseTuple(args, "O|d", &idv, &timeout) || id_of(idv, &id))
     return NULL;
-  return salvo_py_batch_wait(self, id, timeout);
+  return salvo_py_parallel_wait(self, id, timeout);
 }
 
-static PyObject *Batch_poll(BatchObject *self, PyObject *unused) {
+static PyObject *Parallel_poll(ParallelObject *self, PyObject *unused) {
   (void)unused;
-  salvo_batch *b = salvo_py_batch_open(self);
+  salvo_parallel *b = salvo_py_parallel_open(self);
   if (!b)
     return NULL;
-  salvo_response *r = salvo_batch_poll(b);
+  salvo_response *r = salvo_parallel_poll(b);
   if (!r)
     Py_RETURN_NONE;
   return salvo_py_response_new(self->response_type, r);
 }
 
-static PyObject *Batch_cancel(BatchObject *self, PyObject *idv) {
+static PyObject *Parallel_cancel(ParallelObject *self, PyObject *idv) {
   uint64_t id;
-  salvo_batch *b = salvo_py_batch_open(self);
+  salvo_parallel *b = salvo_py_parallel_open(self);
   if (!b || id_of(idv, &id))
     return NULL;
   return PyLong_FromLong(salvo_pending_cancel(b, (salvo_pending){id}));
 }
 
-static PyObject *Batch_fd(BatchObject *self, PyObject *unused) {
+static PyObject *Parallel_fd(ParallelObject *self, PyObject *unused) {
   (void)unused;
-  salvo_batch *b = salvo_py_batch_open(self);
+  salvo_parallel *b = salvo_py_parallel_open(self);
   if (!b)
     return NULL;
-  int fd = salvo_batch_fd(b);
-  if (fd < 0)
+  int fd;
+  if (salvo_parallel_fd(b, &fd))
     return PyErr_SetFromErrno(PyExc_OSError);
   return PyLong_FromLong(fd);
 }
 
-static PyObject *Batch_pending(BatchObject *self, void *unused) {
+static PyObject *Parallel_pending(ParallelObject *self, void *unused) {
   (void)unused;
   return PyLong_FromLong(
-      self->b && !self->closing ? salvo_batch_has_pending(self->b) : 0);
+      self->b && !self->closing ? salvo_parallel_has_pending(self->b) : 0);
 }
 
-static PyObject *Batch_closed(BatchObject *self, void *unused) {
+static PyObject *Parallel_closed(ParallelObject *self, void *unused) {
   (void)unused;
   return PyBool_FromLong(!self->b || self->closing);
 }
 
 #define ENTRY(name, fn, doc)                                                   \
   {name, (PyCFunction)(void (*)(void))fn, METH_FASTCALL | METH_KEYWORDS, doc},
-static PyMethodDef Batch_methods[] = {
+static PyMethodDef Parallel_methods[] = {
     SALVO_PY_BLOCK_CALLS(ENTRY){"__enter__", (PyCFunction)salvo_py_block_enter,
                                 METH_NOARGS, NULL},
     {"__exit__", (PyCFunction)salvo_py_block_exit, METH_VARARGS,
      "Closes the block, cancelling what is pending."},
-    {"submit", (PyCFunction)(void (*)(void))Batch_submit,
+    {"submit", (PyCFunction)(void (*)(void))Parallel_submit,
      METH_VARARGS | METH_KEYWORDS, "Submits a request; returns its id."},
-    {"run", (PyCFunction)(void (*)(void))salvo_py_batch_run,
+    {"run", (PyCFunction)(void (*)(void))salvo_py_parallel_run,
      METH_VARARGS | METH_KEYWORDS,
      "run(urls, method, headers, body, timeout, params, window, bodies): "
      "every URL, the responses in input order."},
-    {"next", (PyCFunction)Batch_next, METH_VARARGS,
+    {"next", (PyCFunction)Parallel_next, METH_VARARGS,
      "next(timeout=-1): the next response, or None."},
-    {"wait", (PyCFunction)Batch_wait, METH_VARARGS,
+    {"wait", (PyCFunction)Parallel_wait, METH_VARARGS,
      "wait(id, timeout=-1): that request's response, or None."},
-    {"poll", (PyCFunction)Batch_poll, METH_NOARGS,
+    {"poll", (PyCFunction)Parallel_poll, METH_NOARGS,
      "A ready response, or None; never waits."},
-    {"cancel", (PyCFunction)Batch_cancel, METH_O,
+    {"cancel", (PyCFunction)Parallel_cancel, METH_O,
      "cancel(id): cancels one request."},
-    {"fd", (PyCFunction)Batch_fd, METH_NOARGS,
+    {"fd", (PyCFunction)Parallel_fd, METH_NOARGS,
      "A descriptor readable while a response is ready."},
-    {"close", (PyCFunction)Batch_close, METH_NOARGS,
+    {"close", (PyCFunction)Parallel_close, METH_NOARGS,
      "Cancels what is pending and frees the block."},
     {NULL, NULL, 0, NULL}};
 #undef ENTRY
 
-static PyGetSetDef Batch_getset[] = {
+static PyGetSetDef Parallel_getset[] = {
     {"has_pending_responses", (getter)salvo_py_block_has_pending, NULL,
      "Whether a response is still to be collected.", NULL},
-    {"pending", (getter)Batch_pending, NULL, "requests not yet collected",
+    {"pending", (getter)Parallel_pending, NULL, "requests not yet collected",
      NULL},
-    {"closed", (getter)Batch_closed, NULL, "whether it is closed", NULL},
+    {"closed", (getter)Parallel_closed, NULL, "whether it is closed", NULL},
     {NULL, NULL, NULL, NULL, NULL}};
 
-PyTypeObject salvo_py_BatchType = {
-    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "salvo._salvo.Batch",
-    .tp_basicsize = sizeof(BatchObject),
+PyTypeObject salvo_py_ParallelType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "salvo._salvo.Parallel",
+    .tp_basicsize = sizeof(ParallelObject),
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
     .tp_new = PyType_GenericNew,
-    .tp_init = (initproc)Batch_init,
-    .tp_dealloc = (destructor)Batch_dealloc,
-    .tp_traverse = (traverseproc)Batch_traverse,
-    .tp_clear = (inquiry)Batch_clear,
-    .tp_methods = Batch_methods,
-    .tp_getset = Batch_getset,
+    .tp_init = (initproc)Parallel_init,
+    .tp_dealloc = (destructor)Parallel_dealloc,
+    .tp_traverse = (traverseproc)Parallel_traverse,
+    .tp_clear = (inquiry)Parallel_clear,
+    .tp_methods = Parallel_methods,
+    .tp_getset = Parallel_getset,
     .tp_doc = "A parallel block on a Client (None: the default client)."};

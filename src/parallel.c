@@ -14,7 +14,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#include "batch.h"
+#include "parallel.h"
 
 #include <pthread.h>
 #include <time.h>
@@ -34,7 +34,7 @@ typedef struct salvo__slot {
   salvo_response *resp; /* set once the response is ready */
 } salvo__slot;
 
-struct salvo_batch {
+struct salvo_parallel {
   salvo_client *client;
   salvo__sink *sinks;     /* the engines' side, one per engine */
   salvo__block_link link; /* in the client's list */
@@ -52,12 +52,12 @@ struct salvo_batch {
   int cancels_left; /* engines that still hold some of its requests */
 };
 
-static salvo_batch *batch_of(salvo__sink *s) { return s->owner; }
+static salvo_parallel *batch_of(salvo__sink *s) { return s->owner; }
 
 #define SLOT_OF(id) ((uint32_t)((id)&0xffffffffu))
 #define GEN_OF(id) ((uint32_t)((id) >> 32))
 
-static salvo__slot *slot_lookup(salvo_batch *b, uint64_t id) {
+static salvo__slot *slot_lookup(salvo_parallel *b, uint64_t id) {
   uint32_t s = SLOT_OF(id);
   if (s == 0 || s > b->nslots)
     return NULL;
@@ -66,7 +66,7 @@ static salvo__slot *slot_lookup(salvo_batch *b, uint64_t id) {
 }
 
 /* Returns a new handle id, or 0 when out of memory. */
-static uint64_t slot_alloc(salvo_batch *b) {
+static uint64_t slot_alloc(salvo_parallel *b) {
   uint32_t idx;
   if (b->free_head) {
     idx = b->free_head - 1;
@@ -91,7 +91,7 @@ static uint64_t slot_alloc(salvo_batch *b) {
   return (uint64_t)sl->gen << 32 | (idx + 1);
 }
 
-static void slot_release(salvo_batch *b, uint64_t id) {
+static void slot_release(salvo_parallel *b, uint64_t id) {
   salvo__slot *sl = &b->slots[SLOT_OF(id) - 1];
   sl->used = 0;
   sl->resp = NULL;
@@ -101,14 +101,14 @@ static void slot_release(salvo_batch *b, uint64_t id) {
   b->free_head = SLOT_OF(id);
 }
 
-static salvo_response *ready_first(const salvo_batch *b) {
+static salvo_response *ready_first(const salvo_parallel *b) {
   salvo__list *n = salvo__list_first(&b->ready);
   return n ? salvo__container_of(n, salvo_response, in_ready) : NULL;
 }
 
 /* Links a chain of responses (through next) at the tail of the ready
  * list, each in its slot, and wakes collectors. */
-static void ready_append(salvo_batch *b, salvo_response *head) {
+static void ready_append(salvo_parallel *b, salvo_response *head) {
   int was_empty = salvo__list_empty(&b->ready);
   for (salvo_response *r = head; r; r = r->next) {
     salvo__list_push_back(&b->ready, &r->in_ready);
@@ -121,7 +121,7 @@ static void ready_append(salvo_batch *b, salvo_response *head) {
 }
 
 /* Hands one ready response to the caller. */
-static salvo_response *take(salvo_batch *b, salvo_response *r) {
+static salvo_response *take(salvo_parallel *b, salvo_response *r) {
   salvo__list_remove(&r->in_ready);
   r->next = NULL;
   if (salvo__list_empty(&b->ready) && b->efd >= 0)
@@ -133,7 +133,7 @@ static salvo_response *take(salvo_batch *b, salvo_response *r) {
 
 /* The caller's code (a parse callback) runs here: on the collecting
  * thread, outside the batch lock. */
-static salvo_response *delivered(salvo_batch *b, salvo_response *r) {
+static salvo_response *delivered(salvo_parallel *b, salvo_response *r) {
   if (r)
     salvo__resp_finalize(r, &b->client->cfg);
   return r;
@@ -142,7 +142,7 @@ static salvo_response *delivered(salvo_batch *b, salvo_response *r) {
 /* The engine's hand-over, on the I/O thread. */
 static void deliver(salvo__sink *s, salvo_response *head,
                     salvo_response *tail) {
-  salvo_batch *b = batch_of(s);
+  salvo_parallel *b = batch_of(s);
   (void)tail;
   pthread_mutex_lock(&b->mtx);
   ready_append(b, head);
@@ -150,7 +150,7 @@ static void deliver(salvo__sink *s, salvo_response *head,
 }
 
 static void cancelled(salvo__sink *s) {
-  salvo_batch *b = batch_of(s);
+  salvo_parallel *b = batch_of(s);
   pthread_mutex_lock(&b->mtx);
   if (--b->cancels_left == 0)
     pthread_cond_broadcast(&b->cond);
@@ -159,23 +159,25 @@ static void cancelled(salvo__sink *s) {
 
 /* The client closes a block still open when it is freed. */
 static void close_link(salvo__block_link *l) {
-  salvo_batch_close(salvo__container_of(l, salvo_batch, link));
+  salvo_parallel_close(salvo__container_of(l, salvo_parallel, link));
 }
 
-salvo_batch *salvo_parallel(salvo_client *client) {
+static salvo_parallel *parallel_new(salvo_client *client, int *err) {
+  *err = SALVO_ENOMEM;
   if (!client && !(client = salvo__default_client()))
     return NULL;
   if (salvo__client_forked(client)) {
-    errno = ECHILD;
+    *err = SALVO_EINVAL;
     return NULL;
   }
-  salvo_batch *b = calloc(1, sizeof(*b));
+  salvo_parallel *b = calloc(1, sizeof(*b));
   if (!b)
     return NULL;
   if (!(b->sinks = calloc((size_t)client->neng, sizeof(*b->sinks)))) {
     free(b);
     return NULL;
   }
+  *err = SALVO_OK;
   for (int i = 0; i < client->neng; i++) {
     salvo__sink_init(&b->sinks[i], deliver, cancelled, b);
   }
@@ -195,7 +197,22 @@ salvo_batch *salvo_parallel(salvo_client *client) {
   return b;
 }
 
-salvo_pending salvo_get(salvo_batch *batch, const char *url) {
+int salvo_parallel_open(salvo_client *client, salvo_parallel **out) {
+  int err = SALVO_EINVAL;
+  if (out)
+    *out = parallel_new(client, &err);
+  return err;
+}
+
+salvo_parallel *salvo__parallel_former(salvo_client *client) {
+  int err;
+  salvo_parallel *b = parallel_new(client, &err);
+  if (err == SALVO_EINVAL)
+    errno = ECHILD;
+  return b;
+}
+
+salvo_pending salvo_get(salvo_parallel *batch, const char *url) {
   salvo_request req;
   salvo_request_init(&req);
   req.url = url;
@@ -204,18 +221,18 @@ salvo_pending salvo_get(salvo_batch *batch, const char *url) {
 
 /* A request that failed validation completes at once, without the I/O
  * thread: its response is ready when salvo_submit returns. */
-static void complete_invalid(salvo_batch *b, salvo_response *resp, int err,
+static void complete_invalid(salvo_parallel *b, salvo_response *resp, int err,
                              char *msg) {
   salvo__resp_set_error(resp, err, msg);
   resp->next = NULL;
   ready_append(b, resp);
 }
 
-salvo_pending salvo_submit(salvo_batch *b, const salvo_request *req) {
+salvo_pending salvo_submit(salvo_parallel *b, const salvo_request *req) {
   return salvo__submit(b, req, 0);
 }
 
-salvo_pending salvo__submit(salvo_batch *b, const salvo_request *req,
+salvo_pending salvo__submit(salvo_parallel *b, const salvo_request *req,
                             uint64_t tag) {
   salvo_pending p = {0};
   if (!b || !req || salvo__client_forked(b->client))
@@ -268,7 +285,8 @@ salvo_pending salvo__submit(salvo_batch *b, const salvo_request *req,
  * until `deadline` (monotonic ns; -1 = for ever, 0 = no wait). NULL when
  * it can never come (not a live handle of this batch; for id 0, nothing
  * pending) or when the time ran out first. */
-static salvo_response *collect(salvo_batch *b, uint64_t id, int64_t deadline) {
+static salvo_response *collect(salvo_parallel *b, uint64_t id,
+                               int64_t deadline) {
   salvo_response *r = NULL;
   if (salvo__client_forked(b->client))
     return NULL; /* nothing will ever come in this process */
@@ -315,28 +333,29 @@ static int64_t deadline_of(double timeout) {
   return salvo__now_ns() + (int64_t)(timeout * 1e9) + 1;
 }
 
-salvo_response *salvo_pending_response(salvo_batch *b, salvo_pending p) {
+salvo_response *salvo_pending_response(salvo_parallel *b, salvo_pending p) {
   return b && p.id ? collect(b, p.id, -1) : NULL;
 }
 
-salvo_response *salvo_pending_response_timeout(salvo_batch *b, salvo_pending p,
+salvo_response *salvo_pending_response_timeout(salvo_parallel *b,
+                                               salvo_pending p,
                                                double timeout) {
   return b && p.id ? collect(b, p.id, deadline_of(timeout)) : NULL;
 }
 
-salvo_response *salvo_batch_next(salvo_batch *b) {
+salvo_response *salvo_parallel_next(salvo_parallel *b) {
   return b ? collect(b, 0, -1) : NULL;
 }
 
-salvo_response *salvo_batch_next_timeout(salvo_batch *b, double timeout) {
+salvo_response *salvo_parallel_next_timeout(salvo_parallel *b, double timeout) {
   return b ? collect(b, 0, deadline_of(timeout)) : NULL;
 }
 
-salvo_response *salvo_batch_poll(salvo_batch *b) {
+salvo_response *salvo_parallel_poll(salvo_parallel *b) {
   return b ? collect(b, 0, 0) : NULL;
 }
 
-int salvo_pending_ready(salvo_batch *b, salvo_pending p) {
+int salvo_pending_ready(salvo_parallel *b, salvo_pending p) {
   if (!b || !p.id || salvo__client_forked(b->client))
     return SALVO_EINVAL;
   pthread_mutex_lock(&b->mtx);
@@ -346,7 +365,7 @@ int salvo_pending_ready(salvo_batch *b, salvo_pending p) {
   return rc;
 }
 
-int salvo_pending_cancel(salvo_batch *b, salvo_pending p) {
+int salvo_pending_cancel(salvo_parallel *b, salvo_pending p) {
   if (!b || !p.id || salvo__client_forked(b->client))
     return SALVO_EINVAL;
   pthread_mutex_lock(&b->mtx);
@@ -361,23 +380,29 @@ int salvo_pending_cancel(salvo_batch *b, salvo_pending p) {
   return known ? SALVO_OK : SALVO_EINVAL;
 }
 
-int salvo_batch_fd(salvo_batch *b) {
-  if (!b || salvo__client_forked(b->client)) {
-    errno = b ? ECHILD : EINVAL;
-    return -1;
-  }
+int salvo_parallel_fd(salvo_parallel *b, int *fd) {
+  if (!b || !fd || salvo__client_forked(b->client))
+    return SALVO_EINVAL;
   pthread_mutex_lock(&b->mtx);
   if (b->efd < 0) {
     b->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (b->efd >= 0 && !salvo__list_empty(&b->ready))
       salvo__wake_signal(b->efd);
   }
-  int fd = b->efd;
+  *fd = b->efd;
   pthread_mutex_unlock(&b->mtx);
-  return fd;
+  return *fd >= 0 ? SALVO_OK : SALVO_EINTERNAL;
 }
 
-int salvo_batch_has_pending(salvo_batch *b) {
+int salvo_batch_fd(salvo_parallel *b) {
+  int fd;
+  int err = salvo_parallel_fd(b, &fd);
+  if (err)
+    errno = err == SALVO_EINVAL ? (b ? ECHILD : EINVAL) : EMFILE;
+  return err ? -1 : fd;
+}
+
+int salvo_parallel_has_pending(salvo_parallel *b) {
   if (!b || salvo__client_forked(b->client))
     return 0;
   pthread_mutex_lock(&b->mtx);
@@ -386,7 +411,7 @@ int salvo_batch_has_pending(salvo_batch *b) {
   return n;
 }
 
-void salvo_batch_close(salvo_batch *b) {
+void salvo_parallel_close(salvo_parallel *b) {
   if (!b)
     return;
   if (salvo__client_forked(b->client)) {

@@ -10,7 +10,7 @@
 #include "salvo.h"
 
 /* salvo_submit with the one-call form's tag, kept on the response. */
-salvo_pending salvo__submit(salvo_batch *b, const salvo_request *req,
+salvo_pending salvo__submit(salvo_parallel *b, const salvo_request *req,
                             uint64_t tag);
 
 #endif /* SALVO_BATCH_H */
