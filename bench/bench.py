@@ -270,10 +270,10 @@ def all_clients(build):
         return [PY, os.path.join(HERE, "aiohttp_bench.py"), str(c), f]
 
     # The Python package as its users import it: from the build tree.
-    pypath = os.path.join(build, "python")
+    pyenv = python_env(build)
 
     def salvo_py(f, n, c, tls, *extra):
-        return ["env", f"PYTHONPATH={pypath}", PY,
+        return ["env", *pyenv, PY,
                 os.path.join(HERE, "salvo_py_bench.py"), str(c), f,
                 *(["--h2"] if tls else []), *extra]
 
@@ -300,7 +300,7 @@ def all_clients(build):
     ]
     for k in out:
         k.h1_ok = True  # speaks HTTP/1.1 over TLS when asked
-    if os.path.exists(os.path.join(pypath, "salvo")):
+    if os.path.exists(os.path.join(build, "python", "salvo")):
         out.append(Client("salvo (Python, one call)", salvo_py,
                           counts=json_count))
         out.append(Client("salvo (Python, parallel block)",
@@ -315,6 +315,25 @@ def all_clients(build):
     if has_module("httpx"):
         out.append(Client("httpx", httpx_, share=0.05, counts=json_count))
     return out
+
+
+def python_env(build):
+    """The environment that loads the build's Python package. A sanitized
+    build's extension needs the sanitizer's runtime preloaded into Debian's
+    interpreter (as tests/python_asan.sh does); leaks are not checked, the
+    interpreter keeps objects to its exit by design."""
+    env = [f"PYTHONPATH={os.path.join(build, 'python')}"]
+    try:
+        with open(os.path.join(build, "CMakeCache.txt")) as f:
+            cache = f.read()
+    except OSError:
+        return env
+    m = re.search(r"^SALVO_SANITIZE:\w+=(.*)$", cache, re.M)
+    if m and "address" in m.group(1):
+        rt = subprocess.run(["clang", "-print-file-name=libclang_rt.asan-x86_64.so"],
+                            capture_output=True, text=True).stdout.strip()
+        env += [f"LD_PRELOAD={rt}", "ASAN_OPTIONS=detect_leaks=0"]
+    return env
 
 
 def has_module(name):
@@ -559,13 +578,12 @@ def scale_out(nginx, workdir, build, n, log, rounds=3):
             out.write(f"http://127.0.0.1:{nginx.extra_ports[i % 8]}"
                       f"/json/{i}\n")
     sb = os.path.join(build, "bench", "salvo_bench")
-    pypath = os.path.join(build, "python")
     runs = [("one process, 1 I/O thread", [sb, "-c", "256", "-i", f]),
             ("one process, 2 I/O threads", [sb, "-c", "256", "-i", f,
                                             "--io-threads", "2"])]
     if has_module("distributed"):
         runs.append(("Dask LocalCluster, 2 worker processes",
-                     ["env", f"PYTHONPATH={pypath}", PY,
+                     ["env", *python_env(build), PY,
                       os.path.join(HERE, "dask_bench.py"), f, "2", "16"]))
     res = {}
     for _ in range(rounds):
