@@ -26,9 +26,15 @@ struct salvo__jar {
   cookie *v;
   size_t n, cap;
   uint64_t seq;
+  const salvo__clock *clock;
 };
 
-salvo__jar *salvo__jar_new(void) { return calloc(1, sizeof(salvo__jar)); }
+salvo__jar *salvo__jar_new(const salvo__clock *clock) {
+  salvo__jar *j = calloc(1, sizeof(salvo__jar));
+  if (j)
+    j->clock = clock;
+  return j;
+}
 
 static void cookie_free(cookie *c) {
   free(c->name);
@@ -245,7 +251,7 @@ static cookie *find(salvo__jar *j, const cookie *c) {
 /* Takes c (its strings) into the jar: replaces a cookie of the same name,
  * domain and path, or removes it when c has expired. */
 static int store(salvo__jar *j, cookie *c) {
-  int64_t now = (int64_t)time(NULL);
+  int64_t now = salvo__clock_wall(j->clock);
   cookie *old = find(j, c);
   int expired = c->expires && c->expires <= now;
   if (old) {
@@ -352,7 +358,7 @@ int salvo__jar_set(salvo__jar *j, const char *url, const char *v, size_t n) {
   if (c.secure && !u.secure)
     return 0;               /* only a secure origin may set a Secure cookie */
   if (max_age != INT64_MIN) /* Max-Age wins over Expires */
-    c.expires = max_age <= 0 ? 1 : (int64_t)time(NULL) + max_age;
+    c.expires = max_age <= 0 ? 1 : salvo__clock_wall(j->clock) + max_age;
   if (domain && dlen) {
     c.domain = salvo__strndup(domain, dlen);
     for (char *p = c.domain; p && *p; p++)
@@ -457,7 +463,7 @@ int salvo__jar_save(const salvo__jar *j, const char *path) {
     free(tmp);
     return SALVO_EWRITE;
   }
-  int64_t now = (int64_t)time(NULL);
+  int64_t now = salvo__clock_wall(j->clock);
   int bad = fputs("# Netscape HTTP Cookie File\n"
                   "# Written by salvo; as curl reads and writes it.\n\n",
                   f) < 0;
@@ -500,7 +506,7 @@ int salvo__jar_header(salvo__jar *j, const char *url, const char *mine,
                ? SALVO_ENOMEM
                : 0;
   }
-  int64_t now = (int64_t)time(NULL);
+  int64_t now = salvo__clock_wall(j->clock);
   /* A request carries a few cookies: no allocation for up to 32. */
   cookie *few[32];
   cookie **m = j->n <= 32 ? few : malloc(j->n * sizeof(*m));

@@ -13,10 +13,13 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include "clock.h"
 
 typedef struct salvo__jar salvo__jar;
 
-salvo__jar *salvo__jar_new(void);
+/* An empty jar reading the time (expiry) from clock, which must outlive
+ * it. */
+salvo__jar *salvo__jar_new(const salvo__clock *clock);
 void salvo__jar_free(salvo__jar *j);
 void salvo__jar_clear(salvo__jar *j);
 

@@ -82,14 +82,8 @@ int64_t salvo__retry_after_ns(const char *v, double now) {
   return -1;
 }
 
-static double wall_now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* Full jitter: uniform in [0, min(cap, base * 2^(n-1))]. */
-static int64_t backoff_ns(const salvo__cfg *cfg, int retry, uint64_t *rng) {
+int64_t salvo__retry_backoff_ns(const salvo__cfg *cfg, int retry,
+                                uint64_t *rng) {
   double ceiling = (double)cfg->retry_base_ns;
   for (int i = 1; i < retry && ceiling < (double)cfg->retry_max_delay_ns; i++)
     ceiling *= 2;
@@ -104,8 +98,9 @@ int salvo__retry_maybe_processed(const salvo__req *r, int err, int unsent) {
          (err == SALVO_EIO || err == SALVO_ETIMEDOUT);
 }
 
-int salvo__retry_decide(const salvo__cfg *cfg, const salvo__req *r, int err,
-                        int unsent, int64_t *delay_ns, uint64_t *rng) {
+int salvo__retry_decide(const salvo__cfg *cfg, const salvo__clock *clock,
+                        const salvo__req *r, int err, int unsent,
+                        int64_t *delay_ns, uint64_t *rng) {
   int attempts = salvo__req_attempts(r);
   if (attempts > r->max_retries || (!r->idempotent && !(err && unsent)))
     return 0;
@@ -114,9 +109,10 @@ int salvo__retry_decide(const salvo__cfg *cfg, const salvo__req *r, int err,
   if (err ? !retryable_error(err) : !retryable_status(cfg, r->resp->status))
     return 0;
   const char *ra = err ? NULL : salvo_response_header(r->resp, "Retry-After");
-  int64_t d = ra ? salvo__retry_after_ns(ra, wall_now()) : -1;
+  int64_t d =
+      ra ? salvo__retry_after_ns(ra, (double)salvo__clock_wall(clock)) : -1;
   if (d > cfg->retry_max_delay_ns)
     return 0; /* the server asks for more patience than we have */
-  *delay_ns = d >= 0 ? d : backoff_ns(cfg, attempts, rng);
+  *delay_ns = d >= 0 ? d : salvo__retry_backoff_ns(cfg, attempts, rng);
   return 1;
 }

@@ -5,6 +5,7 @@
 
 #include <stdint.h>
 
+#include "clock.h"
 #include "config.h"
 #include "request.h"
 
@@ -18,8 +19,14 @@
  * the request sets `idempotent`): sent at most once. They are retried only
  * after a failure the transport proves happened before the server could
  * have received them (unsent). */
-int salvo__retry_decide(const salvo__cfg *cfg, const salvo__req *r, int err,
-                        int unsent, int64_t *delay_ns, uint64_t *rng);
+int salvo__retry_decide(const salvo__cfg *cfg, const salvo__clock *clock,
+                        const salvo__req *r, int err, int unsent,
+                        int64_t *delay_ns, uint64_t *rng);
+/* The backoff before retry number `retry` (1 = the first) when the server
+ * names none: full jitter, uniform in [0, min(retry_max_delay, retry_base *
+ * 2^(retry-1))] (ns). Uses and advances *rng. */
+int64_t salvo__retry_backoff_ns(const salvo__cfg *cfg, int retry,
+                                uint64_t *rng);
 /* Whether a failure err of r, after its bytes may have reached the server,
  * leaves the caller unable to know whether the server acted on it: a
  * request that is not idempotent, a reset or a timeout. */

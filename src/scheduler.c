@@ -56,6 +56,7 @@ struct salvo__host {
 
 struct salvo__sched {
   const salvo__cfg *cfg;
+  const salvo__clock *clock;
   int in_flight;
   size_t queued;
   uint64_t next_seq;
@@ -184,14 +185,16 @@ static salvo__sched_entry *entry_of_timer(salvo__heap_node *n) {
                                 offsetof(salvo__sched_entry, timer));
 }
 
-salvo__sched *salvo__sched_new(const salvo__cfg *cfg) {
+salvo__sched *salvo__sched_new(const salvo__cfg *cfg,
+                               const salvo__clock *clock) {
   salvo__sched *s = calloc(1, sizeof(*s));
   if (!s)
     return NULL;
   s->cfg = cfg;
+  s->clock = clock;
   s->nbuckets = 64;
   s->buckets = calloc(s->nbuckets, sizeof(*s->buckets));
-  bucket_init(&s->bucket, cfg->rate_burst, salvo__now_ns());
+  bucket_init(&s->bucket, cfg->rate_burst, salvo__clock_ns(clock));
   if (!s->buckets) {
     free(s);
     return NULL;
@@ -230,7 +233,7 @@ static void host_update(salvo__sched *s, salvo__host *h) {
   int want = has_room(s, h);
   double rate = s->cfg->per_host_rate;
   if (want && rate > 0 && h->bucket.tokens < 1.0) {
-    int64_t now = salvo__now_ns();
+    int64_t now = salvo__clock_ns(s->clock);
     bucket_refill(&h->bucket, rate, s->cfg->rate_burst, now);
     if (h->bucket.tokens < 1.0) {
       want = 0;

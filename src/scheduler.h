@@ -11,6 +11,7 @@
 
 #include <stdint.h>
 
+#include "clock.h"
 #include "config.h"
 #include "list.h"
 
@@ -34,7 +35,10 @@ typedef struct salvo__sched_entry {
   salvo__heap_node timer; /* queue limit or end of backoff */
 } salvo__sched_entry;
 
-salvo__sched *salvo__sched_new(const salvo__cfg *cfg);
+/* A scheduler for cfg's caps and rates, reading time from clock (both
+ * must outlive it). */
+salvo__sched *salvo__sched_new(const salvo__cfg *cfg,
+                               const salvo__clock *clock);
 void salvo__sched_free(salvo__sched *s);
 
 /* Queues an entry for `origin`: a new one at its origin's tail, one back

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -458,4 +459,18 @@ size_t th_busiest(const th_server *s, long window_us, size_t *count) {
 int th_transport_is(const char *name) {
   const char *t = getenv("SALVO_TRANSPORT");
   return t && !strcmp(t, name);
+}
+
+int th_wait_ready(salvo_parallel *b, salvo_pending p, double max_s) {
+  int fd = -1, ready;
+  assert_int_equal(salvo_parallel_fd(b, &fd), SALVO_OK);
+  double t0 = th_now();
+  while ((ready = salvo_pending_ready(b, p)) == 0 && th_now() - t0 < max_s) {
+    struct pollfd pfd = {.fd = fd, .events = POLLIN};
+    /* Readable for another's response: p's may follow at any moment, so
+     * look again soon rather than spin on the level-triggered fd. */
+    if (poll(&pfd, 1, 1000) > 0)
+      poll(NULL, 0, 1);
+  }
+  return ready;
 }

@@ -88,6 +88,10 @@ long th_wait_stat(const th_server *s, const char *field, long want,
 /* Whether SALVO_TRANSPORT forces this transport ("native", "libcurl"). */
 int th_transport_is(const char *name);
 
+/* Waits, on the block's descriptor and not by sleeping, until p's
+ * response is ready to collect or max_s seconds passed: what
+ * salvo_pending_ready says at the end (1 ready). */
+int th_wait_ready(salvo_parallel *b, salvo_pending p, double max_s);
 double th_now(void);
 void th_sleep_ms(int ms);
 /* Raises the descriptor limit to its hard maximum. */

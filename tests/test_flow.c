@@ -441,8 +441,15 @@ static void test_rate_limit_paces_starts(void **state) {
                 "%.3f s CPU\n",
                 dt, worst, cpu);
   assert_int_equal(n, 400);
-  assert_true(dt > 1.8);
-  assert_true(worst <= 20 + 1);
+  /* The limiter's exact guarantee (at most rate * t + burst + 0.5 starts
+   * in any t) is proved on a fake clock in tests/unit/test_sched.c. Here
+   * the server's arrival times carry the scheduling of two processes on a
+   * busy machine, which bunches them: 50 ms of it is allowed (10 more at
+   * 200/s), and the whole run may not be faster than the rate. */
+  if (dt <= 1.8 || worst > 20 + 1 + 10)
+    fail_msg("400 starts at 200/s took %.3f s (at least 1.8 expected), the "
+             "busiest 100 ms held %zu (at most 31)",
+             dt, worst);
   TH_WITHIN(dt, 6.0, "400 requests at 200/s");
   /* It sleeps on a timer: nowhere near a spinning core. */
   assert_true(cpu < 0.5 * dt);
@@ -581,19 +588,32 @@ static void test_queue_timeout_and_late_start(void **state) {
  * their second attempts. */
 static void test_close_cancels_waiting_retries(void **state) {
   (void)state;
-  salvo_client *c = th_client(NULL);
+  salvo_config cfg;
+  salvo_config_init(&cfg);
+  cfg.concurrency = 1;
+  salvo_client *c = th_client(&cfg);
   json_decref(th_reset(&th_srv));
   salvo_parallel *b = th_open(c);
   for (int i = 0; i < 10; i++)
-    salvo_get(b, th_url(&th_srv, "/flaky?key=w%d&fail=1&retry_after=1", i));
-  /* All of them are waiting to retry once the server has seen them. */
-  th_wait_stat(&th_srv, "requests", 10, 10);
-  th_sleep_ms(50);
+    salvo_get(b, th_url(&th_srv, "/flaky?key=w%d&fail=1&retry_after=2", i));
+  /* One slot: the marker starts after each of the ten got its 503 and
+   * gave the slot back to wait, so its response proves all ten wait. */
+  salvo_response *r =
+      salvo_pending_response(b, salvo_get(b, th_url(&th_srv, "/json/m")));
+  assert_int_equal(salvo_response_status(r), 200);
+  salvo_response_free(r);
+  assert_int_equal(th_stat(&th_srv, "requests"), 11);
   double t0 = th_now();
   salvo_parallel_close(b);
   TH_WITHIN(th_now() - t0, 1.0, "closing a batch of 10 waiting retries");
-  th_sleep_ms(1500); /* past their Retry-After */
-  assert_int_equal(th_stat(&th_srv, "requests"), 10);
+  /* The same client lives on past their Retry-After: a request that
+   * outlasts it is the evidence that nothing more was sent. */
+  b = th_open(c);
+  r = salvo_pending_response(b, salvo_get(b, th_url(&th_srv, "/delay/2200")));
+  assert_int_equal(salvo_response_status(r), 200);
+  salvo_response_free(r);
+  assert_int_equal(th_stat(&th_srv, "requests"), 12);
+  salvo_parallel_close(b);
   salvo_client_free(c);
 }
 

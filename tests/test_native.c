@@ -587,7 +587,11 @@ static void test_large_body(void **state) {
   req.body_len = n;
   salvo_response *r = th_fetch(c, &req);
   json_t *j = echo_of(r);
+  /* Every byte as sent, in order: the server echoes the body it read. */
+  json_t *got = json_object_get(j, "body");
   assert_int_equal(json_integer_value(json_object_get(j, "body_len")), n);
+  assert_int_equal(json_string_length(got), n);
+  assert_memory_equal(json_string_value(got), body, n);
   json_decref(j);
   salvo_response_free(r);
   free(body);

@@ -206,10 +206,24 @@ static void test_io_threads(void **state) {
       fail_msg("origin %d: %ld requests (want %d), peak %ld (at most 2)", i, n,
                PER + (i == 0), peak);
   }
-  /* Closing with requests in flight on every thread. */
+  /* Closing with requests in flight on every thread: each origin holds
+   * two (its cap) with two more queued. The close returns at once, every
+   * held connection is closed (the servers see none in flight), and the
+   * queued ones never reach a server. */
   for (int i = 0; i < NSRV * 4; i++)
     salvo_get(b, th_url(&srv[i % NSRV], "/hang"));
+  for (int i = 0; i < NSRV; i++)
+    assert_int_equal(th_wait_stat(&srv[i], "inflight", 2, 30), 2);
+  double t0 = th_now();
   salvo_parallel_close(b);
+  TH_WITHIN(th_now() - t0, 5.0, "closing a block of 32 hung requests");
+  for (int i = 0; i < NSRV; i++) {
+    assert_int_equal(th_wait_stat(&srv[i], "inflight", 0, 30), 0);
+    long n = th_stat(&srv[i], "requests");
+    if (n != PER + (i == 0) + 2)
+      fail_msg("origin %d: %ld requests after the close (want %d)", i, n,
+               PER + (i == 0) + 2);
+  }
   salvo_client_free(c);
   for (int i = 0; i < NSRV; i++)
     th_server_stop(&srv[i]);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "../buf.h"
+#include "../deadline.h"
 #include "../list.h"
 #include "../redact.h"
 #include "../retry.h"
@@ -213,13 +214,14 @@ void salvo__life_attempt_done(void *ctx, salvo__req *r,
       salvo__resp_set_url(resp, res->final_url);
   }
   salvo__sched_release(e->sched, &r->sched);
-  int out_of_time = r->deadline_at && now >= r->deadline_at - 1000000;
+  int out_of_time = salvo__deadline_spent(r->deadline_at, now);
   if (err == SALVO_ETIMEDOUT && out_of_time) {
     free(msg);
     msg = deadline_message(r);
-  } else if (!out_of_time && salvo__retry_decide(e->cfg, r, err, res->unsent,
-                                                 &delay, &e->rng)) {
-    int in_time = !r->deadline_at || now + delay < r->deadline_at;
+  } else if (!out_of_time &&
+             salvo__retry_decide(e->cfg, e->clock, r, err, res->unsent, &delay,
+                                 &e->rng)) {
+    int in_time = salvo__deadline_fits(r->deadline_at, now, delay);
     /* The slot is given back while waiting; the attempt's response stays
      * until the next one starts, in case the deadline ends it. If it
      * cannot even be parked (out of memory), it ends with this attempt's
@@ -273,21 +275,13 @@ void salvo__life_hold(void *ctx, salvo__req *r, int hold) {
 
 /* ---- queueing and starting ------------------------------------------- */
 
-/* When a queued request stops waiting: its queue timeout (before its
- * first attempt only) or its deadline, whichever comes first; 0 = never. */
-static int64_t queue_limit(const salvo__req *r, int64_t now) {
-  int64_t at = 0;
-  if (r->queue_timeout_ms && !salvo__req_attempts(r))
-    at = now + r->queue_timeout_ms * 1000000;
-  if (r->deadline_at && (!at || r->deadline_at < at))
-    at = r->deadline_at;
-  return at;
-}
-
 /* Queues a request, new or back from its backoff. */
 static void enqueue(salvo__engine *e, salvo__req *r, int64_t now) {
   enter(r, SALVO__REQ_QUEUED);
-  if (salvo__sched_add(e->sched, &r->sched, r->origin, queue_limit(r, now),
+  if (salvo__sched_add(e->sched, &r->sched, r->origin,
+                       salvo__deadline_queue_limit(r->queue_timeout_ms,
+                                                   salvo__req_attempts(r),
+                                                   r->deadline_at, now),
                        now))
     finish(e, r, SALVO_ENOMEM, NULL);
 }
@@ -307,15 +301,7 @@ static int64_t attempt_budget(salvo__req *r, int64_t now) {
     if (r->deadline_ms)
       r->deadline_at = now + r->deadline_ms * 1000000;
   }
-  int64_t ms = r->timeout_ms;
-  if (r->deadline_at) {
-    int64_t left = (r->deadline_at - now + 999999) / 1000000;
-    if (left <= 0)
-      return -1;
-    if (!ms || left < ms)
-      ms = left;
-  }
-  return ms;
+  return salvo__deadline_budget(r->timeout_ms, r->deadline_at, now);
 }
 
 void salvo__life_pump(salvo__engine *e) {

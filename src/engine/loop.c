@@ -311,12 +311,12 @@ salvo__engine *salvo__engine_new(const salvo__cfg *cfg, int *err) {
     goto fail;
   e->rng = (uint64_t)salvo__engine_now(e) ^ (uint64_t)(uintptr_t)e;
   e->rng = e->rng ? e->rng : 1;
-  e->sched = salvo__sched_new(cfg);
+  e->sched = salvo__sched_new(cfg, e->clock);
   if (!e->sched) {
     *err = SALVO_ENOMEM;
     goto fail;
   }
-  if (cfg->cookies && !(e->jar = salvo__jar_new())) {
+  if (cfg->cookies && !(e->jar = salvo__jar_new(e->clock))) {
     *err = SALVO_ENOMEM;
     goto fail;
   }

@@ -2,7 +2,9 @@
 40 faultd origins (one port each): every input once, per-host limits that
 hold across the cluster, a killed worker, and a rerun that sends
 nothing. Evidence is faultd's: requests, per-key times, peaks."""
+import json
 import os
+import subprocess
 import signal
 import time
 
@@ -124,12 +126,32 @@ def test_killed_worker_loses_nothing(origins, cluster, tmp_path):
 
 
 def test_shard_of_matches_the_command():
-    """One origin, one shard, whatever the path; bad URLs are ValueError."""
+    """One origin, one shard, whatever the path; bad URLs are ValueError;
+    and the very shards the command's --shard I/N runs: each run of the
+    command (next to the package in the build tree) answers exactly the
+    URLs shard_of gives its shard, every URL in one run."""
     a = salvo.dask.shard_of("http://Shard.Test/a", 7)
     assert a == salvo.dask.shard_of("http://shard.test:80/b?c", 7)
     assert 0 <= a < 7
     with pytest.raises(ValueError):
         salvo.dask.shard_of("ftp://x/", 7)
+    cli = os.path.join(os.path.dirname(salvo.__file__), "..", "..", "salvo")
+    if not os.path.exists(cli):
+        pytest.skip("the command is not built beside the package")
+    # Closed ports refuse at once: each URL is answered with an error line
+    # that names it, and nothing leaves the machine.
+    urls = [f"http://127.0.0.1:{port}/p{port % 3}" for port in range(1, 41)]
+    urls += [f"https://127.0.0.1:{port}/" for port in range(1, 11)]
+    seen = []
+    for i in range(4):
+        p = subprocess.run([cli, "--shard", f"{i}/4", "--retries", "0",
+                            "-c", "50"], input="\n".join(urls) + "\n",
+                           capture_output=True, text=True, timeout=60)
+        got = {json.loads(line)["url"] for line in p.stdout.splitlines()}
+        want = {u for u in urls if salvo.dask.shard_of(u, 4) == i}
+        assert got == want, (i, p.stderr[-300:])
+        seen += got
+    assert sorted(seen) == sorted(urls)
 
 
 def test_bag_of_request_dicts(origins, cluster, tmp_path):

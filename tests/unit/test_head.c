@@ -125,7 +125,7 @@ static void test_credentials_stay_with_their_origin(void **state) {
 static void test_one_cookie_field(void **state) {
   (void)state;
   salvo__cfg cfg = cfg_of(NULL, NULL, NULL);
-  salvo__jar *jar = salvo__jar_new();
+  salvo__jar *jar = salvo__jar_new(&salvo__system_clock);
   const char *set = "s=2; Path=/";
   assert_int_equal(salvo__jar_set(jar, "http://example.com/", set, strlen(set)),
                    0);

@@ -1,0 +1,159 @@
+/* The cookie jar (src/cookie.c) on a fake wall clock, RFC 6265: Max-Age
+ * and Expires (5.2.1, 5.2.2: Max-Age wins), domain matching and host-only
+ * cookies (5.1.3, 5.3 step 6), path matching (5.1.4), Secure (5.4 step 1),
+ * public suffixes (5.3 step 5), replacement (5.3 step 11), and one Cookie
+ * field per request (5.4). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "cookie.h"
+#include "fake_clock.h"
+
+#define NOW 1700000000
+
+static fake_clock fc;
+
+static salvo__jar *jar(void) {
+  fake_clock_init(&fc, S_NS, NOW);
+  salvo__jar *j = salvo__jar_new(&fc.clock);
+  assert_non_null(j);
+  return j;
+}
+
+static void set(salvo__jar *j, const char *url, const char *v) {
+  assert_int_equal(salvo__jar_set(j, url, v, strlen(v)), 0);
+}
+
+/* The Cookie field for url, "" when none; static storage. */
+static const char *cookie_for(salvo__jar *j, const char *url) {
+  static char out[512];
+  salvo__buf b = {0};
+  assert_int_equal(salvo__jar_header(j, url, NULL, &b), 0);
+  size_t n = b.len < sizeof(out) - 1 ? b.len : sizeof(out) - 1;
+  memcpy(out, b.p ? b.p : "", n);
+  out[n] = 0;
+  salvo__buf_free(&b);
+  return out;
+}
+
+static void test_max_age_expires_on_the_clock(void **state) {
+  (void)state;
+  salvo__jar *j = jar();
+  set(j, "http://a.example/", "s=1; Max-Age=60");
+  assert_string_equal(cookie_for(j, "http://a.example/"), "Cookie: s=1\r\n");
+  fc.wall += 59;
+  assert_string_equal(cookie_for(j, "http://a.example/"), "Cookie: s=1\r\n");
+  fc.wall += 1; /* expiry-time reached: gone (5.4 step 1) */
+  assert_string_equal(cookie_for(j, "http://a.example/"), "");
+  salvo__jar_free(j);
+}
+
+static void test_max_age_wins_over_expires(void **state) {
+  (void)state;
+  salvo__jar *j = jar();
+  /* Expires long past, Max-Age 10 s: Max-Age decides (5.3 step 3). */
+  set(j, "http://a.example/",
+      "s=1; Expires=Sun, 06 Nov 1994 08:49:37 GMT; Max-Age=10");
+  assert_int_equal(salvo__jar_count(j), 1);
+  /* Expires alone, in the past: not stored. */
+  set(j, "http://a.example/", "t=1; Expires=Sun, 06 Nov 1994 08:49:37 GMT");
+  assert_string_equal(cookie_for(j, "http://a.example/"), "Cookie: s=1\r\n");
+  /* Max-Age=0 removes a stored cookie. */
+  set(j, "http://a.example/", "s=1; Max-Age=0");
+  assert_int_equal(salvo__jar_count(j), 0);
+  salvo__jar_free(j);
+}
+
+static void test_domain_and_host_only(void **state) {
+  (void)state;
+  salvo__jar *j = jar();
+  set(j, "http://www.example.com/", "host=1");
+  set(j, "http://www.example.com/", "dom=1; Domain=example.com");
+  assert_string_equal(cookie_for(j, "http://www.example.com/"),
+                      "Cookie: host=1; dom=1\r\n");
+  /* A host-only cookie stays with its host; a Domain one reaches its
+   * subdomains and the domain itself. */
+  assert_string_equal(cookie_for(j, "http://api.example.com/"),
+                      "Cookie: dom=1\r\n");
+  assert_string_equal(cookie_for(j, "http://example.com/"),
+                      "Cookie: dom=1\r\n");
+  assert_string_equal(cookie_for(j, "http://badexample.com/"), "");
+  /* A foreign Domain is ignored, and a public suffix too. */
+  set(j, "http://www.example.com/", "x=1; Domain=other.org");
+  set(j, "http://www.example.com/", "y=1; Domain=com");
+  set(j, "http://a.github.io/", "z=1; Domain=github.io");
+  assert_int_equal(salvo__jar_count(j), 2);
+  salvo__jar_free(j);
+}
+
+static void test_path_match(void **state) {
+  (void)state;
+  salvo__jar *j = jar();
+  set(j, "http://a.example/", "p=1; Path=/docs");
+  assert_string_equal(cookie_for(j, "http://a.example/docs"),
+                      "Cookie: p=1\r\n");
+  assert_string_equal(cookie_for(j, "http://a.example/docs/x"),
+                      "Cookie: p=1\r\n");
+  assert_string_equal(cookie_for(j, "http://a.example/docsx"), "");
+  assert_string_equal(cookie_for(j, "http://a.example/"), "");
+  /* No Path: the default path is the request's directory (5.1.4). */
+  set(j, "http://a.example/dir/page", "q=1");
+  assert_string_equal(cookie_for(j, "http://a.example/dir/other"),
+                      "Cookie: q=1\r\n");
+  assert_string_equal(cookie_for(j, "http://a.example/elsewhere"), "");
+  salvo__jar_free(j);
+}
+
+static void test_secure(void **state) {
+  (void)state;
+  salvo__jar *j = jar();
+  set(j, "http://a.example/", "s=1; Secure"); /* not from http (5.4) */
+  assert_int_equal(salvo__jar_count(j), 0);
+  set(j, "https://a.example/", "s=1; Secure");
+  assert_string_equal(cookie_for(j, "https://a.example/"), "Cookie: s=1\r\n");
+  assert_string_equal(cookie_for(j, "http://a.example/"), "");
+  salvo__jar_free(j);
+}
+
+static void test_replace_and_clear(void **state) {
+  (void)state;
+  salvo__jar *j = jar();
+  set(j, "http://a.example/", "s=1");
+  set(j, "http://a.example/", "s=2");
+  assert_int_equal(salvo__jar_count(j), 1);
+  assert_string_equal(cookie_for(j, "http://a.example/"), "Cookie: s=2\r\n");
+  salvo__jar_clear(j);
+  assert_int_equal(salvo__jar_count(j), 0);
+  assert_string_equal(cookie_for(j, "http://a.example/"), "");
+  salvo__jar_free(j);
+}
+
+static void test_cookie_date(void **state) {
+  (void)state;
+  /* RFC 6265 5.1.1's algorithm: the three date forms of RFC 9110 and
+   * the two-digit years it maps. */
+  int64_t t = 784111777;
+  assert_int_equal(salvo__cookie_date("Sun, 06 Nov 1994 08:49:37 GMT", 29), t);
+  assert_int_equal(salvo__cookie_date("Sunday, 06-Nov-94 08:49:37 GMT", 30), t);
+  assert_int_equal(salvo__cookie_date("Sun Nov  6 08:49:37 1994", 24), t);
+  assert_int_equal(salvo__cookie_date("not a date", 10), -1);
+  assert_int_equal(salvo__cookie_date("Sun, 32 Nov 1994 08:49:37 GMT", 29), -1);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_max_age_expires_on_the_clock),
+      cmocka_unit_test(test_max_age_wins_over_expires),
+      cmocka_unit_test(test_domain_and_host_only),
+      cmocka_unit_test(test_path_match),
+      cmocka_unit_test(test_secure),
+      cmocka_unit_test(test_replace_and_clear),
+      cmocka_unit_test(test_cookie_date),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,242 @@
+/* The HTTP/1.1 response reader (src/h1.c) fed bytes, no socket: every
+ * response whole and one byte at a time (the same lines, body and end
+ * either way), framing by Content-Length, chunked and close (RFC 9112 6),
+ * interim 1xx heads (RFC 9110 15.2), bodiless responses (RFC 9112 6.3),
+ * keep-alive (RFC 9112 9.3), and the errors a recipient must raise. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "h1.h"
+#include "salvo.h"
+
+typedef struct seen {
+  char lines[2048]; /* each line then "|" */
+  char body[1024];
+  size_t nbody;
+} seen;
+
+static int on_line(void *ctx, const char *l, size_t n) {
+  seen *s = ctx;
+  strncat(s->lines, l, n);
+  strcat(s->lines, "|");
+  return 0;
+}
+
+static int on_body(void *ctx, const char *p, size_t n) {
+  seen *s = ctx;
+  memcpy(s->body + s->nbody, p, n);
+  s->nbody += n;
+  return 0;
+}
+
+/* Feeds wire in pieces of `step` bytes (0 = whole), offering again what a
+ * call left, as the transport does; then the close when `eof`. Returns 0
+ * at a complete response or the error; *p is left for inspection. */
+static int feed(salvo__h1 *p, const char *wire, size_t step, int no_body,
+                int eof, seen *s) {
+  salvo__h1_cb cb = {s, on_line, on_body};
+  memset(s, 0, sizeof(*s));
+  salvo__h1_init(p, no_body);
+  size_t len = strlen(wire), at = 0, have = 0;
+  while (p->state != SALVO__H1_DONE) {
+    if (have < len)
+      have = step && have + step < len ? have + step : len;
+    else if (eof)
+      return salvo__h1_eof(p);
+    else
+      return SALVO_EIO; /* the test gave too few bytes */
+    int paused = 0;
+    long n = salvo__h1_feed(p, wire + at, have - at, &cb, &paused);
+    if (n < 0)
+      return (int)n;
+    at += (size_t)n;
+  }
+  return 0;
+}
+
+/* Whole and byte by byte, the same outcome. */
+static int both(const char *wire, int no_body, int eof, seen *s, salvo__h1 *p) {
+  seen one;
+  salvo__h1 q;
+  int a = feed(&q, wire, 1, no_body, eof, &one);
+  int b = feed(p, wire, 0, no_body, eof, s);
+  assert_int_equal(a, b);
+  assert_string_equal(one.lines, s->lines);
+  assert_int_equal(one.nbody, s->nbody);
+  assert_memory_equal(one.body, s->body, s->nbody);
+  return b;
+}
+
+static void test_content_length(void **state) {
+  (void)state;
+  seen s;
+  salvo__h1 p;
+  assert_int_equal(both("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello"
+                        "EXTRA",
+                        0, 0, &s, &p),
+                   0);
+  assert_string_equal(s.lines, "HTTP/1.1 200 OK|Content-Length: 5||");
+  assert_int_equal(s.nbody, 5); /* the rest is the next response's */
+  assert_memory_equal(s.body, "hello", 5);
+  assert_int_equal(p.status, 200);
+  assert_true(p.keep_alive);
+}
+
+static void test_chunked(void **state) {
+  (void)state;
+  seen s;
+  salvo__h1 p;
+  assert_int_equal(both("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                        "5;ext=1\r\nhello\r\n1\r\n!\r\n0\r\nX-T: 1\r\n\r\n",
+                        0, 0, &s, &p),
+                   0);
+  assert_int_equal(s.nbody, 6);
+  assert_memory_equal(s.body, "hello!", 6);
+  /* The trailer is checked here and not passed up as a head's line. */
+  assert_null(strstr(s.lines, "X-T"));
+}
+
+/* No length: the body runs to the close, and the connection is not
+ * kept (RFC 9112 6.3 item 8). */
+static void test_close_delimited(void **state) {
+  (void)state;
+  seen s;
+  salvo__h1 p;
+  assert_int_equal(both("HTTP/1.1 200 OK\r\n\r\nuntil the end", 0, 1, &s, &p),
+                   0);
+  assert_int_equal(s.nbody, 13);
+  assert_false(p.keep_alive);
+}
+
+/* RFC 9112 6.3 item 4: a Transfer-Encoding whose last coding is not
+ * chunked frames the body by the close, whatever Content-Length says
+ * (receive.c then refuses codings salvo does not undo). */
+static void test_te_not_chunked_last(void **state) {
+  (void)state;
+  seen s;
+  salvo__h1 p;
+  assert_int_equal(both("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, gzip"
+                        "\r\nContent-Length: 2\r\n\r\nabcdef",
+                        0, 1, &s, &p),
+                   0);
+  assert_int_equal(s.nbody, 6);
+  assert_false(p.keep_alive);
+}
+
+/* HEAD, 204 and 304 have no body whatever their Content-Length says. */
+static void test_bodiless(void **state) {
+  (void)state;
+  seen s;
+  salvo__h1 p;
+  assert_int_equal(
+      both("HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\n", 1, 0, &s, &p), 0);
+  assert_int_equal(s.nbody, 0);
+  assert_int_equal(both("HTTP/1.1 204 No Content\r\n\r\n", 0, 0, &s, &p), 0);
+  assert_int_equal(
+      both("HTTP/1.1 304 Not Modified\r\nContent-Length: 9\r\n\r\n", 0, 0, &s,
+           &p),
+      0);
+  assert_int_equal(s.nbody, 0);
+}
+
+/* A 100 Continue before the answer: its head is read and passed over. */
+static void test_interim(void **state) {
+  (void)state;
+  seen s;
+  salvo__h1 p;
+  assert_int_equal(both("HTTP/1.1 100 Continue\r\n\r\n"
+                        "HTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\nok",
+                        0, 0, &s, &p),
+                   0);
+  assert_int_equal(p.status, 201);
+  assert_string_equal(s.lines, "HTTP/1.1 100 Continue||HTTP/1.1 201 Created|"
+                               "Content-Length: 2||");
+}
+
+/* HTTP/1.0 closes unless it says keep-alive; 1.1 keeps unless it says
+ * close (RFC 9112 9.3). */
+static void test_keep_alive(void **state) {
+  (void)state;
+  seen s;
+  salvo__h1 p;
+  both("HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n", 0, 0, &s, &p);
+  assert_false(p.keep_alive);
+  both("HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 0\r\n\r\n", 0,
+       0, &s, &p);
+  assert_false(p.keep_alive);
+}
+
+static void refused(const char *wire, int eof, const char *why) {
+  seen s;
+  salvo__h1 p;
+  int err = both(wire, 0, eof, &s, &p);
+  assert_true(err == SALVO_EPROTO || err == SALVO_EIO);
+  if (why && (!p.why || !strstr(p.why, why))) {
+    print_error("why: %s, expected %s\n", p.why ? p.why : "(none)", why);
+    fail();
+  }
+}
+
+static void test_framing_errors(void **state) {
+  (void)state;
+  /* RFC 9110 8.6: differing Content-Length values. */
+  refused("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n"
+          "hello!",
+          0, "Content-Length");
+  refused("HTTP/1.1 200 OK\r\nContent-Length: +5\r\n\r\nhello", 0,
+          "Content-Length");
+  /* RFC 9112 7.1: a chunk size is hex digits. */
+  refused("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", 0,
+          "chunk");
+  /* A body cut short by the close (RFC 9112 8). */
+  refused("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort", 1, NULL);
+  refused("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhel", 1,
+          NULL);
+}
+
+/* The line checks both transports share (RFC 9112 4, RFC 9110 5.5). */
+static void test_line_checks(void **state) {
+  (void)state;
+  int status, version;
+  size_t nl;
+#define ST(s) salvo__h1_check_status(s, strlen(s), &status, &version)
+#define FL(s) salvo__h1_check_field(s, strlen(s), &nl)
+  assert_null(ST("HTTP/1.1 200 OK"));
+  assert_null(ST("HTTP/1.1 200 ")); /* an empty reason is valid */
+  assert_null(ST("HTTP/1.1 200"));
+  assert_non_null(ST("HTTP/1.1  200 OK"));
+  assert_non_null(ST("HTTP/1.1 20 OK"));
+  assert_non_null(ST("HTTP/1.1 2000 OK"));
+  assert_non_null(ST("HTTP/1.1 200 O\x01K"));
+  assert_null(FL("Name: value"));
+  assert_int_equal(nl, 4);
+  assert_non_null(FL("Name : value"));  /* whitespace before the colon */
+  assert_non_null(FL(" folded"));       /* obs-fold: refused */
+  assert_non_null(FL("Na\x01me: v"));   /* a control in the name */
+  assert_non_null(FL("Name: v\ra"));    /* a bare CR */
+  assert_non_null(FL("Name: a\x7f"));   /* DEL */
+  assert_null(FL("Name: caf\xc3\xa9")); /* obs-text is allowed */
+#undef ST
+#undef FL
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_content_length),
+      cmocka_unit_test(test_chunked),
+      cmocka_unit_test(test_close_delimited),
+      cmocka_unit_test(test_te_not_chunked_last),
+      cmocka_unit_test(test_bodiless),
+      cmocka_unit_test(test_interim),
+      cmocka_unit_test(test_keep_alive),
+      cmocka_unit_test(test_framing_errors),
+      cmocka_unit_test(test_line_checks),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
