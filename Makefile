@@ -1,6 +1,6 @@
 # The two commands of a fresh Debian machine: `make run` and `make test`.
 # Both install what is missing (apt-get), build, and run.
-.PHONY: all deps build python run test bench fuzz install format clean
+.PHONY: all deps build python run test check bench fuzz install format clean
 
 # Where `make install` puts things; DESTDIR stages them elsewhere.
 PREFIX ?= /usr/local
@@ -27,6 +27,11 @@ run: build
 
 test: deps
 	sh scripts/test.sh
+
+# The fast tier while you work (under 2 minutes): unit tests and every
+# suite on the native transport, release build.
+check: deps
+	sh scripts/check.sh
 
 # salvo against curl, libcurl, httpx, aiohttp, wrk and h2load; see bench/.
 bench: build

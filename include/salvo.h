@@ -160,7 +160,7 @@ SALVO_EXTERN const char *salvo_strerror(int code);
 SALVO_EXTERN size_t salvo_utf8_valid(const char *s, size_t len);
 
 /* The shard, 0 to n - 1, of an absolute http(s) URL's origin (scheme,
- * host, port; lower case, the default port made explicit): FNV-1a of
+ * host, port; lower case, the default port made explicit): 32-bit FNV-1a of
  * "scheme://host:port" modulo n. Every request to one origin has the same
  * shard, so sharding a run by it keeps per-host limits whole. The command's
  * --shard and the Python package's salvo.dask use it, so both split a list

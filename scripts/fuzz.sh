@@ -2,7 +2,7 @@
 # fuzz.sh [SECONDS]: builds the libFuzzer harnesses of tests/fuzz with
 # clang, ASan and UBSan, and runs each for SECONDS (default 20) from its
 # checked-in corpus (new inputs go to build/fuzz/corpus, not the tree).
-# Prints executions per harness; fails on any crash, leak or timeout, the
+# Runs them side by side; prints executions per harness; fails on any crash, leak or timeout, the
 # reproducer being left in build/fuzz/.
 set -u
 cd "$(dirname "$0")/.."
@@ -21,17 +21,22 @@ cmake --build $b -j "$(nproc)" --target $targets >/dev/null || exit 1
 # corpus too (scripts/conformance-seeds.py).
 python3 scripts/conformance-seeds.py tests/conformance/responses.jsonl \
   "$b/seeds" || exit 1
-failed=""
+# The harnesses run side by side (each is one process on one core): the
+# stage takes SECONDS, not SECONDS per harness.
 for f in $fuzzers; do
   mkdir -p "$b/corpus/$f" "$b/seeds/$f"
-  log="$b/fuzz_$f.log"
   (cd $b && ASAN_OPTIONS=detect_leaks=1 ./tests/fuzz/fuzz_$f \
     -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
     -print_final_stats=1 "corpus/$f" "$top/tests/fuzz/corpus/$f" \
-    "seeds/$f") >"$log" 2>&1
-  rc=$?
+    "seeds/$f" >"fuzz_$f.log" 2>&1; echo $? >"fuzz_$f.rc") &
+done
+wait
+failed=""
+for f in $fuzzers; do
+  log="$b/fuzz_$f.log"
+  rc=$(cat "$b/fuzz_$f.rc" 2>/dev/null || echo 99)
   runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
-  if [ $rc -eq 0 ]; then
+  if [ "$rc" -eq 0 ]; then
     echo "fuzz $f: ${runs:-?} executions in $secs s, no crash"
   else
     echo "fuzz $f: FAILED (exit $rc); the end of $log:"

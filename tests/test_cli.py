@@ -729,6 +729,249 @@ class CliTest(unittest.TestCase):
             self.assertLess(rss_mib, 64)
 
 
+def free_port():
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Nginx:
+    """nginx on 127.0.0.1 with TLS (HTTP/2 and HTTP/1.1 by ALPN), a
+    certificate for localhost signed by a CA made for this run (ca.pem)."""
+
+    def __init__(self, tmp):
+        self.dir = tempfile.mkdtemp(dir=tmp)
+        d = self.dir
+        run = lambda cmd: subprocess.run(cmd, shell=True, cwd=d, check=True,
+                                         capture_output=True)
+        run("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:"
+            "prime256v1 -nodes -keyout ca.key -out ca.pem -days 2 "
+            "-subj '/CN=salvo cli test CA'")
+        with open(os.path.join(d, "ext.cnf"), "w") as f:
+            f.write("subjectAltName=DNS:localhost,IP:127.0.0.1\n")
+        run("openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 "
+            "-nodes -keyout server.key -out server.csr -subj /CN=localhost "
+            "&& openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key "
+            "-CAcreateserial -out server.pem -days 2 -extfile ext.cnf")
+        self.ca = os.path.join(d, "ca.pem")
+        os.mkdir(os.path.join(d, "tmp"))
+        for _ in range(8):  # a free port may be taken before nginx binds it
+            self.port = free_port()
+            with open(os.path.join(d, "nginx.conf"), "w") as f:
+                f.write(f"""daemon off; master_process off;
+error_log {d}/error.log warn; pid {d}/nginx.pid;
+events {{ worker_connections 64; }}
+http {{ access_log off; client_body_temp_path {d}/tmp;
+ proxy_temp_path {d}/tmp; fastcgi_temp_path {d}/tmp;
+ uwsgi_temp_path {d}/tmp; scgi_temp_path {d}/tmp;
+ server {{ listen 127.0.0.1:{self.port} ssl http2;
+  ssl_certificate {d}/server.pem; ssl_certificate_key {d}/server.key;
+  location / {{ return 200 "ok\\n"; }} }} }}
+""")
+            self.proc = subprocess.Popen(
+                ["/usr/sbin/nginx", "-p", d, "-c", f"{d}/nginx.conf"],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            t0 = time.time()
+            while time.time() - t0 < 30 and self.proc.poll() is None:
+                if os.path.exists(f"{d}/nginx.pid"):
+                    return
+                time.sleep(0.02)
+            self.stop()
+        raise RuntimeError(f"nginx did not start (see {d}/error.log)")
+
+    def url(self, path, host="localhost"):
+        return f"https://{host}:{self.port}{path}"
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+
+
+class CliOptionsTest(unittest.TestCase):
+    """Each option of the command shown to do what it says, by what the
+    servers recorded (peaks, arrival times, requests, headers) or what
+    could only come from the option."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.srv = Faultd(ARGS.faultd, "--log-starts")
+        cls.tmp = tempfile.TemporaryDirectory()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.srv.stop()
+        cls.tmp.cleanup()
+
+    def url(self, path):
+        return self.srv.url(path)
+
+    def run_urls(self, *args, urls=(), timeout=60):
+        p = salvo(*args, stdin="\n".join(urls) + "\n", timeout=timeout)
+        return p, lines(p.stdout)
+
+    def test_per_host_caps_each_origin(self):
+        urlopen_reset(self.srv)
+        other = Faultd(ARGS.faultd)
+        try:
+            urls = [self.srv.url("/delay/150"), other.url("/delay/150")] * 6
+            p, out = self.run_urls("-q", "--per-host", "2", "-c", "10",
+                                   urls=urls)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            self.assertEqual(len(out), 12)
+            for sv in (self.srv, other):
+                self.assertEqual(sv.stats()["inflight_peak"], 2)
+        finally:
+            other.stop()
+
+    def starts_s(self, sv):
+        return sorted(t / 1e6 for t in sv.stats()["starts"])
+
+    def test_burst_and_per_host_rate(self):
+        # --rate 5 --burst 4: four go at once (in one 100 ms window at the
+        # server), the rest at the rate: 8 take at least (8-4-0.5)/5 s.
+        urlopen_reset(self.srv)
+        p, _ = self.run_urls("-q", "--rate", "5", "--burst", "4",
+                             urls=[self.srv.url(f"/json/{i}")
+                                   for i in range(8)])
+        self.assertEqual(p.returncode, 0, p.stderr)
+        t = self.starts_s(self.srv)
+        self.assertEqual(len(t), 8)
+        self.assertLess(t[3] - t[0], 0.1, t)
+        self.assertGreater(t[-1] - t[0], 0.6, t)
+        # --per-host-rate 10: one origin's five starts span at least
+        # (5-1-0.5)/10 s; the limiter's exact pacing is tests/unit's.
+        urlopen_reset(self.srv)
+        p, _ = self.run_urls("-q", "--per-host-rate", "10",
+                             urls=[self.srv.url(f"/json/{i}")
+                                   for i in range(5)])
+        self.assertEqual(p.returncode, 0, p.stderr)
+        t = self.starts_s(self.srv)
+        self.assertGreater(t[-1] - t[0], 0.3, t)
+
+    def test_io_threads(self):
+        """--io-threads 3: the process runs three I/O threads (the
+        kernel's count of its tasks, beside the main thread and any of
+        libcurl's resolver threads)."""
+        def tasks(n):
+            proc = subprocess.Popen([ARGS.salvo, "-q", "--io-threads", str(n),
+                                     self.srv.url("/hang")],
+                                    stdout=subprocess.DEVNULL,
+                                    stderr=subprocess.DEVNULL)
+            try:
+                t0 = time.time()
+                while self.srv.stats()["inflight"] < 1:
+                    self.assertLess(time.time() - t0, 30)
+                    time.sleep(0.01)
+                return len(os.listdir(f"/proc/{proc.pid}/task"))
+            finally:
+                proc.send_signal(signal.SIGINT)
+                proc.wait(timeout=30)
+        urlopen_reset(self.srv)
+        one = tasks(1)
+        self.assertEqual(tasks(3) - one, 2)
+        p = salvo("--io-threads", "0", self.url("/json/1"))
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("io-threads", p.stderr)
+
+    def test_connect_timeout(self):
+        """A listener whose queue is full drops new SYNs: the connect hangs
+        until --connect-timeout ends it (the default is 10 s)."""
+        import socket
+        lst = socket.socket()
+        lst.bind(("127.0.0.1", 0))
+        lst.listen(0)
+        port = lst.getsockname()[1]
+        fillers = []
+        try:
+            for _ in range(4):
+                c = socket.socket()
+                c.setblocking(False)
+                c.connect_ex(("127.0.0.1", port))
+                fillers.append(c)
+            time.sleep(0.1)  # the handshakes the queue took are done
+            p = salvo("-q", "--retries", "0", "--connect-timeout", "0.5",
+                      f"http://127.0.0.1:{port}/")
+            o = lines(p.stdout)[0]
+            self.assertEqual(o["error"]["code"], "ETIMEDOUT", o)
+            self.assertLess(o["elapsed_ms"], 5000, o)
+        finally:
+            for c in fillers:
+                c.close()
+            lst.close()
+
+    def test_queue_timeout(self):
+        """-c 1 --queue-timeout 0.3: the request still queued when the
+        first is slow ends unsent (no attempt; the server saw one)."""
+        urlopen_reset(self.srv)
+        p = salvo("-q", "-c", "1", "--queue-timeout", "0.3", "--ordered",
+                  self.url("/delay/1500"), self.url("/json/1"))
+        out = lines(p.stdout)
+        self.assertEqual(out[0]["status"], 200)
+        self.assertEqual(out[1]["error"]["code"], "ETIMEDOUT", out[1])
+        self.assertEqual(out[1]["attempts"], 0)
+        self.assertEqual(self.srv.stats()["requests"], 1)
+
+    def test_transport(self):
+        """--transport picks the transport: a refused connection is told in
+        each one's words; an unknown name is a usage error."""
+        msgs = {}
+        for t in ("native", "libcurl"):
+            p = salvo("-q", "--retries", "0", "--transport", t,
+                      "http://127.0.0.1:1/")
+            o = lines(p.stdout)[0]
+            self.assertEqual(o["error"]["code"], "ECONNECT")
+            msgs[t] = o["error"]["message"]
+        self.assertIn("Couldn't connect", msgs["libcurl"])
+        self.assertNotEqual(msgs["native"], msgs["libcurl"])
+        p = salvo("--transport", "carrier-pigeon", self.url("/json/1"))
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("carrier-pigeon", p.stderr)
+
+    def test_http_versions_over_cleartext(self):
+        """--http2 on http:// asks for an upgrade (RFC 7540 3.2's h2c, which
+        faultd declines); --http1.1 does not."""
+        for opt, want in (("--http2", True), ("--http1.1", False)):
+            o = lines(salvo("-q", opt, self.url("/echo")).stdout)[0]
+            self.assertEqual(o["status"], 200)
+            self.assertEqual("upgrade" in o["body"]["headers"], want, opt)
+
+    def test_tls_options(self):
+        """Against nginx with a certificate of this run's own CA: refused
+        without --cacert, accepted with it or with -k/--insecure; --http2
+        and --http1.1 choose what ALPN settles."""
+        ng = Nginx(self.tmp.name)
+        try:
+            u = ng.url("/")
+            o = lines(salvo("-q", "--retries", "0", u).stdout)[0]
+            self.assertEqual(o["error"]["code"], "ETLS", o)
+            for args in (["--cacert", ng.ca], ["-k"], ["--insecure"]):
+                o = lines(salvo("-q", *args, u).stdout)[0]
+                self.assertEqual(o["status"], 200, (args, o))
+            o = lines(salvo("-q", "--cacert", ng.ca, "--http2", u).stdout)[0]
+            self.assertEqual(o["http_version"], "2", o)
+            o = lines(salvo("-q", "--cacert", ng.ca, "--http1.1",
+                            u).stdout)[0]
+            self.assertEqual(o["http_version"], "1.1", o)
+        finally:
+            ng.stop()
+
+    def test_proxy_and_resolve(self):
+        """-x: the request goes to the proxy, whatever its host (one that
+        resolves nowhere); --resolve: a name pinned to an address."""
+        urlopen_reset(self.srv)
+        o = lines(salvo("-q", "-x", self.srv.base,
+                        "http://nowhere.invalid/json/2").stdout)[0]
+        self.assertEqual((o["status"], o["body"]["id"]), (200, 2), o)
+        o = lines(salvo("-q", "--resolve",
+                        f"pinned.invalid:{self.srv.port}:127.0.0.1",
+                        f"http://pinned.invalid:{self.srv.port}/json/3")
+                  .stdout)[0]
+        self.assertEqual((o["status"], o["body"]["id"]), (200, 3), o)
+        self.assertEqual(self.srv.stats()["requests"], 2)
+
+
 if __name__ == "__main__":
     ap = argparse.ArgumentParser()
     ap.add_argument("--salvo", required=True)

@@ -182,6 +182,42 @@ static void test_newer_struct_sizes(void **state) {
   salvo_client_free(c);
 }
 
+/* One spelling of the transports for the configuration's environment
+ * variable, the command and Python. */
+static void test_transport_parse(void **state) {
+  (void)state;
+  int t = -1;
+  assert_int_equal(salvo_transport_parse("auto", &t), SALVO_OK);
+  assert_int_equal(t, SALVO_TRANSPORT_AUTO);
+  assert_int_equal(salvo_transport_parse("native", &t), SALVO_OK);
+  assert_int_equal(t, SALVO_TRANSPORT_NATIVE);
+  assert_int_equal(salvo_transport_parse("libcurl", &t), SALVO_OK);
+  assert_int_equal(t, SALVO_TRANSPORT_LIBCURL);
+  t = -1;
+  assert_int_equal(salvo_transport_parse("curl", &t), SALVO_EINVAL);
+  assert_int_equal(salvo_transport_parse("Native", &t), SALVO_EINVAL);
+  assert_int_equal(salvo_transport_parse(NULL, &t), SALVO_EINVAL);
+  assert_int_equal(t, -1); /* untouched on failure */
+}
+
+/* 32-bit FNV-1a of "scheme://host:port" modulo n, whatever the path, the case
+ * of the host or an explicit default port (the value computed apart:
+ * "http://a.test:80" is 242 of 1000 and 3 of 7). */
+static void test_url_shard(void **state) {
+  (void)state;
+  assert_int_equal(salvo_url_shard("http://a.test/", 1000), 242);
+  assert_int_equal(salvo_url_shard("http://A.TEST:80/x?y#z", 1000), 242);
+  assert_int_equal(salvo_url_shard("http://a.test/other", 7), 3);
+  assert_int_not_equal(salvo_url_shard("https://a.test/", 1000), 242);
+  for (unsigned n = 1; n < 50; n++) {
+    int s = salvo_url_shard("https://example.com:8443/", n);
+    assert_true(s >= 0 && (unsigned)s < n);
+  }
+  assert_int_equal(salvo_url_shard("http://a.test/", 0), SALVO_EINVAL);
+  assert_int_equal(salvo_url_shard("ftp://a.test/", 7), SALVO_EINVAL);
+  assert_int_equal(salvo_url_shard(NULL, 7), SALVO_EINVAL);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_defaults_are_documented_values),
@@ -189,6 +225,8 @@ int main(void) {
       cmocka_unit_test(test_zero_means_zero),
       cmocka_unit_test(test_older_config_size),
       cmocka_unit_test(test_newer_struct_sizes),
+      cmocka_unit_test(test_transport_parse),
+      cmocka_unit_test(test_url_shard),
   };
   return cmocka_run_group_tests(tests, th_faultd_setup, th_faultd_teardown);
 }

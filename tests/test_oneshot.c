@@ -445,6 +445,57 @@ static void test_batch_collection_converts(void **state) {
   salvo_client_free(c);
 }
 
+/* The one-call form on a client of the caller's: two calls share its
+ * cookie jar (the second sends what the first was given) and its
+ * connections (the server counts one). */
+static void test_client_parallel_urls(void **state) {
+  (void)state;
+  salvo_config cfg;
+  salvo_config_init(&cfg);
+  salvo_client *c = th_client(&cfg);
+  json_decref(th_reset(&th_srv));
+  const char *set[] = {th_url(&th_srv, "/cookies/set?team=salvo")};
+  salvo_urls u;
+  salvo_urls_init(&u);
+  u.urls = set;
+  u.count = 1;
+  salvo_results *res = salvo_client_parallel_urls(c, &u);
+  assert_int_equal(salvo_results_error(res), SALVO_OK);
+  assert_int_equal(salvo_response_status(salvo_results_at(res, 0)), 200);
+  salvo_results_free(res);
+  const char *echo[] = {th_url(&th_srv, "/echo")};
+  u.urls = echo;
+  res = salvo_client_parallel_urls(c, &u);
+  json_error_t je;
+  size_t n;
+  const char *body = salvo_response_body(salvo_results_at(res, 0), &n);
+  json_t *j = json_loadb(body, n, 0, &je);
+  assert_non_null(j);
+  assert_string_equal(jstr(j, "headers", "cookie"), "team=salvo");
+  json_decref(j);
+  salvo_results_free(res);
+  assert_int_equal(th_stat(&th_srv, "conns_total"), 1);
+  salvo_client_free(c);
+}
+
+/* salvo_response_elapsed spans every attempt and the wait between them
+ * (Retry-After: 1), where total_time is the last attempt's alone. */
+static void test_elapsed_spans_attempts(void **state) {
+  (void)state;
+  salvo_client *c = th_client(NULL);
+  salvo_response *r =
+      th_fetch_url(c, th_url(&th_srv, "/flaky?key=el&fail=1&retry_after=1"));
+  assert_int_equal(salvo_response_status(r), 200);
+  assert_int_equal(salvo_response_attempts(r), 2);
+  double el = salvo_response_elapsed(r), last = salvo_response_total_time(r);
+  if (!(el >= 1.0 && last < el - 0.9))
+    fail_msg("elapsed %.3f s, last attempt %.3f s: the elapsed time must "
+             "hold the 1 s wait",
+             el, last);
+  salvo_response_free(r);
+  salvo_client_free(c);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_keys_and_order),
@@ -458,6 +509,8 @@ int main(void) {
       cmocka_unit_test(test_session_keeps_cookies),
       cmocka_unit_test(test_ten_thousand_in_one_call),
       cmocka_unit_test(test_batch_collection_converts),
+      cmocka_unit_test(test_client_parallel_urls),
+      cmocka_unit_test(test_elapsed_spans_attempts),
   };
   return cmocka_run_group_tests(tests, th_faultd_setup, th_faultd_teardown);
 }

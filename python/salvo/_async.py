@@ -7,7 +7,7 @@ import asyncio
 from collections import deque
 
 from . import _salvo
-from ._client import Client, _Verbs, build
+from ._core import ClientCore, Verbs, build
 from ._exceptions import CancelledError
 from ._models import AsyncResponse, outcome
 
@@ -50,16 +50,16 @@ class AsyncPending:
     def cancel(self) -> None:
         """Cancels the request (its response then raises CancelledError)."""
         if self._outcome is None and self._parallel._b is not None:
-            self._parallel._b.cancel(self._id)
+            self._parallel._b._cancel(self._id)
 
 
-class AsyncParallel(_Verbs):
+class AsyncParallel(Verbs):
     """`async with client.parallel() as parallel:` submit with get/post/...
     (no await needed), collect with `await pending.get_response()` or
     `await parallel.next_response()`. Leaving the block cancels what is
     still pending. A block belongs to the event loop that opened it."""
 
-    def __init__(self, client: Optional[Client],
+    def __init__(self, client: Optional[ClientCore],
                  response_type: type = AsyncResponse) -> None:
         self._client = client
         self._response_type = response_type
@@ -82,7 +82,7 @@ class AsyncParallel(_Verbs):
         self._b = _salvo.Parallel(self._client._native() if self._client
                                else None, self._response_type)
         self._loop = asyncio.get_running_loop()
-        self._fd = self._b.fd()
+        self._fd = self._b._fd()
         self._loop.add_reader(self._fd, self._on_ready)
 
     async def __aexit__(self, *exc: Any) -> None:
@@ -108,7 +108,7 @@ class AsyncParallel(_Verbs):
     def _on_ready(self) -> None:
         """The loop saw the descriptor readable: hand out what is ready."""
         while self._b is not None:
-            raw = self._b.poll()
+            raw = self._b._poll()
             if raw is None:
                 return
             rid = raw._id
@@ -164,7 +164,7 @@ class AsyncParallel(_Verbs):
             if not other.done():
                 other.set_result(None)
         if not arrived and self._b is not None:
-            self._b.cancel(id_)
+            self._b._cancel(id_)
             self._dropped.add(id_)
 
     def _settle(self, p: AsyncPending, raw: Any) -> None:
@@ -177,7 +177,7 @@ class AsyncParallel(_Verbs):
     def request(self, method: str, url: str, **kwargs: Any) -> AsyncPending:
         if self._b is None:
             raise _salvo.ClosedError("the parallel block is closed")
-        pid = self._b.submit(**build(method, url, **kwargs))
+        pid = self._b._submit(**build(method, url, **kwargs))
         p = AsyncPending(self, pid, kwargs.get("stream", False))
         self._pending[pid] = p
         return p
@@ -194,40 +194,41 @@ class AsyncParallel(_Verbs):
 
     @property
     def has_pending_responses(self) -> bool:
-        return self._b is not None and (self._b.pending > 0 or
+        return self._b is not None and (self._b._pending > 0 or
                                         bool(self._ready))
 
 
-class AsyncClient(Client):
-    """As Client, for event loops: `async with client.parallel()`, and
-    `await client.get(url)` (usable with asyncio.gather)."""
+class AsyncClient(ClientCore, Verbs):
+    """A client for event loops: `async with client.parallel()`, and
+    `await client.get(url)` (usable with asyncio.gather). The options, the
+    cookies and the request building are Client's (ClientCore); only the
+    waiting is the loop's."""
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
-        self._async_single: Optional[AsyncParallel] = None
+        self._single: Optional[AsyncParallel] = None
 
-    def parallel(self) -> AsyncParallel:  # type: ignore[override]
+    def parallel(self) -> AsyncParallel:
         return AsyncParallel(self)
 
-    def _async_shared(self) -> AsyncParallel:
+    def _shared(self) -> AsyncParallel:
+        """The block single requests use, on the running loop."""
         loop = asyncio.get_running_loop()
-        par = self._async_single
+        par = self._single
         if par is None or par._loop is not loop or par._b is None:
-            par = self._async_single = AsyncParallel(self)
+            par = self._single = AsyncParallel(self)
             par._open()
         return par
 
-    async def request(self, method: str, url: str,  # type: ignore[override]
+    async def request(self, method: str, url: str,
                       **kw: Any) -> AsyncResponse:
-        return await self._async_shared().request(method, url,
-                                                  **kw).get_response()
-
+        return await self._shared().request(method, url, **kw).get_response()
 
     async def aclose(self) -> None:
-        if self._async_single is not None:
-            self._async_single.close()
-            self._async_single = None
-        self.close()
+        if self._single is not None:
+            self._single.close()
+            self._single = None
+        self._close_native()
 
     async def __aenter__(self) -> "AsyncClient":
         return self

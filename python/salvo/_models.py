@@ -38,14 +38,18 @@ class Headers:
         return [v for k, v in self._items if k.lower() == lower]
 
     def multi_items(self) -> List[Tuple[str, str]]:
-        return list(self._items)
+        """Every (name, value) in the order received, names in lower case
+        (as httpx gives them); repeats stay apart."""
+        return [(k.lower(), v) for k, v in self._items]
 
     def items(self) -> List[Tuple[str, str]]:
+        """(name, value) per name, lower case, a repeated name's values
+        joined with ", " (as httpx gives them)."""
         seen, out = set(), []
         for k, _ in self._items:
             if k.lower() not in seen:
                 seen.add(k.lower())
-                out.append((k, self[k]))
+                out.append((k.lower(), self[k]))
         return out
 
     def keys(self) -> List[str]:
@@ -64,15 +68,12 @@ class Headers:
         return f"Headers({self._items!r})"
 
 
-class Response(_salvo.Response):
-    """An HTTP response: status, headers, body.
-
-    status_code, content, url, key and attempts are read in C (the
-    extension's Response, which this extends); a Response is made by a
-    block, never by its caller. A response from a request made with
-    stream=True has its body pulled by the caller: read(), stream() (an
-    iterator of chunks), close().
-    """
+class ResponseCore(_salvo.Response):
+    """What Response and AsyncResponse share: status, headers, text, JSON,
+    the status check. status_code, content, url, key and attempts are read
+    in C (the extension's Response, which this extends); a response is
+    made by a block, never by its caller. How a streamed body is pulled
+    (iterated or awaited) is the subclasses'."""
 
     __slots__ = ()
 
@@ -128,13 +129,22 @@ class Response(_salvo.Response):
                 code=f"HTTP{self.status_code}", url=self.url, response=self)
         return self
 
-    # ---- the body, pulled -------------------------------------------------
-
     def _check(self, n):
         if isinstance(n, int):  # a negative salvo error code
             raise error_for(_salvo.errname(n), "reading the body failed",
                             self.url)
         return n
+
+    def __repr__(self) -> str:
+        return f"<Response [{self.status_code}]>"
+
+
+class Response(ResponseCore):
+    """An HTTP response. One from a request made with stream=True has its
+    body pulled by the caller: read(), stream() (an iterator of chunks),
+    close()."""
+
+    __slots__ = ()
 
     def _read_stream(self) -> bytes:
         """What `content` reads for a streamed body: all of it."""
@@ -168,13 +178,11 @@ class Response(_salvo.Response):
     def __exit__(self, *exc) -> None:
         self.close()
 
-    def __repr__(self) -> str:
-        return f"<Response [{self.status_code}]>"
 
-
-class AsyncResponse(Response):
-    """A Response whose body methods are coroutines (async-client.md):
-    await read(), async for chunk in stream(), await close()."""
+class AsyncResponse(ResponseCore):
+    """A response whose body methods are coroutines (async-client.md):
+    await read(), async for chunk in stream(), await close(); aread,
+    aiter_bytes and aclose are the same, by httpx's names."""
 
     __slots__ = ()
 
@@ -182,15 +190,15 @@ class AsyncResponse(Response):
         raise RuntimeError("await response.read() first: the body is "
                            "streamed")
 
-    async def read(self) -> bytes:  # type: ignore[override]
+    async def read(self) -> bytes:
         if not self._streamed or self._content is not None:
             return self.content
         parts = [c async for c in self.stream()]
         self._content = b"".join(parts)
         return self._content
 
-    async def stream(  # type: ignore[override]
-            self, chunk_size: int = _CHUNK) -> AsyncIterator[bytes]:
+    async def stream(self,
+                     chunk_size: int = _CHUNK) -> AsyncIterator[bytes]:
         if not self._streamed or self._content is not None:
             yield self.content
             return
@@ -212,11 +220,14 @@ class AsyncResponse(Response):
                 return
             yield chunk
 
+    aread = read
     aiter_bytes = stream
-    raw = stream  # type: ignore[assignment]
+    raw = stream
 
-    async def close(self) -> None:  # type: ignore[override]
+    async def close(self) -> None:
         self._close()
+
+    aclose = close
 
     async def __aenter__(self) -> "AsyncResponse":
         return self
@@ -225,7 +236,7 @@ class AsyncResponse(Response):
         await self.close()
 
 
-def outcome(raw: Response) -> Response:
+def outcome(raw: ResponseCore) -> ResponseCore:
     """A collected response, or the exception its error means raised."""
     if raw._error:
         raise error_for(raw._error_name, raw._error_message, raw.url)

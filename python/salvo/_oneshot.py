@@ -8,7 +8,8 @@ import enum
 from collections.abc import Mapping
 
 from . import _salvo
-from ._client import Client, _param_list, build
+from ._client import Client
+from ._core import ClientCore, _param_list, build
 from ._exceptions import (DecodingError, HTTPStatusError,
                           ParallelRequestsError, error_for)
 from ._models import Response
@@ -102,7 +103,7 @@ class _Plan:
             params = [_param_list(p) for p in self.params_each]
         elif self.params_all:
             params = [_param_list(self.params_all)] * len(self.urls)
-        return batch.run(self.urls, method=common["method"],
+        return batch._run(self.urls, method=common["method"],
                          headers=common["headers"], body=common["body"],
                          timeout=common["timeout"], params=params,
                          window=max(64, 4 * concurrency),
@@ -110,7 +111,7 @@ class _Plan:
                                                      ReturnType.CONTENT))
 
     def submit(self, batch: "_salvo.Parallel", i: int) -> int:
-        return batch.submit(**build(
+        return batch._submit(**build(
             self.method, self.urls[i], params=self._params(i),
             headers=self.headers,
             json=self.json_all if self.json_each is None else
@@ -122,7 +123,7 @@ class _Plan:
     def convert(self, raw: Any, url: Optional[str] = None) -> Any:
         """A result: the value asked for, or the exception it failed
         with. `raw` is a Response, or the body of a success (bytes) when
-        Parallel.run was asked for bodies."""
+        Parallel._run was asked for bodies."""
         if raw.__class__ is bytes:
             return self._value(raw, url)
         if raw._error:
@@ -206,12 +207,12 @@ def _one_by_one(b: "_salvo.Parallel", plan: _Plan) -> List[Any]:
         while nxt < n and len(index) < 4096:
             index[plan.submit(b, nxt)] = nxt
             nxt += 1
-        raw = b.next()
+        raw = b._next()
         raws[index.pop(raw._id)] = raw
     return raws
 
 
-def _run(client: Client, plan: _Plan, concurrency: int) -> Any:
+def _run(client: ClientCore, plan: _Plan, concurrency: int) -> Any:
     b = _salvo.Parallel(client._native(), Response)
     try:
         return plan.finish(plan.convert_all(plan.run(b, concurrency)))
@@ -219,7 +220,7 @@ def _run(client: Client, plan: _Plan, concurrency: int) -> Any:
         b.close()
 
 
-async def _run_async(client: Client, plan: _Plan, concurrency: int) -> Any:
+async def _run_async(client: ClientCore, plan: _Plan, concurrency: int) -> Any:
     from ._async import AsyncParallel  # asyncio: only for its users
     par = AsyncParallel(client, Response)
     par._open()

@@ -41,10 +41,10 @@ def test_cancelled_await_of_a_request(srv):
             assert srv.stats()["inflight"] <= 1
             closed_within(srv, t0)
             # Nothing of it is held: the block has no response waiting.
-            par = client._async_single
+            par = client._single
             await asyncio.sleep(0.05)
             assert not par._ready and not par._by_id and not par._dropped
-            assert par._b.pending == 0  # the block's own count
+            assert par._b._pending == 0  # the block's own count
     asyncio.run(main())
 
 
@@ -90,7 +90,7 @@ INTERRUPTED = textwrap.dedent("""
                 finally:
                     # Still open here: what was cancelled, the interrupt
                     # did, not the block's close.
-                    print("pending", par.pending, flush=True)
+                    print("pending", par._pending, flush=True)
         else:
             salvo.parallel_requests([url] * 3, concurrency=3)
     except KeyboardInterrupt:

@@ -1,0 +1,133 @@
+/*
+ * What a libcurl transfer's end means in salvo's errors: the CURLcode
+ * mapped to its code, and the cases where libcurl's code names the wrong
+ * party (a server's malformed head or chunked body, a proxy's refusal) or
+ * takes a cut-short response for a whole one.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "../buf.h"
+#include "../redirect.h"
+#include "internal.h"
+
+static int map_error(CURLcode rc) {
+  switch (rc) {
+  case CURLE_OK:
+    return SALVO_OK;
+  case CURLE_URL_MALFORMAT:
+    return SALVO_EINVAL;
+  case CURLE_UNSUPPORTED_PROTOCOL: /* an HTTP version it cannot read */
+  case CURLE_WEIRD_SERVER_REPLY:
+  case CURLE_HTTP2:
+  case CURLE_BAD_CONTENT_ENCODING:
+  case CURLE_RANGE_ERROR:
+  case CURLE_BAD_DOWNLOAD_RESUME:
+    return SALVO_EPROTO;
+  case CURLE_COULDNT_RESOLVE_HOST:
+  case CURLE_COULDNT_RESOLVE_PROXY:
+    return SALVO_EDNS;
+  case CURLE_COULDNT_CONNECT:
+    return SALVO_ECONNECT;
+  case CURLE_OPERATION_TIMEDOUT:
+    return SALVO_ETIMEDOUT;
+  case CURLE_SSL_CONNECT_ERROR:
+  case CURLE_PEER_FAILED_VERIFICATION:
+  case CURLE_SSL_CERTPROBLEM:
+  case CURLE_SSL_CIPHER:
+  case CURLE_SSL_CACERT_BADFILE:
+  case CURLE_SSL_ENGINE_NOTFOUND:
+  case CURLE_SSL_ENGINE_SETFAILED:
+  case CURLE_SSL_ENGINE_INITFAILED:
+  case CURLE_SSL_SHUTDOWN_FAILED:
+  case CURLE_SSL_CRL_BADFILE:
+  case CURLE_SSL_ISSUER_ERROR:
+  case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+  case CURLE_SSL_INVALIDCERTSTATUS:
+  case CURLE_SSL_CLIENTCERT:
+  case CURLE_USE_SSL_FAILED:
+    return SALVO_ETLS;
+  case CURLE_FILESIZE_EXCEEDED:
+    return SALVO_ETOOBIG;
+  case CURLE_OUT_OF_MEMORY:
+    return SALVO_ENOMEM;
+  case CURLE_PROXY:
+    return SALVO_EPROXY;
+  default: /* receive and send errors, nothing or part of a response */
+    return SALVO_EIO;
+  }
+}
+
+int salvo__curl_error(salvo__transport *t, salvo__curl_xfer *x, CURLcode rc,
+                      char **msg) {
+  salvo__req *r = x->req;
+  int err = x->too_many             ? SALVO_EREDIRECT
+            : x->chunk_err          ? x->chunk_err
+            : salvo__req_failure(r) ? salvo__req_failure(r)
+                                    : map_error(rc);
+  *msg = NULL;
+  if (x->too_many)
+    salvo__redirect_allowed(&x->hop, t->cfg, msg);
+  else if (x->chunk_err)
+    *msg = salvo__fmt("%s", x->dechunk.why ? x->dechunk.why
+                                           : "malformed chunked body");
+  else if (salvo__req_failure(r))
+    *msg = salvo__req_fail_message(r);
+  else if (err)
+    *msg = salvo__strdup(x->errbuf[0] ? x->errbuf : curl_easy_strerror(rc));
+  /* libcurl says "out of memory" of a response header line over its
+   * 100 KiB limit: before any body byte, that is the server's fault. (The
+   * request's own head, which libcurl limits too, is checked at
+   * submission.) */
+  if (rc == CURLE_OUT_OF_MEMORY && !x->body_seen) {
+    err = SALVO_EPROTO;
+    free(*msg);
+    *msg = salvo__fmt("response header too large (a line over 100 KiB)");
+  }
+  /* libcurl refuses some heads itself (a line starting with whitespace
+   * right after the status line) with a code that names no protocol
+   * error: in the middle of a head, it is the server's malformed head. */
+  if (rc == CURLE_BAD_FUNCTION_ARGUMENT && x->header_seen &&
+      !salvo__req_head_done(r)) {
+    err = SALVO_EPROTO;
+    free(*msg);
+    *msg = salvo__fmt("malformed response head (libcurl refused a line)");
+  }
+  /* libcurl takes a head cut short by the close for a whole response; the
+   * native transport, like a browser, does not. */
+  if (!err && salvo__req_status(r) && !salvo__req_head_done(r)) {
+    err = SALVO_EIO;
+    *msg = salvo__fmt("connection closed in the middle of the headers");
+  }
+  /* A malformed chunked body is the server's protocol error, as it is
+   * for the native transport; libcurl calls it a receive error. */
+  if (rc == CURLE_RECV_ERROR && strstr(x->errbuf, "chunked-encod"))
+    err = SALVO_EPROTO;
+  /* A chunked body libcurl took for whole and h1.c did not. */
+  if (!err && x->chunks && x->dechunk.state != SALVO__H1_DONE) {
+    err = SALVO_EPROTO;
+    *msg = salvo__fmt("malformed chunked body");
+  }
+
+  /* libcurl calls a proxy's refusal of the tunnel a receive error; it is
+   * the proxy's failure, not the origin's answer (RFC 9110 9.3.6: any 2xx
+   * means the tunnel is up). */
+  long connect_code = 0;
+  if (err &&
+      !curl_easy_getinfo(x->easy, CURLINFO_HTTP_CONNECTCODE, &connect_code) &&
+      (connect_code < 200 || connect_code > 299) && connect_code) {
+    err = SALVO_EPROXY;
+    free(*msg);
+    *msg = salvo__fmt("the proxy refused the tunnel: it answered CONNECT "
+                      "with %ld",
+                      connect_code);
+  }
+
+  if (x->resend_refused) {
+    err = SALVO_EIO;
+    free(*msg);
+    *msg = salvo__fmt("the server closed a reused connection without a "
+                      "response");
+  }
+  return err;
+}
