@@ -1,0 +1,256 @@
+/* Across hops: redirects (RFC 9110 15.4), credentials that stay with
+ * their origin, and cookies set and sent along the way, on each
+ * transport alike. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <brotli/encode.h>
+#include <cmocka.h>
+#include <zlib.h>
+#include <zstd.h>
+
+#include "harness.h"
+#include "salvo.h"
+
+static char *hex_of(const void *p, size_t n) {
+  static const char d[] = "0123456789abcdef";
+  char *h = malloc(2 * n + 1);
+  for (size_t i = 0; i < n; i++) {
+    h[2 * i] = d[((const unsigned char *)p)[i] >> 4];
+    h[2 * i + 1] = d[((const unsigned char *)p)[i] & 15];
+  }
+  h[2 * n] = '\0';
+  return h;
+}
+
+/* A client that neither retries nor waits long: a request that stalls on
+ * a dead pooled connection fails the test instead of passing late. */
+static salvo_client *strict_client(salvo_config *cfg) {
+  salvo_config own;
+  if (!cfg) {
+    salvo_config_init(&own);
+    cfg = &own;
+  }
+  cfg->max_retries = 0;
+  cfg->timeout = 5;
+  return th_client(cfg);
+}
+
+/* The JSON faultd's /echo saw for a request. */
+static json_t *echo_of(salvo_response *r) {
+  if (salvo_response_status(r) != 200)
+    fail_msg("status %d, %s", salvo_response_status(r),
+             salvo_response_errmsg(r));
+  json_t *j = json_loads(salvo_response_body(r, NULL), 0, NULL);
+  assert_non_null(j);
+  return j;
+}
+
+static const char *echo_str(json_t *j, const char *k) {
+  return json_string_value(json_object_get(j, k));
+}
+
+static const char *echo_header(json_t *j, const char *name) {
+  return json_string_value(
+      json_object_get(json_object_get(j, "headers"), name));
+}
+
+/* RFC 9110 15.4: 301 and 302 let a user agent change POST to GET (as
+ * browsers and curl do) and nothing else; 303 makes anything but HEAD a
+ * GET without a body; 307 and 308 keep method and body. */
+static void test_redirects(void **state) {
+  (void)state;
+  salvo_client *c = th_client(NULL);
+  static const int statuses[] = {301, 302, 303, 307, 308};
+  static const char *const methods[] = {"POST", "PUT", "PATCH", "DELETE",
+                                        "OPTIONS"};
+  for (size_t i = 0; i < 5; i++)
+    for (size_t m = 0; m < 5; m++) {
+      int st = statuses[i];
+      int to_get = st == 303 || ((st == 301 || st == 302) && m == 0);
+      salvo_request req;
+      salvo_request_init(&req);
+      req.url =
+          th_url(&th_srv, "/redirect-to?status=%d&url=/echo%%3Fx%%3D1", st);
+      req.method = methods[m];
+      req.body = "payload";
+      req.body_len = 7;
+      salvo_response *r = th_fetch(c, &req);
+      json_t *j = echo_of(r);
+      if (strcmp(echo_str(j, "method"), to_get ? "GET" : methods[m]) ||
+          strcmp(echo_str(j, "body"), to_get ? "" : "payload"))
+        fail_msg("%d after %s: %s with \"%s\"", st, methods[m],
+                 echo_str(j, "method"), echo_str(j, "body"));
+      assert_string_equal(echo_str(j, "query"), "x=1");
+      assert_int_equal(salvo_response_redirects(r), 1);
+      assert_string_equal(salvo_response_url(r), th_url(&th_srv, "/echo?x=1"));
+      json_decref(j);
+      salvo_response_free(r);
+    }
+  /* HEAD stays HEAD, even after a 303. */
+  salvo_request head;
+  salvo_request_init(&head);
+  head.url = th_url(&th_srv, "/redirect-to?status=303&url=/bytes/10");
+  head.method = "HEAD";
+  salvo_response *r = th_fetch(c, &head);
+  assert_int_equal(salvo_response_status(r), 200);
+  assert_string_equal(salvo_response_header(r, "Content-Length"), "10");
+  salvo_response_free(r);
+  /* The limit. */
+  salvo_config cfg;
+  salvo_config_init(&cfg);
+  cfg.max_redirects = 3;
+  cfg.max_retries = 0;
+  salvo_client *c3 = th_client(&cfg);
+  r = th_fetch_url(c3, th_url(&th_srv, "/redirect/3"));
+  assert_int_equal(salvo_response_status(r), 200);
+  salvo_response_free(r);
+  r = th_fetch_url(c3, th_url(&th_srv, "/redirect/4"));
+  assert_int_equal(salvo_response_error(r), SALVO_EREDIRECT);
+  salvo_response_free(r);
+  /* A redirect to a scheme salvo does not speak. */
+  r = th_fetch_url(c3, th_url(&th_srv, "/redirect-to?url=ftp://127.0.0.1/x"));
+  assert_int_equal(salvo_response_error(r), SALVO_EREDIRECT);
+  salvo_response_free(r);
+  salvo_client_free(c3);
+  /* no_redirects returns the 3xx itself. */
+  salvo_config_init(&cfg);
+  cfg.no_redirects = 1;
+  c3 = th_client(&cfg);
+  r = th_fetch_url(c3, th_url(&th_srv, "/redirect/2"));
+  assert_int_equal(salvo_response_status(r), 302);
+  assert_string_equal(salvo_response_header(r, "Location"), "/redirect/1");
+  salvo_response_free(r);
+  salvo_client_free(c3);
+  salvo_client_free(c);
+}
+
+/* Credentials go to the origin asked for, and not to another one a
+ * redirect leads to. */
+static void test_credentials(void **state) {
+  (void)state;
+  th_server other;
+  th_faultd_start(&other, NULL);
+  salvo_config cfg;
+  salvo_config_init(&cfg);
+  cfg.username = "aladdin";
+  cfg.password = "opensesame";
+  salvo_client *c = th_client(&cfg);
+  salvo_response *r = th_fetch_url(c, th_url(&th_srv, "/redirect/1"));
+  json_t *j = echo_of(r);
+  assert_string_equal(echo_header(j, "authorization"),
+                      "Basic YWxhZGRpbjpvcGVuc2VzYW1l");
+  json_decref(j);
+  salvo_response_free(r);
+  r = th_fetch_url(
+      c, th_url(&th_srv, "/redirect-to?url=%s", th_url(&other, "/echo")));
+  j = echo_of(r);
+  assert_null(echo_header(j, "authorization"));
+  json_decref(j);
+  salvo_response_free(r);
+  salvo_client_free(c);
+
+  salvo_config_init(&cfg);
+  cfg.bearer_token = "tok123";
+  const char *hdrs[] = {"X-Mine: 1", NULL};
+  cfg.headers = hdrs;
+  c = th_client(&cfg);
+  r = th_fetch_url(c, th_url(&th_srv, "/echo"));
+  j = echo_of(r);
+  assert_string_equal(echo_header(j, "authorization"), "Bearer tok123");
+  assert_string_equal(echo_header(j, "x-mine"), "1");
+  assert_string_equal(echo_header(j, "host"),
+                      th_fmt("127.0.0.1:%d", th_srv.port));
+  json_decref(j);
+  salvo_response_free(r);
+  salvo_client_free(c);
+  th_server_stop(&other);
+}
+
+static int by_str(const void *a, const void *b) {
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The cookies a request to url carries, sorted: libcurl sends the newest
+ * first, the native transport the oldest (RFC 6265 5.4), and servers may
+ * not depend on either. */
+static const char *cookie_seen(salvo_client *c, const char *url) {
+  static char seen[256];
+  char buf[256], *parts[16];
+  size_t n = 0;
+  salvo_response *r = th_fetch_url(c, url);
+  assert_int_equal(salvo_response_attempts(r), 1);
+  json_t *j = echo_of(r);
+  const char *v = echo_header(j, "cookie");
+  snprintf(buf, sizeof(buf), "%s", v ? v : "");
+  for (char *p = strtok(buf, "; "); p && n < 16; p = strtok(NULL, "; "))
+    parts[n++] = p;
+  qsort(parts, n, sizeof(*parts), by_str);
+  seen[0] = '\0';
+  for (size_t i = 0; i < n; i++)
+    snprintf(seen + strlen(seen), sizeof(seen) - strlen(seen), "%s%s",
+             i ? "; " : "", parts[i]);
+  json_decref(j);
+  salvo_response_free(r);
+  return seen;
+}
+
+/* A request that must succeed in one attempt. */
+static void fetch_ok(salvo_client *c, const char *url) {
+  salvo_response *r = th_fetch_url(c, url);
+  if (salvo_response_error(r))
+    fail_msg("%s: %s", url, salvo_response_errmsg(r));
+  assert_int_equal(salvo_response_attempts(r), 1);
+  salvo_response_free(r);
+}
+
+/* One jar per client, whichever transport serves a request: URLs with
+ * userinfo always go through libcurl, the others through the native
+ * transport unless libcurl is forced. */
+static void test_cookies_shared(void **state) {
+  (void)state;
+  salvo_client *c = strict_client(NULL);
+  char *curl_base = strdup(th_fmt("http://u:p@127.0.0.1:%d", th_srv.port));
+  fetch_ok(c, th_url(&th_srv, "/cookies/set?a=1"));
+  assert_string_equal(cookie_seen(c, th_fmt("%s/echo", curl_base)), "a=1");
+  fetch_ok(c, th_fmt("%s/cookies/set?b=2", curl_base));
+  assert_string_equal(cookie_seen(c, th_url(&th_srv, "/echo")), "a=1; b=2");
+  /* Replaced, then removed by an expiry in the past. */
+  fetch_ok(c, th_url(&th_srv, "/cookies/set?a=3"));
+  assert_string_equal(cookie_seen(c, th_fmt("%s/echo", curl_base)), "a=3; b=2");
+  /* /wire through libcurl removes b, with a Max-Age of 0. */
+  char *h = hex_of("HTTP/1.1 200 OK\r\nSet-Cookie: b=x; Max-Age=0; Path=/\r\n"
+                   "Content-Length: 0\r\n\r\n",
+                   74);
+  fetch_ok(c, th_fmt("%s/wire?hex=%s", curl_base, h));
+  free(h);
+  assert_string_equal(cookie_seen(c, th_url(&th_srv, "/echo")), "a=3");
+  /* And through the native transport (or libcurl, when forced): a cookie
+   * for another path stays away; a Secure one goes to loopback hosts,
+   * which both treat as secure. */
+  h = hex_of("HTTP/1.1 200 OK\r\nSet-Cookie: p=1; Path=/elsewhere\r\n"
+             "Set-Cookie: s=1; Secure\r\nContent-Length: 0\r\n\r\n",
+             97);
+  fetch_ok(c, th_url(&th_srv, "/wire?hex=%s", h));
+  free(h);
+  assert_string_equal(cookie_seen(c, th_fmt("%s/echo", curl_base)), "a=3; s=1");
+  assert_string_equal(cookie_seen(c, th_url(&th_srv, "/echo")), "a=3; s=1");
+  salvo_client_clear_cookies(c);
+  assert_string_equal(cookie_seen(c, th_url(&th_srv, "/echo")), "");
+  assert_string_equal(cookie_seen(c, th_fmt("%s/echo", curl_base)), "");
+  free(curl_base);
+  salvo_client_free(c);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_redirects),
+      cmocka_unit_test(test_credentials),
+      cmocka_unit_test(test_cookies_shared),
+  };
+  return cmocka_run_group_tests(tests, th_faultd_setup, th_faultd_teardown);
+}

@@ -1,0 +1,257 @@
+/* HTTP through a parallel block: redirects, the cookie jar, compression,
+ * proxies, max_body and repeated response headers, each proved by what
+ * the server received and sent. */
+#include <poll.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "harness.h"
+#include "salvo.h"
+
+static salvo_client *cl;
+
+static int setup(void **state) {
+  th_faultd_setup(state);
+  return salvo_client_new(&cl, NULL);
+}
+
+static int teardown(void **state) {
+  salvo_client_free(cl);
+  th_faultd_teardown(state);
+  return 0;
+}
+
+static json_t *body_json(salvo_response *r) {
+  size_t len;
+  const char *b = salvo_response_body(r, &len);
+  json_error_t e;
+  json_t *j = json_loadb(b, len, JSON_ALLOW_NUL, &e);
+  if (!j)
+    fail_msg("body is not JSON (%s): %.200s", e.text, b);
+  return j;
+}
+
+static const char *jstr(json_t *j, const char *path1, const char *path2) {
+  json_t *v = json_object_get(j, path1);
+  if (path2)
+    v = json_object_get(v, path2);
+  return json_string_value(v);
+}
+
+static void test_max_body(void **state) {
+  (void)state;
+  salvo_config cfg;
+  salvo_config_init(&cfg);
+  cfg.max_body = 1000;
+  salvo_client *c = th_client(&cfg);
+  salvo_parallel *b = th_open(c);
+  salvo_pending big = salvo_get(b, th_url(&th_srv, "/bytes/1001"));
+  salvo_pending chunked = salvo_get(b, th_url(&th_srv, "/chunked/5000"));
+  salvo_pending fits = salvo_get(b, th_url(&th_srv, "/bytes/1000"));
+  salvo_pending huge = salvo_get(b, th_url(&th_srv, "/bytes/100000000000"));
+  salvo_response *r = salvo_pending_response(b, big);
+  assert_int_equal(salvo_response_error(r), SALVO_ETOOBIG);
+  salvo_response_free(r);
+  r = salvo_pending_response(b, chunked);
+  assert_int_equal(salvo_response_error(r), SALVO_ETOOBIG);
+  assert_non_null(strstr(salvo_response_errmsg(r), "max_body"));
+  salvo_response_free(r);
+  r = salvo_pending_response(b, huge);
+  assert_int_equal(salvo_response_error(r), SALVO_ETOOBIG);
+  salvo_response_free(r);
+  r = salvo_pending_response(b, fits);
+  size_t len;
+  assert_int_equal(salvo_response_error(r), SALVO_OK);
+  salvo_response_body(r, &len);
+  assert_int_equal(len, 1000);
+  salvo_response_free(r);
+  salvo_parallel_close(b);
+  salvo_client_free(c);
+}
+
+static void test_redirects(void **state) {
+  (void)state;
+  salvo_config cfg;
+  salvo_config_init(&cfg);
+  cfg.bearer_token = "s3cret";
+  salvo_client *c = th_client(&cfg);
+  salvo_parallel *b = th_open(c);
+  salvo_pending three = salvo_get(b, th_url(&th_srv, "/redirect/3"));
+  salvo_pending eleven = salvo_get(b, th_url(&th_srv, "/redirect/11"));
+  salvo_pending ten = salvo_get(b, th_url(&th_srv, "/redirect/10"));
+  salvo_pending same =
+      salvo_get(b, th_url(&th_srv, "/redirect-to?url=/echo&status=307"));
+  salvo_pending cross =
+      salvo_get(b, th_url(&th_srv, "/redirect-to?url=http://localhost:%d/echo",
+                          th_srv.port));
+  salvo_pending ftp =
+      salvo_get(b, th_url(&th_srv, "/redirect-to?url=ftp://127.0.0.1/x"));
+
+  salvo_response *r = salvo_pending_response(b, three);
+  assert_int_equal(salvo_response_status(r), 200);
+  assert_non_null(strstr(salvo_response_url(r), "/redirect/0"));
+  assert_int_equal(salvo_response_redirects(r), 3);
+  json_t *j = body_json(r);
+  assert_string_equal(jstr(j, "headers", "authorization"), "Bearer s3cret");
+  json_decref(j);
+  salvo_response_free(r);
+
+  r = salvo_pending_response(b, ten);
+  assert_int_equal(salvo_response_status(r), 200);
+  salvo_response_free(r);
+  r = salvo_pending_response(b, eleven);
+  assert_int_equal(salvo_response_error(r), SALVO_EREDIRECT);
+  salvo_response_free(r);
+
+  r = salvo_pending_response(b, same);
+  j = body_json(r);
+  assert_string_equal(jstr(j, "headers", "authorization"), "Bearer s3cret");
+  json_decref(j);
+  salvo_response_free(r);
+
+  /* Another host name: the credentials stay behind. */
+  r = salvo_pending_response(b, cross);
+  assert_int_equal(salvo_response_status(r), 200);
+  assert_non_null(strstr(salvo_response_url(r), "localhost"));
+  j = body_json(r);
+  assert_null(jstr(j, "headers", "authorization"));
+  json_decref(j);
+  salvo_response_free(r);
+
+  r = salvo_pending_response(b, ftp);
+  assert_int_equal(salvo_response_error(r), SALVO_EREDIRECT);
+  salvo_response_free(r);
+  salvo_parallel_close(b);
+  salvo_client_free(c);
+
+  cfg.no_redirects = 1;
+  assert_int_equal(salvo_client_new(&c, &cfg), SALVO_OK);
+  b = th_open(c);
+  r = salvo_pending_response(b, salvo_get(b, th_url(&th_srv, "/redirect/3")));
+  assert_int_equal(salvo_response_error(r), SALVO_OK);
+  assert_int_equal(salvo_response_status(r), 302);
+  assert_string_equal(salvo_response_header(r, "Location"), "/redirect/2");
+  salvo_response_free(r);
+  salvo_parallel_close(b);
+  salvo_client_free(c);
+}
+
+static void test_cookie_jar_per_client(void **state) {
+  (void)state;
+  salvo_client *c1, *c2, *off;
+  salvo_config no;
+  salvo_config_init(&no);
+  no.no_cookies = 1;
+  assert_int_equal(salvo_client_new(&c1, NULL), SALVO_OK);
+  assert_int_equal(salvo_client_new(&c2, NULL), SALVO_OK);
+  assert_int_equal(salvo_client_new(&off, &no), SALVO_OK);
+  salvo_response_free(
+      th_fetch_url(c1, th_url(&th_srv, "/cookies/set?a=1&b=two")));
+  salvo_response_free(th_fetch_url(off, th_url(&th_srv, "/cookies/set?a=1")));
+  salvo_response *r = th_fetch_url(c1, th_url(&th_srv, "/echo"));
+  json_t *j = body_json(r);
+  const char *cookie = jstr(j, "headers", "cookie");
+  assert_non_null(cookie);
+  assert_non_null(strstr(cookie, "a=1"));
+  assert_non_null(strstr(cookie, "b=two"));
+  json_decref(j);
+  salvo_response_free(r);
+  salvo_response *r2 = th_fetch_url(c2, th_url(&th_srv, "/echo"));
+  j = body_json(r2);
+  assert_null(jstr(j, "headers", "cookie"));
+  json_decref(j);
+  salvo_response_free(r2);
+  salvo_response *r3 = th_fetch_url(off, th_url(&th_srv, "/echo"));
+  j = body_json(r3);
+  assert_null(jstr(j, "headers", "cookie"));
+  json_decref(j);
+  salvo_response_free(r3);
+  salvo_client_free(c1);
+  salvo_client_free(c2);
+  salvo_client_free(off);
+}
+
+static void test_compression(void **state) {
+  (void)state;
+  salvo_response *r = th_fetch_url(cl, th_url(&th_srv, "/gzip"));
+  assert_string_equal(salvo_response_body(r, NULL), "compressed hello\n");
+  salvo_response_free(r);
+  r = th_fetch_url(cl, th_url(&th_srv, "/echo"));
+  json_t *j = body_json(r);
+  assert_non_null(strstr(jstr(j, "headers", "accept-encoding"), "gzip"));
+  json_decref(j);
+  salvo_response_free(r);
+  salvo_config cfg;
+  salvo_config_init(&cfg);
+  cfg.no_compression = 1;
+  salvo_client *c = th_client(&cfg);
+  r = th_fetch_url(c, th_url(&th_srv, "/echo"));
+  j = body_json(r);
+  assert_null(jstr(j, "headers", "accept-encoding"));
+  json_decref(j);
+  salvo_response_free(r);
+  salvo_client_free(c);
+}
+
+/* faultd answers a proxy's requests itself: a name that resolves nowhere
+ * works only if the request really goes through the proxy. */
+static void test_proxy(void **state) {
+  (void)state;
+  salvo_config cfg;
+  salvo_config_init(&cfg);
+  cfg.proxy = th_fmt("http://127.0.0.1:%d", th_srv.port);
+  cfg.bearer_token = "tok";
+  salvo_client *c = th_client(&cfg);
+  salvo_response *r = th_fetch_url(c, "http://no-such-host.invalid/echo?x=1");
+  assert_int_equal(salvo_response_error(r), SALVO_OK);
+  assert_int_equal(salvo_response_status(r), 200);
+  json_t *j = body_json(r);
+  assert_string_equal(jstr(j, "target", NULL),
+                      "http://no-such-host.invalid/echo?x=1");
+  assert_string_equal(jstr(j, "headers", "host"), "no-such-host.invalid");
+  assert_string_equal(jstr(j, "headers", "authorization"), "Bearer tok");
+  json_decref(j);
+  salvo_response_free(r);
+  salvo_client_free(c);
+  /* Without the proxy the name does not resolve. */
+  r = th_fetch_url(cl, "http://no-such-host.invalid/echo");
+  assert_int_equal(salvo_response_error(r), SALVO_EDNS);
+  salvo_response_free(r);
+}
+
+static void test_response_headers_with_repeats(void **state) {
+  (void)state;
+  salvo_response *r =
+      th_fetch_url(cl, th_url(&th_srv, "/cookies/set?x=1&y=2&z=3"));
+  size_t n = salvo_response_header_count(r), cookies = 0;
+  assert_true(n >= 5);
+  for (size_t i = 0; i < n; i++) {
+    const char *name, *value;
+    assert_int_equal(salvo_response_header_at(r, i, &name, &value), 0);
+    if (!strcmp(name, "Set-Cookie"))
+      cookies++;
+  }
+  assert_int_equal(cookies, 3);
+  assert_string_equal(salvo_response_header(r, "SET-COOKIE"), "x=1; Path=/");
+  assert_null(salvo_response_header(r, "X-Missing"));
+  assert_int_equal(salvo_response_header_at(r, n, NULL, NULL), SALVO_EINVAL);
+  salvo_response_free(r);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_max_body),
+      cmocka_unit_test(test_redirects),
+      cmocka_unit_test(test_cookie_jar_per_client),
+      cmocka_unit_test(test_compression),
+      cmocka_unit_test(test_proxy),
+      cmocka_unit_test(test_response_headers_with_repeats),
+  };
+  return cmocka_run_group_tests(tests, setup, teardown);
+}
