@@ -482,6 +482,11 @@ typedef struct salvo_request {
    * response (an error page, a 503 to retry) is kept in memory as usual
    * and read from there. Ignored with on_data or output_path. */
   int stream;
+  /* Redirects for this request: SALVO_CLIENT_DEFAULT (the default) = the
+   * client's (salvo_config.no_redirects); 0 = a 3xx is returned as it
+   * is; 1 = followed, up to the client's max_redirects. Anything else is
+   * refused (SALVO_EINVAL). */
+  int follow_redirects;
 } salvo_request;
 
 /* Empties *req and sets its size and defaults; a macro, so that the size

@@ -15,11 +15,12 @@ stage() {
   name=$1
   shift
   echo "=== $name"
+  t0=$(date +%s)
   if "$@"; then
-    echo "=== $name: ok"
+    echo "=== $name: ok ($(($(date +%s) - t0)) s)"
     passed=$((passed + 1))
   else
-    echo "=== $name: FAILED"
+    echo "=== $name: FAILED ($(($(date +%s) - t0)) s)"
     failed="$failed $name"
     nfailed=$((nfailed + 1))
   fi

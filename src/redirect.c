@@ -24,9 +24,8 @@ const char *salvo__hop_url(const salvo__hop *h, const salvo__req *r) {
   return h->url ? h->url : r->url;
 }
 
-int salvo__redirect_wanted(const salvo__cfg *cfg, int status,
-                           int has_location) {
-  return cfg->follow_redirects && has_location &&
+int salvo__redirect_wanted(const salvo__req *r, int status, int has_location) {
+  return r->follow_redirects && has_location &&
          (status == 301 || status == 302 || status == 303 || status == 307 ||
           status == 308);
 }

@@ -28,8 +28,9 @@ void salvo__hop_free(salvo__hop *h);
 const char *salvo__hop_url(const salvo__hop *h, const salvo__req *r);
 
 /* Whether a final response of `status` with a Location (has_location)
- * is followed: 301, 302, 303, 307, 308, with follow_redirects on. */
-int salvo__redirect_wanted(const salvo__cfg *cfg, int status, int has_location);
+ * is followed: 301, 302, 303, 307, 308, when the request follows
+ * redirects (its own choice, or the client's). */
+int salvo__redirect_wanted(const salvo__req *r, int status, int has_location);
 /* Whether another may be followed: SALVO_EREDIRECT (with *msg, the limit
  * named) when max_redirects are behind, else 0. */
 int salvo__redirect_allowed(const salvo__hop *h, const salvo__cfg *cfg,

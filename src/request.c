@@ -87,7 +87,9 @@ static int idempotent_method(const char *m) {
 
 void salvo_request_init_size(salvo_request *req, size_t size) {
   static const salvo_request defaults = {.size = sizeof(salvo_request),
-                                         .max_retries = SALVO_CLIENT_DEFAULT};
+                                         .max_retries = SALVO_CLIENT_DEFAULT,
+                                         .follow_redirects =
+                                             SALVO_CLIENT_DEFAULT};
   salvo__sized_init(req, size, &defaults, sizeof(defaults));
 }
 
@@ -143,6 +145,13 @@ salvo__req *salvo__req_new(const salvo_request *caller, const salvo__cfg *cfg,
          salvo__fmt("max_retries is %d: give a count, 0 for none, or "
                     "SALVO_CLIENT_DEFAULT",
                     in->max_retries));
+    return NULL;
+  }
+  if (in->follow_redirects < SALVO_CLIENT_DEFAULT || in->follow_redirects > 1) {
+    fail(err, msg,
+         salvo__fmt("follow_redirects is %d: give 0, 1 or "
+                    "SALVO_CLIENT_DEFAULT",
+                    in->follow_redirects));
     return NULL;
   }
   const char *method = in->method;
@@ -238,6 +247,9 @@ salvo__req *salvo__req_new(const salvo_request *caller, const salvo__cfg *cfg,
   r->max_retries = in->max_retries == SALVO_CLIENT_DEFAULT ? cfg->max_retries
                                                            : in->max_retries;
   r->idempotent = in->idempotent || idempotent_method(method);
+  r->follow_redirects = in->follow_redirects == SALVO_CLIENT_DEFAULT
+                            ? cfg->follow_redirects
+                            : in->follow_redirects;
   r->decode = cfg->compression;
   return r;
 }

@@ -56,6 +56,7 @@ struct salvo__req {
   int is_head;
   int userinfo;             /* the URL carries user[:password]@ */
   int idempotent;           /* method or request says repeating is safe */
+  int follow_redirects;     /* the request's, or the client's */
   int64_t timeout_ms;       /* per attempt: 0 = none */
   int64_t deadline_ms;      /* 0 = none */
   int64_t queue_timeout_ms; /* 0 = none */

@@ -62,6 +62,40 @@ static const char *echo_header(json_t *j, const char *name) {
 /* RFC 9110 15.4: 301 and 302 let a user agent change POST to GET (as
  * browsers and curl do) and nothing else; 303 makes anything but HEAD a
  * GET without a body; 307 and 308 keep method and body. */
+/* salvo_request.follow_redirects overrides the client's, both ways, on
+ * either transport; any other value is refused. */
+static void test_follow_redirects_per_request(void **state) {
+  (void)state;
+  salvo_config cfg;
+  salvo_config_init(&cfg);
+  cfg.no_redirects = 1;
+  salvo_client *never = th_client(&cfg), *always = th_client(NULL);
+  salvo_request req;
+  salvo_request_init(&req);
+  assert_int_equal(req.follow_redirects, SALVO_CLIENT_DEFAULT);
+  req.url = th_url(&th_srv, "/redirect/2");
+  salvo_response *r = th_fetch(never, &req);
+  assert_int_equal(salvo_response_status(r), 302);
+  salvo_response_free(r);
+  req.follow_redirects = 1;
+  r = th_fetch(never, &req);
+  assert_int_equal(salvo_response_status(r), 200);
+  assert_int_equal(salvo_response_redirects(r), 2);
+  salvo_response_free(r);
+  req.follow_redirects = 0;
+  r = th_fetch(always, &req);
+  assert_int_equal(salvo_response_status(r), 302);
+  assert_int_equal(salvo_response_redirects(r), 0);
+  salvo_response_free(r);
+  req.follow_redirects = 7;
+  r = th_fetch(always, &req);
+  assert_int_equal(salvo_response_error(r), SALVO_EINVAL);
+  assert_non_null(strstr(salvo_response_errmsg(r), "follow_redirects"));
+  salvo_response_free(r);
+  salvo_client_free(never);
+  salvo_client_free(always);
+}
+
 static void test_redirects(void **state) {
   (void)state;
   salvo_client *c = th_client(NULL);
@@ -249,6 +283,7 @@ static void test_cookies_shared(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_redirects),
+      cmocka_unit_test(test_follow_redirects_per_request),
       cmocka_unit_test(test_credentials),
       cmocka_unit_test(test_cookies_shared),
   };

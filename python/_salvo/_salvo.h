@@ -71,6 +71,7 @@ typedef struct {
   PyObject_HEAD salvo_response *r;
   PyObject *content; /* the body as bytes, once asked for */
   PyObject *headers; /* the Python layer's Headers, once asked for */
+  PyObject *extra;   /* the Python layer's per-response state, or NULL */
   int reading;       /* a thread reads its body, the GIL released */
   int streamed;      /* its body is pulled (salvo_response_streamed) */
 } ResponseObject;

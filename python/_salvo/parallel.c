@@ -162,18 +162,20 @@ static void Parallel_dealloc(ParallelObject *self) {
  * bytes-like. */
 static PyObject *Parallel_submit(ParallelObject *self, PyObject *args,
                                  PyObject *kw) {
-  static char *kwlist[] = {"method",      "url",        "params",  "headers",
-                           "body",        "timeout",    "key",     "stream",
-                           "max_retries", "idempotent", "pending", NULL};
+  static char *kwlist[] = {"method",     "url",     "params",
+                           "headers",    "body",    "timeout",
+                           "key",        "stream",  "max_retries",
+                           "idempotent", "pending", "follow_redirects",
+                           NULL};
   PyObject *method = Py_None, *url, *params = Py_None, *headers = Py_None;
   PyObject *body = Py_None, *timeout = Py_None, *key = Py_None;
-  PyObject *max_retries = Py_None;
+  PyObject *max_retries = Py_None, *follow = Py_None;
   int stream = 0, idempotent = 0, want_pending = 0;
   salvo_parallel *b = salvo_py_parallel_open(self);
   if (!b || !PyArg_ParseTupleAndKeywords(
-                args, kw, "OO|OOOOOpOpp", kwlist, &method, &url, &params,
+                args, kw, "OO|OOOOOpOppO", kwlist, &method, &url, &params,
                 &headers, &body, &timeout, &key, &stream, &max_retries,
-                &idempotent, &want_pending))
+                &idempotent, &want_pending, &follow))
     return NULL;
   salvo_request req;
   salvo_request_init(&req);
@@ -204,6 +206,12 @@ static PyObject *Parallel_submit(ParallelObject *self, PyObject *args,
   req.stream = stream;
   req.idempotent = idempotent;
   req.max_retries = (int)retries;
+  if (follow != Py_None) {
+    int f = PyObject_IsTrue(follow);
+    if (f < 0)
+      goto done;
+    req.follow_redirects = f;
+  }
   PendingObject *pend = NULL;
   if (want_pending && !(pend = salvo_py_pending_new(self, stream)))
     goto done;

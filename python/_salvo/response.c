@@ -36,11 +36,13 @@ PyObject *salvo_py_error_of(ResponseObject *r) {
                             salvo_response_url(r->r));
 }
 
-/* Not a GC type: what it holds (bytes, a Headers of strings) never leads
+/* Not a GC type: what it holds (bytes, a Headers of strings, the Python
+ * layer's state: an encoding, the request, earlier responses) never leads
  * back to it, and an untracked object is cheaper to make per response. */
 static void Response_dealloc(ResponseObject *self) {
   Py_CLEAR(self->headers);
   Py_CLEAR(self->content);
+  Py_CLEAR(self->extra);
   /* No read is under way: it holds a reference to self. */
   salvo_response_free(self->r);
   Py_TYPE(self)->tp_free((PyObject *)self);
@@ -181,6 +183,7 @@ static PyGetSetDef Response_getset[] = {
 static PyMemberDef Response_members[] = {
     {"_content", T_OBJECT, offsetof(ResponseObject, content), 0, NULL},
     {"_headers", T_OBJECT, offsetof(ResponseObject, headers), 0, NULL},
+    {"_extra", T_OBJECT, offsetof(ResponseObject, extra), 0, NULL},
     {"_streamed", T_BOOL, offsetof(ResponseObject, streamed), READONLY, NULL},
     {NULL, 0, 0, 0, NULL}};
 

@@ -177,7 +177,10 @@ class AsyncParallel(Verbs):
     def request(self, method: str, url: str, **kwargs: Any) -> AsyncPending:
         if self._b is None:
             raise _salvo.ClosedError("the parallel block is closed")
-        pid = self._b._submit(**build(method, url, **kwargs))
+        c = self._client
+        args = (c._prepare(method, url, kwargs) if c is not None else
+                build(method, url, **kwargs))
+        pid = self._b._submit(**args)
         p = AsyncPending(self, pid, kwargs.get("stream", False))
         self._pending[pid] = p
         return p
@@ -220,9 +223,30 @@ class AsyncClient(ClientCore, Verbs):
             par._open()
         return par
 
-    async def request(self, method: str, url: str,
+    async def request(self, method: str, url: Any,
                       **kw: Any) -> AsyncResponse:
-        return await self._shared().request(method, url, **kw).get_response()
+        """One request, with httpx's arguments; awaited. Event hooks are
+        awaited too (httpx's AsyncClient takes coroutine functions)."""
+        par = self._shared()
+        args = self._prepare(method, url, kw, hooks=False)
+        if self._hooks["request"]:
+            req = self._request_of(args)
+            for hook in self._hooks["request"]:
+                await hook(req)
+            args["headers"] = [f"{k}: {v}"
+                               for k, v in req.headers._raw_str()] or None
+        pid = par._b._submit(**args)
+        p = AsyncPending(par, pid, kw.get("stream", False))
+        par._pending[pid] = p
+        r = self._adopt(await p.get_response(), method, url, args)
+        for hook in self._hooks["response"]:
+            await hook(r)
+        return r
+
+    def stream(self, method: str, url: Any, **kw: Any) -> "_AStreamed":
+        """`async with client.stream("GET", url) as r:` (httpx's): the
+        response with its body still to pull, closed at the end."""
+        return _AStreamed(self, method, url, kw)
 
     async def aclose(self) -> None:
         if self._single is not None:
@@ -235,3 +259,22 @@ class AsyncClient(ClientCore, Verbs):
 
     async def __aexit__(self, *exc: Any) -> None:
         await self.aclose()
+
+
+class _AStreamed:
+    """The async context manager of AsyncClient.stream."""
+
+    __slots__ = ("_args", "_r")
+
+    def __init__(self, client: AsyncClient, method: str, url: Any,
+                 kw: Any) -> None:
+        self._args = (client, method, url, kw)
+        self._r: Any = None
+
+    async def __aenter__(self) -> AsyncResponse:
+        client, method, url, kw = self._args
+        self._r = await client.request(method, url, stream=True, **kw)
+        return self._r
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await self._r.aclose()

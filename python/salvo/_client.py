@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+from functools import partial
 from _thread import allocate_lock  # threading.Lock, without threading's 8 ms
 
 from . import _salvo
@@ -35,9 +36,20 @@ class Parallel(_salvo.Parallel):
     def __init__(self, client: Optional["Client"] = None) -> None:
         super().__init__(client._native() if client else None, Response)
         self._client = client
+        if client is not None and not client._plain:
+            # The client's defaults (base_url, params, cookies, hooks) go
+            # into every request: the verbs take the path that merges them.
+            for verb in ("get", "post", "put", "patch", "delete", "head",
+                         "options"):
+                setattr(self, verb, partial(self._request_slow,
+                                            verb.upper()))
+            self.request = self._request_slow
 
     def _request_slow(self, method: str, url: str, **kwargs: Any) -> Pending:
-        return self._submit(**build(method, url, **kwargs), pending=True)
+        c = self._client
+        args = (c._prepare(method, url, kwargs) if c is not None else
+                build(method, url, **kwargs))
+        return self._submit(**args, pending=True)
 
 
 class Client(ClientCore, Verbs):
@@ -63,8 +75,27 @@ class Client(ClientCore, Verbs):
                 self._single = Parallel(self)
             return self._single
 
-    def request(self, method: str, url: str, **kw: Any) -> Response:
-        return self._shared().request(method, url, **kw).get_response()
+    def request(self, method: str, url: Any, **kw: Any) -> Response:
+        """One request, with httpx's arguments (params, headers, cookies,
+        auth, json, data, content, files, timeout, follow_redirects) and
+        salvo's (stream, key, max_retries, idempotent); its response, or
+        the exception its error means."""
+        par = self._shared()
+        if self._plain and not kw:
+            return self._adopt(par.request(method, url).get_response(),
+                               method, url, None)
+        args = self._prepare(method, url, kw)
+        r = self._adopt(par._submit(**args, pending=True).get_response(),
+                        method, url, args)
+        for hook in self._hooks["response"]:
+            hook(r)
+        return r
+
+    def stream(self, method: str, url: Any, **kw: Any) -> "_Streamed":
+        """httpx's streaming request: `with client.stream("GET", url) as
+        r:` gives the response with its body still to pull (iter_bytes,
+        iter_lines...), and closes it at the end of the block."""
+        return _Streamed(self, method, url, kw)
 
     def close(self) -> None:
         if self._single is not None:
@@ -77,6 +108,25 @@ class Client(ClientCore, Verbs):
 
     def __exit__(self, *exc: Any) -> None:
         self.close()
+
+
+class _Streamed:
+    """The context manager of Client.stream."""
+
+    __slots__ = ("_args", "_r")
+
+    def __init__(self, client: Any, method: str, url: Any,
+                 kw: Any) -> None:
+        self._args = (client, method, url, kw)
+        self._r: Any = None
+
+    def __enter__(self) -> Response:
+        client, method, url, kw = self._args
+        self._r = client.request(method, url, stream=True, **kw)
+        return self._r
+
+    def __exit__(self, *exc: Any) -> None:
+        self._r.close()
 
 
 # ---- the default client -----------------------------------------------------
@@ -104,7 +154,10 @@ class _DefaultClient(Verbs):
                 self._par = parallel()
                 self._pid = os.getpid()
             par = self._par
-        return par.request(method, url, **kw).get_response()
+        r = par.request(method, url, **kw).get_response()
+        from ._models import _state
+        _state(r).request = {"method": method, "url": str(url)}
+        return r
 
 
 _default = _DefaultClient()

@@ -28,7 +28,8 @@ __all__ = [
     "HTTPError", "RequestError", "TransportError", "ConnectError",
     "ReadError", "RemoteProtocolError", "ProxyError", "TimeoutException",
     "TooManyRedirects", "InvalidURL", "DecodingError", "CancelledError",
-    "HTTPStatusError", "ParallelRequestsError",
+    "HTTPStatusError", "ParallelRequestsError", "StreamConsumed",
+    "CookieConflict",
 ]
 
 
@@ -133,3 +134,15 @@ def error_for(code: str, message: str, url: str,
                response=response)
 
 
+class StreamConsumed(RuntimeError):
+    """A streamed body read after it was iterated: its bytes went to the
+    iterator (httpx's name)."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Attempted to read or stream content, but the content has "
+            "already been streamed.")
+
+
+class CookieConflict(KeyError):
+    """Cookies.get() of a name held for several domains or paths."""

@@ -80,6 +80,9 @@ class _Plan:
                              f"text, content, response") from None
         self.parse_func = parse_func
         self.return_exceptions = return_exceptions
+        # The client it runs on, when that has request defaults to merge
+        # (base_url, params, cookies to send, hooks): set by the runner.
+        self.client: Any = None
         if self.return_type is ReturnType.JSON:
             import json as jsonlib  # imported when first needed: 16 ms
             self._loads = jsonlib.loads
@@ -93,7 +96,8 @@ class _Plan:
         success, when bodies are what is asked for; else the Response):
         in one C loop when the bodies are the same for every URL, else one
         by one."""
-        if self.json_each is not None or self.data_each is not None:
+        if self.json_each is not None or self.data_each is not None or \
+                self.client is not None:
             return _one_by_one(batch, self)
         common = build(self.method, "", headers=self.headers,
                        json=self.json_all, data=self.data_all,
@@ -111,14 +115,16 @@ class _Plan:
                                                      ReturnType.CONTENT))
 
     def submit(self, batch: "_salvo.Parallel", i: int) -> int:
-        return batch._submit(**build(
-            self.method, self.urls[i], params=self._params(i),
-            headers=self.headers,
-            json=self.json_all if self.json_each is None else
-            self.json_each[i],
-            data=self.data_all if self.data_each is None else
-            self.data_each[i],
-            timeout=self.timeout))
+        kw = dict(params=self._params(i), headers=self.headers,
+                  json=self.json_all if self.json_each is None else
+                  self.json_each[i],
+                  data=self.data_all if self.data_each is None else
+                  self.data_each[i],
+                  timeout=self.timeout)
+        if self.client is not None:
+            return batch._submit(**self.client._prepare(
+                self.method, self.urls[i], kw))
+        return batch._submit(**build(self.method, self.urls[i], **kw))
 
     def convert(self, raw: Any, url: Optional[str] = None) -> Any:
         """A result: the value asked for, or the exception it failed
@@ -213,6 +219,8 @@ def _one_by_one(b: "_salvo.Parallel", plan: _Plan) -> List[Any]:
 
 
 def _run(client: ClientCore, plan: _Plan, concurrency: int) -> Any:
+    if not client._plain:
+        plan.client = client
     b = _salvo.Parallel(client._native(), Response)
     try:
         return plan.finish(plan.convert_all(plan.run(b, concurrency)))
@@ -222,6 +230,8 @@ def _run(client: ClientCore, plan: _Plan, concurrency: int) -> Any:
 
 async def _run_async(client: ClientCore, plan: _Plan, concurrency: int) -> Any:
     from ._async import AsyncParallel  # asyncio: only for its users
+    if not client._plain:
+        plan.client = client
     par = AsyncParallel(client, Response)
     par._open()
     try:

@@ -114,7 +114,7 @@ static int head_ended(salvo__curl_xfer *x) {
     salvo__h1_init(&x->dechunk, 0);
     x->dechunk.state = SALVO__H1_CHUNK_SIZE;
   }
-  if (!salvo__redirect_wanted(t->cfg, resp->status,
+  if (!salvo__redirect_wanted(x->req, resp->status,
                               salvo_response_header(resp, "Location") != NULL))
     return 0;
   char *msg = NULL;

@@ -127,7 +127,7 @@ static int on_line(void *ctx, const char *l, size_t n) {
     x->early = 1;
   }
   if (n == 0 && x->p.status >= 200 &&
-      salvo__redirect_wanted(t->cfg, x->p.status, x->location != NULL)) {
+      salvo__redirect_wanted(x->req, x->p.status, x->location != NULL)) {
     char *msg = NULL;
     int err = salvo__redirect_allowed(&x->hop, t->cfg, &msg);
     free(msg); /* parse_message says it again */

@@ -51,7 +51,6 @@ def test_wrong_types_name_the_argument(srv):
         (lambda c: c.get(url, params={"a": object()}), "query parameter"),
         (lambda c: c.get(url, params="a=1"), "params"),
         (lambda c: c.get(url, timeout="5"), "timeout"),
-        (lambda c: c.get(url, cookies={"a": "1"}), "cookies"),
         (lambda c: c.request(5, url), "method"),
     ]
     with salvo.Client() as c:
@@ -59,7 +58,7 @@ def test_wrong_types_name_the_argument(srv):
             with pytest.raises(TypeError, match=name):
                 call(c)
     with pytest.raises(TypeError, match="cookies"):
-        salvo.Client(cookies={"a": "1"})
+        salvo.Client(cookies=5)
     with pytest.raises(TypeError, match="concurrency"):
         salvo.Client(concurrency="8")
     with pytest.raises(TypeError, match="verify"):

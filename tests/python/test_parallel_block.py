@@ -32,7 +32,7 @@ def test_next_response_as_completed(srv):
         order = []
         while parallel.has_pending_responses:
             r = parallel.next_response()
-            order.append(r.url)
+            order.append(str(r.url))
     assert len(order) == 9
     # Completion order: the shortest delay first.
     assert order[0].endswith("/delay/30") and order[-1].endswith("/delay/270")

@@ -1,0 +1,67 @@
+"""An ordinary httpx program: requests with params, headers and JSON
+bodies, auth, cookies across requests, streaming lines, redirects, status
+checks, timeouts and asyncio.gather. Written for httpx; the import is the
+one line changed (tests/python/test_httpx.py runs it against faultd).
+
+    python3 httpx_example.py http://127.0.0.1:PORT
+"""
+import asyncio
+import sys
+
+import salvo as httpx  # was: import httpx
+
+BASE = sys.argv[1]
+
+
+def main() -> None:
+    with httpx.Client(base_url=BASE, headers={"User-Agent": "example/1.0"},
+                      auth=("alice", "s3cret"), timeout=10.0) as client:
+        # Query parameters and headers.
+        r = client.get("/echo", params={"q": "salvo", "page": 2},
+                       headers={"X-Trace": "t1"})
+        r.raise_for_status()
+        echo = r.json()
+        print("query", echo["query"])
+        print("trace", echo["headers"]["x-trace"])
+        print("agent", echo["headers"]["user-agent"])
+        print("auth", echo["headers"]["authorization"].split()[0])
+
+        # A JSON body.
+        r = client.post("/echo", json={"name": "widget", "qty": 3})
+        print("posted", r.json()["body"], r.json()["headers"]["content-type"])
+
+        # Cookies across requests: the server sets one, the next sends it.
+        client.get("/cookies/set", params={"session": "abc123"})
+        print("cookie", client.get("/echo").json()["headers"]["cookie"])
+
+        # Streaming lines.
+        with client.stream("GET", "/json/7") as r:
+            for line in r.iter_lines():
+                print("line", line)
+
+        # Redirects, followed when asked, and status checks.
+        r = client.get("/redirect/2", follow_redirects=True)
+        print("redirected", r.status_code, r.url.path)
+        r = client.get("/status/404")
+        print("status", r.status_code, r.reason_phrase, r.is_error)
+        try:
+            r.raise_for_status()
+        except httpx.HTTPStatusError as e:
+            print("error", e.response.status_code)
+
+        # Timeouts.
+        try:
+            client.get("/delay/2000", timeout=0.2)
+        except httpx.TimeoutException:
+            print("timeout caught")
+
+
+async def gather() -> None:
+    async with httpx.AsyncClient(base_url=BASE) as client:
+        rs = await asyncio.gather(*(client.get(f"/json/{i}")
+                                    for i in range(5)))
+        print("gathered", [r.json()["id"] for r in rs])
+
+
+main()
+asyncio.run(gather())

@@ -1,0 +1,339 @@
+"""URL, QueryParams and the configuration objects an httpx user passes
+(Timeout, Limits): the parts of httpx's model a client's code touches,
+on the standard library's urllib.parse."""
+from __future__ import annotations
+
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # for the checkers only (typing costs 18 ms to import)
+    from typing import Any, Dict, Iterator, List, Optional, Tuple, Union
+
+__all__ = ["URL", "QueryParams", "Timeout", "Limits"]
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+class QueryParams:
+    """An immutable multi-dict of query parameters, as httpx's: str()
+    is the encoded query; merge() gives a new one where the other's
+    names replace this one's."""
+
+    def __init__(self, params: Any = None) -> None:
+        items: List[Tuple[str, str]] = []
+        if params is None:
+            pass
+        elif isinstance(params, QueryParams):
+            items = list(params._items)
+        elif isinstance(params, str):
+            items = parse_qsl(params.lstrip("?"), keep_blank_values=True)
+        else:
+            pairs = params.items() if hasattr(params, "items") else params
+            for k, v in pairs:
+                for one in (v if isinstance(v, (list, tuple)) else [v]):
+                    items.append((str(k), _primitive(one)))
+        self._items = items
+
+    def multi_items(self) -> List[Tuple[str, str]]:
+        return list(self._items)
+
+    def items(self) -> List[Tuple[str, str]]:
+        seen: Dict[str, str] = {}
+        for k, v in self._items:
+            seen.setdefault(k, v)
+        return list(seen.items())
+
+    def keys(self) -> List[str]:
+        return [k for k, _ in self.items()]
+
+    def get(self, key: str, default: Any = None) -> Any:
+        for k, v in self._items:
+            if k == key:
+                return v
+        return default
+
+    def get_list(self, key: str) -> List[str]:
+        return [v for k, v in self._items if k == key]
+
+    def merge(self, other: Any = None) -> "QueryParams":
+        other = QueryParams(other)
+        names = {k for k, _ in other._items}
+        out = QueryParams()
+        out._items = [kv for kv in self._items if kv[0] not in names]
+        out._items += other._items
+        return out
+
+    def __getitem__(self, key: str) -> str:
+        for k, v in self._items:
+            if k == key:
+                return v
+        raise KeyError(key)
+
+    def __contains__(self, key: object) -> bool:
+        return any(k == key for k, _ in self._items)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.keys())
+
+    def __len__(self) -> int:
+        return len(self.keys())
+
+    def __bool__(self) -> bool:
+        return bool(self._items)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, QueryParams):
+            try:
+                other = QueryParams(other)
+            except (TypeError, ValueError):
+                return NotImplemented
+        return sorted(self._items) == sorted(other._items)
+
+    def __str__(self) -> str:
+        return urlencode(self._items)
+
+    def __repr__(self) -> str:
+        return f"QueryParams({str(self)!r})"
+
+
+def _primitive(v: Any) -> str:
+    """A query value as httpx writes it."""
+    if v is None:
+        return ""
+    if v is True or v is False:
+        return "true" if v else "false"
+    if isinstance(v, (str, int, float)):
+        return str(v)
+    raise TypeError(f"a query parameter value must be str, int, float, bool "
+                    f"or None, not {type(v).__name__}")
+
+
+class URL:
+    """A URL as httpx's: its parts (scheme, host, port, path, query as
+    bytes, params, fragment), join() for a relative reference,
+    copy_with() and copy_merge_params(); equal to its string."""
+
+    __slots__ = ("_s", "_p")
+
+    def __init__(self, url: Any = "", **parts: Any) -> None:
+        if isinstance(url, URL):
+            url = url._s
+        if not isinstance(url, str):
+            raise TypeError(f"a URL must be str or URL, not "
+                            f"{type(url).__name__}")
+        self._s = url
+        self._p = urlsplit(url)
+        if parts:
+            other = self.copy_with(**parts)
+            self._s, self._p = other._s, other._p
+
+    @property
+    def scheme(self) -> str:
+        return self._p.scheme
+
+    @property
+    def host(self) -> str:
+        return (self._p.hostname or "")
+
+    @property
+    def port(self) -> Optional[int]:
+        """The port when it is not the scheme's default, as httpx."""
+        p = self._p.port
+        return None if p == _DEFAULT_PORTS.get(self.scheme) else p
+
+    @property
+    def netloc(self) -> bytes:
+        return self._p.netloc.encode()
+
+    @property
+    def username(self) -> str:
+        return self._p.username or ""
+
+    @property
+    def password(self) -> str:
+        return self._p.password or ""
+
+    @property
+    def path(self) -> str:
+        return self._p.path or "/"
+
+    @property
+    def query(self) -> bytes:
+        return self._p.query.encode()
+
+    @property
+    def params(self) -> QueryParams:
+        return QueryParams(self._p.query)
+
+    @property
+    def raw_path(self) -> bytes:
+        q = self._p.query
+        return ((self._p.path or "/") + ("?" + q if q else "")).encode()
+
+    @property
+    def fragment(self) -> str:
+        return self._p.fragment
+
+    @property
+    def is_absolute_url(self) -> bool:
+        return bool(self.scheme and self._p.netloc)
+
+    @property
+    def is_relative_url(self) -> bool:
+        return not self.is_absolute_url
+
+    def copy_with(self, **parts: Any) -> "URL":
+        p = self._p
+        scheme = parts.pop("scheme", p.scheme)
+        netloc = parts.pop("netloc", None)
+        host = parts.pop("host", None)
+        port = parts.pop("port", p.port)
+        path = parts.pop("path", p.path)
+        query = parts.pop("query", p.query)
+        params = parts.pop("params", None)
+        fragment = parts.pop("fragment", p.fragment)
+        if parts:
+            raise TypeError(f"URL.copy_with() got unexpected parts: "
+                            f"{sorted(parts)}")
+        if isinstance(netloc, bytes):
+            netloc = netloc.decode()
+        if netloc is None:
+            h = host if host is not None else (p.hostname or "")
+            if ":" in h and not h.startswith("["):
+                h = f"[{h}]"
+            userinfo = p.netloc.rpartition("@")[0] if "@" in p.netloc else ""
+            netloc = (f"{userinfo}@" if userinfo else "") + h + \
+                (f":{port}" if port is not None else "")
+        if isinstance(query, bytes):
+            query = query.decode()
+        if params is not None:
+            query = str(QueryParams(params))
+        return URL(urlunsplit((scheme, netloc, path, query, fragment)))
+
+    def copy_merge_params(self, params: Any) -> "URL":
+        return self.copy_with(query=str(self.params.merge(params)))
+
+    def join(self, url: Any) -> "URL":
+        """RFC 3986 5.2's reference resolution, as httpx's join."""
+        from urllib.parse import urljoin
+        return URL(urljoin(self._s, str(url)))
+
+    def __str__(self) -> str:
+        return self._s
+
+    def __repr__(self) -> str:
+        return f"URL({self._s!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, (URL, str)):
+            return self._s == str(other)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self._s)
+
+
+def merge_url(base_url: Optional[URL], url: Any) -> str:
+    """A request's URL against a client's base_url, as httpx merges them:
+    a relative URL is appended to the base's path (a leading "/" does not
+    make it absolute), an absolute one is used as it is."""
+    s = str(url)
+    if base_url is None or "://" in s:
+        return s
+    base = str(base_url)
+    if not base.endswith("/"):
+        base += "/"
+    return base + s.lstrip("/")
+
+
+def base_url_of(base_url: Any) -> Optional[URL]:
+    if base_url is None or base_url == "":
+        return None
+    u = URL(base_url)
+    if not u.is_absolute_url:
+        raise ValueError(f"base_url must be an absolute URL, not {u}")
+    return u
+
+
+class Timeout:
+    """httpx's Timeout: Timeout(5.0), Timeout(5.0, connect=2.0),
+    Timeout(connect=..., read=..., write=..., pool=...), Timeout(None).
+    salvo bounds a whole attempt with one limit and the connect with
+    another: the attempt's is the largest of read, write and pool (each
+    defaulting to the first argument), connect is connect_timeout."""
+
+    __slots__ = ("connect", "read", "write", "pool")
+
+    _UNSET: Any = object()
+
+    def __init__(self, timeout: Any = _UNSET, *, connect: Any = _UNSET,
+                 read: Any = _UNSET, write: Any = _UNSET,
+                 pool: Any = _UNSET) -> None:
+        if isinstance(timeout, Timeout):
+            self.connect, self.read = timeout.connect, timeout.read
+            self.write, self.pool = timeout.write, timeout.pool
+            return
+        unset = Timeout._UNSET
+        if isinstance(timeout, tuple):  # (connect, read, write, pool)
+            connect, read, write, pool = timeout
+            timeout = unset
+        if timeout is unset and unset in (connect, read, write, pool):
+            raise ValueError("httpx.Timeout must either include a default, or "
+                             "set all four parameters explicitly.")
+        d = None if timeout is unset else timeout
+        self.connect = d if connect is unset else connect
+        self.read = d if read is unset else read
+        self.write = d if write is unset else write
+        self.pool = d if pool is unset else pool
+        for name in self.__slots__:
+            v = getattr(self, name)
+            if v is not None and (isinstance(v, bool) or
+                                  not isinstance(v, (int, float))):
+                raise TypeError(f"Timeout {name} must be a number of seconds "
+                                f"or None, not {type(v).__name__}")
+
+    def _attempt(self) -> Optional[float]:
+        """salvo's per-attempt limit: None when none of read, write and
+        pool is limited."""
+        vals = [v for v in (self.read, self.write, self.pool) if v is not None]
+        if len(vals) < 3:
+            return None
+        return float(max(vals))
+
+    def as_dict(self) -> Dict[str, Optional[float]]:
+        return {k: getattr(self, k) for k in self.__slots__}
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Timeout) and self.as_dict() == other.as_dict()
+
+    def __repr__(self) -> str:
+        d = self.as_dict()
+        if len(set(d.values())) == 1:
+            return f"Timeout(timeout={self.connect})"
+        return "Timeout(" + ", ".join(f"{k}={v}" for k, v in d.items()) + ")"
+
+
+class Limits:
+    """httpx's Limits. max_connections is salvo's concurrency (requests
+    in flight, and so connections over HTTP/1.1); salvo keeps up to twice
+    that many idle connections and closes them as servers do, so
+    max_keepalive_connections and keepalive_expiry other than their
+    defaults are refused, not ignored."""
+
+    __slots__ = ("max_connections", "max_keepalive_connections",
+                 "keepalive_expiry")
+
+    def __init__(self, *, max_connections: Optional[int] = None,
+                 max_keepalive_connections: Optional[int] = None,
+                 keepalive_expiry: Optional[float] = 5.0) -> None:
+        if max_keepalive_connections is not None or keepalive_expiry != 5.0:
+            raise ValueError(
+                "salvo manages its idle connections itself: "
+                "Limits(max_keepalive_connections=, keepalive_expiry=) are "
+                "not supported (max_connections is)")
+        self.max_connections = max_connections
+        self.max_keepalive_connections = max_keepalive_connections
+        self.keepalive_expiry = keepalive_expiry
+
+    def __repr__(self) -> str:
+        return f"Limits(max_connections={self.max_connections})"
