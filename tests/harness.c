@@ -474,3 +474,73 @@ int th_wait_ready(salvo_parallel *b, salvo_pending p, double max_s) {
   }
   return ready;
 }
+
+salvo_client *th_cl;
+
+int th_client_setup(void **state) {
+  th_faultd_setup(state);
+  return salvo_client_new(&th_cl, NULL);
+}
+
+int th_client_teardown(void **state) {
+  salvo_client_free(th_cl);
+  th_cl = NULL;
+  th_faultd_teardown(state);
+  return 0;
+}
+
+salvo_client *th_strict_client(salvo_config *cfg) {
+  salvo_config own;
+  if (!cfg) {
+    salvo_config_init(&own);
+    cfg = &own;
+  }
+  cfg->max_retries = 0;
+  cfg->timeout = 5;
+  return th_client(cfg);
+}
+
+json_t *th_body_json(salvo_response *r) {
+  size_t len;
+  const char *b = salvo_response_body(r, &len);
+  json_error_t e;
+  json_t *j = json_loadb(b, len, JSON_ALLOW_NUL, &e);
+  if (!j)
+    fail_msg("body is not JSON (%s): %.200s", e.text, b);
+  return j;
+}
+
+json_t *th_echo_of(salvo_response *r) {
+  if (salvo_response_status(r) != 200)
+    fail_msg("status %d, %s", salvo_response_status(r),
+             salvo_response_errmsg(r));
+  return th_body_json(r);
+}
+
+const char *th_jstr(json_t *j, const char *a, const char *b) {
+  json_t *v = json_object_get(j, a);
+  if (b)
+    v = json_object_get(v, b);
+  return json_string_value(v);
+}
+
+char *th_hex_of(const void *p, size_t n) {
+  static const char d[] = "0123456789abcdef";
+  char *h = malloc(2 * n + 1);
+  for (size_t i = 0; i < n; i++) {
+    h[2 * i] = d[((const unsigned char *)p)[i] >> 4];
+    h[2 * i + 1] = d[((const unsigned char *)p)[i] & 15];
+  }
+  h[2 * n] = '\0';
+  return h;
+}
+
+size_t th_key_times(const char *key, long *out, size_t max) {
+  json_t *j = th_stats(&th_srv);
+  json_t *a = json_object_get(json_object_get(j, "key_times"), key);
+  size_t n = 0;
+  for (; n < json_array_size(a) && n < max; n++)
+    out[n] = (long)json_integer_value(json_array_get(a, n));
+  json_decref(j);
+  return n;
+}

@@ -92,6 +92,26 @@ int th_transport_is(const char *name);
  * response is ready to collect or max_s seconds passed: what
  * salvo_pending_ready says at the end (1 ready). */
 int th_wait_ready(salvo_parallel *b, salvo_pending p, double max_s);
+/* A client for a whole suite, made by th_client_setup (which starts
+ * faultd too) and freed by th_client_teardown: cmocka group fixtures. */
+extern salvo_client *th_cl;
+int th_client_setup(void **state);
+int th_client_teardown(void **state);
+/* A client that neither retries nor waits long (5 s): a request that
+ * stalls on a dead pooled connection fails the test instead of passing
+ * late. cfg may be NULL. */
+salvo_client *th_strict_client(salvo_config *cfg);
+/* A response's body as JSON (NULs allowed); fails the test when it is
+ * not. th_echo_of also requires a 200: what faultd's /echo saw. */
+json_t *th_body_json(salvo_response *r);
+json_t *th_echo_of(salvo_response *r);
+/* The string at j[a] (or j[a][b] when b is not NULL), or NULL. */
+const char *th_jstr(json_t *j, const char *a, const char *b);
+/* Lower-case hex of n bytes (malloc'd). */
+char *th_hex_of(const void *p, size_t n);
+/* Server-side times (ms) of the requests made with /flaky?key=K: up to
+ * max into out; how many. */
+size_t th_key_times(const char *key, long *out, size_t max);
 double th_now(void);
 void th_sleep_ms(int ms);
 /* Raises the descriptor limit to its hard maximum. */

@@ -67,10 +67,13 @@ def urlopen_reset(sv):
     c.close()
 
 
-class CliTest(unittest.TestCase):
+class WithFaultd(unittest.TestCase):
+    """A faultd for the class's tests, and a scratch directory."""
+    FAULTD_ARGS = ()
+
     @classmethod
     def setUpClass(cls):
-        cls.srv = Faultd(ARGS.faultd)
+        cls.srv = Faultd(ARGS.faultd, *cls.FAULTD_ARGS)
         cls.tmp = tempfile.TemporaryDirectory()
 
     @classmethod
@@ -81,6 +84,8 @@ class CliTest(unittest.TestCase):
     def url(self, path):
         return self.srv.url(path)
 
+
+class CliTest(WithFaultd):
     def test_one_json_line_per_input(self):
         urls = [self.url(f"/json/{i}") for i in range(20)]
         p = salvo(*urls)
@@ -789,23 +794,12 @@ http {{ access_log off; client_body_temp_path {d}/tmp;
         self.proc.wait()
 
 
-class CliOptionsTest(unittest.TestCase):
+class CliOptionsTest(WithFaultd):
     """Each option of the command shown to do what it says, by what the
     servers recorded (peaks, arrival times, requests, headers) or what
     could only come from the option."""
 
-    @classmethod
-    def setUpClass(cls):
-        cls.srv = Faultd(ARGS.faultd, "--log-starts")
-        cls.tmp = tempfile.TemporaryDirectory()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.srv.stop()
-        cls.tmp.cleanup()
-
-    def url(self, path):
-        return self.srv.url(path)
+    FAULTD_ARGS = ("--log-starts",)
 
     def run_urls(self, *args, urls=(), timeout=60):
         p = salvo(*args, stdin="\n".join(urls) + "\n", timeout=timeout)

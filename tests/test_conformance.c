@@ -44,17 +44,6 @@ static char *bytes_of(json_t *s, size_t *n) {
   return out;
 }
 
-static char *hex_of(const char *p, size_t n) {
-  static const char d[] = "0123456789abcdef";
-  char *h = malloc(2 * n + 1);
-  for (size_t i = 0; i < n; i++) {
-    h[2 * i] = d[(unsigned char)p[i] >> 4];
-    h[2 * i + 1] = d[(unsigned char)p[i] & 15];
-  }
-  h[2 * n] = '\0';
-  return h;
-}
-
 /* What a response was, for a message: "200 (5 bytes)" or "EPROTO: ...". */
 static const char *outcome(salvo_response *r) {
   if (salvo_response_error(r))
@@ -105,7 +94,7 @@ static void test_corpus(void **state) {
       fail_msg("corpus line %zu: %s", n + 1, jerr.text);
     size_t wn;
     char *wire = bytes_of(json_object_get(k, "wire"), &wn);
-    char *hex = hex_of(wire, wn);
+    char *hex = th_hex_of(wire, wn);
     const char *hdrs[] = {NULL, NULL};
     char *xwire = malloc(strlen(hex) + 16);
     sprintf(xwire, "X-Wire: %s", hex);

@@ -40,18 +40,6 @@ static salvo_client *cookie_client(const char *file) {
   return th_client(&cfg);
 }
 
-static char *hex_of(const char *s) {
-  static const char d[] = "0123456789abcdef";
-  size_t n = strlen(s);
-  char *h = malloc(2 * n + 1);
-  for (size_t i = 0; i < n; i++) {
-    h[2 * i] = d[(unsigned char)s[i] >> 4];
-    h[2 * i + 1] = d[(unsigned char)s[i] & 15];
-  }
-  h[2 * n] = '\0';
-  return h;
-}
-
 /* A response from host (at path) that sets `set_cookie`. */
 static void set_from(salvo_client *c, const char *host, const char *path,
                      const char *set_cookie) {
@@ -59,7 +47,7 @@ static void set_from(salvo_client *c, const char *host, const char *path,
   snprintf(wire, sizeof(wire),
            "HTTP/1.1 200 OK\r\nSet-Cookie: %s\r\nContent-Length: 0\r\n\r\n",
            set_cookie);
-  char *h = hex_of(wire);
+  char *h = th_hex_of(wire, strlen(wire));
   const char *url = th_fmt("http://%s:%d%s?hex=%s", host, th_srv.port,
                            path ? path : "/wire", h);
   free(h);

@@ -12,41 +12,11 @@
 #include "harness.h"
 #include "salvo.h"
 
-static salvo_client *cl;
-
-static int setup(void **state) {
-  th_faultd_setup(state);
-  return salvo_client_new(&cl, NULL);
-}
-
-static int teardown(void **state) {
-  salvo_client_free(cl);
-  th_faultd_teardown(state);
-  return 0;
-}
-
-static json_t *body_json(salvo_response *r) {
-  size_t len;
-  const char *b = salvo_response_body(r, &len);
-  json_error_t e;
-  json_t *j = json_loadb(b, len, JSON_ALLOW_NUL, &e);
-  if (!j)
-    fail_msg("body is not JSON (%s): %.200s", e.text, b);
-  return j;
-}
-
-static const char *jstr(json_t *j, const char *path1, const char *path2) {
-  json_t *v = json_object_get(j, path1);
-  if (path2)
-    v = json_object_get(v, path2);
-  return json_string_value(v);
-}
-
 /* The server saw both requests in flight at once. */
 static void test_two_requests_run_in_parallel(void **state) {
   (void)state;
   json_decref(th_reset(&th_srv));
-  salvo_parallel *b = th_open(cl);
+  salvo_parallel *b = th_open(th_cl);
   salvo_pending p1 = salvo_get(b, th_url(&th_srv, "/delay/300"));
   salvo_pending p2 = salvo_get(b, th_url(&th_srv, "/delay/300"));
   assert_true(p1.id && p2.id && p1.id != p2.id);
@@ -65,7 +35,7 @@ static void test_two_requests_run_in_parallel(void **state) {
 
 static void test_next_returns_completion_order(void **state) {
   (void)state;
-  salvo_parallel *b = th_open(cl);
+  salvo_parallel *b = th_open(th_cl);
   const char *delays[] = {"400", "50", "200", "0"};
   for (int i = 0; i < 4; i++) {
     salvo_request req;
@@ -90,7 +60,7 @@ static void test_next_returns_completion_order(void **state) {
 
 static void test_errors_only_at_collection(void **state) {
   (void)state;
-  salvo_parallel *b = th_open(cl);
+  salvo_parallel *b = th_open(th_cl);
   salvo_pending bad = salvo_get(b, "ftp://127.0.0.1/file");
   salvo_request once;
   salvo_request_init(&once);
@@ -121,8 +91,8 @@ static void test_errors_only_at_collection(void **state) {
 
 static void test_stale_handles_return_null(void **state) {
   (void)state;
-  salvo_parallel *b = th_open(cl);
-  salvo_parallel *other = th_open(cl);
+  salvo_parallel *b = th_open(th_cl);
+  salvo_parallel *other = th_open(th_cl);
   salvo_pending p = salvo_get(b, th_url(&th_srv, "/json/1"));
   salvo_pending q = salvo_get(b, th_url(&th_srv, "/json/2"));
   salvo_response *r = salvo_pending_response(b, p);
@@ -156,7 +126,7 @@ static void test_stale_handles_return_null(void **state) {
  * functions, and the library still exports their symbols. */
 static void test_former_names(void **state) {
   (void)state;
-  salvo_batch *b = salvo_parallel(cl);
+  salvo_batch *b = salvo_parallel(th_cl);
   assert_non_null(b);
   assert_true(salvo_batch_fd(b) >= 0);
   salvo_get(b, th_url(&th_srv, "/json/1"));
@@ -172,7 +142,7 @@ static void test_former_names(void **state) {
 
 static void test_poll_and_fd(void **state) {
   (void)state;
-  salvo_parallel *b = th_open(cl);
+  salvo_parallel *b = th_open(th_cl);
   int fd = -1;
   assert_int_equal(salvo_parallel_fd(b, &fd), SALVO_OK);
   assert_true(fd >= 0);
@@ -254,14 +224,15 @@ static void test_request_encoding(void **state) {
   salvo_pending ph = salvo_submit(b, &head);
 
   salvo_response *r = salvo_pending_response(b, pg);
-  json_t *j = body_json(r);
-  assert_string_equal(jstr(j, "method", NULL), "GET");
-  assert_string_equal(jstr(j, "query", NULL),
+  json_t *j = th_body_json(r);
+  assert_string_equal(th_jstr(j, "method", NULL), "GET");
+  assert_string_equal(th_jstr(j, "query", NULL),
                       "x=1&q=a%20b%26c%3Dd%2F%C3%A9&flag");
-  assert_string_equal(jstr(j, "headers", "x-client"), "one");
-  assert_string_equal(jstr(j, "headers", "x-shared"), "request");
+  assert_string_equal(th_jstr(j, "headers", "x-client"), "one");
+  assert_string_equal(th_jstr(j, "headers", "x-shared"), "request");
   assert_null(json_object_get(json_object_get(j, "headers"), "x-empty"));
-  assert_string_equal(jstr(j, "headers", "user-agent"), "salvo/" SALVO_VERSION);
+  assert_string_equal(th_jstr(j, "headers", "user-agent"),
+                      "salvo/" SALVO_VERSION);
   assert_string_equal(salvo_response_header(r, "content-type"),
                       "application/json");
   assert_string_equal(salvo_response_http_version(r), "1.1");
@@ -271,17 +242,18 @@ static void test_request_encoding(void **state) {
   salvo_response_free(r);
 
   r = salvo_pending_response(b, pp);
-  j = body_json(r);
-  assert_string_equal(jstr(j, "method", NULL), "POST");
-  assert_string_equal(jstr(j, "body", NULL), "{\"hello\":\"world\"}");
-  assert_string_equal(jstr(j, "headers", "content-type"), "application/json");
+  j = th_body_json(r);
+  assert_string_equal(th_jstr(j, "method", NULL), "POST");
+  assert_string_equal(th_jstr(j, "body", NULL), "{\"hello\":\"world\"}");
+  assert_string_equal(th_jstr(j, "headers", "content-type"),
+                      "application/json");
   assert_null(json_object_get(json_object_get(j, "headers"), "expect"));
   json_decref(j);
   salvo_response_free(r);
 
   r = salvo_pending_response(b, pu);
-  j = body_json(r);
-  assert_string_equal(jstr(j, "method", NULL), "PUT");
+  j = th_body_json(r);
+  assert_string_equal(th_jstr(j, "method", NULL), "PUT");
   assert_int_equal(json_integer_value(json_object_get(j, "body_len")), 3);
   assert_int_equal(json_string_length(json_object_get(j, "body")), 3);
   assert_memory_equal(json_string_value(json_object_get(j, "body")), raw, 3);
@@ -291,8 +263,8 @@ static void test_request_encoding(void **state) {
   salvo_response_free(r);
 
   r = salvo_pending_response(b, pa);
-  j = body_json(r);
-  assert_string_equal(jstr(j, "method", NULL), "PATCH");
+  j = th_body_json(r);
+  assert_string_equal(th_jstr(j, "method", NULL), "PATCH");
   json_decref(j);
   salvo_response_free(r);
 
@@ -309,7 +281,7 @@ static void test_request_encoding(void **state) {
 
 static void test_bad_input_is_einval(void **state) {
   (void)state;
-  salvo_parallel *b = th_open(cl);
+  salvo_parallel *b = th_open(th_cl);
   const char *crlf[] = {"X-Evil: a\r\nInjected: yes", NULL};
   const char *nocolon[] = {"NoColonHere", NULL};
   const char *badname[] = {"Bad Name: x", NULL};
@@ -441,5 +413,5 @@ int main(void) {
       cmocka_unit_test(test_default_client_and_user_data),
       cmocka_unit_test(test_client_free_closes_open_batches),
   };
-  return cmocka_run_group_tests(tests, setup, teardown);
+  return cmocka_run_group_tests(tests, th_client_setup, th_client_teardown);
 }

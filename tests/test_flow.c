@@ -14,17 +14,6 @@
 #include "harness.h"
 #include "salvo.h"
 
-/* Server-side times (ms) of the requests made with /flaky?key=K. */
-static size_t key_times(const char *key, long *out, size_t max) {
-  json_t *j = th_stats(&th_srv);
-  json_t *a = json_object_get(json_object_get(j, "key_times"), key);
-  size_t n = 0;
-  for (; n < json_array_size(a) && n < max; n++)
-    out[n] = (long)json_integer_value(json_array_get(a, n));
-  json_decref(j);
-  return n;
-}
-
 /* Collects every response of b; each must be a 200. */
 static void drain_200(salvo_parallel *b) {
   salvo_response *r;
@@ -151,8 +140,8 @@ static void test_per_host_rate(void **state) {
   }
   drain_200(b);
   long a[N], z[N];
-  assert_int_equal(key_times("pha", a, N), N);
-  assert_int_equal(key_times("phb", z, N), N);
+  assert_int_equal(th_key_times("pha", a, N), N);
+  assert_int_equal(th_key_times("phb", z, N), N);
   print_message("per origin at 40/s: spans %ld and %ld ms\n", a[N - 1] - a[0],
                 z[N - 1] - z[0]);
   assert_true(a[N - 1] - a[0] >= 450);

@@ -16,40 +16,6 @@
 #include "harness.h"
 #include "salvo.h"
 
-static char *hex_of(const void *p, size_t n) {
-  static const char d[] = "0123456789abcdef";
-  char *h = malloc(2 * n + 1);
-  for (size_t i = 0; i < n; i++) {
-    h[2 * i] = d[((const unsigned char *)p)[i] >> 4];
-    h[2 * i + 1] = d[((const unsigned char *)p)[i] & 15];
-  }
-  h[2 * n] = '\0';
-  return h;
-}
-
-/* A client that neither retries nor waits long: a request that stalls on
- * a dead pooled connection fails the test instead of passing late. */
-static salvo_client *strict_client(salvo_config *cfg) {
-  salvo_config own;
-  if (!cfg) {
-    salvo_config_init(&own);
-    cfg = &own;
-  }
-  cfg->max_retries = 0;
-  cfg->timeout = 5;
-  return th_client(cfg);
-}
-
-/* The JSON faultd's /echo saw for a request. */
-static json_t *echo_of(salvo_response *r) {
-  if (salvo_response_status(r) != 200)
-    fail_msg("status %d, %s", salvo_response_status(r),
-             salvo_response_errmsg(r));
-  json_t *j = json_loads(salvo_response_body(r, NULL), 0, NULL);
-  assert_non_null(j);
-  return j;
-}
-
 static const char *echo_str(json_t *j, const char *k) {
   return json_string_value(json_object_get(j, k));
 }
@@ -114,7 +80,7 @@ static void test_redirects(void **state) {
       req.body = "payload";
       req.body_len = 7;
       salvo_response *r = th_fetch(c, &req);
-      json_t *j = echo_of(r);
+      json_t *j = th_echo_of(r);
       if (strcmp(echo_str(j, "method"), to_get ? "GET" : methods[m]) ||
           strcmp(echo_str(j, "body"), to_get ? "" : "payload"))
         fail_msg("%d after %s: %s with \"%s\"", st, methods[m],
@@ -175,14 +141,14 @@ static void test_credentials(void **state) {
   cfg.password = "opensesame";
   salvo_client *c = th_client(&cfg);
   salvo_response *r = th_fetch_url(c, th_url(&th_srv, "/redirect/1"));
-  json_t *j = echo_of(r);
+  json_t *j = th_echo_of(r);
   assert_string_equal(echo_header(j, "authorization"),
                       "Basic YWxhZGRpbjpvcGVuc2VzYW1l");
   json_decref(j);
   salvo_response_free(r);
   r = th_fetch_url(
       c, th_url(&th_srv, "/redirect-to?url=%s", th_url(&other, "/echo")));
-  j = echo_of(r);
+  j = th_echo_of(r);
   assert_null(echo_header(j, "authorization"));
   json_decref(j);
   salvo_response_free(r);
@@ -194,7 +160,7 @@ static void test_credentials(void **state) {
   cfg.headers = hdrs;
   c = th_client(&cfg);
   r = th_fetch_url(c, th_url(&th_srv, "/echo"));
-  j = echo_of(r);
+  j = th_echo_of(r);
   assert_string_equal(echo_header(j, "authorization"), "Bearer tok123");
   assert_string_equal(echo_header(j, "x-mine"), "1");
   assert_string_equal(echo_header(j, "host"),
@@ -218,7 +184,7 @@ static const char *cookie_seen(salvo_client *c, const char *url) {
   size_t n = 0;
   salvo_response *r = th_fetch_url(c, url);
   assert_int_equal(salvo_response_attempts(r), 1);
-  json_t *j = echo_of(r);
+  json_t *j = th_echo_of(r);
   const char *v = echo_header(j, "cookie");
   snprintf(buf, sizeof(buf), "%s", v ? v : "");
   for (char *p = strtok(buf, "; "); p && n < 16; p = strtok(NULL, "; "))
@@ -247,7 +213,7 @@ static void fetch_ok(salvo_client *c, const char *url) {
  * transport unless libcurl is forced. */
 static void test_cookies_shared(void **state) {
   (void)state;
-  salvo_client *c = strict_client(NULL);
+  salvo_client *c = th_strict_client(NULL);
   char *curl_base = strdup(th_fmt("http://u:p@127.0.0.1:%d", th_srv.port));
   fetch_ok(c, th_url(&th_srv, "/cookies/set?a=1"));
   assert_string_equal(cookie_seen(c, th_fmt("%s/echo", curl_base)), "a=1");
@@ -257,18 +223,19 @@ static void test_cookies_shared(void **state) {
   fetch_ok(c, th_url(&th_srv, "/cookies/set?a=3"));
   assert_string_equal(cookie_seen(c, th_fmt("%s/echo", curl_base)), "a=3; b=2");
   /* /wire through libcurl removes b, with a Max-Age of 0. */
-  char *h = hex_of("HTTP/1.1 200 OK\r\nSet-Cookie: b=x; Max-Age=0; Path=/\r\n"
-                   "Content-Length: 0\r\n\r\n",
-                   74);
+  char *h =
+      th_hex_of("HTTP/1.1 200 OK\r\nSet-Cookie: b=x; Max-Age=0; Path=/\r\n"
+                "Content-Length: 0\r\n\r\n",
+                74);
   fetch_ok(c, th_fmt("%s/wire?hex=%s", curl_base, h));
   free(h);
   assert_string_equal(cookie_seen(c, th_url(&th_srv, "/echo")), "a=3");
   /* And through the native transport (or libcurl, when forced): a cookie
    * for another path stays away; a Secure one goes to loopback hosts,
    * which both treat as secure. */
-  h = hex_of("HTTP/1.1 200 OK\r\nSet-Cookie: p=1; Path=/elsewhere\r\n"
-             "Set-Cookie: s=1; Secure\r\nContent-Length: 0\r\n\r\n",
-             97);
+  h = th_hex_of("HTTP/1.1 200 OK\r\nSet-Cookie: p=1; Path=/elsewhere\r\n"
+                "Set-Cookie: s=1; Secure\r\nContent-Length: 0\r\n\r\n",
+                97);
   fetch_ok(c, th_url(&th_srv, "/wire?hex=%s", h));
   free(h);
   assert_string_equal(cookie_seen(c, th_fmt("%s/echo", curl_base)), "a=3; s=1");

@@ -234,20 +234,9 @@ static void test_error_kinds(void **state) {
   assert_non_null(strstr(msg, "proxy"));
 }
 
-static char *hex_of(const char *p, size_t n) {
-  static const char d[] = "0123456789abcdef";
-  char *h = malloc(2 * n + 1);
-  for (size_t i = 0; i < n; i++) {
-    h[2 * i] = d[(unsigned char)p[i] >> 4];
-    h[2 * i + 1] = d[(unsigned char)p[i] & 15];
-  }
-  h[2 * n] = '\0';
-  return h;
-}
-
 /* A response exactly as spelled, through faultd's /wire (X-Wire). */
 static salvo_response *wire(salvo_client *c, const char *bytes, size_t n) {
-  char *hex = hex_of(bytes, n);
+  char *hex = th_hex_of(bytes, n);
   char *xw = malloc(strlen(hex) + 16);
   sprintf(xw, "X-Wire: %s", hex);
   const char *hdrs[] = {xw, NULL};

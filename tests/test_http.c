@@ -14,36 +14,6 @@
 #include "harness.h"
 #include "salvo.h"
 
-static salvo_client *cl;
-
-static int setup(void **state) {
-  th_faultd_setup(state);
-  return salvo_client_new(&cl, NULL);
-}
-
-static int teardown(void **state) {
-  salvo_client_free(cl);
-  th_faultd_teardown(state);
-  return 0;
-}
-
-static json_t *body_json(salvo_response *r) {
-  size_t len;
-  const char *b = salvo_response_body(r, &len);
-  json_error_t e;
-  json_t *j = json_loadb(b, len, JSON_ALLOW_NUL, &e);
-  if (!j)
-    fail_msg("body is not JSON (%s): %.200s", e.text, b);
-  return j;
-}
-
-static const char *jstr(json_t *j, const char *path1, const char *path2) {
-  json_t *v = json_object_get(j, path1);
-  if (path2)
-    v = json_object_get(v, path2);
-  return json_string_value(v);
-}
-
 static void test_max_body(void **state) {
   (void)state;
   salvo_config cfg;
@@ -97,8 +67,8 @@ static void test_redirects(void **state) {
   assert_int_equal(salvo_response_status(r), 200);
   assert_non_null(strstr(salvo_response_url(r), "/redirect/0"));
   assert_int_equal(salvo_response_redirects(r), 3);
-  json_t *j = body_json(r);
-  assert_string_equal(jstr(j, "headers", "authorization"), "Bearer s3cret");
+  json_t *j = th_body_json(r);
+  assert_string_equal(th_jstr(j, "headers", "authorization"), "Bearer s3cret");
   json_decref(j);
   salvo_response_free(r);
 
@@ -110,8 +80,8 @@ static void test_redirects(void **state) {
   salvo_response_free(r);
 
   r = salvo_pending_response(b, same);
-  j = body_json(r);
-  assert_string_equal(jstr(j, "headers", "authorization"), "Bearer s3cret");
+  j = th_body_json(r);
+  assert_string_equal(th_jstr(j, "headers", "authorization"), "Bearer s3cret");
   json_decref(j);
   salvo_response_free(r);
 
@@ -119,8 +89,8 @@ static void test_redirects(void **state) {
   r = salvo_pending_response(b, cross);
   assert_int_equal(salvo_response_status(r), 200);
   assert_non_null(strstr(salvo_response_url(r), "localhost"));
-  j = body_json(r);
-  assert_null(jstr(j, "headers", "authorization"));
+  j = th_body_json(r);
+  assert_null(th_jstr(j, "headers", "authorization"));
   json_decref(j);
   salvo_response_free(r);
 
@@ -155,21 +125,21 @@ static void test_cookie_jar_per_client(void **state) {
       th_fetch_url(c1, th_url(&th_srv, "/cookies/set?a=1&b=two")));
   salvo_response_free(th_fetch_url(off, th_url(&th_srv, "/cookies/set?a=1")));
   salvo_response *r = th_fetch_url(c1, th_url(&th_srv, "/echo"));
-  json_t *j = body_json(r);
-  const char *cookie = jstr(j, "headers", "cookie");
+  json_t *j = th_body_json(r);
+  const char *cookie = th_jstr(j, "headers", "cookie");
   assert_non_null(cookie);
   assert_non_null(strstr(cookie, "a=1"));
   assert_non_null(strstr(cookie, "b=two"));
   json_decref(j);
   salvo_response_free(r);
   salvo_response *r2 = th_fetch_url(c2, th_url(&th_srv, "/echo"));
-  j = body_json(r2);
-  assert_null(jstr(j, "headers", "cookie"));
+  j = th_body_json(r2);
+  assert_null(th_jstr(j, "headers", "cookie"));
   json_decref(j);
   salvo_response_free(r2);
   salvo_response *r3 = th_fetch_url(off, th_url(&th_srv, "/echo"));
-  j = body_json(r3);
-  assert_null(jstr(j, "headers", "cookie"));
+  j = th_body_json(r3);
+  assert_null(th_jstr(j, "headers", "cookie"));
   json_decref(j);
   salvo_response_free(r3);
   salvo_client_free(c1);
@@ -179,12 +149,12 @@ static void test_cookie_jar_per_client(void **state) {
 
 static void test_compression(void **state) {
   (void)state;
-  salvo_response *r = th_fetch_url(cl, th_url(&th_srv, "/gzip"));
+  salvo_response *r = th_fetch_url(th_cl, th_url(&th_srv, "/gzip"));
   assert_string_equal(salvo_response_body(r, NULL), "compressed hello\n");
   salvo_response_free(r);
-  r = th_fetch_url(cl, th_url(&th_srv, "/echo"));
-  json_t *j = body_json(r);
-  assert_non_null(strstr(jstr(j, "headers", "accept-encoding"), "gzip"));
+  r = th_fetch_url(th_cl, th_url(&th_srv, "/echo"));
+  json_t *j = th_body_json(r);
+  assert_non_null(strstr(th_jstr(j, "headers", "accept-encoding"), "gzip"));
   json_decref(j);
   salvo_response_free(r);
   salvo_config cfg;
@@ -192,8 +162,8 @@ static void test_compression(void **state) {
   cfg.no_compression = 1;
   salvo_client *c = th_client(&cfg);
   r = th_fetch_url(c, th_url(&th_srv, "/echo"));
-  j = body_json(r);
-  assert_null(jstr(j, "headers", "accept-encoding"));
+  j = th_body_json(r);
+  assert_null(th_jstr(j, "headers", "accept-encoding"));
   json_decref(j);
   salvo_response_free(r);
   salvo_client_free(c);
@@ -211,16 +181,16 @@ static void test_proxy(void **state) {
   salvo_response *r = th_fetch_url(c, "http://no-such-host.invalid/echo?x=1");
   assert_int_equal(salvo_response_error(r), SALVO_OK);
   assert_int_equal(salvo_response_status(r), 200);
-  json_t *j = body_json(r);
-  assert_string_equal(jstr(j, "target", NULL),
+  json_t *j = th_body_json(r);
+  assert_string_equal(th_jstr(j, "target", NULL),
                       "http://no-such-host.invalid/echo?x=1");
-  assert_string_equal(jstr(j, "headers", "host"), "no-such-host.invalid");
-  assert_string_equal(jstr(j, "headers", "authorization"), "Bearer tok");
+  assert_string_equal(th_jstr(j, "headers", "host"), "no-such-host.invalid");
+  assert_string_equal(th_jstr(j, "headers", "authorization"), "Bearer tok");
   json_decref(j);
   salvo_response_free(r);
   salvo_client_free(c);
   /* Without the proxy the name does not resolve. */
-  r = th_fetch_url(cl, "http://no-such-host.invalid/echo");
+  r = th_fetch_url(th_cl, "http://no-such-host.invalid/echo");
   assert_int_equal(salvo_response_error(r), SALVO_EDNS);
   salvo_response_free(r);
 }
@@ -228,7 +198,7 @@ static void test_proxy(void **state) {
 static void test_response_headers_with_repeats(void **state) {
   (void)state;
   salvo_response *r =
-      th_fetch_url(cl, th_url(&th_srv, "/cookies/set?x=1&y=2&z=3"));
+      th_fetch_url(th_cl, th_url(&th_srv, "/cookies/set?x=1&y=2&z=3"));
   size_t n = salvo_response_header_count(r), cookies = 0;
   assert_true(n >= 5);
   for (size_t i = 0; i < n; i++) {
@@ -253,5 +223,5 @@ int main(void) {
       cmocka_unit_test(test_proxy),
       cmocka_unit_test(test_response_headers_with_repeats),
   };
-  return cmocka_run_group_tests(tests, setup, teardown);
+  return cmocka_run_group_tests(tests, th_client_setup, th_client_teardown);
 }

@@ -30,24 +30,13 @@ static void bytes_add(bytes_t *b, const void *p, size_t n) {
   b->len += n;
 }
 
-static char *hex_of(const void *p, size_t n) {
-  static const char d[] = "0123456789abcdef";
-  char *h = malloc(2 * n + 1);
-  for (size_t i = 0; i < n; i++) {
-    h[2 * i] = d[((const unsigned char *)p)[i] >> 4];
-    h[2 * i + 1] = d[((const unsigned char *)p)[i] & 15];
-  }
-  h[2 * n] = '\0';
-  return h;
-}
-
 /* A request for a response that is exactly `wire`, then a close (without
  * Connection: close, so that the connection may have gone to the pool:
  * the next request must find it closed, not wait out a time limit). Each
  * takes one attempt. */
 static salvo_response *wire(salvo_client *c, const char *method,
                             const void *bytes, size_t n) {
-  char *h = hex_of(bytes, n);
+  char *h = th_hex_of(bytes, n);
   salvo_request req;
   salvo_request_init(&req);
   req.url = th_url(&th_srv, "/wire?hex=%s", h);
@@ -56,19 +45,6 @@ static salvo_response *wire(salvo_client *c, const char *method,
   free(h);
   assert_int_equal(salvo_response_attempts(r), 1);
   return r;
-}
-
-/* A client that neither retries nor waits long: a request that stalls on
- * a dead pooled connection fails the test instead of passing late. */
-static salvo_client *strict_client(salvo_config *cfg) {
-  salvo_config own;
-  if (!cfg) {
-    salvo_config_init(&own);
-    cfg = &own;
-  }
-  cfg->max_retries = 0;
-  cfg->timeout = 5;
-  return th_client(cfg);
 }
 
 /* Every request made since the last reset reached the server once, on a
@@ -99,7 +75,7 @@ static void assert_body(salvo_response *r, const char *want) {
 static void test_framing(void **state) {
   (void)state;
   json_decref(th_reset(&th_srv));
-  salvo_client *c = strict_client(NULL);
+  salvo_client *c = th_strict_client(NULL);
   struct {
     const char *wire, *body;
     int status;
@@ -229,7 +205,7 @@ static size_t zlib_encode(const char *in, size_t n, unsigned char *out,
 static void test_decoding(void **state) {
   (void)state;
   json_decref(th_reset(&th_srv));
-  salvo_client *c = strict_client(NULL);
+  salvo_client *c = th_strict_client(NULL);
   size_t n = 100000;
   char *plain = malloc(n + 1);
   for (size_t i = 0; i < n; i++)
@@ -265,7 +241,7 @@ static void test_decoding(void **state) {
   salvo_config cfg;
   salvo_config_init(&cfg);
   cfg.max_body = 50000;
-  c = strict_client(&cfg);
+  c = th_strict_client(&cfg);
   zn = zlib_encode(plain, n, z, sizeof(z), 16 + 15);
   r = encoded(c, "gzip", z, zn);
   assert_int_equal(salvo_response_error(r), SALVO_ETOOBIG);
@@ -280,7 +256,7 @@ static void test_decoding(void **state) {
   /* Without compression nothing is asked or decoded. */
   salvo_config_init(&cfg);
   cfg.no_compression = 1;
-  c = strict_client(&cfg);
+  c = th_strict_client(&cfg);
   r = th_fetch_url(c, th_url(&th_srv, "/echo"));
   json_t *j = json_loads(salvo_response_body(r, NULL), 0, NULL);
   assert_null(
@@ -312,7 +288,7 @@ static void test_streamed_decoding(void **state) {
   unsigned char *z = malloc(cap);
   size_t zn = zlib_encode(plain, n, z, cap, 16 + 15);
   assert_true(zn < cap);
-  salvo_client *c = strict_client(NULL);
+  salvo_client *c = th_strict_client(NULL);
   for (int chunked = 0; chunked < 2; chunked++) {
     bytes_t wire = {0};
     char head[200];
@@ -326,7 +302,7 @@ static void test_streamed_decoding(void **state) {
     bytes_add(&wire, z, zn);
     if (chunked)
       bytes_add(&wire, "\r\n0\r\n\r\n", 7);
-    char *hex = hex_of(wire.p, wire.len);
+    char *hex = th_hex_of(wire.p, wire.len);
     char *xw = malloc(strlen(hex) + 16);
     sprintf(xw, "X-Wire: %s", hex);
     const char *hdrs[] = {xw, NULL};
@@ -365,16 +341,6 @@ static void test_streamed_decoding(void **state) {
   free(plain);
 }
 
-/* The JSON faultd's /echo saw for a request. */
-static json_t *echo_of(salvo_response *r) {
-  if (salvo_response_status(r) != 200)
-    fail_msg("status %d, %s", salvo_response_status(r),
-             salvo_response_errmsg(r));
-  json_t *j = json_loads(salvo_response_body(r, NULL), 0, NULL);
-  assert_non_null(j);
-  return j;
-}
-
 /* Bodies of any size go out whole. */
 static void test_large_body(void **state) {
   (void)state;
@@ -390,7 +356,7 @@ static void test_large_body(void **state) {
   req.body = body;
   req.body_len = n;
   salvo_response *r = th_fetch(c, &req);
-  json_t *j = echo_of(r);
+  json_t *j = th_echo_of(r);
   /* Every byte as sent, in order: the server echoes the body it read. */
   json_t *got = json_object_get(j, "body");
   assert_int_equal(json_integer_value(json_object_get(j, "body_len")), n);

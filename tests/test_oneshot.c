@@ -12,11 +12,6 @@
 #include "harness.h"
 #include "salvo.h"
 
-static const char *jstr(json_t *j, const char *a, const char *b) {
-  json_t *v = json_object_get(j, a);
-  return json_string_value(b ? json_object_get(v, b) : v);
-}
-
 static void test_keys_and_order(void **state) {
   (void)state;
   const char *delays[] = {"300", "0", "150", "50"};
@@ -149,12 +144,12 @@ static void test_per_url_params_and_broadcast(void **state) {
   assert_int_equal(salvo_results_error(res), SALVO_OK);
   json_t *a = salvo_response_json(salvo_results_at(res, 0), NULL);
   json_t *b = salvo_response_json(salvo_results_at(res, 1), NULL);
-  assert_string_equal(jstr(a, "query", NULL), "ref=main");
-  assert_string_equal(jstr(b, "query", NULL), "x=1");
+  assert_string_equal(th_jstr(a, "query", NULL), "ref=main");
+  assert_string_equal(th_jstr(b, "query", NULL), "x=1");
   for (int i = 0; i < 2; i++) {
     json_t *j = i ? b : a;
-    assert_string_equal(jstr(j, "headers", "x-app"), "MyApp/1.0");
-    assert_string_equal(jstr(j, "headers", "accept"), "application/json");
+    assert_string_equal(th_jstr(j, "headers", "x-app"), "MyApp/1.0");
+    assert_string_equal(th_jstr(j, "headers", "accept"), "application/json");
   }
   salvo_results_free(res);
 
@@ -173,9 +168,9 @@ static void test_per_url_params_and_broadcast(void **state) {
   res = salvo_parallel_urls(&u, &cfg);
   for (int i = 0; i < 2; i++) {
     json_t *j = salvo_response_json(salvo_results_at(res, (size_t)i), NULL);
-    assert_string_equal(jstr(j, "method", NULL), "POST");
-    assert_string_equal(jstr(j, "query", NULL), "page=2");
-    assert_string_equal(jstr(j, "body", NULL), bodies[i]);
+    assert_string_equal(th_jstr(j, "method", NULL), "POST");
+    assert_string_equal(th_jstr(j, "query", NULL), "page=2");
+    assert_string_equal(th_jstr(j, "body", NULL), bodies[i]);
   }
   salvo_results_free(res);
 }
@@ -199,7 +194,7 @@ static void test_return_types(void **state) {
   salvo_response *r = salvo_results_at(res, 0);
   json_t *j = salvo_response_json(r, NULL);
   assert_int_equal(json_integer_value(json_object_get(j, "id")), 42);
-  assert_string_equal(jstr(j, "name", NULL), "item 42");
+  assert_string_equal(th_jstr(j, "name", NULL), "item 42");
 
   /* Not JSON: a per-result error saying where, the raw body still there. */
   r = salvo_results_at(res, 1);
@@ -356,7 +351,7 @@ static void test_full_response(void **state) {
 
 static const char *cookie_seen(salvo_results *res, size_t i) {
   json_t *j = salvo_response_json(salvo_results_at(res, i), NULL);
-  return jstr(j, "headers", "cookie");
+  return th_jstr(j, "headers", "cookie");
 }
 
 static void test_session_keeps_cookies(void **state) {
@@ -471,7 +466,7 @@ static void test_client_parallel_urls(void **state) {
   const char *body = salvo_response_body(salvo_results_at(res, 0), &n);
   json_t *j = json_loadb(body, n, 0, &je);
   assert_non_null(j);
-  assert_string_equal(jstr(j, "headers", "cookie"), "team=salvo");
+  assert_string_equal(th_jstr(j, "headers", "cookie"), "team=salvo");
   json_decref(j);
   salvo_results_free(res);
   assert_int_equal(th_stat(&th_srv, "conns_total"), 1);

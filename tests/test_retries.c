@@ -16,17 +16,6 @@
 #include "harness.h"
 #include "salvo.h"
 
-/* Server-side times (ms) of the requests made with /flaky?key=K. */
-static size_t key_times(const char *key, long *out, size_t max) {
-  json_t *j = th_stats(&th_srv);
-  json_t *a = json_object_get(json_object_get(j, "key_times"), key);
-  size_t n = 0;
-  for (; n < json_array_size(a) && n < max; n++)
-    out[n] = (long)json_integer_value(json_array_get(a, n));
-  json_decref(j);
-  return n;
-}
-
 static salvo_pending submit(salvo_parallel *b, const char *method,
                             const char *url, int idempotent) {
   salvo_request req;
@@ -61,8 +50,8 @@ static void test_retries_until_success(void **state) {
   assert_int_equal(salvo_response_attempts(r), 4);
   salvo_response_free(r);
   long t[8];
-  assert_int_equal(key_times("a", t, 8), 3);
-  assert_int_equal(key_times("b", t, 8), 4);
+  assert_int_equal(th_key_times("a", t, 8), 3);
+  assert_int_equal(th_key_times("b", t, 8), 4);
   salvo_parallel_close(b);
   salvo_client_free(c);
 }
@@ -178,12 +167,12 @@ static void test_retry_after_is_obeyed(void **state) {
     salvo_response_free(r);
   }
   long t[4];
-  assert_int_equal(key_times("ra1", t, 4), 2);
+  assert_int_equal(th_key_times("ra1", t, 4), 2);
   print_message("Retry-After: 1 -> %ld ms\n", t[1] - t[0]);
   assert_true(t[1] - t[0] >= 995);
   TH_WITHIN((double)(t[1] - t[0]) / 1000, 3.0, "Retry-After: 1");
   /* A date two seconds ahead, at one-second resolution. */
-  assert_int_equal(key_times("ra2", t, 4), 2);
+  assert_int_equal(th_key_times("ra2", t, 4), 2);
   print_message("Retry-After: <date +2 s> -> %ld ms\n", t[1] - t[0]);
   assert_true(t[1] - t[0] >= 900);
   TH_WITHIN((double)(t[1] - t[0]) / 1000, 6.0, "Retry-After: <date +2 s>");
@@ -298,7 +287,7 @@ static void test_backoff_grows_under_its_cap(void **state) {
   double sum[RETRIES + 1] = {0}, ceiling[] = {0, 100, 200, 300, 300};
   for (int i = 0; i < N; i++) {
     long t[8];
-    assert_int_equal(key_times(th_fmt("bo%d", i), t, 8), RETRIES + 1);
+    assert_int_equal(th_key_times(th_fmt("bo%d", i), t, 8), RETRIES + 1);
     for (int k = 1; k <= RETRIES; k++) {
       long d = t[k] - t[k - 1];
       if (d > 3 * ceiling[k])

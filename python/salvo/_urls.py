@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from ._core import _param_value
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # for the checkers only (typing costs 18 ms to import)
     from typing import Any, Dict, Iterator, List, Optional, Tuple, Union
@@ -31,7 +33,7 @@ class QueryParams:
             pairs = params.items() if hasattr(params, "items") else params
             for k, v in pairs:
                 for one in (v if isinstance(v, (list, tuple)) else [v]):
-                    items.append((str(k), _primitive(one)))
+                    items.append((str(k), _param_value(one) or ""))
         self._items = items
 
     def multi_items(self) -> List[Tuple[str, str]]:
@@ -94,18 +96,6 @@ class QueryParams:
 
     def __repr__(self) -> str:
         return f"QueryParams({str(self)!r})"
-
-
-def _primitive(v: Any) -> str:
-    """A query value as httpx writes it."""
-    if v is None:
-        return ""
-    if v is True or v is False:
-        return "true" if v else "false"
-    if isinstance(v, (str, int, float)):
-        return str(v)
-    raise TypeError(f"a query parameter value must be str, int, float, bool "
-                    f"or None, not {type(v).__name__}")
 
 
 class URL:
