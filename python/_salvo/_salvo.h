@@ -56,6 +56,9 @@ struct ParallelObject {
    * by pending.c's link and unlink. */
   PendingObject *outstanding;
   PyTypeObject *response_type; /* what responses are made as */
+  /* How its client closes it (set by parallel.c when linked): the client
+   * knows blocks by this, not by parallel.c's names. */
+  void (*close)(ParallelObject *self, const char *why);
 };
 
 struct PendingObject {

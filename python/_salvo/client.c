@@ -255,7 +255,7 @@ static void client_close(ClientObject *self) {
        * released, so that the block cannot be freed under us. */
       ParallelObject *b = self->blocks;
       Py_INCREF(b);
-      salvo_py_parallel_close(b, "its client was closed");
+      b->close(b, "its client was closed");
       Py_DECREF(b);
     }
     salvo_py_wait_idle(&self->busy);

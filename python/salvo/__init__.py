@@ -20,14 +20,15 @@ The one-call form::
 """
 from ._client import (Client, Parallel, Pending, delete, get, head, options,
                       parallel, patch, post, put, request)
-from ._core import BasicAuth
+from ._args import BasicAuth
 from ._exceptions import (CancelledError, ConnectError, DecodingError,
                           HTTPError, HTTPStatusError, InvalidURL,
                           ParallelRequestsError, ProxyError, ReadError,
                           RemoteProtocolError, RequestError, TimeoutException,
                           TooManyRedirects, TransportError, StreamConsumed,
                           CookieConflict)
-from ._models import AsyncResponse, Headers, Request, Response
+from ._models import Headers, Request
+from ._response import AsyncResponse, Response
 from ._oneshot import (ParallelRequests, ReturnType, parallel_requests,
                        parallel_requests_async)
 from ._salvo import ClosedError

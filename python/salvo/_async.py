@@ -7,9 +7,11 @@ import asyncio
 from collections import deque
 
 from . import _salvo
-from ._core import ClientCore, Verbs, build
+from ._args import build
+from ._core import ClientCore, Verbs
 from ._exceptions import CancelledError
-from ._models import AsyncResponse, outcome
+from ._models import Request
+from ._response import AsyncResponse, outcome
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # for the checkers only (typing costs 18 ms to import)
@@ -230,7 +232,7 @@ class AsyncClient(ClientCore, Verbs):
         par = self._shared()
         args = self._prepare(method, url, kw, hooks=False)
         if self._hooks["request"]:
-            req = self._request_of(args)
+            req = Request._from_args(args)
             for hook in self._hooks["request"]:
                 await hook(req)
             args["headers"] = [f"{k}: {v}"

@@ -6,8 +6,9 @@ from functools import partial
 from _thread import allocate_lock  # threading.Lock, without threading's 8 ms
 
 from . import _salvo
-from ._core import ClientCore, Verbs, build
-from ._models import Response
+from ._args import build
+from ._core import ClientCore, Verbs
+from ._response import Response
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # for the checkers only (typing costs 18 ms to import)

@@ -9,10 +9,11 @@ from collections.abc import Mapping
 
 from . import _salvo
 from ._client import Client
-from ._core import ClientCore, _param_list, build
+from ._args import _param_list, build
+from ._core import ClientCore
 from ._exceptions import (DecodingError, HTTPStatusError,
                           ParallelRequestsError, error_for)
-from ._models import Response
+from ._response import Response
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # for the checkers only (typing costs 18 ms to import)

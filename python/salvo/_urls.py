@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from ._core import _param_value
+from ._args import _param_value
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # for the checkers only (typing costs 18 ms to import)

@@ -1,0 +1,519 @@
+"""Responses, as httpx's: ResponseCore (status, headers, text, the
+status check, what both share), Response (its body iterated) and
+AsyncResponse (its body awaited), all extending the extension's C
+Response."""
+from __future__ import annotations
+
+import codecs
+
+from . import _salvo
+from ._exceptions import HTTPStatusError, error_for
+from ._models import Headers, Request, _state
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # for the checkers only (typing costs 18 ms to import)
+    import datetime
+    from typing import (Any, AsyncIterator, Dict, Iterator, List, Optional,
+                        Tuple)
+
+__all__ = ["Response", "AsyncResponse"]
+
+_CHUNK = 65536
+
+_REDIRECTS = (301, 302, 303, 307, 308)
+
+
+class ResponseCore(_salvo.Response):
+    """What Response and AsyncResponse share, with httpx's names and
+    meanings: status (and its classes), reason_phrase, headers, url,
+    encoding and text, JSON, cookies, links, the status check.
+    status_code, content, key and attempts are read in C (the extension's
+    Response, which this extends); a response is made by a block, never
+    by its caller. How a streamed body is pulled (iterated or awaited) is
+    the subclasses'."""
+
+    __slots__ = ()
+
+    @property
+    def headers(self) -> Headers:
+        h = self._headers
+        if h is None:
+            h = self._headers = Headers(self._header_list)
+        return h
+
+    @property
+    def url(self) -> Any:
+        """The URL fetched last (after redirects), as a salvo.URL."""
+        from ._urls import URL
+        return URL(_salvo.Response.url.__get__(self))
+
+    @property
+    def http_version(self) -> str:
+        v = self._http_version
+        return f"HTTP/{v}" if v else ""
+
+    @property
+    def reason_phrase(self) -> str:
+        """The standard phrase of the status (RFC 9110 15), as httpx gives
+        it when the server's own is not at hand; "" for an unknown one."""
+        from http import HTTPStatus
+        try:
+            return HTTPStatus(self.status_code).phrase
+        except ValueError:
+            return ""
+
+    @property
+    def elapsed(self) -> datetime.timedelta:
+        import datetime
+        return datetime.timedelta(seconds=self._elapsed)
+
+    @property
+    def request(self) -> Any:
+        """The request this answers (a salvo.Request), when it was built
+        by the client (single requests, and block requests with keyword
+        arguments); RuntimeError otherwise, as httpx raises."""
+        st = self._extra
+        req = st.request if st is not None else None
+        if isinstance(req, dict):  # the arguments it was submitted with
+            req = st.request = Request._from_args(req)
+        if req is None:
+            raise RuntimeError("The request instance has not been set on "
+                               "this response.")
+        return req
+
+    @property
+    def history(self) -> List[Any]:
+        """httpx's list of the redirect responses before this one. salvo
+        follows redirects inside the library and keeps the final response
+        only: [] when none was followed; their number is `redirects`."""
+        if self._redirects:
+            raise NotImplementedError(
+                f"salvo keeps only the final response of a redirect chain "
+                f"(history is not available); {self._redirects} redirect(s) "
+                f"were followed: see Response.redirects")
+        return []
+
+    @property
+    def redirects(self) -> int:
+        """Redirects followed to get here."""
+        return self._redirects
+
+    # ---- the status, by class -------------------------------------------
+
+    @property
+    def is_informational(self) -> bool:
+        return 100 <= self.status_code < 200
+
+    @property
+    def is_success(self) -> bool:
+        return 200 <= self.status_code < 300
+
+    @property
+    def is_redirect(self) -> bool:
+        """A 3xx that says where to go (as httpx: 301, 302, 303, 307, 308
+        with a Location)."""
+        return self.has_redirect_location
+
+    @property
+    def has_redirect_location(self) -> bool:
+        return self.status_code in _REDIRECTS and "location" in self.headers
+
+    @property
+    def is_client_error(self) -> bool:
+        return 400 <= self.status_code < 500
+
+    @property
+    def is_server_error(self) -> bool:
+        return 500 <= self.status_code < 600
+
+    @property
+    def is_error(self) -> bool:
+        return 400 <= self.status_code < 600
+
+    def raise_for_status(self) -> "ResponseCore":
+        """Returns the response when it is a 2xx; raises HTTPStatusError for
+        any other (1xx, 3xx, 4xx, 5xx), with httpx's message."""
+        if self.is_success:
+            return self
+        code = self.status_code
+        kind = ("Informational response" if code < 200 else
+                "Redirect response" if code < 400 else
+                "Client error" if code < 500 else
+                "Server error" if code < 600 else "Invalid status code")
+        msg = (f"{kind} '{code} {self.reason_phrase}' for url "
+               f"'{self.url}'")
+        if self.has_redirect_location:
+            msg += f"\nRedirect location: '{self.headers['location']}'"
+        msg += ("\nFor more information check: https://developer.mozilla.org"
+                f"/en-US/docs/Web/HTTP/Status/{code}")
+        raise HTTPStatusError(msg, code=f"HTTP{code}", url=str(self.url),
+                              response=self)
+
+    # ---- text -------------------------------------------------------------
+
+    @property
+    def charset_encoding(self) -> Optional[str]:
+        """The charset Content-Type names, as given, or None."""
+        ctype = self.headers.get("content-type", "") or ""
+        for part in ctype.split(";")[1:]:
+            k, _, v = part.strip().partition("=")
+            if k.strip().lower() == "charset" and v.strip():
+                return v.strip().strip('"').strip("'")
+        return None
+
+    @property
+    def encoding(self) -> str:
+        """How text is decoded (as httpx): what the caller set, else the
+        charset of Content-Type when Python knows it, else the client's
+        default_encoding (a name, or a function of the body), else
+        UTF-8."""
+        st = self._extra
+        if st is not None and st.encoding is not None:
+            return st.encoding
+        cs = self.charset_encoding
+        if cs is not None:
+            try:
+                codecs.lookup(cs)
+                return cs  # as the header names it, as httpx gives it
+            except LookupError:
+                pass
+        d = st.default_encoding if st is not None else "utf-8"
+        if callable(d):
+            d = d(self.content) or "utf-8"
+        return d
+
+    @encoding.setter
+    def encoding(self, value: str) -> None:
+        codecs.lookup(value)  # LookupError now rather than at .text
+        _state(self).encoding = value
+
+    @property
+    def text(self) -> str:
+        st = self._extra
+        if not self._streamed and (st is None or (
+                st.encoding is None and st.default_encoding == "utf-8")):
+            return self._text  # decoded by libsalvo, from its charset
+        return self.content.decode(self.encoding, errors="replace")
+
+    def json(self, **kwargs: Any) -> Any:
+        import json  # imported when first used: 16 ms
+        return json.loads(self.content, **kwargs)
+
+    @property
+    def num_bytes_downloaded(self) -> int:
+        """Body bytes taken so far (after decoding: salvo undoes content
+        codings as it reads)."""
+        if self._streamed and self._content is None:
+            return self._extra.downloaded if self._extra is not None else 0
+        return len(self.content)
+
+    @property
+    def cookies(self) -> Any:
+        """The cookies this response sets (its Set-Cookie fields), as a
+        salvo.Cookies; the client's jar keeps them across requests."""
+        from ._cookies import Cookies
+        return Cookies._from_set_cookie(self.headers.get_list("set-cookie"))
+
+    @property
+    def links(self) -> Dict[str, Dict[str, str]]:
+        """The Link header (RFC 8288) by rel, or by URL when it has none,
+        as httpx parses it."""
+        out: Dict[str, Dict[str, str]] = {}
+        for link in _parse_links(self.headers.get("link")):
+            out[link.get("rel") or link.get("url")] = link
+        return out
+
+    def _check(self, n):
+        if isinstance(n, int):  # a negative salvo error code
+            raise error_for(_salvo.errname(n), "reading the body failed",
+                            str(self.url))
+        return n
+
+    def _took(self, chunk: bytes) -> bytes:
+        _state(self).downloaded += len(chunk)
+        return chunk
+
+    def _consumed_check(self) -> None:
+        st = self._extra
+        if st is not None and st.consumed and self._content is None:
+            from ._exceptions import StreamConsumed
+            raise StreamConsumed()
+
+    def __repr__(self) -> str:
+        return f"<Response [{self.status_code} {self.reason_phrase}]>"
+
+
+def _parse_links(value: Optional[str]) -> List[Dict[str, str]]:
+    links: List[Dict[str, str]] = []
+    if not value:
+        return links
+    for val in re_split_links(value):
+        url, _, params = val.partition(";")
+        link = {"url": url.strip("<> '\"")}
+        for param in params.split(";"):
+            key, eq, v = param.partition("=")
+            if not eq:
+                continue
+            link[key.strip(" '\"")] = v.strip(" '\"")
+        links.append(link)
+    return links
+
+
+def re_split_links(value: str) -> List[str]:
+    """The comma-separated links of a Link header (commas inside <...> or
+    quotes do not split)."""
+    out, cur, depth, quote = [], "", 0, False
+    for ch in value:
+        if ch == '"':
+            quote = not quote
+        elif ch == "<" and not quote:
+            depth += 1
+        elif ch == ">" and not quote:
+            depth -= 1
+        if ch == "," and not quote and depth == 0:
+            out.append(cur.strip())
+            cur = ""
+            continue
+        cur += ch
+    if cur.strip():
+        out.append(cur.strip())
+    return out
+
+
+def _rechunk(chunks: Iterator[bytes], size: Optional[int]) -> Iterator[bytes]:
+    """Chunks of exactly `size` bytes (the last may be shorter), or as they
+    come when size is None; never an empty one."""
+    if size is None:
+        for c in chunks:
+            if c:
+                yield c
+        return
+    buf = b""
+    for c in chunks:
+        buf += c
+        while len(buf) >= size:
+            yield buf[:size]
+            buf = buf[size:]
+    if buf:
+        yield buf
+
+
+class _LineDecoder:
+    """Lines from text pieces as str.splitlines() finds them (httpx's
+    rule: \\n, \\r\\n, \\r and the other Unicode line boundaries),
+    without their endings; a \\r at a piece's end waits for a \\n."""
+
+    def __init__(self) -> None:
+        self.buf = ""
+
+    def decode(self, text: str) -> List[str]:
+        text = self.buf + text
+        if not text:
+            return []
+        lines = text.splitlines(keepends=True)
+        last = lines[-1]
+        if last.splitlines()[0] == last or last.endswith("\r"):
+            self.buf = lines.pop()  # not ended yet (or \r, maybe \r\n)
+        else:
+            self.buf = ""
+        return [ln.splitlines()[0] if ln.splitlines() else "" for ln in lines]
+
+    def flush(self) -> List[str]:
+        rest, self.buf = self.buf, ""
+        return [rest.splitlines()[0] if rest.splitlines() else ""] \
+            if rest else []
+
+
+def _text_pieces(self: ResponseCore, chunks: Iterator[bytes]) -> Iterator[str]:
+    dec = codecs.getincrementaldecoder(self.encoding)(errors="replace")
+    for c in chunks:
+        t = dec.decode(c)
+        if t:
+            yield t
+    t = dec.decode(b"", True)
+    if t:
+        yield t
+
+
+class Response(ResponseCore):
+    """An HTTP response. One from a request made with stream=True has its
+    body pulled by the caller: read(), iter_bytes()/iter_text()/
+    iter_lines()/iter_raw() (or stream(), salvo's name), close()."""
+
+    __slots__ = ()
+
+    def _read_stream(self) -> bytes:
+        """What `content` reads for a streamed body: all of it."""
+        self._consumed_check()
+        return b"".join(self._pull(_CHUNK))
+
+    def _pull(self, chunk_size: int) -> Iterator[bytes]:
+        while True:
+            chunk = self._check(self._read(chunk_size, True))
+            if not chunk:
+                return
+            yield self._took(chunk)
+
+    def read(self) -> bytes:
+        """The whole body (what is left of it, for a streamed one);
+        StreamConsumed when it was already iterated."""
+        return self.content
+
+    def iter_bytes(self, chunk_size: Optional[int] = None) -> Iterator[bytes]:
+        """The body in chunks (of chunk_size bytes when given) as they
+        arrive; memory stays flat for a streamed body, which can then be
+        iterated once. An empty body gives no chunk."""
+        if not self._streamed or self._content is not None:
+            c = self.content
+            yield from (_rechunk(iter((c,)), chunk_size) if c else ())
+            return
+        self._consumed_check()
+        _state(self).consumed = True
+        yield from _rechunk(self._pull(chunk_size or _CHUNK), chunk_size)
+
+    def stream(self, chunk_size: int = _CHUNK) -> Iterator[bytes]:
+        """salvo's name for iter_bytes, chunks as they come."""
+        return self.iter_bytes(None if chunk_size == _CHUNK else chunk_size)
+
+    def iter_raw(self, chunk_size: Optional[int] = None) -> Iterator[bytes]:
+        """As iter_bytes: salvo undoes content codings as it reads, so the
+        raw bytes are the decoded ones."""
+        return self.iter_bytes(chunk_size)
+
+    raw = iter_raw
+
+    def iter_text(self, chunk_size: Optional[int] = None) -> Iterator[str]:
+        """The body as text in pieces, decoded with `encoding`."""
+        yield from _text_pieces(self, self.iter_bytes(chunk_size))
+
+    def iter_lines(self) -> Iterator[str]:
+        """The body's lines, without their endings."""
+        dec = _LineDecoder()
+        for t in self.iter_text():
+            yield from dec.decode(t)
+        yield from dec.flush()
+
+    def close(self) -> None:
+        """Abandons the rest of a streamed body (its connection closes)."""
+        self._close()
+
+    def __enter__(self) -> "Response":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+
+class AsyncResponse(ResponseCore):
+    """A response whose body methods are coroutines (async-client.md):
+    await read(), async for chunk in stream(), await close(); and by
+    httpx's names aread(), aiter_bytes(), aiter_text(), aiter_lines(),
+    aiter_raw(), aclose()."""
+
+    __slots__ = ()
+
+    def _read_stream(self) -> bytes:
+        raise RuntimeError("await response.aread() first: the body is "
+                           "streamed")
+
+    async def aread(self) -> bytes:
+        if not self._streamed or self._content is not None:
+            return self.content
+        self._consumed_check()
+        parts = [c async for c in self._apull(_CHUNK)]
+        self._content = b"".join(parts)
+        return self._content
+
+    read = aread
+
+    async def _apull(self, chunk_size: int) -> AsyncIterator[bytes]:
+        import asyncio  # loaded already: this runs on its loop
+        loop = asyncio.get_running_loop()
+        fd = self._read_fd()
+        while True:
+            chunk = self._read(chunk_size, False)
+            if chunk is None:  # nothing yet: wait on the loop
+                fut = loop.create_future()
+                loop.add_reader(fd, lambda: fut.done() or fut.set_result(None))
+                try:
+                    await fut
+                finally:
+                    loop.remove_reader(fd)
+                continue
+            chunk = self._check(chunk)
+            if not chunk:
+                return
+            yield self._took(chunk)
+
+    async def aiter_bytes(self, chunk_size: Optional[int] = None
+                          ) -> AsyncIterator[bytes]:
+        if not self._streamed or self._content is not None:
+            for c in _rechunk(iter((self.content,)), chunk_size):
+                yield c
+            return
+        self._consumed_check()
+        _state(self).consumed = True
+        buf = b""
+        async for c in self._apull(chunk_size or _CHUNK):
+            if chunk_size is None:
+                yield c
+                continue
+            buf += c
+            while len(buf) >= chunk_size:
+                yield buf[:chunk_size]
+                buf = buf[chunk_size:]
+        if buf:
+            yield buf
+
+    async def stream(self, chunk_size: int = _CHUNK) -> AsyncIterator[bytes]:
+        async for c in self.aiter_bytes(
+                None if chunk_size == _CHUNK else chunk_size):
+            yield c
+
+    def aiter_raw(self, chunk_size: Optional[int] = None
+                  ) -> AsyncIterator[bytes]:
+        """As aiter_bytes (salvo undoes content codings as it reads)."""
+        return self.aiter_bytes(chunk_size)
+
+    raw = aiter_raw
+
+    async def aiter_text(self, chunk_size: Optional[int] = None
+                         ) -> AsyncIterator[str]:
+        dec = codecs.getincrementaldecoder(self.encoding)(errors="replace")
+        async for c in self.aiter_bytes(chunk_size):
+            t = dec.decode(c)
+            if t:
+                yield t
+        t = dec.decode(b"", True)
+        if t:
+            yield t
+
+    async def aiter_lines(self) -> AsyncIterator[str]:
+        dec = _LineDecoder()
+        async for t in self.aiter_text():
+            for line in dec.decode(t):
+                yield line
+        for line in dec.flush():
+            yield line
+
+    async def aclose(self) -> None:
+        self._close()
+
+    close = aclose
+
+    async def __aenter__(self) -> "AsyncResponse":
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await self.aclose()
+
+
+def outcome(raw: ResponseCore) -> ResponseCore:
+    """A collected response, or the exception its error means raised."""
+    if raw._error:
+        raise error_for(raw._error_name, raw._error_message,
+                        _salvo.Response.url.__get__(raw))
+    return raw
+
+
+_salvo.set_error_factory(error_for)
