@@ -20,7 +20,7 @@ The one-call form::
 """
 from ._client import (Client, Parallel, Pending, delete, get, head, options,
                       parallel, patch, post, put, request)
-from ._args import BasicAuth
+from ._args import USE_CLIENT_DEFAULT, BasicAuth
 from ._exceptions import (CancelledError, ConnectError, DecodingError,
                           HTTPError, HTTPStatusError, InvalidURL,
                           ParallelRequestsError, ProxyError, ReadError,
@@ -63,7 +63,7 @@ __all__ = [
     "AsyncClient", "AsyncParallel", "AsyncPending", "AsyncResponse",
     "BasicAuth", "CancelledError", "Client", "CookieConflict", "Cookies",
     "Limits", "QueryParams", "Request", "StreamConsumed", "Timeout", "URL",
-    "codes", "ClosedError", "ConnectError", "DecodingError", "HTTPError",
+    "codes", "USE_CLIENT_DEFAULT", "ClosedError", "ConnectError", "DecodingError", "HTTPError",
     "HTTPStatusError", "Headers", "InvalidURL", "Parallel",
     "ParallelRequests", "ParallelRequestsError", "Pending", "ProxyError",
     "ReadError", "RemoteProtocolError", "RequestError", "Response",

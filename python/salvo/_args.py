@@ -88,6 +88,17 @@ def _bytes(v: Any, what: str) -> bytes:
     raise TypeError(f"{what} must be str or bytes, not {type(v).__name__}")
 
 
+class _UseClientDefault:
+    """httpx's USE_CLIENT_DEFAULT: an argument left to the client (where
+    None means "no limit")."""
+
+    def __repr__(self) -> str:
+        return "USE_CLIENT_DEFAULT"
+
+
+USE_CLIENT_DEFAULT: Any = _UseClientDefault()
+
+
 def _timeout(v: Any) -> Optional[float]:
     """A request's limit per attempt: seconds, None, or an httpx-style
     Timeout (its read/write/pool limit; a connect limit of its own is the
@@ -167,7 +178,8 @@ def build(method: str, url: Any, *, params: ParamTypes = None,
           headers: HeaderTypes = None, cookies: Any = None, auth: Any = None,
           json: Any = None, data: Any = None,
           content: Union[bytes, str, None] = None, files: Any = None,
-          timeout: Any = None, follow_redirects: Optional[bool] = None,
+          timeout: Any = USE_CLIENT_DEFAULT,
+          follow_redirects: Optional[bool] = None,
           extensions: Optional[Dict[str, Any]] = None, stream: bool = False,
           key: Optional[str] = None, max_retries: Optional[int] = None,
           idempotent: bool = False) -> Dict[str, Any]:
@@ -212,11 +224,14 @@ def build(method: str, url: Any, *, params: ParamTypes = None,
     if auth is not None and not callable(auth):
         hdrs = [h for h in hdrs if not h.lower().startswith("authorization:")]
         hdrs.append(basic_auth_header(auth))
-    t = _timeout(timeout)
+    # The extension's timeout: 0 the client's, negative none (None, as
+    # httpx), else seconds.
+    t = 0.0 if timeout is USE_CLIENT_DEFAULT else _timeout(timeout)
+    t = -1.0 if t is None else t
     out = {"method": method.upper(), "url": url if isinstance(url, str)
            else str(url), "params": _param_list(params),
            "headers": hdrs or None, "body": body,
-           "timeout": t if t else 0.0, "key": key, "stream": bool(stream)}
+           "timeout": t, "key": key, "stream": bool(stream)}
     if follow_redirects is not None:
         out["follow_redirects"] = bool(follow_redirects)
     if max_retries is not None:

@@ -9,7 +9,7 @@ from _thread import allocate_lock  # threading.Lock, without threading's 8 ms
 from collections.abc import Mapping
 
 from . import _salvo
-from ._args import _header_list, _timeout, build
+from ._args import USE_CLIENT_DEFAULT, _header_list, _timeout, build
 
 # typing costs 18 ms of import (measured) that no caller needs at run
 # time: the names are for the checkers only.
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 
 def client_options(*, headers: HeaderTypes = None, auth: Any = None,
-                   timeout: Any = None, verify: Any = True,
+                   timeout: Any = USE_CLIENT_DEFAULT, verify: Any = True,
                    http2: bool = False, follow_redirects: bool = True,
                    concurrency: Optional[int] = None, limits: Any = None,
                    max_retries: Optional[int] = None,
@@ -58,11 +58,10 @@ def client_options(*, headers: HeaderTypes = None, auth: Any = None,
         if timeout.connect is not None:
             opts["connect_timeout"] = float(timeout.connect)
         timeout = timeout._attempt()
-        opts["timeout"] = -1.0 if timeout is None else timeout
-    else:
+        opts["timeout"] = 0.0 if timeout is None else timeout  # 0: none
+    elif timeout is not USE_CLIENT_DEFAULT:  # None: no limit, as httpx
         t = _timeout(timeout)
-        if t is not None:
-            opts["timeout"] = t
+        opts["timeout"] = 0.0 if t is None else t
     if isinstance(verify, str):
         opts["ca_file"] = verify
     elif isinstance(verify, bool):

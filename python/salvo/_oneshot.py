@@ -9,7 +9,7 @@ from collections.abc import Mapping
 
 from . import _salvo
 from ._client import Client
-from ._args import _param_list, build
+from ._args import USE_CLIENT_DEFAULT, _param_list, build
 from ._core import ClientCore
 from ._exceptions import (DecodingError, HTTPStatusError,
                           ParallelRequestsError, error_for)
@@ -39,7 +39,8 @@ class _Plan:
                  params=None, headers=None, method="GET", json=None,
                  data=None, return_type: Union[str, ReturnType] = "json",
                  parse_func: Optional[Callable[[Any], Any]] = None,
-                 return_exceptions: bool = False, timeout=None) -> None:
+                 return_exceptions: bool = False,
+                 timeout: Any = USE_CLIENT_DEFAULT) -> None:
         self.urls = [urls] if isinstance(urls, str) else list(urls)
         n = len(self.urls)
         if keys is not None:

@@ -202,6 +202,19 @@ def test_follow_redirects_per_request_and_fragment(srv):
                      follow_redirects=True).status_code == 200
 
 
+def test_timeout_none_is_no_limit(srv):
+    """httpx: timeout=None is no limit (on the client or a request), and a
+    request's USE_CLIENT_DEFAULT is the client's."""
+    with salvo.Client(timeout=0.2) as c:
+        with pytest.raises(salvo.TimeoutException):
+            c.get(srv.url("/delay/1500"))
+        with pytest.raises(salvo.TimeoutException):
+            c.get(srv.url("/delay/1500"), timeout=salvo.USE_CLIENT_DEFAULT)
+        assert c.get(srv.url("/delay/500"), timeout=None).status_code == 200
+    with salvo.Client(timeout=None) as c:
+        assert c.get(srv.url("/delay/500")).status_code == 200
+
+
 def test_timeout_and_limits_objects(srv):
     with salvo.Client(timeout=salvo.Timeout(0.3, connect=5.0)) as c:
         with pytest.raises(salvo.TimeoutException):
