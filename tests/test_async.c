@@ -391,13 +391,16 @@ static void test_stream_close_and_errors(void **state) {
   r = salvo_pending_response(b, get_stream(b, th_url(&th_srv, "/endless")));
   salvo_response_free(r);
   assert_int_equal(th_wait_stat(&th_srv, "conns_open", base, 10), base);
-  /* A reset after 100,000 of 200,000 bytes. */
+  /* A reset after 100,000 of 200,000 bytes: the reader gets at most
+   * those (the kernel drops what was not read yet when the reset comes,
+   * so a busy reader may get fewer) and then the error, never an end. */
   r = salvo_pending_response(b,
                              get_stream(b, th_url(&th_srv, "/reset/100000")));
   long n, got = 0;
   while ((n = salvo_response_read(r, buf, sizeof(buf))) > 0)
     got += n;
-  assert_int_equal(got, 100000);
+  if (got > 100000)
+    fail_msg("%ld bytes read of the 100,000 sent before the reset", got);
   assert_int_equal(n, SALVO_EIO);
   salvo_response_free(r);
   /* The block closed with a body still arriving: the reader learns. */

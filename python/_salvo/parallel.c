@@ -50,20 +50,24 @@ static int Parallel_init(ParallelObject *self, PyObject *args, PyObject *kw) {
   }
   ClientObject *co = c ? (ClientObject *)client : NULL;
   salvo_parallel *b;
-  /* The client cannot be freed meanwhile: its close waits for busy calls;
-   * if it began to close, the new block is closed at once. */
+  /* The client cannot be freed meanwhile: its close waits for busy calls.
+   * The call stays busy until the new block is either closed (the client
+   * began to close) or linked to the client, which then closes it: were
+   * it let go of sooner, the client's free could close the block under
+   * this call. */
   if (co)
     co->busy++;
   Py_BEGIN_ALLOW_THREADS salvo_parallel_open(c, &b);
-  Py_END_ALLOW_THREADS if (co) co->busy--;
-  if (!b) {
+  Py_END_ALLOW_THREADS if (!b) {
+    if (co)
+      co->busy--;
     PyErr_SetString(PyExc_MemoryError, "salvo: cannot open a block");
     return -1;
   }
   if (co && co->closing) {
     Py_BEGIN_ALLOW_THREADS salvo_parallel_close(b);
-    Py_END_ALLOW_THREADS PyErr_SetString(salvo_py_ClosedError,
-                                         "the client is closed");
+    Py_END_ALLOW_THREADS co->busy--;
+    PyErr_SetString(salvo_py_ClosedError, "the client is closed");
     return -1;
   }
   self->b = b;
@@ -72,6 +76,7 @@ static int Parallel_init(ParallelObject *self, PyObject *args, PyObject *kw) {
     self->client = (ClientObject *)client;
     self->close = salvo_py_parallel_close; /* how its client closes it */
     salvo_py_client_link(self->client, self);
+    co->busy--;
   }
   return 0;
 }
