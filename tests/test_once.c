@@ -199,10 +199,27 @@ static void test_early_answer(void **state) {
       req.body = body;
       req.body_len = n;
       salvo_response *r = th_fetch(c, &req);
-      assert_ok(r, drain ? 413 : 401);
-      assert_string_equal(salvo_response_body(r, NULL), "refused early\n");
-      assert_int_equal(salvo_response_attempts(r), 1);
-      assert_int_equal(th_key_count(&th_srv, key), 1);
+      long sent = th_key_count(&th_srv, key);
+      if (drain) { /* the server reads on: its answer always arrives */
+        assert_ok(r, 413);
+        assert_int_equal(salvo_response_attempts(r), 1);
+        assert_int_equal(sent, 1);
+      } else if (salvo_response_error(r)) {
+        /* Reset with the body unread, the kernel drops an answer the
+         * client had not read yet (a busy machine): the POST is then an
+         * error saying it may have been processed, never sent twice. */
+        assert_int_equal(m, 1);
+        assert_int_equal(sent, 1);
+        assert_non_null(strstr(salvo_response_errmsg(r), "may have"));
+      } else {
+        /* Read in time, or (a PUT) sent again after a lost answer. */
+        assert_ok(r, 401);
+        assert_true(salvo_response_attempts(r) >= sent);
+        if (m == 1 && sent != 1)
+          fail_msg("a POST was sent %ld times", sent);
+      }
+      if (!salvo_response_error(r))
+        assert_string_equal(salvo_response_body(r, NULL), "refused early\n");
       salvo_response_free(r);
     }
   /* The connection that carried a cut-short body is not used again. */

@@ -96,8 +96,21 @@ void salvo_py_parallel_close(ParallelObject *self, const char *why) {
   self->closed_why = why;
   salvo_py_wait_idle(&self->busy);
   salvo_parallel *b = self->b;
-  Py_BEGIN_ALLOW_THREADS salvo_parallel_close(b);
-  Py_END_ALLOW_THREADS self->b = NULL;
+  ClientObject *co = self->client;
+  if (co && !co->c) {
+    /* Its client was freed meanwhile (this block already out of its
+     * list): that closed and freed the block too. */
+    self->b = NULL;
+  } else {
+    /* The client is kept from freeing the block under this call: its
+     * close waits for busy calls. */
+    if (co)
+      co->busy++;
+    Py_BEGIN_ALLOW_THREADS salvo_parallel_close(b);
+    Py_END_ALLOW_THREADS self->b = NULL;
+    if (co)
+      co->busy--;
+  }
   salvo_py_client_unlink(self);
   /* What was waited for will not come: the pendings (which raise
    * ClosedError from now on) are let go of. */

@@ -228,8 +228,15 @@ def build(method: str, url: Any, *, params: ParamTypes = None,
     # httpx), else seconds.
     t = 0.0 if timeout is USE_CLIENT_DEFAULT else _timeout(timeout)
     t = -1.0 if t is None else t
-    out = {"method": method.upper(), "url": url if isinstance(url, str)
-           else str(url), "params": _param_list(params),
+    url = url if isinstance(url, str) else str(url)
+    plist = _param_list(params)
+    if plist and "?" in url:
+        # As httpx: the params replace the URL's own of the same name.
+        from ._urls import URL
+        url = str(URL(url).copy_merge_params(
+            [(k, "" if v is None else v) for k, v in plist]))
+        plist = None
+    out = {"method": method.upper(), "url": url, "params": plist,
            "headers": hdrs or None, "body": body,
            "timeout": t, "key": key, "stream": bool(stream)}
     if follow_redirects is not None:

@@ -58,11 +58,17 @@ class QueryParams:
         return [v for k, v in self._items if k == key]
 
     def merge(self, other: Any = None) -> "QueryParams":
-        other = QueryParams(other)
-        names = {k for k, _ in other._items}
+        """As httpx's: other's names replace this one's values where they
+        stand; new names follow."""
+        by: Dict[str, List[str]] = {}
+        for k, v in self._items:
+            by.setdefault(k, []).append(v)
+        theirs: Dict[str, List[str]] = {}
+        for k, v in QueryParams(other)._items:
+            theirs.setdefault(k, []).append(v)
+        by.update(theirs)
         out = QueryParams()
-        out._items = [kv for kv in self._items if kv[0] not in names]
-        out._items += other._items
+        out._items = [(k, v) for k, vs in by.items() for v in vs]
         return out
 
     def __getitem__(self, key: str) -> str:

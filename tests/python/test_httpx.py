@@ -129,6 +129,9 @@ def test_base_url_params_headers_merge(srv):
     with salvo.Client(base_url=srv.url("/echo"), params={"a": "1", "b": "2"},
                       headers={"X-Client": "c", "X-Both": "client"}) as c:
         assert c.base_url == srv.url("/echo")
+        # A URL's own query and params: params replace the same names.
+        assert c.get(srv.url("/echo?b=0&x=9"), params={"b": "5"}).json()[
+            "query"] == "b=5&x=9&a=1"
         e = c.get("/sub", params={"b": "3"},
                   headers={"X-Both": "request"}).json()
         assert e["path"] == "/echo/sub"
