@@ -46,11 +46,18 @@ stage test-gcc check gcc
 stage install sh scripts/check-install.sh build/gcc
 # The Python package as the gcc build assembled it in build/gcc/python, run
 # from the repository root so that python/ cannot shadow it.
-# Once per transport, as ctest runs the C suites and the command's.
+# Once per transport, as ctest runs the C suites and the command's, the
+# two side by side (each has its own servers); each stage then reports
+# its run.
 for tp in native libcurl; do
-  stage python-$tp env PYTHONPATH=build/gcc/python SALVO_TRANSPORT=$tp \
+  (env PYTHONPATH=build/gcc/python SALVO_TRANSPORT=$tp \
     SALVO_FAULTD=build/gcc/tests/faultd \
-    /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/python
+    /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/python \
+    >build/python-$tp.log 2>&1; echo $? >build/python-$tp.rc) &
+done
+wait
+for tp in native libcurl; do
+  stage python-$tp sh -c "cat build/python-$tp.log; exit \$(cat build/python-$tp.rc)"
 done
 stage build-clang-asan build clang-asan clang -DCMAKE_BUILD_TYPE=Debug \
   -DSALVO_SANITIZE=address,undefined
