@@ -8,6 +8,7 @@
 #include <zstd.h>
 
 #include "buf.h"
+#include "field.h"
 
 enum coding { GZIP = 1, DEFLATE, BR, ZSTD };
 
@@ -26,10 +27,7 @@ static int coding_of(const char *v, size_t n) {
     int kind;
   } names[] = {{"gzip", GZIP}, {"x-gzip", GZIP}, {"deflate", DEFLATE},
                {"br", BR},     {"zstd", ZSTD},   {"identity", 0}};
-  while (n && (v[n - 1] == ' ' || v[n - 1] == '\t'))
-    n--;
-  while (n && (*v == ' ' || *v == '\t'))
-    v++, n--;
+  salvo__ows_trim(&v, &n);
   if (!n)
     return 0;
   for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)

@@ -36,6 +36,13 @@ size_t salvo__header_name_len(const char *h) {
   return h[n] == ':' ? n : 0;
 }
 
+const char *salvo__header_value(const char *h) {
+  const char *v = h + salvo__header_name_len(h) + 1;
+  while (*v == ' ' || *v == '\t')
+    v++;
+  return v;
+}
+
 int salvo__header_ok(const char *h) {
   size_t n = salvo__header_name_len(h);
   return n && !strpbrk(h + n, "\r\n");

@@ -22,6 +22,17 @@ static inline int salvo__is_tchar(unsigned char c) {
 }
 /* Length of the header name in "Name: value", or 0 when malformed. */
 size_t salvo__header_name_len(const char *h);
+/* The value of "Name: value" (after its colon and leading spaces), for a
+ * header whose name salvo__header_name_len accepts. */
+const char *salvo__header_value(const char *h);
+/* Cuts the optional whitespace (SP, HTAB: RFC 9110 5.6.3) around a field
+ * value of *n bytes at *v. */
+static inline void salvo__ows_trim(const char **v, size_t *n) {
+  while (*n && (**v == ' ' || **v == '\t'))
+    (*v)++, (*n)--;
+  while (*n && ((*v)[*n - 1] == ' ' || (*v)[*n - 1] == '\t'))
+    (*n)--;
+}
 /* Whether h is a header salvo may send: a token name, a colon, and no CR
  * or LF anywhere. */
 int salvo__header_ok(const char *h);

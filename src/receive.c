@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "decode.h"
+#include "field.h"
 #include "h1.h"
 #include "stream.h"
 
@@ -196,10 +197,7 @@ static int field(salvo__req *r, const char *l, size_t n) {
     return malformed(r, why);
   const char *v = l + nl + 1;
   size_t vn = n - nl - 1;
-  while (vn && (*v == ' ' || *v == '\t'))
-    v++, vn--;
-  while (vn && (v[vn - 1] == ' ' || v[vn - 1] == '\t'))
-    vn--;
+  salvo__ows_trim(&v, &vn);
   int rc = 0;
   if (named(l, nl, "Content-Length", 14))
     rc = content_length(r, v, vn);

@@ -331,13 +331,6 @@ static int named(const char *h, const char *name, size_t n) {
   return salvo__header_name_len(h) == n && !salvo__casecmp_n(h, name, n);
 }
 
-static const char *value_of(const char *h) {
-  const char *v = h + salvo__header_name_len(h) + 1;
-  while (*v == ' ' || *v == '\t')
-    v++;
-  return v;
-}
-
 static int append(struct curl_slist **l, const char *h) {
   struct curl_slist *n = curl_slist_append(*l, h);
   if (!n)
@@ -404,7 +397,7 @@ static int hop_headers(salvo__transport *t, salvo__curl_xfer *x,
   for (size_t i = 0; ch[i] && !rc; i++) {
     const char *h = ch[i];
     if (named(h, "Cookie", 6) && !mine && !salvo__headers_have(rh, h, 6))
-      mine = value_of(h);
+      mine = salvo__header_value(h);
     if (passes(h, creds) &&
         !salvo__headers_have(rh, h, salvo__header_name_len(h))) {
       auth |= named(h, "Authorization", 13);
@@ -415,7 +408,7 @@ static int hop_headers(salvo__transport *t, salvo__curl_xfer *x,
   for (size_t i = 0; i < r->nheaders && !rc; i++) {
     const char *h = rh[i];
     if (named(h, "Cookie", 6))
-      mine = value_of(h);
+      mine = salvo__header_value(h);
     auth |= named(h, "Authorization", 13);
     ae |= named(h, "Accept-Encoding", 15);
     if (passes(h, creds))

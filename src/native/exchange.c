@@ -94,10 +94,7 @@ static int header_seen(salvo__nxfer *x, const char *l, size_t n) {
     return 0;
   const char *v = l + nl + 1;
   size_t vn = n - nl - 1;
-  while (vn && (*v == ' ' || *v == '\t'))
-    v++, vn--;
-  while (vn && (v[vn - 1] == ' ' || v[vn - 1] == '\t'))
-    vn--;
+  salvo__ows_trim(&v, &vn);
   if (nl == 8 && !salvo__casecmp_n(l, "Location", 8)) {
     free(x->location);
     x->location = salvo__strndup(v, vn);

@@ -13,20 +13,12 @@ static int has_hdr(const char *const *list, const char *name) {
   return salvo__headers_have(list, name, strlen(name));
 }
 
-/* The value of a header (after its colon and spaces). */
-static const char *hdr_value(const char *h) {
-  const char *v = h + salvo__header_name_len(h) + 1;
-  while (*v == ' ' || *v == '\t')
-    v++;
-  return v;
-}
-
 /* Whether header h is one salvo writes itself (the framing, the Cookie
  * field the jar's cookies join) or one that asks to send nothing
  * ("Name:"). */
 static int skip_hdr(const char *h, int creds) {
   size_t n = salvo__header_name_len(h);
-  if (!*hdr_value(h))
+  if (!*salvo__header_value(h))
     return 1;
   if ((n == 14 && !salvo__casecmp_n(h, "Content-Length", 14)) ||
       (n == 17 && !salvo__casecmp_n(h, "Transfer-Encoding", 17)) ||
@@ -46,7 +38,7 @@ static const char *own_cookie(const char *const *rh, const char *const *ch,
     for (size_t i = 0; (k ? ch : rh) && (k ? ch : rh)[i]; i++) {
       const char *h = (k ? ch : rh)[i];
       if (salvo__header_name_len(h) == 6 && !salvo__casecmp_n(h, "Cookie", 6))
-        return hdr_value(h);
+        return salvo__header_value(h);
     }
   return NULL;
 }
