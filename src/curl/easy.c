@@ -284,6 +284,9 @@ static int setup_easy(salvo__transport *t, salvo__curl_xfer *x) {
   /* An explicit proxy, or "" so that *_proxy environment variables are not
    * picked up behind the caller's back. */
   SET(CURLOPT_PROXY, cfg->proxy ? cfg->proxy : "");
+  /* A proxy's answer to CONNECT is not the origin's response: the
+   * response's status and headers are never the proxy's. */
+  SET(CURLOPT_SUPPRESS_CONNECT_HEADERS, 1L);
   if (cfg->user_agent)
     SET(CURLOPT_USERAGENT, cfg->user_agent);
   SET(CURLOPT_SHARE, t->share);

@@ -153,10 +153,6 @@ static void finish(salvo__engine *e, salvo__req *r, int err, char *msg) {
     return;
   }
   salvo_response *resp = salvo__req_take_response(r);
-  /* What came back was the proxy's answer to CONNECT, not the origin's:
-   * no status or header of it is the response's. */
-  if (err == SALVO_EPROXY)
-    salvo__resp_reset(resp);
   if (err)
     salvo__resp_set_error(resp, err, msg);
   else
