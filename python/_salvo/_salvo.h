@@ -90,6 +90,8 @@ extern PyObject *salvo_py_error_for;
 
 /* ---- args.c: arguments, checked ---- */
 
+/* A timeout argument: None is -1 (for ever), else a number >= 0. */
+int salvo_py_timeout(PyObject *v, double *out);
 /* A str without NUL as UTF-8 (valid while v lives); name is the argument's
  * for the error. */
 int salvo_py_str(PyObject *v, const char *name, const char **out);
@@ -157,8 +159,6 @@ void salvo_py_pending_release_all(ParallelObject *b);
 /* A pending's outcome, as a result: the response, or NULL with its
  * exception raised. */
 PyObject *salvo_py_pending_result(PendingObject *p);
-/* A timeout argument: None is -1 (for ever), else a number >= 0. */
-int salvo_py_timeout(PyObject *v, double *out);
 
 salvo_parallel *salvo_py_parallel_pin(ParallelObject *self); /* open, busy++ */
 PyObject *salvo_py_parallel_closed_error(ParallelObject *self);

@@ -167,3 +167,17 @@ void salvo_py_wait_idle(int *busy) {
     Py_END_ALLOW_THREADS
   }
 }
+
+int salvo_py_timeout(PyObject *v, double *out) {
+  if (v == Py_None) {
+    *out = -1;
+    return 0;
+  }
+  if (salvo_py_double(v, "timeout", out))
+    return -1;
+  if (*out < 0) {
+    PyErr_SetString(PyExc_ValueError, "timeout must be >= 0 or None");
+    return -1;
+  }
+  return 0;
+}

@@ -78,17 +78,3 @@ PyObject *salvo_py_parallel_wait(ParallelObject *self, uint64_t id,
   self->busy--;
   return out;
 }
-
-int salvo_py_timeout(PyObject *v, double *out) {
-  if (v == Py_None) {
-    *out = -1;
-    return 0;
-  }
-  if (salvo_py_double(v, "timeout", out))
-    return -1;
-  if (*out < 0) {
-    PyErr_SetString(PyExc_ValueError, "timeout must be >= 0 or None");
-    return -1;
-  }
-  return 0;
-}

@@ -247,7 +247,7 @@ def _parse_links(value: Optional[str]) -> List[Dict[str, str]]:
     links: List[Dict[str, str]] = []
     if not value:
         return links
-    for val in re_split_links(value):
+    for val in _split_links(value):
         url, _, params = val.partition(";")
         link = {"url": url.strip("<> '\"")}
         for param in params.split(";"):
@@ -259,7 +259,7 @@ def _parse_links(value: Optional[str]) -> List[Dict[str, str]]:
     return links
 
 
-def re_split_links(value: str) -> List[str]:
+def _split_links(value: str) -> List[str]:
     """The comma-separated links of a Link header (commas inside <...> or
     quotes do not split)."""
     out, cur, depth, quote = [], "", 0, False
@@ -307,25 +307,22 @@ class _LineDecoder:
         self.buf = ""
 
     def decode(self, text: str) -> List[str]:
-        text = self.buf + text
-        if not text:
-            return []
-        lines = text.splitlines(keepends=True)
-        last = lines[-1]
-        if last.splitlines()[0] == last or last.endswith("\r"):
-            self.buf = lines.pop()  # not ended yet (or \r, maybe \r\n)
-        else:
-            self.buf = ""
-        return [ln.splitlines()[0] if ln.splitlines() else "" for ln in lines]
+        lines = (self.buf + text).splitlines(keepends=True)
+        self.buf = ""
+        # The last line waits when not ended yet, or ended by a \r that a
+        # \n may follow.
+        if lines and (lines[-1].endswith("\r") or
+                      lines[-1].splitlines()[0] == lines[-1]):
+            self.buf = lines.pop()
+        return [ln.splitlines()[0] for ln in lines]
 
     def flush(self) -> List[str]:
         rest, self.buf = self.buf, ""
-        return [rest.splitlines()[0] if rest.splitlines() else ""] \
-            if rest else []
+        return [rest.splitlines()[0]] if rest else []
 
 
-def _text_pieces(self: ResponseCore, chunks: Iterator[bytes]) -> Iterator[str]:
-    dec = codecs.getincrementaldecoder(self.encoding)(errors="replace")
+def _text_pieces(r: ResponseCore, chunks: Iterator[bytes]) -> Iterator[str]:
+    dec = codecs.getincrementaldecoder(r.encoding)(errors="replace")
     for c in chunks:
         t = dec.decode(c)
         if t:
