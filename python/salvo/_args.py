@@ -232,9 +232,8 @@ def build(method: str, url: Any, *, params: ParamTypes = None,
     plist = _param_list(params)
     if plist and "?" in url:
         # As httpx: the params replace the URL's own of the same name.
-        from ._urls import URL
-        url = str(URL(url).copy_merge_params(
-            [(k, "" if v is None else v) for k, v in plist]))
+        from ._urls import with_params
+        url = with_params(url, plist)
         plist = None
     out = {"method": method.upper(), "url": url, "params": plist,
            "headers": hdrs or None, "body": body,

@@ -3,7 +3,8 @@
 on the standard library's urllib.parse."""
 from __future__ import annotations
 
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import (parse_qsl, quote, unquote_plus, urlencode, urlsplit,
+                          urlunsplit)
 
 from ._args import _param_value
 
@@ -207,7 +208,12 @@ class URL:
         return URL(urlunsplit((scheme, netloc, path, query, fragment)))
 
     def copy_merge_params(self, params: Any) -> "URL":
-        return self.copy_with(query=str(self.params.merge(params)))
+        """The URL with params merged into its query as httpx merges them
+        (a name given replaces the URL's values of it, where they stand;
+        new names follow). What is not replaced stays byte for byte; what
+        is added is percent-encoded as libsalvo encodes params."""
+        return self.copy_with(query=_merge_query(
+            self._p.query, QueryParams(params).multi_items()))
 
     def join(self, url: Any) -> "URL":
         """RFC 3986 5.2's reference resolution, as httpx's join."""
@@ -227,6 +233,36 @@ class URL:
 
     def __hash__(self) -> int:
         return hash(self._s)
+
+
+def _encode_pair(k: str, v: Optional[str]) -> str:
+    # Everything but RFC 3986's unreserved characters, as url.c encodes.
+    return quote(k, safe="") + ("" if v is None else "=" + quote(v, safe=""))
+
+
+def _merge_query(raw: str, params: List[Tuple[str, Any]]) -> str:
+    new: Dict[str, List[Any]] = {}
+    for k, v in params:
+        new.setdefault(k, []).append(v)
+    out: List[str] = []
+    for piece in raw.split("&") if raw else ():
+        name = unquote_plus(piece.partition("=")[0])
+        if name not in new:
+            out.append(piece)
+        elif new[name] is not None:  # its first place takes the new values
+            out += [_encode_pair(name, v) for v in new[name]]
+            new[name] = None
+    for k, vs in new.items():
+        if vs is not None:
+            out += [_encode_pair(k, v) for v in vs]
+    return "&".join(out)
+
+
+def with_params(url: str, pairs: List[Tuple[str, Optional[str]]]) -> str:
+    """url with (name, value) pairs merged into its query (a value None
+    is a name alone, as libsalvo sends it), keeping its fragment."""
+    p = urlsplit(url)
+    return urlunsplit(p._replace(query=_merge_query(p.query, pairs)))
 
 
 def merge_url(base_url: Optional[URL], url: Any) -> str:
