@@ -135,11 +135,6 @@ int salvo__req_chunked(const salvo__req *r) {
   return v && v->head.chunked;
 }
 
-int salvo__req_decoding(const salvo__req *r) {
-  const salvo__recv *v = now_of(r);
-  return v && v->dec != NULL;
-}
-
 /* ---- heads ----------------------------------------------------------------
  */
 

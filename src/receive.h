@@ -45,9 +45,6 @@ int salvo__req_on_end(salvo__req *r);
 /* Whether the final response's body comes chunked (HTTP/1.1), for a
  * transport that must de-chunk it itself. */
 int salvo__req_chunked(const salvo__req *r);
-/* Whether the body is decoded (its declared length says nothing of what
- * max_body counts). */
-int salvo__req_decoding(const salvo__req *r);
 /* The error a data event of the current attempt found (which stopped
  * its transfer), or 0; and a message for it, or NULL. */
 int salvo__req_failure(const salvo__req *r);

@@ -71,18 +71,6 @@ int salvo__resp_add_header(salvo_response *r, const char *name, size_t nlen,
   return 0;
 }
 
-/* An obsolete folded continuation line: joined to the last value. */
-int salvo__resp_extend_header(salvo_response *r, const char *more, size_t len) {
-  if (salvo__buf_reserve(&r->hdrs, len + 1))
-    return SALVO_ENOMEM;
-  char *p = r->hdrs.p + r->hdrs.len - 1; /* the last value's NUL */
-  *p++ = ' ';
-  memcpy(p, more, len);
-  p[len] = '\0';
-  r->hdrs.len += len + 1;
-  return 0;
-}
-
 int salvo__resp_reserve_body(salvo_response *r, size_t extra,
                              salvo__pool *pool) {
   size_t need = r->body.len + extra + 1;

@@ -68,7 +68,6 @@ int salvo__resp_set_url(salvo_response *r, const char *url);
 void salvo__resp_set_error(salvo_response *r, int err, char *msg);
 int salvo__resp_add_header(salvo_response *r, const char *name, size_t nlen,
                            const char *value, size_t vlen);
-int salvo__resp_extend_header(salvo_response *r, const char *more, size_t len);
 void salvo__resp_reset(salvo_response *r);
 /* Makes room for `extra` more body bytes, from the pool when the body is
  * large enough to be worth keeping warm. */

@@ -230,10 +230,6 @@ int salvo__curl_resume(salvo__curl_xfer *x) {
   return rc;
 }
 
-int salvo__curl_holding(const salvo__curl_xfer *x) {
-  return salvo__req_holding(x->req) || (x->chunks && x->pend.len);
-}
-
 /* ---- handles ------------------------------------------------------------- */
 
 static long http_version(int v) {

@@ -131,8 +131,6 @@ int salvo__curl_error(salvo__transport *t, salvo__curl_xfer *x, CURLcode rc,
 /* The reader took what it could: 0 (read on), SALVO__EV_HELD (still full)
  * or an error. */
 int salvo__curl_resume(salvo__curl_xfer *x);
-/* Whether bytes wait for the reader (the hop may not end yet). */
-int salvo__curl_holding(const salvo__curl_xfer *x);
 /* The client's base header list (headers and credentials), and its
  * pinned names as CURLOPT_RESOLVE takes them. */
 int salvo__curl_base_headers(salvo__transport *t);
