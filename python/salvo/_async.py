@@ -182,8 +182,12 @@ class AsyncParallel(Verbs):
         c = self._client
         args = (c._prepare(method, url, kwargs) if c is not None else
                 build(method, url, **kwargs))
+        return self._submit_args(args)
+
+    def _submit_args(self, args: Dict[str, Any]) -> AsyncPending:
+        """Submits a request the extension's way (_args.build's keywords)."""
         pid = self._b._submit(**args)
-        p = AsyncPending(self, pid, kwargs.get("stream", False))
+        p = AsyncPending(self, pid, args["stream"])
         self._pending[pid] = p
         return p
 
@@ -235,11 +239,8 @@ class AsyncClient(ClientCore, Verbs):
             req = Request._from_args(args)
             for hook in self._hooks["request"]:
                 await hook(req)
-            args["headers"] = [f"{k}: {v}"
-                               for k, v in req.headers._raw_str()] or None
-        pid = par._b._submit(**args)
-        p = AsyncPending(par, pid, kw.get("stream", False))
-        par._pending[pid] = p
+            self._take_headers(args, req)
+        p = par._submit_args(args)
         r = self._adopt(await p.get_response(), method, url, args)
         for hook in self._hooks["response"]:
             await hook(r)

@@ -211,8 +211,15 @@ class ClientCore:
                 hook(req)
             if callable(auth):
                 req = auth(req) or req
-            args["headers"] = [f"{k}: {v}" for k, v in req.headers._raw_str()]
+            self._take_headers(args, req)
         return args
+
+    @staticmethod
+    def _take_headers(args: Dict[str, Any], req: Any) -> None:
+        """The headers a hook or an auth function left on the Request,
+        back into the extension's arguments."""
+        args["headers"] = [f"{k}: {v}"
+                           for k, v in req.headers._raw_str()] or None
 
     def _adopt(self, r: Any, method: str, url: Any,
                args: Optional[Dict[str, Any]]) -> Any:
