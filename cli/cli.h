@@ -52,6 +52,7 @@ typedef struct opts {
   char **resolve_list; /* --resolve, NULL-terminated */
   size_t nresolve;
   char *user;                /* -u user:password, split in place */
+  char *cert;                /* --cert FILE[:PASSWORD], split in place */
   int *owned_statuses;       /* --retry-status */
   unsigned shard_i, shard_n; /* --shard I/N; shard_n 0 = all */
   const char *resume;        /* --resume FILE */

@@ -238,6 +238,20 @@ static void add_header(opts *o, const char *h) {
   list_add(&o->header_list, &o->nheaders, h);
 }
 
+/* --cert FILE[:PASSWORD]: as curl reads it, except that the name of an
+ * existing file is taken whole, colons and all. */
+static void cert_option(opts *o, const char *arg) {
+  free(o->cert);
+  if (!(o->cert = strdup(arg)))
+    exit(1);
+  char *colon = strchr(o->cert, ':');
+  o->cfg.client_cert = o->cert;
+  if (!colon || access(arg, F_OK) == 0)
+    return;
+  *colon = '\0';
+  o->cfg.client_key_password = colon + 1;
+}
+
 int options_parse(opts *o, int argc, char **argv) {
   int c, none;
   struct option longopts[NOPTS + 1];
@@ -373,6 +387,24 @@ int options_parse(opts *o, int argc, char **argv) {
     case OPT_CACERT:
       o->cfg.ca_file = optarg;
       break;
+    case OPT_CAPATH:
+      o->cfg.ca_path = optarg;
+      break;
+    case 'E':
+      cert_option(o, optarg);
+      break;
+    case OPT_KEY:
+      o->cfg.client_key = optarg;
+      break;
+    case OPT_PASS:
+      o->cfg.client_key_password = optarg;
+      break;
+    case OPT_TLSV1_2:
+      o->cfg.tls_min_version = SALVO_TLS_1_2;
+      break;
+    case OPT_TLSV1_3:
+      o->cfg.tls_min_version = SALVO_TLS_1_3;
+      break;
     case 'x':
       o->cfg.proxy = optarg;
       break;
@@ -470,4 +502,5 @@ void options_free(opts *o) {
   free((void *)o->data);
   free((void *)o->json_body);
   free(o->user);
+  free(o->cert);
 }

@@ -275,7 +275,8 @@ typedef struct salvo_config {
   const char *bearer_token;
   /* TLS: certificates and host names are verified unless `insecure` is
    * non-zero. `ca_file` is a PEM bundle used instead of the system store
-   * (NULL = system store). */
+   * (NULL = system store; see also ca_path, client_cert and
+   * tls_min_version below). */
   int insecure;
   const char *ca_file;
   /* Redirects are followed unless `no_redirects` is non-zero, at most
@@ -386,7 +387,37 @@ typedef struct salvo_config {
    * header says and what TLS verifies. A malformed entry is SALVO_EINVAL,
    * named by salvo_config_check. NULL = none. */
   const char *const *resolve;
+
+  /* ---- TLS, as its users configure it (both transports) ---- */
+
+  /* A directory of CA certificates named by their subject hash (as
+   * `openssl rehash` or c_rehash makes it), used with `ca_file` or, when
+   * that is NULL, instead of the system store. NULL = none. */
+  const char *ca_path;
+  /* Mutual TLS: the client certificate (PEM; its chain may follow it) sent
+   * to servers that ask for one, and its private key (PEM). client_key
+   * NULL = the key is in the client_cert file too. An encrypted key is
+   * opened with client_key_password (never shown in any message; NULL =
+   * the key is not encrypted). A file that cannot be read, a key that does
+   * not match the certificate or a wrong password fails each https://
+   * request with SALVO_ETLS, naming the file. NULL = no client
+   * certificate. */
+  const char *client_cert;
+  const char *client_key;
+  const char *client_key_password;
+  /* The oldest TLS version spoken: one of enum salvo_tls_version.
+   * 0 = SALVO_TLS_1_2. A server that cannot speak it fails with
+   * SALVO_ETLS. */
+  int tls_min_version;
 } salvo_config;
+
+/* salvo_config.tls_min_version. TLS 1.0 and 1.1 are not offered at all
+ * (RFC 8996). */
+enum salvo_tls_version {
+  SALVO_TLS_DEFAULT = 0, /* TLS 1.2 */
+  SALVO_TLS_1_2 = 12,
+  SALVO_TLS_1_3 = 13
+};
 
 /* Fills *cfg with the defaults and its size; a macro, so that the size is
  * that of the caller's header. */

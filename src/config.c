@@ -181,6 +181,10 @@ static char *config_problem(const salvo_config *in) {
               {"bearer_token", in->bearer_token},
               {"proxy", in->proxy},
               {"ca_file", in->ca_file},
+              {"ca_path", in->ca_path},
+              {"client_cert", in->client_cert},
+              {"client_key", in->client_key},
+              {"client_key_password", in->client_key_password},
               {"cookie_file", in->cookie_file}};
   for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
     if (salvo__ctl_in(strs[i].value))
@@ -234,6 +238,15 @@ static char *config_problem(const salvo_config *in) {
   CHECK(in->max_retries < 0, "max_retries is negative (0 = none)");
   CHECK(!(in->retry_base >= 0), "retry_base is negative or NaN");
   CHECK(!(in->retry_max_delay >= 0), "retry_max_delay is negative or NaN");
+  CHECK(in->tls_min_version != SALVO_TLS_DEFAULT &&
+            in->tls_min_version != SALVO_TLS_1_2 &&
+            in->tls_min_version != SALVO_TLS_1_3,
+        "tls_min_version is not one of enum salvo_tls_version (12 or 13; "
+        "TLS 1.0 and 1.1 are not offered)");
+  CHECK(in->client_key && !in->client_cert,
+        "client_key is set without client_cert");
+  CHECK(in->client_key_password && !in->client_cert,
+        "client_key_password is set without client_cert");
   CHECK(in->return_type < SALVO_RETURN_RESPONSE ||
             in->return_type > SALVO_RETURN_JSON,
         "return_type is not one of enum salvo_return_type");
@@ -373,6 +386,16 @@ int salvo__cfg_resolve(salvo__cfg *out, const salvo_config *cfg, char **msg) {
   if (!err)
     err = dup_field(&out->ca_file, in->ca_file);
   if (!err)
+    err = dup_field(&out->ca_path, in->ca_path);
+  if (!err)
+    err = dup_field(&out->client_cert, in->client_cert);
+  if (!err)
+    err = dup_field(&out->client_key, in->client_key);
+  if (!err)
+    err = dup_field(&out->client_key_password, in->client_key_password);
+  out->tls_min_version =
+      in->tls_min_version ? in->tls_min_version : SALVO_TLS_1_2;
+  if (!err)
     err = dup_field(&out->proxy, in->proxy);
   if (!err && out->cookies)
     err = dup_field(&out->cookie_file, in->cookie_file);
@@ -403,6 +426,10 @@ void salvo__cfg_free(salvo__cfg *c) {
   wipe(c->bearer_token);
   wipe(c->auth_header);
   free(c->ca_file);
+  free(c->ca_path);
+  free(c->client_cert);
+  free(c->client_key);
+  wipe(c->client_key_password);
   free(c->proxy);
   free(c->cookie_file);
   free(c->retry_statuses);

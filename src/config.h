@@ -41,6 +41,11 @@ typedef struct salvo__cfg {
   char *auth_header;
   int insecure;
   char *ca_file;
+  char *ca_path;
+  char *client_cert;
+  char *client_key;          /* NULL = in client_cert */
+  char *client_key_password; /* a secret: wiped when freed */
+  int tls_min_version;       /* 12 or 13 (enum salvo_tls_version) */
   int follow_redirects;
   int max_redirects;
   int http_version;

@@ -200,6 +200,10 @@ const char *th_ca_file(const th_server *s) {
   return th_fmt("%s/ca.pem", s->dir);
 }
 
+const char *th_tls_file(const th_server *s, const char *name) {
+  return th_fmt("%s/%s", s->dir, name);
+}
+
 static const char *find_nginx(void) {
   static const char *paths[] = {"/usr/sbin/nginx", "/usr/local/sbin/nginx",
                                 "/usr/bin/nginx"};
@@ -215,6 +219,8 @@ static int nginx_try(th_server *s, const char *nginx) {
   const char *d = s->dir;
   s->port = free_port();
   s->tls_port = free_port();
+  s->mtls_port = free_port();
+  s->tls12_port = free_port();
   FILE *f = fopen(th_fmt("%s/nginx.conf", d), "w");
   if (!f)
     die("nginx.conf");
@@ -224,6 +230,7 @@ static int nginx_try(th_server *s, const char *nginx) {
           "worker_rlimit_nofile 20000;\n"
           "events { worker_connections 16000; }\n"
           "http {\n access_log off;\n keepalive_requests 1000000;\n"
+          " ssl_protocols TLSv1.2 TLSv1.3;\n"
           " client_body_temp_path %s/tmp; proxy_temp_path %s/tmp;\n"
           " fastcgi_temp_path %s/tmp; uwsgi_temp_path %s/tmp;\n"
           " scgi_temp_path %s/tmp;\n"
@@ -236,8 +243,21 @@ static int nginx_try(th_server *s, const char *nginx) {
           "  ssl_session_cache shared:SSL:1m;\n"
           "  location = /session { keepalive_timeout 0;\n"
           "   return 200 \"$ssl_session_reused\"; }\n"
-          "  location / { return 200 \"ok\\n\"; }\n }\n}\n",
-          d, d, d, d, d, d, d, s->port, s->tls_port, d, d);
+          "  location = /proto { return 200 \"$ssl_protocol\"; }\n"
+          "  location / { return 200 \"ok\\n\"; }\n }\n"
+          /* mutual TLS: a certificate of the run's CA or a 400 */
+          " server {\n  listen 127.0.0.1:%d ssl http2;\n"
+          "  ssl_certificate %s/server.pem;\n"
+          "  ssl_certificate_key %s/server.key;\n"
+          "  ssl_verify_client on; ssl_client_certificate %s/ca.pem;\n"
+          "  location / { return 200 \"$ssl_client_s_dn\"; }\n }\n"
+          /* TLS 1.2 and no later */
+          " server {\n  listen 127.0.0.1:%d ssl;\n  ssl_protocols TLSv1.2;\n"
+          "  ssl_certificate %s/server.pem;\n"
+          "  ssl_certificate_key %s/server.key;\n"
+          "  location / { return 200 \"$ssl_protocol\"; }\n }\n}\n",
+          d, d, d, d, d, d, d, s->port, s->tls_port, d, d, s->mtls_port, d, d,
+          d, s->tls12_port, d, d);
   fclose(f);
   char conf[300];
   snprintf(conf, sizeof(conf), "%s/nginx.conf", d);
@@ -255,7 +275,8 @@ static int nginx_try(th_server *s, const char *nginx) {
     /* nginx writes its pid file once it holds its ports: before that,
      * whatever answers on them is not this nginx. */
     if (access(th_fmt("%s/nginx.pid", d), F_OK) == 0 && can_connect(s->port) &&
-        can_connect(s->tls_port))
+        can_connect(s->tls_port) && can_connect(s->mtls_port) &&
+        can_connect(s->tls12_port))
       return 0;
     th_sleep_ms(10);
   }
@@ -272,23 +293,8 @@ int th_nginx_start(th_server *s) {
   if (!mkdtemp(s->dir))
     die("mkdtemp");
   const char *d = s->dir;
-  /* A CA made for this run, and a server certificate it signs. */
-  run_quiet(th_fmt("cd %s && openssl req -x509 -newkey ec -pkeyopt "
-                   "ec_paramgen_curve:prime256v1 -nodes -keyout ca.key -out "
-                   "ca.pem -days 2 -subj '/CN=salvo test CA'",
-                   d));
-  FILE *f = fopen(th_fmt("%s/ext.cnf", d), "w");
-  if (!f)
-    die("ext.cnf");
-  fprintf(f, "subjectAltName=DNS:localhost,IP:127.0.0.1\n"
-             "basicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n");
-  fclose(f);
-  run_quiet(th_fmt("cd %s && openssl req -newkey ec -pkeyopt "
-                   "ec_paramgen_curve:prime256v1 -nodes -keyout server.key "
-                   "-out server.csr -subj '/CN=localhost' && openssl x509 "
-                   "-req -in server.csr -CA ca.pem -CAkey ca.key "
-                   "-CAcreateserial -out server.pem -days 2 -extfile ext.cnf",
-                   d));
+  /* A CA made for this run, and the certificates it signs. */
+  run_quiet(th_fmt("sh %s %s", NGINX_CERTS, d));
   mkdir(th_fmt("%s/tmp", d), 0700);
   /* Free ports are found by binding and closing, and another process may
    * take one before nginx binds it: nginx then exits, and it is started

@@ -15,8 +15,10 @@
 
 typedef struct th_server {
   pid_t pid;
-  int port;     /* plain HTTP */
-  int tls_port; /* nginx only: HTTPS with HTTP/2 */
+  int port;       /* plain HTTP */
+  int tls_port;   /* nginx only: HTTPS with HTTP/2 */
+  int mtls_port;  /* nginx only: the same, asking for a client certificate */
+  int tls12_port; /* nginx only: HTTPS with TLS 1.2 and no later */
   char dir[256];
 } th_server;
 
@@ -45,8 +47,10 @@ salvo_response *th_fetch(salvo_client *c, const salvo_request *req);
 salvo_response *th_fetch_url(salvo_client *c, const char *url);
 /* salvo_request_init on each of n requests. */
 void th_requests_init(salvo_request *reqs, size_t n);
-/* Path of the CA certificate of an nginx server (in s->dir). */
+/* Path of the CA certificate of an nginx server (in s->dir), and of the
+ * other files tests/nginx_certs.sh made there. */
 const char *th_ca_file(const th_server *s);
+const char *th_tls_file(const th_server *s, const char *name);
 
 /* "http://127.0.0.1:<port><path>" formatted into a static ring of buffers
  * (valid for the next 64 calls). */

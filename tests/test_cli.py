@@ -14,6 +14,9 @@ import tempfile
 import time
 import unittest
 
+import nginxd
+from nginxd import Nginx
+
 ARGS = None
 
 
@@ -741,59 +744,6 @@ def free_port():
         return s.getsockname()[1]
 
 
-class Nginx:
-    """nginx on 127.0.0.1 with TLS (HTTP/2 and HTTP/1.1 by ALPN), a
-    certificate for localhost signed by a CA made for this run (ca.pem)."""
-
-    def __init__(self, tmp):
-        self.dir = tempfile.mkdtemp(dir=tmp)
-        d = self.dir
-        run = lambda cmd: subprocess.run(cmd, shell=True, cwd=d, check=True,
-                                         capture_output=True)
-        run("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:"
-            "prime256v1 -nodes -keyout ca.key -out ca.pem -days 2 "
-            "-subj '/CN=salvo cli test CA'")
-        with open(os.path.join(d, "ext.cnf"), "w") as f:
-            f.write("subjectAltName=DNS:localhost,IP:127.0.0.1\n")
-        run("openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 "
-            "-nodes -keyout server.key -out server.csr -subj /CN=localhost "
-            "&& openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key "
-            "-CAcreateserial -out server.pem -days 2 -extfile ext.cnf")
-        self.ca = os.path.join(d, "ca.pem")
-        os.mkdir(os.path.join(d, "tmp"))
-        for _ in range(8):  # a free port may be taken before nginx binds it
-            self.port = free_port()
-            with open(os.path.join(d, "nginx.conf"), "w") as f:
-                f.write(f"""daemon off; master_process off;
-error_log {d}/error.log warn; pid {d}/nginx.pid;
-events {{ worker_connections 64; }}
-http {{ access_log off; client_body_temp_path {d}/tmp;
- proxy_temp_path {d}/tmp; fastcgi_temp_path {d}/tmp;
- uwsgi_temp_path {d}/tmp; scgi_temp_path {d}/tmp;
- server {{ listen 127.0.0.1:{self.port} ssl http2;
-  ssl_certificate {d}/server.pem; ssl_certificate_key {d}/server.key;
-  location / {{ return 200 "ok\\n"; }} }} }}
-""")
-            self.proc = subprocess.Popen(
-                ["/usr/sbin/nginx", "-p", d, "-c", f"{d}/nginx.conf"],
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            t0 = time.time()
-            while time.time() - t0 < 30 and self.proc.poll() is None:
-                if os.path.exists(f"{d}/nginx.pid"):
-                    return
-                time.sleep(0.02)
-            self.stop()
-        raise RuntimeError(f"nginx did not start (see {d}/error.log)")
-
-    def url(self, path, host="localhost"):
-        return f"https://{host}:{self.port}{path}"
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.kill()
-        self.proc.wait()
-
-
 class CliOptionsTest(WithFaultd):
     """Each option of the command shown to do what it says, by what the
     servers recorded (peaks, arrival times, requests, headers) or what
@@ -934,6 +884,50 @@ class CliOptionsTest(WithFaultd):
             o = lines(salvo("-q", "--cacert", ng.ca, "--http1.1",
                             u).stdout)[0]
             self.assertEqual(o["http_version"], "1.1", o)
+        finally:
+            ng.stop()
+
+    def test_client_certificates(self):
+        """--cert/--key/--pass present a client certificate nginx verifies
+        (it names the subject); without one nginx answers 400. --capath
+        verifies with a hashed directory; --tlsv1.3 refuses a server that
+        stops at 1.2, which --tlsv1.2 (the default) speaks to. The
+        password is never printed."""
+        ng = Nginx(self.tmp.name)
+        try:
+            f, u = ng.file, ng.url("/", port=ng.mtls_port)
+            pw = nginxd.KEY_PASSWORD
+            for args in (["--cert", f("client.pem"), "--key", f("client.key")],
+                         ["-E", f("client-both.pem")],
+                         ["--cert", f("client.pem"), "--key",
+                          f("client-enc.key"), "--pass", pw],
+                         ["--cert", f("client.pem") + ":" + pw, "--key",
+                          f("client-enc.key")]):
+                o = lines(salvo("-q", "--cacert", ng.ca, *args, u).stdout)[0]
+                self.assertEqual((o["status"], o["body"]),
+                                 (200, "CN=salvo client"), (args, o))
+            o = lines(salvo("-q", "--cacert", ng.ca, u).stdout)[0]
+            self.assertEqual(o["status"], 400, o)
+            r = salvo("--retries", "0", "--cacert", ng.ca, "--cert",
+                      f("client.pem"), "--key", f("client-enc.key"),
+                      "--pass", "not-" + pw, u)
+            o = lines(r.stdout)[0]
+            self.assertEqual(o["error"]["code"], "ETLS", o)
+            self.assertIn("client-enc.key", o["error"]["message"])
+            self.assertNotIn("not-" + pw, r.stdout + r.stderr)
+            o = lines(salvo("-q", "--capath", f("capath"),
+                            ng.url("/")).stdout)[0]
+            self.assertEqual(o["status"], 200, o)
+            t12 = ng.url("/", port=ng.tls12_port)
+            o = lines(salvo("-q", "--cacert", ng.ca, "--tlsv1.2",
+                            t12).stdout)[0]
+            self.assertEqual(o["body"], "TLSv1.2", o)
+            o = lines(salvo("-q", "--retries", "0", "--cacert", ng.ca,
+                            "--tlsv1.3", t12).stdout)[0]
+            self.assertEqual(o["error"]["code"], "ETLS", o)
+            o = lines(salvo("-q", "--cacert", ng.ca, "--tlsv1.3",
+                            ng.url("/proto")).stdout)[0]
+            self.assertEqual(o["body"], "TLSv1.3", o)
         finally:
             ng.stop()
 

@@ -73,6 +73,10 @@ static void test_crlf_in_config_is_refused(void **state) {
       {offsetof(salvo_config, bearer_token), "bearer_token"},
       {offsetof(salvo_config, proxy), "proxy"},
       {offsetof(salvo_config, ca_file), "ca_file"},
+      {offsetof(salvo_config, ca_path), "ca_path"},
+      {offsetof(salvo_config, client_cert), "client_cert"},
+      {offsetof(salvo_config, client_key), "client_key"},
+      {offsetof(salvo_config, client_key_password), "client_key_password"},
       {offsetof(salvo_config, cookie_file), "cookie_file"},
   };
   for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {

@@ -5,6 +5,7 @@ the request itself). Nothing here waits: the sync layer (_client.py) and
 the async one (_async.py) only add how they wait."""
 from __future__ import annotations
 
+import os
 from _thread import allocate_lock  # threading.Lock, without threading's 8 ms
 from collections.abc import Mapping
 
@@ -27,9 +28,12 @@ def client_options(*, headers: HeaderTypes = None, auth: Any = None,
                    max_retries: Optional[int] = None,
                    rate_limit: Optional[float] = None, cookies: Any = True,
                    transport: str = "auto", proxy: Optional[str] = None,
-                   **more: Any) -> Dict[str, Any]:
+                   cert: Any = None, **more: Any) -> Dict[str, Any]:
     """Keyword options of _salvo.Client from httpx-style ones. `verify` is
-    a bool or the path of a CA bundle; `http2=False` (httpx's default)
+    a bool, the path of a CA bundle or of a hashed CA directory; `cert`
+    (mutual TLS) the path of a PEM file with the client certificate and
+    its key, or a (certificate, key) or (certificate, key, password)
+    tuple; `http2=False` (httpx's default)
     speaks HTTP/1.1 only, True lets TLS negotiate HTTP/2; `timeout` is
     seconds or a Timeout; `limits` a Limits (its max_connections is the
     concurrency); `cookies` False turns the jar off (a mapping of
@@ -62,13 +66,16 @@ def client_options(*, headers: HeaderTypes = None, auth: Any = None,
     elif timeout is not USE_CLIENT_DEFAULT:  # None: no limit, as httpx
         t = _timeout(timeout)
         opts["timeout"] = 0.0 if t is None else t
-    if isinstance(verify, str):
-        opts["ca_file"] = verify
+    if isinstance(verify, (str, os.PathLike)):
+        verify = os.fspath(verify)
+        opts["ca_path" if os.path.isdir(verify) else "ca_file"] = verify
     elif isinstance(verify, bool):
         opts["verify"] = verify
     else:
         raise TypeError("verify must be True, False or the path of a CA "
                         "bundle; an ssl.SSLContext is not supported")
+    if cert is not None:
+        opts.update(_cert_options(cert))
     if limits is not None and limits.max_connections is not None:
         opts["concurrency"] = limits.max_connections
     if concurrency is not None:
@@ -81,6 +88,19 @@ def client_options(*, headers: HeaderTypes = None, auth: Any = None,
         opts["proxy"] = str(proxy)
     opts.update(more)
     return opts
+
+
+def _cert_options(cert: Any) -> Dict[str, str]:
+    """httpx's cert=: a file, or (file, key) or (file, key, password)."""
+    if isinstance(cert, (str, os.PathLike)):
+        cert = (cert,)
+    if not (isinstance(cert, tuple) and 1 <= len(cert) <= 3):
+        raise TypeError("cert must be a path, or a (certificate, key) or "
+                        "(certificate, key, password) tuple; "
+                        f"{type(cert).__name__} is not supported")
+    names = ("client_cert", "client_key", "client_key_password")
+    return {n: os.fspath(v) if n != names[2] else v
+            for n, v in zip(names, cert) if v is not None}
 
 
 class Verbs:

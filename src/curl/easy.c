@@ -277,6 +277,20 @@ static int setup_easy(salvo__transport *t, salvo__curl_xfer *x) {
   SET(CURLOPT_SSL_VERIFYHOST, cfg->insecure ? 0L : 2L);
   if (cfg->ca_file)
     SET(CURLOPT_CAINFO, cfg->ca_file);
+  if (cfg->ca_path)
+    SET(CURLOPT_CAPATH, cfg->ca_path);
+  if (cfg->ca_path && !cfg->ca_file) /* the directory instead of the store */
+    SET(CURLOPT_CAINFO, NULL);
+  if (cfg->client_cert) {
+    SET(CURLOPT_SSLCERT, cfg->client_cert);
+    SET(CURLOPT_SSLKEY, cfg->client_key ? cfg->client_key : cfg->client_cert);
+    /* Always set: without one, OpenSSL asks the terminal for it. */
+    SET(CURLOPT_KEYPASSWD,
+        cfg->client_key_password ? cfg->client_key_password : "");
+  }
+  SET(CURLOPT_SSLVERSION, cfg->tls_min_version == SALVO_TLS_1_3
+                              ? (long)CURL_SSLVERSION_TLSv1_3
+                              : (long)CURL_SSLVERSION_TLSv1_2);
   /* An explicit proxy, or "" so that *_proxy environment variables are not
    * picked up behind the caller's back. */
   SET(CURLOPT_PROXY, cfg->proxy ? cfg->proxy : "");

@@ -1,11 +1,13 @@
 /* TLS (OpenSSL) behind salvo__conn_ops: one client context per transport
- * (verification, the CA file, ALPN http/1.1), sessions kept per origin
+ * (verification, the CA file and directory, a client certificate, the
+ * oldest version, ALPN http/1.1), sessions kept per origin
  * and resumed, the handshake driven by the connection's epoll events. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -24,6 +26,83 @@ static int on_new_session(SSL *ssl, SSL_SESSION *sess) {
   return 1; /* the reference is ours */
 }
 
+/* An encrypted key's password, from the configuration only (OpenSSL's
+ * own default would ask the terminal), and whether one was asked for. */
+typedef struct key_unlock {
+  const char *pw;
+  int asked;
+} key_unlock;
+
+static int key_password(char *buf, int size, int rwflag, void *arg) {
+  (void)rwflag;
+  key_unlock *u = arg;
+  u->asked = 1;
+  size_t n = u->pw ? strlen(u->pw) : 0;
+  if (!u->pw || n > (size_t)size)
+    return -1;
+  memcpy(buf, u->pw, n);
+  return (int)n;
+}
+
+/* Why OpenSSL refused, for a message: the system's error if one is in
+ * its queue (a file that cannot be read), else its last reason, or
+ * `dflt`. */
+static const char *ssl_reason(char *buf, size_t size, const char *dflt) {
+  const char *r = NULL;
+  int sys = 0;
+  for (unsigned long e; (e = ERR_get_error());) {
+    if (ERR_SYSTEM_ERROR(e) && !sys)
+      sys = ERR_GET_REASON(e);
+    r = ERR_reason_error_string(e);
+  }
+  snprintf(buf, size, "%s", sys ? strerror(sys) : r ? r : dflt);
+  return buf;
+}
+
+/* What the configuration says to trust and to present. NULL, or why it
+ * cannot be done. */
+static char *tls_load(SSL_CTX *ctx, const salvo__cfg *cfg) {
+  char why[160];
+  int ok = cfg->ca_file || cfg->ca_path
+               ? SSL_CTX_load_verify_locations(ctx, cfg->ca_file, cfg->ca_path)
+               : SSL_CTX_set_default_verify_paths(ctx);
+  if (!ok && !cfg->insecure)
+    return salvo__fmt("error setting certificate verify locations: %s%s%s "
+                      "(%s)",
+                      cfg->ca_file ? cfg->ca_file : "",
+                      cfg->ca_file && cfg->ca_path ? ", " : "",
+                      cfg->ca_path   ? cfg->ca_path
+                      : cfg->ca_file ? ""
+                                     : "(system store)",
+                      ssl_reason(why, sizeof(why), "unreadable"));
+  ERR_clear_error();
+  if (!cfg->client_cert)
+    return NULL;
+  const char *key = cfg->client_key ? cfg->client_key : cfg->client_cert;
+  key_unlock unlock = {cfg->client_key_password, 0};
+  SSL_CTX_set_default_passwd_cb(ctx, key_password);
+  SSL_CTX_set_default_passwd_cb_userdata(ctx, &unlock);
+  char *err = NULL;
+  if (SSL_CTX_use_certificate_chain_file(ctx, cfg->client_cert) != 1)
+    err = salvo__fmt("could not load client certificate %s (%s)",
+                     cfg->client_cert,
+                     ssl_reason(why, sizeof(why), "not a PEM certificate"));
+  else if (SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1)
+    err = salvo__fmt("could not load client key %s (%s)", key,
+                     !unlock.asked ? ssl_reason(why, sizeof(why), "not a key")
+                     : unlock.pw   ? "wrong password, or a damaged key"
+                                   : "it is encrypted, and no password "
+                                     "was given");
+  SSL_CTX_set_default_passwd_cb_userdata(ctx, NULL); /* unlock goes */
+  ERR_clear_error();
+  if (err)
+    return err;
+  if (SSL_CTX_check_private_key(ctx) != 1)
+    return salvo__fmt("client key %s does not match certificate %s", key,
+                      cfg->client_cert);
+  return NULL;
+}
+
 static int tls_context(salvo__transport *t) {
   if (t->tls_ctx)
     return 0;
@@ -31,7 +110,9 @@ static int tls_context(salvo__transport *t) {
   SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
   if (!ctx)
     return SALVO_ENOMEM;
-  SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+  SSL_CTX_set_min_proto_version(ctx, cfg->tls_min_version == SALVO_TLS_1_3
+                                         ? TLS1_3_VERSION
+                                         : TLS1_2_VERSION);
   SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
                             SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
                             SSL_MODE_RELEASE_BUFFERS);
@@ -42,13 +123,10 @@ static int tls_context(salvo__transport *t) {
   SSL_CTX_set_alpn_protos(ctx, alpn, sizeof(alpn) - 1);
   SSL_CTX_set_verify(ctx, cfg->insecure ? SSL_VERIFY_NONE : SSL_VERIFY_PEER,
                      NULL);
-  int ok = cfg->ca_file ? SSL_CTX_load_verify_locations(ctx, cfg->ca_file, NULL)
-                        : SSL_CTX_set_default_verify_paths(ctx);
-  if (!ok && !cfg->insecure) {
+  char *why = tls_load(ctx, cfg);
+  if (why) {
     free(t->tls_err);
-    t->tls_err = salvo__fmt("error setting certificate file: %s",
-                            cfg->ca_file ? cfg->ca_file : "(system store)");
-    ERR_clear_error();
+    t->tls_err = why;
     SSL_CTX_free(ctx);
     return SALVO_ETLS;
   }

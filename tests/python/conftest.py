@@ -5,11 +5,13 @@ import http.client
 import json
 import os
 import subprocess
+import sys
 
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, "tests"))  # nginxd, the suites' nginx
 
 
 def _faultd_path():
@@ -71,3 +73,13 @@ def server():
 def srv(server):
     server.reset()
     return server
+
+
+@pytest.fixture(scope="session")
+def nginx():
+    """nginx with TLS, mutual TLS and a TLS 1.2-only server (nginxd.py)."""
+    import nginxd
+    n = nginxd.Nginx()
+    yield n
+    n.stop()
+    subprocess.run(["rm", "-rf", n.dir], check=False)

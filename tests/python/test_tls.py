@@ -1,0 +1,59 @@
+"""TLS as httpx users configure it, against nginx (tests/nginxd.py):
+verify= a CA file or a hashed directory, cert= a client certificate in
+httpx's three shapes. nginx's answer is the evidence: the subject it
+verified, or its 400 for a client without one."""
+import asyncio
+
+import pytest
+
+import salvo
+from nginxd import KEY_PASSWORD
+
+
+def test_verify_with_file_or_directory(nginx):
+    for verify in (nginx.ca, nginx.file("capath")):
+        with salvo.Client(verify=verify, max_retries=0) as c:
+            assert c.get(nginx.url("/")).text == "ok\n"
+    with salvo.Client(max_retries=0) as c:  # the system store
+        with pytest.raises(salvo.ConnectError):
+            c.get(nginx.url("/"))
+
+
+@pytest.mark.parametrize("shape", ["file", "pair", "triple"])
+def test_client_certificate(nginx, shape):
+    cert = {"file": nginx.file("client-both.pem"),
+            "pair": (nginx.file("client.pem"), nginx.file("client.key")),
+            "triple": (nginx.file("client.pem"), nginx.file("client-enc.key"),
+                       KEY_PASSWORD)}[shape]
+    with salvo.Client(verify=nginx.ca, cert=cert) as c:
+        r = c.get(nginx.url("/", port=nginx.mtls_port))
+    assert (r.status_code, r.text) == (200, "CN=salvo client")
+
+
+def test_without_certificate_the_server_refuses(nginx):
+    with salvo.Client(verify=nginx.ca) as c:
+        assert c.get(nginx.url("/", port=nginx.mtls_port)).status_code == 400
+
+
+def test_wrong_password_names_the_key_not_the_password(nginx):
+    cert = (nginx.file("client.pem"), nginx.file("client-enc.key"),
+            "wrong-password-4711")
+    with salvo.Client(verify=nginx.ca, cert=cert, max_retries=0) as c:
+        with pytest.raises(salvo.ConnectError) as e:
+            c.get(nginx.url("/", port=nginx.mtls_port))
+    assert "client-enc.key" in str(e.value)
+    assert "4711" not in str(e.value)
+
+
+def test_async_client_certificate(nginx):
+    async def main():
+        async with salvo.AsyncClient(
+                verify=nginx.ca,
+                cert=(nginx.file("client.pem"), nginx.file("client.key"))) as c:
+            return await c.get(nginx.url("/", port=nginx.mtls_port))
+    assert asyncio.run(main()).text == "CN=salvo client"
+
+
+def test_cert_shape_checked():
+    with pytest.raises(TypeError, match="cert must be"):
+        salvo.Client(cert=["a", "b"])
