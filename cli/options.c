@@ -412,6 +412,9 @@ int options_parse(opts *o, int argc, char **argv) {
       list_add(&o->resolve_list, &o->nresolve, optarg);
       o->cfg.resolve = (const char *const *)o->resolve_list;
       break;
+    case OPT_DNS_SERVERS:
+      o->cfg.dns_servers = optarg;
+      break;
     case OPT_IO_THREADS:
       o->cfg.io_threads = (int)parse_count("--io-threads", optarg, 1);
       break;

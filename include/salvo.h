@@ -190,7 +190,8 @@ enum salvo_http_version {
 /* Which transport serves requests (salvo_config.transport). */
 enum salvo_transport {
   /* Per request, by what it needs: salvo's own HTTP/1.1 transport for
-   * http:// and for https:// with SALVO_HTTP_1_1; libcurl for proxies,
+   * http:// and for https:// with SALVO_HTTP_1_1 or with dns_servers set;
+   * libcurl for proxies,
    * HTTP/2 (https:// with SALVO_HTTP_AUTO, where ALPN may choose it, and
    * SALVO_HTTP_2 or _PRIOR_KNOWLEDGE) and URLs with userinfo. Both give
    * the same results, errors and features. The SALVO_TRANSPORT
@@ -409,6 +410,19 @@ typedef struct salvo_config {
    * 0 = SALVO_TLS_1_2. A server that cannot speak it fails with
    * SALVO_ETLS. */
   int tls_min_version;
+
+  /* ---- names ---- */
+
+  /* The DNS servers asked instead of those of /etc/resolv.conf, as curl's
+   * --dns-servers: "ADDR[:PORT],..." with IPv6 addresses in brackets when a
+   * port follows ("192.0.2.1,[2001:db8::1]:5353"). /etc/hosts and the
+   * search domains still apply. The native transport resolves names
+   * without blocking (c-ares), so that it serves every request when this
+   * is set, https:// included (over HTTP/1.1); a configuration that needs
+   * libcurl (SALVO_TRANSPORT_LIBCURL, a proxy, SALVO_HTTP_2) is
+   * SALVO_EINVAL, since libcurl here asks the system's resolver. URLs with
+   * a user name still go through libcurl. NULL = the system's servers. */
+  const char *dns_servers;
 } salvo_config;
 
 /* salvo_config.tls_min_version. TLS 1.0 and 1.1 are not offered at all

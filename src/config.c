@@ -165,6 +165,73 @@ const char *salvo__cfg_pinned(const salvo__cfg *c, const char *host,
   return NULL;
 }
 
+/* SALVO_TRANSPORT in the environment forces a transport on clients that
+ * leave the choice to salvo: the test suite runs once with each. */
+static int transport_of(int asked) {
+  int t;
+  const char *env =
+      asked == SALVO_TRANSPORT_AUTO ? getenv("SALVO_TRANSPORT") : NULL;
+  return env && !salvo_transport_parse(env, &t) ? t : asked;
+}
+
+/* Whether s (n bytes) is "ADDR", "IPv4:PORT" or "[IPv6]:PORT". */
+static int server_ok(const char *s, size_t n) {
+  char addr[64];
+  const char *port = NULL;
+  int v6 = s[0] == '[';
+  const char *end = v6 ? memchr(s, ']', n) : NULL;
+  if (v6 && !end)
+    return 0;
+  size_t alen = v6 ? (size_t)(end - s - 1) : n;
+  if (v6 && end + 1 < s + n) {
+    if (end[1] != ':')
+      return 0;
+    port = end + 2;
+  } else if (!v6) {
+    const char *c = memchr(s, ':', n);
+    if (c && !memchr(c + 1, ':', n - (size_t)(c + 1 - s))) { /* IPv4:PORT */
+      alen = (size_t)(c - s);
+      port = c + 1;
+    }
+  }
+  if (alen >= sizeof(addr))
+    return 0;
+  memcpy(addr, s + v6, alen);
+  addr[alen] = '\0';
+  unsigned char bin[16];
+  if (inet_pton(AF_INET, addr, bin) != 1 && inet_pton(AF_INET6, addr, bin) != 1)
+    return 0;
+  if (!port)
+    return 1;
+  size_t plen = (size_t)(s + n - port);
+  unsigned long p = 0;
+  for (size_t i = 0; i < plen; i++) {
+    if (port[i] < '0' || port[i] > '9' ||
+        (p = p * 10 + (unsigned)(port[i] - '0')) > 65535)
+      return 0;
+  }
+  return plen > 0 && p > 0;
+}
+
+/* The first entry of a dns_servers list that is not a server, as a
+ * message, or NULL. */
+static char *servers_problem(const char *list) {
+  if (!list)
+    return NULL;
+  const char *s = list;
+  for (size_t i = 0;; i++) {
+    size_t n = strcspn(s, ",");
+    if (!n || !server_ok(s, n))
+      return salvo__fmt("dns_servers entry %zu \"%.*s\" is not ADDR[:PORT] "
+                        "(an IPv4 address, or IPv6, in brackets before a "
+                        "port)",
+                        i, (int)(n > 100 ? 100 : n), s);
+    if (!s[n])
+      return NULL;
+    s += n + 1;
+  }
+}
+
 /* Why a configuration cannot be used, as a message naming the field, or
  * NULL when it can. NaN fails every comparison: `!(x >= 0)` rejects it
  * with the negatives. Every string that reaches the wire (or a file name)
@@ -185,7 +252,8 @@ static char *config_problem(const salvo_config *in) {
               {"client_cert", in->client_cert},
               {"client_key", in->client_key},
               {"client_key_password", in->client_key_password},
-              {"cookie_file", in->cookie_file}};
+              {"cookie_file", in->cookie_file},
+              {"dns_servers", in->dns_servers}};
   for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
     if (salvo__ctl_in(strs[i].value))
       return salvo__fmt("%s contains CR or LF", strs[i].name);
@@ -243,6 +311,18 @@ static char *config_problem(const salvo_config *in) {
             in->tls_min_version != SALVO_TLS_1_3,
         "tls_min_version is not one of enum salvo_tls_version (12 or 13; "
         "TLS 1.0 and 1.1 are not offered)");
+  char *servers = servers_problem(in->dns_servers);
+  if (servers)
+    return servers;
+  CHECK(in->dns_servers && (in->transport == SALVO_TRANSPORT_LIBCURL ||
+                            in->proxy || in->http_version >= SALVO_HTTP_2),
+        "dns_servers is served by the native transport (libcurl here asks "
+        "the system's resolver): it cannot go with the libcurl transport, a "
+        "proxy or HTTP/2");
+  CHECK(in->dns_servers &&
+            transport_of(in->transport) == SALVO_TRANSPORT_LIBCURL,
+        "dns_servers is served by the native transport, and "
+        "SALVO_TRANSPORT=libcurl in the environment forces libcurl");
   CHECK(in->client_key && !in->client_cert,
         "client_key is set without client_cert");
   CHECK(in->client_key_password && !in->client_cert,
@@ -261,15 +341,6 @@ int salvo_config_check(const salvo_config *cfg, char *msg, size_t size) {
     snprintf(msg, size, "%s", why ? why : "");
   free(why);
   return why ? SALVO_EINVAL : SALVO_OK;
-}
-
-/* SALVO_TRANSPORT in the environment forces a transport on clients that
- * leave the choice to salvo: the test suite runs once with each. */
-static int transport_of(int asked) {
-  int t;
-  const char *env =
-      asked == SALVO_TRANSPORT_AUTO ? getenv("SALVO_TRANSPORT") : NULL;
-  return env && !salvo_transport_parse(env, &t) ? t : asked;
 }
 
 int salvo_transport_parse(const char *name, int *out) {
@@ -393,6 +464,8 @@ int salvo__cfg_resolve(salvo__cfg *out, const salvo_config *cfg, char **msg) {
     err = dup_field(&out->client_key, in->client_key);
   if (!err)
     err = dup_field(&out->client_key_password, in->client_key_password);
+  if (!err)
+    err = dup_field(&out->dns_servers, in->dns_servers);
   out->tls_min_version =
       in->tls_min_version ? in->tls_min_version : SALVO_TLS_1_2;
   if (!err)
@@ -430,6 +503,7 @@ void salvo__cfg_free(salvo__cfg *c) {
   free(c->client_cert);
   free(c->client_key);
   wipe(c->client_key_password);
+  free(c->dns_servers);
   free(c->proxy);
   free(c->cookie_file);
   free(c->retry_statuses);

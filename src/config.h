@@ -46,6 +46,7 @@ typedef struct salvo__cfg {
   char *client_key;          /* NULL = in client_cert */
   char *client_key_password; /* a secret: wiped when freed */
   int tls_min_version;       /* 12 or 13 (enum salvo_tls_version) */
+  char *dns_servers;         /* "ADDR[:PORT],...", checked; NULL = system */
   int follow_redirects;
   int max_redirects;
   int http_version;

@@ -14,7 +14,8 @@ int salvo__transport_choose(const salvo__cfg *cfg, const salvo__req *r) {
   if (v == SALVO_HTTP_2_PRIOR_KNOWLEDGE || v == SALVO_HTTP_2)
     return SALVO__TP_CURL;
   if (r->origin[4] == 's' && v == SALVO_HTTP_AUTO &&
-      cfg->transport != SALVO_TRANSPORT_NATIVE)
+      cfg->transport != SALVO_TRANSPORT_NATIVE &&
+      !cfg->dns_servers)   /* which only the native transport asks */
     return SALVO__TP_CURL; /* ALPN may choose HTTP/2 */
   return SALVO__TP_NATIVE;
 }

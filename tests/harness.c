@@ -94,13 +94,11 @@ static pid_t spawn(char *const argv[], int out_fd) {
   return pid;
 }
 
-void th_faultd_start(th_server *s, const char *extra) {
-  memset(s, 0, sizeof(*s));
+pid_t th_spawn_port(char *const argv[], const char *fmt, int *port) {
   int p[2];
   if (pipe(p))
     die("pipe");
-  char *argv[] = {FAULTD_PATH, (char *)extra, NULL};
-  s->pid = spawn(argv, p[1]);
+  pid_t pid = spawn(argv, p[1]);
   close(p[1]);
   char line[64] = {0};
   size_t n = 0;
@@ -111,10 +109,17 @@ void th_faultd_start(th_server *s, const char *extra) {
     n++;
   }
   close(p[0]);
-  if (sscanf(line, "PORT %d", &s->port) != 1) {
-    fprintf(stderr, "harness: faultd did not start\n");
+  if (sscanf(line, fmt, port) != 1) {
+    fprintf(stderr, "harness: %s did not start\n", argv[0]);
     exit(99);
   }
+  return pid;
+}
+
+void th_faultd_start(th_server *s, const char *extra) {
+  memset(s, 0, sizeof(*s));
+  char *argv[] = {FAULTD_PATH, (char *)extra, NULL};
+  s->pid = th_spawn_port(argv, "PORT %d", &s->port);
 }
 
 th_server th_srv;

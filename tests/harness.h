@@ -30,6 +30,9 @@ void th_faultd_start(th_server *s, const char *extra);
  * caller skips) only when nginx is not installed. */
 int th_nginx_start(th_server *s);
 void th_server_stop(th_server *s);
+/* Starts argv[0] (killed when the test process ends), which prints its
+ * port on its first line as fmt says ("PORT %d"): its pid, *port set. */
+pid_t th_spawn_port(char *const argv[], const char *fmt, int *port);
 
 /* The suite's faultd, and cmocka group fixtures that start it (file
  * descriptors raised to their hard limit first) and stop it. */

@@ -14,6 +14,7 @@ import tempfile
 import time
 import unittest
 
+import dnsd
 import nginxd
 from nginxd import Nginx
 
@@ -930,6 +931,32 @@ class CliOptionsTest(WithFaultd):
             self.assertEqual(o["body"], "TLSv1.3", o)
         finally:
             ng.stop()
+
+    def test_dns_servers(self):
+        """--dns-servers: names of a zone only tests/dnsd.py knows reach
+        faultd, each looked up once; a name it does not know is EDNS for
+        its own line alone. With libcurl forced it is a usage error."""
+        dns = dnsd.Dnsd()
+        try:
+            port = self.srv.port
+            urls = [f"http://n{i}.salvo.test:{port}/json/{i}"
+                    for i in range(5)]
+            urls.append(f"http://nx-none.salvo.test:{port}/json/9")
+            r = salvo("--retries", "0", "--dns-servers", dns.servers, *urls)
+            if os.environ.get("SALVO_TRANSPORT") == "libcurl":
+                self.assertEqual(r.returncode, 2, r.stderr)
+                self.assertIn("dns_servers", r.stderr)
+                return
+            out = sorted(lines(r.stdout), key=lambda o: o["index"])
+            self.assertEqual([o["status"] for o in out[:5]], [200] * 5, out)
+            self.assertEqual(out[5]["error"]["code"], "EDNS", out[5])
+            self.assertIn("nx-none.salvo.test", out[5]["error"]["message"])
+            self.assertEqual(dns.queries("n3.salvo.test"), 1)
+            r = salvo("--dns-servers", "127.0.0.1:99999", urls[0])
+            self.assertEqual(r.returncode, 2, r.stderr)
+            self.assertIn("dns_servers entry 0", r.stderr)
+        finally:
+            dns.stop()
 
     def test_proxy_and_resolve(self):
         """-x: the request goes to the proxy, whatever its host (one that

@@ -43,6 +43,7 @@ static const struct option {
     O("client_key", K_STR, client_key),
     O("client_key_password", K_STR, client_key_password),
     O("tls_min_version", K_INT, tls_min_version),
+    O("dns_servers", K_STR, dns_servers),
     O("follow_redirects", K_NOTBOOL, no_redirects),
     O("max_redirects", K_INT, max_redirects),
     O("http_version", K_INT, http_version),

@@ -12,6 +12,8 @@
  *   conn.c       connection slots, dialing, the epoll tag, closing
  *   tcp.c, tls.c the two byte streams behind salvo__conn_ops
  *   origin.c     origins: their Host line, addresses, TLS session
+ *   dns.c        their addresses, looked up by c-ares in the same epoll
+ *   eyeballs.c   which address to dial when (RFC 8305; no sockets)
  *   timers.c     attempt and connect limits, ordered by expiry
  *
  * - Each connection is registered once with the client's epoll descriptor,
@@ -27,7 +29,6 @@
 #ifndef SALVO_NATIVE_H
 #define SALVO_NATIVE_H
 
-#include <netdb.h>
 #include <stdint.h>
 #include <sys/types.h>
 #include <sys/uio.h>
@@ -37,6 +38,7 @@
 #include "../list.h"
 #include "../redirect.h"
 #include "../transport.h"
+#include "eyeballs.h"
 #include "head.h"
 
 #define SALVO__NAT_RBUF (64 * 1024)
@@ -48,7 +50,22 @@
 /* A connection idle longer than this is checked before it is used. */
 #define SALVO__NAT_IDLE_CHECK_NS ((int64_t)1000000)
 
+/* Epoll tags below 2^56 (the engine's transport bits are above): a
+ * connection's slot index in bits 0-23, its generation in 24-51 and the
+ * dial attempt in 52-53; a resolver socket is bit 55 and its descriptor. */
+#define SALVO__NAT_GEN_MASK 0xfffffffu
+#define SALVO__NAT_TAG_DIAL(i) ((uint64_t)(i) << 52)
+#define SALVO__NAT_TAG_DNS ((uint64_t)1 << 55)
+
 typedef struct salvo__nconn salvo__nconn;
+
+/* The resolver's sockets (c-ares has one or two per server). */
+#define SALVO__NAT_DNS_FDS 8
+typedef struct salvo__nat_dns {
+  int fds[SALVO__NAT_DNS_FDS];
+  int nfds;
+  unsigned started; /* lookups started */
+} salvo__nat_dns;
 typedef struct salvo__nxfer salvo__nxfer;
 
 /* An origin: its address, its idle connections and its TLS session. */
@@ -60,8 +77,16 @@ typedef struct salvo__origin {
   size_t host_line_len;
   char port[8];
   int tls;
-  struct addrinfo *ai;
-  int64_t ai_expiry;
+  salvo__transport *t;
+  /* Its addresses (dns.c), in the order Happy Eyeballs tries them, until
+   * addrs_expiry (the answer's TTL); a lookup under way, the requests
+   * waiting for it, and why the last one failed. */
+  salvo__addr *addrs;
+  int naddrs;
+  int64_t addrs_expiry;
+  int resolving;
+  salvo__list waiting;
+  char *dns_err;
   void *session;    /* a TLS session to resume (tls.c's) */
   salvo__list idle; /* its idle connections, most recent first */
   int nconns;       /* open, idle or busy */
@@ -111,14 +136,19 @@ struct salvo__nconn {
   const salvo__conn_ops *ops; /* while open */
   void *layer;                /* the ops' own state (an SSL), or NULL */
   salvo__origin *o;
-  salvo__nxfer *x;           /* the request it serves, NULL when idle */
-  salvo__list in_origin;     /* its origin's idle list */
-  salvo__list in_lru;        /* the transport's idle LRU */
-  salvo__nconn *next_free;   /* free slots */
-  const struct addrinfo *ai; /* the address being tried */
-  salvo__buf pend;           /* response bytes not yet taken */
-  int served;                /* requests it carried before this one */
-  int64_t idle_since;        /* ns, when it last went idle */
+  salvo__nxfer *x;         /* the request it serves, NULL when idle */
+  salvo__list in_origin;   /* its origin's idle list */
+  salvo__list in_lru;      /* the transport's idle LRU */
+  salvo__nconn *next_free; /* free slots */
+  /* While dialing: the plan over its origin's addresses, and the attempts
+   * racing (their sockets, -1 when none, and addresses). */
+  salvo__he he;
+  int dial_fd[SALVO__HE_RACING];
+  int dial_addr[SALVO__HE_RACING];
+  int dial_errno;     /* why the last attempt failed */
+  salvo__buf pend;    /* response bytes not yet taken */
+  int served;         /* requests it carried before this one */
+  int64_t idle_since; /* ns, when it last went idle */
 };
 
 /* An attempt of a request (one exchange at a time, redirects included). */
@@ -142,16 +172,17 @@ struct salvo__nxfer {
   int64_t cdeadline;  /* connect, ns; 0 = none */
   int64_t tkey;       /* its place in the timer list, 0 = not in it */
   salvo__list in_timers;
-  int paused;        /* its reader is full: nothing read until resumed */
-  int ending;        /* its response ended, but bytes wait for the reader */
-  int handed_over;   /* a streamed response: no time limit from here */
-  salvo__hop hop;    /* where this request of the attempt goes */
-  char *location;    /* of a redirect response */
-  int redirecting;   /* this response is a redirect being read past */
-  int retried_fresh; /* already re-sent after a dead idle connection */
-  int early;         /* answered before its body was all sent */
-  int got_bytes;     /* of a response, on this connection */
-  int finished;      /* ended, waiting in the done list */
+  salvo__list in_wait; /* its origin's waiting list, during a lookup */
+  int paused;          /* its reader is full: nothing read until resumed */
+  int ending;          /* its response ended, but bytes wait for the reader */
+  int handed_over;     /* a streamed response: no time limit from here */
+  salvo__hop hop;      /* where this request of the attempt goes */
+  char *location;      /* of a redirect response */
+  int redirecting;     /* this response is a redirect being read past */
+  int retried_fresh;   /* already re-sent after a dead idle connection */
+  int early;           /* answered before its body was all sent */
+  int got_bytes;       /* of a response, on this connection */
+  int finished;        /* ended, waiting in the done list */
   int error;
   char *errmsg;
   salvo__list in_done; /* the done list */
@@ -170,6 +201,8 @@ typedef struct salvo__nat_report {
   /* A reused connection died before any answer: x goes again, once, on
    * a new one (1), or it may not (0). */
   int (*retry_fresh)(salvo__transport *t, salvo__nxfer *x);
+  /* The lookup of o ended: its waiting requests go on (or fail). */
+  void (*resolved)(salvo__transport *t, salvo__origin *o);
 } salvo__nat_report;
 
 struct salvo__transport {
@@ -192,6 +225,10 @@ struct salvo__transport {
   salvo__nxfer *free_xfers;
   salvo__head_writer head;
   char *rbuf;
+  void *dns;           /* dns.c's resolver, made on first use */
+  salvo__nat_dns dnsq; /* its sockets */
+  int dns_pending;     /* lookups under way */
+  int64_t dns_due;     /* when c-ares wants its time-outs seen, -1 = never */
 };
 
 static inline int64_t salvo__nat_now(const salvo__transport *t) {
@@ -208,23 +245,40 @@ salvo__nxfer *salvo__nat_timer_first(const salvo__transport *t);
 #define SALVO__NAT_ORIGIN_BUCKETS 1024
 /* The origin of "scheme://host:port" (as request.c writes origins). */
 salvo__origin *salvo__nat_origin(salvo__transport *t, const char *key);
-/* Its addresses: pinned (salvo_config.resolve), or the resolver's, kept a
- * minute. 0, or SALVO_EDNS with *msg. */
-int salvo__nat_resolve(salvo__transport *t, salvo__origin *o, char **msg);
 void salvo__nat_origins_free(salvo__transport *t);
+
+/* dns.c: origins' addresses, from c-ares in the transport's epoll. */
+/* o's addresses: 0 when they are known (pinned by salvo_config.resolve, a
+ * literal, or an answer within its TTL), SALVO__IO_AGAIN when a lookup is
+ * under way (report->resolved follows), or SALVO_EDNS with *msg. */
+int salvo__nat_resolve(salvo__transport *t, salvo__origin *o, char **msg);
+/* A resolver socket's epoll events, its time limit (-1 = none), its
+ * time-outs. */
+void salvo__nat_dns_io(salvo__transport *t, int fd, uint32_t events);
+int64_t salvo__nat_dns_deadline(const salvo__transport *t);
+void salvo__nat_dns_timer(salvo__transport *t);
+/* Ends every lookup (their callbacks see it and touch nothing). */
+void salvo__nat_dns_free(salvo__transport *t);
 
 /* conn.c */
 salvo__nconn *salvo__nat_conn_new(salvo__transport *t, salvo__origin *o);
-/* Starts connecting to the next address of its origin (c->ai). */
+/* Starts dialing its origin's addresses (Happy Eyeballs): 0, or
+ * SALVO_ECONNECT with *msg when not one could be tried. */
 int salvo__nat_conn_dial(salvo__transport *t, salvo__nconn *c, char **msg);
-/* A dial's outcome from its epoll events: 0 connected, SALVO__IO_AGAIN
- * (the next address is being tried), or SALVO_ECONNECT with *msg. */
-int salvo__nat_conn_connected(salvo__transport *t, salvo__nconn *c,
+/* A dial's outcome from the epoll events of attempt `slot`: 0 connected
+ * (the others closed), SALVO__IO_AGAIN (others are under way), or
+ * SALVO_ECONNECT with *msg. */
+int salvo__nat_conn_connected(salvo__transport *t, salvo__nconn *c, int slot,
                               uint32_t events, char **msg);
+/* The time the next address is due (0 = none), and its start then: 0, or
+ * SALVO_ECONNECT with *msg when nothing is left. */
+int64_t salvo__nat_conn_dial_wake(const salvo__nconn *c);
+int salvo__nat_conn_dial_due(salvo__transport *t, salvo__nconn *c, char **msg);
 /* Closes c, which is not idle (the pool closes its own). */
 void salvo__nat_conn_close(salvo__transport *t, salvo__nconn *c);
-/* The connection of an epoll tag, or NULL when it closed since. */
-salvo__nconn *salvo__nat_conn_of(salvo__transport *t, uint64_t tag);
+/* The connection of an epoll tag, or NULL when it closed since; *slot
+ * is the dial attempt the tag names. */
+salvo__nconn *salvo__nat_conn_of(salvo__transport *t, uint64_t tag, int *slot);
 void salvo__nat_conns_free(salvo__transport *t);
 
 /* pool.c */

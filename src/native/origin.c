@@ -1,20 +1,18 @@
-/* Origins: the table by "scheme://host:port", each one's Host line and
- * its addresses, resolved with getaddrinfo on the I/O thread and kept for
- * a minute (docs/design.md says what that costs). */
+/* Origins: the table by "scheme://host:port", each one's Host line, TLS
+ * session and addresses (dns.c finds them). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "native.h"
 
-#define DNS_TTL_NS (60 * (int64_t)1000000000)
 #define ORIGINS_MAX 8192
 
 void salvo__nat_session_free(void *session); /* tls.c */
 
 static void origin_free(salvo__origin *o) {
-  if (o->ai)
-    freeaddrinfo(o->ai);
+  free(o->addrs);
+  free(o->dns_err);
   salvo__nat_session_free(o->session);
   free(o->key);
   free(o->name);
@@ -27,7 +25,7 @@ static void origins_trim(salvo__transport *t) {
   for (size_t i = 0; i < SALVO__NAT_ORIGIN_BUCKETS; i++) {
     for (salvo__origin **pp = &t->origins[i]; *pp;) {
       salvo__origin *o = *pp;
-      if (o->nconns) {
+      if (o->nconns || o->resolving) {
         pp = &o->hnext;
         continue;
       }
@@ -49,6 +47,8 @@ salvo__origin *salvo__nat_origin(salvo__transport *t, const char *key) {
   if (!o)
     return NULL;
   salvo__list_init(&o->idle);
+  salvo__list_init(&o->waiting);
+  o->t = t;
   const char *auth = strstr(key, "://") + 3;
   const char *colon = strrchr(auth, ':');
   o->tls = key[4] == 's';
@@ -69,31 +69,6 @@ salvo__origin *salvo__nat_origin(salvo__transport *t, const char *key) {
   t->origins[b] = o;
   t->norigins++;
   return o;
-}
-
-int salvo__nat_resolve(salvo__transport *t, salvo__origin *o, char **msg) {
-  int64_t now = salvo__nat_now(t);
-  if (o->ai && now < o->ai_expiry)
-    return 0;
-  const char *auth = strstr(o->key, "://") + 3;
-  const char *pin =
-      salvo__cfg_pinned(t->cfg, auth, (size_t)(strrchr(auth, ':') - auth),
-                        (unsigned)atoi(o->port));
-  struct addrinfo hints = {.ai_socktype = SOCK_STREAM,
-                           .ai_flags = AI_NUMERICSERV |
-                                       (pin ? AI_NUMERICHOST : AI_ADDRCONFIG)};
-  struct addrinfo *ai = NULL;
-  int rc = getaddrinfo(pin ? pin : o->name, o->port, &hints, &ai);
-  if (rc) {
-    *msg = salvo__fmt("Could not resolve host: %s (%s)", o->name,
-                      gai_strerror(rc));
-    return SALVO_EDNS;
-  }
-  if (o->ai)
-    freeaddrinfo(o->ai);
-  o->ai = ai;
-  o->ai_expiry = now + DNS_TTL_NS;
-  return 0;
 }
 
 void salvo__nat_origins_free(salvo__transport *t) {

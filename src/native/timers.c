@@ -14,6 +14,9 @@ void salvo__nat_timer_update(salvo__transport *t, salvo__nxfer *x) {
   int64_t key = x->handed_over || x->finished ? 0 : x->deadline;
   if (x->cdeadline && (!key || x->cdeadline < key))
     key = x->cdeadline;
+  int64_t dial = x->c && !x->finished ? salvo__nat_conn_dial_wake(x->c) : 0;
+  if (dial && (!key || dial < key))
+    key = dial;
   if (key == x->tkey)
     return;
   salvo__nat_timer_remove(x);

@@ -19,6 +19,8 @@ static int nat_global_init(void) {
 
 void salvo__nat_done(salvo__transport *t, salvo__nxfer *x, int err, char *msg) {
   salvo__nat_timer_remove(x);
+  if (salvo__list_linked(&x->in_wait))
+    salvo__list_remove(&x->in_wait);
   x->finished = 1;
   x->error = err;
   free(x->errmsg);
@@ -43,7 +45,9 @@ static void xfer_fail(salvo__transport *t, salvo__nxfer *x, int err,
 
 /* ---- connecting ------------------------------------------------------ */
 
-/* Finds a connection for x: an idle one of its origin, or a new one. */
+/* Finds a connection for x: an idle one of its origin, or a new one once
+ * the origin's addresses are known (until then x waits for them, with
+ * x->c NULL). */
 static int xfer_connect(salvo__transport *t, salvo__nxfer *x, char **msg) {
   *msg = NULL;
   salvo__nconn *c = salvo__nat_pool_take(t, x);
@@ -52,7 +56,15 @@ static int xfer_connect(salvo__transport *t, salvo__nxfer *x, char **msg) {
     x->c = c;
     return 0;
   }
+  if (t->cfg->connect_timeout_ms && !x->cdeadline) {
+    x->cdeadline = x->t0 + t->cfg->connect_timeout_ms * 1000000;
+    salvo__nat_timer_update(t, x);
+  }
   int err = salvo__nat_resolve(t, x->o, msg);
+  if (err == SALVO__IO_AGAIN) {
+    salvo__list_push_back(&x->o->waiting, &x->in_wait);
+    return 0;
+  }
   if (err)
     return err;
   if (!(c = salvo__nat_conn_new(t, x->o)))
@@ -63,8 +75,6 @@ static int xfer_connect(salvo__transport *t, salvo__nxfer *x, char **msg) {
   }
   c->x = x;
   x->c = c;
-  if (t->cfg->connect_timeout_ms)
-    x->cdeadline = x->t0 + t->cfg->connect_timeout_ms * 1000000;
   salvo__nat_timer_update(t, x);
   return 0;
 }
@@ -72,7 +82,7 @@ static int xfer_connect(salvo__transport *t, salvo__nxfer *x, char **msg) {
 /* Sends x on its connection now, if that is ready. */
 static int xfer_go(salvo__transport *t, salvo__nxfer *x, char **msg) {
   int err = xfer_connect(t, x, msg);
-  if (err)
+  if (err || !x->c)
     return err;
   salvo__nat_exchange_reset(x);
   if (x->c->state == SALVO__NC_UP)
@@ -124,19 +134,24 @@ static void handshake(salvo__transport *t, salvo__nconn *c) {
     conn_up(t, c);
 }
 
-static void dialed(salvo__transport *t, salvo__nconn *c, uint32_t events) {
+static void dialed(salvo__transport *t, salvo__nconn *c, int slot,
+                   uint32_t events) {
   char *msg = NULL;
-  int err = salvo__nat_conn_connected(t, c, events, &msg);
-  if (err == SALVO__IO_AGAIN)
-    return; /* the next address */
+  int err = salvo__nat_conn_connected(t, c, slot, events, &msg);
+  if (err == SALVO__IO_AGAIN) {
+    salvo__nat_timer_update(t, c->x); /* the next address's time */
+    return;
+  }
   if (err) {
     xfer_fail(t, c->x, err, msg);
     return;
   }
+  salvo__nat_timer_update(t, c->x); /* no more addresses to dial */
   handshake(t, c);
 }
 
-static void conn_io(salvo__transport *t, salvo__nconn *c, uint32_t events) {
+static void conn_io(salvo__transport *t, salvo__nconn *c, int slot,
+                    uint32_t events) {
   if (!c->x) {
     if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
       salvo__nat_pool_stirred(t, c, events);
@@ -145,7 +160,7 @@ static void conn_io(salvo__transport *t, salvo__nconn *c, uint32_t events) {
   switch (c->state) {
   case SALVO__NC_DIAL:
     if (events & (EPOLLOUT | EPOLLERR | EPOLLHUP))
-      dialed(t, c, events);
+      dialed(t, c, slot, events);
     return;
   case SALVO__NC_HANDSHAKE:
     handshake(t, c);
@@ -233,10 +248,25 @@ static void xfer_complete(salvo__transport *t, salvo__nxfer *x) {
   salvo__nat_done(t, x, err, err ? salvo__req_fail_message(x->req) : NULL);
 }
 
+/* The lookup of o ended: its waiting requests dial, or fail with its
+ * error. */
+static void resolved(salvo__transport *t, salvo__origin *o) {
+  salvo__list *n;
+  while ((n = salvo__list_pop_front(&o->waiting))) {
+    salvo__nxfer *x = salvo__container_of(n, salvo__nxfer, in_wait);
+    char *msg = NULL;
+    int err = o->naddrs ? xfer_go(t, x, &msg) : SALVO_EDNS;
+    if (err)
+      xfer_fail(t, x, err,
+                msg ? msg : salvo__strdup(o->dns_err ? o->dns_err : ""));
+  }
+}
+
 static const salvo__nat_report report = {
     .complete = xfer_complete,
     .fail = xfer_fail,
     .retry_fresh = retry_fresh,
+    .resolved = resolved,
 };
 
 /* ---- the seam -------------------------------------------------------- */
@@ -253,6 +283,7 @@ static int nat_create(salvo__transport **out, const salvo__cfg *cfg, int epfd,
   t->ev = *ev;
   t->epfd = epfd;
   t->tag_base = tag_base;
+  t->dns_due = -1;
   t->max_idle = cfg->concurrency < 8 ? 16 : 2 * (size_t)cfg->concurrency;
   salvo__list_init(&t->lru);
   salvo__list_init(&t->timers);
@@ -278,6 +309,7 @@ static void xfer_free(salvo__nxfer *x) {
 static void nat_destroy(salvo__transport *t) {
   if (!t)
     return;
+  salvo__nat_dns_free(t);
   salvo__nat_conns_free(t);
   salvo__nat_origins_free(t);
   for (salvo__nxfer *x = t->free_xfers, *next; x; x = next) {
@@ -346,6 +378,8 @@ static int nat_start(salvo__transport *t, salvo__req *r, void **xfer,
 static void nat_abort(salvo__transport *t, void *xfer) {
   salvo__nxfer *x = xfer;
   salvo__nat_timer_remove(x);
+  if (salvo__list_linked(&x->in_wait))
+    salvo__list_remove(&x->in_wait);
   drop_conn(t, x);
   /* An ended attempt still waiting to be reported is dropped too. */
   if (salvo__list_linked(&x->in_done))
@@ -387,27 +421,60 @@ static void nat_resume(salvo__transport *t, void *xfer) {
 }
 
 static void nat_on_socket(salvo__transport *t, uint64_t tag, uint32_t events) {
-  salvo__nconn *c = salvo__nat_conn_of(t, tag);
+  if (tag & SALVO__NAT_TAG_DNS) {
+    salvo__nat_dns_io(t, (int)(uint32_t)tag, events);
+    return;
+  }
+  int slot;
+  salvo__nconn *c = salvo__nat_conn_of(t, tag, &slot);
   if (c) /* else an event of a connection closed since */
-    conn_io(t, c, events);
+    conn_io(t, c, slot, events);
 }
 
 static int64_t nat_deadline(const salvo__transport *t) {
   if (!salvo__list_empty(&t->done))
     return 0;
   salvo__nxfer *x = salvo__nat_timer_first(t);
-  return x ? x->tkey : -1;
+  int64_t d = x ? x->tkey : -1, dns = salvo__nat_dns_deadline(t);
+  return d < 0 || (dns >= 0 && dns < d) ? dns : d;
+}
+
+/* The next address of x's dial is due (Happy Eyeballs): 1 when that is
+ * why x's timer fired. */
+static int dial_next(salvo__transport *t, salvo__nxfer *x, int64_t now) {
+  salvo__nconn *c = x->c;
+  int64_t wake = c ? salvo__nat_conn_dial_wake(c) : 0;
+  if (!wake || wake > now || (x->cdeadline && x->cdeadline <= now))
+    return 0;
+  char *msg = NULL;
+  if (salvo__nat_conn_dial_due(t, c, &msg))
+    xfer_fail(t, x, SALVO_ECONNECT, msg);
+  else
+    salvo__nat_timer_update(t, x);
+  return 1;
 }
 
 static void nat_on_timer(salvo__transport *t) {
+  salvo__nat_dns_timer(t);
   int64_t now = salvo__nat_now(t);
   salvo__nxfer *x;
   while ((x = salvo__nat_timer_first(t)) && x->tkey <= now) {
+    if (dial_next(t, x, now))
+      continue;
+    int over = (!x->handed_over && x->deadline && x->deadline <= now) ||
+               (x->cdeadline && x->cdeadline <= now);
+    if (!over) { /* a dial's time that passed without need */
+      salvo__nat_timer_remove(x);
+      salvo__nat_timer_update(t, x);
+      continue;
+    }
     int connecting = x->cdeadline && x->cdeadline <= now;
     int64_t ms = (now - x->t0) / 1000000;
+    const char *what =
+        salvo__list_linked(&x->in_wait) ? "Resolving" : "Connection";
     char *msg =
         connecting
-            ? salvo__fmt("Connection timed out after %lld milliseconds",
+            ? salvo__fmt("%s timed out after %lld milliseconds", what,
                          (long long)ms)
             : salvo__fmt("Operation timed out after %lld milliseconds with "
                          "%zu bytes received",
