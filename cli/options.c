@@ -377,6 +377,9 @@ int options_parse(opts *o, int argc, char **argv) {
     case OPT_HTTP2:
       o->cfg.http_version = SALVO_HTTP_2;
       break;
+    case OPT_HTTP2_PK:
+      o->cfg.http_version = SALVO_HTTP_2_PRIOR_KNOWLEDGE;
+      break;
     case OPT_TRANSPORT:
       if (salvo_transport_parse(optarg, &o->cfg.transport))
         usage_error("--transport: '%s' is not auto, native or libcurl", optarg);

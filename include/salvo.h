@@ -189,20 +189,17 @@ enum salvo_http_version {
 
 /* Which transport serves requests (salvo_config.transport). */
 enum salvo_transport {
-  /* Per request, by what it needs: salvo's own HTTP/1.1 transport for
-   * http:// and for https:// with SALVO_HTTP_1_1 or with dns_servers set;
-   * libcurl for proxies,
-   * HTTP/2 (https:// with SALVO_HTTP_AUTO, where ALPN may choose it, and
-   * SALVO_HTTP_2 or _PRIOR_KNOWLEDGE) and URLs with userinfo. Both give
-   * the same results, errors and features. The SALVO_TRANSPORT
-   * environment variable ("native" or "libcurl") overrides AUTO, for
-   * tests. */
+  /* Per request, by what it needs: salvo's own transport (HTTP/1.1, and
+   * HTTP/2 by ALPN over TLS or with SALVO_HTTP_2_PRIOR_KNOWLEDGE, on
+   * libnghttp2) for every request but those through a proxy, URLs with
+   * userinfo and SALVO_HTTP_2 on http:// (an h2c upgrade), which libcurl
+   * serves. Both give the same results, errors and features. The
+   * SALVO_TRANSPORT environment variable ("native" or "libcurl")
+   * overrides AUTO, for tests. */
   SALVO_TRANSPORT_AUTO = 0,
   /* libcurl for every request. */
   SALVO_TRANSPORT_LIBCURL = 1,
-  /* The native transport wherever it can serve: https:// with
-   * SALVO_HTTP_AUTO speaks HTTP/1.1 (ALPN offers only http/1.1). libcurl
-   * still serves proxies, SALVO_HTTP_2 and URLs with userinfo. */
+  /* The native transport wherever it can serve (as AUTO today). */
   SALVO_TRANSPORT_NATIVE = 2
 };
 

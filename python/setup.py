@@ -6,7 +6,7 @@ in, and the Python layer) into an environment:
 
 Debian's packages give what it needs: python3-dev, libcurl4-openssl-dev,
 libjansson-dev, libssl-dev, zlib1g-dev, libbrotli-dev, libzstd-dev,
-libpsl-dev, libc-ares-dev (scripts/deps.sh installs them)."""
+libpsl-dev, libc-ares-dev, libnghttp2-dev (scripts/deps.sh installs them)."""
 import glob
 import os
 import subprocess
@@ -20,7 +20,7 @@ ROOT = os.path.dirname(HERE)
 def pkg(*args):
     out = subprocess.run(["pkg-config", *args, "libcurl", "jansson",
                           "openssl", "zlib", "libbrotlidec", "libzstd",
-                          "libpsl", "libcares"],
+                          "libpsl", "libcares", "libnghttp2"],
                          capture_output=True, text=True,
                          check=True).stdout.split()
     return out

@@ -5,7 +5,7 @@
 set -eu
 PKGS="gcc clang make cmake pkg-config clang-format binutils git
 libcurl4-openssl-dev libjansson-dev libssl-dev libcmocka-dev
-zlib1g-dev libbrotli-dev libzstd-dev libpsl-dev libc-ares-dev dnsmasq-base
+zlib1g-dev libbrotli-dev libzstd-dev libpsl-dev libc-ares-dev dnsmasq-base libnghttp2-dev
 libclang-rt-14-dev nginx openssl ca-certificates python3 groff-base
 libuv1-dev libevent-dev python3-dev python3-pytest python3-pytest-asyncio
 libnginx-mod-http-echo python3-distributed python3-dask

@@ -10,12 +10,10 @@ int salvo__transport_choose(const salvo__cfg *cfg, const salvo__req *r) {
   if (cfg->transport == SALVO_TRANSPORT_LIBCURL || cfg->proxy ||
       r->userinfo) /* libcurl makes it basic authentication */
     return SALVO__TP_CURL;
-  int v = cfg->http_version;
-  if (v == SALVO_HTTP_2_PRIOR_KNOWLEDGE || v == SALVO_HTTP_2)
+  /* An h2c upgrade on http:// is libcurl's (the native transport speaks
+   * HTTP/2 by ALPN over TLS, or with prior knowledge). */
+  if (cfg->http_version == SALVO_HTTP_2 && r->origin[4] != 's' &&
+      !cfg->dns_servers)
     return SALVO__TP_CURL;
-  if (r->origin[4] == 's' && v == SALVO_HTTP_AUTO &&
-      cfg->transport != SALVO_TRANSPORT_NATIVE &&
-      !cfg->dns_servers)   /* which only the native transport asks */
-    return SALVO__TP_CURL; /* ALPN may choose HTTP/2 */
   return SALVO__TP_NATIVE;
 }

@@ -16,6 +16,8 @@ import unittest
 
 import dnsd
 import nginxd
+
+HERE = os.path.dirname(os.path.abspath(__file__))
 from nginxd import Nginx
 
 ARGS = None
@@ -957,6 +959,23 @@ class CliOptionsTest(WithFaultd):
             self.assertIn("dns_servers entry 0", r.stderr)
         finally:
             dns.stop()
+
+    def test_http2_prior_knowledge(self):
+        """--http2-prior-knowledge speaks HTTP/2 at once on http://, to a
+        server that speaks nothing else (tests/h2d.py, python3-h2)."""
+        h2d = subprocess.Popen(["/usr/bin/python3",
+                                os.path.join(HERE, "h2d.py")],
+                               stdout=subprocess.PIPE, text=True)
+        try:
+            port = int(h2d.stdout.readline().split()[1])
+            o = lines(salvo("-q", "--http2-prior-knowledge",
+                            f"http://127.0.0.1:{port}/ok").stdout)[0]
+            self.assertEqual((o["status"], o["http_version"], o["body"]),
+                             (200, "2", "ok"), o)
+        finally:
+            h2d.kill()
+            h2d.wait()
+            h2d.stdout.close()
 
     def test_proxy_and_resolve(self):
         """-x: the request goes to the proxy, whatever its host (one that

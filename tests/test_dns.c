@@ -109,7 +109,7 @@ static void test_many_names(void **state) {
     assert_int_equal(queries(th_fmt("many%d.salvo.test", i)), 1);
 }
 
-/* Names answered 1.5 s late hold up no one else: every other request,
+/* Names answered 3 s late hold up no one else: every other request,
  * submitted after them, is collected before the first of them. */
 static void test_slow_names_delay_only_their_requests(void **state) {
   (void)state;
@@ -120,13 +120,13 @@ static void test_slow_names_delay_only_their_requests(void **state) {
     return;
   salvo_parallel *b = th_open(c);
   for (int i = 0; i < 10; i++)
-    salvo_get(b, at(th_fmt("slow1500-s%d", i), "/json/1"));
+    salvo_get(b, at(th_fmt("slow3000-s%d", i), "/json/1"));
   for (int i = 0; i < 100; i++)
     salvo_get(b, at(th_fmt("quick%d", i), "/json/2"));
   int n = 0, quick_after_slow = 0, slow_seen = 0, ok = 0;
   salvo_response *r;
   while ((r = salvo_parallel_next(b))) {
-    int slow = strstr(salvo_response_url(r), "slow1500") != NULL;
+    int slow = strstr(salvo_response_url(r), "slow3000") != NULL;
     slow_seen += slow;
     quick_after_slow += !slow && slow_seen;
     ok += salvo_response_status(r) == 200;
@@ -187,11 +187,11 @@ static void test_lookup_bounded_by_connect_timeout(void **state) {
 }
 
 /* An answer is kept for its TTL: new connections within it ask nothing,
- * one after it asks again (dnsd restarted with a TTL of 1 s; faultd
+ * one after it asks again (dnsd restarted with a TTL of 2 s; faultd
  * closes each connection after its response). */
 static void test_ttl_honoured(void **state) {
   (void)state;
-  dnsd_start("1");
+  dnsd_start("2");
   salvo_config cfg = dns_config();
   salvo_client *c = dns_client(&cfg);
   if (c) {
@@ -201,7 +201,7 @@ static void test_ttl_honoured(void **state) {
       salvo_response_free(r);
     }
     assert_int_equal(queries("ttl.salvo.test"), 1);
-    usleep(1300 * 1000); /* past the TTL */
+    usleep(2200 * 1000); /* past the TTL */
     salvo_response *r = th_fetch_url(c, at("ttl", "/json/1?close=1"));
     assert_int_equal(salvo_response_status(r), 200);
     salvo_response_free(r);

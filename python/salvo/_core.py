@@ -38,7 +38,7 @@ def client_options(*, headers: HeaderTypes = None, auth: Any = None,
     seconds or a Timeout; `limits` a Limits (its max_connections is the
     concurrency); `cookies` False turns the jar off (a mapping of
     cookies to send is ClientCore's). `transport`: "auto" (salvo's own
-    HTTP/1.1 transport, libcurl for HTTP/2 and proxies), "native" or
+    transport, HTTP/1.1 and HTTP/2; libcurl for proxies), "native" or
     "libcurl"."""
     opts: Dict[str, Any] = {"follow_redirects": follow_redirects,
                             "cookies": cookies is not False,

@@ -49,6 +49,7 @@ salvo__nconn *salvo__nat_conn_new(salvo__transport *t, salvo__origin *o) {
   c->ops = o->tls ? &salvo__tls_ops : &salvo__tcp_ops;
   c->dial_fd[0] = c->dial_fd[1] = -1;
   c->dial_errno = 0;
+  c->alpn_h2 = 0;
   o->nconns++;
   c->state = SALVO__NC_DIAL;
   return c;
@@ -157,6 +158,7 @@ int salvo__nat_conn_connected(salvo__transport *t, salvo__nconn *c, int slot,
 void salvo__nat_conn_close(salvo__transport *t, salvo__nconn *c) {
   if (c->state == SALVO__NC_FREE)
     return;
+  salvo__h2_close(c);
   if (c->layer)
     c->ops->close(c);
   if (c->fd >= 0)
@@ -193,6 +195,7 @@ void salvo__nat_conns_free(salvo__transport *t) {
   for (uint32_t i = 0; i < t->nslots; i++) {
     salvo__nconn *c = t->slots[i];
     if (c->state != SALVO__NC_FREE) {
+      salvo__h2_close(c);
       if (c->layer)
         c->ops->close(c);
       if (c->fd >= 0)

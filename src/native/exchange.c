@@ -73,8 +73,7 @@ int salvo__nat_send(salvo__transport *t, salvo__nxfer *x) {
   return 0;
 }
 
-static int on_body(void *ctx, const char *p, size_t n) {
-  salvo__nxfer *x = ctx;
+int salvo__nat_body(salvo__nxfer *x, const char *p, size_t n) {
   if (x->redirecting)
     return 0; /* a redirect's body is read past */
   if (x->paused)
@@ -105,10 +104,13 @@ static int header_seen(salvo__nxfer *x, const char *l, size_t n) {
   return 0;
 }
 
-static int on_line(void *ctx, const char *l, size_t n) {
-  salvo__nxfer *x = ctx;
+static int on_body(void *ctx, const char *p, size_t n) {
+  return salvo__nat_body(ctx, p, n);
+}
+
+int salvo__nat_line(salvo__nxfer *x, const char *l, size_t n, int status) {
   salvo__transport *t = x->t;
-  if (n && x->p.lines == 1) { /* a status line: a new response */
+  if (n && status) { /* a new response */
     free(x->location);
     x->location = NULL;
   } else if (n) {
@@ -145,8 +147,13 @@ static int on_line(void *ctx, const char *l, size_t n) {
   return rc;
 }
 
+static int on_line(void *ctx, const char *l, size_t n) {
+  salvo__nxfer *x = ctx;
+  return salvo__nat_line(x, l, n, x->p.lines == 1);
+}
+
 /* The message a parse error gets. */
-static char *parse_message(salvo__nxfer *x, int err) {
+char *salvo__nat_parse_message(salvo__nxfer *x, int err) {
   if (x->p.why)
     return salvo__fmt("%s", x->p.why);
   if (err == SALVO_EREDIRECT)
@@ -167,7 +174,7 @@ static long feed(salvo__transport *t, salvo__nxfer *x, const char *p,
                              &paused);
   if (used < 0) {
     int err = (int)used;
-    t->report->fail(t, x, err, parse_message(x, err));
+    t->report->fail(t, x, err, salvo__nat_parse_message(x, err));
     return -1;
   }
   if (paused)

@@ -5,8 +5,10 @@
  *
  *   transport.c  the seam (salvo__native_transport): an attempt's life,
  *                redirects, what the engine is told
+ *   connect.c    an attempt's connection: a stream, an idle one, a new one
  *   exchange.c   one request and its response on one connection: the
  *                write, the read, the early answer, the dead idle peer
+ *   h2.c         HTTP/2 on a connection (nghttp2): attempts as streams
  *   head.c       the request head (no sockets: tests feed it values)
  *   pool.c       idle connections per origin and one LRU over all
  *   conn.c       connection slots, dialing, the epoll tag, closing
@@ -58,6 +60,7 @@
 #define SALVO__NAT_TAG_DNS ((uint64_t)1 << 55)
 
 typedef struct salvo__nconn salvo__nconn;
+typedef struct salvo__h2 salvo__h2;
 
 /* The resolver's sockets (c-ares has one or two per server). */
 #define SALVO__NAT_DNS_FDS 8
@@ -95,6 +98,13 @@ typedef struct salvo__origin {
    * responses without saying so, and a request that must not be sent
    * twice could cross that close. Such requests take a new connection. */
   int closes_quietly;
+  /* What its server speaks over TLS, once ALPN said (HTTP/2 allowed):
+   * 0 not known yet, 1 HTTP/1.1, 2 HTTP/2. While a connection that may
+   * turn out HTTP/2 is being made (h2_probe), further requests wait for
+   * it (on `waiting`) rather than each open their own. */
+  int proto;
+  salvo__nconn *h2_probe;
+  salvo__list h2conns; /* its HTTP/2 connections (in_origin) */
 } salvo__origin;
 
 /* A connection's byte stream: plain TCP (tcp.c) or TLS over it (tls.c).
@@ -148,6 +158,8 @@ struct salvo__nconn {
   int dial_errno;     /* why the last attempt failed */
   salvo__buf pend;    /* response bytes not yet taken */
   int served;         /* requests it carried before this one */
+  salvo__h2 *h2;      /* HTTP/2 (h2.c) on it, or NULL */
+  int alpn_h2;        /* its TLS handshake chose h2 */
   int64_t idle_since; /* ns, when it last went idle */
 };
 
@@ -173,16 +185,25 @@ struct salvo__nxfer {
   int64_t tkey;       /* its place in the timer list, 0 = not in it */
   salvo__list in_timers;
   salvo__list in_wait; /* its origin's waiting list, during a lookup */
-  int paused;          /* its reader is full: nothing read until resumed */
-  int ending;          /* its response ended, but bytes wait for the reader */
-  int handed_over;     /* a streamed response: no time limit from here */
-  salvo__hop hop;      /* where this request of the attempt goes */
-  char *location;      /* of a redirect response */
-  int redirecting;     /* this response is a redirect being read past */
-  int retried_fresh;   /* already re-sent after a dead idle connection */
-  int early;           /* answered before its body was all sent */
-  int got_bytes;       /* of a response, on this connection */
-  int finished;        /* ended, waiting in the done list */
+  /* On an HTTP/2 connection: its stream, its place in the connection's
+   * list, DATA kept while its reader is paused, and its response's
+   * progress (h2.c). */
+  int32_t sid;
+  salvo__list in_conn;
+  salvo__buf hold;
+  int h2_final, h2_skip, h2_ended, h2_err;
+  int h2_rest; /* its stream ended: what hold has is the rest */
+  char *h2_why;
+  int paused;        /* its reader is full: nothing read until resumed */
+  int ending;        /* its response ended, but bytes wait for the reader */
+  int handed_over;   /* a streamed response: no time limit from here */
+  salvo__hop hop;    /* where this request of the attempt goes */
+  char *location;    /* of a redirect response */
+  int redirecting;   /* this response is a redirect being read past */
+  int retried_fresh; /* already re-sent after a dead idle connection */
+  int early;         /* answered before its body was all sent */
+  int got_bytes;     /* of a response, on this connection */
+  int finished;      /* ended, waiting in the done list */
   int error;
   char *errmsg;
   salvo__list in_done; /* the done list */
@@ -201,8 +222,15 @@ typedef struct salvo__nat_report {
   /* A reused connection died before any answer: x goes again, once, on
    * a new one (1), or it may not (0). */
   int (*retry_fresh)(salvo__transport *t, salvo__nxfer *x);
-  /* The lookup of o ended: its waiting requests go on (or fail). */
+  /* The lookup of o ended, or its HTTP/2 probe did: its waiting
+   * requests go on (or fail). */
   void (*resolved)(salvo__transport *t, salvo__origin *o);
+  /* x goes again on another connection (its stream was refused, or its
+   * connection broke before any answer). */
+  void (*again)(salvo__transport *t, salvo__nxfer *x);
+  /* An HTTP/2 connection ended (drained after GOAWAY, or broken): it
+   * closes. */
+  void (*h2_closed)(salvo__transport *t, salvo__nconn *c);
 } salvo__nat_report;
 
 struct salvo__transport {
@@ -227,6 +255,7 @@ struct salvo__transport {
   char *rbuf;
   void *dns;           /* dns.c's resolver, made on first use */
   salvo__nat_dns dnsq; /* its sockets */
+  salvo__buf h2line;   /* a response field as a line (h2.c) */
   int dns_pending;     /* lookups under way */
   int64_t dns_due;     /* when c-ares wants its time-outs seen, -1 = never */
 };
@@ -305,6 +334,51 @@ void salvo__nat_read(salvo__transport *t, salvo__nconn *c, uint32_t events);
 /* Bytes for c's response (kept ones on resume included). */
 void salvo__nat_data(salvo__transport *t, salvo__nconn *c, const char *p,
                      size_t n);
+
+/* A response's line (status: its status line) and body bytes, for either
+ * protocol: what the transport reads itself (Location, cookies, a
+ * redirect) and what goes to the request (receive.c). salvo__nat_body
+ * returns 0, SALVO__H1_PAUSE (not taken), SALVO__H1_HOLD (taken; stop) or
+ * an error. */
+int salvo__nat_line(salvo__nxfer *x, const char *l, size_t n, int status);
+int salvo__nat_body(salvo__nxfer *x, const char *p, size_t n);
+/* The message of a response's failure with err. */
+char *salvo__nat_parse_message(salvo__nxfer *x, int err);
+
+/* h2.c: HTTP/2 on a connection, its streams the attempts' (nghttp2). */
+/* Starts the session on c, up (0), or SALVO_ENOMEM. */
+int salvo__h2_open(salvo__transport *t, salvo__nconn *c);
+/* Whether c may take another stream now; whether it has any. */
+int salvo__h2_room(const salvo__nconn *c);
+int salvo__h2_busy(const salvo__nconn *c);
+/* x's request as a new stream of c: 0, or an error (x not on c). */
+int salvo__h2_submit(salvo__transport *t, salvo__nconn *c, salvo__nxfer *x);
+/* c's events: reads, and writes what waits. */
+void salvo__h2_io(salvo__transport *t, salvo__nconn *c, uint32_t events);
+void salvo__h2_flush(salvo__transport *t, salvo__nconn *c);
+/* x leaves its connection: its stream is reset (CANCEL) if open. */
+void salvo__h2_detach(salvo__transport *t, salvo__nxfer *x);
+/* x's reader takes more: DATA kept for it goes, and is consumed. */
+void salvo__h2_resume(salvo__transport *t, salvo__nxfer *x);
+/* Frees c's session (no callback runs; its attempts are let go). */
+void salvo__h2_close(salvo__nconn *c);
+
+/* connect.c: x's connection, a stream, or its wait; then its request
+ * goes (0), or an error with *msg. */
+int salvo__nat_go(salvo__transport *t, salvo__nxfer *x, char **msg);
+/* c's epoll events (slot: the dial attempt they are for). */
+void salvo__nat_conn_io(salvo__transport *t, salvo__nconn *c, int slot,
+                        uint32_t events);
+/* The report's retry_fresh, resolved, again and h2_closed. */
+int salvo__nat_retry_fresh(salvo__transport *t, salvo__nxfer *x);
+void salvo__nat_resolved(salvo__transport *t, salvo__origin *o);
+void salvo__nat_again(salvo__transport *t, salvo__nxfer *x);
+void salvo__nat_h2_closed(salvo__transport *t, salvo__nconn *c);
+
+/* transport.c: x lets go of its connection (an HTTP/2 stream is reset,
+ * an HTTP/1.1 connection closes); x fails. */
+void salvo__nat_drop_conn(salvo__transport *t, salvo__nxfer *x);
+void salvo__nat_fail(salvo__transport *t, salvo__nxfer *x, int err, char *msg);
 
 /* transport.c: an attempt ends, reported (by reap) later. */
 void salvo__nat_done(salvo__transport *t, salvo__nxfer *x, int err, char *msg);

@@ -48,6 +48,7 @@ salvo__origin *salvo__nat_origin(salvo__transport *t, const char *key) {
     return NULL;
   salvo__list_init(&o->idle);
   salvo__list_init(&o->waiting);
+  salvo__list_init(&o->h2conns);
   o->t = t;
   const char *auth = strstr(key, "://") + 3;
   const char *colon = strrchr(auth, ':');

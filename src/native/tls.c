@@ -119,8 +119,15 @@ static int tls_context(salvo__transport *t) {
   SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT |
                                           SSL_SESS_CACHE_NO_INTERNAL_STORE);
   SSL_CTX_sess_set_new_cb(ctx, on_new_session);
-  static const unsigned char alpn[] = "\x08http/1.1";
-  SSL_CTX_set_alpn_protos(ctx, alpn, sizeof(alpn) - 1);
+  /* HTTP/2 first unless HTTP/1.1 is asked for (RFC 9113 3.2). */
+  static const unsigned char both[] = "\x02h2\x08http/1.1";
+  const unsigned char *alpn = both + 3;
+  size_t alpn_len = sizeof(both) - 4;
+  if (cfg->http_version != SALVO_HTTP_1_1) {
+    alpn = both;
+    alpn_len = sizeof(both) - 1;
+  }
+  SSL_CTX_set_alpn_protos(ctx, alpn, (unsigned)alpn_len);
   SSL_CTX_set_verify(ctx, cfg->insecure ? SSL_VERIFY_NONE : SSL_VERIFY_PEER,
                      NULL);
   char *why = tls_load(ctx, cfg);
@@ -182,8 +189,13 @@ static int tls_handshake(salvo__transport *t, salvo__nconn *c, char **msg) {
   SSL *s = c->layer;
   ERR_clear_error();
   int rc = SSL_do_handshake(s);
-  if (rc == 1)
+  if (rc == 1) {
+    const unsigned char *proto = NULL;
+    unsigned len = 0;
+    SSL_get0_alpn_selected(s, &proto, &len);
+    c->alpn_h2 = len == 2 && !memcmp(proto, "h2", 2);
     return 0;
+  }
   int se = SSL_get_error(s, rc);
   if (se == SSL_ERROR_WANT_READ || se == SSL_ERROR_WANT_WRITE)
     return SALVO__IO_AGAIN;

@@ -28,151 +28,30 @@ void salvo__nat_done(salvo__transport *t, salvo__nxfer *x, int err, char *msg) {
   salvo__list_push_back(&t->done, &x->in_done);
 }
 
-static void drop_conn(salvo__transport *t, salvo__nxfer *x) {
+/* x lets go of its connection: an HTTP/2 stream is reset, an HTTP/1.1
+ * connection (in an unknown state) closes. */
+void salvo__nat_drop_conn(salvo__transport *t, salvo__nxfer *x) {
   salvo__nconn *c = x->c;
   if (!c)
     return;
+  if (c->h2) {
+    salvo__h2_detach(t, x);
+    return;
+  }
   x->c = NULL;
   c->x = NULL;
+  salvo__origin *o = c->o;
+  int probe = o->h2_probe == c;
   salvo__nat_conn_close(t, c);
+  if (probe) { /* those waiting for it open their own */
+    o->h2_probe = NULL;
+    salvo__nat_resolved(t, o);
+  }
 }
 
-static void xfer_fail(salvo__transport *t, salvo__nxfer *x, int err,
-                      char *msg) {
-  drop_conn(t, x);
+void salvo__nat_fail(salvo__transport *t, salvo__nxfer *x, int err, char *msg) {
+  salvo__nat_drop_conn(t, x);
   salvo__nat_done(t, x, err, msg);
-}
-
-/* ---- connecting ------------------------------------------------------ */
-
-/* Finds a connection for x: an idle one of its origin, or a new one once
- * the origin's addresses are known (until then x waits for them, with
- * x->c NULL). */
-static int xfer_connect(salvo__transport *t, salvo__nxfer *x, char **msg) {
-  *msg = NULL;
-  salvo__nconn *c = salvo__nat_pool_take(t, x);
-  if (c) {
-    c->x = x;
-    x->c = c;
-    return 0;
-  }
-  if (t->cfg->connect_timeout_ms && !x->cdeadline) {
-    x->cdeadline = x->t0 + t->cfg->connect_timeout_ms * 1000000;
-    salvo__nat_timer_update(t, x);
-  }
-  int err = salvo__nat_resolve(t, x->o, msg);
-  if (err == SALVO__IO_AGAIN) {
-    salvo__list_push_back(&x->o->waiting, &x->in_wait);
-    return 0;
-  }
-  if (err)
-    return err;
-  if (!(c = salvo__nat_conn_new(t, x->o)))
-    return SALVO_ENOMEM;
-  if ((err = salvo__nat_conn_dial(t, c, msg))) {
-    salvo__nat_conn_close(t, c);
-    return err;
-  }
-  c->x = x;
-  x->c = c;
-  salvo__nat_timer_update(t, x);
-  return 0;
-}
-
-/* Sends x on its connection now, if that is ready. */
-static int xfer_go(salvo__transport *t, salvo__nxfer *x, char **msg) {
-  int err = xfer_connect(t, x, msg);
-  if (err || !x->c)
-    return err;
-  salvo__nat_exchange_reset(x);
-  if (x->c->state == SALVO__NC_UP)
-    salvo__nat_send(t, x); /* a failure is reported through reap */
-  return 0;
-}
-
-/* A reused connection that died while idle: the request goes again, once,
- * on a new one. Nothing of a response came; an idempotent request may be
- * repeated anyway, another only when not a byte of it went out (the
- * connection was dead before it was written). */
-static int retry_fresh(salvo__transport *t, salvo__nxfer *x) {
-  salvo__nconn *c = x->c;
-  if (!c || !c->served || x->got_bytes || x->retried_fresh ||
-      (!x->req->idempotent && x->conn_wrote))
-    return 0;
-  salvo__nat_pool_died(t, c);
-  x->retried_fresh = 1;
-  drop_conn(t, x);
-  char *msg = NULL;
-  int err = xfer_go(t, x, &msg);
-  if (err)
-    xfer_fail(t, x, err, msg);
-  return 1;
-}
-
-/* The connection is up (its layer's handshake done): the request goes. */
-static void conn_up(salvo__transport *t, salvo__nconn *c) {
-  salvo__nxfer *x = c->x;
-  c->state = SALVO__NC_UP;
-  x->cdeadline = 0;
-  salvo__nat_timer_update(t, x);
-  /* A plain connection is not read: the answer cannot be there yet, and
-   * its edge will come. A layer whose handshake read the socket may hold
-   * bytes its next events will not announce. */
-  if (salvo__nat_send(t, x) == 0 && c->layer)
-    salvo__nat_read(t, c, EPOLLIN);
-}
-
-static void handshake(salvo__transport *t, salvo__nconn *c) {
-  char *msg = NULL;
-  c->state = SALVO__NC_HANDSHAKE;
-  int err = c->ops->handshake(t, c, &msg);
-  if (err == SALVO__IO_AGAIN)
-    return;
-  if (err)
-    xfer_fail(t, c->x, err, msg);
-  else
-    conn_up(t, c);
-}
-
-static void dialed(salvo__transport *t, salvo__nconn *c, int slot,
-                   uint32_t events) {
-  char *msg = NULL;
-  int err = salvo__nat_conn_connected(t, c, slot, events, &msg);
-  if (err == SALVO__IO_AGAIN) {
-    salvo__nat_timer_update(t, c->x); /* the next address's time */
-    return;
-  }
-  if (err) {
-    xfer_fail(t, c->x, err, msg);
-    return;
-  }
-  salvo__nat_timer_update(t, c->x); /* no more addresses to dial */
-  handshake(t, c);
-}
-
-static void conn_io(salvo__transport *t, salvo__nconn *c, int slot,
-                    uint32_t events) {
-  if (!c->x) {
-    if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
-      salvo__nat_pool_stirred(t, c, events);
-    return;
-  }
-  switch (c->state) {
-  case SALVO__NC_DIAL:
-    if (events & (EPOLLOUT | EPOLLERR | EPOLLHUP))
-      dialed(t, c, slot, events);
-    return;
-  case SALVO__NC_HANDSHAKE:
-    handshake(t, c);
-    return;
-  default:
-    break;
-  }
-  salvo__nxfer *x = c->x;
-  if (x->writing && salvo__nat_send(t, x))
-    return;
-  if (c->x == x)
-    salvo__nat_read(t, c, events);
 }
 
 /* ---- the request of a hop -------------------------------------------- */
@@ -227,15 +106,16 @@ static void follow(salvo__transport *t, salvo__nxfer *x) {
   x->retried_fresh = 0;
   err = write_head(t, x);
   if (!err)
-    err = xfer_go(t, x, &msg);
+    err = salvo__nat_go(t, x, &msg);
   if (err)
-    xfer_fail(t, x, err, msg);
+    salvo__nat_fail(t, x, err, msg);
 }
 
 static void xfer_complete(salvo__transport *t, salvo__nxfer *x) {
   salvo__nconn *c = x->c;
   x->c = NULL;
-  salvo__nat_pool_release(t, c, x->p.keep_alive && !x->early);
+  if (c && !c->h2) /* an HTTP/2 stream has left its connection */
+    salvo__nat_pool_release(t, c, x->p.keep_alive && !x->early);
   if (x->redirecting) {
     follow(t, x); /* the next request went, or the attempt failed */
     return;
@@ -248,25 +128,13 @@ static void xfer_complete(salvo__transport *t, salvo__nxfer *x) {
   salvo__nat_done(t, x, err, err ? salvo__req_fail_message(x->req) : NULL);
 }
 
-/* The lookup of o ended: its waiting requests dial, or fail with its
- * error. */
-static void resolved(salvo__transport *t, salvo__origin *o) {
-  salvo__list *n;
-  while ((n = salvo__list_pop_front(&o->waiting))) {
-    salvo__nxfer *x = salvo__container_of(n, salvo__nxfer, in_wait);
-    char *msg = NULL;
-    int err = o->naddrs ? xfer_go(t, x, &msg) : SALVO_EDNS;
-    if (err)
-      xfer_fail(t, x, err,
-                msg ? msg : salvo__strdup(o->dns_err ? o->dns_err : ""));
-  }
-}
-
 static const salvo__nat_report report = {
     .complete = xfer_complete,
-    .fail = xfer_fail,
-    .retry_fresh = retry_fresh,
-    .resolved = resolved,
+    .fail = salvo__nat_fail,
+    .retry_fresh = salvo__nat_retry_fresh,
+    .resolved = salvo__nat_resolved,
+    .again = salvo__nat_again,
+    .h2_closed = salvo__nat_h2_closed,
 };
 
 /* ---- the seam -------------------------------------------------------- */
@@ -300,6 +168,8 @@ static int nat_create(salvo__transport **out, const salvo__cfg *cfg, int epfd,
 
 static void xfer_free(salvo__nxfer *x) {
   salvo__buf_free(&x->out);
+  salvo__buf_free(&x->hold);
+  free(x->h2_why);
   salvo__hop_free(&x->hop);
   free(x->location);
   free(x->errmsg);
@@ -318,6 +188,7 @@ static void nat_destroy(salvo__transport *t) {
   }
   salvo__nat_tls_free(t);
   salvo__head_writer_free(&t->head);
+  salvo__buf_free(&t->h2line);
   free(t->rbuf);
   free(t);
 }
@@ -326,9 +197,11 @@ static salvo__nxfer *xfer_get(salvo__transport *t) {
   salvo__nxfer *x = t->free_xfers;
   if (x) {
     t->free_xfers = x->next_free;
-    salvo__buf out = x->out;
+    salvo__buf out = x->out, hold = x->hold;
     memset(x, 0, sizeof(*x));
     x->out = out;
+    x->hold = hold;
+    x->hold.len = 0;
     return x;
   }
   return calloc(1, sizeof(*x));
@@ -338,7 +211,10 @@ static void xfer_put(salvo__transport *t, salvo__nxfer *x) {
   salvo__hop_free(&x->hop);
   free(x->location);
   free(x->errmsg);
-  x->location = x->errmsg = NULL;
+  free(x->h2_why);
+  x->location = x->errmsg = x->h2_why = NULL;
+  if (x->hold.cap > 64 * 1024)
+    salvo__buf_free(&x->hold);
   if (x->out.cap > 64 * 1024)
     salvo__buf_free(&x->out);
   x->next_free = t->free_xfers;
@@ -368,7 +244,7 @@ static int nat_start(salvo__transport *t, salvo__req *r, void **xfer,
    * kernel reports at once) ends the attempt through reap, like libcurl's
    * do: the retry policy sees it. */
   char *why = NULL;
-  err = xfer_go(t, x, &why);
+  err = salvo__nat_go(t, x, &why);
   if (err)
     salvo__nat_done(t, x, err, why);
   salvo__nat_timer_update(t, x);
@@ -380,7 +256,7 @@ static void nat_abort(salvo__transport *t, void *xfer) {
   salvo__nat_timer_remove(x);
   if (salvo__list_linked(&x->in_wait))
     salvo__list_remove(&x->in_wait);
-  drop_conn(t, x);
+  salvo__nat_drop_conn(t, x);
   /* An ended attempt still waiting to be reported is dropped too. */
   if (salvo__list_linked(&x->in_done))
     salvo__list_remove(&x->in_done);
@@ -399,7 +275,7 @@ static void nat_resume(salvo__transport *t, void *xfer) {
     return;
   }
   if (rc) {
-    xfer_fail(t, x, rc, salvo__req_fail_message(r));
+    salvo__nat_fail(t, x, rc, salvo__req_fail_message(r));
     return;
   }
   if (x->ending) { /* the response had ended: its reader has it all now */
@@ -409,6 +285,10 @@ static void nat_resume(salvo__transport *t, void *xfer) {
     return;
   }
   salvo__nconn *c = x->c;
+  if (x->h2_rest || (c && c->h2)) {
+    salvo__h2_resume(t, x);
+    return;
+  }
   if (c->pend.len) {
     salvo__buf keep = c->pend;
     c->pend = (salvo__buf){0};
@@ -428,7 +308,7 @@ static void nat_on_socket(salvo__transport *t, uint64_t tag, uint32_t events) {
   int slot;
   salvo__nconn *c = salvo__nat_conn_of(t, tag, &slot);
   if (c) /* else an event of a connection closed since */
-    conn_io(t, c, slot, events);
+    salvo__nat_conn_io(t, c, slot, events);
 }
 
 static int64_t nat_deadline(const salvo__transport *t) {
@@ -448,7 +328,7 @@ static int dial_next(salvo__transport *t, salvo__nxfer *x, int64_t now) {
     return 0;
   char *msg = NULL;
   if (salvo__nat_conn_dial_due(t, c, &msg))
-    xfer_fail(t, x, SALVO_ECONNECT, msg);
+    salvo__nat_fail(t, x, SALVO_ECONNECT, msg);
   else
     salvo__nat_timer_update(t, x);
   return 1;
@@ -470,8 +350,7 @@ static void nat_on_timer(salvo__transport *t) {
     }
     int connecting = x->cdeadline && x->cdeadline <= now;
     int64_t ms = (now - x->t0) / 1000000;
-    const char *what =
-        salvo__list_linked(&x->in_wait) ? "Resolving" : "Connection";
+    const char *what = x->o->resolving ? "Resolving" : "Connection";
     char *msg =
         connecting
             ? salvo__fmt("%s timed out after %lld milliseconds", what,
@@ -479,7 +358,7 @@ static void nat_on_timer(salvo__transport *t) {
             : salvo__fmt("Operation timed out after %lld milliseconds with "
                          "%zu bytes received",
                          (long long)ms, salvo__req_body_len(x->req));
-    xfer_fail(t, x, SALVO_ETIMEDOUT, msg);
+    salvo__nat_fail(t, x, SALVO_ETIMEDOUT, msg);
   }
 }
 

@@ -1,0 +1,539 @@
+/* HTTP/2 on one connection, with Debian's libnghttp2 (framing, HPACK,
+ * flow control): the attempts of an origin as streams of as few
+ * connections as its SETTINGS_MAX_CONCURRENT_STREAMS allows.
+ *
+ * - A request is the head HTTP/1.1 would send (head.c), read back into
+ *   header fields: the same headers on both protocols, less those
+ *   RFC 9113 8.2.2 forbids.
+ * - A response goes to the request as lines ("HTTP/2 200", "name: value",
+ *   "") and body bytes, through exchange.c's salvo__nat_line/_body, so
+ *   that redirects, cookies and receive.c's checks are the same.
+ * - Output is gathered from nghttp2 into one buffer and written in one
+ *   call per loop turn, not one per frame.
+ * - Flow control is manual: received DATA is consumed when the reader
+ *   took it, so a paused reader's stream stops at its window while its
+ *   siblings go on.
+ * - A stream reset by the server is that request's error; REFUSED_STREAM
+ *   (GOAWAY above its last stream, RFC 9113 6.8 and 8.7: not processed)
+ *   sends it again on a new connection, unsafe methods included. */
+#define _GNU_SOURCE /* memrchr */
+#include <errno.h>
+#include <nghttp2/nghttp2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+
+#include "../field.h"
+#include "../receive.h"
+#include "native.h"
+
+#define STREAM_WINDOW (4 << 20)
+#define CONN_WINDOW (64 << 20)
+#define OUT_GATHER (64 * 1024)
+
+struct salvo__h2 {
+  nghttp2_session *s;
+  salvo__buf out; /* frames not yet written */
+  size_t out_pos;
+  salvo__list xfers; /* its streams' attempts */
+  int streams;
+  int draining;   /* GOAWAY seen, or broken: no new stream */
+  int flushing;   /* in flush: no nested one */
+  int in_recv;    /* in nghttp2's reading: its callbacks may not write */
+  uint32_t fatal; /* the error of a GOAWAY we sent: the server broke it */
+};
+
+static salvo__nxfer *xfer_of(nghttp2_session *s, int32_t sid) {
+  return sid > 0 ? nghttp2_session_get_stream_user_data(s, sid) : NULL;
+}
+
+/* x leaves its connection's stream list. */
+static void unlink_stream(salvo__nconn *c, salvo__nxfer *x) {
+  if (!x->sid)
+    return;
+  nghttp2_session_set_stream_user_data(c->h2->s, x->sid, NULL);
+  salvo__list_remove(&x->in_conn);
+  c->h2->streams--;
+  x->sid = 0;
+}
+
+/* ---- what nghttp2 reports ------------------------------------------ */
+
+static int on_header(nghttp2_session *s, const nghttp2_frame *f,
+                     const uint8_t *name, size_t nlen, const uint8_t *value,
+                     size_t vlen, uint8_t flags, void *ud) {
+  (void)flags, (void)ud;
+  salvo__nxfer *x = xfer_of(s, f->hd.stream_id);
+  if (!x || f->hd.type != NGHTTP2_HEADERS || x->h2_err)
+    return 0;
+  if (f->headers.cat == NGHTTP2_HCAT_HEADERS && x->h2_final)
+    return 0; /* trailers: checked by nghttp2, read past (as HTTP/1.1's) */
+  salvo__buf *b = &x->t->h2line;
+  b->len = 0;
+  int rc;
+  if (nlen == 7 && !memcmp(name, ":status", 7)) {
+    int st = vlen == 3 ? atoi((const char *)value) : 0;
+    x->h2_skip = st >= 100 && st < 200; /* 1xx: the final one follows */
+    if (x->h2_skip)
+      return 0;
+    x->p.status = st;
+    x->h2_final = 1;
+    rc = salvo__buf_append(b, "HTTP/2 ", 7) ||
+                 salvo__buf_append(b, (const char *)value, vlen)
+             ? SALVO_ENOMEM
+             : salvo__nat_line(x, b->p, b->len, 1);
+  } else if (x->h2_skip || name[0] == ':') {
+    return 0;
+  } else {
+    rc = salvo__buf_append(b, (const char *)name, nlen) ||
+                 salvo__buf_append(b, ": ", 2) ||
+                 salvo__buf_append(b, (const char *)value, vlen)
+             ? SALVO_ENOMEM
+             : salvo__nat_line(x, b->p, b->len, 0);
+  }
+  if (!rc)
+    return 0;
+  x->h2_err = rc;
+  return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE; /* the stream is reset */
+}
+
+static int on_frame_recv(nghttp2_session *s, const nghttp2_frame *f, void *ud) {
+  salvo__nconn *c = ud;
+  if (f->hd.type == NGHTTP2_GOAWAY) {
+    c->h2->draining = 1;
+    return 0;
+  }
+  salvo__nxfer *x = xfer_of(s, f->hd.stream_id);
+  if (!x || x->h2_err)
+    return 0;
+  if (f->hd.type == NGHTTP2_HEADERS && f->headers.cat != NGHTTP2_HCAT_HEADERS &&
+      x->h2_final && !x->h2_skip) {
+    int rc = salvo__nat_line(x, "", 0, 0); /* the end of the head */
+    if (rc) {
+      x->h2_err = rc;
+      nghttp2_submit_rst_stream(s, NGHTTP2_FLAG_NONE, x->sid, NGHTTP2_CANCEL);
+      return 0;
+    }
+  }
+  if ((f->hd.type == NGHTTP2_HEADERS || f->hd.type == NGHTTP2_DATA) &&
+      (f->hd.flags & NGHTTP2_FLAG_END_STREAM))
+    x->h2_ended = 1;
+  return 0;
+}
+
+static int on_data(nghttp2_session *s, uint8_t flags, int32_t sid,
+                   const uint8_t *data, size_t len, void *ud) {
+  (void)flags, (void)ud;
+  salvo__nxfer *x = xfer_of(s, sid);
+  if (!x || x->h2_err) {
+    nghttp2_session_consume(s, sid, len);
+    return 0;
+  }
+  if (!x->tfirst)
+    x->tfirst = salvo__nat_now(x->t);
+  x->got_bytes = 1;
+  if (x->paused || x->hold.len) { /* kept, unconsumed, for the resume */
+    if (salvo__buf_append(&x->hold, (const char *)data, len))
+      goto fail;
+    return 0;
+  }
+  int rc = salvo__nat_body(x, (const char *)data, len);
+  if (rc == SALVO__H1_PAUSE) {
+    x->paused = 1;
+    if (salvo__buf_append(&x->hold, (const char *)data, len))
+      goto fail;
+    return 0;
+  }
+  if (rc == SALVO__H1_HOLD)
+    x->paused = 1;
+  else if (rc) {
+    x->h2_err = rc;
+    nghttp2_submit_rst_stream(s, NGHTTP2_FLAG_NONE, sid, NGHTTP2_CANCEL);
+  }
+  nghttp2_session_consume(s, sid, len);
+  return 0;
+fail:
+  x->h2_err = SALVO_ENOMEM;
+  nghttp2_submit_rst_stream(s, NGHTTP2_FLAG_NONE, sid, NGHTTP2_CANCEL);
+  return 0;
+}
+
+static int on_frame_send(nghttp2_session *s, const nghttp2_frame *f, void *ud) {
+  salvo__nconn *c = ud;
+  salvo__nxfer *x = xfer_of(s, f->hd.stream_id);
+  if (x && f->hd.type == NGHTTP2_HEADERS)
+    x->wrote = x->conn_wrote = 1;
+  /* nghttp2 resets a stream whose response breaks the rules (a
+   * content-length that DATA does not match, say): that request's
+   * protocol error. */
+  if (x && f->hd.type == NGHTTP2_RST_STREAM && !x->h2_err) {
+    x->h2_err = SALVO_EPROTO;
+    free(x->h2_why);
+    x->h2_why = salvo__fmt("malformed HTTP/2 response (RFC 9113 8.1.1): "
+                           "stream reset with %s",
+                           nghttp2_http2_strerror(f->rst_stream.error_code));
+  }
+  /* ... and ends a connection whose frames do (RFC 9113 5.4.1). */
+  if (f->hd.type == NGHTTP2_GOAWAY &&
+      f->goaway.error_code != NGHTTP2_NO_ERROR && !c->h2->fatal)
+    c->h2->fatal = f->goaway.error_code;
+  return 0;
+}
+
+/* A response nghttp2 finds malformed (RFC 9113 8.1.1) is a protocol
+ * error of that request. */
+static int on_invalid_frame(nghttp2_session *s, const nghttp2_frame *f,
+                            int lib_err, void *ud) {
+  (void)ud;
+  salvo__nxfer *x = xfer_of(s, f->hd.stream_id);
+  if (x && !x->h2_err) {
+    x->h2_err = SALVO_EPROTO;
+    free(x->h2_why);
+    x->h2_why =
+        salvo__fmt("malformed HTTP/2 response: %s", nghttp2_strerror(lib_err));
+  }
+  return 0;
+}
+
+static int on_stream_close(nghttp2_session *s, int32_t sid, uint32_t code,
+                           void *ud) {
+  salvo__nconn *c = ud;
+  salvo__nxfer *x = xfer_of(s, sid);
+  if (!x)
+    return 0;
+  salvo__transport *t = x->t;
+  unlink_stream(c, x);
+  if (x->h2_err) {
+    char *why = x->h2_why;
+    x->h2_why = NULL;
+    t->report->fail(t, x, x->h2_err,
+                    why ? why : salvo__nat_parse_message(x, x->h2_err));
+  } else if (code == NGHTTP2_NO_ERROR && x->h2_ended && x->hold.len) {
+    x->h2_rest = 1; /* it completes once its reader took the rest */
+    x->c = NULL;
+  } else if (code == NGHTTP2_NO_ERROR && x->h2_ended) {
+    t->report->complete(t, x);
+  } else if (code == NGHTTP2_REFUSED_STREAM && !x->got_bytes) {
+    x->wrote = 0; /* not processed (RFC 9113 8.7): safe to send again */
+    t->report->again(t, x);
+  } else {
+    t->report->fail(t, x,
+                    code == NGHTTP2_PROTOCOL_ERROR ? SALVO_EPROTO : SALVO_EIO,
+                    salvo__fmt("HTTP/2 stream %d was reset: %s", (int)sid,
+                               nghttp2_http2_strerror(code)));
+  }
+  return 0;
+}
+
+/* ---- the connection ------------------------------------------------ */
+
+int salvo__h2_open(salvo__transport *t, salvo__nconn *c) {
+  (void)t;
+  salvo__h2 *h = calloc(1, sizeof(*h));
+  nghttp2_session_callbacks *cb = NULL;
+  nghttp2_option *opt = NULL;
+  if (!h || nghttp2_session_callbacks_new(&cb) || nghttp2_option_new(&opt)) {
+    free(h);
+    nghttp2_session_callbacks_del(cb);
+    return SALVO_ENOMEM;
+  }
+  salvo__list_init(&h->xfers);
+  nghttp2_session_callbacks_set_on_header_callback(cb, on_header);
+  nghttp2_session_callbacks_set_on_frame_recv_callback(cb, on_frame_recv);
+  nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cb, on_data);
+  nghttp2_session_callbacks_set_on_frame_send_callback(cb, on_frame_send);
+  nghttp2_session_callbacks_set_on_stream_close_callback(cb, on_stream_close);
+  nghttp2_session_callbacks_set_on_invalid_frame_recv_callback(
+      cb, on_invalid_frame);
+  nghttp2_option_set_no_auto_window_update(opt, 1);
+  int rc = nghttp2_session_client_new2(&h->s, cb, c, opt);
+  nghttp2_session_callbacks_del(cb);
+  nghttp2_option_del(opt);
+  nghttp2_settings_entry iv[] = {
+      {NGHTTP2_SETTINGS_ENABLE_PUSH, 0},
+      {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, STREAM_WINDOW}};
+  if (rc || nghttp2_submit_settings(h->s, NGHTTP2_FLAG_NONE, iv, 2) ||
+      nghttp2_session_set_local_window_size(h->s, NGHTTP2_FLAG_NONE, 0,
+                                            CONN_WINDOW)) {
+    nghttp2_session_del(h->s);
+    free(h);
+    return SALVO_ENOMEM;
+  }
+  c->h2 = h;
+  return 0;
+}
+
+int salvo__h2_room(const salvo__nconn *c) {
+  const salvo__h2 *h = c->h2;
+  if (!h || h->draining || !nghttp2_session_check_request_allowed(h->s))
+    return 0;
+  uint32_t max = nghttp2_session_get_remote_settings(
+      h->s, NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS);
+  return (uint32_t)h->streams < max;
+}
+
+int salvo__h2_busy(const salvo__nconn *c) {
+  return c->h2 && (c->h2->streams || c->h2->out_pos < c->h2->out.len);
+}
+
+static ssize_t read_body(nghttp2_session *s, int32_t sid, uint8_t *buf,
+                         size_t len, uint32_t *flags, nghttp2_data_source *src,
+                         void *ud) {
+  (void)s, (void)sid, (void)ud;
+  salvo__nxfer *x = src->ptr;
+  const char *body = x->body ? x->body : x->out.p + x->head_len;
+  size_t total = x->body ? x->body_len : x->out.len - x->head_len;
+  size_t n = total - x->wpos < len ? total - x->wpos : len;
+  memcpy(buf, body + x->wpos, n);
+  x->wpos += n;
+  if (x->wpos == total)
+    *flags |= NGHTTP2_DATA_FLAG_EOF;
+  return (ssize_t)n;
+}
+
+/* Field names of HTTP/1.1 that have no place in HTTP/2 (RFC 9113
+ * 8.2.2), and Host, which is :authority. */
+static int dropped(const char *n, size_t len) {
+  static const char *const names[] = {"connection",
+                                      "keep-alive",
+                                      "proxy-connection",
+                                      "transfer-encoding",
+                                      "upgrade",
+                                      "host",
+                                      "te"};
+  for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+    if (strlen(names[i]) == len && !salvo__casecmp_n(n, names[i], len))
+      return 1;
+  return 0;
+}
+
+/* x's head, as head.c wrote it for HTTP/1.1, as HTTP/2 fields in nv (at
+ * most max); returns how many, or -1. Names are lowered in place. */
+static int fields(salvo__nxfer *x, nghttp2_nv *nv, int max) {
+  char *p = x->out.p, *end = p + x->head_len;
+  char *sp1 = memchr(p, ' ', (size_t)(end - p));
+  char *eol = sp1 ? memchr(sp1, '\r', (size_t)(end - sp1)) : NULL;
+  char *sp2 = eol ? memrchr(sp1 + 1, ' ', (size_t)(eol - sp1 - 1)) : NULL;
+  if (!sp2)
+    return -1;
+#define NV(n, nl, v, vl)                                                       \
+  nv[k++] = (nghttp2_nv) {                                                     \
+    (uint8_t *)(n), (uint8_t *)(v), (nl), (vl), NGHTTP2_NV_FLAG_NO_COPY_NAME   \
+  }
+  int k = 0;
+  NV(":method", 7, p, (size_t)(sp1 - p));
+  NV(":scheme", 7, x->o->tls ? "https" : "http", x->o->tls ? 5 : 4);
+  size_t alen = x->o->host_line_len - 8; /* "Host: " ... "\r\n" */
+  NV(":authority", 10, x->o->host_line + 6, alen);
+  NV(":path", 5, sp1 + 1, (size_t)(sp2 - sp1 - 1));
+  for (p = eol + 2; p < end && *p != '\r' && k < max;) {
+    char *nl = memchr(p, '\r', (size_t)(end - p));
+    char *colon = memchr(p, ':', (size_t)(nl - p));
+    if (!nl || !colon)
+      return -1;
+    size_t n = (size_t)(colon - p);
+    const char *v = colon + 1;
+    size_t vn = (size_t)(nl - v);
+    salvo__ows_trim(&v, &vn);
+    if (!dropped(p, n)) {
+      for (size_t i = 0; i < n; i++)
+        p[i] = (char)(p[i] >= 'A' && p[i] <= 'Z' ? p[i] + 32 : p[i]);
+      NV(p, n, v, vn);
+    }
+    p = nl + 2;
+  }
+#undef NV
+  return k < max ? k : -1;
+}
+
+int salvo__h2_submit(salvo__transport *t, salvo__nconn *c, salvo__nxfer *x) {
+  nghttp2_nv nv[128];
+  int n = fields(x, nv, 128);
+  if (n < 0)
+    return SALVO_EINVAL;
+  nghttp2_data_provider body = {.source.ptr = x, .read_callback = read_body};
+  size_t blen = x->body ? x->body_len : x->out.len - x->head_len;
+  x->wpos = 0;
+  x->writing = 0;
+  x->h2_final = x->h2_skip = x->h2_ended = x->h2_err = 0;
+  int32_t sid = nghttp2_submit_request(c->h2->s, NULL, nv, (size_t)n,
+                                       blen ? &body : NULL, x);
+  if (sid < 0)
+    return sid == NGHTTP2_ERR_NOMEM ? SALVO_ENOMEM : SALVO_EIO;
+  x->sid = sid;
+  x->c = c;
+  salvo__list_push_back(&c->h2->xfers, &x->in_conn);
+  c->h2->streams++;
+  salvo__h2_flush(t, c);
+  return 0;
+}
+
+/* Everything on c fails (or goes again on a new connection, when nothing
+ * of its answer came and it may), and c closes. */
+static void broken(salvo__transport *t, salvo__nconn *c, int err,
+                   const char *why) {
+  salvo__h2 *h = c->h2;
+  h->draining = 1;
+  salvo__list *n;
+  while ((n = salvo__list_first(&h->xfers))) {
+    salvo__nxfer *x = salvo__container_of(n, salvo__nxfer, in_conn);
+    unlink_stream(c, x);
+    x->c = NULL;
+    if (!x->got_bytes && (!x->wrote || x->req->idempotent) &&
+        !x->retried_fresh) {
+      x->retried_fresh = 1;
+      t->report->again(t, x);
+    } else {
+      t->report->fail(t, x, err, salvo__fmt("%s", why));
+    }
+  }
+  t->report->h2_closed(t, c);
+}
+
+void salvo__h2_flush(salvo__transport *t, salvo__nconn *c) {
+  salvo__h2 *h = c->h2;
+  if (h->flushing || h->in_recv)
+    return; /* the caller's flush follows */
+  h->flushing = 1;
+  for (;;) {
+    /* Gather what nghttp2 has, then write it in one call. */
+    while (h->out.len - h->out_pos < OUT_GATHER) {
+      const uint8_t *d;
+      ssize_t n = nghttp2_session_mem_send(h->s, &d);
+      if (n < 0) {
+        h->flushing = 0;
+        broken(t, c, SALVO_EPROTO, nghttp2_strerror((int)n));
+        return;
+      }
+      if (n == 0)
+        break;
+      if (salvo__buf_append(&h->out, (const char *)d, (size_t)n)) {
+        h->flushing = 0;
+        broken(t, c, SALVO_ENOMEM, "out of memory");
+        return;
+      }
+    }
+    if (h->out_pos == h->out.len)
+      break;
+    struct iovec iov = {h->out.p + h->out_pos, h->out.len - h->out_pos};
+    int e = 0;
+    ssize_t w = c->ops->writev(c, &iov, 1, &e);
+    if (w == SALVO__IO_AGAIN)
+      break; /* EPOLLOUT brings us back */
+    if (w < 0) {
+      h->flushing = 0;
+      broken(t, c, SALVO_EIO, strerror(e ? e : EPIPE));
+      return;
+    }
+    h->out_pos += (size_t)w;
+    if (h->out_pos == h->out.len)
+      h->out.len = h->out_pos = 0;
+  }
+  h->flushing = 0;
+  if (!h->streams && h->draining &&
+      !nghttp2_session_want_write(h->s)) /* a GOAWAY's end */
+    t->report->h2_closed(t, c);
+}
+
+void salvo__h2_io(salvo__transport *t, salvo__nconn *c, uint32_t events) {
+  (void)events;
+  for (;;) {
+    int e = 0;
+    ssize_t n = c->ops->read(c, t->rbuf, SALVO__NAT_RBUF, &e);
+    if (n == SALVO__IO_AGAIN)
+      break;
+    if (n <= 0) {
+      broken(t, c, SALVO_EIO,
+             n == 0 ? "the server closed the HTTP/2 connection"
+                    : strerror(e ? e : ECONNRESET));
+      return;
+    }
+    c->h2->in_recv = 1; /* no write from nghttp2's callbacks */
+    ssize_t used =
+        nghttp2_session_mem_recv(c->h2->s, (const uint8_t *)t->rbuf, (size_t)n);
+    c->h2->in_recv = 0;
+    if (used < 0) {
+      nghttp2_session_terminate_session(c->h2->s, NGHTTP2_PROTOCOL_ERROR);
+      salvo__h2_flush(t, c);
+      char why[160];
+      snprintf(why, sizeof(why), "HTTP/2 protocol error from the server: %s",
+               nghttp2_strerror((int)used));
+      if (c->h2)
+        broken(t, c, SALVO_EPROTO, why);
+      return;
+    }
+    if (!c->h2)
+      return;
+  }
+  salvo__h2_flush(t, c);
+  if (c->h2 && c->h2->fatal) {
+    char why[160];
+    snprintf(why, sizeof(why),
+             "HTTP/2 protocol error from the server (the connection was "
+             "ended with %s)",
+             nghttp2_http2_strerror(c->h2->fatal));
+    broken(t, c, SALVO_EPROTO, why);
+  }
+}
+
+void salvo__h2_detach(salvo__transport *t, salvo__nxfer *x) {
+  salvo__nconn *c = x->c;
+  x->c = NULL;
+  if (!c || !c->h2 || !x->sid)
+    return;
+  int32_t sid = x->sid;
+  unlink_stream(c, x);
+  nghttp2_submit_rst_stream(c->h2->s, NGHTTP2_FLAG_NONE, sid, NGHTTP2_CANCEL);
+  salvo__h2_flush(t, c);
+}
+
+void salvo__h2_resume(salvo__transport *t, salvo__nxfer *x) {
+  salvo__nconn *c = x->sid ? x->c : NULL; /* its stream still open */
+  size_t used = 0;
+  while (used < x->hold.len && !x->paused) {
+    /* In pieces of a frame's size, as they came: a reader's buffer takes
+     * a piece or not at all. */
+    size_t n = x->hold.len - used < 16384 ? x->hold.len - used : 16384;
+    int rc = salvo__nat_body(x, x->hold.p + used, n);
+    if (rc == SALVO__H1_PAUSE) {
+      x->paused = 1;
+      break;
+    }
+    if (rc == SALVO__H1_HOLD)
+      x->paused = 1;
+    else if (rc) {
+      x->h2_err = rc;
+      salvo__h2_detach(t, x);
+      t->report->fail(t, x, rc, salvo__nat_parse_message(x, rc));
+      return;
+    }
+    if (c)
+      nghttp2_session_consume(c->h2->s, x->sid, n);
+    used += n;
+  }
+  memmove(x->hold.p, x->hold.p + used, x->hold.len - used);
+  x->hold.len -= used;
+  if (c) {
+    salvo__h2_flush(t, c);
+  } else if (x->h2_rest && !x->hold.len && !x->paused) {
+    x->h2_rest = 0;
+    t->report->complete(t, x);
+  }
+}
+
+void salvo__h2_close(salvo__nconn *c) {
+  salvo__h2 *h = c->h2;
+  if (!h)
+    return;
+  salvo__list *n;
+  while ((n = salvo__list_pop_front(&h->xfers))) {
+    salvo__nxfer *x = salvo__container_of(n, salvo__nxfer, in_conn);
+    x->sid = 0;
+    x->c = NULL;
+  }
+  nghttp2_session_del(h->s);
+  salvo__buf_free(&h->out);
+  free(h);
+  c->h2 = NULL;
+}

@@ -1,0 +1,203 @@
+#!/usr/bin/python3
+"""An HTTP/2 server for the tests (cleartext, prior knowledge, on
+127.0.0.1), built on Debian's python3-h2, that behaves well or badly by
+path, and counts what it saw. It prints "port N" once it listens.
+
+  /ok              200 "ok"
+  /echo            200, a JSON body: method, path, headers, body length
+  /bytes/N         200, N bytes, as fast as flow control lets them go
+  /trailers        200 "abc", then trailers
+  /status/N        N, empty
+  /rst             headers, then RST_STREAM INTERNAL_ERROR
+  /refuse?key=K    RST_STREAM REFUSED_STREAM the first time for K
+  /goaway?key=K    the first time for K: GOAWAY with the last stream id
+                   below this one (RFC 9113 6.8: this stream and later
+                   ones were not processed), then the connection closes
+  /bad/upper       a header name in upper case (RFC 9113 8.2.1)
+  /bad/status      a :status that is not three digits
+  /bad/length      content-length 10 with 3 bytes of DATA
+  /bad/frame       DATA on stream 0 (a connection error, RFC 9113 6.1)
+  /_stats          JSON: connections, requests per path, counts per key
+"""
+import argparse
+import json
+import socket
+import threading
+from urllib.parse import parse_qs, urlsplit
+
+import h2.config
+import h2.connection
+import h2.errors
+import h2.events
+import h2.exceptions
+
+LOCK = threading.Lock()
+STATS = {"connections": 0, "requests": {}, "keys": {}}
+
+
+def count_key(key):
+    with LOCK:
+        STATS["keys"][key] = STATS["keys"].get(key, 0) + 1
+        return STATS["keys"][key]
+
+
+class Conn:
+    def __init__(self, sock):
+        self.sock = sock
+        cfg = h2.config.H2Configuration(client_side=False,
+                                        validate_outbound_headers=False,
+                                        normalize_outbound_headers=False,
+                                        validate_inbound_headers=False)
+        self.h2 = h2.connection.H2Connection(config=cfg)
+        self.reqs = {}     # stream id -> (headers, body length)
+        self.sending = {}  # stream id -> bytes left to send
+
+    def flush(self):
+        data = self.h2.data_to_send()
+        if data:
+            self.sock.sendall(data)
+
+    def respond(self, sid, status, body=b"", headers=()):
+        hs = [(":status", str(status)), ("content-length", str(len(body))),
+              *headers]
+        self.h2.send_headers(sid, hs, end_stream=not body)
+        if body:
+            self.queue(sid, body)
+
+    def queue(self, sid, body, end=True):
+        self.sending[sid] = [memoryview(body), end]
+        self.pump()
+
+    def pump(self):
+        for sid in list(self.sending):
+            buf, end = self.sending[sid]
+            while buf:
+                n = min(len(buf), self.h2.local_flow_control_window(sid),
+                        self.h2.max_outbound_frame_size)
+                if n <= 0:
+                    break
+                self.h2.send_data(sid, bytes(buf[:n]))
+                buf = buf[n:]
+            self.sending[sid][0] = buf
+            if not buf:
+                del self.sending[sid]
+                if end:
+                    self.h2.end_stream(sid)
+
+    def request(self, sid, headers, body_len):
+        h = {k.decode() if isinstance(k, bytes) else k:
+             v.decode() if isinstance(v, bytes) else v for k, v in headers}
+        url = urlsplit(h[":path"])
+        path, q = url.path, parse_qs(url.query)
+        key = q.get("key", [""])[0]
+        with LOCK:
+            STATS["requests"][path] = STATS["requests"].get(path, 0) + 1
+        if path == "/ok":
+            self.respond(sid, 200, b"ok")
+        elif path == "/echo":
+            body = json.dumps({"method": h[":method"], "path": h[":path"],
+                               "headers": {k: v for k, v in h.items()
+                                           if not k.startswith(":")},
+                               "body_len": body_len}).encode()
+            self.respond(sid, 200, body,
+                         [("content-type", "application/json")])
+        elif path.startswith("/bytes/"):
+            n = int(path[7:])
+            self.h2.send_headers(sid, [(":status", "200"),
+                                       ("content-length", str(n))])
+            self.queue(sid, b"x" * n)
+        elif path == "/trailers":
+            self.h2.send_headers(sid, [(":status", "200")])
+            self.h2.send_data(sid, b"abc")
+            self.h2.send_headers(sid, [("x-checksum", "1")], end_stream=True)
+        elif path.startswith("/status/"):
+            self.respond(sid, int(path[8:]))
+        elif path == "/rst":
+            self.h2.send_headers(sid, [(":status", "200")])
+            self.h2.reset_stream(sid, h2.errors.ErrorCodes.INTERNAL_ERROR)
+        elif path == "/refuse" and count_key(key) == 1:
+            self.h2.reset_stream(sid, h2.errors.ErrorCodes.REFUSED_STREAM)
+        elif path == "/refuse":
+            self.respond(sid, 200, b"second")
+        elif path == "/goaway" and count_key(key) == 1:
+            self.h2.close_connection(last_stream_id=max(sid - 2, 0))
+            self.flush()
+            raise ConnectionAbortedError
+        elif path == "/goaway":
+            self.respond(sid, 200, b"after goaway")
+        elif path == "/bad/upper":
+            self.respond(sid, 200, b"x", [("X-Upper", "1")])
+        elif path == "/bad/status":
+            self.h2.send_headers(sid, [(":status", "2x0")], end_stream=True)
+        elif path == "/bad/length":
+            self.h2.send_headers(sid, [(":status", "200"),
+                                       ("content-length", "10")])
+            self.h2.send_data(sid, b"abc", end_stream=True)
+        elif path == "/bad/frame":
+            self.flush()
+            # A DATA frame on stream 0: length 1, type 0, flags 0, stream 0.
+            self.sock.sendall(b"\x00\x00\x01\x00\x00\x00\x00\x00\x00x")
+        elif path == "/_stats":
+            with LOCK:
+                body = json.dumps(STATS).encode()
+            self.respond(sid, 200, body)
+        else:
+            self.respond(sid, 404, b"not found")
+
+    def serve(self):
+        self.h2.initiate_connection()
+        self.flush()
+        while True:
+            data = self.sock.recv(65536)
+            if not data:
+                return
+            for ev in self.h2.receive_data(data):
+                if isinstance(ev, h2.events.RequestReceived):
+                    self.reqs[ev.stream_id] = [ev.headers, 0]
+                    if ev.stream_ended:
+                        self.request(ev.stream_id, ev.headers, 0)
+                elif isinstance(ev, h2.events.DataReceived):
+                    self.reqs[ev.stream_id][1] += len(ev.data)
+                    self.h2.acknowledge_received_data(
+                        ev.flow_controlled_length, ev.stream_id)
+                    if ev.stream_ended:
+                        self.request(ev.stream_id, *self.reqs[ev.stream_id])
+                elif isinstance(ev, h2.events.StreamReset):
+                    self.sending.pop(ev.stream_id, None)
+                elif isinstance(ev, h2.events.WindowUpdated):
+                    self.pump()
+                elif isinstance(ev, h2.events.ConnectionTerminated):
+                    self.flush()
+                    return
+            self.pump()
+            self.flush()
+
+
+def handle(sock):
+    with LOCK:
+        STATS["connections"] += 1
+    try:
+        Conn(sock).serve()
+    except (ConnectionError, OSError, h2.exceptions.ProtocolError):
+        pass
+    finally:
+        sock.close()
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--port", type=int, default=0)
+    args = ap.parse_args()
+    ls = socket.socket()
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.bind(("127.0.0.1", args.port))
+    ls.listen(128)
+    print("port", ls.getsockname()[1], flush=True)
+    while True:
+        s, _ = ls.accept()
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        threading.Thread(target=handle, args=(s,), daemon=True).start()
+
+
+if __name__ == "__main__":
+    main()

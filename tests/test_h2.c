@@ -1,0 +1,249 @@
+/* HTTP/2 with prior knowledge against tests/h2d.py (python3-h2), a server
+ * that behaves well or badly by path and counts connections and requests:
+ * streams on one connection, RST_STREAM as one request's error,
+ * REFUSED_STREAM and GOAWAY (RFC 9113 6.8, 8.7) sent again on a new
+ * connection, malformed responses and frames as protocol errors (RFC
+ * 9113 8.1.1, 5.4.1), trailers, and a paused reader's stream held by flow
+ * control while its siblings go on. The native transport's: libcurl's
+ * HTTP/2 is its own (its answers to these frames are libcurl's). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "harness.h"
+#include "salvo.h"
+
+static th_server h2d;
+
+static int setup(void **state) {
+  (void)state;
+  char *argv[] = {"/usr/bin/python3", H2D_PY, NULL};
+  h2d.pid = th_spawn_port(argv, "port %d", &h2d.port);
+  return 0;
+}
+
+static int teardown(void **state) {
+  (void)state;
+  th_server_stop(&h2d);
+  return 0;
+}
+
+static const char *at(const char *path) {
+  return th_fmt("http://127.0.0.1:%d%s", h2d.port, path);
+}
+
+static salvo_client *h2_client(int concurrency) {
+  salvo_config cfg;
+  salvo_config_init(&cfg);
+  cfg.http_version = SALVO_HTTP_2_PRIOR_KNOWLEDGE;
+  cfg.concurrency = concurrency;
+  cfg.max_retries = 0;
+  return th_client(&cfg);
+}
+
+/* h2d's counters: connections, or requests of a path, or of a key. */
+static long stat_of(const char *what, const char *name) {
+  salvo_client *c = h2_client(1);
+  salvo_response *r = th_fetch_url(c, at("/_stats"));
+  json_t *j = salvo_response_json(r, NULL);
+  json_t *v = name ? json_object_get(json_object_get(j, what), name)
+                   : json_object_get(j, what);
+  long n = v ? (long)json_integer_value(v) : 0;
+  salvo_response_free(r);
+  salvo_client_free(c);
+  return n;
+}
+
+static void test_streams_share_a_connection(void **state) {
+  (void)state;
+  long before = stat_of("connections", NULL);
+  salvo_client *c = h2_client(64);
+  salvo_parallel *b = th_open(c);
+  for (int i = 0; i < 200; i++)
+    salvo_get(b, at("/ok"));
+  int ok = 0;
+  salvo_response *r;
+  while ((r = salvo_parallel_next(b))) {
+    ok += salvo_response_status(r) == 200 &&
+          !strcmp(salvo_response_http_version(r), "2") &&
+          !strcmp(salvo_response_body(r, NULL), "ok");
+    salvo_response_free(r);
+  }
+  salvo_parallel_close(b);
+  salvo_client_free(c);
+  long opened = stat_of("connections", NULL) - before - 1; /* _stats' */
+  print_message("200 requests over %ld connection(s)\n", opened);
+  assert_int_equal(ok, 200);
+  assert_int_equal(opened, 1);
+}
+
+/* A body goes in DATA frames; the head is HTTP/2's (lower-case names, no
+ * connection-specific fields, RFC 9113 8.2). */
+static void test_request_head_and_body(void **state) {
+  (void)state;
+  salvo_client *c = h2_client(4);
+  static char body[100000];
+  memset(body, 'b', sizeof(body));
+  const char *hdrs[] = {"X-Salvo: yes", "Connection: keep-alive", NULL};
+  salvo_request req;
+  salvo_request_init(&req);
+  req.method = "POST";
+  req.url = at("/echo");
+  req.body = body;
+  req.body_len = sizeof(body);
+  req.headers = hdrs;
+  salvo_response *r = th_fetch(c, &req);
+  assert_int_equal(salvo_response_status(r), 200);
+  json_t *j = salvo_response_json(r, NULL);
+  json_t *h = json_object_get(j, "headers");
+  assert_string_equal(json_string_value(json_object_get(j, "method")), "POST");
+  assert_int_equal(json_integer_value(json_object_get(j, "body_len")), 100000);
+  assert_string_equal(json_string_value(json_object_get(h, "x-salvo")), "yes");
+  assert_null(json_object_get(h, "connection"));
+  assert_null(json_object_get(h, "host"));
+  salvo_response_free(r);
+  salvo_client_free(c);
+}
+
+/* RST_STREAM fails that request alone; its siblings are answered. */
+static void test_reset_is_one_requests_error(void **state) {
+  (void)state;
+  salvo_client *c = h2_client(8);
+  salvo_parallel *b = th_open(c);
+  salvo_pending bad = salvo_get(b, at("/rst"));
+  salvo_pending good[4];
+  for (int i = 0; i < 4; i++)
+    good[i] = salvo_get(b, at("/ok"));
+  salvo_response *r = salvo_pending_response(b, bad);
+  assert_int_equal(salvo_response_error(r), SALVO_EIO);
+  print_message("%s\n", salvo_response_errmsg(r));
+  salvo_response_free(r);
+  for (int i = 0; i < 4; i++) {
+    r = salvo_pending_response(b, good[i]);
+    assert_int_equal(salvo_response_status(r), 200);
+    salvo_response_free(r);
+  }
+  salvo_parallel_close(b);
+  salvo_client_free(c);
+}
+
+/* A refused stream was not processed (RFC 9113 8.7): even a POST is sent
+ * again, and the server sees it twice. */
+static void test_refused_stream_sent_again(void **state) {
+  (void)state;
+  salvo_client *c = h2_client(4);
+  salvo_request req;
+  salvo_request_init(&req);
+  req.method = "POST";
+  req.url = at("/refuse?key=post1");
+  req.body = "x";
+  req.body_len = 1;
+  salvo_response *r = th_fetch(c, &req);
+  print_message("%s\n", salvo_response_errmsg(r));
+  assert_int_equal(salvo_response_status(r), 200);
+  assert_string_equal(salvo_response_body(r, NULL), "second");
+  salvo_response_free(r);
+  salvo_client_free(c);
+  assert_int_equal(stat_of("keys", "post1"), 2);
+}
+
+/* GOAWAY below a stream (RFC 9113 6.8): that stream goes again on a new
+ * connection. */
+static void test_goaway_retries_above_last_stream(void **state) {
+  (void)state;
+  long before = stat_of("connections", NULL);
+  salvo_client *c = h2_client(4);
+  salvo_response *r = th_fetch_url(c, at("/goaway?key=g1"));
+  print_message("%s\n", salvo_response_errmsg(r));
+  assert_int_equal(salvo_response_status(r), 200);
+  assert_string_equal(salvo_response_body(r, NULL), "after goaway");
+  salvo_response_free(r);
+  salvo_client_free(c);
+  long opened = stat_of("connections", NULL) - before - 1;
+  print_message("%ld connections\n", opened);
+  assert_int_equal(stat_of("keys", "g1"), 2);
+  assert_int_equal(opened, 2);
+}
+
+/* Malformed responses and frames are protocol errors, never a crash or a
+ * quiet 200, and the client goes on. */
+static void test_malformed_is_a_protocol_error(void **state) {
+  (void)state;
+  const char *paths[] = {"/bad/upper", "/bad/status", "/bad/length",
+                         "/bad/frame"};
+  salvo_client *c = h2_client(4);
+  for (size_t i = 0; i < 4; i++) {
+    salvo_response *r = th_fetch_url(c, at(paths[i]));
+    print_message("%s: %s\n", paths[i], salvo_response_errmsg(r));
+    assert_int_equal(salvo_response_error(r), SALVO_EPROTO);
+    salvo_response_free(r);
+  }
+  salvo_response *r = th_fetch_url(c, at("/ok"));
+  assert_int_equal(salvo_response_status(r), 200);
+  salvo_response_free(r);
+  salvo_client_free(c);
+}
+
+static void test_trailers_read_past(void **state) {
+  (void)state;
+  salvo_client *c = h2_client(4);
+  salvo_response *r = th_fetch_url(c, at("/trailers"));
+  assert_int_equal(salvo_response_status(r), 200);
+  assert_string_equal(salvo_response_body(r, NULL), "abc");
+  salvo_response_free(r);
+  salvo_client_free(c);
+}
+
+/* A streamed 32 MiB body nobody reads stops at its windows; requests on
+ * the same connection are answered meanwhile; then it is read whole. */
+static void test_paused_reader_holds_only_its_stream(void **state) {
+  (void)state;
+  salvo_client *c = h2_client(8);
+  salvo_parallel *b = th_open(c);
+  salvo_request req;
+  salvo_request_init(&req);
+  req.url = at("/bytes/33554432");
+  req.stream = 1;
+  salvo_pending big = salvo_submit(b, &req);
+  salvo_response *rb = salvo_pending_response(b, big);
+  assert_int_equal(salvo_response_status(rb), 200);
+  for (int i = 0; i < 20; i++) {
+    salvo_response *r = salvo_pending_response(b, salvo_get(b, at("/ok")));
+    assert_int_equal(salvo_response_status(r), 200);
+    salvo_response_free(r);
+  }
+  static char buf[65536];
+  long n, total = 0;
+  while ((n = salvo_response_read(rb, buf, sizeof(buf))) > 0)
+    total += n;
+  assert_int_equal(n, 0);
+  assert_int_equal(total, 33554432);
+  salvo_response_free(rb);
+  salvo_parallel_close(b);
+  salvo_client_free(c);
+}
+
+int main(void) {
+  if (th_transport_is("libcurl")) {
+    /* libcurl's HTTP/2 is libcurl's own; these hold the native transport
+     * to RFC 9113. */
+    print_message("HTTP/2 suite: the native transport's; skipped\n");
+    return 0;
+  }
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_streams_share_a_connection),
+      cmocka_unit_test(test_request_head_and_body),
+      cmocka_unit_test(test_reset_is_one_requests_error),
+      cmocka_unit_test(test_refused_stream_sent_again),
+      cmocka_unit_test(test_goaway_retries_above_last_stream),
+      cmocka_unit_test(test_malformed_is_a_protocol_error),
+      cmocka_unit_test(test_trailers_read_past),
+      cmocka_unit_test(test_paused_reader_holds_only_its_stream),
+  };
+  return cmocka_run_group_tests(tests, setup, teardown);
+}
