@@ -6,7 +6,7 @@
 PREFIX ?= /usr/local
 
 # What only the full benchmark needs besides the test dependencies.
-BENCH_PKGS = libnginx-mod-http-echo valgrind strace
+BENCH_PKGS = libnginx-mod-http-echo valgrind strace python3-matplotlib
 
 all: build
 

@@ -658,6 +658,46 @@ def cli_memory(nginx, workdir, build, n, log):
     return out
 
 
+def many_names(nginx, workdir, build, n, log):
+    """n distinct names from a DNS server of the run's own (tests/dnsd.py),
+    one in 50 answered 2 s late, through the command at concurrency n:
+    whether every request completes, and how the others' latencies look
+    beside the slow names' (a lookup holds up only its own requests)."""
+    sys.path.insert(0, os.path.join(HERE, "..", "tests"))
+    import dnsd
+    dns = dnsd.Dnsd()
+    try:
+        f = os.path.join(workdir, "names.txt")
+        with open(f, "w") as out:
+            for i in range(n):
+                name = f"slow2000-n{i}" if i % 50 == 0 else f"n{i}"
+                out.write(f"http://{name}.salvo.test:{nginx.port}/json/1\n")
+        cli = os.path.join(build, "salvo")
+        r = run_once([cli, "-c", str(n), "-i", f, "--dns-servers",
+                      dns.servers, "--body", "none", "-q"], nginx,
+                     timeout=600)
+        lat = {"slow": [], "quick": []}
+        ok = 0
+        for line in r["out"].splitlines():
+            o = json.loads(line)
+            ok += o.get("status") == 200
+            kind = "slow" if "slow2000" in o["url"] else "quick"
+            lat[kind].append(o["elapsed_ms"])
+        res = {"names": n, "ok": ok, "seconds": r["wall"],
+               "queries": sum(1 for _ in open(dns.log))}
+        for kind, v in lat.items():
+            v.sort()
+            if v:
+                res[kind] = {"n": len(v), "p50_ms": v[len(v) // 2],
+                             "p99_ms": v[int(len(v) * 0.99)],
+                             "max_ms": v[-1]}
+        log(f"  {n} names: {ok} ok in {r['wall']:.2f} s; quick "
+            f"{res.get('quick')}, slow {res.get('slow')}")
+        return res
+    finally:
+        dns.stop()
+
+
 def callgrind_profile(nginx, workdir, build, n, c, log):
     """Instructions per request, salvo vs the libcurl loop, and salvo's top
     functions: counts, not seconds, so they repeat on a busy machine."""
@@ -722,8 +762,11 @@ def main():
     ap.add_argument("--smoke", action="store_true",
                     help="tiny N, one round, no extras: proves it runs")
     ap.add_argument("--extras",
-                    default="syscalls,rate,10k,cli,profile,perf,scale")
-    ap.add_argument("--workloads", default="h1-64,h1-1024,h1s,h2,16k")
+                    default="syscalls,rate,dns,10k,cli,profile,perf,scale")
+    ap.add_argument("--workloads", default="h1-64,h1-1024,h1s,h2-64,h2,16k")
+    ap.add_argument("--charts", default=os.path.join(HERE, "charts"),
+                    help="where charts.py draws the figures (not with "
+                    "--smoke)")
     ap.add_argument("--json", default=os.path.join(HERE, "out",
                                                    "results.json"))
     ap.add_argument("--baseline", help="another build directory whose salvo "
@@ -749,6 +792,9 @@ def main():
         "h1s": {"title": "20,000 small JSON GETs, HTTPS + HTTP/1.1 "
                 "(keep-alive), C=64",
                 "path": "json", "n": 20000, "c": 64, "tls": "h1"},
+        "h2-64": {"title": "20,000 small JSON GETs, HTTPS + HTTP/2, one "
+                  "connection, 64 streams",
+                  "path": "json", "n": 20000, "c": 64, "tls": True},
         "h2": {"title": "20,000 small JSON GETs, HTTPS + HTTP/2, C=256",
                "path": "json", "n": 20000, "c": 256, "tls": True},
         "16k": {"title": "50,000 GETs of 16 KiB, HTTP/1.1, C=64",
@@ -777,6 +823,10 @@ def main():
             log("== rate limit accuracy")
             report["extras"]["rate"] = rate_accuracy(
                 args.build, [100, 1000, 10000], 3, log)
+        if "dns" in extras:
+            log("== 5,000 names through a local DNS server")
+            report["extras"]["dns"] = many_names(
+                nginx, workdir, args.build, int(5000 * scale), log)
         if "10k" in extras:
             log("== 10,000 concurrent connections")
             report["extras"]["10k"] = ten_thousand_connections(
@@ -812,6 +862,10 @@ def main():
         json.dump(report, f, indent=1)
     for key, w in report["workloads"].items():
         print(fmt_table(w["title"], w["table"]))
+    if not args.smoke and args.charts:
+        # Debian's python3-matplotlib (make bench installs it).
+        subprocess.run(["/usr/bin/python3", os.path.join(HERE, "charts.py"),
+                        args.json, args.charts], check=False)
     if args.smoke:
         bad = [name for w in report["workloads"].values()
                for name, s in w["table"].items()

@@ -6,7 +6,7 @@ answers every name of a wildcard zone at once or late, as asked:
   two-<anything>.<zone>       A 127.0.0.2 then A 127.0.0.1 (nothing listens
                               on the first: a refused address, then one
                               that answers)
-  nx-<anything>.<zone>        NXDOMAIN
+  nx-<anything>.<zone>        NXDOMAIN (slow<ms>-nx-...: late, too)
   anything else in the zone   A 127.0.0.1
   AAAA of any name            no address (NOERROR, no answer)
   a name outside the zone     REFUSED
@@ -46,7 +46,7 @@ def answer(msg, zone, ttl):
     delay, rcode, addrs = 0, 0, []
     if not (name == zone or name.endswith("." + zone)):
         rcode = 5  # REFUSED
-    elif first.startswith("nx-"):
+    elif "nx-" in first:
         rcode = 3  # NXDOMAIN
     elif qtype == A:
         addrs = ["127.0.0.2", "127.0.0.1"] if first.startswith("two-") \

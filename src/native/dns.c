@@ -54,11 +54,17 @@ static int channel(salvo__transport *t, char **msg) {
   if (t->dns)
     return 0;
   pthread_once(&lib_once, lib_init);
+  /* Answers to thousands of lookups arrive while the loop is busy with
+   * the connections of the first: a socket buffer as large as the system
+   * allows keeps them (or c-ares asks again, seconds later). */
   struct ares_options opts = {.sock_state_cb = sock_state,
-                              .sock_state_cb_data = t};
+                              .sock_state_cb_data = t,
+                              .socket_receive_buffer_size = 4 << 20};
   ares_channel ch = NULL;
-  int rc = lib_status ? lib_status
-                      : ares_init_options(&ch, &opts, ARES_OPT_SOCK_STATE_CB);
+  int rc = lib_status
+               ? lib_status
+               : ares_init_options(
+                     &ch, &opts, ARES_OPT_SOCK_STATE_CB | ARES_OPT_SOCK_RCVBUF);
   if (!rc && t->cfg->dns_servers)
     rc = ares_set_servers_ports_csv(ch, t->cfg->dns_servers);
   if (rc) {
