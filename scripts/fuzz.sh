@@ -12,7 +12,7 @@ b=${SALVO_FUZZ_BUILD:-build/fuzz}
 cmake -S . -B $b -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug \
   -DSALVO_SANITIZE=address,undefined -DSALVO_FUZZ=ON -DSALVO_TESTS=OFF \
   >/dev/null || exit 1
-fuzzers="url headers retry_after request_line h1"
+fuzzers="url headers retry_after request_line h1 h2"
 targets=""
 for f in $fuzzers; do targets="$targets fuzz_$f"; done
 # shellcheck disable=SC2086
@@ -21,6 +21,8 @@ cmake --build $b -j "$(nproc)" --target $targets >/dev/null || exit 1
 # corpus too (scripts/conformance-seeds.py).
 python3 scripts/conformance-seeds.py tests/conformance/responses.jsonl \
   "$b/seeds" || exit 1
+# HTTP/2 starts from a server's answers written with python3-h2.
+/usr/bin/python3 scripts/h2-seeds.py "$b/seeds/h2" || exit 1
 # The harnesses run side by side (each is one process on one core): the
 # stage takes SECONDS, not SECONDS per harness.
 for f in $fuzzers; do
