@@ -295,6 +295,11 @@ def all_clients(build):
                                               "--transport", "libcurl"),
                counts=json_count),
         Client("salvo (CLI)", salvo_cli, counts=None),
+        # Its default output: each JSON body in its JSON line.
+        Client("salvo (CLI, JSON bodies)",
+               lambda f, n, c, tls: [x for x in salvo_cli(f, n, c, tls)
+                                     if x not in ("--body", "none")],
+               counts=None),
         Client("curl --parallel", curl_par, max_c=300, counts=curl_count),
         Client("libcurl multi loop", libcurl_loop, counts=json_count),
     ]

@@ -1,7 +1,8 @@
 /* JSON validated and copied in one pass (json_copy.h says what for). The
  * rules are RFC 8259's, with jansson's limits: depth 2048, integers that
  * fit a long long, reals that do not overflow a double, \u escapes that
- * are valid code points (surrogates paired), well-formed UTF-8. */
+ * are valid code points (surrogates paired; no U+0000 in a key),
+ * well-formed UTF-8. */
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -48,10 +49,11 @@ static int hex4(const unsigned char *p, unsigned *v) {
 }
 
 /* A \u escape at j->p (the backslash): one code point, a surrogate pair
- * counting as one. */
-static int escape_u(jc *j) {
+ * counting as one; in an object's key not U+0000 (jansson refuses a NUL
+ * in a key even with JSON_ALLOW_NUL). */
+static int escape_u(jc *j, int key) {
   unsigned u, lo;
-  if (j->end - j->p < 6 || hex4(j->p + 2, &u))
+  if (j->end - j->p < 6 || hex4(j->p + 2, &u) || (key && !u))
     return -1;
   j->p += 6;
   if (u >= 0xDC00 && u <= 0xDFFF)
@@ -93,7 +95,7 @@ static int utf8(jc *j) {
   return 0;
 }
 
-static int string(jc *j) {
+static int string(jc *j, int key) {
   const unsigned char *from = j->p++;
   while (j->p < j->end) {
     unsigned c = *j->p;
@@ -109,7 +111,7 @@ static int string(jc *j) {
         return -1;
       c = j->p[1];
       if (c == 'u') {
-        if (escape_u(j))
+        if (escape_u(j, key))
           return -1;
       } else if (c && strchr("\"\\/bfnrt", (int)c)) {
         j->p += 2;
@@ -207,7 +209,7 @@ static int container(jc *j, unsigned char close) {
   }
   for (;;) {
     if (close == '}') {
-      if (j->p >= j->end || *j->p != '"' || string(j))
+      if (j->p >= j->end || *j->p != '"' || string(j, 1))
         return -1;
       ws(j);
       if (j->p >= j->end || *j->p != ':')
@@ -241,7 +243,7 @@ static int value(jc *j) {
   case '[':
     return container(j, ']');
   case '"':
-    return string(j);
+    return string(j, 0);
   case 't':
     return literal(j, "true", 4);
   case 'f':
