@@ -409,7 +409,7 @@ def run_workload(nginx, workdir, wl, rounds, build, log, wrk_seconds=5,
     if wl["tls"] == "h1":
         cl = [k for k in cl if k.h1_ok]
     base = nginx.base(wl["tls"])
-    ceilings = ([] if only else
+    ceilings = ([] if only and "ceiling" not in only else
                 ceiling_runs(nginx, wl, wl["n"], wl["c"], wrk_seconds))
     order = [("client", k) for k in cl] + [("ceiling", c) for c in ceilings]
     for rnd in range(rounds):
@@ -778,8 +778,8 @@ def main():
                     "library and command run in the same rounds (old "
                     "against new)")
     ap.add_argument("--clients", help="comma-separated words: only the "
-                    "clients whose names contain one (no wrk/h2load "
-                    "ceilings then)")
+                    "clients whose names contain one (wrk and h2load only "
+                    "when one word is 'ceiling')")
     args = ap.parse_args()
     raise_nofile()
     scale = 0.002 if args.smoke else args.scale

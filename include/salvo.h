@@ -415,10 +415,11 @@ typedef struct salvo_config {
    * port follows ("192.0.2.1,[2001:db8::1]:5353"). /etc/hosts and the
    * search domains still apply. The native transport resolves names
    * without blocking (c-ares), so that it serves every request when this
-   * is set, https:// included (over HTTP/1.1); a configuration that needs
-   * libcurl (SALVO_TRANSPORT_LIBCURL, a proxy, SALVO_HTTP_2) is
-   * SALVO_EINVAL, since libcurl here asks the system's resolver. URLs with
-   * a user name still go through libcurl. NULL = the system's servers. */
+   * is set (SALVO_HTTP_2 on http:// then speaks HTTP/1.1, without the h2c
+   * upgrade only libcurl makes); a configuration that needs libcurl
+   * (SALVO_TRANSPORT_LIBCURL, a proxy) is SALVO_EINVAL, since libcurl here
+   * asks the system's resolver. URLs with a user name still go through
+   * libcurl. NULL = the system's servers. */
   const char *dns_servers;
 } salvo_config;
 

@@ -314,11 +314,11 @@ static char *config_problem(const salvo_config *in) {
   char *servers = servers_problem(in->dns_servers);
   if (servers)
     return servers;
-  CHECK(in->dns_servers && (in->transport == SALVO_TRANSPORT_LIBCURL ||
-                            in->proxy || in->http_version >= SALVO_HTTP_2),
+  CHECK(in->dns_servers &&
+            (in->transport == SALVO_TRANSPORT_LIBCURL || in->proxy),
         "dns_servers is served by the native transport (libcurl here asks "
-        "the system's resolver): it cannot go with the libcurl transport, a "
-        "proxy or HTTP/2");
+        "the system's resolver): it cannot go with the libcurl transport or "
+        "a proxy");
   CHECK(in->dns_servers &&
             transport_of(in->transport) == SALVO_TRANSPORT_LIBCURL,
         "dns_servers is served by the native transport, and "

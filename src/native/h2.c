@@ -9,7 +9,8 @@
  *   "") and body bytes, through exchange.c's salvo__nat_line/_body, so
  *   that redirects, cookies and receive.c's checks are the same.
  * - Output is gathered from nghttp2 into one buffer and written in one
- *   call per loop turn, not one per frame.
+ *   call per loop turn (salvo__h2_want_flush marks a connection, the
+ *   transport's reap writes), not one per request or frame.
  * - Flow control is manual: received DATA is consumed when the reader
  *   took it, so a paused reader's stream stops at its window while its
  *   siblings go on.
@@ -19,6 +20,7 @@
 #define _GNU_SOURCE /* memrchr */
 #include <errno.h>
 #include <nghttp2/nghttp2.h>
+#include <openssl/ssl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -261,6 +263,11 @@ int salvo__h2_open(salvo__transport *t, salvo__nconn *c) {
     return SALVO_ENOMEM;
   }
   c->h2 = h;
+  /* Frames come many to a TLS record and records many to a read: let
+   * OpenSSL read ahead, so that one read serves many responses (the loop
+   * reads until the layer says EAGAIN, so nothing waits in its buffer). */
+  if (c->layer)
+    SSL_set_read_ahead(c->layer, 1);
   return 0;
 }
 
@@ -365,7 +372,7 @@ int salvo__h2_submit(salvo__transport *t, salvo__nconn *c, salvo__nxfer *x) {
   x->c = c;
   salvo__list_push_back(&c->h2->xfers, &x->in_conn);
   c->h2->streams++;
-  salvo__h2_flush(t, c);
+  salvo__h2_want_flush(t, c);
   return 0;
 }
 
@@ -431,9 +438,31 @@ void salvo__h2_flush(salvo__transport *t, salvo__nconn *c) {
       h->out.len = h->out_pos = 0;
   }
   h->flushing = 0;
-  if (!h->streams && h->draining &&
-      !nghttp2_session_want_write(h->s)) /* a GOAWAY's end */
+  if (h->fatal) { /* we ended the connection: the server broke a rule */
+    char why[160];
+    snprintf(why, sizeof(why),
+             "HTTP/2 protocol error from the server (the connection was "
+             "ended with %s)",
+             nghttp2_http2_strerror(h->fatal));
+    broken(t, c, SALVO_EPROTO, why);
+  } else if (!h->streams && h->draining &&
+             !nghttp2_session_want_write(h->s)) { /* a GOAWAY's end */
     t->report->h2_closed(t, c);
+  }
+}
+
+void salvo__h2_want_flush(salvo__transport *t, salvo__nconn *c) {
+  if (!salvo__list_linked(&c->in_dirty))
+    salvo__list_push_back(&t->h2_dirty, &c->in_dirty);
+}
+
+void salvo__h2_flush_all(salvo__transport *t) {
+  salvo__list *n;
+  while ((n = salvo__list_pop_front(&t->h2_dirty))) {
+    salvo__nconn *c = salvo__container_of(n, salvo__nconn, in_dirty);
+    if (c->h2)
+      salvo__h2_flush(t, c);
+  }
 }
 
 void salvo__h2_io(salvo__transport *t, salvo__nconn *c, uint32_t events) {
@@ -466,15 +495,7 @@ void salvo__h2_io(salvo__transport *t, salvo__nconn *c, uint32_t events) {
     if (!c->h2)
       return;
   }
-  salvo__h2_flush(t, c);
-  if (c->h2 && c->h2->fatal) {
-    char why[160];
-    snprintf(why, sizeof(why),
-             "HTTP/2 protocol error from the server (the connection was "
-             "ended with %s)",
-             nghttp2_http2_strerror(c->h2->fatal));
-    broken(t, c, SALVO_EPROTO, why);
-  }
+  salvo__h2_want_flush(t, c);
 }
 
 void salvo__h2_detach(salvo__transport *t, salvo__nxfer *x) {
@@ -485,7 +506,7 @@ void salvo__h2_detach(salvo__transport *t, salvo__nxfer *x) {
   int32_t sid = x->sid;
   unlink_stream(c, x);
   nghttp2_submit_rst_stream(c->h2->s, NGHTTP2_FLAG_NONE, sid, NGHTTP2_CANCEL);
-  salvo__h2_flush(t, c);
+  salvo__h2_want_flush(t, c);
 }
 
 void salvo__h2_resume(salvo__transport *t, salvo__nxfer *x) {
@@ -515,7 +536,7 @@ void salvo__h2_resume(salvo__transport *t, salvo__nxfer *x) {
   memmove(x->hold.p, x->hold.p + used, x->hold.len - used);
   x->hold.len -= used;
   if (c) {
-    salvo__h2_flush(t, c);
+    salvo__h2_want_flush(t, c);
   } else if (x->h2_rest && !x->hold.len && !x->paused) {
     x->h2_rest = 0;
     t->report->complete(t, x);
@@ -524,6 +545,8 @@ void salvo__h2_resume(salvo__transport *t, salvo__nxfer *x) {
 
 void salvo__h2_close(salvo__nconn *c) {
   salvo__h2 *h = c->h2;
+  if (salvo__list_linked(&c->in_dirty))
+    salvo__list_remove(&c->in_dirty);
   if (!h)
     return;
   salvo__list *n;

@@ -155,12 +155,13 @@ struct salvo__nconn {
   salvo__he he;
   int dial_fd[SALVO__HE_RACING];
   int dial_addr[SALVO__HE_RACING];
-  int dial_errno;     /* why the last attempt failed */
-  salvo__buf pend;    /* response bytes not yet taken */
-  int served;         /* requests it carried before this one */
-  salvo__h2 *h2;      /* HTTP/2 (h2.c) on it, or NULL */
-  int alpn_h2;        /* its TLS handshake chose h2 */
-  int64_t idle_since; /* ns, when it last went idle */
+  int dial_errno;       /* why the last attempt failed */
+  salvo__buf pend;      /* response bytes not yet taken */
+  int served;           /* requests it carried before this one */
+  salvo__h2 *h2;        /* HTTP/2 (h2.c) on it, or NULL */
+  salvo__list in_dirty; /* the transport's h2_dirty: output to write */
+  int alpn_h2;          /* its TLS handshake chose h2 */
+  int64_t idle_since;   /* ns, when it last went idle */
 };
 
 /* An attempt of a request (one exchange at a time, redirects included). */
@@ -253,11 +254,12 @@ struct salvo__transport {
   salvo__nxfer *free_xfers;
   salvo__head_writer head;
   char *rbuf;
-  void *dns;           /* dns.c's resolver, made on first use */
-  salvo__nat_dns dnsq; /* its sockets */
-  salvo__buf h2line;   /* a response field as a line (h2.c) */
-  int dns_pending;     /* lookups under way */
-  int64_t dns_due;     /* when c-ares wants its time-outs seen, -1 = never */
+  void *dns;            /* dns.c's resolver, made on first use */
+  salvo__nat_dns dnsq;  /* its sockets */
+  salvo__buf h2line;    /* a response field as a line (h2.c) */
+  salvo__list h2_dirty; /* HTTP/2 connections with output to write */
+  int dns_pending;      /* lookups under way */
+  int64_t dns_due;      /* when c-ares wants its time-outs seen, -1 = never */
 };
 
 static inline int64_t salvo__nat_now(const salvo__transport *t) {
@@ -356,6 +358,10 @@ int salvo__h2_submit(salvo__transport *t, salvo__nconn *c, salvo__nxfer *x);
 /* c's events: reads, and writes what waits. */
 void salvo__h2_io(salvo__transport *t, salvo__nconn *c, uint32_t events);
 void salvo__h2_flush(salvo__transport *t, salvo__nconn *c);
+/* c has output: it is written with the others' at the end of the loop's
+ * turn (salvo__h2_flush_all, from reap), one write for many frames. */
+void salvo__h2_want_flush(salvo__transport *t, salvo__nconn *c);
+void salvo__h2_flush_all(salvo__transport *t);
 /* x leaves its connection: its stream is reset (CANCEL) if open. */
 void salvo__h2_detach(salvo__transport *t, salvo__nxfer *x);
 /* x's reader takes more: DATA kept for it goes, and is consumed. */

@@ -156,6 +156,7 @@ static int nat_create(salvo__transport **out, const salvo__cfg *cfg, int epfd,
   salvo__list_init(&t->lru);
   salvo__list_init(&t->timers);
   salvo__list_init(&t->done);
+  salvo__list_init(&t->h2_dirty);
   t->origins = calloc(SALVO__NAT_ORIGIN_BUCKETS, sizeof(*t->origins));
   t->rbuf = malloc(SALVO__NAT_RBUF);
   if (!t->origins || !t->rbuf || salvo__head_writer_init(&t->head, cfg)) {
@@ -312,7 +313,7 @@ static void nat_on_socket(salvo__transport *t, uint64_t tag, uint32_t events) {
 }
 
 static int64_t nat_deadline(const salvo__transport *t) {
-  if (!salvo__list_empty(&t->done))
+  if (!salvo__list_empty(&t->done) || !salvo__list_empty(&t->h2_dirty))
     return 0;
   salvo__nxfer *x = salvo__nat_timer_first(t);
   int64_t d = x ? x->tkey : -1, dns = salvo__nat_dns_deadline(t);
@@ -363,6 +364,7 @@ static void nat_on_timer(salvo__transport *t) {
 }
 
 static void nat_reap(salvo__transport *t) {
+  salvo__h2_flush_all(t); /* which may end attempts: before the report */
   salvo__list *n;
   while ((n = salvo__list_pop_front(&t->done))) {
     salvo__nxfer *x = salvo__container_of(n, salvo__nxfer, in_done);

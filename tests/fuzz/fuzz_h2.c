@@ -124,6 +124,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   t.ev.clock = &salvo__system_clock;
   t.ev.headers = fz_headers;
   salvo__list_init(&t.timers);
+  salvo__list_init(&t.h2_dirty);
   t.rbuf = malloc(SALVO__NAT_RBUF);
   salvo__origin o = {0};
   o.key = "http://h2.fuzz:80";
@@ -146,6 +147,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     abort();
   for (int turn = 0; c.h2 && turn < 64; turn++) {
     salvo__h2_io(&t, &c, EPOLLIN);
+    salvo__h2_flush_all(&t);
     if (x->paused && !ended) { /* the reader takes some, and more comes */
       x->paused = 0;
       if (salvo__req_resume_body(r) == SALVO__EV_HELD)
