@@ -63,13 +63,13 @@ def main():
                for n, r in table.items() if r.get("cpu_us")}
         if cpu:
             p = os.path.join(out, f"cpu-{key}.png")
-            bars(p, w["title"] + ": CPU per request (lower is better)",
+            bars(p, w["title"] + "\nCPU per request (lower is better)",
                  "µs of CPU per request (median, min-max)", cpu, rng)
             made.append(p)
         rss = [(n, r["rss_mib"]) for n, r in table.items() if r.get("rss_mib")]
         if rss:
             p = os.path.join(out, f"rss-{key}.png")
-            bars(p, w["title"] + ": peak RSS", "MiB", rss)
+            bars(p, w["title"] + "\npeak RSS", "MiB", rss)
             made.append(p)
     tenk = report.get("extras", {}).get("10k")
     if isinstance(tenk, dict) and tenk:
@@ -77,7 +77,7 @@ def main():
                 if isinstance(v, dict) and v.get("opened_per_s")]
         if rows:
             p = os.path.join(out, "connections.png")
-            bars(p, "10,000 connections: opened per second (higher is "
+            bars(p, "10,000 connections\nopened per second (higher is "
                  "better)", "connections per second", rows)
             made.append(p)
     for p in made:
