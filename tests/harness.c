@@ -131,6 +131,25 @@ int th_faultd_setup(void **state) {
   return 0;
 }
 
+th_server th_ngx;
+
+int th_nginx_setup(void **state) {
+  (void)state;
+  th_raise_nofile();
+  if (th_nginx_start(&th_ngx) != 0) {
+    fprintf(stderr, "nginx is not installed: run make test, which "
+                    "installs it\n");
+    return -1;
+  }
+  return 0;
+}
+
+int th_nginx_teardown(void **state) {
+  (void)state;
+  th_server_stop(&th_ngx);
+  return 0;
+}
+
 int th_faultd_teardown(void **state) {
   (void)state;
   th_server_stop(&th_srv);

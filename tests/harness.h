@@ -39,6 +39,11 @@ pid_t th_spawn_port(char *const argv[], const char *fmt, int *port);
 extern th_server th_srv;
 int th_faultd_setup(void **state);
 int th_faultd_teardown(void **state);
+/* The suite's nginx (th_nginx_start), and fixtures that start and stop
+ * it; the setup fails the group when nginx is not installed. */
+extern th_server th_ngx;
+int th_nginx_setup(void **state);
+int th_nginx_teardown(void **state);
 /* A client made with cfg (NULL = defaults); fails the test when it cannot
  * be made. */
 salvo_client *th_client(const salvo_config *cfg);

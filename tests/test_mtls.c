@@ -14,23 +14,6 @@
 #include "harness.h"
 #include "salvo.h"
 
-static th_server ngx;
-
-static int setup(void **state) {
-  (void)state;
-  if (th_nginx_start(&ngx) != 0) {
-    print_error("nginx is not installed: run make test, which installs it\n");
-    return -1;
-  }
-  return 0;
-}
-
-static int teardown(void **state) {
-  (void)state;
-  th_server_stop(&ngx);
-  return 0;
-}
-
 static const char *at(int port) {
   return th_fmt("https://127.0.0.1:%d/", port);
 }
@@ -39,9 +22,9 @@ static const char *at(int port) {
 static salvo_config mtls(const char *cert, const char *key, const char *pw) {
   salvo_config cfg;
   salvo_config_init(&cfg);
-  cfg.ca_file = th_ca_file(&ngx);
-  cfg.client_cert = cert ? th_tls_file(&ngx, cert) : NULL;
-  cfg.client_key = key ? th_tls_file(&ngx, key) : NULL;
+  cfg.ca_file = th_ca_file(&th_ngx);
+  cfg.client_cert = cert ? th_tls_file(&th_ngx, cert) : NULL;
+  cfg.client_key = key ? th_tls_file(&th_ngx, key) : NULL;
   cfg.client_key_password = pw;
   cfg.max_retries = 0;
   return cfg;
@@ -57,7 +40,7 @@ static salvo_response *get(const salvo_config *cfg, const char *url) {
 /* nginx names the subject it verified: the certificate went, and the key
  * signed the handshake with it. */
 static void expect_verified(const salvo_config *cfg) {
-  salvo_response *r = get(cfg, at(ngx.mtls_port));
+  salvo_response *r = get(cfg, at(th_ngx.mtls_port));
   assert_int_equal(salvo_response_error(r), SALVO_OK);
   assert_int_equal(salvo_response_status(r), 200);
   assert_string_equal(salvo_response_body(r, NULL), "CN=salvo client");
@@ -81,7 +64,7 @@ static void test_server_refuses_others(void **state) {
   const char *certs[][2] = {{NULL, NULL}, {"other.pem", "other.key"}};
   for (size_t i = 0; i < 2; i++) {
     salvo_config cfg = mtls(certs[i][0], certs[i][1], NULL);
-    salvo_response *r = get(&cfg, at(ngx.mtls_port));
+    salvo_response *r = get(&cfg, at(th_ngx.mtls_port));
     assert_int_equal(salvo_response_error(r), SALVO_OK);
     assert_int_equal(salvo_response_status(r), 400);
     salvo_response_free(r);
@@ -102,7 +85,7 @@ static void test_bad_keys(void **state) {
   };
   for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
     salvo_config cfg = mtls(cases[i].cert, cases[i].key, cases[i].pw);
-    salvo_response *r = get(&cfg, at(ngx.mtls_port));
+    salvo_response *r = get(&cfg, at(th_ngx.mtls_port));
     const char *msg = salvo_response_errmsg(r);
     print_message("case %zu: %s\n", i, msg);
     assert_int_equal(salvo_response_error(r), SALVO_ETLS);
@@ -118,14 +101,14 @@ static void test_ca_path(void **state) {
   (void)state;
   salvo_config cfg;
   salvo_config_init(&cfg);
-  cfg.ca_path = th_tls_file(&ngx, "capath");
-  salvo_response *r = get(&cfg, at(ngx.tls_port));
+  cfg.ca_path = th_tls_file(&th_ngx, "capath");
+  salvo_response *r = get(&cfg, at(th_ngx.tls_port));
   assert_int_equal(salvo_response_error(r), SALVO_OK);
   assert_int_equal(salvo_response_status(r), 200);
   salvo_response_free(r);
-  cfg.ca_path = th_tls_file(&ngx, "tmp"); /* nginx's, empty */
+  cfg.ca_path = th_tls_file(&th_ngx, "tmp"); /* nginx's, empty */
   cfg.max_retries = 0;
-  r = get(&cfg, at(ngx.tls_port));
+  r = get(&cfg, at(th_ngx.tls_port));
   assert_int_equal(salvo_response_error(r), SALVO_ETLS);
   salvo_response_free(r);
 }
@@ -137,17 +120,17 @@ static void test_tls_min_version(void **state) {
   (void)state;
   salvo_config cfg;
   salvo_config_init(&cfg);
-  cfg.ca_file = th_ca_file(&ngx);
+  cfg.ca_file = th_ca_file(&th_ngx);
   cfg.max_retries = 0;
-  salvo_response *r = get(&cfg, at(ngx.tls12_port));
+  salvo_response *r = get(&cfg, at(th_ngx.tls12_port));
   assert_int_equal(salvo_response_status(r), 200);
   assert_string_equal(salvo_response_body(r, NULL), "TLSv1.2");
   salvo_response_free(r);
   cfg.tls_min_version = SALVO_TLS_1_3;
-  r = get(&cfg, at(ngx.tls12_port));
+  r = get(&cfg, at(th_ngx.tls12_port));
   assert_int_equal(salvo_response_error(r), SALVO_ETLS);
   salvo_response_free(r);
-  r = get(&cfg, th_fmt("https://127.0.0.1:%d/proto", ngx.tls_port));
+  r = get(&cfg, th_fmt("https://127.0.0.1:%d/proto", th_ngx.tls_port));
   assert_int_equal(salvo_response_status(r), 200);
   assert_string_equal(salvo_response_body(r, NULL), "TLSv1.3");
   salvo_response_free(r);
@@ -180,5 +163,5 @@ int main(void) {
       cmocka_unit_test(test_tls_min_version),
       cmocka_unit_test(test_config_checked),
   };
-  return cmocka_run_group_tests(tests, setup, teardown);
+  return cmocka_run_group_tests(tests, th_nginx_setup, th_nginx_teardown);
 }

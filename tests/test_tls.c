@@ -11,26 +11,8 @@
 #include "harness.h"
 #include "salvo.h"
 
-static th_server ngx;
-
-static int setup(void **state) {
-  (void)state;
-  th_raise_nofile();
-  if (th_nginx_start(&ngx) != 0) {
-    print_error("nginx is not installed: run make test, which installs it\n");
-    return -1;
-  }
-  return 0;
-}
-
-static int teardown(void **state) {
-  (void)state;
-  th_server_stop(&ngx);
-  return 0;
-}
-
 static const char *https(const char *path) {
-  return th_fmt("https://127.0.0.1:%d%s", ngx.tls_port, path);
+  return th_fmt("https://127.0.0.1:%d%s", th_ngx.tls_port, path);
 }
 
 static salvo_response *fetch_one(const salvo_config *cfg, const char *url) {
@@ -62,7 +44,7 @@ static void test_ca_file_verifies(void **state) {
   (void)state;
   salvo_config cfg;
   salvo_config_init(&cfg);
-  cfg.ca_file = th_ca_file(&ngx);
+  cfg.ca_file = th_ca_file(&th_ngx);
   salvo_response *r = fetch_one(&cfg, https("/"));
   assert_int_equal(salvo_response_error(r), SALVO_OK);
   assert_int_equal(salvo_response_status(r), 200);
@@ -71,7 +53,7 @@ static void test_ca_file_verifies(void **state) {
   assert_string_equal(salvo_response_http_version(r), "2");
   salvo_response_free(r);
   /* The certificate names 127.0.0.1 and localhost, not other names. */
-  r = fetch_one(&cfg, th_fmt("https://localhost:%d/", ngx.tls_port));
+  r = fetch_one(&cfg, th_fmt("https://localhost:%d/", th_ngx.tls_port));
   assert_int_equal(salvo_response_status(r), 200);
   salvo_response_free(r);
 }
@@ -91,7 +73,7 @@ static void test_http1_preference(void **state) {
   (void)state;
   salvo_config cfg;
   salvo_config_init(&cfg);
-  cfg.ca_file = th_ca_file(&ngx);
+  cfg.ca_file = th_ca_file(&th_ngx);
   cfg.http_version = SALVO_HTTP_1_1;
   salvo_response *r = fetch_one(&cfg, https("/"));
   assert_int_equal(salvo_response_status(r), 200);
@@ -106,11 +88,11 @@ static void test_http2_multiplexes(void **state) {
   (void)state;
   salvo_config cfg;
   salvo_config_init(&cfg);
-  cfg.ca_file = th_ca_file(&ngx);
+  cfg.ca_file = th_ca_file(&th_ngx);
   cfg.http_version = SALVO_HTTP_2; /* libcurl's, whatever is forced */
   cfg.concurrency = 256;
   salvo_client *c = th_client(&cfg);
-  long before = th_nginx_accepts(&ngx);
+  long before = th_nginx_accepts(&th_ngx);
   salvo_parallel *b = th_open(c);
   for (int i = 0; i < 256; i++)
     salvo_get(b, https(th_fmt("/item/%d", i)));
@@ -125,7 +107,7 @@ static void test_http2_multiplexes(void **state) {
     salvo_response_free(r);
   }
   /* The status request itself is one accepted connection. */
-  long opened = th_nginx_accepts(&ngx) - before - 1;
+  long opened = th_nginx_accepts(&th_ngx) - before - 1;
   print_message("256 HTTP/2 requests over %ld connections\n", opened);
   assert_int_equal(ok, 256);
   assert_true(opened >= 1);
@@ -140,11 +122,11 @@ static void test_http1_keeps_connections(void **state) {
   (void)state;
   salvo_config cfg;
   salvo_config_init(&cfg);
-  cfg.ca_file = th_ca_file(&ngx);
+  cfg.ca_file = th_ca_file(&th_ngx);
   cfg.http_version = SALVO_HTTP_1_1;
   cfg.concurrency = 8;
   salvo_client *c = th_client(&cfg);
-  long before = th_nginx_accepts(&ngx);
+  long before = th_nginx_accepts(&th_ngx);
   salvo_parallel *b = th_open(c);
   for (int i = 0; i < 300; i++)
     salvo_get(b, https(th_fmt("/item/%d", i)));
@@ -155,7 +137,7 @@ static void test_http1_keeps_connections(void **state) {
           !strcmp(salvo_response_http_version(r), "1.1");
     salvo_response_free(r);
   }
-  long opened = th_nginx_accepts(&ngx) - before - 1;
+  long opened = th_nginx_accepts(&th_ngx) - before - 1;
   print_message("300 HTTP/1.1 requests over %ld TLS connections\n", opened);
   assert_int_equal(ok, 300);
   assert_true(opened >= 1 && opened <= 8);
@@ -169,7 +151,7 @@ static void test_tls_session_resumed(void **state) {
   (void)state;
   salvo_config cfg;
   salvo_config_init(&cfg);
-  cfg.ca_file = th_ca_file(&ngx);
+  cfg.ca_file = th_ca_file(&th_ngx);
   cfg.http_version = SALVO_HTTP_1_1;
   cfg.concurrency = 1;
   salvo_client *c = th_client(&cfg);
@@ -199,5 +181,5 @@ int main(void) {
       cmocka_unit_test(test_http1_keeps_connections),
       cmocka_unit_test(test_tls_session_resumed),
   };
-  return cmocka_run_group_tests(tests, setup, teardown);
+  return cmocka_run_group_tests(tests, th_nginx_setup, th_nginx_teardown);
 }
