@@ -16,6 +16,7 @@
 #include "buf.h"
 #include "config.h"
 #include "field.h"
+#include "servers.h"
 #include "sized.h"
 
 static const int default_retry_statuses[] = {408, 429, 500, 502, 503, 504, 0};
@@ -174,64 +175,6 @@ static int transport_of(int asked) {
   return env && !salvo_transport_parse(env, &t) ? t : asked;
 }
 
-/* Whether s (n bytes) is "ADDR", "IPv4:PORT" or "[IPv6]:PORT". */
-static int server_ok(const char *s, size_t n) {
-  char addr[64];
-  const char *port = NULL;
-  int v6 = s[0] == '[';
-  const char *end = v6 ? memchr(s, ']', n) : NULL;
-  if (v6 && !end)
-    return 0;
-  size_t alen = v6 ? (size_t)(end - s - 1) : n;
-  if (v6 && end + 1 < s + n) {
-    if (end[1] != ':')
-      return 0;
-    port = end + 2;
-  } else if (!v6) {
-    const char *c = memchr(s, ':', n);
-    if (c && !memchr(c + 1, ':', n - (size_t)(c + 1 - s))) { /* IPv4:PORT */
-      alen = (size_t)(c - s);
-      port = c + 1;
-    }
-  }
-  if (alen >= sizeof(addr))
-    return 0;
-  memcpy(addr, s + v6, alen);
-  addr[alen] = '\0';
-  unsigned char bin[16];
-  if (inet_pton(AF_INET, addr, bin) != 1 && inet_pton(AF_INET6, addr, bin) != 1)
-    return 0;
-  if (!port)
-    return 1;
-  size_t plen = (size_t)(s + n - port);
-  unsigned long p = 0;
-  for (size_t i = 0; i < plen; i++) {
-    if (port[i] < '0' || port[i] > '9' ||
-        (p = p * 10 + (unsigned)(port[i] - '0')) > 65535)
-      return 0;
-  }
-  return plen > 0 && p > 0;
-}
-
-/* The first entry of a dns_servers list that is not a server, as a
- * message, or NULL. */
-static char *servers_problem(const char *list) {
-  if (!list)
-    return NULL;
-  const char *s = list;
-  for (size_t i = 0;; i++) {
-    size_t n = strcspn(s, ",");
-    if (!n || !server_ok(s, n))
-      return salvo__fmt("dns_servers entry %zu \"%.*s\" is not ADDR[:PORT] "
-                        "(an IPv4 address, or IPv6, in brackets before a "
-                        "port)",
-                        i, (int)(n > 100 ? 100 : n), s);
-    if (!s[n])
-      return NULL;
-    s += n + 1;
-  }
-}
-
 /* Why a configuration cannot be used, as a message naming the field, or
  * NULL when it can. NaN fails every comparison: `!(x >= 0)` rejects it
  * with the negatives. Every string that reaches the wire (or a file name)
@@ -311,7 +254,7 @@ static char *config_problem(const salvo_config *in) {
             in->tls_min_version != SALVO_TLS_1_3,
         "tls_min_version is not one of enum salvo_tls_version (12 or 13; "
         "TLS 1.0 and 1.1 are not offered)");
-  char *servers = servers_problem(in->dns_servers);
+  char *servers = salvo__servers_problem(in->dns_servers);
   if (servers)
     return servers;
   CHECK(in->dns_servers &&

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from ._params import _param_value
+
 # typing costs 18 ms of import (measured) that no caller needs at run
 # time: the names are for the checkers only.
 TYPE_CHECKING = False
@@ -44,19 +46,6 @@ def _header_list(headers: HeaderTypes) -> Optional[List[str]]:
         out.append(f"{_text(k, 'a header name')}: "
                    f"{_text(v, 'a header value')}")
     return out or None
-
-
-def _param_value(v: Any) -> Optional[str]:
-    """A query value as httpx writes it: str, int, float, bool or None
-    (a name alone)."""
-    if v is None:
-        return None
-    if v is True or v is False:
-        return "true" if v else "false"
-    if isinstance(v, (str, int, float)):
-        return str(v)
-    raise TypeError(f"a query parameter value must be str, int, float, bool "
-                    f"or None, not {type(v).__name__}")
 
 
 def _param_list(params: ParamTypes) -> Optional[List[Tuple[str, Any]]]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from urllib.parse import (parse_qsl, quote, unquote_plus, urlencode, urlsplit,
                           urlunsplit)
 
-from ._args import _param_value
+from ._params import _param_value
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # for the checkers only (typing costs 18 ms to import)

@@ -1,12 +1,52 @@
 /* Connecting an attempt: an HTTP/2 stream of its origin's connection, an
  * idle HTTP/1.1 connection, or a new one once the origin's addresses are
  * known; what a connection that comes up speaks (ALPN); the requests
- * waiting for a lookup or for that answer. */
+ * waiting for a lookup or for that answer; and an attempt's end, which
+ * lets go of its connection (a probe's waiters then go on). */
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 
 #include "native.h"
+
+/* ---- ending an attempt ----------------------------------------------- */
+
+void salvo__nat_done(salvo__transport *t, salvo__nxfer *x, int err, char *msg) {
+  salvo__nat_timer_remove(x);
+  if (salvo__list_linked(&x->in_wait))
+    salvo__list_remove(&x->in_wait);
+  x->finished = 1;
+  x->error = err;
+  free(x->errmsg);
+  x->errmsg = msg;
+  salvo__list_push_back(&t->done, &x->in_done);
+}
+
+/* x lets go of its connection: an HTTP/2 stream is reset, an HTTP/1.1
+ * connection (in an unknown state) closes. */
+void salvo__nat_drop_conn(salvo__transport *t, salvo__nxfer *x) {
+  salvo__nconn *c = x->c;
+  if (!c)
+    return;
+  if (c->h2) {
+    salvo__h2_detach(t, x);
+    return;
+  }
+  x->c = NULL;
+  c->x = NULL;
+  salvo__origin *o = c->o;
+  int probe = o->h2_probe == c;
+  salvo__nat_conn_close(t, c);
+  if (probe) { /* those waiting for it open their own */
+    o->h2_probe = NULL;
+    salvo__nat_resolved(t, o);
+  }
+}
+
+void salvo__nat_fail(salvo__transport *t, salvo__nxfer *x, int err, char *msg) {
+  salvo__nat_drop_conn(t, x);
+  salvo__nat_done(t, x, err, msg);
+}
 
 /* Finds a connection for x: an idle one of its origin, or a new one once
  * the origin's addresses are known (until then x waits for them, with

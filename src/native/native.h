@@ -381,12 +381,12 @@ void salvo__nat_resolved(salvo__transport *t, salvo__origin *o);
 void salvo__nat_again(salvo__transport *t, salvo__nxfer *x);
 void salvo__nat_h2_closed(salvo__transport *t, salvo__nconn *c);
 
-/* transport.c: x lets go of its connection (an HTTP/2 stream is reset,
+/* connect.c: x lets go of its connection (an HTTP/2 stream is reset,
  * an HTTP/1.1 connection closes); x fails. */
 void salvo__nat_drop_conn(salvo__transport *t, salvo__nxfer *x);
 void salvo__nat_fail(salvo__transport *t, salvo__nxfer *x, int err, char *msg);
 
-/* transport.c: an attempt ends, reported (by reap) later. */
+/* connect.c: an attempt ends, reported (by transport.c's reap) later. */
 void salvo__nat_done(salvo__transport *t, salvo__nxfer *x, int err, char *msg);
 
 #endif /* SALVO_NATIVE_H */

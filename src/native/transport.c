@@ -15,45 +15,6 @@ static int nat_global_init(void) {
   return 0; /* OpenSSL 1.1+ initialises itself */
 }
 
-/* ---- ending an attempt ----------------------------------------------- */
-
-void salvo__nat_done(salvo__transport *t, salvo__nxfer *x, int err, char *msg) {
-  salvo__nat_timer_remove(x);
-  if (salvo__list_linked(&x->in_wait))
-    salvo__list_remove(&x->in_wait);
-  x->finished = 1;
-  x->error = err;
-  free(x->errmsg);
-  x->errmsg = msg;
-  salvo__list_push_back(&t->done, &x->in_done);
-}
-
-/* x lets go of its connection: an HTTP/2 stream is reset, an HTTP/1.1
- * connection (in an unknown state) closes. */
-void salvo__nat_drop_conn(salvo__transport *t, salvo__nxfer *x) {
-  salvo__nconn *c = x->c;
-  if (!c)
-    return;
-  if (c->h2) {
-    salvo__h2_detach(t, x);
-    return;
-  }
-  x->c = NULL;
-  c->x = NULL;
-  salvo__origin *o = c->o;
-  int probe = o->h2_probe == c;
-  salvo__nat_conn_close(t, c);
-  if (probe) { /* those waiting for it open their own */
-    o->h2_probe = NULL;
-    salvo__nat_resolved(t, o);
-  }
-}
-
-void salvo__nat_fail(salvo__transport *t, salvo__nxfer *x, int err, char *msg) {
-  salvo__nat_drop_conn(t, x);
-  salvo__nat_done(t, x, err, msg);
-}
-
 /* ---- the request of a hop -------------------------------------------- */
 
 static int write_head(salvo__transport *t, salvo__nxfer *x) {
