@@ -9,6 +9,7 @@ path, and counts what it saw. It prints "port N" once it listens.
   /trailers        200 "abc", then trailers
   /status/N        N, empty
   /rst             headers, then RST_STREAM INTERNAL_ERROR
+  /hang            nothing, ever (the client's RST_STREAM is counted)
   /refuse?key=K    RST_STREAM REFUSED_STREAM the first time for K
   /goaway?key=K    the first time for K: GOAWAY with the last stream id
                    below this one (RFC 9113 6.8: this stream and later
@@ -17,7 +18,8 @@ path, and counts what it saw. It prints "port N" once it listens.
   /bad/status      a :status that is not three digits
   /bad/length      content-length 10 with 3 bytes of DATA
   /bad/frame       DATA on stream 0 (a connection error, RFC 9113 6.1)
-  /_stats          JSON: connections, requests per path, counts per key
+  /_stats          JSON: connections, requests per path, counts per key,
+                   RST_STREAM frames received
 """
 import argparse
 import json
@@ -32,7 +34,7 @@ import h2.events
 import h2.exceptions
 
 LOCK = threading.Lock()
-STATS = {"connections": 0, "requests": {}, "keys": {}}
+STATS = {"connections": 0, "requests": {}, "keys": {}, "resets": 0}
 
 
 def count_key(key):
@@ -112,6 +114,8 @@ class Conn:
             self.h2.send_headers(sid, [("x-checksum", "1")], end_stream=True)
         elif path.startswith("/status/"):
             self.respond(sid, int(path[8:]))
+        elif path == "/hang":
+            pass
         elif path == "/rst":
             self.h2.send_headers(sid, [(":status", "200")])
             self.h2.reset_stream(sid, h2.errors.ErrorCodes.INTERNAL_ERROR)
@@ -164,6 +168,9 @@ class Conn:
                         self.request(ev.stream_id, *self.reqs[ev.stream_id])
                 elif isinstance(ev, h2.events.StreamReset):
                     self.sending.pop(ev.stream_id, None)
+                    if ev.remote_reset:
+                        with LOCK:
+                            STATS["resets"] += 1
                 elif isinstance(ev, h2.events.WindowUpdated):
                     self.pump()
                 elif isinstance(ev, h2.events.ConnectionTerminated):

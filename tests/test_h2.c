@@ -228,6 +228,45 @@ static void test_paused_reader_holds_only_its_stream(void **state) {
   salvo_client_free(c);
 }
 
+/* Cancelling one request, or its timeout, resets its stream (RST_STREAM,
+ * which the server counts) and leaves the connection to the others: one
+ * connection in all. */
+static void test_cancel_and_timeout_reset_one_stream(void **state) {
+  (void)state;
+  long resets = stat_of("resets", NULL);
+  long conns = stat_of("connections", NULL); /* after: each asks anew */
+  salvo_config cfg;
+  salvo_config_init(&cfg);
+  cfg.http_version = SALVO_HTTP_2_PRIOR_KNOWLEDGE;
+  cfg.max_retries = 0;
+  cfg.timeout = 0.3;
+  salvo_client *c = th_client(&cfg);
+  salvo_parallel *b = th_open(c);
+  salvo_response *r = salvo_pending_response(b, salvo_get(b, at("/ok")));
+  assert_int_equal(salvo_response_status(r), 200);
+  salvo_response_free(r);
+  salvo_request req;
+  salvo_request_init(&req);
+  req.url = at("/hang");
+  req.timeout = 60; /* this one is cancelled, not timed out */
+  salvo_pending hung = salvo_submit(b, &req);
+  salvo_pending late = salvo_get(b, at("/hang")); /* times out at 0.3 s */
+  assert_int_equal(salvo_pending_cancel(b, hung), SALVO_OK);
+  r = salvo_pending_response(b, late);
+  assert_int_equal(salvo_response_error(r), SALVO_ETIMEDOUT);
+  salvo_response_free(r);
+  r = salvo_pending_response(b, salvo_get(b, at("/ok")));
+  assert_int_equal(salvo_response_status(r), 200);
+  salvo_response_free(r);
+  salvo_parallel_close(b);
+  salvo_client_free(c);
+  long opened = stat_of("connections", NULL) - conns - 1;
+  long reset = stat_of("resets", NULL) - resets;
+  print_message("%ld connection(s), %ld stream(s) reset\n", opened, reset);
+  assert_int_equal(opened, 1);
+  assert_int_equal(reset, 2);
+}
+
 int main(void) {
   if (th_transport_is("libcurl")) {
     /* libcurl's HTTP/2 is libcurl's own; these hold the native transport
@@ -244,6 +283,7 @@ int main(void) {
       cmocka_unit_test(test_malformed_is_a_protocol_error),
       cmocka_unit_test(test_trailers_read_past),
       cmocka_unit_test(test_paused_reader_holds_only_its_stream),
+      cmocka_unit_test(test_cancel_and_timeout_reset_one_stream),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -57,3 +57,15 @@ def test_async_client_certificate(nginx):
 def test_cert_shape_checked():
     with pytest.raises(TypeError, match="cert must be"):
         salvo.Client(cert=["a", "b"])
+
+
+def test_http2_by_alpn(nginx):
+    """http2=True lets ALPN choose HTTP/2 (salvo's own transport, on
+    libnghttp2); the default, as httpx's, is HTTP/1.1."""
+    with salvo.Client(verify=nginx.ca, http2=True) as c:
+        with c.parallel() as p:
+            pend = [p.get(nginx.url(f"/n/{i}")) for i in range(50)]
+            rs = [x.get_response() for x in pend]
+    assert {(r.status_code, r.http_version) for r in rs} == {(200, "HTTP/2")}
+    with salvo.Client(verify=nginx.ca) as c:
+        assert c.get(nginx.url("/")).http_version == "HTTP/1.1"
