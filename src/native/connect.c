@@ -261,16 +261,23 @@ void salvo__nat_resolved(salvo__transport *t, salvo__origin *o) {
   }
 }
 
-/* x goes again on another connection (its HTTP/2 stream was refused, or
- * its connection broke first), a few times at most. */
+/* x goes again on another connection: its HTTP/2 stream was refused, or
+ * its connection broke before any answer. A request that is not
+ * idempotent goes again once at most, others up to three times. */
 void salvo__nat_again(salvo__transport *t, salvo__nxfer *x) {
   char *msg = NULL;
-  int err = x->retried_fresh++ > 2 ? SALVO_EIO : salvo__nat_go(t, x, &msg);
+  int limit = x->req->idempotent ? 3 : 1;
+  int err = x->retried_fresh >= limit ? SALVO_EIO : 0;
+  if (!err) {
+    x->retried_fresh++;
+    err = salvo__nat_go(t, x, &msg);
+  }
   if (err)
-    salvo__nat_fail(
-        t, x, err,
-        msg ? msg
-            : salvo__fmt("HTTP/2 stream refused %d times", x->retried_fresh));
+    salvo__nat_fail(t, x, err,
+                    msg ? msg
+                        : salvo__fmt("HTTP/2 stream not processed %d times "
+                                     "(refused, or its connection ended)",
+                                     x->retried_fresh + 1));
 }
 
 void salvo__nat_h2_closed(salvo__transport *t, salvo__nconn *c) {

@@ -387,10 +387,8 @@ static void broken(salvo__transport *t, salvo__nconn *c, int err,
     salvo__nxfer *x = salvo__container_of(n, salvo__nxfer, in_conn);
     unlink_stream(c, x);
     x->c = NULL;
-    if (!x->got_bytes && (!x->wrote || x->req->idempotent) &&
-        !x->retried_fresh) {
-      x->retried_fresh = 1;
-      t->report->again(t, x);
+    if (!x->got_bytes && (!x->wrote || x->req->idempotent)) {
+      t->report->again(t, x); /* within its limit */
     } else {
       t->report->fail(t, x, err, salvo__fmt("%s", why));
     }
