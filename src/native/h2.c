@@ -387,7 +387,10 @@ static void broken(salvo__transport *t, salvo__nconn *c, int err,
     salvo__nxfer *x = salvo__container_of(n, salvo__nxfer, in_conn);
     unlink_stream(c, x);
     x->c = NULL;
-    if (!x->got_bytes && (!x->wrote || x->req->idempotent)) {
+    /* A protocol error is the server's answer to it; a connection that
+     * just ended took nothing of it, when nothing came back. */
+    if (err != SALVO_EPROTO && !x->got_bytes &&
+        (!x->wrote || x->req->idempotent)) {
       t->report->again(t, x); /* within its limit */
     } else {
       t->report->fail(t, x, err, salvo__fmt("%s", why));
