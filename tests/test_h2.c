@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -109,6 +110,21 @@ static void test_request_head_and_body(void **state) {
   assert_string_equal(json_string_value(json_object_get(h, "x-salvo")), "yes");
   assert_null(json_object_get(h, "connection"));
   assert_null(json_object_get(h, "host"));
+  salvo_response_free(r);
+  /* Any number of fields (150 here). */
+  static char names[150][16];
+  const char *many[151];
+  for (int i = 0; i < 150; i++) {
+    snprintf(names[i], sizeof(names[i]), "X-N%d: %d", i, i);
+    many[i] = names[i];
+  }
+  many[150] = NULL;
+  salvo_request_init(&req);
+  req.url = at("/echo");
+  req.headers = many;
+  r = th_fetch(c, &req);
+  h = json_object_get(salvo_response_json(r, NULL), "headers");
+  assert_string_equal(json_string_value(json_object_get(h, "x-n149")), "149");
   salvo_response_free(r);
   salvo_client_free(c);
 }

@@ -315,8 +315,9 @@ static int dropped(const char *n, size_t len) {
   return 0;
 }
 
-/* x's head, as head.c wrote it for HTTP/1.1, as HTTP/2 fields in nv (at
- * most max); returns how many, or -1. Names are lowered in place. */
+/* x's head, as head.c wrote it for HTTP/1.1, as HTTP/2 fields in nv (room
+ * for max: one per line and the pseudo-fields); returns how many, or -1.
+ * Names are lowered in place. */
 static int fields(salvo__nxfer *x, nghttp2_nv *nv, int max) {
   char *p = x->out.p, *end = p + x->head_len;
   char *sp1 = memchr(p, ' ', (size_t)(end - p));
@@ -354,18 +355,23 @@ static int fields(salvo__nxfer *x, nghttp2_nv *nv, int max) {
   return k < max ? k : -1;
 }
 
+static int32_t submit(salvo__nconn *c, salvo__nxfer *x, nghttp2_nv *nv, int n);
+
 int salvo__h2_submit(salvo__transport *t, salvo__nconn *c, salvo__nxfer *x) {
-  nghttp2_nv nv[128];
-  int n = fields(x, nv, 128);
-  if (n < 0)
-    return SALVO_EINVAL;
-  nghttp2_data_provider body = {.source.ptr = x, .read_callback = read_body};
-  size_t blen = x->body ? x->body_len : x->out.len - x->head_len;
-  x->wpos = 0;
-  x->writing = 0;
-  x->h2_final = x->h2_skip = x->h2_ended = x->h2_err = 0;
-  int32_t sid = nghttp2_submit_request(c->h2->s, NULL, nv, (size_t)n,
-                                       blen ? &body : NULL, x);
+  /* A field per line of the head, and the four pseudo-fields. */
+  int max = 4;
+  for (const char *p = x->out.p; p < x->out.p + x->head_len; p++)
+    max += *p == '\n';
+  nghttp2_nv small[64];
+  nghttp2_nv *nv = max <= 64 ? small : malloc((size_t)max * sizeof(*nv));
+  if (!nv)
+    return SALVO_ENOMEM;
+  int n = fields(x, nv, max);
+  int32_t sid = n < 0 ? -1 : submit(c, x, nv, n);
+  if (nv != small)
+    free(nv);
+  if (n < 0) /* head.c's own head: a bug if ever seen */
+    return SALVO_EINTERNAL;
   if (sid < 0)
     return sid == NGHTTP2_ERR_NOMEM ? SALVO_ENOMEM : SALVO_EIO;
   x->sid = sid;
@@ -374,6 +380,18 @@ int salvo__h2_submit(salvo__transport *t, salvo__nconn *c, salvo__nxfer *x) {
   c->h2->streams++;
   salvo__h2_want_flush(t, c);
   return 0;
+}
+
+/* Submits x's request with its fields: the stream id, or an nghttp2
+ * error. */
+static int32_t submit(salvo__nconn *c, salvo__nxfer *x, nghttp2_nv *nv, int n) {
+  nghttp2_data_provider body = {.source.ptr = x, .read_callback = read_body};
+  size_t blen = x->body ? x->body_len : x->out.len - x->head_len;
+  x->wpos = 0;
+  x->writing = 0;
+  x->h2_final = x->h2_skip = x->h2_ended = x->h2_err = 0;
+  return nghttp2_submit_request(c->h2->s, NULL, nv, (size_t)n,
+                                blen ? &body : NULL, x);
 }
 
 /* Everything on c fails (or goes again on a new connection, when nothing
