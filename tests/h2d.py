@@ -7,6 +7,9 @@ path, and counts what it saw. It prints "port N" once it listens.
   /echo            200, a JSON body: method, path, headers, body length
   /bytes/N         200, N bytes, as fast as flow control lets them go
   /trailers        200 "abc", then trailers
+  /redirect?to=P   302 to P
+  /setcookie       200, Set-Cookie: s=1; Path=/
+  /gzip            200, a gzip-coded body ("salvo " 100 times)
   /status/N        N, empty
   /rst             headers, then RST_STREAM INTERNAL_ERROR
   /hang            nothing, ever (the client's RST_STREAM is counted)
@@ -22,6 +25,7 @@ path, and counts what it saw. It prints "port N" once it listens.
                    RST_STREAM frames received
 """
 import argparse
+import gzip
 import json
 import socket
 import threading
@@ -108,6 +112,13 @@ class Conn:
             self.h2.send_headers(sid, [(":status", "200"),
                                        ("content-length", str(n))])
             self.queue(sid, b"x" * n)
+        elif path == "/redirect":
+            self.respond(sid, 302, b"", [("location", q.get("to", ["/ok"])[0])])
+        elif path == "/setcookie":
+            self.respond(sid, 200, b"set", [("set-cookie", "s=1; Path=/")])
+        elif path == "/gzip":
+            self.respond(sid, 200, gzip.compress(b"salvo " * 100),
+                         [("content-encoding", "gzip")])
         elif path == "/trailers":
             self.h2.send_headers(sid, [(":status", "200")])
             self.h2.send_data(sid, b"abc")

@@ -297,6 +297,41 @@ static void test_cancel_and_timeout_reset_one_stream(void **state) {
   assert_int_equal(reset, 2);
 }
 
+/* Redirects, cookies, credentials and decoding go as on HTTP/1.1: the
+ * same code reads both protocols' responses. */
+static void test_client_features(void **state) {
+  (void)state;
+  salvo_config cfg;
+  salvo_config_init(&cfg);
+  cfg.http_version = SALVO_HTTP_2_PRIOR_KNOWLEDGE;
+  cfg.username = "user";
+  cfg.password = "pw";
+  salvo_client *c = th_client(&cfg);
+  salvo_response *r = th_fetch_url(c, at("/redirect?to=/echo"));
+  assert_int_equal(salvo_response_status(r), 200);
+  assert_non_null(strstr(salvo_response_url(r), "/echo"));
+  assert_int_equal(salvo_response_redirects(r), 1);
+  json_t *h = json_object_get(salvo_response_json(r, NULL), "headers");
+  assert_string_equal(json_string_value(json_object_get(h, "authorization")),
+                      "Basic dXNlcjpwdw==");
+  salvo_response_free(r);
+  r = th_fetch_url(c, at("/setcookie"));
+  assert_int_equal(salvo_response_status(r), 200);
+  salvo_response_free(r);
+  r = th_fetch_url(c, at("/echo"));
+  h = json_object_get(salvo_response_json(r, NULL), "headers");
+  assert_string_equal(json_string_value(json_object_get(h, "cookie")), "s=1");
+  assert_non_null(json_object_get(h, "accept-encoding"));
+  salvo_response_free(r);
+  r = th_fetch_url(c, at("/gzip"));
+  size_t len;
+  const char *body = salvo_response_body(r, &len);
+  assert_int_equal(len, 600);
+  assert_memory_equal(body, "salvo salvo ", 12);
+  salvo_response_free(r);
+  salvo_client_free(c);
+}
+
 int main(void) {
   if (th_transport_is("libcurl")) {
     /* libcurl's HTTP/2 is libcurl's own; these hold the native transport
@@ -314,6 +349,7 @@ int main(void) {
       cmocka_unit_test(test_trailers_read_past),
       cmocka_unit_test(test_paused_reader_holds_only_its_stream),
       cmocka_unit_test(test_cancel_and_timeout_reset_one_stream),
+      cmocka_unit_test(test_client_features),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
