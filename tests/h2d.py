@@ -22,7 +22,7 @@ path, and counts what it saw. It prints "port N" once it listens.
   /bad/length      content-length 10 with 3 bytes of DATA
   /bad/frame       DATA on stream 0 (a connection error, RFC 9113 6.1)
   /_stats          JSON: connections, requests per path, counts per key,
-                   RST_STREAM frames received
+                   RST_STREAM frames and PINGs received
 """
 import argparse
 import gzip
@@ -38,7 +38,8 @@ import h2.events
 import h2.exceptions
 
 LOCK = threading.Lock()
-STATS = {"connections": 0, "requests": {}, "keys": {}, "resets": 0}
+STATS = {"connections": 0, "requests": {}, "keys": {}, "resets": 0,
+         "pings": 0}
 
 
 def count_key(key):
@@ -182,6 +183,9 @@ class Conn:
                     if ev.remote_reset:
                         with LOCK:
                             STATS["resets"] += 1
+                elif isinstance(ev, h2.events.PingReceived):
+                    with LOCK:
+                        STATS["pings"] += 1
                 elif isinstance(ev, h2.events.WindowUpdated):
                     self.pump()
                 elif isinstance(ev, h2.events.ConnectionTerminated):

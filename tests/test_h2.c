@@ -332,6 +332,42 @@ static void test_client_features(void **state) {
   salvo_client_free(c);
 }
 
+/* A request that must not be sent twice, on a connection idle over a
+ * second, goes after a PING's answer (RFC 9113 6.7); one on a busy or
+ * fresh connection, or an idempotent one, goes at once. */
+static void test_ping_before_unsafe_on_idle(void **state) {
+  (void)state;
+  salvo_client *c = h2_client(4);
+  long pings = stat_of("pings", NULL);
+  salvo_request post;
+  salvo_request_init(&post);
+  post.method = "POST";
+  post.url = at("/echo");
+  post.body = "x";
+  post.body_len = 1;
+  salvo_response *r = th_fetch(c, &post); /* a new connection */
+  assert_int_equal(salvo_response_status(r), 200);
+  salvo_response_free(r);
+  r = th_fetch(c, &post); /* idle for less than a second */
+  assert_int_equal(salvo_response_status(r), 200);
+  salvo_response_free(r);
+  assert_int_equal(stat_of("pings", NULL), pings);
+  th_sleep_ms(1200);
+  r = th_fetch_url(c, at("/ok")); /* idempotent: no PING */
+  assert_int_equal(salvo_response_status(r), 200);
+  salvo_response_free(r);
+  assert_int_equal(stat_of("pings", NULL), pings);
+  th_sleep_ms(1200);
+  r = th_fetch(c, &post);
+  assert_int_equal(salvo_response_status(r), 200);
+  salvo_response_free(r);
+  salvo_client_free(c);
+  long n = 0;
+  for (int i = 0; i < 200 && (n = stat_of("pings", NULL) - pings) < 1; i++)
+    th_sleep_ms(10);
+  assert_int_equal(n, 1);
+}
+
 int main(void) {
   if (th_transport_is("libcurl")) {
     /* libcurl's HTTP/2 is libcurl's own; these hold the native transport
@@ -350,6 +386,7 @@ int main(void) {
       cmocka_unit_test(test_paused_reader_holds_only_its_stream),
       cmocka_unit_test(test_cancel_and_timeout_reset_one_stream),
       cmocka_unit_test(test_client_features),
+      cmocka_unit_test(test_ping_before_unsafe_on_idle),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -75,7 +75,7 @@ static int xfer_connect(salvo__transport *t, salvo__nxfer *x, char **msg) {
   int h2 = h2_allowed(t, o) && o->proto != 1;
   salvo__nconn *c = h2 ? h2_pick(o) : NULL;
   if (c)
-    return salvo__h2_submit(t, c, x);
+    return salvo__h2_request(t, c, x);
   if (h2 && o->h2_probe) { /* one is being made: it may take x */
     salvo__list_push_back(&o->waiting, &x->in_wait);
     return 0;

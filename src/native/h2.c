@@ -44,6 +44,11 @@ struct salvo__h2 {
   int flushing;   /* in flush: no nested one */
   int in_recv;    /* in nghttp2's reading: its callbacks may not write */
   uint32_t fatal; /* the error of a GOAWAY we sent: the server broke it */
+  /* Liveness: since when it has carried no stream, whether a PING is out,
+   * and the requests waiting for its answer (their in_wait). */
+  int64_t idle_since;
+  int pinging;
+  salvo__list ping_wait;
 };
 
 static salvo__nxfer *xfer_of(nghttp2_session *s, int32_t sid) {
@@ -56,8 +61,26 @@ static void unlink_stream(salvo__nconn *c, salvo__nxfer *x) {
     return;
   nghttp2_session_set_stream_user_data(c->h2->s, x->sid, NULL);
   salvo__list_remove(&x->in_conn);
-  c->h2->streams--;
+  if (--c->h2->streams == 0)
+    c->h2->idle_since = salvo__nat_now(x->t);
   x->sid = 0;
+}
+
+/* The requests that waited for a PING's answer: sent now (alive), or
+ * elsewhere (the connection ends: not a byte of them went). */
+static void ping_answered(salvo__transport *t, salvo__nconn *c, int alive) {
+  salvo__h2 *h = c->h2;
+  salvo__list *n;
+  h->pinging = 0;
+  while ((n = salvo__list_pop_front(&h->ping_wait))) {
+    salvo__nxfer *x = salvo__container_of(n, salvo__nxfer, in_wait);
+    x->c = NULL;
+    int err = alive ? salvo__h2_submit(t, c, x) : 0;
+    if (!alive)
+      t->report->again(t, x);
+    else if (err)
+      t->report->fail(t, x, err, NULL);
+  }
 }
 
 /* ---- what nghttp2 reports ------------------------------------------ */
@@ -104,6 +127,11 @@ static int on_frame_recv(nghttp2_session *s, const nghttp2_frame *f, void *ud) {
   salvo__nconn *c = ud;
   if (f->hd.type == NGHTTP2_GOAWAY) {
     c->h2->draining = 1;
+    ping_answered(c->o->t, c, 0);
+    return 0;
+  }
+  if (f->hd.type == NGHTTP2_PING && (f->hd.flags & NGHTTP2_FLAG_ACK)) {
+    ping_answered(c->o->t, c, 1);
     return 0;
   }
   salvo__nxfer *x = xfer_of(s, f->hd.stream_id);
@@ -231,7 +259,6 @@ static int on_stream_close(nghttp2_session *s, int32_t sid, uint32_t code,
 /* ---- the connection ------------------------------------------------ */
 
 int salvo__h2_open(salvo__transport *t, salvo__nconn *c) {
-  (void)t;
   salvo__h2 *h = calloc(1, sizeof(*h));
   nghttp2_session_callbacks *cb = NULL;
   nghttp2_option *opt = NULL;
@@ -241,6 +268,8 @@ int salvo__h2_open(salvo__transport *t, salvo__nconn *c) {
     return SALVO_ENOMEM;
   }
   salvo__list_init(&h->xfers);
+  salvo__list_init(&h->ping_wait);
+  h->idle_since = salvo__nat_now(t);
   nghttp2_session_callbacks_set_on_header_callback(cb, on_header);
   nghttp2_session_callbacks_set_on_frame_recv_callback(cb, on_frame_recv);
   nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cb, on_data);
@@ -357,6 +386,22 @@ static int fields(salvo__nxfer *x, nghttp2_nv *nv, int max) {
 
 static int32_t submit(salvo__nconn *c, salvo__nxfer *x, nghttp2_nv *nv, int n);
 
+int salvo__h2_request(salvo__transport *t, salvo__nconn *c, salvo__nxfer *x) {
+  salvo__h2 *h = c->h2;
+  if (x->req->idempotent || h->streams ||
+      salvo__nat_now(t) - h->idle_since <= SALVO__NAT_H2_PING_NS)
+    return salvo__h2_submit(t, c, x);
+  /* Idle a while, and this request must not be sent twice: a PING first
+   * (RFC 9113 6.7), its answer proving the connection alive. */
+  if (!h->pinging && nghttp2_submit_ping(h->s, NGHTTP2_FLAG_NONE, NULL))
+    return SALVO_ENOMEM;
+  h->pinging = 1;
+  x->c = c;
+  salvo__list_push_back(&h->ping_wait, &x->in_wait);
+  salvo__h2_want_flush(t, c);
+  return 0;
+}
+
 int salvo__h2_submit(salvo__transport *t, salvo__nconn *c, salvo__nxfer *x) {
   /* A field per line of the head, and the four pseudo-fields. */
   int max = 4;
@@ -400,6 +445,7 @@ static void broken(salvo__transport *t, salvo__nconn *c, int err,
                    const char *why) {
   salvo__h2 *h = c->h2;
   h->draining = 1;
+  ping_answered(t, c, 0);
   salvo__list *n;
   while ((n = salvo__list_first(&h->xfers))) {
     salvo__nxfer *x = salvo__container_of(n, salvo__nxfer, in_conn);
@@ -574,6 +620,8 @@ void salvo__h2_close(salvo__nconn *c) {
     x->sid = 0;
     x->c = NULL;
   }
+  while ((n = salvo__list_pop_front(&h->ping_wait)))
+    salvo__container_of(n, salvo__nxfer, in_wait)->c = NULL;
   nghttp2_session_del(h->s);
   salvo__buf_free(&h->out);
   free(h);

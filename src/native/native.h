@@ -51,6 +51,9 @@
 #define SALVO__NAT_QUICK_CLOSE_NS ((int64_t)1000000000)
 /* A connection idle longer than this is checked before it is used. */
 #define SALVO__NAT_IDLE_CHECK_NS ((int64_t)1000000)
+/* An HTTP/2 connection idle longer than this is PINGed before a request
+ * that must not be sent twice goes on it. */
+#define SALVO__NAT_H2_PING_NS ((int64_t)1000000000)
 
 /* Epoll tags below 2^56 (the engine's transport bits are above): a
  * connection's slot index in bits 0-23, its generation in 24-51 and the
@@ -355,6 +358,10 @@ int salvo__h2_room(const salvo__nconn *c);
 int salvo__h2_busy(const salvo__nconn *c);
 /* x's request as a new stream of c: 0, or an error (x not on c). */
 int salvo__h2_submit(salvo__transport *t, salvo__nconn *c, salvo__nxfer *x);
+/* The same for a request that picked c from its origin's: one that must
+ * not be sent twice, on a connection idle over SALVO__NAT_H2_PING_NS,
+ * waits for the answer to a PING first (x->c set, x on its in_wait). */
+int salvo__h2_request(salvo__transport *t, salvo__nconn *c, salvo__nxfer *x);
 /* c's events: reads, and writes what waits. */
 void salvo__h2_io(salvo__transport *t, salvo__nconn *c, uint32_t events);
 void salvo__h2_flush(salvo__transport *t, salvo__nconn *c);

@@ -128,6 +128,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   t.rbuf = malloc(SALVO__NAT_RBUF);
   salvo__origin o = {0};
   o.key = "http://h2.fuzz:80";
+  o.t = &t;
   o.name = "h2.fuzz";
   o.host_line = "Host: h2.fuzz\r\n";
   o.host_line_len = strlen(o.host_line);
