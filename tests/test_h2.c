@@ -38,6 +38,17 @@ static const char *at(const char *path) {
   return th_fmt("http://127.0.0.1:%d%s", h2d.port, path);
 }
 
+/* A POST of one byte: not idempotent. */
+static salvo_request post_of(const char *path) {
+  salvo_request req;
+  salvo_request_init(&req);
+  req.method = "POST";
+  req.url = at(path);
+  req.body = "x";
+  req.body_len = 1;
+  return req;
+}
+
 static salvo_client *h2_client(int concurrency) {
   salvo_config cfg;
   salvo_config_init(&cfg);
@@ -156,12 +167,7 @@ static void test_reset_is_one_requests_error(void **state) {
 static void test_refused_stream_sent_again(void **state) {
   (void)state;
   salvo_client *c = h2_client(4);
-  salvo_request req;
-  salvo_request_init(&req);
-  req.method = "POST";
-  req.url = at("/refuse?key=post1");
-  req.body = "x";
-  req.body_len = 1;
+  salvo_request req = post_of("/refuse?key=post1");
   salvo_response *r = th_fetch(c, &req);
   print_message("%s\n", salvo_response_errmsg(r));
   assert_int_equal(salvo_response_status(r), 200);
@@ -339,12 +345,7 @@ static void test_ping_before_unsafe_on_idle(void **state) {
   (void)state;
   salvo_client *c = h2_client(4);
   long pings = stat_of("pings", NULL);
-  salvo_request post;
-  salvo_request_init(&post);
-  post.method = "POST";
-  post.url = at("/echo");
-  post.body = "x";
-  post.body_len = 1;
+  salvo_request post = post_of("/echo");
   salvo_response *r = th_fetch(c, &post); /* a new connection */
   assert_int_equal(salvo_response_status(r), 200);
   salvo_response_free(r);

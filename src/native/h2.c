@@ -17,7 +17,6 @@
  * - A stream reset by the server is that request's error; REFUSED_STREAM
  *   (GOAWAY above its last stream, RFC 9113 6.8 and 8.7: not processed)
  *   sends it again on a new connection, unsafe methods included. */
-#define _GNU_SOURCE /* memrchr */
 #include <errno.h>
 #include <nghttp2/nghttp2.h>
 #include <openssl/ssl.h>
@@ -26,30 +25,12 @@
 #include <string.h>
 #include <sys/epoll.h>
 
-#include "../field.h"
 #include "../receive.h"
-#include "native.h"
+#include "h2.h"
 
 #define STREAM_WINDOW (4 << 20)
 #define CONN_WINDOW (64 << 20)
 #define OUT_GATHER (64 * 1024)
-
-struct salvo__h2 {
-  nghttp2_session *s;
-  salvo__buf out; /* frames not yet written */
-  size_t out_pos;
-  salvo__list xfers; /* its streams' attempts */
-  int streams;
-  int draining;   /* GOAWAY seen, or broken: no new stream */
-  int flushing;   /* in flush: no nested one */
-  int in_recv;    /* in nghttp2's reading: its callbacks may not write */
-  uint32_t fatal; /* the error of a GOAWAY we sent: the server broke it */
-  /* Liveness: since when it has carried no stream, whether a PING is out,
-   * and the requests waiting for its answer (their in_wait). */
-  int64_t idle_since;
-  int pinging;
-  salvo__list ping_wait;
-};
 
 static salvo__nxfer *xfer_of(nghttp2_session *s, int32_t sid) {
   return sid > 0 ? nghttp2_session_get_stream_user_data(s, sid) : NULL;
@@ -66,21 +47,17 @@ static void unlink_stream(salvo__nconn *c, salvo__nxfer *x) {
   x->sid = 0;
 }
 
-/* The requests that waited for a PING's answer: sent now (alive), or
- * elsewhere (the connection ends: not a byte of them went). */
+/* A PING was answered (the connection is alive: its idle time starts
+ * again) or never will be: the origin's waiting requests go on, on this
+ * connection or, when it ends, another. */
 static void ping_answered(salvo__transport *t, salvo__nconn *c, int alive) {
   salvo__h2 *h = c->h2;
-  salvo__list *n;
+  if (!h->pinging)
+    return;
   h->pinging = 0;
-  while ((n = salvo__list_pop_front(&h->ping_wait))) {
-    salvo__nxfer *x = salvo__container_of(n, salvo__nxfer, in_wait);
-    x->c = NULL;
-    int err = alive ? salvo__h2_submit(t, c, x) : 0;
-    if (!alive)
-      t->report->again(t, x);
-    else if (err)
-      t->report->fail(t, x, err, NULL);
-  }
+  if (alive)
+    h->idle_since = salvo__nat_now(t);
+  t->report->resolved(t, c->o);
 }
 
 /* ---- what nghttp2 reports ------------------------------------------ */
@@ -268,7 +245,6 @@ int salvo__h2_open(salvo__transport *t, salvo__nconn *c) {
     return SALVO_ENOMEM;
   }
   salvo__list_init(&h->xfers);
-  salvo__list_init(&h->ping_wait);
   h->idle_since = salvo__nat_now(t);
   nghttp2_session_callbacks_set_on_header_callback(cb, on_header);
   nghttp2_session_callbacks_set_on_frame_recv_callback(cb, on_frame_recv);
@@ -311,132 +287,6 @@ int salvo__h2_room(const salvo__nconn *c) {
 
 int salvo__h2_busy(const salvo__nconn *c) {
   return c->h2 && (c->h2->streams || c->h2->out_pos < c->h2->out.len);
-}
-
-static ssize_t read_body(nghttp2_session *s, int32_t sid, uint8_t *buf,
-                         size_t len, uint32_t *flags, nghttp2_data_source *src,
-                         void *ud) {
-  (void)s, (void)sid, (void)ud;
-  salvo__nxfer *x = src->ptr;
-  const char *body = x->body ? x->body : x->out.p + x->head_len;
-  size_t total = x->body ? x->body_len : x->out.len - x->head_len;
-  size_t n = total - x->wpos < len ? total - x->wpos : len;
-  memcpy(buf, body + x->wpos, n);
-  x->wpos += n;
-  if (x->wpos == total)
-    *flags |= NGHTTP2_DATA_FLAG_EOF;
-  return (ssize_t)n;
-}
-
-/* Field names of HTTP/1.1 that have no place in HTTP/2 (RFC 9113
- * 8.2.2), and Host, which is :authority. */
-static int dropped(const char *n, size_t len) {
-  static const char *const names[] = {"connection",
-                                      "keep-alive",
-                                      "proxy-connection",
-                                      "transfer-encoding",
-                                      "upgrade",
-                                      "host",
-                                      "te"};
-  for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-    if (strlen(names[i]) == len && !salvo__casecmp_n(n, names[i], len))
-      return 1;
-  return 0;
-}
-
-/* x's head, as head.c wrote it for HTTP/1.1, as HTTP/2 fields in nv (room
- * for max: one per line and the pseudo-fields); returns how many, or -1.
- * Names are lowered in place. */
-static int fields(salvo__nxfer *x, nghttp2_nv *nv, int max) {
-  char *p = x->out.p, *end = p + x->head_len;
-  char *sp1 = memchr(p, ' ', (size_t)(end - p));
-  char *eol = sp1 ? memchr(sp1, '\r', (size_t)(end - sp1)) : NULL;
-  char *sp2 = eol ? memrchr(sp1 + 1, ' ', (size_t)(eol - sp1 - 1)) : NULL;
-  if (!sp2)
-    return -1;
-#define NV(n, nl, v, vl)                                                       \
-  nv[k++] = (nghttp2_nv) {                                                     \
-    (uint8_t *)(n), (uint8_t *)(v), (nl), (vl), NGHTTP2_NV_FLAG_NO_COPY_NAME   \
-  }
-  int k = 0;
-  NV(":method", 7, p, (size_t)(sp1 - p));
-  NV(":scheme", 7, x->o->tls ? "https" : "http", x->o->tls ? 5 : 4);
-  size_t alen = x->o->host_line_len - 8; /* "Host: " ... "\r\n" */
-  NV(":authority", 10, x->o->host_line + 6, alen);
-  NV(":path", 5, sp1 + 1, (size_t)(sp2 - sp1 - 1));
-  for (p = eol + 2; p < end && *p != '\r' && k < max;) {
-    char *nl = memchr(p, '\r', (size_t)(end - p));
-    char *colon = memchr(p, ':', (size_t)(nl - p));
-    if (!nl || !colon)
-      return -1;
-    size_t n = (size_t)(colon - p);
-    const char *v = colon + 1;
-    size_t vn = (size_t)(nl - v);
-    salvo__ows_trim(&v, &vn);
-    if (!dropped(p, n)) {
-      for (size_t i = 0; i < n; i++)
-        p[i] = (char)(p[i] >= 'A' && p[i] <= 'Z' ? p[i] + 32 : p[i]);
-      NV(p, n, v, vn);
-    }
-    p = nl + 2;
-  }
-#undef NV
-  return k < max ? k : -1;
-}
-
-static int32_t submit(salvo__nconn *c, salvo__nxfer *x, nghttp2_nv *nv, int n);
-
-int salvo__h2_request(salvo__transport *t, salvo__nconn *c, salvo__nxfer *x) {
-  salvo__h2 *h = c->h2;
-  if (x->req->idempotent || h->streams ||
-      salvo__nat_now(t) - h->idle_since <= SALVO__NAT_H2_PING_NS)
-    return salvo__h2_submit(t, c, x);
-  /* Idle a while, and this request must not be sent twice: a PING first
-   * (RFC 9113 6.7), its answer proving the connection alive. */
-  if (!h->pinging && nghttp2_submit_ping(h->s, NGHTTP2_FLAG_NONE, NULL))
-    return SALVO_ENOMEM;
-  h->pinging = 1;
-  x->c = c;
-  salvo__list_push_back(&h->ping_wait, &x->in_wait);
-  salvo__h2_want_flush(t, c);
-  return 0;
-}
-
-int salvo__h2_submit(salvo__transport *t, salvo__nconn *c, salvo__nxfer *x) {
-  /* A field per line of the head, and the four pseudo-fields. */
-  int max = 4;
-  for (const char *p = x->out.p; p < x->out.p + x->head_len; p++)
-    max += *p == '\n';
-  nghttp2_nv small[64];
-  nghttp2_nv *nv = max <= 64 ? small : malloc((size_t)max * sizeof(*nv));
-  if (!nv)
-    return SALVO_ENOMEM;
-  int n = fields(x, nv, max);
-  int32_t sid = n < 0 ? -1 : submit(c, x, nv, n);
-  if (nv != small)
-    free(nv);
-  if (n < 0) /* head.c's own head: a bug if ever seen */
-    return SALVO_EINTERNAL;
-  if (sid < 0)
-    return sid == NGHTTP2_ERR_NOMEM ? SALVO_ENOMEM : SALVO_EIO;
-  x->sid = sid;
-  x->c = c;
-  salvo__list_push_back(&c->h2->xfers, &x->in_conn);
-  c->h2->streams++;
-  salvo__h2_want_flush(t, c);
-  return 0;
-}
-
-/* Submits x's request with its fields: the stream id, or an nghttp2
- * error. */
-static int32_t submit(salvo__nconn *c, salvo__nxfer *x, nghttp2_nv *nv, int n) {
-  nghttp2_data_provider body = {.source.ptr = x, .read_callback = read_body};
-  size_t blen = x->body ? x->body_len : x->out.len - x->head_len;
-  x->wpos = 0;
-  x->writing = 0;
-  x->h2_final = x->h2_skip = x->h2_ended = x->h2_err = 0;
-  return nghttp2_submit_request(c->h2->s, NULL, nv, (size_t)n,
-                                blen ? &body : NULL, x);
 }
 
 /* Everything on c fails (or goes again on a new connection, when nothing
@@ -620,8 +470,6 @@ void salvo__h2_close(salvo__nconn *c) {
     x->sid = 0;
     x->c = NULL;
   }
-  while ((n = salvo__list_pop_front(&h->ping_wait)))
-    salvo__container_of(n, salvo__nxfer, in_wait)->c = NULL;
   nghttp2_session_del(h->s);
   salvo__buf_free(&h->out);
   free(h);

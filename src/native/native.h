@@ -9,6 +9,7 @@
  *   exchange.c   one request and its response on one connection: the
  *                write, the read, the early answer, the dead idle peer
  *   h2.c         HTTP/2 on a connection (nghttp2): attempts as streams
+ *   h2_req.c     a request as an HTTP/2 stream, and the PING before it
  *   head.c       the request head (no sockets: tests feed it values)
  *   pool.c       idle connections per origin and one LRU over all
  *   conn.c       connection slots, dialing, the epoll tag, closing
@@ -360,7 +361,8 @@ int salvo__h2_busy(const salvo__nconn *c);
 int salvo__h2_submit(salvo__transport *t, salvo__nconn *c, salvo__nxfer *x);
 /* The same for a request that picked c from its origin's: one that must
  * not be sent twice, on a connection idle over SALVO__NAT_H2_PING_NS,
- * waits for the answer to a PING first (x->c set, x on its in_wait). */
+ * waits for the answer to a PING first (on its origin's waiting list,
+ * x->c NULL, as for a lookup). */
 int salvo__h2_request(salvo__transport *t, salvo__nconn *c, salvo__nxfer *x);
 /* c's events: reads, and writes what waits. */
 void salvo__h2_io(salvo__transport *t, salvo__nconn *c, uint32_t events);

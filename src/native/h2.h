@@ -1,0 +1,26 @@
+/* The HTTP/2 room's own state of a connection (h2.c, h2_req.c). */
+#ifndef SALVO_NATIVE_H2_H
+#define SALVO_NATIVE_H2_H
+
+#include <nghttp2/nghttp2.h>
+
+#include "native.h"
+
+struct salvo__h2 {
+  nghttp2_session *s;
+  salvo__buf out; /* frames not yet written */
+  size_t out_pos;
+  salvo__list xfers; /* its streams' attempts */
+  int streams;
+  int draining;   /* GOAWAY seen, or broken: no new stream */
+  int flushing;   /* in flush: no nested one */
+  int in_recv;    /* in nghttp2's reading: its callbacks may not write */
+  uint32_t fatal; /* the error of a GOAWAY we sent: the server broke it */
+  /* Liveness: since when it has carried no stream, and whether a PING is
+   * out (the requests waiting for its answer wait on their origin's
+   * list, as for a lookup). */
+  int64_t idle_since;
+  int pinging;
+};
+
+#endif /* SALVO_NATIVE_H2_H */
