@@ -1,7 +1,7 @@
 /*
- * The native transport's rooms and what they share: HTTP/1.1 over TCP and
- * over TLS (OpenSSL), written for the cost of a request, not for every
- * protocol.
+ * The native transport's rooms and what they share: HTTP/1.1, and HTTP/2
+ * through libnghttp2, over TCP and over TLS (OpenSSL), written for the
+ * cost of a request, not for every protocol.
  *
  *   transport.c  the seam (salvo__native_transport): an attempt's life,
  *                redirects, what the engine is told
@@ -112,7 +112,7 @@ typedef struct salvo__origin {
 } salvo__origin;
 
 /* A connection's byte stream: plain TCP (tcp.c) or TLS over it (tls.c).
- * HTTP/1.1 here, and HTTP/2 next, are protocols on top of it. */
+ * HTTP/1.1 (exchange.c) and HTTP/2 (h2.c) are protocols on top of it. */
 /* Outside salvo's error codes, which handshake also returns. */
 enum { SALVO__IO_AGAIN = -1000, SALVO__IO_ERROR = -1001 };
 typedef struct salvo__conn_ops {

@@ -1,6 +1,6 @@
 /* TLS (OpenSSL) behind salvo__conn_ops: one client context per transport
  * (verification, the CA file and directory, a client certificate, the
- * oldest version, ALPN http/1.1), sessions kept per origin
+ * oldest version, ALPN h2 and http/1.1), sessions kept per origin
  * and resumed, the handshake driven by the connection's epoll events. */
 #include <arpa/inet.h>
 #include <errno.h>
