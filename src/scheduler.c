@@ -46,8 +46,13 @@ struct salvo__host {
   uint32_t hash;
   int held; /* one request at a time, until released */
   int in_flight;
-  int parked;             /* requests of this origin waiting to retry */
-  salvo__list queue;      /* entries waiting, in submission order */
+  int parked; /* requests of this origin waiting to retry */
+  /* Entries waiting: new ones in submission order (a list, each at its
+   * tail), and those back from a backoff that must go ahead of later ones
+   * (a heap by seq: putting them back in the list cost a walk of it per
+   * retry, O(n^2) for a run whose origin fails). */
+  salvo__list queue;
+  salvo__heap back;
   salvo__heap_node elig;  /* in the eligible heap; key: its head's seq */
   salvo__bucket bucket;   /* per_host_rate */
   salvo__heap_node timer; /* armed while waiting for a rate token */
@@ -74,10 +79,23 @@ static salvo__sched_entry *entry_of(salvo__list *n) {
   return salvo__container_of(n, salvo__sched_entry, in_queue);
 }
 
-/* The first entry waiting at an origin, or NULL. */
+/* The first entry waiting at an origin (the lower seq of the list's head
+ * and the returned ones' top), or NULL. */
 static salvo__sched_entry *head_of(const salvo__host *h) {
   salvo__list *n = salvo__list_first(&h->queue);
-  return n ? entry_of(n) : NULL;
+  salvo__sched_entry *e = n ? entry_of(n) : NULL;
+  salvo__sched_entry *b =
+      h->back.len ? salvo__container_of(h->back.v[0], salvo__sched_entry, back)
+                  : NULL;
+  return !e || (b && b->seq < e->seq) ? b : e;
+}
+
+static int waiting(const salvo__host *h) {
+  return !salvo__list_empty(&h->queue) || h->back.len;
+}
+
+static int queued(const salvo__sched_entry *e) {
+  return salvo__list_linked(&e->in_queue) || e->back.idx;
 }
 
 /* ---- token buckets ------------------------------------------------------ */
@@ -208,6 +226,7 @@ void salvo__sched_free(salvo__sched *s) {
   for (size_t i = 0; i < s->nbuckets; i++)
     for (salvo__host *h = s->buckets[i], *n; h; h = n) {
       n = h->hnext;
+      free(h->back.v);
       free(h);
     }
   free(s->buckets);
@@ -219,7 +238,7 @@ void salvo__sched_free(salvo__sched *s) {
 
 /* Whether h may start a request now, rate aside. */
 static int has_room(const salvo__sched *s, const salvo__host *h) {
-  if (salvo__list_empty(&h->queue))
+  if (!waiting(h))
     return 0;
   if (h->held && h->in_flight)
     return 0;
@@ -272,9 +291,9 @@ static void drop_idle(salvo__sched *s) {
   for (size_t i = 0; i < s->nbuckets; i++)
     for (salvo__host **pp = &s->buckets[i]; *pp;) {
       salvo__host *h = *pp;
-      if (!h->in_flight && salvo__list_empty(&h->queue) && !h->parked &&
-          !h->timer.idx) {
+      if (!h->in_flight && !waiting(h) && !h->parked && !h->timer.idx) {
         *pp = h->hnext;
+        free(h->back.v);
         free(h);
         s->nhosts--;
       } else {
@@ -328,10 +347,16 @@ int salvo__sched_add(salvo__sched *s, salvo__sched_entry *e, const char *origin,
     e->seq = ++s->next_seq;
   /* Back from a backoff, an entry goes ahead of those submitted after it;
    * new ones have the largest sequence and land at the tail. */
-  salvo__list *at = h->queue.prev;
-  while (at != &h->queue && entry_of(at)->seq > e->seq)
-    at = at->prev;
-  salvo__list_insert_after(at, &e->in_queue);
+  salvo__list *last = salvo__list_last(&h->queue);
+  if (last && entry_of(last)->seq > e->seq) {
+    if (heap_set(&h->back, &e->back, e->seq)) {
+      if (limit)
+        heap_remove(&s->timers, &e->timer);
+      return SALVO_ENOMEM;
+    }
+  } else {
+    salvo__list_push_back(&h->queue, &e->in_queue);
+  }
   s->queued++;
   if (head_of(h) == e)
     host_update(s, h);
@@ -341,7 +366,10 @@ int salvo__sched_add(salvo__sched *s, salvo__sched_entry *e, const char *origin,
 static void unqueue(salvo__sched *s, salvo__sched_entry *e) {
   salvo__host *h = e->host;
   int was_head = head_of(h) == e;
-  salvo__list_remove(&e->in_queue);
+  if (e->back.idx)
+    heap_remove(&h->back, &e->back);
+  else
+    salvo__list_remove(&e->in_queue);
   s->queued--;
   heap_remove(&s->timers, &e->timer);
   if (was_head)
@@ -375,7 +403,7 @@ void salvo__sched_release(salvo__sched *s, salvo__sched_entry *e) {
   salvo__host *h = e->host;
   h->in_flight--;
   s->in_flight--;
-  if (!salvo__list_empty(&h->queue))
+  if (waiting(h))
     host_update(s, h);
 }
 
@@ -407,7 +435,7 @@ salvo__sched_entry *salvo__sched_expire(salvo__sched *s, int64_t now,
   while (s->timers.len && s->timers.v[0]->key <= (uint64_t)now) {
     salvo__sched_entry *e = entry_of_timer(s->timers.v[0]);
     /* Queued entries sit in their origin's queue; parked ones in none. */
-    if (salvo__list_linked(&e->in_queue)) {
+    if (queued(e)) {
       unqueue(s, e);
       *tail = e;
       tail = &e->next;

@@ -33,6 +33,7 @@ typedef struct salvo__sched_entry {
   salvo__host *host;
   uint64_t seq;           /* submission order, set when first queued */
   salvo__heap_node timer; /* queue limit or end of backoff */
+  salvo__heap_node back;  /* its origin's returned entries, by seq */
 } salvo__sched_entry;
 
 /* A scheduler for cfg's caps and rates, reading time from clock (both

@@ -215,6 +215,39 @@ static void test_backoff_goes_first(void **state) {
   world_free(w);
 }
 
+/* Entries back from backoffs in a scrambled order all go ahead of later
+ * ones and among themselves by submission (they wait in a heap by
+ * sequence, not a list walked per retry). */
+static void test_backoffs_return_in_order(void **state) {
+  (void)state;
+  world *w = world_new(one_at_a_time);
+  for (int i = 0; i < N; i++)
+    add(w, i, "http://a:80", 0);
+  for (int i = 0; i < N / 2; i++) { /* the first half fail and back off */
+    salvo__sched_entry *e = salvo__sched_next(w->s, w->fc.ns);
+    assert_int_equal(idx(w, e), i);
+    salvo__sched_release(w->s, e);
+    int64_t wait = (int64_t)((i * 7) % (N / 2) + 1) * MS_NS; /* scrambled */
+    assert_int_equal(salvo__sched_park(w->s, e, w->fc.ns + wait), 0);
+  }
+  w->fc.ns += (N / 2 + 1) * MS_NS;
+  salvo__sched_entry *u, *back[N];
+  int nb = 0;
+  assert_null(salvo__sched_expire(w->s, w->fc.ns, &u));
+  for (; u; u = u->next)
+    back[nb++] = u;
+  assert_int_equal(nb, N / 2);
+  for (int i = 0; i < nb; i++) /* the engine queues them again */
+    add(w, idx(w, back[i]), "http://a:80", 0);
+  for (int i = 0; i < N; i++) {
+    salvo__sched_entry *e = salvo__sched_next(w->s, w->fc.ns);
+    assert_int_equal(idx(w, e), i);
+    salvo__sched_release(w->s, e);
+  }
+  assert_null(salvo__sched_next(w->s, w->fc.ns));
+  world_free(w);
+}
+
 static void per_host_rate(salvo_config *c) { c->per_host_rate = 5; }
 
 /* per_host_rate 5/s paces each origin on its own: two origins start two
@@ -244,6 +277,7 @@ int main(void) {
       cmocka_unit_test(test_caps),
       cmocka_unit_test(test_queue_limit),
       cmocka_unit_test(test_backoff_goes_first),
+      cmocka_unit_test(test_backoffs_return_in_order),
       cmocka_unit_test(test_per_host_rate),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
