@@ -257,15 +257,15 @@ static char *config_problem(const salvo_config *in) {
   char *servers = salvo__servers_problem(in->dns_servers);
   if (servers)
     return servers;
-  CHECK(in->dns_servers &&
-            (in->transport == SALVO_TRANSPORT_LIBCURL || in->proxy),
-        "dns_servers is served by the native transport (libcurl here asks "
-        "the system's resolver): it cannot go with the libcurl transport or "
-        "a proxy");
+  /* libcurl here asks the system's resolver: what it serves cannot. */
+  CHECK(in->dns_servers && in->proxy,
+        "dns_servers is served by the native transport: it cannot go with a "
+        "proxy (libcurl serves proxies, and asks the system's resolver)");
   CHECK(in->dns_servers &&
             transport_of(in->transport) == SALVO_TRANSPORT_LIBCURL,
-        "dns_servers is served by the native transport, and "
-        "SALVO_TRANSPORT=libcurl in the environment forces libcurl");
+        "dns_servers is served by the native transport: it cannot go with "
+        "the libcurl transport (transport, or SALVO_TRANSPORT=libcurl in the "
+        "environment)");
   CHECK(in->client_key && !in->client_cert,
         "client_key is set without client_cert");
   CHECK(in->client_key_password && !in->client_cert,

@@ -106,10 +106,6 @@ int salvo__nat_conn_dial(salvo__transport *t, salvo__nconn *c, char **msg) {
   return start_due(t, c, msg);
 }
 
-int64_t salvo__nat_conn_dial_wake(const salvo__nconn *c) {
-  return c->state == SALVO__NC_DIAL ? salvo__he_wake(&c->he) : 0;
-}
-
 int salvo__nat_conn_dial_due(salvo__transport *t, salvo__nconn *c, char **msg) {
   return start_due(t, c, msg);
 }

@@ -217,7 +217,7 @@ static void dialed(salvo__transport *t, salvo__nconn *c, int slot,
 void salvo__nat_conn_io(salvo__transport *t, salvo__nconn *c, int slot,
                         uint32_t events) {
   if (c->h2) {
-    salvo__h2_io(t, c, events);
+    salvo__h2_io(t, c);
     return;
   }
   if (!c->x) {

@@ -285,10 +285,6 @@ int salvo__h2_room(const salvo__nconn *c) {
   return (uint32_t)h->streams < max;
 }
 
-int salvo__h2_busy(const salvo__nconn *c) {
-  return c->h2 && (c->h2->streams || c->h2->out_pos < c->h2->out.len);
-}
-
 /* Everything on c fails (or goes again on a new connection, when nothing
  * of its answer came and it may), and c closes. */
 static void broken(salvo__transport *t, salvo__nconn *c, int err,
@@ -380,8 +376,7 @@ void salvo__h2_flush_all(salvo__transport *t) {
   }
 }
 
-void salvo__h2_io(salvo__transport *t, salvo__nconn *c, uint32_t events) {
-  (void)events;
+void salvo__h2_io(salvo__transport *t, salvo__nconn *c) {
   for (;;) {
     int e = 0;
     ssize_t n = c->ops->read(c, t->rbuf, SALVO__NAT_RBUF, &e);
@@ -438,9 +433,8 @@ void salvo__h2_resume(salvo__transport *t, salvo__nxfer *x) {
     }
     if (rc == SALVO__H1_HOLD)
       x->paused = 1;
-    else if (rc) {
+    else if (rc) { /* fail resets the stream, when it is still open */
       x->h2_err = rc;
-      salvo__h2_detach(t, x);
       t->report->fail(t, x, rc, salvo__nat_parse_message(x, rc));
       return;
     }

@@ -270,6 +270,12 @@ static inline int64_t salvo__nat_now(const salvo__transport *t) {
   return salvo__clock_ns(t->ev.clock);
 }
 
+/* When c, dialing, tries its next address (Happy Eyeballs), 0 = never:
+ * read by the timer list and the timer, from the plan itself. */
+static inline int64_t salvo__nat_dial_wake(const salvo__nconn *c) {
+  return c && c->state == SALVO__NC_DIAL ? salvo__he_wake(&c->he) : 0;
+}
+
 /* timers.c: x's place by the earlier of its attempt and connect limits. */
 void salvo__nat_timer_update(salvo__transport *t, salvo__nxfer *x);
 void salvo__nat_timer_remove(salvo__nxfer *x);
@@ -305,9 +311,8 @@ int salvo__nat_conn_dial(salvo__transport *t, salvo__nconn *c, char **msg);
  * SALVO_ECONNECT with *msg. */
 int salvo__nat_conn_connected(salvo__transport *t, salvo__nconn *c, int slot,
                               uint32_t events, char **msg);
-/* The time the next address is due (0 = none), and its start then: 0, or
- * SALVO_ECONNECT with *msg when nothing is left. */
-int64_t salvo__nat_conn_dial_wake(const salvo__nconn *c);
+/* The start of the next address once due: 0, or SALVO_ECONNECT with *msg
+ * when nothing is left (salvo__nat_dial_wake says when it is due). */
 int salvo__nat_conn_dial_due(salvo__transport *t, salvo__nconn *c, char **msg);
 /* Closes c, which is not idle (the pool closes its own). */
 void salvo__nat_conn_close(salvo__transport *t, salvo__nconn *c);
@@ -354,9 +359,8 @@ char *salvo__nat_parse_message(salvo__nxfer *x, int err);
 /* h2.c: HTTP/2 on a connection, its streams the attempts' (nghttp2). */
 /* Starts the session on c, up (0), or SALVO_ENOMEM. */
 int salvo__h2_open(salvo__transport *t, salvo__nconn *c);
-/* Whether c may take another stream now; whether it has any. */
+/* Whether c may take another stream now. */
 int salvo__h2_room(const salvo__nconn *c);
-int salvo__h2_busy(const salvo__nconn *c);
 /* x's request as a new stream of c: 0, or an error (x not on c). */
 int salvo__h2_submit(salvo__transport *t, salvo__nconn *c, salvo__nxfer *x);
 /* The same for a request that picked c from its origin's: one that must
@@ -365,7 +369,7 @@ int salvo__h2_submit(salvo__transport *t, salvo__nconn *c, salvo__nxfer *x);
  * x->c NULL, as for a lookup). */
 int salvo__h2_request(salvo__transport *t, salvo__nconn *c, salvo__nxfer *x);
 /* c's events: reads, and writes what waits. */
-void salvo__h2_io(salvo__transport *t, salvo__nconn *c, uint32_t events);
+void salvo__h2_io(salvo__transport *t, salvo__nconn *c);
 void salvo__h2_flush(salvo__transport *t, salvo__nconn *c);
 /* c has output: it is written with the others' at the end of the loop's
  * turn (salvo__h2_flush_all, from reap), one write for many frames. */

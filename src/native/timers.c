@@ -14,10 +14,7 @@ void salvo__nat_timer_update(salvo__transport *t, salvo__nxfer *x) {
   int64_t key = x->handed_over || x->finished ? 0 : x->deadline;
   if (x->cdeadline && (!key || x->cdeadline < key))
     key = x->cdeadline;
-  /* Happy Eyeballs' next address, while x's connection dials. */
-  int64_t dial = x->c && !x->finished && x->c->state == SALVO__NC_DIAL
-                     ? salvo__he_wake(&x->c->he)
-                     : 0;
+  int64_t dial = x->finished ? 0 : salvo__nat_dial_wake(x->c);
   if (dial && (!key || dial < key))
     key = dial;
   if (key == x->tkey)

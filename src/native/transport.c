@@ -285,7 +285,7 @@ static int64_t nat_deadline(const salvo__transport *t) {
  * why x's timer fired. */
 static int dial_next(salvo__transport *t, salvo__nxfer *x, int64_t now) {
   salvo__nconn *c = x->c;
-  int64_t wake = c ? salvo__nat_conn_dial_wake(c) : 0;
+  int64_t wake = salvo__nat_dial_wake(c);
   if (!wake || wake > now || (x->cdeadline && x->cdeadline <= now))
     return 0;
   char *msg = NULL;

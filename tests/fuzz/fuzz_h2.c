@@ -12,7 +12,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
 
 #include "config.h"
 #include "native/native.h"
@@ -147,7 +146,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (salvo__h2_open(&t, &c) || salvo__h2_submit(&t, &c, x))
     abort();
   for (int turn = 0; c.h2 && turn < 64; turn++) {
-    salvo__h2_io(&t, &c, EPOLLIN);
+    salvo__h2_io(&t, &c);
     salvo__h2_flush_all(&t);
     if (x->paused && !ended) { /* the reader takes some, and more comes */
       x->paused = 0;
