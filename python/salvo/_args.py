@@ -14,7 +14,8 @@ from ._params import _param_value
 # time: the names are for the checkers only.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
+    from typing import (Any, Dict, Iterator, List, Optional, Sequence,
+                        Tuple, Union)
     HeaderTypes = Union[Mapping[str, str], Sequence[Tuple[str, str]], None]
     ParamTypes = Union[Mapping[str, Any], Sequence[Tuple[str, Any]], None]
 
@@ -29,22 +30,27 @@ def _text(v: Any, what: str) -> str:
                     f"{type(v).__name__}")
 
 
-def _header_list(headers: HeaderTypes) -> Optional[List[str]]:
-    if headers is None:
-        return None
-    if isinstance(headers, (str, bytes)):
-        raise TypeError("headers must be a mapping or a sequence of "
+def _pairs(obj: Any, what: str) -> Iterator[Tuple[Any, Any]]:
+    """(name, value) pairs of a mapping or a sequence of pairs, as httpx
+    takes headers and params; a string, or an item that is not a pair,
+    is a TypeError naming `what`."""
+    if isinstance(obj, (str, bytes)):
+        raise TypeError(f"{what} must be a mapping or a sequence of "
                         "(name, value) pairs, not a string")
-    items = headers.items() if isinstance(headers, Mapping) else headers
-    out = []
-    for item in items:
+    for item in obj.items() if isinstance(obj, Mapping) else obj:
         try:
             k, v = item
         except (TypeError, ValueError):
-            raise TypeError("headers must be a mapping or a sequence of "
+            raise TypeError(f"{what} must be a mapping or a sequence of "
                             "(name, value) pairs") from None
-        out.append(f"{_text(k, 'a header name')}: "
-                   f"{_text(v, 'a header value')}")
+        yield k, v
+
+
+def _header_list(headers: HeaderTypes) -> Optional[List[str]]:
+    if headers is None:
+        return None
+    out = [f"{_text(k, 'a header name')}: {_text(v, 'a header value')}"
+           for k, v in _pairs(headers, "headers")]
     return out or None
 
 
@@ -53,12 +59,8 @@ def _param_list(params: ParamTypes) -> Optional[List[Tuple[str, Any]]]:
     sends the name once per item."""
     if params is None:
         return None
-    if isinstance(params, (str, bytes)):
-        raise TypeError("params must be a mapping or a sequence of "
-                        "(name, value) pairs, not a string")
-    items = params.items() if isinstance(params, Mapping) else params
     out: List[Tuple[str, Any]] = []
-    for k, v in items:
+    for k, v in _pairs(params, "params"):
         if not isinstance(k, str):
             raise TypeError(f"a query parameter name must be str, not "
                             f"{type(k).__name__}")
