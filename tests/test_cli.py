@@ -802,6 +802,14 @@ class CliOptionsTest(WithFaultd):
         kernel's count of its tasks, beside the main thread and any of
         libcurl's resolver threads)."""
         def tasks(n):
+            # The last run's request must have left faultd first: its
+            # count would let this one be signalled before it installed
+            # its handler (a SIGINT then lost where the test's parent
+            # ignores it, as a background job's does).
+            t0 = time.time()
+            while self.srv.stats()["inflight"] > 0:
+                self.assertLess(time.time() - t0, 30)
+                time.sleep(0.01)
             proc = subprocess.Popen([ARGS.salvo, "-q", "--io-threads", str(n),
                                      self.srv.url("/hang")],
                                     stdout=subprocess.DEVNULL,
