@@ -186,6 +186,9 @@ enum salvo_http_version {
   SALVO_HTTP_2 = 2,   /* as AUTO over TLS; asks for an h2c upgrade on http:// */
   SALVO_HTTP_2_PRIOR_KNOWLEDGE = 3 /* HTTP/2 without negotiation (h2c) */
 };
+/* The SALVO_HTTP_VERSION environment variable ("1.1", "2",
+ * "2-prior-knowledge") overrides SALVO_HTTP_AUTO, for tests, as
+ * SALVO_TRANSPORT overrides SALVO_TRANSPORT_AUTO. */
 
 /* Which transport serves requests (salvo_config.transport). */
 enum salvo_transport {

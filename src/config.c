@@ -175,6 +175,23 @@ static int transport_of(int asked) {
   return env && !salvo_transport_parse(env, &t) ? t : asked;
 }
 
+/* SALVO_HTTP_VERSION does the same for clients that leave the version to
+ * salvo: the suites run a third time over HTTP/2 with prior knowledge. */
+static int http_version_of(int asked) {
+  static const struct {
+    const char *name;
+    int value;
+  } names[] = {{"1.1", SALVO_HTTP_1_1},
+               {"2", SALVO_HTTP_2},
+               {"2-prior-knowledge", SALVO_HTTP_2_PRIOR_KNOWLEDGE}};
+  const char *env =
+      asked == SALVO_HTTP_AUTO ? getenv("SALVO_HTTP_VERSION") : NULL;
+  for (size_t i = 0; env && i < sizeof(names) / sizeof(names[0]); i++)
+    if (!strcmp(env, names[i].name))
+      return names[i].value;
+  return asked;
+}
+
 /* Why a configuration cannot be used, as a message naming the field, or
  * NULL when it can. NaN fails every comparison: `!(x >= 0)` rejects it
  * with the negatives. Every string that reaches the wire (or a file name)
@@ -362,7 +379,7 @@ int salvo__cfg_resolve(salvo__cfg *out, const salvo_config *cfg, char **msg) {
   out->insecure = in->insecure != 0;
   out->follow_redirects = !in->no_redirects;
   out->max_redirects = in->max_redirects;
-  out->http_version = in->http_version;
+  out->http_version = http_version_of(in->http_version);
   out->transport = transport_of(in->transport);
   out->io_threads = in->io_threads;
   out->max_body = in->max_body;

@@ -7,6 +7,7 @@ path, and counts what it saw. It prints "port N" once it listens.
   /echo            200, a JSON body: method, path, headers, body length
   /bytes/N         200, N bytes, as fast as flow control lets them go
   /trailers        200 "abc", then trailers
+  /bighead?n=N&size=S  200 "big", with N headers of S bytes each
   /redirect?to=P   302 to P
   /setcookie       200, Set-Cookie: s=1; Path=/
   /gzip            200, a gzip-coded body ("salvo " 100 times)
@@ -25,6 +26,7 @@ path, and counts what it saw. It prints "port N" once it listens.
                    RST_STREAM frames and PINGs received
 """
 import argparse
+import functools
 import gzip
 import json
 import socket
@@ -36,6 +38,7 @@ import h2.connection
 import h2.errors
 import h2.events
 import h2.exceptions
+import h2.settings
 
 LOCK = threading.Lock()
 STATS = {"connections": 0, "requests": {}, "keys": {}, "resets": 0,
@@ -56,6 +59,16 @@ class Conn:
                                         normalize_outbound_headers=False,
                                         validate_inbound_headers=False)
         self.h2 = h2.connection.H2Connection(config=cfg)
+        # Heads of hundreds of KiB both ways: python3-hpack's Huffman coder
+        # takes seconds on them (plain literals are as valid), and its
+        # decoder refuses over 64 KiB until the client acknowledges more.
+        self.h2.encoder.encode = functools.partial(self.h2.encoder.encode,
+                                                   huffman=False)
+        self.h2.local_settings = h2.settings.Settings(
+            client=False,
+            initial_values={h2.settings.SettingCodes.MAX_HEADER_LIST_SIZE:
+                            16 << 20})
+        self.h2.decoder.max_header_list_size = 16 << 20
         self.reqs = {}     # stream id -> (headers, body length)
         self.sending = {}  # stream id -> bytes left to send
 
@@ -113,6 +126,10 @@ class Conn:
             self.h2.send_headers(sid, [(":status", "200"),
                                        ("content-length", str(n))])
             self.queue(sid, b"x" * n)
+        elif path == "/bighead":
+            n, size = int(q["n"][0]), int(q["size"][0])
+            self.respond(sid, 200, b"big",
+                         [("x-big-%d" % i, "h" * size) for i in range(n)])
         elif path == "/redirect":
             self.respond(sid, 302, b"", [("location", q.get("to", ["/ok"])[0])])
         elif path == "/setcookie":

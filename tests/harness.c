@@ -116,10 +116,21 @@ pid_t th_spawn_port(char *const argv[], const char *fmt, int *port) {
   return pid;
 }
 
+int th_h2(void) {
+  const char *v = getenv("SALVO_HTTP_VERSION");
+  return v && !strcmp(v, "2-prior-knowledge");
+}
+
 void th_faultd_start(th_server *s, const char *extra) {
   memset(s, 0, sizeof(*s));
   char *argv[] = {FAULTD_PATH, (char *)extra, NULL};
   s->pid = th_spawn_port(argv, "PORT %d", &s->port);
+  if (th_h2()) {
+    char up[16];
+    snprintf(up, sizeof(up), "%d", s->port);
+    char *front[] = {"/usr/bin/python3", H2FRONT_PY, "--upstream", up, NULL};
+    s->front_pid = th_spawn_port(front, "PORT %d", &s->port);
+  }
 }
 
 th_server th_srv;
@@ -332,11 +343,13 @@ int th_nginx_start(th_server *s) {
 }
 
 void th_server_stop(th_server *s) {
-  if (s->pid > 0) {
-    kill(s->pid, SIGKILL);
-    waitpid(s->pid, NULL, 0);
-    forget_child(s->pid);
-  }
+  pid_t pids[] = {s->front_pid, s->pid};
+  for (size_t i = 0; i < 2; i++)
+    if (pids[i] > 0) {
+      kill(pids[i], SIGKILL);
+      waitpid(pids[i], NULL, 0);
+      forget_child(pids[i]);
+    }
   if (s->dir[0])
     run_quiet(th_fmt("rm -rf %s", s->dir));
   memset(s, 0, sizeof(*s));

@@ -15,15 +15,21 @@
 
 typedef struct th_server {
   pid_t pid;
-  int port;       /* plain HTTP */
-  int tls_port;   /* nginx only: HTTPS with HTTP/2 */
-  int mtls_port;  /* nginx only: the same, asking for a client certificate */
-  int tls12_port; /* nginx only: HTTPS with TLS 1.2 and no later */
+  pid_t front_pid; /* th_h2(): tests/h2front.py, in front of faultd */
+  int port;        /* plain HTTP (th_h2(): HTTP/2 too, by prior knowledge) */
+  int tls_port;    /* nginx only: HTTPS with HTTP/2 */
+  int mtls_port;   /* nginx only: the same, asking for a client certificate */
+  int tls12_port;  /* nginx only: HTTPS with TLS 1.2 and no later */
   char dir[256];
 } th_server;
 
+/* Whether the suite runs over HTTP/2 (SALVO_HTTP_VERSION=2-prior-knowledge,
+ * the native-h2 run): faultd is then reached through tests/h2front.py. */
+int th_h2(void);
 /* faultd on a free port; extra is one extra argument or NULL. Aborts the
- * test process when the server cannot start. */
+ * test process when the server cannot start. With th_h2(), s->port is
+ * tests/h2front.py's, which serves HTTP/2 streams by asking faultd and
+ * relays any other connection to it byte for byte. */
 void th_faultd_start(th_server *s, const char *extra);
 /* nginx with a CA and certificate made for this run in a temporary
  * directory: s->port plain, s->tls_port TLS + HTTP/2. Returns -1 (and the
@@ -95,6 +101,18 @@ long th_wait_stat(const th_server *s, const char *field, long want,
     if (!(th_s_ < (bound)))                                                    \
       fail_msg("%s took %.3f s; the bound is %.3f s", (what), th_s_,           \
                (double)(bound));                                               \
+  } while (0)
+
+/* At the top of a test of HTTP/1.1's own bytes (faultd's /wire, framing,
+ * a response no request asked for): in the native-h2 run, where
+ * tests/h2front.py re-frames faultd's answers as HTTP/2, it is skipped, and
+ * says so. test_h2 holds HTTP/2's framing. Use after cmocka.h. */
+#define TH_HTTP1_ONLY()                                                        \
+  do {                                                                         \
+    if (th_h2()) {                                                             \
+      print_message("HTTP/1.1 bytes: not run over HTTP/2\n");                  \
+      skip();                                                                  \
+    }                                                                          \
   } while (0)
 
 /* Whether SALVO_TRANSPORT forces this transport ("native", "libcurl"). */

@@ -74,6 +74,7 @@ static int matches(salvo_response *r, json_t *expect) {
 
 static void test_corpus(void **state) {
   (void)state;
+  TH_HTTP1_ONLY();
   json_error_t jerr;
   FILE *f = fopen(CONFORMANCE_FILE, "r");
   assert_non_null(f);

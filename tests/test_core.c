@@ -235,7 +235,7 @@ static void test_request_encoding(void **state) {
                       "salvo/" SALVO_VERSION);
   assert_string_equal(salvo_response_header(r, "content-type"),
                       "application/json");
-  assert_string_equal(salvo_response_http_version(r), "1.1");
+  assert_string_equal(salvo_response_http_version(r), th_h2() ? "2" : "1.1");
   assert_true(salvo_response_total_time(r) > 0);
   assert_true(salvo_response_ttfb(r) <= salvo_response_total_time(r));
   json_decref(j);

@@ -203,6 +203,11 @@ static void test_ttl_honoured(void **state) {
       salvo_response_free(r);
     }
     assert_int_equal(queries("ttl.salvo.test"), 1);
+    if (th_h2()) { /* one HTTP/2 connection, kept: no name to look up */
+      salvo_client_free(c);
+      dnsd_start("60");
+      return;
+    }
     usleep(2200 * 1000); /* past the TTL */
     salvo_response *r = th_fetch_url(c, at("ttl", "/json/1?close=1"));
     assert_int_equal(salvo_response_status(r), 200);

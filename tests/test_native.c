@@ -74,6 +74,7 @@ static void assert_body(salvo_response *r, const char *want) {
 
 static void test_framing(void **state) {
   (void)state;
+  TH_HTTP1_ONLY();
   json_decref(th_reset(&th_srv));
   salvo_client *c = th_strict_client(NULL);
   struct {
@@ -141,6 +142,7 @@ static void test_framing(void **state) {
 /* Malformed framing is SALVO_EPROTO, a body cut short SALVO_EIO. */
 static void test_bad_framing(void **state) {
   (void)state;
+  TH_HTTP1_ONLY();
   salvo_config cfg;
   salvo_config_init(&cfg);
   cfg.max_retries = 0;

@@ -235,6 +235,7 @@ static void test_early_answer(void **state) {
  * as the response before it, or later while the connection is idle. */
 static void test_unsolicited(void **state) {
   (void)state;
+  TH_HTTP1_ONLY();
   salvo_config cfg;
   salvo_config_init(&cfg);
   cfg.max_retries = 0;

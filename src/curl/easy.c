@@ -268,6 +268,13 @@ static int setup_easy(salvo__transport *t, salvo__curl_xfer *x) {
   /* Redirects, cookies and credentials are salvo's, per hop. */
   SET(CURLOPT_FOLLOWLOCATION, 0L);
   SET(CURLOPT_HTTP_VERSION, http_version(cfg->http_version));
+  /* libcurl before 7.89.0 breaks a prior-knowledge connection when it
+   * reuses it ("Error in the HTTP2 framing layer", curl issue 10634;
+   * Debian 12 has 7.88.1): there, each request has a connection of its
+   * own. */
+  if (cfg->http_version == SALVO_HTTP_2_PRIOR_KNOWLEDGE &&
+      curl_version_info(CURLVERSION_NOW)->version_num < 0x075900)
+    SET(CURLOPT_FORBID_REUSE, 1L);
   SET(CURLOPT_CONNECTTIMEOUT_MS, (long)cfg->connect_timeout_ms);
   /* Bodies come as sent: receive.c de-chunks and decodes them, as it does
    * for the native transport. */

@@ -31,6 +31,11 @@
 #define STREAM_WINDOW (4 << 20)
 #define CONN_WINDOW (64 << 20)
 #define OUT_GATHER (64 * 1024)
+/* A request's header block as nghttp2 bounds it before sending (its
+ * default, 64 KiB, is less than an HTTP/1.1 request carries): above the
+ * bound of any head within salvo's 1,000,000 bytes (each field counted
+ * with 12 bytes more), so that every request HTTP/1.1 sends goes. */
+#define MAX_SEND_HEADERS (4 << 20)
 
 static salvo__nxfer *xfer_of(nghttp2_session *s, int32_t sid) {
   return sid > 0 ? nghttp2_session_get_stream_user_data(s, sid) : NULL;
@@ -183,8 +188,12 @@ static int on_frame_send(nghttp2_session *s, const nghttp2_frame *f, void *ud) {
   }
   /* ... and ends a connection whose frames do (RFC 9113 5.4.1). */
   if (f->hd.type == NGHTTP2_GOAWAY &&
-      f->goaway.error_code != NGHTTP2_NO_ERROR && !c->h2->fatal)
+      f->goaway.error_code != NGHTTP2_NO_ERROR && !c->h2->fatal) {
     c->h2->fatal = f->goaway.error_code;
+    snprintf(c->h2->fatal_why, sizeof(c->h2->fatal_why), "%.*s",
+             (int)f->goaway.opaque_data_len,
+             (const char *)f->goaway.opaque_data);
+  }
   return 0;
 }
 
@@ -254,6 +263,12 @@ int salvo__h2_open(salvo__transport *t, salvo__nconn *c) {
   nghttp2_session_callbacks_set_on_invalid_frame_recv_callback(
       cb, on_invalid_frame);
   nghttp2_option_set_no_auto_window_update(opt, 1);
+  nghttp2_option_set_max_send_header_block_length(opt, MAX_SEND_HEADERS);
+  /* nghttp2 ends a connection after 8 CONTINUATION frames (CVE-2024-28182),
+   * 144 KiB of head at the usual frame size, where an HTTP/1.1 head may be
+   * 256 KiB: a stream's head is refused by receive.c's limit first, and
+   * HPACK decodes at most 1 MiB of it. */
+  nghttp2_option_set_max_continuations(opt, 64);
   int rc = nghttp2_session_client_new2(&h->s, cb, c, opt);
   nghttp2_session_callbacks_del(cb);
   nghttp2_option_del(opt);
@@ -350,11 +365,16 @@ void salvo__h2_flush(salvo__transport *t, salvo__nconn *c) {
   }
   h->flushing = 0;
   if (h->fatal) { /* we ended the connection: the server broke a rule */
-    char why[160];
+    char why[320];
     snprintf(why, sizeof(why),
              "HTTP/2 protocol error from the server (the connection was "
-             "ended with %s)",
-             nghttp2_http2_strerror(h->fatal));
+             "ended with %s%s%s%s)",
+             nghttp2_http2_strerror(h->fatal), h->fatal_why[0] ? ": " : "",
+             h->fatal_why,
+             h->fatal == NGHTTP2_COMPRESSION_ERROR
+                 ? ": a response header block that HPACK cannot decode, "
+                   "or a header field over 64 KiB"
+                 : "");
     broken(t, c, SALVO_EPROTO, why);
   } else if (!h->streams && h->draining &&
              !nghttp2_session_want_write(h->s)) { /* a GOAWAY's end */

@@ -12,10 +12,11 @@ struct salvo__h2 {
   size_t out_pos;
   salvo__list xfers; /* its streams' attempts */
   int streams;
-  int draining;   /* GOAWAY seen, or broken: no new stream */
-  int flushing;   /* in flush: no nested one */
-  int in_recv;    /* in nghttp2's reading: its callbacks may not write */
-  uint32_t fatal; /* the error of a GOAWAY we sent: the server broke it */
+  int draining;        /* GOAWAY seen, or broken: no new stream */
+  int flushing;        /* in flush: no nested one */
+  int in_recv;         /* in nghttp2's reading: its callbacks may not write */
+  uint32_t fatal;      /* the error of a GOAWAY we sent: the server broke it */
+  char fatal_why[128]; /* and nghttp2's reason, sent in that GOAWAY */
   /* Liveness: since when it has carried no stream, and whether a PING is
    * out (the requests waiting for its answer wait on their origin's
    * list, as for a lookup). */
