@@ -68,6 +68,9 @@ class Nginx:
         os.makedirs(f"{d}/tmp")
         with open(f"{d}/www/16k.bin", "wb") as f:
             f.write(bytes((i * 7) % 251 for i in range(16384)))
+        # 1 GiB of zeros, sparse: nginx reads it from the page cache.
+        with open(f"{d}/www/1g.bin", "wb") as f:
+            f.truncate(1 << 30)
         # A free port can be taken between the probe and nginx's bind:
         # nginx then exits, and starts again on new ports.
         for _ in range(8):
@@ -93,6 +96,7 @@ class Nginx:
     return 200 '{{"id":$1,"name":"item $1"}}';
   }}
   location ~ ^/16k/ {{ root {d}/www; try_files /16k.bin =404; }}
+  location = /bytes/1073741824 {{ root {d}/www; try_files /1g.bin =404; }}
   {slow}
 """
         conf = f"""
@@ -573,6 +577,43 @@ def ten_thousand_connections(nginx, workdir, build, log, n=10000):
     return out
 
 
+def big_download(nginx, build, log):
+    """1 GiB over HTTPS + HTTP/2 (one stream, flow control's pace), read
+    by salvo's pull stream while 1,000 small requests share its
+    connection, against curl and h2load fetching the same: MB/s, CPU and
+    peak RSS (flat memory: the windows bound what is buffered)."""
+    size = 1 << 30
+    base = nginx.base(tls=True)
+    url = f"{base}/bytes/{size}"
+    sb = os.path.join(build, "bench", "stream_bench")
+    runs = [("salvo (pull stream, 1,000 requests beside it)",
+             [sb, base, str(size), "--insecure", "--others", "1000"])]
+    if shutil.which("curl"):
+        runs.append(("curl --http2", ["curl", "-sk", "--http2", "-o",
+                                      "/dev/null", url]))
+    if shutil.which("h2load"):
+        runs.append(("h2load (ceiling)", ["h2load", "-n", "1", "-c", "1",
+                                          url]))
+    out = {}
+    for name, cmd in runs:
+        r = run_once(cmd, nginx, timeout=300)
+        res = {}
+        if name.startswith("salvo") and r["out"]:
+            res = json.loads(r["out"].strip().splitlines()[-1])
+        out[name] = {"rc": r["rc"], "seconds": r["wall"],
+                     "mb_per_s": size / r["wall"] / 1e6,
+                     "cpu_s": r["cpu"], "rss_mib": r["rss_kib"] / 1024,
+                     "others_done_s": res.get("others_done_s"),
+                     "read_when_others_done":
+                         res.get("read_when_others_done")}
+        log(f"  {name}: rc {r['rc']}, {r['wall']:.2f} s "
+            f"({size / r['wall'] / 1e6:.0f} MB/s), cpu {r['cpu']:.2f} s, "
+            f"peak rss {r['rss_kib'] / 1024:.1f} MiB"
+            + (f", the 1,000 beside it done at {res['others_done_s']:.2f} s"
+               if res.get("others_done_s") is not None else ""))
+    return out
+
+
 def scale_out(nginx, workdir, build, n, log, rounds=3):
     """One process against two I/O threads against a 2-worker Dask
     LocalCluster, over 8 origins (ports) of the one nginx; not pinned:
@@ -767,7 +808,8 @@ def main():
     ap.add_argument("--smoke", action="store_true",
                     help="tiny N, one round, no extras: proves it runs")
     ap.add_argument("--extras",
-                    default="syscalls,rate,dns,10k,cli,profile,perf,scale")
+                    default="syscalls,rate,dns,10k,big,cli,profile,perf,"
+                    "scale")
     ap.add_argument("--workloads", default="h1-64,h1-1024,h1s,h2-64,h2,16k")
     ap.add_argument("--charts", default=os.path.join(HERE, "charts"),
                     help="where charts.py draws the figures (not with "
@@ -836,6 +878,9 @@ def main():
             log("== 10,000 concurrent connections")
             report["extras"]["10k"] = ten_thousand_connections(
                 nginx, workdir, args.build, log)
+        if "big" in extras:
+            log("== 1 GiB over HTTPS + HTTP/2")
+            report["extras"]["big"] = big_download(nginx, args.build, log)
         if "cli" in extras:
             log("== CLI memory over 1,000,000 URLs")
             report["extras"]["cli"] = cli_memory(

@@ -1,13 +1,14 @@
 /*
  * stream_bench: a streamed body pulled by the caller.
  *
- *   stream_bench BASE_URL BYTES [--slow] [--others N]
+ *   stream_bench BASE_URL BYTES [--slow] [--others N] [--insecure]
  *
  * Reads BYTES from BASE_URL/bytes/BYTES with salvo_response_read, 64 KiB
  * at a time; --slow sleeps 1 ms after each read. Meanwhile the main thread
  * runs N small requests (BASE_URL/json/i) on the same client. Prints one
  * JSON line: bytes, seconds, MB/s, when the others were done (seconds and
- * bytes read by then), peak RSS in KiB.
+ * bytes read by then), peak RSS in KiB. --insecure accepts a self-signed
+ * certificate (bench.py's nginx over HTTPS and HTTP/2).
  */
 #include <pthread.h>
 #include <salvo.h>
@@ -44,21 +45,26 @@ static void *read_body(void *arg) {
 
 int main(int argc, char **argv) {
   if (argc < 3) {
-    fprintf(stderr, "usage: %s BASE_URL BYTES [--slow] [--others N]\n",
+    fprintf(stderr,
+            "usage: %s BASE_URL BYTES [--slow] [--others N] [--insecure]\n",
             argv[0]);
     return 2;
   }
   const char *base = argv[1];
   unsigned long long size = strtoull(argv[2], NULL, 10);
   int slow = 0, others = 0;
+  salvo_config cfg;
+  salvo_config_init(&cfg);
   for (int i = 3; i < argc; i++) {
     if (!strcmp(argv[i], "--slow"))
       slow = 1;
+    else if (!strcmp(argv[i], "--insecure"))
+      cfg.insecure = 1;
     else if (!strcmp(argv[i], "--others") && i + 1 < argc)
       others = atoi(argv[++i]);
   }
   salvo_client *c;
-  if (salvo_client_new(&c, NULL))
+  if (salvo_client_new(&c, &cfg))
     return 1;
   salvo_parallel *b = salvo_parallel(c);
   char url[512];

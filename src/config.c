@@ -166,6 +166,22 @@ const char *salvo__cfg_pinned(const salvo__cfg *c, const char *host,
   return NULL;
 }
 
+/* A name's value in a table of them: SALVO_OK, or SALVO_EINVAL when the
+ * name (which may be NULL) is not there. */
+typedef struct named {
+  const char *name;
+  int value;
+} named;
+
+static int by_name(const named *t, size_t n, const char *name, int *out) {
+  for (size_t i = 0; name && i < n; i++)
+    if (!strcmp(name, t[i].name)) {
+      *out = t[i].value;
+      return SALVO_OK;
+    }
+  return SALVO_EINVAL;
+}
+
 /* SALVO_TRANSPORT in the environment forces a transport on clients that
  * leave the choice to salvo: the test suite runs once with each. */
 static int transport_of(int asked) {
@@ -178,18 +194,15 @@ static int transport_of(int asked) {
 /* SALVO_HTTP_VERSION does the same for clients that leave the version to
  * salvo: the suites run a third time over HTTP/2 with prior knowledge. */
 static int http_version_of(int asked) {
-  static const struct {
-    const char *name;
-    int value;
-  } names[] = {{"1.1", SALVO_HTTP_1_1},
-               {"2", SALVO_HTTP_2},
-               {"2-prior-knowledge", SALVO_HTTP_2_PRIOR_KNOWLEDGE}};
-  const char *env =
-      asked == SALVO_HTTP_AUTO ? getenv("SALVO_HTTP_VERSION") : NULL;
-  for (size_t i = 0; env && i < sizeof(names) / sizeof(names[0]); i++)
-    if (!strcmp(env, names[i].name))
-      return names[i].value;
-  return asked;
+  static const named versions[] = {
+      {"1.1", SALVO_HTTP_1_1},
+      {"2", SALVO_HTTP_2},
+      {"2-prior-knowledge", SALVO_HTTP_2_PRIOR_KNOWLEDGE}};
+  int v = asked;
+  if (asked == SALVO_HTTP_AUTO)
+    by_name(versions, sizeof(versions) / sizeof(versions[0]),
+            getenv("SALVO_HTTP_VERSION"), &v);
+  return v;
 }
 
 /* Why a configuration cannot be used, as a message naming the field, or
@@ -304,18 +317,11 @@ int salvo_config_check(const salvo_config *cfg, char *msg, size_t size) {
 }
 
 int salvo_transport_parse(const char *name, int *out) {
-  static const struct {
-    const char *name;
-    int value;
-  } names[] = {{"auto", SALVO_TRANSPORT_AUTO},
-               {"native", SALVO_TRANSPORT_NATIVE},
-               {"libcurl", SALVO_TRANSPORT_LIBCURL}};
-  for (size_t i = 0; name && i < sizeof(names) / sizeof(names[0]); i++)
-    if (!strcmp(name, names[i].name)) {
-      *out = names[i].value;
-      return SALVO_OK;
-    }
-  return SALVO_EINVAL;
+  static const named transports[] = {{"auto", SALVO_TRANSPORT_AUTO},
+                                     {"native", SALVO_TRANSPORT_NATIVE},
+                                     {"libcurl", SALVO_TRANSPORT_LIBCURL}};
+  return by_name(transports, sizeof(transports) / sizeof(transports[0]), name,
+                 out);
 }
 
 /* RFC 4648 base64 of s[0..n), allocated. */

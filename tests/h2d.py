@@ -26,19 +26,17 @@ path, and counts what it saw. It prints "port N" once it listens.
                    RST_STREAM frames and PINGs received
 """
 import argparse
-import functools
 import gzip
 import json
 import socket
 import threading
 from urllib.parse import parse_qs, urlsplit
 
-import h2.config
-import h2.connection
 import h2.errors
 import h2.events
 import h2.exceptions
-import h2.settings
+
+from h2conn import server_connection
 
 LOCK = threading.Lock()
 STATS = {"connections": 0, "requests": {}, "keys": {}, "resets": 0,
@@ -54,21 +52,7 @@ def count_key(key):
 class Conn:
     def __init__(self, sock):
         self.sock = sock
-        cfg = h2.config.H2Configuration(client_side=False,
-                                        validate_outbound_headers=False,
-                                        normalize_outbound_headers=False,
-                                        validate_inbound_headers=False)
-        self.h2 = h2.connection.H2Connection(config=cfg)
-        # Heads of hundreds of KiB both ways: python3-hpack's Huffman coder
-        # takes seconds on them (plain literals are as valid), and its
-        # decoder refuses over 64 KiB until the client acknowledges more.
-        self.h2.encoder.encode = functools.partial(self.h2.encoder.encode,
-                                                   huffman=False)
-        self.h2.local_settings = h2.settings.Settings(
-            client=False,
-            initial_values={h2.settings.SettingCodes.MAX_HEADER_LIST_SIZE:
-                            16 << 20})
-        self.h2.decoder.max_header_list_size = 16 << 20
+        self.h2 = server_connection()
         self.reqs = {}     # stream id -> (headers, body length)
         self.sending = {}  # stream id -> bytes left to send
 

@@ -18,17 +18,16 @@ byte for byte, a reset passed on as a reset.
 """
 import argparse
 import asyncio
-import functools
 import socket
 import struct
 import traceback
 
-import h2.config
-import h2.connection
 import h2.errors
 import h2.events
 import h2.exceptions
 import h2.settings
+
+from h2conn import server_connection
 
 PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 HOP = {b"connection", b"keep-alive", b"proxy-connection", b"transfer-encoding",
@@ -92,17 +91,9 @@ def canonical(name):
 class Front:
     def __init__(self, reader, writer):
         self.reader, self.writer = reader, writer
-        cfg = h2.config.H2Configuration(client_side=False,
-                                        header_encoding=None,
-                                        validate_outbound_headers=False,
-                                        normalize_outbound_headers=False,
-                                        validate_inbound_headers=False)
-        self.h2 = h2.connection.H2Connection(config=cfg)
-        # python3-hpack's Huffman coder takes seconds for the heads of
-        # hundreds of KiB that test_hostile sends; plain literals are as
-        # valid (RFC 7541 5.2) and instant.
-        self.h2.encoder.encode = functools.partial(self.h2.encoder.encode,
-                                                   huffman=False)
+        codes = h2.settings.SettingCodes
+        self.h2 = server_connection({codes.MAX_CONCURRENT_STREAMS: 100000,
+                                     codes.INITIAL_WINDOW_SIZE: 16 << 20})
         self.idle = []      # faultd connections between requests
         self.streams = {}   # stream id -> [headers, body, task]
         self.windows = {}   # stream id -> asyncio.Event
@@ -114,16 +105,7 @@ class Front:
             self.writer.write(data)
 
     async def serve(self, first):
-        # Set before the preface: initiate_connection sends these.
-        codes = h2.settings.SettingCodes
-        self.h2.local_settings = h2.settings.Settings(
-            client=False, initial_values={
-                codes.MAX_CONCURRENT_STREAMS: 100000,
-                codes.INITIAL_WINDOW_SIZE: 16 << 20,
-                codes.MAX_HEADER_LIST_SIZE: 16 << 20})
         self.h2.initiate_connection()
-        # ... and in force at once: requests come before the client's ACK.
-        self.h2.decoder.max_header_list_size = 16 << 20
         self.h2.increment_flow_control_window(64 << 20)
         self.flush()
         data = first
