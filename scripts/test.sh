@@ -46,17 +46,21 @@ stage test-gcc check gcc
 stage install sh scripts/check-install.sh build/gcc
 # The Python package as the gcc build assembled it in build/gcc/python, run
 # from the repository root so that python/ cannot shadow it.
-# Once per transport, as ctest runs the C suites and the command's, the
-# two side by side (each has its own servers); each stage then reports
-# its run.
-for tp in native libcurl; do
-  (env PYTHONPATH=build/gcc/python SALVO_TRANSPORT=$tp \
+# Once per transport, as ctest runs the C suites (native-h2: over HTTP/2,
+# through tests/h2front.py), side by side (each has its own servers); each
+# stage then reports its run.
+for tp in native libcurl native-h2; do
+  case $tp in
+  native-h2) env="SALVO_TRANSPORT=native SALVO_HTTP_VERSION=2-prior-knowledge" ;;
+  *) env="SALVO_TRANSPORT=$tp" ;;
+  esac
+  (env PYTHONPATH=build/gcc/python $env \
     SALVO_FAULTD=build/gcc/tests/faultd \
     /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/python \
     >build/python-$tp.log 2>&1; echo $? >build/python-$tp.rc) &
 done
 wait
-for tp in native libcurl; do
+for tp in native libcurl native-h2; do
   stage python-$tp sh -c "cat build/python-$tp.log; exit \$(cat build/python-$tp.rc)"
 done
 stage build-clang-asan build clang-asan clang -DCMAKE_BUILD_TYPE=Debug \

@@ -224,8 +224,8 @@ class Front:
         names = {n.lower(): v for n, v in fields}
         self.h2.send_headers(sid, out, end_stream=no_body)
         self.flush()
-        if no_body:
-            return b"close" not in names.get(b"connection", b"").lower()
+        if no_body:  # faultd may send one anyway: the connection is done
+            return False
         ended = False
         if b"chunked" in names.get(b"transfer-encoding", b"").lower():
             ended = await self.chunked(sid, ur)

@@ -30,6 +30,16 @@ class Faultd:
         self.proc = subprocess.Popen([_faultd_path(), "--port", "0", *extra],
                                      stdout=subprocess.PIPE, text=True)
         self.port = int(self.proc.stdout.readline().split()[1])
+        self.front = None
+        if os.environ.get("SALVO_HTTP_VERSION") == "2-prior-knowledge":
+            # Over HTTP/2, as the C suites' native-h2 run: tests/h2front.py
+            # asks faultd, and relays /_stats byte for byte.
+            self.front = subprocess.Popen(
+                ["/usr/bin/python3", os.path.join(ROOT, "tests",
+                                                  "h2front.py"),
+                 "--upstream", str(self.port)],
+                stdout=subprocess.PIPE, text=True)
+            self.port = int(self.front.stdout.readline().split()[1])
         self.base = f"http://127.0.0.1:{self.port}"
 
     def url(self, path):
@@ -57,9 +67,11 @@ class Faultd:
         return self.stats()[field]
 
     def stop(self):
-        self.proc.kill()
-        self.proc.wait()
-        self.proc.stdout.close()
+        for p in (self.front, self.proc):
+            if p:
+                p.kill()
+                p.wait()
+                p.stdout.close()
 
 
 @pytest.fixture(scope="session")

@@ -93,7 +93,8 @@ def test_response(srv):
     assert r.status_code == 200 and r.is_success
     assert r.headers.get_list("set-cookie") == ["a=1; Path=/", "b=2; Path=/"]
     assert r.headers["SET-COOKIE"] == "a=1; Path=/, b=2; Path=/"
-    assert r.http_version == "HTTP/1.1"
+    assert r.http_version == (
+        "HTTP/2" if os.environ.get("SALVO_HTTP_VERSION") else "HTTP/1.1")
     assert r.elapsed.total_seconds() > 0
     assert r.url == srv.url("/cookies/set?a=1&b=2")
     r = salvo.get(srv.url("/status/404"))
