@@ -56,8 +56,14 @@ static int lower(int c) { return c >= 'A' && c <= 'Z' ? c + 32 : c; }
 
 int salvo__casecmp_n(const char *a, const char *b, size_t n) {
   for (size_t i = 0; i < n; i++) {
-    int d = lower((unsigned char)a[i]) - lower((unsigned char)b[i]);
-    if (d || !a[i])
+    unsigned char x = (unsigned char)a[i], y = (unsigned char)b[i];
+    if (x == y) { /* most bytes: names come as written */
+      if (!x)
+        return 0;
+      continue;
+    }
+    int d = lower(x) - lower(y);
+    if (d)
       return d;
   }
   return 0;

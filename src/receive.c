@@ -235,9 +235,9 @@ static int status_line(salvo__req *r, const char *l, size_t n) {
 /* The decoder of the final response's Content-Encoding, when it has one
  * and the client decodes. */
 static int pick_decoder(salvo__req *r) {
-  const char *v = salvo_response_header(r->resp, "Content-Encoding");
   if (!r->decode || !r->recv->head.codings)
-    return 0;
+    return 0; /* most responses: no header to look up */
+  const char *v = salvo_response_header(r->resp, "Content-Encoding");
   int err = 0;
   if (r->recv->head.codings == 1)
     r->recv->dec = salvo__decoder_new(v, strlen(v), &err);

@@ -14,6 +14,8 @@ static size_t authority_len(const char *a) {
 }
 
 void salvo__redact_userinfo(char *s) {
+  if (!strchr(s, '@')) /* every URL but one with userinfo: nothing to do */
+    return;
   for (char *p = s; (p = strstr(p, "://"));) {
     p += 3;
     size_t n = authority_len(p);

@@ -45,6 +45,10 @@ struct salvo_response {
   size_t nhdrs;
   size_t hdr_cap;
   uint32_t hdr_inline[16]; /* hdr_off until more are needed */
+  /* The first homes of hdrs and body, until they need more: most heads
+   * and small bodies then cost no allocation of their own. */
+  char hdr_bytes[384];
+  char body_bytes[256];
   uint64_t tag;
   int streamed;                 /* the body went to on_data or output_path */
   salvo__pool *pool;            /* the body buffer came from this pool */

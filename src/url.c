@@ -90,7 +90,18 @@ char *salvo__url_put_origin(char *d, const char *url, const salvo__url *u) {
     char c = u->host[i];
     *d++ = c >= 'A' && c <= 'Z' ? (char)(c + 32) : c;
   }
-  return d + sprintf(d, ":%u", u->port);
+  /* The port by hand: sprintf cost 700 instructions of every request. */
+  char digits[5];
+  int n = 0;
+  unsigned port = u->port;
+  do
+    digits[n++] = (char)('0' + port % 10);
+  while ((port /= 10) && n < 5);
+  *d++ = ':';
+  while (n)
+    *d++ = digits[--n];
+  *d = '\0';
+  return d;
 }
 
 char *salvo__url_origin(const char *url, int *err) {

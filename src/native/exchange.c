@@ -88,6 +88,8 @@ int salvo__nat_body(salvo__nxfer *x, const char *p, size_t n) {
  * the cookies. */
 static int header_seen(salvo__nxfer *x, const char *l, size_t n) {
   salvo__transport *t = x->t;
+  if ((l[0] | 0x20) != 'l' && (l[0] | 0x20) != 's')
+    return 0; /* most lines: neither name, and no need to measure it */
   size_t nl = salvo__header_name_len(l);
   if (!nl || nl >= n)
     return 0;
