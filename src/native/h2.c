@@ -268,7 +268,9 @@ int salvo__h2_open(salvo__transport *t, salvo__nconn *c) {
    * 144 KiB of head at the usual frame size, where an HTTP/1.1 head may be
    * 256 KiB: a stream's head is refused by receive.c's limit first, and
    * HPACK decodes at most 1 MiB of it. */
+#ifdef SALVO_HAVE_NGHTTP2_MAX_CONTINUATIONS
   nghttp2_option_set_max_continuations(opt, 64);
+#endif
   int rc = nghttp2_session_client_new2(&h->s, cb, c, opt);
   nghttp2_session_callbacks_del(cb);
   nghttp2_option_del(opt);
