@@ -19,18 +19,46 @@ char *salvo__strdup(const char *s) {
   return s ? salvo__strndup(s, strlen(s)) : NULL;
 }
 
-int salvo__buf_reserve(salvo__buf *b, size_t extra) {
+/* What b must grow to for extra more bytes, or 0 when it has room (or
+ * SIZE_MAX when no size can hold them). */
+static size_t grown_cap(const salvo__buf *b, size_t extra) {
   if (extra >= SIZE_MAX - b->len - 1)
-    return SALVO_ENOMEM;
+    return SIZE_MAX;
   size_t need = b->len + extra + 1;
   if (need <= b->cap)
     return 0;
   size_t cap = b->cap ? b->cap : 256;
   while (cap < need)
     cap = cap > SIZE_MAX / 2 ? need : cap * 2;
-  char *p = realloc(b->p, cap);
+  return cap;
+}
+
+int salvo__buf_reserve(salvo__buf *b, size_t extra) {
+  size_t cap = grown_cap(b, extra);
+  if (!cap)
+    return 0;
+  char *p = cap == SIZE_MAX ? NULL : realloc(b->p, cap);
   if (!p)
     return SALVO_ENOMEM;
+  b->p = p;
+  b->cap = cap;
+  return 0;
+}
+
+int salvo__buf_grow_in(salvo__buf *b, char *inl, size_t inl_cap, size_t extra) {
+  if (!b->p) {
+    b->p = inl;
+    b->cap = inl_cap;
+  }
+  if (b->p != inl)
+    return salvo__buf_reserve(b, extra);
+  size_t cap = grown_cap(b, extra);
+  if (!cap)
+    return 0;
+  char *p = cap == SIZE_MAX ? NULL : malloc(cap);
+  if (!p)
+    return SALVO_ENOMEM;
+  memcpy(p, inl, b->len);
   b->p = p;
   b->cap = cap;
   return 0;

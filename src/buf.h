@@ -22,6 +22,17 @@ typedef struct salvo__buf {
 
 /* Keeps one spare byte so that p[len] can always hold a NUL. */
 int salvo__buf_reserve(salvo__buf *b, size_t extra);
+/* The same for a buffer whose first home is inl[0..inl_cap), storage of
+ * its owner's (b->p is inl until it needs more, then the heap): the owner
+ * frees b only when b->p is not inl. Inline: on a response's hot path,
+ * most calls find room. */
+int salvo__buf_grow_in(salvo__buf *b, char *inl, size_t inl_cap, size_t extra);
+static inline int salvo__buf_reserve_in(salvo__buf *b, char *inl,
+                                        size_t inl_cap, size_t extra) {
+  if (b->p && extra < b->cap && b->len + extra < b->cap)
+    return 0;
+  return salvo__buf_grow_in(b, inl, inl_cap, extra);
+}
 int salvo__buf_append(salvo__buf *b, const void *p, size_t n);
 void salvo__buf_free(salvo__buf *b);
 char *salvo__strdup(const char *s);

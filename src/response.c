@@ -45,31 +45,6 @@ void salvo__resp_set_error(salvo_response *r, int err, char *msg) {
   r->errmsg = msg;
 }
 
-/* Room for n more bytes in b, whose first home is inl[0..cap), inside the
- * response; past it, the heap. */
-static int room(salvo__buf *b, char *inl, size_t cap, size_t n) {
-  if (!b->p) {
-    b->p = inl;
-    b->cap = cap;
-  }
-  if (b->p != inl)
-    return salvo__buf_reserve(b, n);
-  if (n >= SIZE_MAX / 4 - b->len)
-    return SALVO_ENOMEM;
-  size_t need = b->len + n + 1, c = 2 * cap;
-  if (need <= b->cap)
-    return 0;
-  while (c < need)
-    c *= 2;
-  char *p = malloc(c);
-  if (!p)
-    return SALVO_ENOMEM;
-  memcpy(p, inl, b->len);
-  b->p = p;
-  b->cap = c;
-  return 0;
-}
-
 int salvo__resp_add_header(salvo_response *r, const char *name, size_t nlen,
                            const char *value, size_t vlen) {
   if (r->nhdrs == r->hdr_cap) {
@@ -84,7 +59,8 @@ int salvo__resp_add_header(salvo_response *r, const char *name, size_t nlen,
     r->hdr_cap = cap;
   }
   if (r->hdrs.len + nlen + vlen + 2 > UINT32_MAX ||
-      room(&r->hdrs, r->hdr_bytes, sizeof(r->hdr_bytes), nlen + vlen + 2))
+      salvo__buf_reserve_in(&r->hdrs, r->hdr_bytes, sizeof(r->hdr_bytes),
+                            nlen + vlen + 2))
     return SALVO_ENOMEM;
   r->hdr_off[r->nhdrs++] = (uint32_t)r->hdrs.len;
   char *p = r->hdrs.p + r->hdrs.len;
@@ -109,7 +85,8 @@ int salvo__resp_reserve_body(salvo_response *r, size_t extra,
     r->pool = pool;
     return 0;
   }
-  return room(&r->body, r->body_bytes, sizeof(r->body_bytes), extra);
+  return salvo__buf_reserve_in(&r->body, r->body_bytes, sizeof(r->body_bytes),
+                               extra);
 }
 
 void salvo__resp_reset(salvo_response *r) {

@@ -3,6 +3,8 @@ tests/h2front.py make it (python3-h2): any bytes allowed out and in (they
 test a client's checks), and heads of hundreds of KiB both ways, as
 HTTP/1.1 carries them."""
 import functools
+import os
+import subprocess
 
 import h2.config
 import h2.connection
@@ -32,3 +34,14 @@ def server_connection(settings=None):
                                                initial_values=values)
     conn.decoder.max_header_list_size = MAX_HEADER_LIST
     return conn
+
+
+def start_front(upstream):
+    """tests/h2front.py in front of faultd's port upstream, for the Python
+    suites' native-h2 runs: (its process, its port)."""
+    proc = subprocess.Popen(
+        ["/usr/bin/python3",
+         os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                      "h2front.py"), "--upstream", str(upstream)],
+        stdout=subprocess.PIPE, text=True)
+    return proc, int(proc.stdout.readline().split()[1])

@@ -19,6 +19,7 @@ import nginxd
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 from nginxd import Nginx
+from h2conn import start_front
 
 ARGS = None
 # The native-h2 run: faultd through tests/h2front.py, over HTTP/2.
@@ -35,11 +36,7 @@ class Faultd:
         if H2:
             # Over HTTP/2, as the C suites' native-h2 run: tests/h2front.py
             # asks faultd, and relays /_stats byte for byte.
-            self.front = subprocess.Popen(
-                ["/usr/bin/python3", os.path.join(HERE, "h2front.py"),
-                 "--upstream", str(self.port)],
-                stdout=subprocess.PIPE, text=True)
-            self.port = int(self.front.stdout.readline().split()[1])
+            self.front, self.port = start_front(self.port)
         self.base = f"http://127.0.0.1:{self.port}"
 
     def url(self, path):

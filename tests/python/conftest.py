@@ -12,6 +12,7 @@ import pytest
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "tests"))  # nginxd, the suites' nginx
+from h2conn import start_front  # noqa: E402  (tests/, put on the path above)
 
 
 def _faultd_path():
@@ -34,12 +35,7 @@ class Faultd:
         if os.environ.get("SALVO_HTTP_VERSION") == "2-prior-knowledge":
             # Over HTTP/2, as the C suites' native-h2 run: tests/h2front.py
             # asks faultd, and relays /_stats byte for byte.
-            self.front = subprocess.Popen(
-                ["/usr/bin/python3", os.path.join(ROOT, "tests",
-                                                  "h2front.py"),
-                 "--upstream", str(self.port)],
-                stdout=subprocess.PIPE, text=True)
-            self.port = int(self.front.stdout.readline().split()[1])
+            self.front, self.port = start_front(self.port)
         self.base = f"http://127.0.0.1:{self.port}"
 
     def url(self, path):
