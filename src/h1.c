@@ -29,11 +29,30 @@ static const char *bad_byte(unsigned char c, const char *nul, const char *cr,
   return c == 0 ? nul : c == '\r' ? cr : other;
 }
 
+/* Whether none of the 8 bytes at s is below SP or is DEL: text then
+ * (obs-text included), found a word at a time (the "has a byte less
+ * than" test of Bit Twiddling Hacks), since every header line's value
+ * is checked. */
+static int word_is_text(const char *s) {
+  const uint64_t ones = 0x0101010101010101ull, highs = ones << 7;
+  uint64_t x, y;
+  memcpy(&x, s, 8);
+  y = x ^ (ones * 0x7f);
+  return !(((x - ones * 0x20) & ~x & highs) | ((y - ones) & ~y & highs));
+}
+
 /* Whether s[i..n) is reason-phrase or field-value text; the first byte
- * that is not, else n. */
+ * that is not, else n. A word that holds HTAB or a bad byte is looked at
+ * a byte at a time. */
 static size_t text_end(const char *s, size_t i, size_t n) {
-  while (i < n && (salvo__ctype[(unsigned char)s[i]] & SALVO__VTEXT))
-    i++;
+  while (i < n) {
+    if (n - i >= 8 && word_is_text(s + i))
+      i += 8;
+    else if (salvo__ctype[(unsigned char)s[i]] & SALVO__VTEXT)
+      i++;
+    else
+      break;
+  }
   return i;
 }
 
@@ -171,6 +190,9 @@ static int content_length(salvo__h1 *p, const char *v, size_t n) {
 static int header_line(salvo__h1 *p, const char *l, size_t n) {
   if (is_ows(l[0])) /* an obs-fold would hide a field from the framing */
     return proto(p, "a header line starts with whitespace");
+  char c = (char)(l[0] | 0x20);
+  if (c != 'c' && c != 't')
+    return 0; /* most lines: none of the names below */
   const char *colon = memchr(l, ':', n);
   if (!colon || colon == l)
     return proto(p, "malformed header line");
@@ -187,7 +209,11 @@ static int header_line(salvo__h1 *p, const char *l, size_t n) {
     return 0;
   }
   if (nl == 10 && !salvo__casecmp_n(l, "Connection", 10)) {
-    if (has_token(v, vn, "close"))
+    while (vn && is_ows(v[vn - 1]))
+      vn--;
+    if (vn == 10 && !salvo__casecmp_n(v, "keep-alive", 10))
+      p->keep_alive = 1; /* the usual value, without a list walk */
+    else if (has_token(v, vn, "close"))
       p->keep_alive = 0;
     else if (has_token(v, vn, "keep-alive"))
       p->keep_alive = 1;

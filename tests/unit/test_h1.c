@@ -226,6 +226,57 @@ static void test_line_checks(void **state) {
 #undef FL
 }
 
+/* The value check reads a word at a time: every byte value at every
+ * place of a long value is judged as RFC 9110 5.5 says, byte by byte
+ * (field-value = VCHAR / obs-text / SP / HTAB). */
+static void test_value_bytes(void **state) {
+  (void)state;
+  char l[40];
+  size_t nl;
+  for (int c = 0; c < 256; c++) {
+    int ok = c == ' ' || c == '\t' || (c > 0x20 && c != 0x7f);
+    for (size_t at = 3; at < sizeof(l); at++) {
+      memcpy(l, "Ab:", 3);
+      memset(l + 3, 'v', sizeof(l) - 3);
+      l[at] = (char)c;
+      const char *why = salvo__h1_check_field(l, sizeof(l), &nl);
+      if (ok != (why == NULL)) {
+        print_error("byte 0x%02x at %zu: %s\n", c, at, why ? why : "taken");
+        fail();
+      }
+    }
+  }
+}
+
+/* Connection's tokens in any case and with any spacing (RFC 9110 7.6.1). */
+static void test_connection_tokens(void **state) {
+  (void)state;
+  static const struct {
+    const char *v;
+    int keep;
+  } cases[] = {
+      {"keep-alive", 1},      {"Keep-Alive ", 1},       {"close", 0},
+      {"CLOSE", 0},           {"keep-alive, close", 0}, {"te, close", 0},
+      {"foo, Keep-Alive", 1}, {"keep-alivex", 1},
+  };
+  for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    char wire[256];
+    seen s;
+    salvo__h1 p;
+    /* HTTP/1.0 so that only a keep-alive token keeps the connection; the
+     * last case is no token, and 1.1 keeps it. */
+    snprintf(wire, sizeof(wire),
+             "HTTP/1.%d 200 OK\r\nConnection: %s\r\nContent-Length: "
+             "0\r\n\r\n",
+             i == 7 ? 1 : 0, cases[i].v);
+    both(wire, 0, 0, &s, &p);
+    if (p.keep_alive != cases[i].keep) {
+      print_error("Connection: %s kept %d\n", cases[i].v, p.keep_alive);
+      fail();
+    }
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_content_length),
@@ -237,6 +288,8 @@ int main(void) {
       cmocka_unit_test(test_keep_alive),
       cmocka_unit_test(test_framing_errors),
       cmocka_unit_test(test_line_checks),
+      cmocka_unit_test(test_value_bytes),
+      cmocka_unit_test(test_connection_tokens),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
