@@ -24,12 +24,18 @@ struct salvo__stream {
   int reader;  /* attached */
   int waiting; /* readers blocked in read */
   int efd;     /* -1 until salvo__stream_fd */
+  int unwoken; /* written since the reader was last woken */
   void (*notify)(void *ctx, int what);
+  /* I/O thread: the batch, and this stream's place in its list */
+  salvo__stream_batch *batch;
+  salvo__stream *batch_next;
+  int in_batch;
   _Alignas(16) char ctx[32];
 };
 
-salvo__stream *salvo__stream_new(size_t cap, void (*notify)(void *, int),
-                                 const void *ctx, size_t ctx_len) {
+salvo__stream *salvo__stream_new(size_t cap, salvo__stream_batch *batch,
+                                 void (*notify)(void *, int), const void *ctx,
+                                 size_t ctx_len) {
   salvo__stream *s = calloc(1, sizeof(*s));
   if (!s || ctx_len > sizeof(s->ctx) || !(s->buf = malloc(cap))) {
     free(s);
@@ -41,6 +47,7 @@ salvo__stream *salvo__stream_new(size_t cap, void (*notify)(void *, int),
   s->writer = s->reader = 1;
   s->efd = -1;
   s->notify = notify;
+  s->batch = batch;
   memcpy(s->ctx, ctx, ctx_len);
   return s;
 }
@@ -62,10 +69,42 @@ static int readable(const salvo__stream *s) {
 
 /* Called with the lock held after a change the reader may wait for. */
 static void wake_reader(salvo__stream *s, int was_readable) {
+  /* Bytes written in this turn left the descriptor unsignalled, however
+   * readable the stream already was. */
+  if (s->efd >= 0 && (!was_readable || s->unwoken) && readable(s))
+    salvo__wake_signal(s->efd);
+  s->unwoken = 0;
   if (s->waiting)
     pthread_cond_broadcast(&s->cond);
-  if (s->efd >= 0 && !was_readable && readable(s))
-    salvo__wake_signal(s->efd);
+}
+
+void salvo__stream_batch_flush(salvo__stream_batch *b) {
+  for (salvo__stream *s = b->head, *next; s; s = next) {
+    next = s->batch_next;
+    s->in_batch = 0;
+    s->batch_next = NULL;
+    pthread_mutex_lock(&s->mtx);
+    /* The eventfd may be signalled already: a second signal only adds to
+     * its count, which the reader drains. */
+    if (s->unwoken)
+      wake_reader(s, 0);
+    pthread_mutex_unlock(&s->mtx);
+  }
+  b->head = NULL;
+}
+
+/* After a write: the reader is woken now, or when the turn ends. */
+static void written(salvo__stream *s, int was_readable) {
+  if (!s->batch) {
+    wake_reader(s, was_readable);
+    return;
+  }
+  s->unwoken = 1;
+  if (!s->in_batch) {
+    s->in_batch = 1;
+    s->batch_next = s->batch->head;
+    s->batch->head = s;
+  }
 }
 
 int salvo__stream_write(salvo__stream *s, const char *data, size_t len) {
@@ -83,7 +122,7 @@ int salvo__stream_write(salvo__stream *s, const char *data, size_t len) {
     memcpy(s->buf + tail, data, first);
     memcpy(s->buf, data + first, len - first);
     s->len += len;
-    wake_reader(s, was);
+    written(s, was);
   }
   pthread_mutex_unlock(&s->mtx);
   return rc;
@@ -104,6 +143,8 @@ void salvo__stream_end(salvo__stream *s, int err, char *msg) {
 }
 
 int salvo__stream_detach(salvo__stream *s) {
+  if (s->in_batch) /* so that no list holds it once it may be freed */
+    salvo__stream_batch_flush(s->batch);
   pthread_mutex_lock(&s->mtx);
   s->writer = 0;
   int last = !s->reader;

@@ -24,6 +24,7 @@
 
 #include "../engine.h"
 #include "../scheduler.h"
+#include "../stream.h"
 #include "../transport.h"
 
 struct salvo__engine {
@@ -47,7 +48,8 @@ struct salvo__engine {
   salvo__transport *tp[SALVO__NTRANSPORTS]; /* salvo__transports' */
   salvo__jar *jar;                          /* NULL without cookies */
   salvo__sched *sched;
-  salvo__sink *dirty; /* sinks with responses to deliver */
+  salvo__sink *dirty;          /* sinks with responses to deliver */
+  salvo__stream_batch streams; /* streams whose readers are to be woken */
   salvo__req **index; /* live requests by (sink, id), chained by inext */
   size_t index_mask;
   size_t nlive;

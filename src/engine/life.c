@@ -259,9 +259,9 @@ void salvo__life_headers(void *ctx, salvo__req *r) {
   salvo_response *resp = r->resp;
   struct salvo__stream_note note = {e, r->sink, resp->id};
   if (r->state == SALVO__REQ_STREAMING ||
-      !(resp->stream =
-            salvo__stream_new(SALVO_STREAM_BUFFER, salvo__engine_stream_notify,
-                              &note, sizeof(note))))
+      !(resp->stream = salvo__stream_new(SALVO_STREAM_BUFFER, &e->streams,
+                                         salvo__engine_stream_notify, &note,
+                                         sizeof(note))))
     return;
   enter(r, SALVO__REQ_STREAMING);
   resp->elapsed = (double)(salvo__engine_now(e) - r->first_start) / 1e9;
@@ -349,6 +349,7 @@ void salvo__life_expire(salvo__engine *e) {
 }
 
 void salvo__life_flush(salvo__engine *e) {
+  salvo__stream_batch_flush(&e->streams);
   for (salvo__sink *s = e->dirty, *next; s; s = next) {
     next = s->dirty_next;
     s->dirty = 0;
