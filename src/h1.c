@@ -29,30 +29,12 @@ static const char *bad_byte(unsigned char c, const char *nul, const char *cr,
   return c == 0 ? nul : c == '\r' ? cr : other;
 }
 
-/* Whether none of the 8 bytes at s is below SP or is DEL: text then
- * (obs-text included), found a word at a time (the "has a byte less
- * than" test of Bit Twiddling Hacks), since every header line's value
- * is checked. */
-static int word_is_text(const char *s) {
-  const uint64_t ones = 0x0101010101010101ull, highs = ones << 7;
-  uint64_t x, y;
-  memcpy(&x, s, 8);
-  y = x ^ (ones * 0x7f);
-  return !(((x - ones * 0x20) & ~x & highs) | ((y - ones) & ~y & highs));
-}
-
 /* Whether s[i..n) is reason-phrase or field-value text; the first byte
- * that is not, else n. A word that holds HTAB or a bad byte is looked at
- * a byte at a time. */
+ * that is not, else n. (Eight bytes at a time measured no faster: values
+ * are short.) */
 static size_t text_end(const char *s, size_t i, size_t n) {
-  while (i < n) {
-    if (n - i >= 8 && word_is_text(s + i))
-      i += 8;
-    else if (salvo__ctype[(unsigned char)s[i]] & SALVO__VTEXT)
-      i++;
-    else
-      break;
-  }
+  while (i < n && (salvo__ctype[(unsigned char)s[i]] & SALVO__VTEXT))
+    i++;
   return i;
 }
 

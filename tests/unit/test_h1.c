@@ -226,9 +226,8 @@ static void test_line_checks(void **state) {
 #undef FL
 }
 
-/* The value check reads a word at a time: every byte value at every
- * place of a long value is judged as RFC 9110 5.5 says, byte by byte
- * (field-value = VCHAR / obs-text / SP / HTAB). */
+/* Every byte value at every place of a value is judged as RFC 9110 5.5
+ * says (field-value = VCHAR / obs-text / SP / HTAB). */
 static void test_value_bytes(void **state) {
   (void)state;
   char l[40];
