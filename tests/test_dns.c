@@ -2,8 +2,10 @@
  * server of the test's own (tests/dnsd.py, through dns_servers) for a
  * wildcard zone, some of whose names answer late or not at all. The
  * server's query log and the order responses come back in are the
- * evidence. With SALVO_TRANSPORT=libcurl, dns_servers is refused: libcurl
- * here asks the system's resolver. */
+ * evidence. Also the Happy Eyeballs race over real sockets (a first
+ * address that never answers) and search domains. With
+ * SALVO_TRANSPORT=libcurl, dns_servers is refused: libcurl here asks the
+ * system's resolver. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -303,6 +305,25 @@ static void test_happy_eyeballs_race(void **state) {
   close(l);
 }
 
+/* Search domains (resolv.conf's search, which LOCALDOMAIN overrides for
+ * this process alone): a name without a dot is asked as
+ * name.salvo.test, which dnsd answers. Its query log is the evidence. */
+static void test_search_domains(void **state) {
+  (void)state;
+  setenv("LOCALDOMAIN", "salvo.test", 1);
+  salvo_config cfg = dns_config();
+  salvo_client *c = dns_client(&cfg);
+  if (c) {
+    salvo_response *r =
+        th_fetch_url(c, th_fmt("http://searched:%d/json/1", th_srv.port));
+    assert_int_equal(salvo_response_status(r), 200);
+    salvo_response_free(r);
+    salvo_client_free(c);
+    assert_int_equal(queries("searched.salvo.test"), 1);
+  }
+  unsetenv("LOCALDOMAIN");
+}
+
 static void test_servers_checked(void **state) {
   (void)state;
   const char *bad[] = {"",        "1.2.3", "127.0.0.1:0", "127.0.0.1:70000",
@@ -339,6 +360,7 @@ int main(void) {
       cmocka_unit_test(test_ttl_honoured),
       cmocka_unit_test(test_addresses_in_turn_and_pins),
       cmocka_unit_test(test_happy_eyeballs_race),
+      cmocka_unit_test(test_search_domains),
       cmocka_unit_test(test_servers_checked),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
