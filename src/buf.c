@@ -64,7 +64,7 @@ int salvo__buf_grow_in(salvo__buf *b, char *inl, size_t inl_cap, size_t extra) {
   return 0;
 }
 
-int salvo__buf_append(salvo__buf *b, const void *p, size_t n) {
+int salvo__buf_append_grow(salvo__buf *b, const void *p, size_t n) {
   if (salvo__buf_reserve(b, n))
     return SALVO_ENOMEM;
   if (n)

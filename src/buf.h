@@ -11,6 +11,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "salvo.h"
 
@@ -33,7 +34,18 @@ static inline int salvo__buf_reserve_in(salvo__buf *b, char *inl,
     return 0;
   return salvo__buf_grow_in(b, inl, inl_cap, extra);
 }
-int salvo__buf_append(salvo__buf *b, const void *p, size_t n);
+/* Appends n bytes (and keeps the NUL after them). Inline for the common
+ * case of room to spare: requests' heads are written a piece at a time. */
+int salvo__buf_append_grow(salvo__buf *b, const void *p, size_t n);
+static inline int salvo__buf_append(salvo__buf *b, const void *p, size_t n) {
+  if (!b->p || n >= b->cap - b->len)
+    return salvo__buf_append_grow(b, p, n);
+  if (n)
+    memcpy(b->p + b->len, p, n);
+  b->len += n;
+  b->p[b->len] = '\0';
+  return 0;
+}
 void salvo__buf_free(salvo__buf *b);
 char *salvo__strdup(const char *s);
 char *salvo__strndup(const char *s, size_t n);
