@@ -82,6 +82,19 @@ class Broken(Exception):
         self.code = code
 
 
+def faultd_closes(headers):
+    """Whether faultd closes the connection after this response without
+    saying so (tests/faultd.c: close=1 in any query, and its routes of
+    malformed or raw bytes): such a connection is never reused, or a
+    request could go out on it before its close arrives and come back as
+    a reset stream; a client of faultd's own would see the close."""
+    path = dict(headers).get(b":path", b"/")
+    route, _, query = path.partition(b"?")
+    return (b"close=1" in query.split(b"&") or
+            route.startswith((b"/bad/", b"/raw", b"/garbage", b"/close"))
+            or route.endswith(b"/wire"))
+
+
 def canonical(name):
     """x-custom-header -> X-Custom-Header: the case HTTP/1.1 clients send,
     which faultd's /echo reports back."""
@@ -169,7 +182,7 @@ class Front:
         try:
             up = await self.upstream()
             keep = await self.exchange(sid, headers, body, up)
-            if keep and not self.closed:
+            if keep and not self.closed and not faultd_closes(headers):
                 self.idle.append(up)
                 up = None
         except Broken as e:
