@@ -32,7 +32,9 @@ struct salvo__recv {
   int fed;                    /* encoded bytes went to dec */
   salvo__buf held;            /* decoded bytes the reader has not taken */
   size_t held_off;
-  salvo__buf held_in; /* encoded bytes not decoded yet (reader full) */
+  salvo__buf held_in;       /* encoded bytes not decoded yet (reader full) */
+  salvo__recv_cache *cache; /* where it goes back to, or NULL */
+  salvo__recv *next_free;   /* in the cache */
 };
 
 static void close_output(salvo__req *r) {
@@ -54,7 +56,39 @@ static void recv_free(salvo__recv *v) {
   salvo__decoder_free(v->dec);
   salvo__buf_free(&v->held);
   salvo__buf_free(&v->held_in);
+  salvo__recv_cache *c = v->cache;
+  if (c && c->n < SALVO__RECV_CACHE_MAX) {
+    v->next_free = c->free;
+    c->free = v;
+    c->n++;
+    return;
+  }
   free(v);
+}
+
+void salvo__recv_cache_drain(salvo__recv_cache *c) {
+  for (salvo__recv *v = c->free, *next; v; v = next) {
+    next = v->next_free;
+    free(v);
+  }
+  c->free = NULL;
+  c->n = 0;
+}
+
+/* A zeroed receive state, from r's cache when it has one. */
+static salvo__recv *recv_new(salvo__req *r) {
+  salvo__recv_cache *c = r->recv_cache;
+  salvo__recv *v = c ? c->free : NULL;
+  if (v) {
+    c->free = v->next_free;
+    c->n--;
+  } else if (!(v = malloc(sizeof(*v)))) {
+    return NULL;
+  }
+  memset(v, 0, sizeof(*v));
+  v->cache = c;
+  v->out_fd = -1;
+  return v;
 }
 
 /* The current attempt's state of r, made or reset as needed: 0, or
@@ -65,10 +99,9 @@ static int current(salvo__req *r) {
   if (r->recv && r->recv->attempt == attempt)
     return 0;
   if (!r->recv) {
-    if (!(r->recv = calloc(1, sizeof(*r->recv))))
+    if (!(r->recv = recv_new(r)))
       return SALVO_ENOMEM;
     r->recv_free = recv_free;
-    r->recv->out_fd = -1;
   } else {
     close_output(r);
     drop_decoder(r);

@@ -16,8 +16,9 @@
 #include "scheduler.h"
 
 typedef struct salvo__req salvo__req;
-typedef struct salvo__recv salvo__recv; /* receive.c */
-typedef struct salvo__sink salvo__sink; /* engine.h */
+typedef struct salvo__recv salvo__recv;             /* receive.c */
+typedef struct salvo__recv_cache salvo__recv_cache; /* receive.h */
+typedef struct salvo__sink salvo__sink;             /* engine.h */
 
 /* What the head of the response being read says (receive.c). */
 typedef struct salvo__head {
@@ -88,6 +89,9 @@ struct salvo__req {
    * that this module needs nothing of receive.c). */
   salvo__recv *recv;
   void (*recv_free)(salvo__recv *v);
+  /* The engine's (set on the I/O thread at admission): where recv comes
+   * from and goes back to, or NULL (malloc and free). */
+  salvo__recv_cache *recv_cache;
   int decode; /* request.c: the client decodes bodies */
 };
 

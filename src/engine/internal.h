@@ -23,6 +23,7 @@
 #include <stdint.h>
 
 #include "../engine.h"
+#include "../receive.h"
 #include "../scheduler.h"
 #include "../stream.h"
 #include "../transport.h"
@@ -50,6 +51,7 @@ struct salvo__engine {
   salvo__sched *sched;
   salvo__sink *dirty;          /* sinks with responses to deliver */
   salvo__stream_batch streams; /* streams whose readers are to be woken */
+  salvo__recv_cache recvs;     /* receive states for the next requests */
   salvo__req **index; /* live requests by (sink, id), chained by inext */
   size_t index_mask;
   size_t nlive;

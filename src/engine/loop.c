@@ -279,6 +279,7 @@ static void engine_close(salvo__engine *e) {
       salvo__transports[i]->destroy(e->tp[i]);
   salvo__jar_free(e->jar);
   salvo__sched_free(e->sched);
+  salvo__recv_cache_drain(&e->recvs);
   if (e->epfd >= 0)
     close(e->epfd);
   if (e->wakefd >= 0)

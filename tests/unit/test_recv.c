@@ -1,0 +1,110 @@
+/* A response's lines fed to receive.c (no transport, no socket), to show
+ * that its per-request state comes from and goes back to the I/O
+ * thread's cache: a request that received a head gives its state back
+ * when freed, the next request takes that same state (zeroed), a full
+ * cache frees instead, and draining frees what is kept (LeakSanitizer
+ * checks). The lines are judged as before: a malformed one is still
+ * EPROTO with its reason. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "config.h"
+#include "receive.h"
+#include "response.h"
+
+static salvo__cfg cfg;
+
+static int setup(void **state) {
+  (void)state;
+  salvo_config in;
+  salvo_config_init(&in);
+  char *msg = NULL;
+  assert_int_equal(salvo__cfg_resolve(&cfg, &in, &msg), 0);
+  return 0;
+}
+
+static int teardown(void **state) {
+  (void)state;
+  salvo__cfg_free(&cfg);
+  return 0;
+}
+
+static salvo__req *req(salvo__recv_cache *c) {
+  salvo_request in;
+  salvo_request_init(&in);
+  in.url = "http://127.0.0.1:1/x";
+  int err = 0;
+  char *msg = NULL;
+  salvo__req *r = salvo__req_new(&in, &cfg, NULL, &err, &msg);
+  assert_non_null(r);
+  salvo__req_set_response(r, salvo__resp_new(1, NULL, NULL, in.url));
+  r->recv_cache = c;
+  return r;
+}
+
+static int feed(salvo__req *r, const char *const *lines) {
+  for (; *lines; lines++) {
+    int rc = salvo__req_on_header(r, *lines, strlen(*lines));
+    if (rc < 0)
+      return rc;
+  }
+  return 0;
+}
+
+static const char *const ok_head[] = {"HTTP/1.1 200 OK", "Content-Length: 0",
+                                      "", NULL};
+
+static void test_state_goes_back_and_is_taken_again(void **state) {
+  (void)state;
+  salvo__recv_cache c = {0};
+  salvo__req *a = req(&c);
+  assert_int_equal(feed(a, ok_head), 0);
+  salvo__recv *used = a->recv;
+  assert_non_null(used);
+  salvo__req_free(a);
+  assert_int_equal(c.n, 1);
+  assert_ptr_equal(c.free, used);
+  /* The next request takes it, as new: its head starts from nothing. */
+  salvo__req *b = req(&c);
+  const char *const bad[] = {"HTTP/1.1 200 OK", "Bad Name: x", NULL};
+  assert_int_equal(feed(b, bad), SALVO_EPROTO);
+  assert_ptr_equal(b->recv, used);
+  assert_int_equal(c.n, 0);
+  char *why = salvo__req_fail_message(b);
+  assert_non_null(strstr(why, "whitespace between a header name"));
+  free(why);
+  salvo__req_free(b);
+  assert_int_equal(c.n, 1);
+  salvo__recv_cache_drain(&c);
+  assert_int_equal(c.n, 0);
+  assert_null(c.free);
+}
+
+static void test_full_cache_frees(void **state) {
+  (void)state;
+  salvo__recv_cache c = {0};
+  enum { N = SALVO__RECV_CACHE_MAX + 3 };
+  salvo__req **rs = calloc(N, sizeof(*rs));
+  for (int i = 0; i < N; i++) {
+    rs[i] = req(&c);
+    assert_int_equal(feed(rs[i], ok_head), 0);
+  }
+  for (int i = 0; i < N; i++)
+    salvo__req_free(rs[i]);
+  assert_int_equal(c.n, SALVO__RECV_CACHE_MAX);
+  salvo__recv_cache_drain(&c);
+  free(rs);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_state_goes_back_and_is_taken_again),
+      cmocka_unit_test(test_full_cache_frees),
+  };
+  return cmocka_run_group_tests(tests, setup, teardown);
+}
