@@ -17,6 +17,7 @@
 #include "parallel.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <time.h>
 
 #include "client.h"
@@ -46,7 +47,9 @@ struct salvo_parallel {
   uint32_t cap;
   uint32_t free_head;
   salvo__list ready; /* responses come, not yet collected (in_ready) */
-  int pending;       /* submitted, not delivered */
+  /* submitted, not delivered; written under mtx, read without it by
+   * salvo_parallel_has_pending (every turn of a caller's loop) */
+  _Atomic int pending;
   int nwaiters;
   int efd;          /* -1 until salvo_batch_fd */
   int cancels_left; /* engines that still hold some of its requests */
@@ -405,10 +408,7 @@ int salvo_batch_fd(salvo_parallel *b) {
 int salvo_parallel_has_pending(salvo_parallel *b) {
   if (!b || salvo__client_forked(b->client))
     return 0;
-  pthread_mutex_lock(&b->mtx);
-  int n = b->pending;
-  pthread_mutex_unlock(&b->mtx);
-  return n;
+  return atomic_load_explicit(&b->pending, memory_order_acquire);
 }
 
 void salvo_parallel_close(salvo_parallel *b) {
