@@ -213,6 +213,7 @@ salvo__req *salvo__req_new(const salvo_request *caller, const salvo__cfg *cfg,
   p = salvo__url_put_with_params(p, in->url, in->params) + 1;
   r->origin = p;
   p = salvo__url_put_origin(p, in->url, &u) + 1;
+  r->origin_hash = salvo__hash(r->origin);
   r->method = p;
   memcpy(p, method, method_len + 1);
   p += method_len + 1;

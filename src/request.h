@@ -48,9 +48,10 @@ enum salvo__req_state {
 struct salvo__req {
   /* request.c, at submission; read by all. */
   const char *method;
-  char *url;      /* with params applied */
-  char *origin;   /* "scheme://host:port", lower case */
-  char **headers; /* the request's own, NULL-terminated */
+  char *url;            /* with params applied */
+  char *origin;         /* "scheme://host:port", lower case */
+  uint32_t origin_hash; /* salvo__hash(origin), once for every table */
+  char **headers;       /* the request's own, NULL-terminated */
   size_t nheaders;
   char *body; /* NULL = no body */
   size_t body_len;

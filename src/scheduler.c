@@ -302,8 +302,8 @@ static void drop_idle(salvo__sched *s) {
     }
 }
 
-static salvo__host *host_get(salvo__sched *s, const char *key, int64_t now) {
-  uint32_t hash = salvo__hash(key);
+static salvo__host *host_get(salvo__sched *s, const char *key, uint32_t hash,
+                             int64_t now) {
   for (salvo__host *h = s->buckets[hash & (s->nbuckets - 1)]; h; h = h->hnext)
     if (h->hash == hash && !strcmp(h->key, key))
       return h;
@@ -336,8 +336,8 @@ void salvo__sched_hold(salvo__sched *s, salvo__sched_entry *e, int hold) {
 /* ---- queueing ---------------------------------------------------------- */
 
 int salvo__sched_add(salvo__sched *s, salvo__sched_entry *e, const char *origin,
-                     int64_t limit, int64_t now) {
-  salvo__host *h = e->host ? e->host : host_get(s, origin, now);
+                     uint32_t hash, int64_t limit, int64_t now) {
+  salvo__host *h = e->host ? e->host : host_get(s, origin, hash, now);
   if (!h)
     return SALVO_ENOMEM;
   if (limit && heap_set(&s->timers, &e->timer, (uint64_t)limit))

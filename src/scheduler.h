@@ -45,9 +45,10 @@ void salvo__sched_free(salvo__sched *s);
 /* Queues an entry for `origin`: a new one at its origin's tail, one back
  * from a backoff ahead of those submitted after it. `limit` (ns, 0 =
  * none) is when it stops waiting: salvo__sched_expire then hands it back.
- * SALVO_ENOMEM when its origin or timer cannot be made. */
+ * SALVO_ENOMEM when its origin or timer cannot be made. `hash` is
+ * salvo__hash(origin), which the request keeps. */
 int salvo__sched_add(salvo__sched *s, salvo__sched_entry *e, const char *origin,
-                     int64_t limit, int64_t now);
+                     uint32_t hash, int64_t limit, int64_t now);
 /* The next entry allowed to start, counted as in flight and charged a
  * rate token; NULL if none may start now. */
 salvo__sched_entry *salvo__sched_next(salvo__sched *s, int64_t now);

@@ -278,7 +278,7 @@ void salvo__life_hold(void *ctx, salvo__req *r, int hold) {
 /* Queues a request, new or back from its backoff. */
 static void enqueue(salvo__engine *e, salvo__req *r, int64_t now) {
   enter(r, SALVO__REQ_QUEUED);
-  if (salvo__sched_add(e->sched, &r->sched, r->origin,
+  if (salvo__sched_add(e->sched, &r->sched, r->origin, r->origin_hash,
                        salvo__deadline_queue_limit(r->queue_timeout_ms,
                                                    salvo__req_attempts(r),
                                                    r->deadline_at, now),

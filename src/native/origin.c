@@ -36,8 +36,9 @@ static void origins_trim(salvo__transport *t) {
   }
 }
 
-salvo__origin *salvo__nat_origin(salvo__transport *t, const char *key) {
-  uint32_t b = salvo__hash(key) & (SALVO__NAT_ORIGIN_BUCKETS - 1);
+salvo__origin *salvo__nat_origin(salvo__transport *t, const char *key,
+                                 uint32_t hash) {
+  uint32_t b = hash & (SALVO__NAT_ORIGIN_BUCKETS - 1);
   for (salvo__origin *o = t->origins[b]; o; o = o->hnext)
     if (!strcmp(o->key, key))
       return o;

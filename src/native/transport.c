@@ -55,7 +55,7 @@ static void follow(salvo__transport *t, salvo__nxfer *x) {
   int err = salvo__redirect_follow(&x->hop, r, t->cfg, x->p.status, x->location,
                                    strlen(x->location), &msg);
   char *key = err ? NULL : salvo__url_origin(x->hop.url, &err);
-  salvo__origin *o = key ? salvo__nat_origin(t, key) : NULL;
+  salvo__origin *o = key ? salvo__nat_origin(t, key, salvo__hash(key)) : NULL;
   free(key);
   if (!err && !o)
     err = SALVO_ENOMEM;
@@ -193,7 +193,7 @@ static int nat_start(salvo__transport *t, salvo__req *r, void **xfer,
   x->t = t;
   salvo__hop_start(&x->hop, r);
   x->t0 = salvo__nat_now(t);
-  x->o = salvo__nat_origin(t, r->origin);
+  x->o = salvo__nat_origin(t, r->origin, r->origin_hash);
   int err = x->o ? write_head(t, x) : SALVO_ENOMEM;
   if (err) {
     xfer_put(t, x);
