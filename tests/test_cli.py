@@ -820,19 +820,35 @@ class CliOptionsTest(WithFaultd):
             while self.srv.stats()["inflight"] > 0:
                 self.assertLess(time.time() - t0, 30)
                 time.sleep(0.01)
+            before = self.srv.stats()["requests"]
+            # SIGINT as the default action in the child, whatever this
+            # process's parent set: a signal that came before the handler
+            # then ends the run instead of being lost (a hung test).
             proc = subprocess.Popen([ARGS.salvo, "-q", "--io-threads", str(n),
                                      self.srv.url("/hang")],
                                     stdout=subprocess.DEVNULL,
-                                    stderr=subprocess.DEVNULL)
+                                    stderr=subprocess.DEVNULL,
+                                    preexec_fn=lambda: signal.signal(
+                                        signal.SIGINT, signal.SIG_DFL))
             try:
+                # This run's request, counted as it arrived (not one left
+                # in flight by an earlier test).
                 t0 = time.time()
-                while self.srv.stats()["inflight"] < 1:
+                while True:
+                    st = self.srv.stats()
+                    if st["requests"] > before and st["inflight"] >= 1:
+                        break
                     self.assertLess(time.time() - t0, 30)
                     time.sleep(0.01)
                 return len(os.listdir(f"/proc/{proc.pid}/task"))
             finally:
                 proc.send_signal(signal.SIGINT)
-                proc.wait(timeout=30)
+                try:
+                    proc.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    proc.kill()  # so that no later test counts its request
+                    proc.wait()
+                    raise
         urlopen_reset(self.srv)
         one = tasks(1)
         self.assertEqual(tasks(3) - one, 2)
