@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -111,10 +112,22 @@ static void complete(run *rn, size_t pos) {
 }
 
 static volatile sig_atomic_t interrupted;
+/* Written by the handler and polled beside the results: a SIGINT that
+ * lands between the loop's check of `interrupted` and its poll would
+ * otherwise leave poll waiting for results that never come (a run of
+ * /hang URLs then never ends). */
+static int interrupt_fd = -1;
 
 static void on_sigint(int sig) {
   (void)sig;
+  int saved = errno;
   interrupted = 1;
+  if (interrupt_fd >= 0) {
+    uint64_t one = 1;
+    ssize_t n = write(interrupt_fd, &one, sizeof(one));
+    (void)n; /* full already: it is readable, which is all poll needs */
+  }
+  errno = saved;
 }
 
 /* A copy of url without its userinfo: a password given in a URL is never
@@ -276,8 +289,9 @@ static void collect_ready(run *rn) {
 }
 
 static void wait_results(run *rn, int fd) {
-  struct pollfd pfd = {.fd = fd, .events = POLLIN};
-  if (poll(&pfd, 1, rn->pg.on ? 100 : -1) < 0 && errno != EINTR) {
+  struct pollfd pfd[2] = {{.fd = fd, .events = POLLIN},
+                          {.fd = interrupt_fd, .events = POLLIN}};
+  if (poll(pfd, 2, rn->pg.on ? 100 : -1) < 0 && errno != EINTR) {
     warnx("poll: %s", strerror(errno));
     exit(1);
   }
@@ -334,6 +348,8 @@ int run_all(opts *o, input *in) {
   rn.pg.on = !o->quiet && isatty(2);
   rn.pg.total = in->args ? in->nargs : input_count(in->f);
   rn.st.t0 = now_s();
+  if (interrupt_fd < 0)
+    interrupt_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   struct sigaction sa = {.sa_handler = on_sigint};
   sigaction(SIGINT, &sa, NULL);
   sigaction(SIGTERM, &sa, NULL);
