@@ -277,7 +277,7 @@ salvo_pending salvo__submit(salvo_parallel *b, const salvo_request *req,
     salvo__req_free(r);
     free(msg);
   } else if (r) {
-    int e = salvo__client_engine_of(c, r->origin);
+    int e = salvo__client_engine_of(c, r->origin_hash);
     salvo__req_set_response(r, resp);
     salvo__engine_submit(c->eng[e], &b->sinks[e], r);
   }
