@@ -37,11 +37,22 @@ static uint64_t signals(salvo__stream *s) {
   return n;
 }
 
+static salvo__stream *made(salvo__stream_batch *b) {
+  salvo__stream *s = salvo__stream_new(1 << 16, b, note, "", 0);
+  assert_non_null(s);
+  return s;
+}
+
+/* The writer lets go, then the reader, which frees it. */
+static void let_go(salvo__stream *s) {
+  assert_int_equal(salvo__stream_detach(s), 0);
+  assert_int_equal(salvo__stream_release(s), 1);
+}
+
 static void test_batched_writes_wake_once(void **state) {
   (void)state;
   salvo__stream_batch b = {0};
-  salvo__stream *s = salvo__stream_new(1 << 16, &b, note, "", 0);
-  assert_non_null(s);
+  salvo__stream *s = made(&b);
   assert_false(ready(s));
   for (int i = 0; i < 8; i++) /* eight DATA frames in one turn */
     assert_int_equal(salvo__stream_write(s, "0123456789abcdef", 16), 0);
@@ -56,8 +67,7 @@ static void test_batched_writes_wake_once(void **state) {
   salvo__stream_end(s, 0, NULL); /* the end wakes at once */
   assert_true(ready(s));
   assert_int_equal(salvo__stream_read(s, buf, sizeof(buf), 0), 0);
-  assert_int_equal(salvo__stream_detach(s), 0);
-  assert_int_equal(salvo__stream_release(s), 1);
+  let_go(s);
 }
 
 /* A body's last bytes and its end in the same turn (a small body): the
@@ -65,8 +75,7 @@ static void test_batched_writes_wake_once(void **state) {
 static void test_end_after_writes_in_one_turn(void **state) {
   (void)state;
   salvo__stream_batch b = {0};
-  salvo__stream *s = salvo__stream_new(1 << 16, &b, note, "", 0);
-  assert_non_null(s);
+  salvo__stream *s = made(&b);
   assert_false(ready(s));
   assert_int_equal(salvo__stream_write(s, "x", 1), 0);
   salvo__stream_end(s, 0, NULL);
@@ -75,18 +84,15 @@ static void test_end_after_writes_in_one_turn(void **state) {
   char buf[8];
   assert_int_equal(salvo__stream_read(s, buf, sizeof(buf), 0), 1);
   assert_int_equal(salvo__stream_read(s, buf, sizeof(buf), 0), 0);
-  assert_int_equal(salvo__stream_detach(s), 0);
-  assert_int_equal(salvo__stream_release(s), 1);
+  let_go(s);
 }
 
 static void test_unbatched_write_wakes_at_once(void **state) {
   (void)state;
-  salvo__stream *s = salvo__stream_new(1 << 16, NULL, note, "", 0);
-  assert_non_null(s);
+  salvo__stream *s = made(NULL);
   assert_int_equal(salvo__stream_write(s, "abc", 3), 0);
   assert_true(ready(s));
-  assert_int_equal(salvo__stream_detach(s), 0);
-  assert_int_equal(salvo__stream_release(s), 1);
+  let_go(s);
 }
 
 /* The reader let go first, then the writer, with a write not yet woken:
@@ -94,10 +100,7 @@ static void test_unbatched_write_wakes_at_once(void **state) {
 static void test_detach_leaves_the_batch(void **state) {
   (void)state;
   salvo__stream_batch b = {0};
-  salvo__stream *s = salvo__stream_new(1 << 16, &b, note, "", 0);
-  salvo__stream *t = salvo__stream_new(1 << 16, &b, note, "", 0);
-  assert_non_null(s);
-  assert_non_null(t);
+  salvo__stream *s = made(&b), *t = made(&b);
   assert_int_equal(salvo__stream_write(s, "abc", 3), 0);
   assert_int_equal(salvo__stream_write(t, "def", 3), 0);
   assert_int_equal(salvo__stream_release(s), 0);
@@ -106,8 +109,7 @@ static void test_detach_leaves_the_batch(void **state) {
   assert_null(b.head);
   assert_true(ready(t)); /* its batch-mate was woken on the way */
   salvo__stream_batch_flush(&b);
-  assert_int_equal(salvo__stream_detach(t), 0);
-  assert_int_equal(salvo__stream_release(t), 1);
+  let_go(t);
 }
 
 int main(void) {
