@@ -44,11 +44,6 @@ struct salvo_response {
   uint32_t *hdr_off; /* offset of each name in hdrs */
   size_t nhdrs;
   size_t hdr_cap;
-  uint32_t hdr_inline[16]; /* hdr_off until more are needed */
-  /* The first homes of hdrs and body, until they need more: most heads
-   * and small bodies then cost no allocation of their own. */
-  char hdr_bytes[384];
-  char body_bytes[256];
   uint64_t tag;
   int streamed;                 /* the body went to on_data or output_path */
   salvo__pool *pool;            /* the body buffer came from this pool */
@@ -61,6 +56,12 @@ struct salvo_response {
   char *json_err;
   void *value;
   void (*value_free)(void *);
+  /* Last, and not zeroed when made (salvo__resp_new): */
+  uint32_t hdr_inline[16]; /* hdr_off until more are needed */
+  /* The first homes of hdrs and body, until they need more: most heads
+   * and small bodies then cost no allocation of their own. */
+  char hdr_bytes[256];
+  char body_bytes[256];
 };
 
 /* One allocation holds the response, its key and the requested URL. */
