@@ -7,6 +7,8 @@
 #define SALVO_FIELD_H
 
 #include <stddef.h>
+#include <stdint.h>
+#include <string.h>
 
 #include "buf.h"
 
@@ -19,6 +21,28 @@
 extern const unsigned char salvo__ctype[256];
 static inline int salvo__is_tchar(unsigned char c) {
   return salvo__ctype[c] & SALVO__TCHAR;
+}
+/* Whether a[0..n) is lit, a name of lower-case letters and '-', in any
+ * case. Eight bytes at a time: a letter's byte of lit has bit 0x40 set,
+ * so ORing 0x20 into a's byte at those places (and only there) folds its
+ * case; an exact compare elsewhere. Called with a constant n, the copies
+ * are single loads. */
+static inline int salvo__name_is(const char *a, const char *lit, size_t n) {
+  const uint64_t letters = 0x4040404040404040ull;
+  uint64_t x, y;
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    memcpy(&x, a + i, 8);
+    memcpy(&y, lit + i, 8);
+    if ((x | (y & letters) >> 1) != y)
+      return 0;
+  }
+  if (i == n)
+    return 1;
+  x = y = 0;
+  memcpy(&x, a + i, n - i);
+  memcpy(&y, lit + i, n - i);
+  return (x | (y & letters) >> 1) == y;
 }
 /* Length of the header name in "Name: value", or 0 when malformed. */
 size_t salvo__header_name_len(const char *h);

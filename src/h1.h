@@ -39,11 +39,44 @@ enum salvo__h1_state {
   SALVO__H1_DONE
 };
 
+/* The names of the fields salvo reads in a head, known once per line by
+ * their length and bytes (RFC 9110 5.1: in any case), so that the
+ * framing, the transport and the request module never compare a name
+ * again. */
+enum salvo__h1_name {
+  SALVO__H1_OTHER = 0,
+  SALVO__H1_CONTENT_LENGTH,
+  SALVO__H1_TRANSFER_ENCODING,
+  SALVO__H1_CONNECTION,
+  SALVO__H1_CONTENT_ENCODING,
+  SALVO__H1_LOCATION,
+  SALVO__H1_SET_COOKIE
+};
+
+enum salvo__h1_kind {
+  SALVO__H1_STATUS_LINE = 1,
+  SALVO__H1_FIELD_LINE,
+  SALVO__H1_END_LINE /* the blank line that ends a head */
+};
+
+/* One line of a head, checked and read once (salvo__h1_read_line). */
+typedef struct salvo__h1_line {
+  const char *l; /* the line, without its line ending */
+  size_t n;
+  int kind;            /* enum salvo__h1_kind */
+  int status, version; /* a status line's (version: 10, 11 or 20) */
+  int name;            /* a field's enum salvo__h1_name */
+  size_t name_len;     /* a field's: its name is l[0..name_len) */
+  const char *v;       /* a field's value, without the whitespace around */
+  size_t vn;
+  uint64_t len; /* a Content-Length field's value */
+} salvo__h1_line;
+
 typedef struct salvo__h1_cb {
   void *ctx;
   /* Every line of every head (status lines, headers, the blank line that
-   * ends a head), without its line ending: 0 or an error (< 0). */
-  int (*line)(void *ctx, const char *line, size_t len);
+   * ends a head), checked and read: 0 or an error (< 0). */
+  int (*line)(void *ctx, const salvo__h1_line *line);
   /* A piece of the body, de-chunked: 0, an error (< 0) or
    * SALVO__H1_PAUSE. */
   int (*body)(void *ctx, const char *data, size_t len);
@@ -96,6 +129,13 @@ const char *salvo__h1_check_status(const char *l, size_t n, int *status,
  * line starting with whitespace is an obs-fold (RFC 9112 5.2): salvo
  * refuses it rather than unfold it. *name_len is set on success. */
 const char *salvo__h1_check_field(const char *l, size_t n, size_t *name_len);
+
+/* Reads the line l[0..n) of a head into *out: a status line when first,
+ * else a field line, or the end of the head when empty. NULL when it is
+ * valid (the checks above, and a Content-Length's value), else what is
+ * wrong with it. Both transports read their lines through it. */
+const char *salvo__h1_read_line(const char *l, size_t n, int first,
+                                salvo__h1_line *out);
 
 /* The connection ended: 0 when that completes the response (a body
  * delimited by the close), else SALVO_EPROTO or SALVO_EIO with p->why. */

@@ -198,11 +198,7 @@ static int transfer_coding(salvo__req *r, const char *v, size_t n) {
   return any ? 0 : malformed(r, "an empty Transfer-Encoding");
 }
 
-static int content_length(salvo__req *r, const char *v, size_t n) {
-  uint64_t len;
-  if (salvo__h1_content_length(v, n, &len))
-    return malformed(r, "malformed Content-Length (digits, or one value "
-                        "repeated)");
+static int content_length(salvo__req *r, uint64_t len) {
   if (r->recv->head.has_len && r->recv->head.len != len)
     return malformed(r, "conflicting Content-Length values");
   r->recv->head.has_len = 1;
@@ -218,27 +214,29 @@ static int content_length(salvo__req *r, const char *v, size_t n) {
   return 0;
 }
 
-static int field(salvo__req *r, const char *l, size_t n) {
-  size_t nl;
-  const char *why = salvo__h1_check_field(l, n, &nl);
-  if (why)
-    return malformed(r, why);
-  const char *v = l + nl + 1;
-  size_t vn = n - nl - 1;
-  salvo__ows_trim(&v, &vn);
+static int field(salvo__req *r, const salvo__h1_line *ln) {
   int rc = 0;
-  if (named(l, nl, "Content-Length", 14))
-    rc = content_length(r, v, vn);
-  else if (named(l, nl, "Transfer-Encoding", 17))
-    rc = transfer_coding(r, v, vn);
-  else if (named(l, nl, "Content-Encoding", 16))
+  switch (ln->name) {
+  case SALVO__H1_CONTENT_LENGTH:
+    rc = content_length(r, ln->len);
+    break;
+  case SALVO__H1_TRANSFER_ENCODING:
+    rc = transfer_coding(r, ln->v, ln->vn);
+    break;
+  case SALVO__H1_CONTENT_ENCODING:
     r->recv->head.codings++;
-  return rc ? rc : salvo__resp_add_header(r->resp, l, nl, v, vn);
+    break;
+  default:
+    break;
+  }
+  return rc ? rc
+            : salvo__resp_add_header(r->resp, ln->l, ln->name_len, ln->v,
+                                     ln->vn);
 }
 
 /* A status line: a new response begins (after a redirect or a 1xx), and
  * only the final one's headers and body are kept. */
-static int status_line(salvo__req *r, const char *l, size_t n) {
+static int status_line(salvo__req *r, const salvo__h1_line *ln) {
   salvo_response *resp = r->resp;
   size_t bytes = r->recv->head.bytes;
   memset(&r->recv->head, 0, sizeof(r->recv->head));
@@ -251,10 +249,8 @@ static int status_line(salvo__req *r, const char *l, size_t n) {
   resp->body.len = 0;
   resp->status = 0;
   resp->http_version[0] = '\0';
-  const char *why = salvo__h1_check_status(l, n, &r->recv->head.status,
-                                           &r->recv->head.version);
-  if (why)
-    return malformed(r, why);
+  r->recv->head.status = ln->status;
+  r->recv->head.version = ln->version;
   if (r->recv->head.status == 101)
     return malformed(r, "an unexpected 101 Switching Protocols (no "
                         "upgrade was asked for)");
@@ -312,24 +308,48 @@ static int head_end(salvo__req *r) {
   return r->stream && h->status < 300 ? SALVO__EV_HEADERS : 0;
 }
 
-static int on_header(salvo__req *r, const char *line, size_t len) {
-  if (r->resp->stream)
-    return 0; /* trailers after a hand-over: the response is the caller's */
+/* What a head may take in all and a line; the native framing holds its
+ * lines to the same. */
+static int head_bytes(salvo__req *r, size_t len) {
   r->recv->head.bytes += len + 2;
   if (r->recv->head.bytes > SALVO__H1_HEAD_MAX)
     return malformed(r, "response headers too large (over 256 KiB)");
   if (len > SALVO__H1_LINE_MAX)
     return malformed(r, "response header too large (a line over 100 KiB)");
-  if (r->recv->head.lines++ == 0)
-    return status_line(r, line, len);
-  if (len == 0)
+  return 0;
+}
+
+static int on_line(salvo__req *r, const salvo__h1_line *ln) {
+  r->recv->head.lines++;
+  switch (ln->kind) {
+  case SALVO__H1_STATUS_LINE:
+    return status_line(r, ln);
+  case SALVO__H1_END_LINE:
     return head_end(r);
-  return field(r, line, len);
+  default:
+    return field(r, ln);
+  }
 }
 
 int salvo__req_on_header(salvo__req *r, const char *line, size_t len) {
   int rc = current(r);
-  return rc ? rc : kept(r, on_header(r, line, len));
+  if (rc || r->resp->stream)
+    return rc; /* trailers after a hand-over: the response is the caller's */
+  if ((rc = head_bytes(r, len)))
+    return kept(r, rc);
+  salvo__h1_line ln;
+  const char *why =
+      salvo__h1_read_line(line, len, r->recv->head.lines == 0, &ln);
+  return kept(r, why ? malformed(r, why) : on_line(r, &ln));
+}
+
+int salvo__req_on_line(salvo__req *r, const salvo__h1_line *ln) {
+  int rc = current(r);
+  if (rc || r->resp->stream)
+    return rc;
+  if ((rc = head_bytes(r, ln->n)))
+    return kept(r, rc);
+  return kept(r, on_line(r, ln));
 }
 
 /* ---- bodies -----------------------------------------------------------------

@@ -12,6 +12,7 @@
 
 #include <stddef.h>
 
+#include "h1.h"
 #include "request.h"
 
 /* The returns of the data events besides 0 and errors (< 0, which must
@@ -44,6 +45,9 @@ void salvo__recv_cache_drain(salvo__recv_cache *c);
  * response (after a redirect or a 1xx), whose headers replace the last
  * one's; an empty line ends a head. */
 int salvo__req_on_header(salvo__req *r, const char *line, size_t len);
+/* The same for a line the transport has already checked and read
+ * (salvo__h1_read_line), so that it is read once. */
+int salvo__req_on_line(salvo__req *r, const salvo__h1_line *line);
 /* A piece of the final response's body, without its transfer coding (the
  * transport de-chunks), still in its content coding. */
 int salvo__req_on_body(salvo__req *r, const char *data, size_t len);

@@ -164,8 +164,8 @@ static int chunk_body(void *ctx, const char *p, size_t n) {
                                 : rc;
 }
 
-static int no_line(void *ctx, const char *l, size_t n) {
-  (void)ctx, (void)l, (void)n;
+static int no_line(void *ctx, const salvo__h1_line *ln) {
+  (void)ctx, (void)ln;
   return SALVO_EPROTO; /* the head was libcurl's to read */
 }
 

@@ -86,23 +86,16 @@ int salvo__nat_body(salvo__nxfer *x, const char *p, size_t n) {
 
 /* The transport reads a few headers itself: where a redirect goes, and
  * the cookies. */
-static int header_seen(salvo__nxfer *x, const char *l, size_t n) {
+static int header_seen(salvo__nxfer *x, const salvo__h1_line *ln) {
   salvo__transport *t = x->t;
-  if ((l[0] | 0x20) != 'l' && (l[0] | 0x20) != 's')
-    return 0; /* most lines: neither name, and no need to measure it */
-  size_t nl = salvo__header_name_len(l);
-  if (!nl || nl >= n)
-    return 0;
-  const char *v = l + nl + 1;
-  size_t vn = n - nl - 1;
-  salvo__ows_trim(&v, &vn);
-  if (nl == 8 && !salvo__casecmp_n(l, "Location", 8)) {
+  if (ln->name == SALVO__H1_LOCATION) {
     free(x->location);
-    x->location = salvo__strndup(v, vn);
+    x->location = salvo__strndup(ln->v, ln->vn);
     return x->location ? 0 : SALVO_ENOMEM;
   }
-  if (nl == 10 && !salvo__casecmp_n(l, "Set-Cookie", 10) && t->ev.jar)
-    return salvo__jar_set(t->ev.jar, salvo__hop_url(&x->hop, x->req), v, vn);
+  if (ln->name == SALVO__H1_SET_COOKIE && t->ev.jar)
+    return salvo__jar_set(t->ev.jar, salvo__hop_url(&x->hop, x->req), ln->v,
+                          ln->vn);
   return 0;
 }
 
@@ -110,24 +103,25 @@ static int on_body(void *ctx, const char *p, size_t n) {
   return salvo__nat_body(ctx, p, n);
 }
 
-int salvo__nat_line(salvo__nxfer *x, const char *l, size_t n, int status) {
+int salvo__nat_line(salvo__nxfer *x, const salvo__h1_line *ln) {
   salvo__transport *t = x->t;
-  if (n && status) { /* a new response */
+  int end = ln->kind == SALVO__H1_END_LINE;
+  if (ln->kind == SALVO__H1_STATUS_LINE) { /* a new response */
     free(x->location);
     x->location = NULL;
-  } else if (n) {
-    int rc = header_seen(x, l, n);
+  } else if (!end) {
+    int rc = header_seen(x, ln);
     if (rc)
       return rc;
   }
-  if (n == 0 && x->p.status >= 200 && (x->writing || x->send_errno)) {
+  if (end && x->p.status >= 200 && (x->writing || x->send_errno)) {
     /* Answered before the body was all sent (a 413, a 401): the server
      * does not want the rest (RFC 9112 9.5), and the connection, with a
      * request cut short on it, cannot be used again. */
     x->writing = 0;
     x->early = 1;
   }
-  if (n == 0 && x->p.status >= 200 &&
+  if (end && x->p.status >= 200 &&
       salvo__redirect_wanted(x->req, x->p.status, x->location != NULL)) {
     char *msg = NULL;
     int err = salvo__redirect_allowed(&x->hop, t->cfg, &msg);
@@ -138,7 +132,7 @@ int salvo__nat_line(salvo__nxfer *x, const char *l, size_t n, int status) {
     }
     x->redirecting = 1;
   }
-  int rc = salvo__req_on_header(x->req, l, n);
+  int rc = salvo__req_on_line(x->req, ln);
   if (rc == SALVO__EV_HEADERS) {
     /* The reader paces the body from here: no time limit of ours. */
     x->handed_over = 1;
@@ -149,9 +143,15 @@ int salvo__nat_line(salvo__nxfer *x, const char *l, size_t n, int status) {
   return rc;
 }
 
-static int on_line(void *ctx, const char *l, size_t n) {
-  salvo__nxfer *x = ctx;
-  return salvo__nat_line(x, l, n, x->p.lines == 1);
+static int on_line(void *ctx, const salvo__h1_line *ln) {
+  return salvo__nat_line(ctx, ln);
+}
+
+int salvo__nat_text_line(salvo__nxfer *x, const char *l, size_t n, int status) {
+  salvo__h1_line ln;
+  if ((x->p.why = salvo__h1_read_line(l, n, status, &ln)))
+    return SALVO_EPROTO;
+  return salvo__nat_line(x, &ln);
 }
 
 /* The message a parse error gets. */

@@ -6,7 +6,7 @@
  *   header fields: the same headers on both protocols, less those
  *   RFC 9113 8.2.2 forbids.
  * - A response goes to the request as lines ("HTTP/2 200", "name: value",
- *   "") and body bytes, through exchange.c's salvo__nat_line/_body, so
+ *   "") and body bytes, through exchange.c's salvo__nat_text_line/_body, so
  *   that redirects, cookies and receive.c's checks are the same.
  * - Output is gathered from nghttp2 into one buffer and written in one
  *   call per loop turn (salvo__h2_want_flush marks a connection, the
@@ -89,7 +89,7 @@ static int on_header(nghttp2_session *s, const nghttp2_frame *f,
     rc = salvo__buf_append(b, "HTTP/2 ", 7) ||
                  salvo__buf_append(b, (const char *)value, vlen)
              ? SALVO_ENOMEM
-             : salvo__nat_line(x, b->p, b->len, 1);
+             : salvo__nat_text_line(x, b->p, b->len, 1);
   } else if (x->h2_skip || name[0] == ':') {
     return 0;
   } else {
@@ -97,7 +97,7 @@ static int on_header(nghttp2_session *s, const nghttp2_frame *f,
                  salvo__buf_append(b, ": ", 2) ||
                  salvo__buf_append(b, (const char *)value, vlen)
              ? SALVO_ENOMEM
-             : salvo__nat_line(x, b->p, b->len, 0);
+             : salvo__nat_text_line(x, b->p, b->len, 0);
   }
   if (!rc)
     return 0;
@@ -121,7 +121,7 @@ static int on_frame_recv(nghttp2_session *s, const nghttp2_frame *f, void *ud) {
     return 0;
   if (f->hd.type == NGHTTP2_HEADERS && f->headers.cat != NGHTTP2_HCAT_HEADERS &&
       x->h2_final && !x->h2_skip) {
-    int rc = salvo__nat_line(x, "", 0, 0); /* the end of the head */
+    int rc = salvo__nat_text_line(x, "", 0, 0); /* the end of the head */
     if (rc) {
       x->h2_err = rc;
       nghttp2_submit_rst_stream(s, NGHTTP2_FLAG_NONE, x->sid, NGHTTP2_CANCEL);

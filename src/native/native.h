@@ -348,12 +348,14 @@ void salvo__nat_read(salvo__transport *t, salvo__nconn *c, uint32_t events);
 void salvo__nat_data(salvo__transport *t, salvo__nconn *c, const char *p,
                      size_t n);
 
-/* A response's line (status: its status line) and body bytes, for either
- * protocol: what the transport reads itself (Location, cookies, a
- * redirect) and what goes to the request (receive.c). salvo__nat_body
- * returns 0, SALVO__H1_PAUSE (not taken), SALVO__H1_HOLD (taken; stop) or
- * an error. */
-int salvo__nat_line(salvo__nxfer *x, const char *l, size_t n, int status);
+/* A response's line, read once (salvo__h1_read_line), and body bytes, for
+ * either protocol: what the transport reads itself (Location, cookies, a
+ * redirect) and what goes to the request (receive.c). _text_line reads
+ * the line l[0..n) first (status: it is a status line); a malformed one
+ * is SALVO_EPROTO with x->p.why. salvo__nat_body returns 0,
+ * SALVO__H1_PAUSE (not taken), SALVO__H1_HOLD (taken; stop) or an error. */
+int salvo__nat_line(salvo__nxfer *x, const salvo__h1_line *ln);
+int salvo__nat_text_line(salvo__nxfer *x, const char *l, size_t n, int status);
 int salvo__nat_body(salvo__nxfer *x, const char *p, size_t n);
 /* The message of a response's failure with err. */
 char *salvo__nat_parse_message(salvo__nxfer *x, int err);

@@ -21,9 +21,9 @@ typedef struct seen {
   size_t nbody;
 } seen;
 
-static int on_line(void *ctx, const char *l, size_t n) {
+static int on_line(void *ctx, const salvo__h1_line *ln) {
   seen *s = ctx;
-  strncat(s->lines, l, n);
+  strncat(s->lines, ln->l, ln->n);
   strcat(s->lines, "|");
   return 0;
 }
@@ -276,6 +276,86 @@ static void test_connection_tokens(void **state) {
   }
 }
 
+/* The names salvo reads are known in any case and only as themselves
+ * (RFC 9110 5.1): every byte value at every place of each name, and each
+ * name a byte short and a byte long. A byte matches only itself or, for a
+ * letter, its other case. */
+static void test_name_table(void **state) {
+  (void)state;
+  static const struct {
+    const char *name;
+    int id;
+  } names[] = {
+      {"content-length", SALVO__H1_CONTENT_LENGTH},
+      {"transfer-encoding", SALVO__H1_TRANSFER_ENCODING},
+      {"connection", SALVO__H1_CONNECTION},
+      {"content-encoding", SALVO__H1_CONTENT_ENCODING},
+      {"location", SALVO__H1_LOCATION},
+      {"set-cookie", SALVO__H1_SET_COOKIE},
+  };
+  for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++) {
+    size_t nl = strlen(names[k].name);
+    char l[64];
+    salvo__h1_line ln;
+    for (size_t at = 0; at < nl; at++) {
+      for (int c = 1; c < 256; c++) {
+        if (c == ':')
+          continue; /* it would end the name there */
+        memcpy(l, names[k].name, nl);
+        memcpy(l + nl, ": 7", 4);
+        l[at] = (char)c;
+        char want = names[k].name[at];
+        int same = c == want || (want >= 'a' && want <= 'z' && c == want - 32);
+        const char *why = salvo__h1_read_line(l, nl + 3, 0, &ln);
+        int id = why ? -1 : ln.name;
+        if (same ? id != names[k].id : id == names[k].id) {
+          print_error("%s with byte 0x%02x at %zu: read as %d\n", names[k].name,
+                      c, at, id);
+          fail();
+        }
+      }
+    }
+    /* A byte short, a byte long: another name. */
+    snprintf(l, sizeof(l), "%.*s: 7", (int)nl - 1, names[k].name);
+    assert_null(salvo__h1_read_line(l, strlen(l), 0, &ln));
+    assert_int_equal(ln.name, SALVO__H1_OTHER);
+    snprintf(l, sizeof(l), "%sx: 7", names[k].name);
+    assert_null(salvo__h1_read_line(l, strlen(l), 0, &ln));
+    assert_int_equal(ln.name, SALVO__H1_OTHER);
+  }
+}
+
+/* A line is read once into what the framing, the transport and the
+ * request module each need. */
+static void test_read_line(void **state) {
+  (void)state;
+  salvo__h1_line ln;
+  assert_null(salvo__h1_read_line("HTTP/1.0 404 Nope", 17, 1, &ln));
+  assert_int_equal(ln.kind, SALVO__H1_STATUS_LINE);
+  assert_int_equal(ln.status, 404);
+  assert_int_equal(ln.version, 10);
+  assert_null(salvo__h1_read_line("", 0, 0, &ln));
+  assert_int_equal(ln.kind, SALVO__H1_END_LINE);
+  const char *l = "CONTENT-length: \t 5, 5 \t";
+  assert_null(salvo__h1_read_line(l, strlen(l), 0, &ln));
+  assert_int_equal(ln.kind, SALVO__H1_FIELD_LINE);
+  assert_int_equal(ln.name, SALVO__H1_CONTENT_LENGTH);
+  assert_int_equal(ln.name_len, 14);
+  assert_int_equal(ln.vn, 4); /* "5, 5": the whitespace around cut */
+  assert_memory_equal(ln.v, "5, 5", 4);
+  assert_int_equal(ln.len, 5);
+  l = "Content-Length: 5, 6";
+  const char *why = salvo__h1_read_line(l, strlen(l), 0, &ln);
+  assert_non_null(why);
+  assert_non_null(strstr(why, "Content-Length"));
+  /* The first line is a status line, whatever it holds. */
+  l = "Location: /x";
+  assert_non_null(salvo__h1_read_line(l, strlen(l), 1, &ln));
+  assert_null(salvo__h1_read_line(l, strlen(l), 0, &ln));
+  assert_int_equal(ln.name, SALVO__H1_LOCATION);
+  assert_memory_equal(ln.v, "/x", 2);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_content_length),
@@ -289,6 +369,8 @@ int main(void) {
       cmocka_unit_test(test_line_checks),
       cmocka_unit_test(test_value_bytes),
       cmocka_unit_test(test_connection_tokens),
+      cmocka_unit_test(test_name_table),
+      cmocka_unit_test(test_read_line),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
