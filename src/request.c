@@ -210,7 +210,13 @@ salvo__req *salvo__req_new(const salvo_request *caller, const salvo__cfg *cfg,
   r->headers = (char **)(r + 1);
   char *p = (char *)(r->headers + nh + nextra + 1);
   r->url = p;
-  p = salvo__url_put_with_params(p, in->url, in->params) + 1;
+  p = salvo__url_put_with_params(p, in->url, in->params);
+  /* Params go after the path: the URL's path starts where it did. */
+  r->target_off = u.path;
+  const char *hash =
+      memchr(r->url + u.path, '#', (size_t)(p - r->url) - u.path);
+  r->target_len = (size_t)((hash ? hash : p) - r->url) - u.path;
+  p++;
   r->origin = p;
   p = salvo__url_put_origin(p, in->url, &u) + 1;
   r->origin_hash = salvo__hash(r->origin);

@@ -56,7 +56,10 @@ struct salvo__req {
   char *body; /* NULL = no body */
   size_t body_len;
   int is_head;
-  int userinfo;             /* the URL carries user[:password]@ */
+  int userinfo; /* the URL carries user[:password]@ */
+  /* The request target, url[target_off..+target_len): found when the URL
+   * was checked, not again for its request line. */
+  size_t target_off, target_len;
   int idempotent;           /* method or request says repeating is safe */
   int follow_redirects;     /* the request's, or the client's */
   int64_t timeout_ms;       /* per attempt: 0 = none */

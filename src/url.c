@@ -62,6 +62,7 @@ int salvo__url_parse(const char *url, salvo__url *u, char **msg) {
   u->userinfo = at != NULL;
   const char *h = at ? at + 1 : auth;
   const char *end = auth + alen;
+  u->path = (size_t)(end - url);
   const char *hend;
   if (*h == '[') {
     hend = memchr(h, ']', (size_t)(end - h));

@@ -17,6 +17,7 @@ typedef struct salvo__url {
   size_t host_len;
   unsigned port; /* explicit, or the scheme's */
   int userinfo;  /* "user[:password]@" before the host */
+  size_t path;   /* where the path (or query, or fragment) starts */
 } salvo__url;
 
 /* Checks an absolute http:// or https:// URL: no whitespace or control

@@ -96,6 +96,13 @@ void salvo__head_writer_free(salvo__head_writer *w) {
   *w = (salvo__head_writer){0};
 }
 
+/* Methods that say Content-Length: 0 without a body (RFC 9110 8.6: a
+ * request whose method expects content). */
+static int is_post_or_put(const char *m) {
+  return m[0] == 'P' && ((m[1] == 'O' && m[2] == 'S' && m[3] == 'T' && !m[4]) ||
+                         (m[1] == 'U' && m[2] == 'T' && !m[3]));
+}
+
 int salvo__head_write(const salvo__head_writer *w, const salvo__head_args *a,
                       salvo__buf *b) {
   const char *const *rh = a->headers;
@@ -103,7 +110,10 @@ int salvo__head_write(const salvo__head_writer *w, const salvo__head_args *a,
   const char *target;
   size_t tlen;
   int rc = 0;
-  salvo__url_target(a->url, &target, &tlen);
+  if (a->target)
+    target = a->target, tlen = a->target_len;
+  else
+    salvo__url_target(a->url, &target, &tlen);
   b->len = 0;
   rc |= salvo__buf_append(b, a->method, strlen(a->method));
   rc |= salvo__buf_append(b, tlen && *target == '/' ? " " : " /",
@@ -118,7 +128,7 @@ int salvo__head_write(const salvo__head_writer *w, const salvo__head_args *a,
     rc |= salvo__buf_append(b, w->fixed, w->fixed_len);
   else
     rc |= put_defaults(w, rh, b);
-  if (a->send_body || !strcmp(a->method, "POST") || !strcmp(a->method, "PUT")) {
+  if (a->send_body || is_post_or_put(a->method)) {
     char cl[40];
     int n = snprintf(cl, sizeof(cl), "Content-Length: %zu\r\n",
                      a->send_body ? a->body_len : 0);

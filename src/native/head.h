@@ -30,7 +30,9 @@ void salvo__head_writer_free(salvo__head_writer *w);
 /* One request of one hop. */
 typedef struct salvo__head_args {
   const char *method;
-  const char *url;       /* absolute: its target goes on the request line */
+  const char *url;    /* absolute: its target goes on the request line */
+  const char *target; /* that target when known, else NULL */
+  size_t target_len;
   const char *host_line; /* "Host: ...\r\n" of its origin */
   size_t host_line_len;
   const char *const *headers; /* the request's own, NULL-terminated */

@@ -19,9 +19,12 @@ static int nat_global_init(void) {
 
 static int write_head(salvo__transport *t, salvo__nxfer *x) {
   salvo__req *r = x->req;
+  const char *url = salvo__hop_url(&x->hop, r);
   salvo__head_args a = {
       .method = x->hop.method,
-      .url = salvo__hop_url(&x->hop, r),
+      .url = url,
+      .target = url == r->url ? r->url + r->target_off : NULL,
+      .target_len = r->target_len,
       .host_line = x->o->host_line,
       .host_line_len = x->o->host_line_len,
       .headers = (const char *const *)r->headers,

@@ -12,6 +12,8 @@
 #include "config.h"
 #include "cookie.h"
 #include "native/head.h"
+#include "request.h"
+#include "url.h"
 
 static salvo__cfg cfg_of(const char *const *headers, const char *user,
                          const char *password) {
@@ -144,6 +146,47 @@ static void test_one_cookie_field(void **state) {
   salvo__cfg_free(&cfg);
 }
 
+/* The request target kept when the URL was checked is the one its request
+ * line would find again (RFC 9112 3.2.1: origin-form, no fragment), with
+ * and without params, a query, a fragment, userinfo, a port, IPv6. */
+static void test_target_kept(void **state) {
+  (void)state;
+  salvo__cfg cfg = cfg_of(NULL, NULL, NULL);
+  static const char *const urls[] = {"http://h",
+                                     "http://h/",
+                                     "http://h/a/b?q=1",
+                                     "http://h?q",
+                                     "http://h#f",
+                                     "http://u:p@h:81/p?q#f",
+                                     "https://[::1]:8443/x#y?z",
+                                     "http://h/p#",
+                                     "HTTP://H/%41?a=b&c"};
+  static const char *const params[] = {"k", "v w", NULL};
+  for (size_t i = 0; i < sizeof(urls) / sizeof(urls[0]); i++) {
+    for (int with = 0; with < 2; with++) {
+      salvo_request in;
+      salvo_request_init(&in);
+      in.url = urls[i];
+      in.params = with ? params : NULL;
+      int err = 0;
+      char *msg = NULL;
+      salvo__req *r = salvo__req_new(&in, &cfg, NULL, &err, &msg);
+      assert_non_null(r);
+      const char *t;
+      size_t n;
+      salvo__url_target(r->url, &t, &n);
+      if (t != r->url + r->target_off || n != r->target_len) {
+        print_error("%s (params %d): kept %zu+%zu, found %zu+%zu\n", r->url,
+                    with, r->target_off, r->target_len, (size_t)(t - r->url),
+                    n);
+        fail();
+      }
+      salvo__req_free(r);
+    }
+  }
+  salvo__cfg_free(&cfg);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_get),
@@ -151,6 +194,7 @@ int main(void) {
       cmocka_unit_test(test_own_headers_win),
       cmocka_unit_test(test_credentials_stay_with_their_origin),
       cmocka_unit_test(test_one_cookie_field),
+      cmocka_unit_test(test_target_kept),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
