@@ -67,10 +67,40 @@ static void test_parts(void **state) {
   free(msg);
 }
 
+/* An origin's host is in lower case whatever byte sits where (the eight
+ * bytes at a time and the rest alike): ASCII capitals folded, every other
+ * byte as it was. */
+static void test_origin_lower_case(void **state) {
+  (void)state;
+  char url[64], key[96];
+  for (int c = 1; c < 256; c++) {
+    for (size_t at = 0; at < 19; at++) {
+      memset(url, 0, sizeof(url));
+      memcpy(url, "http://", 7);
+      memset(url + 7, 'Q', 19);
+      url[7 + at] = (char)c;
+      salvo__url u = {
+          .scheme_len = 4, .host = url + 7, .host_len = 19, .port = 80};
+      salvo__url_put_origin(key, url, &u);
+      for (size_t i = 0; i < 19; i++) {
+        unsigned char in = (unsigned char)url[7 + i];
+        unsigned char want = in >= 'A' && in <= 'Z' ? in + 32 : in;
+        if ((unsigned char)key[7 + i] != want) {
+          print_error("byte 0x%02x at %zu: 0x%02x at %zu\n", c, at,
+                      (unsigned char)key[7 + i], i);
+          fail();
+        }
+      }
+      assert_string_equal(key + 26, ":80");
+    }
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_control_bytes_anywhere),
       cmocka_unit_test(test_parts),
+      cmocka_unit_test(test_origin_lower_case),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
