@@ -235,6 +235,19 @@ salvo_pending salvo_submit(salvo_parallel *b, const salvo_request *req) {
   return salvo__submit(b, req, 0);
 }
 
+/* The response of a request refused at submission: key and user data as
+ * the caller's struct has them (it may predate them: then it has none). */
+static salvo_response *invalid_response(const salvo_request *req) {
+  salvo_request copy;
+  const salvo_request *in = req;
+  if (req->size >= sizeof(size_t) && req->size != sizeof(copy)) {
+    salvo_request_init(&copy);
+    salvo__sized_read(&copy, sizeof(copy), req, req->size);
+    in = &copy;
+  }
+  return salvo__resp_new(0, in->key, in->user_data, in->url);
+}
+
 salvo_pending salvo__submit(salvo_parallel *b, const salvo_request *req,
                             uint64_t tag) {
   salvo_pending p = {0};
@@ -243,22 +256,12 @@ salvo_pending salvo__submit(salvo_parallel *b, const salvo_request *req,
   salvo_client *c = b->client;
   int err;
   char *msg;
-  salvo__req *r = salvo__req_new(req, &c->cfg, c->pool, &err, &msg);
+  /* A valid request comes with its response, in one allocation. */
+  salvo__req *r = salvo__req_new_paired(req, &c->cfg, c->pool, &err, &msg);
   if (!r && err == SALVO_ENOMEM)
     return p;
-  /* Key and user data as the caller's struct has them (it may predate
-   * them: then it has none). */
-  salvo_request copy;
-  const salvo_request *in = req;
-  if (req->size >= sizeof(size_t) && req->size != sizeof(copy)) {
-    salvo_request_init(&copy);
-    salvo__sized_read(&copy, sizeof(copy), req, req->size);
-    in = &copy;
-  }
-  salvo_response *resp =
-      salvo__resp_new(0, in->key, in->user_data, r ? r->url : in->url);
+  salvo_response *resp = r ? r->resp : invalid_response(req);
   if (!resp) {
-    salvo__req_free(r);
     free(msg);
     return p;
   }
@@ -273,12 +276,13 @@ salvo_pending salvo__submit(salvo_parallel *b, const salvo_request *req,
   }
   pthread_mutex_unlock(&b->mtx);
   if (!p.id) {
-    salvo_response_free(resp);
-    salvo__req_free(r);
+    if (r)
+      salvo__req_free(r); /* and its response */
+    else
+      salvo_response_free(resp);
     free(msg);
   } else if (r) {
     int e = salvo__client_engine_of(c, r->origin_hash);
-    salvo__req_set_response(r, resp);
     salvo__engine_submit(c->eng[e], &b->sinks[e], r);
   }
   return p;

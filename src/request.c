@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -111,8 +112,13 @@ static int64_t salvo__seconds_ms(double s, int64_t dflt) {
   return ms ? ms : 1;
 }
 
-salvo__req *salvo__req_new(const salvo_request *caller, const salvo__cfg *cfg,
-                           salvo__pool *pool, int *err, char **msg) {
+/* Where the request starts in a twin block: past the twin's head, as
+ * aligned as malloc's. */
+#define TWIN_HEAD ((sizeof(salvo__twin) + 15) & ~(size_t)15)
+
+static salvo__req *make(const salvo_request *caller, const salvo__cfg *cfg,
+                        salvo__pool *pool, int with_resp, int *err,
+                        char **msg) {
   salvo__url u;
   *err = 0;
   *msg = NULL;
@@ -202,10 +208,21 @@ salvo__req *salvo__req_new(const salvo_request *caller, const salvo__cfg *cfg,
   size_t total = sizeof(salvo__req) + (nh + nextra + 1) * sizeof(char *) +
                  url_len + 1 + origin_len + 1 + method_len + 1 + hbytes +
                  path_len + (has_body ? body_len + 1 : 0);
-  salvo__req *r = calloc(1, total);
-  if (!r) {
+  /* Paired: [twin][the request][its response], the response aligned. A
+   * large request (a body) is not kept until its response goes. */
+  int paired = with_resp && total <= SALVO__PAIR_MAX;
+  size_t req_bytes = (total + 15) & ~(size_t)15;
+  size_t resp_bytes = paired ? salvo__resp_size(in->key, url_len) : 0;
+  char *block = malloc((paired ? TWIN_HEAD : 0) + req_bytes + resp_bytes);
+  if (!block) {
     *err = SALVO_ENOMEM;
     return NULL;
+  }
+  salvo__req *r = (salvo__req *)(block + (paired ? TWIN_HEAD : 0));
+  memset(r, 0, total);
+  if (paired) {
+    r->twin = (salvo__twin *)block;
+    atomic_init(&r->twin->left, 2);
   }
   r->headers = (char **)(r + 1);
   char *p = (char *)(r->headers + nh + nextra + 1);
@@ -258,7 +275,27 @@ salvo__req *salvo__req_new(const salvo_request *caller, const salvo__cfg *cfg,
                             ? cfg->follow_redirects
                             : in->follow_redirects;
   r->decode = cfg->compression;
+  if (paired)
+    r->resp = salvo__resp_init((char *)r + req_bytes, r->twin, 0, in->key,
+                               in->user_data, r->url, url_len);
+  else if (with_resp &&
+           !(r->resp = salvo__resp_new(0, in->key, in->user_data, r->url))) {
+    salvo__req_free(r);
+    *err = SALVO_ENOMEM;
+    return NULL;
+  }
   return r;
+}
+
+salvo__req *salvo__req_new(const salvo_request *in, const salvo__cfg *cfg,
+                           salvo__pool *pool, int *err, char **msg) {
+  return make(in, cfg, pool, 0, err, msg);
+}
+
+salvo__req *salvo__req_new_paired(const salvo_request *in,
+                                  const salvo__cfg *cfg, salvo__pool *pool,
+                                  int *err, char **msg) {
+  return make(in, cfg, pool, 1, err, msg);
 }
 
 void salvo__req_free(salvo__req *r) {
@@ -267,7 +304,10 @@ void salvo__req_free(salvo__req *r) {
   if (r->recv)
     r->recv_free(r->recv);
   salvo_response_free(r->resp);
-  free(r);
+  if (r->twin)
+    salvo__twin_release(r->twin);
+  else
+    free(r);
 }
 
 int salvo__req_streams(const salvo__req *r) {

@@ -56,7 +56,8 @@ struct salvo__req {
   char *body; /* NULL = no body */
   size_t body_len;
   int is_head;
-  int userinfo; /* the URL carries user[:password]@ */
+  int userinfo;      /* the URL carries user[:password]@ */
+  salvo__twin *twin; /* its block when paired with its response */
   /* The request target, url[target_off..+target_len): found when the URL
    * was checked, not again for its request line. */
   size_t target_off, target_len;
@@ -107,6 +108,15 @@ struct salvo__req {
  */
 salvo__req *salvo__req_new(const salvo_request *in, const salvo__cfg *cfg,
                            salvo__pool *pool, int *err, char **msg);
+/* The same, with its response (key, user data and URL from `in`, id 0)
+ * set as resp and, when the request takes at most SALVO__PAIR_MAX bytes,
+ * made in the same allocation: the two are let go apart (salvo__req_free,
+ * salvo_response_free) and the block goes with the second. A larger
+ * request (a body) is not kept until its response goes. */
+#define SALVO__PAIR_MAX 1024
+salvo__req *salvo__req_new_paired(const salvo_request *in,
+                                  const salvo__cfg *cfg, salvo__pool *pool,
+                                  int *err, char **msg);
 /* The i-th of an array of requests whose elements are reqs[0].size bytes
  * each (the caller's salvo_request, maybe older or newer than ours). */
 const salvo_request *salvo__req_at(const salvo_request *reqs, size_t i);

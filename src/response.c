@@ -2,6 +2,7 @@
  * the conversions (text, JSON, parse callback) made when collected. */
 #include <errno.h>
 #include <jansson.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,25 +12,45 @@
 #include "stream.h"
 #include "text.h"
 
-salvo_response *salvo__resp_new(uint64_t id, const char *key, void *user_data,
-                                const char *url) {
-  size_t klen = key ? strlen(key) + 1 : 0, ulen = url ? strlen(url) + 1 : 0;
-  salvo_response *r = malloc(sizeof(*r) + klen + ulen);
-  if (!r)
-    return NULL;
-  /* The inline homes at the end need no zeroing: 640 bytes a response. */
+void salvo__twin_release(salvo__twin *t) {
+  if (atomic_fetch_sub_explicit(&t->left, 1, memory_order_acq_rel) == 1)
+    free(t);
+}
+
+size_t salvo__resp_size(const char *key, size_t url_len) {
+  size_t n = sizeof(salvo_response) + (key ? strlen(key) + 1 : 0) + url_len + 1;
+  return (n + 15) & ~(size_t)15;
+}
+
+salvo_response *salvo__resp_init(void *mem, salvo__twin *twin, uint64_t id,
+                                 const char *key, void *user_data,
+                                 const char *url, size_t url_len) {
+  salvo_response *r = mem;
+  size_t klen = key ? strlen(key) + 1 : 0;
+  /* The inline homes at the end need no zeroing: 576 bytes a response. */
   memset(r, 0, offsetof(salvo_response, hdr_inline));
   char *p = (char *)(r + 1);
+  r->twin = twin;
   r->id = id;
   r->user_data = user_data;
   if (key)
     r->key = memcpy(p, key, klen);
   /* A URL's userinfo may hold a password: responses never show it. */
-  if (url)
-    salvo__redact_userinfo(r->url = memcpy(p + klen, url, ulen));
+  if (url) {
+    r->url = memcpy(p + klen, url, url_len + 1);
+    salvo__redact_userinfo(r->url);
+  }
   r->hdr_off = r->hdr_inline;
   r->hdr_cap = sizeof(r->hdr_inline) / sizeof(r->hdr_inline[0]);
   return r;
+}
+
+salvo_response *salvo__resp_new(uint64_t id, const char *key, void *user_data,
+                                const char *url) {
+  size_t ulen = url ? strlen(url) : 0;
+  void *mem = malloc(salvo__resp_size(key, ulen));
+  return mem ? salvo__resp_init(mem, NULL, id, key, user_data, url, ulen)
+             : NULL;
 }
 
 int salvo__resp_set_url(salvo_response *r, const char *url) {
@@ -316,5 +337,8 @@ void salvo_response_free(salvo_response *r) {
     salvo__buf_free(&r->body);
   if (r->hdrs.p != r->hdr_bytes)
     salvo__buf_free(&r->hdrs);
-  free(r);
+  if (r->twin)
+    salvo__twin_release(r->twin);
+  else
+    free(r);
 }

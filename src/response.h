@@ -22,6 +22,17 @@
 
 struct json_t;
 
+/* The head of one allocation holding a request and its response (a
+ * submission's: request.c's salvo__req_new_paired), so that each
+ * submission costs one malloc and one free, both on the caller's thread:
+ * the request is let go first on the I/O thread, the response later by
+ * whoever collected it; whichever goes last frees the block. */
+typedef struct salvo__twin {
+  _Atomic int left; /* halves not let go yet: 2, 1, then freed */
+} salvo__twin;
+/* Lets one half go; frees the block after the second. */
+void salvo__twin_release(salvo__twin *t);
+
 struct salvo_response {
   salvo_response *next; /* the engine's outbox, then the hand-over */
   salvo__list in_ready; /* its batch's ready list */
@@ -56,6 +67,7 @@ struct salvo_response {
   char *json_err;
   void *value;
   void (*value_free)(void *);
+  salvo__twin *twin; /* its block when made with its request, else NULL */
   /* Last, and not zeroed when made (salvo__resp_new): */
   uint32_t hdr_inline[16]; /* hdr_off until more are needed */
   /* The first homes of hdrs and body, until they need more: most heads
@@ -67,6 +79,12 @@ struct salvo_response {
 /* One allocation holds the response, its key and the requested URL. */
 salvo_response *salvo__resp_new(uint64_t id, const char *key, void *user_data,
                                 const char *url);
+/* The bytes a response with key and url takes (a multiple of 16), and one
+ * made at mem, half of twin's block (salvo__resp_new's, in place). */
+size_t salvo__resp_size(const char *key, size_t url_len);
+salvo_response *salvo__resp_init(void *mem, salvo__twin *twin, uint64_t id,
+                                 const char *key, void *user_data,
+                                 const char *url, size_t url_len);
 /* Records the URL fetched last, after redirects. */
 int salvo__resp_set_url(salvo_response *r, const char *url);
 /* Records an error; takes ownership of msg (may be NULL: strerror used). */

@@ -4,10 +4,12 @@
  * when freed, the next request takes that same state (zeroed), a full
  * cache frees instead, and draining frees what is kept (LeakSanitizer
  * checks). The lines are judged as before: a malformed one is still
- * EPROTO with its reason. */
+ * EPROTO with its reason. And a submission's request and response,
+ * made in one allocation, let go in either order. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -101,10 +103,76 @@ static void test_full_cache_frees(void **state) {
   free(rs);
 }
 
+/* A submission's request and response share one allocation: the
+ * response is ready (key, user data, the URL without its password), and
+ * the block is freed once both are let go, in either order, or at once
+ * when the request goes with its response still attached (a cancelled
+ * request). ASan and LeakSanitizer check that nothing is freed early or
+ * kept. */
+static salvo__req *paired(const char *url, const char *key) {
+  salvo_request in;
+  salvo_request_init(&in);
+  in.url = url;
+  in.key = key;
+  in.user_data = &cfg;
+  int err = 0;
+  char *msg = NULL;
+  salvo__req *r = salvo__req_new_paired(&in, &cfg, NULL, &err, &msg);
+  assert_non_null(r);
+  assert_non_null(r->resp);
+  return r;
+}
+
+static void test_paired_lifetimes(void **state) {
+  (void)state;
+  salvo__req *r = paired("http://u:secret@127.0.0.1:1/x", "k1");
+  salvo_response *resp = r->resp;
+  assert_string_equal(salvo_response_key(resp), "k1");
+  assert_ptr_equal(salvo_response_user_data(resp), &cfg);
+  assert_null(strstr(salvo_response_url(resp), "secret"));
+  assert_int_equal((uintptr_t)resp % 16, 0);
+  assert_int_equal(feed(r, ok_head), 0);
+  /* The request first, as the engine lets it go; the response after. */
+  resp = salvo__req_take_response(r);
+  salvo__req_free(r);
+  assert_int_equal(salvo_response_status(resp), 200);
+  salvo_response_free(resp);
+  /* The response first. */
+  r = paired("http://127.0.0.1:1/y", NULL);
+  resp = salvo__req_take_response(r);
+  salvo_response_free(resp);
+  assert_string_equal(r->url, "http://127.0.0.1:1/y");
+  salvo__req_free(r);
+  /* Cancelled: the request goes with its response. */
+  r = paired("http://127.0.0.1:1/z", "k3");
+  assert_non_null(r->twin);
+  salvo__req_free(r);
+  /* A request with a body over SALVO__PAIR_MAX: its own allocation, freed
+   * when the request goes, not kept with the response. */
+  salvo_request in;
+  salvo_request_init(&in);
+  in.url = "http://127.0.0.1:1/big";
+  char body[SALVO__PAIR_MAX * 2];
+  memset(body, 'b', sizeof(body));
+  in.body = body;
+  in.body_len = sizeof(body);
+  int err = 0;
+  char *msg = NULL;
+  r = salvo__req_new_paired(&in, &cfg, NULL, &err, &msg);
+  assert_non_null(r);
+  assert_null(r->twin);
+  assert_non_null(r->resp);
+  assert_null(r->resp->twin);
+  resp = salvo__req_take_response(r);
+  salvo__req_free(r);
+  salvo_response_free(resp);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_state_goes_back_and_is_taken_again),
       cmocka_unit_test(test_full_cache_frees),
+      cmocka_unit_test(test_paired_lifetimes),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
