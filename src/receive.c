@@ -91,13 +91,16 @@ static salvo__recv *recv_new(salvo__req *r) {
   return v;
 }
 
+/* The state of the attempt running now, or NULL when it has none yet. */
+static const salvo__recv *now_of(const salvo__req *r) {
+  return r->recv && r->recv->attempt == salvo__req_attempts(r) ? r->recv : NULL;
+}
+
 /* The current attempt's state of r, made or reset as needed: 0, or
  * SALVO_ENOMEM. A new attempt writes the output file from its start
  * again. */
-static int current(salvo__req *r) {
+static int renew(salvo__req *r) {
   int attempt = salvo__req_attempts(r);
-  if (r->recv && r->recv->attempt == attempt)
-    return 0;
   if (!r->recv) {
     if (!(r->recv = recv_new(r)))
       return SALVO_ENOMEM;
@@ -114,10 +117,9 @@ static int current(salvo__req *r) {
   return 0;
 }
 
-/* The state of the attempt running now, or NULL when it has none yet. */
-static const salvo__recv *now_of(const salvo__req *r) {
-  return r->recv && r->recv->attempt == salvo__req_attempts(r) ? r->recv : NULL;
-}
+/* Every line and piece of body asks: inline, so that the usual answer
+ * (the state is this attempt's) costs a compare. */
+static inline int current(salvo__req *r) { return now_of(r) ? 0 : renew(r); }
 
 int salvo__req_failure(const salvo__req *r) {
   const salvo__recv *v = now_of(r);
@@ -230,8 +232,8 @@ static int field(salvo__req *r, const salvo__h1_line *ln) {
     break;
   }
   return rc ? rc
-            : salvo__resp_add_header(r->resp, ln->l, ln->name_len, ln->v,
-                                     ln->vn);
+            : salvo__resp_add_line(r->resp, ln->l, ln->name_len,
+                                   (size_t)(ln->v - ln->l), ln->vn);
 }
 
 /* A status line: a new response begins (after a redirect or a 1xx), and
