@@ -69,31 +69,58 @@ void salvo__resp_set_error(salvo_response *r, int err, char *msg) {
   r->errmsg = msg;
 }
 
-int salvo__resp_add_header(salvo_response *r, const char *name, size_t nlen,
-                           const char *value, size_t vlen) {
+/* Room for one more header of `bytes` bytes: its offset's and its own. */
+static char *header_room(salvo_response *r, size_t bytes) {
   if (r->nhdrs == r->hdr_cap) {
     size_t cap = r->hdr_cap * 2;
     uint32_t *off = r->hdr_off == r->hdr_inline ? NULL : r->hdr_off;
     off = realloc(off, cap * sizeof(*off));
     if (!off)
-      return SALVO_ENOMEM;
+      return NULL;
     if (r->hdr_off == r->hdr_inline)
       memcpy(off, r->hdr_inline, sizeof(r->hdr_inline));
     r->hdr_off = off;
     r->hdr_cap = cap;
   }
-  if (r->hdrs.len + nlen + vlen + 2 > UINT32_MAX ||
+  if (r->hdrs.len + bytes > UINT32_MAX ||
       salvo__buf_reserve_in(&r->hdrs, r->hdr_bytes, sizeof(r->hdr_bytes),
-                            nlen + vlen + 2))
-    return SALVO_ENOMEM;
+                            bytes))
+    return NULL;
   r->hdr_off[r->nhdrs++] = (uint32_t)r->hdrs.len;
   char *p = r->hdrs.p + r->hdrs.len;
+  r->hdrs.len += bytes;
+  return p;
+}
+
+int salvo__resp_add_header(salvo_response *r, const char *name, size_t nlen,
+                           const char *value, size_t vlen) {
+  char *p = header_room(r, nlen + vlen + 2);
+  if (!p)
+    return SALVO_ENOMEM;
   memcpy(p, name, nlen);
   p[nlen] = '\0';
   memcpy(p + nlen + 1, value, vlen);
   p[nlen + 1 + vlen] = '\0';
-  r->hdrs.len += nlen + vlen + 2;
   return 0;
+}
+
+int salvo__resp_add_line(salvo_response *r, const char *line, size_t nlen,
+                         size_t voff, size_t vlen) {
+  char *p = header_room(r, voff + vlen + 1);
+  if (!p)
+    return SALVO_ENOMEM;
+  memcpy(p, line, voff + vlen);
+  p[nlen] = '\0';
+  p[voff + vlen] = '\0';
+  return 0;
+}
+
+/* The value of the header kept at h. */
+static const char *value_of(const char *h) {
+  h += strlen(h) + 1;
+  while (*h == ' ' || *h == '\t')
+    h++;
+  return h;
 }
 
 int salvo__resp_reserve_body(salvo_response *r, size_t extra,
@@ -148,7 +175,7 @@ const char *salvo_response_header(const salvo_response *r, const char *name) {
   for (size_t i = 0; i < r->nhdrs; i++) {
     const char *h = r->hdrs.p + r->hdr_off[i];
     if (!salvo__casecmp_n(h, name, n + 1))
-      return h + strlen(h) + 1;
+      return value_of(h);
   }
   return NULL;
 }
@@ -165,7 +192,7 @@ int salvo_response_header_at(const salvo_response *r, size_t i,
   if (name)
     *name = h;
   if (value)
-    *value = h + strlen(h) + 1;
+    *value = value_of(h);
   return 0;
 }
 

@@ -168,11 +168,44 @@ static void test_paired_lifetimes(void **state) {
   salvo_response_free(resp);
 }
 
+/* Each header is kept from its line in one copy; its value is read back
+ * without the whitespace around it (RFC 9110 5.5), empty when it is only
+ * whitespace, and the names as sent. */
+static void test_headers_kept(void **state) {
+  (void)state;
+  salvo__recv_cache c = {0};
+  salvo__req *r = req(&c);
+  const char *const head[] = {"HTTP/1.1 200 OK",
+                              "A:  \t x y \t",
+                              "Empty:",
+                              "Blank: \t ",
+                              "Content-Length:0",
+                              "",
+                              NULL};
+  assert_int_equal(feed(r, head), 0);
+  salvo_response *resp = r->resp;
+  assert_int_equal(salvo_response_header_count(resp), 4);
+  assert_string_equal(salvo_response_header(resp, "a"), "x y");
+  assert_string_equal(salvo_response_header(resp, "EMPTY"), "");
+  assert_string_equal(salvo_response_header(resp, "Blank"), "");
+  assert_string_equal(salvo_response_header(resp, "content-length"), "0");
+  const char *name, *value;
+  assert_int_equal(salvo_response_header_at(resp, 0, &name, &value), 0);
+  assert_string_equal(name, "A");
+  assert_string_equal(value, "x y");
+  assert_int_equal(salvo_response_header_at(resp, 3, &name, &value), 0);
+  assert_string_equal(name, "Content-Length");
+  assert_string_equal(value, "0");
+  salvo__req_free(r);
+  salvo__recv_cache_drain(&c);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_state_goes_back_and_is_taken_again),
       cmocka_unit_test(test_full_cache_frees),
       cmocka_unit_test(test_paired_lifetimes),
+      cmocka_unit_test(test_headers_kept),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
