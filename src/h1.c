@@ -2,6 +2,9 @@
 #include "h1.h"
 
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "buf.h"
 #include "field.h"
@@ -29,10 +32,40 @@ static const char *bad_byte(unsigned char c, const char *nul, const char *cr,
   return c == 0 ? nul : c == '\r' ? cr : other;
 }
 
+#ifdef __SSE2__
+/* Whether s[0..n), n >= 16, holds a control other than HTAB (a byte below
+ * SP, or DEL): sixteen bytes a compare, the last sixteen read where they
+ * end. A head's lines are mostly 16 to 40 bytes: two or three compares
+ * where a byte at a time cost 6 instructions a byte. (Eight bytes at a
+ * time in plain C measured no faster, twice: the tail cost what the
+ * words saved.) */
+static int has_ctl16(const char *s, size_t n) {
+  const __m128i below = _mm_set1_epi8(0x1f), tab = _mm_set1_epi8('\t'),
+                del = _mm_set1_epi8(0x7f);
+  for (size_t i = 0;; i += 16) {
+    if (i + 16 > n)
+      i = n - 16;
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+    __m128i ctl = _mm_cmpeq_epi8(_mm_min_epu8(v, below), v);
+    ctl = _mm_or_si128(_mm_andnot_si128(_mm_cmpeq_epi8(v, tab), ctl),
+                       _mm_cmpeq_epi8(v, del));
+    if (_mm_movemask_epi8(ctl))
+      return 1;
+    if (i + 16 >= n)
+      return 0;
+  }
+}
+#endif
+
 /* Whether s[i..n) is reason-phrase or field-value text; the first byte
- * that is not, else n. (Eight bytes at a time measured no faster, twice:
- * values are short, and the tail costs what the words save.) */
+ * that is not, else n. The line s[0..n) is all of one check when long
+ * enough: what comes before i is token bytes, a colon or a status line's
+ * start, none of them a control. */
 static size_t text_end(const char *s, size_t i, size_t n) {
+#ifdef __SSE2__
+  if (n >= 16 && !has_ctl16(s, n))
+    return n;
+#endif
   while (i < n && (salvo__ctype[(unsigned char)s[i]] & SALVO__VTEXT))
     i++;
   return i;

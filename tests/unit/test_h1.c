@@ -227,21 +227,36 @@ static void test_line_checks(void **state) {
 }
 
 /* Every byte value at every place of a value is judged as RFC 9110 5.5
- * says (field-value = VCHAR / obs-text / SP / HTAB). */
+ * says (field-value = VCHAR / obs-text / SP / HTAB), in lines of every
+ * length from 4 to 48 bytes (below, at and past the sixteen bytes read at
+ * once), and in a status line's reason the same. */
 static void test_value_bytes(void **state) {
   (void)state;
-  char l[40];
+  char l[48];
   size_t nl;
-  for (int c = 0; c < 256; c++) {
-    int ok = c == ' ' || c == '\t' || (c > 0x20 && c != 0x7f);
-    for (size_t at = 3; at < sizeof(l); at++) {
-      memcpy(l, "Ab:", 3);
-      memset(l + 3, 'v', sizeof(l) - 3);
-      l[at] = (char)c;
-      const char *why = salvo__h1_check_field(l, sizeof(l), &nl);
-      if (ok != (why == NULL)) {
-        print_error("byte 0x%02x at %zu: %s\n", c, at, why ? why : "taken");
-        fail();
+  int status, version;
+  for (size_t len = 4; len <= sizeof(l); len++) {
+    for (int c = 0; c < 256; c++) {
+      int ok = c == ' ' || c == '\t' || (c > 0x20 && c != 0x7f);
+      for (size_t at = 3; at < len; at++) {
+        memcpy(l, "Ab:", 3);
+        memset(l + 3, 'v', len - 3);
+        l[at] = (char)c;
+        const char *why = salvo__h1_check_field(l, len, &nl);
+        if (ok != (why == NULL)) {
+          print_error("byte 0x%02x at %zu of %zu: %s\n", c, at, len,
+                      why ? why : "taken");
+          fail();
+        }
+        if (len < 13 || at < 13)
+          continue;
+        memcpy(l, "HTTP/1.1 200 ", 13);
+        why = salvo__h1_check_status(l, len, &status, &version);
+        if (ok != (why == NULL)) {
+          print_error("reason byte 0x%02x at %zu of %zu: %s\n", c, at, len,
+                      why ? why : "taken");
+          fail();
+        }
       }
     }
   }
