@@ -257,9 +257,11 @@ static int status_line(salvo__req *r, const salvo__h1_line *ln) {
     return malformed(r, "an unexpected 101 Switching Protocols (no "
                         "upgrade was asked for)");
   resp->status = r->recv->head.status;
-  strcpy(resp->http_version, r->recv->head.version == 10   ? "1.0"
-                             : r->recv->head.version == 11 ? "1.1"
-                                                           : "2");
+  memcpy(resp->http_version,
+         r->recv->head.version == 10   ? "1.0"
+         : r->recv->head.version == 11 ? "1.1"
+                                       : "2\0\0",
+         4);
   return 0;
 }
 

@@ -77,11 +77,14 @@ static size_t extra_headers(const salvo_request *in, const salvo__cfg *cfg,
 }
 
 /* RFC 9110's idempotent methods: safe to repeat after a failure. */
-static int idempotent_method(const char *m) {
-  static const char *const methods[] = {"GET",    "HEAD",    "PUT",
-                                        "DELETE", "OPTIONS", "TRACE"};
+static int idempotent_method(const char *m, size_t n) {
+  static const struct {
+    const char *name;
+    size_t len;
+  } methods[] = {{"GET", 3},    {"HEAD", 4},    {"PUT", 3},
+                 {"DELETE", 6}, {"OPTIONS", 7}, {"TRACE", 5}};
   for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
-    if (!strcmp(m, methods[i]))
+    if (n == methods[i].len && !memcmp(m, methods[i].name, n))
       return 1;
   return 0;
 }
@@ -260,7 +263,7 @@ static salvo__req *make(const salvo_request *caller, const salvo__cfg *cfg,
     p[body_len] = '\0';
     r->body_len = body_len;
   }
-  r->is_head = !strcmp(method, "HEAD");
+  r->is_head = method_len == 4 && !memcmp(method, "HEAD", 4);
   r->userinfo = u.userinfo;
   r->pool = pool;
   r->max_body = cfg->max_body;
@@ -270,7 +273,7 @@ static salvo__req *make(const salvo_request *caller, const salvo__cfg *cfg,
       salvo__seconds_ms(in->queue_timeout, cfg->queue_timeout_ms);
   r->max_retries = in->max_retries == SALVO_CLIENT_DEFAULT ? cfg->max_retries
                                                            : in->max_retries;
-  r->idempotent = in->idempotent || idempotent_method(method);
+  r->idempotent = in->idempotent || idempotent_method(method, method_len);
   r->follow_redirects = in->follow_redirects == SALVO_CLIENT_DEFAULT
                             ? cfg->follow_redirects
                             : in->follow_redirects;

@@ -216,8 +216,10 @@ size_t salvo__url_params_len(const char *const *params) {
 
 char *salvo__url_put_with_params(char *d, const char *url,
                                  const char *const *params) {
-  if (!params || !params[0])
-    return strcpy(d, url) + strlen(url);
+  if (!params || !params[0]) {
+    size_t n = strlen(url);
+    return (char *)memcpy(d, url, n + 1) + n;
+  }
   const char *hash = strchr(url, '#');
   size_t base = hash ? (size_t)(hash - url) : strlen(url);
   memcpy(d, url, base);
