@@ -92,18 +92,6 @@ static char *header_room(salvo_response *r, size_t bytes) {
   return p;
 }
 
-int salvo__resp_add_header(salvo_response *r, const char *name, size_t nlen,
-                           const char *value, size_t vlen) {
-  char *p = header_room(r, nlen + vlen + 2);
-  if (!p)
-    return SALVO_ENOMEM;
-  memcpy(p, name, nlen);
-  p[nlen] = '\0';
-  memcpy(p + nlen + 1, value, vlen);
-  p[nlen + 1 + vlen] = '\0';
-  return 0;
-}
-
 int salvo__resp_add_line(salvo_response *r, const char *line, size_t nlen,
                          size_t voff, size_t vlen) {
   char *p = header_room(r, voff + vlen + 1);

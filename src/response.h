@@ -89,14 +89,12 @@ salvo_response *salvo__resp_init(void *mem, salvo__twin *twin, uint64_t id,
 int salvo__resp_set_url(salvo_response *r, const char *url);
 /* Records an error; takes ownership of msg (may be NULL: strerror used). */
 void salvo__resp_set_error(salvo_response *r, int err, char *msg);
-/* Headers are kept as "name\0value\0", each at hdr_off[i]; a value may
- * have SP and HTAB before it, which the accessors skip (values are kept
- * trimmed, so none starts with either). */
-int salvo__resp_add_header(salvo_response *r, const char *name, size_t nlen,
-                           const char *value, size_t vlen);
-/* The same from a field line as read (salvo__h1_read_line): line[0..nlen)
- * the name, line[nlen] its colon, only SP and HTAB before voff, the value
- * line[voff..voff+vlen): kept with one copy. */
+/* Keeps a header from its field line as read (salvo__h1_read_line):
+ * line[0..nlen) the name, line[nlen] its colon, only SP and HTAB before
+ * voff, the value line[voff..voff+vlen). Headers are kept as
+ * "name\0", that whitespace, "value\0", each at hdr_off[i], with one
+ * copy; the accessors skip the whitespace (values are kept trimmed, so
+ * none starts with it). */
 int salvo__resp_add_line(salvo_response *r, const char *line, size_t nlen,
                          size_t voff, size_t vlen);
 void salvo__resp_reset(salvo_response *r);

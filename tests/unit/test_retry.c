@@ -5,6 +5,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -91,10 +92,12 @@ static one req_of(const salvo__cfg *cfg, const char *method, int status,
   salvo__req_set_response(o.r, salvo__resp_new(1, NULL, NULL, in.url));
   salvo__req_begin_attempt(o.r);
   o.r->resp->status = status;
-  if (retry_after)
-    assert_int_equal(salvo__resp_add_header(o.r->resp, "Retry-After", 11,
-                                            retry_after, strlen(retry_after)),
-                     0);
+  if (retry_after) {
+    char line[256];
+    int n = snprintf(line, sizeof(line), "Retry-After: %s", retry_after);
+    assert_int_equal(
+        salvo__resp_add_line(o.r->resp, line, 11, 13, (size_t)n - 13), 0);
+  }
   return o;
 }
 
