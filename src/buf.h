@@ -47,6 +47,9 @@ static inline int salvo__buf_append(salvo__buf *b, const void *p, size_t n) {
   return 0;
 }
 void salvo__buf_free(salvo__buf *b);
+/* n rounded up to a multiple of 16: as aligned as malloc's, for objects
+ * laid out one after another in one allocation. */
+static inline size_t salvo__align16(size_t n) { return (n + 15) & ~(size_t)15; }
 char *salvo__strdup(const char *s);
 char *salvo__strndup(const char *s, size_t n);
 /* Allocates a copy of the message formatted like printf. */

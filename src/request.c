@@ -115,10 +115,6 @@ static int64_t salvo__seconds_ms(double s, int64_t dflt) {
   return ms ? ms : 1;
 }
 
-/* Where the request starts in a twin block: past the twin's head, as
- * aligned as malloc's. */
-#define TWIN_HEAD ((sizeof(salvo__twin) + 15) & ~(size_t)15)
-
 static salvo__req *make(const salvo_request *caller, const salvo__cfg *cfg,
                         salvo__pool *pool, int with_resp, int *err,
                         char **msg) {
@@ -214,14 +210,15 @@ static salvo__req *make(const salvo_request *caller, const salvo__cfg *cfg,
   /* Paired: [twin][the request][its response], the response aligned. A
    * large request (a body) is not kept until its response goes. */
   int paired = with_resp && total <= SALVO__PAIR_MAX;
-  size_t req_bytes = (total + 15) & ~(size_t)15;
+  size_t head = paired ? salvo__align16(sizeof(salvo__twin)) : 0;
+  size_t req_bytes = salvo__align16(total);
   size_t resp_bytes = paired ? salvo__resp_size(in->key, url_len) : 0;
-  char *block = malloc((paired ? TWIN_HEAD : 0) + req_bytes + resp_bytes);
+  char *block = malloc(head + req_bytes + resp_bytes);
   if (!block) {
     *err = SALVO_ENOMEM;
     return NULL;
   }
-  salvo__req *r = (salvo__req *)(block + (paired ? TWIN_HEAD : 0));
+  salvo__req *r = (salvo__req *)(block + head);
   memset(r, 0, total);
   if (paired) {
     r->twin = (salvo__twin *)block;

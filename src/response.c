@@ -18,8 +18,8 @@ void salvo__twin_release(salvo__twin *t) {
 }
 
 size_t salvo__resp_size(const char *key, size_t url_len) {
-  size_t n = sizeof(salvo_response) + (key ? strlen(key) + 1 : 0) + url_len + 1;
-  return (n + 15) & ~(size_t)15;
+  return salvo__align16(sizeof(salvo_response) + (key ? strlen(key) + 1 : 0) +
+                        url_len + 1);
 }
 
 salvo_response *salvo__resp_init(void *mem, salvo__twin *twin, uint64_t id,
