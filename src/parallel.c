@@ -25,7 +25,6 @@
 #include "engine.h"
 #include "request.h"
 #include "response.h"
-#include "sized.h"
 #include "wake.h"
 
 typedef struct salvo__slot {
@@ -239,12 +238,7 @@ salvo_pending salvo_submit(salvo_parallel *b, const salvo_request *req) {
  * the caller's struct has them (it may predate them: then it has none). */
 static salvo_response *invalid_response(const salvo_request *req) {
   salvo_request copy;
-  const salvo_request *in = req;
-  if (req->size >= sizeof(size_t) && req->size != sizeof(copy)) {
-    salvo_request_init(&copy);
-    salvo__sized_read(&copy, sizeof(copy), req, req->size);
-    in = &copy;
-  }
+  const salvo_request *in = salvo__req_fields(req, &copy);
   return salvo__resp_new(0, in->key, in->user_data, in->url);
 }
 

@@ -115,26 +115,29 @@ static int64_t salvo__seconds_ms(double s, int64_t dflt) {
   return ms ? ms : 1;
 }
 
+const salvo_request *salvo__req_fields(const salvo_request *caller,
+                                       salvo_request *copy) {
+  if (caller->size < sizeof(size_t) || caller->size == sizeof(*copy))
+    return caller;
+  salvo_request_init(copy); /* built against another header */
+  salvo__sized_read(copy, sizeof(*copy), caller, caller->size);
+  return copy;
+}
+
 static salvo__req *make(const salvo_request *caller, const salvo__cfg *cfg,
                         salvo__pool *pool, int with_resp, int *err,
                         char **msg) {
   salvo__url u;
   *err = 0;
   *msg = NULL;
-  /* The fields this library knows, from a struct of the caller's size. */
   salvo_request full;
-  const salvo_request *in = caller;
   if (caller->size < sizeof(size_t)) {
     fail(err, msg,
          salvo__fmt("salvo_request.size is 0: set the request up with "
                     "salvo_request_init"));
     return NULL;
   }
-  if (caller->size != sizeof(full)) { /* built against another header */
-    salvo_request_init(&full);
-    salvo__sized_read(&full, sizeof(full), caller, caller->size);
-    in = &full;
-  }
+  const salvo_request *in = salvo__req_fields(caller, &full);
   if (!in->url) {
     fail(err, msg, salvo__fmt("request has no URL"));
     return NULL;

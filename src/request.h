@@ -117,6 +117,11 @@ salvo__req *salvo__req_new(const salvo_request *in, const salvo__cfg *cfg,
 salvo__req *salvo__req_new_paired(const salvo_request *in,
                                   const salvo__cfg *cfg, salvo__pool *pool,
                                   int *err, char **msg);
+/* The fields this library knows of a caller's request, whatever header it
+ * was built against: caller itself when its size is ours (or unset),
+ * else *copy, filled from it with our defaults for what it lacks. */
+const salvo_request *salvo__req_fields(const salvo_request *caller,
+                                       salvo_request *copy);
 /* The i-th of an array of requests whose elements are reqs[0].size bytes
  * each (the caller's salvo_request, maybe older or newer than ours). */
 const salvo_request *salvo__req_at(const salvo_request *reqs, size_t i);
