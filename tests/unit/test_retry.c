@@ -83,7 +83,7 @@ static one req_of(const salvo__cfg *cfg, const char *method, int status,
   salvo_request in;
   salvo_request_init(&in);
   in.method = method;
-  in.url = "http://example.com/x";
+  in.url = "http://127.0.0.1:1/x";
   int err = 0;
   char *msg = NULL;
   one o = {NULL, salvo__pool_new()};
