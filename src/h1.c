@@ -71,8 +71,10 @@ static size_t text_end(const char *s, size_t i, size_t n) {
   return i;
 }
 
-const char *salvo__h1_check_status(const char *l, size_t n, int *status,
-                                   int *version) {
+/* The checks below take `clean` when the head's scan found no control in
+ * the line (salvo__h1_scan_head): its text needs no check of its own. */
+static const char *check_status(const char *l, size_t n, int *status,
+                                int *version, int clean) {
   size_t i;
   if (n < 5 || memcmp(l, "HTTP/", 5))
     return "malformed status line: it does not start with HTTP/";
@@ -93,7 +95,7 @@ const char *salvo__h1_check_status(const char *l, size_t n, int *status,
       !is_digit(l[i + 2]) || (n > i + 3 && l[i + 3] != ' '))
     return "malformed status line: the status is not three digits from 100";
   *status = (l[i] - '0') * 100 + (l[i + 1] - '0') * 10 + (l[i + 2] - '0');
-  size_t e = text_end(l, i + 3, n);
+  size_t e = clean ? n : text_end(l, i + 3, n);
   if (e < n)
     return bad_byte((unsigned char)l[e], "NUL in the status line",
                     "bare CR in the status line",
@@ -101,13 +103,40 @@ const char *salvo__h1_check_status(const char *l, size_t n, int *status,
   return NULL;
 }
 
-const char *salvo__h1_check_field(const char *l, size_t n, size_t *name_len) {
+const char *salvo__h1_check_status(const char *l, size_t n, int *status,
+                                   int *version) {
+  return check_status(l, n, status, version, 0);
+}
+
+/* Where the token at l ends: its first byte that is not a tchar, else n.
+ * A name of letters, digits and '-' (all of salvo's, most of everyone's)
+ * up to 15 bytes is seen in one step of sixteen where the line is that
+ * long; the table reads on from the first byte the step did not take. */
+static size_t token_end(const char *l, size_t n) {
+  size_t i = 0;
+#ifdef __SSE2__
+  if (n >= 16) {
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)l);
+    __m128i low = _mm_or_si128(v, _mm_set1_epi8(0x20));
+    __m128i ok = _mm_and_si128(_mm_cmpgt_epi8(low, _mm_set1_epi8('a' - 1)),
+                               _mm_cmplt_epi8(low, _mm_set1_epi8('z' + 1)));
+    ok = _mm_or_si128(ok, _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8('/')),
+                                        _mm_cmplt_epi8(v, _mm_set1_epi8(':'))));
+    ok = _mm_or_si128(ok, _mm_cmpeq_epi8(v, _mm_set1_epi8('-')));
+    i = (size_t)__builtin_ctz(~(unsigned)_mm_movemask_epi8(ok));
+  }
+#endif
+  while (i < n && salvo__is_tchar((unsigned char)l[i]))
+    i++;
+  return i;
+}
+
+static inline __attribute__((always_inline)) const char *
+check_field(const char *l, size_t n, size_t *name_len, int clean) {
   if (n && is_ows(l[0]))
     return "a header line starts with whitespace (an obs-fold continuation, "
            "which salvo does not unfold)";
-  size_t i = 0;
-  while (i < n && salvo__is_tchar((unsigned char)l[i]))
-    i++;
+  size_t i = token_end(l, n);
   if (i == n)
     return "malformed header line: no colon";
   if (l[i] != ':') {
@@ -119,13 +148,17 @@ const char *salvo__h1_check_field(const char *l, size_t n, size_t *name_len) {
   }
   if (i == 0)
     return "empty header name";
-  size_t e = text_end(l, i + 1, n);
+  size_t e = clean ? n : text_end(l, i + 1, n);
   if (e < n)
     return bad_byte((unsigned char)l[e], "NUL in a header value",
                     "bare CR in a header value",
                     "control character in a header value");
   *name_len = i;
   return NULL;
+}
+
+const char *salvo__h1_check_field(const char *l, size_t n, size_t *name_len) {
+  return check_field(l, n, name_len, 0);
 }
 
 /* Which of the names salvo reads l[0..n) is. */
@@ -155,21 +188,22 @@ static int name_of(const char *l, size_t n) {
   }
 }
 
-const char *salvo__h1_read_line(const char *l, size_t n, int first,
-                                salvo__h1_line *out) {
+/* Inlined where a head's lines are read, so that a line costs no call. */
+static inline __attribute__((always_inline)) const char *
+read_line(const char *l, size_t n, int first, int clean, salvo__h1_line *out) {
   memset(out, 0, sizeof(*out));
   out->l = l;
   out->n = n;
   if (first) {
     out->kind = SALVO__H1_STATUS_LINE;
-    return salvo__h1_check_status(l, n, &out->status, &out->version);
+    return check_status(l, n, &out->status, &out->version, clean);
   }
   if (n == 0) {
     out->kind = SALVO__H1_END_LINE;
     return NULL;
   }
   out->kind = SALVO__H1_FIELD_LINE;
-  const char *why = salvo__h1_check_field(l, n, &out->name_len);
+  const char *why = check_field(l, n, &out->name_len, clean);
   if (why)
     return why;
   out->v = l + out->name_len + 1;
@@ -180,6 +214,11 @@ const char *salvo__h1_read_line(const char *l, size_t n, int first,
       salvo__h1_content_length(out->v, out->vn, &out->len))
     return "malformed Content-Length (digits, or one value repeated)";
   return NULL;
+}
+
+const char *salvo__h1_read_line(const char *l, size_t n, int first,
+                                salvo__h1_line *out) {
+  return read_line(l, n, first, 0, out);
 }
 
 /* A status line, already checked and read: the framing takes what it
@@ -301,25 +340,29 @@ static int end_of_head(salvo__h1 *p) {
   return 0;
 }
 
-/* Each line is checked and read once, here; the callback sees it first,
- * so that what it refuses (the same for every transport) says what is
- * wrong, and the framing reads it after. */
-static int head_line(salvo__h1 *p, const char *l, size_t n,
-                     const salvo__h1_cb *cb) {
-  salvo__h1_line ln;
-  if ((p->why = salvo__h1_read_line(l, n, p->lines++ == 0, &ln)))
-    return SALVO_EPROTO;
-  int rc = cb->line(cb->ctx, &ln);
-  if (rc)
-    return rc;
-  switch (ln.kind) {
+/* The framing's reading of a head's line, once read. */
+static inline __attribute__((always_inline)) int
+frame_line(salvo__h1 *p, const salvo__h1_line *ln) {
+  switch (ln->kind) {
   case SALVO__H1_STATUS_LINE:
-    return status_line(p, &ln);
+    return status_line(p, ln);
   case SALVO__H1_FIELD_LINE:
-    return header_line(p, &ln);
+    return header_line(p, ln);
   default:
     return end_of_head(p);
   }
+}
+
+/* Each line is checked and read once, here; the callback sees it first,
+ * so that what it refuses (the same for every transport) says what is
+ * wrong, and the framing reads it after. */
+static int head_line(salvo__h1 *p, const char *l, size_t n, int clean,
+                     const salvo__h1_cb *cb) {
+  salvo__h1_line ln;
+  if ((p->why = read_line(l, n, p->lines++ == 0, clean, &ln)))
+    return SALVO_EPROTO;
+  int rc = cb->line(cb->ctx, &ln);
+  return rc ? rc : frame_line(p, &ln);
 }
 
 /* A quoted-string from l[i] (its opening quote): the index past its
@@ -431,6 +474,45 @@ static size_t line_len(const char *b, const char *nl) {
   return n && b[n - 1] == '\r' ? n - 1 : n;
 }
 
+/* A head all in b[0..avail) and free of controls (salvo__h1_scan_head),
+ * read with the same answers as a line at a time: *used is its bytes, or
+ * 0 when it is read a line at a time after all. With a head callback,
+ * every line is read and framed first, on a copy of the state: a head
+ * that would fail anywhere goes the line-at-a-time way, so that what the
+ * callback refuses and what the framing refuses come in the same order. */
+static int whole_head(salvo__h1 *p, const char *b, size_t avail,
+                      const salvo__h1_cb *cb, size_t *used) {
+  uint32_t ends[SALVO__H1_SCAN_LINES];
+  salvo__h1_line lines[SALVO__H1_SCAN_LINES];
+  size_t k;
+  *used = salvo__h1_scan_head(b, avail, ends, SALVO__H1_SCAN_LINES, &k);
+  if (!*used || *used > SALVO__H1_HEAD_MAX - p->head) {
+    *used = 0;
+    return 0;
+  }
+  if (!cb->head) {
+    for (size_t i = 0, s = 0; i < k; s = ends[i++] + 1) {
+      p->head += ends[i] + 1 - s;
+      int rc = head_line(p, b + s, line_len(b + s, b + ends[i]), 1, cb);
+      if (rc)
+        return rc;
+    }
+    return 0;
+  }
+  salvo__h1 q = *p;
+  for (size_t i = 0, s = 0; i < k; s = ends[i++] + 1) {
+    q.head += ends[i] + 1 - s;
+    if (read_line(b + s, line_len(b + s, b + ends[i]), q.lines++ == 0, 1,
+                  &lines[i]) ||
+        frame_line(&q, &lines[i])) {
+      *used = 0;
+      return 0;
+    }
+  }
+  *p = q;
+  return cb->head(cb->ctx, lines, k);
+}
+
 long salvo__h1_feed(salvo__h1 *p, const char *buf, size_t len,
                     const salvo__h1_cb *cb, int *paused) {
   size_t pos = 0;
@@ -439,6 +521,15 @@ long salvo__h1_feed(salvo__h1 *p, const char *buf, size_t len,
     const char *b = buf + pos;
     size_t avail = len - pos;
     int rc = 0;
+    if (p->state == SALVO__H1_HEAD && p->lines == 0) {
+      size_t used;
+      if ((rc = whole_head(p, b, avail, cb, &used)))
+        return rc;
+      if (used) {
+        pos += used;
+        continue;
+      }
+    }
     if (p->state == SALVO__H1_LEN || p->state == SALVO__H1_CHUNK_DATA ||
         p->state == SALVO__H1_CLOSE) {
       size_t used;
@@ -469,7 +560,7 @@ long salvo__h1_feed(salvo__h1 *p, const char *buf, size_t len,
       p->head += used;
       if (p->head > SALVO__H1_HEAD_MAX)
         return proto(p, "response headers too large (over 256 KiB)");
-      rc = head_line(p, b, n, cb);
+      rc = head_line(p, b, n, 0, cb);
       break;
     case SALVO__H1_CHUNK_SIZE:
       rc = chunk_size(p, b, n);

@@ -28,6 +28,7 @@ struct salvo__recv {
   int out_fd;       /* output_path while open, else -1 */
   int head_done;    /* the blank line after the last status line came */
   salvo__head head; /* the response being read */
+  size_t block_at;  /* where salvo__req_on_head copied its field lines */
   struct salvo__decoder *dec; /* its content coding, or NULL */
   int fed;                    /* encoded bytes went to dec */
   salvo__buf held;            /* decoded bytes the reader has not taken */
@@ -216,7 +217,8 @@ static int content_length(salvo__req *r, uint64_t len) {
   return 0;
 }
 
-static int field(salvo__req *r, const salvo__h1_line *ln) {
+/* What a field line says to the request, before it is kept. */
+static int meaning(salvo__req *r, const salvo__h1_line *ln) {
   int rc = 0;
   switch (ln->name) {
   case SALVO__H1_CONTENT_LENGTH:
@@ -231,6 +233,11 @@ static int field(salvo__req *r, const salvo__h1_line *ln) {
   default:
     break;
   }
+  return rc;
+}
+
+static int field(salvo__req *r, const salvo__h1_line *ln) {
+  int rc = meaning(r, ln);
   return rc ? rc
             : salvo__resp_add_line(r->resp, ln->l, ln->name_len,
                                    (size_t)(ln->v - ln->l), ln->vn);
@@ -335,6 +342,34 @@ static int on_line(salvo__req *r, const salvo__h1_line *ln) {
   }
 }
 
+/* Line i of the head ln[0..n), whose field lines are copied at once
+ * with its status line (when valid) and kept one by one. */
+static int head_line(salvo__req *r, const salvo__h1_line *ln, size_t n,
+                     size_t i) {
+  const char *base = ln[1].l; /* the first field line, or the blank one */
+  size_t at = r->recv->block_at;
+  int rc;
+  r->recv->head.lines++;
+  switch (ln[i].kind) {
+  case SALVO__H1_STATUS_LINE:
+    if ((rc = status_line(r, &ln[i])) || n < 3)
+      return rc;
+    if ((rc = salvo__resp_add_block(r->resp, base, (size_t)(ln[n - 1].l - base),
+                                    n - 2, &at)))
+      return rc;
+    r->recv->block_at = at;
+    return 0;
+  case SALVO__H1_END_LINE:
+    return head_end(r);
+  default:
+    if ((rc = meaning(r, &ln[i])))
+      return rc;
+    salvo__resp_keep(r->resp, at + (size_t)(ln[i].l - base), ln[i].name_len,
+                     (size_t)(ln[i].v - ln[i].l) + ln[i].vn);
+    return 0;
+  }
+}
+
 int salvo__req_on_header(salvo__req *r, const char *line, size_t len) {
   int rc = current(r);
   if (rc || r->resp->stream)
@@ -354,6 +389,30 @@ int salvo__req_on_line(salvo__req *r, const salvo__h1_line *ln) {
   if ((rc = head_bytes(r, ln->n)))
     return kept(r, rc);
   return kept(r, on_line(r, ln));
+}
+
+/* The lines of a head in one call, each as salvo__req_on_line would take
+ * it and in the same order, with `seen` (the transport's own reading)
+ * called first for the lines it reads; the field lines kept with one
+ * copy. The request is looked up once, not once a line. */
+int salvo__req_on_head(salvo__req *r, const salvo__h1_line *ln, size_t n,
+                       salvo__seen_fn seen, void *ctx) {
+  int rc = current(r);
+  if (rc)
+    return rc;
+  for (size_t i = 0; i < n && !rc; i++) {
+    if (seen &&
+        (ln[i].kind == SALVO__H1_END_LINE || ln[i].name == SALVO__H1_LOCATION ||
+         ln[i].name == SALVO__H1_SET_COOKIE) &&
+        (rc = seen(ctx, &ln[i])))
+      return rc;
+    if (r->resp->stream)
+      continue; /* as salvo__req_on_line: the response is the caller's */
+    if ((rc = head_bytes(r, ln[i].n)))
+      return kept(r, rc);
+    rc = head_line(r, ln, n, i);
+  }
+  return kept(r, rc);
 }
 
 /* ---- bodies -----------------------------------------------------------------

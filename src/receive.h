@@ -48,6 +48,15 @@ int salvo__req_on_header(salvo__req *r, const char *line, size_t len);
 /* The same for a line the transport has already checked and read
  * (salvo__h1_read_line), so that it is read once. */
 int salvo__req_on_line(salvo__req *r, const salvo__h1_line *line);
+/* A whole head's lines ln[0..n) (the status line first, the blank line
+ * last), read once (salvo__h1_read_line), with the same answers as n calls
+ * of salvo__req_on_line. `seen` is the transport's own reading of a line,
+ * called before the request's for the blank line and for Location and
+ * Set-Cookie fields (NULL: none): its error stops the head there. The
+ * lines must lie in one buffer, in order, as the framing found them. */
+typedef int (*salvo__seen_fn)(void *ctx, const salvo__h1_line *line);
+int salvo__req_on_head(salvo__req *r, const salvo__h1_line *ln, size_t n,
+                       salvo__seen_fn seen, void *ctx);
 /* A piece of the final response's body, without its transfer coding (the
  * transport de-chunks), still in its content coding. */
 int salvo__req_on_body(salvo__req *r, const char *data, size_t len);

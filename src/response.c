@@ -69,14 +69,16 @@ void salvo__resp_set_error(salvo_response *r, int err, char *msg) {
   r->errmsg = msg;
 }
 
-/* Room for one more header of `bytes` bytes: its offset's and its own. */
-static char *header_room(salvo_response *r, size_t bytes) {
-  if (r->nhdrs == r->hdr_cap) {
-    size_t cap = r->hdr_cap * 2;
+/* Room for n more headers and `bytes` more bytes of them. */
+static int room(salvo_response *r, size_t n, size_t bytes) {
+  if (r->nhdrs + n > r->hdr_cap) {
+    size_t cap = r->hdr_cap;
+    while (cap < r->nhdrs + n)
+      cap *= 2;
     uint32_t *off = r->hdr_off == r->hdr_inline ? NULL : r->hdr_off;
     off = realloc(off, cap * sizeof(*off));
     if (!off)
-      return NULL;
+      return SALVO_ENOMEM;
     if (r->hdr_off == r->hdr_inline)
       memcpy(off, r->hdr_inline, sizeof(r->hdr_inline));
     r->hdr_off = off;
@@ -85,6 +87,13 @@ static char *header_room(salvo_response *r, size_t bytes) {
   if (r->hdrs.len + bytes > UINT32_MAX ||
       salvo__buf_reserve_in(&r->hdrs, r->hdr_bytes, sizeof(r->hdr_bytes),
                             bytes))
+    return SALVO_ENOMEM;
+  return 0;
+}
+
+/* Room for one more header of `bytes` bytes: its offset's and its own. */
+static char *header_room(salvo_response *r, size_t bytes) {
+  if (room(r, 1, bytes))
     return NULL;
   r->hdr_off[r->nhdrs++] = (uint32_t)r->hdrs.len;
   char *p = r->hdrs.p + r->hdrs.len;
@@ -100,6 +109,16 @@ int salvo__resp_add_line(salvo_response *r, const char *line, size_t nlen,
   memcpy(p, line, voff + vlen);
   p[nlen] = '\0';
   p[voff + vlen] = '\0';
+  return 0;
+}
+
+int salvo__resp_add_block(salvo_response *r, const char *block, size_t len,
+                          size_t n, size_t *at) {
+  if (room(r, n, len))
+    return SALVO_ENOMEM;
+  *at = r->hdrs.len;
+  memcpy(r->hdrs.p + r->hdrs.len, block, len);
+  r->hdrs.len += len;
   return 0;
 }
 

@@ -51,7 +51,8 @@ struct salvo_response {
   double ttfb;
   double elapsed;
   salvo__buf body;
-  salvo__buf hdrs;   /* "name\0value\0" repeated */
+  salvo__buf hdrs;   /* "name\0<OWS>value\0" at each hdr_off, and
+                      * bytes between them no offset points to */
   uint32_t *hdr_off; /* offset of each name in hdrs */
   size_t nhdrs;
   size_t hdr_cap;
@@ -97,6 +98,20 @@ void salvo__resp_set_error(salvo_response *r, int err, char *msg);
  * none starts with it). */
 int salvo__resp_add_line(salvo_response *r, const char *line, size_t nlen,
                          size_t voff, size_t vlen);
+/* A head's field lines kept with one copy: salvo__resp_add_block copies
+ * the lines block[0..len) (each with its line ending) and makes room for
+ * n more headers, returning where the copy starts in hdrs (its offset);
+ * salvo__resp_keep then keeps the line at offset `at` of hdrs as
+ * salvo__resp_add_line would, cutting it in place. A copy not kept in
+ * full (a line refused) only holds bytes no offset points to. */
+int salvo__resp_add_block(salvo_response *r, const char *block, size_t len,
+                          size_t n, size_t *at);
+static inline void salvo__resp_keep(salvo_response *r, size_t at, size_t nlen,
+                                    size_t vend) {
+  r->hdrs.p[at + nlen] = '\0';
+  r->hdrs.p[at + vend] = '\0';
+  r->hdr_off[r->nhdrs++] = (uint32_t)at;
+}
 void salvo__resp_reset(salvo_response *r);
 /* Makes room for `extra` more body bytes, from the pool when the body is
  * large enough to be worth keeping warm. */

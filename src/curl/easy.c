@@ -177,7 +177,7 @@ static int dechunk(salvo__curl_xfer *x, const char *p, size_t n) {
     return SALVO_ENOMEM;
   size_t off = 0;
   int paused = 0, rc = 0;
-  salvo__h1_cb cb = {x, no_line, chunk_body};
+  salvo__h1_cb cb = {x, no_line, chunk_body, NULL};
   while (off < x->pend.len && x->dechunk.state != SALVO__H1_DONE && !paused) {
     long used = salvo__h1_feed(&x->dechunk, x->pend.p + off, x->pend.len - off,
                                &cb, &paused);

@@ -103,28 +103,20 @@ static int on_body(void *ctx, const char *p, size_t n) {
   return salvo__nat_body(ctx, p, n);
 }
 
-int salvo__nat_line(salvo__nxfer *x, const salvo__h1_line *ln) {
-  salvo__transport *t = x->t;
-  int end = ln->kind == SALVO__H1_END_LINE;
-  if (ln->kind == SALVO__H1_STATUS_LINE) { /* a new response */
-    free(x->location);
-    x->location = NULL;
-  } else if (!end) {
-    int rc = header_seen(x, ln);
-    if (rc)
-      return rc;
-  }
-  if (end && x->p.status >= 200 && (x->writing || x->send_errno)) {
+/* The end of a head, as the transport reads it: an answer that came
+ * before the request's body was all sent, and a redirect to follow. */
+static int end_seen(salvo__nxfer *x) {
+  if (x->p.status >= 200 && (x->writing || x->send_errno)) {
     /* Answered before the body was all sent (a 413, a 401): the server
      * does not want the rest (RFC 9112 9.5), and the connection, with a
      * request cut short on it, cannot be used again. */
     x->writing = 0;
     x->early = 1;
   }
-  if (end && x->p.status >= 200 &&
+  if (x->p.status >= 200 &&
       salvo__redirect_wanted(x->req, x->p.status, x->location != NULL)) {
     char *msg = NULL;
-    int err = salvo__redirect_allowed(&x->hop, t->cfg, &msg);
+    int err = salvo__redirect_allowed(&x->hop, x->t->cfg, &msg);
     free(msg); /* parse_message says it again */
     if (err) {
       x->p.why = NULL;
@@ -132,19 +124,51 @@ int salvo__nat_line(salvo__nxfer *x, const salvo__h1_line *ln) {
     }
     x->redirecting = 1;
   }
-  int rc = salvo__req_on_line(x->req, ln);
-  if (rc == SALVO__EV_HEADERS) {
-    /* The reader paces the body from here: no time limit of ours. */
-    x->handed_over = 1;
-    salvo__nat_timer_update(t, x);
-    t->ev.headers(t->ev.ctx, x->req);
-    rc = 0;
+  return 0;
+}
+
+/* What the transport reads of a line itself, before the request does. */
+static int seen(void *ctx, const salvo__h1_line *ln) {
+  salvo__nxfer *x = ctx;
+  switch (ln->kind) {
+  case SALVO__H1_STATUS_LINE: /* a new response */
+    free(x->location);
+    x->location = NULL;
+    return 0;
+  case SALVO__H1_FIELD_LINE:
+    return header_seen(x, ln);
+  default:
+    return end_seen(x);
   }
-  return rc;
+}
+
+/* The request's answer to a line or a head: a streamed response goes to
+ * its reader at the end of its head. */
+static int handed(salvo__nxfer *x, int rc) {
+  if (rc != SALVO__EV_HEADERS)
+    return rc;
+  /* The reader paces the body from here: no time limit of ours. */
+  x->handed_over = 1;
+  salvo__nat_timer_update(x->t, x);
+  x->t->ev.headers(x->t->ev.ctx, x->req);
+  return 0;
+}
+
+int salvo__nat_line(salvo__nxfer *x, const salvo__h1_line *ln) {
+  int rc = seen(x, ln);
+  return rc ? rc : handed(x, salvo__req_on_line(x->req, ln));
 }
 
 static int on_line(void *ctx, const salvo__h1_line *ln) {
   return salvo__nat_line(ctx, ln);
+}
+
+/* A head found whole: the status line's part here, the rest as each line
+ * comes in salvo__req_on_head. */
+static int on_head(void *ctx, const salvo__h1_line *ln, size_t n) {
+  salvo__nxfer *x = ctx;
+  int rc = seen(x, &ln[0]);
+  return rc ? rc : handed(x, salvo__req_on_head(x->req, ln, n, seen, x));
 }
 
 int salvo__nat_text_line(salvo__nxfer *x, const char *l, size_t n, int status) {
@@ -172,8 +196,8 @@ static long feed(salvo__transport *t, salvo__nxfer *x, const char *p,
   if (!x->tfirst)
     x->tfirst = salvo__nat_now(t);
   x->got_bytes = 1;
-  long used = salvo__h1_feed(&x->p, p, n, &(salvo__h1_cb){x, on_line, on_body},
-                             &paused);
+  long used = salvo__h1_feed(
+      &x->p, p, n, &(salvo__h1_cb){x, on_line, on_body, on_head}, &paused);
   if (used < 0) {
     int err = (int)used;
     t->report->fail(t, x, err, salvo__nat_parse_message(x, err));

@@ -40,7 +40,7 @@ static int on_body(void *ctx, const char *p, size_t n) {
  * at a complete response or the error; *p is left for inspection. */
 static int feed(salvo__h1 *p, const char *wire, size_t step, int no_body,
                 int eof, seen *s) {
-  salvo__h1_cb cb = {s, on_line, on_body};
+  salvo__h1_cb cb = {s, on_line, on_body, NULL};
   memset(s, 0, sizeof(*s));
   salvo__h1_init(p, no_body);
   size_t len = strlen(wire), at = 0, have = 0;
@@ -67,6 +67,9 @@ static int both(const char *wire, int no_body, int eof, seen *s, salvo__h1 *p) {
   int a = feed(&q, wire, 1, no_body, eof, &one);
   int b = feed(p, wire, 0, no_body, eof, s);
   assert_int_equal(a, b);
+  /* A head read whole (salvo__h1_scan_head) and a line at a time: the
+   * same error, in the same words. */
+  assert_string_equal(q.why ? q.why : "", p->why ? p->why : "");
   assert_string_equal(one.lines, s->lines);
   assert_int_equal(one.nbody, s->nbody);
   assert_memory_equal(one.body, s->body, s->nbody);
@@ -262,6 +265,41 @@ static void test_value_bytes(void **state) {
   }
 }
 
+/* Every byte value at every place of a name is judged as RFC 9110 5.1
+ * says (a token: tchar), in names of every length from 1 to 20 in lines of
+ * 16 to 40 bytes (where the first sixteen are read at once, and names
+ * past them): where the name ends, and whether the line is taken. */
+static void test_name_bytes(void **state) {
+  (void)state;
+  char l[40];
+  size_t nl;
+  for (size_t name = 1; name <= 20; name++) {
+    for (size_t len = name + 1 < 16 ? 16 : name + 1; len <= sizeof(l); len++) {
+      for (int c = 0; c < 256; c++) {
+        int tchar = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                    (c >= '0' && c <= '9') ||
+                    (c && strchr("!#$%&'*+-.^_`|~", c));
+        for (size_t at = 0; at < name; at++) {
+          memset(l, 'N', name);
+          l[name] = ':';
+          memset(l + name + 1, 'v', len - name - 1);
+          l[at] = (char)c;
+          const char *why = salvo__h1_check_field(l, len, &nl);
+          /* a non-tchar byte ends the name: the line is taken only when
+           * that byte is the colon, after at least one byte */
+          int ok = tchar || (c == ':' && at > 0);
+          if (ok != (why == NULL) || (ok && nl != (tchar ? name : at))) {
+            print_error("byte 0x%02x at %zu of a %zu-byte name, line %zu: "
+                        "%s, name %zu\n",
+                        c, at, name, len, why ? why : "taken", nl);
+            fail();
+          }
+        }
+      }
+    }
+  }
+}
+
 /* Connection's tokens in any case and with any spacing (RFC 9110 7.6.1). */
 static void test_connection_tokens(void **state) {
   (void)state;
@@ -383,6 +421,7 @@ int main(void) {
       cmocka_unit_test(test_framing_errors),
       cmocka_unit_test(test_line_checks),
       cmocka_unit_test(test_value_bytes),
+      cmocka_unit_test(test_name_bytes),
       cmocka_unit_test(test_connection_tokens),
       cmocka_unit_test(test_name_table),
       cmocka_unit_test(test_read_line),

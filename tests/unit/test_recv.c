@@ -10,12 +10,14 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
 
 #include "config.h"
+#include "h1.h"
 #include "receive.h"
 #include "response.h"
 
@@ -200,12 +202,96 @@ static void test_headers_kept(void **state) {
   salvo__recv_cache_drain(&c);
 }
 
+/* The heads in wire ("\r\n" line ends, one buffer) each given whole to
+ * salvo__req_on_head, as the native transport gives a head it found
+ * whole; or, when `whole` is 0, a line at a time to
+ * salvo__req_on_header. Returns the first error. */
+static int heads(salvo__req *r, const char *wire, int whole) {
+  salvo__h1_line ln[64];
+  size_t k = 0;
+  for (const char *l = wire, *e; (e = strstr(l, "\r\n")); l = e + 2) {
+    size_t n = (size_t)(e - l);
+    if (!whole) {
+      int rc = salvo__req_on_header(r, l, n);
+      if (rc < 0)
+        return rc;
+      continue;
+    }
+    if (salvo__h1_read_line(l, n, k == 0, &ln[k]))
+      return SALVO_EPROTO; /* the cases below are read without a fault */
+    if (n == 0 || k == 63) {
+      int rc = salvo__req_on_head(r, ln, k + 1, NULL, NULL);
+      if (rc < 0)
+        return rc;
+      k = 0;
+    } else {
+      k++;
+    }
+  }
+  return 0;
+}
+
+/* A head given whole keeps what a line at a time keeps (RFC 9110 5.5:
+ * values without the whitespace around them), and refuses what it
+ * refuses, with the same words: past the 16 offsets and 256 bytes a
+ * response holds inline, after an interim head (RFC 9110 15.2), with
+ * conflicting lengths (RFC 9110 8.6) and an unknown transfer coding
+ * (RFC 9112 6.1). */
+static void test_head_at_once(void **state) {
+  (void)state;
+  static const char *const cases[] = {
+      "HTTP/1.1 200 OK\r\nA:  \t x y \t\r\nEmpty:\r\nBlank: \t \r\n"
+      "Content-Length:0\r\n\r\n",
+      "HTTP/1.1 204 No\r\n\r\n",
+      "HTTP/1.1 100 Continue\r\nX: 1\r\n\r\nHTTP/1.1 200 OK\r\nY: 2\r\n"
+      "Content-Length: 0\r\n\r\n",
+      "HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
+      "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n",
+      NULL, /* many headers, long values: made below */
+  };
+  char many[4096] = "HTTP/1.1 200 OK\r\n";
+  for (int i = 0; i < 40; i++)
+    snprintf(many + strlen(many), sizeof(many) - strlen(many), "H%d: %.*s\r\n",
+             i, 20 + i,
+             "v123456789012345678901234567890"
+             "12345678901234567890123456789012345678901234567890");
+  strcat(many, "Content-Length: 0\r\n\r\n");
+  for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    const char *wire = cases[i] ? cases[i] : many;
+    salvo__recv_cache c = {0};
+    salvo__req *a = req(&c), *b = req(&c);
+    int ra = heads(a, wire, 0), rb = heads(b, wire, 1);
+    assert_int_equal(ra, rb);
+    char *wa = salvo__req_fail_message(a), *wb = salvo__req_fail_message(b);
+    assert_string_equal(wa ? wa : "", wb ? wb : "");
+    free(wa);
+    free(wb);
+    size_t n = salvo_response_header_count(a->resp);
+    assert_int_equal(n, salvo_response_header_count(b->resp));
+    assert_int_equal(a->resp->status, b->resp->status);
+    for (size_t h = 0; h < n; h++) {
+      const char *na, *va, *nb, *vb;
+      assert_int_equal(salvo_response_header_at(a->resp, h, &na, &va), 0);
+      assert_int_equal(salvo_response_header_at(b->resp, h, &nb, &vb), 0);
+      assert_string_equal(na, nb);
+      assert_string_equal(va, vb);
+      assert_string_equal(salvo_response_header(b->resp, na), va);
+    }
+    if (!cases[i])
+      assert_int_equal(n, 41);
+    salvo__req_free(a);
+    salvo__req_free(b);
+    salvo__recv_cache_drain(&c);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_state_goes_back_and_is_taken_again),
       cmocka_unit_test(test_full_cache_frees),
       cmocka_unit_test(test_paired_lifetimes),
       cmocka_unit_test(test_headers_kept),
+      cmocka_unit_test(test_head_at_once),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

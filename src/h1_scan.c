@@ -1,0 +1,109 @@
+/* A whole head found at once: see salvo__h1_scan_head in h1.h. */
+#include "h1.h"
+
+#include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
+/* A control other than HTAB: a byte below SP, or DEL. CR and LF are
+ * among them; the scans let each through only at a line's end. */
+static int is_ctl(unsigned char c) {
+  return (c < 0x20 && c != '\t') || c == 0x7f;
+}
+
+/* Whether the line b[start..lf) is the blank line that ends a head: empty,
+ * or a lone CR, and not the first line (which is the status line, however
+ * it reads). */
+static int ends_head(const char *b, size_t start, size_t lf, size_t k) {
+  size_t n = lf - start;
+  return k > 1 && (n == 0 || (n == 1 && b[start] == '\r'));
+}
+
+size_t salvo__h1_scan_head_bytes(const char *b, size_t n, uint32_t *ends,
+                                 size_t max, size_t *count) {
+  size_t k = 0, start = 0;
+  if (n > SALVO__H1_SCAN_MAX)
+    n = SALVO__H1_SCAN_MAX;
+  for (size_t i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)b[i];
+    if (c == '\n') {
+      if (k == max)
+        return 0;
+      ends[k++] = (uint32_t)i;
+      if (ends_head(b, start, i, k)) {
+        *count = k;
+        return i + 1;
+      }
+      start = i + 1;
+    } else if (c == '\r' ? i + 1 == n || b[i + 1] != '\n' : is_ctl(c)) {
+      return 0;
+    }
+  }
+  return 0;
+}
+
+#ifdef __SSE2__
+/* Sixteen bytes at b, with the byte after them at b[16]: where the LFs
+ * are (one bit a byte), and a byte set where a byte may not stand in a
+ * head: a control other than HTAB, LF and a CR with an LF after it. */
+static unsigned classify(const char *b, __m128i *bad) {
+  __m128i v = _mm_loadu_si128((const __m128i *)(const void *)b),
+          next = _mm_loadu_si128((const __m128i *)(const void *)(b + 1));
+  __m128i lf = _mm_cmpeq_epi8(v, _mm_set1_epi8('\n')),
+          cr = _mm_cmpeq_epi8(v, _mm_set1_epi8('\r')),
+          ctl = _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(0x1f)), v);
+  __m128i fine = _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('\t')), lf);
+  fine = _mm_or_si128(
+      fine, _mm_and_si128(cr, _mm_cmpeq_epi8(next, _mm_set1_epi8('\n'))));
+  *bad = _mm_or_si128(_mm_andnot_si128(fine, ctl),
+                      _mm_cmpeq_epi8(v, _mm_set1_epi8(0x7f)));
+  return (unsigned)_mm_movemask_epi8(lf);
+}
+
+/* The same answer as the byte loop above, sixteen bytes a step: a head of
+ * seven lines is ten steps, where a line at a time cost a memchr and a
+ * control check per line. What may not stand in a head is gathered over
+ * the steps and looked at once, where the head ends: a head with any is
+ * read a line at a time, which says what it is. */
+size_t salvo__h1_scan_head(const char *b, size_t n, uint32_t *ends, size_t max,
+                           size_t *count) {
+  size_t k = 0, start = 0;
+  __m128i seen = _mm_setzero_si128(), bad;
+  char tail[32];
+  if (n > SALVO__H1_SCAN_MAX)
+    n = SALVO__H1_SCAN_MAX;
+  for (size_t i = 0; i < n; i += 16) {
+    const char *at = b + i;
+    if (n - i < 17) { /* the last bytes, with NULs after them */
+      memset(tail, 0, sizeof(tail));
+      memcpy(tail, at, n - i);
+      at = tail;
+    }
+    unsigned lf = classify(at, &bad);
+    if (n - i < 16)
+      lf &= (1u << (n - i)) - 1;
+    for (; lf; lf &= lf - 1) {
+      unsigned pos = (unsigned)__builtin_ctz(lf);
+      if (k == max)
+        return 0;
+      ends[k++] = (uint32_t)(i + pos);
+      if (ends_head(b, start, i + pos, k)) {
+        unsigned late = (unsigned)_mm_movemask_epi8(bad) & ((2u << pos) - 1);
+        if (late || _mm_movemask_epi8(seen))
+          return 0;
+        *count = k;
+        return i + pos + 1;
+      }
+      start = i + pos + 1;
+    }
+    seen = _mm_or_si128(seen, bad);
+  }
+  return 0;
+}
+#else
+size_t salvo__h1_scan_head(const char *b, size_t n, uint32_t *ends, size_t max,
+                           size_t *count) {
+  return salvo__h1_scan_head_bytes(b, n, ends, max, count);
+}
+#endif
