@@ -346,8 +346,8 @@ frame_line(salvo__h1 *p, const salvo__h1_line *ln) {
   switch (ln->kind) {
   case SALVO__H1_STATUS_LINE:
     return status_line(p, ln);
-  case SALVO__H1_FIELD_LINE:
-    return header_line(p, ln);
+  case SALVO__H1_FIELD_LINE: /* most name nothing the framing reads */
+    return ln->name == SALVO__H1_OTHER ? 0 : header_line(p, ln);
   default:
     return end_of_head(p);
   }

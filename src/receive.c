@@ -28,7 +28,6 @@ struct salvo__recv {
   int out_fd;       /* output_path while open, else -1 */
   int head_done;    /* the blank line after the last status line came */
   salvo__head head; /* the response being read */
-  size_t block_at;  /* where salvo__req_on_head copied its field lines */
   struct salvo__decoder *dec; /* its content coding, or NULL */
   int fed;                    /* encoded bytes went to dec */
   salvo__buf held;            /* decoded bytes the reader has not taken */
@@ -342,34 +341,6 @@ static int on_line(salvo__req *r, const salvo__h1_line *ln) {
   }
 }
 
-/* Line i of the head ln[0..n), whose field lines are copied at once
- * with its status line (when valid) and kept one by one. */
-static int head_line(salvo__req *r, const salvo__h1_line *ln, size_t n,
-                     size_t i) {
-  const char *base = ln[1].l; /* the first field line, or the blank one */
-  size_t at = r->recv->block_at;
-  int rc;
-  r->recv->head.lines++;
-  switch (ln[i].kind) {
-  case SALVO__H1_STATUS_LINE:
-    if ((rc = status_line(r, &ln[i])) || n < 3)
-      return rc;
-    if ((rc = salvo__resp_add_block(r->resp, base, (size_t)(ln[n - 1].l - base),
-                                    n - 2, &at)))
-      return rc;
-    r->recv->block_at = at;
-    return 0;
-  case SALVO__H1_END_LINE:
-    return head_end(r);
-  default:
-    if ((rc = meaning(r, &ln[i])))
-      return rc;
-    salvo__resp_keep(r->resp, at + (size_t)(ln[i].l - base), ln[i].name_len,
-                     (size_t)(ln[i].v - ln[i].l) + ln[i].vn);
-    return 0;
-  }
-}
-
 int salvo__req_on_header(salvo__req *r, const char *line, size_t len) {
   int rc = current(r);
   if (rc || r->resp->stream)
@@ -391,28 +362,74 @@ int salvo__req_on_line(salvo__req *r, const salvo__h1_line *ln) {
   return kept(r, on_line(r, ln));
 }
 
+/* Whether the transport reads line ln itself (see salvo__req_on_head). */
+static int transport_reads(const salvo__h1_line *ln) {
+  return ln->kind == SALVO__H1_END_LINE || ln->name == SALVO__H1_LOCATION ||
+         ln->name == SALVO__H1_SET_COOKIE;
+}
+
+/* A head a line at a time: where one of its lines may trip a limit, or
+ * the response is already the caller's. */
+static int head_by_line(salvo__req *r, const salvo__h1_line *ln, size_t n,
+                        salvo__seen_fn seen, void *ctx) {
+  int rc = 0;
+  for (size_t i = 0; i < n && !rc; i++) {
+    if (seen && transport_reads(&ln[i]) && (rc = seen(ctx, &ln[i])))
+      return rc;
+    rc = salvo__req_on_line(r, &ln[i]);
+  }
+  return rc;
+}
+
+/* The bytes ln[0..n) count against the head's limits (head_bytes), or 0
+ * when one of them would trip a limit. */
+static size_t head_fits(const salvo__req *r, const salvo__h1_line *ln,
+                        size_t n) {
+  size_t bytes = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (ln[i].n > SALVO__H1_LINE_MAX)
+      return 0;
+    bytes += ln[i].n + 2;
+  }
+  return r->recv->head.bytes + bytes <= SALVO__H1_HEAD_MAX ? bytes : 0;
+}
+
 /* The lines of a head in one call, each as salvo__req_on_line would take
  * it and in the same order, with `seen` (the transport's own reading)
- * called first for the lines it reads; the field lines kept with one
- * copy. The request is looked up once, not once a line. */
+ * called first for the lines it reads. The request is looked up once,
+ * the limits counted once, the field lines copied once (then cut in
+ * place), and a field salvo does not act on costs only its keeping. */
 int salvo__req_on_head(salvo__req *r, const salvo__h1_line *ln, size_t n,
                        salvo__seen_fn seen, void *ctx) {
   int rc = current(r);
   if (rc)
     return rc;
-  for (size_t i = 0; i < n && !rc; i++) {
-    if (seen &&
-        (ln[i].kind == SALVO__H1_END_LINE || ln[i].name == SALVO__H1_LOCATION ||
-         ln[i].name == SALVO__H1_SET_COOKIE) &&
-        (rc = seen(ctx, &ln[i])))
-      return rc;
-    if (r->resp->stream)
-      continue; /* as salvo__req_on_line: the response is the caller's */
-    if ((rc = head_bytes(r, ln[i].n)))
-      return kept(r, rc);
-    rc = head_line(r, ln, n, i);
+  size_t bytes = r->resp->stream ? 0 : head_fits(r, ln, n);
+  if (!bytes)
+    return head_by_line(r, ln, n, seen, ctx);
+  r->recv->head.bytes += bytes;
+  if ((rc = status_line(r, &ln[0])))
+    return kept(r, rc);
+  const char *base = ln[1].l; /* the first field line, or the blank one */
+  size_t at = 0;
+  if (n > 2 && (rc = salvo__resp_add_block(
+                    r->resp, base, (size_t)(ln[n - 1].l - base), n - 2, &at)))
+    return kept(r, rc);
+  for (size_t i = 1; i + 1 < n; i++) {
+    const salvo__h1_line *f = &ln[i];
+    if (f->name != SALVO__H1_OTHER) {
+      if (seen && transport_reads(f) && (rc = seen(ctx, f)))
+        return rc;
+      if ((rc = meaning(r, f)))
+        return kept(r, rc);
+    }
+    r->recv->head.lines++;
+    salvo__resp_keep(r->resp, at + (size_t)(f->l - base), f->name_len,
+                     (size_t)(f->v - f->l) + f->vn);
   }
-  return kept(r, rc);
+  if (seen && (rc = seen(ctx, &ln[n - 1])))
+    return rc;
+  return kept(r, head_end(r));
 }
 
 /* ---- bodies -----------------------------------------------------------------

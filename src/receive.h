@@ -53,7 +53,8 @@ int salvo__req_on_line(salvo__req *r, const salvo__h1_line *line);
  * of salvo__req_on_line. `seen` is the transport's own reading of a line,
  * called before the request's for the blank line and for Location and
  * Set-Cookie fields (NULL: none): its error stops the head there. The
- * lines must lie in one buffer, in order, as the framing found them. */
+ * lines must lie in one buffer, in order, as the framing found them, a
+ * status line first and the blank line last (n >= 2). */
 typedef int (*salvo__seen_fn)(void *ctx, const salvo__h1_line *line);
 int salvo__req_on_head(salvo__req *r, const salvo__h1_line *ln, size_t n,
                        salvo__seen_fn seen, void *ctx);
