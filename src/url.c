@@ -45,6 +45,44 @@ static uint64_t lower8(uint64_t w) {
   return w | ((from_a & ~past_z & ~w & highs) >> 2);
 }
 
+/* The length of the scheme before the URL's first "://", or 0 when it has
+ * none or it starts the URL. Most URLs start with http:// or https://,
+ * where that is the first "://" (nothing before it can be one). */
+static size_t scheme_len(const char *url) {
+  if ((url[0] | 0x20) == 'h' && (url[1] | 0x20) == 't' &&
+      (url[2] | 0x20) == 't' && (url[3] | 0x20) == 'p') {
+    size_t n = 4 + ((url[4] | 0x20) == 's');
+    if (url[n] == ':' && url[n + 1] == '/' && url[n + 2] == '/')
+      return n;
+  }
+  const char *c = strstr(url, "://");
+  return c ? (size_t)(c - url) : 0;
+}
+
+/* Where the authority at auth ends (its first '/', '?', '#' or the URL's
+ * end), in one pass that also finds its last '@' (*at, the end of the
+ * userinfo) and the first ':' after that (*colon, before a port). */
+static const char *authority_end(const char *auth, const char **at,
+                                 const char **colon) {
+  static const unsigned char kind[256] = {
+      [0] = 1, ['/'] = 1, ['?'] = 1, ['#'] = 1, ['@'] = 2, [':'] = 3};
+  for (;; auth++) {
+    switch (kind[(unsigned char)*auth]) {
+    case 0:
+      continue;
+    case 1:
+      return auth;
+    case 2:
+      *at = auth;
+      *colon = NULL;
+      continue;
+    default:
+      if (!*colon)
+        *colon = auth;
+    }
+  }
+}
+
 /* Only what a transport would misread or what salvo needs (scheme, host,
  * port) is checked here; the rest is the server's to judge. */
 int salvo__url_parse(const char *url, salvo__url *u, char **msg) {
@@ -54,25 +92,18 @@ int salvo__url_parse(const char *url, salvo__url *u, char **msg) {
     return fail(msg, salvo__fmt("malformed URL: whitespace or control "
                                 "character at offset %zu",
                                 bad));
-  const char *colon = strstr(url, "://");
-  if (!colon || colon == url)
+  if ((u->scheme_len = scheme_len(url)) == 0)
     return fail(msg, salvo__fmt("malformed URL: no scheme in \"%.200s\"", url));
-  u->scheme_len = (size_t)(colon - url);
   if (!(u->scheme_len == 4 && !salvo__casecmp_n(url, "http", 4)) &&
       !(u->scheme_len == 5 && !salvo__casecmp_n(url, "https", 5)))
     return fail(msg, salvo__fmt("unsupported scheme \"%.*s\": only http and "
                                 "https are",
                                 (int)(u->scheme_len > 32 ? 32 : u->scheme_len),
                                 url));
-  const char *auth = colon + 3;
-  size_t alen = strcspn(auth, "/?#");
-  const char *at = NULL;
-  for (size_t i = 0; i < alen; i++)
-    if (auth[i] == '@')
-      at = auth + i;
+  const char *auth = url + u->scheme_len + 3, *at = NULL, *colon = NULL;
+  const char *end = authority_end(auth, &at, &colon);
   u->userinfo = at != NULL;
   const char *h = at ? at + 1 : auth;
-  const char *end = auth + alen;
   u->path = (size_t)(end - url);
   const char *hend;
   if (*h == '[') {
@@ -81,15 +112,15 @@ int salvo__url_parse(const char *url, salvo__url *u, char **msg) {
       return fail(msg, salvo__fmt("malformed URL: unclosed IPv6 address"));
     hend++;
   } else {
-    hend = h;
-    while (hend < end && *hend != ':')
-      hend++;
+    hend = colon ? colon : end;
   }
   u->host = h;
   u->host_len = (size_t)(hend - h);
   if (u->host_len == 0)
     return fail(msg, salvo__fmt("malformed URL: no host"));
   u->port = u->scheme_len == 5 ? 443 : 80;
+  u->port_text = u->scheme_len == 5 ? "443" : "80";
+  u->port_text_len = u->scheme_len == 5 ? 3 : 2;
   if (hend < end) {
     if (*hend != ':')
       return fail(msg, salvo__fmt("malformed URL: bad host"));
@@ -104,6 +135,8 @@ int salvo__url_parse(const char *url, salvo__url *u, char **msg) {
       if (port == 0 || port > 65535)
         return fail(msg, salvo__fmt("malformed URL: bad port"));
       u->port = port;
+      u->port_text = hend[1] == '0' ? NULL : hend + 1;
+      u->port_text_len = (size_t)(end - hend - 1);
     }
   }
   return 0;
@@ -129,6 +162,13 @@ char *salvo__url_put_origin(char *d, const char *url, const salvo__url *u) {
     char c = u->host[i];
     *d++ = c >= 'A' && c <= 'Z' ? (char)(c + 32) : c;
   }
+  *d++ = ':';
+  if (u->port_text) { /* the URL's own digits, most often */
+    memcpy(d, u->port_text, u->port_text_len);
+    d += u->port_text_len;
+    *d = '\0';
+    return d;
+  }
   /* The port by hand: sprintf cost 700 instructions of every request. */
   char digits[5];
   int n = 0;
@@ -136,7 +176,6 @@ char *salvo__url_put_origin(char *d, const char *url, const salvo__url *u) {
   do
     digits[n++] = (char)('0' + port % 10);
   while ((port /= 10) && n < 5);
-  *d++ = ':';
   while (n)
     *d++ = digits[--n];
   *d = '\0';

@@ -15,9 +15,12 @@ typedef struct salvo__url {
   size_t scheme_len; /* "http" 4, "https" 5 */
   const char *host;  /* into the URL; an IPv6 literal keeps its [] */
   size_t host_len;
-  unsigned port; /* explicit, or the scheme's */
-  int userinfo;  /* "user[:password]@" before the host */
-  size_t path;   /* where the path (or query, or fragment) starts */
+  unsigned port;         /* explicit, or the scheme's */
+  const char *port_text; /* port's digits as written when they are its
+                            decimal form (no leading 0), else NULL */
+  size_t port_text_len;
+  int userinfo; /* "user[:password]@" before the host */
+  size_t path;  /* where the path (or query, or fragment) starts */
 } salvo__url;
 
 /* Checks an absolute http:// or https:// URL: no whitespace or control
