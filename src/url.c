@@ -6,6 +6,9 @@
 #include <string.h>
 
 #include "buf.h"
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 static int fail(char **msg, char *m) {
   *msg = m;
@@ -15,12 +18,22 @@ static int fail(char **msg, char *m) {
 static int is_digit(int c) { return c >= '0' && c <= '9'; }
 
 /* The first byte of s[0..n) that is whitespace or a control (SP and
- * below, DEL), else n. Eight bytes at a time (the "has a byte less than"
- * test of Bit Twiddling Hacks): every URL submitted is checked, and
- * URLs are long enough for words to pay. */
+ * below, DEL), else n: every URL submitted is checked, sixteen bytes a
+ * step where the compiler has SSE2, eight (the "has a byte less than"
+ * test of Bit Twiddling Hacks) where not. */
 static size_t first_ctl(const char *s, size_t n) {
-  const uint64_t ones = 0x0101010101010101ull, highs = ones << 7;
   size_t i = 0;
+#ifdef __SSE2__
+  for (; n - i >= 16; i += 16) {
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+    __m128i bad =
+        _mm_or_si128(_mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(0x20)), v),
+                     _mm_cmpeq_epi8(v, _mm_set1_epi8(0x7f)));
+    if (_mm_movemask_epi8(bad))
+      break;
+  }
+#else
+  const uint64_t ones = 0x0101010101010101ull, highs = ones << 7;
   for (; n - i >= 8; i += 8) {
     uint64_t x, y;
     memcpy(&x, s + i, 8);
@@ -28,6 +41,7 @@ static size_t first_ctl(const char *s, size_t n) {
     if (((x - ones * 0x21) & ~x & highs) | ((y - ones) & ~y & highs))
       break;
   }
+#endif
   for (; i < n; i++)
     if ((unsigned char)s[i] <= 0x20 || s[i] == 0x7f)
       return i;
@@ -60,12 +74,42 @@ static size_t scheme_len(const char *url) {
 }
 
 /* Where the authority at auth ends (its first '/', '?', '#' or the URL's
- * end), in one pass that also finds its last '@' (*at, the end of the
- * userinfo) and the first ':' after that (*colon, before a port). */
-static const char *authority_end(const char *auth, const char **at,
-                                 const char **colon) {
+ * end, lim), in one pass that also finds its last '@' (*at, the end of
+ * the userinfo) and the first ':' after that (*colon, before a port):
+ * sixteen bytes a step where they are there (most authorities are
+ * within sixteen), then a byte at a time. */
+static const char *authority_end(const char *auth, const char *lim,
+                                 const char **at, const char **colon) {
   static const unsigned char kind[256] = {
       [0] = 1, ['/'] = 1, ['?'] = 1, ['#'] = 1, ['@'] = 2, [':'] = 3};
+#ifdef __SSE2__
+  for (; lim - auth >= 16; auth += 16) {
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)auth);
+    __m128i end = _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('/')),
+                               _mm_cmpeq_epi8(v, _mm_set1_epi8('?')));
+    end = _mm_or_si128(end, _mm_cmpeq_epi8(v, _mm_set1_epi8('#')));
+    unsigned stop = (unsigned)_mm_movemask_epi8(end);
+    unsigned before = stop ? (1u << __builtin_ctz(stop)) - 1 : 0xffff;
+    unsigned ats =
+        (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('@'))) &
+        before;
+    unsigned cols =
+        (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(':'))) &
+        before;
+    if (ats) {
+      int last = 31 - __builtin_clz(ats);
+      *at = auth + last;
+      *colon = NULL;
+      cols &= ~((2u << last) - 1);
+    }
+    if (cols && !*colon)
+      *colon = auth + __builtin_ctz(cols);
+    if (stop)
+      return auth + __builtin_ctz(stop);
+  }
+#else
+  (void)lim;
+#endif
   for (;; auth++) {
     switch (kind[(unsigned char)*auth]) {
     case 0:
@@ -101,7 +145,7 @@ int salvo__url_parse(const char *url, salvo__url *u, char **msg) {
                                 (int)(u->scheme_len > 32 ? 32 : u->scheme_len),
                                 url));
   const char *auth = url + u->scheme_len + 3, *at = NULL, *colon = NULL;
-  const char *end = authority_end(auth, &at, &colon);
+  const char *end = authority_end(auth, url + len, &at, &colon);
   u->userinfo = at != NULL;
   const char *h = at ? at + 1 : auth;
   u->path = (size_t)(end - url);
@@ -147,10 +191,9 @@ size_t salvo__url_origin_len(const salvo__url *u) {
 }
 
 char *salvo__url_put_origin(char *d, const char *url, const salvo__url *u) {
-  for (size_t i = 0; i < u->scheme_len; i++)
-    *d++ = (char)(url[i] | 0x20);
-  memcpy(d, "://", 3);
-  d += 3;
+  (void)url; /* the scheme is http or https, in any case */
+  memcpy(d, u->scheme_len == 5 ? "https://" : "http://", 8);
+  d += u->scheme_len + 3;
   size_t i = 0;
   for (; i + 8 <= u->host_len; i += 8, d += 8) {
     uint64_t w;
