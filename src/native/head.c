@@ -96,6 +96,12 @@ void salvo__head_writer_free(salvo__head_writer *w) {
   *w = (salvo__head_writer){0};
 }
 
+/* n bytes at p into room already reserved in b. */
+static void put(salvo__buf *b, const char *p, size_t n) {
+  memcpy(b->p + b->len, p, n);
+  b->len += n;
+}
+
 /* Methods that say Content-Length: 0 without a body (RFC 9110 8.6: a
  * request whose method expects content). */
 static int is_post_or_put(const char *m) {
@@ -114,18 +120,23 @@ int salvo__head_write(const salvo__head_writer *w, const salvo__head_args *a,
     target = a->target, tlen = a->target_len;
   else
     salvo__url_target(a->url, &target, &tlen);
+  /* The pieces every request has, in room reserved once: a GET without
+   * headers of its own is these and the blank line. */
+  size_t mlen = strlen(a->method);
   b->len = 0;
-  rc |= salvo__buf_append(b, a->method, strlen(a->method));
-  rc |= salvo__buf_append(b, tlen && *target == '/' ? " " : " /",
-                          tlen && *target == '/' ? 1 : 2);
-  rc |= salvo__buf_append(b, target, tlen);
-  rc |= salvo__buf_append(b, " HTTP/1.1\r\n", 11);
+  if (salvo__buf_reserve(b, mlen + 2 + tlen + 11 + a->host_line_len +
+                                w->auth_len + w->fixed_len))
+    return SALVO_ENOMEM;
+  put(b, a->method, mlen);
+  put(b, " /", tlen && *target == '/' ? 1 : 2);
+  put(b, target, tlen);
+  put(b, " HTTP/1.1\r\n", 11);
   if (!w->host && !has_hdr(rh, "Host"))
-    rc |= salvo__buf_append(b, a->host_line, a->host_line_len);
+    put(b, a->host_line, a->host_line_len);
   if (w->auth && a->creds && !w->authz && !has_hdr(rh, "Authorization"))
-    rc |= salvo__buf_append(b, w->auth, w->auth_len);
+    put(b, w->auth, w->auth_len);
   if (a->nheaders == 0)
-    rc |= salvo__buf_append(b, w->fixed, w->fixed_len);
+    put(b, w->fixed, w->fixed_len);
   else
     rc |= put_defaults(w, rh, b);
   if (a->send_body || is_post_or_put(a->method)) {
