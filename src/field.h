@@ -52,10 +52,13 @@ const char *salvo__header_value(const char *h);
 /* Cuts the optional whitespace (SP, HTAB: RFC 9110 5.6.3) around a field
  * value of *n bytes at *v. */
 static inline void salvo__ows_trim(const char **v, size_t *n) {
-  while (*n && (**v == ' ' || **v == '\t'))
-    (*v)++, (*n)--;
-  while (*n && ((*v)[*n - 1] == ' ' || (*v)[*n - 1] == '\t'))
-    (*n)--;
+  const char *s = *v, *e = s + *n;
+  while (s < e && (*s == ' ' || *s == '\t'))
+    s++;
+  while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
+    e--;
+  *v = s;
+  *n = (size_t)(e - s);
 }
 /* Whether h is a header salvo may send: a token name, a colon, and no CR
  * or LF anywhere. */

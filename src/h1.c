@@ -261,6 +261,16 @@ static int ends_chunked(const char *v, size_t n) {
 int salvo__h1_content_length(const char *v, size_t n, uint64_t *out) {
   uint64_t len = 0;
   int seen = 0;
+  if (n && n <= 19) { /* most: up to 19 digits, which cannot overflow */
+    size_t i = 0;
+    for (; i < n && is_digit(v[i]); i++)
+      len = len * 10 + (uint64_t)(v[i] - '0');
+    if (i == n) {
+      *out = len;
+      return 0;
+    }
+    len = 0;
+  }
   for (size_t i = 0; i < n;) {
     while (i < n && (is_ows(v[i]) || v[i] == ','))
       i++;
