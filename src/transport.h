@@ -60,6 +60,10 @@ typedef struct salvo__attempt_result {
    * up, or it was known dead before the first byte was written. Only
    * then may a request that is not idempotent be sent again. */
   int unsent;
+  /* The engine's clock when the attempt ended, as the transport read it
+   * for total_time (0: not read; the engine reads it), so that the clock
+   * is read once at the end of an attempt. */
+  int64_t now;
 } salvo__attempt_result;
 
 /* The engine's side of the contract. */

@@ -141,7 +141,9 @@ static void let_go(salvo__req *r, int err, char *msg) {
 
 /* Settles a request: its response goes to the sink's outbox (or, handed
  * over already, its stream ends), the request itself is freed. */
-static void finish(salvo__engine *e, salvo__req *r, int err, char *msg) {
+/* The request ends at `now` (the engine's clock). */
+static void finish_at(salvo__engine *e, salvo__req *r, int err, char *msg,
+                      int64_t now) {
   salvo__sink *s = r->sink;
   int streaming = r->state == SALVO__REQ_STREAMING;
   enter(r, SALVO__REQ_DONE);
@@ -158,9 +160,13 @@ static void finish(salvo__engine *e, salvo__req *r, int err, char *msg) {
   else
     free(msg);
   if (r->first_start)
-    resp->elapsed = (double)(salvo__engine_now(e) - r->first_start) / 1e9;
+    resp->elapsed = (double)(now - r->first_start) / 1e9;
   salvo__req_free(r);
   outbox(e, s, resp);
+}
+
+static void finish(salvo__engine *e, salvo__req *r, int err, char *msg) {
+  finish_at(e, r, err, msg, salvo__engine_now(e));
 }
 
 static char *deadline_message(const salvo__req *r) {
@@ -201,7 +207,7 @@ static int attempt_error(const salvo__engine *e, const salvo__req *r, int err,
 void salvo__life_attempt_done(void *ctx, salvo__req *r,
                               salvo__attempt_result *res) {
   salvo__engine *e = ctx;
-  int64_t now = salvo__engine_now(e), delay;
+  int64_t now = res->now ? res->now : salvo__engine_now(e), delay;
   char *msg = res->errmsg;
   int err = attempt_error(e, r, res->error, &msg);
   salvo_response *resp = r->resp;
@@ -248,7 +254,7 @@ void salvo__life_attempt_done(void *ctx, salvo__req *r,
     free(msg);
     msg = why;
   }
-  finish(e, r, err, msg);
+  finish_at(e, r, err, msg, now);
 }
 
 /* The headers of a streamed 2xx are in: the response is handed over now,

@@ -337,6 +337,7 @@ static void nat_reap(salvo__transport *t) {
     int64_t now = salvo__nat_now(t);
     x->errmsg = NULL;
     res.unsent = !x->wrote;
+    res.now = now;
     if (salvo__req_status(r)) {
       res.redirects = x->hop.count;
       res.final_url = x->hop.url;
