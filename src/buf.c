@@ -113,6 +113,33 @@ char *salvo__fmt(const char *fmt, ...) {
   return p;
 }
 
+/* A 64 x 64 multiply folded to 64 bits (wyhash's mixer): every bit of
+ * each input moves every bit of the result. */
+static uint64_t mum(uint64_t a, uint64_t b) {
+#ifdef __SIZEOF_INT128__
+  unsigned __int128 r = (unsigned __int128)a * b;
+  return (uint64_t)r ^ (uint64_t)(r >> 64);
+#else
+  uint64_t r = a * b;
+  return r ^ (r >> 29) ^ (r >> 47);
+#endif
+}
+
+uint32_t salvo__hash_n(const char *s, size_t n) {
+  const uint64_t k = 0x9e3779b97f4a7c15ull;
+  uint64_t h = n ^ 0xa0761d6478bd642full, w;
+  for (; n >= 8; s += 8, n -= 8) {
+    memcpy(&w, s, 8);
+    h = mum(h ^ w, k);
+  }
+  if (n) {
+    w = 0;
+    memcpy(&w, s, n);
+    h = mum(h ^ w, k);
+  }
+  return (uint32_t)mum(h, 0xe7037ed1a0b428dbull);
+}
+
 uint32_t salvo__hash(const char *s) {
   uint32_t h = 2166136261u; /* FNV-1a */
   for (; *s; s++)

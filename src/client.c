@@ -95,8 +95,8 @@ int salvo_client_new(salvo_client **out, const salvo_config *cfg) {
   return SALVO_OK;
 }
 
-int salvo__client_engine_of(const salvo_client *c, uint32_t origin_hash) {
-  return c->neng == 1 ? 0 : (int)(origin_hash % (uint32_t)c->neng);
+int salvo__client_engine_of(const salvo_client *c, const char *origin) {
+  return c->neng == 1 ? 0 : (int)(salvo__hash(origin) % (uint32_t)c->neng);
 }
 
 void salvo__client_link(salvo_client *c, salvo__block_link *l) {

@@ -41,7 +41,7 @@ salvo_client *salvo__default_client(void);
 int salvo__client_forked(const salvo_client *c);
 /* The engine (index) that runs the requests of an origin: the hash of
  * salvo_url_shard, so that one origin is always on one thread. */
-int salvo__client_engine_of(const salvo_client *c, uint32_t origin_hash);
+int salvo__client_engine_of(const salvo_client *c, const char *origin);
 /* Adds a block to, or takes it off, the client's list; thread-safe. */
 void salvo__client_link(salvo_client *c, salvo__block_link *l);
 void salvo__client_unlink(salvo_client *c, salvo__block_link *l);

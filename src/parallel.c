@@ -276,7 +276,7 @@ salvo_pending salvo__submit(salvo_parallel *b, const salvo_request *req,
       salvo_response_free(resp);
     free(msg);
   } else if (r) {
-    int e = salvo__client_engine_of(c, r->origin_hash);
+    int e = salvo__client_engine_of(c, r->origin);
     salvo__engine_submit(c->eng[e], &b->sinks[e], r);
   }
   return p;

@@ -238,8 +238,9 @@ static salvo__req *make(const salvo_request *caller, const salvo__cfg *cfg,
   r->target_len = (size_t)((hash ? hash : p) - r->url) - u.path;
   p++;
   r->origin = p;
-  p = salvo__url_put_origin(p, in->url, &u) + 1;
-  r->origin_hash = salvo__hash(r->origin);
+  p = salvo__url_put_origin(p, in->url, &u);
+  r->origin_hash = salvo__hash_n(r->origin, (size_t)(p - r->origin));
+  p++;
   r->method = p;
   memcpy(p, method, method_len + 1);
   p += method_len + 1;

@@ -50,7 +50,7 @@ struct salvo__req {
   const char *method;
   char *url;            /* with params applied */
   char *origin;         /* "scheme://host:port", lower case */
-  uint32_t origin_hash; /* salvo__hash(origin), once for every table */
+  uint32_t origin_hash; /* salvo__hash_n(origin), once for every table */
   char **headers;       /* the request's own, NULL-terminated */
   size_t nheaders;
   char *body; /* NULL = no body */

@@ -46,7 +46,7 @@ void salvo__sched_free(salvo__sched *s);
  * from a backoff ahead of those submitted after it. `limit` (ns, 0 =
  * none) is when it stops waiting: salvo__sched_expire then hands it back.
  * SALVO_ENOMEM when its origin or timer cannot be made. `hash` is
- * salvo__hash(origin), which the request keeps. */
+ * salvo__hash_n(origin), which the request keeps. */
 int salvo__sched_add(salvo__sched *s, salvo__sched_entry *e, const char *origin,
                      uint32_t hash, int64_t limit, int64_t now);
 /* The next entry allowed to start, counted as in flight and charged a

@@ -285,7 +285,7 @@ salvo__nxfer *salvo__nat_timer_first(const salvo__transport *t);
 /* origin.c */
 #define SALVO__NAT_ORIGIN_BUCKETS 1024
 /* The origin of "scheme://host:port" (as request.c writes origins), whose
- * salvo__hash is `hash`. */
+ * salvo__hash_n is `hash`. */
 salvo__origin *salvo__nat_origin(salvo__transport *t, const char *key,
                                  uint32_t hash);
 void salvo__nat_origins_free(salvo__transport *t);

@@ -58,7 +58,8 @@ static void follow(salvo__transport *t, salvo__nxfer *x) {
   int err = salvo__redirect_follow(&x->hop, r, t->cfg, x->p.status, x->location,
                                    strlen(x->location), &msg);
   char *key = err ? NULL : salvo__url_origin(x->hop.url, &err);
-  salvo__origin *o = key ? salvo__nat_origin(t, key, salvo__hash(key)) : NULL;
+  salvo__origin *o =
+      key ? salvo__nat_origin(t, key, salvo__hash_n(key, strlen(key))) : NULL;
   free(key);
   if (!err && !o)
     err = SALVO_ENOMEM;

@@ -48,7 +48,8 @@ static void world_free(world *w) {
 static int idx(world *w, salvo__sched_entry *e) { return (int)(e - w->e); }
 
 static void add(world *w, int i, const char *origin, int64_t limit) {
-  assert_int_equal(salvo__sched_add(w->s, &w->e[i], origin, salvo__hash(origin),
+  assert_int_equal(salvo__sched_add(w->s, &w->e[i], origin,
+                                    salvo__hash_n(origin, strlen(origin)),
                                     limit, w->fc.ns),
                    0);
 }

@@ -12,6 +12,7 @@
 
 #include <cmocka.h>
 
+#include "buf.h"
 #include "url.h"
 
 /* Every byte value at every place of a long URL, against the rule byte
@@ -222,12 +223,36 @@ static void test_authority_reading(void **state) {
   assert_true(accepted > 10000);
 }
 
+/* The tables' hash (salvo__hash_n) spreads origins that differ in a
+ * port or a byte of the host over a table's buckets as a hash should:
+ * 4096 origins in 1024 buckets, none holding more than a dozen (a fair
+ * spread has 4 a bucket, and 12 or more in about none). */
+static void test_origin_hash_spread(void **state) {
+  (void)state;
+  for (int form = 0; form < 2; form++) {
+    int count[1024] = {0}, most = 0;
+    for (int i = 0; i < 4096; i++) {
+      char key[64];
+      int n = form ? snprintf(key, sizeof(key), "http://127.0.0.1:%d", i + 1)
+                   : snprintf(key, sizeof(key), "https://h%d.test:443", i);
+      uint32_t h = salvo__hash_n(key, (size_t)n);
+      if (++count[h & 1023] > most)
+        most = count[h & 1023];
+    }
+    if (most > 12) {
+      print_error("form %d: %d origins in one bucket\n", form, most);
+      fail();
+    }
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_control_bytes_anywhere),
       cmocka_unit_test(test_parts),
       cmocka_unit_test(test_authority_reading),
       cmocka_unit_test(test_origin_lower_case),
+      cmocka_unit_test(test_origin_hash_spread),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
