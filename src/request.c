@@ -190,7 +190,7 @@ static salvo__req *make(const salvo_request *caller, const salvo__cfg *cfg,
   for (size_t i = 0; i < nextra; i++)
     hbytes += strlen(extra[i]) + 1;
 
-  size_t url_len = strlen(in->url) + salvo__url_params_len(in->params);
+  size_t url_len = u.len + salvo__url_params_len(in->params);
   if (url_len + hbytes + cfg->header_bytes > SALVO__MAX_HEAD) {
     fail(err, msg,
          salvo__fmt("request too large: a URL of %zu bytes and headers of "
@@ -230,7 +230,7 @@ static salvo__req *make(const salvo_request *caller, const salvo__cfg *cfg,
   r->headers = (char **)(r + 1);
   char *p = (char *)(r->headers + nh + nextra + 1);
   r->url = p;
-  p = salvo__url_put_with_params(p, in->url, in->params);
+  p = salvo__url_put_with_params(p, in->url, u.len, in->params);
   /* Params go after the path: the URL's path starts where it did. */
   r->target_off = u.path;
   const char *hash =

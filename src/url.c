@@ -132,6 +132,7 @@ static const char *authority_end(const char *auth, const char *lim,
 int salvo__url_parse(const char *url, salvo__url *u, char **msg) {
   *msg = NULL;
   size_t len = strlen(url), bad = first_ctl(url, len);
+  u->len = len;
   if (bad < len)
     return fail(msg, salvo__fmt("malformed URL: whitespace or control "
                                 "character at offset %zu",
@@ -296,14 +297,12 @@ size_t salvo__url_params_len(const char *const *params) {
   return n;
 }
 
-char *salvo__url_put_with_params(char *d, const char *url,
+char *salvo__url_put_with_params(char *d, const char *url, size_t len,
                                  const char *const *params) {
-  if (!params || !params[0]) {
-    size_t n = strlen(url);
-    return (char *)memcpy(d, url, n + 1) + n;
-  }
-  const char *hash = strchr(url, '#');
-  size_t base = hash ? (size_t)(hash - url) : strlen(url);
+  if (!params || !params[0])
+    return (char *)memcpy(d, url, len + 1) + len;
+  const char *hash = memchr(url, '#', len);
+  size_t base = hash ? (size_t)(hash - url) : len;
   memcpy(d, url, base);
   char *p = d + base;
   const char *q = memchr(url, '?', base);

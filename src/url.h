@@ -21,6 +21,7 @@ typedef struct salvo__url {
   size_t port_text_len;
   int userinfo; /* "user[:password]@" before the host */
   size_t path;  /* where the path (or query, or fragment) starts */
+  size_t len;   /* of the whole URL */
 } salvo__url;
 
 /* Checks an absolute http:// or https:// URL: no whitespace or control
@@ -39,9 +40,9 @@ char *salvo__url_origin(const char *url, int *err);
 /* Query parameters (name, value, ..., NULL; SALVO_NO_VALUE for a name
  * alone): the bytes they add to a URL, and the URL with them merged into
  * its query, before any fragment, written at d (returns the end, its
- * NUL). */
+ * NUL); len is strlen(url). */
 size_t salvo__url_params_len(const char *const *params);
-char *salvo__url_put_with_params(char *d, const char *url,
+char *salvo__url_put_with_params(char *d, const char *url, size_t len,
                                  const char *const *params);
 
 /* The request target of an absolute URL: its path and query, without the
