@@ -382,15 +382,15 @@ static int head_by_line(salvo__req *r, const salvo__h1_line *ln, size_t n,
 }
 
 /* The bytes ln[0..n) count against the head's limits (head_bytes), or 0
- * when one of them would trip a limit. */
+ * when one of them could trip a limit. The lines lie in order in one
+ * buffer: none is longer than the span from the first to the last. */
 static size_t head_fits(const salvo__req *r, const salvo__h1_line *ln,
                         size_t n) {
-  size_t bytes = 0;
-  for (size_t i = 0; i < n; i++) {
-    if (ln[i].n > SALVO__H1_LINE_MAX)
-      return 0;
-    bytes += ln[i].n + 2;
-  }
+  if ((size_t)(ln[n - 1].l - ln[0].l) > SALVO__H1_LINE_MAX)
+    return 0;
+  size_t bytes = 2 * n;
+  for (size_t i = 0; i < n; i++)
+    bytes += ln[i].n;
   return r->recv->head.bytes + bytes <= SALVO__H1_HEAD_MAX ? bytes : 0;
 }
 

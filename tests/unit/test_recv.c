@@ -259,6 +259,7 @@ static void test_head_at_once(void **state) {
       NULL, /* many headers, long values: made below */
       NULL, /* interim heads past the 256 KiB of headers a response may
                have: made below */
+      NULL, /* a line past the 100 KiB a line may have: made below */
   };
   const size_t nc = sizeof(cases) / sizeof(cases[0]);
   char many[4096] = "HTTP/1.1 200 OK\r\n";
@@ -276,8 +277,14 @@ static void test_head_at_once(void **state) {
       e += sprintf(e, "X-%d: %0100d\r\n", i, h);
     e += sprintf(e, "\r\n");
   }
+  char *longline = malloc(110 * 1024);
+  assert_non_null(longline);
+  size_t start = (size_t)sprintf(longline, "HTTP/1.1 200 OK\r\nX: ");
+  memset(longline + start, 'v', 101 * 1024);
+  strcpy(longline + start + 101 * 1024, "\r\n\r\n");
+  const char *made[] = {many, big, longline};
   for (size_t i = 0; i < nc; i++) {
-    const char *wire = cases[i] ? cases[i] : i + 1 < nc ? many : big;
+    const char *wire = cases[i] ? cases[i] : made[i - (nc - 3)];
     salvo__recv_cache c = {0};
     salvo__req *a = req(&c), *b = req(&c);
     int ra = heads(a, wire, 0), rb = heads(b, wire, 1);
@@ -297,17 +304,18 @@ static void test_head_at_once(void **state) {
       assert_string_equal(va, vb);
       assert_string_equal(salvo_response_header(b->resp, na), va);
     }
-    if (!cases[i] && i + 1 < nc)
+    if (wire == many)
       assert_int_equal(n, 41);
-    if (!cases[i] && i + 1 == nc) {
+    if (wire == big || wire == longline) {
       assert_int_equal(rb, SALVO_EPROTO);
-      assert_non_null(strstr(wb_copy(b), "256 KiB"));
+      assert_non_null(strstr(wb_copy(b), wire == big ? "256 KiB" : "100 KiB"));
     }
     salvo__req_free(a);
     salvo__req_free(b);
     salvo__recv_cache_drain(&c);
   }
   free(big);
+  free(longline);
 }
 
 int main(void) {
