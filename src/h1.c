@@ -190,19 +190,8 @@ static int name_of(const char *l, size_t n) {
 
 /* Inlined where a head's lines are read, so that a line costs no call. */
 static inline __attribute__((always_inline)) const char *
-read_line(const char *l, size_t n, int first, int clean, salvo__h1_line *out) {
-  memset(out, 0, sizeof(*out));
-  out->l = l;
-  out->n = n;
-  if (first) {
-    out->kind = SALVO__H1_STATUS_LINE;
-    return check_status(l, n, &out->status, &out->version, clean);
-  }
-  if (n == 0) {
-    out->kind = SALVO__H1_END_LINE;
-    return NULL;
-  }
-  out->kind = SALVO__H1_FIELD_LINE;
+read_field(const char *l, size_t n, int clean, salvo__h1_line *out) {
+  *out = (salvo__h1_line){.l = l, .n = n, .kind = SALVO__H1_FIELD_LINE};
   const char *why = check_field(l, n, &out->name_len, clean);
   if (why)
     return why;
@@ -214,6 +203,19 @@ read_line(const char *l, size_t n, int first, int clean, salvo__h1_line *out) {
       salvo__h1_content_length(out->v, out->vn, &out->len))
     return "malformed Content-Length (digits, or one value repeated)";
   return NULL;
+}
+
+static inline __attribute__((always_inline)) const char *
+read_line(const char *l, size_t n, int first, int clean, salvo__h1_line *out) {
+  if (first) {
+    *out = (salvo__h1_line){.l = l, .n = n, .kind = SALVO__H1_STATUS_LINE};
+    return check_status(l, n, &out->status, &out->version, clean);
+  }
+  if (n == 0) {
+    *out = (salvo__h1_line){.l = l, .kind = SALVO__H1_END_LINE};
+    return NULL;
+  }
+  return read_field(l, n, clean, out);
 }
 
 const char *salvo__h1_read_line(const char *l, size_t n, int first,
@@ -509,18 +511,27 @@ static int whole_head(salvo__h1 *p, const char *b, size_t avail,
     }
     return 0;
   }
+  /* The status line, the field lines, the blank line (the scan found it
+   * last): each read and framed as head_line would, on a copy. */
   salvo__h1 q = *p;
-  for (size_t i = 0, s = 0; i < k; s = ends[i++] + 1) {
-    q.head += ends[i] + 1 - s;
-    if (read_line(b + s, line_len(b + s, b + ends[i]), q.lines++ == 0, 1,
-                  &lines[i]) ||
-        frame_line(&q, &lines[i])) {
-      *used = 0;
-      return 0;
-    }
-  }
+  size_t s = ends[0] + 1, last = k - 1;
+  q.head += *used;
+  q.lines = (int)k;
+  if (read_line(b, line_len(b, b + ends[0]), 1, 1, &lines[0]) ||
+      status_line(&q, &lines[0]))
+    goto by_line;
+  for (size_t i = 1; i < last; s = ends[i++] + 1)
+    if (read_field(b + s, line_len(b + s, b + ends[i]), 1, &lines[i]) ||
+        (lines[i].name != SALVO__H1_OTHER && header_line(&q, &lines[i])))
+      goto by_line;
+  lines[last] = (salvo__h1_line){.l = b + s, .kind = SALVO__H1_END_LINE};
+  if (end_of_head(&q))
+    goto by_line;
   *p = q;
   return cb->head(cb->ctx, lines, k);
+by_line:
+  *used = 0;
+  return 0;
 }
 
 long salvo__h1_feed(salvo__h1 *p, const char *buf, size_t len,
