@@ -2,12 +2,10 @@
 #include "h1.h"
 
 #include <string.h>
-#ifdef __SSE2__
-#include <emmintrin.h>
-#endif
 
 #include "buf.h"
 #include "field.h"
+#include "h1_scan.h"
 
 void salvo__h1_init(salvo__h1 *p, int no_body) {
   memset(p, 0, sizeof(*p));
@@ -32,38 +30,13 @@ static const char *bad_byte(unsigned char c, const char *nul, const char *cr,
   return c == 0 ? nul : c == '\r' ? cr : other;
 }
 
-#ifdef __SSE2__
-/* Whether s[0..n), n >= 16, holds a control other than HTAB (a byte below
- * SP, or DEL): sixteen bytes a compare, the last sixteen read where they
- * end. A head's lines are mostly 16 to 40 bytes: two or three compares
- * where a byte at a time cost 6 instructions a byte. (Eight bytes at a
- * time in plain C measured no faster, twice: the tail cost what the
- * words saved.) */
-static int has_ctl16(const char *s, size_t n) {
-  const __m128i below = _mm_set1_epi8(0x1f), tab = _mm_set1_epi8('\t'),
-                del = _mm_set1_epi8(0x7f);
-  for (size_t i = 0;; i += 16) {
-    if (i + 16 > n)
-      i = n - 16;
-    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
-    __m128i ctl = _mm_cmpeq_epi8(_mm_min_epu8(v, below), v);
-    ctl = _mm_or_si128(_mm_andnot_si128(_mm_cmpeq_epi8(v, tab), ctl),
-                       _mm_cmpeq_epi8(v, del));
-    if (_mm_movemask_epi8(ctl))
-      return 1;
-    if (i + 16 >= n)
-      return 0;
-  }
-}
-#endif
-
 /* Whether s[i..n) is reason-phrase or field-value text; the first byte
  * that is not, else n. The line s[0..n) is all of one check when long
  * enough: what comes before i is token bytes, a colon or a status line's
  * start, none of them a control. */
 static size_t text_end(const char *s, size_t i, size_t n) {
 #ifdef __SSE2__
-  if (n >= 16 && !has_ctl16(s, n))
+  if (n >= 16 && !salvo__h1_ctl16(s, n))
     return n;
 #endif
   while (i < n && (salvo__ctype[(unsigned char)s[i]] & SALVO__VTEXT))
@@ -108,35 +81,12 @@ const char *salvo__h1_check_status(const char *l, size_t n, int *status,
   return check_status(l, n, status, version, 0);
 }
 
-/* Where the token at l ends: its first byte that is not a tchar, else n.
- * A name of letters, digits and '-' (all of salvo's, most of everyone's)
- * up to 15 bytes is seen in one step of sixteen where the line is that
- * long; the table reads on from the first byte the step did not take. */
-static size_t token_end(const char *l, size_t n) {
-  size_t i = 0;
-#ifdef __SSE2__
-  if (n >= 16) {
-    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)l);
-    __m128i low = _mm_or_si128(v, _mm_set1_epi8(0x20));
-    __m128i ok = _mm_and_si128(_mm_cmpgt_epi8(low, _mm_set1_epi8('a' - 1)),
-                               _mm_cmplt_epi8(low, _mm_set1_epi8('z' + 1)));
-    ok = _mm_or_si128(ok, _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8('/')),
-                                        _mm_cmplt_epi8(v, _mm_set1_epi8(':'))));
-    ok = _mm_or_si128(ok, _mm_cmpeq_epi8(v, _mm_set1_epi8('-')));
-    i = (size_t)__builtin_ctz(~(unsigned)_mm_movemask_epi8(ok));
-  }
-#endif
-  while (i < n && salvo__is_tchar((unsigned char)l[i]))
-    i++;
-  return i;
-}
-
 static inline __attribute__((always_inline)) const char *
 check_field(const char *l, size_t n, size_t *name_len, int clean) {
   if (n && is_ows(l[0]))
     return "a header line starts with whitespace (an obs-fold continuation, "
            "which salvo does not unfold)";
-  size_t i = token_end(l, n);
+  size_t i = salvo__h1_token_end(l, n);
   if (i == n)
     return "malformed header line: no colon";
   if (l[i] != ':') {

@@ -142,22 +142,6 @@ const char *salvo__h1_check_field(const char *l, size_t n, size_t *name_len);
 const char *salvo__h1_read_line(const char *l, size_t n, int first,
                                 salvo__h1_line *out);
 
-/* Where a head's lines end, when the whole head is in b[0..n): the offset
- * of each line's LF in ends[0..*count) (the status line's first, the
- * blank line's last), and the bytes of the head through that last LF.
- * 0 when the head does not end within n (or SALVO__H1_SCAN_MAX) bytes,
- * has more than max lines, or holds a control other than HTAB, a CR
- * right before an LF and the LFs: the framing then reads it a line at a
- * time, which says what is wrong. A head found here needs no control
- * check per line. salvo__h1_scan_head_bytes does the same a byte at a
- * time; the tests hold the two to the same answers. */
-#define SALVO__H1_SCAN_MAX (16 * 1024)
-#define SALVO__H1_SCAN_LINES 32
-size_t salvo__h1_scan_head(const char *b, size_t n, uint32_t *ends, size_t max,
-                           size_t *count);
-size_t salvo__h1_scan_head_bytes(const char *b, size_t n, uint32_t *ends,
-                                 size_t max, size_t *count);
-
 /* The connection ended: 0 when that completes the response (a body
  * delimited by the close), else SALVO_EPROTO or SALVO_EIO with p->why. */
 int salvo__h1_eof(salvo__h1 *p);

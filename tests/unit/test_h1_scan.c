@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "h1.h"
+#include "h1_scan.h"
 #include "salvo.h"
 
 static size_t scan(const char *b, size_t n, uint32_t *ends, size_t *k) {
