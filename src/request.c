@@ -238,7 +238,7 @@ static salvo__req *make(const salvo_request *caller, const salvo__cfg *cfg,
   r->target_len = (size_t)((hash ? hash : p) - r->url) - u.path;
   p++;
   r->origin = p;
-  p = salvo__url_put_origin(p, in->url, &u);
+  p = salvo__url_put_origin(p, &u);
   r->origin_hash = salvo__hash_n(r->origin, (size_t)(p - r->origin));
   p++;
   r->method = p;

@@ -180,8 +180,11 @@ int salvo__url_parse(const char *url, salvo__url *u, char **msg) {
       if (port == 0 || port > 65535)
         return fail(msg, salvo__fmt("malformed URL: bad port"));
       u->port = port;
-      u->port_text = hend[1] == '0' ? NULL : hend + 1;
-      u->port_text_len = (size_t)(end - hend - 1);
+      const char *digits = hend + 1;
+      while (*digits == '0') /* the port is not 0: a digit is left */
+        digits++;
+      u->port_text = digits;
+      u->port_text_len = (size_t)(end - digits);
     }
   }
   return 0;
@@ -191,8 +194,8 @@ size_t salvo__url_origin_len(const salvo__url *u) {
   return u->scheme_len + 3 + u->host_len + 6;
 }
 
-char *salvo__url_put_origin(char *d, const char *url, const salvo__url *u) {
-  (void)url; /* the scheme is http or https, in any case */
+char *salvo__url_put_origin(char *d, const salvo__url *u) {
+  /* The scheme is http or https, in any case. */
   memcpy(d, u->scheme_len == 5 ? "https://" : "http://", 8);
   d += u->scheme_len + 3;
   size_t i = 0;
@@ -207,21 +210,8 @@ char *salvo__url_put_origin(char *d, const char *url, const salvo__url *u) {
     *d++ = c >= 'A' && c <= 'Z' ? (char)(c + 32) : c;
   }
   *d++ = ':';
-  if (u->port_text) { /* the URL's own digits, most often */
-    memcpy(d, u->port_text, u->port_text_len);
-    d += u->port_text_len;
-    *d = '\0';
-    return d;
-  }
-  /* The port by hand: sprintf cost 700 instructions of every request. */
-  char digits[5];
-  int n = 0;
-  unsigned port = u->port;
-  do
-    digits[n++] = (char)('0' + port % 10);
-  while ((port /= 10) && n < 5);
-  while (n)
-    *d++ = digits[--n];
+  memcpy(d, u->port_text, u->port_text_len);
+  d += u->port_text_len;
   *d = '\0';
   return d;
 }
@@ -237,7 +227,7 @@ char *salvo__url_origin(const char *url, int *err) {
   char *origin = malloc(salvo__url_origin_len(&u) + 1);
   *err = origin ? 0 : SALVO_ENOMEM;
   if (origin)
-    salvo__url_put_origin(origin, url, &u);
+    salvo__url_put_origin(origin, &u);
   return origin;
 }
 

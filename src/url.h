@@ -16,8 +16,8 @@ typedef struct salvo__url {
   const char *host;  /* into the URL; an IPv6 literal keeps its [] */
   size_t host_len;
   unsigned port;         /* explicit, or the scheme's */
-  const char *port_text; /* port's digits as written when they are its
-                            decimal form (no leading 0), else NULL */
+  const char *port_text; /* the port in decimal: the URL's digits without
+                            leading zeros, or the scheme's */
   size_t port_text_len;
   int userinfo; /* "user[:password]@" before the host */
   size_t path;  /* where the path (or query, or fragment) starts */
@@ -32,7 +32,7 @@ int salvo__url_parse(const char *url, salvo__url *u, char **msg);
 /* The length of "scheme://host:port" for u, and that key written at d
  * (lower case, the port explicit; d has room for the length + 1). */
 size_t salvo__url_origin_len(const salvo__url *u);
-char *salvo__url_put_origin(char *d, const char *url, const salvo__url *u);
+char *salvo__url_put_origin(char *d, const salvo__url *u);
 /* The origin key of an absolute URL, allocated; NULL with *err
  * SALVO_EINVAL for a URL salvo refuses, or SALVO_ENOMEM. */
 char *salvo__url_origin(const char *url, int *err);
