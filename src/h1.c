@@ -318,10 +318,10 @@ frame_line(salvo__h1 *p, const salvo__h1_line *ln) {
 /* Each line is checked and read once, here; the callback sees it first,
  * so that what it refuses (the same for every transport) says what is
  * wrong, and the framing reads it after. */
-static int head_line(salvo__h1 *p, const char *l, size_t n, int clean,
+static int head_line(salvo__h1 *p, const char *l, size_t n,
                      const salvo__h1_cb *cb) {
   salvo__h1_line ln;
-  if ((p->why = read_line(l, n, p->lines++ == 0, clean, &ln)))
+  if ((p->why = read_line(l, n, p->lines++ == 0, 0, &ln)))
     return SALVO_EPROTO;
   int rc = cb->line(cb->ctx, &ln);
   return rc ? rc : frame_line(p, &ln);
@@ -437,28 +437,22 @@ static size_t line_len(const char *b, const char *nl) {
 }
 
 /* A head all in b[0..avail) and free of controls (salvo__h1_scan_head),
- * read with the same answers as a line at a time: *used is its bytes, or
- * 0 when it is read a line at a time after all. With a head callback,
- * every line is read and framed first, on a copy of the state: a head
- * that would fail anywhere goes the line-at-a-time way, so that what the
+ * for a head callback, with the same answers as a line at a time: *used
+ * is its bytes, or 0 when it is read a line at a time after all. Every
+ * line is read and framed first, on a copy of the state: a head that
+ * would fail anywhere goes the line-at-a-time way, so that what the
  * callback refuses and what the framing refuses come in the same order. */
 static int whole_head(salvo__h1 *p, const char *b, size_t avail,
                       const salvo__h1_cb *cb, size_t *used) {
+  *used = 0;
+  if (!cb->head)
+    return 0; /* a head is taken a line at a time */
   uint32_t ends[SALVO__H1_SCAN_LINES];
   salvo__h1_line lines[SALVO__H1_SCAN_LINES];
   size_t k;
   *used = salvo__h1_scan_head(b, avail, ends, SALVO__H1_SCAN_LINES, &k);
   if (!*used || *used > SALVO__H1_HEAD_MAX - p->head) {
     *used = 0;
-    return 0;
-  }
-  if (!cb->head) {
-    for (size_t i = 0, s = 0; i < k; s = ends[i++] + 1) {
-      p->head += ends[i] + 1 - s;
-      int rc = head_line(p, b + s, line_len(b + s, b + ends[i]), 1, cb);
-      if (rc)
-        return rc;
-    }
     return 0;
   }
   /* The status line, the field lines, the blank line (the scan found it
@@ -531,7 +525,7 @@ long salvo__h1_feed(salvo__h1 *p, const char *buf, size_t len,
       p->head += used;
       if (p->head > SALVO__H1_HEAD_MAX)
         return proto(p, "response headers too large (over 256 KiB)");
-      rc = head_line(p, b, n, 0, cb);
+      rc = head_line(p, b, n, cb);
       break;
     case SALVO__H1_CHUNK_SIZE:
       rc = chunk_size(p, b, n);

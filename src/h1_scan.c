@@ -8,11 +8,10 @@
 
 #include "field.h"
 
-/* A control other than HTAB: a byte below SP, or DEL. CR and LF are
- * among them; the scans let each through only at a line's end. */
-static int is_ctl(unsigned char c) {
-  return (c < 0x20 && c != '\t') || c == 0x7f;
-}
+/* A control other than HTAB (a byte below SP, or DEL): what the byte
+ * classes say a value may not hold. CR and LF are among them; the scans
+ * let each through only at a line's end. */
+static int is_ctl(unsigned char c) { return !(salvo__ctype[c] & SALVO__VTEXT); }
 
 /* Whether the line b[start..lf) is the blank line that ends a head: empty,
  * or a lone CR, and not the first line (which is the status line, however
