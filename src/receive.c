@@ -362,10 +362,10 @@ int salvo__req_on_line(salvo__req *r, const salvo__h1_line *ln) {
   return kept(r, on_line(r, ln));
 }
 
-/* Whether the transport reads line ln itself (see salvo__req_on_head). */
-static int transport_reads(const salvo__h1_line *ln) {
-  return ln->kind == SALVO__H1_END_LINE || ln->name == SALVO__H1_LOCATION ||
-         ln->name == SALVO__H1_SET_COOKIE;
+/* Whether the transport sees line ln first (see salvo__req_on_head): the
+ * blank line and the fields salvo names; which it reads is its own. */
+static int transport_sees(const salvo__h1_line *ln) {
+  return ln->kind == SALVO__H1_END_LINE || ln->name != SALVO__H1_OTHER;
 }
 
 /* A head a line at a time: where one of its lines may trip a limit, or
@@ -374,7 +374,7 @@ static int head_by_line(salvo__req *r, const salvo__h1_line *ln, size_t n,
                         salvo__seen_fn seen, void *ctx) {
   int rc = 0;
   for (size_t i = 0; i < n && !rc; i++) {
-    if (seen && transport_reads(&ln[i]) && (rc = seen(ctx, &ln[i])))
+    if (seen && transport_sees(&ln[i]) && (rc = seen(ctx, &ln[i])))
       return rc;
     rc = salvo__req_on_line(r, &ln[i]);
   }
@@ -418,7 +418,7 @@ int salvo__req_on_head(salvo__req *r, const salvo__h1_line *ln, size_t n,
   for (size_t i = 1; i + 1 < n; i++) {
     const salvo__h1_line *f = &ln[i];
     if (f->name != SALVO__H1_OTHER) {
-      if (seen && transport_reads(f) && (rc = seen(ctx, f)))
+      if (seen && (rc = seen(ctx, f)))
         return rc;
       if ((rc = meaning(r, f)))
         return kept(r, rc);

@@ -51,8 +51,9 @@ int salvo__req_on_line(salvo__req *r, const salvo__h1_line *line);
 /* A whole head's lines ln[0..n) (the status line first, the blank line
  * last), read once (salvo__h1_read_line), with the same answers as n calls
  * of salvo__req_on_line. `seen` is the transport's own reading of a line,
- * called before the request's for the blank line and for Location and
- * Set-Cookie fields (NULL: none): its error stops the head there. The
+ * called before the request's for the blank line and for every field
+ * salvo names (enum salvo__h1_name; NULL: none): its error stops the head
+ * there. The
  * lines must lie in one buffer, in order, as the framing found them, a
  * status line first and the blank line last (n >= 2). */
 typedef int (*salvo__seen_fn)(void *ctx, const salvo__h1_line *line);

@@ -139,9 +139,9 @@ static void let_go(salvo__req *r, int err, char *msg) {
   }
 }
 
-/* Settles a request: its response goes to the sink's outbox (or, handed
- * over already, its stream ends), the request itself is freed. */
-/* The request ends at `now` (the engine's clock). */
+/* Settles a request at `now` (the engine's clock): its response goes to
+ * the sink's outbox (or, handed over already, its stream ends), the
+ * request itself is freed. */
 static void finish_at(salvo__engine *e, salvo__req *r, int err, char *msg,
                       int64_t now) {
   salvo__sink *s = r->sink;
