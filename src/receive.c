@@ -363,18 +363,18 @@ int salvo__req_on_line(salvo__req *r, const salvo__h1_line *ln) {
 }
 
 /* Whether the transport sees line ln first (see salvo__req_on_head): the
- * blank line and the fields salvo names; which it reads is its own. */
-static int transport_sees(const salvo__h1_line *ln) {
-  return ln->kind == SALVO__H1_END_LINE || ln->name != SALVO__H1_OTHER;
+ * blank line, and the fields it named. */
+static int transport_sees(const salvo__h1_line *ln, unsigned names) {
+  return ln->kind == SALVO__H1_END_LINE || (names >> ln->name & 1);
 }
 
 /* A head a line at a time: where one of its lines may trip a limit, or
  * the response is already the caller's. */
 static int head_by_line(salvo__req *r, const salvo__h1_line *ln, size_t n,
-                        salvo__seen_fn seen, void *ctx) {
+                        salvo__seen_fn seen, unsigned names, void *ctx) {
   int rc = 0;
   for (size_t i = 0; i < n && !rc; i++) {
-    if (seen && transport_sees(&ln[i]) && (rc = seen(ctx, &ln[i])))
+    if (seen && transport_sees(&ln[i], names) && (rc = seen(ctx, &ln[i])))
       return rc;
     rc = salvo__req_on_line(r, &ln[i]);
   }
@@ -400,13 +400,13 @@ static size_t head_fits(const salvo__req *r, const salvo__h1_line *ln,
  * the limits counted once, the field lines copied once (then cut in
  * place), and a field salvo does not act on costs only its keeping. */
 int salvo__req_on_head(salvo__req *r, const salvo__h1_line *ln, size_t n,
-                       salvo__seen_fn seen, void *ctx) {
+                       salvo__seen_fn seen, unsigned names, void *ctx) {
   int rc = current(r);
   if (rc)
     return rc;
   size_t bytes = r->resp->stream ? 0 : head_fits(r, ln, n);
   if (!bytes)
-    return head_by_line(r, ln, n, seen, ctx);
+    return head_by_line(r, ln, n, seen, names, ctx);
   r->recv->head.bytes += bytes;
   if ((rc = status_line(r, &ln[0])))
     return kept(r, rc);
@@ -418,7 +418,7 @@ int salvo__req_on_head(salvo__req *r, const salvo__h1_line *ln, size_t n,
   for (size_t i = 1; i + 1 < n; i++) {
     const salvo__h1_line *f = &ln[i];
     if (f->name != SALVO__H1_OTHER) {
-      if (seen && (rc = seen(ctx, f)))
+      if (seen && transport_sees(f, names) && (rc = seen(ctx, f)))
         return rc;
       if ((rc = meaning(r, f)))
         return kept(r, rc);

@@ -51,14 +51,14 @@ int salvo__req_on_line(salvo__req *r, const salvo__h1_line *line);
 /* A whole head's lines ln[0..n) (the status line first, the blank line
  * last), read once (salvo__h1_read_line), with the same answers as n calls
  * of salvo__req_on_line. `seen` is the transport's own reading of a line,
- * called before the request's for the blank line and for every field
- * salvo names (enum salvo__h1_name; NULL: none): its error stops the head
- * there. The
+ * called before the request's for the blank line and for the fields it
+ * reads, `names` (a bit 1 << enum salvo__h1_name for each; seen NULL:
+ * none): its error stops the head there. The
  * lines must lie in one buffer, in order, as the framing found them, a
  * status line first and the blank line last (n >= 2). */
 typedef int (*salvo__seen_fn)(void *ctx, const salvo__h1_line *line);
 int salvo__req_on_head(salvo__req *r, const salvo__h1_line *ln, size_t n,
-                       salvo__seen_fn seen, void *ctx);
+                       salvo__seen_fn seen, unsigned names, void *ctx);
 /* A piece of the final response's body, without its transfer coding (the
  * transport de-chunks), still in its content coding. */
 int salvo__req_on_body(salvo__req *r, const char *data, size_t len);

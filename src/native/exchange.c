@@ -85,7 +85,8 @@ int salvo__nat_body(salvo__nxfer *x, const char *p, size_t n) {
 }
 
 /* The transport reads a few headers itself: where a redirect goes, and
- * the cookies. */
+ * the cookies (SEEN_NAMES, for salvo__req_on_head). */
+#define SEEN_NAMES (1u << SALVO__H1_LOCATION | 1u << SALVO__H1_SET_COOKIE)
 static int header_seen(salvo__nxfer *x, const salvo__h1_line *ln) {
   salvo__transport *t = x->t;
   if (ln->name == SALVO__H1_LOCATION) {
@@ -168,7 +169,8 @@ static int on_line(void *ctx, const salvo__h1_line *ln) {
 static int on_head(void *ctx, const salvo__h1_line *ln, size_t n) {
   salvo__nxfer *x = ctx;
   int rc = seen(x, &ln[0]);
-  return rc ? rc : handed(x, salvo__req_on_head(x->req, ln, n, seen, x));
+  return rc ? rc
+            : handed(x, salvo__req_on_head(x->req, ln, n, seen, SEEN_NAMES, x));
 }
 
 int salvo__nat_text_line(salvo__nxfer *x, const char *l, size_t n, int status) {

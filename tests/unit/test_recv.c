@@ -229,7 +229,7 @@ static int heads(salvo__req *r, const char *wire, int whole) {
     if (salvo__h1_read_line(l, n, k == 0, &ln[k]))
       return SALVO_EPROTO; /* the cases below are read without a fault */
     if (n == 0 || k == 63) {
-      int rc = salvo__req_on_head(r, ln, k + 1, NULL, NULL);
+      int rc = salvo__req_on_head(r, ln, k + 1, NULL, 0, NULL);
       if (rc < 0)
         return rc;
       k = 0;
