@@ -276,12 +276,12 @@ def test_files_multipart(srv):
 
 
 def test_url_and_headers_models():
-    u = salvo.URL("https://user:pw@example.com:8443/a/b?x=1&y=2#frag")
+    u = salvo.URL("https://user:pw@example.test:8443/a/b?x=1&y=2#frag")
     assert (u.scheme, u.host, u.port, u.path, u.query, u.fragment) == (
-        "https", "example.com", 8443, "/a/b", b"x=1&y=2", "frag")
-    assert salvo.URL("https://example.com:443/").port is None
+        "https", "example.test", 8443, "/a/b", b"x=1&y=2", "frag")
+    assert salvo.URL("https://example.test:443/").port is None
     assert u.params["y"] == "2" and u.raw_path == b"/a/b?x=1&y=2"
-    assert u.join("../c") == "https://user:pw@example.com:8443/c"
+    assert u.join("../c") == "https://user:pw@example.test:8443/c"
     assert u.copy_with(path="/z").path == "/z"
     assert salvo.URL("http://a/?p=1").copy_merge_params({"q": "2"}) == \
         "http://a/?p=1&q=2"

@@ -33,7 +33,7 @@ static char *head(const salvo__cfg *cfg, salvo__head_args a) {
   salvo__buf b = {0};
   assert_int_equal(salvo__head_writer_init(&w, cfg), 0);
   if (!a.host_line) {
-    a.host_line = "Host: example.com\r\n";
+    a.host_line = "Host: example.test\r\n";
     a.host_line_len = strlen(a.host_line);
   }
   assert_int_equal(salvo__head_write(&w, &a, &b), 0);
@@ -49,14 +49,14 @@ static void test_get(void **state) {
   (void)state;
   salvo__cfg cfg = cfg_of(NULL, NULL, NULL);
   char *h = head(&cfg, (salvo__head_args){.method = "GET",
-                                          .url = "http://example.com/a?b=1"});
+                                          .url = "http://example.test/a?b=1"});
   assert_string_equal(h,
                       "GET /a?b=1 HTTP/1.1\r\n"
-                      "Host: example.com\r\n" UA "Accept: */*\r\n" AE "\r\n");
+                      "Host: example.test\r\n" UA "Accept: */*\r\n" AE "\r\n");
   free(h);
   /* An empty path is "/" on the request line (RFC 9112 3.2.1). */
   h = head(&cfg,
-           (salvo__head_args){.method = "GET", .url = "http://example.com"});
+           (salvo__head_args){.method = "GET", .url = "http://example.test"});
   assert_non_null(strstr(h, "GET / HTTP/1.1\r\n"));
   free(h);
   salvo__cfg_free(&cfg);
@@ -66,7 +66,7 @@ static void test_bodies_have_a_length(void **state) {
   (void)state;
   salvo__cfg cfg = cfg_of(NULL, NULL, NULL);
   char *h = head(&cfg, (salvo__head_args){.method = "POST",
-                                          .url = "http://example.com/",
+                                          .url = "http://example.test/",
                                           .send_body = 1,
                                           .body_len = 5});
   assert_non_null(strstr(h, "Content-Length: 5\r\n"));
@@ -74,11 +74,11 @@ static void test_bodies_have_a_length(void **state) {
   /* POST and PUT without a body say 0 (RFC 9110 8.6: a user agent
    * SHOULD send it when the method defines a meaning for content). */
   h = head(&cfg,
-           (salvo__head_args){.method = "PUT", .url = "http://example.com/"});
+           (salvo__head_args){.method = "PUT", .url = "http://example.test/"});
   assert_non_null(strstr(h, "Content-Length: 0\r\n"));
   free(h);
   h = head(&cfg,
-           (salvo__head_args){.method = "GET", .url = "http://example.com/"});
+           (salvo__head_args){.method = "GET", .url = "http://example.test/"});
   assert_null(strstr(h, "Content-Length"));
   free(h);
   salvo__cfg_free(&cfg);
@@ -91,7 +91,7 @@ static void test_own_headers_win(void **state) {
   const char *mine[] = {"Host: other.test", "X-Client: 2", "Content-Length: 99",
                         "X-Empty:", NULL};
   char *h = head(&cfg, (salvo__head_args){.method = "GET",
-                                          .url = "http://example.com/",
+                                          .url = "http://example.test/",
                                           .headers = mine,
                                           .nheaders = 4});
   /* The request's Host and X-Client replace salvo's and the client's, the
@@ -108,7 +108,7 @@ static void test_credentials_stay_with_their_origin(void **state) {
   salvo__cfg cfg = cfg_of(NULL, "user", "secret");
   const char *mine[] = {"Authorization: Bearer mine", "Cookie: a=1", NULL};
   char *h = head(&cfg, (salvo__head_args){.method = "GET",
-                                          .url = "http://example.com/",
+                                          .url = "http://example.test/",
                                           .creds = 1});
   assert_non_null(strstr(h, "Authorization: Basic dXNlcjpzZWNyZXQ=\r\n"));
   free(h);
@@ -129,11 +129,11 @@ static void test_one_cookie_field(void **state) {
   salvo__cfg cfg = cfg_of(NULL, NULL, NULL);
   salvo__jar *jar = salvo__jar_new(&salvo__system_clock);
   const char *set = "s=2; Path=/";
-  assert_int_equal(salvo__jar_set(jar, "http://example.com/", set, strlen(set)),
-                   0);
+  assert_int_equal(
+      salvo__jar_set(jar, "http://example.test/", set, strlen(set)), 0);
   const char *mine[] = {"Cookie: a=1", NULL};
   char *h = head(&cfg, (salvo__head_args){.method = "GET",
-                                          .url = "http://example.com/x",
+                                          .url = "http://example.test/x",
                                           .headers = mine,
                                           .nheaders = 1,
                                           .creds = 1,
