@@ -27,8 +27,7 @@ salvo_response *salvo__resp_init(void *mem, salvo__twin *twin, uint64_t id,
                                  const char *url, size_t url_len) {
   salvo_response *r = mem;
   size_t klen = key ? strlen(key) + 1 : 0;
-  /* The inline homes at the end need no zeroing: 576 bytes a response. */
-  memset(r, 0, offsetof(salvo_response, hdr_inline));
+  memset(r, 0, sizeof(*r));
   char *p = (char *)(r + 1);
   r->twin = twin;
   r->id = id;
@@ -40,8 +39,6 @@ salvo_response *salvo__resp_init(void *mem, salvo__twin *twin, uint64_t id,
     r->url = memcpy(p + klen, url, url_len + 1);
     salvo__redact_userinfo(r->url);
   }
-  r->hdr_off = r->hdr_inline;
-  r->hdr_cap = sizeof(r->hdr_inline) / sizeof(r->hdr_inline[0]);
   return r;
 }
 
@@ -69,26 +66,53 @@ void salvo__resp_set_error(salvo_response *r, int err, char *msg) {
   r->errmsg = msg;
 }
 
+/* The first homes (response.h): the engine's recycled size when a first
+ * head of n headers and `bytes` bytes fits, else sized to fit it. */
+static int make_home(salvo_response *r, size_t n, size_t bytes) {
+  size_t offs = SALVO__HOME_OFFS, hcap = SALVO__HOME_HDRS;
+  char *h;
+  if (r->homes && n <= offs && bytes < hcap) {
+    h = salvo__homes_take(r->homes);
+  } else {
+    offs = n > offs ? n : offs;
+    hcap = bytes < hcap ? hcap : salvo__align16(bytes + 1);
+    h = malloc(offs * sizeof(uint32_t) + hcap + SALVO__HOME_BODY);
+    r->homes = NULL;
+  }
+  if (!h) {
+    r->homes = NULL;
+    return SALVO_ENOMEM;
+  }
+  r->home = h;
+  r->hdr_off = (uint32_t *)h;
+  r->hdr_cap = offs;
+  r->home_hdrs = h + offs * sizeof(uint32_t);
+  r->home_hcap = hcap;
+  r->home_body = r->home_hdrs + hcap;
+  return 0;
+}
+
 /* Room for n more headers and `bytes` more bytes of them. */
 static int room(salvo_response *r, size_t n, size_t bytes) {
+  if (r->hdrs.len + bytes > UINT32_MAX || r->nhdrs + n > UINT32_MAX ||
+      (!r->home && make_home(r, n, bytes)))
+    return SALVO_ENOMEM;
   if (r->nhdrs + n > r->hdr_cap) {
     size_t cap = r->hdr_cap;
     while (cap < r->nhdrs + n)
       cap *= 2;
-    uint32_t *off = r->hdr_off == r->hdr_inline ? NULL : r->hdr_off;
-    off = realloc(off, cap * sizeof(*off));
+    int at_home = (char *)r->hdr_off == r->home;
+    uint32_t *off = realloc(at_home ? NULL : r->hdr_off, cap * sizeof(*off));
     if (!off)
       return SALVO_ENOMEM;
-    if (r->hdr_off == r->hdr_inline)
-      memcpy(off, r->hdr_inline, sizeof(r->hdr_inline));
+    if (at_home)
+      memcpy(off, r->hdr_off, r->nhdrs * sizeof(*off));
     r->hdr_off = off;
     r->hdr_cap = cap;
   }
-  if (r->hdrs.len + bytes > UINT32_MAX ||
-      salvo__buf_reserve_in(&r->hdrs, r->hdr_bytes, sizeof(r->hdr_bytes),
-                            bytes))
-    return SALVO_ENOMEM;
-  return 0;
+  return salvo__buf_reserve_in(&r->hdrs, r->home_hdrs, r->home_hcap, bytes)
+             ? SALVO_ENOMEM
+             : 0;
 }
 
 /* Room for one more header of `bytes` bytes: its offset's and its own. */
@@ -143,8 +167,9 @@ int salvo__resp_reserve_body(salvo_response *r, size_t extra,
     r->pool = pool;
     return 0;
   }
-  return salvo__buf_reserve_in(&r->body, r->body_bytes, sizeof(r->body_bytes),
-                               extra);
+  if (!r->home && make_home(r, 0, 0))
+    return SALVO_ENOMEM;
+  return salvo__buf_reserve_in(&r->body, r->home_body, SALVO__HOME_BODY, extra);
 }
 
 void salvo__resp_reset(salvo_response *r) {
@@ -363,14 +388,18 @@ void salvo_response_free(salvo_response *r) {
   salvo__buf_free(&r->text);
   free(r->errmsg);
   free(r->final_url);
-  if (r->hdr_off != r->hdr_inline)
+  if ((char *)r->hdr_off != r->home)
     free(r->hdr_off);
   if (r->pool)
     salvo__pool_give(r->pool, r->body.p, r->body.cap);
-  else if (r->body.p != r->body_bytes)
+  else if (r->body.p != r->home_body)
     salvo__buf_free(&r->body);
-  if (r->hdrs.p != r->hdr_bytes)
+  if (r->hdrs.p != r->home_hdrs)
     salvo__buf_free(&r->hdrs);
+  if (r->home && r->homes)
+    salvo__homes_give(r->homes, r->home);
+  else
+    free(r->home);
   if (r->twin)
     salvo__twin_release(r->twin);
   else

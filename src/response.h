@@ -17,6 +17,7 @@
 
 #include "buf.h"
 #include "config.h"
+#include "home.h"
 #include "list.h"
 #include "pool.h"
 
@@ -69,12 +70,19 @@ struct salvo_response {
   void *value;
   void (*value_free)(void *);
   salvo__twin *twin; /* its block when made with its request, else NULL */
-  /* Last, and not zeroed when made (salvo__resp_new): */
-  uint32_t hdr_inline[16]; /* hdr_off until more are needed */
-  /* The first homes of hdrs and body, until they need more: most heads
-   * and small bodies then cost no allocation of their own. */
-  char hdr_bytes[256];
-  char body_bytes[256];
+  /* The first homes of hdr_off, hdrs and body: one allocation, made by
+   * the I/O thread when the first head arrives, NULL before. A pending
+   * response holds none of it, so a caller submitting 20,000 requests at
+   * once touches a third less fresh memory (each new page a fault); most
+   * heads and small bodies need nothing more. */
+  char *home;      /* [hdr_off's][hdrs'][body's] */
+  char *home_hdrs; /* hdrs' first home, home_hcap bytes */
+  char *home_body; /* body's first home, SALVO__HOME_BODY bytes */
+  size_t home_hcap;
+  /* Where a home comes from: its engine's cache, set at admission (NULL:
+   * malloc). Once home is taken from it, a reference that home gives back
+   * when the response is freed; set to NULL when home is malloc's. */
+  salvo__homes *homes;
 };
 
 /* One allocation holds the response, its key and the requested URL. */

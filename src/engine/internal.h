@@ -52,6 +52,7 @@ struct salvo__engine {
   salvo__sink *dirty;          /* sinks with responses to deliver */
   salvo__stream_batch streams; /* streams whose readers are to be woken */
   salvo__recv_cache recvs;     /* receive states for the next requests */
+  salvo__homes *homes;         /* responses' first homes, recycled */
   salvo__req **index; /* live requests by (sink, id), chained by inext */
   size_t index_mask;
   size_t nlive;

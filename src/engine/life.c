@@ -294,6 +294,8 @@ static void enqueue(salvo__engine *e, salvo__req *r, int64_t now) {
 
 void salvo__life_admit(salvo__engine *e, salvo__req *r, int64_t now) {
   r->recv_cache = &e->recvs;
+  if (r->resp)
+    r->resp->homes = e->homes;
   live_link(r->sink, r);
   index_add(e, r);
   enqueue(e, r, now);

@@ -280,6 +280,7 @@ static void engine_close(salvo__engine *e) {
   salvo__jar_free(e->jar);
   salvo__sched_free(e->sched);
   salvo__recv_cache_drain(&e->recvs);
+  salvo__homes_close(e->homes);
   if (e->epfd >= 0)
     close(e->epfd);
   if (e->wakefd >= 0)
@@ -313,7 +314,8 @@ salvo__engine *salvo__engine_new(const salvo__cfg *cfg, int *err) {
   e->rng = (uint64_t)salvo__engine_now(e) ^ (uint64_t)(uintptr_t)e;
   e->rng = e->rng ? e->rng : 1;
   e->sched = salvo__sched_new(cfg, e->clock);
-  if (!e->sched) {
+  e->homes = salvo__homes_new();
+  if (!e->sched || !e->homes) {
     *err = SALVO_ENOMEM;
     goto fail;
   }
