@@ -215,7 +215,10 @@ static salvo__req *make(const salvo_request *caller, const salvo__cfg *cfg,
   int paired = with_resp && total <= SALVO__PAIR_MAX;
   size_t head = paired ? salvo__align16(sizeof(salvo__twin)) : 0;
   size_t req_bytes = salvo__align16(total);
-  size_t resp_bytes = paired ? salvo__resp_size(in->key, url_len) : 0;
+  /* Its response shares the URL when there is no userinfo to hide. */
+  int share = paired && !memchr(in->url, '@', u.len) && !in->params;
+  size_t resp_bytes =
+      paired ? salvo__resp_size(in->key, share ? 0 : url_len + 1) : 0;
   char *block = malloc(head + req_bytes + resp_bytes);
   if (!block) {
     *err = SALVO_ENOMEM;
@@ -281,7 +284,7 @@ static salvo__req *make(const salvo_request *caller, const salvo__cfg *cfg,
   r->decode = cfg->compression;
   if (paired)
     r->resp = salvo__resp_init((char *)r + req_bytes, r->twin, 0, in->key,
-                               in->user_data, r->url, url_len);
+                               in->user_data, r->url, url_len, share);
   else if (with_resp &&
            !(r->resp = salvo__resp_new(0, in->key, in->user_data, r->url))) {
     salvo__req_free(r);

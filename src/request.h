@@ -48,43 +48,44 @@ enum salvo__req_state {
 struct salvo__req {
   /* request.c, at submission; read by all. */
   const char *method;
-  char *url;            /* with params applied */
-  char *origin;         /* "scheme://host:port", lower case */
-  uint32_t origin_hash; /* salvo__hash_n(origin), once for every table */
-  char **headers;       /* the request's own, NULL-terminated */
+  char *url;      /* with params applied */
+  char *origin;   /* "scheme://host:port", lower case */
+  char **headers; /* the request's own, NULL-terminated */
   size_t nheaders;
   char *body; /* NULL = no body */
   size_t body_len;
   int is_head;
-  int userinfo;      /* the URL carries user[:password]@ */
-  salvo__twin *twin; /* its block when paired with its response */
+  int userinfo;         /* the URL carries user[:password]@ */
+  uint32_t origin_hash; /* salvo__hash_n(origin), once for every table */
+  int decode;           /* the client decodes bodies */
+  salvo__twin *twin;    /* its block when paired with its response */
   /* The request target, url[target_off..+target_len): found when the URL
    * was checked, not again for its request line. */
   size_t target_off, target_len;
-  int idempotent;           /* method or request says repeating is safe */
-  int follow_redirects;     /* the request's, or the client's */
+  int idempotent;       /* method or request says repeating is safe */
+  int follow_redirects; /* the request's, or the client's */
+  int max_retries;
+  int stream;               /* the caller reads the body (salvo__stream) */
   int64_t timeout_ms;       /* per attempt: 0 = none */
   int64_t deadline_ms;      /* 0 = none */
   int64_t queue_timeout_ms; /* 0 = none */
-  int max_retries;
   size_t max_body;
   int (*on_data)(void *user_data, const char *data, size_t len);
   char *output_path;
-  int stream;           /* the caller reads the body (salvo__stream) */
   salvo__pool *pool;    /* the client's, for body buffers */
   salvo_response *resp; /* filled while it runs, handed over at the end */
 
   /* the engine (src/engine/) */
-  salvo__sink *sink;          /* where its response goes */
-  salvo__req *lnext;          /* the submission queue */
-  salvo__list in_sink;        /* its sink's live list */
-  salvo__req *inext;          /* the engine's index by (sink, id) */
-  int state;                  /* enum salvo__req_state: salvo__life_enter */
+  salvo__sink *sink;   /* where its response goes */
+  salvo__req *lnext;   /* the submission queue */
+  salvo__list in_sink; /* its sink's live list */
+  salvo__req *inext;   /* the engine's index by (sink, id) */
+  int state;           /* enum salvo__req_state: salvo__life_enter */
+  int transport;       /* salvo__transports index of its running attempt */
   int64_t attempt_timeout_ms; /* this attempt's, deadline included */
   int64_t deadline_at;        /* ns, set at the first start; 0 = none */
   int64_t first_start;        /* ns of the first attempt; 0 = never */
-  int transport; /* salvo__transports index of its running attempt */
-  void *xfer;    /* the running attempt's handle (its transport's) */
+  void *xfer; /* the running attempt's handle (its transport's) */
 
   /* scheduler.c */
   salvo__sched_entry sched;
@@ -97,7 +98,6 @@ struct salvo__req {
   /* The engine's (set on the I/O thread at admission): where recv comes
    * from and goes back to, or NULL (malloc and free). */
   salvo__recv_cache *recv_cache;
-  int decode; /* request.c: the client decodes bodies */
 };
 
 /*

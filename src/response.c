@@ -17,14 +17,14 @@ void salvo__twin_release(salvo__twin *t) {
     free(t);
 }
 
-size_t salvo__resp_size(const char *key, size_t url_len) {
+size_t salvo__resp_size(const char *key, size_t url_bytes) {
   return salvo__align16(sizeof(salvo_response) + (key ? strlen(key) + 1 : 0) +
-                        url_len + 1);
+                        url_bytes);
 }
 
 salvo_response *salvo__resp_init(void *mem, salvo__twin *twin, uint64_t id,
                                  const char *key, void *user_data,
-                                 const char *url, size_t url_len) {
+                                 const char *url, size_t url_len, int shared) {
   salvo_response *r = mem;
   size_t klen = key ? strlen(key) + 1 : 0;
   memset(r, 0, sizeof(*r));
@@ -35,7 +35,9 @@ salvo_response *salvo__resp_init(void *mem, salvo__twin *twin, uint64_t id,
   if (key)
     r->key = memcpy(p, key, klen);
   /* A URL's userinfo may hold a password: responses never show it. */
-  if (url) {
+  if (shared) {
+    r->url = (char *)url;
+  } else if (url) {
     r->url = memcpy(p + klen, url, url_len + 1);
     salvo__redact_userinfo(r->url);
   }
@@ -45,8 +47,8 @@ salvo_response *salvo__resp_init(void *mem, salvo__twin *twin, uint64_t id,
 salvo_response *salvo__resp_new(uint64_t id, const char *key, void *user_data,
                                 const char *url) {
   size_t ulen = url ? strlen(url) : 0;
-  void *mem = malloc(salvo__resp_size(key, ulen));
-  return mem ? salvo__resp_init(mem, NULL, id, key, user_data, url, ulen)
+  void *mem = malloc(salvo__resp_size(key, url ? ulen + 1 : 0));
+  return mem ? salvo__resp_init(mem, NULL, id, key, user_data, url, ulen, 0)
              : NULL;
 }
 

@@ -88,12 +88,15 @@ struct salvo_response {
 /* One allocation holds the response, its key and the requested URL. */
 salvo_response *salvo__resp_new(uint64_t id, const char *key, void *user_data,
                                 const char *url);
-/* The bytes a response with key and url takes (a multiple of 16), and one
- * made at mem, half of twin's block (salvo__resp_new's, in place). */
-size_t salvo__resp_size(const char *key, size_t url_len);
+/* The bytes a response with key and url_bytes of its URL takes (a
+ * multiple of 16), and one made at mem, half of twin's block
+ * (salvo__resp_new's, in place). Its URL is url copied and redacted, or,
+ * when shared, url itself: its twin request's, which lives as long as
+ * the block, and holds no '@' to redact (url_bytes 0). */
+size_t salvo__resp_size(const char *key, size_t url_bytes);
 salvo_response *salvo__resp_init(void *mem, salvo__twin *twin, uint64_t id,
                                  const char *key, void *user_data,
-                                 const char *url, size_t url_len);
+                                 const char *url, size_t url_len, int shared);
 /* Records the URL fetched last, after redirects. */
 int salvo__resp_set_url(salvo_response *r, const char *url);
 /* Records an error; takes ownership of msg (may be NULL: strerror used). */
