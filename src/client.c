@@ -83,9 +83,11 @@ int salvo_client_new(salvo_client **out, const salvo_config *cfg) {
   pthread_mutex_init(&c->mtx, NULL);
   salvo__list_init(&c->blocks);
   c->pool = salvo__pool_new();
-  if (!c->pool || (err = start_engines(c))) {
+  c->slab = salvo__slab_new();
+  if (!c->pool || !c->slab || (err = start_engines(c))) {
     stop_engines(c);
     salvo__pool_release(c->pool);
+    salvo__slab_release(c->slab);
     pthread_mutex_destroy(&c->mtx);
     salvo__cfg_free(&c->cfg);
     free(c);
@@ -132,6 +134,7 @@ void salvo_client_free(salvo_client *c) {
   }
   stop_engines(c);
   salvo__pool_release(c->pool); /* responses may still hold it */
+  salvo__slab_release(c->slab); /* and their twins' chunks */
   pthread_mutex_destroy(&c->mtx);
   salvo__cfg_free(&c->cfg);
   free(c);

@@ -12,6 +12,7 @@
 #include "engine.h"
 #include "list.h"
 #include "pool.h"
+#include "slab.h"
 
 /* An open parallel block's place in its client's list (batch.c embeds
  * one): the client closes what is still open when it is freed, through
@@ -25,6 +26,7 @@ struct salvo_client {
   unsigned fork_gen; /* the process generation it was made in */
   salvo__cfg cfg;
   salvo__pool *pool;
+  salvo__slab *slab;   /* paired requests' blocks */
   salvo__engine **eng; /* cfg.io_threads of them */
   salvo__cfg *eng_cfg; /* each one's share of the client-wide limits */
   int neng;

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "request.h"
+#include "slab.h"
 
 #include "field.h"
 #include "h1.h"
@@ -125,8 +126,8 @@ const salvo_request *salvo__req_fields(const salvo_request *caller,
 }
 
 static salvo__req *make(const salvo_request *caller, const salvo__cfg *cfg,
-                        salvo__pool *pool, int with_resp, int *err,
-                        char **msg) {
+                        salvo__pool *pool, salvo__slab *slab, int with_resp,
+                        int *err, char **msg) {
   salvo__url u;
   *err = 0;
   *msg = NULL;
@@ -219,7 +220,9 @@ static salvo__req *make(const salvo_request *caller, const salvo__cfg *cfg,
   int share = paired && !memchr(in->url, '@', u.len) && !in->params;
   size_t resp_bytes =
       paired ? salvo__resp_size(in->key, share ? 0 : url_len + 1) : 0;
-  char *block = malloc(head + req_bytes + resp_bytes);
+  size_t bytes = head + req_bytes + resp_bytes;
+  int slabbed = paired && slab && bytes <= SALVO__SLAB_BLOCK;
+  char *block = slabbed ? salvo__slab_take(slab) : malloc(bytes);
   if (!block) {
     *err = SALVO_ENOMEM;
     return NULL;
@@ -229,6 +232,7 @@ static salvo__req *make(const salvo_request *caller, const salvo__cfg *cfg,
   if (paired) {
     r->twin = (salvo__twin *)block;
     atomic_init(&r->twin->left, 2);
+    r->twin->slabbed = slabbed;
   }
   r->headers = (char **)(r + 1);
   char *p = (char *)(r->headers + nh + nextra + 1);
@@ -296,13 +300,13 @@ static salvo__req *make(const salvo_request *caller, const salvo__cfg *cfg,
 
 salvo__req *salvo__req_new(const salvo_request *in, const salvo__cfg *cfg,
                            salvo__pool *pool, int *err, char **msg) {
-  return make(in, cfg, pool, 0, err, msg);
+  return make(in, cfg, pool, NULL, 0, err, msg);
 }
 
 salvo__req *salvo__req_new_paired(const salvo_request *in,
                                   const salvo__cfg *cfg, salvo__pool *pool,
-                                  int *err, char **msg) {
-  return make(in, cfg, pool, 1, err, msg);
+                                  salvo__slab *slab, int *err, char **msg) {
+  return make(in, cfg, pool, slab, 1, err, msg);
 }
 
 void salvo__req_free(salvo__req *r) {

@@ -19,6 +19,7 @@ typedef struct salvo__req salvo__req;
 typedef struct salvo__recv salvo__recv;             /* receive.c */
 typedef struct salvo__recv_cache salvo__recv_cache; /* receive.h */
 typedef struct salvo__sink salvo__sink;             /* engine.h */
+typedef struct salvo__slab salvo__slab;             /* slab.h */
 
 /* What the head of the response being read says (receive.c). */
 typedef struct salvo__head {
@@ -112,11 +113,13 @@ salvo__req *salvo__req_new(const salvo_request *in, const salvo__cfg *cfg,
  * set as resp and, when the request takes at most SALVO__PAIR_MAX bytes,
  * made in the same allocation: the two are let go apart (salvo__req_free,
  * salvo_response_free) and the block goes with the second. A larger
- * request (a body) is not kept until its response goes. */
+ * request (a body) is not kept until its response goes. The block is one
+ * of slab's where it fits (SALVO__SLAB_BLOCK), else malloc's; slab may be
+ * NULL. */
 #define SALVO__PAIR_MAX 1024
 salvo__req *salvo__req_new_paired(const salvo_request *in,
                                   const salvo__cfg *cfg, salvo__pool *pool,
-                                  int *err, char **msg);
+                                  salvo__slab *slab, int *err, char **msg);
 /* The fields this library knows of a caller's request, whatever header it
  * was built against: caller itself when its size is ours (or unset),
  * else *copy, filled from it with our defaults for what it lacks. */

@@ -9,11 +9,16 @@
 
 #include "redact.h"
 #include "response.h"
+#include "slab.h"
 #include "stream.h"
 #include "text.h"
 
 void salvo__twin_release(salvo__twin *t) {
-  if (atomic_fetch_sub_explicit(&t->left, 1, memory_order_acq_rel) == 1)
+  if (atomic_fetch_sub_explicit(&t->left, 1, memory_order_acq_rel) != 1)
+    return;
+  if (t->slabbed)
+    salvo__slab_give(t);
+  else
     free(t);
 }
 

@@ -30,6 +30,7 @@ struct json_t;
  * whoever collected it; whichever goes last frees the block. */
 typedef struct salvo__twin {
   _Atomic int left; /* halves not let go yet: 2, 1, then freed */
+  int slabbed;      /* a block of the client's slab, else malloc's */
 } salvo__twin;
 /* Lets one half go; frees the block after the second. */
 void salvo__twin_release(salvo__twin *t);

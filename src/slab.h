@@ -1,0 +1,26 @@
+/*
+ * Blocks of one size, recycled per client: the home of a request paired
+ * with its response (response.h's twin), where it fits. The struct is
+ * private to slab.c, which says why.
+ */
+#ifndef SALVO_SLAB_H
+#define SALVO_SLAB_H
+
+#include <stddef.h>
+
+typedef struct salvo__slab salvo__slab;
+
+#define SALVO__SLAB_BLOCK ((size_t)1024)
+
+/* A slab with one reference, its client's; NULL when out of memory. */
+salvo__slab *salvo__slab_new(void);
+/* The client lets go: blocks still out keep what holds them, and their
+ * chunks go back to the system as they empty. NULL is accepted. */
+void salvo__slab_release(salvo__slab *s);
+/* A block of SALVO__SLAB_BLOCK bytes (16-aligned), from any thread; NULL
+ * when out of memory. */
+void *salvo__slab_take(salvo__slab *s);
+/* Gives back a block from salvo__slab_take, from any thread. */
+void salvo__slab_give(void *block);
+
+#endif /* SALVO_SLAB_H */

@@ -1,0 +1,168 @@
+/* Blocks of one size recycled per client (src/slab.c): a block given back
+ * is taken again; every block of a chunk is used before another chunk is
+ * mapped; blocks are 16-aligned and do not overlap; blocks given back
+ * from other threads at once all come back; blocks outlive the slab's
+ * client. Under AddressSanitizer the slab is malloc's, and only the
+ * behaviour that does not depend on addresses is checked. */
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "slab.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+#define MALLOCED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define MALLOCED 1
+#endif
+#endif
+#ifndef MALLOCED
+#define MALLOCED 0
+#endif
+
+#define MANY 5000 /* more than two chunks' worth */
+
+static int cmp_ptr(const void *a, const void *b) {
+  uintptr_t x = (uintptr_t) * (void *const *)a;
+  uintptr_t y = (uintptr_t) * (void *const *)b;
+  return x < y ? -1 : x > y;
+}
+
+static void test_blocks(void **state) {
+  (void)state;
+  salvo__slab *s = salvo__slab_new();
+  assert_non_null(s);
+  static void *b[MANY];
+  for (int i = 0; i < MANY; i++) {
+    assert_non_null(b[i] = salvo__slab_take(s));
+    assert_int_equal((uintptr_t)b[i] % 16, 0);
+    memset(b[i], i & 0xff, SALVO__SLAB_BLOCK); /* all of it is the taker's */
+  }
+  for (int i = 0; i < MANY; i++) {
+    const unsigned char *p = b[i];
+    assert_int_equal(p[0], i & 0xff);
+    assert_int_equal(p[SALVO__SLAB_BLOCK - 1], i & 0xff);
+  }
+  qsort(b, MANY, sizeof(void *), cmp_ptr);
+  for (int i = 1; i < MANY; i++)
+    assert_true((char *)b[i] >= (char *)b[i - 1] + SALVO__SLAB_BLOCK);
+  for (int i = 0; i < MANY; i++)
+    salvo__slab_give(b[i]);
+  salvo__slab_release(s);
+}
+
+#define CHUNK ((uintptr_t)2 << 20)
+
+static void test_recycled(void **state) {
+  (void)state;
+  if (MALLOCED)
+    skip();
+  salvo__slab *s = salvo__slab_new();
+  void *a = salvo__slab_take(s), *b = salvo__slab_take(s);
+  salvo__slab_give(a);
+  void *hold = malloc(SALVO__SLAB_BLOCK); /* malloc's reuse is not ours */
+  assert_ptr_equal(salvo__slab_take(s), a);
+  /* A chunk's blocks are all used before a new chunk is mapped: those
+   * after its header (where a is, the first) up to its end. */
+  size_t usable = (CHUNK - (uintptr_t)a % CHUNK) / SALVO__SLAB_BLOCK;
+  assert_true(usable > 2000);
+  void **more = calloc(usable, sizeof(*more));
+  for (size_t i = 0; i < usable - 2; i++) {
+    more[i] = salvo__slab_take(s);
+    assert_true((uintptr_t)more[i] / CHUNK == (uintptr_t)a / CHUNK);
+  }
+  void *next = salvo__slab_take(s);
+  assert_true((uintptr_t)next / CHUNK != (uintptr_t)a / CHUNK);
+  /* Given back, a block of the first chunk is taken before the second's. */
+  salvo__slab_give(more[7]);
+  assert_ptr_equal(salvo__slab_take(s), more[7]);
+  salvo__slab_give(next);
+  for (size_t i = 0; i < usable - 2; i++)
+    salvo__slab_give(more[i]);
+  free(more);
+  salvo__slab_give(a);
+  salvo__slab_give(b);
+  free(hold);
+  salvo__slab_release(s);
+}
+
+/* The client lets go first: blocks still out stay usable, and the last
+ * one given back ends the slab (ASan build: malloc's, no leak). */
+static void test_outlive_client(void **state) {
+  (void)state;
+  salvo__slab *s = salvo__slab_new();
+  void *a = salvo__slab_take(s), *b = salvo__slab_take(s);
+  salvo__slab_release(s);
+  memset(a, 1, SALVO__SLAB_BLOCK);
+  salvo__slab_give(a);
+  memset(b, 2, SALVO__SLAB_BLOCK);
+  salvo__slab_give(b);
+}
+
+#define GIVERS 4
+#define EACH 100
+
+typedef struct giver {
+  void *block[EACH];
+} giver;
+
+static void *give_all(void *arg) {
+  giver *g = arg;
+  for (int i = 0; i < EACH; i++)
+    salvo__slab_give(g->block[i]);
+  return NULL;
+}
+
+static void *take_give(void *arg) {
+  salvo__slab *s = arg;
+  for (int i = 0; i < 1000; i++) {
+    void *b = salvo__slab_take(s);
+    memset(b, 3, 64);
+    salvo__slab_give(b);
+  }
+  return NULL;
+}
+
+static void test_threads(void **state) {
+  (void)state;
+  salvo__slab *s = salvo__slab_new();
+  giver g[GIVERS];
+  pthread_t t[GIVERS + 1];
+  for (int k = 0; k < GIVERS; k++)
+    for (int i = 0; i < EACH; i++)
+      g[k].block[i] = salvo__slab_take(s);
+  for (int k = 0; k < GIVERS; k++)
+    assert_int_equal(pthread_create(&t[k], NULL, give_all, &g[k]), 0);
+  assert_int_equal(pthread_create(&t[GIVERS], NULL, take_give, s), 0);
+  for (int i = 0; i < 1000; i++)
+    salvo__slab_give(salvo__slab_take(s));
+  for (int k = 0; k <= GIVERS; k++)
+    pthread_join(t[k], NULL);
+  /* Every block came back: as many can be taken again, all distinct. */
+  void *again[GIVERS * EACH];
+  for (int i = 0; i < GIVERS * EACH; i++)
+    assert_non_null(again[i] = salvo__slab_take(s));
+  qsort(again, GIVERS * EACH, sizeof(void *), cmp_ptr);
+  for (int i = 1; i < GIVERS * EACH; i++)
+    assert_ptr_not_equal(again[i], again[i - 1]);
+  for (int i = 0; i < GIVERS * EACH; i++)
+    salvo__slab_give(again[i]);
+  salvo__slab_release(s);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_blocks),
+      cmocka_unit_test(test_recycled),
+      cmocka_unit_test(test_outlive_client),
+      cmocka_unit_test(test_threads),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
