@@ -32,7 +32,13 @@
 #include "../wake.h"
 #include "internal.h"
 
-#define MAX_EVENTS 512
+/* Events taken per wait. Settled attempts are reaped and queued requests
+ * started once per wait, so a connection freed early in a long batch sits
+ * idle until its end; past 1 ms idle the pool peeks at it before reuse
+ * (pool.c). At 1,024 connections, 512 events a wait left connections idle
+ * for milliseconds: 0.78 peeks a request, 1 us of its 16. At 64 there are
+ * none (0.04 more waits a request), and new requests start sooner. */
+#define MAX_EVENTS 64
 #define WAKE_TAG UINT64_MAX
 #define TIMER_TAG (UINT64_MAX - 1)
 /* Transport i's tags carry i + 1 in their top bits (transport.h). */
