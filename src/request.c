@@ -222,7 +222,13 @@ static salvo__req *make(const salvo_request *caller, const salvo__cfg *cfg,
       paired ? salvo__resp_size(in->key, share ? 0 : url_len + 1) : 0;
   size_t bytes = head + req_bytes + resp_bytes;
   int slabbed = paired && slab && bytes <= SALVO__SLAB_BLOCK;
-  char *block = slabbed ? salvo__slab_take(slab) : malloc(bytes);
+  char *block = slabbed ? salvo__slab_take(slab) : NULL;
+  /* A slab that cannot map a chunk (an address-space limit) leaves the
+   * request to malloc, which may still have room. */
+  if (!block) {
+    slabbed = 0;
+    block = malloc(bytes);
+  }
   if (!block) {
     *err = SALVO_ENOMEM;
     return NULL;

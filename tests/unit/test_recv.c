@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -20,6 +22,7 @@
 #include "h1.h"
 #include "receive.h"
 #include "response.h"
+#include "slab.h"
 
 static salvo__cfg cfg;
 
@@ -123,6 +126,55 @@ static salvo__req *paired(const char *url, const char *key) {
   assert_non_null(r);
   assert_non_null(r->resp);
   return r;
+}
+
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define SANITIZED 1 /* their shadow memory needs the address space */
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define SANITIZED 1
+#endif
+#endif
+
+static salvo__req *paired_in(salvo__slab *s) {
+  salvo_request in;
+  salvo_request_init(&in);
+  in.url = "http://127.0.0.1:1/x";
+  int err = 0;
+  char *msg = NULL;
+  return salvo__req_new_paired(&in, &cfg, NULL, s, &err, &msg);
+}
+
+/* A pair that fits takes a block of the client's slab; when the slab
+ * cannot map a chunk (the address space is at its limit), malloc serves
+ * the request instead of failing it. */
+static void test_paired_from_slab(void **state) {
+  (void)state;
+  salvo__slab *s = salvo__slab_new();
+  salvo__req *r = paired_in(s);
+  assert_non_null(r);
+  assert_int_equal(r->twin->slabbed, 1);
+  salvo__req_free(r);
+#ifndef SANITIZED
+  salvo__slab *fresh = salvo__slab_new();
+  long pages = 0;
+  FILE *f = fopen("/proc/self/statm", "r");
+  assert_non_null(f);
+  assert_int_equal(fscanf(f, "%ld", &pages), 1);
+  fclose(f);
+  struct rlimit old, low;
+  assert_int_equal(getrlimit(RLIMIT_AS, &old), 0);
+  low = old;
+  low.rlim_cur = (rlim_t)pages * (rlim_t)sysconf(_SC_PAGESIZE) + (1 << 20);
+  assert_int_equal(setrlimit(RLIMIT_AS, &low), 0);
+  r = paired_in(fresh); /* a chunk's 4 MiB mapping cannot fit */
+  assert_int_equal(setrlimit(RLIMIT_AS, &old), 0);
+  assert_non_null(r);
+  assert_int_equal(r->twin->slabbed, 0);
+  salvo__req_free(r);
+  salvo__slab_release(fresh);
+#endif
+  salvo__slab_release(s);
 }
 
 static void test_paired_lifetimes(void **state) {
@@ -323,6 +375,7 @@ int main(void) {
       cmocka_unit_test(test_state_goes_back_and_is_taken_again),
       cmocka_unit_test(test_full_cache_frees),
       cmocka_unit_test(test_paired_lifetimes),
+      cmocka_unit_test(test_paired_from_slab),
       cmocka_unit_test(test_headers_kept),
       cmocka_unit_test(test_head_at_once),
   };
