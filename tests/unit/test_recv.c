@@ -113,8 +113,8 @@ static void test_full_cache_frees(void **state) {
  * the block is freed once both are let go, in either order, or at once
  * when the request goes with its response still attached (a cancelled
  * request). ASan and LeakSanitizer check that nothing is freed early or
- * kept. */
-static salvo__req *paired(const char *url, const char *key) {
+ * kept. The block is slab s's when given. */
+static salvo__req *paired(const char *url, const char *key, salvo__slab *s) {
   salvo_request in;
   salvo_request_init(&in);
   in.url = url;
@@ -122,7 +122,7 @@ static salvo__req *paired(const char *url, const char *key) {
   in.user_data = &cfg;
   int err = 0;
   char *msg = NULL;
-  salvo__req *r = salvo__req_new_paired(&in, &cfg, NULL, NULL, &err, &msg);
+  salvo__req *r = salvo__req_new_paired(&in, &cfg, NULL, s, &err, &msg);
   assert_non_null(r);
   assert_non_null(r->resp);
   return r;
@@ -136,22 +136,13 @@ static salvo__req *paired(const char *url, const char *key) {
 #endif
 #endif
 
-static salvo__req *paired_in(salvo__slab *s) {
-  salvo_request in;
-  salvo_request_init(&in);
-  in.url = "http://127.0.0.1:1/x";
-  int err = 0;
-  char *msg = NULL;
-  return salvo__req_new_paired(&in, &cfg, NULL, s, &err, &msg);
-}
-
 /* A pair that fits takes a block of the client's slab; when the slab
  * cannot map a chunk (the address space is at its limit), malloc serves
  * the request instead of failing it. */
 static void test_paired_from_slab(void **state) {
   (void)state;
   salvo__slab *s = salvo__slab_new();
-  salvo__req *r = paired_in(s);
+  salvo__req *r = paired("http://127.0.0.1:1/x", NULL, s);
   assert_non_null(r);
   assert_int_equal(r->twin->slabbed, 1);
   salvo__req_free(r);
@@ -167,7 +158,8 @@ static void test_paired_from_slab(void **state) {
   low = old;
   low.rlim_cur = (rlim_t)pages * (rlim_t)sysconf(_SC_PAGESIZE) + (1 << 20);
   assert_int_equal(setrlimit(RLIMIT_AS, &low), 0);
-  r = paired_in(fresh); /* a chunk's 4 MiB mapping cannot fit */
+  /* A chunk's 4 MiB mapping cannot fit. */
+  r = paired("http://127.0.0.1:1/x", NULL, fresh);
   assert_int_equal(setrlimit(RLIMIT_AS, &old), 0);
   assert_non_null(r);
   assert_int_equal(r->twin->slabbed, 0);
@@ -179,7 +171,7 @@ static void test_paired_from_slab(void **state) {
 
 static void test_paired_lifetimes(void **state) {
   (void)state;
-  salvo__req *r = paired("http://u:secret@127.0.0.1:1/x", "k1");
+  salvo__req *r = paired("http://u:secret@127.0.0.1:1/x", "k1", NULL);
   salvo_response *resp = r->resp;
   assert_string_equal(salvo_response_key(resp), "k1");
   assert_ptr_equal(salvo_response_user_data(resp), &cfg);
@@ -192,13 +184,13 @@ static void test_paired_lifetimes(void **state) {
   assert_int_equal(salvo_response_status(resp), 200);
   salvo_response_free(resp);
   /* The response first. */
-  r = paired("http://127.0.0.1:1/y", NULL);
+  r = paired("http://127.0.0.1:1/y", NULL, NULL);
   resp = salvo__req_take_response(r);
   salvo_response_free(resp);
   assert_string_equal(r->url, "http://127.0.0.1:1/y");
   salvo__req_free(r);
   /* Cancelled: the request goes with its response. */
-  r = paired("http://127.0.0.1:1/z", "k3");
+  r = paired("http://127.0.0.1:1/z", "k3", NULL);
   assert_non_null(r->twin);
   salvo__req_free(r);
   /* A request with a body over SALVO__PAIR_MAX: its own allocation, freed
