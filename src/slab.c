@@ -21,8 +21,8 @@
  * last in front, so that holes fill before a chunk is mapped. One wholly
  * free chunk is kept; the others go back to the system at once (unmapping
  * small chunks for every 63 blocks was measured at 3 us a request; at this
- * size it is nothing). The slab holds one reference for its client and one
- * per chunk mapped, since responses outlive their client.
+ * size it is nothing). The slab lives until its client lets go and its
+ * last chunk is unmapped, since responses outlive their client.
  *
  * Under AddressSanitizer blocks are malloc's, so that a block used after
  * its free or never freed is still found.
@@ -64,9 +64,8 @@ struct chunk {
 struct salvo__slab {
   unsigned fork_gen; /* a parent's slab is never locked in a child */
   pthread_mutex_t mtx;
-  int refs;   /* the client's, and one per chunk mapped */
   int chunks; /* mapped */
-  int closed; /* the client let go */
+  int closed; /* the client let go: the slab ends with its last chunk */
   salvo__list partial;
   struct chunk *empty; /* a wholly free chunk kept, or NULL */
 };
@@ -77,7 +76,6 @@ salvo__slab *salvo__slab_new(void) {
     return NULL;
   pthread_mutex_init(&s->mtx, NULL);
   salvo__list_init(&s->partial);
-  s->refs = 1;
   s->fork_gen = salvo__fork_gen();
   return s;
 }
@@ -130,7 +128,6 @@ static void destroy(salvo__slab *s) {
  * lock is dropped. */
 static struct chunk *drop(salvo__slab *s, struct chunk *c) {
   salvo__list_remove(&c->in_partial);
-  s->refs--;
   s->chunks--;
   return c;
 }
@@ -142,7 +139,7 @@ void salvo__slab_release(salvo__slab *s) {
   struct chunk *unmap = s->empty ? drop(s, s->empty) : NULL;
   s->empty = NULL;
   s->closed = 1;
-  int last = --s->refs == 0;
+  int last = s->chunks == 0;
   pthread_mutex_unlock(&s->mtx);
   if (unmap)
     munmap(unmap, CHUNK);
@@ -163,7 +160,6 @@ void *salvo__slab_take(salvo__slab *s) {
       return NULL;
     pthread_mutex_lock(&s->mtx);
     salvo__list_push_front(&s->partial, &c->in_partial);
-    s->refs++;
     s->chunks++;
   }
   if (c == s->empty)
@@ -194,7 +190,7 @@ void salvo__slab_give(void *block) {
     else
       s->empty = c;
   }
-  int last = s->refs == 0;
+  int last = s->closed && s->chunks == 0;
   pthread_mutex_unlock(&s->mtx);
   if (unmap)
     munmap(unmap, CHUNK);
