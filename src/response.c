@@ -84,12 +84,10 @@ static int make_home(salvo_response *r, size_t n, size_t bytes) {
     offs = n > offs ? n : offs;
     hcap = bytes < hcap ? hcap : salvo__align16(bytes + 1);
     h = malloc(offs * sizeof(uint32_t) + hcap + SALVO__HOME_BODY);
-    r->homes = NULL;
+    r->homes = NULL; /* nothing to give back to */
   }
-  if (!h) {
-    r->homes = NULL;
+  if (!h)
     return SALVO_ENOMEM;
-  }
   r->home = h;
   r->hdr_off = (uint32_t *)h;
   r->hdr_cap = offs;
