@@ -82,6 +82,7 @@ int salvo_client_new(salvo_client **out, const salvo_config *cfg) {
   }
   pthread_mutex_init(&c->mtx, NULL);
   salvo__list_init(&c->blocks);
+  salvo__url_memo_init(&c->memo);
   c->pool = salvo__pool_new();
   c->slab = salvo__slab_new();
   if (!c->pool || !c->slab || (err = start_engines(c))) {

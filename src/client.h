@@ -13,6 +13,7 @@
 #include "list.h"
 #include "pool.h"
 #include "slab.h"
+#include "url_memo.h"
 
 /* An open parallel block's place in its client's list (batch.c embeds
  * one): the client closes what is still open when it is freed, through
@@ -26,9 +27,10 @@ struct salvo_client {
   unsigned fork_gen; /* the process generation it was made in */
   salvo__cfg cfg;
   salvo__pool *pool;
-  salvo__slab *slab;   /* paired requests' blocks */
-  salvo__engine **eng; /* cfg.io_threads of them */
-  salvo__cfg *eng_cfg; /* each one's share of the client-wide limits */
+  salvo__slab *slab;    /* paired requests' blocks */
+  salvo__url_memo memo; /* the last origin submitted */
+  salvo__engine **eng;  /* cfg.io_threads of them */
+  salvo__cfg *eng_cfg;  /* each one's share of the client-wide limits */
   int neng;
   pthread_mutex_t mtx;
   salvo__list blocks; /* salvo__block_link.node, mtx */

@@ -251,8 +251,8 @@ salvo_pending salvo__submit(salvo_parallel *b, const salvo_request *req,
   int err;
   char *msg;
   /* A valid request comes with its response, in one allocation. */
-  salvo__req *r =
-      salvo__req_new_paired(req, &c->cfg, c->pool, c->slab, &err, &msg);
+  salvo__req *r = salvo__req_new_paired(req, &c->cfg, c->pool, c->slab,
+                                        &c->memo, &err, &msg);
   if (!r && err == SALVO_ENOMEM)
     return p;
   salvo_response *resp = r ? r->resp : invalid_response(req);

@@ -126,9 +126,11 @@ const salvo_request *salvo__req_fields(const salvo_request *caller,
 }
 
 static salvo__req *make(const salvo_request *caller, const salvo__cfg *cfg,
-                        salvo__pool *pool, salvo__slab *slab, int with_resp,
-                        int *err, char **msg) {
+                        salvo__pool *pool, salvo__slab *slab,
+                        salvo__url_memo *memo, int with_resp, int *err,
+                        char **msg) {
   salvo__url u;
+  salvo__url_key key;
   *err = 0;
   *msg = NULL;
   salvo_request full;
@@ -143,7 +145,7 @@ static salvo__req *make(const salvo_request *caller, const salvo__cfg *cfg,
     fail(err, msg, salvo__fmt("request has no URL"));
     return NULL;
   }
-  if (salvo__url_parse(in->url, &u, msg)) {
+  if (salvo__url_parse_memo(memo, in->url, &u, &key, msg)) {
     *err = SALVO_EINVAL;
     return NULL;
   }
@@ -251,8 +253,13 @@ static salvo__req *make(const salvo_request *caller, const salvo__cfg *cfg,
   r->target_len = (size_t)((hash ? hash : p) - r->url) - u.path;
   p++;
   r->origin = p;
-  p = salvo__url_put_origin(p, &u);
-  r->origin_hash = salvo__hash_n(r->origin, (size_t)(p - r->origin));
+  if (key.len) {
+    p = (char *)memcpy(p, key.text, key.len + 1) + key.len;
+    r->origin_hash = key.hash;
+  } else {
+    p = salvo__url_put_origin(p, &u);
+    r->origin_hash = salvo__hash_n(r->origin, (size_t)(p - r->origin));
+  }
   p++;
   r->method = p;
   memcpy(p, method, method_len + 1);
@@ -306,13 +313,14 @@ static salvo__req *make(const salvo_request *caller, const salvo__cfg *cfg,
 
 salvo__req *salvo__req_new(const salvo_request *in, const salvo__cfg *cfg,
                            salvo__pool *pool, int *err, char **msg) {
-  return make(in, cfg, pool, NULL, 0, err, msg);
+  return make(in, cfg, pool, NULL, NULL, 0, err, msg);
 }
 
 salvo__req *salvo__req_new_paired(const salvo_request *in,
                                   const salvo__cfg *cfg, salvo__pool *pool,
-                                  salvo__slab *slab, int *err, char **msg) {
-  return make(in, cfg, pool, slab, 1, err, msg);
+                                  salvo__slab *slab, salvo__url_memo *memo,
+                                  int *err, char **msg) {
+  return make(in, cfg, pool, slab, memo, 1, err, msg);
 }
 
 void salvo__req_free(salvo__req *r) {

@@ -14,6 +14,7 @@
 #include "pool.h"
 #include "response.h"
 #include "scheduler.h"
+#include "url_memo.h"
 
 typedef struct salvo__req salvo__req;
 typedef struct salvo__recv salvo__recv;             /* receive.c */
@@ -114,12 +115,14 @@ salvo__req *salvo__req_new(const salvo_request *in, const salvo__cfg *cfg,
  * made in the same allocation: the two are let go apart (salvo__req_free,
  * salvo_response_free) and the block goes with the second. A larger
  * request (a body) is not kept until its response goes. The block is one
- * of slab's where it fits (SALVO__SLAB_BLOCK), else malloc's; slab may be
- * NULL. */
+ * of slab's where it fits (SALVO__SLAB_BLOCK), else malloc's. The URL is
+ * read by way of memo (url_memo.h), its client's last origin. slab and
+ * memo may be NULL. */
 #define SALVO__PAIR_MAX 1024
 salvo__req *salvo__req_new_paired(const salvo_request *in,
                                   const salvo__cfg *cfg, salvo__pool *pool,
-                                  salvo__slab *slab, int *err, char **msg);
+                                  salvo__slab *slab, salvo__url_memo *memo,
+                                  int *err, char **msg);
 /* The fields this library knows of a caller's request, whatever header it
  * was built against: caller itself when its size is ours (or unset),
  * else *copy, filled from it with our defaults for what it lacks. */

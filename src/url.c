@@ -129,14 +129,22 @@ static const char *authority_end(const char *auth, const char *lim,
 
 /* Only what a transport would misread or what salvo needs (scheme, host,
  * port) is checked here; the rest is the server's to judge. */
-int salvo__url_parse(const char *url, salvo__url *u, char **msg) {
+int salvo__url_check_from(const char *url, size_t from, size_t len,
+                          char **msg) {
   *msg = NULL;
-  size_t len = strlen(url), bad = first_ctl(url, len);
-  u->len = len;
+  size_t bad = from + first_ctl(url + from, len - from);
   if (bad < len)
     return fail(msg, salvo__fmt("malformed URL: whitespace or control "
                                 "character at offset %zu",
                                 bad));
+  return 0;
+}
+
+int salvo__url_parse(const char *url, salvo__url *u, char **msg) {
+  size_t len = strlen(url);
+  u->len = len;
+  if (salvo__url_check_from(url, 0, len, msg))
+    return SALVO_EINVAL;
   if ((u->scheme_len = scheme_len(url)) == 0)
     return fail(msg, salvo__fmt("malformed URL: no scheme in \"%.200s\"", url));
   if (!(u->scheme_len == 4 && !salvo__casecmp_n(url, "http", 4)) &&

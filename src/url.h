@@ -29,6 +29,10 @@ typedef struct salvo__url {
  * (allocated; NULL when out of memory) saying what is wrong. */
 int salvo__url_parse(const char *url, salvo__url *u, char **msg);
 
+/* Whether url[from..len) is free of whitespace and controls: 0, or
+ * SALVO_EINVAL with *msg naming the offset (in url) of the first. */
+int salvo__url_check_from(const char *url, size_t from, size_t len, char **msg);
+
 /* The length of "scheme://host:port" for u, and that key written at d
  * (lower case, the port explicit; d has room for the length + 1). */
 size_t salvo__url_origin_len(const salvo__url *u);

@@ -1,12 +1,48 @@
 /* URL checking and params merging (salvo__req_new): the input is a URL,
  * then NUL-separated params; a param of one byte 0x01 stands for
- * SALVO_NO_VALUE, and an odd count leaves a NULL value (refused). */
+ * SALVO_NO_VALUE, and an odd count leaves a NULL value (refused). The URL
+ * is also read by way of a client's memo (url_memo.h) that the first
+ * param's URL filled: the answer must be a full parse's. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "config.h"
 #include "request.h"
+#include "url_memo.h"
+
+static void memo_agrees(const char *url, const char *before) {
+  salvo__url_memo m;
+  salvo__url_memo_init(&m);
+  salvo__url a, b;
+  salvo__url_key key;
+  char *ma = NULL, *mb = NULL;
+  if (!salvo__url_parse_memo(&m, before, &a, &key, &ma) && !key.len &&
+      salvo__url_origin_len(&a) < sizeof(key.text))
+    abort();
+  free(ma);
+  ma = NULL;
+  int ra = salvo__url_parse_memo(&m, url, &a, &key, &ma);
+  int rb = salvo__url_parse(url, &b, &mb);
+  if (ra != rb || (ma && mb && strcmp(ma, mb)))
+    abort();
+  if (!rb) {
+    char want[4096 + 64];
+    if (salvo__url_origin_len(&b) < sizeof(want)) {
+      char *end = salvo__url_put_origin(want, &b);
+      if (key.len && (key.len != (size_t)(end - want) ||
+                      memcmp(key.text, want, key.len + 1)))
+        abort();
+    }
+    if (a.host != b.host || a.host_len != b.host_len || a.port != b.port ||
+        a.path != b.path || a.userinfo != b.userinfo || a.len != b.len ||
+        a.port_text_len != b.port_text_len ||
+        memcmp(a.port_text, b.port_text, b.port_text_len))
+      abort();
+  }
+  free(ma);
+  free(mb);
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   static salvo__cfg cfg;
@@ -28,6 +64,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   for (size_t i = 1; i < n; i++)
     if (!strcmp(parts[i], "\x01"))
       parts[i] = SALVO_NO_VALUE;
+  memo_agrees(parts[0], n > 1 ? parts[1] : "http://a.test:8080/");
   const char **params = calloc(n + 2, sizeof(*params));
   memcpy(params, parts + 1, (n - 1) * sizeof(*params));
   salvo_request in;

@@ -122,7 +122,7 @@ static salvo__req *paired(const char *url, const char *key, salvo__slab *s) {
   in.user_data = &cfg;
   int err = 0;
   char *msg = NULL;
-  salvo__req *r = salvo__req_new_paired(&in, &cfg, NULL, s, &err, &msg);
+  salvo__req *r = salvo__req_new_paired(&in, &cfg, NULL, s, NULL, &err, &msg);
   assert_non_null(r);
   assert_non_null(r->resp);
   return r;
@@ -204,7 +204,7 @@ static void test_paired_lifetimes(void **state) {
   in.body_len = sizeof(body);
   int err = 0;
   char *msg = NULL;
-  r = salvo__req_new_paired(&in, &cfg, NULL, NULL, &err, &msg);
+  r = salvo__req_new_paired(&in, &cfg, NULL, NULL, NULL, &err, &msg);
   assert_non_null(r);
   assert_null(r->twin);
   assert_non_null(r->resp);
