@@ -22,6 +22,8 @@
 #include <pthread.h>
 #include <stdint.h>
 
+#include <stdatomic.h>
+
 #include "../engine.h"
 #include "../receive.h"
 #include "../scheduler.h"
@@ -36,9 +38,11 @@ struct salvo__engine {
   int wakefd;
   pthread_mutex_t mtx;
   pthread_cond_t cmd_cond;
+  /* Submitted, not yet taken by the I/O thread: newest first, linked by
+   * lnext. Pushed without a lock (the push that finds it empty wakes the
+   * thread), taken whole. */
+  _Atomic(salvo__req *) subs;
   /* mtx */
-  salvo__req *sub_head; /* submitted, not yet taken by the I/O thread */
-  salvo__req *sub_tail;
   salvo__sink *cancel_head;
   struct salvo__one_cmd *cancel_ones;
   int wake_pending;
