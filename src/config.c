@@ -87,15 +87,10 @@ static int dup_headers(char ***dst, const char *const *src) {
   return 0;
 }
 
-static int dup_statuses(int **dst, const int *src) {
-  size_t n = 0;
-  while (src[n])
-    n++;
-  int *p = calloc(n + 1, sizeof(*p));
-  if (!p)
-    return SALVO_ENOMEM;
-  *dst = memcpy(p, src, n * sizeof(*p));
-  return 0;
+/* The statuses of a 0-terminated list (checked: 100 to 999) as bits. */
+static void status_bits(unsigned char *bits, const int *list) {
+  for (; list && *list; list++)
+    bits[*list / 8] |= (unsigned char)(1u << (*list % 8));
 }
 
 /* "HOST:PORT:ADDR" taken apart (into *pin when not NULL, allocated);
@@ -406,10 +401,9 @@ int salvo__cfg_resolve(salvo__cfg *out, const salvo_config *cfg, char **msg) {
   out->parse_free = in->parse_free;
   out->parse_arg = in->parse_arg;
   int err = dup_headers(&out->headers, in->headers);
-  if (!err && !in->no_status_retry)
-    err = dup_statuses(&out->retry_statuses, in->retry_statuses
-                                                 ? in->retry_statuses
-                                                 : default_retry_statuses);
+  if (!in->no_status_retry)
+    status_bits(out->retry_status, in->retry_statuses ? in->retry_statuses
+                                                      : default_retry_statuses);
   if (!err && !in->user_agent)
     err = dup_field(&out->user_agent, "salvo/" SALVO_VERSION);
   else if (!err && *in->user_agent)
@@ -472,7 +466,6 @@ void salvo__cfg_free(salvo__cfg *c) {
   free(c->dns_servers);
   free(c->proxy);
   free(c->cookie_file);
-  free(c->retry_statuses);
   for (size_t i = 0; i < c->npins; i++) {
     free(c->pins[i].host);
     free(c->pins[i].addr);

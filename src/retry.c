@@ -32,10 +32,8 @@ static int retryable_error(int err) {
 }
 
 static int retryable_status(const salvo__cfg *cfg, int status) {
-  for (const int *s = cfg->retry_statuses; s && *s; s++)
-    if (*s == status)
-      return 1;
-  return 0;
+  return status >= 0 && status < SALVO__STATUS_BITS &&
+         (cfg->retry_status[status / 8] >> (status % 8) & 1);
 }
 
 /* Delays past this many seconds are "too long" whatever the client's
