@@ -219,7 +219,7 @@ static salvo__req *make(const salvo_request *caller, const salvo__cfg *cfg,
   size_t head = paired ? salvo__align16(sizeof(salvo__twin)) : 0;
   size_t req_bytes = salvo__align16(total);
   /* Its response shares the URL when there is no userinfo to hide. */
-  int share = paired && !memchr(in->url, '@', u.len) && !in->params;
+  int share = paired && !u.at_sign && !in->params;
   size_t resp_bytes =
       paired ? salvo__resp_size(in->key, share ? 0 : url_len + 1) : 0;
   size_t bytes = head + req_bytes + resp_bytes;
@@ -248,8 +248,10 @@ static salvo__req *make(const salvo_request *caller, const salvo__cfg *cfg,
   p = salvo__url_put_with_params(p, in->url, u.len, in->params);
   /* Params go after the path: the URL's path starts where it did. */
   r->target_off = u.path;
+  /* Params go before any fragment: without them it stays where it was. */
   const char *hash =
-      memchr(r->url + u.path, '#', (size_t)(p - r->url) - u.path);
+      !in->params ? r->url + u.fragment
+                  : memchr(r->url + u.path, '#', (size_t)(p - r->url) - u.path);
   r->target_len = (size_t)((hash ? hash : p) - r->url) - u.path;
   p++;
   r->origin = p;

@@ -389,10 +389,13 @@ void salvo_response_free(salvo_response *r) {
   if (r->value && r->value_free)
     r->value_free(r->value);
   json_decref(r->json);
-  free(r->json_err);
-  salvo__buf_free(&r->text);
-  free(r->errmsg);
-  free(r->final_url);
+  /* Most responses have none of these: one test, not four calls. */
+  if (r->json_err || r->text.p || r->errmsg || r->final_url) {
+    free(r->json_err);
+    salvo__buf_free(&r->text);
+    free(r->errmsg);
+    free(r->final_url);
+  }
   if ((char *)r->hdr_off != r->home)
     free(r->hdr_off);
   if (r->pool)

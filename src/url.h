@@ -19,9 +19,11 @@ typedef struct salvo__url {
   const char *port_text; /* the port in decimal: the URL's digits without
                             leading zeros, or the scheme's */
   size_t port_text_len;
-  int userinfo; /* "user[:password]@" before the host */
-  size_t path;  /* where the path (or query, or fragment) starts */
-  size_t len;   /* of the whole URL */
+  int userinfo;    /* "user[:password]@" before the host */
+  size_t path;     /* where the path (or query, or fragment) starts */
+  size_t len;      /* of the whole URL */
+  size_t fragment; /* where its first '#' is, else len */
+  int at_sign;     /* whether it has an '@' anywhere (redact.h's cue) */
 } salvo__url;
 
 /* Checks an absolute http:// or https:// URL: no whitespace or control
@@ -29,9 +31,10 @@ typedef struct salvo__url {
  * (allocated; NULL when out of memory) saying what is wrong. */
 int salvo__url_parse(const char *url, salvo__url *u, char **msg);
 
-/* Whether url[from..len) is free of whitespace and controls: 0, or
- * SALVO_EINVAL with *msg naming the offset (in url) of the first. */
-int salvo__url_check_from(const char *url, size_t from, size_t len, char **msg);
+/* Whether url (of u->len bytes) is free of whitespace and controls: 0,
+ * or SALVO_EINVAL with *msg naming the offset of the first; sets
+ * u->fragment and u->at_sign. */
+int salvo__url_check(const char *url, salvo__url *u, char **msg);
 
 /* The length of "scheme://host:port" for u, and that key written at d
  * (lower case, the port explicit; d has room for the length + 1). */

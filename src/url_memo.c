@@ -68,8 +68,8 @@ int salvo__url_parse_memo(salvo__url_memo *m, const char *url, salvo__url *u,
     size_t len = strlen(url);
     int found = hit(m, url, len, u, key);
     atomic_flag_clear_explicit(&m->busy, memory_order_release);
-    if (found)
-      return salvo__url_check_from(url, u->path, len, msg);
+    if (found) /* the whole URL: one pass of sixteen bytes a step */
+      return salvo__url_check(url, u, msg);
   }
   int rc = salvo__url_parse(url, u, msg);
   if (rc)

@@ -175,10 +175,13 @@ static salvo__nxfer *xfer_get(salvo__transport *t) {
 
 static void xfer_put(salvo__transport *t, salvo__nxfer *x) {
   salvo__hop_free(&x->hop);
-  free(x->location);
-  free(x->errmsg);
-  free(x->h2_why);
-  x->location = x->errmsg = x->h2_why = NULL;
+  /* Most transfers have none of these: one test, not three calls. */
+  if (x->location || x->errmsg || x->h2_why) {
+    free(x->location);
+    free(x->errmsg);
+    free(x->h2_why);
+    x->location = x->errmsg = x->h2_why = NULL;
+  }
   if (x->hold.cap > 64 * 1024)
     salvo__buf_free(&x->hold);
   if (x->out.cap > 64 * 1024)

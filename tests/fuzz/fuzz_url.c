@@ -34,6 +34,13 @@ static void memo_agrees(const char *url, const char *before) {
                       memcmp(key.text, want, key.len + 1)))
         abort();
     }
+    /* The check's one pass finds what memchr would. */
+    const char *hash = memchr(url, '#', b.len);
+    if (b.fragment != (hash ? (size_t)(hash - url) : b.len) ||
+        b.at_sign != (memchr(url, '@', b.len) != NULL))
+      abort();
+    if (a.fragment != b.fragment || a.at_sign != b.at_sign)
+      abort();
     if (a.host != b.host || a.host_len != b.host_len || a.port != b.port ||
         a.path != b.path || a.userinfo != b.userinfo || a.len != b.len ||
         a.port_text_len != b.port_text_len ||

@@ -45,6 +45,34 @@ static void test_control_bytes_anywhere(void **state) {
   }
 }
 
+/* The check's pass also finds the first '#' and any '@', wherever they
+ * stand (in the sixteen-byte steps or the bytes after them): what the
+ * request takes for its target's end and as the cue to redact. */
+static void test_fragment_and_at_sign(void **state) {
+  (void)state;
+  char url[64];
+  const size_t start = strlen("http://h/");
+  for (size_t at = start; at < sizeof(url) - 1; at++)
+    for (size_t len = at + 1; len < sizeof(url); len++) {
+      memset(url, 'p', len);
+      memcpy(url, "http://h/", start);
+      url[len] = '\0';
+      url[at] = '#';
+      if (at + 1 < len)
+        url[len - 1] = '@';
+      if (at + 2 < len)
+        url[len - 2] = '#'; /* a second: the first is the one */
+      salvo__url u;
+      char *msg = NULL;
+      assert_int_equal(salvo__url_parse(url, &u, &msg), 0);
+      assert_int_equal(u.fragment, at);
+      assert_int_equal(u.at_sign, at + 1 < len);
+      url[at] = 'p';
+      assert_int_equal(salvo__url_parse(url, &u, &msg), 0);
+      assert_int_equal(u.fragment, at + 2 < len ? len - 2 : len);
+    }
+}
+
 static void test_parts(void **state) {
   (void)state;
   salvo__url u;
@@ -248,6 +276,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_control_bytes_anywhere),
       cmocka_unit_test(test_parts),
+      cmocka_unit_test(test_fragment_and_at_sign),
       cmocka_unit_test(test_authority_reading),
       cmocka_unit_test(test_origin_lower_case),
       cmocka_unit_test(test_origin_hash_spread),

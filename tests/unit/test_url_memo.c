@@ -42,6 +42,8 @@ static void same_as_parse(salvo__url_memo *m, const char *url) {
     assert_int_equal(a.userinfo, b.userinfo);
     assert_int_equal(a.path, b.path);
     assert_int_equal(a.len, b.len);
+    assert_int_equal(a.fragment, b.fragment);
+    assert_int_equal(a.at_sign, b.at_sign);
     char want[256];
     char *end = salvo__url_put_origin(want, &b);
     size_t n = (size_t)(end - want);
@@ -96,6 +98,8 @@ static const char *const sequence[] = {
     "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.test:8080/again",
     "http://c.test:65535/",
     "http://c.test:65535/ok",
+    "http://c.test:65535/a#b@c",
+    "http://c.test:65535/?next=http://u:p@d.test/#frag",
 };
 
 static void test_same_answer_as_a_parse(void **state) {
