@@ -22,8 +22,10 @@ static void *xmalloc_or_die(size_t n) {
 /* A copy of the n bytes of url, with "http://" in front when it names no
  * scheme ("127.0.0.1:8080/x"), as curl does. */
 static char *with_scheme(const char *url, size_t n) {
-  const char *sep = memmem(url, n, "://", 3);
-  int bare = !sep;
+  /* Most lines start with one: no search through them for "://". */
+  int bare =
+      !((n >= 7 && !memcmp(url, "http://", 7)) ||
+        (n >= 8 && !memcmp(url, "https://", 8)) || memmem(url, n, "://", 3));
   char *s = malloc(n + 8);
   if (!s)
     oom();

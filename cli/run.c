@@ -130,24 +130,20 @@ static void on_sigint(int sig) {
   errno = saved;
 }
 
-/* A copy of url without its userinfo: a password given in a URL is never
+/* url without its userinfo, in place: a password given in a URL is never
  * printed. */
-static char *without_userinfo(const char *url) {
-  const char *auth = strstr(url, "://");
-  char *copy = strdup(url);
-  if (!copy)
-    exit(1);
+static void drop_userinfo(char *url) {
+  char *auth = strstr(url, "://");
   if (!auth)
-    return copy;
+    return;
   auth += 3;
   size_t alen = strcspn(auth, "/?#");
-  const char *at = NULL;
+  char *at = NULL;
   for (size_t i = 0; i < alen; i++)
     if (auth[i] == '@')
       at = auth + i;
   if (at)
-    memmove(copy + (auth - url), at + 1 - url + copy, strlen(at + 1) + 1);
-  return copy;
+    memmove(auth, at + 1, strlen(at + 1) + 1);
 }
 
 /* Whether this run does the request: it is in our --shard (a URL salvo
@@ -217,7 +213,10 @@ static void submit_line(run *rn, const char *line, size_t len,
     }
   }
   req->user_data = (void *)(uintptr_t)pos;
-  s->url = without_userinfo(req->url);
+  /* The slot takes the line's copy of the URL, its userinfo cut once the
+   * request has it (salvo_submit copies what it keeps). */
+  s->url = p.url;
+  p.url = NULL;
   s->key = req->key ? strdup(req->key) : NULL;
   if (o->output_dir) {
     char name[256];
@@ -228,6 +227,7 @@ static void submit_line(run *rn, const char *line, size_t len,
      * another result's file. */
     if (output_claim(s->path, &o->run_start, &s->created, &s->local_error)) {
       s->local_code = SALVO_EWRITE;
+      drop_userinfo(s->url);
       request_line_free(&p);
       complete(rn, pos);
       return;
@@ -238,6 +238,7 @@ static void submit_line(run *rn, const char *line, size_t len,
     warnx("out of memory");
     exit(1);
   }
+  drop_userinfo(s->url);
   request_line_free(&p);
 }
 

@@ -295,6 +295,14 @@ class CliTest(WithFaultd):
                          "application/x-www-form-urlencoded")
         self.assertEqual(e["headers"]["authorization"],
                          "Basic " + base64.b64encode(b"me:pw").decode())
+        # Userinfo in the URL is the request's credentials (RFC 9110
+        # 11.6.1 via the client's basic scheme); the line printed for it
+        # has none.
+        u = "http://urlme:urlpw@127.0.0.1:%d/echo" % self.srv.port
+        o = lines(salvo(u).stdout)[0]
+        self.assertEqual(o["body"]["headers"]["authorization"],
+                         "Basic " + base64.b64encode(b"urlme:urlpw").decode())
+        self.assertEqual(o["url"], self.url("/echo"))
         p = salvo(self.url("/echo"), "-d", "x", "-H",
                   "Content-Type: text/plain")
         e = lines(p.stdout)[0]["body"]
