@@ -195,8 +195,9 @@ char *salvo__nat_parse_message(salvo__nxfer *x, int err) {
 static long feed(salvo__transport *t, salvo__nxfer *x, const char *p,
                  size_t n) {
   int paused;
+  x->tlast = salvo__nat_now(t);
   if (!x->tfirst)
-    x->tfirst = salvo__nat_now(t);
+    x->tfirst = x->tlast;
   x->got_bytes = 1;
   long used = salvo__h1_feed(
       &x->p, p, n, &(salvo__h1_cb){x, on_line, on_body, on_head}, &paused);

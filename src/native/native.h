@@ -185,9 +185,14 @@ struct salvo__nxfer {
   int conn_wrote;     /* ... on the connection it has now */
   int send_errno;     /* a write failed after the head went: why */
   int64_t t0, tfirst; /* attempt start, first response byte (ns) */
-  int64_t deadline;   /* attempt, ns; 0 = none */
-  int64_t cdeadline;  /* connect, ns; 0 = none */
-  int64_t tkey;       /* its place in the timer list, 0 = not in it */
+  /* When bytes were last fed to it, and when it ended (ns): the clock is
+   * read once a read, and the end of a response that the read completed
+   * is that read's time, for its report and its connection's idle clock
+   * alike (0: read the clock when needed). */
+  int64_t tlast, tend;
+  int64_t deadline;  /* attempt, ns; 0 = none */
+  int64_t cdeadline; /* connect, ns; 0 = none */
+  int64_t tkey;      /* its place in the timer list, 0 = not in it */
   salvo__list in_timers;
   salvo__list in_wait; /* its origin's waiting list, during a lookup */
   /* On an HTTP/2 connection: its stream, its place in the connection's
@@ -327,7 +332,8 @@ void salvo__nat_conns_free(salvo__transport *t);
 /* An idle connection of o that x may use, or NULL (take a new one). */
 salvo__nconn *salvo__nat_pool_take(salvo__transport *t, salvo__nxfer *x);
 /* Back after a response: kept when `keep` and it is clean, else closed. */
-void salvo__nat_pool_release(salvo__transport *t, salvo__nconn *c, int keep);
+void salvo__nat_pool_release(salvo__transport *t, salvo__nconn *c, int keep,
+                             int64_t now);
 /* An idle connection stirred (closed, or spoke unasked): it goes. */
 void salvo__nat_pool_stirred(salvo__transport *t, salvo__nconn *c,
                              uint32_t events);

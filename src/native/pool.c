@@ -51,14 +51,15 @@ salvo__nconn *salvo__nat_pool_take(salvo__transport *t, salvo__nxfer *x) {
   return NULL;
 }
 
-void salvo__nat_pool_release(salvo__transport *t, salvo__nconn *c, int keep) {
+void salvo__nat_pool_release(salvo__transport *t, salvo__nconn *c, int keep,
+                             int64_t now) {
   c->x = NULL;
   if (!keep || c->pend.len || c->state != SALVO__NC_UP) {
     salvo__nat_conn_close(t, c);
     return;
   }
   c->served++;
-  c->idle_since = salvo__nat_now(t);
+  c->idle_since = now;
   salvo__list_push_front(&c->o->idle, &c->in_origin);
   salvo__list_push_back(&t->lru, &c->in_lru);
   if (++t->nidle > t->max_idle)

@@ -78,9 +78,10 @@ static void follow(salvo__transport *t, salvo__nxfer *x) {
 
 static void xfer_complete(salvo__transport *t, salvo__nxfer *x) {
   salvo__nconn *c = x->c;
+  int64_t now = x->tlast ? x->tlast : salvo__nat_now(t);
   x->c = NULL;
   if (c && !c->h2) /* an HTTP/2 stream has left its connection */
-    salvo__nat_pool_release(t, c, x->p.keep_alive && !x->early);
+    salvo__nat_pool_release(t, c, x->p.keep_alive && !x->early, now);
   if (x->redirecting) {
     follow(t, x); /* the next request went, or the attempt failed */
     return;
@@ -89,6 +90,7 @@ static void xfer_complete(salvo__transport *t, salvo__nxfer *x) {
     x->ending = 1; /* ends once its reader took the rest */
     return;
   }
+  x->tend = now;
   int err = salvo__req_on_end(x->req);
   salvo__nat_done(t, x, err, err ? salvo__req_fail_message(x->req) : NULL);
 }
@@ -338,7 +340,7 @@ static void nat_reap(salvo__transport *t) {
     salvo__nxfer *x = salvo__container_of(n, salvo__nxfer, in_done);
     salvo__req *r = x->req;
     salvo__attempt_result res = {.error = x->error, .errmsg = x->errmsg};
-    int64_t now = salvo__nat_now(t);
+    int64_t now = x->tend ? x->tend : salvo__nat_now(t);
     x->errmsg = NULL;
     res.unsent = !x->wrote;
     res.now = now;

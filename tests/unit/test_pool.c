@@ -71,9 +71,9 @@ static salvo__nconn *take(world *w, salvo__req *r, int origin) {
 static void test_lifo_per_origin(void **state) {
   (void)state;
   world *w = world_new(8);
-  salvo__nat_pool_release(&w->t, &w->c[0], 1);
-  salvo__nat_pool_release(&w->t, &w->c[1], 1);
-  salvo__nat_pool_release(&w->t, &w->c[2], 1);
+  salvo__nat_pool_release(&w->t, &w->c[0], 1, w->fc.ns);
+  salvo__nat_pool_release(&w->t, &w->c[1], 1, w->fc.ns);
+  salvo__nat_pool_release(&w->t, &w->c[2], 1, w->fc.ns);
   assert_int_equal(w->t.nidle, 3);
   /* The most recent first: the likeliest to be alive. */
   assert_ptr_equal(take(w, &w->get, 0), &w->c[1]);
@@ -88,9 +88,9 @@ static void test_lifo_per_origin(void **state) {
 static void test_lru_bound(void **state) {
   (void)state;
   world *w = world_new(2);
-  salvo__nat_pool_release(&w->t, &w->c[0], 1);
-  salvo__nat_pool_release(&w->t, &w->c[2], 1);
-  salvo__nat_pool_release(&w->t, &w->c[1], 1);
+  salvo__nat_pool_release(&w->t, &w->c[0], 1, w->fc.ns);
+  salvo__nat_pool_release(&w->t, &w->c[2], 1, w->fc.ns);
+  salvo__nat_pool_release(&w->t, &w->c[1], 1, w->fc.ns);
   /* The third idle connection closes the oldest of all origins. */
   assert_int_equal(w->t.nidle, 2);
   assert_int_equal(w->c[0].state, SALVO__NC_FREE);
@@ -98,7 +98,7 @@ static void test_lru_bound(void **state) {
   assert_ptr_equal(w->t.free_conns, &w->c[0]);
   assert_ptr_equal(take(w, &w->get, 0), &w->c[1]);
   /* Not kept (keep 0, or bytes pending): closed, never pooled. */
-  salvo__nat_pool_release(&w->t, &w->c[1], 0);
+  salvo__nat_pool_release(&w->t, &w->c[1], 0, w->fc.ns);
   assert_int_equal(w->c[1].state, SALVO__NC_FREE);
   free(w);
 }
@@ -108,12 +108,12 @@ static void test_lru_bound(void **state) {
 static void test_idle_check(void **state) {
   (void)state;
   world *w = world_new(8);
-  salvo__nat_pool_release(&w->t, &w->c[0], 1);
-  salvo__nat_pool_release(&w->t, &w->c[1], 1);
+  salvo__nat_pool_release(&w->t, &w->c[0], 1, w->fc.ns);
+  salvo__nat_pool_release(&w->t, &w->c[1], 1, w->fc.ns);
   w->fc.ns += SALVO__NAT_IDLE_CHECK_NS; /* exactly 1 ms: not yet */
   assert_ptr_equal(take(w, &w->get, 0), &w->c[1]);
   assert_int_equal(alive_calls, 0);
-  salvo__nat_pool_release(&w->t, &w->c[1], 1);
+  salvo__nat_pool_release(&w->t, &w->c[1], 1, w->fc.ns);
   w->fc.ns += 2 * SALVO__NAT_IDLE_CHECK_NS;
   alive_answer = 0; /* both died unseen */
   assert_null(take(w, &w->get, 0));
@@ -128,7 +128,7 @@ static void test_idle_check(void **state) {
 static void test_unsafe_always_checked(void **state) {
   (void)state;
   world *w = world_new(8);
-  salvo__nat_pool_release(&w->t, &w->c[0], 1);
+  salvo__nat_pool_release(&w->t, &w->c[0], 1, w->fc.ns);
   assert_ptr_equal(take(w, &w->post, 0), &w->c[0]);
   assert_int_equal(alive_calls, 1);
   free(w);
@@ -140,8 +140,8 @@ static void test_unsafe_always_checked(void **state) {
 static void test_quick_close_learned(void **state) {
   (void)state;
   world *w = world_new(8);
-  salvo__nat_pool_release(&w->t, &w->c[0], 1);
-  salvo__nat_pool_release(&w->t, &w->c[1], 1);
+  salvo__nat_pool_release(&w->t, &w->c[0], 1, w->fc.ns);
+  salvo__nat_pool_release(&w->t, &w->c[1], 1, w->fc.ns);
   w->fc.ns += SALVO__NAT_QUICK_CLOSE_NS - 1;
   salvo__nat_pool_stirred(&w->t, &w->c[1], EPOLLRDHUP);
   assert_int_equal(w->c[1].state, SALVO__NC_FREE);
@@ -157,7 +157,7 @@ static void test_quick_close_learned(void **state) {
 static void test_slow_close_is_normal(void **state) {
   (void)state;
   world *w = world_new(8);
-  salvo__nat_pool_release(&w->t, &w->c[0], 1);
+  salvo__nat_pool_release(&w->t, &w->c[0], 1, w->fc.ns);
   w->fc.ns += SALVO__NAT_QUICK_CLOSE_NS;
   salvo__nat_pool_stirred(&w->t, &w->c[0], EPOLLRDHUP);
   assert_int_equal(w->o[0].closes_quietly, 0);
