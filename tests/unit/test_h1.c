@@ -203,6 +203,35 @@ static void test_framing_errors(void **state) {
           NULL);
 }
 
+/* "HTTP/1.1" status lines take a shorter road than other versions: every
+ * tail of up to five bytes from a set that holds each case (digits, the
+ * space, letters, a control, a NUL, nothing) gets the answer "HTTP/1.2"
+ * gets, which the general checks read as 1.1 too (RFC 9112 4: status-line
+ * = HTTP-version SP status-code SP [ reason-phrase ]). */
+static void test_usual_status_as_general(void **state) {
+  (void)state;
+  static const char set[] = {' ', '0', '1', '2', '9', 'A', '\x01', '\0'};
+  const size_t k = sizeof(set);
+  for (size_t len = 0; len <= 5; len++) {
+    size_t combos = 1;
+    for (size_t i = 0; i < len; i++)
+      combos *= k;
+    for (size_t c = 0; c < combos; c++) {
+      char a[16] = "HTTP/1.1", b[16] = "HTTP/1.2";
+      for (size_t i = 0, v = c; i < len; i++, v /= k)
+        a[8 + i] = b[8 + i] = set[v % k];
+      int sa = -1, va = -1, sb = -1, vb = -1;
+      const char *ea = salvo__h1_check_status(a, 8 + len, &sa, &va);
+      const char *eb = salvo__h1_check_status(b, 8 + len, &sb, &vb);
+      if ((ea == NULL) != (eb == NULL) || (!ea && (sa != sb || va != vb))) {
+        print_error("tail %zu/%zu: %s / %s\n", c, len, ea ? ea : "ok",
+                    eb ? eb : "ok");
+        fail();
+      }
+    }
+  }
+}
+
 /* The line checks both transports share (RFC 9112 4, RFC 9110 5.5). */
 static void test_line_checks(void **state) {
   (void)state;
@@ -420,6 +449,7 @@ int main(void) {
       cmocka_unit_test(test_keep_alive),
       cmocka_unit_test(test_framing_errors),
       cmocka_unit_test(test_line_checks),
+      cmocka_unit_test(test_usual_status_as_general),
       cmocka_unit_test(test_value_bytes),
       cmocka_unit_test(test_name_bytes),
       cmocka_unit_test(test_connection_tokens),
