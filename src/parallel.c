@@ -16,13 +16,13 @@
 
 #include "parallel.h"
 
-#include <pthread.h>
 #include <stdatomic.h>
 #include <time.h>
 
 #include "client.h"
 #include "clock.h"
 #include "engine.h"
+#include "lock.h"
 #include "request.h"
 #include "response.h"
 #include "wake.h"
@@ -38,15 +38,16 @@ struct salvo_parallel {
   salvo_client *client;
   salvo__sink *sinks;     /* the engines' side, one per engine */
   salvo__block_link link; /* in the client's list */
-  pthread_mutex_t mtx;
-  pthread_cond_t cond;
-  /* mtx */
+  salvo__lock lock;       /* lock.h's: two pairs a request, 57 instructions
+                             each as a pthread mutex */
+  salvo__cond cond;
+  /* lock */
   salvo__slot *slots;
   uint32_t nslots;
   uint32_t cap;
   uint32_t free_head;
   salvo__list ready; /* responses come, not yet collected (in_ready) */
-  /* submitted, not delivered; written under mtx, read without it by
+  /* submitted, not delivered; written under lock, read without it by
    * salvo_parallel_has_pending (every turn of a caller's loop) */
   _Atomic int pending;
   int nwaiters;
@@ -119,7 +120,7 @@ static void ready_append(salvo_parallel *b, salvo_response *head) {
   if (was_empty && b->efd >= 0)
     salvo__wake_signal(b->efd);
   if (b->nwaiters)
-    pthread_cond_broadcast(&b->cond);
+    salvo__cond_broadcast(&b->cond);
 }
 
 /* Hands one ready response to the caller. */
@@ -146,17 +147,17 @@ static void deliver(salvo__sink *s, salvo_response *head,
                     salvo_response *tail) {
   salvo_parallel *b = batch_of(s);
   (void)tail;
-  pthread_mutex_lock(&b->mtx);
+  salvo__lock_take(&b->lock);
   ready_append(b, head);
-  pthread_mutex_unlock(&b->mtx);
+  salvo__lock_give(&b->lock);
 }
 
 static void cancelled(salvo__sink *s) {
   salvo_parallel *b = batch_of(s);
-  pthread_mutex_lock(&b->mtx);
+  salvo__lock_take(&b->lock);
   if (--b->cancels_left == 0)
-    pthread_cond_broadcast(&b->cond);
-  pthread_mutex_unlock(&b->mtx);
+    salvo__cond_broadcast(&b->cond);
+  salvo__lock_give(&b->lock);
 }
 
 /* The client closes a block still open when it is freed. */
@@ -186,14 +187,6 @@ static salvo_parallel *parallel_new(salvo_client *client, int *err) {
   b->client = client;
   b->efd = -1;
   salvo__list_init(&b->ready);
-  pthread_mutex_init(&b->mtx, NULL);
-  /* Timed waits count on the monotonic clock: a wall-clock step must not
-   * stretch or cut them. */
-  pthread_condattr_t ca;
-  pthread_condattr_init(&ca);
-  pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-  pthread_cond_init(&b->cond, &ca);
-  pthread_condattr_destroy(&ca);
   b->link.close = close_link;
   salvo__client_link(client, &b->link);
   return b;
@@ -261,7 +254,7 @@ salvo_pending salvo__submit(salvo_parallel *b, const salvo_request *req,
     return p;
   }
   resp->tag = tag;
-  pthread_mutex_lock(&b->mtx);
+  salvo__lock_take(&b->lock);
   p.id = slot_alloc(b);
   if (p.id) {
     b->pending++;
@@ -269,7 +262,7 @@ salvo_pending salvo__submit(salvo_parallel *b, const salvo_request *req,
     if (!r)
       complete_invalid(b, resp, err, msg);
   }
-  pthread_mutex_unlock(&b->mtx);
+  salvo__lock_give(&b->lock);
   if (!p.id) {
     if (r)
       salvo__req_free(r); /* and its response */
@@ -292,9 +285,7 @@ static salvo_response *collect(salvo_parallel *b, uint64_t id,
   salvo_response *r = NULL;
   if (salvo__client_forked(b->client))
     return NULL; /* nothing will ever come in this process */
-  struct timespec ts = {(time_t)(deadline / 1000000000),
-                        (long)(deadline % 1000000000)};
-  pthread_mutex_lock(&b->mtx);
+  salvo__lock_take(&b->lock);
   for (;;) {
     salvo_response *ready;
     if (id) {
@@ -314,13 +305,12 @@ static salvo_response *collect(salvo_parallel *b, uint64_t id,
     if (!deadline)
       break;
     b->nwaiters++;
-    int rc = deadline < 0 ? pthread_cond_wait(&b->cond, &b->mtx)
-                          : pthread_cond_timedwait(&b->cond, &b->mtx, &ts);
+    int rc = salvo__cond_wait(&b->cond, &b->lock, deadline);
     b->nwaiters--;
     if (rc == ETIMEDOUT)
       deadline = 0; /* one last look */
   }
-  pthread_mutex_unlock(&b->mtx);
+  salvo__lock_give(&b->lock);
   return delivered(b, r);
 }
 
@@ -360,21 +350,21 @@ salvo_response *salvo_parallel_poll(salvo_parallel *b) {
 int salvo_pending_ready(salvo_parallel *b, salvo_pending p) {
   if (!b || !p.id || salvo__client_forked(b->client))
     return SALVO_EINVAL;
-  pthread_mutex_lock(&b->mtx);
+  salvo__lock_take(&b->lock);
   salvo__slot *sl = slot_lookup(b, p.id);
   int rc = !sl ? SALVO_EINVAL : sl->resp != NULL;
-  pthread_mutex_unlock(&b->mtx);
+  salvo__lock_give(&b->lock);
   return rc;
 }
 
 int salvo_pending_cancel(salvo_parallel *b, salvo_pending p) {
   if (!b || !p.id || salvo__client_forked(b->client))
     return SALVO_EINVAL;
-  pthread_mutex_lock(&b->mtx);
+  salvo__lock_take(&b->lock);
   salvo__slot *sl = slot_lookup(b, p.id);
   int live = sl && !sl->resp;
   int known = sl != NULL;
-  pthread_mutex_unlock(&b->mtx);
+  salvo__lock_give(&b->lock);
   /* The handle does not say which thread runs it: each engine looks the
    * id up in its own sink and only one finds it. */
   for (int i = 0; live && i < b->client->neng; i++)
@@ -385,14 +375,14 @@ int salvo_pending_cancel(salvo_parallel *b, salvo_pending p) {
 int salvo_parallel_fd(salvo_parallel *b, int *fd) {
   if (!b || !fd || salvo__client_forked(b->client))
     return SALVO_EINVAL;
-  pthread_mutex_lock(&b->mtx);
+  salvo__lock_take(&b->lock);
   if (b->efd < 0) {
     b->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (b->efd >= 0 && !salvo__list_empty(&b->ready))
       salvo__wake_signal(b->efd);
   }
   *fd = b->efd;
-  pthread_mutex_unlock(&b->mtx);
+  salvo__lock_give(&b->lock);
   return *fd >= 0 ? SALVO_OK : SALVO_EINTERNAL;
 }
 
@@ -425,15 +415,15 @@ void salvo_parallel_close(salvo_parallel *b) {
     return;
   }
   salvo__client_unlink(b->client, &b->link);
-  pthread_mutex_lock(&b->mtx);
+  salvo__lock_take(&b->lock);
   b->cancels_left = b->client->neng;
-  pthread_mutex_unlock(&b->mtx);
+  salvo__lock_give(&b->lock);
   for (int i = 0; i < b->client->neng; i++)
     salvo__engine_cancel(b->client->eng[i], &b->sinks[i]);
-  pthread_mutex_lock(&b->mtx);
+  salvo__lock_take(&b->lock);
   while (b->cancels_left)
-    pthread_cond_wait(&b->cond, &b->mtx);
-  pthread_mutex_unlock(&b->mtx);
+    salvo__cond_wait(&b->cond, &b->lock, -1);
+  salvo__lock_give(&b->lock);
   salvo_response *r;
   while ((r = ready_first(b))) {
     salvo__list_remove(&r->in_ready);
@@ -443,7 +433,5 @@ void salvo_parallel_close(salvo_parallel *b) {
     close(b->efd);
   free(b->slots);
   free(b->sinks);
-  pthread_cond_destroy(&b->cond);
-  pthread_mutex_destroy(&b->mtx);
   free(b);
 }
