@@ -50,8 +50,10 @@ typedef struct salvo__cond {
  * (CLOCK_MONOTONIC ns; -1 for ever), and takes l again: 0, or ETIMEDOUT.
  * It may return early for no reason: the caller looks again. */
 int salvo__cond_wait(salvo__cond *c, salvo__lock *l, int64_t deadline);
-/* Wakes every waiter of c; called with their lock held, so that none can
- * be between looking and sleeping. */
+/* Wakes every waiter of c. What they wait for must have changed under
+ * their lock; the call itself may come after the lock is given (no waiter
+ * can then be between looking and sleeping unseen: it read the count
+ * under the lock, before the change). */
 void salvo__cond_broadcast(salvo__cond *c);
 
 #endif /* SALVO_LOCK_H */

@@ -110,8 +110,9 @@ static salvo_response *ready_first(const salvo_parallel *b) {
 }
 
 /* Links a chain of responses (through next) at the tail of the ready
- * list, each in its slot, and wakes collectors. */
-static void ready_append(salvo_parallel *b, salvo_response *head) {
+ * list, each in its slot, and signals the fd; returns whether a collector
+ * waits, to be woken once the lock is given. */
+static int ready_append(salvo_parallel *b, salvo_response *head) {
   int was_empty = salvo__list_empty(&b->ready);
   for (salvo_response *r = head; r; r = r->next) {
     salvo__list_push_back(&b->ready, &r->in_ready);
@@ -119,8 +120,7 @@ static void ready_append(salvo_parallel *b, salvo_response *head) {
   }
   if (was_empty && b->efd >= 0)
     salvo__wake_signal(b->efd);
-  if (b->nwaiters)
-    salvo__cond_broadcast(&b->cond);
+  return b->nwaiters > 0;
 }
 
 /* Hands one ready response to the caller. */
@@ -148,8 +148,14 @@ static void deliver(salvo__sink *s, salvo_response *head,
   salvo_parallel *b = batch_of(s);
   (void)tail;
   salvo__lock_take(&b->lock);
-  ready_append(b, head);
+  int waiters = ready_append(b, head);
   salvo__lock_give(&b->lock);
+  /* After giving the lock: a collector woken on this core would find it
+   * held. The list changed under the lock, so none can miss this wake-up
+   * (lock.h); the block outlives it, since it is freed only after this
+   * thread's `cancelled`. */
+  if (waiters)
+    salvo__cond_broadcast(&b->cond);
 }
 
 static void cancelled(salvo__sink *s) {
@@ -220,7 +226,8 @@ static void complete_invalid(salvo_parallel *b, salvo_response *resp, int err,
                              char *msg) {
   salvo__resp_set_error(resp, err, msg);
   resp->next = NULL;
-  ready_append(b, resp);
+  if (ready_append(b, resp))
+    salvo__cond_broadcast(&b->cond);
 }
 
 salvo_pending salvo_submit(salvo_parallel *b, const salvo_request *req) {

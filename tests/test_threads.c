@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -150,6 +151,42 @@ static void test_collectors_race_for_one_batch(void **state) {
   free(s.ps);
 }
 
+struct waiting_collector {
+  salvo_parallel *b;
+  salvo_response *got;
+};
+
+static void *wait_next(void *arg) {
+  struct waiting_collector *w = arg;
+  w->got = salvo_parallel_next(w->b);
+  return NULL;
+}
+
+/* A collector waiting in salvo_parallel_next while a request hangs is
+ * woken by a request another thread submits that fails validation: its
+ * response is ready at once, without the I/O thread, and is the one the
+ * collector gets (the hanging request is still pending then). */
+static void test_waiter_woken_by_an_invalid_request(void **state) {
+  (void)state;
+  salvo_parallel *b = th_open(shared);
+  salvo_pending hang = salvo_get(b, th_url(&th_srv, "/hang"));
+  assert_true(hang.id != 0);
+  struct waiting_collector w = {.b = b};
+  pthread_t t;
+  assert_int_equal(pthread_create(&t, NULL, wait_next, &w), 0);
+  /* Let it wait (it may also find the response already there: both are
+   * the same answer). */
+  nanosleep(&(struct timespec){0, 50000000}, NULL);
+  salvo_pending bad = salvo_get(b, "http://127.0.0.1:0/x");
+  assert_true(bad.id != 0);
+  pthread_join(t, NULL); /* bounded by ctest's limit: a lost wake-up hangs */
+  assert_non_null(w.got);
+  assert_int_equal(salvo_response_error(w.got), SALVO_EINVAL);
+  assert_int_equal(salvo_pending_ready(b, hang), 0);
+  salvo_response_free(w.got);
+  salvo_parallel_close(b);
+}
+
 static int count_threads(void) {
   FILE *f = fopen("/proc/self/status", "r");
   char line[256];
@@ -242,6 +279,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_batches_on_many_threads),
       cmocka_unit_test(test_collectors_race_for_one_batch),
+      cmocka_unit_test(test_waiter_woken_by_an_invalid_request),
       cmocka_unit_test(test_io_threads),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
