@@ -154,8 +154,9 @@ static const char *authority_end(const char *auth, const char *lim,
 /* Only what a transport would misread or what salvo needs (scheme, host,
  * port) is checked here; the rest is the server's to judge. */
 int salvo__url_check(const char *url, salvo__url *u, char **msg) {
-  url_marks m;
-  size_t len = u->len, bad = first_ctl(url, len, &m);
+  size_t len = u->len;
+  url_marks m = {len, 0}; /* what a URL refused for a control keeps */
+  size_t bad = first_ctl(url, len, &m);
   *msg = NULL;
   u->fragment = m.frag;
   u->at_sign = m.at;
