@@ -17,19 +17,15 @@ static int fail(char **msg, char *m) {
 
 static int is_digit(int c) { return c >= '0' && c <= '9'; }
 
-/* What a URL's check finds in one pass (first_ctl). */
-typedef struct url_marks {
-  size_t frag; /* the first '#', else the length */
-  int at;      /* whether there is an '@' */
-} url_marks;
-
 /* The first byte of s[0..n) that is whitespace or a control (SP and
  * below, DEL), else n: every URL submitted is checked, sixteen bytes a
  * step where the compiler has SSE2, eight (the "has a byte less than"
  * test of Bit Twiddling Hacks) where not. The same pass finds what the
  * request would otherwise look for again, with two memchr calls that
- * cost more than the pass: the first '#' and whether there is an '@'. */
-static size_t first_ctl(const char *s, size_t n, url_marks *m) {
+ * cost more than the pass: the first '#' (u->fragment) and whether there
+ * is an '@' (u->at_sign). They are kept in locals until the end: a byte
+ * read through a char pointer may alias u's fields. */
+static size_t first_ctl(const char *s, size_t n, salvo__url *u) {
   size_t i = 0, frag = n;
   unsigned at = 0;
 #ifdef __SSE2__
@@ -63,13 +59,13 @@ static size_t first_ctl(const char *s, size_t n, url_marks *m) {
   for (; i < n; i++) {
     unsigned char c = (unsigned char)s[i];
     if (c <= 0x20 || c == 0x7f)
-      return i;
+      break;
     frag = c == '#' && frag == n ? i : frag;
     at |= c == '@';
   }
-  m->frag = frag;
-  m->at = at != 0;
-  return n;
+  u->fragment = frag;
+  u->at_sign = at != 0;
+  return i;
 }
 
 /* w with its ASCII capitals in lower case, eight bytes at once: a byte's
@@ -151,22 +147,18 @@ static const char *authority_end(const char *auth, const char *lim,
   }
 }
 
-/* Only what a transport would misread or what salvo needs (scheme, host,
- * port) is checked here; the rest is the server's to judge. */
 int salvo__url_check(const char *url, salvo__url *u, char **msg) {
-  size_t len = u->len;
-  url_marks m = {len, 0}; /* what a URL refused for a control keeps */
-  size_t bad = first_ctl(url, len, &m);
+  size_t bad = first_ctl(url, u->len, u);
   *msg = NULL;
-  u->fragment = m.frag;
-  u->at_sign = m.at;
-  if (bad < len)
+  if (bad < u->len)
     return fail(msg, salvo__fmt("malformed URL: whitespace or control "
                                 "character at offset %zu",
                                 bad));
   return 0;
 }
 
+/* Only what a transport would misread or what salvo needs (scheme, host,
+ * port) is checked here; the rest is the server's to judge. */
 int salvo__url_parse(const char *url, salvo__url *u, char **msg) {
   size_t len = strlen(url);
   u->len = len;

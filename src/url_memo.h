@@ -40,7 +40,8 @@ void salvo__url_memo_init(salvo__url_memo *m);
 
 /* salvo__url_parse, and the URL's origin key at *key, by way of m (NULL
  * for none): a URL whose scheme and authority are m's byte for byte is
- * checked only past them. Any thread. */
+ * only checked for controls (salvo__url_check), its authority and key
+ * taken from m. Any thread. */
 int salvo__url_parse_memo(salvo__url_memo *m, const char *url, salvo__url *u,
                           salvo__url_key *key, char **msg);
 
