@@ -102,12 +102,12 @@ static const unsigned char plain[256] = {
 
 static int string(jc *j, int key) {
   const unsigned char *from = j->p++;
-  while (j->p < j->end) {
+  for (;;) {
     while (j->p < j->end && plain[*j->p])
       j->p++;
     if (j->p == j->end)
-      break;
-    unsigned c = *j->p;
+      return -1;
+    unsigned c = *j->p; /* '"', '\\', a control or a byte from 0x80 */
     if (c == '"') {
       j->p++;
       copy(j, from);
@@ -127,13 +127,10 @@ static int string(jc *j, int key) {
       } else {
         return -1;
       }
-    } else if (c < 0x80) {
-      j->p++;
     } else if (utf8(j)) {
       return -1;
     }
   }
-  return -1;
 }
 
 /* Whether the number from..p fits as jansson reads it. An integer of up

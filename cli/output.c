@@ -67,9 +67,14 @@ static void out_ms(out *o, double seconds) {
   out_add(o, frac, 4);
 }
 
-/* Where the run of bytes at p[i..n) that a JSON string holds as they are
- * (printable ASCII but '"' and '\\') ends: sixteen bytes a step where
- * there are sixteen, since URLs and keys are mostly such runs. */
+/* A byte a JSON string holds as it is: printable ASCII but '"' and
+ * '\\'. */
+static int is_plain(unsigned char c) {
+  return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
+}
+
+/* Where the run of plain bytes at p[i..n) ends: sixteen bytes a step
+ * where there are sixteen, since URLs and keys are mostly such runs. */
 static size_t plain_end(const unsigned char *p, size_t i, size_t n) {
 #ifdef __SSE2__
   for (; n - i >= 16; i += 16) {
@@ -84,7 +89,7 @@ static size_t plain_end(const unsigned char *p, size_t i, size_t n) {
       return i + (size_t)__builtin_ctz(m);
   }
 #endif
-  while (i < n && p[i] >= 0x20 && p[i] < 0x7f && p[i] != '"' && p[i] != '\\')
+  while (i < n && is_plain(p[i]))
     i++;
   return i;
 }
@@ -97,7 +102,7 @@ static void out_jstr(out *o, const char *s, size_t n) {
   o->p[o->len++] = '"';
   for (size_t i = 0; i < n;) {
     unsigned char c = p[i];
-    if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
+    if (is_plain(c)) {
       size_t j = plain_end(p, i, n);
       out_add(o, s + i, j - i);
       i = j;
