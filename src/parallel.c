@@ -17,7 +17,6 @@
 #include "parallel.h"
 
 #include <stdatomic.h>
-#include <time.h>
 
 #include "client.h"
 #include "clock.h"

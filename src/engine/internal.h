@@ -20,9 +20,8 @@
 #define SALVO_ENGINE_INTERNAL_H
 
 #include <pthread.h>
-#include <stdint.h>
-
 #include <stdatomic.h>
+#include <stdint.h>
 
 #include "../engine.h"
 #include "../receive.h"
