@@ -161,6 +161,17 @@ http {{
         m = re.search(rb"requests\s*\n\s*(\d+)", data)
         return int(m.group(1)) if m else -1
 
+    def cpu(self):
+        """Seconds of CPU nginx has used (one process, on its own core):
+        a run during which it grows by its wall time was bound by the
+        server, not by the client."""
+        try:
+            with open(f"/proc/{self.proc.pid}/stat") as f:
+                st = f.read().rsplit(")", 1)[1].split()
+            return (int(st[11]) + int(st[12])) / os.sysconf("SC_CLK_TCK")
+        except (OSError, IndexError, ValueError):
+            return float("nan")
+
     def stop(self):
         self.proc.kill()
         self.proc.wait()
@@ -416,12 +427,24 @@ def run_workload(nginx, workdir, wl, rounds, build, log, wrk_seconds=5,
     ceilings = ([] if only and "ceiling" not in only else
                 ceiling_runs(nginx, wl, wl["n"], wl["c"], wrk_seconds))
     order = [("client", k) for k in cl] + [("ceiling", c) for c in ceilings]
+    lead = None
+    if wl.get("equal"):
+        # Equal work: wrk cannot stop at a count, so the others make as
+        # many requests as wrk made in this round, over as many
+        # connections. Each connection's set-up is then shared by as many
+        # requests for every client; at C=1024 it is 4 to 5 us a request
+        # of a 20,000-request run and under 2 in wrk's second.
+        lead = next((o for o in order if o[0] == "ceiling" and
+                     o[1][0].startswith("wrk")), None)
+        if lead:
+            order.remove(lead)
     for rnd in range(rounds):
         random.Random(rnd).shuffle(order)
-        for kind, item in order:
+        n_round = wl["n"]
+        for kind, item in ([lead] if lead else []) + order:
             if kind == "client":
                 k = item
-                n = max(1, int(wl["n"] * k.share))
+                n = max(1, int(n_round * k.share))
                 f = url_file(workdir, base, wl["path"], n)
                 c = min(wl["c"], k.max_c) if k.max_c else wl["c"]
                 r = run_once(k.build(f, n, c, wl["tls"]), nginx)
@@ -429,15 +452,22 @@ def run_workload(nginx, workdir, wl, rounds, build, log, wrk_seconds=5,
                 name = k.name + (f" (C={c})" if c != wl["c"] else "")
             else:
                 name, cmd, n, counter = item
+                if lead and n is not None:  # h2load: wrk's count too
+                    n = n_round
+                    cmd = cmd[:cmd.index("-n") + 1] + [str(n)] + \
+                        cmd[cmd.index("-n") + 2:]
                 r = run_once(cmd, nginx)
                 done = counter(r)
                 n = done if n is None else n
+                if lead and item is lead[1] and done:
+                    n_round = done
             if done != n or done == 0:
                 log(f"  {name}: {done}/{n} ok, rc {r['rc']}: "
                     f"{r['err'][-300:]}")
             per = max(done, 1)
             s = results.setdefault(name, {"rps": [], "cpu_us": [], "rss": [],
-                                          "conns": [], "n": n, "ok": []})
+                                          "conns": [], "n": [], "ok": []})
+            s["n"].append(n)
             s["rps"].append(done / r["wall"])
             s["cpu_us"].append(r["cpu"] / per * 1e6)
             s["rss"].append(r["rss_kib"])
@@ -448,7 +478,7 @@ def run_workload(nginx, workdir, wl, rounds, build, log, wrk_seconds=5,
                 f"{r['rss_kib'] / 1024:.1f} MiB, conns {r['conns']}")
     table = {}
     for name, s in results.items():
-        table[name] = {"n": s["n"], "rps": summarize(s["rps"]),
+        table[name] = {"n": int(statistics.median(s["n"])), "rps": summarize(s["rps"]),
                        "cpu_us": summarize(s["cpu_us"]),
                        "rss_mib": max(s["rss"]) / 1024,
                        "conns": statistics.median(s["conns"]),
@@ -560,20 +590,31 @@ def ten_thousand_connections(nginx, workdir, build, log, n=10000):
             ("salvo (libcurl transport)", [sb, "-c", str(n), "-i", f,
                                            "--all", "--transport",
                                            "libcurl"]),
-            ("libcurl multi loop", [cb, "-c", str(n), "-i", f])):
+            ("libcurl multi loop", [cb, "-c", str(n), "-i", f]),
+            ("h2load --h1 (ceiling)", ["h2load", "--h1", "-n", str(n), "-c",
+                                       str(n), f"{nginx.base()}/slow/1"])):
+        if name.startswith("h2load") and not shutil.which("h2load"):
+            continue
+        cpu0 = nginx.cpu()
         r = run_once(cmd, nginx, timeout=300)
-        res = json.loads(r["out"].strip().splitlines()[-1]) if r["out"] \
-            else {}
+        server = nginx.cpu() - cpu0
+        if name.startswith("h2load"):
+            ok = h2load_count(r)
+            res = {"ok": ok, "failed": n - ok}
+        else:
+            res = json.loads(r["out"].strip().splitlines()[-1]) \
+                if r["out"] else {}
         opening = max(r["wall"] - 1.0, 1e-3)
         out[name] = {"concurrency": n, "ok": res.get("ok"),
                      "failed": res.get("failed"), "seconds": r["wall"],
                      "opened_per_s": n / opening,
                      "connections": r["conns"],
-                     "rss_mib": r["rss_kib"] / 1024, "cpu_s": r["cpu"]}
+                     "rss_mib": r["rss_kib"] / 1024, "cpu_s": r["cpu"],
+                     "server_cpu_s": server}
         log(f"  {name}: {res.get('ok')} ok, {res.get('failed')} failed in "
             f"{r['wall']:.2f} s over {r['conns']} connections: "
             f"{n / opening:.0f} opened/s, rss {r['rss_kib'] / 1024:.1f} MiB, "
-            f"cpu {r['cpu']:.2f} s")
+            f"cpu {r['cpu']:.2f} s, nginx's cpu {server:.2f} s")
     return out
 
 
@@ -825,7 +866,9 @@ def main():
     ap.add_argument("--extras",
                     default="syscalls,rate,dns,10k,big,cli,profile,perf,"
                     "scale")
-    ap.add_argument("--workloads", default="h1-64,h1-1024,h1s,h2-64,h2,16k")
+    ap.add_argument("--workloads",
+                    default="h1-64,h1-1024,h1-64-eq,h1-1024-eq,h1s,h2-64,h2,"
+                    "16k")
     ap.add_argument("--charts", default=os.path.join(HERE, "charts"),
                     help="where charts.py draws the figures (not with "
                     "--smoke)")
@@ -851,6 +894,15 @@ def main():
                   "path": "json", "n": 20000, "c": 64, "tls": False},
         "h1-1024": {"title": "20,000 small JSON GETs, HTTP/1.1, C=1024",
                     "path": "json", "n": 20000, "c": 1024, "tls": False},
+        "h1-64-eq": {"title": "small JSON GETs, HTTP/1.1, C=64, each client "
+                   "making as many as wrk made in 1 s of the same round",
+                   "path": "json", "n": 20000, "c": 64, "tls": False,
+                   "equal": True},
+        "h1-1024-eq": {"title": "small JSON GETs, HTTP/1.1, C=1024, each "
+                     "client making as many as wrk made in 1 s of the same "
+                     "round",
+                     "path": "json", "n": 20000, "c": 1024, "tls": False,
+                     "equal": True},
         "h1s": {"title": "20,000 small JSON GETs, HTTPS + HTTP/1.1 "
                 "(keep-alive), C=64",
                 "path": "json", "n": 20000, "c": 64, "tls": "h1"},
@@ -867,15 +919,18 @@ def main():
     nginx = Nginx()
     report = {"machine": machine(), "workloads": {}, "extras": {}}
     try:
-        for key in args.workloads.split(","):
+        for key in filter(None, args.workloads.split(",")):
             wl = dict(workloads[key])
             wl["n"] = max(10, int(wl["n"] * scale))
+            if args.smoke:  # wrk's second would set N at tens of thousands
+                wl["equal"] = False
             log(f"== {wl['title']} (N={wl['n']})")
             report["workloads"][key] = {
                 "title": wl["title"],
                 "table": run_workload(
                     nginx, workdir, wl, rounds, args.build, log,
-                    1 if args.smoke else 5, args.baseline,
+                    1 if args.smoke or wl.get("equal") else 5,
+                    args.baseline,
                     args.clients.split(",") if args.clients else None)}
         if "syscalls" in extras:
             log("== system calls per request (strace -c -f), C=64")
