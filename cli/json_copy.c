@@ -12,26 +12,37 @@
 
 #define MAX_DEPTH 2048 /* jansson's JSON_PARSER_MAX_DEPTH */
 
+/* The output is the input less the whitespace between tokens, so the
+ * input is copied a run at a time: from..p, up to the next whitespace
+ * skipped (a compact body, one memcpy), not a token at a time. */
 typedef struct jc {
   const unsigned char *p, *end;
+  const unsigned char *from; /* input read and not yet copied */
   char *o;
   int depth;
 } jc;
 
+static int is_ws(unsigned char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+static void flush(jc *j) {
+  size_t n = (size_t)(j->p - j->from);
+  memcpy(j->o, j->from, n);
+  j->o += n;
+}
+
 static void ws(jc *j) {
-  while (j->p < j->end &&
-         (*j->p == ' ' || *j->p == '\t' || *j->p == '\n' || *j->p == '\r'))
+  if (j->p == j->end || !is_ws(*j->p))
+    return;
+  flush(j);
+  while (j->p < j->end && is_ws(*j->p))
     j->p++;
+  j->from = j->p;
 }
 
 static int digit(const jc *j) {
   return j->p < j->end && *j->p >= '0' && *j->p <= '9';
-}
-
-static void copy(jc *j, const unsigned char *from) {
-  size_t n = (size_t)(j->p - from);
-  memcpy(j->o, from, n);
-  j->o += n;
 }
 
 static int hex4(const unsigned char *p, unsigned *v) {
@@ -101,7 +112,7 @@ static const unsigned char plain[256] = {
     ['\x20' ... '\x21'] = 1, ['\x23' ... '\x5b'] = 1, ['\x5d' ... '\x7f'] = 1};
 
 static int string(jc *j, int key) {
-  const unsigned char *from = j->p++;
+  j->p++;
   for (;;) {
     while (j->p < j->end && plain[*j->p])
       j->p++;
@@ -110,7 +121,6 @@ static int string(jc *j, int key) {
     unsigned c = *j->p; /* '"', '\\', a control or a byte from 0x80 */
     if (c == '"') {
       j->p++;
-      copy(j, from);
       return 0;
     }
     if (c < 0x20)
@@ -193,17 +203,12 @@ static int number(jc *j) {
     while (digit(j))
       j->p++;
   }
-  if (!number_fits(from, (size_t)(j->p - from), real, exp))
-    return -1;
-  copy(j, from);
-  return 0;
+  return number_fits(from, (size_t)(j->p - from), real, exp) ? 0 : -1;
 }
 
 static int literal(jc *j, const char *w, size_t n) {
   if ((size_t)(j->end - j->p) < n || memcmp(j->p, w, n))
     return -1;
-  memcpy(j->o, w, n);
-  j->o += n;
   j->p += n;
   return 0;
 }
@@ -214,10 +219,10 @@ static int value(jc *j);
 static int container(jc *j, unsigned char close) {
   if (++j->depth > MAX_DEPTH)
     return -1;
-  *j->o++ = (char)*j->p++;
+  j->p++;
   ws(j);
   if (j->p < j->end && *j->p == close) {
-    *j->o++ = (char)*j->p++;
+    j->p++;
     j->depth--;
     return 0;
   }
@@ -228,7 +233,7 @@ static int container(jc *j, unsigned char close) {
       ws(j);
       if (j->p >= j->end || *j->p != ':')
         return -1;
-      *j->o++ = (char)*j->p++;
+      j->p++;
       ws(j);
     }
     if (value(j))
@@ -237,13 +242,13 @@ static int container(jc *j, unsigned char close) {
     if (j->p >= j->end)
       return -1;
     if (*j->p == close) {
-      *j->o++ = (char)*j->p++;
+      j->p++;
       j->depth--;
       return 0;
     }
     if (*j->p != ',')
       return -1;
-    *j->o++ = (char)*j->p++;
+    j->p++;
     ws(j);
   }
 }
@@ -270,10 +275,14 @@ static int value(jc *j) {
 }
 
 size_t json_compact(const char *src, size_t n, char *dst) {
-  jc j = {(const unsigned char *)src, (const unsigned char *)src + n, dst, 0};
+  const unsigned char *p = (const unsigned char *)src;
+  jc j = {p, p + n, p, dst, 0};
   ws(&j);
   if (value(&j))
     return (size_t)-1;
   ws(&j);
-  return j.p == j.end ? (size_t)(j.o - dst) : (size_t)-1;
+  if (j.p != j.end)
+    return (size_t)-1;
+  flush(&j);
+  return (size_t)(j.o - dst);
 }

@@ -133,7 +133,7 @@ static void on_sigint(int sig) {
 /* url without its userinfo, in place: a password given in a URL is never
  * printed. */
 static void drop_userinfo(char *url) {
-  char *auth = strstr(url, "://");
+  char *auth = strchr(url, '@') ? strstr(url, "://") : NULL;
   if (!auth)
     return;
   auth += 3;
@@ -347,7 +347,9 @@ int run_all(opts *o, input *in) {
   for (size_t i = 0; i < rn.window; i++)
     rn.free_slots[rn.nfree++] = rn.window - 1 - i;
   rn.pg.on = !o->quiet && isatty(2);
-  rn.pg.total = in->args ? in->nargs : input_count(in->f);
+  /* The total is for the progress line only: without one the input is
+   * read once, not counted first (a second pass over every line). */
+  rn.pg.total = !rn.pg.on ? -1 : in->args ? in->nargs : input_count(in->f);
   rn.st.t0 = now_s();
   if (interrupt_fd < 0)
     interrupt_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);

@@ -271,6 +271,13 @@ class CliTest(WithFaultd):
         self.assertEqual(text["body"], "status 200\n")
         self.assertNotIn("body_parse_error", text)
         self.assertEqual(problem["body"], [1])
+        # A JSON body is copied as it was written, less the whitespace
+        # between its tokens: numbers keep their text, strings their
+        # spaces.
+        raw = b' { "a" : [ 1 , 2.50e1 ,\t"x  y" ] ,\r\n"b":true } '
+        p = salvo(self.url("/raw?ct=application/json&hex=" + raw.hex()))
+        self.assertIn(',"body":{"a":[1,2.50e1,"x  y"],"b":true}}',
+                      p.stdout)
         p = salvo(self.url("/json/5"), "--body", "none")
         self.assertNotIn("body", lines(p.stdout)[0])
         p = salvo(self.url("/cookies/set?a=1&b=2"), "--headers")
