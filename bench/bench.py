@@ -460,7 +460,7 @@ def run_workload(nginx, workdir, wl, rounds, build, log, wrk_seconds=5,
                 done = counter(r)
                 n = done if n is None else n
                 if lead and item is lead[1] and done:
-                    n_round = done
+                    n_round = max(1, int(done * wl["equal"]))
             if done != n or done == 0:
                 log(f"  {name}: {done}/{n} ok, rc {r['rc']}: "
                     f"{r['err'][-300:]}")
@@ -922,8 +922,8 @@ def main():
         for key in filter(None, args.workloads.split(",")):
             wl = dict(workloads[key])
             wl["n"] = max(10, int(wl["n"] * scale))
-            if args.smoke:  # wrk's second would set N at tens of thousands
-                wl["equal"] = False
+            if wl.get("equal"):  # a fraction of wrk's count (--smoke)
+                wl["equal"] = scale
             log(f"== {wl['title']} (N={wl['n']})")
             report["workloads"][key] = {
                 "title": wl["title"],
