@@ -478,7 +478,8 @@ def run_workload(nginx, workdir, wl, rounds, build, log, wrk_seconds=5,
                 f"{r['rss_kib'] / 1024:.1f} MiB, conns {r['conns']}")
     table = {}
     for name, s in results.items():
-        table[name] = {"n": int(statistics.median(s["n"])), "rps": summarize(s["rps"]),
+        table[name] = {"n": int(statistics.median(s["n"])),
+                       "rps": summarize(s["rps"]),
                        "cpu_us": summarize(s["cpu_us"]),
                        "rss_mib": max(s["rss"]) / 1024,
                        "conns": statistics.median(s["conns"]),
@@ -894,15 +895,16 @@ def main():
                   "path": "json", "n": 20000, "c": 64, "tls": False},
         "h1-1024": {"title": "20,000 small JSON GETs, HTTP/1.1, C=1024",
                     "path": "json", "n": 20000, "c": 1024, "tls": False},
-        "h1-64-eq": {"title": "small JSON GETs, HTTP/1.1, C=64, each client "
-                   "making as many as wrk made in 1 s of the same round",
-                   "path": "json", "n": 20000, "c": 64, "tls": False,
-                   "equal": True},
-        "h1-1024-eq": {"title": "small JSON GETs, HTTP/1.1, C=1024, each "
+        "h1-64-eq": {"title": "small JSON GETs, HTTP/1.1, C=64, each "
                      "client making as many as wrk made in 1 s of the same "
                      "round",
-                     "path": "json", "n": 20000, "c": 1024, "tls": False,
+                     "path": "json", "n": 20000, "c": 64, "tls": False,
                      "equal": True},
+        "h1-1024-eq": {"title": "small JSON GETs, HTTP/1.1, C=1024, each "
+                       "client making as many as wrk made in 1 s of the "
+                       "same round",
+                       "path": "json", "n": 20000, "c": 1024, "tls": False,
+                       "equal": True},
         "h1s": {"title": "20,000 small JSON GETs, HTTPS + HTTP/1.1 "
                 "(keep-alive), C=64",
                 "path": "json", "n": 20000, "c": 64, "tls": "h1"},
