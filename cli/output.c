@@ -49,7 +49,10 @@ static void out_u64(out *o, unsigned long long v) {
       "25262728293031323334353637383940414243444546474849"
       "50515253545556575859606162636465666768697071727374"
       "75767778798081828384858687888990919293949596979899";
-  char tmp[20], *end = tmp + sizeof(tmp), *d = end;
+  /* Written backwards to tmp[20], then copied as a fixed 20 bytes (two
+   * moves, where a copy of the digits' own length was a call): what
+   * follows the digits in the buffer is past its length, unread. */
+  char tmp[40], *end = tmp + 20, *d = end;
   while (v >= 100) {
     d -= 2;
     memcpy(d, pairs + v % 100 * 2, 2);
@@ -61,7 +64,9 @@ static void out_u64(out *o, unsigned long long v) {
   } else {
     *--d = (char)('0' + v);
   }
-  out_add(o, d, (size_t)(end - d));
+  out_reserve(o, 20);
+  memcpy(o->p + o->len, d, 20);
+  o->len += (size_t)(end - d);
 }
 
 /* Seconds as milliseconds with three decimals. */
