@@ -895,14 +895,12 @@ def main():
                   "path": "json", "n": 20000, "c": 64, "tls": False},
         "h1-1024": {"title": "20,000 small JSON GETs, HTTP/1.1, C=1024",
                     "path": "json", "n": 20000, "c": 1024, "tls": False},
-        "h1-64-eq": {"title": "small JSON GETs, HTTP/1.1, C=64, each "
-                     "client making as many as wrk made in 1 s of the same "
-                     "round",
+        "h1-64-eq": {"title": "small JSON GETs, HTTP/1.1, C=64, as many "
+                     "as wrk made in 1 s",
                      "path": "json", "n": 20000, "c": 64, "tls": False,
                      "equal": True},
-        "h1-1024-eq": {"title": "small JSON GETs, HTTP/1.1, C=1024, each "
-                       "client making as many as wrk made in 1 s of the "
-                       "same round",
+        "h1-1024-eq": {"title": "small JSON GETs, HTTP/1.1, C=1024, as "
+                       "many as wrk made in 1 s",
                        "path": "json", "n": 20000, "c": 1024, "tls": False,
                        "equal": True},
         "h1s": {"title": "20,000 small JSON GETs, HTTPS + HTTP/1.1 "
