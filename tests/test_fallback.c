@@ -82,22 +82,27 @@ static void test_rate_stays_precise(void **state) {
     salvo_response_free(r);
   }
   double dt = th_now() - t0;
-  size_t worst = th_busiest(&srv, 10000, NULL);
-  print_message("500 at 1000/s without epoll_pwait2: %.3f s, busiest 10 ms: "
+  size_t worst = th_busiest(&srv, 100000, NULL);
+  print_message("500 at 1000/s without epoll_pwait2: %.3f s, busiest 100 ms: "
                 "%zu starts\n",
                 dt, worst);
   assert_int_equal(ok, 500);
   /* The limit holds (server times), and the rate is not lost to
    * millisecond steps: 0.5 s idle, with 3x slack for a busy machine. The
-   * server stamps arrivals, which carry the client's send jitter on top
-   * of the limiter's starts: under TSan on a busy machine libcurl sent
-   * starts bunched once (14 in 10 ms), so the slack is 4, not 2. */
+   * limiter's exact guarantee is proved on a fake clock
+   * (tests/unit/test_sched.c). The server stamps arrivals, which carry the
+   * scheduling of two processes on top of the limiter's starts: a stall
+   * of d ms bunches d ms of starts into one window, whatever its length.
+   * Two make tests side by side once put 16 in a 10 ms window (11
+   * allowed), so the window is 100 ms and 20 ms of bunching is allowed,
+   * as test_flow allows 50 ms at 200/s. */
   assert_true(dt > 0.45);
   /* Over HTTP/2 faultd stamps what tests/h2front.py's Python loop passes
    * on, in bunches of its own: the limiter's precision is shown by the
    * other runs (the scheduler is the same code for every transport). */
-  if (!th_h2() && worst > 1 + 10 + 4)
-    fail_msg("%zu arrivals in the busiest 10 ms at 1000/s", worst);
+  if (!th_h2() && worst > 1 + 100 + 20)
+    fail_msg("%zu arrivals in the busiest 100 ms at 1000/s (at most 121)",
+             worst);
   TH_WITHIN(dt, 1.5, "500 requests at 1000/s");
   salvo_parallel_close(b);
   salvo_client_free(c);
