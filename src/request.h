@@ -51,41 +51,45 @@ struct salvo__req {
   /* request.c, at submission; read by all. */
   const char *method;
   char *url;      /* with params applied */
-  char *origin;   /* "scheme://host:port", lower case */
   char **headers; /* the request's own, NULL-terminated */
   size_t nheaders;
   char *body; /* NULL = no body */
   size_t body_len;
   int is_head;
-  int userinfo;         /* the URL carries user[:password]@ */
-  uint32_t origin_hash; /* salvo__hash_n(origin), once for every table */
-  int decode;           /* the client decodes bodies */
-  salvo__twin *twin;    /* its block when paired with its response */
+  int userinfo;      /* the URL carries user[:password]@ */
+  int decode;        /* the client decodes bodies */
+  int idempotent;    /* method or request says repeating is safe */
+  salvo__twin *twin; /* its block when paired with its response */
   /* The request target, url[target_off..+target_len): found when the URL
    * was checked, not again for its request line. */
   size_t target_off, target_len;
-  int idempotent;       /* method or request says repeating is safe */
   int follow_redirects; /* the request's, or the client's */
   int max_retries;
-  int stream;               /* the caller reads the body (salvo__stream) */
-  int64_t timeout_ms;       /* per attempt: 0 = none */
-  int64_t deadline_ms;      /* 0 = none */
-  int64_t queue_timeout_ms; /* 0 = none */
+  int stream;          /* the caller reads the body (salvo__stream) */
+  int transport;       /* the engine's: salvo__transports index of its running
+                        * attempt (here, where an int leaves no hole) */
+  int64_t timeout_ms;  /* per attempt: 0 = none */
+  int64_t deadline_ms; /* 0 = none */
   size_t max_body;
   int (*on_data)(void *user_data, const char *data, size_t len);
   char *output_path;
-  salvo__pool *pool;    /* the client's, for body buffers */
-  salvo_response *resp; /* filled while it runs, handed over at the end */
+  salvo__pool *pool; /* the client's, for body buffers */
+  /* From here to the end, what the I/O thread reads and writes when it
+   * admits the request, in as few cache lines as it fits: with thousands
+   * pending, each request is cold by then. */
+  int64_t queue_timeout_ms; /* 0 = none */
+  char *origin;             /* "scheme://host:port", lower case */
+  uint32_t origin_hash;     /* salvo__hash_n(origin), once for every table */
 
   /* the engine (src/engine/) */
-  salvo__sink *sink;   /* where its response goes */
-  salvo__req *lnext;   /* the submission queue */
-  salvo__list in_sink; /* its sink's live list */
-  salvo__req *inext;   /* the engine's index by (sink, id) */
-  int state;           /* enum salvo__req_state: salvo__life_enter */
-  int transport;       /* salvo__transports index of its running attempt */
-  int64_t attempt_timeout_ms; /* this attempt's, deadline included */
+  int state;                  /* enum salvo__req_state: salvo__life_enter */
+  salvo_response *resp;       /* filled while it runs, handed over at the end */
+  salvo__sink *sink;          /* where its response goes */
+  salvo__req *lnext;          /* the submission queue */
+  salvo__list in_sink;        /* its sink's live list */
+  salvo__req *inext;          /* the engine's index by (sink, id) */
   int64_t deadline_at;        /* ns, set at the first start; 0 = none */
+  int64_t attempt_timeout_ms; /* this attempt's, deadline included */
   int64_t first_start;        /* ns of the first attempt; 0 = never */
   void *xfer; /* the running attempt's handle (its transport's) */
 

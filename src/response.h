@@ -36,30 +36,38 @@ typedef struct salvo__twin {
 void salvo__twin_release(salvo__twin *t);
 
 struct salvo_response {
+  /* The first three cache lines hold what the I/O thread touches when it
+   * admits a request (id, homes) and starts an attempt (the reset): with
+   * thousands pending, each response is cold by then, and a line each
+   * fewer is a miss each fewer. */
   salvo_response *next; /* the engine's outbox, then the hand-over */
   salvo__list in_ready; /* its batch's ready list */
   uint64_t id;
+  /* Where a home comes from: its engine's cache, set at admission (NULL:
+   * malloc). Once home is taken from it, a reference that home gives back
+   * when the response is freed; set to NULL when home is malloc's. */
+  salvo__homes *homes;
   int error;
   int status;
   int attempts;
   int redirects;
-  char *errmsg; /* NULL = "" */
-  char *key;    /* in this allocation */
-  void *user_data;
-  char *url;       /* the requested URL, in this allocation */
+  char *errmsg;    /* NULL = "" */
   char *final_url; /* after redirects, or NULL */
   char http_version[4];
+  int streamed; /* the body went to on_data or output_path */
   double total_time;
   double ttfb;
-  double elapsed;
+  size_t nhdrs;
   salvo__buf body;
   salvo__buf hdrs;   /* "name\0<OWS>value\0" at each hdr_off, and
                       * bytes between them no offset points to */
   uint32_t *hdr_off; /* offset of each name in hdrs */
-  size_t nhdrs;
   size_t hdr_cap;
+  char *key; /* in this allocation */
+  void *user_data;
+  char *url; /* the requested URL, in this allocation */
+  double elapsed;
   uint64_t tag;
-  int streamed;                 /* the body went to on_data or output_path */
   salvo__pool *pool;            /* the body buffer came from this pool */
   struct salvo__stream *stream; /* a body the caller reads, or NULL */
   size_t read_pos;              /* salvo_response_read of a kept body */
@@ -80,10 +88,6 @@ struct salvo_response {
   char *home_hdrs; /* hdrs' first home, home_hcap bytes */
   char *home_body; /* body's first home, SALVO__HOME_BODY bytes */
   size_t home_hcap;
-  /* Where a home comes from: its engine's cache, set at admission (NULL:
-   * malloc). Once home is taken from it, a reference that home gives back
-   * when the response is freed; set to NULL when home is malloc's. */
-  salvo__homes *homes;
 };
 
 /* One allocation holds the response, its key and the requested URL. */
