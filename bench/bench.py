@@ -451,11 +451,11 @@ def run_workload(nginx, workdir, wl, rounds, build, log, wrk_seconds=5,
                 done = k.counts(r) if k.counts else (n if r["rc"] == 0 else 0)
                 name = k.name + (f" (C={c})" if c != wl["c"] else "")
             else:
+                if lead and item[2] is not None:  # h2load: wrk's count too
+                    item = next(x for x in ceiling_runs(
+                        nginx, wl, n_round, wl["c"], wrk_seconds)
+                        if x[0] == item[0])
                 name, cmd, n, counter = item
-                if lead and n is not None:  # h2load: wrk's count too
-                    n = n_round
-                    cmd = cmd[:cmd.index("-n") + 1] + [str(n)] + \
-                        cmd[cmd.index("-n") + 2:]
                 r = run_once(cmd, nginx)
                 done = counter(r)
                 n = done if n is None else n
