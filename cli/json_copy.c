@@ -143,12 +143,13 @@ static int string(jc *j, int key) {
   }
 }
 
-/* Whether the number from..p fits as jansson reads it. An integer of up
+/* Whether the number start..p fits as jansson reads it. An integer of up
  * to 18 digits always fits a long long, and a real without an exponent
  * of fewer than 300 characters a double: no strtoll or strtod for them,
  * which cost 180 instructions a number. */
-static int number_fits(const unsigned char *from, size_t n, int real, int exp) {
-  if (n <= 18 + (*from == '-') && !real)
+static int number_fits(const unsigned char *start, size_t n, int real,
+                       int exp) {
+  if (n <= 18 + (*start == '-') && !real)
     return 1;
   if (real && !exp && n < 300)
     return 1;
@@ -156,7 +157,7 @@ static int number_fits(const unsigned char *from, size_t n, int real, int exp) {
   char *tmp = n < sizeof(buf) ? buf : malloc(n + 1);
   if (!tmp)
     return 0;
-  memcpy(tmp, from, n);
+  memcpy(tmp, start, n);
   tmp[n] = '\0';
   errno = 0;
   int ok;
@@ -173,7 +174,7 @@ static int number_fits(const unsigned char *from, size_t n, int real, int exp) {
 }
 
 static int number(jc *j) {
-  const unsigned char *from = j->p;
+  const unsigned char *start = j->p;
   int real = 0;
   if (*j->p == '-')
     j->p++;
@@ -203,7 +204,7 @@ static int number(jc *j) {
     while (digit(j))
       j->p++;
   }
-  return number_fits(from, (size_t)(j->p - from), real, exp) ? 0 : -1;
+  return number_fits(start, (size_t)(j->p - start), real, exp) ? 0 : -1;
 }
 
 static int literal(jc *j, const char *w, size_t n) {

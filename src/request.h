@@ -74,9 +74,10 @@ struct salvo__req {
   int (*on_data)(void *user_data, const char *data, size_t len);
   char *output_path;
   salvo__pool *pool; /* the client's, for body buffers */
-  /* From here to the end, what the I/O thread reads and writes when it
-   * admits the request, in as few cache lines as it fits: with thousands
-   * pending, each request is cold by then. */
+  /* From here on, the I/O thread's: first what it reads and writes when
+   * it admits the request (up to the scheduler's entry), in as few cache
+   * lines as it fits, since with thousands pending each request is cold
+   * by then. */
   int64_t queue_timeout_ms; /* 0 = none */
   char *origin;             /* "scheme://host:port", lower case */
   uint32_t origin_hash;     /* salvo__hash_n(origin), once for every table */

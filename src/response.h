@@ -36,10 +36,10 @@ typedef struct salvo__twin {
 void salvo__twin_release(salvo__twin *t);
 
 struct salvo_response {
-  /* The first three cache lines hold what the I/O thread touches when it
-   * admits a request (id, homes) and starts an attempt (the reset): with
-   * thousands pending, each response is cold by then, and a line each
-   * fewer is a miss each fewer. */
+  /* The first 192 bytes (up to hdr_cap) hold what the I/O thread touches
+   * when it admits a request (id, homes) and starts an attempt (the
+   * reset): with thousands pending, each response is cold by then, and a
+   * cache line fewer is a miss fewer. */
   salvo_response *next; /* the engine's outbox, then the hand-over */
   salvo__list in_ready; /* its batch's ready list */
   uint64_t id;
