@@ -6,6 +6,7 @@
 
 #include "buf.h"
 #include "field.h"
+#include "h1_chunk.h"
 #include "h1_scan.h"
 
 void salvo__h1_init(salvo__h1 *p, int no_body) {
@@ -20,10 +21,6 @@ static int proto(salvo__h1 *p, const char *why) {
 
 static int is_digit(char c) { return c >= '0' && c <= '9'; }
 static int is_ows(char c) { return c == ' ' || c == '\t'; }
-
-/* VCHAR or obs-text: what a field value or reason may hold besides SP and
- * HTAB (RFC 9110 5.5). */
-static int is_text(unsigned char c) { return c > 0x20 && c != 0x7f; }
 
 /* Why byte c may not stand in the place named. */
 static const char *bad_byte(unsigned char c, const char *nul, const char *cr,
@@ -132,7 +129,7 @@ const char *salvo__h1_check_field(const char *l, size_t n, size_t *name_len) {
 }
 
 /* Which of the names salvo reads l[0..n) is. */
-static int name_of(const char *l, size_t n) {
+static inline int name_of(const char *l, size_t n) {
   switch (n) {
   case 8:
     return salvo__name_is(l, "location", 8) ? SALVO__H1_LOCATION
@@ -156,6 +153,35 @@ static int name_of(const char *l, size_t n) {
   default:
     return SALVO__H1_OTHER;
   }
+}
+
+/* A field line of a head the scan found clean (salvo__h1_scan_head: no
+ * control but HTAB, every line ended by LF or CRLF), read as read_field
+ * reads it; NULL, or non-NULL where read_field would say what is wrong
+ * (the line-at-a-time way then says it). The byte after the line is its
+ * CR or LF, neither a colon nor OWS: the value's leading OWS is skipped
+ * without a bound, and a line with no colon fails at l[n]. */
+static inline __attribute__((always_inline)) const char *
+clean_field(const char *l, size_t n, salvo__h1_line *out) {
+  size_t i = salvo__h1_token_end(l, n);
+  if (i == 0 || l[i] != ':')
+    return "not a field line";
+  const char *v = l + i + 1, *e = l + n;
+  while (*v == ' ' || *v == '\t')
+    v++;
+  while (e > v && (e[-1] == ' ' || e[-1] == '\t'))
+    e--;
+  *out = (salvo__h1_line){.l = l,
+                          .n = n,
+                          .kind = SALVO__H1_FIELD_LINE,
+                          .name = name_of(l, i),
+                          .name_len = i,
+                          .v = v,
+                          .vn = (size_t)(e - v)};
+  if (out->name == SALVO__H1_CONTENT_LENGTH &&
+      salvo__h1_content_length(out->v, out->vn, &out->len))
+    return "malformed Content-Length";
+  return NULL;
 }
 
 /* Inlined where a head's lines are read, so that a line costs no call. */
@@ -347,82 +373,6 @@ static int head_line(salvo__h1 *p, const char *l, size_t n,
   return rc ? rc : frame_line(p, &ln);
 }
 
-/* A quoted-string from l[i] (its opening quote): the index past its
- * closing quote, or 0 when it does not close or holds a control. */
-static size_t quoted(const char *l, size_t i, size_t n) {
-  for (i++; i < n; i++) {
-    unsigned char c = (unsigned char)l[i];
-    if (c == '"')
-      return i + 1;
-    if (c == '\\' && i + 1 < n &&
-        (is_ows(l[i + 1]) || is_text((unsigned char)l[i + 1])))
-      i++;
-    else if (!is_ows(c) && !is_text(c))
-      return 0;
-  }
-  return 0;
-}
-
-static size_t skip_ows(const char *l, size_t i, size_t n) {
-  while (i < n && is_ows(l[i]))
-    i++;
-  return i;
-}
-
-/* chunk-ext (RFC 9112 7.1.1): *( BWS ";" BWS name [ BWS "=" BWS value ] ),
- * value a token or a quoted-string. Whether l[i..n) is one. */
-static int chunk_ext(const char *l, size_t i, size_t n) {
-  while ((i = skip_ows(l, i, n)) < n) {
-    if (l[i] != ';')
-      return 0;
-    size_t s = i = skip_ows(l, i + 1, n);
-    while (i < n && salvo__is_tchar((unsigned char)l[i]))
-      i++;
-    if (i == s)
-      return 0;
-    i = skip_ows(l, i, n);
-    if (i < n && l[i] == '=') {
-      s = i = skip_ows(l, i + 1, n);
-      if (i < n && l[i] == '"') {
-        if (!(i = quoted(l, i, n)))
-          return 0;
-      } else {
-        while (i < n && salvo__is_tchar((unsigned char)l[i]))
-          i++;
-        if (i == s)
-          return 0;
-      }
-    }
-  }
-  return 1;
-}
-
-/* "1a3f[;ext]": the size of the next chunk; nothing else on the line, not
- * even whitespace without an extension after it. */
-static int chunk_size(salvo__h1 *p, const char *l, size_t n) {
-  uint64_t x = 0;
-  size_t i = 0;
-  for (; i < n; i++) {
-    char c = l[i];
-    int d = is_digit(c)                              ? c - '0'
-            : (c | 0x20) >= 'a' && (c | 0x20) <= 'f' ? (c | 0x20) - 'a' + 10
-                                                     : -1;
-    if (d < 0)
-      break;
-    if (x >> 59)
-      return proto(p, "chunk size too large");
-    x = x << 4 | (uint64_t)d;
-  }
-  if (i == 0)
-    return proto(p, "malformed chunk size");
-  if (i < n && (skip_ows(l, i, n) == n || !chunk_ext(l, i, n)))
-    return proto(p, "malformed chunk size line (after the size: only an "
-                    "extension may follow)");
-  p->left = x;
-  p->state = x ? SALVO__H1_CHUNK_DATA : SALVO__H1_TRAILER;
-  return 0;
-}
-
 /* The bytes left of the body's current piece, delivered. */
 static int body_piece(salvo__h1 *p, const char *b, size_t avail, size_t *used,
                       const salvo__h1_cb *cb, int *paused) {
@@ -485,7 +435,7 @@ static int whole_head(salvo__h1 *p, const char *b, size_t avail,
       status_line(&q, &lines[0]))
     goto by_line;
   for (size_t i = 1; i < last; s = ends[i++] + 1)
-    if (read_field(b + s, line_len(b + s, b + ends[i]), 1, &lines[i]) ||
+    if (clean_field(b + s, line_len(b + s, b + ends[i]), &lines[i]) ||
         (lines[i].name != SALVO__H1_OTHER && header_line(&q, &lines[i])))
       goto by_line;
   lines[last] = (salvo__h1_line){.l = b + s, .kind = SALVO__H1_END_LINE};
@@ -548,7 +498,9 @@ long salvo__h1_feed(salvo__h1 *p, const char *buf, size_t len,
       rc = head_line(p, b, n, cb);
       break;
     case SALVO__H1_CHUNK_SIZE:
-      rc = chunk_size(p, b, n);
+      if ((p->why = salvo__h1_chunk_size(b, n, &p->left)))
+        return SALVO_EPROTO;
+      p->state = p->left ? SALVO__H1_CHUNK_DATA : SALVO__H1_TRAILER;
       break;
     case SALVO__H1_CHUNK_END:
       if (n)
