@@ -44,6 +44,36 @@ static inline int salvo__name_is(const char *a, const char *lit, size_t n) {
   memcpy(&y, lit + i, n - i);
   return (x | (y & letters) >> 1) == y;
 }
+/* x with its ASCII upper-case letters made lower case, eight bytes at
+ * once: a byte's bit 7 is set by adding 0x3f from 'A' up and by adding
+ * 0x25 from '[' up (never carrying, its own bit 7 cleared first); a byte
+ * between, below 0x80, is a letter to fold. */
+static inline uint64_t salvo__fold8(uint64_t x) {
+  const uint64_t highs = 0x8080808080808080ull;
+  uint64_t low7 = x & ~highs;
+  uint64_t upper =
+      ((low7 + 0x3f3f3f3f3f3f3f3full) ^ (low7 + 0x2525252525252525ull)) & ~x &
+      highs;
+  return x | upper >> 2;
+}
+/* Whether a[0..n) and b[0..n) are the same in any case (RFC 9110 5.1:
+ * names), eight bytes a step; both must have n bytes to read. */
+static inline int salvo__case_eq(const char *a, const char *b, size_t n) {
+  uint64_t x, y;
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    memcpy(&x, a + i, 8);
+    memcpy(&y, b + i, 8);
+    if (x != y && salvo__fold8(x) != salvo__fold8(y))
+      return 0;
+  }
+  if (i == n)
+    return 1;
+  x = y = 0;
+  memcpy(&x, a + i, n - i);
+  memcpy(&y, b + i, n - i);
+  return x == y || salvo__fold8(x) == salvo__fold8(y);
+}
 /* Length of the header name in "Name: value", or 0 when malformed. */
 size_t salvo__header_name_len(const char *h);
 /* The value of "Name: value" (after its colon and leading spaces), for a

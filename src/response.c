@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "field.h"
 #include "redact.h"
 #include "response.h"
 #include "slab.h"
@@ -209,14 +210,14 @@ const char *salvo_response_header(const salvo_response *r, const char *name) {
   if (!r || !name)
     return NULL;
   size_t n = strlen(name);
-  /* The first bytes, case folded, before a compare: most names differ
-   * there. (0x20 set on both sides may join bytes that differ; the
-   * compare then tells.) */
+  /* The first bytes, case folded, then the lengths, before a compare:
+   * most names differ there. (0x20 set on both sides may join bytes that
+   * differ; the compare then tells.) */
   unsigned first = (unsigned char)name[0] | 0x20;
   for (size_t i = 0; i < r->nhdrs; i++) {
     const char *h = r->hdrs.p + r->hdr_off[i];
-    if (((unsigned char)h[0] | 0x20) == first &&
-        !salvo__casecmp_n(h, name, n + 1))
+    if (((unsigned char)h[0] | 0x20) == first && strlen(h) == n &&
+        salvo__case_eq(h, name, n))
       return value_of(h);
   }
   return NULL;

@@ -12,6 +12,7 @@
 
 #include <cmocka.h>
 
+#include "field.h"
 #include "h1.h"
 #include "salvo.h"
 
@@ -362,6 +363,34 @@ static void test_connection_tokens(void **state) {
  * (RFC 9110 5.1): every byte value at every place of each name, and each
  * name a byte short and a byte long. A byte matches only itself or, for a
  * letter, its other case. */
+/* salvo__case_eq against a byte-at-a-time fold, for every pair of bytes
+ * at every place of a word and of the tail after it (RFC 9110 5.1: names
+ * match in any case, ASCII letters only). */
+static void test_case_eq(void **state) {
+  (void)state;
+  static const size_t lens[] = {1, 8, 12}; /* a tail, a word, both */
+  for (size_t k = 0; k < 3; k++) {
+    size_t n = lens[k];
+    for (size_t at = 0; at < n; at++) {
+      for (int x = 0; x < 256; x++) {
+        for (int y = 0; y < 256; y++) {
+          char a[12], b[12];
+          memset(a, 'k', sizeof(a));
+          memset(b, 'K', sizeof(b));
+          a[at] = (char)x;
+          b[at] = (char)y;
+          int lx = x >= 'A' && x <= 'Z' ? x + 32 : x;
+          int ly = y >= 'A' && y <= 'Z' ? y + 32 : y;
+          if (salvo__case_eq(a, b, n) != (lx == ly)) {
+            print_error("n %zu, at %zu: 0x%02x against 0x%02x\n", n, at, x, y);
+            fail();
+          }
+        }
+      }
+    }
+  }
+}
+
 static void test_name_table(void **state) {
   (void)state;
   static const struct {
@@ -453,6 +482,7 @@ int main(void) {
       cmocka_unit_test(test_value_bytes),
       cmocka_unit_test(test_name_bytes),
       cmocka_unit_test(test_connection_tokens),
+      cmocka_unit_test(test_case_eq),
       cmocka_unit_test(test_name_table),
       cmocka_unit_test(test_read_line),
   };
