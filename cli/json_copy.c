@@ -114,11 +114,14 @@ static const unsigned char plain[256] = {
 static int string(jc *j, int key) {
   j->p++;
   for (;;) {
-    while (j->p < j->end && plain[*j->p])
-      j->p++;
-    if (j->p == j->end)
+    /* The run in locals: j->p in memory cost a store a byte. */
+    const unsigned char *p = j->p, *end = j->end;
+    while (p < end && plain[*p])
+      p++;
+    j->p = p;
+    if (p == end)
       return -1;
-    unsigned c = *j->p; /* '"', '\\', a control or a byte from 0x80 */
+    unsigned c = *p; /* '"', '\\', a control or a byte from 0x80 */
     if (c == '"') {
       j->p++;
       return 0;

@@ -286,15 +286,20 @@ int output_claim(const char *path, const struct timespec *since, int *created,
  * the line number when it has none. */
 static void emit_fields(out *o, const slot *s) {
   OUT_LIT(o, "{\"index\":");
+  size_t digits = o->len;
   out_u64(o, s->lineno);
+  digits = o->len - digits;
   OUT_LIT(o, ",\"key\":");
   const char *key = s->r ? salvo_response_key(s->r) : s->key;
   if (key) {
     out_jstr(o, key, strlen(key));
-  } else {
-    out_add(o, "\"", 1);
-    out_u64(o, s->lineno);
-    out_add(o, "\"", 1);
+  } else { /* the index's digits again, quoted */
+    out_reserve(o, digits + 2);
+    char *d = o->p + o->len;
+    d[0] = '"';
+    memcpy(d + 1, d - sizeof(",\"key\":") + 1 - digits, digits);
+    d[digits + 1] = '"';
+    o->len += digits + 2;
   }
   OUT_LIT(o, ",\"url\":");
   out_jstr(o, s->url, strlen(s->url));
@@ -307,10 +312,28 @@ static void emit_text(out *o, salvo_response *r) {
   out_jstr(o, t, len);
 }
 
+/* Whether s[0..16) is "application/json" in any case: eight bytes a
+ * compare, with 0x20 ORed into s's bytes only where the literal has a
+ * letter (bit 0x40), which folds a letter's case and nothing else. */
+static int is_app_json(const char *s) {
+  static const char lit[16] = "application/json";
+  const uint64_t letters = 0x4040404040404040ull;
+  uint64_t x, y, x2, y2;
+  memcpy(&x, s, 8);
+  memcpy(&y, lit, 8);
+  memcpy(&x2, s + 8, 8);
+  memcpy(&y2, lit + 8, 8);
+  return (x | (y & letters) >> 1) == y && (x2 | (y2 & letters) >> 1) == y2;
+}
+
 /* application/json, or any type with a +json suffix (RFC 6839). */
 static int says_json(const char *ctype) {
   if (!ctype)
     return 0;
+  /* Most: application/json alone or before its parameters. */
+  if (strnlen(ctype, 16) == 16 && is_app_json(ctype) &&
+      (!ctype[16] || ctype[16] == ';' || ctype[16] == ' ' || ctype[16] == '\t'))
+    return 1;
   size_t n = strcspn(ctype, "; \t");
   return (n == 16 && !strncasecmp(ctype, "application/json", 16)) ||
          (n > 5 && !strncasecmp(ctype + n - 5, "+json", 5));
@@ -396,7 +419,10 @@ static void emit_response(out *o, const opts *op, const slot *s) {
   OUT_LIT(o, ",\"elapsed_ms\":");
   out_ms(o, salvo_response_elapsed(r));
   OUT_LIT(o, ",\"http_version\":");
-  if (*ver)
+  /* Most say 1.1: a literal, not a string escaped. */
+  if (ver[0] == '1' && ver[1] == '.' && ver[2] == '1' && !ver[3])
+    OUT_LIT(o, "\"1.1\"");
+  else if (*ver)
     out_jstr(o, ver, strlen(ver));
   else
     OUT_LIT(o, "null");
