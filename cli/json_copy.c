@@ -1,8 +1,8 @@
 /* JSON validated and copied in one pass (json_copy.h says what for). The
- * rules are RFC 8259's, with jansson's limits: depth 2048, integers that
- * fit a long long, reals that do not overflow a double, \u escapes that
- * are valid code points (surrogates paired; no U+0000 in a key),
- * well-formed UTF-8. */
+ * rules are RFC 8259's, with jansson's limits: depth 2048 (a scalar
+ * counting as a level, a key not), integers that fit a long long, reals
+ * that do not overflow a double, \u escapes that are valid code points
+ * (surrogates paired; no U+0000 in a key), well-formed UTF-8. */
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -12,37 +12,11 @@
 
 #define MAX_DEPTH 2048 /* jansson's JSON_PARSER_MAX_DEPTH */
 
-/* The output is the input less the whitespace between tokens, so the
- * input is copied a run at a time: from..p, up to the next whitespace
- * skipped (a compact body, one memcpy), not a token at a time. */
-typedef struct jc {
-  const unsigned char *p, *end;
-  const unsigned char *from; /* input read and not yet copied */
-  char *o;
-  int depth;
-} jc;
-
-static int is_ws(unsigned char c) {
-  return c == ' ' || c == '\t' || c == '\n' || c == '\r';
-}
-
-static void flush(jc *j) {
-  size_t n = (size_t)(j->p - j->from);
-  memcpy(j->o, j->from, n);
-  j->o += n;
-}
-
-static void ws(jc *j) {
-  if (j->p == j->end || !is_ws(*j->p))
-    return;
-  flush(j);
-  while (j->p < j->end && is_ws(*j->p))
-    j->p++;
-  j->from = j->p;
-}
-
-static int digit(const jc *j) {
-  return j->p < j->end && *j->p >= '0' && *j->p <= '9';
+static const unsigned char *skip_ws(const unsigned char *p,
+                                    const unsigned char *end) {
+  while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+    p++;
+  return p;
 }
 
 static int hex4(const unsigned char *p, unsigned *v) {
@@ -59,36 +33,36 @@ static int hex4(const unsigned char *p, unsigned *v) {
   return 0;
 }
 
-/* A \u escape at j->p (the backslash): one code point, a surrogate pair
+/* A \u escape at p (the backslash): one code point, a surrogate pair
  * counting as one; in an object's key not U+0000 (jansson refuses a NUL
- * in a key even with JSON_ALLOW_NUL). */
-static int escape_u(jc *j, int key) {
+ * in a key even with JSON_ALLOW_NUL). Past it, or NULL. */
+static const unsigned char *escape_u(const unsigned char *p,
+                                     const unsigned char *end, int key) {
   unsigned u, lo;
-  if (j->end - j->p < 6 || hex4(j->p + 2, &u) || (key && !u))
-    return -1;
-  j->p += 6;
+  if (end - p < 6 || hex4(p + 2, &u) || (key && !u))
+    return NULL;
+  p += 6;
   if (u >= 0xDC00 && u <= 0xDFFF)
-    return -1;
+    return NULL;
   if (u < 0xD800 || u > 0xDBFF)
-    return 0;
-  if (j->end - j->p < 6 || j->p[0] != '\\' || j->p[1] != 'u' ||
-      hex4(j->p + 2, &lo) || lo < 0xDC00 || lo > 0xDFFF)
-    return -1;
-  j->p += 6;
-  return 0;
+    return p;
+  if (end - p < 6 || p[0] != '\\' || p[1] != 'u' || hex4(p + 2, &lo) ||
+      lo < 0xDC00 || lo > 0xDFFF)
+    return NULL;
+  return p + 6;
 }
 
-/* One UTF-8 sequence of two to four bytes (RFC 3629: no overlong form,
- * no surrogate, nothing past U+10FFFF). */
-static int utf8(jc *j) {
-  const unsigned char *p = j->p;
+/* One UTF-8 sequence of two to four bytes at p (RFC 3629: no overlong
+ * form, no surrogate, nothing past U+10FFFF). Past it, or NULL. */
+static const unsigned char *utf8(const unsigned char *p,
+                                 const unsigned char *end) {
   unsigned c = p[0], lo = 0x80, hi = 0xBF;
   int more = c >= 0xC2 && c <= 0xDF   ? 1
              : c >= 0xE0 && c <= 0xEF ? 2
              : c >= 0xF0 && c <= 0xF4 ? 3
                                       : -1;
-  if (more < 0 || j->end - p <= more)
-    return -1;
+  if (more < 0 || end - p <= more)
+    return NULL;
   if (c == 0xE0)
     lo = 0xA0;
   else if (c == 0xED)
@@ -98,12 +72,11 @@ static int utf8(jc *j) {
   else if (c == 0xF4)
     hi = 0x8F;
   if (p[1] < lo || p[1] > hi)
-    return -1;
+    return NULL;
   for (int i = 2; i <= more; i++)
     if (p[i] < 0x80 || p[i] > 0xBF)
-      return -1;
-  j->p += more + 1;
-  return 0;
+      return NULL;
+  return p + more + 1;
 }
 
 /* Bytes a string holds as they are: printable ASCII and DEL, but '"' and
@@ -111,38 +84,35 @@ static int utf8(jc *j) {
 static const unsigned char plain[256] = {
     ['\x20' ... '\x21'] = 1, ['\x23' ... '\x5b'] = 1, ['\x5d' ... '\x7f'] = 1};
 
-static int string(jc *j, int key) {
-  j->p++;
+/* A string at p (its opening quote): past its closing quote, or NULL. */
+static const unsigned char *string(const unsigned char *p,
+                                   const unsigned char *end, int key) {
+  p++;
   for (;;) {
-    /* The run in locals: j->p in memory cost a store a byte. */
-    const unsigned char *p = j->p, *end = j->end;
     while (p < end && plain[*p])
       p++;
-    j->p = p;
     if (p == end)
-      return -1;
+      return NULL;
     unsigned c = *p; /* '"', '\\', a control or a byte from 0x80 */
-    if (c == '"') {
-      j->p++;
-      return 0;
-    }
+    if (c == '"')
+      return p + 1;
     if (c < 0x20)
-      return -1;
+      return NULL;
     if (c == '\\') {
-      if (j->end - j->p < 2)
-        return -1;
-      c = j->p[1];
-      if (c == 'u') {
-        if (escape_u(j, key))
-          return -1;
-      } else if (c && strchr("\"\\/bfnrt", (int)c)) {
-        j->p += 2;
-      } else {
-        return -1;
-      }
-    } else if (utf8(j)) {
-      return -1;
+      if (end - p < 2)
+        return NULL;
+      c = p[1];
+      if (c == 'u')
+        p = escape_u(p, end, key);
+      else if (c && strchr("\"\\/bfnrt", (int)c))
+        p += 2;
+      else
+        return NULL;
+    } else {
+      p = utf8(p, end);
     }
+    if (!p)
+      return NULL;
   }
 }
 
@@ -176,117 +146,157 @@ static int number_fits(const unsigned char *start, size_t n, int real,
   return ok;
 }
 
-static int number(jc *j) {
-  const unsigned char *start = j->p;
+static int is_digit(const unsigned char *p, const unsigned char *end) {
+  return p < end && *p >= '0' && *p <= '9';
+}
+
+static const unsigned char *digits(const unsigned char *p,
+                                   const unsigned char *end) {
+  while (is_digit(p, end))
+    p++;
+  return p;
+}
+
+/* A number at p: past it, or NULL. */
+static const unsigned char *number(const unsigned char *p,
+                                   const unsigned char *end) {
+  const unsigned char *start = p;
   int real = 0;
-  if (*j->p == '-')
-    j->p++;
-  if (j->p < j->end && *j->p == '0')
-    j->p++;
-  else if (digit(j))
-    while (digit(j))
-      j->p++;
+  if (*p == '-')
+    p++;
+  if (p < end && *p == '0')
+    p++;
+  else if (is_digit(p, end))
+    p = digits(p, end);
   else
-    return -1;
-  if (j->p < j->end && *j->p == '.') {
+    return NULL;
+  if (p < end && *p == '.') {
     real = 1;
-    j->p++;
-    if (!digit(j))
-      return -1;
-    while (digit(j))
-      j->p++;
+    if (!is_digit(++p, end))
+      return NULL;
+    p = digits(p, end);
   }
-  int exp = j->p < j->end && (*j->p == 'e' || *j->p == 'E');
+  int exp = p < end && (*p == 'e' || *p == 'E');
   if (exp) {
     real = 1;
-    j->p++;
-    if (j->p < j->end && (*j->p == '+' || *j->p == '-'))
-      j->p++;
-    if (!digit(j))
-      return -1;
-    while (digit(j))
-      j->p++;
+    p++;
+    if (p < end && (*p == '+' || *p == '-'))
+      p++;
+    if (!is_digit(p, end))
+      return NULL;
+    p = digits(p, end);
   }
-  return number_fits(start, (size_t)(j->p - start), real, exp) ? 0 : -1;
+  return number_fits(start, (size_t)(p - start), real, exp) ? p : NULL;
 }
 
-static int literal(jc *j, const char *w, size_t n) {
-  if ((size_t)(j->end - j->p) < n || memcmp(j->p, w, n))
-    return -1;
-  j->p += n;
-  return 0;
+static const unsigned char *word(const unsigned char *p,
+                                 const unsigned char *end, const char *w,
+                                 size_t n) {
+  return (size_t)(end - p) >= n && !memcmp(p, w, n) ? p + n : NULL;
 }
 
-static int value(jc *j);
-
-/* An array or object at j->p, its opening bracket. */
-static int container(jc *j, unsigned char close) {
-  if (++j->depth > MAX_DEPTH)
-    return -1;
-  j->p++;
-  ws(j);
-  if (j->p < j->end && *j->p == close) {
-    j->p++;
-    j->depth--;
-    return 0;
-  }
-  for (;;) {
-    if (close == '}') {
-      if (j->p >= j->end || *j->p != '"' || string(j, 1))
-        return -1;
-      ws(j);
-      if (j->p >= j->end || *j->p != ':')
-        return -1;
-      j->p++;
-      ws(j);
-    }
-    if (value(j))
-      return -1;
-    ws(j);
-    if (j->p >= j->end)
-      return -1;
-    if (*j->p == close) {
-      j->p++;
-      j->depth--;
-      return 0;
-    }
-    if (*j->p != ',')
-      return -1;
-    j->p++;
-    ws(j);
-  }
-}
-
-static int value(jc *j) {
-  if (j->p >= j->end)
-    return -1;
-  switch (*j->p) {
-  case '{':
-    return container(j, '}');
-  case '[':
-    return container(j, ']');
+/* A scalar at p (a string, a number, true, false or null): past it, or
+ * NULL. */
+static const unsigned char *scalar(const unsigned char *p,
+                                   const unsigned char *end) {
+  switch (*p) {
   case '"':
-    return string(j, 0);
+    return string(p, end, 0);
   case 't':
-    return literal(j, "true", 4);
+    return word(p, end, "true", 4);
   case 'f':
-    return literal(j, "false", 5);
+    return word(p, end, "false", 5);
   case 'n':
-    return literal(j, "null", 4);
+    return word(p, end, "null", 4);
   default:
-    return *j->p == '-' || (*j->p >= '0' && *j->p <= '9') ? number(j) : -1;
+    return *p == '-' || (*p >= '0' && *p <= '9') ? number(p, end) : NULL;
   }
 }
+
+/* The walk, one token a step with no recursion: the open containers are
+ * a stack of bits (1: an object), the state says what may come next. The
+ * output is the input less the whitespace between tokens, so the input
+ * is copied a run at a time, from `from` up to each whitespace skipped
+ * (a compact body: one memcpy at the end), not a token at a time. */
+enum { VALUE, KEY, AFTER };
 
 size_t json_compact(const char *src, size_t n, char *dst) {
-  const unsigned char *p = (const unsigned char *)src;
-  jc j = {p, p + n, p, dst, 0};
-  ws(&j);
-  if (value(&j))
+  const unsigned char *p = (const unsigned char *)src, *end = p + n;
+  const unsigned char *from = p;
+  unsigned char open[MAX_DEPTH / 8];
+  int depth = 0, state = VALUE;
+  char *o = dst;
+#define WS()                                                                   \
+  do {                                                                         \
+    if (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')) {    \
+      memcpy(o, from, (size_t)(p - from));                                     \
+      o += p - from;                                                           \
+      from = p = skip_ws(p, end);                                              \
+    }                                                                          \
+  } while (0)
+#define IN_OBJECT() (open[(depth - 1) / 8] >> ((depth - 1) % 8) & 1)
+  WS();
+  for (;;) {
+    if (state == AFTER) {
+      WS();
+      if (!depth)
+        break;
+      if (p == end)
+        return (size_t)-1;
+      if (*p == ',') {
+        p++;
+        WS();
+        state = IN_OBJECT() ? KEY : VALUE;
+        continue;
+      }
+      if (*p != (IN_OBJECT() ? '}' : ']'))
+        return (size_t)-1;
+      p++;
+      depth--;
+      continue;
+    }
+    if (p == end)
+      return (size_t)-1;
+    if (state == KEY) {
+      if (*p != '"' || !(p = string(p, end, 1)))
+        return (size_t)-1;
+      WS();
+      if (p == end || *p != ':')
+        return (size_t)-1;
+      p++;
+      WS();
+      state = VALUE;
+      continue;
+    }
+    if (*p == '{' || *p == '[') {
+      if (depth == MAX_DEPTH)
+        return (size_t)-1;
+      unsigned bit = 1u << (depth % 8);
+      open[depth / 8] = (unsigned char)(*p == '{' ? open[depth / 8] | bit
+                                                  : open[depth / 8] & ~bit);
+      unsigned char close = *p == '{' ? '}' : ']';
+      depth++;
+      p++;
+      WS();
+      if (p < end && *p == close) {
+        p++;
+        depth--;
+        state = AFTER;
+      } else {
+        state = close == '}' ? KEY : VALUE;
+      }
+      continue;
+    }
+    /* jansson counts a scalar as a level too: inside 2048 containers it
+     * is one too deep. */
+    if (depth == MAX_DEPTH || !(p = scalar(p, end)))
+      return (size_t)-1;
+    state = AFTER;
+  }
+#undef IN_OBJECT
+#undef WS
+  if (p != end)
     return (size_t)-1;
-  ws(&j);
-  if (j.p != j.end)
-    return (size_t)-1;
-  flush(&j);
-  return (size_t)(j.o - dst);
+  memcpy(o, from, (size_t)(p - from));
+  return (size_t)(o + (p - from) - dst);
 }
