@@ -286,9 +286,9 @@ int output_claim(const char *path, const struct timespec *since, int *created,
  * the line number when it has none. */
 static void emit_fields(out *o, const slot *s) {
   OUT_LIT(o, "{\"index\":");
-  size_t digits = o->len;
+  size_t at = o->len;
   out_u64(o, s->lineno);
-  digits = o->len - digits;
+  size_t digits = o->len - at;
   OUT_LIT(o, ",\"key\":");
   const char *key = s->r ? salvo_response_key(s->r) : s->key;
   if (key) {
@@ -297,7 +297,7 @@ static void emit_fields(out *o, const slot *s) {
     out_reserve(o, digits + 2);
     char *d = o->p + o->len;
     d[0] = '"';
-    memcpy(d + 1, d - sizeof(",\"key\":") + 1 - digits, digits);
+    memcpy(d + 1, o->p + at, digits);
     d[digits + 1] = '"';
     o->len += digits + 2;
   }

@@ -55,8 +55,9 @@ static int usual_status(const char *l, size_t n) {
          is_digit(l[10]) && is_digit(l[11]) && (n == 12 || l[12] == ' ');
 }
 
-/* The checks below take `clean` when the head's scan found no control in
- * the line (salvo__h1_scan_head): its text needs no check of its own. */
+/* `clean` when the head's scan found no control in the line
+ * (salvo__h1_scan_head): its text needs no check of its own. (Such a
+ * head's field lines are read by clean_field.) */
 static const char *check_status(const char *l, size_t n, int *status,
                                 int *version, int clean) {
   size_t i;
@@ -99,7 +100,7 @@ const char *salvo__h1_check_status(const char *l, size_t n, int *status,
 }
 
 static inline __attribute__((always_inline)) const char *
-check_field(const char *l, size_t n, size_t *name_len, int clean) {
+check_field(const char *l, size_t n, size_t *name_len) {
   if (n && is_ows(l[0]))
     return "a header line starts with whitespace (an obs-fold continuation, "
            "which salvo does not unfold)";
@@ -115,7 +116,7 @@ check_field(const char *l, size_t n, size_t *name_len, int clean) {
   }
   if (i == 0)
     return "empty header name";
-  size_t e = clean ? n : text_end(l, i + 1, n);
+  size_t e = text_end(l, i + 1, n);
   if (e < n)
     return bad_byte((unsigned char)l[e], "NUL in a header value",
                     "bare CR in a header value",
@@ -125,7 +126,7 @@ check_field(const char *l, size_t n, size_t *name_len, int clean) {
 }
 
 const char *salvo__h1_check_field(const char *l, size_t n, size_t *name_len) {
-  return check_field(l, n, name_len, 0);
+  return check_field(l, n, name_len);
 }
 
 /* Which of the names salvo reads l[0..n) is. */
@@ -186,9 +187,9 @@ clean_field(const char *l, size_t n, salvo__h1_line *out) {
 
 /* Inlined where a head's lines are read, so that a line costs no call. */
 static inline __attribute__((always_inline)) const char *
-read_field(const char *l, size_t n, int clean, salvo__h1_line *out) {
+read_field(const char *l, size_t n, salvo__h1_line *out) {
   *out = (salvo__h1_line){.l = l, .n = n, .kind = SALVO__H1_FIELD_LINE};
-  const char *why = check_field(l, n, &out->name_len, clean);
+  const char *why = check_field(l, n, &out->name_len);
   if (why)
     return why;
   out->v = l + out->name_len + 1;
@@ -211,7 +212,7 @@ read_line(const char *l, size_t n, int first, int clean, salvo__h1_line *out) {
     *out = (salvo__h1_line){.l = l, .kind = SALVO__H1_END_LINE};
     return NULL;
   }
-  return read_field(l, n, clean, out);
+  return read_field(l, n, out);
 }
 
 const char *salvo__h1_read_line(const char *l, size_t n, int first,
