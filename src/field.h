@@ -22,6 +22,16 @@ extern const unsigned char salvo__ctype[256];
 static inline int salvo__is_tchar(unsigned char c) {
   return salvo__ctype[c] & SALVO__TCHAR;
 }
+/* The n bytes at p, or the first eight of them, as one word (the rest
+ * zero). */
+static inline uint64_t salvo__load8(const char *p, size_t n) {
+  uint64_t x = 0;
+  if (n >= 8)
+    memcpy(&x, p, 8);
+  else
+    memcpy(&x, p, n);
+  return x;
+}
 /* Whether a[0..n) is lit, a name of lower-case letters and '-', in any
  * case. Eight bytes at a time: a letter's byte of lit has bit 0x40 set,
  * so ORing 0x20 into a's byte at those places (and only there) folds its
@@ -59,20 +69,12 @@ static inline uint64_t salvo__fold8(uint64_t x) {
 /* Whether a[0..n) and b[0..n) are the same in any case (RFC 9110 5.1:
  * names), eight bytes a step; both must have n bytes to read. */
 static inline int salvo__case_eq(const char *a, const char *b, size_t n) {
-  uint64_t x, y;
-  size_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    memcpy(&x, a + i, 8);
-    memcpy(&y, b + i, 8);
+  for (size_t i = 0; i < n; i += 8) {
+    uint64_t x = salvo__load8(a + i, n - i), y = salvo__load8(b + i, n - i);
     if (x != y && salvo__fold8(x) != salvo__fold8(y))
       return 0;
   }
-  if (i == n)
-    return 1;
-  x = y = 0;
-  memcpy(&x, a + i, n - i);
-  memcpy(&y, b + i, n - i);
-  return x == y || salvo__fold8(x) == salvo__fold8(y);
+  return 1;
 }
 /* Length of the header name in "Name: value", or 0 when malformed. */
 size_t salvo__header_name_len(const char *h);
