@@ -156,6 +156,24 @@ static inline int name_of(const char *l, size_t n) {
   }
 }
 
+/* What both ways of reading a field line share once they have found its
+ * name, l[0..name_len), and its value without the OWS around it, v..e. */
+static inline __attribute__((always_inline)) const char *
+field_line(const char *l, size_t n, size_t name_len, const char *v,
+           const char *e, salvo__h1_line *out) {
+  *out = (salvo__h1_line){.l = l,
+                          .n = n,
+                          .kind = SALVO__H1_FIELD_LINE,
+                          .name = name_of(l, name_len),
+                          .name_len = name_len,
+                          .v = v,
+                          .vn = (size_t)(e - v)};
+  if (out->name == SALVO__H1_CONTENT_LENGTH &&
+      salvo__h1_content_length(out->v, out->vn, &out->len))
+    return "malformed Content-Length (digits, or one value repeated)";
+  return NULL;
+}
+
 /* A field line of a head the scan found clean (salvo__h1_scan_head: no
  * control but HTAB, every line ended by LF or CRLF), read as read_field
  * reads it; NULL, or non-NULL where read_field would say what is wrong
@@ -172,34 +190,20 @@ clean_field(const char *l, size_t n, salvo__h1_line *out) {
     v++;
   while (e > v && (e[-1] == ' ' || e[-1] == '\t'))
     e--;
-  *out = (salvo__h1_line){.l = l,
-                          .n = n,
-                          .kind = SALVO__H1_FIELD_LINE,
-                          .name = name_of(l, i),
-                          .name_len = i,
-                          .v = v,
-                          .vn = (size_t)(e - v)};
-  if (out->name == SALVO__H1_CONTENT_LENGTH &&
-      salvo__h1_content_length(out->v, out->vn, &out->len))
-    return "malformed Content-Length";
-  return NULL;
+  return field_line(l, n, i, v, e, out);
 }
 
 /* Inlined where a head's lines are read, so that a line costs no call. */
 static inline __attribute__((always_inline)) const char *
 read_field(const char *l, size_t n, salvo__h1_line *out) {
-  *out = (salvo__h1_line){.l = l, .n = n, .kind = SALVO__H1_FIELD_LINE};
-  const char *why = check_field(l, n, &out->name_len);
+  size_t name_len;
+  const char *why = check_field(l, n, &name_len);
   if (why)
     return why;
-  out->v = l + out->name_len + 1;
-  out->vn = n - out->name_len - 1;
-  salvo__ows_trim(&out->v, &out->vn);
-  out->name = name_of(l, out->name_len);
-  if (out->name == SALVO__H1_CONTENT_LENGTH &&
-      salvo__h1_content_length(out->v, out->vn, &out->len))
-    return "malformed Content-Length (digits, or one value repeated)";
-  return NULL;
+  const char *v = l + name_len + 1;
+  size_t vn = n - name_len - 1;
+  salvo__ows_trim(&v, &vn);
+  return field_line(l, n, name_len, v, v + vn, out);
 }
 
 static inline __attribute__((always_inline)) const char *
