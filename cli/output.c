@@ -330,12 +330,8 @@ static int is_app_json(const char *s) {
 static int says_json(const char *ctype) {
   if (!ctype)
     return 0;
-  /* Most: application/json alone or before its parameters. */
-  if (strnlen(ctype, 16) == 16 && is_app_json(ctype) &&
-      (!ctype[16] || ctype[16] == ';' || ctype[16] == ' ' || ctype[16] == '\t'))
-    return 1;
   size_t n = strcspn(ctype, "; \t");
-  return (n == 16 && !strncasecmp(ctype, "application/json", 16)) ||
+  return (n == 16 && is_app_json(ctype)) ||
          (n > 5 && !strncasecmp(ctype + n - 5, "+json", 5));
 }
 
