@@ -12,9 +12,13 @@
 
 #define MAX_DEPTH 2048 /* jansson's JSON_PARSER_MAX_DEPTH */
 
+static int is_ws(unsigned char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
 static const unsigned char *skip_ws(const unsigned char *p,
                                     const unsigned char *end) {
-  while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+  while (p < end && is_ws(*p))
     p++;
   return p;
 }
@@ -226,9 +230,11 @@ size_t json_compact(const char *src, size_t n, char *dst) {
   unsigned char open[MAX_DEPTH / 8];
   int depth = 0, state = VALUE;
   char *o = dst;
+  /* A macro, not a function taking their addresses: the walk's pointers
+   * stay in registers. */
 #define WS()                                                                   \
   do {                                                                         \
-    if (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')) {    \
+    if (p < end && is_ws(*p)) {                                                \
       memcpy(o, from, (size_t)(p - from));                                     \
       o += p - from;                                                           \
       from = p = skip_ws(p, end);                                              \
