@@ -96,6 +96,8 @@ typedef struct slot {
   unsigned long long index;  /* submission order, for --ordered */
   unsigned long long lineno; /* the input line (or argument), from 1 */
   char *url;                 /* as requested, without userinfo */
+  size_t url_cap;            /* url's buffer, kept when the slot empties */
+  int used;                  /* holds a request not yet printed */
   char *key;                 /* for failures salvo finds itself */
   char *path;                /* --output-dir file, or NULL */
   int created;               /* the run made it: removed if unused */

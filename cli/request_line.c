@@ -19,21 +19,28 @@ static void *xmalloc_or_die(size_t n) {
   return p;
 }
 
-/* A copy of the n bytes of url, with "http://" in front when it names no
- * scheme ("127.0.0.1:8080/x"), as curl does. */
-static char *with_scheme(const char *url, size_t n) {
+/* The n bytes of url into p->url, with "http://" in front when it names
+ * no scheme ("127.0.0.1:8080/x"), as curl does. p->url is a buffer the
+ * caller may lend (p->url_cap bytes), grown here when too small: the
+ * command passes its buffers round, so that a line costs no allocation. */
+static void with_scheme(request_line *p, const char *url, size_t n) {
   /* Most lines start with one: no search through them for "://". */
   int bare =
       !((n >= 7 && !memcmp(url, "http://", 7)) ||
         (n >= 8 && !memcmp(url, "https://", 8)) || memmem(url, n, "://", 3));
-  char *s = malloc(n + 8);
-  if (!s)
-    oom();
+  if (p->url_cap < n + 8) {
+    size_t cap = (n + 8 + 127) & ~(size_t)127;
+    char *s = realloc(p->url, cap);
+    if (!s)
+      oom();
+    p->url = s;
+    p->url_cap = cap;
+  }
   size_t off = bare ? 7 : 0;
-  memcpy(s, "http://", off);
-  memcpy(s + off, url, n);
-  s[off + n] = '\0';
-  return s;
+  memcpy(p->url, "http://", off);
+  memcpy(p->url + off, url, n);
+  p->url[off + n] = '\0';
+  p->req.url = p->url;
 }
 
 int request_line_skipped(const char *s) {
@@ -153,7 +160,7 @@ static int parse_json_line(request_line *p, const char *line, size_t len,
     if (!strcmp(k, "url")) {
       if (!json_is_string(v))
         return bad(why, n, "\"url\" must be a string");
-      p->url = with_scheme(json_string_value(v), json_string_length(v));
+      with_scheme(p, json_string_value(v), json_string_length(v));
     } else if (!strcmp(k, "method")) {
       if (!json_is_string(v))
         return bad(why, n, "\"method\" must be a string");
@@ -185,7 +192,7 @@ static int parse_json_line(request_line *p, const char *line, size_t len,
       return bad(why, n, "unknown field \"%s\"", k);
     }
   }
-  if (!p->url)
+  if (!p->req.url)
     return bad(why, n, "no \"url\"");
   if (p->req.json && p->req.body)
     return bad(why, n, "both \"json\" and \"body\"");
@@ -206,8 +213,7 @@ int request_line_parse(request_line *p, const char *line, size_t len, char *why,
     if (parse_json_line(p, line, len, why, n))
       return -1;
   } else {
-    p->url = with_scheme(line, len);
+    with_scheme(p, line, len);
   }
-  p->req.url = p->url;
   return 0;
 }

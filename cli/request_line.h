@@ -14,7 +14,8 @@
 typedef struct request_line {
   salvo_request req;
   json_t *j;
-  char *url; /* the URL, with "http://" added when it had no scheme */
+  char *url;      /* the URL, with "http://" added when it had no scheme */
+  size_t url_cap; /* url's buffer, which a caller may lend (malloc's) */
   char *json_text;
   const char **params;
   const char **headers;
@@ -23,7 +24,9 @@ typedef struct request_line {
   char keybuf[32];
 } request_line;
 
-/* Parses the len bytes of line (no newline) into p, which must be zeroed.
+/* Parses the len bytes of line (no newline) into p, which must be zeroed
+ * but for url and url_cap: a buffer from malloc lent for the URL, which
+ * the parse grows (realloc) when it is too small; p owns it from then on.
  * Returns 0, or -1 with the reason in why (n bytes): not JSON, an unknown
  * field, no url, a NUL byte... Exits on out of memory. */
 int request_line_parse(request_line *p, const char *line, size_t len, char *why,

@@ -43,6 +43,11 @@ typedef struct run {
   size_t *free_slots; /* unordered: slots not in use */
   size_t nfree;
   struct json_t *done_keys; /* --resume: keys with a result already */
+  /* A URL buffer in no slot: lent to the next line's parse, then swapped
+   * with its slot's, so that lines cost no allocation once every buffer
+   * is as long as the longest URL. */
+  char *spare_url;
+  size_t spare_cap;
 } run;
 
 static int can_read(const run *rn) {
@@ -55,6 +60,7 @@ static size_t slot_take(run *rn, unsigned long long index) {
   size_t pos =
       rn->o->ordered ? index % rn->window : rn->free_slots[--rn->nfree];
   rn->ring[pos].index = index;
+  rn->ring[pos].used = 1;
   rn->outstanding++;
   return pos;
 }
@@ -74,13 +80,17 @@ static void flush_out(run *rn) {
   rn->buf.len = 0;
 }
 
+/* Empties a slot but for its URL buffer, kept for a later line. */
 static void slot_clear(slot *s) {
   salvo_response_free(s->r);
   free(s->local_error);
-  free(s->url);
   free(s->key);
   free(s->path);
+  char *url = s->url;
+  size_t cap = s->url_cap;
   memset(s, 0, sizeof(*s));
+  s->url = url;
+  s->url_cap = cap;
 }
 
 static void print_slot(run *rn, size_t pos) {
@@ -179,23 +189,34 @@ static int same_file(const char *a, const char *b) {
          x.st_ino == y.st_ino;
 }
 
+/* Frees a line, its URL buffer kept as the run's spare. */
+static void line_done(run *rn, request_line *p) {
+  rn->spare_url = p->url;
+  rn->spare_cap = p->url_cap;
+  p->url = NULL;
+  request_line_free(p);
+}
+
 /* Submits one input line; bad lines are reported and skipped. */
 static void submit_line(run *rn, const char *line, size_t len,
                         unsigned long long lineno) {
   opts *o = rn->o;
   request_line p;
   memset(&p, 0, sizeof(p));
+  p.url = rn->spare_url;
+  p.url_cap = rn->spare_cap;
+  rn->spare_url = NULL;
   char why[256];
   if (request_line_parse(&p, line, len, why, sizeof(why))) {
     warnx("%s %llu: %s; skipped", rn->from_args ? "argument" : "input line",
           lineno, why);
     rn->st.bad_lines++;
-    request_line_free(&p);
+    line_done(rn, &p);
     return;
   }
   salvo_request *req = &p.req;
   if (!wanted(rn, req, lineno)) {
-    request_line_free(&p);
+    line_done(rn, &p);
     return;
   }
   unsigned long long index = rn->next_index++;
@@ -214,9 +235,14 @@ static void submit_line(run *rn, const char *line, size_t len,
   }
   req->user_data = (void *)(uintptr_t)pos;
   /* The slot takes the line's copy of the URL, its userinfo cut once the
-   * request has it (salvo_submit copies what it keeps). */
+   * request has it (salvo_submit copies what it keeps); its own buffer
+   * goes to the next line. */
+  char *old = s->url;
+  size_t old_cap = s->url_cap;
   s->url = p.url;
-  p.url = NULL;
+  s->url_cap = p.url_cap;
+  p.url = old;
+  p.url_cap = old_cap;
   s->key = req->key ? strdup(req->key) : NULL;
   if (o->output_dir) {
     char name[256];
@@ -228,7 +254,7 @@ static void submit_line(run *rn, const char *line, size_t len,
     if (output_claim(s->path, &o->run_start, &s->created, &s->local_error)) {
       s->local_code = SALVO_EWRITE;
       drop_userinfo(s->url);
-      request_line_free(&p);
+      line_done(rn, &p);
       complete(rn, pos);
       return;
     }
@@ -239,7 +265,7 @@ static void submit_line(run *rn, const char *line, size_t len,
     exit(1);
   }
   drop_userinfo(s->url);
-  request_line_free(&p);
+  line_done(rn, &p);
 }
 
 typedef struct slot_order {
@@ -258,7 +284,7 @@ static int by_index(const void *a, const void *b) {
 static void cancel_outstanding(run *rn) {
   for (size_t pos = 0; pos < rn->window; pos++) {
     slot *s = &rn->ring[pos];
-    if (!s->url || s->done)
+    if (!s->used || s->done)
       continue;
     s->local_code = SALVO_ECANCELED;
     s->local_error = strdup("interrupted before it completed");
@@ -271,7 +297,7 @@ static void cancel_outstanding(run *rn) {
   slot_order *order = xmalloc(rn->outstanding * sizeof(*order));
   size_t n = 0;
   for (size_t pos = 0; pos < rn->window; pos++)
-    if (rn->ring[pos].url)
+    if (rn->ring[pos].used)
       order[n++] = (slot_order){rn->ring[pos].index, pos};
   qsort(order, n, sizeof(*order), by_index);
   for (size_t i = 0; i < n; i++)
@@ -384,8 +410,11 @@ int run_all(opts *o, input *in) {
   if (interrupted)
     warnx("interrupted: %zu requests cancelled, input read up to line %llu",
           cancelled, in->lineno);
-  for (size_t i = 0; i < rn.window; i++)
+  for (size_t i = 0; i < rn.window; i++) {
     slot_clear(&rn.ring[i]);
+    free(rn.ring[i].url);
+  }
+  free(rn.spare_url);
   json_decref(rn.done_keys);
   free(rn.ring);
   free(rn.free_slots);

@@ -730,6 +730,47 @@ class CliTest(WithFaultd):
         o = lines(p.stdout)[0]
         self.assertEqual((o["key"], o["status"]), ("7", 200))
 
+    def test_every_url_printed_as_given_whatever_came_before(self):
+        """The command passes its URL buffers from line to line: at -c 1
+        every buffer serves many lines, long after short, short after
+        long, across refused lines. Each result's url is its own line's,
+        with http:// added and userinfo cut, nothing of another's."""
+        port = self.srv.port
+        want, text = {}, []
+        for i in range(120):
+            pad = "p" * (i * 37 % 3000)
+            kind = i % 6
+            if kind == 0:
+                url = self.url(f"/json/{i}?pad={pad}")
+                text.append(url)
+            elif kind == 1:
+                url = f"127.0.0.1:{port}/json/{i}"
+                text.append(url)
+                url = "http://" + url
+            elif kind == 2:
+                url = self.url(f"/json/{i}")
+                text.append(json.dumps({"url": url, "key": f"k{i}"}))
+            elif kind == 3:
+                text.append(f"http://u:URLSECRET@127.0.0.1:{port}/json/{i}"
+                            f"?{pad}")
+                url = f"http://127.0.0.1:{port}/json/{i}?{pad}"
+            elif kind == 4:
+                text.append(json.dumps({"url": self.url(f"/json/{i}?{pad}"),
+                                        "bogus": 1}))  # refused
+                continue
+            else:
+                url = self.url(f"/json/{i}")
+                text.append(url)
+            want[len(text)] = url
+        p = salvo("-c", "1", stdin="\n".join(text) + "\n")
+        self.assertEqual(p.returncode, 1)  # the refused lines
+        self.assertNotIn("URLSECRET", p.stdout + p.stderr)
+        out = lines(p.stdout)
+        self.assertEqual(len(out), len(want))
+        for o in out:
+            self.assertEqual(o["url"], want[o["index"]], o["index"])
+            self.assertEqual(o["status"], 200, o)
+
     def test_output_dir_is_created(self):
         d = os.path.join(self.tmp.name, "made", "here")
         p = salvo("--output-dir", d, self.url("/bytes/10"))
