@@ -69,18 +69,25 @@ typedef struct input {
   FILE *f;
   char **args; /* URLs from the command line, or NULL */
   int nargs, next_arg;
-  char *line;
-  size_t cap;
+  char *line;                /* what was read of f: the lines at [start, end) */
+  size_t cap, start, end;    /* line's size; what is not yet returned */
+  int eof;                   /* no more: f's end, or the last argument */
+  int kind;                  /* f: 0 not yet known, 1 a file, 2 else */
   size_t len;                /* of the last line: it may hold NUL bytes */
   unsigned long long lineno; /* of the last line, from 1 */
 } input;
 
-/* The next line (newline stripped, its length in in->len), or NULL at the
- * end. */
+/* The next line (newline and trailing CRs stripped, its length in
+ * in->len), or NULL: in->eof set at the end, after a read error (said on
+ * stderr) or an interrupted read; else no whole line is there yet (a pipe
+ * or terminal), and input_fd says what to wait on. Never blocks but in a
+ * read poll found ready. The line stays valid until the next call. */
 char *input_next(input *in);
 /* How many request lines a regular file holds, for the progress line; -1
  * when it cannot be told (a pipe). The file is left where it was. */
 long long input_count(FILE *f);
+/* What to poll for more input, or -1 when there is no more to read. */
+int input_fd(const input *in);
 
 /* ---- output.c ---------------------------------------------------------- */
 

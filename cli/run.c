@@ -315,10 +315,14 @@ static void collect_ready(run *rn) {
   }
 }
 
-static void wait_results(run *rn, int fd) {
-  struct pollfd pfd[2] = {{.fd = fd, .events = POLLIN},
-                          {.fd = interrupt_fd, .events = POLLIN}};
-  if (poll(pfd, 2, rn->pg.on ? 100 : -1) < 0 && errno != EINTR) {
+/* Waits for a result, an interrupt or, when in_fd is not -1, more
+ * input. */
+static void wait_results(run *rn, int fd, int in_fd) {
+  struct pollfd pfd[3] = {{.fd = fd, .events = POLLIN},
+                          {.fd = interrupt_fd, .events = POLLIN},
+                          {.fd = in_fd, .events = POLLIN}};
+  if (poll(pfd, in_fd < 0 ? 2 : 3, rn->pg.on ? 100 : -1) < 0 &&
+      errno != EINTR) {
     warnx("poll: %s", strerror(errno));
     exit(1);
   }
@@ -383,19 +387,15 @@ int run_all(opts *o, input *in) {
   sigaction(SIGINT, &sa, NULL);
   sigaction(SIGTERM, &sa, NULL);
 
-  int eof = 0;
   while (!interrupted && !rn.write_errno) {
     /* Read only as far as there are slots: memory stays constant. */
-    while (!eof && can_read(&rn) && !interrupted) {
-      char *line = input_next(in);
-      if (!line)
-        eof = 1;
-      else if (!request_line_skipped(line) || in->len != strlen(line))
+    char *line;
+    while (can_read(&rn) && !interrupted && (line = input_next(in)))
+      if (!request_line_skipped(line) || in->len != strlen(line))
         submit_line(&rn, line, in->len, in->lineno);
-    }
-    if (eof && !rn.outstanding)
+    if (in->eof && !rn.outstanding)
       break;
-    wait_results(&rn, fd);
+    wait_results(&rn, fd, can_read(&rn) ? input_fd(in) : -1);
   }
   size_t cancelled = 0;
   if (interrupted && !rn.write_errno) {

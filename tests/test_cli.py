@@ -730,6 +730,41 @@ class CliTest(WithFaultd):
         o = lines(p.stdout)[0]
         self.assertEqual((o["key"], o["status"]), ("7", 200))
 
+    def test_input_lines_read_as_they_come(self):
+        """A line is run as soon as it arrives on a pipe, before the next
+        is written; CRLF endings, a line longer than the command's read
+        block (64 KiB) and a last line without a newline all read whole."""
+        proc = subprocess.Popen([ARGS.salvo, "-q"], stdin=subprocess.PIPE,
+                                stdout=subprocess.PIPE)
+        try:
+            def result():
+                r, _, _ = select.select([proc.stdout], [], [], 30)
+                self.assertTrue(r, "no result while the input stays open")
+                return json.loads(proc.stdout.readline())
+            first = self.url("/json/1")
+            proc.stdin.write((first + "\n").encode())
+            proc.stdin.flush()
+            self.assertEqual(result()["url"], first)
+            big = "b" * 100_000
+            proc.stdin.write((self.url("/json/2") + "\r\n" +
+                              json.dumps({"url": self.url("/echo"),
+                                          "body": big}) + "\n" +
+                              self.url("/json/4")).encode())
+            proc.stdin.close()
+            out = [json.loads(line) for line in proc.stdout]
+            self.assertEqual(proc.wait(timeout=30), 0)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        by_index = {o["index"]: o for o in out}
+        self.assertEqual(sorted(by_index), [2, 3, 4])
+        self.assertEqual(by_index[2]["url"], self.url("/json/2"))
+        self.assertEqual(by_index[2]["body"]["id"], 2)
+        self.assertEqual(by_index[3]["body"]["body"], big)
+        self.assertEqual(by_index[4]["url"], self.url("/json/4"))
+        self.assertEqual(by_index[4]["body"]["id"], 4)
+
     def test_every_url_printed_as_given_whatever_came_before(self):
         """The command passes its URL buffers from line to line: at -c 1
         every buffer serves many lines, long after short, short after
