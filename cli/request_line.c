@@ -58,7 +58,6 @@ void request_line_free(request_line *p) {
   for (size_t i = 0; i < p->nowned; i++)
     free(p->owned[i]);
   free(p->owned);
-  memset(p, 0, sizeof(*p));
 }
 
 static const char *own(request_line *p, char *s) {
@@ -201,7 +200,14 @@ static int parse_json_line(request_line *p, const char *line, size_t len,
 
 int request_line_parse(request_line *p, const char *line, size_t len, char *why,
                        size_t n) {
+  /* Field by field, not a memset of the whole: the request is most of
+   * it, and salvo_request_init sets that. */
   salvo_request_init(&p->req);
+  p->j = NULL;
+  p->json_text = NULL;
+  p->params = p->headers = NULL;
+  p->owned = NULL;
+  p->nowned = 0;
   const char *nul = memchr(line, '\0', len);
   if (nul)
     return bad(why, n, "a NUL byte at column %zu", (size_t)(nul - line) + 1);

@@ -24,15 +24,16 @@ typedef struct request_line {
   char keybuf[32];
 } request_line;
 
-/* Parses the len bytes of line (no newline) into p, which must be zeroed
- * but for url and url_cap: a buffer from malloc lent for the URL, which
- * the parse grows (realloc) when it is too small; p owns it from then on.
+/* Parses the len bytes of line (no newline) into p, which is set afresh
+ * but for url and url_cap: a buffer from malloc lent for the URL (or NULL
+ * and 0), which the parse grows (realloc) when it is too small; p owns it
+ * from then on. Call request_line_free after, whatever it returns.
  * Returns 0, or -1 with the reason in why (n bytes): not JSON, an unknown
  * field, no url, a NUL byte... Exits on out of memory. */
 int request_line_parse(request_line *p, const char *line, size_t len, char *why,
                        size_t n);
 
-/* Frees what p holds and zeroes it. */
+/* Frees what p holds, url too (a caller keeping it sets it NULL). */
 void request_line_free(request_line *p);
 
 /* Whether a line is blank or a # comment. */

@@ -202,7 +202,6 @@ static void submit_line(run *rn, const char *line, size_t len,
                         unsigned long long lineno) {
   opts *o = rn->o;
   request_line p;
-  memset(&p, 0, sizeof(p));
   p.url = rn->spare_url;
   p.url_cap = rn->spare_cap;
   rn->spare_url = NULL;
