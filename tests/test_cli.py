@@ -534,6 +534,39 @@ class CliTest(WithFaultd):
         os.close(master)
         self.assertEqual(quiet, b"")
 
+    def test_progress_counts_a_file_then_reads_it_all(self):
+        """With a progress line, a regular input file is counted first
+        (through stdio) and then read from the start by the command's own
+        reader: every line once, the total right."""
+        path = os.path.join(self.tmp.name, "count.txt")
+        with open(path, "w") as f:
+            f.write("# counted out\n")
+            for i in range(1500):
+                f.write(self.url(f"/json/{i}") + "\n")
+        for how in ("-i", "<"):
+            master, slave = pty.openpty()
+            args = [ARGS.salvo, "-c", "8"] + (["-i", path] if how == "-i"
+                                              else [])
+            with open(path) as stdin:
+                proc = subprocess.Popen(args, stdout=subprocess.PIPE,
+                                        stderr=slave, stdin=stdin)
+                os.close(slave)
+                out, _ = proc.communicate(timeout=60)
+            seen = b""
+            while select.select([master], [], [], 0.2)[0]:
+                try:
+                    chunk = os.read(master, 65536)
+                except OSError:
+                    break
+                if not chunk:
+                    break
+                seen += chunk
+            os.close(master)
+            self.assertEqual(proc.returncode, 0, how)
+            got = sorted(o["index"] for o in lines(out.decode()))
+            self.assertEqual(got, list(range(2, 1502)), how)
+            self.assertIn(b"/1500 (", seen, how)
+
     def wait_inflight(self, n, limit=30):
         """Until the server has n requests in flight (its own record)."""
         t0 = time.time()
