@@ -80,8 +80,9 @@ typedef struct input {
 /* The next line (newline and trailing CRs stripped, its length in
  * in->len), or NULL: in->eof set at the end, after a read error (said on
  * stderr) or an interrupted read; else no whole line is there yet (a pipe
- * or terminal), and input_fd says what to wait on. Never blocks but in a
- * read poll found ready. The line stays valid until the next call. */
+ * or terminal), and input_fd says what to wait on. A pipe or terminal is
+ * read only when poll finds it ready. The line stays valid until the next
+ * call. */
 char *input_next(input *in);
 /* How many request lines a regular file holds, for the progress line; -1
  * when it cannot be told (a pipe). The file is left where it was. */

@@ -57,6 +57,9 @@ static int fill(input *in) {
     in->end += (size_t)n;
     return 1;
   }
+  /* A descriptor left non-blocking by whoever gave it. */
+  if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+    return -1;
   /* EINTR too: the run stops reading at an interrupt, as it did when
    * getline returned -1 for one. */
   if (n < 0 && errno != EINTR)

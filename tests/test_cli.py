@@ -798,6 +798,35 @@ class CliTest(WithFaultd):
         self.assertEqual(by_index[4]["url"], self.url("/json/4"))
         self.assertEqual(by_index[4]["body"]["id"], 4)
 
+    def test_non_blocking_stdin_is_waited_for(self):
+        """A pipe handed over non-blocking (O_NONBLOCK, as some shells and
+        supervisors leave it) is empty for a while, not at its end: the
+        line that comes later is still run."""
+        r, w = os.pipe()
+        os.set_blocking(r, False)
+        proc = subprocess.Popen([ARGS.salvo, "-q"], stdin=r,
+                                stdout=subprocess.PIPE)
+        os.close(r)
+        try:
+            os.write(w, (self.url("/json/1") + "\n").encode())
+            ready, _, _ = select.select([proc.stdout], [], [], 30)
+            self.assertTrue(ready, "no result for the first line")
+            first = json.loads(proc.stdout.readline())
+            time.sleep(0.2)  # the pipe stays empty, and open
+            os.write(w, (self.url("/json/2") + "\n").encode())
+            os.close(w)
+            w = -1
+            rest = [json.loads(line) for line in proc.stdout]
+            self.assertEqual(proc.wait(timeout=30), 0)
+        finally:
+            if w >= 0:
+                os.close(w)
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        self.assertEqual([first["index"]] + [o["index"] for o in rest],
+                         [1, 2])
+
     def test_every_url_printed_as_given_whatever_came_before(self):
         """The command passes its URL buffers from line to line: at -c 1
         every buffer serves many lines, long after short, short after
