@@ -65,15 +65,37 @@ static size_t slot_take(run *rn, unsigned long long index) {
   return pos;
 }
 
+/* All n bytes of p to fd: 0, or -1 with errno. By write, not stdio: a
+ * descriptor handed over non-blocking (O_NONBLOCK, as some parents leave
+ * a pipe) that is full is waited on, where fwrite failed with EAGAIN; a
+ * signal cutting a write short resumes it. */
+static int write_all(int fd, const char *p, size_t n) {
+  while (n) {
+    ssize_t w = write(fd, p, n);
+    if (w > 0) {
+      p += w;
+      n -= (size_t)w;
+    } else if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      struct pollfd pfd = {.fd = fd, .events = POLLOUT};
+      if (poll(&pfd, 1, -1) < 0 && errno != EINTR)
+        return -1;
+    } else if (w == 0 || errno != EINTR) {
+      if (!w)
+        errno = EIO;
+      return -1;
+    }
+  }
+  return 0;
+}
+
 /* Writes what is buffered. The first failure (a full disk, a closed
  * pipe) is reported and stops the run: results that cannot be written
- * must not be lost without a word. */
+ * must not be lost without a word. Nothing else writes to rn->out, so
+ * stdio holds none of it. */
 static void flush_out(run *rn) {
   if (rn->write_errno)
     return;
-  if ((rn->buf.len &&
-       fwrite(rn->buf.p, 1, rn->buf.len, rn->out) != rn->buf.len) ||
-      fflush(rn->out)) {
+  if (write_all(fileno(rn->out), rn->buf.p, rn->buf.len)) {
     rn->write_errno = errno ? errno : EIO;
     warnx("writing results to %s: %s", rn->out_name, strerror(rn->write_errno));
   }

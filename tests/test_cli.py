@@ -827,6 +827,39 @@ class CliTest(WithFaultd):
         self.assertEqual([first["index"]] + [o["index"] for o in rest],
                          [1, 2])
 
+    def test_non_blocking_stdout_is_waited_for(self):
+        """Output to a pipe handed over non-blocking, read slowly: when the
+        pipe is full the command waits for room (EAGAIN is not a failed
+        write), and every result arrives whole."""
+        urls = [self.url(f"/bytes/200?i={i}") for i in range(1500)]
+        r, w = os.pipe()
+        os.set_blocking(w, False)
+        proc = subprocess.Popen([ARGS.salvo, "-q", "-c", "16", "--body",
+                                 "base64"], stdin=subprocess.PIPE, stdout=w,
+                                stderr=subprocess.PIPE)
+        os.close(w)
+        proc.stdin.write(("\n".join(urls) + "\n").encode())
+        proc.stdin.close()
+        try:
+            time.sleep(1)  # the pipe's 64 KiB fill long before this
+            data = b""
+            while True:
+                chunk = os.read(r, 65536)
+                if not chunk:
+                    break
+                data += chunk
+            err = proc.stderr.read().decode()
+            self.assertEqual(proc.wait(timeout=30), 0, err)
+        finally:
+            os.close(r)
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        out = lines(data.decode())
+        self.assertEqual(sorted(o["index"] for o in out),
+                         list(range(1, 1501)))
+        self.assertTrue(all(o["status"] == 200 for o in out))
+
     def test_every_url_printed_as_given_whatever_came_before(self):
         """The command passes its URL buffers from line to line: at -c 1
         every buffer serves many lines, long after short, short after
