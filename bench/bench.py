@@ -230,13 +230,15 @@ def json_count(r):
 
 def clients(build, baseline=None, only=None):
     """Every client; with `baseline` (another build) its salvo library
-    (both patterns) and Python package too, run in the same rounds; `only`
-    keeps the clients whose names contain one of its words."""
+    (both patterns), command and Python package too, run in the same
+    rounds; `only` keeps the clients whose names contain one of its
+    words."""
     out = all_clients(build)
     if baseline:
         for k in all_clients(baseline):
             if k.name.startswith(("salvo (library)", "salvo (library, "
-                                  "submit all)", "salvo (Python")):
+                                  "submit all)", "salvo (CLI",
+                                  "salvo (Python")):
                 k.name += " [baseline]"
                 out.append(k)
     if only:
