@@ -82,9 +82,13 @@ char *input_next(input *in) {
   char *line, *nl;
   size_t n;
   for (;;) {
-    line = in->line + in->start;
-    nl = in->end > in->start ? memchr(line, '\n', in->end - in->start) : NULL;
+    /* Nothing held: in->line may be NULL still, and NULL + 0 is no
+     * pointer C allows. */
+    nl = in->end > in->start
+             ? memchr(in->line + in->start, '\n', in->end - in->start)
+             : NULL;
     if (nl) {
+      line = in->line + in->start;
       n = (size_t)(nl - line);
       in->start += n + 1;
       break;
