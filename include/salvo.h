@@ -513,8 +513,11 @@ typedef struct salvo_request {
    * runs on the I/O thread: keep it short, and never wait on salvo from
    * it. A request whose chunks were delivered is not retried.
    * output_path is a file written as the body arrives (created, or
-   * truncated at each attempt; mode 0644). Failing to write it gives
-   * SALVO_EWRITE. When both are set, on_data wins. */
+   * truncated at each attempt; mode 0644), or a character device such as
+   * /dev/null. Failing to write it gives SALVO_EWRITE, and so does a FIFO
+   * or socket, refused because a write there can wait without end on the
+   * I/O thread (read such a body with stream or on_data instead). When
+   * both are set, on_data wins. */
   int (*on_data)(void *user_data, const char *data, size_t len);
   const char *output_path;
   /* Non-zero: the caller reads the body, on its own thread, with

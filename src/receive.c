@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "decode.h"
@@ -23,7 +24,8 @@
 struct salvo__recv {
   int attempt;      /* the attempt it belongs to */
   int fail;         /* an error that stopped the transfer, or 0 */
-  const char *why;  /* what was malformed (a constant string), or NULL */
+  const char *why;  /* what was malformed, or why output_path was refused
+                     (a constant string), or NULL */
   int fail_errno;   /* errno behind SALVO_EWRITE */
   int out_fd;       /* output_path while open, else -1 */
   int head_done;    /* the blank line after the last status line came */
@@ -142,7 +144,8 @@ char *salvo__req_fail_message(const salvo__req *r) {
     return salvo__fmt("on_data callback stopped the transfer");
   case SALVO_EWRITE:
     return salvo__fmt("writing %s: %s", r->output_path,
-                      strerror(r->recv->fail_errno));
+                      r->recv->why ? r->recv->why
+                                   : strerror(r->recv->fail_errno));
   case SALVO_EPROTO:
     return salvo__fmt("%s", r->recv->why ? r->recv->why : "malformed response");
   case SALVO_EDECODE:
@@ -435,13 +438,35 @@ int salvo__req_on_head(salvo__req *r, const salvo__h1_line *ln, size_t n,
 /* ---- bodies -----------------------------------------------------------------
  */
 
-static int write_output(salvo__req *r, const char *data, size_t len) {
-  if (r->recv->out_fd < 0) {
-    r->recv->out_fd =
-        open(r->output_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (r->recv->out_fd < 0)
-      goto fail;
+/* output_path opened for an attempt: a file or a character device
+ * (/dev/null), never a FIFO or socket, whose open or write can wait
+ * without end and would stop the I/O thread, and every request of the
+ * client with it. O_NONBLOCK makes a FIFO with no reader fail at once
+ * (ENXIO) where open would wait for one; it is cleared after, so that a
+ * device is written as it always was. */
+static int open_output(salvo__req *r) {
+  int fd = open(r->output_path,
+                O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NONBLOCK, 0644);
+  struct stat st;
+  if (fd < 0 && errno == ENXIO)
+    r->recv->why = "a pipe with no reader: output_path takes a file or a "
+                   "character device";
+  if (fd < 0)
+    return -1;
+  if (fstat(fd, &st) || !(S_ISREG(st.st_mode) || S_ISCHR(st.st_mode))) {
+    r->recv->why = "not a file or a character device: a write to a pipe or "
+                   "socket could stop every request of the client";
+    close(fd);
+    errno = EINVAL;
+    return -1;
   }
+  fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+  return fd;
+}
+
+static int write_output(salvo__req *r, const char *data, size_t len) {
+  if (r->recv->out_fd < 0 && (r->recv->out_fd = open_output(r)) < 0)
+    goto fail;
   while (len) {
     ssize_t n = write(r->recv->out_fd, data, len);
     if (n < 0 && errno == EINTR)

@@ -145,6 +145,44 @@ static void test_output_path(void **state) {
   salvo_results_free(res);
 }
 
+/* A FIFO as output_path, with no reader and then with one that never
+ * reads: refused at once with SALVO_EWRITE. Opened as a file, the first
+ * would wait in open for a reader, and the second in write for room, on
+ * the I/O thread, stopping the request beside it too, which here
+ * completes; /dev/null is still written. */
+static void test_output_path_refuses_pipes(void **state) {
+  (void)state;
+  char fifo[128];
+  snprintf(fifo, sizeof(fifo), "%s/fifo", dir);
+  assert_int_equal(mkfifo(fifo, 0600), 0);
+  int rd = -1;
+  for (int pass = 0; pass < 2; pass++) {
+    if (pass == 1) {
+      rd = open(fifo, O_RDONLY | O_NONBLOCK);
+      assert_true(rd >= 0);
+    }
+    salvo_request reqs[3];
+    th_requests_init(reqs, 3);
+    reqs[0].url = th_url(&th_srv, "/bytes/300000");
+    reqs[0].output_path = fifo;
+    reqs[1].url = th_url(&th_srv, "/bytes/10");
+    reqs[2].url = th_url(&th_srv, "/bytes/10");
+    reqs[2].output_path = "/dev/null";
+    salvo_results *res = salvo_parallel_requests(reqs, 3, NULL);
+    salvo_response *r = salvo_results_at(res, 0);
+    assert_int_equal(salvo_response_error(r), SALVO_EWRITE);
+    assert_non_null(
+        strstr(salvo_response_errmsg(r), pass ? "not a file" : "no reader"));
+    r = salvo_results_at(res, 1);
+    assert_int_equal(salvo_response_error(r), SALVO_OK);
+    assert_int_equal(salvo_response_status(r), 200);
+    assert_int_equal(salvo_response_error(salvo_results_at(res, 2)), SALVO_OK);
+    salvo_results_free(res);
+  }
+  close(rd);
+  unlink(fifo);
+}
+
 static void test_on_data_can_stop(void **state) {
   (void)state;
   counter cnt = {0, 0, 100000};
@@ -166,6 +204,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_gigabyte_with_flat_memory),
       cmocka_unit_test(test_output_path),
+      cmocka_unit_test(test_output_path_refuses_pipes),
       cmocka_unit_test(test_on_data_can_stop),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
