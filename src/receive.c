@@ -442,8 +442,9 @@ int salvo__req_on_head(salvo__req *r, const salvo__h1_line *ln, size_t n,
  * (/dev/null), never a FIFO or socket, whose open or write can wait
  * without end and would stop the I/O thread, and every request of the
  * client with it. O_NONBLOCK makes a FIFO with no reader fail at once
- * (ENXIO) where open would wait for one; it is cleared after, so that a
- * device is written as it always was. */
+ * (ENXIO) where open would wait for one; on a device it is cleared after,
+ * so that the device is written as it always was (a file ignores it: no
+ * two more system calls a download). */
 static int open_output(salvo__req *r) {
   int fd = open(r->output_path,
                 O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NONBLOCK, 0644);
@@ -460,7 +461,8 @@ static int open_output(salvo__req *r) {
     errno = EINVAL;
     return -1;
   }
-  fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+  if (S_ISCHR(st.st_mode))
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
   return fd;
 }
 
