@@ -15,6 +15,8 @@
 #include <stdio.h>
 #include <time.h>
 
+#include "request_line.h"
+
 /* ---- common.c: small helpers --------------------------------------------- */
 
 extern const char *prog;
@@ -103,15 +105,14 @@ typedef struct out {
 typedef struct slot {
   unsigned long long index;  /* submission order, for --ordered */
   unsigned long long lineno; /* the input line (or argument), from 1 */
-  char *url;                 /* as requested, without userinfo */
-  size_t url_cap;            /* url's buffer, kept when the slot empties */
-  int used;                  /* holds a request not yet printed */
-  char *key;                 /* for failures salvo finds itself */
-  char *path;                /* --output-dir file, or NULL */
-  int created;               /* the run made it: removed if unused */
-  salvo_response *r;         /* the result, held until printed */
-  char *local_error;         /* or a failure salvo found itself */
-  int local_code;            /* and its error code */
+  url_buf url; /* as requested, without userinfo; kept when the slot empties */
+  int used;    /* holds a request not yet printed */
+  char *key;   /* for failures salvo finds itself */
+  char *path;  /* --output-dir file, or NULL */
+  int created; /* the run made it: removed if unused */
+  salvo_response *r; /* the result, held until printed */
+  char *local_error; /* or a failure salvo found itself */
+  int local_code;    /* and its error code */
   int done;
 } slot;
 

@@ -302,7 +302,7 @@ static void emit_fields(out *o, const slot *s) {
     o->len += digits + 2;
   }
   OUT_LIT(o, ",\"url\":");
-  out_jstr(o, s->url, strlen(s->url));
+  out_jstr(o, s->url.p, strlen(s->url.p));
 }
 
 static void emit_text(out *o, salvo_response *r) {

@@ -20,27 +20,26 @@ static void *xmalloc_or_die(size_t n) {
 }
 
 /* The n bytes of url into p->url, with "http://" in front when it names
- * no scheme ("127.0.0.1:8080/x"), as curl does. p->url is a buffer the
- * caller may lend (p->url_cap bytes), grown here when too small: the
- * command passes its buffers round, so that a line costs no allocation. */
+ * no scheme ("127.0.0.1:8080/x"), as curl does, the buffer grown when too
+ * small. */
 static void with_scheme(request_line *p, const char *url, size_t n) {
   /* Most lines start with one: no search through them for "://". */
   int bare =
       !((n >= 7 && !memcmp(url, "http://", 7)) ||
         (n >= 8 && !memcmp(url, "https://", 8)) || memmem(url, n, "://", 3));
-  if (p->url_cap < n + 8) {
+  url_buf *b = &p->url;
+  if (b->cap < n + 8) {
     size_t cap = (n + 8 + 127) & ~(size_t)127;
-    char *s = realloc(p->url, cap);
+    char *s = realloc(b->p, cap);
     if (!s)
       oom();
-    p->url = s;
-    p->url_cap = cap;
+    *b = (url_buf){s, cap};
   }
   size_t off = bare ? 7 : 0;
-  memcpy(p->url, "http://", off);
-  memcpy(p->url + off, url, n);
-  p->url[off + n] = '\0';
-  p->req.url = p->url;
+  memcpy(b->p, "http://", off);
+  memcpy(b->p + off, url, n);
+  b->p[off + n] = '\0';
+  p->req.url = b->p;
 }
 
 int request_line_skipped(const char *s) {
@@ -51,7 +50,7 @@ int request_line_skipped(const char *s) {
 
 void request_line_free(request_line *p) {
   json_decref(p->j);
-  free(p->url);
+  free(p->url.p);
   free(p->json_text);
   free(p->params);
   free(p->headers);

@@ -9,13 +9,19 @@
 #include <salvo.h>
 #include <stddef.h>
 
+/* A URL's buffer from malloc: the command passes these from line to slot
+ * to line, so that a line costs no allocation. */
+typedef struct url_buf {
+  char *p;
+  size_t cap;
+} url_buf;
+
 /* A parsed line: req's strings point into the json_t and the lists here,
  * and stay valid until request_line_free. */
 typedef struct request_line {
   salvo_request req;
   json_t *j;
-  char *url;      /* the URL, with "http://" added when it had no scheme */
-  size_t url_cap; /* url's buffer, which a caller may lend (malloc's) */
+  url_buf url; /* the URL, with "http://" added when it had no scheme */
   char *json_text;
   const char **params;
   const char **headers;
@@ -25,8 +31,8 @@ typedef struct request_line {
 } request_line;
 
 /* Parses the len bytes of line (no newline) into p, which is set afresh
- * but for url and url_cap: a buffer from malloc lent for the URL (or NULL
- * and 0), which the parse grows (realloc) when it is too small; p owns it
+ * but for url: a buffer lent for the URL (or all zero), which the parse
+ * grows (realloc) when it is too small; p owns it
  * from then on. Call request_line_free after, whatever it returns.
  * Returns 0, or -1 with the reason in why (n bytes): not JSON, an unknown
  * field, no url, a NUL byte... Exits on out of memory. */

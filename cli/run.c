@@ -46,8 +46,7 @@ typedef struct run {
   /* A URL buffer in no slot: lent to the next line's parse, then swapped
    * with its slot's, so that lines cost no allocation once every buffer
    * is as long as the longest URL. */
-  char *spare_url;
-  size_t spare_cap;
+  url_buf spare;
 } run;
 
 static int can_read(const run *rn) {
@@ -75,15 +74,18 @@ static int write_all(int fd, const char *p, size_t n) {
     if (w > 0) {
       p += w;
       n -= (size_t)w;
-    } else if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-      struct pollfd pfd = {.fd = fd, .events = POLLOUT};
-      if (poll(&pfd, 1, -1) < 0 && errno != EINTR)
-        return -1;
-    } else if (w == 0 || errno != EINTR) {
+      continue;
+    }
+    if (w < 0 && errno == EINTR)
+      continue;
+    if (w == 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) {
       if (!w)
         errno = EIO;
       return -1;
     }
+    struct pollfd pfd = {.fd = fd, .events = POLLOUT};
+    if (poll(&pfd, 1, -1) < 0 && errno != EINTR)
+      return -1;
   }
   return 0;
 }
@@ -108,11 +110,9 @@ static void slot_clear(slot *s) {
   free(s->local_error);
   free(s->key);
   free(s->path);
-  char *url = s->url;
-  size_t cap = s->url_cap;
+  url_buf keep = s->url;
   memset(s, 0, sizeof(*s));
-  s->url = url;
-  s->url_cap = cap;
+  s->url = keep;
 }
 
 static void print_slot(run *rn, size_t pos) {
@@ -213,9 +213,8 @@ static int same_file(const char *a, const char *b) {
 
 /* Frees a line, its URL buffer kept as the run's spare. */
 static void line_done(run *rn, request_line *p) {
-  rn->spare_url = p->url;
-  rn->spare_cap = p->url_cap;
-  p->url = NULL;
+  rn->spare = p->url;
+  p->url = (url_buf){0};
   request_line_free(p);
 }
 
@@ -224,9 +223,8 @@ static void submit_line(run *rn, const char *line, size_t len,
                         unsigned long long lineno) {
   opts *o = rn->o;
   request_line p;
-  p.url = rn->spare_url;
-  p.url_cap = rn->spare_cap;
-  rn->spare_url = NULL;
+  p.url = rn->spare;
+  rn->spare = (url_buf){0};
   char why[256];
   if (request_line_parse(&p, line, len, why, sizeof(why))) {
     warnx("%s %llu: %s; skipped", rn->from_args ? "argument" : "input line",
@@ -258,12 +256,9 @@ static void submit_line(run *rn, const char *line, size_t len,
   /* The slot takes the line's copy of the URL, its userinfo cut once the
    * request has it (salvo_submit copies what it keeps); its own buffer
    * goes to the next line. */
-  char *old = s->url;
-  size_t old_cap = s->url_cap;
+  url_buf old = s->url;
   s->url = p.url;
-  s->url_cap = p.url_cap;
   p.url = old;
-  p.url_cap = old_cap;
   s->key = req->key ? strdup(req->key) : NULL;
   if (o->output_dir) {
     char name[256];
@@ -274,7 +269,7 @@ static void submit_line(run *rn, const char *line, size_t len,
      * another result's file. */
     if (output_claim(s->path, &o->run_start, &s->created, &s->local_error)) {
       s->local_code = SALVO_EWRITE;
-      drop_userinfo(s->url);
+      drop_userinfo(s->url.p);
       line_done(rn, &p);
       complete(rn, pos);
       return;
@@ -285,7 +280,7 @@ static void submit_line(run *rn, const char *line, size_t len,
     warnx("out of memory");
     exit(1);
   }
-  drop_userinfo(s->url);
+  drop_userinfo(s->url.p);
   line_done(rn, &p);
 }
 
@@ -433,9 +428,9 @@ int run_all(opts *o, input *in) {
           cancelled, in->lineno);
   for (size_t i = 0; i < rn.window; i++) {
     slot_clear(&rn.ring[i]);
-    free(rn.ring[i].url);
+    free(rn.ring[i].url.p);
   }
-  free(rn.spare_url);
+  free(rn.spare.p);
   json_decref(rn.done_keys);
   free(rn.ring);
   free(rn.free_slots);

@@ -9,12 +9,11 @@
  * request_line holding garbage but for the URL buffer, the second time
  * with the first parse's buffer lent, so that nothing read is left from
  * before and a lent buffer of any size is grown right. */
-static void parse(const uint8_t *data, size_t size, char **url, size_t *cap) {
+static void parse(const uint8_t *data, size_t size, url_buf *url) {
   request_line p;
   char why[256];
   memset(&p, 0xa5, sizeof(p));
   p.url = *url;
-  p.url_cap = *cap;
   why[0] = '\0';
   if (request_line_parse(&p, (const char *)data, size, why, sizeof(why)) == 0) {
     /* A parsed line always has a URL, with a scheme. */
@@ -24,16 +23,14 @@ static void parse(const uint8_t *data, size_t size, char **url, size_t *cap) {
     __builtin_trap(); /* a refusal always says why */
   }
   *url = p.url;
-  *cap = p.url_cap;
-  p.url = NULL;
+  p.url = (url_buf){0};
   request_line_free(&p);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  char *url = NULL;
-  size_t cap = 0;
-  parse(data, size, &url, &cap);
-  parse(data, size, &url, &cap);
-  free(url);
+  url_buf url = {0};
+  parse(data, size, &url);
+  parse(data, size, &url);
+  free(url.p);
   return 0;
 }
