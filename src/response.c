@@ -152,12 +152,17 @@ int salvo__resp_add_block(salvo_response *r, const char *block, size_t len,
   return 0;
 }
 
+/* The value of a header kept at h - nlen - 1: v is past its name's NUL,
+ * at the whitespace before the value. */
+static const char *value_after(const char *v) {
+  while (*v == ' ' || *v == '\t')
+    v++;
+  return v;
+}
+
 /* The value of the header kept at h. */
 static const char *value_of(const char *h) {
-  h += strlen(h) + 1;
-  while (*h == ' ' || *h == '\t')
-    h++;
-  return h;
+  return value_after(h + strlen(h) + 1);
 }
 
 int salvo__resp_reserve_body(salvo_response *r, size_t extra,
@@ -210,15 +215,17 @@ const char *salvo_response_header(const salvo_response *r, const char *name) {
   if (!r || !name)
     return NULL;
   size_t n = strlen(name);
-  /* The first bytes, case folded, then the lengths, before a compare:
-   * most names differ there. (0x20 set on both sides may join bytes that
-   * differ; the compare then tells.) */
+  /* The first bytes, case folded, before a compare: most names differ
+   * there. (0x20 set on both sides may join bytes that differ; the
+   * compare then tells.) The compare takes the names' NULs too, so it
+   * says the lengths are the same without a strlen of each kept name;
+   * it reads n + 1 bytes only where hdrs holds that many. */
   unsigned first = (unsigned char)name[0] | 0x20;
   for (size_t i = 0; i < r->nhdrs; i++) {
     const char *h = r->hdrs.p + r->hdr_off[i];
-    if (((unsigned char)h[0] | 0x20) == first && strlen(h) == n &&
-        salvo__case_eq(h, name, n))
-      return value_of(h);
+    if (((unsigned char)h[0] | 0x20) == first &&
+        r->hdrs.len - r->hdr_off[i] > n && salvo__case_eq(h, name, n + 1))
+      return value_after(h + n + 1);
   }
   return NULL;
 }

@@ -215,6 +215,37 @@ static void test_response_headers_with_repeats(void **state) {
   salvo_response_free(r);
 }
 
+/* A name is found only whole (RFC 9110 5.1: case-insensitive), never as
+ * a prefix of a kept name or a kept name as a prefix of it, down to the
+ * last header, whose bytes end the store: a lookup longer than it must
+ * not read past them (ASan). */
+static void test_header_found_by_whole_name_only(void **state) {
+  (void)state;
+  static const char wire[] = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n"
+                             "Content-Type: a/b\r\nX-E:\r\nX-A: v\r\n\r\n";
+  char *h = th_hex_of(wire, sizeof(wire) - 1);
+  salvo_response *r = th_fetch_url(th_cl, th_url(&th_srv, "/wire?hex=%s", h));
+  free(h);
+  assert_int_equal(salvo_response_error(r), 0);
+  assert_string_equal(salvo_response_header(r, "x-a"), "v");
+  assert_string_equal(salvo_response_header(r, "X-E"), "");
+  assert_string_equal(salvo_response_header(r, "CONTENT-TYPE"), "a/b");
+  assert_string_equal(salvo_response_header(r, "content-length"), "0");
+  const char *absent[] = {"Content",
+                          "Content-Typ",
+                          "Content-Type-X",
+                          "X",
+                          "X-",
+                          "X-AB",
+                          "X-A-Longer-Than-Anything-Kept-Here",
+                          "X-E-"};
+  for (size_t i = 0; i < sizeof(absent) / sizeof(absent[0]); i++)
+    if (salvo_response_header(r, absent[i]))
+      fail_msg("\"%s\" found as \"%s\"", absent[i],
+               salvo_response_header(r, absent[i]));
+  salvo_response_free(r);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_max_body),
@@ -223,6 +254,7 @@ int main(void) {
       cmocka_unit_test(test_compression),
       cmocka_unit_test(test_proxy),
       cmocka_unit_test(test_response_headers_with_repeats),
+      cmocka_unit_test(test_header_found_by_whole_name_only),
   };
   return cmocka_run_group_tests(tests, th_client_setup, th_client_teardown);
 }
