@@ -7,6 +7,9 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "json_copy.h"
 
@@ -88,13 +91,35 @@ static const unsigned char *utf8(const unsigned char *p,
 static const unsigned char plain[256] = {
     ['\x20' ... '\x21'] = 1, ['\x23' ... '\x5b'] = 1, ['\x5d' ... '\x7f'] = 1};
 
-/* A string at p (its opening quote): past its closing quote, or NULL. */
-static const unsigned char *string(const unsigned char *p,
-                                   const unsigned char *end, int key) {
-  p++;
+/* Where the plain bytes from p end: sixteen a step while sixteen are
+ * there (a string of a few bytes is one step, a URL two or three, where
+ * a byte at a time cost five instructions a byte), then a byte a step. */
+static inline const unsigned char *plain_run(const unsigned char *p,
+                                             const unsigned char *end) {
+#ifdef __SSE2__
+  while (end - p >= 16) {
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+    /* Signed: below 0x20 and from 0x80 on are both "less than 0x20". */
+    __m128i bad = _mm_or_si128(_mm_cmplt_epi8(v, _mm_set1_epi8(0x20)),
+                               _mm_cmpeq_epi8(v, _mm_set1_epi8('"')));
+    bad = _mm_or_si128(bad, _mm_cmpeq_epi8(v, _mm_set1_epi8('\\')));
+    unsigned m = (unsigned)_mm_movemask_epi8(bad);
+    if (m)
+      return p + __builtin_ctz(m);
+    p += 16;
+  }
+#endif
+  while (p < end && plain[*p])
+    p++;
+  return p;
+}
+
+/* The rest of a string after its plain bytes, at p: an escape, a UTF-8
+ * sequence, a control or its closing quote. Past the quote, or NULL. */
+static const unsigned char *string_rest(const unsigned char *p,
+                                        const unsigned char *end, int key) {
   for (;;) {
-    while (p < end && plain[*p])
-      p++;
+    p = plain_run(p, end);
     if (p == end)
       return NULL;
     unsigned c = *p; /* '"', '\\', a control or a byte from 0x80 */
@@ -118,6 +143,15 @@ static const unsigned char *string(const unsigned char *p,
     if (!p)
       return NULL;
   }
+}
+
+/* A string at p (its opening quote): past its closing quote, or NULL.
+ * Inlined where keys and values are read; only a string with more than
+ * plain bytes calls out. */
+static inline const unsigned char *string(const unsigned char *p,
+                                          const unsigned char *end, int key) {
+  p = plain_run(p + 1, end);
+  return p < end && *p == '"' ? p + 1 : string_rest(p, end, key);
 }
 
 /* Whether the number start..p fits as jansson reads it. An integer of up
@@ -199,13 +233,24 @@ static const unsigned char *word(const unsigned char *p,
   return (size_t)(end - p) >= n && !memcmp(p, w, n) ? p + n : NULL;
 }
 
-/* A scalar at p (a string, a number, true, false or null): past it, or
- * NULL. */
+/* A number at p that starts with 1 to 9: past it, or NULL. Up to 18
+ * digits with no fraction or exponent after them is the whole number and
+ * fits (number_fits); anything else is read by number. */
+static inline const unsigned char *integer(const unsigned char *p,
+                                           const unsigned char *end) {
+  const unsigned char *q = p + 1;
+  while (q < end && *q >= '0' && *q <= '9')
+    q++;
+  if (q - p <= 18 && (q == end || (*q != '.' && *q != 'e' && *q != 'E')))
+    return q;
+  return number(p, end);
+}
+
+/* A scalar at p other than a string (a number, true, false or null):
+ * past it, or NULL. */
 static const unsigned char *scalar(const unsigned char *p,
                                    const unsigned char *end) {
   switch (*p) {
-  case '"':
-    return string(p, end, 0);
   case 't':
     return word(p, end, "true", 4);
   case 'f':
@@ -217,18 +262,17 @@ static const unsigned char *scalar(const unsigned char *p,
   }
 }
 
-/* The walk, one token a step with no recursion: the open containers are
- * a stack of bits (1: an object), the state says what may come next. The
- * output is the input less the whitespace between tokens, so the input
- * is copied a run at a time, from `from` up to each whitespace skipped
- * (a compact body: one memcpy at the end), not a token at a time. */
-enum { VALUE, KEY, AFTER };
-
+/* The walk, with no recursion: the open containers are a stack of bits
+ * (1: an object), the innermost's kind also in a register (obj); each
+ * label says what may come next. The output is the input less the
+ * whitespace between tokens, so the input is copied a run at a time,
+ * from `from` up to each whitespace skipped (a compact body: one memcpy
+ * at the end), not a token at a time. */
 size_t json_compact(const char *src, size_t n, char *dst) {
   const unsigned char *p = (const unsigned char *)src, *end = p + n;
   const unsigned char *from = p;
   unsigned char open[MAX_DEPTH / 8];
-  int depth = 0, state = VALUE;
+  int depth = 0, obj = 0;
   char *o = dst;
   /* A macro, not a function taking their addresses: the walk's pointers
    * stay in registers. */
@@ -240,66 +284,69 @@ size_t json_compact(const char *src, size_t n, char *dst) {
       from = p = skip_ws(p, end);                                              \
     }                                                                          \
   } while (0)
-#define IN_OBJECT() (open[(depth - 1) / 8] >> ((depth - 1) % 8) & 1)
+value:
   WS();
-  for (;;) {
-    if (state == AFTER) {
-      WS();
-      if (!depth)
-        break;
-      if (p == end)
-        return (size_t)-1;
-      if (*p == ',') {
-        p++;
-        WS();
-        state = IN_OBJECT() ? KEY : VALUE;
-        continue;
-      }
-      if (*p != (IN_OBJECT() ? '}' : ']'))
-        return (size_t)-1;
-      p++;
-      depth--;
-      continue;
-    }
-    if (p == end)
+  if (p == end)
+    return (size_t)-1;
+  if (*p == '{' || *p == '[') {
+    if (depth == MAX_DEPTH)
       return (size_t)-1;
-    if (state == KEY) {
-      if (*p != '"' || !(p = string(p, end, 1)))
-        return (size_t)-1;
-      WS();
-      if (p == end || *p != ':')
-        return (size_t)-1;
+    unsigned bit = 1u << (depth % 8);
+    obj = *p == '{';
+    open[depth / 8] =
+        (unsigned char)(obj ? open[depth / 8] | bit : open[depth / 8] & ~bit);
+    depth++;
+    p++;
+    WS();
+    if (p < end && *p == (obj ? '}' : ']')) {
       p++;
-      WS();
-      state = VALUE;
-      continue;
+      goto close;
     }
-    if (*p == '{' || *p == '[') {
-      if (depth == MAX_DEPTH)
-        return (size_t)-1;
-      unsigned bit = 1u << (depth % 8);
-      open[depth / 8] = (unsigned char)(*p == '{' ? open[depth / 8] | bit
-                                                  : open[depth / 8] & ~bit);
-      unsigned char close = *p == '{' ? '}' : ']';
-      depth++;
-      p++;
-      WS();
-      if (p < end && *p == close) {
-        p++;
-        depth--;
-        state = AFTER;
-      } else {
-        state = close == '}' ? KEY : VALUE;
-      }
-      continue;
-    }
-    /* jansson counts a scalar as a level too: inside 2048 containers it
-     * is one too deep. */
-    if (depth == MAX_DEPTH || !(p = scalar(p, end)))
-      return (size_t)-1;
-    state = AFTER;
+    if (obj)
+      goto key;
+    goto value;
   }
-#undef IN_OBJECT
+  /* jansson counts a scalar as a level too: inside 2048 containers it is
+   * one too deep. */
+  if (depth == MAX_DEPTH)
+    return (size_t)-1;
+  if (*p == '"')
+    p = string(p, end, 0);
+  else if (*p >= '1' && *p <= '9')
+    p = integer(p, end);
+  else
+    p = scalar(p, end);
+  if (!p)
+    return (size_t)-1;
+after:
+  WS();
+  if (!depth)
+    goto done;
+  if (p == end)
+    return (size_t)-1;
+  if (*p == ',') {
+    p++;
+    WS();
+    if (!obj)
+      goto value;
+    goto key;
+  }
+  if (*p != (obj ? '}' : ']'))
+    return (size_t)-1;
+  p++;
+close:
+  depth--;
+  obj = depth && open[(depth - 1) / 8] >> ((depth - 1) % 8) & 1;
+  goto after;
+key:
+  if (p == end || *p != '"' || !(p = string(p, end, 1)))
+    return (size_t)-1;
+  WS();
+  if (p == end || *p != ':')
+    return (size_t)-1;
+  p++;
+  goto value;
+done:
 #undef WS
   if (p != end)
     return (size_t)-1;
