@@ -943,6 +943,22 @@ def free_port():
         return s.getsockname()[1]
 
 
+def threads_waiting(pid):
+    """Each thread of pid: its name, the kernel function it sleeps in and
+    its system call (number and arguments, /proc's syscall file)."""
+    out = []
+    for tid in sorted(os.listdir(f"/proc/{pid}/task")):
+        fields = []
+        for name in ("comm", "wchan", "syscall"):
+            try:
+                with open(f"/proc/{pid}/task/{tid}/{name}") as f:
+                    fields.append(f.read().strip())
+            except OSError as e:
+                fields.append(f"({name}: {e.strerror})")
+        out.append(f"{tid} " + " | ".join(fields))
+    return "; ".join(out)
+
+
 class CliOptionsTest(WithFaultd):
     """Each option of the command shown to do what it says, by what the
     servers recorded (peaks, arrival times, requests, headers) or what
@@ -1032,9 +1048,13 @@ class CliOptionsTest(WithFaultd):
                 try:
                     proc.wait(timeout=30)
                 except subprocess.TimeoutExpired:
+                    # Where each thread waits, read before the kill, so
+                    # that a hang says where it is.
+                    where = threads_waiting(proc.pid)
                     proc.kill()  # so that no later test counts its request
                     proc.wait()
-                    raise
+                    self.fail(f"--io-threads {n}: still running 30 s after "
+                              f"SIGINT; its threads: {where}")
         urlopen_reset(self.srv)
         one = tasks(1)
         self.assertEqual(tasks(3) - one, 2)
