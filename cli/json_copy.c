@@ -7,9 +7,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#ifdef __SSE2__
-#include <emmintrin.h>
-#endif
 
 #include "json_copy.h"
 
@@ -98,12 +95,7 @@ static inline const unsigned char *plain_run(const unsigned char *p,
                                              const unsigned char *end) {
 #ifdef __SSE2__
   while (end - p >= 16) {
-    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
-    /* Signed: below 0x20 and from 0x80 on are both "less than 0x20". */
-    __m128i bad = _mm_or_si128(_mm_cmplt_epi8(v, _mm_set1_epi8(0x20)),
-                               _mm_cmpeq_epi8(v, _mm_set1_epi8('"')));
-    bad = _mm_or_si128(bad, _mm_cmpeq_epi8(v, _mm_set1_epi8('\\')));
-    unsigned m = (unsigned)_mm_movemask_epi8(bad);
+    unsigned m = json_specials16(p, 0);
     if (m)
       return p + __builtin_ctz(m);
     p += 16;
@@ -114,12 +106,12 @@ static inline const unsigned char *plain_run(const unsigned char *p,
   return p;
 }
 
-/* The rest of a string after its plain bytes, at p: an escape, a UTF-8
- * sequence, a control or its closing quote. Past the quote, or NULL. */
+/* The rest of a string from p, where its plain bytes stop (plain_run):
+ * an escape, a UTF-8 sequence, a control or its closing quote. Past the
+ * quote, or NULL. */
 static const unsigned char *string_rest(const unsigned char *p,
                                         const unsigned char *end, int key) {
-  for (;;) {
-    p = plain_run(p, end);
+  for (;; p = plain_run(p, end)) {
     if (p == end)
       return NULL;
     unsigned c = *p; /* '"', '\\', a control or a byte from 0x80 */

@@ -1,5 +1,7 @@
 /* The JSON lines: one object per result, written into a buffer. */
 #define _GNU_SOURCE
+#include "cli.h"
+#include "json_copy.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -8,12 +10,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#ifdef __SSE2__
-#include <emmintrin.h>
-#endif
-
-#include "cli.h"
-#include "json_copy.h"
 
 static __attribute__((noinline)) void out_grow(out *o, size_t n) {
   while (o->len + n + 1 > o->cap)
@@ -85,19 +81,6 @@ static int is_plain(unsigned char c) {
   return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
 }
 
-#ifdef __SSE2__
-/* One bit a byte of the sixteen at p: set where the byte is not plain. */
-static unsigned not_plain16(const unsigned char *p) {
-  __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
-  /* Signed: below 0x20 and from 0x80 on are both "less than 0x20". */
-  __m128i bad = _mm_or_si128(_mm_cmplt_epi8(v, _mm_set1_epi8(0x20)),
-                             _mm_cmpeq_epi8(v, _mm_set1_epi8(0x7f)));
-  bad = _mm_or_si128(bad, _mm_cmpeq_epi8(v, _mm_set1_epi8('"')));
-  bad = _mm_or_si128(bad, _mm_cmpeq_epi8(v, _mm_set1_epi8('\\')));
-  return (unsigned)_mm_movemask_epi8(bad);
-}
-#endif
-
 /* Where the run of plain bytes at p[i..n) ends: sixteen bytes a step
  * where there are sixteen, since URLs and keys are mostly such runs. The
  * last bytes of a string of sixteen or more are read as the sixteen that
@@ -106,12 +89,12 @@ static unsigned not_plain16(const unsigned char *p) {
 static size_t plain_end(const unsigned char *p, size_t i, size_t n) {
 #ifdef __SSE2__
   for (; n - i >= 16; i += 16) {
-    unsigned m = not_plain16(p + i);
+    unsigned m = json_specials16(p + i, 1);
     if (m)
       return i + (size_t)__builtin_ctz(m);
   }
   if (i < n && n >= 16) {
-    unsigned m = not_plain16(p + n - 16) >> (16 - (n - i));
+    unsigned m = json_specials16(p + n - 16, 1) >> (16 - (n - i));
     return m ? i + (size_t)__builtin_ctz(m) : n;
   }
 #endif
