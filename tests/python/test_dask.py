@@ -80,18 +80,22 @@ def test_per_host_rate_holds_cluster_wide(origins, cluster):
     get requests faster, although 2 workers run 8 shards at once."""
     reset(origins)
     use = origins[:8]
-    urls = [use[i % 8].url(f"/flaky?key=o{i % 8}&fail=0") for i in range(80)]
+    urls = [use[i % 8].url(f"/flaky?key=o{i % 8}&fail=0") for i in range(160)]
     bag = salvo.dask.parallel_requests(urls, shards=4, per_host_rate=20,
                                        concurrency=16)
     records = bag.compute()
     assert all(r["status"] == 200 for r in records), records[:3]
     for i, s in enumerate(use):
         times = sorted(s.stats()["key_times"][f"o{i}"])
-        assert len(times) == 10
-        # 10 starts at 20/s with a bucket of 1.5 tokens: at least 8.5
-        # intervals of 50 ms between the first and the last.
+        assert len(times) == 20
+        # 20 starts at 20/s with a bucket of 1.5 tokens: at least 18.5
+        # intervals of 50 ms between the first and the last. Twenty, not
+        # ten: a first request that reaches the server late (a busy
+        # machine held it 60 ms once) shortens the span by its delay, and
+        # the longer span keeps that inside the 10% allowed, while an
+        # origin given twice the rate still falls far short.
         span = times[-1] - times[0]
-        assert span >= 8.5 * 50 * 0.9, (i, times)
+        assert span >= 18.5 * 50 * 0.9, (i, times)
 
 
 def test_killed_worker_loses_nothing(origins, cluster, tmp_path):
