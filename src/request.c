@@ -224,7 +224,7 @@ static salvo__req *make(const salvo_request *caller, const salvo__cfg *cfg,
       paired ? salvo__resp_size(in->key, share ? 0 : url_len + 1) : 0;
   size_t bytes = head + req_bytes + resp_bytes;
   int slabbed = paired && slab && bytes <= SALVO__SLAB_BLOCK;
-  char *block = slabbed ? salvo__slab_take(slab) : NULL;
+  char *block = slabbed ? salvo__slab_take(slab, bytes) : NULL;
   /* A slab that cannot map a chunk (an address-space limit) leaves the
    * request to malloc, which may still have room. */
   if (!block) {
@@ -247,12 +247,12 @@ static salvo__req *make(const salvo_request *caller, const salvo__cfg *cfg,
   r->url = p;
   p = salvo__url_put_with_params(p, in->url, u.len, in->params);
   /* Params go after the path: the URL's path starts where it did. */
-  r->target_off = u.path;
+  r->target_off = (uint32_t)u.path;
   /* Params go before any fragment: without them it stays where it was. */
   const char *hash =
       !in->params ? r->url + u.fragment
                   : memchr(r->url + u.path, '#', (size_t)(p - r->url) - u.path);
-  r->target_len = (size_t)((hash ? hash : p) - r->url) - u.path;
+  r->target_len = (uint32_t)((size_t)((hash ? hash : p) - r->url) - u.path);
   p++;
   r->origin = p;
   if (key.len) {
@@ -272,7 +272,7 @@ static salvo__req *make(const salvo_request *caller, const salvo__cfg *cfg,
     r->headers[i] = memcpy(p, h, n);
     p += n;
   }
-  r->nheaders = nh + nextra;
+  r->nheaders = (uint32_t)(nh + nextra);
   if (out_path) {
     r->output_path = memcpy(p, out_path, path_len);
     p += path_len;

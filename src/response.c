@@ -293,14 +293,23 @@ double salvo_response_elapsed(const salvo_response *r) {
   return r ? r->elapsed : 0;
 }
 
+/* The response's conversions, made when first needed; NULL when out of
+ * memory. */
+static salvo__conv *conv_of(salvo_response *r) {
+  if (!r->conv)
+    r->conv = calloc(1, sizeof(*r->conv));
+  return r->conv;
+}
+
 const char *salvo_response_text(salvo_response *r, size_t *len) {
-  if (r && !r->text_done &&
+  salvo__conv *c = r ? conv_of(r) : NULL;
+  if (c && !c->text_done &&
       !salvo__text_decode(r->body.p ? r->body.p : "", r->body.len,
-                          salvo_response_header(r, "Content-Type"), &r->text))
-    r->text_done = 1;
+                          salvo_response_header(r, "Content-Type"), &c->text))
+    c->text_done = 1;
   if (len)
-    *len = r && r->text_done ? r->text.len : 0;
-  return r && r->text_done ? r->text.p : "";
+    *len = c && c->text_done ? c->text.len : 0;
+  return c && c->text_done ? c->text.p : "";
 }
 
 json_t *salvo_response_json(salvo_response *r, const char **errmsg) {
@@ -309,21 +318,22 @@ json_t *salvo_response_json(salvo_response *r, const char **errmsg) {
       *errmsg = "no response";
     return NULL;
   }
-  if (!r->json && !r->json_err) {
+  salvo__conv *c = conv_of(r);
+  if (c && !c->json && !c->json_err) {
     json_error_t e;
-    r->json = json_loadb(r->body.p ? r->body.p : "", r->body.len,
+    c->json = json_loadb(r->body.p ? r->body.p : "", r->body.len,
                          JSON_DECODE_ANY | JSON_ALLOW_NUL, &e);
-    if (!r->json)
-      r->json_err =
+    if (!c->json)
+      c->json_err =
           salvo__fmt("line %d, column %d: %s", e.line, e.column, e.text);
   }
-  if (!r->json && errmsg)
-    *errmsg = r->json_err ? r->json_err : "out of memory";
-  return r->json;
+  if (!(c && c->json) && errmsg)
+    *errmsg = c && c->json_err ? c->json_err : "out of memory";
+  return c ? c->json : NULL;
 }
 
 void *salvo_response_value(const salvo_response *r) {
-  return r ? r->value : NULL;
+  return r && r->conv ? r->conv->value : NULL;
 }
 
 void salvo__resp_finalize(salvo_response *r, const salvo__cfg *cfg) {
@@ -348,8 +358,15 @@ void salvo__resp_finalize(salvo_response *r, const salvo__cfg *cfg) {
                           salvo__fmt("parse callback: %s", why));
     return;
   }
-  r->value = v;
-  r->value_free = cfg->parse_free;
+  salvo__conv *c = conv_of(r);
+  if (!c) {
+    if (v && cfg->parse_free)
+      cfg->parse_free(v);
+    salvo__resp_set_error(r, SALVO_ENOMEM, NULL);
+    return;
+  }
+  c->value = v;
+  c->value_free = cfg->parse_free;
 }
 
 /* A body kept in memory reads from a cursor; a streamed one from its
@@ -392,6 +409,17 @@ void salvo_response_close(salvo_response *r) {
     r->read_pos = r->body.len;
 }
 
+static void conv_free(salvo__conv *c) {
+  if (!c)
+    return;
+  if (c->value && c->value_free)
+    c->value_free(c->value);
+  json_decref(c->json);
+  free(c->json_err);
+  salvo__buf_free(&c->text);
+  free(c);
+}
+
 void salvo_response_free(salvo_response *r) {
   if (!r)
     return;
@@ -399,13 +427,9 @@ void salvo_response_free(salvo_response *r) {
    * transfer lets go. */
   if (r->stream && !salvo__stream_release(r->stream))
     return;
-  if (r->value && r->value_free)
-    r->value_free(r->value);
-  json_decref(r->json);
-  /* Most responses have none of these: one test, not four calls. */
-  if (r->json_err || r->text.p || r->errmsg || r->final_url) {
-    free(r->json_err);
-    salvo__buf_free(&r->text);
+  /* Most responses have none of these: one test, not five calls. */
+  if (r->conv || r->errmsg || r->final_url) {
+    conv_free(r->conv);
     free(r->errmsg);
     free(r->final_url);
   }

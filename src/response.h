@@ -35,6 +35,20 @@ typedef struct salvo__twin {
 /* Lets one half go; frees the block after the second. */
 void salvo__twin_release(salvo__twin *t);
 
+/* What the collecting thread makes of a response on first use: its text,
+ * its JSON, the parse callback's value. Most responses need none of it,
+ * so it is an allocation of its own, made then, not bytes that every
+ * pending response holds (each fresh page a caller submitting thousands
+ * at once touches is one the kernel zeroes). */
+typedef struct salvo__conv {
+  salvo__buf text;
+  int text_done;
+  struct json_t *json;
+  char *json_err;
+  void *value;
+  void (*value_free)(void *);
+} salvo__conv;
+
 struct salvo_response {
   /* The first 192 bytes (up to hdr_cap) hold what the I/O thread touches
    * when it admits a request (id, homes) and starts an attempt (the
@@ -71,13 +85,7 @@ struct salvo_response {
   salvo__pool *pool;            /* the body buffer came from this pool */
   struct salvo__stream *stream; /* a body the caller reads, or NULL */
   size_t read_pos;              /* salvo_response_read of a kept body */
-  /* Conversions, made on first use by the collecting thread. */
-  salvo__buf text;
-  int text_done;
-  struct json_t *json;
-  char *json_err;
-  void *value;
-  void (*value_free)(void *);
+  struct salvo__conv *conv;     /* made on first use, NULL before */
   salvo__twin *twin; /* its block when made with its request, else NULL */
   /* The first homes of hdr_off, hdrs and body: one allocation, made by
    * the I/O thread when the first head arrives, NULL before. A pending

@@ -1,5 +1,5 @@
 /*
- * Blocks of one size, recycled per client (slab.h).
+ * Blocks in sizes 64 bytes apart, recycled per client (slab.h).
  *
  * Why not malloc: a caller submitting 20,000 requests at once puts 20,000
  * twins (a request and its response, about 850 bytes) in fresh memory,
@@ -17,14 +17,20 @@
  * dozen instructions under it, with no system call, and a pthread mutex
  * cost more than that (57 a pair, twice a request).
  *
+ * Why sizes: with huge pages what submitting all still pays is the
+ * kernel zeroing each fresh page, a cost by the byte, so a twin takes
+ * the smallest block that holds it, not one size for all. A chunk holds
+ * blocks of one size, its class, set when it is mapped or, wholly free,
+ * taken for another class.
+ *
  * A block finds its chunk by its address. A chunk's first blocks are its
  * header, which keeps the free list as indices, outside the blocks. Chunks
- * with a free block are on the slab's `partial` list, the one given to
+ * with a free block are on their class's `partial` list, the one given to
  * last in front, so that holes fill before a chunk is mapped. One wholly
- * free chunk is kept; the others go back to the system at once (unmapping
- * small chunks for every 63 blocks was measured at 3 us a request; at this
- * size it is nothing). The slab lives until its client lets go and its
- * last chunk is unmapped, since responses outlive their client.
+ * free chunk is kept, for any class; the others go back to the system at
+ * once (unmapping small chunks for every 63 blocks was measured at 3 us a
+ * request; at this size it is nothing). The slab lives until its client lets go
+ * and its last chunk is unmapped, since responses outlive their client.
  *
  * Under AddressSanitizer blocks are malloc's, so that a block used after
  * its free or never freed is still found.
@@ -46,46 +52,48 @@
 #endif
 #endif
 
-#define NBLOCKS 2048
-#define CHUNK ((size_t)NBLOCKS * SALVO__SLAB_BLOCK) /* 2 MiB */
+#define CHUNK ((size_t)2 << 20)
+#define MAX_BLOCKS ((int)(CHUNK / SALVO__SLAB_MIN))
+#define NCLASSES                                                               \
+  ((int)((SALVO__SLAB_BLOCK - SALVO__SLAB_MIN) / SALVO__SLAB_STEP) + 1)
 #define NONE 0xffff
 
 struct chunk {
   salvo__slab *s;
   salvo__list in_partial;
-  int nfree;
-  uint16_t first;         /* its first free block, NONE when full */
-  uint16_t next[NBLOCKS]; /* of each free block */
+  size_t size;               /* of its blocks, its class's */
+  int cls;                   /* index of its class */
+  int nfree;                 /* blocks given back or never taken */
+  int usable;                /* blocks after its header */
+  uint16_t first;            /* the block given back last, NONE when none */
+  uint16_t fresh;            /* blocks from here to its end were never taken */
+  uint16_t next[MAX_BLOCKS]; /* of each block given back */
 };
-
-/* The blocks the header takes, and those left for use. */
-#define HDR                                                                    \
-  ((int)((sizeof(struct chunk) + SALVO__SLAB_BLOCK - 1) / SALVO__SLAB_BLOCK))
-#define USABLE (NBLOCKS - HDR)
 
 struct salvo__slab {
   unsigned fork_gen; /* a parent's slab is never locked in a child */
   salvo__lock lock;
   int chunks; /* mapped */
   int closed; /* the client let go: the slab ends with its last chunk */
-  salvo__list partial;
-  struct chunk *empty; /* a wholly free chunk kept, or NULL */
+  salvo__list partial[NCLASSES]; /* of each class */
+  struct chunk *empty;           /* a wholly free chunk kept, or NULL */
 };
 
 salvo__slab *salvo__slab_new(void) {
   salvo__slab *s = calloc(1, sizeof(*s));
   if (!s)
     return NULL;
-  salvo__list_init(&s->partial);
+  for (int k = 0; k < NCLASSES; k++)
+    salvo__list_init(&s->partial[k]);
   s->fork_gen = salvo__fork_gen();
   return s;
 }
 
 #ifdef SALVO__SLAB_MALLOC
 void salvo__slab_release(salvo__slab *s) { free(s); }
-void *salvo__slab_take(salvo__slab *s) {
+void *salvo__slab_take(salvo__slab *s, size_t bytes) {
   (void)s;
-  return malloc(SALVO__SLAB_BLOCK);
+  return malloc(bytes);
 }
 void salvo__slab_give(void *block) { free(block); }
 #else
@@ -94,7 +102,8 @@ static struct chunk *chunk_of(void *block) {
   return (struct chunk *)((uintptr_t)block & ~(uintptr_t)(CHUNK - 1));
 }
 
-/* A chunk, aligned to its size: twice that mapped, the rest cut off. */
+/* A chunk, aligned to its size: twice that mapped, the rest cut off. Its
+ * class is set by carve. */
 static struct chunk *chunk_map(salvo__slab *s, int huge) {
   char *m = mmap(NULL, 2 * CHUNK, PROT_READ | PROT_WRITE,
                  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -108,11 +117,22 @@ static struct chunk *chunk_map(salvo__slab *s, int huge) {
     (void)madvise(c0, CHUNK, MADV_HUGEPAGE); /* advice: refused is fine */
   struct chunk *c = (struct chunk *)c0;
   c->s = s;
-  c->nfree = USABLE;
-  c->first = HDR;
-  for (int i = HDR; i < NBLOCKS; i++)
-    c->next[i] = i + 1 < NBLOCKS ? (uint16_t)(i + 1) : NONE;
   return c;
+}
+
+/* Makes a wholly free chunk one of class k's, none of its blocks taken:
+ * blocks are taken from `fresh` on until one is given back, so that
+ * neither the free list nor the blocks are written before they are used
+ * (a fresh page untouched is a page the kernel need not zero). */
+static void carve(salvo__slab *s, struct chunk *c, int k) {
+  c->cls = k;
+  c->size = SALVO__SLAB_MIN + (size_t)k * SALVO__SLAB_STEP;
+  int hdr = (int)((sizeof(struct chunk) + c->size - 1) / c->size);
+  c->usable = (int)(CHUNK / c->size) - hdr;
+  c->nfree = c->usable;
+  c->first = NONE;
+  c->fresh = (uint16_t)hdr;
+  salvo__list_push_front(&s->partial[k], &c->in_partial);
 }
 
 /* Lets a wholly free chunk go (under the lock): it is unmapped once the
@@ -138,29 +158,47 @@ void salvo__slab_release(salvo__slab *s) {
     free(s);
 }
 
-void *salvo__slab_take(salvo__slab *s) {
+/* The smallest class whose blocks hold `bytes`. */
+static int class_of(size_t bytes) {
+  return bytes <= SALVO__SLAB_MIN
+             ? 0
+             : (int)((bytes - SALVO__SLAB_MIN + SALVO__SLAB_STEP - 1) /
+                     SALVO__SLAB_STEP);
+}
+
+void *salvo__slab_take(salvo__slab *s, size_t bytes) {
+  int k = class_of(bytes);
   salvo__lock_take(&s->lock);
-  salvo__list *n = salvo__list_first(&s->partial);
+  salvo__list *n = salvo__list_first(&s->partial[k]);
   struct chunk *c;
   if (n) {
     c = salvo__container_of(n, struct chunk, in_partial);
+  } else if (s->empty) { /* kept for another class: it is carved anew */
+    c = s->empty;
+    salvo__list_remove(&c->in_partial);
+    carve(s, c, k);
   } else {
     int huge = s->chunks > 0;
     salvo__lock_give(&s->lock); /* no lock held across system calls */
     if (!(c = chunk_map(s, huge)))
       return NULL;
     salvo__lock_take(&s->lock);
-    salvo__list_push_front(&s->partial, &c->in_partial);
+    carve(s, c, k);
     s->chunks++;
   }
   if (c == s->empty)
     s->empty = NULL;
-  int i = c->first;
-  c->first = c->next[i];
+  int i;
+  if (c->first != NONE) {
+    i = c->first;
+    c->first = c->next[i];
+  } else {
+    i = c->fresh++;
+  }
   if (--c->nfree == 0)
     salvo__list_remove(&c->in_partial);
   salvo__lock_give(&s->lock);
-  return (char *)c + (size_t)i * SALVO__SLAB_BLOCK;
+  return (char *)c + (size_t)i * c->size;
 }
 
 void salvo__slab_give(void *block) {
@@ -168,14 +206,14 @@ void salvo__slab_give(void *block) {
   salvo__slab *s = c->s;
   if (s->fork_gen != salvo__fork_gen())
     return; /* a parent's: its lock may be held by a thread gone with fork */
-  int i = (int)(((char *)block - (char *)c) / (ptrdiff_t)SALVO__SLAB_BLOCK);
   struct chunk *unmap = NULL;
   salvo__lock_take(&s->lock);
+  int i = (int)((size_t)((char *)block - (char *)c) / c->size);
   c->next[i] = c->first;
   c->first = (uint16_t)i;
   if (c->nfree++ == 0)
-    salvo__list_push_front(&s->partial, &c->in_partial);
-  if (c->nfree == USABLE) {
+    salvo__list_push_front(&s->partial[c->cls], &c->in_partial);
+  if (c->nfree == c->usable) {
     if (s->empty || s->closed)
       unmap = drop(s, c);
     else

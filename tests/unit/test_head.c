@@ -177,8 +177,8 @@ static void test_target_kept(void **state) {
       salvo__url_target(r->url, &t, &n);
       if (t != r->url + r->target_off || n != r->target_len) {
         print_error("%s (params %d): kept %zu+%zu, found %zu+%zu\n", r->url,
-                    with, r->target_off, r->target_len, (size_t)(t - r->url),
-                    n);
+                    with, (size_t)r->target_off, (size_t)r->target_len,
+                    (size_t)(t - r->url), n);
         fail();
       }
       salvo__req_free(r);

@@ -1,9 +1,11 @@
-/* Blocks of one size recycled per client (src/slab.c): a block given back
- * is taken again; every block of a chunk is used before another chunk is
- * mapped; blocks are 16-aligned and do not overlap; blocks given back
- * from other threads at once all come back; blocks outlive the slab's
- * client. Under AddressSanitizer the slab is malloc's, and only the
- * behaviour that does not depend on addresses is checked. */
+/* Blocks recycled per client (src/slab.c): a block given back is taken
+ * again; every block of a chunk is used before another chunk is mapped;
+ * blocks are 64-aligned and do not overlap; a request for n bytes gets
+ * the smallest size that holds them, and a chunk left wholly free serves
+ * another size; blocks given back from other threads at once all come
+ * back; blocks outlive the slab's client. Under AddressSanitizer the slab is
+ * malloc's, and only the behaviour that does not depend on addresses is
+ * checked. */
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -41,8 +43,8 @@ static void test_blocks(void **state) {
   assert_non_null(s);
   static void *b[MANY];
   for (int i = 0; i < MANY; i++) {
-    assert_non_null(b[i] = salvo__slab_take(s));
-    assert_int_equal((uintptr_t)b[i] % 16, 0);
+    assert_non_null(b[i] = salvo__slab_take(s, SALVO__SLAB_BLOCK));
+    assert_int_equal((uintptr_t)b[i] % 64, 0);
     memset(b[i], i & 0xff, SALVO__SLAB_BLOCK); /* all of it is the taker's */
   }
   for (int i = 0; i < MANY; i++) {
@@ -65,24 +67,25 @@ static void test_recycled(void **state) {
   if (MALLOCED)
     skip();
   salvo__slab *s = salvo__slab_new();
-  void *a = salvo__slab_take(s), *b = salvo__slab_take(s);
+  void *a = salvo__slab_take(s, SALVO__SLAB_BLOCK),
+       *b = salvo__slab_take(s, SALVO__SLAB_BLOCK);
   salvo__slab_give(a);
   void *hold = malloc(SALVO__SLAB_BLOCK); /* malloc's reuse is not ours */
-  assert_ptr_equal(salvo__slab_take(s), a);
+  assert_ptr_equal(salvo__slab_take(s, SALVO__SLAB_BLOCK), a);
   /* A chunk's blocks are all used before a new chunk is mapped: those
    * after its header (where a is, the first) up to its end. */
   size_t usable = (CHUNK - (uintptr_t)a % CHUNK) / SALVO__SLAB_BLOCK;
   assert_true(usable > 2000);
   void **more = calloc(usable, sizeof(*more));
   for (size_t i = 0; i < usable - 2; i++) {
-    more[i] = salvo__slab_take(s);
+    more[i] = salvo__slab_take(s, SALVO__SLAB_BLOCK);
     assert_true((uintptr_t)more[i] / CHUNK == (uintptr_t)a / CHUNK);
   }
-  void *next = salvo__slab_take(s);
+  void *next = salvo__slab_take(s, SALVO__SLAB_BLOCK);
   assert_true((uintptr_t)next / CHUNK != (uintptr_t)a / CHUNK);
   /* Given back, a block of the first chunk is taken before the second's. */
   salvo__slab_give(more[7]);
-  assert_ptr_equal(salvo__slab_take(s), more[7]);
+  assert_ptr_equal(salvo__slab_take(s, SALVO__SLAB_BLOCK), more[7]);
   salvo__slab_give(next);
   for (size_t i = 0; i < usable - 2; i++)
     salvo__slab_give(more[i]);
@@ -93,12 +96,70 @@ static void test_recycled(void **state) {
   salvo__slab_release(s);
 }
 
+/* A request for n bytes takes a block of the smallest size holding them,
+ * 512 bytes and up in steps of 64, each size from chunks of its own:
+ * consecutive blocks of a fresh chunk lie that size apart. */
+static void test_sizes(void **state) {
+  (void)state;
+  if (MALLOCED)
+    skip();
+  static const struct {
+    size_t bytes, size;
+  } cases[] = {{1, 512},   {512, 512}, {513, 576},   {700, 704},
+               {704, 704}, {705, 768}, {1000, 1024}, {1024, 1024}};
+  salvo__slab *s = salvo__slab_new();
+  void *b[8][3];
+  for (int k = 0; k < 8; k++)
+    for (int j = 0; j < 3; j++) {
+      assert_non_null(b[k][j] = salvo__slab_take(s, cases[k].bytes));
+      memset(b[k][j], k, cases[k].bytes);
+    }
+  for (int k = 0; k < 8; k++) {
+    size_t size = cases[k].size;
+    /* 1 and 512 bytes share a size, as do 700 and 704, 1000 and 1024: the
+     * same chunk, one after the other. */
+    int shared = k == 1 || k == 4 || k == 7;
+    void *prev = shared ? b[k - 1][2] : b[k][0];
+    for (int j = shared ? 0 : 1; j < 3; j++) {
+      assert_int_equal((uintptr_t)b[k][j] - (uintptr_t)prev, size);
+      prev = b[k][j];
+    }
+    if (k > 0 && !shared)
+      assert_true((uintptr_t)b[k][0] / CHUNK != (uintptr_t)b[k - 1][0] / CHUNK);
+  }
+  for (int k = 0; k < 8; k++)
+    for (int j = 0; j < 3; j++) {
+      assert_int_equal(*(unsigned char *)b[k][j], k);
+      salvo__slab_give(b[k][j]);
+    }
+  salvo__slab_release(s);
+}
+
+/* A chunk wholly free is kept and carved anew for the next size asked:
+ * no chunk is mapped for it. */
+static void test_kept_chunk_serves_any_size(void **state) {
+  (void)state;
+  if (MALLOCED)
+    skip();
+  salvo__slab *s = salvo__slab_new();
+  void *a = salvo__slab_take(s, 1024), *b = salvo__slab_take(s, 1024);
+  salvo__slab_give(a);
+  salvo__slab_give(b);
+  void *c = salvo__slab_take(s, 512), *d = salvo__slab_take(s, 512);
+  assert_true((uintptr_t)c / CHUNK == (uintptr_t)a / CHUNK);
+  assert_int_equal((uintptr_t)d - (uintptr_t)c, 512);
+  salvo__slab_give(c);
+  salvo__slab_give(d);
+  salvo__slab_release(s);
+}
+
 /* The client lets go first: blocks still out stay usable, and the last
  * one given back ends the slab (ASan build: malloc's, no leak). */
 static void test_outlive_client(void **state) {
   (void)state;
   salvo__slab *s = salvo__slab_new();
-  void *a = salvo__slab_take(s), *b = salvo__slab_take(s);
+  void *a = salvo__slab_take(s, SALVO__SLAB_BLOCK),
+       *b = salvo__slab_take(s, SALVO__SLAB_BLOCK);
   salvo__slab_release(s);
   memset(a, 1, SALVO__SLAB_BLOCK);
   salvo__slab_give(a);
@@ -123,7 +184,7 @@ static void *give_all(void *arg) {
 static void *take_give(void *arg) {
   salvo__slab *s = arg;
   for (int i = 0; i < 1000; i++) {
-    void *b = salvo__slab_take(s);
+    void *b = salvo__slab_take(s, SALVO__SLAB_BLOCK);
     memset(b, 3, 64);
     salvo__slab_give(b);
   }
@@ -137,18 +198,18 @@ static void test_threads(void **state) {
   pthread_t t[GIVERS + 1];
   for (int k = 0; k < GIVERS; k++)
     for (int i = 0; i < EACH; i++)
-      g[k].block[i] = salvo__slab_take(s);
+      g[k].block[i] = salvo__slab_take(s, SALVO__SLAB_BLOCK);
   for (int k = 0; k < GIVERS; k++)
     assert_int_equal(pthread_create(&t[k], NULL, give_all, &g[k]), 0);
   assert_int_equal(pthread_create(&t[GIVERS], NULL, take_give, s), 0);
   for (int i = 0; i < 1000; i++)
-    salvo__slab_give(salvo__slab_take(s));
+    salvo__slab_give(salvo__slab_take(s, SALVO__SLAB_BLOCK));
   for (int k = 0; k <= GIVERS; k++)
     pthread_join(t[k], NULL);
   /* Every block came back: as many can be taken again, all distinct. */
   void *again[GIVERS * EACH];
   for (int i = 0; i < GIVERS * EACH; i++)
-    assert_non_null(again[i] = salvo__slab_take(s));
+    assert_non_null(again[i] = salvo__slab_take(s, SALVO__SLAB_BLOCK));
   qsort(again, GIVERS * EACH, sizeof(void *), cmp_ptr);
   for (int i = 1; i < GIVERS * EACH; i++)
     assert_ptr_not_equal(again[i], again[i - 1]);
@@ -161,6 +222,8 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_blocks),
       cmocka_unit_test(test_recycled),
+      cmocka_unit_test(test_sizes),
+      cmocka_unit_test(test_kept_chunk_serves_any_size),
       cmocka_unit_test(test_outlive_client),
       cmocka_unit_test(test_threads),
   };
