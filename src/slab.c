@@ -6,10 +6,11 @@
  * which the kernel maps a 4 KiB page at a time, each a fault; on the
  * benchmark's virtual machine that was 0.28 faults and about 2.3 us of a
  * request's 17 (submit all, C=64). Chunks here are 2 MiB, aligned to their
- * size, and every chunk after a client's first is advised to be one huge
+ * size, and every chunk after a size's first is advised to be one huge
  * page (MADV_HUGEPAGE: where transparent huge pages are enabled, always or
- * on advice), one fault for 2,043 blocks. The first chunk keeps small
- * pages, so that a client making few requests touches few pages. Small
+ * on advice), one fault for 2,043 blocks. A size's first chunk keeps small
+ * pages, so that a client making few requests touches few pages, whatever
+ * sizes they take. Small
  * pages populated ahead (MADV_POPULATE_WRITE) were measured and saved
  * nothing. A block also costs a lock and a step in a list of indices where
  * malloc and free cost about 370 instructions for a block that no thread's
@@ -76,6 +77,7 @@ struct salvo__slab {
   int chunks; /* mapped */
   int closed; /* the client let go: the slab ends with its last chunk */
   salvo__list partial[NCLASSES]; /* of each class */
+  int of_class[NCLASSES];        /* chunks carved for each class */
   struct chunk *empty;           /* a wholly free chunk kept, or NULL */
 };
 
@@ -132,6 +134,7 @@ static void carve(salvo__slab *s, struct chunk *c, int k) {
   c->nfree = c->usable;
   c->first = NONE;
   c->fresh = (uint16_t)hdr;
+  s->of_class[k]++;
   salvo__list_push_front(&s->partial[k], &c->in_partial);
 }
 
@@ -139,6 +142,7 @@ static void carve(salvo__slab *s, struct chunk *c, int k) {
  * lock is dropped. */
 static struct chunk *drop(salvo__slab *s, struct chunk *c) {
   salvo__list_remove(&c->in_partial);
+  s->of_class[c->cls]--;
   s->chunks--;
   return c;
 }
@@ -176,9 +180,10 @@ void *salvo__slab_take(salvo__slab *s, size_t bytes) {
   } else if (s->empty) { /* kept for another class: it is carved anew */
     c = s->empty;
     salvo__list_remove(&c->in_partial);
+    s->of_class[c->cls]--;
     carve(s, c, k);
   } else {
-    int huge = s->chunks > 0;
+    int huge = s->of_class[k] > 0;
     salvo__lock_give(&s->lock); /* no lock held across system calls */
     if (!(c = chunk_map(s, huge)))
       return NULL;

@@ -11,8 +11,10 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include <cmocka.h>
 
@@ -153,6 +155,65 @@ static void test_kept_chunk_serves_any_size(void **state) {
   salvo__slab_release(s);
 }
 
+/* Whether the mapping holding p is advised to be huge pages: "hg" among
+ * its VmFlags in /proc/self/smaps. */
+static int advised_huge(const void *p) {
+  FILE *f = fopen("/proc/self/smaps", "r");
+  assert_non_null(f);
+  char line[512];
+  int in = 0, huge = 0;
+  while (fgets(line, sizeof(line), f)) {
+    unsigned long lo, hi;
+    if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2) /* a mapping's first line */
+      in = (uintptr_t)p >= lo && (uintptr_t)p < hi;
+    else if (in && !strncmp(line, "VmFlags:", 8)) {
+      huge = strstr(line, " hg") != NULL;
+      break;
+    }
+  }
+  fclose(f);
+  return huge;
+}
+
+/* A size's first chunk keeps small pages, so that a few requests of many
+ * sizes touch a few small pages, not a huge page each; the chunks after
+ * it are advised huge. */
+static void test_huge_after_a_sizes_first(void **state) {
+  (void)state;
+  if (MALLOCED)
+    skip();
+  /* Where madvise cannot advise huge pages, there is nothing to see. */
+  void *probe = mmap(NULL, CHUNK, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  assert_true(probe != MAP_FAILED);
+  int can = !madvise(probe, CHUNK, MADV_HUGEPAGE) && advised_huge(probe);
+  munmap(probe, CHUNK);
+  if (!can)
+    skip();
+  salvo__slab *s = salvo__slab_new();
+  void *small[3] = {salvo__slab_take(s, 512), salvo__slab_take(s, 768),
+                    salvo__slab_take(s, 1024)};
+  for (int i = 0; i < 3; i++)
+    assert_false(advised_huge(small[i]));
+  /* The 1024-byte chunk filled, the next one of that size is huge. */
+  size_t usable = (CHUNK - (uintptr_t)small[2] % CHUNK) / 1024;
+  void **more = calloc(usable + 1, sizeof(*more));
+  size_t n = 0;
+  do
+    more[n] = salvo__slab_take(s, 1024);
+  while ((uintptr_t)more[n++] / CHUNK == (uintptr_t)small[2] / CHUNK &&
+         n <= usable);
+  assert_int_equal(n, usable);
+  assert_true(advised_huge(more[n - 1]));
+  assert_false(advised_huge(small[2]));
+  for (size_t i = 0; i < n; i++)
+    salvo__slab_give(more[i]);
+  free(more);
+  for (int i = 0; i < 3; i++)
+    salvo__slab_give(small[i]);
+  salvo__slab_release(s);
+}
+
 /* The client lets go first: blocks still out stay usable, and the last
  * one given back ends the slab (ASan build: malloc's, no leak). */
 static void test_outlive_client(void **state) {
@@ -224,6 +285,7 @@ int main(void) {
       cmocka_unit_test(test_recycled),
       cmocka_unit_test(test_sizes),
       cmocka_unit_test(test_kept_chunk_serves_any_size),
+      cmocka_unit_test(test_huge_after_a_sizes_first),
       cmocka_unit_test(test_outlive_client),
       cmocka_unit_test(test_threads),
   };
