@@ -1,7 +1,5 @@
 /* The JSON lines: one object per result, written into a buffer. */
 #define _GNU_SOURCE
-#include "cli.h"
-#include "json_copy.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -10,6 +8,9 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "cli.h"
+#include "json_copy.h"
 
 static __attribute__((noinline)) void out_grow(out *o, size_t n) {
   while (o->len + n + 1 > o->cap)

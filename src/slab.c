@@ -10,12 +10,11 @@
  * page (MADV_HUGEPAGE: where transparent huge pages are enabled, always or
  * on advice), one fault for 2,043 blocks. A size's first chunk keeps small
  * pages, so that a client making few requests touches few pages, whatever
- * sizes they take. Small
- * pages populated ahead (MADV_POPULATE_WRITE) were measured and saved
- * nothing. A block also costs a lock and a step in a list of indices where
- * malloc and free cost about 370 instructions for a block that no thread's
- * cache keeps. The lock is lock.h's: taking and giving a block is a few
- * dozen instructions under it, with no system call, and a pthread mutex
+ * sizes they take. Small pages populated ahead (MADV_POPULATE_WRITE) were
+ * measured and saved nothing. A block also costs a lock and a step in a list of
+ * indices where malloc and free cost about 370 instructions for a block that no
+ * thread's cache keeps. The lock is lock.h's: taking and giving a block is a
+ * few dozen instructions under it, with no system call, and a pthread mutex
  * cost more than that (57 a pair, twice a request).
  *
  * Why sizes: with huge pages what submitting all still pays is the
@@ -30,8 +29,9 @@
  * last in front, so that holes fill before a chunk is mapped. One wholly
  * free chunk is kept, for any class; the others go back to the system at
  * once (unmapping small chunks for every 63 blocks was measured at 3 us a
- * request; at this size it is nothing). The slab lives until its client lets go
- * and its last chunk is unmapped, since responses outlive their client.
+ * request; at this size it is nothing). The slab lives until its client
+ * lets go and its last chunk is unmapped, since responses outlive their
+ * client.
  *
  * Under AddressSanitizer blocks are malloc's, so that a block used after
  * its free or never freed is still found.
@@ -62,8 +62,7 @@
 struct chunk {
   salvo__slab *s;
   salvo__list in_partial;
-  size_t size;               /* of its blocks, its class's */
-  int cls;                   /* index of its class */
+  int cls;                   /* index of its class: block_size(cls) */
   int nfree;                 /* blocks given back or never taken */
   int usable;                /* blocks after its header */
   uint16_t first;            /* the block given back last, NONE when none */
@@ -100,6 +99,10 @@ void *salvo__slab_take(salvo__slab *s, size_t bytes) {
 void salvo__slab_give(void *block) { free(block); }
 #else
 
+static size_t block_size(int k) {
+  return SALVO__SLAB_MIN + (size_t)k * SALVO__SLAB_STEP;
+}
+
 static struct chunk *chunk_of(void *block) {
   return (struct chunk *)((uintptr_t)block & ~(uintptr_t)(CHUNK - 1));
 }
@@ -127,10 +130,10 @@ static struct chunk *chunk_map(salvo__slab *s, int huge) {
  * neither the free list nor the blocks are written before they are used
  * (a fresh page untouched is a page the kernel need not zero). */
 static void carve(salvo__slab *s, struct chunk *c, int k) {
+  size_t size = block_size(k);
+  int hdr = (int)((sizeof(struct chunk) + size - 1) / size);
   c->cls = k;
-  c->size = SALVO__SLAB_MIN + (size_t)k * SALVO__SLAB_STEP;
-  int hdr = (int)((sizeof(struct chunk) + c->size - 1) / c->size);
-  c->usable = (int)(CHUNK / c->size) - hdr;
+  c->usable = (int)(CHUNK / size) - hdr;
   c->nfree = c->usable;
   c->first = NONE;
   c->fresh = (uint16_t)hdr;
@@ -203,7 +206,7 @@ void *salvo__slab_take(salvo__slab *s, size_t bytes) {
   if (--c->nfree == 0)
     salvo__list_remove(&c->in_partial);
   salvo__lock_give(&s->lock);
-  return (char *)c + (size_t)i * c->size;
+  return (char *)c + (size_t)i * block_size(c->cls);
 }
 
 void salvo__slab_give(void *block) {
@@ -211,9 +214,10 @@ void salvo__slab_give(void *block) {
   salvo__slab *s = c->s;
   if (s->fork_gen != salvo__fork_gen())
     return; /* a parent's: its lock may be held by a thread gone with fork */
+  /* Outside the lock: a chunk's class holds while a block of it is out. */
+  int i = (int)((size_t)((char *)block - (char *)c) / block_size(c->cls));
   struct chunk *unmap = NULL;
   salvo__lock_take(&s->lock);
-  int i = (int)((size_t)((char *)block - (char *)c) / c->size);
   c->next[i] = c->first;
   c->first = (uint16_t)i;
   if (c->nfree++ == 0)
