@@ -364,19 +364,21 @@ static void test_connection_tokens(void **state) {
  * name a byte short and a byte long. A byte matches only itself or, for a
  * letter, its other case. */
 /* salvo__case_eq against a byte-at-a-time fold, for every pair of bytes
- * at every place of a word and of the tail after it (RFC 9110 5.1: names
- * match in any case, ASCII letters only). */
+ * at every place of every length up to two words (RFC 9110 5.1: names
+ * match in any case, ASCII letters only): each tail of one to seven bytes
+ * is read in its own pieces. The bytes after n differ, so that a compare
+ * that reads past n fails. */
 static void test_case_eq(void **state) {
   (void)state;
-  static const size_t lens[] = {1, 8, 12}; /* a tail, a word, both */
-  for (size_t k = 0; k < 3; k++) {
-    size_t n = lens[k];
+  for (size_t n = 1; n < 16; n++) {
     for (size_t at = 0; at < n; at++) {
       for (int x = 0; x < 256; x++) {
         for (int y = 0; y < 256; y++) {
-          char a[12], b[12];
-          memset(a, 'k', sizeof(a));
-          memset(b, 'K', sizeof(b));
+          char a[16], b[16];
+          memset(a, 'k', n);
+          memset(b, 'K', n);
+          memset(a + n, 'x', sizeof(a) - n);
+          memset(b + n, 'y', sizeof(b) - n);
           a[at] = (char)x;
           b[at] = (char)y;
           int lx = x >= 'A' && x <= 'Z' ? x + 32 : x;
