@@ -24,6 +24,8 @@ path, and counts what it saw. It prints "port N" once it listens.
   /bad/frame       DATA on stream 0 (a connection error, RFC 9113 6.1)
   /_stats          JSON: connections, requests per path, counts per key,
                    RST_STREAM frames and PINGs received
+
+--max-streams N sends SETTINGS_MAX_CONCURRENT_STREAMS N in the preface.
 """
 import argparse
 import gzip
@@ -35,10 +37,12 @@ from urllib.parse import parse_qs, urlsplit
 import h2.errors
 import h2.events
 import h2.exceptions
+import h2.settings
 
 from h2conn import server_connection
 
 LOCK = threading.Lock()
+SETTINGS = {}  # the preface's, from the command line
 STATS = {"connections": 0, "requests": {}, "keys": {}, "resets": 0,
          "pings": 0}
 
@@ -52,7 +56,7 @@ def count_key(key):
 class Conn:
     def __init__(self, sock):
         self.sock = sock
-        self.h2 = server_connection()
+        self.h2 = server_connection(SETTINGS)
         self.reqs = {}     # stream id -> (headers, body length)
         self.sending = {}  # stream id -> bytes left to send
 
@@ -210,7 +214,11 @@ def handle(sock):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--port", type=int, default=0)
+    ap.add_argument("--max-streams", type=int)
     args = ap.parse_args()
+    if args.max_streams is not None:
+        SETTINGS[h2.settings.SettingCodes.MAX_CONCURRENT_STREAMS] = \
+            args.max_streams
     ls = socket.socket()
     ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     ls.bind(("127.0.0.1", args.port))

@@ -60,11 +60,13 @@ static salvo_client *h2_client(int concurrency) {
 
 static long stat_calls; /* each asks on a connection of its own */
 
-/* h2d's counters: connections, or requests of a path, or of a key. */
-static long stat_of(const char *what, const char *name) {
+/* The counters of the h2d on port: connections, or requests of a path,
+ * or of a key. */
+static long stat_on(int port, const char *what, const char *name) {
   stat_calls++;
   salvo_client *c = h2_client(1);
-  salvo_response *r = th_fetch_url(c, at("/_stats"));
+  salvo_response *r =
+      th_fetch_url(c, th_fmt("http://127.0.0.1:%d/_stats", port));
   json_t *j = salvo_response_json(r, NULL);
   json_t *v = name ? json_object_get(json_object_get(j, what), name)
                    : json_object_get(j, what);
@@ -72,6 +74,10 @@ static long stat_of(const char *what, const char *name) {
   salvo_response_free(r);
   salvo_client_free(c);
   return n;
+}
+
+static long stat_of(const char *what, const char *name) {
+  return stat_on(h2d.port, what, name);
 }
 
 static void test_streams_share_a_connection(void **state) {
@@ -95,6 +101,38 @@ static void test_streams_share_a_connection(void **state) {
   print_message("200 requests over %ld connection(s)\n", opened);
   assert_int_equal(ok, 200);
   assert_int_equal(opened, 1);
+}
+
+/* A server that allows 128 streams a connection (its
+ * SETTINGS_MAX_CONCURRENT_STREAMS, RFC 9113 5.1.2 and 6.5.2), and 256
+ * requests it holds open at once: two connections, each filled to the
+ * limit. Until a server's SETTINGS come, nghttp2 allows 100 streams on a
+ * connection: a client that opened the next connection then, not waiting
+ * for the limit, makes a third for the last few. */
+static void test_connections_filled_to_the_limit(void **state) {
+  (void)state;
+  th_server lim = {0};
+  char *argv[] = {"/usr/bin/python3", H2D_PY, "--max-streams", "128", NULL};
+  lim.pid = th_spawn_port(argv, "port %d", &lim.port);
+  long calls = stat_calls;
+  salvo_client *c = h2_client(256);
+  salvo_parallel *b = th_open(c);
+  for (int i = 0; i < 256; i++)
+    salvo_get(b, th_fmt("http://127.0.0.1:%d/hang", lim.port));
+  long held = 0; /* until the server holds them all (10 s at most) */
+  for (int i = 0; i < 200; i++) {
+    if ((held = stat_on(lim.port, "requests", "/hang")) == 256)
+      break;
+    th_sleep_ms(50);
+  }
+  /* Less the stats' own connections, this one's included. */
+  long opened = stat_on(lim.port, "connections", NULL) - (stat_calls - calls);
+  salvo_parallel_close(b);
+  salvo_client_free(c);
+  th_server_stop(&lim);
+  print_message("%ld of 256 held over %ld connections\n", held, opened);
+  assert_int_equal(held, 256);
+  assert_int_equal(opened, 2);
 }
 
 /* A body goes in DATA frames; the head is HTTP/2's (lower-case names, no
@@ -409,6 +447,7 @@ int main(void) {
   }
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_streams_share_a_connection),
+      cmocka_unit_test(test_connections_filled_to_the_limit),
       cmocka_unit_test(test_request_head_and_body),
       cmocka_unit_test(test_big_heads),
       cmocka_unit_test(test_reset_is_one_requests_error),

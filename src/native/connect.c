@@ -58,13 +58,17 @@ static int h2_allowed(const salvo__transport *t, const salvo__origin *o) {
   return o->tls ? v != SALVO_HTTP_1_1 : v == SALVO_HTTP_2_PRIOR_KNOWLEDGE;
 }
 
-/* An HTTP/2 connection of o with room for a stream, or NULL. */
-static salvo__nconn *h2_pick(salvo__origin *o) {
+/* An HTTP/2 connection of o with room for a stream, or NULL, with
+ * *unsettled set when one of them may yet have room (its SETTINGS have not
+ * come). */
+static salvo__nconn *h2_pick(salvo__origin *o, int *unsettled) {
   salvo__list *n, *tmp;
+  *unsettled = 0;
   salvo__list_each_safe(n, tmp, &o->h2conns) {
     salvo__nconn *c = salvo__container_of(n, salvo__nconn, in_origin);
     if (salvo__h2_room(c))
       return c;
+    *unsettled |= salvo__h2_unsettled(c);
   }
   return NULL;
 }
@@ -72,11 +76,13 @@ static salvo__nconn *h2_pick(salvo__origin *o) {
 static int xfer_connect(salvo__transport *t, salvo__nxfer *x, char **msg) {
   *msg = NULL;
   salvo__origin *o = x->o;
-  int h2 = h2_allowed(t, o) && o->proto != 1;
-  salvo__nconn *c = h2 ? h2_pick(o) : NULL;
+  int h2 = h2_allowed(t, o) && o->proto != 1, unsettled = 0;
+  salvo__nconn *c = h2 ? h2_pick(o, &unsettled) : NULL;
   if (c)
     return salvo__h2_request(t, c, x);
-  if (h2 && o->h2_probe) { /* one is being made: it may take x */
+  /* One is being made, or one's limit is not known yet: it may take x
+   * (a connection is opened only when those of the origin are full). */
+  if (h2 && (o->h2_probe || unsettled)) {
     salvo__list_push_back(&o->waiting, &x->in_wait);
     return 0;
   }

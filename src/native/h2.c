@@ -65,6 +65,16 @@ static void ping_answered(salvo__transport *t, salvo__nconn *c, int alive) {
   t->report->resolved(t, c->o);
 }
 
+/* The connection's stream limit is known (the server's SETTINGS came) or
+ * never will be (it ends first): the requests of its origin that waited
+ * for it rather than open a connection go on. */
+static void settle(salvo__transport *t, salvo__nconn *c) {
+  if (c->h2->settled)
+    return;
+  c->h2->settled = 1;
+  t->report->resolved(t, c->o);
+}
+
 /* ---- what nghttp2 reports ------------------------------------------ */
 
 static int on_header(nghttp2_session *s, const nghttp2_frame *f,
@@ -110,6 +120,11 @@ static int on_frame_recv(nghttp2_session *s, const nghttp2_frame *f, void *ud) {
   if (f->hd.type == NGHTTP2_GOAWAY) {
     c->h2->draining = 1;
     ping_answered(c->o->t, c, 0);
+    settle(c->o->t, c);
+    return 0;
+  }
+  if (f->hd.type == NGHTTP2_SETTINGS && !(f->hd.flags & NGHTTP2_FLAG_ACK)) {
+    settle(c->o->t, c);
     return 0;
   }
   if (f->hd.type == NGHTTP2_PING && (f->hd.flags & NGHTTP2_FLAG_ACK)) {
@@ -302,6 +317,10 @@ int salvo__h2_room(const salvo__nconn *c) {
   return (uint32_t)h->streams < max;
 }
 
+int salvo__h2_unsettled(const salvo__nconn *c) {
+  return c->h2 && !c->h2->settled && !c->h2->draining;
+}
+
 /* Everything on c fails (or goes again on a new connection, when nothing
  * of its answer came and it may), and c closes. */
 static void broken(salvo__transport *t, salvo__nconn *c, int err,
@@ -309,6 +328,7 @@ static void broken(salvo__transport *t, salvo__nconn *c, int err,
   salvo__h2 *h = c->h2;
   h->draining = 1;
   ping_answered(t, c, 0);
+  settle(t, c);
   salvo__list *n;
   while ((n = salvo__list_first(&h->xfers))) {
     salvo__nxfer *x = salvo__container_of(n, salvo__nxfer, in_conn);

@@ -15,6 +15,7 @@ struct salvo__h2 {
   int draining;        /* GOAWAY seen, or broken: no new stream */
   int flushing;        /* in flush: no nested one */
   int in_recv;         /* in nghttp2's reading: its callbacks may not write */
+  int settled;         /* the server's SETTINGS came, or never will */
   uint32_t fatal;      /* the error of a GOAWAY we sent: the server broke it */
   char fatal_why[128]; /* and nghttp2's reason, sent in that GOAWAY */
   /* Liveness: since when it has carried no stream, and whether a PING is

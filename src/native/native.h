@@ -371,6 +371,11 @@ char *salvo__nat_parse_message(salvo__nxfer *x, int err);
 int salvo__h2_open(salvo__transport *t, salvo__nconn *c);
 /* Whether c may take another stream now. */
 int salvo__h2_room(const salvo__nconn *c);
+/* Whether c's stream limit may still grow: its server's SETTINGS have not
+ * come yet (until then nghttp2 allows 100 streams), and it is not ending.
+ * A request with no room on its origin's connections waits for them,
+ * rather than opening a connection the limit may make needless. */
+int salvo__h2_unsettled(const salvo__nconn *c);
 /* x's request as a new stream of c: 0, or an error (x not on c). */
 int salvo__h2_submit(salvo__transport *t, salvo__nconn *c, salvo__nxfer *x);
 /* The same for a request that picked c from its origin's: one that must
