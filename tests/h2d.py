@@ -14,6 +14,7 @@ path, and counts what it saw. It prints "port N" once it listens.
   /status/N        N, empty
   /rst             headers, then RST_STREAM INTERNAL_ERROR
   /hang            nothing, ever (the client's RST_STREAM is counted)
+  /slow?ms=M       200 "slow", M ms later
   /refuse?key=K    RST_STREAM REFUSED_STREAM the first time for K
   /goaway?key=K    the first time for K: GOAWAY with the last stream id
                    below this one (RFC 9113 6.8: this stream and later
@@ -25,13 +26,19 @@ path, and counts what it saw. It prints "port N" once it listens.
   /_stats          JSON: connections, requests per path, counts per key,
                    RST_STREAM frames and PINGs received
 
---max-streams N sends SETTINGS_MAX_CONCURRENT_STREAMS N in the preface.
+--max-streams N sends SETTINGS_MAX_CONCURRENT_STREAMS N in the preface,
+and refuses a stream that would be the N+1th open at once with RST_STREAM
+REFUSED_STREAM (counted as "refused"), as nginx does: requests a client
+sent before the preface reached it go over the limit. --preface-delay MS
+sends the preface MS ms after a connection opens, as a distant server's
+arrives a round trip after the client's requests went.
 """
 import argparse
 import gzip
 import json
 import socket
 import threading
+import time
 from urllib.parse import parse_qs, urlsplit
 
 import h2.errors
@@ -43,8 +50,10 @@ from h2conn import server_connection
 
 LOCK = threading.Lock()
 SETTINGS = {}  # the preface's, from the command line
+LIMIT = [0]    # --max-streams
+DELAY = [0.0]  # --preface-delay, in seconds
 STATS = {"connections": 0, "requests": {}, "keys": {}, "resets": 0,
-         "pings": 0}
+         "pings": 0, "refused": 0}
 
 
 def count_key(key):
@@ -58,6 +67,8 @@ class Conn:
         self.sock = sock
         self.h2 = server_connection(SETTINGS)
         self.reqs = {}     # stream id -> (headers, body length)
+        self.active = set()  # streams taken and not yet answered
+        self.lock = threading.Lock()  # the connection's, for /slow's timer
         self.sending = {}  # stream id -> bytes left to send
 
     def flush(self):
@@ -65,7 +76,27 @@ class Conn:
         if data:
             self.sock.sendall(data)
 
+    def later(self, sid):
+        """/slow's answer, from its timer's thread."""
+        with self.lock:
+            try:
+                self.respond(sid, 200, b"slow")
+                self.flush()
+            except (h2.exceptions.ProtocolError, OSError):
+                pass  # the stream or the connection is gone
+
+    def taken(self, sid):
+        """Whether stream sid is within --max-streams; refused if not."""
+        if LIMIT[0] and len(self.active) >= LIMIT[0]:
+            self.h2.reset_stream(sid, h2.errors.ErrorCodes.REFUSED_STREAM)
+            with LOCK:
+                STATS["refused"] += 1
+            return False
+        self.active.add(sid)
+        return True
+
     def respond(self, sid, status, body=b"", headers=()):
+        self.active.discard(sid)
         hs = [(":status", str(status)), ("content-length", str(len(body))),
               *headers]
         self.h2.send_headers(sid, hs, end_stream=not body)
@@ -133,6 +164,9 @@ class Conn:
             self.respond(sid, int(path[8:]))
         elif path == "/hang":
             pass
+        elif path == "/slow":
+            threading.Timer(int(q.get("ms", ["100"])[0]) / 1000, self.later,
+                            (sid,)).start()
         elif path == "/rst":
             self.h2.send_headers(sid, [(":status", "200")])
             self.h2.reset_stream(sid, h2.errors.ErrorCodes.INTERNAL_ERROR)
@@ -166,38 +200,57 @@ class Conn:
             self.respond(sid, 404, b"not found")
 
     def serve(self):
-        self.h2.initiate_connection()
-        self.flush()
+        time.sleep(DELAY[0])
+        with self.lock:
+            self.h2.initiate_connection()
+            if LIMIT[0]:
+                # The limit went out in the preface; what goes over it is
+                # refused here (taken), where python3-h2, holding the
+                # client to it at once, would end the connection.
+                self.h2.local_settings = server_connection().local_settings
+            self.flush()
         while True:
             data = self.sock.recv(65536)
             if not data:
                 return
-            for ev in self.h2.receive_data(data):
-                if isinstance(ev, h2.events.RequestReceived):
-                    self.reqs[ev.stream_id] = [ev.headers, 0]
-                    if ev.stream_ended:
-                        self.request(ev.stream_id, ev.headers, 0)
-                elif isinstance(ev, h2.events.DataReceived):
-                    self.reqs[ev.stream_id][1] += len(ev.data)
-                    self.h2.acknowledge_received_data(
-                        ev.flow_controlled_length, ev.stream_id)
-                    if ev.stream_ended:
-                        self.request(ev.stream_id, *self.reqs[ev.stream_id])
-                elif isinstance(ev, h2.events.StreamReset):
-                    self.sending.pop(ev.stream_id, None)
-                    if ev.remote_reset:
-                        with LOCK:
-                            STATS["resets"] += 1
-                elif isinstance(ev, h2.events.PingReceived):
-                    with LOCK:
-                        STATS["pings"] += 1
-                elif isinstance(ev, h2.events.WindowUpdated):
-                    self.pump()
-                elif isinstance(ev, h2.events.ConnectionTerminated):
-                    self.flush()
+            with self.lock:
+                if not self.events(data):
                     return
-            self.pump()
-            self.flush()
+                self.pump()
+                self.flush()
+
+    def events(self, data):
+        """What data brought, handled; False when the connection ends."""
+        for ev in self.h2.receive_data(data):
+            if isinstance(ev, h2.events.RequestReceived):
+                if not self.taken(ev.stream_id):
+                    continue
+                self.reqs[ev.stream_id] = [ev.headers, 0]
+                if ev.stream_ended:
+                    self.request(ev.stream_id, ev.headers, 0)
+            elif isinstance(ev, h2.events.DataReceived):
+                self.h2.acknowledge_received_data(
+                    ev.flow_controlled_length, ev.stream_id)
+                if ev.stream_id not in self.reqs:
+                    continue  # a refused stream's body
+                self.reqs[ev.stream_id][1] += len(ev.data)
+                if ev.stream_ended:
+                    self.request(ev.stream_id, *self.reqs[ev.stream_id])
+            elif isinstance(ev, h2.events.StreamReset):
+                self.sending.pop(ev.stream_id, None)
+                self.active.discard(ev.stream_id)
+                if ev.remote_reset:
+                    with LOCK:
+                        STATS["resets"] += 1
+            elif isinstance(ev, h2.events.PingReceived):
+                with LOCK:
+                    STATS["pings"] += 1
+            elif isinstance(ev, h2.events.WindowUpdated):
+                self.pump()
+            elif isinstance(ev, h2.events.ConnectionTerminated):
+                self.flush()
+                return False
+        return True
 
 
 def handle(sock):
@@ -215,10 +268,13 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--max-streams", type=int)
+    ap.add_argument("--preface-delay", type=int, default=0)
     args = ap.parse_args()
     if args.max_streams is not None:
         SETTINGS[h2.settings.SettingCodes.MAX_CONCURRENT_STREAMS] = \
             args.max_streams
+        LIMIT[0] = args.max_streams
+    DELAY[0] = args.preface_delay / 1000
     ls = socket.socket()
     ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     ls.bind(("127.0.0.1", args.port))

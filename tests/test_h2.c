@@ -135,6 +135,50 @@ static void test_connections_filled_to_the_limit(void **state) {
   assert_int_equal(opened, 2);
 }
 
+/* A server that allows 8 streams a connection, its SETTINGS arriving
+ * 300 ms after the client's requests went (as a distant server's arrive a
+ * round trip late), and 40 requests at once with no retries: every one
+ * answered. The 32 over its limit are refused (RST_STREAM REFUSED_STREAM,
+ * RFC 9113 5.1.2 and 8.7: not processed) and go again on new connections,
+ * each assuming the origin's 8 until its own SETTINGS come. Assuming
+ * nghttp2's 100 instead, the second connection took all 32 and refused
+ * 24, the third 16, the fourth 8, and those 8 failed. */
+static void test_burst_over_a_low_limit_all_answered(void **state) {
+  (void)state;
+  th_server lim = {0};
+  char *argv[] = {"/usr/bin/python3",
+                  H2D_PY,
+                  "--max-streams",
+                  "8",
+                  "--preface-delay",
+                  "300",
+                  NULL};
+  lim.pid = th_spawn_port(argv, "port %d", &lim.port);
+  long calls = stat_calls;
+  salvo_client *c = h2_client(40);
+  salvo_parallel *b = th_open(c);
+  for (int i = 0; i < 40; i++)
+    salvo_get(b, th_fmt("http://127.0.0.1:%d/slow?ms=1000", lim.port));
+  int ok = 0;
+  salvo_response *r;
+  while ((r = salvo_parallel_next(b))) {
+    if (salvo_response_status(r) == 200)
+      ok++;
+    else
+      print_message("%s\n", salvo_response_errmsg(r));
+    salvo_response_free(r);
+  }
+  salvo_parallel_close(b);
+  salvo_client_free(c);
+  long refused = stat_on(lim.port, "refused", NULL);
+  long opened = stat_on(lim.port, "connections", NULL) - (stat_calls - calls);
+  th_server_stop(&lim);
+  print_message("%d of 40 answered, %ld refused, over %ld connections\n", ok,
+                refused, opened);
+  assert_int_equal(refused, 32); /* the first connection's, and no more */
+  assert_int_equal(ok, 40);
+}
+
 /* A body goes in DATA frames; the head is HTTP/2's (lower-case names, no
  * connection-specific fields, RFC 9113 8.2). */
 static void test_request_head_and_body(void **state) {
@@ -448,6 +492,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_streams_share_a_connection),
       cmocka_unit_test(test_connections_filled_to_the_limit),
+      cmocka_unit_test(test_burst_over_a_low_limit_all_answered),
       cmocka_unit_test(test_request_head_and_body),
       cmocka_unit_test(test_big_heads),
       cmocka_unit_test(test_reset_is_one_requests_error),

@@ -124,6 +124,8 @@ static int on_frame_recv(nghttp2_session *s, const nghttp2_frame *f, void *ud) {
     return 0;
   }
   if (f->hd.type == NGHTTP2_SETTINGS && !(f->hd.flags & NGHTTP2_FLAG_ACK)) {
+    c->o->h2_limit = nghttp2_session_get_remote_settings(
+        s, NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS);
     settle(c->o->t, c);
     return 0;
   }
@@ -278,6 +280,8 @@ int salvo__h2_open(salvo__transport *t, salvo__nconn *c) {
   nghttp2_session_callbacks_set_on_invalid_frame_recv_callback(
       cb, on_invalid_frame);
   nghttp2_option_set_no_auto_window_update(opt, 1);
+  if (c->o->h2_limit) /* what its origin's server said last */
+    nghttp2_option_set_peer_max_concurrent_streams(opt, c->o->h2_limit);
   nghttp2_option_set_max_send_header_block_length(opt, MAX_SEND_HEADERS);
   /* nghttp2 ends a connection after 8 CONTINUATION frames (CVE-2024-28182),
    * 144 KiB of head at the usual frame size, where an HTTP/1.1 head may be

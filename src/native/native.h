@@ -109,6 +109,11 @@ typedef struct salvo__origin {
   int proto;
   salvo__nconn *h2_probe;
   salvo__list h2conns; /* its HTTP/2 connections (in_origin) */
+  /* The streams its server's last SETTINGS allowed a connection (0 until
+   * one came): a new connection assumes it until its own SETTINGS come,
+   * not nghttp2's 100, so that a server allowing fewer does not refuse
+   * the requests sent in that time again and again. */
+  uint32_t h2_limit;
 } salvo__origin;
 
 /* A connection's byte stream: plain TCP (tcp.c) or TLS over it (tls.c).
