@@ -102,6 +102,15 @@ class Nginx:
   location = /bytes/1073741824 {{ root {d}/www; try_files /1g.bin =404; }}
   {slow}
 """
+
+        def tls_server(port, streams):
+            return f"""server {{
+  listen 127.0.0.1:{port} ssl http2 backlog=8192;
+  http2_max_concurrent_streams {streams};
+  ssl_certificate {d}/cert.pem;
+  ssl_certificate_key {d}/key.pem;
+  {locations}
+ }}"""
         conf = f"""
 {"load_module " + echo + ";" if self.has_slow else ""}
 daemon off;
@@ -120,20 +129,8 @@ http {{
  server {{ listen 127.0.0.1:{self.port} backlog=8192;
   {" ".join(f"listen 127.0.0.1:{p} backlog=8192;" for p in self.extra_ports)}
   {locations} }}
- server {{
-  listen 127.0.0.1:{self.tls_port} ssl http2 backlog=8192;
-  http2_max_concurrent_streams 1024;
-  ssl_certificate {d}/cert.pem;
-  ssl_certificate_key {d}/key.pem;
-  {locations}
- }}
- server {{
-  listen 127.0.0.1:{self.tls128_port} ssl http2 backlog=8192;
-  http2_max_concurrent_streams 128;
-  ssl_certificate {d}/cert.pem;
-  ssl_certificate_key {d}/key.pem;
-  {locations}
- }}
+ {tls_server(self.tls_port, 1024)}
+ {tls_server(self.tls128_port, 128)}
 }}
 """
         with open(f"{d}/nginx.conf", "w") as f:

@@ -103,6 +103,17 @@ static void test_streams_share_a_connection(void **state) {
   assert_int_equal(opened, 1);
 }
 
+/* An h2d of its own started with argv, and n requests of path to it
+ * submitted at once by client c: their block. */
+static salvo_parallel *burst(th_server *lim, char *const argv[],
+                             salvo_client *c, int n, const char *path) {
+  lim->pid = th_spawn_port(argv, "port %d", &lim->port);
+  salvo_parallel *b = th_open(c);
+  for (int i = 0; i < n; i++)
+    salvo_get(b, th_fmt("http://127.0.0.1:%d%s", lim->port, path));
+  return b;
+}
+
 /* A server that allows 128 streams a connection (its
  * SETTINGS_MAX_CONCURRENT_STREAMS, RFC 9113 5.1.2 and 6.5.2), and 256
  * requests it holds open at once: two connections, each filled to the
@@ -113,12 +124,9 @@ static void test_connections_filled_to_the_limit(void **state) {
   (void)state;
   th_server lim = {0};
   char *argv[] = {"/usr/bin/python3", H2D_PY, "--max-streams", "128", NULL};
-  lim.pid = th_spawn_port(argv, "port %d", &lim.port);
-  long calls = stat_calls;
   salvo_client *c = h2_client(256);
-  salvo_parallel *b = th_open(c);
-  for (int i = 0; i < 256; i++)
-    salvo_get(b, th_fmt("http://127.0.0.1:%d/hang", lim.port));
+  long calls = stat_calls;
+  salvo_parallel *b = burst(&lim, argv, c, 256, "/hang");
   long held = 0; /* until the server holds them all (10 s at most) */
   for (int i = 0; i < 200; i++) {
     if ((held = stat_on(lim.port, "requests", "/hang")) == 256)
@@ -153,12 +161,9 @@ static void test_burst_over_a_low_limit_all_answered(void **state) {
                   "--preface-delay",
                   "300",
                   NULL};
-  lim.pid = th_spawn_port(argv, "port %d", &lim.port);
-  long calls = stat_calls;
   salvo_client *c = h2_client(40);
-  salvo_parallel *b = th_open(c);
-  for (int i = 0; i < 40; i++)
-    salvo_get(b, th_fmt("http://127.0.0.1:%d/slow?ms=1000", lim.port));
+  long calls = stat_calls;
+  salvo_parallel *b = burst(&lim, argv, c, 40, "/slow?ms=1000");
   int ok = 0;
   salvo_response *r;
   while ((r = salvo_parallel_next(b))) {
