@@ -45,14 +45,6 @@
 #include "lock.h"
 #include "slab.h"
 
-#if defined(__SANITIZE_ADDRESS__)
-#define SALVO__SLAB_MALLOC 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define SALVO__SLAB_MALLOC 1
-#endif
-#endif
-
 #define CHUNK ((size_t)2 << 20)
 #define MAX_BLOCKS ((int)(CHUNK / SALVO__SLAB_MIN))
 #define NCLASSES                                                               \
@@ -90,7 +82,7 @@ salvo__slab *salvo__slab_new(void) {
   return s;
 }
 
-#ifdef SALVO__SLAB_MALLOC
+#if SALVO__SLAB_MALLOC
 void salvo__slab_release(salvo__slab *s) { free(s); }
 void *salvo__slab_take(salvo__slab *s, size_t bytes) {
   (void)s;

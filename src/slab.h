@@ -16,6 +16,20 @@ typedef struct salvo__slab salvo__slab;
 #define SALVO__SLAB_STEP ((size_t)64)
 #define SALVO__SLAB_BLOCK ((size_t)1024)
 
+/* 1 where blocks are malloc's (under AddressSanitizer, so that a block used
+ * after its free or never freed is still found), else 0: the tests of
+ * where blocks lie skip there. */
+#if defined(__SANITIZE_ADDRESS__)
+#define SALVO__SLAB_MALLOC 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SALVO__SLAB_MALLOC 1
+#endif
+#endif
+#ifndef SALVO__SLAB_MALLOC
+#define SALVO__SLAB_MALLOC 0
+#endif
+
 /* A slab with one reference, its client's; NULL when out of memory. */
 salvo__slab *salvo__slab_new(void);
 /* The client lets go: blocks still out keep what holds them, and their

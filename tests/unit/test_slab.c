@@ -20,17 +20,6 @@
 
 #include "slab.h"
 
-#if defined(__SANITIZE_ADDRESS__)
-#define MALLOCED 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define MALLOCED 1
-#endif
-#endif
-#ifndef MALLOCED
-#define MALLOCED 0
-#endif
-
 #define MANY 5000 /* more than two chunks' worth */
 
 static int cmp_ptr(const void *a, const void *b) {
@@ -66,7 +55,7 @@ static void test_blocks(void **state) {
 
 static void test_recycled(void **state) {
   (void)state;
-  if (MALLOCED)
+  if (SALVO__SLAB_MALLOC)
     skip();
   salvo__slab *s = salvo__slab_new();
   void *a = salvo__slab_take(s, SALVO__SLAB_BLOCK),
@@ -103,7 +92,7 @@ static void test_recycled(void **state) {
  * consecutive blocks of a fresh chunk lie that size apart. */
 static void test_sizes(void **state) {
   (void)state;
-  if (MALLOCED)
+  if (SALVO__SLAB_MALLOC)
     skip();
   static const struct {
     size_t bytes, size;
@@ -141,7 +130,7 @@ static void test_sizes(void **state) {
  * no chunk is mapped for it. */
 static void test_kept_chunk_serves_any_size(void **state) {
   (void)state;
-  if (MALLOCED)
+  if (SALVO__SLAB_MALLOC)
     skip();
   salvo__slab *s = salvo__slab_new();
   void *a = salvo__slab_take(s, 1024), *b = salvo__slab_take(s, 1024);
@@ -180,7 +169,7 @@ static int advised_huge(const void *p) {
  * it are advised huge. */
 static void test_huge_after_a_sizes_first(void **state) {
   (void)state;
-  if (MALLOCED)
+  if (SALVO__SLAB_MALLOC)
     skip();
   /* Where madvise cannot advise huge pages, there is nothing to see. */
   void *probe = mmap(NULL, CHUNK, PROT_READ | PROT_WRITE,
