@@ -52,16 +52,14 @@ static void unlink_stream(salvo__nconn *c, salvo__nxfer *x) {
   x->sid = 0;
 }
 
-/* A PING was answered (the connection is alive: its idle time starts
- * again) or never will be: the origin's waiting requests go on, on this
- * connection or, when it ends, another. */
-static void ping_answered(salvo__transport *t, salvo__nconn *c, int alive) {
+/* A PING was answered: the connection is alive (its idle time starts
+ * again), and the origin's requests that waited for that go on. */
+static void ping_answered(salvo__transport *t, salvo__nconn *c) {
   salvo__h2 *h = c->h2;
   if (!h->pinging)
     return;
   h->pinging = 0;
-  if (alive)
-    h->idle_since = salvo__nat_now(t);
+  h->idle_since = salvo__nat_now(t);
   t->report->resolved(t, c->o);
 }
 
@@ -73,6 +71,19 @@ static void settle(salvo__transport *t, salvo__nconn *c) {
     return;
   c->h2->settled = 1;
   t->report->resolved(t, c->o);
+}
+
+/* c takes no new stream (a GOAWAY, or it broke): whatever its origin's
+ * requests waited for on it, a PING's answer or its SETTINGS, will not
+ * come, and they go on, once. */
+static void ending(salvo__transport *t, salvo__nconn *c) {
+  salvo__h2 *h = c->h2;
+  int waited = h->pinging || !h->settled;
+  h->draining = 1;
+  h->pinging = 0;
+  h->settled = 1;
+  if (waited)
+    t->report->resolved(t, c->o);
 }
 
 /* ---- what nghttp2 reports ------------------------------------------ */
@@ -118,9 +129,7 @@ static int on_header(nghttp2_session *s, const nghttp2_frame *f,
 static int on_frame_recv(nghttp2_session *s, const nghttp2_frame *f, void *ud) {
   salvo__nconn *c = ud;
   if (f->hd.type == NGHTTP2_GOAWAY) {
-    c->h2->draining = 1;
-    ping_answered(c->o->t, c, 0);
-    settle(c->o->t, c);
+    ending(c->o->t, c);
     return 0;
   }
   if (f->hd.type == NGHTTP2_SETTINGS && !(f->hd.flags & NGHTTP2_FLAG_ACK)) {
@@ -130,7 +139,7 @@ static int on_frame_recv(nghttp2_session *s, const nghttp2_frame *f, void *ud) {
     return 0;
   }
   if (f->hd.type == NGHTTP2_PING && (f->hd.flags & NGHTTP2_FLAG_ACK)) {
-    ping_answered(c->o->t, c, 1);
+    ping_answered(c->o->t, c);
     return 0;
   }
   salvo__nxfer *x = xfer_of(s, f->hd.stream_id);
@@ -322,7 +331,7 @@ int salvo__h2_room(const salvo__nconn *c) {
 }
 
 int salvo__h2_unsettled(const salvo__nconn *c) {
-  return c->h2 && !c->h2->settled && !c->h2->draining;
+  return c->h2 && !c->h2->settled; /* an ending one is settled */
 }
 
 /* Everything on c fails (or goes again on a new connection, when nothing
@@ -330,9 +339,7 @@ int salvo__h2_unsettled(const salvo__nconn *c) {
 static void broken(salvo__transport *t, salvo__nconn *c, int err,
                    const char *why) {
   salvo__h2 *h = c->h2;
-  h->draining = 1;
-  ping_answered(t, c, 0);
-  settle(t, c);
+  ending(t, c);
   salvo__list *n;
   while ((n = salvo__list_first(&h->xfers))) {
     salvo__nxfer *x = salvo__container_of(n, salvo__nxfer, in_conn);
