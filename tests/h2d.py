@@ -50,8 +50,12 @@ from h2conn import server_connection
 
 LOCK = threading.Lock()
 SETTINGS = {}  # the preface's, from the command line
-LIMIT = [0]    # --max-streams
 DELAY = [0.0]  # --preface-delay, in seconds
+
+
+def limit():
+    """--max-streams, or 0."""
+    return SETTINGS.get(h2.settings.SettingCodes.MAX_CONCURRENT_STREAMS, 0)
 STATS = {"connections": 0, "requests": {}, "keys": {}, "resets": 0,
          "pings": 0, "refused": 0}
 
@@ -87,7 +91,7 @@ class Conn:
 
     def taken(self, sid):
         """Whether stream sid is within --max-streams; refused if not."""
-        if LIMIT[0] and len(self.active) >= LIMIT[0]:
+        if limit() and len(self.active) >= limit():
             self.h2.reset_stream(sid, h2.errors.ErrorCodes.REFUSED_STREAM)
             with LOCK:
                 STATS["refused"] += 1
@@ -203,7 +207,7 @@ class Conn:
         time.sleep(DELAY[0])
         with self.lock:
             self.h2.initiate_connection()
-            if LIMIT[0]:
+            if limit():
                 # The limit went out in the preface; what goes over it is
                 # refused here (taken), where python3-h2, holding the
                 # client to it at once, would end the connection.
@@ -273,7 +277,6 @@ def main():
     if args.max_streams is not None:
         SETTINGS[h2.settings.SettingCodes.MAX_CONCURRENT_STREAMS] = \
             args.max_streams
-        LIMIT[0] = args.max_streams
     DELAY[0] = args.preface_delay / 1000
     ls = socket.socket()
     ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

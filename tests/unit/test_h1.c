@@ -359,15 +359,11 @@ static void test_connection_tokens(void **state) {
   }
 }
 
-/* The names salvo reads are known in any case and only as themselves
- * (RFC 9110 5.1): every byte value at every place of each name, and each
- * name a byte short and a byte long. A byte matches only itself or, for a
- * letter, its other case. */
 /* salvo__case_eq against a byte-at-a-time fold, for every pair of bytes
  * at every place of every length up to two words (RFC 9110 5.1: names
- * match in any case, ASCII letters only): each tail of one to seven bytes
- * is read in its own pieces. The bytes after n differ, so that a compare
- * that reads past n fails. */
+ * match in any case, ASCII letters only), so that every tail length is
+ * read. The bytes after n differ, so that a compare that reads past n
+ * fails. */
 static void test_case_eq(void **state) {
   (void)state;
   for (size_t n = 1; n < 16; n++) {
@@ -393,6 +389,10 @@ static void test_case_eq(void **state) {
   }
 }
 
+/* The names salvo reads are known in any case and only as themselves
+ * (RFC 9110 5.1): every byte value at every place of each name, and each
+ * name a byte short and a byte long. A byte matches only itself or, for a
+ * letter, its other case. */
 static void test_name_table(void **state) {
   (void)state;
   static const struct {
