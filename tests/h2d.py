@@ -24,7 +24,9 @@ path, and counts what it saw. It prints "port N" once it listens.
   /bad/length      content-length 10 with 3 bytes of DATA
   /bad/frame       DATA on stream 0 (a connection error, RFC 9113 6.1)
   /_stats          JSON: connections, requests per path, counts per key,
-                   RST_STREAM frames and PINGs received
+                   RST_STREAM frames and PINGs received, streams refused,
+                   and the most connections at once whose preface had not
+                   gone yet (peak_prefacing)
 
 --max-streams N sends SETTINGS_MAX_CONCURRENT_STREAMS N in the preface,
 and refuses a stream that would be the N+1th open at once with RST_STREAM
@@ -57,7 +59,7 @@ def limit():
     """--max-streams, or 0."""
     return SETTINGS.get(h2.settings.SettingCodes.MAX_CONCURRENT_STREAMS, 0)
 STATS = {"connections": 0, "requests": {}, "keys": {}, "resets": 0,
-         "pings": 0, "refused": 0}
+         "pings": 0, "refused": 0, "prefacing": 0, "peak_prefacing": 0}
 
 
 def count_key(key):
@@ -203,8 +205,17 @@ class Conn:
         else:
             self.respond(sid, 404, b"not found")
 
+    def prefacing(self, d):
+        """Connections whose preface has not gone yet, and their peak."""
+        with LOCK:
+            STATS["prefacing"] += d
+            STATS["peak_prefacing"] = max(STATS["peak_prefacing"],
+                                          STATS["prefacing"])
+
     def serve(self):
+        self.prefacing(1)
         time.sleep(DELAY[0])
+        self.prefacing(-1)
         with self.lock:
             self.h2.initiate_connection()
             if limit():

@@ -184,6 +184,47 @@ static void test_burst_over_a_low_limit_all_answered(void **state) {
   assert_int_equal(ok, 40);
 }
 
+/* Once a server's SETTINGS have said how many streams a connection
+ * carries (8 here), the requests that do not fit open the connections
+ * they need at once, each taken to carry 8, where opening one and waiting
+ * for its SETTINGS before the next cost a round trip a connection. The
+ * server's preface comes 300 ms after a connection opens: the 56 requests
+ * its first connection refused go over 7 more, and those 7 wait for their
+ * prefaces together (one at a time before). */
+static void test_further_connections_opened_at_once(void **state) {
+  (void)state;
+  th_server lim = {0};
+  char *argv[] = {"/usr/bin/python3",
+                  H2D_PY,
+                  "--max-streams",
+                  "8",
+                  "--preface-delay",
+                  "300",
+                  NULL};
+  salvo_client *c = h2_client(64);
+  long calls = stat_calls;
+  salvo_parallel *b = burst(&lim, argv, c, 64, "/slow?ms=500");
+  int ok = 0;
+  salvo_response *r;
+  while ((r = salvo_parallel_next(b))) {
+    ok += salvo_response_status(r) == 200;
+    salvo_response_free(r);
+  }
+  salvo_parallel_close(b);
+  salvo_client_free(c);
+  long peak = stat_on(lim.port, "peak_prefacing", NULL);
+  long refused = stat_on(lim.port, "refused", NULL);
+  long opened = stat_on(lim.port, "connections", NULL) - (stat_calls - calls);
+  th_server_stop(&lim);
+  print_message("%d of 64 answered over %ld connections, %ld refused; at "
+                "most %ld waited for their prefaces at once\n",
+                ok, opened, refused, peak);
+  assert_int_equal(ok, 64);
+  assert_int_equal(refused, 56);
+  assert_int_equal(opened, 8);
+  assert_true(peak >= 4); /* 7 when they open within 300 ms of each other */
+}
+
 /* A body goes in DATA frames; the head is HTTP/2's (lower-case names, no
  * connection-specific fields, RFC 9113 8.2). */
 static void test_request_head_and_body(void **state) {
@@ -498,6 +539,7 @@ int main(void) {
       cmocka_unit_test(test_streams_share_a_connection),
       cmocka_unit_test(test_connections_filled_to_the_limit),
       cmocka_unit_test(test_burst_over_a_low_limit_all_answered),
+      cmocka_unit_test(test_further_connections_opened_at_once),
       cmocka_unit_test(test_request_head_and_body),
       cmocka_unit_test(test_big_heads),
       cmocka_unit_test(test_reset_is_one_requests_error),

@@ -162,6 +162,7 @@ void salvo__nat_conn_close(salvo__transport *t, salvo__nconn *c) {
   c->fd = -1;
   close_attempt(c, 0);
   close_attempt(c, 1);
+  salvo__nat_conn_dialing(c, 0);
   c->o->nconns--;
   c->o = NULL;
   c->x = NULL;
@@ -172,6 +173,13 @@ void salvo__nat_conn_close(salvo__transport *t, salvo__nconn *c) {
   c->gen++;
   c->next_free = t->free_conns;
   t->free_conns = c;
+}
+
+int salvo__nat_conn_dialing(salvo__nconn *c, int on) {
+  int was = c->h2_dial;
+  c->o->h2_dialing += on - was;
+  c->h2_dial = on;
+  return was;
 }
 
 salvo__nconn *salvo__nat_conn_of(salvo__transport *t, uint64_t tag, int *slot) {

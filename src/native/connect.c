@@ -2,7 +2,7 @@
  * idle HTTP/1.1 connection, or a new one once the origin's addresses are
  * known; what a connection that comes up speaks (ALPN); the requests
  * waiting for a lookup or for that answer; and an attempt's end, which
- * lets go of its connection (a probe's waiters then go on). */
+ * lets go of its connection (the waiters of one being made then go on). */
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -11,10 +11,25 @@
 
 /* ---- ending an attempt ----------------------------------------------- */
 
-void salvo__nat_done(salvo__transport *t, salvo__nxfer *x, int err, char *msg) {
-  salvo__nat_timer_remove(x);
+void salvo__nat_wait(salvo__nxfer *x) {
+  salvo__list_push_back(&x->o->waiting, &x->in_wait);
+  x->waiting = 1;
+  x->o->nwaiting++;
+}
+
+/* Also takes x off the batch salvo__nat_resolved is going through, where
+ * it no longer counts as waiting. */
+void salvo__nat_unwait(salvo__nxfer *x) {
   if (salvo__list_linked(&x->in_wait))
     salvo__list_remove(&x->in_wait);
+  if (x->waiting)
+    x->o->nwaiting--;
+  x->waiting = 0;
+}
+
+void salvo__nat_done(salvo__transport *t, salvo__nxfer *x, int err, char *msg) {
+  salvo__nat_timer_remove(x);
+  salvo__nat_unwait(x);
   x->finished = 1;
   x->error = err;
   free(x->errmsg);
@@ -35,12 +50,10 @@ void salvo__nat_drop_conn(salvo__transport *t, salvo__nxfer *x) {
   x->c = NULL;
   c->x = NULL;
   salvo__origin *o = c->o;
-  int probe = o->h2_probe == c;
+  int dialing = c->h2_dial;
   salvo__nat_conn_close(t, c);
-  if (probe) { /* those waiting for it open their own */
-    o->h2_probe = NULL;
+  if (dialing) /* those waiting for it go elsewhere */
     salvo__nat_resolved(t, o);
-  }
 }
 
 void salvo__nat_fail(salvo__transport *t, salvo__nxfer *x, int err, char *msg) {
@@ -73,6 +86,24 @@ static salvo__nconn *h2_pick(salvo__origin *o, int *unsettled) {
   return NULL;
 }
 
+/* Whether a request of o that found no HTTP/2 connection with room
+ * waits rather than open one: a connection is opened only when those of
+ * the origin are full, counting those being made.
+ * - Until a server's SETTINGS have said how many streams a connection
+ *   carries, one connection at a time is made, and a connection whose
+ *   SETTINGS have not come may have room yet.
+ * - Once they have, each connection being made is taken to carry that
+ *   many (a new one assumes it, h2.c): the requests waiting for them, and
+ *   the first one each carries, fill them, and the next request opens
+ *   another at once, where waiting for each one's SETTINGS in turn cost a
+ *   round trip a connection. */
+static int h2_wait(const salvo__origin *o, int unsettled) {
+  if (!o->h2_limit)
+    return o->h2_dialing || unsettled;
+  return (uint64_t)o->nwaiting + (uint64_t)o->h2_dialing <
+         (uint64_t)o->h2_dialing * o->h2_limit;
+}
+
 static int xfer_connect(salvo__transport *t, salvo__nxfer *x, char **msg) {
   *msg = NULL;
   salvo__origin *o = x->o;
@@ -80,10 +111,8 @@ static int xfer_connect(salvo__transport *t, salvo__nxfer *x, char **msg) {
   salvo__nconn *c = h2 ? h2_pick(o, &unsettled) : NULL;
   if (c)
     return salvo__h2_request(t, c, x);
-  /* One is being made, or one's limit is not known yet: it may take x
-   * (a connection is opened only when those of the origin are full). */
-  if (h2 && (o->h2_probe || unsettled)) {
-    salvo__list_push_back(&o->waiting, &x->in_wait);
+  if (h2 && h2_wait(o, unsettled)) {
+    salvo__nat_wait(x);
     return 0;
   }
   c = salvo__nat_pool_take(t, x);
@@ -98,7 +127,7 @@ static int xfer_connect(salvo__transport *t, salvo__nxfer *x, char **msg) {
   }
   int err = salvo__nat_resolve(t, x->o, msg);
   if (err == SALVO__IO_AGAIN) {
-    salvo__list_push_back(&x->o->waiting, &x->in_wait);
+    salvo__nat_wait(x);
     return 0;
   }
   if (err)
@@ -112,7 +141,7 @@ static int xfer_connect(salvo__transport *t, salvo__nxfer *x, char **msg) {
   c->x = x;
   x->c = c;
   if (h2)
-    o->h2_probe = c;
+    salvo__nat_conn_dialing(c, 1);
   salvo__nat_timer_update(t, x);
   return 0;
 }
@@ -173,8 +202,7 @@ static void conn_up(salvo__transport *t, salvo__nconn *c) {
   c->state = SALVO__NC_UP;
   x->cdeadline = 0;
   salvo__nat_timer_update(t, x);
-  int probe = o->h2_probe == c;
-  o->h2_probe = NULL;
+  int dialing = salvo__nat_conn_dialing(c, 0);
   if (h2_allowed(t, o)) {
     int h2 = o->tls ? c->alpn_h2 : 1;
     o->proto = h2 ? 2 : 1;
@@ -183,7 +211,7 @@ static void conn_up(salvo__transport *t, salvo__nconn *c) {
       return;
     }
   }
-  if (probe) /* HTTP/1.1: those waiting open their own connections */
+  if (dialing) /* HTTP/1.1: those waiting open their own connections */
     salvo__nat_resolved(t, o);
   /* A plain connection is not read: the answer cannot be there yet, and
    * its edge will come. A layer whose handshake read the socket may hold
@@ -251,12 +279,15 @@ void salvo__nat_conn_io(salvo__transport *t, salvo__nconn *c, int slot,
 
 /* The lookup of o ended, or the connection they waited for is up (or
  * gone): its waiting requests go on, or fail with the lookup's error.
- * They are taken off first: some may wait again, for a new probe. */
+ * They are taken off first: some may wait again, for a connection being
+ * made. */
 void salvo__nat_resolved(salvo__transport *t, salvo__origin *o) {
   salvo__list batch, *n;
   salvo__list_init(&batch);
-  while ((n = salvo__list_pop_front(&o->waiting)))
+  while ((n = salvo__list_first(&o->waiting))) {
+    salvo__nat_unwait(salvo__container_of(n, salvo__nxfer, in_wait));
     salvo__list_push_back(&batch, n);
+  }
   while ((n = salvo__list_pop_front(&batch))) {
     salvo__nxfer *x = salvo__container_of(n, salvo__nxfer, in_wait);
     char *msg = NULL;

@@ -93,7 +93,7 @@ int salvo__h2_request(salvo__transport *t, salvo__nconn *c, salvo__nxfer *x) {
   if (!h->pinging && nghttp2_submit_ping(h->s, NGHTTP2_FLAG_NONE, NULL))
     return SALVO_ENOMEM;
   h->pinging = 1;
-  salvo__list_push_back(&x->o->waiting, &x->in_wait);
+  salvo__nat_wait(x);
   salvo__h2_want_flush(t, c);
   return 0;
 }

@@ -103,11 +103,14 @@ typedef struct salvo__origin {
    * twice could cross that close. Such requests take a new connection. */
   int closes_quietly;
   /* What its server speaks over TLS, once ALPN said (HTTP/2 allowed):
-   * 0 not known yet, 1 HTTP/1.1, 2 HTTP/2. While a connection that may
-   * turn out HTTP/2 is being made (h2_probe), further requests wait for
-   * it (on `waiting`) rather than each open their own. */
+   * 0 not known yet, 1 HTTP/1.1, 2 HTTP/2. */
   int proto;
-  salvo__nconn *h2_probe;
+  /* Its connections being made that may turn out HTTP/2 (each with
+   * h2_dial set), and the requests on `waiting` (all of them: a lookup's
+   * and a PING's too). A request that finds no room waits for those being
+   * made rather than open its own, while they have room for it (h2_wait,
+   * connect.c). */
+  int h2_dialing, nwaiting;
   salvo__list h2conns; /* its HTTP/2 connections (in_origin) */
   /* The streams its server's last SETTINGS allowed a connection (0 until
    * one came): a new connection assumes it until its own SETTINGS come,
@@ -170,6 +173,7 @@ struct salvo__nconn {
   salvo__h2 *h2;        /* HTTP/2 (h2.c) on it, or NULL */
   salvo__list in_dirty; /* the transport's h2_dirty: output to write */
   int alpn_h2;          /* its TLS handshake chose h2 */
+  int h2_dial;          /* counted in its origin's h2_dialing */
   int64_t idle_since;   /* ns, when it last went idle */
 };
 
@@ -200,6 +204,7 @@ struct salvo__nxfer {
   int64_t tkey;      /* its place in the timer list, 0 = not in it */
   salvo__list in_timers;
   salvo__list in_wait; /* its origin's waiting list, during a lookup */
+  int waiting;         /* on that list (counted in its nwaiting) */
   /* On an HTTP/2 connection: its stream, its place in the connection's
    * list, DATA kept while its reader is paused, and its response's
    * progress (h2.c). */
@@ -237,8 +242,8 @@ typedef struct salvo__nat_report {
   /* A reused connection died before any answer: x goes again, once, on
    * a new one (1), or it may not (0). */
   int (*retry_fresh)(salvo__transport *t, salvo__nxfer *x);
-  /* The lookup of o ended, or its HTTP/2 probe did: its waiting
-   * requests go on (or fail). */
+  /* The lookup of o ended, or a connection its requests waited for came
+   * up or went: its waiting requests go on (or fail). */
   void (*resolved)(salvo__transport *t, salvo__origin *o);
   /* x goes again on another connection (its stream was refused, or its
    * connection broke before any answer). */
@@ -328,6 +333,9 @@ int salvo__nat_conn_connected(salvo__transport *t, salvo__nconn *c, int slot,
 int salvo__nat_conn_dial_due(salvo__transport *t, salvo__nconn *c, char **msg);
 /* Closes c, which is not idle (the pool closes its own). */
 void salvo__nat_conn_close(salvo__transport *t, salvo__nconn *c);
+/* c, being made for HTTP/2, counts in its origin's h2_dialing (1), or no
+ * longer does (0): whether it did. */
+int salvo__nat_conn_dialing(salvo__nconn *c, int on);
 /* The connection of an epoll tag, or NULL when it closed since; *slot
  * is the dial attempt the tag names. */
 salvo__nconn *salvo__nat_conn_of(salvo__transport *t, uint64_t tag, int *slot);
@@ -413,6 +421,11 @@ int salvo__nat_retry_fresh(salvo__transport *t, salvo__nxfer *x);
 void salvo__nat_resolved(salvo__transport *t, salvo__origin *o);
 void salvo__nat_again(salvo__transport *t, salvo__nxfer *x);
 void salvo__nat_h2_closed(salvo__transport *t, salvo__nconn *c);
+
+/* connect.c: x waits on its origin's list (for a lookup, a connection
+ * being made, a PING's answer), or no longer (nothing if it was not). */
+void salvo__nat_wait(salvo__nxfer *x);
+void salvo__nat_unwait(salvo__nxfer *x);
 
 /* connect.c: x lets go of its connection (an HTTP/2 stream is reset,
  * an HTTP/1.1 connection closes); x fails. */

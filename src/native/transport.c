@@ -225,8 +225,7 @@ static int nat_start(salvo__transport *t, salvo__req *r, void **xfer,
 static void nat_abort(salvo__transport *t, void *xfer) {
   salvo__nxfer *x = xfer;
   salvo__nat_timer_remove(x);
-  if (salvo__list_linked(&x->in_wait))
-    salvo__list_remove(&x->in_wait);
+  salvo__nat_unwait(x);
   salvo__nat_drop_conn(t, x);
   /* An ended attempt still waiting to be reported is dropped too. */
   if (salvo__list_linked(&x->in_done))
