@@ -143,16 +143,18 @@ static void test_connections_filled_to_the_limit(void **state) {
   assert_int_equal(opened, 2);
 }
 
-/* A server that allows 8 streams a connection, its SETTINGS arriving
- * 300 ms after the client's requests went (as a distant server's arrive a
- * round trip late), and 40 requests at once with no retries: every one
- * answered. The 32 over its limit are refused (RST_STREAM REFUSED_STREAM,
- * RFC 9113 5.1.2 and 8.7: not processed) and go again on new connections,
- * each assuming the origin's 8 until its own SETTINGS come. Assuming
- * nghttp2's 100 instead, the second connection took all 32 and refused
- * 24, the third 16, the fourth 8, and those 8 failed. */
-static void test_burst_over_a_low_limit_all_answered(void **state) {
-  (void)state;
+/* What a server allowing 8 streams a connection saw of n requests of
+ * path sent at once with no retries, its SETTINGS arriving 300 ms after a
+ * connection opened (as a distant server's arrive a round trip after the
+ * client's requests went): the requests answered, and the streams it
+ * refused, the connections it took and the most of them at once waiting
+ * for their preface. */
+typedef struct late_limit {
+  int ok;
+  long refused, opened, peak;
+} late_limit;
+
+static late_limit late_limit_burst(int n, const char *path) {
   th_server lim = {0};
   char *argv[] = {"/usr/bin/python3",
                   H2D_PY,
@@ -161,68 +163,57 @@ static void test_burst_over_a_low_limit_all_answered(void **state) {
                   "--preface-delay",
                   "300",
                   NULL};
-  salvo_client *c = h2_client(40);
+  salvo_client *c = h2_client(n);
   long calls = stat_calls;
-  salvo_parallel *b = burst(&lim, argv, c, 40, "/slow?ms=1000");
-  int ok = 0;
+  salvo_parallel *b = burst(&lim, argv, c, n, path);
+  late_limit got = {0};
   salvo_response *r;
   while ((r = salvo_parallel_next(b))) {
     if (salvo_response_status(r) == 200)
-      ok++;
+      got.ok++;
     else
       print_message("%s\n", salvo_response_errmsg(r));
     salvo_response_free(r);
   }
   salvo_parallel_close(b);
   salvo_client_free(c);
-  long refused = stat_on(lim.port, "refused", NULL);
-  long opened = stat_on(lim.port, "connections", NULL) - (stat_calls - calls);
+  got.peak = stat_on(lim.port, "peak_prefacing", NULL);
+  got.refused = stat_on(lim.port, "refused", NULL);
+  got.opened = stat_on(lim.port, "connections", NULL) - (stat_calls - calls);
   th_server_stop(&lim);
-  print_message("%d of 40 answered, %ld refused, over %ld connections\n", ok,
-                refused, opened);
-  assert_int_equal(refused, 32); /* the first connection's, and no more */
-  assert_int_equal(ok, 40);
+  print_message("%d of %d answered, %ld refused, over %ld connections; at "
+                "most %ld waited for their prefaces at once\n",
+                got.ok, n, got.refused, got.opened, got.peak);
+  return got;
+}
+
+/* 40 requests at once against a server allowing 8 streams, whose
+ * SETTINGS come late: every one answered. The 32 over its limit are
+ * refused (RST_STREAM REFUSED_STREAM, RFC 9113 5.1.2 and 8.7: not
+ * processed) and go again on new connections, each assuming the origin's
+ * 8 until its own SETTINGS come. Assuming nghttp2's 100 instead, the
+ * second connection took all 32 and refused 24, the third 16, the fourth
+ * 8, and those 8 failed. */
+static void test_burst_over_a_low_limit_all_answered(void **state) {
+  (void)state;
+  late_limit got = late_limit_burst(40, "/slow?ms=1000");
+  assert_int_equal(got.refused, 32); /* the first connection's, no more */
+  assert_int_equal(got.ok, 40);
 }
 
 /* Once a server's SETTINGS have said how many streams a connection
  * carries (8 here), the requests that do not fit open the connections
  * they need at once, each taken to carry 8, where opening one and waiting
- * for its SETTINGS before the next cost a round trip a connection. The
- * server's preface comes 300 ms after a connection opens: the 56 requests
- * its first connection refused go over 7 more, and those 7 wait for their
- * prefaces together (one at a time before). */
+ * for its SETTINGS before the next cost a round trip a connection. Of 64
+ * requests, the 56 the first connection refused go over 7 more, and those
+ * 7 wait for their prefaces together (one at a time before, over 5). */
 static void test_further_connections_opened_at_once(void **state) {
   (void)state;
-  th_server lim = {0};
-  char *argv[] = {"/usr/bin/python3",
-                  H2D_PY,
-                  "--max-streams",
-                  "8",
-                  "--preface-delay",
-                  "300",
-                  NULL};
-  salvo_client *c = h2_client(64);
-  long calls = stat_calls;
-  salvo_parallel *b = burst(&lim, argv, c, 64, "/slow?ms=500");
-  int ok = 0;
-  salvo_response *r;
-  while ((r = salvo_parallel_next(b))) {
-    ok += salvo_response_status(r) == 200;
-    salvo_response_free(r);
-  }
-  salvo_parallel_close(b);
-  salvo_client_free(c);
-  long peak = stat_on(lim.port, "peak_prefacing", NULL);
-  long refused = stat_on(lim.port, "refused", NULL);
-  long opened = stat_on(lim.port, "connections", NULL) - (stat_calls - calls);
-  th_server_stop(&lim);
-  print_message("%d of 64 answered over %ld connections, %ld refused; at "
-                "most %ld waited for their prefaces at once\n",
-                ok, opened, refused, peak);
-  assert_int_equal(ok, 64);
-  assert_int_equal(refused, 56);
-  assert_int_equal(opened, 8);
-  assert_true(peak >= 4); /* 7 when they open within 300 ms of each other */
+  late_limit got = late_limit_burst(64, "/slow?ms=500");
+  assert_int_equal(got.ok, 64);
+  assert_int_equal(got.refused, 56);
+  assert_int_equal(got.opened, 8);
+  assert_true(got.peak >= 4); /* 7 when they open within 300 ms */
 }
 
 /* A body goes in DATA frames; the head is HTTP/2's (lower-case names, no
