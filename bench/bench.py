@@ -621,7 +621,8 @@ def ten_thousand_connections(nginx, workdir, build, log, n=10000):
     """n one-second requests at concurrency n: n connections opened at
     once. Each request sleeps 1 s in nginx, so the time beyond that second
     is what opening n connections (and closing them) cost; the rate is n
-    over that time."""
+    over that time. "bare sockets" does the same with no HTTP client
+    (connect_floor.c): the most this machine lets any client reach."""
     if not nginx.has_slow:
         log("  skipped: nginx echo module missing")
         return {}
@@ -636,7 +637,11 @@ def ten_thousand_connections(nginx, workdir, build, log, n=10000):
                                            "libcurl"]),
             ("libcurl multi loop", [cb, "-c", str(n), "-i", f]),
             ("h2load --h1 (ceiling)", ["h2load", "--h1", "-n", str(n), "-c",
-                                       str(n), f"{nginx.base()}/slow/1"])):
+                                       str(n), f"{nginx.base()}/slow/1"]),
+            ("bare sockets (floor)", [
+                os.path.join(build, "bench", "connect_floor"), "-p",
+                nginx.base().rsplit(":", 1)[1], "-n", str(n), "-c", str(n),
+                "-u", "/slow/1"])):
         if name.startswith("h2load") and not shutil.which("h2load"):
             continue
         settle_time_wait(log)
