@@ -203,7 +203,7 @@ struct salvo__nxfer {
   int64_t cdeadline; /* connect, ns; 0 = none */
   int64_t tkey;      /* its place in the timer list, 0 = not in it */
   salvo__list in_timers;
-  salvo__list in_wait; /* its origin's waiting list, during a lookup */
+  salvo__list in_wait; /* its origin's waiting list (salvo__nat_wait) */
   int waiting;         /* on that list (counted in its nwaiting) */
   /* On an HTTP/2 connection: its stream, its place in the connection's
    * list, DATA kept while its reader is paused, and its response's
