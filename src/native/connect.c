@@ -11,22 +11,6 @@
 
 /* ---- ending an attempt ----------------------------------------------- */
 
-void salvo__nat_wait(salvo__nxfer *x) {
-  salvo__list_push_back(&x->o->waiting, &x->in_wait);
-  x->waiting = 1;
-  x->o->nwaiting++;
-}
-
-/* Also takes x off the batch salvo__nat_resolved is going through, where
- * it no longer counts as waiting. */
-void salvo__nat_unwait(salvo__nxfer *x) {
-  if (salvo__list_linked(&x->in_wait))
-    salvo__list_remove(&x->in_wait);
-  if (x->waiting)
-    x->o->nwaiting--;
-  x->waiting = 0;
-}
-
 void salvo__nat_done(salvo__transport *t, salvo__nxfer *x, int err, char *msg) {
   salvo__nat_timer_remove(x);
   salvo__nat_unwait(x);

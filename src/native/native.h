@@ -422,7 +422,7 @@ void salvo__nat_resolved(salvo__transport *t, salvo__origin *o);
 void salvo__nat_again(salvo__transport *t, salvo__nxfer *x);
 void salvo__nat_h2_closed(salvo__transport *t, salvo__nconn *c);
 
-/* connect.c: x waits on its origin's list (for a lookup, a connection
+/* origin.c: x waits on its origin's list (for a lookup, a connection
  * being made, a PING's answer), or no longer (nothing if it was not). */
 void salvo__nat_wait(salvo__nxfer *x);
 void salvo__nat_unwait(salvo__nxfer *x);

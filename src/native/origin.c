@@ -1,5 +1,6 @@
 /* Origins: the table by "scheme://host:port", each one's Host line, TLS
- * session and addresses (dns.c finds them). */
+ * session and addresses (dns.c finds them), and the requests waiting on
+ * one. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,6 +72,23 @@ salvo__origin *salvo__nat_origin(salvo__transport *t, const char *key,
   t->origins[b] = o;
   t->norigins++;
   return o;
+}
+
+void salvo__nat_wait(salvo__nxfer *x) {
+  salvo__list_push_back(&x->o->waiting, &x->in_wait);
+  x->waiting = 1;
+  x->o->nwaiting++;
+}
+
+/* Also takes x off the batch salvo__nat_resolved (connect.c) is going
+ * through, where
+ * it no longer counts as waiting. */
+void salvo__nat_unwait(salvo__nxfer *x) {
+  if (salvo__list_linked(&x->in_wait))
+    salvo__list_remove(&x->in_wait);
+  if (x->waiting)
+    x->o->nwaiting--;
+  x->waiting = 0;
 }
 
 void salvo__nat_origins_free(salvo__transport *t) {
