@@ -53,13 +53,13 @@ from h2conn import server_connection
 LOCK = threading.Lock()
 SETTINGS = {}  # the preface's, from the command line
 DELAY = [0.0]  # --preface-delay, in seconds
+STATS = {"connections": 0, "requests": {}, "keys": {}, "resets": 0,
+         "pings": 0, "refused": 0, "prefacing": 0, "peak_prefacing": 0}
 
 
 def limit():
     """--max-streams, or 0."""
     return SETTINGS.get(h2.settings.SettingCodes.MAX_CONCURRENT_STREAMS, 0)
-STATS = {"connections": 0, "requests": {}, "keys": {}, "resets": 0,
-         "pings": 0, "refused": 0, "prefacing": 0, "peak_prefacing": 0}
 
 
 def count_key(key):

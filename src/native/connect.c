@@ -34,7 +34,7 @@ void salvo__nat_drop_conn(salvo__transport *t, salvo__nxfer *x) {
   x->c = NULL;
   c->x = NULL;
   salvo__origin *o = c->o;
-  int dialing = c->h2_dial;
+  int dialing = salvo__nat_conn_dialing(c, 0);
   salvo__nat_conn_close(t, c);
   if (dialing) /* those waiting for it go elsewhere */
     salvo__nat_resolved(t, o);

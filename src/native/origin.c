@@ -81,8 +81,7 @@ void salvo__nat_wait(salvo__nxfer *x) {
 }
 
 /* Also takes x off the batch salvo__nat_resolved (connect.c) is going
- * through, where
- * it no longer counts as waiting. */
+ * through, where it no longer counts as waiting. */
 void salvo__nat_unwait(salvo__nxfer *x) {
   if (salvo__list_linked(&x->in_wait))
     salvo__list_remove(&x->in_wait);
