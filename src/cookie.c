@@ -10,6 +10,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "url.h"
+
 /* Beyond these, cookies are dropped rather than kept without bound: the
  * oldest goes first. (RFC 6265 asks for at least 3000 in all.) */
 #define JAR_MAX 3000
@@ -69,37 +71,26 @@ typedef struct url_bits {
   size_t path_len; /* "/" when empty; the query is not part of it */
 } url_bits;
 
+/* url's host and path as url.c reads them (the host after the last '@',
+ * as the request goes to it), so that a cookie is kept and sent for the
+ * host the connection is made to. */
 static int url_split(const char *url, url_bits *u) {
-  const char *a = strstr(url, "://");
-  if (!a)
+  salvo__url pu;
+  char *msg = NULL;
+  if (salvo__url_parse(url, &pu, &msg)) {
+    free(msg);
     return -1;
-  int https = a - url == 5;
-  a += 3;
-  size_t alen = strcspn(a, "/?#");
-  const char *at = memchr(a, '@', alen);
-  if (at) {
-    alen -= (size_t)(at + 1 - a);
-    a = at + 1;
   }
-  size_t hlen = alen;
-  if (*a == '[') {
-    const char *close = memchr(a, ']', alen);
-    hlen = close ? (size_t)(close + 1 - a) : alen;
-  } else {
-    const char *colon = memchr(a, ':', alen);
-    if (colon)
-      hlen = (size_t)(colon - a);
-  }
-  if (!hlen || hlen >= sizeof(u->host))
+  if (!pu.host_len || pu.host_len >= sizeof(u->host))
     return -1;
-  for (size_t i = 0; i < hlen; i++) {
-    char c = a[i];
+  for (size_t i = 0; i < pu.host_len; i++) {
+    char c = pu.host[i];
     u->host[i] = c >= 'A' && c <= 'Z' ? (char)(c + 32) : c;
   }
-  u->host[hlen] = '\0';
-  u->secure = https || !strcmp(u->host, "localhost") ||
+  u->host[pu.host_len] = '\0';
+  u->secure = pu.scheme_len == 5 || !strcmp(u->host, "localhost") ||
               !strncmp(u->host, "127.", 4) || !strcmp(u->host, "[::1]");
-  u->path = a + alen;
+  u->path = url + pu.path;
   u->path_len = strcspn(u->path, "?#");
   if (!u->path_len || *u->path != '/') {
     u->path = "/";
@@ -295,6 +286,42 @@ static void trim(const char **s, const char **e) {
     (*e)--;
 }
 
+/* Whether s[0..n) holds a control (a byte below SP, or DEL), HTAB aside
+ * when tab_ok. */
+static int has_ctl(const char *s, size_t n, int tab_ok) {
+  for (size_t i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if ((c < 0x20 && !(tab_ok && c == '\t')) || c == 0x7f)
+      return 1;
+  }
+  return 0;
+}
+
+/* A Max-Age value (RFC 6265 5.2.2): an optional '-' then digits, else
+ * the attribute is ignored (0); a number past 64 bits is the largest. */
+static int max_age_of(const char *s, const char *e, int64_t *secs) {
+  int neg = s < e && *s == '-';
+  const char *d = s + neg;
+  int64_t v = 0;
+  if (d == e)
+    return 0;
+  for (const char *p = d; p < e; p++) {
+    if (!digit(*p))
+      return 0;
+    v = v > (INT64_MAX - 9) / 10 ? INT64_MAX : v * 10 + (*p - '0');
+  }
+  *secs = neg ? -v : v;
+  return 1;
+}
+
+/* The expiry of a cookie Max-Age secs from now: 1 (long past) when secs
+ * is not positive, the largest time when the sum would overflow. */
+static int64_t expiry_after(int64_t now, int64_t secs) {
+  if (secs <= 0)
+    return 1;
+  return secs >= INT64_MAX - (now > 0 ? now : 0) ? INT64_MAX : now + secs;
+}
+
 static int attr_is(const char *s, const char *e, const char *name) {
   size_t n = strlen(name);
   return (size_t)(e - s) == n && !salvo__casecmp_n(s, name, n);
@@ -302,7 +329,10 @@ static int attr_is(const char *s, const char *e, const char *name) {
 
 int salvo__jar_set(salvo__jar *j, const char *url, const char *v, size_t n) {
   url_bits u;
-  if (url_split(url, &u))
+  /* A control other than HTAB anywhere: the whole line is ignored (RFC
+   * 6265 4.1.1 allows none; the draft that follows it, 6265bis 5.6, says
+   * to ignore such a line). */
+  if (has_ctl(v, n, 1) || url_split(url, &u))
     return 0;
   const char *end = v + n, *semi = memchr(v, ';', n);
   const char *pe = semi ? semi : end;
@@ -312,11 +342,8 @@ int salvo__jar_set(salvo__jar *j, const char *url, const char *v, size_t n) {
   const char *ns = v, *ne = eq, *vs = eq + 1, *ve = pe;
   trim(&ns, &ne);
   trim(&vs, &ve);
-  if (ns == ne)
+  if (ns == ne || has_ctl(ns, (size_t)(ve - ns), 0))
     return 0;
-  for (const char *p = ns; p < ve; p++)
-    if ((unsigned char)*p < 0x20 || *p == 0x7f)
-      return 0;
   cookie c = {0};
   const char *domain = NULL, *path = NULL;
   size_t dlen = 0, plen = 0;
@@ -334,20 +361,14 @@ int salvo__jar_set(salvo__jar *j, const char *url, const char *v, size_t n) {
       domain = av + (*av == '.');
       dlen = (size_t)(avend - domain);
     } else if (attr_is(kn, ke, "Path") && av < avend && *av == '/') {
+      if (has_ctl(av, (size_t)(avend - av), 0))
+        return 0; /* a tab in a path: no field of a cookie file holds one */
       path = av;
       plen = (size_t)(avend - av);
     } else if (attr_is(kn, ke, "Secure")) {
       c.secure = 1;
-    } else if (attr_is(kn, ke, "Max-Age") && av < avend) {
-      char buf[32];
-      size_t l = (size_t)(avend - av) < sizeof(buf) - 1 ? (size_t)(avend - av)
-                                                        : sizeof(buf) - 1;
-      memcpy(buf, av, l);
-      buf[l] = '\0';
-      char *stop;
-      long long s = strtoll(buf, &stop, 10);
-      if (*stop == '\0')
-        max_age = s;
+    } else if (attr_is(kn, ke, "Max-Age")) {
+      max_age_of(av, avend, &max_age);
     } else if (attr_is(kn, ke, "Expires") && av < avend && !c.expires) {
       int64_t tt = salvo__cookie_date(av, (size_t)(avend - av));
       if (tt != -1)
@@ -358,7 +379,7 @@ int salvo__jar_set(salvo__jar *j, const char *url, const char *v, size_t n) {
   if (c.secure && !u.secure)
     return 0;               /* only a secure origin may set a Secure cookie */
   if (max_age != INT64_MIN) /* Max-Age wins over Expires */
-    c.expires = max_age <= 0 ? 1 : salvo__clock_wall(j->clock) + max_age;
+    c.expires = expiry_after(salvo__clock_wall(j->clock), max_age);
   if (domain && dlen) {
     c.domain = salvo__strndup(domain, dlen);
     for (char *p = c.domain; p && *p; p++)
@@ -400,6 +421,21 @@ int salvo__jar_set(salvo__jar *j, const char *url, const char *v, size_t n) {
   return store(j, &c);
 }
 
+/* Whether the fields of a cookie file's line hold a cookie a Set-Cookie
+ * could have stored: a name without '=' or ';', a value without ';', a
+ * domain, a path from '/', none with a control, an expiry in digits. A
+ * line that does not is skipped, as curl skips one: a control or a ';'
+ * would otherwise reach the Cookie field of a request. */
+static int fields_ok(char *const f[7], int64_t *expires) {
+  char *stop;
+  for (int i = 0; i < 7; i++)
+    if (has_ctl(f[i], strlen(f[i]), 0))
+      return 0;
+  *expires = strtoll(f[4], &stop, 10);
+  return f[0][f[0][0] == '.'] && f[2][0] == '/' && *f[4] && !*stop && *f[5] &&
+         !strpbrk(f[5], "=;") && !strchr(f[6], ';');
+}
+
 /* One line of a cookie file: domain, subdomains TRUE/FALSE, path, secure
  * TRUE/FALSE, expiry (Unix seconds, 0 = session), name, value. */
 static int add_line(salvo__jar *j, const char *line) {
@@ -417,12 +453,11 @@ static int add_line(salvo__jar *j, const char *line) {
     *tab = '\0';
   }
   int rc = 0;
-  if (nf == 7 && f[0][0] != '#') {
-    cookie c = {0};
+  cookie c = {0};
+  if (nf == 7 && f[0][0] != '#' && fields_ok(f, &c.expires)) {
     const char *d = f[0] + (f[0][0] == '.');
     c.host_only = strcmp(f[1], "TRUE") != 0;
     c.secure = !strcmp(f[3], "TRUE");
-    c.expires = strtoll(f[4], NULL, 10);
     c.domain = salvo__strdup(d);
     c.path = salvo__strdup(f[2]);
     c.name = salvo__strdup(f[5]);
@@ -456,19 +491,32 @@ int salvo__jar_load(salvo__jar *j, const char *path) {
   return rc;
 }
 
+static int by_seq(const void *a, const void *b) {
+  const cookie *x = *(const cookie *const *)a, *y = *(const cookie *const *)b;
+  return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* The cookies are written oldest first: loaded again, they keep the order
+ * a Cookie field lists cookies of one path length in (RFC 6265 5.4 step
+ * 2, by creation), where the jar's own order is not that. */
 int salvo__jar_save(const salvo__jar *j, const char *path) {
-  char *tmp = salvo__fmt("%s.salvo-%ld", path, (long)getpid());
+  const cookie **v = malloc((j->n ? j->n : 1) * sizeof(*v));
+  char *tmp = v ? salvo__fmt("%s.salvo-%ld", path, (long)getpid()) : NULL;
   FILE *f = tmp ? fopen(tmp, "w") : NULL;
   if (!f) {
+    free(v);
     free(tmp);
     return SALVO_EWRITE;
   }
+  for (size_t i = 0; i < j->n; i++)
+    v[i] = &j->v[i];
+  qsort(v, j->n, sizeof(*v), by_seq);
   int64_t now = salvo__clock_wall(j->clock);
   int bad = fputs("# Netscape HTTP Cookie File\n"
                   "# Written by salvo; as curl reads and writes it.\n\n",
                   f) < 0;
   for (size_t i = 0; i < j->n && !bad; i++) {
-    const cookie *c = &j->v[i];
+    const cookie *c = v[i];
     if (c->expires && c->expires <= now)
       continue;
     bad =
@@ -481,6 +529,7 @@ int salvo__jar_save(const salvo__jar *j, const char *path) {
   bad = bad || rename(tmp, path) != 0;
   if (bad)
     unlink(tmp);
+  free(v);
   free(tmp);
   return bad ? SALVO_EWRITE : 0;
 }

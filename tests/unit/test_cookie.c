@@ -1,13 +1,16 @@
 /* The cookie jar (src/cookie.c) on a fake wall clock, RFC 6265: Max-Age
  * and Expires (5.2.1, 5.2.2: Max-Age wins), domain matching and host-only
  * cookies (5.1.3, 5.3 step 6), path matching (5.1.4), Secure (5.4 step 1),
- * public suffixes (5.3 step 5), replacement (5.3 step 11), and one Cookie
- * field per request (5.4). */
+ * public suffixes (5.3 step 5), replacement (5.3 step 11), one Cookie
+ * field per request (5.4), controls (4.1.1), and cookie files checked
+ * line by line and written oldest first. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -145,6 +148,102 @@ static void test_cookie_date(void **state) {
   assert_int_equal(salvo__cookie_date("Sun, 32 Nov 1994 08:49:37 GMT", 29), -1);
 }
 
+static void test_max_age_strict_and_past_64_bits(void **state) {
+  (void)state;
+  salvo__jar *j = jar();
+  /* Past 64 bits: as long as time goes, not a sum that wraps into the
+   * past (it was undefined behaviour, and the cookie was dropped). */
+  set(j, "http://a.example/", "big=1; Max-Age=99999999999999999999");
+  /* RFC 6265 5.2.2: a value that does not start with a DIGIT or '-', or
+   * holds a non-DIGIT after it, is ignored: a session cookie. */
+  set(j, "http://a.example/", "plus=1; Max-Age=+5");
+  set(j, "http://a.example/", "frac=1; Max-Age=5.5");
+  fc.wall += 3600;
+  assert_string_equal(cookie_for(j, "http://a.example/"),
+                      "Cookie: big=1; plus=1; frac=1\r\n");
+  salvo__jar_free(j);
+}
+
+static void test_controls_refuse_the_line(void **state) {
+  (void)state;
+  salvo__jar *j = jar();
+  /* RFC 6265 4.1.1 allows no control in a Set-Cookie line (6265bis 5.6
+   * ignores the line); a tab in a path would not survive a cookie file's
+   * tab-separated fields. */
+  set(j, "http://a.example/", "a=1; Path=/\x01");
+  set(j, "http://a.example/", "b=1; Path=/x\ty");
+  set(j, "http://a.example/", "c=1; Domain=a.example\x7f");
+  set(j, "http://a.example/", "d=1\x0b");
+  assert_int_equal(salvo__jar_count(j), 0);
+  set(j, "http://a.example/", "e=1;\tPath=/");
+  assert_string_equal(cookie_for(j, "http://a.example/"), "Cookie: e=1\r\n");
+  salvo__jar_free(j);
+}
+
+static void test_host_after_the_last_at(void **state) {
+  (void)state;
+  salvo__jar *j = jar();
+  /* The request goes to a.example (url.c reads the host after the last
+   * '@'): its cookies are a.example's, kept and sent as such. */
+  set(j, "http://u@other.example@a.example/", "s=1");
+  assert_string_equal(cookie_for(j, "http://a.example/"), "Cookie: s=1\r\n");
+  assert_string_equal(cookie_for(j, "http://u@x@a.example/"),
+                      "Cookie: s=1\r\n");
+  assert_string_equal(cookie_for(j, "http://other.example/"), "");
+  salvo__jar_free(j);
+}
+
+/* A cookie file holding text, its path in `path` (64 bytes). */
+static void cookie_file(char *path, const char *text) {
+  snprintf(path, 64, "/tmp/salvo-cookie-test.%ld", (long)getpid());
+  FILE *f = fopen(path, "w");
+  assert_non_null(f);
+  fputs(text, f);
+  fclose(f);
+}
+
+static void test_file_lines_checked(void **state) {
+  (void)state;
+  char path[64];
+  /* Lines a Set-Cookie could not have stored are skipped: a CR, another
+   * control or a ';' would reach the Cookie field; an empty name or
+   * domain, a path not from '/', an expiry not in digits. */
+  cookie_file(path, "a.example\tFALSE\t/\tFALSE\t0\tgood\t1\n"
+                    "a.example\tFALSE\t/\tFALSE\t0\tcr\t1\rX-Evil: 1\n"
+                    "a.example\tFALSE\t/\tFALSE\t0\tsemi\t1; admin=1\n"
+                    "a.example\tFALSE\t/\tFALSE\t0\t\t1\n"
+                    ".\tTRUE\t/\tFALSE\t0\tnodomain\t1\n"
+                    "a.example\tFALSE\tx\tFALSE\t0\tpath\t1\n"
+                    "a.example\tFALSE\t/\tFALSE\t12abc\texp\t1\n");
+  salvo__jar *j = jar();
+  assert_int_equal(salvo__jar_load(j, path), 0);
+  unlink(path);
+  assert_int_equal(salvo__jar_count(j), 1);
+  assert_string_equal(cookie_for(j, "http://a.example/"), "Cookie: good=1\r\n");
+  salvo__jar_free(j);
+}
+
+static void test_saved_oldest_first(void **state) {
+  (void)state;
+  char path[64];
+  cookie_file(path, "");
+  salvo__jar *j = jar();
+  set(j, "http://a.example/", "a=1");
+  set(j, "http://a.example/", "b=1");
+  set(j, "http://a.example/", "c=1");
+  set(j, "http://a.example/", "a=1; Max-Age=0"); /* c takes a's place */
+  set(j, "http://a.example/", "d=1");
+  const char *want = "Cookie: b=1; c=1; d=1\r\n"; /* by creation (5.4) */
+  assert_string_equal(cookie_for(j, "http://a.example/"), want);
+  assert_int_equal(salvo__jar_save(j, path), 0);
+  salvo__jar *again = jar();
+  assert_int_equal(salvo__jar_load(again, path), 0);
+  unlink(path);
+  assert_string_equal(cookie_for(again, "http://a.example/"), want);
+  salvo__jar_free(again);
+  salvo__jar_free(j);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_max_age_expires_on_the_clock),
@@ -154,6 +253,11 @@ int main(void) {
       cmocka_unit_test(test_secure),
       cmocka_unit_test(test_replace_and_clear),
       cmocka_unit_test(test_cookie_date),
+      cmocka_unit_test(test_max_age_strict_and_past_64_bits),
+      cmocka_unit_test(test_controls_refuse_the_line),
+      cmocka_unit_test(test_host_after_the_last_at),
+      cmocka_unit_test(test_file_lines_checked),
+      cmocka_unit_test(test_saved_oldest_first),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
