@@ -170,6 +170,22 @@ static void test_compression(void **state) {
   salvo_client_free(c);
 }
 
+/* The request target is the URL's as given, dot segments and all, on
+ * every transport: libcurl removed them ("/a/./b/../c" went as "/a/c")
+ * where the native transport sent them, so one URL was two requests. RFC
+ * 3986 5.2.4 removes them when a reference is resolved (a redirect's
+ * Location), not from the URL a caller asks for. */
+static void test_target_sent_as_given(void **state) {
+  (void)state;
+  const char *target = "/echo/a/./b/../c/%2e%2e/d?x=../y";
+  salvo_response *r = th_fetch_url(th_cl, th_url(&th_srv, "%s", target));
+  assert_int_equal(salvo_response_error(r), SALVO_OK);
+  json_t *j = th_body_json(r);
+  assert_string_equal(th_jstr(j, "target", NULL), target);
+  json_decref(j);
+  salvo_response_free(r);
+}
+
 /* faultd answers a proxy's requests itself: a name that resolves nowhere
  * works only if the request really goes through the proxy. */
 static void test_proxy(void **state) {
@@ -252,6 +268,7 @@ int main(void) {
       cmocka_unit_test(test_redirects),
       cmocka_unit_test(test_cookie_jar_per_client),
       cmocka_unit_test(test_compression),
+      cmocka_unit_test(test_target_sent_as_given),
       cmocka_unit_test(test_proxy),
       cmocka_unit_test(test_response_headers_with_repeats),
       cmocka_unit_test(test_header_found_by_whole_name_only),

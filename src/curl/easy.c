@@ -265,6 +265,9 @@ static int setup_easy(salvo__transport *t, salvo__curl_xfer *x) {
   SET(CURLOPT_CLOSESOCKETFUNCTION, salvo__curl_close_socket);
   SET(CURLOPT_CLOSESOCKETDATA, t);
   SET(CURLOPT_PROTOCOLS_STR, "http,https");
+  /* The target as the caller wrote it, as the native transport sends it:
+   * libcurl would take "./" and "../" segments out. */
+  SET(CURLOPT_PATH_AS_IS, 1L);
   /* Redirects, cookies and credentials are salvo's, per hop. */
   SET(CURLOPT_FOLLOWLOCATION, 0L);
   SET(CURLOPT_HTTP_VERSION, http_version(cfg->http_version));
