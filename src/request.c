@@ -60,14 +60,16 @@ static int has_header(const char *const *hs, const char *name) {
   return salvo__headers_have(hs, name, strlen(name));
 }
 
-/* Headers salvo adds on the request's behalf: a JSON content type, the
- * removal of curl's form content type for raw bodies, and no
+/* Headers salvo adds on the request's behalf when it says a
+ * Content-Length (it has a body, or is a POST or PUT): a JSON content
+ * type, the removal of curl's form content type for raw bodies and for a
+ * POST or PUT without one (the native transport sends neither), and no
  * "Expect: 100-continue" round trip. */
 static size_t extra_headers(const salvo_request *in, const salvo__cfg *cfg,
-                            int has_body, const char *extra[3]) {
+                            int says_length, const char *extra[3]) {
   size_t n = 0;
   const char *const *cfgh = (const char *const *)cfg->headers;
-  if (!has_body)
+  if (!says_length)
     return 0;
   if (!has_header(in->headers, "Content-Type") &&
       (in->json || !has_header(cfgh, "Content-Type")))
@@ -189,11 +191,13 @@ static salvo__req *make(const salvo_request *caller, const salvo__cfg *cfg,
     hbytes += strlen(in->headers[nh]) + 1;
   }
   const char *extra[3];
-  size_t nextra = extra_headers(in, cfg, has_body, extra);
+  int post_or_put = method[0] == 'P' &&
+                    (!strcmp(method + 1, "OST") || !strcmp(method + 1, "UT"));
+  size_t nextra = extra_headers(in, cfg, has_body || post_or_put, extra);
   for (size_t i = 0; i < nextra; i++)
     hbytes += strlen(extra[i]) + 1;
 
-  size_t url_len = u.len + salvo__url_params_len(in->params);
+  size_t url_len = salvo__url_request_len(in->url, &u, in->params);
   if (url_len + hbytes + cfg->header_bytes > SALVO__MAX_HEAD) {
     fail(err, msg,
          salvo__fmt("request too large: a URL of %zu bytes and headers of "
@@ -245,13 +249,15 @@ static salvo__req *make(const salvo_request *caller, const salvo__cfg *cfg,
   r->headers = (char **)(r + 1);
   char *p = (char *)(r->headers + nh + nextra + 1);
   r->url = p;
-  p = salvo__url_put_with_params(p, in->url, u.len, in->params);
+  p = salvo__url_put_with_params(p, in->url, &u, in->params);
   /* Params go after the path: the URL's path starts where it did. */
   r->target_off = (uint32_t)u.path;
-  /* Params go before any fragment: without them it stays where it was. */
+  /* Params go before any fragment, and encoded bytes move it: without
+   * either it stays where it was. */
   const char *hash =
-      !in->params ? r->url + u.fragment
-                  : memchr(r->url + u.path, '#', (size_t)(p - r->url) - u.path);
+      !in->params && !u.high
+          ? r->url + u.fragment
+          : memchr(r->url + u.path, '#', (size_t)(p - r->url) - u.path);
   r->target_len = (uint32_t)((size_t)((hash ? hash : p) - r->url) - u.path);
   p++;
   r->origin = p;

@@ -23,11 +23,12 @@ static int is_digit(int c) { return c >= '0' && c <= '9'; }
  * test of Bit Twiddling Hacks) where not. The same pass finds what the
  * request would otherwise look for again, with two memchr calls that
  * cost more than the pass: the first '#' (u->fragment) and whether there
- * is an '@' (u->at_sign). They are kept in locals until the end: a byte
- * read through a char pointer may alias u's fields. */
+ * is an '@' (u->at_sign), and whether a byte is from 0x80 (u->high). They
+ * are kept in locals until the end: a byte read through a char pointer may
+ * alias u's fields. */
 static size_t first_ctl(const char *s, size_t n, salvo__url *u) {
   size_t i = 0, frag = n;
-  unsigned at = 0;
+  unsigned at = 0, high = 0;
 #ifdef __SSE2__
   for (; n - i >= 16; i += 16) {
     __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
@@ -37,6 +38,7 @@ static size_t first_ctl(const char *s, size_t n, salvo__url *u) {
     unsigned h =
         (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('#')));
     at |= (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('@')));
+    high |= (unsigned)_mm_movemask_epi8(v);
     if (h && frag == n)
       frag = i + (size_t)__builtin_ctz(h);
     if (_mm_movemask_epi8(bad))
@@ -50,6 +52,7 @@ static size_t first_ctl(const char *s, size_t n, salvo__url *u) {
     y = x ^ (ones * 0x7f);
     if (((x - ones * 0x21) & ~x & highs) | ((y - ones) & ~y & highs))
       break;
+    high |= (x & highs) != 0;
     for (size_t k = i; k < i + 8; k++) {
       frag = s[k] == '#' && frag == n ? k : frag;
       at |= s[k] == '@';
@@ -62,9 +65,11 @@ static size_t first_ctl(const char *s, size_t n, salvo__url *u) {
       break;
     frag = c == '#' && frag == n ? i : frag;
     at |= c == '@';
+    high |= c & 0x80; /* one OR a byte */
   }
   u->fragment = frag;
   u->at_sign = at != 0;
+  u->high = high != 0;
   return i;
 }
 
@@ -190,6 +195,13 @@ int salvo__url_parse(const char *url, salvo__url *u, char **msg) {
   u->host_len = (size_t)(hend - h);
   if (u->host_len == 0)
     return fail(msg, salvo__fmt("malformed URL: no host"));
+  /* Refused the same on both transports (the native one looked the bytes
+   * up, libcurl called the URL malformed): salvo converts no IDN. */
+  for (size_t i = 0; u->high && i < u->host_len; i++)
+    if ((unsigned char)h[i] >= 0x80)
+      return fail(msg, salvo__fmt("malformed URL: a host name in UTF-8 (an "
+                                  "internationalized name): give its "
+                                  "ASCII form (xn--...)"));
   u->port = u->scheme_len == 5 ? 443 : 80;
   u->port_text = u->scheme_len == 5 ? "443" : "80";
   u->port_text_len = u->scheme_len == 5 ? 3 : 2;
@@ -305,7 +317,7 @@ static const char *param_value(const char *v) {
   return v == salvo_no_value ? NULL : v;
 }
 
-size_t salvo__url_params_len(const char *const *params) {
+static size_t params_len(const char *const *params) {
   size_t n = 0;
   for (size_t i = 0; params && params[i]; i += 2) {
     const char *v = param_value(params[i + 1]);
@@ -314,19 +326,55 @@ size_t salvo__url_params_len(const char *const *params) {
   return n;
 }
 
-char *salvo__url_put_with_params(char *d, const char *url, size_t len,
+/* The bytes from 0x80 in s[0..n). */
+static size_t count_high(const char *s, size_t n) {
+  size_t k = 0;
+  for (size_t i = 0; i < n; i++)
+    k += (unsigned char)s[i] >= 0x80;
+  return k;
+}
+
+/* s[0..n) at d, each byte from 0x80 as "%XX" when enc; returns the end. */
+static char *put_part(char *d, const char *s, size_t n, int enc) {
+  if (!enc)
+    return (char *)memcpy(d, s, n) + n;
+  for (size_t i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if (c < 0x80) {
+      *d++ = (char)c;
+    } else {
+      *d++ = '%';
+      *d++ = hex[c >> 4];
+      *d++ = hex[c & 15];
+    }
+  }
+  return d;
+}
+
+size_t salvo__url_request_len(const char *url, const salvo__url *u,
+                              const char *const *params) {
+  size_t n = u->len + params_len(params);
+  if (u->high)
+    n += 2 * count_high(url + u->path, u->len - u->path);
+  return n;
+}
+
+char *salvo__url_put_with_params(char *d, const char *url, const salvo__url *u,
                                  const char *const *params) {
-  if (!params || !params[0])
+  size_t len = u->len;
+  int enc = u->high;
+  if (!enc && (!params || !params[0]))
     return (char *)memcpy(d, url, len + 1) + len;
+  /* A '#' is past the host: the authority ends at the first one. */
   const char *hash = memchr(url, '#', len);
   size_t base = hash ? (size_t)(hash - url) : len;
-  memcpy(d, url, base);
-  char *p = d + base;
+  char *p = put_part(d, url, u->path, 0);
+  p = put_part(p, url + u->path, base - u->path, enc);
   const char *q = memchr(url, '?', base);
   char sep = !q                                                         ? '?'
              : (base && (url[base - 1] == '?' || url[base - 1] == '&')) ? 0
                                                                         : '&';
-  for (size_t i = 0; params[i]; i += 2) {
+  for (size_t i = 0; params && params[i]; i += 2) {
     const char *v = param_value(params[i + 1]);
     if (sep)
       *p++ = sep;
@@ -337,8 +385,7 @@ char *salvo__url_put_with_params(char *d, const char *url, size_t len,
       p = enc_put(p, v);
     }
   }
-  if (hash)
-    p = strcpy(p, hash) + strlen(hash);
+  p = put_part(p, url + base, len - base, enc);
   *p = '\0';
   return p;
 }

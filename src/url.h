@@ -24,6 +24,7 @@ typedef struct salvo__url {
   size_t len;      /* of the whole URL */
   size_t fragment; /* where its first '#' is, else len */
   int at_sign;     /* whether it has an '@' anywhere (redact.h's cue) */
+  int high;        /* whether it has a byte from 0x80 anywhere (UTF-8) */
 } salvo__url;
 
 /* Checks an absolute http:// or https:// URL: no whitespace or control
@@ -44,12 +45,15 @@ char *salvo__url_put_origin(char *d, const salvo__url *u);
  * SALVO_EINVAL for a URL salvo refuses, or SALVO_ENOMEM. */
 char *salvo__url_origin(const char *url, int *err);
 
-/* Query parameters (name, value, ..., NULL; SALVO_NO_VALUE for a name
- * alone): the bytes they add to a URL, and the URL with them merged into
- * its query, before any fragment, written at d (returns the end, its
- * NUL); len is strlen(url). */
-size_t salvo__url_params_len(const char *const *params);
-char *salvo__url_put_with_params(char *d, const char *url, size_t len,
+/* A request's URL: url (parsed as u) with query parameters (name, value,
+ * ..., NULL; SALVO_NO_VALUE for a name alone) merged into its query
+ * before any fragment, and each byte from 0x80 past the host as "%XX"
+ * (RFC 3986 2.1: a request target is ASCII; UTF-8 text goes as browsers,
+ * curl and httpx send it). Its length, and the URL written at d (returns
+ * the end, its NUL). */
+size_t salvo__url_request_len(const char *url, const salvo__url *u,
+                              const char *const *params);
+char *salvo__url_put_with_params(char *d, const char *url, const salvo__url *u,
                                  const char *const *params);
 
 /* The request target of an absolute URL: its path and query, without the

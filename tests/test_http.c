@@ -186,6 +186,57 @@ static void test_target_sent_as_given(void **state) {
   salvo_response_free(r);
 }
 
+/* UTF-8 text in a URL's path, query and fragment goes percent-encoded
+ * (RFC 3986 2.1; RFC 9112 3.2's request-target is ASCII), as browsers,
+ * curl and httpx send it, and the response's URL says so: the native
+ * transport sent the raw bytes where libcurl encoded them, so one URL was
+ * two requests. Params are encoded as before. */
+static void test_utf8_target_percent_encoded(void **state) {
+  (void)state;
+  salvo_request req;
+  salvo_request_init(&req);
+  req.url = th_url(&th_srv, "/echo/\xc3\xbc?q=\xc3\xa9#fr\xc3\xa4g");
+  const char *params[] = {"p", "\xc3\xb6", NULL};
+  salvo_response *r = th_fetch(th_cl, &req);
+  assert_int_equal(salvo_response_error(r), SALVO_OK);
+  json_t *j = th_body_json(r);
+  assert_string_equal(th_jstr(j, "target", NULL), "/echo/%C3%BC?q=%C3%A9");
+  json_decref(j);
+  assert_string_equal(salvo_response_url(r),
+                      th_url(&th_srv, "/echo/%%C3%%BC?q=%%C3%%A9#fr%%C3%%A4g"));
+  salvo_response_free(r);
+  req.params = params;
+  r = th_fetch(th_cl, &req);
+  j = th_body_json(r);
+  assert_string_equal(th_jstr(j, "target", NULL),
+                      "/echo/%C3%BC?q=%C3%A9&p=%C3%B6");
+  json_decref(j);
+  salvo_response_free(r);
+}
+
+/* A PUT or POST without a body says Content-Length: 0 and no type on
+ * every transport: libcurl added its form type
+ * (application/x-www-form-urlencoded) where the native transport added
+ * none. */
+static void test_bodiless_put_has_no_type(void **state) {
+  (void)state;
+  const char *methods[] = {"PUT", "POST"};
+  for (size_t i = 0; i < 2; i++) {
+    salvo_request req;
+    salvo_request_init(&req);
+    req.url = th_url(&th_srv, "/echo");
+    req.method = methods[i];
+    salvo_response *r = th_fetch(th_cl, &req);
+    assert_int_equal(salvo_response_error(r), SALVO_OK);
+    json_t *j = th_body_json(r);
+    assert_string_equal(th_jstr(j, "method", NULL), methods[i]);
+    assert_string_equal(th_jstr(j, "headers", "content-length"), "0");
+    assert_null(th_jstr(j, "headers", "content-type"));
+    json_decref(j);
+    salvo_response_free(r);
+  }
+}
+
 /* faultd answers a proxy's requests itself: a name that resolves nowhere
  * works only if the request really goes through the proxy. */
 static void test_proxy(void **state) {
@@ -269,6 +320,8 @@ int main(void) {
       cmocka_unit_test(test_cookie_jar_per_client),
       cmocka_unit_test(test_compression),
       cmocka_unit_test(test_target_sent_as_given),
+      cmocka_unit_test(test_utf8_target_percent_encoded),
+      cmocka_unit_test(test_bodiless_put_has_no_type),
       cmocka_unit_test(test_proxy),
       cmocka_unit_test(test_response_headers_with_repeats),
       cmocka_unit_test(test_header_found_by_whole_name_only),

@@ -1,6 +1,7 @@
-/* URL checking and params merging (salvo__req_new): the input is a URL,
- * then NUL-separated params; a param of one byte 0x01 stands for
- * SALVO_NO_VALUE, and an odd count leaves a NULL value (refused). The URL
+/* URL checking, params merging and UTF-8 percent-encoding
+ * (salvo__req_new): the input is a URL, then NUL-separated params; a param
+ * of one byte 0x01 stands for SALVO_NO_VALUE, and an odd count leaves a
+ * NULL value (refused). The URL
  * is also read by way of a client's memo (url_memo.h) that the first
  * param's URL filled: the answer must be a full parse's. */
 #include <stdint.h>
@@ -36,10 +37,13 @@ static void memo_agrees(const char *url, const char *before) {
     }
     /* The check's one pass finds what memchr would. */
     const char *hash = memchr(url, '#', b.len);
+    int high = 0;
+    for (size_t i = 0; i < b.len; i++)
+      high |= (unsigned char)url[i] >= 0x80;
     if (b.fragment != (hash ? (size_t)(hash - url) : b.len) ||
-        b.at_sign != (memchr(url, '@', b.len) != NULL))
+        b.at_sign != (memchr(url, '@', b.len) != NULL) || b.high != high)
       abort();
-    if (a.fragment != b.fragment || a.at_sign != b.at_sign)
+    if (a.fragment != b.fragment || a.at_sign != b.at_sign || a.high != b.high)
       abort();
     if (a.host != b.host || a.host_len != b.host_len || a.port != b.port ||
         a.path != b.path || a.userinfo != b.userinfo || a.len != b.len ||
@@ -87,6 +91,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       if ((unsigned char)*p <= 0x20 || *p == 0x7f)
         abort();
     if (strncmp(r->origin, "http", 4))
+      abort();
+    /* Its target is ASCII (UTF-8 text percent-encoded) and ends where the
+     * URL does or at its fragment. */
+    const char *t = r->url + r->target_off;
+    for (size_t i = 0; i < r->target_len; i++)
+      if ((unsigned char)t[i] >= 0x80 || t[i] == '#')
+        abort();
+    if (t[r->target_len] != '\0' && t[r->target_len] != '#')
       abort();
   } else if (err != SALVO_EINVAL && err != SALVO_ENOMEM) {
     abort();

@@ -1,7 +1,8 @@
 /* The URL check every submitted request goes through (src/url.c), fed
  * strings: whitespace and controls refused wherever they stand, with
- * their offset named (RFC 3986 2: a URI holds neither), other bytes
- * (obs-text included) left to the server; scheme, host and port read. */
+ * their offset named (RFC 3986 2: a URI holds neither), UTF-8 text
+ * percent-encoded past the host and refused in it, other bytes left to
+ * the server; scheme, host and port read. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -43,6 +44,42 @@ static void test_control_bytes_anywhere(void **state) {
       free(msg);
     }
   }
+}
+
+/* A byte from 0x80 anywhere is seen (u.high), in the sixteen-byte steps
+ * and after them: in a path or query it is percent-encoded when the
+ * request is made (RFC 3986 2.1), and in a host it is refused with a
+ * message naming it, on both transports alike. */
+static void test_utf8_seen_and_encoded(void **state) {
+  (void)state;
+  char url[64];
+  const size_t start = strlen("http://h/");
+  for (size_t at = start; at < sizeof(url) - 1; at++) {
+    memset(url, 'p', sizeof(url) - 1);
+    memcpy(url, "http://h/", start);
+    url[sizeof(url) - 1] = '\0';
+    salvo__url u;
+    char *msg = NULL;
+    assert_int_equal(salvo__url_parse(url, &u, &msg), 0);
+    assert_int_equal(u.high, 0);
+    url[at] = (char)0xc3;
+    assert_int_equal(salvo__url_parse(url, &u, &msg), 0);
+    assert_int_equal(u.high, 1);
+    assert_int_equal(salvo__url_request_len(url, &u, NULL), u.len + 2);
+    char out[80];
+    char *end = salvo__url_put_with_params(out, url, &u, NULL);
+    assert_int_equal((size_t)(end - out), u.len + 2);
+    assert_memory_equal(out + at, "%C3", 3);
+    assert_memory_equal(out, url, at);
+  }
+  salvo__url u;
+  char *msg = NULL;
+  assert_int_equal(salvo__url_parse("http://b\xc3\xbc"
+                                    "cher.example/",
+                                    &u, &msg),
+                   SALVO_EINVAL);
+  assert_non_null(strstr(msg, "host name in UTF-8"));
+  free(msg);
 }
 
 /* The check's pass also finds the first '#' and any '@', wherever they
@@ -277,6 +314,7 @@ int main(void) {
       cmocka_unit_test(test_control_bytes_anywhere),
       cmocka_unit_test(test_parts),
       cmocka_unit_test(test_fragment_and_at_sign),
+      cmocka_unit_test(test_utf8_seen_and_encoded),
       cmocka_unit_test(test_authority_reading),
       cmocka_unit_test(test_origin_lower_case),
       cmocka_unit_test(test_origin_hash_spread),
