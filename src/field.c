@@ -36,6 +36,12 @@ size_t salvo__header_name_len(const char *h) {
   return h[n] == ':' ? n : 0;
 }
 
+int salvo__header_is_framing(const char *h) {
+  size_t n = salvo__header_name_len(h);
+  return (n == 14 && salvo__case_eq(h, "Content-Length", 14)) ||
+         (n == 17 && salvo__case_eq(h, "Transfer-Encoding", 17));
+}
+
 const char *salvo__header_value(const char *h) {
   const char *v = h + salvo__header_name_len(h) + 1;
   while (*v == ' ' || *v == '\t')

@@ -81,6 +81,11 @@ size_t salvo__header_name_len(const char *h);
 /* The value of "Name: value" (after its colon and leading spaces), for a
  * header whose name salvo__header_name_len accepts. */
 const char *salvo__header_value(const char *h);
+/* Whether header line h sets a message's framing (Content-Length or
+ * Transfer-Encoding). Both transports drop the caller's and frame the
+ * body they send themselves: a length that is not the body's would
+ * desynchronize the connection (RFC 9112 6). */
+int salvo__header_is_framing(const char *h);
 /* Cuts the optional whitespace (SP, HTAB: RFC 9110 5.6.3) around a field
  * value of *n bytes at *v. */
 static inline void salvo__ows_trim(const char **v, size_t *n) {

@@ -363,9 +363,12 @@ static int append(struct curl_slist **l, const char *h) {
 }
 
 /* Whether header h of the caller's goes on this hop: the Cookie field is
- * merged with the jar's, credentials stay with the first origin. */
+ * merged with the jar's, credentials stay with the first origin, and the
+ * framing is libcurl's (a Content-Length the caller gave went with a GET
+ * that had no body, and the server waited for it). */
 static int passes(const char *h, int creds) {
-  return !named(h, "Cookie", 6) && (creds || !named(h, "Authorization", 13));
+  return !named(h, "Cookie", 6) && !salvo__header_is_framing(h) &&
+         (creds || !named(h, "Authorization", 13));
 }
 
 int salvo__curl_pins(salvo__transport *t) {
@@ -391,7 +394,8 @@ int salvo__curl_base_headers(salvo__transport *t) {
   for (size_t i = 0; cfg->headers[i]; i++) {
     auth |= named(cfg->headers[i], "Authorization", 13);
     ae |= named(cfg->headers[i], "Accept-Encoding", 15);
-    if (append(&t->base_hdrs, cfg->headers[i]))
+    if (!salvo__header_is_framing(cfg->headers[i]) &&
+        append(&t->base_hdrs, cfg->headers[i]))
       return SALVO_ENOMEM;
   }
   if ((cfg->auth_header && !auth && append(&t->base_hdrs, cfg->auth_header)) ||

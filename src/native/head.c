@@ -20,8 +20,7 @@ static int skip_hdr(const char *h, int creds) {
   size_t n = salvo__header_name_len(h);
   if (!*salvo__header_value(h))
     return 1;
-  if ((n == 14 && !salvo__casecmp_n(h, "Content-Length", 14)) ||
-      (n == 17 && !salvo__casecmp_n(h, "Transfer-Encoding", 17)) ||
+  if (salvo__header_is_framing(h) ||
       (n == 6 && !salvo__casecmp_n(h, "Cookie", 6)))
     return 1;
   /* Credentials the caller wrote stay with the first origin too. */
