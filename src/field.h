@@ -81,6 +81,14 @@ size_t salvo__header_name_len(const char *h);
 /* The value of "Name: value" (after its colon and leading spaces), for a
  * header whose name salvo__header_name_len accepts. */
 const char *salvo__header_value(const char *h);
+/* Whether method m says Content-Length: 0 without a body (POST and PUT:
+ * RFC 9110 8.6, a request whose method expects content). The one rule
+ * the native head, libcurl's options and the request's own headers
+ * follow. */
+static inline int salvo__method_says_length(const char *m) {
+  return m[0] == 'P' && ((m[1] == 'O' && m[2] == 'S' && m[3] == 'T' && !m[4]) ||
+                         (m[1] == 'U' && m[2] == 'T' && !m[3]));
+}
 /* Whether header line h sets a message's framing (Content-Length or
  * Transfer-Encoding). Both transports drop the caller's and frame the
  * body they send themselves: a length that is not the body's would

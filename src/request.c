@@ -191,9 +191,8 @@ static salvo__req *make(const salvo_request *caller, const salvo__cfg *cfg,
     hbytes += strlen(in->headers[nh]) + 1;
   }
   const char *extra[3];
-  int post_or_put = method[0] == 'P' &&
-                    (!strcmp(method + 1, "OST") || !strcmp(method + 1, "UT"));
-  size_t nextra = extra_headers(in, cfg, has_body || post_or_put, extra);
+  size_t nextra = extra_headers(
+      in, cfg, has_body || salvo__method_says_length(method), extra);
   for (size_t i = 0; i < nextra; i++)
     hbytes += strlen(extra[i]) + 1;
 

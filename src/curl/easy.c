@@ -516,7 +516,7 @@ int salvo__curl_hop_go(salvo__transport *t, salvo__curl_xfer *x, char **msg) {
   x->pend.len = 0;
   SETOPT(CURLOPT_URL, salvo__hop_url(&x->hop, r));
   SETOPT(CURLOPT_NOBODY, (long)head);
-  if (x->hop.send_body || !strcmp(m, "POST") || !strcmp(m, "PUT")) {
+  if (x->hop.send_body || salvo__method_says_length(m)) {
     /* A POST or PUT without a body still says Content-Length: 0. */
     int body = x->hop.send_body && r->body;
     SETOPT(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(body ? r->body_len : 0));

@@ -101,13 +101,6 @@ static void put(salvo__buf *b, const char *p, size_t n) {
   b->len += n;
 }
 
-/* Methods that say Content-Length: 0 without a body (RFC 9110 8.6: a
- * request whose method expects content). */
-static int is_post_or_put(const char *m) {
-  return m[0] == 'P' && ((m[1] == 'O' && m[2] == 'S' && m[3] == 'T' && !m[4]) ||
-                         (m[1] == 'U' && m[2] == 'T' && !m[3]));
-}
-
 int salvo__head_write(const salvo__head_writer *w, const salvo__head_args *a,
                       salvo__buf *b) {
   const char *const *rh = a->headers;
@@ -138,7 +131,7 @@ int salvo__head_write(const salvo__head_writer *w, const salvo__head_args *a,
     put(b, w->fixed, w->fixed_len);
   else
     rc |= put_defaults(w, rh, b);
-  if (a->send_body || is_post_or_put(a->method)) {
+  if (a->send_body || salvo__method_says_length(a->method)) {
     char cl[40];
     int n = snprintf(cl, sizeof(cl), "Content-Length: %zu\r\n",
                      a->send_body ? a->body_len : 0);
