@@ -294,18 +294,23 @@ static size_t enc_len(const char *s) {
   return n;
 }
 
-static const char hex[] = "0123456789ABCDEF";
+/* c as "%XX" at d (RFC 3986 2.1, upper case); returns the end. Every
+ * percent-encoding salvo writes is this one. */
+static char *pct(char *d, unsigned char c) {
+  static const char hex[] = "0123456789ABCDEF";
+  d[0] = '%';
+  d[1] = hex[c >> 4];
+  d[2] = hex[c & 15];
+  return d + 3;
+}
 
 static char *enc_put(char *d, const char *s) {
   for (; *s; s++) {
     unsigned char c = (unsigned char)*s;
-    if (unreserved(c)) {
+    if (unreserved(c))
       *d++ = (char)c;
-    } else {
-      *d++ = '%';
-      *d++ = hex[c >> 4];
-      *d++ = hex[c & 15];
-    }
+    else
+      d = pct(d, c);
   }
   return d;
 }
@@ -340,13 +345,10 @@ static char *put_part(char *d, const char *s, size_t n, int enc) {
     return (char *)memcpy(d, s, n) + n;
   for (size_t i = 0; i < n; i++) {
     unsigned char c = (unsigned char)s[i];
-    if (c < 0x80) {
+    if (c < 0x80)
       *d++ = (char)c;
-    } else {
-      *d++ = '%';
-      *d++ = hex[c >> 4];
-      *d++ = hex[c & 15];
-    }
+    else
+      d = pct(d, c);
   }
   return d;
 }
@@ -456,8 +458,8 @@ static int put_encoded(salvo__buf *b, const char *s, size_t n) {
       if (put(b, (const char *)&c, 1))
         return -1;
     } else {
-      char e[3] = {'%', hex[c >> 4], hex[c & 15]};
-      if (put(b, e, 3))
+      char e[3];
+      if (put(b, e, (size_t)(pct(e, c) - e)))
         return -1;
     }
   }
