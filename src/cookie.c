@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "field.h"
 #include "url.h"
 
 /* Beyond these, cookies are dropped rather than kept without bound: the
@@ -286,12 +287,12 @@ static void trim(const char **s, const char **e) {
     (*e)--;
 }
 
-/* Whether s[0..n) holds a control (a byte below SP, or DEL), HTAB aside
- * when tab_ok. */
+/* Whether s[0..n) holds a byte a field value may not (a control but HTAB,
+ * by field.h's classes), or HTAB too unless tab_ok. */
 static int has_ctl(const char *s, size_t n, int tab_ok) {
   for (size_t i = 0; i < n; i++) {
     unsigned char c = (unsigned char)s[i];
-    if ((c < 0x20 && !(tab_ok && c == '\t')) || c == 0x7f)
+    if (!(salvo__ctype[c] & SALVO__VTEXT) || (!tab_ok && c == '\t'))
       return 1;
   }
   return 0;
