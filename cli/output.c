@@ -300,7 +300,7 @@ static void emit_fields(out *o, const slot *s) {
     o->len += digits + 2;
   }
   OUT_LIT(o, ",\"url\":");
-  out_jstr(o, s->url.p, strlen(s->url.p));
+  out_jstr(o, s->url.p, s->url.len);
 }
 
 static void emit_text(out *o, salvo_response *r) {
@@ -384,6 +384,38 @@ static void emit_body(out *o, const opts *op, salvo_response *r) {
   }
 }
 
+/* Up to three digits at d, for a status or an attempt count: most
+ * results' numbers, written without out_u64's general path. */
+static char *put_small(char *d, unsigned v) {
+  if (v >= 100)
+    *d++ = (char)('0' + v / 100);
+  if (v >= 10)
+    *d++ = (char)('0' + v / 10 % 10);
+  *d++ = (char)('0' + v % 10);
+  return d;
+}
+
+#define PUT_LIT(d, lit)                                                        \
+  (memcpy((d), "" lit, sizeof(lit) - 1), (d) + sizeof(lit) - 1)
+
+/* ,"status":S,"error":null,"attempts":A of a response without an error
+ * whose status and attempts have at most three digits (nearly every
+ * one): one reserve and fixed copies, where each piece cost a reserve
+ * and a number its general conversion. 0 when it is not such a
+ * response. */
+static int emit_plain_status(out *o, int status, int attempts) {
+  if (status < 100 || status > 999 || attempts < 0 || attempts > 999)
+    return 0;
+  out_reserve(o, 64);
+  char *d = o->p + o->len;
+  d = PUT_LIT(d, ",\"status\":");
+  d = put_small(d, (unsigned)status);
+  d = PUT_LIT(d, ",\"error\":null,\"attempts\":");
+  d = put_small(d, (unsigned)attempts);
+  o->len = (size_t)(d - o->p);
+  return 1;
+}
+
 static void emit_response(out *o, const opts *op, const slot *s) {
   salvo_response *r = s->r;
   emit_fields(o, s);
@@ -393,23 +425,26 @@ static void emit_response(out *o, const opts *op, const slot *s) {
     out_jstr(o, final, strlen(final));
   }
   int status = salvo_response_status(r), err = salvo_response_error(r);
-  OUT_LIT(o, ",\"status\":");
-  if (status)
-    out_u64(o, (unsigned long long)status);
-  else
-    OUT_LIT(o, "null");
-  if (err) {
-    const char *name = salvo_errname(err), *msg = salvo_response_errmsg(r);
-    OUT_LIT(o, ",\"error\":{\"code\":");
-    out_jstr(o, name, strlen(name));
-    OUT_LIT(o, ",\"message\":");
-    out_jstr(o, msg, strlen(msg));
-    OUT_LIT(o, "},\"attempts\":");
-  } else {
-    OUT_LIT(o, ",\"error\":null,\"attempts\":");
+  int attempts = salvo_response_attempts(r);
+  if (err || !emit_plain_status(o, status, attempts)) {
+    OUT_LIT(o, ",\"status\":");
+    if (status)
+      out_u64(o, (unsigned long long)status);
+    else
+      OUT_LIT(o, "null");
+    if (err) {
+      const char *name = salvo_errname(err), *msg = salvo_response_errmsg(r);
+      OUT_LIT(o, ",\"error\":{\"code\":");
+      out_jstr(o, name, strlen(name));
+      OUT_LIT(o, ",\"message\":");
+      out_jstr(o, msg, strlen(msg));
+      OUT_LIT(o, "},\"attempts\":");
+    } else {
+      OUT_LIT(o, ",\"error\":null,\"attempts\":");
+    }
+    out_u64(o, (unsigned long long)attempts);
   }
   const char *ver = salvo_response_http_version(r);
-  out_u64(o, (unsigned long long)salvo_response_attempts(r));
   OUT_LIT(o, ",\"elapsed_ms\":");
   out_ms(o, salvo_response_elapsed(r));
   OUT_LIT(o, ",\"http_version\":");

@@ -33,12 +33,13 @@ static void with_scheme(request_line *p, const char *url, size_t n) {
     char *s = realloc(b->p, cap);
     if (!s)
       oom();
-    *b = (url_buf){s, cap};
+    *b = (url_buf){s, cap, 0};
   }
   size_t off = bare ? 7 : 0;
   memcpy(b->p, "http://", off);
   memcpy(b->p + off, url, n);
   b->p[off + n] = '\0';
+  b->len = off + n;
   p->req.url = b->p;
 }
 

@@ -14,6 +14,7 @@
 typedef struct url_buf {
   char *p;
   size_t cap;
+  size_t len; /* of the URL in p, when it holds one */
 } url_buf;
 
 /* A parsed line: req's strings point into the json_t and the lists here,

@@ -164,8 +164,9 @@ static void on_sigint(int sig) {
 
 /* url without its userinfo, in place: a password given in a URL is never
  * printed. */
-static void drop_userinfo(char *url) {
-  char *auth = strchr(url, '@') ? strstr(url, "://") : NULL;
+static void drop_userinfo(url_buf *u) {
+  char *url = u->p;
+  char *auth = memchr(url, '@', u->len) ? strstr(url, "://") : NULL;
   if (!auth)
     return;
   auth += 3;
@@ -174,8 +175,10 @@ static void drop_userinfo(char *url) {
   for (size_t i = 0; i < alen; i++)
     if (auth[i] == '@')
       at = auth + i;
-  if (at)
+  if (at) {
     memmove(auth, at + 1, strlen(at + 1) + 1);
+    u->len -= (size_t)(at + 1 - auth);
+  }
 }
 
 /* Whether this run does the request: it is in our --shard (a URL salvo
@@ -269,7 +272,7 @@ static void submit_line(run *rn, const char *line, size_t len,
      * another result's file. */
     if (output_claim(s->path, &o->run_start, &s->created, &s->local_error)) {
       s->local_code = SALVO_EWRITE;
-      drop_userinfo(s->url.p);
+      drop_userinfo(&s->url);
       line_done(rn, &p);
       complete(rn, pos);
       return;
@@ -280,7 +283,7 @@ static void submit_line(run *rn, const char *line, size_t len,
     warnx("out of memory");
     exit(1);
   }
-  drop_userinfo(s->url.p);
+  drop_userinfo(&s->url);
   line_done(rn, &p);
 }
 
