@@ -1,4 +1,4 @@
-/* A head's bytes sixteen at a time: see h1_scan.h. */
+/* A head's bytes sixteen or thirty-two at a time: see h1_scan.h. */
 #include "h1_scan.h"
 
 #include <string.h>
@@ -67,8 +67,8 @@ static unsigned classify(const char *b, __m128i *bad) {
  * control check per line. What may not stand in a head is gathered over
  * the steps and looked at once, where the head ends: a head with any is
  * read a line at a time, which says what it is. */
-size_t salvo__h1_scan_head(const char *b, size_t n, uint32_t *ends, size_t max,
-                           size_t *count) {
+size_t salvo__h1_scan_head16(const char *b, size_t n, uint32_t *ends,
+                             size_t max, size_t *count) {
   size_t k = 0, start = 0;
   __m128i seen = _mm_setzero_si128(), bad;
   char tail[32];
@@ -103,11 +103,96 @@ size_t salvo__h1_scan_head(const char *b, size_t n, uint32_t *ends, size_t max,
   return 0;
 }
 #else
-size_t salvo__h1_scan_head(const char *b, size_t n, uint32_t *ends, size_t max,
-                           size_t *count) {
+size_t salvo__h1_scan_head16(const char *b, size_t n, uint32_t *ends,
+                             size_t max, size_t *count) {
   return salvo__h1_scan_head_bytes(b, n, ends, max, count);
 }
 #endif
+
+#if SALVO__H1_SCAN_AVX2
+#include <immintrin.h>
+
+#define AVX2 __attribute__((target("avx2")))
+
+/* classify, thirty-two bytes at b with the byte after them at b[32]. */
+static inline AVX2 unsigned classify32(const char *b, __m256i *bad) {
+  __m256i v = _mm256_loadu_si256((const __m256i *)(const void *)b),
+          next = _mm256_loadu_si256((const __m256i *)(const void *)(b + 1));
+  __m256i lf = _mm256_cmpeq_epi8(v, _mm256_set1_epi8('\n')),
+          cr = _mm256_cmpeq_epi8(v, _mm256_set1_epi8('\r')),
+          ctl =
+              _mm256_cmpeq_epi8(_mm256_min_epu8(v, _mm256_set1_epi8(0x1f)), v);
+  __m256i fine =
+      _mm256_or_si256(_mm256_cmpeq_epi8(v, _mm256_set1_epi8('\t')), lf);
+  fine = _mm256_or_si256(
+      fine,
+      _mm256_and_si256(cr, _mm256_cmpeq_epi8(next, _mm256_set1_epi8('\n'))));
+  *bad = _mm256_or_si256(_mm256_andnot_si256(fine, ctl),
+                         _mm256_cmpeq_epi8(v, _mm256_set1_epi8(0x7f)));
+  return (unsigned)_mm256_movemask_epi8(lf);
+}
+
+/* salvo__h1_scan_head16's walk, thirty-two bytes a step: nginx's head
+ * of 154 bytes is five steps, not ten (callgrind: 349 instructions a
+ * head where sixteen a step took 511). */
+static AVX2 size_t scan32(const char *b, size_t n, uint32_t *ends, size_t max,
+                          size_t *count) {
+  size_t k = 0, start = 0;
+  __m256i seen = _mm256_setzero_si256(), bad;
+  char tail[64];
+  if (n > SALVO__H1_SCAN_MAX)
+    n = SALVO__H1_SCAN_MAX;
+  for (size_t i = 0; i < n; i += 32) {
+    const char *at = b + i;
+    if (n - i < 33) { /* the last bytes, with NULs after them */
+      memset(tail, 0, sizeof(tail));
+      memcpy(tail, at, n - i);
+      at = tail;
+    }
+    unsigned lf = classify32(at, &bad);
+    if (n - i < 32)
+      lf &= (1u << (n - i)) - 1;
+    for (; lf; lf &= lf - 1) {
+      unsigned pos = (unsigned)__builtin_ctz(lf);
+      if (k == max)
+        return 0;
+      ends[k++] = (uint32_t)(i + pos);
+      if (ends_head(b, start, i + pos, k)) {
+        unsigned late =
+            (unsigned)_mm256_movemask_epi8(bad) & (unsigned)((2ull << pos) - 1);
+        if (late || !_mm256_testz_si256(seen, seen))
+          return 0;
+        *count = k;
+        return i + pos + 1;
+      }
+      start = i + pos + 1;
+    }
+    seen = _mm256_or_si256(seen, bad);
+  }
+  return 0;
+}
+
+int salvo__h1_scan_has32(void) { return __builtin_cpu_supports("avx2"); }
+
+size_t salvo__h1_scan_head32(const char *b, size_t n, uint32_t *ends,
+                             size_t max, size_t *count) {
+  if (!__builtin_cpu_supports("avx2"))
+    return salvo__h1_scan_head16(b, n, ends, max, count);
+  return scan32(b, n, ends, max, count);
+}
+#else
+int salvo__h1_scan_has32(void) { return 0; }
+
+size_t salvo__h1_scan_head32(const char *b, size_t n, uint32_t *ends,
+                             size_t max, size_t *count) {
+  return salvo__h1_scan_head16(b, n, ends, max, count);
+}
+#endif
+
+size_t salvo__h1_scan_head(const char *b, size_t n, uint32_t *ends, size_t max,
+                           size_t *count) {
+  return salvo__h1_scan_head32(b, n, ends, max, count);
+}
 
 #ifdef __SSE2__
 /* Whether s[0..n), n >= 16, holds a control other than HTAB (a byte below

@@ -1,9 +1,9 @@
 /*
- * A response head's bytes read sixteen at a time (SSE2, where the
- * compiler has it), for h1.c: where a whole head's lines end and whether
- * it holds a control, whether a line does, and where a name ends. Byte
- * loops give the same answers where there is no SSE2 (and the tests hold
- * the two to each other).
+ * A response head's bytes read sixteen or thirty-two at a time (SSE2, or
+ * AVX2 where the CPU has it), for h1.c: where a whole head's lines end
+ * and whether it holds a control, whether a line does, and where a name
+ * ends. Byte loops give the same answers where there is no SSE2 (and the
+ * tests hold every width to them).
  */
 #ifndef SALVO_H1_SCAN_H
 #define SALVO_H1_SCAN_H
@@ -26,6 +26,24 @@ size_t salvo__h1_scan_head(const char *b, size_t n, uint32_t *ends, size_t max,
                            size_t *count);
 size_t salvo__h1_scan_head_bytes(const char *b, size_t n, uint32_t *ends,
                                  size_t max, size_t *count);
+/* The same scan sixteen bytes a step (SSE2) and thirty-two (AVX2);
+ * salvo__h1_scan_head is the widest this CPU runs. Each falls back to
+ * the narrower where its instructions are missing, and
+ * salvo__h1_scan_has32 says whether the CPU runs AVX2, so that the tests
+ * can hold every width to the byte loop's answers. */
+size_t salvo__h1_scan_head16(const char *b, size_t n, uint32_t *ends,
+                             size_t max, size_t *count);
+size_t salvo__h1_scan_head32(const char *b, size_t n, uint32_t *ends,
+                             size_t max, size_t *count);
+int salvo__h1_scan_has32(void);
+
+/* AVX2 where the compiler can target it for one function and ask the CPU
+ * at run time (GCC and clang on x86-64). */
+#if defined(__x86_64__) && defined(__GNUC__)
+#define SALVO__H1_SCAN_AVX2 1
+#else
+#define SALVO__H1_SCAN_AVX2 0
+#endif
 
 /* Whether s[0..n), n >= 16, holds a control other than HTAB (a byte
  * below SP, or DEL). */
