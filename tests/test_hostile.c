@@ -292,9 +292,48 @@ static void test_big_heads_and_odd_charsets(void **state) {
   salvo_client_free(c);
 }
 
+/* A response whose first field line starts with whitespace (obs-fold
+ * with nothing to fold onto: RFC 9112 5.2) is refused, after a response
+ * with headers on the same client and as a redirect's second hop. libcurl
+ * before 8.1.0 unfolds such a line onto the last header of the handle's
+ * previous transfer, freed by then (curl issue 11101): a handle used
+ * twice read freed memory (AddressSanitizer) or corrupted the heap. */
+static void test_folded_line_after_a_response(void **state) {
+  (void)state;
+  static const char plain[] = "HTTP/1.1 200 OK\r\nX-Before: aaaaaaaaaaaaaaaa"
+                              "\r\nContent-Length: 2\r\n\r\nok";
+  static const char folded[] = "HTTP/1.1 200 OK\r\n X-Fold: b\r\nContent-"
+                               "Length: 2\r\n\r\nok";
+  salvo_config cfg;
+  salvo_config_init(&cfg);
+  cfg.max_retries = 0;
+  cfg.concurrency = 1; /* one transfer at a time: the same handle again */
+  salvo_client *c = th_client(&cfg);
+  for (int i = 0; i < 8; i++) {
+    salvo_response *r = wire(c, plain, sizeof(plain) - 1);
+    assert_int_equal(salvo_response_status(r), 200);
+    salvo_response_free(r);
+    r = wire(c, folded, sizeof(folded) - 1);
+    if (salvo_response_error(r) != SALVO_EPROTO)
+      fail_msg("folded first line, round %d: %s: %s", i,
+               salvo_errname(salvo_response_error(r)),
+               salvo_response_errmsg(r));
+    salvo_response_free(r);
+  }
+  /* The second hop of a redirect runs on the first hop's handle. */
+  char *hex = th_hex_of(folded, sizeof(folded) - 1);
+  salvo_response *r = th_fetch_url(
+      c, th_url(&th_srv, "/redirect-to?url=/wire%%3Fhex%%3D%s", hex));
+  assert_int_equal(salvo_response_error(r), SALVO_EPROTO);
+  salvo_response_free(r);
+  free(hex);
+  salvo_client_free(c);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_big_heads_and_odd_charsets),
+      cmocka_unit_test(test_folded_line_after_a_response),
       cmocka_unit_test(test_credentials_never_shown),
       cmocka_unit_test(test_crlf_in_config_is_refused),
       cmocka_unit_test(test_retry_after_far_future),

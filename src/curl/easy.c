@@ -490,8 +490,26 @@ static salvo__curl_multi *hop_multi(salvo__transport *t, salvo__curl_xfer *x) {
       what = #opt;                                                             \
   } while (0)
 
+/* x with a handle no transfer has used in place of its own: 0, or
+ * SALVO_ENOMEM (x keeps its handle). The multi's connections are not the
+ * handle's: they stay for the next. */
+static int renew_easy(salvo__transport *t, salvo__curl_xfer *x) {
+  CURL *old = x->easy;
+  if (!(x->easy = curl_easy_init()) || setup_easy(t, x)) {
+    curl_easy_cleanup(x->easy);
+    x->easy = old;
+    return SALVO_ENOMEM;
+  }
+  curl_easy_cleanup(old);
+  x->bufsize = 0;
+  x->ran = 0;
+  return 0;
+}
+
 int salvo__curl_hop_go(salvo__transport *t, salvo__curl_xfer *x, char **msg) {
   salvo__req *r = x->req;
+  if (x->ran && t->fresh_handles && renew_easy(t, x))
+    return SALVO_ENOMEM;
   CURL *e = x->easy;
   CURLcode rc = CURLE_OK;
   const char *what = NULL, *m = x->hop.method;
@@ -548,6 +566,7 @@ int salvo__curl_hop_go(salvo__transport *t, salvo__curl_xfer *x, char **msg) {
     *msg = salvo__fmt("libcurl refused %s: %s", what, curl_easy_strerror(rc));
     return rc == CURLE_OUT_OF_MEMORY ? SALVO_ENOMEM : SALVO_EINVAL;
   }
+  x->ran = 1;
   return curl_multi_add_handle(x->mh->m, e) == CURLM_OK ? 0 : SALVO_EINTERNAL;
 }
 #undef SETOPT

@@ -81,6 +81,7 @@ typedef struct salvo__curl_xfer {
   salvo__h1 dechunk;
   salvo__buf pend; /* raw bytes not de-chunked yet */
   long bufsize;    /* CURLOPT_BUFFERSIZE as last set, 0 = default */
+  int ran;         /* easy has run a transfer (see salvo__curl_hop_go) */
   char errbuf[CURL_ERROR_SIZE];
 } salvo__curl_xfer;
 
@@ -100,6 +101,7 @@ struct salvo__transport {
   /* The client's headers and credentials, for hops that add nothing. */
   struct curl_slist *base_hdrs;
   struct curl_slist *pins; /* salvo_config.resolve, for CURLOPT_RESOLVE */
+  int fresh_handles;       /* each hop on a handle no transfer has used */
 };
 
 /* ---- origin.c ---- */

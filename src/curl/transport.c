@@ -85,6 +85,12 @@ static int curl_create(salvo__transport **out, const salvo__cfg *cfg, int epfd,
   t->tag_base = tag_base;
   t->epfd = epfd;
   t->share = curl_share_init();
+  /* libcurl before 8.1.0 keeps a pointer to a handle's last stored
+   * header past the transfer that freed it (curl issue 11101): the
+   * handle's next response whose first field line starts with whitespace
+   * is unfolded onto freed memory, so a hostile server could crash the
+   * process. There every hop gets a handle of its own. */
+  t->fresh_handles = curl_version_info(CURLVERSION_NOW)->version_num < 0x080100;
   t->port_fd = malloc(65536 * sizeof(*t->port_fd));
   if (!t->share || !t->port_fd || salvo__curl_base_headers(t) ||
       salvo__curl_pins(t))
