@@ -20,6 +20,9 @@ static int proto(salvo__h1 *p, const char *why) {
 }
 
 static int is_digit(char c) { return c >= '0' && c <= '9'; }
+static int is_hex(char c) {
+  return is_digit(c) || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f');
+}
 static int is_ows(char c) { return c == ' ' || c == '\t'; }
 
 /* Why byte c may not stand in the place named. */
@@ -68,9 +71,13 @@ static const char *check_status(const char *l, size_t n, int *status,
   }
   if (n < 5 || memcmp(l, "HTTP/", 5))
     return "malformed status line: it does not start with HTTP/";
-  if (n >= 8 && l[5] == '1' && l[6] == '.' && is_digit(l[7])) {
-    *version = l[7] == '0' ? 10 : 11; /* 1.x past 1.1 is read as 1.1 */
+  if (n >= 8 && l[5] == '1' && l[6] == '.' && (l[7] == '0' || l[7] == '1')) {
+    *version = l[7] == '0' ? 10 : 11;
     i = 8;
+  } else if (n >= 8 && l[5] == '1' && l[6] == '.' && is_digit(l[7])) {
+    /* RFC 9110 2.5 would read 1.2 to 1.9 as 1.1 (a SHOULD); libcurl
+     * refuses them, and both transports give one answer. */
+    return "unsupported HTTP version: salvo reads HTTP/1.0 and HTTP/1.1";
   } else if (n >= 6 && l[5] == '2' && (n == 6 || l[6] == ' ')) {
     *version = 20;
     i = 6;
@@ -228,7 +235,7 @@ const char *salvo__h1_read_line(const char *l, size_t n, int first,
  * needs, refusing only what it cannot read. */
 static int status_line(salvo__h1 *p, const salvo__h1_line *ln) {
   if (ln->version == 20)
-    return proto(p, "malformed status line");
+    return proto(p, "malformed status line: HTTP/2 on an HTTP/1.1 connection");
   p->status = ln->status;
   p->keep_alive = ln->version != 10; /* HTTP/1.0 closes unless it says */
   p->chunked = p->has_len = 0;
@@ -274,7 +281,14 @@ int salvo__h1_content_length(const char *v, size_t n, uint64_t *out) {
     }
     len = 0;
   }
-  for (size_t i = 0; i < n;) {
+  /* A list may repeat the value (RFC 9110 8.6) but not start empty: ",5"
+   * is refused, as libcurl refuses it. */
+  size_t first = 0;
+  while (first < n && is_ows(v[first]))
+    first++;
+  if (first < n && v[first] == ',')
+    return -1;
+  for (size_t i = first; i < n;) {
     while (i < n && (is_ows(v[i]) || v[i] == ','))
       i++;
     if (i == n)
@@ -479,7 +493,20 @@ long salvo__h1_feed(salvo__h1 *p, const char *buf, size_t len,
       pos += used;
       continue;
     }
-    /* Everything else is read a line at a time. */
+    /* Everything else is read a line at a time. A chunk's end and a size
+     * line's first byte are judged as they come: waiting for the line's
+     * LF would take the close that follows for the cause. */
+    if (p->state == SALVO__H1_CHUNK_END &&
+        (b[0] == '\r' ? avail > 1 && b[1] != '\n' : b[0] != '\n'))
+      return proto(p, "malformed chunked body: no CRLF after a chunk");
+    if (p->state == SALVO__H1_CHUNK_SIZE && !is_hex(b[0]))
+      return proto(p, "malformed chunk size");
+    if (p->state == SALVO__H1_TRAILER && b[0] == '\r' && avail > 1 &&
+        b[1] != '\n')
+      return proto(p, "bare CR in a header name");
+    if (p->state == SALVO__H1_HEAD && p->lines == 0 &&
+        memcmp(b, "HTTP/", avail < 5 ? avail : 5))
+      return proto(p, "malformed status line: it does not start with HTTP/");
     const char *nl = memchr(b, '\n', avail);
     size_t limit = p->state == SALVO__H1_HEAD ? SALVO__H1_LINE_MAX : 4096;
     if (!nl) {

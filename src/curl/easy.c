@@ -124,11 +124,26 @@ static int head_ended(salvo__curl_xfer *x) {
   return err;
 }
 
+/* Whether x's connection speaks HTTP/2: prior knowledge on cleartext, h2
+ * chosen by ALPN over TLS. libcurl writes an HTTP/2 response's status
+ * line as "HTTP/2 200"; it reads those bytes from an HTTP/1.1
+ * connection as a status line too. */
+static int speaks_h2(salvo__transport *t, salvo__curl_xfer *x) {
+  if (strncmp(salvo__hop_url(&x->hop, x->req), "https:", 6))
+    return t->cfg->http_version == SALVO_HTTP_2_PRIOR_KNOWLEDGE;
+  return salvo__curl_alpn_proto(x->easy) == SALVO__CURL_MUX;
+}
+
 static size_t on_header(char *p, size_t size, size_t n, void *userp) {
   salvo__curl_xfer *x = userp;
   salvo__transport *t = x->mh->t;
   size_t got = size * n, len = got;
   x->header_seen = 1;
+  if (got > 6 && !memcmp(p, "HTTP/2", 6) && (p[6] == ' ' || p[6] == '\r') &&
+      !speaks_h2(t, x)) {
+    x->bad_line = "malformed status line: HTTP/2 on an HTTP/1.1 connection";
+    return 0;
+  }
   if (!x->tfirst)
     x->tfirst = salvo__clock_ns(t->ev.clock);
   /* libcurl gives lines with their ending: one LF, and one CR before. */
@@ -531,6 +546,7 @@ int salvo__curl_hop_go(salvo__transport *t, salvo__curl_xfer *x, char **msg) {
   x->errbuf[0] = '\0';
   x->body_seen = x->header_seen = x->redirecting = x->paused = 0;
   x->sends = x->swallow = x->chunks = x->chunk_err = 0;
+  x->bad_line = NULL;
   x->pend.len = 0;
   SETOPT(CURLOPT_URL, salvo__hop_url(&x->hop, r));
   SETOPT(CURLOPT_NOBODY, (long)head);

@@ -63,6 +63,7 @@ int salvo__curl_error(salvo__transport *t, salvo__curl_xfer *x, CURLcode rc,
   salvo__req *r = x->req;
   int err = x->too_many             ? SALVO_EREDIRECT
             : x->chunk_err          ? x->chunk_err
+            : x->bad_line           ? SALVO_EPROTO
             : salvo__req_failure(r) ? salvo__req_failure(r)
                                     : map_error(rc);
   *msg = NULL;
@@ -71,6 +72,8 @@ int salvo__curl_error(salvo__transport *t, salvo__curl_xfer *x, CURLcode rc,
   else if (x->chunk_err)
     *msg = salvo__fmt("%s", x->dechunk.why ? x->dechunk.why
                                            : "malformed chunked body");
+  else if (x->bad_line)
+    *msg = salvo__fmt("%s", x->bad_line);
   else if (salvo__req_failure(r))
     *msg = salvo__req_fail_message(r);
   else if (err)

@@ -75,6 +75,7 @@ typedef struct salvo__curl_xfer {
   int too_many;       /* a redirect past max_redirects came */
   int swallow;        /* the chunk libcurl offers again was taken */
   int chunk_err;      /* what the de-chunker refused, or 0 */
+  const char *bad_line; /* why on_header refused a line itself, or NULL */
   /* A chunked body comes as sent (CURLOPT_HTTP_TRANSFER_DECODING off) and
    * is de-chunked by h1.c, so that both transports judge chunks alike. */
   int chunks;
