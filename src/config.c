@@ -229,9 +229,10 @@ static char *config_problem(const salvo_config *in) {
     const char *h = in->headers[i];
     size_t n = salvo__header_name_len(h);
     if (!n)
-      return salvo__fmt("headers[%zu] \"%.100s\" is not \"Name: value\" "
-                        "with a token name",
-                        i, h);
+      return salvo__fmt("headers[%zu] \"%.*s\" (what comes before its "
+                        "colon; its value is not shown) is not \"Name: "
+                        "value\" with a token name",
+                        i, salvo__header_shown(h), h);
     if (salvo__ctl_in(h))
       return salvo__fmt("header \"%.*s\" contains CR or LF", (int)n, h);
   }

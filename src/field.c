@@ -29,6 +29,11 @@ const unsigned char salvo__ctype[256] = {
 #undef T
 #undef V
 
+int salvo__header_shown(const char *h) {
+  size_t n = strcspn(h, ":");
+  return n > 100 ? 100 : (int)n;
+}
+
 size_t salvo__header_name_len(const char *h) {
   size_t n = 0;
   while (salvo__is_tchar((unsigned char)h[n]))

@@ -78,6 +78,10 @@ static inline int salvo__case_eq(const char *a, const char *b, size_t n) {
 }
 /* Length of the header name in "Name: value", or 0 when malformed. */
 size_t salvo__header_name_len(const char *h);
+/* How much of a malformed header line h a message may show: what comes
+ * before its first colon, at most 100 bytes. Never its value, which may
+ * be a credential ("Authorization : Bearer ..."). */
+int salvo__header_shown(const char *h);
 /* The value of "Name: value" (after its colon and leading spaces), for a
  * header whose name salvo__header_name_len accepts. */
 const char *salvo__header_value(const char *h);

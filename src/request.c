@@ -49,9 +49,10 @@ static int check_header(const char *h, int *err, char **msg) {
   size_t n = salvo__header_name_len(h);
   if (!n)
     return fail(err, msg,
-                salvo__fmt("malformed header \"%.100s\": expected "
+                salvo__fmt("malformed header \"%.*s\" (what comes before "
+                           "its colon; its value is not shown): expected "
                            "\"Name: value\" with a token name",
-                           h));
+                           salvo__header_shown(h), h));
   return fail(err, msg,
               salvo__fmt("header \"%.*s\" contains CR or LF", (int)n, h));
 }

@@ -2,11 +2,13 @@
 # python_asan.sh PYDIR FAULTD ROUNDS: the extension's stress test
 # (tests/python/test_lifetimes.py's STRESS: clients and blocks closed from
 # several threads in random order while requests run, bodies are read and
-# single requests made) on an extension built with AddressSanitizer and
-# UBSan, loaded into Debian's python3 with the sanitizer's runtime
-# preloaded and its objects in malloc's memory (PYTHONMALLOC=malloc, so
-# that a freed object is seen). Any report fails it. Leaks are not checked: the interpreter
-# keeps objects to its exit by design.
+# single requests made), then the argument tests (test_arguments.py: what
+# the extension refuses, and how it says so), on an extension built with
+# AddressSanitizer and UBSan, loaded into Debian's python3 with the
+# sanitizer's runtime preloaded and its objects in malloc's memory
+# (PYTHONMALLOC=malloc, so that a freed object is seen). Any report fails
+# it. Leaks are not checked: the interpreter keeps objects to its exit by
+# design.
 set -eu
 pydir=$1 faultd=$2 rounds=$3
 here=$(cd "$(dirname "$0")" && pwd)
@@ -26,3 +28,8 @@ import test_lifetimes
 sys.argv = ['stress', 'http://127.0.0.1:$port/delay/20', '$rounds']
 exec(test_lifetimes.stress_script())
 "
+LD_PRELOAD=$rt ASAN_OPTIONS=detect_leaks=0:halt_on_error=1:abort_on_error=1 \
+  UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 PYTHONMALLOC=malloc \
+  PYTHONPATH=$pydir SALVO_FAULTD=$faultd \
+  /usr/bin/python3 -m pytest -q -p no:cacheprovider \
+  "$here/python/test_arguments.py"

@@ -58,6 +58,34 @@ static void test_credentials_never_shown(void **state) {
   salvo_client_free(c);
 }
 
+/* A header whose name is malformed, here by a space before its colon, is
+ * refused with what comes before the colon and never its value: the
+ * value is often a credential. */
+static void test_malformed_header_hides_its_value(void **state) {
+  (void)state;
+  static const char *hdrs[] = {"Authorization : Bearer TOKENSECRET", NULL};
+  salvo_config cfg;
+  salvo_config_init(&cfg);
+  cfg.headers = hdrs;
+  salvo_client *c = NULL;
+  char msg[256];
+  assert_int_equal(salvo_client_new(&c, &cfg), SALVO_EINVAL);
+  salvo_config_check(&cfg, msg, sizeof(msg));
+  assert_null(strstr(msg, "TOKENSECRET"));
+  assert_non_null(strstr(msg, "\"Authorization \""));
+  salvo_config_init(&cfg);
+  c = th_client(&cfg);
+  salvo_request req;
+  salvo_request_init(&req);
+  req.url = th_url(&th_srv, "/echo");
+  req.headers = hdrs;
+  salvo_response *r = th_fetch(c, &req);
+  assert_int_equal(salvo_response_error(r), SALVO_EINVAL);
+  assert_no_secret(r, "TOKENSECRET");
+  salvo_response_free(r);
+  salvo_client_free(c);
+}
+
 /* Every configured string that reaches the wire is refused with CR or LF,
  * and the message names the field. */
 static void test_crlf_in_config_is_refused(void **state) {
@@ -335,6 +363,7 @@ int main(void) {
       cmocka_unit_test(test_big_heads_and_odd_charsets),
       cmocka_unit_test(test_folded_line_after_a_response),
       cmocka_unit_test(test_credentials_never_shown),
+      cmocka_unit_test(test_malformed_header_hides_its_value),
       cmocka_unit_test(test_crlf_in_config_is_refused),
       cmocka_unit_test(test_retry_after_far_future),
       cmocka_unit_test(test_failure_carries_nothing_stale),

@@ -81,6 +81,14 @@ static void scratch_free(scratch *s) {
   PyMem_Free(s->ints);
 }
 
+/* salvo_client_new without the GIL: starting its I/O threads takes a
+ * while. */
+static int client_new(ClientObject *self, const salvo_config *cfg) {
+  int err;
+  Py_BEGIN_ALLOW_THREADS err = salvo_client_new(&self->c, cfg);
+  Py_END_ALLOW_THREADS return err;
+}
+
 static int int_list(PyObject *v, const char *name, scratch *s,
                     const int **out) {
   PyObject *seq = PySequence_Fast(v, "retry_statuses must be a sequence");
@@ -204,11 +212,13 @@ static int Client_init(ClientObject *self, PyObject *args, PyObject *kw) {
     }
   }
   char why[256];
-  int err;
-  Py_BEGIN_ALLOW_THREADS err = salvo_client_new(&self->c, &cfg);
-  Py_END_ALLOW_THREADS scratch_free(&s);
-  if (err == SALVO_EINVAL) {
+  int err = client_new(self, &cfg);
+  /* Why a configuration is refused is read from its lists: before they
+   * go. */
+  if (err == SALVO_EINVAL)
     salvo_config_check(&cfg, why, sizeof(why));
+  scratch_free(&s);
+  if (err == SALVO_EINVAL) {
     PyErr_Format(PyExc_ValueError, "bad configuration: %s", why);
   } else if (err == SALVO_ENOMEM) {
     PyErr_NoMemory();

@@ -110,3 +110,33 @@ def test_waits_check_their_timeout(srv):
         with pytest.raises(TypeError):
             par.next_response(wait=1)
         assert p.get_response(timeout=10).status_code == 200
+
+
+@pytest.mark.parametrize("kwargs, names", [
+    ({"headers": {"X-A": "b\r\nX-Injected: 1"}}, 'header "X-A"'),
+    ({"headers": [("X-B", "1"), ("X C", "2")]}, 'headers[1] "X C"'),
+    ({"resolve": ["nonsense"]}, 'resolve[0] "nonsense"'),
+])
+def test_refused_configuration_names_it(kwargs, names):
+    """A configuration salvo refuses says which entry: read from the
+    lists handed to the library before they are freed (they were read
+    after, which AddressSanitizer saw and which could crash)."""
+    with pytest.raises(ValueError, match="bad configuration") as e:
+        salvo.Client(**kwargs)
+    assert names in str(e.value)
+
+
+def test_malformed_header_hides_its_value(srv):
+    """A header whose name is malformed ("Authorization : ...", a space
+    before the colon) is refused without its value in the message: it is
+    often a credential."""
+    hdr = {"Authorization ": "Bearer TOKENSECRET"}
+    with pytest.raises(ValueError) as e:
+        salvo.Client(headers=hdr)
+    assert "TOKENSECRET" not in str(e.value)
+    assert '"Authorization "' in str(e.value)
+    with salvo.Client() as c:
+        with pytest.raises(Exception) as e:
+            c.get(srv.url("/echo"), headers=hdr)
+        assert "TOKENSECRET" not in str(e.value), e.value
+    assert srv.stats()["requests"] == 0
