@@ -58,6 +58,35 @@ static void test_credentials_never_shown(void **state) {
   salvo_client_free(c);
 }
 
+/* A host name too long for DNS (over 255 bytes) fails at once, inside
+ * the attempt's start, after its connect limit was set: the attempt
+ * ended with that limit still in the transport's timer list, and its
+ * recycled record broke the list (UBSan: a null list node on the next
+ * request's timer). Each attempt fails alone, and the client goes on. */
+static void test_overlong_host_fails_alone(void **state) {
+  (void)state;
+  char host[301];
+  memset(host, 'x', 300);
+  host[300] = '\0';
+  salvo_config cfg;
+  salvo_config_init(&cfg);
+  cfg.max_retries = 2;
+  cfg.connect_timeout = 5;
+  salvo_client *c = th_client(&cfg);
+  for (int i = 0; i < 3; i++) {
+    salvo_response *r = th_fetch_url(c, th_fmt("http://%s/", host));
+    int e = salvo_response_error(r);
+    if (e != SALVO_EDNS && e != SALVO_EINVAL)
+      fail_msg("a 300-byte host: %s: %s", salvo_errname(e),
+               salvo_response_errmsg(r));
+    salvo_response_free(r);
+  }
+  salvo_response *r = th_fetch_url(c, th_url(&th_srv, "/echo"));
+  assert_int_equal(salvo_response_status(r), 200);
+  salvo_response_free(r);
+  salvo_client_free(c);
+}
+
 /* A header whose name is malformed, here by a space before its colon, is
  * refused with what comes before the colon and never its value: the
  * value is often a credential. */
@@ -364,6 +393,7 @@ int main(void) {
       cmocka_unit_test(test_folded_line_after_a_response),
       cmocka_unit_test(test_credentials_never_shown),
       cmocka_unit_test(test_malformed_header_hides_its_value),
+      cmocka_unit_test(test_overlong_host_fails_alone),
       cmocka_unit_test(test_crlf_in_config_is_refused),
       cmocka_unit_test(test_retry_after_far_future),
       cmocka_unit_test(test_failure_carries_nothing_stale),

@@ -11,10 +11,16 @@ void salvo__nat_timer_remove(salvo__nxfer *x) {
 }
 
 void salvo__nat_timer_update(salvo__transport *t, salvo__nxfer *x) {
-  int64_t key = x->handed_over || x->finished ? 0 : x->deadline;
+  /* An ended attempt waits for nothing: its connect limit too, or it
+   * would stay in the list past its record's reuse. */
+  if (x->finished) {
+    salvo__nat_timer_remove(x);
+    return;
+  }
+  int64_t key = x->handed_over ? 0 : x->deadline;
   if (x->cdeadline && (!key || x->cdeadline < key))
     key = x->cdeadline;
-  int64_t dial = x->finished ? 0 : salvo__nat_dial_wake(x->c);
+  int64_t dial = salvo__nat_dial_wake(x->c);
   if (dial && (!key || dial < key))
     key = dial;
   if (key == x->tkey)
