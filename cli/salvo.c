@@ -30,6 +30,7 @@ int main(int argc, char **argv) {
   } else if (o.input && strcmp(o.input, "-")) {
     if (!(in.f = fopen(o.input, "r"))) {
       warnx("cannot read %s: %s", o.input, strerror(errno));
+      options_free(&o);
       return 2;
     }
   } else {

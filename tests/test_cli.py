@@ -196,6 +196,12 @@ class CliTest(WithFaultd):
             p = salvo(*bad, self.url("/json/1"))
             self.assertEqual(p.returncode, 2, bad)
             self.assertTrue(p.stderr, bad)
+        # An input that cannot be read, after options that allocate: exit
+        # status 2 and nothing left allocated (LeakSanitizer's exit status
+        # where the command is built with it).
+        p = salvo("-H", "X-A: b", "-d", "x", "-i", "/nonexistent/input")
+        self.assertEqual(p.returncode, 2, p.stderr)
+        self.assertIn("cannot read /nonexistent/input", p.stderr)
         p = salvo("--help")
         self.assertEqual(p.returncode, 0)
         for opt in ("--concurrency", "--rate", "--output-dir", "--ordered",
