@@ -345,18 +345,23 @@ int options_parse(opts *o, int argc, char **argv) {
     case 'H':
       add_header(o, optarg);
       break;
-    case 'd':
+    case 'd': /* given again: the last one counts, as in curl */
+      free((void *)o->data);
       o->data = read_file_or_arg(optarg, &o->data_len);
       break;
     case OPT_JSON: {
       size_t len;
+      int again = o->json_body != NULL;
+      free((void *)o->json_body);
       o->json_body = read_file_or_arg(optarg, &len);
       if (strlen(o->json_body) != len)
         usage_error("--json %s: a NUL byte is not JSON", optarg);
-      add_header(o, "Accept: application/json");
+      if (!again)
+        add_header(o, "Accept: application/json");
       break;
     }
     case 'u': {
+      free(o->user);
       o->user = strdup(optarg);
       char *colon = strchr(o->user, ':');
       if (colon)

@@ -379,12 +379,18 @@ int run_all(opts *o, input *in) {
     rn.done_keys = resume_load(o->resume, append);
   if (o->output && !(rn.out = fopen(o->output, append ? "a" : "w"))) {
     warnx("cannot write %s: %s", o->output, strerror(errno));
+    json_decref(rn.done_keys);
     return 2;
   }
   salvo_client *client = make_client(o);
   int fd, err = salvo_parallel_open(client, &rn.b);
   if (err || (err = salvo_parallel_fd(rn.b, &fd))) {
     warnx("cannot start: %s", salvo_strerror(err));
+    json_decref(rn.done_keys);
+    salvo_parallel_close(rn.b);
+    salvo_client_free(client);
+    if (rn.out != stdout)
+      fclose(rn.out);
     return 1;
   }
   int conc = o->cfg.concurrency;

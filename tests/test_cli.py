@@ -199,9 +199,15 @@ class CliTest(WithFaultd):
         # An input that cannot be read, after options that allocate: exit
         # status 2 and nothing left allocated (LeakSanitizer's exit status
         # where the command is built with it).
-        p = salvo("-H", "X-A: b", "-d", "x", "-i", "/nonexistent/input")
+        p = salvo("-H", "X-A: b", "-d", "x", "-d", "y", "--json", "1",
+                  "--json", "2", "-u", "a:b", "-u", "c:d", "-i",
+                  "/nonexistent/input")
         self.assertEqual(p.returncode, 2, p.stderr)
         self.assertIn("cannot read /nonexistent/input", p.stderr)
+        p = salvo("--resume", "/nonexistent/resume", "-o",
+                  "/nonexistent/dir/out", self.url("/json/1"))
+        self.assertEqual(p.returncode, 2, p.stderr)
+        self.assertIn("cannot write /nonexistent/dir/out", p.stderr)
         p = salvo("--help")
         self.assertEqual(p.returncode, 0)
         for opt in ("--concurrency", "--rate", "--output-dir", "--ordered",
