@@ -44,11 +44,60 @@ size_t salvo__h1_scan_head_bytes(const char *b, size_t n, uint32_t *ends,
   return 0;
 }
 
+/* Where a scan is between its steps: the lines found, where the current
+ * one starts, and the bytes that may not stand in a head seen so far. */
+typedef struct walk {
+  size_t k, start;
+  uint32_t seen;
+} walk;
+
+/* One step's LFs, lf, and bytes that may not stand in a head, bad (a bit
+ * a byte of the step at b[i]), walked as both widths walk them: 0 to go
+ * on to the next step, else what the scan returns, SIZE_MAX standing for
+ * 0 (the head is read a line at a time). What may not stand in a head is
+ * gathered over the steps and looked at once, where the head ends: a
+ * head with any is read a line at a time, which says what it is. */
+static inline size_t step(const char *b, size_t i, unsigned lf, uint32_t bad,
+                          walk *w, uint32_t *ends, size_t max, size_t *count) {
+  for (; lf; lf &= lf - 1) {
+    unsigned pos = (unsigned)__builtin_ctz(lf);
+    if (w->k == max)
+      return SIZE_MAX;
+    ends[w->k++] = (uint32_t)(i + pos);
+    if (ends_head(b, w->start, i + pos, w->k)) {
+      if ((bad & (uint32_t)((2ull << pos) - 1)) || w->seen)
+        return SIZE_MAX;
+      *count = w->k;
+      return i + pos + 1;
+    }
+    w->start = i + pos + 1;
+  }
+  w->seen |= bad;
+  return 0;
+}
+
+/* The step of width bytes at b[i], with the byte after them: in b where
+ * b has them, else the last bytes copied to tail (2 * width bytes) with
+ * NULs after them. */
+static inline const char *block(const char *b, size_t i, size_t n, size_t width,
+                                char *tail) {
+  if (n - i > width)
+    return b + i;
+  memset(tail, 0, 2 * width);
+  memcpy(tail, b + i, n - i);
+  return tail;
+}
+
+/* The bits of a step at b[i] that are bytes of b[0..n). */
+static inline unsigned kept(size_t i, size_t n, size_t width) {
+  return n - i < width ? (1u << (n - i)) - 1 : ~0u;
+}
+
 #ifdef __SSE2__
 /* Sixteen bytes at b, with the byte after them at b[16]: where the LFs
- * are (one bit a byte), and a byte set where a byte may not stand in a
- * head: a control other than HTAB, LF and a CR with an LF after it. */
-static unsigned classify(const char *b, __m128i *bad) {
+ * are (one bit a byte), and in *bad where a byte may not stand in a head:
+ * a control other than HTAB, LF and a CR with an LF after it. */
+static unsigned classify(const char *b, uint32_t *bad) {
   __m128i v = _mm_loadu_si128((const __m128i *)(const void *)b),
           next = _mm_loadu_si128((const __m128i *)(const void *)(b + 1));
   __m128i lf = _mm_cmpeq_epi8(v, _mm_set1_epi8('\n')),
@@ -57,48 +106,26 @@ static unsigned classify(const char *b, __m128i *bad) {
   __m128i fine = _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('\t')), lf);
   fine = _mm_or_si128(
       fine, _mm_and_si128(cr, _mm_cmpeq_epi8(next, _mm_set1_epi8('\n'))));
-  *bad = _mm_or_si128(_mm_andnot_si128(fine, ctl),
-                      _mm_cmpeq_epi8(v, _mm_set1_epi8(0x7f)));
+  *bad = (uint32_t)_mm_movemask_epi8(_mm_or_si128(
+      _mm_andnot_si128(fine, ctl), _mm_cmpeq_epi8(v, _mm_set1_epi8(0x7f))));
   return (unsigned)_mm_movemask_epi8(lf);
 }
 
 /* The same answer as the byte loop above, sixteen bytes a step: a head of
  * seven lines is ten steps, where a line at a time cost a memchr and a
- * control check per line. What may not stand in a head is gathered over
- * the steps and looked at once, where the head ends: a head with any is
- * read a line at a time, which says what it is. */
+ * control check per line. */
 size_t salvo__h1_scan_head16(const char *b, size_t n, uint32_t *ends,
                              size_t max, size_t *count) {
-  size_t k = 0, start = 0;
-  __m128i seen = _mm_setzero_si128(), bad;
+  walk w = {0, 0, 0};
   char tail[32];
   if (n > SALVO__H1_SCAN_MAX)
     n = SALVO__H1_SCAN_MAX;
   for (size_t i = 0; i < n; i += 16) {
-    const char *at = b + i;
-    if (n - i < 17) { /* the last bytes, with NULs after them */
-      memset(tail, 0, sizeof(tail));
-      memcpy(tail, at, n - i);
-      at = tail;
-    }
-    unsigned lf = classify(at, &bad);
-    if (n - i < 16)
-      lf &= (1u << (n - i)) - 1;
-    for (; lf; lf &= lf - 1) {
-      unsigned pos = (unsigned)__builtin_ctz(lf);
-      if (k == max)
-        return 0;
-      ends[k++] = (uint32_t)(i + pos);
-      if (ends_head(b, start, i + pos, k)) {
-        unsigned late = (unsigned)_mm_movemask_epi8(bad) & ((2u << pos) - 1);
-        if (late || _mm_movemask_epi8(seen))
-          return 0;
-        *count = k;
-        return i + pos + 1;
-      }
-      start = i + pos + 1;
-    }
-    seen = _mm_or_si128(seen, bad);
+    uint32_t bad;
+    unsigned lf = classify(block(b, i, n, 16, tail), &bad) & kept(i, n, 16);
+    size_t r = step(b, i, lf, bad, &w, ends, max, count);
+    if (r)
+      return r == SIZE_MAX ? 0 : r;
   }
   return 0;
 }
@@ -115,7 +142,7 @@ size_t salvo__h1_scan_head16(const char *b, size_t n, uint32_t *ends,
 #define AVX2 __attribute__((target("avx2")))
 
 /* classify, thirty-two bytes at b with the byte after them at b[32]. */
-static inline AVX2 unsigned classify32(const char *b, __m256i *bad) {
+static inline AVX2 unsigned classify32(const char *b, uint32_t *bad) {
   __m256i v = _mm256_loadu_si256((const __m256i *)(const void *)b),
           next = _mm256_loadu_si256((const __m256i *)(const void *)(b + 1));
   __m256i lf = _mm256_cmpeq_epi8(v, _mm256_set1_epi8('\n')),
@@ -127,47 +154,27 @@ static inline AVX2 unsigned classify32(const char *b, __m256i *bad) {
   fine = _mm256_or_si256(
       fine,
       _mm256_and_si256(cr, _mm256_cmpeq_epi8(next, _mm256_set1_epi8('\n'))));
-  *bad = _mm256_or_si256(_mm256_andnot_si256(fine, ctl),
-                         _mm256_cmpeq_epi8(v, _mm256_set1_epi8(0x7f)));
+  *bad = (uint32_t)_mm256_movemask_epi8(
+      _mm256_or_si256(_mm256_andnot_si256(fine, ctl),
+                      _mm256_cmpeq_epi8(v, _mm256_set1_epi8(0x7f))));
   return (unsigned)_mm256_movemask_epi8(lf);
 }
 
-/* salvo__h1_scan_head16's walk, thirty-two bytes a step: nginx's head
- * of 154 bytes is five steps, not ten (callgrind: 349 instructions a
- * head where sixteen a step took 511). */
+/* salvo__h1_scan_head16, thirty-two bytes a step: nginx's head of 154
+ * bytes is five steps, not ten (callgrind: 349 instructions a head where
+ * sixteen a step took 511). */
 static AVX2 size_t scan32(const char *b, size_t n, uint32_t *ends, size_t max,
                           size_t *count) {
-  size_t k = 0, start = 0;
-  __m256i seen = _mm256_setzero_si256(), bad;
+  walk w = {0, 0, 0};
   char tail[64];
   if (n > SALVO__H1_SCAN_MAX)
     n = SALVO__H1_SCAN_MAX;
   for (size_t i = 0; i < n; i += 32) {
-    const char *at = b + i;
-    if (n - i < 33) { /* the last bytes, with NULs after them */
-      memset(tail, 0, sizeof(tail));
-      memcpy(tail, at, n - i);
-      at = tail;
-    }
-    unsigned lf = classify32(at, &bad);
-    if (n - i < 32)
-      lf &= (1u << (n - i)) - 1;
-    for (; lf; lf &= lf - 1) {
-      unsigned pos = (unsigned)__builtin_ctz(lf);
-      if (k == max)
-        return 0;
-      ends[k++] = (uint32_t)(i + pos);
-      if (ends_head(b, start, i + pos, k)) {
-        unsigned late =
-            (unsigned)_mm256_movemask_epi8(bad) & (unsigned)((2ull << pos) - 1);
-        if (late || !_mm256_testz_si256(seen, seen))
-          return 0;
-        *count = k;
-        return i + pos + 1;
-      }
-      start = i + pos + 1;
-    }
-    seen = _mm256_or_si256(seen, bad);
+    uint32_t bad;
+    unsigned lf = classify32(block(b, i, n, 32, tail), &bad) & kept(i, n, 32);
+    size_t r = step(b, i, lf, bad, &w, ends, max, count);
+    if (r)
+      return r == SIZE_MAX ? 0 : r;
   }
   return 0;
 }

@@ -20,6 +20,16 @@ static void assert_no_secret(salvo_response *r, const char *secret) {
     fail_msg("secret shown: url \"%s\", message \"%s\"", url, msg);
 }
 
+/* path on the test server, fetched with these headers. */
+static salvo_response *fetch_headers(salvo_client *c, const char *path,
+                                     const char *const *hdrs) {
+  salvo_request req;
+  salvo_request_init(&req);
+  req.url = th_url(&th_srv, "%s", path);
+  req.headers = hdrs;
+  return th_fetch(c, &req);
+}
+
 /* Neither a configured password nor one in the URL ever shows in a
  * response's URL (requested or final) or message. */
 static void test_credentials_never_shown(void **state) {
@@ -104,11 +114,7 @@ static void test_malformed_header_hides_its_value(void **state) {
   assert_non_null(strstr(msg, "\"Authorization \""));
   salvo_config_init(&cfg);
   c = th_client(&cfg);
-  salvo_request req;
-  salvo_request_init(&req);
-  req.url = th_url(&th_srv, "/echo");
-  req.headers = hdrs;
-  salvo_response *r = th_fetch(c, &req);
+  salvo_response *r = fetch_headers(c, "/echo", hdrs);
   assert_int_equal(salvo_response_error(r), SALVO_EINVAL);
   assert_no_secret(r, "TOKENSECRET");
   salvo_response_free(r);
@@ -301,11 +307,7 @@ static salvo_response *wire(salvo_client *c, const char *bytes, size_t n) {
   char *xw = malloc(strlen(hex) + 16);
   sprintf(xw, "X-Wire: %s", hex);
   const char *hdrs[] = {xw, NULL};
-  salvo_request req;
-  salvo_request_init(&req);
-  req.url = th_url(&th_srv, "/wire");
-  req.headers = hdrs;
-  salvo_response *r = th_fetch(c, &req);
+  salvo_response *r = fetch_headers(c, "/wire", hdrs);
   free(xw);
   free(hex);
   return r;
