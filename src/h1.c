@@ -388,6 +388,10 @@ static int head_line(salvo__h1 *p, const char *l, size_t n,
   salvo__h1_line ln;
   if ((p->why = read_line(l, n, p->lines++ == 0, 0, &ln)))
     return SALVO_EPROTO;
+  /* An "HTTP/2" status line is refused before the request takes its
+   * status, as libcurl's transport refuses it: no status either way. */
+  if (ln.kind == SALVO__H1_STATUS_LINE && ln.version == 20)
+    return status_line(p, &ln);
   int rc = cb->line(cb->ctx, &ln);
   return rc ? rc : frame_line(p, &ln);
 }
