@@ -19,6 +19,10 @@ static int proto(salvo__h1 *p, const char *why) {
   return SALVO_EPROTO;
 }
 
+/* Words more than one reading gives. */
+#define NOT_HTTP "malformed status line: it does not start with HTTP/"
+#define NO_CRLF "malformed chunked body: no CRLF after a chunk"
+
 static int is_digit(char c) { return c >= '0' && c <= '9'; }
 static int is_hex(char c) {
   return is_digit(c) || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f');
@@ -70,7 +74,7 @@ static const char *check_status(const char *l, size_t n, int *status,
     goto digits;
   }
   if (n < 5 || memcmp(l, "HTTP/", 5))
-    return "malformed status line: it does not start with HTTP/";
+    return NOT_HTTP;
   if (n >= 8 && l[5] == '1' && l[6] == '.' && (l[7] == '0' || l[7] == '1')) {
     *version = l[7] == '0' ? 10 : 11;
     i = 8;
@@ -235,7 +239,7 @@ const char *salvo__h1_read_line(const char *l, size_t n, int first,
  * needs, refusing only what it cannot read. */
 static int status_line(salvo__h1 *p, const salvo__h1_line *ln) {
   if (ln->version == 20)
-    return proto(p, "malformed status line: HTTP/2 on an HTTP/1.1 connection");
+    return proto(p, SALVO__H1_NOT_H1);
   p->status = ln->status;
   p->keep_alive = ln->version != 10; /* HTTP/1.0 closes unless it says */
   p->chunked = p->has_len = 0;
@@ -396,6 +400,31 @@ static int head_line(salvo__h1 *p, const char *l, size_t n,
   return rc ? rc : frame_line(p, &ln);
 }
 
+/* What the first bytes of a line, b[0..avail), already refuse before its
+ * LF has come, in the words its whole reading gives: a chunk's end, a
+ * size line's first byte, the end of a trailer section, a status line's
+ * "HTTP/". Waiting for the LF would take the close that follows for the
+ * cause (a body cut short, SALVO_EIO, which a retry may repeat). */
+static const char *refused_early(const salvo__h1 *p, const char *b,
+                                 size_t avail) {
+  switch (p->state) {
+  case SALVO__H1_CHUNK_END:
+    return (b[0] == '\r' ? avail > 1 && b[1] != '\n' : b[0] != '\n') ? NO_CRLF
+                                                                     : NULL;
+  case SALVO__H1_CHUNK_SIZE:
+    return is_hex(b[0]) ? NULL : "malformed chunk size";
+  case SALVO__H1_TRAILER:
+    return b[0] == '\r' && avail > 1 && b[1] != '\n'
+               ? "bare CR in a header name"
+               : NULL;
+  case SALVO__H1_HEAD:
+    return p->lines == 0 && memcmp(b, "HTTP/", avail < 5 ? avail : 5) ? NOT_HTTP
+                                                                      : NULL;
+  default:
+    return NULL;
+  }
+}
+
 /* The bytes left of the body's current piece, delivered. */
 static int body_piece(salvo__h1 *p, const char *b, size_t avail, size_t *used,
                       const salvo__h1_cb *cb, int *paused) {
@@ -497,20 +526,9 @@ long salvo__h1_feed(salvo__h1 *p, const char *buf, size_t len,
       pos += used;
       continue;
     }
-    /* Everything else is read a line at a time. A chunk's end and a size
-     * line's first byte are judged as they come: waiting for the line's
-     * LF would take the close that follows for the cause. */
-    if (p->state == SALVO__H1_CHUNK_END &&
-        (b[0] == '\r' ? avail > 1 && b[1] != '\n' : b[0] != '\n'))
-      return proto(p, "malformed chunked body: no CRLF after a chunk");
-    if (p->state == SALVO__H1_CHUNK_SIZE && !is_hex(b[0]))
-      return proto(p, "malformed chunk size");
-    if (p->state == SALVO__H1_TRAILER && b[0] == '\r' && avail > 1 &&
-        b[1] != '\n')
-      return proto(p, "bare CR in a header name");
-    if (p->state == SALVO__H1_HEAD && p->lines == 0 &&
-        memcmp(b, "HTTP/", avail < 5 ? avail : 5))
-      return proto(p, "malformed status line: it does not start with HTTP/");
+    /* Everything else is read a line at a time. */
+    if ((p->why = refused_early(p, b, avail)))
+      return SALVO_EPROTO;
     const char *nl = memchr(b, '\n', avail);
     size_t limit = p->state == SALVO__H1_HEAD ? SALVO__H1_LINE_MAX : 4096;
     if (!nl) {
@@ -540,7 +558,7 @@ long salvo__h1_feed(salvo__h1 *p, const char *buf, size_t len,
       break;
     case SALVO__H1_CHUNK_END:
       if (n)
-        return proto(p, "malformed chunked body: no CRLF after a chunk");
+        return proto(p, NO_CRLF);
       p->state = SALVO__H1_CHUNK_SIZE;
       break;
     default: { /* SALVO__H1_TRAILER: checked and read past, not kept */

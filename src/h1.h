@@ -23,6 +23,11 @@
 #define SALVO__H1_LINE_MAX (100 * 1024)
 #define SALVO__H1_HEAD_MAX (256 * 1024)
 
+/* An "HTTP/2" status line from a connection that speaks HTTP/1.1: both
+ * transports refuse it in these words. */
+#define SALVO__H1_NOT_H1                                                       \
+  "malformed status line: HTTP/2 on an HTTP/1.1 connection"
+
 /* A body callback's answers: nothing was taken, stop until fed again
  * (PAUSE); or all was taken but stop until resumed (HOLD). */
 #define SALVO__H1_PAUSE 1

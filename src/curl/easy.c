@@ -141,7 +141,7 @@ static size_t on_header(char *p, size_t size, size_t n, void *userp) {
   x->header_seen = 1;
   if (got > 6 && !memcmp(p, "HTTP/2", 6) && (p[6] == ' ' || p[6] == '\r') &&
       !speaks_h2(t, x)) {
-    x->bad_line = "malformed status line: HTTP/2 on an HTTP/1.1 connection";
+    x->bad_line = SALVO__H1_NOT_H1;
     return 0;
   }
   if (!x->tfirst)
