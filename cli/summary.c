@@ -29,8 +29,6 @@ static int bucket_of(double ms) {
   double us = ms * 1000;
   if (!(us >= 1))
     return 0;
-  if (us >= 1e15)
-    return NBUCKETS - 1;
   int b = (int)(log2_of(us) * 69.66071689357483); /* 1 / log2(1.01) */
   return b >= NBUCKETS ? NBUCKETS - 1 : b;
 }
