@@ -6,7 +6,7 @@ path, and counts what it saw. It prints "port N" once it listens.
   /ok              200 "ok"
   /echo            200, a JSON body: method, path, headers, body length
   /bytes/N         200, N bytes, as fast as flow control lets them go
-  /trailers        200 "abc", then trailers
+  /trailers        200 "abc", then trailers (?body=0: no DATA at all)
   /bighead?n=N&size=S  200 "big", with N headers of S bytes each
   /redirect?to=P   302 to P
   /setcookie       200, Set-Cookie: s=1; Path=/
@@ -22,6 +22,8 @@ path, and counts what it saw. It prints "port N" once it listens.
   /bad/upper       a header name in upper case (RFC 9113 8.2.1)
   /bad/status      a :status that is not three digits
   /bad/length      content-length 10 with 3 bytes of DATA
+  /bad/space?at=A  a field value with whitespace at its start (A=lead) or
+                   end (A=trail) (RFC 9113 8.2.1)
   /bad/frame       DATA on stream 0 (a connection error, RFC 9113 6.1)
   /_stats          JSON: connections, requests per path, counts per key,
                    RST_STREAM frames and PINGs received, streams refused,
@@ -164,7 +166,8 @@ class Conn:
                          [("content-encoding", "gzip")])
         elif path == "/trailers":
             self.h2.send_headers(sid, [(":status", "200")])
-            self.h2.send_data(sid, b"abc")
+            if q.get("body", ["1"])[0] != "0":
+                self.h2.send_data(sid, b"abc")
             self.h2.send_headers(sid, [("x-checksum", "1")], end_stream=True)
         elif path.startswith("/status/"):
             self.respond(sid, int(path[8:]))
@@ -188,6 +191,9 @@ class Conn:
             self.respond(sid, 200, b"after goaway")
         elif path == "/bad/upper":
             self.respond(sid, 200, b"x", [("X-Upper", "1")])
+        elif path == "/bad/space":
+            v = " v" if q.get("at", ["lead"])[0] == "lead" else "v\t"
+            self.respond(sid, 200, b"x", [("x-v", v)])
         elif path == "/bad/status":
             self.h2.send_headers(sid, [(":status", "2x0")], end_stream=True)
         elif path == "/bad/length":

@@ -101,75 +101,6 @@ static int on_prereq(void *userp, char *primary_ip, char *local_ip,
   return CURL_PREREQFUNC_OK;
 }
 
-/* The end of a final head: a chunked body will be de-chunked here; a
- * redirect to follow has its body dropped, or ends the attempt when no
- * more may be followed. */
-static int head_ended(salvo__curl_xfer *x) {
-  salvo__transport *t = x->mh->t;
-  const salvo_response *resp = x->req->resp;
-  if (resp->status < 200)
-    return 0;
-  if (salvo__req_chunked(x->req)) {
-    x->chunks = 1;
-    salvo__h1_init(&x->dechunk, 0);
-    x->dechunk.state = SALVO__H1_CHUNK_SIZE;
-  }
-  if (!salvo__redirect_wanted(x->req, resp->status,
-                              salvo_response_header(resp, "Location") != NULL))
-    return 0;
-  char *msg = NULL;
-  int err = salvo__redirect_allowed(&x->hop, t->cfg, &msg);
-  free(msg); /* said again when the attempt ends */
-  x->redirecting = !err;
-  return err;
-}
-
-/* Whether x's connection speaks HTTP/2: prior knowledge on cleartext, h2
- * chosen by ALPN over TLS. libcurl writes an HTTP/2 response's status
- * line as "HTTP/2 200"; it reads those bytes from an HTTP/1.1
- * connection as a status line too. */
-static int speaks_h2(salvo__transport *t, salvo__curl_xfer *x) {
-  if (strncmp(salvo__hop_url(&x->hop, x->req), "https:", 6))
-    return t->cfg->http_version == SALVO_HTTP_2_PRIOR_KNOWLEDGE;
-  return salvo__curl_alpn_proto(x->easy) == SALVO__CURL_MUX;
-}
-
-static size_t on_header(char *p, size_t size, size_t n, void *userp) {
-  salvo__curl_xfer *x = userp;
-  salvo__transport *t = x->mh->t;
-  size_t got = size * n, len = got;
-  x->header_seen = 1;
-  if (got > 6 && !memcmp(p, "HTTP/2", 6) && (p[6] == ' ' || p[6] == '\r') &&
-      !speaks_h2(t, x)) {
-    x->bad_line = SALVO__H1_NOT_H1;
-    return 0;
-  }
-  if (!x->tfirst)
-    x->tfirst = salvo__clock_ns(t->ev.clock);
-  /* libcurl gives lines with their ending: one LF, and one CR before. */
-  if (len && p[len - 1] == '\n')
-    len--;
-  if (len && p[len - 1] == '\r')
-    len--;
-  int rc = salvo__req_on_header(x->req, p, len);
-  if (!rc && t->ev.jar && len > 11 && !salvo__casecmp_n(p, "Set-Cookie:", 11))
-    rc = salvo__jar_set(t->ev.jar, salvo__hop_url(&x->hop, x->req), p + 11,
-                        len - 11);
-  if ((!rc || rc == SALVO__EV_HEADERS) && len == 0) {
-    int hr = head_ended(x);
-    rc = hr ? hr : rc;
-  }
-  if (rc == SALVO__EV_HEADERS) {
-    /* The reader paces the body from here: no time limit of ours. */
-    curl_easy_setopt(x->easy, CURLOPT_TIMEOUT_MS, 0L);
-    t->ev.headers(t->ev.ctx, x->req);
-    rc = 0;
-  }
-  if (rc == SALVO_EREDIRECT)
-    x->too_many = 1;
-  return rc ? 0 : got;
-}
-
 /* The de-chunker's body pieces, to the request. */
 static int chunk_body(void *ctx, const char *p, size_t n) {
   salvo__curl_xfer *x = ctx;
@@ -273,7 +204,7 @@ static int setup_easy(salvo__transport *t, salvo__curl_xfer *x) {
   SET(CURLOPT_NOSIGNAL, 1L);
   SET(CURLOPT_WRITEFUNCTION, on_write);
   SET(CURLOPT_WRITEDATA, x);
-  SET(CURLOPT_HEADERFUNCTION, on_header);
+  SET(CURLOPT_HEADERFUNCTION, salvo__curl_on_header);
   SET(CURLOPT_HEADERDATA, x);
   SET(CURLOPT_PREREQFUNCTION, on_prereq);
   SET(CURLOPT_PREREQDATA, x);
@@ -547,6 +478,8 @@ int salvo__curl_hop_go(salvo__transport *t, salvo__curl_xfer *x, char **msg) {
   x->body_seen = x->header_seen = x->redirecting = x->paused = 0;
   x->sends = x->swallow = x->chunks = x->chunk_err = 0;
   x->bad_line = NULL;
+  x->h2_lines = x->head_final = 0;
+  x->trailer_bytes = 0;
   x->pend.len = 0;
   SETOPT(CURLOPT_URL, salvo__hop_url(&x->hop, r));
   SETOPT(CURLOPT_NOBODY, (long)head);

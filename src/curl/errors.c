@@ -106,6 +106,12 @@ int salvo__curl_error(salvo__transport *t, salvo__curl_xfer *x, CURLcode rc,
    * for the native transport; libcurl calls it a receive error. */
   if (rc == CURLE_RECV_ERROR && strstr(x->errbuf, "chunked-encod"))
     err = SALVO_EPROTO;
+  /* A stream ended with PROTOCOL_ERROR, by nghttp2 for a malformed
+   * response (RFC 9113 8.1.1) or by the server: a protocol error, as the
+   * native transport says. */
+  if (err == SALVO_EIO && rc == CURLE_HTTP2_STREAM &&
+      strstr(x->errbuf, "PROTOCOL_ERROR"))
+    err = SALVO_EPROTO;
   /* A chunked body libcurl took for whole and h1.c did not. */
   if (!err && x->chunks && x->dechunk.state != SALVO__H1_DONE) {
     err = SALVO_EPROTO;

@@ -2,8 +2,9 @@
  * The libcurl transport's private parts, shared by its files: transport.c
  * (the seam: multi handles, sockets, timers, the end of a transfer), easy.c
  * (a transfer: one easy handle per request of a chain of redirects, its
- * callbacks and errors) and origin.c (what an origin speaks, learnt from
- * ALPN). libcurl is included here and nowhere else in salvo.
+ * callbacks), head.c (the head's lines), errors.c and origin.c (what an origin
+ * speaks, learnt from ALPN). libcurl is included here and nowhere else in
+ * salvo.
  *
  * libcurl runs single exchanges: redirects, cookies, credentials and
  * decoding are salvo's own (redirect.h, cookie.h, decode.h), so that both
@@ -76,6 +77,9 @@ typedef struct salvo__curl_xfer {
   int swallow;        /* the chunk libcurl offers again was taken */
   int chunk_err;      /* what the de-chunker refused, or 0 */
   const char *bad_line; /* why on_header refused a line itself, or NULL */
+  int h2_lines;         /* this hop's head came as libcurl writes HTTP/2's */
+  int head_final;       /* this hop's final head ended: trailers follow */
+  size_t trailer_bytes; /* of this hop's trailers so far */
   /* A chunked body comes as sent (CURLOPT_HTTP_TRANSFER_DECODING off) and
    * is de-chunked by h1.c, so that both transports judge chunks alike. */
   int chunks;
@@ -120,6 +124,11 @@ void salvo__curl_origin_learnt(salvo__transport *t, salvo__req *r, int proto);
 /* What a transfer's TLS handshake chose (SALVO__CURL_H1 or _MUX). */
 int salvo__curl_alpn_proto(CURL *e);
 void salvo__curl_origins_free(salvo__transport *t);
+
+/* ---- head.c ---- */
+
+/* CURLOPT_HEADERFUNCTION: a line of the head, or a trailer. */
+size_t salvo__curl_on_header(char *p, size_t size, size_t n, void *userp);
 
 /* ---- easy.c ---- */
 

@@ -1,0 +1,128 @@
+/*
+ * A response's head as libcurl gives it, a line at a time through its
+ * header callback, read as the native transports read the same bytes.
+ * Over HTTP/2 the lines are libcurl's own rendering of nghttp2's fields
+ * ("HTTP/2 200", "name: value"), and its trailers come the same way after
+ * the body.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "../clock.h"
+#include "../cookie.h"
+#include "../field.h"
+#include "internal.h"
+
+/* The end of a final head: a chunked body will be de-chunked here; a
+ * redirect to follow has its body dropped, or ends the attempt when no
+ * more may be followed. */
+static int head_ended(salvo__curl_xfer *x) {
+  salvo__transport *t = x->mh->t;
+  const salvo_response *resp = x->req->resp;
+  if (resp->status < 200)
+    return 0;
+  x->head_final = 1;
+  if (salvo__req_chunked(x->req)) {
+    x->chunks = 1;
+    salvo__h1_init(&x->dechunk, 0);
+    x->dechunk.state = SALVO__H1_CHUNK_SIZE;
+  }
+  if (!salvo__redirect_wanted(x->req, resp->status,
+                              salvo_response_header(resp, "Location") != NULL))
+    return 0;
+  char *msg = NULL;
+  int err = salvo__redirect_allowed(&x->hop, t->cfg, &msg);
+  free(msg); /* said again when the attempt ends */
+  x->redirecting = !err;
+  return err;
+}
+
+/* Whether x's connection speaks HTTP/2: prior knowledge on cleartext, h2
+ * chosen by ALPN over TLS. libcurl writes an HTTP/2 response's status
+ * line as "HTTP/2 200"; it reads those bytes from an HTTP/1.1
+ * connection as a status line too. */
+static int speaks_h2(salvo__transport *t, salvo__curl_xfer *x) {
+  if (strncmp(salvo__hop_url(&x->hop, x->req), "https:", 6))
+    return t->cfg->http_version == SALVO_HTTP_2_PRIOR_KNOWLEDGE;
+  return salvo__curl_alpn_proto(x->easy) == SALVO__CURL_MUX;
+}
+
+static int is_ows(char c) { return c == ' ' || c == '\t'; }
+
+/* Why an HTTP/2 field line as libcurl writes it ("name: value", p[0..len)
+ * without its CRLF) is malformed where nghttp2 in the native transport
+ * says so, or NULL. libcurl 7.88 turns off nghttp2's check of a value's
+ * ends, which RFC 9113 8.2.1 makes a MUST. */
+static const char *h2_field_refused(const char *p, size_t len) {
+  const char *colon = memchr(p, ':', len);
+  if (!colon || (size_t)(colon - p) + 2 > len || colon[1] != ' ')
+    return NULL; /* not libcurl's rendering: judged as a field line */
+  const char *v = colon + 2, *e = p + len;
+  if (v < e && (is_ows(v[0]) || is_ows(e[-1])))
+    return "malformed HTTP/2 response: a field value starts or ends with "
+           "whitespace (RFC 9113 8.2.1)";
+  return NULL;
+}
+
+/* Why a trailer is refused, or NULL: a line after a final response's
+ * head, which libcurl gives after an HTTP/2 body (HTTP/1.1's are read by
+ * the de-chunker, h1.c). Checked as a field line and read past, not kept,
+ * as the native transports read theirs (RFC 9110 6.5.1). */
+static const char *trailer_refused(salvo__curl_xfer *x, const char *p,
+                                   size_t len) {
+  size_t name_len;
+  const char *why = len ? salvo__h1_check_field(p, len, &name_len) : NULL;
+  x->trailer_bytes += len + 2;
+  if (!why && x->trailer_bytes > SALVO__H1_HEAD_MAX)
+    why = "trailers too large (over 256 KiB)";
+  return why;
+}
+
+/* A line of the head: to the request, and Set-Cookie to the jar. */
+static int take_line(salvo__curl_xfer *x, const char *p, size_t len) {
+  salvo__transport *t = x->mh->t;
+  int rc = salvo__req_on_header(x->req, p, len);
+  if (!rc && t->ev.jar && len > 11 && !salvo__casecmp_n(p, "Set-Cookie:", 11))
+    rc = salvo__jar_set(t->ev.jar, salvo__hop_url(&x->hop, x->req), p + 11,
+                        len - 11);
+  if ((!rc || rc == SALVO__EV_HEADERS) && len == 0) {
+    int hr = head_ended(x);
+    rc = hr ? hr : rc;
+  }
+  return rc;
+}
+
+size_t salvo__curl_on_header(char *p, size_t size, size_t n, void *userp) {
+  salvo__curl_xfer *x = userp;
+  salvo__transport *t = x->mh->t;
+  size_t got = size * n, len = got;
+  x->header_seen = 1;
+  if (got > 6 && !memcmp(p, "HTTP/2", 6) && (p[6] == ' ' || p[6] == '\r')) {
+    if (!speaks_h2(t, x)) {
+      x->bad_line = SALVO__H1_NOT_H1;
+      return 0;
+    }
+    x->h2_lines = 1;
+  }
+  if (!x->tfirst)
+    x->tfirst = salvo__clock_ns(t->ev.clock);
+  /* libcurl gives lines with their ending: one LF, and one CR before. */
+  if (len && p[len - 1] == '\n')
+    len--;
+  if (len && p[len - 1] == '\r')
+    len--;
+  if (x->h2_lines && (x->bad_line = h2_field_refused(p, len)))
+    return 0;
+  if (x->head_final)
+    return (x->bad_line = trailer_refused(x, p, len)) ? 0 : got;
+  int rc = take_line(x, p, len);
+  if (rc == SALVO__EV_HEADERS) {
+    /* The reader paces the body from here: no time limit of ours. */
+    curl_easy_setopt(x->easy, CURLOPT_TIMEOUT_MS, 0L);
+    t->ev.headers(t->ev.ctx, x->req);
+    rc = 0;
+  }
+  if (rc == SALVO_EREDIRECT)
+    x->too_many = 1;
+  return rc ? 0 : got;
+}
