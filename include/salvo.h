@@ -527,8 +527,13 @@ typedef struct salvo_request {
    * SALVO_STREAM_BUFFER bytes: when the caller does not read, the transfer
    * pauses once the buffer is full (the client's other requests go on),
    * and resumes when the caller has read half of it. Such a body is never
-   * retried, and the attempt's `timeout` stops at the headers: the reader
-   * paces the rest, and salvo_response_close abandons it. Any other
+   * retried, and from its headers on `timeout` is a read timeout (as
+   * httpx's): the read fails with SALVO_ETIMEDOUT when no byte of the
+   * body came for that long, counted from its last piece, and never while
+   * the buffer is full (the reader paces it); salvo_response_close
+   * abandons it. (On the libcurl transport the check is libcurl's
+   * low-speed one: under a byte a second for the timeout in whole seconds,
+   * over its five-second average, so up to five seconds late.) Any other
    * response (an error page, a 503 to retry) is kept in memory as usual
    * and read from there. Ignored with on_data or output_path. */
   int stream;

@@ -81,7 +81,8 @@ typedef struct salvo__transport_events {
   void (*hold)(void *ctx, salvo__req *r, int hold);
   /* The final headers of a streamed response are in (salvo__req_on_header
    * said SALVO__EV_HEADERS): the engine hands the response over now. From
-   * here the attempt has no time limit of its own: its reader paces it. */
+   * here the attempt's limit is a read timeout: its timeout counted from
+   * each piece of the body, and not while its reader is full. */
   void (*headers)(void *ctx, salvo__req *r);
 } salvo__transport_events;
 

@@ -413,6 +413,62 @@ static void test_stream_close_and_errors(void **state) {
   salvo_client_free(c);
 }
 
+static salvo_response *stream_within(salvo_parallel *b, const char *url,
+                                     double timeout) {
+  salvo_request req;
+  salvo_request_init(&req);
+  req.url = url;
+  req.stream = 1;
+  req.timeout = timeout;
+  return salvo_pending_response(b, salvo_submit(b, &req));
+}
+
+/* Reads r to its end or error: the bytes read, and the last result. */
+static long read_to_end(salvo_response *r, long *last) {
+  static char buf[65536];
+  long n, got = 0;
+  while ((n = salvo_response_read(r, buf, sizeof(buf))) > 0)
+    got += n;
+  *last = n;
+  return got;
+}
+
+/* Once a streamed body is handed over, its timeout is a read timeout
+ * (httpx's): a server that stops sending fails the read with
+ * SALVO_ETIMEDOUT, counted from the body's last piece; bytes that keep
+ * coming within it are never timed out, however long the body takes;
+ * and a reader that leaves its buffer full is not timed out either. */
+static void test_stream_read_timeout(void **state) {
+  (void)state;
+  salvo_client *c = th_client(NULL);
+  salvo_parallel *b = th_open(c);
+  long last;
+  /* Two bytes 10 s apart, a timeout of 1 s. (libcurl's low-speed check
+   * takes up to five seconds more.) */
+  salvo_response *r =
+      stream_within(b, th_url(&th_srv, "/drip/2?interval=10000"), 1);
+  assert_int_equal(salvo_response_error(r), SALVO_OK);
+  long got = read_to_end(r, &last);
+  print_message("stalled: %ld bytes, then %ld: %s\n", got, last,
+                salvo_response_errmsg(r));
+  assert_int_equal(last, SALVO_ETIMEDOUT);
+  assert_true(got < 2);
+  salvo_response_free(r);
+  /* Six bytes 200 ms apart: 1.2 s in all against the same 1 s. */
+  r = stream_within(b, th_url(&th_srv, "/drip/6?interval=200"), 1);
+  assert_int_equal(read_to_end(r, &last), 6);
+  assert_int_equal(last, 0);
+  salvo_response_free(r);
+  /* 4 MiB, the reader away for 3 s with its 1 MiB buffer full. */
+  r = stream_within(b, th_url(&th_srv, "/bytes/4194304"), 1);
+  th_sleep_ms(3000);
+  assert_int_equal(read_to_end(r, &last), 4194304);
+  assert_int_equal(last, 0);
+  salvo_response_free(r);
+  salvo_parallel_close(b);
+  salvo_client_free(c);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_timed_waits),
@@ -423,6 +479,7 @@ int main(void) {
       cmocka_unit_test(test_stream_fast_reader),
       cmocka_unit_test(test_stream_nowait_and_fd),
       cmocka_unit_test(test_stream_close_and_errors),
+      cmocka_unit_test(test_stream_read_timeout),
   };
   return cmocka_run_group_tests(tests, th_faultd_setup, th_faultd_teardown);
 }

@@ -24,6 +24,7 @@ from ._args import USE_CLIENT_DEFAULT, BasicAuth
 from ._exceptions import (CancelledError, ConnectError, DecodingError,
                           HTTPError, HTTPStatusError, InvalidURL,
                           ParallelRequestsError, ProxyError, ReadError,
+                          ReadTimeout,
                           RemoteProtocolError, RequestError, TimeoutException,
                           TooManyRedirects, TransportError, StreamConsumed,
                           CookieConflict)
@@ -67,7 +68,7 @@ __all__ = [
     "HTTPStatusError", "Headers", "InvalidURL", "Parallel",
     "ParallelRequests", "ParallelRequestsError", "Pending", "ProxyError",
     "ReadError", "RemoteProtocolError", "RequestError", "Response",
-    "ReturnType", "TimeoutException", "TooManyRedirects", "TransportError",
+    "ReturnType", "ReadTimeout", "TimeoutException", "TooManyRedirects", "TransportError",
     "delete", "get", "head", "options", "parallel", "parallel_requests",
     "parallel_requests_async", "patch", "post", "put", "request",
 ]

@@ -8,6 +8,7 @@ HTTPError
 │   │   ├── RemoteProtocolError   a malformed response
 │   │   ├── ProxyError
 │   │   └── TimeoutException      a timeout or the deadline
+│   │       └── ReadTimeout       no byte of a streamed body within it
 │   ├── TooManyRedirects
 │   ├── InvalidURL                the request itself was bad
 │   ├── DecodingError             the body's coding could not be undone, or
@@ -27,6 +28,7 @@ from . import _salvo
 __all__ = [
     "HTTPError", "RequestError", "TransportError", "ConnectError",
     "ReadError", "RemoteProtocolError", "ProxyError", "TimeoutException",
+    "ReadTimeout",
     "TooManyRedirects", "InvalidURL", "DecodingError", "CancelledError",
     "HTTPStatusError", "ParallelRequestsError", "StreamConsumed",
     "CookieConflict",
@@ -71,6 +73,12 @@ class ProxyError(TransportError):
 
 class TimeoutException(TransportError):
     """A timeout (connect, attempt, queue) or the deadline ran out."""
+
+
+class ReadTimeout(TimeoutException):
+    """No byte of a streamed body came within the timeout (httpx's read
+    timeout): counted from the body's last piece, never while the reader
+    leaves the stream full."""
 
 
 class TooManyRedirects(RequestError):

@@ -7,7 +7,7 @@ from __future__ import annotations
 import codecs
 
 from . import _salvo
-from ._exceptions import HTTPStatusError, error_for
+from ._exceptions import HTTPStatusError, ReadTimeout, error_for
 from ._models import Headers, Request, _state
 
 TYPE_CHECKING = False
@@ -225,8 +225,12 @@ class ResponseCore(_salvo.Response):
 
     def _check(self, n):
         if isinstance(n, int):  # a negative salvo error code
-            raise error_for(_salvo.errname(n), "reading the body failed",
-                            str(self.url))
+            name, url = _salvo.errname(n), str(self.url)
+            if name == "ETIMEDOUT":
+                raise ReadTimeout("no byte of the body came within the "
+                                  f"timeout (ETIMEDOUT, {url})", code=name,
+                                  url=url)
+            raise error_for(name, "reading the body failed", url)
         return n
 
     def _took(self, chunk: bytes) -> bytes:

@@ -480,6 +480,11 @@ int salvo__curl_hop_go(salvo__transport *t, salvo__curl_xfer *x, char **msg) {
   x->bad_line = NULL;
   x->h2_lines = x->head_final = 0;
   x->trailer_bytes = 0;
+  if (x->low_speed) { /* a streamed hop's, before */
+    SETOPT(CURLOPT_LOW_SPEED_LIMIT, 0L);
+    SETOPT(CURLOPT_LOW_SPEED_TIME, 0L);
+    x->low_speed = 0;
+  }
   x->pend.len = 0;
   SETOPT(CURLOPT_URL, salvo__hop_url(&x->hop, r));
   SETOPT(CURLOPT_NOBODY, (long)head);

@@ -92,6 +92,20 @@ static int take_line(salvo__curl_xfer *x, const char *p, size_t len) {
   return rc;
 }
 
+/* The reader paces the body from here: the attempt's time limit gives way
+ * to a read timeout, libcurl's low-speed check (under a byte a second for
+ * the timeout, in whole seconds; averaged over its last five seconds, and
+ * stopped while the transfer is paused for its reader). */
+static void read_timeout(salvo__curl_xfer *x) {
+  long ms = (long)x->req->attempt_timeout_ms;
+  curl_easy_setopt(x->easy, CURLOPT_TIMEOUT_MS, 0L);
+  if (!ms)
+    return;
+  curl_easy_setopt(x->easy, CURLOPT_LOW_SPEED_LIMIT, 1L);
+  curl_easy_setopt(x->easy, CURLOPT_LOW_SPEED_TIME, (ms + 999) / 1000);
+  x->low_speed = 1;
+}
+
 size_t salvo__curl_on_header(char *p, size_t size, size_t n, void *userp) {
   salvo__curl_xfer *x = userp;
   salvo__transport *t = x->mh->t;
@@ -117,8 +131,7 @@ size_t salvo__curl_on_header(char *p, size_t size, size_t n, void *userp) {
     return (x->bad_line = trailer_refused(x, p, len)) ? 0 : got;
   int rc = take_line(x, p, len);
   if (rc == SALVO__EV_HEADERS) {
-    /* The reader paces the body from here: no time limit of ours. */
-    curl_easy_setopt(x->easy, CURLOPT_TIMEOUT_MS, 0L);
+    read_timeout(x);
     t->ev.headers(t->ev.ctx, x->req);
     rc = 0;
   }

@@ -80,6 +80,7 @@ typedef struct salvo__curl_xfer {
   int h2_lines;         /* this hop's head came as libcurl writes HTTP/2's */
   int head_final;       /* this hop's final head ended: trailers follow */
   size_t trailer_bytes; /* of this hop's trailers so far */
+  int low_speed;        /* the handle's low-speed check is set */
   /* A chunked body comes as sent (CURLOPT_HTTP_TRANSFER_DECODING off) and
    * is de-chunked by h1.c, so that both transports judge chunks alike. */
   int chunks;

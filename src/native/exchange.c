@@ -78,6 +78,8 @@ int salvo__nat_body(salvo__nxfer *x, const char *p, size_t n) {
     return 0; /* a redirect's body is read past */
   if (x->paused)
     return SALVO__H1_PAUSE;
+  if (x->handed_over)
+    x->tbody = salvo__nat_now(x->t);
   int rc = salvo__req_on_body(x->req, p, n);
   return rc == SALVO__EV_PAUSE  ? SALVO__H1_PAUSE
          : rc == SALVO__EV_HELD ? SALVO__H1_HOLD
@@ -148,9 +150,10 @@ static int seen(void *ctx, const salvo__h1_line *ln) {
 static int handed(salvo__nxfer *x, int rc) {
   if (rc != SALVO__EV_HEADERS)
     return rc;
-  /* The reader paces the body from here: no time limit of ours. */
+  /* The reader paces the body from here: a read timeout, not the
+   * attempt's. */
   x->handed_over = 1;
-  salvo__nat_timer_update(x->t, x);
+  salvo__nat_read_timer(x->t, x);
   x->t->ev.headers(x->t->ev.ctx, x->req);
   return 0;
 }

@@ -214,9 +214,13 @@ struct salvo__nxfer {
   int h2_final, h2_skip, h2_ended, h2_err;
   int h2_rest; /* its stream ended: what hold has is the rest */
   char *h2_why;
-  int paused;        /* its reader is full: nothing read until resumed */
-  int ending;        /* its response ended, but bytes wait for the reader */
-  int handed_over;   /* a streamed response: no time limit from here */
+  int paused; /* its reader is full: nothing read until resumed */
+  int ending; /* its response ended, but bytes wait for the reader */
+  /* A streamed response, handed to its reader: from here its limit is a
+   * read timeout, the attempt's timeout counted again from each piece of
+   * the body (tbody, ns) and stopped while the reader is full. */
+  int handed_over;
+  int64_t tbody;
   salvo__hop hop;    /* where this request of the attempt goes */
   char *location;    /* of a redirect response */
   int redirecting;   /* this response is a redirect being read past */
@@ -296,6 +300,14 @@ void salvo__nat_timer_update(salvo__transport *t, salvo__nxfer *x);
 void salvo__nat_timer_remove(salvo__nxfer *x);
 /* The soonest, or NULL. */
 salvo__nxfer *salvo__nat_timer_first(const salvo__transport *t);
+/* A handed-over body's read timeout, started again now (at the hand-over,
+ * and when its reader made room). */
+void salvo__nat_read_timer(salvo__transport *t, salvo__nxfer *x);
+/* Whether a handed-over body's read timeout, due by its deadline, has
+ * run out: 0 when a piece came since or its reader is full (the timer
+ * then waits again, or for the reader). */
+int salvo__nat_read_timed_out(salvo__transport *t, salvo__nxfer *x,
+                              int64_t now);
 
 /* origin.c */
 #define SALVO__NAT_ORIGIN_BUCKETS 1024

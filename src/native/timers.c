@@ -17,7 +17,7 @@ void salvo__nat_timer_update(salvo__transport *t, salvo__nxfer *x) {
     salvo__nat_timer_remove(x);
     return;
   }
-  int64_t key = x->handed_over ? 0 : x->deadline;
+  int64_t key = x->deadline;
   if (x->cdeadline && (!key || x->cdeadline < key))
     key = x->cdeadline;
   int64_t dial = salvo__nat_dial_wake(x->c);
@@ -39,4 +39,24 @@ void salvo__nat_timer_update(salvo__transport *t, salvo__nxfer *x) {
 salvo__nxfer *salvo__nat_timer_first(const salvo__transport *t) {
   salvo__list *n = salvo__list_first(&t->timers);
   return n ? salvo__container_of(n, salvo__nxfer, in_timers) : NULL;
+}
+
+void salvo__nat_read_timer(salvo__transport *t, salvo__nxfer *x) {
+  int64_t ms = x->req->attempt_timeout_ms;
+  x->tbody = salvo__nat_now(t);
+  x->deadline = ms ? x->tbody + ms * 1000000 : 0;
+  salvo__nat_timer_update(t, x);
+}
+
+/* The body's pieces move tbody alone (salvo__nat_body): the timer list is
+ * fixed up here, once a timeout, not once a piece. */
+int salvo__nat_read_timed_out(salvo__transport *t, salvo__nxfer *x,
+                              int64_t now) {
+  int64_t next = x->tbody + x->req->attempt_timeout_ms * 1000000;
+  if (!x->paused && next <= now)
+    return 1;
+  x->deadline = x->paused ? 0 : next; /* resuming starts it again */
+  salvo__nat_timer_remove(x);
+  salvo__nat_timer_update(t, x);
+  return 0;
 }

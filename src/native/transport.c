@@ -239,6 +239,8 @@ static void nat_resume(salvo__transport *t, void *xfer) {
     return;
   salvo__req *r = x->req;
   x->paused = 0;
+  if (x->handed_over)
+    salvo__nat_read_timer(t, x);
   int rc = salvo__req_resume_body(r);
   if (rc == SALVO__EV_HELD) {
     x->paused = 1;
@@ -311,7 +313,10 @@ static void nat_on_timer(salvo__transport *t) {
   while ((x = salvo__nat_timer_first(t)) && x->tkey <= now) {
     if (dial_next(t, x, now))
       continue;
-    int over = (!x->handed_over && x->deadline && x->deadline <= now) ||
+    int reading = x->handed_over && x->deadline && x->deadline <= now;
+    if (reading && !salvo__nat_read_timed_out(t, x, now))
+      continue;
+    int over = (x->deadline && x->deadline <= now) ||
                (x->cdeadline && x->cdeadline <= now);
     if (!over) { /* a dial's time that passed without need */
       salvo__nat_timer_remove(x);
@@ -322,9 +327,13 @@ static void nat_on_timer(salvo__transport *t) {
     int64_t ms = (now - x->t0) / 1000000;
     const char *what = x->o->resolving ? "Resolving" : "Connection";
     char *msg =
-        connecting
-            ? salvo__fmt("%s timed out after %lld milliseconds", what,
-                         (long long)ms)
+        connecting ? salvo__fmt("%s timed out after %lld milliseconds", what,
+                                (long long)ms)
+        : reading
+            ? salvo__fmt("Operation timed out: no body byte for %lld "
+                         "milliseconds (the timeout, counted from each piece "
+                         "of a streamed body)",
+                         (long long)((now - x->tbody) / 1000000))
             : salvo__fmt("Operation timed out after %lld milliseconds with "
                          "%zu bytes received",
                          (long long)ms, salvo__req_body_len(x->req));

@@ -123,6 +123,22 @@ def test_streamed_body_is_consumed_once(srv):
         assert len(b"".join(r.iter_bytes())) == 1000
 
 
+def test_stalled_stream_is_a_read_timeout(srv):
+    """httpx: a streamed body's timeout is a read timeout, per chunk. A
+    server that stops sending raises ReadTimeout (a TimeoutException) from
+    the iterator; one that keeps sending within it is read to its end,
+    however long it takes in all."""
+    with salvo.Client(timeout=1, max_retries=0) as c:
+        with c.stream("GET", srv.url("/drip/2?interval=10000")) as r:
+            assert r.status_code == 200
+            with pytest.raises(salvo.ReadTimeout) as e:
+                b"".join(r.iter_bytes())
+        assert isinstance(e.value, salvo.TimeoutException)
+        assert e.value.code == "ETIMEDOUT"
+        with c.stream("GET", srv.url("/drip/6?interval=200")) as r:
+            assert len(b"".join(r.iter_bytes())) == 6
+
+
 # ---- the client's defaults, merged -----------------------------------------
 
 def test_base_url_params_headers_merge(srv):

@@ -3,7 +3,8 @@
  * connection vtable: no socket. LIFO reuse per origin, the LRU bound over
  * all origins, the liveness check (only for requests that must not be
  * sent twice, or after 1 ms idle), learning that an origin closes
- * quietly, and timers kept in expiry order. */
+ * quietly, timers kept in expiry order, and a streamed body's read
+ * timeout. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -166,7 +167,7 @@ static void test_slow_close_is_normal(void **state) {
 }
 
 /* Attempt timers: ordered by expiry whatever the insertion order, moved
- * when their deadline changes, gone when handed over or finished. */
+ * when their deadline changes, gone when finished. */
 static void test_timer_order(void **state) {
   (void)state;
   world *w = world_new(8);
@@ -183,7 +184,7 @@ static void test_timer_order(void **state) {
   assert_ptr_equal(salvo__nat_timer_first(&w->t), &x[1]);
   assert_int_equal(x[1].tkey, 50);
   x[1].cdeadline = 0;
-  x[1].handed_over = 1; /* a streamed response: no limit any more */
+  x[1].finished = 1; /* ended: it waits for nothing */
   salvo__nat_timer_update(&w->t, &x[1]);
   assert_ptr_equal(salvo__nat_timer_first(&w->t), &x[3]);
   int64_t prev = 0;
@@ -201,6 +202,46 @@ static void test_timer_order(void **state) {
   free(w);
 }
 
+/* A streamed body's read timeout (timers.c): armed at the hand-over for
+ * the attempt's timeout; a piece of the body moves only its time, and the
+ * timer follows once it comes due; out when no piece came within the
+ * timeout; stopped while the reader is full, and whole again when it
+ * resumes. */
+static void test_read_timer(void **state) {
+  (void)state;
+  world *w = world_new(8);
+  salvo__nxfer *x = &w->x;
+  w->get.attempt_timeout_ms = 1000;
+  x->handed_over = 1;
+  int64_t t0 = w->fc.ns;
+  salvo__nat_read_timer(&w->t, x);
+  assert_ptr_equal(salvo__nat_timer_first(&w->t), x);
+  assert_int_equal(x->tkey, t0 + 1000 * MS_NS);
+  w->fc.ns += 600 * MS_NS; /* a piece of the body */
+  x->tbody = w->fc.ns;
+  assert_int_equal(x->tkey, t0 + 1000 * MS_NS);
+  w->fc.ns = x->tkey; /* due: not out, moved */
+  assert_false(salvo__nat_read_timed_out(&w->t, x, w->fc.ns));
+  assert_int_equal(x->tkey, t0 + 1600 * MS_NS);
+  w->fc.ns = x->tkey - 1; /* nothing since: out once the timeout is up */
+  assert_false(salvo__nat_read_timed_out(&w->t, x, w->fc.ns));
+  w->fc.ns = x->tkey;
+  assert_true(salvo__nat_read_timed_out(&w->t, x, w->fc.ns));
+  /* The reader is full: however long, no timer. */
+  x->paused = 1;
+  w->fc.ns += 60 * S_NS;
+  assert_false(salvo__nat_read_timed_out(&w->t, x, w->fc.ns));
+  assert_null(salvo__nat_timer_first(&w->t));
+  x->paused = 0; /* it read: a whole timeout from now */
+  salvo__nat_read_timer(&w->t, x);
+  assert_int_equal(x->tkey, w->fc.ns + 1000 * MS_NS);
+  /* No timeout: no timer. */
+  w->get.attempt_timeout_ms = 0;
+  salvo__nat_read_timer(&w->t, x);
+  assert_null(salvo__nat_timer_first(&w->t));
+  free(w);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_lifo_per_origin),
@@ -210,6 +251,7 @@ int main(void) {
       cmocka_unit_test(test_quick_close_learned),
       cmocka_unit_test(test_slow_close_is_normal),
       cmocka_unit_test(test_timer_order),
+      cmocka_unit_test(test_read_timer),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
