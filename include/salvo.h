@@ -531,9 +531,7 @@ typedef struct salvo_request {
    * httpx's): the read fails with SALVO_ETIMEDOUT when no byte of the
    * body came for that long, counted from its last piece, and never while
    * the buffer is full (the reader paces it); salvo_response_close
-   * abandons it. (On the libcurl transport the check is libcurl's
-   * low-speed one: under a byte a second for the timeout in whole seconds,
-   * over its five-second average, so up to five seconds late.) Any other
+   * abandons it. Any other
    * response (an error page, a 503 to retry) is kept in memory as usual
    * and read from there. Ignored with on_data or output_path. */
   int stream;

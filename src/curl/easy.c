@@ -154,6 +154,8 @@ static size_t on_write(char *p, size_t size, size_t n, void *userp) {
     return len;
   }
   x->body_seen = 1;
+  if (x->read_timeout)
+    x->tbody = salvo__clock_ns(x->mh->t->ev.clock);
   int rc = x->chunks ? dechunk(x, p, len) : salvo__req_on_body(x->req, p, len);
   if (rc < 0 && x->chunks && !salvo__req_failure(x->req))
     x->chunk_err = rc;
@@ -289,6 +291,9 @@ void salvo__curl_xfer_put(salvo__transport *t, salvo__curl_xfer *x) {
     salvo__buf_free(&x->pend);
   x->pend.len = 0;
   salvo__hop_free(&x->hop);
+  if (salvo__list_linked(&x->in_reading))
+    salvo__list_remove(&x->in_reading);
+  x->read_timeout = 0;
   x->req = NULL;
   x->next_free = t->free_list;
   t->free_list = x;
@@ -480,11 +485,6 @@ int salvo__curl_hop_go(salvo__transport *t, salvo__curl_xfer *x, char **msg) {
   x->bad_line = NULL;
   x->h2_lines = x->head_final = 0;
   x->trailer_bytes = 0;
-  if (x->low_speed) { /* a streamed hop's, before */
-    SETOPT(CURLOPT_LOW_SPEED_LIMIT, 0L);
-    SETOPT(CURLOPT_LOW_SPEED_TIME, 0L);
-    x->low_speed = 0;
-  }
   x->pend.len = 0;
   SETOPT(CURLOPT_URL, salvo__hop_url(&x->hop, r));
   SETOPT(CURLOPT_NOBODY, (long)head);

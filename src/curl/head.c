@@ -93,17 +93,18 @@ static int take_line(salvo__curl_xfer *x, const char *p, size_t len) {
 }
 
 /* The reader paces the body from here: the attempt's time limit gives way
- * to a read timeout, libcurl's low-speed check (under a byte a second for
- * the timeout, in whole seconds; averaged over its last five seconds, and
- * stopped while the transfer is paused for its reader). */
+ * to a read timeout, kept by this transport (transport.c's timer): its
+ * timeout counted from each piece of the body, not while it is paused.
+ * (libcurl's low-speed check averages over five seconds, and would end a
+ * stream that only sends a few bytes a while.) */
 static void read_timeout(salvo__curl_xfer *x) {
-  long ms = (long)x->req->attempt_timeout_ms;
+  salvo__transport *t = x->mh->t;
   curl_easy_setopt(x->easy, CURLOPT_TIMEOUT_MS, 0L);
-  if (!ms)
+  x->read_timeout = x->req->attempt_timeout_ms * 1000000;
+  if (!x->read_timeout)
     return;
-  curl_easy_setopt(x->easy, CURLOPT_LOW_SPEED_LIMIT, 1L);
-  curl_easy_setopt(x->easy, CURLOPT_LOW_SPEED_TIME, (ms + 999) / 1000);
-  x->low_speed = 1;
+  x->tbody = salvo__clock_ns(t->ev.clock);
+  salvo__list_push_back(&t->reading, &x->in_reading);
 }
 
 size_t salvo__curl_on_header(char *p, size_t size, size_t n, void *userp) {

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "../h1.h"
+#include "../list.h"
 #include "../redirect.h"
 #include "../transport.h"
 
@@ -80,7 +81,11 @@ typedef struct salvo__curl_xfer {
   int h2_lines;         /* this hop's head came as libcurl writes HTTP/2's */
   int head_final;       /* this hop's final head ended: trailers follow */
   size_t trailer_bytes; /* of this hop's trailers so far */
-  int low_speed;        /* the handle's low-speed check is set */
+  /* A streamed body handed to its reader: its read timeout (ns; 0 =
+   * none), counted from its last piece (tbody) and not while paused, and
+   * its place in the transport's reading list meanwhile. */
+  int64_t read_timeout, tbody;
+  salvo__list in_reading;
   /* A chunked body comes as sent (CURLOPT_HTTP_TRANSFER_DECODING off) and
    * is de-chunked by h1.c, so that both transports judge chunks alike. */
   int chunks;
@@ -108,6 +113,7 @@ struct salvo__transport {
   struct curl_slist *base_hdrs;
   struct curl_slist *pins; /* salvo_config.resolve, for CURLOPT_RESOLVE */
   int fresh_handles;       /* each hop on a handle no transfer has used */
+  salvo__list reading;     /* transfers with a read timeout (in_reading) */
 };
 
 /* ---- origin.c ---- */
