@@ -79,6 +79,22 @@ async def test_async_streaming(srv):
 
 
 @pytest.mark.asyncio
+async def test_async_stream_that_stalls_is_a_read_timeout(srv):
+    """As the sync iterator (test_httpx.py): a body that stops coming
+    raises ReadTimeout from the async iterator, and the loop goes on."""
+    async with salvo.AsyncClient(timeout=1, max_retries=0) as client:
+        r = await client.get(srv.url("/drip/2?interval=10000"), stream=True)
+        try:
+            with pytest.raises(salvo.ReadTimeout):
+                async for _ in r.aiter_bytes():
+                    pass
+        finally:
+            await r.close()
+        r = await client.get(srv.url("/json/5"))
+        assert r.json()["id"] == 5
+
+
+@pytest.mark.asyncio
 async def test_a_shielded_await_keeps_the_request(srv):
     """A cancelled await cancels its request (test_cancellation.py);
     asyncio.shield is how a caller waits a while without giving it up:
