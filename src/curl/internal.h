@@ -2,9 +2,9 @@
  * The libcurl transport's private parts, shared by its files: transport.c
  * (the seam: multi handles, sockets, timers, the end of a transfer), easy.c
  * (a transfer: one easy handle per request of a chain of redirects, its
- * callbacks), head.c (the head's lines), errors.c and origin.c (what an origin
- * speaks, learnt from ALPN). libcurl is included here and nowhere else in
- * salvo.
+ * callbacks), head.c (the response's lines, trailers), errors.c (what a
+ * transfer's end means) and origin.c (what an origin speaks, learnt from
+ * ALPN). libcurl is included here and nowhere else in salvo.
  *
  * libcurl runs single exchanges: redirects, cookies, credentials and
  * decoding are salvo's own (redirect.h, cookie.h, decode.h), so that both
