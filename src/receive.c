@@ -173,6 +173,13 @@ int salvo__req_chunked(const salvo__req *r) {
   return v && v->head.chunked;
 }
 
+int salvo__req_ends_at_close(const salvo__req *r) {
+  const salvo__recv *v = now_of(r);
+  const salvo__head *h = v ? &v->head : NULL;
+  return h && h->version < 20 && !h->has_len && !h->chunked && !r->is_head &&
+         h->status >= 200 && h->status != 204 && h->status != 304;
+}
+
 /* ---- heads ----------------------------------------------------------------
  */
 

@@ -73,6 +73,9 @@ int salvo__req_on_end(salvo__req *r);
 /* Whether the final response's body comes chunked (HTTP/1.1), for a
  * transport that must de-chunk it itself. */
 int salvo__req_chunked(const salvo__req *r);
+/* Whether the final response's body is delimited by the close: HTTP/1.x,
+ * neither Content-Length nor chunked, a body allowed (RFC 9112 6.3). */
+int salvo__req_ends_at_close(const salvo__req *r);
 /* The error a data event of the current attempt found (which stopped
  * its transfer), or 0; and a message for it, or NULL. */
 int salvo__req_failure(const salvo__req *r);

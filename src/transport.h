@@ -117,6 +117,12 @@ typedef struct salvo__transport_ops {
   void (*reap)(salvo__transport *t);
 } salvo__transport_ops;
 
+/* Both transports' words for a body delimited by a TLS connection's close
+ * that came without close_notify (RFC 9112 9.8). */
+#define SALVO__NO_CLOSE_NOTIFY                                                 \
+  "the server closed the TLS connection without close_notify: a body "         \
+  "delimited by the close may have been cut short (RFC 9112 9.8)"
+
 /* The bits of an epoll tag that name the transport (engine.c routes). */
 #define SALVO__TAG_SHIFT 56
 

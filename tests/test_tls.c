@@ -1,4 +1,6 @@
-/* TLS verification and HTTP/2 multiplexing against nginx. */
+/* TLS verification and HTTP/2 multiplexing against nginx; a body
+ * delimited by the close against tests/tls_close.py, which can end a
+ * connection without close_notify. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -171,6 +173,44 @@ static void test_tls_session_resumed(void **state) {
   salvo_client_free(c);
 }
 
+/* RFC 9112 9.8: a response with neither Content-Length nor chunked
+ * coding is complete only if a valid closure alert (close_notify) came; a
+ * bare TCP close may be a truncation attack. One with Content-Length or
+ * its last chunk is complete however TLS closed. Both transports alike
+ * (libcurl 7.88 takes a bare close for the end: the libcurl transport
+ * watches for the alert itself). */
+static void test_close_without_close_notify(void **state) {
+  (void)state;
+  char *argv[] = {"/usr/bin/python3", TLS_CLOSE_PY,
+                  (char *)th_tls_file(&th_ngx, "server.pem"),
+                  (char *)th_tls_file(&th_ngx, "server.key"), NULL};
+  th_server srv = {0};
+  srv.pid = th_spawn_port(argv, "port %d", &srv.port);
+  salvo_config cfg;
+  salvo_config_init(&cfg);
+  cfg.ca_file = th_ca_file(&th_ngx);
+  cfg.max_retries = 0;
+  salvo_client *c = th_client(&cfg);
+  const char *paths[] = {"/close?notify=1", "/length?notify=0",
+                         "/chunked?notify=0", "/length?notify=1"};
+  for (size_t i = 0; i < 4; i++) {
+    salvo_response *r =
+        th_fetch_url(c, th_fmt("https://127.0.0.1:%d%s", srv.port, paths[i]));
+    print_message("%s: %s\n", paths[i], salvo_response_errmsg(r));
+    assert_int_equal(salvo_response_error(r), SALVO_OK);
+    assert_string_equal(salvo_response_body(r, NULL), "hello");
+    salvo_response_free(r);
+  }
+  salvo_response *r =
+      th_fetch_url(c, th_fmt("https://127.0.0.1:%d/close?notify=0", srv.port));
+  print_message("/close?notify=0: %s\n", salvo_response_errmsg(r));
+  assert_int_equal(salvo_response_error(r), SALVO_EIO);
+  assert_non_null(strstr(salvo_response_errmsg(r), "close_notify"));
+  salvo_response_free(r);
+  salvo_client_free(c);
+  th_server_stop(&srv);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_self_signed_fails_without_its_ca),
@@ -180,6 +220,7 @@ int main(void) {
       cmocka_unit_test(test_http2_multiplexes),
       cmocka_unit_test(test_http1_keeps_connections),
       cmocka_unit_test(test_tls_session_resumed),
+      cmocka_unit_test(test_close_without_close_notify),
   };
   return cmocka_run_group_tests(tests, th_nginx_setup, th_nginx_teardown);
 }

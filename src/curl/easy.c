@@ -207,6 +207,7 @@ static int setup_easy(salvo__transport *t, salvo__curl_xfer *x) {
   SET(CURLOPT_WRITEFUNCTION, on_write);
   SET(CURLOPT_WRITEDATA, x);
   SET(CURLOPT_HEADERFUNCTION, salvo__curl_on_header);
+  SET(CURLOPT_SSL_CTX_FUNCTION, salvo__curl_ssl_ctx);
   SET(CURLOPT_HEADERDATA, x);
   SET(CURLOPT_PREREQFUNCTION, on_prereq);
   SET(CURLOPT_PREREQDATA, x);
@@ -294,6 +295,7 @@ void salvo__curl_xfer_put(salvo__transport *t, salvo__curl_xfer *x) {
   if (salvo__list_linked(&x->in_reading))
     salvo__list_remove(&x->in_reading);
   x->read_timeout = 0;
+  salvo__curl_tls_unwatch(x);
   x->req = NULL;
   x->next_free = t->free_list;
   t->free_list = x;
@@ -485,6 +487,7 @@ int salvo__curl_hop_go(salvo__transport *t, salvo__curl_xfer *x, char **msg) {
   x->bad_line = NULL;
   x->h2_lines = x->head_final = 0;
   x->trailer_bytes = 0;
+  salvo__curl_tls_unwatch(x);
   x->pend.len = 0;
   SETOPT(CURLOPT_URL, salvo__hop_url(&x->hop, r));
   SETOPT(CURLOPT_NOBODY, (long)head);

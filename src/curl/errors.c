@@ -112,6 +112,12 @@ int salvo__curl_error(salvo__transport *t, salvo__curl_xfer *x, CURLcode rc,
   if (err == SALVO_EIO && rc == CURLE_HTTP2_STREAM &&
       strstr(x->errbuf, "PROTOCOL_ERROR"))
     err = SALVO_EPROTO;
+  /* A body delimited by the close is whole only when TLS ended with
+   * close_notify (RFC 9112 9.8); libcurl 7.88 takes a bare close too. */
+  if (!err && x->watched && !x->close_notify) {
+    err = SALVO_EIO;
+    *msg = salvo__fmt("%s", SALVO__NO_CLOSE_NOTIFY);
+  }
   /* A chunked body libcurl took for whole and h1.c did not. */
   if (!err && x->chunks && x->dechunk.state != SALVO__H1_DONE) {
     err = SALVO_EPROTO;

@@ -22,6 +22,8 @@ static int head_ended(salvo__curl_xfer *x) {
   if (resp->status < 200)
     return 0;
   x->head_final = 1;
+  if (salvo__req_ends_at_close(x->req))
+    salvo__curl_tls_watch(x);
   if (salvo__req_chunked(x->req)) {
     x->chunks = 1;
     salvo__h1_init(&x->dechunk, 0);

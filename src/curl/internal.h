@@ -2,9 +2,10 @@
  * The libcurl transport's private parts, shared by its files: transport.c
  * (the seam: multi handles, sockets, timers, the end of a transfer), easy.c
  * (a transfer: one easy handle per request of a chain of redirects, its
- * callbacks), head.c (the response's lines, trailers), errors.c (what a
- * transfer's end means) and origin.c (what an origin speaks, learnt from
- * ALPN). libcurl is included here and nowhere else in salvo.
+ * callbacks), head.c (the response's lines, trailers), tls.c (whether TLS
+ * ended with close_notify), errors.c (what a transfer's end means) and
+ * origin.c (what an origin speaks, learnt from ALPN). libcurl is included here
+ * and nowhere else in salvo.
  *
  * libcurl runs single exchanges: redirects, cookies, credentials and
  * decoding are salvo's own (redirect.h, cookie.h, decode.h), so that both
@@ -86,6 +87,10 @@ typedef struct salvo__curl_xfer {
    * its place in the transport's reading list meanwhile. */
   int64_t read_timeout, tbody;
   salvo__list in_reading;
+  /* A body delimited by the close over TLS: its connection's SSL, watched
+   * for close_notify (tls.c; NULL once freed), and what came. */
+  void *ssl;
+  int watched, close_notify;
   /* A chunked body comes as sent (CURLOPT_HTTP_TRANSFER_DECODING off) and
    * is de-chunked by h1.c, so that both transports judge chunks alike. */
   int chunks;
@@ -136,6 +141,17 @@ void salvo__curl_origins_free(salvo__transport *t);
 
 /* CURLOPT_HEADERFUNCTION: a line of the head, or a trailer. */
 size_t salvo__curl_on_header(char *p, size_t size, size_t n, void *userp);
+
+/* ---- tls.c ---- */
+
+/* Once, at libcurl's global initialisation: 0, or -1. */
+int salvo__curl_tls_init(void);
+/* CURLOPT_SSL_CTX_FUNCTION: each new connection's SSL reports alerts. */
+CURLcode salvo__curl_ssl_ctx(CURL *e, void *ctx, void *userp);
+/* Watch x's TLS connection for close_notify from now (nothing when it is
+ * not TLS), and stop (at the hop's end). */
+void salvo__curl_tls_watch(salvo__curl_xfer *x);
+void salvo__curl_tls_unwatch(salvo__curl_xfer *x);
 
 /* ---- easy.c ---- */
 

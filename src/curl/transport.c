@@ -27,7 +27,11 @@
 static pthread_once_t global_once = PTHREAD_ONCE_INIT;
 static CURLcode global_rc;
 
-static void global_init(void) { global_rc = curl_global_init(CURL_GLOBAL_ALL); }
+static void global_init(void) {
+  global_rc = curl_global_init(CURL_GLOBAL_ALL);
+  if (global_rc == CURLE_OK && salvo__curl_tls_init())
+    global_rc = CURLE_FAILED_INIT;
+}
 
 static int global_init_once(void) {
   pthread_once(&global_once, global_init);

@@ -248,8 +248,12 @@ static void peer_closed(salvo__transport *t, salvo__nconn *c, salvo__nxfer *x) {
       return;
     c->pend.len -= (size_t)used;
   }
+  /* A body kept (a redirect's is read past) that only the close ends. */
+  int by_close = x->p.state == SALVO__H1_CLOSE && !x->redirecting;
   int err = salvo__h1_eof(&x->p);
-  if (err == 0) {
+  if (err == 0 && by_close && c->bare_close) {
+    t->report->fail(t, x, SALVO_EIO, salvo__fmt("%s", SALVO__NO_CLOSE_NOTIFY));
+  } else if (err == 0) {
     x->p.keep_alive = 0;
     t->report->complete(t, x);
   } else if (!x->got_bytes && t->report->retry_fresh(t, x)) {

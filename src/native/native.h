@@ -173,6 +173,7 @@ struct salvo__nconn {
   salvo__h2 *h2;        /* HTTP/2 (h2.c) on it, or NULL */
   salvo__list in_dirty; /* the transport's h2_dirty: output to write */
   int alpn_h2;          /* its TLS handshake chose h2 */
+  int bare_close;       /* its TLS ended without close_notify (tls.c) */
   int h2_dial;          /* counted in its origin's h2_dialing */
   int64_t idle_since;   /* ns, when it last went idle */
 };

@@ -219,6 +219,18 @@ static int tls_handshake(salvo__transport *t, salvo__nconn *c, char **msg) {
   return SALVO_ETLS;
 }
 
+/* TCP's close without close_notify, as OpenSSL 3 reports it (1.1 says
+ * SSL_ERROR_SYSCALL with no errno). */
+static int bare_eof(int se) {
+#ifdef SSL_R_UNEXPECTED_EOF_WHILE_READING
+  return se == SSL_ERROR_SSL &&
+         ERR_GET_REASON(ERR_peek_error()) == SSL_R_UNEXPECTED_EOF_WHILE_READING;
+#else
+  (void)se;
+  return 0;
+#endif
+}
+
 static ssize_t tls_read(salvo__nconn *c, char *buf, size_t n, int *err) {
   SSL *s = c->layer;
   ERR_clear_error();
@@ -229,8 +241,12 @@ static ssize_t tls_read(salvo__nconn *c, char *buf, size_t n, int *err) {
   if (se == SSL_ERROR_WANT_READ || se == SSL_ERROR_WANT_WRITE)
     return SALVO__IO_AGAIN;
   int e = se == SSL_ERROR_SYSCALL ? errno : 0;
-  if (se == SSL_ERROR_ZERO_RETURN || (se == SSL_ERROR_SYSCALL && !e))
-    return 0; /* closed, with or without close_notify */
+  if (se == SSL_ERROR_ZERO_RETURN)
+    return 0; /* closed with close_notify */
+  if ((se == SSL_ERROR_SYSCALL && !e) || bare_eof(se)) {
+    c->bare_close = 1; /* a body that ends at the close is not whole */
+    return 0;
+  }
   *err = e ? e : EPROTO;
   return SALVO__IO_ERROR;
 }
