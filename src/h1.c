@@ -24,9 +24,6 @@ static int proto(salvo__h1 *p, const char *why) {
 #define NO_CRLF "malformed chunked body: no CRLF after a chunk"
 
 static int is_digit(char c) { return c >= '0' && c <= '9'; }
-static int is_hex(char c) {
-  return is_digit(c) || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f');
-}
 static int is_ows(char c) { return c == ' ' || c == '\t'; }
 
 /* Why byte c may not stand in the place named. */
@@ -371,33 +368,24 @@ static int end_of_head(salvo__h1 *p) {
   return 0;
 }
 
-/* The framing's reading of a head's line, once read. */
-static inline __attribute__((always_inline)) int
-frame_line(salvo__h1 *p, const salvo__h1_line *ln) {
-  switch (ln->kind) {
-  case SALVO__H1_STATUS_LINE:
-    return status_line(p, ln);
-  case SALVO__H1_FIELD_LINE: /* most name nothing the framing reads */
-    return ln->name == SALVO__H1_OTHER ? 0 : header_line(p, ln);
-  default:
-    return end_of_head(p);
-  }
-}
-
-/* Each line is checked and read once, here; the callback sees it first,
- * so that what it refuses (the same for every transport) says what is
- * wrong, and the framing reads it after. */
+/* Each line is checked and read once, here. A status line is framed
+ * first, as whole_head frames it: what the framing refuses (HTTP/2 on
+ * this connection) leaves the request without a status. Other lines go to
+ * the callback first, so that what it refuses (the same for every
+ * transport) says what is wrong, and the framing reads them after. */
 static int head_line(salvo__h1 *p, const char *l, size_t n,
                      const salvo__h1_cb *cb) {
   salvo__h1_line ln;
   if ((p->why = read_line(l, n, p->lines++ == 0, 0, &ln)))
     return SALVO_EPROTO;
-  /* An "HTTP/2" status line is refused before the request takes its
-   * status, as libcurl's transport refuses it: no status either way. */
-  if (ln.kind == SALVO__H1_STATUS_LINE && ln.version == 20)
-    return status_line(p, &ln);
-  int rc = cb->line(cb->ctx, &ln);
-  return rc ? rc : frame_line(p, &ln);
+  int rc = ln.kind == SALVO__H1_STATUS_LINE ? status_line(p, &ln) : 0;
+  if (rc || (rc = cb->line(cb->ctx, &ln)))
+    return rc;
+  if (ln.kind == SALVO__H1_END_LINE)
+    return end_of_head(p);
+  return ln.kind == SALVO__H1_STATUS_LINE || ln.name == SALVO__H1_OTHER
+             ? 0
+             : header_line(p, &ln);
 }
 
 /* What the first bytes of a line, b[0..avail), already refuse before its
@@ -407,12 +395,13 @@ static int head_line(salvo__h1 *p, const char *l, size_t n,
  * cause (a body cut short, SALVO_EIO, which a retry may repeat). */
 static const char *refused_early(const salvo__h1 *p, const char *b,
                                  size_t avail) {
+  uint64_t size;
   switch (p->state) {
   case SALVO__H1_CHUNK_END:
     return (b[0] == '\r' ? avail > 1 && b[1] != '\n' : b[0] != '\n') ? NO_CRLF
                                                                      : NULL;
   case SALVO__H1_CHUNK_SIZE:
-    return is_hex(b[0]) ? NULL : "malformed chunk size";
+    return salvo__h1_chunk_size(b, 1, &size); /* its first digit */
   case SALVO__H1_TRAILER:
     return b[0] == '\r' && avail > 1 && b[1] != '\n'
                ? "bare CR in a header name"

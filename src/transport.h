@@ -123,6 +123,12 @@ typedef struct salvo__transport_ops {
   "the server closed the TLS connection without close_notify: a body "         \
   "delimited by the close may have been cut short (RFC 9112 9.8)"
 
+/* Both transports' words for a streamed body's read timeout, with the
+ * milliseconds since its last piece (long long). */
+#define SALVO__READ_TIMEOUT_FMT                                                \
+  "Operation timed out: no body byte for %lld milliseconds (the timeout, "     \
+  "counted from each piece of a streamed body)"
+
 /* The bits of an epoll tag that name the transport (engine.c routes). */
 #define SALVO__TAG_SHIFT 56
 

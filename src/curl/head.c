@@ -49,8 +49,6 @@ static int speaks_h2(salvo__transport *t, salvo__curl_xfer *x) {
   return salvo__curl_alpn_proto(x->easy) == SALVO__CURL_MUX;
 }
 
-static int is_ows(char c) { return c == ' ' || c == '\t'; }
-
 /* Why an HTTP/2 field line as libcurl writes it ("name: value", p[0..len)
  * without its CRLF) is malformed where nghttp2 in the native transport
  * says so, or NULL. libcurl 7.88 turns off nghttp2's check of a value's
@@ -59,8 +57,10 @@ static const char *h2_field_refused(const char *p, size_t len) {
   const char *colon = memchr(p, ':', len);
   if (!colon || (size_t)(colon - p) + 2 > len || colon[1] != ' ')
     return NULL; /* not libcurl's rendering: judged as a field line */
-  const char *v = colon + 2, *e = p + len;
-  if (v < e && (is_ows(v[0]) || is_ows(e[-1])))
+  const char *v = colon + 2;
+  size_t vn = (size_t)(p + len - v), kept = vn;
+  salvo__ows_trim(&v, &kept);
+  if (kept != vn)
     return "malformed HTTP/2 response: a field value starts or ends with "
            "whitespace (RFC 9113 8.2.1)";
   return NULL;

@@ -256,9 +256,7 @@ static void read_timeouts(salvo__transport *t, int64_t now) {
     if (x->paused || x->tbody + x->read_timeout > now)
       continue;
     report(t, x, SALVO_ETIMEDOUT,
-           salvo__fmt("Operation timed out: no body byte for %lld "
-                      "milliseconds (the timeout, counted from each piece "
-                      "of a streamed body)",
+           salvo__fmt(SALVO__READ_TIMEOUT_FMT,
                       (long long)((now - x->tbody) / 1000000)));
   }
 }

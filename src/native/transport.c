@@ -330,9 +330,7 @@ static void nat_on_timer(salvo__transport *t) {
         connecting ? salvo__fmt("%s timed out after %lld milliseconds", what,
                                 (long long)ms)
         : reading
-            ? salvo__fmt("Operation timed out: no body byte for %lld "
-                         "milliseconds (the timeout, counted from each piece "
-                         "of a streamed body)",
+            ? salvo__fmt(SALVO__READ_TIMEOUT_FMT,
                          (long long)((now - x->tbody) / 1000000))
             : salvo__fmt("Operation timed out after %lld milliseconds with "
                          "%zu bytes received",
