@@ -105,7 +105,7 @@ static void read_timeout(salvo__curl_xfer *x) {
   x->read_timeout = x->req->attempt_timeout_ms * 1000000;
   if (!x->read_timeout)
     return;
-  x->tbody = salvo__clock_ns(t->ev.clock);
+  salvo__curl_read_from_now(t, x, salvo__clock_ns(t->ev.clock));
   salvo__list_push_back(&t->reading, &x->in_reading);
 }
 

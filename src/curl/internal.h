@@ -119,6 +119,10 @@ struct salvo__transport {
   struct curl_slist *pins; /* salvo_config.resolve, for CURLOPT_RESOLVE */
   int fresh_handles;       /* each hop on a handle no transfer has used */
   salvo__list reading;     /* transfers with a read timeout (in_reading) */
+  /* No later than the soonest of their timeouts (ns, -1 = none): a piece
+   * of a body only moves its own later, so the list is walked when this
+   * comes, not every turn. */
+  int64_t read_wake;
 };
 
 /* ---- origin.c ---- */
@@ -136,6 +140,16 @@ void salvo__curl_origin_learnt(salvo__transport *t, salvo__req *r, int proto);
 /* What a transfer's TLS handshake chose (SALVO__CURL_H1 or _MUX). */
 int salvo__curl_alpn_proto(CURL *e);
 void salvo__curl_origins_free(salvo__transport *t);
+
+/* x's read timeout started again now (at the hand-over, and when its
+ * reader made room): the transport's timer comes by its end. */
+static inline void salvo__curl_read_from_now(salvo__transport *t,
+                                             salvo__curl_xfer *x, int64_t now) {
+  int64_t at = now + x->read_timeout;
+  x->tbody = now;
+  if (t->read_wake < 0 || at < t->read_wake)
+    t->read_wake = at;
+}
 
 /* ---- head.c ---- */
 

@@ -89,6 +89,7 @@ static int curl_create(salvo__transport **out, const salvo__cfg *cfg, int epfd,
   t->tag_base = tag_base;
   t->epfd = epfd;
   salvo__list_init(&t->reading);
+  t->read_wake = -1;
   t->share = curl_share_init();
   /* libcurl before 8.1.0 keeps a pointer to a handle's last stored
    * header past the transfer that freed it (curl issue 11101): the
@@ -198,7 +199,7 @@ static void curl_resume(salvo__transport *t, void *xfer) {
     return;
   x->paused = 0;
   if (x->read_timeout) /* it read: a whole read timeout from now */
-    x->tbody = salvo__clock_ns(t->ev.clock);
+    salvo__curl_read_from_now(t, x, salvo__clock_ns(t->ev.clock));
   if (salvo__curl_resume(x) == SALVO__EV_HELD) {
     x->paused = 1;
     return;
@@ -222,21 +223,8 @@ static void curl_on_socket(salvo__transport *t, uint64_t tag, uint32_t events) {
                            &running);
 }
 
-/* The streamed bodies' read timeouts: few, walked whole. */
-static int64_t read_deadline(const salvo__transport *t) {
-  int64_t d = -1;
-  for (const salvo__list *n = t->reading.next; n != &t->reading; n = n->next) {
-    const salvo__curl_xfer *x =
-        salvo__container_of(n, salvo__curl_xfer, in_reading);
-    int64_t at = x->tbody + x->read_timeout;
-    if (!x->paused && (d < 0 || at < d))
-      d = at;
-  }
-  return d;
-}
-
 static int64_t curl_deadline(const salvo__transport *t) {
-  int64_t d = read_deadline(t);
+  int64_t d = t->read_wake;
   for (int i = 0; i < SALVO__NMULTI; i++)
     if (t->mh[i].deadline >= 0 && (d < 0 || t->mh[i].deadline < d))
       d = t->mh[i].deadline;
@@ -247,14 +235,21 @@ static void report(salvo__transport *t, salvo__curl_xfer *x, int err,
                    char *msg);
 
 /* Ends the streamed bodies no piece of which came within their read
- * timeout (and whose reader is not full). */
+ * timeout (and whose reader is not full), and finds when the next may. */
 static void read_timeouts(salvo__transport *t, int64_t now) {
   salvo__list *n = t->reading.next, *next;
+  t->read_wake = -1;
   for (; n != &t->reading; n = next) {
     next = n->next;
     salvo__curl_xfer *x = salvo__container_of(n, salvo__curl_xfer, in_reading);
-    if (x->paused || x->tbody + x->read_timeout > now)
+    int64_t at = x->tbody + x->read_timeout;
+    if (x->paused) /* resuming starts it again */
       continue;
+    if (at > now) {
+      if (t->read_wake < 0 || at < t->read_wake)
+        t->read_wake = at;
+      continue;
+    }
     report(t, x, SALVO_ETIMEDOUT,
            salvo__fmt(SALVO__READ_TIMEOUT_FMT,
                       (long long)((now - x->tbody) / 1000000)));
@@ -263,7 +258,8 @@ static void read_timeouts(salvo__transport *t, int64_t now) {
 
 static void curl_on_timer(salvo__transport *t) {
   int64_t now = salvo__clock_ns(t->ev.clock);
-  read_timeouts(t, now);
+  if (t->read_wake >= 0 && t->read_wake <= now)
+    read_timeouts(t, now);
   for (int i = 0; i < SALVO__NMULTI; i++) {
     salvo__curl_multi *mh = &t->mh[i];
     int64_t before = mh->deadline;
