@@ -25,6 +25,10 @@ path, and counts what it saw. It prints "port N" once it listens.
   /bad/space?at=A  a field value with whitespace at its start (A=lead) or
                    end (A=trail) (RFC 9113 8.2.1)
   /bad/frame       DATA on stream 0 (a connection error, RFC 9113 6.1)
+  /bad/hpack       HEADERS on its stream that HPACK cannot decode (a
+                   connection error, RFC 9113 4.3)
+  /headclose       200 with content-length 10, then the connection closes
+  Any ?key=K is counted (/_stats "keys") before the path is served.
   /_stats          JSON: connections, requests per path, counts per key,
                    RST_STREAM frames and PINGs received, streams refused,
                    and the most connections at once whose preface had not
@@ -137,6 +141,7 @@ class Conn:
         url = urlsplit(h[":path"])
         path, q = url.path, parse_qs(url.query)
         key = q.get("key", [""])[0]
+        seen = count_key(key) if key else 0  # this one included
         with LOCK:
             STATS["requests"][path] = STATS["requests"].get(path, 0) + 1
         if path == "/ok":
@@ -179,16 +184,21 @@ class Conn:
         elif path == "/rst":
             self.h2.send_headers(sid, [(":status", "200")])
             self.h2.reset_stream(sid, h2.errors.ErrorCodes.INTERNAL_ERROR)
-        elif path == "/refuse" and count_key(key) == 1:
+        elif path == "/refuse" and seen == 1:
             self.h2.reset_stream(sid, h2.errors.ErrorCodes.REFUSED_STREAM)
         elif path == "/refuse":
             self.respond(sid, 200, b"second")
-        elif path == "/goaway" and count_key(key) == 1:
+        elif path == "/goaway" and seen == 1:
             self.h2.close_connection(last_stream_id=max(sid - 2, 0))
             self.flush()
             raise ConnectionAbortedError
         elif path == "/goaway":
             self.respond(sid, 200, b"after goaway")
+        elif path == "/headclose":
+            self.h2.send_headers(sid, [(":status", "200"),
+                                       ("content-length", "10")])
+            self.flush()
+            raise ConnectionAbortedError
         elif path == "/bad/upper":
             self.respond(sid, 200, b"x", [("X-Upper", "1")])
         elif path == "/bad/space":
@@ -204,6 +214,12 @@ class Conn:
             self.flush()
             # A DATA frame on stream 0: length 1, type 0, flags 0, stream 0.
             self.sock.sendall(b"\x00\x00\x01\x00\x00\x00\x00\x00\x00x")
+        elif path == "/bad/hpack":
+            self.flush()
+            # HEADERS on this stream whose block indexes 63, past HPACK's
+            # tables (a connection error, RFC 9113 4.3).
+            self.sock.sendall(b"\x00\x00\x01\x01\x04" +
+                              sid.to_bytes(4, "big") + b"\xbf")
         elif path == "/_stats":
             with LOCK:
                 body = json.dumps(STATS).encode()

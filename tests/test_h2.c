@@ -1,13 +1,14 @@
 /* HTTP/2 with prior knowledge against tests/h2d.py (python3-h2), a server
  * that behaves well or badly by path and counts connections and requests:
- * streams on one connection, RST_STREAM as one request's error,
- * REFUSED_STREAM and GOAWAY (RFC 9113 6.8, 8.7) sent again on a new
- * connection, malformed responses and frames as protocol errors (RFC
- * 9113 8.1.1, 5.4.1), trailers, and a paused reader's stream held by flow
- * control while its siblings go on. The native transport's: libcurl's
- * HTTP/2 is its own (its answers to these frames are libcurl's), but the
- * malformed responses and the trailers run on both, for salvo reads what
- * libcurl gives of them. */
+ * streams on one connection and connections filled to the server's
+ * limit, heads and bodies both ways, malformed responses and frames as
+ * protocol errors (RFC 9113 8.1.1, 5.4.1), trailers, a paused reader's
+ * stream held by flow control while its siblings go on, and the client's
+ * features. Streams and connections that end otherwise are
+ * test_h2_ends.c's. The native transport's: libcurl's HTTP/2 is its own
+ * (its answers to these frames are libcurl's), but the malformed
+ * responses and the trailers run on both, for salvo reads what libcurl
+ * gives of them. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,69 +19,7 @@
 
 #include <cmocka.h>
 
-#include "harness.h"
-#include "salvo.h"
-
-static th_server h2d;
-
-static int setup(void **state) {
-  (void)state;
-  char *argv[] = {"/usr/bin/python3", H2D_PY, NULL};
-  h2d.pid = th_spawn_port(argv, "port %d", &h2d.port);
-  return 0;
-}
-
-static int teardown(void **state) {
-  (void)state;
-  th_server_stop(&h2d);
-  return 0;
-}
-
-static const char *at(const char *path) {
-  return th_fmt("http://127.0.0.1:%d%s", h2d.port, path);
-}
-
-/* A POST of one byte: not idempotent. */
-static salvo_request post_of(const char *path) {
-  salvo_request req;
-  salvo_request_init(&req);
-  req.method = "POST";
-  req.url = at(path);
-  req.body = "x";
-  req.body_len = 1;
-  return req;
-}
-
-static salvo_client *h2_client(int concurrency) {
-  salvo_config cfg;
-  salvo_config_init(&cfg);
-  cfg.http_version = SALVO_HTTP_2_PRIOR_KNOWLEDGE;
-  cfg.concurrency = concurrency;
-  cfg.max_retries = 0;
-  return th_client(&cfg);
-}
-
-static long stat_calls; /* each asks on a connection of its own */
-
-/* The counters of the h2d on port: connections, or requests of a path,
- * or of a key. */
-static long stat_on(int port, const char *what, const char *name) {
-  stat_calls++;
-  salvo_client *c = h2_client(1);
-  salvo_response *r =
-      th_fetch_url(c, th_fmt("http://127.0.0.1:%d/_stats", port));
-  json_t *j = salvo_response_json(r, NULL);
-  json_t *v = name ? json_object_get(json_object_get(j, what), name)
-                   : json_object_get(j, what);
-  long n = v ? (long)json_integer_value(v) : 0;
-  salvo_response_free(r);
-  salvo_client_free(c);
-  return n;
-}
-
-static long stat_of(const char *what, const char *name) {
-  return stat_on(h2d.port, what, name);
-}
+#include "h2d_client.h"
 
 static void test_streams_share_a_connection(void **state) {
   (void)state;
@@ -292,61 +231,6 @@ static void test_big_heads(void **state) {
   salvo_client_free(c);
 }
 
-/* RST_STREAM fails that request alone; its siblings are answered. */
-static void test_reset_is_one_requests_error(void **state) {
-  (void)state;
-  salvo_client *c = h2_client(8);
-  salvo_parallel *b = th_open(c);
-  salvo_pending bad = salvo_get(b, at("/rst"));
-  salvo_pending good[4];
-  for (int i = 0; i < 4; i++)
-    good[i] = salvo_get(b, at("/ok"));
-  salvo_response *r = salvo_pending_response(b, bad);
-  assert_int_equal(salvo_response_error(r), SALVO_EIO);
-  print_message("%s\n", salvo_response_errmsg(r));
-  salvo_response_free(r);
-  for (int i = 0; i < 4; i++) {
-    r = salvo_pending_response(b, good[i]);
-    assert_int_equal(salvo_response_status(r), 200);
-    salvo_response_free(r);
-  }
-  salvo_parallel_close(b);
-  salvo_client_free(c);
-}
-
-/* A refused stream was not processed (RFC 9113 8.7): even a POST is sent
- * again, and the server sees it twice. */
-static void test_refused_stream_sent_again(void **state) {
-  (void)state;
-  salvo_client *c = h2_client(4);
-  salvo_request req = post_of("/refuse?key=post1");
-  salvo_response *r = th_fetch(c, &req);
-  print_message("%s\n", salvo_response_errmsg(r));
-  assert_int_equal(salvo_response_status(r), 200);
-  assert_string_equal(salvo_response_body(r, NULL), "second");
-  salvo_response_free(r);
-  salvo_client_free(c);
-  assert_int_equal(stat_of("keys", "post1"), 2);
-}
-
-/* GOAWAY below a stream (RFC 9113 6.8): that stream goes again on a new
- * connection. */
-static void test_goaway_retries_above_last_stream(void **state) {
-  (void)state;
-  long before = stat_of("connections", NULL);
-  salvo_client *c = h2_client(4);
-  salvo_response *r = th_fetch_url(c, at("/goaway?key=g1"));
-  print_message("%s\n", salvo_response_errmsg(r));
-  assert_int_equal(salvo_response_status(r), 200);
-  assert_string_equal(salvo_response_body(r, NULL), "after goaway");
-  salvo_response_free(r);
-  salvo_client_free(c);
-  long opened = stat_of("connections", NULL) - before - 1;
-  print_message("%ld connections\n", opened);
-  assert_int_equal(stat_of("keys", "g1"), 2);
-  assert_int_equal(opened, 2);
-}
-
 /* Malformed responses and frames are protocol errors, never a crash or a
  * quiet 200, and the client goes on: a field name in upper case and a
  * field value starting or ending with whitespace (RFC 9113 8.2.1), a
@@ -423,56 +307,6 @@ static void test_paused_reader_holds_only_its_stream(void **state) {
   salvo_client_free(c);
 }
 
-/* Cancelling one request, or its timeout, resets its stream (RST_STREAM,
- * which the server counts) and leaves the connection to the others: one
- * connection in all. */
-static void test_cancel_and_timeout_reset_one_stream(void **state) {
-  (void)state;
-  long resets = stat_of("resets", NULL);
-  long conns = stat_of("connections", NULL);
-  long calls = stat_calls;
-  salvo_config cfg;
-  salvo_config_init(&cfg);
-  cfg.http_version = SALVO_HTTP_2_PRIOR_KNOWLEDGE;
-  cfg.max_retries = 0;
-  cfg.timeout = 0.3;
-  salvo_client *c = th_client(&cfg);
-  salvo_parallel *b = th_open(c);
-  salvo_response *r = salvo_pending_response(b, salvo_get(b, at("/ok")));
-  assert_int_equal(salvo_response_status(r), 200);
-  salvo_response_free(r);
-  salvo_request req;
-  salvo_request_init(&req);
-  req.url = at("/hang");
-  req.timeout = 60; /* this one is cancelled, not timed out */
-  long hangs = stat_of("requests", "/hang");
-  salvo_pending hung = salvo_submit(b, &req);
-  /* Cancelled once the server has it (a request cancelled before its
-   * HEADERS went is dropped by nghttp2 with nothing sent). */
-  for (int i = 0; i < 500 && stat_of("requests", "/hang") == hangs; i++)
-    th_sleep_ms(10);
-  assert_int_equal(salvo_pending_cancel(b, hung), SALVO_OK);
-  salvo_pending late = salvo_get(b, at("/hang")); /* times out at 0.3 s */
-  r = salvo_pending_response(b, late);
-  assert_int_equal(salvo_response_error(r), SALVO_ETIMEDOUT);
-  salvo_response_free(r);
-  r = salvo_pending_response(b, salvo_get(b, at("/ok")));
-  assert_int_equal(salvo_response_status(r), 200);
-  salvo_response_free(r);
-  salvo_parallel_close(b);
-  salvo_client_free(c);
-  long asked = stat_calls - calls + 1; /* the stats' own connections */
-  long opened = stat_of("connections", NULL) - conns - asked;
-  /* h2d counts a reset on its connection's thread: wait for it a while. */
-  long reset = 0;
-  for (int i = 0; i < 200 && (reset = stat_of("resets", NULL) - resets) < 2;
-       i++)
-    th_sleep_ms(10);
-  print_message("%ld connection(s), %ld stream(s) reset\n", opened, reset);
-  assert_int_equal(opened, 1);
-  assert_int_equal(reset, 2);
-}
-
 /* Redirects, cookies, credentials and decoding go as on HTTP/1.1: the
  * same code reads both protocols' responses. */
 static void test_client_features(void **state) {
@@ -508,37 +342,6 @@ static void test_client_features(void **state) {
   salvo_client_free(c);
 }
 
-/* A request that must not be sent twice, on a connection idle over a
- * second, goes after a PING's answer (RFC 9113 6.7); one on a busy or
- * fresh connection, or an idempotent one, goes at once. */
-static void test_ping_before_unsafe_on_idle(void **state) {
-  (void)state;
-  salvo_client *c = h2_client(4);
-  long pings = stat_of("pings", NULL);
-  salvo_request post = post_of("/echo");
-  salvo_response *r = th_fetch(c, &post); /* a new connection */
-  assert_int_equal(salvo_response_status(r), 200);
-  salvo_response_free(r);
-  r = th_fetch(c, &post); /* idle for less than a second */
-  assert_int_equal(salvo_response_status(r), 200);
-  salvo_response_free(r);
-  assert_int_equal(stat_of("pings", NULL), pings);
-  th_sleep_ms(1200);
-  r = th_fetch_url(c, at("/ok")); /* idempotent: no PING */
-  assert_int_equal(salvo_response_status(r), 200);
-  salvo_response_free(r);
-  assert_int_equal(stat_of("pings", NULL), pings);
-  th_sleep_ms(1200);
-  r = th_fetch(c, &post);
-  assert_int_equal(salvo_response_status(r), 200);
-  salvo_response_free(r);
-  salvo_client_free(c);
-  long n = 0;
-  for (int i = 0; i < 200 && (n = stat_of("pings", NULL) - pings) < 1; i++)
-    th_sleep_ms(10);
-  assert_int_equal(n, 1);
-}
-
 int main(void) {
   /* libcurl's HTTP/2 is its own, but what salvo reads of the lines it
    * gives is salvo's: a malformed response, and trailers. */
@@ -547,7 +350,7 @@ int main(void) {
       cmocka_unit_test(test_trailers_read_past),
   };
   if (th_transport_is("libcurl"))
-    return cmocka_run_group_tests(shared, setup, teardown);
+    return cmocka_run_group_tests(shared, h2d_setup, h2d_teardown);
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_streams_share_a_connection),
       cmocka_unit_test(test_connections_filled_to_the_limit),
@@ -555,15 +358,10 @@ int main(void) {
       cmocka_unit_test(test_further_connections_opened_at_once),
       cmocka_unit_test(test_request_head_and_body),
       cmocka_unit_test(test_big_heads),
-      cmocka_unit_test(test_reset_is_one_requests_error),
-      cmocka_unit_test(test_refused_stream_sent_again),
-      cmocka_unit_test(test_goaway_retries_above_last_stream),
       cmocka_unit_test(test_malformed_is_a_protocol_error),
       cmocka_unit_test(test_trailers_read_past),
       cmocka_unit_test(test_paused_reader_holds_only_its_stream),
-      cmocka_unit_test(test_cancel_and_timeout_reset_one_stream),
       cmocka_unit_test(test_client_features),
-      cmocka_unit_test(test_ping_before_unsafe_on_idle),
   };
-  return cmocka_run_group_tests(tests, setup, teardown);
+  return cmocka_run_group_tests(tests, h2d_setup, h2d_teardown);
 }

@@ -95,6 +95,7 @@ static int on_header(nghttp2_session *s, const nghttp2_frame *f,
   salvo__nxfer *x = xfer_of(s, f->hd.stream_id);
   if (!x || f->hd.type != NGHTTP2_HEADERS || x->h2_err)
     return 0;
+  x->got_bytes = 1; /* answered: never sent again as if unprocessed */
   if (f->headers.cat == NGHTTP2_HCAT_HEADERS && x->h2_final)
     return 0; /* trailers: checked by nghttp2, read past (as HTTP/1.1's) */
   salvo__buf *b = &x->t->h2line;
@@ -126,8 +127,20 @@ static int on_header(nghttp2_session *s, const nghttp2_frame *f,
   return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE; /* the stream is reset */
 }
 
+/* Which stream's frame is being read, so that a connection error names
+ * the stream it came with (see goes_again); 0 again once a frame was
+ * taken or refused, so that a frame nghttp2 refuses before its start (DATA
+ * on stream 0) names none. */
+static int on_begin_frame(nghttp2_session *s, const nghttp2_frame_hd *hd,
+                          void *ud) {
+  (void)s;
+  ((salvo__nconn *)ud)->h2->reading_sid = hd->stream_id;
+  return 0;
+}
+
 static int on_frame_recv(nghttp2_session *s, const nghttp2_frame *f, void *ud) {
   salvo__nconn *c = ud;
+  c->h2->reading_sid = 0;
   if (f->hd.type == NGHTTP2_GOAWAY) {
     ending(c->o->t, c);
     return 0;
@@ -227,7 +240,7 @@ static int on_frame_send(nghttp2_session *s, const nghttp2_frame *f, void *ud) {
  * error of that request. */
 static int on_invalid_frame(nghttp2_session *s, const nghttp2_frame *f,
                             int lib_err, void *ud) {
-  (void)ud;
+  ((salvo__nconn *)ud)->h2->reading_sid = 0;
   salvo__nxfer *x = xfer_of(s, f->hd.stream_id);
   if (x && !x->h2_err) {
     x->h2_err = SALVO_EPROTO;
@@ -282,6 +295,7 @@ int salvo__h2_open(salvo__transport *t, salvo__nconn *c) {
   salvo__list_init(&h->xfers);
   h->idle_since = salvo__nat_now(t);
   nghttp2_session_callbacks_set_on_header_callback(cb, on_header);
+  nghttp2_session_callbacks_set_on_begin_frame_callback(cb, on_begin_frame);
   nghttp2_session_callbacks_set_on_frame_recv_callback(cb, on_frame_recv);
   nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cb, on_data);
   nghttp2_session_callbacks_set_on_frame_send_callback(cb, on_frame_send);
@@ -334,8 +348,23 @@ int salvo__h2_unsettled(const salvo__nconn *c) {
   return c->h2 && !c->h2->settled; /* an ending one is settled */
 }
 
-/* Everything on c fails (or goes again on a new connection, when nothing
- * of its answer came and it may), and c closes. */
+/* Whether x, on a connection that broke with err, goes again on a new
+ * one. Not when any of its answer came (it was processed), nor when it
+ * went and must not go twice. A connection that just ended took nothing
+ * of the rest. A protocol error (a frame that breaks the connection, RFC
+ * 9113 5.4.1) is the answer of the stream whose frame it came with, the
+ * culprit; to the others it is none: they go once more, and fail if that
+ * connection breaks too. When it came with no stream's frame, which
+ * request it answered is not known, and each goes once more. */
+static int goes_again(const salvo__nxfer *x, int err, int32_t culprit) {
+  if (x->got_bytes || x->h2_err || (x->wrote && !x->req->idempotent))
+    return 0;
+  return err != SALVO_EPROTO || (x->sid != culprit && !x->retried_fresh);
+}
+
+/* Everything on c fails (or goes again on a new connection, see
+ * goes_again), and c closes. A stream whose own response was at fault
+ * fails with its own error. */
 static void broken(salvo__transport *t, salvo__nconn *c, int err,
                    const char *why) {
   salvo__h2 *h = c->h2;
@@ -343,15 +372,25 @@ static void broken(salvo__transport *t, salvo__nconn *c, int err,
   salvo__list *n;
   while ((n = salvo__list_first(&h->xfers))) {
     salvo__nxfer *x = salvo__container_of(n, salvo__nxfer, in_conn);
+    int again = goes_again(x, err, h->reading_sid);
     unlink_stream(c, x);
     x->c = NULL;
-    /* A protocol error is the server's answer to it; a connection that
-     * just ended took nothing of it, when nothing came back. */
-    if (err != SALVO_EPROTO && !x->got_bytes &&
-        (!x->wrote || x->req->idempotent)) {
+    if (again) {
       t->report->again(t, x); /* within its limit */
+    } else if (x->h2_err) {
+      char *own = x->h2_why;
+      x->h2_why = NULL;
+      t->report->fail(t, x, x->h2_err,
+                      own ? own : salvo__nat_parse_message(x, x->h2_err));
     } else {
-      t->report->fail(t, x, err, salvo__fmt("%s", why));
+      int unsafe = x->wrote && !x->got_bytes && !x->req->idempotent;
+      t->report->fail(
+          t, x, err,
+          salvo__fmt("%s%s", why,
+                     unsafe ? "; the request went and its answer had not "
+                              "begun: not sent again, as its method is not "
+                              "idempotent"
+                            : ""));
     }
   }
   t->report->h2_closed(t, c);

@@ -18,6 +18,9 @@ struct salvo__h2 {
   int settled;         /* the server's SETTINGS came, or never will */
   uint32_t fatal;      /* the error of a GOAWAY we sent: the server broke it */
   char fatal_why[128]; /* and nghttp2's reason, sent in that GOAWAY */
+  /* The stream of the frame being read (0 between frames, or a frame of
+   * the connection): the one a connection error came with. */
+  int32_t reading_sid;
   /* Liveness: since when it has carried no stream, and whether a PING is
    * out (the requests waiting for its answer wait on their origin's
    * list, as for a lookup). */

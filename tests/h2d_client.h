@@ -1,0 +1,71 @@
+/* What the HTTP/2 suites (test_h2.c, test_h2_ends.c) share: tests/h2d.py
+ * started for the group, URLs on it, a client speaking HTTP/2 with prior
+ * knowledge, and the server's counters. */
+#ifndef SALVO_TESTS_H2D_CLIENT_H
+#define SALVO_TESTS_H2D_CLIENT_H
+
+#include "harness.h"
+#include "salvo.h"
+
+static th_server h2d;
+
+static inline int h2d_setup(void **state) {
+  (void)state;
+  char *argv[] = {"/usr/bin/python3", H2D_PY, NULL};
+  h2d.pid = th_spawn_port(argv, "port %d", &h2d.port);
+  return 0;
+}
+
+static inline int h2d_teardown(void **state) {
+  (void)state;
+  th_server_stop(&h2d);
+  return 0;
+}
+
+static inline const char *at(const char *path) {
+  return th_fmt("http://127.0.0.1:%d%s", h2d.port, path);
+}
+
+/* A POST of one byte: not idempotent. */
+static inline salvo_request post_of(const char *path) {
+  salvo_request req;
+  salvo_request_init(&req);
+  req.method = "POST";
+  req.url = at(path);
+  req.body = "x";
+  req.body_len = 1;
+  return req;
+}
+
+static inline salvo_client *h2_client(int concurrency) {
+  salvo_config cfg;
+  salvo_config_init(&cfg);
+  cfg.http_version = SALVO_HTTP_2_PRIOR_KNOWLEDGE;
+  cfg.concurrency = concurrency;
+  cfg.max_retries = 0;
+  return th_client(&cfg);
+}
+
+static long stat_calls; /* each asks on a connection of its own */
+
+/* The counters of the h2d on port: connections, or requests of a path,
+ * or of a key. */
+static inline long stat_on(int port, const char *what, const char *name) {
+  stat_calls++;
+  salvo_client *c = h2_client(1);
+  salvo_response *r =
+      th_fetch_url(c, th_fmt("http://127.0.0.1:%d/_stats", port));
+  json_t *j = salvo_response_json(r, NULL);
+  json_t *v = name ? json_object_get(json_object_get(j, what), name)
+                   : json_object_get(j, what);
+  long n = v ? (long)json_integer_value(v) : 0;
+  salvo_response_free(r);
+  salvo_client_free(c);
+  return n;
+}
+
+static inline long stat_of(const char *what, const char *name) {
+  return stat_on(h2d.port, what, name);
+}
+
+#endif /* SALVO_TESTS_H2D_CLIENT_H */
