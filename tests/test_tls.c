@@ -211,6 +211,54 @@ static void test_close_without_close_notify(void **state) {
   th_server_stop(&srv);
 }
 
+/* A proxy's answer to CONNECT (RFC 9110 9.3.6), tests/proxyd.py's by the
+ * target's name: what is not a 2xx is the proxy's failure (SALVO_EPROXY),
+ * never the origin's answer, and says what the proxy did. A proxy that
+ * closes before answering failed for now (SALVO_EIO, which a retry may
+ * mend); one that speaks something else, or more than a head holds, will
+ * not mend. Through a proxy, salvo goes by libcurl on every transport. */
+static void test_proxy_answers(void **state) {
+  (void)state;
+  char *argv[] = {"/usr/bin/python3", PROXYD_PY, NULL};
+  th_server px = {0};
+  px.pid = th_spawn_port(argv, "port %d", &px.port);
+  salvo_config cfg;
+  salvo_config_init(&cfg);
+  cfg.proxy = th_fmt("http://127.0.0.1:%d", px.port);
+  cfg.insecure = 1; /* the tunnel's names are the proxy's to pick */
+  cfg.max_retries = 0;
+  salvo_client *c = th_client(&cfg);
+  static const struct {
+    const char *how;
+    int err;
+    const char *says;
+  } cases[] = {
+      {"ok", SALVO_OK, NULL},
+      {"refuse", SALVO_EPROXY, "answered CONNECT with 407"},
+      {"garbage", SALVO_EPROXY, "not an HTTP response"},
+      {"huge", SALVO_EPROXY, "too large"},
+      {"close", SALVO_EIO, "closed the connection before answering CONNECT"},
+      /* RFC 9110 15.2: a client reads past a 1xx to the final answer.
+       * libcurl 7.88 takes it for the final one; salvo says so. */
+      {"interim", SALVO_EPROXY, "an interim answer"},
+  };
+  for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    salvo_response *r = th_fetch_url(
+        c, th_fmt("https://%s.test:%d/", cases[i].how, th_ngx.tls_port));
+    const char *msg = salvo_response_errmsg(r);
+    print_message("%s: %s\n", cases[i].how, msg);
+    if (strcmp(cases[i].how, "interim") || salvo_response_error(r))
+      assert_int_equal(salvo_response_error(r), cases[i].err);
+    if (cases[i].says && salvo_response_error(r))
+      assert_non_null(strstr(msg, cases[i].says));
+    else
+      assert_string_equal(salvo_response_body(r, NULL), "ok\n");
+    salvo_response_free(r);
+  }
+  salvo_client_free(c);
+  th_server_stop(&px);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_self_signed_fails_without_its_ca),
@@ -221,6 +269,7 @@ int main(void) {
       cmocka_unit_test(test_http1_keeps_connections),
       cmocka_unit_test(test_tls_session_resumed),
       cmocka_unit_test(test_close_without_close_notify),
+      cmocka_unit_test(test_proxy_answers),
   };
   return cmocka_run_group_tests(tests, th_nginx_setup, th_nginx_teardown);
 }

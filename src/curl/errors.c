@@ -58,6 +58,43 @@ static int map_error(CURLcode rc) {
   }
 }
 
+/* A proxy's answer to CONNECT that opened no tunnel, which libcurl calls
+ * a receive error: the proxy's failure, not the origin's answer (RFC 9110
+ * 9.3.6: any 2xx means the tunnel is up), said as what the proxy did. A
+ * proxy that closed before answering failed for now: SALVO_EIO, which a
+ * retry may mend. */
+static int tunnel_error(salvo__curl_xfer *x, int err, char **msg) {
+  long code = 0;
+  char *why = NULL;
+  int as = SALVO_EPROXY;
+  if (!err || curl_easy_getinfo(x->easy, CURLINFO_HTTP_CONNECTCODE, &code))
+    return err;
+  if (code >= 100 && code < 200)
+    why = salvo__fmt("the proxy answered CONNECT with %ld, an interim "
+                     "answer libcurl 7.88 takes for the final one (RFC 9110 "
+                     "15.2 has a client read past it)",
+                     code);
+  else if (code && (code < 200 || code > 299))
+    why = salvo__fmt("the proxy refused the tunnel: it answered CONNECT "
+                     "with %ld",
+                     code);
+  else if (!code && !strcmp(x->errbuf, "CONNECT tunnel failed, response 0"))
+    why = salvo__fmt("the proxy's answer to CONNECT is not an HTTP response");
+  else if (!strcmp(x->errbuf, "CONNECT response too large"))
+    why = salvo__fmt("the proxy's answer to CONNECT is too large (libcurl "
+                     "takes a head of 16 KiB)");
+  else if (!strcmp(x->errbuf, "Proxy CONNECT aborted")) {
+    as = SALVO_EIO;
+    why = salvo__fmt("the proxy closed the connection before answering "
+                     "CONNECT");
+  }
+  if (!why)
+    return err;
+  free(*msg);
+  *msg = why;
+  return as;
+}
+
 int salvo__curl_error(salvo__transport *t, salvo__curl_xfer *x, CURLcode rc,
                       char **msg) {
   salvo__req *r = x->req;
@@ -124,20 +161,7 @@ int salvo__curl_error(salvo__transport *t, salvo__curl_xfer *x, CURLcode rc,
     *msg = salvo__fmt("malformed chunked body");
   }
 
-  /* libcurl calls a proxy's refusal of the tunnel a receive error; it is
-   * the proxy's failure, not the origin's answer (RFC 9110 9.3.6: any 2xx
-   * means the tunnel is up). */
-  long connect_code = 0;
-  if (err &&
-      !curl_easy_getinfo(x->easy, CURLINFO_HTTP_CONNECTCODE, &connect_code) &&
-      (connect_code < 200 || connect_code > 299) && connect_code) {
-    err = SALVO_EPROXY;
-    free(*msg);
-    *msg = salvo__fmt("the proxy refused the tunnel: it answered CONNECT "
-                      "with %ld",
-                      connect_code);
-  }
-
+  err = tunnel_error(x, err, msg);
   if (x->resend_refused) {
     err = SALVO_EIO;
     free(*msg);

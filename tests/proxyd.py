@@ -1,0 +1,82 @@
+#!/usr/bin/python3
+"""A CONNECT proxy for the tests (on 127.0.0.1) that answers CONNECT
+HOST:PORT by HOST's first label, and tunnels to 127.0.0.1:PORT when it
+answers 2xx. It prints "port N" once it listens.
+
+  ok        200, then the tunnel
+  interim   100 Continue, then 200, then the tunnel (RFC 9110 15.2)
+  refuse    407 with a Proxy-Authenticate challenge
+  garbage   bytes that are not an HTTP response
+  huge      200 with a field line of 64 KiB (more than a proxy's head
+            takes)
+  close     the connection closed before any answer
+"""
+import socket
+import threading
+
+ANSWERS = {
+    "ok": b"HTTP/1.1 200 Connection established\r\n\r\n",
+    "interim": b"HTTP/1.1 100 Continue\r\n\r\n"
+               b"HTTP/1.1 200 Connection established\r\n\r\n",
+    "refuse": b"HTTP/1.1 407 Proxy Authentication Required\r\n"
+              b"Proxy-Authenticate: Basic realm=t\r\nContent-Length: 0\r\n\r\n",
+    "garbage": b"SSH-2.0-OpenSSH_9.2\r\n\r\n",
+    "huge": b"HTTP/1.1 200 OK\r\nX-Big: " + b"a" * 65536 + b"\r\n\r\n",
+    "close": b"",
+}
+
+
+def pipe(src, dst):
+    try:
+        while True:
+            d = src.recv(65536)
+            if not d:
+                break
+            dst.sendall(d)
+    except OSError:
+        pass
+    finally:
+        for s in (src, dst):
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+
+def serve(c):
+    try:
+        head = b""
+        while b"\r\n\r\n" not in head:
+            d = c.recv(4096)
+            if not d:
+                return
+            head += d
+        target = head.split(b" ")[1].decode()
+        host, port = target.rsplit(":", 1)
+        how = host.split(".")[0]
+        c.sendall(ANSWERS.get(how, ANSWERS["garbage"]))
+        if how not in ("ok", "interim"):
+            return
+        up = socket.create_connection(("127.0.0.1", int(port)))
+        threading.Thread(target=pipe, args=(up, c), daemon=True).start()
+        pipe(c, up)
+        up.close()
+    except (OSError, IndexError, ValueError, UnicodeError):
+        pass
+    finally:
+        c.close()
+
+
+def main():
+    ls = socket.socket()
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.bind(("127.0.0.1", 0))
+    ls.listen(64)
+    print("port", ls.getsockname()[1], flush=True)
+    while True:
+        c, _ = ls.accept()
+        threading.Thread(target=serve, args=(c,), daemon=True).start()
+
+
+if __name__ == "__main__":
+    main()
