@@ -14,7 +14,8 @@ path, and counts what it saw. It prints "port N" once it listens.
   /status/N        N, empty
   /rst             headers, then RST_STREAM INTERNAL_ERROR
   /hang            nothing, ever (the client's RST_STREAM is counted)
-  /slow?ms=M       200 "slow", M ms later
+  /slow?ms=M       200 "slow", M ms later (&again_ms=N: N ms for a key
+                   seen before)
   /refuse?key=K    RST_STREAM REFUSED_STREAM the first time for K
   /goaway?key=K    the first time for K: GOAWAY with the last stream id
                    below this one (RFC 9113 6.8: this stream and later
@@ -179,8 +180,12 @@ class Conn:
         elif path == "/hang":
             pass
         elif path == "/slow":
-            threading.Timer(int(q.get("ms", ["100"])[0]) / 1000, self.later,
-                            (sid,)).start()
+            ms = q.get("ms", ["100"])[0]
+            if seen > 1:
+                ms = q.get("again_ms", [ms])[0]
+            t = threading.Timer(int(ms) / 1000, self.later, (sid,))
+            t.daemon = True
+            t.start()
         elif path == "/rst":
             self.h2.send_headers(sid, [(":status", "200")])
             self.h2.reset_stream(sid, h2.errors.ErrorCodes.INTERNAL_ERROR)

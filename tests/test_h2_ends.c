@@ -88,10 +88,11 @@ static void test_protocol_error_spares_its_siblings(void **state) {
   long slow = stat_of("requests", "/slow");
   salvo_pending get[3];
   for (int i = 0; i < 3; i++)
-    get[i] = salvo_get(b, at(th_fmt("/slow?ms=300&key=sib%d", i)));
-  salvo_request req = post_of("/slow?ms=300&key=sibpost");
+    get[i] = salvo_get(b, at(th_fmt("/slow?ms=30000&again_ms=0&key=sib%d", i)));
+  salvo_request req = post_of("/slow?ms=30000&key=sibpost");
   salvo_pending post = salvo_submit(b, &req);
-  /* All four on the server's connection before the bad frame comes. */
+  /* All four on the server's connection, unanswered there (30 s) before
+   * the bad frame comes, answered at once when sent again. */
   for (int i = 0; i < 500 && stat_of("requests", "/slow") < slow + 4; i++)
     th_sleep_ms(10);
   salvo_pending bad = salvo_get(b, at("/bad/hpack?key=sibbad"));
