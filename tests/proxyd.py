@@ -14,6 +14,8 @@ answers 2xx. It prints "port N" once it listens.
 import socket
 import threading
 
+from rawserve import read_head, serve_forever
+
 ANSWERS = {
     "ok": b"HTTP/1.1 200 Connection established\r\n\r\n",
     "interim": b"HTTP/1.1 100 Continue\r\n\r\n"
@@ -45,12 +47,9 @@ def pipe(src, dst):
 
 def serve(c):
     try:
-        head = b""
-        while b"\r\n\r\n" not in head:
-            d = c.recv(4096)
-            if not d:
-                return
-            head += d
+        head = read_head(c)
+        if head is None:
+            return
         target = head.split(b" ")[1].decode()
         host, port = target.rsplit(":", 1)
         how = host.split(".")[0]
@@ -68,14 +67,7 @@ def serve(c):
 
 
 def main():
-    ls = socket.socket()
-    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    ls.bind(("127.0.0.1", 0))
-    ls.listen(64)
-    print("port", ls.getsockname()[1], flush=True)
-    while True:
-        c, _ = ls.accept()
-        threading.Thread(target=serve, args=(c,), daemon=True).start()
+    serve_forever(serve)
 
 
 if __name__ == "__main__":

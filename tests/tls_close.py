@@ -15,8 +15,9 @@ notify=0 closes without close_notify.
 import socket
 import ssl
 import sys
-import threading
 from urllib.parse import parse_qs, urlsplit
+
+from rawserve import read_head, serve_forever
 
 BODIES = {
     "/close": b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nhello",
@@ -33,12 +34,9 @@ def serve(ctx, raw):
         raw.close()
         return
     try:
-        head = b""
-        while b"\r\n\r\n" not in head:
-            d = s.recv(4096)
-            if not d:
-                return
-            head += d
+        head = read_head(s)
+        if head is None:
+            return
         url = urlsplit(head.split(b" ")[1].decode())
         s.sendall(BODIES.get(url.path, b"HTTP/1.1 404 Not Found\r\n"
                                        b"Content-Length: 0\r\n\r\n"))
@@ -56,13 +54,7 @@ def main():
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(sys.argv[1], sys.argv[2])
     ctx.set_alpn_protocols(["http/1.1"])
-    ls = socket.socket()
-    ls.bind(("127.0.0.1", 0))
-    ls.listen(64)
-    print("port", ls.getsockname()[1], flush=True)
-    while True:
-        c, _ = ls.accept()
-        threading.Thread(target=serve, args=(ctx, c), daemon=True).start()
+    serve_forever(lambda raw: serve(ctx, raw))
 
 
 if __name__ == "__main__":

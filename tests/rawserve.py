@@ -1,0 +1,29 @@
+"""What the tests' servers of raw sockets share (tls_close.py,
+proxyd.py): a head read whole, and a listener on 127.0.0.1 that prints
+"port N" and serves each connection on a thread of its own."""
+import socket
+import threading
+
+
+def read_head(sock):
+    """The bytes read up to the blank line that ends a head (and what came
+    after it in the same reads), or None when the peer closed first."""
+    head = b""
+    while b"\r\n\r\n" not in head:
+        d = sock.recv(4096)
+        if not d:
+            return None
+        head += d
+    return head
+
+
+def serve_forever(handle):
+    """handle(sock) for each connection, on a daemon thread."""
+    ls = socket.socket()
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.bind(("127.0.0.1", 0))
+    ls.listen(64)
+    print("port", ls.getsockname()[1], flush=True)
+    while True:
+        c, _ = ls.accept()
+        threading.Thread(target=handle, args=(c,), daemon=True).start()
