@@ -26,6 +26,8 @@ path, and counts what it saw. It prints "port N" once it listens.
   /bad/space?at=A  a field value with whitespace at its start (A=lead) or
                    end (A=trail) (RFC 9113 8.2.1)
   /bad/frame       DATA on stream 0 (a connection error, RFC 9113 6.1)
+  /bad/window      WINDOW_UPDATEs past 2^31-1 on its stream (RFC 9113
+                   6.9.1)
   /bad/hpack       HEADERS on its stream that HPACK cannot decode (a
                    connection error, RFC 9113 4.3)
   /headclose       200 with content-length 10, then the connection closes
@@ -219,6 +221,13 @@ class Conn:
             self.flush()
             # A DATA frame on stream 0: length 1, type 0, flags 0, stream 0.
             self.sock.sendall(b"\x00\x00\x01\x00\x00\x00\x00\x00\x00x")
+        elif path == "/bad/window":
+            self.flush()
+            # Two WINDOW_UPDATEs on this stream that take its window past
+            # 2^31-1 (a stream error, RFC 9113 6.9.1).
+            wu = (b"\x00\x00\x04\x08\x00" + sid.to_bytes(4, "big") +
+                  b"\x7f\xff\xff\xff")
+            self.sock.sendall(wu + wu)
         elif path == "/bad/hpack":
             self.flush()
             # HEADERS on this stream whose block indexes 63, past HPACK's

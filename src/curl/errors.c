@@ -144,10 +144,13 @@ int salvo__curl_error(salvo__transport *t, salvo__curl_xfer *x, CURLcode rc,
   if (rc == CURLE_RECV_ERROR && strstr(x->errbuf, "chunked-encod"))
     err = SALVO_EPROTO;
   /* A stream ended with PROTOCOL_ERROR, by nghttp2 for a malformed
-   * response (RFC 9113 8.1.1) or by the server: a protocol error, as the
-   * native transport says. */
+   * response (RFC 9113 8.1.1) or by the server, or with
+   * FLOW_CONTROL_ERROR, by nghttp2 for a server's window past 2^31-1
+   * (6.9.1; libcurl keeps to the windows, so a server has no cause to
+   * send it): a protocol error, as the native transport says. */
   if (err == SALVO_EIO && rc == CURLE_HTTP2_STREAM &&
-      strstr(x->errbuf, "PROTOCOL_ERROR"))
+      (strstr(x->errbuf, "PROTOCOL_ERROR") ||
+       strstr(x->errbuf, "FLOW_CONTROL_ERROR")))
     err = SALVO_EPROTO;
   /* A body delimited by the close is whole only when TLS ended with
    * close_notify (RFC 9112 9.8); libcurl 7.88 takes a bare close too. */
