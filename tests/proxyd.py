@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """A CONNECT proxy for the tests (on 127.0.0.1) that answers CONNECT
-HOST:PORT by HOST's first label, and tunnels to 127.0.0.1:PORT when it
-answers 2xx. It prints "port N" once it listens.
+127.0.0.1:PORT by the request's User-Agent (which libcurl carries into
+CONNECT), and tunnels to 127.0.0.1:PORT when it answers 2xx. It prints
+"port N" once it listens.
 
   ok        200, then the tunnel
   interim   100 Continue, then 200, then the tunnel (RFC 9110 15.2)
@@ -50,13 +51,16 @@ def serve(c):
         head = read_head(c)
         if head is None:
             return
-        target = head.split(b" ")[1].decode()
-        host, port = target.rsplit(":", 1)
-        how = host.split(".")[0]
+        port = int(head.split(b" ")[1].rsplit(b":", 1)[1])
+        how = ""
+        for line in head.split(b"\r\n\r\n")[0].split(b"\r\n")[1:]:
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"user-agent":
+                how = value.strip().decode()
         c.sendall(ANSWERS.get(how, ANSWERS["garbage"]))
         if how not in ("ok", "interim"):
             return
-        up = socket.create_connection(("127.0.0.1", int(port)))
+        up = socket.create_connection(("127.0.0.1", port))
         threading.Thread(target=pipe, args=(up, c), daemon=True).start()
         pipe(c, up)
         up.close()
