@@ -134,9 +134,10 @@ _BY_CODE = {name: _BY_KIND[kind] for name, _, _, kind in _salvo.ERRORS}
 
 
 def error_for(code: str, message: str, url: str,
-              response=None) -> RequestError:
-    """The exception for one of salvo's error names."""
-    cls = _BY_CODE.get(code, RequestError)
+              response=None, cls=None) -> RequestError:
+    """The exception for one of salvo's error names (cls: a narrower one
+    the caller knows the error to be, such as ReadTimeout)."""
+    cls = cls or _BY_CODE.get(code, RequestError)
     where = f"{code}, {url}" if url else code
     return cls(f"{message} ({where})", code=code, url=url,
                response=response)

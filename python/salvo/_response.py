@@ -227,9 +227,8 @@ class ResponseCore(_salvo.Response):
         if isinstance(n, int):  # a negative salvo error code
             name, url = _salvo.errname(n), str(self.url)
             if name == "ETIMEDOUT":
-                raise ReadTimeout("no byte of the body came within the "
-                                  f"timeout (ETIMEDOUT, {url})", code=name,
-                                  url=url)
+                raise error_for(name, "no byte of the body came within the "
+                                "timeout", url, cls=ReadTimeout)
             raise error_for(name, "reading the body failed", url)
         return n
 
