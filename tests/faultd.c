@@ -63,6 +63,8 @@
  *   /_stats               counters as JSON (not counted themselves):
  *                         conns_open/peak/total, requests, inflight,
  *                         inflight_peak, unsolicited, drained,
+ *                         pipelined (requests that came on a connection
+ *                         before the answer to the one ahead was written),
  *                         hosts{host:{inflight,peak,requests}},
  *                         keys{K:count}, key_times{K:[ms since reset]},
  *                         starts[] (with --log-starts: for every request,
@@ -80,7 +82,7 @@
 int epfd, lfd;
 char pattern[GEN_CHUNK];
 long conns_open, conns_peak, conns_total, requests, inflight, inflight_peak,
-    unsolicited, drained;
+    unsolicited, drained, pipelined;
 gauge *hosts, *keys;
 int log_starts;
 int64_t reset_ms;
@@ -253,6 +255,14 @@ static void conn_close(conn *c, int rst) {
 
 static void handle_input(conn *c);
 
+/* Whether a next request came on c before its answer was fully written:
+ * the client sent it without waiting (HTTP/1.1 pipelining). A body left
+ * unread (/early) has no request line. */
+static int next_request_waits(const conn *c) {
+  const char *eol = c->in.len ? memchr(c->in.p, '\n', c->in.len) : NULL;
+  return eol && memmem(c->in.p, (size_t)(eol - c->in.p), " HTTP/1.", 8);
+}
+
 /* The response is fully written: what the endpoint wanted next. */
 static void response_done(conn *c) {
   end_inflight(c);
@@ -267,6 +277,8 @@ static void response_done(conn *c) {
     watch(c, 0);
     return;
   }
+  if (next_request_waits(c))
+    pipelined++;
   if (c->after != AFTER_KEEP) {
     conn_close(c, c->after == AFTER_RESET);
     return;

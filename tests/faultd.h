@@ -82,7 +82,7 @@ typedef struct req {
 extern int epfd, lfd;
 extern char pattern[GEN_CHUNK];
 extern long conns_open, conns_peak, conns_total, requests, inflight,
-    inflight_peak, unsolicited, drained;
+    inflight_peak, unsolicited, drained, pipelined;
 extern gauge *hosts, *keys;
 extern int log_starts;
 extern int64_t reset_ms;

@@ -211,9 +211,10 @@ static void stats(conn *c) {
   buf_printf(&j,
              "{\"conns_open\":%ld,\"conns_peak\":%ld,\"conns_total\":%ld,"
              "\"requests\":%ld,\"inflight\":%ld,\"inflight_peak\":%ld,"
-             "\"unsolicited\":%ld,\"drained\":%ld,\"hosts\":{",
+             "\"unsolicited\":%ld,\"drained\":%ld,\"pipelined\":%ld,"
+             "\"hosts\":{",
              conns_open, conns_peak, conns_total, requests, inflight,
-             inflight_peak, unsolicited, drained);
+             inflight_peak, unsolicited, drained, pipelined);
   for (gauge *g = hosts; g; g = g->next) {
     json_str(&j, g->name, strlen(g->name));
     buf_printf(&j, ":{\"inflight\":%ld,\"peak\":%ld,\"requests\":%ld}%s",
@@ -244,7 +245,7 @@ static void reset_stats(void) {
   conns_peak = conns_open;
   conns_total = conns_open;
   requests = 0;
-  unsolicited = drained = 0;
+  unsolicited = drained = pipelined = 0;
   inflight_peak = inflight;
   for (gauge *g = hosts; g; g = g->next) {
     g->peak = g->cur;

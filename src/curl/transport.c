@@ -126,6 +126,12 @@ static int curl_create(salvo__transport **out, const salvo__cfg *cfg, int epfd,
      * open a new connection for nearly every transfer beyond 100. */
     MSET(mh->m, CURLMOPT_MAX_CONCURRENT_STREAMS, conc);
   }
+  /* HTTP/1.1 origins' multi never shares a connection between transfers:
+   * libcurl 7.88 would, on an HTTP/1.1 connection still waiting for its
+   * answer, once a server sent one "HTTP/2" status line (it takes the
+   * server for one that multiplexes), and answers would reach the wrong
+   * requests. */
+  MSET(t->mh[SALVO__MULTI_H1].m, CURLMOPT_PIPELINING, (long)CURLPIPE_NOTHING);
   /* Enough connections per multiplexing origin for every slot at 100
    * streams each, the smallest limit servers commonly set. */
   MSET(t->mh[SALVO__MULTI_MUX].m, CURLMOPT_MAX_HOST_CONNECTIONS,
