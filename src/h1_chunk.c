@@ -61,7 +61,9 @@ static int chunk_ext(const char *l, size_t i, size_t n) {
 }
 
 /* "1a3f[;ext]": the size of the next chunk; nothing else on the line, not
- * even whitespace without an extension after it. */
+ * even whitespace without an extension after it. At most 16 digits, zeros
+ * in front counted: libcurl's limit, so that both transports refuse the
+ * same size lines. */
 const char *salvo__h1_chunk_size(const char *l, size_t n, uint64_t *size) {
   uint64_t x = 0;
   size_t i = 0;
@@ -72,6 +74,8 @@ const char *salvo__h1_chunk_size(const char *l, size_t n, uint64_t *size) {
                                                      : -1;
     if (d < 0)
       break;
+    if (i == 16)
+      return "chunk size of more than 16 hex digits";
     if (x >> 59)
       return "chunk size too large";
     x = x << 4 | (uint64_t)d;
