@@ -34,6 +34,8 @@ HOP = {b"connection", b"keep-alive", b"proxy-connection", b"transfer-encoding",
        b"upgrade", b"te"}
 MAX_HEAD = 1 << 20
 UPSTREAM = ("127.0.0.1", 0)
+MAX_STREAMS = 100000  # --max-streams: SETTINGS_MAX_CONCURRENT_STREAMS
+REFUSE_OVER = 0  # --refuse-over N: a stream beyond N open is refused
 
 
 def reset_close(writer):
@@ -105,7 +107,7 @@ class Front:
     def __init__(self, reader, writer):
         self.reader, self.writer = reader, writer
         codes = h2.settings.SettingCodes
-        self.h2 = server_connection({codes.MAX_CONCURRENT_STREAMS: 100000,
+        self.h2 = server_connection({codes.MAX_CONCURRENT_STREAMS: MAX_STREAMS,
                                      codes.INITIAL_WINDOW_SIZE: 16 << 20})
         self.idle = []      # faultd connections between requests
         self.streams = {}   # stream id -> [headers, body, task]
@@ -148,6 +150,13 @@ class Front:
 
     def event(self, ev):
         if isinstance(ev, h2.events.RequestReceived):
+            if REFUSE_OVER and len(self.streams) >= REFUSE_OVER:
+                # RFC 9113 8.7: not processed, for the client to send again
+                # (a limit SETTINGS cannot set before the client's first
+                # streams are out)
+                self.h2.reset_stream(ev.stream_id,
+                                     h2.errors.ErrorCodes.REFUSED_STREAM)
+                return
             self.streams[ev.stream_id] = [ev.headers, bytearray(), None]
             if ev.stream_ended:
                 self.start(ev.stream_id)
@@ -382,11 +391,15 @@ async def on_client(reader, writer):
 
 
 async def main():
-    global UPSTREAM
+    global UPSTREAM, MAX_STREAMS, REFUSE_OVER
     ap = argparse.ArgumentParser()
     ap.add_argument("--upstream", type=int, required=True)
+    ap.add_argument("--max-streams", type=int, default=MAX_STREAMS)
+    ap.add_argument("--refuse-over", type=int, default=0)
     args = ap.parse_args()
     UPSTREAM = ("127.0.0.1", args.upstream)
+    MAX_STREAMS = args.max_streams
+    REFUSE_OVER = args.refuse_over
     server = await asyncio.start_server(on_client, "127.0.0.1", 0,
                                         backlog=4096)
     print("PORT %d" % server.sockets[0].getsockname()[1], flush=True)

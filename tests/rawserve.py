@@ -1,5 +1,5 @@
 """What the tests' servers of raw sockets share (tls_close.py,
-proxyd.py): a head read whole, and a listener on 127.0.0.1 that prints
+proxyd.py, alpnmix.py): a head read whole, and a listener on 127.0.0.1 that prints
 "port N" and serves each connection on a thread of its own."""
 import socket
 import threading

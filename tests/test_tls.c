@@ -259,6 +259,82 @@ static void test_proxy_answers(void **state) {
   th_server_stop(&px);
 }
 
+#define MIXED 120
+
+/* One HTTPS server whose connections ALPN gives different protocols
+ * (tests/alpnmix.py: h2 and http/1.1 in turn, as behind a load balancer
+ * whose servers differ): every answer is its own request's, and no request
+ * goes on an HTTP/1.1 connection still waiting for its answer (faultd
+ * counts them; RFC 9112 9.3.2). libcurl 7.88 takes a server for one that
+ * multiplexes once any of its connections speaks HTTP/2, and would send
+ * requests on its busy HTTP/1.1 connections too. */
+static void test_alpn_differs_by_connection(void **state) {
+  (void)state;
+  th_server up = {0}, mix = {0};
+  char fport[16];
+  char *fd_argv[] = {FAULTD_PATH, NULL};
+  up.pid = th_spawn_port(fd_argv, "PORT %d", &up.port);
+  snprintf(fport, sizeof(fport), "%d", up.port);
+  /* Four streams at once on an HTTP/2 connection, so that more open: the
+   * native transport keeps to SETTINGS; libcurl sends its first streams
+   * before they come, so a fifth is refused instead (RFC 9113 8.7). */
+  int lc = th_transport_is("libcurl");
+  char *front[] = {"/usr/bin/python3",
+                   H2FRONT_PY,
+                   "--upstream",
+                   fport,
+                   lc ? "--refuse-over" : "--max-streams",
+                   "4",
+                   NULL};
+  up.front_pid = th_spawn_port(front, "PORT %d", &up.port);
+  snprintf(fport, sizeof(fport), "%d", up.port);
+  char *argv[] = {"/usr/bin/python3",
+                  ALPNMIX_PY,
+                  (char *)th_tls_file(&th_ngx, "server.pem"),
+                  (char *)th_tls_file(&th_ngx, "server.key"),
+                  fport,
+                  NULL};
+  mix.pid = th_spawn_port(argv, "port %d", &mix.port);
+  salvo_config cfg;
+  salvo_config_init(&cfg);
+  cfg.ca_file = th_ca_file(&th_ngx);
+  cfg.http_version = SALVO_HTTP_2; /* ALPN chooses, in every run */
+  cfg.concurrency = MIXED;
+  cfg.max_retries = 0;
+  cfg.timeout = 10; /* an answer taken by another request: not 30 s */
+  salvo_client *c = th_client(&cfg);
+  salvo_parallel *b = th_open(c);
+  salvo_pending p[MIXED];
+  for (int i = 0; i < MIXED; i++) {
+    salvo_request req;
+    salvo_request_init(&req);
+    req.url = th_fmt("https://127.0.0.1:%d/echo/%d", mix.port, i);
+    p[i] = salvo_submit(b, &req);
+  }
+  int h1 = 0, h2 = 0;
+  for (int i = 0; i < MIXED; i++) {
+    salvo_response *r = salvo_pending_response(b, p[i]);
+    json_t *j = th_echo_of(r);
+    const char *path = th_jstr(j, "path", NULL);
+    if (!path || strcmp(path, th_fmt("/echo/%d", i)))
+      fail_msg("request %d got the answer to %s", i, path ? path : "none");
+    h2 += !strcmp(salvo_response_http_version(r), "2");
+    h1 += !strcmp(salvo_response_http_version(r), "1.1");
+    json_decref(j);
+    salvo_response_free(r);
+  }
+  salvo_parallel_close(b);
+  long piped = th_stat(&up, "pipelined");
+  print_message("HTTP/2 %d, HTTP/1.1 %d, pipelined %ld\n", h2, h1, piped);
+  if (piped)
+    fail_msg("%ld of %d requests sent before the answer ahead of them", piped,
+             MIXED);
+  assert_true(h2 > 0 && h1 > 0); /* both kinds of connection served */
+  salvo_client_free(c);
+  th_server_stop(&mix);
+  th_server_stop(&up);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_self_signed_fails_without_its_ca),
@@ -270,6 +346,7 @@ int main(void) {
       cmocka_unit_test(test_tls_session_resumed),
       cmocka_unit_test(test_close_without_close_notify),
       cmocka_unit_test(test_proxy_answers),
+      cmocka_unit_test(test_alpn_differs_by_connection),
   };
   return cmocka_run_group_tests(tests, th_nginx_setup, th_nginx_teardown);
 }

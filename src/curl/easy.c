@@ -38,14 +38,16 @@ static int local_port_of(int fd) {
 void salvo__curl_socket_seen(salvo__transport *t, curl_socket_t s) {
   int port = local_port_of(s);
   if (port > 0)
-    t->port_fd[port] = s;
+    t->ports[port].fd1 = s + 1;
 }
 
 int salvo__curl_close_socket(void *clientp, curl_socket_t s) {
   salvo__transport *t = clientp;
   int port = local_port_of(s);
-  if (port > 0 && t->port_fd[port] == s)
-    t->port_fd[port] = -1;
+  if (port > 0 && t->ports[port].fd1 == s + 1) {
+    t->ports[port].fd1 = 0;
+    t->ports[port].holder = NULL;
+  }
   return close(s);
 }
 
@@ -59,7 +61,7 @@ static int spoke_unasked(salvo__curl_xfer *x, int local_port) {
   if (x->mh->idx != SALVO__MULTI_H1 || local_port <= 0 || local_port > 65535 ||
       curl_easy_getinfo(x->easy, CURLINFO_NUM_CONNECTS, &fresh) || fresh)
     return 0;
-  int fd = t->port_fd[local_port];
+  int fd = t->ports[local_port].fd1 - 1;
   if (fd < 0 || local_port_of(fd) != local_port)
     return 0;
   struct curl_tlssessioninfo *ti = NULL;
@@ -73,6 +75,34 @@ static int spoke_unasked(salvo__curl_xfer *x, int local_port) {
   return recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) > 0;
 }
 
+/* Whether the HTTP/1.1 connection x is about to use in the multiplexing
+ * multi carries another transfer still. libcurl 7.88 shares one once it
+ * takes the server for one that multiplexes, because another of its
+ * connections speaks HTTP/2 (ALPN may choose differently for each, as
+ * behind a load balancer whose servers differ), and answers then reach
+ * the wrong requests. Otherwise x holds it until its hop's end is read.
+ * (That comes after libcurl may have handed the connection on: a
+ * transfer refused then opens one more connection, a cost only this
+ * rare case pays. The HTTP/1.1 multi never shares: CURLPIPE_NOTHING.) */
+static int held_by_another(salvo__curl_xfer *x, int local_port) {
+  salvo__transport *t = x->mh->t;
+  if (x->mh->idx != SALVO__MULTI_MUX || local_port <= 0 || local_port > 65535 ||
+      salvo__curl_speaks_h2(t, x))
+    return 0;
+  salvo__curl_port *p = &t->ports[local_port];
+  if (p->holder && p->holder != x)
+    return 1;
+  p->holder = x;
+  x->held_port = local_port;
+  return 0;
+}
+
+void salvo__curl_let_go(salvo__transport *t, salvo__curl_xfer *x) {
+  if (x->held_port && t->ports[x->held_port].holder == x)
+    t->ports[x->held_port].holder = NULL;
+  x->held_port = 0;
+}
+
 /* ---- callbacks ---------------------------------------------------------- */
 
 /* Called once a connection is ready, before each request goes out: once
@@ -84,12 +114,13 @@ static int on_prereq(void *userp, char *primary_ip, char *local_ip,
                      int primary_port, int local_port) {
   salvo__curl_xfer *x = userp;
   (void)primary_ip, (void)local_ip, (void)primary_port;
+  salvo__curl_let_go(x->mh->t, x); /* sent again, on another connection */
   if (x->sends++ && !x->req->idempotent) {
     x->resend_refused = 1;
     return CURL_PREREQFUNC_ABORT;
   }
-  if (spoke_unasked(x, local_port)) {
-    x->spoke_unasked = 1; /* nothing was sent: it goes again, anew */
+  if (spoke_unasked(x, local_port) || held_by_another(x, local_port)) {
+    x->conn_refused = 1; /* nothing was sent: it goes again, anew */
     return CURL_PREREQFUNC_ABORT;
   }
   x->sent = 1;
@@ -286,6 +317,7 @@ salvo__curl_xfer *salvo__curl_xfer_get(salvo__transport *t) {
 }
 
 void salvo__curl_xfer_put(salvo__transport *t, salvo__curl_xfer *x) {
+  salvo__curl_let_go(t, x);
   curl_slist_free_all(x->hdrs);
   x->hdrs = NULL;
   if (x->pend.cap > 64 * 1024)

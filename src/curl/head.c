@@ -39,11 +39,9 @@ static int head_ended(salvo__curl_xfer *x) {
   return err;
 }
 
-/* Whether x's connection speaks HTTP/2: prior knowledge on cleartext, h2
- * chosen by ALPN over TLS. libcurl writes an HTTP/2 response's status
- * line as "HTTP/2 200"; it reads those bytes from an HTTP/1.1
- * connection as a status line too. */
-static int speaks_h2(salvo__transport *t, salvo__curl_xfer *x) {
+/* libcurl writes an HTTP/2 response's status line as "HTTP/2 200"; it
+ * reads those bytes from an HTTP/1.1 connection as a status line too. */
+int salvo__curl_speaks_h2(salvo__transport *t, salvo__curl_xfer *x) {
   if (strncmp(salvo__hop_url(&x->hop, x->req), "https:", 6))
     return t->cfg->http_version == SALVO_HTTP_2_PRIOR_KNOWLEDGE;
   return salvo__curl_alpn_proto(x->easy) == SALVO__CURL_MUX;
@@ -115,7 +113,7 @@ size_t salvo__curl_on_header(char *p, size_t size, size_t n, void *userp) {
   size_t got = size * n, len = got;
   x->header_seen = 1;
   if (got > 6 && !memcmp(p, "HTTP/2", 6) && (p[6] == ' ' || p[6] == '\r')) {
-    if (!speaks_h2(t, x)) {
+    if (!salvo__curl_speaks_h2(t, x)) {
       x->bad_line = SALVO__H1_NOT_H1;
       return 0;
     }

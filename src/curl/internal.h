@@ -57,6 +57,12 @@ typedef struct salvo__curl_multi {
 } salvo__curl_multi;
 
 /* One request's attempt: the easy handle and the hop it runs. */
+/* A local port of the transport's connections. */
+typedef struct salvo__curl_port {
+  int fd1;                         /* its socket + 1; 0: none (calloc's) */
+  struct salvo__curl_xfer *holder; /* on HTTP/1.1: the transfer it carries */
+} salvo__curl_port;
+
 typedef struct salvo__curl_xfer {
   CURL *easy;
   struct salvo__curl_xfer *next_free;
@@ -74,7 +80,8 @@ typedef struct salvo__curl_xfer {
   int sent;           /* ... in the whole attempt */
   int resend_refused; /* libcurl wanted to send it again: refused */
   int fresh;          /* sent again on a new connection already */
-  int spoke_unasked;  /* its pooled connection had bytes waiting */
+  int conn_refused;   /* the connection libcurl chose was refused */
+  int held_port;      /* the local port of the HTTP/1.1 connection it holds */
   int too_many;       /* a redirect past max_redirects came */
   int swallow;        /* the chunk libcurl offers again was taken */
   int chunk_err;      /* what the de-chunker refused, or 0 */
@@ -110,9 +117,9 @@ struct salvo__transport {
   salvo__curl_multi mh[SALVO__NMULTI];
   CURLSH *share; /* TLS sessions */
   int epfd;
-  /* The socket of each local port of its connections (-1: none): libcurl
-   * names the connection a transfer is about to use only by its ports. */
-  int *port_fd;
+  /* By local port, its connections: libcurl names the connection a
+   * transfer is about to use only by its ports. */
+  salvo__curl_port *ports;
   salvo__curl_xfer *free_list;
   /* The client's headers and credentials, for hops that add nothing. */
   struct curl_slist *base_hdrs;
@@ -167,6 +174,10 @@ CURLcode salvo__curl_ssl_ctx(CURL *e, void *ctx, void *userp);
 void salvo__curl_tls_watch(salvo__curl_xfer *x);
 void salvo__curl_tls_unwatch(salvo__curl_xfer *x);
 
+/* Whether x's connection speaks HTTP/2: prior knowledge on cleartext, h2
+ * chosen by ALPN over TLS. */
+int salvo__curl_speaks_h2(salvo__transport *t, salvo__curl_xfer *x);
+
 /* ---- easy.c ---- */
 
 salvo__curl_xfer *salvo__curl_xfer_get(salvo__transport *t);
@@ -188,5 +199,7 @@ int salvo__curl_pins(salvo__transport *t);
 int salvo__curl_close_socket(void *clientp, curl_socket_t s);
 /* A socket libcurl watches for the first time: its port is mapped. */
 void salvo__curl_socket_seen(salvo__transport *t, curl_socket_t s);
+/* x's hop is over: the HTTP/1.1 connection it held is free for another. */
+void salvo__curl_let_go(salvo__transport *t, salvo__curl_xfer *x);
 
 #endif /* SALVO_CURL_INTERNAL_H */

@@ -97,11 +97,10 @@ static int curl_create(salvo__transport **out, const salvo__cfg *cfg, int epfd,
    * is unfolded onto freed memory, so a hostile server could crash the
    * process. There every hop gets a handle of its own. */
   t->fresh_handles = curl_version_info(CURLVERSION_NOW)->version_num < 0x080100;
-  t->port_fd = malloc(65536 * sizeof(*t->port_fd));
-  if (!t->share || !t->port_fd || salvo__curl_base_headers(t) ||
+  t->ports = calloc(65536, sizeof(*t->ports)); /* pages touched as used */
+  if (!t->share || !t->ports || salvo__curl_base_headers(t) ||
       salvo__curl_pins(t))
     goto oom;
-  memset(t->port_fd, 0xff, 65536 * sizeof(*t->port_fd));
   /* Keep enough idle connections for every slot, plus some for other
    * origins, instead of curl's default of 4 per handle currently added. */
   long conc = cfg->concurrency;
@@ -166,7 +165,7 @@ static void curl_destroy(salvo__transport *t) {
   curl_share_cleanup(t->share);
   curl_slist_free_all(t->base_hdrs);
   curl_slist_free_all(t->pins);
-  free(t->port_fd);
+  free(t->ports);
   free(t);
 }
 
@@ -179,7 +178,7 @@ static int curl_start(salvo__transport *t, salvo__req *r, void **xfer,
   x->req = r;
   x->t0 = salvo__clock_ns(t->ev.clock);
   x->tfirst = 0;
-  x->sent = x->resend_refused = x->fresh = x->spoke_unasked = 0;
+  x->sent = x->resend_refused = x->fresh = x->conn_refused = 0;
   x->too_many = 0;
   salvo__hop_start(&x->hop, r);
   int err = salvo__curl_hop_go(t, x, msg);
@@ -292,7 +291,9 @@ static void closes_quietly(salvo__transport *t, salvo__req *r) {
 }
 
 /* Whether the hop goes again on a new connection, within the attempt:
- * its pooled connection held bytes nobody asked for (nothing was sent),
+ * the connection libcurl chose was refused (bytes nobody asked for were
+ * waiting on it, or it is an HTTP/1.1 connection another transfer holds:
+ * nothing was sent),
  * or an idempotent request's reused connection was closed or reset before
  * any response byte, as the native transport does (libcurl itself does so
  * only in some of these cases). */
@@ -301,7 +302,7 @@ static int again_fresh(salvo__transport *t, salvo__curl_xfer *x, CURLcode rc) {
   long conns = 1;
   if (x->fresh)
     return 0;
-  if (!x->spoke_unasked) {
+  if (!x->conn_refused) {
     if (!r->idempotent || salvo__req_failure(r) || x->header_seen ||
         (rc != CURLE_RECV_ERROR && rc != CURLE_SEND_ERROR &&
          rc != CURLE_GOT_NOTHING) ||
@@ -309,7 +310,7 @@ static int again_fresh(salvo__transport *t, salvo__curl_xfer *x, CURLcode rc) {
       return 0;
     closes_quietly(t, r);
   }
-  x->spoke_unasked = 0;
+  x->conn_refused = 0;
   x->fresh = 1;
   return 1;
 }
@@ -357,6 +358,7 @@ static void report(salvo__transport *t, salvo__curl_xfer *x, int err,
 static void finish_xfer(salvo__transport *t, CURL *e, CURLcode rc) {
   salvo__curl_xfer *x;
   curl_easy_getinfo(e, CURLINFO_PRIVATE, (char **)&x);
+  salvo__curl_let_go(t, x);
   char *msg = NULL;
   int err;
   int fresh = again_fresh(t, x, rc);
