@@ -8,7 +8,9 @@ response spliced onto another. faultd (BUILD/tests/faultd, on 127.0.0.1)
 sends each as it is (/wire), and the command (BUILD/salvo) fetches all of
 them once per transport, 16 at a time, without retries or redirects.
 Prints each case whose status, error code or body differ (the first 20,
-or SHOW=K), then the count by kind; exits 1 when any differ.
+or SHOW=K), then the count by kind; exits 1 when any differ. With KEEP=1
+faultd keeps each connection open after the bytes (/wire?keep=1), so that
+what a response leaves behind meets the next request on it.
 
 A difference is a lead, not a verdict: docs/design.md names the ones left
 (libcurl 7.88 hides the bytes behind them). Run it under load too (busy
@@ -23,6 +25,8 @@ import sys
 import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+KEEP = os.environ.get("KEEP") == "1"
+TIMEOUT = "2" if KEEP else "5"  # a body only a close would end: waited for
 SPECIAL = b"\r\n \t:;0129aAfF-+\x00\x7f\x80\xff\x0b\x0c\"\\,=xX"
 LINES = [b"Content-Length: 3\r\n", b"Content-Length: 0\r\n",
          b"Content-Length: 5, 5\r\n", b"Content-Length: +5\r\n",
@@ -73,7 +77,7 @@ def fetch(build, transport, lines):
         out = subprocess.run(
             [os.path.join(build, "salvo"), "--transport", transport,
              "--retries", "0", "--no-location", "--body", "base64", "-q",
-             "-c", "16", "--timeout", "5", "-i", f.name],
+             "-c", "16", "--timeout", TIMEOUT, "-i", f.name],
             stdout=subprocess.PIPE, text=True, check=False).stdout
     got = {}
     for line in out.splitlines():
@@ -100,7 +104,8 @@ def main(build, n=3000, seed=1):
             wire = mutate(rnd, wire, corpus)
             cases[str(k)] = (wire, method)
             lines.append(json.dumps({
-                "url": f"http://127.0.0.1:{port}/wire", "method": method,
+                "url": f"http://127.0.0.1:{port}/wire"
+                       + ("?keep=1" if KEEP else ""), "method": method,
                 "headers": {"X-Wire": wire.hex()}, "key": str(k)}))
         native = fetch(build, "native", lines)
         curl = fetch(build, "libcurl", lines)

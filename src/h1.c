@@ -388,6 +388,20 @@ static int head_line(salvo__h1 *p, const char *l, size_t n,
              : header_line(p, &ln);
 }
 
+/* A trailer line that has not ended, refused as soon as a CR in it is
+ * followed by anything but LF (RFC 9112 2.2: a bare CR), for what the
+ * whole line would be refused for: libcurl's de-chunker refuses it then,
+ * and a server that sends no more would otherwise leave the request to
+ * its timeout. */
+static const char *bare_cr_early(const char *b, size_t avail) {
+  const char *cr = memchr(b, '\r', avail);
+  if (!cr || cr + 1 == b + avail || memchr(b, '\n', avail))
+    return NULL; /* a whole line is judged whole */
+  size_t name_len;
+  const char *why = salvo__h1_check_field(b, (size_t)(cr - b) + 1, &name_len);
+  return why ? why : "bare CR in a header value";
+}
+
 /* What the first bytes of a line, b[0..avail), already refuse before its
  * LF has come, in the words its whole reading gives: a chunk's end, a
  * size line's first byte, the end of a trailer section, a status line's
@@ -403,9 +417,7 @@ static const char *refused_early(const salvo__h1 *p, const char *b,
   case SALVO__H1_CHUNK_SIZE:
     return salvo__h1_chunk_size(b, 1, &size); /* its first digit */
   case SALVO__H1_TRAILER:
-    return b[0] == '\r' && avail > 1 && b[1] != '\n'
-               ? "bare CR in a header name"
-               : NULL;
+    return bare_cr_early(b, avail);
   case SALVO__H1_HEAD:
     return p->lines == 0 && memcmp(b, "HTTP/", avail < 5 ? avail : 5) ? NOT_HTTP
                                                                       : NULL;

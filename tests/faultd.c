@@ -37,7 +37,8 @@
  *   /gzip                 "compressed hello\n", gzip-encoded
  *   /wire?hex=H           (or .../wire) the bytes spelled by hex H as the
  *                         whole response
- *                         (status line, headers, body), then a close; the
+ *                         (status line, headers, body), then a close
+ *                         (with keep=1: the connection stays open); the
  *                         hex may come in an X-Wire header instead (for
  *                         responses larger than a request line takes)
  *   /early?key=K&status=S answers S (default 413) as soon as the request

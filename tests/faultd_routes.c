@@ -446,7 +446,10 @@ void route(conn *c, const req *r) {
       char b = (char)(hexval(h[0]) * 16 + hexval(h[1]));
       buf_add(&c->out, &b, 1);
     }
-    c->after = AFTER_CLOSE;
+    char keep[4];
+    c->after = qparam(r, "keep", keep, sizeof(keep)) && keep[0] == '1'
+                   ? AFTER_KEEP
+                   : AFTER_CLOSE;
   } else if (!strcmp(p, "/raw")) {
     char hex[2048], ct[256], bytes[1024];
     size_t n = 0;

@@ -14,8 +14,10 @@
  * from), the method (GET unless said), the bytes of the response ("wire",
  * a string whose characters U+0000 to U+00FF stand for bytes) and the
  * outcome: a status and body, or an error name. faultd's /wire sends the
- * bytes as they are, then closes. Redirects are not followed (a 3xx is an
- * answer like any), nothing is retried, bodies are decoded. */
+ * bytes as they are, then closes; with "keep": true it keeps the
+ * connection open (what a client must tell without a close). Redirects are not
+ * followed (a 3xx is an answer like any), nothing is retried, bodies are
+ * decoded. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -125,7 +127,9 @@ static void test_corpus(void **state) {
     hdrs[0] = xwire;
     salvo_request req;
     salvo_request_init(&req);
-    req.url = th_url(&th_srv, "/wire");
+    req.url = th_url(&th_srv, json_is_true(json_object_get(k, "keep"))
+                                  ? "/wire?keep=1"
+                                  : "/wire");
     req.method = json_string_value(json_object_get(k, "method"));
     req.headers = hdrs;
     ids[n] = salvo_submit(b, &req);
