@@ -59,6 +59,11 @@ int salvo__header_ok(const char *h) {
   return n && !strpbrk(h + n, "\r\n");
 }
 
+int salvo__header_drops_host(const char *h) {
+  return salvo__header_name_len(h) == 4 && !salvo__casecmp_n(h, "Host", 4) &&
+         !*salvo__header_value(h);
+}
+
 int salvo__headers_have(const char *const *list, const char *name, size_t n) {
   for (size_t i = 0; list && list[i]; i++)
     if (salvo__header_name_len(list[i]) == n &&

@@ -121,6 +121,35 @@ static void test_malformed_header_hides_its_value(void **state) {
   salvo_client_free(c);
 }
 
+/* A header "Host:" without a value would remove the Host every request
+ * must carry (RFC 9112 3.2): refused, from the client's headers and from a
+ * request's, on both transports (the native one sent no Host and libcurl
+ * an empty one). A Host of the caller's own is sent as given. */
+static void test_host_is_never_removed(void **state) {
+  (void)state;
+  const char *drop[] = {"Host:", NULL}, *blank[] = {"host:  ", NULL};
+  salvo_config cfg;
+  salvo_config_init(&cfg);
+  cfg.headers = blank;
+  char msg[256];
+  assert_int_equal(salvo_config_check(&cfg, msg, sizeof(msg)), SALVO_EINVAL);
+  assert_non_null(strstr(msg, "RFC 9112 3.2"));
+  salvo_client *c = th_client(NULL);
+  for (int i = 0; i < 2; i++) {
+    salvo_response *r = fetch_headers(c, "/echo", i ? blank : drop);
+    assert_int_equal(salvo_response_error(r), SALVO_EINVAL);
+    assert_non_null(strstr(salvo_response_errmsg(r), "RFC 9112 3.2"));
+    salvo_response_free(r);
+  }
+  const char *own[] = {"Host: salvo.test", NULL};
+  salvo_response *r = fetch_headers(c, "/echo", own);
+  json_t *j = th_echo_of(r);
+  assert_string_equal(th_jstr(j, "headers", "host"), "salvo.test");
+  json_decref(j);
+  salvo_response_free(r);
+  salvo_client_free(c);
+}
+
 /* Every configured string that reaches the wire is refused with CR or LF,
  * and the message names the field. */
 static void test_crlf_in_config_is_refused(void **state) {
@@ -457,6 +486,7 @@ int main(void) {
       cmocka_unit_test(test_malformed_header_hides_its_value),
       cmocka_unit_test(test_overlong_host_fails_alone),
       cmocka_unit_test(test_crlf_in_config_is_refused),
+      cmocka_unit_test(test_host_is_never_removed),
       cmocka_unit_test(test_retry_after_far_future),
       cmocka_unit_test(test_failure_carries_nothing_stale),
       cmocka_unit_test(test_params_never_dropped),

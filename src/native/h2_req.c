@@ -25,15 +25,11 @@ static ssize_t read_body(nghttp2_session *s, int32_t sid, uint8_t *buf,
 }
 
 /* Field names of HTTP/1.1 that have no place in HTTP/2 (RFC 9113
- * 8.2.2), and Host, which is :authority. */
+ * 8.2.2). (Host becomes :authority.) */
 static int dropped(const char *n, size_t len) {
-  static const char *const names[] = {"connection",
-                                      "keep-alive",
-                                      "proxy-connection",
-                                      "transfer-encoding",
-                                      "upgrade",
-                                      "host",
-                                      "te"};
+  static const char *const names[] = {"connection",       "keep-alive",
+                                      "proxy-connection", "transfer-encoding",
+                                      "upgrade",          "te"};
   for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
     if (strlen(names[i]) == len && !salvo__casecmp_n(n, names[i], len))
       return 1;
@@ -69,7 +65,13 @@ static int fields(salvo__nxfer *x, nghttp2_nv *nv, int max) {
     const char *v = colon + 1;
     size_t vn = (size_t)(nl - v);
     salvo__ows_trim(&v, &vn);
-    if (!dropped(p, n)) {
+    if (n == 4 && !salvo__casecmp_n(p, "Host", 4)) {
+      /* The caller's own Host (head.c wrote it in place of the URL's):
+       * the :authority, which a Host must not differ from (RFC 9113
+       * 8.3.1), as libcurl sends it. */
+      nv[2].value = (uint8_t *)v;
+      nv[2].valuelen = vn;
+    } else if (!dropped(p, n)) {
       for (size_t i = 0; i < n; i++)
         p[i] = (char)(p[i] >= 'A' && p[i] <= 'Z' ? p[i] + 32 : p[i]);
       NV(p, n, v, vn);
