@@ -129,8 +129,8 @@ static void test_redirects(void **state) {
   salvo_client_free(c);
 }
 
-/* Credentials go to the origin asked for, and not to another one a
- * redirect leads to. */
+/* Credentials, and a Host of the caller's own, go to the origin asked
+ * for, and not to another one a redirect leads to. */
 static void test_credentials(void **state) {
   (void)state;
   th_server other;
@@ -152,6 +152,23 @@ static void test_credentials(void **state) {
   assert_null(echo_header(j, "authorization"));
   json_decref(j);
   salvo_response_free(r);
+  /* A Host of the caller's own names the origin asked for: the next one
+   * gets its own (RFC 9112 3.2), as httpx sends it. */
+  const char *own[] = {"Host: salvo.test", NULL};
+  for (int cross = 0; cross < 2; cross++) {
+    salvo_request req;
+    salvo_request_init(&req);
+    req.url = th_url(&th_srv, "/redirect-to?url=%s",
+                     cross ? th_url(&other, "/echo") : "/echo");
+    req.headers = own;
+    r = th_fetch(c, &req);
+    j = th_echo_of(r);
+    assert_string_equal(echo_header(j, "host"),
+                        cross ? th_fmt("127.0.0.1:%d", other.port)
+                              : "salvo.test");
+    json_decref(j);
+    salvo_response_free(r);
+  }
   salvo_client_free(c);
 
   salvo_config_init(&cfg);

@@ -348,12 +348,13 @@ static int append(struct curl_slist **l, const char *h) {
 }
 
 /* Whether header h of the caller's goes on this hop: the Cookie field is
- * merged with the jar's, credentials stay with the first origin, and the
+ * merged with the jar's, credentials and a Host of the caller's own stay
+ * with the first origin (the next one's Host is libcurl's), and the
  * framing is libcurl's (a Content-Length the caller gave went with a GET
  * that had no body, and the server waited for it). */
 static int passes(const char *h, int creds) {
   return !named(h, "Cookie", 6) && !salvo__header_is_framing(h) &&
-         (creds || !named(h, "Authorization", 13));
+         (creds || (!named(h, "Authorization", 13) && !named(h, "Host", 4)));
 }
 
 int salvo__curl_pins(salvo__transport *t) {

@@ -23,8 +23,11 @@ static int skip_hdr(const char *h, int creds) {
   if (salvo__header_is_framing(h) ||
       (n == 6 && !salvo__casecmp_n(h, "Cookie", 6)))
     return 1;
-  /* Credentials the caller wrote stay with the first origin too. */
-  return !creds && n == 13 && !salvo__casecmp_n(h, "Authorization", 13);
+  /* Credentials the caller wrote stay with the first origin too, and so
+   * does a Host of the caller's own (RFC 9112 3.2: the next origin's is
+   * its own). */
+  return !creds && ((n == 13 && !salvo__casecmp_n(h, "Authorization", 13)) ||
+                    (n == 4 && !salvo__casecmp_n(h, "Host", 4)));
 }
 
 /* The caller's own Cookie value for this hop (the request's, else the
@@ -123,7 +126,7 @@ int salvo__head_write(const salvo__head_writer *w, const salvo__head_args *a,
   put(b, " /", tlen && *target == '/' ? 1 : 2);
   put(b, target, tlen);
   put(b, " HTTP/1.1\r\n", 11);
-  if (!w->host && !has_hdr(rh, "Host"))
+  if (!a->creds || (!w->host && !has_hdr(rh, "Host")))
     put(b, a->host_line, a->host_line_len);
   if (w->auth && a->creds && !w->authz && !has_hdr(rh, "Authorization"))
     put(b, w->auth, w->auth_len);
