@@ -263,7 +263,9 @@ typedef struct salvo_config {
   /* Headers sent with every request, "Name: value" strings, terminated by
    * NULL. A request's own header of the same name replaces it. A header
    * given as "Name:" (nothing after the colon) removes a header the
-   * library would otherwise send, such as Accept. NULL = none. */
+   * library would otherwise send, such as Accept; not Host, which every
+   * request carries (SALVO_EINVAL). A Host of your own goes to the URL's
+   * origin only, not to another one a redirect leads to. NULL = none. */
   const char *const *headers;
   /* User-Agent header. NULL = "salvo/<version>"; "" = send none. */
   const char *user_agent;
@@ -477,7 +479,8 @@ typedef struct salvo_request {
    * read as the end of the list. NULL = none. */
   const char *const *params;
   /* Extra headers, "Name: value", NULL-terminated; they replace the
-   * client's headers of the same name. NULL = none. */
+   * client's headers of the same name, and follow its rules for "Name:"
+   * and Host (salvo_config.headers). NULL = none. */
   const char *const *headers;
   /* Request body; sent with Content-Length. body_len bytes, may hold NULs. */
   const void *body;
