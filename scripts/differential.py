@@ -20,6 +20,7 @@ import collections
 import json
 import os
 import random
+import signal
 import subprocess
 import sys
 import tempfile
@@ -89,6 +90,8 @@ def fetch(build, transport, lines):
 
 
 def main(build, n=3000, seed=1):
+    # Stopped: faultd is stopped too (the finally below).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     rnd = random.Random(seed)
     with open(os.path.join(ROOT, "tests/conformance/responses.jsonl")) as f:
         corpus = [(json.loads(l)["wire"].encode("latin-1"),
