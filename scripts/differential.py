@@ -10,12 +10,16 @@ them once per transport, 16 at a time, without retries or redirects.
 Prints each case whose status, error code or body differ (the first 20,
 or SHOW=K), then the count by kind; exits 1 when any differ. With KEEP=1
 faultd keeps each connection open after the bytes (/wire?keep=1), so that
-what a response leaves behind meets the next request on it.
+what a response leaves behind meets the next request on it. With
+REQUESTS=1 it is the requests that vary instead (paths, queries, params,
+methods, headers, bodies), and what faultd's /echo saw of each is
+compared: the method, the target, the headers (but User-Agent), the body.
 
 A difference is a lead, not a verdict: docs/design.md names the ones left
 (libcurl 7.88 hides the bytes behind them). Run it under load too (busy
 loops beside it): a swapped pair of answers, the same case differing
 between two runs, is only seen there."""
+import base64
 import collections
 import json
 import os
@@ -27,6 +31,7 @@ import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 KEEP = os.environ.get("KEEP") == "1"
+REQUESTS = os.environ.get("REQUESTS") == "1"
 TIMEOUT = "2" if KEEP else "5"  # a body only a close would end: waited for
 SPECIAL = b"\r\n \t:;0129aAfF-+\x00\x7f\x80\xff\x0b\x0c\"\\,=xX"
 LINES = [b"Content-Length: 3\r\n", b"Content-Length: 0\r\n",
@@ -71,6 +76,55 @@ def mutate(rnd, wire, corpus):
     return bytes(w)
 
 
+PIECES = ["a", "/", "%", "%2F", "%41", "%zz", "?", "#", "&", "=", " ", "\u00e9",
+          "\t", ";", "..", ".", "//", "~", "+", "[", "]", "@", ":", "'", '"',
+          "<", ">", "{", "}", "|", "\\", "^", "`", "%00", "\u2603", "\x7f"]
+NAMES = ["X-A", "x-b", "Accept", "User-Agent", "Host", "Content-Type",
+         "Cookie", "Accept-Encoding", "Referer", "Authorization", "Te",
+         "Connection", "Expect", "Content-Length", "Transfer-Encoding",
+         "X Bad", "X:Colon", "", "X-\u00e9"]
+VALUES = ["v", "", " lead", "trail ", "a,b", "x\ty", "\u00e9", "%41",
+          "100-continue", "close", "chunked", "5", "gzip", "a" * 300]
+METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS", "get",
+           "FOO", "X Y", ""]
+
+
+def request(rnd, base):
+    """A request line of the command's input, its parts drawn by rnd."""
+    def text(n):
+        return "".join(rnd.choice(PIECES) for _ in range(rnd.randint(0, n)))
+    r = {"url": base + "/echo/" + text(8)}
+    if rnd.random() < .5:
+        r["url"] += "?" + text(8)
+    if rnd.random() < .3:
+        r["method"] = rnd.choice(METHODS)
+    if rnd.random() < .5:
+        r["headers"] = {rnd.choice(NAMES): rnd.choice(VALUES)
+                        for _ in range(rnd.randint(1, 3))}
+    if rnd.random() < .3:
+        r["params"] = {text(4): text(4) for _ in range(rnd.randint(1, 2))}
+    if rnd.random() < .2:
+        r["body"] = text(10)
+    elif rnd.random() < .1:
+        r["json"] = {"k": text(5)}
+    return r
+
+
+def seen(body):
+    """What /echo says it saw, as compared: the client's own User-Agent
+    aside."""
+    if not body:
+        return body
+    try:
+        echo = json.loads(base64.b64decode(body))
+        headers = {k: v for k, v in echo["headers"].items()
+                   if k != "user-agent"}
+        return json.dumps([echo["method"], echo["target"], headers,
+                           echo["body"]], sort_keys=True)
+    except (ValueError, KeyError, TypeError):
+        return body
+
+
 def fetch(build, transport, lines):
     with tempfile.NamedTemporaryFile("w", suffix=".jsonl") as f:
         f.write("\n".join(lines) + "\n")
@@ -79,7 +133,8 @@ def fetch(build, transport, lines):
             [os.path.join(build, "salvo"), "--transport", transport,
              "--retries", "0", "--no-location", "--body", "base64", "-q",
              "-c", "16", "--timeout", TIMEOUT, "-i", f.name],
-            stdout=subprocess.PIPE, text=True, check=False).stdout
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+            check=False).stdout
     got = {}
     for line in out.splitlines():
         r = json.loads(line)
@@ -103,13 +158,18 @@ def main(build, n=3000, seed=1):
         port = int(faultd.stdout.readline().split()[1])
         cases, lines = {}, []
         for k in range(n):
-            wire, method = rnd.choice(corpus)
-            wire = mutate(rnd, wire, corpus)
-            cases[str(k)] = (wire, method)
-            lines.append(json.dumps({
-                "url": f"http://127.0.0.1:{port}/wire"
-                       + ("?keep=1" if KEEP else ""), "method": method,
-                "headers": {"X-Wire": wire.hex()}, "key": str(k)}))
+            if REQUESTS:
+                r = request(rnd, f"http://127.0.0.1:{port}")
+                cases[str(k)] = (json.dumps(r), r.get("method", "GET"))
+            else:
+                wire, method = rnd.choice(corpus)
+                wire = mutate(rnd, wire, corpus)
+                cases[str(k)] = (wire, method)
+                r = {"url": f"http://127.0.0.1:{port}/wire"
+                            + ("?keep=1" if KEEP else ""), "method": method,
+                     "headers": {"X-Wire": wire.hex()}}
+            r["key"] = str(k)
+            lines.append(json.dumps(r))
         native = fetch(build, "native", lines)
         curl = fetch(build, "libcurl", lines)
     finally:
@@ -118,14 +178,18 @@ def main(build, n=3000, seed=1):
     kinds, shown = collections.Counter(), int(os.environ.get("SHOW", "20"))
     for k, (wire, method) in cases.items():
         a, b = native.get(k), curl.get(k)
+        if REQUESTS and a is None and b is None:
+            continue  # refused by the command itself, alike
+        if REQUESTS and a and b:
+            a, b = (a[0], a[1], seen(a[2]), a[3]), (b[0], b[1], seen(b[2]), b[3])
         if a is None or b is None or a[:3] != b[:3]:
             a, b = a or ("missing",) * 4, b or ("missing",) * 4
             kinds[(a[1] or a[0], b[1] or b[0])] += 1
             if shown:
                 shown -= 1
                 print(k, method, repr(wire[:300]))
-                print("   native :", a[0], a[1], a[3])
-                print("   libcurl:", b[0], b[1], b[3])
+                print("   native :", a[0], a[1], a[3] or a[2])
+                print("   libcurl:", b[0], b[1], b[3] or b[2])
     print(f"{sum(kinds.values())} of {n} differ (seed {seed})")
     for (x, y), count in kinds.most_common():
         print(f"  {count}  native {x}, libcurl {y}")
