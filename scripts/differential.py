@@ -12,8 +12,8 @@ or SHOW=K), then the count by kind; exits 1 when any differ. With KEEP=1
 faultd keeps each connection open after the bytes (/wire?keep=1), so that
 what a response leaves behind meets the next request on it. With
 REQUESTS=1 it is the requests that vary instead (paths, queries, params,
-methods, headers, bodies), and what faultd's /echo saw of each is
-compared: the method, the target, the headers (but User-Agent), the body.
+methods, headers, bodies, a redirect on the way), and what faultd's /echo
+saw of each is compared: the method, the target, the headers (but User-Agent), the body.
 
 A difference is a lead, not a verdict: docs/design.md names the ones left
 (libcurl 7.88 hides the bytes behind them). Run it under load too (busy
@@ -28,6 +28,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import urllib.parse
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 KEEP = os.environ.get("KEEP") == "1"
@@ -96,6 +97,10 @@ def request(rnd, base):
     r = {"url": base + "/echo/" + text(8)}
     if rnd.random() < .5:
         r["url"] += "?" + text(8)
+    if rnd.random() < .3:  # to /echo by way of a redirect
+        r["url"] = (base + "/redirect-to?status="
+                    + rnd.choice(["301", "302", "303", "307", "308"])
+                    + "&url=" + urllib.parse.quote(r["url"], safe=""))
     if rnd.random() < .3:
         r["method"] = rnd.choice(METHODS)
     if rnd.random() < .5:
@@ -131,7 +136,8 @@ def fetch(build, transport, lines):
         f.flush()
         out = subprocess.run(
             [os.path.join(build, "salvo"), "--transport", transport,
-             "--retries", "0", "--no-location", "--body", "base64", "-q",
+             "--retries", "0", "-L" if REQUESTS else "--no-location",
+             "--body", "base64", "-q",
              "-c", "16", "--timeout", TIMEOUT, "-i", f.name],
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
             check=False).stdout
