@@ -14,23 +14,7 @@ import ssl
 import sys
 import threading
 
-from rawserve import serve_forever
-
-
-def pipe(src, dst):
-    try:
-        while True:
-            d = src.recv(65536)
-            if not d:
-                break
-            dst.sendall(d)
-    except OSError:
-        pass
-    for s in (src, dst):
-        try:
-            s.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
+from rawserve import pipe, serve_forever
 
 
 def serve(ctx, raw, port):

@@ -15,7 +15,7 @@ CONNECT), and tunnels to 127.0.0.1:PORT when it answers 2xx. It prints
 import socket
 import threading
 
-from rawserve import read_head, serve_forever
+from rawserve import pipe, read_head, serve_forever
 
 ANSWERS = {
     "ok": b"HTTP/1.1 200 Connection established\r\n\r\n",
@@ -27,23 +27,6 @@ ANSWERS = {
     "huge": b"HTTP/1.1 200 OK\r\nX-Big: " + b"a" * 65536 + b"\r\n\r\n",
     "close": b"",
 }
-
-
-def pipe(src, dst):
-    try:
-        while True:
-            d = src.recv(65536)
-            if not d:
-                break
-            dst.sendall(d)
-    except OSError:
-        pass
-    finally:
-        for s in (src, dst):
-            try:
-                s.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
 
 
 def serve(c):

@@ -1,6 +1,7 @@
 """What the tests' servers of raw sockets share (tls_close.py,
-proxyd.py, alpnmix.py): a head read whole, and a listener on 127.0.0.1 that prints
-"port N" and serves each connection on a thread of its own."""
+proxyd.py, alpnmix.py): a head read whole, bytes relayed one way, and a
+listener on 127.0.0.1 that prints "port N" and serves each connection on a
+thread of its own."""
 import socket
 import threading
 
@@ -27,3 +28,22 @@ def serve_forever(handle):
     while True:
         c, _ = ls.accept()
         threading.Thread(target=handle, args=(c,), daemon=True).start()
+
+
+def pipe(src, dst):
+    """src's bytes to dst until src ends, then both shut down: run one
+    each way for a relay."""
+    try:
+        while True:
+            d = src.recv(65536)
+            if not d:
+                break
+            dst.sendall(d)
+    except OSError:
+        pass
+    finally:
+        for s in (src, dst):
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass

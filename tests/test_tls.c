@@ -10,6 +10,7 @@
 
 #include <cmocka.h>
 
+#include "echo_each.h"
 #include "harness.h"
 #include "salvo.h"
 
@@ -303,27 +304,8 @@ static void test_alpn_differs_by_connection(void **state) {
   cfg.max_retries = 0;
   cfg.timeout = 10; /* an answer taken by another request: not 30 s */
   salvo_client *c = th_client(&cfg);
-  salvo_parallel *b = th_open(c);
-  salvo_pending p[MIXED];
-  for (int i = 0; i < MIXED; i++) {
-    salvo_request req;
-    salvo_request_init(&req);
-    req.url = th_fmt("https://127.0.0.1:%d/echo/%d", mix.port, i);
-    p[i] = salvo_submit(b, &req);
-  }
-  int h1 = 0, h2 = 0;
-  for (int i = 0; i < MIXED; i++) {
-    salvo_response *r = salvo_pending_response(b, p[i]);
-    json_t *j = th_echo_of(r);
-    const char *path = th_jstr(j, "path", NULL);
-    if (!path || strcmp(path, th_fmt("/echo/%d", i)))
-      fail_msg("request %d got the answer to %s", i, path ? path : "none");
-    h2 += !strcmp(salvo_response_http_version(r), "2");
-    h1 += !strcmp(salvo_response_http_version(r), "1.1");
-    json_decref(j);
-    salvo_response_free(r);
-  }
-  salvo_parallel_close(b);
+  int h2 = echo_each(c, th_fmt("https://127.0.0.1:%d", mix.port), MIXED);
+  int h1 = MIXED - h2;
   long piped = th_stat(&up, "pipelined");
   print_message("HTTP/2 %d, HTTP/1.1 %d, pipelined %ld\n", h2, h1, piped);
   if (piped)
