@@ -93,7 +93,8 @@ static void test_own_headers_win(void **state) {
   char *h = head(&cfg, (salvo__head_args){.method = "GET",
                                           .url = "http://example.test/",
                                           .headers = mine,
-                                          .nheaders = 4});
+                                          .nheaders = 4,
+                                          .creds = 1});
   /* The request's Host and X-Client replace salvo's and the client's, the
    * client's Accept salvo's; the framing is salvo's alone; "Name:" asks
    * for nothing. Salvo's fields, then the client's, then the request's. */
@@ -106,20 +107,26 @@ static void test_own_headers_win(void **state) {
 static void test_credentials_stay_with_their_origin(void **state) {
   (void)state;
   salvo__cfg cfg = cfg_of(NULL, "user", "secret");
-  const char *mine[] = {"Authorization: Bearer mine", "Cookie: a=1", NULL};
+  const char *mine[] = {"Authorization: Bearer mine", "Cookie: a=1",
+                        "Host: mine.test", NULL};
   char *h = head(&cfg, (salvo__head_args){.method = "GET",
                                           .url = "http://example.test/",
                                           .creds = 1});
   assert_non_null(strstr(h, "Authorization: Basic dXNlcjpzZWNyZXQ=\r\n"));
   free(h);
-  /* A redirect to another origin carries no credentials of any kind. */
+  /* A redirect to another origin carries no credentials of any kind, and
+   * that origin's Host, not the caller's (RFC 9112 3.2). */
   h = head(&cfg, (salvo__head_args){.method = "GET",
                                     .url = "http://elsewhere.test/",
+                                    .host_line = "Host: elsewhere.test\r\n",
+                                    .host_line_len = 22,
                                     .headers = mine,
-                                    .nheaders = 2,
+                                    .nheaders = 3,
                                     .creds = 0});
   assert_null(strstr(h, "Authorization"));
   assert_null(strstr(h, "Cookie"));
+  assert_non_null(strstr(h, "Host: elsewhere.test\r\n"));
+  assert_null(strstr(h, "mine.test"));
   free(h);
   salvo__cfg_free(&cfg);
 }
