@@ -388,25 +388,25 @@ static int head_line(salvo__h1 *p, const char *l, size_t n,
              : header_line(p, &ln);
 }
 
-/* A trailer line that has not ended, refused as soon as a CR in it is
- * followed by anything but LF (RFC 9112 2.2: a bare CR), for what the
- * whole line would be refused for: libcurl's de-chunker refuses it then,
- * and a server that sends no more would otherwise leave the request to
- * its timeout. */
-static const char *bare_cr_early(const char *b, size_t avail) {
-  const char *cr = memchr(b, '\r', avail);
-  if (!cr || cr + 1 == b + avail || memchr(b, '\n', avail))
-    return NULL; /* a whole line is judged whole */
+/* Why a size or trailer line with no LF in b[0..avail) yet is refused,
+ * in the words its whole reading gives (for a trailer, a CR followed by
+ * anything but LF: RFC 9112 2.2), or NULL. */
+static const char *unended(const salvo__h1 *p, const char *b, size_t avail) {
   size_t name_len;
-  const char *why = salvo__h1_check_field(b, (size_t)(cr - b) + 1, &name_len);
-  return why ? why : "bare CR in a header value";
+  if (p->state == SALVO__H1_CHUNK_SIZE)
+    return salvo__h1_chunk_unended(b, avail);
+  const char *cr =
+      p->state == SALVO__H1_TRAILER ? memchr(b, '\r', avail) : NULL;
+  return cr && cr + 1 < b + avail
+             ? salvo__h1_check_field(b, (size_t)(cr - b) + 1, &name_len)
+             : NULL;
 }
 
 /* What the first bytes of a line, b[0..avail), already refuse before its
  * LF has come, in the words its whole reading gives: a chunk's end, a
- * size line's first byte, the end of a trailer section, a status line's
- * "HTTP/". Waiting for the LF would take the close that follows for the
- * cause (a body cut short, SALVO_EIO, which a retry may repeat). */
+ * size line's first byte, a status line's "HTTP/". Waiting for the LF
+ * would take the close that follows for the cause (a body cut short,
+ * SALVO_EIO, which a retry may repeat). */
 static const char *refused_early(const salvo__h1 *p, const char *b,
                                  size_t avail) {
   uint64_t size;
@@ -416,8 +416,6 @@ static const char *refused_early(const salvo__h1 *p, const char *b,
                                                                      : NULL;
   case SALVO__H1_CHUNK_SIZE:
     return salvo__h1_chunk_size(b, 1, &size); /* its first digit */
-  case SALVO__H1_TRAILER:
-    return bare_cr_early(b, avail);
   case SALVO__H1_HEAD:
     return p->lines == 0 && memcmp(b, "HTTP/", avail < 5 ? avail : 5) ? NOT_HTTP
                                                                       : NULL;
@@ -533,6 +531,8 @@ long salvo__h1_feed(salvo__h1 *p, const char *buf, size_t len,
     const char *nl = memchr(b, '\n', avail);
     size_t limit = p->state == SALVO__H1_HEAD ? SALVO__H1_LINE_MAX : 4096;
     if (!nl) {
+      if ((p->why = unended(p, b, avail)))
+        return SALVO_EPROTO;
       if (avail > limit)
         return proto(p, p->state == SALVO__H1_HEAD
                             ? "response header too large (a line over "

@@ -60,6 +60,19 @@ static int chunk_ext(const char *l, size_t i, size_t n) {
   return 1;
 }
 
+const char *salvo__h1_chunk_unended(const char *l, size_t n) {
+  uint64_t size;
+  size_t i = 0;
+  while (i < n && i <= 16 &&
+         (is_digit(l[i]) || ((l[i] | 0x20) >= 'a' && (l[i] | 0x20) <= 'f')))
+    i++;
+  if (n && (i == 0 || i > 16))
+    return salvo__h1_chunk_size(l, i ? i : 1, &size);
+  if (i == n || l[i] == ';' || is_ows(l[i]) || (l[i] == '\r' && i + 1 == n))
+    return NULL; /* more digits, an extension, OWS or the CRLF to come */
+  return salvo__h1_chunk_size(l, i + 1 + (l[i] == '\r'), &size);
+}
+
 /* "1a3f[;ext]": the size of the next chunk; nothing else on the line, not
  * even whitespace without an extension after it. At most 16 digits, zeros
  * in front counted: libcurl's limit, so that both transports refuse the

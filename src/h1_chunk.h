@@ -12,5 +12,11 @@
  * nothing or a chunk-ext, not even whitespace without an extension after
  * it. NULL with *size, or what is wrong with the line. */
 const char *salvo__h1_chunk_size(const char *l, size_t n, uint64_t *size);
+/* Why a size line that has not ended (no LF in l[0..n)) is refused
+ * already, in the words its whole reading gives, or NULL while what came
+ * may still begin a good one. libcurl's de-chunker refuses such a line at
+ * its first wrong byte; a server that sends no more would otherwise leave
+ * the request to its timeout. */
+const char *salvo__h1_chunk_unended(const char *l, size_t n);
 
 #endif /* SALVO_H1_CHUNK_H */

@@ -14,6 +14,7 @@
 
 #include "field.h"
 #include "h1.h"
+#include "h1_chunk.h"
 #include "salvo.h"
 
 typedef struct seen {
@@ -202,6 +203,26 @@ static void test_framing_errors(void **state) {
   refused("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort", 1, NULL);
   refused("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhel", 1,
           NULL);
+  /* A size or trailer line that has not ended (no close either: the
+   * server keeps the connection) is refused at its first wrong byte, as
+   * libcurl refuses it, not left to the timeout (RFC 9112 7.1, 2.2). */
+  refused("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5x", 0,
+          "chunk size line");
+  refused("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+          "00000000000000005",
+          0, "16 hex digits");
+  refused("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX: a\rb",
+          0, "bare CR in a header value");
+}
+
+/* What the first bytes of a size line that has not ended leave open. */
+static void test_chunk_lines_unended(void **state) {
+  (void)state;
+  static const char *const open[] = {"5", "5;a", "5 ", "5\r", "fffe", ""};
+  for (size_t i = 0; i < sizeof(open) / sizeof(open[0]); i++)
+    assert_null(salvo__h1_chunk_unended(open[i], strlen(open[i])));
+  assert_non_null(salvo__h1_chunk_unended("5\rX", 3));
+  assert_non_null(strstr(salvo__h1_chunk_unended("x", 1), "chunk size"));
 }
 
 /* "HTTP/1.1" status lines take a shorter road than other versions: every
@@ -480,6 +501,7 @@ int main(void) {
       cmocka_unit_test(test_interim),
       cmocka_unit_test(test_keep_alive),
       cmocka_unit_test(test_framing_errors),
+      cmocka_unit_test(test_chunk_lines_unended),
       cmocka_unit_test(test_line_checks),
       cmocka_unit_test(test_usual_status_as_general),
       cmocka_unit_test(test_value_bytes),
