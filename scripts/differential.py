@@ -13,7 +13,9 @@ faultd keeps each connection open after the bytes (/wire?keep=1), so that
 what a response leaves behind meets the next request on it. With
 REQUESTS=1 it is the requests that vary instead (paths, queries, params,
 methods, headers, bodies, a redirect on the way), and what faultd's /echo
-saw of each is compared: the method, the target, the headers (but User-Agent), the body.
+saw of each is compared: the method, the target, the headers (but
+User-Agent), the body. EXTRA="..." adds options of the command to both
+runs (-u user:pass, -H 'X: 1', --compressed, -X POST...).
 
 A difference is a lead, not a verdict: docs/design.md names the ones left
 (libcurl 7.88 hides the bytes behind them). Run it under load too (busy
@@ -138,7 +140,8 @@ def fetch(build, transport, lines):
             [os.path.join(build, "salvo"), "--transport", transport,
              "--retries", "0", "-L" if REQUESTS else "--no-location",
              "--body", "base64", "-q",
-             "-c", "16", "--timeout", TIMEOUT, "-i", f.name],
+             "-c", "16", "--timeout", TIMEOUT, "-i", f.name]
+            + os.environ.get("EXTRA", "").split(),
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
             check=False).stdout
     got = {}
