@@ -58,7 +58,7 @@ int salvo__curl_close_socket(void *clientp, curl_socket_t s) {
 static int spoke_unasked(salvo__curl_xfer *x, int local_port) {
   salvo__transport *t = x->mh->t;
   long fresh = 1;
-  if (x->mh->idx != SALVO__MULTI_H1 || local_port <= 0 || local_port > 65535 ||
+  if (x->mh->idx != SALVO__MULTI_H1 ||
       curl_easy_getinfo(x->easy, CURLINFO_NUM_CONNECTS, &fresh) || fresh)
     return 0;
   int fd = t->ports[local_port].fd1 - 1;
@@ -86,8 +86,7 @@ static int spoke_unasked(salvo__curl_xfer *x, int local_port) {
  * rare case pays. The HTTP/1.1 multi never shares: CURLPIPE_NOTHING.) */
 static int held_by_another(salvo__curl_xfer *x, int local_port) {
   salvo__transport *t = x->mh->t;
-  if (x->mh->idx != SALVO__MULTI_MUX || local_port <= 0 || local_port > 65535 ||
-      salvo__curl_speaks_h2(t, x))
+  if (x->mh->idx != SALVO__MULTI_MUX || salvo__curl_speaks_h2(t, x))
     return 0;
   salvo__curl_port *p = &t->ports[local_port];
   if (p->holder && p->holder != x)
@@ -119,7 +118,8 @@ static int on_prereq(void *userp, char *primary_ip, char *local_ip,
     x->resend_refused = 1;
     return CURL_PREREQFUNC_ABORT;
   }
-  if (spoke_unasked(x, local_port) || held_by_another(x, local_port)) {
+  if (local_port > 0 && local_port <= 65535 &&
+      (spoke_unasked(x, local_port) || held_by_another(x, local_port))) {
     x->conn_refused = 1; /* nothing was sent: it goes again, anew */
     return CURL_PREREQFUNC_ABORT;
   }

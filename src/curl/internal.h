@@ -56,13 +56,13 @@ typedef struct salvo__curl_multi {
   int64_t deadline; /* ns, -1 = none */
 } salvo__curl_multi;
 
-/* One request's attempt: the easy handle and the hop it runs. */
 /* A local port of the transport's connections. */
 typedef struct salvo__curl_port {
   int fd1;                         /* its socket + 1; 0: none (calloc's) */
   struct salvo__curl_xfer *holder; /* on HTTP/1.1: the transfer it carries */
 } salvo__curl_port;
 
+/* One request's attempt: the easy handle and the hop it runs. */
 typedef struct salvo__curl_xfer {
   CURL *easy;
   struct salvo__curl_xfer *next_free;
