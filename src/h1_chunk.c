@@ -6,6 +6,13 @@
 static int is_digit(char c) { return c >= '0' && c <= '9'; }
 static int is_ows(char c) { return c == ' ' || c == '\t'; }
 
+/* The value of hex digit c, or -1. */
+static int hex_value(char c) {
+  return is_digit(c)                              ? c - '0'
+         : (c | 0x20) >= 'a' && (c | 0x20) <= 'f' ? (c | 0x20) - 'a' + 10
+                                                  : -1;
+}
+
 /* VCHAR or obs-text: what a field value or reason may hold besides SP and
  * HTAB (RFC 9110 5.5). */
 static int is_text(unsigned char c) { return c > 0x20 && c != 0x7f; }
@@ -63,8 +70,7 @@ static int chunk_ext(const char *l, size_t i, size_t n) {
 const char *salvo__h1_chunk_unended(const char *l, size_t n) {
   uint64_t size;
   size_t i = 0;
-  while (i < n && i <= 16 &&
-         (is_digit(l[i]) || ((l[i] | 0x20) >= 'a' && (l[i] | 0x20) <= 'f')))
+  while (i < n && i <= 16 && hex_value(l[i]) >= 0)
     i++;
   if (n && (i == 0 || i > 16))
     return salvo__h1_chunk_size(l, i ? i : 1, &size);
@@ -81,10 +87,7 @@ const char *salvo__h1_chunk_size(const char *l, size_t n, uint64_t *size) {
   uint64_t x = 0;
   size_t i = 0;
   for (; i < n; i++) {
-    char c = l[i];
-    int d = is_digit(c)                              ? c - '0'
-            : (c | 0x20) >= 'a' && (c | 0x20) <= 'f' ? (c | 0x20) - 'a' + 10
-                                                     : -1;
+    int d = hex_value(l[i]);
     if (d < 0)
       break;
     if (i == 16)
