@@ -235,8 +235,9 @@ static char *config_problem(const salvo_config *in) {
                         i, salvo__header_shown(h), h);
     if (salvo__ctl_in(h))
       return salvo__fmt("header \"%.*s\" contains CR or LF", (int)n, h);
-    if (salvo__header_drops_host(h))
-      return salvo__fmt("%s", SALVO__NO_HOST_REMOVAL);
+    const char *why = salvo__header_refused(h);
+    if (why)
+      return salvo__fmt("%s", why);
   }
   for (size_t i = 0; in->resolve && in->resolve[i]; i++)
     if (parse_pin(in->resolve[i], NULL))

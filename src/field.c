@@ -59,9 +59,13 @@ int salvo__header_ok(const char *h) {
   return n && !strpbrk(h + n, "\r\n");
 }
 
-int salvo__header_drops_host(const char *h) {
-  return salvo__header_name_len(h) == 4 && !salvo__casecmp_n(h, "Host", 4) &&
-         !*salvo__header_value(h);
+const char *salvo__header_refused(const char *h) {
+  if (salvo__header_name_len(h) != 4 || salvo__casecmp_n(h, "Host", 4) ||
+      *salvo__header_value(h))
+    return NULL;
+  return "header \"Host\" without a value would remove the Host every "
+         "request must carry (RFC 9112 3.2); leave it out to send the URL's "
+         "host";
 }
 
 int salvo__headers_have(const char *const *list, const char *name, size_t n) {

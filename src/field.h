@@ -112,13 +112,10 @@ static inline void salvo__ows_trim(const char **v, size_t *n) {
 /* Whether h is a header salvo may send: a token name, a colon, and no CR
  * or LF anywhere. */
 int salvo__header_ok(const char *h);
-/* Whether h (salvo__header_ok) is "Host:" without a value, which would
- * remove the Host every request must carry (RFC 9112 3.2; HTTP/2's
- * :authority, RFC 9113 8.3.1): refused, with SALVO__NO_HOST_REMOVAL. */
-int salvo__header_drops_host(const char *h);
-#define SALVO__NO_HOST_REMOVAL                                                 \
-  "header \"Host\" without a value would remove the Host every request "       \
-  "must carry (RFC 9112 3.2); leave it out to send the URL's host"
+/* Why h (salvo__header_ok) is refused though well formed, or NULL: "Host:"
+ * without a value would remove the Host every request must carry (RFC
+ * 9112 3.2; HTTP/2's :authority, RFC 9113 8.3.1). */
+const char *salvo__header_refused(const char *h);
 /* Whether a NULL-terminated list of "Name: value" headers (NULL = none)
  * has one named by the first n bytes of name, in any case. */
 int salvo__headers_have(const char *const *list, const char *name, size_t n);

@@ -44,10 +44,10 @@ static int check_params(const char *const *params, int *err, char **msg) {
 }
 
 static int check_header(const char *h, int *err, char **msg) {
-  if (salvo__header_ok(h))
-    return salvo__header_drops_host(h)
-               ? fail(err, msg, salvo__fmt("%s", SALVO__NO_HOST_REMOVAL))
-               : 0;
+  if (salvo__header_ok(h)) {
+    const char *why = salvo__header_refused(h);
+    return why ? fail(err, msg, salvo__fmt("%s", why)) : 0;
+  }
   size_t n = salvo__header_name_len(h);
   if (!n)
     return fail(err, msg,
