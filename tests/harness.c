@@ -121,16 +121,26 @@ int th_h2(void) {
   return v && !strcmp(v, "2-prior-knowledge");
 }
 
-void th_faultd_start(th_server *s, const char *extra) {
+/* faultd (extra: one more argument, or NULL), behind tests/h2front.py
+ * when fronted, with its option opt (or none) set to val. */
+static void start(th_server *s, const char *extra, int fronted, const char *opt,
+                  const char *val) {
+  char *fd[] = {FAULTD_PATH, (char *)extra, NULL}, up[16];
   memset(s, 0, sizeof(*s));
-  char *argv[] = {FAULTD_PATH, (char *)extra, NULL};
-  s->pid = th_spawn_port(argv, "PORT %d", &s->port);
-  if (th_h2()) {
-    char up[16];
-    snprintf(up, sizeof(up), "%d", s->port);
-    char *front[] = {"/usr/bin/python3", H2FRONT_PY, "--upstream", up, NULL};
-    s->front_pid = th_spawn_port(front, "PORT %d", &s->port);
-  }
+  s->pid = th_spawn_port(fd, "PORT %d", &s->port);
+  snprintf(up, sizeof(up), "%d", s->port);
+  char *argv[] = {"/usr/bin/python3", H2FRONT_PY,  "--upstream", up,
+                  (char *)opt,        (char *)val, NULL};
+  if (fronted)
+    s->front_pid = th_spawn_port(argv, "PORT %d", &s->port);
+}
+
+void th_faultd_start(th_server *s, const char *extra) {
+  start(s, extra, th_h2(), NULL, NULL);
+}
+
+void th_faultd_fronted(th_server *s, const char *opt, const char *val) {
+  start(s, NULL, 1, opt, val);
 }
 
 th_server th_srv;

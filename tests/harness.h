@@ -31,6 +31,9 @@ int th_h2(void);
  * tests/h2front.py's, which serves HTTP/2 streams by asking faultd and
  * relays any other connection to it byte for byte. */
 void th_faultd_start(th_server *s, const char *extra);
+/* faultd behind tests/h2front.py in every run, the front given option opt
+ * (such as "--max-streams") set to val. */
+void th_faultd_fronted(th_server *s, const char *opt, const char *val);
 /* nginx with a CA and certificate made for this run in a temporary
  * directory: s->port plain, s->tls_port TLS + HTTP/2. Returns -1 (and the
  * caller skips) only when nginx is not installed. */

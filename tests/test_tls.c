@@ -271,23 +271,13 @@ static void test_proxy_answers(void **state) {
  * requests on its busy HTTP/1.1 connections too. */
 static void test_alpn_differs_by_connection(void **state) {
   (void)state;
-  th_server up = {0}, mix = {0};
-  char fport[16];
-  char *fd_argv[] = {FAULTD_PATH, NULL};
-  up.pid = th_spawn_port(fd_argv, "PORT %d", &up.port);
-  snprintf(fport, sizeof(fport), "%d", up.port);
+  th_server up, mix = {0};
   /* Four streams at once on an HTTP/2 connection, so that more open: the
    * native transport keeps to SETTINGS; libcurl sends its first streams
    * before they come, so a fifth is refused instead (RFC 9113 8.7). */
-  int lc = th_transport_is("libcurl");
-  char *front[] = {"/usr/bin/python3",
-                   H2FRONT_PY,
-                   "--upstream",
-                   fport,
-                   lc ? "--refuse-over" : "--max-streams",
-                   "4",
-                   NULL};
-  up.front_pid = th_spawn_port(front, "PORT %d", &up.port);
+  th_faultd_fronted(
+      &up, th_transport_is("libcurl") ? "--refuse-over" : "--max-streams", "4");
+  char fport[16];
   snprintf(fport, sizeof(fport), "%d", up.port);
   char *argv[] = {"/usr/bin/python3",
                   ALPNMIX_PY,
