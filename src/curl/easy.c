@@ -251,12 +251,9 @@ static int setup_easy(salvo__transport *t, salvo__curl_xfer *x) {
   /* Redirects, cookies and credentials are salvo's, per hop. */
   SET(CURLOPT_FOLLOWLOCATION, 0L);
   SET(CURLOPT_HTTP_VERSION, http_version(cfg->http_version));
-  /* libcurl before 7.89.0 breaks a prior-knowledge connection when it
-   * reuses it ("Error in the HTTP2 framing layer", curl issue 10634;
-   * Debian 12 has 7.88.1): there, each request has a connection of its
-   * own. */
-  if (cfg->http_version == SALVO_HTTP_2_PRIOR_KNOWLEDGE &&
-      curl_version_info(CURLVERSION_NOW)->version_num < 0x075900)
+  /* A prior-knowledge connection is never reused where libcurl breaks
+   * it (origin.c's salvo__curl_prior_proto says why). */
+  if (cfg->http_version == SALVO_HTTP_2_PRIOR_KNOWLEDGE && t->h2c_alone)
     SET(CURLOPT_FORBID_REUSE, 1L);
   SET(CURLOPT_CONNECTTIMEOUT_MS, (long)cfg->connect_timeout_ms);
   /* Bodies come as sent: receive.c de-chunks and decodes them, as it does
@@ -457,7 +454,9 @@ static salvo__curl_multi *hop_multi(salvo__transport *t, salvo__curl_xfer *x) {
   const char *url = x->hop.url;
   int v = t->cfg->http_version;
   if (v == SALVO_HTTP_2_PRIOR_KNOWLEDGE)
-    return &t->mh[SALVO__MULTI_MUX];
+    return &t->mh[salvo__curl_prior_proto(t, url) == SALVO__CURL_H1
+                      ? SALVO__MULTI_H1
+                      : SALVO__MULTI_MUX];
   if (v == SALVO_HTTP_1_1 || strncmp(url, "https:", 6))
     return &t->mh[SALVO__MULTI_H1];
   int err;

@@ -125,7 +125,8 @@ struct salvo__transport {
   struct curl_slist *base_hdrs;
   struct curl_slist *pins; /* salvo_config.resolve, for CURLOPT_RESOLVE */
   int fresh_handles;       /* each hop on a handle no transfer has used */
-  salvo__list reading;     /* transfers with a read timeout (in_reading) */
+  int h2c_alone;       /* prior knowledge: a connection a request (origin.c) */
+  salvo__list reading; /* transfers with a read timeout (in_reading) */
   /* No later than the soonest of their timeouts (ns, -1 = none): a piece
    * of a body only moves its own later, so the list is walked when this
    * comes, not every turn. */
@@ -141,6 +142,8 @@ salvo__curl_origin *salvo__curl_origin_find(salvo__transport *t,
 /* What the first hop's origin speaks as far as is known, holding the
  * origin to one request in flight when nothing is known yet. */
 int salvo__curl_origin_proto(salvo__transport *t, salvo__curl_xfer *x);
+/* The kind of connection a prior-knowledge hop to url takes (origin.c). */
+int salvo__curl_prior_proto(const salvo__transport *t, const char *url);
 /* An attempt that started without knowing learnt it (proto), or ended
  * without learning it (0): the origin is released. */
 void salvo__curl_origin_learnt(salvo__transport *t, salvo__req *r, int proto);
