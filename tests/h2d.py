@@ -32,6 +32,11 @@ path, and counts what it saw. It prints "port N" once it listens.
                    connection error, RFC 9113 4.3)
   /headclose       200 with content-length 10, then the connection closes
   Any ?key=K is counted (/_stats "keys") before the path is served.
+  A connection that opens with an HTTP/1.1 request asking to upgrade
+  (Upgrade: h2c, HTTP2-Settings; RFC 7540 3.2) gets 101 and that request
+  answered as stream 1 (counted as "upgrades"); one that does not ask
+  gets 505 and is closed. A request to /bad/switch asking so gets a 101
+  whose Upgrade names h2, not h2c (RFC 9110 7.8), then HTTP/2 as asked.
   /_stats          JSON: connections, requests per path, counts per key,
                    RST_STREAM frames and PINGs received, streams refused,
                    and the most connections at once whose preface had not
@@ -63,7 +68,9 @@ LOCK = threading.Lock()
 SETTINGS = {}  # the preface's, from the command line
 DELAY = [0.0]  # --preface-delay, in seconds
 STATS = {"connections": 0, "requests": {}, "keys": {}, "resets": 0,
-         "pings": 0, "refused": 0, "prefacing": 0, "peak_prefacing": 0}
+         "pings": 0, "refused": 0, "prefacing": 0, "peak_prefacing": 0,
+         "upgrades": 0}
+PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 
 
 def limit():
@@ -248,12 +255,70 @@ class Conn:
             STATS["peak_prefacing"] = max(STATS["peak_prefacing"],
                                           STATS["prefacing"])
 
+    def upgrade(self):
+        """The bytes read past the start, and whether an HTTP/1.1 request
+        asking to upgrade came first (answered as stream 1); or None when
+        the connection ends (a request that did not ask: 505)."""
+        data = b""
+        while len(data) < len(PREFACE) and PREFACE.startswith(data):
+            more = self.sock.recv(65536)
+            if not more:
+                return None
+            data += more
+        if data.startswith(PREFACE):
+            return data, False
+        while b"\r\n\r\n" not in data:
+            more = self.sock.recv(65536)
+            if not more:
+                return None
+            data += more
+        head, data = data.split(b"\r\n\r\n", 1)
+        line, *fields = head.decode("latin-1").split("\r\n")
+        h = {}
+        for f in fields:
+            name, _, value = f.partition(":")
+            h[name.strip().lower()] = value.strip()
+        if h.get("upgrade") != "h2c" or "http2-settings" not in h:
+            self.sock.sendall(b"HTTP/1.1 505 HTTP Version Not Supported\r\n"
+                              b"Content-Length: 0\r\nConnection: close"
+                              b"\r\n\r\n")
+            return None
+        body_len = int(h.get("content-length", "0"))
+        while len(data) < body_len:
+            more = self.sock.recv(65536)
+            if not more:
+                return None
+            data += more
+        method, target, _ = line.split(" ", 2)
+        to = b"h2" if target.startswith("/bad/switch") else b"h2c"
+        self.sock.sendall(b"HTTP/1.1 101 Switching Protocols\r\n"
+                          b"Connection: Upgrade\r\nUpgrade: " + to +
+                          b"\r\n\r\n")
+        with LOCK:
+            STATS["upgrades"] += 1
+        with self.lock:
+            self.h2.initiate_upgrade_connection(
+                h["http2-settings"].encode())
+            hop = ("connection", "upgrade", "http2-settings", "host")
+            headers = [(":method", method), (":path", target),
+                       (":scheme", "http"), (":authority", h.get("host", ""))]
+            headers += [(k, v) for k, v in h.items() if k not in hop]
+            self.active.add(1)
+            self.request(1, headers, body_len)
+            self.flush()
+        return data[body_len:], True
+
     def serve(self):
         self.prefacing(1)
         time.sleep(DELAY[0])
         self.prefacing(-1)
+        read = self.upgrade()
+        if read is None:
+            return
+        data, upgraded = read
         with self.lock:
-            self.h2.initiate_connection()
+            if not upgraded:  # else the preface went with stream 1
+                self.h2.initiate_connection()
             if limit():
                 # The limit went out in the preface; what goes over it is
                 # refused here (taken), where python3-h2, holding the
@@ -261,7 +326,8 @@ class Conn:
                 self.h2.local_settings = server_connection().local_settings
             self.flush()
         while True:
-            data = self.sock.recv(65536)
+            if not data:
+                data = self.sock.recv(65536)
             if not data:
                 return
             with self.lock:
@@ -269,6 +335,7 @@ class Conn:
                     return
                 self.pump()
                 self.flush()
+            data = b""
 
     def events(self, data):
         """What data brought, handled; False when the connection ends."""

@@ -45,8 +45,7 @@ int salvo__curl_close_socket(void *clientp, curl_socket_t s) {
   salvo__transport *t = clientp;
   int port = local_port_of(s);
   if (port > 0 && t->ports[port].fd1 == s + 1) {
-    t->ports[port].fd1 = 0;
-    t->ports[port].holder = NULL;
+    t->ports[port] = (salvo__curl_port){0};
   }
   return close(s);
 }
@@ -62,8 +61,8 @@ static int spoke_unasked(salvo__curl_xfer *x, int local_port) {
       curl_easy_getinfo(x->easy, CURLINFO_NUM_CONNECTS, &fresh) || fresh)
     return 0;
   int fd = t->ports[local_port].fd1 - 1;
-  if (fd < 0 || local_port_of(fd) != local_port)
-    return 0;
+  if (fd < 0 || local_port_of(fd) != local_port || t->ports[local_port].h2c)
+    return 0; /* HTTP/2's frames between requests are libcurl's to read */
   struct curl_tlssessioninfo *ti = NULL;
   char b;
   if (!curl_easy_getinfo(x->easy, CURLINFO_TLS_SSL_PTR, &ti) && ti &&
@@ -118,12 +117,13 @@ static int on_prereq(void *userp, char *primary_ip, char *local_ip,
     x->resend_refused = 1;
     return CURL_PREREQFUNC_ABORT;
   }
-  if (local_port > 0 && local_port <= 65535 &&
-      (spoke_unasked(x, local_port) || held_by_another(x, local_port))) {
+  int port = local_port > 0 && local_port <= 65535 ? local_port : 0;
+  if (port && (spoke_unasked(x, port) || held_by_another(x, port))) {
     x->conn_refused = 1; /* nothing was sent: it goes again, anew */
     return CURL_PREREQFUNC_ABORT;
   }
   x->sent = 1;
+  x->port = port;
   if (x->learning) {
     salvo__curl_origin_learnt(x->mh->t, x->req,
                               salvo__curl_alpn_proto(x->easy));
@@ -518,7 +518,8 @@ int salvo__curl_hop_go(salvo__transport *t, salvo__curl_xfer *x, char **msg) {
   x->sends = x->swallow = x->chunks = x->chunk_err = 0;
   x->bad_line = NULL;
   x->h2_lines = x->head_final = 0;
-  x->trailer_bytes = 0;
+  x->aside_bytes = 0;
+  x->switching = x->to_h2c = x->port = 0;
   salvo__curl_tls_unwatch(x);
   x->pend.len = 0;
   SETOPT(CURLOPT_URL, salvo__hop_url(&x->hop, r));

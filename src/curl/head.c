@@ -43,8 +43,48 @@ static int head_ended(salvo__curl_xfer *x) {
  * reads those bytes from an HTTP/1.1 connection as a status line too. */
 int salvo__curl_speaks_h2(salvo__transport *t, salvo__curl_xfer *x) {
   if (strncmp(salvo__hop_url(&x->hop, x->req), "https:", 6))
-    return t->cfg->http_version == SALVO_HTTP_2_PRIOR_KNOWLEDGE;
+    return t->cfg->http_version == SALVO_HTTP_2_PRIOR_KNOWLEDGE ||
+           (x->port && t->ports[x->port].h2c);
   return salvo__curl_alpn_proto(x->easy) == SALVO__CURL_MUX;
+}
+
+/* Whether line p[0..len), the first of x's hop, is the 101 Switching
+ * Protocols that answers the upgrade libcurl asks for: cleartext HTTP/2
+ * (RFC 7540 3.2), on a connection not upgraded yet. */
+static int switches(salvo__transport *t, salvo__curl_xfer *x, const char *p,
+                    size_t len) {
+  return len >= 12 && !memcmp(p, "HTTP/1.1 101", 12) &&
+         (len == 12 || p[12] == ' ' || p[12] == '\r') &&
+         t->cfg->http_version == SALVO_HTTP_2 &&
+         !strncmp(salvo__hop_url(&x->hop, x->req), "http:", 5);
+}
+
+/* A line of that 101, read past: its head is the connection's, not the
+ * response's (the final one follows over HTTP/2). Its blank line ends it,
+ * and it must have switched to what was asked for (RFC 9110 7.8): then
+ * the connection speaks HTTP/2 from here on, for the requests that reuse
+ * it too. Why it is refused, or NULL. */
+static const char *switching_line(salvo__curl_xfer *x, const char *p,
+                                  size_t len) {
+  salvo__transport *t = x->mh->t;
+  salvo__h1_line ln;
+  const char *why = salvo__h1_read_line(p, len, 0, &ln);
+  x->aside_bytes += len + 2;
+  if (!why && x->aside_bytes > SALVO__H1_HEAD_MAX)
+    why = "response headers too large (over 256 KiB)";
+  if (why)
+    return why;
+  if (ln.kind == SALVO__H1_END_LINE) {
+    if (!x->to_h2c)
+      return "a 101 Switching Protocols to other than the h2c asked for "
+             "(RFC 9110 7.8)";
+    x->switching = 0;
+    if (x->port)
+      t->ports[x->port].h2c = 1;
+  } else if (ln.name_len == 7 && !salvo__casecmp_n(ln.l, "Upgrade", 7)) {
+    x->to_h2c = ln.vn == 3 && !salvo__casecmp_n(ln.v, "h2c", 3);
+  }
+  return NULL;
 }
 
 /* Why an HTTP/2 field line as libcurl writes it ("name: value", p[0..len)
@@ -72,8 +112,8 @@ static const char *trailer_refused(salvo__curl_xfer *x, const char *p,
                                    size_t len) {
   size_t name_len;
   const char *why = len ? salvo__h1_check_field(p, len, &name_len) : NULL;
-  x->trailer_bytes += len + 2;
-  if (!why && x->trailer_bytes > SALVO__H1_HEAD_MAX)
+  x->aside_bytes += len + 2;
+  if (!why && x->aside_bytes > SALVO__H1_HEAD_MAX)
     why = "trailers too large (over 256 KiB)";
   return why;
 }
@@ -111,6 +151,11 @@ size_t salvo__curl_on_header(char *p, size_t size, size_t n, void *userp) {
   salvo__curl_xfer *x = userp;
   salvo__transport *t = x->mh->t;
   size_t got = size * n, len = got;
+  if (!x->header_seen && switches(t, x, p, len)) {
+    x->header_seen = x->switching = 1;
+    x->aside_bytes = len;
+    return got;
+  }
   x->header_seen = 1;
   if (got > 6 && !memcmp(p, "HTTP/2", 6) && (p[6] == ' ' || p[6] == '\r')) {
     if (!salvo__curl_speaks_h2(t, x)) {
@@ -126,6 +171,8 @@ size_t salvo__curl_on_header(char *p, size_t size, size_t n, void *userp) {
     len--;
   if (len && p[len - 1] == '\r')
     len--;
+  if (x->switching)
+    return (x->bad_line = switching_line(x, p, len)) ? 0 : got;
   if (x->h2_lines && (x->bad_line = h2_field_refused(p, len)))
     return 0;
   if (x->head_final)

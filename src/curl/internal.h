@@ -60,6 +60,7 @@ typedef struct salvo__curl_multi {
 typedef struct salvo__curl_port {
   int fd1;                         /* its socket + 1; 0: none (calloc's) */
   struct salvo__curl_xfer *holder; /* on HTTP/1.1: the transfer it carries */
+  int h2c; /* a cleartext connection upgraded to HTTP/2 (a 101 came) */
 } salvo__curl_port;
 
 /* One request's attempt: the easy handle and the hop it runs. */
@@ -82,13 +83,16 @@ typedef struct salvo__curl_xfer {
   int fresh;          /* sent again on a new connection already */
   int conn_refused;   /* the connection libcurl chose was refused */
   int held_port;      /* the local port of the HTTP/1.1 connection it holds */
+  int port;           /* ... of the connection this hop went on, or 0 */
   int too_many;       /* a redirect past max_redirects came */
   int swallow;        /* the chunk libcurl offers again was taken */
   int chunk_err;      /* what the de-chunker refused, or 0 */
   const char *bad_line; /* why on_header refused a line itself, or NULL */
   int h2_lines;         /* this hop's head came as libcurl writes HTTP/2's */
   int head_final;       /* this hop's final head ended: trailers follow */
-  size_t trailer_bytes; /* of this hop's trailers so far */
+  size_t aside_bytes;   /* of this hop's lines read past: trailers, a 101 */
+  int switching;        /* in the 101 that answers this hop's upgrade */
+  int to_h2c;           /* ... which said Upgrade: h2c */
   /* A streamed body handed to its reader: its read timeout (ns; 0 =
    * none), counted from its last piece (tbody) and not while paused, and
    * its place in the transport's reading list meanwhile. */
