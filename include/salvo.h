@@ -744,7 +744,8 @@ SALVO_EXTERN int salvo_response_error(const salvo_response *r);
  * "Failed to connect to 127.0.0.1 port 9: Connection refused". */
 SALVO_EXTERN const char *salvo_response_errmsg(const salvo_response *r);
 
-/* The final HTTP status code (after redirects), 0 when none was received. */
+/* The final HTTP status code (after redirects), 0 when no whole head was
+ * received: a head cut short or malformed gives 0, with the error. */
 SALVO_EXTERN int salvo_response_status(const salvo_response *r);
 
 /* The first value of the response header `name` (case-insensitive), or

@@ -15,7 +15,12 @@ REQUESTS=1 it is the requests that vary instead (paths, queries, params,
 methods, headers, bodies, a redirect on the way), and what faultd's /echo
 saw of each is compared: the method, the target, the headers (but
 User-Agent), the body. EXTRA="..." adds options of the command to both
-runs (-u user:pass, -H 'X: 1', --compressed, -X POST...).
+runs (-u user:pass, -H 'X: 1', --compressed, -X POST...). With H2=1
+the responses are HTTP/2 ones instead (run it with /usr/bin/python3,
+which has Debian's python3-h2): status, fields and trailers made up from
+a pool of names and values (pseudo-headers out of place, connection-
+specific fields, whitespace, controls, Content-Length against the DATA),
+served over prior knowledge by a server of its own on 127.0.0.1.
 
 A difference is a lead, not a verdict: docs/design.md names the ones left
 (libcurl 7.88 hides the bytes behind them). Run it under load too (busy
@@ -117,6 +122,98 @@ def request(rnd, base):
     return r
 
 
+H2 = os.environ.get("H2") == "1"
+H2_BYTES = "aZ0-_ :;,=\"\t\x00\x01\x7f\x80\xe9\xff/%.~!#$&'*+^`|"
+H2_NAMES = ["x-a", "content-length", "content-type", "set-cookie",
+            "location", "content-encoding", "connection", "te",
+            "transfer-encoding", "keep-alive", "upgrade", "trailer", "vary",
+            ":status", ":path", ":foo", "X-Up", "x a", "", "\xe9", "x\x00"]
+# A stream that fails after its head was whole (DATA against a 304, or
+# past Content-Length, or malformed trailers): the native transport has
+# its status and the body so far; libcurl 7.88 has neither when the
+# failing frame came in the same read as the head (it hands a head and
+# its DATA over only after that read). So with an error on both, the
+# errors are compared, not what came before them.
+H2_HANDED_NOTE = None
+H2_STATUS = ["200", "200", "200", "204", "304", "404", "100", "103", "101",
+             "2000", "20", "abc", "099", "600", "", "200 "]
+
+
+def h2_case(rnd):
+    """A made-up HTTP/2 response: (head, body, trailers or None), fields
+    as (name, value) strings of bytes up to 0xff."""
+    def text(n):
+        return "".join(rnd.choice(H2_BYTES) for _ in range(rnd.randint(0, n)))
+
+    def field():
+        name = rnd.choice(H2_NAMES) if rnd.random() < 0.5 else text(6)
+        return name, rnd.choice(["ok", "", " v", "v ", "5", "-1", "1,1",
+                                 "gzip", "a=1; Path=/", "/x", text(8)])
+    body = rnd.choice(["", "ok", "x" * rnd.randint(0, 50), text(10)])
+    head = [(":status", rnd.choice(H2_STATUS))] if rnd.random() < 0.9 else []
+    for _ in range(rnd.randint(0, 4)):
+        head.insert(rnd.randint(0, len(head)), field())
+    if rnd.random() < 0.3:
+        head.append(("content-length",
+                     str(len(body) + rnd.choice([0, 0, 1, -1]))))
+    trailers = ([field() for _ in range(rnd.randint(1, 2))]
+                if rnd.random() < 0.2 else None)
+    return head, body, trailers
+
+
+def h2_serve(cases):
+    """A server on 127.0.0.1 answering /case/K over HTTP/2 with prior
+    knowledge, as cases[K][0] says (what python3-h2 will not send resets
+    the stream): its port."""
+    import socket
+    import threading
+    sys.path.insert(0, os.path.join(ROOT, "tests"))
+    import h2.events
+    from h2conn import server_connection
+
+    def latin(fields):
+        return [(k.encode("latin-1"), v.encode("latin-1")) for k, v in fields]
+
+    def answer(conn, sid, case):
+        head, body, trailers = case
+        try:
+            conn.send_headers(sid, latin(head),
+                              end_stream=not body and not trailers)
+            if body:
+                conn.send_data(sid, body.encode("latin-1"),
+                               end_stream=not trailers)
+            if trailers:
+                conn.send_headers(sid, latin(trailers), end_stream=True)
+        except Exception:  # refused by python3-h2 itself
+            conn.reset_stream(sid)
+
+    def serve(sock):
+        conn = server_connection()
+        conn.initiate_connection()
+        try:
+            sock.sendall(conn.data_to_send())
+            while data := sock.recv(65536):
+                for ev in conn.receive_data(data):
+                    if isinstance(ev, h2.events.RequestReceived):
+                        path = dict(ev.headers)[b":path"].decode()
+                        answer(conn, ev.stream_id,
+                               cases[path.split("/")[-1]][0])
+                sock.sendall(conn.data_to_send())
+        except Exception:
+            pass  # the client went, or python3-h2 ended the connection
+        finally:
+            sock.close()
+
+    ls = socket.create_server(("127.0.0.1", 0))
+
+    def accept():
+        while True:
+            s, _ = ls.accept()
+            threading.Thread(target=serve, args=(s,), daemon=True).start()
+    threading.Thread(target=accept, daemon=True).start()
+    return ls.getsockname()[1]
+
+
 def seen(body):
     """What /echo says it saw, as compared: the client's own User-Agent
     aside."""
@@ -141,6 +238,7 @@ def fetch(build, transport, lines):
              "--retries", "0", "-L" if REQUESTS else "--no-location",
              "--body", "base64", "-q",
              "-c", "16", "--timeout", TIMEOUT, "-i", f.name]
+            + (["--http2-prior-knowledge"] if H2 else [])
             + os.environ.get("EXTRA", "").split(),
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
             check=False).stdout
@@ -166,8 +264,12 @@ def main(build, n=3000, seed=1):
     try:
         port = int(faultd.stdout.readline().split()[1])
         cases, lines = {}, []
+        h2_port = h2_serve(cases) if H2 else 0
         for k in range(n):
-            if REQUESTS:
+            if H2:
+                cases[str(k)] = (h2_case(rnd), "GET")
+                r = {"url": f"http://127.0.0.1:{h2_port}/case/{k}"}
+            elif REQUESTS:
                 r = request(rnd, f"http://127.0.0.1:{port}")
                 cases[str(k)] = (json.dumps(r), r.get("method", "GET"))
             else:
@@ -191,6 +293,8 @@ def main(build, n=3000, seed=1):
             continue  # refused by the command itself, alike
         if REQUESTS and a and b:
             a, b = (a[0], a[1], seen(a[2]), a[3]), (b[0], b[1], seen(b[2]), b[3])
+        if H2 and a and b and a[1] and b[1]:  # see H2_HANDED_NOTE
+            a, b = (None, a[1], None, a[3]), (None, b[1], None, b[3])
         if a is None or b is None or a[:3] != b[:3]:
             a, b = a or ("missing",) * 4, b or ("missing",) * 4
             kinds[(a[1] or a[0], b[1] or b[0])] += 1

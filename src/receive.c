@@ -128,6 +128,11 @@ int salvo__req_failure(const salvo__req *r) {
   return v ? v->fail : 0;
 }
 
+int salvo__req_status(const salvo__req *r) {
+  const salvo__recv *v = now_of(r);
+  return v ? v->head.status : 0;
+}
+
 int salvo__req_head_done(const salvo__req *r) {
   const salvo__recv *v = now_of(r);
   return v && v->head_done;
@@ -272,13 +277,22 @@ static int status_line(salvo__req *r, const salvo__h1_line *ln) {
   if (r->recv->head.status == 101)
     return malformed(r, "an unexpected 101 Switching Protocols (no "
                         "upgrade was asked for)");
-  resp->status = r->recv->head.status;
-  memcpy(resp->http_version,
-         r->recv->head.version == 10   ? "1.0"
-         : r->recv->head.version == 11 ? "1.1"
-                                       : "2\0\0",
-         4);
   return 0;
+}
+
+/* The response's status and version, once its head has come whole and
+ * framed: a head malformed or cut short leaves the response without a
+ * status, whichever transport read it and however far it got (libcurl
+ * hands over an HTTP/2 head only whole, nghttp2 in the native transport
+ * a field at a time). */
+static void take_status(salvo__req *r) {
+  const salvo__head *h = &r->recv->head;
+  r->resp->status = h->status;
+  memcpy(r->resp->http_version,
+         h->version == 10   ? "1.0"
+         : h->version == 11 ? "1.1"
+                            : "2\0\0",
+         4);
 }
 
 /* The decoder of the final response's Content-Encoding, when it has one
@@ -307,8 +321,10 @@ static int head_end(salvo__req *r) {
   salvo__head *h = &r->recv->head;
   h->lines = 0;
   r->recv->head_done = 1;
-  if (h->status < 200)
+  if (h->status < 200) {
+    take_status(r);
     return 0;
+  }
   int no_body = r->is_head || h->status == 204 || h->status == 304;
   if (!no_body && h->chunked && h->has_len)
     return malformed(r, "both Transfer-Encoding and Content-Length (RFC 9112 "
@@ -318,6 +334,7 @@ static int head_end(salvo__req *r) {
                         "9112 6.1: faulty framing)");
   if (no_body)
     h->chunked = 0;
+  take_status(r);
   int err = no_body ? 0 : pick_decoder(r);
   if (err)
     return err;

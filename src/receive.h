@@ -80,6 +80,10 @@ int salvo__req_ends_at_close(const salvo__req *r);
  * its transfer), or 0; and a message for it, or NULL. */
 int salvo__req_failure(const salvo__req *r);
 char *salvo__req_fail_message(const salvo__req *r);
+/* The status line of the response the current attempt reads (0: none
+ * yet); the response itself has a status only once its head is whole
+ * (salvo_response_status). */
+int salvo__req_status(const salvo__req *r);
 /* Whether the current attempt's final head ended (its blank line came). */
 int salvo__req_head_done(const salvo__req *r);
 

@@ -356,8 +356,6 @@ void salvo__req_begin_attempt(salvo__req *r) {
 
 int salvo__req_attempts(const salvo__req *r) { return r->resp->attempts; }
 
-int salvo__req_status(const salvo__req *r) { return r->resp->status; }
-
 void salvo__req_set_response(salvo__req *r, salvo_response *resp) {
   r->resp = resp;
 }

@@ -151,9 +151,7 @@ uint64_t salvo__req_id(const salvo__req *r);
 void salvo__req_begin_attempt(salvo__req *r);
 /* Attempts made so far. */
 int salvo__req_attempts(const salvo__req *r);
-/* The status of this attempt's response so far (0: no status line yet),
- * and the body bytes kept: what a transport may read of the response. */
-int salvo__req_status(const salvo__req *r);
+/* The body bytes kept: what a transport may read of the response. */
 size_t salvo__req_body_len(const salvo__req *r);
 /* Whether bytes went to on_data, which cannot be taken back (no retry). */
 int salvo__req_delivered(const salvo__req *r);
