@@ -67,7 +67,8 @@ static const char *outcome(salvo_response *r) {
 /* Whether r is what the case expects. */
 static int matches(salvo_response *r, json_t *expect) {
   const char *err = json_string_value(json_object_get(expect, "error"));
-  /* "status": null with an error: no status line was taken either. */
+  /* "status": null with an error: the response has no status (no status
+   * line came, or its head was malformed). */
   if (err)
     return salvo_response_error(r) &&
            !strcmp(salvo_errname(salvo_response_error(r)), err) &&

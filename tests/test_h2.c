@@ -319,6 +319,8 @@ static void test_malformed_is_a_protocol_error(void **state) {
     salvo_response *r = th_fetch_url(c, at(paths[i]));
     print_message("%s: %s\n", paths[i], salvo_response_errmsg(r));
     assert_int_equal(salvo_response_error(r), SALVO_EPROTO);
+    if (i < 4) /* a malformed head has no status, on either transport */
+      assert_int_equal(salvo_response_status(r), 0);
     salvo_response_free(r);
   }
   salvo_response *r = th_fetch_url(c, at("/ok"));
