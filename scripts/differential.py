@@ -20,7 +20,10 @@ the responses are HTTP/2 ones instead (run it with /usr/bin/python3,
 which has Debian's python3-h2): status, fields and trailers made up from
 a pool of names and values (pseudo-headers out of place, connection-
 specific fields, whitespace, controls, Content-Length against the DATA),
-served over prior knowledge by a server of its own on 127.0.0.1.
+served over prior knowledge by a server of its own on 127.0.0.1. With
+FRONT=1 (and REQUESTS=1) the varied requests go over HTTP/2 with prior
+knowledge to tests/h2front.py in front of faultd, which passes each on to
+faultd as HTTP/1.1: what the two transports send over HTTP/2, compared.
 
 A difference is a lead, not a verdict: docs/design.md names the ones left
 (libcurl 7.88 hides the bytes behind them). Run it under load too (busy
@@ -123,6 +126,7 @@ def request(rnd, base):
 
 
 H2 = os.environ.get("H2") == "1"
+FRONT = os.environ.get("FRONT") == "1"
 H2_BYTES = "aZ0-_ :;,=\"\t\x00\x01\x7f\x80\xe9\xff/%.~!#$&'*+^`|"
 H2_NAMES = ["x-a", "content-length", "content-type", "set-cookie",
             "location", "content-encoding", "connection", "te",
@@ -238,7 +242,7 @@ def fetch(build, transport, lines):
              "--retries", "0", "-L" if REQUESTS else "--no-location",
              "--body", "base64", "-q",
              "-c", "16", "--timeout", TIMEOUT, "-i", f.name]
-            + (["--http2-prior-knowledge"] if H2 else [])
+            + (["--http2-prior-knowledge"] if H2 or FRONT else [])
             + os.environ.get("EXTRA", "").split(),
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
             check=False).stdout
@@ -261,8 +265,14 @@ def main(build, n=3000, seed=1):
     faultd = subprocess.Popen([os.path.join(build, "tests/faultd"),
                                "--port", "0"], stdout=subprocess.PIPE,
                               text=True)
+    front = None
     try:
         port = int(faultd.stdout.readline().split()[1])
+        if FRONT:
+            front = subprocess.Popen(
+                ["/usr/bin/python3", os.path.join(ROOT, "tests/h2front.py"),
+                 "--upstream", str(port)], stdout=subprocess.PIPE, text=True)
+            port = int(front.stdout.readline().split()[1])
         cases, lines = {}, []
         h2_port = h2_serve(cases) if H2 else 0
         for k in range(n):
@@ -284,8 +294,10 @@ def main(build, n=3000, seed=1):
         native = fetch(build, "native", lines)
         curl = fetch(build, "libcurl", lines)
     finally:
-        faultd.kill()
-        faultd.wait()
+        for p in (front, faultd):
+            if p:
+                p.kill()
+                p.wait()
     kinds, shown = collections.Counter(), int(os.environ.get("SHOW", "20"))
     for k, (wire, method) in cases.items():
         a, b = native.get(k), curl.get(k)

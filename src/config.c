@@ -82,7 +82,7 @@ static int dup_headers(char ***dst, const char *const *src) {
     return SALVO_ENOMEM;
   *dst = h;
   for (size_t i = 0; i < n; i++)
-    if (!(h[i] = salvo__strdup(src[i])))
+    if (!(h[i] = salvo__strndup(src[i], salvo__header_kept_len(src[i]))))
       return SALVO_ENOMEM;
   return 0;
 }

@@ -41,6 +41,14 @@ size_t salvo__header_name_len(const char *h) {
   return h[n] == ':' ? n : 0;
 }
 
+size_t salvo__header_kept_len(const char *h) {
+  size_t n = strlen(h);
+  const char *v = salvo__header_name_len(h) ? salvo__header_value(h) : h + n;
+  while (h + n > v && (h[n - 1] == ' ' || h[n - 1] == '\t'))
+    n--;
+  return n;
+}
+
 int salvo__header_is_framing(const char *h) {
   size_t n = salvo__header_name_len(h);
   return (n == 14 && salvo__case_eq(h, "Content-Length", 14)) ||

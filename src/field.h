@@ -85,6 +85,11 @@ int salvo__header_shown(const char *h);
 /* The value of "Name: value" (after its colon and leading spaces), for a
  * header whose name salvo__header_name_len accepts. */
 const char *salvo__header_value(const char *h);
+/* How much of a caller's header h is kept: all but the whitespace after
+ * its value (a field value has none, RFC 9110 5.5; over HTTP/2 a value
+ * ending with it makes the request malformed, RFC 9113 8.2.1, and libcurl
+ * 7.88 would send it). A value of whitespace alone is kept as given. */
+size_t salvo__header_kept_len(const char *h);
 /* Whether method m says Content-Length: 0 without a body (POST and PUT:
  * RFC 9110 8.6, a request whose method expects content). The one rule
  * the native head, libcurl's options and the request's own headers

@@ -276,9 +276,10 @@ static salvo__req *make(const salvo_request *caller, const salvo__cfg *cfg,
   p += method_len + 1;
   for (size_t i = 0; i < nh + nextra; i++) {
     const char *h = i < nh ? in->headers[i] : extra[i - nh];
-    size_t n = strlen(h) + 1;
+    size_t n = salvo__header_kept_len(h);
     r->headers[i] = memcpy(p, h, n);
-    p += n;
+    p[n] = '\0';
+    p += n + 1;
   }
   r->nheaders = (uint32_t)(nh + nextra);
   if (out_path) {

@@ -237,6 +237,33 @@ static void test_bodiless_put_has_no_type(void **state) {
   }
 }
 
+/* A header's value goes without whitespace after it, the client's and
+ * the request's alike, on every transport (a field value has none, RFC
+ * 9110 5.5; over HTTP/2 it makes the request malformed, RFC 9113 8.2.1):
+ * the native transport sent it over HTTP/1.1 and libcurl over both. A
+ * value of whitespace alone goes as given. */
+static void test_header_values_sent_trimmed(void **state) {
+  (void)state;
+  salvo_config cfg;
+  salvo_config_init(&cfg);
+  const char *client_headers[] = {"X-C: c \t", NULL};
+  cfg.headers = client_headers;
+  salvo_client *c = th_client(&cfg);
+  salvo_request req;
+  salvo_request_init(&req);
+  const char *headers[] = {"X-R:  r  ", "X-In: a  b ", NULL};
+  req.url = th_url(&th_srv, "/echo");
+  req.headers = headers;
+  salvo_response *r = th_fetch(c, &req);
+  json_t *j = th_echo_of(r);
+  assert_string_equal(th_jstr(j, "headers", "x-c"), "c");
+  assert_string_equal(th_jstr(j, "headers", "x-r"), "r");
+  assert_string_equal(th_jstr(j, "headers", "x-in"), "a  b");
+  json_decref(j);
+  salvo_response_free(r);
+  salvo_client_free(c);
+}
+
 /* faultd answers a proxy's requests itself: a name that resolves nowhere
  * works only if the request really goes through the proxy. */
 static void test_proxy(void **state) {
@@ -322,6 +349,7 @@ int main(void) {
       cmocka_unit_test(test_target_sent_as_given),
       cmocka_unit_test(test_utf8_target_percent_encoded),
       cmocka_unit_test(test_bodiless_put_has_no_type),
+      cmocka_unit_test(test_header_values_sent_trimmed),
       cmocka_unit_test(test_proxy),
       cmocka_unit_test(test_response_headers_with_repeats),
       cmocka_unit_test(test_header_found_by_whole_name_only),
