@@ -321,20 +321,18 @@ static int head_end(salvo__req *r) {
   salvo__head *h = &r->recv->head;
   h->lines = 0;
   r->recv->head_done = 1;
-  if (h->status < 200) {
-    take_status(r);
-    return 0;
-  }
   int no_body = r->is_head || h->status == 204 || h->status == 304;
-  if (!no_body && h->chunked && h->has_len)
+  if (h->status >= 200 && !no_body && h->chunked && h->has_len)
     return malformed(r, "both Transfer-Encoding and Content-Length (RFC 9112 "
                         "6.3: a sign of request smuggling)");
-  if (!no_body && h->chunked && h->version == 10)
+  if (h->status >= 200 && !no_body && h->chunked && h->version == 10)
     return malformed(r, "Transfer-Encoding in an HTTP/1.0 response (RFC "
                         "9112 6.1: faulty framing)");
+  take_status(r);
+  if (h->status < 200)
+    return 0;
   if (no_body)
     h->chunked = 0;
-  take_status(r);
   int err = no_body ? 0 : pick_decoder(r);
   if (err)
     return err;
