@@ -308,23 +308,35 @@ class Conn:
             self.flush()
         return data[body_len:], True
 
-    def serve(self):
+    def start(self):
+        """The preface sent (after --preface-delay, and after the 101 of
+        an upgrade): the bytes read past it, or None when the connection
+        ended first."""
         self.prefacing(1)
-        time.sleep(DELAY[0])
-        self.prefacing(-1)
-        read = self.upgrade()
-        if read is None:
+        try:
+            time.sleep(DELAY[0])
+            read = self.upgrade()
+            if read is None:
+                return None
+            data, upgraded = read
+            with self.lock:
+                if not upgraded:  # else the preface went with stream 1
+                    self.h2.initiate_connection()
+                if limit():
+                    # The limit went out in the preface; what goes over it
+                    # is refused here (taken), where python3-h2, holding
+                    # the client to it at once, would end the connection.
+                    self.h2.local_settings = \
+                        server_connection().local_settings
+                self.flush()
+            return data
+        finally:
+            self.prefacing(-1)
+
+    def serve(self):
+        data = self.start()
+        if data is None:
             return
-        data, upgraded = read
-        with self.lock:
-            if not upgraded:  # else the preface went with stream 1
-                self.h2.initiate_connection()
-            if limit():
-                # The limit went out in the preface; what goes over it is
-                # refused here (taken), where python3-h2, holding the
-                # client to it at once, would end the connection.
-                self.h2.local_settings = server_connection().local_settings
-            self.flush()
         while True:
             if not data:
                 data = self.sock.recv(65536)
