@@ -37,13 +37,19 @@ static inline salvo_request post_of(const char *path) {
   return req;
 }
 
-static inline salvo_client *h2_client(int concurrency) {
+/* A client speaking HTTP version `version` (SALVO_HTTP_2: by upgrade),
+ * without retries. */
+static inline salvo_client *h2_client_as(int version, int concurrency) {
   salvo_config cfg;
   salvo_config_init(&cfg);
-  cfg.http_version = SALVO_HTTP_2_PRIOR_KNOWLEDGE;
+  cfg.http_version = version;
   cfg.concurrency = concurrency;
   cfg.max_retries = 0;
   return th_client(&cfg);
+}
+
+static inline salvo_client *h2_client(int concurrency) {
+  return h2_client_as(SALVO_HTTP_2_PRIOR_KNOWLEDGE, concurrency);
 }
 
 static long stat_calls; /* each asks on a connection of its own */

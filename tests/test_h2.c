@@ -99,18 +99,13 @@ static void test_many_at_once_each_answered_once(void **state) {
 static void test_upgrade_to_h2c(void **state) {
   (void)state;
   long upgrades = stat_of("upgrades", NULL);
-  salvo_config cfg;
-  salvo_config_init(&cfg);
-  cfg.http_version = SALVO_HTTP_2;
-  cfg.concurrency = 8;
-  cfg.max_retries = 0;
-  salvo_client *c = th_client(&cfg);
+  salvo_client *c = h2_client_as(SALVO_HTTP_2, 8);
   each_answered_once(c, 100);
   upgrades = stat_of("upgrades", NULL) - upgrades;
   print_message("100 requests over %ld upgraded connections\n", upgrades);
   assert_in_range(upgrades, 1, 8);
   salvo_client_free(c);
-  c = th_client(&cfg); /* a new connection, which asks to upgrade */
+  c = h2_client_as(SALVO_HTTP_2, 8); /* a new connection: it asks */
   salvo_response *r = th_fetch_url(c, at("/bad/switch"));
   assert_int_equal(salvo_response_error(r), SALVO_EPROTO);
   assert_non_null(strstr(salvo_response_errmsg(r), "RFC 9110 7.8"));
