@@ -47,12 +47,12 @@ void salvo__curl_origins_free(salvo__transport *t) {
 
 /* libcurl before 8.0.0 (Debian 12 has 7.88.1) sets HTTP/2 up again on a
  * cleartext prior-knowledge connection for each request that reuses it,
- * whether it joins the first while that is in flight or comes after
- * (curl issue 10634, fixed by curl pull request 10643): the requests
- * fail with "Error in the HTTP2 framing layer" (495 of 500 at 16 at
- * once; 244 of 500 with connections reused only once answered). There each
- * request has a connection of its own, in the multi that never shares one, and
- * the handle never reuses it (easy.c: CURLOPT_FORBID_REUSE). */
+ * whether it joins the first in flight or comes after (curl issue 10634,
+ * fixed by curl pull request 10643): the requests fail with "Error in
+ * the HTTP2 framing layer" (495 of 500 at 16 at once; 244 of 500 with
+ * connections reused only once answered). There each request has a
+ * connection of its own, in the multi that never shares one, and the
+ * handle never reuses it (easy.c: CURLOPT_FORBID_REUSE). */
 int salvo__curl_prior_proto(const salvo__transport *t, const char *url) {
   return t->h2c_alone && strncmp(url, "https:", 6) ? SALVO__CURL_H1
                                                    : SALVO__CURL_MUX;
