@@ -200,7 +200,10 @@ enum salvo_transport {
    * SALVO_TRANSPORT environment variable ("native" or "libcurl")
    * overrides AUTO, for tests. */
   SALVO_TRANSPORT_AUTO = 0,
-  /* libcurl for every request. */
+  /* libcurl for every request. With libcurl before 8.0.0, a request with
+   * SALVO_HTTP_2_PRIOR_KNOWLEDGE to an http:// URL has a connection of
+   * its own, never shared or reused: that libcurl breaks a prior-knowledge
+   * connection that a second request uses (curl issue 10634). */
   SALVO_TRANSPORT_LIBCURL = 1,
   /* The native transport wherever it can serve (as AUTO today). */
   SALVO_TRANSPORT_NATIVE = 2
