@@ -5,7 +5,8 @@
  * Transfer-Encoding), its body decoded (Content-Encoding, decode.c) and
  * routed to memory, a file, the caller's callback or its stream. A
  * transport calls these on the I/O thread as bytes arrive; the state they
- * keep (salvo__req.recv) is private to receive.c.
+ * keep (salvo__req.recv, receive_state.h) is private to receive.c (the
+ * state's life, bodies) and receive_head.c (heads).
  */
 #ifndef SALVO_RECEIVE_H
 #define SALVO_RECEIVE_H
