@@ -44,9 +44,8 @@ void salvo__curl_socket_seen(salvo__transport *t, curl_socket_t s) {
 int salvo__curl_close_socket(void *clientp, curl_socket_t s) {
   salvo__transport *t = clientp;
   int port = local_port_of(s);
-  if (port > 0 && t->ports[port].fd1 == s + 1) {
+  if (port > 0 && t->ports[port].fd1 == s + 1)
     t->ports[port] = (salvo__curl_port){0};
-  }
   return close(s);
 }
 
@@ -90,15 +89,13 @@ static int held_by_another(salvo__curl_xfer *x, int local_port) {
   salvo__curl_port *p = &t->ports[local_port];
   if (p->holder && p->holder != x)
     return 1;
-  p->holder = x;
-  x->held_port = local_port;
+  p->holder = x; /* x->port, once the request goes */
   return 0;
 }
 
 void salvo__curl_let_go(salvo__transport *t, salvo__curl_xfer *x) {
-  if (x->held_port && t->ports[x->held_port].holder == x)
-    t->ports[x->held_port].holder = NULL;
-  x->held_port = 0;
+  if (x->port && t->ports[x->port].holder == x)
+    t->ports[x->port].holder = NULL;
 }
 
 /* ---- callbacks ---------------------------------------------------------- */

@@ -82,11 +82,10 @@ typedef struct salvo__curl_xfer {
   int resend_refused; /* libcurl wanted to send it again: refused */
   int fresh;          /* sent again on a new connection already */
   int conn_refused;   /* the connection libcurl chose was refused */
-  int held_port;      /* the local port of the HTTP/1.1 connection it holds */
-  int port;           /* ... of the connection this hop went on, or 0 */
-  int too_many;       /* a redirect past max_redirects came */
-  int swallow;        /* the chunk libcurl offers again was taken */
-  int chunk_err;      /* what the de-chunker refused, or 0 */
+  int port;      /* the local port of the connection this hop went on, or 0 */
+  int too_many;  /* a redirect past max_redirects came */
+  int swallow;   /* the chunk libcurl offers again was taken */
+  int chunk_err; /* what the de-chunker refused, or 0 */
   const char *bad_line; /* why on_header refused a line itself, or NULL */
   int h2_lines;         /* this hop's head came as libcurl writes HTTP/2's */
   int head_final;       /* this hop's final head ended: trailers follow */
@@ -181,8 +180,8 @@ CURLcode salvo__curl_ssl_ctx(CURL *e, void *ctx, void *userp);
 void salvo__curl_tls_watch(salvo__curl_xfer *x);
 void salvo__curl_tls_unwatch(salvo__curl_xfer *x);
 
-/* Whether x's connection speaks HTTP/2: prior knowledge on cleartext, h2
- * chosen by ALPN over TLS. */
+/* Whether x's connection speaks HTTP/2: prior knowledge or an upgrade
+ * (head.c) on cleartext, h2 chosen by ALPN over TLS. */
 int salvo__curl_speaks_h2(salvo__transport *t, salvo__curl_xfer *x);
 
 /* ---- easy.c ---- */
