@@ -233,11 +233,9 @@ static char *config_problem(const salvo_config *in) {
                         "colon; its value is not shown) is not \"Name: "
                         "value\" with a token name",
                         i, salvo__header_shown(h), h);
-    if (salvo__ctl_in(h))
-      return salvo__fmt("header \"%.*s\" contains CR or LF", (int)n, h);
-    const char *why = salvo__header_refused(h);
+    const char *why = salvo__header_problem(h);
     if (why)
-      return salvo__fmt("%s", why);
+      return salvo__fmt("header \"%.*s\" %s", (int)n, h, why);
   }
   for (size_t i = 0; in->resolve && in->resolve[i]; i++)
     if (parse_pin(in->resolve[i], NULL))

@@ -62,18 +62,14 @@ const char *salvo__header_value(const char *h) {
   return v;
 }
 
-int salvo__header_ok(const char *h) {
+const char *salvo__header_problem(const char *h) {
   size_t n = salvo__header_name_len(h);
-  return n && !strpbrk(h + n, "\r\n");
-}
-
-const char *salvo__header_refused(const char *h) {
-  if (salvo__header_name_len(h) != 4 || salvo__casecmp_n(h, "Host", 4) ||
-      *salvo__header_value(h))
-    return NULL;
-  return "header \"Host\" without a value would remove the Host every "
-         "request must carry (RFC 9112 3.2); leave it out to send the URL's "
-         "host";
+  if (strpbrk(h + n, "\r\n"))
+    return "contains CR or LF";
+  if (n == 4 && !salvo__casecmp_n(h, "Host", 4) && !*salvo__header_value(h))
+    return "without a value would remove the Host every request must carry "
+           "(RFC 9112 3.2); leave it out to send the URL's host";
+  return NULL;
 }
 
 int salvo__headers_have(const char *const *list, const char *name, size_t n) {

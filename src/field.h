@@ -114,13 +114,12 @@ static inline void salvo__ows_trim(const char **v, size_t *n) {
   *v = s;
   *n = (size_t)(e - s);
 }
-/* Whether h is a header salvo may send: a token name, a colon, and no CR
- * or LF anywhere. */
-int salvo__header_ok(const char *h);
-/* Why h (salvo__header_ok) is refused though well formed, or NULL: "Host:"
- * without a value would remove the Host every request must carry (RFC
- * 9112 3.2; HTTP/2's :authority, RFC 9113 8.3.1). */
-const char *salvo__header_refused(const char *h);
+/* Why header h, whose name salvo__header_name_len accepts, may not be
+ * sent, in words that follow `header "<name>" `, or NULL: CR or LF in it,
+ * or "Host:" without a value, which would remove the Host every request
+ * must carry (RFC 9112 3.2; HTTP/2's :authority, RFC 9113 8.3.1). The one
+ * check of the client's headers and a request's. */
+const char *salvo__header_problem(const char *h);
 /* Whether a NULL-terminated list of "Name: value" headers (NULL = none)
  * has one named by the first n bytes of name, in any case. */
 int salvo__headers_have(const char *const *list, const char *name, size_t n);

@@ -44,10 +44,6 @@ static int check_params(const char *const *params, int *err, char **msg) {
 }
 
 static int check_header(const char *h, int *err, char **msg) {
-  if (salvo__header_ok(h)) {
-    const char *why = salvo__header_refused(h);
-    return why ? fail(err, msg, salvo__fmt("%s", why)) : 0;
-  }
   size_t n = salvo__header_name_len(h);
   if (!n)
     return fail(err, msg,
@@ -55,8 +51,9 @@ static int check_header(const char *h, int *err, char **msg) {
                            "its colon; its value is not shown): expected "
                            "\"Name: value\" with a token name",
                            salvo__header_shown(h), h));
-  return fail(err, msg,
-              salvo__fmt("header \"%.*s\" contains CR or LF", (int)n, h));
+  const char *why = salvo__header_problem(h);
+  return why ? fail(err, msg, salvo__fmt("header \"%.*s\" %s", (int)n, h, why))
+             : 0;
 }
 
 static int has_header(const char *const *hs, const char *name) {
