@@ -63,6 +63,7 @@ import h2.exceptions
 import h2.settings
 
 from h2conn import server_connection
+from rawserve import read_head, read_until
 
 LOCK = threading.Lock()
 SETTINGS = {}  # the preface's, from the command line
@@ -259,19 +260,13 @@ class Conn:
         """The bytes read past the start, and whether an HTTP/1.1 request
         asking to upgrade came first (answered as stream 1); or None when
         the connection ends (a request that did not ask: 505)."""
-        data = b""
-        while len(data) < len(PREFACE) and PREFACE.startswith(data):
-            more = self.sock.recv(65536)
-            if not more:
-                return None
-            data += more
-        if data.startswith(PREFACE):
+        data = read_until(self.sock, b"", lambda d: len(d) >= len(PREFACE)
+                          or not PREFACE.startswith(d))
+        if data is not None and data.startswith(PREFACE):
             return data, False
-        while b"\r\n\r\n" not in data:
-            more = self.sock.recv(65536)
-            if not more:
-                return None
-            data += more
+        data = data and read_head(self.sock, data)  # a request of HTTP/1.1
+        if data is None:
+            return None
         head, data = data.split(b"\r\n\r\n", 1)
         line, *fields = head.decode("latin-1").split("\r\n")
         h = {}
@@ -284,11 +279,9 @@ class Conn:
                               b"\r\n\r\n")
             return None
         body_len = int(h.get("content-length", "0"))
-        while len(data) < body_len:
-            more = self.sock.recv(65536)
-            if not more:
-                return None
-            data += more
+        data = read_until(self.sock, data, lambda d: len(d) >= body_len)
+        if data is None:
+            return None
         method, target, _ = line.split(" ", 2)
         to = b"h2" if target.startswith("/bad/switch") else b"h2c"
         self.sock.sendall(b"HTTP/1.1 101 Switching Protocols\r\n"

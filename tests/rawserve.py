@@ -1,21 +1,26 @@
 """What the tests' servers of raw sockets share (tls_close.py,
-proxyd.py, alpnmix.py): a head read whole, bytes relayed one way, and a
+proxyd.py, alpnmix.py, h2d.py): a head read whole, bytes relayed one way, and a
 listener on 127.0.0.1 that prints "port N" and serves each connection on a
 thread of its own."""
 import socket
 import threading
 
 
-def read_head(sock):
-    """The bytes read up to the blank line that ends a head (and what came
-    after it in the same reads), or None when the peer closed first."""
-    head = b""
-    while b"\r\n\r\n" not in head:
-        d = sock.recv(4096)
+def read_until(sock, data, enough):
+    """data and the bytes read after it until enough(them) holds, or None
+    when the peer closed first."""
+    while not enough(data):
+        d = sock.recv(65536)
         if not d:
             return None
-        head += d
-    return head
+        data += d
+    return data
+
+
+def read_head(sock, data=b""):
+    """The bytes read up to the blank line that ends a head (and what came
+    after it in the same reads), or None when the peer closed first."""
+    return read_until(sock, data, lambda d: b"\r\n\r\n" in d)
 
 
 def serve_forever(handle):
