@@ -1,5 +1,6 @@
-/* What a response's bytes become (see receive.h): the state of each
- * attempt, and bodies; heads are receive_head.c's. */
+/* What a response's bytes become (see receive.h): what the state of the
+ * current attempt says, and bodies; heads are receive_head.c's, the
+ * state's life receive_state.c's. */
 #include "receive.h"
 
 #include <errno.h>
@@ -17,81 +18,6 @@
  * reader holds one step and the input not decoded yet, never a whole
  * decompression bomb. */
 #define STEP (16 * 1024)
-
-static void close_output(salvo__req *r) {
-  if (r->recv->out_fd >= 0)
-    close(r->recv->out_fd);
-  r->recv->out_fd = -1;
-}
-
-void salvo__recv_drop_decoder(salvo__req *r) {
-  salvo__decoder_free(r->recv->dec);
-  r->recv->dec = NULL;
-  r->recv->fed = 0;
-  r->recv->held.len = r->recv->held_off = r->recv->held_in.len = 0;
-}
-
-static void recv_free(salvo__recv *v) {
-  if (v->out_fd >= 0)
-    close(v->out_fd);
-  salvo__decoder_free(v->dec);
-  salvo__buf_free(&v->held);
-  salvo__buf_free(&v->held_in);
-  salvo__recv_cache *c = v->cache;
-  if (c && c->n < SALVO__RECV_CACHE_MAX) {
-    v->next_free = c->free;
-    c->free = v;
-    c->n++;
-    return;
-  }
-  free(v);
-}
-
-void salvo__recv_cache_drain(salvo__recv_cache *c) {
-  for (salvo__recv *v = c->free, *next; v; v = next) {
-    next = v->next_free;
-    free(v);
-  }
-  c->free = NULL;
-  c->n = 0;
-}
-
-/* A zeroed receive state, from r's cache when it has one. */
-static salvo__recv *recv_new(salvo__req *r) {
-  salvo__recv_cache *c = r->recv_cache;
-  salvo__recv *v = c ? c->free : NULL;
-  if (v) {
-    c->free = v->next_free;
-    c->n--;
-  } else if (!(v = malloc(sizeof(*v)))) {
-    return NULL;
-  }
-  memset(v, 0, sizeof(*v));
-  v->cache = c;
-  v->out_fd = -1;
-  return v;
-}
-
-/* The current attempt's state of r, made or reset as needed: 0, or
- * SALVO_ENOMEM. A new attempt writes the output file from its start
- * again. */
-int salvo__recv_renew(salvo__req *r) {
-  int attempt = salvo__req_attempts(r);
-  if (!r->recv) {
-    if (!(r->recv = recv_new(r)))
-      return SALVO_ENOMEM;
-    r->recv_free = recv_free;
-  } else {
-    close_output(r);
-    salvo__recv_drop_decoder(r);
-    r->recv->fail = 0;
-    r->recv->why = NULL;
-    r->recv->head_done = 0;
-    memset(&r->recv->head, 0, sizeof(r->recv->head));
-  }
-  r->recv->attempt = attempt;
-  return 0;
-}
 
 int salvo__req_failure(const salvo__req *r) {
   const salvo__recv *v = salvo__recv_now(r);

@@ -5,8 +5,8 @@
  * Transfer-Encoding), its body decoded (Content-Encoding, decode.c) and
  * routed to memory, a file, the caller's callback or its stream. A
  * transport calls these on the I/O thread as bytes arrive; the state they
- * keep (salvo__req.recv, receive_state.h) is private to receive.c (the
- * state's life, bodies) and receive_head.c (heads).
+ * keep (salvo__req.recv, receive_state.h) is written by receive.c (bodies)
+ * and receive_head.c (heads) alone.
  */
 #ifndef SALVO_RECEIVE_H
 #define SALVO_RECEIVE_H
@@ -27,19 +27,6 @@
 /* on_body, resume_body: all was taken, some of it held here for the
  * reader; pause the transfer until the engine resumes it. */
 #define SALVO__EV_HELD 3
-
-/* Receive states kept for the next requests of one I/O thread, which
- * alone takes and gives them back: each request needs one while it runs,
- * and 64 ending in one turn of the loop overflow glibc's per-thread cache
- * (7 chunks a size), so malloc and free cost 440 instructions a request.
- * At most SALVO__RECV_CACHE_MAX are kept. */
-#define SALVO__RECV_CACHE_MAX 1024
-struct salvo__recv_cache {
-  salvo__recv *free;
-  size_t n;
-};
-/* Frees what the cache keeps (the engine's close). */
-void salvo__recv_cache_drain(salvo__recv_cache *c);
 
 /* A line of a head without its line ending (its LF, and one CR before
  * it: any other CR in it is a bare CR, refused): a status line starts each

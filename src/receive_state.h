@@ -1,7 +1,9 @@
 /*
- * The receiving state of a request's current attempt, shared by the two
- * halves of the receive module: receive.c (the state's life, bodies) and
- * receive_head.c (heads). Private to them.
+ * The receiving state of a request's current attempt: made at its first
+ * data event, reset at each new attempt, and kept in its I/O thread's
+ * cache between requests (receive_state.c). Its fields are written by
+ * receive.c (bodies) and receive_head.c (heads) alone; the engine holds
+ * the cache.
  */
 #ifndef SALVO_RECEIVE_STATE_H
 #define SALVO_RECEIVE_STATE_H
@@ -12,6 +14,19 @@
 #include "request.h"
 
 struct salvo__decoder;
+
+/* Receive states kept for the next requests of one I/O thread, which
+ * alone takes and gives them back: each request needs one while it runs,
+ * and 64 ending in one turn of the loop overflow glibc's per-thread cache
+ * (7 chunks a size), so malloc and free cost 440 instructions a request.
+ * At most SALVO__RECV_CACHE_MAX are kept. */
+#define SALVO__RECV_CACHE_MAX 1024
+struct salvo__recv_cache {
+  salvo__recv *free;
+  size_t n;
+};
+/* Frees what the cache keeps (the engine's close). */
+void salvo__recv_cache_drain(salvo__recv_cache *c);
 
 /* An attempt's receiving state: allocated at its request's first data
  * event, reset at the first of each new attempt, so that a request
@@ -65,5 +80,7 @@ static inline int salvo__recv_malformed(salvo__req *r, const char *why) {
 
 /* The response's content decoder dropped, with what it held. */
 void salvo__recv_drop_decoder(salvo__req *r);
+/* The output file of the attempt closed, if open. */
+void salvo__recv_close_output(salvo__req *r);
 
 #endif /* SALVO_RECEIVE_STATE_H */

@@ -17,8 +17,8 @@
 #include "url_memo.h"
 
 typedef struct salvo__req salvo__req;
-typedef struct salvo__recv salvo__recv;             /* receive.c */
-typedef struct salvo__recv_cache salvo__recv_cache; /* receive.h */
+typedef struct salvo__recv salvo__recv;             /* receive_state.h */
+typedef struct salvo__recv_cache salvo__recv_cache; /* receive_state.h */
 typedef struct salvo__sink salvo__sink;             /* engine.h */
 typedef struct salvo__slab salvo__slab;             /* slab.h */
 

@@ -25,6 +25,7 @@
 
 #include "../engine.h"
 #include "../receive.h"
+#include "../receive_state.h"
 #include "../scheduler.h"
 #include "../stream.h"
 #include "../transport.h"

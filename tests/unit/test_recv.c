@@ -21,6 +21,7 @@
 #include "config.h"
 #include "h1.h"
 #include "receive.h"
+#include "receive_state.h"
 #include "response.h"
 #include "slab.h"
 
