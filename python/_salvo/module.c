@@ -42,11 +42,27 @@ static PyObject *mod_set_error_factory(PyObject *m, PyObject *f) {
   Py_RETURN_NONE;
 }
 
+/* config_defaults(): libsalvo's own defaults of the options a Python
+ * client reports (Client.timeout), read from salvo_config_init so that
+ * they have one home. */
+static PyObject *mod_config_defaults(PyObject *m, PyObject *unused) {
+  salvo_config cfg;
+  (void)m;
+  (void)unused;
+  salvo_config_init(&cfg);
+  return Py_BuildValue("{s:d,s:d,s:i}", "timeout", cfg.timeout,
+                       "connect_timeout", cfg.connect_timeout, "max_redirects",
+                       cfg.max_redirects);
+}
+
 static PyMethodDef module_methods[] = {
     {"set_error_factory", mod_set_error_factory, METH_O,
      "set_error_factory(f): f(name, message, url) makes the exception of "
      "a failed response."},
     {"errname", mod_errname, METH_O, "The name of an error code."},
+    {"config_defaults", mod_config_defaults, METH_NOARGS,
+     "config_defaults(): libsalvo's defaults of timeout, connect_timeout "
+     "and max_redirects."},
     {"url_shard", mod_url_shard, METH_VARARGS,
      "url_shard(url, n): the shard (0..n-1) of url's origin, as the "
      "command's --shard computes it."},

@@ -19,7 +19,7 @@ The one-call form::
                                       max_retries=2, rate_limit=10)
 """
 from ._client import (Client, Parallel, Pending, delete, get, head, options,
-                      parallel, patch, post, put, request)
+                      parallel, patch, post, put, request, stream)
 from ._args import USE_CLIENT_DEFAULT, BasicAuth
 from ._exceptions import (CancelledError, ConnectError, DecodingError,
                           HTTPError, HTTPStatusError, InvalidURL,
@@ -64,11 +64,12 @@ __all__ = [
     "AsyncClient", "AsyncParallel", "AsyncPending", "AsyncResponse",
     "BasicAuth", "CancelledError", "Client", "CookieConflict", "Cookies",
     "Limits", "QueryParams", "Request", "StreamConsumed", "Timeout", "URL",
-    "codes", "USE_CLIENT_DEFAULT", "ClosedError", "ConnectError", "DecodingError", "HTTPError",
-    "HTTPStatusError", "Headers", "InvalidURL", "Parallel",
-    "ParallelRequests", "ParallelRequestsError", "Pending", "ProxyError",
-    "ReadError", "RemoteProtocolError", "RequestError", "Response",
-    "ReturnType", "ReadTimeout", "TimeoutException", "TooManyRedirects", "TransportError",
-    "delete", "get", "head", "options", "parallel", "parallel_requests",
-    "parallel_requests_async", "patch", "post", "put", "request",
+    "codes", "USE_CLIENT_DEFAULT", "ClosedError", "ConnectError",
+    "DecodingError", "HTTPError", "HTTPStatusError", "Headers", "InvalidURL",
+    "Parallel", "ParallelRequests", "ParallelRequestsError", "Pending",
+    "ProxyError", "ReadError", "RemoteProtocolError", "RequestError",
+    "Response", "ReturnType", "ReadTimeout", "TimeoutException",
+    "TooManyRedirects", "TransportError", "delete", "get", "head", "options",
+    "parallel", "parallel_requests", "parallel_requests_async", "patch",
+    "post", "put", "request", "stream",
 ]

@@ -99,8 +99,9 @@ def _timeout(v: Any) -> Optional[float]:
     if hasattr(v, "_attempt") and hasattr(v, "connect"):  # a Timeout
         t = v._attempt()
         if v.connect is not None and v.connect != t:
-            raise ValueError("a connect timeout per request is not "
-                             "supported: set Timeout(connect=...) on the "
+            raise ValueError("a connect timeout per request, or set on a "
+                             "client after it was made, is not supported: "
+                             "give Timeout(connect=...) when making the "
                              "client")
         return t
     if isinstance(v, bool) or not isinstance(v, (int, float)):

@@ -7,7 +7,7 @@ import asyncio
 from collections import deque
 
 from . import _salvo
-from ._args import build
+from ._args import USE_CLIENT_DEFAULT, build
 from ._core import ClientCore, Verbs
 from ._exceptions import CancelledError
 from ._models import Request
@@ -64,6 +64,8 @@ class AsyncParallel(Verbs):
     def __init__(self, client: Optional[ClientCore],
                  response_type: type = AsyncResponse) -> None:
         self._client = client
+        # The client's headers as the block opens: its requests take these.
+        self._headers = list(client._headers._items) if client else None
         self._response_type = response_type
         self._b: Optional[_salvo.Parallel] = None
         self._loop: Optional[asyncio.AbstractEventLoop] = None
@@ -180,8 +182,8 @@ class AsyncParallel(Verbs):
         if self._b is None:
             raise _salvo.ClosedError("the parallel block is closed")
         c = self._client
-        args = (c._prepare(method, url, kwargs) if c is not None else
-                build(method, url, **kwargs))
+        args = (c._prepare(method, url, kwargs, headers=self._headers)
+                if c is not None else build(method, url, **kwargs))
         return self._submit_args(args)
 
     def _submit_args(self, args: Dict[str, Any]) -> AsyncPending:
@@ -236,12 +238,28 @@ class AsyncClient(ClientCore, Verbs):
         par = self._shared()
         args = self._prepare(method, url, kw, hooks=False)
         if self._hooks["request"]:
-            req = Request._from_args(args)
+            req = Request._from_args(args, self._headers._items)
             for hook in self._hooks["request"]:
                 await hook(req)
             self._take_headers(args, req)
         p = par._submit_args(args)
         r = self._adopt(await p.get_response(), method, url, args)
+        for hook in self._hooks["response"]:
+            await hook(r)
+        return r
+
+    async def send(self, request: Any, *, stream: bool = False,
+                   auth: Any = USE_CLIENT_DEFAULT,
+                   follow_redirects: Any = USE_CLIENT_DEFAULT
+                   ) -> AsyncResponse:
+        """httpx's send, awaited: a salvo.Request sent as it is; the event
+        hooks are awaited as for request()."""
+        for hook in self._hooks["request"]:
+            await hook(request)
+        args = self._send_args(request, stream, auth, follow_redirects)
+        p = self._shared()._submit_args(args)
+        r = self._adopt(await p.get_response(), args["method"], args["url"],
+                        args)
         for hook in self._hooks["response"]:
             await hook(r)
         return r

@@ -6,7 +6,7 @@ from functools import partial
 from _thread import allocate_lock  # threading.Lock, without threading's 8 ms
 
 from . import _salvo
-from ._args import build
+from ._args import USE_CLIENT_DEFAULT, build
 from ._core import ClientCore, Verbs
 from ._response import Response
 
@@ -37,6 +37,8 @@ class Parallel(_salvo.Parallel):
     def __init__(self, client: Optional["Client"] = None) -> None:
         super().__init__(client._native() if client else None, Response)
         self._client = client
+        # The client's headers as the block opens: its requests take these.
+        self._headers = list(client._headers._items) if client else None
         if client is not None and not client._plain:
             # The client's defaults (base_url, params, cookies, hooks) go
             # into every request: the verbs take the path that merges them.
@@ -48,8 +50,8 @@ class Parallel(_salvo.Parallel):
 
     def _request_slow(self, method: str, url: str, **kwargs: Any) -> Pending:
         c = self._client
-        args = (c._prepare(method, url, kwargs) if c is not None else
-                build(method, url, **kwargs))
+        args = (c._prepare(method, url, kwargs, headers=self._headers)
+                if c is not None else build(method, url, **kwargs))
         return self._submit(**args, pending=True)
 
 
@@ -74,6 +76,9 @@ class Client(ClientCore, Verbs):
         with self._lock:
             if self._single is None:
                 self._single = Parallel(self)
+                # Single requests take the client's headers as they are
+                # at each request, not as this block opened.
+                self._single._headers = None
             return self._single
 
     def request(self, method: str, url: Any, **kw: Any) -> Response:
@@ -97,6 +102,21 @@ class Client(ClientCore, Verbs):
         r:` gives the response with its body still to pull (iter_bytes,
         iter_lines...), and closes it at the end of the block."""
         return _Streamed(self, method, url, kw)
+
+    def send(self, request: Any, *, stream: bool = False,
+             auth: Any = USE_CLIENT_DEFAULT,
+             follow_redirects: Any = USE_CLIENT_DEFAULT) -> Response:
+        """httpx's send: a salvo.Request (from build_request, or made by
+        the caller) sent as it is; the event hooks run as for request()."""
+        for hook in self._hooks["request"]:
+            hook(request)
+        args = self._send_args(request, stream, auth, follow_redirects)
+        par = self._shared()
+        r = self._adopt(par._submit(**args, pending=True).get_response(),
+                        args["method"], args["url"], args)
+        for hook in self._hooks["response"]:
+            hook(r)
+        return r
 
     def close(self) -> None:
         if self._single is not None:
@@ -159,6 +179,12 @@ class _DefaultClient(Verbs):
         from ._models import _state
         _state(r).request = {"method": method, "url": str(url)}
         return r
+
+
+def stream(method: str, url: Any, **kw: Any) -> "_Streamed":
+    """httpx's salvo.stream: `with salvo.stream("GET", url) as r:`, a
+    streamed request on the default client."""
+    return _Streamed(_default, method, url, kw)
 
 
 _default = _DefaultClient()

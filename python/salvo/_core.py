@@ -10,7 +10,8 @@ from _thread import allocate_lock  # threading.Lock, without threading's 8 ms
 from collections.abc import Mapping
 
 from . import _salvo
-from ._args import USE_CLIENT_DEFAULT, _header_list, _timeout, build
+from ._args import (USE_CLIENT_DEFAULT, _header_list, _pairs, _text,
+                    _timeout, build)
 
 # typing costs 18 ms of import (measured) that no caller needs at run
 # time: the names are for the checkers only.
@@ -143,7 +144,8 @@ class ClientCore:
 
     def __init__(self, *, base_url: Any = None, params: Any = None,
                  cookies: Any = True, event_hooks: Any = None,
-                 default_encoding: Any = "utf-8", **options: Any) -> None:
+                 default_encoding: Any = "utf-8", headers: HeaderTypes = None,
+                 **options: Any) -> None:
         self._c: Optional[_salvo.Client] = None
         send_cookies = None
         if cookies is not True and cookies is not False and \
@@ -166,7 +168,21 @@ class ClientCore:
                        "response": list(hooks.get("response", ()))}
         self._default_encoding = default_encoding
         self._c = _salvo.Client(**client_options(
-            cookies=cookies is not False, **options))
+            cookies=cookies is not False, headers=headers, **options))
+        from ._models import Headers
+        # The headers the native client was made with; client.headers is
+        # a copy, and a change to it goes with each request from then on
+        # (_merge_client_headers).
+        self._sent_headers = [(_text(k, ""), _text(v, ""))
+                              for k, v in _pairs(headers or (), "headers")]
+        self._headers = Headers(list(self._sent_headers))
+        self._given = {k: options[k] for k in ("timeout", "follow_redirects",
+                                               "auth", "max_redirects")
+                       if k in options}
+        # timeout, follow_redirects and auth set on the client after it
+        # was made: each request takes them as its own unless it has its
+        # own.
+        self._later: Dict[str, Any] = {}
         self._lock = allocate_lock()
 
     def _native(self) -> _salvo.Client:
@@ -180,7 +196,73 @@ class ClientCore:
         return (self._base_url is None and not self._params and
                 not self._cookies and not self._hooks["request"] and
                 not self._hooks["response"] and
-                self._default_encoding == "utf-8")
+                self._default_encoding == "utf-8" and not self._later and
+                self._headers._items == self._sent_headers)
+
+    @property
+    def headers(self) -> Any:
+        """The headers sent with every request (a mutable salvo.Headers),
+        as given to the client: libsalvo's own User-Agent, Accept and
+        Accept-Encoding are not listed, but one set here replaces it and
+        one deleted from here after being given is not sent. A change
+        applies to the requests made after it; a parallel block takes
+        them as they are when it opens."""
+        return self._headers
+
+    @headers.setter
+    def headers(self, value: HeaderTypes) -> None:
+        from ._models import Headers
+        self._headers = Headers([(_text(k, "a header name"),
+                                  _text(v, "a header value"))
+                                 for k, v in _pairs(value or (), "headers")])
+
+    @property
+    def timeout(self) -> Any:
+        """The requests' timeout, a salvo.Timeout (settable)."""
+        from ._urls import Timeout
+        if "timeout" in self._later:
+            return Timeout(self._later["timeout"])
+        d = _salvo.config_defaults()
+        t = self._given.get("timeout", USE_CLIENT_DEFAULT)
+        if t is USE_CLIENT_DEFAULT:
+            return Timeout(d["timeout"] or None,
+                           connect=d["connect_timeout"] or None)
+        if isinstance(t, Timeout):
+            return t
+        return Timeout(t, connect=d["connect_timeout"] or None)
+
+    @timeout.setter
+    def timeout(self, value: Any) -> None:
+        self._set_later("timeout", value)
+
+    @property
+    def follow_redirects(self) -> bool:
+        return bool(self._later.get("follow_redirects",
+                                    self._given.get("follow_redirects",
+                                                    True)))
+
+    @follow_redirects.setter
+    def follow_redirects(self, value: bool) -> None:
+        self._later["follow_redirects"] = bool(value)
+
+    @property
+    def auth(self) -> Any:
+        return self._later.get("auth", self._given.get("auth"))
+
+    @auth.setter
+    def auth(self, value: Any) -> None:
+        self._set_later("auth", value)
+
+    def _set_later(self, name: str, value: Any) -> None:
+        """A request option set on the client: refused here, as a request
+        would refuse it, not at each request after."""
+        build("GET", "http://localhost/", **{name: value})
+        self._later[name] = value
+
+    @property
+    def max_redirects(self) -> int:
+        return int(self._given.get("max_redirects",
+                                   _salvo.config_defaults()["max_redirects"]))
 
     @property
     def base_url(self) -> Any:
@@ -206,7 +288,9 @@ class ClientCore:
         return self._hooks
 
     def _prepare(self, method: str, url: Any, kw: Dict[str, Any],
-                 hooks: bool = True) -> Dict[str, Any]:
+                 hooks: bool = True,
+                 headers: Optional[List[Tuple[str, str]]] = None
+                 ) -> Dict[str, Any]:
         """The extension's arguments of a request with the client's
         defaults merged in (httpx's rules: a relative URL joined to
         base_url, the request's params and cookies over the client's)."""
@@ -222,17 +306,86 @@ class ClientCore:
             merged = Cookies(self._cookies)
             merged.update(Cookies(kw.get("cookies")))
             kw["cookies"] = merged
+        for k, v in self._later.items():
+            # A request's own wins; its timeout=None is "no limit".
+            mine = kw.get(k, USE_CLIENT_DEFAULT)
+            if mine is USE_CLIENT_DEFAULT or (mine is None and k != "timeout"):
+                kw[k] = v
+        if headers is None:  # a block's are those it opened with
+            headers = self._headers._items
+        if headers != self._sent_headers:
+            kw["headers"] = self._merge_client_headers(headers,
+                                                       kw.get("headers"))
         auth = kw.get("auth")
         args = build(method, url, **kw)
         if callable(auth) or (hooks and self._hooks["request"]):
             from ._models import Request
-            req = Request._from_args(args)
+            req = Request._from_args(args, headers)
             for hook in self._hooks["request"] if hooks else ():
                 hook(req)
             if callable(auth):
                 req = auth(req) or req
             self._take_headers(args, req)
         return args
+
+    def _merge_client_headers(self, client: List[Tuple[str, str]],
+                              own: Any) -> List[Tuple[str, str]]:
+        """A request's headers with the client's, where those differ from
+        the ones the native client was made with: the client's (but those
+        the request names itself), an empty value for each the native
+        client has and the client's no longer do ("Name:", which libsalvo
+        sends nothing for), then the request's."""
+        mine = [(_text(k, "a header name"), _text(v, "a header value"))
+                for k, v in _pairs(own or (), "headers")]
+        named = {k.lower() for k, _ in mine}
+        out = [(k, v) for k, v in client if k.lower() not in named]
+        named.update(k.lower() for k, _ in out)
+        out += [(k, "") for k, _ in self._sent_headers
+                if k.lower() not in named]
+        return out + mine
+
+    def build_request(self, method: str, url: Any, **kw: Any) -> Any:
+        """httpx's build_request: a salvo.Request with the client's
+        defaults merged in (base_url, params, headers, cookies), for
+        send(). Its timeout, when given here or set on the client, is in
+        its extensions; auth and follow_redirects are send()'s."""
+        for name in ("auth", "follow_redirects", "stream"):
+            if name in kw:
+                raise TypeError(f"build_request() takes no {name!r}: give "
+                                f"it to send()")
+        timeout = kw.get("timeout", self._later.get("timeout",
+                                                    USE_CLIENT_DEFAULT))
+        kw.pop("timeout", None)
+        args = self._prepare(method, url, kw, hooks=False)
+        from ._models import Request
+        req = Request._from_args(args, self._headers._items)
+        if timeout is not USE_CLIENT_DEFAULT:
+            build("GET", "http://localhost/", timeout=timeout)  # checked
+            req.extensions["timeout"] = timeout
+        return req
+
+    def _send_args(self, request: Any, stream: bool, auth: Any,
+                   follow_redirects: Any) -> Dict[str, Any]:
+        """The extension's arguments of a salvo.Request, sent as it is
+        (build_request merged the client's defaults; one made by the
+        caller has only the headers the client was made with added, by
+        libsalvo), with auth and follow_redirects as send() takes them:
+        the client's unless given. The request hooks ran already."""
+        if auth is USE_CLIENT_DEFAULT:
+            auth = self._later.get("auth")
+        if follow_redirects is USE_CLIENT_DEFAULT:
+            follow_redirects = self._later.get("follow_redirects")
+        if callable(auth):
+            request = auth(request) or request
+            auth = None
+        return build(request.method, str(request.url),
+                     headers=request.headers._raw_str(),
+                     content=request.content or None,
+                     timeout=request.extensions.get(
+                         "timeout", self._later.get("timeout",
+                                                    USE_CLIENT_DEFAULT)),
+                     auth=auth, follow_redirects=follow_redirects,
+                     stream=stream)
 
     @staticmethod
     def _take_headers(args: Dict[str, Any], req: Any) -> None:
@@ -251,6 +404,9 @@ class ClientCore:
         # Made into a Request when asked for (Response.request).
         st.request = args if args is not None else {"method": method,
                                                     "url": str(url)}
+        # The client's headers as the request went: Response.request shows
+        # them merged with the request's own, as httpx's does.
+        st.client_headers = self._headers._items
         return r
 
     def clear_cookies(self) -> None:

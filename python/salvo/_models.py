@@ -147,16 +147,23 @@ class Request:
         return self.content
 
     @classmethod
-    def _from_args(cls, args: Dict[str, Any]) -> "Request":
-        """The request the extension was given (_args.build's keywords)."""
+    def _from_args(cls, args: Dict[str, Any],
+                   client: Any = ()) -> "Request":
+        """The request the extension was given (_args.build's keywords),
+        with the client's headers (name, value) it went with: the
+        request's own replace those of the same name, and an empty value
+        (libsalvo's "send none") shows as no header."""
         from ._urls import URL
         url = URL(args["url"])
         if args.get("params"):
             url = url.copy_merge_params(
                 [(k, "" if v is None else v) for k, v in args["params"]])
-        hdrs = [h.split(":", 1) for h in args.get("headers") or ()]
+        own = [(k.strip(), v.strip()) for k, v in
+               (h.split(":", 1) for h in args.get("headers") or ())]
+        named = {k.lower() for k, _ in own}
+        hdrs = [(k, v) for k, v in client if k.lower() not in named] + own
         return cls(args["method"], url,
-                   headers=[(k.strip(), v.strip()) for k, v in hdrs],
+                   headers=[(k, v) for k, v in hdrs if v.strip()],
                    content=args.get("body"))
 
     def __repr__(self) -> str:
@@ -166,11 +173,12 @@ class Request:
 class _State:
     """What the Python layer keeps per response (in the C object's one
     spare slot, made on first need): an encoding set by the caller, the
-    client's default, the request, how much of a streamed body was read
-    and whether it was consumed by iterating."""
+    client's default, the request, the client's headers it went with, how
+    much of a streamed body was read, whether it was consumed by iterating
+    and whether it was closed (or read to its end)."""
 
     __slots__ = ("encoding", "default_encoding", "request", "downloaded",
-                 "consumed")
+                 "consumed", "client_headers", "closed")
 
     def __init__(self) -> None:
         self.encoding: Optional[str] = None
@@ -178,6 +186,8 @@ class _State:
         self.request: Any = None
         self.downloaded = 0
         self.consumed = False
+        self.client_headers: Any = ()
+        self.closed = False
 
 
 def _state(r: Any) -> _State:

@@ -75,7 +75,7 @@ class ResponseCore(_salvo.Response):
         st = self._extra
         req = st.request if st is not None else None
         if isinstance(req, dict):  # the arguments it was submitted with
-            req = st.request = Request._from_args(req)
+            req = st.request = Request._from_args(req, st.client_headers)
         if req is None:
             raise RuntimeError("The request instance has not been set on "
                                "this response.")
@@ -236,6 +236,26 @@ class ResponseCore(_salvo.Response):
         _state(self).downloaded += len(chunk)
         return chunk
 
+    @property
+    def is_stream_consumed(self) -> bool:
+        """Whether the body was read or its iterating began (httpx's):
+        always, for a response that was not streamed."""
+        st = self._extra
+        return (not self._streamed or self._content is not None or
+                (st is not None and st.consumed))
+
+    @property
+    def is_closed(self) -> bool:
+        """Whether the response is done with its connection (httpx's):
+        always, for one that was not streamed; a streamed one once its
+        body was read to the end or it was closed."""
+        st = self._extra
+        return (not self._streamed or self._content is not None or
+                (st is not None and st.closed))
+
+    def _ended(self) -> None:
+        _state(self).closed = True
+
     def _consumed_check(self) -> None:
         st = self._extra
         if st is not None and st.consumed and self._content is None:
@@ -351,6 +371,7 @@ class Response(ResponseCore):
         while True:
             chunk = self._check(self._read(chunk_size, True))
             if not chunk:
+                self._ended()
                 return
             yield self._took(chunk)
 
@@ -396,6 +417,7 @@ class Response(ResponseCore):
     def close(self) -> None:
         """Abandons the rest of a streamed body (its connection closes)."""
         self._close()
+        self._ended()
 
     def __enter__(self) -> "Response":
         return self
@@ -442,6 +464,7 @@ class AsyncResponse(ResponseCore):
                 continue
             chunk = self._check(chunk)
             if not chunk:
+                self._ended()
                 return
             yield self._took(chunk)
 
@@ -498,6 +521,7 @@ class AsyncResponse(ResponseCore):
 
     async def aclose(self) -> None:
         self._close()
+        self._ended()
 
     close = aclose
 

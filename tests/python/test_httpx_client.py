@@ -1,0 +1,164 @@
+"""httpx's client as the oracle, for what httpx lets a caller change on a
+client after making it (headers, timeout, follow_redirects, auth), for
+build_request()/send(), salvo.stream() and a response's is_closed and
+is_stream_consumed. Each test checks what faultd's /echo saw."""
+import asyncio
+
+import pytest
+
+import salvo
+
+
+def seen(r):
+    return r.json()["headers"]
+
+
+def test_client_headers_changed_after_it_was_made(srv):
+    """httpx: client.headers is a mutable Headers whose changes reach the
+    requests made after them; a request's own header of the same name
+    wins; Response.request.headers shows what went, the client's
+    included."""
+    with salvo.Client(headers={"X-Keep": "k", "X-Gone": "g",
+                               "X-Swap": "old"}) as c:
+        assert dict(c.headers) == {"x-keep": "k", "x-gone": "g",
+                                   "x-swap": "old"}
+        h = seen(c.get(srv.url("/echo")))
+        assert (h["x-keep"], h["x-gone"], h["x-swap"]) == ("k", "g", "old")
+        c.headers["X-Swap"] = "new"
+        c.headers["X-Token"] = "t1"
+        del c.headers["X-Gone"]
+        r = c.get(srv.url("/echo"), headers={"X-Own": "o"})
+        h = seen(r)
+        assert (h["x-keep"], h["x-swap"], h["x-token"], h["x-own"]) == (
+            "k", "new", "t1", "o")
+        assert "x-gone" not in h  # given at first, deleted since: not sent
+        req = dict(r.request.headers)
+        assert (req["x-keep"], req["x-swap"], req["x-own"]) == (
+            "k", "new", "o") and "x-gone" not in req
+        # The request's own header replaces the client's of its name.
+        assert seen(c.get(srv.url("/echo"),
+                          headers={"X-Token": "mine"}))["x-token"] == "mine"
+        c.headers["User-Agent"] = "agent/2"
+        assert seen(c.get(srv.url("/echo")))["user-agent"] == "agent/2"
+        # Set whole: the old ones go.
+        c.headers = {"X-Only": "1"}
+        h = seen(c.get(srv.url("/echo")))
+        assert h["x-only"] == "1" and "x-keep" not in h
+        assert "x-token" not in h
+
+
+def test_client_headers_unchanged_show_on_the_request(srv):
+    """Response.request.headers holds the client's headers with the
+    request's own, as httpx's does (they were sent, but not listed)."""
+    with salvo.Client(headers={"X-Client": "c"}) as c:
+        r = c.get(srv.url("/echo"), headers={"X-Req": "r"})
+        assert seen(r)["x-client"] == "c"
+        assert (r.request.headers["x-client"],
+                r.request.headers["x-req"]) == ("c", "r")
+
+
+def test_a_block_takes_the_client_headers_it_opened_with(srv):
+    """salvo's rule (docs/python.md): a parallel block's requests carry
+    the client's headers as they were when the block opened."""
+    with salvo.Client(headers={"X-V": "1"}) as c:
+        with c.parallel() as par:
+            c.headers["X-V"] = "2"
+            before = par.get(srv.url("/echo")).get_response()
+        with c.parallel() as par:
+            after = par.get(srv.url("/echo")).get_response()
+    assert (seen(before)["x-v"], seen(after)["x-v"]) == ("1", "2")
+
+
+def test_timeout_redirects_and_auth_set_on_the_client(srv):
+    with salvo.Client() as c:
+        t = c.timeout
+        assert isinstance(t, salvo.Timeout) and t.read == 30.0
+        assert c.follow_redirects is True and c.auth is None
+        assert c.max_redirects == 10
+        c.timeout = 0.3
+        with pytest.raises(salvo.TimeoutException):
+            c.get(srv.url("/delay/3000"))
+        # A request's own timeout wins over the client's.
+        assert c.get(srv.url("/delay/500"), timeout=10).status_code == 200
+        assert c.timeout.read == 0.3
+        c.follow_redirects = False
+        assert c.get(srv.url("/redirect/1")).status_code == 302
+        assert c.get(srv.url("/redirect/1"),
+                     follow_redirects=True).status_code == 200
+        c.auth = ("user", "pw")
+        assert seen(c.get(srv.url("/echo")))["authorization"] == \
+            "Basic dXNlcjpwdw=="
+        # Refused when set, as a request refuses it, not at each request.
+        with pytest.raises(TypeError, match="timeout"):
+            c.timeout = "soon"
+        with pytest.raises(TypeError):
+            c.auth = 42
+        with pytest.raises(ValueError, match="when making the client"):
+            c.timeout = salvo.Timeout(5.0, connect=1.0)
+        assert c.timeout.read == 0.3
+
+
+def test_build_request_and_send(srv):
+    """httpx: build_request merges the client's defaults into a Request;
+    send sends it as it is, with the request hooks run on it; a Request
+    made by hand is sent as it is too."""
+    hooked = []
+    with salvo.Client(base_url=srv.url("/echo"), params={"p": "1"},
+                      headers={"X-C": "c"}, cookies={"s": "1"},
+                      event_hooks={"request": [hooked.append]}) as c:
+        req = c.build_request("POST", "/sub", json={"a": 1},
+                              headers={"X-R": "r"}, timeout=5)
+        assert (req.method, str(req.url)) == ("POST",
+                                              srv.url("/echo/sub?p=1"))
+        assert (req.headers["x-c"], req.headers["x-r"], req.headers["cookie"],
+                req.content, req.extensions) == ("c", "r", "s=1", b'{"a":1}',
+                                                 {"timeout": 5})
+        assert hooked == []  # hooks are send()'s
+        e = c.send(req).json()
+        assert hooked == [req]
+        assert (e["method"], e["target"], e["body"]) == (
+            "POST", "/echo/sub?p=1", '{"a":1}')
+        assert (e["headers"]["x-c"], e["headers"]["x-r"],
+                e["headers"]["cookie"]) == ("c", "r", "s=1")
+        mine = salvo.Request("GET", srv.url("/json/7"), headers={"X-M": "m"})
+        assert c.send(mine).json() == {"id": 7, "name": "item 7"}
+        r = c.send(c.build_request("GET", srv.url("/redirect/1")),
+                   follow_redirects=False)
+        assert r.status_code == 302
+        with pytest.raises(TypeError, match="send"):
+            c.build_request("GET", "/x", follow_redirects=True)
+
+
+def test_send_streamed_and_salvo_stream(srv):
+    """is_stream_consumed and is_closed as httpx sets them: a response
+    read whole is both; a streamed one is neither until its body is read
+    (or it is closed)."""
+    with salvo.Client() as c:
+        r = c.get(srv.url("/json/1"))
+        assert r.is_closed and r.is_stream_consumed
+        r = c.send(c.build_request("GET", srv.url("/bytes/200000")),
+                   stream=True)
+        assert not r.is_closed and not r.is_stream_consumed
+        assert sum(len(b) for b in r.iter_bytes()) == 200000
+        assert r.is_closed and r.is_stream_consumed
+        r = c.get(srv.url("/bytes/200000"), stream=True)
+        r.close()
+        assert r.is_closed
+    with salvo.stream("GET", srv.url("/bytes/1000")) as r:
+        assert not r.is_closed
+        assert len(r.read()) == 1000
+    assert r.is_closed
+
+
+def test_async_client_settings_and_send(srv):
+    async def main():
+        async with salvo.AsyncClient(base_url=srv.url("/echo")) as c:
+            c.headers["X-A"] = "a"
+            c.follow_redirects = False
+            r = await c.send(c.build_request("GET", "/x"))
+            async with c.parallel() as par:
+                p = par.get("/y")
+                r2 = await p.get_response()
+            r3 = await c.get(srv.url("/redirect/1"))
+            return seen(r)["x-a"], seen(r2)["x-a"], r3.status_code
+    assert asyncio.run(main()) == ("a", "a", 302)
