@@ -29,7 +29,8 @@ def client_options(*, headers: HeaderTypes = None, auth: Any = None,
                    max_retries: Optional[int] = None,
                    rate_limit: Optional[float] = None, cookies: Any = True,
                    transport: str = "auto", proxy: Optional[str] = None,
-                   cert: Any = None, **more: Any) -> Dict[str, Any]:
+                   cert: Any = None, trust_env: Any = None,
+                   **more: Any) -> Dict[str, Any]:
     """Keyword options of _salvo.Client from httpx-style ones. `verify` is
     a bool, the path of a CA bundle or of a hashed CA directory; `cert`
     (mutual TLS) the path of a PEM file with the client certificate and
@@ -41,6 +42,10 @@ def client_options(*, headers: HeaderTypes = None, auth: Any = None,
     cookies to send is ClientCore's). `transport`: "auto" (salvo's own
     transport, HTTP/1.1 and HTTP/2; libcurl for proxies), "native" or
     "libcurl"."""
+    if trust_env:  # False is what salvo does anyway
+        raise TypeError("trust_env=True is not supported: salvo reads no "
+                        "proxy, certificate or .netrc settings from the "
+                        "environment; give proxy=, verify= or auth=")
     opts: Dict[str, Any] = {"follow_redirects": follow_redirects,
                             "cookies": cookies is not False,
                             "http_version": 0 if http2 else 1,

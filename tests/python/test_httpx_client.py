@@ -162,3 +162,16 @@ def test_async_client_settings_and_send(srv):
             r3 = await c.get(srv.url("/redirect/1"))
             return seen(r)["x-a"], seen(r2)["x-a"], r3.status_code
     assert asyncio.run(main()) == ("a", "a", 302)
+
+
+def test_trust_env_false_is_what_salvo_does(srv, monkeypatch):
+    """salvo reads no proxy from the environment (docs/python.md):
+    trust_env=False is taken, True refused by name; a proxy variable
+    that leads nowhere changes nothing on either transport."""
+    monkeypatch.setenv("http_proxy", "http://127.0.0.1:1")
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:1")
+    for transport in ("native", "libcurl"):
+        with salvo.Client(trust_env=False, transport=transport) as c:
+            assert c.get(srv.url("/json/1")).status_code == 200
+    with pytest.raises(TypeError, match="trust_env=True"):
+        salvo.Client(trust_env=True)
