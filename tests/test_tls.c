@@ -61,6 +61,39 @@ static void test_ca_file_verifies(void **state) {
   salvo_response_free(r);
 }
 
+/* RFC 9110 4.3.4: a client MUST verify that the certificate names the
+ * host the URL names. A name pinned to the server (which its certificate,
+ * for 127.0.0.1 and localhost, does not carry) is refused before any
+ * request goes, on every transport, HTTP/2 and HTTP/1.1 alike; skipping
+ * verification reaches the same server, so that only the name failed. */
+static void test_certificate_must_name_the_host(void **state) {
+  (void)state;
+  char pin[64];
+  snprintf(pin, sizeof(pin), "elsewhere.test:%d:127.0.0.1", th_ngx.tls_port);
+  const char *pins[] = {pin, NULL};
+  const char *url = th_fmt("https://elsewhere.test:%d/", th_ngx.tls_port);
+  salvo_config cfg;
+  salvo_config_init(&cfg);
+  cfg.ca_file = th_ca_file(&th_ngx);
+  cfg.resolve = pins;
+  cfg.max_retries = 0;
+  for (int v = 0; v < 2; v++) {
+    cfg.http_version = v ? SALVO_HTTP_1_1 : SALVO_HTTP_AUTO;
+    cfg.insecure = 0;
+    salvo_response *r = fetch_one(&cfg, url);
+    print_message("http_version %d: %s\n", cfg.http_version,
+                  salvo_response_errmsg(r));
+    assert_int_equal(salvo_response_error(r), SALVO_ETLS);
+    assert_int_equal(salvo_response_status(r), 0);
+    salvo_response_free(r);
+    cfg.insecure = 1;
+    r = fetch_one(&cfg, url);
+    assert_int_equal(salvo_response_error(r), SALVO_OK);
+    assert_int_equal(salvo_response_status(r), 200);
+    salvo_response_free(r);
+  }
+}
+
 static void test_insecure_skips_verification(void **state) {
   (void)state;
   salvo_config cfg;
@@ -311,6 +344,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_self_signed_fails_without_its_ca),
       cmocka_unit_test(test_ca_file_verifies),
+      cmocka_unit_test(test_certificate_must_name_the_host),
       cmocka_unit_test(test_insecure_skips_verification),
       cmocka_unit_test(test_http1_preference),
       cmocka_unit_test(test_http2_multiplexes),
