@@ -8,6 +8,7 @@
 #   client-enc.key        its key encrypted with the password "salvo-key-pw"
 #   client-both.pem       certificate and key in one file
 #   other.pem/.key        a client certificate of another CA
+#   expired.pem/.key      as server.pem, but its validity ended a day ago
 set -e
 cd "$1"
 ec="-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes"
@@ -25,6 +26,9 @@ openssl pkey -in client.key -aes256 -passout pass:salvo-key-pw -out client-enc.k
 cat client.pem client.key >client-both.pem
 openssl req -x509 $ec -keyout other.key -out other.pem -days 2 \
   -subj '/CN=salvo stranger'
+openssl req $ec -keyout expired.key -out expired.csr -subj '/CN=localhost'
+openssl x509 -req -in expired.csr -CA ca.pem -CAkey ca.key -CAcreateserial \
+  -out expired.pem -days -1 -extfile server.cnf
 mkdir -p capath
 cp ca.pem capath/
 openssl rehash capath

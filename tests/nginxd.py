@@ -4,7 +4,9 @@ package's), with the certificates tests/nginx_certs.sh makes for the run:
   mtls_port   the same, asking for a client certificate of the run's CA:
               the body is the subject it verified, or nginx answers 400
   tls12_port  TLS 1.2 and no later; the body names the protocol
-The C suites' harness (tests/harness.c) starts the same servers."""
+  expired_port  the first's names and CA, with a certificate that expired
+The C suites' harness (tests/harness.c) starts the same servers, but the
+last."""
 
 import os
 import socket
@@ -22,7 +24,7 @@ def _free_port():
         return s.getsockname()[1]
 
 
-def _conf(d, port, mtls_port, tls12_port):
+def _conf(d, port, mtls_port, tls12_port, expired_port):
     cert = (f"ssl_certificate {d}/server.pem; "
             f"ssl_certificate_key {d}/server.key;")
     return f"""daemon off; master_process off;
@@ -39,7 +41,10 @@ http {{ access_log off; client_body_temp_path {d}/tmp;
   ssl_verify_client on; ssl_client_certificate {d}/ca.pem;
   location / {{ return 200 "$ssl_client_s_dn"; }} }}
  server {{ listen 127.0.0.1:{tls12_port} ssl; ssl_protocols TLSv1.2; {cert}
-  location / {{ return 200 "$ssl_protocol"; }} }} }}
+  location / {{ return 200 "$ssl_protocol"; }} }}
+ server {{ listen 127.0.0.1:{expired_port} ssl http2;
+  ssl_certificate {d}/expired.pem; ssl_certificate_key {d}/expired.key;
+  location / {{ return 200 "ok\\n"; }} }} }}
 """
 
 
@@ -52,10 +57,11 @@ class Nginx:
         self.ca = self.file("ca.pem")
         os.mkdir(os.path.join(d, "tmp"))
         for _ in range(8):  # a free port may be taken before nginx binds it
-            self.port, self.mtls_port, self.tls12_port = (
-                _free_port(), _free_port(), _free_port())
+            self.port, self.mtls_port, self.tls12_port, self.expired_port = (
+                _free_port(), _free_port(), _free_port(), _free_port())
             with open(os.path.join(d, "nginx.conf"), "w") as f:
-                f.write(_conf(d, self.port, self.mtls_port, self.tls12_port))
+                f.write(_conf(d, self.port, self.mtls_port, self.tls12_port,
+                              self.expired_port))
             self.proc = subprocess.Popen(
                 ["/usr/sbin/nginx", "-p", d, "-c", f"{d}/nginx.conf"],
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

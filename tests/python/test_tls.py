@@ -19,6 +19,21 @@ def test_verify_with_file_or_directory(nginx):
             c.get(nginx.url("/"))
 
 
+@pytest.mark.parametrize("transport", ["native", "libcurl"])
+def test_expired_certificate_refused(nginx, transport):
+    """A certificate past its validity is refused on both transports
+    (RFC 9110 4.3.4: the client MUST verify it), whatever the CA that
+    signed it; verify=False reaches the same server."""
+    url = nginx.url("/", port=nginx.expired_port)
+    with salvo.Client(verify=nginx.ca, max_retries=0,
+                      transport=transport) as c:
+        with pytest.raises(salvo.ConnectError, match="expired") as e:
+            c.get(url)
+    assert e.value.code == "ETLS"
+    with salvo.Client(verify=False, transport=transport) as c:
+        assert c.get(url).text == "ok\n"
+
+
 @pytest.mark.parametrize("shape", ["file", "pair", "triple"])
 def test_client_certificate(nginx, shape):
     cert = {"file": nginx.file("client-both.pem"),
