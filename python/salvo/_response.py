@@ -303,22 +303,66 @@ def _split_links(value: str) -> List[str]:
     return out
 
 
-def _rechunk(chunks: Iterator[bytes], size: Optional[int]) -> Iterator[bytes]:
-    """Chunks of exactly `size` bytes (the last may be shorter), or as they
-    come when size is None; never an empty one."""
+def _chunk_size(size: Any) -> Optional[int]:
+    """chunk_size as httpx takes it: None (the pieces as they come) or a
+    positive int. Anything else is refused, never looped on."""
     if size is None:
-        for c in chunks:
-            if c:
-                yield c
+        return None
+    if not isinstance(size, int) or isinstance(size, bool):
+        raise TypeError(f"chunk_size must be a positive int or None, not "
+                        f"{type(size).__name__}")
+    if size <= 0:
+        raise ValueError(f"chunk_size must be positive, not {size}")
+    return size
+
+
+def _read_size(size: Optional[int]) -> int:
+    """What one read of a streamed body asks for: at most _CHUNK, so that
+    a large chunk_size costs only the bytes that came."""
+    return min(size, _CHUNK) if size else _CHUNK
+
+
+class _Chunker:
+    """Pieces into chunks of exactly `size` bytes (the last may be
+    shorter), or as they come when size is None; never an empty one.
+    Each byte is copied once into the buffer and once out."""
+
+    __slots__ = ("size", "buf")
+
+    def __init__(self, size: Optional[int]) -> None:
+        self.size = size
+        self.buf = bytearray()
+
+    def feed(self, piece: bytes) -> Iterator[bytes]:
+        if self.size is None:
+            if piece:
+                yield piece
+            return
+        buf, size = self.buf, self.size
+        buf += piece
+        n = len(buf) - len(buf) % size
+        if not n:
+            return
+        with memoryview(buf) as mv:
+            out = [bytes(mv[i:i + size]) for i in range(0, n, size)]
+        del buf[:n]
+        yield from out
+
+    def flush(self) -> Iterator[bytes]:
+        if self.buf:
+            yield bytes(self.buf)
+            self.buf = bytearray()
+
+
+def _slices(content: bytes, size: Optional[int]) -> Iterator[bytes]:
+    """A body read whole, in chunks of `size` bytes (or as one)."""
+    if not content:
         return
-    buf = b""
-    for c in chunks:
-        buf += c
-        while len(buf) >= size:
-            yield buf[:size]
-            buf = buf[size:]
-    if buf:
-        yield buf
+    if size is None:
+        yield content
+        return
+    for i in range(0, len(content), size):
+        yield content[i:i + size]
 
 
 class _LineDecoder:
@@ -384,13 +428,16 @@ class Response(ResponseCore):
         """The body in chunks (of chunk_size bytes when given) as they
         arrive; memory stays flat for a streamed body, which can then be
         iterated once. An empty body gives no chunk."""
+        chunk_size = _chunk_size(chunk_size)
         if not self._streamed or self._content is not None:
-            c = self.content
-            yield from (_rechunk(iter((c,)), chunk_size) if c else ())
+            yield from _slices(self.content, chunk_size)
             return
         self._consumed_check()
         _state(self).consumed = True
-        yield from _rechunk(self._pull(chunk_size or _CHUNK), chunk_size)
+        ch = _Chunker(chunk_size)
+        for piece in self._pull(_read_size(chunk_size)):
+            yield from ch.feed(piece)
+        yield from ch.flush()
 
     def stream(self, chunk_size: int = _CHUNK) -> Iterator[bytes]:
         """salvo's name for iter_bytes, chunks as they come."""
@@ -470,23 +517,19 @@ class AsyncResponse(ResponseCore):
 
     async def aiter_bytes(self, chunk_size: Optional[int] = None
                           ) -> AsyncIterator[bytes]:
+        chunk_size = _chunk_size(chunk_size)
         if not self._streamed or self._content is not None:
-            for c in _rechunk(iter((self.content,)), chunk_size):
+            for c in _slices(self.content, chunk_size):
                 yield c
             return
         self._consumed_check()
         _state(self).consumed = True
-        buf = b""
-        async for c in self._apull(chunk_size or _CHUNK):
-            if chunk_size is None:
+        ch = _Chunker(chunk_size)
+        async for piece in self._apull(_read_size(chunk_size)):
+            for c in ch.feed(piece):
                 yield c
-                continue
-            buf += c
-            while len(buf) >= chunk_size:
-                yield buf[:chunk_size]
-                buf = buf[chunk_size:]
-        if buf:
-            yield buf
+        for c in ch.flush():
+            yield c
 
     async def stream(self, chunk_size: int = _CHUNK) -> AsyncIterator[bytes]:
         async for c in self.aiter_bytes(

@@ -1,6 +1,8 @@
 """Arguments are taken as given or refused with the error httpx would
 raise, naming the argument: never cut short at a NUL, wrapped around,
 turned into NUL bytes, split into characters or silently ignored."""
+import asyncio
+
 import pytest
 
 import salvo
@@ -140,3 +142,34 @@ def test_malformed_header_hides_its_value(srv):
             c.get(srv.url("/echo"), headers=hdr)
         assert "TOKENSECRET" not in str(e.value), e.value
     assert srv.stats()["requests"] == 0
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_chunk_size_refused_or_taken_as_given(srv, stream):
+    """chunk_size is None or a positive int: 0 or less is refused, not
+    looped on forever (it was, yielding empty chunks); a size far over the
+    body reads only the bytes that came (it asked the allocator for the
+    size at each read: 1 TiB here)."""
+    url = srv.url("/bytes/100000")
+    with salvo.Client() as c:
+        for bad, exc in ((0, ValueError), (-1, ValueError), (1.5, TypeError),
+                         ("4", TypeError), (True, TypeError)):
+            r = c.get(url, stream=stream)
+            with pytest.raises(exc, match="chunk_size"):
+                next(r.iter_bytes(bad))
+            r.close()
+        r = c.get(url, stream=stream)
+        assert [len(b) for b in r.iter_bytes(2 ** 40)] == [100000]
+        r = c.get(url, stream=stream)
+        sizes = [len(b) for b in r.iter_bytes(30000)]
+        assert sizes == [30000, 30000, 30000, 10000]
+
+    async def main():
+        async with salvo.AsyncClient() as ac:
+            r = await ac.get(url, stream=stream)
+            with pytest.raises(ValueError, match="chunk_size"):
+                await r.aiter_bytes(0).__anext__()
+            await r.aclose()
+            r = await ac.get(url, stream=stream)
+            return [len(b) async for b in r.aiter_bytes(2 ** 40)]
+    assert asyncio.run(main()) == [100000]
