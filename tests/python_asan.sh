@@ -2,8 +2,10 @@
 # python_asan.sh PYDIR FAULTD ROUNDS: the extension's stress test
 # (tests/python/test_lifetimes.py's STRESS: clients and blocks closed from
 # several threads in random order while requests run, bodies are read and
-# single requests made), then the argument tests (test_arguments.py: what
-# the extension refuses, and how it says so), on an extension built with
+# single requests made), the argument tests (test_arguments.py: what the
+# extension refuses, and how it says so), then the whole surface called
+# with random arguments (api_fuzz.py; its seed is printed, and
+# SALVO_FUZZ_SEED gives it again), on an extension built with
 # AddressSanitizer and UBSan, loaded into Debian's python3 with the
 # sanitizer's runtime preloaded and its objects in malloc's memory
 # (PYTHONMALLOC=malloc, so that a freed object is seen). Any report fails
@@ -33,3 +35,10 @@ LD_PRELOAD=$rt ASAN_OPTIONS=detect_leaks=0:halt_on_error=1:abort_on_error=1 \
   PYTHONPATH=$pydir SALVO_FAULTD=$faultd \
   /usr/bin/python3 -m pytest -q -p no:cacheprovider \
   "$here/python/test_arguments.py"
+seed=${SALVO_FUZZ_SEED:-$(date +%s)}
+echo "api_fuzz: seed $seed (SALVO_FUZZ_SEED=$seed repeats it)"
+LD_PRELOAD=$rt ASAN_OPTIONS=detect_leaks=0:halt_on_error=1:abort_on_error=1 \
+  UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 PYTHONMALLOC=malloc \
+  PYTHONPATH=$pydir \
+  /usr/bin/python3 "$here/python/api_fuzz.py" "http://127.0.0.1:$port" \
+  "$seed" 600

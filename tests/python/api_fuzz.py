@@ -1,0 +1,206 @@
+"""api_fuzz.py BASE SEED N: the package's whole surface called N times
+with arguments drawn at random (SEED) from a pool of the wrong and the
+extreme: NULs, lone surrogates, huge and negative numbers, NaN, bytes
+where str goes, mappings that fail when read, objects whose __str__
+raises, URLs that are not. A call may answer or raise any exception; the
+interpreter must not crash, leak into another request, or hang (a call
+that takes 40 s ends the run with every thread's stack). Run by
+tests/python_asan.sh on the extension built with AddressSanitizer, so
+that a bad read or free in the C below is a report, not luck. BASE is
+faultd's http://127.0.0.1:PORT."""
+import asyncio
+import faulthandler
+import gc
+import random
+import sys
+
+import salvo
+
+
+class Weird:
+    """An argument that fails whichever way it is read."""
+
+    def __str__(self):
+        raise RuntimeError("str fails")
+
+    def __len__(self):
+        return -1
+
+    def __iter__(self):
+        raise ValueError("iter fails")
+
+    def items(self):
+        return [(1, 2)]
+
+
+class BadMap(dict):
+    def items(self):
+        raise KeyError("items fails")
+
+
+def pools(base):
+    urls = [base + p for p in ("/echo", "/json/1", "/bytes/100000",
+                               "/redirect/2", "/delay/50", "/status/500",
+                               "/gzip", "/chunked", "/close", "/\udcff",
+                               "/é", "/echo?a=\0")]
+    urls += ["ftp://x/", "http://", "://", "http://[::1",
+             "http://127.0.0.1:1/"]
+    values = [None, 0, -1, 1, 2 ** 31, 2 ** 63, -2 ** 63, 2 ** 64, 10 ** 30,
+              1e308, float("nan"), float("inf"), -0.5, 0.001, "",
+              "x" * 70000, "\0", "a\0b", "\udcff", "é", "a\r\nb", b"bytes",
+              b"\xff\x00", bytearray(b"ba"), memoryview(b"mv"), [], [1, 2],
+              [("a", "b")], [("a",)], [["a", "b"]], (), {}, {"a": None},
+              {"a": [1, None]}, {"a": "\udcff"}, {"\udcff": "v"}, {1: 2},
+              {"a": b"\xff"}, {"a": object()}, object(), lambda *a: 1,
+              True, False, Weird(), BadMap(a=1), salvo.Timeout(0.01),
+              salvo.Headers({"a": "b"}), salvo.BasicAuth("u", "\udcff"),
+              ("u",), ("u", "p", "x"), ("u", None)]
+    return urls, values + urls
+
+
+CLIENT = ["headers", "auth", "timeout", "verify", "http2",
+          "follow_redirects", "concurrency", "limits", "max_retries",
+          "rate_limit", "cookies", "transport", "proxy", "cert", "base_url",
+          "params", "event_hooks", "default_encoding", "max_redirects",
+          "per_host", "deadline", "queue_timeout", "user_agent",
+          "io_threads", "retry_statuses", "dns_servers", "resolve",
+          "max_body", "trust_env"]
+REQUEST = ["params", "headers", "cookies", "auth", "json", "data", "content",
+           "files", "timeout", "follow_redirects", "extensions", "stream",
+           "key", "max_retries", "idempotent"]
+ONE_CALL = ["concurrency", "keys", "parse_func", "return_type", "params",
+            "headers", "method", "json", "data", "return_exceptions",
+            "timeout", "max_retries", "rate_limit", "cookies"]
+
+
+class Fuzz:
+    def __init__(self, base, seed):
+        self.rnd = random.Random(seed)
+        self.urls, self.values = pools(base)
+
+    def v(self):
+        return self.rnd.choice(self.values)
+
+    def kw(self, names, most=2):
+        return {self.rnd.choice(names): self.v()
+                for _ in range(self.rnd.randint(0, most))}
+
+    @staticmethod
+    def call(f, *a, **k):
+        try:
+            return f(*a, **k)
+        except Exception as e:  # any answer but a crash will do
+            return e
+
+    def body(self, r):
+        if not isinstance(r, salvo.Response):
+            return
+        ops = [lambda: list(r.iter_bytes(self.v())),
+               lambda: list(r.iter_lines()), r.read,
+               lambda: r.json(**self.kw(["object_hook", "x"])),
+               lambda: setattr(r, "encoding", self.v()), lambda: r.text,
+               r.close, lambda: r.headers.get(self.v()),
+               lambda: (r.request, r.history, r.cookies, r.links, r.url)]
+        for _ in range(self.rnd.randint(0, 3)):
+            self.call(self.rnd.choice(ops))
+
+    def client(self):
+        c = self.call(salvo.Client, **self.kw(CLIENT, 3))
+        if isinstance(c, Exception):
+            return
+        for _ in range(self.rnd.randint(1, 3)):
+            method = self.rnd.choice(["GET", "POST", "get", self.v()])
+            self.body(self.call(c.request, method, self.v(),
+                                **self.kw(REQUEST, 3)))
+        if self.rnd.random() < 0.3:
+            self.call(setattr, c, self.rnd.choice(
+                ["headers", "timeout", "auth", "follow_redirects"]), self.v())
+            self.body(self.call(c.get, self.rnd.choice(self.urls)))
+        if self.rnd.random() < 0.5:
+            c.close()
+
+    def block(self):
+        with salvo.Client(timeout=2) as c, c.parallel() as p:
+            pend = [self.call(p.request, self.rnd.choice(["GET", self.v()]),
+                              self.v(), **self.kw(REQUEST))
+                    for _ in range(self.rnd.randint(1, 5))]
+            for x in pend:
+                if self.rnd.random() < 0.3:
+                    self.call(getattr(x, "cancel", int))
+                if self.rnd.random() < 0.5 and hasattr(x, "get_response"):
+                    self.body(self.call(x.get_response, timeout=self.v()))
+            self.call(p.next_response,
+                      timeout=self.rnd.choice([0, 0.01, None, self.v()]))
+
+    def models(self):
+        u = self.call(salvo.URL, self.rnd.choice(self.urls + [self.v()]))
+        if isinstance(u, salvo.URL):
+            self.call(u.join, self.v())
+            self.call(u.copy_with, **self.kw(["scheme", "host", "port",
+                                              "path", "query", "fragment"]))
+            self.call(u.copy_merge_params, self.v())
+        h = self.call(salvo.Headers, self.v())
+        if isinstance(h, salvo.Headers):
+            self.call(h.__setitem__, self.v(), self.v())
+            self.call(h.get_list, self.v())
+            self.call(h.__delitem__, self.v())
+        self.call(salvo.QueryParams, self.v())
+        self.call(salvo.Cookies, self.v())
+        self.call(salvo.Timeout, self.v(), **self.kw(["connect", "read"]))
+        self.call(salvo.Limits, **self.kw(["max_connections",
+                                           "keepalive_expiry"]))
+
+    def async_client(self):
+        async def main():
+            async with salvo.AsyncClient(**self.kw(CLIENT, 1)) as ac:
+                rs = await asyncio.gather(
+                    *[ac.request(self.rnd.choice(["GET", "POST"]), self.v(),
+                                 **self.kw(REQUEST)) for _ in range(3)],
+                    return_exceptions=True)
+                for r in rs:
+                    if isinstance(r, salvo.AsyncResponse):
+                        await r.aread()
+        self.call(asyncio.run, main())
+
+    def send(self):
+        with salvo.Client() as c:
+            req = self.call(c.build_request, self.rnd.choice(["GET", self.v()]),
+                            self.v(), **self.kw(REQUEST[:9]))
+            self.body(self.call(c.send, req,
+                                stream=self.rnd.random() < 0.5))
+
+    def one(self):
+        kind = self.rnd.randrange(10)
+        if kind <= 2:
+            self.client()
+        elif kind == 3:
+            self.block()
+        elif kind == 4:
+            urls = [self.rnd.choice(self.urls) for _ in range(3)]
+            self.call(salvo.parallel_requests,
+                      self.rnd.choice([urls, self.v()]),
+                      **self.kw(ONE_CALL, 3))
+        elif kind == 5 or kind == 6:
+            self.models()
+        elif kind == 7:
+            self.async_client()
+        elif kind == 8:
+            self.send()
+        else:
+            self.call(salvo.get, self.v(), **self.kw(REQUEST))
+
+
+def main():
+    base, seed, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+    f = Fuzz(base, seed)
+    for i in range(n):
+        faulthandler.dump_traceback_later(40, exit=True)
+        f.one()
+        if i % 50 == 0:
+            gc.collect()
+    faulthandler.cancel_dump_traceback_later()
+    print(f"api_fuzz: {n} calls with seed {seed}, no crash")
+
+
+if __name__ == "__main__":
+    main()
