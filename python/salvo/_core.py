@@ -172,6 +172,11 @@ class ClientCore:
         self._hooks = {"request": list(hooks.get("request", ())),
                        "response": list(hooks.get("response", ()))}
         self._default_encoding = default_encoding
+        # A function as the client's auth (httpx takes one) goes with each
+        # request, as a request's own does: libsalvo's is a user and a
+        # password.
+        auth_fn = options.pop("auth") if callable(options.get("auth")) \
+            else None
         self._c = _salvo.Client(**client_options(
             cookies=cookies is not False, headers=headers, **options))
         from ._models import Headers
@@ -188,6 +193,8 @@ class ClientCore:
         # was made: each request takes them as its own unless it has its
         # own.
         self._later: Dict[str, Any] = {}
+        if auth_fn is not None:
+            self._given["auth"] = self._later["auth"] = auth_fn
         self._lock = allocate_lock()
 
     def _native(self) -> _salvo.Client:

@@ -58,19 +58,22 @@ def pools(base):
     return urls, values + urls
 
 
+# Not drawn: rate_limit and max_retries, whose small and large values
+# make a run wait as long as it was asked to (1,000 s a request at 0.001
+# a second), which is not a hang.
 CLIENT = ["headers", "auth", "timeout", "verify", "http2",
-          "follow_redirects", "concurrency", "limits", "max_retries",
-          "rate_limit", "cookies", "transport", "proxy", "cert", "base_url",
+          "follow_redirects", "concurrency", "limits", "cookies",
+          "transport", "proxy", "cert", "base_url",
           "params", "event_hooks", "default_encoding", "max_redirects",
           "per_host", "deadline", "queue_timeout", "user_agent",
           "io_threads", "retry_statuses", "dns_servers", "resolve",
           "max_body", "trust_env"]
 REQUEST = ["params", "headers", "cookies", "auth", "json", "data", "content",
            "files", "timeout", "follow_redirects", "extensions", "stream",
-           "key", "max_retries", "idempotent"]
+           "key", "idempotent"]
 ONE_CALL = ["concurrency", "keys", "parse_func", "return_type", "params",
             "headers", "method", "json", "data", "return_exceptions",
-            "timeout", "max_retries", "rate_limit", "cookies"]
+            "timeout", "cookies"]
 
 
 class Fuzz:
@@ -169,8 +172,72 @@ class Fuzz:
             self.body(self.call(c.send, req,
                                 stream=self.rnd.random() < 0.5))
 
+    def after_close(self):
+        """Each object used after its owner closed, and a body read from
+        two threads at once."""
+        import threading
+        c = salvo.Client(timeout=2)
+        p = c.parallel()
+        pend = self.call(p.get, self.rnd.choice(self.urls))
+        r = self.call(c.get, self.rnd.choice(self.urls), stream=True)
+        if self.rnd.random() < 0.5:
+            t = [threading.Thread(target=self.call,
+                                  args=(lambda: list(r.iter_bytes()),))
+                 for _ in range(2)] if isinstance(r, salvo.Response) else []
+            for x in t:
+                x.start()
+            for x in t:
+                x.join()
+        (c.close if self.rnd.random() < 0.5 else p.close)()
+        self.call(getattr(pend, "get_response", int))
+        self.call(p.next_response, timeout=0)
+        self.call(p.get, self.rnd.choice(self.urls))
+        self.call(c.get, self.rnd.choice(self.urls))
+        self.body(r)
+        c.close()
+
+    def hooks(self):
+        def hook(x):
+            if self.rnd.random() < 0.5:
+                raise RuntimeError("a hook failed")
+            return self.v()
+        c = self.call(salvo.Client, event_hooks={"request": [hook],
+                                                 "response": [hook]},
+                      auth=self.rnd.choice([None, hook, self.v()]))
+        if isinstance(c, salvo.Client):
+            self.body(self.call(c.get, self.rnd.choice(self.urls)))
+            c.close()
+
+    def session(self):
+        s = self.call(salvo.ParallelRequests, **self.kw(CLIENT, 2))
+        if isinstance(s, Exception):
+            return
+        for _ in range(2):
+            self.call(s.request, [self.rnd.choice(self.urls)] * 3,
+                      **self.kw(ONE_CALL, 2))
+        s.close()
+        self.call(asyncio.run, salvo.parallel_requests_async(
+            [self.rnd.choice(self.urls)] * 2, **self.kw(ONE_CALL, 2)))
+
+    def async_block(self):
+        async def main():
+            async with salvo.AsyncClient(timeout=2) as ac:
+                async with ac.parallel() as p:
+                    pend = [self.call(p.request, "GET", self.v(),
+                                      **self.kw(REQUEST))
+                            for _ in range(3)]
+                    for x in pend:
+                        if hasattr(x, "get_response") and \
+                                self.rnd.random() < 0.5:
+                            try:
+                                r = await x.get_response()
+                                await r.aread()
+                            except Exception:
+                                pass
+        self.call(asyncio.run, main())
+
     def one(self):
-        kind = self.rnd.randrange(10)
+        kind = self.rnd.randrange(14)
         if kind <= 2:
             self.client()
         elif kind == 3:
@@ -186,6 +253,14 @@ class Fuzz:
             self.async_client()
         elif kind == 8:
             self.send()
+        elif kind == 10:
+            self.after_close()
+        elif kind == 11:
+            self.hooks()
+        elif kind == 12:
+            self.session()
+        elif kind == 13:
+            self.async_block()
         else:
             self.call(salvo.get, self.v(), **self.kw(REQUEST))
 

@@ -175,3 +175,17 @@ def test_trust_env_false_is_what_salvo_does(srv, monkeypatch):
             assert c.get(srv.url("/json/1")).status_code == 200
     with pytest.raises(TypeError, match="trust_env=True"):
         salvo.Client(trust_env=True)
+
+
+def test_a_function_as_the_client_auth(srv):
+    """httpx takes a function as a client's auth, as a request's: it is
+    given each request and returns it, its headers changed."""
+    def sign(req):
+        req.headers["X-Signed"] = req.method + " " + req.url.path
+        return req
+    with salvo.Client(auth=sign) as c:
+        assert c.auth is sign
+        assert seen(c.get(srv.url("/echo")))["x-signed"] == "GET /echo"
+        # A request's own auth wins.
+        h = seen(c.get(srv.url("/echo"), auth=("u", "p")))
+        assert "x-signed" not in h and h["authorization"].startswith("Basic")
