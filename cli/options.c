@@ -208,13 +208,13 @@ static char *read_file_or_arg(const char *v, size_t *out_len) {
   return buf;
 }
 
-/* mkdir -p: each missing directory of path, mode 0755. Failures show when
- * the caller looks at path. */
+/* mkdir -p: each missing directory of path (not empty), mode 0755.
+ * Failures show when the caller looks at path. */
 static void make_dirs(const char *path) {
   char *p = strdup(path);
   if (!p)
     exit(1);
-  for (char *s = p + 1; *s; s++)
+  for (char *s = p + (*p != '\0'); *s; s++)
     if (*s == '/') {
       *s = '\0';
       mkdir(p, 0755);
@@ -467,6 +467,8 @@ int options_parse(opts *o, int argc, char **argv) {
   }
   if (o->output_dir) {
     struct stat st;
+    if (!*o->output_dir)
+      usage_error("--output-dir: an empty name is no directory");
     make_dirs(o->output_dir);
     if (stat(o->output_dir, &st))
       usage_error("--output-dir: cannot create %s: %s", o->output_dir,

@@ -192,7 +192,8 @@ class CliTest(WithFaultd):
         for bad in (["--concurrency", "0"], ["--rate", "fast"],
                     ["--body", "xml"], ["--no-such-option"],
                     ["--timeout", "-1"], ["-i", "x", self.url("/")],
-                    ["--output-dir", "/dev/null"], ["-H", "no colon"]):
+                    ["--output-dir", "/dev/null"], ["--output-dir", ""],
+                    ["-H", "no colon"]):
             p = salvo(*bad, self.url("/json/1"))
             self.assertEqual(p.returncode, 2, bad)
             self.assertTrue(p.stderr, bad)
