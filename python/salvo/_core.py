@@ -380,9 +380,9 @@ class ClientCore:
                    follow_redirects: Any) -> Dict[str, Any]:
         """The extension's arguments of a salvo.Request, sent as it is
         (build_request merged the client's defaults; one made by the
-        caller has only the headers the client was made with added, by
-        libsalvo), with auth and follow_redirects as send() takes them:
-        the client's unless given. The request hooks ran already."""
+        caller gets only the client's headers, which libsalvo adds), with
+        auth and follow_redirects as send() takes them: the client's
+        unless given. The request hooks ran already."""
         if auth is USE_CLIENT_DEFAULT:
             auth = self._later.get("auth")
         if follow_redirects is USE_CLIENT_DEFAULT:
@@ -390,8 +390,13 @@ class ClientCore:
         if callable(auth):
             request = auth(request) or request
             auth = None
-        return build(request.method, str(request.url),
-                     headers=request.headers._raw_str(),
+        headers = request.headers._raw_str()
+        if self._headers._items != self._sent_headers:
+            # libsalvo adds the headers the client was made with: what
+            # changed since goes with the request, as for request().
+            headers = self._merge_client_headers(self._headers._items,
+                                                 headers)
+        return build(request.method, str(request.url), headers=headers,
                      content=request.content or None,
                      timeout=request.extensions.get(
                          "timeout", self._later.get("timeout",

@@ -122,6 +122,11 @@ def test_build_request_and_send(srv):
                 e["headers"]["cookie"]) == ("c", "r", "s=1")
         mine = salvo.Request("GET", srv.url("/json/7"), headers={"X-M": "m"})
         assert c.send(mine).json() == {"id": 7, "name": "item 7"}
+        # A hand-made request carries the client's headers as they are.
+        del c.headers["X-C"]
+        c.headers["X-New"] = "n"
+        h = c.send(salvo.Request("GET", srv.url("/echo"))).json()["headers"]
+        assert "x-c" not in h and h["x-new"] == "n"
         r = c.send(c.build_request("GET", srv.url("/redirect/1")),
                    follow_redirects=False)
         assert r.status_code == 302
