@@ -55,6 +55,7 @@ typedef struct opts {
   size_t nresolve;
   char *user;                /* -u user:password, split in place */
   char *cert;                /* --cert FILE[:PASSWORD], split in place */
+  int cert_pass;             /* cfg.client_key_password is in cert */
   int *owned_statuses;       /* --retry-status */
   unsigned shard_i, shard_n; /* --shard I/N; shard_n 0 = all */
   const char *resume;        /* --resume FILE */

@@ -241,6 +241,11 @@ static void add_header(opts *o, const char *h) {
 /* --cert FILE[:PASSWORD]: as curl reads it, except that the name of an
  * existing file is taken whole, colons and all. */
 static void cert_option(opts *o, const char *arg) {
+  /* The last --cert wins, and a password given with an earlier one goes
+   * with the copy it lives in (a --pass stays). */
+  if (o->cert_pass)
+    o->cfg.client_key_password = NULL;
+  o->cert_pass = 0;
   free(o->cert);
   if (!(o->cert = strdup(arg)))
     exit(1);
@@ -250,6 +255,7 @@ static void cert_option(opts *o, const char *arg) {
     return;
   *colon = '\0';
   o->cfg.client_key_password = colon + 1;
+  o->cert_pass = 1;
 }
 
 int options_parse(opts *o, int argc, char **argv) {
@@ -406,6 +412,7 @@ int options_parse(opts *o, int argc, char **argv) {
       break;
     case OPT_PASS:
       o->cfg.client_key_password = optarg;
+      o->cert_pass = 0;
       break;
     case OPT_TLSV1_2:
       o->cfg.tls_min_version = SALVO_TLS_1_2;

@@ -205,6 +205,15 @@ class CliTest(WithFaultd):
                   "/nonexistent/input")
         self.assertEqual(p.returncode, 2, p.stderr)
         self.assertIn("cannot read /nonexistent/input", p.stderr)
+        # A second --cert drops the password the first carried (read
+        # after its copy was freed, under ASan a use-after-free); a --pass
+        # stays.
+        p = salvo("--cert", "/nonexistent:pw", "--cert", "", "-q",
+                  self.url("/json/1"))
+        self.assertEqual(p.returncode, 0, p.stderr)
+        p = salvo("--cert", "/nonexistent:x", "--pass", "pw", "--cert",
+                  "/nonexistent", "-q", self.url("/json/1"))
+        self.assertEqual(p.returncode, 0, p.stderr)
         p = salvo("--resume", "/nonexistent/resume", "-o",
                   "/nonexistent/dir/out", self.url("/json/1"))
         self.assertEqual(p.returncode, 2, p.stderr)
