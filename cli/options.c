@@ -368,7 +368,8 @@ int options_parse(opts *o, int argc, char **argv) {
     }
     case 'u': {
       free(o->user);
-      o->user = strdup(optarg);
+      if (!(o->user = strdup(optarg)))
+        exit(1);
       char *colon = strchr(o->user, ':');
       if (colon)
         *colon = '\0';
