@@ -77,7 +77,7 @@ def pools(base, tmp):
 def one(rnd, salvo, opts, lines):
     """A run's verdict: None, or what was wrong."""
     args = []
-    for _ in range(rnd.randint(0, 5)):
+    for _ in range(rnd.randint(0, 7)):
         o = rnd.choice(list(opts))
         args += [o] if opts[o] is None else [o, rnd.choice(opts[o])]
     given = [rnd.choice(lines) for _ in range(rnd.randint(0, 8))]
