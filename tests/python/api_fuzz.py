@@ -236,33 +236,21 @@ class Fuzz:
                                 pass
         self.call(asyncio.run, main())
 
+    def one_call(self):
+        urls = [self.rnd.choice(self.urls) for _ in range(3)]
+        self.call(salvo.parallel_requests, self.rnd.choice([urls, self.v()]),
+                  **self.kw(ONE_CALL, 3))
+
+    def single(self):
+        self.call(salvo.get, self.v(), **self.kw(REQUEST))
+
     def one(self):
-        kind = self.rnd.randrange(14)
-        if kind <= 2:
-            self.client()
-        elif kind == 3:
-            self.block()
-        elif kind == 4:
-            urls = [self.rnd.choice(self.urls) for _ in range(3)]
-            self.call(salvo.parallel_requests,
-                      self.rnd.choice([urls, self.v()]),
-                      **self.kw(ONE_CALL, 3))
-        elif kind == 5 or kind == 6:
-            self.models()
-        elif kind == 7:
-            self.async_client()
-        elif kind == 8:
-            self.send()
-        elif kind == 10:
-            self.after_close()
-        elif kind == 11:
-            self.hooks()
-        elif kind == 12:
-            self.session()
-        elif kind == 13:
-            self.async_block()
-        else:
-            self.call(salvo.get, self.v(), **self.kw(REQUEST))
+        """One drawn use; clients and models are drawn more often."""
+        self.rnd.choice([self.client, self.client, self.client, self.block,
+                         self.one_call, self.models, self.models,
+                         self.async_client, self.send, self.single,
+                         self.after_close, self.hooks, self.session,
+                         self.async_block])()
 
 
 def main():
