@@ -5,7 +5,7 @@ test. Lists, and fails on, any
 - function or object salvo.h declares SALVO_EXTERN that no C test, unit
   test or example run by ctest calls (the former names of former.c count
   through test_core's test_former_names);
-- command option (cli/options.def) that tests/test_cli.py never passes,
+- command option (cli/options.def) that tests/test_cli*.py never pass,
   in its long or its short form;
 - name of the Python package (salvo.__all__, and the public methods and
   properties of its classes) that no test under tests/python uses.
@@ -63,7 +63,8 @@ for n in sorted(c_names):
 
 # The command's options.
 opts = open(os.path.join(src, "cli/options.def")).read()
-cli_tests = read_all([os.path.join(src, "tests/test_cli.py")])
+cli_tests = read_all([os.path.join(src, "tests", f) for f in (
+    "test_cli.py", "test_cli_runs.py", "test_cli_options.py")])
 for long_, short in re.findall(r'^OPT\(\s*\w+,\s*"([^"]+)",\s*(\'.\'|0)', opts,
                                re.M):
     used = re.search(r'"--%s(=|")' % re.escape(long_), cli_tests)
