@@ -11,7 +11,7 @@ import sys
 import tempfile
 import unittest
 
-from h2conn import start_front
+from faultdproc import Faultd
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -19,39 +19,6 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ARGS = argparse.Namespace()
 # The native-h2 run: faultd through tests/h2front.py, over HTTP/2.
 H2 = os.environ.get("SALVO_HTTP_VERSION") == "2-prior-knowledge"
-
-
-class Faultd:
-    def __init__(self, path, *extra):
-        self.proc = subprocess.Popen([path, "--port", "0", *extra],
-                                     stdout=subprocess.PIPE, text=True)
-        line = self.proc.stdout.readline()
-        self.port = int(line.split()[1])
-        self.front = None
-        if H2:
-            # Over HTTP/2, as the C suites' native-h2 run: tests/h2front.py
-            # asks faultd, and relays /_stats byte for byte.
-            self.front, self.port = start_front(self.port)
-        self.base = f"http://127.0.0.1:{self.port}"
-
-    def url(self, path):
-        return self.base + path
-
-    def stats(self):
-        import http.client
-        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
-        try:
-            c.request("GET", "/_stats")
-            return json.loads(c.getresponse().read())
-        finally:
-            c.close()
-
-    def stop(self):
-        for p in (self.front, self.proc):
-            if p:
-                p.kill()
-                p.wait()
-                p.stdout.close()
 
 
 def salvo(*args, stdin=None, timeout=60):
@@ -68,14 +35,6 @@ def lines(out):
         assert isinstance(obj, dict), line
         result.append(obj)
     return result
-
-
-def urlopen_reset(sv):
-    import http.client
-    c = http.client.HTTPConnection("127.0.0.1", sv.port, timeout=5)
-    c.request("GET", "/_reset")
-    c.getresponse().read()
-    c.close()
 
 
 class WithFaultd(unittest.TestCase):

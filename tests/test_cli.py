@@ -9,7 +9,7 @@ import json
 import os
 import time
 
-from cli_common import (ARGS, H2, WithFaultd, lines, main, salvo)
+from cli_common import ARGS, H2, WithFaultd, lines, main, salvo
 
 
 class CliTest(WithFaultd):

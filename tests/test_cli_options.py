@@ -9,7 +9,7 @@ import time
 import dnsd
 import nginxd
 from cli_common import (ARGS, HERE, Faultd, WithFaultd, lines, main, salvo,
-                        threads_waiting, urlopen_reset)
+                        threads_waiting)
 from nginxd import Nginx
 
 
@@ -25,7 +25,7 @@ class CliOptionsTest(WithFaultd):
         return p, lines(p.stdout)
 
     def test_per_host_caps_each_origin(self):
-        urlopen_reset(self.srv)
+        self.srv.reset()
         other = Faultd(ARGS.faultd)
         try:
             urls = [self.srv.url("/delay/150"), other.url("/delay/150")] * 6
@@ -44,7 +44,7 @@ class CliOptionsTest(WithFaultd):
     def test_burst_and_per_host_rate(self):
         # --rate 5 --burst 4: four go at once (in one 100 ms window at the
         # server), the rest at the rate: 8 take at least (8-4-0.5)/5 s.
-        urlopen_reset(self.srv)
+        self.srv.reset()
         p, _ = self.run_urls("-q", "--rate", "5", "--burst", "4",
                              urls=[self.srv.url(f"/json/{i}")
                                    for i in range(8)])
@@ -55,7 +55,7 @@ class CliOptionsTest(WithFaultd):
         self.assertGreater(t[-1] - t[0], 0.6, t)
         # --per-host-rate 10: one origin's five starts span at least
         # (5-1-0.5)/10 s; the limiter's exact pacing is tests/unit's.
-        urlopen_reset(self.srv)
+        self.srv.reset()
         p, _ = self.run_urls("-q", "--per-host-rate", "10",
                              urls=[self.srv.url(f"/json/{i}")
                                    for i in range(5)])
@@ -109,7 +109,7 @@ class CliOptionsTest(WithFaultd):
                     proc.wait()
                     self.fail(f"--io-threads {n}: still running 30 s after "
                               f"SIGINT; its threads: {where}")
-        urlopen_reset(self.srv)
+        self.srv.reset()
         one = tasks(1)
         self.assertEqual(tasks(3) - one, 2)
         p = salvo("--io-threads", "0", self.url("/json/1"))
@@ -131,7 +131,7 @@ class CliOptionsTest(WithFaultd):
     def test_queue_timeout(self):
         """-c 1 --queue-timeout 0.3: the request still queued when the
         first is slow ends unsent (no attempt; the server saw one)."""
-        urlopen_reset(self.srv)
+        self.srv.reset()
         p = salvo("-q", "-c", "1", "--queue-timeout", "0.3", "--ordered",
                   self.url("/delay/1500"), self.url("/json/1"))
         out = lines(p.stdout)
@@ -274,7 +274,7 @@ class CliOptionsTest(WithFaultd):
     def test_proxy_and_resolve(self):
         """-x: the request goes to the proxy, whatever its host (one that
         resolves nowhere); --resolve: a name pinned to an address."""
-        urlopen_reset(self.srv)
+        self.srv.reset()
         o = lines(salvo("-q", "-x", self.srv.base,
                         "http://nowhere.invalid/json/2").stdout)[0]
         self.assertEqual((o["status"], o["body"]["id"]), (200, 2), o)

@@ -11,8 +11,7 @@ import subprocess
 import sys
 import time
 
-from cli_common import (ARGS, Faultd, WithFaultd, lines, main, salvo,
-                        urlopen_reset)
+from cli_common import ARGS, Faultd, WithFaultd, lines, main, salvo
 
 
 class CliRunTest(WithFaultd):
@@ -142,7 +141,7 @@ class CliRunTest(WithFaultd):
         servers = [self.srv] + [Faultd(ARGS.faultd) for _ in range(7)]
         try:
             for sv in servers:
-                urlopen_reset(sv)
+                sv.reset()
             path = os.path.join(self.tmp.name, "shard-urls.txt")
             with open(path, "w") as f:
                 for i in range(400):
@@ -190,7 +189,7 @@ class CliRunTest(WithFaultd):
         out = os.path.join(self.tmp.name, "resume-out.jsonl")
         with open(path, "w") as f:
             f.write("\n".join(urls) + "\n")
-        urlopen_reset(self.srv)
+        self.srv.reset()
         proc = subprocess.Popen([ARGS.salvo, "-i", path, "-c", "10", "-q",
                                  "-o", out], stderr=subprocess.PIPE,
                                 text=True)
@@ -208,7 +207,7 @@ class CliRunTest(WithFaultd):
             first = lines(f.read())
         finished = [o for o in first if not o["error"]]
         self.assertTrue(0 < len(finished) < 60, len(finished))
-        urlopen_reset(self.srv)
+        self.srv.reset()
         p = salvo("-i", path, "-c", "10", "--resume", out, "-o", out)
         self.assertEqual(p.returncode, 0, p.stderr)
         self.assertIn(f"{len(finished)} done before (--resume)", p.stderr)
@@ -238,7 +237,7 @@ class CliRunTest(WithFaultd):
         self.assertNotIn("PASSSECRET", p.stdout + p.stderr)
 
     def test_crlf_options_are_refused(self):
-        urlopen_reset(self.srv)
+        self.srv.reset()
         for opt in (["-A", "ua\r\nX-Injected: 1"],
                     ["--bearer", "t\r\nX-Injected: 1"],
                     ["-u", "u:p\nX-Injected: 1"],
