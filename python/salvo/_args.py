@@ -46,12 +46,16 @@ def _pairs(obj: Any, what: str) -> Iterator[Tuple[Any, Any]]:
         yield k, v
 
 
+def _header_pairs(headers: HeaderTypes) -> List[Tuple[str, str]]:
+    """(name, value) pairs of headers as httpx takes them, each a str."""
+    return [(_text(k, "a header name"), _text(v, "a header value"))
+            for k, v in _pairs(headers or (), "headers")]
+
+
 def _header_list(headers: HeaderTypes) -> Optional[List[str]]:
     if headers is None:
         return None
-    out = [f"{_text(k, 'a header name')}: {_text(v, 'a header value')}"
-           for k, v in _pairs(headers, "headers")]
-    return out or None
+    return [f"{k}: {v}" for k, v in _header_pairs(headers)] or None
 
 
 def _param_list(params: ParamTypes) -> Optional[List[Tuple[str, Any]]]:

@@ -10,7 +10,7 @@ from _thread import allocate_lock  # threading.Lock, without threading's 8 ms
 from collections.abc import Mapping
 
 from . import _salvo
-from ._args import (USE_CLIENT_DEFAULT, _header_list, _pairs, _text,
+from ._args import (USE_CLIENT_DEFAULT, _header_list, _header_pairs,
                     _timeout, build)
 
 # typing costs 18 ms of import (measured) that no caller needs at run
@@ -182,9 +182,8 @@ class ClientCore:
         from ._models import Headers
         # The headers the native client was made with; client.headers is
         # a copy, and a change to it goes with each request from then on
-        # (_merge_client_headers).
-        self._sent_headers = [(_text(k, ""), _text(v, ""))
-                              for k, v in _pairs(headers or (), "headers")]
+        # (_with_client_headers).
+        self._sent_headers = _header_pairs(headers)
         self._headers = Headers(list(self._sent_headers))
         self._given = {k: options[k] for k in ("timeout", "follow_redirects",
                                                "auth", "max_redirects")
@@ -194,7 +193,7 @@ class ClientCore:
         # own.
         self._later: Dict[str, Any] = {}
         if auth_fn is not None:
-            self._given["auth"] = self._later["auth"] = auth_fn
+            self._later["auth"] = auth_fn
         self._lock = allocate_lock()
 
     def _native(self) -> _salvo.Client:
@@ -224,9 +223,7 @@ class ClientCore:
     @headers.setter
     def headers(self, value: HeaderTypes) -> None:
         from ._models import Headers
-        self._headers = Headers([(_text(k, "a header name"),
-                                  _text(v, "a header value"))
-                                 for k, v in _pairs(value or (), "headers")])
+        self._headers = Headers(_header_pairs(value))
 
     @property
     def timeout(self) -> Any:
@@ -318,16 +315,10 @@ class ClientCore:
             merged = Cookies(self._cookies)
             merged.update(Cookies(kw.get("cookies")))
             kw["cookies"] = merged
-        for k, v in self._later.items():
-            # A request's own wins; its timeout=None is "no limit".
-            mine = kw.get(k, USE_CLIENT_DEFAULT)
-            if mine is USE_CLIENT_DEFAULT or (mine is None and k != "timeout"):
-                kw[k] = v
+        self._take_later(kw)
         if headers is None:  # a block's are those it opened with
             headers = self._headers._items
-        if headers != self._sent_headers:
-            kw["headers"] = self._merge_client_headers(headers,
-                                                       kw.get("headers"))
+        kw["headers"] = self._with_client_headers(kw.get("headers"), headers)
         auth = kw.get("auth")
         args = build(method, url, **kw)
         if callable(auth) or (hooks and self._hooks["request"]):
@@ -340,15 +331,26 @@ class ClientCore:
             self._take_headers(args, req)
         return args
 
-    def _merge_client_headers(self, client: List[Tuple[str, str]],
-                              own: Any) -> List[Tuple[str, str]]:
-        """A request's headers with the client's, where those differ from
-        the ones the native client was made with: the client's (but those
-        the request names itself), an empty value for each the native
-        client has and the client's no longer do ("Name:", which libsalvo
-        sends nothing for), then the request's."""
-        mine = [(_text(k, "a header name"), _text(v, "a header value"))
-                for k, v in _pairs(own or (), "headers")]
+    def _take_later(self, kw: Dict[str, Any]) -> None:
+        """The options set on the client after it was made, into a
+        request's keywords where it has none of its own (its timeout=None
+        is "no limit", its own)."""
+        for k, v in self._later.items():
+            mine = kw.get(k, USE_CLIENT_DEFAULT)
+            if mine is USE_CLIENT_DEFAULT or (mine is None and k != "timeout"):
+                kw[k] = v
+
+    def _with_client_headers(self, own: Any,
+                             client: List[Tuple[str, str]]) -> Any:
+        """A request's headers, own, with the client's where those differ
+        from the ones the native client was made with (libsalvo adds
+        those): the client's (but those the request names itself), an
+        empty value for each the native client has and the client's no
+        longer do ("Name:", which libsalvo sends nothing for), then the
+        request's."""
+        if client == self._sent_headers:
+            return own
+        mine = _header_pairs(own)
         named = {k.lower() for k, _ in mine}
         out = [(k, v) for k, v in client if k.lower() not in named]
         named.update(k.lower() for k, _ in out)
@@ -365,14 +367,13 @@ class ClientCore:
             if name in kw:
                 raise TypeError(f"build_request() takes no {name!r}: give "
                                 f"it to send()")
-        timeout = kw.get("timeout", self._later.get("timeout",
+        timeout = kw.pop("timeout", self._later.get("timeout",
                                                     USE_CLIENT_DEFAULT))
-        kw.pop("timeout", None)
         args = self._prepare(method, url, kw, hooks=False)
         from ._models import Request
         req = Request._from_args(args, self._headers._items)
         if timeout is not USE_CLIENT_DEFAULT:
-            build("GET", "http://localhost/", timeout=timeout)  # checked
+            _timeout(timeout)  # refused here, as a request refuses it
             req.extensions["timeout"] = timeout
         return req
 
@@ -390,12 +391,8 @@ class ClientCore:
         if callable(auth):
             request = auth(request) or request
             auth = None
-        headers = request.headers._raw_str()
-        if self._headers._items != self._sent_headers:
-            # libsalvo adds the headers the client was made with: what
-            # changed since goes with the request, as for request().
-            headers = self._merge_client_headers(self._headers._items,
-                                                 headers)
+        headers = self._with_client_headers(request.headers._raw_str(),
+                                            self._headers._items)
         return build(request.method, str(request.url), headers=headers,
                      content=request.content or None,
                      timeout=request.extensions.get(
