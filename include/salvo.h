@@ -792,8 +792,25 @@ SALVO_EXTERN int salvo_response_attempts(const salvo_response *r);
 /* The URL that was fetched last (after redirects), or the requested URL. */
 SALVO_EXTERN const char *salvo_response_url(const salvo_response *r);
 
-/* Redirects followed to get to salvo_response_url. */
+/* Redirects followed to get to salvo_response_url (of the last attempt;
+ * set as each is followed, so a streamed response has them too). */
 SALVO_EXTERN int salvo_response_redirects(const salvo_response *r);
+
+/* The i-th redirect followed to get r, oldest first (i below
+ * salvo_response_redirects), as the response it came: read it with the
+ * response accessors (status, headers, http_version; url is the URL it
+ * answered, salvo_response_method the method sent there); its body is
+ * empty, as salvo reads past a redirect's body without keeping it, and
+ * its error 0. NULL when i is out of range or r is NULL. Owned by r:
+ * valid until r is freed, never to be freed itself. Thread-safety as r. */
+SALVO_EXTERN const salvo_response *salvo_response_hop(const salvo_response *r,
+                                                      size_t i);
+
+/* The method sent for this response when a redirect chose it: on a hop
+ * (salvo_response_hop), the method sent there; on a response that
+ * followed redirects, the one sent last (a 303 turns POST into GET).
+ * NULL when the request's own method was the only one sent. */
+SALVO_EXTERN const char *salvo_response_method(const salvo_response *r);
 
 /* "1.0", "1.1", "2" or "3" for the final response, "" when none. */
 SALVO_EXTERN const char *salvo_response_http_version(const salvo_response *r);

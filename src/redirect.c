@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "response.h"
 #include "url.h"
 
 void salvo__hop_start(salvo__hop *h, const salvo__req *r) {
@@ -53,13 +54,25 @@ int salvo__redirect_follow(salvo__hop *h, const salvo__req *r,
     free(to);
     return err == SALVO_ENOMEM ? SALVO_ENOMEM : SALVO_EREDIRECT;
   }
-  h->creds = !strcmp(origin, r->origin);
+  int creds = !strcmp(origin, r->origin);
   free(origin);
+  const char *method = h->method;
+  int send_body = h->send_body;
   if ((status == 303 && !r->is_head) ||
-      ((status == 301 || status == 302) && !strcmp(h->method, "POST"))) {
-    h->method = r->is_head ? "HEAD" : "GET";
-    h->send_body = 0;
+      ((status == 301 || status == 302) && !strcmp(method, "POST"))) {
+    method = r->is_head ? "HEAD" : "GET";
+    send_body = 0;
   }
+  /* The response it came as joins the history before the request moves
+   * on: the caller sees every hop, a streamed response's too. */
+  if (salvo__resp_follow(r->resp, h->method, salvo__hop_url(h, r), method,
+                         to)) {
+    free(to);
+    return SALVO_ENOMEM;
+  }
+  h->creds = creds;
+  h->method = method;
+  h->send_body = send_body;
   free(h->url);
   h->url = to;
   h->count++;

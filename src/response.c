@@ -58,14 +58,73 @@ salvo_response *salvo__resp_new(uint64_t id, const char *key, void *user_data,
              : NULL;
 }
 
-int salvo__resp_set_url(salvo_response *r, const char *url) {
-  char *copy = salvo__strdup(url);
-  if (!copy)
+/* A hop (salvo__resp_follow): r's head as it is now, without its body;
+ * its URL redacted as every response's is. */
+static salvo_response *hop_of(const salvo_response *r, const char *method,
+                              const char *url) {
+  salvo_response *h = salvo__resp_new(0, NULL, NULL, url);
+  if (!h)
+    return NULL;
+  h->status = r->status;
+  memcpy(h->http_version, r->http_version, sizeof(h->http_version));
+  h->attempts = 1;
+  int err = !(h->hist = calloc(1, sizeof(*h->hist))) ||
+            !(h->hist->method = salvo__strdup(method));
+  for (size_t i = 0; !err && i < r->nhdrs; i++) {
+    /* Kept as "name\0<OWS>value\0": the line add_line takes, its colon
+     * a NUL already. */
+    const char *line = r->hdrs.p + r->hdr_off[i];
+    size_t nlen = strlen(line);
+    const char *v = line + nlen + 1;
+    while (*v == ' ' || *v == '\t')
+      v++;
+    err = salvo__resp_add_line(h, line, nlen, (size_t)(v - line), strlen(v));
+  }
+  if (err) {
+    salvo_response_free(h);
+    return NULL;
+  }
+  return h;
+}
+
+int salvo__resp_follow(salvo_response *r, const char *method, const char *url,
+                       const char *next_method, const char *next_url) {
+  salvo__hist *h = r->hist;
+  if (!h && !(h = r->hist = calloc(1, sizeof(*h))))
     return SALVO_ENOMEM;
-  salvo__redact_userinfo(copy);
-  free(r->final_url);
-  r->final_url = copy;
+  size_t n = (size_t)r->redirects;
+  salvo_response **hops = realloc(h->hops, (n + 1) * sizeof(*hops));
+  if (!hops)
+    return SALVO_ENOMEM;
+  h->hops = hops;
+  char *m = salvo__strdup(next_method), *u = salvo__strdup(next_url);
+  salvo_response *hop = m && u ? hop_of(r, method, url) : NULL;
+  if (!hop) {
+    free(m);
+    free(u);
+    return SALVO_ENOMEM;
+  }
+  salvo__redact_userinfo(u);
+  hops[n] = hop;
+  free(h->method);
+  h->method = m;
+  free(h->url);
+  h->url = u;
+  r->redirects++;
   return 0;
+}
+
+static void hist_free(salvo_response *r) {
+  salvo__hist *h = r->hist;
+  if (!h)
+    return;
+  for (int i = 0; h->hops && i < r->redirects; i++)
+    salvo_response_free(h->hops[i]);
+  free(h->hops);
+  free(h->method);
+  free(h->url);
+  free(h);
+  r->hist = NULL;
 }
 
 void salvo__resp_set_error(salvo_response *r, int err, char *msg) {
@@ -185,10 +244,9 @@ int salvo__resp_reserve_body(salvo_response *r, size_t extra,
 
 void salvo__resp_reset(salvo_response *r) {
   salvo__resp_set_error(r, 0, NULL);
-  free(r->final_url);
-  r->final_url = NULL;
-  r->status = 0;
+  hist_free(r);
   r->redirects = 0;
+  r->status = 0;
   r->streamed = 0;
   r->body.len = 0;
   r->hdrs.len = 0;
@@ -272,11 +330,22 @@ int salvo_response_attempts(const salvo_response *r) {
 }
 
 const char *salvo_response_url(const salvo_response *r) {
-  return !r ? "" : r->final_url ? r->final_url : r->url ? r->url : "";
+  return !r                        ? ""
+         : r->hist && r->hist->url ? r->hist->url
+         : r->url                  ? r->url
+                                   : "";
 }
 
 int salvo_response_redirects(const salvo_response *r) {
   return r ? r->redirects : 0;
+}
+
+const salvo_response *salvo_response_hop(const salvo_response *r, size_t i) {
+  return r && r->hist && i < (size_t)r->redirects ? r->hist->hops[i] : NULL;
+}
+
+const char *salvo_response_method(const salvo_response *r) {
+  return r && r->hist ? r->hist->method : NULL;
 }
 
 const char *salvo_response_http_version(const salvo_response *r) {
@@ -428,10 +497,10 @@ void salvo_response_free(salvo_response *r) {
   if (r->stream && !salvo__stream_release(r->stream))
     return;
   /* Most responses have none of these: one test, not five calls. */
-  if (r->conv || r->errmsg || r->final_url) {
+  if (r->conv || r->errmsg || r->hist) {
     conv_free(r->conv);
     free(r->errmsg);
-    free(r->final_url);
+    hist_free(r);
   }
   if ((char *)r->hdr_off != r->home)
     free(r->hdr_off);

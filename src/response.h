@@ -2,12 +2,13 @@
  * Responses: filled while their request runs, read by the caller.
  *
  * Writers: request.c fills status, version, headers and body from what
- * the transport delivers during an attempt; the engine sets the outcome
- * (error, attempts, elapsed, redirects, final URL, timings) when the
- * request settles; batch.c links it into the ready list; the collecting
- * thread makes the conversions. One writer per field, one at a time: a
- * response moves from the I/O thread to the collector under the batch
- * lock.
+ * the transport delivers during an attempt; the redirect policy (redirect.c:
+ * salvo__resp_follow) the redirects, their hops, the final URL and method as
+ * each redirect is followed; the engine sets the outcome (error, attempts,
+ * elapsed, timings) when the request settles; batch.c links it into the ready
+ * list; the collecting thread makes the conversions. One writer per field, one
+ * at a time: a response moves from the I/O thread to the collector under the
+ * batch lock.
  */
 #ifndef SALVO_RESPONSE_H
 #define SALVO_RESPONSE_H
@@ -65,8 +66,8 @@ struct salvo_response {
   int status;
   int attempts;
   int redirects;
-  char *errmsg;    /* NULL = "" */
-  char *final_url; /* after redirects, or NULL */
+  char *errmsg;             /* NULL = "" */
+  struct salvo__hist *hist; /* made at the first redirect, or NULL */
   char http_version[4];
   int streamed; /* the body went to on_data or output_path */
   double total_time;
@@ -98,6 +99,15 @@ struct salvo_response {
   size_t home_hcap;
 };
 
+/* What following redirects adds to a response: the URL fetched last and
+ * the method sent there, and the response each redirect came as, oldest
+ * first (`redirects` of them). A hop's own holds only its method. */
+typedef struct salvo__hist {
+  char *url;
+  char *method;
+  salvo_response **hops;
+} salvo__hist;
+
 /* One allocation holds the response, its key and the requested URL. */
 salvo_response *salvo__resp_new(uint64_t id, const char *key, void *user_data,
                                 const char *url);
@@ -110,8 +120,13 @@ size_t salvo__resp_size(const char *key, size_t url_bytes);
 salvo_response *salvo__resp_init(void *mem, salvo__twin *twin, uint64_t id,
                                  const char *key, void *user_data,
                                  const char *url, size_t url_len, int shared);
-/* Records the URL fetched last, after redirects. */
-int salvo__resp_set_url(salvo_response *r, const char *url);
+/* Records that r, holding a redirect's head, was sent on: a copy of that
+ * head (status, version, headers; no body) becomes hop number
+ * r->redirects, answering `method` at `url`, and r then stands for the
+ * request `next_method` makes at `next_url` (redacted as every URL a
+ * response shows). 0, or SALVO_ENOMEM with r unchanged. */
+int salvo__resp_follow(salvo_response *r, const char *method, const char *url,
+                       const char *next_method, const char *next_url);
 /* Records an error; takes ownership of msg (may be NULL: strerror used). */
 void salvo__resp_set_error(salvo_response *r, int err, char *msg);
 /* Keeps a header from its field line as read (salvo__h1_read_line):

@@ -50,12 +50,10 @@ typedef struct salvo__transport salvo__transport;
  * (salvo__req_on_header, _on_body: r->fail) is the engine's to apply,
  * and so is the redaction of secrets from the message. */
 typedef struct salvo__attempt_result {
-  int error;             /* SALVO_OK, or why the attempt failed */
-  char *errmsg;          /* allocated (the engine takes it), or NULL */
-  int redirects;         /* followed to get the final response */
-  const char *final_url; /* after redirects, or NULL; valid in the call */
-  double total_time;     /* seconds, start to end of the attempt */
-  double ttfb;           /* seconds to the first response byte */
+  int error;         /* SALVO_OK, or why the attempt failed */
+  char *errmsg;      /* allocated (the engine takes it), or NULL */
+  double total_time; /* seconds, start to end of the attempt */
+  double ttfb;       /* seconds to the first response byte */
   /* No byte of the request reached the server: the connection never came
    * up, or it was known dead before the first byte was written. Only
    * then may a request that is not idempotent be sent again. */

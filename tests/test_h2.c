@@ -393,6 +393,9 @@ static void test_client_features(void **state) {
   assert_int_equal(salvo_response_status(r), 200);
   assert_non_null(strstr(salvo_response_url(r), "/echo"));
   assert_int_equal(salvo_response_redirects(r), 1);
+  assert_string_equal(salvo_response_http_version(salvo_response_hop(r, 0)),
+                      "2");
+  assert_int_equal(salvo_response_status(salvo_response_hop(r, 0)), 302);
   json_t *h = json_object_get(salvo_response_json(r, NULL), "headers");
   assert_string_equal(json_string_value(json_object_get(h, "authorization")),
                       "Basic dXNlcjpwdw==");

@@ -28,6 +28,76 @@ static const char *echo_header(json_t *j, const char *name) {
 /* RFC 9110 15.4: 301 and 302 let a user agent change POST to GET (as
  * browsers and curl do) and nothing else; 303 makes anything but HEAD a
  * GET without a body; 307 and 308 keep method and body. */
+/* Every redirect followed is kept as the response it came (httpx's
+ * history): its status, headers and URL, the method sent there, and no
+ * body, since salvo reads past it. A streamed response has its hops,
+ * redirects and final URL too: they are set as each redirect is
+ * followed, before the final head hands it over (they were 0 and the
+ * requested URL). */
+static void test_history(void **state) {
+  (void)state;
+  salvo_client *c = th_client(NULL);
+  static char buf[4096];
+  for (int stream = 0; stream < 2; stream++) {
+    salvo_request req;
+    salvo_request_init(&req);
+    req.url = th_url(&th_srv, "/redirect/2");
+    req.stream = stream;
+    salvo_response *r = th_fetch(c, &req);
+    assert_int_equal(salvo_response_status(r), 200);
+    assert_int_equal(salvo_response_redirects(r), 2);
+    assert_string_equal(salvo_response_url(r), th_url(&th_srv, "/redirect/0"));
+    assert_string_equal(salvo_response_method(r), "GET");
+    for (int i = 0; i < 2; i++) {
+      const salvo_response *h = salvo_response_hop(r, (size_t)i);
+      assert_non_null(h);
+      assert_int_equal(salvo_response_status(h), 302);
+      assert_int_equal(salvo_response_error(h), SALVO_OK);
+      assert_string_equal(salvo_response_url(h),
+                          th_url(&th_srv, "/redirect/%d", 2 - i));
+      assert_string_equal(salvo_response_header(h, "Location"),
+                          th_fmt("/redirect/%d", 1 - i));
+      assert_string_equal(salvo_response_method(h), "GET");
+      assert_string_equal(salvo_response_http_version(h),
+                          salvo_response_http_version(r));
+      size_t len = 1;
+      assert_string_equal(salvo_response_body(h, &len), "");
+      assert_int_equal(len, 0);
+    }
+    assert_null(salvo_response_hop(r, 2));
+    assert_int_equal(salvo_response_streamed(r), stream);
+    while (stream && salvo_response_read(r, buf, sizeof(buf)) > 0)
+      ;
+    salvo_response_free(r);
+  }
+  /* A 303 after a POST: the hop answered the POST, the GET came after. */
+  salvo_request post;
+  salvo_request_init(&post);
+  post.url = th_url(&th_srv, "/redirect-to?status=303&url=/echo");
+  post.method = "POST";
+  post.body = "x";
+  post.body_len = 1;
+  salvo_response *r = th_fetch(c, &post);
+  assert_int_equal(salvo_response_status(r), 200);
+  assert_string_equal(salvo_response_method(r), "GET");
+  assert_string_equal(salvo_response_method(salvo_response_hop(r, 0)), "POST");
+  assert_int_equal(salvo_response_status(salvo_response_hop(r, 0)), 303);
+  salvo_response_free(r);
+  /* A URL's password shows in no hop's URL; no redirect, no hop. */
+  r = th_fetch_url(
+      c, th_fmt("http://u:URLSECRET@127.0.0.1:%d/redirect/1", th_srv.port));
+  assert_non_null(salvo_response_hop(r, 0));
+  assert_null(
+      strstr(salvo_response_url(salvo_response_hop(r, 0)), "URLSECRET"));
+  salvo_response_free(r);
+  r = th_fetch_url(c, th_url(&th_srv, "/echo"));
+  assert_null(salvo_response_hop(r, 0));
+  assert_null(salvo_response_method(r));
+  assert_null(salvo_response_hop(NULL, 0));
+  salvo_response_free(r);
+  salvo_client_free(c);
+}
+
 /* salvo_request.follow_redirects overrides the client's, both ways, on
  * either transport; any other value is refused. */
 static void test_follow_redirects_per_request(void **state) {
@@ -268,6 +338,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_redirects),
       cmocka_unit_test(test_follow_redirects_per_request),
+      cmocka_unit_test(test_history),
       cmocka_unit_test(test_credentials),
       cmocka_unit_test(test_cookies_shared),
   };

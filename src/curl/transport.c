@@ -344,8 +344,6 @@ static void report(salvo__transport *t, salvo__curl_xfer *x, int err,
    * values of its own. */
   if (salvo__req_status(r)) {
     int64_t now = salvo__clock_ns(t->ev.clock);
-    res.redirects = x->hop.count;
-    res.final_url = x->hop.url;
     res.total_time = (double)(now - x->t0) / 1e9;
     res.ttfb = x->tfirst ? (double)(x->tfirst - x->t0) / 1e9 : 0;
   }

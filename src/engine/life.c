@@ -213,11 +213,8 @@ void salvo__life_attempt_done(void *ctx, salvo__req *r,
   salvo_response *resp = r->resp;
   r->xfer = NULL;
   if (r->state != SALVO__REQ_STREAMING) { /* else the caller's: hands off */
-    resp->redirects = res->redirects;
     resp->total_time = res->total_time;
     resp->ttfb = res->ttfb;
-    if (res->final_url && res->redirects)
-      salvo__resp_set_url(resp, res->final_url);
   }
   salvo__sched_release(e->sched, &r->sched);
   int out_of_time = salvo__deadline_spent(r->deadline_at, now);

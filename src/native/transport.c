@@ -351,8 +351,6 @@ static void nat_reap(salvo__transport *t) {
     res.unsent = !x->wrote;
     res.now = now;
     if (salvo__req_status(r)) {
-      res.redirects = x->hop.count;
-      res.final_url = x->hop.url;
       res.total_time = (double)(now - x->t0) / 1e9;
       res.ttfb = x->tfirst ? (double)(x->tfirst - x->t0) / 1e9 : 0;
     }
