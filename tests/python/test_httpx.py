@@ -83,7 +83,7 @@ def test_iter_lines_splits_as_splitlines(srv):
             assert list(r.iter_lines()) == want
     # A CR at the end of one piece and an LF at the start of the next are
     # one line ending; a CR at the very end ends a line too.
-    from salvo._response import _LineDecoder
+    from salvo._chunks import _LineDecoder
     d = _LineDecoder()
     got = d.decode("a\r") + d.decode("\nb\r") + d.decode("c\r") + d.flush()
     assert got == "a\r\nb\rc\r".splitlines() == ["a", "b", "c"]
