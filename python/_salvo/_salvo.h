@@ -77,6 +77,9 @@ typedef struct {
   PyObject *extra;   /* the Python layer's per-response state, or NULL */
   int reading;       /* a thread reads its body, the GIL released */
   int streamed;      /* its body is pulled (salvo_response_streamed) */
+  /* A redirect's hop: r is owner's response's (salvo_response_hop), and
+   * this reference keeps it alive; NULL when r is this object's own. */
+  PyObject *owner;
 } ResponseObject;
 
 extern PyTypeObject salvo_py_ClientType, salvo_py_ParallelType,

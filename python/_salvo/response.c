@@ -43,8 +43,11 @@ static void Response_dealloc(ResponseObject *self) {
   Py_CLEAR(self->headers);
   Py_CLEAR(self->content);
   Py_CLEAR(self->extra);
-  /* No read is under way: it holds a reference to self. */
-  salvo_response_free(self->r);
+  /* No read is under way: it holds a reference to self. A hop's response
+   * is its owner's to free. */
+  if (!self->owner)
+    salvo_response_free(self->r);
+  Py_CLEAR(self->owner);
   Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
@@ -113,7 +116,8 @@ enum field {
   F_BODY,
   F_TEXT,
   F_TOTAL,
-  F_REDIRECTS
+  F_REDIRECTS,
+  F_METHOD
 };
 
 static PyObject *Response_get(ResponseObject *self, void *what) {
@@ -152,6 +156,8 @@ static PyObject *Response_get(ResponseObject *self, void *what) {
     return PyFloat_FromDouble(salvo_response_total_time(r));
   case F_REDIRECTS:
     return PyLong_FromLong(salvo_response_redirects(r));
+  case F_METHOD:
+    return str_or_none(salvo_response_method(r));
   }
   Py_RETURN_NONE;
 }
@@ -177,6 +183,7 @@ static PyGetSetDef Response_getset[] = {
     G("_text", F_TEXT, NULL),
     G("_total_time", F_TOTAL, NULL),
     G("_redirects", F_REDIRECTS, NULL),
+    G("_method", F_METHOD, NULL),
     {NULL, NULL, NULL, NULL, NULL}};
 #undef G
 
@@ -249,7 +256,31 @@ static PyObject *Response_close(ResponseObject *self, PyObject *unused) {
   Py_RETURN_NONE;
 }
 
+/* _hop(i): the i-th redirect's response, an object of this one's type
+ * that keeps this one (its owner) alive; None when i is out of range. Its
+ * own hops are its owner's before it. */
+static PyObject *Response_hop(ResponseObject *self, PyObject *arg) {
+  Py_ssize_t i = PyNumber_AsSsize_t(arg, PyExc_OverflowError);
+  if (i == -1 && PyErr_Occurred())
+    return NULL;
+  ResponseObject *root = self->owner ? (ResponseObject *)self->owner : self;
+  const salvo_response *hop =
+      i < 0 ? NULL : salvo_response_hop(root->r, (size_t)i);
+  if (!hop)
+    Py_RETURN_NONE;
+  ResponseObject *o =
+      (ResponseObject *)Py_TYPE(self)->tp_alloc(Py_TYPE(self), 0);
+  if (!o)
+    return NULL;
+  o->r = (salvo_response *)hop;
+  o->owner = Py_NewRef((PyObject *)root);
+  return (PyObject *)o;
+}
+
 static PyMethodDef Response_methods[] = {
+    {"_hop", (PyCFunction)Response_hop, METH_O,
+     "_hop(i): the i-th redirect's response (it keeps this one alive), or "
+     "None."},
     {"_read", (PyCFunction)Response_read, METH_VARARGS,
      "_read(n=65536, wait=True): bytes, b'' at the end, None (nothing yet, "
      "wait false) or a negative error code."},

@@ -166,6 +166,24 @@ class Request:
                    headers=[(k, v) for k, v in hdrs if v.strip()],
                    content=args.get("body"))
 
+    def _redirected(self, method: str, url: Any) -> "Request":
+        """The request a redirect sent on, as libsalvo sent it: to `url`
+        with `method`; the caller's headers, but Authorization, Cookie
+        and Host only to this request's own origin; the body only while
+        the method stays (307, 308)."""
+        from ._urls import URL
+        url = URL(url)
+
+        def origin(u: Any) -> Any:
+            return (u.scheme, u.host, u.port)
+        same = origin(url) == origin(self.url)
+        hdrs = [(k, v) for k, v in self.headers.multi_items()
+                if same or k.lower() not in ("authorization", "cookie",
+                                             "host")]
+        return Request(method, url, headers=hdrs,
+                       content=self.content if method == self.method
+                       else None)
+
     def __repr__(self) -> str:
         return f"<Request({self.method!r}, {str(self.url)!r})>"
 
@@ -173,12 +191,14 @@ class Request:
 class _State:
     """What the Python layer keeps per response (in the C object's one
     spare slot, made on first need): an encoding set by the caller, the
-    client's default, the request, the client's headers it went with, how
-    much of a streamed body was read, whether it was consumed by iterating
-    and whether it was closed (or read to its end)."""
+    client's default, the request as the caller made it and the one sent
+    last (after redirects), the client's headers it went with, how much of
+    a streamed body was read, whether it was consumed by iterating,
+    whether it was closed (or read to its end), and for a redirect's
+    response, the response it led to and its place there."""
 
     __slots__ = ("encoding", "default_encoding", "request", "downloaded",
-                 "consumed", "client_headers", "closed")
+                 "consumed", "client_headers", "closed", "hop", "final")
 
     def __init__(self) -> None:
         self.encoding: Optional[str] = None
@@ -188,6 +208,9 @@ class _State:
         self.consumed = False
         self.client_headers: Any = ()
         self.closed = False
+        # A redirect's response: the response it led to, and its index.
+        self.hop: Any = None
+        self.final: Any = None  # after redirects: the request sent last
 
 
 def _state(r: Any) -> _State:

@@ -71,27 +71,52 @@ class ResponseCore(_salvo.Response):
     def request(self) -> Any:
         """The request this answers (a salvo.Request), when it was built
         by the client (single requests, and block requests with keyword
-        arguments); RuntimeError otherwise, as httpx raises."""
+        arguments); RuntimeError otherwise, as httpx raises. After
+        redirects, the one sent last: its method and URL, and the
+        caller's headers as libsalvo sent them there."""
+        first = self._first_request()
+        if first is None:
+            raise RuntimeError("The request instance has not been set on "
+                               "this response.")
+        st = self._extra
+        if self._method is None or (st.hop is not None and not st.hop[1]):
+            return first  # no redirect before it
+        if st.final is None:
+            st.final = first._redirected(self._method, self.url)
+        return st.final
+
+    def _first_request(self) -> Any:
+        """The request as the caller made it (before any redirect)."""
         st = self._extra
         req = st.request if st is not None else None
         if isinstance(req, dict):  # the arguments it was submitted with
             req = st.request = Request._from_args(req, st.client_headers)
-        if req is None:
-            raise RuntimeError("The request instance has not been set on "
-                               "this response.")
         return req
 
     @property
     def history(self) -> List[Any]:
-        """httpx's list of the redirect responses before this one. salvo
-        follows redirects inside the library and keeps the final response
-        only: [] when none was followed; their number is `redirects`."""
-        if self._redirects:
-            raise NotImplementedError(
-                f"salvo keeps only the final response of a redirect chain "
-                f"(history is not available); {self._redirects} redirect(s) "
-                f"were followed: see Response.redirects")
-        return []
+        """httpx's list of the responses of the redirects followed to get
+        here, oldest first: each with its status, headers, URL and
+        request (the method and URL sent there), and its own history, the
+        ones before it. Their bodies are empty: salvo reads past a
+        redirect's body without keeping it."""
+        st = self._extra
+        if st is not None and st.hop is not None:  # a hop: those before it
+            root, n = st.hop
+        else:
+            root, n = self, self._redirects
+        return [root._hop_at(i) for i in range(n)]
+
+    def _hop_at(self, i: int) -> "ResponseCore":
+        """The i-th redirect's response, of this one's class, keeping this
+        one alive (and nothing here refers to it: no cycle)."""
+        h = self._hop(i)
+        hst = _state(h)
+        hst.hop = (self, i)
+        hst.request = self._first_request()
+        if self._extra is not None:
+            hst.default_encoding = self._extra.default_encoding
+        return h
 
     @property
     def redirects(self) -> int:

@@ -1,7 +1,7 @@
 """httpx's client as the oracle, for what httpx lets a caller change on a
 client after making it (headers, timeout, follow_redirects, auth), for
-build_request()/send(), salvo.stream() and a response's is_closed and
-is_stream_consumed. Each test checks what faultd's /echo saw."""
+build_request()/send(), salvo.stream(), a response's is_closed and
+is_stream_consumed, and its history. Each test checks what faultd saw."""
 import asyncio
 
 import pytest
@@ -194,3 +194,70 @@ def test_a_function_as_the_client_auth(srv):
         # A request's own auth wins.
         h = seen(c.get(srv.url("/echo"), auth=("u", "p")))
         assert "x-signed" not in h and h["authorization"].startswith("Basic")
+
+
+def test_history_is_every_redirect_followed(srv):
+    """httpx: Response.history lists the redirect responses, oldest first,
+    each with its status, headers, URL, request and the history before
+    it; Response.request is the request sent last. A streamed response
+    has its history, redirects and final URL too (they were the first
+    request's: 0 redirects, the URL asked for)."""
+    with salvo.Client() as c:
+        r = c.get(srv.url("/redirect/2"))
+        assert r.redirects == 2 and str(r.url) == srv.url("/redirect/0")
+        assert [(h.status_code, str(h.url), h.headers["location"],
+                 h.is_redirect, h.content, len(h.history))
+                for h in r.history] == [
+            (302, srv.url("/redirect/2"), "/redirect/1", True, b"", 0),
+            (302, srv.url("/redirect/1"), "/redirect/0", True, b"", 1)]
+        assert str(r.history[1].history[0].url) == srv.url("/redirect/2")
+        assert [str(h.request.url) for h in r.history] == [
+            srv.url("/redirect/2"), srv.url("/redirect/1")]
+        assert str(r.request.url) == srv.url("/redirect/0")
+        with c.stream("GET", srv.url("/redirect/2")) as s:
+            assert (s.redirects, str(s.url), len(s.history)) == (
+                2, srv.url("/redirect/0"), 2)
+            assert s.read()
+        assert c.get(srv.url("/echo")).history == []
+        assert c.get(srv.url("/redirect/2"),
+                     follow_redirects=False).history == []
+        # RFC 9110 15.4.4: after a 303 the POST goes on as a GET, without
+        # its body; the hop answered the POST.
+        r = c.post(srv.url("/redirect-to?status=303&url=/echo"),
+                   content=b"payload")
+        assert (r.json()["method"], r.request.method, r.request.content) == (
+            "GET", "GET", b"")
+        hop = r.history[0]
+        assert (hop.status_code, hop.request.method,
+                hop.request.content) == (303, "POST", b"payload")
+        # A hop outlives its response, its client and a collection.
+        del r
+    import gc
+    gc.collect()
+    assert hop.status_code == 303 and hop.history == []
+
+
+def test_history_requests_show_what_went_to_another_origin(srv):
+    """Across origins the caller's Authorization does not go (libsalvo's
+    rule, as httpx's), and the request a response shows says so: what
+    /echo saw and what Response.request claims agree."""
+    other = srv.url("/echo").replace("127.0.0.1", "localhost")
+    with salvo.Client(headers={"Authorization": "Bearer t0k"}) as c:
+        r = c.get(srv.url(f"/redirect-to?status=307&url={other}"))
+        assert "authorization" not in seen(r)
+        assert "authorization" not in r.request.headers
+        assert str(r.request.url) == other
+        assert r.history[0].request.headers["authorization"] == "Bearer t0k"
+
+
+def test_history_async(srv):
+    async def main():
+        async with salvo.AsyncClient() as c:
+            r = await c.get(srv.url("/redirect/2"))
+            assert [h.status_code for h in r.history] == [302, 302]
+            assert isinstance(r.history[0], salvo.AsyncResponse)
+            async with c.stream("GET", srv.url("/redirect/1")) as s:
+                assert [str(h.url) for h in s.history] == [
+                    srv.url("/redirect/1")]
+                await s.aread()
+    asyncio.run(main())
