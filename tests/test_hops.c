@@ -96,6 +96,22 @@ static void test_history(void **state) {
   assert_null(salvo_response_hop(NULL, 0));
   salvo_response_free(r);
   salvo_client_free(c);
+  /* A retry starts its history again: each attempt went 302 then 503,
+   * and the response is the last attempt's, with its one hop. */
+  salvo_config cfg;
+  salvo_config_init(&cfg);
+  cfg.max_retries = 2;
+  cfg.retry_base = 0;
+  c = th_client(&cfg);
+  r = th_fetch_url(c, th_url(&th_srv, "/redirect-to?url=/status/503"));
+  assert_int_equal(salvo_response_status(r), 503);
+  assert_int_equal(salvo_response_attempts(r), 3);
+  assert_int_equal(salvo_response_redirects(r), 1);
+  assert_non_null(salvo_response_hop(r, 0));
+  assert_null(salvo_response_hop(r, 1));
+  assert_string_equal(salvo_response_url(r), th_url(&th_srv, "/status/503"));
+  salvo_response_free(r);
+  salvo_client_free(c);
 }
 
 /* salvo_request.follow_redirects overrides the client's, both ways, on
