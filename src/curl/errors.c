@@ -95,6 +95,29 @@ static int tunnel_error(salvo__curl_xfer *x, int err, char **msg) {
   return as;
 }
 
+/* A connect that ran out of connect_timeout, in the native transport's
+ * words (libcurl's own in its connect code; 7.88 says "Failed to connect
+ * ... Timeout was reached" instead when it tried an address), so that
+ * both transports name the same failure alike: the Python package reads
+ * them as httpx's ConnectTimeout. A lookup's timeout keeps libcurl's
+ * words, which are the native transport's already. */
+static void connect_timeout(const salvo__transport *t, salvo__curl_xfer *x,
+                            char **msg) {
+  curl_off_t connected = 0, total = 0;
+  if (!t->cfg->connect_timeout_ms ||
+      !strncmp(*msg, "Resolving timed out", 19) ||
+      curl_easy_getinfo(x->easy, CURLINFO_CONNECT_TIME_T, &connected) ||
+      connected || curl_easy_getinfo(x->easy, CURLINFO_TOTAL_TIME_T, &total) ||
+      total / 1000 < t->cfg->connect_timeout_ms)
+    return;
+  char *m = salvo__fmt("Connection timed out after %lld milliseconds",
+                       (long long)(total / 1000));
+  if (m) {
+    free(*msg);
+    *msg = m;
+  }
+}
+
 int salvo__curl_error(salvo__transport *t, salvo__curl_xfer *x, CURLcode rc,
                       char **msg) {
   salvo__req *r = x->req;
@@ -115,6 +138,8 @@ int salvo__curl_error(salvo__transport *t, salvo__curl_xfer *x, CURLcode rc,
     *msg = salvo__req_fail_message(r);
   else if (err)
     *msg = salvo__strdup(x->errbuf[0] ? x->errbuf : curl_easy_strerror(rc));
+  if (err == SALVO_ETIMEDOUT && rc == CURLE_OPERATION_TIMEDOUT && *msg)
+    connect_timeout(t, x, msg);
   /* libcurl says "out of memory" of a response header line over its
    * 100 KiB limit: before any body byte, that is the server's fault. (The
    * request's own head, which libcurl limits too, is checked at

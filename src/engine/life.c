@@ -341,6 +341,8 @@ void salvo__life_expire(salvo__engine *e) {
   for (; ent; ent = next) {
     next = ent->next;
     salvo__req *r = req_of(ent);
+    /* The queue's words are read by the Python package as httpx's
+     * PoolTimeout (test_exceptions.py). */
     char *msg = salvo__req_attempts(r)
                     ? deadline_message(r)
                     : salvo__fmt("waited %.3f s in the queue for a slot "

@@ -325,6 +325,8 @@ static void nat_on_timer(salvo__transport *t) {
     }
     int connecting = x->cdeadline && x->cdeadline <= now;
     int64_t ms = (now - x->t0) / 1000000;
+    /* libcurl's words for the connect's limit, which the Python package
+     * also reads as httpx's ConnectTimeout (test_exceptions.py). */
     const char *what = x->o->resolving ? "Resolving" : "Connection";
     char *msg =
         connecting ? salvo__fmt("%s timed out after %lld milliseconds", what,
