@@ -21,13 +21,17 @@ The one-call form::
 from ._client import (Client, Parallel, Pending, delete, get, head, options,
                       parallel, patch, post, put, request, stream)
 from ._args import USE_CLIENT_DEFAULT, BasicAuth
-from ._exceptions import (CancelledError, ConnectError, DecodingError,
+from ._exceptions import (CancelledError, CloseError, ConnectError,
+                          ConnectTimeout, CookieConflict, DecodingError,
                           HTTPError, HTTPStatusError, InvalidURL,
-                          ParallelRequestsError, ProxyError, ReadError,
-                          ReadTimeout,
-                          RemoteProtocolError, RequestError, TimeoutException,
-                          TooManyRedirects, TransportError, StreamConsumed,
-                          CookieConflict)
+                          LocalProtocolError, NetworkError,
+                          ParallelRequestsError, PoolTimeout, ProtocolError,
+                          ProxyError, ReadError, ReadTimeout,
+                          RemoteProtocolError, RequestError, RequestNotRead,
+                          ResponseNotRead, StreamClosed, StreamConsumed,
+                          StreamError, TimeoutException, TooManyRedirects,
+                          TransportError, UnsupportedProtocol, WriteError,
+                          WriteTimeout)
 from ._models import Headers, Request
 from ._response import AsyncResponse, Response
 from ._oneshot import (ParallelRequests, ReturnType, parallel_requests,
@@ -62,7 +66,11 @@ def __dir__():
 
 __all__ = [
     "AsyncClient", "AsyncParallel", "AsyncPending", "AsyncResponse",
-    "BasicAuth", "CancelledError", "Client", "CookieConflict", "Cookies",
+    "BasicAuth", "CancelledError", "Client", "CloseError", "ConnectTimeout",
+    "CookieConflict", "Cookies", "LocalProtocolError", "NetworkError",
+    "PoolTimeout", "ProtocolError", "RequestNotRead", "ResponseNotRead",
+    "StreamClosed", "StreamError", "UnsupportedProtocol", "WriteError",
+    "WriteTimeout",
     "Limits", "QueryParams", "Request", "StreamConsumed", "Timeout", "URL",
     "codes", "USE_CLIENT_DEFAULT", "ClosedError", "ConnectError",
     "DecodingError", "HTTPError", "HTTPStatusError", "Headers", "InvalidURL",

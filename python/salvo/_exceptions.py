@@ -3,18 +3,36 @@
 HTTPError
 ├── RequestError                  a request could not be completed
 │   ├── TransportError
-│   │   ├── ConnectError          refused, unreachable, DNS, TLS
-│   │   ├── ReadError             reset or closed mid-response, too large
-│   │   ├── RemoteProtocolError   a malformed response
+│   │   ├── TimeoutException      the attempt's limit or the deadline
+│   │   │   ├── ConnectTimeout    a lookup or a connect took too long
+│   │   │   ├── ReadTimeout       no byte of a streamed body within it
+│   │   │   ├── WriteTimeout      (never raised: the attempt's limit)
+│   │   │   └── PoolTimeout       waited too long in the queue for a slot
+│   │   ├── NetworkError
+│   │   │   ├── ConnectError      refused, unreachable, DNS, TLS
+│   │   │   ├── ReadError         reset or closed mid-response, too large
+│   │   │   ├── WriteError        (never raised: a ReadError)
+│   │   │   └── CloseError        (never raised)
+│   │   ├── ProtocolError
+│   │   │   ├── LocalProtocolError  (never raised: an InvalidURL)
+│   │   │   └── RemoteProtocolError a malformed response
 │   │   ├── ProxyError
-│   │   └── TimeoutException      a timeout or the deadline
-│   │       └── ReadTimeout       no byte of a streamed body within it
+│   │   └── UnsupportedProtocol   (never raised: an InvalidURL)
 │   ├── TooManyRedirects
 │   ├── InvalidURL                the request itself was bad
 │   ├── DecodingError             the body's coding could not be undone, or
 │   │                             it is not what was asked for (JSON)
 │   └── CancelledError            cancelled before it completed
 └── HTTPStatusError               from Response.raise_for_status()
+
+StreamError (a RuntimeError): StreamConsumed, and StreamClosed,
+ResponseNotRead, RequestNotRead (never raised: salvo reads a body on
+first use).
+
+The classes httpx has and salvo never raises are here so that code
+written for httpx, `except httpx.WriteTimeout` among them, runs: an
+except clause naming a class that does not exist raises AttributeError
+the moment another error passes through it.
 
 ClosedError (a RuntimeError, from the extension): a client or parallel
 block used after it was closed, or whose client was closed.
@@ -26,11 +44,14 @@ from __future__ import annotations
 from . import _salvo
 
 __all__ = [
-    "HTTPError", "RequestError", "TransportError", "ConnectError",
-    "ReadError", "RemoteProtocolError", "ProxyError", "TimeoutException",
-    "ReadTimeout",
+    "HTTPError", "RequestError", "TransportError", "TimeoutException",
+    "ConnectTimeout", "ReadTimeout", "WriteTimeout", "PoolTimeout",
+    "NetworkError", "ConnectError", "ReadError", "WriteError", "CloseError",
+    "ProtocolError", "LocalProtocolError", "RemoteProtocolError",
+    "ProxyError", "UnsupportedProtocol",
     "TooManyRedirects", "InvalidURL", "DecodingError", "CancelledError",
-    "HTTPStatusError", "ParallelRequestsError", "StreamConsumed",
+    "HTTPStatusError", "ParallelRequestsError", "StreamError",
+    "StreamConsumed", "StreamClosed", "ResponseNotRead", "RequestNotRead",
     "CookieConflict",
 ]
 
@@ -54,16 +75,64 @@ class TransportError(RequestError):
     """The network failed it."""
 
 
-class ConnectError(TransportError):
+class TimeoutException(TransportError):
+    """A timeout (connect, attempt, queue) or the deadline ran out."""
+
+
+class ConnectTimeout(TimeoutException):
+    """Looking up the host or connecting to it took longer than the
+    client's connect timeout."""
+
+
+class ReadTimeout(TimeoutException):
+    """No byte of a streamed body came within the timeout (httpx's read
+    timeout): counted from the body's last piece, never while the reader
+    leaves the stream full."""
+
+
+class WriteTimeout(TimeoutException):
+    """httpx's; never raised: salvo bounds sending with the attempt's
+    limit (TimeoutException)."""
+
+
+class PoolTimeout(TimeoutException):
+    """The request waited longer than queue_timeout for a slot (httpx's
+    wait for a connection from its pool); it was never sent."""
+
+
+class NetworkError(TransportError):
+    """The connection failed: connecting, or reading the response."""
+
+
+class ConnectError(NetworkError):
     """Connection refused, host unreachable or unknown, TLS failure."""
 
 
-class ReadError(TransportError):
+class ReadError(NetworkError):
     """The connection was reset or closed mid-response, or the body was
     larger than max_body."""
 
 
-class RemoteProtocolError(TransportError):
+class WriteError(NetworkError):
+    """httpx's; never raised: a connection that fails while the request
+    is sent is a ReadError."""
+
+
+class CloseError(NetworkError):
+    """httpx's; never raised: closing a connection never fails a
+    request."""
+
+
+class ProtocolError(TransportError):
+    """Either side broke HTTP."""
+
+
+class LocalProtocolError(ProtocolError):
+    """httpx's; never raised: salvo refuses a request it could not send
+    properly before sending it (InvalidURL)."""
+
+
+class RemoteProtocolError(ProtocolError):
     """The server sent something that is not HTTP."""
 
 
@@ -71,14 +140,9 @@ class ProxyError(TransportError):
     """The proxy refused or failed the tunnel."""
 
 
-class TimeoutException(TransportError):
-    """A timeout (connect, attempt, queue) or the deadline ran out."""
-
-
-class ReadTimeout(TimeoutException):
-    """No byte of a streamed body came within the timeout (httpx's read
-    timeout): counted from the body's last piece, never while the reader
-    leaves the stream full."""
+class UnsupportedProtocol(TransportError):
+    """httpx's; never raised: a URL salvo cannot fetch (not http or
+    https) is an InvalidURL."""
 
 
 class TooManyRedirects(RequestError):
@@ -133,17 +197,36 @@ _BY_KIND = {
 _BY_CODE = {name: _BY_KIND[kind] for name, _, _, kind in _salvo.ERRORS}
 
 
+def _timeout_class(message: str) -> type:
+    """The timeout an ETIMEDOUT's message names: connecting (a lookup or
+    a connect, which both transports word as libcurl does), waiting in
+    the queue (libsalvo's engine), or else the attempt or the deadline.
+    tests/python/test_exceptions.py holds both transports to the words."""
+    if message.startswith(("Connection timed out after",
+                           "Resolving timed out after")):
+        return ConnectTimeout
+    if message.endswith("in the queue for a slot (queue_timeout)"):
+        return PoolTimeout
+    return TimeoutException
+
+
 def error_for(code: str, message: str, url: str,
               response=None, cls=None) -> RequestError:
     """The exception for one of salvo's error names (cls: a narrower one
     the caller knows the error to be, such as ReadTimeout)."""
     cls = cls or _BY_CODE.get(code, RequestError)
+    if cls is TimeoutException:
+        cls = _timeout_class(message)
     where = f"{code}, {url}" if url else code
     return cls(f"{message} ({where})", code=code, url=url,
                response=response)
 
 
-class StreamConsumed(RuntimeError):
+class StreamError(RuntimeError):
+    """A body used in a way its state does not allow (httpx's)."""
+
+
+class StreamConsumed(StreamError):
     """A streamed body read after it was iterated: its bytes went to the
     iterator (httpx's name)."""
 
@@ -155,3 +238,16 @@ class StreamConsumed(RuntimeError):
 
 class CookieConflict(KeyError):
     """Cookies.get() of a name held for several domains or paths."""
+
+
+class StreamClosed(StreamError):
+    """httpx's; never raised: a closed stream reads as ended."""
+
+
+class ResponseNotRead(StreamError):
+    """httpx's; never raised: salvo reads a streamed body on first use of
+    content or text."""
+
+
+class RequestNotRead(StreamError):
+    """httpx's; never raised: a request's body is bytes, read already."""

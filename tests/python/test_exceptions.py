@@ -1,0 +1,97 @@
+"""httpx's exceptions, with httpx's hierarchy: code written for httpx
+names them in except clauses, where a name that does not exist raises
+AttributeError as another error passes. The timeouts salvo can tell
+apart are raised as httpx's: a lookup or connect too slow is
+ConnectTimeout, a wait in the queue too long is PoolTimeout, on both
+transports."""
+import socket
+import time
+
+import pytest
+
+import salvo
+
+# httpx 0.23's tree, from its documentation: each class and its parent.
+HTTPX_TREE = {
+    "RequestError": "HTTPError", "TransportError": "RequestError",
+    "TimeoutException": "TransportError",
+    "ConnectTimeout": "TimeoutException", "ReadTimeout": "TimeoutException",
+    "WriteTimeout": "TimeoutException", "PoolTimeout": "TimeoutException",
+    "NetworkError": "TransportError", "ConnectError": "NetworkError",
+    "ReadError": "NetworkError", "WriteError": "NetworkError",
+    "CloseError": "NetworkError", "ProtocolError": "TransportError",
+    "LocalProtocolError": "ProtocolError",
+    "RemoteProtocolError": "ProtocolError", "ProxyError": "TransportError",
+    "UnsupportedProtocol": "TransportError",
+    "DecodingError": "RequestError", "TooManyRedirects": "RequestError",
+    "HTTPStatusError": "HTTPError", "StreamConsumed": "StreamError",
+    "StreamClosed": "StreamError", "ResponseNotRead": "StreamError",
+    "RequestNotRead": "StreamError",
+}
+
+
+def test_every_httpx_exception_with_its_parent():
+    for name, parent in HTTPX_TREE.items():
+        assert issubclass(getattr(salvo, name), getattr(salvo, parent)), name
+        assert name in salvo.__all__
+    assert issubclass(salvo.StreamError, RuntimeError)
+
+
+@pytest.fixture()
+def unanswered():
+    """A port whose SYNs go unanswered: a listener never accepting, its
+    queue full (Linux drops a SYN then), so a connect waits out its
+    limit on 127.0.0.1."""
+    lsock = socket.socket()
+    lsock.bind(("127.0.0.1", 0))
+    lsock.listen(0)
+    fillers = []
+    for _ in range(4):
+        s = socket.socket()
+        s.setblocking(False)
+        s.connect_ex(lsock.getsockname())
+        fillers.append(s)
+    time.sleep(0.2)
+    yield lsock.getsockname()[1]
+    for s in fillers:
+        s.close()
+    lsock.close()
+
+
+@pytest.mark.parametrize("transport", ["native", "libcurl"])
+def test_connect_too_slow_is_connect_timeout(unanswered, transport):
+    with salvo.Client(timeout=salvo.Timeout(10, connect=0.3),
+                      max_retries=0, transport=transport) as c:
+        t0 = time.monotonic()
+        with pytest.raises(salvo.ConnectTimeout) as e:
+            c.get(f"http://127.0.0.1:{unanswered}/")
+        took = time.monotonic() - t0
+    assert e.value.code == "ETIMEDOUT"
+    assert isinstance(e.value, salvo.TimeoutException)
+    assert took < 5, f"the connect limit was 0.3 s; the request took {took}"
+
+
+@pytest.mark.parametrize("transport", ["native", "libcurl"])
+def test_queue_wait_too_long_is_pool_timeout(srv, transport):
+    """One slot, taken by a slow request: the next waits in the queue
+    past queue_timeout, and is never sent (faultd saw one request)."""
+    with salvo.Client(concurrency=1, queue_timeout=0.2, max_retries=0,
+                      transport=transport) as c:
+        with c.parallel() as p:
+            slow = p.get(srv.url("/delay/1500"))
+            late = p.get(srv.url("/echo"))
+            with pytest.raises(salvo.PoolTimeout) as e:
+                late.get_response()
+            assert slow.get_response().status_code == 200
+    assert e.value.code == "ETIMEDOUT"
+    assert srv.stats()["requests"] == 1
+
+
+def test_attempt_limit_is_timeout_exception(srv):
+    """The attempt's own limit (no byte of the answer in time) is the
+    base class: salvo's limit bounds the whole attempt, which httpx has no
+    class for."""
+    with salvo.Client(timeout=0.3, max_retries=0) as c:
+        with pytest.raises(salvo.TimeoutException) as e:
+            c.get(srv.url("/delay/3000"))
+    assert type(e.value) is salvo.TimeoutException
