@@ -274,6 +274,12 @@ class ClientCore:
                                    _salvo.config_defaults()["max_redirects"]))
 
     @property
+    def trust_env(self) -> bool:
+        """False: salvo reads no proxy, CA or .netrc setting from the
+        environment (trust_env=True is refused)."""
+        return False
+
+    @property
     def base_url(self) -> Any:
         from ._urls import URL
         return self._base_url if self._base_url is not None else URL("")

@@ -146,6 +146,9 @@ class Request:
     def read(self) -> bytes:
         return self.content
 
+    async def aread(self) -> bytes:
+        return self.content
+
     @classmethod
     def _from_args(cls, args: Dict[str, Any],
                    client: Any = ()) -> "Request":

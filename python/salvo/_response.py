@@ -63,6 +63,12 @@ class ResponseCore(_salvo.Response):
             return ""
 
     @property
+    def extensions(self) -> Dict[str, Any]:
+        """httpx's: the HTTP version and reason phrase, as bytes."""
+        return {"http_version": self.http_version.encode(),
+                "reason_phrase": self.reason_phrase.encode()}
+
+    @property
     def elapsed(self) -> datetime.timedelta:
         import datetime
         return datetime.timedelta(seconds=self._elapsed)

@@ -58,6 +58,40 @@ class QueryParams:
     def get_list(self, key: str) -> List[str]:
         return [v for k, v in self._items if k == key]
 
+    def values(self) -> List[str]:
+        """Each name's first value, as httpx's."""
+        return [v for _, v in self.items()]
+
+    def _with(self, items: List[Tuple[str, str]]) -> "QueryParams":
+        out = QueryParams()
+        out._items = items
+        return out
+
+    def set(self, key: str, value: Any = None) -> "QueryParams":
+        """A new QueryParams where key has value alone, at its first
+        place (or last, when new)."""
+        key, value = str(key), _param_value(value) or ""
+        items = [(k, v) for k, v in self._items if k != key]
+        at = next((i for i, (k, _) in enumerate(self._items) if k == key),
+                  None)
+        at = len(items) if at is None else \
+            sum(1 for k, _ in self._items[:at] if k != key)
+        items.insert(at, (key, value))
+        return self._with(items)
+
+    def add(self, key: str, value: Any = None) -> "QueryParams":
+        """A new QueryParams with value added to key's."""
+        return self._with(self._items + [(str(key), _param_value(value)
+                                          or "")])
+
+    def remove(self, key: str) -> "QueryParams":
+        """A new QueryParams without key."""
+        return self._with([(k, v) for k, v in self._items if k != str(key)])
+
+    def update(self, params: Any = None) -> None:
+        raise RuntimeError("QueryParams are immutable since 0.18.0. Use `q "
+                           "= q.merge(...)` to create an updated copy.")
+
     def merge(self, other: Any = None) -> "QueryParams":
         """As httpx's: other's names replace this one's values where they
         stand; new names follow."""
@@ -143,6 +177,29 @@ class URL:
         return self._p.netloc.encode()
 
     @property
+    def raw_scheme(self) -> bytes:
+        return self.scheme.encode("ascii")
+
+    @property
+    def raw_host(self) -> bytes:
+        """The host as bytes: IDNA for a name that is not ASCII."""
+        try:
+            return self.host.encode("ascii")
+        except UnicodeEncodeError:
+            return self.host.encode("idna")
+
+    @property
+    def raw(self) -> Tuple[bytes, bytes, Optional[int], bytes]:
+        """(raw_scheme, raw_host, port, raw_path), as httpx's RawURL."""
+        return (self.raw_scheme, self.raw_host, self.port, self.raw_path)
+
+    @property
+    def userinfo(self) -> bytes:
+        """"user:password" as the URL writes it (percent-encoded)."""
+        return self._p.netloc.rpartition("@")[0].encode() \
+            if "@" in self._p.netloc else b""
+
+    @property
     def username(self) -> str:
         return self._p.username or ""
 
@@ -214,6 +271,15 @@ class URL:
         is added is percent-encoded as libsalvo encodes params."""
         return self.copy_with(query=_merge_query(
             self._p.query, QueryParams(params).multi_items()))
+
+    def copy_set_param(self, key: str, value: Any = None) -> "URL":
+        return self.copy_with(params=self.params.set(key, value))
+
+    def copy_add_param(self, key: str, value: Any = None) -> "URL":
+        return self.copy_with(params=self.params.add(key, value))
+
+    def copy_remove_param(self, key: str) -> "URL":
+        return self.copy_with(params=self.params.remove(key))
 
     def join(self, url: Any) -> "URL":
         """RFC 3986 5.2's reference resolution, as httpx's join."""

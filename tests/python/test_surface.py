@@ -65,6 +65,8 @@ def test_response_attributes(srv):
     assert isinstance(r, salvo.Response)
     assert (r.status_code, r.attempts, r.key) == (200, 2, "k1")
     assert r.content == r.read()
+    assert r.extensions == {"http_version": r.http_version.encode(),
+                            "reason_phrase": b"OK"}
     h = r.headers
     assert isinstance(h, salvo.Headers)
     assert ("content-type", h["Content-Type"]) in h.items()
