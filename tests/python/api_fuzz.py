@@ -147,12 +147,19 @@ class Fuzz:
             self.call(u.copy_with, **self.kw(["scheme", "host", "port",
                                               "path", "query", "fragment"]))
             self.call(u.copy_merge_params, self.v())
+            self.call(self.rnd.choice([u.copy_set_param, u.copy_add_param]),
+                      self.v(), self.v())
+            self.call(u.copy_remove_param, self.v())
+            self.call(lambda: (u.raw, u.userinfo, u.raw_host))
         h = self.call(salvo.Headers, self.v())
         if isinstance(h, salvo.Headers):
             self.call(h.__setitem__, self.v(), self.v())
             self.call(h.get_list, self.v())
             self.call(h.__delitem__, self.v())
-        self.call(salvo.QueryParams, self.v())
+        q = self.call(salvo.QueryParams, self.v())
+        if isinstance(q, salvo.QueryParams):
+            self.call(self.rnd.choice([q.set, q.add]), self.v(), self.v())
+            self.call(q.remove, self.v())
         self.call(salvo.Cookies, self.v())
         self.call(salvo.Timeout, self.v(), **self.kw(["connect", "read"]))
         self.call(salvo.Limits, **self.kw(["max_connections",
