@@ -103,7 +103,8 @@ class Fuzz:
                lambda: r.json(**self.kw(["object_hook", "x"])),
                lambda: setattr(r, "encoding", self.v()), lambda: r.text,
                r.close, lambda: r.headers.get(self.v()),
-               lambda: (r.request, r.history, r.cookies, r.links, r.url),
+               lambda: (r.request, r.history, r.cookies, r.links, r.url,
+                         r.next_request, r.extensions),
                # A redirect's response outliving the one it led to, read
                # after that one was closed or dropped.
                lambda: [(h.request, h.history, h.text, h.headers, h.url,

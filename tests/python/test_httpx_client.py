@@ -261,3 +261,26 @@ def test_history_async(srv):
                     srv.url("/redirect/1")]
                 await s.aread()
     asyncio.run(main())
+
+
+def test_next_request_follows_by_hand(srv):
+    """httpx: with follow_redirects=False, next_request is the request
+    the redirect would make; sent in a loop, it gets where following
+    would. A 303 after a POST goes on as a GET without the body, a 307
+    keeps both (RFC 9110 15.4); faultd's /echo says what came."""
+    with salvo.Client(follow_redirects=False) as c:
+        r = c.get(srv.url("/redirect/2"))
+        hops = 0
+        while r.next_request is not None:
+            r = c.send(r.next_request)
+            hops += 1
+        assert (hops, r.status_code, str(r.url)) == (
+            2, 200, srv.url("/redirect/0"))
+        assert r.next_request is None
+        for status, method, body in ((303, "GET", ""), (307, "POST", "x")):
+            r = c.post(srv.url(f"/redirect-to?status={status}&url=/echo"),
+                       content=b"x")
+            nxt = r.next_request
+            assert (nxt.method, str(nxt.url)) == (method, srv.url("/echo"))
+            e = c.send(nxt).json()
+            assert (e["method"], e["body"]) == (method, body)
