@@ -106,6 +106,15 @@ int salvo__resp_follow(salvo_response *r, const char *method, const char *url,
   }
   salvo__redact_userinfo(u);
   hops[n] = hop;
+  /* The head lives in its hop now: until the next head comes, the
+   * response has none, so a next request that fails leaves no status,
+   * as salvo.h says of a response without a whole head (it kept the
+   * redirect's 302 and headers, beside the next one's error). */
+  r->status = 0;
+  r->http_version[0] = '\0';
+  r->nhdrs = 0;
+  r->hdrs.len = 0;
+  r->body.len = 0;
   free(h->method);
   h->method = m;
   free(h->url);

@@ -90,6 +90,18 @@ static void test_history(void **state) {
   assert_null(
       strstr(salvo_response_url(salvo_response_hop(r, 0)), "URLSECRET"));
   salvo_response_free(r);
+  /* A redirect followed to where nothing answers: the error is the next
+   * request's, with no status or headers of its own; the 302 is the
+   * hop's. */
+  r = th_fetch_url(c,
+                   th_url(&th_srv, "/redirect-to?url=http://127.0.0.1:1/gone"));
+  assert_int_equal(salvo_response_error(r), SALVO_ECONNECT);
+  assert_int_equal(salvo_response_status(r), 0);
+  assert_int_equal(salvo_response_header_count(r), 0);
+  assert_string_equal(salvo_response_http_version(r), "");
+  assert_string_equal(salvo_response_url(r), "http://127.0.0.1:1/gone");
+  assert_int_equal(salvo_response_status(salvo_response_hop(r, 0)), 302);
+  salvo_response_free(r);
   r = th_fetch_url(c, th_url(&th_srv, "/echo"));
   assert_null(salvo_response_hop(r, 0));
   assert_null(salvo_response_method(r));
