@@ -15,7 +15,8 @@ DESTDIR="$dest" cmake --install "$build" >/dev/null
 root="$dest$prefix"
 pc=$(find "$root" -name salvo.pc)
 libdir=$(dirname "$(dirname "$pc")")
-for f in "$root/include/salvo.h" "$root/bin/salvo" \
+for f in "$root/include/salvo.h" "$root/include/salvo/config.h" \
+  "$root/include/salvo/response.h" "$root/bin/salvo" \
   "$root/share/man/man1/salvo.1" "$libdir/libsalvo.so" "$libdir/libsalvo.a"; do
   [ -e "$f" ] || { echo "install: missing ${f#"$dest"}" >&2; exit 1; }
 done

@@ -38,8 +38,11 @@ def files(d, ext):
 missing = []
 
 # C: SALVO_EXTERN declarations of salvo.h.
-header = re.sub(r"/\*.*?\*/", "", open(os.path.join(src, "include/salvo.h")).read(),
-                flags=re.S)
+inc = os.path.join(src, "include")
+header = re.sub(r"/\*.*?\*/", "", "".join(
+    open(p).read() for p in [os.path.join(inc, "salvo.h")] + sorted(
+        os.path.join(inc, "salvo", f) for f in os.listdir(
+            os.path.join(inc, "salvo")) if f.endswith(".h"))), flags=re.S)
 c_names = set()
 for decl in re.findall(r"^SALVO_EXTERN\b([^;]*);", header, re.M):
     m = re.search(r"(\w+)\s*[(\[]", decl)

@@ -3,6 +3,7 @@
 API, no more and no less: every function and object salvo.h declares
 SALVO_EXTERN (salvo__parallel_former under its exported name,
 salvo_parallel), and the former names former.c keeps exported."""
+import os
 import re
 import subprocess
 import sys
@@ -26,7 +27,14 @@ def declared_in(path):
     return names
 
 
+# salvo.h and the parts it includes from include/salvo/ (not the
+# adapters, which are header-only).
+parts = [os.path.join(os.path.dirname(header), "salvo", f) for f in
+         sorted(os.listdir(os.path.join(os.path.dirname(header), "salvo")))
+         if f.endswith(".h")]
 declared = declared_in(header) | declared_in(former)
+for p in parts:
+    declared |= declared_in(p)
 if declared != exported:
     print("declared but not exported:", sorted(declared - exported))
     print("exported but not declared:", sorted(exported - declared))
