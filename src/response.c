@@ -71,14 +71,12 @@ static salvo_response *hop_of(const salvo_response *r, const char *method,
   int err = !(h->hist = calloc(1, sizeof(*h->hist))) ||
             !(h->hist->method = salvo__strdup(method));
   for (size_t i = 0; !err && i < r->nhdrs; i++) {
-    /* Kept as "name\0<OWS>value\0": the line add_line takes, its colon
-     * a NUL already. */
-    const char *line = r->hdrs.p + r->hdr_off[i];
-    size_t nlen = strlen(line);
-    const char *v = line + nlen + 1;
-    while (*v == ' ' || *v == '\t')
-      v++;
-    err = salvo__resp_add_line(h, line, nlen, (size_t)(v - line), strlen(v));
+    /* Kept as "name\0<OWS>value\0", one run: the line add_line takes,
+     * its colon a NUL already. */
+    const char *name, *value;
+    salvo_response_header_at(r, i, &name, &value);
+    err = salvo__resp_add_line(h, name, strlen(name), (size_t)(value - name),
+                               strlen(value));
   }
   if (err) {
     salvo_response_free(h);
