@@ -13,7 +13,6 @@ void salvo__hop_start(salvo__hop *h, const salvo__req *r) {
   h->method = r->method;
   h->send_body = r->body != NULL;
   h->creds = 1;
-  h->count = 0;
 }
 
 void salvo__hop_free(salvo__hop *h) {
@@ -31,9 +30,9 @@ int salvo__redirect_wanted(const salvo__req *r, int status, int has_location) {
           status == 308);
 }
 
-int salvo__redirect_allowed(const salvo__hop *h, const salvo__cfg *cfg,
+int salvo__redirect_allowed(const salvo__req *r, const salvo__cfg *cfg,
                             char **msg) {
-  if (h->count < cfg->max_redirects)
+  if (r->resp->redirects < cfg->max_redirects)
     return 0;
   *msg = salvo__fmt("Maximum (%d) redirects followed", cfg->max_redirects);
   return SALVO_EREDIRECT;
@@ -43,7 +42,7 @@ int salvo__redirect_follow(salvo__hop *h, const salvo__req *r,
                            const salvo__cfg *cfg, int status, const char *loc,
                            size_t n, char **msg) {
   *msg = NULL;
-  int err = salvo__redirect_allowed(h, cfg, msg);
+  int err = salvo__redirect_allowed(r, cfg, msg);
   if (err)
     return err;
   char *to = salvo__url_resolve(salvo__hop_url(h, r), loc, n, msg);
@@ -75,6 +74,5 @@ int salvo__redirect_follow(salvo__hop *h, const salvo__req *r,
   h->send_body = send_body;
   free(h->url);
   h->url = to;
-  h->count++;
   return 0;
 }

@@ -18,7 +18,6 @@ typedef struct salvo__hop {
   /* It goes to the request's own origin: the client's credentials and
    * the caller's Authorization and Cookie headers go with it. */
   int creds;
-  int count; /* redirects followed to get here */
 } salvo__hop;
 
 /* The first request of an attempt: the request as it was given. */
@@ -32,8 +31,9 @@ const char *salvo__hop_url(const salvo__hop *h, const salvo__req *r);
  * redirects (its own choice, or the client's). */
 int salvo__redirect_wanted(const salvo__req *r, int status, int has_location);
 /* Whether another may be followed: SALVO_EREDIRECT (with *msg, the limit
- * named) when max_redirects are behind, else 0. */
-int salvo__redirect_allowed(const salvo__hop *h, const salvo__cfg *cfg,
+ * named) when max_redirects are behind (the response's count, which
+ * salvo__resp_follow keeps), else 0. */
+int salvo__redirect_allowed(const salvo__req *r, const salvo__cfg *cfg,
                             char **msg);
 /* Moves h on to where a response of `status` with Location loc[0..n)
  * sends it: 303 turns anything but HEAD into GET without a body, 301 and

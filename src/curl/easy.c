@@ -444,7 +444,7 @@ static int hop_headers(salvo__transport *t, salvo__curl_xfer *x,
 /* The multi handle for a hop after the first: by what its origin is known
  * to speak, multiplexing when unknown (safe for both kinds). */
 static salvo__curl_multi *hop_multi(salvo__transport *t, salvo__curl_xfer *x) {
-  if (!x->hop.count) {
+  if (!x->hop.url) { /* the first hop: the request's own URL */
     int proto = salvo__curl_origin_proto(t, x);
     return &t->mh[proto == SALVO__CURL_H1 ? SALVO__MULTI_H1 : SALVO__MULTI_MUX];
   }

@@ -128,7 +128,7 @@ int salvo__curl_error(salvo__transport *t, salvo__curl_xfer *x, CURLcode rc,
                                     : map_error(rc);
   *msg = NULL;
   if (x->too_many)
-    salvo__redirect_allowed(&x->hop, t->cfg, msg);
+    salvo__redirect_allowed(x->req, t->cfg, msg);
   else if (x->chunk_err)
     *msg = salvo__fmt("%s", x->dechunk.why ? x->dechunk.why
                                            : "malformed chunked body");

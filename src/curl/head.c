@@ -33,7 +33,7 @@ static int head_ended(salvo__curl_xfer *x) {
                               salvo_response_header(resp, "Location") != NULL))
     return 0;
   char *msg = NULL;
-  int err = salvo__redirect_allowed(&x->hop, t->cfg, &msg);
+  int err = salvo__redirect_allowed(x->req, t->cfg, &msg);
   free(msg); /* said again when the attempt ends */
   x->redirecting = !err;
   return err;

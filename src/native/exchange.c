@@ -119,7 +119,7 @@ static int end_seen(salvo__nxfer *x) {
   if (x->p.status >= 200 &&
       salvo__redirect_wanted(x->req, x->p.status, x->location != NULL)) {
     char *msg = NULL;
-    int err = salvo__redirect_allowed(&x->hop, x->t->cfg, &msg);
+    int err = salvo__redirect_allowed(x->req, x->t->cfg, &msg);
     free(msg); /* parse_message says it again */
     if (err) {
       x->p.why = NULL;
