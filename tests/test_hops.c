@@ -126,6 +126,44 @@ static void test_history(void **state) {
   salvo_client_free(c);
 }
 
+/* salvo_redirect_next: where a redirect not followed would go, by the
+ * rules salvo follows with (RFC 9110 15.4; 10.2.2 for the fragment). */
+static void test_redirect_next(void **state) {
+  (void)state;
+  char *url, *msg;
+  const char *method;
+  int body, same;
+  assert_int_equal(salvo_redirect_next("http://127.0.0.1:8/a/b#f", "POST", 303,
+                                       "../c?x=1", &url, &method, &body, &same,
+                                       NULL),
+                   SALVO_OK);
+  assert_string_equal(url, "http://127.0.0.1:8/c?x=1#f");
+  assert_string_equal(method, "GET");
+  assert_true(!body && same);
+  free(url);
+  assert_int_equal(salvo_redirect_next("http://127.0.0.1:8/", "POST", 307,
+                                       "http://localhost:8/x", &url, &method,
+                                       &body, &same, NULL),
+                   SALVO_OK);
+  assert_string_equal(method, "POST");
+  assert_true(body && !same);
+  free(url);
+  assert_int_equal(salvo_redirect_next("http://127.0.0.1:8/", "HEAD", 303, "/y",
+                                       &url, &method, &body, &same, NULL),
+                   SALVO_OK);
+  assert_string_equal(method, "HEAD");
+  free(url);
+  assert_int_equal(salvo_redirect_next("http://127.0.0.1:8/", "GET", 200, "/y",
+                                       &url, &method, &body, &same, NULL),
+                   SALVO_EINVAL);
+  assert_int_equal(salvo_redirect_next("http://127.0.0.1:8/", "GET", 302,
+                                       "ftp://127.0.0.1/", &url, &method, &body,
+                                       &same, &msg),
+                   SALVO_EREDIRECT);
+  assert_non_null(msg);
+  free(msg);
+}
+
 /* salvo_request.follow_redirects overrides the client's, both ways, on
  * either transport; any other value is refused. */
 static void test_follow_redirects_per_request(void **state) {
@@ -367,6 +405,7 @@ int main(void) {
       cmocka_unit_test(test_redirects),
       cmocka_unit_test(test_follow_redirects_per_request),
       cmocka_unit_test(test_history),
+      cmocka_unit_test(test_redirect_next),
       cmocka_unit_test(test_credentials),
       cmocka_unit_test(test_cookies_shared),
   };

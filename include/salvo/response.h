@@ -86,6 +86,26 @@ SALVO_EXTERN const salvo_response *salvo_response_hop(const salvo_response *r,
  * NULL when the request's own method was the only one sent. */
 SALVO_EXTERN const char *salvo_response_method(const salvo_response *r);
 
+/* Where a redirect that was not followed (no_redirects, or a request's
+ * follow_redirects 0) would send its request next, by the rules salvo
+ * follows redirects with: `url` is the URL the request was sent to,
+ * `method` its method, `status` and `location` the response's status and
+ * Location. Sets *next_url (absolute, allocated: free() it), *next_method
+ * (a 303 makes anything but HEAD a GET, a 301 or 302 makes POST a GET;
+ * `method` itself or a static string), *keeps_body (whether the body
+ * goes along) and *same_origin (whether it stays at url's origin: the
+ * client's credentials and the caller's Authorization, Cookie and Host
+ * go only then). Returns 0; SALVO_EINVAL for a status salvo does not
+ * follow (301, 302, 303, 307 and 308 only), a NULL argument or a url
+ * salvo refuses; SALVO_EREDIRECT for a Location it would not follow (not
+ * http or https, malformed), with *msg saying why when msg is not NULL
+ * (allocated, or NULL); SALVO_ENOMEM. Thread-safe. */
+SALVO_EXTERN int salvo_redirect_next(const char *url, const char *method,
+                                     int status, const char *location,
+                                     char **next_url, const char **next_method,
+                                     int *keeps_body, int *same_origin,
+                                     char **msg);
+
 /* "1.0", "1.1", "2" or "3" for the final response, "" when none. */
 SALVO_EXTERN const char *salvo_response_http_version(const salvo_response *r);
 

@@ -1,5 +1,6 @@
 /* The _salvo module: its types, constants and functions. */
 #include <limits.h>
+#include <stdlib.h>
 
 #include "_salvo.h"
 
@@ -55,7 +56,41 @@ static PyObject *mod_config_defaults(PyObject *m, PyObject *unused) {
                        cfg.max_redirects);
 }
 
+/* redirect_next(url, method, status, location): (next_url, next_method,
+ * keeps_body, same_origin) by libsalvo's redirect rules; None for a
+ * status it does not follow; the exception of SALVO_EREDIRECT for a
+ * Location it would not follow. */
+static PyObject *mod_redirect_next(PyObject *m, PyObject *args) {
+  const char *url, *method, *location, *next_method;
+  char *next_url, *msg;
+  int status, body, same, err;
+  (void)m;
+  if (!PyArg_ParseTuple(args, "ssis", &url, &method, &status, &location))
+    return NULL;
+  err = salvo_redirect_next(url, method, status, location, &next_url,
+                            &next_method, &body, &same, &msg);
+  if (err == SALVO_EINVAL)
+    Py_RETURN_NONE;
+  if (err) {
+    PyObject *e = salvo_py_error_new(err, msg, url);
+    free(msg);
+    if (e) {
+      PyErr_SetObject((PyObject *)Py_TYPE(e), e);
+      Py_DECREF(e);
+    }
+    return NULL;
+  }
+  PyObject *out = Py_BuildValue("(ssNN)", next_url, next_method,
+                                PyBool_FromLong(body), PyBool_FromLong(same));
+  free(next_url);
+  return out;
+}
+
 static PyMethodDef module_methods[] = {
+    {"redirect_next", mod_redirect_next, METH_VARARGS,
+     "redirect_next(url, method, status, location): where a redirect not "
+     "followed would send its request: (url, method, keeps_body, "
+     "same_origin), or None for a status libsalvo does not follow."},
     {"set_error_factory", mod_set_error_factory, METH_O,
      "set_error_factory(f): f(name, message, url) makes the exception of "
      "a failed response."},

@@ -169,23 +169,27 @@ class Request:
                    headers=[(k, v) for k, v in hdrs if v.strip()],
                    content=args.get("body"))
 
-    def _redirected(self, method: str, url: Any) -> "Request":
+    def _redirected(self, method: str, url: Any, same: Any = None,
+                    keeps_body: Any = None) -> "Request":
         """The request a redirect sent on, as libsalvo sent it: to `url`
         with `method`; the caller's headers, but Authorization, Cookie
         and Host only to this request's own origin; the body only while
-        the method stays (307, 308)."""
+        the method stays (307, 308). same and keeps_body, when libsalvo
+        said them (redirect_next), are taken as given."""
         from ._urls import URL
         url = URL(url)
 
         def origin(u: Any) -> Any:
             return (u.scheme, u.host, u.port)
-        same = origin(url) == origin(self.url)
+        if same is None:
+            same = origin(url) == origin(self.url)
+        if keeps_body is None:
+            keeps_body = method == self.method
         hdrs = [(k, v) for k, v in self.headers.multi_items()
                 if same or k.lower() not in ("authorization", "cookie",
                                              "host")]
         return Request(method, url, headers=hdrs,
-                       content=self.content if method == self.method
-                       else None)
+                       content=self.content if keeps_body else None)
 
     def __repr__(self) -> str:
         return f"<Request({self.method!r}, {str(self.url)!r})>"

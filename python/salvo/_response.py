@@ -127,27 +127,22 @@ class ResponseCore(_salvo.Response):
     @property
     def next_request(self) -> Any:
         """httpx's: the request a redirect not followed would make next
-        (follow_redirects=False), else None. As libsalvo follows one: a
-        303 goes on as GET (HEAD stays HEAD), a 301 or 302 after a POST
-        as GET, the body only while the method stays; the Location
-        resolved against the URL (keeping its fragment when the Location
-        has none, RFC 9110 10.2.2); the caller's Authorization, Cookie and
-        Host only to the same origin."""
+        (follow_redirects=False), else None: where libsalvo's redirect
+        rules send it (salvo_redirect_next: its method, its URL, whether
+        the body and the caller's Authorization, Cookie and Host go
+        along)."""
         if not self.has_redirect_location:
             return None
         try:
             req = self.request
         except RuntimeError:
             return None
-        method, code = req.method, self.status_code
-        if (code == 303 and method != "HEAD") or \
-                (code in (301, 302) and method == "POST"):
-            method = "GET"
-        loc = self.headers["location"]
-        url = req.url.join(loc)
-        if "#" not in loc and req.url.fragment:
-            url = url.copy_with(fragment=req.url.fragment)
-        return req._redirected(method, url)
+        nxt = _salvo.redirect_next(str(req.url), req.method,
+                                   self.status_code, self.headers["location"])
+        if nxt is None:
+            return None
+        url, method, keeps_body, same = nxt
+        return req._redirected(method, url, same, keeps_body)
 
     @property
     def redirects(self) -> int:
