@@ -142,6 +142,8 @@ class Fuzz:
                       timeout=self.rnd.choice([0, 0.01, None, self.v()]))
 
     def models(self):
+        self.call(salvo._salvo.redirect_next, self.v(), self.v(),
+                  self.rnd.choice([301, 303, 307, 200, self.v()]), self.v())
         u = self.call(salvo.URL, self.rnd.choice(self.urls + [self.v()]))
         if isinstance(u, salvo.URL):
             self.call(u.join, self.v())
