@@ -72,10 +72,9 @@ class QueryParams:
         place (or last, when new)."""
         key, value = str(key), _param_value(value) or ""
         items = [(k, v) for k, v in self._items if k != key]
+        # The first of key's places: no key comes before it to remove.
         at = next((i for i, (k, _) in enumerate(self._items) if k == key),
-                  None)
-        at = len(items) if at is None else \
-            sum(1 for k, _ in self._items[:at] if k != key)
+                  len(items))
         items.insert(at, (key, value))
         return self._with(items)
 
