@@ -149,5 +149,11 @@ double th_now(void);
 void th_sleep_ms(int ms);
 /* Raises the descriptor limit to its hard maximum. */
 void th_raise_nofile(void);
+/* A listener on ip:*port (0: any free port, set in *port) whose accept
+ * queue is full: Linux drops the SYNs that follow (the LISTENOVERFLOWS
+ * counter), so a connect to it neither succeeds nor fails, as with a
+ * host that does not answer, on loopback. *fill keeps the connection
+ * that fills the queue; close both when done. harness_net.c. */
+int th_stalled_listener(const char *ip, int *port, int *fill);
 
 #endif

@@ -15,12 +15,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <arpa/inet.h>
-#include <errno.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <sys/socket.h>
-
 #include <cmocka.h>
 
 #include "harness.h"
@@ -250,30 +244,6 @@ static void test_addresses_in_turn_and_pins(void **state) {
   assert_int_equal(queries("pinned.salvo.test"), 0);
 }
 
-/* A listener whose accept queue is full: Linux drops the SYNs that
- * follow (the LISTENOVERFLOWS counter), so a connect to it neither
- * succeeds nor fails, as with a host that does not answer, on loopback.
- * *fill keeps the connection that fills the queue. */
-static int stalled_listener(const char *ip, int port, int *fill) {
-  struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port)};
-  inet_pton(AF_INET, ip, &sa.sin_addr);
-  int one = 1, l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  assert_true(l >= 0);
-  setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-  if (bind(l, (struct sockaddr *)&sa, sizeof(sa)) || listen(l, 0))
-    fail_msg("stalled listener on %s:%d: %s", ip, port, strerror(errno));
-  *fill = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  assert_int_equal(connect(*fill, (struct sockaddr *)&sa, sizeof(sa)), 0);
-  /* The precondition, checked: one more connect stays in progress. */
-  int probe = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-  assert_true(connect(probe, (struct sockaddr *)&sa, sizeof(sa)) < 0 &&
-              errno == EINPROGRESS);
-  struct pollfd p = {.fd = probe, .events = POLLOUT};
-  assert_int_equal(poll(&p, 1, 300), 0);
-  close(probe);
-  return l;
-}
-
 /* Happy Eyeballs (RFC 8305 5): the name's first address (127.0.0.2)
  * never answers; 250 ms after trying it, salvo tries the next
  * (127.0.0.1), which answers, and the first to connect wins. Without the
@@ -283,7 +253,8 @@ static int stalled_listener(const char *ip, int port, int *fill) {
  * was tried first, alone), far below the 10 s. */
 static void test_happy_eyeballs_race(void **state) {
   (void)state;
-  int fill, l = stalled_listener("127.0.0.2", th_srv.port, &fill);
+  int fill, port = th_srv.port,
+            l = th_stalled_listener("127.0.0.2", &port, &fill);
   salvo_config cfg = dns_config();
   cfg.connect_timeout = 10;
   salvo_client *c = dns_client(&cfg);

@@ -1,14 +1,11 @@
 /* Every fault the test server can inject yields its documented error, and
  * never disturbs the requests around it. */
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -104,22 +101,13 @@ static void test_refused_and_dns(void **state) {
  * full, so Linux drops the SYNs: the connect neither succeeds nor fails. */
 static void test_connect_timeout_said_alike(void **state) {
   (void)state;
-  struct sockaddr_in sa = {.sin_family = AF_INET};
-  socklen_t len = sizeof(sa);
-  inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
-  int l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  int fill = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  assert_int_equal(bind(l, (struct sockaddr *)&sa, sizeof(sa)), 0);
-  assert_int_equal(listen(l, 0), 0);
-  assert_int_equal(getsockname(l, (struct sockaddr *)&sa, &len), 0);
-  assert_int_equal(connect(fill, (struct sockaddr *)&sa, sizeof(sa)), 0);
+  int fill, port = 0, l = th_stalled_listener("127.0.0.1", &port, &fill);
   salvo_config cfg;
   salvo_config_init(&cfg);
   cfg.connect_timeout = 0.3;
   cfg.max_retries = 0;
   salvo_client *c = th_client(&cfg);
-  salvo_response *r =
-      th_fetch_url(c, th_fmt("http://127.0.0.1:%d/", ntohs(sa.sin_port)));
+  salvo_response *r = th_fetch_url(c, th_fmt("http://127.0.0.1:%d/", port));
   assert_int_equal(salvo_response_error(r), SALVO_ETIMEDOUT);
   if (strncmp(salvo_response_errmsg(r), "Connection timed out after ", 27))
     fail_msg("connect timeout said as \"%s\"", salvo_response_errmsg(r));
