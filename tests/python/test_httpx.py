@@ -321,17 +321,17 @@ def test_httpx_023_model_methods():
     assert str(q) == "a=1&b=2"  # each gave a new one
     with pytest.raises(RuntimeError, match="immutable"):
         q.update({"c": "1"})
-    u = salvo.URL("http://u:p%40@example.com:8080/p?a=1&b=2#f")
+    u = salvo.URL("http://u:p%40@example.test:8080/p?a=1&b=2#f")
     assert (u.raw_scheme, u.raw_host, u.userinfo, u.raw) == (
-        b"http", b"example.com", b"u:p%40",
-        (b"http", b"example.com", 8080, b"/p?a=1&b=2"))
+        b"http", b"example.test", b"u:p%40",
+        (b"http", b"example.test", 8080, b"/p?a=1&b=2"))
     assert str(u.copy_set_param("a", "z")) == \
-        "http://u:p%40@example.com:8080/p?a=z&b=2#f"
+        "http://u:p%40@example.test:8080/p?a=z&b=2#f"
     assert str(u.copy_add_param("c", "3")) == \
-        "http://u:p%40@example.com:8080/p?a=1&b=2&c=3#f"
+        "http://u:p%40@example.test:8080/p?a=1&b=2&c=3#f"
     assert str(u.copy_remove_param("a")) == \
-        "http://u:p%40@example.com:8080/p?b=2#f"
-    assert salvo.URL("https://bücher.de/").raw_host == b"xn--bcher-kva.de"
+        "http://u:p%40@example.test:8080/p?b=2#f"
+    assert salvo.URL("https://bücher.test/").raw_host == b"xn--bcher-kva.test"
     req = salvo.Request("POST", "http://a/", content=b"x")
     assert asyncio.run(req.aread()) == b"x"
     with salvo.Client() as c:
