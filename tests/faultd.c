@@ -31,6 +31,10 @@
  *   /redirect-to?url=U&status=S   S (default 302) to U
  *   /cookies/set?n=v...   200 with one Set-Cookie per parameter
  *   /json/N               {"id":N,"name":"item N"}
+ *   /digest?user=U&pass=P&algorithm=A&qop=Q&nonce=N&key=K
+ *                         401 with a Digest challenge until answered for
+ *                         U:P (faultd_digest.c says the parameters); then
+ *                         200, JSON; each request counted under K
  *   /notjson              text/plain that is not JSON
  *   /latin1               text in ISO-8859-1 with its charset declared
  *   /raw?hex=H&ct=T       the bytes spelled by hex H, Content-Type T

@@ -1,6 +1,7 @@
-/* faultd's two rooms and what they share: the server (faultd.c: buffers,
+/* faultd's rooms and what they share: the server (faultd.c: buffers,
  * timers, connections, the event loop) and its routes (faultd_routes.c:
- * what each path answers, the statistics). A test tool, one thread. */
+ * what each path answers, the statistics; faultd_digest.c: Digest
+ * authentication checked). A test tool, one thread. */
 #ifndef FAULTD_H
 #define FAULTD_H
 
@@ -104,5 +105,14 @@ void *xrealloc(void *p, size_t n);
 /* faultd_routes.c */
 const char *rheader(const req *r, const char *name, char *out, size_t outsz);
 void route(conn *c, const req *r);
+void respond(conn *c, int status, const char *ctype, const char *extra,
+             const char *body, size_t len);
+
+/* faultd_digest.c: /digest answers 401 with a Digest challenge (RFC 7616)
+ * until the request's Authorization answers it for user and pass, with
+ * algorithm alg, qop ("auth", or "" for none) and nonce (NULL: a fixed
+ * one); then 200, JSON: user, nc, algorithm, uri, body_len. */
+void digest_route(conn *c, const req *r, const char *user, const char *pass,
+                  const char *alg, const char *qop, const char *nonce);
 
 #endif /* FAULTD_H */

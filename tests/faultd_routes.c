@@ -105,6 +105,8 @@ static const char *reason(int status) {
     return "Permanent Redirect";
   case 400:
     return "Bad Request";
+  case 401:
+    return "Unauthorized";
   case 404:
     return "Not Found";
   case 408:
@@ -125,8 +127,8 @@ static const char *reason(int status) {
 }
 
 /* Queues a whole response; extra is more header lines, each ending CRLF. */
-static void respond(conn *c, int status, const char *ctype, const char *extra,
-                    const char *body, size_t len) {
+void respond(conn *c, int status, const char *ctype, const char *extra,
+             const char *body, size_t len) {
   buf_printf(&c->out,
              "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n%s"
              "\r\n",
@@ -423,6 +425,14 @@ void route(conn *c, const req *r) {
     unsigned long long id = (unsigned long long)num_after(p, "/json/");
     snprintf(v, sizeof(v), "{\"id\":%llu,\"name\":\"item %llu\"}", id, id);
     respond(c, 200, "application/json", NULL, v, strlen(v));
+  } else if (!strcmp(p, "/digest")) {
+    char user[256], pass[256], alg[64], qop[32], nonce[256];
+    count_key(r);
+    digest_route(c, r, qparam(r, "user", user, sizeof(user)) ? user : "user",
+                 qparam(r, "pass", pass, sizeof(pass)) ? pass : "pass",
+                 qparam(r, "algorithm", alg, sizeof(alg)) ? alg : "MD5",
+                 qparam(r, "qop", qop, sizeof(qop)) ? qop : "auth",
+                 qparam(r, "nonce", nonce, sizeof(nonce)));
   } else if (!strcmp(p, "/notjson")) {
     respond(c, 200, "application/json", NULL, "{\"a\": 1,\n oops}", 15);
   } else if (!strcmp(p, "/latin1")) {
