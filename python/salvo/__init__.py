@@ -20,7 +20,8 @@ The one-call form::
 """
 from ._client import (Client, Parallel, Pending, delete, get, head, options,
                       parallel, patch, post, put, request, stream)
-from ._args import USE_CLIENT_DEFAULT, BasicAuth
+from ._args import USE_CLIENT_DEFAULT
+from ._auth import Auth, BasicAuth, DigestAuth
 from ._exceptions import (CancelledError, CloseError, ConnectError,
                           ConnectTimeout, CookieConflict, DecodingError,
                           HTTPError, HTTPStatusError, InvalidURL,
@@ -66,7 +67,7 @@ def __dir__():
 
 __all__ = [
     "AsyncClient", "AsyncParallel", "AsyncPending", "AsyncResponse",
-    "BasicAuth", "CancelledError", "Client", "CloseError", "ConnectTimeout",
+    "Auth", "BasicAuth", "CancelledError", "DigestAuth", "Client", "CloseError", "ConnectTimeout",
     "CookieConflict", "Cookies", "LocalProtocolError", "NetworkError",
     "PoolTimeout", "ProtocolError", "RequestNotRead", "ResponseNotRead",
     "StreamClosed", "StreamError", "UnsupportedProtocol", "WriteError",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from ._auth import is_flow
 from ._params import _param_value
 
 # typing costs 18 ms of import (measured) that no caller needs at run
@@ -114,22 +115,14 @@ def _timeout(v: Any) -> Optional[float]:
     return float(v)
 
 
-class BasicAuth:
-    """httpx's BasicAuth(username, password): the same as the tuple."""
-
-    __slots__ = ("username", "password")
-
-    def __init__(self, username: Any, password: Any) -> None:
-        self.username, self.password = username, password
-
-
 def basic_auth_header(auth: Any, what: str = "auth") -> str:
     """The Authorization field of (username, password) or a BasicAuth."""
     if hasattr(auth, "username") and hasattr(auth, "password"):
         auth = (auth.username, auth.password)
     if not (isinstance(auth, tuple) and len(auth) == 2):
         raise TypeError(f"{what} must be a (username, password) tuple, a "
-                        f"salvo.BasicAuth or a function of the request; "
+                        f"salvo.BasicAuth, a salvo.Auth or a function of "
+                        f"the request; "
                         f"{type(auth).__name__} is not supported")
     import base64
     u, p = (x.encode() if isinstance(x, str) else bytes(x) for x in auth)
@@ -217,7 +210,7 @@ def build(method: str, url: Any, *, params: ParamTypes = None,
             hdrs.remove(mine[0])
             value = mine[0].split(":", 1)[1].strip() + "; " + value
         hdrs.append("Cookie: " + value)
-    if auth is not None and not callable(auth):
+    if auth is not None and not callable(auth) and not is_flow(auth):
         hdrs = [h for h in hdrs if not h.lower().startswith("authorization:")]
         hdrs.append(basic_auth_header(auth))
     # The extension's timeout: 0 the client's, negative none (None, as

@@ -8,6 +8,7 @@ from collections import deque
 
 from . import _salvo
 from ._args import USE_CLIENT_DEFAULT, build
+from ._auth import args_of, run_flow_async
 from ._core import ClientCore, Verbs
 from ._exceptions import CancelledError
 from ._models import Request
@@ -235,15 +236,26 @@ class AsyncClient(ClientCore, Verbs):
                       **kw: Any) -> AsyncResponse:
         """One request, with httpx's arguments; awaited. Event hooks are
         awaited too (httpx's AsyncClient takes coroutine functions)."""
-        par = self._shared()
-        args = self._prepare(method, url, kw, hooks=False)
+        args = self._prepare(method, url, kw, hooks=False, flows=True)
         if self._hooks["request"]:
             req = Request._from_args(args, self._headers._items)
             for hook in self._hooks["request"]:
                 await hook(req)
             self._take_headers(args, req)
+        return await self._send_built(self._shared(), args)
+
+    async def _send_built(self, par: AsyncParallel,
+                          args: Dict[str, Any]) -> AsyncResponse:
+        """The response to the extension's arguments, the response hooks
+        awaited on it; through its Auth flow when it has one."""
+        flow = args.pop("_flow", None)
+        if flow is not None:
+            return await run_flow_async(
+                flow, Request._from_args(args),
+                lambda q: self._send_built(par, args_of(q, args)))
         p = par._submit_args(args)
-        r = self._adopt(await p.get_response(), method, url, args)
+        r = self._adopt(await p.get_response(), args["method"], args["url"],
+                        args)
         for hook in self._hooks["response"]:
             await hook(r)
         return r
@@ -256,13 +268,8 @@ class AsyncClient(ClientCore, Verbs):
         hooks are awaited as for request()."""
         for hook in self._hooks["request"]:
             await hook(request)
-        args = self._send_args(request, stream, auth, follow_redirects)
-        p = self._shared()._submit_args(args)
-        r = self._adopt(await p.get_response(), args["method"], args["url"],
-                        args)
-        for hook in self._hooks["response"]:
-            await hook(r)
-        return r
+        return await self._send_built(self._shared(), self._send_args(
+            request, stream, auth, follow_redirects))
 
     def stream(self, method: str, url: Any, **kw: Any) -> "_AStreamed":
         """`async with client.stream("GET", url) as r:` (httpx's): the

@@ -7,7 +7,9 @@ from _thread import allocate_lock  # threading.Lock, without threading's 8 ms
 
 from . import _salvo
 from ._args import USE_CLIENT_DEFAULT, build
+from ._auth import args_of, run_flow
 from ._core import ClientCore, Verbs
+from ._models import Request
 from ._response import Response
 
 TYPE_CHECKING = False
@@ -90,9 +92,19 @@ class Client(ClientCore, Verbs):
         if self._plain and not kw:
             return self._adopt(par.request(method, url).get_response(),
                                method, url, None)
-        args = self._prepare(method, url, kw)
+        return self._send_built(par, self._prepare(method, url, kw,
+                                                   flows=True))
+
+    def _send_built(self, par: Parallel, args: Any) -> Response:
+        """The response to the extension's arguments, the response hooks
+        run on it; through its Auth flow when it has one (each request
+        the flow yields sent, each response given back to it)."""
+        flow = args.pop("_flow", None)
+        if flow is not None:
+            return run_flow(flow, Request._from_args(args), lambda q:
+                            self._send_built(par, args_of(q, args)))
         r = self._adopt(par._submit(**args, pending=True).get_response(),
-                        method, url, args)
+                        args["method"], args["url"], args)
         for hook in self._hooks["response"]:
             hook(r)
         return r
@@ -110,13 +122,8 @@ class Client(ClientCore, Verbs):
         the caller) sent as it is; the event hooks run as for request()."""
         for hook in self._hooks["request"]:
             hook(request)
-        args = self._send_args(request, stream, auth, follow_redirects)
-        par = self._shared()
-        r = self._adopt(par._submit(**args, pending=True).get_response(),
-                        args["method"], args["url"], args)
-        for hook in self._hooks["response"]:
-            hook(r)
-        return r
+        return self._send_built(self._shared(), self._send_args(
+            request, stream, auth, follow_redirects))
 
     def close(self) -> None:
         if self._single is not None:

@@ -10,6 +10,7 @@ from _thread import allocate_lock  # threading.Lock, without threading's 8 ms
 from collections.abc import Mapping
 
 from . import _salvo
+from ._auth import args_of, first_request, is_flow
 from ._args import (USE_CLIENT_DEFAULT, _header_list, _header_pairs,
                     _timeout, build)
 
@@ -172,11 +173,11 @@ class ClientCore:
         self._hooks = {"request": list(hooks.get("request", ())),
                        "response": list(hooks.get("response", ()))}
         self._default_encoding = default_encoding
-        # A function as the client's auth (httpx takes one) goes with each
-        # request, as a request's own does: libsalvo's is a user and a
-        # password.
-        auth_fn = options.pop("auth") if callable(options.get("auth")) \
-            else None
+        # A function or an Auth flow as the client's auth (httpx takes
+        # them) goes with each request, as a request's own does:
+        # libsalvo's is a user and a password.
+        a = options.get("auth")
+        auth_fn = options.pop("auth") if callable(a) or is_flow(a) else None
         self._c = _salvo.Client(**client_options(
             cookies=cookies is not False, headers=headers, **options))
         from ._models import Headers
@@ -304,11 +305,14 @@ class ClientCore:
 
     def _prepare(self, method: str, url: Any, kw: Dict[str, Any],
                  hooks: bool = True,
-                 headers: Optional[List[Tuple[str, str]]] = None
-                 ) -> Dict[str, Any]:
+                 headers: Optional[List[Tuple[str, str]]] = None,
+                 flows: bool = False) -> Dict[str, Any]:
         """The extension's arguments of a request with the client's
         defaults merged in (httpx's rules: a relative URL joined to
-        base_url, the request's params and cookies over the client's)."""
+        base_url, the request's params and cookies over the client's).
+        An Auth flow is left to the caller under "_flow" when flows (a
+        single request: _send_built runs it), else run to its first
+        request here (a block's: collected in C, no flow sees them)."""
         if self._base_url is not None:
             from ._urls import merge_url
             url = merge_url(self._base_url, url)
@@ -326,15 +330,22 @@ class ClientCore:
             headers = self._headers._items
         kw["headers"] = self._with_client_headers(kw.get("headers"), headers)
         auth = kw.get("auth")
+        flow = auth if is_flow(auth) else None
         args = build(method, url, **kw)
-        if callable(auth) or (hooks and self._hooks["request"]):
+        if callable(auth) or flow is not None or \
+                (hooks and self._hooks["request"]):
             from ._models import Request
             req = Request._from_args(args, headers)
             for hook in self._hooks["request"] if hooks else ():
                 hook(req)
-            if callable(auth):
-                req = auth(req) or req
-            self._take_headers(args, req)
+            if flow is not None and not flows:
+                args = args_of(first_request(flow, req), args)
+            else:
+                if callable(auth) and flow is None:
+                    req = auth(req) or req
+                self._take_headers(args, req)
+        if flow is not None and flows:
+            args["_flow"] = flow
         return args
 
     def _take_later(self, kw: Dict[str, Any]) -> None:
@@ -375,7 +386,8 @@ class ClientCore:
                                 f"it to send()")
         timeout = kw.pop("timeout", self._later.get("timeout",
                                                     USE_CLIENT_DEFAULT))
-        args = self._prepare(method, url, kw, hooks=False)
+        args = self._prepare(method, url, kw, hooks=False, flows=True)
+        args.pop("_flow", None)  # send() runs it
         from ._models import Request
         req = Request._from_args(args, self._headers._items)
         if timeout is not USE_CLIENT_DEFAULT:
@@ -394,18 +406,22 @@ class ClientCore:
             auth = self._later.get("auth")
         if follow_redirects is USE_CLIENT_DEFAULT:
             follow_redirects = self._later.get("follow_redirects")
-        if callable(auth):
+        flow = auth if is_flow(auth) else None
+        if callable(auth) and flow is None:
             request = auth(request) or request
             auth = None
         headers = self._with_client_headers(request.headers._raw_str(),
                                             self._headers._items)
-        return build(request.method, str(request.url), headers=headers,
+        args = build(request.method, str(request.url), headers=headers,
                      content=request.content or None,
                      timeout=request.extensions.get(
                          "timeout", self._later.get("timeout",
                                                     USE_CLIENT_DEFAULT)),
-                     auth=auth, follow_redirects=follow_redirects,
-                     stream=stream)
+                     auth=None if flow else auth,
+                     follow_redirects=follow_redirects, stream=stream)
+        if flow is not None:
+            args["_flow"] = flow
+        return args
 
     @staticmethod
     def _take_headers(args: Dict[str, Any], req: Any) -> None:

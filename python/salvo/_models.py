@@ -201,11 +201,13 @@ class _State:
     client's default, the request as the caller made it and the one sent
     last (after redirects), the client's headers it went with, how much of
     a streamed body was read, whether it was consumed by iterating,
-    whether it was closed (or read to its end), and for a redirect's
-    response, the response it led to and its place there."""
+    whether it was closed (or read to its end), for a redirect's
+    response, the response it led to and its place there, and the
+    responses an Auth flow saw before it."""
 
     __slots__ = ("encoding", "default_encoding", "request", "downloaded",
-                 "consumed", "client_headers", "closed", "hop", "final")
+                 "consumed", "client_headers", "closed", "hop", "final",
+                 "before")
 
     def __init__(self) -> None:
         self.encoding: Optional[str] = None
@@ -218,6 +220,8 @@ class _State:
         # A redirect's response: the response it led to, and its index.
         self.hop: Any = None
         self.final: Any = None  # after redirects: the request sent last
+        # The responses an Auth flow had before this one (a 401 answered).
+        self.before: Any = ()
 
 
 def _state(r: Any) -> _State:

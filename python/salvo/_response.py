@@ -101,17 +101,19 @@ class ResponseCore(_salvo.Response):
 
     @property
     def history(self) -> List[Any]:
-        """httpx's list of the responses of the redirects followed to get
-        here, oldest first: each with its status, headers, URL and
+        """httpx's list of the responses before this one, oldest first:
+        those an Auth flow answered (a Digest challenge's 401, read), then
+        the redirects followed, each with its status, headers, URL and
         request (the method and URL sent there), and its own history, the
-        ones before it. Their bodies are empty: salvo reads past a
-        redirect's body without keeping it."""
+        ones before it. A redirect's body is empty: salvo reads past it
+        without keeping it."""
         st = self._extra
         if st is not None and st.hop is not None:  # a hop: those before it
             root, n = st.hop
         else:
             root, n = self, self._redirects
-        return [root._hop_at(i) for i in range(n)]
+        before = list(root._extra.before) if root._extra is not None else []
+        return before + [root._hop_at(i) for i in range(n)]
 
     def _hop_at(self, i: int) -> "ResponseCore":
         """The i-th redirect's response, of this one's class, keeping this

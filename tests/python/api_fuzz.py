@@ -38,11 +38,34 @@ class BadMap(dict):
         raise KeyError("items fails")
 
 
+class OddFlow(salvo.Auth):
+    """An Auth flow that yields what is not a request, sets a header no
+    request may carry, fails midway, or sends again and again."""
+
+    def __init__(self, how):
+        self.how = how
+
+    def auth_flow(self, request):
+        if self.how == 0:
+            yield "not a request"
+        elif self.how == 1:
+            request.headers["X-Odd"] = "a\r\nb"
+            yield request
+        elif self.how == 2:
+            yield request
+            raise RuntimeError("the flow failed")
+        else:
+            for _ in range(3):
+                yield request
+
+
 def pools(base):
     urls = [base + p for p in ("/echo", "/json/1", "/bytes/100000",
                                "/redirect/2", "/delay/50", "/status/500",
                                "/gzip", "/chunked", "/close", "/\udcff",
-                               "/é", "/echo?a=\0")]
+                               "/é", "/echo?a=\0", "/digest",
+                               "/digest?qop=auth-int&algorithm=SHA-256-sess",
+                               "/flaky?key=f&fail=1&status=401")]
     urls += ["ftp://x/", "http://", "://", "http://[::1",
              "http://127.0.0.1:1/"]
     values = [None, 0, -1, 1, 2 ** 31, 2 ** 63, -2 ** 63, 2 ** 64, 10 ** 30,
@@ -54,7 +77,9 @@ def pools(base):
               {"a": b"\xff"}, {"a": object()}, object(), lambda *a: 1,
               True, False, Weird(), BadMap(a=1), salvo.Timeout(0.01),
               salvo.Headers({"a": "b"}), salvo.BasicAuth("u", "\udcff"),
-              ("u",), ("u", "p", "x"), ("u", None)]
+              ("u",), ("u", "p", "x"), ("u", None),
+              salvo.DigestAuth("user", "pass"), salvo.DigestAuth("é", b"\xff"),
+              OddFlow(0), OddFlow(1), OddFlow(2), OddFlow(3)]
     return urls, values + urls
 
 

@@ -1,0 +1,280 @@
+"""httpx's authentication classes: Auth, whose auth_flow generator may
+look at a response and send the request again (DigestAuth does), and
+BasicAuth; and the loops that run a flow for single requests, sync and
+async. libsalvo sends what a flow yields; the flow sees each response."""
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from _thread import allocate_lock
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # for the checkers only (typing costs 18 ms to import)
+    from typing import (Any, AsyncGenerator, Awaitable, Callable, Dict,
+                        Generator, List, Optional)
+
+__all__ = ["Auth", "BasicAuth", "DigestAuth"]
+
+
+class Auth:
+    """httpx's base class of an authentication scheme: override
+    auth_flow(request), a generator that sets what the request needs,
+    yields it, and gets its response back; yielding again sends the
+    request again (httpx's protocol, so that an httpx Auth subclass runs
+    unchanged). requires_request_body and requires_response_body ask for
+    the bodies read before the flow sees them."""
+
+    requires_request_body = False
+    requires_response_body = False
+
+    def auth_flow(self, request: Any) -> Generator[Any, Any, None]:
+        yield request
+
+    def sync_auth_flow(self, request: Any) -> Generator[Any, Any, None]:
+        if self.requires_request_body:
+            request.read()
+        flow = self.auth_flow(request)
+        request = next(flow)
+        while True:
+            response = yield request
+            if self.requires_response_body:
+                response.read()
+            try:
+                request = flow.send(response)
+            except StopIteration:
+                return
+
+    async def async_auth_flow(self,
+                              request: Any) -> AsyncGenerator[Any, Any]:
+        if self.requires_request_body:
+            await request.aread()
+        flow = self.auth_flow(request)
+        request = next(flow)
+        while True:
+            response = yield request
+            if self.requires_response_body:
+                await response.aread()
+            try:
+                request = flow.send(response)
+            except StopIteration:
+                return
+
+
+class BasicAuth(Auth):
+    """httpx's BasicAuth(username, password): the same as the tuple (sent
+    by libsalvo, without running a flow)."""
+
+    def __init__(self, username: Any, password: Any) -> None:
+        self.username, self.password = username, password
+
+    def auth_flow(self, request: Any) -> Generator[Any, Any, None]:
+        from ._args import basic_auth_header
+        name, value = basic_auth_header(self).split(":", 1)
+        request.headers[name] = value.strip()
+        yield request
+
+
+def is_flow(auth: Any) -> bool:
+    """Whether auth is run as an auth_flow (an Auth but BasicAuth, or any
+    object with httpx's auth_flow), not a tuple or a function."""
+    return (auth is not None and not isinstance(auth, (tuple, BasicAuth))
+            and hasattr(auth, "sync_auth_flow"))
+
+
+def args_of(request: Any, base: Dict[str, Any]) -> Dict[str, Any]:
+    """The extension's arguments for a request a flow yielded: base's
+    (timeout, key, stream...) with the request's method, URL, headers and
+    body."""
+    from ._models import Request
+    if not isinstance(request, Request):
+        raise TypeError(f"an Auth flow must yield a salvo.Request, not "
+                        f"{type(request).__name__}")
+    own = request.headers._raw_str()
+    named = {k.lower() for k, _ in own}
+    # base's "Name:" (libsalvo sends no such header) a Request cannot show
+    none = [h for h in base.get("headers") or ()
+            if not h.split(":", 1)[1].strip()
+            and h.split(":", 1)[0].strip().lower() not in named]
+    out = dict(base)
+    out.update(method=request.method, url=str(request.url), params=None,
+               headers=[f"{k}: {v}" for k, v in own] + none or None,
+               body=request.content or None)
+    return out
+
+
+def first_request(auth: Any, request: Any) -> Any:
+    """The request a flow sends first (a parallel block's requests, which
+    are collected in C: the flow does not see their responses)."""
+    flow = auth.sync_auth_flow(request)
+    try:
+        return next(flow)
+    finally:
+        flow.close()
+
+
+def _keep_history(r: Any, history: List[Any]) -> None:
+    if history:
+        from ._models import _state
+        _state(r).before = list(history)
+
+
+def run_flow(auth: Any, request: Any, send: Callable[[Any], Any]) -> Any:
+    """The last response of auth's flow for request, each request it
+    yields sent with send; the responses before it read and in its
+    history (as httpx keeps them)."""
+    flow = auth.sync_auth_flow(request)
+    history: List[Any] = []
+    try:
+        request = next(flow)
+        while True:
+            r = send(request)
+            try:
+                request = flow.send(r)
+            except StopIteration:
+                _keep_history(r, history)
+                return r
+            r.read()
+            _keep_history(r, history)
+            history.append(r)
+    finally:
+        flow.close()
+
+
+async def run_flow_async(auth: Any, request: Any,
+                         send: Callable[[Any], Awaitable[Any]]) -> Any:
+    """run_flow on an event loop: the flow's async form, send awaited."""
+    flow = auth.async_auth_flow(request)
+    history: List[Any] = []
+    try:
+        request = await flow.__anext__()
+        while True:
+            r = await send(request)
+            try:
+                request = await flow.asend(r)
+            except StopAsyncIteration:
+                _keep_history(r, history)
+                return r
+            await r.aread()
+            _keep_history(r, history)
+            history.append(r)
+    finally:
+        await flow.aclose()
+
+
+# ---- Digest (RFC 7616) ------------------------------------------------------
+
+# RFC 7616's three, and the SHA and SHA-512 some servers (and httpx) use.
+_HASHES = {"MD5": "md5", "SHA-256": "sha256", "SHA-512-256": "sha512_256",
+           "SHA": "sha1", "SHA-512": "sha512"}
+_PARAM = re.compile(r'\s*([!#$%&\'*+.^_`|~0-9A-Za-z-]+)\s*=\s*'
+                    r'("(?:[^"\\]|\\.)*"|[^,\s]*)\s*(?:,|$)')
+
+
+def _challenge(values: List[str]) -> Optional[Dict[str, str]]:
+    """The auth-params of the first Digest challenge among the
+    WWW-Authenticate values, names in lower case, or None."""
+    for v in values:
+        m = re.search(r"(?:^|,)\s*digest\s+", v, re.I)
+        if not m:
+            continue
+        params: Dict[str, str] = {}
+        pos = m.end()
+        while pos < len(v):
+            p = _PARAM.match(v, pos)
+            if not p:
+                break  # another scheme's challenge follows
+            val = p.group(2)
+            if val.startswith('"'):
+                val = re.sub(r"\\(.)", r"\1", val[1:-1])
+            params[p.group(1).lower()] = val
+            pos = p.end()
+        return params
+    return None
+
+
+def _quoted(s: str) -> str:
+    return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+class DigestAuth(Auth):
+    """httpx's DigestAuth(username, password): HTTP Digest access
+    authentication (RFC 7616). The first request goes without
+    credentials; a 401 with a Digest challenge is answered once, and the
+    challenge is kept, so that later requests answer it at once (a new
+    nonce count each), and a challenge that changed (a stale nonce) is
+    answered again. MD5, SHA-256 and SHA-512-256 (and SHA and SHA-512),
+    with or without -sess;
+    qop "auth" (the body-covering "auth-int" is refused: ProtocolError)."""
+
+    def __init__(self, username: Any, password: Any) -> None:
+        self._user = username if isinstance(username, str) \
+            else bytes(username).decode("latin-1")
+        self._password = password.encode() if isinstance(password, str) \
+            else bytes(password)
+        self._last: Optional[Dict[str, str]] = None
+        self._nc = 0
+        # One DigestAuth may serve many threads: each answer its own nc.
+        self._lock = allocate_lock()
+
+    def auth_flow(self, request: Any) -> Generator[Any, Any, None]:
+        with self._lock:
+            last = self._last
+        if last is not None:
+            request.headers["Authorization"] = self._answer(request, last)
+        response = yield request
+        if response.status_code != 401:
+            return
+        challenge = _challenge(response.headers.get_list("www-authenticate"))
+        if challenge is None:
+            return
+        with self._lock:
+            self._last, self._nc = challenge, 0
+        request.headers["Authorization"] = self._answer(request, challenge)
+        yield request
+
+    def _answer(self, request: Any, ch: Dict[str, str]) -> str:
+        """The Authorization value answering challenge ch."""
+        from ._exceptions import ProtocolError
+
+        def refuse(why: str) -> Exception:
+            return ProtocolError(f"Digest authentication: {why}",
+                                 code="EPROTO", url=str(request.url))
+        if "realm" not in ch or "nonce" not in ch:
+            raise refuse("the challenge has no realm or no nonce")
+        alg = ch.get("algorithm", "MD5")
+        sess = alg.upper().endswith("-SESS")
+        name = _HASHES.get(alg.upper()[:-5] if sess else alg.upper())
+        if name is None:
+            raise refuse(f"algorithm {alg!r} is not supported")
+
+        def h(*parts: bytes) -> bytes:
+            return hashlib.new(name, b":".join(parts)).hexdigest().encode()
+        qops = [q.strip() for q in ch.get("qop", "").split(",") if q.strip()]
+        if qops and "auth" not in qops:
+            raise refuse(f"qop {ch['qop']!r} is not supported (only auth)")
+        realm, nonce = ch["realm"].encode(), ch["nonce"].encode()
+        uri = request.url.raw_path.decode("ascii")
+        with self._lock:
+            self._nc += 1
+            nc = b"%08x" % self._nc
+        cnonce = os.urandom(8).hex().encode()
+        ha1 = h(self._user.encode(), realm, self._password)
+        if sess:
+            ha1 = h(ha1, nonce, cnonce)
+        ha2 = h(request.method.encode(), uri.encode())
+        fields = [("username", _quoted(self._user)),
+                  ("realm", _quoted(ch["realm"])),
+                  ("nonce", _quoted(ch["nonce"])), ("uri", _quoted(uri))]
+        if qops:
+            digest = h(ha1, nonce, nc, cnonce, b"auth", ha2)
+            fields += [("qop", "auth"), ("nc", nc.decode()),
+                       ("cnonce", _quoted(cnonce.decode()))]
+        else:  # RFC 2069's form, for a challenge without qop
+            digest = h(ha1, nonce, ha2)
+        fields.append(("response", _quoted(digest.decode())))
+        if "algorithm" in ch:
+            fields.append(("algorithm", alg))
+        if "opaque" in ch:
+            fields.append(("opaque", _quoted(ch["opaque"])))
+        return "Digest " + ", ".join(f"{k}={v}" for k, v in fields)

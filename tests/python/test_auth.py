@@ -1,0 +1,202 @@
+"""httpx's authentication classes: salvo.Auth flows (a generator that may
+see the response and send the request again) and salvo.DigestAuth (RFC
+7616), against faultd's /digest, which computes the answer itself with
+OpenSSL and counts every request it got under its key. curl --digest
+agrees with the route (MD5, SHA-256, with and without -sess)."""
+import asyncio
+
+import pytest
+
+import salvo
+
+
+def digest_url(srv, key, **q):
+    q.setdefault("key", key)
+    return srv.url("/digest?" + "&".join(f"{k}={v}" for k, v in q.items()))
+
+
+def sent(srv, key):
+    return srv.stats()["keys"].get(key, 0)
+
+
+@pytest.mark.parametrize("algorithm", ["MD5", "MD5-sess", "SHA-256",
+                                       "SHA-256-sess", "SHA-512-256",
+                                       "SHA-512-256-sess", "SHA", "SHA-512"])
+def test_digest_answers_the_challenge_then_at_once(srv, algorithm):
+    """RFC 7616 3.3: a 401 with a Digest challenge is answered with the
+    response the server computes too; the challenge is kept, so that the
+    next request answers it at once, its nonce count one more (3.4: nc
+    counts the requests made with that nonce)."""
+    auth = salvo.DigestAuth("user", "pass")
+    with salvo.Client() as c:
+        r = c.get(digest_url(srv, "a", algorithm=algorithm), auth=auth)
+        assert r.status_code == 200, r.text
+        assert r.json()["nc"] == "00000001"
+        assert r.json()["algorithm"] == algorithm
+        assert [h.status_code for h in r.history] == [401]
+        assert "Digest" in r.history[0].headers["www-authenticate"]
+        assert sent(srv, "a") == 2  # the challenge's request, and answered
+        r = c.get(digest_url(srv, "b", algorithm=algorithm), auth=auth)
+        assert (r.status_code, r.json()["nc"], r.history) == (
+            200, "00000002", [])
+        assert sent(srv, "b") == 1  # no challenge needed this time
+
+
+def test_digest_without_qop_and_a_stale_nonce(srv):
+    """A challenge without qop is answered in RFC 2069's form (no nc, no
+    cnonce); a kept challenge the server no longer takes (a new nonce)
+    is answered again, once."""
+    with salvo.Client(auth=salvo.DigestAuth("user", "pass")) as c:
+        r = c.get(digest_url(srv, "q", qop=""))
+        assert (r.status_code, r.json()["nc"]) == (200, "")
+        r = c.get(digest_url(srv, "n", nonce="fresh"))
+        assert r.status_code == 200 and len(r.history) == 1
+        assert sent(srv, "n") == 2
+
+
+def test_digest_wrong_password_gives_the_401_once(srv):
+    """A wrong password: the second 401 is the answer (no loop); the
+    caller sees it with the first in its history."""
+    with salvo.Client() as c:
+        r = c.get(digest_url(srv, "w", **{"pass": "other"}),
+                  auth=salvo.DigestAuth("user", "pass"))
+        assert r.status_code == 401 and len(r.history) == 1
+        assert r.text == "digest: wrong response\n"
+    assert sent(srv, "w") == 2
+
+
+def test_digest_sends_a_post_body_again(srv):
+    """The flow's second request is the whole request: a POST's body goes
+    with it (the caller asked for authentication, which httpx resends
+    the same way); the route counts its bytes."""
+    with salvo.Client() as c:
+        r = c.post(digest_url(srv, "p"), content=b"x" * 1000,
+                   auth=salvo.DigestAuth("user", "pass"))
+    assert r.status_code == 200 and r.json()["body_len"] == 1000
+    assert sent(srv, "p") == 2
+
+
+def test_digest_auth_int_alone_is_refused(srv):
+    """qop=auth-int (a digest of the body) is not supported: a
+    ProtocolError naming it, and nothing sent after the challenge."""
+    with salvo.Client() as c:
+        with pytest.raises(salvo.ProtocolError, match="auth-int"):
+            c.get(digest_url(srv, "i", qop="auth-int"),
+                  auth=salvo.DigestAuth("user", "pass"))
+    assert sent(srv, "i") == 1
+
+
+def test_digest_on_an_async_client_and_send(srv):
+    """AsyncClient runs the flow's async form; send() runs it too."""
+    async def main():
+        async with salvo.AsyncClient() as c:
+            r = await c.get(digest_url(srv, "x"),
+                            auth=salvo.DigestAuth("user", "pass"))
+            assert r.status_code == 200 and len(r.history) == 1
+            req = c.build_request("GET", digest_url(srv, "y"))
+            r = await c.send(req, auth=salvo.DigestAuth("user", "pass"))
+            assert r.status_code == 200
+    asyncio.run(main())
+    assert (sent(srv, "x"), sent(srv, "y")) == (2, 2)
+    with salvo.Client() as c:
+        r = c.send(c.build_request("GET", digest_url(srv, "z")),
+                   auth=salvo.DigestAuth("user", "pass"))
+        assert r.status_code == 200
+    assert sent(srv, "z") == 2
+
+
+class Bearer(salvo.Auth):
+    """The httpx documentation's own example of a custom scheme."""
+
+    def __init__(self, token):
+        self.token = token
+
+    def auth_flow(self, request):
+        request.headers["Authorization"] = f"Bearer {self.token}"
+        yield request
+
+
+def test_an_auth_subclass_everywhere(srv):
+    """An Auth subclass that sets a header works as a request's auth, a
+    client's, a block's request's and the one-call form's."""
+    def seen(r):
+        return r.json()["headers"]["authorization"]
+    with salvo.Client() as c:
+        assert seen(c.get(srv.url("/echo"), auth=Bearer("t1"))) == \
+            "Bearer t1"
+    with salvo.Client(auth=Bearer("t2")) as c:
+        assert seen(c.get(srv.url("/echo"))) == "Bearer t2"
+        with c.parallel() as p:
+            assert seen(p.get(srv.url("/echo")).get_response()) == \
+                "Bearer t2"
+    out = salvo.parallel_requests([srv.url("/echo")], auth=Bearer("t3"))
+    assert out[0]["headers"]["authorization"] == "Bearer t3"
+
+
+class Refresh(salvo.Auth):
+    """A flow that looks at the response: on a 401 it gets a new token
+    and sends the request again (one of httpx's documented uses)."""
+
+    requires_response_body = True
+
+    def __init__(self):
+        self.bodies = []
+
+    def auth_flow(self, request):
+        request.headers["X-Token"] = "old"
+        response = yield request
+        self.bodies.append(response.content)
+        if response.status_code == 401:
+            request.headers["X-Token"] = "new"
+            yield request
+
+
+def test_a_flow_sees_the_response_and_sends_again(srv):
+    """The first answer (faultd's 401) reaches the flow, body read even
+    when streaming (requires_response_body); the request it yields again
+    is sent; the 401 is the final response's history, as httpx keeps it."""
+    url = srv.url("/flaky?key=r&fail=1&status=401")
+    flow = Refresh()
+    with salvo.Client() as c:
+        with c.stream("GET", url, auth=flow) as r:
+            assert r.status_code == 200 and r.read() == b"ok\n"
+            assert [h.status_code for h in r.history] == [401]
+    assert flow.bodies == [b"flaky\n"]
+    assert sent(srv, "r") == 2
+
+
+def test_a_flow_that_fails_closes_and_raises(srv):
+    """An exception in a flow reaches the caller; nothing more is sent."""
+    class Broken(salvo.Auth):
+        def auth_flow(self, request):
+            yield request
+            raise ValueError("no token")
+    with salvo.Client() as c:
+        with pytest.raises(ValueError, match="no token"):
+            c.get(srv.url("/flaky?key=b&fail=1&status=401"), auth=Broken())
+    assert sent(srv, "b") == 1
+
+
+def test_digest_shared_by_threads_counts_each_request_once(srv):
+    """RFC 7616 3.4: nc counts the requests sent with a nonce, and a
+    server may refuse a count it saw before (a replay). One DigestAuth
+    used by 8 threads at once sends 80 different counts after the
+    challenge's 1, and faultd accepted every one."""
+    import threading
+    auth = salvo.DigestAuth("user", "pass")
+    seen = []
+    with salvo.Client(auth=auth) as c:
+        assert c.get(digest_url(srv, "t0")).json()["nc"] == "00000001"
+
+        def work():
+            for _ in range(10):
+                r = c.get(digest_url(srv, "t"))
+                seen.append((r.status_code, r.json()["nc"]))
+        threads = [threading.Thread(target=work) for _ in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    assert {s for s, _ in seen} == {200}
+    assert sorted(int(nc, 16) for _, nc in seen) == list(range(2, 82))
+    assert sent(srv, "t") == 80
