@@ -129,14 +129,27 @@ class Request:
     """A request as httpx's: method, url (a URL), headers (the request's
     own, merged with the client's), content (the body's bytes). Made by
     the client; what a response's `request` is, and what event hooks
-    receive."""
+    receive. Made by the caller (for Client.send) with httpx's
+    arguments: params merged into the URL, cookies into a Cookie header,
+    and a body from content, data (a form), files (multipart) or json,
+    its Content-Type set as a client's request sets it."""
 
     __slots__ = ("method", "url", "headers", "content", "extensions")
 
-    def __init__(self, method: str, url: Any, *, headers: Any = None,
-                 content: Optional[bytes] = None,
+    def __init__(self, method: str, url: Any, *, params: Any = None,
+                 headers: Any = None, cookies: Any = None,
+                 content: Any = None, data: Any = None, files: Any = None,
+                 json: Any = None,
                  extensions: Optional[Dict[str, Any]] = None) -> None:
         from ._urls import URL
+        if params is not None or cookies is not None or data is not None \
+                or files is not None or json is not None or \
+                isinstance(content, str):
+            from ._args import build
+            made = Request._from_args(build(
+                method, url, params=params, headers=headers, cookies=cookies,
+                content=content, data=data, files=files, json=json))
+            url, headers, content = made.url, made.headers, made.content
         self.method = method.upper()
         self.url = url if isinstance(url, URL) else URL(url)
         self.headers = Headers(headers)

@@ -134,6 +134,32 @@ def test_build_request_and_send(srv):
             c.build_request("GET", "/x", follow_redirects=True)
 
 
+def test_a_request_made_with_httpx_arguments(srv):
+    """httpx's Request takes params, cookies, data, files and json as a
+    client's request does: faultd sees the same target, Cookie, body and
+    Content-Type as from client.post with those arguments."""
+    with salvo.Client() as c:
+        for kw in ({"params": {"a": "b"}, "json": {"k": [1, "é"]},
+                    "cookies": {"c": "d"}},
+                   {"data": {"f": "1 2"}, "headers": {"X-H": "h"}},
+                   {"files": {"up": ("a.txt", b"hi", "text/plain")}},
+                   {"content": "é"}):
+            url = srv.url("/echo?z=1")
+            mine = c.send(salvo.Request("POST", url, **kw)).json()
+            theirs = c.post(url, **kw).json()
+            for e in (mine, theirs):  # multipart boundaries differ
+                ct = e["headers"].get("content-type", "")
+                if ct.startswith("multipart/"):
+                    b = ct.split("boundary=")[1]
+                    e["body"] = e["body"].replace(b, "B")
+                    e["headers"]["content-type"] = ct.replace(b, "B")
+            assert mine == theirs
+        e = c.send(salvo.Request("POST", srv.url("/echo"), params=[
+            ("a", "1"), ("a", "2")], json={"k": 1})).json()
+        assert (e["target"], e["body"]) == ("/echo?a=1&a=2", '{"k":1}')
+        assert e["headers"]["content-type"] == "application/json"
+
+
 def test_send_streamed_and_salvo_stream(srv):
     """is_stream_consumed and is_closed as httpx sets them: a response
     read whole is both; a streamed one is neither until its body is read
