@@ -345,6 +345,12 @@ int options_parse(opts *o, int argc, char **argv) {
     case OPT_QUEUE_TIMEOUT:
       o->cfg.queue_timeout = parse_seconds("--queue-timeout", optarg);
       break;
+    case OPT_MAX_IDLE:
+      o->cfg.max_idle = (int)parse_count("--max-idle", optarg, 0);
+      break;
+    case OPT_IDLE_TIMEOUT:
+      o->cfg.idle_timeout = parse_seconds("--idle-timeout", optarg);
+      break;
     case 'X':
       o->method = optarg;
       break;

@@ -36,6 +36,7 @@ static const salvo_config defaults = {
     .retry_base = 0.5,
     .retry_max_delay = 30,
     .io_threads = 1,
+    .max_idle = -1,
 };
 
 void salvo_config_init_size(salvo_config *cfg, size_t size) {
@@ -273,6 +274,10 @@ static char *config_problem(const salvo_config *in) {
   CHECK(!(in->rate_limit >= 0), "rate_limit is negative or NaN");
   CHECK(!(in->per_host_rate >= 0), "per_host_rate is negative or NaN");
   CHECK(in->rate_burst < 1, "rate_burst must be at least 1");
+  CHECK(in->max_idle < -1,
+        "max_idle is below -1 (-1 = the default, 0 = keep none)");
+  CHECK(!(in->idle_timeout >= 0),
+        "idle_timeout is negative or NaN (0 = no limit)");
   CHECK(in->max_retries < 0, "max_retries is negative (0 = none)");
   CHECK(!(in->retry_base >= 0), "retry_base is negative or NaN");
   CHECK(!(in->retry_max_delay >= 0), "retry_max_delay is negative or NaN");
@@ -398,6 +403,10 @@ int salvo__cfg_resolve(salvo__cfg *out, const salvo_config *cfg, char **msg) {
       (int64_t)(in->retry_max_delay > 1e9 ? 1e18 : in->retry_max_delay * 1e9);
   out->deadline_ms = ms_of(in->deadline);
   out->queue_timeout_ms = ms_of(in->queue_timeout);
+  out->max_idle = in->max_idle >= 0     ? (size_t)in->max_idle
+                  : in->concurrency < 8 ? 16
+                                        : 2 * (size_t)in->concurrency;
+  out->idle_timeout_ms = ms_of(in->idle_timeout);
   out->return_type = in->return_type;
   out->parse = in->parse;
   out->parse_free = in->parse_free;

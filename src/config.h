@@ -72,6 +72,8 @@ typedef struct salvo__cfg {
   int64_t retry_max_delay_ns;
   int64_t deadline_ms;      /* 0 = none */
   int64_t queue_timeout_ms; /* 0 = none */
+  size_t max_idle;          /* idle connections kept, the default applied */
+  int64_t idle_timeout_ms;  /* 0 = none */
   int return_type;
   salvo_parse_fn parse;
   void (*parse_free)(void *value);

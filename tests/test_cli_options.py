@@ -8,8 +8,8 @@ import time
 
 import dnsd
 import nginxd
-from cli_common import (ARGS, HERE, Faultd, WithFaultd, lines, main, salvo,
-                        threads_waiting)
+from cli_common import (ARGS, H2, HERE, Faultd, WithFaultd, lines, main,
+                        salvo, threads_waiting)
 from nginxd import Nginx
 
 
@@ -139,6 +139,31 @@ class CliOptionsTest(WithFaultd):
         self.assertEqual(out[1]["error"]["code"], "ETIMEDOUT", out[1])
         self.assertEqual(out[1]["attempts"], 0)
         self.assertEqual(self.srv.stats()["requests"], 1)
+
+    def test_max_idle_and_idle_timeout(self):
+        """--max-idle 0 keeps no connection (three requests one after
+        another, three connections faultd counts; one by default);
+        --idle-timeout 1 retires the connection that waited 1.6 s for the
+        next start (--rate 37/m), 5 keeps it. Bad values: usage errors.
+        Over HTTP/2 faultd counts tests/h2front.py's connections."""
+        for args, want in ((["--max-idle", "0"], 3), ([], 1)):
+            self.srv.reset()
+            p = salvo("-q", "-c", "1", *args, *[self.url("/json/1")] * 3)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            if not H2:
+                self.assertEqual(self.srv.stats()["conns_total"], want, args)
+        for limit, want in (("1", 2), ("5", 1)):
+            self.srv.reset()
+            p = salvo("-q", "-c", "1", "--rate", "37/m", "--idle-timeout",
+                      limit, self.url("/json/1"), self.url("/json/2"))
+            self.assertEqual(p.returncode, 0, p.stderr)
+            if not H2:
+                self.assertEqual(self.srv.stats()["conns_total"], want, limit)
+        for opt, bad in (("--max-idle", "-1"), ("--idle-timeout", "-1"),
+                         ("--idle-timeout", "soon")):
+            p = salvo(opt, bad, self.url("/json/1"))
+            self.assertEqual(p.returncode, 2, p.stderr)
+            self.assertIn(opt, p.stderr)
 
     def test_transport(self):
         """--transport picks the transport: a refused connection is told in

@@ -2,6 +2,7 @@
  * give the defaults, every value after that means what it says (0 retries
  * is none), uninitialised structs are refused, and structs of an older or
  * newer size keep working. */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -29,6 +30,7 @@ static void test_defaults_are_documented_values(void **state) {
   assert_true(cfg.retry_base == 0.5 && cfg.retry_max_delay == 30);
   assert_null(cfg.headers);
   assert_null(cfg.user_agent);
+  assert_true(cfg.max_idle == -1 && cfg.idle_timeout == 0);
   salvo_request req;
   salvo_request_init(&req);
   assert_int_equal(req.size, sizeof(req));
@@ -58,6 +60,27 @@ static void test_uninitialised_structs_are_refused(void **state) {
   assert_non_null(strstr(salvo_response_errmsg(r), "salvo_request_init"));
   salvo_response_free(r);
   salvo_client_free(c);
+}
+
+/* Each value a field cannot take is refused, the field named. */
+static void test_idle_fields_checked(void **state) {
+  (void)state;
+  struct {
+    int max_idle;
+    double idle_timeout;
+    const char *named;
+  } bad[] = {
+      {-2, 0, "max_idle"}, {-1, -1, "idle_timeout"}, {0, NAN, "idle_timeout"}};
+  char msg[200];
+  for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+    salvo_config cfg;
+    salvo_config_init(&cfg);
+    cfg.max_idle = bad[i].max_idle;
+    cfg.idle_timeout = bad[i].idle_timeout;
+    assert_int_equal(salvo_config_check(&cfg, msg, sizeof(msg)), SALVO_EINVAL);
+    if (!strstr(msg, bad[i].named))
+      fail_msg("case %zu: \"%s\" does not name %s", i, msg, bad[i].named);
+  }
 }
 
 /* Zero means zero: no retries (one attempt, counted by the server), no
@@ -222,6 +245,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_defaults_are_documented_values),
       cmocka_unit_test(test_uninitialised_structs_are_refused),
+      cmocka_unit_test(test_idle_fields_checked),
       cmocka_unit_test(test_zero_means_zero),
       cmocka_unit_test(test_older_config_size),
       cmocka_unit_test(test_newer_struct_sizes),

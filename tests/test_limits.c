@@ -67,6 +67,87 @@ static void test_keepalive_reuses_connections(void **state) {
   salvo_client_free(c);
 }
 
+static salvo_client *idle_client(int concurrency, int max_idle,
+                                 double idle_timeout) {
+  salvo_config cfg;
+  salvo_config_init(&cfg);
+  cfg.concurrency = concurrency;
+  cfg.max_idle = max_idle;
+  cfg.idle_timeout = idle_timeout;
+  return th_client(&cfg);
+}
+
+static void fetch_ok(salvo_client *c, const char *path) {
+  salvo_response *r = th_fetch_url(c, th_url(&th_srv, "%s", path));
+  if (salvo_response_error(r))
+    fail_msg("%s: %s", path, salvo_response_errmsg(r));
+  assert_int_equal(salvo_response_status(r), 200);
+  salvo_response_free(r);
+}
+
+/* max_idle: 0 keeps no connection (each request opens one, as faultd
+ * counts them), the default keeps one for the next; on the native
+ * transport, a bound of 2 closes the two idle longest of four. Over
+ * HTTP/2 the connections faultd sees are tests/h2front.py's. */
+static void test_max_idle_bounds_kept_connections(void **state) {
+  (void)state;
+  if (th_h2())
+    skip();
+  for (int keep = 0; keep < 2; keep++) {
+    salvo_client *c = idle_client(4, keep ? -1 : 0, 0);
+    wait_stat("conns_open", 0, 10);
+    json_decref(th_reset(&th_srv));
+    for (int i = 0; i < 5; i++)
+      fetch_ok(c, "/json/1");
+    long conns = th_stat(&th_srv, "conns_total");
+    if (conns != (keep ? 1 : 5))
+      fail_msg("max_idle %s: 5 requests one after another took %ld "
+               "connections",
+               keep ? "-1 (the default)" : "0", conns);
+    salvo_client_free(c);
+  }
+  /* libcurl bounds busy and idle connections together (concurrency +
+   * max_idle): four idle of a bound of six all stay. */
+  if (th_transport_is("libcurl"))
+    return;
+  salvo_client *c = idle_client(4, 2, 0);
+  wait_stat("conns_open", 0, 10);
+  json_decref(th_reset(&th_srv));
+  for (int round = 0; round < 2; round++) {
+    salvo_parallel *b = th_open(c);
+    for (int i = 0; i < 4; i++)
+      salvo_get(b, th_url(&th_srv, "/delay/200"));
+    drain_ok(b, 4);
+    salvo_parallel_close(b);
+  }
+  assert_int_equal(th_stat(&th_srv, "inflight_peak"), 4);
+  /* Four, then two kept and two new. */
+  assert_int_equal(th_stat(&th_srv, "conns_total"), 6);
+  salvo_client_free(c);
+}
+
+/* idle_timeout: a connection idle longer is not used again, one within
+ * it is. Two clients, one wait of 1.6 s: 1 s is too long (libcurl counts
+ * whole seconds, idle 1 s or more), 5 s is not. */
+static void test_idle_timeout_retires_connections(void **state) {
+  (void)state;
+  if (th_h2())
+    skip();
+  salvo_client *quick = idle_client(4, -1, 1.0), *slow = idle_client(4, -1, 5);
+  wait_stat("conns_open", 0, 10);
+  json_decref(th_reset(&th_srv));
+  fetch_ok(quick, "/json/1");
+  fetch_ok(slow, "/json/2");
+  assert_int_equal(th_stat(&th_srv, "conns_total"), 2);
+  th_sleep_ms(1600);
+  fetch_ok(slow, "/json/3");
+  assert_int_equal(th_stat(&th_srv, "conns_total"), 2); /* reused */
+  fetch_ok(quick, "/json/4");
+  assert_int_equal(th_stat(&th_srv, "conns_total"), 3); /* a new one */
+  salvo_client_free(quick);
+  salvo_client_free(slow);
+}
+
 static void test_close_cancels_in_flight(void **state) {
   (void)state;
   salvo_client *c = client_with(100);
@@ -151,6 +232,8 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_concurrency_cap_holds),
       cmocka_unit_test(test_keepalive_reuses_connections),
+      cmocka_unit_test(test_max_idle_bounds_kept_connections),
+      cmocka_unit_test(test_idle_timeout_retires_connections),
       cmocka_unit_test(test_close_cancels_in_flight),
       cmocka_unit_test(test_close_is_fast_with_1000_in_flight),
       cmocka_unit_test(test_responses_outlive_their_batch),

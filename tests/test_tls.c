@@ -181,6 +181,47 @@ static void test_http1_keeps_connections(void **state) {
   salvo_client_free(c);
 }
 
+/* An HTTP/2 connection idle longer than idle_timeout is not used again,
+ * nor one without streams when max_idle is 0; one within the limit is
+ * (nginx counts the connections it accepted). One wait of 1.6 s for an
+ * expiry of 1 s (libcurl counts whole seconds) and for none. */
+static void test_http2_idle_connections(void **state) {
+  (void)state;
+  salvo_client *c[3];
+  double expiry[3] = {1.0, 0, 0};
+  int max_idle[3] = {-1, -1, 0};
+  long want[3] = {2, 1, 2};
+  for (int i = 0; i < 3; i++) {
+    salvo_config cfg;
+    salvo_config_init(&cfg);
+    cfg.ca_file = th_ca_file(&th_ngx);
+    cfg.http_version = SALVO_HTTP_2;
+    cfg.idle_timeout = expiry[i];
+    cfg.max_idle = max_idle[i];
+    c[i] = th_client(&cfg);
+  }
+  long opened[3] = {0};
+  for (int round = 0; round < 2; round++) {
+    if (round)
+      th_sleep_ms(1600);
+    for (int i = 0; i < 3; i++) {
+      long before = th_nginx_accepts(&th_ngx);
+      salvo_response *r = th_fetch_url(c[i], https("/item/1"));
+      assert_int_equal(salvo_response_status(r), 200);
+      assert_string_equal(salvo_response_http_version(r), "2");
+      salvo_response_free(r);
+      opened[i] += th_nginx_accepts(&th_ngx) - before - 1;
+    }
+  }
+  for (int i = 0; i < 3; i++) {
+    if (opened[i] != want[i])
+      fail_msg("idle_timeout %g, max_idle %d: two requests 1.6 s apart "
+               "took %ld connections, not %ld",
+               expiry[i], max_idle[i], opened[i], want[i]);
+    salvo_client_free(c[i]);
+  }
+}
+
 /* A new connection to an origin resumes the TLS session of the last one:
  * nginx says so ($ssl_session_reused) and closes after each request. */
 static void test_tls_session_resumed(void **state) {
@@ -349,6 +390,7 @@ int main(void) {
       cmocka_unit_test(test_http1_preference),
       cmocka_unit_test(test_http2_multiplexes),
       cmocka_unit_test(test_http1_keeps_connections),
+      cmocka_unit_test(test_http2_idle_connections),
       cmocka_unit_test(test_tls_session_resumed),
       cmocka_unit_test(test_close_without_close_notify),
       cmocka_unit_test(test_proxy_answers),

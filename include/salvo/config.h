@@ -267,6 +267,25 @@ typedef struct salvo_config {
    * asks the system's resolver. URLs with a user name still go through
    * libcurl. NULL = the system's servers. */
   const char *dns_servers;
+
+  /* ---- idle connections ---- */
+
+  /* HTTP/1.1 connections kept open while idle, for later requests, over
+   * all origins: when one more goes idle, the one idle longest closes. -1
+   * (the default) = twice `concurrency`, at least 16. 0 = none kept: an
+   * HTTP/1.1 connection closes once its response is in, and an HTTP/2 one
+   * is not used again once it carries no stream. Otherwise an HTTP/2
+   * connection is not counted: its origin keeps it (see idle_timeout).
+   * The libcurl transport bounds busy and idle connections together, at
+   * concurrency + max_idle. */
+  int max_idle;
+  /* Seconds a connection may have been idle and still carry a request:
+   * one idle longer is closed instead, HTTP/1.1 and HTTP/2 alike (when a
+   * request looks for a connection, not by a timer of its own). The
+   * libcurl transport counts whole seconds: up to idle_timeout rounded up
+   * to one. 0 (the default) = no limit of the library's own: servers
+   * close the connections they will not serve, and salvo sees that. */
+  double idle_timeout;
 } salvo_config;
 
 /* salvo_config.tls_min_version. TLS 1.0 and 1.1 are not offered at all

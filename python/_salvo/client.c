@@ -64,6 +64,8 @@ static const struct option {
     O("transport", K_TRANSPORT, transport),
     O("io_threads", K_INT, io_threads),
     L("resolve", resolve, 1),
+    O("max_idle", K_INT, max_idle),
+    O("idle_timeout", K_DOUBLE, idle_timeout),
 #undef O
 #undef L
 };

@@ -39,7 +39,8 @@ def client_options(*, headers: HeaderTypes = None, auth: Any = None,
     tuple; `http2=False` (httpx's default)
     speaks HTTP/1.1 only, True lets TLS negotiate HTTP/2; `timeout` is
     seconds or a Timeout; `limits` a Limits (its max_connections is the
-    concurrency); `cookies` False turns the jar off (a mapping of
+    concurrency, max_keepalive_connections max_idle, keepalive_expiry
+    idle_timeout); `cookies` False turns the jar off (a mapping of
     cookies to send is ClientCore's). `transport`: "auto" (salvo's own
     transport, HTTP/1.1 and HTTP/2; libcurl for proxies), "native" or
     "libcurl"."""
@@ -83,8 +84,18 @@ def client_options(*, headers: HeaderTypes = None, auth: Any = None,
                         "bundle; an ssl.SSLContext is not supported")
     if cert is not None:
         opts.update(_cert_options(cert))
-    if limits is not None and limits.max_connections is not None:
-        opts["concurrency"] = limits.max_connections
+    if limits is not None:
+        if limits.max_connections is not None:
+            opts["concurrency"] = limits.max_connections
+        if limits.max_keepalive_connections is not None:
+            opts["max_idle"] = limits.max_keepalive_connections
+        # httpx's expiry, 5 s unless given: None is no limit (libsalvo's
+        # 0), and 0 expires a connection at once, which is keeping none.
+        expiry = limits.keepalive_expiry
+        if expiry is not None and expiry == 0:
+            opts["max_idle"] = 0
+        elif expiry is not None:
+            opts["idle_timeout"] = expiry
     if concurrency is not None:
         opts["concurrency"] = concurrency
     if max_retries is not None:

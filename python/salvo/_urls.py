@@ -412,10 +412,10 @@ class Timeout:
 
 class Limits:
     """httpx's Limits. max_connections is salvo's concurrency (requests
-    in flight, and so connections over HTTP/1.1); salvo keeps up to twice
-    that many idle connections and closes them as servers do, so
-    max_keepalive_connections and keepalive_expiry other than their
-    defaults are refused, not ignored."""
+    in flight, and so connections over HTTP/1.1); max_keepalive_connections
+    the idle connections kept (libsalvo's max_idle; None: twice the
+    concurrency, at least 16); keepalive_expiry the seconds one may stay
+    idle and still be used (idle_timeout; None: no limit)."""
 
     __slots__ = ("max_connections", "max_keepalive_connections",
                  "keepalive_expiry")
@@ -423,14 +423,12 @@ class Limits:
     def __init__(self, *, max_connections: Optional[int] = None,
                  max_keepalive_connections: Optional[int] = None,
                  keepalive_expiry: Optional[float] = 5.0) -> None:
-        if max_keepalive_connections is not None or keepalive_expiry != 5.0:
-            raise ValueError(
-                "salvo manages its idle connections itself: "
-                "Limits(max_keepalive_connections=, keepalive_expiry=) are "
-                "not supported (max_connections is)")
         self.max_connections = max_connections
         self.max_keepalive_connections = max_keepalive_connections
         self.keepalive_expiry = keepalive_expiry
 
     def __repr__(self) -> str:
-        return f"Limits(max_connections={self.max_connections})"
+        return (f"Limits(max_connections={self.max_connections}, "
+                f"max_keepalive_connections="
+                f"{self.max_keepalive_connections}, "
+                f"keepalive_expiry={self.keepalive_expiry})")

@@ -253,6 +253,16 @@ static int setup_easy(salvo__transport *t, salvo__curl_xfer *x) {
   if (cfg->http_version == SALVO_HTTP_2_PRIOR_KNOWLEDGE && t->h2c_alone)
     SET(CURLOPT_FORBID_REUSE, 1L);
   SET(CURLOPT_CONNECTTIMEOUT_MS, (long)cfg->connect_timeout_ms);
+  /* max_idle 0: a connection closes once no transfer uses it (libcurl
+   * still multiplexes onto it meanwhile). */
+  if (!cfg->max_idle)
+    SET(CURLOPT_FORBID_REUSE, 1L);
+  /* idle_timeout in libcurl's whole seconds: it refuses a connection idle
+   * more than maxage seconds, counted down to the second, so maxage
+   * ceil(T) - 1 refuses one idle T seconds or more when T is whole, and
+   * keeps one up to the next whole second otherwise. */
+  if (cfg->idle_timeout_ms)
+    SET(CURLOPT_MAXAGE_CONN, (long)((cfg->idle_timeout_ms + 999) / 1000 - 1));
   /* Bodies come as sent: receive.c de-chunks and decodes them, as it does
    * for the native transport. */
   SET(CURLOPT_HTTP_TRANSFER_DECODING, 0L);

@@ -102,10 +102,11 @@ static int curl_create(salvo__transport **out, const salvo__cfg *cfg, int epfd,
   if (!t->share || !t->ports || salvo__curl_base_headers(t) ||
       salvo__curl_pins(t))
     goto oom;
-  /* Keep enough idle connections for every slot, plus some for other
-   * origins, instead of curl's default of 4 per handle currently added. */
+  /* libcurl's cache bound counts busy connections too: one for every
+   * slot, and max_idle more (curl's default is 4 per handle added). */
   long conc = cfg->concurrency;
-  long maxconn = conc < 8 ? 16L : 2L * conc;
+  long maxconn =
+      conc + (long)(cfg->max_idle < 1000000 ? cfg->max_idle : 1000000);
   CURLMcode mrc = CURLM_OK;
 #define MSET(m, opt, val)                                                      \
   if (mrc == CURLM_OK)                                                         \

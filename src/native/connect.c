@@ -58,11 +58,16 @@ static int h2_allowed(const salvo__transport *t, const salvo__origin *o) {
 /* An HTTP/2 connection of o with room for a stream, or NULL, with
  * *unsettled set when one of them may yet have room (its SETTINGS have not
  * come). */
-static salvo__nconn *h2_pick(salvo__origin *o, int *unsettled) {
+static salvo__nconn *h2_pick(salvo__transport *t, salvo__origin *o, int64_t now,
+                             int *unsettled) {
   salvo__list *n, *tmp;
   *unsettled = 0;
   salvo__list_each_safe(n, tmp, &o->h2conns) {
     salvo__nconn *c = salvo__container_of(n, salvo__nconn, in_origin);
+    if (salvo__h2_expired(t, c, now)) {
+      salvo__nat_h2_closed(t, c);
+      continue;
+    }
     if (salvo__h2_room(c))
       return c;
     *unsettled |= salvo__h2_unsettled(c);
@@ -92,7 +97,7 @@ static int xfer_connect(salvo__transport *t, salvo__nxfer *x, char **msg) {
   *msg = NULL;
   salvo__origin *o = x->o;
   int h2 = h2_allowed(t, o) && o->proto != 1, unsettled = 0;
-  salvo__nconn *c = h2 ? h2_pick(o, &unsettled) : NULL;
+  salvo__nconn *c = h2 ? h2_pick(t, o, x->t0, &unsettled) : NULL;
   if (c)
     return salvo__h2_request(t, c, x);
   if (h2 && h2_wait(o, unsettled)) {

@@ -344,6 +344,13 @@ int salvo__h2_room(const salvo__nconn *c) {
   return (uint32_t)h->streams < max;
 }
 
+int salvo__h2_expired(const salvo__transport *t, const salvo__nconn *c,
+                      int64_t now) {
+  const salvo__h2 *h = c->h2;
+  return h && h->settled && !h->streams && !h->pinging &&
+         (!t->max_idle || (t->idle_ns && now - h->idle_since > t->idle_ns));
+}
+
 int salvo__h2_unsettled(const salvo__nconn *c) {
   return c->h2 && !c->h2->settled; /* an ending one is settled */
 }

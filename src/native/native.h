@@ -273,6 +273,7 @@ struct salvo__transport {
   salvo__nconn *free_conns;
   salvo__list lru; /* idle connections, oldest first */
   size_t nidle, max_idle;
+  int64_t idle_ns; /* idle_timeout: a connection idle longer goes; 0 = none */
   salvo__list timers; /* by expiry, soonest first */
   salvo__list done;   /* attempts ended, not reported yet */
   salvo__nxfer *free_xfers;
@@ -402,6 +403,11 @@ int salvo__h2_room(const salvo__nconn *c);
  * A request with no room on its origin's connections waits for them,
  * rather than opening a connection the limit may make needless. */
 int salvo__h2_unsettled(const salvo__nconn *c);
+/* Whether c, an HTTP/2 connection carrying no stream (nor waiting for a
+ * PING's answer), is closed rather than used: idle longer than
+ * idle_timeout at now, or idle at all with max_idle 0. */
+int salvo__h2_expired(const salvo__transport *t, const salvo__nconn *c,
+                      int64_t now);
 /* x's request as a new stream of c: 0, or an error (x not on c). */
 int salvo__h2_submit(salvo__transport *t, salvo__nconn *c, salvo__nxfer *x);
 /* The same for a request that picked c from its origin's: one that must

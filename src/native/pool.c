@@ -1,5 +1,6 @@
 /* Idle connections: a LIFO per origin (the most recent is the likeliest
- * alive) and one LRU over all origins that bounds how many stay open. An
+ * alive) and one LRU over all origins that bounds how many stay open
+ * (max_idle) and, oldest first, how long (idle_timeout). An
  * idle connection the server closes is noticed by its EPOLLRDHUP and
  * closed; one that dies unseen is found by a peek before a request that
  * must not be sent twice, or after an idle spell long enough for a
@@ -27,8 +28,21 @@ void salvo__nat_pool_died(salvo__transport *t, salvo__nconn *c) {
     c->o->closes_quietly = 1;
 }
 
+/* Closes the connections idle longer than idle_timeout at now: the LRU's
+ * first ones, since each joins it at the back when it goes idle. */
+static void expire(salvo__transport *t, int64_t now) {
+  salvo__list *n;
+  while (t->idle_ns && (n = salvo__list_first(&t->lru))) {
+    salvo__nconn *c = salvo__container_of(n, salvo__nconn, in_lru);
+    if (now - c->idle_since <= t->idle_ns)
+      return;
+    close_idle(t, c);
+  }
+}
+
 salvo__nconn *salvo__nat_pool_take(salvo__transport *t, salvo__nxfer *x) {
   salvo__origin *o = x->o;
+  expire(t, x->t0);
   int once = !x->req->idempotent;
   if (x->retried_fresh || (once && o->closes_quietly))
     return NULL;
@@ -58,6 +72,7 @@ void salvo__nat_pool_release(salvo__transport *t, salvo__nconn *c, int keep,
     salvo__nat_conn_close(t, c);
     return;
   }
+  expire(t, now);
   c->served++;
   c->idle_since = now;
   salvo__list_push_front(&c->o->idle, &c->in_origin);

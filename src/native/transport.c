@@ -119,7 +119,8 @@ static int nat_create(salvo__transport **out, const salvo__cfg *cfg, int epfd,
   t->epfd = epfd;
   t->tag_base = tag_base;
   t->dns_due = -1;
-  t->max_idle = cfg->concurrency < 8 ? 16 : 2 * (size_t)cfg->concurrency;
+  t->max_idle = cfg->max_idle;
+  t->idle_ns = cfg->idle_timeout_ms * 1000000;
   salvo__list_init(&t->lru);
   salvo__list_init(&t->timers);
   salvo__list_init(&t->done);

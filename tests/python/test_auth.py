@@ -200,3 +200,62 @@ def test_digest_shared_by_threads_counts_each_request_once(srv):
     assert {s for s, _ in seen} == {200}
     assert sorted(int(nc, 16) for _, nc in seen) == list(range(2, 82))
     assert sent(srv, "t") == 80
+
+
+def test_the_flow_protocol_by_hand(srv):
+    """httpx's Auth protocol driven by hand, as a transport of one's own
+    would: the base flow yields the request as it is; BasicAuth's sets
+    its header; the sync and async forms read the bodies they are asked
+    for; DigestAuth's first request carries nothing and its second the
+    answer to the 401 given back to it."""
+    req = salvo.Request("GET", srv.url("/digest?key=h"))
+    for auth in (salvo.Auth(), salvo.BasicAuth("u", "p"),
+                 salvo.DigestAuth("user", "pass")):
+        assert auth.requires_request_body is False
+        assert auth.requires_response_body is False
+    assert next(salvo.Auth().auth_flow(req)) is req
+    sent_req = next(salvo.BasicAuth("u", "p").sync_auth_flow(req))
+    assert sent_req.headers["authorization"] == "Basic dTpw"
+
+    class Reads(salvo.Auth):
+        requires_request_body = True
+        requires_response_body = True
+    log = []
+    fake = FakeMessage(log, "request")
+    flow = Reads().sync_auth_flow(fake)
+    assert next(flow) is fake
+    with pytest.raises(StopIteration):
+        flow.send(FakeMessage(log, "response"))
+
+    async def drive():
+        flow = Reads().async_auth_flow(fake)
+        assert await flow.__anext__() is fake
+        with pytest.raises(StopAsyncIteration):
+            await flow.asend(FakeMessage(log, "response"))
+    asyncio.run(drive())
+    assert log == ["request read", "response read", "request aread",
+                   "response aread"]
+
+    req = salvo.Request("GET", srv.url("/digest?key=h"))  # Basic's is on
+    flow = salvo.DigestAuth("user", "pass").sync_auth_flow(req)
+    first = next(flow)
+    assert "authorization" not in first.headers
+    with salvo.Client() as c:
+        challenge = c.send(first)
+        assert challenge.status_code == 401
+        second = flow.send(challenge)
+        assert second.headers["authorization"].startswith("Digest ")
+        assert c.send(second).status_code == 200
+
+
+class FakeMessage:
+    """A request or response for the protocol alone: its reads logged."""
+
+    def __init__(self, log, what):
+        self.log, self.what = log, what
+
+    def read(self):
+        self.log.append(f"{self.what} read")
+
+    async def aread(self):
+        self.log.append(f"{self.what} aread")

@@ -104,6 +104,36 @@ static void test_lru_bound(void **state) {
   free(w);
 }
 
+/* idle_timeout: the connections idle longer than it close as a request
+ * looks for one, or as another goes idle, those of every origin, and only
+ * those; one idle exactly that long is still used. */
+static void test_idle_timeout(void **state) {
+  (void)state;
+  world *w = world_new(8);
+  w->t.idle_ns = 3 * S_NS;
+  salvo__nat_pool_release(&w->t, &w->c[0], 1, w->fc.ns);
+  salvo__nat_pool_release(&w->t, &w->c[2], 1, w->fc.ns);
+  w->fc.ns += 2 * S_NS;
+  salvo__nat_pool_release(&w->t, &w->c[1], 1, w->fc.ns);
+  w->fc.ns += S_NS; /* c0 and c2 idle 3 s, c1 1 s */
+  assert_ptr_equal(take(w, &w->get, 0), &w->c[1]);
+  salvo__nat_pool_release(&w->t, &w->c[1], 1, w->fc.ns);
+  assert_int_equal(w->t.nidle, 3);
+  w->fc.ns += 1; /* c0 and c2 past it */
+  assert_ptr_equal(take(w, &w->get, 0), &w->c[1]);
+  assert_int_equal(w->c[0].state, SALVO__NC_FREE);
+  assert_int_equal(w->c[2].state, SALVO__NC_FREE); /* another origin's */
+  assert_int_equal(w->t.nidle, 0);
+  salvo__nat_pool_release(&w->t, &w->c[1], 1, w->fc.ns);
+  salvo__nat_pool_release(&w->t, &w->c[3], 1, w->fc.ns + 4 * S_NS);
+  assert_int_equal(w->c[1].state, SALVO__NC_FREE); /* closed as c3 came */
+  assert_int_equal(w->t.nidle, 1);
+  /* The expired ones were closed unchecked; c1, idle 1 s when first
+   * taken, was checked then (test_idle_check's rule). */
+  assert_int_equal(alive_calls, 1);
+  free(w);
+}
+
 /* A GET on a connection idle under 1 ms takes it without a check; after
  * 1 ms it is checked, and a dead one is closed and the next tried. */
 static void test_idle_check(void **state) {
@@ -247,6 +277,7 @@ int main(void) {
       cmocka_unit_test(test_lifo_per_origin),
       cmocka_unit_test(test_lru_bound),
       cmocka_unit_test(test_idle_check),
+      cmocka_unit_test(test_idle_timeout),
       cmocka_unit_test(test_unsafe_always_checked),
       cmocka_unit_test(test_quick_close_learned),
       cmocka_unit_test(test_slow_close_is_normal),
