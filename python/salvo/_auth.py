@@ -167,8 +167,10 @@ async def run_flow_async(auth: Any, request: Any,
 # RFC 7616's three, and the SHA and SHA-512 some servers (and httpx) use.
 _HASHES = {"MD5": "md5", "SHA-256": "sha256", "SHA-512-256": "sha512_256",
            "SHA": "sha1", "SHA-512": "sha512"}
+# name=value, the value a token or a quoted-string (RFC 9110 11.2): a
+# quote left open matches neither, and the parse stops there.
 _PARAM = re.compile(r'\s*([!#$%&\'*+.^_`|~0-9A-Za-z-]+)\s*=\s*'
-                    r'("(?:[^"\\]|\\.)*"|[^,\s]*)\s*(?:,|$)')
+                    r'("(?:[^"\\]|\\.)*"|[^,\s"]*)\s*(?:,|$)')
 
 
 def _challenge(values: List[str]) -> Optional[Dict[str, str]]:

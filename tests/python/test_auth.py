@@ -259,3 +259,41 @@ class FakeMessage:
 
     async def aread(self):
         self.log.append(f"{self.what} aread")
+
+
+@pytest.mark.parametrize("challenge,why", [
+    ('Digest nonce="n"', "no realm or no nonce"),
+    ('Digest realm="r, nonce="n"', "no realm or no nonce"),
+    ('Digest realm="r", nonce="n", algorithm=MD4', "'MD4' is not supported"),
+    ('Digest realm="r", nonce="n", qop="auth-int"', "auth-int"),
+])
+def test_a_hostile_challenge_is_a_protocol_error(srv, challenge, why):
+    """A Digest challenge that cannot be answered (no nonce, a quote left
+    open, an algorithm or qop salvo does not do) is a ProtocolError that
+    says why, and nothing is sent after it."""
+    wire = (b"HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: " +
+            challenge.encode() + b"\r\nContent-Length: 0\r\n\r\n")
+    with salvo.Client() as c:
+        with pytest.raises(salvo.ProtocolError, match=why):
+            c.get(srv.url("/wire"), headers={"X-Wire": wire.hex()},
+                  auth=salvo.DigestAuth("user", "pass"))
+    assert srv.stats()["requests"] == 1
+
+
+def test_challenges_the_flow_does_not_take(srv):
+    """A 401 with only a Basic challenge, or a Digest one whose answer the
+    server still refuses (the same 401 again), is the response: the flow
+    answers a Digest challenge once; an escaped quote in a value is the
+    quote (RFC 9110 5.6.4)."""
+    for challenge, sent_n in (('Basic realm="x"', 1),
+                              ('Digest realm="a\\"b", nonce="n"', 2)):
+        srv.reset()
+        wire = (b"HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: " +
+                challenge.encode() + b"\r\nContent-Length: 0\r\n\r\n")
+        with salvo.Client() as c:
+            r = c.get(srv.url("/wire"), headers={"X-Wire": wire.hex()},
+                      auth=salvo.DigestAuth("user", "pass"))
+        assert r.status_code == 401 and len(r.history) == sent_n - 1
+        assert srv.stats()["requests"] == sent_n
+        if sent_n == 2:
+            assert 'realm="a\\"b"' in r.request.headers["authorization"]
