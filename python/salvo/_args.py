@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from ._auth import is_flow
+from ._auth import basic_auth_header, is_flow
 from ._params import _param_value
 
 # typing costs 18 ms of import (measured) that no caller needs at run
@@ -113,20 +113,6 @@ def _timeout(v: Any) -> Optional[float]:
         raise TypeError(f"timeout must be a number of seconds, a Timeout or "
                         f"None, not {type(v).__name__}")
     return float(v)
-
-
-def basic_auth_header(auth: Any, what: str = "auth") -> str:
-    """The Authorization field of (username, password) or a BasicAuth."""
-    if hasattr(auth, "username") and hasattr(auth, "password"):
-        auth = (auth.username, auth.password)
-    if not (isinstance(auth, tuple) and len(auth) == 2):
-        raise TypeError(f"{what} must be a (username, password) tuple, a "
-                        f"salvo.BasicAuth, a salvo.Auth or a function of "
-                        f"the request; "
-                        f"{type(auth).__name__} is not supported")
-    import base64
-    u, p = (x.encode() if isinstance(x, str) else bytes(x) for x in auth)
-    return "Authorization: Basic " + base64.b64encode(u + b":" + p).decode()
 
 
 def _multipart(data: Any, files: Any) -> Tuple[bytes, str]:

@@ -8,7 +8,7 @@ from collections import deque
 
 from . import _salvo
 from ._args import USE_CLIENT_DEFAULT, build
-from ._auth import args_of, run_flow_async
+from ._flows import args_of, run_flow_async
 from ._core import ClientCore, Verbs
 from ._exceptions import CancelledError
 from ._models import Request

@@ -1,7 +1,7 @@
 """httpx's authentication classes: Auth, whose auth_flow generator may
 look at a response and send the request again (DigestAuth does), and
-BasicAuth; and the loops that run a flow for single requests, sync and
-async. libsalvo sends what a flow yields; the flow sees each response."""
+BasicAuth, whose header libsalvo sends without a flow. _flows.py runs
+the flows."""
 from __future__ import annotations
 
 import hashlib
@@ -11,8 +11,7 @@ from _thread import allocate_lock
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # for the checkers only (typing costs 18 ms to import)
-    from typing import (Any, AsyncGenerator, Awaitable, Callable, Dict,
-                        Generator, List, Optional)
+    from typing import Any, AsyncGenerator, Dict, Generator, List, Optional
 
 __all__ = ["Auth", "BasicAuth", "DigestAuth"]
 
@@ -69,7 +68,6 @@ class BasicAuth(Auth):
         self.username, self.password = username, password
 
     def auth_flow(self, request: Any) -> Generator[Any, Any, None]:
-        from ._args import basic_auth_header
         name, value = basic_auth_header(self).split(":", 1)
         request.headers[name] = value.strip()
         yield request
@@ -82,84 +80,18 @@ def is_flow(auth: Any) -> bool:
             and hasattr(auth, "sync_auth_flow"))
 
 
-def args_of(request: Any, base: Dict[str, Any]) -> Dict[str, Any]:
-    """The extension's arguments for a request a flow yielded: base's
-    (timeout, key, stream...) with the request's method, URL, headers and
-    body."""
-    from ._models import Request
-    if not isinstance(request, Request):
-        raise TypeError(f"an Auth flow must yield a salvo.Request, not "
-                        f"{type(request).__name__}")
-    own = request.headers._raw_str()
-    named = {k.lower() for k, _ in own}
-    # base's "Name:" (libsalvo sends no such header) a Request cannot show
-    none = [h for h in base.get("headers") or ()
-            if not h.split(":", 1)[1].strip()
-            and h.split(":", 1)[0].strip().lower() not in named]
-    out = dict(base)
-    out.update(method=request.method, url=str(request.url), params=None,
-               headers=[f"{k}: {v}" for k, v in own] + none or None,
-               body=request.content or None)
-    return out
-
-
-def first_request(auth: Any, request: Any) -> Any:
-    """The request a flow sends first (a parallel block's requests, which
-    are collected in C: the flow does not see their responses)."""
-    flow = auth.sync_auth_flow(request)
-    try:
-        return next(flow)
-    finally:
-        flow.close()
-
-
-def _keep_history(r: Any, history: List[Any]) -> None:
-    if history:
-        from ._models import _state
-        _state(r).before = list(history)
-
-
-def run_flow(auth: Any, request: Any, send: Callable[[Any], Any]) -> Any:
-    """The last response of auth's flow for request, each request it
-    yields sent with send; the responses before it read and in its
-    history (as httpx keeps them)."""
-    flow = auth.sync_auth_flow(request)
-    history: List[Any] = []
-    try:
-        request = next(flow)
-        while True:
-            r = send(request)
-            try:
-                request = flow.send(r)
-            except StopIteration:
-                _keep_history(r, history)
-                return r
-            r.read()
-            _keep_history(r, history)
-            history.append(r)
-    finally:
-        flow.close()
-
-
-async def run_flow_async(auth: Any, request: Any,
-                         send: Callable[[Any], Awaitable[Any]]) -> Any:
-    """run_flow on an event loop: the flow's async form, send awaited."""
-    flow = auth.async_auth_flow(request)
-    history: List[Any] = []
-    try:
-        request = await flow.__anext__()
-        while True:
-            r = await send(request)
-            try:
-                request = await flow.asend(r)
-            except StopAsyncIteration:
-                _keep_history(r, history)
-                return r
-            await r.aread()
-            _keep_history(r, history)
-            history.append(r)
-    finally:
-        await flow.aclose()
+def basic_auth_header(auth: Any, what: str = "auth") -> str:
+    """The Authorization field of (username, password) or a BasicAuth."""
+    if hasattr(auth, "username") and hasattr(auth, "password"):
+        auth = (auth.username, auth.password)
+    if not (isinstance(auth, tuple) and len(auth) == 2):
+        raise TypeError(f"{what} must be a (username, password) tuple, a "
+                        f"salvo.BasicAuth, a salvo.Auth or a function of "
+                        f"the request; "
+                        f"{type(auth).__name__} is not supported")
+    import base64
+    u, p = (x.encode() if isinstance(x, str) else bytes(x) for x in auth)
+    return "Authorization: Basic " + base64.b64encode(u + b":" + p).decode()
 
 
 # ---- Digest (RFC 7616) ------------------------------------------------------

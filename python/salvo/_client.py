@@ -7,7 +7,7 @@ from _thread import allocate_lock  # threading.Lock, without threading's 8 ms
 
 from . import _salvo
 from ._args import USE_CLIENT_DEFAULT, build
-from ._auth import args_of, run_flow
+from ._flows import args_of, run_flow
 from ._core import ClientCore, Verbs
 from ._models import Request
 from ._response import Response

@@ -10,7 +10,8 @@ from _thread import allocate_lock  # threading.Lock, without threading's 8 ms
 from collections.abc import Mapping
 
 from . import _salvo
-from ._auth import args_of, first_request, is_flow
+from ._auth import is_flow
+from ._flows import args_of, first_request
 from ._args import (USE_CLIENT_DEFAULT, _header_list, _header_pairs,
                     _timeout, build)
 
