@@ -45,7 +45,8 @@ from ._salvo import VERSION as __version__
 # them does not pay for them.
 _LAZY = {"AsyncClient": "_async", "AsyncParallel": "_async",
          "AsyncPending": "_async", "URL": "_urls", "QueryParams": "_urls",
-         "Timeout": "_urls", "Limits": "_urls", "Cookies": "_cookies"}
+         "Timeout": "_urls", "Limits": "_urls", "Cookies": "_cookies",
+         "codes": "_codes"}
 
 
 def __getattr__(name: str):
@@ -55,15 +56,11 @@ def __getattr__(name: str):
                         name)
         globals()[name] = value
         return value
-    if name == "codes":  # httpx.codes: the status codes by name
-        from http import HTTPStatus
-        globals()[name] = HTTPStatus
-        return HTTPStatus
     raise AttributeError(f"module 'salvo' has no attribute {name!r}")
 
 
 def __dir__():
-    return sorted(set(globals()) | set(_LAZY) | {"codes"})
+    return sorted(set(globals()) | set(_LAZY))
 
 __all__ = [
     "AsyncClient", "AsyncParallel", "AsyncPending", "AsyncResponse",

@@ -30,6 +30,27 @@ def test_status_classes_and_reason_phrase(srv):
     assert salvo.codes.NOT_FOUND == 404
 
 
+def test_codes_as_httpx():
+    """httpx.codes: an IntEnum of the 62 codes by name, lower-case aliases
+    as plain ints, each code's phrase, str() as the number, and the class
+    checks (values measured beside httpx 0.23.3)."""
+    codes = salvo.codes
+    assert len(codes) == 62 and codes.NOT_FOUND == 404
+    assert repr(codes.NOT_FOUND) == "<codes.NOT_FOUND: 404>"
+    assert codes.not_found == 404 and type(codes.not_found) is int
+    assert codes.im_a_teapot == 418 and codes.ok == 200
+    assert (str(codes.OK), f"{codes.OK}") == ("200", "200")
+    assert codes(404).phrase == "Not Found"
+    assert codes.get_reason_phrase(503) == "Service Unavailable"
+    assert codes.get_reason_phrase(999) == ""
+    assert [f(404) for f in (codes.is_informational, codes.is_success,
+                             codes.is_redirect, codes.is_client_error,
+                             codes.is_server_error, codes.is_error)] == [
+        False, False, False, True, False, True]
+    assert codes.is_informational(101) and codes.is_success(204)
+    assert codes.is_redirect(308) and codes.is_server_error(599)
+
+
 def test_raise_for_status_as_httpx(srv):
     """2xx returns the response; 3xx, 4xx and 5xx raise with httpx's
     message (and the redirect's location)."""
