@@ -35,23 +35,50 @@ class Cookies(MutableMapping):
         for k, v in items:
             self.set(k, v)
 
-    @classmethod
-    def _from_set_cookie(cls, fields: List[str]) -> "Cookies":
-        out = cls()
-        for f in fields:
+    def extract_cookies(self, response: Any) -> None:
+        """Takes the cookies response's Set-Cookie fields set, with RFC
+        6265's defaults (5.3): the request's host when no Domain is given
+        (5.2.3), and its path up to the last "/" when no Path is (5.1.4).
+        A field without "name=" is ignored, as the RFC says."""
+        url = response.url
+        host = (url.host or "").lower()
+        here = url.path or "/"
+        default_path = here[:here.rfind("/")] if here.rfind("/") > 0 else "/"
+        for f in response.headers.get_list("set-cookie"):
             pair, _, attrs = f.partition(";")
             name, eq, value = pair.partition("=")
             if not eq or not name.strip():
                 continue
-            domain, path = "", "/"
+            domain, path = host, default_path
             for a in attrs.split(";"):
                 k, _, v = a.strip().partition("=")
-                if k.lower() == "domain":
-                    domain = v.strip().lstrip(".")
-                elif k.lower() == "path" and v.startswith("/"):
+                if k.lower() == "domain" and v.strip().lstrip("."):
+                    domain = v.strip().lstrip(".").lower()
+                elif k.lower() == "path" and v.strip().startswith("/"):
                     path = v.strip()
-            out.set(name.strip(), value.strip().strip('"'), domain, path)
-        return out
+            try:
+                self.set(name.strip(), value.strip().strip('"'), domain,
+                         path)
+            except ValueError:
+                continue  # a value a Cookie field cannot carry: not kept
+
+    def set_cookie_header(self, request: Any) -> None:
+        """Sets request's Cookie field to the cookies its URL matches (RFC
+        6265 5.4: the domain, the host or one of its parents; the path, a
+        prefix at a "/"), longest paths first; none: no field set."""
+        host = (request.url.host or "").lower()
+        path = request.url.path or "/"
+
+        def matches(domain: str, p: str) -> bool:
+            on_host = not domain or host == domain or \
+                host.endswith("." + domain)
+            return on_host and (path == p or (path.startswith(p) and (
+                p.endswith("/") or path[len(p)] == "/")))
+        sent = sorted((k for k in self._c if matches(k[1], k[2])),
+                      key=lambda k: -len(k[2]))
+        if sent:
+            request.headers["Cookie"] = "; ".join(
+                f"{k[0]}={self._c[k]}" for k in sent)
 
     def set(self, name: str, value: str, domain: str = "",
             path: str = "/") -> None:

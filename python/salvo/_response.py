@@ -265,7 +265,9 @@ class ResponseCore(_salvo.Response):
         """The cookies this response sets (its Set-Cookie fields), as a
         salvo.Cookies; the client's jar keeps them across requests."""
         from ._cookies import Cookies
-        return Cookies._from_set_cookie(self.headers.get_list("set-cookie"))
+        jar = Cookies()
+        jar.extract_cookies(self)
+        return jar
 
     @property
     def links(self) -> Dict[str, Dict[str, str]]:

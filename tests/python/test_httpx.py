@@ -205,6 +205,41 @@ def test_cookies_client_request_and_response(srv):
     assert cookies.get("a", domain="y.test") == "2"
 
 
+def test_cookies_extracted_and_sent_by_hand(srv):
+    """httpx's Cookies.extract_cookies and set_cookie_header, for a jar of
+    one's own (a client with cookies=False): RFC 6265's defaults (the
+    host, the path up to its last "/", 5.1.4 and 5.2.3) and matching
+    (5.4: the host or a parent domain, a path prefix at a "/"), as httpx
+    0.23.3 picks them from the same fields (its order aside)."""
+    with salvo.Client(cookies=False) as c:
+        r = c.get(srv.url("/cookies/set?flavour=oat&size=big"))
+        jar = salvo.Cookies()
+        jar.extract_cookies(r)
+        assert dict(jar) == {"flavour": "oat", "size": "big"}
+        assert jar.get("size", domain="127.0.0.1", path="/") == "big"
+        req = salvo.Request("GET", srv.url("/echo"))
+        jar.set_cookie_header(req)
+        assert c.send(req).json()["headers"]["cookie"] == \
+            "flavour=oat; size=big"
+        assert "cookie" not in c.get(srv.url("/echo")).json()["headers"]
+        wire = (b"HTTP/1.1 200 OK\r\nSet-Cookie: a=1; Path=/x\r\n"
+                b"Set-Cookie: b=2; Domain=example.test\r\nSet-Cookie: c=3"
+                b"\r\nSet-Cookie: novalue\r\nContent-Length: 0\r\n\r\n")
+        r = c.get(srv.url(f"/x/wire?hex={wire.hex()}"))
+    jar = salvo.Cookies()
+    jar.extract_cookies(r)  # from 127.0.0.1/x/wire; "novalue" is not one
+    assert set(jar) == {"a", "b", "c"}
+    assert jar.get("c", domain="127.0.0.1", path="/x") == "3"
+    assert jar.get("b", domain="example.test", path="/x") == "2"
+    for url, want in (("http://127.0.0.1/x/z", "a=1; c=3"),
+                      ("http://127.0.0.1/", None),
+                      ("http://sub.example.test/x/y", "b=2"),
+                      ("http://example.test/xy", None)):
+        req = salvo.Request("GET", url)
+        jar.set_cookie_header(req)
+        assert req.headers.get("cookie") == want, url
+
+
 def test_auth_forms(srv):
     import base64
 
