@@ -188,7 +188,10 @@ class DigestAuth(Auth):
         if qops and "auth" not in qops:
             raise refuse(f"qop {ch['qop']!r} is not supported (only auth)")
         realm, nonce = ch["realm"].encode(), ch["nonce"].encode()
-        uri = request.url.raw_path.decode("ascii")
+        # The target as libsalvo sends it: bytes outside printable ASCII
+        # percent-encoded (url.c), which the server compares uri with.
+        uri = "".join(chr(b) if 0x20 < b < 0x7f else "%%%02X" % b
+                      for b in request.url.raw_path)
         with self._lock:
             self._nc += 1
             nc = b"%08x" % self._nc

@@ -42,6 +42,17 @@ def test_digest_answers_the_challenge_then_at_once(srv, algorithm):
         assert sent(srv, "b") == 1  # no challenge needed this time
 
 
+def test_digest_uri_is_the_target_sent(srv):
+    """RFC 7616 3.4: uri is the request-target; a URL with bytes outside
+    ASCII goes percent-encoded, and the answer names it so (faultd
+    compares the two)."""
+    with salvo.Client() as c:
+        r = c.get(digest_url(srv, "u") + "&x=éü",
+                  auth=salvo.DigestAuth("user", "pass"))
+    assert r.status_code == 200, r.text
+    assert r.json()["uri"].endswith("&x=%C3%A9%C3%BC")
+
+
 def test_digest_without_qop_and_a_stale_nonce(srv):
     """A challenge without qop is answered in RFC 2069's form (no nc, no
     cnonce); a kept challenge the server no longer takes (a new nonce)
