@@ -65,6 +65,10 @@ struct PendingObject {
   PyObject_HEAD ParallelObject *parallel; /* a reference */
   uint64_t id;
   PyObject *outcome; /* NULL until settled: a Response or an exception */
+  /* The Python layer's state for its response (the request as built), set
+   * at submission and handed to the response when it is settled; or
+   * NULL. */
+  PyObject *extra;
   PendingObject *next, *prev; /* in parallel->outstanding until settled */
   int linked;
   int stream;

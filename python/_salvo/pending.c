@@ -14,6 +14,7 @@ PendingObject *salvo_py_pending_new(ParallelObject *b, int stream) {
   p->parallel = (ParallelObject *)Py_NewRef(b);
   p->id = 0;
   p->outcome = NULL;
+  p->extra = NULL;
   p->stream = stream;
   /* Linked, with the list's own reference. */
   p->prev = NULL;
@@ -53,6 +54,9 @@ void salvo_py_pending_release_all(ParallelObject *b) {
 int salvo_py_pending_settle(PendingObject *p, PyObject *resp) {
   PyObject *outcome = resp;
   salvo_py_pending_unlink(p);
+  ResponseObject *ro = (ResponseObject *)resp;
+  if (p->extra && !ro->extra)
+    ro->extra = Py_NewRef(p->extra);
   if (salvo_response_error(((ResponseObject *)resp)->r)) {
     outcome = salvo_py_error_of((ResponseObject *)resp);
     Py_DECREF(resp);
@@ -155,6 +159,7 @@ static PyObject *Pending_repr(PendingObject *self) {
 static int Pending_traverse(PendingObject *self, visitproc visit, void *arg) {
   Py_VISIT(self->parallel);
   Py_VISIT(self->outcome);
+  Py_VISIT(self->extra);
   return 0;
 }
 
@@ -164,6 +169,7 @@ static int Pending_clear(PendingObject *self) {
   if (!self->linked)
     Py_CLEAR(self->parallel);
   Py_CLEAR(self->outcome);
+  Py_CLEAR(self->extra);
   return 0;
 }
 
@@ -172,6 +178,7 @@ static void Pending_dealloc(PendingObject *self) {
   PyObject_GC_UnTrack(self);
   Py_CLEAR(self->parallel);
   Py_CLEAR(self->outcome);
+  Py_CLEAR(self->extra);
   PyObject_GC_Del(self);
 }
 
@@ -190,6 +197,7 @@ static PyMethodDef Pending_methods[] = {
 
 static PyMemberDef Pending_members[] = {
     {"_id", T_ULONGLONG, offsetof(PendingObject, id), READONLY, NULL},
+    {"_extra", T_OBJECT, offsetof(PendingObject, extra), 0, NULL},
     {NULL, 0, 0, 0, NULL}};
 
 PyTypeObject salvo_py_PendingType = {

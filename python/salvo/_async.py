@@ -11,7 +11,7 @@ from ._args import USE_CLIENT_DEFAULT, build
 from ._flows import args_of, run_flow_async
 from ._core import ClientCore, Verbs
 from ._exceptions import CancelledError
-from ._models import Request
+from ._models import Request, state_for
 from ._response import AsyncResponse, outcome
 
 TYPE_CHECKING = False
@@ -26,14 +26,15 @@ class AsyncPending:
     response; `await pending` returns the pending itself, so that
     `await parallel.get(url)` (as the reference writes it) works too."""
 
-    __slots__ = ("_parallel", "_id", "_stream", "_outcome")
+    __slots__ = ("_parallel", "_id", "_stream", "_outcome", "_state")
 
     def __init__(self, parallel: "AsyncParallel", id_: int,
-                 stream: bool) -> None:
+                 stream: bool, state: Any = None) -> None:
         self._parallel = parallel
         self._id = id_
         self._stream = stream
         self._outcome: Any = None
+        self._state = state  # its response's (Response.request), or None
 
     def __await__(self):
         return self._self().__await__()
@@ -174,6 +175,8 @@ class AsyncParallel(Verbs):
 
     def _settle(self, p: AsyncPending, raw: Any) -> None:
         self._pending.pop(p._id, None)
+        if p._state is not None and raw._extra is None:
+            raw._extra = p._state
         try:
             p._outcome = outcome(raw)
         except Exception as e:
@@ -190,7 +193,11 @@ class AsyncParallel(Verbs):
     def _submit_args(self, args: Dict[str, Any]) -> AsyncPending:
         """Submits a request the extension's way (_args.build's keywords)."""
         pid = self._b._submit(**args)
-        p = AsyncPending(self, pid, args["stream"])
+        c = self._client
+        heads = self._headers if self._headers is not None else \
+            c._headers._items if c is not None else ()
+        p = AsyncPending(self, pid, args["stream"], state_for(
+            args, heads, c._default_encoding if c else "utf-8"))
         self._pending[pid] = p
         return p
 

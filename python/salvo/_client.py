@@ -9,7 +9,7 @@ from . import _salvo
 from ._args import USE_CLIENT_DEFAULT, build
 from ._flows import args_of, run_flow
 from ._core import ClientCore, Verbs
-from ._models import Request
+from ._models import Request, state_for
 from ._response import Response
 
 TYPE_CHECKING = False
@@ -54,7 +54,13 @@ class Parallel(_salvo.Parallel):
         c = self._client
         args = (c._prepare(method, url, kwargs, headers=self._headers)
                 if c is not None else build(method, url, **kwargs))
-        return self._submit(**args, pending=True)
+        p = self._submit(**args, pending=True)
+        # Its response's state, ready: the request (Response.request).
+        heads = self._headers if self._headers is not None else \
+            c._headers._items if c is not None else ()
+        p._extra = state_for(args, heads,
+                             c._default_encoding if c else "utf-8")
+        return p
 
 
 class Client(ClientCore, Verbs):

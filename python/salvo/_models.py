@@ -237,6 +237,18 @@ class _State:
         self.before: Any = ()
 
 
+def state_for(args: Dict[str, Any], client_headers: Any,
+              default_encoding: Any) -> _State:
+    """A response's state as a client makes it: the request as submitted
+    (made into a Request when asked for), the client's headers it went
+    with, the client's default encoding."""
+    st = _State()
+    st.default_encoding = default_encoding
+    st.request = args
+    st.client_headers = client_headers
+    return st
+
+
 def _state(r: Any) -> _State:
     st = r._extra
     if st is None:

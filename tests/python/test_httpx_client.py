@@ -310,3 +310,37 @@ def test_next_request_follows_by_hand(srv):
             assert (nxt.method, str(nxt.url)) == (method, srv.url("/echo"))
             e = c.send(nxt).json()
             assert (e["method"], e["body"]) == (method, body)
+
+
+def test_block_responses_carry_their_request(srv):
+    """docs/python.md: a block request made with keywords or client
+    defaults has its Request on its response (method, URL with params,
+    the client's headers as the block opened, the request's own), through
+    get_response() and next_response(), sync and async; a bare URL on a
+    plain client carries none (RuntimeError, httpx's unset request)."""
+    url = srv.url("/echo")
+    with salvo.Client(headers={"X-C": "c"}) as c:
+        with c.parallel() as p:
+            a = p.post(url, params={"q": "1"}, headers={"X-R": "r"},
+                       content=b"hi")
+            p.get(url, params={"q": "2"})
+            ra = a.get_response()
+            rb = p.next_response()
+    assert (ra.request.method, str(ra.request.url)) == ("POST", url + "?q=1")
+    assert (ra.request.headers["x-c"], ra.request.headers["x-r"],
+            ra.request.content) == ("c", "r", b"hi")
+    assert ra.json()["headers"]["x-r"] == "r"
+    assert str(rb.request.url) == url + "?q=2"
+    with salvo.parallel() as p:
+        r = p.get(url).get_response()
+        with pytest.raises(RuntimeError):
+            r.request
+
+    async def main():
+        async with salvo.AsyncClient(headers={"X-C": "c"}) as c:
+            async with c.parallel() as p:
+                x = p.get(url, params={"q": "3"})
+                return await x.get_response()
+    r = asyncio.run(main())
+    assert str(r.request.url) == url + "?q=3"
+    assert r.request.headers["x-c"] == "c"
