@@ -8,7 +8,8 @@ from collections import deque
 
 from . import _salvo
 from ._args import USE_CLIENT_DEFAULT, build
-from ._flows import args_of, run_flow_async
+from ._auth import is_flow
+from ._flows import Flow, args_of, run_flow_async
 from ._core import ClientCore, Verbs
 from ._exceptions import CancelledError
 from ._models import Request, state_for
@@ -26,7 +27,7 @@ class AsyncPending:
     response; `await pending` returns the pending itself, so that
     `await parallel.get(url)` (as the reference writes it) works too."""
 
-    __slots__ = ("_parallel", "_id", "_stream", "_outcome", "_state")
+    __slots__ = ("_parallel", "_id", "_stream", "_outcome", "_state", "_f")
 
     def __init__(self, parallel: "AsyncParallel", id_: int,
                  stream: bool, state: Any = None) -> None:
@@ -35,6 +36,7 @@ class AsyncPending:
         self._stream = stream
         self._outcome: Any = None
         self._state = state  # its response's (Response.request), or None
+        self._f: Any = None  # its Auth flow (a Flow, _id its current), or None
 
     def __await__(self):
         return self._self().__await__()
@@ -43,10 +45,11 @@ class AsyncPending:
         return self
 
     async def get_response(self) -> AsyncResponse:
-        if self._outcome is None:
+        while self._outcome is None:
             raw = await self._parallel._wait(self._id)
-            if self._outcome is None:  # not settled by another waiter
-                self._parallel._settle(self, raw)
+            if self._outcome is None and \
+                    not self._parallel._went_on(self, raw):
+                self._parallel._settle(self, raw)  # not by another waiter
         if isinstance(self._outcome, BaseException):
             raise self._outcome
         return self._outcome
@@ -173,6 +176,24 @@ class AsyncParallel(Verbs):
             self._b._cancel(id_)
             self._dropped.add(id_)
 
+    def _went_on(self, p: AsyncPending, raw: Any) -> bool:
+        """Whether raw went to p's Auth flow, which sent its next request
+        (p waits for that one now), rather than being p's outcome."""
+        f = p._f
+        if f is None:
+            return False
+        if raw._error:
+            f.failed()
+            return False
+        raw._extra = p._state
+        if f.took(raw):
+            return False
+        self._pending.pop(p._id, None)
+        p._id = f.current
+        p._state = self._state_of(f.sent)
+        self._pending[p._id] = p
+        return True
+
     def _settle(self, p: AsyncPending, raw: Any) -> None:
         self._pending.pop(p._id, None)
         if p._state is not None and raw._extra is None:
@@ -186,18 +207,35 @@ class AsyncParallel(Verbs):
         if self._b is None:
             raise _salvo.ClosedError("the parallel block is closed")
         c = self._client
-        args = (c._prepare(method, url, kwargs, headers=self._headers)
-                if c is not None else build(method, url, **kwargs))
-        return self._submit_args(args)
+        if c is not None:
+            args = c._prepare(method, url, kwargs, headers=self._headers,
+                              flows=True)
+            flow = args.pop("_flow", None)
+        else:
+            flow = kwargs.pop("auth", None)
+            if not is_flow(flow):
+                kwargs["auth"], flow = flow, None
+            args = build(method, url, **kwargs)
+        if flow is None:
+            return self._submit_args(args)
+        f = Flow(flow, args, lambda a: self._b._submit(**a))
+        p = AsyncPending(self, f.current, args["stream"],
+                         self._state_of(f.sent))
+        p._f = f
+        self._pending[p._id] = p
+        return p
+
+    def _state_of(self, args: Dict[str, Any]) -> Any:
+        """The state a response of args starts with (Response.request)."""
+        c = self._client
+        heads = self._headers if self._headers is not None else \
+            c._headers._items if c is not None else ()
+        return state_for(args, heads, c._default_encoding if c else "utf-8")
 
     def _submit_args(self, args: Dict[str, Any]) -> AsyncPending:
         """Submits a request the extension's way (_args.build's keywords)."""
         pid = self._b._submit(**args)
-        c = self._client
-        heads = self._headers if self._headers is not None else \
-            c._headers._items if c is not None else ()
-        p = AsyncPending(self, pid, args["stream"], state_for(
-            args, heads, c._default_encoding if c else "utf-8"))
+        p = AsyncPending(self, pid, args["stream"], self._state_of(args))
         self._pending[pid] = p
         return p
 
@@ -206,8 +244,12 @@ class AsyncParallel(Verbs):
         """The next response to complete; raises its error if it failed."""
         if not self.has_pending_responses:
             raise RuntimeError("no pending responses")
-        raw = await self._wait(None)
-        p = self._pending.get(raw._id) or AsyncPending(self, raw._id, False)
+        while True:
+            raw = await self._wait(None)
+            p = self._pending.get(raw._id) or \
+                AsyncPending(self, raw._id, False)
+            if not self._went_on(p, raw):
+                break
         self._settle(p, raw)
         return await p.get_response()
 

@@ -7,14 +7,15 @@ from _thread import allocate_lock  # threading.Lock, without threading's 8 ms
 
 from . import _salvo
 from ._args import USE_CLIENT_DEFAULT, build
-from ._flows import args_of, run_flow
+from ._auth import is_flow
+from ._flows import FlowPending, args_of, next_with_flows, run_flow
 from ._core import ClientCore, Verbs
 from ._models import Request, state_for
 from ._response import Response
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # for the checkers only (typing costs 18 ms to import)
-    from typing import Any, Optional
+    from typing import Any, Dict, Optional
 
 __all__ = ["Client", "Parallel", "Pending", "parallel", "request", "get",
            "post", "put", "patch", "delete", "head", "options"]
@@ -41,6 +42,8 @@ class Parallel(_salvo.Parallel):
         self._client = client
         # The client's headers as the block opens: its requests take these.
         self._headers = list(client._headers._items) if client else None
+        # Its requests whose Auth flows are under way, by current id.
+        self._live: Optional[Dict[int, FlowPending]] = None
         if client is not None and not client._plain:
             # The client's defaults (base_url, params, cookies, hooks) go
             # into every request: the verbs take the path that merges them.
@@ -52,15 +55,40 @@ class Parallel(_salvo.Parallel):
 
     def _request_slow(self, method: str, url: str, **kwargs: Any) -> Pending:
         c = self._client
-        args = (c._prepare(method, url, kwargs, headers=self._headers)
-                if c is not None else build(method, url, **kwargs))
+        if c is not None:
+            args = c._prepare(method, url, kwargs, headers=self._headers,
+                              flows=True)
+            flow = args.pop("_flow", None)
+        else:
+            flow = kwargs.pop("auth", None)
+            if not is_flow(flow):
+                kwargs["auth"], flow = flow, None
+            args = build(method, url, **kwargs)
+        if flow is not None:
+            return self._flow_pending(flow, args)
+        return self._submit_kept(args)
+
+    def _submit_kept(self, args: Any) -> Pending:
+        """Submits a request; its response's state is ready on its
+        Pending: the request (Response.request)."""
+        c = self._client
         p = self._submit(**args, pending=True)
-        # Its response's state, ready: the request (Response.request).
         heads = self._headers if self._headers is not None else \
             c._headers._items if c is not None else ()
         p._extra = state_for(args, heads,
                              c._default_encoding if c else "utf-8")
         return p
+
+    def _flow_pending(self, auth: Any, args: Any) -> FlowPending:
+        """A request whose Auth flow sees its responses: from the first,
+        the block's next_response goes on with a flow's requests rather
+        than hand their responses over."""
+        if self._live is None:
+            self._live = {}
+            native = super().next_response
+            self.next_response = partial(next_with_flows, native,
+                                         self._live)
+        return FlowPending(auth, args, self._submit_kept, self._live)
 
 
 class Client(ClientCore, Verbs):

@@ -11,7 +11,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # for the checkers only (typing costs 18 ms to import)
     from typing import Any, Awaitable, Callable, Dict, List
 
-__all__ = ["args_of", "first_request", "run_flow", "run_flow_async"]
+__all__ = ["Flow", "FlowPending", "args_of", "first_request", "next_with_flows",
+           "run_flow", "run_flow_async"]
 
 
 def args_of(request: Any, base: Dict[str, Any]) -> Dict[str, Any]:
@@ -42,6 +43,19 @@ def first_request(auth: Any, request: Any) -> Any:
         return next(flow)
     finally:
         flow.close()
+
+
+def _drain(r: Any) -> None:
+    """A response the flow answered, done with: a streamed body read (the
+    history keeps it, as httpx's), or abandoned where reading it would
+    need an await (a block on an event loop)."""
+    if not r._streamed or r._content is not None:
+        return
+    if type(r).read is getattr(type(r), "aread", None):
+        r._close()
+        r._ended()
+    else:
+        r.read()
 
 
 def _keep_history(r: Any, history: List[Any]) -> None:
@@ -90,3 +104,117 @@ async def run_flow_async(auth: Any, request: Any,
             history.append(r)
     finally:
         await flow.aclose()
+
+
+class Flow:
+    """An Auth flow over a block's requests: each request it yields is
+    submitted with submit(args) (the block's: an id, or a Pending), and
+    each response the block collects for the current one goes back to
+    it by took(), until it ends with its last."""
+
+    __slots__ = ("_flow", "_args", "_submit", "current", "sent", "_history",
+                 "final")
+
+    def __init__(self, auth: Any, args: Dict[str, Any],
+                 submit: Callable[[Dict[str, Any]], Any]) -> None:
+        self._args, self._submit = args, submit
+        self._history: List[Any] = []
+        self.final: Any = None
+        self._flow = auth.sync_auth_flow(Request._from_args(args))
+        try:
+            self._send(next(self._flow))
+        except BaseException:
+            self._flow.close()
+            raise
+
+    def _send(self, request: Any) -> None:
+        self.sent = args_of(request, self._args)  # the current's arguments
+        self.current = self._submit(self.sent)
+
+    def took(self, r: Any) -> bool:
+        """r, the current request's response (not an error), given to the
+        flow: True when it is the last (then final), False when the flow
+        sent another (then current)."""
+        try:
+            nxt = self._flow.send(r)
+        except StopIteration:
+            _keep_history(r, self._history)
+            self.final = r
+            return True
+        except BaseException:
+            self._flow.close()
+            raise
+        _drain(r)
+        _keep_history(r, self._history)
+        self._history.append(r)
+        self._send(nxt)
+        return False
+
+    def failed(self) -> None:
+        """The current request failed (its error is the outcome): the
+        flow ends."""
+        self._flow.close()
+
+
+class FlowPending:
+    """A sync block's request whose Auth flow sees its responses (a
+    DigestAuth's 401 answered in the block): the flow goes on as the
+    block's calls collect them, by get_response() or next_response().
+    live maps the current request's id to it, for next_response."""
+
+    __slots__ = ("_f", "_live")
+
+    def __init__(self, auth: Any, args: Dict[str, Any],
+                 submit: Callable[[Dict[str, Any]], Any],
+                 live: Dict[int, "FlowPending"]) -> None:
+        self._live = live
+        self._f = Flow(auth, args, submit)
+        live[self._f.current._id] = self
+
+    def _took(self, r: Any) -> bool:
+        self._live.pop(self._f.current._id, None)
+        done = self._f.took(r)
+        if not done:
+            self._live[self._f.current._id] = self
+        return done
+
+    def _failed(self) -> None:
+        self._live.pop(self._f.current._id, None)
+        self._f.failed()
+
+    def get_response(self, timeout: Any = None) -> Any:
+        """The flow's last response (its history the ones before), or the
+        error of the request that failed; TimeoutError when timeout
+        seconds pass first."""
+        import time
+        end = None if timeout is None else time.monotonic() + timeout
+        while self._f.final is None:
+            left = None if end is None else max(0.0, end - time.monotonic())
+            try:
+                r = self._f.current.get_response(left)
+            except TimeoutError:
+                raise
+            except BaseException:
+                self._failed()
+                raise
+            self._took(r)
+        return self._f.final
+
+    def cancel(self) -> None:
+        """Cancels the request the flow is waiting on, and the flow."""
+        self._f.current.cancel()
+        self._failed()
+
+
+def next_with_flows(native_next: Callable[[Any], Any],
+                    live: Dict[int, FlowPending], timeout: Any = None) -> Any:
+    """A block's next_response when it has flows: a response a flow goes
+    on from is not the caller's; the one it ends with is."""
+    import time
+    end = None if timeout is None else time.monotonic() + timeout
+    while True:
+        left = None if end is None else max(0.0, end - time.monotonic())
+        r = native_next(left)
+        fp = live.get(r._id)
+        if fp is None or fp._took(r):
+            return r

@@ -11,6 +11,7 @@ from . import _salvo
 from ._client import Client
 from ._args import USE_CLIENT_DEFAULT, _param_list, build
 from ._core import ClientCore
+from ._flows import Flow
 from ._exceptions import (DecodingError, HTTPStatusError,
                           ParallelRequestsError, error_for)
 from ._response import Response
@@ -85,6 +86,8 @@ class _Plan:
         # The client it runs on, when that has request defaults to merge
         # (base_url, params, cookies to send, hooks): set by the runner.
         self.client: Any = None
+        # The Auth flows under way (a DigestAuth's 401 answered), by index.
+        self.flows: Dict[int, Flow] = {}
         if self.return_type is ReturnType.JSON:
             import json as jsonlib  # imported when first needed: 16 ms
             self._loads = jsonlib.loads
@@ -124,9 +127,29 @@ class _Plan:
                   self.data_each[i],
                   timeout=self.timeout)
         if self.client is not None:
-            return batch._submit(**self.client._prepare(
-                self.method, self.urls[i], kw))
+            args = self.client._prepare(self.method, self.urls[i], kw,
+                                        flows=True)
+            flow = args.pop("_flow", None)
+            if flow is None:
+                return batch._submit(**args)
+            f = self.flows[i] = Flow(flow, args,
+                                     lambda a: batch._submit(**a))
+            return f.current
         return batch._submit(**build(self.method, self.urls[i], **kw))
+
+    def took(self, i: int, raw: Any) -> Optional[int]:
+        """raw came for request i: the id of the request its Auth flow
+        sends next, or None when raw is its result."""
+        f = self.flows.pop(i, None)
+        if f is None:
+            return None
+        if raw._error:
+            f.failed()
+            return None
+        if f.took(raw):
+            return None
+        self.flows[i] = f
+        return f.current
 
     def convert(self, raw: Any, url: Optional[str] = None) -> Any:
         """A result: the value asked for, or the exception it failed
@@ -216,7 +239,12 @@ def _one_by_one(b: "_salvo.Parallel", plan: _Plan) -> List[Any]:
             index[plan.submit(b, nxt)] = nxt
             nxt += 1
         raw = b._next()
-        raws[index.pop(raw._id)] = raw
+        i = index.pop(raw._id)
+        again = plan.took(i, raw)
+        if again is None:
+            raws[i] = raw
+        else:
+            index[again] = i
     return raws
 
 
@@ -247,7 +275,12 @@ async def _run_async(client: ClientCore, plan: _Plan, concurrency: int) -> Any:
                 index[plan.submit(par._b, nxt)] = nxt
                 nxt += 1
             raw = await par._wait(None)
-            results[index.pop(raw._id)] = plan.convert(raw)
+            i = index.pop(raw._id)
+            again = plan.took(i, raw)
+            if again is None:
+                results[i] = plan.convert(raw)
+            else:
+                index[again] = i
         return plan.finish(results)
     finally:
         par.close()

@@ -308,3 +308,54 @@ def test_challenges_the_flow_does_not_take(srv):
         assert srv.stats()["requests"] == sent_n
         if sent_n == 2:
             assert 'realm="a\\"b"' in r.request.headers["authorization"]
+
+
+def test_digest_in_blocks_and_the_one_call_form(srv):
+    """A flow runs whole in a parallel block too: each DigestAuth request
+    answers its 401, collected by get_response() or next_response()
+    (which hands over only the flows' last responses, with a plain
+    request among them), sync and async, and in the one-call form; faultd
+    counts two requests a key."""
+    auth = salvo.DigestAuth
+    with salvo.Client() as c:
+        with c.parallel() as p:
+            ps = [p.get(digest_url(srv, f"s{i}"), auth=auth("user", "pass"))
+                  for i in range(4)]
+            plain = p.get(srv.url("/json/1"))
+            got = [p.next_response() for _ in range(3)]
+            rest = [x.get_response() for x in ps] + [plain.get_response()]
+            assert not p.has_pending_responses
+    assert all(r.status_code == 200 for r in got + rest)
+    assert sorted(len(r.history) for r in rest) == [0, 1, 1, 1, 1]
+    assert all(r.history[0].request.url == r.request.url for r in rest[:4])
+    assert "authorization" not in rest[0].history[0].request.headers
+
+    async def main():
+        async with salvo.AsyncClient(auth=auth("user", "pass")) as c:
+            async with c.parallel() as p:
+                xs = [p.get(digest_url(srv, f"a{i}")) for i in range(3)]
+                first = await p.next_response()
+                rest = [await x.get_response() for x in xs]
+        return [first] + rest
+    out = asyncio.run(main())
+    assert [r.status_code for r in out] == [200] * 4
+    urls = [digest_url(srv, f"o{i}") for i in range(3)]
+    assert [r["user"] for r in salvo.parallel_requests(
+        urls, auth=auth("user", "pass"))] == ["user"] * 3
+    urls = [digest_url(srv, f"q{i}") for i in range(2)]
+    assert [r.status_code for r in asyncio.run(
+        salvo.parallel_requests_async(urls, auth=auth("user", "pass"),
+                                      return_type="response"))] == [200] * 2
+    keys = srv.stats()["keys"]
+    assert [keys[k] for k in ["s0", "s3", "a0", "a2", "o0", "o2", "q1"]] == [
+        2] * 7
+
+
+def test_a_flow_on_the_default_client(srv):
+    """salvo.get and salvo.parallel() run an Auth flow as a client does
+    (before, the default client left it out: no Authorization at all)."""
+    r = salvo.get(digest_url(srv, "d"), auth=salvo.DigestAuth("user", "pass"))
+    assert r.status_code == 200 and len(r.history) == 1
+    with salvo.parallel() as p:
+        e = p.get(srv.url("/echo"), auth=Bearer("t")).get_response().json()
+    assert e["headers"]["authorization"] == "Bearer t"
