@@ -1,6 +1,7 @@
 """An ordinary httpx program: requests with params, headers and JSON
-bodies, auth, cookies across requests, streaming lines, redirects, status
-checks, timeouts and asyncio.gather. Written for httpx; the import is the
+bodies, auth (basic, a custom scheme, digest), connection limits,
+cookies across requests, streaming lines, redirects, status checks,
+timeouts and asyncio.gather. Written for httpx; the import is the
 one line changed (tests/python/test_httpx.py runs it against faultd).
 
     python3 httpx_example.py http://127.0.0.1:PORT
@@ -11,6 +12,17 @@ import sys
 import salvo as httpx  # was: import httpx
 
 BASE = sys.argv[1]
+
+
+class TokenAuth(httpx.Auth):
+    """A custom scheme, as httpx's documentation writes one."""
+
+    def __init__(self, token: str) -> None:
+        self.token = token
+
+    def auth_flow(self, request):
+        request.headers["Authorization"] = f"Bearer {self.token}"
+        yield request
 
 
 def main() -> None:
@@ -54,6 +66,15 @@ def main() -> None:
             client.get("/delay/2000", timeout=0.2)
         except httpx.TimeoutException:
             print("timeout caught")
+
+    # A custom auth scheme, and Digest: the server's 401 answered.
+    limits = httpx.Limits(max_keepalive_connections=5, max_connections=10)
+    with httpx.Client(base_url=BASE, limits=limits) as client:
+        r = client.get("/echo", auth=TokenAuth("t0k"))
+        print("token", r.json()["headers"]["authorization"])
+        r = client.get("/digest?user=bob&pass=pw",
+                       auth=httpx.DigestAuth("bob", "pw"))
+        print("digest", r.status_code, [h.status_code for h in r.history])
 
 
 async def gather() -> None:
