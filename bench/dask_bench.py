@@ -15,7 +15,10 @@ def main():
     with open(path) as f:
         urls = [line.strip() for line in f if line.strip()]
     with distributed.LocalCluster(n_workers=workers, threads_per_worker=1,
-                                  processes=True, dashboard_address=None,
+                                  processes=True,
+                                  # its dashboard on loopback, a free port (the
+                                  # default, None, is 0.0.0.0:8787)
+                                  dashboard_address="127.0.0.1:0",
                                   silence_logs=40) as cluster, \
             distributed.Client(cluster):
         t0 = time.monotonic()

@@ -30,7 +30,10 @@ def origins():
 def cluster():
     # Two worker processes, one thread each: the machine has two cores.
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1,
-                                  processes=True, dashboard_address=None,
+                                  processes=True,
+                                  # its dashboard on loopback, a free port (the
+                                  # default, None, is 0.0.0.0:8787)
+                                  dashboard_address="127.0.0.1:0",
                                   silence_logs=40) as c:
         with distributed.Client(c) as client:
             yield c, client
