@@ -359,3 +359,55 @@ def test_a_flow_on_the_default_client(srv):
     with salvo.parallel() as p:
         e = p.get(srv.url("/echo"), auth=Bearer("t")).get_response().json()
     assert e["headers"]["authorization"] == "Bearer t"
+
+
+def test_challenges_drawn_at_random_are_answered_or_refused():
+    """The challenge parser is salvo's own, so it is fuzzed: 3,000
+    WWW-Authenticate values drawn from the characters that matter (quotes,
+    backslashes, commas, '=', spaces, controls, non-ASCII) around Digest's
+    parameter names. Each is answered (an Authorization that names the
+    realm and nonce it read) or refused with a ProtocolError; nothing
+    else escapes, and the flow sends at most once more."""
+    import random
+    rnd = random.Random(7)
+    junk = ['"', '\\', ',', '=', ' ', '\t', '\x7f', 'é', ';', 'a', '0']
+    names = ["realm", "nonce", "qop", "algorithm", "opaque", "stale", "x"]
+    values = ['"r"', '"n"', 'auth', '"auth,auth-int"', '"auth-int"', 'MD5',
+              'SHA-256-sess', 'SHA-512', 'MD4', '"a\\"b"', '"open', '', 'x y']
+
+    def draw():
+        params = [f"{rnd.choice(names)}={rnd.choice(values)}"
+                  for _ in range(rnd.randint(0, 6))]
+        if rnd.random() < 0.7:
+            params += ['realm="r"', 'nonce="n"']
+            rnd.shuffle(params)
+        v = rnd.choice(["Digest ", "digest ", 'Basic realm="b", Digest ',
+                        "Digest", ""]) + ", ".join(params)
+        for _ in range(rnd.randint(0, 3)):  # a byte or two out of place
+            at = rnd.randint(0, len(v))
+            v = v[:at] + rnd.choice(junk) + v[at:]
+        return v
+
+    class Challenge:
+        status_code = 401
+
+        def __init__(self, value):
+            self.headers = salvo.Headers([("WWW-Authenticate", value)])
+    answered = refused = 0
+    for _ in range(3000):
+        value = draw()
+        flow = salvo.DigestAuth("u", "p").sync_auth_flow(
+            salvo.Request("GET", "http://a.test/p?q"))
+        next(flow)
+        try:
+            again = flow.send(Challenge(value))
+        except StopIteration:
+            continue  # no Digest challenge in it: the 401 stands
+        except salvo.ProtocolError:
+            refused += 1
+            continue
+        assert again.headers["authorization"].startswith("Digest ")
+        with pytest.raises(StopIteration):
+            flow.send(Challenge(value))
+        answered += 1
+    assert answered > 100 and refused > 100, (answered, refused)
