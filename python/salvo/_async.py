@@ -7,12 +7,11 @@ import asyncio
 from collections import deque
 
 from . import _salvo
-from ._args import USE_CLIENT_DEFAULT, build
-from ._auth import is_flow
+from ._args import USE_CLIENT_DEFAULT
 from ._flows import Flow, args_of, run_flow_async
-from ._core import ClientCore, Verbs
+from ._core import ClientCore, Verbs, block_request, block_state
 from ._exceptions import CancelledError
-from ._models import Request, state_for
+from ._models import Request
 from ._response import AsyncResponse, outcome
 
 TYPE_CHECKING = False
@@ -206,16 +205,8 @@ class AsyncParallel(Verbs):
     def request(self, method: str, url: str, **kwargs: Any) -> AsyncPending:
         if self._b is None:
             raise _salvo.ClosedError("the parallel block is closed")
-        c = self._client
-        if c is not None:
-            args = c._prepare(method, url, kwargs, headers=self._headers,
-                              flows=True)
-            flow = args.pop("_flow", None)
-        else:
-            flow = kwargs.pop("auth", None)
-            if not is_flow(flow):
-                kwargs["auth"], flow = flow, None
-            args = build(method, url, **kwargs)
+        args, flow = block_request(self._client, self._headers, method, url,
+                                   kwargs)
         if flow is None:
             return self._submit_args(args)
         f = Flow(flow, args, lambda a: self._b._submit(**a))
@@ -227,10 +218,7 @@ class AsyncParallel(Verbs):
 
     def _state_of(self, args: Dict[str, Any]) -> Any:
         """The state a response of args starts with (Response.request)."""
-        c = self._client
-        heads = self._headers if self._headers is not None else \
-            c._headers._items if c is not None else ()
-        return state_for(args, heads, c._default_encoding if c else "utf-8")
+        return block_state(self._client, self._headers, args)
 
     def _submit_args(self, args: Dict[str, Any]) -> AsyncPending:
         """Submits a request the extension's way (_args.build's keywords)."""

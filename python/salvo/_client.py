@@ -6,11 +6,10 @@ from functools import partial
 from _thread import allocate_lock  # threading.Lock, without threading's 8 ms
 
 from . import _salvo
-from ._args import USE_CLIENT_DEFAULT, build
-from ._auth import is_flow
+from ._args import USE_CLIENT_DEFAULT
 from ._flows import FlowPending, args_of, next_with_flows, run_flow
-from ._core import ClientCore, Verbs
-from ._models import Request, state_for
+from ._core import ClientCore, Verbs, block_request, block_state
+from ._models import Request
 from ._response import Response
 
 TYPE_CHECKING = False
@@ -54,16 +53,8 @@ class Parallel(_salvo.Parallel):
             self.request = self._request_slow
 
     def _request_slow(self, method: str, url: str, **kwargs: Any) -> Pending:
-        c = self._client
-        if c is not None:
-            args = c._prepare(method, url, kwargs, headers=self._headers,
-                              flows=True)
-            flow = args.pop("_flow", None)
-        else:
-            flow = kwargs.pop("auth", None)
-            if not is_flow(flow):
-                kwargs["auth"], flow = flow, None
-            args = build(method, url, **kwargs)
+        args, flow = block_request(self._client, self._headers, method, url,
+                                   kwargs)
         if flow is not None:
             return self._flow_pending(flow, args)
         return self._submit_kept(args)
@@ -71,12 +62,8 @@ class Parallel(_salvo.Parallel):
     def _submit_kept(self, args: Any) -> Pending:
         """Submits a request; its response's state is ready on its
         Pending: the request (Response.request)."""
-        c = self._client
         p = self._submit(**args, pending=True)
-        heads = self._headers if self._headers is not None else \
-            c._headers._items if c is not None else ()
-        p._extra = state_for(args, heads,
-                             c._default_encoding if c else "utf-8")
+        p._extra = block_state(self._client, self._headers, args)
         return p
 
     def _flow_pending(self, auth: Any, args: Any) -> FlowPending:

@@ -30,29 +30,13 @@ class _Codes(enum.IntEnum):
         except ValueError:
             return ""
 
-    @classmethod
-    def is_informational(cls, value: int) -> bool:
-        return 100 <= value <= 199
-
-    @classmethod
-    def is_success(cls, value: int) -> bool:
-        return 200 <= value <= 299
-
-    @classmethod
-    def is_redirect(cls, value: int) -> bool:
-        return 300 <= value <= 399
-
-    @classmethod
-    def is_client_error(cls, value: int) -> bool:
-        return 400 <= value <= 499
-
-    @classmethod
-    def is_server_error(cls, value: int) -> bool:
-        return 500 <= value <= 599
-
-    @classmethod
-    def is_error(cls, value: int) -> bool:
-        return 400 <= value <= 599
+    # The class checks, by range (httpx's): codes.is_error(404).
+    is_informational = classmethod(lambda cls, v: 100 <= v <= 199)
+    is_success = classmethod(lambda cls, v: 200 <= v <= 299)
+    is_redirect = classmethod(lambda cls, v: 300 <= v <= 399)
+    is_client_error = classmethod(lambda cls, v: 400 <= v <= 499)
+    is_server_error = classmethod(lambda cls, v: 500 <= v <= 599)
+    is_error = classmethod(lambda cls, v: 400 <= v <= 599)
 
 
 # The members: the standard library's names and phrases (httpx's list).

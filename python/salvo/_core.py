@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from . import _salvo
 from ._auth import is_flow
 from ._flows import args_of, first_request
+from ._models import state_for
 from ._args import (USE_CLIENT_DEFAULT, _header_list, _header_pairs,
                     _timeout, build)
 
@@ -150,6 +151,28 @@ class Verbs:
 
     def options(self, url: str, **kw: Any) -> Any:
         return self.request("OPTIONS", url, **kw)
+
+
+def block_request(c: Any, headers: Any, method: str, url: Any,
+                  kwargs: Dict[str, Any]) -> Tuple[Dict[str, Any], Any]:
+    """A block request's extension arguments and its Auth flow (or None):
+    the client c's defaults merged in, or, on the default client (c
+    None), the arguments as given."""
+    if c is not None:
+        args = c._prepare(method, url, kwargs, headers=headers, flows=True)
+        return args, args.pop("_flow", None)
+    flow = kwargs.pop("auth", None)
+    if not is_flow(flow):
+        kwargs["auth"], flow = flow, None
+    return build(method, url, **kwargs), flow
+
+
+def block_state(c: Any, headers: Any, args: Dict[str, Any]) -> Any:
+    """The state a block request's response starts with: its request,
+    the headers the block took from the client, the client's encoding."""
+    heads = headers if headers is not None else \
+        c._headers._items if c is not None else ()
+    return state_for(args, heads, c._default_encoding if c else "utf-8")
 
 
 class ClientCore:
