@@ -266,6 +266,9 @@ class AsyncClient(ClientCore, Verbs):
         par = self._single
         if par is None or par._loop is not loop or par._b is None:
             par = self._single = AsyncParallel(self)
+            # Single requests take the client's headers as they are at
+            # each request, not as this block opened.
+            par._headers = None
             par._open()
         return par
 
@@ -273,7 +276,7 @@ class AsyncClient(ClientCore, Verbs):
                       **kw: Any) -> AsyncResponse:
         """One request, with httpx's arguments; awaited. Event hooks are
         awaited too (httpx's AsyncClient takes coroutine functions)."""
-        args = self._prepare(method, url, kw, hooks=False, flows=True)
+        args = self._prepare(method, url, kw, hooks=False)
         if self._hooks["request"]:
             req = Request._from_args(args, self._headers._items)
             for hook in self._hooks["request"]:
@@ -290,9 +293,8 @@ class AsyncClient(ClientCore, Verbs):
             return await run_flow_async(
                 flow, Request._from_args(args),
                 lambda q: self._send_built(par, args_of(q, args)))
-        p = par._submit_args(args)
-        r = self._adopt(await p.get_response(), args["method"], args["url"],
-                        args)
+        # Its state comes with it: the block's pending carried it.
+        r = await par._submit_args(args).get_response()
         for hook in self._hooks["response"]:
             await hook(r)
         return r

@@ -112,9 +112,8 @@ class Client(ClientCore, Verbs):
         par = self._shared()
         if self._plain and not kw:
             return self._adopt(par.request(method, url).get_response(),
-                               method, url, None)
-        return self._send_built(par, self._prepare(method, url, kw,
-                                                   flows=True))
+                               method, url)
+        return self._send_built(par, self._prepare(method, url, kw))
 
     def _send_built(self, par: Parallel, args: Any) -> Response:
         """The response to the extension's arguments, the response hooks
@@ -124,8 +123,8 @@ class Client(ClientCore, Verbs):
         if flow is not None:
             return run_flow(flow, Request._from_args(args), lambda q:
                             self._send_built(par, args_of(q, args)))
-        r = self._adopt(par._submit(**args, pending=True).get_response(),
-                        args["method"], args["url"], args)
+        # Its state comes with it: the block's Pending carried it.
+        r = par._submit_kept(args).get_response()
         for hook in self._hooks["response"]:
             hook(r)
         return r

@@ -11,7 +11,6 @@ from collections.abc import Mapping
 
 from . import _salvo
 from ._auth import is_flow
-from ._flows import args_of, first_request
 from ._models import state_for
 from ._args import (USE_CLIENT_DEFAULT, _header_list, _header_pairs,
                     _timeout, build)
@@ -159,7 +158,7 @@ def block_request(c: Any, headers: Any, method: str, url: Any,
     the client c's defaults merged in, or, on the default client (c
     None), the arguments as given."""
     if c is not None:
-        args = c._prepare(method, url, kwargs, headers=headers, flows=True)
+        args = c._prepare(method, url, kwargs, headers=headers)
         return args, args.pop("_flow", None)
     flow = kwargs.pop("auth", None)
     if not is_flow(flow):
@@ -340,14 +339,13 @@ class ClientCore:
 
     def _prepare(self, method: str, url: Any, kw: Dict[str, Any],
                  hooks: bool = True,
-                 headers: Optional[List[Tuple[str, str]]] = None,
-                 flows: bool = False) -> Dict[str, Any]:
+                 headers: Optional[List[Tuple[str, str]]] = None
+                 ) -> Dict[str, Any]:
         """The extension's arguments of a request with the client's
         defaults merged in (httpx's rules: a relative URL joined to
         base_url, the request's params and cookies over the client's).
-        An Auth flow is left to the caller under "_flow" when flows (a
-        single request: _send_built runs it), else run to its first
-        request here (a block's: collected in C, no flow sees them)."""
+        An Auth flow is left to the caller, under "_flow" (_flows.py runs
+        it)."""
         if self._base_url is not None:
             from ._urls import merge_url
             url = merge_url(self._base_url, url)
@@ -366,20 +364,17 @@ class ClientCore:
         kw["headers"] = self._with_client_headers(kw.get("headers"), headers)
         auth = kw.get("auth")
         flow = auth if is_flow(auth) else None
+        fn = auth if callable(auth) and flow is None else None
         args = build(method, url, **kw)
-        if callable(auth) or flow is not None or \
-                (hooks and self._hooks["request"]):
+        if fn is not None or (hooks and self._hooks["request"]):
             from ._models import Request
             req = Request._from_args(args, headers)
             for hook in self._hooks["request"] if hooks else ():
                 hook(req)
-            if flow is not None and not flows:
-                args = args_of(first_request(flow, req), args)
-            else:
-                if callable(auth) and flow is None:
-                    req = auth(req) or req
-                self._take_headers(args, req)
-        if flow is not None and flows:
+            if fn is not None:
+                req = fn(req) or req
+            self._take_headers(args, req)
+        if flow is not None:
             args["_flow"] = flow
         return args
 
@@ -421,7 +416,7 @@ class ClientCore:
                                 f"it to send()")
         timeout = kw.pop("timeout", self._later.get("timeout",
                                                     USE_CLIENT_DEFAULT))
-        args = self._prepare(method, url, kw, hooks=False, flows=True)
+        args = self._prepare(method, url, kw, hooks=False)
         args.pop("_flow", None)  # send() runs it
         from ._models import Request
         req = Request._from_args(args, self._headers._items)
@@ -465,19 +460,12 @@ class ClientCore:
         args["headers"] = [f"{k}: {v}"
                            for k, v in req.headers._raw_str()] or None
 
-    def _adopt(self, r: Any, method: str, url: Any,
-               args: Optional[Dict[str, Any]]) -> Any:
-        """A response of this client: its request and the client's default
-        encoding recorded on it."""
-        from ._models import _state
-        st = _state(r)
-        st.default_encoding = self._default_encoding
-        # Made into a Request when asked for (Response.request).
-        st.request = args if args is not None else {"method": method,
-                                                    "url": str(url)}
-        # The client's headers as the request went: Response.request shows
-        # them merged with the request's own, as httpx's does.
-        st.client_headers = self._headers._items
+    def _adopt(self, r: Any, method: str, url: Any) -> Any:
+        """A response of this client's plain path (a bare URL, submitted
+        in C): its state as a request with arguments gets it from its
+        Pending (block_state)."""
+        r._extra = state_for({"method": method, "url": str(url)},
+                             self._headers._items, self._default_encoding)
         return r
 
     def clear_cookies(self) -> None:

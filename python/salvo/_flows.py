@@ -5,13 +5,15 @@ back to it; and a parallel block's, whose flow runs to its first request
 yields."""
 from __future__ import annotations
 
+import time
+
 from ._models import Request, _state
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # for the checkers only (typing costs 18 ms to import)
     from typing import Any, Awaitable, Callable, Dict, List
 
-__all__ = ["Flow", "FlowPending", "args_of", "first_request", "next_with_flows",
+__all__ = ["Flow", "FlowPending", "args_of", "next_with_flows",
            "run_flow", "run_flow_async"]
 
 
@@ -35,14 +37,14 @@ def args_of(request: Any, base: Dict[str, Any]) -> Dict[str, Any]:
     return out
 
 
-def first_request(auth: Any, request: Any) -> Any:
-    """The request a flow sends first (a parallel block's requests, which
-    are collected in C: the flow does not see their responses)."""
-    flow = auth.sync_auth_flow(request)
-    try:
-        return next(flow)
-    finally:
-        flow.close()
+def _end(timeout: Any) -> Any:
+    """When a wait of timeout seconds (None: no limit) ends."""
+    return None if timeout is None else time.monotonic() + timeout
+
+
+def _left(end: Any) -> Any:
+    """The seconds left until end (None: no limit)."""
+    return None if end is None else max(0.0, end - time.monotonic())
 
 
 def _drain(r: Any) -> None:
@@ -186,10 +188,9 @@ class FlowPending:
         """The flow's last response (its history the ones before), or the
         error of the request that failed; TimeoutError when timeout
         seconds pass first."""
-        import time
-        end = None if timeout is None else time.monotonic() + timeout
+        end = _end(timeout)
         while self._f.final is None:
-            left = None if end is None else max(0.0, end - time.monotonic())
+            left = _left(end)
             try:
                 r = self._f.current.get_response(left)
             except TimeoutError:
@@ -210,10 +211,9 @@ def next_with_flows(native_next: Callable[[Any], Any],
                     live: Dict[int, FlowPending], timeout: Any = None) -> Any:
     """A block's next_response when it has flows: a response a flow goes
     on from is not the caller's; the one it ends with is."""
-    import time
-    end = None if timeout is None else time.monotonic() + timeout
+    end = _end(timeout)
     while True:
-        left = None if end is None else max(0.0, end - time.monotonic())
+        left = _left(end)
         r = native_next(left)
         fp = live.get(r._id)
         if fp is None or fp._took(r):

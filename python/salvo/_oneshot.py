@@ -127,8 +127,7 @@ class _Plan:
                   self.data_each[i],
                   timeout=self.timeout)
         if self.client is not None:
-            args = self.client._prepare(self.method, self.urls[i], kw,
-                                        flows=True)
+            args = self.client._prepare(self.method, self.urls[i], kw)
             flow = args.pop("_flow", None)
             if flow is None:
                 return batch._submit(**args)
