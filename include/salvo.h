@@ -329,6 +329,42 @@ SALVO_EXTERN int salvo_config_check(const salvo_config *cfg, char *msg,
 SALVO_EXTERN int salvo_client_clear_cookies(salvo_client *client);
 
 /*
+ * The cookies in the client's jar, as the lines of a Netscape cookie file
+ * (cookie_file's format, as curl writes it): domain (a leading '.' when
+ * the cookie also goes to its subdomains), TRUE or FALSE (the same),
+ * path, TRUE or FALSE (Secure), expiry (Unix seconds, 0 for a cookie that
+ * lasts as long as the client), name and value, separated by tabs, one
+ * cookie a line ending in '\n', oldest first; expired cookies are left
+ * out. With io_threads above 1 each I/O thread keeps a jar of its own
+ * (docs/scale-out.md), and their lines follow one another.
+ *
+ * Sets *out to a NUL-terminated string the caller frees with free() (""
+ * when the jar is empty or the client keeps no cookies) and returns
+ * SALVO_OK; or returns SALVO_EINVAL (NULL client or out) or SALVO_ENOMEM
+ * with *out NULL. Values are the caller's to guard: salvo prints none.
+ * Thread-safe; it waits for the I/O thread, which reads the jar between
+ * requests' steps, so the lines are one moment's jar.
+ */
+SALVO_EXTERN int salvo_client_cookies(salvo_client *client, char **out);
+
+/*
+ * Stores one cookie, given as one line of the format above, as a
+ * Set-Cookie field would store it: it replaces the cookie of the same
+ * name, domain and path, and an expiry in the past (1, say) removes that
+ * cookie instead. "#HttpOnly_" before the domain is accepted, as curl
+ * writes it. Requests started after the call send it where it matches.
+ * With io_threads above 1 it is stored in every I/O thread's jar.
+ *
+ * Returns SALVO_OK; SALVO_EINVAL for a NULL client or line, a client
+ * made with no_cookies, or a line that is no cookie (not seven fields, a
+ * CR, LF or other control, a path not starting with '/', an expiry not
+ * in digits, a name empty or holding '=' or ';', a value holding ';');
+ * or SALVO_ENOMEM. Thread-safe; it waits for the I/O thread.
+ */
+SALVO_EXTERN int salvo_client_cookie_set(salvo_client *client,
+                                         const char *line);
+
+/*
  * Closes every batch still open on the client (as salvo_parallel_close, so
  * those batch pointers become invalid), stops the I/O thread and frees the
  * client. NULL is accepted. Must not run concurrently with other calls on

@@ -145,8 +145,36 @@ int salvo_client_clear_cookies(salvo_client *c) {
   if (!c)
     return SALVO_EINVAL;
   for (int i = 0; i < c->neng; i++)
-    salvo__engine_clear_cookies(c->eng[i]);
+    salvo__engine_jar(c->eng[i], SALVO__JAR_CLEAR, NULL, NULL);
   return SALVO_OK;
+}
+
+int salvo_client_cookies(salvo_client *c, char **out) {
+  if (out)
+    *out = NULL;
+  if (!c || !out)
+    return SALVO_EINVAL;
+  salvo__buf b = {0};
+  int rc = salvo__buf_append(&b, "", 0);
+  for (int i = 0; i < c->neng && !rc; i++)
+    rc = salvo__engine_jar(c->eng[i], SALVO__JAR_LINES, NULL, &b);
+  if (rc) {
+    salvo__buf_free(&b);
+    return rc;
+  }
+  *out = b.p;
+  return SALVO_OK;
+}
+
+/* Into every engine's jar: each has its own (docs/scale-out.md), and the
+ * cookie's domain may match origins of any of them. */
+int salvo_client_cookie_set(salvo_client *c, const char *line) {
+  if (!c || !line || strpbrk(line, "\r\n"))
+    return SALVO_EINVAL;
+  int rc = SALVO_OK;
+  for (int i = 0; i < c->neng && !rc; i++)
+    rc = salvo__engine_jar(c->eng[i], SALVO__JAR_ADD, line, NULL);
+  return rc;
 }
 
 salvo_client *salvo__default_client(void) {

@@ -7,9 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "cookie_date.h"
 #include "field.h"
 #include "url.h"
 
@@ -134,94 +134,6 @@ static int public_suffix(const char *domain) {
   return psl && psl_is_public_suffix(psl, domain);
 }
 
-/* ---- dates (RFC 6265 5.1.1) ------------------------------------------------
- */
-
-static int is_delim(unsigned char c) {
-  return c == 0x09 || (c >= 0x20 && c <= 0x2f) || (c >= 0x3b && c <= 0x40) ||
-         (c >= 0x5b && c <= 0x60) || (c >= 0x7b && c <= 0x7e);
-}
-
-static int digit(char c) { return c >= '0' && c <= '9'; }
-
-/* 1 to max digits at t[0..n), then a non-digit or the end: the number, or
- * -1. *used: the digits. */
-static int digits(const char *t, size_t n, int min, int max, size_t *used) {
-  int v = 0, k = 0;
-  while ((size_t)k < n && digit(t[k]) && k < max)
-    v = v * 10 + (t[k++] - '0');
-  if (k < min || ((size_t)k < n && digit(t[k])))
-    return -1;
-  *used = (size_t)k;
-  return v;
-}
-
-/* hms-time: three 1*2DIGIT fields separated by ':'. */
-static int hms(const char *t, size_t n, int f[3]) {
-  size_t at = 0, used;
-  for (int i = 0; i < 3; i++) {
-    if ((f[i] = digits(t + at, n - at, 1, 2, &used)) < 0)
-      return 0;
-    at += used;
-    if (i < 2 && (at >= n || t[at++] != ':'))
-      return 0;
-  }
-  return 1;
-}
-
-static int month_of(const char *t, size_t n) {
-  static const char m[] = "janfebmaraprmayjunjulaugsepoctnovdec";
-  if (n < 3)
-    return -1;
-  for (int i = 0; i < 12; i++)
-    if (!salvo__casecmp_n(t, m + 3 * i, 3))
-      return i;
-  return -1;
-}
-
-int64_t salvo__cookie_date(const char *s, size_t n) {
-  int time_f[3] = {0}, day = -1, month = -1, year = -1, have_time = 0;
-  for (size_t i = 0; i < n;) {
-    while (i < n && is_delim((unsigned char)s[i]))
-      i++;
-    size_t start = i;
-    while (i < n && !is_delim((unsigned char)s[i]))
-      i++;
-    const char *t = s + start;
-    size_t tn = i - start, used;
-    int v;
-    if (!tn)
-      continue;
-    if (!have_time && hms(t, tn, time_f))
-      have_time = 1;
-    else if (day < 0 && (v = digits(t, tn, 1, 2, &used)) >= 0)
-      day = v;
-    else if (month < 0 && (v = month_of(t, tn)) >= 0)
-      month = v;
-    else if (year < 0 && (v = digits(t, tn, 2, 4, &used)) >= 0)
-      year = v;
-  }
-  if (year >= 70 && year <= 99)
-    year += 1900;
-  else if (year >= 0 && year <= 69)
-    year += 2000;
-  if (!have_time || day < 1 || day > 31 || month < 0 || year < 1601 ||
-      time_f[0] > 23 || time_f[1] > 59 || time_f[2] > 59)
-    return -1;
-  struct tm tm = {.tm_sec = time_f[2],
-                  .tm_min = time_f[1],
-                  .tm_hour = time_f[0],
-                  .tm_mday = day,
-                  .tm_mon = month,
-                  .tm_year = year - 1900};
-  time_t tt = timegm(&tm);
-  /* A day past the month's end (Feb 31) is no date, as 5.1.1 says. */
-  struct tm back;
-  if (tt == (time_t)-1 || !gmtime_r(&tt, &back) || back.tm_mday != day)
-    return -1;
-  return (int64_t)tt;
-}
-
 /* ---- storing --------------------------------------------------------------
  */
 
@@ -307,7 +219,7 @@ static int max_age_of(const char *s, const char *e, int64_t *secs) {
   if (d == e)
     return 0;
   for (const char *p = d; p < e; p++) {
-    if (!digit(*p))
+    if (*p < '0' || *p > '9')
       return 0;
     v = v > (INT64_MAX - 9) / 10 ? INT64_MAX : v * 10 + (*p - '0');
   }
@@ -439,7 +351,7 @@ static int fields_ok(char *const f[7], int64_t *expires) {
 
 /* One line of a cookie file: domain, subdomains TRUE/FALSE, path, secure
  * TRUE/FALSE, expiry (Unix seconds, 0 = session), name, value. */
-static int add_line(salvo__jar *j, const char *line) {
+int salvo__jar_add_line(salvo__jar *j, const char *line) {
   if (!strncmp(line, "#HttpOnly_", 10))
     line += 10;
   char *f[7];
@@ -453,7 +365,7 @@ static int add_line(salvo__jar *j, const char *line) {
       break;
     *tab = '\0';
   }
-  int rc = 0;
+  int rc = SALVO_EINVAL;
   cookie c = {0};
   if (nf == 7 && f[0][0] != '#' && fields_ok(f, &c.expires)) {
     const char *d = f[0] + (f[0][0] == '.');
@@ -474,6 +386,8 @@ static int add_line(salvo__jar *j, const char *line) {
   return rc;
 }
 
+/* A line that is not a cookie (a comment, a blank, a malformed one) is
+ * skipped, as curl skips one. */
 int salvo__jar_load(salvo__jar *j, const char *path) {
   FILE *f = fopen(path, "r");
   if (!f)
@@ -485,7 +399,8 @@ int salvo__jar_load(salvo__jar *j, const char *path) {
   while (!rc && (n = getline(&line, &cap, f)) >= 0) {
     while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
       line[--n] = '\0';
-    rc = add_line(j, line);
+    if ((rc = salvo__jar_add_line(j, line)) == SALVO_EINVAL)
+      rc = 0;
   }
   free(line);
   fclose(f);
@@ -497,40 +412,59 @@ static int by_seq(const void *a, const void *b) {
   return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
-/* The cookies are written oldest first: loaded again, they keep the order
- * a Cookie field lists cookies of one path length in (RFC 6265 5.4 step
- * 2, by creation), where the jar's own order is not that. */
-int salvo__jar_save(const salvo__jar *j, const char *path) {
+static int add_str(salvo__buf *out, const char *s, char after) {
+  return salvo__buf_append(out, s, strlen(s)) ||
+         salvo__buf_append(out, &after, 1);
+}
+
+static int add_cookie(salvo__buf *out, const cookie *c) {
+  char expires[24];
+  snprintf(expires, sizeof(expires), "%lld", (long long)c->expires);
+  return (!c->host_only && salvo__buf_append(out, ".", 1)) ||
+         add_str(out, c->domain, '\t') ||
+         add_str(out, c->host_only ? "FALSE" : "TRUE", '\t') ||
+         add_str(out, c->path, '\t') ||
+         add_str(out, c->secure ? "TRUE" : "FALSE", '\t') ||
+         add_str(out, expires, '\t') || add_str(out, c->name, '\t') ||
+         add_str(out, c->value, '\n');
+}
+
+/* Oldest first: loaded again, the cookies keep the order a Cookie field
+ * lists cookies of one path length in (RFC 6265 5.4 step 2, by creation),
+ * where the jar's own order is not that. */
+int salvo__jar_lines(const salvo__jar *j, salvo__buf *out) {
   const cookie **v = malloc((j->n ? j->n : 1) * sizeof(*v));
-  char *tmp = v ? salvo__fmt("%s.salvo-%ld", path, (long)getpid()) : NULL;
-  FILE *f = tmp ? fopen(tmp, "w") : NULL;
-  if (!f) {
-    free(v);
-    free(tmp);
-    return SALVO_EWRITE;
-  }
+  if (!v)
+    return SALVO_ENOMEM;
   for (size_t i = 0; i < j->n; i++)
     v[i] = &j->v[i];
   qsort(v, j->n, sizeof(*v), by_seq);
   int64_t now = salvo__clock_wall(j->clock);
-  int bad = fputs("# Netscape HTTP Cookie File\n"
-                  "# Written by salvo; as curl reads and writes it.\n\n",
-                  f) < 0;
-  for (size_t i = 0; i < j->n && !bad; i++) {
-    const cookie *c = v[i];
-    if (c->expires && c->expires <= now)
-      continue;
-    bad =
-        fprintf(f, "%s%s\t%s\t%s\t%s\t%lld\t%s\t%s\n", c->host_only ? "" : ".",
-                c->domain, c->host_only ? "FALSE" : "TRUE", c->path,
-                c->secure ? "TRUE" : "FALSE", (long long)c->expires, c->name,
-                c->value) < 0;
-  }
-  bad |= fclose(f) != 0;
-  bad = bad || rename(tmp, path) != 0;
-  if (bad)
-    unlink(tmp);
+  int rc = salvo__buf_append(out, "", 0); /* "" for an empty jar, not NULL */
+  for (size_t i = 0; i < j->n && !rc; i++)
+    if (!v[i]->expires || v[i]->expires > now)
+      rc = add_cookie(out, v[i]);
   free(v);
+  return rc ? SALVO_ENOMEM : 0;
+}
+
+int salvo__jar_save(const salvo__jar *j, const char *path) {
+  static const char head[] = "# Netscape HTTP Cookie File\n"
+                             "# Written by salvo; as curl reads and writes "
+                             "it.\n\n";
+  salvo__buf b = {0};
+  char *tmp = salvo__fmt("%s.salvo-%ld", path, (long)getpid());
+  FILE *f = tmp ? fopen(tmp, "w") : NULL;
+  int bad = !f || salvo__buf_append(&b, head, sizeof(head) - 1) ||
+            salvo__jar_lines(j, &b);
+  if (f) {
+    bad |= fwrite(b.p, 1, b.len, f) != b.len;
+    bad |= fclose(f) != 0;
+    bad = bad || rename(tmp, path) != 0;
+    if (bad)
+      unlink(tmp);
+  }
+  salvo__buf_free(&b);
   free(tmp);
   return bad ? SALVO_EWRITE : 0;
 }

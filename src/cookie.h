@@ -41,9 +41,14 @@ size_t salvo__jar_count(const salvo__jar *j);
  * it (0, or SALVO_EWRITE). */
 int salvo__jar_load(salvo__jar *j, const char *path);
 int salvo__jar_save(const salvo__jar *j, const char *path);
-
-/* RFC 6265 5.1.1: a cookie date in Unix seconds, or -1 when it is not
- * one. Exposed for the fuzzer and the unit tests. */
-int64_t salvo__cookie_date(const char *s, size_t n);
+/* One line of a cookie file stored as a Set-Cookie would store it (an
+ * expiry in the past removes the cookie of that name, domain and path):
+ * 0, SALVO_EINVAL when it is no cookie (fewer than seven fields, a
+ * comment, a control or ';' where a Cookie field cannot carry one), or
+ * SALVO_ENOMEM. */
+int salvo__jar_add_line(salvo__jar *j, const char *line);
+/* Appends the cookies not yet expired as a cookie file's lines, oldest
+ * first; out->p is at least "" on success. 0 or SALVO_ENOMEM. */
+int salvo__jar_lines(const salvo__jar *j, salvo__buf *out);
 
 #endif /* SALVO_COOKIE_H */

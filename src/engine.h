@@ -49,8 +49,14 @@ salvo__engine *salvo__engine_new(const salvo__cfg *cfg, int *err);
 void salvo__engine_free(salvo__engine *e);
 /* From any thread: run a request; its response goes to sink s. */
 void salvo__engine_submit(salvo__engine *e, salvo__sink *s, salvo__req *r);
-/* From any thread: empties the cookie jar; returns once done. */
-void salvo__engine_clear_cookies(salvo__engine *e);
+/* From any thread, returning once the I/O thread did it: SALVO__JAR_CLEAR
+ * empties the cookie jar; _LINES appends its cookies to out as a cookie
+ * file's lines; _ADD stores one such line. 0, SALVO_EINVAL (a line that
+ * is no cookie; a client without a jar, but for _CLEAR and _LINES, which
+ * then do nothing) or SALVO_ENOMEM. */
+enum { SALVO__JAR_CLEAR, SALVO__JAR_LINES, SALVO__JAR_ADD };
+int salvo__engine_jar(salvo__engine *e, int op, const char *line,
+                      salvo__buf *out);
 /* From any thread: cancels the request of `id` in the sink if it is still
  * running, queued or waiting to retry: its response is delivered with
  * SALVO_ECANCELED. Returns at once. */

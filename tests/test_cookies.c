@@ -24,7 +24,8 @@ static const char *const names[] = {
     "shop.example.co.uk", "me.github.io",   "you.github.io"};
 #define NNAMES (sizeof(names) / sizeof(names[0]))
 
-static salvo_client *cookie_client(const char *file) {
+/* A client of cfg's (NULL: the defaults) with the names pinned. */
+static salvo_client *pinned_client(salvo_config *cfg) {
   static char pins[NNAMES][128];
   static const char *list[NNAMES + 1];
   for (size_t i = 0; i < NNAMES; i++) {
@@ -32,12 +33,21 @@ static salvo_client *cookie_client(const char *file) {
              th_srv.port);
     list[i] = pins[i];
   }
+  salvo_config dflt;
+  if (!cfg) {
+    salvo_config_init(&dflt);
+    cfg = &dflt;
+  }
+  cfg->resolve = list;
+  cfg->max_retries = 0;
+  return th_client(cfg);
+}
+
+static salvo_client *cookie_client(const char *file) {
   salvo_config cfg;
   salvo_config_init(&cfg);
-  cfg.resolve = list;
-  cfg.max_retries = 0;
   cfg.cookie_file = file;
-  return th_client(&cfg);
+  return pinned_client(&cfg);
 }
 
 /* A response from host (at path) that sets `set_cookie`. */
@@ -232,6 +242,134 @@ static void test_cookie_file(void **state) {
   unlink(path);
 }
 
+/* The jar's lines as salvo_client_cookies gives them; freed by the next
+ * call. */
+static const char *jar_lines(salvo_client *c) {
+  static char *last;
+  free(last);
+  assert_int_equal(salvo_client_cookies(c, &last), SALVO_OK);
+  assert_non_null(last);
+  return last;
+}
+
+/* What servers set is read back as a cookie file's lines, oldest first,
+ * and a line given is sent where it matches, as if a server had set it:
+ * replaced by name, domain and path, removed by a past expiry (RFC 6265
+ * 5.3 steps 11-12). faultd's /echo is the evidence of what was sent. */
+static void test_read_and_set_the_jar(void **state) {
+  (void)state;
+  salvo_client *c = pinned_client(NULL);
+  assert_string_equal(jar_lines(c), "");
+  set_from(c, "a.example.test", NULL, "host=1; Path=/");
+  set_from(c, "a.example.test", NULL,
+           "dom=2; Domain=example.test; Path=/echo/p");
+  set_from(c, "a.example.test", NULL,
+           "late=3; Secure; Expires=Wed, 09 Jun 2100 10:18:14 GMT");
+  assert_string_equal(jar_lines(c),
+                      "a.example.test\tFALSE\t/\tFALSE\t0\thost\t1\n"
+                      ".example.test\tTRUE\t/echo/p\tFALSE\t0\tdom\t2\n");
+  /* (Secure over http is not kept: test_secure.) */
+  assert_int_equal(
+      salvo_client_cookie_set(c, "other.test\tFALSE\t/\tFALSE\t0\tmine\tv1"),
+      SALVO_OK);
+  assert_int_equal(
+      salvo_client_cookie_set(
+          c, "#HttpOnly_.example.test\tTRUE\t/\tFALSE\t4102444800\tall\t1"),
+      SALVO_OK);
+  assert_string_equal(SEEN(c, "other.test", "/echo"), "mine=v1");
+  assert_string_equal(SEEN(c, "b.example.test", "/echo"), "all=1");
+  assert_string_equal(SEEN(c, "a.example.test", "/echo/p"),
+                      "all=1; dom=2; host=1");
+  assert_int_equal(
+      salvo_client_cookie_set(c, "other.test\tFALSE\t/\tFALSE\t0\tmine\tv2"),
+      SALVO_OK);
+  assert_string_equal(SEEN(c, "other.test", "/echo"), "mine=v2");
+  assert_int_equal(
+      salvo_client_cookie_set(c, ".example.test\tTRUE\t/\tFALSE\t1\tall\tx"),
+      SALVO_OK);
+  assert_string_equal(SEEN(c, "b.example.test", "/echo"), "");
+  assert_string_equal(jar_lines(c),
+                      "a.example.test\tFALSE\t/\tFALSE\t0\thost\t1\n"
+                      ".example.test\tTRUE\t/echo/p\tFALSE\t0\tdom\t2\n"
+                      "other.test\tFALSE\t/\tFALSE\t0\tmine\tv2\n");
+  salvo_client_clear_cookies(c);
+  assert_string_equal(jar_lines(c), "");
+  salvo_client_free(c);
+}
+
+/* A line that is no cookie is refused, whole, and the jar is as it was:
+ * nothing a Cookie field cannot carry gets in (RFC 6265 4.1.1: no ';' in
+ * a value, no '=' in a name, no controls). */
+static void test_bad_lines_refused(void **state) {
+  (void)state;
+  salvo_client *c = pinned_client(NULL);
+  static const char *const bad[] = {
+      "",
+      "# Netscape HTTP Cookie File",
+      "other.test\tFALSE\t/\tFALSE\t0\tname",
+      "other.test\tFALSE\t/\tFALSE\t0\tname\tvalue\r\nX-Evil: 1",
+      "other.test\tFALSE\t/\tFALSE\t0\tname\tvalue\n",
+      "other.test\tFALSE\t/\tFALSE\t0\tna=me\tvalue",
+      "other.test\tFALSE\t/\tFALSE\t0\t\tvalue",
+      "other.test\tFALSE\t/\tFALSE\t0\tname\tva;lue",
+      "other.test\tFALSE\t/\tFALSE\tsoon\tname\tvalue",
+      "other.test\tFALSE\trelative\tFALSE\t0\tname\tvalue",
+      "\tFALSE\t/\tFALSE\t0\tname\tvalue",
+      "other.test\tFALSE\t/\tFALSE\t0\tname\tva\x01lue",
+  };
+  for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+    if (salvo_client_cookie_set(c, bad[i]) != SALVO_EINVAL)
+      fail_msg("line %zu (%s) was not refused", i, bad[i]);
+  assert_int_equal(salvo_client_cookie_set(c, NULL), SALVO_EINVAL);
+  assert_int_equal(salvo_client_cookie_set(NULL, "x"), SALVO_EINVAL);
+  char *out = (char *)"untouched";
+  assert_int_equal(salvo_client_cookies(NULL, &out), SALVO_EINVAL);
+  assert_null(out);
+  assert_int_equal(salvo_client_cookies(c, NULL), SALVO_EINVAL);
+  assert_string_equal(jar_lines(c), "");
+  assert_string_equal(SEEN(c, "other.test", "/echo"), "");
+  salvo_client_free(c);
+  /* Without a jar: nothing to read, nowhere to store. */
+  salvo_config cfg;
+  salvo_config_init(&cfg);
+  cfg.no_cookies = 1;
+  c = pinned_client(&cfg);
+  assert_int_equal(
+      salvo_client_cookie_set(c, "other.test\tFALSE\t/\tFALSE\t0\tname\tvalue"),
+      SALVO_EINVAL);
+  assert_string_equal(jar_lines(c), "");
+  salvo_client_free(c);
+}
+
+/* With two I/O threads each has its own jar: a cookie set goes to both,
+ * so every origin it matches sends it whichever thread runs it. */
+static void test_set_on_every_io_thread(void **state) {
+  (void)state;
+  salvo_config cfg;
+  salvo_config_init(&cfg);
+  cfg.io_threads = 2;
+  salvo_client *c = pinned_client(&cfg);
+  /* Origins on both threads, by salvo_url_shard. */
+  int shard[NNAMES], on[2] = {0, 0};
+  for (size_t i = 0; i < 3; i++) {
+    shard[i] =
+        salvo_url_shard(th_fmt("http://%s:%d/", names[i], th_srv.port), 2);
+    on[shard[i]]++;
+  }
+  assert_true(on[0] && on[1]);
+  assert_int_equal(salvo_client_cookie_set(
+                       c, ".example.test\tTRUE\t/\tFALSE\t0\teverywhere\t1"),
+                   SALVO_OK);
+  for (size_t i = 0; i < 3; i++)
+    if (strcmp(SEEN(c, names[i], "/echo"), "everywhere=1"))
+      fail_msg("%s (I/O thread %d) did not send the cookie", names[i],
+               shard[i]);
+  assert_string_equal(jar_lines(c),
+                      ".example.test\tTRUE\t/\tFALSE\t0\teverywhere\t1\n"
+                      ".example.test\tTRUE\t/\tFALSE\t0\teverywhere\t1\n");
+  salvo_client_free(c);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_domain_and_host_only),
@@ -241,6 +379,9 @@ int main(void) {
       cmocka_unit_test(test_expiry),
       cmocka_unit_test(test_one_cookie_field),
       cmocka_unit_test(test_cookie_file),
+      cmocka_unit_test(test_read_and_set_the_jar),
+      cmocka_unit_test(test_bad_lines_refused),
+      cmocka_unit_test(test_set_on_every_io_thread),
   };
   return cmocka_run_group_tests(tests, th_faultd_setup, th_faultd_teardown);
 }

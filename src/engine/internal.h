@@ -47,8 +47,7 @@ struct salvo__engine {
   struct salvo__one_cmd *cancel_ones;
   int wake_pending;
   int stop;
-  uint64_t cookie_clear_asked; /* synchronous commands: asked and done */
-  uint64_t cookie_clear_done;
+  struct salvo__jar_cmd *jar_cmds; /* synchronous: their callers wait */
   /* I/O thread */
   salvo__transport *tp[SALVO__NTRANSPORTS]; /* salvo__transports' */
   salvo__jar *jar;                          /* NULL without cookies */
@@ -70,6 +69,17 @@ struct salvo__engine {
  * cannot hold a pointer to a request the I/O thread may free at any time.
  * op: SALVO__CMD_CANCEL, or a stream's SALVO__STREAM_RESUME or _CLOSE. */
 enum { SALVO__CMD_CANCEL = 0 };
+
+/* A command on the cookie jar from another thread (engine.h), which waits
+ * on cmd_cond until `done`: the jar has one writer, the I/O thread. */
+struct salvo__jar_cmd {
+  struct salvo__jar_cmd *next;
+  int op;           /* SALVO__JAR_CLEAR, _LINES or _ADD */
+  const char *line; /* _ADD's */
+  salvo__buf *out;  /* _LINES's */
+  int rc;
+  int done;
+};
 
 struct salvo__one_cmd {
   struct salvo__one_cmd *next;

@@ -94,16 +94,46 @@ static salvo__req *take_submissions(salvo__engine *e) {
   return out;
 }
 
-void salvo__engine_clear_cookies(salvo__engine *e) {
+int salvo__engine_jar(salvo__engine *e, int op, const char *line,
+                      salvo__buf *out) {
+  struct salvo__jar_cmd c = {.op = op, .line = line, .out = out};
   pthread_mutex_lock(&e->mtx);
-  uint64_t mine = ++e->cookie_clear_asked;
+  c.next = e->jar_cmds;
+  e->jar_cmds = &c;
   int w = need_wake(e);
   pthread_mutex_unlock(&e->mtx);
   if (w)
     wake(e);
   pthread_mutex_lock(&e->mtx);
-  while (e->cookie_clear_done < mine)
+  while (!c.done)
     pthread_cond_wait(&e->cmd_cond, &e->mtx);
+  pthread_mutex_unlock(&e->mtx);
+  return c.rc;
+}
+
+/* On the I/O thread, between requests' turns: no request reads the jar
+ * while it changes. */
+static void run_jar_commands(salvo__engine *e, struct salvo__jar_cmd *l) {
+  if (!l)
+    return;
+  for (struct salvo__jar_cmd *c = l; c; c = c->next) {
+    c->rc = 0;
+    if (!e->jar)
+      c->rc = c->op == SALVO__JAR_ADD ? SALVO_EINVAL : 0;
+    else if (c->op == SALVO__JAR_CLEAR)
+      salvo__jar_clear(e->jar);
+    else if (c->op == SALVO__JAR_LINES)
+      c->rc = salvo__jar_lines(e->jar, c->out);
+    else
+      c->rc = salvo__jar_add_line(e->jar, c->line);
+  }
+  /* A caller's command is on its stack: it may return as soon as it sees
+   * `done`, which it reads under the lock held here, so next is read
+   * before that. */
+  pthread_mutex_lock(&e->mtx);
+  for (; l; l = l->next)
+    l->done = 1;
+  pthread_cond_broadcast(&e->cmd_cond);
   pthread_mutex_unlock(&e->mtx);
 }
 
@@ -151,7 +181,8 @@ static int drain_commands(salvo__engine *e) {
   salvo__sink *cancels = e->cancel_head;
   struct salvo__one_cmd *ones = e->cancel_ones;
   int stop = e->stop;
-  uint64_t clear = e->cookie_clear_asked;
+  struct salvo__jar_cmd *jar = e->jar_cmds;
+  e->jar_cmds = NULL;
   e->cancel_head = NULL;
   e->cancel_ones = NULL;
   e->wake_pending = 0;
@@ -159,14 +190,7 @@ static int drain_commands(salvo__engine *e) {
   /* After the commands: a command queued after a submission (a sink's
    * cancellation after its requests) then always finds it taken. */
   salvo__req *subs = take_submissions(e);
-  if (clear != e->cookie_clear_done) {
-    if (e->jar)
-      salvo__jar_clear(e->jar);
-    pthread_mutex_lock(&e->mtx);
-    e->cookie_clear_done = clear;
-    pthread_cond_broadcast(&e->cmd_cond);
-    pthread_mutex_unlock(&e->mtx);
-  }
+  run_jar_commands(e, jar);
   /* Submissions first: a sink's cancellation was queued after all of its
    * submissions, and must see them. */
   int64_t now = salvo__engine_now(e);

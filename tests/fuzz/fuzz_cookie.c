@@ -13,6 +13,7 @@
 
 #include "buf.h"
 #include "cookie.h"
+#include "cookie_date.h"
 
 static const char *const urls[] = {
     "http://a.example.com/x/y",

@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "cookie.h"
+#include "cookie_date.h"
 #include "fake_clock.h"
 
 #define NOW 1700000000
@@ -244,6 +245,36 @@ static void test_saved_oldest_first(void **state) {
   salvo__jar_free(j);
 }
 
+/* The lines leave out what expired on the clock, whatever the jar still
+ * holds, and a line given with a past expiry removes its cookie. */
+static void test_lines_on_the_clock(void **state) {
+  (void)state;
+  salvo__jar *j = jar();
+  salvo__buf b = {0};
+  assert_int_equal(salvo__jar_lines(j, &b), 0);
+  assert_string_equal(b.p, "");
+  set(j, "http://a.example/", "s=1; Max-Age=60");
+  assert_int_equal(
+      salvo__jar_add_line(j, ".b.example\tTRUE\t/x\tTRUE\t0\tkept\ta b"), 0);
+  b.len = 0;
+  assert_int_equal(salvo__jar_lines(j, &b), 0);
+  assert_string_equal(b.p, "a.example\tFALSE\t/\tFALSE\t1700000060\ts\t1\n"
+                           ".b.example\tTRUE\t/x\tTRUE\t0\tkept\ta b\n");
+  fc.wall += 60;
+  b.len = 0;
+  assert_int_equal(salvo__jar_lines(j, &b), 0);
+  assert_string_equal(b.p, ".b.example\tTRUE\t/x\tTRUE\t0\tkept\ta b\n");
+  assert_int_equal(
+      salvo__jar_add_line(j, ".b.example\tTRUE\t/x\tTRUE\t5\tkept\tgone"), 0);
+  assert_int_equal(salvo__jar_count(j), 1); /* s, expired, not yet swept */
+  b.len = 0;
+  assert_int_equal(salvo__jar_lines(j, &b), 0);
+  assert_string_equal(b.p, "");
+  assert_int_equal(salvo__jar_add_line(j, "a.example\tFALSE\t/"), SALVO_EINVAL);
+  salvo__buf_free(&b);
+  salvo__jar_free(j);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_max_age_expires_on_the_clock),
@@ -258,6 +289,7 @@ int main(void) {
       cmocka_unit_test(test_host_after_the_last_at),
       cmocka_unit_test(test_file_lines_checked),
       cmocka_unit_test(test_saved_oldest_first),
+      cmocka_unit_test(test_lines_on_the_clock),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
