@@ -45,6 +45,9 @@ def main() -> None:
         # Cookies across requests: the server sets one, the next sends it.
         client.get("/cookies/set", params={"session": "abc123"})
         print("cookie", client.get("/echo").json()["headers"]["cookie"])
+        print("jar", dict(client.cookies))
+        del client.cookies["session"]
+        print("deleted", "cookie" in client.get("/echo").json()["headers"])
 
         # Streaming lines.
         with client.stream("GET", "/json/7") as r:

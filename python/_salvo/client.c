@@ -1,6 +1,7 @@
 /* _salvo.Client: a salvo_client, and the blocks made from it. */
 #include <limits.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "_salvo.h"
@@ -301,6 +302,58 @@ static PyObject *Client_clear_cookies(ClientObject *self, PyObject *unused) {
   Py_RETURN_NONE;
 }
 
+/* The jar's lines (salvo_client_cookies), bytes a server sent kept as
+ * they were: surrogateescape, as cookie_set takes them back. */
+static PyObject *Client_cookie_lines(ClientObject *self, PyObject *unused) {
+  (void)unused;
+  salvo_client *c = salvo_py_client_get(self);
+  if (!c)
+    return NULL;
+  char *out = NULL;
+  int rc;
+  self->busy++;
+  Py_BEGIN_ALLOW_THREADS rc = salvo_client_cookies(c, &out);
+  Py_END_ALLOW_THREADS self->busy--;
+  if (rc)
+    return PyErr_NoMemory(); /* c and &out are not NULL */
+  PyObject *lines =
+      PyUnicode_DecodeUTF8(out, (Py_ssize_t)strlen(out), "surrogateescape");
+  free(out);
+  return lines;
+}
+
+static PyObject *Client_cookie_set(ClientObject *self, PyObject *arg) {
+  if (!PyUnicode_Check(arg))
+    return PyErr_Format(PyExc_TypeError, "a cookie line must be str, not %s",
+                        Py_TYPE(arg)->tp_name);
+  PyObject *b = PyUnicode_AsEncodedString(arg, "utf-8", "surrogateescape");
+  if (!b)
+    return NULL;
+  if (strlen(PyBytes_AS_STRING(b)) != (size_t)PyBytes_GET_SIZE(b)) {
+    Py_DECREF(b);
+    return PyErr_Format(PyExc_ValueError, "a cookie line holds a NUL");
+  }
+  salvo_client *c = salvo_py_client_get(self);
+  if (!c) {
+    Py_DECREF(b);
+    return NULL;
+  }
+  const char *line = PyBytes_AS_STRING(b);
+  int rc;
+  self->busy++;
+  Py_BEGIN_ALLOW_THREADS rc = salvo_client_cookie_set(c, line);
+  Py_END_ALLOW_THREADS self->busy--;
+  Py_DECREF(b);
+  if (rc == SALVO_ENOMEM)
+    return PyErr_NoMemory();
+  if (rc)
+    return PyErr_Format(PyExc_ValueError,
+                        "not a cookie the jar can keep (a control, a ';' in "
+                        "the name or value, an '=' in the name, a path not "
+                        "from '/'), or a client made with cookies=False");
+  Py_RETURN_NONE;
+}
+
 static PyObject *Client_closed(ClientObject *self, void *unused) {
   (void)unused;
   return PyBool_FromLong(!self->c || self->closing);
@@ -318,6 +371,12 @@ static PyMethodDef Client_methods[] = {
      "their later use a ClosedError), then frees the client."},
     {"clear_cookies", (PyCFunction)Client_clear_cookies, METH_NOARGS,
      "Forgets every cookie."},
+    {"cookie_lines", (PyCFunction)Client_cookie_lines, METH_NOARGS,
+     "The jar's cookies as a Netscape cookie file's lines "
+     "(salvo_client_cookies)."},
+    {"cookie_set", (PyCFunction)Client_cookie_set, METH_O,
+     "Stores one such line (salvo_client_cookie_set); ValueError when it "
+     "is no cookie."},
     {NULL, NULL, 0, NULL}};
 
 static PyGetSetDef Client_getset[] = {

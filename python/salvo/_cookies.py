@@ -13,6 +13,21 @@ if TYPE_CHECKING:  # for the checkers only (typing costs 18 ms to import)
 __all__ = ["Cookies"]
 
 
+def _check(name: str, value: str) -> None:
+    """A name and value a Cookie field can carry (RFC 6265 4.1.1), or
+    TypeError or ValueError naming which is not. The value is not
+    named: a cookie's value may be a secret."""
+    for what, v in (("name", name), ("value", value)):
+        if not isinstance(v, str):
+            raise TypeError(f"a cookie {what} must be str, not "
+                            f"{type(v).__name__}")
+        if any(c in v for c in ";\r\n\t\0") or (what == "name" and (
+                "=" in v or not v.strip())):
+            shown = repr(v) if what == "name" else "of cookie " + repr(name)
+            raise ValueError(f"cookie {what} {shown} cannot be sent in a "
+                             f"Cookie field")
+
+
 class Cookies(MutableMapping):
     """name -> value; set(name, value, domain="", path="/") keeps where it
     belongs; get(name, domain=, path=) finds it; CookieConflict (a
@@ -82,14 +97,7 @@ class Cookies(MutableMapping):
 
     def set(self, name: str, value: str, domain: str = "",
             path: str = "/") -> None:
-        for what, v in (("name", name), ("value", value)):
-            if not isinstance(v, str):
-                raise TypeError(f"a cookie {what} must be str, not "
-                                f"{type(v).__name__}")
-            if any(c in v for c in ";\r\n\0") or (what == "name" and (
-                    "=" in v or not v.strip())):
-                raise ValueError(f"cookie {what} {v!r} cannot be sent in a "
-                                 f"Cookie field")
+        _check(name, value)
         self._c[(name, domain, path)] = value
 
     def _find(self, name: str, domain: Optional[str],
@@ -146,3 +154,106 @@ class Cookies(MutableMapping):
 
     def __repr__(self) -> str:
         return f"<Cookies[{', '.join(f'{k}={v}' for k, v in self.items())}]>"
+
+
+class ClientCookies(Cookies):
+    """A client's cookies, as httpx's client.cookies: those given to it
+    without a domain, sent with every request, and the client's jar in
+    libsalvo, read afresh at each look (what servers set, and what was set
+    here with a domain). set(name, value) without a domain keeps the
+    cookie here; with one, libsalvo's jar stores it, for that domain and
+    its subdomains, as httpx's jar does. A domain given to get, delete
+    or clear matches with or without its leading '.'."""
+
+    def __init__(self, client: Any, jar: bool = True) -> None:
+        import weakref
+        # Weakly: the client holds this, and a cycle would keep its I/O
+        # thread running until the collector ran.
+        self._client = weakref.ref(client)
+        self._jar = jar
+        self._given: Dict[Tuple[str, str, str], str] = {}
+
+    def _native(self) -> Any:
+        client = self._client()
+        if client is None:
+            from . import _salvo
+            raise _salvo.ClosedError("the client is closed")
+        return client._native()
+
+    @property
+    def _c(self) -> Dict[Tuple[str, str, str], str]:  # type: ignore
+        got = dict(self._given)
+        for line in self._lines():
+            f = line.split("\t")
+            got[(f[5], f[0], f[2])] = f[6]
+        return got
+
+    def _lines(self) -> List[str]:
+        if not self._jar:
+            return []
+        text = self._native().cookie_lines()
+        return [ln[len("#HttpOnly_"):] if ln.startswith("#HttpOnly_") else ln
+                for ln in text.split("\n") if ln.count("\t") == 6]
+
+    def set(self, name: str, value: str, domain: str = "",
+            path: str = "/") -> None:
+        _check(name, value)
+        if not domain:
+            self._given[(name, "", path)] = value
+            return
+        if not self._jar:
+            raise ValueError("this client keeps no cookies (cookies=False): "
+                             "a cookie for a domain has no jar to go to")
+        if not path.startswith("/") or any(c in domain + path
+                                           for c in "\t\r\n\0"):
+            raise ValueError(f"a cookie for domain {domain!r}, path {path!r}:"
+                             f" the path must start with '/', and neither "
+                             f"may hold a control")
+        self._store(name, value, "." + domain.lstrip("."), path, 0)
+
+    def _store(self, name: str, value: str, domain: str, path: str,
+               expires: int) -> None:
+        sub = "TRUE" if domain.startswith(".") else "FALSE"
+        self._native().cookie_set(
+            f"{domain}\t{sub}\t{path}\tFALSE\t{expires}\t{name}\t{value}")
+
+    def _find(self, name: Optional[str], domain: Optional[str],
+              path: Optional[str]) -> List[Tuple[str, str, str]]:
+        d = None if domain is None else domain.lstrip(".")
+        return [k for k in self._c if (name is None or k[0] == name) and
+                (d is None or k[1].lstrip(".") == d) and
+                (path is None or k[2] == path)]
+
+    def _drop(self, keys: List[Tuple[str, str, str]]) -> None:
+        for k in keys:
+            if k in self._given:
+                del self._given[k]
+            else:  # a past expiry removes it (RFC 6265 5.3 step 11)
+                self._store(k[0], "", k[1], k[2], 1)
+
+    def delete(self, name: str, domain: Optional[str] = None,
+               path: Optional[str] = None) -> None:
+        self._drop(self._find(name, domain, path))
+
+    def clear(self, domain: Optional[str] = None,
+              path: Optional[str] = None) -> None:
+        if domain is None and path is None:
+            self._given.clear()
+            if self._jar:
+                self._native().clear_cookies()
+            return
+        self._drop(self._find(None, domain, path))
+
+    def _add(self, cookies: Any) -> None:
+        for (name, domain, path), value in Cookies(cookies)._c.items():
+            self.set(name, value, domain, path)
+
+    def _replace(self, cookies: Any) -> None:
+        Cookies(cookies)  # refused before anything is cleared
+        self.clear()
+        self._add(cookies)
+
+    def _header_value(self) -> str:
+        """The cookies sent with every request: those without a domain
+        (the jar adds its own in libsalvo)."""
+        return "; ".join(f"{k[0]}={v}" for k, v in self._given.items())

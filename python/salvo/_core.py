@@ -187,11 +187,6 @@ class ClientCore:
                  default_encoding: Any = "utf-8", headers: HeaderTypes = None,
                  **options: Any) -> None:
         self._c: Optional[_salvo.Client] = None
-        send_cookies = None
-        if cookies is not True and cookies is not False and \
-                cookies is not None:
-            from ._cookies import Cookies
-            send_cookies = Cookies(cookies)
         hooks = dict(event_hooks or {})
         unknown = set(hooks) - {"request", "response"}
         if unknown:
@@ -203,7 +198,6 @@ class ClientCore:
         else:
             self._base_url = None
         self._params = params or None
-        self._cookies = send_cookies
         self._hooks = {"request": list(hooks.get("request", ())),
                        "response": list(hooks.get("response", ()))}
         self._default_encoding = default_encoding
@@ -214,6 +208,11 @@ class ClientCore:
         auth_fn = options.pop("auth") if callable(a) or is_flow(a) else None
         self._c = _salvo.Client(**client_options(
             cookies=cookies is not False, headers=headers, **options))
+        from ._cookies import ClientCookies
+        self._cookies = ClientCookies(self, jar=cookies is not False)
+        if cookies is not True and cookies is not False and \
+                cookies is not None:
+            self._cookies._add(cookies)
         from ._models import Headers
         # The headers the native client was made with; client.headers is
         # a copy, and a change to it goes with each request from then on
@@ -240,7 +239,7 @@ class ClientCore:
     def _plain(self) -> bool:
         """No default to merge: requests go to the extension as given."""
         return (self._base_url is None and not self._params and
-                not self._cookies and not self._hooks["request"] and
+                not self._cookies._given and not self._hooks["request"] and
                 not self._hooks["response"] and
                 self._default_encoding == "utf-8" and not self._later and
                 self._headers._items == self._sent_headers)
@@ -326,12 +325,15 @@ class ClientCore:
 
     @property
     def cookies(self) -> Any:
-        """The cookies given to the client to send with every request
-        (what servers set is in the client's jar, in libsalvo)."""
-        if self._cookies is None:
-            from ._cookies import Cookies
-            self._cookies = Cookies()
+        """The client's cookies, as httpx's client.cookies: those without
+        a domain, sent with every request, and the jar's (what servers
+        set, and what was set here with a domain), read afresh at each
+        look."""
         return self._cookies
+
+    @cookies.setter
+    def cookies(self, value: Any) -> None:
+        self._cookies._replace(value)
 
     @property
     def event_hooks(self) -> Dict[str, List[Any]]:
@@ -353,9 +355,10 @@ class ClientCore:
             from ._urls import QueryParams
             kw["params"] = QueryParams(self._params).merge(
                 kw.get("params")).multi_items()
-        if self._cookies:
+        if self._cookies._given:
             from ._cookies import Cookies
-            merged = Cookies(self._cookies)
+            merged = Cookies()
+            merged._c = dict(self._cookies._given)
             merged.update(Cookies(kw.get("cookies")))
             kw["cookies"] = merged
         self._take_later(kw)

@@ -150,8 +150,28 @@ class Fuzz:
             self.call(setattr, c, self.rnd.choice(
                 ["headers", "timeout", "auth", "follow_redirects"]), self.v())
             self.body(self.call(c.get, self.rnd.choice(self.urls)))
+        if self.rnd.random() < 0.3:
+            self.cookies(c)
         if self.rnd.random() < 0.5:
             c.close()
+            self.call(lambda: dict(c.cookies))
+
+    def cookies(self, c):
+        """The client's jar read and written with drawn values, and raw
+        lines straight to the extension."""
+        jar = c.cookies
+        for _ in range(self.rnd.randint(1, 4)):
+            self.call(self.rnd.choice([
+                lambda: jar.set(self.v(), self.v(), domain=self.v(),
+                                path=self.v()),
+                lambda: jar.set(str(self.v()), str(self.v()),
+                                domain=str(self.v())),
+                lambda: c._native().cookie_set(self.v()),
+                lambda: c._native().cookie_set("\t".join(
+                    str(self.v()) for _ in range(7))),
+                lambda: dict(jar), lambda: jar.delete(self.v()),
+                lambda: jar.clear(domain=self.v()),
+                lambda: setattr(c, "cookies", self.v())]))
 
     def block(self):
         with salvo.Client(timeout=2) as c, c.parallel() as p:

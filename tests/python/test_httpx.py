@@ -457,7 +457,8 @@ def test_an_httpx_program_runs_unchanged(srv):
     assert p.stdout.splitlines() == [
         "query q=salvo&page=2", "trace t1", "agent example/1.0",
         "auth Basic", 'posted {"name":"widget","qty":3} application/json',
-        "cookie session=abc123", 'line {"id":7,"name":"item 7"}',
+        "cookie session=abc123", "jar {'session': 'abc123'}",
+        "deleted False", 'line {"id":7,"name":"item 7"}',
         "redirected 200 /redirect/0", "status 404 Not Found True",
         "error 404", "timeout caught", "token Bearer t0k",
         "digest 200 [401]", "gathered [0, 1, 2, 3, 4]"]
