@@ -38,6 +38,8 @@ path, and counts what it saw. It prints "port N" once it listens.
   gets 505 and is closed. A request to /bad/switch asking so gets a 101
   whose Upgrade names h2, not h2c (RFC 9110 7.8), then HTTP/2 as asked.
   /_stats          JSON: connections, requests per path, counts per key,
+                   GOAWAYs (NO_ERROR) received per key (on connections
+                   that carried the key: "goaways"),
                    RST_STREAM frames and PINGs received, streams refused,
                    and the most connections at once whose preface had not
                    gone yet (peak_prefacing)
@@ -70,7 +72,7 @@ SETTINGS = {}  # the preface's, from the command line
 DELAY = [0.0]  # --preface-delay, in seconds
 STATS = {"connections": 0, "requests": {}, "keys": {}, "resets": 0,
          "pings": 0, "refused": 0, "prefacing": 0, "peak_prefacing": 0,
-         "upgrades": 0}
+         "upgrades": 0, "goaways": {}}
 PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 
 
@@ -93,6 +95,7 @@ class Conn:
         self.active = set()  # streams taken and not yet answered
         self.lock = threading.Lock()  # the connection's, for /slow's timer
         self.sending = {}  # stream id -> bytes left to send
+        self.keys = set()  # the ?key=K its requests carried
 
     def flush(self):
         data = self.h2.data_to_send()
@@ -153,6 +156,8 @@ class Conn:
         path, q = url.path, parse_qs(url.query)
         key = q.get("key", [""])[0]
         seen = count_key(key) if key else 0  # this one included
+        if key:
+            self.keys.add(key)
         with LOCK:
             STATS["requests"][path] = STATS["requests"].get(path, 0) + 1
         if path == "/ok":
@@ -371,6 +376,11 @@ class Conn:
             elif isinstance(ev, h2.events.WindowUpdated):
                 self.pump()
             elif isinstance(ev, h2.events.ConnectionTerminated):
+                if ev.error_code == h2.errors.ErrorCodes.NO_ERROR:
+                    with LOCK:
+                        for k in self.keys:
+                            STATS["goaways"][k] = \
+                                STATS["goaways"].get(k, 0) + 1
                 self.flush()
                 return False
         return True

@@ -215,6 +215,47 @@ static void test_ping_before_unsafe_on_idle(void **state) {
   assert_int_equal(n, 1);
 }
 
+/* GOAWAYs (NO_ERROR) h2d received on connections that carried key,
+ * waited for up to 2 s to reach want: the client writes its GOAWAY and
+ * closes at once, and h2d reads it on a thread of its own. */
+static long goaways_reach(const char *key, long want) {
+  long n = 0;
+  for (int i = 0; i < 200 && (n = stat_of("goaways", key)) < want; i++)
+    th_sleep_ms(10);
+  return n;
+}
+
+/* RFC 9113 6.8: an endpoint SHOULD send a GOAWAY before it closes a
+ * connection. The client closes an idle one when it expired
+ * (idle_timeout) and when the client is freed: each gets one, with
+ * NO_ERROR, and one still in use gets none. */
+static void test_goaway_before_closing_idle(void **state) {
+  (void)state;
+  salvo_config cfg;
+  salvo_config_init(&cfg);
+  cfg.http_version = SALVO_HTTP_2_PRIOR_KNOWLEDGE;
+  cfg.max_retries = 0;
+  cfg.idle_timeout = 1;
+  salvo_client *c = th_client(&cfg);
+  salvo_response *r = th_fetch_url(c, at("/ok?key=idle1"));
+  assert_int_equal(salvo_response_status(r), 200);
+  salvo_response_free(r);
+  th_sleep_ms(1600);
+  r = th_fetch_url(c, at("/ok?key=idle2")); /* idle1's has expired */
+  assert_int_equal(salvo_response_status(r), 200);
+  salvo_response_free(r);
+  long n = goaways_reach("idle1", 1);
+  if (n != 1)
+    fail_msg("the expired connection got %ld GOAWAYs, not 1", n);
+  assert_int_equal(stat_of("goaways", "idle2"), 0);
+  salvo_client_free(c);
+  if ((n = goaways_reach("idle2", 1)) != 1)
+    fail_msg("the connection open at salvo_client_free got %ld GOAWAYs, "
+             "not 1",
+             n);
+  assert_int_equal(stat_of("goaways", "idle1"), 1);
+}
+
 int main(void) {
   if (th_transport_is("libcurl") || getenv("SALVO_HTTP_VERSION")) {
     printf("skipped: the native transport's HTTP/2, run once as native\n");
@@ -228,6 +269,7 @@ int main(void) {
       cmocka_unit_test(test_answered_stream_not_sent_again),
       cmocka_unit_test(test_cancel_and_timeout_reset_one_stream),
       cmocka_unit_test(test_ping_before_unsafe_on_idle),
+      cmocka_unit_test(test_goaway_before_closing_idle),
   };
   return cmocka_run_group_tests(tests, h2d_setup, h2d_teardown);
 }

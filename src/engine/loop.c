@@ -309,6 +309,14 @@ static void *io_main(void *arg) {
     salvo__life_pump(e);
     salvo__life_flush(e);
   }
+  /* The transports end on this thread, whose signals are blocked: an
+   * HTTP/2 connection's last GOAWAY may meet a socket the server reset,
+   * and SSL_write's has no MSG_NOSIGNAL, so SIGPIPE could otherwise reach
+   * the caller's thread. */
+  for (int i = 0; i < SALVO__NTRANSPORTS; i++) {
+    salvo__transports[i]->destroy(e->tp[i]);
+    e->tp[i] = NULL;
+  }
   return NULL;
 }
 

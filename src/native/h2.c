@@ -551,6 +551,25 @@ void salvo__h2_resume(salvo__transport *t, salvo__nxfer *x) {
   }
 }
 
+/* So that the server knows no stream of c was partly processed, rather
+ * than finding the connection gone ("SHOULD", 6.8). Only c with no
+ * stream and nothing left to write: one that broke, or that the server
+ * ended, is past it. A server that cannot take the frame now is not
+ * waited for. */
+void salvo__h2_goodbye(salvo__nconn *c) {
+  salvo__h2 *h = c->h2;
+  if (!h || h->streams || h->draining || h->flushing || h->in_recv ||
+      h->out_pos != h->out.len || !c->ops ||
+      nghttp2_session_terminate_session(h->s, NGHTTP2_NO_ERROR))
+    return;
+  const uint8_t *d;
+  ssize_t n = nghttp2_session_mem_send(h->s, &d);
+  struct iovec iov = {(void *)d, n > 0 ? (size_t)n : 0};
+  int e = 0;
+  if (n > 0)
+    c->ops->writev(c, &iov, 1, &e);
+}
+
 void salvo__h2_close(salvo__nconn *c) {
   salvo__h2 *h = c->h2;
   if (salvo__list_linked(&c->in_dirty))
