@@ -46,7 +46,8 @@ from ._salvo import VERSION as __version__
 _LAZY = {"AsyncClient": "_async", "AsyncParallel": "_async",
          "AsyncPending": "_async", "URL": "_urls", "QueryParams": "_urls",
          "Timeout": "_urls", "Limits": "_urls", "Cookies": "_cookies",
-         "codes": "_codes"}
+         "codes": "_codes", "HTTPTransport": "_transports",
+         "AsyncHTTPTransport": "_transports", "Proxy": "_transports"}
 
 
 def __getattr__(name: str):
@@ -63,7 +64,8 @@ def __dir__():
     return sorted(set(globals()) | set(_LAZY))
 
 __all__ = [
-    "AsyncClient", "AsyncParallel", "AsyncPending", "AsyncResponse",
+    "AsyncClient", "AsyncHTTPTransport", "AsyncParallel", "AsyncPending",
+    "AsyncResponse", "HTTPTransport", "Proxy",
     "Auth", "BasicAuth", "CancelledError", "DigestAuth", "Client", "CloseError", "ConnectTimeout",
     "CookieConflict", "Cookies", "LocalProtocolError", "NetworkError",
     "PoolTimeout", "ProtocolError", "RequestNotRead", "ResponseNotRead",

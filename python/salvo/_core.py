@@ -24,13 +24,23 @@ if TYPE_CHECKING:
     ParamTypes = Union[Mapping[str, Any], Sequence[Tuple[str, Any]], None]
 
 
-def client_options(*, headers: HeaderTypes = None, auth: Any = None,
+def client_options(*, transport: Any = "auto", **kw: Any) -> Dict[str, Any]:
+    """Keyword options of _salvo.Client from httpx-style ones (_options);
+    an HTTPTransport's replace the client's own, as in httpx."""
+    if not isinstance(transport, str):
+        from ._transports import transport_options
+        kw.update(transport_options(transport))
+        transport = "auto"
+    return _options(transport=transport, **kw)
+
+
+def _options(*, headers: HeaderTypes = None, auth: Any = None,
                    timeout: Any = USE_CLIENT_DEFAULT, verify: Any = True,
                    http2: bool = False, follow_redirects: bool = True,
                    concurrency: Optional[int] = None, limits: Any = None,
                    max_retries: Optional[int] = None,
                    rate_limit: Optional[float] = None, cookies: Any = True,
-                   transport: str = "auto", proxy: Optional[str] = None,
+                   transport: str = "auto", proxy: Any = None,
                    cert: Any = None, trust_env: Any = None,
                    **more: Any) -> Dict[str, Any]:
     """Keyword options of _salvo.Client from httpx-style ones. `verify` is
@@ -44,7 +54,7 @@ def client_options(*, headers: HeaderTypes = None, auth: Any = None,
     idle_timeout); `cookies` False turns the jar off (a mapping of
     cookies to send is ClientCore's). `transport`: "auto" (salvo's own
     transport, HTTP/1.1 and HTTP/2; libcurl for proxies), "native" or
-    "libcurl"."""
+    "libcurl"; `proxy` a URL or a salvo.Proxy."""
     if trust_env:  # False is what salvo does anyway
         raise TypeError("trust_env=True is not supported: salvo reads no "
                         "proxy, certificate or .netrc settings from the "
@@ -104,7 +114,7 @@ def client_options(*, headers: HeaderTypes = None, auth: Any = None,
     if rate_limit is not None:
         opts["rate_limit"] = rate_limit
     if proxy is not None:
-        opts["proxy"] = str(proxy)
+        opts["proxy"] = getattr(proxy, "_salvo_url", None) or str(proxy)
     opts.update(more)
     return opts
 

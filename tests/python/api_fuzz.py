@@ -79,7 +79,11 @@ def pools(base):
               salvo.Headers({"a": "b"}), salvo.BasicAuth("u", "\udcff"),
               ("u",), ("u", "p", "x"), ("u", None),
               salvo.DigestAuth("user", "pass"), salvo.DigestAuth("é", b"\xff"),
-              OddFlow(0), OddFlow(1), OddFlow(2), OddFlow(3)]
+              OddFlow(0), OddFlow(1), OddFlow(2), OddFlow(3),
+              salvo.HTTPTransport(retries=1), salvo.HTTPTransport(
+                  http1=False, http2=True, limits=salvo.Limits(
+                      max_connections=1)),
+              salvo.Proxy("http://u:p@127.0.0.1:1")]
     return urls, values + urls
 
 

@@ -3,6 +3,7 @@ client after making it (headers, timeout, follow_redirects, auth), for
 build_request()/send(), salvo.stream(), a response's is_closed and
 is_stream_consumed, and its history. Each test checks what faultd saw."""
 import asyncio
+import os
 
 import pytest
 
@@ -344,3 +345,81 @@ def test_block_responses_carry_their_request(srv):
     r = asyncio.run(main())
     assert str(r.request.url) == url + "?q=3"
     assert r.request.headers["x-c"] == "c"
+
+
+def test_http_transport_configures_the_client(srv):
+    """httpx's documented `transport=httpx.HTTPTransport(retries=N)`:
+    a connection lost before an answer is tried again N times (faultd
+    counts each request under its key), and no status is retried, as
+    httpx retries none (the client's own default retries a 503)."""
+    def seen(key):
+        return srv.stats()["keys"].get(key, 0)
+    with salvo.Client(transport=salvo.HTTPTransport(retries=2)) as c:
+        assert c.get(srv.url("/flaky?key=t2&fail=2&mode=close")).text == \
+            "ok\n"
+        assert seen("t2") == 3
+        assert c.get(srv.url("/flaky?key=t3&fail=1&status=503"))\
+            .status_code == 503
+        assert seen("t3") == 1
+    with salvo.Client(transport=salvo.HTTPTransport(retries=1)) as c:
+        with pytest.raises(salvo.TransportError):
+            c.get(srv.url("/flaky?key=t1&fail=2&mode=close"))
+        assert seen("t1") == 2
+    with salvo.Client() as c:  # salvo's own default retries statuses
+        assert c.get(srv.url("/flaky?key=d1&fail=1&status=503")).text == \
+            "ok\n"
+        assert seen("d1") == 2
+    with salvo.HTTPTransport() as t:
+        with pytest.raises(NotImplementedError):
+            t.handle_request(salvo.Request("GET", srv.url("/ok")))
+
+
+def test_http_transport_refuses_what_salvo_cannot_do(srv):
+    for kw in ({"uds": "/tmp/sock"}, {"local_address": "0.0.0.0"},
+               {"socket_options": [(1, 2, 3)]}):
+        with pytest.raises(ValueError, match=next(iter(kw))):
+            salvo.HTTPTransport(**kw)
+    with pytest.raises(ValueError, match="retries"):
+        salvo.HTTPTransport(retries=-1)
+    with pytest.raises(ValueError, match="both"):
+        salvo.HTTPTransport(http1=False, http2=False)
+    with pytest.raises(TypeError, match="trust_env"):
+        salvo.HTTPTransport(trust_env=True)
+    with pytest.raises(TypeError, match="transport"):
+        salvo.Client(transport=object())
+
+
+def test_async_http_transport_h2_only(srv):
+    """http1=False, http2=True: HTTP/2 with prior knowledge to an
+    http:// URL, as httpx's transport speaks it; faultd speaks HTTP/1.1
+    only, so the request fails rather than falling back."""
+    async def main():
+        async with salvo.AsyncHTTPTransport(http1=False, http2=True) as t:
+            with pytest.raises(NotImplementedError):
+                await t.handle_async_request(salvo.Request("GET", "/"))
+            async with salvo.AsyncClient(transport=t) as c:
+                await c.get(srv.url("/ok"))
+    if os.environ.get("SALVO_HTTP_VERSION"):
+        pytest.skip("the suite's own HTTP version overrides the client's")
+    with pytest.raises(salvo.TransportError):
+        asyncio.run(main())
+
+
+def test_proxy_object_keeps_its_password(srv):
+    """httpx's Proxy(url, auth=...): the credentials reach libsalvo in
+    the URL it is given, and no repr shows the password."""
+    p = salvo.Proxy("http://127.0.0.1:9/", auth=("u", "pa:ss@"))
+    assert p._salvo_url == "http://u:pa%3Ass%40@127.0.0.1:9"
+    assert "pa:ss" not in repr(p) and "u" in repr(p)
+    q = salvo.Proxy("http://me:s3cret@127.0.0.1:9")
+    assert q.auth == ("me", "s3cret") and "s3cret" not in repr(q)
+    with pytest.raises(ValueError, match="scheme|proxy URL"):
+        salvo.Proxy("ftp://x")
+    with pytest.raises(ValueError, match="headers"):
+        salvo.Proxy("http://127.0.0.1:9", headers={"X": "1"})
+    # Through a proxy that is not there: the error names the proxy's
+    # port, not its credentials.
+    with salvo.Client(proxy=p, timeout=5) as c:
+        with pytest.raises(salvo.ConnectError) as e:
+            c.get(srv.url("/ok"))
+        assert "port 9" in str(e.value) and "pa" not in str(e.value)
