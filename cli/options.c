@@ -386,6 +386,12 @@ int options_parse(opts *o, int argc, char **argv) {
     case OPT_BEARER:
       o->cfg.bearer_token = optarg;
       break;
+    case OPT_DIGEST:
+      o->cfg.auth_scheme = SALVO_AUTH_DIGEST;
+      break;
+    case OPT_BASIC:
+      o->cfg.auth_scheme = SALVO_AUTH_BASIC;
+      break;
     case 'A':
       o->cfg.user_agent = optarg;
       break;
@@ -506,6 +512,8 @@ int options_parse(opts *o, int argc, char **argv) {
   }
   if (o->input && optind < argc)
     usage_error("give URLs as arguments or with -i, not both");
+  if (o->cfg.auth_scheme == SALVO_AUTH_DIGEST && !o->cfg.username)
+    usage_error("--digest: give the credentials with -u USER:PASSWORD");
   if (o->data && !o->json_body) {
     /* curl's -d sends a form; a -H Content-Type says otherwise. */
     int has = 0;

@@ -12,7 +12,7 @@ b=${SALVO_FUZZ_BUILD:-build/fuzz}
 cmake -S . -B $b -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug \
   -DSALVO_SANITIZE=address,undefined -DSALVO_FUZZ=ON -DSALVO_TESTS=OFF \
   >/dev/null || exit 1
-fuzzers="url headers retry_after request_line h1 h2 json cookie location config"
+fuzzers="url headers retry_after request_line h1 h2 json cookie location config digest"
 targets=""
 for f in $fuzzers; do targets="$targets fuzz_$f"; done
 # shellcheck disable=SC2086

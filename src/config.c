@@ -278,6 +278,13 @@ static char *config_problem(const salvo_config *in) {
         "max_idle is below -1 (-1 = the default, 0 = keep none)");
   CHECK(!(in->idle_timeout >= 0),
         "idle_timeout is negative or NaN (0 = no limit)");
+  CHECK(in->auth_scheme != SALVO_AUTH_BASIC &&
+            in->auth_scheme != SALVO_AUTH_DIGEST,
+        "auth_scheme is not SALVO_AUTH_BASIC or SALVO_AUTH_DIGEST");
+  CHECK(in->auth_scheme == SALVO_AUTH_DIGEST && !in->username,
+        "auth_scheme is SALVO_AUTH_DIGEST without a username");
+  CHECK(in->auth_scheme == SALVO_AUTH_DIGEST && in->bearer_token,
+        "auth_scheme is SALVO_AUTH_DIGEST with a bearer_token");
   CHECK(in->max_retries < 0, "max_retries is negative (0 = none)");
   CHECK(!(in->retry_base >= 0), "retry_base is negative or NaN");
   CHECK(!(in->retry_max_delay >= 0), "retry_max_delay is negative or NaN");
@@ -357,7 +364,9 @@ static void wipe(char *s) {
 
 /* The Authorization field the credentials make, or NULL without any. */
 static int make_auth(salvo__cfg *out) {
-  if (out->username) {
+  if (out->username && out->auth_scheme == SALVO_AUTH_DIGEST) {
+    return 0; /* answered per 401 (redirect.c's authentication hop) */
+  } else if (out->username) {
     char *plain =
         salvo__fmt("%s:%s", out->username, out->password ? out->password : "");
     char *enc = plain ? base64(plain, strlen(plain)) : NULL;
@@ -407,6 +416,7 @@ int salvo__cfg_resolve(salvo__cfg *out, const salvo_config *cfg, char **msg) {
                   : in->concurrency < 8 ? 16
                                         : 2 * (size_t)in->concurrency;
   out->idle_timeout_ms = ms_of(in->idle_timeout);
+  out->auth_scheme = in->auth_scheme;
   out->return_type = in->return_type;
   out->parse = in->parse;
   out->parse_free = in->parse_free;

@@ -74,6 +74,7 @@ typedef struct salvo__cfg {
   int64_t queue_timeout_ms; /* 0 = none */
   size_t max_idle;          /* idle connections kept, the default applied */
   int64_t idle_timeout_ms;  /* 0 = none */
+  int auth_scheme;          /* enum salvo_auth_scheme */
   int return_type;
   salvo_parse_fn parse;
   void (*parse_free)(void *value);

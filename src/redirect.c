@@ -1,10 +1,15 @@
 /* Redirects: see redirect.h. */
 #include "redirect.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 
 #include "buf.h"
+#include "digest.h"
+#include "field.h"
+#include "redact.h"
 #include "response.h"
 #include "url.h"
 
@@ -13,11 +18,20 @@ void salvo__hop_start(salvo__hop *h, const salvo__req *r) {
   h->method = r->method;
   h->send_body = r->body != NULL;
   h->creds = 1;
+  h->authz = NULL;
+}
+
+static void forget_authz(salvo__hop *h) {
+  if (h->authz)
+    salvo__cleanse(h->authz, strlen(h->authz));
+  free(h->authz);
+  h->authz = NULL;
 }
 
 void salvo__hop_free(salvo__hop *h) {
   free(h->url);
   h->url = NULL;
+  forget_authz(h);
 }
 
 const char *salvo__hop_url(const salvo__hop *h, const salvo__req *r) {
@@ -63,6 +77,7 @@ static int next_hop(const char *base, const char *origin, const char *method,
   }
   next->creds = !strcmp(o, origin);
   free(o);
+  next->authz = NULL;
   next->url = to;
   next->method = method;
   next->send_body = send_body;
@@ -90,9 +105,58 @@ int salvo__redirect_follow(salvo__hop *h, const salvo__req *r,
     free(next.url);
     return SALVO_ENOMEM;
   }
-  free(h->url);
+  salvo__hop_free(h);
   *h = next;
   return 0;
+}
+
+int salvo__auth_wanted(const salvo__req *r, const salvo__cfg *cfg,
+                       const salvo__hop *h, int status) {
+  return status == 401 && cfg->auth_scheme == SALVO_AUTH_DIGEST &&
+         cfg->username && h->creds && !h->authz &&
+         !salvo__headers_have((const char *const *)r->headers, "Authorization",
+                              13) &&
+         !salvo__headers_have((const char *const *)cfg->headers,
+                              "Authorization", 13);
+}
+
+int salvo__auth_follow(salvo__hop *h, salvo__req *r, const salvo__cfg *cfg,
+                       char **msg) {
+  salvo_response *resp = r->resp;
+  const char *vals[16];
+  size_t n = 0;
+  for (size_t i = 0; i < salvo_response_header_count(resp) && n < 16; i++) {
+    const char *name, *value;
+    salvo_response_header_at(resp, i, &name, &value);
+    if (!salvo__casecmp_n(name, "WWW-Authenticate", 17))
+      vals[n++] = value;
+  }
+  salvo__digest d;
+  int found = salvo__digest_parse(vals, n, &d);
+  if (found <= 0)
+    return found;
+  unsigned char raw[8];
+  char cnonce[17];
+  if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw)) {
+    salvo__digest_free(&d);
+    *msg = salvo__fmt("Digest authentication: no random bytes for the "
+                      "client nonce");
+    return SALVO_EINTERNAL;
+  }
+  for (size_t i = 0; i < sizeof(raw); i++)
+    snprintf(cnonce + 2 * i, 3, "%02x", raw[i]);
+  const char *target, *why;
+  size_t tlen;
+  salvo__url_target(salvo__hop_url(h, r), &target, &tlen);
+  h->authz = salvo__digest_answer(&d, cfg->username, cfg->password, h->method,
+                                  target, tlen, 1, cnonce, &why);
+  salvo__digest_free(&d);
+  if (!h->authz) {
+    *msg = why ? salvo__fmt("Digest authentication: %s", why) : NULL;
+    return why ? SALVO_EPROTO : SALVO_ENOMEM;
+  }
+  salvo__resp_forget(resp);
+  return 1;
 }
 
 int salvo_redirect_next(const char *url, const char *method, int status,

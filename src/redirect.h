@@ -18,6 +18,9 @@ typedef struct salvo__hop {
   /* It goes to the request's own origin: the client's credentials and
    * the caller's Authorization and Cookie headers go with it. */
   int creds;
+  /* "Authorization: Digest ..." answering a 401 of this hop's URL, sent
+   * in place of the client's credentials; NULL until one is answered. */
+  char *authz;
 } salvo__hop;
 
 /* The first request of an attempt: the request as it was given. */
@@ -43,5 +46,23 @@ int salvo__redirect_allowed(const salvo__req *r, const salvo__cfg *cfg,
 int salvo__redirect_follow(salvo__hop *h, const salvo__req *r,
                            const salvo__cfg *cfg, int status, const char *loc,
                            size_t n, char **msg);
+
+/* The authentication hop (Digest, RFC 7616), as a redirect's, one
+ * policy for both transports: whether a final response of `status` is
+ * answered rather than returned: a 401, when the client's auth_scheme is
+ * SALVO_AUTH_DIGEST with a username, to the request's own origin, not
+ * answered yet on this hop, from a request with no Authorization of the
+ * caller's own. */
+int salvo__auth_wanted(const salvo__req *r, const salvo__cfg *cfg,
+                       const salvo__hop *h, int status);
+/* Answers the Digest challenge of the 401 r's response holds: h->authz
+ * set, the response's head and body forgotten, and 1: the same request
+ * goes again (its body too: the caller chose a scheme that asks for it).
+ * 0 when the 401 holds no Digest challenge (it is the answer);
+ * SALVO_EPROTO with *msg when the challenge cannot be answered (no
+ * nonce, an algorithm or qop not supported, a control character);
+ * SALVO_ENOMEM. */
+int salvo__auth_follow(salvo__hop *h, salvo__req *r, const salvo__cfg *cfg,
+                       char **msg);
 
 #endif /* SALVO_REDIRECT_H */

@@ -108,17 +108,21 @@ int salvo__resp_follow(salvo_response *r, const char *method, const char *url,
    * response has none, so a next request that fails leaves no status,
    * as salvo.h says of a response without a whole head (it kept the
    * redirect's 302 and headers, beside the next one's error). */
-  r->status = 0;
-  r->http_version[0] = '\0';
-  r->nhdrs = 0;
-  r->hdrs.len = 0;
-  r->body.len = 0;
+  salvo__resp_forget(r);
   free(h->method);
   h->method = m;
   free(h->url);
   h->url = u;
   r->redirects++;
   return 0;
+}
+
+void salvo__resp_forget(salvo_response *r) {
+  r->status = 0;
+  r->http_version[0] = '\0';
+  r->nhdrs = 0;
+  r->hdrs.len = 0;
+  r->body.len = 0;
 }
 
 static void hist_free(salvo_response *r) {

@@ -127,6 +127,9 @@ salvo_response *salvo__resp_init(void *mem, salvo__twin *twin, uint64_t id,
  * response shows). 0, or SALVO_ENOMEM with r unchanged. */
 int salvo__resp_follow(salvo_response *r, const char *method, const char *url,
                        const char *next_method, const char *next_url);
+/* Forgets r's head and body, as a hop that is followed leaves it: a
+ * next request that fails then leaves no status. */
+void salvo__resp_forget(salvo_response *r);
 /* Records an error; takes ownership of msg (may be NULL: strerror used). */
 void salvo__resp_set_error(salvo_response *r, int err, char *msg);
 /* Keeps a header from its field line as read (salvo__h1_read_line):

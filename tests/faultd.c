@@ -40,7 +40,7 @@
  *   /raw?hex=H&ct=T       the bytes spelled by hex H, Content-Type T
  *   /gzip                 "compressed hello\n", gzip-encoded
  *   /wire?hex=H           (or .../wire) the bytes spelled by hex H as the
- *                         whole response
+ *                         whole response (a key=K counted)
  *                         (status line, headers, body), then a close
  *                         (with keep=1: the connection stays open); the
  *                         hex may come in an X-Wire header instead (for

@@ -449,6 +449,8 @@ void route(conn *c, const req *r) {
             sizeof(gz) - 1);
   } else if (wire) {
     static char hex[2 * MAX_WIRE + 1];
+    if (qparam(r, "key", hex, sizeof(hex)))
+      count_key(r);
     if (!qparam(r, "hex", hex, sizeof(hex)) &&
         !rheader(r, "X-Wire", hex, sizeof(hex)))
       hex[0] = '\0';

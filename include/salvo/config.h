@@ -109,7 +109,9 @@ typedef struct salvo_config {
   const char *const *headers;
   /* User-Agent header. NULL = "salvo/<version>"; "" = send none. */
   const char *user_agent;
-  /* HTTP basic authentication, used when username is not NULL. */
+  /* HTTP authentication with username and password, used when username
+   * is not NULL: Basic, sent with every request, unless auth_scheme
+   * (below) asks for Digest. */
   const char *username;
   const char *password;
   /* A bearer token: "Authorization: Bearer <token>". NULL = none.
@@ -286,7 +288,23 @@ typedef struct salvo_config {
    * to one. 0 (the default) = no limit of the library's own: servers
    * close the connections they will not serve, and salvo sees that. */
   double idle_timeout;
+  /* How username and password are sent (enum salvo_auth_scheme):
+   * SALVO_AUTH_BASIC (the default) in an Authorization field with every
+   * request; SALVO_AUTH_DIGEST (RFC 7616, as curl's --digest) not until
+   * a 401 asks: a request goes without them, and a 401 with a Digest
+   * challenge is answered once, the request sent again with its body
+   * (MD5, SHA-256, SHA-512-256, SHA, SHA-512, each also -sess; qop auth
+   * or none). A 401 without a Digest challenge, or answered and refused
+   * again, is the response; a challenge that cannot be answered (no
+   * nonce, an algorithm or qop not supported, a control character) is
+   * the request's SALVO_EPROTO. Only to the request's own origin, as the
+   * credentials go; not when the request or the client has its own
+   * Authorization header. The answered 401 is not in the history. */
+  int auth_scheme;
 } salvo_config;
+
+/* salvo_config.auth_scheme. */
+enum salvo_auth_scheme { SALVO_AUTH_BASIC = 0, SALVO_AUTH_DIGEST = 1 };
 
 /* salvo_config.tls_min_version. TLS 1.0 and 1.1 are not offered at all
  * (RFC 8996). */

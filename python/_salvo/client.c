@@ -67,6 +67,7 @@ static const struct option {
     L("resolve", resolve, 1),
     O("max_idle", K_INT, max_idle),
     O("idle_timeout", K_DOUBLE, idle_timeout),
+    O("auth_scheme", K_INT, auth_scheme),
 #undef O
 #undef L
 };

@@ -406,7 +406,7 @@ static int hop_headers(salvo__transport *t, salvo__curl_xfer *x,
   curl_slist_free_all(x->hdrs);
   x->hdrs = NULL;
   *out = t->base_hdrs;
-  if (!r->nheaders && creds && !salvo__jar_count(t->ev.jar))
+  if (!r->nheaders && creds && !salvo__jar_count(t->ev.jar) && !x->hop.authz)
     return 0;
   *out = NULL;
   const char *mine = NULL;
@@ -433,6 +433,8 @@ static int hop_headers(salvo__transport *t, salvo__curl_xfer *x,
   }
   if (!rc && creds && !auth && t->cfg->auth_header)
     rc = append(&x->hdrs, t->cfg->auth_header);
+  if (!rc && creds && x->hop.authz)
+    rc = append(&x->hdrs, x->hop.authz);
   if (!rc && t->cfg->compression && !ae)
     rc = append(&x->hdrs, ACCEPT_ENCODING);
   salvo__buf b = {0};
@@ -522,6 +524,7 @@ int salvo__curl_hop_go(salvo__transport *t, salvo__curl_xfer *x, char **msg) {
   }
   x->errbuf[0] = '\0';
   x->body_seen = x->header_seen = x->redirecting = x->paused = 0;
+  x->authing = 0;
   x->sends = x->swallow = x->chunks = x->chunk_err = 0;
   x->bad_line = NULL;
   x->h2_lines = x->head_final = 0;

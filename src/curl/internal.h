@@ -76,6 +76,7 @@ typedef struct salvo__curl_xfer {
   int body_seen;      /* a body byte of this hop came */
   int header_seen;    /* a response byte of this hop came */
   int redirecting;    /* its response is a redirect to follow */
+  int authing;        /* a 401 whose challenge may be answered */
   int paused;         /* its reader's buffer was full */
   int sends;          /* requests libcurl was about to send, this hop */
   int sent;           /* ... in the whole attempt */

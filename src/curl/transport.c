@@ -362,8 +362,13 @@ static void finish_xfer(salvo__transport *t, CURL *e, CURLcode rc) {
   char *msg = NULL;
   int err;
   int fresh = again_fresh(t, x, rc);
-  if (fresh || (rc == CURLE_OK && x->redirecting)) {
-    err = next_hop(t, x, !fresh, &msg);
+  int authed = !fresh && rc == CURLE_OK && x->authing && !x->redirecting
+                   ? salvo__auth_follow(&x->hop, x->req, t->cfg, &msg)
+                   : 0;
+  if (authed < 0) {
+    err = authed; /* a challenge that cannot be answered */
+  } else if (fresh || authed || (rc == CURLE_OK && x->redirecting)) {
+    err = next_hop(t, x, !fresh && !authed, &msg);
     if (!err)
       return;
   } else {

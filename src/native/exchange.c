@@ -22,6 +22,7 @@ void salvo__nat_exchange_reset(salvo__nxfer *x) {
   x->paused = 0;
   x->early = 0;
   x->redirecting = 0;
+  x->authing = 0;
   free(x->location);
   x->location = NULL;
 }
@@ -127,6 +128,7 @@ static int end_seen(salvo__nxfer *x) {
     }
     x->redirecting = 1;
   }
+  x->authing = salvo__auth_wanted(x->req, x->t->cfg, &x->hop, x->p.status);
   return 0;
 }
 

@@ -118,9 +118,10 @@ int salvo__head_write(const salvo__head_writer *w, const salvo__head_args *a,
   /* The pieces every request has, in room reserved once: a GET without
    * headers of its own is these and the blank line. */
   size_t mlen = strlen(a->method);
+  size_t zlen = a->authz && a->creds ? strlen(a->authz) : 0;
   b->len = 0;
   if (salvo__buf_reserve(b, mlen + 2 + tlen + 11 + a->host_line_len +
-                                w->auth_len + w->fixed_len))
+                                w->auth_len + zlen + 2 + w->fixed_len))
     return SALVO_ENOMEM;
   put(b, a->method, mlen);
   put(b, " /", tlen && *target == '/' ? 1 : 2);
@@ -130,6 +131,10 @@ int salvo__head_write(const salvo__head_writer *w, const salvo__head_args *a,
     put(b, a->host_line, a->host_line_len);
   if (w->auth && a->creds && !w->authz && !has_hdr(rh, "Authorization"))
     put(b, w->auth, w->auth_len);
+  if (zlen) {
+    put(b, a->authz, zlen);
+    put(b, "\r\n", 2);
+  }
   if (a->nheaders == 0)
     put(b, w->fixed, w->fixed_len);
   else

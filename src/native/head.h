@@ -37,10 +37,11 @@ typedef struct salvo__head_args {
   size_t host_line_len;
   const char *const *headers; /* the request's own, NULL-terminated */
   size_t nheaders;
-  int creds;       /* to the request's own origin: credentials go */
-  int send_body;   /* the request's body goes with it */
-  size_t body_len; /* of that body */
-  salvo__jar *jar; /* cookies to add, or NULL */
+  int creds;         /* to the request's own origin: credentials go */
+  const char *authz; /* creds' Authorization line (no CRLF), else NULL */
+  int send_body;     /* the request's body goes with it */
+  size_t body_len;   /* of that body */
+  salvo__jar *jar;   /* cookies to add, or NULL */
 } salvo__head_args;
 
 /* Writes the head into b (emptied first). 0, or SALVO_ENOMEM. */

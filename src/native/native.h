@@ -225,6 +225,7 @@ struct salvo__nxfer {
   salvo__hop hop;    /* where this request of the attempt goes */
   char *location;    /* of a redirect response */
   int redirecting;   /* this response is a redirect being read past */
+  int authing;       /* a 401 whose challenge may be answered (redirect.h) */
   int retried_fresh; /* already re-sent after a dead idle connection */
   int early;         /* answered before its body was all sent */
   int got_bytes;     /* of a response, on this connection */

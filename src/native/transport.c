@@ -30,6 +30,7 @@ static int write_head(salvo__transport *t, salvo__nxfer *x) {
       .headers = (const char *const *)r->headers,
       .nheaders = r->nheaders,
       .creds = x->hop.creds,
+      .authz = x->hop.authz,
       .send_body = x->hop.send_body,
       .body_len = r->body_len,
       .jar = t->ev.jar,
@@ -76,6 +77,28 @@ static void follow(salvo__transport *t, salvo__nxfer *x) {
     salvo__nat_fail(t, x, err, msg);
 }
 
+/* A 401 whose Digest challenge may be answered: 1 when the request went
+ * again on its hop with the answer, or the attempt failed; 0 when the
+ * 401 is the answer. */
+static int answer(salvo__transport *t, salvo__nxfer *x) {
+  char *msg = NULL;
+  x->authing = 0;
+  int rc = salvo__auth_follow(&x->hop, x->req, t->cfg, &msg);
+  if (!rc)
+    return 0;
+  if (rc < 0) {
+    salvo__nat_done(t, x, rc, msg);
+    return 1;
+  }
+  x->retried_fresh = 0;
+  int err = write_head(t, x);
+  if (!err)
+    err = salvo__nat_go(t, x, &msg);
+  if (err)
+    salvo__nat_fail(t, x, err, msg);
+  return 1;
+}
+
 static void xfer_complete(salvo__transport *t, salvo__nxfer *x) {
   salvo__nconn *c = x->c;
   int64_t now = x->tlast ? x->tlast : salvo__nat_now(t);
@@ -86,6 +109,8 @@ static void xfer_complete(salvo__transport *t, salvo__nxfer *x) {
     follow(t, x); /* the next request went, or the attempt failed */
     return;
   }
+  if (x->authing && answer(t, x))
+    return;
   if (salvo__req_holding(x->req)) {
     x->ending = 1; /* ends once its reader took the rest */
     return;
