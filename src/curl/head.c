@@ -29,7 +29,8 @@ static int head_ended(salvo__curl_xfer *x) {
     salvo__h1_init(&x->dechunk, 0);
     x->dechunk.state = SALVO__H1_CHUNK_SIZE;
   }
-  x->authing = salvo__auth_wanted(x->req, t->cfg, &x->hop, resp->status);
+  x->authing = resp->status == 401 &&
+               salvo__auth_wanted(x->req, t->cfg, &x->hop, resp->status);
   if (!salvo__redirect_wanted(x->req, resp->status,
                               salvo_response_header(resp, "Location") != NULL))
     return 0;

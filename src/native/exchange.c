@@ -128,7 +128,8 @@ static int end_seen(salvo__nxfer *x) {
     }
     x->redirecting = 1;
   }
-  x->authing = salvo__auth_wanted(x->req, x->t->cfg, &x->hop, x->p.status);
+  x->authing = x->p.status == 401 &&
+               salvo__auth_wanted(x->req, x->t->cfg, &x->hop, x->p.status);
   return 0;
 }
 

@@ -118,10 +118,9 @@ int salvo__head_write(const salvo__head_writer *w, const salvo__head_args *a,
   /* The pieces every request has, in room reserved once: a GET without
    * headers of its own is these and the blank line. */
   size_t mlen = strlen(a->method);
-  size_t zlen = a->authz && a->creds ? strlen(a->authz) : 0;
   b->len = 0;
   if (salvo__buf_reserve(b, mlen + 2 + tlen + 11 + a->host_line_len +
-                                w->auth_len + zlen + 2 + w->fixed_len))
+                                w->auth_len + w->fixed_len))
     return SALVO_ENOMEM;
   put(b, a->method, mlen);
   put(b, " /", tlen && *target == '/' ? 1 : 2);
@@ -131,10 +130,6 @@ int salvo__head_write(const salvo__head_writer *w, const salvo__head_args *a,
     put(b, a->host_line, a->host_line_len);
   if (w->auth && a->creds && !w->authz && !has_hdr(rh, "Authorization"))
     put(b, w->auth, w->auth_len);
-  if (zlen) {
-    put(b, a->authz, zlen);
-    put(b, "\r\n", 2);
-  }
   if (a->nheaders == 0)
     put(b, w->fixed, w->fixed_len);
   else
@@ -155,6 +150,11 @@ int salvo__head_write(const salvo__head_writer *w, const salvo__head_args *a,
   for (size_t i = 0; i < a->nheaders; i++)
     if (!skip_hdr(rh[i], a->creds))
       rc |= put_line(b, rh[i]);
+  /* A Digest answer (a hop's, to the request's own origin only) is rare:
+   * written last, outside the room reserved above. */
+  if (a->authz)
+    rc |= salvo__buf_append(b, a->authz, strlen(a->authz)) ||
+          salvo__buf_append(b, "\r\n", 2);
   rc |= salvo__buf_append(b, "\r\n", 2);
   return rc ? SALVO_ENOMEM : 0;
 }
