@@ -58,6 +58,61 @@ salvo_response *salvo__resp_new(uint64_t id, const char *key, void *user_data,
              : NULL;
 }
 
+/* A "Name: value" line a response could have received: 0 with the name's
+ * length and where the value starts and ends (trimmed), else -1. */
+static int made_line(const char *h, size_t *nlen, size_t *voff, size_t *vlen) {
+  size_t n = 0;
+  while (salvo__is_tchar((unsigned char)h[n]))
+    n++;
+  if (!n || h[n] != ':')
+    return -1;
+  const char *v = h + n + 1, *end = v + strlen(v);
+  for (const char *p = v; p < end; p++)
+    if (((unsigned char)*p < 0x20 && *p != '\t') || *p == 0x7f)
+      return -1;
+  size_t len = (size_t)(end - v);
+  salvo__ows_trim(&v, &len);
+  *nlen = n;
+  *voff = (size_t)(v - h);
+  *vlen = len;
+  return 0;
+}
+
+int salvo_response_new(salvo_response **out, int status,
+                       const char *const *headers, const void *body, size_t len,
+                       const char *url) {
+  if (!out)
+    return SALVO_EINVAL;
+  *out = NULL;
+  size_t nlen, voff, vlen;
+  for (size_t i = 0; headers && headers[i]; i++)
+    if (made_line(headers[i], &nlen, &voff, &vlen))
+      return SALVO_EINVAL;
+  if (status < 100 || status > 999 || (len && !body))
+    return SALVO_EINVAL;
+  salvo_response *r = salvo__resp_new(0, NULL, NULL, url);
+  if (!r)
+    return SALVO_ENOMEM;
+  r->status = status;
+  memcpy(r->http_version, "1.1", 4);
+  int err = 0;
+  for (size_t i = 0; !err && headers && headers[i]; i++) {
+    made_line(headers[i], &nlen, &voff, &vlen);
+    err = salvo__resp_add_line(r, headers[i], nlen, voff, vlen);
+  }
+  if (!err && len && !(err = salvo__resp_reserve_body(r, len, NULL))) {
+    memcpy(r->body.p, body, len);
+    r->body.len = len;
+    r->body.p[len] = '\0';
+  }
+  if (err) {
+    salvo_response_free(r);
+    return err;
+  }
+  *out = r;
+  return SALVO_OK;
+}
+
 /* A hop (salvo__resp_follow): r's head as it is now, without its body;
  * its URL redacted as every response's is. */
 static salvo_response *hop_of(const salvo_response *r, const char *method,

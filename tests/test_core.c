@@ -399,8 +399,61 @@ static void test_client_free_closes_open_batches(void **state) {
   TH_WITHIN(th_now() - t0, 3.0, "salvo_client_free with 20 hanging");
 }
 
+/* A response made by the caller reads as a received one: status,
+ * headers (trimmed, in order, any case), body, text by its charset, JSON,
+ * URL; and what no server could have sent is refused whole. */
+static void test_response_made_by_caller(void **state) {
+  (void)state;
+  const char *hdrs[] = {"Content-Type: application/json; charset=latin-1",
+                        "X-Two:  spaced\t", "x-two: again", NULL};
+  salvo_response *r = NULL;
+  assert_int_equal(salvo_response_new(&r, 201, hdrs, "{\"a\":\"\xe9\"}", 10,
+                                      "http://made.test/x"),
+                   SALVO_OK);
+  assert_int_equal(salvo_response_status(r), 201);
+  assert_int_equal(salvo_response_error(r), SALVO_OK);
+  assert_string_equal(salvo_response_http_version(r), "1.1");
+  assert_int_equal(salvo_response_header_count(r), 3);
+  assert_string_equal(salvo_response_header(r, "x-TWO"), "spaced");
+  const char *name, *value;
+  assert_int_equal(salvo_response_header_at(r, 2, &name, &value), 0);
+  assert_string_equal(name, "x-two");
+  assert_string_equal(value, "again");
+  size_t len;
+  assert_memory_equal(salvo_response_body(r, &len), "{\"a\":\"\xe9\"}", 10);
+  assert_int_equal(len, 10);
+  assert_string_equal(salvo_response_text(r, NULL), "{\"a\":\"\xc3\xa9\"}");
+  assert_string_equal(salvo_response_url(r), "http://made.test/x");
+  assert_int_equal(salvo_response_attempts(r), 0);
+  assert_int_equal(salvo_response_redirects(r), 0);
+  assert_int_equal(salvo_response_read_fd(r), -1);
+  salvo_response_free(r);
+  assert_int_equal(salvo_response_new(&r, 204, NULL, NULL, 0, NULL), SALVO_OK);
+  assert_int_equal(salvo_response_header_count(r), 0);
+  salvo_response_free(r);
+  static const char *const bad[][2] = {{"Bad Name: x", NULL},
+                                       {"NoColon", NULL},
+                                       {"X: a\r\nY: b", NULL},
+                                       {": empty name", NULL},
+                                       {"X: bell\a", NULL}};
+  for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+    r = (salvo_response *)1;
+    if (salvo_response_new(&r, 200, bad[i], "", 0, NULL) != SALVO_EINVAL || r)
+      fail_msg("header %s was not refused", bad[i][0]);
+  }
+  assert_int_equal(salvo_response_new(&r, 99, NULL, NULL, 0, NULL),
+                   SALVO_EINVAL);
+  assert_int_equal(salvo_response_new(&r, 1000, NULL, NULL, 0, NULL),
+                   SALVO_EINVAL);
+  assert_int_equal(salvo_response_new(&r, 200, NULL, NULL, 5, NULL),
+                   SALVO_EINVAL);
+  assert_int_equal(salvo_response_new(NULL, 200, NULL, NULL, 0, NULL),
+                   SALVO_EINVAL);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_response_made_by_caller),
       cmocka_unit_test(test_two_requests_run_in_parallel),
       cmocka_unit_test(test_next_returns_completion_order),
       cmocka_unit_test(test_errors_only_at_collection),

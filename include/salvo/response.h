@@ -176,6 +176,27 @@ SALVO_EXTERN void salvo_response_close(salvo_response *r);
  * accepted. A streamed body still arriving is abandoned first. */
 SALVO_EXTERN void salvo_response_free(salvo_response *r);
 
+/*
+ * A response made by the caller rather than received, for code that takes
+ * responses (tests, caches, adapters; the Python package's Response(...)):
+ * status (100 to 999), headers as "Name: value" lines (a NULL-terminated
+ * list, or NULL), the body's len bytes (copied; body may be NULL when len
+ * is 0) and the URL it stands for (copied; NULL for none). Every accessor
+ * reads it as a received response without an error: HTTP version "1.1",
+ * no key, 0 attempts and redirects, elapsed 0, its body whole (not
+ * streamed), its text and JSON decoded as a received body's are. Free it
+ * with salvo_response_free.
+ *
+ * Returns SALVO_OK with *out set; or SALVO_EINVAL with *out NULL (NULL
+ * out, a status out of range, a header line whose name is not a token
+ * followed by ':' or whose value holds a control character other than
+ * HTAB), or SALVO_ENOMEM. Thread-safe.
+ */
+SALVO_EXTERN int salvo_response_new(salvo_response **out, int status,
+                                    const char *const *headers,
+                                    const void *body, size_t len,
+                                    const char *url);
+
 /* ------------------------------------------------------------------------ */
 /* The one-call form                                                        */
 /* ------------------------------------------------------------------------ */

@@ -277,6 +277,55 @@ static PyObject *Response_hop(ResponseObject *self, PyObject *arg) {
   return (PyObject *)o;
 }
 
+/* _salvo.Response(status, header_lines, body, url): a response made by
+ * the caller (salvo_response_new), for salvo.Response(...); the Python
+ * layer turns httpx's arguments into these. The header lines are UTF-8,
+ * the body any bytes-like object. */
+static PyObject *Response_new(PyTypeObject *type, PyObject *args,
+                              PyObject *kwds) {
+  static char *names[] = {"status", "headers", "body", "url", NULL};
+  int status;
+  PyObject *lines;
+  Py_buffer body;
+  const char *url = NULL;
+  if (!PyArg_ParseTupleAndKeywords(args, kwds, "iOy*|z:Response", names,
+                                   &status, &lines, &body, &url))
+    return NULL;
+  PyObject *seq = PySequence_Fast(lines, "headers must be a list of str");
+  Py_ssize_t n = seq ? PySequence_Fast_GET_SIZE(seq) : 0;
+  const char **hdrs = seq ? PyMem_Calloc((size_t)n + 1, sizeof(*hdrs)) : NULL;
+  int rc = hdrs ? 0 : -1;
+  for (Py_ssize_t i = 0; !rc && i < n; i++) {
+    PyObject *h = PySequence_Fast_GET_ITEM(seq, i);
+    Py_ssize_t len;
+    hdrs[i] = PyUnicode_Check(h) ? PyUnicode_AsUTF8AndSize(h, &len) : NULL;
+    if (!hdrs[i] || strlen(hdrs[i]) != (size_t)len) {
+      if (!PyErr_Occurred())
+        PyErr_SetString(PyExc_ValueError,
+                        "a header line must be str without a NUL");
+      rc = -1;
+    }
+  }
+  salvo_response *r = NULL;
+  if (!rc && (rc = salvo_response_new(&r, status, hdrs, body.buf,
+                                      (size_t)body.len, url))) {
+    if (rc == SALVO_ENOMEM)
+      PyErr_NoMemory();
+    else
+      PyErr_Format(PyExc_ValueError,
+                   "status %d out of 100..999, or a header line that is not "
+                   "\"Name: value\" (a token, then a value without CR, LF or "
+                   "another control)",
+                   status);
+  }
+  if (!r && !PyErr_Occurred())
+    PyErr_NoMemory(); /* the list's copy was not made */
+  PyMem_Free(hdrs);
+  Py_XDECREF(seq);
+  PyBuffer_Release(&body);
+  return r ? salvo_py_response_new(type, r) : NULL;
+}
+
 static PyMethodDef Response_methods[] = {
     {"_hop", (PyCFunction)Response_hop, METH_O,
      "_hop(i): the i-th redirect's response (it keeps this one alive), or "
@@ -298,4 +347,6 @@ PyTypeObject salvo_py_ResponseType = {
     .tp_getset = Response_getset,
     .tp_members = Response_members,
     .tp_methods = Response_methods,
-    .tp_doc = "A libsalvo response (made by a block, never by a caller)."};
+    .tp_new = Response_new,
+    .tp_doc = "A libsalvo response: made by a block, or by the caller from a "
+              "status, header lines, a body and a URL."};

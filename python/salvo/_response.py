@@ -28,11 +28,37 @@ class ResponseCore(_salvo.Response):
     meanings: status (and its classes), reason_phrase, headers, url,
     encoding and text, JSON, cookies, links, the status check.
     status_code, content, key and attempts are read in C (the extension's
-    Response, which this extends); a response is made by a block, never
-    by its caller. How a streamed body is pulled (iterated or awaited) is
-    the subclasses'."""
+    Response, which this extends); a response is made by a block, or by
+    its caller (Response(status_code, ...), whole). How a streamed body
+    is pulled (iterated or awaited) is the subclasses'."""
 
     __slots__ = ()
+
+    def __new__(cls, status_code: int, *, headers: Any = None,
+                content: Any = None, text: Optional[str] = None,
+                html: Optional[str] = None, json: Any = None,
+                stream: Any = None, request: Any = None,
+                extensions: Any = None, history: Any = None,
+                default_encoding: Any = "utf-8") -> Any:
+        """httpx's Response(status_code, ...): a response made by the
+        caller, whole (libsalvo's salvo_response_new). content is bytes or
+        str; text=, html= and json= (written compact, as a Request's) set
+        their Content-Type as httpx does, and a body its Content-Length;
+        request= gives it its request and URL, history= the responses
+        before it. stream= and extensions= are refused: a made body is
+        whole, and its HTTP version is 1.1."""
+        if stream is not None or extensions:
+            raise TypeError("Response(stream=...) and extensions= are not "
+                            "supported: a made response's body is whole")
+        lines, body = _made_parts(headers, content, text, html, json)
+        url = None if request is None else str(request.url)
+        self = super().__new__(cls, status_code, lines, body, url)
+        st = _state(self)
+        st.request = request
+        st.default_encoding = default_encoding
+        if history:
+            st.before = list(history)
+        return self
 
     @property
     def headers(self) -> Headers:
@@ -367,6 +393,32 @@ def _text_pieces(r: ResponseCore, chunks: Iterator[bytes]) -> Iterator[str]:
     t = dec.decode(b"", True)
     if t:
         yield t
+
+
+def _made_parts(headers: Any, content: Any, text: Any, html: Any,
+                json: Any) -> Tuple[List[str], bytes]:
+    """A made response's header lines and body, as httpx makes them."""
+    from ._args import _bytes, _header_list
+    lines = _header_list(headers) or []
+    ctype = None
+    if json is not None:
+        import json as jsonlib
+        body = jsonlib.dumps(json, separators=(",", ":")).encode()
+        ctype = "application/json"
+    elif html is not None or text is not None:
+        body = _bytes(html if html is not None else text, "text")
+        ctype = ("text/html" if html is not None else "text/plain") + \
+            "; charset=utf-8"
+    elif content is not None:
+        body = _bytes(content, "content")
+    else:
+        return lines, b""
+    names = {ln.split(":", 1)[0].strip().lower() for ln in lines}
+    if "content-length" not in names:
+        lines.append(f"Content-Length: {len(body)}")
+    if ctype and "content-type" not in names:
+        lines.append(f"Content-Type: {ctype}")
+    return lines, body
 
 
 class Response(ResponseCore):

@@ -216,6 +216,16 @@ class Fuzz:
         self.call(salvo.Timeout, self.v(), **self.kw(["connect", "read"]))
         self.call(salvo.Limits, **self.kw(["max_connections",
                                            "keepalive_expiry"]))
+        # Responses made by hand, and the extension's constructor bare.
+        r = self.call(self.rnd.choice([salvo.Response, salvo.AsyncResponse]),
+                      self.rnd.choice([200, 404, self.v()]),
+                      **self.kw(["headers", "content", "text", "html",
+                                 "json", "request", "history", "stream",
+                                 "default_encoding"], 3))
+        if isinstance(r, salvo.Response):
+            self.body(r)
+        self.call(salvo._salvo.Response, self.v(), self.v(), self.v(),
+                  self.v())
 
     def async_client(self):
         async def main():

@@ -464,6 +464,48 @@ def test_an_httpx_program_runs_unchanged(srv):
         "digest 200 [401]", "gathered [0, 1, 2, 3, 4]"]
 
 
+def test_response_made_by_hand(srv):
+    """httpx's Response(status_code, ...): made whole by the caller, read
+    as a received one (libsalvo's salvo_response_new), sync and async;
+    what a server could not have sent is a ValueError, never a crash."""
+    req = salvo.Request("GET", srv.url("/made"))
+    r = salvo.Response(201, json={"a": [1, "é"]}, request=req,
+                       headers={"X-Made": "yes"})
+    assert (r.status_code, r.reason_phrase, r.http_version) == \
+        (201, "Created", "HTTP/1.1")
+    assert r.headers["content-type"] == "application/json"
+    assert r.headers["content-length"] == str(len(r.content))
+    assert r.headers["x-made"] == "yes"
+    assert r.json() == {"a": [1, "é"]} and r.request is req
+    assert str(r.url) == srv.url("/made") and r.is_success
+    t = salvo.Response(404, text="gone é", history=[r])
+    assert t.headers["content-type"] == "text/plain; charset=utf-8"
+    assert (t.text, t.encoding, t.history) == ("gone é", "utf-8", [r])
+    with pytest.raises(salvo.HTTPStatusError):
+        t.raise_for_status()
+    h = salvo.Response(200, html="<p>hi</p>", headers={"Content-Type":
+                                                       "text/html"})
+    assert h.headers.get_list("content-type") == ["text/html"]
+    b = salvo.Response(200, content=b"a\nb\n")
+    assert (list(b.iter_lines()), b.read()) == (["a", "b"], b"a\nb\n")
+    assert salvo.Response(204).content == b""
+
+    async def aread():
+        a = salvo.AsyncResponse(200, content="x")
+        return await a.aread(), [c async for c in a.aiter_bytes()]
+    assert asyncio.run(aread()) == (b"x", [b"x"])
+    for bad in ({"headers": {"Bad Name": "x"}},
+                {"headers": {"X": "a\r\nInjected: 1"}}):
+        with pytest.raises(ValueError, match="Name: value"):
+            salvo.Response(200, **bad)
+    with pytest.raises(ValueError, match="100..999"):
+        salvo.Response(1000)
+    with pytest.raises(TypeError):
+        salvo.Response(200, content=iter([b"a"]))
+    with pytest.raises(TypeError, match="stream"):
+        salvo.Response(200, stream=iter([b"a"]))
+
+
 def test_the_rest_of_the_models(srv):
     """Each remaining name of the httpx surface, once, as httpx's
     reference describes it."""
