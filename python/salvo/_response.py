@@ -211,7 +211,13 @@ class ResponseCore(_salvo.Response):
 
     def raise_for_status(self) -> "ResponseCore":
         """Returns the response when it is a 2xx; raises HTTPStatusError for
-        any other (1xx, 3xx, 4xx, 5xx), with httpx's message."""
+        any other (1xx, 3xx, 4xx, 5xx), with httpx's message. A response
+        made by hand without a request has no URL to name: RuntimeError,
+        as httpx raises."""
+        if not _salvo.Response.url.__get__(self) and \
+                self._first_request() is None:
+            raise RuntimeError("Cannot call `raise_for_status` as the request "
+                               "instance has not been set on this response.")
         if self.is_success:
             return self
         code = self.status_code

@@ -481,8 +481,11 @@ def test_response_made_by_hand(srv):
     t = salvo.Response(404, text="gone é", history=[r])
     assert t.headers["content-type"] == "text/plain; charset=utf-8"
     assert (t.text, t.encoding, t.history) == ("gone é", "utf-8", [r])
+    with pytest.raises(RuntimeError, match="request instance"):
+        t.raise_for_status()  # no request, so no URL to name (as httpx)
     with pytest.raises(salvo.HTTPStatusError):
-        t.raise_for_status()
+        salvo.Response(404, request=req).raise_for_status()
+    assert r.raise_for_status() is r
     h = salvo.Response(200, html="<p>hi</p>", headers={"Content-Type":
                                                        "text/html"})
     assert h.headers.get_list("content-type") == ["text/html"]
