@@ -324,7 +324,8 @@ SALVO_EXTERN int salvo_config_check(const salvo_config *cfg, char *msg,
 
 /*
  * Forgets every cookie in the client's jar; requests started after the
- * call send none. Returns SALVO_OK, or SALVO_EINVAL for NULL. Thread-safe.
+ * call send none. Returns SALVO_OK, or SALVO_EINVAL for NULL or a client
+ * made before fork() (as the cookie functions below). Thread-safe.
  */
 SALVO_EXTERN int salvo_client_clear_cookies(salvo_client *client);
 
@@ -340,7 +341,8 @@ SALVO_EXTERN int salvo_client_clear_cookies(salvo_client *client);
  *
  * Sets *out to a NUL-terminated string the caller frees with free() (""
  * when the jar is empty or the client keeps no cookies) and returns
- * SALVO_OK; or returns SALVO_EINVAL (NULL client or out) or SALVO_ENOMEM
+ * SALVO_OK; or returns SALVO_EINVAL (NULL client or out, a client made
+ * before fork(): its jar is its parent's I/O thread's) or SALVO_ENOMEM
  * with *out NULL. Values are the caller's to guard: salvo prints none.
  * Thread-safe; it waits for the I/O thread, which reads the jar between
  * requests' steps, so the lines are one moment's jar.
@@ -356,10 +358,10 @@ SALVO_EXTERN int salvo_client_cookies(salvo_client *client, char **out);
  * With io_threads above 1 it is stored in every I/O thread's jar.
  *
  * Returns SALVO_OK; SALVO_EINVAL for a NULL client or line, a client
- * made with no_cookies, or a line that is no cookie (not seven fields, a
- * CR, LF or other control, a path not starting with '/', an expiry not
- * in digits, a name empty or holding '=' or ';', a value holding ';');
- * or SALVO_ENOMEM. Thread-safe; it waits for the I/O thread.
+ * made with no_cookies or before fork(), or a line that is no cookie (not seven
+ * fields, a CR, LF or other control, a path not starting with '/', an expiry
+ * not in digits, a name empty or holding '=' or ';', a value holding ';'); or
+ * SALVO_ENOMEM. Thread-safe; it waits for the I/O thread.
  */
 SALVO_EXTERN int salvo_client_cookie_set(salvo_client *client,
                                          const char *line);

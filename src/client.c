@@ -141,8 +141,11 @@ void salvo_client_free(salvo_client *c) {
   free(c);
 }
 
+/* The jar is its I/O thread's, which a forked child does not have: a
+ * command would wait for it for ever (salvo.h: a parent's client
+ * refuses at once). */
 int salvo_client_clear_cookies(salvo_client *c) {
-  if (!c)
+  if (!c || salvo__client_forked(c))
     return SALVO_EINVAL;
   for (int i = 0; i < c->neng; i++)
     salvo__engine_jar(c->eng[i], SALVO__JAR_CLEAR, NULL, NULL);
@@ -152,7 +155,7 @@ int salvo_client_clear_cookies(salvo_client *c) {
 int salvo_client_cookies(salvo_client *c, char **out) {
   if (out)
     *out = NULL;
-  if (!c || !out)
+  if (!c || !out || salvo__client_forked(c))
     return SALVO_EINVAL;
   salvo__buf b = {0};
   int rc = salvo__buf_append(&b, "", 0);
@@ -169,7 +172,7 @@ int salvo_client_cookies(salvo_client *c, char **out) {
 /* Into every engine's jar: each has its own (docs/scale-out.md), and the
  * cookie's domain may match origins of any of them. */
 int salvo_client_cookie_set(salvo_client *c, const char *line) {
-  if (!c || !line || strpbrk(line, "\r\n"))
+  if (!c || !line || strpbrk(line, "\r\n") || salvo__client_forked(c))
     return SALVO_EINVAL;
   int rc = SALVO_OK;
   for (int i = 0; i < c->neng && !rc; i++)

@@ -160,6 +160,14 @@ static int child_checks(salvo_client *parent, salvo_parallel *parent_batch) {
     return 13;
   if (salvo_get(parent_batch, th_url(&th_srv, "/json/2")).id)
     return 14;
+  /* Its cookie jar is its parent's I/O thread's: refused, not waited for
+   * (check 16). */
+  char *lines = (char *)"x";
+  if (salvo_client_clear_cookies(parent) != SALVO_EINVAL ||
+      salvo_client_cookies(parent, &lines) != SALVO_EINVAL || lines ||
+      salvo_client_cookie_set(parent, "a.test\tFALSE\t/\tFALSE\t0\tn\tv") !=
+          SALVO_EINVAL)
+    return 16;
   salvo_parallel_close(parent_batch);
   salvo_client_free(parent);
   /* A client of its own works. */

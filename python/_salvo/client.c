@@ -298,8 +298,13 @@ static PyObject *Client_clear_cookies(ClientObject *self, PyObject *unused) {
   if (!c)
     return NULL;
   self->busy++;
-  Py_BEGIN_ALLOW_THREADS salvo_client_clear_cookies(c);
+  int rc;
+  Py_BEGIN_ALLOW_THREADS rc = salvo_client_clear_cookies(c);
   Py_END_ALLOW_THREADS self->busy--;
+  if (rc)
+    return PyErr_Format(salvo_py_ClosedError,
+                        "the client was made before fork(): its cookie jar "
+                        "is its parent's");
   Py_RETURN_NONE;
 }
 
@@ -315,8 +320,12 @@ static PyObject *Client_cookie_lines(ClientObject *self, PyObject *unused) {
   self->busy++;
   Py_BEGIN_ALLOW_THREADS rc = salvo_client_cookies(c, &out);
   Py_END_ALLOW_THREADS self->busy--;
+  if (rc == SALVO_EINVAL)
+    return PyErr_Format(salvo_py_ClosedError,
+                        "the client was made before fork(): its cookie jar "
+                        "is its parent's");
   if (rc)
-    return PyErr_NoMemory(); /* c and &out are not NULL */
+    return PyErr_NoMemory();
   PyObject *lines =
       PyUnicode_DecodeUTF8(out, (Py_ssize_t)strlen(out), "surrogateescape");
   free(out);
@@ -351,7 +360,8 @@ static PyObject *Client_cookie_set(ClientObject *self, PyObject *arg) {
     return PyErr_Format(PyExc_ValueError,
                         "not a cookie the jar can keep (a control, a ';' in "
                         "the name or value, an '=' in the name, a path not "
-                        "from '/'), or a client made with cookies=False");
+                        "from '/'), or a client made with cookies=False or "
+                        "before fork()");
   Py_RETURN_NONE;
 }
 

@@ -138,6 +138,37 @@ def test_closed_client(srv):
         dict(cookies)
 
 
+def test_parents_client_after_fork(srv):
+    """In a child, a client made before fork() has no I/O thread: its jar
+    is refused at once (ClosedError), never waited for."""
+    import os
+    import time
+    with salvo.Client() as c:
+        c.get(srv.url("/cookies/set?a=1"))
+        pid = os.fork()
+        if pid == 0:
+            code = 1
+            try:
+                dict(c.cookies)
+            except salvo.ClosedError:
+                code = 0
+            except BaseException:
+                code = 2
+            os._exit(code)
+        deadline = time.monotonic() + 30
+        while True:
+            done, status = os.waitpid(pid, os.WNOHANG)
+            if done:
+                break
+            if time.monotonic() > deadline:
+                os.kill(pid, 9)
+                os.waitpid(pid, 0)
+                pytest.fail("the child hung on its parent's cookie jar")
+            time.sleep(0.01)
+        assert os.waitstatus_to_exitcode(status) == 0
+        assert dict(c.cookies) == {"a": "1"}  # the parent's, untouched
+
+
 def test_async_client(srv):
     async def main():
         async with salvo.AsyncClient() as c:
