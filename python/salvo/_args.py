@@ -220,3 +220,30 @@ def build(method: str, url: Any, *, params: ParamTypes = None,
     if idempotent:
         out["idempotent"] = True
     return out
+
+
+def response_parts(headers: Any, content: Any, text: Any, html: Any,
+                   json: Any) -> Tuple[List[str], bytes]:
+    """A response made by hand (salvo.Response(...)): its header lines
+    and body, as httpx makes them: text, html and json set their
+    Content-Type, and a body its Content-Length."""
+    lines = _header_list(headers) or []
+    ctype = None
+    if json is not None:
+        import json as jsonlib
+        body = jsonlib.dumps(json, separators=(",", ":")).encode()
+        ctype = "application/json"
+    elif html is not None or text is not None:
+        body = _bytes(html if html is not None else text, "text")
+        ctype = ("text/html" if html is not None else "text/plain") + \
+            "; charset=utf-8"
+    elif content is not None:
+        body = _bytes(content, "content")
+    else:
+        return lines, b""
+    names = {ln.split(":", 1)[0].strip().lower() for ln in lines}
+    if "content-length" not in names:
+        lines.append(f"Content-Length: {len(body)}")
+    if ctype and "content-type" not in names:
+        lines.append(f"Content-Type: {ctype}")
+    return lines, body

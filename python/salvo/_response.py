@@ -50,7 +50,8 @@ class ResponseCore(_salvo.Response):
         if stream is not None or extensions:
             raise TypeError("Response(stream=...) and extensions= are not "
                             "supported: a made response's body is whole")
-        lines, body = _made_parts(headers, content, text, html, json)
+        from ._args import response_parts
+        lines, body = response_parts(headers, content, text, html, json)
         url = None if request is None else str(request.url)
         self = super().__new__(cls, status_code, lines, body, url)
         st = _state(self)
@@ -399,32 +400,6 @@ def _text_pieces(r: ResponseCore, chunks: Iterator[bytes]) -> Iterator[str]:
     t = dec.decode(b"", True)
     if t:
         yield t
-
-
-def _made_parts(headers: Any, content: Any, text: Any, html: Any,
-                json: Any) -> Tuple[List[str], bytes]:
-    """A made response's header lines and body, as httpx makes them."""
-    from ._args import _bytes, _header_list
-    lines = _header_list(headers) or []
-    ctype = None
-    if json is not None:
-        import json as jsonlib
-        body = jsonlib.dumps(json, separators=(",", ":")).encode()
-        ctype = "application/json"
-    elif html is not None or text is not None:
-        body = _bytes(html if html is not None else text, "text")
-        ctype = ("text/html" if html is not None else "text/plain") + \
-            "; charset=utf-8"
-    elif content is not None:
-        body = _bytes(content, "content")
-    else:
-        return lines, b""
-    names = {ln.split(":", 1)[0].strip().lower() for ln in lines}
-    if "content-length" not in names:
-        lines.append(f"Content-Length: {len(body)}")
-    if ctype and "content-type" not in names:
-        lines.append(f"Content-Type: {ctype}")
-    return lines, body
 
 
 class Response(ResponseCore):
