@@ -292,40 +292,50 @@ static PyObject *Client_close(ClientObject *self, PyObject *unused) {
   Py_RETURN_NONE;
 }
 
-static PyObject *Client_clear_cookies(ClientObject *self, PyObject *unused) {
-  (void)unused;
+/* The client's jar, through salvo_client_cookies (out given),
+ * salvo_client_cookie_set (line given) or salvo_client_clear_cookies,
+ * with the GIL released while the I/O thread runs the command: 0, or -1
+ * with an exception. EINVAL is a line that is no cookie, or a client
+ * made before fork() (its jar is its parent's I/O thread's). */
+static int jar(ClientObject *self, const char *line, char **out) {
   salvo_client *c = salvo_py_client_get(self);
   if (!c)
-    return NULL;
-  self->busy++;
+    return -1;
   int rc;
-  Py_BEGIN_ALLOW_THREADS rc = salvo_client_clear_cookies(c);
+  self->busy++;
+  Py_BEGIN_ALLOW_THREADS rc = out    ? salvo_client_cookies(c, out)
+                              : line ? salvo_client_cookie_set(c, line)
+                                     : salvo_client_clear_cookies(c);
   Py_END_ALLOW_THREADS self->busy--;
-  if (rc)
-    return PyErr_Format(salvo_py_ClosedError,
-                        "the client was made before fork(): its cookie jar "
-                        "is its parent's");
+  if (rc == SALVO_ENOMEM)
+    PyErr_NoMemory();
+  else if (rc && line)
+    PyErr_SetString(PyExc_ValueError,
+                    "not a cookie the jar can keep (a control, a ';' in the "
+                    "name or value, an '=' in the name, a path not from "
+                    "'/'), or a client made with cookies=False or before "
+                    "fork()");
+  else if (rc)
+    PyErr_SetString(salvo_py_ClosedError, "the client was made before "
+                                          "fork(): its cookie jar is its "
+                                          "parent's");
+  return rc ? -1 : 0;
+}
+
+static PyObject *Client_clear_cookies(ClientObject *self, PyObject *unused) {
+  (void)unused;
+  if (jar(self, NULL, NULL))
+    return NULL;
   Py_RETURN_NONE;
 }
 
-/* The jar's lines (salvo_client_cookies), bytes a server sent kept as
- * they were: surrogateescape, as cookie_set takes them back. */
+/* The jar's lines, bytes a server sent kept as they were: surrogateescape,
+ * as cookie_set takes them back. */
 static PyObject *Client_cookie_lines(ClientObject *self, PyObject *unused) {
   (void)unused;
-  salvo_client *c = salvo_py_client_get(self);
-  if (!c)
-    return NULL;
   char *out = NULL;
-  int rc;
-  self->busy++;
-  Py_BEGIN_ALLOW_THREADS rc = salvo_client_cookies(c, &out);
-  Py_END_ALLOW_THREADS self->busy--;
-  if (rc == SALVO_EINVAL)
-    return PyErr_Format(salvo_py_ClosedError,
-                        "the client was made before fork(): its cookie jar "
-                        "is its parent's");
-  if (rc)
-    return PyErr_NoMemory();
+  if (jar(self, NULL, &out))
+    return NULL;
   PyObject *lines =
       PyUnicode_DecodeUTF8(out, (Py_ssize_t)strlen(out), "surrogateescape");
   free(out);
@@ -339,29 +349,14 @@ static PyObject *Client_cookie_set(ClientObject *self, PyObject *arg) {
   PyObject *b = PyUnicode_AsEncodedString(arg, "utf-8", "surrogateescape");
   if (!b)
     return NULL;
-  if (strlen(PyBytes_AS_STRING(b)) != (size_t)PyBytes_GET_SIZE(b)) {
-    Py_DECREF(b);
-    return PyErr_Format(PyExc_ValueError, "a cookie line holds a NUL");
-  }
-  salvo_client *c = salvo_py_client_get(self);
-  if (!c) {
-    Py_DECREF(b);
-    return NULL;
-  }
   const char *line = PyBytes_AS_STRING(b);
-  int rc;
-  self->busy++;
-  Py_BEGIN_ALLOW_THREADS rc = salvo_client_cookie_set(c, line);
-  Py_END_ALLOW_THREADS self->busy--;
+  int rc =
+      strlen(line) != (size_t)PyBytes_GET_SIZE(b) ? -2 : jar(self, line, NULL);
   Py_DECREF(b);
-  if (rc == SALVO_ENOMEM)
-    return PyErr_NoMemory();
+  if (rc == -2)
+    PyErr_SetString(PyExc_ValueError, "a cookie line holds a NUL");
   if (rc)
-    return PyErr_Format(PyExc_ValueError,
-                        "not a cookie the jar can keep (a control, a ';' in "
-                        "the name or value, an '=' in the name, a path not "
-                        "from '/'), or a client made with cookies=False or "
-                        "before fork()");
+    return NULL;
   Py_RETURN_NONE;
 }
 
