@@ -19,6 +19,7 @@ void salvo__hop_start(salvo__hop *h, const salvo__req *r) {
   h->send_body = r->body != NULL;
   h->creds = 1;
   h->authz = NULL;
+  h->early = 0;
 }
 
 /* Nearly every hop has none: a test, not a call to free. */
@@ -80,6 +81,7 @@ static int next_hop(const char *base, const char *origin, const char *method,
   next->creds = !strcmp(o, origin);
   free(o);
   next->authz = NULL;
+  next->early = 0;
   next->url = to;
   next->method = method;
   next->send_body = send_body;
@@ -115,15 +117,106 @@ int salvo__redirect_follow(salvo__hop *h, const salvo__req *r,
 int salvo__auth_wanted(const salvo__req *r, const salvo__cfg *cfg,
                        const salvo__hop *h, int status) {
   return status == 401 && cfg->auth_scheme == SALVO_AUTH_DIGEST &&
-         cfg->username && h->creds && !h->authz &&
+         cfg->username && h->creds && (!h->authz || h->early) &&
          !salvo__headers_have((const char *const *)r->headers, "Authorization",
                               13) &&
          !salvo__headers_have((const char *const *)cfg->headers,
                               "Authorization", 13);
 }
 
+/* A few origins a client talks Digest to; past that the oldest entry
+ * gives way. */
+#define AUTH_CACHE_MAX 64
+
+struct salvo__auth_cache {
+  struct {
+    char *origin;
+    salvo__digest d;
+    unsigned nc; /* answers made with d's nonce */
+  } e[AUTH_CACHE_MAX];
+  size_t n, next; /* entries; the one replaced next when full */
+};
+
+salvo__auth_cache *salvo__auth_cache_new(void) {
+  return calloc(1, sizeof(salvo__auth_cache));
+}
+
+void salvo__auth_cache_free(salvo__auth_cache *c) {
+  for (size_t i = 0; c && i < c->n; i++) {
+    free(c->e[i].origin);
+    salvo__digest_free(&c->e[i].d);
+  }
+  free(c);
+}
+
+static size_t cache_find(const salvo__auth_cache *c, const char *origin) {
+  for (size_t i = 0; i < c->n; i++)
+    if (!strcmp(c->e[i].origin, origin))
+      return i;
+  return SIZE_MAX;
+}
+
+/* Keeps d (taken) as origin's challenge, its first answer made. */
+static void cache_keep(salvo__auth_cache *c, const char *origin,
+                       salvo__digest *d) {
+  size_t i = c ? cache_find(c, origin) : SIZE_MAX;
+  char *o = c && i == SIZE_MAX ? salvo__strdup(origin) : NULL;
+  if (c && i == SIZE_MAX && o) {
+    i = c->n < AUTH_CACHE_MAX ? c->n++ : c->next++ % AUTH_CACHE_MAX;
+    if (c->e[i].origin) {
+      free(c->e[i].origin);
+      salvo__digest_free(&c->e[i].d);
+    }
+    c->e[i].origin = o;
+  } else if (i != SIZE_MAX) {
+    salvo__digest_free(&c->e[i].d);
+  }
+  if (i == SIZE_MAX) {
+    salvo__digest_free(d); /* no cache, or no memory: not kept */
+    return;
+  }
+  c->e[i].d = *d;
+  c->e[i].nc = 1;
+}
+
+/* h's answer to d with nonce count nc: 0, or an error with *msg. */
+static int answer(salvo__hop *h, const salvo__req *r, const salvo__cfg *cfg,
+                  const salvo__digest *d, unsigned nc, char **msg) {
+  unsigned char raw[8];
+  char cnonce[17];
+  if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw)) {
+    *msg = salvo__fmt("Digest authentication: no random bytes for the "
+                      "client nonce");
+    return SALVO_EINTERNAL;
+  }
+  for (size_t i = 0; i < sizeof(raw); i++)
+    snprintf(cnonce + 2 * i, 3, "%02x", raw[i]);
+  const char *target, *why;
+  size_t tlen;
+  salvo__url_target(salvo__hop_url(h, r), &target, &tlen);
+  forget_authz(h);
+  h->authz = salvo__digest_answer(d, cfg->username, cfg->password, h->method,
+                                  target, tlen, nc, cnonce, &why);
+  if (h->authz)
+    return 0;
+  *msg = why ? salvo__fmt("Digest authentication: %s", why) : NULL;
+  return why ? SALVO_EPROTO : SALVO_ENOMEM;
+}
+
+void salvo__auth_start(salvo__hop *h, const salvo__req *r,
+                       const salvo__cfg *cfg, salvo__auth_cache *c) {
+  if (!c || !c->n || cfg->auth_scheme != SALVO_AUTH_DIGEST ||
+      salvo__headers_have((const char *const *)r->headers, "Authorization", 13))
+    return;
+  size_t i = cache_find(c, r->origin);
+  char *msg = NULL;
+  if (i != SIZE_MAX && !answer(h, r, cfg, &c->e[i].d, ++c->e[i].nc, &msg))
+    h->early = 1;
+  free(msg); /* kept challenges were answered once: this cannot fail */
+}
+
 int salvo__auth_follow(salvo__hop *h, salvo__req *r, const salvo__cfg *cfg,
-                       char **msg) {
+                       salvo__auth_cache *c, char **msg) {
   salvo_response *resp = r->resp;
   const char *vals[16];
   size_t n = 0;
@@ -137,26 +230,13 @@ int salvo__auth_follow(salvo__hop *h, salvo__req *r, const salvo__cfg *cfg,
   int found = salvo__digest_parse(vals, n, &d);
   if (found <= 0)
     return found;
-  unsigned char raw[8];
-  char cnonce[17];
-  if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw)) {
+  int err = answer(h, r, cfg, &d, 1, msg);
+  if (err) {
     salvo__digest_free(&d);
-    *msg = salvo__fmt("Digest authentication: no random bytes for the "
-                      "client nonce");
-    return SALVO_EINTERNAL;
+    return err;
   }
-  for (size_t i = 0; i < sizeof(raw); i++)
-    snprintf(cnonce + 2 * i, 3, "%02x", raw[i]);
-  const char *target, *why;
-  size_t tlen;
-  salvo__url_target(salvo__hop_url(h, r), &target, &tlen);
-  h->authz = salvo__digest_answer(&d, cfg->username, cfg->password, h->method,
-                                  target, tlen, 1, cnonce, &why);
-  salvo__digest_free(&d);
-  if (!h->authz) {
-    *msg = why ? salvo__fmt("Digest authentication: %s", why) : NULL;
-    return why ? SALVO_EPROTO : SALVO_ENOMEM;
-  }
+  h->early = 0; /* answered as asked: a 401 now is the answer */
+  cache_keep(c, r->origin, &d);
   salvo__resp_forget(resp);
   return 1;
 }

@@ -21,6 +21,7 @@ typedef struct salvo__hop {
   /* "Authorization: Digest ..." answering a 401 of this hop's URL, sent
    * in place of the client's credentials; NULL until one is answered. */
   char *authz;
+  int early; /* authz answers its origin's last challenge, unasked */
 } salvo__hop;
 
 /* The first request of an attempt: the request as it was given. */
@@ -51,18 +52,31 @@ int salvo__redirect_follow(salvo__hop *h, const salvo__req *r,
  * policy for both transports: whether a final response of `status` is
  * answered rather than returned: a 401, when the client's auth_scheme is
  * SALVO_AUTH_DIGEST with a username, to the request's own origin, not
- * answered yet on this hop, from a request with no Authorization of the
- * caller's own. */
+ * answered yet on this hop (or answered unasked, from the origin's last
+ * challenge), from a request with no Authorization of the caller's own. */
 int salvo__auth_wanted(const salvo__req *r, const salvo__cfg *cfg,
                        const salvo__hop *h, int status);
-/* Answers the Digest challenge of the 401 r's response holds: h->authz
- * set, the response's head and body forgotten, and 1: the same request
+/* The Digest challenges last answered, by origin, so that later requests
+ * there answer at once, each with the next nonce count (RFC 7616 3.4:
+ * nc counts the requests made with a nonce), rather than after a 401 of
+ * their own. The engine's, on the I/O thread; NULL-safe. */
+typedef struct salvo__auth_cache salvo__auth_cache;
+salvo__auth_cache *salvo__auth_cache_new(void);
+void salvo__auth_cache_free(salvo__auth_cache *c);
+/* At an attempt's start, h (just started) answers the challenge r's
+ * origin last had, when there is one (and the 401 salvo__auth_wanted
+ * sees for that answer, a nonce gone stale, is answered once more). */
+void salvo__auth_start(salvo__hop *h, const salvo__req *r,
+                       const salvo__cfg *cfg, salvo__auth_cache *c);
+/* Answers the Digest challenge of the 401 r's response holds (kept in c
+ * for its origin's next requests): h->authz set, the response's head and
+ * body forgotten, and 1: the same request
  * goes again (its body too: the caller chose a scheme that asks for it).
  * 0 when the 401 holds no Digest challenge (it is the answer);
  * SALVO_EPROTO with *msg when the challenge cannot be answered (no
  * nonce, an algorithm or qop not supported, a control character);
  * SALVO_ENOMEM. */
 int salvo__auth_follow(salvo__hop *h, salvo__req *r, const salvo__cfg *cfg,
-                       char **msg);
+                       salvo__auth_cache *c, char **msg);
 
 #endif /* SALVO_REDIRECT_H */

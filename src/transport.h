@@ -64,6 +64,8 @@ typedef struct salvo__attempt_result {
   int64_t now;
 } salvo__attempt_result;
 
+typedef struct salvo__auth_cache salvo__auth_cache; /* redirect.h */
+
 /* The engine's side of the contract. */
 typedef struct salvo__transport_events {
   void *ctx;
@@ -72,6 +74,9 @@ typedef struct salvo__transport_events {
   /* The client's cookie jar, or NULL when it keeps no cookies; the
    * engine's, used on the I/O thread only. */
   salvo__jar *jar;
+  /* The Digest challenges answered, by origin (redirect.h), or NULL when
+   * the client does not answer them; the engine's, as the jar. */
+  salvo__auth_cache *auth;
   /* An attempt of r ended (after salvo__transport_start succeeded and
    * unless salvo__transport_abort came first). */
   void (*done)(void *ctx, salvo__req *r, salvo__attempt_result *res);

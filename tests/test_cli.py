@@ -219,12 +219,14 @@ class CliTest(WithFaultd):
                          ["a=1; Path=/", "b=2; Path=/"])
 
     def test_digest(self):
-        """--digest as curl's: each URL goes without credentials, its 401's
+        """--digest: the first URL goes without credentials and its 401's
         challenge is answered once (faultd's /digest checks the answer and
-        counts 2 requests a key); --basic undoes it, and the 401 is then
-        the result; --digest without -u is a usage error."""
+        counts 2 requests); the next, in turn (-c 1), answers the kept
+        challenge at once (1); --basic undoes it, and the 401 is then the
+        result; --digest without -u is a usage error."""
         url = self.url("/digest?user=me&pass=pw&algorithm=SHA-256&key=")
-        p = salvo("-u", "me:pw", "--digest", url + "cd1", url + "cd2")
+        p = salvo("-c", "1", "-u", "me:pw", "--digest", url + "cd1",
+                  url + "cd2")
         got = sorted((r["key"], r["status"], r["body"]["algorithm"])
                      for r in lines(p.stdout))
         self.assertEqual(got, [("1", 200, "SHA-256"), ("2", 200, "SHA-256")])
@@ -232,7 +234,7 @@ class CliTest(WithFaultd):
         self.assertEqual(lines(p.stdout)[0]["status"], 401)
         keys = self.srv.stats()["keys"]
         self.assertEqual([keys.get(k) for k in ("cd1", "cd2", "cd3")],
-                         [2, 2, 1])
+                         [2, 1, 1])
         p = salvo("--digest", url + "cd4")
         self.assertEqual(p.returncode, 2, p.stderr)
         self.assertIn("--digest: give the credentials with -u", p.stderr)

@@ -72,6 +72,42 @@ static void test_each_algorithm_answered_once(void **state) {
   salvo_client_free(c);
 }
 
+/* The challenge is kept for its origin (RFC 7616 3.4): later requests
+ * there answer it at once, one request each, the nonce count one more
+ * each time; a changed nonce (faultd's nonce=) gets a 401, answered once
+ * from the new challenge, its count starting again. */
+static void test_later_requests_answer_at_once(void **state) {
+  (void)state;
+  salvo_client *c = digest_client("alice", "s3cret");
+  static const char *const want_nc[] = {"00000001", "00000002", "00000003"};
+  for (int i = 0; i < 3; i++) {
+    const char *key = th_fmt("again%d", i);
+    salvo_response *r =
+        th_fetch_url(c, digest_url("s3cret", "SHA-256", "auth", key));
+    assert_int_equal(salvo_response_status(r), 200);
+    assert_string_equal(field(r, "nc"), want_nc[i]);
+    assert_int_equal(th_key_count(&th_srv, key), i ? 1 : 2);
+    salvo_response_free(r);
+  }
+  salvo_response *r =
+      th_fetch_url(c, th_fmt("%s&nonce=fresh",
+                             digest_url("s3cret", "SHA-256", "auth", "stale")));
+  assert_int_equal(salvo_response_status(r), 200);
+  assert_string_equal(field(r, "nc"), "00000001");
+  assert_int_equal(th_key_count(&th_srv, "stale"), 2);
+  salvo_response_free(r);
+  /* A preemptive answer refused for good is the 401, after one more. */
+  salvo_client *wrong = digest_client("alice", "wrong");
+  r = th_fetch_url(wrong, digest_url("s3cret", "MD5", "auth", "w1"));
+  salvo_response_free(r);
+  r = th_fetch_url(wrong, digest_url("s3cret", "MD5", "auth", "w2"));
+  assert_int_equal(salvo_response_status(r), 401);
+  assert_int_equal(th_key_count(&th_srv, "w2"), 2);
+  salvo_response_free(r);
+  salvo_client_free(wrong);
+  salvo_client_free(c);
+}
+
 /* The answer names the request-target as sent (RFC 7616 3.4: uri), its
  * query and a byte percent-encoded included, and a POST's body goes
  * again with it: the caller chose a scheme that asks for it. */
@@ -246,6 +282,7 @@ static void test_configuration_checked(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_each_algorithm_answered_once),
+      cmocka_unit_test(test_later_requests_answer_at_once),
       cmocka_unit_test(test_uri_and_body_sent_again),
       cmocka_unit_test(test_refused_answer_is_the_401),
       cmocka_unit_test(test_hostile_challenges),

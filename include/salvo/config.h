@@ -294,11 +294,14 @@ typedef struct salvo_config {
    * a 401 asks: a request goes without them, and a 401 with a Digest
    * challenge is answered once, the request sent again with its body
    * (MD5, SHA-256, SHA-512-256, SHA, SHA-512, each also -sess; qop auth
-   * or none). A 401 without a Digest challenge, or answered and refused
-   * again, is the response; a challenge that cannot be answered (no
-   * nonce, an algorithm or qop not supported, a control character) is
-   * the request's SALVO_EPROTO. Only to the request's own origin, as the
-   * credentials go; not when the request or the client has its own
+   * or none). The challenge is kept for its origin (64 origins at most,
+   * per I/O thread), so later requests there answer it at once, each with
+   * the next nonce count; such an answer refused with a new challenge (a
+   * nonce gone stale) is answered once more from it. A 401 without a Digest
+   * challenge, or answered and refused again, is the response; a challenge that
+   * cannot be answered (no nonce, an algorithm or qop not supported, a control
+   * character) is the request's SALVO_EPROTO. Only to the request's own origin,
+   * as the credentials go; not when the request or the client has its own
    * Authorization header. The answered 401 is not in the history. */
   int auth_scheme;
 } salvo_config;

@@ -183,6 +183,8 @@ static int curl_start(salvo__transport *t, salvo__req *r, void **xfer,
   x->sent = x->resend_refused = x->fresh = x->conn_refused = 0;
   x->too_many = 0;
   salvo__hop_start(&x->hop, r);
+  if (t->ev.auth)
+    salvo__auth_start(&x->hop, r, t->cfg, t->ev.auth);
   int err = salvo__curl_hop_go(t, x, msg);
   if (err) {
     if (x->learning)
@@ -362,9 +364,10 @@ static void finish_xfer(salvo__transport *t, CURL *e, CURLcode rc) {
   char *msg = NULL;
   int err;
   int fresh = again_fresh(t, x, rc);
-  int authed = !fresh && rc == CURLE_OK && x->authing && !x->redirecting
-                   ? salvo__auth_follow(&x->hop, x->req, t->cfg, &msg)
-                   : 0;
+  int authed =
+      !fresh && rc == CURLE_OK && x->authing && !x->redirecting
+          ? salvo__auth_follow(&x->hop, x->req, t->cfg, t->ev.auth, &msg)
+          : 0;
   if (authed < 0) {
     err = authed; /* a challenge that cannot be answered */
   } else if (fresh || authed || (rc == CURLE_OK && x->redirecting)) {

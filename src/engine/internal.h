@@ -51,6 +51,7 @@ struct salvo__engine {
   /* I/O thread */
   salvo__transport *tp[SALVO__NTRANSPORTS]; /* salvo__transports' */
   salvo__jar *jar;                          /* NULL without cookies */
+  salvo__auth_cache *auth;                  /* NULL without Digest */
   salvo__sched *sched;
   salvo__sink *dirty;          /* sinks with responses to deliver */
   salvo__stream_batch streams; /* streams whose readers are to be woken */

@@ -28,6 +28,7 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
+#include "../redirect.h"
 #include "../stream.h"
 #include "../wake.h"
 #include "internal.h"
@@ -330,6 +331,7 @@ static void engine_close(salvo__engine *e) {
     if (e->tp[i])
       salvo__transports[i]->destroy(e->tp[i]);
   salvo__jar_free(e->jar);
+  salvo__auth_cache_free(e->auth);
   salvo__sched_free(e->sched);
   salvo__recv_cache_drain(&e->recvs);
   salvo__homes_close(e->homes);
@@ -375,6 +377,11 @@ salvo__engine *salvo__engine_new(const salvo__cfg *cfg, int *err) {
     *err = SALVO_ENOMEM;
     goto fail;
   }
+  if (cfg->auth_scheme == SALVO_AUTH_DIGEST &&
+      !(e->auth = salvo__auth_cache_new())) {
+    *err = SALVO_ENOMEM;
+    goto fail;
+  }
   if (e->jar && cfg->cookie_file &&
       (*err = salvo__jar_load(e->jar, cfg->cookie_file)))
     goto fail;
@@ -382,6 +389,7 @@ salvo__engine *salvo__engine_new(const salvo__cfg *cfg, int *err) {
       .ctx = e,
       .clock = e->clock,
       .jar = e->jar,
+      .auth = e->auth,
       .done = salvo__life_attempt_done,
       .hold = salvo__life_hold,
       .headers = salvo__life_headers,

@@ -83,7 +83,7 @@ static void follow(salvo__transport *t, salvo__nxfer *x) {
 static int answer(salvo__transport *t, salvo__nxfer *x) {
   char *msg = NULL;
   x->authing = 0;
-  int rc = salvo__auth_follow(&x->hop, x->req, t->cfg, &msg);
+  int rc = salvo__auth_follow(&x->hop, x->req, t->cfg, t->ev.auth, &msg);
   if (!rc)
     return 0;
   if (rc < 0) {
@@ -227,6 +227,8 @@ static int nat_start(salvo__transport *t, salvo__req *r, void **xfer,
   x->req = r;
   x->t = t;
   salvo__hop_start(&x->hop, r);
+  if (t->ev.auth)
+    salvo__auth_start(&x->hop, r, t->cfg, t->ev.auth);
   x->t0 = salvo__nat_now(t);
   x->o = salvo__nat_origin(t, r->origin, r->origin_hash);
   int err = x->o ? write_head(t, x) : SALVO_ENOMEM;
