@@ -199,17 +199,6 @@ static void trim(const char **s, const char **e) {
     (*e)--;
 }
 
-/* Whether s[0..n) holds a byte a field value may not (a control but HTAB,
- * by field.h's classes), or HTAB too unless tab_ok. */
-static int has_ctl(const char *s, size_t n, int tab_ok) {
-  for (size_t i = 0; i < n; i++) {
-    unsigned char c = (unsigned char)s[i];
-    if (!(salvo__ctype[c] & SALVO__VTEXT) || (!tab_ok && c == '\t'))
-      return 1;
-  }
-  return 0;
-}
-
 /* A Max-Age value (RFC 6265 5.2.2): an optional '-' then digits, else
  * the attribute is ignored (0); a number past 64 bits is the largest. */
 static int max_age_of(const char *s, const char *e, int64_t *secs) {
@@ -245,7 +234,7 @@ int salvo__jar_set(salvo__jar *j, const char *url, const char *v, size_t n) {
   /* A control other than HTAB anywhere: the whole line is ignored (RFC
    * 6265 4.1.1 allows none; the draft that follows it, 6265bis 5.6, says
    * to ignore such a line). */
-  if (has_ctl(v, n, 1) || url_split(url, &u))
+  if (salvo__field_ctl(v, n, 1) || url_split(url, &u))
     return 0;
   const char *end = v + n, *semi = memchr(v, ';', n);
   const char *pe = semi ? semi : end;
@@ -255,7 +244,7 @@ int salvo__jar_set(salvo__jar *j, const char *url, const char *v, size_t n) {
   const char *ns = v, *ne = eq, *vs = eq + 1, *ve = pe;
   trim(&ns, &ne);
   trim(&vs, &ve);
-  if (ns == ne || has_ctl(ns, (size_t)(ve - ns), 0))
+  if (ns == ne || salvo__field_ctl(ns, (size_t)(ve - ns), 0))
     return 0;
   cookie c = {0};
   const char *domain = NULL, *path = NULL;
@@ -274,7 +263,7 @@ int salvo__jar_set(salvo__jar *j, const char *url, const char *v, size_t n) {
       domain = av + (*av == '.');
       dlen = (size_t)(avend - domain);
     } else if (attr_is(kn, ke, "Path") && av < avend && *av == '/') {
-      if (has_ctl(av, (size_t)(avend - av), 0))
+      if (salvo__field_ctl(av, (size_t)(avend - av), 0))
         return 0; /* a tab in a path: no field of a cookie file holds one */
       path = av;
       plen = (size_t)(avend - av);
@@ -342,7 +331,7 @@ int salvo__jar_set(salvo__jar *j, const char *url, const char *v, size_t n) {
 static int fields_ok(char *const f[7], int64_t *expires) {
   char *stop;
   for (int i = 0; i < 7; i++)
-    if (has_ctl(f[i], strlen(f[i]), 0))
+    if (salvo__field_ctl(f[i], strlen(f[i]), 0))
       return 0;
   *expires = strtoll(f[4], &stop, 10);
   return f[0][f[0][0] == '.'] && f[2][0] == '/' && *f[4] && !*stop && *f[5] &&

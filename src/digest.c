@@ -214,9 +214,8 @@ static int add_plain(salvo__buf *b, const char *name, const char *v) {
  * a CR or LF from a hostile challenge must not reach the request. */
 static int any_ctl(const char *const *s, size_t n) {
   for (size_t i = 0; i < n; i++)
-    for (const char *p = s[i]; p && *p; p++)
-      if ((unsigned char)*p < 0x20 || *p == 0x7f)
-        return 1;
+    if (s[i] && salvo__field_ctl(s[i], strlen(s[i]), 0))
+      return 1;
   return 0;
 }
 

@@ -24,6 +24,17 @@ static inline int salvo__is_tchar(unsigned char c) {
 }
 /* The n bytes at p, or the first eight of them, as one word (the rest
  * zero). */
+/* Whether s[0..n) holds a byte no field value carries (RFC 9110 5.5: a
+ * control or DEL; HTAB too unless tab_ok). */
+static inline int salvo__field_ctl(const char *s, size_t n, int tab_ok) {
+  for (size_t i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if (!(salvo__ctype[c] & SALVO__VTEXT) || (!tab_ok && c == '\t'))
+      return 1;
+  }
+  return 0;
+}
+
 static inline uint64_t salvo__load8(const char *p, size_t n) {
   uint64_t x = 0;
   if (n >= 8)

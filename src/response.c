@@ -66,11 +66,10 @@ static int made_line(const char *h, size_t *nlen, size_t *voff, size_t *vlen) {
     n++;
   if (!n || h[n] != ':')
     return -1;
-  const char *v = h + n + 1, *end = v + strlen(v);
-  for (const char *p = v; p < end; p++)
-    if (((unsigned char)*p < 0x20 && *p != '\t') || *p == 0x7f)
-      return -1;
-  size_t len = (size_t)(end - v);
+  const char *v = h + n + 1;
+  size_t len = strlen(v);
+  if (salvo__field_ctl(v, len, 1))
+    return -1;
   salvo__ows_trim(&v, &len);
   *nlen = n;
   *voff = (size_t)(v - h);
