@@ -2,6 +2,7 @@
 #include "digest.h"
 
 #include <openssl/evp.h>
+#include <openssl/rand.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -170,10 +171,18 @@ static int offers_auth(const char *q, int *any) {
   return 0;
 }
 
+/* n bytes as lower-case hex, NUL-terminated, into out. */
+static void hex_of(const unsigned char *p, size_t n, char *out) {
+  for (size_t i = 0; i < n; i++) {
+    out[2 * i] = "0123456789abcdef"[p[i] >> 4];
+    out[2 * i + 1] = "0123456789abcdef"[p[i] & 15];
+  }
+  out[2 * n] = '\0';
+}
+
 /* The hex digest of the n parts joined by ':' into out (129 bytes). */
-static int hash_hex(const char *md, const char *const *parts, size_t n,
+static int hash_hex(const EVP_MD *m, const char *const *parts, size_t n,
                     char out[129]) {
-  EVP_MD *m = EVP_MD_fetch(NULL, md, NULL);
   EVP_MD_CTX *c = m ? EVP_MD_CTX_new() : NULL;
   unsigned char h[EVP_MAX_MD_SIZE];
   unsigned len = 0;
@@ -183,12 +192,7 @@ static int hash_hex(const char *md, const char *const *parts, size_t n,
          EVP_DigestUpdate(c, parts[i], strlen(parts[i]));
   ok = ok && EVP_DigestFinal_ex(c, h, &len) && len <= 64;
   EVP_MD_CTX_free(c);
-  EVP_MD_free(m);
-  for (unsigned i = 0; ok && i < len; i++) {
-    out[2 * i] = "0123456789abcdef"[h[i] >> 4];
-    out[2 * i + 1] = "0123456789abcdef"[h[i] & 15];
-  }
-  out[ok ? 2 * len : 0] = '\0';
+  hex_of(h, ok ? len : 0, out);
   return ok;
 }
 
@@ -224,11 +228,11 @@ char *salvo__digest_answer(const salvo__digest *d, const char *user,
                            const char *uri, size_t uri_len, unsigned nc,
                            const char *cnonce, const char **why) {
   int sess, qop = 0;
-  const char *md = md_of(d->algorithm, &sess);
+  const char *name = md_of(d->algorithm, &sess);
   int auth = d->qop && offers_auth(d->qop, &qop);
   const char *fields[] = {d->realm, d->nonce, d->opaque, d->algorithm, user};
   *why = !d->realm || !d->nonce ? "the challenge has no realm or no nonce"
-         : !md                  ? "its algorithm is not supported"
+         : !name                ? "its algorithm is not supported"
          : qop && !auth         ? "its qop is not supported (only auth)"
          : sess && !qop ? "a -sess algorithm without qop (RFC 7616 3.4.2: "
                           "the client nonce its hash takes goes with qop "
@@ -238,6 +242,9 @@ char *salvo__digest_answer(const salvo__digest *d, const char *user,
                               : NULL;
   if (*why)
     return NULL;
+  /* Fetched once for the answer's four hashes: a fetch is a lookup in
+   * OpenSSL's providers, dearer than hashing these few bytes. */
+  EVP_MD *md = EVP_MD_fetch(NULL, name, NULL);
   char *target = salvo__strndup(uri, uri_len), ncs[9], ha1[129], ha2[129],
        resp[129];
   snprintf(ncs, sizeof(ncs), "%08x", nc);
@@ -263,5 +270,14 @@ char *salvo__digest_answer(const salvo__digest *d, const char *user,
   salvo__cleanse(ha1, sizeof(ha1));
   salvo__buf_free(&b);
   free(target);
+  EVP_MD_free(md);
   return line;
+}
+
+int salvo__digest_cnonce(char out[17]) {
+  unsigned char raw[8];
+  if (RAND_bytes(raw, sizeof(raw)) != 1)
+    return -1;
+  hex_of(raw, sizeof(raw), out);
+  return 0;
 }

@@ -37,4 +37,9 @@ char *salvo__digest_answer(const salvo__digest *d, const char *user,
                            const char *uri, size_t uri_len, unsigned nc,
                            const char *cnonce, const char **why);
 
+/* A client nonce: 16 hex digits of OpenSSL's generator (no system call
+ * each, where getrandom made one an answer) into out. 0, or -1 when it
+ * has none to give. */
+int salvo__digest_cnonce(char out[17]);
+
 #endif /* SALVO_DIGEST_H */

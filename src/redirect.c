@@ -1,10 +1,8 @@
 /* Redirects: see redirect.h. */
 #include "redirect.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 
 #include "buf.h"
 #include "digest.h"
@@ -114,14 +112,20 @@ int salvo__redirect_follow(salvo__hop *h, const salvo__req *r,
   return 0;
 }
 
+/* Whether the request or the client carries an Authorization of the
+ * caller's own, which Digest leaves alone. */
+static int own_authz(const salvo__req *r, const salvo__cfg *cfg) {
+  return salvo__headers_have((const char *const *)r->headers, "Authorization",
+                             13) ||
+         salvo__headers_have((const char *const *)cfg->headers, "Authorization",
+                             13);
+}
+
 int salvo__auth_wanted(const salvo__req *r, const salvo__cfg *cfg,
                        const salvo__hop *h, int status) {
   return status == 401 && cfg->auth_scheme == SALVO_AUTH_DIGEST &&
          cfg->username && h->creds && (!h->authz || h->early) &&
-         !salvo__headers_have((const char *const *)r->headers, "Authorization",
-                              13) &&
-         !salvo__headers_have((const char *const *)cfg->headers,
-                              "Authorization", 13);
+         !own_authz(r, cfg);
 }
 
 /* A few origins a client talks Digest to; past that the oldest entry
@@ -156,25 +160,24 @@ static size_t cache_find(const salvo__auth_cache *c, const char *origin) {
   return SIZE_MAX;
 }
 
-/* Keeps d (taken) as origin's challenge, its first answer made. */
+/* Keeps d (taken) as origin's challenge, its first answer made; without
+ * a cache, or memory for a new entry, d is let go. */
 static void cache_keep(salvo__auth_cache *c, const char *origin,
                        salvo__digest *d) {
   size_t i = c ? cache_find(c, origin) : SIZE_MAX;
-  char *o = c && i == SIZE_MAX ? salvo__strdup(origin) : NULL;
-  if (c && i == SIZE_MAX && o) {
-    i = c->n < AUTH_CACHE_MAX ? c->n++ : c->next++ % AUTH_CACHE_MAX;
-    if (c->e[i].origin) {
-      free(c->e[i].origin);
-      salvo__digest_free(&c->e[i].d);
+  if (c && i == SIZE_MAX) {
+    char *o = salvo__strdup(origin);
+    if (o) {
+      i = c->n < AUTH_CACHE_MAX ? c->n++ : c->next++ % AUTH_CACHE_MAX;
+      free(c->e[i].origin); /* the oldest's, when full */
+      c->e[i].origin = o;
     }
-    c->e[i].origin = o;
-  } else if (i != SIZE_MAX) {
-    salvo__digest_free(&c->e[i].d);
   }
   if (i == SIZE_MAX) {
-    salvo__digest_free(d); /* no cache, or no memory: not kept */
+    salvo__digest_free(d);
     return;
   }
+  salvo__digest_free(&c->e[i].d); /* a new entry's is all NULL */
   c->e[i].d = *d;
   c->e[i].nc = 1;
 }
@@ -182,15 +185,12 @@ static void cache_keep(salvo__auth_cache *c, const char *origin,
 /* h's answer to d with nonce count nc: 0, or an error with *msg. */
 static int answer(salvo__hop *h, const salvo__req *r, const salvo__cfg *cfg,
                   const salvo__digest *d, unsigned nc, char **msg) {
-  unsigned char raw[8];
   char cnonce[17];
-  if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw)) {
+  if (salvo__digest_cnonce(cnonce)) {
     *msg = salvo__fmt("Digest authentication: no random bytes for the "
                       "client nonce");
     return SALVO_EINTERNAL;
   }
-  for (size_t i = 0; i < sizeof(raw); i++)
-    snprintf(cnonce + 2 * i, 3, "%02x", raw[i]);
   const char *target, *why;
   size_t tlen;
   salvo__url_target(salvo__hop_url(h, r), &target, &tlen);
@@ -205,8 +205,7 @@ static int answer(salvo__hop *h, const salvo__req *r, const salvo__cfg *cfg,
 
 void salvo__auth_start(salvo__hop *h, const salvo__req *r,
                        const salvo__cfg *cfg, salvo__auth_cache *c) {
-  if (!c || !c->n || cfg->auth_scheme != SALVO_AUTH_DIGEST ||
-      salvo__headers_have((const char *const *)r->headers, "Authorization", 13))
+  if (!c || !c->n || own_authz(r, cfg)) /* c: only when Digest is asked */
     return;
   size_t i = cache_find(c, r->origin);
   char *msg = NULL;
