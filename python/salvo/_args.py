@@ -74,6 +74,12 @@ def _param_list(params: ParamTypes) -> Optional[List[Tuple[str, Any]]]:
     return out or None
 
 
+def _json_bytes(value: Any) -> bytes:
+    """A json= body, a request's or a made response's: compact UTF-8."""
+    import json as jsonlib  # imported when first used: 16 ms
+    return jsonlib.dumps(value, separators=(",", ":")).encode()
+
+
 def _bytes(v: Any, what: str) -> bytes:
     """A body given as str (UTF-8) or bytes-like; nothing else, so that an
     int never becomes that many NUL bytes."""
@@ -174,8 +180,7 @@ def build(method: str, url: Any, *, params: ParamTypes = None,
         if "content-type" not in names:
             hdrs.append(f"Content-Type: {ctype}")
     elif json is not None:
-        import json as jsonlib  # imported when first used: 16 ms
-        body = jsonlib.dumps(json, separators=(",", ":")).encode()
+        body = _json_bytes(json)
         if "content-type" not in names:
             hdrs.append("Content-Type: application/json")
     elif data is not None:
@@ -230,8 +235,7 @@ def response_parts(headers: Any, content: Any, text: Any, html: Any,
     lines = _header_list(headers) or []
     ctype = None
     if json is not None:
-        import json as jsonlib
-        body = jsonlib.dumps(json, separators=(",", ":")).encode()
+        body = _json_bytes(json)
         ctype = "application/json"
     elif html is not None or text is not None:
         body = _bytes(html if html is not None else text, "text")

@@ -100,11 +100,22 @@ class Cookies(MutableMapping):
         _check(name, value)
         self._c[(name, domain, path)] = value
 
-    def _find(self, name: str, domain: Optional[str],
-              path: Optional[str]) -> List[Tuple[str, str, str]]:
-        return [k for k in self._c if k[0] == name and
-                (domain is None or k[1] == domain) and
+    @staticmethod
+    def _same_domain(kept: str, asked: str) -> bool:
+        return kept == asked
+
+    def _find(self, name: Optional[str], domain: Optional[str],
+              path: Optional[str]) -> List[Tuple[Tuple[str, str, str], str]]:
+        """The (key, value) pairs of the cookies asked for (None: any
+        name, domain or path), read from one look at the cookies."""
+        return [(k, v) for k, v in self._c.items()
+                if (name is None or k[0] == name) and
+                (domain is None or self._same_domain(k[1], domain)) and
                 (path is None or k[2] == path)]
+
+    def _drop(self, keys: List[Tuple[str, str, str]]) -> None:
+        for k in keys:
+            del self._c[k]
 
     def get(self, name: str, default: Any = None,
             domain: Optional[str] = None, path: Optional[str] = None) -> Any:
@@ -112,18 +123,15 @@ class Cookies(MutableMapping):
         if len(found) > 1:
             from ._exceptions import CookieConflict
             raise CookieConflict(f"Multiple cookies exist with name={name}")
-        return self._c[found[0]] if found else default
+        return found[0][1] if found else default
 
     def delete(self, name: str, domain: Optional[str] = None,
                path: Optional[str] = None) -> None:
-        for k in self._find(name, domain, path):
-            del self._c[k]
+        self._drop([k for k, _ in self._find(name, domain, path)])
 
     def clear(self, domain: Optional[str] = None,
               path: Optional[str] = None) -> None:
-        for k in [k for k in self._c if (domain is None or k[1] == domain)
-                  and (path is None or k[2] == path)]:
-            del self._c[k]
+        self._drop([k for k, _ in self._find(None, domain, path)])
 
     def _header_value(self) -> str:
         """The pairs as a Cookie field's value (RFC 6265 5.4)."""
@@ -139,9 +147,10 @@ class Cookies(MutableMapping):
         self.set(name, value)
 
     def __delitem__(self, name: str) -> None:
-        if not self._find(name, None, None):
+        found = self._find(name, None, None)
+        if not found:
             raise KeyError(name)
-        self.delete(name)
+        self._drop([k for k, _ in found])
 
     def __iter__(self) -> Iterator[str]:
         return iter(dict.fromkeys(k[0] for k in self._c))
@@ -217,12 +226,9 @@ class ClientCookies(Cookies):
         self._native().cookie_set(
             f"{domain}\t{sub}\t{path}\tFALSE\t{expires}\t{name}\t{value}")
 
-    def _find(self, name: Optional[str], domain: Optional[str],
-              path: Optional[str]) -> List[Tuple[str, str, str]]:
-        d = None if domain is None else domain.lstrip(".")
-        return [k for k in self._c if (name is None or k[0] == name) and
-                (d is None or k[1].lstrip(".") == d) and
-                (path is None or k[2] == path)]
+    @staticmethod
+    def _same_domain(kept: str, asked: str) -> bool:
+        return kept.lstrip(".") == asked.lstrip(".")
 
     def _drop(self, keys: List[Tuple[str, str, str]]) -> None:
         for k in keys:
@@ -231,10 +237,6 @@ class ClientCookies(Cookies):
             else:  # a past expiry removes it (RFC 6265 5.3 step 11)
                 self._store(k[0], "", k[1], k[2], 1)
 
-    def delete(self, name: str, domain: Optional[str] = None,
-               path: Optional[str] = None) -> None:
-        self._drop(self._find(name, domain, path))
-
     def clear(self, domain: Optional[str] = None,
               path: Optional[str] = None) -> None:
         if domain is None and path is None:
@@ -242,7 +244,7 @@ class ClientCookies(Cookies):
             if self._jar:
                 self._native().clear_cookies()
             return
-        self._drop(self._find(None, domain, path))
+        super().clear(domain, path)
 
     def _add(self, cookies: Any) -> None:
         for (name, domain, path), value in Cookies(cookies)._c.items():
