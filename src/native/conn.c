@@ -199,7 +199,6 @@ void salvo__nat_conns_free(salvo__transport *t) {
   for (uint32_t i = 0; i < t->nslots; i++) {
     salvo__nconn *c = t->slots[i];
     if (c->state != SALVO__NC_FREE) {
-      salvo__h2_goodbye(c);
       salvo__h2_close(c);
       if (c->layer)
         c->ops->close(c);

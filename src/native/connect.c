@@ -65,7 +65,6 @@ static salvo__nconn *h2_pick(salvo__transport *t, salvo__origin *o, int64_t now,
   salvo__list_each_safe(n, tmp, &o->h2conns) {
     salvo__nconn *c = salvo__container_of(n, salvo__nconn, in_origin);
     if (salvo__h2_expired(t, c, now)) {
-      salvo__h2_goodbye(c);
       salvo__nat_h2_closed(t, c);
       continue;
     }

@@ -556,18 +556,19 @@ void salvo__h2_resume(salvo__transport *t, salvo__nxfer *x) {
  * stream and nothing left to write: one that broke, or that the server
  * ended, is past it. A server that cannot take the frame now is not
  * waited for. */
-void salvo__h2_goodbye(salvo__nconn *c) {
+static void goodbye(salvo__nconn *c) {
   salvo__h2 *h = c->h2;
-  if (!h || h->streams || h->draining || h->flushing || h->in_recv ||
+  if (h->streams || h->draining || h->flushing || h->in_recv ||
       h->out_pos != h->out.len || !c->ops ||
       nghttp2_session_terminate_session(h->s, NGHTTP2_NO_ERROR))
     return;
   const uint8_t *d;
   ssize_t n = nghttp2_session_mem_send(h->s, &d);
-  struct iovec iov = {(void *)d, n > 0 ? (size_t)n : 0};
-  int e = 0;
-  if (n > 0)
+  if (n > 0) {
+    struct iovec iov = {(void *)d, (size_t)n};
+    int e = 0;
     c->ops->writev(c, &iov, 1, &e);
+  }
 }
 
 void salvo__h2_close(salvo__nconn *c) {
@@ -576,6 +577,7 @@ void salvo__h2_close(salvo__nconn *c) {
     salvo__list_remove(&c->in_dirty);
   if (!h)
     return;
+  goodbye(c);
   salvo__list *n;
   while ((n = salvo__list_pop_front(&h->xfers))) {
     salvo__nxfer *x = salvo__container_of(n, salvo__nxfer, in_conn);

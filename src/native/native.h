@@ -427,10 +427,10 @@ void salvo__h2_flush_all(salvo__transport *t);
 void salvo__h2_detach(salvo__transport *t, salvo__nxfer *x);
 /* x's reader takes more: DATA kept for it goes, and is consumed. */
 void salvo__h2_resume(salvo__transport *t, salvo__nxfer *x);
-/* The client ends c, which carries no stream: a GOAWAY (NO_ERROR) first,
- * in one write that does not wait (RFC 9113 6.8). */
-void salvo__h2_goodbye(salvo__nconn *c);
-/* Frees c's session (no callback runs; its attempts are let go). */
+/* Frees c's session (no callback runs; its attempts are let go). One the
+ * client ends while it carries no stream says GOAWAY (NO_ERROR) first,
+ * in one write that does not wait (RFC 9113 6.8): expired, or the client
+ * freed. */
 void salvo__h2_close(salvo__nconn *c);
 
 /* connect.c: x's connection, a stream, or its wait; then its request
