@@ -204,7 +204,9 @@ class _DefaultClient(Verbs):
             par = self._par
         r = par.request(method, url, **kw).get_response()
         from ._models import _state
-        _state(r).request = {"method": method, "url": str(url)}
+        st = _state(r)
+        if st.request is None:  # a bare URL, submitted in C: no arguments
+            st.request = {"method": method, "url": str(url)}
         return r
 
 

@@ -384,6 +384,17 @@ def test_files_multipart(srv):
     assert "Content-Type: text/plain\r\n\r\nhello file\r\n" in body
 
 
+def test_default_client_keeps_the_request(srv):
+    """salvo.get/post (the default client) give the request as sent:
+    its headers, params and body, not only its method and URL."""
+    r = salvo.post(srv.url("/echo"), headers={"X-T": "a"},
+                   params={"q": "1"}, content=b"body")
+    req = r.request
+    assert (req.method, str(req.url)) == ("POST", srv.url("/echo?q=1"))
+    assert req.headers["x-t"] == "a" and req.content == b"body"
+    assert str(salvo.get(srv.url("/echo")).request.url) == srv.url("/echo")
+
+
 def test_url_and_headers_models():
     u = salvo.URL("https://user:pw@example.test:8443/a/b?x=1&y=2#frag")
     assert (u.scheme, u.host, u.port, u.path, u.query, u.fragment) == (
