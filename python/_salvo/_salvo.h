@@ -119,6 +119,9 @@ typedef struct {
   Py_ssize_t n;
 } salvo_py_strs;
 int salvo_py_strs_of(PyObject *v, const char *name, salvo_py_strs *out);
+/* The same for header lines, whose items may also be bytes (without NUL),
+ * sent as they are. */
+int salvo_py_lines_of(PyObject *v, const char *name, salvo_py_strs *out);
 /* (name, value) pairs (value None: a name alone) as salvo_request.params. */
 int salvo_py_params_of(PyObject *v, const char *name, salvo_py_strs *out);
 void salvo_py_strs_free(salvo_py_strs *s);

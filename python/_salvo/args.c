@@ -100,8 +100,23 @@ static int sequence(PyObject *v, const char *name, const char *of,
   return 0;
 }
 
-int salvo_py_strs_of(PyObject *v, const char *name, salvo_py_strs *out) {
-  if (sequence(v, name, "str", out))
+/* A header line given as bytes goes as those bytes: a value that is not
+ * UTF-8 (obs-text, RFC 9110 5.5) is sent as the caller wrote it. */
+static int bytes_item(PyObject *v, const char *name, const char **out) {
+  const char *s = PyBytes_AS_STRING(v);
+  if ((Py_ssize_t)strlen(s) != PyBytes_GET_SIZE(v)) {
+    PyErr_Format(PyExc_ValueError,
+                 "%s contains a NUL character (it would be cut short there)",
+                 name);
+    return -1;
+  }
+  *out = s;
+  return 0;
+}
+
+static int strs_of(PyObject *v, const char *name, int bytes_ok,
+                   salvo_py_strs *out) {
+  if (sequence(v, name, bytes_ok ? "str or bytes" : "str", out))
     return -1;
   out->v = PyMem_Calloc((size_t)out->n + 1, sizeof(*out->v));
   if (!out->v) {
@@ -111,12 +126,22 @@ int salvo_py_strs_of(PyObject *v, const char *name, salvo_py_strs *out) {
   }
   for (Py_ssize_t i = 0; i < out->n; i++) {
     PyObject *item = PySequence_Fast_GET_ITEM(out->seq, i);
-    if (salvo_py_str(item, name, &out->v[i])) {
+    if ((bytes_ok && PyBytes_Check(item))
+            ? bytes_item(item, name, &out->v[i])
+            : salvo_py_str(item, name, &out->v[i])) {
       salvo_py_strs_free(out);
       return -1;
     }
   }
   return 0;
+}
+
+int salvo_py_strs_of(PyObject *v, const char *name, salvo_py_strs *out) {
+  return strs_of(v, name, 0, out);
+}
+
+int salvo_py_lines_of(PyObject *v, const char *name, salvo_py_strs *out) {
+  return strs_of(v, name, 1, out);
 }
 
 int salvo_py_params_of(PyObject *v, const char *name, salvo_py_strs *out) {

@@ -14,6 +14,7 @@ enum kind {
   K_NOTBOOL,
   K_SIZE,
   K_STRLIST,
+  K_LINES, /* K_STRLIST whose items may be bytes: header lines */
   K_INTLIST,
   K_TRANSPORT
 };
@@ -22,7 +23,7 @@ static const struct option {
   const char *name;
   enum kind kind;
   size_t offset;
-  int list; /* K_STRLIST: its slot among the lists */
+  int list; /* K_STRLIST, K_LINES: its slot among the lists */
 } options[] = {
 #define O(name, kind, field)                                                   \
   { name, kind, offsetof(salvo_config, field), 0 }
@@ -32,7 +33,7 @@ static const struct option {
     O("per_host", K_INT, per_host),
     O("timeout", K_DOUBLE, timeout),
     O("connect_timeout", K_DOUBLE, connect_timeout),
-    L("headers", headers, 0),
+    {"headers", K_LINES, offsetof(salvo_config, headers), 0},
     O("user_agent", K_STR, user_agent),
     O("username", K_STR, username),
     O("password", K_STR, password),
@@ -165,9 +166,11 @@ static int set_option(salvo_config *cfg, const struct option *o, PyObject *v,
     return 0;
   }
   case K_STRLIST:
+  case K_LINES:
     if (v == Py_None)
       return 0;
-    if (salvo_py_strs_of(v, o->name, &s->lists[o->list]))
+    if ((o->kind == K_LINES ? salvo_py_lines_of
+                            : salvo_py_strs_of)(v, o->name, &s->lists[o->list]))
       return -1;
     *(const char *const **)field = s->lists[o->list].v;
     return 0;

@@ -195,7 +195,7 @@ static PyObject *Parallel_submit(ParallelObject *self, PyObject *args,
     req.params = plist.v;
   }
   if (headers != Py_None) {
-    if (salvo_py_strs_of(headers, "headers", &hlist))
+    if (salvo_py_lines_of(headers, "headers", &hlist))
       goto done;
     req.headers = hlist.v;
   }

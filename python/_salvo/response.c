@@ -57,13 +57,14 @@ static PyObject *str_or_none(const char *s) {
   return PyUnicode_DecodeUTF8(s, (Py_ssize_t)strlen(s), "replace");
 }
 
-/* UTF-8 when it is, else Latin-1, which keeps every byte of obs-text. */
+/* str when it is UTF-8, else the bytes as received (obs-text), which
+ * Python's Headers shows as Latin-1 and keeps for its raw. */
 static PyObject *text_of(const char *s) {
   Py_ssize_t n = (Py_ssize_t)strlen(s);
   PyObject *u = PyUnicode_DecodeUTF8(s, n, NULL);
   if (!u && PyErr_ExceptionMatches(PyExc_UnicodeDecodeError)) {
     PyErr_Clear();
-    u = PyUnicode_DecodeLatin1(s, n, NULL);
+    u = PyBytes_FromStringAndSize(s, n);
   }
   return u;
 }
@@ -279,8 +280,8 @@ static PyObject *Response_hop(ResponseObject *self, PyObject *arg) {
 
 /* _salvo.Response(status, header_lines, body, url): a response made by
  * the caller (salvo_response_new), for salvo.Response(...); the Python
- * layer turns httpx's arguments into these. The header lines are UTF-8,
- * the body any bytes-like object. */
+ * layer turns httpx's arguments into these. The header lines are str
+ * (sent as UTF-8) or bytes, the body any bytes-like object. */
 static PyObject *Response_new(PyTypeObject *type, PyObject *args,
                               PyObject *kwds) {
   static char *names[] = {"status", "headers", "body", "url", NULL};
@@ -291,23 +292,10 @@ static PyObject *Response_new(PyTypeObject *type, PyObject *args,
   if (!PyArg_ParseTupleAndKeywords(args, kwds, "iOy*|z:Response", names,
                                    &status, &lines, &body, &url))
     return NULL;
-  PyObject *seq = PySequence_Fast(lines, "headers must be a list of str");
-  Py_ssize_t n = seq ? PySequence_Fast_GET_SIZE(seq) : 0;
-  const char **hdrs = seq ? PyMem_Calloc((size_t)n + 1, sizeof(*hdrs)) : NULL;
-  int rc = hdrs ? 0 : -1;
-  for (Py_ssize_t i = 0; !rc && i < n; i++) {
-    PyObject *h = PySequence_Fast_GET_ITEM(seq, i);
-    Py_ssize_t len;
-    hdrs[i] = PyUnicode_Check(h) ? PyUnicode_AsUTF8AndSize(h, &len) : NULL;
-    if (!hdrs[i] || strlen(hdrs[i]) != (size_t)len) {
-      if (!PyErr_Occurred())
-        PyErr_SetString(PyExc_ValueError,
-                        "a header line must be str without a NUL");
-      rc = -1;
-    }
-  }
+  salvo_py_strs hdrs;
+  int rc = salvo_py_lines_of(lines, "headers", &hdrs);
   salvo_response *r = NULL;
-  if (!rc && (rc = salvo_response_new(&r, status, hdrs, body.buf,
+  if (!rc && (rc = salvo_response_new(&r, status, hdrs.v, body.buf,
                                       (size_t)body.len, url))) {
     if (rc == SALVO_ENOMEM)
       PyErr_NoMemory();
@@ -318,10 +306,7 @@ static PyObject *Response_new(PyTypeObject *type, PyObject *args,
                    "another control)",
                    status);
   }
-  if (!r && !PyErr_Occurred())
-    PyErr_NoMemory(); /* the list's copy was not made */
-  PyMem_Free(hdrs);
-  Py_XDECREF(seq);
+  salvo_py_strs_free(&hdrs);
   PyBuffer_Release(&body);
   return r ? salvo_py_response_new(type, r) : NULL;
 }

@@ -85,7 +85,7 @@ PyObject *salvo_py_parallel_run(ParallelObject *self, PyObject *args,
   if (salvo_py_str_or_none(method, "method", &req.method) ||
       (timeout != Py_None &&
        salvo_py_double(timeout, "timeout", &req.timeout)) ||
-      (headers != Py_None && salvo_py_strs_of(headers, "headers", &hlist)) ||
+      (headers != Py_None && salvo_py_lines_of(headers, "headers", &hlist)) ||
       salvo_py_strs_of(urls, "urls", &useq))
     goto done;
   req.headers = headers != Py_None ? hlist.v : NULL;

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 
 from . import _salvo
 from ._auth import is_flow
-from ._models import state_for
+from ._models import _line, state_for
 from ._args import (USE_CLIENT_DEFAULT, _header_list, _header_pairs,
                     _timeout, build)
 
@@ -66,9 +66,10 @@ def _options(*, headers: HeaderTypes = None, auth: Any = None,
     hdrs = _header_list(headers)
     if hdrs:
         opts["headers"] = hdrs
-        ua = [h for h in hdrs if h.lower().startswith("user-agent:")]
-        if ua:
-            opts["user_agent"] = ua[0].split(":", 1)[1].strip()
+        ua = [v for k, v in _header_pairs(headers)
+              if k.lower() == "user-agent"]
+        if ua and type(ua[0]) is str:  # (obs-text goes in the line only)
+            opts["user_agent"] = ua[0].strip()
     if auth is not None:
         if hasattr(auth, "username") and hasattr(auth, "password"):
             auth = (auth.username, auth.password)
@@ -184,6 +185,17 @@ def block_state(c: Any, headers: Any, args: Dict[str, Any]) -> Any:
     return state_for(args, heads, c._default_encoding if c else "utf-8")
 
 
+def _hooks_of(event_hooks: Any) -> Dict[str, List[Any]]:
+    """httpx's event_hooks, each list copied."""
+    hooks = dict(event_hooks or {})
+    unknown = set(hooks) - {"request", "response"}
+    if unknown:
+        raise ValueError(f"event_hooks: no hook named {sorted(unknown)} "
+                         f"(there are 'request' and 'response')")
+    return {"request": list(hooks.get("request", ())),
+            "response": list(hooks.get("response", ()))}
+
+
 class ClientCore:
     """What a Client and an AsyncClient have alike: the native client (a
     connection pool, a cookie jar and an I/O thread), its options, and the
@@ -197,19 +209,13 @@ class ClientCore:
                  default_encoding: Any = "utf-8", headers: HeaderTypes = None,
                  **options: Any) -> None:
         self._c: Optional[_salvo.Client] = None
-        hooks = dict(event_hooks or {})
-        unknown = set(hooks) - {"request", "response"}
-        if unknown:
-            raise ValueError(f"event_hooks: no hook named {sorted(unknown)} "
-                             f"(there are 'request' and 'response')")
+        self._hooks = _hooks_of(event_hooks)
         if base_url is not None and base_url != "":
             from ._urls import base_url_of
             self._base_url: Any = base_url_of(base_url)
         else:
             self._base_url = None
         self._params = params or None
-        self._hooks = {"request": list(hooks.get("request", ())),
-                       "response": list(hooks.get("response", ()))}
         self._default_encoding = default_encoding
         # A function or an Auth flow as the client's auth (httpx takes
         # them) goes with each request, as a request's own does:
@@ -347,7 +353,14 @@ class ClientCore:
 
     @property
     def event_hooks(self) -> Dict[str, List[Any]]:
+        """{"request": [...], "response": [...]}: the functions each
+        request and each response is given to, in order; settable, as
+        httpx's."""
         return self._hooks
+
+    @event_hooks.setter
+    def event_hooks(self, value: Any) -> None:
+        self._hooks = _hooks_of(value)
 
     def _prepare(self, method: str, url: Any, kw: Dict[str, Any],
                  hooks: bool = True,
@@ -470,7 +483,7 @@ class ClientCore:
     def _take_headers(args: Dict[str, Any], req: Any) -> None:
         """The headers a hook or an auth function left on the Request,
         back into the extension's arguments."""
-        args["headers"] = [f"{k}: {v}"
+        args["headers"] = [_line(k, v)
                            for k, v in req.headers._raw_str()] or None
 
     def _adopt(self, r: Any, method: str, url: Any) -> Any:

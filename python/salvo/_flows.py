@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import time
 
-from ._models import Request, _state
+from ._models import Request, _line, _state, _unline
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # for the checkers only (typing costs 18 ms to import)
@@ -27,12 +27,11 @@ def args_of(request: Any, base: Dict[str, Any]) -> Dict[str, Any]:
     own = request.headers._raw_str()
     named = {k.lower() for k, _ in own}
     # base's "Name:" (libsalvo sends no such header) a Request cannot show
-    none = [h for h in base.get("headers") or ()
-            if not h.split(":", 1)[1].strip()
-            and h.split(":", 1)[0].strip().lower() not in named]
+    none = [_line(k, v) for k, v in map(_unline, base.get("headers") or ())
+            if not v and k.lower() not in named]
     out = dict(base)
     out.update(method=request.method, url=str(request.url), params=None,
-               headers=[f"{k}: {v}" for k, v in own] + none or None,
+               headers=[_line(k, v) for k, v in own] + none or None,
                body=request.content or None)
     return out
 

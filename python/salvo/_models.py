@@ -20,6 +20,8 @@ class Headers(MutableMapping):
     names in lower case; raw the names as sent. Mutable, for the headers a
     caller builds (h["X"] = "1" replaces every "x")."""
 
+    _enc: Optional[str] = None  # an encoding the caller set
+
     def __init__(self, items: Any = None) -> None:
         if items is None:
             self._items: List[Tuple[str, str]] = []
@@ -27,10 +29,12 @@ class Headers(MutableMapping):
             self._items = list(items._items)
         elif isinstance(items, list) and all(
                 type(i) is tuple for i in items):
-            self._items = items  # the extension's list: taken as it is
+            # the extension's list, its obs-text values as bytes
+            self._items = [i if type(i[1]) is str else (i[0], _text(i[1]))
+                           for i in items]
         else:
             pairs = items.items() if hasattr(items, "items") else items
-            self._items = [(_str(k), _str(v)) for k, v in pairs]
+            self._items = [(_text(k), _text(v)) for k, v in pairs]
 
     def __getitem__(self, name: str) -> str:
         values = self.get_list(name)
@@ -41,7 +45,7 @@ class Headers(MutableMapping):
     def __setitem__(self, name: str, value: str) -> None:
         lower = name.lower()
         kept = [(k, v) for k, v in self._items if k.lower() != lower]
-        self._items = kept + [(_str(name), _str(value))]
+        self._items = kept + [(_text(name), _text(value))]
 
     def __delitem__(self, name: str) -> None:
         lower = name.lower()
@@ -86,8 +90,35 @@ class Headers(MutableMapping):
 
     @property
     def raw(self) -> List[Tuple[bytes, bytes]]:
-        return [(k.encode("latin-1"), v.encode("latin-1", "replace"))
-                for k, v in self._items]
+        """(name, value) as bytes: as received, or as they are sent."""
+        return [(_bytes(k), _bytes(v)) for k, v in self._items]
+
+    @property
+    def encoding(self) -> str:
+        """How the values' bytes are read, as httpx says it: "ascii" when
+        they all are, "utf-8" when they all are that, else "iso-8859-1"
+        (each value that is not UTF-8 is read as Latin-1)."""
+        if self._enc is not None:
+            return self._enc
+        if all(k.isascii() and v.isascii() for k, v in self._items):
+            return "ascii"
+        if any(type(v) is _Obs for _, v in self._items):
+            return "iso-8859-1"
+        return "utf-8"
+
+    @encoding.setter
+    def encoding(self, value: str) -> None:
+        """Reads every value's bytes again with `value` (a codec name);
+        UnicodeDecodeError when one is not in it. The bytes sent and
+        given as raw stay."""
+        items = []
+        for k, v in self._items:
+            b = _bytes(v)
+            t = b.decode(value)
+            items.append((k, t if t.encode("utf-8") == b
+                          else _obs(t, b)))
+        self._items = items
+        self._enc = value
 
     def _raw_str(self) -> List[Tuple[str, str]]:
         """(name, value) as sent, names in their own case."""
@@ -116,13 +147,63 @@ class Headers(MutableMapping):
         return f"Headers({self._items!r})"
 
 
-def _str(v: Any) -> str:
+class _Obs(str):
+    """A header name or value whose bytes are not UTF-8 (obs-text, RFC
+    9110 5.5): its text as read (Latin-1, one character a byte, as httpx
+    reads it, unless the caller set another encoding), and its bytes,
+    which are sent and given as raw."""
+
+    raw: bytes
+
+
+def _obs(text: str, raw: bytes) -> str:
+    o = _Obs(text)
+    o.raw = raw
+    return o
+
+
+def _text(v: Any, what: str = "a header name or value") -> str:
+    """A header name or value as Headers keeps it: a str as given; bytes
+    as their text when they are UTF-8, else as _Obs."""
+    if isinstance(v, str):
+        return v
     if isinstance(v, bytes):
-        return v.decode("latin-1")
-    if not isinstance(v, str):
-        raise TypeError(f"a header name or value must be str or bytes, not "
-                        f"{type(v).__name__}")
-    return v
+        try:
+            return v.decode("utf-8")
+        except UnicodeDecodeError:
+            return _obs(v.decode("latin-1"), v)
+    raise TypeError(f"{what} must be str or bytes, not {type(v).__name__}")
+
+
+def _bytes(v: str) -> bytes:
+    """The bytes of a header name or value: _Obs's own, a str's UTF-8."""
+    return v.raw if type(v) is _Obs else v.encode("utf-8")
+
+
+def _unline(h: Any) -> Tuple[str, str]:
+    """(name, value) of a _line, each without its outer whitespace."""
+    if isinstance(h, bytes):
+        k, v = h.split(b":", 1)
+        return _text(k.strip()), _text(v.strip(b" \t"))
+    k, v = h.split(":", 1)
+    return k.strip(), v.strip()
+
+
+def _joined(v: str, more: str) -> str:
+    """v without its outer whitespace, then more; v's own bytes kept when
+    it is _Obs."""
+    if type(v) is _Obs:
+        raw = v.raw.strip(b" \t")
+        return _obs(raw.decode("latin-1") + more, raw + more.encode("utf-8"))
+    return v.strip() + more
+
+
+def _line(k: str, v: str) -> Any:
+    """The extension's header line: bytes when a part is _Obs, so that
+    those go as given."""
+    if type(k) is _Obs or type(v) is _Obs:
+        return _bytes(k) + b": " + _bytes(v)
+    return f"{k}: {v}"
 
 
 class Request:
@@ -174,8 +255,7 @@ class Request:
         if args.get("params"):
             url = url.copy_merge_params(
                 [(k, "" if v is None else v) for k, v in args["params"]])
-        own = [(k.strip(), v.strip()) for k, v in
-               (h.split(":", 1) for h in args.get("headers") or ())]
+        own = [_unline(h) for h in args.get("headers") or ()]
         named = {k.lower() for k, _ in own}
         hdrs = [(k, v) for k, v in client if k.lower() not in named] + own
         return cls(args["method"], url,

@@ -384,6 +384,51 @@ def test_files_multipart(srv):
     assert "Content-Type: text/plain\r\n\r\nhello file\r\n" in body
 
 
+def test_header_bytes_as_given_and_as_received(srv):
+    """A header value given as bytes goes byte for byte, on every path a
+    request's headers take (the client's, the request's, merged with
+    cookies, through a hook); headers give back the bytes received as
+    raw, and read them as httpx's `encoding` says: UTF-8 when they are,
+    else Latin-1 (RFC 9110 5.5: obs-text). faultd's /echo copies the
+    bytes it received into its body."""
+    seen = []
+    hooks = {"request": [lambda req: seen.append(req.headers["cookie"])]}
+    with salvo.Client(headers={"X-C": b"c\xe9"}) as c:
+        for value, wire in ((b"caf\xe9", b"caf\xe9"),
+                            (b"caf\xc3\xa9", b"caf\xc3\xa9"),
+                            ("caf\xe9", b"caf\xc3\xa9")):
+            for kw in ({}, {"cookies": {"a": "b"}}, {"auth": ("u", "p")}):
+                r = c.get(srv.url("/echo"), headers={"X-T": value}, **kw)
+                assert b'"x-t":"' + wire + b'"' in r.content, (value, kw)
+                assert b'"x-c":"c\xe9"' in r.content
+                assert (b"X-T", wire) in r.request.headers.raw
+        c.event_hooks = hooks
+        r = c.get(srv.url("/echo"), headers={"Cookie": b"x=\xe9"},
+                  cookies={"a": "b"})
+        assert b'"cookie":"x=\xe9; a=b"' in r.content
+        assert seen == ["x=\xe9; a=b"]  # event_hooks set as httpx sets it
+        assert r.request.headers["cookie"] == "x=\xe9; a=b"
+        assert r.request.headers.encoding == "iso-8859-1"
+    r = salvo.get(raw_url(srv, b"hi", b"text/caf\xe9"))
+    h = r.headers
+    assert h["content-type"] == "text/caf\xe9" and h.encoding == "iso-8859-1"
+    raw = [(k.lower(), v) for k, v in h.raw]  # (HTTP/2's are lower case)
+    assert (b"content-type", b"text/caf\xe9") in raw
+    with pytest.raises(UnicodeDecodeError):
+        h.encoding = "utf-8"
+    assert h.encoding == "iso-8859-1"  # unchanged by the refusal
+    h = salvo.get(raw_url(srv, b"hi", "text/caf\xe9")).headers
+    assert h["content-type"] == "text/caf\xe9" and h.encoding == "utf-8"
+    h.encoding = "latin-1"
+    assert h["content-type"] == "text/caf\xc3\xa9" and h.encoding == "latin-1"
+    assert (b"content-type", b"text/caf\xc3\xa9") in \
+        [(k.lower(), v) for k, v in h.raw]
+    assert salvo.get(srv.url("/json/1")).headers.encoding == "ascii"
+    made = salvo.Response(200, headers=[("X-A", b"caf\xe9")])
+    assert made.headers.raw[0] == (b"X-A", b"caf\xe9")
+    assert salvo.Headers({"X-A": b"caf\xe9"})["x-a"] == "caf\xe9"
+
+
 def test_default_client_keeps_the_request(srv):
     """salvo.get/post (the default client) give the request as sent:
     its headers, params and body, not only its method and URL."""
