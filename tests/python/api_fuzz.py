@@ -74,7 +74,8 @@ def pools(base):
               b"\xff\x00", bytearray(b"ba"), memoryview(b"mv"), [], [1, 2],
               [("a", "b")], [("a",)], [["a", "b"]], (), {}, {"a": None},
               {"a": [1, None]}, {"a": "\udcff"}, {"\udcff": "v"}, {1: 2},
-              {"a": b"\xff"}, {"a": object()}, object(), lambda *a: 1,
+              {"a": b"\xff"}, {"a": b"caf\xe9\x00"}, {b"\xe9": b"v"},
+              [("Cookie", b"\xe9")], {"a": object()}, object(), lambda *a: 1,
               True, False, Weird(), BadMap(a=1), salvo.Timeout(0.01),
               salvo.Headers({"a": "b"}), salvo.BasicAuth("u", "\udcff"),
               ("u",), ("u", "p", "x"), ("u", None),
@@ -208,6 +209,9 @@ class Fuzz:
             self.call(h.__setitem__, self.v(), self.v())
             self.call(h.get_list, self.v())
             self.call(h.__delitem__, self.v())
+            self.call(setattr, h, "encoding", self.rnd.choice(
+                ["utf-8", "ascii", "latin-1", "no-such", self.v()]))
+            self.call(lambda: (h.raw, h.encoding, h.items()))
         q = self.call(salvo.QueryParams, self.v())
         if isinstance(q, salvo.QueryParams):
             self.call(self.rnd.choice([q.set, q.add]), self.v(), self.v())
