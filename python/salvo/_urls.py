@@ -3,7 +3,7 @@
 on the standard library's urllib.parse."""
 from __future__ import annotations
 
-from urllib.parse import (parse_qsl, quote, unquote_plus, urlencode, urlsplit,
+from urllib.parse import (parse_qsl, quote, unquote_plus, urlsplit,
                           urlunsplit)
 
 from ._params import _param_value
@@ -19,7 +19,7 @@ _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 class QueryParams:
     """An immutable multi-dict of query parameters, as httpx's: str()
-    is the encoded query; merge() gives a new one where the other's
+    is the query as a request sends it; merge() gives a new one where the other's
     names replace this one's."""
 
     def __init__(self, params: Any = None) -> None:
@@ -132,7 +132,8 @@ class QueryParams:
         return sorted(self._items) == sorted(other._items)
 
     def __str__(self) -> str:
-        return urlencode(self._items)
+        # As the request sends them (a space as %20, as httpx 0.24 on).
+        return "&".join(_encode_pair(k, v) for k, v in self._items)
 
     def __repr__(self) -> str:
         return f"QueryParams({str(self)!r})"

@@ -458,6 +458,12 @@ def test_url_and_headers_models():
     assert h.raw == [(b"X-Two", b"2")] or h.raw == [(b"x-two", b"2")]
     q = salvo.QueryParams({"a": ["1", "2"], "b": True})
     assert str(q) == "a=1&a=2&b=true" and q.get_list("a") == ["1", "2"]
+    # str() is the query as a request sends it: a space as %20 (httpx 0.24
+    # on; 0.23 wrote "+", which its URLs sent too).
+    q = salvo.QueryParams({"a": "x y+z"})
+    assert str(q) == "a=x%20y%2Bz" and \
+        salvo.QueryParams(str(q)) == q and \
+        str(salvo.URL("http://h/").copy_merge_params(q)) == "http://h/?" + str(q)
 
 
 def test_httpx_023_model_methods():
