@@ -81,6 +81,43 @@ def _bytes(v: Any, what: str) -> bytes:
     raise TypeError(f"{what} must be str or bytes, not {type(v).__name__}")
 
 
+def _piece(p: Any) -> bytes:
+    """One piece of an iterable content=: bytes-like only, as httpx's."""
+    if isinstance(p, (bytes, bytearray, memoryview)):
+        return bytes(p)
+    raise TypeError(f"content's pieces must be bytes, not {type(p).__name__}")
+
+
+def _content(v: Any) -> bytes:
+    """A request's content=, as httpx takes it: str (UTF-8), bytes-like,
+    a file opened for bytes (read from where it stands), or an iterable
+    of bytes. Read whole here: libsalvo sends a body with its length
+    (where httpx sends an iterable's chunked)."""
+    if isinstance(v, (str, bytes, bytearray, memoryview)):
+        return _bytes(v, "content")
+    if hasattr(v, "read"):
+        data = v.read()
+        if not isinstance(data, bytes):
+            raise TypeError(f"content: a file must be opened for bytes "
+                            f"('rb'); its read() gave {type(data).__name__}")
+        return data
+    if hasattr(v, "__aiter__") and not hasattr(v, "__iter__"):
+        raise TypeError("content: an async iterable is read by "
+                        "AsyncClient's request() and stream() only")
+    if hasattr(v, "__iter__") and not isinstance(v, Mapping):
+        return b"".join(_piece(p) for p in v)
+    raise TypeError(f"content must be str, bytes, a file or an iterable of "
+                    f"bytes, not {type(v).__name__}")
+
+
+async def read_async_content(kw: Dict[str, Any]) -> None:
+    """An async iterable content= in kw read into bytes, for
+    AsyncClient (its pieces checked as _content's)."""
+    c = kw.get("content")
+    if c is not None and hasattr(c, "__aiter__"):
+        kw["content"] = b"".join([_piece(p) async for p in c])
+
+
 class _UseClientDefault:
     """httpx's USE_CLIENT_DEFAULT: an argument left to the client (where
     None means "no limit")."""
@@ -179,7 +216,7 @@ def build(method: str, url: Any, *, params: ParamTypes = None,
         else:
             body = _bytes(data, "data (a dict of form fields, str or bytes)")
     elif content is not None:
-        body = _bytes(content, "content")
+        body = _content(content)
     if ctype and "content-type" not in names:
         pairs.append(("Content-Type", ctype))
     if cookies:

@@ -7,7 +7,7 @@ import asyncio
 from collections import deque
 
 from . import _salvo
-from ._args import USE_CLIENT_DEFAULT
+from ._args import USE_CLIENT_DEFAULT, read_async_content
 from ._flows import Flow, args_of, run_flow_async
 from ._core import ClientCore, Verbs, block_request, block_state
 from ._exceptions import CancelledError
@@ -276,6 +276,7 @@ class AsyncClient(ClientCore, Verbs):
                       **kw: Any) -> AsyncResponse:
         """One request, with httpx's arguments; awaited. Event hooks are
         awaited too (httpx's AsyncClient takes coroutine functions)."""
+        await read_async_content(kw)
         args = self._prepare(method, url, kw, hooks=False)
         if self._hooks["request"]:
             req = Request._from_args(args, self._headers._items)

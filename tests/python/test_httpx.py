@@ -384,6 +384,55 @@ def test_files_multipart(srv):
     assert "Content-Type: text/plain\r\n\r\nhello file\r\n" in body
 
 
+def test_content_from_a_file_or_an_iterable(srv, tmp_path):
+    """content= takes what httpx's takes: a file opened for bytes (read
+    from where it stands), an iterable of bytes, an async iterable on
+    AsyncClient; faultd records the body and the Content-Length it came
+    with. What it cannot send is a TypeError naming why, before any
+    request goes."""
+    import io
+    f = tmp_path / "up.bin"
+    f.write_bytes(b"0123456789")
+
+    def sent(r):
+        e = r.json()
+        return e["body"], e["headers"].get("content-length")
+    with salvo.Client() as c, open(f, "rb") as fh:
+        fh.seek(4)
+        assert sent(c.post(srv.url("/echo"), content=fh)) == ("456789", "6")
+        assert sent(c.put(srv.url("/echo"), content=io.BytesIO(b"xyz"))) \
+            == ("xyz", "3")
+        assert sent(c.post(srv.url("/echo"), content=(
+            p for p in (b"a", bytearray(b"b"), memoryview(b"c"))))) \
+            == ("abc", "3")
+        assert sent(c.post(srv.url("/echo"), content=[])) == ("", "0")
+        before = srv.stats()["requests"]
+        with open(f) as text:
+            with pytest.raises(TypeError, match="opened for bytes"):
+                c.post(srv.url("/echo"), content=text)
+        with pytest.raises(TypeError, match="pieces must be bytes, not str"):
+            c.post(srv.url("/echo"), content=iter(["s"]))
+        for bad in (5, {"a": 1}):
+            with pytest.raises(TypeError, match="content must be"):
+                c.post(srv.url("/echo"), content=bad)
+        assert srv.stats()["requests"] == before
+
+    async def pieces():
+        yield b"x"
+        yield b"y"
+
+    async def main():
+        async with salvo.AsyncClient() as c:
+            r = await c.post(srv.url("/echo"), content=pieces())
+            async with c.stream("POST", srv.url("/echo"),
+                                content=pieces()) as s:
+                await s.aread()
+            with pytest.raises(TypeError, match="async iterable"):
+                c.build_request("POST", srv.url("/echo"), content=pieces())
+            return sent(r), sent(s)
+    assert asyncio.run(main()) == (("xy", "2"), ("xy", "2"))
+
+
 def test_header_bytes_as_given_and_as_received(srv):
     """A header value given as bytes goes byte for byte, on every path a
     request's headers take (the client's, the request's, merged with
