@@ -239,12 +239,13 @@ class ResponseCore(_salvo.Response):
 
     @property
     def charset_encoding(self) -> Optional[str]:
-        """The charset Content-Type names, as given, or None."""
+        """The charset Content-Type names, in lower case (as httpx gives
+        it), or None."""
         ctype = self.headers.get("content-type", "") or ""
         for part in ctype.split(";")[1:]:
             k, _, v = part.strip().partition("=")
             if k.strip().lower() == "charset" and v.strip():
-                return v.strip().strip('"').strip("'")
+                return v.strip().strip('"').strip("'").lower()
         return None
 
     @property
@@ -260,7 +261,7 @@ class ResponseCore(_salvo.Response):
         if cs is not None:
             try:
                 codecs.lookup(cs)
-                return cs  # as the header names it, as httpx gives it
+                return cs
             except LookupError:
                 pass
         d = st.default_encoding if st is not None else "utf-8"
