@@ -171,10 +171,27 @@ def block_request(c: Any, headers: Any, method: str, url: Any,
     if c is not None:
         args = c._prepare(method, url, kwargs, headers=headers)
         return args, args.pop("_flow", None)
-    flow = kwargs.pop("auth", None)
-    if not is_flow(flow):
-        kwargs["auth"], flow = flow, None
-    return build(method, url, **kwargs), flow
+    auth = kwargs.get("auth")
+    args = build(method, url, **kwargs)  # (which leaves these two)
+    if is_flow(auth):
+        return args, auth
+    if callable(auth):
+        _through(args, (), (), auth)
+    return args, None
+
+
+def _through(args: Dict[str, Any], headers: Any, hooks: Any,
+             fn: Any) -> None:
+    """The Request of args (with the client's headers) given to each
+    request hook, then to an auth function, which may return another;
+    the headers it ends with go back into args."""
+    from ._models import Request
+    req = Request._from_args(args, headers)
+    for hook in hooks:
+        hook(req)
+    if fn is not None:
+        req = fn(req) or req
+    ClientCore._take_headers(args, req)
 
 
 def block_state(c: Any, headers: Any, args: Dict[str, Any]) -> Any:
@@ -393,13 +410,8 @@ class ClientCore:
         fn = auth if callable(auth) and flow is None else None
         args = build(method, url, **kw)
         if fn is not None or (hooks and self._hooks["request"]):
-            from ._models import Request
-            req = Request._from_args(args, headers)
-            for hook in self._hooks["request"] if hooks else ():
-                hook(req)
-            if fn is not None:
-                req = fn(req) or req
-            self._take_headers(args, req)
+            _through(args, headers, self._hooks["request"] if hooks else (),
+                     fn)
         if flow is not None:
             args["_flow"] = flow
         return args

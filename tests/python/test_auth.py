@@ -377,6 +377,26 @@ def test_a_flow_on_the_default_client(srv):
     assert e["headers"]["authorization"] == "Bearer t"
 
 
+def test_an_auth_function_everywhere(srv):
+    """httpx's auth= function of the Request, on a client, a block, the
+    default client (salvo.get) and a bare block (salvo.parallel()): the
+    last two once left it out without a word."""
+    def token(request):
+        request.headers["Authorization"] = "Token fn"
+        return request
+
+    def seen(r):
+        return r.json()["headers"].get("authorization")
+    url = srv.url("/echo")
+    assert seen(salvo.get(url, auth=token)) == "Token fn"
+    assert seen(salvo.post(url, auth=token, content=b"x")) == "Token fn"
+    with salvo.parallel() as p:
+        assert seen(p.get(url, auth=token).get_response()) == "Token fn"
+    with salvo.Client() as c, c.parallel() as p:
+        assert seen(c.get(url, auth=token)) == "Token fn"
+        assert seen(p.get(url, auth=token).get_response()) == "Token fn"
+
+
 def test_challenges_drawn_at_random_are_answered_or_refused():
     """The challenge parser is salvo's own, so it is fuzzed: 3,000
     WWW-Authenticate values drawn from the characters that matter (quotes,
