@@ -51,10 +51,15 @@ def _header_list(headers: HeaderTypes) -> Optional[List[str]]:
 
 
 def _param_list(params: ParamTypes) -> Optional[List[Tuple[str, Any]]]:
-    """(name, value) pairs; a value None sends the name alone, a list
-    sends the name once per item."""
+    """(name, value) pairs; a value None sends "name=" (as httpx), a
+    list sends the name once per item."""
     if params is None:
         return None
+    if isinstance(params, (str, bytes)):  # a query, as httpx takes it
+        from urllib.parse import parse_qsl
+        q = params.decode("utf-8", "strict") if isinstance(params, bytes) \
+            else params
+        params = parse_qsl(q.lstrip("?"), keep_blank_values=True)
     out: List[Tuple[str, Any]] = []
     for k, v in _pairs(params, "params"):
         if not isinstance(k, str):
@@ -149,35 +154,71 @@ def _timeout(v: Any) -> Optional[float]:
     return float(v)
 
 
+def _form_param(v: Any) -> str:
+    """A field's name or a filename inside its quotes, as HTML5 (and
+    httpx) write it: a quote %22, a backslash doubled, and each control
+    but ESC as %XX, so that no name can end the quotes or the line."""
+    if isinstance(v, bytes):
+        v = v.decode("utf-8", "replace")
+    return "".join(
+        "%22" if c == '"' else "\\\\" if c == "\\" else
+        f"%{ord(c):02X}" if ord(c) < 0x20 and c != "\x1b" else c
+        for c in str(v))
+
+
+def _file_field(f: Any) -> Tuple[Any, Any, Any, Any]:
+    """(filename, content, content type, headers) of one files= value,
+    as httpx reads it: a file, bytes or str, or a tuple (filename,
+    content[, content_type[, headers]]); the type guessed from the
+    filename when not given, none for a filename None."""
+    import os
+    ctype, extra = None, {}
+    if isinstance(f, tuple):
+        if not 2 <= len(f) <= 4:
+            raise TypeError("files: a tuple is (filename, content[, "
+                            "content_type[, headers]])")
+        ctype = f[2] if len(f) > 2 else None
+        extra = f[3] if len(f) > 3 else {}
+        filename, f = f[0], f[1]
+    else:
+        filename = os.path.basename(str(getattr(f, "name", "upload")))
+    if ctype is None and filename:
+        import mimetypes
+        ctype = mimetypes.guess_type(str(filename))[0] or \
+            "application/octet-stream"
+    return filename, f, ctype, extra
+
+
 def _multipart(data: Any, files: Any) -> Tuple[bytes, str]:
     """A multipart/form-data body (RFC 7578) of form fields and files, as
-    httpx encodes `files=`: each file a file object, bytes or str, or a
-    tuple (filename, content[, content_type])."""
+    httpx encodes `files=` (_file_field's), names and filenames escaped
+    as _form_param writes them."""
     import os
     boundary = os.urandom(16).hex()
     out = []
     items = files.items() if isinstance(files, Mapping) else files
     for name, v in (data.items() if isinstance(data, Mapping) else ()):
         for one in (v if isinstance(v, (list, tuple)) else [v]):
+            value = one if isinstance(one, bytes) else _param_value(one)
             out.append(f'--{boundary}\r\nContent-Disposition: form-data; '
-                       f'name="{name}"\r\n\r\n'.encode() +
-                       _bytes(str(one) if not isinstance(one, (str, bytes))
-                              else one, "a form field") + b"\r\n")
+                       f'name="{_form_param(name)}"\r\n\r\n'.encode() +
+                       _bytes(value, "a form field") + b"\r\n")
     for name, f in items:
-        ctype = "application/octet-stream"
-        if isinstance(f, tuple):
-            if not 2 <= len(f) <= 3:
-                raise TypeError("files: a tuple is (filename, content[, "
-                                "content_type])")
-            if len(f) == 3:
-                ctype = f[2]
-            filename, f = f[0], f[1]
-        else:
-            filename = os.path.basename(str(getattr(f, "name", "upload")))
+        filename, f, ctype, extra = _file_field(f)
+        head = f'Content-Disposition: form-data; name="{_form_param(name)}"'
+        if filename is not None:
+            head += f'; filename="{_form_param(filename)}"'
+        fields = dict(extra)
+        if ctype is not None and not any(
+                k.lower() == "content-type" for k in fields):
+            fields["Content-Type"] = ctype
+        for k, v in fields.items():
+            if any(c in f"{k}{v}" for c in "\r\n\0"):
+                raise ValueError(f"files: the headers of {name!r} must be "
+                                 f"str without CR, LF or NUL")
+            head += f"\r\n{k}: {v}"
         content = f.read() if hasattr(f, "read") else f
-        out.append((f'--{boundary}\r\nContent-Disposition: form-data; '
-                    f'name="{name}"; filename="{filename}"\r\n'
-                    f'Content-Type: {ctype}\r\n\r\n').encode() +
+        out.append(f"--{boundary}\r\n{head}\r\n\r\n".encode() +
                    _bytes(content, "a file's content") + b"\r\n")
     out.append(f"--{boundary}--\r\n".encode())
     return b"".join(out), f"multipart/form-data; boundary={boundary}"
@@ -211,7 +252,11 @@ def build(method: str, url: Any, *, params: ParamTypes = None,
     elif data is not None:
         if isinstance(data, Mapping):
             from urllib.parse import urlencode
-            body = urlencode(data, doseq=True).encode()
+            # Each value as httpx writes it: True "true", None "".
+            body = urlencode([
+                (k, _param_value(one)) for k, v in data.items()
+                for one in (v if isinstance(v, (list, tuple)) else [v])
+            ]).encode()
             ctype = "application/x-www-form-urlencoded"
         else:
             body = _bytes(data, "data (a dict of form fields, str or bytes)")

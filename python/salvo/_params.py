@@ -5,14 +5,14 @@ from __future__ import annotations
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # for the checkers only (typing costs 18 ms to import)
-    from typing import Any, Optional
+    from typing import Any
 
 
-def _param_value(v: Any) -> Optional[str]:
-    """A query value as httpx writes it: str, int, float, bool or None
-    (a name alone)."""
+def _param_value(v: Any) -> str:
+    """A query value (or a form field's) as httpx writes it: str, int,
+    float, bool ("true", "false") or None (empty: "name=")."""
     if v is None:
-        return None
+        return ""
     if v is True or v is False:
         return "true" if v else "false"
     if isinstance(v, (str, int, float)):

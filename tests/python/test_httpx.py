@@ -434,6 +434,49 @@ def test_content_from_a_file_or_an_iterable(srv, tmp_path):
     assert asyncio.run(main()) == (("xy", "2"), ("xy", "2"))
 
 
+def test_form_values_and_params_as_httpx_writes_them(srv):
+    """Form fields (urlencoded and multipart) and query values written as
+    httpx writes them: True "true", None empty (they went as "True" and
+    "None"; a query's None as the name alone); a query given as a str."""
+    e = salvo.post(srv.url("/echo"), data={"b": True, "n": None, "i": 1,
+                                           "l": ["x y", False]}).json()
+    assert e["body"] == "b=true&n=&i=1&l=x+y&l=false"
+    e = salvo.get(srv.url("/echo"), params={"b": False, "n": None}).json()
+    assert e["query"] == "b=false&n="
+    for q in ("a=1&b=x+y", b"a=1&b=x+y", "?a=1&b=x%20y"):
+        assert salvo.get(srv.url("/echo"), params=q).json()["query"] == \
+            "a=1&b=x%20y"
+    e = salvo.post(srv.url("/echo"), data={"b": True, "n": None},
+                   files={"f": ("a.txt", b"x")}).json()
+    assert 'name="b"\r\n\r\ntrue\r\n' in e["body"]
+    assert 'name="n"\r\n\r\n\r\n' in e["body"]
+
+
+def test_multipart_names_escaped_and_types_guessed(srv):
+    """files= as httpx writes it (RFC 7578 4.2, HTML5's escaping): a
+    quote, CR or LF in a name or filename is %-escaped, so no part can
+    end its quotes or its line and forge a header or a part; the type is
+    guessed from the filename; (None, content) has neither; a fourth
+    item is the part's own headers, refused with a CR or LF in them."""
+    e = salvo.post(srv.url("/echo"), files=[
+        ('f"\r\nX-Evil: 1', ('a"b\\c\r\n.json', b"1")),
+        ("g", (None, b"2")),
+        ("h", ("t.csv", b"3", None, {"X-Part": "p"}))]).json()
+    body = e["body"]
+    assert "\r\nX-Evil" not in body
+    assert ('name="f%22%0D%0AX-Evil: 1"; filename="a%22b\\\\c%0D%0A.json"'
+            '\r\nContent-Type: application/json\r\n\r\n1\r\n') in body
+    assert 'name="g"\r\n\r\n2\r\n' in body
+    assert ('name="h"; filename="t.csv"\r\nX-Part: p\r\n'
+            'Content-Type: text/csv\r\n\r\n3\r\n') in body
+    before = srv.stats()["requests"]
+    for bad in (("a", b"x", "text/plain\r\nX: 1"),
+                ("a", b"x", None, {"X": "1\r\nY: 2"})):
+        with pytest.raises(ValueError, match="without CR, LF"):
+            salvo.post(srv.url("/echo"), files={"f": bad})
+    assert srv.stats()["requests"] == before
+
+
 def test_header_bytes_as_given_and_as_received(srv):
     """A header value given as bytes goes byte for byte, on every path a
     request's headers take (the client's, the request's, merged with
