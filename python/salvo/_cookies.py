@@ -57,7 +57,7 @@ class Cookies(MutableMapping):
         A field without "name=" is ignored, as the RFC says."""
         url = response.url
         host = (url.host or "").lower()
-        here = url.path or "/"
+        here = url.raw_path.decode().partition("?")[0] or "/"  # as sent
         default_path = here[:here.rfind("/")] if here.rfind("/") > 0 else "/"
         for f in response.headers.get_list("set-cookie"):
             pair, _, attrs = f.partition(";")
@@ -82,7 +82,7 @@ class Cookies(MutableMapping):
         6265 5.4: the domain, the host or one of its parents; the path, a
         prefix at a "/"), longest paths first; none: no field set."""
         host = (request.url.host or "").lower()
-        path = request.url.path or "/"
+        path = request.url.raw_path.decode().partition("?")[0] or "/"
 
         def matches(domain: str, p: str) -> bool:
             on_host = not domain or host == domain or \

@@ -3,7 +3,7 @@
 on the standard library's urllib.parse."""
 from __future__ import annotations
 
-from urllib.parse import (parse_qsl, quote, unquote_plus, urlsplit,
+from urllib.parse import (parse_qsl, quote, unquote, unquote_plus, urlsplit,
                           urlunsplit)
 
 from ._params import _param_value
@@ -19,8 +19,8 @@ _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 class QueryParams:
     """An immutable multi-dict of query parameters, as httpx's: str()
-    is the query as a request sends it; merge() gives a new one where the other's
-    names replace this one's."""
+    is the query as a request sends it; merge() gives a new one where the
+    other's names replace this one's."""
 
     def __init__(self, params: Any = None) -> None:
         items: List[Tuple[str, str]] = []
@@ -201,15 +201,18 @@ class URL:
 
     @property
     def username(self) -> str:
-        return self._p.username or ""
+        """The user name, percent-decoded (as httpx)."""
+        return unquote(self._p.username or "")
 
     @property
     def password(self) -> str:
-        return self._p.password or ""
+        """The password, percent-decoded (as httpx)."""
+        return unquote(self._p.password or "")
 
     @property
     def path(self) -> str:
-        return self._p.path or "/"
+        """The path, percent-decoded (as httpx); raw_path is as sent."""
+        return unquote(self._p.path or "/")
 
     @property
     def query(self) -> bytes:
