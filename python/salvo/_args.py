@@ -26,9 +26,10 @@ def _pairs(obj: Any, what: str) -> Iterator[Tuple[Any, Any]]:
     """(name, value) pairs of a mapping or a sequence of pairs, as httpx
     takes headers and params; a string, or an item that is not a pair,
     is a TypeError naming `what`."""
-    if isinstance(obj, (str, bytes)):
+    if isinstance(obj, (str, bytes)) or not (
+            isinstance(obj, Mapping) or hasattr(obj, "__iter__")):
         raise TypeError(f"{what} must be a mapping or a sequence of "
-                        "(name, value) pairs, not a string")
+                        f"(name, value) pairs, not {type(obj).__name__}")
     for item in obj.items() if isinstance(obj, Mapping) else obj:
         try:
             k, v = item

@@ -541,6 +541,11 @@ def test_url_and_headers_models():
     assert u.params["y"] == "2" and u.raw_path == b"/a/b?x=1&y=2"
     assert u.join("../c") == "https://user:pw@example.test:8443/c"
     assert u.copy_with(path="/z").path == "/z"
+    # Userinfo and path percent-decoded, as httpx gives them; raw_path
+    # and userinfo as sent (they were given still encoded).
+    u = salvo.URL("http://us%40r:p%3Ass@h/a%2Fb/%41%20?q=%20")
+    assert (u.username, u.password, u.path) == ("us@r", "p:ss", "/a/b/A ")
+    assert (u.userinfo, u.raw_path) == (b"us%40r:p%3Ass", b"/a%2Fb/%41%20?q=%20")
     assert salvo.URL("http://a/?p=1").copy_merge_params({"q": "2"}) == \
         "http://a/?p=1&q=2"
     h = salvo.Headers({"Accept": "a", "X-Two": "1"})
