@@ -190,9 +190,9 @@ class ResponseCore(_salvo.Response):
 
     @property
     def is_redirect(self) -> bool:
-        """A 3xx that says where to go (as httpx: 301, 302, 303, 307, 308
-        with a Location)."""
-        return self.has_redirect_location
+        """Any 3xx, as httpx 0.23's (has_redirect_location says whether
+        it says where to go)."""
+        return 300 <= self.status_code <= 399
 
     @property
     def has_redirect_location(self) -> bool:

@@ -62,6 +62,10 @@ def test_raise_for_status_as_httpx(srv):
         assert r.has_redirect_location
         with pytest.raises(salvo.HTTPStatusError) as e:
             r.raise_for_status()
+        # httpx 0.23: any 3xx is_redirect, a Location or not.
+        bare = c.get(srv.url("/status/302"))
+        assert bare.is_redirect and not bare.has_redirect_location
+        assert not c.get(srv.url("/status/200")).is_redirect
     msg = str(e.value)
     assert msg.startswith("Redirect response '302 Found' for url '")
     assert "Redirect location: '/redirect/0'" in msg
