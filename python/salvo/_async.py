@@ -294,8 +294,11 @@ class AsyncClient(ClientCore, Verbs):
             return await run_flow_async(
                 flow, Request._from_args(args),
                 lambda q: self._send_built(par, args_of(q, args)))
+        sent = args.pop("_request", None)  # send()'s Request
         # Its state comes with it: the block's pending carried it.
         r = await par._submit_args(args).get_response()
+        if sent is not None:
+            r._extra.request = sent
         for hook in self._hooks["response"]:
             await hook(r)
         return r

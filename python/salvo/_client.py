@@ -123,8 +123,11 @@ class Client(ClientCore, Verbs):
         if flow is not None:
             return run_flow(flow, Request._from_args(args), lambda q:
                             self._send_built(par, args_of(q, args)))
+        sent = args.pop("_request", None)  # send()'s Request
         # Its state comes with it: the block's Pending carried it.
         r = par._submit_kept(args).get_response()
+        if sent is not None:
+            r._extra.request = sent
         for hook in self._hooks["response"]:
             hook(r)
         return r

@@ -489,6 +489,8 @@ class ClientCore:
                      follow_redirects=follow_redirects, stream=stream)
         if flow is not None:
             args["_flow"] = flow
+        else:  # its response's request is this one, as httpx's
+            args["_request"] = request
         return args
 
     @staticmethod

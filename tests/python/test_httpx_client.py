@@ -122,7 +122,9 @@ def test_build_request_and_send(srv):
         assert (e["headers"]["x-c"], e["headers"]["x-r"],
                 e["headers"]["cookie"]) == ("c", "r", "s=1")
         mine = salvo.Request("GET", srv.url("/json/7"), headers={"X-M": "m"})
-        assert c.send(mine).json() == {"id": 7, "name": "item 7"}
+        r = c.send(mine)
+        assert r.json() == {"id": 7, "name": "item 7"}
+        assert r.request is mine  # the very one sent, as httpx's
         # A hand-made request carries the client's headers as they are.
         del c.headers["X-C"]
         c.headers["X-New"] = "n"
@@ -187,7 +189,9 @@ def test_async_client_settings_and_send(srv):
         async with salvo.AsyncClient(base_url=srv.url("/echo")) as c:
             c.headers["X-A"] = "a"
             c.follow_redirects = False
-            r = await c.send(c.build_request("GET", "/x"))
+            req = c.build_request("GET", "/x")
+            r = await c.send(req)
+            assert r.request is req
             async with c.parallel() as par:
                 p = par.get("/y")
                 r2 = await p.get_response()
