@@ -25,7 +25,7 @@ HTTPError
 │   └── CancelledError            cancelled before it completed
 └── HTTPStatusError               from Response.raise_for_status()
 
-StreamError (a RuntimeError): StreamConsumed, and StreamClosed,
+StreamError (a RuntimeError): StreamConsumed, StreamClosed, and
 ResponseNotRead, RequestNotRead (never raised: salvo reads a body on
 first use).
 
@@ -241,7 +241,11 @@ class CookieConflict(KeyError):
 
 
 class StreamClosed(StreamError):
-    """httpx's; never raised: a closed stream reads as ended."""
+    """A streamed body read after it was closed unread (httpx's name)."""
+
+    def __init__(self) -> None:
+        super().__init__("Attempted to read or stream content, but the "
+                         "stream has been closed.")
 
 
 class ResponseNotRead(StreamError):

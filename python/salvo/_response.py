@@ -346,10 +346,13 @@ class ResponseCore(_salvo.Response):
         _state(self).closed = True
 
     def _consumed_check(self) -> None:
+        """Before a streamed body is read: httpx's errors for one iterated
+        already, or closed unread."""
         st = self._extra
-        if st is not None and st.consumed and self._content is None:
-            from ._exceptions import StreamConsumed
-            raise StreamConsumed()
+        if st is not None and self._content is None and (
+                st.consumed or st.closed):
+            from ._exceptions import StreamClosed, StreamConsumed
+            raise StreamConsumed() if st.consumed else StreamClosed()
 
     def __repr__(self) -> str:
         return f"<Response [{self.status_code} {self.reason_phrase}]>"

@@ -149,6 +149,24 @@ def test_streamed_body_is_consumed_once(srv):
         r = c.get(srv.url("/bytes/1000"), stream=True)
         assert len(r.read()) == 1000
         assert len(b"".join(r.iter_bytes())) == 1000
+        # Closed unread: StreamClosed, as httpx's (it was a CancelledError
+        # saying "reading the body failed").
+        with c.stream("GET", srv.url("/bytes/100000")) as r:
+            pass
+        for read in (r.read, lambda: list(r.iter_bytes()), lambda: r.text):
+            with pytest.raises(salvo.StreamClosed, match="been closed"):
+                read()
+
+    async def closed_async():
+        async with salvo.AsyncClient() as c:
+            async with c.stream("GET", srv.url("/bytes/100000")) as r:
+                pass
+            with pytest.raises(salvo.StreamClosed):
+                await r.aread()
+            with pytest.raises(salvo.StreamClosed):
+                async for _ in r.aiter_bytes():
+                    pass
+    asyncio.run(closed_async())
 
 
 def test_stalled_stream_is_a_read_timeout(srv):
