@@ -188,6 +188,10 @@ def parallel() -> Parallel:
     return Parallel(None)
 
 
+# The top-level functions' options that are a client's in libsalvo.
+_CLIENT_ONLY = ("verify", "cert", "proxy", "proxies", "trust_env")
+
+
 class _DefaultClient(Verbs):
     """The verbs on the default client, through one block per process (a
     child after fork gets its own: its parent's block is of no use
@@ -199,7 +203,16 @@ class _DefaultClient(Verbs):
         self._pid = 0
 
     def request(self, method: str, url: str, **kw: Any) -> Response:
-        """One request on the default client."""
+        """One request on the default client; with a client's option
+        (verify, cert, proxy or proxies, trust_env), on a client made for
+        it, as httpx's top-level functions make one each call."""
+        own = {k: kw.pop(k) for k in _CLIENT_ONLY if k in kw}
+        if own:
+            c = Client(**own)
+            if kw.get("stream"):  # its response keeps c's block alive
+                return c.request(method, url, **kw)
+            with c:
+                return c.request(method, url, **kw)
         with self._lock:
             if self._par is None or self._pid != os.getpid():
                 self._par = parallel()

@@ -42,6 +42,8 @@ def _options(*, headers: HeaderTypes = None, auth: Any = None,
                    rate_limit: Optional[float] = None, cookies: Any = True,
                    transport: str = "auto", proxy: Any = None,
                    cert: Any = None, trust_env: Any = None,
+                   http1: bool = True, proxies: Any = None,
+                   app: Any = None, mounts: Any = None,
                    **more: Any) -> Dict[str, Any]:
     """Keyword options of _salvo.Client from httpx-style ones. `verify` is
     a bool, the path of a CA bundle or of a hashed CA directory; `cert`
@@ -54,14 +56,27 @@ def _options(*, headers: HeaderTypes = None, auth: Any = None,
     idle_timeout); `cookies` False turns the jar off (a mapping of
     cookies to send is ClientCore's). `transport`: "auto" (salvo's own
     transport, HTTP/1.1 and HTTP/2; libcurl for proxies), "native" or
-    "libcurl"; `proxy` a URL or a salvo.Proxy."""
+    "libcurl"; `proxy` a URL or a salvo.Proxy, or httpx 0.23's `proxies`
+    naming one for every URL; `http1=False, http2=True` is HTTP/2 with
+    prior knowledge, as HTTPTransport takes it."""
+    if app is not None or mounts is not None:
+        raise TypeError("app= and mounts= are not supported: salvo sends "
+                        "every request over the network, through one "
+                        "transport (give proxy= for a proxy)")
+    if not http1 and not http2:
+        raise ValueError("http1 and http2 cannot both be False")
+    if proxies is not None:
+        if proxy is not None:
+            raise TypeError("give proxy= or proxies=, not both")
+        proxy = _one_proxy(proxies)
     if trust_env:  # False is what salvo does anyway
         raise TypeError("trust_env=True is not supported: salvo reads no "
                         "proxy, certificate or .netrc settings from the "
                         "environment; give proxy=, verify= or auth=")
     opts: Dict[str, Any] = {"follow_redirects": follow_redirects,
                             "cookies": cookies is not False,
-                            "http_version": 0 if http2 else 1,
+                            "http_version": 3 if not http1 else
+                            0 if http2 else 1,
                             "transport": transport}  # salvo_transport_parse
     hdrs = _header_list(headers)
     if hdrs:
@@ -118,6 +133,23 @@ def _options(*, headers: HeaderTypes = None, auth: Any = None,
         opts["proxy"] = getattr(proxy, "_salvo_url", None) or str(proxy)
     opts.update(more)
     return opts
+
+
+def _one_proxy(proxies: Any) -> Any:
+    """httpx 0.23's proxies=: a URL or a Proxy, or a mapping of URL
+    patterns to them, which salvo takes when it names one proxy for every
+    URL ("all://", or both "http://" and "https://")."""
+    if not isinstance(proxies, Mapping):
+        return proxies
+    keys, values = set(proxies), list(proxies.values())
+    urls = {getattr(v, "_salvo_url", None) or str(v) for v in values}
+    if (keys - {"all://", "http://", "https://"} or None in values or
+            len(urls) != 1 or
+            not ("all://" in keys or {"http://", "https://"} <= keys)):
+        raise ValueError("proxies: salvo takes one proxy for every URL "
+                         "({'all://': url}, or the same for 'http://' and "
+                         "'https://'), not one per scheme or host")
+    return values[0]
 
 
 def _cert_options(cert: Any) -> Dict[str, str]:

@@ -499,6 +499,38 @@ def test_multipart_names_escaped_and_types_guessed(srv):
     assert srv.stats()["requests"] == before
 
 
+def test_proxies_http1_app_and_mounts(srv):
+    """httpx 0.23's proxies= (one proxy for every URL), its http1=, and
+    what salvo cannot do (app=, mounts=, a proxy per scheme or host),
+    refused by name before any request. A proxy on port 1 refuses the
+    connection: the request went to it, not to faultd."""
+    url = srv.url("/json/1")
+    for proxies in ("http://127.0.0.1:1", {"all://": "http://127.0.0.1:1"},
+                    {"http://": "http://127.0.0.1:1",
+                     "https://": "http://127.0.0.1:1"}):
+        with pytest.raises(salvo.ConnectError, match="port 1"):
+            salvo.get(url, proxies=proxies, max_retries=0)
+        with salvo.Client(proxies=proxies, max_retries=0) as c:
+            with pytest.raises(salvo.ConnectError, match="port 1"):
+                c.get(url)
+    assert srv.stats()["requests"] == 0
+    for proxies in ({"http://": "http://127.0.0.1:1"},
+                    {"all://example.com": "http://127.0.0.1:1"},
+                    {"http://": "http://a:1", "https://": "http://b:1"}):
+        with pytest.raises(ValueError, match="one proxy for every URL"):
+            salvo.Client(proxies=proxies)
+    with pytest.raises(TypeError, match="not both"):
+        salvo.Client(proxy="http://a:1", proxies="http://a:1")
+    for kw in ({"app": object()}, {"mounts": {}}):
+        with pytest.raises(TypeError, match="app= and mounts="):
+            salvo.Client(**kw)
+    with pytest.raises(ValueError, match="both be False"):
+        salvo.Client(http1=False)
+    assert salvo.get(url, verify=False, trust_env=False).status_code == 200
+    with salvo.Client(http1=True) as c:
+        assert c.get(url).http_version == "HTTP/1.1"
+
+
 def test_header_bytes_as_given_and_as_received(srv):
     """A header value given as bytes goes byte for byte, on every path a
     request's headers take (the client's, the request's, merged with

@@ -19,6 +19,23 @@ def test_verify_with_file_or_directory(nginx):
             c.get(nginx.url("/"))
 
 
+def test_top_level_functions_take_client_options(nginx):
+    """httpx.get(url, verify=...) and the rest take a client's options,
+    httpx making a client for the call: so does salvo. The default
+    client (the system store) refuses nginx's test CA."""
+    url = nginx.url("/")
+    with pytest.raises(salvo.ConnectError):
+        salvo.get(url, max_retries=0)
+    assert salvo.get(url, verify=False).text == "ok\n"
+    assert salvo.post(url, verify=nginx.ca, trust_env=False).status_code \
+        in (200, 405)
+    with salvo.stream("GET", url, verify=nginx.ca) as r:
+        assert r.read() == b"ok\n"
+    r = salvo.get(nginx.url("/", port=nginx.mtls_port), verify=nginx.ca,
+                  cert=nginx.file("client-both.pem"))
+    assert (r.status_code, r.text) == (200, "CN=salvo client")
+
+
 @pytest.mark.parametrize("transport", ["native", "libcurl"])
 def test_expired_certificate_refused(nginx, transport):
     """A certificate past its validity is refused on both transports
