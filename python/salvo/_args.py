@@ -233,10 +233,13 @@ def build(method: str, url: Any, *, params: ParamTypes = None,
           follow_redirects: Optional[bool] = None,
           extensions: Optional[Dict[str, Any]] = None, stream: bool = False,
           key: Optional[str] = None, max_retries: Optional[int] = None,
-          idempotent: bool = False) -> Dict[str, Any]:
+          idempotent: bool = False, **unknown: Any) -> Dict[str, Any]:
     """The arguments of _salvo.Parallel._submit for one request, from
     httpx's request arguments (and salvo's key, max_retries,
     idempotent)."""
+    if unknown:  # named as the caller's call, not as this function
+        raise TypeError(f"a request takes no argument "
+                        f"{', '.join(map(repr, sorted(unknown)))}")
     if not isinstance(method, str):
         raise TypeError(f"method must be str, not {type(method).__name__}")
     if extensions:

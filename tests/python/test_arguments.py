@@ -57,6 +57,8 @@ def test_wrong_types_name_the_argument(srv):
         (lambda c: c.get(url, params=5), "params"),  # (a str: a query)
         (lambda c: c.get(url, timeout="5"), "timeout"),
         (lambda c: c.request(5, url), "method"),
+        (lambda c: c.get(url, heaaders={}), "no argument 'heaaders'"),
+        (lambda c: salvo.get(url, verfy=False), "no argument 'verfy'"),
     ]
     with salvo.Client() as c:
         for call, name in cases:
