@@ -10,6 +10,7 @@ that a bad read or free in the C below is a report, not luck. BASE is
 faultd's http://127.0.0.1:PORT."""
 import asyncio
 import faulthandler
+import io
 import gc
 import random
 import sys
@@ -84,7 +85,11 @@ def pools(base):
               salvo.HTTPTransport(retries=1), salvo.HTTPTransport(
                   http1=False, http2=True, limits=salvo.Limits(
                       max_connections=1)),
-              salvo.Proxy("http://u:p@127.0.0.1:1")]
+              salvo.Proxy("http://u:p@127.0.0.1:1"),
+              {"all://": "http://127.0.0.1:1"}, {"http://": None},
+              io.BytesIO(b"file"), iter([b"a", "b"]), (b"p" for _ in "ab"),
+              {"f": ("a\r\n.txt", b"x", None, {"X": "1\r\n"})},
+              {"f": (None, b"x")}, {"f": ("a", b"x", "text/\n")}]
     return urls, values + urls
 
 
@@ -97,7 +102,7 @@ CLIENT = ["headers", "auth", "timeout", "verify", "http2",
           "params", "event_hooks", "default_encoding", "max_redirects",
           "per_host", "deadline", "queue_timeout", "user_agent",
           "io_threads", "retry_statuses", "dns_servers", "resolve",
-          "max_body", "trust_env"]
+          "max_body", "trust_env", "proxies", "http1", "app", "mounts"]
 REQUEST = ["params", "headers", "cookies", "auth", "json", "data", "content",
            "files", "timeout", "follow_redirects", "extensions", "stream",
            "key", "idempotent"]
@@ -320,7 +325,8 @@ class Fuzz:
                   **self.kw(ONE_CALL, 3))
 
     def single(self):
-        self.call(salvo.get, self.v(), **self.kw(REQUEST))
+        self.call(salvo.get, self.v(), **self.kw(
+            REQUEST + ["verify", "cert", "proxy", "proxies", "trust_env"]))
 
     def one(self):
         """One drawn use; clients and models are drawn more often."""
