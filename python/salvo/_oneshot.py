@@ -73,8 +73,14 @@ class _Plan:
         self.data_each = (list(data) if isinstance(data, list) and
                           len(data) == n and n > 1 else None)
         self.data_all = None if self.data_each is not None else data
-        self.headers = headers
-        self.method = method
+        # A list of one mapping per URL is per URL; a list of pairs is
+        # headers for all, as a request takes them.
+        self.headers_each = _each(headers, n, "headers", lambda h: h is None
+                                  or isinstance(h, Mapping))
+        self.headers = None if self.headers_each is not None else headers
+        self.method_each = _each(method, n, "method",
+                                 lambda m: isinstance(m, str))
+        self.method = "GET" if self.method_each is not None else method
         self.timeout = timeout
         try:
             self.return_type = ReturnType(return_type)
@@ -96,13 +102,18 @@ class _Plan:
         return self.params_all if self.params_each is None else \
             self.params_each[i]
 
+    def _method(self, i: int) -> str:
+        return self.method if self.method_each is None else \
+            self.method_each[i]
+
     def run(self, batch: "_salvo.Parallel", concurrency: int) -> List[Any]:
         """Every request, the raw results in input order (bytes for a
         success, when bodies are what is asked for; else the Response):
         in one C loop when the bodies are the same for every URL, else one
         by one."""
         if self.json_each is not None or self.data_each is not None or \
-                self.client is not None:
+                self.headers_each is not None or \
+                self.method_each is not None or self.client is not None:
             return _one_by_one(batch, self)
         common = build(self.method, "", headers=self.headers,
                        json=self.json_all, data=self.data_all,
@@ -120,21 +131,23 @@ class _Plan:
                                                      ReturnType.CONTENT))
 
     def submit(self, batch: "_salvo.Parallel", i: int) -> int:
-        kw = dict(params=self._params(i), headers=self.headers,
+        kw = dict(params=self._params(i),
+                  headers=self.headers if self.headers_each is None else
+                  self.headers_each[i],
                   json=self.json_all if self.json_each is None else
                   self.json_each[i],
                   data=self.data_all if self.data_each is None else
                   self.data_each[i],
                   timeout=self.timeout)
         if self.client is not None:
-            args = self.client._prepare(self.method, self.urls[i], kw)
+            args = self.client._prepare(self._method(i), self.urls[i], kw)
             flow = args.pop("_flow", None)
             if flow is None:
                 return batch._submit(**args)
             f = self.flows[i] = Flow(flow, args,
                                      lambda a: batch._submit(**a))
             return f.current
-        return batch._submit(**build(self.method, self.urls[i], **kw))
+        return batch._submit(**build(self._method(i), self.urls[i], **kw))
 
     def took(self, i: int, raw: Any) -> Optional[int]:
         """raw came for request i: the id of the request its Auth flow
@@ -226,6 +239,19 @@ class _Plan:
                 f"the error has every result (.results) and the failures "
                 f"(.errors)", shaped, errors)
         return shaped
+
+
+def _each(value: Any, n: int, name: str, one: Callable[[Any], bool]
+          ) -> Optional[List[Any]]:
+    """value as one per URL (a list or tuple whose items are each `one`),
+    checked to have n of them; None when it is one value for all."""
+    if not isinstance(value, (list, tuple)) or not value or \
+            not all(one(v) for v in value):
+        return None
+    if len(value) != n:
+        raise ValueError(f"{len(value)} {name} for {n} URLs: give one per "
+                         f"URL, or one for all")
+    return list(value)
 
 
 def _one_by_one(b: "_salvo.Parallel", plan: _Plan) -> List[Any]:

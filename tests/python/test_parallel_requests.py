@@ -1,6 +1,7 @@
 """API 2: the one-call form of parallel-requests-howto.md, every example
 run against faultd, with what the originals promised and did not do."""
 import asyncio
+import json
 
 import pytest
 
@@ -63,6 +64,28 @@ def test_params_per_url_reach_the_server(srv):
     one_for_all = parallel_requests(urls=[srv.url("/echo")] * 2,
                                     params={"page": 2})
     assert [r["query"] for r in one_for_all] == ["page=2", "page=2"]
+
+
+def test_headers_and_method_per_url(srv):
+    """headers and method, like params, one per URL (a list of mappings, a
+    list of methods) or one for all (a mapping or list of pairs, a str):
+    docs/python.md said so, and a list of dicts was a TypeError."""
+    url = srv.url("/echo")
+    out = parallel_requests([url] * 3, method=["GET", "POST", "DELETE"],
+                            headers=[{"X-A": "1"}, None, {"X-A": b"\xe9"}],
+                            return_type="content")
+    seen = [json.loads(o.decode("latin-1")) for o in out]
+    assert [e["method"] for e in seen] == ["GET", "POST", "DELETE"]
+    assert [e["headers"].get("x-a") for e in seen] == ["1", None, "\xe9"]
+    out = parallel_requests([url] * 2, headers=[("X-A", "1"), ("X-B", "2")])
+    assert all((e["headers"]["x-a"], e["headers"]["x-b"]) == ("1", "2")
+               for e in out)
+    before = srv.stats()["requests"]
+    with pytest.raises(ValueError, match="1 method for 2 URLs"):
+        parallel_requests([url] * 2, method=["GET"])
+    with pytest.raises(ValueError, match="3 headers for 2 URLs"):
+        parallel_requests([url] * 2, headers=[{}, {}, {}])
+    assert srv.stats()["requests"] == before
 
 
 def test_combined_options(srv):
