@@ -171,27 +171,37 @@ class Verbs:
     awaitable one for an async client)."""
 
     def request(self, method: str, url: str, **kw: Any) -> Any:
+        """One request. Keywords, as httpx's: params, headers, cookies,
+        auth, json, data, content, files, timeout, follow_redirects,
+        extensions; and salvo's: stream, key, max_retries, idempotent."""
         raise NotImplementedError
 
     def get(self, url: str, **kw: Any) -> Any:
+        """request("GET", url, **kw): its keywords are request()'s."""
         return self.request("GET", url, **kw)
 
     def post(self, url: str, **kw: Any) -> Any:
+        """request("POST", url, **kw): its keywords are request()'s."""
         return self.request("POST", url, **kw)
 
     def put(self, url: str, **kw: Any) -> Any:
+        """request("PUT", url, **kw): its keywords are request()'s."""
         return self.request("PUT", url, **kw)
 
     def patch(self, url: str, **kw: Any) -> Any:
+        """request("PATCH", url, **kw): its keywords are request()'s."""
         return self.request("PATCH", url, **kw)
 
     def delete(self, url: str, **kw: Any) -> Any:
+        """request("DELETE", url, **kw): its keywords are request()'s."""
         return self.request("DELETE", url, **kw)
 
     def head(self, url: str, **kw: Any) -> Any:
+        """request("HEAD", url, **kw): its keywords are request()'s."""
         return self.request("HEAD", url, **kw)
 
     def options(self, url: str, **kw: Any) -> Any:
+        """request("OPTIONS", url, **kw): its keywords are request()'s."""
         return self.request("OPTIONS", url, **kw)
 
 
