@@ -41,8 +41,10 @@ def _pairs(obj: Any, what: str) -> Iterator[Tuple[Any, Any]]:
 
 def _header_pairs(headers: HeaderTypes) -> List[Tuple[str, str]]:
     """(name, value) pairs of headers as httpx takes them, each a str."""
+    if headers is None:  # (most requests: no _pairs' checks)
+        return []
     return [(_text(k, "a header name"), _text(v, "a header value"))
-            for k, v in _pairs(headers or (), "headers")]
+            for k, v in _pairs(headers, "headers")]
 
 
 def _header_list(headers: HeaderTypes) -> Optional[List[str]]:
