@@ -1,12 +1,14 @@
 """An ordinary httpx program: requests with params, headers and JSON
 bodies, auth (basic, a custom scheme, digest), connection limits,
 cookies across requests, streaming lines, redirects, status checks,
-timeouts and asyncio.gather. Written for httpx; the import is the
+timeouts, forms and files, hooks, build_request and send, and
+asyncio.gather. Written for httpx; the import is the
 one line changed (tests/python/test_httpx.py runs it against faultd).
 
     python3 httpx_example.py http://127.0.0.1:PORT
 """
 import asyncio
+import os
 import sys
 
 import salvo as httpx  # was: import httpx
@@ -80,6 +82,28 @@ def main() -> None:
         print("digest", r.status_code, [h.status_code for h in r.history])
 
 
+def uploads() -> None:
+    # Form fields, a file, a file's bytes as the body; then hooks set on
+    # a client, and a request built, then sent.
+    r = httpx.post(f"{BASE}/echo", data={"on": True, "off": None},
+                   verify=False)
+    print("form", r.json()["body"])
+    r = httpx.post(f"{BASE}/echo", files={"doc": ("notes.txt", b"hello")})
+    body = r.json()["body"]
+    print("file", 'filename="notes.txt"' in body,
+          "Content-Type: text/plain" in body)
+    with open(__file__, "rb") as f:
+        r = httpx.put(f"{BASE}/echo", content=f)
+    print("content", r.json()["body_len"] == os.path.getsize(__file__))
+    with httpx.Client() as client:
+        seen = []
+        client.event_hooks = {"request": [lambda q: seen.append(q.method)],
+                              "response": []}
+        req = client.build_request("DELETE", f"{BASE}/echo")
+        r = client.send(req)
+        print("sent", r.request is req, seen, r.json()["method"])
+
+
 async def gather() -> None:
     async with httpx.AsyncClient(base_url=BASE) as client:
         rs = await asyncio.gather(*(client.get(f"/json/{i}")
@@ -88,4 +112,5 @@ async def gather() -> None:
 
 
 main()
+uploads()
 asyncio.run(gather())

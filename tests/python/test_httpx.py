@@ -675,7 +675,9 @@ def test_an_httpx_program_runs_unchanged(srv):
         "deleted False", 'line {"id":7,"name":"item 7"}',
         "redirected 200 /redirect/0", "status 404 Not Found True",
         "error 404", "timeout caught", "token Bearer t0k",
-        "digest 200 [401]", "gathered [0, 1, 2, 3, 4]"]
+        "digest 200 [401]", "form on=true&off=", "file True True",
+        "content True", "sent True ['DELETE'] DELETE",
+        "gathered [0, 1, 2, 3, 4]"]
 
 
 def test_response_made_by_hand(srv):
