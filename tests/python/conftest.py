@@ -52,3 +52,8 @@ def nginx():
     yield n
     n.stop()
     subprocess.run(["rm", "-rf", n.dir], check=False)
+
+
+def raw_url(srv, body: bytes, ctype: str = "text/plain") -> str:
+    from urllib.parse import quote
+    return srv.url(f"/raw?hex={body.hex()}&ct={quote(ctype)}")
