@@ -199,8 +199,9 @@ static int attempt_error(const salvo__engine *e, const salvo__req *r, int err,
     free(*msg);
     *msg = salvo__req_fail_message(r);
   }
-  const char *secrets[] = {e->cfg->password, e->cfg->bearer_token};
-  *msg = salvo__redact(*msg, secrets, 2);
+  const char *secrets[] = {e->cfg->password, e->cfg->bearer_token,
+                           e->cfg->client_key_password};
+  *msg = salvo__redact(*msg, secrets, sizeof(secrets) / sizeof(*secrets));
   return err;
 }
 
