@@ -247,6 +247,12 @@ class Conn:
             # tables (a connection error, RFC 9113 4.3).
             self.sock.sendall(b"\x00\x00\x01\x01\x04" +
                               sid.to_bytes(4, "big") + b"\xbf")
+        elif path == "/bad/flood":
+            self.flush()
+            # 5,000 PINGs at once, each asking for an ACK: more than a
+            # client should queue (RFC 9113 10.5, nghttp2's 1,000).
+            ping = b"\x00\x00\x08\x06\x00\x00\x00\x00\x00" + b"p" * 8
+            self.sock.sendall(ping * 5000)
         elif path == "/_stats":
             with LOCK:
                 body = json.dumps(STATS).encode()

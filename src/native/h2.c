@@ -491,7 +491,10 @@ void salvo__h2_io(salvo__transport *t, salvo__nconn *c) {
     ssize_t used =
         nghttp2_session_mem_recv(c->h2->s, (const uint8_t *)t->rbuf, (size_t)n);
     c->h2->in_recv = 0;
-    if (used < 0) {
+    if (used < 0) { /* a flood, say: the GOAWAY's end reports nghttp2's why */
+      c->h2->fatal = NGHTTP2_PROTOCOL_ERROR;
+      snprintf(c->h2->fatal_why, sizeof(c->h2->fatal_why), "%s",
+               nghttp2_strerror((int)used));
       nghttp2_session_terminate_session(c->h2->s, NGHTTP2_PROTOCOL_ERROR);
       salvo__h2_flush(t, c);
       char why[160];
