@@ -196,12 +196,17 @@ int salvo__url_parse(const char *url, salvo__url *u, char **msg) {
   if (u->host_len == 0)
     return fail(msg, salvo__fmt("malformed URL: no host"));
   /* Refused the same on both transports (the native one looked the bytes
-   * up, libcurl called the URL malformed): salvo converts no IDN. */
-  for (size_t i = 0; u->high && i < u->host_len; i++)
+   * up, libcurl called the URL malformed): salvo converts no IDN, and a
+   * name holds none of the bytes libcurl refuses ("a%20b" was looked up). */
+  for (size_t i = 0; i < u->host_len; i++) {
     if ((unsigned char)h[i] >= 0x80)
       return fail(msg, salvo__fmt("malformed URL: a host name in UTF-8 (an "
                                   "internationalized name): give its "
                                   "ASCII form (xn--...)"));
+    if (*h != '[' && strchr("!{}[]\\$'\"^`*<>=;,+&()%", h[i]))
+      return fail(msg,
+                  salvo__fmt("malformed URL: a host name holding '%c'", h[i]));
+  }
   u->port = u->scheme_len == 5 ? 443 : 80;
   u->port_text = u->scheme_len == 5 ? "443" : "80";
   u->port_text_len = u->scheme_len == 5 ? 3 : 2;
@@ -564,8 +569,9 @@ char *salvo__url_resolve(const char *base, const char *ref, size_t ref_len,
     char c = (char)(scheme.s[i] | 0x20);
     rc = put(&out, &c, 1);
   }
+  /* As it came: url_parse judges it as a request URL's, never encoded. */
   piece hp = host_port(auth->authority);
-  rc = rc || put(&out, "://", 3) || put_encoded(&out, hp.s, hp.n);
+  rc = rc || put(&out, "://", 3) || put(&out, hp.s, hp.n);
   if (!rc && r.scheme.has)
     rc = remove_dots(&out, r.path.s, r.path.n);
   else if (!rc)

@@ -63,6 +63,13 @@ static void test_redirects(void **state) {
                           th_srv.port));
   salvo_pending ftp =
       salvo_get(b, th_url(&th_srv, "/redirect-to?url=ftp://127.0.0.1/x"));
+  /* A Location whose host no name holds: refused as a request's URL is,
+   * by both transports alike (a space was encoded into "a%20b", which
+   * the native transport looked up in the DNS and libcurl refused). */
+  salvo_pending spaced =
+      salvo_get(b, th_url(&th_srv, "/redirect-to?url=http://a%%20b/"));
+  salvo_pending pct =
+      salvo_get(b, th_url(&th_srv, "/redirect-to?url=http://a%%2520b/"));
 
   salvo_response *r = salvo_pending_response(b, three);
   assert_int_equal(salvo_response_status(r), 200);
@@ -97,6 +104,15 @@ static void test_redirects(void **state) {
 
   r = salvo_pending_response(b, ftp);
   assert_int_equal(salvo_response_error(r), SALVO_EREDIRECT);
+  salvo_response_free(r);
+  r = salvo_pending_response(b, spaced);
+  assert_int_equal(salvo_response_error(r), SALVO_EREDIRECT);
+  assert_int_equal(salvo_response_status(r), 302);
+  assert_non_null(strstr(salvo_response_errmsg(r), "whitespace"));
+  salvo_response_free(r);
+  r = salvo_pending_response(b, pct);
+  assert_int_equal(salvo_response_error(r), SALVO_EREDIRECT);
+  assert_non_null(strstr(salvo_response_errmsg(r), "host name holding '%'"));
   salvo_response_free(r);
   salvo_parallel_close(b);
   salvo_client_free(c);
