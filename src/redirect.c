@@ -10,6 +10,7 @@
 #include "redact.h"
 #include "response.h"
 #include "url.h"
+#include "url_ref.h"
 
 void salvo__hop_start(salvo__hop *h, const salvo__req *r) {
   h->url = NULL;

@@ -1,9 +1,9 @@
 /*
  * URLs as salvo takes them: absolute http(s) URLs checked at submission,
- * their origin key, their query with params merged in, the target a
- * request line carries, and references resolved against them (RFC 3986
- * section 5, for redirects). No I/O, no allocation but the results, so a
- * fuzzer drives it alone (tests/fuzz/fuzz_url.c).
+ * their origin key, their query with params merged in, and the target a
+ * request line carries (references resolved against them are
+ * url_ref.h's). No I/O, no allocation but the results, so a fuzzer
+ * drives it alone (tests/fuzz/fuzz_url.c).
  */
 #ifndef SALVO_URL_H
 #define SALVO_URL_H
@@ -60,13 +60,8 @@ char *salvo__url_put_with_params(char *d, const char *url, const salvo__url *u,
  * fragment; *n is 0 when the path is empty (the target is then "/"). */
 void salvo__url_target(const char *url, const char **p, size_t *n);
 
-/* A reference (a Location) resolved against the absolute URL base, as RFC
- * 3986 5.2 says, as an absolute http(s) URL without userinfo; a reference
- * without a fragment keeps base's (RFC 9110 10.2.2). Bytes a URL cannot
- * carry (space, controls, non-ASCII) are percent-encoded. Allocated; NULL
- * with *msg when the result is not a URL salvo follows (another scheme, no
- * host), or with *msg NULL when out of memory. */
-char *salvo__url_resolve(const char *base, const char *ref, size_t ref_len,
-                         char **msg);
+/* c as "%XX" at d (RFC 3986 2.1, upper case); returns the end. Every
+ * percent-encoding salvo writes is this one. */
+char *salvo__url_pct(char *d, unsigned char c);
 
 #endif /* SALVO_URL_H */

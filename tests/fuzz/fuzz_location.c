@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "url.h"
+#include "url_ref.h"
 
 static const char *const bases[] = {
     "http://a.example/x/y/z?q=1#f",

@@ -15,6 +15,7 @@
 
 #include "buf.h"
 #include "url.h"
+#include "url_ref.h"
 
 /* Every byte value at every place of a long URL, against the rule byte
  * by byte (the check reads sixteen bytes at a time). */
