@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from ._auth import basic_auth_header, is_flow
-from ._models import _joined, _line, _text
+from ._fields import _joined, _line, _text
 from ._params import _param_value
 
 # typing costs 18 ms of import (measured) that no caller needs at run

@@ -11,7 +11,8 @@ from collections.abc import Mapping
 
 from . import _salvo
 from ._auth import is_flow
-from ._models import _line, state_for
+from ._fields import _line
+from ._models import state_for
 from ._args import (USE_CLIENT_DEFAULT, _header_list, _header_pairs,
                     _timeout, build)
 

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import time
 
-from ._models import Request, _line, _state, _unline
+from ._fields import _line, _unline
+from ._models import Request, _state
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # for the checkers only (typing costs 18 ms to import)
