@@ -245,6 +245,49 @@ static void test_saved_oldest_first(void **state) {
   salvo__jar_free(j);
 }
 
+/* A server that sets cookie after cookie fills the jar to its bound
+ * (3,000) and no further: each one past it takes the oldest's place, so
+ * memory stays bounded whatever a hostile server sends (RFC 6265 6.1
+ * lets a user agent evict). */
+static void test_bounded_by_the_oldest(void **state) {
+  (void)state;
+  salvo__jar *j = jar();
+  char v[32];
+  for (int i = 0; i < 3005; i++) {
+    snprintf(v, sizeof(v), "c%d=%d", i, i);
+    set(j, "http://a.example/", v);
+  }
+  assert_int_equal(salvo__jar_count(j), 3000);
+  salvo__buf b = {0};
+  assert_int_equal(salvo__jar_header(j, "http://a.example/", NULL, &b), 0);
+  assert_int_equal(salvo__buf_reserve(&b, 1), 0);
+  b.p[b.len] = '\0';
+  assert_non_null(strstr(b.p, "Cookie: c5=5; c6=6;"));
+  assert_non_null(strstr(b.p, "; c3004=3004\r\n"));
+  assert_null(strstr(b.p, "c4=4"));
+  salvo__buf_free(&b);
+  salvo__jar_free(j);
+}
+
+/* A request's own Cookie field comes first and alone when the jar has
+ * nothing for its URL, and with the jar's after it when it has. */
+static void test_own_cookie_field(void **state) {
+  (void)state;
+  salvo__jar *j = jar();
+  salvo__buf b = {0};
+  assert_int_equal(salvo__jar_header(j, "http://a.example/", "x=1", &b), 0);
+  assert_int_equal(b.len, strlen("Cookie: x=1\r\n"));
+  assert_memory_equal(b.p, "Cookie: x=1\r\n", b.len);
+  set(j, "http://a.example/", "a=1");
+  b.len = 0;
+  assert_int_equal(salvo__jar_header(j, "http://a.example/", "x=1", &b), 0);
+  assert_int_equal(salvo__buf_reserve(&b, 1), 0);
+  b.p[b.len] = '\0';
+  assert_string_equal(b.p, "Cookie: x=1; a=1\r\n");
+  salvo__buf_free(&b);
+  salvo__jar_free(j);
+}
+
 /* The lines leave out what expired on the clock, whatever the jar still
  * holds, and a line given with a past expiry removes its cookie. */
 static void test_lines_on_the_clock(void **state) {
@@ -290,6 +333,8 @@ int main(void) {
       cmocka_unit_test(test_file_lines_checked),
       cmocka_unit_test(test_saved_oldest_first),
       cmocka_unit_test(test_lines_on_the_clock),
+      cmocka_unit_test(test_bounded_by_the_oldest),
+      cmocka_unit_test(test_own_cookie_field),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
