@@ -284,14 +284,27 @@ static int grow_buckets(salvo__sched *s) {
   return 0;
 }
 
-/* Origins are kept while the client lives; idle ones (nothing queued,
- * running, parked or waiting for a token) are dropped when the table gets
- * large, so crawling millions of hosts stays bounded. */
-static void drop_idle(salvo__sched *s) {
+/* Whether forgetting h loses nothing: none of its requests queued,
+ * running, parked or waiting for a token, and its per_host_rate bucket
+ * full again by now (a new host's is: forgetting a spent one let its next
+ * request start at once, over the rate). */
+static int forgettable(const salvo__sched *s, const salvo__host *h,
+                       int64_t now) {
+  if (h->in_flight || waiting(h) || h->parked || h->timer.idx)
+    return 0;
+  double rate = s->cfg->per_host_rate, burst = s->cfg->rate_burst;
+  return rate <= 0 ||
+         h->bucket.tokens + (double)(now - h->bucket.last) * rate / NS >= burst;
+}
+
+/* Origins are kept while the client lives; forgettable ones are dropped
+ * when the table gets large, so crawling millions of hosts stays bounded
+ * (those within their pace stay, at most the rate's second's worth). */
+static void drop_idle(salvo__sched *s, int64_t now) {
   for (size_t i = 0; i < s->nbuckets; i++)
     for (salvo__host **pp = &s->buckets[i]; *pp;) {
       salvo__host *h = *pp;
-      if (!h->in_flight && !waiting(h) && !h->parked && !h->timer.idx) {
+      if (forgettable(s, h, now)) {
         *pp = h->hnext;
         free(h->back.v);
         free(h);
@@ -308,7 +321,7 @@ static salvo__host *host_get(salvo__sched *s, const char *key, uint32_t hash,
     if (h->hash == hash && !strcmp(h->key, key))
       return h;
   if (s->nhosts >= 4096 && s->nhosts >= s->nbuckets)
-    drop_idle(s);
+    drop_idle(s, now);
   if (s->nhosts >= s->nbuckets)
     grow_buckets(s);
   size_t len = strlen(key);

@@ -5,6 +5,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -272,6 +273,35 @@ static void test_per_host_rate(void **state) {
   world_free(w);
 }
 
+static void per_host_rate_1(salvo_config *c) { c->per_host_rate = 1; }
+
+/* A crawl of many origins keeps the table bounded by dropping idle ones
+ * (past 4,096), but never one whose rate still holds it back: origin a,
+ * its token spent, then 6,000 others, each run and released; a's next
+ * request still waits its second (per_host_rate 1/s). It started at once,
+ * a's spent bucket forgotten with a. */
+static void test_idle_origins_dropped_not_their_pace(void **state) {
+  (void)state;
+  world *w = world_new(per_host_rate_1);
+  int64_t t0 = w->fc.ns, at[1];
+  add(w, 0, "http://a:80", 0);
+  assert_int_equal(run(w, 1, 0, at), 1);
+  assert_int_equal(at[0], t0);
+  char origin[64];
+  for (int i = 0; i < 6000; i++) {
+    snprintf(origin, sizeof(origin), "http://h%d:80", i);
+    memset(&w->e[1], 0, sizeof(w->e[1])); /* a fresh request's entry */
+    add(w, 1, origin, 0);
+    salvo__sched_entry *e = salvo__sched_next(w->s, w->fc.ns);
+    assert_ptr_equal(e, &w->e[1]);
+    salvo__sched_release(w->s, e);
+  }
+  add(w, 2, "http://a:80", 0);
+  assert_int_equal(run(w, 1, 0, at), 1);
+  assert_true(at[0] >= t0 + 1000 * MS_NS);
+  world_free(w);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_rate_paces_exactly),
@@ -282,6 +312,7 @@ int main(void) {
       cmocka_unit_test(test_backoff_goes_first),
       cmocka_unit_test(test_backoffs_return_in_order),
       cmocka_unit_test(test_per_host_rate),
+      cmocka_unit_test(test_idle_origins_dropped_not_their_pace),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
