@@ -222,6 +222,30 @@ class CliRunTest(WithFaultd):
                   self.url("/json/1"))
         self.assertEqual(len(lines(p.stdout)), 1)
 
+    def test_resume_after_a_line_cut_short(self):
+        """A run killed in the middle of writing a line (SIGKILL, a full
+        disk) leaves half a line at the end: --resume counts the whole
+        lines only, sends the cut one's request again, and the file ends
+        with one whole line per input."""
+        path = os.path.join(self.tmp.name, "cut-urls.txt")
+        out = os.path.join(self.tmp.name, "cut-out.jsonl")
+        with open(path, "w") as f:
+            f.write("".join(self.url(f"/json/{i}") + "\n" for i in range(3)))
+        p = salvo("-i", path, "--ordered", "-o", out)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        with open(out) as f:
+            whole = f.read().splitlines(keepends=True)
+        with open(out, "w") as f:  # the third line cut in its middle
+            f.write(whole[0] + whole[1] + whole[2][:20])
+        self.srv.reset()
+        p = salvo("-i", path, "--resume", out, "-o", out)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("2 done before (--resume)", p.stderr)
+        self.assertEqual(self.srv.stats()["requests"], 1)
+        with open(out) as f:
+            final = lines(f.read())
+        self.assertEqual(sorted(o["key"] for o in final), ["1", "2", "3"])
+
     def test_secrets_never_printed(self):
         p = salvo("-u", "user:PASSSECRET", self.url("/redirect/1"),
                   "http://u:URLSECRET@127.0.0.1:%d/redirect/1" % self.srv.port,
