@@ -299,6 +299,11 @@ static void test_bad_input_is_einval(void **state) {
       {NULL, "http://127.0.0.1/a b", NULL},
       {NULL, "http://127.0.0.1/a\nb", NULL},
       {NULL, "http://[::1/", NULL},
+      /* Neither an IPv6 address nor a host name: EINVAL from both
+       * transports (the native one asked the DNS for "zz" and "a%20b"). */
+      {NULL, "http://[zz]/", NULL},
+      {NULL, "http://[fe80::1%25eth0]/", NULL},
+      {NULL, "http://a%20b/", NULL},
       {"GE T", "http://127.0.0.1/", NULL},
       {"", "http://127.0.0.1/", NULL},
       {"GET\r\n", "http://127.0.0.1/", NULL},

@@ -3,6 +3,7 @@
  * their offset named (RFC 3986 2: a URI holds neither), UTF-8 text
  * percent-encoded past the host and refused in it, other bytes left to
  * the server; scheme, host and port read. */
+#include <arpa/inet.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -188,6 +189,12 @@ static int reference(const char *url, salvo__url *u) {
   if (*h == '[') {
     if (!(hend = memchr(h, ']', (size_t)(end - h))))
       return -1;
+    char a[64];
+    struct in6_addr in6;
+    snprintf(a, sizeof(a), "%.*s", (int)(hend - h - 1), h + 1);
+    if (hend - h - 1 >= 46 || strchr(a, '%') ||
+        inet_pton(AF_INET6, a, &in6) != 1)
+      return -1; /* not an address, or one with a zone */
     hend++;
   } else {
     while (hend < end && *hend != ':')
@@ -289,7 +296,8 @@ static void test_authority_reading(void **state) {
 }
 
 /* A host name holding a byte libcurl refuses is refused here, on both
- * transports alike (the native one looked "a%20b" up in the DNS); a
+ * transports alike (the native one looked "a%20b" up in the DNS), and so
+ * is a bracketed host that is not an IPv6 address (or has a zone); a
  * redirect's Location is judged as a request's URL, its authority never
  * percent-encoded into such a name, its path's spaces encoded. */
 static void test_host_bytes_and_a_location_authority(void **state) {
@@ -308,6 +316,13 @@ static void test_host_bytes_and_a_location_authority(void **state) {
   char *msg = NULL;
   assert_int_equal(salvo__url_parse("http://a_b-c.d~e/", &u, &msg), 0);
   assert_int_equal(salvo__url_parse("http://[::1]:8/", &u, &msg), 0);
+  const char *not6[] = {"http://[1]/", "http://[zz]:80/", "http://[]/",
+                        "http://[fe80::1%25eth0]/", "http://[::1x]/"};
+  for (size_t i = 0; i < sizeof(not6) / sizeof(*not6); i++) {
+    assert_int_equal(salvo__url_parse(not6[i], &u, &msg), SALVO_EINVAL);
+    assert_non_null(strstr(msg, "is not an IPv6 address"));
+    free(msg);
+  }
   const char *refused[][2] = {{"http://a b/", "whitespace"},
                               {"http://b\xc3\xbc"
                                "cher.de/",
