@@ -176,6 +176,20 @@ static int ipv6_literal(const char *s, size_t n) {
   return inet_pton(AF_INET6, a, &in6) == 1;
 }
 
+/* Whether s[0..n) is an IPv4 address in a form other than four decimal
+ * numbers ("127.1", "0x7f.0.0.1", "2130706433", "0177.0.0.1"): libcurl
+ * reads these as inet_aton does (0177 octal, 127), the native transport's
+ * resolver as decimal or as a name (177, a DNS query): one URL, two hosts. */
+static int odd_ipv4(const char *s, size_t n) {
+  char a[32];
+  struct in_addr in;
+  if (!n || n >= sizeof(a) || !is_digit(*s))
+    return 0;
+  memcpy(a, s, n);
+  a[n] = '\0';
+  return inet_aton(a, &in) && inet_pton(AF_INET, a, &in) != 1;
+}
+
 /* Only what a transport would misread or what salvo needs (scheme, host,
  * port) is checked here; the rest is the server's to judge. */
 int salvo__url_parse(const char *url, salvo__url *u, char **msg) {
@@ -225,6 +239,11 @@ int salvo__url_parse(const char *url, salvo__url *u, char **msg) {
       return fail(msg,
                   salvo__fmt("malformed URL: a host name holding '%c'", h[i]));
   }
+  if (*h != '[' && odd_ipv4(h, u->host_len))
+    return fail(msg, salvo__fmt("malformed URL: \"%.*s\" is an IPv4 address "
+                                "in a form read two ways: give it as four "
+                                "decimal numbers",
+                                (int)u->host_len, h));
   u->port = u->scheme_len == 5 ? 443 : 80;
   u->port_text = u->scheme_len == 5 ? "443" : "80";
   u->port_text_len = u->scheme_len == 5 ? 3 : 2;

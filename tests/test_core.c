@@ -304,6 +304,9 @@ static void test_bad_input_is_einval(void **state) {
       {NULL, "http://[zz]/", NULL},
       {NULL, "http://[fe80::1%25eth0]/", NULL},
       {NULL, "http://a%20b/", NULL},
+      /* An IPv4 address libcurl reads as inet_aton does (127.0.0.1) and
+       * the native resolver as a name: refused by both. */
+      {NULL, "http://127.1:1/", NULL},
       {"GE T", "http://127.0.0.1/", NULL},
       {"", "http://127.0.0.1/", NULL},
       {"GET\r\n", "http://127.0.0.1/", NULL},

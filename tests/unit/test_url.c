@@ -203,6 +203,12 @@ static int reference(const char *url, salvo__url *u) {
   }
   if (hend == h || (hend < end && *hend != ':'))
     return -1;
+  char four[64];
+  struct in_addr in4;
+  snprintf(four, sizeof(four), "%.*s", (int)(hend - h), h);
+  if (*h >= '0' && *h <= '9' && inet_aton(four, &in4) &&
+      inet_pton(AF_INET, four, &in4) != 1)
+    return -1; /* IPv4 in a form two readers read apart */
   unsigned port = sl == 5 ? 443 : 80;
   if (hend + 1 < end) {
     port = 0;
@@ -316,6 +322,20 @@ static void test_host_bytes_and_a_location_authority(void **state) {
   char *msg = NULL;
   assert_int_equal(salvo__url_parse("http://a_b-c.d~e/", &u, &msg), 0);
   assert_int_equal(salvo__url_parse("http://[::1]:8/", &u, &msg), 0);
+  /* IPv4 in the forms inet_aton reads and inet_pton does not: libcurl
+   * took 0177 as octal (127), the native resolver as decimal (177). */
+  const char *odd4[] = {"http://127.1/",         "http://0x7f.0.0.1/",
+                        "http://2130706433:80/", "http://0177.0.0.1/",
+                        "http://127.0.0.010/",   "http://123/"};
+  for (size_t i = 0; i < sizeof(odd4) / sizeof(*odd4); i++) {
+    assert_int_equal(salvo__url_parse(odd4[i], &u, &msg), SALVO_EINVAL);
+    assert_non_null(strstr(msg, "read two ways"));
+    free(msg);
+  }
+  const char *fine[] = {"http://127.0.0.1/", "http://10.1.2.3:8/",
+                        "http://1password.com/", "http://1.2.3.4.example/"};
+  for (size_t i = 0; i < sizeof(fine) / sizeof(*fine); i++)
+    assert_int_equal(salvo__url_parse(fine[i], &u, &msg), 0);
   const char *not6[] = {"http://[1]/", "http://[zz]:80/", "http://[]/",
                         "http://[fe80::1%25eth0]/", "http://[::1x]/"};
   for (size_t i = 0; i < sizeof(not6) / sizeof(*not6); i++) {
