@@ -27,8 +27,8 @@ class Headers(MutableMapping):
     def __init__(self, items: Any = None) -> None:
         if items is None:
             self._items: List[Tuple[str, str]] = []
-        elif isinstance(items, Headers):
-            self._items = list(items._items)
+        elif isinstance(items, Headers):  # its encoding too, as httpx's
+            self._items, self._enc = list(items._items), items._enc
         elif isinstance(items, list) and all(
                 type(i) is tuple for i in items):
             # the extension's list, its obs-text values as bytes
@@ -127,7 +127,7 @@ class Headers(MutableMapping):
         return list(self._items)
 
     def copy(self) -> "Headers":
-        return Headers(list(self._items))
+        return Headers(self)
 
     def __contains__(self, name: object) -> bool:
         return isinstance(name, str) and bool(self.get_list(name))

@@ -183,6 +183,7 @@ def test_header_bytes_as_given_and_as_received(srv):
     assert h["content-type"] == "text/caf\xe9" and h.encoding == "utf-8"
     h.encoding = "latin-1"
     assert h["content-type"] == "text/caf\xc3\xa9" and h.encoding == "latin-1"
+    assert h.copy().encoding == "latin-1" and h.copy() == h
     assert (b"content-type", b"text/caf\xc3\xa9") in \
         [(k.lower(), v) for k, v in h.raw]
     assert salvo.get(srv.url("/json/1")).headers.encoding == "ascii"
