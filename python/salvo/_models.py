@@ -31,9 +31,10 @@ class Headers(MutableMapping):
             self._items, self._enc = list(items._items), items._enc
         elif isinstance(items, list) and all(
                 type(i) is tuple for i in items):
-            # the extension's list, its obs-text values as bytes
-            self._items = [i if type(i[1]) is str else (i[0], _text(i[1]))
-                           for i in items]
+            # The extension's list (its obs-text values as bytes), or the
+            # caller's pairs, which may be bytes too (httpx's raw form).
+            self._items = [i if type(i[0]) is str and type(i[1]) is str
+                           else (_text(i[0]), _text(i[1])) for i in items]
         else:
             pairs = items.items() if hasattr(items, "items") else items
             self._items = [(_text(k), _text(v)) for k, v in pairs]

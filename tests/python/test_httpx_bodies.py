@@ -190,6 +190,11 @@ def test_header_bytes_as_given_and_as_received(srv):
     made = salvo.Response(200, headers=[("X-A", b"caf\xe9")])
     assert made.headers.raw[0] == (b"X-A", b"caf\xe9")
     assert salvo.Headers({"X-A": b"caf\xe9"})["x-a"] == "caf\xe9"
+    # A list of bytes pairs, httpx's raw form: Headers(h.raw) is h again
+    # (its names stayed bytes, and a lookup raised AttributeError).
+    h = salvo.Headers([(b"X-A", b"caf\xe9"), ("x-a", "b")])
+    assert h.get_list("x-a") == ["caf\xe9", "b"]
+    assert salvo.Headers(h.raw) == h and salvo.Headers(h.raw).raw == h.raw
 
 
 def test_default_client_keeps_the_request(srv):
