@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from ._auth import basic_auth_header, is_flow
+from ._auth import basic_auth_value, is_flow
 from ._fields import _joined, _line, _text
-from ._params import _param_value
+from ._params import _each, _param_value
 
 # typing costs 18 ms of import (measured) that no caller needs at run
 # time: the names are for the checkers only.
@@ -64,12 +64,11 @@ def _param_list(params: ParamTypes) -> Optional[List[Tuple[str, Any]]]:
             else params
         params = parse_qsl(q.lstrip("?"), keep_blank_values=True)
     out: List[Tuple[str, Any]] = []
-    for k, v in _pairs(params, "params"):
+    for k, one in _each(_pairs(params, "params")):
         if not isinstance(k, str):
             raise TypeError(f"a query parameter name must be str, not "
                             f"{type(k).__name__}")
-        for one in (v if isinstance(v, (list, tuple)) else [v]):
-            out.append((k, _param_value(one)))
+        out.append((k, _param_value(one)))
     return out or None
 
 
@@ -200,12 +199,11 @@ def _multipart(data: Any, files: Any) -> Tuple[bytes, str]:
     boundary = os.urandom(16).hex()
     out = []
     items = files.items() if isinstance(files, Mapping) else files
-    for name, v in (data.items() if isinstance(data, Mapping) else ()):
-        for one in (v if isinstance(v, (list, tuple)) else [v]):
-            value = one if isinstance(one, bytes) else _param_value(one)
-            out.append(f'--{boundary}\r\nContent-Disposition: form-data; '
-                       f'name="{_form_param(name)}"\r\n\r\n'.encode() +
-                       _bytes(value, "a form field") + b"\r\n")
+    for name, one in _each(data.items() if isinstance(data, Mapping) else ()):
+        value = one if isinstance(one, bytes) else _param_value(one)
+        out.append(f'--{boundary}\r\nContent-Disposition: form-data; '
+                   f'name="{_form_param(name)}"\r\n\r\n'.encode() +
+                   _bytes(value, "a form field") + b"\r\n")
     for name, f in items:
         filename, f, ctype, extra = _file_field(f)
         head = f'Content-Disposition: form-data; name="{_form_param(name)}"'
@@ -259,10 +257,8 @@ def build(method: str, url: Any, *, params: ParamTypes = None,
         if isinstance(data, Mapping):
             from urllib.parse import urlencode
             # Each value as httpx writes it: True "true", None "".
-            body = urlencode([
-                (k, _param_value(one)) for k, v in data.items()
-                for one in (v if isinstance(v, (list, tuple)) else [v])
-            ]).encode()
+            body = urlencode([(k, _param_value(one))
+                              for k, one in _each(data.items())]).encode()
             ctype = "application/x-www-form-urlencoded"
         else:
             body = _bytes(data, "data (a dict of form fields, str or bytes)")
@@ -280,7 +276,7 @@ def build(method: str, url: Any, *, params: ParamTypes = None,
         pairs.append(("Cookie", value))
     if auth is not None and not callable(auth) and not is_flow(auth):
         pairs = [p for p in pairs if p[0].lower() != "authorization"]
-        pairs.append(tuple(basic_auth_header(auth).split(": ", 1)))
+        pairs.append(("Authorization", basic_auth_value(auth)))
     hdrs = [_line(k, v) for k, v in pairs]
     # The extension's timeout: 0 the client's, negative none (None, as
     # httpx), else seconds.

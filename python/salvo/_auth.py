@@ -68,8 +68,7 @@ class BasicAuth(Auth):
         self.username, self.password = username, password
 
     def auth_flow(self, request: Any) -> Generator[Any, Any, None]:
-        name, value = basic_auth_header(self).split(":", 1)
-        request.headers[name] = value.strip()
+        request.headers["Authorization"] = basic_auth_value(self)
         yield request
 
 
@@ -80,8 +79,8 @@ def is_flow(auth: Any) -> bool:
             and hasattr(auth, "sync_auth_flow"))
 
 
-def basic_auth_header(auth: Any, what: str = "auth") -> str:
-    """The Authorization field of (username, password) or a BasicAuth."""
+def basic_auth_value(auth: Any, what: str = "auth") -> str:
+    """The Authorization value of (username, password) or a BasicAuth."""
     if hasattr(auth, "username") and hasattr(auth, "password"):
         auth = (auth.username, auth.password)
     if not (isinstance(auth, tuple) and len(auth) == 2):
@@ -91,7 +90,7 @@ def basic_auth_header(auth: Any, what: str = "auth") -> str:
                         f"{type(auth).__name__} is not supported")
     import base64
     u, p = (x.encode() if isinstance(x, str) else bytes(x) for x in auth)
-    return "Authorization: Basic " + base64.b64encode(u + b":" + p).decode()
+    return "Basic " + base64.b64encode(u + b":" + p).decode()
 
 
 # ---- Digest (RFC 7616) ------------------------------------------------------

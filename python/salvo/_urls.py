@@ -6,7 +6,7 @@ from __future__ import annotations
 from urllib.parse import (parse_qsl, quote, unquote, unquote_plus, urlsplit,
                           urlunsplit)
 
-from ._params import _param_value
+from ._params import _each, _param_value
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # for the checkers only (typing costs 18 ms to import)
@@ -32,9 +32,7 @@ class QueryParams:
             items = parse_qsl(params.lstrip("?"), keep_blank_values=True)
         else:
             pairs = params.items() if hasattr(params, "items") else params
-            for k, v in pairs:
-                for one in (v if isinstance(v, (list, tuple)) else [v]):
-                    items.append((str(k), _param_value(one) or ""))
+            items = [(str(k), _param_value(one)) for k, one in _each(pairs)]
         self._items = items
 
     def multi_items(self) -> List[Tuple[str, str]]:
@@ -70,7 +68,7 @@ class QueryParams:
     def set(self, key: str, value: Any = None) -> "QueryParams":
         """A new QueryParams where key has value alone, at its first
         place (or last, when new)."""
-        key, value = str(key), _param_value(value) or ""
+        key, value = str(key), _param_value(value)
         items = [(k, v) for k, v in self._items if k != key]
         # The first of key's places: no key comes before it to remove.
         at = next((i for i, (k, _) in enumerate(self._items) if k == key),
@@ -80,8 +78,7 @@ class QueryParams:
 
     def add(self, key: str, value: Any = None) -> "QueryParams":
         """A new QueryParams with value added to key's."""
-        return self._with(self._items + [(str(key), _param_value(value)
-                                          or "")])
+        return self._with(self._items + [(str(key), _param_value(value))])
 
     def remove(self, key: str) -> "QueryParams":
         """A new QueryParams without key."""
