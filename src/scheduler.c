@@ -112,10 +112,15 @@ static void bucket_init(salvo__bucket *b, double burst, int64_t now) {
   b->last = now;
 }
 
+/* The tokens b would hold at now, before the cap. */
+static double bucket_at(const salvo__bucket *b, double rate, int64_t now) {
+  return b->tokens + (double)(now - b->last) * rate / NS;
+}
+
 static void bucket_refill(salvo__bucket *b, double rate, double burst,
                           int64_t now) {
   if (now > b->last) {
-    b->tokens += (double)(now - b->last) * rate / NS;
+    b->tokens = bucket_at(b, rate, now);
     if (b->tokens > burst + JITTER_TOKENS)
       b->tokens = burst + JITTER_TOKENS;
     b->last = now;
@@ -292,9 +297,8 @@ static int forgettable(const salvo__sched *s, const salvo__host *h,
                        int64_t now) {
   if (h->in_flight || waiting(h) || h->parked || h->timer.idx)
     return 0;
-  double rate = s->cfg->per_host_rate, burst = s->cfg->rate_burst;
-  return rate <= 0 ||
-         h->bucket.tokens + (double)(now - h->bucket.last) * rate / NS >= burst;
+  double rate = s->cfg->per_host_rate;
+  return rate <= 0 || bucket_at(&h->bucket, rate, now) >= s->cfg->rate_burst;
 }
 
 /* Origins are kept while the client lives; forgettable ones are dropped

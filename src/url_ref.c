@@ -170,17 +170,9 @@ char *salvo__url_resolve(const char *base, const char *ref, size_t ref_len,
     char c = (char)(scheme.s[i] | 0x20);
     rc = put(&out, &c, 1);
   }
-  /* As it came, url_parse judging it as a request URL's, never encoded:
-   * but a NUL would end what it reads, so whitespace and controls are
-   * refused here (a space had become "a%20b", a name no DNS has). */
+  /* As it came, never encoded (a space had become "a%20b", a name no DNS
+   * has): url_parse judges it as a request URL's. */
   piece hp = host_port(auth->authority);
-  for (size_t i = 0; i < hp.n; i++)
-    if ((unsigned char)hp.s[i] <= 0x20 || hp.s[i] == 0x7f) {
-      salvo__buf_free(&out);
-      *msg = salvo__fmt("redirect to a URL salvo does not follow (malformed "
-                        "URL: whitespace or control character in its host)");
-      return NULL;
-    }
   rc = rc || put(&out, "://", 3) || put(&out, hp.s, hp.n);
   if (!rc && r.scheme.has)
     rc = remove_dots(&out, r.path.s, r.path.n);
@@ -196,11 +188,16 @@ char *salvo__url_resolve(const char *base, const char *ref, size_t ref_len,
   }
   out.p[out.len] = '\0';
   salvo__url u;
+  /* A NUL in the host would end what url_parse reads: the rest unread. */
+  int nul = strlen(out.p) < out.len;
   char *why = NULL;
-  if (!auth->authority.has || salvo__url_parse(out.p, &u, &why)) {
+  if (nul || !auth->authority.has || salvo__url_parse(out.p, &u, &why)) {
     *msg = salvo__fmt("redirect to a URL salvo does not follow (%s): "
                       "\"%.200s\"",
-                      why ? why : "no host", out.p);
+                      why   ? why
+                      : nul ? "malformed URL: a NUL byte in its host"
+                            : "no host",
+                      out.p);
     free(why);
     salvo__buf_free(&out);
     return NULL;

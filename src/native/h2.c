@@ -491,17 +491,13 @@ void salvo__h2_io(salvo__transport *t, salvo__nconn *c) {
     ssize_t used =
         nghttp2_session_mem_recv(c->h2->s, (const uint8_t *)t->rbuf, (size_t)n);
     c->h2->in_recv = 0;
-    if (used < 0) { /* a flood, say: the GOAWAY's end reports nghttp2's why */
+    if (used < 0) { /* a flood, say: the flush ends the connection (every
+                     * way out of it breaks it) saying nghttp2's why */
       c->h2->fatal = NGHTTP2_PROTOCOL_ERROR;
       snprintf(c->h2->fatal_why, sizeof(c->h2->fatal_why), "%s",
                nghttp2_strerror((int)used));
       nghttp2_session_terminate_session(c->h2->s, NGHTTP2_PROTOCOL_ERROR);
       salvo__h2_flush(t, c);
-      char why[160];
-      snprintf(why, sizeof(why), "HTTP/2 protocol error from the server: %s",
-               nghttp2_strerror((int)used));
-      if (c->h2)
-        broken(t, c, SALVO_EPROTO, why);
       return;
     }
     if (!c->h2)
