@@ -12,13 +12,25 @@
 
 enum coding { GZIP = 1, DEFLATE, BR, ZSTD };
 
-struct salvo__decoder {
+/* What an inner coding holds of the output of the one outside it. */
+#define STAGE_BUF (16 * 1024)
+
+typedef struct stage {
   int kind;
   int raw_tried; /* deflate: switched to a raw stream (no zlib header) */
   int ended;     /* the stream (or its last member, frame) is complete */
   z_stream z;
   BrotliDecoderState *br;
   ZSTD_DStream *zs;
+  char *in; /* an inner coding's input, in[off..len) not taken yet */
+  size_t off, len;
+} stage;
+
+/* st[0] was applied first: it is undone last and gives the output; the
+ * last is undone first, from the caller's bytes. */
+struct salvo__decoder {
+  size_t count;
+  stage st[SALVO__CODINGS_MAX];
 };
 
 static int coding_of(const char *v, size_t n) {
@@ -27,62 +39,88 @@ static int coding_of(const char *v, size_t n) {
     int kind;
   } names[] = {{"gzip", GZIP}, {"x-gzip", GZIP}, {"deflate", DEFLATE},
                {"br", BR},     {"zstd", ZSTD},   {"identity", 0}};
-  salvo__ows_trim(&v, &n);
-  if (!n)
-    return 0;
   for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
     if (strlen(names[i].name) == n && !salvo__casecmp_n(v, names[i].name, n))
       return names[i].kind;
   return -1;
 }
 
-salvo__decoder *salvo__decoder_new(const char *v, size_t n, int *err) {
-  int kind = coding_of(v, n);
-  *err = 0;
-  if (kind <= 0) {
-    *err = kind ? SALVO_EPROTO : 0;
-    return NULL;
-  }
-  salvo__decoder *d = calloc(1, sizeof(*d));
-  if (!d) {
-    *err = SALVO_ENOMEM;
-    return NULL;
-  }
-  d->kind = kind;
-  int ok;
+static int stage_init(stage *s, int kind) {
+  s->kind = kind;
   switch (kind) {
   case GZIP:
-    ok = inflateInit2(&d->z, 16 + MAX_WBITS) == Z_OK;
-    break;
+    return inflateInit2(&s->z, 16 + MAX_WBITS) == Z_OK;
   case DEFLATE:
-    ok = inflateInit2(&d->z, MAX_WBITS) == Z_OK;
-    break;
+    return inflateInit2(&s->z, MAX_WBITS) == Z_OK;
   case BR:
-    ok = (d->br = BrotliDecoderCreateInstance(NULL, NULL, NULL)) != NULL;
-    break;
+    return (s->br = BrotliDecoderCreateInstance(NULL, NULL, NULL)) != NULL;
   default:
-    ok = (d->zs = ZSTD_createDStream()) != NULL;
-    break;
+    return (s->zs = ZSTD_createDStream()) != NULL;
   }
-  if (!ok) {
-    free(d);
-    *err = SALVO_ENOMEM;
-    return NULL;
+}
+
+static void stage_end(stage *s) {
+  if (s->kind == GZIP || s->kind == DEFLATE)
+    inflateEnd(&s->z);
+  BrotliDecoderDestroyInstance(s->br);
+  ZSTD_freeDStream(s->zs);
+  free(s->in);
+}
+
+/* One more coding, applied after those *d has: the one before it now
+ * takes its input from it, through a buffer. */
+static int push(salvo__decoder **d, int kind, const char **why) {
+  if (!*d && !(*d = calloc(1, sizeof(**d))))
+    return SALVO_ENOMEM;
+  salvo__decoder *dec = *d;
+  if (dec->count == SALVO__CODINGS_MAX) {
+    *why = "more than 5 content codings stacked";
+    return SALVO_EPROTO;
   }
-  return d;
+  if (dec->count && !(dec->st[dec->count - 1].in = malloc(STAGE_BUF)))
+    return SALVO_ENOMEM;
+  stage *s = &dec->st[dec->count];
+  memset(s, 0, sizeof(*s));
+  if (!stage_init(s, kind)) {
+    stage_end(s);
+    return SALVO_ENOMEM;
+  }
+  dec->count++;
+  return 0;
+}
+
+int salvo__decoder_add(salvo__decoder **d, const char *v, size_t n,
+                       const char **why) {
+  for (size_t i = 0; i <= n;) {
+    size_t s = i;
+    while (i < n && v[i] != ',')
+      i++;
+    const char *e = v + s;
+    size_t en = i - s;
+    salvo__ows_trim(&e, &en);
+    i++;
+    int kind = en ? coding_of(e, en) : 0;
+    if (kind < 0) {
+      *why = "a Content-Encoding salvo does not decode (it decodes gzip, "
+             "deflate, br and zstd)";
+      return SALVO_EPROTO;
+    }
+    int rc = kind ? push(d, kind, why) : 0;
+    if (rc)
+      return rc;
+  }
+  return 0;
 }
 
 void salvo__decoder_free(salvo__decoder *d) {
   if (!d)
     return;
-  if (d->kind == GZIP || d->kind == DEFLATE)
-    inflateEnd(&d->z);
-  BrotliDecoderDestroyInstance(d->br);
-  ZSTD_freeDStream(d->zs);
+  for (size_t i = 0; i < d->count; i++)
+    stage_end(&d->st[i]);
   free(d);
 }
 
-static long zlib_step(salvo__decoder *d, const char *in, size_t n, size_t *used,
+static long zlib_step(stage *d, const char *in, size_t n, size_t *used,
                       char *out, size_t cap, const char **why) {
   if (d->ended && n) {
     /* A gzip file is a series of members; a deflate body is one stream. */
@@ -119,10 +157,11 @@ static long zlib_step(salvo__decoder *d, const char *in, size_t n, size_t *used,
   return (long)(cap - d->z.avail_out);
 }
 
-long salvo__decoder_step(salvo__decoder *d, const char *in, size_t n,
-                         size_t *used, char *out, size_t cap,
-                         const char **why) {
+static long stage_step(stage *d, const char *in, size_t n, size_t *used,
+                       char *out, size_t cap, const char **why) {
   *used = 0;
+  if (d->ended && !n)
+    return 0; /* zstd would take the nothing for a next frame's start */
   if (d->kind == GZIP || d->kind == DEFLATE)
     return zlib_step(d, in, n, used, out, cap, why);
   if (d->kind == BR) {
@@ -156,10 +195,66 @@ long salvo__decoder_step(salvo__decoder *d, const char *in, size_t n,
   return (long)zo.pos;
 }
 
-int salvo__decoder_done(const salvo__decoder *d) { return d->ended; }
+/* Up to cap bytes of what coding k gives: the outermost from the
+ * caller's *in, *n (advanced past what it takes), an inner one from its
+ * buffer, refilled from the coding outside it whenever it is empty. Less
+ * than cap only when no coding can go on. */
+static long pull(salvo__decoder *d, size_t k, const char **in, size_t *n,
+                 char *out, size_t cap, const char **why) {
+  stage *s = &d->st[k];
+  size_t used;
+  if (k + 1 == d->count) {
+    long got = stage_step(s, *in, *n, &used, out, cap, why);
+    if (got >= 0) {
+      *in += used;
+      *n -= used;
+    }
+    return got;
+  }
+  size_t put = 0;
+  while (put < cap) {
+    long more = 0;
+    if (s->off == s->len) {
+      s->off = s->len = 0;
+      if ((more = pull(d, k + 1, in, n, s->in, STAGE_BUF, why)) < 0)
+        return more;
+      s->len = (size_t)more;
+    }
+    long got = stage_step(s, s->in + s->off, s->len - s->off, &used, out + put,
+                          cap - put, why);
+    if (got < 0)
+      return got;
+    s->off += used;
+    put += (size_t)got;
+    if (!got && !used && !more)
+      break;
+  }
+  return (long)put;
+}
+
+long salvo__decoder_step(salvo__decoder *d, const char *in, size_t n,
+                         size_t *used, char *out, size_t cap,
+                         const char **why) {
+  if (d->count == 1)
+    return stage_step(&d->st[0], in, n, used, out, cap, why);
+  const char *p = in;
+  long got = pull(d, 0, &p, &n, out, cap, why);
+  *used = (size_t)(p - in);
+  return got;
+}
+
+int salvo__decoder_done(const salvo__decoder *d) {
+  for (size_t i = 0; i < d->count; i++)
+    if (!d->st[i].ended || d->st[i].off < d->st[i].len)
+      return 0;
+  return 1;
+}
 
 const char *salvo__decoder_cut_short(const salvo__decoder *d) {
-  switch (d->kind) {
+  size_t i = d->count;
+  while (i > 1 && d->st[i - 1].ended)
+    i--;
+  switch (d->st[i - 1].kind) {
   case GZIP:
     return "the gzip body ends before its stream does (cut short)";
   case DEFLATE:

@@ -118,21 +118,19 @@ static void take_status(salvo__req *r) {
          4);
 }
 
-/* The decoder of the final response's Content-Encoding, when it has one
- * and the client decodes. */
+/* The decoder of the final response's Content-Encoding fields, when it
+ * has any and the client decodes: their codings in the fields' order. */
 static int pick_decoder(salvo__req *r) {
   if (!r->decode || !r->recv->head.codings)
     return 0; /* most responses: no header to look up */
-  const char *v = salvo_response_header(r->resp, "Content-Encoding");
+  const char *name, *v, *why = NULL;
   int err = 0;
-  if (r->recv->head.codings == 1)
-    r->recv->dec = salvo__decoder_new(v, strlen(v), &err);
-  else
-    err = SALVO_EPROTO;
+  for (size_t i = 0; !err && !salvo_response_header_at(r->resp, i, &name, &v);
+       i++)
+    if (!salvo__casecmp_n(name, "Content-Encoding", 17))
+      err = salvo__decoder_add(&r->recv->dec, v, strlen(v), &why);
   if (err == SALVO_EPROTO) {
-    r->recv->why =
-        "a Content-Encoding salvo does not decode (it decodes one of "
-        "gzip, deflate, br, zstd)";
+    r->recv->why = why;
     return SALVO_EDECODE;
   }
   return err;

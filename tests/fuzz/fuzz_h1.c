@@ -137,14 +137,17 @@ static int feed(run *r, const uint8_t *data, size_t size, size_t piece,
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  static const char *codings[] = {"", "gzip", "deflate", "br", "zstd"};
+  static const char *codings[] = {"",           "gzip",      "deflate",
+                                  "br",         "zstd",      "gzip, gzip",
+                                  "br,deflate", "gzip, zstd"};
   if (size < 2)
     return 0;
   size_t piece = (size_t)data[0] % 64 + 1;
-  int no_body = data[1] & 1, err = 0;
-  const char *coding = codings[(data[1] >> 1) % 5];
+  int no_body = data[1] & 1;
+  const char *coding = codings[(data[1] >> 1) % 8], *add_why;
   run r = {0}, whole = {0};
-  r.dec = salvo__decoder_new(coding, strlen(coding), &err);
+  if (salvo__decoder_add(&r.dec, coding, strlen(coding), &add_why))
+    abort(); /* each of the list is known, and no more than the most */
   const char *why, *whole_why;
   int rc = feed(&r, data + 2, size - 2, piece, no_body, 0, &why);
   if (r.dec && !rc)
