@@ -7,7 +7,9 @@
 #include "buf.h"
 #include "field.h"
 #include "h1_chunk.h"
+#include "h1_fold.h"
 #include "h1_scan.h"
+#include "h1_value.h"
 
 void salvo__h1_init(salvo__h1 *p, int no_body) {
   memset(p, 0, sizeof(*p));
@@ -22,6 +24,7 @@ static int proto(salvo__h1 *p, const char *why) {
 /* Words more than one reading gives. */
 #define NOT_HTTP "malformed status line: it does not start with HTTP/"
 #define NO_CRLF "malformed chunked body: no CRLF after a chunk"
+#define LINE_TOO_LARGE "response header too large (a line over 100 KiB)"
 
 static int is_digit(char c) { return c >= '0' && c <= '9'; }
 static int is_ows(char c) { return c == ' ' || c == '\t'; }
@@ -110,8 +113,7 @@ const char *salvo__h1_check_status(const char *l, size_t n, int *status,
 static inline __attribute__((always_inline)) const char *
 check_field(const char *l, size_t n, size_t *name_len) {
   if (n && is_ows(l[0]))
-    return "a header line starts with whitespace (an obs-fold continuation, "
-           "which salvo does not unfold)";
+    return "whitespace before the first header line (RFC 9112 2.2)";
   size_t i = salvo__h1_token_end(l, n);
   if (i == n)
     return "malformed header line: no colon";
@@ -243,75 +245,6 @@ static int status_line(salvo__h1 *p, const salvo__h1_line *ln) {
   return 0;
 }
 
-/* Whether the comma-separated list v[0..n) has the token tok. */
-static int has_token(const char *v, size_t n, const char *tok) {
-  size_t tl = strlen(tok);
-  for (size_t i = 0; i < n;) {
-    while (i < n && (is_ows(v[i]) || v[i] == ','))
-      i++;
-    size_t s = i;
-    while (i < n && v[i] != ',')
-      i++;
-    size_t e = i;
-    while (e > s && is_ows(v[e - 1]))
-      e--;
-    if (e - s == tl && !salvo__casecmp_n(v + s, tok, tl))
-      return 1;
-  }
-  return 0;
-}
-
-/* Whether the last coding of a Transfer-Encoding list is chunked. */
-static int ends_chunked(const char *v, size_t n) {
-  while (n && (is_ows(v[n - 1]) || v[n - 1] == ','))
-    n--;
-  return n >= 7 && !salvo__casecmp_n(v + n - 7, "chunked", 7) &&
-         (n == 7 || is_ows(v[n - 8]) || v[n - 8] == ',');
-}
-
-int salvo__h1_content_length(const char *v, size_t n, uint64_t *out) {
-  uint64_t len = 0;
-  int seen = 0;
-  if (n && n <= 19) { /* most: up to 19 digits, which cannot overflow */
-    size_t i = 0;
-    for (; i < n && is_digit(v[i]); i++)
-      len = len * 10 + (uint64_t)(v[i] - '0');
-    if (i == n) {
-      *out = len;
-      return 0;
-    }
-    len = 0;
-  }
-  /* A list may repeat the value (RFC 9110 8.6) but not start empty: ",5"
-   * is refused, as libcurl refuses it. */
-  size_t first = 0;
-  while (first < n && is_ows(v[first]))
-    first++;
-  if (first < n && v[first] == ',')
-    return -1;
-  for (size_t i = first; i < n;) {
-    while (i < n && (is_ows(v[i]) || v[i] == ','))
-      i++;
-    if (i == n)
-      break;
-    uint64_t x = 0;
-    size_t s = i;
-    for (; i < n && is_digit(v[i]); i++) {
-      if (x > (UINT64_MAX - 9) / 10)
-        return -1;
-      x = x * 10 + (uint64_t)(v[i] - '0');
-    }
-    while (i < n && is_ows(v[i]))
-      i++;
-    if (i == s || (i < n && v[i] != ',') || (seen && x != len))
-      return -1;
-    len = x;
-    seen = 1;
-  }
-  *out = len;
-  return seen ? 0 : -1;
-}
-
 /* The headers that frame the body or say what becomes of the
  * connection; the rest is the request module's to read. */
 static int header_line(salvo__h1 *p, const salvo__h1_line *ln) {
@@ -326,14 +259,14 @@ static int header_line(salvo__h1 *p, const salvo__h1_line *ln) {
     return 0;
   case SALVO__H1_TRANSFER_ENCODING:
     /* Anything but a final chunked is delimited by the close. */
-    p->chunked = ends_chunked(v, vn) ? 1 : -1;
+    p->chunked = salvo__h1_ends_chunked(v, vn) ? 1 : -1;
     return 0;
   case SALVO__H1_CONNECTION:
     if (vn == 10 && salvo__name_is(v, "keep-alive", 10))
       p->keep_alive = 1; /* the usual value, without a list walk */
-    else if (has_token(v, vn, "close"))
+    else if (salvo__h1_has_token(v, vn, "close"))
       p->keep_alive = 0;
-    else if (has_token(v, vn, "keep-alive"))
+    else if (salvo__h1_has_token(v, vn, "keep-alive"))
       p->keep_alive = 1;
     return 0;
   default:
@@ -388,18 +321,42 @@ static int head_line(salvo__h1 *p, const char *l, size_t n,
              : header_line(p, &ln);
 }
 
+/* A field line b[0..n) with its continuations, up to b[whole), joined
+ * and read as one (RFC 9112 5.2). */
+static int folded_line(salvo__h1 *p, const char *b, size_t n, size_t whole,
+                       const salvo__h1_cb *cb) {
+  salvo__buf line = {0};
+  int rc = (p->why = salvo__h1_fold_join(&line, b, n, whole))
+               ? SALVO_EPROTO
+               : head_line(p, line.p, line.len, cb);
+  salvo__buf_free(&line);
+  return rc;
+}
+
+/* Why a trailer line l[0..n) (n > 0) is refused, or NULL: a field line,
+ * or one that continues the trailer before it, read past with it, its
+ * bytes a value's (RFC 9112 5.2). */
+static const char *trailer_why(const salvo__h1 *p, const char *l, size_t n) {
+  size_t name_len, e;
+  if (!p->trailers || !is_ows(l[0]))
+    return salvo__h1_check_field(l, n, &name_len);
+  return (e = text_end(l, 0, n)) < n
+             ? bad_byte((unsigned char)l[e], "NUL in a header value",
+                        "bare CR in a header value",
+                        "control character in a header value")
+             : NULL;
+}
+
 /* Why a size or trailer line with no LF in b[0..avail) yet is refused,
  * in the words its whole reading gives (for a trailer, a CR followed by
  * anything but LF: RFC 9112 2.2), or NULL. */
 static const char *unended(const salvo__h1 *p, const char *b, size_t avail) {
-  size_t name_len;
   if (p->state == SALVO__H1_CHUNK_SIZE)
     return salvo__h1_chunk_unended(b, avail);
   const char *cr =
       p->state == SALVO__H1_TRAILER ? memchr(b, '\r', avail) : NULL;
-  return cr && cr + 1 < b + avail
-             ? salvo__h1_check_field(b, (size_t)(cr - b) + 1, &name_len)
-             : NULL;
+  return cr && cr + 1 < b + avail ? trailer_why(p, b, (size_t)(cr - b) + 1)
+                                  : NULL;
 }
 
 /* What the first bytes of a line, b[0..avail), already refuse before its
@@ -535,23 +492,32 @@ long salvo__h1_feed(salvo__h1 *p, const char *buf, size_t len,
         return SALVO_EPROTO;
       if (avail > limit)
         return proto(p, p->state == SALVO__H1_HEAD
-                            ? "response header too large (a line over "
-                              "100 KiB)"
+                            ? LINE_TOO_LARGE
                             : "malformed chunked body: line too long");
       break;
     }
     size_t n = line_len(b, nl), used = (size_t)(nl - b) + 1;
     if (n > limit)
       return proto(p, p->state == SALVO__H1_HEAD
-                          ? "response header too large (a line over 100 KiB)"
+                          ? LINE_TOO_LARGE
                           : "malformed chunked body: line too long");
     switch (p->state) {
-    case SALVO__H1_HEAD:
-      p->head += used;
+    case SALVO__H1_HEAD: {
+      /* A field line is read with its continuations: the byte after its
+       * LF says whether one follows. */
+      size_t whole = p->lines && n && !is_ows(b[0])
+                         ? salvo__h1_folds(b, avail, used)
+                         : used;
+      if (!whole)
+        return avail > limit ? proto(p, LINE_TOO_LARGE) : (long)pos;
+      p->head += whole;
       if (p->head > SALVO__H1_HEAD_MAX)
         return proto(p, "response headers too large (over 256 KiB)");
-      rc = head_line(p, b, n, cb);
+      rc = whole > used ? folded_line(p, b, n, whole, cb)
+                        : head_line(p, b, n, cb);
+      used = whole;
       break;
+    }
     case SALVO__H1_CHUNK_SIZE:
       if ((p->why = salvo__h1_chunk_size(b, n, &p->left)))
         return SALVO_EPROTO;
@@ -562,17 +528,16 @@ long salvo__h1_feed(salvo__h1 *p, const char *buf, size_t len,
         return proto(p, NO_CRLF);
       p->state = SALVO__H1_CHUNK_SIZE;
       break;
-    default: { /* SALVO__H1_TRAILER: checked and read past, not kept */
-      size_t name_len;
+    default: /* SALVO__H1_TRAILER: checked and read past, not kept */
       p->head += used;
       if (p->head > SALVO__H1_HEAD_MAX)
         return proto(p, "trailers too large (over 256 KiB)");
       if (n == 0)
         p->state = SALVO__H1_DONE;
-      else if ((p->why = salvo__h1_check_field(b, n, &name_len)))
+      else if ((p->why = trailer_why(p, b, n)))
         return SALVO_EPROTO;
+      p->trailers = 1;
       break;
-    }
     }
     if (rc)
       return rc;

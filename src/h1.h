@@ -100,6 +100,7 @@ typedef struct salvo__h1 {
   int chunked;
   int has_len;
   int lines;       /* lines of this head so far */
+  int trailers;    /* a trailer line has been read */
   uint64_t left;   /* bytes left of the body or of the chunk */
   size_t head;     /* bytes of the heads so far */
   const char *why; /* what was malformed, for SALVO_EPROTO */
@@ -116,11 +117,6 @@ void salvo__h1_init(salvo__h1 *p, int no_body);
 long salvo__h1_feed(salvo__h1 *p, const char *buf, size_t len,
                     const salvo__h1_cb *cb, int *paused);
 
-/* A Content-Length value: digits, or the same digits repeated as "5, 5"
- * (RFC 9110 8.6). 0 with *len, or -1 when malformed. The request module
- * checks it too, so that both transports refuse the same values. */
-int salvo__h1_content_length(const char *v, size_t n, uint64_t *len);
-
 /* The syntax of a response's lines, checked alike whichever transport read
  * them (request.c checks every line of both; h1.c its trailers). Each
  * returns NULL when the line is valid, or what is wrong with it. A line
@@ -136,8 +132,10 @@ const char *salvo__h1_check_status(const char *l, size_t n, int *status,
                                    int *version);
 /* A field line (RFC 9110 5.1, 5.5; RFC 9112 5): a token, the colon with
  * no whitespace before it, a value of HTAB, SP, VCHAR and obs-text. A
- * line starting with whitespace is an obs-fold (RFC 9112 5.2): salvo
- * refuses it rather than unfold it. *name_len is set on success. */
+ * line starting with whitespace continues the one before (an obs-fold,
+ * RFC 9112 5.2), which the readers join first (h1_fold.h): one that
+ * comes here has no field line before it, and is refused (RFC 9112 2.2).
+ * *name_len is set on success. */
 const char *salvo__h1_check_field(const char *l, size_t n, size_t *name_len);
 
 /* Reads the line l[0..n) of a head into *out: a status line when first,

@@ -13,7 +13,8 @@
  * its source (an RFC section, or the llhttp or http-parser test it was taken
  * from), the method (GET unless said), the bytes of the response ("wire",
  * a string whose characters U+0000 to U+00FF stand for bytes) and the
- * outcome: a status and body, or an error name. faultd's /wire sends the
+ * outcome: a status and body (and header values, when it names some),
+ * or an error name. faultd's /wire sends the
  * bytes as they are, then closes; with "keep": true it keeps the
  * connection open (what a client must tell without a close). Redirects are not
  * followed (a 3xx is an answer like any), nothing is retried, bodies are
@@ -83,6 +84,13 @@ static int matches(salvo_response *r, json_t *expect) {
   const char *got = salvo_response_body(r, &got_n);
   int same = want_n == got_n && !memcmp(want, got, got_n);
   free(want);
+  /* "headers": a value for each name, as the response gives it. */
+  const char *name;
+  json_t *value;
+  json_object_foreach(json_object_get(expect, "headers"), name, value) {
+    const char *v = salvo_response_header(r, name);
+    same = same && v && !strcmp(v, json_string_value(value));
+  }
   return same;
 }
 

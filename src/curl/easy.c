@@ -326,6 +326,7 @@ void salvo__curl_xfer_put(salvo__transport *t, salvo__curl_xfer *x) {
   x->hdrs = NULL;
   if (x->pend.cap > 64 * 1024)
     salvo__buf_free(&x->pend);
+  salvo__buf_free(&x->held);
   x->pend.len = 0;
   salvo__hop_free(&x->hop);
   if (salvo__list_linked(&x->in_reading))
@@ -531,7 +532,8 @@ int salvo__curl_hop_go(salvo__transport *t, salvo__curl_xfer *x, char **msg) {
   x->aside_bytes = 0;
   x->switching = x->to_h2c = x->port = 0;
   salvo__curl_tls_unwatch(x);
-  x->pend.len = 0;
+  x->pend.len = x->held.len = 0;
+  x->holding = x->head_lines = 0;
   SETOPT(CURLOPT_URL, salvo__hop_url(&x->hop, r));
   SETOPT(CURLOPT_NOBODY, (long)head);
   if (x->hop.send_body || salvo__method_says_length(m)) {

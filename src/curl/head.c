@@ -11,6 +11,7 @@
 #include "../clock.h"
 #include "../cookie.h"
 #include "../field.h"
+#include "../h1_fold.h"
 #include "internal.h"
 
 /* The end of a final head: a chunked body will be de-chunked here; a
@@ -134,6 +135,29 @@ static int take_line(salvo__curl_xfer *x, const char *p, size_t len) {
   return rc;
 }
 
+/* A head's line in the order its bytes came, with each field line held
+ * until the next line says whether it continues it: a continuation is
+ * joined to it (RFC 9112 5.2), any other line lets it go first. */
+static int head_line(salvo__curl_xfer *x, const char *p, size_t len) {
+  if (x->holding && len && salvo__h1_continues(p[0]))
+    return (x->bad_line = salvo__h1_fold_add(&x->held, p, len)) ? SALVO_EPROTO
+                                                                : 0;
+  if (x->holding) {
+    x->holding = 0;
+    int rc = take_line(x, x->held.p, x->held.len);
+    if (rc)
+      return rc;
+  }
+  if (len && x->head_lines++ && !salvo__h1_continues(p[0])) {
+    x->held.len = 0;
+    x->holding = 1;
+    return salvo__buf_append(&x->held, p, len) ? SALVO_ENOMEM : 0;
+  }
+  if (!len)
+    x->head_lines = 0;
+  return take_line(x, p, len);
+}
+
 /* The reader paces the body from here: the attempt's time limit gives way
  * to a read timeout, kept by this transport (transport.c's timer): its
  * timeout counted from each piece of the body, not while it is paused.
@@ -179,7 +203,7 @@ size_t salvo__curl_on_header(char *p, size_t size, size_t n, void *userp) {
     return 0;
   if (x->head_final)
     return (x->bad_line = trailer_refused(x, p, len)) ? 0 : got;
-  int rc = take_line(x, p, len);
+  int rc = head_line(x, p, len);
   if (rc == SALVO__EV_HEADERS) {
     read_timeout(x);
     t->ev.headers(t->ev.ctx, x->req);

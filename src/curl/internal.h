@@ -91,8 +91,13 @@ typedef struct salvo__curl_xfer {
   int h2_lines;         /* this hop's head came as libcurl writes HTTP/2's */
   int head_final;       /* this hop's final head ended: trailers follow */
   size_t aside_bytes;   /* of this hop's lines read past: trailers, a 101 */
-  int switching;        /* in the 101 that answers this hop's upgrade */
-  int to_h2c;           /* ... which said Upgrade: h2c */
+  /* The field line last read (without its ending), held until the next
+   * line says whether it continues it (RFC 9112 5.2), and the lines of
+   * the head being read (0: its status line comes next). */
+  salvo__buf held;
+  int holding, head_lines;
+  int switching; /* in the 101 that answers this hop's upgrade */
+  int to_h2c;    /* ... which said Upgrade: h2c */
   /* A streamed body handed to its reader: its read timeout (ns; 0 =
    * none), counted from its last piece (tbody) and not while paused, and
    * its place in the transport's reading list meanwhile. */

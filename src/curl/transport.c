@@ -159,6 +159,7 @@ static void curl_destroy(salvo__transport *t) {
     next = x->next_free;
     curl_easy_cleanup(x->easy);
     salvo__buf_free(&x->pend);
+    salvo__buf_free(&x->held);
     free(x);
   }
   /* Running transfers were aborted by the engine before this. */
