@@ -60,6 +60,30 @@ class _Chunker:
             self.buf = bytearray()
 
 
+class _TextChunker:
+    """Text into chunks of exactly `size` characters (the last may be
+    shorter), as httpx's iter_text(chunk_size) gives them, or as it comes
+    when size is None; never an empty one."""
+
+    __slots__ = ("size", "buf")
+
+    def __init__(self, size: Optional[int]) -> None:
+        self.size = _chunk_size(size)
+        self.buf = ""
+
+    def feed(self, text: str) -> List[str]:
+        if self.size is None:
+            return [text] if text else []
+        buf, size = self.buf + text, self.size
+        n = len(buf) - len(buf) % size
+        self.buf = buf[n:]
+        return [buf[i:i + size] for i in range(0, n, size)]
+
+    def flush(self) -> List[str]:
+        rest, self.buf = self.buf, ""
+        return [rest] if rest else []
+
+
 def _slices(content: bytes, size: Optional[int]) -> Iterator[bytes]:
     """A body read whole, in chunks of `size` bytes (or as one)."""
     if not content:

@@ -8,15 +8,14 @@ import codecs
 
 from . import _salvo
 from ._chunks import (_CHUNK, _Chunker, _chunk_size, _LineDecoder, _read_size,
-                      _slices)
+                      _slices, _TextChunker)
 from ._exceptions import HTTPStatusError, ReadTimeout, error_for
 from ._models import Headers, Request, _state
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # for the checkers only (typing costs 18 ms to import)
     import datetime
-    from typing import (Any, AsyncIterator, Dict, Iterator, List, Optional,
-                        Tuple)
+    from typing import Any, AsyncIterator, Dict, Iterator, List, Optional
 
 __all__ = ["Response", "AsyncResponse"]
 
@@ -395,15 +394,14 @@ def _split_links(value: str) -> List[str]:
     return out
 
 
-def _text_pieces(r: ResponseCore, chunks: Iterator[bytes]) -> Iterator[str]:
+def _text_pieces(r: ResponseCore, chunks: Iterator[bytes],
+                 size: Optional[int] = None) -> Iterator[str]:
     dec = codecs.getincrementaldecoder(r.encoding)(errors="replace")
+    text = _TextChunker(size)
     for c in chunks:
-        t = dec.decode(c)
-        if t:
-            yield t
-    t = dec.decode(b"", True)
-    if t:
-        yield t
+        yield from text.feed(dec.decode(c))
+    yield from text.feed(dec.decode(b"", True))
+    yield from text.flush()
 
 
 class Response(ResponseCore):
@@ -458,8 +456,9 @@ class Response(ResponseCore):
     raw = iter_raw
 
     def iter_text(self, chunk_size: Optional[int] = None) -> Iterator[str]:
-        """The body as text in pieces, decoded with `encoding`."""
-        yield from _text_pieces(self, self.iter_bytes(chunk_size))
+        """The body as text, decoded with `encoding`: in pieces as they
+        come, or of chunk_size characters (the last may be shorter)."""
+        yield from _text_pieces(self, self.iter_bytes(), chunk_size)
 
     def iter_lines(self) -> Iterator[str]:
         """The body's lines, without their endings."""
@@ -553,12 +552,11 @@ class AsyncResponse(ResponseCore):
     async def aiter_text(self, chunk_size: Optional[int] = None
                          ) -> AsyncIterator[str]:
         dec = codecs.getincrementaldecoder(self.encoding)(errors="replace")
-        async for c in self.aiter_bytes(chunk_size):
-            t = dec.decode(c)
-            if t:
+        text = _TextChunker(chunk_size)
+        async for c in self.aiter_bytes():
+            for t in text.feed(dec.decode(c)):
                 yield t
-        t = dec.decode(b"", True)
-        if t:
+        for t in text.feed(dec.decode(b"", True)) + text.flush():
             yield t
 
     async def aiter_lines(self) -> AsyncIterator[str]:

@@ -1,7 +1,7 @@
 """What a request sends, as httpx sends it, against faultd (whose /echo
 copies what it received into its body): forms and files, a body from a
 file or an iterable, header values given as bytes, proxies, and the
-request a response keeps."""
+request a response keeps; and a body's text in the chunks httpx gives."""
 import asyncio
 
 import pytest
@@ -206,3 +206,27 @@ def test_default_client_keeps_the_request(srv):
     assert (req.method, str(req.url)) == ("POST", srv.url("/echo?q=1"))
     assert req.headers["x-t"] == "a" and req.content == b"body"
     assert str(salvo.get(srv.url("/echo")).request.url) == srv.url("/echo")
+
+
+def test_iter_text_chunk_size_counts_characters(srv):
+    """httpx's iter_text(chunk_size) and aiter_text(chunk_size) give
+    chunks of that many characters, the last shorter; salvo gave chunks
+    of that many bytes, decoded (16 or 17 characters of 33 bytes of é)."""
+    text = "é" * 400 + "x"
+    url = raw_url(srv, text.encode(), "text/plain; charset=utf-8")
+    want = [33] * 12 + [5]
+    with salvo.Client() as c:
+        with c.stream("GET", url) as r:
+            chunks = list(r.iter_text(chunk_size=33))
+        assert [len(t) for t in chunks] == want and "".join(chunks) == text
+        # A body read whole is chunked the same way.
+        assert [len(t) for t in c.get(url).iter_text(33)] == want
+
+    async def main():
+        async with salvo.AsyncClient() as c:
+            r = await c.get(url, stream=True)
+            return [t async for t in r.aiter_text(chunk_size=33)]
+    chunks = asyncio.run(main())
+    assert [len(t) for t in chunks] == want and "".join(chunks) == text
+    with pytest.raises(ValueError):
+        list(salvo.Response(200, content=b"x").iter_text(chunk_size=0))
