@@ -101,13 +101,15 @@ const char *salvo__header_value(const char *h);
  * ending with it makes the request malformed, RFC 9113 8.2.1, and libcurl
  * 7.88 would send it). A value of whitespace alone is kept as given. */
 size_t salvo__header_kept_len(const char *h);
-/* Whether method m says Content-Length: 0 without a body (POST and PUT:
- * RFC 9110 8.6, a request whose method expects content). The one rule
- * the native head, libcurl's options and the request's own headers
- * follow. */
+/* Whether method m says Content-Length: 0 without a body (POST, PUT and
+ * PATCH: RFC 9110 8.6, a request whose method defines a meaning for
+ * content; RFC 5789 2 for PATCH). The one rule the native head, libcurl's
+ * options and the request's own headers follow. */
 static inline int salvo__method_says_length(const char *m) {
-  return m[0] == 'P' && ((m[1] == 'O' && m[2] == 'S' && m[3] == 'T' && !m[4]) ||
-                         (m[1] == 'U' && m[2] == 'T' && !m[3]));
+  return m[0] == 'P' &&
+         ((m[1] == 'O' && m[2] == 'S' && m[3] == 'T' && !m[4]) ||
+          (m[1] == 'U' && m[2] == 'T' && !m[3]) ||
+          (m[1] == 'A' && m[2] == 'T' && m[3] == 'C' && m[4] == 'H' && !m[5]));
 }
 /* Whether header line h sets a message's framing (Content-Length or
  * Transfer-Encoding). Both transports drop the caller's and frame the
