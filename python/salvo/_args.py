@@ -225,6 +225,16 @@ def _multipart(data: Any, files: Any) -> Tuple[bytes, str]:
     return b"".join(out), f"multipart/form-data; boundary={boundary}"
 
 
+def _two_bodies(content: Any, json: Any, data: Any, files: Any) -> None:
+    """Refuses a request given more than one body (httpx sends one of
+    them and drops the others without a word)."""
+    given = [n for n, v in (("content", content), ("json", json),
+                            ("data", data), ("files", files))
+             if v is not None]
+    raise TypeError(f"a request takes one body: {', '.join(given)} were "
+                    f"given (files= takes its form fields as data=)")
+
+
 def build(method: str, url: Any, *, params: ParamTypes = None,
           headers: HeaderTypes = None, cookies: Any = None, auth: Any = None,
           json: Any = None, data: Any = None,
@@ -245,6 +255,9 @@ def build(method: str, url: Any, *, params: ParamTypes = None,
     if extensions:
         raise ValueError(f"request extensions are not supported "
                          f"({', '.join(sorted(extensions))})")
+    if ((content is not None) + (json is not None) +
+            (data is not None or files is not None) > 1):
+        _two_bodies(content, json, data, files)
     pairs = _header_pairs(headers)
     body: Optional[bytes] = None
     names = {k.lower() for k, _ in pairs}

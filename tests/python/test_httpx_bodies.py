@@ -230,3 +230,19 @@ def test_iter_text_chunk_size_counts_characters(srv):
     assert [len(t) for t in chunks] == want and "".join(chunks) == text
     with pytest.raises(ValueError):
         list(salvo.Response(200, content=b"x").iter_text(chunk_size=0))
+
+
+def test_two_bodies_refused(srv):
+    """json= with data= (or content= with either) is two bodies: httpx
+    sends one and drops the other without a word, and salvo sent the JSON.
+    A TypeError names them, before anything is sent; files= with data= is
+    one multipart body, as in httpx."""
+    for kw in ({"json": {"a": 1}, "data": {"b": "2"}},
+               {"content": b"x", "json": 1},
+               {"files": {"f": b"x"}, "json": 1}):
+        with pytest.raises(TypeError, match="takes one body"):
+            salvo.post(srv.url("/echo"), **kw)
+    e = salvo.post(srv.url("/echo"), data={"a": "1"},
+                   files={"f": ("f.txt", b"x")}).json()
+    assert 'name="a"\r\n\r\n1\r\n' in e["body"]
+    assert srv.stats()["requests"] == 1
