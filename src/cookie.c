@@ -262,16 +262,21 @@ int salvo__jar_set(salvo__jar *j, const char *url, const char *v, size_t n) {
     if (attr_is(kn, ke, "Domain") && av < avend) {
       domain = av + (*av == '.');
       dlen = (size_t)(avend - domain);
-    } else if (attr_is(kn, ke, "Path") && av < avend && *av == '/') {
+    } else if (attr_is(kn, ke, "Path")) {
+      /* The last Path decides; one empty or not from '/' stands for the
+       * default path (RFC 6265 5.2.4, 5.3 step 7). */
       if (salvo__field_ctl(av, (size_t)(avend - av), 0))
         return 0; /* a tab in a path: no field of a cookie file holds one */
-      path = av;
-      plen = (size_t)(avend - av);
+      int from_root = av < avend && *av == '/';
+      path = from_root ? av : NULL;
+      plen = from_root ? (size_t)(avend - av) : 0;
     } else if (attr_is(kn, ke, "Secure")) {
       c.secure = 1;
     } else if (attr_is(kn, ke, "Max-Age")) {
       max_age_of(av, avend, &max_age);
-    } else if (attr_is(kn, ke, "Expires") && av < avend && !c.expires) {
+    } else if (attr_is(kn, ke, "Expires") && av < avend) {
+      /* The last that reads as a date decides (RFC 6265 5.2.1, 5.3 step
+       * 3). */
       int64_t tt = salvo__cookie_date(av, (size_t)(avend - av));
       if (tt != -1)
         c.expires = tt > 0 ? tt : 1;

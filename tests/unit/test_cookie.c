@@ -73,6 +73,30 @@ static void test_max_age_wins_over_expires(void **state) {
   salvo__jar_free(j);
 }
 
+/* Of several Expires and Path attributes the last decides (RFC 6265 5.3
+ * steps 3 and 7), an Expires that is no date being ignored (5.2.1) and a
+ * Path not from '/' standing for the default path (5.2.4); the jar kept
+ * the first Expires and passed over such a Path. */
+static void test_last_attribute_decides(void **state) {
+  (void)state;
+  salvo__jar *j = jar();
+  set(j, "http://a.example/d/p",
+      "e=1; Expires=Sun, 06 Nov 1994 08:49:37 GMT; "
+      "Expires=Wed, 01 Jan 2098 00:00:00 GMT; Expires=never");
+  assert_string_equal(cookie_for(j, "http://a.example/d/x"), "Cookie: e=1\r\n");
+  set(j, "http://a.example/d/p",
+      "e=1; Expires=Wed, 01 Jan 2098 00:00:00 GMT; "
+      "Expires=Sun, 06 Nov 1994 08:49:37 GMT");
+  assert_string_equal(cookie_for(j, "http://a.example/d/x"), "");
+  set(j, "http://a.example/d/p", "p=1; Path=/; Path=rel");
+  assert_string_equal(cookie_for(j, "http://a.example/d/x"), "Cookie: p=1\r\n");
+  assert_string_equal(cookie_for(j, "http://a.example/other"), "");
+  set(j, "http://a.example/d/p", "q=1; Path=/d/p; Path=");
+  assert_string_equal(cookie_for(j, "http://a.example/d/x"),
+                      "Cookie: p=1; q=1\r\n");
+  salvo__jar_free(j);
+}
+
 static void test_domain_and_host_only(void **state) {
   (void)state;
   salvo__jar *j = jar();
@@ -327,6 +351,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_max_age_expires_on_the_clock),
       cmocka_unit_test(test_max_age_wins_over_expires),
+      cmocka_unit_test(test_last_attribute_decides),
       cmocka_unit_test(test_domain_and_host_only),
       cmocka_unit_test(test_path_match),
       cmocka_unit_test(test_secure),
