@@ -108,6 +108,13 @@ char *input_next(input *in) {
   while (n && line[n - 1] == '\r')
     n--;
   line[n] = '\0';
+  /* A UTF-8 byte order mark, as some editors start a file: not part of
+   * the first URL (it made it "\xef\xbb\xbfhttp://...", an unknown
+   * scheme whose name looked right). */
+  if (in->lineno == 0 && n >= 3 && !memcmp(line, "\xef\xbb\xbf", 3)) {
+    line += 3;
+    n -= 3;
+  }
   in->len = n;
   in->lineno++;
   return line;

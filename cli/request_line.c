@@ -148,7 +148,11 @@ static int json_headers(request_line *p, json_t *v, char *why, size_t n) {
 static int parse_json_line(request_line *p, const char *line, size_t len,
                            char *why, size_t n) {
   json_error_t e;
-  p->j = json_loadb(line, len, 0, &e);
+  /* A field given twice is refused: which one was meant, the line does
+   * not say (jansson would keep the last). */
+  p->j = json_loadb(line, len, JSON_REJECT_DUPLICATES, &e);
+  if (!p->j && json_error_code(&e) == json_error_duplicate_key)
+    return bad(why, n, "a field given twice (column %d: %s)", e.column, e.text);
   if (!p->j)
     return bad(why, n, "not JSON (column %d: %s)", e.column, e.text);
   if (!json_is_object(p->j))

@@ -45,6 +45,8 @@ class CliTest(WithFaultd):
             "{not json",
             json.dumps({"method": "GET"}),
             json.dumps({"url": self.url("/json/2"), "hedaers": {}}),
+            '{"url": "%s", "url": "%s"}' % (self.url("/json/4"),
+                                             self.url("/json/5")),
             json.dumps({"url": self.url("/echo"), "body": "raw",
                         "params": [["a", "1"], ["b", "2"]],
                         "headers": ["X-Other: 2"]}),
@@ -66,6 +68,9 @@ class CliTest(WithFaultd):
                                 for e in errs), p.stderr)
             self.assertTrue(any("input line 7:" in e and "hedaers" in e
                                 for e in errs), p.stderr)
+            # A field twice: which was meant, the line does not say.
+            self.assertTrue(any("input line 8:" in e and "given twice" in e
+                                for e in errs), p.stderr)
             by_key = {o["key"]: o for o in out}
             echo = by_key["put"]["body"]
             self.assertEqual(echo["method"], "PUT")
@@ -80,6 +85,13 @@ class CliTest(WithFaultd):
             self.assertEqual(other["query"], "a=1&b=2")
             self.assertEqual(other["body"], "raw")
             self.assertEqual(other["headers"]["x-other"], "2")
+        # A UTF-8 byte order mark before the first line is not part of it
+        # (it made the URL's scheme unknown); a CRLF ending neither.
+        with open(path, "wb") as f:
+            f.write(b"\xef\xbb\xbf" + self.url("/json/1").encode() + b"\r\n")
+        p = salvo("-i", path)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(lines(p.stdout)[0]["status"], 200)
 
     def test_errors_and_exit_codes(self):
         p = salvo(self.url("/json/1"), "http://127.0.0.1:1/", "ftp://x/",
