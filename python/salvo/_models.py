@@ -229,7 +229,7 @@ class Request:
                        content=self.content if keeps_body else None)
 
     def __repr__(self) -> str:
-        return f"<Request({self.method!r}, {str(self.url)!r})>"
+        return f"<Request({self.method!r}, {self.url._shown()!r})>"
 
 
 class _State:

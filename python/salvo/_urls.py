@@ -151,9 +151,35 @@ class URL:
                             f"{type(url).__name__}")
         self._s = url
         self._p = urlsplit(url)
+        if self._p.netloc:
+            self._normalize()
         if parts:
             other = self.copy_with(**parts)
             self._s, self._p = other._s, other._p
+
+    def _normalize(self) -> None:
+        """As httpx's: the scheme and host in lower case, the scheme's
+        default port not written (RFC 3986 6.2.2.1, 6.2.3); a port that
+        is not one is an InvalidURL."""
+        p = self._p
+        try:
+            port = p.port
+        except ValueError as e:
+            from ._exceptions import InvalidURL
+            raise InvalidURL(f"invalid port in {self._shown()!r}: {e}") \
+                from None
+        user, at, hostport = p.netloc.rpartition("@")
+        if hostport.startswith("["):
+            host = hostport.partition("]")[0] + "]"
+        else:
+            host = hostport.partition(":")[0]
+        if port is not None and port != _DEFAULT_PORTS.get(p.scheme.lower()):
+            host += f":{port}"
+        scheme, netloc = p.scheme.lower(), user + at + host.lower()
+        if (scheme, netloc) != (p.scheme, p.netloc):
+            self._s = urlunsplit((scheme, netloc, p.path, p.query,
+                                  p.fragment))
+            self._p = urlsplit(self._s)
 
     @property
     def scheme(self) -> str:
@@ -171,7 +197,8 @@ class URL:
 
     @property
     def netloc(self) -> bytes:
-        return self._p.netloc.encode()
+        """host[:port], as httpx's (the userinfo is not part of it)."""
+        return self._p.netloc.rpartition("@")[2].encode()
 
     @property
     def raw_scheme(self) -> bytes:
@@ -284,13 +311,27 @@ class URL:
     def join(self, url: Any) -> "URL":
         """RFC 3986 5.2's reference resolution, as httpx's join."""
         from urllib.parse import urljoin
-        return URL(urljoin(self._s, str(url)))
+        ref = str(url)
+        if not ref:  # the base without its fragment (RFC 3986 5.2.2)
+            return self.copy_with(fragment="")
+        return URL(urljoin(self._s, ref))
 
     def __str__(self) -> str:
         return self._s
 
     def __repr__(self) -> str:
-        return f"URL({self._s!r})"
+        return f"URL({self._shown()!r})"
+
+    def _shown(self) -> str:
+        """The URL with its password as "[secure]" (httpx's repr): a
+        secret is not shown where a URL is."""
+        p = self._p
+        if p.password is None:
+            return self._s
+        user = p.netloc.rpartition("@")[0].partition(":")[0]
+        return urlunsplit((p.scheme, f"{user}:[secure]@"
+                           f"{p.netloc.rpartition('@')[2]}", p.path,
+                           p.query, p.fragment))
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, (URL, str)):

@@ -562,8 +562,10 @@ def test_the_rest_of_the_models(srv):
     assert t.as_dict() == {"connect": 2.0, "read": 5.0, "write": 5.0,
                            "pool": 5.0}
     u = salvo.URL("http://me:pw@a.test:8080/p")
-    assert (u.username, u.password, u.netloc) == ("me", "pw",
-                                                  b"me:pw@a.test:8080")
+    assert (u.username, u.password, u.netloc) == ("me", "pw", b"a.test:8080")
+    # A password is never shown: httpx's repr says [secure] (netloc held
+    # the userinfo, and URL's and Request's reprs the password).
+    assert "pw" not in repr(u) + repr(salvo.Request("GET", u))
     assert u.is_absolute_url and salvo.URL("/p").is_relative_url
     h = salvo.Headers({"A": "1"})
     h2 = h.copy()
