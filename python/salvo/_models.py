@@ -10,10 +10,12 @@ from ._fields import _bytes, _obs, _Obs, _text, _unline
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # for the checkers only (typing costs 18 ms to import)
-    import datetime
     from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 __all__ = ["Headers", "Request"]
+
+_SECRET_FIELDS = ("authorization", "proxy-authorization")
+
 
 class Headers(MutableMapping):
     """Headers as httpx's: a case-insensitive multi-dict, in the order
@@ -147,7 +149,14 @@ class Headers(MutableMapping):
         return sorted(self.multi_items()) == sorted(other.multi_items())
 
     def __repr__(self) -> str:
-        return f"Headers({self._items!r})"
+        """As httpx's: names in lower case, a dict when none repeats, and
+        the credentials of Authorization and Proxy-Authorization shown as
+        "[secure]" (the repr showed them)."""
+        items = [(k, "[secure]" if k in _SECRET_FIELDS else str(v))
+                 for k, v in self.multi_items()]
+        one = dict(items)
+        enc = "" if self.encoding == "ascii" else f", encoding={self.encoding!r}"
+        return f"Headers({one if len(one) == len(items) else items!r}{enc})"
 
 
 class Request:

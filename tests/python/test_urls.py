@@ -1,6 +1,7 @@
 """salvo.URL as httpx's: normalized as RFC 3986 6.2 says (httpx 0.23.3
 gave each expected value here, run side by side), a password never
-shown, a port that is none refused."""
+shown, a port that is none refused; and Headers' repr, which shows no
+credentials."""
 import pytest
 
 import salvo
@@ -39,3 +40,17 @@ def test_password_never_shown():
     assert repr(u) == "URL('http://me:[secure]@h/')"
     assert "s3cret" not in repr(salvo.Request("GET", u))
     assert u.netloc == b"h" and u.password == "s3cret"
+
+
+def test_headers_repr_hides_credentials():
+    """As httpx's repr: Authorization and Proxy-Authorization as
+    [secure] (salvo's showed the token), names in lower case, a dict when
+    no name repeats."""
+    h = salvo.Headers({"Authorization": "Bearer tok", "X": "1"})
+    assert repr(h) == "Headers({'authorization': '[secure]', 'x': '1'})"
+    h = salvo.Headers([("a", "1"), ("a", "2"),
+                       ("Proxy-Authorization", "Basic eDp5")])
+    assert repr(h) == ("Headers([('a', '1'), ('a', '2'), "
+                       "('proxy-authorization', '[secure]')])")
+    r = salvo.Request("GET", "http://h/", headers={"Authorization": "t0k"})
+    assert "t0k" not in repr(r.headers)
