@@ -98,8 +98,8 @@ extern "C" {
  * CONNECT, TIMEOUT, PROTOCOL (the server's), READ (the connection broke or
  * the body was too large), PROXY, REDIRECT, DECODE, CANCEL, OTHER.
  *   EINVAL     bad input: a malformed URL, an unsupported scheme, a bad
- *              method token, CR, LF or NUL in a header, an invalid
- *              configuration value. Never retried.
+ *              method token, CR, LF, NUL or another control but HTAB in a
+ *              header, an invalid configuration value. Never retried.
  *   ECONNECT   connection refused or host unreachable
  *   EDNS       the host name (or the proxy's) could not be resolved
  *   ETIMEDOUT  a connect timeout, an attempt's timeout or the deadline
@@ -317,7 +317,8 @@ SALVO_EXTERN int salvo_client_new(salvo_client **out, const salvo_config *cfg);
  * NUL-terminated; "" when the configuration is fine). msg may be NULL.
  * Every string that reaches the wire or names a file (headers, user agent,
  * credentials, token, proxy, CA and cookie file names) is refused when it
- * holds a CR or LF. Thread-safe.
+ * holds a CR or LF; a header, the user agent and the token, when they hold
+ * any control but HTAB (RFC 9110 5.5). Thread-safe.
  */
 SALVO_EXTERN int salvo_config_check(const salvo_config *cfg, char *msg,
                                     size_t size);

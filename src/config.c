@@ -212,9 +212,9 @@ static char *config_problem(const salvo_config *in) {
   struct {
     const char *name, *value;
   } strs[] = {{"user_agent", in->user_agent},
+              {"bearer_token", in->bearer_token},
               {"username", in->username},
               {"password", in->password},
-              {"bearer_token", in->bearer_token},
               {"proxy", in->proxy},
               {"ca_file", in->ca_file},
               {"ca_path", in->ca_path},
@@ -223,9 +223,15 @@ static char *config_problem(const salvo_config *in) {
               {"client_key_password", in->client_key_password},
               {"cookie_file", in->cookie_file},
               {"dns_servers", in->dns_servers}};
-  for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
+  for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
     if (salvo__ctl_in(strs[i].value))
       return salvo__fmt("%s contains CR or LF", strs[i].name);
+    /* The first two go into a field as they are (Basic credentials go
+     * in base64, any bytes). */
+    if (i < 2 && strs[i].value &&
+        salvo__field_ctl(strs[i].value, strlen(strs[i].value), 1))
+      return salvo__fmt("%s %s", strs[i].name, SALVO__CTL_IN_VALUE);
+  }
   for (size_t i = 0; in->headers && in->headers[i]; i++) {
     const char *h = in->headers[i];
     size_t n = salvo__header_name_len(h);

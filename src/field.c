@@ -66,6 +66,8 @@ const char *salvo__header_problem(const char *h) {
   size_t n = salvo__header_name_len(h);
   if (strpbrk(h + n, "\r\n"))
     return "contains CR or LF";
+  if (salvo__field_ctl(h + n + 1, strlen(h + n + 1), 1))
+    return SALVO__CTL_IN_VALUE;
   if (n == 4 && !salvo__casecmp_n(h, "Host", 4) && !*salvo__header_value(h))
     return "without a value would remove the Host every request must carry "
            "(RFC 9112 3.2); leave it out to send the URL's host";

@@ -26,6 +26,11 @@ static inline int salvo__is_tchar(unsigned char c) {
  * zero). */
 /* Whether s[0..n) holds a byte no field value carries (RFC 9110 5.5: a
  * control or DEL; HTAB too unless tab_ok). */
+/* Why a value sent in a field is refused when salvo__field_ctl finds a
+ * byte in it (CR and LF have words of their own). */
+#define SALVO__CTL_IN_VALUE                                                    \
+  "contains a control character (RFC 9110 5.5: a field value holds none "      \
+  "but HTAB)"
 static inline int salvo__field_ctl(const char *s, size_t n, int tab_ok) {
   for (size_t i = 0; i < n; i++) {
     unsigned char c = (unsigned char)s[i];

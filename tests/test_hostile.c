@@ -209,6 +209,51 @@ static void test_crlf_in_config_is_refused(void **state) {
   salvo_results_free(res);
 }
 
+/* A control other than HTAB in a value that goes into a field is refused
+ * before anything is sent, the message naming the field (RFC 9110 5.5: a
+ * field value is VCHAR, obs-text, SP and HTAB); DEL, ESC and the like went
+ * to the server as given, on both transports. */
+static void test_controls_in_field_values_refused(void **state) {
+  (void)state;
+  static const char *bad[] = {"a\x7f"
+                              "b",
+                              "a\x01"
+                              "b",
+                              "a\x1b"
+                              "b"};
+  salvo_client *c = th_client(NULL);
+  json_decref(th_reset(&th_srv));
+  for (size_t i = 0; i < 3; i++) {
+    const char *hs[] = {th_fmt("X-Bad: %s", bad[i]), NULL};
+    salvo_response *r = fetch_headers(c, "/echo", hs);
+    assert_int_equal(salvo_response_error(r), SALVO_EINVAL);
+    assert_non_null(strstr(salvo_response_errmsg(r), "X-Bad"));
+    assert_non_null(strstr(salvo_response_errmsg(r), "control character"));
+    salvo_response_free(r);
+    assert_non_null(strstr(headers_refused(hs), "control character"));
+    char msg[256];
+    salvo_config cfg;
+    salvo_config_init(&cfg);
+    cfg.user_agent = bad[i];
+    assert_int_equal(salvo_config_check(&cfg, msg, sizeof(msg)), SALVO_EINVAL);
+    assert_non_null(strstr(msg, "user_agent contains a control character"));
+    salvo_config_init(&cfg);
+    cfg.bearer_token = bad[i];
+    assert_int_equal(salvo_config_check(&cfg, msg, sizeof(msg)), SALVO_EINVAL);
+    assert_non_null(strstr(msg, "bearer_token contains a control"));
+  }
+  json_t *st = th_stats(&th_srv);
+  assert_int_equal(json_integer_value(json_object_get(st, "requests")), 0);
+  json_decref(st);
+  const char *tab[] = {"X-Tab: a\tb", NULL};
+  salvo_response *r = fetch_headers(c, "/echo", tab);
+  json_t *j = th_body_json(r);
+  assert_string_equal(th_jstr(j, "headers", "x-tab"), "a\tb");
+  json_decref(j);
+  salvo_response_free(r);
+  salvo_client_free(c);
+}
+
 /* Retry-After beyond any patience (a date past 2262, a huge number) ends
  * the retries at once, like any value over retry_max_delay. */
 static void test_retry_after_far_future(void **state) {
@@ -469,6 +514,7 @@ int main(void) {
       cmocka_unit_test(test_malformed_header_hides_its_value),
       cmocka_unit_test(test_overlong_host_fails_alone),
       cmocka_unit_test(test_crlf_in_config_is_refused),
+      cmocka_unit_test(test_controls_in_field_values_refused),
       cmocka_unit_test(test_host_is_never_removed),
       cmocka_unit_test(test_retry_after_far_future),
       cmocka_unit_test(test_failure_carries_nothing_stale),
