@@ -243,14 +243,17 @@ long salvo__decoder_step(salvo__decoder *d, const char *in, size_t n,
   return got;
 }
 
-int salvo__decoder_done(const salvo__decoder *d) {
+/* Out of line, as cut_short: called once a body, where the body ends
+ * (receive.c), which is inlined into every transport's. */
+__attribute__((noinline)) int salvo__decoder_done(const salvo__decoder *d) {
   for (size_t i = 0; i < d->count; i++)
     if (!d->st[i].ended || d->st[i].off < d->st[i].len)
       return 0;
   return 1;
 }
 
-const char *salvo__decoder_cut_short(const salvo__decoder *d) {
+__attribute__((noinline)) const char *
+salvo__decoder_cut_short(const salvo__decoder *d) {
   size_t i = d->count;
   while (i > 1 && d->st[i - 1].ended)
     i--;
