@@ -31,9 +31,14 @@ PyObject *salvo_py_error_new(int code, const char *message, const char *url) {
 }
 
 PyObject *salvo_py_error_of(ResponseObject *r) {
-  return salvo_py_error_new(salvo_response_error(r->r),
-                            salvo_response_errmsg(r->r),
-                            salvo_response_url(r->r));
+  PyObject *e =
+      salvo_py_error_new(salvo_response_error(r->r),
+                         salvo_response_errmsg(r->r), salvo_response_url(r->r));
+  /* The failed response rides along, held by the exception: its request
+   * is the exception's (httpx's exc.request). */
+  if (e && PyObject_SetAttrString(e, "_raw", (PyObject *)r) < 0)
+    Py_CLEAR(e);
+  return e;
 }
 
 /* Not a GC type: what it holds (bytes, a Headers of strings, the Python

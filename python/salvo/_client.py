@@ -9,6 +9,7 @@ from . import _salvo
 from ._args import USE_CLIENT_DEFAULT
 from ._flows import FlowPending, args_of, next_with_flows, run_flow
 from ._core import ClientCore, Verbs, block_request, block_state
+from ._exceptions import HTTPError
 from ._models import Request
 from ._response import Response
 
@@ -111,8 +112,13 @@ class Client(ClientCore, Verbs):
         the exception its error means."""
         par = self._shared()
         if self._plain and not kw:
-            return self._adopt(par.request(method, url).get_response(),
-                               method, url)
+            try:
+                r = par.request(method, url).get_response()
+            except HTTPError as e:  # its request is exc.request (httpx's)
+                if e._raw is not None:
+                    self._adopt(e._raw, method, url)
+                raise
+            return self._adopt(r, method, url)
         return self._send_built(par, self._prepare(method, url, kw))
 
     def _send_built(self, par: Parallel, args: Any) -> Response:
@@ -218,12 +224,23 @@ class _DefaultClient(Verbs):
                 self._par = parallel()
                 self._pid = os.getpid()
             par = self._par
-        r = par.request(method, url, **kw).get_response()
-        from ._models import _state
-        st = _state(r)
-        if st.request is None:  # a bare URL, submitted in C: no arguments
-            st.request = {"method": method, "url": str(url)}
-        return r
+        try:
+            r = par.request(method, url, **kw).get_response()
+        except HTTPError as e:  # its request is exc.request (httpx's)
+            if e._raw is not None:
+                _bare(e._raw, method, url)
+            raise
+        return _bare(r, method, url)
+
+
+def _bare(r: Any, method: str, url: Any) -> Any:
+    """r with its request, when it was a bare URL submitted in C (no
+    arguments to make it from)."""
+    from ._models import _state
+    st = _state(r)
+    if st.request is None:
+        st.request = {"method": method, "url": str(url)}
+    return r
 
 
 def stream(method: str, url: Any, **kw: Any) -> "_Streamed":

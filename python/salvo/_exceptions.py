@@ -37,7 +37,8 @@ the moment another error passes through it.
 ClosedError (a RuntimeError, from the extension): a client or parallel
 block used after it was closed, or whose client was closed.
 
-Each carries salvo's error name (`.code`, e.g. "ETIMEDOUT") and the URL.
+Each carries salvo's error name (`.code`, e.g. "ETIMEDOUT"), the URL,
+and httpx's `.request`: the request that failed.
 """
 from __future__ import annotations
 
@@ -57,14 +58,33 @@ __all__ = [
 
 
 class HTTPError(Exception):
-    """Base of every salvo error."""
+    """Base of every salvo error. `request` is the request that failed,
+    as httpx's (RuntimeError when there is none to give: a bare URL
+    submitted to a block)."""
 
     def __init__(self, message: str, *, code: str = "", url: str = "",
-                 response=None) -> None:
+                 response=None, request=None) -> None:
         super().__init__(message)
         self.code = code
         self.url = url
         self.response = response
+        self._request = request
+        self._raw = None  # the failed response, which knows its request
+
+    @property
+    def request(self):
+        req = self._request
+        if req is None:
+            src = self.response if self.response is not None else self._raw
+            if src is None:
+                raise RuntimeError("The .request property has not been "
+                                   "set.")
+            req = self._request = src.request
+        return req
+
+    @request.setter
+    def request(self, request) -> None:
+        self._request = request
 
 
 class RequestError(HTTPError):
@@ -211,15 +231,17 @@ def _timeout_class(message: str) -> type:
 
 
 def error_for(code: str, message: str, url: str,
-              response=None, cls=None) -> RequestError:
+              response=None, cls=None, raw=None) -> RequestError:
     """The exception for one of salvo's error names (cls: a narrower one
-    the caller knows the error to be, such as ReadTimeout)."""
+    the caller knows the error to be, such as ReadTimeout; raw: the
+    response that failed, whose request the exception gives)."""
     cls = cls or _BY_CODE.get(code, RequestError)
     if cls is TimeoutException:
         cls = _timeout_class(message)
     where = f"{code}, {url}" if url else code
-    return cls(f"{message} ({where})", code=code, url=url,
-               response=response)
+    e = cls(f"{message} ({where})", code=code, url=url, response=response)
+    e._raw = raw
+    return e
 
 
 class StreamError(RuntimeError):

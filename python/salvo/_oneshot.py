@@ -170,7 +170,8 @@ class _Plan:
         if raw.__class__ is bytes:
             return self._value(raw, url)
         if raw._error:
-            return error_for(raw._error_name, raw._error_message, raw.url)
+            return error_for(raw._error_name, raw._error_message, raw.url,
+                             raw=raw)
         rt = self.return_type
         try:
             status = raw.status_code

@@ -316,8 +316,8 @@ class ResponseCore(_salvo.Response):
             name, url = _salvo.errname(n), str(self.url)
             if name == "ETIMEDOUT":
                 raise error_for(name, "no byte of the body came within the "
-                                "timeout", url, cls=ReadTimeout)
-            raise error_for(name, "reading the body failed", url)
+                                "timeout", url, cls=ReadTimeout, raw=self)
+            raise error_for(name, "reading the body failed", url, raw=self)
         return n
 
     def _took(self, chunk: bytes) -> bytes:
@@ -584,7 +584,7 @@ def outcome(raw: ResponseCore) -> ResponseCore:
     """A collected response, or the exception its error means raised."""
     if raw._error:
         raise error_for(raw._error_name, raw._error_message,
-                        _salvo.Response.url.__get__(raw))
+                        _salvo.Response.url.__get__(raw), raw=raw)
     return raw
 
 

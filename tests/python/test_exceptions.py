@@ -95,3 +95,46 @@ def test_attempt_limit_is_timeout_exception(srv):
         with pytest.raises(salvo.TimeoutException) as e:
             c.get(srv.url("/delay/3000"))
     assert type(e.value) is salvo.TimeoutException
+
+
+def test_the_exception_names_its_request(srv):
+    """httpx's own example, `except httpx.RequestError as exc:
+    print(exc.request.url)`, and `exc.request` of an HTTPStatusError: the
+    request that failed, its method and URL, on every path a request is
+    made by (the default client, a client's plain and keyword paths, the
+    async client). salvo's exceptions had no `request`: the handler
+    itself raised AttributeError."""
+    import asyncio
+    refused = "http://127.0.0.1:1/x"
+
+    def failed(call):
+        with pytest.raises(salvo.HTTPError) as info:
+            call()
+        return info.value.request
+
+    req = failed(lambda: salvo.get(refused))
+    assert (req.method, str(req.url)) == ("GET", refused)
+    req = failed(lambda: salvo.post(refused, json={"a": 1}))
+    assert (req.method, req.headers["content-type"]) == ("POST",
+                                                         "application/json")
+    with salvo.Client() as c:
+        assert failed(lambda: c.delete(refused)).method == "DELETE"
+        req = failed(lambda: c.put(refused, params={"a": "1"}))
+        assert (req.method, str(req.url)) == ("PUT", refused + "?a=1")
+        url = srv.url("/status/503")
+        req = failed(lambda: c.get(url).raise_for_status())
+        assert (req.method, str(req.url)) == ("GET", url)
+
+    async def main():
+        async with salvo.AsyncClient() as c:
+            try:
+                await c.patch(refused, content=b"x")
+            except salvo.ConnectError as exc:
+                return exc.request
+    req = asyncio.run(main())
+    assert (req.method, str(req.url)) == ("PATCH", refused)
+    # Made by hand, as httpx's: request= given, else RuntimeError.
+    with pytest.raises(RuntimeError):
+        salvo.ConnectError("x").request
+    r = salvo.Request("GET", "http://h/")
+    assert salvo.ConnectError("x", request=r).request is r
