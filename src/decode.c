@@ -123,9 +123,12 @@ void salvo__decoder_free(salvo__decoder *d) {
 static long zlib_step(stage *d, const char *in, size_t n, size_t *used,
                       char *out, size_t cap, const char **why) {
   if (d->ended && n) {
-    /* A gzip file is a series of members; a deflate body is one stream. */
-    if (d->kind != GZIP) {
-      *why = "data after the end of the deflate body";
+    /* A gzip file is a series of members, each starting 1f 8b (RFC 1952
+     * 2.3.1); a deflate body is one stream. */
+    if (d->kind != GZIP || (unsigned char)in[0] != 0x1f ||
+        (n > 1 && (unsigned char)in[1] != 0x8b)) {
+      *why = d->kind == GZIP ? "data after the end of the gzip body"
+                             : "data after the end of the deflate body";
       return SALVO_EPROTO;
     }
     inflateReset(&d->z);

@@ -253,6 +253,26 @@ static void test_after_the_inner_end(void **state) {
   free(body.p);
 }
 
+/* Bytes after a gzip member that begin no other member (1f 8b) are named
+ * as what they are, where they were "corrupt gzip body"; a second member
+ * is read on. */
+static void test_after_the_gzip_end(void **state) {
+  (void)state;
+  bytes body = coded(plain(), "gzip");
+  body.p = realloc(body.p, body.n + 4);
+  memcpy(body.p + body.n, "junk", 4);
+  body.n += 4;
+  salvo__decoder *d = made("gzip");
+  int rc;
+  const char *why = NULL;
+  bytes got = undo(d, body, 1000, 4096, &rc, &why);
+  assert_int_equal(rc, SALVO_EPROTO);
+  assert_string_equal(why, "data after the end of the gzip body");
+  free(got.p);
+  salvo__decoder_free(d);
+  free(body.p);
+}
+
 /* A zstd stream that has ended stays ended when offered nothing: it had
  * read the nothing as the start of a next frame, and called the whole
  * body cut short. */
@@ -280,6 +300,7 @@ int main(void) {
       cmocka_unit_test(test_refused),
       cmocka_unit_test(test_cut_short_names_the_coding),
       cmocka_unit_test(test_after_the_inner_end),
+      cmocka_unit_test(test_after_the_gzip_end),
       cmocka_unit_test(test_ended_stays_ended),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
