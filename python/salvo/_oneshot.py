@@ -12,7 +12,7 @@ from ._client import Client
 from ._args import USE_CLIENT_DEFAULT, _param_list, build
 from ._core import ClientCore
 from ._flows import Flow
-from ._exceptions import (DecodingError, HTTPStatusError,
+from ._exceptions import (DecodingError, HTTPError, HTTPStatusError,
                           ParallelRequestsError, error_for)
 from ._response import Response
 
@@ -228,6 +228,9 @@ class _Plan:
         return raws
 
     def finish(self, results: List[Any]) -> Union[List[Any], Dict[Any, Any]]:
+        for i, r in enumerate(results):
+            if isinstance(r, HTTPError):
+                self._give_request(r, i)
         shaped = dict(zip(self.keys, results)) if self.keys else results
         if self.return_exceptions:
             return shaped
@@ -240,6 +243,17 @@ class _Plan:
                 f"the error has every result (.results) and the failures "
                 f"(.errors)", shaped, errors)
         return shaped
+
+
+    def _give_request(self, e: HTTPError, i: int) -> None:
+        """e's request (httpx's exc.request), where its response has none
+        made: the URL went bare, in C."""
+        src = e.response if e.response is not None else e._raw
+        if e._request is None and (src is None or
+                                   src._first_request() is None):
+            from ._models import Request
+            e._request = Request(self._method(i), self.urls[i],
+                                 params=self._params(i))
 
 
 def _each(value: Any, n: int, name: str, one: Callable[[Any], bool]

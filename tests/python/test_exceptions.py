@@ -133,6 +133,13 @@ def test_the_exception_names_its_request(srv):
                 return exc.request
     req = asyncio.run(main())
     assert (req.method, str(req.url)) == ("PATCH", refused)
+    # The one-call form's failures, each with its own request.
+    with pytest.raises(salvo.ParallelRequestsError) as info:
+        salvo.parallel_requests([refused, srv.url("/status/404")],
+                                method="PUT", params={"a": "1"})
+    assert [(k, x.request.method, str(x.request.url)) for k, x in
+            info.value.errors] == [(0, "PUT", refused + "?a=1"),
+                                   (1, "PUT", srv.url("/status/404?a=1"))]
     # Made by hand, as httpx's: request= given, else RuntimeError.
     with pytest.raises(RuntimeError):
         salvo.ConnectError("x").request
