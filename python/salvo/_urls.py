@@ -10,7 +10,7 @@ from ._params import _each, _param_value
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # for the checkers only (typing costs 18 ms to import)
-    from typing import Any, Dict, Iterator, List, Optional, Tuple, Union
+    from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 __all__ = ["URL", "QueryParams", "Timeout", "Limits"]
 

@@ -118,6 +118,21 @@ static salvo__decoder *made(const char *list) {
   return d;
 }
 
+/* d undoes body into want, fed `piece` bytes and giving `cap` a step,
+ * and ends; d is freed. */
+static void undone(salvo__decoder *d, bytes body, bytes want, size_t piece,
+                   size_t cap) {
+  int rc;
+  const char *why = NULL;
+  bytes got = undo(d, body, piece, cap, &rc, &why);
+  assert_int_equal(rc, 0);
+  assert_int_equal(got.n, want.n);
+  assert_memory_equal(got.p, want.p, want.n);
+  assert_true(salvo__decoder_done(d));
+  free(got.p);
+  salvo__decoder_free(d);
+}
+
 /* Each of "deflate, gzip, zstd, br" (applied in that order) undone, at
  * every size of piece in and step out. */
 static void test_stacked_undone_in_reverse(void **state) {
@@ -130,16 +145,8 @@ static void test_stacked_undone_in_reverse(void **state) {
   static const size_t pieces[][2] = {
       {1 << 20, 16384}, {7, 1000}, {1, 1}, {4096, 3}, {13, 65536}};
   for (size_t i = 0; i < sizeof(pieces) / sizeof(pieces[0]); i++) {
-    salvo__decoder *d = made("deflate, gzip, zstd, br");
-    int rc;
-    const char *why = NULL;
-    bytes got = undo(d, body, pieces[i][0], pieces[i][1], &rc, &why);
-    assert_int_equal(rc, 0);
-    assert_int_equal(got.n, want.n);
-    assert_memory_equal(got.p, want.p, want.n);
-    assert_true(salvo__decoder_done(d));
-    free(got.p);
-    salvo__decoder_free(d);
+    undone(made("deflate, gzip, zstd, br"), body, want, pieces[i][0],
+           pieces[i][1]);
   }
   free(body.p);
   free(want.p);
@@ -167,13 +174,7 @@ static void test_list_syntax(void **state) {
     for (size_t f = 0; f < 2; f++)
       assert_int_equal(
           salvo__decoder_add(&d, fields[i][f], strlen(fields[i][f]), &why), 0);
-    int rc;
-    bytes got = undo(d, body, 999, 4096, &rc, &why);
-    assert_int_equal(rc, 0);
-    assert_int_equal(got.n, want.n);
-    assert_true(salvo__decoder_done(d));
-    free(got.p);
-    salvo__decoder_free(d);
+    undone(d, body, want, 999, 4096);
   }
   free(body.p);
   free(want.p);
@@ -233,44 +234,42 @@ static void test_cut_short_names_the_coding(void **state) {
   free(body.p);
 }
 
-/* Bytes after the inner stream's end, inside the outer one: an error of
- * the inner coding, not data. */
-static void test_after_the_inner_end(void **state) {
-  (void)state;
-  bytes inner = coded(plain(), "deflate");
-  inner.p = realloc(inner.p, inner.n + 4);
-  memcpy(inner.p + inner.n, "junk", 4);
-  inner.n += 4;
-  bytes body = coded(inner, "zstd");
-  salvo__decoder *d = made("deflate, zstd");
+/* body, undone as `list` says, refused with why. */
+static void refused_with(const char *list, bytes body, const char *why) {
+  salvo__decoder *d = made(list);
   int rc;
-  const char *why = NULL;
-  bytes got = undo(d, body, 1 << 20, 4096, &rc, &why);
+  const char *got_why = NULL;
+  bytes got = undo(d, body, 1000, 4096, &rc, &got_why);
   assert_int_equal(rc, SALVO_EPROTO);
-  assert_string_equal(why, "data after the end of the deflate body");
+  assert_string_equal(got_why, why);
   free(got.p);
   salvo__decoder_free(d);
   free(body.p);
 }
 
-/* Bytes after a gzip member that begin no other member (1f 8b) are named
- * as what they are, where they were "corrupt gzip body"; a second member
- * is read on. */
-static void test_after_the_gzip_end(void **state) {
-  (void)state;
-  bytes body = coded(plain(), "gzip");
+/* body with "junk" after it. */
+static bytes junk_after(bytes body) {
   body.p = realloc(body.p, body.n + 4);
   memcpy(body.p + body.n, "junk", 4);
   body.n += 4;
-  salvo__decoder *d = made("gzip");
-  int rc;
-  const char *why = NULL;
-  bytes got = undo(d, body, 1000, 4096, &rc, &why);
-  assert_int_equal(rc, SALVO_EPROTO);
-  assert_string_equal(why, "data after the end of the gzip body");
-  free(got.p);
-  salvo__decoder_free(d);
-  free(body.p);
+  return body;
+}
+
+/* Bytes after the inner stream's end, inside the outer one: an error of
+ * the inner coding, not data. */
+static void test_after_the_inner_end(void **state) {
+  (void)state;
+  refused_with("deflate, zstd",
+               coded(junk_after(coded(plain(), "deflate")), "zstd"),
+               "data after the end of the deflate body");
+}
+
+/* Bytes after a gzip member that begin no other member (1f 8b) are named
+ * as what they are, where they were "corrupt gzip body". */
+static void test_after_the_gzip_end(void **state) {
+  (void)state;
+  refused_with("gzip", junk_after(coded(plain(), "gzip")),
+               "data after the end of the gzip body");
 }
 
 /* A zstd stream that has ended stays ended when offered nothing: it had
