@@ -21,6 +21,10 @@ void salvo__hop_start(salvo__hop *h, const salvo__req *r) {
   h->early = 0;
 }
 
+int salvo__hop_repeatable(const salvo__hop *h, const salvo__req *r) {
+  return r->idempotent || (h->method != r->method && !strcmp(h->method, "GET"));
+}
+
 /* Nearly every hop has none: a test, not a call to free. */
 static void forget_authz(salvo__hop *h) {
   if (!h->authz)

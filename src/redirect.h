@@ -29,6 +29,12 @@ void salvo__hop_start(salvo__hop *h, const salvo__req *r);
 void salvo__hop_free(salvo__hop *h);
 /* Where the hop goes. */
 const char *salvo__hop_url(const salvo__hop *h, const salvo__req *r);
+/* Whether the hop may go again when its connection broke before any
+ * answer: the request says so (its method, or the caller), or a redirect
+ * made it a GET (301, 302 or 303 of a POST, RFC 9110 15.4), which asks
+ * nothing the server could act on twice. The POST itself went once, on
+ * the hop before, and is not what goes again. */
+int salvo__hop_repeatable(const salvo__hop *h, const salvo__req *r);
 
 /* Whether a final response of `status` with a Location (has_location)
  * is followed: 301, 302, 303, 307, 308, when the request follows

@@ -110,7 +110,7 @@ static int on_prereq(void *userp, char *primary_ip, char *local_ip,
   salvo__curl_xfer *x = userp;
   (void)primary_ip, (void)local_ip, (void)primary_port;
   salvo__curl_let_go(x->mh->t, x); /* sent again, on another connection */
-  if (x->sends++ && !x->req->idempotent) {
+  if (x->sends++ && !salvo__hop_repeatable(&x->hop, x->req)) {
     x->resend_refused = 1;
     return CURL_PREREQFUNC_ABORT;
   }

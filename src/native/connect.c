@@ -153,7 +153,7 @@ int salvo__nat_go(salvo__transport *t, salvo__nxfer *x, char **msg) {
 int salvo__nat_retry_fresh(salvo__transport *t, salvo__nxfer *x) {
   salvo__nconn *c = x->c;
   if (!c || !c->served || x->got_bytes || x->retried_fresh ||
-      (!x->req->idempotent && x->conn_wrote))
+      (!salvo__hop_repeatable(&x->hop, x->req) && x->conn_wrote))
     return 0;
   salvo__nat_pool_died(t, c);
   x->retried_fresh = 1;
@@ -260,9 +260,10 @@ void salvo__nat_conn_io(salvo__transport *t, salvo__nconn *c, int slot,
     break;
   }
   salvo__nxfer *x = c->x;
+  uint32_t gen = c->gen;
   if (x->writing && salvo__nat_send(t, x))
     return;
-  if (c->x == x)
+  if (c->x == x && c->gen == gen) /* not closed, its slot reused */
     salvo__nat_read(t, c, events);
 }
 
@@ -292,7 +293,7 @@ void salvo__nat_resolved(salvo__transport *t, salvo__origin *o) {
  * idempotent goes again once at most, others up to three times. */
 void salvo__nat_again(salvo__transport *t, salvo__nxfer *x) {
   char *msg = NULL;
-  int limit = x->req->idempotent ? 3 : 1;
+  int limit = salvo__hop_repeatable(&x->hop, x->req) ? 3 : 1;
   int err = x->retried_fresh >= limit ? SALVO_EIO : 0;
   if (!err) {
     x->retried_fresh++;

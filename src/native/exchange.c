@@ -276,9 +276,13 @@ void salvo__nat_read(salvo__transport *t, salvo__nconn *c, uint32_t events) {
    * reset came with the same wake-up: then read on to see it. */
   int short_ok = c->ops->short_read_empties && events &&
                  !(events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR));
+  /* What a read delivers may close the connection, and a redirect's next
+   * hop may take the same slot, for a connection still being dialed (no
+   * socket yet): that one is not this one, and is not read here. */
+  uint32_t gen = c->gen;
   for (;;) {
     salvo__nxfer *x = c->x;
-    if (!x || x->paused)
+    if (!x || x->paused || c->gen != gen || c->state != SALVO__NC_UP)
       return;
     int e = 0;
     ssize_t n = c->ops->read(c, t->rbuf, SALVO__NAT_RBUF, &e);

@@ -364,7 +364,8 @@ int salvo__h2_unsettled(const salvo__nconn *c) {
  * connection breaks too. When it came with no stream's frame, which
  * request it answered is not known, and each goes once more. */
 static int goes_again(const salvo__nxfer *x, int err, int32_t culprit) {
-  if (x->got_bytes || x->h2_err || (x->wrote && !x->req->idempotent))
+  if (x->got_bytes || x->h2_err ||
+      (x->wrote && !salvo__hop_repeatable(&x->hop, x->req)))
     return 0;
   return err != SALVO_EPROTO || (x->sid != culprit && !x->retried_fresh);
 }
@@ -390,7 +391,8 @@ static void broken(salvo__transport *t, salvo__nconn *c, int err,
       t->report->fail(t, x, x->h2_err,
                       own ? own : salvo__nat_parse_message(x, x->h2_err));
     } else {
-      int unsafe = x->wrote && !x->got_bytes && !x->req->idempotent;
+      int unsafe =
+          x->wrote && !x->got_bytes && !salvo__hop_repeatable(&x->hop, x->req);
       t->report->fail(
           t, x, err,
           salvo__fmt("%s%s", why,

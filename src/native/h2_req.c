@@ -86,7 +86,7 @@ static int32_t submit(salvo__nconn *c, salvo__nxfer *x, nghttp2_nv *nv, int n);
 
 int salvo__h2_request(salvo__transport *t, salvo__nconn *c, salvo__nxfer *x) {
   salvo__h2 *h = c->h2;
-  if (x->req->idempotent || h->streams ||
+  if (salvo__hop_repeatable(&x->hop, x->req) || h->streams ||
       salvo__nat_now(t) - h->idle_since <= SALVO__NAT_H2_PING_NS)
     return salvo__h2_submit(t, c, x);
   /* Idle a while, and this request must not be sent twice: a PING first

@@ -43,7 +43,7 @@ static void expire(salvo__transport *t, int64_t now) {
 salvo__nconn *salvo__nat_pool_take(salvo__transport *t, salvo__nxfer *x) {
   salvo__origin *o = x->o;
   expire(t, x->t0);
-  int once = !x->req->idempotent;
+  int once = !salvo__hop_repeatable(&x->hop, x->req);
   if (x->retried_fresh || (once && o->closes_quietly))
     return NULL;
   salvo__list *n;
