@@ -279,8 +279,9 @@ static void test_post_redirected_by_a_closing_server(void **state) {
   json_decref(th_reset(&th_srv));
   const char *wire = "HTTP/1.1 302 Found\r\nLocation: /echo/after\r\n"
                      "Content-Length: 0\r\n\r\n";
-  char *url = strdup(
-      th_url(&th_srv, "/wire?key=p302&hex=%s", th_hex_of(wire, strlen(wire))));
+  char *hex = th_hex_of(wire, strlen(wire));
+  char *url = strdup(th_url(&th_srv, "/wire?key=p302&hex=%s", hex));
+  free(hex);
   enum { N = 200 };
   for (int i = 0; i < N; i++) {
     salvo_request req;
