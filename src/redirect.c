@@ -96,11 +96,32 @@ static int next_hop(const char *base, const char *origin, const char *method,
   return 0;
 }
 
+/* Whether resp has two Location fields that differ: a Location is one
+ * URI (RFC 9110 10.2.2), and which of two the server meant is not known
+ * (the native transport took the last, libcurl's the first). */
+static int two_locations(const salvo_response *resp) {
+  const char *first = NULL, *name, *v;
+  for (size_t i = 0; !salvo_response_header_at(resp, i, &name, &v); i++) {
+    if (salvo__casecmp_n(name, "Location", 9))
+      continue;
+    if (first && strcmp(first, v))
+      return 1;
+    first = v;
+  }
+  return 0;
+}
+
 int salvo__redirect_follow(salvo__hop *h, const salvo__req *r,
                            const salvo__cfg *cfg, int status, const char *loc,
                            size_t n, char **msg) {
   *msg = NULL;
   int err = salvo__redirect_allowed(r, cfg, msg);
+  if (!err && two_locations(r->resp)) {
+    *msg = salvo__fmt("a redirect with two Location fields that differ: "
+                      "which one the server meant is not known (RFC 9110 "
+                      "10.2.2)");
+    return *msg ? SALVO_EREDIRECT : SALVO_ENOMEM;
+  }
   salvo__hop next;
   if (err || (err = next_hop(salvo__hop_url(h, r), r->origin, h->method,
                              h->send_body, status, loc, n, &next, msg)))

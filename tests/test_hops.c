@@ -309,6 +309,34 @@ static void test_post_redirected_by_a_closing_server(void **state) {
   salvo_client_free(c);
 }
 
+/* A redirect with two Location fields that differ is not followed: a
+ * Location is one URI (RFC 9110 10.2.2), and the native transport went
+ * to the last, libcurl's to the first. The same one twice is followed. */
+static void test_two_locations(void **state) {
+  (void)state;
+  salvo_client *c = th_client(NULL);
+  static const char *const wires[] = {
+      "HTTP/1.1 302 Found\r\nLocation: /echo/a\r\nLocation: /echo/b\r\n"
+      "Content-Length: 0\r\n\r\n",
+      "HTTP/1.1 302 Found\r\nLocation: /echo/a\r\nLocation: /echo/a\r\n"
+      "Content-Length: 0\r\n\r\n"};
+  for (int i = 0; i < 2; i++) {
+    char *hex = th_hex_of(wires[i], strlen(wires[i]));
+    salvo_response *r = th_fetch_url(c, th_url(&th_srv, "/wire?hex=%s", hex));
+    free(hex);
+    if (i == 0) {
+      assert_int_equal(salvo_response_error(r), SALVO_EREDIRECT);
+      assert_non_null(strstr(salvo_response_errmsg(r), "two Location"));
+    } else {
+      json_t *j = th_echo_of(r);
+      assert_string_equal(echo_str(j, "path"), "/echo/a");
+      json_decref(j);
+    }
+    salvo_response_free(r);
+  }
+  salvo_client_free(c);
+}
+
 /* Credentials, and a Host of the caller's own, go to the origin asked
  * for, and not to another one a redirect leads to. */
 static void test_credentials(void **state) {
@@ -448,6 +476,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_redirects),
       cmocka_unit_test(test_post_redirected_by_a_closing_server),
+      cmocka_unit_test(test_two_locations),
       cmocka_unit_test(test_follow_redirects_per_request),
       cmocka_unit_test(test_history),
       cmocka_unit_test(test_redirect_next),
