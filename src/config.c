@@ -209,26 +209,27 @@ static char *config_problem(const salvo_config *in) {
   if (!in)
     return salvo__fmt("salvo_config.size is 0: set the struct up with "
                       "salvo_config_init before changing it");
+  /* in_field: sent in a field as it is, where a control but HTAB is
+   * refused too (Basic credentials go in base64: any bytes). */
   struct {
     const char *name, *value;
-  } strs[] = {{"user_agent", in->user_agent},
-              {"bearer_token", in->bearer_token},
-              {"username", in->username},
-              {"password", in->password},
-              {"proxy", in->proxy},
-              {"ca_file", in->ca_file},
-              {"ca_path", in->ca_path},
-              {"client_cert", in->client_cert},
-              {"client_key", in->client_key},
-              {"client_key_password", in->client_key_password},
-              {"cookie_file", in->cookie_file},
-              {"dns_servers", in->dns_servers}};
+    int in_field;
+  } strs[] = {{"user_agent", in->user_agent, 1},
+              {"bearer_token", in->bearer_token, 1},
+              {"username", in->username, 0},
+              {"password", in->password, 0},
+              {"proxy", in->proxy, 0},
+              {"ca_file", in->ca_file, 0},
+              {"ca_path", in->ca_path, 0},
+              {"client_cert", in->client_cert, 0},
+              {"client_key", in->client_key, 0},
+              {"client_key_password", in->client_key_password, 0},
+              {"cookie_file", in->cookie_file, 0},
+              {"dns_servers", in->dns_servers, 0}};
   for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
     if (salvo__ctl_in(strs[i].value))
       return salvo__fmt("%s contains CR or LF", strs[i].name);
-    /* The first two go into a field as they are (Basic credentials go
-     * in base64, any bytes). */
-    if (i < 2 && strs[i].value &&
+    if (strs[i].in_field && strs[i].value &&
         salvo__field_ctl(strs[i].value, strlen(strs[i].value), 1))
       return salvo__fmt("%s %s", strs[i].name, SALVO__CTL_IN_VALUE);
   }

@@ -91,14 +91,9 @@ static int push(salvo__decoder **d, int kind, const char **why) {
 
 int salvo__decoder_add(salvo__decoder **d, const char *v, size_t n,
                        const char **why) {
-  for (size_t i = 0; i <= n;) {
-    size_t s = i;
-    while (i < n && v[i] != ',')
-      i++;
-    const char *e = v + s;
-    size_t en = i - s;
-    salvo__ows_trim(&e, &en);
-    i++;
+  const char *e;
+  size_t en;
+  for (size_t i = 0; salvo__list_next(v, n, &i, &e, &en);) {
     int kind = en ? coding_of(e, en) : 0;
     if (kind < 0) {
       *why = "a Content-Encoding salvo does not decode (it decodes gzip, "

@@ -132,11 +132,27 @@ static inline void salvo__ows_trim(const char **v, size_t *n) {
   *v = s;
   *n = (size_t)(e - s);
 }
+/* The next element of the comma-separated list v[*i..n) (RFC 9110
+ * 5.6.1), without the OWS around it: *e and *en (0 for an empty one, which
+ * a recipient passes over); 0 when the list has no more. Start *i at 0. */
+static inline int salvo__list_next(const char *v, size_t n, size_t *i,
+                                   const char **e, size_t *en) {
+  if (*i > n)
+    return 0;
+  size_t s = *i;
+  while (*i < n && v[*i] != ',')
+    (*i)++;
+  *e = v + s;
+  *en = *i - s;
+  salvo__ows_trim(e, en);
+  (*i)++;
+  return 1;
+}
 /* Why header h, whose name salvo__header_name_len accepts, may not be
- * sent, in words that follow `header "<name>" `, or NULL: CR or LF in it,
- * or "Host:" without a value, which would remove the Host every request
- * must carry (RFC 9112 3.2; HTTP/2's :authority, RFC 9113 8.3.1). The one
- * check of the client's headers and a request's. */
+ * sent, in words that follow `header "<name>" `, or NULL: CR or LF or
+ * another control but HTAB in it, or "Host:" without a value, which would
+ * remove the Host every request must carry (RFC 9112 3.2; HTTP/2's :authority,
+ * RFC 9113 8.3.1). The one check of the client's headers and a request's. */
 const char *salvo__header_problem(const char *h);
 /* Whether a NULL-terminated list of "Name: value" headers (NULL = none)
  * has one named by the first n bytes of name, in any case. */

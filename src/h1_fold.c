@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "field.h"
+
 size_t salvo__h1_folds(const char *b, size_t avail, size_t used) {
   while (used < avail && salvo__h1_continues(b[used])) {
     const char *nl = memchr(b + used, '\n', avail - used);
@@ -13,15 +15,8 @@ size_t salvo__h1_folds(const char *b, size_t avail, size_t used) {
   return used < avail ? used : 0;
 }
 
-/* Whether the field line l[0..n) is named `name` (lower case). */
-static int named(const char *l, size_t n, const char *name) {
-  size_t k = strlen(name);
-  return n > k && l[k] == ':' && !salvo__casecmp_n(l, name, k);
-}
-
 const char *salvo__h1_fold_add(salvo__buf *line, const char *l, size_t n) {
-  if (named(line->p, line->len, "content-length") ||
-      named(line->p, line->len, "transfer-encoding"))
+  if (salvo__header_is_framing(line->p)) /* a buf keeps a NUL after */
     return "an obs-fold in a field that frames the body (Content-Length, "
            "Transfer-Encoding): the body would be read two ways (RFC 9112 "
            "11.2)";

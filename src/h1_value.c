@@ -4,24 +4,17 @@
 #include <string.h>
 
 #include "buf.h"
+#include "field.h"
 
 static int is_digit(char c) { return c >= '0' && c <= '9'; }
 static int is_ows(char c) { return c == ' ' || c == '\t'; }
 
 int salvo__h1_has_token(const char *v, size_t n, const char *tok) {
-  size_t tl = strlen(tok);
-  for (size_t i = 0; i < n;) {
-    while (i < n && (is_ows(v[i]) || v[i] == ','))
-      i++;
-    size_t s = i;
-    while (i < n && v[i] != ',')
-      i++;
-    size_t e = i;
-    while (e > s && is_ows(v[e - 1]))
-      e--;
-    if (e - s == tl && !salvo__casecmp_n(v + s, tok, tl))
+  size_t tl = strlen(tok), en;
+  const char *e;
+  for (size_t i = 0; salvo__list_next(v, n, &i, &e, &en);)
+    if (en == tl && !salvo__casecmp_n(e, tok, tl))
       return 1;
-  }
   return 0;
 }
 

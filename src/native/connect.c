@@ -260,10 +260,9 @@ void salvo__nat_conn_io(salvo__transport *t, salvo__nconn *c, int slot,
     break;
   }
   salvo__nxfer *x = c->x;
-  uint32_t gen = c->gen;
   if (x->writing && salvo__nat_send(t, x))
     return;
-  if (c->x == x && c->gen == gen) /* not closed, its slot reused */
+  if (c->x == x)
     salvo__nat_read(t, c, events);
 }
 

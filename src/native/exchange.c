@@ -278,7 +278,9 @@ void salvo__nat_read(salvo__transport *t, salvo__nconn *c, uint32_t events) {
                  !(events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR));
   /* What a read delivers may close the connection, and a redirect's next
    * hop may take the same slot, for a connection still being dialed (no
-   * socket yet): that one is not this one, and is not read here. */
+   * socket yet): that one is not this one, and is not read here. Callers
+   * that deliver bytes themselves before calling this rely on the same
+   * test. */
   uint32_t gen = c->gen;
   for (;;) {
     salvo__nxfer *x = c->x;

@@ -291,12 +291,11 @@ static void nat_resume(salvo__transport *t, void *xfer) {
   }
   if (c->pend.len) {
     salvo__buf keep = c->pend;
-    uint32_t gen = c->gen;
     c->pend = (salvo__buf){0};
     salvo__nat_data(t, c, keep.p, keep.len);
     salvo__buf_free(&keep);
-    if (c->gen != gen || c->x != x || x->paused)
-      return; /* closed, its slot maybe another's (salvo__nat_read) */
+    if (c->x != x || x->paused)
+      return;
   }
   salvo__nat_read(t, c, 0);
 }
