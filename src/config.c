@@ -429,6 +429,8 @@ int salvo__cfg_resolve(salvo__cfg *out, const salvo_config *cfg, char **msg) {
   out->parse_free = in->parse_free;
   out->parse_arg = in->parse_arg;
   int err = dup_headers(&out->headers, in->headers);
+  out->conn_close =
+      !err && salvo__headers_close((const char *const *)out->headers) == 1;
   if (!in->no_status_retry)
     status_bits(out->retry_status, in->retry_statuses ? in->retry_statuses
                                                       : default_retry_statuses);

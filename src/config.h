@@ -33,6 +33,7 @@ typedef struct salvo__cfg {
   int64_t connect_timeout_ms; /* 0 = none */
   char **headers;             /* NULL-terminated, owned */
   size_t header_bytes;        /* headers, user agent and credentials */
+  int conn_close;             /* headers say "Connection: close" */
   char *user_agent;           /* NULL = send none */
   char *username;
   char *password;

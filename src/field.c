@@ -82,6 +82,21 @@ int salvo__headers_have(const char *const *list, const char *name, size_t n) {
   return 0;
 }
 
+int salvo__headers_close(const char *const *list) {
+  int said = -1;
+  for (size_t i = 0; list && list[i]; i++) {
+    const char *h = list[i], *v = h + 11, *e;
+    size_t n, at = 0, en;
+    if (salvo__header_name_len(h) != 10 || !salvo__case_eq(h, "Connection", 10))
+      continue;
+    said = said < 0 ? 0 : said;
+    for (n = strlen(v); salvo__list_next(v, n, &at, &e, &en);)
+      if (en == 5 && salvo__case_eq(e, "close", 5))
+        said = 1;
+  }
+  return said;
+}
+
 const char *salvo__ctl_in(const char *s) {
   for (; s && *s; s++)
     if (*s == '\r' || *s == '\n')

@@ -293,6 +293,8 @@ static salvo__req *make(const salvo_request *caller, const salvo__cfg *cfg,
     r->body_len = body_len;
   }
   r->is_head = method_len == 4 && !memcmp(method, "HEAD", 4);
+  int said = nh ? salvo__headers_close(in->headers) : -1;
+  r->conn_close = (uint8_t)(said < 0 ? cfg->conn_close : said);
   r->userinfo = u.userinfo;
   r->pool = pool;
   r->max_body = cfg->max_body;

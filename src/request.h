@@ -70,8 +70,11 @@ struct salvo__req {
   uint8_t idempotent;       /* method or request says repeating is safe */
   uint8_t follow_redirects; /* the request's, or the client's */
   uint8_t stream;           /* the caller reads the body (salvo__stream) */
-  int64_t timeout_ms;       /* per attempt: 0 = none */
-  int64_t deadline_ms;      /* 0 = none */
+  /* Its Connection field (its own, else the client's) lists "close": its
+   * HTTP/1.x connections serve no request after it (RFC 9112 9.6). */
+  uint8_t conn_close;
+  int64_t timeout_ms;  /* per attempt: 0 = none */
+  int64_t deadline_ms; /* 0 = none */
   size_t max_body;
   int (*on_data)(void *user_data, const char *data, size_t len);
   char *output_path;

@@ -126,6 +126,60 @@ static void test_max_idle_bounds_kept_connections(void **state) {
   salvo_client_free(c);
 }
 
+/* One request with headers hs (NULL: none) on c, answered 200. */
+static void fetch_with(salvo_client *c, const char *const *hs) {
+  salvo_request req;
+  salvo_request_init(&req);
+  req.url = th_url(&th_srv, "/json/1");
+  req.headers = hs;
+  salvo_response *r = th_fetch(c, &req);
+  assert_int_equal(salvo_response_error(r), 0);
+  assert_int_equal(salvo_response_status(r), 200);
+  salvo_response_free(r);
+}
+
+/* RFC 9112 9.6: a client that sends the "close" connection option MUST
+ * NOT send further requests on that connection. Both transports sent
+ * the caller's "Connection: close" and then reused the connection: three
+ * requests, one connection. Now each such request has a connection of
+ * its own (faultd counts them), from the client's headers or its own,
+ * an option among others and in any case; a request's own Connection
+ * replaces the client's, and one without the option still reuses. Over
+ * HTTP/2 the field is not sent (RFC 9113 8.2.2). */
+static void test_connection_close_is_honoured(void **state) {
+  (void)state;
+  if (th_h2())
+    skip();
+  static const char *closing[] = {"Connection: close", NULL};
+  static const char *const keeping[] = {"connection: keep-alive", NULL};
+  static const char *const listed[] = {"X-A: 1",
+                                       "CONNECTION: Keep-Alive, CLOSE", NULL};
+  struct {
+    int client_closes;
+    const char *const *hs;
+    long conns; /* of three requests */
+  } cases[] = {{1, NULL, 3},
+               {1, keeping, 1},
+               {0, listed, 3},
+               {0, keeping, 1},
+               {0, NULL, 1}};
+  for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+    salvo_config cfg;
+    salvo_config_init(&cfg);
+    cfg.headers = cases[k].client_closes ? closing : NULL;
+    salvo_client *c = th_client(&cfg);
+    wait_stat("conns_open", 0, 10);
+    json_decref(th_reset(&th_srv));
+    for (int i = 0; i < 3; i++)
+      fetch_with(c, cases[k].hs);
+    long conns = th_stat(&th_srv, "conns_total");
+    if (conns != cases[k].conns)
+      fail_msg("case %zu: 3 requests took %ld connections, want %ld", k, conns,
+               cases[k].conns);
+    salvo_client_free(c);
+  }
+}
+
 /* idle_timeout: a connection idle longer is not used again, one within
  * it is. Two clients, one wait of 1.6 s: 1 s is too long (libcurl counts
  * whole seconds, idle 1 s or more), 5 s is not. */
@@ -234,6 +288,7 @@ int main(void) {
       cmocka_unit_test(test_keepalive_reuses_connections),
       cmocka_unit_test(test_max_idle_bounds_kept_connections),
       cmocka_unit_test(test_idle_timeout_retires_connections),
+      cmocka_unit_test(test_connection_close_is_honoured),
       cmocka_unit_test(test_close_cancels_in_flight),
       cmocka_unit_test(test_close_is_fast_with_1000_in_flight),
       cmocka_unit_test(test_responses_outlive_their_batch),

@@ -105,7 +105,10 @@ typedef struct salvo_config {
    * given as "Name:" (nothing after the colon) removes a header the
    * library would otherwise send, such as Accept; not Host, which every
    * request carries (SALVO_EINVAL). A Host of your own goes to the URL's
-   * origin only, not to another one a redirect leads to. NULL = none. */
+   * origin only, not to another one a redirect leads to. A Connection
+   * header that lists "close" is obeyed: a connection over HTTP/1.x that
+   * carried it serves no other request (RFC 9112 9.6); over HTTP/2 the
+   * header is not sent (RFC 9113 8.2.2). NULL = none. */
   const char *const *headers;
   /* User-Agent header. NULL = "salvo/<version>"; "" = send none. */
   const char *user_agent;

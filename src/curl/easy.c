@@ -222,6 +222,16 @@ static long http_version(int v) {
 }
 
 /* Options shared by every request of the client, set once per handle. */
+/* Whether no connection is reused, whatever the request says. A
+ * prior-knowledge connection is not where libcurl breaks it (origin.c's
+ * salvo__curl_prior_proto says why); with max_idle 0 a connection closes
+ * once no transfer uses it (libcurl still multiplexes onto it meanwhile). */
+static long base_forbid(const salvo__transport *t) {
+  const salvo__cfg *cfg = t->cfg;
+  return (cfg->http_version == SALVO_HTTP_2_PRIOR_KNOWLEDGE && t->h2c_alone) ||
+         !cfg->max_idle;
+}
+
 static int setup_easy(salvo__transport *t, salvo__curl_xfer *x) {
   const salvo__cfg *cfg = t->cfg;
   CURL *e = x->easy;
@@ -248,15 +258,9 @@ static int setup_easy(salvo__transport *t, salvo__curl_xfer *x) {
   /* Redirects, cookies and credentials are salvo's, per hop. */
   SET(CURLOPT_FOLLOWLOCATION, 0L);
   SET(CURLOPT_HTTP_VERSION, http_version(cfg->http_version));
-  /* A prior-knowledge connection is never reused where libcurl breaks
-   * it (origin.c's salvo__curl_prior_proto says why). */
-  if (cfg->http_version == SALVO_HTTP_2_PRIOR_KNOWLEDGE && t->h2c_alone)
-    SET(CURLOPT_FORBID_REUSE, 1L);
+  x->forbid = base_forbid(t);
+  SET(CURLOPT_FORBID_REUSE, x->forbid);
   SET(CURLOPT_CONNECTTIMEOUT_MS, (long)cfg->connect_timeout_ms);
-  /* max_idle 0: a connection closes once no transfer uses it (libcurl
-   * still multiplexes onto it meanwhile). */
-  if (!cfg->max_idle)
-    SET(CURLOPT_FORBID_REUSE, 1L);
   /* idle_timeout in libcurl's whole seconds: it refuses a connection idle
    * more than maxage seconds, counted down to the second, so maxage
    * ceil(T) - 1 refuses one idle T seconds or more when T is whole, and
@@ -549,6 +553,13 @@ int salvo__curl_hop_go(salvo__transport *t, salvo__curl_xfer *x, char **msg) {
     SETOPT(CURLOPT_CUSTOMREQUEST, NULL);
   }
   SETOPT(CURLOPT_HTTPHEADER, hdrs);
+  /* The caller's "Connection: close" is sent, and libcurl would still
+   * reuse the connection (RFC 9112 9.6: no request may follow it). */
+  long forbid = r->conn_close || base_forbid(t);
+  if (forbid != x->forbid) {
+    SETOPT(CURLOPT_FORBID_REUSE, forbid);
+    x->forbid = forbid;
+  }
   SETOPT(CURLOPT_TIMEOUT_MS, (long)left);
   /* A streamed body is read in large pieces: fewer callbacks and hand-overs
    * per byte. Others keep libcurl's 16 KiB; the handle remembers which. */

@@ -104,7 +104,8 @@ static void xfer_complete(salvo__transport *t, salvo__nxfer *x) {
   int64_t now = x->tlast ? x->tlast : salvo__nat_now(t);
   x->c = NULL;
   if (c && !c->h2) /* an HTTP/2 stream has left its connection */
-    salvo__nat_pool_release(t, c, x->p.keep_alive && !x->early, now);
+    salvo__nat_pool_release(
+        t, c, x->p.keep_alive && !x->early && !x->req->conn_close, now);
   if (x->redirecting) {
     follow(t, x); /* the next request went, or the attempt failed */
     return;
