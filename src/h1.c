@@ -139,6 +139,11 @@ const char *salvo__h1_check_field(const char *l, size_t n, size_t *name_len) {
   return check_field(l, n, name_len);
 }
 
+const char *salvo__h1_field_refused_now(const char *l, size_t n) {
+  size_t name_len;
+  return check_field(l, n, &name_len);
+}
+
 /* Which of the names salvo reads l[0..n) is. */
 static inline int name_of(const char *l, size_t n) {
   switch (n) {
@@ -309,6 +314,10 @@ static int end_of_head(salvo__h1 *p) {
 static int head_line(salvo__h1 *p, const char *l, size_t n,
                      const salvo__h1_cb *cb) {
   salvo__h1_line ln;
+  /* Past a field line, a continuation follows one that frames the body:
+   * every other is read with its continuations. */
+  if (p->lines > 1 && n && is_ows(l[0]))
+    return proto(p, SALVO__H1_FRAMING_FOLD);
   if ((p->why = read_line(l, n, p->lines++ == 0, 0, &ln)))
     return SALVO_EPROTO;
   int rc = ln.kind == SALVO__H1_STATUS_LINE ? status_line(p, &ln) : 0;
@@ -326,7 +335,11 @@ static int head_line(salvo__h1 *p, const char *l, size_t n,
 static int folded_line(salvo__h1 *p, const char *b, size_t n, size_t whole,
                        const salvo__h1_cb *cb) {
   salvo__buf line = {0};
-  int rc = (p->why = salvo__h1_fold_join(&line, b, n, whole))
+  size_t name_len;
+  /* Its first line alone first: a fold is a value's (RFC 9112 5.2), and
+   * neither way of reading waits to refuse a line without its colon. */
+  int rc = (p->why = check_field(b, n, &name_len)) ||
+                   (p->why = salvo__h1_fold_join(&line, b, n, whole))
                ? SALVO_EPROTO
                : head_line(p, line.p, line.len, cb);
   salvo__buf_free(&line);
@@ -456,6 +469,21 @@ by_line:
   return 0;
 }
 
+/* A field line b[0..n) with its continuations whole up to b[ended), the
+ * byte after them not come yet (salvo__h1_field_refused_now). */
+static __attribute__((noinline)) long
+waiting(salvo__h1 *p, const char *b, size_t n, size_t ended, size_t pos) {
+  salvo__buf line = {0};
+  const char *why = salvo__h1_field_refused_now(b, n);
+  if (!why && !(why = salvo__h1_fold_join(&line, b, n, ended)))
+    why = salvo__h1_field_refused_now(line.p, line.len);
+  salvo__buf_free(&line);
+  if (!why)
+    return (long)pos;
+  p->head += ended; /* counted as the line's whole reading counts it */
+  return proto(p, why);
+}
+
 long salvo__h1_feed(salvo__h1 *p, const char *buf, size_t len,
                     const salvo__h1_cb *cb, int *paused) {
   size_t pos = 0;
@@ -505,11 +533,13 @@ long salvo__h1_feed(salvo__h1 *p, const char *buf, size_t len,
     case SALVO__H1_HEAD: {
       /* A field line is read with its continuations: the byte after its
        * LF says whether one follows. */
-      size_t whole = p->lines && n && !is_ows(b[0])
-                         ? salvo__h1_folds(b, avail, used)
-                         : used;
+      size_t ended,
+          whole = p->lines && n && !is_ows(b[0]) && !salvo__header_is_framing(b)
+                      ? salvo__h1_folds(b, avail, used, &ended)
+                      : used;
       if (!whole)
-        return avail > limit ? proto(p, LINE_TOO_LARGE) : (long)pos;
+        return avail > limit ? proto(p, LINE_TOO_LARGE)
+                             : waiting(p, b, n, ended, pos);
       p->head += whole;
       if (p->head > SALVO__H1_HEAD_MAX)
         return proto(p, "response headers too large (over 256 KiB)");

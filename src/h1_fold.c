@@ -5,21 +5,19 @@
 
 #include "field.h"
 
-size_t salvo__h1_folds(const char *b, size_t avail, size_t used) {
+size_t salvo__h1_folds(const char *b, size_t avail, size_t used,
+                       size_t *ended) {
+  *ended = used;
   while (used < avail && salvo__h1_continues(b[used])) {
     const char *nl = memchr(b + used, '\n', avail - used);
     if (!nl)
       return 0;
-    used = (size_t)(nl - b) + 1;
+    *ended = used = (size_t)(nl - b) + 1;
   }
   return used < avail ? used : 0;
 }
 
 const char *salvo__h1_fold_add(salvo__buf *line, const char *l, size_t n) {
-  if (salvo__header_is_framing(line->p)) /* a buf keeps a NUL after */
-    return "an obs-fold in a field that frames the body (Content-Length, "
-           "Transfer-Encoding): the body would be read two ways (RFC 9112 "
-           "11.2)";
   while (line->len && salvo__h1_continues(line->p[line->len - 1]))
     line->len--;
   while (n && salvo__h1_continues(*l)) {

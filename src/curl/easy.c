@@ -175,6 +175,14 @@ static size_t on_write(char *p, size_t size, size_t n, void *userp) {
   size_t len = size * n;
   if (x->redirecting)
     return len; /* a redirect's body is read past */
+  /* libcurl takes a line that starts with CR for the blank line that ends
+   * the head, and hands over what follows as the body: the native
+   * transport refuses that line (RFC 9112 2.2), and so does this one. */
+  if (!x->head_final) {
+    x->bad_line = "bare CR in a header name (a line that starts with CR, "
+                  "read by libcurl as the end of the head)";
+    return 0;
+  }
   if (salvo__req_failure(x->req) || x->chunk_err)
     return 0;       /* failed while paused: the transfer stops */
   if (x->swallow) { /* offered again after a pause: it was taken then */

@@ -140,15 +140,25 @@ static int take_line(salvo__curl_xfer *x, const char *p, size_t len) {
  * joined to it (RFC 9112 5.2), any other line lets it go first. */
 static int head_line(salvo__curl_xfer *x, const char *p, size_t len) {
   if (x->holding && len && salvo__h1_continues(p[0]))
-    return (x->bad_line = salvo__h1_fold_add(&x->held, p, len)) ? SALVO_EPROTO
-                                                                : 0;
+    return (x->bad_line = salvo__h1_fold_add(&x->held, p, len)) ||
+                   (x->bad_line =
+                        salvo__h1_field_refused_now(x->held.p, x->held.len))
+               ? SALVO_EPROTO
+               : 0;
   if (x->holding) {
     x->holding = 0;
     int rc = take_line(x, x->held.p, x->held.len);
     if (rc)
       return rc;
   }
-  if (len && x->head_lines++ && !salvo__h1_continues(p[0])) {
+  if (len && x->head_lines > 1 && salvo__h1_continues(p[0])) {
+    x->bad_line = SALVO__H1_FRAMING_FOLD; /* see the held line's rule */
+    return SALVO_EPROTO;
+  }
+  if (len && x->head_lines++ && !salvo__h1_continues(p[0]) &&
+      !salvo__header_is_framing(p)) {
+    if ((x->bad_line = salvo__h1_field_refused_now(p, len)))
+      return SALVO_EPROTO;
     x->held.len = 0;
     x->holding = 1;
     return salvo__buf_append(&x->held, p, len) ? SALVO_ENOMEM : 0;

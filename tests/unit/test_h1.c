@@ -222,13 +222,38 @@ static void test_obs_fold(void **state) {
                    0);
   assert_int_equal(s.nbody, 2);
   refused("HTTP/1.1 200 OK\r\n X-A: a\r\n\r\n", 0, "first header line");
-  refused("HTTP/1.1 200 OK\r\nContent-Length:\r\n 2\r\n\r\nok", 0,
+  refused("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n 2\r\n\r\nok", 0,
           "frames the body");
+  /* Its own value is judged first: it is read as its line ends. */
+  refused("HTTP/1.1 200 OK\r\nContent-Length:\r\n 2\r\n\r\nok", 0,
+          "Content-Length (digits");
   refused("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n , x\r\n\r\n", 0,
           "frames the body");
   /* A field line the close follows, its next byte never come: a head cut
    * short, not a line taken early. */
   refused("HTTP/1.1 200 OK\r\nX-A: a\r\n", 1, "middle of the headers");
+  /* Nor is a line whose next byte has not come left waiting when its own
+   * bytes are wrong, joined or not: refused now, where a close or a
+   * silence after it was taken for the cause (EIO, a timeout). A line
+   * that frames the body is read at once, its value judged (RFC 9112
+   * 11.2: it is never joined). Another line's meaning waits (the test's
+   * "too few bytes" is EIO). */
+  assert_int_equal(both("HTTP/1.1 200 OK\r\nA : b\r\n", 0, 0, &s, &p),
+                   SALVO_EPROTO);
+  assert_int_equal(
+      both("HTTP/1.1 200 OK\r\nX-A: a\r\n b\x01\r\n", 0, 0, &s, &p),
+      SALVO_EPROTO);
+  assert_non_null(strstr(p.why, "control"));
+  assert_int_equal(
+      both("HTTP/1.1 200 OK\r\nContent-Length: +5\r\n", 0, 0, &s, &p),
+      SALVO_EPROTO);
+  assert_int_equal(
+      both("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n", 0, 0, &s, &p),
+      SALVO_EIO);
+  /* A fold is a value's (RFC 9112 5.2): a first line without its colon
+   * is refused as such, whole or in pieces (fuzz_h1 found the two ways
+   * saying two things when the continuation's words decided). */
+  refused("HTTP/1.1 200 OK\r\nX-A\r\n : b\r\n\r\n", 0, "no colon");
 }
 
 static void test_framing_errors(void **state) {
