@@ -74,5 +74,10 @@ char *salvo__req_fail_message(const salvo__req *r);
 int salvo__req_status(const salvo__req *r);
 /* Whether the current attempt's final head ended (its blank line came). */
 int salvo__req_head_done(const salvo__req *r);
+/* The response takes the status and version of the head whose blank line
+ * has come: for a transport that ends the attempt there, before the
+ * request reads that line (a redirect over the limit), so that the whole
+ * head's status is the response's, as when the request read it. */
+void salvo__req_take_status(salvo__req *r);
 
 #endif /* SALVO_RECEIVE_H */

@@ -108,7 +108,7 @@ static int status_line(salvo__req *r, const salvo__h1_line *ln) {
  * status, whichever transport read it and however far it got (libcurl
  * hands over an HTTP/2 head only whole, nghttp2 in the native transport
  * a field at a time). */
-static void take_status(salvo__req *r) {
+void salvo__req_take_status(salvo__req *r) {
   const salvo__head *h = &r->recv->head;
   r->resp->status = h->status;
   memcpy(r->resp->http_version,
@@ -150,7 +150,7 @@ static int head_end(salvo__req *r) {
     return salvo__recv_malformed(
         r, "Transfer-Encoding in an HTTP/1.0 response (RFC "
            "9112 6.1: faulty framing)");
-  take_status(r);
+  salvo__req_take_status(r);
   if (h->status < 200)
     return 0;
   if (no_body)

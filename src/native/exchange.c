@@ -124,6 +124,7 @@ static int end_seen(salvo__nxfer *x) {
     free(msg); /* parse_message says it again */
     if (err) {
       x->p.why = NULL;
+      salvo__req_take_status(x->req); /* its head is whole, as libcurl's */
       return err;
     }
     x->redirecting = 1;
