@@ -40,9 +40,9 @@
  *   /raw?hex=H&ct=T       the bytes spelled by hex H, Content-Type T
  *   /gzip                 "compressed hello\n", gzip-encoded
  *   /wire?hex=H           (or .../wire) the bytes spelled by hex H as the
- *                         whole response (a key=K counted)
- *                         (status line, headers, body), then a close
- *                         (with keep=1: the connection stays open); the
+ *                         whole response (a key=K counted), then a close
+ *                         (keep=1: the connection stays open; drain=1: as
+ *                         /early's, a shutdown for writing then reads); the
  *                         hex may come in an X-Wire header instead (for
  *                         responses larger than a request line takes)
  *   /early?key=K&status=S answers S (default 413) as soon as the request

@@ -458,9 +458,11 @@ void route(conn *c, const req *r) {
       char b = (char)(hexval(h[0]) * 16 + hexval(h[1]));
       buf_add(&c->out, &b, 1);
     }
-    char keep[4];
+    char keep[4], drain[4];
     c->after = qparam(r, "keep", keep, sizeof(keep)) && keep[0] == '1'
                    ? AFTER_KEEP
+               : qparam(r, "drain", drain, sizeof(drain)) && drain[0] == '1'
+                   ? AFTER_DRAIN
                    : AFTER_CLOSE;
   } else if (!strcmp(p, "/raw")) {
     char hex[2048], ct[256], bytes[1024];

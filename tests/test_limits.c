@@ -180,6 +180,40 @@ static void test_connection_close_is_honoured(void **state) {
   }
 }
 
+/* A response whose server shut its side right after it, and then reads
+ * on without answering (nginx's lingering close, faultd's drain=1): the
+ * connection does not go idle for another request. The close came in the
+ * wake-up that brought the response's last bytes, which an edge-triggered
+ * epoll reports once; the native transport pooled the connection and sent
+ * the next request on it, which then waited out its timeout. Now each
+ * is answered: one sent just before the close is seen finds it at once
+ * and goes again on a new connection (faultd drains its bytes). */
+static void test_response_with_its_close_is_not_reused(void **state) {
+  (void)state;
+  if (th_h2())
+    skip();
+  salvo_config cfg;
+  salvo_config_init(&cfg);
+  cfg.concurrency = 1;
+  cfg.max_retries = 0;
+  cfg.timeout = 5;
+  salvo_client *c = th_client(&cfg);
+  static const char wire[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+  char *h = th_hex_of(wire, strlen(wire));
+  wait_stat("conns_open", 0, 10);
+  json_decref(th_reset(&th_srv));
+  for (int i = 0; i < 10; i++) {
+    salvo_response *r =
+        th_fetch_url(c, th_url(&th_srv, "/wire?drain=1&hex=%s", h));
+    assert_int_equal(salvo_response_status(r), 200);
+    salvo_response_free(r);
+    fetch_ok(c, "/json/1");
+  }
+  free(h);
+  assert_int_equal(th_stat(&th_srv, "requests"), 20);
+  salvo_client_free(c);
+}
+
 /* idle_timeout: a connection idle longer is not used again, one within
  * it is. Two clients, one wait of 1.6 s: 1 s is too long (libcurl counts
  * whole seconds, idle 1 s or more), 5 s is not. */
@@ -289,6 +323,7 @@ int main(void) {
       cmocka_unit_test(test_max_idle_bounds_kept_connections),
       cmocka_unit_test(test_idle_timeout_retires_connections),
       cmocka_unit_test(test_connection_close_is_honoured),
+      cmocka_unit_test(test_response_with_its_close_is_not_reused),
       cmocka_unit_test(test_close_cancels_in_flight),
       cmocka_unit_test(test_close_is_fast_with_1000_in_flight),
       cmocka_unit_test(test_responses_outlive_their_batch),

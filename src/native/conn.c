@@ -49,7 +49,7 @@ salvo__nconn *salvo__nat_conn_new(salvo__transport *t, salvo__origin *o) {
   c->ops = o->tls ? &salvo__tls_ops : &salvo__tcp_ops;
   c->dial_fd[0] = c->dial_fd[1] = -1;
   c->dial_errno = 0;
-  c->alpn_h2 = c->bare_close = 0;
+  c->alpn_h2 = c->bare_close = c->hung_up = 0;
   o->nconns++;
   c->state = SALVO__NC_DIAL;
   return c;

@@ -260,6 +260,8 @@ void salvo__nat_conn_io(salvo__transport *t, salvo__nconn *c, int slot,
     break;
   }
   salvo__nxfer *x = c->x;
+  if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+    c->hung_up = 1;
   if (x->writing && salvo__nat_send(t, x))
     return;
   if (c->x == x)

@@ -174,8 +174,12 @@ struct salvo__nconn {
   salvo__list in_dirty; /* the transport's h2_dirty: output to write */
   int alpn_h2;          /* its TLS handshake chose h2 */
   int bare_close;       /* its TLS ended without close_notify (tls.c) */
-  int h2_dial;          /* counted in its origin's h2_dialing */
-  int64_t idle_since;   /* ns, when it last went idle */
+  /* The peer's close or an error was signalled: an edge-triggered wake-up
+   * says so once, maybe with the bytes that end a response, so it is kept
+   * here and the connection does not go idle for another request. */
+  int hung_up;
+  int h2_dial;        /* counted in its origin's h2_dialing */
+  int64_t idle_since; /* ns, when it last went idle */
 };
 
 /* An attempt of a request (one exchange at a time, redirects included). */

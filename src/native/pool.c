@@ -68,7 +68,7 @@ salvo__nconn *salvo__nat_pool_take(salvo__transport *t, salvo__nxfer *x) {
 void salvo__nat_pool_release(salvo__transport *t, salvo__nconn *c, int keep,
                              int64_t now) {
   c->x = NULL;
-  if (!keep || c->pend.len || c->state != SALVO__NC_UP) {
+  if (!keep || c->pend.len || c->state != SALVO__NC_UP || c->hung_up) {
     salvo__nat_conn_close(t, c);
     return;
   }
