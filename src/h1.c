@@ -139,11 +139,6 @@ const char *salvo__h1_check_field(const char *l, size_t n, size_t *name_len) {
   return check_field(l, n, name_len);
 }
 
-const char *salvo__h1_field_refused_now(const char *l, size_t n) {
-  size_t name_len;
-  return check_field(l, n, &name_len);
-}
-
 /* Which of the names salvo reads l[0..n) is. */
 static inline int name_of(const char *l, size_t n) {
   switch (n) {
@@ -470,13 +465,15 @@ by_line:
 }
 
 /* A field line b[0..n) with its continuations whole up to b[ended), the
- * byte after them not come yet (salvo__h1_field_refused_now). */
+ * byte after them not come yet: judged now, its first line alone and then
+ * joined (salvo__h1_check_field says why). */
 static __attribute__((noinline)) long
 waiting(salvo__h1 *p, const char *b, size_t n, size_t ended, size_t pos) {
   salvo__buf line = {0};
-  const char *why = salvo__h1_field_refused_now(b, n);
+  size_t name_len;
+  const char *why = check_field(b, n, &name_len);
   if (!why && !(why = salvo__h1_fold_join(&line, b, n, ended)))
-    why = salvo__h1_field_refused_now(line.p, line.len);
+    why = check_field(line.p, line.len, &name_len);
   salvo__buf_free(&line);
   if (!why)
     return (long)pos;

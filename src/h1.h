@@ -135,18 +135,13 @@ const char *salvo__h1_check_status(const char *l, size_t n, int *status,
  * line starting with whitespace continues the one before (an obs-fold,
  * RFC 9112 5.2), which the readers join first (h1_fold.h): one that
  * comes here has no field line before it, and is refused (RFC 9112 2.2).
- * *name_len is set on success. */
+ * *name_len is set on success. Both transports also judge with it a line
+ * still waiting for its continuations, its first line alone and then
+ * joined: no continuation mends a name, a colon or a value's bytes (a
+ * fold is a value's), and a close or a silence after such a line is not
+ * its cause (SALVO_EIO, which a retry repeats; a timeout). */
 const char *salvo__h1_check_field(const char *l, size_t n, size_t *name_len);
 
-/* Why a field line l[0..n) (no CRLF; continuations joined) whose next
- * byte has not come is refused now, or NULL: its name, colon and value
- * bytes checked as salvo__h1_check_field checks them, since no
- * continuation mends them (a fold is a value's: a line without its colon
- * is refused). Both transports judge a line held for its continuations
- * so, its first line alone and then joined, so that a close or a silence
- * after it is not taken for the cause (SALVO_EIO, which a retry repeats;
- * a timeout). */
-const char *salvo__h1_field_refused_now(const char *l, size_t n);
 /* Reads the line l[0..n) of a head into *out: a status line when first,
  * else a field line, or the end of the head when empty. NULL when it is
  * valid (the checks above, and a Content-Length's value), else what is

@@ -229,7 +229,6 @@ static long http_version(int v) {
   }
 }
 
-/* Options shared by every request of the client, set once per handle. */
 /* Whether no connection is reused, whatever the request says. A
  * prior-knowledge connection is not where libcurl breaks it (origin.c's
  * salvo__curl_prior_proto says why); with max_idle 0 a connection closes
@@ -240,6 +239,7 @@ static long base_forbid(const salvo__transport *t) {
          !cfg->max_idle;
 }
 
+/* Options shared by every request of the client, set once per handle. */
 static int setup_easy(salvo__transport *t, salvo__curl_xfer *x) {
   const salvo__cfg *cfg = t->cfg;
   CURL *e = x->easy;

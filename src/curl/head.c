@@ -139,10 +139,11 @@ static int take_line(salvo__curl_xfer *x, const char *p, size_t len) {
  * until the next line says whether it continues it: a continuation is
  * joined to it (RFC 9112 5.2), any other line lets it go first. */
 static int head_line(salvo__curl_xfer *x, const char *p, size_t len) {
+  size_t name_len;
   if (x->holding && len && salvo__h1_continues(p[0]))
     return (x->bad_line = salvo__h1_fold_add(&x->held, p, len)) ||
-                   (x->bad_line =
-                        salvo__h1_field_refused_now(x->held.p, x->held.len))
+                   (x->bad_line = salvo__h1_check_field(x->held.p, x->held.len,
+                                                        &name_len))
                ? SALVO_EPROTO
                : 0;
   if (x->holding) {
@@ -157,7 +158,7 @@ static int head_line(salvo__curl_xfer *x, const char *p, size_t len) {
   }
   if (len && x->head_lines++ && !salvo__h1_continues(p[0]) &&
       !salvo__header_is_framing(p)) {
-    if ((x->bad_line = salvo__h1_field_refused_now(p, len)))
+    if ((x->bad_line = salvo__h1_check_field(p, len, &name_len)))
       return SALVO_EPROTO;
     x->held.len = 0;
     x->holding = 1;
