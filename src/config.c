@@ -429,8 +429,11 @@ int salvo__cfg_resolve(salvo__cfg *out, const salvo_config *cfg, char **msg) {
   out->parse_free = in->parse_free;
   out->parse_arg = in->parse_arg;
   int err = dup_headers(&out->headers, in->headers);
-  out->conn_close =
-      !err && salvo__headers_close((const char *const *)out->headers) == 1;
+  int said = -1;
+  for (size_t i = 0; !err && out->headers[i]; i++)
+    said = salvo__header_close(out->headers[i],
+                               salvo__header_name_len(out->headers[i]), said);
+  out->conn_close = said == 1;
   if (!in->no_status_retry)
     status_bits(out->retry_status, in->retry_statuses ? in->retry_statuses
                                                       : default_retry_statuses);

@@ -82,18 +82,15 @@ int salvo__headers_have(const char *const *list, const char *name, size_t n) {
   return 0;
 }
 
-int salvo__headers_close(const char *const *list) {
-  int said = -1;
-  for (size_t i = 0; list && list[i]; i++) {
-    const char *h = list[i], *v = h + 11, *e;
-    size_t n, at = 0, en;
-    if (salvo__header_name_len(h) != 10 || !salvo__case_eq(h, "Connection", 10))
-      continue;
-    said = said < 0 ? 0 : said;
-    for (n = strlen(v); salvo__list_next(v, n, &at, &e, &en);)
-      if (en == 5 && salvo__case_eq(e, "close", 5))
-        said = 1;
-  }
+int salvo__header_close(const char *h, size_t name_len, int said) {
+  if (name_len != 10 || !salvo__case_eq(h, "Connection", 10))
+    return said;
+  const char *v = salvo__header_value(h), *e;
+  size_t n = strlen(v), at = 0, en;
+  said = said < 0 ? 0 : said;
+  while (salvo__list_next(v, n, &at, &e, &en))
+    if (en == 5 && salvo__case_eq(e, "close", 5))
+      said = 1;
   return said;
 }
 

@@ -157,12 +157,12 @@ const char *salvo__header_problem(const char *h);
 /* Whether a NULL-terminated list of "Name: value" headers (NULL = none)
  * has one named by the first n bytes of name, in any case. */
 int salvo__headers_have(const char *const *list, const char *name, size_t n);
-/* What a NULL-terminated list of headers says of the connection: -1 when
- * it has no Connection field, else 1 when one lists the "close" option
- * (RFC 9112 9.6: no request may follow on that connection), 0 when none
- * does. A request's own Connection replaces the client's, as every field
- * of its does. */
-int salvo__headers_close(const char *const *list);
+/* What a list of headers says of the connection, one header h (its name
+ * name_len bytes) at a time, from said = -1: -1 while no Connection field
+ * came, else 1 once one lists the "close" option (RFC 9112 9.6: no request
+ * may follow on that connection), 0 while none does. A request's own
+ * Connection replaces the client's, as every field of its does. */
+int salvo__header_close(const char *h, size_t name_len, int said);
 /* The first CR or LF in s, or NULL (also for s NULL). */
 const char *salvo__ctl_in(const char *s);
 

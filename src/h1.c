@@ -467,12 +467,13 @@ by_line:
 /* A field line b[0..n) with its continuations whole up to b[ended), the
  * byte after them not come yet: judged now, its first line alone and then
  * joined (salvo__h1_check_field says why). */
-static __attribute__((noinline)) long
-waiting(salvo__h1 *p, const char *b, size_t n, size_t ended, size_t pos) {
+static __attribute__((noinline)) long waiting(salvo__h1 *p, const char *b,
+                                              size_t n, size_t used,
+                                              size_t ended, size_t pos) {
   salvo__buf line = {0};
   size_t name_len;
   const char *why = check_field(b, n, &name_len);
-  if (!why && !(why = salvo__h1_fold_join(&line, b, n, ended)))
+  if (!why && ended > used && !(why = salvo__h1_fold_join(&line, b, n, ended)))
     why = check_field(line.p, line.len, &name_len);
   salvo__buf_free(&line);
   if (!why)
@@ -536,7 +537,7 @@ long salvo__h1_feed(salvo__h1 *p, const char *buf, size_t len,
                       : used;
       if (!whole)
         return avail > limit ? proto(p, LINE_TOO_LARGE)
-                             : waiting(p, b, n, ended, pos);
+                             : waiting(p, b, n, used, ended, pos);
       p->head += whole;
       if (p->head > SALVO__H1_HEAD_MAX)
         return proto(p, "response headers too large (over 256 KiB)");

@@ -43,7 +43,9 @@ static int check_params(const char *const *params, int *err, char **msg) {
   return 0;
 }
 
-static int check_header(const char *h, int *err, char **msg) {
+/* Checks header h, and notes in *said what it says of the connection
+ * (salvo__header_close). */
+static int check_header(const char *h, int *said, int *err, char **msg) {
   size_t n = salvo__header_name_len(h);
   if (!n)
     return fail(err, msg,
@@ -52,8 +54,10 @@ static int check_header(const char *h, int *err, char **msg) {
                            "\"Name: value\" with a token name",
                            salvo__header_shown(h), h));
   const char *why = salvo__header_problem(h);
-  return why ? fail(err, msg, salvo__fmt("header \"%.*s\" %s", (int)n, h, why))
-             : 0;
+  if (why)
+    return fail(err, msg, salvo__fmt("header \"%.*s\" %s", (int)n, h, why));
+  *said = salvo__header_close(h, n, *said);
+  return 0;
 }
 
 static int has_header(const char *const *hs, const char *name) {
@@ -185,8 +189,9 @@ static salvo__req *make(const salvo_request *caller, const salvo__cfg *cfg,
     method = has_body ? "POST" : "GET";
   }
   size_t nh = 0, hbytes = 0;
+  int said = -1; /* the request's own Connection: none yet */
   for (; in->headers && in->headers[nh]; nh++) {
-    if (check_header(in->headers[nh], err, msg))
+    if (check_header(in->headers[nh], &said, err, msg))
       return NULL;
     hbytes += strlen(in->headers[nh]) + 1;
   }
@@ -293,7 +298,6 @@ static salvo__req *make(const salvo_request *caller, const salvo__cfg *cfg,
     r->body_len = body_len;
   }
   r->is_head = method_len == 4 && !memcmp(method, "HEAD", 4);
-  int said = nh ? salvo__headers_close(in->headers) : -1;
   r->conn_close = (uint8_t)(said < 0 ? cfg->conn_close : said);
   r->userinfo = u.userinfo;
   r->pool = pool;

@@ -229,7 +229,8 @@ static long http_version(int v) {
   }
 }
 
-/* Whether no connection is reused, whatever the request says. A
+/* Whether no connection is reused, whatever the request says (set per
+ * hop, with the request's own Connection: close). A
  * prior-knowledge connection is not where libcurl breaks it (origin.c's
  * salvo__curl_prior_proto says why); with max_idle 0 a connection closes
  * once no transfer uses it (libcurl still multiplexes onto it meanwhile). */
@@ -266,8 +267,6 @@ static int setup_easy(salvo__transport *t, salvo__curl_xfer *x) {
   /* Redirects, cookies and credentials are salvo's, per hop. */
   SET(CURLOPT_FOLLOWLOCATION, 0L);
   SET(CURLOPT_HTTP_VERSION, http_version(cfg->http_version));
-  x->forbid = base_forbid(t);
-  SET(CURLOPT_FORBID_REUSE, x->forbid);
   SET(CURLOPT_CONNECTTIMEOUT_MS, (long)cfg->connect_timeout_ms);
   /* idle_timeout in libcurl's whole seconds: it refuses a connection idle
    * more than maxage seconds, counted down to the second, so maxage
@@ -563,11 +562,7 @@ int salvo__curl_hop_go(salvo__transport *t, salvo__curl_xfer *x, char **msg) {
   SETOPT(CURLOPT_HTTPHEADER, hdrs);
   /* The caller's "Connection: close" is sent, and libcurl would still
    * reuse the connection (RFC 9112 9.6: no request may follow it). */
-  long forbid = r->conn_close || base_forbid(t);
-  if (forbid != x->forbid) {
-    SETOPT(CURLOPT_FORBID_REUSE, forbid);
-    x->forbid = forbid;
-  }
+  SETOPT(CURLOPT_FORBID_REUSE, (long)(r->conn_close || base_forbid(t)));
   SETOPT(CURLOPT_TIMEOUT_MS, (long)left);
   /* A streamed body is read in large pieces: fewer callbacks and hand-overs
    * per byte. Others keep libcurl's 16 KiB; the handle remembers which. */

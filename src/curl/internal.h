@@ -113,7 +113,6 @@ typedef struct salvo__curl_xfer {
   salvo__h1 dechunk;
   salvo__buf pend; /* raw bytes not de-chunked yet */
   long bufsize;    /* CURLOPT_BUFFERSIZE as last set, 0 = default */
-  long forbid;     /* CURLOPT_FORBID_REUSE as last set */
   int ran;         /* easy has run a transfer (see salvo__curl_hop_go) */
   char errbuf[CURL_ERROR_SIZE];
 } salvo__curl_xfer;
