@@ -35,7 +35,7 @@ HOP = {b"connection", b"keep-alive", b"proxy-connection", b"transfer-encoding",
 MAX_HEAD = 1 << 20
 UPSTREAM = ("127.0.0.1", 0)
 MAX_STREAMS = 100000  # --max-streams: SETTINGS_MAX_CONCURRENT_STREAMS
-REFUSE_OVER = 0  # --refuse-over N: a stream beyond N open is refused
+REFUSE_AFTER = 0  # --refuse-after N: streams after a connection's Nth refused
 
 
 def reset_close(writer):
@@ -111,6 +111,7 @@ class Front:
                                      codes.INITIAL_WINDOW_SIZE: 16 << 20})
         self.idle = []      # faultd connections between requests
         self.streams = {}   # stream id -> [headers, body, task]
+        self.taken = 0      # streams this connection has served
         self.windows = {}   # stream id -> asyncio.Event
         self.closed = False
 
@@ -150,13 +151,14 @@ class Front:
 
     def event(self, ev):
         if isinstance(ev, h2.events.RequestReceived):
-            if REFUSE_OVER and len(self.streams) >= REFUSE_OVER:
-                # RFC 9113 8.7: not processed, for the client to send again
-                # (a limit SETTINGS cannot set before the client's first
-                # streams are out)
+            if REFUSE_AFTER and self.taken >= REFUSE_AFTER:
+                # RFC 9113 8.7: not processed, for the client to send again.
+                # Counted over the connection's life, not among the streams
+                # open, so that it refuses however fast a client sends.
                 self.h2.reset_stream(ev.stream_id,
                                      h2.errors.ErrorCodes.REFUSED_STREAM)
                 return
+            self.taken += 1
             self.streams[ev.stream_id] = [ev.headers, bytearray(), None]
             if ev.stream_ended:
                 self.start(ev.stream_id)
@@ -391,15 +393,15 @@ async def on_client(reader, writer):
 
 
 async def main():
-    global UPSTREAM, MAX_STREAMS, REFUSE_OVER
+    global UPSTREAM, MAX_STREAMS, REFUSE_AFTER
     ap = argparse.ArgumentParser()
     ap.add_argument("--upstream", type=int, required=True)
     ap.add_argument("--max-streams", type=int, default=MAX_STREAMS)
-    ap.add_argument("--refuse-over", type=int, default=0)
+    ap.add_argument("--refuse-after", type=int, default=0)
     args = ap.parse_args()
     UPSTREAM = ("127.0.0.1", args.upstream)
     MAX_STREAMS = args.max_streams
-    REFUSE_OVER = args.refuse_over
+    REFUSE_AFTER = args.refuse_after
     server = await asyncio.start_server(on_client, "127.0.0.1", 0,
                                         backlog=4096)
     print("PORT %d" % server.sockets[0].getsockname()[1], flush=True)
