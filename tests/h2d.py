@@ -12,6 +12,9 @@ path, and counts what it saw. It prints "port N" once it listens.
   /setcookie       200, Set-Cookie: s=1; Path=/
   /gzip            200, a gzip-coded body ("salvo " 100 times)
   /status/N        N, empty
+  /interim?codes=C 1xx heads first (C: comma-separated, each with a
+                   link field), then 200 "ok" with x-final: 1
+                   (&trailers=1: and trailers)
   /rst             headers, then RST_STREAM INTERNAL_ERROR
   /hang            nothing, ever (the client's RST_STREAM is counted)
   /slow?ms=M       200 "slow", M ms later (&again_ms=N: N ms for a key
@@ -190,6 +193,17 @@ class Conn:
             if q.get("body", ["1"])[0] != "0":
                 self.h2.send_data(sid, b"abc")
             self.h2.send_headers(sid, [("x-checksum", "1")], end_stream=True)
+        elif path == "/interim":
+            for code in q.get("codes", ["103"])[0].split(","):
+                self.h2.send_headers(sid, [(":status", code),
+                                           ("link", "</s.css>; rel=preload")])
+            self.h2.send_headers(sid, [(":status", "200"), ("x-final", "1"),
+                                       ("content-length", "2")])
+            trailers = q.get("trailers", ["0"])[0] == "1"
+            self.h2.send_data(sid, b"ok", end_stream=not trailers)
+            if trailers:
+                self.h2.send_headers(sid, [("x-checksum", "1")],
+                                     end_stream=True)
         elif path.startswith("/status/"):
             self.respond(sid, int(path[8:]))
         elif path == "/hang":

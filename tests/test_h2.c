@@ -353,6 +353,32 @@ static void test_trailers_read_past(void **state) {
   salvo_client_free(c);
 }
 
+/* Interim heads (RFC 9113 8.1: any number of 1xx before the final head)
+ * are read past: the final head's status, fields and version are the
+ * response's, none of the interim ones' fields are, and trailers after
+ * it are trailers. (The native transport once took the final head for
+ * trailers, since nghttp2 gives both one category: status 0, no error.) */
+static void test_interim_heads_read_past(void **state) {
+  (void)state;
+  static const char *paths[] = {"/interim?codes=103", "/interim?codes=100,103",
+                                "/interim?codes=103&trailers=1"};
+  salvo_client *c = h2_client(4);
+  for (size_t i = 0; i < sizeof(paths) / sizeof(*paths); i++) {
+    salvo_response *r = th_fetch_url(c, at(paths[i]));
+    print_message("%s: %d %s\n", paths[i], salvo_response_status(r),
+                  salvo_response_errmsg(r));
+    assert_int_equal(salvo_response_error(r), SALVO_OK);
+    assert_int_equal(salvo_response_status(r), 200);
+    assert_string_equal(salvo_response_http_version(r), "2");
+    assert_string_equal(salvo_response_body(r, NULL), "ok");
+    assert_non_null(salvo_response_header(r, "x-final"));
+    assert_null(salvo_response_header(r, "link"));
+    assert_null(salvo_response_header(r, "x-checksum"));
+    salvo_response_free(r);
+  }
+  salvo_client_free(c);
+}
+
 /* A streamed 32 MiB body nobody reads stops at its windows; requests on
  * the same connection are answered meanwhile; then it is read whole. */
 static void test_paused_reader_holds_only_its_stream(void **state) {
@@ -427,6 +453,7 @@ int main(void) {
   const struct CMUnitTest shared[] = {
       cmocka_unit_test(test_malformed_is_a_protocol_error),
       cmocka_unit_test(test_trailers_read_past),
+      cmocka_unit_test(test_interim_heads_read_past),
       cmocka_unit_test(test_many_at_once_each_answered_once),
       cmocka_unit_test(test_upgrade_to_h2c), /* the native transport
                                                 never upgrades */
@@ -443,6 +470,7 @@ int main(void) {
       cmocka_unit_test(test_big_heads),
       cmocka_unit_test(test_malformed_is_a_protocol_error),
       cmocka_unit_test(test_trailers_read_past),
+      cmocka_unit_test(test_interim_heads_read_past),
       cmocka_unit_test(test_paused_reader_holds_only_its_stream),
       cmocka_unit_test(test_client_features),
   };

@@ -96,7 +96,9 @@ static int on_header(nghttp2_session *s, const nghttp2_frame *f,
   if (!x || f->hd.type != NGHTTP2_HEADERS || x->h2_err)
     return 0;
   x->got_bytes = 1; /* answered: never sent again as if unprocessed */
-  if (f->headers.cat == NGHTTP2_HCAT_HEADERS && x->h2_final)
+  /* Not by nghttp2's category: a final head after a 1xx comes as
+   * NGHTTP2_HCAT_HEADERS too, the category of trailers. */
+  if (x->h2_head)
     return 0; /* trailers: checked by nghttp2, read past (as HTTP/1.1's) */
   salvo__buf *b = &x->t->h2line;
   b->len = 0;
@@ -158,8 +160,8 @@ static int on_frame_recv(nghttp2_session *s, const nghttp2_frame *f, void *ud) {
   salvo__nxfer *x = xfer_of(s, f->hd.stream_id);
   if (!x || x->h2_err)
     return 0;
-  if (f->hd.type == NGHTTP2_HEADERS && f->headers.cat != NGHTTP2_HCAT_HEADERS &&
-      x->h2_final && !x->h2_skip) {
+  if (f->hd.type == NGHTTP2_HEADERS && x->h2_final && !x->h2_head) {
+    x->h2_head = 1;
     int rc = salvo__nat_text_line(x, "", 0, 0); /* the end of the head */
     if (rc) {
       x->h2_err = rc;

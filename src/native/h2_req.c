@@ -132,7 +132,7 @@ static int32_t submit(salvo__nconn *c, salvo__nxfer *x, nghttp2_nv *nv, int n) {
   size_t blen = x->body ? x->body_len : x->out.len - x->head_len;
   x->wpos = 0;
   x->writing = 0;
-  x->h2_final = x->h2_skip = x->h2_ended = x->h2_err = 0;
+  x->h2_final = x->h2_head = x->h2_skip = x->h2_ended = x->h2_err = 0;
   return nghttp2_submit_request(c->h2->s, NULL, nv, (size_t)n,
                                 blen ? &body : NULL, x);
 }

@@ -216,7 +216,10 @@ struct salvo__nxfer {
   int32_t sid;
   salvo__list in_conn;
   salvo__buf hold;
-  int h2_final, h2_skip, h2_ended, h2_err;
+  /* The final status came (h2_final), its head ended (h2_head: any
+   * HEADERS after it are trailers), a 1xx head is being read past
+   * (h2_skip). */
+  int h2_final, h2_head, h2_skip, h2_ended, h2_err;
   int h2_rest; /* its stream ended: what hold has is the rest */
   char *h2_why;
   int paused; /* its reader is full: nothing read until resumed */
