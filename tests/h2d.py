@@ -12,6 +12,8 @@ path, and counts what it saw. It prints "port N" once it listens.
   /setcookie       200, Set-Cookie: s=1; Path=/
   /gzip            200, a gzip-coded body ("salvo " 100 times)
   /status/N        N, empty
+  /burst?n=N       200 with N bytes, head and body in one write
+                   (&frame=F: in F-byte frames)
   /interim?codes=C 1xx heads first (C: comma-separated, each with a
                    link field), then 200 "ok" with x-final: 1
                    (&trailers=1: and trailers)
@@ -204,6 +206,16 @@ class Conn:
             if trailers:
                 self.h2.send_headers(sid, [("x-checksum", "1")],
                                      end_stream=True)
+        elif path == "/burst":
+            # Its head and an N-byte body in one write, frames as large
+            # as allowed (&frame=F: F-byte frames).
+            n = int(q.get("n", ["20000"])[0])
+            size = int(q.get("frame", [self.h2.max_outbound_frame_size])[0])
+            self.h2.send_headers(sid, [(":status", "200")])
+            for i in range(0, n, size):
+                self.h2.send_data(sid, b"b" * min(size, n - i),
+                                  end_stream=i + size >= n)
+            self.flush()
         elif path.startswith("/status/"):
             self.respond(sid, int(path[8:]))
         elif path == "/hang":

@@ -545,7 +545,8 @@ int salvo__curl_hop_go(salvo__transport *t, salvo__curl_xfer *x, char **msg) {
   salvo__curl_tls_unwatch(x);
   x->pend.len = x->held.len = 0;
   x->holding = x->head_lines = 0;
-  SETOPT(CURLOPT_URL, salvo__hop_url(&x->hop, r));
+  const char *url = salvo__hop_url(&x->hop, r);
+  SETOPT(CURLOPT_URL, url);
   SETOPT(CURLOPT_NOBODY, (long)head);
   if (x->hop.send_body || salvo__method_says_length(m)) {
     /* A POST or PUT without a body still says Content-Length: 0. */
@@ -565,8 +566,9 @@ int salvo__curl_hop_go(salvo__transport *t, salvo__curl_xfer *x, char **msg) {
   SETOPT(CURLOPT_FORBID_REUSE, (long)(r->conn_close || base_forbid(t)));
   SETOPT(CURLOPT_TIMEOUT_MS, (long)left);
   /* A streamed body is read in large pieces: fewer callbacks and hand-overs
-   * per byte. Others keep libcurl's 16 KiB; the handle remembers which. */
-  long bufsize = r->stream ? 512L * 1024 : 0;
+   * per byte. Others keep libcurl's 16 KiB, but cleartext HTTP/2 before
+   * libcurl 8 (origin.c); the handle remembers which. */
+  long bufsize = r->stream ? 512L * 1024 : salvo__curl_h2c_bufsize(t, url);
   if (bufsize != x->bufsize) {
     SETOPT(CURLOPT_BUFFERSIZE, bufsize ? bufsize : (long)CURL_MAX_WRITE_SIZE);
     x->bufsize = bufsize;

@@ -134,7 +134,8 @@ struct salvo__transport {
   struct curl_slist *base_hdrs;
   struct curl_slist *pins; /* salvo_config.resolve, for CURLOPT_RESOLVE */
   int fresh_handles;       /* each hop on a handle no transfer has used */
-  int h2c_alone;       /* prior knowledge: a connection a request (origin.c) */
+  int h2c_alone;  /* prior knowledge: a connection a request (origin.c) */
+  int h2c_stalls; /* cleartext HTTP/2 reads need a larger buffer (easy.c) */
   salvo__list reading; /* transfers with a read timeout (in_reading) */
   /* No later than the soonest of their timeouts (ns, -1 = none): a piece
    * of a body only moves its own later, so the list is walked when this
@@ -153,6 +154,8 @@ salvo__curl_origin *salvo__curl_origin_find(salvo__transport *t,
 int salvo__curl_origin_proto(salvo__transport *t, salvo__curl_xfer *x);
 /* The kind of connection a prior-knowledge hop to url takes (origin.c). */
 int salvo__curl_prior_proto(const salvo__transport *t, const char *url);
+/* The buffer a hop to url needs, or 0 for libcurl's default. */
+long salvo__curl_h2c_bufsize(const salvo__transport *t, const char *url);
 /* An attempt that started without knowing learnt it (proto), or ended
  * without learning it (0): the origin is released. */
 void salvo__curl_origin_learnt(salvo__transport *t, salvo__req *r, int proto);

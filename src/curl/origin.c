@@ -58,6 +58,21 @@ int salvo__curl_prior_proto(const salvo__transport *t, const char *url) {
                                                    : SALVO__CURL_MUX;
 }
 
+/* libcurl 7.88 reads a cleartext HTTP/2 connection 32 KiB at a time; when
+ * one read holds more of a stream than the transfer's buffer takes, the
+ * rest waits for a wake-up that never comes, and the response times out
+ * with its last bytes read (a 20,000-byte body in one burst did, every
+ * time). A buffer larger than a read avoids it. Over TLS a read is one
+ * record, at most 16 KiB, and nginx's answers of 16 to 100 KB came whole. */
+long salvo__curl_h2c_bufsize(const salvo__transport *t, const char *url) {
+  int v = t->cfg->http_version;
+  return t->h2c_stalls &&
+                 (v == SALVO_HTTP_2 || v == SALVO_HTTP_2_PRIOR_KNOWLEDGE) &&
+                 strncmp(url, "https:", 6)
+             ? 64L * 1024
+             : 0;
+}
+
 int salvo__curl_origin_proto(salvo__transport *t, salvo__curl_xfer *x) {
   salvo__req *r = x->req;
   int v = t->cfg->http_version;
