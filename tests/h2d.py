@@ -27,7 +27,8 @@ path, and counts what it saw. It prints "port N" once it listens.
                    ones were not processed), then the connection closes
   /bad/upper       a header name in upper case (RFC 9113 8.2.1)
   /bad/status      a :status that is not three digits
-  /bad/length      content-length 10 with 3 bytes of DATA
+  /bad/length      content-length 10 with 3 bytes of DATA (?close=1: then
+                   the connection closes)
   /bad/space?at=A  a field value with whitespace at its start (A=lead) or
                    end (A=trail) (RFC 9113 8.2.1)
   /bad/frame       DATA on stream 0 (a connection error, RFC 9113 6.1)
@@ -256,6 +257,21 @@ class Conn:
             self.h2.send_headers(sid, [(":status", "200"),
                                        ("content-length", "10")])
             self.h2.send_data(sid, b"abc", end_stream=True)
+            if q.get("close", ["0"])[0] == "1":
+                # Corked, so that the close comes with the frames, not
+                # after a client's read of them; then what the client
+                # sends is read and dropped, as nginx's lingering close
+                # does, so that no reset takes the frames with it.
+                self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 1)
+                self.flush()
+                self.sock.shutdown(socket.SHUT_WR)
+                self.sock.settimeout(5)
+                try:
+                    while self.sock.recv(65536):
+                        pass
+                except OSError:
+                    pass
+                raise ConnectionAbortedError
         elif path == "/bad/frame":
             self.flush()
             # A DATA frame on stream 0: length 1, type 0, flags 0, stream 0.

@@ -8,9 +8,8 @@
  * - A response goes to the request as lines ("HTTP/2 200", "name: value",
  *   "") and body bytes, through exchange.c's salvo__nat_text_line/_body, so
  *   that redirects, cookies and receive.c's checks are the same.
- * - Output is gathered from nghttp2 into one buffer and written in one
- *   call per loop turn (salvo__h2_want_flush marks a connection, the
- *   transport's reap writes), not one per request or frame.
+ * - Output is gathered from nghttp2 and written in one call per loop turn
+ *   (salvo__h2_want_flush marks a connection; the transport's reap writes).
  * - Flow control is manual: received DATA is consumed when the reader
  *   took it, so a paused reader's stream stops at its window while its
  *   siblings go on.
@@ -31,10 +30,9 @@
 #define STREAM_WINDOW (4 << 20)
 #define CONN_WINDOW (64 << 20)
 #define OUT_GATHER (64 * 1024)
-/* A request's header block as nghttp2 bounds it before sending (its
- * default, 64 KiB, is less than an HTTP/1.1 request carries): above the
- * bound of any head within salvo's 1,000,000 bytes (each field counted
- * with 12 bytes more), so that every request HTTP/1.1 sends goes. */
+/* A request's header block as nghttp2 bounds it (its default, 64 KiB, is
+ * less than HTTP/1.1 carries): above any head within salvo's 1,000,000
+ * bytes (each field counted 12 bytes more), so that every request goes. */
 #define MAX_SEND_HEADERS (4 << 20)
 
 static salvo__nxfer *xfer_of(nghttp2_session *s, int32_t sid) {
@@ -238,8 +236,7 @@ static int on_frame_send(nghttp2_session *s, const nghttp2_frame *f, void *ud) {
   return 0;
 }
 
-/* A response nghttp2 finds malformed (RFC 9113 8.1.1) is a protocol
- * error of that request. */
+/* A response nghttp2 finds malformed (RFC 9113 8.1.1): its request's. */
 static int on_invalid_frame(nghttp2_session *s, const nghttp2_frame *f,
                             int lib_err, void *ud) {
   ((salvo__nconn *)ud)->h2->reading_sid = 0;
@@ -486,6 +483,14 @@ void salvo__h2_io(salvo__transport *t, salvo__nconn *c) {
     if (n == SALVO__IO_AGAIN)
       break;
     if (n <= 0) {
+      /* nghttp2's word on the bytes before first: a stream it reset for
+       * breaking the rules fails so (on_frame_send), not as the close.
+       * Nothing is written; no new stream joins (ending). */
+      const uint8_t *d;
+      int rounds = 16;
+      ending(t, c);
+      while (rounds-- && nghttp2_session_mem_send(c->h2->s, &d) > 0)
+        continue;
       broken(t, c, SALVO_EIO,
              n == 0 ? "the server closed the HTTP/2 connection"
                     : strerror(e ? e : ECONNRESET));
