@@ -28,7 +28,8 @@ path, and counts what it saw. It prints "port N" once it listens.
   /bad/upper       a header name in upper case (RFC 9113 8.2.1)
   /bad/status      a :status that is not three digits
   /bad/length      content-length 10 with 3 bytes of DATA (?close=1: then
-                   the connection closes)
+                   the connection closes; ?goaway=1: a GOAWAY below this
+                   stream first, in the same write)
   /bad/space?at=A  a field value with whitespace at its start (A=lead) or
                    end (A=trail) (RFC 9113 8.2.1)
   /bad/frame       DATA on stream 0 (a connection error, RFC 9113 6.1)
@@ -257,7 +258,9 @@ class Conn:
             self.h2.send_headers(sid, [(":status", "200"),
                                        ("content-length", "10")])
             self.h2.send_data(sid, b"abc", end_stream=True)
-            if q.get("close", ["0"])[0] == "1":
+            if q.get("goaway", ["0"])[0] == "1":
+                self.h2.close_connection(last_stream_id=0)
+            if "1" in (q.get("close", ["0"])[0], q.get("goaway", ["0"])[0]):
                 # Corked, so that the close comes with the frames, not
                 # after a client's read of them; then what the client
                 # sends is read and dropped, as nginx's lingering close

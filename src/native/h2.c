@@ -175,12 +175,13 @@ static int on_frame_recv(nghttp2_session *s, const nghttp2_frame *f, void *ud) {
 
 static int on_data(nghttp2_session *s, uint8_t flags, int32_t sid,
                    const uint8_t *data, size_t len, void *ud) {
-  (void)flags, (void)ud;
+  (void)ud;
   salvo__nxfer *x = xfer_of(s, sid);
   if (!x || x->h2_err) {
     nghttp2_session_consume(s, sid, len);
     return 0;
   }
+  x->h2_said_end |= (flags & NGHTTP2_FLAG_END_STREAM) != 0;
   if (!x->tfirst)
     x->tfirst = salvo__nat_now(x->t);
   x->got_bytes = 1;
@@ -250,6 +251,17 @@ static int on_invalid_frame(nghttp2_session *s, const nghttp2_frame *f,
   return 0;
 }
 
+/* A DATA frame ended x's stream and nghttp2 refused the end (content-length
+ * against its DATA, RFC 9113 8.1.1): its reset, queued without a word, may
+ * be overtaken by a GOAWAY or the close. */
+static void end_refused(salvo__nxfer *x) {
+  if (!x->h2_err && x->h2_said_end && !x->h2_ended) {
+    x->h2_err = SALVO_EPROTO;
+    x->h2_why = salvo__strdup("malformed HTTP/2 response (RFC 9113 8.1.1): "
+                              "DATA ended the stream against content-length");
+  }
+}
+
 static int on_stream_close(nghttp2_session *s, int32_t sid, uint32_t code,
                            void *ud) {
   salvo__nconn *c = ud;
@@ -258,6 +270,7 @@ static int on_stream_close(nghttp2_session *s, int32_t sid, uint32_t code,
     return 0;
   salvo__transport *t = x->t;
   unlink_stream(c, x);
+  end_refused(x);
   if (x->h2_err) {
     char *why = x->h2_why;
     x->h2_why = NULL;
@@ -382,6 +395,7 @@ static void broken(salvo__transport *t, salvo__nconn *c, int err,
     int again = goes_again(x, err, h->reading_sid);
     unlink_stream(c, x);
     x->c = NULL;
+    end_refused(x);
     if (again) {
       t->report->again(t, x); /* within its limit */
     } else if (x->h2_err) {
@@ -483,14 +497,6 @@ void salvo__h2_io(salvo__transport *t, salvo__nconn *c) {
     if (n == SALVO__IO_AGAIN)
       break;
     if (n <= 0) {
-      /* nghttp2's word on the bytes before first: a stream it reset for
-       * breaking the rules fails so (on_frame_send), not as the close.
-       * Nothing is written; no new stream joins (ending). */
-      const uint8_t *d;
-      int rounds = 16;
-      ending(t, c);
-      while (rounds-- && nghttp2_session_mem_send(c->h2->s, &d) > 0)
-        continue;
       broken(t, c, SALVO_EIO,
              n == 0 ? "the server closed the HTTP/2 connection"
                     : strerror(e ? e : ECONNRESET));
@@ -524,39 +530,6 @@ void salvo__h2_detach(salvo__transport *t, salvo__nxfer *x) {
   unlink_stream(c, x);
   nghttp2_submit_rst_stream(c->h2->s, NGHTTP2_FLAG_NONE, sid, NGHTTP2_CANCEL);
   salvo__h2_want_flush(t, c);
-}
-
-void salvo__h2_resume(salvo__transport *t, salvo__nxfer *x) {
-  salvo__nconn *c = x->sid ? x->c : NULL; /* its stream still open */
-  size_t used = 0;
-  while (used < x->hold.len && !x->paused) {
-    /* In pieces of a frame's size, as they came: a reader's buffer takes
-     * a piece or not at all. */
-    size_t n = x->hold.len - used < 16384 ? x->hold.len - used : 16384;
-    int rc = salvo__nat_body(x, x->hold.p + used, n);
-    if (rc == SALVO__H1_PAUSE) {
-      x->paused = 1;
-      break;
-    }
-    if (rc == SALVO__H1_HOLD)
-      x->paused = 1;
-    else if (rc) { /* fail resets the stream, when it is still open */
-      x->h2_err = rc;
-      t->report->fail(t, x, rc, salvo__nat_parse_message(x, rc));
-      return;
-    }
-    if (c)
-      nghttp2_session_consume(c->h2->s, x->sid, n);
-    used += n;
-  }
-  memmove(x->hold.p, x->hold.p + used, x->hold.len - used);
-  x->hold.len -= used;
-  if (c) {
-    salvo__h2_want_flush(t, c);
-  } else if (x->h2_rest && !x->hold.len && !x->paused) {
-    x->h2_rest = 0;
-    t->report->complete(t, x);
-  }
 }
 
 /* So that the server knows no stream of c was partly processed, rather

@@ -1,7 +1,7 @@
 /* A request as an HTTP/2 stream (the HTTP/2 room, with h2.c): the head
  * head.c wrote for HTTP/1.1 read back into fields, its body from memory,
- * and the PING that goes first when a request that must not be sent twice
- * picks a connection idle a while. */
+ * the PING that goes first when a request that must not be sent twice
+ * picks a connection idle a while, and its paused reader's resumption. */
 #define _GNU_SOURCE /* memrchr */
 #include <stdlib.h>
 #include <string.h>
@@ -132,7 +132,41 @@ static int32_t submit(salvo__nconn *c, salvo__nxfer *x, nghttp2_nv *nv, int n) {
   size_t blen = x->body ? x->body_len : x->out.len - x->head_len;
   x->wpos = 0;
   x->writing = 0;
-  x->h2_final = x->h2_head = x->h2_skip = x->h2_ended = x->h2_err = 0;
+  x->h2_final = x->h2_head = x->h2_skip = x->h2_said_end = 0;
+  x->h2_ended = x->h2_err = 0;
   return nghttp2_submit_request(c->h2->s, NULL, nv, (size_t)n,
                                 blen ? &body : NULL, x);
+}
+
+void salvo__h2_resume(salvo__transport *t, salvo__nxfer *x) {
+  salvo__nconn *c = x->sid ? x->c : NULL; /* its stream still open */
+  size_t used = 0;
+  while (used < x->hold.len && !x->paused) {
+    /* In pieces of a frame's size, as they came: a reader's buffer takes
+     * a piece or not at all. */
+    size_t n = x->hold.len - used < 16384 ? x->hold.len - used : 16384;
+    int rc = salvo__nat_body(x, x->hold.p + used, n);
+    if (rc == SALVO__H1_PAUSE) {
+      x->paused = 1;
+      break;
+    }
+    if (rc == SALVO__H1_HOLD)
+      x->paused = 1;
+    else if (rc) { /* fail resets the stream, when it is still open */
+      x->h2_err = rc;
+      t->report->fail(t, x, rc, salvo__nat_parse_message(x, rc));
+      return;
+    }
+    if (c)
+      nghttp2_session_consume(c->h2->s, x->sid, n);
+    used += n;
+  }
+  memmove(x->hold.p, x->hold.p + used, x->hold.len - used);
+  x->hold.len -= used;
+  if (c) {
+    salvo__h2_want_flush(t, c);
+  } else if (x->h2_rest && !x->hold.len && !x->paused) {
+    x->h2_rest = 0;
+    t->report->complete(t, x);
+  }
 }

@@ -218,8 +218,9 @@ struct salvo__nxfer {
   salvo__buf hold;
   /* The final status came (h2_final), its head ended (h2_head: any
    * HEADERS after it are trailers), a 1xx head is being read past
-   * (h2_skip). */
-  int h2_final, h2_head, h2_skip, h2_ended, h2_err;
+   * (h2_skip), a DATA frame said END_STREAM (h2_said_end), nghttp2 took
+   * the stream's end (h2_ended). */
+  int h2_final, h2_head, h2_skip, h2_said_end, h2_ended, h2_err;
   int h2_rest; /* its stream ended: what hold has is the rest */
   char *h2_why;
   int paused; /* its reader is full: nothing read until resumed */
