@@ -27,9 +27,10 @@ path, and counts what it saw. It prints "port N" once it listens.
                    ones were not processed), then the connection closes
   /bad/upper       a header name in upper case (RFC 9113 8.2.1)
   /bad/status      a :status that is not three digits
-  /bad/length      content-length 10 with 3 bytes of DATA (?close=1: then
-                   the connection closes; ?goaway=1: a GOAWAY below this
-                   stream first, in the same write)
+  /bad/length      content-length 10 with 3 bytes of DATA (?over=1:
+                   content-length 2; ?close=1: then the connection
+                   closes; ?goaway=1: a GOAWAY below this stream first,
+                   in the same write)
   /bad/space?at=A  a field value with whitespace at its start (A=lead) or
                    end (A=trail) (RFC 9113 8.2.1)
   /bad/frame       DATA on stream 0 (a connection error, RFC 9113 6.1)
@@ -255,8 +256,10 @@ class Conn:
         elif path == "/bad/status":
             self.h2.send_headers(sid, [(":status", "2x0")], end_stream=True)
         elif path == "/bad/length":
+            over = q.get("over", ["0"])[0] == "1"
             self.h2.send_headers(sid, [(":status", "200"),
-                                       ("content-length", "10")])
+                                       ("content-length",
+                                        "2" if over else "10")])
             self.h2.send_data(sid, b"abc", end_stream=True)
             if q.get("goaway", ["0"])[0] == "1":
                 self.h2.close_connection(last_stream_id=0)

@@ -497,6 +497,15 @@ void salvo__h2_io(salvo__transport *t, salvo__nconn *c) {
     if (n == SALVO__IO_AGAIN)
       break;
     if (n <= 0) {
+      /* nghttp2's word on the bytes before first: a stream it reset for
+       * breaking the rules (DATA past its content-length) fails so
+       * (on_frame_send), not as the close. Nothing is written; no new
+       * stream joins (ending). */
+      const uint8_t *d;
+      int rounds = 16;
+      ending(t, c);
+      while (rounds-- && nghttp2_session_mem_send(c->h2->s, &d) > 0)
+        continue;
       broken(t, c, SALVO_EIO,
              n == 0 ? "the server closed the HTTP/2 connection"
                     : strerror(e ? e : ECONNRESET));
