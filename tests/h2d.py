@@ -33,7 +33,8 @@ path, and counts what it saw. It prints "port N" once it listens.
                    in the same write)
   /bad/space?at=A  a field value with whitespace at its start (A=lead) or
                    end (A=trail) (RFC 9113 8.2.1)
-  /bad/frame       DATA on stream 0 (a connection error, RFC 9113 6.1)
+  /bad/frame       DATA on stream 0 (a connection error, RFC 9113 6.1;
+                   ?close=1: then the connection closes)
   /bad/window      WINDOW_UPDATEs past 2^31-1 on its stream (RFC 9113
                    6.9.1)
   /bad/hpack       HEADERS on its stream that HPACK cannot decode (a
@@ -109,6 +110,23 @@ class Conn:
         data = self.h2.data_to_send()
         if data:
             self.sock.sendall(data)
+
+    def close_after(self, raw):
+        """What is queued, then raw, then the close, corked so that the
+        close comes with them, not after a client's read of them; then
+        what the client sends is read and dropped, as nginx's lingering
+        close does, so that no reset takes the frames with it."""
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 1)
+        self.flush()
+        self.sock.sendall(raw)
+        self.sock.shutdown(socket.SHUT_WR)
+        self.sock.settimeout(5)
+        try:
+            while self.sock.recv(65536):
+                pass
+        except OSError:
+            pass
+        raise ConnectionAbortedError
 
     def later(self, sid):
         """/slow's answer, from its timer's thread."""
@@ -264,24 +282,14 @@ class Conn:
             if q.get("goaway", ["0"])[0] == "1":
                 self.h2.close_connection(last_stream_id=0)
             if "1" in (q.get("close", ["0"])[0], q.get("goaway", ["0"])[0]):
-                # Corked, so that the close comes with the frames, not
-                # after a client's read of them; then what the client
-                # sends is read and dropped, as nginx's lingering close
-                # does, so that no reset takes the frames with it.
-                self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 1)
-                self.flush()
-                self.sock.shutdown(socket.SHUT_WR)
-                self.sock.settimeout(5)
-                try:
-                    while self.sock.recv(65536):
-                        pass
-                except OSError:
-                    pass
-                raise ConnectionAbortedError
+                self.close_after(b"")
         elif path == "/bad/frame":
-            self.flush()
             # A DATA frame on stream 0: length 1, type 0, flags 0, stream 0.
-            self.sock.sendall(b"\x00\x00\x01\x00\x00\x00\x00\x00\x00x")
+            frame = b"\x00\x00\x01\x00\x00\x00\x00\x00\x00x"
+            if q.get("close", ["0"])[0] == "1":
+                self.close_after(frame)
+            self.flush()
+            self.sock.sendall(frame)
         elif path == "/bad/window":
             self.flush()
             # Two WINDOW_UPDATEs on this stream that take its window past

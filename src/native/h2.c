@@ -418,6 +418,22 @@ static void broken(salvo__transport *t, salvo__nconn *c, int err,
   t->report->h2_closed(t, c);
 }
 
+/* We ended the connection (h->fatal): the server broke a rule. */
+static void broken_fatal(salvo__transport *t, salvo__nconn *c) {
+  const salvo__h2 *h = c->h2;
+  char why[320];
+  snprintf(why, sizeof(why),
+           "HTTP/2 protocol error from the server (the connection was "
+           "ended with %s%s%s%s)",
+           nghttp2_http2_strerror(h->fatal), h->fatal_why[0] ? ": " : "",
+           h->fatal_why,
+           h->fatal == NGHTTP2_COMPRESSION_ERROR
+               ? ": a response header block that HPACK cannot decode, "
+                 "or a header field over 64 KiB"
+               : "");
+  broken(t, c, SALVO_EPROTO, why);
+}
+
 void salvo__h2_flush(salvo__transport *t, salvo__nconn *c) {
   salvo__h2 *h = c->h2;
   if (h->flushing || h->in_recv)
@@ -458,18 +474,8 @@ void salvo__h2_flush(salvo__transport *t, salvo__nconn *c) {
       h->out.len = h->out_pos = 0;
   }
   h->flushing = 0;
-  if (h->fatal) { /* we ended the connection: the server broke a rule */
-    char why[320];
-    snprintf(why, sizeof(why),
-             "HTTP/2 protocol error from the server (the connection was "
-             "ended with %s%s%s%s)",
-             nghttp2_http2_strerror(h->fatal), h->fatal_why[0] ? ": " : "",
-             h->fatal_why,
-             h->fatal == NGHTTP2_COMPRESSION_ERROR
-                 ? ": a response header block that HPACK cannot decode, "
-                   "or a header field over 64 KiB"
-                 : "");
-    broken(t, c, SALVO_EPROTO, why);
+  if (h->fatal) {
+    broken_fatal(t, c);
   } else if (!h->streams && h->draining &&
              !nghttp2_session_want_write(h->s)) { /* a GOAWAY's end */
     t->report->h2_closed(t, c);
@@ -499,13 +505,17 @@ void salvo__h2_io(salvo__transport *t, salvo__nconn *c) {
     if (n <= 0) {
       /* nghttp2's word on the bytes before first: a stream it reset for
        * breaking the rules (DATA past its content-length) fails so
-       * (on_frame_send), not as the close. Nothing is written; no new
-       * stream joins (ending). */
+       * (on_frame_send), and a connection it ended so (h2->fatal), not as
+       * the close. Nothing is written; no new stream joins (ending). */
       const uint8_t *d;
       int rounds = 16;
       ending(t, c);
       while (rounds-- && nghttp2_session_mem_send(c->h2->s, &d) > 0)
         continue;
+      if (c->h2->fatal) {
+        broken_fatal(t, c);
+        return;
+      }
       broken(t, c, SALVO_EIO,
              n == 0 ? "the server closed the HTTP/2 connection"
                     : strerror(e ? e : ECONNRESET));
