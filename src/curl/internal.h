@@ -134,8 +134,7 @@ struct salvo__transport {
   struct curl_slist *base_hdrs;
   struct curl_slist *pins; /* salvo_config.resolve, for CURLOPT_RESOLVE */
   int fresh_handles;       /* each hop on a handle no transfer has used */
-  int h2c_alone;  /* prior knowledge: a connection a request (origin.c) */
-  int h2c_stalls; /* cleartext HTTP/2 reads need a larger buffer (origin.c) */
+  int h2c_alone;       /* libcurl before 8: its cleartext HTTP/2 (origin.c) */
   salvo__list reading; /* transfers with a read timeout (in_reading) */
   /* No later than the soonest of their timeouts (ns, -1 = none): a piece
    * of a body only moves its own later, so the list is walked when this

@@ -63,10 +63,11 @@ int salvo__curl_prior_proto(const salvo__transport *t, const char *url) {
  * rest waits for a wake-up that never comes, and the response times out
  * with its last bytes read (a 20,000-byte body in one burst did, every
  * time). A buffer larger than a read avoids it. Over TLS a read is one
- * record, at most 16 KiB, and nginx's answers of 16 to 100 KB came whole. */
+ * record, at most 16 KiB, and nginx's answers of 16 to 100 KB came whole.
+ * The libcurl is h2c_alone's: before 8.0.0. */
 long salvo__curl_h2c_bufsize(const salvo__transport *t, const char *url) {
   int v = t->cfg->http_version;
-  return t->h2c_stalls &&
+  return t->h2c_alone &&
                  (v == SALVO_HTTP_2 || v == SALVO_HTTP_2_PRIOR_KNOWLEDGE) &&
                  strncmp(url, "https:", 6)
              ? 64L * 1024

@@ -98,7 +98,6 @@ static int curl_create(salvo__transport **out, const salvo__cfg *cfg, int epfd,
    * process. There every hop gets a handle of its own. */
   t->fresh_handles = curl_version_info(CURLVERSION_NOW)->version_num < 0x080100;
   t->h2c_alone = curl_version_info(CURLVERSION_NOW)->version_num < 0x080000;
-  t->h2c_stalls = t->h2c_alone;
   t->ports = calloc(65536, sizeof(*t->ports)); /* pages touched as used */
   if (!t->share || !t->ports || salvo__curl_base_headers(t) ||
       salvo__curl_pins(t))
