@@ -18,6 +18,11 @@ path, and counts what it saw. It prints "port N" once it listens.
                    link field), then 200 "ok" with x-final: 1
                    (&trailers=1: and trailers)
   /rst             headers, then RST_STREAM INTERNAL_ERROR
+  /early?status=S  S (default 413) "refused early", whole, as soon as the
+                   request's head came, its body unread: no WINDOW_UPDATE
+                   for it, so that a large body stalls (RFC 9113 8.1)
+                   (&rst=1: then RST_STREAM NO_ERROR; its body bytes are
+                   counted as "early_bytes")
   /hang            nothing, ever (the client's RST_STREAM is counted)
   /slow?ms=M       200 "slow", M ms later (&again_ms=N: N ms for a key
                    seen before)
@@ -81,7 +86,7 @@ SETTINGS = {}  # the preface's, from the command line
 DELAY = [0.0]  # --preface-delay, in seconds
 STATS = {"connections": 0, "requests": {}, "keys": {}, "resets": 0,
          "pings": 0, "refused": 0, "prefacing": 0, "peak_prefacing": 0,
-         "upgrades": 0, "goaways": {}}
+         "upgrades": 0, "goaways": {}, "early_bytes": 0}
 PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 
 
@@ -105,6 +110,7 @@ class Conn:
         self.lock = threading.Lock()  # the connection's, for /slow's timer
         self.sending = {}  # stream id -> bytes left to send
         self.keys = set()  # the ?key=K its requests carried
+        self.early = set()  # streams answered before their body came
 
     def flush(self):
         data = self.h2.data_to_send()
@@ -174,6 +180,18 @@ class Conn:
                 del self.sending[sid]
                 if end:
                     self.h2.end_stream(sid)
+
+    def answer_early(self, sid, headers):
+        """/early's answer, before the request's body: whole, then with
+        ?rst=1 a reset asking the client to stop sending (RFC 9113 8.1)."""
+        url = urlsplit(dict(headers).get(b":path", b"/").decode())
+        if url.path != "/early":
+            return
+        q = parse_qs(url.query)
+        self.early.add(sid)
+        self.respond(sid, int(q.get("status", ["413"])[0]), b"refused early")
+        if q.get("rst", ["0"])[0] == "1":
+            self.h2.reset_stream(sid, h2.errors.ErrorCodes.NO_ERROR)
 
     def request(self, sid, headers, body_len):
         h = {k.decode() if isinstance(k, bytes) else k:
@@ -418,6 +436,12 @@ class Conn:
                 self.reqs[ev.stream_id] = [ev.headers, 0]
                 if ev.stream_ended:
                     self.request(ev.stream_id, ev.headers, 0)
+                else:
+                    self.answer_early(ev.stream_id, ev.headers)
+            elif isinstance(ev, h2.events.DataReceived) and \
+                    ev.stream_id in self.early:
+                with LOCK:
+                    STATS["early_bytes"] += len(ev.data)
             elif isinstance(ev, h2.events.DataReceived):
                 self.h2.acknowledge_received_data(
                     ev.flow_controlled_length, ev.stream_id)

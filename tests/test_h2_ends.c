@@ -3,8 +3,9 @@
  * request's error, REFUSED_STREAM and GOAWAY (RFC 9113 6.8, 8.7) sent
  * again on a new connection, a connection broken by one stream's frame
  * (5.4.1) sparing the others, an answered stream never sent again, a
- * cancelled or timed-out stream reset alone, and a PING before a request
- * that must not go twice on an idle connection (6.7). The native
+ * cancelled or timed-out stream reset alone, a PING before a request
+ * that must not go twice on an idle connection (6.7), and an answer that
+ * came whole before the request's body went (8.1). The native
  * transport's: libcurl's HTTP/2 answers these frames its own way
  * (docs/design.md), and the native-h2 run is this one again. */
 #include <setjmp.h>
@@ -215,6 +216,52 @@ static void test_ping_before_unsafe_on_idle(void **state) {
   assert_int_equal(n, 1);
 }
 
+/* RFC 9113 8.1: a server may answer whole before the request's body
+ * came, and then ask with RST_STREAM NO_ERROR that the client stop
+ * sending; clients MUST NOT discard that answer. Without the reset the
+ * answer is as whole: the rest of the body is not needed, and waiting to
+ * send it through a window the server never opens again ended in the
+ * timeout (ETIMEDOUT after 10 s) where libcurl answered at once. Either
+ * way the upload stops: h2d got less than the body, and without its own
+ * reset, one from the client. */
+static void test_early_answer_ends_the_upload(void **state) {
+  (void)state;
+  static char body[1 << 20];
+  memset(body, 'b', sizeof(body));
+  salvo_config cfg;
+  salvo_config_init(&cfg);
+  cfg.http_version = SALVO_HTTP_2_PRIOR_KNOWLEDGE;
+  cfg.max_retries = 0;
+  cfg.timeout = 10;
+  const char *paths[] = {"/early", "/early?rst=1"};
+  for (int i = 0; i < 2; i++) {
+    salvo_client *c = th_client(&cfg);
+    long resets = stat_of("resets", NULL), got = stat_of("early_bytes", NULL);
+    salvo_request req = post_of(paths[i]);
+    req.body = body;
+    req.body_len = sizeof(body);
+    salvo_response *r = th_fetch(c, &req);
+    print_message("%s: status %d, %s (%s), after %.3f s\n", paths[i],
+                  salvo_response_status(r),
+                  salvo_errname(salvo_response_error(r)),
+                  salvo_response_errmsg(r), salvo_response_elapsed(r));
+    assert_int_equal(salvo_response_error(r), 0);
+    assert_int_equal(salvo_response_status(r), 413);
+    assert_string_equal(salvo_response_body(r, NULL), "refused early");
+    assert_int_equal(salvo_response_attempts(r), 1);
+    salvo_response_free(r);
+    salvo_client_free(c);
+    long sent = stat_of("early_bytes", NULL) - got, reset = 0;
+    for (int k = 0; k < 200 && (reset = stat_of("resets", NULL) - resets) < !i;
+         k++)
+      th_sleep_ms(10);
+    print_message("%s: %ld of %zu body bytes reached h2d, %ld reset(s)\n",
+                  paths[i], sent, sizeof(body), reset);
+    assert_true(sent < (long)sizeof(body));
+    assert_int_equal(reset, !i);
+  }
+}
+
 /* GOAWAYs (NO_ERROR) h2d received on connections that carried key,
  * waited for up to 2 s to reach want: the client writes its GOAWAY and
  * closes at once, and h2d reads it on a thread of its own. */
@@ -270,6 +317,7 @@ int main(void) {
       cmocka_unit_test(test_cancel_and_timeout_reset_one_stream),
       cmocka_unit_test(test_ping_before_unsafe_on_idle),
       cmocka_unit_test(test_goaway_before_closing_idle),
+      cmocka_unit_test(test_early_answer_ends_the_upload),
   };
   return cmocka_run_group_tests(tests, h2d_setup, h2d_teardown);
 }

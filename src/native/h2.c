@@ -169,7 +169,7 @@ static int on_frame_recv(nghttp2_session *s, const nghttp2_frame *f, void *ud) {
   }
   if ((f->hd.type == NGHTTP2_HEADERS || f->hd.type == NGHTTP2_DATA) &&
       (f->hd.flags & NGHTTP2_FLAG_END_STREAM))
-    x->h2_ended = 1;
+    salvo__h2_answered(s, x);
   return 0;
 }
 
@@ -218,8 +218,9 @@ static int on_frame_send(nghttp2_session *s, const nghttp2_frame *f, void *ud) {
     x->wrote = x->conn_wrote = 1;
   /* nghttp2 resets a stream whose response breaks the rules (a
    * content-length that DATA does not match, say): that request's
-   * protocol error. */
-  if (x && f->hd.type == NGHTTP2_RST_STREAM && !x->h2_err) {
+   * protocol error. (NO_ERROR is salvo__h2_answered's.) */
+  if (x && f->hd.type == NGHTTP2_RST_STREAM && !x->h2_err &&
+      f->rst_stream.error_code != NGHTTP2_NO_ERROR) {
     x->h2_err = SALVO_EPROTO;
     free(x->h2_why);
     x->h2_why = salvo__fmt("malformed HTTP/2 response (RFC 9113 8.1.1): "
