@@ -3,7 +3,8 @@
  * streams on one connection and connections filled to the server's
  * limit, heads and bodies both ways, malformed responses and frames as
  * protocol errors (RFC 9113 8.1.1, 5.4.1), trailers, a paused reader's
- * stream held by flow control while its siblings go on, and the client's
+ * stream held by flow control while its siblings go on (however many
+ * are paused), and the client's
  * features. Streams and connections that end otherwise are
  * test_h2_ends.c's. The native transport's: libcurl's HTTP/2 is its own
  * (its answers to these frames are libcurl's), but the malformed
@@ -450,6 +451,55 @@ static void test_paused_reader_holds_only_its_stream(void **state) {
   salvo_client_free(c);
 }
 
+/* Streamed bodies nobody reads yet, more than the connection's window
+ * holds at the streams' (20 at 4 MiB against 64 MiB): each read in turn,
+ * whole. A paused stream's bytes once kept the connection's window too,
+ * and with 16 paused the one being read stalled for good (ETIMEDOUT
+ * after 4 of its 6 MB). Then the same, dropped unread with their block:
+ * the connection they leave goes on answering. */
+static void test_paused_readers_never_starve_the_connection(void **state) {
+  (void)state;
+  enum { N = 20, SIZE = 6000000 };
+  salvo_config cfg;
+  salvo_config_init(&cfg);
+  cfg.http_version = SALVO_HTTP_2_PRIOR_KNOWLEDGE;
+  cfg.concurrency = 32;
+  cfg.timeout = 10;
+  salvo_client *c = th_client(&cfg);
+  long conns = stat_of("connections", NULL), calls = stat_calls;
+  for (int drop = 0; drop < 2; drop++) {
+    salvo_parallel *b = th_open(c);
+    salvo_pending p[N];
+    salvo_request req;
+    salvo_request_init(&req);
+    req.url = at(th_fmt("/bytes/%d", SIZE));
+    req.stream = 1;
+    for (int i = 0; i < N; i++)
+      p[i] = salvo_submit(b, &req);
+    for (int i = 0; i < N && !drop; i++) {
+      salvo_response *r = salvo_pending_response(b, p[i]);
+      static char buf[1 << 16];
+      long n, total = 0;
+      while ((n = salvo_response_read(r, buf, sizeof(buf))) > 0)
+        total += n;
+      if (n || total != SIZE)
+        fail_msg("stream %d: %ld of %d bytes, then %s (%s)", i, total, SIZE,
+                 salvo_errname((int)n), salvo_response_errmsg(r));
+      salvo_response_free(r);
+    }
+    if (drop) /* every head in, and every stream at its window */
+      th_sleep_ms(300);
+    salvo_parallel_close(b);
+  }
+  salvo_response *r = th_fetch_url(c, at("/ok"));
+  assert_int_equal(salvo_response_error(r), 0);
+  assert_int_equal(salvo_response_status(r), 200);
+  salvo_response_free(r);
+  salvo_client_free(c);
+  long asked = stat_calls - calls + 1; /* the stats' own connections */
+  assert_int_equal(stat_of("connections", NULL) - conns - asked, 1);
+}
+
 /* Redirects, cookies, credentials and decoding go as on HTTP/1.1: the
  * same code reads both protocols' responses. */
 static void test_client_features(void **state) {
@@ -516,6 +566,7 @@ int main(void) {
       cmocka_unit_test(test_interim_heads_read_past),
       cmocka_unit_test(test_body_in_one_burst),
       cmocka_unit_test(test_paused_reader_holds_only_its_stream),
+      cmocka_unit_test(test_paused_readers_never_starve_the_connection),
       cmocka_unit_test(test_client_features),
   };
   return cmocka_run_group_tests(tests, h2d_setup, h2d_teardown);

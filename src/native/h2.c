@@ -12,7 +12,9 @@
  *   (salvo__h2_want_flush marks a connection; the transport's reap writes).
  * - Flow control is manual: received DATA is consumed when the reader
  *   took it, so a paused reader's stream stops at its window while its
- *   siblings go on.
+ *   siblings go on; what a paused stream keeps is given back to the
+ *   connection's window at once, so that they go on however many are
+ *   paused.
  * - A stream reset by the server is that request's error; REFUSED_STREAM
  *   (GOAWAY above its last stream, RFC 9113 6.8 and 8.7: not processed)
  *   sends it again on a new connection, unsafe methods included. */
@@ -185,16 +187,17 @@ static int on_data(nghttp2_session *s, uint8_t flags, int32_t sid,
   if (!x->tfirst)
     x->tfirst = salvo__nat_now(x->t);
   x->got_bytes = 1;
-  if (x->paused || x->hold.len) { /* kept, unconsumed, for the resume */
-    if (salvo__buf_append(&x->hold, (const char *)data, len))
-      goto fail;
-    return 0;
-  }
-  int rc = salvo__nat_body(x, (const char *)data, len);
-  if (rc == SALVO__H1_PAUSE) {
+  int rc = x->paused || x->hold.len
+               ? SALVO__H1_PAUSE
+               : salvo__nat_body(x, (const char *)data, len);
+  if (rc == SALVO__H1_PAUSE) { /* kept for the resume */
     x->paused = 1;
     if (salvo__buf_append(&x->hold, (const char *)data, len))
       goto fail;
+    /* Its stream's window stays taken until the reader takes it; the
+     * connection's is given back now, or paused streams would take it
+     * all and stall the stream being read, for good. */
+    nghttp2_session_consume_connection(s, len);
     return 0;
   }
   if (rc == SALVO__H1_HOLD)

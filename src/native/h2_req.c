@@ -169,8 +169,8 @@ void salvo__h2_resume(salvo__transport *t, salvo__nxfer *x) {
       t->report->fail(t, x, rc, salvo__nat_parse_message(x, rc));
       return;
     }
-    if (c)
-      nghttp2_session_consume(c->h2->s, x->sid, n);
+    if (c) /* the connection's window came back as it was kept */
+      nghttp2_session_consume_stream(c->h2->s, x->sid, n);
     used += n;
   }
   memmove(x->hold.p, x->hold.p + used, x->hold.len - used);
