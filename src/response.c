@@ -329,7 +329,11 @@ const char *salvo_response_errmsg(const salvo_response *r) {
     return "";
   if (r->errmsg)
     return r->errmsg;
-  return r->error ? salvo_strerror(r->error) : "";
+  if (r->error)
+    return salvo_strerror(r->error);
+  /* Set once by the I/O thread, under the stream's lock, and kept. */
+  const char *msg = r->stream ? salvo__stream_errmsg(r->stream) : NULL;
+  return msg ? msg : "";
 }
 
 int salvo_response_status(const salvo_response *r) { return r ? r->status : 0; }

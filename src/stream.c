@@ -142,6 +142,13 @@ void salvo__stream_end(salvo__stream *s, int err, char *msg) {
   free(msg);
 }
 
+const char *salvo__stream_errmsg(salvo__stream *s) {
+  pthread_mutex_lock(&s->mtx);
+  const char *msg = s->ended && s->err ? s->errmsg : NULL;
+  pthread_mutex_unlock(&s->mtx);
+  return msg;
+}
+
 int salvo__stream_detach(salvo__stream *s) {
   if (s->in_batch) /* so that no list holds it once it may be freed */
     salvo__stream_batch_flush(s->batch);

@@ -58,6 +58,9 @@ int salvo__stream_detach(salvo__stream *s);
  * the transfer's error, SALVO_EAGAIN (wait 0, nothing yet),
  * SALVO_ECANCELED (closed). */
 long salvo__stream_read(salvo__stream *s, void *buf, size_t len, int wait);
+/* Why the transfer failed once the writer said so (the message of the
+ * code read returns), or NULL: valid until the stream is released. */
+const char *salvo__stream_errmsg(salvo__stream *s);
 /* A descriptor readable while read would not block; -1 on failure. */
 int salvo__stream_fd(salvo__stream *s);
 /* No more reading: the transfer is abandoned. */

@@ -410,6 +410,10 @@ static void test_stream_close_and_errors(void **state) {
   if (got > 100000)
     fail_msg("%ld bytes read of the 100,000 sent before the reset", got);
   assert_int_equal(n, SALVO_EIO);
+  /* And why, though the response itself was collected without error. */
+  print_message("the read failed: %s\n", salvo_response_errmsg(r));
+  assert_int_equal(salvo_response_error(r), SALVO_OK);
+  assert_true(strlen(salvo_response_errmsg(r)) > 0);
   salvo_response_free(r);
   /* The block closed with a body still arriving: the reader learns. */
   r = salvo_pending_response(b, get_stream(b, th_url(&th_srv, "/endless")));

@@ -18,7 +18,10 @@
 SALVO_EXTERN int salvo_response_error(const salvo_response *r);
 
 /* A human-readable message for the error ("" when there is none), e.g.
- * "Failed to connect to 127.0.0.1 port 9: Connection refused". */
+ * "Failed to connect to 127.0.0.1 port 9: Connection refused". For a
+ * streamed body (salvo_request.stream) whose transfer failed after the
+ * response was collected, the message of that failure, whose code
+ * salvo_response_read returns (salvo_response_error stays SALVO_OK). */
 SALVO_EXTERN const char *salvo_response_errmsg(const salvo_response *r);
 
 /* The final HTTP status code (after redirects), 0 when no whole head was

@@ -317,7 +317,9 @@ class ResponseCore(_salvo.Response):
             if name == "ETIMEDOUT":
                 raise error_for(name, "no byte of the body came within the "
                                 "timeout", url, cls=ReadTimeout, raw=self)
-            raise error_for(name, "reading the body failed", url, raw=self)
+            why = self._error_message  # the transfer's, once it failed
+            raise error_for(name, "reading the body failed" +
+                            (f": {why}" if why else ""), url, raw=self)
         return n
 
     def _took(self, chunk: bytes) -> bytes:

@@ -115,6 +115,11 @@ def test_single_requests_and_exceptions(srv):
             client.get(srv.url("/garbage"))
         with pytest.raises(salvo.ReadError):
             client.get(srv.url("/reset/1000"))
+        # A streamed body cut after its head came: the error says why.
+        with client.stream("GET", srv.url("/reset/100000")) as r:
+            with pytest.raises(salvo.ReadError,
+                               match="reading the body failed: .+ .EIO"):
+                r.read()
         with pytest.raises(salvo.TooManyRedirects):
             salvo.Client(max_redirects=1).get(srv.url("/redirect/3"))
 
