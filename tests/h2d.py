@@ -23,6 +23,8 @@ path, and counts what it saw. It prints "port N" once it listens.
                    for it, so that a large body stalls (RFC 9113 8.1)
                    (&rst=1: then RST_STREAM NO_ERROR; its body bytes are
                    counted as "early_bytes")
+  Bodies' DATA bytes sent, as flow control let them go, are counted as
+  "data_sent".
   /hang            nothing, ever (the client's RST_STREAM is counted)
   /slow?ms=M       200 "slow", M ms later (&again_ms=N: N ms for a key
                    seen before)
@@ -86,7 +88,7 @@ SETTINGS = {}  # the preface's, from the command line
 DELAY = [0.0]  # --preface-delay, in seconds
 STATS = {"connections": 0, "requests": {}, "keys": {}, "resets": 0,
          "pings": 0, "refused": 0, "prefacing": 0, "peak_prefacing": 0,
-         "upgrades": 0, "goaways": {}, "early_bytes": 0}
+         "upgrades": 0, "goaways": {}, "early_bytes": 0, "data_sent": 0}
 PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 
 
@@ -175,6 +177,8 @@ class Conn:
                     break
                 self.h2.send_data(sid, bytes(buf[:n]))
                 buf = buf[n:]
+                with LOCK:
+                    STATS["data_sent"] += n
             self.sending[sid][0] = buf
             if not buf:
                 del self.sending[sid]

@@ -455,8 +455,9 @@ static void test_paused_reader_holds_only_its_stream(void **state) {
  * holds at the streams' (20 at 4 MiB against 64 MiB): each read in turn,
  * whole. A paused stream's bytes once kept the connection's window too,
  * and with 16 paused the one being read stalled for good (ETIMEDOUT
- * after 4 of its 6 MB). Then the same, dropped unread with their block:
- * the connection they leave goes on answering. */
+ * after 4 of its 6 MB). Then the same, dropped unread with their block
+ * once h2d has sent what their windows took: the connection they leave
+ * goes on answering (kept, their bytes had left it no window). */
 static void test_paused_readers_never_starve_the_connection(void **state) {
   (void)state;
   enum { N = 20, SIZE = 6000000 };
@@ -468,6 +469,7 @@ static void test_paused_readers_never_starve_the_connection(void **state) {
   salvo_client *c = th_client(&cfg);
   long conns = stat_of("connections", NULL), calls = stat_calls;
   for (int drop = 0; drop < 2; drop++) {
+    long sent = stat_of("data_sent", NULL);
     salvo_parallel *b = th_open(c);
     salvo_pending p[N];
     salvo_request req;
@@ -487,8 +489,12 @@ static void test_paused_readers_never_starve_the_connection(void **state) {
                  salvo_errname((int)n), salvo_response_errmsg(r));
       salvo_response_free(r);
     }
-    if (drop) /* every head in, and every stream at its window */
-      th_sleep_ms(300);
+    /* Until more than the connection's window went: each stream's 1 MiB
+     * buffer full and the rest kept. */
+    for (int k = 0;
+         drop && k < 1000 && stat_of("data_sent", NULL) - sent < (65 << 20);
+         k++)
+      th_sleep_ms(10);
     salvo_parallel_close(b);
   }
   salvo_response *r = th_fetch_url(c, at("/ok"));
