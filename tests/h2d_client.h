@@ -38,18 +38,30 @@ static inline salvo_request post_of(const char *path) {
 }
 
 /* A client speaking HTTP version `version` (SALVO_HTTP_2: by upgrade),
- * without retries. */
-static inline salvo_client *h2_client_as(int version, int concurrency) {
+ * without retries; an attempt failing after timeout seconds when it is
+ * not 0 (a stall shows as ETIMEDOUT within a test's time). */
+static inline salvo_client *h2_client_with(int version, int concurrency,
+                                           double timeout) {
   salvo_config cfg;
   salvo_config_init(&cfg);
   cfg.http_version = version;
   cfg.concurrency = concurrency;
   cfg.max_retries = 0;
+  if (timeout)
+    cfg.timeout = timeout;
   return th_client(&cfg);
+}
+
+static inline salvo_client *h2_client_as(int version, int concurrency) {
+  return h2_client_with(version, concurrency, 0);
 }
 
 static inline salvo_client *h2_client(int concurrency) {
   return h2_client_as(SALVO_HTTP_2_PRIOR_KNOWLEDGE, concurrency);
+}
+
+static inline salvo_client *h2_client_within(int concurrency, double timeout) {
+  return h2_client_with(SALVO_HTTP_2_PRIOR_KNOWLEDGE, concurrency, timeout);
 }
 
 static long stat_calls; /* each asks on a connection of its own */

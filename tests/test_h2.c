@@ -461,12 +461,7 @@ static void test_paused_reader_holds_only_its_stream(void **state) {
 static void test_paused_readers_never_starve_the_connection(void **state) {
   (void)state;
   enum { N = 20, SIZE = 6000000 };
-  salvo_config cfg;
-  salvo_config_init(&cfg);
-  cfg.http_version = SALVO_HTTP_2_PRIOR_KNOWLEDGE;
-  cfg.concurrency = 32;
-  cfg.timeout = 10;
-  salvo_client *c = th_client(&cfg);
+  salvo_client *c = h2_client_within(32, 10);
   long conns = stat_of("connections", NULL), calls = stat_calls;
   for (int drop = 0; drop < 2; drop++) {
     long sent = stat_of("data_sent", NULL);

@@ -228,14 +228,9 @@ static void test_early_answer_ends_the_upload(void **state) {
   (void)state;
   static char body[1 << 20];
   memset(body, 'b', sizeof(body));
-  salvo_config cfg;
-  salvo_config_init(&cfg);
-  cfg.http_version = SALVO_HTTP_2_PRIOR_KNOWLEDGE;
-  cfg.max_retries = 0;
-  cfg.timeout = 10;
   const char *paths[] = {"/early", "/early?rst=1"};
   for (int i = 0; i < 2; i++) {
-    salvo_client *c = th_client(&cfg);
+    salvo_client *c = h2_client_within(1, 10);
     long resets = stat_of("resets", NULL), got = stat_of("early_bytes", NULL);
     salvo_request req = post_of(paths[i]);
     req.body = body;

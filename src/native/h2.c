@@ -170,8 +170,14 @@ static int on_frame_recv(nghttp2_session *s, const nghttp2_frame *f, void *ud) {
     }
   }
   if ((f->hd.type == NGHTTP2_HEADERS || f->hd.type == NGHTTP2_DATA) &&
-      (f->hd.flags & NGHTTP2_FLAG_END_STREAM))
-    salvo__h2_answered(s, x);
+      (f->hd.flags & NGHTTP2_FLAG_END_STREAM)) {
+    x->h2_ended = 1;
+    /* Whole while the body still goes: the server answered without the
+     * rest (RFC 9113 8.1), which is not sent (a server that never opens
+     * its window for it held the answer until the timeout). */
+    if (!nghttp2_session_get_stream_local_close(s, x->sid))
+      nghttp2_submit_rst_stream(s, NGHTTP2_FLAG_NONE, x->sid, NGHTTP2_NO_ERROR);
+  }
   return 0;
 }
 
@@ -221,7 +227,7 @@ static int on_frame_send(nghttp2_session *s, const nghttp2_frame *f, void *ud) {
     x->wrote = x->conn_wrote = 1;
   /* nghttp2 resets a stream whose response breaks the rules (a
    * content-length that DATA does not match, say): that request's
-   * protocol error. (NO_ERROR is salvo__h2_answered's.) */
+   * protocol error. (NO_ERROR is on_frame_recv's.) */
   if (x && f->hd.type == NGHTTP2_RST_STREAM && !x->h2_err &&
       f->rst_stream.error_code != NGHTTP2_NO_ERROR) {
     x->h2_err = SALVO_EPROTO;
@@ -349,15 +355,6 @@ int salvo__h2_open(salvo__transport *t, salvo__nconn *c) {
   if (c->layer)
     SSL_set_read_ahead(c->layer, 1);
   return 0;
-}
-
-int salvo__h2_room(const salvo__nconn *c) {
-  const salvo__h2 *h = c->h2;
-  if (!h || h->draining || !nghttp2_session_check_request_allowed(h->s))
-    return 0;
-  uint32_t max = nghttp2_session_get_remote_settings(
-      h->s, NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS);
-  return (uint32_t)h->streams < max;
 }
 
 int salvo__h2_expired(const salvo__transport *t, const salvo__nconn *c,

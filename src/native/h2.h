@@ -28,8 +28,4 @@ struct salvo__h2 {
   int pinging;
 };
 
-/* x's answer ended its stream (h2_req.c): a body still going is cut
- * short (RFC 9113 8.1). */
-void salvo__h2_answered(nghttp2_session *s, salvo__nxfer *x);
-
 #endif /* SALVO_NATIVE_H2_H */

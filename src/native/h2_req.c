@@ -1,8 +1,8 @@
 /* A request as an HTTP/2 stream (the HTTP/2 room, with h2.c): the head
- * head.c wrote for HTTP/1.1 read back into fields, its body from memory
- * (cut short by an answer that came whole first), the PING that goes
- * first when a request that must not be sent twice picks a connection
- * idle a while, and its paused reader's resumption. */
+ * head.c wrote for HTTP/1.1 read back into fields, its body from memory,
+ * whether a connection has room for it, the PING that goes first when a
+ * request that must not be sent twice picks a connection idle a while,
+ * and its paused reader's resumption. */
 #define _GNU_SOURCE /* memrchr */
 #include <stdlib.h>
 #include <string.h>
@@ -23,17 +23,6 @@ static ssize_t read_body(nghttp2_session *s, int32_t sid, uint8_t *buf,
   if (x->wpos == total)
     *flags |= NGHTTP2_DATA_FLAG_EOF;
   return (ssize_t)n;
-}
-
-/* The answer is whole (its END_STREAM came) while x's body still goes:
- * the server answered without the rest (RFC 9113 8.1), which is not
- * needed, and a server that never opens its window for it would hold
- * the answer until the timeout. The rest is not sent: RST_STREAM
- * NO_ERROR, which closes the stream with its answer complete. */
-void salvo__h2_answered(nghttp2_session *s, salvo__nxfer *x) {
-  x->h2_ended = 1;
-  if (!nghttp2_session_get_stream_local_close(s, x->sid))
-    nghttp2_submit_rst_stream(s, NGHTTP2_FLAG_NONE, x->sid, NGHTTP2_NO_ERROR);
 }
 
 /* Field names of HTTP/1.1 that have no place in HTTP/2 (RFC 9113
@@ -95,6 +84,15 @@ static int fields(salvo__nxfer *x, nghttp2_nv *nv, int max) {
 }
 
 static int32_t submit(salvo__nconn *c, salvo__nxfer *x, nghttp2_nv *nv, int n);
+
+int salvo__h2_room(const salvo__nconn *c) {
+  const salvo__h2 *h = c->h2;
+  if (!h || h->draining || !nghttp2_session_check_request_allowed(h->s))
+    return 0;
+  uint32_t max = nghttp2_session_get_remote_settings(
+      h->s, NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS);
+  return (uint32_t)h->streams < max;
+}
 
 int salvo__h2_request(salvo__transport *t, salvo__nconn *c, salvo__nxfer *x) {
   salvo__h2 *h = c->h2;
