@@ -35,6 +35,19 @@ def client_options(*, transport: Any = "auto", **kw: Any) -> Dict[str, Any]:
     return _options(transport=transport, **kw)
 
 
+
+def _http_version(http1: bool, http2: bool) -> int:
+    """salvo_config.http_version for httpx's pair: HTTP/1.1 only by
+    default, ALPN's choice with http2=True, prior knowledge with
+    http1=False. The default pair leaves the choice to libsalvo when
+    SALVO_HTTP_VERSION is set, as a C client's SALVO_HTTP_AUTO does: the
+    suites' native-h2 run is then over HTTP/2."""
+    if not http1:
+        return 3
+    if http2 or os.environ.get("SALVO_HTTP_VERSION"):
+        return 0
+    return 1
+
 def _options(*, headers: HeaderTypes = None, auth: Any = None,
                    timeout: Any = USE_CLIENT_DEFAULT, verify: Any = True,
                    http2: bool = False, follow_redirects: bool = True,
@@ -76,8 +89,7 @@ def _options(*, headers: HeaderTypes = None, auth: Any = None,
                         "environment; give proxy=, verify= or auth=")
     opts: Dict[str, Any] = {"follow_redirects": follow_redirects,
                             "cookies": cookies is not False,
-                            "http_version": 3 if not http1 else
-                            0 if http2 else 1,
+                            "http_version": _http_version(http1, http2),
                             "transport": transport}  # salvo_transport_parse
     hdrs = _header_list(headers)
     if hdrs:
