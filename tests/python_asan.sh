@@ -1,5 +1,5 @@
 #!/bin/sh
-# python_asan.sh PYDIR FAULTD ROUNDS: the extension's stress test
+# python_asan.sh PYDIR FAULTD ROUNDS [h2]: the extension's stress test
 # (tests/python/test_lifetimes.py's STRESS: clients and blocks closed from
 # several threads in random order while requests run, bodies are read and
 # single requests made), the argument tests (test_arguments.py: what the
@@ -10,16 +10,25 @@
 # sanitizer's runtime preloaded and its objects in malloc's memory
 # (PYTHONMALLOC=malloc, so that a freed object is seen). Any report fails
 # it. Leaks are not checked: the interpreter keeps objects to its exit by
-# design.
+# design. With h2, all of it over HTTP/2: the native transport with prior
+# knowledge (SALVO_HTTP_VERSION) to tests/h2front.py in front of faultd,
+# where streams, not connections, are what closing resets.
 set -eu
-pydir=$1 faultd=$2 rounds=$3
+pydir=$1 faultd=$2 rounds=$3 mode=${4:-}
 here=$(cd "$(dirname "$0")" && pwd)
 rt=$(clang -print-file-name=libclang_rt.asan-x86_64.so)
-"$faultd" --port 0 >"$pydir/faultd.port" &
-fpid=$!
-trap 'kill $fpid 2>/dev/null' EXIT
-while ! grep -q PORT "$pydir/faultd.port" 2>/dev/null; do sleep 0.05; done
-port=$(sed -n 's/^PORT //p' "$pydir/faultd.port")
+"$faultd" --port 0 >"$pydir/faultd$mode.port" &
+fpid=$! hpid=
+trap 'kill $fpid $hpid 2>/dev/null' EXIT
+while ! grep -q PORT "$pydir/faultd$mode.port" 2>/dev/null; do sleep 0.05; done
+port=$(sed -n 's/^PORT //p' "$pydir/faultd$mode.port")
+if [ "$mode" = h2 ]; then
+  /usr/bin/python3 "$here/h2front.py" --upstream "$port" >"$pydir/front.port" &
+  hpid=$!
+  while ! grep -q PORT "$pydir/front.port" 2>/dev/null; do sleep 0.05; done
+  port=$(sed -n 's/^PORT //p' "$pydir/front.port")
+  export SALVO_TRANSPORT=native SALVO_HTTP_VERSION=2-prior-knowledge
+fi
 LD_PRELOAD=$rt ASAN_OPTIONS=detect_leaks=0:halt_on_error=1:abort_on_error=1 \
   UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 PYTHONMALLOC=malloc \
   PYTHONPATH=$pydir \
