@@ -17,16 +17,25 @@ set -eu
 pydir=$1 faultd=$2 rounds=$3 mode=${4:-}
 here=$(cd "$(dirname "$0")" && pwd)
 rt=$(clang -print-file-name=libclang_rt.asan-x86_64.so)
-"$faultd" --port 0 >"$pydir/faultd$mode.port" &
-fpid=$! hpid=
+# serve FILE CMD...: CMD started in the background, its pid in $pid and
+# the port it prints ("PORT N") in $port; FILE is removed first, so that a
+# run before this one cannot answer for it.
+serve() {
+  f=$1
+  shift
+  rm -f "$f"
+  "$@" >"$f" &
+  pid=$!
+  while ! grep -q PORT "$f" 2>/dev/null; do sleep 0.05; done
+  port=$(sed -n 's/^PORT //p' "$f")
+}
+serve "$pydir/faultd$mode.port" "$faultd" --port 0
+fpid=$pid hpid=
 trap 'kill $fpid $hpid 2>/dev/null' EXIT
-while ! grep -q PORT "$pydir/faultd$mode.port" 2>/dev/null; do sleep 0.05; done
-port=$(sed -n 's/^PORT //p' "$pydir/faultd$mode.port")
 if [ "$mode" = h2 ]; then
-  /usr/bin/python3 "$here/h2front.py" --upstream "$port" >"$pydir/front.port" &
-  hpid=$!
-  while ! grep -q PORT "$pydir/front.port" 2>/dev/null; do sleep 0.05; done
-  port=$(sed -n 's/^PORT //p' "$pydir/front.port")
+  serve "$pydir/front.port" /usr/bin/python3 "$here/h2front.py" \
+    --upstream "$port"
+  hpid=$pid
   export SALVO_TRANSPORT=native SALVO_HTTP_VERSION=2-prior-knowledge
 fi
 LD_PRELOAD=$rt ASAN_OPTIONS=detect_leaks=0:halt_on_error=1:abort_on_error=1 \

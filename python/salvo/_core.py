@@ -35,7 +35,6 @@ def client_options(*, transport: Any = "auto", **kw: Any) -> Dict[str, Any]:
     return _options(transport=transport, **kw)
 
 
-
 def _http_version(http1: bool, http2: bool) -> int:
     """salvo_config.http_version for httpx's pair: HTTP/1.1 only by
     default, ALPN's choice with http2=True, prior knowledge with
@@ -47,6 +46,7 @@ def _http_version(http1: bool, http2: bool) -> int:
     if http2 or os.environ.get("SALVO_HTTP_VERSION"):
         return 0
     return 1
+
 
 def _options(*, headers: HeaderTypes = None, auth: Any = None,
                    timeout: Any = USE_CLIENT_DEFAULT, verify: Any = True,

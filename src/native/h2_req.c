@@ -83,8 +83,6 @@ static int fields(salvo__nxfer *x, nghttp2_nv *nv, int max) {
   return k < max ? k : -1;
 }
 
-static int32_t submit(salvo__nconn *c, salvo__nxfer *x, nghttp2_nv *nv, int n);
-
 int salvo__h2_room(const salvo__nconn *c) {
   const salvo__h2 *h = c->h2;
   if (!h || h->draining || !nghttp2_session_check_request_allowed(h->s))
@@ -93,6 +91,8 @@ int salvo__h2_room(const salvo__nconn *c) {
       h->s, NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS);
   return (uint32_t)h->streams < max;
 }
+
+static int32_t submit(salvo__nconn *c, salvo__nxfer *x, nghttp2_nv *nv, int n);
 
 int salvo__h2_request(salvo__transport *t, salvo__nconn *c, salvo__nxfer *x) {
   salvo__h2 *h = c->h2;
