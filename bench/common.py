@@ -14,12 +14,17 @@ ROOT = os.path.dirname(HERE)
 PY = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else "python3"
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+def free_ports(n):
+    """n free ports of 127.0.0.1, all different (each probe stays bound
+    until the last is taken: one at a time, a port can come back twice)."""
+    socks = [socket.socket() for _ in range(n)]
+    try:
+        for s in socks:
+            s.bind(("127.0.0.1", 0))
+        return [s.getsockname()[1] for s in socks]
+    finally:
+        for s in socks:
+            s.close()
 
 
 def raise_nofile():
@@ -63,13 +68,14 @@ class Nginx:
         # A free port can be taken between the probe and nginx's bind:
         # nginx then exits, and starts again on new ports.
         for _ in range(8):
-            self.port, self.tls_port = free_port(), free_port()
+            ports = free_ports(11)
+            self.port, self.tls_port = ports[0], ports[1]
             # HTTPS again, with 128 streams a connection: 1,024 at once
             # then take 8 connections (`h2-8`).
-            self.tls128_port = free_port()
+            self.tls128_port = ports[2]
             # More origins (ports) of the same server, for the scale-out
             # runs: requests spread over I/O threads and shards by origin.
-            self.extra_ports = [free_port() for _ in range(8)]
+            self.extra_ports = ports[3:]
             if self._try_start(d):
                 return
         raise RuntimeError(f"nginx did not start, see {d}/error.log")

@@ -208,16 +208,23 @@ void th_requests_init(salvo_request *reqs, size_t n) {
     salvo_request_init(&reqs[i]);
 }
 
-static int free_port(void) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  struct sockaddr_in sa = {.sin_family = AF_INET,
-                           .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-  socklen_t sl = sizeof(sa);
-  if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) ||
-      getsockname(fd, (struct sockaddr *)&sa, &sl))
-    die("free port");
-  close(fd);
-  return ntohs(sa.sin_port);
+/* Four different free ports: each probe stays bound until the last is
+ * taken, as one at a time a port can come back (and two of nginx's
+ * servers would share one listener, the first answering for both). */
+static void free_ports(int ports[4]) {
+  int fds[4];
+  for (int i = 0; i < 4; i++) {
+    struct sockaddr_in sa = {.sin_family = AF_INET,
+                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t sl = sizeof(sa);
+    if ((fds[i] = socket(AF_INET, SOCK_STREAM, 0)) < 0 ||
+        bind(fds[i], (struct sockaddr *)&sa, sizeof(sa)) ||
+        getsockname(fds[i], (struct sockaddr *)&sa, &sl))
+      die("free port");
+    ports[i] = ntohs(sa.sin_port);
+  }
+  for (int i = 0; i < 4; i++)
+    close(fds[i]);
 }
 
 static int can_connect(int port) {
@@ -262,10 +269,9 @@ static const char *find_nginx(void) {
  * when nginx exited (a port was taken meanwhile). */
 static int nginx_try(th_server *s, const char *nginx) {
   const char *d = s->dir;
-  s->port = free_port();
-  s->tls_port = free_port();
-  s->mtls_port = free_port();
-  s->tls12_port = free_port();
+  int p[4];
+  free_ports(p);
+  s->port = p[0], s->tls_port = p[1], s->mtls_port = p[2], s->tls12_port = p[3];
   FILE *f = fopen(th_fmt("%s/nginx.conf", d), "w");
   if (!f)
     die("nginx.conf");
@@ -389,50 +395,6 @@ const char *th_url(const th_server *s, const char *fmt, ...) {
   vsnprintf(path, sizeof(path), fmt, ap);
   va_end(ap);
   return th_fmt("http://127.0.0.1:%d%s", s->port, path);
-}
-
-char *th_raw_get(int port, const char *path) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  struct sockaddr_in sa = {.sin_family = AF_INET,
-                           .sin_port = htons((uint16_t)port),
-                           .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-  if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
-    if (fd >= 0)
-      close(fd);
-    return NULL;
-  }
-  char req[1024];
-  int n = snprintf(req, sizeof(req),
-                   "GET %s HTTP/1.1\r\nHost: control\r\nConnection: "
-                   "close\r\n\r\n",
-                   path);
-  if (write(fd, req, (size_t)n) != n) {
-    close(fd);
-    return NULL;
-  }
-  size_t len = 0, cap = 65536;
-  char *buf = malloc(cap);
-  for (;;) {
-    if (len + 4096 > cap)
-      buf = realloc(buf, cap *= 2);
-    ssize_t r = read(fd, buf + len, cap - len - 1);
-    if (r <= 0)
-      break;
-    len += (size_t)r;
-    buf[len] = '\0';
-    /* faultd keeps the connection open: stop at Content-Length. */
-    char *body = strstr(buf, "\r\n\r\n");
-    char *cl = strcasestr(buf, "Content-Length:");
-    if (body && cl && cl < body &&
-        len >= (size_t)(body + 4 - buf) + strtoul(cl + 15, NULL, 10))
-      break;
-  }
-  close(fd);
-  buf[len] = '\0';
-  char *body = strstr(buf, "\r\n\r\n");
-  char *out = body ? strdup(body + 4) : NULL;
-  free(buf);
-  return out;
 }
 
 static json_t *get_json(int port, const char *path) {

@@ -1,4 +1,6 @@
-/* Sockets the suites need beside faultd: a listener that never answers. */
+/* Sockets the suites need beside faultd: a listener that never answers,
+ * a plain GET for a server's control pages. */
+#define _GNU_SOURCE /* strcasestr */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -7,6 +9,8 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -36,4 +40,48 @@ int th_stalled_listener(const char *ip, int *port, int *fill) {
   assert_int_equal(poll(&p, 1, 300), 0);
   close(probe);
   return l;
+}
+
+char *th_raw_get(int port, const char *path) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in sa = {.sin_family = AF_INET,
+                           .sin_port = htons((uint16_t)port),
+                           .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+  if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+    if (fd >= 0)
+      close(fd);
+    return NULL;
+  }
+  char req[1024];
+  int n = snprintf(req, sizeof(req),
+                   "GET %s HTTP/1.1\r\nHost: control\r\nConnection: "
+                   "close\r\n\r\n",
+                   path);
+  if (write(fd, req, (size_t)n) != n) {
+    close(fd);
+    return NULL;
+  }
+  size_t len = 0, cap = 65536;
+  char *buf = malloc(cap);
+  for (;;) {
+    if (len + 4096 > cap)
+      buf = realloc(buf, cap *= 2);
+    ssize_t r = read(fd, buf + len, cap - len - 1);
+    if (r <= 0)
+      break;
+    len += (size_t)r;
+    buf[len] = '\0';
+    /* faultd keeps the connection open: stop at Content-Length. */
+    char *body = strstr(buf, "\r\n\r\n");
+    char *cl = strcasestr(buf, "Content-Length:");
+    if (body && cl && cl < body &&
+        len >= (size_t)(body + 4 - buf) + strtoul(cl + 15, NULL, 10))
+      break;
+  }
+  close(fd);
+  buf[len] = '\0';
+  char *body = strstr(buf, "\r\n\r\n");
+  char *out = body ? strdup(body + 4) : NULL;
+  free(buf);
+  return out;
 }
