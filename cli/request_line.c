@@ -19,14 +19,28 @@ static void *xmalloc_or_die(size_t n) {
   return p;
 }
 
+/* Whether url[0..n) starts with a scheme as curl's guess reads one: RFC
+ * 3986 3.1's (a letter, then letters, digits, '+', '-' or '.'), a colon
+ * and a slash. "127.0.0.1:8080/x" has none, nor "x?next=http://y" (a
+ * "://" further on is not a scheme's). */
+static int is_alpha(char c) { return (c | 0x20) >= 'a' && (c | 0x20) <= 'z'; }
+
+static int has_scheme(const char *url, size_t n) {
+  size_t i = n && is_alpha(url[0]);
+  while (i && i < n &&
+         (is_alpha(url[i]) || (url[i] >= '0' && url[i] <= '9') ||
+          url[i] == '+' || url[i] == '-' || url[i] == '.'))
+    i++;
+  return i && i + 1 < n && url[i] == ':' && url[i + 1] == '/';
+}
+
 /* The n bytes of url into p->url, with "http://" in front when it names
  * no scheme ("127.0.0.1:8080/x"), as curl does, the buffer grown when too
  * small. */
 static void with_scheme(request_line *p, const char *url, size_t n) {
-  /* Most lines start with one: no search through them for "://". */
-  int bare =
-      !((n >= 7 && !memcmp(url, "http://", 7)) ||
-        (n >= 8 && !memcmp(url, "https://", 8)) || memmem(url, n, "://", 3));
+  /* Most lines start with one: no walk through a scheme for them. */
+  int bare = !((n >= 7 && !memcmp(url, "http://", 7)) ||
+               (n >= 8 && !memcmp(url, "https://", 8)) || has_scheme(url, n));
   url_buf *b = &p->url;
   if (b->cap < n + 8) {
     size_t cap = (n + 8 + 127) & ~(size_t)127;

@@ -85,9 +85,23 @@ static uint64_t lower8(uint64_t w) {
   return w | ((from_a & ~past_z & ~w & highs) >> 2);
 }
 
-/* The length of the scheme before the URL's first "://", or 0 when it has
- * none or it starts the URL. Most URLs start with http:// or https://,
- * where that is the first "://" (nothing before it can be one). */
+static int is_alpha(char c) { return (c | 0x20) >= 'a' && (c | 0x20) <= 'z'; }
+
+/* The length of the RFC 3986 3.1 scheme the URL starts with (a letter,
+ * then letters, digits, '+', '-' or '.'), whatever follows it; 0 when it
+ * starts with none. */
+static size_t scheme_chars(const char *url) {
+  size_t n = is_alpha(url[0]);
+  while (n && (is_alpha(url[n]) || is_digit(url[n]) || url[n] == '+' ||
+               url[n] == '-' || url[n] == '.'))
+    n++;
+  return n;
+}
+
+/* The length of the URL's scheme, or 0 when it does not start with one
+ * followed by "://" (a "://" further on, as in a relative reference's
+ * query "x?next=http://y", is not a scheme's). Most URLs start with
+ * http:// or https://, tried first. */
 static size_t scheme_len(const char *url) {
   if ((url[0] | 0x20) == 'h' && (url[1] | 0x20) == 't' &&
       (url[2] | 0x20) == 't' && (url[3] | 0x20) == 'p') {
@@ -95,8 +109,18 @@ static size_t scheme_len(const char *url) {
     if (url[n] == ':' && url[n + 1] == '/' && url[n + 2] == '/')
       return n;
   }
-  const char *c = strstr(url, "://");
-  return c ? (size_t)(c - url) : 0;
+  size_t n = scheme_chars(url);
+  return n && url[n] == ':' && url[n + 1] == '/' && url[n + 2] == '/' ? n : 0;
+}
+
+/* Why a URL without "scheme://" at its start is refused. */
+static int no_scheme(const char *url, char **msg) {
+  size_t n = scheme_chars(url);
+  if (n && url[n] == ':' && url[n + 1] == '/')
+    return fail(msg, salvo__fmt("malformed URL: one '/' after \"%.*s:\" "
+                                "where \"//\" must be",
+                                (int)(n > 32 ? 32 : n), url));
+  return fail(msg, salvo__fmt("malformed URL: no scheme in \"%.200s\"", url));
 }
 
 /* Where the authority at auth ends (its first '/', '?', '#' or the URL's
@@ -198,7 +222,7 @@ int salvo__url_parse(const char *url, salvo__url *u, char **msg) {
   if (salvo__url_check(url, u, msg))
     return SALVO_EINVAL;
   if ((u->scheme_len = scheme_len(url)) == 0)
-    return fail(msg, salvo__fmt("malformed URL: no scheme in \"%.200s\"", url));
+    return no_scheme(url, msg);
   if (!(u->scheme_len == 4 && !salvo__casecmp_n(url, "http", 4)) &&
       !(u->scheme_len == 5 && !salvo__casecmp_n(url, "https", 5)))
     return fail(msg, salvo__fmt("unsupported scheme \"%.*s\": only http and "

@@ -102,6 +102,16 @@ class CliTest(WithFaultd):
         self.assertIsNone(out[2]["status"])
         self.assertEqual(out[3]["error"]["code"], "EINVAL")
         self.assertIn("ftp", out[3]["error"]["message"])
+        # A line without a scheme gets curl's http://, even with a "://"
+        # further on (it was taken for a scheme, "127.0.0.1:N/echo?next=
+        # http", and refused); "http:/" names the slash it lacks.
+        p = salvo("--retries", "0", "127.0.0.1:%d/echo?next=http://y/"
+                  % self.srv.port, "http:/127.0.0.1/")
+        out = {o["index"]: o for o in lines(p.stdout)}
+        self.assertEqual((out[1]["status"], out[1]["body"]["query"]),
+                         (200, "next=http://y/"), out[1])
+        self.assertEqual(out[2]["error"]["code"], "EINVAL")
+        self.assertIn("one '/' after \"http:\"", out[2]["error"]["message"])
         # 4xx and 5xx fail the run unless --fail-status says otherwise.
         p = salvo(self.url("/status/404"), "--retries", "0")
         self.assertEqual(p.returncode, 1)

@@ -3,6 +3,7 @@
 on the standard library's urllib.parse."""
 from __future__ import annotations
 
+import re
 from urllib.parse import (parse_qsl, quote, unquote, unquote_plus, urlsplit,
                           urlunsplit)
 
@@ -372,12 +373,18 @@ def with_params(url: str, pairs: List[Tuple[str, Optional[str]]]) -> str:
     return urlunsplit(p._replace(query=_merge_query(p.query, pairs)))
 
 
+# RFC 3986 3.1's scheme, then "//": what makes a URL absolute here.
+_ABSOLUTE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
+
+
 def merge_url(base_url: Optional[URL], url: Any) -> str:
     """A request's URL against a client's base_url, as httpx merges them:
     a relative URL is appended to the base's path (a leading "/" does not
-    make it absolute), an absolute one is used as it is."""
+    make it absolute), an absolute one (a scheme and "//" at its start)
+    is used as it is. A "://" further on, as in "x?next=http://y", is a
+    relative URL's."""
     s = str(url)
-    if base_url is None or "://" in s:
+    if base_url is None or _ABSOLUTE.match(s):
         return s
     base = str(base_url)
     if not base.endswith("/"):

@@ -35,6 +35,17 @@ def test_a_port_that_is_none_refused():
             salvo.URL(bad)
 
 
+def test_a_relative_url_with_a_url_in_its_query(srv):
+    """A "://" in a relative URL's query (a redirect target, a callback)
+    leaves it relative to base_url, as httpx has it: salvo took it for an
+    absolute URL and refused its "scheme" ("x?next=http")."""
+    with salvo.Client(base_url=srv.url("/echo/")) as c:
+        e = c.get("x?next=http://y/").json()
+    assert (e["path"], e["query"]) == ("/echo/x", "next=http://y/")
+    with pytest.raises(salvo.InvalidURL, match="no scheme in"):
+        salvo.get("x?next=http://y/")
+
+
 def test_password_never_shown():
     u = salvo.URL("http://me:s3cret@h/")
     assert repr(u) == "URL('http://me:[secure]@h/')"

@@ -131,6 +131,22 @@ static void test_parts(void **state) {
   assert_int_not_equal(salvo__url_parse("ftp://h/", &u, &msg), 0);
   assert_non_null(strstr(msg, "scheme"));
   free(msg);
+  /* RFC 3986 3.1: a scheme starts the URL, a letter then letters, digits,
+   * '+', '-' or '.'; a "://" further on is none ("x?next=http" was taken
+   * for one). */
+  static const struct {
+    const char *url, *why;
+  } bad[] = {{"x?next=http://y/", "no scheme in \"x?next"},
+             {"1http://h/", "no scheme in"},
+             {"/a?b=http://h/", "no scheme in"},
+             {"h+t.x-1://h/", "unsupported scheme \"h+t.x-1\""},
+             {"http:/h/", "one '/' after \"http:\""}};
+  for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+    assert_int_equal(salvo__url_parse(bad[i].url, &u, &msg), SALVO_EINVAL);
+    if (!strstr(msg, bad[i].why))
+      fail_msg("%s: \"%s\", not \"%s\"", bad[i].url, msg, bad[i].why);
+    free(msg);
+  }
   assert_int_not_equal(salvo__url_parse("http://h:70000/", &u, &msg), 0);
   assert_non_null(strstr(msg, "port"));
   free(msg);
