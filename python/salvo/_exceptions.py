@@ -17,7 +17,7 @@ HTTPError
 │   │   │   ├── LocalProtocolError  (never raised: an InvalidURL)
 │   │   │   └── RemoteProtocolError a malformed response
 │   │   ├── ProxyError
-│   │   └── UnsupportedProtocol   (never raised: an InvalidURL)
+│   │   └── UnsupportedProtocol   no http:// or https:// (an InvalidURL too)
 │   ├── TooManyRedirects
 │   ├── InvalidURL                the request itself was bad
 │   ├── DecodingError             the body's coding could not be undone, or
@@ -160,17 +160,18 @@ class ProxyError(TransportError):
     """The proxy refused or failed the tunnel."""
 
 
-class UnsupportedProtocol(TransportError):
-    """httpx's; never raised: a URL salvo cannot fetch (not http or
-    https) is an InvalidURL."""
+class InvalidURL(RequestError):
+    """The request itself was bad: its URL, a header, an option."""
+
+
+class UnsupportedProtocol(TransportError, InvalidURL):
+    """A URL that does not start with http:// or https:// (another scheme,
+    or none), as httpx raises it; an InvalidURL too, as salvo raised it
+    before, so that either except clause takes it."""
 
 
 class TooManyRedirects(RequestError):
     """More redirects than allowed, or one to a bad URL."""
-
-
-class InvalidURL(RequestError):
-    """The request itself was bad: its URL, a header, an option."""
 
 
 class DecodingError(RequestError):
@@ -217,6 +218,10 @@ _BY_KIND = {
 _BY_CODE = {name: _BY_KIND[kind] for name, _, _, kind in _salvo.ERRORS}
 
 
+# libsalvo's words for a URL that names no scheme it fetches (url.c).
+_NOT_HTTP = ("unsupported scheme ", "malformed URL: no scheme in ")
+
+
 def _timeout_class(message: str) -> type:
     """The timeout an ETIMEDOUT's message names: connecting (a lookup or
     a connect, which both transports word as libcurl does), waiting in
@@ -238,6 +243,8 @@ def error_for(code: str, message: str, url: str,
     cls = cls or _BY_CODE.get(code, RequestError)
     if cls is TimeoutException:
         cls = _timeout_class(message)
+    elif cls is InvalidURL and message.startswith(_NOT_HTTP):
+        cls = UnsupportedProtocol
     where = f"{code}, {url}" if url else code
     e = cls(f"{message} ({where})", code=code, url=url, response=response)
     e._raw = raw

@@ -97,6 +97,32 @@ def test_attempt_limit_is_timeout_exception(srv):
     assert type(e.value) is salvo.TimeoutException
 
 
+def test_a_url_not_http_is_unsupported_protocol(srv):
+    """Another scheme, or none, is httpx's UnsupportedProtocol (httpx's
+    crawlers catch it to skip a link), and an InvalidURL as salvo raised
+    it before; on the plain, block and async paths. A URL that is bad
+    otherwise stays InvalidURL alone."""
+    import asyncio
+    for url in ("ftp://127.0.0.1/x", "mailto:a@b", "example.com/a"):
+        with pytest.raises(salvo.UnsupportedProtocol) as e:
+            salvo.get(url)
+        assert isinstance(e.value, salvo.InvalidURL), url
+        assert e.value.code == "EINVAL" and e.value.url == url
+    with salvo.Client() as c, c.parallel() as par:
+        p = par.get("ftp://127.0.0.1/x")
+        with pytest.raises(salvo.UnsupportedProtocol):
+            p.get_response()
+
+    async def main():
+        async with salvo.AsyncClient() as c:
+            await c.get("gopher://127.0.0.1/")
+    with pytest.raises(salvo.UnsupportedProtocol):
+        asyncio.run(main())
+    with pytest.raises(salvo.InvalidURL) as e:
+        salvo.get("http://[::1")
+    assert type(e.value) is salvo.InvalidURL
+
+
 def test_the_exception_names_its_request(srv):
     """httpx's own example, `except httpx.RequestError as exc:
     print(exc.request.url)`, and `exc.request` of an HTTPStatusError: the
