@@ -6,6 +6,7 @@ import shutil
 import socket
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 
@@ -13,18 +14,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 PY = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else "python3"
 
-
-def free_ports(n):
-    """n free ports of 127.0.0.1, all different (each probe stays bound
-    until the last is taken: one at a time, a port can come back twice)."""
-    socks = [socket.socket() for _ in range(n)]
-    try:
-        for s in socks:
-            s.bind(("127.0.0.1", 0))
-        return [s.getsockname()[1] for s in socks]
-    finally:
-        for s in socks:
-            s.close()
+sys.path.insert(0, os.path.join(ROOT, "tests"))
+from nginxd import free_ports  # noqa: E402 (the tests' one home for it)
 
 
 def raise_nofile():

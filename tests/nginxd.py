@@ -18,7 +18,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 KEY_PASSWORD = "salvo-key-pw"  # of client-enc.key
 
 
-def _free_ports(n):
+def free_ports(n):
     """n free ports of 127.0.0.1, all different: each probe's socket stays
     bound until the last is taken. One at a time, the kernel may hand out
     a port it just handed out, and two servers of the config then share
@@ -67,7 +67,7 @@ class Nginx:
         os.mkdir(os.path.join(d, "tmp"))
         for _ in range(8):  # a free port may be taken before nginx binds it
             self.port, self.mtls_port, self.tls12_port, self.expired_port = (
-                _free_ports(4))
+                free_ports(4))
             with open(os.path.join(d, "nginx.conf"), "w") as f:
                 f.write(_conf(d, self.port, self.mtls_port, self.tls12_port,
                               self.expired_port))
