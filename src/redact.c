@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "redact.h"
+#include "url.h"
 
 /* The end of a URL's authority: the first '/', '?', '#', quote, space or
  * control character after "://". */
@@ -13,19 +14,30 @@ static size_t authority_len(const char *a) {
   return n;
 }
 
+/* The userinfo of the authority at a, if any, removed. */
+static void strip_userinfo(char *a) {
+  size_t n = authority_len(a);
+  char *at = NULL;
+  for (size_t i = 0; i < n; i++)
+    if (a[i] == '@')
+      at = a + i;
+  if (at)
+    memmove(a, at + 1, strlen(at + 1) + 1);
+}
+
 void salvo__redact_userinfo(char *s) {
   if (!strchr(s, '@')) /* every URL but one with userinfo: nothing to do */
     return;
-  for (char *p = s; (p = strstr(p, "://"));) {
-    p += 3;
-    size_t n = authority_len(p);
-    char *at = NULL;
-    for (size_t i = 0; i < n; i++)
-      if (p[i] == '@')
-        at = p + i;
-    if (at)
-      memmove(p, at + 1, strlen(at + 1) + 1);
-  }
+  for (char *p = s; (p = strstr(p, "://"));)
+    strip_userinfo(p += 3);
+}
+
+void salvo__redact_url(char *url) {
+  size_t n = salvo__url_scheme_len(url);
+  if (n)
+    strip_userinfo(url + n + 3);
+  else /* not a URL salvo reads: wherever one may start */
+    salvo__redact_userinfo(url);
 }
 
 /* Replaces every occurrence of sec in msg by "***", scanning once so that

@@ -45,7 +45,7 @@ salvo_response *salvo__resp_init(void *mem, salvo__twin *twin, uint64_t id,
     r->url = (char *)url;
   } else if (url) {
     r->url = memcpy(p + klen, url, url_len + 1);
-    salvo__redact_userinfo(r->url);
+    salvo__redact_url(r->url);
   }
   return r;
 }
@@ -156,7 +156,7 @@ int salvo__resp_follow(salvo_response *r, const char *method, const char *url,
     free(u);
     return SALVO_ENOMEM;
   }
-  salvo__redact_userinfo(u);
+  salvo__redact_url(u);
   hops[n] = hop;
   /* The head lives in its hop now: until the next head comes, the
    * response has none, so a next request that fails leaves no status,

@@ -98,11 +98,10 @@ static size_t scheme_chars(const char *url) {
   return n;
 }
 
-/* The length of the URL's scheme, or 0 when it does not start with one
- * followed by "://" (a "://" further on, as in a relative reference's
- * query "x?next=http://y", is not a scheme's). Most URLs start with
- * http:// or https://, tried first. */
-static size_t scheme_len(const char *url) {
+/* A "://" further on, as in a relative reference's query
+ * "x?next=http://y", is not a scheme's. Most URLs start with http:// or
+ * https://, tried first. */
+size_t salvo__url_scheme_len(const char *url) {
   if ((url[0] | 0x20) == 'h' && (url[1] | 0x20) == 't' &&
       (url[2] | 0x20) == 't' && (url[3] | 0x20) == 'p') {
     size_t n = 4 + ((url[4] | 0x20) == 's');
@@ -221,7 +220,7 @@ int salvo__url_parse(const char *url, salvo__url *u, char **msg) {
   u->len = len;
   if (salvo__url_check(url, u, msg))
     return SALVO_EINVAL;
-  if ((u->scheme_len = scheme_len(url)) == 0)
+  if ((u->scheme_len = salvo__url_scheme_len(url)) == 0)
     return no_scheme(url, msg);
   if (!(u->scheme_len == 4 && !salvo__casecmp_n(url, "http", 4)) &&
       !(u->scheme_len == 5 && !salvo__casecmp_n(url, "https", 5)))

@@ -32,6 +32,10 @@ typedef struct salvo__url {
  * (allocated; NULL when out of memory) saying what is wrong. */
 int salvo__url_parse(const char *url, salvo__url *u, char **msg);
 
+/* The length of the scheme url starts with, when "://" follows it (RFC
+ * 3986 3.1's: a letter, then letters, digits, '+', '-' or '.'), else 0. */
+size_t salvo__url_scheme_len(const char *url);
+
 /* Whether url (of u->len bytes) is free of whitespace and controls: 0,
  * or SALVO_EINVAL with *msg naming the offset of the first; sets
  * u->fragment and u->at_sign. */

@@ -63,6 +63,16 @@ static void test_credentials_never_shown(void **state) {
   assert_int_equal(salvo_response_status(r), 200);
   assert_no_secret(r, "URLSECRET");
   salvo_response_free(r);
+  /* The URL's own userinfo alone: one in its query is part of the
+   * resource's name, kept as sent (the response's URL had lost "me:pw@"
+   * there, and naming it again asked for another resource). */
+  r = th_fetch_url(c, th_fmt("http://u:URLSECRET@127.0.0.1:%d/echo?next="
+                             "http://me:pw@other/",
+                             th_srv.port));
+  assert_no_secret(r, "URLSECRET");
+  assert_string_equal(salvo_response_url(r),
+                      th_url(&th_srv, "/echo?next=http://me:pw@other/"));
+  salvo_response_free(r);
   r = th_fetch_url(c, "http://u:URLSECRET@127.0.0.1:1/");
   assert_int_equal(salvo_response_error(r), SALVO_ECONNECT);
   assert_no_secret(r, "URLSECRET");

@@ -37,6 +37,27 @@ static void test_userinfo(void **state) {
   check("no url here@all", NULL, NULL, "no url here@all");
 }
 
+/* A URL's own userinfo only: a URL in its path or query is the
+ * resource's name; a string without a scheme is redacted as a message. */
+static void test_url(void **state) {
+  (void)state;
+  static const char *const cases[][2] = {
+      {"http://u:pw@h/x?next=http://me:pw2@o/",
+       "http://h/x?next=http://me:pw2@o/"},
+      {"https://h/a?b=https://t@o/", "https://h/a?b=https://t@o/"},
+      {"HTTP://u:p@ss@h:8/", "HTTP://h:8/"},
+      {"h+t://u@h/", "h+t://h/"},
+      {"x?next=http://me:pw@o/", "x?next=http://o/"},
+      {"http://h/", "http://h/"}};
+  for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    char *u = strdup(cases[i][0]);
+    assert_non_null(u);
+    salvo__redact_url(u);
+    assert_string_equal(u, cases[i][1]);
+    free(u);
+  }
+}
+
 static void test_secrets(void **state) {
   (void)state;
   check("token s3cr3t, again s3cr3t.", "s3cr3t", NULL, "token ***, again ***.");
@@ -52,6 +73,7 @@ static void test_secrets(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_userinfo),
+      cmocka_unit_test(test_url),
       cmocka_unit_test(test_secrets),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
