@@ -19,12 +19,12 @@ static void *xmalloc_or_die(size_t n) {
   return p;
 }
 
+static int is_alpha(char c) { return (c | 0x20) >= 'a' && (c | 0x20) <= 'z'; }
+
 /* Whether url[0..n) starts with a scheme as curl's guess reads one: RFC
  * 3986 3.1's (a letter, then letters, digits, '+', '-' or '.'), a colon
  * and a slash. "127.0.0.1:8080/x" has none, nor "x?next=http://y" (a
  * "://" further on is not a scheme's). */
-static int is_alpha(char c) { return (c | 0x20) >= 'a' && (c | 0x20) <= 'z'; }
-
 static int has_scheme(const char *url, size_t n) {
   size_t i = n && is_alpha(url[0]);
   while (i && i < n &&
