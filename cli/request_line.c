@@ -21,11 +21,9 @@ static void *xmalloc_or_die(size_t n) {
 
 static int is_alpha(char c) { return (c | 0x20) >= 'a' && (c | 0x20) <= 'z'; }
 
-/* Whether url[0..n) starts with a scheme as curl's guess reads one: RFC
- * 3986 3.1's (a letter, then letters, digits, '+', '-' or '.'), a colon
- * and a slash. "127.0.0.1:8080/x" has none, nor "x?next=http://y" (a
- * "://" further on is not a scheme's). */
-static int has_scheme(const char *url, size_t n) {
+/* "127.0.0.1:8080/x" has none, nor "x?next=http://y" (a "://" further
+ * on is not a scheme's). */
+int request_line_has_scheme(const char *url, size_t n) {
   size_t i = n && is_alpha(url[0]);
   while (i && i < n &&
          (is_alpha(url[i]) || (url[i] >= '0' && url[i] <= '9') ||
@@ -40,7 +38,8 @@ static int has_scheme(const char *url, size_t n) {
 static void with_scheme(request_line *p, const char *url, size_t n) {
   /* Most lines start with one: no walk through a scheme for them. */
   int bare = !((n >= 7 && !memcmp(url, "http://", 7)) ||
-               (n >= 8 && !memcmp(url, "https://", 8)) || has_scheme(url, n));
+               (n >= 8 && !memcmp(url, "https://", 8)) ||
+               request_line_has_scheme(url, n));
   url_buf *b = &p->url;
   if (b->cap < n + 8) {
     size_t cap = (n + 8 + 127) & ~(size_t)127;

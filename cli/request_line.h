@@ -43,6 +43,11 @@ int request_line_parse(request_line *p, const char *line, size_t len, char *why,
 /* Frees what p holds, url too (a caller keeping it sets it NULL). */
 void request_line_free(request_line *p);
 
+/* Whether url[0..n) starts with a scheme as curl's guess reads one: RFC
+ * 3986 3.1's (a letter, then letters, digits, '+', '-' or '.'), a colon
+ * and a slash. A line's URL without one gets "http://" in front. */
+int request_line_has_scheme(const char *url, size_t n);
+
 /* Whether a line is blank or a # comment. */
 int request_line_skipped(const char *s);
 

@@ -5,17 +5,6 @@
 
 #include "request_line.h"
 
-/* Whether u starts with a scheme (RFC 3986 3.1), a colon and a slash:
- * curl's http:// was put in front of a line without one (libsalvo then
- * refuses a single slash, saying so). */
-static int has_scheme(const char *u) {
-  size_t n = strspn(u, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                       "0123456789+-.");
-  return n &&
-         strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ", u[0]) &&
-         u[n] == ':' && u[n + 1] == '/';
-}
-
 /* Each input is parsed twice, as the command parses its lines: into a
  * request_line holding garbage but for the URL buffer, the second time
  * with the first parse's buffer lent, so that nothing read is left from
@@ -27,8 +16,10 @@ static void parse(const uint8_t *data, size_t size, url_buf *url) {
   p.url = *url;
   why[0] = '\0';
   if (request_line_parse(&p, (const char *)data, size, why, sizeof(why)) == 0) {
-    /* A parsed line always has a URL, with a scheme. */
-    if (!p.req.url || !has_scheme(p.req.url))
+    /* A parsed line always has a URL, with a scheme (curl's http://
+     * put in front of one without; libsalvo refuses "http:/x", saying
+     * so). */
+    if (!p.req.url || !request_line_has_scheme(p.req.url, strlen(p.req.url)))
       __builtin_trap();
   } else if (!why[0]) {
     __builtin_trap(); /* a refusal always says why */
