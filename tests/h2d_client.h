@@ -86,4 +86,17 @@ static inline long stat_of(const char *what, const char *name) {
   return stat_on(h2d.port, what, name);
 }
 
+/* stat_of(what, name), asked every 10 ms until it reaches want or ms
+ * have passed: h2d counts some things (resets, GOAWAYs, PINGs, bytes
+ * sent) on its connection's thread, after the client is done. */
+static inline long stat_reach(const char *what, const char *name, long want,
+                              int ms) {
+  long n = stat_of(what, name);
+  for (int i = 0; i < ms / 10 && n < want; i++) {
+    th_sleep_ms(10);
+    n = stat_of(what, name);
+  }
+  return n;
+}
+
 #endif /* SALVO_TESTS_H2D_CLIENT_H */

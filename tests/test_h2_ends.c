@@ -94,8 +94,7 @@ static void test_protocol_error_spares_its_siblings(void **state) {
   salvo_pending post = salvo_submit(b, &req);
   /* All four on the server's connection, unanswered there (30 s) before
    * the bad frame comes, answered at once when sent again. */
-  for (int i = 0; i < 500 && stat_of("requests", "/slow") < slow + 4; i++)
-    th_sleep_ms(10);
+  stat_reach("requests", "/slow", slow + 4, 5000);
   salvo_pending bad = salvo_get(b, at("/bad/hpack?key=sibbad"));
   salvo_response *r = salvo_pending_response(b, bad);
   print_message("bad: %s\n", salvo_response_errmsg(r));
@@ -161,8 +160,7 @@ static void test_cancel_and_timeout_reset_one_stream(void **state) {
   salvo_pending hung = salvo_submit(b, &req);
   /* Cancelled once the server has it (a request cancelled before its
    * HEADERS went is dropped by nghttp2 with nothing sent). */
-  for (int i = 0; i < 500 && stat_of("requests", "/hang") == hangs; i++)
-    th_sleep_ms(10);
+  stat_reach("requests", "/hang", hangs + 1, 5000);
   assert_int_equal(salvo_pending_cancel(b, hung), SALVO_OK);
   salvo_pending late = salvo_get(b, at("/hang")); /* times out at 0.3 s */
   r = salvo_pending_response(b, late);
@@ -176,10 +174,7 @@ static void test_cancel_and_timeout_reset_one_stream(void **state) {
   long asked = stat_calls - calls + 1; /* the stats' own connections */
   long opened = stat_of("connections", NULL) - conns - asked;
   /* h2d counts a reset on its connection's thread: wait for it a while. */
-  long reset = 0;
-  for (int i = 0; i < 200 && (reset = stat_of("resets", NULL) - resets) < 2;
-       i++)
-    th_sleep_ms(10);
+  long reset = stat_reach("resets", NULL, resets + 2, 2000) - resets;
   print_message("%ld connection(s), %ld stream(s) reset\n", opened, reset);
   assert_int_equal(opened, 1);
   assert_int_equal(reset, 2);
@@ -210,10 +205,7 @@ static void test_ping_before_unsafe_on_idle(void **state) {
   assert_int_equal(salvo_response_status(r), 200);
   salvo_response_free(r);
   salvo_client_free(c);
-  long n = 0;
-  for (int i = 0; i < 200 && (n = stat_of("pings", NULL) - pings) < 1; i++)
-    th_sleep_ms(10);
-  assert_int_equal(n, 1);
+  assert_int_equal(stat_reach("pings", NULL, pings + 1, 2000) - pings, 1);
 }
 
 /* RFC 9113 8.1: a server may answer whole before the request's body
@@ -246,10 +238,8 @@ static void test_early_answer_ends_the_upload(void **state) {
     assert_int_equal(salvo_response_attempts(r), 1);
     salvo_response_free(r);
     salvo_client_free(c);
-    long sent = stat_of("early_bytes", NULL) - got, reset = 0;
-    for (int k = 0; k < 200 && (reset = stat_of("resets", NULL) - resets) < !i;
-         k++)
-      th_sleep_ms(10);
+    long sent = stat_of("early_bytes", NULL) - got;
+    long reset = stat_reach("resets", NULL, resets + !i, 2000) - resets;
     print_message("%s: %ld of %zu body bytes reached h2d, %ld reset(s)\n",
                   paths[i], sent, sizeof(body), reset);
     assert_true(sent < (long)sizeof(body));
@@ -261,10 +251,7 @@ static void test_early_answer_ends_the_upload(void **state) {
  * waited for up to 2 s to reach want: the client writes its GOAWAY and
  * closes at once, and h2d reads it on a thread of its own. */
 static long goaways_reach(const char *key, long want) {
-  long n = 0;
-  for (int i = 0; i < 200 && (n = stat_of("goaways", key)) < want; i++)
-    th_sleep_ms(10);
-  return n;
+  return stat_reach("goaways", key, want, 2000);
 }
 
 /* RFC 9113 6.8: an endpoint SHOULD send a GOAWAY before it closes a
