@@ -174,8 +174,7 @@ int salvo__resp_follow(salvo_response *r, const char *method, const char *url,
 void salvo__resp_forget(salvo_response *r) {
   r->status = 0;
   r->http_version[0] = '\0';
-  r->nhdrs = 0;
-  r->hdrs.len = 0;
+  salvo__resp_clear_head(r);
   r->body.len = 0;
 }
 
@@ -263,6 +262,7 @@ int salvo__resp_add_line(salvo_response *r, const char *line, size_t nlen,
   memcpy(p, line, voff + vlen);
   p[nlen] = '\0';
   p[voff + vlen] = '\0';
+  salvo__resp_note(r, p, nlen);
   return 0;
 }
 
@@ -314,8 +314,7 @@ void salvo__resp_reset(salvo_response *r) {
   r->status = 0;
   r->streamed = 0;
   r->body.len = 0;
-  r->hdrs.len = 0;
-  r->nhdrs = 0;
+  salvo__resp_clear_head(r);
   r->http_version[0] = '\0';
   r->total_time = r->ttfb = 0;
 }
@@ -342,6 +341,9 @@ const char *salvo_response_header(const salvo_response *r, const char *name) {
   if (!r || !name)
     return NULL;
   size_t n = strlen(name);
+  if (n == 12 && salvo__name_is(name, "content-type", 12))
+    return r->ctype ? value_after(r->hdrs.p + r->hdr_off[r->ctype - 1] + 13)
+                    : NULL;
   /* The first bytes, case folded, before a compare: most names differ
    * there. (0x20 set on both sides may join bytes that differ; the
    * compare then tells.) The compare takes the names' NULs too, so it

@@ -18,6 +18,7 @@
 
 #include "buf.h"
 #include "config.h"
+#include "field.h"
 #include "home.h"
 #include "list.h"
 #include "pool.h"
@@ -78,6 +79,11 @@ struct salvo_response {
                       * bytes between them no offset points to */
   uint32_t *hdr_off; /* offset of each name in hdrs */
   size_t hdr_cap;
+  /* 1 + the index of the head's first Content-Type, 0 while it has
+   * none: what salvo_response_header answers without a search, for the
+   * command and the text decoding that ask it of every response. Set as
+   * headers are kept, cleared with them (salvo__resp_clear_head). */
+  size_t ctype;
   char *key; /* in this allocation */
   void *user_data;
   char *url; /* the requested URL, in this allocation */
@@ -148,11 +154,24 @@ int salvo__resp_add_line(salvo_response *r, const char *line, size_t nlen,
  * full (a line refused) only holds bytes no offset points to. */
 int salvo__resp_add_block(salvo_response *r, const char *block, size_t len,
                           size_t n, size_t *at);
+/* Notes the header just kept, its name at name[0..nlen). */
+static inline void salvo__resp_note(salvo_response *r, const char *name,
+                                    size_t nlen) {
+  if (nlen == 12 && !r->ctype && salvo__name_is(name, "content-type", 12))
+    r->ctype = r->nhdrs;
+}
+/* Forgets r's headers, as a new head begins. */
+static inline void salvo__resp_clear_head(salvo_response *r) {
+  r->nhdrs = 0;
+  r->hdrs.len = 0;
+  r->ctype = 0;
+}
 static inline void salvo__resp_keep(salvo_response *r, size_t at, size_t nlen,
                                     size_t vend) {
   r->hdrs.p[at + nlen] = '\0';
   r->hdrs.p[at + vend] = '\0';
   r->hdr_off[r->nhdrs++] = (uint32_t)at;
+  salvo__resp_note(r, r->hdrs.p + at, nlen);
 }
 void salvo__resp_reset(salvo_response *r);
 /* Makes room for `extra` more body bytes, from the pool when the body is

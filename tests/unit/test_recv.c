@@ -5,7 +5,8 @@
  * cache frees instead, and draining frees what is kept (LeakSanitizer
  * checks). The lines are judged as before: a malformed one is still
  * EPROTO with its reason. And a submission's request and response,
- * made in one allocation, let go in either order. */
+ * made in one allocation, let go in either order. A head's first
+ * Content-Type is found where it was noted. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -387,6 +388,45 @@ static void test_head_at_once(void **state) {
   free(longline);
 }
 
+/* The first Content-Type of the final head, however the heads came:
+ * salvo_response_header finds it where it noted it as kept, not by a
+ * search, and an interim head's (RFC 9110 15.2), forgotten, is never
+ * the answer, nor is a second Content-Type. */
+static void test_first_content_type(void **state) {
+  (void)state;
+  static const struct {
+    const char *wire, *want;
+  } cases[] = {
+      {"HTTP/1.1 100 Continue\r\nX: 1\r\nContent-Type: a/interim\r\n\r\n"
+       "HTTP/1.1 200 OK\r\nA: 1\r\nB: 2\r\ncontent-TYPE: t/first\r\n"
+       "Content-Type: t/second\r\nContent-Length: 0\r\n\r\n",
+       "t/first"},
+      {"HTTP/1.1 103 Early\r\nA: 1\r\nB: 1\r\nContent-Type: x/early\r\n\r\n"
+       "HTTP/1.1 200 OK\r\nContent-Type:  x/one \r\nA: 1\r\n"
+       "Content-Type: x/two\r\nContent-Length: 0\r\n\r\n",
+       "x/one"},
+      {"HTTP/1.1 100 Continue\r\nContent-Type: x/interim\r\n\r\n"
+       "HTTP/1.1 200 OK\r\nA: 1\r\nContent-Length: 0\r\n\r\n",
+       NULL},
+      {"HTTP/1.1 200 OK\r\nContent-Types: no\r\nContent-Typ: no\r\n"
+       "Content-Length: 0\r\n\r\n",
+       NULL},
+  };
+  for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+    for (int whole = 0; whole < 2; whole++) {
+      salvo__recv_cache c = {0};
+      salvo__req *r = req(&c);
+      assert_int_equal(heads(r, cases[i].wire, whole), 0);
+      const char *got = salvo_response_header(r->resp, "Content-Type");
+      if (cases[i].want)
+        assert_string_equal(got, cases[i].want);
+      else
+        assert_null(got);
+      salvo__req_free(r);
+      salvo__recv_cache_drain(&c);
+    }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_state_goes_back_and_is_taken_again),
@@ -396,6 +436,7 @@ int main(void) {
       cmocka_unit_test(test_small_get_pair_fits_704),
       cmocka_unit_test(test_headers_kept),
       cmocka_unit_test(test_head_at_once),
+      cmocka_unit_test(test_first_content_type),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
