@@ -39,41 +39,47 @@ static void out_str(out *o, const char *s) { out_add(o, s, strlen(s)); }
 
 /* Numbers by hand, two digits a step: printf was most of the command's
  * cost per result, and a digit a step still cost 134 instructions for a
- * six-digit index. */
-static void out_u64(out *o, unsigned long long v) {
+ * six-digit index. Written backwards to tmp[20], then copied to d as a
+ * fixed 20 bytes (two moves, where a copy of the digits' own length was a
+ * call): d has room for 20, and what follows the digits is written over
+ * next. Past the digits. */
+static char *put_u64(char *d, unsigned long long v) {
   static const char pairs[] =
       "00010203040506070809101112131415161718192021222324"
       "25262728293031323334353637383940414243444546474849"
       "50515253545556575859606162636465666768697071727374"
       "75767778798081828384858687888990919293949596979899";
-  /* Written backwards to tmp[20], then copied as a fixed 20 bytes (two
-   * moves, where a copy of the digits' own length was a call): what
-   * follows the digits in the buffer is past its length, unread. */
-  char tmp[40], *end = tmp + 20, *d = end;
+  char tmp[40], *end = tmp + 20, *t = end;
   while (v >= 100) {
-    d -= 2;
-    memcpy(d, pairs + v % 100 * 2, 2);
+    t -= 2;
+    memcpy(t, pairs + v % 100 * 2, 2);
     v /= 100;
   }
   if (v >= 10) {
-    d -= 2;
-    memcpy(d, pairs + v * 2, 2);
+    t -= 2;
+    memcpy(t, pairs + v * 2, 2);
   } else {
-    *--d = (char)('0' + v);
+    *--t = (char)('0' + v);
   }
-  out_reserve(o, 20);
-  memcpy(o->p + o->len, d, 20);
-  o->len += (size_t)(end - d);
+  memcpy(d, t, 20);
+  return d + (end - t);
 }
 
-/* Seconds as milliseconds with three decimals. */
-static void out_ms(out *o, double seconds) {
+static void out_u64(out *o, unsigned long long v) {
+  out_reserve(o, 20);
+  o->len = (size_t)(put_u64(o->p + o->len, v) - o->p);
+}
+
+/* Seconds as milliseconds with three decimals (d has room for 24). */
+static char *put_ms(char *d, double seconds) {
   unsigned long long us =
       seconds > 0 ? (unsigned long long)(seconds * 1e6 + 0.5) : 0;
-  out_u64(o, us / 1000);
-  char frac[4] = {'.', (char)('0' + us / 100 % 10), (char)('0' + us / 10 % 10),
-                  (char)('0' + us % 10)};
-  out_add(o, frac, 4);
+  d = put_u64(d, us / 1000);
+  d[0] = '.';
+  d[1] = (char)('0' + us / 100 % 10);
+  d[2] = (char)('0' + us / 10 % 10);
+  d[3] = (char)('0' + us % 10);
+  return d + 4;
 }
 
 /* A byte a JSON string holds as it is: printable ASCII but '"' and
@@ -104,34 +110,40 @@ static size_t plain_end(const unsigned char *p, size_t i, size_t n) {
   return i;
 }
 
-/* A JSON string; bytes that are not UTF-8 become U+FFFD. */
-static void out_jstr(out *o, const char *s, size_t n) {
+/* The room a JSON string of n bytes takes at most: its quotes, and six
+ * bytes a byte (a control's \u00XX, or U+FFFD's escape for a byte that is
+ * not UTF-8). */
+static size_t jstr_room(size_t n) { return 6 * n + 2; }
+
+/* A JSON string's content at d, which has jstr_room(n) bytes; bytes
+ * that are not UTF-8 become U+FFFD. Past it. */
+static char *put_jstr_body(char *d, const char *s, size_t n) {
   static const char hex[] = "0123456789abcdef";
   const unsigned char *p = (const unsigned char *)s;
-  out_reserve(o, n + 2);
-  o->p[o->len++] = '"';
   for (size_t i = 0; i < n;) {
     unsigned char c = p[i];
     if (is_plain(c)) {
       size_t j = plain_end(p, i, n);
-      out_add(o, s + i, j - i);
+      memcpy(d, s + i, j - i);
+      d += j - i;
       i = j;
-      continue;
-    }
-    if (c == '"' || c == '\\') {
-      char e[2] = {'\\', (char)c};
-      out_add(o, e, 2);
+    } else if (c == '"' || c == '\\') {
+      *d++ = '\\';
+      *d++ = (char)c;
       i++;
     } else if (c < 0x20 || c == 0x7f) {
-      const char *named = c == '\n'   ? "\\n"
-                          : c == '\r' ? "\\r"
-                          : c == '\t' ? "\\t"
+      const char *named = c == '\n'   ? "n"
+                          : c == '\r' ? "r"
+                          : c == '\t' ? "t"
                                       : NULL;
+      *d++ = '\\';
       if (named) {
-        out_add(o, named, 2);
+        *d++ = *named;
       } else {
-        char e[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
-        out_add(o, e, 6);
+        memcpy(d, "u00", 3);
+        d[3] = hex[c >> 4];
+        d[4] = hex[c & 15];
+        d += 5;
       }
       i++;
     } else {
@@ -143,13 +155,55 @@ static void out_jstr(out *o, const char *s, size_t n) {
         end++;
       size_t ok = salvo_utf8_valid(s + i, end - i);
       if (ok) {
-        out_add(o, s + i, ok);
+        memcpy(d, s + i, ok);
+        d += ok;
         i += ok;
       } else {
-        out_add(o, "\\ufffd", 6);
+        memcpy(d, "\\ufffd", 6);
+        d += 6;
         i++;
       }
     }
+  }
+  return d;
+}
+
+/* The string, quoted. */
+static char *put_jstr(char *d, const char *s, size_t n) {
+  *d = '"';
+  d = put_jstr_body(d + 1, s, n);
+  *d = '"';
+  return d + 1;
+}
+
+/* Where a long string is cut into pieces of about JSTR_PIECE bytes, each
+ * escaped in room of its own (a body's text reserved at six times its
+ * size would be gigabytes): at a byte that starts no UTF-8 sequence's
+ * tail, so that each piece reads as the whole would. Four continuation
+ * bytes in a row are past any sequence begun before them. */
+#define JSTR_PIECE 65536
+static size_t piece_end(const unsigned char *p, size_t i, size_t n) {
+  size_t k = i + JSTR_PIECE;
+  if (k >= n)
+    return n;
+  for (size_t j = 0; j < 4; j++)
+    if ((p[k - j] & 0xC0) != 0x80)
+      return k - j;
+  return k;
+}
+
+static void out_jstr(out *o, const char *s, size_t n) {
+  const unsigned char *p = (const unsigned char *)s;
+  if (n <= JSTR_PIECE) {
+    out_reserve(o, jstr_room(n));
+    o->len = (size_t)(put_jstr(o->p + o->len, s, n) - o->p);
+    return;
+  }
+  out_add(o, "\"", 1);
+  for (size_t i = 0, e; i < n; i = e) {
+    e = piece_end(p, i, n);
+    out_reserve(o, jstr_room(e - i));
+    o->len = (size_t)(put_jstr_body(o->p + o->len, s + i, e - i) - o->p);
   }
   out_add(o, "\"", 1);
 }
@@ -280,27 +334,46 @@ int output_claim(const char *path, const struct timespec *since, int *created,
   return -1;
 }
 
+#define PUT_LIT(d, lit)                                                        \
+  (memcpy((d), "" lit, sizeof(lit) - 1), (d) + sizeof(lit) - 1)
+
 /* index is the input line; key is always a string: the request's key, or
- * the line number when it has none. */
+ * the line number when it has none. One reserve for the three (a URL or
+ * key too long to escape in place goes its own way). */
 static void emit_fields(out *o, const slot *s) {
-  OUT_LIT(o, "{\"index\":");
-  size_t at = o->len;
-  out_u64(o, s->lineno);
-  size_t digits = o->len - at;
-  OUT_LIT(o, ",\"key\":");
   const char *key = s->r ? salvo_response_key(s->r) : s->key;
-  if (key) {
-    out_jstr(o, key, strlen(key));
-  } else { /* the index's digits again, quoted */
-    out_reserve(o, digits + 2);
-    char *d = o->p + o->len;
-    d[0] = '"';
-    memcpy(d + 1, o->p + at, digits);
-    d[digits + 1] = '"';
-    o->len += digits + 2;
+  size_t kn = key ? strlen(key) : 0;
+  if (kn > JSTR_PIECE || s->url.len > JSTR_PIECE) {
+    OUT_LIT(o, "{\"index\":");
+    out_u64(o, s->lineno);
+    OUT_LIT(o, ",\"key\":");
+    if (key) {
+      out_jstr(o, key, kn);
+    } else {
+      OUT_LIT(o, "\"");
+      out_u64(o, s->lineno);
+      OUT_LIT(o, "\"");
+    }
+    OUT_LIT(o, ",\"url\":");
+    out_jstr(o, s->url.p, s->url.len);
+    return;
   }
-  OUT_LIT(o, ",\"url\":");
-  out_jstr(o, s->url.p, s->url.len);
+  out_reserve(o, 96 + jstr_room(kn) + jstr_room(s->url.len));
+  char *d = PUT_LIT(o->p + o->len, "{\"index\":"), *digits = d;
+  d = put_u64(d, s->lineno);
+  size_t nd = (size_t)(d - digits);
+  d = PUT_LIT(d, ",\"key\":");
+  if (key) {
+    d = put_jstr(d, key, kn);
+  } else { /* the index's digits again, quoted */
+    d[0] = '"';
+    memmove(d + 1, digits, nd);
+    d[nd + 1] = '"';
+    d += nd + 2;
+  }
+  d = PUT_LIT(d, ",\"url\":");
+  d = put_jstr(d, s->url.p, s->url.len);
+  o->len = (size_t)(d - o->p);
 }
 
 static void emit_text(out *o, salvo_response *r) {
@@ -324,13 +397,19 @@ static int is_app_json(const char *s) {
   return (x | (y & letters) >> 1) == y && (x2 | (y2 & letters) >> 1) == y2;
 }
 
-/* application/json, or any type with a +json suffix (RFC 6839). */
+/* Where a media type ends in a Content-Type value. */
+static int ends_type(char c) { return !c || c == ';' || c == ' ' || c == '\t'; }
+
+/* application/json, or any type with a +json suffix (RFC 6839). The
+ * first is asked after a strnlen, not a strcspn: 50 instructions a
+ * response where nearly every JSON body says application/json. */
 static int says_json(const char *ctype) {
   if (!ctype)
     return 0;
+  if (strnlen(ctype, 16) == 16 && is_app_json(ctype) && ends_type(ctype[16]))
+    return 1;
   size_t n = strcspn(ctype, "; \t");
-  return (n == 16 && is_app_json(ctype)) ||
-         (n > 5 && !strncasecmp(ctype + n - 5, "+json", 5));
+  return n > 5 && !strncasecmp(ctype + n - 5, "+json", 5);
 }
 
 /* A valid JSON body copied through, compact, without a tree (jansson's
@@ -395,9 +474,6 @@ static char *put_small(char *d, unsigned v) {
   return d;
 }
 
-#define PUT_LIT(d, lit)                                                        \
-  (memcpy((d), "" lit, sizeof(lit) - 1), (d) + sizeof(lit) - 1)
-
 /* ,"status":S,"error":null,"attempts":A of a response without an error
  * whose status and attempts have at most three digits (nearly every
  * one): one reserve and fixed copies, where each piece cost a reserve
@@ -414,6 +490,24 @@ static int emit_plain_status(out *o, int status, int attempts) {
   d = put_small(d, (unsigned)attempts);
   o->len = (size_t)(d - o->p);
   return 1;
+}
+
+/* ,"elapsed_ms":E,"http_version":V in one reserve: most say 1.1, a
+ * literal rather than a string escaped. */
+static void emit_timing(out *o, salvo_response *r) {
+  const char *ver = salvo_response_http_version(r);
+  size_t vn = strlen(ver);
+  out_reserve(o, 64 + jstr_room(vn));
+  char *d = PUT_LIT(o->p + o->len, ",\"elapsed_ms\":");
+  d = put_ms(d, salvo_response_elapsed(r));
+  d = PUT_LIT(d, ",\"http_version\":");
+  if (vn == 3 && ver[0] == '1' && ver[1] == '.' && ver[2] == '1')
+    d = PUT_LIT(d, "\"1.1\"");
+  else if (vn)
+    d = put_jstr(d, ver, vn);
+  else
+    d = PUT_LIT(d, "null");
+  o->len = (size_t)(d - o->p);
 }
 
 static void emit_response(out *o, const opts *op, const slot *s) {
@@ -444,17 +538,7 @@ static void emit_response(out *o, const opts *op, const slot *s) {
     }
     out_u64(o, (unsigned long long)attempts);
   }
-  const char *ver = salvo_response_http_version(r);
-  OUT_LIT(o, ",\"elapsed_ms\":");
-  out_ms(o, salvo_response_elapsed(r));
-  OUT_LIT(o, ",\"http_version\":");
-  /* Most say 1.1: a literal, not a string escaped. */
-  if (ver[0] == '1' && ver[1] == '.' && ver[2] == '1' && !ver[3])
-    OUT_LIT(o, "\"1.1\"");
-  else if (*ver)
-    out_jstr(o, ver, strlen(ver));
-  else
-    OUT_LIT(o, "null");
+  emit_timing(o, r);
   if (op->headers) {
     OUT_LIT(o, ",\"headers\":[");
     for (size_t i = 0; i < salvo_response_header_count(r); i++) {

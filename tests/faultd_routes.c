@@ -471,8 +471,17 @@ void route(conn *c, const req *r) {
       hex[0] = '\0';
     for (const char *h = hex; h[0] && h[1] && n < sizeof(bytes); h += 2)
       bytes[n++] = (char)(hexval(h[0]) * 16 + hexval(h[1]));
+    /* repeat=N: the bytes N times over (up to 4 MB), for bodies larger
+     * than a URL can spell. */
+    size_t times = qparam(r, "repeat", v, sizeof(v)) ? (size_t)atol(v) : 1;
+    if (!n || times < 1 || times > (4u << 20) / n)
+      times = 1;
+    char *body = malloc(n * times + 1);
+    for (size_t i = 0; body && i < times; i++)
+      memcpy(body + i * n, bytes, n);
     respond(c, 200, qparam(r, "ct", ct, sizeof(ct)) ? ct : "text/plain", NULL,
-            bytes, n);
+            body ? body : bytes, body ? n * times : n);
+    free(body);
   } else if (!strcmp(p, "/flaky")) {
     char st[16];
     long n = count_key(r);

@@ -8,6 +8,7 @@ import base64
 import json
 import os
 import time
+import urllib.parse
 
 from cli_common import ARGS, H2, WithFaultd, lines, main, salvo
 
@@ -226,6 +227,19 @@ class CliTest(WithFaultd):
         self.assertEqual(text["body"], "status 200\n")
         self.assertNotIn("body_parse_error", text)
         self.assertEqual(problem["body"], [1])
+        # application/json in any case, with parameters or without, and
+        # a +json suffix (RFC 6839), are JSON; a longer type is not.
+        types = {"application/json;charset=utf-8": [1],
+                 "Application/JSON": [1],
+                 "application/json ; q=1": [1],
+                 "application/vnd.api+JSON": [1],
+                 "application/jsonp": "[1]",
+                 "application/json-seq": "[1]",
+                 "application/jso": "[1]"}
+        p = salvo(*(self.url("/raw?hex=5b315d&ct=" + urllib.parse.quote(t))
+                    for t in types), "--ordered")
+        self.assertEqual([o["body"] for o in lines(p.stdout)],
+                         list(types.values()))
         # A JSON body is copied as it was written, less the whitespace
         # between its tokens: numbers keep their text, strings their
         # spaces.
@@ -239,6 +253,23 @@ class CliTest(WithFaultd):
         hdrs = lines(p.stdout)[0]["headers"]
         self.assertEqual([v for n, v in hdrs if n.lower() == "set-cookie"],
                          ["a=1; Path=/", "b=2; Path=/"])
+
+    def test_long_strings_escaped_whole(self):
+        # Strings past 64 KiB are escaped a piece at a time: a piece ends
+        # before a UTF-8 sequence, never inside one, so the text reads as
+        # it was sent (pieces of 65,536 bytes fall on the 'é' of each
+        # 5-byte pattern's second byte here).
+        unit = "é\x01\"\\"
+        raw = unit.encode()
+        p = salvo(self.url(f"/raw?hex={raw.hex()}&repeat=40000"),
+                  "--body", "text")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(lines(p.stdout)[0]["body"], unit * 40000)
+        # A URL of 70 KB is printed as it was given.
+        url = self.url("/status/200?q=" + "é%22" * 14000)
+        p = salvo(url, "--body", "none")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(lines(p.stdout)[0]["url"], url)
 
     def test_digest(self):
         """--digest: the first URL goes without credentials and its 401's
