@@ -150,6 +150,9 @@ static inline int name_of(const char *l, size_t n) {
       return SALVO__H1_CONNECTION;
     return salvo__name_is(l, "set-cookie", 10) ? SALVO__H1_SET_COOKIE
                                                : SALVO__H1_OTHER;
+  case 12:
+    return salvo__name_is(l, "content-type", 12) ? SALVO__H1_CONTENT_TYPE
+                                                 : SALVO__H1_OTHER;
   case 14:
     return salvo__name_is(l, "content-length", 14) ? SALVO__H1_CONTENT_LENGTH
                                                    : SALVO__H1_OTHER;
@@ -320,7 +323,7 @@ static int head_line(salvo__h1 *p, const char *l, size_t n,
     return rc;
   if (ln.kind == SALVO__H1_END_LINE)
     return end_of_head(p);
-  return ln.kind == SALVO__H1_STATUS_LINE || ln.name == SALVO__H1_OTHER
+  return ln.kind == SALVO__H1_STATUS_LINE || !salvo__h1_frames(ln.name)
              ? 0
              : header_line(p, &ln);
 }
@@ -452,7 +455,7 @@ static int whole_head(salvo__h1 *p, const char *b, size_t avail,
     goto by_line;
   for (size_t i = 1; i < last; s = ends[i++] + 1)
     if (clean_field(b + s, line_len(b + s, b + ends[i]), &lines[i]) ||
-        (lines[i].name != SALVO__H1_OTHER && header_line(&q, &lines[i])))
+        (salvo__h1_frames(lines[i].name) && header_line(&q, &lines[i])))
       goto by_line;
   lines[last] = (salvo__h1_line){.l = b + s, .kind = SALVO__H1_END_LINE};
   if (end_of_head(&q))

@@ -55,8 +55,15 @@ enum salvo__h1_name {
   SALVO__H1_CONNECTION,
   SALVO__H1_CONTENT_ENCODING,
   SALVO__H1_LOCATION,
-  SALVO__H1_SET_COOKIE
+  SALVO__H1_SET_COOKIE,
+  SALVO__H1_CONTENT_TYPE /* only noted where the response keeps it */
 };
+
+/* Whether a field of this name says how the body is framed: Content-
+ * Length, Transfer-Encoding, Connection, the names the framing reads. */
+static inline int salvo__h1_frames(int name) {
+  return name >= SALVO__H1_CONTENT_LENGTH && name <= SALVO__H1_CONNECTION;
+}
 
 enum salvo__h1_kind {
   SALVO__H1_STATUS_LINE = 1,

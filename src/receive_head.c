@@ -266,7 +266,7 @@ int salvo__req_on_head(salvo__req *r, const salvo__h1_line *ln, size_t n,
     return salvo__recv_kept(r, rc);
   for (size_t i = 1; i + 1 < n; i++) {
     const salvo__h1_line *f = &ln[i];
-    if (f->name != SALVO__H1_OTHER) {
+    if (f->name != SALVO__H1_OTHER && f->name != SALVO__H1_CONTENT_TYPE) {
       if (seen && transport_sees(f, names) && (rc = seen(ctx, f)))
         return rc;
       if ((rc = meaning(r, f)))
@@ -274,7 +274,8 @@ int salvo__req_on_head(salvo__req *r, const salvo__h1_line *ln, size_t n,
     }
     r->recv->head.lines++;
     salvo__resp_keep(r->resp, at + (size_t)(f->l - base), f->name_len,
-                     (size_t)(f->v - f->l) + f->vn);
+                     (size_t)(f->v - f->l) + f->vn,
+                     f->name == SALVO__H1_CONTENT_TYPE);
   }
   if (seen && (rc = seen(ctx, &ln[n - 1])))
     return rc;

@@ -262,7 +262,8 @@ int salvo__resp_add_line(salvo_response *r, const char *line, size_t nlen,
   memcpy(p, line, voff + vlen);
   p[nlen] = '\0';
   p[voff + vlen] = '\0';
-  salvo__resp_note(r, p, nlen);
+  if (nlen == 12 && !r->ctype && salvo__name_is(p, "content-type", 12))
+    r->ctype = r->nhdrs;
   return 0;
 }
 

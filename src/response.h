@@ -82,7 +82,8 @@ struct salvo_response {
   /* 1 + the index of the head's first Content-Type, 0 while it has
    * none: what salvo_response_header answers without a search, for the
    * command and the text decoding that ask it of every response. Set as
-   * headers are kept, cleared with them (salvo__resp_clear_head). */
+   * headers are kept (a head read whole names it for salvo__resp_keep,
+   * which compares no name), cleared with them (salvo__resp_clear_head). */
   size_t ctype;
   char *key; /* in this allocation */
   void *user_data;
@@ -150,16 +151,11 @@ int salvo__resp_add_line(salvo_response *r, const char *line, size_t nlen,
  * the lines block[0..len) (each with its line ending) and makes room for
  * n more headers, returning where the copy starts in hdrs (its offset);
  * salvo__resp_keep then keeps the line at offset `at` of hdrs as
- * salvo__resp_add_line would, cutting it in place. A copy not kept in
+ * salvo__resp_add_line would, cutting it in place (is_ctype: its name,
+ * as the head's reading found it, is Content-Type). A copy not kept in
  * full (a line refused) only holds bytes no offset points to. */
 int salvo__resp_add_block(salvo_response *r, const char *block, size_t len,
                           size_t n, size_t *at);
-/* Notes the header just kept, its name at name[0..nlen). */
-static inline void salvo__resp_note(salvo_response *r, const char *name,
-                                    size_t nlen) {
-  if (nlen == 12 && !r->ctype && salvo__name_is(name, "content-type", 12))
-    r->ctype = r->nhdrs;
-}
 /* Forgets r's headers, as a new head begins. */
 static inline void salvo__resp_clear_head(salvo_response *r) {
   r->nhdrs = 0;
@@ -167,11 +163,12 @@ static inline void salvo__resp_clear_head(salvo_response *r) {
   r->ctype = 0;
 }
 static inline void salvo__resp_keep(salvo_response *r, size_t at, size_t nlen,
-                                    size_t vend) {
+                                    size_t vend, int is_ctype) {
   r->hdrs.p[at + nlen] = '\0';
   r->hdrs.p[at + vend] = '\0';
   r->hdr_off[r->nhdrs++] = (uint32_t)at;
-  salvo__resp_note(r, r->hdrs.p + at, nlen);
+  if (is_ctype && !r->ctype)
+    r->ctype = r->nhdrs;
 }
 void salvo__resp_reset(salvo_response *r);
 /* Makes room for `extra` more body bytes, from the pool when the body is

@@ -495,6 +495,7 @@ static void test_name_table(void **state) {
       {"content-encoding", SALVO__H1_CONTENT_ENCODING},
       {"location", SALVO__H1_LOCATION},
       {"set-cookie", SALVO__H1_SET_COOKIE},
+      {"content-type", SALVO__H1_CONTENT_TYPE},
   };
   for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++) {
     size_t nl = strlen(names[k].name);
