@@ -63,8 +63,12 @@ int request_line_skipped(const char *s) {
 }
 
 void request_line_free(request_line *p) {
-  json_decref(p->j);
   free(p->url.p);
+  /* What else a line owns comes from its JSON: a URL line, nearly every
+   * one, is done here (five calls to free NULL cost 30 instructions). */
+  if (!p->j)
+    return;
+  json_decref(p->j);
   free(p->json_text);
   free(p->params);
   free(p->headers);
