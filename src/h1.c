@@ -589,7 +589,7 @@ int salvo__h1_eof(salvo__h1 *p) {
                      : "connection closed before any response";
     return SALVO_EIO;
   default:
-    p->why = "connection closed before the end of the body";
+    p->why = SALVO__H1_CUT_BODY;
     return SALVO_EIO;
   }
 }

@@ -28,6 +28,9 @@
 #define SALVO__H1_NOT_H1                                                       \
   "malformed status line: HTTP/2 on an HTTP/1.1 connection"
 
+/* A body the close cut short: both transports say so in these words. */
+#define SALVO__H1_CUT_BODY "connection closed before the end of the body"
+
 /* A body callback's answers: nothing was taken, stop until fed again
  * (PAUSE); or all was taken but stop until resumed (HOLD). */
 #define SALVO__H1_PAUSE 1

@@ -61,7 +61,13 @@ static void test_fault_endpoints(void **state) {
       assert_int_equal(salvo_response_status(r), cases[i].status);
     if (cases[i].err)
       assert_true(strlen(salvo_response_errmsg(r)) > 0);
-    else
+    /* A body the close cut short is named in the same words by both
+     * transports (libcurl's own are "transfer closed with N bytes
+     * remaining to read"). */
+    if (!strncmp(cases[i].path, "/short/", 7) && !th_h2())
+      assert_string_equal(salvo_response_errmsg(r),
+                          "connection closed before the end of the body");
+    if (!cases[i].err)
       assert_string_equal(salvo_response_errmsg(r), "");
     salvo_response_free(r);
     r = salvo_pending_response(b, ok[i]);

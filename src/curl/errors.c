@@ -4,6 +4,7 @@
  * party (a server's malformed head or chunked body, a proxy's refusal) or
  * takes a cut-short response for a whole one.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -149,6 +150,13 @@ int salvo__curl_error(salvo__transport *t, salvo__curl_xfer *x, CURLcode rc,
     free(*msg);
     *msg = salvo__fmt("response header too large (a line over 100 KiB)");
   }
+  /* A body cut short by the close, in the native transport's words:
+   * libcurl says "transfer closed with N bytes remaining to read", or
+   * "with outstanding read data remaining" of a chunked one. */
+  if (rc == CURLE_PARTIAL_FILE && err == SALVO_EIO) {
+    free(*msg);
+    *msg = salvo__fmt("%s", SALVO__H1_CUT_BODY);
+  }
   /* libcurl refuses some heads itself (a line starting with whitespace
    * right after the status line) with a code that names no protocol
    * error: in the middle of a head, it is the server's malformed head. */
@@ -177,6 +185,16 @@ int salvo__curl_error(salvo__transport *t, salvo__curl_xfer *x, CURLcode rc,
       (strstr(x->errbuf, "PROTOCOL_ERROR") ||
        strstr(x->errbuf, "FLOW_CONTROL_ERROR")))
     err = SALVO_EPROTO;
+  /* A stream's reset, in the native transport's words:
+   * libcurl says "HTTP/2 stream N was not closed cleanly: CODE (err n)". */
+  unsigned sid;
+  char code[40];
+  if ((err == SALVO_EIO || err == SALVO_EPROTO) && rc == CURLE_HTTP2_STREAM &&
+      sscanf(x->errbuf, "HTTP/2 stream %u was not closed cleanly: %39[A-Z_]",
+             &sid, code) == 2) {
+    free(*msg);
+    *msg = salvo__fmt("HTTP/2 stream %u was reset: %s", sid, code);
+  }
   /* A body delimited by the close is whole only when TLS ended with
    * close_notify (RFC 9112 9.8); libcurl 7.88 takes a bare close too. */
   if (!err && x->watched && !x->close_notify) {
