@@ -16,6 +16,8 @@ HTTPError
 │   │   ├── ProtocolError
 │   │   │   ├── LocalProtocolError  (never raised: an InvalidURL)
 │   │   │   └── RemoteProtocolError a malformed response
+│   │   │       └── IncompleteResponse  the answer ended before it was
+│   │   │                               whole (a ReadError too)
 │   │   ├── ProxyError
 │   │   └── UnsupportedProtocol   no http:// or https:// (an InvalidURL too)
 │   ├── TooManyRedirects
@@ -42,6 +44,8 @@ and httpx's `.request`: the request that failed.
 """
 from __future__ import annotations
 
+import re
+
 from . import _salvo
 
 __all__ = [
@@ -49,7 +53,7 @@ __all__ = [
     "ConnectTimeout", "ReadTimeout", "WriteTimeout", "PoolTimeout",
     "NetworkError", "ConnectError", "ReadError", "WriteError", "CloseError",
     "ProtocolError", "LocalProtocolError", "RemoteProtocolError",
-    "ProxyError", "UnsupportedProtocol",
+    "ProxyError", "UnsupportedProtocol", "IncompleteResponse",
     "TooManyRedirects", "InvalidURL", "DecodingError", "CancelledError",
     "HTTPStatusError", "ParallelRequestsError", "StreamError",
     "StreamConsumed", "StreamClosed", "ResponseNotRead", "RequestNotRead",
@@ -164,6 +168,15 @@ class InvalidURL(RequestError):
     """The request itself was bad: its URL, a header, an option."""
 
 
+class IncompleteResponse(RemoteProtocolError, ReadError):
+    """The server ended its answer before it was whole: it closed the
+    connection (before any answer, in the head or in the body) or reset
+    the request's HTTP/2 stream. httpx raises RemoteProtocolError for it
+    ("Server disconnected without sending a response"), which code
+    written for httpx catches to try again; it is a ReadError too, as
+    salvo raised it before. A TCP reset stays a ReadError, as in httpx."""
+
+
 class UnsupportedProtocol(TransportError, InvalidURL):
     """A URL that does not start with http:// or https:// (another scheme,
     or none), as httpx raises it; an InvalidURL too, as salvo raised it
@@ -218,6 +231,18 @@ _BY_KIND = {
 _BY_CODE = {name: _BY_KIND[kind] for name, _, _, kind in _salvo.ERRORS}
 
 
+# libsalvo's words for an answer the server ended before it was whole,
+# the same on both transports (h1.c, native/exchange.c, native/h2.c,
+# curl/errors.c); a streamed body's failure quotes them after words of
+# its own.
+_CLOSED = re.compile(
+    "Empty reply from server|connection closed before any response|"
+    "connection closed in the middle of the headers|"
+    "connection closed before the end of the body|"
+    "the server closed a reused connection without a response|"
+    "the server closed the HTTP/2 connection|"
+    r"HTTP/2 stream \d+ was reset: ")
+
 # libsalvo's words for a URL that names no scheme it fetches (url.c).
 _NOT_HTTP = ("unsupported scheme ", "malformed URL: no scheme in ")
 
@@ -245,6 +270,8 @@ def error_for(code: str, message: str, url: str,
         cls = _timeout_class(message)
     elif cls is InvalidURL and message.startswith(_NOT_HTTP):
         cls = UnsupportedProtocol
+    elif cls is ReadError and _CLOSED.search(message):
+        cls = IncompleteResponse
     where = f"{code}, {url}" if url else code
     e = cls(f"{message} ({where})", code=code, url=url, response=response)
     e._raw = raw

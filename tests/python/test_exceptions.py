@@ -4,6 +4,7 @@ AttributeError as another error passes. The timeouts salvo can tell
 apart are raised as httpx's: a lookup or connect too slow is
 ConnectTimeout, a wait in the queue too long is PoolTimeout, on both
 transports."""
+import os
 import socket
 import time
 
@@ -121,6 +122,37 @@ def test_a_url_not_http_is_unsupported_protocol(srv):
     with pytest.raises(salvo.InvalidURL) as e:
         salvo.get("http://[::1")
     assert type(e.value) is salvo.InvalidURL
+
+
+@pytest.mark.parametrize("transport", ["native", "libcurl"])
+def test_a_server_that_closes_is_remote_protocol_error(srv, transport):
+    """A server that closes before its answer is whole (no answer, a head
+    or a body cut short) is httpx's RemoteProtocolError ("Server
+    disconnected without sending a response"), which code written for
+    httpx catches to try again, and a ReadError as salvo raised it
+    before; a streamed body cut short too. Over HTTP/2 the server's
+    close reaches the client as the stream's reset (tests/h2front.py),
+    which httpx raises as RemoteProtocolError too. A TCP reset stays
+    ReadError."""
+    h1 = not os.environ.get("SALVO_HTTP_VERSION")
+    paths = ["/close", "/short/100"]
+    if h1:  # HTTP/1.1's bytes
+        paths.append("/wire?hex=" + b"HTTP/1.1 200 OK\r\nContent-Le".hex())
+    with salvo.Client(max_retries=0, transport=transport) as c:
+        for path in paths:
+            with pytest.raises(salvo.RemoteProtocolError) as e:
+                c.get(srv.url(path))
+            assert type(e.value) is salvo.IncompleteResponse, path
+            assert isinstance(e.value, salvo.ReadError), path
+            assert e.value.code == "EIO", path
+        with c.stream("GET", srv.url("/short/300000")) as r:
+            assert r.status_code == 200
+            with pytest.raises(salvo.IncompleteResponse):
+                for _ in r.iter_bytes():
+                    pass
+        with pytest.raises(salvo.ReadError) as e:
+            c.get(srv.url("/reset/1000"))
+        assert isinstance(e.value, salvo.RemoteProtocolError) != h1, e.value
 
 
 def test_the_exception_names_its_request(srv):
