@@ -87,10 +87,7 @@ static uint64_t lower8(uint64_t w) {
 
 static int is_alpha(char c) { return (c | 0x20) >= 'a' && (c | 0x20) <= 'z'; }
 
-/* The length of the RFC 3986 3.1 scheme the URL starts with (a letter,
- * then letters, digits, '+', '-' or '.'), whatever follows it; 0 when it
- * starts with none. */
-static size_t scheme_chars(const char *url) {
+size_t salvo__url_scheme_chars(const char *url) {
   size_t n = is_alpha(url[0]);
   while (n && (is_alpha(url[n]) || is_digit(url[n]) || url[n] == '+' ||
                url[n] == '-' || url[n] == '.'))
@@ -108,13 +105,13 @@ size_t salvo__url_scheme_len(const char *url) {
     if (url[n] == ':' && url[n + 1] == '/' && url[n + 2] == '/')
       return n;
   }
-  size_t n = scheme_chars(url);
+  size_t n = salvo__url_scheme_chars(url);
   return n && url[n] == ':' && url[n + 1] == '/' && url[n + 2] == '/' ? n : 0;
 }
 
 /* Why a URL without "scheme://" at its start is refused. */
 static int no_scheme(const char *url, char **msg) {
-  size_t n = scheme_chars(url);
+  size_t n = salvo__url_scheme_chars(url);
   if (n && url[n] == ':' && url[n + 1] == '/')
     return fail(msg, salvo__fmt("malformed URL: one '/' after \"%.*s:\" "
                                 "where \"//\" must be",
@@ -213,6 +210,11 @@ static int odd_ipv4(const char *s, size_t n) {
   return inet_aton(a, &in) && inet_pton(AF_INET, a, &in) != 1;
 }
 
+int salvo__url_scheme_fetched(const char *s, size_t n) {
+  return (n == 4 && !salvo__casecmp_n(s, "http", 4)) ||
+         (n == 5 && !salvo__casecmp_n(s, "https", 5));
+}
+
 /* Only what a transport would misread or what salvo needs (scheme, host,
  * port) is checked here; the rest is the server's to judge. */
 int salvo__url_parse(const char *url, salvo__url *u, char **msg) {
@@ -222,10 +224,8 @@ int salvo__url_parse(const char *url, salvo__url *u, char **msg) {
     return SALVO_EINVAL;
   if ((u->scheme_len = salvo__url_scheme_len(url)) == 0)
     return no_scheme(url, msg);
-  if (!(u->scheme_len == 4 && !salvo__casecmp_n(url, "http", 4)) &&
-      !(u->scheme_len == 5 && !salvo__casecmp_n(url, "https", 5)))
-    return fail(msg, salvo__fmt("unsupported scheme \"%.*s\": only http and "
-                                "https are",
+  if (!salvo__url_scheme_fetched(url, u->scheme_len))
+    return fail(msg, salvo__fmt(SALVO__URL_UNSUPPORTED,
                                 (int)(u->scheme_len > 32 ? 32 : u->scheme_len),
                                 url));
   const char *auth = url + u->scheme_len + 3, *at = NULL, *colon = NULL;

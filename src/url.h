@@ -32,6 +32,18 @@ typedef struct salvo__url {
  * (allocated; NULL when out of memory) saying what is wrong. */
 int salvo__url_parse(const char *url, salvo__url *u, char **msg);
 
+/* Why a URL of scheme s[0..n) is not fetched (printf: the scheme's
+ * length and bytes), in the words every refusal of one uses; and whether
+ * it is one salvo fetches. */
+#define SALVO__URL_UNSUPPORTED                                                 \
+  "unsupported scheme \"%.*s\": only http and https are"
+int salvo__url_scheme_fetched(const char *s, size_t n);
+
+/* The length of the RFC 3986 3.1 scheme url starts with (a letter, then
+ * letters, digits, '+', '-' or '.'), whatever follows it; 0 when it
+ * starts with none. Reads up to the first byte that is none of those. */
+size_t salvo__url_scheme_chars(const char *url);
+
 /* The length of the scheme url starts with, when "://" follows it (RFC
  * 3986 3.1's: a letter, then letters, digits, '+', '-' or '.'), else 0. */
 size_t salvo__url_scheme_len(const char *url);

@@ -18,14 +18,17 @@ typedef struct parts {
   piece scheme, authority, path, query, fragment;
 } parts;
 
-/* RFC 3986 appendix B, without the regular expression. */
+/* RFC 3986 appendix B, without the regular expression, and a scheme
+ * only where it is one (3.1): "127.0.0.1:8080/x" or "a b:c", which no
+ * URI starts with, are relative paths, as browsers read them. */
 static void split(const char *s, size_t n, parts *o) {
   memset(o, 0, sizeof(*o));
   const char *end = s + n, *p = s;
   const char *c = p;
   while (c < end && *c != ':' && *c != '/' && *c != '?' && *c != '#')
     c++;
-  if (c < end && *c == ':' && c > p) {
+  if (c < end && *c == ':' && c > p &&
+      salvo__url_scheme_chars(p) == (size_t)(c - p)) {
     o->scheme = (piece){p, (size_t)(c - p), 1};
     p = c + 1;
   }
@@ -159,6 +162,24 @@ char *salvo__url_resolve(const char *base, const char *ref, size_t ref_len,
   split(base, strlen(base), &b);
   split(ref, ref_len, &r);
   const parts *auth = r.scheme.has || r.authority.has ? &r : &b;
+  /* A scheme salvo does not fetch (mailto:, javascript:), or a target
+   * with no authority ("http:x"), is refused as the server wrote it: the
+   * URL it would resolve to has no host, and "://" made up before its
+   * path names a URL the server never sent. */
+  int unfetched =
+      r.scheme.has && !salvo__url_scheme_fetched(r.scheme.s, r.scheme.n);
+  if (unfetched || !auth->authority.has) {
+    char *why = unfetched ? salvo__fmt(SALVO__URL_UNSUPPORTED,
+                                       (int)(r.scheme.n > 32 ? 32 : r.scheme.n),
+                                       r.scheme.s)
+                          : salvo__fmt("no host");
+    *msg = why ? salvo__fmt("redirect to a URL salvo does not follow (%s): "
+                            "\"%.*s\"",
+                            why, (int)(ref_len > 200 ? 200 : ref_len), ref)
+               : NULL;
+    free(why);
+    return NULL;
+  }
   piece scheme = r.scheme.has ? r.scheme : b.scheme;
   piece query = r.scheme.has || r.authority.has || r.path.n || r.query.has
                     ? r.query
@@ -191,13 +212,11 @@ char *salvo__url_resolve(const char *base, const char *ref, size_t ref_len,
   /* A NUL in the host would end what url_parse reads: the rest unread. */
   int nul = strlen(out.p) < out.len;
   char *why = NULL;
-  if (nul || !auth->authority.has || salvo__url_parse(out.p, &u, &why)) {
-    *msg = salvo__fmt("redirect to a URL salvo does not follow (%s): "
-                      "\"%.200s\"",
-                      why   ? why
-                      : nul ? "malformed URL: a NUL byte in its host"
-                            : "no host",
-                      out.p);
+  if (nul || salvo__url_parse(out.p, &u, &why)) {
+    *msg =
+        salvo__fmt("redirect to a URL salvo does not follow (%s): "
+                   "\"%.200s\"",
+                   why ? why : "malformed URL: a NUL byte in its host", out.p);
     free(why);
     salvo__buf_free(&out);
     return NULL;

@@ -376,6 +376,45 @@ static void test_host_bytes_and_a_location_authority(void **state) {
   free(to);
 }
 
+/* A Location with a scheme salvo does not fetch, or with no authority,
+ * is refused in the words a request's URL is, quoted as the server sent
+ * it ("mailto:a@b" had read as "mailto://a@b", with no host); and text
+ * before a colon that is no RFC 3986 3.1 scheme starts a relative path,
+ * as browsers read it. */
+static void test_location_scheme(void **state) {
+  (void)state;
+  const char *refused[][2] = {
+      {"mailto:a@b", "(unsupported scheme \"mailto\": only http and https "
+                     "are): \"mailto:a@b\""},
+      {"javascript:alert(1)", "(unsupported scheme \"javascript\""},
+      {"FTP://127.0.0.1/x", "(unsupported scheme \"FTP\""},
+      {"http:x", "(no host): \"http:x\""},
+      {"https:/x", "(no host): \"https:/x\""},
+  };
+  char *msg = NULL;
+  for (size_t i = 0; i < sizeof(refused) / sizeof(*refused); i++) {
+    char *to = salvo__url_resolve("http://h/d/p", refused[i][0],
+                                  strlen(refused[i][0]), &msg);
+    assert_null(to);
+    if (!strstr(msg, refused[i][1]))
+      fail_msg("%s: %s", refused[i][0], msg);
+    free(msg);
+  }
+  const char *paths[][2] = {
+      {"127.0.0.1:8080/x", "http://h/d/127.0.0.1:8080/x"},
+      {"a b:c", "http://h/d/a%20b:c"},
+      {"1a:b", "http://h/d/1a:b"},
+      {"HTTPS://h2/x", "https://h2/x"},
+  };
+  for (size_t i = 0; i < sizeof(paths) / sizeof(*paths); i++) {
+    char *to = salvo__url_resolve("http://h/d/p", paths[i][0],
+                                  strlen(paths[i][0]), &msg);
+    assert_non_null(to);
+    assert_string_equal(to, paths[i][1]);
+    free(to);
+  }
+}
+
 /* The tables' hash (salvo__hash_n) spreads origins that differ in a
  * port or a byte of the host over a table's buckets as a hash should:
  * 4096 origins in 1024 buckets, none holding more than a dozen (a fair
@@ -407,6 +446,7 @@ int main(void) {
       cmocka_unit_test(test_utf8_seen_and_encoded),
       cmocka_unit_test(test_authority_reading),
       cmocka_unit_test(test_host_bytes_and_a_location_authority),
+      cmocka_unit_test(test_location_scheme),
       cmocka_unit_test(test_origin_lower_case),
       cmocka_unit_test(test_origin_hash_spread),
   };
