@@ -31,9 +31,9 @@ from ._exceptions import (CancelledError, CloseError, ConnectError,
                           RemoteProtocolError, RequestError, RequestNotRead,
                           ResponseNotRead, IncompleteResponse, StreamClosed,
                           StreamConsumed, StreamError, TimeoutException,
-                          TooManyRedirects,
-                          TransportError, UnsupportedProtocol, WriteError,
-                          WriteTimeout)
+                          InvalidRedirect, TooManyRedirects, TransportError,
+                          UnsupportedProtocol, UnsupportedRedirect,
+                          WriteError, WriteTimeout)
 from ._models import Headers, Request
 from ._response import AsyncResponse, Response
 from ._oneshot import (ParallelRequests, ReturnType, parallel_requests,
@@ -78,6 +78,7 @@ __all__ = [
     "Parallel", "ParallelRequests", "ParallelRequestsError", "Pending",
     "ProxyError", "ReadError", "RemoteProtocolError", "RequestError",
     "Response", "ReturnType", "ReadTimeout", "IncompleteResponse",
+    "InvalidRedirect", "UnsupportedRedirect",
     "TimeoutException",
     "TooManyRedirects", "TransportError", "delete", "get", "head", "options",
     "parallel", "parallel_requests", "parallel_requests_async", "patch",

@@ -20,7 +20,11 @@ HTTPError
 │   │   │                               whole (a ReadError too)
 │   │   ├── ProxyError
 │   │   └── UnsupportedProtocol   no http:// or https:// (an InvalidURL too)
-│   ├── TooManyRedirects
+│   ├── TooManyRedirects          more redirects than max_redirects
+│   │   ├── UnsupportedRedirect   to a scheme salvo does not fetch (an
+│   │   │                         UnsupportedProtocol too)
+│   │   └── InvalidRedirect       to a Location that is no URL to follow
+│   │                             (a RemoteProtocolError too)
 │   ├── InvalidURL                the request itself was bad
 │   ├── DecodingError             the body's coding could not be undone, or
 │   │                             it is not what was asked for (JSON)
@@ -54,7 +58,7 @@ __all__ = [
     "NetworkError", "ConnectError", "ReadError", "WriteError", "CloseError",
     "ProtocolError", "LocalProtocolError", "RemoteProtocolError",
     "ProxyError", "UnsupportedProtocol", "IncompleteResponse",
-    "TooManyRedirects", "InvalidURL", "DecodingError", "CancelledError",
+    "TooManyRedirects", "UnsupportedRedirect", "InvalidRedirect", "InvalidURL", "DecodingError", "CancelledError",
     "HTTPStatusError", "ParallelRequestsError", "StreamError",
     "StreamConsumed", "StreamClosed", "ResponseNotRead", "RequestNotRead",
     "CookieConflict",
@@ -184,7 +188,21 @@ class UnsupportedProtocol(TransportError, InvalidURL):
 
 
 class TooManyRedirects(RequestError):
-    """More redirects than allowed, or one to a bad URL."""
+    """More redirects than allowed; its subclasses, a redirect salvo does
+    not follow."""
+
+
+class UnsupportedRedirect(UnsupportedProtocol, TooManyRedirects):
+    """A redirect to a URL of a scheme salvo does not fetch (ftp:,
+    mailto:): httpx's UnsupportedProtocol, which a crawler catches to skip
+    a link, and a TooManyRedirects, as salvo raised it before."""
+
+
+class InvalidRedirect(RemoteProtocolError, TooManyRedirects):
+    """A redirect whose Location salvo cannot follow (no URL, no host, or
+    two Locations that differ): the server's fault, httpx's
+    RemoteProtocolError ("Invalid URL in location header"), and a
+    TooManyRedirects, as salvo raised it before."""
 
 
 class DecodingError(RequestError):
@@ -272,6 +290,9 @@ def error_for(code: str, message: str, url: str,
         cls = UnsupportedProtocol
     elif cls is ReadError and _CLOSED.search(message):
         cls = IncompleteResponse
+    elif cls is TooManyRedirects and not message.startswith("Maximum ("):
+        cls = (UnsupportedRedirect if "(unsupported scheme " in message
+               else InvalidRedirect)
     where = f"{code}, {url}" if url else code
     e = cls(f"{message} ({where})", code=code, url=url, response=response)
     e._raw = raw

@@ -155,6 +155,36 @@ def test_a_server_that_closes_is_remote_protocol_error(srv, transport):
         assert isinstance(e.value, salvo.RemoteProtocolError) != h1, e.value
 
 
+@pytest.mark.parametrize("transport", ["native", "libcurl"])
+def test_a_redirect_not_followed_says_why(srv, transport):
+    """A redirect to a scheme salvo does not fetch is httpx's
+    UnsupportedProtocol (a crawler catches it to skip a link), one whose
+    Location is no URL to follow is RemoteProtocolError (httpx: "Invalid
+    URL in location header"), and more than max_redirects is
+    TooManyRedirects alone; each is a TooManyRedirects as salvo raised
+    it before. The Location is quoted as the server sent it."""
+    from urllib.parse import quote
+
+    def fails(location, **kw):
+        with salvo.Client(transport=transport, **kw) as c:
+            with pytest.raises(salvo.TooManyRedirects) as e:
+                c.get(srv.url("/redirect-to?url=" + quote(location, safe="")))
+        assert e.value.code == "EREDIRECT"
+        return e.value
+    for location in ("ftp://127.0.0.1/x", "mailto:a@b", "javascript:x()"):
+        e = fails(location)
+        assert type(e) is salvo.UnsupportedRedirect, location
+        assert isinstance(e, salvo.UnsupportedProtocol), location
+        assert f'"{location}"' in str(e), e
+    for location in ("http://[::1", "http://", "http:x"):
+        e = fails(location)
+        assert type(e) is salvo.InvalidRedirect, location
+        assert isinstance(e, salvo.RemoteProtocolError), location
+    e = fails("/redirect/3", max_redirects=2)
+    assert type(e) is salvo.TooManyRedirects
+    assert srv.stats()["requests"] == 9  # each Location refused unsent
+
+
 def test_the_exception_names_its_request(srv):
     """httpx's own example, `except httpx.RequestError as exc:
     print(exc.request.url)`, and `exc.request` of an HTTPStatusError: the
