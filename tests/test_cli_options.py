@@ -166,17 +166,26 @@ class CliOptionsTest(WithFaultd):
             self.assertIn(opt, p.stderr)
 
     def test_transport(self):
-        """--transport picks the transport: a refused connection is told in
-        each one's words; an unknown name is a usage error."""
-        msgs = {}
+        """--transport picks the transport: what faultd saw says which one
+        sent the request (libcurl writes the Content-Type it is given
+        before its own Content-Length, the native transport after). A
+        refused connection is told in the same words by both; an unknown
+        name is a usage error."""
+        msgs, order = {}, {}
         for t in ("native", "libcurl"):
             p = salvo("-q", "--retries", "0", "--transport", t,
                       "http://127.0.0.1:1/")
             o = lines(p.stdout)[0]
             self.assertEqual(o["error"]["code"], "ECONNECT")
             msgs[t] = o["error"]["message"]
-        self.assertIn("Couldn't connect", msgs["libcurl"])
-        self.assertNotEqual(msgs["native"], msgs["libcurl"])
+            p = salvo("-q", "--transport", t, "-d", "a=1", self.url("/echo"))
+            names = list(lines(p.stdout)[0]["body"]["headers"])
+            order[t] = [n for n in names if n.startswith("content-")]
+        self.assertEqual(msgs["native"], msgs["libcurl"])
+        self.assertEqual(msgs["native"], "Failed to connect to 127.0.0.1 "
+                         "port 1: Connection refused")
+        self.assertEqual(order["native"], ["content-length", "content-type"])
+        self.assertEqual(order["libcurl"], ["content-type", "content-length"])
         p = salvo("--transport", "carrier-pigeon", self.url("/json/1"))
         self.assertEqual(p.returncode, 2)
         self.assertIn("carrier-pigeon", p.stderr)

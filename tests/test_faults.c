@@ -91,6 +91,11 @@ static void test_refused_and_dns(void **state) {
   salvo_pending dns = salvo_get(b, "http://no-such-host.invalid/");
   salvo_response *r = salvo_pending_response(b, refused);
   assert_int_equal(salvo_response_error(r), SALVO_ECONNECT);
+  /* In the same words on every transport, naming the cause (libcurl's
+   * own: "... after 0 ms: Couldn't connect to server"). */
+  assert_string_equal(salvo_response_errmsg(r),
+                      "Failed to connect to 127.0.0.1 port 1: Connection "
+                      "refused");
   salvo_response_free(r);
   r = salvo_pending_response(b, dns);
   assert_int_equal(salvo_response_error(r), SALVO_EDNS);

@@ -119,6 +119,25 @@ static void connect_timeout(const salvo__transport *t, salvo__curl_xfer *x,
   }
 }
 
+/* A connect that failed, in the native transport's words, which name the
+ * cause: libcurl 7.88 says "Failed to connect to H port P after N ms:
+ * Couldn't connect to server" of a refusal and of an unreachable host
+ * alike. Its words stay where they are not those. */
+static void connect_failed(const salvo__curl_xfer *x, char **msg) {
+  long os = 0;
+  char host[256], port[8];
+  if (curl_easy_getinfo(x->easy, CURLINFO_OS_ERRNO, &os) || os <= 0 ||
+      sscanf(x->errbuf, "Failed to connect to %255s port %7[0-9] after ", host,
+             port) != 2)
+    return;
+  char *m = salvo__fmt("Failed to connect to %s port %s: %s", host, port,
+                       strerror((int)os));
+  if (m) {
+    free(*msg);
+    *msg = m;
+  }
+}
+
 int salvo__curl_error(salvo__transport *t, salvo__curl_xfer *x, CURLcode rc,
                       char **msg) {
   salvo__req *r = x->req;
@@ -141,6 +160,8 @@ int salvo__curl_error(salvo__transport *t, salvo__curl_xfer *x, CURLcode rc,
     *msg = salvo__strdup(x->errbuf[0] ? x->errbuf : curl_easy_strerror(rc));
   if (err == SALVO_ETIMEDOUT && rc == CURLE_OPERATION_TIMEDOUT && *msg)
     connect_timeout(t, x, msg);
+  if (rc == CURLE_COULDNT_CONNECT && *msg)
+    connect_failed(x, msg);
   /* libcurl says "out of memory" of a response header line over its
    * 100 KiB limit: before any body byte, that is the server's fault. (The
    * request's own head, which libcurl limits too, is checked at
