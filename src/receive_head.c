@@ -149,9 +149,14 @@ static int head_end(salvo__req *r) {
     return salvo__recv_malformed(
         r, "Transfer-Encoding in an HTTP/1.0 response (RFC "
            "9112 6.1: faulty framing)");
-  salvo__req_take_status(r);
-  if (h->status < 200)
+  /* An interim answer (RFC 9110 15.2) is no status of the response's,
+   * nor are its fields: a close before the final one leaves none, as
+   * HTTP/2, which never hands a 1xx on, leaves none. */
+  if (h->status < 200) {
+    salvo__resp_clear_head(r->resp);
     return 0;
+  }
+  salvo__req_take_status(r);
   if (no_body)
     h->chunked = 0;
   int err = no_body || !r->decode || !h->codings ? 0 : pick_decoder(r);
