@@ -352,10 +352,11 @@ static void nat_on_timer(salvo__transport *t) {
       salvo__nat_timer_update(t, x);
       continue;
     }
-    int connecting = x->cdeadline && x->cdeadline <= now;
+    /* Still connecting (cdeadline goes at conn_up), by the connect's limit
+     * or the attempt's: libcurl's words for either, which the Python
+     * package reads as httpx's ConnectTimeout (test_exceptions.py). */
+    int connecting = x->cdeadline != 0;
     int64_t ms = (now - x->t0) / 1000000;
-    /* libcurl's words for the connect's limit, which the Python package
-     * also reads as httpx's ConnectTimeout (test_exceptions.py). */
     const char *what = x->o->resolving ? "Resolving" : "Connection";
     char *msg =
         connecting ? salvo__fmt("%s timed out after %lld milliseconds", what,
