@@ -102,6 +102,15 @@ static int tunnel_error(salvo__curl_xfer *x, int err, char **msg) {
  * both transports name the same failure alike: the Python package reads
  * them as httpx's ConnectTimeout. A lookup's timeout keeps libcurl's
  * words, which are the native transport's already. */
+/* m, when it was made, in place of *msg: libcurl's words put in the
+ * native transport's. */
+static void reword(char **msg, char *m) {
+  if (m) {
+    free(*msg);
+    *msg = m;
+  }
+}
+
 static void connect_timeout(const salvo__transport *t, salvo__curl_xfer *x,
                             char **msg) {
   curl_off_t connected = 0, total = 0;
@@ -111,12 +120,8 @@ static void connect_timeout(const salvo__transport *t, salvo__curl_xfer *x,
       connected || curl_easy_getinfo(x->easy, CURLINFO_TOTAL_TIME_T, &total) ||
       total / 1000 < t->cfg->connect_timeout_ms)
     return;
-  char *m = salvo__fmt("Connection timed out after %lld milliseconds",
-                       (long long)(total / 1000));
-  if (m) {
-    free(*msg);
-    *msg = m;
-  }
+  reword(msg, salvo__fmt("Connection timed out after %lld milliseconds",
+                         (long long)(total / 1000)));
 }
 
 /* A connect that failed, in the native transport's words, which name the
@@ -130,12 +135,18 @@ static void connect_failed(const salvo__curl_xfer *x, char **msg) {
       sscanf(x->errbuf, "Failed to connect to %255s port %7[0-9] after ", host,
              port) != 2)
     return;
-  char *m = salvo__fmt("Failed to connect to %s port %s: %s", host, port,
-                       strerror((int)os));
-  if (m) {
-    free(*msg);
-    *msg = m;
-  }
+  reword(msg, salvo__fmt("Failed to connect to %s port %s: %s", host, port,
+                         strerror((int)os)));
+}
+
+/* An HTTP/2 stream's reset, in the native transport's words: libcurl
+ * says "HTTP/2 stream N was not closed cleanly: CODE (err n)". */
+static void stream_reset(const salvo__curl_xfer *x, char **msg) {
+  unsigned sid;
+  char code[40];
+  if (sscanf(x->errbuf, "HTTP/2 stream %u was not closed cleanly: %39[A-Z_]",
+             &sid, code) == 2)
+    reword(msg, salvo__fmt("HTTP/2 stream %u was reset: %s", sid, code));
 }
 
 int salvo__curl_error(salvo__transport *t, salvo__curl_xfer *x, CURLcode rc,
@@ -174,10 +185,8 @@ int salvo__curl_error(salvo__transport *t, salvo__curl_xfer *x, CURLcode rc,
   /* A body cut short by the close, in the native transport's words:
    * libcurl says "transfer closed with N bytes remaining to read", or
    * "with outstanding read data remaining" of a chunked one. */
-  if (rc == CURLE_PARTIAL_FILE && err == SALVO_EIO) {
-    free(*msg);
-    *msg = salvo__fmt("%s", SALVO__H1_CUT_BODY);
-  }
+  if (rc == CURLE_PARTIAL_FILE && err == SALVO_EIO)
+    reword(msg, salvo__strdup(SALVO__H1_CUT_BODY));
   /* libcurl refuses some heads itself (a line starting with whitespace
    * right after the status line) with a code that names no protocol
    * error: in the middle of a head, it is the server's malformed head. */
@@ -206,16 +215,8 @@ int salvo__curl_error(salvo__transport *t, salvo__curl_xfer *x, CURLcode rc,
       (strstr(x->errbuf, "PROTOCOL_ERROR") ||
        strstr(x->errbuf, "FLOW_CONTROL_ERROR")))
     err = SALVO_EPROTO;
-  /* A stream's reset, in the native transport's words:
-   * libcurl says "HTTP/2 stream N was not closed cleanly: CODE (err n)". */
-  unsigned sid;
-  char code[40];
-  if ((err == SALVO_EIO || err == SALVO_EPROTO) && rc == CURLE_HTTP2_STREAM &&
-      sscanf(x->errbuf, "HTTP/2 stream %u was not closed cleanly: %39[A-Z_]",
-             &sid, code) == 2) {
-    free(*msg);
-    *msg = salvo__fmt("HTTP/2 stream %u was reset: %s", sid, code);
-  }
+  if ((err == SALVO_EIO || err == SALVO_EPROTO) && rc == CURLE_HTTP2_STREAM)
+    stream_reset(x, msg);
   /* A body delimited by the close is whole only when TLS ended with
    * close_notify (RFC 9112 9.8); libcurl 7.88 takes a bare close too. */
   if (!err && x->watched && !x->close_notify) {
