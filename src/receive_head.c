@@ -90,10 +90,7 @@ static int status_line(salvo__req *r, const salvo__h1_line *ln) {
   r->recv->head.lines = 1;
   r->recv->head_done = 0;
   salvo__recv_drop_decoder(r);
-  salvo__resp_clear_head(resp);
-  resp->body.len = 0;
-  resp->status = 0;
-  resp->http_version[0] = '\0';
+  salvo__resp_forget(resp);
   r->recv->head.status = ln->status;
   r->recv->head.version = ln->version;
   if (r->recv->head.status == 101)

@@ -171,13 +171,6 @@ int salvo__resp_follow(salvo_response *r, const char *method, const char *url,
   return 0;
 }
 
-void salvo__resp_forget(salvo_response *r) {
-  r->status = 0;
-  r->http_version[0] = '\0';
-  salvo__resp_clear_head(r);
-  r->body.len = 0;
-}
-
 static void hist_free(salvo_response *r) {
   salvo__hist *h = r->hist;
   if (!h)
@@ -312,11 +305,8 @@ void salvo__resp_reset(salvo_response *r) {
   salvo__resp_set_error(r, 0, NULL);
   hist_free(r);
   r->redirects = 0;
-  r->status = 0;
+  salvo__resp_forget(r);
   r->streamed = 0;
-  r->body.len = 0;
-  salvo__resp_clear_head(r);
-  r->http_version[0] = '\0';
   r->total_time = r->ttfb = 0;
 }
 

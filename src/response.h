@@ -134,9 +134,6 @@ salvo_response *salvo__resp_init(void *mem, salvo__twin *twin, uint64_t id,
  * response shows). 0, or SALVO_ENOMEM with r unchanged. */
 int salvo__resp_follow(salvo_response *r, const char *method, const char *url,
                        const char *next_method, const char *next_url);
-/* Forgets r's head and body, as a hop that is followed leaves it: a
- * next request that fails then leaves no status. */
-void salvo__resp_forget(salvo_response *r);
 /* Records an error; takes ownership of msg (may be NULL: strerror used). */
 void salvo__resp_set_error(salvo_response *r, int err, char *msg);
 /* Keeps a header from its field line as read (salvo__h1_read_line):
@@ -161,6 +158,14 @@ static inline void salvo__resp_clear_head(salvo_response *r) {
   r->nhdrs = 0;
   r->hdrs.len = 0;
   r->ctype = 0;
+}
+/* Forgets r's head and body, as a new head begins and as a hop that is
+ * followed leaves it: a next request that fails then leaves no status. */
+static inline void salvo__resp_forget(salvo_response *r) {
+  r->status = 0;
+  r->http_version[0] = '\0';
+  salvo__resp_clear_head(r);
+  r->body.len = 0;
 }
 static inline void salvo__resp_keep(salvo_response *r, size_t at, size_t nlen,
                                     size_t vend, int is_ctype) {
