@@ -194,11 +194,6 @@ static size_t piece_end(const unsigned char *p, size_t i, size_t n) {
 
 static void out_jstr(out *o, const char *s, size_t n) {
   const unsigned char *p = (const unsigned char *)s;
-  if (n <= JSTR_PIECE) {
-    out_reserve(o, jstr_room(n));
-    o->len = (size_t)(put_jstr(o->p + o->len, s, n) - o->p);
-    return;
-  }
   out_add(o, "\"", 1);
   for (size_t i = 0, e; i < n; i = e) {
     e = piece_end(p, i, n);
