@@ -261,8 +261,10 @@ _CLOSED = re.compile(
     "the server closed the HTTP/2 connection|"
     r"HTTP/2 stream \d+ was reset: ")
 
-# libsalvo's words for a URL that names no scheme it fetches (url.c).
-_NOT_HTTP = ("unsupported scheme ", "malformed URL: no scheme in ")
+# libsalvo's words for a URL that names no scheme it fetches (url.c's
+# SALVO__URL_UNSUPPORTED, which a redirect's refusal quotes too).
+_UNSUPPORTED = "unsupported scheme "
+_NOT_HTTP = (_UNSUPPORTED, "malformed URL: no scheme in ")
 
 
 def _timeout_class(message: str) -> type:
@@ -291,7 +293,7 @@ def error_for(code: str, message: str, url: str,
     elif cls is ReadError and _CLOSED.search(message):
         cls = IncompleteResponse
     elif cls is TooManyRedirects and not message.startswith("Maximum ("):
-        cls = (UnsupportedRedirect if "(unsupported scheme " in message
+        cls = (UnsupportedRedirect if "(" + _UNSUPPORTED in message
                else InvalidRedirect)
     where = f"{code}, {url}" if url else code
     e = cls(f"{message} ({where})", code=code, url=url, response=response)
